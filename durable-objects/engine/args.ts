@@ -1,0 +1,76 @@
+/** Strict argument parsing with Redis's rules and error texts. */
+import { type Bytes, fromBytes } from "./bytes";
+import { errors } from "./errors";
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const INTEGER = /^-?(0|[1-9][0-9]*)$/;
+
+/** A signed 64-bit integer as Redis's string2ll reads it (no sign `+`, no leading zeros, no spaces). */
+export function parseInt64(s: string): bigint {
+  if (s.length > 20 || !INTEGER.test(s)) throw errors.notInteger();
+  const n = BigInt(s);
+  if (n < INT64_MIN || n > INT64_MAX) throw errors.notInteger();
+  return n;
+}
+
+/** `parseInt64` for values that must fit a JS number (counts, offsets, milliseconds). */
+export function parseInteger(s: string): number {
+  const n = parseInt64(s);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) throw errors.notInteger();
+  return Number(n);
+}
+
+/** The integer stored in a string value. @throws ERR value is not an integer */
+export function storedInt64(value: Bytes | null): bigint {
+  return value === null ? 0n : parseInt64(fromBytes(value));
+}
+
+const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const INFINITY = /^[+-]?inf(inity)?$/i;
+
+/** A float as Redis's strtold reads it; `inf` allowed. */
+export function parseFloat64(s: string): number {
+  if (FLOAT.test(s)) return Number(s);
+  if (INFINITY.test(s)) return s.startsWith("-") ? -Infinity : Infinity;
+  throw errors.notFloat();
+}
+
+/**
+ * Formats a float as Redis does for INCRBYFLOAT (`%.17Lg`, human form): no exponent, no
+ * trailing zeros. @example formatFloat(10.5 + 0.1) === "10.6"
+ */
+export function formatFloat(n: number): string {
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) return BigInt(n).toString();
+  const s = n.toString();
+  if (!s.includes("e")) return s;
+  // Expand the exponent form into plain digits.
+  const [mantissa, exp] = s.split("e") as [string, string];
+  const e = Number(exp);
+  const negative = mantissa.startsWith("-");
+  const digits = mantissa.replace("-", "").replace(".", "");
+  const point = (mantissa.replace("-", "").split(".")[0] ?? "").length + e;
+  let out: string;
+  if (point <= 0) out = "0." + "0".repeat(-point) + digits;
+  else if (point >= digits.length) out = digits + "0".repeat(point - digits.length);
+  else out = digits.slice(0, point) + "." + digits.slice(point);
+  return (negative ? "-" : "") + out;
+}
+
+/** Case-insensitive option cursor over argv, for commands with flags like SET's. */
+export class Options {
+  private at = 0;
+  constructor(private readonly args: readonly string[]) {}
+  get done(): boolean {
+    return this.at >= this.args.length;
+  }
+  /** The next token, upper-cased. */
+  next(): string {
+    return this.args[this.at++]!.toUpperCase();
+  }
+  /** The value after an option; syntax error if there is none. */
+  value(): string {
+    if (this.at >= this.args.length) throw errors.syntax();
+    return this.args[this.at++]!;
+  }
+}

@@ -1,0 +1,42 @@
+/** Redis strings are byte strings; keys travel as JS strings, values are kept as bytes. */
+export type Bytes = Uint8Array;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export const toBytes = (s: string): Bytes => encoder.encode(s);
+/** Decodes UTF-8; invalid sequences become U+FFFD (use base64 output for binary values). */
+export const fromBytes = (b: Bytes): string => decoder.decode(b);
+
+/** Length of `s` in UTF-8 bytes, without allocating. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+export function concatBytes(parts: readonly Bytes[]): Bytes {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export function bytesEqual(a: Bytes, b: Bytes): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

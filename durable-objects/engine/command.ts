@@ -1,0 +1,77 @@
+/**
+ * The contract of a command module. Each command lives in `commands/<name>.ts` and states, in one
+ * place, its arity, flags, key positions, how its arguments parse into a typed value, and what it
+ * does with them. Routing (write -> primary), permissions (read-only token), key limits, READONLY
+ * on replicas and MULTI all read these fields; nothing re-derives them from strings.
+ */
+import type { Bytes } from "./bytes";
+import type { Random } from "./clock";
+import type { Change } from "./keyspace";
+
+/**
+ * A reply, as Redis types it: null (nil), an integer (bigint beyond 2^53), a status string
+ * (`string`: "OK", "PONG", TYPE's answer), a bulk string (`Bytes`), or an array of replies.
+ */
+export type Reply = null | number | bigint | string | Bytes | Reply[];
+
+/**
+ * - `write`: changes the keyspace; runs on the master only (READONLY on a replica).
+ * - `readonly`: only reads; a replica may serve it.
+ * - `heavy`: a read that walks the keyspace (KEYS, SCAN...); not for the read-only token.
+ * - `admin`: admin token only (CONFIG, DEBUG).
+ * - `primary`: must run on the master even though it writes nothing (WAIT).
+ */
+export type Flag = "write" | "readonly" | "heavy" | "admin" | "primary";
+
+/** Key positions in argv (0 is the command name), Redis's (first, last, step); last -1 = to the end. */
+export interface KeySpec {
+  readonly first: number;
+  readonly last: number;
+  readonly step: number;
+}
+
+/** What a running command can reach besides the keyspace. */
+export interface Server {
+  readonly random: Random;
+  /** INFO text for the given sections (all when empty). */
+  info(sections: readonly string[]): string;
+  readonly offset: number;
+}
+
+export interface Context {
+  readonly db: Change;
+  readonly now: number;
+  readonly server: Server;
+}
+
+export interface Command<P = unknown> {
+  /** Lowercase name, as in Redis's COMMAND output. */
+  readonly name: string;
+  /** Redis's arity: N means exactly N argv entries (name included), -N at least N. */
+  readonly arity: number;
+  readonly flags: readonly Flag[];
+  readonly keys: KeySpec | null;
+  /** Parses argv (without the name) once; throws RedisError for a syntax error. */
+  parse(args: readonly string[]): P;
+  run(ctx: Context, parsed: P): Reply;
+}
+
+/** Declares a command module. @see https://redis.io/docs/latest/commands/ */
+export function defineCommand<P>(spec: Command<P>): Command<P> {
+  return spec;
+}
+
+/** Key positions shorthand: `key(1)` is one key at argv[1]. */
+export const key = (first: number, last = first, step = 1): KeySpec => ({ first, last, step });
+
+/** The keys a call names, according to its command's key spec. */
+export function keysOf(cmd: Command, argv: readonly string[]): string[] {
+  if (!cmd.keys) return [];
+  const { first, step } = cmd.keys;
+  const last = cmd.keys.last < 0 ? argv.length + cmd.keys.last : cmd.keys.last;
+  const out: string[] = [];
+  for (let i = first; i <= last && i < argv.length; i += step) out.push(argv[i]!);
+  return out;
+}
+
+export const OK = "OK";

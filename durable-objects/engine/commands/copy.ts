@@ -1,0 +1,38 @@
+import { defineCommand, key } from "../command";
+import { RedisError, errors } from "../errors";
+
+interface CopyArgs {
+  readonly from: string;
+  readonly to: string;
+  readonly replace: boolean;
+}
+
+/** COPY source destination [DB 0] [REPLACE] @see https://redis.io/docs/latest/commands/copy/ */
+export default defineCommand<CopyArgs>({
+  name: "copy",
+  arity: -3,
+  flags: ["write"],
+  keys: key(1, 2),
+  parse: ([from, to, ...rest]) => {
+    let replace = false;
+    for (let i = 0; i < rest.length; i++) {
+      const option = rest[i]!.toUpperCase();
+      if (option === "REPLACE") replace = true;
+      else if (option === "DB" && i + 1 < rest.length) {
+        if (rest[++i] !== "0") throw new RedisError("ERR DB index is out of range");
+      } else throw errors.syntax();
+    }
+    if (from === to) throw new RedisError("ERR source and destination objects are the same");
+    return { from: from!, to: to!, replace };
+  },
+  run: ({ db }, { from, to, replace }) => {
+    const entry = db.get(from);
+    if (entry === null) return 0;
+    if (db.exists(to)) {
+      if (!replace) return 0;
+      db.delete(to);
+    }
+    db.put(to, entry);
+    return 1;
+  },
+});

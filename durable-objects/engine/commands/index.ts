@@ -1,0 +1,102 @@
+/** The command table, built from one module per command. */
+import type { Command } from "../command";
+import append from "./append";
+import copy from "./copy";
+import dbsize from "./dbsize";
+import decr from "./decr";
+import decrby from "./decrby";
+import del from "./del";
+import echo from "./echo";
+import exists from "./exists";
+import expire from "./expire";
+import expireat from "./expireat";
+import expiretime from "./expiretime";
+import flushall from "./flushall";
+import flushdb from "./flushdb";
+import get from "./get";
+import getdel from "./getdel";
+import getex from "./getex";
+import getrange from "./getrange";
+import getset from "./getset";
+import incr from "./incr";
+import incrby from "./incrby";
+import incrbyfloat from "./incrbyfloat";
+import info from "./info";
+import keys from "./keys";
+import mget from "./mget";
+import mset from "./mset";
+import msetnx from "./msetnx";
+import persist from "./persist";
+import pexpire from "./pexpire";
+import pexpireat from "./pexpireat";
+import pexpiretime from "./pexpiretime";
+import ping from "./ping";
+import psetex from "./psetex";
+import pttl from "./pttl";
+import randomkey from "./randomkey";
+import rename from "./rename";
+import renamenx from "./renamenx";
+import scan from "./scan";
+import set from "./set";
+import setex from "./setex";
+import setnx from "./setnx";
+import setrange from "./setrange";
+import strlen from "./strlen";
+import time from "./time";
+import touch from "./touch";
+import ttl from "./ttl";
+import typeCmd from "./type";
+import unlink from "./unlink";
+
+const commands: Command<any>[] = [
+  append,
+  copy,
+  dbsize,
+  decr,
+  decrby,
+  del,
+  echo,
+  exists,
+  expire,
+  expireat,
+  expiretime,
+  flushall,
+  flushdb,
+  get,
+  getdel,
+  getex,
+  getrange,
+  getset,
+  incr,
+  incrby,
+  incrbyfloat,
+  info,
+  keys,
+  mget,
+  mset,
+  msetnx,
+  persist,
+  pexpire,
+  pexpireat,
+  pexpiretime,
+  ping,
+  psetex,
+  pttl,
+  randomkey,
+  rename,
+  renamenx,
+  scan,
+  set,
+  setex,
+  setnx,
+  setrange,
+  strlen,
+  time,
+  touch,
+  ttl,
+  typeCmd,
+  unlink,
+];
+
+/** Every command by lowercase name. */
+export const commandTable: ReadonlyMap<string, Command> = new Map(commands.map((c) => [c.name, c as Command]));

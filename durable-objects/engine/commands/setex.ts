@@ -1,0 +1,22 @@
+import { type Command, defineCommand, key } from "../command";
+import { expiryOption } from "../expiry";
+import { type SetArgs, runSet } from "./set";
+
+/** SETEX key seconds value (PSETEX: milliseconds). @see https://redis.io/docs/latest/commands/setex/ */
+export const setWithExpiry = (name: string, unit: "EX" | "PX"): Command<SetArgs> =>
+  defineCommand({
+    name,
+    arity: 4,
+    flags: ["write"],
+    keys: key(1),
+    parse: ([k, amount, value]) => ({
+      key: k!,
+      value: value!,
+      condition: null,
+      get: false,
+      expiry: expiryOption(unit, amount!, name),
+    }),
+    run: runSet,
+  });
+
+export default setWithExpiry("setex", "EX");

@@ -1,0 +1,4 @@
+import { deleteKeys } from "./del";
+
+/** UNLINK key [key ...] @see https://redis.io/docs/latest/commands/unlink/ */
+export default deleteKeys("unlink");

@@ -1,0 +1,260 @@
+/**
+ * The engine: runs batches of Redis commands (one command, a pipeline, or a MULTI) against a
+ * keyspace and a replication log kept in one `Storage`. It is synchronous and free of Worker
+ * globals: a Durable Object drives it, and tests drive it directly with `MemoryStorage`.
+ *
+ * Order of checks for every call, in one place: unknown command, arity, permission, role
+ * (READONLY on a replica), key size, then the command's own parse. A MULTI is checked whole
+ * before anything runs; any error there discards it (EXECABORT) and changes nothing.
+ */
+import { utf8Length } from "./bytes";
+import type { Clock, Random } from "./clock";
+import { type Command, type Context, type Reply, type Server, keysOf } from "./command";
+import { commandTable } from "./commands";
+import { RedisError, errors } from "./errors";
+import { renderInfo } from "./info";
+import { type Change, Keyspace, type Role } from "./keyspace";
+import { ReplicationLog } from "./replication-log";
+import type { Storage } from "./storage";
+
+export type Permission = "admin" | "readwrite" | "readonly";
+export type Mode = "single" | "pipeline" | "multi";
+
+/** One call's outcome, in the shape of the Upstash pipeline response. */
+export type Outcome = { result: Reply } | { error: string };
+
+export interface Batch {
+  readonly mode: Mode;
+  /** argv per call, command name first. */
+  readonly commands: readonly (readonly string[])[];
+  readonly permission: Permission;
+}
+
+/** The outcomes, or one error for a MULTI rejected as a whole; `offset` is the log position seen. */
+export type BatchResult = { outcomes: Outcome[]; offset: number } | { error: string; offset: number };
+
+export interface EngineOptions {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly role?: Role;
+  /** Largest key in bytes (32 KiB). */
+  readonly maxKeyBytes?: number;
+  /** Largest string value in bytes (1 MiB). */
+  readonly maxValueBytes?: number;
+  /** Budget of the in-memory hot cache in bytes. */
+  readonly cacheBytes?: number;
+  /** Node name for INFO (`enam`, `weur`...). */
+  readonly node?: string;
+}
+
+/** INFO stats counters, since the node (re)started, as Redis counts them. */
+export interface Stats {
+  expiredKeys: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  commandsProcessed: number;
+  syncFull: number;
+  syncPartialOk: number;
+  syncPartialErr: number;
+  evictedKeys: number;
+}
+
+export const DEFAULT_LIMITS = { maxKeyBytes: 32 * 1024, maxValueBytes: 1024 * 1024, cacheBytes: 16 * 1024 * 1024 };
+
+interface Prepared {
+  readonly command: Command;
+  readonly parsed: unknown;
+}
+
+export class Engine {
+  readonly keyspace: Keyspace;
+  readonly log: ReplicationLog;
+  readonly stats: Stats = {
+    expiredKeys: 0,
+    keyspaceHits: 0,
+    keyspaceMisses: 0,
+    commandsProcessed: 0,
+    syncFull: 0,
+    syncPartialOk: 0,
+    syncPartialErr: 0,
+    evictedKeys: 0,
+  };
+  role: Role;
+  readonly startedAt: number;
+  private readonly maxKeyBytes: number;
+  /** Earliest deadline committed since `takeDeadline` was last called. */
+  private newDeadline: number | null = null;
+  private readonly server: Server;
+
+  constructor(
+    readonly storage: Storage,
+    readonly options: EngineOptions,
+  ) {
+    this.role = options.role ?? "master";
+    this.maxKeyBytes = options.maxKeyBytes ?? DEFAULT_LIMITS.maxKeyBytes;
+    this.keyspace = new Keyspace(storage, {
+      maxValueBytes: options.maxValueBytes ?? DEFAULT_LIMITS.maxValueBytes,
+      cacheBytes: options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes,
+    });
+    this.log = new ReplicationLog(storage, options.random);
+    this.startedAt = options.clock.now();
+    const log = this.log;
+    this.server = {
+      random: options.random,
+      info: (sections) => this.info(sections),
+      get offset() {
+        return log.offset;
+      },
+    };
+  }
+
+  /**
+   * Runs a batch. Single and pipeline calls each succeed or fail alone; a MULTI applies all of
+   * its calls or, when one is rejected before running, none. Everything the batch commits is
+   * written in one storage transaction.
+   */
+  run(batch: Batch): BatchResult {
+    const now = this.options.clock.now();
+    if (batch.mode === "multi") {
+      const prepared: Prepared[] = [];
+      for (const argv of batch.commands) {
+        try {
+          prepared.push(this.prepare(argv, batch.permission));
+        } catch (e) {
+          return {
+            error: `EXECABORT Transaction discarded because of previous errors: ${messageOf(e)}`,
+            offset: this.log.offset,
+          };
+        }
+      }
+      const outcomes = this.transaction(() => {
+        const change = this.keyspace.begin(now, this.role);
+        const results = prepared.map((p) => this.execute(p, change, true));
+        this.commit(change);
+        return results;
+      });
+      return { outcomes, offset: this.log.offset };
+    }
+    const outcomes = this.transaction(() =>
+      batch.commands.map((argv): Outcome => {
+        const change = this.keyspace.begin(now, this.role);
+        let outcome: Outcome;
+        try {
+          outcome = this.execute(this.prepare(argv, batch.permission), change, false);
+        } catch (e) {
+          outcome = { error: messageOf(e) };
+        }
+        if ("result" in outcome) this.commit(change);
+        return outcome;
+      }),
+    );
+    return { outcomes, offset: this.log.offset };
+  }
+
+  /** The command a name denotes, or undefined (case-insensitive). */
+  static lookup(name: string): Command | undefined {
+    return commandTable.get(name.toLowerCase());
+  }
+
+  /** Validates a call without running it: every check but the command's own work. */
+  private prepare(argv: readonly string[], permission: Permission): Prepared {
+    const name = argv[0] ?? "";
+    const command = Engine.lookup(name);
+    if (!command) throw errors.unknownCommand(name, argv.slice(1));
+    const arity = command.arity;
+    if (arity > 0 ? argv.length !== arity : argv.length < -arity) throw errors.arity(command.name);
+    const flags = command.flags;
+    if (
+      (flags.includes("admin") && permission !== "admin") ||
+      (permission === "readonly" && (!flags.includes("readonly") || flags.includes("heavy")))
+    )
+      throw errors.noPermission(command.name);
+    if (this.role === "slave" && flags.includes("write")) throw errors.readOnly();
+    for (const key of keysOf(command, argv)) {
+      const size = utf8Length(key);
+      if (size > this.maxKeyBytes) throw errors.keyTooLarge(this.maxKeyBytes, size);
+    }
+    return { command, parsed: command.parse(argv.slice(1)) };
+  }
+
+  /** Runs one prepared call in `change`; a runtime error leaves `change` as it was. */
+  private execute(p: Prepared, change: Change, savepoint: boolean): Outcome {
+    const mark = savepoint ? change.savepoint() : null;
+    this.stats.commandsProcessed++;
+    try {
+      return { result: p.command.run(this.context(change), p.parsed) };
+    } catch (e) {
+      if (!(e instanceof RedisError)) throw e;
+      if (mark) change.rollback(mark);
+      return { error: e.message };
+    }
+  }
+
+  private context(db: Change): Context {
+    return { db, now: db.now, server: this.server };
+  }
+
+
+  private commit(change: Change): void {
+    this.stats.expiredKeys += change.expired;
+    this.stats.keyspaceHits += change.hits;
+    this.stats.keyspaceMisses += change.misses;
+    if (!change.dirty) return;
+    this.keyspace.commit(change);
+    this.log.append(change.effects);
+    for (const { after } of change.touched.values()) {
+      const at = after?.expiresAt ?? null;
+      if (at !== null && (this.newDeadline === null || at < this.newDeadline)) this.newDeadline = at;
+    }
+  }
+
+  /** Runs `fn` in one storage transaction; on failure, in-memory state is re-read from storage. */
+  private transaction<T>(fn: () => T): T {
+    try {
+      return this.storage.transaction(fn);
+    } catch (e) {
+      this.keyspace.reset();
+      this.log.reset();
+      throw e;
+    }
+  }
+
+  /**
+   * Active expiry: deletes up to `limit` keys whose deadline has passed, replicating a DEL for
+   * each. Only a master expires keys; a replica waits for the master's DELs.
+   * @returns how many keys were removed.
+   */
+  sweep(limit = 1000): number {
+    if (this.role !== "master") return 0;
+    const now = this.options.clock.now();
+    const due = this.storage.keys.due(now, limit);
+    if (due.length === 0) return 0;
+    this.transaction(() => {
+      const change = this.keyspace.begin(now, this.role);
+      for (const key of due) change.get(key);
+      this.commit(change);
+    });
+    return due.length;
+  }
+
+  /** The earliest key deadline in storage, or null. */
+  nextDeadline(): number | null {
+    return this.storage.keys.nextDeadline();
+  }
+
+  /** The earliest deadline committed since the last call (to re-arm an alarm), or null. */
+  takeDeadline(): number | null {
+    const d = this.newDeadline;
+    this.newDeadline = null;
+    return d;
+  }
+
+  info(sections: readonly string[]): string {
+    return renderInfo(this, sections);
+  }
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof RedisError) return e.message;
+  throw e;
+}

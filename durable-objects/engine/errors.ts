@@ -1,0 +1,42 @@
+/**
+ * The one error type of Flaredis. Its message is Redis's own error text, prefix first
+ * (`ERR`, `WRONGTYPE`, `READONLY`, `NOREPLICAS`, `OOM`, `NOPERM`, `EXECABORT`, `WRONGPASS`), so the
+ * HTTP layer and (later) the RESP bridge turn it into their format in one place each.
+ *
+ * @example throw new RedisError("WRONGTYPE Operation against a key holding the wrong kind of value")
+ */
+export class RedisError extends Error {
+  override readonly name = "RedisError";
+
+  /** The Redis error prefix, e.g. `ERR` or `WRONGTYPE`. */
+  get prefix(): string {
+    const space = this.message.indexOf(" ");
+    return space === -1 ? this.message : this.message.slice(0, space);
+  }
+}
+
+/** Redis's texts for the errors many commands share. */
+export const errors = {
+  syntax: () => new RedisError("ERR syntax error"),
+  notInteger: () => new RedisError("ERR value is not an integer or out of range"),
+  notFloat: () => new RedisError("ERR value is not a valid float"),
+  overflow: () => new RedisError("ERR increment or decrement would overflow"),
+  wrongType: () => new RedisError("WRONGTYPE Operation against a key holding the wrong kind of value"),
+  noSuchKey: () => new RedisError("ERR no such key"),
+  arity: (name: string) => new RedisError(`ERR wrong number of arguments for '${name.toLowerCase()}' command`),
+  unknownCommand: (name: string, args: readonly string[]) =>
+    new RedisError(
+      `ERR unknown command '${name}', with args beginning with: ${args
+        .slice(0, 8)
+        .map((a) => `'${a.length > 128 ? a.slice(0, 128) : a}' `)
+        .join("")}`,
+    ),
+  invalidExpire: (name: string) => new RedisError(`ERR invalid expire time in '${name.toLowerCase()}' command`),
+  noPermission: (name: string) =>
+    new RedisError(`NOPERM this user has no permissions to run the '${name.toLowerCase()}' command`),
+  readOnly: () => new RedisError("READONLY You can't write against a read only replica."),
+  keyTooLarge: (limit: number, actual: number) =>
+    new RedisError(`ERR max key size exceeded. Limit: ${limit} bytes, Actual: ${actual} bytes`),
+  valueTooLarge: (limit: number, actual: number) =>
+    new RedisError(`ERR max single record size exceeded. Limit: ${limit} bytes, Actual: ${actual} bytes`),
+};

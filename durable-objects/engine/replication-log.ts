@@ -1,0 +1,82 @@
+/**
+ * The replication log of a node: the append-only stream of write effects, RESP-framed, and the
+ * Redis bookkeeping around it (`master_replid`, `master_repl_offset`, the backlog).
+ *
+ * Offsets count bytes of the stream, as in Redis: an entry appended at offset O with a frame of L
+ * bytes moves the offset to O + L. Entries are stored in SQLite keyed by O, in the same storage
+ * transaction as the keyspace change they describe, so the keyspace and the log never disagree,
+ * and a restarted node keeps its replid, offset and backlog.
+ *
+ * A commit with several effects (MSET, RENAME, a MULTI) is framed as MULTI ... EXEC, as Redis
+ * propagates transactions, so a replica can apply it atomically.
+ */
+import type { Random } from "./clock";
+import type { Effect } from "./keyspace";
+import { encodeCommand } from "./resp";
+import type { Storage } from "./storage";
+
+/** Redis's default backlog (1 MiB); CONFIG `repl-backlog-size` changes it. */
+export const DEFAULT_BACKLOG_BYTES = 1024 * 1024;
+
+export class ReplicationLog {
+  /** 40 hex characters, new for every new history (a new master). */
+  replid: string;
+  /** The previous replid after a promotion, and the offset up to which it is valid. */
+  replid2: string;
+  secondOffset: number;
+  /** `master_repl_offset`: bytes of the stream so far. */
+  offset: number;
+  /** Offset of the first byte the backlog holds, minus one (0 with an empty backlog). */
+  private backlogStart: number;
+
+  constructor(
+    private readonly storage: Storage,
+    random: Random,
+    public backlogBytes: number = DEFAULT_BACKLOG_BYTES,
+  ) {
+    const meta = storage.meta;
+    let replid = meta.get("replid");
+    if (typeof replid !== "string") {
+      replid = random.hex(20);
+      meta.set("replid", replid);
+    }
+    this.replid = replid;
+    this.replid2 = String(meta.get("replid2") ?? "0".repeat(40));
+    this.secondOffset = Number(meta.get("second_repl_offset") ?? -1);
+    const bounds = storage.log.bounds();
+    const base = Number(meta.get("log_base_offset") ?? 0);
+    this.offset = bounds ? bounds.lastOffset + bounds.lastLength : base;
+    this.backlogStart = bounds ? bounds.first : this.offset;
+  }
+
+  /** Appends the effects of one commit; call inside the storage transaction of that commit. */
+  append(effects: readonly Effect[]): void {
+    if (effects.length === 0) return;
+    const framed = effects.length === 1 ? effects : [["MULTI"], ...effects, ["EXEC"]];
+    for (const effect of framed) {
+      const frame = encodeCommand(effect);
+      this.storage.log.append(this.offset, frame);
+      this.offset += frame.length;
+    }
+    // Trim in steps of an eighth of the backlog, not on every write.
+    if (this.offset - this.backlogStart > this.backlogBytes * 1.125) {
+      this.backlogStart = this.offset - this.backlogBytes;
+      this.storage.log.trimBefore(this.backlogStart);
+      const bounds = this.storage.log.bounds();
+      this.backlogStart = bounds ? bounds.first : this.offset;
+      this.storage.meta.set("log_base_offset", this.offset);
+    }
+  }
+
+  /** Re-reads the offset from storage after a failed transaction. */
+  reset(): void {
+    const bounds = this.storage.log.bounds();
+    this.offset = bounds ? bounds.lastOffset + bounds.lastLength : Number(this.storage.meta.get("log_base_offset") ?? 0);
+    this.backlogStart = bounds ? bounds.first : this.offset;
+  }
+
+  /** INFO replication's backlog fields. */
+  get backlog(): { firstByteOffset: number; histlen: number } {
+    return { firstByteOffset: this.backlogStart + 1, histlen: this.offset - this.backlogStart };
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * RESP2 framing of commands (`*N\r\n$len\r\n<bytes>\r\n...`). The replication backlog stores each
+ * effect in this form, so a replication offset counts bytes of the stream exactly as Redis's
+ * `master_repl_offset` does, and the RESP bridge can reuse the codec.
+ */
+import { type Bytes, concatBytes, toBytes } from "./bytes";
+
+const CRLF = toBytes("\r\n");
+
+/** Frames one command as a RESP array of bulk strings. */
+export function encodeCommand(args: readonly (string | Bytes)[]): Bytes {
+  const parts: Bytes[] = [toBytes(`*${args.length}\r\n`)];
+  for (const arg of args) {
+    const bytes = typeof arg === "string" ? toBytes(arg) : arg;
+    parts.push(toBytes(`$${bytes.length}\r\n`), bytes, CRLF);
+  }
+  return concatBytes(parts);
+}
+
+/**
+ * Parses one RESP array of bulk strings that fills `frame` exactly.
+ * @throws Error when the frame is not a single well-formed command.
+ */
+export function decodeCommand(frame: Bytes): Bytes[] {
+  let at = 0;
+  const readLine = (): string => {
+    const end = frame.indexOf(0x0d, at);
+    if (end === -1 || frame[end + 1] !== 0x0a) throw new Error("RESP: unterminated line");
+    const line = String.fromCharCode(...frame.subarray(at, end));
+    at = end + 2;
+    return line;
+  };
+  const header = readLine();
+  if (header[0] !== "*") throw new Error("RESP: expected an array");
+  const count = Number(header.slice(1));
+  if (!Number.isSafeInteger(count) || count < 0) throw new Error("RESP: bad array length");
+  const args: Bytes[] = [];
+  for (let i = 0; i < count; i++) {
+    const len = readLine();
+    if (len[0] !== "$") throw new Error("RESP: expected a bulk string");
+    const n = Number(len.slice(1));
+    if (!Number.isSafeInteger(n) || n < 0 || at + n + 2 > frame.length) throw new Error("RESP: bad bulk length");
+    args.push(frame.slice(at, at + n));
+    at += n;
+    if (frame[at] !== 0x0d || frame[at + 1] !== 0x0a) throw new Error("RESP: bulk string not terminated");
+    at += 2;
+  }
+  if (at !== frame.length) throw new Error("RESP: trailing bytes");
+  return args;
+}

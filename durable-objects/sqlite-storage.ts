@@ -1,0 +1,157 @@
+/**
+ * The engine's `Storage` on a Durable Object's SQLite database.
+ *
+ * Schema (version 1):
+ * - `meta(name, value)`: the schema version, replid, key count and other node state.
+ * - `keyspace(id, key, type, encoding, value, expires_at)`: one row per key. `id` is a stable scan
+ *   position (SCAN cursors); `type` is the RDB type code and `encoding` the value's layout, so
+ *   later types add rows of their own without rewriting this table. Values stay under SQLite's
+ *   2 MB row limit (strings are capped at the configured value limit, 1 MiB by default).
+ * - `backlog(offset, frame)`: the replication log, RESP frames keyed by their start offset.
+ *
+ * Migrations are a list of statement groups, applied once each and idempotent besides, in a
+ * transaction with the version row.
+ */
+import type { Bytes } from "./engine/bytes";
+import { type Entry, type KeyStore, type LogStore, type MetaStore, type Storage, TYPE_CODES, type ValueType } from "./engine/storage";
+
+const MIGRATIONS: readonly (readonly string[])[] = [
+  [
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value) WITHOUT ROWID",
+    `CREATE TABLE IF NOT EXISTS keyspace (
+       id INTEGER PRIMARY KEY,
+       key TEXT NOT NULL UNIQUE,
+       type INTEGER NOT NULL,
+       encoding INTEGER NOT NULL DEFAULT 0,
+       value BLOB NOT NULL,
+       expires_at INTEGER)`,
+    "CREATE INDEX IF NOT EXISTS keyspace_expiry ON keyspace(expires_at) WHERE expires_at IS NOT NULL",
+    "CREATE TABLE IF NOT EXISTS backlog (offset INTEGER PRIMARY KEY, frame BLOB NOT NULL)",
+  ],
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE_CODES).map(([name, code]) => [code, name])) as Record<
+  number,
+  ValueType
+>;
+
+/** SQLite takes an ArrayBuffer for a BLOB; pass the exact bytes of a view. */
+const blob = (b: Bytes): ArrayBuffer =>
+  (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.slice().buffer) as ArrayBuffer;
+
+type Row = Record<string, SqlStorageValue>;
+
+export class SqliteStorage implements Storage {
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.migrate();
+  }
+
+  /** Runs one statement; a failure names the statement. */
+  private exec<T extends Row>(query: string, ...params: unknown[]): SqlStorageCursor<T> {
+    try {
+      return this.storage.sql.exec<T>(query, ...params);
+    } catch (e) {
+      throw new Error(`SQL failed: ${query.replace(/\s+/g, " ").trim()}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private first<T extends Row>(query: string, ...params: unknown[]): T | null {
+    return (this.exec<T>(query, ...params).toArray()[0] as T | undefined) ?? null;
+  }
+
+  private migrate(): void {
+    this.exec("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value) WITHOUT ROWID");
+    const current = Number(this.meta.get("schema_version") ?? 0);
+    if (current > SCHEMA_VERSION) throw new Error(`storage schema ${current} is newer than this code (${SCHEMA_VERSION})`);
+    this.transaction(() => {
+      for (let v = current; v < SCHEMA_VERSION; v++) for (const statement of MIGRATIONS[v]!) this.exec(statement);
+      this.meta.set("schema_version", SCHEMA_VERSION);
+    });
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.storage.transactionSync(fn);
+  }
+
+  readonly keys: KeyStore = {
+    get: (key) => {
+      const row = this.first("SELECT type, value, expires_at FROM keyspace WHERE key = ?", key);
+      return row ? toEntry(row) : null;
+    },
+    put: (key, e) =>
+      void this.exec(
+        `INSERT INTO keyspace (key, type, encoding, value, expires_at) VALUES (?, ?, 0, ?, ?)
+         ON CONFLICT(key) DO UPDATE SET type = excluded.type, encoding = excluded.encoding,
+           value = excluded.value, expires_at = excluded.expires_at`,
+        key,
+        TYPE_CODES[e.type],
+        blob(e.value),
+        e.expiresAt,
+      ),
+    delete: (key) => void this.exec("DELETE FROM keyspace WHERE key = ?", key),
+    clear: () => void this.exec("DELETE FROM keyspace"),
+    scan: (afterId, limit) =>
+      this.exec("SELECT id, key, type, value, expires_at FROM keyspace WHERE id > ? ORDER BY id LIMIT ?", afterId, limit)
+        .toArray()
+        .map((row) => ({ id: row.id as number, key: row.key as string, entry: toEntry(row) })),
+    due: (now, limit) =>
+      this.exec(
+        "SELECT key FROM keyspace WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+        now,
+        limit,
+      )
+        .toArray()
+        .map((row) => row.key as string),
+    nextDeadline: () =>
+      (this.first("SELECT min(expires_at) AS at FROM keyspace WHERE expires_at IS NOT NULL")?.at as number | null) ?? null,
+    random: (r) => {
+      const row = this.first(
+        `SELECT key FROM keyspace WHERE id >= (SELECT min(id) + CAST((max(id) - min(id) + 1) * ? AS INTEGER) FROM keyspace)
+         ORDER BY id LIMIT 1`,
+        r,
+      );
+      return (row?.key as string | undefined) ?? null;
+    },
+    countWithDeadline: () =>
+      this.first<{ n: number }>("SELECT count(*) AS n FROM keyspace WHERE expires_at IS NOT NULL")!.n,
+    count: () => this.first<{ n: number }>("SELECT count(*) AS n FROM keyspace")!.n,
+  };
+
+  readonly log: LogStore = {
+    append: (offset, frame) => void this.exec("INSERT INTO backlog (offset, frame) VALUES (?, ?)", offset, blob(frame)),
+    bounds: () => {
+      const first = this.first("SELECT offset FROM backlog ORDER BY offset LIMIT 1");
+      if (!first) return null;
+      const last = this.first("SELECT offset, length(frame) AS len FROM backlog ORDER BY offset DESC LIMIT 1")!;
+      return { first: first.offset as number, lastOffset: last.offset as number, lastLength: last.len as number };
+    },
+    trimBefore: (offset) => void this.exec("DELETE FROM backlog WHERE offset < ?", offset),
+    read: (offset, maxBytes) => {
+      const out: { offset: number; frame: Bytes }[] = [];
+      let size = 0;
+      for (const row of this.exec("SELECT offset, frame FROM backlog WHERE offset >= ? ORDER BY offset", offset)) {
+        if (out.length > 0 && size >= maxBytes) break;
+        const frame = new Uint8Array(row.frame as ArrayBuffer);
+        out.push({ offset: row.offset as number, frame });
+        size += frame.length;
+      }
+      return out;
+    },
+  };
+
+  readonly meta: MetaStore = {
+    get: (name) => (this.first("SELECT value FROM meta WHERE name = ?", name)?.value as string | number | undefined) ?? null,
+    set: (name, value) =>
+      void this.exec("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", name, value),
+  };
+}
+
+function toEntry(row: Row): Entry {
+  return {
+    type: TYPE_NAMES[row.type as number]!,
+    value: new Uint8Array(row.value as ArrayBuffer),
+    expiresAt: row.expires_at as number | null,
+  };
+}

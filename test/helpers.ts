@@ -1,0 +1,45 @@
+/** Helpers for tests that go through the worker's HTTP API inside workerd. */
+import { exports } from "cloudflare:workers";
+
+/** The worker under test (the main module's default export). */
+export const worker = (exports as unknown as { default: Fetcher }).default;
+
+export const TOKENS = { readwrite: "dev-token", readonly: "dev-readonly-token", admin: "dev-admin-token" } as const;
+export const BASE = "http://flaredis.test";
+
+/** JSON.parse keeping integers beyond 2^53 exact (as bigint). */
+export function parseJson(text: string): any {
+  return JSON.parse(text, (_k, v, context?: { source?: string }) =>
+    typeof v === "number" && !Number.isSafeInteger(v) && context?.source && /^-?\d+$/.test(context.source)
+      ? BigInt(context.source)
+      : v,
+  );
+}
+
+export interface CallOptions {
+  token?: string | null;
+  path?: string;
+  method?: string;
+  headers?: Record<string, string>;
+}
+
+/** Sends a request to the worker; `body` is JSON-encoded unless it is a string already. */
+export async function call(body: unknown, options: CallOptions = {}) {
+  const headers: Record<string, string> = { ...options.headers };
+  const token = options.token === undefined ? TOKENS.admin : options.token;
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  const response = await worker.fetch(`${BASE}${options.path ?? "/"}`, {
+    method: options.method ?? "POST",
+    headers,
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, json: text ? parseJson(text) : undefined };
+}
+
+/** Runs one command with the admin token and returns its `result`, failing on an error. */
+export async function redis(...argv: (string | number)[]): Promise<any> {
+  const r = await call(argv);
+  if (r.status !== 200) throw new Error(`${argv.join(" ")}: ${r.status} ${r.text}`);
+  return r.json.result;
+}

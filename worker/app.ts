@@ -1,0 +1,80 @@
+/**
+ * The HTTP API (Upstash REST compatible). This layer authenticates, parses, picks the node and
+ * forwards; all command logic lives in the node's engine.
+ */
+import { Hono } from "hono";
+import type { Batch, Mode } from "../durable-objects/engine/engine";
+import { authenticate } from "./auth";
+import { type Env, nodeStub } from "./env";
+import { errorResponse, requestErrors, statusOf } from "./errors";
+import { stringify, toJsonOutcome } from "./reply";
+import { parseCommand, parseCommands, parsePathCommand, readBody } from "./request";
+import { RedisError } from "../durable-objects/engine/errors";
+
+const SYNC_TOKEN = "upstash-sync-token";
+const SERVED_BY = "Flaredis-Served-By";
+
+type Vars = { permission: Batch["permission"] };
+
+export const app = new Hono<{ Bindings: Env; Variables: Vars }>();
+
+/** The node that serves writes. Routing to replicas comes with the replication issue. */
+function primary(env: Env) {
+  return nodeStub(env, env.FLAREDIS_PRIMARY || "enam");
+}
+
+/** Forwards a batch to a node and writes the Upstash-shaped answer. */
+async function forward(env: Env, request: Request, mode: Mode, commands: string[][], permission: Vars["permission"]) {
+  const base64 = request.headers.get("upstash-encoding")?.toLowerCase() === "base64";
+  const { result, servedBy } = await primary(env).execute({ mode, commands, permission });
+  const headers = {
+    "content-type": "application/json",
+    [SERVED_BY]: servedBy,
+    [SYNC_TOKEN]: String(result.offset),
+  };
+  if ("error" in result) {
+    const error = new RedisError(result.error);
+    return new Response(stringify({ error: result.error }), { status: statusOf(error), headers });
+  }
+  const outcomes = result.outcomes.map((o) => toJsonOutcome(o, base64));
+  if (mode !== "single") return new Response(stringify(outcomes), { headers });
+  const single = result.outcomes[0]!;
+  const status = "error" in single ? statusOf(new RedisError(single.error)) : 200;
+  return new Response(stringify(outcomes[0]), { status, headers });
+}
+
+app.onError((err, c) => {
+  const { body, status } = errorResponse(err);
+  return c.json(body, status as 400);
+});
+
+app.notFound((c) => {
+  const { body, status } = errorResponse(requestErrors.notFound(new URL(c.req.url).pathname));
+  return c.json(body, status as 404);
+});
+
+app.use("*", async (c, next) => {
+  c.set("permission", await authenticate(c.req.raw, c.env));
+  await next();
+});
+
+// Reserved for the admin API, metrics and the dashboard (later issues): never commands.
+app.all("/admin/*", (c) => c.notFound());
+app.all("/metrics", (c) => c.notFound());
+app.all("/dashboard", (c) => c.notFound());
+
+app.post("/pipeline", async (c) =>
+  forward(c.env, c.req.raw, "pipeline", parseCommands(await readBody(c.req.raw)), c.get("permission")),
+);
+
+app.post("/multi-exec", async (c) =>
+  forward(c.env, c.req.raw, "multi", parseCommands(await readBody(c.req.raw)), c.get("permission")),
+);
+
+app.post("/", async (c) => forward(c.env, c.req.raw, "single", [parseCommand(await readBody(c.req.raw))], c.get("permission")));
+
+app.on(["GET", "POST"], "/:command{.+}", async (c) => {
+  const body = c.req.method === "POST" ? await readBody(c.req.raw) : "";
+  const pathname = new URL(c.req.url).pathname;
+  return forward(c.env, c.req.raw, "single", [parsePathCommand(pathname, body)], c.get("permission"));
+});

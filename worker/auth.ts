@@ -1,0 +1,43 @@
+/** Bearer-token authentication: three tokens, three permissions, constant-time comparison. */
+import type { Permission } from "../durable-objects/engine/engine";
+import type { Env } from "./env";
+import { requestErrors } from "./errors";
+
+const encoder = new TextEncoder();
+
+/** Compares digests, so neither the content nor the length of a token leaks through timing. */
+async function sameToken(given: string, expected: string): Promise<boolean> {
+  const [a, b] = await Promise.all(
+    [given, expected].map((t) => crypto.subtle.digest("SHA-256", encoder.encode(t))),
+  );
+  return crypto.subtle.timingSafeEqual(a!, b!);
+}
+
+/** The token of a request: `Authorization: Bearer <token>` or `?_token=<token>`. */
+export function tokenOf(request: Request): string | null {
+  const header = request.headers.get("authorization");
+  const match = header?.match(/^Bearer\s+(.+)$/i);
+  if (match) return match[1]!.trim();
+  return new URL(request.url).searchParams.get("_token");
+}
+
+/**
+ * The permission a request's token grants.
+ * @throws 503 when the token secrets are not configured; 401 WRONGPASS for a missing or wrong token.
+ */
+export async function authenticate(request: Request, env: Env): Promise<Permission> {
+  const { FLAREDIS_ADMIN_TOKEN: admin, FLAREDIS_TOKEN: readwrite, FLAREDIS_READONLY_TOKEN: readonly } = env;
+  if (!admin || !readwrite || !readonly) throw requestErrors.notConfigured();
+  const token = tokenOf(request);
+  if (token === null) throw requestErrors.wrongPass();
+  // Compare with every token, always, so the time taken does not say which one matched.
+  const [isAdmin, isReadwrite, isReadonly] = await Promise.all([
+    sameToken(token, admin),
+    sameToken(token, readwrite),
+    sameToken(token, readonly),
+  ]);
+  if (isAdmin) return "admin";
+  if (isReadwrite) return "readwrite";
+  if (isReadonly) return "readonly";
+  throw requestErrors.wrongPass();
+}

@@ -1,0 +1,20 @@
+import type { NodeApi, NodeEnv } from "../durable-objects/node";
+
+/** Bindings, vars (wrangler.toml) and secrets of the worker. */
+/** A node's RPC stub, seen through its narrow API. */
+export function nodeStub(env: Env, region: string): NodeApi {
+  const ns = env.NODE;
+  return ns.get(ns.idFromName(region), { locationHint: region as DurableObjectLocationHint }) as unknown as NodeApi;
+}
+
+export interface Env extends NodeEnv {
+  NODE: DurableObjectNamespace;
+  /** Region of the primary node, e.g. `enam`. */
+  FLAREDIS_PRIMARY?: string;
+  /** Replica regions, space-separated. */
+  FLAREDIS_REPLICAS?: string;
+  /** Secrets; locally from .dev.vars. */
+  FLAREDIS_TOKEN?: string;
+  FLAREDIS_READONLY_TOKEN?: string;
+  FLAREDIS_ADMIN_TOKEN?: string;
+}

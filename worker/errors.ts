@@ -1,0 +1,42 @@
+/**
+ * The one place where errors become HTTP. Command errors keep Redis's text and prefix; the
+ * status follows the prefix, except for errors of the request itself (auth, size, route), which
+ * carry their status.
+ */
+import { RedisError } from "../durable-objects/engine/errors";
+
+/** An error of the HTTP request rather than of a command. */
+export class RequestError extends RedisError {
+  constructor(
+    message: string,
+    readonly status: 400 | 401 | 403 | 404 | 413 | 503,
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_BY_PREFIX: Record<string, number> = { WRONGPASS: 401, NOPERM: 403 };
+
+export function statusOf(error: RedisError): number {
+  return error instanceof RequestError ? error.status : (STATUS_BY_PREFIX[error.prefix] ?? 400);
+}
+
+/** The JSON body and status of an error response; unknown errors are 500s without details. */
+export function errorResponse(error: unknown): { body: { error: string }; status: number } {
+  if (error instanceof RedisError) return { body: { error: error.message }, status: statusOf(error) };
+  console.error("flaredis: internal error", error);
+  return { body: { error: "ERR internal error" }, status: 500 };
+}
+
+export const requestErrors = {
+  notConfigured: () =>
+    new RequestError(
+      "ERR flaredis is not configured: set the FLAREDIS_TOKEN, FLAREDIS_READONLY_TOKEN and FLAREDIS_ADMIN_TOKEN secrets",
+      503,
+    ),
+  wrongPass: () => new RequestError("WRONGPASS invalid or missing auth token", 401),
+  tooLarge: (limit: number, actual: number) =>
+    new RequestError(`ERR max request size exceeded. Limit: ${limit} bytes, Actual: ${actual} bytes`, 413),
+  notFound: (path: string) => new RequestError(`ERR not found: ${path}`, 404),
+  badRequest: (message: string) => new RequestError(`ERR ${message}`, 400),
+};

@@ -1,0 +1,39 @@
+/**
+ * Replies as Upstash's JSON: bulk strings as UTF-8 text, or base64 of their bytes when the
+ * request asked for `Upstash-Encoding: base64` (then every string is encoded but the status
+ * `OK`, which the official client expects as is); integers beyond 2^53 as exact JSON numbers.
+ */
+import { type Bytes, fromBytes, toBytes } from "../durable-objects/engine/bytes";
+import type { Reply } from "../durable-objects/engine/command";
+import type { Outcome } from "../durable-objects/engine/engine";
+
+
+function base64(bytes: Bytes): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** Converts a reply for JSON, in the requested encoding. */
+export function toJsonReply(reply: Reply, encodeBase64: boolean): unknown {
+  if (reply === null || typeof reply === "number") return reply;
+  if (typeof reply === "bigint") return reply;
+  if (typeof reply === "string") return encodeBase64 && reply !== "OK" ? base64(toBytes(reply)) : reply;
+  if (reply instanceof Uint8Array) return encodeBase64 ? base64(reply) : fromBytes(reply);
+  return reply.map((r) => toJsonReply(r, encodeBase64));
+}
+
+export function toJsonOutcome(outcome: Outcome, encodeBase64: boolean): unknown {
+  return "error" in outcome ? { error: outcome.error } : { result: toJsonReply(outcome.result, encodeBase64) };
+}
+
+declare global {
+  interface JSON {
+    rawJSON(text: string): unknown;
+  }
+}
+
+/** JSON.stringify that writes bigints as exact numbers. */
+export function stringify(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? JSON.rawJSON(v.toString()) : v));
+}
