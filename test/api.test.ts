@@ -76,9 +76,11 @@ describe("request forms", () => {
 describe("auth", () => {
   it("answers 401 WRONGPASS without a token or with a wrong one", async () => {
     for (const token of [null, "wrong", "dev-token-", ""]) {
-      const r = await call(["SET", "k", "v"], { token });
+      const r = await call(["SET", "k", "v"], { token, headers: { "upstash-sync-token": "17" } });
       expect(r.status).toBe(401);
       expect(r.json).toEqual({ error: "WRONGPASS invalid or missing auth token" });
+      expect(r.headers.get("flaredis-served-by")).toBe("edge");
+      expect(r.headers.get("upstash-sync-token")).toBe("17");
     }
     expect(await redis("EXISTS", "k")).toBe(0);
   });

@@ -1,17 +1,13 @@
 // The conformance cases against the engine alone, on in-memory storage with a manual clock.
 import { describe, expect, it } from "vitest";
-import { ManualClock, type Random } from "../durable-objects/engine/clock";
+import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
 import { MemoryStorage } from "../durable-objects/engine/storage";
 import { toJsonOutcome } from "../worker/reply";
 import { cases } from "./conformance/cases";
 import { expectStep } from "./conformance/match";
+import { fixedRandom, newEngine } from "./fixtures";
 
-export const fixedRandom: Random = { next: () => 0.5, hex: (n) => "ab".repeat(n) };
-
-export function newEngine(clock = new ManualClock()) {
-  return new Engine(new MemoryStorage(), { clock, random: fixedRandom, node: "test" });
-}
 
 describe("conformance: engine alone", () => {
   for (const c of cases) {

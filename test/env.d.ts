@@ -1,4 +1,8 @@
 // The worker's bindings, as `env` from "cloudflare:workers" sees them in tests.
-declare namespace Cloudflare {
-  interface Env extends import("../worker/env").Env {}
+import type { Env as WorkerEnv } from "../worker/env";
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends WorkerEnv {}
+  }
 }

@@ -53,6 +53,16 @@ app.notFound((c) => {
   return c.json(body, status as 404);
 });
 
+// Every response says who served it and which replication position it reflects: a request
+// refused here, before any node, was served by the edge and has seen what it carried.
+app.use("*", async (c, next) => {
+  await next();
+  if (!c.res.headers.has(SERVED_BY)) {
+    c.res.headers.set(SERVED_BY, "edge");
+    c.res.headers.set(SYNC_TOKEN, c.req.header(SYNC_TOKEN) ?? "");
+  }
+});
+
 app.use("*", async (c, next) => {
   c.set("permission", await authenticate(c.req.raw, c.env));
   await next();

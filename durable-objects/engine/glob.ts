@@ -24,12 +24,12 @@ export function globToRegExp(pattern: string): RegExp {
       let cls = "";
       for (let j = 0; j < body.length; j++) {
         const b = body[j]!;
-        if (b === "\\" && j + 1 < body.length) cls += escape(body[++j]!);
+        if (b === "\\" && j + 1 < body.length) cls += escapeInClass(body[++j]!);
         else if (body[j + 1] === "-" && j + 2 < body.length) {
           const [lo, hi] = [b, body[j + 2]!].sort();
-          cls += `${escape(lo!)}-${escape(hi!)}`;
+          cls += `${escapeInClass(lo!)}-${escapeInClass(hi!)}`;
           j += 2;
-        } else cls += escape(b);
+        } else cls += escapeInClass(b);
       }
       out += cls === "" ? (negate ? "[\\s\\S]" : "(?!)") : `[${negate ? "^" : ""}${cls}]`;
       i = close;
@@ -46,4 +46,6 @@ function findClose(p: string, from: number): number {
   return -1;
 }
 
-const escape = (c: string) => c.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
+// With the `u` flag a RegExp rejects needless escapes, so outside and inside a class differ.
+const escape = (c: string) => c.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+const escapeInClass = (c: string) => c.replace(/[\\\]\[^-]/g, "\\$&");

@@ -1,0 +1,81 @@
+// `npm run dev` itself, as a user runs it: it answers within 10 s, and data written before it is
+// stopped (Ctrl-C, or killed outright) is there when it starts again.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+
+const persist = mkdtempSync(join(tmpdir(), "flaredis-dev-"));
+let child: ChildProcess | null = null;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function command(port: number, body: unknown) {
+  const r = await fetch(`http://127.0.0.1:${port}/`, {
+    method: "POST",
+    headers: { authorization: "Bearer dev-token" },
+    body: JSON.stringify(body),
+  });
+  return (await r.json()) as { result?: unknown; error?: string };
+}
+
+/** Starts `npm run dev` and resolves with the port and the ms until the first answer. */
+async function startDev() {
+  const port = await freePort();
+  const started = Date.now();
+  child = spawn("npm", ["run", "dev", "--", "--port", String(port), "--persist-to", persist], {
+    detached: true,
+    stdio: "ignore",
+    env: { ...process.env, CI: "true" },
+  });
+  for (;;) {
+    try {
+      const r = await command(port, ["PING"]);
+      if (r.result === "PONG") return { port, readyMs: Date.now() - started };
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() - started > 30_000) throw new Error("npm run dev did not answer in 30 s");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopDev(signal: NodeJS.Signals) {
+  const c = child!;
+  child = null;
+  const exited = new Promise((resolve) => c.once("exit", resolve));
+  process.kill(-c.pid!, signal);
+  await exited;
+}
+
+afterEach(async () => {
+  if (child) await stopDev("SIGKILL");
+});
+
+describe("npm run dev", () => {
+  it("answers within 10 s and keeps data across a stop (Ctrl-C) and a kill", async () => {
+    const first = await startDev();
+    expect(first.readyMs).toBeLessThan(10_000);
+    expect(await command(first.port, ["SET", "before-stop", "kept"])).toEqual({ result: "OK" });
+    expect(await command(first.port, ["INCRBY", "counter", 5])).toEqual({ result: 5 });
+    await stopDev("SIGINT");
+
+    const second = await startDev();
+    expect(await command(second.port, ["GET", "before-stop"])).toEqual({ result: "kept" });
+    expect(await command(second.port, ["INCR", "counter"])).toEqual({ result: 6 });
+    await stopDev("SIGKILL");
+
+    const third = await startDev();
+    expect(await command(third.port, ["GET", "counter"])).toEqual({ result: "6" });
+    expect(await command(third.port, ["DBSIZE"])).toEqual({ result: 2 });
+  });
+});

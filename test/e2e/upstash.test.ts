@@ -1,0 +1,162 @@
+// The official @upstash/redis client, unchanged, against the real worker over loopback HTTP, with
+// base64 responses on (the client's default) and off.
+import { Redis } from "@upstash/redis";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startFlaredis } from "./start";
+
+let server: Awaited<ReturnType<typeof startFlaredis>>;
+
+beforeAll(async () => {
+  server = await startFlaredis();
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+
+describe.each([
+  ["base64", "base64" as const],
+  ["plain JSON", false as const],
+])("@upstash/redis with %s responses", (_name, responseEncoding) => {
+  let redis: Redis;
+  beforeAll(() => {
+    redis = new Redis({ url: server.url, token: "dev-token", responseEncoding, retry: false });
+  });
+  beforeEach(async () => {
+    await redis.flushall();
+  });
+
+  it("SET with NX, XX, GET, EX, PX and KEEPTTL; GET", async () => {
+    expect(await redis.set("k", "v")).toBe("OK");
+    expect(await redis.get("k")).toBe("v");
+    expect(await redis.set("k", "w", { nx: true })).toBeNull();
+    expect(await redis.set("new", "n", { xx: true })).toBeNull();
+    expect(await redis.get("new")).toBeNull();
+    expect(await redis.set("k", "w", { xx: true })).toBe("OK");
+    expect(await redis.set("k", "x", { get: true })).toBe("w");
+    expect(await redis.set("k", "y", { ex: 100 })).toBe("OK");
+    expect(await redis.ttl("k")).toBe(100);
+    expect(await redis.set("k", "z", { keepTtl: true })).toBe("OK");
+    expect(await redis.ttl("k")).toBe(100);
+    expect(await redis.set("k", "p", { px: 50_000 })).toBe("OK");
+    expect(await redis.pttl("k")).toBeGreaterThan(49_000);
+    expect(await redis.get("k")).toBe("p");
+  });
+
+  it("INCR, INCRBY, INCRBYFLOAT", async () => {
+    expect(await redis.incr("n")).toBe(1);
+    expect(await redis.incrby("n", 41)).toBe(42);
+    expect(await redis.incrbyfloat("f", 10.5)).toBe(10.5);
+    expect(await redis.incrbyfloat("f", 0.1)).toBe(10.6);
+    await redis.set("s", "text");
+    await expect(redis.incr("s")).rejects.toThrow(/ERR value is not an integer or out of range/);
+  });
+
+  it("APPEND, STRLEN, GETRANGE, SETRANGE", async () => {
+    expect(await redis.append("s", "Hello")).toBe(5);
+    expect(await redis.append("s", " World")).toBe(11);
+    expect(await redis.strlen("s")).toBe(11);
+    expect(await redis.getrange("s", 0, 4)).toBe("Hello");
+    expect(await redis.getrange("s", -5, -1)).toBe("World");
+    expect(await redis.setrange("s", 6, "Redis")).toBe(11);
+    expect(await redis.get("s")).toBe("Hello Redis");
+  });
+
+  it("MSET, MGET, EXISTS, TYPE, DEL", async () => {
+    expect(await redis.mset({ a: "1x", b: "2x" })).toBe("OK");
+    expect(await redis.mget("a", "b", "c")).toEqual(["1x", "2x", null]);
+    expect(await redis.exists("a", "b", "c")).toBe(2);
+    expect(await redis.type("a")).toBe("string");
+    expect(await redis.type("c")).toBe("none");
+    expect(await redis.del("a", "c")).toBe(1);
+    expect(await redis.exists("a")).toBe(0);
+  });
+
+  it("EXPIRE, TTL, PERSIST, RENAME, GETDEL, GETEX", async () => {
+    await redis.set("k", "v");
+    expect(await redis.ttl("k")).toBe(-1);
+    expect(await redis.expire("k", 30)).toBe(1);
+    expect(await redis.ttl("k")).toBe(30);
+    expect(await redis.persist("k")).toBe(1);
+    expect(await redis.ttl("k")).toBe(-1);
+    expect(await redis.rename("k", "k2")).toBe("OK");
+    expect(await redis.get("k")).toBeNull();
+    expect(await redis.getex("k2", { ex: 60 })).toBe("v");
+    expect(await redis.ttl("k2")).toBe(60);
+    expect(await redis.getdel("k2")).toBe("v");
+    expect(await redis.exists("k2")).toBe(0);
+    expect(await redis.ttl("k2")).toBe(-2);
+  });
+
+  it("KEYS and SCAN", async () => {
+    await redis.mset({ "user:1": "a", "user:2": "b", "post:1": "c" });
+    expect((await redis.keys("user:*")).sort()).toEqual(["user:1", "user:2"]);
+    const seen: string[] = [];
+    let cursor: string | number = 0;
+    do {
+      const [next, keys]: [string | number, string[]] = await redis.scan(cursor, { count: 2 });
+      seen.push(...keys);
+      cursor = next;
+    } while (String(cursor) !== "0");
+    expect(seen.sort()).toEqual(["post:1", "user:1", "user:2"]);
+    const [, matched] = await redis.scan(0, { match: "post:*", count: 100 });
+    expect(matched).toEqual(["post:1"]);
+  });
+
+  it("pipelines, in order and not atomic", async () => {
+    const p = redis.pipeline();
+    p.set("a", "x");
+    p.incr("n");
+    p.get("a");
+    p.incrby("n", 9);
+    expect(await p.exec()).toEqual(["OK", 1, "x", 10]);
+    const failing = redis.pipeline();
+    failing.set("b", "y");
+    failing.incr("b");
+    await expect(failing.exec()).rejects.toThrow(/ERR value is not an integer/);
+    expect(await redis.get("b")).toBe("y");
+  });
+
+  it("multi-exec transactions", async () => {
+    const tx = redis.multi();
+    tx.set("a", "x");
+    tx.incr("n");
+    tx.get("a");
+    expect(await tx.exec()).toEqual(["OK", 1, "x"]);
+  });
+
+  it("round-trips unicode and keys with / + =", async () => {
+    for (const [key, value] of [
+      ["a/b+c=d", "x/y+z=="],
+      ["ключ 🔑", "значение ✓ 日本語"],
+      ["with space", "line\nbreak\ttab"],
+    ]) {
+      expect(await redis.set(key!, value)).toBe("OK");
+      expect(await redis.get(key!)).toBe(value);
+    }
+    expect((await redis.keys("*")).sort()).toEqual(["a/b+c=d", "with space", "ключ 🔑"].sort());
+  });
+
+  it("reads its own writes with the sync token it is given", async () => {
+    for (let i = 0; i < 20; i++) {
+      await redis.set("rw", `v${i}`);
+      expect(await redis.get("rw")).toBe(`v${i}`);
+    }
+    expect(redis.readYourWritesSyncToken).toMatch(/^\d+$/);
+  });
+});
+
+describe("@upstash/redis with the read-only token", () => {
+  it("reads, and is refused writes with NOPERM", async () => {
+    const rw = new Redis({ url: server.url, token: "dev-token", retry: false });
+    const ro = new Redis({ url: server.url, token: "dev-readonly-token", retry: false });
+    await rw.set("shared", "v");
+    expect(await ro.get("shared")).toBe("v");
+    await expect(ro.set("shared", "w")).rejects.toThrow(/NOPERM this user has no permissions to run the 'set' command/);
+    expect(await rw.get("shared")).toBe("v");
+  });
+
+  it("a wrong token is refused with WRONGPASS", async () => {
+    const bad = new Redis({ url: server.url, token: "nope", retry: false });
+    await expect(bad.get("x")).rejects.toThrow(/WRONGPASS invalid or missing auth token/);
+  });
+});

@@ -1,0 +1,159 @@
+// The node Durable Object in workerd: expiry (lazy, and the active sweep on its one alarm, with an
+// injected clock), durability across eviction and abort, and a keyspace larger than the hot cache.
+import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ManualClock, systemClock } from "../durable-objects/engine/clock";
+import { Engine } from "../durable-objects/engine/engine";
+import type { FlaredisNode } from "../durable-objects/node";
+import { SqliteStorage } from "../durable-objects/sqlite-storage";
+import { fixedRandom } from "./fixtures";
+import { call, redis } from "./helpers";
+
+const primary = () => env.NODE.get(env.NODE.idFromName("enam"));
+
+/** runInDurableObject, typed for our node (its RPC types are too deep for the generic overloads). */
+function inNode<R>(stub: DurableObjectStub, fn: (node: FlaredisNode, state: DurableObjectState) => R | Promise<R>) {
+  return runInDurableObject(stub, fn as unknown as (node: DurableObject, state: DurableObjectState) => R | Promise<R>);
+}
+
+/** Gives the primary node a manual clock starting now; returns it. */
+async function manualClock(): Promise<ManualClock> {
+  const clock = new ManualClock(Date.now());
+  await inNode(primary(), (node) => {
+    node.clock = clock;
+  });
+  return clock;
+}
+
+/** Rows in the node's keyspace table, expired or not. */
+const storedKeys = () =>
+  inNode(primary(), (_node, state) =>
+    state.storage.sql.exec<{ key: string }>("SELECT key FROM keyspace ORDER BY key").toArray().map((r) => r.key),
+  );
+
+const info = async (section: string) => String(await redis("INFO", section));
+
+beforeEach(async () => {
+  await redis("FLUSHALL");
+});
+
+afterEach(async () => {
+  await inNode(primary(), (node) => {
+    node.clock = systemClock;
+  });
+  while (await runDurableObjectAlarm(primary()));
+});
+
+describe("expiry", () => {
+  it("never returns a key after its deadline (lazy expiry on access)", async () => {
+    const clock = await manualClock();
+    await redis("SET", "a", "v", "PX", 1000);
+    clock.advance(999);
+    expect(await redis("GET", "a")).toBe("v");
+    expect(await redis("PTTL", "a")).toBe(1);
+    clock.advance(1);
+    expect(await redis("GET", "a")).toBeNull();
+    expect(await redis("EXISTS", "a")).toBe(0);
+    expect(await redis("TTL", "a")).toBe(-2);
+    expect(await storedKeys()).toEqual([]);
+    expect(await info("stats")).toMatch(/expired_keys:1\r\n/);
+  });
+
+  it("removes keys never read again with the active sweep, on the node's alarm", async () => {
+    const clock = await manualClock();
+    const before = Number((await info("stats")).match(/expired_keys:(\d+)/)![1]);
+    await redis("SET", "soon", "v", "PX", 1000);
+    await redis("SET", "later", "v", "PX", 5000);
+    await redis("SET", "never", "v");
+    // The alarm is armed for the earliest deadline.
+    const alarm = await inNode(primary(), (_n, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
+    expect(alarm! - Date.now()).toBeLessThanOrEqual(1000);
+
+    clock.advance(1500);
+    expect(await runDurableObjectAlarm(primary())).toBe(true);
+    expect(await storedKeys()).toEqual(["later", "never"]);
+    // Re-armed for the next deadline.
+    const next = await inNode(primary(), (_n, state) => state.storage.getAlarm());
+    expect(next).not.toBeNull();
+
+    clock.advance(5000);
+    expect(await runDurableObjectAlarm(primary())).toBe(true);
+    expect(await storedKeys()).toEqual(["never"]);
+    expect(await info("stats")).toMatch(new RegExp(`expired_keys:${before + 2}\\r\\n`));
+    expect(await redis("DBSIZE")).toBe(1);
+  });
+
+  it("sweeps a large batch of due keys over several alarm runs", async () => {
+    const clock = await manualClock();
+    const commands = Array.from({ length: 2500 }, (_, i) => ["SET", `k${i}`, "v", "PX", 100 + i]);
+    for (let i = 0; i < commands.length; i += 500)
+      expect((await call(commands.slice(i, i + 500), { path: "/pipeline" })).status).toBe(200);
+    clock.advance(10_000);
+    let runs = 0;
+    while (await runDurableObjectAlarm(primary())) runs++;
+    expect(runs).toBeGreaterThanOrEqual(3);
+    expect(await storedKeys()).toEqual([]);
+    expect(await redis("DBSIZE")).toBe(0);
+  });
+});
+
+describe("durability", () => {
+  it("keeps acknowledged writes, replid and offset across eviction", async () => {
+    await redis("SET", "k", "v");
+    await redis("INCRBY", "n", 5);
+    const before = await info("replication");
+    await evictDurableObject(primary());
+    expect(await redis("GET", "k")).toBe("v");
+    expect(await redis("GET", "n")).toBe("5");
+    const after = await info("replication");
+    const field = (text: string, name: string) => text.match(new RegExp(`${name}:(\\S+)`))![1];
+    expect(field(after, "master_replid")).toBe(field(before, "master_replid"));
+    expect(field(after, "master_repl_offset")).toBe(field(before, "master_repl_offset"));
+  });
+
+  it("keeps acknowledged writes when the object is aborted (as on a crash)", async () => {
+    await call(
+      Array.from({ length: 100 }, (_, i) => ["SET", `k${i}`, `v${i}`]),
+      { path: "/pipeline" },
+    );
+    await call([["SET", "m", "1"], ["INCR", "m"]], { path: "/multi-exec" });
+    await abortAllDurableObjects();
+    expect(await redis("DBSIZE")).toBe(101);
+    expect(await redis("GET", "k99")).toBe("v99");
+    expect(await redis("GET", "m")).toBe("2");
+  });
+
+  it("keeps the expiry alarm across eviction", async () => {
+    await redis("SET", "t", "v", "PX", 60_000);
+    await evictDurableObject(primary());
+    const clock = await manualClock();
+    clock.advance(61_000);
+    expect(await runDurableObjectAlarm(primary())).toBe(true);
+    expect(await storedKeys()).toEqual([]);
+  });
+});
+
+describe("a keyspace larger than the hot cache", () => {
+  it("serves every key from SQLite when the cache holds only a few", async () => {
+    const scratch = env.NODE.get(env.NODE.idFromName("scratch-cache"));
+    await inNode(scratch, (_node, state) => {
+      const engine = new Engine(new SqliteStorage(state.storage), {
+        clock: new ManualClock(),
+        random: fixedRandom,
+        cacheBytes: 4096,
+      });
+      const run = (...argv: string[]) => engine.run({ mode: "single", commands: [argv], permission: "admin" });
+      const value = "x".repeat(1000);
+      for (let i = 0; i < 500; i++) run("SET", `key:${i}`, `${i}:${value}`);
+      expect(engine.keyspace.cacheBytes).toBeLessThanOrEqual(4096);
+      for (let i = 0; i < 500; i += 7) {
+        const r = run("GET", `key:${i}`);
+        expect("outcomes" in r && new TextDecoder().decode((r.outcomes[0] as { result: Uint8Array }).result)).toBe(`${i}:${value}`);
+      }
+      expect(run("DBSIZE")).toMatchObject({ outcomes: [{ result: 500 }] });
+      expect(run("APPEND", "key:3", "!")).toMatchObject({ outcomes: [{ result: 1003 }] });
+    });
+  });
+});

@@ -1,0 +1,145 @@
+// Property tests (fast-check): the RESP codec, number parsing and formatting, glob matching, an
+// expiry model check of the engine, and random request bodies against the HTTP API.
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { formatFloat, parseFloat64, parseInt64 } from "../durable-objects/engine/args";
+import { fromBytes } from "../durable-objects/engine/bytes";
+import { ManualClock } from "../durable-objects/engine/clock";
+import { globToRegExp } from "../durable-objects/engine/glob";
+import { decodeCommand, encodeCommand } from "../durable-objects/engine/resp";
+import { newEngine, run } from "./fixtures";
+import { call, redis } from "./helpers";
+
+describe("codecs and parsing", () => {
+  it("RESP frames decode to what was encoded", () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { minLength: 1, maxLength: 8 }), (args) => {
+        expect(decodeCommand(encodeCommand(args))).toEqual(args);
+      }),
+    );
+  });
+
+  it("RESP decoding rejects truncated frames", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ minLength: 1 }), { minLength: 1, maxLength: 4 }), fc.nat(), (args, cut) => {
+        const frame = encodeCommand(args);
+        const at = cut % frame.length;
+        expect(() => decodeCommand(frame.subarray(0, at))).toThrow();
+      }),
+    );
+  });
+
+  it("int64 parsing round-trips and refuses the out-of-range", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (n) => {
+        expect(parseInt64(n.toString())).toBe(n);
+      }),
+    );
+    for (const bad of ["9223372036854775808", "-9223372036854775809", "+1", "01", " 1", "1 ", "", "1e3", "0x10"])
+      expect(() => parseInt64(bad), bad).toThrow(/not an integer/);
+  });
+
+  it("floats format without exponent and read back exactly", () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => {
+        const s = formatFloat(x);
+        expect(s).not.toMatch(/e/i);
+        expect(parseFloat64(s)).toBe(x === 0 ? 0 : x);
+      }),
+    );
+  });
+
+  it("a glob of escaped literal text matches exactly that text", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (s, other) => {
+        const escaped = s.replace(/[*?[\]\\]/g, "\\$&");
+        const re = globToRegExp(escaped);
+        expect(re.test(s)).toBe(true);
+        expect(re.test(other)).toBe(other === s);
+        expect(globToRegExp("*").test(s)).toBe(true);
+      }),
+    );
+  });
+
+  it("any pattern compiles (KEYS and SCAN MATCH never fail on a pattern)", () => {
+    const patternChar = fc.constantFrom("*", "?", "[", "]", "^", "-", "\\", "a", "z", "/", ".", "(", "é", "\u{1F511}");
+    fc.assert(
+      fc.property(fc.array(patternChar, { maxLength: 12 }).map((cs) => cs.join("")), fc.string(), (p, s) => {
+        expect(typeof globToRegExp(p).test(s)).toBe("boolean");
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe("expiry model", () => {
+  type Op =
+    | { op: "set"; key: number; ttl: number | null }
+    | { op: "get"; key: number }
+    | { op: "advance"; ms: number }
+    | { op: "sweep" };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ op: fc.constant("set" as const), key: fc.nat(5), ttl: fc.option(fc.integer({ min: 1, max: 100 })) }),
+    fc.record({ op: fc.constant("get" as const), key: fc.nat(5) }),
+    fc.record({ op: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 60 }) }),
+    fc.record({ op: fc.constant("sweep" as const) }),
+  );
+
+  it("never returns a key after its deadline, and always returns a live one", () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const clock = new ManualClock(1_000_000);
+        const engine = newEngine(clock);
+        const model = new Map<number, { value: string; deadline: number | null }>();
+        ops.forEach((o, i) => {
+          if (o.op === "set") {
+            const argv = ["SET", `k${o.key}`, `v${i}`, ...(o.ttl === null ? [] : ["PX", String(o.ttl)])];
+            run(engine, ...argv);
+            model.set(o.key, { value: `v${i}`, deadline: o.ttl === null ? null : clock.now() + o.ttl });
+          } else if (o.op === "get") {
+            const m = model.get(o.key);
+            const live = m && (m.deadline === null || m.deadline > clock.now());
+            const r = run(engine, "GET", `k${o.key}`) as { result: Uint8Array | null };
+            expect(r.result === null ? null : fromBytes(r.result)).toBe(live ? m.value : null);
+          } else if (o.op === "advance") clock.advance(o.ms);
+          else engine.sweep();
+        });
+        const live = [...model.values()].filter((m) => m.deadline === null || m.deadline > clock.now()).length;
+        engine.sweep(Infinity);
+        expect(engine.keyspace.keyCount).toBe(live);
+      }),
+    );
+  });
+});
+
+describe("random request bodies", () => {
+  beforeAll(async () => {
+    await redis("FLUSHALL");
+    await redis("SET", "anchor", "1");
+  });
+
+  const json = fc.jsonValue({ maxDepth: 3 });
+  const argument = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.constant(null), fc.double());
+  const command = fc.array(argument, { maxLength: 6 });
+  const body = fc.oneof(
+    json.map((v) => JSON.stringify(v)),
+    command.map((c) => JSON.stringify(c)),
+    fc.string({ maxLength: 40 }),
+    fc.array(command, { maxLength: 4 }).map((c) => JSON.stringify(c)),
+  );
+  const path = fc.constantFrom("/", "/pipeline", "/multi-exec");
+
+  it("never answer 5xx, and a rejected request changes nothing", async () => {
+    await fc.assert(
+      fc.asyncProperty(body, path, fc.boolean(), async (text, where, readonly) => {
+        const before = await redis("INFO", "replication");
+        const r = await call(text, { path: where, token: readonly ? "dev-readonly-token" : "dev-admin-token" });
+        expect(r.status, `${where} ${text}: ${r.text}`).toBeLessThan(500);
+        const rejected = r.status !== 200 || (Array.isArray(r.json) ? r.json.every((o: object) => "error" in o) : "error" in r.json);
+        if (rejected) expect(await redis("INFO", "replication")).toBe(before);
+      }),
+      { numRuns: 150 },
+    );
+    expect(await redis("GET", "anchor")).toBe("1");
+  });
+});
