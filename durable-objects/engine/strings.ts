@@ -18,27 +18,31 @@ export function incrementBy(ctx: Context, key: string, delta: bigint): number | 
   return Number.isSafeInteger(Number(next)) ? Number(next) : next;
 }
 
-/** EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT's NX|XX|GT|LT, parsed once. */
-export type ExpireCondition = "NX" | "XX" | "GT" | "LT" | null;
-
+/**
+ * EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT's NX|XX|GT|LT, parsed once. XX may go with GT or LT; NX goes
+ * with none of them, nor GT with LT.
+ */
 export interface ExpireArgs {
   readonly key: string;
   readonly amount: bigint;
-  readonly condition: ExpireCondition;
+  readonly nx: boolean;
+  readonly xx: boolean;
+  readonly gt: boolean;
+  readonly lt: boolean;
 }
 
 export function parseExpireArgs(args: readonly string[]): ExpireArgs {
   const [key, amount, ...rest] = args as [string, string, ...string[]];
-  let condition: ExpireCondition = null;
-  const seen = new Set(rest.map((r) => r.toUpperCase()));
-  for (const r of rest) if (!["NX", "XX", "GT", "LT"].includes(r.toUpperCase())) throw new RedisError(`ERR Unsupported option ${r}`);
-  if (seen.has("NX") && seen.size > 1)
+  const flags = { nx: false, xx: false, gt: false, lt: false };
+  for (const r of rest) {
+    const flag = r.toLowerCase();
+    if (!(flag in flags)) throw new RedisError(`ERR Unsupported option ${r}`);
+    flags[flag as keyof typeof flags] = true;
+  }
+  if (flags.nx && (flags.xx || flags.gt || flags.lt))
     throw new RedisError("ERR NX and XX, GT or LT options at the same time are not compatible");
-  if (seen.has("GT") && seen.has("LT")) throw new RedisError("ERR GT and LT options at the same time are not compatible");
-  for (const c of ["NX", "XX", "GT", "LT"] as const) if (seen.has(c) && condition === null) condition = c;
-  // XX may go with GT or LT; the stricter GT/LT decides, XX is implied by both for a volatile key.
-  if (seen.has("XX") && (seen.has("GT") || seen.has("LT"))) condition = seen.has("GT") ? "GT" : "LT";
-  return { key, amount: parseInt64(amount), condition };
+  if (flags.gt && flags.lt) throw new RedisError("ERR GT and LT options at the same time are not compatible");
+  return { key, amount: parseInt64(amount), ...flags };
 }
 
 /**
@@ -55,11 +59,10 @@ export function expireKey(ctx: Context, name: string, a: ExpireArgs, unitMs: num
   const current = entry.expiresAt; // null: no TTL, which counts as infinite for GT/LT
   const next = Number(at);
   const allowed =
-    a.condition === null ||
-    (a.condition === "NX" && current === null) ||
-    (a.condition === "XX" && current !== null) ||
-    (a.condition === "GT" && current !== null && next > current) ||
-    (a.condition === "LT" && (current === null || next < current));
+    (!a.nx || current === null) &&
+    (!a.xx || current !== null) &&
+    (!a.gt || (current !== null && next > current)) &&
+    (!a.lt || current === null || next < current);
   if (!allowed) return 0;
   ctx.db.setDeadline(a.key, next);
   return 1;
