@@ -3,14 +3,15 @@
  *
  * Schema (version 1):
  * - `meta(name, value)`: the schema version, replid, key count and other node state.
- * - `keyspace(id, key, type, encoding, value, expires_at)`: one row per key. `id` is a stable scan
- *   position (SCAN cursors); `type` is the RDB type code and `encoding` the value's layout, so
+ * - `keyspace(id, key, type, encoding, value, expires_at, mod_offset)`: one row per key. `id` is a
+ *   stable scan position (SCAN cursors, snapshot chunks); `mod_offset` the replication offset of
+ *   its last write; `type` is the RDB type code and `encoding` the value's layout, so
  *   later types add rows of their own without rewriting this table. Values stay under SQLite's
  *   2 MB row limit (strings are capped at the configured value limit, 1 MiB by default).
  * - `backlog(offset, frame)`: the replication log, RESP frames keyed by their start offset.
  *
- * Migrations are a list of statement groups, applied once each and idempotent besides, in a
- * transaction with the version row.
+ * Migrations are a list of statement groups, applied once each, in a transaction with the version
+ * row; an ALTER that finds its column already there is skipped, so each group is idempotent.
  */
 import type { Bytes } from "./engine/bytes";
 import { type Entry, type KeyStore, type LogStore, type MetaStore, type Storage, TYPE_CODES, type ValueType } from "./engine/storage";
@@ -27,6 +28,10 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        expires_at INTEGER)`,
     "CREATE INDEX IF NOT EXISTS keyspace_expiry ON keyspace(expires_at) WHERE expires_at IS NOT NULL",
     "CREATE TABLE IF NOT EXISTS backlog (offset INTEGER PRIMARY KEY, frame BLOB NOT NULL)",
+  ],
+  // v2: the replication offset at which each key was last written (see engine/replication.ts).
+  [
+    "ALTER TABLE keyspace ADD COLUMN mod_offset INTEGER NOT NULL DEFAULT 0",
   ],
 ];
 
@@ -66,9 +71,16 @@ export class SqliteStorage implements Storage {
     const current = Number(this.meta.get("schema_version") ?? 0);
     if (current > SCHEMA_VERSION) throw new Error(`storage schema ${current} is newer than this code (${SCHEMA_VERSION})`);
     this.transaction(() => {
-      for (let v = current; v < SCHEMA_VERSION; v++) for (const statement of MIGRATIONS[v]!) this.exec(statement);
+      for (let v = current; v < SCHEMA_VERSION; v++)
+        for (const statement of MIGRATIONS[v]!) if (!this.alreadyApplied(statement)) this.exec(statement);
       this.meta.set("schema_version", SCHEMA_VERSION);
     });
+  }
+
+  /** True for an `ALTER TABLE t ADD COLUMN c` whose column exists. */
+  private alreadyApplied(statement: string): boolean {
+    const m = statement.match(/^ALTER TABLE (\w+) ADD COLUMN (\w+)/);
+    return m !== null && this.exec("SELECT name FROM pragma_table_info(?) WHERE name = ?", m[1], m[2]).toArray().length > 0;
   }
 
   transaction<T>(fn: () => T): T {
@@ -77,23 +89,25 @@ export class SqliteStorage implements Storage {
 
   readonly keys: KeyStore = {
     get: (key) => {
-      const row = this.first("SELECT type, value, expires_at FROM keyspace WHERE key = ?", key);
+      const row = this.first("SELECT type, value, expires_at, mod_offset FROM keyspace WHERE key = ?", key);
       return row ? toEntry(row) : null;
     },
     put: (key, e) =>
       void this.exec(
-        `INSERT INTO keyspace (key, type, encoding, value, expires_at) VALUES (?, ?, 0, ?, ?)
+        `INSERT INTO keyspace (key, type, encoding, value, expires_at, mod_offset) VALUES (?, ?, 0, ?, ?, ?)
          ON CONFLICT(key) DO UPDATE SET type = excluded.type, encoding = excluded.encoding,
-           value = excluded.value, expires_at = excluded.expires_at`,
+           value = excluded.value, expires_at = excluded.expires_at, mod_offset = excluded.mod_offset`,
         key,
         TYPE_CODES[e.type],
         blob(e.value),
         e.expiresAt,
+        e.mod ?? 0,
       ),
     delete: (key) => void this.exec("DELETE FROM keyspace WHERE key = ?", key),
     clear: () => void this.exec("DELETE FROM keyspace"),
+    deleteWrittenBefore: (offset) => void this.exec("DELETE FROM keyspace WHERE mod_offset < ?", offset),
     scan: (afterId, limit) =>
-      this.exec("SELECT id, key, type, value, expires_at FROM keyspace WHERE id > ? ORDER BY id LIMIT ?", afterId, limit)
+      this.exec("SELECT id, key, type, value, expires_at, mod_offset FROM keyspace WHERE id > ? ORDER BY id LIMIT ?", afterId, limit)
         .toArray()
         .map((row) => ({ id: row.id as number, key: row.key as string, entry: toEntry(row) })),
     due: (now, limit) =>
@@ -128,6 +142,7 @@ export class SqliteStorage implements Storage {
       return { first: first.offset as number, lastOffset: last.offset as number, lastLength: last.len as number };
     },
     trimBefore: (offset) => void this.exec("DELETE FROM backlog WHERE offset < ?", offset),
+    clear: () => void this.exec("DELETE FROM backlog"),
     read: (offset, maxBytes) => {
       const out: { offset: number; frame: Bytes }[] = [];
       let size = 0;
@@ -153,5 +168,6 @@ function toEntry(row: Row): Entry {
     type: TYPE_NAMES[row.type as number]!,
     value: new Uint8Array(row.value as ArrayBuffer),
     expiresAt: row.expires_at as number | null,
+    mod: row.mod_offset as number,
   };
 }

@@ -200,8 +200,8 @@ export class Engine {
     this.stats.keyspaceHits += change.hits;
     this.stats.keyspaceMisses += change.misses;
     if (!change.dirty) return;
-    this.keyspace.commit(change);
     this.log.append(change.effects);
+    this.keyspace.commit(change, this.log.offset);
     for (const { after } of change.touched.values()) {
       const at = after?.expiresAt ?? null;
       if (at !== null && (this.newDeadline === null || at < this.newDeadline)) this.newDeadline = at;
@@ -209,7 +209,7 @@ export class Engine {
   }
 
   /** Runs `fn` in one storage transaction; on failure, in-memory state is re-read from storage. */
-  private transaction<T>(fn: () => T): T {
+  transaction<T>(fn: () => T): T {
     try {
       return this.storage.transaction(fn);
     } catch (e) {

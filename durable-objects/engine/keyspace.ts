@@ -98,10 +98,11 @@ export class Keyspace {
   }
 
   /**
-   * Writes a finished overlay to storage. The caller holds a storage transaction and appends
-   * `change.effects` to the replication log inside it.
+   * Writes a finished overlay to storage, stamping every written key with `mod`, the replication
+   * offset of the commit. The caller holds a storage transaction and appends `change.effects` to
+   * the replication log inside it.
    */
-  commit(change: Change): void {
+  commit(change: Change, mod: number): void {
     const keys = this.storage.keys;
     let count = change.cleared ? 0 : this.keyCount;
     if (change.cleared) {
@@ -109,13 +110,20 @@ export class Keyspace {
       this.cache.clear();
     }
     for (const [key, { before, after }] of change.touched) {
-      if (after) keys.put(key, after);
+      const stored = after && { ...after, mod };
+      if (stored) keys.put(key, stored);
       else keys.delete(key);
       count += Number(after !== null) - Number(before);
-      this.cache.set(key, after);
+      this.cache.set(key, stored);
     }
     if (count !== this.keyCount || change.cleared) this.storage.meta.set("key_count", count);
     this.keyCount = count;
+  }
+
+  /** Deletes the keys last written before `offset` (a FLUSHALL replayed during a full sync). */
+  deleteWrittenBefore(offset: number): void {
+    this.storage.keys.deleteWrittenBefore(offset);
+    this.recount();
   }
 
   /** Forgets cached state after a failed storage transaction; storage is the truth. */
@@ -123,6 +131,13 @@ export class Keyspace {
     this.cache.clear();
     const stored = this.storage.meta.get("key_count");
     this.keyCount = typeof stored === "number" ? stored : this.storage.keys.count();
+  }
+
+  /** Recounts the keys from storage (after a bulk change such as a full sync). */
+  recount(): void {
+    this.cache.clear();
+    this.keyCount = this.storage.keys.count();
+    this.storage.meta.set("key_count", this.keyCount);
   }
 
   get cacheBytes(): number {
@@ -157,6 +172,16 @@ export class Change {
     readonly now: number,
     readonly role: Role,
   ) {}
+
+  /** The stored entry of `key` as this change sees it, expired or not. */
+  peek(key: string): Entry | null {
+    return this.raw(key);
+  }
+
+  /** Writes `key` as a replica applies the master's effect: as told, recording no effect. */
+  writeAsTold(key: string, entry: Entry | null): void {
+    this.write(key, entry);
+  }
 
   private raw(key: string): Entry | null {
     const t = this.touched.get(key);
@@ -309,7 +334,8 @@ export class Change {
     return this.keyspace.limits.maxValueBytes;
   }
 
+  /** True when committing would change storage. */
   get dirty(): boolean {
-    return this.effects.length > 0;
+    return this.touched.size > 0 || this.cleared;
   }
 }

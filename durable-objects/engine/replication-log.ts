@@ -10,10 +10,15 @@
  * A commit with several effects (MSET, RENAME, a MULTI) is framed as MULTI ... EXEC, as Redis
  * propagates transactions, so a replica can apply it atomically.
  */
+import { bytesEqual } from "./bytes";
 import type { Random } from "./clock";
 import type { Effect } from "./keyspace";
+import type { LogEntry } from "./replication";
 import { encodeCommand } from "./resp";
 import type { Storage } from "./storage";
+
+export const MULTI_FRAME = encodeCommand(["MULTI"]);
+export const EXEC_FRAME = encodeCommand(["EXEC"]);
 
 /** Redis's default backlog (1 MiB); CONFIG `repl-backlog-size` changes it. */
 export const DEFAULT_BACKLOG_BYTES = 1024 * 1024;
@@ -28,6 +33,8 @@ export class ReplicationLog {
   offset: number;
   /** Offset of the first byte the backlog holds, minus one (0 with an empty backlog). */
   private backlogStart: number;
+  /** Keep the backlog from this offset on (a full sync in progress needs it), or null. */
+  retainFrom: number | null = null;
 
   constructor(
     private readonly storage: Storage,
@@ -58,14 +65,72 @@ export class ReplicationLog {
       this.storage.log.append(this.offset, frame);
       this.offset += frame.length;
     }
-    // Trim in steps of an eighth of the backlog, not on every write.
-    if (this.offset - this.backlogStart > this.backlogBytes * 1.125) {
-      this.backlogStart = this.offset - this.backlogBytes;
-      this.storage.log.trimBefore(this.backlogStart);
-      const bounds = this.storage.log.bounds();
-      this.backlogStart = bounds ? bounds.first : this.offset;
-      this.storage.meta.set("log_base_offset", this.offset);
+    this.trim();
+  }
+
+  /**
+   * Appends the master's entries as they are (a replica's copy of the stream).
+   * @throws Error when an entry does not start at the current offset.
+   */
+  appendVerbatim(entries: readonly LogEntry[]): void {
+    for (const e of entries) {
+      if (e.offset !== this.offset) throw new Error(`replication: entry at ${e.offset}, log at ${this.offset}`);
+      this.storage.log.append(e.offset, e.frame);
+      this.offset += e.frame.length;
     }
+    this.trim();
+  }
+
+  // Trims in steps of an eighth of the backlog, not on every write, and never past `retainFrom`.
+  private trim(): void {
+    if (this.offset - this.backlogStart <= this.backlogBytes * 1.125) return;
+    let start = this.offset - this.backlogBytes;
+    if (this.retainFrom !== null) start = Math.min(start, this.retainFrom);
+    if (start <= this.backlogStart) return;
+    this.storage.log.trimBefore(start);
+    const bounds = this.storage.log.bounds();
+    this.backlogStart = bounds ? bounds.first : this.offset;
+    this.storage.meta.set("log_base_offset", this.offset);
+  }
+
+  /** True when a replica at (replid, offset) can continue from this backlog (PSYNC CONTINUE). */
+  canContinue(replid: string, offset: number): boolean {
+    const history = replid === this.replid || (replid === this.replid2 && offset <= this.secondOffset);
+    return history && offset >= this.backlogStart && offset <= this.offset;
+  }
+
+  /**
+   * The entries after `from`, about `maxBytes` of them, ending on a whole MULTI group.
+   * Call only when `canContinue` holds for `from`.
+   */
+  entriesAfter(from: number, maxBytes: number): LogEntry[] {
+    const out: LogEntry[] = [];
+    let size = 0;
+    let inGroup = false;
+    let at = from;
+    while (at < this.offset) {
+      const page = this.storage.log.read(at, Math.max(1, maxBytes - size));
+      if (page.length === 0 || page[0]!.offset !== at) throw new Error(`replication: no entry at ${at}`);
+      for (const e of page) {
+        out.push(e);
+        size += e.frame.length;
+        at = e.offset + e.frame.length;
+        if (bytesEqual(e.frame, MULTI_FRAME)) inGroup = true;
+        else if (bytesEqual(e.frame, EXEC_FRAME)) inGroup = false;
+        if (size >= maxBytes && !inGroup) return out;
+      }
+    }
+    return out;
+  }
+
+  /** Starts a new history at (replid, offset) with an empty backlog (a replica's full sync). */
+  adopt(replid: string, offset: number): void {
+    this.storage.log.clear();
+    this.replid = replid;
+    this.offset = offset;
+    this.backlogStart = offset;
+    this.storage.meta.set("replid", replid);
+    this.storage.meta.set("log_base_offset", offset);
   }
 
   /** Re-reads the offset from storage after a failed transaction. */

@@ -19,6 +19,8 @@ export interface Entry {
   readonly value: Bytes;
   /** Absolute deadline in ms since the epoch, or null for a key without TTL. */
   readonly expiresAt: number | null;
+  /** Replication offset at which the key was last written (set by the commit; see replication.ts). */
+  readonly mod?: number;
 }
 
 export interface KeyRow {
@@ -33,6 +35,8 @@ export interface KeyStore {
   put(key: string, entry: Entry): void;
   delete(key: string): void;
   clear(): void;
+  /** Deletes the keys last written before `offset` (FLUSHALL replayed during a full sync). */
+  deleteWrittenBefore(offset: number): void;
   /** Keys in scan order (stable ids), those with id > `afterId`, at most `limit`. */
   scan(afterId: number, limit: number): KeyRow[];
   /** Keys whose deadline is at or before `now`, earliest first. */
@@ -52,6 +56,7 @@ export interface LogStore {
   bounds(): { first: number; lastOffset: number; lastLength: number } | null;
   /** Drops every entry that starts before `offset`. */
   trimBefore(offset: number): void;
+  clear(): void;
   /** Entries starting at or after `offset`, in order, up to about `maxBytes`. */
   read(offset: number, maxBytes: number): { offset: number; frame: Bytes }[];
 }
@@ -84,6 +89,9 @@ export class MemoryStorage implements Storage {
     },
     delete: (key) => void this.rows.delete(key),
     clear: () => this.rows.clear(),
+    deleteWrittenBefore: (offset) => {
+      for (const [key, r] of this.rows) if ((r.entry.mod ?? 0) < offset) this.rows.delete(key);
+    },
     scan: (afterId, limit) =>
       [...this.rows]
         .filter(([, r]) => r.id > afterId)
@@ -123,6 +131,7 @@ export class MemoryStorage implements Storage {
     trimBefore: (offset) => {
       for (const o of this.frames.keys()) if (o < offset) this.frames.delete(o);
     },
+    clear: () => this.frames.clear(),
     read: (offset, maxBytes) => {
       const out: { offset: number; frame: Bytes }[] = [];
       let size = 0;

@@ -1,0 +1,80 @@
+/**
+ * Replication: how a replica node follows the master, in Redis's vocabulary.
+ *
+ * THE STREAM
+ * The master appends every write *effect* to its backlog as a RESP frame (see replication-log.ts):
+ * `SET k v [PXAT t]`, `DEL k`, `PEXPIREAT k t`, `PERSIST k`, `FLUSHALL`, and `MULTI` ... `EXEC`
+ * around a commit of several effects. Offsets count bytes of this stream. An entry that starts at
+ * offset O with a frame of L bytes "ends" at O + L; a node that has applied it has offset O + L.
+ * A replica stores the frames it applies in its own backlog at the same offsets, under the
+ * master's replid, so that after a promotion the other replicas can continue from it.
+ *
+ * MOD OFFSETS
+ * Every stored key carries `mod`: the stream offset at which it was last written (the end offset
+ * of the entry, or of the snapshot chunk, that wrote it). Applying an effect to key K at end
+ * offset O is skipped when K is present with `mod >= O`: K already reflects it. This one rule
+ * lets a full sync read the keyspace in chunks without a point-in-time copy (below). With today's
+ * effects (whole values, deadlines, deletions) replaying an older effect would converge anyway;
+ * the rule is what keeps non-idempotent effects of the collection types (LPUSH, ...) applied once,
+ * and it saves rewriting keys the snapshot already has. Duplicated deliveries are caught earlier:
+ * a replica applies only entries that start at its own offset.
+ *
+ * PSYNC (replica -> master)
+ * The replica sends (replid, offset). The master answers
+ * - CONTINUE with the entries after `offset` (whole MULTI groups, about `maxBytes` at most) when
+ *   `replid` is its replid (or its replid2 and offset <= second_repl_offset, after a promotion)
+ *   and `offset` is still in its backlog;
+ * - FULLRESYNC(replid, S) otherwise, where S is the master's offset at that moment.
+ * A CONTINUE that returns nothing new is the replica's ACK: the master records the offset and the
+ * time (REPLCONF ACK) for INFO, WAIT and min-replicas.
+ *
+ * FULL SYNC
+ * On FULLRESYNC(replid, S) the replica clears its keyspace and backlog and sets its replid and
+ * offset to (replid, S). It then pulls snapshot chunks: each chunk is a run of keys in the
+ * master's scan order, read in one synchronous step, stamped with the master's offset C at that
+ * step, and bounded in bytes, so neither side's memory grows with the keyspace. The replica stores
+ * each key with `mod = C`. When the last chunk is in, it pulls the stream from S with PSYNC and
+ * the mod rule: an effect older than a key's chunk is already in that key; a key that is absent
+ * was deleted before its chunk was read, and replaying its history from S passes through that
+ * deletion. FLUSHALL during the catch-up removes only the keys with `mod` below its offset. The
+ * master keeps its backlog from S until the replica's sync has finished, so a slow full sync does
+ * not loop.
+ *
+ * LOW LAG
+ * After every commit the master pushes the new entries to each connected replica (one push in
+ * flight per replica; entries that arrive meanwhile go with the next push, which batches them
+ * under load). A replica applies a push only when it starts exactly at its offset; otherwise
+ * (a gap, a new replid) it goes back to PSYNC. The push's answer is the replica's ACK. Nothing
+ * runs on a timer on the replica, so an idle replica can hibernate.
+ */
+import type { Bytes } from "./bytes";
+
+/** One backlog entry: a frame that starts just after `offset`. */
+export interface LogEntry {
+  readonly offset: number;
+  readonly frame: Bytes;
+}
+
+/** The master's answer to PSYNC. */
+export type PsyncReply =
+  | { readonly kind: "continue"; readonly replid: string; readonly entries: readonly LogEntry[]; readonly masterOffset: number }
+  | { readonly kind: "fullresync"; readonly replid: string; readonly offset: number };
+
+/** One chunk of a full sync's snapshot. */
+export interface SnapshotChunk {
+  /** Keys in scan order, live at the time of reading. */
+  readonly rows: readonly { key: string; type: number; value: Bytes; expiresAt: number | null }[];
+  /** Scan position to ask for next; 0 when this was the last chunk. */
+  readonly next: number;
+  /** The master's offset when the chunk was read: everything up to it is in the chunk. */
+  readonly offset: number;
+}
+
+/**
+ * A replica's sync state, shown by INFO as `master_link_status` and `master_sync_in_progress`.
+ * - `connect`: must send PSYNC (after start, a gap, an error, or a link cut).
+ * - `transfer`: FULLRESYNC accepted; loading snapshot chunks. Reads are not served.
+ * - `connected`: streaming; pushes and PSYNC CONTINUE keep it current.
+ * Any failure goes back to `connect`, the one failure exit.
+ */
+export type SyncState = "connect" | "transfer" | "connected";

@@ -1,0 +1,166 @@
+/**
+ * The engine's side of replication (the protocol is described in replication.ts): what a master
+ * answers to PSYNC and snapshot requests, and how a replica applies a full sync and the stream.
+ */
+import { createHash } from "node:crypto";
+import { type Bytes, bytesEqual, fromBytes } from "./bytes";
+import type { Engine } from "./engine";
+import type { Change } from "./keyspace";
+import type { LogEntry, PsyncReply, SnapshotChunk } from "./replication";
+import { EXEC_FRAME, MULTI_FRAME } from "./replication-log";
+import { decodeCommand } from "./resp";
+import { TYPE_CODES, type ValueType } from "./storage";
+
+const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE_CODES).map(([n, c]) => [c, n])) as Record<number, ValueType>;
+
+/** Keys read per storage page while building a snapshot chunk or a digest. */
+const PAGE = 256;
+
+/** PSYNC on the master: CONTINUE with the entries after `offset`, or FULLRESYNC. */
+export function psync(engine: Engine, replid: string, offset: number, maxBytes: number): PsyncReply {
+  const log = engine.log;
+  if (!log.canContinue(replid, offset)) return { kind: "fullresync", replid: log.replid, offset: log.offset };
+  return { kind: "continue", replid: log.replid, entries: log.entriesAfter(offset, maxBytes), masterOffset: log.offset };
+}
+
+/**
+ * One snapshot chunk on the master: live keys after scan position `after`, about `maxBytes` of
+ * them, read in one synchronous step and stamped with the current offset.
+ */
+export function snapshotChunk(engine: Engine, after: number, maxBytes: number): SnapshotChunk {
+  const now = engine.options.clock.now();
+  const rows: SnapshotChunk["rows"][number][] = [];
+  let size = 0;
+  let cursor = after;
+  for (;;) {
+    const page = engine.storage.keys.scan(cursor, PAGE);
+    for (const row of page) {
+      cursor = row.id;
+      const e = row.entry;
+      if (e.expiresAt !== null && e.expiresAt <= now) continue;
+      rows.push({ key: row.key, type: TYPE_CODES[e.type], value: e.value, expiresAt: e.expiresAt });
+      size += row.key.length + e.value.length + 16;
+      if (size >= maxBytes) return { rows, next: cursor, offset: engine.log.offset };
+    }
+    if (page.length < PAGE) return { rows, next: 0, offset: engine.log.offset };
+  }
+}
+
+/** FULLRESYNC on a replica: an empty keyspace and backlog, the master's (replid, offset). */
+export function beginFullSync(engine: Engine, replid: string, offset: number): void {
+  engine.transaction(() => {
+    engine.storage.keys.clear();
+    engine.log.adopt(replid, offset);
+    engine.keyspace.recount();
+  });
+}
+
+/** Stores one snapshot chunk on a replica, each key stamped with the chunk's offset. */
+export function loadChunk(engine: Engine, chunk: SnapshotChunk): void {
+  engine.transaction(() => {
+    const change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
+    for (const r of chunk.rows)
+      change.writeAsTold(r.key, { type: TYPE_NAMES[r.type]!, value: r.value, expiresAt: r.expiresAt });
+    engine.keyspace.commit(change, chunk.offset);
+  });
+}
+
+/**
+ * Applies master entries on a replica, in order, each MULTI group at once, skipping what it
+ * already has. Entries that end a batch inside a group are left for the next batch.
+ * @returns false when the entries do not continue this node's stream (a gap): resync.
+ */
+export function applyEntries(engine: Engine, entries: readonly LogEntry[]): boolean {
+  const log = engine.log;
+  let i = 0;
+  while (i < entries.length && entries[i]!.offset < log.offset) i++; // duplicates
+  if (i === entries.length) return true;
+  if (entries[i]!.offset !== log.offset) return false;
+  engine.transaction(() => {
+    while (i < entries.length) {
+      const group = nextGroup(entries, i);
+      if (group === null) break;
+      const last = entries[group - 1]!;
+      const end = last.offset + last.frame.length;
+      let change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
+      for (let j = i; j < group; j++) {
+        const frame = entries[j]!.frame;
+        if (bytesEqual(frame, MULTI_FRAME) || bytesEqual(frame, EXEC_FRAME)) continue;
+        const argv = decodeCommand(frame);
+        if (fromBytes(argv[0]!).toUpperCase() === "FLUSHALL") {
+          engine.keyspace.commit(change, end);
+          engine.keyspace.deleteWrittenBefore(end);
+          change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
+        } else applyEffect(change, argv, end);
+      }
+      engine.keyspace.commit(change, end);
+      log.appendVerbatim(entries.slice(i, group));
+      i = group;
+    }
+  });
+  return true;
+}
+
+/** The index just past the group that starts at `i` (one entry, or MULTI ... EXEC), or null if cut. */
+function nextGroup(entries: readonly LogEntry[], i: number): number | null {
+  if (!bytesEqual(entries[i]!.frame, MULTI_FRAME)) return i + 1;
+  for (let j = i + 1; j < entries.length; j++) if (bytesEqual(entries[j]!.frame, EXEC_FRAME)) return j + 1;
+  return null;
+}
+
+/** Applies one effect at end offset `at`, unless the key already reflects it (mod >= at). */
+function applyEffect(change: Change, argv: Bytes[], at: number): void {
+  const name = fromBytes(argv[0]!).toUpperCase();
+  const key = fromBytes(argv[1]!);
+  const current = change.peek(key);
+  if (current !== null && (current.mod ?? 0) >= at) return;
+  switch (name) {
+    case "SET": {
+      const pxat = argv.length === 5 ? Number(fromBytes(argv[4]!)) : null;
+      change.writeAsTold(key, { type: "string", value: argv[2]!, expiresAt: pxat });
+      return;
+    }
+    case "DEL":
+      if (current !== null) change.writeAsTold(key, null);
+      return;
+    case "PEXPIREAT":
+    case "PERSIST":
+      if (current !== null)
+        change.writeAsTold(key, { ...current, expiresAt: name === "PERSIST" ? null : Number(fromBytes(argv[2]!)) });
+      return;
+    default:
+      throw new Error(`replication: unknown effect ${name}`);
+  }
+}
+
+/**
+ * A digest of the logical keyspace (keys, types, values, deadlines; logically expired keys are
+ * absent), equal on any two nodes that hold the same data whatever their storage order: the XOR
+ * of a SHA-1 per key, as Redis's DEBUG DIGEST. Reads the keyspace in pages.
+ */
+export function digest(engine: Engine): string {
+  const now = engine.options.clock.now();
+  const acc = new Uint8Array(20);
+  let cursor = 0;
+  let any = false;
+  for (;;) {
+    const page = engine.storage.keys.scan(cursor, PAGE);
+    for (const row of page) {
+      cursor = row.id;
+      const e = row.entry;
+      if (e.expiresAt !== null && e.expiresAt <= now) continue;
+      const h = createHash("sha1")
+        .update(row.key)
+        .update("\0")
+        .update(e.type)
+        .update("\0")
+        .update(e.value)
+        .update(`\0${e.expiresAt ?? -1}`)
+        .digest();
+      for (let i = 0; i < 20; i++) acc[i]! ^= h[i]!;
+      any = true;
+    }
+    if (page.length < PAGE) break;
+  }
+  return any ? [...acc].map((b) => b.toString(16).padStart(2, "0")).join("") : "0".repeat(40);
+}

@@ -1,0 +1,168 @@
+// The replication protocol on two engines (in-memory storage, one manual clock): full sync in
+// chunks with writes in between, partial resync, duplicated and re-ordered deliveries, and the
+// digest. A property test drives random writes through a full sync at random points.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../durable-objects/engine/clock";
+import { Engine } from "../durable-objects/engine/engine";
+import { MemoryStorage } from "../durable-objects/engine/storage";
+import { applyEntries, beginFullSync, digest, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import { fixedRandom } from "./fixtures";
+
+function pair() {
+  const clock = new ManualClock(1_000_000);
+  const master = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "ab".repeat(n) } });
+  const replica = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "cd".repeat(n) }, role: "slave" });
+  const write = (...argv: (string | number)[]) =>
+    master.run({ mode: "single", commands: [argv.map(String)], permission: "admin" });
+  return { clock, master, replica, write };
+}
+
+/** Pulls with PSYNC until the replica has the master's offset. */
+function catchUp(master: Engine, replica: Engine, maxBytes = 200) {
+  for (let rounds = 0; replica.log.offset < master.log.offset; rounds++) {
+    if (rounds > 10_000) throw new Error("no progress");
+    const reply = psync(master, replica.log.replid, replica.log.offset, maxBytes);
+    if (reply.kind !== "continue") throw new Error("unexpected FULLRESYNC");
+    expect(applyEntries(replica, reply.entries)).toBe(true);
+  }
+}
+
+describe("replication between two engines", () => {
+  it("full sync, then streaming: same digest, offset and replid", () => {
+    const { master, replica, write } = pair();
+    for (let i = 0; i < 50; i++) write("SET", `k${i}`, `v${i}`, ...(i % 3 === 0 ? ["PX", 60_000] : []));
+    const start = psync(master, replica.log.replid, replica.log.offset, 1000);
+    expect(start.kind).toBe("fullresync");
+    if (start.kind !== "fullresync") return;
+    beginFullSync(replica, start.replid, start.offset);
+    for (let cursor = 0; ; ) {
+      const chunk = snapshotChunk(master, cursor, 100);
+      loadChunk(replica, chunk);
+      if (chunk.next === 0) break;
+      cursor = chunk.next;
+    }
+    catchUp(master, replica);
+    write("INCR", "counter");
+    write("MSET", "a", "1", "b", "2");
+    write("DEL", "k1");
+    catchUp(master, replica);
+    expect(digest(replica)).toBe(digest(master));
+    expect(replica.log.offset).toBe(master.log.offset);
+    expect(replica.log.replid).toBe(master.log.replid);
+    expect(replica.keyspace.keyCount).toBe(master.keyspace.keyCount);
+  });
+
+  it("applies duplicated and re-ordered deliveries once, and reports a gap", () => {
+    const { master, replica, write } = pair();
+    const s = psync(master, replica.log.replid, 0, 1000);
+    if (s.kind !== "fullresync") throw new Error();
+    beginFullSync(replica, s.replid, s.offset);
+    loadChunk(replica, snapshotChunk(master, 0, 1000));
+    write("SET", "a", "1");
+    write("INCR", "a");
+    write("APPEND", "a", "x");
+    const all = master.log.entriesAfter(0, Infinity);
+    expect(applyEntries(replica, all.slice(1))).toBe(false); // a gap: resync
+    expect(applyEntries(replica, all.slice(0, 2))).toBe(true);
+    expect(applyEntries(replica, all)).toBe(true); // the first two again: skipped
+    expect(applyEntries(replica, all.slice(1))).toBe(true);
+    expect(digest(replica)).toBe(digest(master));
+    expect(replica.log.offset).toBe(master.log.offset);
+  });
+
+  it("continues after a cut (partial resync), and needs a full sync once the backlog is overrun", () => {
+    const { master, replica, write } = pair();
+    master.log.backlogBytes = 2000;
+    const s = psync(master, replica.log.replid, 0, 1000);
+    if (s.kind !== "fullresync") throw new Error();
+    beginFullSync(replica, s.replid, s.offset);
+    loadChunk(replica, snapshotChunk(master, 0, 1000));
+    for (let i = 0; i < 10; i++) write("SET", `k${i}`, "v");
+    expect(psync(master, replica.log.replid, replica.log.offset, 100).kind).toBe("continue");
+    catchUp(master, replica);
+    for (let i = 0; i < 200; i++) write("SET", `k${i}`, "w".repeat(20));
+    expect(psync(master, replica.log.replid, replica.log.offset, 100).kind).toBe("fullresync");
+  });
+
+  it("a replica never expires keys; the master's DEL removes them", () => {
+    const { clock, master, replica, write } = pair();
+    const s = psync(master, replica.log.replid, 0, 1000);
+    if (s.kind !== "fullresync") throw new Error();
+    beginFullSync(replica, s.replid, s.offset);
+    loadChunk(replica, snapshotChunk(master, 0, 1000));
+    write("SET", "t", "v", "PX", 100);
+    catchUp(master, replica);
+    clock.advance(200);
+    expect(replica.run({ mode: "single", commands: [["GET", "t"]], permission: "admin" })).toMatchObject({ outcomes: [{ result: null }] });
+    expect(replica.storage.keys.get("t")).not.toBeNull();
+    expect(master.sweep()).toBe(1);
+    catchUp(master, replica);
+    expect(replica.storage.keys.get("t")).toBeNull();
+    expect(digest(replica)).toBe(digest(master));
+  });
+
+  type Op = { kind: "write"; argv: string[] } | { kind: "chunk" } | { kind: "advance"; ms: number };
+  const key = fc.constantFrom("a", "b", "c", "d", "e", "f", "g", "h");
+  const write = fc.oneof(
+    fc.tuple(key, fc.string({ maxLength: 5 })).map(([k, v]) => ["SET", k, v]),
+    fc.tuple(key, fc.integer({ min: 1, max: 50 })).map(([k, ms]) => ["SET", k, "t", "PX", String(ms)]),
+    key.map((k) => ["DEL", k]),
+    key.map((k) => ["INCR", k]),
+    fc.tuple(key, fc.string({ maxLength: 3 })).map(([k, v]) => ["APPEND", k, v]),
+    fc.tuple(key, key).map(([a, b]) => ["RENAME", a, b]),
+    fc.tuple(key, fc.integer({ min: 1, max: 50 })).map(([k, s]) => ["PEXPIRE", k, String(s)]),
+    key.map((k) => ["PERSIST", k]),
+    fc.tuple(key, key).map(([a, b]) => ["MSET", a, "m", b, "n"]),
+    fc.constant(["FLUSHALL"]),
+    key.map((k) => ["GET", k]),
+  );
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 6, arbitrary: write.map((argv) => ({ kind: "write" as const, argv })) },
+    { weight: 2, arbitrary: fc.constant({ kind: "chunk" as const }) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 30 }).map((ms) => ({ kind: "advance" as const, ms })) },
+  );
+
+  it("a full sync in chunks with writes in between ends equal to the master (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(write, { maxLength: 30 }),
+        fc.array(op, { maxLength: 60 }),
+        fc.array(write, { maxLength: 20 }),
+        fc.integer({ min: 1, max: 60 }),
+        (before, during, after, chunkBytes) => {
+          const { clock, master, replica } = pair();
+          const run = (argv: string[]) => master.run({ mode: "single", commands: [argv], permission: "admin" });
+          before.forEach(run);
+          const s = psync(master, replica.log.replid, 0, 1000);
+          if (s.kind !== "fullresync") throw new Error();
+          beginFullSync(replica, s.replid, s.offset);
+          let cursor = 0;
+          let done = false;
+          const nextChunk = () => {
+            if (done) return;
+            const chunk = snapshotChunk(master, cursor, chunkBytes);
+            loadChunk(replica, chunk);
+            cursor = chunk.next;
+            done = chunk.next === 0;
+          };
+          for (const o of during) {
+            if (o.kind === "write") run(o.argv);
+            else if (o.kind === "chunk") nextChunk();
+            else clock.advance(o.ms);
+          }
+          while (!done) nextChunk();
+          catchUp(master, replica, 64);
+          after.forEach(run);
+          master.sweep(1000);
+          catchUp(master, replica, 64);
+          expect(digest(replica)).toBe(digest(master));
+          expect(replica.log.offset).toBe(master.log.offset);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+it("fixtures stay importable", () => expect(fixedRandom.next()).toBe(0.5));
