@@ -114,7 +114,7 @@ describe("replication between two engines", () => {
     fc.tuple(key, fc.integer({ min: 1, max: 50 })).map(([k, s]) => ["PEXPIRE", k, String(s)]),
     key.map((k) => ["PERSIST", k]),
     fc.tuple(key, key).map(([a, b]) => ["MSET", a, "m", b, "n"]),
-    fc.constant(["FLUSHALL"]),
+    fc.constant(["FLUSHALL"] as string[]),
     key.map((k) => ["GET", k]),
   );
   const op: fc.Arbitrary<Op> = fc.oneof(
