@@ -1,19 +1,24 @@
 /**
  * A Flaredis node: one Durable Object per region, SQLite-backed, running the engine. Every node
  * is this same class; its role (master or replica) is node state, not code, because failover
- * changes it at run time.
+ * changes it at run time. The replication protocol is described in engine/replication.ts.
  *
  * Lifecycle: state is loaded in the constructor inside `blockConcurrencyWhile`; a start-up error
  * is kept and re-thrown by every call instead of breaking the input gate. One alarm serves every
- * timer (today: the active expiry sweep), re-armed to the earliest deadline.
+ * timer (today: the active expiry sweep), re-armed to the earliest deadline. A replica starts its
+ * sync loop after start-up, and nothing else on it runs on a timer, so an idle replica hibernates.
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Clock, cryptoRandom, systemClock } from "./engine/clock";
 import { type Batch, type BatchResult, DEFAULT_LIMITS, Engine } from "./engine/engine";
 import type { Role } from "./engine/keyspace";
+import type { LogEntry, PsyncReply, SnapshotChunk, SyncState } from "./engine/replication";
+import { applyEntries, beginFullSync, digest, loadChunk, psync, snapshotChunk } from "./engine/sync";
 import { SqliteStorage } from "./sqlite-storage";
+import { type TopologyEnv, topologyOf } from "./topology";
 
-export interface NodeEnv {
+export interface NodeEnv extends TopologyEnv {
+  NODE: DurableObjectNamespace;
   /** Largest string value in bytes. */
   FLAREDIS_MAX_VALUE_BYTES?: string;
 }
@@ -24,25 +29,82 @@ export interface ExecReply {
   readonly servedBy: string;
 }
 
+/** PSYNC as a replica sends it; `replid` "?" for a replica that never synced. */
+export interface PsyncRequest {
+  readonly replica: string;
+  readonly replid: string;
+  readonly offset: number;
+  /** True for the first PSYNC after (re)connecting: the one Redis counts in sync_partial_ok. */
+  readonly handshake: boolean;
+}
+
+/** The master's PSYNC answer, with its session (Redis's run_id): new at every start of the master. */
+export type PsyncAnswer = PsyncReply & { readonly session: string };
+
+/** What the master pushes after a commit; entries may be empty (a wake-up). */
+export interface Push {
+  readonly session: string;
+  readonly replid: string;
+  readonly entries: readonly LogEntry[];
+  readonly masterOffset: number;
+}
+
+/** A replica's answer to a push: its ACK (REPLCONF ACK). */
+export interface Ack {
+  readonly offset: number;
+  readonly state: SyncState | "master";
+}
+
 /**
- * What the worker calls on a node over RPC. (A narrow seam, and typed by hand: the RPC stub's
- * generated types cannot follow the recursive `Reply` type.)
+ * What nodes and the worker call on a node over RPC. (A narrow seam, and typed by hand: the RPC
+ * stub's generated types cannot follow the recursive `Reply` type.)
  */
 export interface NodeApi {
   execute(batch: Batch): Promise<ExecReply>;
   info(sections?: string[]): Promise<string>;
+  digest(): Promise<{ node: string; offset: number; digest: string }>;
+  psync(request: PsyncRequest): Promise<PsyncAnswer>;
+  snapshot(replica: string, cursor: number): Promise<SnapshotChunk>;
+  push(push: Push): Promise<Ack>;
+  catchUp(): Promise<Ack>;
 }
 
 /** Keys expired per alarm run; more due keys re-arm the alarm at once. */
 const SWEEP_BATCH = 1000;
+/** Bytes of stream per PSYNC answer or push, and of keyspace per snapshot chunk. */
+const STREAM_BYTES = 256 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
+
+/** What a master knows of one replica. */
+interface ReplicaLink {
+  /** Last acknowledged offset, or -1 before the first contact. */
+  offset: number;
+  ackAt: number;
+  /** A push is under way; another commit only marks `again`. */
+  pushing: boolean;
+  again: boolean;
+  /** Start of a full sync in progress: the backlog is kept from there. */
+  syncFrom: number | null;
+}
 
 export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** The node's time. Tests replace it (through `runInDurableObject`) with a `ManualClock`. */
   clock: Clock = systemClock;
   private engine!: Engine;
+  private name = "";
   private startError: unknown = null;
   /** When the alarm is set, in engine time; null when unset. */
   private armedAt: number | null = null;
+  // Master side.
+  private readonly links = new Map<string, ReplicaLink>();
+  /** This instance's run id: a replica that sees a new one reconnects with a PSYNC handshake. */
+  private readonly session = cryptoRandom.hex(20);
+  // Replica side.
+  private syncState: SyncState = "connect";
+  private syncing: Promise<void> | null = null;
+  private lastContact = 0;
+  /** The master session this replica is connected to. */
+  private masterSession: string | null = null;
 
   constructor(ctx: DurableObjectState, env: NodeEnv) {
     super(ctx, env);
@@ -57,19 +119,23 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
 
   private async start(): Promise<void> {
     const storage = new SqliteStorage(this.ctx.storage);
-    const name = this.ctx.id.name ?? String(storage.meta.get("node") ?? "");
-    if (this.ctx.id.name && storage.meta.get("node") !== name) storage.meta.set("node", name);
+    this.name = this.ctx.id.name ?? String(storage.meta.get("node") ?? "");
+    if (this.ctx.id.name && storage.meta.get("node") !== this.name) storage.meta.set("node", this.name);
+    const topology = topologyOf(this.env);
+    const role: Role = topology.replicas.includes(this.name) ? "slave" : "master";
     const maxValue = Number(this.env.FLAREDIS_MAX_VALUE_BYTES);
     this.engine = new Engine(storage, {
       clock: { now: () => this.clock.now() },
       random: cryptoRandom,
-      role: (storage.meta.get("role") as Role | null) ?? "master",
-      node: name,
+      role,
+      node: this.name,
       maxValueBytes: Number.isSafeInteger(maxValue) && maxValue > 0 ? maxValue : DEFAULT_LIMITS.maxValueBytes,
     });
+    this.engine.replicationInfo = () => this.replicationInfo();
     const alarm = await this.ctx.storage.getAlarm();
     this.armedAt = alarm === null ? null : this.toEngineTime(alarm);
-    await this.arm(this.engine.nextDeadline());
+    if (role === "master") await this.arm(this.engine.nextDeadline());
+    else this.ctx.waitUntil(this.sync());
   }
 
   private ready(): Engine {
@@ -80,8 +146,11 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** Runs a batch of commands (one, a pipeline or a MULTI); see `Engine.run`. */
   async execute(batch: Batch): Promise<ExecReply> {
     const engine = this.ready();
+    const before = engine.log.offset;
     const result = engine.run(batch);
-    await this.arm(engine.takeDeadline());
+    if (engine.log.offset !== before) this.pushToReplicas();
+    const deadline = engine.takeDeadline();
+    if (engine.role === "master") await this.arm(deadline);
     return { result, servedBy: this.servedBy() };
   }
 
@@ -90,15 +159,223 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     return this.ready().info(sections);
   }
 
+  /** The digest of the logical keyspace, with the offset it reflects. */
+  async digest(): Promise<{ node: string; offset: number; digest: string }> {
+    const engine = this.ready();
+    return { node: this.name, offset: engine.log.offset, digest: digest(engine) };
+  }
+
   override async alarm(): Promise<void> {
     const engine = this.ready();
     this.armedAt = null;
+    const before = engine.log.offset;
+    if (engine.role !== "master") return; // replicas never expire keys: the master's DELs do
     const removed = engine.sweep(SWEEP_BATCH);
+    if (engine.log.offset !== before) this.pushToReplicas();
     await this.arm(removed === SWEEP_BATCH ? this.clock.now() : engine.nextDeadline());
   }
 
+  // ---- Master side -------------------------------------------------------------------------
+
+  /** PSYNC from a replica: CONTINUE with entries, or FULLRESYNC (see replication.ts). */
+  async psync(request: PsyncRequest): Promise<PsyncAnswer> {
+    const engine = this.ready();
+    const reply = psync(engine, request.replid, request.offset, STREAM_BYTES);
+    const link = this.link(request.replica);
+    if (reply.kind === "fullresync") {
+      engine.stats.syncFull++;
+      if (request.handshake && request.replid !== "?") engine.stats.syncPartialErr++;
+      link.syncFrom = reply.offset;
+      link.offset = -1;
+    } else {
+      if (request.handshake) engine.stats.syncPartialOk++;
+      if (link.syncFrom !== null && request.offset >= link.syncFrom) link.syncFrom = null;
+      this.acked(link, request.offset);
+    }
+    this.retainBacklog();
+    return { ...reply, session: this.session };
+  }
+
+  /** One chunk of a full sync's snapshot. */
+  async snapshot(replica: string, cursor: number): Promise<SnapshotChunk> {
+    const engine = this.ready();
+    this.link(replica).ackAt = this.clock.now();
+    return snapshotChunk(engine, cursor, CHUNK_BYTES);
+  }
+
+  private link(name: string): ReplicaLink {
+    let link = this.links.get(name);
+    if (!link) {
+      link = { offset: -1, ackAt: 0, pushing: false, again: false, syncFrom: null };
+      this.links.set(name, link);
+    }
+    return link;
+  }
+
+  private acked(link: ReplicaLink, offset: number): void {
+    link.offset = Math.max(link.offset, offset);
+    link.ackAt = this.clock.now();
+  }
+
+  /** Keeps the backlog from the earliest full sync in progress. */
+  private retainBacklog(): void {
+    let from: number | null = null;
+    for (const l of this.links.values()) if (l.syncFrom !== null && (from === null || l.syncFrom < from)) from = l.syncFrom;
+    this.engine.log.retainFrom = from;
+  }
+
+  /** Starts a push to every configured replica; never delays the client's answer. */
+  private pushToReplicas(): void {
+    if (this.engine.role !== "master") return;
+    for (const replica of topologyOf(this.env).replicas) this.ctx.waitUntil(this.pushTo(replica));
+  }
+
+  /**
+   * Pushes new entries to one replica, one push in flight at a time: commits made meanwhile are
+   * sent by the same loop, batched. A replica not known to be streaming gets an empty push that
+   * wakes it; it then comes back with PSYNC.
+   */
+  private async pushTo(replica: string): Promise<void> {
+    const link = this.link(replica);
+    if (link.pushing) {
+      link.again = true;
+      return;
+    }
+    link.pushing = true;
+    try {
+      do {
+        link.again = false;
+        const log = this.engine.log;
+        const streaming = link.offset >= 0 && log.canContinue(log.replid, link.offset);
+        const entries = streaming && link.offset < log.offset ? log.entriesAfter(link.offset, STREAM_BYTES) : [];
+        const before = link.offset;
+        const push = { session: this.session, replid: log.replid, entries, masterOffset: log.offset };
+        const ack = await this.node(replica).push(push);
+        if (ack.state === "connected") this.acked(link, ack.offset);
+        // More to send, and the replica is taking it: go on (a replica that did not move resyncs).
+        if (streaming && link.offset > before && link.offset < this.engine.log.offset) link.again = true;
+      } while (link.again);
+    } catch {
+      // The replica is unreachable; it resumes with PSYNC when its link is back.
+    } finally {
+      link.pushing = false;
+    }
+  }
+
+  // ---- Replica side ------------------------------------------------------------------------
+
+  /** A push from the master: applied when it continues this node's stream, else a resync. */
+  async push(push: Push): Promise<Ack> {
+    const engine = this.ready();
+    if (engine.role === "master") return { offset: engine.log.offset, state: "master" };
+    this.lastContact = this.clock.now();
+    if (push.session !== this.masterSession && this.syncState === "connected") this.syncState = "connect";
+    const current = this.syncState === "connected" && push.replid === engine.log.replid;
+    if (!(current && applyEntries(engine, push.entries))) this.syncState = this.syncState === "transfer" ? "transfer" : "connect";
+    if (this.syncState !== "connected" || engine.log.offset < push.masterOffset) this.ctx.waitUntil(this.sync());
+    return { offset: engine.log.offset, state: this.syncState };
+  }
+
+  /** Syncs with the master now and answers once caught up (or failed): the replica's ACK. */
+  async catchUp(): Promise<Ack> {
+    const engine = this.ready();
+    if (engine.role === "master") return { offset: engine.log.offset, state: "master" };
+    await this.sync();
+    return { offset: engine.log.offset, state: this.syncState };
+  }
+
+  /**
+   * The replica's sync loop, one at a time: PSYNC, then a full sync's chunks if the master asks
+   * for one, then CONTINUE until caught up. Any failure returns the state to `connect`.
+   */
+  private sync(): Promise<void> {
+    this.syncing ??= this.syncWithMaster().finally(() => {
+      this.syncing = null;
+    });
+    return this.syncing;
+  }
+
+  private async syncWithMaster(): Promise<void> {
+    const engine = this.engine;
+    const master = this.node(topologyOf(this.env).primary);
+    let handshake = this.syncState !== "connected";
+    try {
+      for (;;) {
+        const synced = engine.storage.meta.get("synced") === 1;
+        const reply = await master.psync({
+          replica: this.name,
+          replid: synced ? engine.log.replid : "?",
+          offset: engine.log.offset,
+          handshake,
+        });
+        handshake = false;
+        this.masterSession = reply.session;
+        this.lastContact = this.clock.now();
+        if (reply.kind === "fullresync") {
+          // transfer: load the snapshot, then stream from the sync's start offset.
+          this.syncState = "transfer";
+          beginFullSync(engine, reply.replid, reply.offset);
+          engine.storage.meta.set("synced", 0);
+          for (let cursor = 0; ; ) {
+            const chunk = await master.snapshot(this.name, cursor);
+            loadChunk(engine, chunk);
+            if (chunk.next === 0) break;
+            cursor = chunk.next;
+          }
+          engine.storage.meta.set("synced", 1);
+          this.syncState = "connected";
+          continue;
+        }
+        if (!applyEntries(engine, reply.entries)) throw new Error("replication: the master's entries left a gap");
+        this.syncState = "connected";
+        if (engine.log.offset >= reply.masterOffset) return;
+      }
+    } catch (e) {
+      this.syncState = "connect";
+      console.warn(`flaredis ${this.name}: sync with the master failed:`, e);
+    }
+  }
+
+  // ---- Shared ------------------------------------------------------------------------------
+
+  /** The role-specific fields of INFO replication, in Redis's names and order. */
+  private replicationInfo(): { slaves: string[]; master: [string, string | number][] } {
+    const now = this.clock.now();
+    const engine = this.engine;
+    if (engine.role === "master") {
+      const slaves = [...this.links]
+        .filter(([, l]) => l.offset >= 0 || l.syncFrom !== null)
+        .map(([name, l]) => {
+          const state = l.syncFrom !== null ? "wait_bgsave" : "online";
+          return `ip=${name},port=0,state=${state},offset=${Math.max(l.offset, 0)},lag=${Math.floor((now - l.ackAt) / 1000)}`;
+        });
+      return { slaves, master: [] };
+    }
+    const master = topologyOf(this.env).primary;
+    const up = this.syncState === "connected";
+    return {
+      slaves: [],
+      master: [
+        ["master_host", master],
+        ["master_port", 0],
+        ["master_link_status", up ? "up" : "down"],
+        ["master_last_io_seconds_ago", this.lastContact ? Math.floor((now - this.lastContact) / 1000) : -1],
+        ["master_sync_in_progress", this.syncState === "transfer" ? 1 : 0],
+        ["slave_read_repl_offset", engine.log.offset],
+        ["slave_repl_offset", engine.log.offset],
+        ["slave_priority", 100],
+        ["slave_read_only", 1],
+      ],
+    };
+  }
+
+  private node(name: string): NodeApi {
+    const ns = this.env.NODE;
+    return ns.get(ns.idFromName(name), { locationHint: name as DurableObjectLocationHint }) as unknown as NodeApi;
+  }
+
   private servedBy(): string {
-    return `${this.engine.role === "master" ? "primary" : "replica"}:${this.engine.options.node ?? ""}`;
+    return `${this.engine.role === "master" ? "primary" : "replica"}:${this.name}`;
   }
 
   /** Sets the alarm to `at` (engine time) unless it is already set earlier. */

@@ -1,5 +1,7 @@
 /** Helpers for tests that go through the worker's HTTP API inside workerd. */
-import { exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import type { FlaredisNode, NodeApi } from "../durable-objects/node";
 
 /** The worker under test (the main module's default export). */
 export const worker = (exports as unknown as { default: Fetcher }).default;
@@ -43,3 +45,13 @@ export async function redis(...argv: (string | number)[]): Promise<any> {
   if (r.status !== 200) throw new Error(`${argv.join(" ")}: ${r.status} ${r.text}`);
   return r.json.result;
 }
+
+/** runInDurableObject, typed for our node (its RPC types are too deep for the generic overloads). */
+export function inNode<R>(stub: DurableObjectStub, fn: (node: FlaredisNode, state: DurableObjectState) => R | Promise<R>) {
+  return runInDurableObject(stub, fn as unknown as (node: DurableObject, state: DurableObjectState) => R | Promise<R>);
+}
+
+/** A node's stub by region name. */
+export const stubOf = (name: string) => env.NODE.get(env.NODE.idFromName(name));
+/** A node's RPC API by region name. */
+export const nodeApi = (name: string) => stubOf(name) as unknown as NodeApi;

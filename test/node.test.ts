@@ -1,21 +1,17 @@
 // The node Durable Object in workerd: expiry (lazy, and the active sweep on its one alarm, with an
 // injected clock), durability across eviction and abort, and a keyspace larger than the hot cache.
-import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock, systemClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
-import type { FlaredisNode } from "../durable-objects/node";
 import { SqliteStorage } from "../durable-objects/sqlite-storage";
 import { fixedRandom } from "./fixtures";
-import { call, redis } from "./helpers";
+import { call, inNode, redis } from "./helpers";
 
 const primary = () => env.NODE.get(env.NODE.idFromName("enam"));
 
-/** runInDurableObject, typed for our node (its RPC types are too deep for the generic overloads). */
-function inNode<R>(stub: DurableObjectStub, fn: (node: FlaredisNode, state: DurableObjectState) => R | Promise<R>) {
-  return runInDurableObject(stub, fn as unknown as (node: DurableObject, state: DurableObjectState) => R | Promise<R>);
-}
+
 
 /** Gives the primary node a manual clock starting now; returns it. */
 async function manualClock(): Promise<ManualClock> {

@@ -8,11 +8,6 @@ export function nodeStub(env: Env, region: string): NodeApi {
 }
 
 export interface Env extends NodeEnv {
-  NODE: DurableObjectNamespace;
-  /** Region of the primary node, e.g. `enam`. */
-  FLAREDIS_PRIMARY?: string;
-  /** Replica regions, space-separated. */
-  FLAREDIS_REPLICAS?: string;
   /** Secrets; locally from .dev.vars. */
   FLAREDIS_TOKEN?: string;
   FLAREDIS_READONLY_TOKEN?: string;

@@ -81,6 +81,8 @@ export class Engine {
   };
   role: Role;
   readonly startedAt: number;
+  /** Role-specific INFO replication fields, supplied by the node that knows its links. */
+  replicationInfo: () => { slaves: string[]; master: [string, string | number][] } = () => ({ slaves: [], master: [] });
   private readonly maxKeyBytes: number;
   /** Earliest deadline committed since `takeDeadline` was last called. */
   private newDeadline: number | null = null;

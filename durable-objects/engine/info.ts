@@ -11,6 +11,7 @@ function sections(engine: Engine): Section[] {
   const stats = engine.stats;
   const keys = engine.keyspace.keyCount;
   const withDeadline = engine.storage.keys.countWithDeadline();
+  const links = engine.replicationInfo();
   return [
     [
       "Server",
@@ -56,7 +57,9 @@ function sections(engine: Engine): Section[] {
       "Replication",
       [
         ["role", engine.role],
-        ["connected_slaves", 0],
+        ...links.master,
+        ["connected_slaves", links.slaves.length],
+        ...links.slaves.map((s, i): [string, string] => [`slave${i}`, s]),
         ["master_failover_state", "no-failover"],
         ["master_replid", log.replid],
         ["master_replid2", log.replid2],

@@ -1,0 +1,148 @@
+// Replication between real node Durable Objects (primary enam; replicas wnam, weur, apac), all on
+// one manual clock: convergence after thousands of mixed writes, INFO replication, partial resync
+// after a replica or the primary restarts, and a full sync of several chunks.
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ManualClock, systemClock } from "../durable-objects/engine/clock";
+import { call, inNode, nodeApi, redis, stubOf } from "./helpers";
+
+const PRIMARY = "enam";
+const REPLICAS = ["wnam", "weur", "apac"];
+const ALL = [PRIMARY, ...REPLICAS];
+
+/** Puts every node on one manual clock. */
+async function shareClock(clock: ManualClock) {
+  for (const name of ALL) await inNode(stubOf(name), (node) => void (node.clock = clock));
+}
+
+const catchUpAll = () => Promise.all(REPLICAS.map((r) => nodeApi(r).catchUp()));
+const field = (info: string, name: string) => info.match(new RegExp(`^${name}:(.*)\\r$`, "m"))?.[1];
+const stat = async (node: string, name: string) => Number(field(await nodeApi(node).info(["stats"]), name));
+
+async function expectConverged() {
+  const acks = await catchUpAll();
+  const primary = await nodeApi(PRIMARY).digest();
+  for (const [i, replica] of REPLICAS.entries()) {
+    expect(acks[i]).toEqual({ offset: primary.offset, state: "connected" });
+    const d = await nodeApi(replica).digest();
+    expect({ offset: d.offset, digest: d.digest }, replica).toEqual({ offset: primary.offset, digest: primary.digest });
+  }
+  return primary;
+}
+
+let clock: ManualClock;
+
+beforeEach(async () => {
+  clock = new ManualClock(Date.now());
+  await shareClock(clock);
+  await redis("FLUSHALL");
+  await catchUpAll();
+});
+
+afterEach(async () => {
+  for (const name of ALL) await inNode(stubOf(name), (node) => void (node.clock = systemClock));
+  while (await runDurableObjectAlarm(stubOf(PRIMARY)));
+});
+
+describe("replication between nodes", () => {
+  it("every replica's digest and offset equal the primary's after thousands of mixed writes", async () => {
+    const commands: (string | number)[][] = [];
+    for (let i = 0; i < 3000; i++) {
+      const k = `key:${i % 400}`;
+      switch (i % 8) {
+        case 0: commands.push(["SET", k, `value-${i}`]); break;
+        case 1: commands.push(["INCR", `counter:${i % 50}`]); break;
+        case 2: commands.push(["EXPIRE", k, 100 + (i % 7)]); break;
+        case 3: commands.push(["DEL", `key:${(i * 7) % 400}`]); break;
+        case 4: commands.push(["MSET", `m:${i % 30}`, `a${i}`, `n:${i % 30}`, `b${i}`]); break;
+        case 5: commands.push(["APPEND", `log:${i % 20}`, `+${i}`]); break;
+        case 6: commands.push(["INCRBYFLOAT", `float:${i % 10}`, "0.1"]); break;
+        case 7: commands.push(["SET", `short:${i % 60}`, "x", "PX", 1 + (i % 5)]); break;
+      }
+    }
+    for (let i = 0; i < commands.length; i += 500) {
+      const r = await call(commands.slice(i, i + 500), { path: "/pipeline" });
+      expect(r.status).toBe(200);
+    }
+    await expectConverged();
+    // The short keys expire on the primary; its DELs reach the replicas.
+    clock.advance(10);
+    while (await runDurableObjectAlarm(stubOf(PRIMARY)));
+    const after = await expectConverged();
+    expect(after.digest).not.toBe("0".repeat(40));
+    for (const replica of REPLICAS)
+      await inNode(stubOf(replica), (_n, state) => {
+        const short = state.storage.sql.exec("SELECT count(*) AS n FROM keyspace WHERE key LIKE 'short:%'").one();
+        expect(short.n).toBe(0);
+      });
+  });
+
+  it("INFO replication carries Redis's fields on the primary and on a replica", async () => {
+    await redis("SET", "k", "v");
+    await catchUpAll();
+    const primary = await nodeApi(PRIMARY).info(["replication"]);
+    for (const name of ["role", "connected_slaves", "master_failover_state", "master_replid", "master_replid2",
+      "master_repl_offset", "second_repl_offset", "repl_backlog_active", "repl_backlog_size",
+      "repl_backlog_first_byte_offset", "repl_backlog_histlen"])
+      expect(field(primary, name), name).toBeDefined();
+    expect(field(primary, "role")).toBe("master");
+    expect(field(primary, "connected_slaves")).toBe("3");
+    const replid = field(primary, "master_replid")!;
+    expect(replid).toMatch(/^[0-9a-f]{40}$/);
+    const offset = field(primary, "master_repl_offset");
+    for (const name of REPLICAS) expect(field(primary, `slave${REPLICAS.indexOf(name)}`) ?? "").toMatch(/^ip=\w+,port=0,state=online,offset=\d+,lag=\d+$/);
+    const replica = await nodeApi("weur").info(["replication"]);
+    expect(field(replica, "role")).toBe("slave");
+    expect(field(replica, "master_host")).toBe(PRIMARY);
+    expect(field(replica, "master_link_status")).toBe("up");
+    expect(field(replica, "master_sync_in_progress")).toBe("0");
+    expect(field(replica, "master_replid")).toBe(replid);
+    expect(field(replica, "master_repl_offset")).toBe(offset);
+    expect(field(replica, "slave_repl_offset")).toBe(offset);
+    for (const name of ["master_port", "master_last_io_seconds_ago", "slave_read_repl_offset", "slave_priority", "slave_read_only"])
+      expect(field(replica, name), name).toBeDefined();
+  });
+
+  it("a restarted replica resumes with a partial resync", async () => {
+    await redis("SET", "before", "1");
+    await catchUpAll();
+    const full = await stat(PRIMARY, "sync_full");
+    const partial = await stat(PRIMARY, "sync_partial_ok");
+    await evictDurableObject(stubOf("weur"));
+    await redis("SET", "while-away", "2");
+    await inNode(stubOf("weur"), (node) => void (node.clock = clock));
+    await expectConverged();
+    expect(await stat(PRIMARY, "sync_full")).toBe(full);
+    expect(await stat(PRIMARY, "sync_partial_ok")).toBeGreaterThan(partial);
+  });
+
+  it("replicas continue with a partial resync after the primary restarts, which keeps its replid", async () => {
+    await redis("SET", "before", "1");
+    const replid = field(await nodeApi(PRIMARY).info(["replication"]), "master_replid");
+    await catchUpAll();
+    await evictDurableObject(stubOf(PRIMARY));
+    await inNode(stubOf(PRIMARY), (node) => void (node.clock = clock));
+    await redis("SET", "after", "2");
+    await expectConverged();
+    expect(field(await nodeApi(PRIMARY).info(["replication"]), "master_replid")).toBe(replid);
+    expect(await stat(PRIMARY, "sync_full")).toBe(0);
+    expect(await stat(PRIMARY, "sync_partial_ok")).toBeGreaterThan(0);
+  });
+
+  it("a new replica full-syncs a keyspace of several chunks", async () => {
+    const value = "v".repeat(1000);
+    for (let batch = 0; batch < 6; batch++) {
+      const commands = Array.from({ length: 500 }, (_, i) => ["SET", `big:${batch * 500 + i}`, value]);
+      expect((await call(commands, { path: "/pipeline" })).status).toBe(200);
+    }
+    await catchUpAll();
+    const full = await stat(PRIMARY, "sync_full");
+    // Wipe one replica as if it were new.
+    await inNode(stubOf("apac"), async (_n, state) => void (await state.storage.deleteAll()));
+    await evictDurableObject(stubOf("apac"));
+    await inNode(stubOf("apac"), (node) => void (node.clock = clock));
+    await expectConverged();
+    expect(await stat(PRIMARY, "sync_full")).toBe(full + 1);
+    expect(Number(field(await nodeApi("apac").info(["keyspace"]), "db0")?.match(/keys=(\d+)/)?.[1])).toBe(3000);
+  });
+});
