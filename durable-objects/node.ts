@@ -52,7 +52,8 @@ export interface Push {
 /** A replica's answer to a push: its ACK (REPLCONF ACK). */
 export interface Ack {
   readonly offset: number;
-  readonly state: SyncState | "master";
+  /** `down`: the replica's link is cut (fault injection); the push was not taken. */
+  readonly state: SyncState | "master" | "down";
 }
 
 /**
@@ -67,6 +68,19 @@ export interface NodeApi {
   snapshot(replica: string, cursor: number): Promise<SnapshotChunk>;
   push(push: Push): Promise<Ack>;
   catchUp(): Promise<Ack>;
+  status(): Promise<NodeStatus>;
+  fault(fault: Fault): Promise<void>;
+}
+
+/** Fault injection for tests (admin API, when FLAREDIS_ALLOW_FAULTS is on). */
+export type Fault = { readonly link: "down" | "up" } | { readonly restart: true };
+
+/** What the admin topology reports of a master and its replicas, from the master's view. */
+export interface NodeStatus {
+  readonly node: string;
+  readonly role: Role;
+  readonly offset: number;
+  readonly replicas: readonly { node: string; link: "up" | "down"; offset: number; lag_ms: number }[];
 }
 
 /** Keys expired per alarm run; more due keys re-arm the alarm at once. */
@@ -74,6 +88,10 @@ const SWEEP_BATCH = 1000;
 /** Bytes of stream per PSYNC answer or push, and of keyspace per snapshot chunk. */
 const STREAM_BYTES = 256 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
+/** The reason an injected restart gives; the admin API recognises it. */
+export const RESTART_REASON = "flaredis: restart injected";
+/** Redis's default repl-timeout: a replica silent for longer is reported down. */
+const REPL_TIMEOUT_MS = 60_000;
 
 /** What a master knows of one replica. */
 interface ReplicaLink {
@@ -85,6 +103,8 @@ interface ReplicaLink {
   again: boolean;
   /** Start of a full sync in progress: the backlog is kept from there. */
   syncFrom: number | null;
+  /** False once a push failed, until the replica is heard from again. */
+  reachable: boolean;
 }
 
 export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
@@ -103,6 +123,8 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   private syncState: SyncState = "connect";
   private syncing: Promise<void> | null = null;
   private lastContact = 0;
+  /** A cut replication link (fault injection): no pushes, PSYNC or snapshots in or out. */
+  private linkDown = false;
   /** The master session this replica is connected to. */
   private masterSession: string | null = null;
 
@@ -180,6 +202,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** PSYNC from a replica: CONTINUE with entries, or FULLRESYNC (see replication.ts). */
   async psync(request: PsyncRequest): Promise<PsyncAnswer> {
     const engine = this.ready();
+    this.checkLink();
     const reply = psync(engine, request.replid, request.offset, STREAM_BYTES);
     const link = this.link(request.replica);
     if (reply.kind === "fullresync") {
@@ -199,6 +222,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** One chunk of a full sync's snapshot. */
   async snapshot(replica: string, cursor: number): Promise<SnapshotChunk> {
     const engine = this.ready();
+    this.checkLink();
     this.link(replica).ackAt = this.clock.now();
     return snapshotChunk(engine, cursor, CHUNK_BYTES);
   }
@@ -206,7 +230,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   private link(name: string): ReplicaLink {
     let link = this.links.get(name);
     if (!link) {
-      link = { offset: -1, ackAt: 0, pushing: false, again: false, syncFrom: null };
+      link = { offset: -1, ackAt: 0, pushing: false, again: false, syncFrom: null, reachable: true };
       this.links.set(name, link);
     }
     return link;
@@ -215,6 +239,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   private acked(link: ReplicaLink, offset: number): void {
     link.offset = Math.max(link.offset, offset);
     link.ackAt = this.clock.now();
+    link.reachable = true;
   }
 
   /** Keeps the backlog from the earliest full sync in progress. */
@@ -226,7 +251,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
 
   /** Starts a push to every configured replica; never delays the client's answer. */
   private pushToReplicas(): void {
-    if (this.engine.role !== "master") return;
+    if (this.engine.role !== "master" || this.linkDown) return;
     for (const replica of topologyOf(this.env).replicas) this.ctx.waitUntil(this.pushTo(replica));
   }
 
@@ -252,11 +277,13 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         const push = { session: this.session, replid: log.replid, entries, masterOffset: log.offset };
         const ack = await this.node(replica).push(push);
         if (ack.state === "connected") this.acked(link, ack.offset);
+        else if (ack.state === "down") link.reachable = false;
         // More to send, and the replica is taking it: go on (a replica that did not move resyncs).
         if (streaming && link.offset > before && link.offset < this.engine.log.offset) link.again = true;
       } while (link.again);
     } catch {
       // The replica is unreachable; it resumes with PSYNC when its link is back.
+      link.reachable = false;
     } finally {
       link.pushing = false;
     }
@@ -267,6 +294,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** A push from the master: applied when it continues this node's stream, else a resync. */
   async push(push: Push): Promise<Ack> {
     const engine = this.ready();
+    if (this.linkDown) return { offset: engine.log.offset, state: "down" };
     if (engine.role === "master") return { offset: engine.log.offset, state: "master" };
     this.lastContact = this.clock.now();
     if (push.session !== this.masterSession && this.syncState === "connected") this.syncState = "connect";
@@ -301,6 +329,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     let handshake = this.syncState !== "connected";
     try {
       for (;;) {
+        this.checkLink();
         const synced = engine.storage.meta.get("synced") === 1;
         const reply = await master.psync({
           replica: this.name,
@@ -337,6 +366,38 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   }
 
   // ---- Shared ------------------------------------------------------------------------------
+
+  /** The master's view of the deployment (admin topology); a replica reports itself alone. */
+  async status(): Promise<NodeStatus> {
+    const engine = this.ready();
+    const now = this.clock.now();
+    const replicas =
+      engine.role !== "master"
+        ? []
+        : topologyOf(this.env).replicas.map((node) => {
+            const l = this.links.get(node);
+            const up =
+              l !== undefined && l.reachable && l.offset >= 0 && l.syncFrom === null && now - l.ackAt <= REPL_TIMEOUT_MS;
+            return { node, link: up ? ("up" as const) : ("down" as const), offset: Math.max(l?.offset ?? 0, 0), lag_ms: l ? now - l.ackAt : -1 };
+          });
+    return { node: this.name, role: engine.role, offset: engine.log.offset, replicas };
+  }
+
+  /** Applies an injected fault: cut or restore the replication link, or drop in-memory state. */
+  async fault(fault: Fault): Promise<void> {
+    this.ready();
+    if (!("link" in fault)) return;
+    // The in-memory state goes as on a crash; this call fails with it (the admin API expects so).
+    if ("restart" in fault) this.ctx.abort(RESTART_REASON);
+    this.linkDown = fault.link === "down";
+    if (this.linkDown) this.syncState = this.engine.role === "master" ? this.syncState : "connect";
+    else if (this.engine.role === "master") this.pushToReplicas();
+    else this.ctx.waitUntil(this.sync());
+  }
+
+  private checkLink(): void {
+    if (this.linkDown) throw new Error(`flaredis ${this.name}: replication link is down`);
+  }
 
   /** The role-specific fields of INFO replication, in Redis's names and order. */
   private replicationInfo(): { slaves: string[]; master: [string, string | number][] } {

@@ -36,7 +36,8 @@ export async function call(body: unknown, options: CallOptions = {}) {
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: text ? parseJson(text) : undefined };
+  const json = text && response.headers.get("content-type")?.includes("json") ? parseJson(text) : undefined;
+  return { status: response.status, headers: response.headers, text, json };
 }
 
 /** Runs one command with the admin token and returns its `result`, failing on an error. */

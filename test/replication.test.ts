@@ -146,3 +146,70 @@ describe("replication between nodes", () => {
     expect(Number(field(await nodeApi("apac").info(["keyspace"]), "db0")?.match(/keys=(\d+)/)?.[1])).toBe(3000);
   });
 });
+
+describe("admin API and faults", () => {
+  const admin = (path: string, body?: unknown, token?: string) =>
+    call(body, { path: `/admin${path}`, method: body === undefined ? "GET" : "POST", token });
+
+  it("reports the topology, each node's INFO and digest", async () => {
+    await redis("SET", "k", "v");
+    await catchUpAll();
+    const topology = await admin("/topology");
+    expect(topology.status).toBe(200);
+    const offset = (await nodeApi(PRIMARY).digest()).offset;
+    expect(topology.json).toEqual({
+      epoch: 1,
+      primary: { node: PRIMARY, offset },
+      replicas: REPLICAS.map((node) => ({ node, link: "up", offset, lag_ms: expect.any(Number) })),
+    });
+    const info = await admin("/nodes/weur/info?section=replication");
+    expect(info.text).toMatch(/^# Replication\r\nrole:slave\r\nmaster_host:enam\r\n/);
+    const digests = await Promise.all(ALL.map(async (n) => (await admin(`/nodes/${n}/digest`)).json));
+    for (const d of digests) expect(d).toEqual({ node: expect.any(String), offset, digest: digests[0].digest });
+    expect((await admin("/nodes/sam/digest")).status).toBe(404);
+    const refused = await admin("/topology", undefined, "dev-token");
+    expect(refused.status).toBe(403);
+    expect(refused.json.error).toMatch(/^NOPERM /);
+  });
+
+  it("a cut link restored resumes with a partial resync", async () => {
+    await redis("SET", "before", "1");
+    await catchUpAll();
+    const full = await stat(PRIMARY, "sync_full");
+    const partial = await stat(PRIMARY, "sync_partial_ok");
+    expect((await admin("/nodes/weur/faults", { link: "down" })).json).toEqual({ result: "OK" });
+    for (let i = 0; i < 20; i++) await redis("INCR", "during-cut");
+    const topology = (await admin("/topology")).json;
+    expect(topology.replicas.find((r: { node: string }) => r.node === "weur").link).toBe("down");
+    expect((await nodeApi("weur").digest()).offset).toBeLessThan(topology.primary.offset);
+    expect((await admin("/nodes/weur/faults", { link: "up" })).json).toEqual({ result: "OK" });
+    await expectConverged();
+    expect(await stat(PRIMARY, "sync_full")).toBe(full);
+    expect(await stat(PRIMARY, "sync_partial_ok")).toBeGreaterThan(partial);
+  });
+
+  it("a restarted replica (injected) resumes with a partial resync", async () => {
+    await redis("SET", "before", "1");
+    await catchUpAll();
+    const full = await stat(PRIMARY, "sync_full");
+    expect((await admin("/nodes/wnam/faults", { restart: true })).status).toBe(200);
+    await redis("SET", "after", "2");
+    await inNode(stubOf("wnam"), (node) => void (node.clock = clock));
+    await expectConverged();
+    expect(await stat(PRIMARY, "sync_full")).toBe(full);
+  });
+
+  it("refuses faults unless FLAREDIS_ALLOW_FAULTS is on, and bad fault bodies", async () => {
+    expect((await admin("/nodes/weur/faults", { link: "sideways" })).status).toBe(400);
+    const { default: worker } = await import("../worker/index");
+    const { env } = await import("cloudflare:workers");
+    const request = new Request("http://flaredis.test/admin/nodes/weur/faults", {
+      method: "POST",
+      body: '{"link":"down"}',
+      headers: { authorization: "Bearer dev-admin-token" },
+    });
+    const r = await worker.fetch(request, { ...env, FLAREDIS_ALLOW_FAULTS: undefined } as never, {} as ExecutionContext);
+    expect(r.status).toBe(403);
+    expect(await r.json()).toEqual({ error: "ERR fault injection is off (set FLAREDIS_ALLOW_FAULTS)" });
+  });
+});

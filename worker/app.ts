@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import type { Batch, Mode } from "../durable-objects/engine/engine";
+import { admin } from "./admin";
 import { authenticate } from "./auth";
 import { type Env, nodeStub } from "./env";
 import { errorResponse, requestErrors, statusOf } from "./errors";
@@ -68,7 +69,10 @@ app.use("*", async (c, next) => {
   await next();
 });
 
-// Reserved for the admin API, metrics and the dashboard (later issues): never commands.
+app.route("/admin", admin);
+
+// Reserved for metrics and the dashboard (later issues), and the admin API's other paths:
+// never commands.
 app.all("/admin/*", (c) => c.notFound());
 app.all("/metrics", (c) => c.notFound());
 app.all("/dashboard", (c) => c.notFound());

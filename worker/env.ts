@@ -8,6 +8,8 @@ export function nodeStub(env: Env, region: string): NodeApi {
 }
 
 export interface Env extends NodeEnv {
+  /** Fault injection in the admin API: on in local development (.dev.vars), off by default. */
+  FLAREDIS_ALLOW_FAULTS?: string;
   /** Secrets; locally from .dev.vars. */
   FLAREDIS_TOKEN?: string;
   FLAREDIS_READONLY_TOKEN?: string;
