@@ -10,6 +10,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Clock, cryptoRandom, systemClock } from "./engine/clock";
+import { WaitForReplicas } from "./engine/command";
 import { type Batch, type BatchResult, DEFAULT_LIMITS, Engine } from "./engine/engine";
 import type { Role } from "./engine/keyspace";
 import type { LogEntry, PsyncReply, SnapshotChunk, SyncState } from "./engine/replication";
@@ -147,13 +148,18 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     const role: Role = topology.replicas.includes(this.name) ? "slave" : "master";
     const maxValue = Number(this.env.FLAREDIS_MAX_VALUE_BYTES);
     this.engine = new Engine(storage, {
-      clock: { now: () => this.clock.now() },
+      clock: { now: () => this.clock.now(), sleep: (ms) => this.clock.sleep(ms) },
       random: cryptoRandom,
       role,
       node: this.name,
       maxValueBytes: Number.isSafeInteger(maxValue) && maxValue > 0 ? maxValue : DEFAULT_LIMITS.maxValueBytes,
     });
     this.engine.replicationInfo = () => this.replicationInfo();
+    this.engine.replicasAt = (offset) => [...this.links.values()].filter((l) => l.reachable && l.offset >= offset).length;
+    this.engine.goodReplicas = (maxLagMs) => {
+      const now = this.clock.now();
+      return [...this.links.values()].filter((l) => l.reachable && l.offset >= 0 && now - l.ackAt <= maxLagMs).length;
+    };
     const alarm = await this.ctx.storage.getAlarm();
     this.armedAt = alarm === null ? null : this.toEngineTime(alarm);
     if (role === "master") await this.arm(this.engine.nextDeadline());
@@ -168,11 +174,17 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** Runs a batch of commands (one, a pipeline or a MULTI); see `Engine.run`. */
   async execute(batch: Batch): Promise<ExecReply> {
     const engine = this.ready();
+    // Replicas idle for a while have not acknowledged lately: ask them before refusing a write.
+    if (!engine.enoughReplicas()) await this.probeReplicas();
     const before = engine.log.offset;
     const result = engine.run(batch);
     if (engine.log.offset !== before) this.pushToReplicas();
     const deadline = engine.takeDeadline();
     if (engine.role === "master") await this.arm(deadline);
+    if ("outcomes" in result)
+      for (const outcome of result.outcomes)
+        if ("result" in outcome && outcome.result instanceof WaitForReplicas)
+          (outcome as { result: number }).result = await this.waitForReplicas(outcome.result);
     return { result, servedBy: this.servedBy() };
   }
 
@@ -240,6 +252,36 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     link.offset = Math.max(link.offset, offset);
     link.ackAt = this.clock.now();
     link.reachable = true;
+    for (const wake of this.ackWaiters.splice(0)) wake();
+  }
+
+  /** Resolvers of WAITs, woken at every ACK. */
+  private readonly ackWaiters: (() => void)[] = [];
+
+  /**
+   * WAIT: resolves with the number of replicas that acknowledged `offset`, once there are
+   * `numreplicas` of them or the timeout has passed. A timeout of 0 waits at most `repl-timeout`.
+   */
+  private async waitForReplicas(w: WaitForReplicas): Promise<number> {
+    const timeout = w.timeoutMs > 0 ? w.timeoutMs : this.engine.config["repl-timeout"] * 1000;
+    let timedOut = false;
+    const timer = this.clock.sleep(timeout).then(() => {
+      timedOut = true;
+    });
+    this.pushToReplicas();
+    for (;;) {
+      const acked = this.engine.replicasAt(w.offset);
+      if (acked >= w.numreplicas || timedOut) return acked;
+      await Promise.race([timer, new Promise<void>((wake) => this.ackWaiters.push(wake))]);
+    }
+  }
+
+  /** Pushes to every replica and waits (at most a second) for their ACKs. */
+  private async probeReplicas(): Promise<void> {
+    await Promise.race([
+      Promise.all(topologyOf(this.env).replicas.map((r) => this.pushTo(r))),
+      this.clock.sleep(1000),
+    ]);
   }
 
   /** Keeps the backlog from the earliest full sync in progress. */

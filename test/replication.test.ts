@@ -213,3 +213,83 @@ describe("admin API and faults", () => {
     expect(await r.json()).toEqual({ error: "ERR fault injection is off (set FLAREDIS_ALLOW_FAULTS)" });
   });
 });
+
+describe("WAIT, min-replicas, CONFIG and READONLY", () => {
+  const fault = (node: string, link: "up" | "down") => call({ link }, { path: `/admin/nodes/${node}/faults` });
+
+  /**
+   * Sends a request and, while it is pending, moves the shared clock until it answers. The clock
+   * moves inside the primary: a timer's waker belongs to the object that made it.
+   */
+  async function answerWhileAdvancing(pending: Promise<{ json?: any }>, stepMs: number) {
+    let done = false;
+    const answer = pending.finally(() => {
+      done = true;
+    });
+    for (let i = 0; !done && i < 100; i++) await inNode(stubOf(PRIMARY), () => clock.advance(stepMs));
+    return answer;
+  }
+
+  afterEach(async () => {
+    for (const r of REPLICAS) await fault(r, "up");
+    await redis("CONFIG", "SET", "min-replicas-to-write", 0);
+  });
+
+  it("WAIT counts the replicas that acknowledged; one fewer with a link cut", async () => {
+    await redis("SET", "k", "v");
+    expect(await redis("WAIT", 3, 1000)).toBe(3);
+    expect(await redis("WAIT", 0, 0)).toBe(3);
+    await fault("weur", "down");
+    await redis("SET", "k", "w");
+    expect(await redis("WAIT", 2, 1000)).toBe(2);
+    const waited = await answerWhileAdvancing(call(["WAIT", 3, 1000]), 250);
+    expect(waited.json).toEqual({ result: 2 });
+    expect((await call(["WAIT", 1, -1])).json).toEqual({ error: "ERR timeout is negative" });
+    expect((await call(["WAIT", 1, 10], { token: "dev-readonly-token" })).json.error).toMatch(/^NOPERM/);
+  });
+
+  it("min-replicas-to-write refuses writes with NOREPLICAS while too few replicas are good", async () => {
+    expect(await redis("CONFIG", "SET", "min-replicas-to-write", 3, "min-replicas-max-lag", 10)).toBe("OK");
+    expect((await call(["SET", "a", "1"])).json).toEqual({ result: "OK" });
+    await fault("weur", "down");
+    await redis("SET", "b", "1"); // the failed push marks weur down
+    const refused = await call(["SET", "c", "1"]);
+    expect(refused.status).toBe(400);
+    expect(refused.json).toEqual({ error: "NOREPLICAS Not enough good replicas to write." });
+    expect(await redis("EXISTS", "c")).toBe(0);
+    expect((await call(["GET", "a"])).json).toEqual({ result: "1" }); // reads go on
+    await fault("weur", "up");
+    await nodeApi("weur").catchUp();
+    expect((await call(["SET", "c", "1"])).json).toEqual({ result: "OK" });
+  });
+
+  it("CONFIG GET and SET: admin only, Redis's texts, all or nothing, kept across a restart", async () => {
+    expect((await call(["CONFIG", "GET", "repl-backlog-size"], { token: "dev-token" })).json).toEqual({
+      error: "NOPERM this user has no permissions to run the 'config' command",
+    });
+    expect(await redis("CONFIG", "GET", "repl-*")).toEqual(["repl-backlog-size", "1048576", "repl-timeout", "60"]);
+    expect(await redis("CONFIG", "SET", "repl-backlog-size", "2mb", "replica-serve-stale-data", "no")).toBe("OK");
+    expect((await call(["CONFIG", "SET", "repl-timeout", "30", "no-such-option", "1"])).json).toEqual({
+      error: "ERR Unknown option or number of arguments for CONFIG SET - 'no-such-option'",
+    });
+    expect((await call(["CONFIG", "SET", "repl-timeout", "soon"])).json.error).toMatch(/^ERR CONFIG SET failed \(possibly related to argument 'repl-timeout'\)/);
+    expect((await call(["CONFIG", "SET", "maxmemory", "100mb"])).json.error).toMatch(/eviction is not available yet/);
+    await evictDurableObject(stubOf(PRIMARY));
+    await inNode(stubOf(PRIMARY), (node) => void (node.clock = clock));
+    expect(await redis("CONFIG", "GET", "repl-backlog-size", "repl-timeout", "replica-serve-stale-data")).toEqual([
+      "repl-backlog-size", "2097152", "repl-timeout", "60", "replica-serve-stale-data", "no",
+    ]);
+    expect(field(await nodeApi(PRIMARY).info(["replication"]), "repl_backlog_size")).toBe("2097152");
+    await redis("CONFIG", "SET", "repl-backlog-size", "1mb", "replica-serve-stale-data", "yes");
+  });
+
+  it("a write that reaches a replica answers READONLY and changes nothing", async () => {
+    const r = await nodeApi("weur").execute({ mode: "single", commands: [["SET", "x", "1"]], permission: "admin" });
+    expect(r.result).toMatchObject({ outcomes: [{ error: "READONLY You can't write against a read only replica." }] });
+    expect(r.servedBy).toBe("replica:weur");
+    const read = await nodeApi("weur").execute({ mode: "single", commands: [["EXISTS", "x"]], permission: "admin" });
+    expect(read.result).toMatchObject({ outcomes: [{ result: 0 }] });
+    const wait = await nodeApi("weur").execute({ mode: "single", commands: [["WAIT", "1", "0"]], permission: "admin" });
+    expect(wait.result).toMatchObject({ outcomes: [{ error: expect.stringMatching(/^ERR WAIT cannot be used with replica instances/) }] });
+  });
+});

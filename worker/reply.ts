@@ -20,6 +20,7 @@ export function toJsonReply(reply: Reply, encodeBase64: boolean): unknown {
   if (typeof reply === "bigint") return reply;
   if (typeof reply === "string") return encodeBase64 && reply !== "OK" ? base64(toBytes(reply)) : reply;
   if (reply instanceof Uint8Array) return encodeBase64 ? base64(reply) : fromBytes(reply);
+  if (!Array.isArray(reply)) throw new Error("flaredis: a WAIT reply left the node unresolved");
   return reply.map((r) => toJsonReply(r, encodeBase64));
 }
 

@@ -2,21 +2,33 @@
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
+  /** Resolves once `ms` have passed on this clock. */
+  sleep(ms: number): Promise<void>;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
-/** A clock that moves only when told to. */
+/** A clock that moves only when told to; sleepers wake when it passes their deadline. */
 export class ManualClock implements Clock {
+  private sleepers: { at: number; wake: () => void }[] = [];
   constructor(private ms: number = Date.UTC(2026, 0, 1)) {}
   now(): number {
     return this.ms;
   }
+  sleep(ms: number): Promise<void> {
+    return new Promise((wake) => this.sleepers.push({ at: this.ms + ms, wake }));
+  }
   set(ms: number): void {
     this.ms = ms;
+    const due = this.sleepers.filter((s) => s.at <= ms);
+    this.sleepers = this.sleepers.filter((s) => s.at > ms);
+    for (const s of due) s.wake();
   }
   advance(ms: number): void {
-    this.ms += ms;
+    this.set(this.ms + ms);
   }
 }
 

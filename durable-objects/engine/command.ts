@@ -12,7 +12,19 @@ import type { Change } from "./keyspace";
  * A reply, as Redis types it: null (nil), an integer (bigint beyond 2^53), a status string
  * (`string`: "OK", "PONG", TYPE's answer), a bulk string (`Bytes`), or an array of replies.
  */
-export type Reply = null | number | bigint | string | Bytes | Reply[];
+export type Reply = null | number | bigint | string | Bytes | Reply[] | WaitForReplicas;
+
+/**
+ * WAIT's answer when not enough replicas have acknowledged yet: the node, which can wait, turns
+ * it into the count once they have or the timeout passed. Never leaves the node.
+ */
+export class WaitForReplicas {
+  constructor(
+    readonly numreplicas: number,
+    readonly timeoutMs: number,
+    readonly offset: number,
+  ) {}
+}
 
 /**
  * - `write`: changes the keyspace; runs on the master only (READONLY on a replica).
@@ -35,6 +47,12 @@ export interface Server {
   readonly random: Random;
   /** INFO text for the given sections (all when empty). */
   info(sections: readonly string[]): string;
+  /** Replicas that acknowledged at least `offset`. */
+  replicasAt(offset: number): number;
+  /** CONFIG GET: name/value pairs. */
+  configGet(patterns: readonly string[]): string[];
+  /** CONFIG SET: all pairs or none. @throws RedisError for an unknown or bad parameter */
+  configSet(pairs: readonly (readonly [string, string])[]): void;
   readonly offset: number;
 }
 

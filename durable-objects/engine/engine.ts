@@ -8,6 +8,7 @@
  * before anything runs; any error there discards it (EXECABORT) and changes nothing.
  */
 import { utf8Length } from "./bytes";
+import { type Config, configGet, configSet, loadConfig } from "./config";
 import type { Clock, Random } from "./clock";
 import { type Command, type Context, type Reply, type Server, keysOf } from "./command";
 import { commandTable } from "./commands";
@@ -81,6 +82,11 @@ export class Engine {
   };
   role: Role;
   readonly startedAt: number;
+  /** CONFIG parameters, persisted. */
+  config: Config;
+  /** Replicas that acknowledged `offset`, and replicas acknowledged within `maxLagMs`: from the node. */
+  replicasAt: (offset: number) => number = () => 0;
+  goodReplicas: (maxLagMs: number) => number = () => 0;
   /** Role-specific INFO replication fields, supplied by the node that knows its links. */
   replicationInfo: () => { slaves: string[]; master: [string, string | number][] } = () => ({ slaves: [], master: [] });
   private readonly maxKeyBytes: number;
@@ -98,12 +104,20 @@ export class Engine {
       maxValueBytes: options.maxValueBytes ?? DEFAULT_LIMITS.maxValueBytes,
       cacheBytes: options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes,
     });
-    this.log = new ReplicationLog(storage, options.random);
+    this.config = loadConfig(storage.meta.get("config"));
+    this.log = new ReplicationLog(storage, options.random, this.config["repl-backlog-size"]);
     this.startedAt = options.clock.now();
     const log = this.log;
     this.server = {
       random: options.random,
       info: (sections) => this.info(sections),
+      configGet: (patterns) => configGet(this.config, patterns),
+      replicasAt: (offset) => this.replicasAt(offset),
+      configSet: (pairs) => {
+        this.config = configSet(this.config, pairs);
+        this.storage.meta.set("config", JSON.stringify(this.config));
+        this.log.backlogBytes = this.config["repl-backlog-size"];
+      },
       get offset() {
         return log.offset;
       },
@@ -158,6 +172,12 @@ export class Engine {
     return commandTable.get(name.toLowerCase());
   }
 
+  /** `min-replicas-to-write`: enough replicas acknowledged within `min-replicas-max-lag`. */
+  enoughReplicas(): boolean {
+    const min = this.config["min-replicas-to-write"];
+    return this.role !== "master" || min === 0 || this.goodReplicas(this.config["min-replicas-max-lag"] * 1000) >= min;
+  }
+
   /** Validates a call without running it: every check but the command's own work. */
   private prepare(argv: readonly string[], permission: Permission): Prepared {
     const name = argv[0] ?? "";
@@ -172,6 +192,7 @@ export class Engine {
     )
       throw errors.noPermission(command.name);
     if (this.role === "slave" && flags.includes("write")) throw errors.readOnly();
+    if (flags.includes("write") && !this.enoughReplicas()) throw errors.noReplicas();
     for (const key of keysOf(command, argv)) {
       const size = utf8Length(key);
       if (size > this.maxKeyBytes) throw errors.keyTooLarge(this.maxKeyBytes, size);

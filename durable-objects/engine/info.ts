@@ -28,8 +28,8 @@ function sections(engine: Engine): Section[] {
       "Memory",
       [
         ["used_memory_hot_cache", engine.keyspace.cacheBytes],
-        ["maxmemory", 0],
-        ["maxmemory_policy", "noeviction"],
+        ["maxmemory", engine.config.maxmemory],
+        ["maxmemory_policy", engine.config["maxmemory-policy"]],
       ],
     ],
     [

@@ -1,6 +1,7 @@
 /** The command table, built from one module per command. */
 import type { Command } from "../command";
 import append from "./append";
+import config from "./config";
 import copy from "./copy";
 import dbsize from "./dbsize";
 import decr from "./decr";
@@ -47,9 +48,11 @@ import touch from "./touch";
 import ttl from "./ttl";
 import typeCmd from "./type";
 import unlink from "./unlink";
+import wait from "./wait";
 
 const commands: Command<any>[] = [
   append,
+  config,
   copy,
   dbsize,
   decr,
@@ -96,6 +99,7 @@ const commands: Command<any>[] = [
   ttl,
   typeCmd,
   unlink,
+  wait,
 ];
 
 /** Every command by lowercase name. */
