@@ -45,6 +45,8 @@ export type PsyncAnswer = PsyncReply & { readonly session: string };
 /** What the master pushes after a commit; entries may be empty (a wake-up). */
 export interface Push {
   readonly session: string;
+  /** The master has no writes to send and sends no heartbeats until it has: silence is not a failure. */
+  readonly idle: boolean;
   readonly replid: string;
   readonly entries: readonly LogEntry[];
   readonly masterOffset: number;
@@ -84,6 +86,12 @@ export interface NodeStatus {
   readonly replicas: readonly { node: string; link: "up" | "down"; offset: number; lag_ms: number }[];
 }
 
+/** Most backlog kept for a streaming replica beyond repl-backlog-size (Redis's replica buffer limit). */
+const REPLICA_BUFFER_BYTES = 64 * 1024 * 1024;
+/** The timers that share the node's one alarm. */
+type Timer = "expiry" | "heartbeat";
+/** Heartbeat period while writes go on (Redis replicas ACK once a second). */
+const HEARTBEAT_MS = 1000;
 /** Keys expired per alarm run; more due keys re-arm the alarm at once. */
 const SWEEP_BATCH = 1000;
 /** Bytes of stream per PSYNC answer or push, and of keyspace per snapshot chunk. */
@@ -91,8 +99,6 @@ const STREAM_BYTES = 256 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
 /** The reason an injected restart gives; the admin API recognises it. */
 export const RESTART_REASON = "flaredis: restart injected";
-/** Redis's default repl-timeout: a replica silent for longer is reported down. */
-const REPL_TIMEOUT_MS = 60_000;
 
 /** What a master knows of one replica. */
 interface ReplicaLink {
@@ -116,10 +122,15 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   private startError: unknown = null;
   /** When the alarm is set, in engine time; null when unset. */
   private armedAt: number | null = null;
+  /** The timers the one alarm serves, in engine time. */
+  private readonly timers = new Map<Timer, number>();
   // Master side.
   private readonly links = new Map<string, ReplicaLink>();
   /** This instance's run id: a replica that sees a new one reconnects with a PSYNC handshake. */
   private readonly session = cryptoRandom.hex(20);
+  private writesSinceBeat = false;
+  /** No writes since the last heartbeat: replicas are told not to expect more until one comes. */
+  private idle = true;
   // Replica side.
   private syncState: SyncState = "connect";
   private syncing: Promise<void> | null = null;
@@ -128,6 +139,8 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   private linkDown = false;
   /** The master session this replica is connected to. */
   private masterSession: string | null = null;
+  /** The master said it is idle: its silence does not put the link down. */
+  private masterIdle = false;
 
   constructor(ctx: DurableObjectState, env: NodeEnv) {
     super(ctx, env);
@@ -162,7 +175,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     };
     const alarm = await this.ctx.storage.getAlarm();
     this.armedAt = alarm === null ? null : this.toEngineTime(alarm);
-    if (role === "master") await this.arm(this.engine.nextDeadline());
+    if (role === "master") await this.schedule("expiry", this.engine.nextDeadline());
     else this.ctx.waitUntil(this.sync());
   }
 
@@ -178,9 +191,9 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     if (!engine.enoughReplicas()) await this.probeReplicas();
     const before = engine.log.offset;
     const result = engine.run(batch);
-    if (engine.log.offset !== before) this.pushToReplicas();
+    if (engine.log.offset !== before) await this.committed();
     const deadline = engine.takeDeadline();
-    if (engine.role === "master") await this.arm(deadline);
+    if (engine.role === "master") await this.schedule("expiry", deadline);
     if ("outcomes" in result)
       for (const outcome of result.outcomes)
         if ("result" in outcome && outcome.result instanceof WaitForReplicas)
@@ -199,14 +212,39 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     return { node: this.name, offset: engine.log.offset, digest: digest(engine) };
   }
 
+  /** The one alarm: runs the timers that are due, then re-arms for the earliest left. */
   override async alarm(): Promise<void> {
     const engine = this.ready();
     this.armedAt = null;
-    const before = engine.log.offset;
-    if (engine.role !== "master") return; // replicas never expire keys: the master's DELs do
-    const removed = engine.sweep(SWEEP_BATCH);
-    if (engine.log.offset !== before) this.pushToReplicas();
-    await this.arm(removed === SWEEP_BATCH ? this.clock.now() : engine.nextDeadline());
+    const now = this.clock.now();
+    const due = new Set<Timer>();
+    for (const [name, at] of this.timers) if (at <= now) due.add(name);
+    for (const name of due) this.timers.delete(name);
+    // Replicas never expire keys: the master's DELs do.
+    if (due.has("expiry") && engine.role === "master") {
+      const before = engine.log.offset;
+      const removed = engine.sweep(SWEEP_BATCH);
+      if (engine.log.offset !== before) await this.committed();
+      await this.schedule("expiry", removed === SWEEP_BATCH ? now : engine.nextDeadline());
+    }
+    if (due.has("heartbeat")) await this.heartbeat();
+    await this.rearm();
+  }
+
+  /** Sets timer `name` to `at` (engine time) unless it is due earlier, and re-arms the alarm. */
+  private async schedule(name: Timer, at: number | null): Promise<void> {
+    const current = this.timers.get(name);
+    if (at === null || (current !== undefined && current <= at)) return;
+    this.timers.set(name, at);
+    await this.rearm();
+  }
+
+  private async rearm(): Promise<void> {
+    let next: number | null = null;
+    for (const at of this.timers.values()) if (next === null || at < next) next = at;
+    if (next === null || (this.armedAt !== null && this.armedAt <= next)) return;
+    this.armedAt = next;
+    await this.ctx.storage.setAlarm(this.toWallTime(next));
   }
 
   // ---- Master side -------------------------------------------------------------------------
@@ -252,6 +290,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     link.offset = Math.max(link.offset, offset);
     link.ackAt = this.clock.now();
     link.reachable = true;
+    this.retainBacklog();
     for (const wake of this.ackWaiters.splice(0)) wake();
   }
 
@@ -284,11 +323,46 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     ]);
   }
 
-  /** Keeps the backlog from the earliest full sync in progress. */
+  /** After a commit on the master: push it, and keep heartbeats going while writes go on. */
+  private async committed(): Promise<void> {
+    this.pushToReplicas();
+    this.writesSinceBeat = true;
+    this.idle = false;
+    await this.schedule("heartbeat", this.clock.now() + HEARTBEAT_MS);
+  }
+
+  /**
+   * A heartbeat: every replica is pushed to (REPLCONF GETACK) and answers with its offset. While
+   * writes go on there is one about every second; after a second without writes the master says
+   * it is idle and stops, so idle replicas can hibernate.
+   */
+  private async heartbeat(): Promise<void> {
+    if (this.engine.role !== "master") return;
+    const active = this.writesSinceBeat;
+    this.writesSinceBeat = false;
+    this.idle = !active;
+    this.pushToReplicas();
+    if (active) await this.schedule("heartbeat", this.clock.now() + HEARTBEAT_MS);
+  }
+
+  /**
+   * Keeps the backlog that replicas still need: from the start of every full sync in progress
+   * (however long it takes), and from the last ACK of every reachable streaming replica, so a
+   * burst larger than repl-backlog-size does not push connected replicas into a full sync. The
+   * latter is capped, as Redis caps a replica's output buffer, so a stuck replica cannot hold the
+   * backlog forever.
+   */
   private retainBacklog(): void {
+    const log = this.engine.log;
     let from: number | null = null;
-    for (const l of this.links.values()) if (l.syncFrom !== null && (from === null || l.syncFrom < from)) from = l.syncFrom;
-    this.engine.log.retainFrom = from;
+    const keep = (offset: number) => {
+      if (from === null || offset < from) from = offset;
+    };
+    for (const l of this.links.values()) {
+      if (l.syncFrom !== null) keep(l.syncFrom);
+      else if (l.reachable && l.offset >= 0) keep(Math.max(l.offset, log.offset - REPLICA_BUFFER_BYTES));
+    }
+    log.retainFrom = from;
   }
 
   /** Starts a push to every configured replica; never delays the client's answer. */
@@ -316,16 +390,20 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         const streaming = link.offset >= 0 && log.canContinue(log.replid, link.offset);
         const entries = streaming && link.offset < log.offset ? log.entriesAfter(link.offset, STREAM_BYTES) : [];
         const before = link.offset;
-        const push = { session: this.session, replid: log.replid, entries, masterOffset: log.offset };
+        const push = { session: this.session, replid: log.replid, entries, masterOffset: log.offset, idle: this.idle };
         const ack = await this.node(replica).push(push);
         if (ack.state === "connected") this.acked(link, ack.offset);
-        else if (ack.state === "down") link.reachable = false;
+        else if (ack.state === "down") {
+          link.reachable = false;
+          this.retainBacklog();
+        }
         // More to send, and the replica is taking it: go on (a replica that did not move resyncs).
         if (streaming && link.offset > before && link.offset < this.engine.log.offset) link.again = true;
       } while (link.again);
     } catch {
       // The replica is unreachable; it resumes with PSYNC when its link is back.
       link.reachable = false;
+      this.retainBacklog();
     } finally {
       link.pushing = false;
     }
@@ -339,6 +417,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     if (this.linkDown) return { offset: engine.log.offset, state: "down" };
     if (engine.role === "master") return { offset: engine.log.offset, state: "master" };
     this.lastContact = this.clock.now();
+    this.masterIdle = push.idle;
     if (push.session !== this.masterSession && this.syncState === "connected") this.syncState = "connect";
     const current = this.syncState === "connected" && push.replid === engine.log.replid;
     if (!(current && applyEntries(engine, push.entries))) this.syncState = this.syncState === "transfer" ? "transfer" : "connect";
@@ -418,9 +497,12 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         ? []
         : topologyOf(this.env).replicas.map((node) => {
             const l = this.links.get(node);
-            const up =
-              l !== undefined && l.reachable && l.offset >= 0 && l.syncFrom === null && now - l.ackAt <= REPL_TIMEOUT_MS;
-            return { node, link: up ? ("up" as const) : ("down" as const), offset: Math.max(l?.offset ?? 0, 0), lag_ms: l ? now - l.ackAt : -1 };
+            // A replica that has acknowledged everything is current however long ago that was.
+            const current = l !== undefined && l.offset >= engine.log.offset;
+            const heard = l !== undefined && now - l.ackAt <= engine.config["repl-timeout"] * 1000;
+            const up = l !== undefined && l.reachable && l.offset >= 0 && l.syncFrom === null && (current || heard);
+            const lag = l === undefined || l.offset < 0 ? -1 : current ? 0 : now - l.ackAt;
+            return { node, link: up ? ("up" as const) : ("down" as const), offset: Math.max(l?.offset ?? 0, 0), lag_ms: lag };
           });
     return { node: this.name, role: engine.role, offset: engine.log.offset, replicas };
   }
@@ -455,7 +537,8 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       return { slaves, master: [] };
     }
     const master = topologyOf(this.env).primary;
-    const up = this.syncState === "connected";
+    const silentFor = now - this.lastContact;
+    const up = this.syncState === "connected" && (this.masterIdle || silentFor <= engine.config["repl-timeout"] * 1000);
     return {
       slaves: [],
       master: [
@@ -479,13 +562,6 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
 
   private servedBy(): string {
     return `${this.engine.role === "master" ? "primary" : "replica"}:${this.name}`;
-  }
-
-  /** Sets the alarm to `at` (engine time) unless it is already set earlier. */
-  private async arm(at: number | null): Promise<void> {
-    if (at === null || (this.armedAt !== null && this.armedAt <= at)) return;
-    this.armedAt = at;
-    await this.ctx.storage.setAlarm(this.toWallTime(at));
   }
 
   // The alarm runs on wall time; the engine on `clock`, which tests may move.

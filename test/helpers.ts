@@ -1,5 +1,6 @@
 /** Helpers for tests that go through the worker's HTTP API inside workerd. */
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import type { ManualClock } from "../durable-objects/engine/clock";
 import { env, exports } from "cloudflare:workers";
 import type { FlaredisNode, NodeApi } from "../durable-objects/node";
 
@@ -56,3 +57,15 @@ export function inNode<R>(stub: DurableObjectStub, fn: (node: FlaredisNode, stat
 export const stubOf = (name: string) => env.NODE.get(env.NODE.idFromName(name));
 /** A node's RPC API by region name. */
 export const nodeApi = (name: string) => stubOf(name) as unknown as NodeApi;
+
+/**
+ * Runs a node's alarm until nothing is left to run, moving `clock` (inside the node, where its
+ * timers live) past each timer first. Bounded: heartbeats stop once writes stop.
+ */
+export async function drainAlarms(name: string, clock: ManualClock, stepMs = 60_000) {
+  for (let i = 0; i < 50; i++) {
+    await inNode(stubOf(name), () => clock.advance(stepMs));
+    if (!(await runDurableObjectAlarm(stubOf(name)))) return;
+  }
+  throw new Error(`${name}: alarms still pending after 50 runs`);
+}

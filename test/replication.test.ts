@@ -4,7 +4,7 @@
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock, systemClock } from "../durable-objects/engine/clock";
-import { call, inNode, nodeApi, redis, stubOf } from "./helpers";
+import { call, drainAlarms, inNode, nodeApi, redis, stubOf } from "./helpers";
 
 const PRIMARY = "enam";
 const REPLICAS = ["wnam", "weur", "apac"];
@@ -40,8 +40,8 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  await drainAlarms(PRIMARY, clock);
   for (const name of ALL) await inNode(stubOf(name), (node) => void (node.clock = systemClock));
-  while (await runDurableObjectAlarm(stubOf(PRIMARY)));
 });
 
 describe("replication between nodes", () => {
@@ -66,8 +66,8 @@ describe("replication between nodes", () => {
     }
     await expectConverged();
     // The short keys expire on the primary; its DELs reach the replicas.
-    clock.advance(10);
-    while (await runDurableObjectAlarm(stubOf(PRIMARY)));
+    await inNode(stubOf(PRIMARY), () => clock.advance(10));
+    expect(await runDurableObjectAlarm(stubOf(PRIMARY))).toBe(true);
     const after = await expectConverged();
     expect(after.digest).not.toBe("0".repeat(40));
     for (const replica of REPLICAS)
@@ -144,6 +144,54 @@ describe("replication between nodes", () => {
     await expectConverged();
     expect(await stat(PRIMARY, "sync_full")).toBe(full + 1);
     expect(Number(field(await nodeApi("apac").info(["keyspace"]), "db0")?.match(/keys=(\d+)/)?.[1])).toBe(3000);
+  });
+});
+
+describe("full resync", () => {
+  it("a replica cut off for longer than the backlog holds full-syncs", async () => {
+    await redis("CONFIG", "SET", "repl-backlog-size", "4kb");
+    try {
+      await catchUpAll();
+      const full = await stat(PRIMARY, "sync_full");
+      const err = await stat(PRIMARY, "sync_partial_err");
+      await call({ link: "down" }, { path: "/admin/nodes/weur/faults" });
+      // Once the master has seen weur's link down, it keeps no backlog for it.
+      await redis("SET", "notice", "1");
+      for (let i = 0; ; i++) {
+        const weur = (await call(undefined, { path: "/admin/topology", method: "GET" })).json.replicas[1];
+        if (weur.link === "down") break;
+        if (i > 200) throw new Error("weur never seen down");
+      }
+      const commands = Array.from({ length: 300 }, (_, i) => ["SET", `over:${i}`, "x".repeat(100)]);
+      expect((await call(commands, { path: "/pipeline" })).status).toBe(200);
+      await call({ link: "up" }, { path: "/admin/nodes/weur/faults" });
+      await expectConverged();
+      expect(await stat(PRIMARY, "sync_full")).toBe(full + 1);
+      expect(await stat(PRIMARY, "sync_partial_err")).toBe(err + 1);
+    } finally {
+      await redis("CONFIG", "SET", "repl-backlog-size", "1mb");
+    }
+  });
+
+  it("a full sync of several chunks with writes arriving during it ends equal", async () => {
+    const value = "v".repeat(1000);
+    for (let batch = 0; batch < 4; batch++) {
+      const commands = Array.from({ length: 500 }, (_, i) => ["SET", `big:${batch * 500 + i}`, value]);
+      expect((await call(commands, { path: "/pipeline" })).status).toBe(200);
+    }
+    await catchUpAll();
+    await inNode(stubOf("apac"), async (_n, state) => void (await state.storage.deleteAll()));
+    await evictDurableObject(stubOf("apac"));
+    const writes = (async () => {
+      for (let i = 0; i < 20; i++) {
+        const commands = Array.from({ length: 50 }, (_, j) => ["SET", `big:${(i * 97 + j * 13) % 2000}`, `new-${i}-${j}`]);
+        commands.push(["DEL", `big:${i * 7}`], ["INCR", "during"]);
+        expect((await call(commands, { path: "/pipeline" })).status).toBe(200);
+      }
+    })();
+    await Promise.all([inNode(stubOf("apac"), (node) => void (node.clock = clock)), writes]);
+    await expectConverged();
+    expect(await redis("GET", "during")).toBe("20");
   });
 });
 
@@ -291,5 +339,50 @@ describe("WAIT, min-replicas, CONFIG and READONLY", () => {
     expect(read.result).toMatchObject({ outcomes: [{ result: 0 }] });
     const wait = await nodeApi("weur").execute({ mode: "single", commands: [["WAIT", "1", "0"]], permission: "admin" });
     expect(wait.result).toMatchObject({ outcomes: [{ error: expect.stringMatching(/^ERR WAIT cannot be used with replica instances/) }] });
+  });
+});
+
+describe("heartbeats and link status", () => {
+  const slaveLags = async () =>
+    [...(await nodeApi(PRIMARY).info(["replication"])).matchAll(/^slave\d+:.*lag=(\d+)\r$/gm)].map((m) => Number(m[1]));
+
+  /** Polls (no timers) until `check` holds; the pushes a heartbeat starts finish on their own. */
+  async function eventually(check: () => Promise<boolean>) {
+    for (let i = 0; i < 200; i++) if (await check()) return;
+    throw new Error("condition not reached");
+  }
+
+  it("ACKs come about once a second while writes go on; then the master goes idle and stops", async () => {
+    await redis("SET", "k", "v");
+    await catchUpAll();
+    await inNode(stubOf(PRIMARY), () => clock.advance(1000));
+    expect(await runDurableObjectAlarm(stubOf(PRIMARY))).toBe(true); // heartbeat after writes
+    await eventually(async () => (await slaveLags()).every((l) => l === 0));
+    await inNode(stubOf(PRIMARY), () => clock.advance(1000));
+    expect(await runDurableObjectAlarm(stubOf(PRIMARY))).toBe(true); // no writes since: the idle beat
+    await eventually(async () => (await slaveLags()).every((l) => l === 0));
+    expect(await runDurableObjectAlarm(stubOf(PRIMARY))).toBe(false); // and no more timers
+    await inNode(stubOf(PRIMARY), () => clock.advance(120_000));
+    expect(await slaveLags()).toEqual([120, 120, 120]); // Redis's lag: seconds since the last ACK
+    // An idle master is no lost master: replicas keep their link up, the topology its replicas.
+    for (const r of REPLICAS) expect(field(await nodeApi(r).info(["replication"]), "master_link_status")).toBe("up");
+    const topology = await call(undefined, { path: "/admin/topology", method: "GET" });
+    for (const r of topology.json.replicas) expect(r).toMatchObject({ link: "up", lag_ms: 0 });
+  });
+
+  it("a replica reports master_link_status down after repl-timeout without contact", async () => {
+    await redis("SET", "k", "v");
+    await catchUpAll();
+    expect((await call({ link: "down" }, { path: `/admin/nodes/${PRIMARY}/faults` })).status).toBe(200);
+    await redis("SET", "k", "w"); // not pushed: the primary's link is cut
+    await inNode(stubOf("weur"), () => clock.advance(59_000));
+    expect(field(await nodeApi("weur").info(["replication"]), "master_link_status")).toBe("up");
+    await inNode(stubOf("weur"), () => clock.advance(2_000));
+    const info = await nodeApi("weur").info(["replication"]);
+    expect(field(info, "master_link_status")).toBe("down");
+    expect(Number(field(info, "master_last_io_seconds_ago"))).toBeGreaterThanOrEqual(60);
+    expect((await call({ link: "up" }, { path: `/admin/nodes/${PRIMARY}/faults` })).status).toBe(200);
+    await expectConverged();
+    expect(field(await nodeApi("weur").info(["replication"]), "master_link_status")).toBe("up");
   });
 });
