@@ -12,6 +12,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type Clock, cryptoRandom, systemClock } from "./engine/clock";
 import { WaitForReplicas } from "./engine/command";
 import { type Batch, type BatchResult, DEFAULT_LIMITS, Engine } from "./engine/engine";
+import { errors } from "./engine/errors";
 import type { Role } from "./engine/keyspace";
 import type { LogEntry, PsyncReply, SnapshotChunk, SyncState } from "./engine/replication";
 import { applyEntries, beginFullSync, digest, loadChunk, psync, snapshotChunk } from "./engine/sync";
@@ -168,6 +169,11 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       maxValueBytes: Number.isSafeInteger(maxValue) && maxValue > 0 ? maxValue : DEFAULT_LIMITS.maxValueBytes,
     });
     this.engine.replicationInfo = () => this.replicationInfo();
+    this.engine.replicaRefusal = () => {
+      if (this.syncState === "transfer") return errors.loading();
+      if (!this.linkUp() && !this.engine.config["replica-serve-stale-data"]) return errors.masterDown();
+      return null;
+    };
     this.engine.replicasAt = (offset) => [...this.links.values()].filter((l) => l.reachable && l.offset >= offset).length;
     this.engine.goodReplicas = (maxLagMs) => {
       const now = this.clock.now();
@@ -519,6 +525,12 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     else this.ctx.waitUntil(this.sync());
   }
 
+  /** A replica's `master_link_status`: streaming, and heard from within repl-timeout (or told idle). */
+  private linkUp(): boolean {
+    const silentFor = this.clock.now() - this.lastContact;
+    return this.syncState === "connected" && (this.masterIdle || silentFor <= this.engine.config["repl-timeout"] * 1000);
+  }
+
   private checkLink(): void {
     if (this.linkDown) throw new Error(`flaredis ${this.name}: replication link is down`);
   }
@@ -537,8 +549,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       return { slaves, master: [] };
     }
     const master = topologyOf(this.env).primary;
-    const silentFor = now - this.lastContact;
-    const up = this.syncState === "connected" && (this.masterIdle || silentFor <= engine.config["repl-timeout"] * 1000);
+    const up = this.linkUp();
     return {
       slaves: [],
       master: [

@@ -85,6 +85,19 @@ describe("replication between two engines", () => {
     expect(psync(master, replica.log.replid, replica.log.offset, 100).kind).toBe("fullresync");
   });
 
+  it("a replica refuses data commands while it cannot serve them (LOADING), not PING or INFO", async () => {
+    const { replica } = pair();
+    const { errors } = await import("../durable-objects/engine/errors");
+    replica.replicaRefusal = () => errors.loading();
+    const run = (...argv: string[]) => replica.run({ mode: "single", commands: [argv], permission: "admin" });
+    expect(run("GET", "k")).toMatchObject({ outcomes: [{ error: "LOADING Redis is loading the dataset in memory" }] });
+    expect(run("MGET", "a", "b")).toMatchObject({ outcomes: [{ error: expect.stringMatching(/^LOADING/) }] });
+    expect(run("PING")).toMatchObject({ outcomes: [{ result: "PONG" }] });
+    expect(run("INFO", "replication")).toMatchObject({ outcomes: [{ result: expect.any(Uint8Array) }] });
+    replica.replicaRefusal = () => null;
+    expect(run("GET", "k")).toMatchObject({ outcomes: [{ result: null }] });
+  });
+
   it("a replica never expires keys; the master's DEL removes them", () => {
     const { clock, master, replica, write } = pair();
     const s = psync(master, replica.log.replid, 0, 1000);

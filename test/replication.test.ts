@@ -331,6 +331,21 @@ describe("WAIT, min-replicas, CONFIG and READONLY", () => {
     await redis("CONFIG", "SET", "repl-backlog-size", "1mb", "replica-serve-stale-data", "yes");
   });
 
+  it("a replica with its link down and replica-serve-stale-data off answers MASTERDOWN", async () => {
+    const run = (...argv: string[]) => nodeApi("weur").execute({ mode: "single", commands: [argv], permission: "admin" });
+    await redis("SET", "k", "v");
+    await catchUpAll();
+    expect((await run("CONFIG", "SET", "replica-serve-stale-data", "no")).result).toMatchObject({ outcomes: [{ result: "OK" }] });
+    expect((await run("GET", "k")).result).toMatchObject({ outcomes: [{ result: new TextEncoder().encode("v") }] });
+    await fault("weur", "down");
+    expect((await run("GET", "k")).result).toMatchObject({
+      outcomes: [{ error: "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'." }],
+    });
+    expect((await run("PING")).result).toMatchObject({ outcomes: [{ result: "PONG" }] });
+    expect((await run("CONFIG", "SET", "replica-serve-stale-data", "yes")).result).toMatchObject({ outcomes: [{ result: "OK" }] });
+    expect((await run("GET", "k")).result).toMatchObject({ outcomes: [{ result: new TextEncoder().encode("v") }] });
+  });
+
   it("a write that reaches a replica answers READONLY and changes nothing", async () => {
     const r = await nodeApi("weur").execute({ mode: "single", commands: [["SET", "x", "1"]], permission: "admin" });
     expect(r.result).toMatchObject({ outcomes: [{ error: "READONLY You can't write against a read only replica." }] });

@@ -87,6 +87,11 @@ export class Engine {
   /** Replicas that acknowledged `offset`, and replicas acknowledged within `maxLagMs`: from the node. */
   replicasAt: (offset: number) => number = () => 0;
   goodReplicas: (maxLagMs: number) => number = () => 0;
+  /**
+   * Why a replica cannot serve data commands now (LOADING during a full sync, MASTERDOWN with
+   * its link down and replica-serve-stale-data off), or null: from the node.
+   */
+  replicaRefusal: () => RedisError | null = () => null;
   /** Role-specific INFO replication fields, supplied by the node that knows its links. */
   replicationInfo: () => { slaves: string[]; master: [string, string | number][] } = () => ({ slaves: [], master: [] });
   private readonly maxKeyBytes: number;
@@ -192,6 +197,10 @@ export class Engine {
     )
       throw errors.noPermission(command.name);
     if (this.role === "slave" && flags.includes("write")) throw errors.readOnly();
+    if (this.role === "slave" && command.keys !== null) {
+      const refusal = this.replicaRefusal();
+      if (refusal) throw refusal;
+    }
     if (flags.includes("write") && !this.enoughReplicas()) throw errors.noReplicas();
     for (const key of keysOf(command, argv)) {
       const size = utf8Length(key);

@@ -35,6 +35,9 @@ export const errors = {
   noPermission: (name: string) =>
     new RedisError(`NOPERM this user has no permissions to run the '${name.toLowerCase()}' command`),
   readOnly: () => new RedisError("READONLY You can't write against a read only replica."),
+  loading: () => new RedisError("LOADING Redis is loading the dataset in memory"),
+  masterDown: () =>
+    new RedisError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."),
   noReplicas: () => new RedisError("NOREPLICAS Not enough good replicas to write."),
   keyTooLarge: (limit: number, actual: number) =>
     new RedisError(`ERR max key size exceeded. Limit: ${limit} bytes, Actual: ${actual} bytes`),
