@@ -560,7 +560,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         ["master_sync_in_progress", this.syncState === "transfer" ? 1 : 0],
         ["slave_read_repl_offset", engine.log.offset],
         ["slave_repl_offset", engine.log.offset],
-        ["slave_priority", 100],
+        ["slave_priority", engine.config["replica-priority"]],
         ["slave_read_only", 1],
       ],
     };
