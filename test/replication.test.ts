@@ -32,6 +32,21 @@ async function expectConverged() {
 
 let clock: ManualClock;
 
+/** Writes `batches` × 500 keys of 1 KB through the HTTP API. */
+async function loadBigKeys(batches: number) {
+  const value = "v".repeat(1000);
+  for (let batch = 0; batch < batches; batch++) {
+    const commands = Array.from({ length: 500 }, (_, i) => ["SET", `big:${batch * 500 + i}`, value]);
+    expect((await call(commands, { path: "/pipeline" })).status).toBe(200);
+  }
+}
+
+/** Wipes a replica's storage and evicts it, as if it were a new node. */
+async function wipe(replica: string) {
+  await inNode(stubOf(replica), async (_n, state) => void (await state.storage.deleteAll()));
+  await evictDurableObject(stubOf(replica));
+}
+
 beforeEach(async () => {
   clock = new ManualClock(Date.now());
   await shareClock(clock);
@@ -130,16 +145,10 @@ describe("replication between nodes", () => {
   });
 
   it("a new replica full-syncs a keyspace of several chunks", async () => {
-    const value = "v".repeat(1000);
-    for (let batch = 0; batch < 6; batch++) {
-      const commands = Array.from({ length: 500 }, (_, i) => ["SET", `big:${batch * 500 + i}`, value]);
-      expect((await call(commands, { path: "/pipeline" })).status).toBe(200);
-    }
+    await loadBigKeys(6);
     await catchUpAll();
     const full = await stat(PRIMARY, "sync_full");
-    // Wipe one replica as if it were new.
-    await inNode(stubOf("apac"), async (_n, state) => void (await state.storage.deleteAll()));
-    await evictDurableObject(stubOf("apac"));
+    await wipe("apac");
     await inNode(stubOf("apac"), (node) => void (node.clock = clock));
     await expectConverged();
     expect(await stat(PRIMARY, "sync_full")).toBe(full + 1);
@@ -174,14 +183,9 @@ describe("full resync", () => {
   });
 
   it("a full sync of several chunks with writes arriving during it ends equal", async () => {
-    const value = "v".repeat(1000);
-    for (let batch = 0; batch < 4; batch++) {
-      const commands = Array.from({ length: 500 }, (_, i) => ["SET", `big:${batch * 500 + i}`, value]);
-      expect((await call(commands, { path: "/pipeline" })).status).toBe(200);
-    }
+    await loadBigKeys(4);
     await catchUpAll();
-    await inNode(stubOf("apac"), async (_n, state) => void (await state.storage.deleteAll()));
-    await evictDurableObject(stubOf("apac"));
+    await wipe("apac");
     const writes = (async () => {
       for (let i = 0; i < 20; i++) {
         const commands = Array.from({ length: 50 }, (_, j) => ["SET", `big:${(i * 97 + j * 13) % 2000}`, `new-${i}-${j}`]);

@@ -9,7 +9,7 @@ import type { Change } from "./keyspace";
 import type { LogEntry, PsyncReply, SnapshotChunk } from "./replication";
 import { EXEC_FRAME, MULTI_FRAME } from "./replication-log";
 import { decodeCommand } from "./resp";
-import { TYPE_CODES, type ValueType } from "./storage";
+import { type KeyRow, TYPE_CODES, type ValueType } from "./storage";
 
 const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE_CODES).map(([n, c]) => [c, n])) as Record<number, ValueType>;
 
@@ -28,21 +28,27 @@ export function psync(engine: Engine, replid: string, offset: number, maxBytes: 
  * them, read in one synchronous step and stamped with the current offset.
  */
 export function snapshotChunk(engine: Engine, after: number, maxBytes: number): SnapshotChunk {
-  const now = engine.options.clock.now();
   const rows: SnapshotChunk["rows"][number][] = [];
   let size = 0;
-  let cursor = after;
-  for (;;) {
+  for (const row of liveRows(engine, after)) {
+    const e = row.entry;
+    rows.push({ key: row.key, type: TYPE_CODES[e.type], value: e.value, expiresAt: e.expiresAt });
+    size += row.key.length + e.value.length + 16;
+    if (size >= maxBytes) return { rows, next: row.id, offset: engine.log.offset };
+  }
+  return { rows, next: 0, offset: engine.log.offset };
+}
+
+/** The live keys (not past their deadline) after scan position `after`, read a page at a time. */
+function* liveRows(engine: Engine, after: number): Generator<KeyRow> {
+  const now = engine.options.clock.now();
+  for (let cursor = after; ; ) {
     const page = engine.storage.keys.scan(cursor, PAGE);
     for (const row of page) {
       cursor = row.id;
-      const e = row.entry;
-      if (e.expiresAt !== null && e.expiresAt <= now) continue;
-      rows.push({ key: row.key, type: TYPE_CODES[e.type], value: e.value, expiresAt: e.expiresAt });
-      size += row.key.length + e.value.length + 16;
-      if (size >= maxBytes) return { rows, next: cursor, offset: engine.log.offset };
+      if (row.entry.expiresAt === null || row.entry.expiresAt > now) yield row;
     }
-    if (page.length < PAGE) return { rows, next: 0, offset: engine.log.offset };
+    if (page.length < PAGE) return;
   }
 }
 
@@ -139,28 +145,19 @@ function applyEffect(change: Change, argv: Bytes[], at: number): void {
  * of a SHA-1 per key, as Redis's DEBUG DIGEST. Reads the keyspace in pages.
  */
 export function digest(engine: Engine): string {
-  const now = engine.options.clock.now();
   const acc = new Uint8Array(20);
-  let cursor = 0;
   let any = false;
-  for (;;) {
-    const page = engine.storage.keys.scan(cursor, PAGE);
-    for (const row of page) {
-      cursor = row.id;
-      const e = row.entry;
-      if (e.expiresAt !== null && e.expiresAt <= now) continue;
-      const h = createHash("sha1")
-        .update(row.key)
-        .update("\0")
-        .update(e.type)
-        .update("\0")
-        .update(e.value)
-        .update(`\0${e.expiresAt ?? -1}`)
-        .digest();
-      for (let i = 0; i < 20; i++) acc[i]! ^= h[i]!;
-      any = true;
-    }
-    if (page.length < PAGE) break;
+  for (const { key, entry: e } of liveRows(engine, 0)) {
+    const h = createHash("sha1")
+      .update(key)
+      .update("\0")
+      .update(e.type)
+      .update("\0")
+      .update(e.value)
+      .update(`\0${e.expiresAt ?? -1}`)
+      .digest();
+    for (let i = 0; i < 20; i++) acc[i]! ^= h[i]!;
+    any = true;
   }
   return any ? [...acc].map((b) => b.toString(16).padStart(2, "0")).join("") : "0".repeat(40);
 }
