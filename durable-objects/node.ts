@@ -12,6 +12,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type Clock, cryptoRandom, systemClock } from "./engine/clock";
 import { WaitForReplicas } from "./engine/command";
 import { type Batch, type BatchResult, DEFAULT_LIMITS, Engine } from "./engine/engine";
+import type { Config } from "./engine/config";
 import { errors } from "./engine/errors";
 import type { Role } from "./engine/keyspace";
 import type { LogEntry, PsyncReply, SnapshotChunk, SyncState } from "./engine/replication";
@@ -40,8 +41,14 @@ export interface PsyncRequest {
   readonly handshake: boolean;
 }
 
+/** The master's CONFIG, sent to a replica whose version is older: settings apply everywhere. */
+export interface ConfigUpdate {
+  readonly values: Config;
+  readonly version: number;
+}
+
 /** The master's PSYNC answer, with its session (Redis's run_id): new at every start of the master. */
-export type PsyncAnswer = PsyncReply & { readonly session: string };
+export type PsyncAnswer = PsyncReply & { readonly session: string; readonly config: ConfigUpdate };
 
 /** What the master pushes after a commit; entries may be empty (a wake-up). */
 export interface Push {
@@ -51,11 +58,15 @@ export interface Push {
   readonly replid: string;
   readonly entries: readonly LogEntry[];
   readonly masterOffset: number;
+  /** The master's settings, when the replica's last ACK showed an older version. */
+  readonly config?: ConfigUpdate;
 }
 
 /** A replica's answer to a push: its ACK (REPLCONF ACK). */
 export interface Ack {
   readonly offset: number;
+  /** The version of the settings the replica has. */
+  readonly configVersion: number;
   /** `down`: the replica's link is cut (fault injection); the push was not taken. */
   readonly state: SyncState | "master" | "down";
 }
@@ -113,6 +124,8 @@ interface ReplicaLink {
   syncFrom: number | null;
   /** False once a push failed, until the replica is heard from again. */
   reachable: boolean;
+  /** The settings version the replica last reported. */
+  configVersion: number;
 }
 
 export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
@@ -272,7 +285,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       this.acked(link, request.offset);
     }
     this.retainBacklog();
-    return { ...reply, session: this.session };
+    return { ...reply, session: this.session, config: this.configUpdate() };
   }
 
   /** One chunk of a full sync's snapshot. */
@@ -286,7 +299,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   private link(name: string): ReplicaLink {
     let link = this.links.get(name);
     if (!link) {
-      link = { offset: -1, ackAt: 0, pushing: false, again: false, syncFrom: null, reachable: true };
+      link = { offset: -1, ackAt: 0, pushing: false, again: false, syncFrom: null, reachable: true, configVersion: -1 };
       this.links.set(name, link);
     }
     return link;
@@ -327,6 +340,10 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       Promise.all(topologyOf(this.env).replicas.map((r) => this.pushTo(r))),
       this.clock.sleep(1000),
     ]);
+  }
+
+  private configUpdate(): ConfigUpdate {
+    return { values: this.engine.config, version: this.engine.configVersion };
   }
 
   /** After a commit on the master: push it, and keep heartbeats going while writes go on. */
@@ -396,8 +413,10 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         const streaming = link.offset >= 0 && log.canContinue(log.replid, link.offset);
         const entries = streaming && link.offset < log.offset ? log.entriesAfter(link.offset, STREAM_BYTES) : [];
         const before = link.offset;
-        const push = { session: this.session, replid: log.replid, entries, masterOffset: log.offset, idle: this.idle };
+        const config = link.configVersion === this.engine.configVersion ? undefined : this.configUpdate();
+        const push = { session: this.session, replid: log.replid, entries, masterOffset: log.offset, idle: this.idle, config };
         const ack = await this.node(replica).push(push);
+        link.configVersion = ack.configVersion;
         if (ack.state === "connected") this.acked(link, ack.offset);
         else if (ack.state === "down") {
           link.reachable = false;
@@ -420,23 +439,33 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** A push from the master: applied when it continues this node's stream, else a resync. */
   async push(push: Push): Promise<Ack> {
     const engine = this.ready();
-    if (this.linkDown) return { offset: engine.log.offset, state: "down" };
-    if (engine.role === "master") return { offset: engine.log.offset, state: "master" };
+    if (this.linkDown) return this.ack("down");
+    if (engine.role === "master") return this.ack("master");
     this.lastContact = this.clock.now();
     this.masterIdle = push.idle;
+    if (push.config) this.adoptConfig(push.config);
     if (push.session !== this.masterSession && this.syncState === "connected") this.syncState = "connect";
     const current = this.syncState === "connected" && push.replid === engine.log.replid;
     if (!(current && applyEntries(engine, push.entries))) this.syncState = this.syncState === "transfer" ? "transfer" : "connect";
     if (this.syncState !== "connected" || engine.log.offset < push.masterOffset) this.ctx.waitUntil(this.sync());
-    return { offset: engine.log.offset, state: this.syncState };
+    return this.ack(this.syncState);
+  }
+
+  private ack(state: Ack["state"]): Ack {
+    return { offset: this.engine.log.offset, configVersion: this.engine.configVersion, state };
+  }
+
+  /** Takes the master's settings when they are newer than this node's. */
+  private adoptConfig(update: ConfigUpdate): void {
+    if (update.version !== this.engine.configVersion) this.engine.transaction(() => this.engine.adoptConfig(update.values, update.version));
   }
 
   /** Syncs with the master now and answers once caught up (or failed): the replica's ACK. */
   async catchUp(): Promise<Ack> {
     const engine = this.ready();
-    if (engine.role === "master") return { offset: engine.log.offset, state: "master" };
+    if (engine.role === "master") return this.ack("master");
     await this.sync();
-    return { offset: engine.log.offset, state: this.syncState };
+    return this.ack(this.syncState);
   }
 
   /**
@@ -466,6 +495,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         });
         handshake = false;
         this.masterSession = reply.session;
+        this.adoptConfig(reply.config);
         this.lastContact = this.clock.now();
         if (reply.kind === "fullresync") {
           // transfer: load the snapshot, then stream from the sync's start offset.

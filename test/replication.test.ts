@@ -23,7 +23,7 @@ async function expectConverged() {
   const acks = await catchUpAll();
   const primary = await nodeApi(PRIMARY).digest();
   for (const [i, replica] of REPLICAS.entries()) {
-    expect(acks[i]).toEqual({ offset: primary.offset, state: "connected" });
+    expect(acks[i]).toMatchObject({ offset: primary.offset, state: "connected" });
     const d = await nodeApi(replica).digest();
     expect({ offset: d.offset, digest: d.digest }, replica).toEqual({ offset: primary.offset, digest: primary.digest });
   }
@@ -335,19 +335,29 @@ describe("WAIT, min-replicas, CONFIG and READONLY", () => {
     await redis("CONFIG", "SET", "repl-backlog-size", "1mb", "replica-serve-stale-data", "yes");
   });
 
-  it("a replica with its link down and replica-serve-stale-data off answers MASTERDOWN", async () => {
+  it("CONFIG SET on the primary applies to the replicas; MASTERDOWN with the link down and stale data off", async () => {
     const run = (...argv: string[]) => nodeApi("weur").execute({ mode: "single", commands: [argv], permission: "admin" });
     await redis("SET", "k", "v");
+    expect(await redis("CONFIG", "SET", "replica-serve-stale-data", "no", "repl-timeout", "30")).toBe("OK");
+    await redis("SET", "k", "v2"); // a push carries the new settings
     await catchUpAll();
-    expect((await run("CONFIG", "SET", "replica-serve-stale-data", "no")).result).toMatchObject({ outcomes: [{ result: "OK" }] });
-    expect((await run("GET", "k")).result).toMatchObject({ outcomes: [{ result: new TextEncoder().encode("v") }] });
+    for (const replica of REPLICAS) {
+      const got = await nodeApi(replica).execute({ mode: "single", commands: [["CONFIG", "GET", "replica-serve-stale-data", "repl-timeout"]], permission: "admin" });
+      const values = (got.result as { outcomes: { result: Uint8Array[] }[] }).outcomes[0]!.result.map((b) => new TextDecoder().decode(b));
+      expect(values, replica).toEqual(["repl-timeout", "30", "replica-serve-stale-data", "no"]);
+    }
+    expect((await run("GET", "k")).result).toMatchObject({ outcomes: [{ result: new TextEncoder().encode("v2") }] });
     await fault("weur", "down");
     expect((await run("GET", "k")).result).toMatchObject({
       outcomes: [{ error: "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'." }],
     });
     expect((await run("PING")).result).toMatchObject({ outcomes: [{ result: "PONG" }] });
-    expect((await run("CONFIG", "SET", "replica-serve-stale-data", "yes")).result).toMatchObject({ outcomes: [{ result: "OK" }] });
-    expect((await run("GET", "k")).result).toMatchObject({ outcomes: [{ result: new TextEncoder().encode("v") }] });
+    await fault("weur", "up");
+    await catchUpAll();
+    expect((await run("GET", "k")).result).toMatchObject({ outcomes: [{ result: new TextEncoder().encode("v2") }] });
+    expect(await redis("CONFIG", "SET", "replica-serve-stale-data", "yes", "repl-timeout", "60")).toBe("OK");
+    await redis("SET", "k", "v3");
+    await catchUpAll();
   });
 
   it("a write that reaches a replica answers READONLY and changes nothing", async () => {

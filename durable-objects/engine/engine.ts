@@ -82,8 +82,9 @@ export class Engine {
   };
   role: Role;
   readonly startedAt: number;
-  /** CONFIG parameters, persisted. */
+  /** CONFIG parameters, persisted; the version grows with every CONFIG SET (replicas adopt it). */
   config: Config;
+  configVersion: number;
   /** Replicas that acknowledged `offset`, and replicas acknowledged within `maxLagMs`: from the node. */
   replicasAt: (offset: number) => number = () => 0;
   goodReplicas: (maxLagMs: number) => number = () => 0;
@@ -110,6 +111,7 @@ export class Engine {
       cacheBytes: options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes,
     });
     this.config = loadConfig(storage.meta.get("config"));
+    this.configVersion = Number(storage.meta.get("config_version") ?? 0);
     this.log = new ReplicationLog(storage, options.random, this.config["repl-backlog-size"]);
     this.startedAt = options.clock.now();
     const log = this.log;
@@ -118,11 +120,7 @@ export class Engine {
       info: (sections) => this.info(sections),
       configGet: (patterns) => configGet(this.config, patterns),
       replicasAt: (offset) => this.replicasAt(offset),
-      configSet: (pairs) => {
-        this.config = configSet(this.config, pairs);
-        this.storage.meta.set("config", JSON.stringify(this.config));
-        this.log.backlogBytes = this.config["repl-backlog-size"];
-      },
+      configSet: (pairs) => this.adoptConfig(configSet(this.config, pairs), this.configVersion + 1),
       get offset() {
         return log.offset;
       },
@@ -175,6 +173,18 @@ export class Engine {
   /** The command a name denotes, or undefined (case-insensitive). */
   static lookup(name: string): Command | undefined {
     return commandTable.get(name.toLowerCase());
+  }
+
+  /**
+   * Makes `config` this node's settings, persisted. CONFIG SET uses it, and a replica for the
+   * master's settings: they apply to the whole deployment.
+   */
+  adoptConfig(config: Config, version: number): void {
+    this.config = config;
+    this.configVersion = version;
+    this.storage.meta.set("config", JSON.stringify(config));
+    this.storage.meta.set("config_version", version);
+    this.log.backlogBytes = config["repl-backlog-size"];
   }
 
   /** `min-replicas-to-write`: enough replicas acknowledged within `min-replicas-max-lag`. */
