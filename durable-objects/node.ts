@@ -77,6 +77,7 @@ export interface Ack {
  */
 export interface NodeApi {
   execute(batch: Batch): Promise<ExecReply>;
+  readAfter(batch: Batch, position: number, waitMs: number): Promise<ExecReply | null>;
   info(sections?: string[]): Promise<string>;
   digest(): Promise<{ node: string; offset: number; digest: string }>;
   psync(request: PsyncRequest): Promise<PsyncAnswer>;
@@ -88,7 +89,7 @@ export interface NodeApi {
 }
 
 /** Fault injection for tests (admin API, when FLAREDIS_ALLOW_FAULTS is on). */
-export type Fault = { readonly link: "down" | "up" } | { readonly restart: true };
+export type Fault = { readonly link: "down" | "up" } | { readonly restart: true } | { readonly delay: number };
 
 /** What the admin topology reports of a master and its replicas, from the master's view. */
 export interface NodeStatus {
@@ -151,6 +152,8 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   private lastContact = 0;
   /** A cut replication link (fault injection): no pushes, PSYNC or snapshots in or out. */
   private linkDown = false;
+  /** A slow replication link (fault injection): what arrives is applied this many ms later. */
+  private delayMs = 0;
   /** The master session this replica is connected to. */
   private masterSession: string | null = null;
   /** The master said it is idle: its silence does not put the link down. */
@@ -218,6 +221,30 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         if ("result" in outcome && outcome.result instanceof WaitForReplicas)
           (outcome as { result: number }).result = await this.waitForReplicas(outcome.result);
     return { result, servedBy: this.servedBy() };
+  }
+
+  /**
+   * A read for a client that has seen replication position `position` (its sync token). A replica
+   * serves it once it has applied that position, pulling from the master and waiting at most
+   * `waitMs`; a replica that cannot (behind, link down, loading) answers null, and the worker asks
+   * the primary. A master serves it at once.
+   */
+  async readAfter(batch: Batch, position: number, waitMs: number): Promise<ExecReply | null> {
+    const engine = this.ready();
+    if (engine.role === "master") return this.execute(batch);
+    if (!this.linkUp()) return null;
+    if (engine.log.offset < position) {
+      let waited = false;
+      const timer = this.clock.sleep(waitMs).then(() => {
+        waited = true;
+      });
+      // Pull until there, out of time, or a pull brings nothing (a position the master never had).
+      for (let before = -1; engine.log.offset < position && !waited && this.linkUp() && engine.log.offset !== before; ) {
+        before = engine.log.offset;
+        await Promise.race([this.sync(), timer]);
+      }
+    }
+    return engine.log.offset >= position ? this.execute(batch) : null;
   }
 
   /** The INFO text of this node (admin API and tests). */
@@ -444,6 +471,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     this.lastContact = this.clock.now();
     this.masterIdle = push.idle;
     if (push.config) this.adoptConfig(push.config);
+    if (this.delayMs > 0) await this.clock.sleep(this.delayMs);
     if (push.session !== this.masterSession && this.syncState === "connected") this.syncState = "connect";
     const current = this.syncState === "connected" && push.replid === engine.log.replid;
     if (!(current && applyEntries(engine, push.entries))) this.syncState = this.syncState === "transfer" ? "transfer" : "connect";
@@ -494,6 +522,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
           handshake,
         });
         handshake = false;
+        if (this.delayMs > 0) await this.clock.sleep(this.delayMs);
         this.masterSession = reply.session;
         this.adoptConfig(reply.config);
         this.lastContact = this.clock.now();
@@ -546,9 +575,10 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** Applies an injected fault: cut or restore the replication link, or drop in-memory state. */
   async fault(fault: Fault): Promise<void> {
     this.ready();
-    if (!("link" in fault)) return;
     // The in-memory state goes as on a crash; this call fails with it (the admin API expects so).
     if ("restart" in fault) this.ctx.abort(RESTART_REASON);
+    if ("delay" in fault) this.delayMs = fault.delay;
+    if (!("link" in fault)) return;
     this.linkDown = fault.link === "down";
     if (this.linkDown) this.syncState = this.engine.role === "master" ? this.syncState : "connect";
     else if (this.engine.role === "master") this.pushToReplicas();

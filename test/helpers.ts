@@ -24,6 +24,8 @@ export interface CallOptions {
   path?: string;
   method?: string;
   headers?: Record<string, string>;
+  /** `request.cf`: where the request comes from. */
+  cf?: Record<string, unknown>;
 }
 
 /** Sends a request to the worker; `body` is JSON-encoded unless it is a string already. */
@@ -35,7 +37,8 @@ export async function call(body: unknown, options: CallOptions = {}) {
     method: options.method ?? "POST",
     headers,
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
+    ...(options.cf ? { cf: options.cf } : {}),
+  } as RequestInit);
   const text = await response.text();
   const json = text && response.headers.get("content-type")?.includes("json") ? parseJson(text) : undefined;
   return { status: response.status, headers: response.headers, text, json };

@@ -243,8 +243,11 @@ describe("admin API and faults", () => {
   it("a restarted replica (injected) resumes with a partial resync", async () => {
     await redis("SET", "before", "1");
     await catchUpAll();
+    await nodeApi("wnam").execute({ mode: "single", commands: [["PING"]], permission: "admin" });
+    expect(await stat("wnam", "total_commands_processed")).toBeGreaterThan(0);
     const full = await stat(PRIMARY, "sync_full");
     expect((await admin("/nodes/wnam/faults", { restart: true })).status).toBe(200);
+    expect(await stat("wnam", "total_commands_processed")).toBe(0); // its in-memory state is gone
     await redis("SET", "after", "2");
     await inNode(stubOf("wnam"), (node) => void (node.clock = clock));
     await expectConverged();

@@ -50,9 +50,10 @@ admin.post("/nodes/:node/faults", async (c) => {
     const body = JSON.parse(await readBody(c.req.raw)) as Record<string, unknown>;
     if (body.link === "down" || body.link === "up") fault = { link: body.link };
     else if (body.restart === true) fault = { restart: true };
+    else if (typeof body.delay === "number" && body.delay >= 0 && body.delay <= 60_000) fault = { delay: body.delay };
     else throw new Error();
   } catch {
-    throw requestErrors.badRequest('a fault is {"link":"down"|"up"} or {"restart":true}');
+    throw requestErrors.badRequest('a fault is {"link":"down"|"up"}, {"restart":true} or {"delay":<ms, 0-60000>}');
   }
   try {
     await nodeNamed(c.env, c.req.param("node")).fault(fault);

@@ -4,12 +4,16 @@
  */
 import { Hono } from "hono";
 import type { Batch, Mode } from "../durable-objects/engine/engine";
+import type { ExecReply } from "../durable-objects/node";
+import { topologyOf } from "../durable-objects/topology";
 import { admin } from "./admin";
 import { authenticate } from "./auth";
 import { type Env, nodeStub } from "./env";
 import { errorResponse, requestErrors, statusOf } from "./errors";
+import type { ClientLocation } from "./regions";
 import { stringify, toJsonOutcome } from "./reply";
 import { parseCommand, parseCommands, parsePathCommand, readBody } from "./request";
+import { forgetHealth, needsPrimary, readReplica } from "./routing";
 import { RedisError } from "../durable-objects/engine/errors";
 
 const SYNC_TOKEN = "upstash-sync-token";
@@ -19,15 +23,35 @@ type Vars = { permission: Batch["permission"] };
 
 export const app = new Hono<{ Bindings: Env; Variables: Vars }>();
 
-/** The node that serves writes. Routing to replicas comes with the replication issue. */
-function primary(env: Env) {
-  return nodeStub(env, env.FLAREDIS_PRIMARY || "enam");
+/** How long a replica may take to catch up to a client's sync token before the primary serves it. */
+const READ_YOUR_WRITES_WAIT_MS = 200;
+
+/** The client's sync token: the replication position it has seen (0 when none or not ours). */
+function positionOf(request: Request): number {
+  const token = request.headers.get(SYNC_TOKEN) ?? "";
+  return /^\d{1,16}$/.test(token) ? Number(token) : 0;
+}
+
+/**
+ * Runs a batch where it belongs: on the nearest healthy replica when it only reads and the
+ * replica has the client's position (else the primary), on the primary otherwise.
+ */
+async function run(env: Env, request: Request, batch: Batch): Promise<ExecReply> {
+  if (!needsPrimary(batch.mode, batch.commands)) {
+    const replica = await readReplica(env, request.cf as ClientLocation | undefined);
+    if (replica) {
+      const reply = await nodeStub(env, replica).readAfter(batch, positionOf(request), READ_YOUR_WRITES_WAIT_MS);
+      if (reply) return reply;
+      forgetHealth();
+    }
+  }
+  return nodeStub(env, topologyOf(env).primary).execute(batch);
 }
 
 /** Forwards a batch to a node and writes the Upstash-shaped answer. */
 async function forward(env: Env, request: Request, mode: Mode, commands: string[][], permission: Vars["permission"]) {
   const base64 = request.headers.get("upstash-encoding")?.toLowerCase() === "base64";
-  const { result, servedBy } = await primary(env).execute({ mode, commands, permission });
+  const { result, servedBy } = await run(env, request, { mode, commands, permission });
   const headers = {
     "content-type": "application/json",
     [SERVED_BY]: servedBy,

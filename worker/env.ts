@@ -8,6 +8,8 @@ export function nodeStub(env: Env, region: string): NodeApi {
 }
 
 export interface Env extends NodeEnv {
+  /** Reads skip a replica whose lag is above this many ms (2000 by default). */
+  FLAREDIS_MAX_LAG_MS?: string;
   /** Fault injection in the admin API: on in local development (.dev.vars), off by default. */
   FLAREDIS_ALLOW_FAULTS?: string;
   /** Secrets; locally from .dev.vars. */

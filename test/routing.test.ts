@@ -1,0 +1,144 @@
+// Edge routing through the worker: reads to the nearest healthy replica (request.cf), writes,
+// pipelines holding a write and multi-exec to the primary, a cut replica skipped, and
+// read-your-writes with the sync token (issue 4).
+import { Redis } from "@upstash/redis";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { forgetHealth } from "../worker/routing";
+import { BASE, TOKENS, call, nodeApi, redis, worker } from "./helpers";
+
+const PARIS = { latitude: "48.86", longitude: "2.35", continent: "EU" };
+const TOKYO = { latitude: "35.68", longitude: "139.69", continent: "AS" };
+const SAN_FRANCISCO = { latitude: "37.77", longitude: "-122.42", continent: "NA" };
+const NEW_YORK = { latitude: "40.71", longitude: "-74.01", continent: "NA" };
+const REPLICAS = ["wnam", "weur", "apac"];
+
+const servedBy = (r: { headers: Headers }) => r.headers.get("flaredis-served-by");
+const fault = (node: string, link: "up" | "down") => call({ link }, { path: `/admin/nodes/${node}/faults` });
+
+beforeEach(async () => {
+  await redis("FLUSHALL");
+  await Promise.all(REPLICAS.map((r) => nodeApi(r).catchUp()));
+  forgetHealth();
+});
+
+afterEach(async () => {
+  for (const r of REPLICAS) await fault(r, "up");
+  for (const r of REPLICAS) await call({ delay: 0 }, { path: `/admin/nodes/${r}/faults` });
+  await Promise.all(REPLICAS.map((r) => nodeApi(r).catchUp()));
+  forgetHealth();
+});
+
+describe("routing", () => {
+  it("sends a read to the nearest replica and a write to the primary", async () => {
+    await redis("SET", "k", "v");
+    await Promise.all(REPLICAS.map((r) => nodeApi(r).catchUp()));
+    for (const [cf, node] of [[PARIS, "replica:weur"], [TOKYO, "replica:apac"], [SAN_FRANCISCO, "replica:wnam"]] as const) {
+      const r = await call(["GET", "k"], { cf });
+      expect(servedBy(r)).toBe(node);
+      expect(r.json).toEqual({ result: "v" });
+    }
+    expect(servedBy(await call(["SET", "k", "w"], { cf: PARIS }))).toBe("primary:enam");
+    expect(servedBy(await call(["GET", "k"]))).toBe("primary:enam"); // a client that cannot be located
+  });
+
+  it("sends a pipeline holding a write, every multi-exec and WAIT to the primary; a read-only pipeline to the nearest replica", async () => {
+    const reads = await call([["GET", "a"], ["EXISTS", "a"]], { path: "/pipeline", cf: TOKYO });
+    expect(servedBy(reads)).toBe("replica:apac");
+    const mixed = await call([["GET", "a"], ["SET", "a", "1"]], { path: "/pipeline", cf: TOKYO });
+    expect(servedBy(mixed)).toBe("primary:enam");
+    expect(servedBy(await call([["GET", "a"]], { path: "/multi-exec", cf: TOKYO }))).toBe("primary:enam");
+    expect(servedBy(await call(["WAIT", 0, 0], { cf: TOKYO }))).toBe("primary:enam");
+    expect(servedBy(await call(["NOSUCHCOMMAND"], { cf: TOKYO }))).toBe("primary:enam");
+  });
+
+  it("stops sending reads to a replica whose link is down", async () => {
+    await fault("weur", "down");
+    await redis("SET", "k", "v"); // the master's push fails: it sees weur down
+    forgetHealth();
+    for (let i = 0; i < 5; i++) {
+      const r = await call(["GET", "k"], { cf: PARIS });
+      expect(servedBy(r)).not.toBe("replica:weur");
+      expect(r.json).toEqual({ result: "v" });
+    }
+  });
+
+  it("200 rounds of write from New York, read at once from Paris with the token, weur cut: no stale read", async () => {
+    await fault("weur", "down");
+    let stale = 0;
+    for (let i = 0; i < 200; i++) {
+      const w = await call(["SET", "round", i], { cf: NEW_YORK });
+      const token = w.headers.get("upstash-sync-token")!;
+      const r = await call(["GET", "round"], { cf: PARIS, headers: { "upstash-sync-token": token } });
+      if (r.json.result !== String(i)) stale++;
+    }
+    expect(stale).toBe(0);
+  });
+
+  it("a replica that catches up serves a read carrying a token; its answer carries its own position", async () => {
+    const w = await call(["SET", "k", "v"]);
+    const token = w.headers.get("upstash-sync-token")!;
+    const r = await call(["GET", "k"], { cf: TOKYO, headers: { "upstash-sync-token": token } });
+    expect(servedBy(r)).toBe("replica:apac");
+    expect(r.json).toEqual({ result: "v" });
+    expect(Number(r.headers.get("upstash-sync-token"))).toBeGreaterThanOrEqual(Number(token));
+    // A token no node has reached yet: the replica declines after its bounded wait, the primary answers.
+    const ahead = await call(["GET", "k"], { cf: TOKYO, headers: { "upstash-sync-token": String(Number(token) + 1_000_000) } });
+    expect(servedBy(ahead)).toBe("primary:enam");
+  });
+
+  describe("with weur's replication delayed (fault injection)", () => {
+    const delay = (ms: number) => call({ delay: ms }, { path: "/admin/nodes/weur/faults" });
+    const rounds = async (n: number, withToken: boolean) => {
+      let stale = 0;
+      const servers = new Set<string>();
+      for (let i = 0; i < n; i++) {
+        const w = await call(["SET", "round", i], { cf: NEW_YORK });
+        const headers: Record<string, string> = withToken ? { "upstash-sync-token": w.headers.get("upstash-sync-token")! } : {};
+        const r = await call(["GET", "round"], { cf: PARIS, headers });
+        if (r.json.result !== String(i)) stale++;
+        servers.add(servedBy(r)!);
+      }
+      return { stale, servers };
+    };
+
+    it("reads without the token can be stale; reads with it never are, and wait for the replica", async () => {
+      await delay(50);
+      const without = await rounds(10, false);
+      expect(without.servers).toEqual(new Set(["replica:weur"]));
+      expect(without.stale).toBeGreaterThan(0); // the delay is real
+      const withToken = await rounds(20, true);
+      expect(withToken.stale).toBe(0);
+      expect(withToken.servers).toEqual(new Set(["replica:weur"])); // it waited for weur
+    });
+
+    it("a replica further behind than the bounded wait leaves the read to the primary", async () => {
+      await delay(1000);
+      const { stale, servers } = await rounds(3, true);
+      expect(stale).toBe(0);
+      expect(servers).toEqual(new Set(["primary:enam"]));
+    });
+  });
+
+  it("100 rounds of set then get with @upstash/redis defaults, read from Paris: no stale read", async () => {
+    const originalFetch = globalThis.fetch;
+    const servers = new Map<string, number>();
+    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const response = await worker.fetch(String(input), { ...init, cf: PARIS } as RequestInit);
+      const by = response.headers.get("flaredis-served-by") ?? "";
+      servers.set(by, (servers.get(by) ?? 0) + 1);
+      return response;
+    }) as typeof fetch;
+    try {
+      const client = new Redis({ url: BASE, token: TOKENS.readwrite, retry: false });
+      let stale = 0;
+      for (let i = 0; i < 100; i++) {
+        await client.set("counter", `n${i}`);
+        if ((await client.get("counter")) !== `n${i}`) stale++;
+      }
+      expect(stale).toBe(0);
+      expect(servers.get("replica:weur") ?? 0).toBeGreaterThan(50); // the reads were the replica's
+    } finally {
+      globalThis.fetch = originalFetch;
+    }
+  });
+});
