@@ -40,7 +40,10 @@ async function run(env: Env, request: Request, batch: Batch): Promise<ExecReply>
   if (!needsPrimary(batch.mode, batch.commands)) {
     const replica = await readReplica(env, request.cf as ClientLocation | undefined);
     if (replica) {
-      const reply = await nodeStub(env, replica).readAfter(batch, positionOf(request), READ_YOUR_WRITES_WAIT_MS);
+      // A replica that is behind, cut off or failing leaves the read to the primary.
+      const reply = await nodeStub(env, replica)
+        .readAfter(batch, positionOf(request), READ_YOUR_WRITES_WAIT_MS)
+        .catch(() => null);
       if (reply) return reply;
       forgetHealth();
     }

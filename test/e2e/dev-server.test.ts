@@ -19,13 +19,13 @@ function freePort(): Promise<number> {
   });
 }
 
-async function command(port: number, body: unknown) {
-  const r = await fetch(`http://127.0.0.1:${port}/`, {
-    method: "POST",
-    headers: { authorization: "Bearer dev-token" },
-    body: JSON.stringify(body),
-  });
-  return (await r.json()) as { result?: unknown; error?: string };
+async function command(port: number, body: unknown, from?: { latitude: string; longitude: string }) {
+  const headers: Record<string, string> = { authorization: "Bearer dev-token" };
+  // wrangler dev takes request.cf from this header; clientAcceptEncoding "" keeps the body plain.
+  if (from) headers["MF-CF-Blob"] = JSON.stringify({ ...from, clientAcceptEncoding: "" });
+  const r = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", headers, body: JSON.stringify(body) });
+  const json = (await r.json()) as { result?: unknown; error?: string };
+  return Object.assign(json, { servedBy: r.headers.get("flaredis-served-by") });
 }
 
 /** Starts `npm run dev` and resolves with the port and the ms until the first answer. */
@@ -65,17 +65,35 @@ describe("npm run dev", () => {
   it("answers within 10 s and keeps data across a stop (Ctrl-C) and a kill", async () => {
     const first = await startDev();
     expect(first.readyMs).toBeLessThan(10_000);
-    expect(await command(first.port, ["SET", "before-stop", "kept"])).toEqual({ result: "OK" });
-    expect(await command(first.port, ["INCRBY", "counter", 5])).toEqual({ result: 5 });
+    expect(await command(first.port, ["SET", "before-stop", "kept"])).toMatchObject({ result: "OK" });
+    expect(await command(first.port, ["INCRBY", "counter", 5])).toMatchObject({ result: 5 });
     await stopDev("SIGINT");
 
     const second = await startDev();
-    expect(await command(second.port, ["GET", "before-stop"])).toEqual({ result: "kept" });
-    expect(await command(second.port, ["INCR", "counter"])).toEqual({ result: 6 });
+    expect(await command(second.port, ["GET", "before-stop"])).toMatchObject({ result: "kept" });
+    expect(await command(second.port, ["INCR", "counter"])).toMatchObject({ result: 6 });
     await stopDev("SIGKILL");
 
     const third = await startDev();
-    expect(await command(third.port, ["GET", "counter"])).toEqual({ result: "6" });
-    expect(await command(third.port, ["DBSIZE"])).toEqual({ result: 2 });
+    expect(await command(third.port, ["GET", "counter"])).toMatchObject({ result: "6" });
+    expect(await command(third.port, ["DBSIZE"])).toMatchObject({ result: 2 });
+  });
+
+  it("serves reads from the replica nearest to the client (MF-CF-Blob) and writes from the primary", async () => {
+    const { port } = await startDev();
+    expect(await command(port, ["SET", "k", "v"])).toMatchObject({ result: "OK", servedBy: "primary:enam" });
+    const places = [
+      [{ latitude: "48.86", longitude: "2.35" }, "replica:weur"], // Paris
+      [{ latitude: "35.68", longitude: "139.69" }, "replica:apac"], // Tokyo
+      [{ latitude: "37.77", longitude: "-122.42" }, "replica:wnam"], // San Francisco
+    ] as const;
+    for (let i = 0; i < 50; i++) {
+      // Replicas pick the key up a few ms after the write; until then reads go to the primary.
+      const reads = await Promise.all(places.map(([from]) => command(port, ["GET", "k"], from)));
+      if (reads.every((r, j) => r.servedBy === places[j]![1])) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const [from, node] of places) expect(await command(port, ["GET", "k"], from)).toMatchObject({ result: "v", servedBy: node });
+    expect(await command(port, ["SET", "k", "w"], places[0][0])).toMatchObject({ servedBy: "primary:enam" });
   });
 });
