@@ -27,6 +27,16 @@ describe("nearest region", () => {
     expect(distanceKm({ lat: 10, lon: 20 }, { lat: 10, lon: 20 })).toBe(0);
   });
 
+  it("locates a client by its country's continent when that is all it has", () => {
+    const local = ["wnam", "weur", "apac"] as Region[];
+    expect(byDistance(locate({ country: "DE" })!, local)[0]).toBe("weur");
+    expect(byDistance(locate({ country: "jp" })!, local)[0]).toBe("apac");
+    expect(byDistance(locate({ country: "US" })!, REGIONS)[0]).toBe("enam");
+    expect(byDistance(locate({ country: "BR" })!, REGIONS)[0]).toBe("sam");
+    expect(locate({ country: "XX" })).toBeNull();
+    expect(locate({ country: "DE", continent: "AS" })).toEqual(locate({ continent: "AS" }));
+  });
+
   it("locates a client by coordinates (strings too, as request.cf has them), else by continent", () => {
     expect(locate({ latitude: "48.86", longitude: "2.35", continent: "AS" })).toEqual({ lat: 48.86, lon: 2.35 });
     expect(byDistance(locate({ continent: "EU" })!, ["wnam", "weur", "apac"])[0]).toBe("weur");

@@ -7,8 +7,10 @@
  * America, sam South America, weur Western Europe, eeur Eastern Europe, apac Asia-Pacific,
  * oc Oceania, afr Africa, me Middle East). Each point is a major Cloudflare metro of that area,
  * at its city centre's coordinates; the continent points are rough population centres, used only
- * when a request's latitude and longitude are unknown.
+ * when a request's latitude and longitude are unknown. A country's continent comes from the
+ * `countries-list` package (ISO 3166-1 codes, as `request.cf.country` has them).
  */
+import { countries } from "countries-list";
 import type { Region } from "../durable-objects/topology";
 
 export interface Point {
@@ -55,15 +57,21 @@ export interface ClientLocation {
   readonly latitude?: string | number;
   readonly longitude?: string | number;
   readonly continent?: string;
+  readonly country?: string;
 }
 
-/** Where a client is: its coordinates, else its continent's point, else null (unknown). */
+/**
+ * Where a client is: its coordinates, else its continent's point, else its country's continent's
+ * point, else null (unknown).
+ */
 export function locate(cf: ClientLocation | undefined): Point | null {
   const lat = Number(cf?.latitude);
   const lon = Number(cf?.longitude);
   if (cf?.latitude !== undefined && cf?.longitude !== undefined && Number.isFinite(lat) && Number.isFinite(lon))
     return { lat, lon };
-  return (cf?.continent && CONTINENT_POINTS[cf.continent]) || null;
+  const country = cf?.country ? countries[cf.country.toUpperCase() as keyof typeof countries] : undefined;
+  const continent = cf?.continent ?? country?.continent;
+  return (continent && CONTINENT_POINTS[continent]) || null;
 }
 
 /** `nodes` ordered nearest first to `from` (ties by name, so the order is stable). */
