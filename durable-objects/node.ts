@@ -30,6 +30,18 @@ export interface ExecReply {
   readonly result: BatchResult;
   /** `primary:enam` or `replica:weur`, for the `Flaredis-Served-By` header. */
   readonly servedBy: string;
+  /** On a replica: how old its data may be, in ms, for the `Flaredis-Staleness` header. */
+  readonly staleness?: number;
+}
+
+/** What a client requires of a read served by a replica. */
+export interface ReadPolicy {
+  /** The replication position the client has seen (its sync token), 0 for none. */
+  readonly position: number;
+  /** How long the replica may wait to reach `position`. */
+  readonly waitMs: number;
+  /** The oldest data the client accepts, in ms (Flaredis-Max-Staleness), or null for any. */
+  readonly maxStalenessMs: number | null;
 }
 
 /** PSYNC as a replica sends it; `replid` "?" for a replica that never synced. */
@@ -77,7 +89,7 @@ export interface Ack {
  */
 export interface NodeApi {
   execute(batch: Batch): Promise<ExecReply>;
-  readAfter(batch: Batch, position: number, waitMs: number): Promise<ExecReply | null>;
+  read(batch: Batch, policy: ReadPolicy): Promise<ExecReply | null>;
   info(sections?: string[]): Promise<string>;
   digest(): Promise<{ node: string; offset: number; digest: string }>;
   psync(request: PsyncRequest): Promise<PsyncAnswer>;
@@ -158,6 +170,8 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   private masterSession: string | null = null;
   /** The master said it is idle: its silence does not put the link down. */
   private masterIdle = false;
+  /** When a message from the master last found this replica with everything it announced. */
+  private freshAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: NodeEnv) {
     super(ctx, env);
@@ -224,27 +238,38 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   }
 
   /**
-   * A read for a client that has seen replication position `position` (its sync token). A replica
-   * serves it once it has applied that position, pulling from the master and waiting at most
-   * `waitMs`; a replica that cannot (behind, link down, loading) answers null, and the worker asks
-   * the primary. A master serves it at once.
+   * A read that a replica serves only when it meets the client's policy: it has applied the
+   * position the client has seen (pulling from the master, waiting at most `waitMs`), and its data
+   * is no older than `maxStalenessMs` (it applied everything up to the offset the master announced
+   * in a message received at most that long ago; it pulls once to refresh). A replica that cannot
+   * (behind, stale, link down) answers null and the worker asks the primary. A master serves it.
    */
-  async readAfter(batch: Batch, position: number, waitMs: number): Promise<ExecReply | null> {
+  async read(batch: Batch, policy: ReadPolicy): Promise<ExecReply | null> {
     const engine = this.ready();
     if (engine.role === "master") return this.execute(batch);
     if (!this.linkUp()) return null;
-    if (engine.log.offset < position) {
+    if (engine.log.offset < policy.position) {
       let waited = false;
-      const timer = this.clock.sleep(waitMs).then(() => {
+      const timer = this.clock.sleep(policy.waitMs).then(() => {
         waited = true;
       });
       // Pull until there, out of time, or a pull brings nothing (a position the master never had).
-      for (let before = -1; engine.log.offset < position && !waited && this.linkUp() && engine.log.offset !== before; ) {
+      for (let before = -1; engine.log.offset < policy.position && !waited && this.linkUp() && engine.log.offset !== before; ) {
         before = engine.log.offset;
         await Promise.race([this.sync(), timer]);
       }
+      if (engine.log.offset < policy.position) return null;
     }
-    return engine.log.offset >= position ? this.execute(batch) : null;
+    if (policy.maxStalenessMs !== null && this.staleness() > policy.maxStalenessMs) {
+      await this.sync(); // one pull: an answer from the master makes the data fresh as of now
+      if (this.staleness() > policy.maxStalenessMs) return null;
+    }
+    return { ...(await this.execute(batch)), staleness: this.staleness() };
+  }
+
+  /** How old this replica's data may be: the time since it last had all the master announced. */
+  private staleness(): number {
+    return this.freshAt === null ? Number.MAX_SAFE_INTEGER : Math.max(0, this.clock.now() - this.freshAt);
   }
 
   /** The INFO text of this node (admin API and tests). */
@@ -474,7 +499,9 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     if (this.delayMs > 0) await this.clock.sleep(this.delayMs);
     if (push.session !== this.masterSession && this.syncState === "connected") this.syncState = "connect";
     const current = this.syncState === "connected" && push.replid === engine.log.replid;
+    const received = this.clock.now();
     if (!(current && applyEntries(engine, push.entries))) this.syncState = this.syncState === "transfer" ? "transfer" : "connect";
+    else if (engine.log.offset >= push.masterOffset) this.freshAt = received;
     if (this.syncState !== "connected" || engine.log.offset < push.masterOffset) this.ctx.waitUntil(this.sync());
     return this.ack(this.syncState);
   }
@@ -543,7 +570,10 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         }
         if (!applyEntries(engine, reply.entries)) throw new Error("replication: the master's entries left a gap");
         this.syncState = "connected";
-        if (engine.log.offset >= reply.masterOffset) return;
+        if (engine.log.offset >= reply.masterOffset) {
+          this.freshAt = this.lastContact;
+          return;
+        }
       }
     } catch (e) {
       this.syncState = "connect";

@@ -4,7 +4,8 @@
 import { Redis } from "@upstash/redis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { forgetHealth } from "../worker/routing";
-import { BASE, TOKENS, call, nodeApi, redis, worker } from "./helpers";
+import { ManualClock, systemClock } from "../durable-objects/engine/clock";
+import { BASE, TOKENS, call, inNode, nodeApi, redis, stubOf, worker } from "./helpers";
 
 const PARIS = { latitude: "48.86", longitude: "2.35", continent: "EU" };
 const TOKYO = { latitude: "35.68", longitude: "139.69", continent: "AS" };
@@ -116,6 +117,50 @@ describe("routing", () => {
       const { stale, servers } = await rounds(3, true);
       expect(stale).toBe(0);
       expect(servers).toEqual(new Set(["primary:enam"]));
+    });
+  });
+
+  describe("bounded staleness (Flaredis-Max-Staleness)", () => {
+    const maxStaleness = (ms: number | string) => ({ "flaredis-max-staleness": String(ms) });
+
+    afterEach(async () => {
+      await call({ link: "up" }, { path: "/admin/nodes/enam/faults" });
+      for (const name of ["enam", ...REPLICAS]) await inNode(stubOf(name), (node) => void (node.clock = systemClock));
+    });
+
+    it("0 means the primary only; a fresh replica serves the read and says how stale it may be", async () => {
+      await redis("SET", "k", "v");
+      await Promise.all(REPLICAS.map((r) => nodeApi(r).catchUp()));
+      expect(servedBy(await call(["GET", "k"], { cf: PARIS, headers: maxStaleness(0) }))).toBe("primary:enam");
+      const r = await call(["GET", "k"], { cf: PARIS, headers: maxStaleness(5000) });
+      expect(servedBy(r)).toBe("replica:weur");
+      expect(Number(r.headers.get("flaredis-staleness"))).toBeLessThanOrEqual(5000);
+      const plain = await call(["GET", "k"], { cf: PARIS });
+      expect(plain.headers.get("flaredis-staleness")).toMatch(/^\d+$/); // every replica answer says it
+      expect((await call(["GET", "k"], { cf: PARIS, headers: maxStaleness("soon") })).status).toBe(400);
+    });
+
+    it("an idle replica refreshes with one pull; one that cannot leaves the read to the primary", async () => {
+      const clock = new ManualClock(Date.now());
+      for (const name of ["enam", ...REPLICAS]) await inNode(stubOf(name), (node) => void (node.clock = clock));
+      await redis("SET", "k", "v");
+      await Promise.all(REPLICAS.map((r) => nodeApi(r).catchUp()));
+      await inNode(stubOf("weur"), () => clock.advance(10_000)); // 10 s without a word from the primary
+      const refreshed = await call(["GET", "k"], { cf: PARIS, headers: maxStaleness(1000) });
+      expect(servedBy(refreshed)).toBe("replica:weur");
+      expect(Number(refreshed.headers.get("flaredis-staleness"))).toBe(0);
+      // The primary's replication link is cut: weur cannot show it is fresh any more.
+      await call({ link: "down" }, { path: "/admin/nodes/enam/faults" });
+      await inNode(stubOf("weur"), () => clock.advance(10_000));
+      const r = await call(["GET", "k"], { cf: PARIS, headers: maxStaleness(1000) });
+      expect(servedBy(r)).toBe("primary:enam");
+      expect(r.json).toEqual({ result: "v" });
+      expect(r.headers.get("flaredis-staleness")).toBeNull();
+      // Its failed pull put weur's link down: until it is back, no bound lets weur serve.
+      const info = await nodeApi("weur").info(["replication"]);
+      expect(info).toMatch(/master_link_status:down\r\n/);
+      const lenient = await call(["GET", "k"], { cf: PARIS, headers: maxStaleness(600_000) });
+      expect(servedBy(lenient)).not.toBe("replica:weur");
     });
   });
 

@@ -18,6 +18,8 @@ import { RedisError } from "../durable-objects/engine/errors";
 
 const SYNC_TOKEN = "upstash-sync-token";
 const SERVED_BY = "Flaredis-Served-By";
+const MAX_STALENESS = "Flaredis-Max-Staleness";
+const STALENESS = "Flaredis-Staleness";
 
 type Vars = { permission: Batch["permission"] };
 
@@ -32,17 +34,28 @@ function positionOf(request: Request): number {
   return /^\d{1,16}$/.test(token) ? Number(token) : 0;
 }
 
+/** `Flaredis-Max-Staleness: N` (ms): the oldest data the client accepts; null when absent. */
+function maxStalenessOf(request: Request): number | null {
+  const header = request.headers.get(MAX_STALENESS);
+  if (header === null) return null;
+  if (!/^\d{1,12}$/.test(header.trim())) throw requestErrors.badRequest(`${MAX_STALENESS} must be a number of milliseconds`);
+  return Number(header.trim());
+}
+
 /**
  * Runs a batch where it belongs: on the nearest healthy replica when it only reads and the
  * replica has the client's position (else the primary), on the primary otherwise.
  */
 async function run(env: Env, request: Request, batch: Batch): Promise<ExecReply> {
-  if (!needsPrimary(batch.mode, batch.commands)) {
+  const maxStalenessMs = maxStalenessOf(request);
+  // Max staleness 0 means "the primary only".
+  if (!needsPrimary(batch.mode, batch.commands) && maxStalenessMs !== 0) {
     const replica = await readReplica(env, request.cf as ClientLocation | undefined);
     if (replica) {
-      // A replica that is behind, cut off or failing leaves the read to the primary.
+      // A replica that is behind, too stale, cut off or failing leaves the read to the primary.
+      const policy = { position: positionOf(request), waitMs: READ_YOUR_WRITES_WAIT_MS, maxStalenessMs };
       const reply = await nodeStub(env, replica)
-        .readAfter(batch, positionOf(request), READ_YOUR_WRITES_WAIT_MS)
+        .read(batch, policy)
         .catch(() => null);
       if (reply) return reply;
       forgetHealth();
@@ -54,12 +67,13 @@ async function run(env: Env, request: Request, batch: Batch): Promise<ExecReply>
 /** Forwards a batch to a node and writes the Upstash-shaped answer. */
 async function forward(env: Env, request: Request, mode: Mode, commands: string[][], permission: Vars["permission"]) {
   const base64 = request.headers.get("upstash-encoding")?.toLowerCase() === "base64";
-  const { result, servedBy } = await run(env, request, { mode, commands, permission });
-  const headers = {
+  const { result, servedBy, staleness } = await run(env, request, { mode, commands, permission });
+  const headers: Record<string, string> = {
     "content-type": "application/json",
     [SERVED_BY]: servedBy,
     [SYNC_TOKEN]: String(result.offset),
   };
+  if (staleness !== undefined) headers[STALENESS] = String(staleness);
   if ("error" in result) {
     const error = new RedisError(result.error);
     return new Response(stringify({ error: result.error }), { status: statusOf(error), headers });
