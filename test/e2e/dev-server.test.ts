@@ -95,5 +95,15 @@ describe("npm run dev", () => {
     }
     for (const [from, node] of places) expect(await command(port, ["GET", "k"], from)).toMatchObject({ result: "v", servedBy: node });
     expect(await command(port, ["SET", "k", "w"], places[0][0])).toMatchObject({ servedBy: "primary:enam" });
+    const pipeline = async (commands: string[][]) => {
+      const r = await fetch(`http://127.0.0.1:${port}/pipeline`, {
+        method: "POST",
+        headers: { authorization: "Bearer dev-token", "MF-CF-Blob": JSON.stringify({ ...places[1][0], clientAcceptEncoding: "" }) },
+        body: JSON.stringify(commands),
+      });
+      return r.headers.get("flaredis-served-by");
+    };
+    expect(await pipeline([["GET", "k"], ["SET", "k", "x"]])).toBe("primary:enam"); // holds a write
+    expect(await pipeline([["GET", "k"], ["EXISTS", "k"]])).toBe("replica:apac"); // reads only, from Tokyo
   });
 });
