@@ -16,9 +16,9 @@ import type { Config } from "./engine/config";
 import { errors } from "./engine/errors";
 import type { Role } from "./engine/keyspace";
 import type { LogEntry, PsyncReply, SnapshotChunk, SyncState } from "./engine/replication";
-import { applyEntries, beginFullSync, digest, loadChunk, psync, snapshotChunk } from "./engine/sync";
+import { applyEntries, beginFullSync, digest, endFullSync, hasSynced, loadChunk, psync, snapshotChunk } from "./engine/sync";
 import { SqliteStorage } from "./sqlite-storage";
-import { type TopologyEnv, topologyOf } from "./topology";
+import { type Topology, type TopologyEnv, topologyOf } from "./topology";
 
 export interface NodeEnv extends TopologyEnv {
   NODE: DurableObjectNamespace;
@@ -146,6 +146,8 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   clock: Clock = systemClock;
   private engine!: Engine;
   private name = "";
+  /** The deployment's topology, read once at start. */
+  private topology!: Topology;
   private startError: unknown = null;
   /** When the alarm is set, in engine time; null when unset. */
   private armedAt: number | null = null;
@@ -188,7 +190,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     const storage = new SqliteStorage(this.ctx.storage);
     this.name = this.ctx.id.name ?? String(storage.meta.get("node") ?? "");
     if (this.ctx.id.name && storage.meta.get("node") !== this.name) storage.meta.set("node", this.name);
-    const topology = topologyOf(this.env);
+    const topology = (this.topology = topologyOf(this.env));
     const role: Role = topology.replicas.includes(this.name) ? "slave" : "master";
     const maxValue = Number(this.env.FLAREDIS_MAX_VALUE_BYTES);
     this.engine = new Engine(storage, {
@@ -389,7 +391,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** Pushes to every replica and waits (at most a second) for their ACKs. */
   private async probeReplicas(): Promise<void> {
     await Promise.race([
-      Promise.all(topologyOf(this.env).replicas.map((r) => this.pushTo(r))),
+      Promise.all(this.topology.replicas.map((r) => this.pushTo(r))),
       this.clock.sleep(1000),
     ]);
   }
@@ -443,7 +445,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** Starts a push to every configured replica; never delays the client's answer. */
   private pushToReplicas(): void {
     if (this.engine.role !== "master" || this.linkDown) return;
-    for (const replica of topologyOf(this.env).replicas) this.ctx.waitUntil(this.pushTo(replica));
+    for (const replica of this.topology.replicas) this.ctx.waitUntil(this.pushTo(replica));
   }
 
   /**
@@ -536,15 +538,14 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
 
   private async syncWithMaster(): Promise<void> {
     const engine = this.engine;
-    const master = this.node(topologyOf(this.env).primary);
+    const master = this.node(this.topology.primary);
     let handshake = this.syncState !== "connected";
     try {
       for (;;) {
         this.checkLink();
-        const synced = engine.storage.meta.get("synced") === 1;
         const reply = await master.psync({
           replica: this.name,
-          replid: synced ? engine.log.replid : "?",
+          replid: hasSynced(engine) ? engine.log.replid : "?",
           offset: engine.log.offset,
           handshake,
         });
@@ -557,14 +558,13 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
           // transfer: load the snapshot, then stream from the sync's start offset.
           this.syncState = "transfer";
           beginFullSync(engine, reply.replid, reply.offset);
-          engine.storage.meta.set("synced", 0);
           for (let cursor = 0; ; ) {
             const chunk = await master.snapshot(this.name, cursor);
             loadChunk(engine, chunk);
             if (chunk.next === 0) break;
             cursor = chunk.next;
           }
-          engine.storage.meta.set("synced", 1);
+          endFullSync(engine);
           this.syncState = "connected";
           continue;
         }
@@ -590,7 +590,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     const replicas =
       engine.role !== "master"
         ? []
-        : topologyOf(this.env).replicas.map((node) => {
+        : this.topology.replicas.map((node) => {
             const l = this.links.get(node);
             // A replica that has acknowledged everything is current however long ago that was.
             const current = l !== undefined && l.offset >= engine.log.offset;
@@ -638,7 +638,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         });
       return { slaves, master: [] };
     }
-    const master = topologyOf(this.env).primary;
+    const master = this.topology.primary;
     const up = this.linkUp();
     return {
       slaves: [],

@@ -52,13 +52,27 @@ function* liveRows(engine: Engine, after: number): Generator<KeyRow> {
   }
 }
 
-/** FULLRESYNC on a replica: an empty keyspace and backlog, the master's (replid, offset). */
+/**
+ * FULLRESYNC on a replica: an empty keyspace and backlog, the master's (replid, offset), and the
+ * node marked as not synced, all at once, so a restart in the middle asks for a full sync again.
+ */
 export function beginFullSync(engine: Engine, replid: string, offset: number): void {
   engine.transaction(() => {
     engine.storage.keys.clear();
     engine.log.adopt(replid, offset);
     engine.keyspace.recount();
+    engine.storage.meta.set("synced", 0);
   });
+}
+
+/** The last snapshot chunk is in: from now on the node continues its history with PSYNC. */
+export function endFullSync(engine: Engine): void {
+  engine.storage.meta.set("synced", 1);
+}
+
+/** True once a replica holds a whole snapshot of its master's history (it may PSYNC with it). */
+export function hasSynced(engine: Engine): boolean {
+  return engine.storage.meta.get("synced") === 1;
 }
 
 /** Stores one snapshot chunk on a replica, each key stamped with the chunk's offset. */
