@@ -3,7 +3,7 @@
 // read-your-writes with the sync token (issue 4).
 import { Redis } from "@upstash/redis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { forgetHealth } from "../worker/routing";
+import { forgetHealth, readReplica } from "../worker/routing";
 import { ManualClock, systemClock } from "../durable-objects/engine/clock";
 import { BASE, TOKENS, call, inNode, nodeApi, redis, stubOf, worker } from "./helpers";
 
@@ -61,6 +61,26 @@ describe("routing", () => {
       expect(servedBy(r)).not.toBe("replica:weur");
       expect(r.json).toEqual({ result: "v" });
     }
+  });
+
+  it("routes by a slightly stale health at once and refreshes it in the background", async () => {
+    const { env } = await import("cloudflare:workers");
+    const pending: Promise<unknown>[] = [];
+    const background = (work: Promise<unknown>) => void pending.push(work);
+    const t0 = Date.now();
+    expect(await readReplica(env, PARIS, background, t0)).toBe("weur"); // fetched: nothing cached
+    expect(pending).toHaveLength(0);
+    await fault("weur", "down");
+    await redis("SET", "k", "v"); // its push fails: the primary sees weur down
+    for (let i = 0; (await call(undefined, { path: "/admin/topology", method: "GET" })).json.replicas[1].link !== "down"; i++)
+      if (i > 200) throw new Error("weur never seen down");
+    expect(await readReplica(env, PARIS, background, t0 + 2_000)).toBe("weur"); // stale, not waited for
+    expect(pending).toHaveLength(1);
+    await Promise.all(pending);
+    expect(await readReplica(env, PARIS, background, t0 + 2_001)).not.toBe("weur"); // refreshed
+    forgetHealth();
+    expect(await readReplica(env, PARIS, background, t0 + 20_000)).not.toBe("weur"); // too old: fetched
+    expect(pending).toHaveLength(1);
   });
 
   it("200 rounds of write from New York, read at once from Paris with the token, weur cut: no stale read", async () => {

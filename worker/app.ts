@@ -2,7 +2,7 @@
  * The HTTP API (Upstash REST compatible). This layer authenticates, parses, picks the node and
  * forwards; all command logic lives in the node's engine.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { Batch, Mode } from "../durable-objects/engine/engine";
 import type { ExecReply } from "../durable-objects/node";
 import { topologyOf } from "../durable-objects/topology";
@@ -46,11 +46,11 @@ function maxStalenessOf(request: Request): number | null {
  * Runs a batch where it belongs: on the nearest healthy replica when it only reads and the
  * replica has the client's position (else the primary), on the primary otherwise.
  */
-async function run(env: Env, request: Request, batch: Batch): Promise<ExecReply> {
+async function run(env: Env, request: Request, batch: Batch, background?: Background): Promise<ExecReply> {
   const maxStalenessMs = maxStalenessOf(request);
   // Max staleness 0 means "the primary only".
   if (!needsPrimary(batch.mode, batch.commands) && maxStalenessMs !== 0) {
-    const replica = await readReplica(env, request.cf as ClientLocation | undefined);
+    const replica = await readReplica(env, request.cf as ClientLocation | undefined, background);
     if (replica) {
       // A replica that is behind, too stale, cut off or failing leaves the read to the primary.
       const policy = { position: positionOf(request), waitMs: READ_YOUR_WRITES_WAIT_MS, maxStalenessMs };
@@ -64,10 +64,22 @@ async function run(env: Env, request: Request, batch: Batch): Promise<ExecReply>
   return nodeStub(env, topologyOf(env).primary).execute(batch);
 }
 
+/** Work that may finish after the response (the request's waitUntil). */
+type Background = (work: Promise<unknown>) => void;
+
 /** Forwards a batch to a node and writes the Upstash-shaped answer. */
-async function forward(env: Env, request: Request, mode: Mode, commands: string[][], permission: Vars["permission"]) {
+async function forward(c: Context<{ Bindings: Env; Variables: Vars }>, mode: Mode, commands: string[][]) {
+  const { env } = c;
+  const request = c.req.raw;
   const base64 = request.headers.get("upstash-encoding")?.toLowerCase() === "base64";
-  const { result, servedBy, staleness } = await run(env, request, { mode, commands, permission });
+  let background: Background | undefined;
+  try {
+    const ctx = c.executionCtx;
+    background = (work) => ctx.waitUntil(work);
+  } catch {
+    // No execution context (a direct call in tests): refresh in the foreground.
+  }
+  const { result, servedBy, staleness } = await run(env, request, { mode, commands, permission: c.get("permission") }, background);
   const headers: Record<string, string> = {
     "content-type": "application/json",
     [SERVED_BY]: servedBy,
@@ -118,18 +130,14 @@ app.all("/admin/*", (c) => c.notFound());
 app.all("/metrics", (c) => c.notFound());
 app.all("/dashboard", (c) => c.notFound());
 
-app.post("/pipeline", async (c) =>
-  forward(c.env, c.req.raw, "pipeline", parseCommands(await readBody(c.req.raw)), c.get("permission")),
-);
+app.post("/pipeline", async (c) => forward(c, "pipeline", parseCommands(await readBody(c.req.raw))));
 
-app.post("/multi-exec", async (c) =>
-  forward(c.env, c.req.raw, "multi", parseCommands(await readBody(c.req.raw)), c.get("permission")),
-);
+app.post("/multi-exec", async (c) => forward(c, "multi", parseCommands(await readBody(c.req.raw))));
 
-app.post("/", async (c) => forward(c.env, c.req.raw, "single", [parseCommand(await readBody(c.req.raw))], c.get("permission")));
+app.post("/", async (c) => forward(c, "single", [parseCommand(await readBody(c.req.raw))]));
 
 app.on(["GET", "POST"], "/:command{.+}", async (c) => {
   const body = c.req.method === "POST" ? await readBody(c.req.raw) : "";
   const pathname = new URL(c.req.url).pathname;
-  return forward(c.env, c.req.raw, "single", [parsePathCommand(pathname, body)], c.get("permission"));
+  return forward(c, "single", [parsePathCommand(pathname, body)]);
 });
