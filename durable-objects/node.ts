@@ -17,7 +17,7 @@ import { errors } from "./engine/errors";
 import type { Role } from "./engine/keyspace";
 import type { LogEntry, PsyncReply, SnapshotChunk, SyncState } from "./engine/replication";
 import { applyEntries, beginFullSync, digest, endFullSync, hasSynced, loadChunk, psync, snapshotChunk } from "./engine/sync";
-import { SqliteStorage } from "./sqlite-storage";
+import { SqliteStorage, type StorageUsage } from "./sqlite-storage";
 import { type Topology, type TopologyEnv, topologyOf } from "./topology";
 
 export interface NodeEnv extends TopologyEnv {
@@ -97,6 +97,7 @@ export interface NodeApi {
   push(push: Push): Promise<Ack>;
   catchUp(): Promise<Ack>;
   status(): Promise<NodeStatus>;
+  storageUsage(): Promise<StorageUsage>;
   fault(fault: Fault): Promise<void>;
 }
 
@@ -108,7 +109,14 @@ export interface NodeStatus {
   readonly node: string;
   readonly role: Role;
   readonly offset: number;
-  readonly replicas: readonly { node: string; link: "up" | "down"; offset: number; lag_ms: number }[];
+  readonly replicas: readonly {
+    node: string;
+    link: "up" | "down";
+    offset: number;
+    lag_ms: number;
+    /** Log entries sent to it (pushes and PSYNC CONTINUE) since this master started. */
+    entries_shipped: number;
+  }[];
 }
 
 /** Most backlog kept for a streaming replica beyond repl-backlog-size (Redis's replica buffer limit). */
@@ -139,12 +147,15 @@ interface ReplicaLink {
   reachable: boolean;
   /** The settings version the replica last reported. */
   configVersion: number;
+  /** Log entries sent to it, for the admin topology (and the bench's partial resync figure). */
+  shipped: number;
 }
 
 export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** The node's time. Tests replace it (through `runInDurableObject`) with a `ManualClock`. */
   clock: Clock = systemClock;
   private engine!: Engine;
+  private storage!: SqliteStorage;
   private name = "";
   /** The deployment's topology, read once at start. */
   private topology!: Topology;
@@ -187,7 +198,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   }
 
   private async start(): Promise<void> {
-    const storage = new SqliteStorage(this.ctx.storage);
+    const storage = (this.storage = new SqliteStorage(this.ctx.storage));
     this.name = this.ctx.id.name ?? String(storage.meta.get("node") ?? "");
     if (this.ctx.id.name && storage.meta.get("node") !== this.name) storage.meta.set("node", this.name);
     const topology = (this.topology = topologyOf(this.env));
@@ -213,8 +224,12 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     };
     const alarm = await this.ctx.storage.getAlarm();
     this.armedAt = alarm === null ? null : this.toEngineTime(alarm);
-    if (role === "master") await this.schedule("expiry", this.engine.nextDeadline());
-    else this.ctx.waitUntil(this.sync());
+    if (role === "master") {
+      await this.schedule("expiry", this.engine.nextDeadline());
+      // A (re)started master announces its new session, so replicas resync without waiting for
+      // a write (as Redis replicas reconnect to a restarted master).
+      this.pushToReplicas();
+    } else this.ctx.waitUntil(this.sync());
   }
 
   private ready(): Engine {
@@ -336,6 +351,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     } else {
       if (request.handshake) engine.stats.syncPartialOk++;
       if (link.syncFrom !== null && request.offset >= link.syncFrom) link.syncFrom = null;
+      link.shipped += reply.entries.length;
       this.acked(link, request.offset);
     }
     this.retainBacklog();
@@ -353,7 +369,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   private link(name: string): ReplicaLink {
     let link = this.links.get(name);
     if (!link) {
-      link = { offset: -1, ackAt: 0, pushing: false, again: false, syncFrom: null, reachable: true, configVersion: -1 };
+      link = { offset: -1, ackAt: 0, pushing: false, again: false, syncFrom: null, reachable: true, configVersion: -1, shipped: 0 };
       this.links.set(name, link);
     }
     return link;
@@ -471,7 +487,10 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         const push = { session: this.session, replid: log.replid, entries, masterOffset: log.offset, idle: this.idle, config };
         const ack = await this.node(replica).push(push);
         link.configVersion = ack.configVersion;
-        if (ack.state === "connected") this.acked(link, ack.offset);
+        if (ack.state === "connected") {
+          link.shipped += entries.length;
+          this.acked(link, ack.offset);
+        }
         else if (ack.state === "down") {
           link.reachable = false;
           this.retainBacklog();
@@ -597,9 +616,16 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
             const heard = l !== undefined && now - l.ackAt <= engine.config["repl-timeout"] * 1000;
             const up = l !== undefined && l.reachable && l.offset >= 0 && l.syncFrom === null && (current || heard);
             const lag = l === undefined || l.offset < 0 ? -1 : current ? 0 : now - l.ackAt;
-            return { node, link: up ? ("up" as const) : ("down" as const), offset: Math.max(l?.offset ?? 0, 0), lag_ms: lag };
+            const link = up ? ("up" as const) : ("down" as const);
+            return { node, link, offset: Math.max(l?.offset ?? 0, 0), lag_ms: lag, entries_shipped: l?.shipped ?? 0 };
           });
     return { node: this.name, role: engine.role, offset: engine.log.offset, replicas };
+  }
+
+  /** What this node's SQLite storage has read and written since it started. */
+  async storageUsage(): Promise<StorageUsage> {
+    this.ready();
+    return this.storage.usage();
   }
 
   /** Applies an injected fault: cut or restore the replication link, or drop in-memory state. */

@@ -48,15 +48,43 @@ const blob = (b: Bytes): ArrayBuffer =>
 
 type Row = Record<string, SqlStorageValue>;
 
+/** What the node's SQLite database has done since the node started (the runtime's own counters). */
+export interface StorageUsage {
+  readonly rows_read: number;
+  readonly rows_written: number;
+  readonly database_bytes: number;
+}
+
 export class SqliteStorage implements Storage {
+  private rowsRead = 0;
+  private rowsWritten = 0;
+  /** The last statement's cursor: its row counts are final once the next statement runs. */
+  private last: SqlStorageCursor<Row> | null = null;
+
   constructor(private readonly storage: DurableObjectStorage) {
     this.migrate();
   }
 
+  /** Rows read and written (as SQLite Durable Objects bill them) and the database size. */
+  usage(): StorageUsage {
+    this.settle();
+    return { rows_read: this.rowsRead, rows_written: this.rowsWritten, database_bytes: this.storage.sql.databaseSize };
+  }
+
+  private settle(): void {
+    if (this.last === null) return;
+    this.rowsRead += this.last.rowsRead;
+    this.rowsWritten += this.last.rowsWritten;
+    this.last = null;
+  }
+
   /** Runs one statement; a failure names the statement. */
   private exec<T extends Row>(query: string, ...params: unknown[]): SqlStorageCursor<T> {
+    this.settle();
     try {
-      return this.storage.sql.exec<T>(query, ...params);
+      const cursor = this.storage.sql.exec<T>(query, ...params);
+      this.last = cursor;
+      return cursor;
     } catch (e) {
       throw new Error(`SQL failed: ${query.replace(/\s+/g, " ").trim()}: ${(e as Error).message}`, { cause: e });
     }

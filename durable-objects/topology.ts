@@ -22,6 +22,15 @@ export interface Topology {
  * @throws Error naming the bad value when a region is not a location hint or is listed twice.
  */
 export function topologyOf(env: TopologyEnv): Topology {
+  const key = `${env.FLAREDIS_PRIMARY}|${env.FLAREDIS_REPLICAS}`;
+  if (parsed?.key !== key) parsed = { key, topology: parse(env) };
+  return parsed.topology;
+}
+
+/** The last topology parsed (the vars do not change within an isolate; the check is cheap). */
+let parsed: { key: string; topology: Topology } | null = null;
+
+function parse(env: TopologyEnv): Topology {
   const primary = (env.FLAREDIS_PRIMARY ?? "enam").trim();
   const replicas = (env.FLAREDIS_REPLICAS ?? "wnam weur apac").split(/[\s,]+/).filter(Boolean);
   for (const r of [primary, ...replicas])

@@ -212,7 +212,7 @@ describe("admin API and faults", () => {
     expect(topology.json).toEqual({
       epoch: 1,
       primary: { node: PRIMARY, offset },
-      replicas: REPLICAS.map((node) => ({ node, link: "up", offset, lag_ms: expect.any(Number) })),
+      replicas: REPLICAS.map((node) => ({ node, link: "up", offset, lag_ms: expect.any(Number), entries_shipped: expect.any(Number) })),
     });
     const info = await admin("/nodes/weur/info?section=replication");
     expect(info.text).toMatch(/^# Replication\r\nrole:slave\r\nmaster_host:enam\r\n/);

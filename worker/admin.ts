@@ -42,6 +42,8 @@ admin.get("/nodes/:node/info", async (c) => {
 
 admin.get("/nodes/:node/digest", async (c) => c.json(await nodeNamed(c.env, c.req.param("node")).digest()));
 
+admin.get("/nodes/:node/storage", async (c) => c.json(await nodeNamed(c.env, c.req.param("node")).storageUsage()));
+
 admin.post("/nodes/:node/faults", async (c) => {
   if (!["1", "true", "on", "yes"].includes((c.env.FLAREDIS_ALLOW_FAULTS ?? "").toLowerCase()))
     throw new RequestError("ERR fault injection is off (set FLAREDIS_ALLOW_FAULTS)", 403);

@@ -3,6 +3,7 @@
  * forwards; all command logic lives in the node's engine.
  */
 import { type Context, Hono } from "hono";
+import { RegExpRouter } from "hono/router/reg-exp-router";
 import type { Batch, Mode } from "../durable-objects/engine/engine";
 import type { ExecReply } from "../durable-objects/node";
 import { topologyOf } from "../durable-objects/topology";
@@ -23,7 +24,7 @@ const STALENESS = "Flaredis-Staleness";
 
 type Vars = { permission: Batch["permission"] };
 
-export const app = new Hono<{ Bindings: Env; Variables: Vars }>();
+export const app = new Hono<{ Bindings: Env; Variables: Vars }>({ router: new RegExpRouter() });
 
 /** How long a replica may take to catch up to a client's sync token before the primary serves it. */
 const READ_YOUR_WRITES_WAIT_MS = 200;
@@ -136,7 +137,12 @@ app.post("/multi-exec", async (c) => forward(c, "multi", parseCommands(await rea
 
 app.post("/", async (c) => forward(c, "single", [parseCommand(await readBody(c.req.raw))]));
 
-app.on(["GET", "POST"], "/:command{.+}", async (c) => {
+// GET / names no command.
+app.get("/", (c) => c.notFound());
+
+// Any other path is a command in the path form (`/get/key`); "*" keeps the router on its fast
+// regular-expression form, which a pattern such as "/:command{.+}" would turn off.
+app.on(["GET", "POST"], "*", async (c) => {
   const body = c.req.method === "POST" ? await readBody(c.req.raw) : "";
   const pathname = new URL(c.req.url).pathname;
   return forward(c, "single", [parsePathCommand(pathname, body)]);

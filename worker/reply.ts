@@ -36,5 +36,11 @@ declare global {
 
 /** JSON.stringify that writes bigints as exact numbers. */
 export function stringify(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? JSON.rawJSON(v.toString()) : v));
+  try {
+    // Plain JSON.stringify throws on a bigint; a replacer would slow every other reply down.
+    return JSON.stringify(value);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? JSON.rawJSON(v.toString()) : v));
+  }
 }

@@ -154,19 +154,25 @@ export class Engine {
       });
       return { outcomes, offset: this.log.offset };
     }
-    const outcomes = this.transaction(() =>
-      batch.commands.map((argv): Outcome => {
-        const change = this.keyspace.begin(now, this.role);
-        let outcome: Outcome;
-        try {
-          outcome = this.execute(this.prepare(argv, batch.permission), change, false);
-        } catch (e) {
-          outcome = { error: messageOf(e) };
-        }
-        if ("result" in outcome) this.commit(change);
-        return outcome;
-      }),
-    );
+    const one = (argv: readonly string[], alone: boolean): Outcome => {
+      const change = this.keyspace.begin(now, this.role);
+      let outcome: Outcome;
+      try {
+        outcome = this.execute(this.prepare(argv, batch.permission), change, false);
+      } catch (e) {
+        outcome = { error: messageOf(e) };
+      }
+      if ("result" in outcome) {
+        if (alone && change.dirty) this.transaction(() => this.commit(change));
+        else this.commit(change);
+      }
+      return outcome;
+    };
+    // Reads write nothing, unless one finds a key expired (the master then deletes it): a batch of
+    // reads runs outside a transaction (the hot path of a replica), and such a deletion commits alone.
+    const outcomes = batch.commands.every(isRead)
+      ? batch.commands.map((argv) => one(argv, true))
+      : this.transaction(() => batch.commands.map((argv) => one(argv, false)));
     return { outcomes, offset: this.log.offset };
   }
 
@@ -294,6 +300,11 @@ export class Engine {
   info(sections: readonly string[]): string {
     return renderInfo(this, sections);
   }
+}
+
+/** A call of a known command flagged `readonly`. */
+function isRead(argv: readonly string[]): boolean {
+  return Engine.lookup(argv[0] ?? "")?.flags.includes("readonly") === true;
 }
 
 function messageOf(e: unknown): string {
