@@ -484,6 +484,8 @@ const UNITS: Record<string, string> = {
   entries_shipped: "entries shipped",
   rows_written: "rows written",
   rows_read: "rows read",
+  full_syncs: "full syncs",
+  digests_equal: "data equal",
 };
 
 /** One row per (name, figure), one column per system. */
