@@ -12,7 +12,7 @@
  * README.md. Timings never decide a test's pass or fail; this prints its two targets instead.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { HttpClient, NEW_YORK, PARIS } from "./lib/http.ts";
@@ -67,7 +67,7 @@ function servedBy(reply: { status: number; headers: Record<string, unknown>; bod
 
 // ---- Flaredis, echo and Redis: single commands and pipelines ------------------------------------
 
-async function pipelineOf(n: number, make: (i: number) => string[]): Promise<string[][]> {
+function pipelineOf(n: number, make: (i: number) => string[]): string[][] {
   return Array.from({ length: n }, (_, i) => make(i));
 }
 
@@ -76,7 +76,7 @@ async function flaredisThroughput(f: Started): Promise<void> {
   try {
     // Keys the reads find (and a replica that has them).
     for (let i = 0; i < 1000; i += 100)
-      await http.post("/pipeline", await pipelineOf(100, (j) => ["SET", `key:${i + j}`, VALUE]), { "MF-CF-Blob": NEW_YORK });
+      await http.post("/pipeline", pipelineOf(100, (j) => ["SET", `key:${i + j}`, VALUE]), { "MF-CF-Blob": NEW_YORK });
     await http.post("/", ["WAIT", "1", "5000"]);
     record(
       "get",
@@ -96,8 +96,8 @@ async function flaredisThroughput(f: Started): Promise<void> {
         }),
       ),
     );
-    const gets = await pipelineOf(100, (j) => ["GET", `key:${j * 10}`]);
-    const sets = await pipelineOf(100, (j) => ["SET", `key:${j * 10}`, VALUE]);
+    const gets = pipelineOf(100, (j) => ["GET", `key:${j * 10}`]);
+    const sets = pipelineOf(100, (j) => ["SET", `key:${j * 10}`, VALUE]);
     const pipelined = { concurrency: PIPELINE_CONCURRENCY, seconds: SECONDS, per: 100 };
     record(
       "pipeline_get_100",
@@ -138,7 +138,7 @@ async function clients(server: RedisServer, n: number): Promise<RespClient[]> {
 
 async function redisThroughput(master: RedisServer, replica: RedisServer): Promise<void> {
   const setup = await master.client();
-  for (let i = 0; i < 1000; i += 100) await Promise.all(setup.pipeline(await pipelineOf(100, (j) => ["SET", `key:${i + j}`, VALUE])));
+  for (let i = 0; i < 1000; i += 100) await Promise.all(setup.pipeline(pipelineOf(100, (j) => ["SET", `key:${i + j}`, VALUE])));
   await setup.call("WAIT", 1, 5000);
   setup.close();
   const readers = await clients(replica, CONCURRENCY);
@@ -157,8 +157,8 @@ async function redisThroughput(master: RedisServer, replica: RedisServer): Promi
       "redis",
       load(await runLoad({ concurrency: CONCURRENCY, seconds: SECONDS }, async (w, i) => ok(await writers[w]!.send("SET", `key:${(w * 7919 + i) % 1000}`, VALUE)))),
     );
-    const gets = await pipelineOf(100, (j) => ["GET", `key:${j * 10}`]);
-    const sets = await pipelineOf(100, (j) => ["SET", `key:${j * 10}`, VALUE]);
+    const gets = pipelineOf(100, (j) => ["GET", `key:${j * 10}`]);
+    const sets = pipelineOf(100, (j) => ["SET", `key:${j * 10}`, VALUE]);
     const pipelined = { concurrency: PIPELINE_CONCURRENCY, seconds: SECONDS, per: 100 };
     record("pipeline_get_100", "redis", {
       ops_per_s: (await runLoad(pipelined, async (w) => (await Promise.all(readers[w]!.pipeline(gets))).forEach(ok))).ops_per_s,
@@ -308,7 +308,11 @@ async function flaredisFullSync(keys: number): Promise<void> {
     const batches: Promise<void>[] = [];
     for (let i = 0; i < keys; i += BATCH) {
       const commands = Array.from({ length: Math.min(BATCH, keys - i) }, (_, j) => ["SET", `key:${i + j}`, VALUE]);
-      batches.push(http.post("/pipeline", commands).then((r) => void (r.status !== 200 && Promise.reject(new Error(r.body)))));
+      batches.push(
+        http.post("/pipeline", commands).then((r) => {
+          if (r.status !== 200) throw new Error(`load: ${r.status} ${r.body}`);
+        }),
+      );
       if (batches.length === 4) await Promise.all(batches.splice(0));
     }
     await Promise.all(batches);
@@ -330,7 +334,7 @@ async function flaredisFullSync(keys: number): Promise<void> {
     });
   } finally {
     await f.stop();
-    execFileSync("rm", ["-rf", persist]);
+    rmSync(persist, { recursive: true, force: true });
   }
 }
 
@@ -396,7 +400,7 @@ async function flaredisPartialResync(f: Started): Promise<void> {
     await adminJson(f, "/admin/nodes/weur/faults", { method: "POST", body: { link: "down" } });
     const before = (await adminJson<Topology>(f, "/admin/topology")).replicas.find((r) => r.node === "weur")!;
     for (let i = 0; i < 10_000; i += 1000)
-      servedBy(await http.post("/pipeline", await pipelineOf(1000, (j) => ["SET", `psync:${i + j}`, VALUE])), "primary:enam");
+      servedBy(await http.post("/pipeline", pipelineOf(1000, (j) => ["SET", `psync:${i + j}`, VALUE])), "primary:enam");
     const fullBefore = await fullSyncs(f);
     const start = performance.now();
     await adminJson(f, "/admin/nodes/weur/faults", { method: "POST", body: { link: "up" } });
@@ -430,7 +434,7 @@ async function storageRows(f: Started): Promise<void> {
   try {
     let before = await usage("enam");
     for (let i = 0; i < N; i += 100)
-      servedBy(await http.post("/pipeline", await pipelineOf(100, (j) => ["SET", `rows:${i + j}`, VALUE]), { "MF-CF-Blob": NEW_YORK }), "primary:enam");
+      servedBy(await http.post("/pipeline", pipelineOf(100, (j) => ["SET", `rows:${i + j}`, VALUE]), { "MF-CF-Blob": NEW_YORK }), "primary:enam");
     let after = await usage("enam");
     record("storage_rows_per_set", "flaredis", {
       rows_written: round((after.rows_written - before.rows_written) / N),
@@ -439,7 +443,7 @@ async function storageRows(f: Started): Promise<void> {
     await replicaCaughtUp(f, 10_000);
     before = await usage("weur");
     for (let i = 0; i < N; i += 100)
-      servedBy(await http.post("/pipeline", await pipelineOf(100, (j) => ["GET", `rows:${i + j}`]), { "MF-CF-Blob": PARIS }), "replica:weur");
+      servedBy(await http.post("/pipeline", pipelineOf(100, (j) => ["GET", `rows:${i + j}`]), { "MF-CF-Blob": PARIS }), "replica:weur");
     after = await usage("weur");
     record("storage_rows_per_get", "flaredis", {
       rows_written: round((after.rows_written - before.rows_written) / N),

@@ -39,7 +39,7 @@ export interface FlaredisOptions {
  * of the runtime that serves it directly: wrangler's dev proxy forwards every request through a
  * Durable Object in a second workerd process, which would cost more than what is measured.
  */
-async function startWorker(config: string, persist: string, bindings: Record<string, string>) {
+async function startWorker(config: string, persist: string, bindings: Record<string, string>, remove: boolean): Promise<Started> {
   const devEnv = new unstable_DevEnv();
   type Reloaded = { proxyData: { userWorkerUrl: { protocol: string; hostname: string; port: string }; headers?: Record<string, string> } };
   const reloaded = new Promise<Reloaded>((resolve) => devEnv.once("reloadComplete", resolve));
@@ -50,36 +50,25 @@ async function startWorker(config: string, persist: string, bindings: Record<str
   } as Parameters<typeof devEnv.startWorker>[0]);
   await worker.ready;
   const { userWorkerUrl: u, headers = {} } = (await reloaded).proxyData;
-  return { worker: { dispose: () => devEnv.teardown() }, url: `${u.protocol}//${u.hostname}:${u.port}`, headers };
-}
-
-export async function startFlaredis(options: FlaredisOptions = {}): Promise<Started> {
-  const persist = options.persist ?? mkdtempSync(join(tmpdir(), "flaredis-bench-"));
-  const remove = !(options.keep ?? options.persist !== undefined);
-  const { worker, url, headers } = await startWorker("wrangler.toml", persist, { FLAREDIS_REPLICAS: options.replicas ?? "weur" });
   return {
-    url,
+    url: `${u.protocol}//${u.hostname}:${u.port}`,
     headers,
     persist,
     stop: async () => {
-      await worker.dispose();
+      await devEnv.teardown();
       if (remove) rmSync(persist, { recursive: true, force: true });
     },
   };
 }
 
-export async function startEcho(): Promise<Started> {
-  const persist = mkdtempSync(join(tmpdir(), "flaredis-echo-"));
-  const { worker, url, headers } = await startWorker("bench/echo/wrangler.toml", persist, {});
-  return {
-    url,
-    headers,
-    persist,
-    stop: async () => {
-      await worker.dispose();
-      rmSync(persist, { recursive: true, force: true });
-    },
-  };
+export function startFlaredis(options: FlaredisOptions = {}): Promise<Started> {
+  const persist = options.persist ?? mkdtempSync(join(tmpdir(), "flaredis-bench-"));
+  const remove = !(options.keep ?? options.persist !== undefined);
+  return startWorker("wrangler.toml", persist, { FLAREDIS_REPLICAS: options.replicas ?? "weur" }, remove);
+}
+
+export function startEcho(): Promise<Started> {
+  return startWorker("bench/echo/wrangler.toml", mkdtempSync(join(tmpdir(), "flaredis-echo-")), {}, true);
 }
 
 /** A free TCP port on loopback. */
