@@ -270,16 +270,19 @@ async function redisLag(master: RedisServer, replica: RedisServer): Promise<void
 
 const workerdRss = () => rssOf((cmd) => cmd.includes("workerd") && cmd.includes(" serve"));
 
-async function adminJson<T>(f: Started, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const http = new HttpClient(f.url, ADMIN, f.headers, 2);
+/** An admin API call with the admin token; the answer's text (a non-200 throws). */
+async function adminText(f: Started, path: string, body?: unknown): Promise<string> {
+  const http = new HttpClient(f.url, ADMIN, f.headers, 1);
   try {
-    const reply = init.method === "POST" ? await http.post(path, init.body) : await http.get(path);
+    const reply = body === undefined ? await http.get(path) : await http.post(path, body);
     if (reply.status !== 200) throw new Error(`${path}: ${reply.status} ${reply.body}`);
-    return JSON.parse(reply.body) as T;
+    return reply.body;
   } finally {
     http.close();
   }
 }
+
+const adminJson = async <T>(f: Started, path: string, body?: unknown): Promise<T> => JSON.parse(await adminText(f, path, body)) as T;
 
 interface Topology {
   primary: { offset: number };
@@ -393,17 +396,14 @@ async function flaredisPartialResync(f: Started): Promise<void> {
     await replicaCaughtUp(f, 10_000);
     // A backlog that holds the writes missed: the partial resync is what is measured (at Redis's
     // default of 1 MB, 10,000 writes of 100-byte values overrun it and the replica full-syncs).
-    const admin = new HttpClient(f.url, ADMIN, f.headers, 1);
-    const set = await admin.post("/", ["CONFIG", "SET", "repl-backlog-size", "16mb"]);
-    admin.close();
-    if (set.status !== 200) throw new Error(set.body);
-    await adminJson(f, "/admin/nodes/weur/faults", { method: "POST", body: { link: "down" } });
+    await adminText(f, "/", ["CONFIG", "SET", "repl-backlog-size", "16mb"]);
+    await adminJson(f, "/admin/nodes/weur/faults", { link: "down" });
     const before = (await adminJson<Topology>(f, "/admin/topology")).replicas.find((r) => r.node === "weur")!;
     for (let i = 0; i < 10_000; i += 1000)
       servedBy(await http.post("/pipeline", pipelineOf(1000, (j) => ["SET", `psync:${i + j}`, VALUE])), "primary:enam");
     const fullBefore = await fullSyncs(f);
     const start = performance.now();
-    await adminJson(f, "/admin/nodes/weur/faults", { method: "POST", body: { link: "up" } });
+    await adminJson(f, "/admin/nodes/weur/faults", { link: "up" });
     const after = (await replicaCaughtUp(f, 60_000)).replicas.find((r) => r.node === "weur")!;
     const seconds = (performance.now() - start) / 1000;
     record("psync_10k", "flaredis", {
@@ -417,13 +417,8 @@ async function flaredisPartialResync(f: Started): Promise<void> {
 }
 
 async function fullSyncs(f: Started): Promise<number> {
-  const http = new HttpClient(f.url, ADMIN, f.headers, 1);
-  try {
-    const text = (await http.get("/admin/nodes/enam/info?section=stats")).body;
-    return Number(text.match(/sync_full:(\d+)/)?.[1] ?? NaN);
-  } finally {
-    http.close();
-  }
+  const text = await adminText(f, "/admin/nodes/enam/info?section=stats");
+  return Number(text.match(/sync_full:(\d+)/)?.[1] ?? NaN);
 }
 
 /** SQLite rows per command under pipelined load, from the runtime's cursor counters. */

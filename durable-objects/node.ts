@@ -490,8 +490,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         if (ack.state === "connected") {
           link.shipped += entries.length;
           this.acked(link, ack.offset);
-        }
-        else if (ack.state === "down") {
+        } else if (ack.state === "down") {
           link.reachable = false;
           this.retainBacklog();
         }

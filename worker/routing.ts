@@ -13,11 +13,7 @@ import { type ClientLocation, byDistance, locate } from "./regions";
 
 /** True when the batch must run on the primary. */
 export function needsPrimary(mode: Mode, commands: readonly (readonly string[])[]): boolean {
-  if (mode === "multi") return true;
-  return commands.some((argv) => {
-    const flags = Engine.lookup(argv[0] ?? "")?.flags;
-    return !flags || !flags.includes("readonly");
-  });
+  return mode === "multi" || !commands.every(Engine.isRead);
 }
 
 /**

@@ -170,7 +170,7 @@ export class Engine {
     };
     // Reads write nothing, unless one finds a key expired (the master then deletes it): a batch of
     // reads runs outside a transaction (the hot path of a replica), and such a deletion commits alone.
-    const outcomes = batch.commands.every(isRead)
+    const outcomes = batch.commands.every(Engine.isRead)
       ? batch.commands.map((argv) => one(argv, true))
       : this.transaction(() => batch.commands.map((argv) => one(argv, false)));
     return { outcomes, offset: this.log.offset };
@@ -179,6 +179,11 @@ export class Engine {
   /** The command a name denotes, or undefined (case-insensitive). */
   static lookup(name: string): Command | undefined {
     return commandTable.get(name.toLowerCase());
+  }
+
+  /** A call of a known command flagged `readonly` (what a replica may serve). */
+  static isRead(this: void, argv: readonly string[]): boolean {
+    return Engine.lookup(argv[0] ?? "")?.flags.includes("readonly") === true;
   }
 
   /**
@@ -300,11 +305,6 @@ export class Engine {
   info(sections: readonly string[]): string {
     return renderInfo(this, sections);
   }
-}
-
-/** A call of a known command flagged `readonly`. */
-function isRead(argv: readonly string[]): boolean {
-  return Engine.lookup(argv[0] ?? "")?.flags.includes("readonly") === true;
 }
 
 function messageOf(e: unknown): string {
