@@ -542,6 +542,8 @@ if (wanted("echo")) {
 if (["throughput", "lag", "psync", "rows"].some(wanted)) {
   const flaredis = await startFlaredis({ replicas: "weur" });
   try {
+    // Every group measures through a replica that has synced.
+    await replicaCaughtUp(flaredis, 30_000);
     if (wanted("throughput")) await flaredisThroughput(flaredis);
     if (wanted("lag")) await flaredisLag(flaredis);
     if (wanted("psync")) await flaredisPartialResync(flaredis);

@@ -22,6 +22,8 @@ export interface Started {
   readonly headers: Record<string, string>;
   /** The directory holding its storage. */
   readonly persist: string;
+  /** The V8 inspector of the user worker (DevTools protocol over WebSocket), when asked for. */
+  readonly inspector?: string;
   stop(): Promise<void>;
 }
 
@@ -32,6 +34,8 @@ export interface FlaredisOptions {
   readonly persist?: string;
   /** Remove the storage on stop (default: only when the bench created it here). */
   readonly keep?: boolean;
+  /** Open the V8 inspector (for a CPU profile; see bench/profile.ts). */
+  readonly inspector?: boolean;
 }
 
 /**
@@ -39,14 +43,28 @@ export interface FlaredisOptions {
  * of the runtime that serves it directly: wrangler's dev proxy forwards every request through a
  * Durable Object in a second workerd process, which would cost more than what is measured.
  */
-async function startWorker(config: string, persist: string, bindings: Record<string, string>, remove: boolean): Promise<Started> {
+async function startWorker(
+  config: string,
+  persist: string,
+  bindings: Record<string, string>,
+  remove: boolean,
+  inspector = false,
+): Promise<Started> {
   const devEnv = new unstable_DevEnv();
   type Reloaded = { proxyData: { userWorkerUrl: { protocol: string; hostname: string; port: string }; headers?: Record<string, string> } };
+  const inspectorPort = inspector ? await freePort() : 0;
   const reloaded = new Promise<Reloaded>((resolve) => devEnv.once("reloadComplete", resolve));
   const worker = await devEnv.startWorker({
     config,
     bindings: Object.fromEntries(Object.entries(bindings).map(([k, v]) => [k, { type: "plain_text", value: v }])),
-    dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, persist, watch: false, logLevel: "none" },
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: inspector ? { hostname: "127.0.0.1", port: inspectorPort } : false,
+      persist,
+      watch: false,
+      // BENCH_LOG=log shows the worker's console.
+      logLevel: process.env.BENCH_LOG ?? "none",
+    },
   } as Parameters<typeof devEnv.startWorker>[0]);
   await worker.ready;
   const { userWorkerUrl: u, headers = {} } = (await reloaded).proxyData;
@@ -54,6 +72,8 @@ async function startWorker(config: string, persist: string, bindings: Record<str
     url: `${u.protocol}//${u.hostname}:${u.port}`,
     headers,
     persist,
+    // wrangler's inspector proxy: the runtime's inspector takes one session, and wrangler holds it.
+    ...(inspector ? { inspector: `ws://127.0.0.1:${inspectorPort}/ws` } : {}),
     stop: async () => {
       await devEnv.teardown();
       if (remove) rmSync(persist, { recursive: true, force: true });
@@ -64,7 +84,7 @@ async function startWorker(config: string, persist: string, bindings: Record<str
 export function startFlaredis(options: FlaredisOptions = {}): Promise<Started> {
   const persist = options.persist ?? mkdtempSync(join(tmpdir(), "flaredis-bench-"));
   const remove = !(options.keep ?? options.persist !== undefined);
-  return startWorker("wrangler.toml", persist, { FLAREDIS_REPLICAS: options.replicas ?? "weur" }, remove);
+  return startWorker("wrangler.toml", persist, { FLAREDIS_REPLICAS: options.replicas ?? "weur" }, remove, options.inspector);
 }
 
 export function startEcho(): Promise<Started> {

@@ -1,0 +1,141 @@
+/**
+ * A CPU profile of Flaredis under load, from workerd's own V8 inspector:
+ *
+ *   npm run profile -- --workload lag --seconds 5
+ *
+ * Workloads: `get` (GETs through the replica), `set` (SETs on the primary), `lag` (the repl_lag
+ * bench's shape: SETs at a steady 1,000/s while a poller reads them back from the replica).
+ * Writes bench/results/profile.cpuprofile (open it in Chrome DevTools' Performance panel) and
+ * prints the functions with the most self time. The profiler itself costs some throughput: use
+ * it to see where the time goes, and `npm run bench` for the figures.
+ */
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import WebSocket from "ws";
+import { HttpClient, NEW_YORK, PARIS } from "./lib/http.ts";
+import { runLoad, sleep } from "./lib/load.ts";
+import { startFlaredis } from "./lib/systems.ts";
+
+const { values: args } = parseArgs({
+  options: { workload: { type: "string", default: "lag" }, seconds: { type: "string", default: "5" }, top: { type: "string", default: "30" } },
+});
+const SECONDS = Number(args.seconds);
+const TOKEN = "dev-token";
+const ADMIN = "dev-admin-token";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/**
+ * A DevTools protocol session over the inspector's WebSocket. (The `ws` package: Node's own
+ * WebSocket client gets no messages from workerd's inspector.)
+ */
+async function devtools(url: string): Promise<{ call(method: string, params?: object): Promise<any>; close(): void }> {
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  const pending = new Map<number, (result: unknown) => void>();
+  let next = 1;
+  ws.on("message", (data) => {
+    const message = JSON.parse(String(data)) as { id?: number; method?: string; result?: unknown; error?: { message: string } };
+    // workerd's answers repeat the request's method (and carry no result when it has none).
+    if (message.id === undefined) return;
+    if (message.error) console.error(`devtools: ${message.error.message}`);
+    pending.get(message.id)?.(message.result);
+  });
+  return {
+    call: (method, params = {}) =>
+      new Promise((resolve) => {
+        const id = next++;
+        pending.set(id, resolve);
+        ws.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => ws.close(),
+  };
+}
+
+async function workload(http: HttpClient, name: string): Promise<void> {
+  const set = (key: string) => http.post("/", ["SET", key, "x".repeat(100)], { "MF-CF-Blob": NEW_YORK });
+  if (name === "get" || name === "set") {
+    await runLoad({ concurrency: 16, seconds: SECONDS }, async (w, i) => {
+      const key = `key:${(w * 7919 + i) % 1000}`;
+      if (name === "set") await set(key);
+      else await http.post("/", ["GET", key], { "MF-CF-Blob": PARIS });
+    });
+    return;
+  }
+  if (name !== "lag") throw new Error(`unknown workload ${name} (get, set, lag)`);
+  const pending = new Set<string>();
+  let writing = true;
+  const poller = (async () => {
+    while (writing) {
+      if (pending.size === 0) {
+        await sleep(0);
+        continue;
+      }
+      const keys = [...pending];
+      const reply = await http.post("/", ["MGET", ...keys], { "MF-CF-Blob": PARIS });
+      const values = (JSON.parse(reply.body) as { result: (string | null)[] }).result;
+      if (!values) throw new Error(`MGET: ${reply.status} ${reply.body.slice(0, 200)}`);
+      keys.forEach((k, i) => values[i] !== null && pending.delete(k));
+    }
+  })();
+  const start = performance.now();
+  const writes: Promise<unknown>[] = [];
+  for (let i = 0; i < SECONDS * 1000; i++) {
+    const wait = start + i - performance.now();
+    if (wait > 1) await sleep(wait);
+    pending.add(`lag:${i}`);
+    writes.push(set(`lag:${i}`));
+  }
+  await Promise.all(writes);
+  writing = false;
+  await poller;
+}
+
+const flaredis = await startFlaredis({ replicas: "weur", inspector: true });
+const http = new HttpClient(flaredis.url, TOKEN, flaredis.headers, 64);
+try {
+  if (!flaredis.inspector) throw new Error("wrangler did not open an inspector");
+  // The replica syncs, and the keys the reads find exist.
+  for (let i = 0; i < 1000; i += 100)
+    await http.post("/pipeline", Array.from({ length: 100 }, (_, j) => ["SET", `key:${i + j}`, "x".repeat(100)]));
+  await http.post("/", ["WAIT", "1", "5000"]);
+  const admin = new HttpClient(flaredis.url, ADMIN, flaredis.headers, 1);
+  await admin.get("/admin/topology");
+  admin.close();
+  const session = await devtools(flaredis.inspector);
+  await session.call("Profiler.enable");
+  await session.call("Profiler.start");
+  await workload(http, args.workload);
+  const { profile } = (await session.call("Profiler.stop")) as { profile: Profile };
+  session.close();
+  writeFileSync("bench/results/profile.cpuprofile", JSON.stringify(profile));
+  // Self time per function (same name, file and line merged), as DevTools' bottom-up view.
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, k) => {
+    const f = byId.get(id)!.callFrame;
+    const where = f.url ? `${f.url.replace(/^.*\//, "")}:${f.lineNumber + 1}` : "";
+    const name = `${f.functionName || "(anonymous)"} ${where}`.trim();
+    const dt = profile.timeDeltas[k] ?? 0;
+    self.set(name, (self.get(name) ?? 0) + dt);
+    total += dt;
+  });
+  console.log(`${args.workload}: ${(total / 1e6).toFixed(2)} s sampled; self time:`);
+  for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(args.top)))
+    console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`);
+  console.log("bench/results/profile.cpuprofile");
+} finally {
+  http.close();
+  await flaredis.stop();
+}
+process.exit(0);
