@@ -18,7 +18,7 @@ import type { Role } from "./engine/keyspace";
 import type { LogEntry, PsyncReply, SnapshotChunk, SyncState } from "./engine/replication";
 import { applyEntries, beginFullSync, digest, endFullSync, hasSynced, loadChunk, psync, snapshotChunk } from "./engine/sync";
 import { SqliteStorage, type StorageUsage } from "./sqlite-storage";
-import { type Topology, type TopologyEnv, topologyOf } from "./topology";
+import { type Topology, type TopologyEnv, parseTopology, sameNodes, topologyOf } from "./topology";
 
 export interface NodeEnv extends TopologyEnv {
   NODE: DurableObjectNamespace;
@@ -32,6 +32,11 @@ export interface ExecReply {
   readonly servedBy: string;
   /** On a replica: how old its data may be, in ms, for the `Flaredis-Staleness` header. */
   readonly staleness?: number;
+  /**
+   * Set when the batch was sent to this node as the primary and it is not (any more): nothing ran,
+   * `result` is Redis's READONLY error, and this is the newest topology the node knows.
+   */
+  readonly notPrimary?: Topology;
 }
 
 /** What a client requires of a read served by a replica. */
@@ -59,8 +64,16 @@ export interface ConfigUpdate {
   readonly version: number;
 }
 
-/** The master's PSYNC answer, with its session (Redis's run_id): new at every start of the master. */
-export type PsyncAnswer = PsyncReply & { readonly session: string; readonly config: ConfigUpdate };
+/**
+ * The master's PSYNC answer, with its session (Redis's run_id): new at every start of the master,
+ * and its topology. A node that is not the master answers `notmaster` (the replica learns the
+ * newer topology from it).
+ */
+export type PsyncAnswer = (PsyncReply | { readonly kind: "notmaster" }) & {
+  readonly session: string;
+  readonly config: ConfigUpdate;
+  readonly topology: Topology;
+};
 
 /** What the master pushes after a commit; entries may be empty (a wake-up). */
 export interface Push {
@@ -72,6 +85,8 @@ export interface Push {
   readonly masterOffset: number;
   /** The master's settings, when the replica's last ACK showed an older version. */
   readonly config?: ConfigUpdate;
+  /** The topology the master serves in. */
+  readonly topology: Topology;
 }
 
 /** A replica's answer to a push: its ACK (REPLCONF ACK). */
@@ -79,8 +94,13 @@ export interface Ack {
   readonly offset: number;
   /** The version of the settings the replica has. */
   readonly configVersion: number;
-  /** `down`: the replica's link is cut (fault injection); the push was not taken. */
-  readonly state: SyncState | "master" | "down";
+  /**
+   * `down`: the replica's link is cut (fault injection); `fenced`: the replica knows a newer
+   * topology, in which the sender is not the master. Either way the push was not taken.
+   */
+  readonly state: SyncState | "master" | "down" | "fenced";
+  /** The topology the replica knows (the sender adopts it when newer). */
+  readonly topology: Topology;
 }
 
 /**
@@ -88,7 +108,8 @@ export interface Ack {
  * stub's generated types cannot follow the recursive `Reply` type.)
  */
 export interface NodeApi {
-  execute(batch: Batch): Promise<ExecReply>;
+  /** `asPrimary`: the caller takes this node for the primary (see `ExecReply.notPrimary`). */
+  execute(batch: Batch, asPrimary?: boolean): Promise<ExecReply>;
   read(batch: Batch, policy: ReadPolicy): Promise<ExecReply | null>;
   info(sections?: string[]): Promise<string>;
   digest(): Promise<{ node: string; offset: number; digest: string }>;
@@ -99,6 +120,10 @@ export interface NodeApi {
   status(): Promise<NodeStatus>;
   storageUsage(): Promise<StorageUsage>;
   fault(fault: Fault): Promise<void>;
+  topology(): Promise<Topology>;
+  adopt(topology: Topology): Promise<Topology>;
+  pauseWrites(ms: number): Promise<{ offset: number; epoch: number }>;
+  resumeWrites(): Promise<void>;
 }
 
 /** Fault injection for tests (admin API, when FLAREDIS_ALLOW_FAULTS is on). */
@@ -108,6 +133,8 @@ export type Fault = { readonly link: "down" | "up" } | { readonly restart: true 
 export interface NodeStatus {
   readonly node: string;
   readonly role: Role;
+  /** The newest topology this node knows. */
+  readonly topology: Topology;
   readonly offset: number;
   readonly replicas: readonly {
     node: string;
@@ -157,8 +184,10 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   private engine!: Engine;
   private storage!: SqliteStorage;
   private name = "";
-  /** The deployment's topology, read once at start. */
-  private topology!: Topology;
+  /** The newest topology this node knows (stored; the configured one until a failover). */
+  private known!: Topology;
+  /** A coordinated failover has paused writes here (see `pauseWrites`). */
+  private paused: { done: Promise<void>; resume: () => void } | null = null;
   private startError: unknown = null;
   /** When the alarm is set, in engine time; null when unset. */
   private armedAt: number | null = null;
@@ -201,8 +230,14 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     const storage = (this.storage = new SqliteStorage(this.ctx.storage));
     this.name = this.ctx.id.name ?? String(storage.meta.get("node") ?? "");
     if (this.ctx.id.name && storage.meta.get("node") !== this.name) storage.meta.set("node", this.name);
-    const topology = (this.topology = topologyOf(this.env));
-    const role: Role = topology.replicas.includes(this.name) ? "slave" : "master";
+    const configured = topologyOf(this.env);
+    // A stored topology (from a failover) holds while the deployment has the same nodes (or, for
+    // a node the configuration does not name, always).
+    const stored = parseTopology(JSON.parse(String(storage.meta.get("topology") ?? "null")));
+    const configuredHere = configured.primary === this.name || configured.replicas.includes(this.name);
+    const holds = stored && stored.epoch >= configured.epoch && (sameNodes(stored, configured) || !configuredHere);
+    this.known = holds ? stored : configured;
+    const role = this.roleIn(this.known);
     const maxValue = Number(this.env.FLAREDIS_MAX_VALUE_BYTES);
     this.engine = new Engine(storage, {
       clock: { now: () => this.clock.now(), sleep: (ms) => this.clock.sleep(ms) },
@@ -237,11 +272,23 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     return this.engine;
   }
 
-  /** Runs a batch of commands (one, a pipeline or a MULTI); see `Engine.run`. */
-  async execute(batch: Batch): Promise<ExecReply> {
+  /** A node listed as a replica is one; any other node (the primary, or one outside the topology) is a master. */
+  private roleIn(t: Topology): Role {
+    return t.replicas.includes(this.name) ? "slave" : "master";
+  }
+
+  /**
+   * Runs a batch of commands (one, a pipeline or a MULTI); see `Engine.run`. Sent `asPrimary` to a
+   * node that is not the master, it runs nothing and answers `notPrimary`. While a failover has
+   * paused writes, every batch waits (a read may expire keys, which writes).
+   */
+  async execute(batch: Batch, asPrimary = false): Promise<ExecReply> {
     const engine = this.ready();
     // Replicas idle for a while have not acknowledged lately: ask them before refusing a write.
     if (!engine.enoughReplicas()) await this.probeReplicas();
+    while (this.paused) await this.paused.done;
+    if (asPrimary && engine.role !== "master")
+      return { result: { error: errors.readOnly().message, offset: engine.log.offset }, servedBy: this.servedBy(), notPrimary: this.known };
     const before = engine.log.offset;
     const result = engine.run(batch);
     if (engine.log.offset !== before) await this.committed();
@@ -309,7 +356,8 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     for (const [name, at] of this.timers) if (at <= now) due.add(name);
     for (const name of due) this.timers.delete(name);
     // Replicas never expire keys: the master's DELs do.
-    if (due.has("expiry") && engine.role === "master") {
+    if (due.has("expiry") && engine.role === "master" && this.paused) this.timers.set("expiry", now + 100);
+    else if (due.has("expiry") && engine.role === "master") {
       const before = engine.log.offset;
       const removed = engine.sweep(SWEEP_BATCH);
       if (engine.log.offset !== before) await this.committed();
@@ -341,6 +389,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   async psync(request: PsyncRequest): Promise<PsyncAnswer> {
     const engine = this.ready();
     this.checkLink();
+    if (engine.role !== "master") return { kind: "notmaster", session: this.session, config: this.configUpdate(), topology: this.known };
     const reply = psync(engine, request.replid, request.offset, STREAM_BYTES);
     const link = this.link(request.replica);
     if (reply.kind === "fullresync") {
@@ -355,7 +404,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       this.acked(link, request.offset);
     }
     this.retainBacklog();
-    return { ...reply, session: this.session, config: this.configUpdate() };
+    return { ...reply, session: this.session, config: this.configUpdate(), topology: this.known };
   }
 
   /** One chunk of a full sync's snapshot. */
@@ -407,7 +456,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** Pushes to every replica and waits (at most a second) for their ACKs. */
   private async probeReplicas(): Promise<void> {
     await Promise.race([
-      Promise.all(this.topology.replicas.map((r) => this.pushTo(r))),
+      Promise.all(this.known.replicas.map((r) => this.pushTo(r))),
       this.clock.sleep(1000),
     ]);
   }
@@ -461,7 +510,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** Starts a push to every configured replica; never delays the client's answer. */
   private pushToReplicas(): void {
     if (this.engine.role !== "master" || this.linkDown) return;
-    for (const replica of this.topology.replicas) this.ctx.waitUntil(this.pushTo(replica));
+    for (const replica of this.known.replicas) this.ctx.waitUntil(this.pushTo(replica));
   }
 
   /**
@@ -484,8 +533,11 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         const entries = streaming && link.offset < log.offset ? log.entriesAfter(link.offset, STREAM_BYTES) : [];
         const before = link.offset;
         const config = link.configVersion === this.engine.configVersion ? undefined : this.configUpdate();
-        const push = { session: this.session, replid: log.replid, entries, masterOffset: log.offset, idle: this.idle, config };
+        const push = { session: this.session, replid: log.replid, entries, masterOffset: log.offset, idle: this.idle, config, topology: this.known };
         const ack = await this.node(replica).push(push);
+        // A replica that knows a newer topology fences this node: it is not the master any more.
+        if (ack.topology.epoch > this.known.epoch) await this.adoptTopology(ack.topology);
+        if (this.engine.role !== "master") return;
         link.configVersion = ack.configVersion;
         if (ack.state === "connected") {
           link.shipped += entries.length;
@@ -512,6 +564,8 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   async push(push: Push): Promise<Ack> {
     const engine = this.ready();
     if (this.linkDown) return this.ack("down");
+    if (push.topology.epoch > this.known.epoch) await this.adoptTopology(push.topology);
+    else if (push.topology.epoch < this.known.epoch) return this.ack("fenced");
     if (engine.role === "master") return this.ack("master");
     this.lastContact = this.clock.now();
     this.masterIdle = push.idle;
@@ -527,7 +581,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   }
 
   private ack(state: Ack["state"]): Ack {
-    return { offset: this.engine.log.offset, configVersion: this.engine.configVersion, state };
+    return { offset: this.engine.log.offset, configVersion: this.engine.configVersion, state, topology: this.known };
   }
 
   /** Takes the master's settings when they are newer than this node's. */
@@ -556,11 +610,13 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
 
   private async syncWithMaster(): Promise<void> {
     const engine = this.engine;
-    const master = this.node(this.topology.primary);
     let handshake = this.syncState !== "connected";
     try {
       for (;;) {
         this.checkLink();
+        if (engine.role === "master") return;
+        const epoch = this.known.epoch;
+        const master = this.node(this.known.primary);
         const reply = await master.psync({
           replica: this.name,
           replid: hasSynced(engine) ? engine.log.replid : "?",
@@ -569,6 +625,13 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         });
         handshake = false;
         if (this.delayMs > 0) await this.clock.sleep(this.delayMs);
+        if (reply.topology.epoch > this.known.epoch) await this.adoptTopology(reply.topology);
+        if (this.known.epoch !== epoch) {
+          // The master changed while asking: start over with the new one.
+          handshake = true;
+          continue;
+        }
+        if (reply.kind === "notmaster") throw new Error(`${this.known.primary} is not the master`);
         this.masterSession = reply.session;
         this.adoptConfig(reply.config);
         this.lastContact = this.clock.now();
@@ -586,6 +649,8 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
           this.syncState = "connected";
           continue;
         }
+        // A promoted master continues this node's history under a new replid: take it on.
+        if (reply.replid !== engine.log.replid) engine.transaction(() => engine.log.shiftReplid(reply.replid));
         if (!applyEntries(engine, reply.entries)) throw new Error("replication: the master's entries left a gap");
         this.syncState = "connected";
         if (engine.log.offset >= reply.masterOffset) {
@@ -601,6 +666,97 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
 
   // ---- Shared ------------------------------------------------------------------------------
 
+  /** The newest topology this node knows. */
+  async topology(): Promise<Topology> {
+    this.ready();
+    return this.known;
+  }
+
+  /** Takes `topology` if it is newer than the one this node knows; answers the one it then knows. */
+  async adopt(topology: Topology): Promise<Topology> {
+    this.ready();
+    const t = parseTopology(topology);
+    if (t === null) throw new Error("flaredis: not a topology");
+    await this.adoptTopology(t);
+    return this.known;
+  }
+
+  /**
+   * Moves to a newer topology, changing role if it says so. A replica promoted to master starts a
+   * new history (keeping the old one as replid2, so the others continue with a partial sync),
+   * expires keys and pushes to its replicas; a master demoted to replica stops serving writes
+   * (paused ones are answered `notPrimary`) and syncs with the new master; a replica whose master
+   * changed resyncs with the new one.
+   */
+  private async adoptTopology(t: Topology): Promise<void> {
+    if (t.epoch <= this.known.epoch) return;
+    const engine = this.engine;
+    const was = engine.role;
+    const oldPrimary = this.known.primary;
+    const role = this.roleIn(t);
+    engine.transaction(() => {
+      this.storage.meta.set("topology", JSON.stringify(t));
+      if (was === "slave" && role === "master") engine.log.shiftReplid(cryptoRandom.hex(20));
+      // A demoted master's own history is as good as a synced one: it continues it with PSYNC.
+      if (was === "master" && role === "slave") this.storage.meta.set("synced", 1);
+    });
+    this.known = t;
+    engine.role = role;
+    if (role === "master") {
+      if (was !== "master") {
+        this.links.clear();
+        this.syncState = "connect";
+        this.masterSession = null;
+        this.freshAt = null;
+        await this.schedule("expiry", engine.nextDeadline());
+      }
+      this.pushToReplicas();
+      return;
+    }
+    if (was === "master") {
+      this.links.clear();
+      engine.log.retainFrom = null;
+      this.paused?.resume();
+      for (const wake of this.ackWaiters.splice(0)) wake();
+    }
+    if (was === "master" || oldPrimary !== t.primary) {
+      this.syncState = "connect";
+      this.masterSession = null;
+      this.ctx.waitUntil(this.sync());
+    }
+  }
+
+  /**
+   * A coordinated failover's first step: this master holds every batch until `resumeWrites`, a
+   * demotion, or `ms` later, and answers the offset its replicas must reach.
+   */
+  async pauseWrites(ms: number): Promise<{ offset: number; epoch: number }> {
+    const engine = this.ready();
+    if (engine.role !== "master") throw new Error(`flaredis ${this.name}: not the master`);
+    if (!this.paused) {
+      let release!: () => void;
+      const timeout = new AbortController();
+      const paused = {
+        done: new Promise<void>((r) => (release = r)),
+        resume: () => {
+          if (this.paused === paused) this.paused = null;
+          timeout.abort();
+          release();
+        },
+      };
+      this.paused = paused;
+      void this.clock.sleep(ms, timeout.signal).then(paused.resume);
+      this.pushToReplicas();
+    }
+    return { offset: engine.log.offset, epoch: this.known.epoch };
+  }
+
+  /** Ends a pause (a failover that did not happen). */
+  async resumeWrites(): Promise<void> {
+    this.ready();
+    this.paused?.resume();
+  }
+
   /** The master's view of the deployment (admin topology); a replica reports itself alone. */
   async status(): Promise<NodeStatus> {
     const engine = this.ready();
@@ -608,7 +764,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     const replicas =
       engine.role !== "master"
         ? []
-        : this.topology.replicas.map((node) => {
+        : this.known.replicas.map((node) => {
             const l = this.links.get(node);
             // A replica that has acknowledged everything is current however long ago that was.
             const current = l !== undefined && l.offset >= engine.log.offset;
@@ -618,7 +774,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
             const link = up ? ("up" as const) : ("down" as const);
             return { node, link, offset: Math.max(l?.offset ?? 0, 0), lag_ms: lag, entries_shipped: l?.shipped ?? 0 };
           });
-    return { node: this.name, role: engine.role, offset: engine.log.offset, replicas };
+    return { node: this.name, role: engine.role, topology: this.known, offset: engine.log.offset, replicas };
   }
 
   /** What this node's SQLite storage has read and written since it started. */
@@ -663,7 +819,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         });
       return { slaves, master: [] };
     }
-    const master = this.topology.primary;
+    const master = this.known.primary;
     const up = this.linkUp();
     return {
       slaves: [],

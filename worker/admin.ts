@@ -1,14 +1,15 @@
 /**
- * The admin API (admin token only): topology, per-node INFO and digest, and fault injection for
- * tests when FLAREDIS_ALLOW_FAULTS is on. Each route asks the nodes; nothing is computed here.
+ * The admin API (admin token only): topology, a coordinated failover, per-node INFO and digest,
+ * and fault injection for tests when FLAREDIS_ALLOW_FAULTS is on. Each route asks the nodes.
  */
 import { Hono } from "hono";
 import type { Permission } from "../durable-objects/engine/engine";
 import { type Fault, RESTART_REASON } from "../durable-objects/node";
-import { topologyOf } from "../durable-objects/topology";
+import { promoted, topologyOf } from "../durable-objects/topology";
 import { type Env, nodeStub } from "./env";
 import { RequestError, requestErrors } from "./errors";
 import { readBody } from "./request";
+import { learnTopology, refreshTopology } from "./routing";
 
 export const admin = new Hono<{ Bindings: Env; Variables: { permission: Permission } }>();
 
@@ -25,13 +26,56 @@ function nodeNamed(env: Env, name: string) {
 }
 
 admin.get("/topology", async (c) => {
-  const { primary } = topologyOf(c.env);
+  const { epoch, primary } = await refreshTopology(c.env);
   const status = await nodeStub(c.env, primary).status();
   return c.json({
-    epoch: 1,
+    epoch,
     primary: { node: status.node, offset: status.offset },
     replicas: status.replicas,
   });
+});
+
+/** How long a coordinated failover may hold writes while the new primary catches up. */
+const FAILOVER_PAUSE_MS = 5000;
+
+/**
+ * POST /admin/failover {"to": node}: a coordinated switch (as Redis's FAILOVER): the primary holds
+ * writes, the replica catches up to its exact offset, the replica is promoted under the next
+ * epoch, the old primary becomes its replica (the writes it held are sent on to the new primary),
+ * and the other replicas follow with a partial sync. No acknowledged write is lost. If the replica
+ * cannot catch up in time, nothing changes and writes resume.
+ */
+admin.post("/failover", async (c) => {
+  let to: unknown;
+  try {
+    to = (JSON.parse(await readBody(c.req.raw)) as { to?: unknown }).to;
+  } catch {
+    to = undefined;
+  }
+  const current = await refreshTopology(c.env);
+  if (typeof to !== "string" || !current.replicas.includes(to))
+    throw requestErrors.badRequest(`a failover is {"to": <a replica: ${current.replicas.join(", ")}>}`);
+  const primary = nodeStub(c.env, current.primary);
+  const target = nodeStub(c.env, to);
+  const { offset } = await primary.pauseWrites(FAILOVER_PAUSE_MS);
+  const deadline = Date.now() + FAILOVER_PAUSE_MS;
+  let reached = -1;
+  try {
+    while ((reached = (await target.catchUp()).offset) < offset && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+  } catch {
+    // Counted as not caught up.
+  }
+  if (reached !== offset) {
+    await primary.resumeWrites();
+    throw new RequestError(`ERR failover: ${to} reached offset ${reached}, not the primary's ${offset}; nothing changed`, 409);
+  }
+  const next = promoted(current, to);
+  await target.adopt(next);
+  // The old primary and the other replicas also learn it from the new primary's pushes.
+  await Promise.allSettled([current.primary, ...current.replicas.filter((r) => r !== to)].map((n) => nodeStub(c.env, n).adopt(next)));
+  learnTopology(c.env, next);
+  return c.json({ epoch: next.epoch, primary: next.primary, replicas: next.replicas, offset });
 });
 
 admin.get("/nodes/:node/info", async (c) => {

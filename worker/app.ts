@@ -6,7 +6,6 @@ import { type Context, Hono } from "hono";
 import { RegExpRouter } from "hono/router/reg-exp-router";
 import type { Batch, Mode } from "../durable-objects/engine/engine";
 import type { ExecReply } from "../durable-objects/node";
-import { topologyOf } from "../durable-objects/topology";
 import { admin } from "./admin";
 import { authenticate } from "./auth";
 import { type Env, nodeStub } from "./env";
@@ -14,7 +13,7 @@ import { errorResponse, requestErrors, statusOf } from "./errors";
 import type { ClientLocation } from "./regions";
 import { stringify, toJsonOutcome } from "./reply";
 import { parseCommand, parseCommands, parsePathCommand, readBody } from "./request";
-import { forgetHealth, needsPrimary, readReplica } from "./routing";
+import { currentTopology, forgetHealth, learnTopology, needsPrimary, readReplica, refreshTopology } from "./routing";
 import { RedisError } from "../durable-objects/engine/errors";
 
 const SYNC_TOKEN = "upstash-sync-token";
@@ -49,8 +48,9 @@ function maxStalenessOf(request: Request): number | null {
  */
 async function run(env: Env, request: Request, batch: Batch, background?: Background): Promise<ExecReply> {
   const maxStalenessMs = maxStalenessOf(request);
+  const write = needsPrimary(batch.mode, batch.commands);
   // Max staleness 0 means "the primary only".
-  if (!needsPrimary(batch.mode, batch.commands) && maxStalenessMs !== 0) {
+  if (!write && maxStalenessMs !== 0) {
     const replica = await readReplica(env, request.cf as ClientLocation | undefined, background);
     if (replica) {
       // A replica that is behind, too stale, cut off or failing leaves the read to the primary.
@@ -62,7 +62,31 @@ async function run(env: Env, request: Request, batch: Batch, background?: Backgr
       forgetHealth();
     }
   }
-  return nodeStub(env, topologyOf(env).primary).execute(batch);
+  return onPrimary(env, batch, write);
+}
+
+/**
+ * Runs a batch on the primary. A node that answers it is not the primary (a failover happened)
+ * names the newer topology: the batch, which it did not run, goes once to the new primary. A
+ * failed call makes the worker ask every node for the topology; a read is then tried once more,
+ * but a write is not, as it may have run: its error goes back to the client, never a silent loss.
+ */
+async function onPrimary(env: Env, batch: Batch, write: boolean): Promise<ExecReply> {
+  for (let retried = false; ; retried = true) {
+    const primary = currentTopology(env).primary;
+    let reply: ExecReply;
+    try {
+      reply = await nodeStub(env, primary).execute(batch, true);
+    } catch (e) {
+      await refreshTopology(env).catch(() => undefined);
+      if (write || retried) throw e;
+      continue;
+    }
+    if (!reply.notPrimary) return reply;
+    learnTopology(env, reply.notPrimary);
+    // Still the same node, or a second refusal: the client gets its READONLY error.
+    if (retried || currentTopology(env).primary === primary) return reply;
+  }
 }
 
 /** Work that may finish after the response (the request's waitUntil). */

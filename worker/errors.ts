@@ -9,7 +9,7 @@ import { RedisError } from "../durable-objects/engine/errors";
 export class RequestError extends RedisError {
   constructor(
     message: string,
-    readonly status: 400 | 401 | 403 | 404 | 413 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 503,
   ) {
     super(message);
   }

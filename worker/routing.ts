@@ -4,12 +4,42 @@
  * the primary. Other reads go to the nearest replica, by great-circle distance from the client
  * (`request.cf`), among those the primary reports healthy (link up, lag within the bound); a
  * client that cannot be located is served by the primary.
+ *
+ * Which node is the primary is learned, not configured: the worker starts from wrangler.toml's
+ * topology and takes any newer one (larger epoch) a node tells it of, in the health it reports
+ * or in a `notPrimary` answer.
  */
 import { Engine, type Mode } from "../durable-objects/engine/engine";
 import type { NodeStatus } from "../durable-objects/node";
-import { type Region, topologyOf } from "../durable-objects/topology";
+import { type Region, type Topology, sameNodes, topologyOf } from "../durable-objects/topology";
 import { type Env, nodeStub } from "./env";
 import { type ClientLocation, byDistance, locate } from "./regions";
+
+/** The newest topology this isolate has learned, or null for the configured one. */
+let learned: Topology | null = null;
+
+/** The topology requests are routed by: the newest known for the configured nodes. */
+export function currentTopology(env: Env): Topology {
+  const configured = topologyOf(env);
+  if (learned && learned.epoch >= configured.epoch && sameNodes(learned, configured)) return learned;
+  return configured;
+}
+
+/** Takes a topology a node reported, if newer; a new primary makes the cached health void. */
+export function learnTopology(env: Env, t: Topology): void {
+  const current = currentTopology(env);
+  if (t.epoch <= current.epoch || !sameNodes(t, current)) return;
+  learned = t;
+  if (t.primary !== current.primary) health = null;
+}
+
+/** Asks every node for its topology and keeps the newest (after a failed call to the primary). */
+export async function refreshTopology(env: Env): Promise<Topology> {
+  const { primary, replicas } = currentTopology(env);
+  const answers = await Promise.allSettled([primary, ...replicas].map((n) => nodeStub(env, n).topology()));
+  for (const a of answers) if (a.status === "fulfilled") learnTopology(env, a.value);
+  return currentTopology(env);
+}
 
 /** True when the batch must run on the primary. */
 export function needsPrimary(mode: Mode, commands: readonly (readonly string[])[]): boolean {
@@ -27,8 +57,15 @@ const HEALTH_STALE_MS = 10_000;
 let health: { at: number; status: NodeStatus } | null = null;
 let refreshing = false;
 
+/** The primary's status; a failed call or a primary that is not one any more makes it look again, once. */
 async function fetchHealth(env: Env, now: number): Promise<NodeStatus> {
-  const status = await nodeStub(env, topologyOf(env).primary).status();
+  const ask = () => nodeStub(env, currentTopology(env).primary).status();
+  let status = await ask().catch(async () => {
+    await refreshTopology(env);
+    return ask();
+  });
+  learnTopology(env, status.topology);
+  if (status.node !== currentTopology(env).primary) status = await ask();
   health = { at: now, status };
   return status;
 }
@@ -68,9 +105,9 @@ export async function readReplica(
   now = Date.now(),
 ): Promise<Region | null> {
   const from = locate(cf);
-  const { replicas } = topologyOf(env);
-  if (from === null || replicas.length === 0) return null;
+  if (from === null || currentTopology(env).replicas.length === 0) return null;
   const status = await replicaHealth(env, now, background);
+  const { replicas } = currentTopology(env);
   const healthy = new Set(
     status.replicas.filter((r) => r.link === "up" && r.lag_ms >= 0 && r.lag_ms <= maxLag(env)).map((r) => r.node),
   );

@@ -2,13 +2,20 @@
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
-  /** Resolves once `ms` have passed on this clock. */
-  sleep(ms: number): Promise<void>;
+  /**
+   * Resolves once `ms` have passed on this clock. An aborted `signal` drops the timer and leaves
+   * the promise pending (a pending timer keeps a Durable Object's request alive).
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal?.addEventListener("abort", () => clearTimeout(timer), { once: true });
+    }),
 };
 
 /** A clock that moves only when told to; sleepers wake when it passes their deadline. */
@@ -18,8 +25,12 @@ export class ManualClock implements Clock {
   now(): number {
     return this.ms;
   }
-  sleep(ms: number): Promise<void> {
-    return new Promise((wake) => this.sleepers.push({ at: this.ms + ms, wake }));
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((wake) => {
+      const sleeper = { at: this.ms + ms, wake };
+      this.sleepers.push(sleeper);
+      signal?.addEventListener("abort", () => (this.sleepers = this.sleepers.filter((s) => s !== sleeper)), { once: true });
+    });
   }
   set(ms: number): void {
     this.ms = ms;

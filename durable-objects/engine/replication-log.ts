@@ -133,6 +133,21 @@ export class ReplicationLog {
     this.storage.meta.set("log_base_offset", offset);
   }
 
+  /**
+   * Starts history `replid` here (Redis's shiftReplicationId): the history so far stays valid
+   * under its old replid up to the current offset. A promoted node does it with a new replid, so
+   * the old master's replicas continue with a partial sync; a replica does it with the replid of
+   * a new master that accepted its PSYNC on the old one.
+   */
+  shiftReplid(replid: string): void {
+    this.replid2 = this.replid;
+    this.secondOffset = this.offset;
+    this.replid = replid;
+    this.storage.meta.set("replid2", this.replid2);
+    this.storage.meta.set("second_repl_offset", this.secondOffset);
+    this.storage.meta.set("replid", replid);
+  }
+
   /** Re-reads the offset from storage after a failed transaction. */
   reset(): void {
     const bounds = this.storage.log.bounds();
