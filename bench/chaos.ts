@@ -1,10 +1,11 @@
 /**
  * The chaos run (issue 5): `npm run chaos -- --seconds N` (loopback only, bounded in time).
  *
- * Flaredis runs under workerd with its local topology (primary enam; replicas wnam, weur, apac).
- * Clients at four places write their own keys (some writes confirmed with WAIT) and read, with
- * and without their sync token, while faults are injected at random (see FAULTS: a new fault,
- * such as a lost primary and its failover, is one more entry). At the end every fault is undone,
+ * Flaredis runs under workerd with its local topology (primary enam; replicas wnam, weur, apac;
+ * the failover fault moves the primary). Clients at four places write their own keys (some
+ * writes confirmed with WAIT) and read, with and without their sync token, while faults are
+ * injected at random (see FAULTS: a new fault, such as a primary lost and failed over by the
+ * sentinel, is one more entry). At the end every fault is undone,
  * the run waits for quiescence and checks:
  *   - every node's digest is equal to the primary's;
  *   - no acknowledged write is lost: each key holds its client's last acknowledged value, or a
@@ -40,8 +41,9 @@ function random(): number {
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 const between = (lo: number, hi: number) => lo + random() * (hi - lo);
 
-const PRIMARY = "enam";
-const REPLICAS = ["wnam", "weur", "apac"] as const;
+const NODES = ["enam", "wnam", "weur", "apac"] as const;
+/** Who is primary now: a failover fault moves it (refreshed from /admin/topology before each fault). */
+const roles = { primary: "enam", replicas: ["wnam", "weur", "apac"] };
 const PLACES = [
   cfFrom(48.8566, 2.3522, "EU", "FR"), // Paris -> weur
   cfFrom(35.6762, 139.6503, "AS", "JP"), // Tokyo -> apac
@@ -205,7 +207,7 @@ const FAULTS: readonly Fault[] = [
   {
     name: "replica-link-cut",
     async run(ctx) {
-      const node = pick(REPLICAS);
+      const node = pick(roles.replicas);
       await ctx.admin(`/admin/nodes/${node}/faults`, { link: "down" });
       await restoreAfter(ctx, between(300, 3000));
       await ctx.admin(`/admin/nodes/${node}/faults`, { link: "up" });
@@ -214,15 +216,16 @@ const FAULTS: readonly Fault[] = [
   {
     name: "primary-link-cut",
     async run(ctx) {
-      await ctx.admin(`/admin/nodes/${PRIMARY}/faults`, { link: "down" });
+      const node = roles.primary;
+      await ctx.admin(`/admin/nodes/${node}/faults`, { link: "down" });
       await restoreAfter(ctx, between(300, 2000));
-      await ctx.admin(`/admin/nodes/${PRIMARY}/faults`, { link: "up" });
+      await ctx.admin(`/admin/nodes/${node}/faults`, { link: "up" });
     },
   },
   {
     name: "replica-slow-link",
     async run(ctx) {
-      const node = pick(REPLICAS);
+      const node = pick(roles.replicas);
       await ctx.admin(`/admin/nodes/${node}/faults`, { delay: Math.round(between(20, 400)) });
       await restoreAfter(ctx, between(500, 3000));
       await ctx.admin(`/admin/nodes/${node}/faults`, { delay: 0 });
@@ -231,20 +234,27 @@ const FAULTS: readonly Fault[] = [
   {
     name: "replica-restart",
     async run(ctx) {
-      await ctx.admin(`/admin/nodes/${pick(REPLICAS)}/faults`, { restart: true });
+      await ctx.admin(`/admin/nodes/${pick(roles.replicas)}/faults`, { restart: true });
     },
   },
   {
     name: "primary-restart",
     async run(ctx) {
-      await ctx.admin(`/admin/nodes/${PRIMARY}/faults`, { restart: true });
+      await ctx.admin(`/admin/nodes/${roles.primary}/faults`, { restart: true });
+    },
+  },
+  {
+    // A coordinated failover to a random replica while clients write (POST /admin/failover).
+    name: "failover",
+    async run(ctx) {
+      await ctx.admin("/admin/failover", { to: pick(roles.replicas) });
     },
   },
   {
     // The replica misses more than the backlog holds, so it must full-sync while clients write.
     name: "backlog-overrun",
     async run(ctx) {
-      const node = pick(REPLICAS);
+      const node = pick(roles.replicas);
       await ctx.command(["CONFIG", "SET", "repl-backlog-size", "16384"]);
       await ctx.admin(`/admin/nodes/${node}/faults`, { link: "down" });
       try {
@@ -263,24 +273,34 @@ const FAULTS: readonly Fault[] = [
 
 // ---- The run -------------------------------------------------------------------------------------
 
-const system = await startFlaredis({ replicas: REPLICAS.join(" ") });
+const system = await startFlaredis({ replicas: NODES.slice(1).join(" ") });
 const admin = new HttpClient(system.url, "dev-admin-token", system.headers, 4);
 async function adminCall(path: string, body?: unknown): Promise<unknown> {
   const reply = body === undefined ? await admin.get(path) : await admin.post(path, body);
   if (reply.status !== 200) throw new Error(`${path}: ${reply.status} ${reply.body}`);
   return path.includes("/info") ? reply.body : JSON.parse(reply.body);
 }
+/** Reads who is primary now. */
+async function refreshRoles(): Promise<void> {
+  const t = (await adminCall("/admin/topology")) as { primary: { node: string }; replicas: { node: string }[] };
+  roles.primary = t.primary.node;
+  roles.replicas = t.replicas.map((r) => r.node);
+}
 /**
- * Full syncs the primary served. INFO's sync_full starts again at 0 when the primary restarts, so
- * it is sampled before every fault and summed; one that falls has been reset.
+ * Full syncs served, by every node (a failover moves the serving). INFO's sync_full starts again
+ * at 0 when a node restarts, so it is sampled before every fault and summed; one that falls has
+ * been reset.
  */
 let fullSyncs = 0;
-let lastSyncFull = 0;
+const lastSyncFull = new Map<string, number>();
 async function countFullSyncs(): Promise<void> {
-  const text = String(await adminCall(`/admin/nodes/${PRIMARY}/info?section=stats`));
-  const now = Number(text.match(/sync_full:(\d+)/)?.[1] ?? 0);
-  fullSyncs += now >= lastSyncFull ? now - lastSyncFull : now;
-  lastSyncFull = now;
+  for (const node of NODES) {
+    const text = String(await adminCall(`/admin/nodes/${node}/info?section=stats`));
+    const now = Number(text.match(/sync_full:(\d+)/)?.[1] ?? 0);
+    const last = lastSyncFull.get(node) ?? 0;
+    fullSyncs += now >= last ? now - last : now;
+    lastSyncFull.set(node, now);
+  }
 }
 
 let exitCode = 1;
@@ -298,6 +318,7 @@ try {
       await sleep(between(500, 2000));
       if (stopping()) break;
       await countFullSyncs().catch(() => undefined);
+      await refreshRoles().catch(() => undefined);
       const fault = pick(FAULTS);
       counts.faults[fault.name] = (counts.faults[fault.name] ?? 0) + 1;
       log({ fault: fault.name });
@@ -312,7 +333,7 @@ try {
   for (const c of clients) c.close();
 
   // Undo every fault, then wait for quiescence: every replica up and at the primary's offset.
-  for (const node of [PRIMARY, ...REPLICAS]) {
+  for (const node of NODES) {
     await adminCall(`/admin/nodes/${node}/faults`, { link: "up" });
     await adminCall(`/admin/nodes/${node}/faults`, { delay: 0 });
   }
@@ -331,7 +352,8 @@ try {
   const quiescenceMs = Math.round(performance.now() - quiet);
 
   // Digests.
-  const digests = (await Promise.all([PRIMARY, ...REPLICAS].map((n) => adminCall(`/admin/nodes/${n}/digest`)))) as {
+  await refreshRoles();
+  const digests = (await Promise.all([roles.primary, ...roles.replicas].map((n) => adminCall(`/admin/nodes/${n}/digest`)))) as {
     node: string;
     digest: string;
     offset: number;
@@ -360,7 +382,7 @@ try {
     `chaos ${exitCode === 0 ? "PASS" : "FAIL"}: ${SECONDS} s, seed ${seed}, ${CLIENTS} clients; ` +
     `writes ${counts.writes} (acknowledged ${counts.acked}, unknown ${counts.unknown}, WAIT-confirmed ${counts.waitConfirmed}/${counts.waits}); ` +
     `reads ${counts.reads} (with token ${counts.tokenReads}, by replicas ${counts.replicaReads}); request errors ${counts.requestErrors}; ` +
-    `faults ${Object.values(counts.faults).reduce((a, b) => a + b, 0)} (${faults}); full syncs ${fullSyncs}; quiescence ${quiescenceMs} ms; ` +
+    `faults ${Object.values(counts.faults).reduce((a, b) => a + b, 0)} (${faults}); full syncs ${fullSyncs}; primary at the end ${roles.primary}; quiescence ${quiescenceMs} ms; ` +
     `digests equal ${digests.every((d) => d.digest === digests[0]!.digest) ? "yes" : "NO"}; lost writes ${lost}; stale token reads ${stale}; non-monotonic reads ${nonMonotonic}; violations ${violations.length}`;
 } finally {
   admin.close();
