@@ -28,19 +28,21 @@ async function command(port: number, body: unknown, from?: { latitude: string; l
   return Object.assign(json, { servedBy: r.headers.get("flaredis-served-by") });
 }
 
-/** Starts `npm run dev` and resolves with the port and the ms until the first answer. */
+/** Starts `npm run dev` and resolves with the port, the ms until the first answer and its output so far. */
 async function startDev() {
   const port = await freePort();
   const started = Date.now();
   child = spawn("npm", ["run", "dev", "--", "--port", String(port), "--persist-to", persist], {
     detached: true,
-    stdio: "ignore",
+    stdio: ["ignore", "pipe", "ignore"],
     env: { ...process.env, CI: "true" },
   });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   for (;;) {
     try {
       const r = await command(port, ["PING"]);
-      if (r.result === "PONG") return { port, readyMs: Date.now() - started };
+      if (r.result === "PONG") return { port, readyMs: Date.now() - started, output };
     } catch {
       // not listening yet
     }
@@ -65,6 +67,9 @@ describe("npm run dev", () => {
   it("answers within 10 s and keeps data across a stop (Ctrl-C) and a kill", async () => {
     const first = await startDev();
     expect(first.readyMs).toBeLessThan(10_000);
+    // It prints the local topology at start.
+    expect(first.output).toMatch(/primary +enam +near Ashburn/);
+    for (const r of ["wnam", "weur", "apac"]) expect(first.output).toMatch(new RegExp(`replica +${r} +near`));
     expect(await command(first.port, ["SET", "before-stop", "kept"])).toMatchObject({ result: "OK" });
     expect(await command(first.port, ["INCRBY", "counter", 5])).toMatchObject({ result: 5 });
     await stopDev("SIGINT");
