@@ -528,6 +528,8 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     try {
       do {
         link.again = false;
+        // Demoted meanwhile: the new master feeds the replicas now.
+        if (this.engine.role !== "master") return;
         const log = this.engine.log;
         const streaming = link.offset >= 0 && log.canContinue(log.replid, link.offset);
         const entries = streaming && link.offset < log.offset ? log.entriesAfter(link.offset, STREAM_BYTES) : [];
