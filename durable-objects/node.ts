@@ -700,7 +700,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       this.storage.meta.set("topology", JSON.stringify(t));
       if (was === "slave" && role === "master") engine.log.shiftReplid(cryptoRandom.hex(20));
       // A demoted master's own history is as good as a synced one: it continues it with PSYNC.
-      if (was === "master" && role === "slave") this.storage.meta.set("synced", 1);
+      if (was === "master" && role === "slave") endFullSync(engine);
     });
     this.known = t;
     engine.role = role;
