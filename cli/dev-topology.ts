@@ -7,22 +7,22 @@
 import { existsSync, readFileSync } from "node:fs";
 import { unstable_readConfig } from "wrangler";
 import { REGION_POINTS } from "../worker/regions.ts";
-import type { Region } from "../durable-objects/topology.ts";
+import { type Region, topologyOf } from "../durable-objects/topology.ts";
 
 const config = unstable_readConfig({ config: "wrangler.toml" });
-const vars: Record<string, unknown> = { ...config.vars };
+const vars: Record<string, string> = Object.fromEntries(Object.entries(config.vars).map(([k, v]) => [k, String(v)]));
 if (existsSync(".dev.vars"))
   for (const line of readFileSync(".dev.vars", "utf8").split("\n")) {
     const m = line.match(/^\s*([A-Z_][A-Z0-9_]*)\s*=\s*(.*?)\s*$/);
     if (m) vars[m[1]!] = m[2]!.replace(/^"(.*)"$/, "$1");
   }
-const primary = String(vars.FLAREDIS_PRIMARY ?? "enam");
-const replicas = String(vars.FLAREDIS_REPLICAS ?? "wnam weur apac").split(/[\s,]+/).filter(Boolean);
+const { primary, replicas } = topologyOf(vars);
 const port = config.dev.port ?? 8787;
 
+// topologyOf has checked that every node is a region.
 const row = (role: string, node: string) => {
   const p = REGION_POINTS[node as Region];
-  return `  ${role.padEnd(8)} ${node.padEnd(5)} ${p ? `near ${p.city} (${p.lat}, ${p.lon})` : "(not a region)"}`;
+  return `  ${role.padEnd(8)} ${node.padEnd(5)} near ${p.city} (${p.lat}, ${p.lon})`;
 };
 const paris = JSON.stringify({ latitude: "48.86", longitude: "2.35", continent: "EU", clientAcceptEncoding: "" });
 console.log(

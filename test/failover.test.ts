@@ -4,7 +4,7 @@
 // node that it is not the primary any more, learns the new topology and retries once.
 import { evictDurableObject } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Topology } from "../durable-objects/topology";
+import { type Topology, promoted } from "../durable-objects/topology";
 import { call, inNode, nodeApi, redis, stubOf } from "./helpers";
 
 const field = (info: string, name: string) => info.match(new RegExp(`^${name}:(.*)\\r$`, "m"))?.[1];
@@ -16,7 +16,7 @@ const PARIS = { latitude: "48.86", longitude: "2.35", continent: "EU" };
 async function switchBehindTheWorkersBack(t: Topology, to: string): Promise<Topology> {
   const { offset } = await nodeApi(t.primary).pauseWrites(5000);
   expect((await nodeApi(to).catchUp()).offset).toBe(offset);
-  const next: Topology = { epoch: t.epoch + 1, primary: to, replicas: [...t.replicas.filter((r) => r !== to), t.primary] };
+  const next = promoted(t, to);
   await nodeApi(to).adopt(next);
   for (const n of next.replicas) await nodeApi(n).adopt(next);
   return next;

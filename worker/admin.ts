@@ -73,7 +73,7 @@ admin.post("/failover", async (c) => {
   const next = promoted(current, to);
   await target.adopt(next);
   // The old primary and the other replicas also learn it from the new primary's pushes.
-  await Promise.allSettled([current.primary, ...current.replicas.filter((r) => r !== to)].map((n) => nodeStub(c.env, n).adopt(next)));
+  await Promise.allSettled(next.replicas.map((n) => nodeStub(c.env, n).adopt(next)));
   learnTopology(c.env, next);
   return c.json({ epoch: next.epoch, primary: next.primary, replicas: next.replicas, offset });
 });

@@ -71,3 +71,59 @@ export async function runLoad(options: LoadOptions, op: (worker: number, i: numb
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Write acknowledged on the primary -> visible on a replica, at a steady `rate` writes/s: write i
+ * sets key `lag:i` at its time slot; a poller reads every pending key from the replica (one MGET
+ * per poll, back to back), and the lag of write i is the arrival time of the first poll answer
+ * that holds it minus the arrival time of its acknowledgment (0 when the replica had it first).
+ */
+export async function replicationLag(
+  write: (key: string) => Promise<void>,
+  readReplica: (keys: string[]) => Promise<(string | null)[]>,
+  seconds: number,
+  rate = 1000,
+): Promise<{ p50_ms: number; p99_ms: number; writes: number }> {
+  const acked = new Map<number, number>();
+  const seen = new Map<number, number>();
+  const pending = new Set<number>();
+  let writing = true;
+  const poller = (async () => {
+    while (writing || pending.size > 0) {
+      const ids = [...pending];
+      if (ids.length === 0) {
+        await sleep(0);
+        continue;
+      }
+      const values = await readReplica(ids.map((i) => `lag:${i}`));
+      const at = performance.now();
+      ids.forEach((id, k) => {
+        if (values[k] !== null && !seen.has(id)) {
+          seen.set(id, at);
+          pending.delete(id);
+        }
+      });
+    }
+  })();
+  const total = Math.round(seconds * rate);
+  const start = performance.now();
+  const writes: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    pending.add(i);
+    writes.push(write(`lag:${i}`).then(() => void acked.set(i, performance.now())));
+  }
+  await Promise.all(writes);
+  const deadline = performance.now() + 10_000;
+  while (pending.size > 0 && performance.now() < deadline) await sleep(10);
+  writing = false;
+  pending.clear();
+  await poller;
+  // The first second is a warm-up.
+  const lags: number[] = [];
+  for (let i = rate; i < total; i++) lags.push(Math.max(0, (seen.get(i) ?? Infinity) - acked.get(i)!));
+  lags.sort((a, b) => a - b);
+  return { p50_ms: round(quantile(lags, 0.5)), p99_ms: round(quantile(lags, 0.99)), writes: lags.length };
+}
