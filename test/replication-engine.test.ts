@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
 import { MemoryStorage } from "../durable-objects/engine/storage";
+import { ReplicationLog } from "../durable-objects/engine/replication-log";
 import { applyEntries, beginFullSync, digest, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
 import { fixedRandom } from "./fixtures";
 
@@ -174,6 +175,44 @@ describe("replication between two engines", () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("the log's in-memory tail", () => {
+  /** Every entry start in the backlog, as stored (a log made afresh on the storage has no tail). */
+  const starts = (log: ReplicationLog) => {
+    const first = log.backlog.firstByteOffset - 1;
+    return first >= log.offset ? [] : log.entriesAfter(first, Number.MAX_SAFE_INTEGER).map((e) => e.offset);
+  };
+
+  it("answers entriesAfter exactly as storage does, through trims, groups and a failed transaction (property)", () => {
+    const command = fc.oneof(
+      fc.tuple(fc.nat(20), fc.nat(4000)).map(([k, n]) => ["SET", `k${k}`, "v".repeat(n)]),
+      fc.array(fc.tuple(fc.nat(20), fc.nat(2000)), { minLength: 2, maxLength: 4 }).map((kv) => ["MSET", ...kv.flatMap(([k, n]) => [`k${k}`, "m".repeat(n)])]),
+      fc.nat(20).map((k) => ["DEL", `k${k}`]),
+      fc.constant(["FAIL"]),
+    );
+    fc.assert(
+      fc.property(fc.array(command, { minLength: 1, maxLength: 60 }), fc.integer({ min: 64, max: 200_000 }), fc.integer({ min: 1, max: 50_000 }), (commands, backlog, maxBytes) => {
+        const { master } = pair();
+        master.log.backlogBytes = backlog;
+        for (const argv of commands) {
+          if (argv[0] !== "FAIL") {
+            master.run({ mode: "single", commands: [argv], permission: "admin" });
+            continue;
+          }
+          // A commit whose transaction fails leaves neither storage nor the tail changed.
+          expect(() => master.transaction(() => {
+            master.log.append([["SET", "lost", "x"]]);
+            throw new Error("fails");
+          })).toThrow("fails");
+        }
+        const stored = new ReplicationLog(master.storage, fixedRandom, backlog);
+        expect(stored.offset).toBe(master.log.offset);
+        for (const from of starts(stored)) expect(master.log.entriesAfter(from, maxBytes)).toEqual(stored.entriesAfter(from, maxBytes));
+      }),
+      { numRuns: 200 },
     );
   });
 });

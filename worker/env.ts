@@ -4,8 +4,21 @@ import type { NodeApi, NodeEnv } from "../durable-objects/node";
 /** A node's RPC stub, seen through its narrow API. */
 export function nodeStub(env: Env, region: string): NodeApi {
   const ns = env.NODE;
-  return ns.get(ns.idFromName(region), { locationHint: region as DurableObjectLocationHint }) as unknown as NodeApi;
+  return ns.get(nodeId(ns, region), { locationHint: region as DurableObjectLocationHint }) as unknown as NodeApi;
 }
+
+/**
+ * A node's id, made once per isolate. (Only the id: a stub is bound to the request that made it,
+ * and another request cannot call through it.)
+ */
+function nodeId(ns: DurableObjectNamespace, region: string): DurableObjectId {
+  let byRegion = ids.get(ns);
+  if (!byRegion) ids.set(ns, (byRegion = new Map()));
+  let id = byRegion.get(region);
+  if (!id) byRegion.set(region, (id = ns.idFromName(region)));
+  return id;
+}
+const ids = new WeakMap<DurableObjectNamespace, Map<string, DurableObjectId>>();
 
 export interface Env extends NodeEnv {
   /** Reads skip a replica whose lag is above this many ms (2000 by default). */

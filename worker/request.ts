@@ -5,6 +5,8 @@
  */
 import { requestErrors } from "./errors";
 
+const decoder = new TextDecoder();
+
 /** Upstash's request body limit. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
@@ -14,7 +16,7 @@ export async function readBody(request: Request, limit = MAX_REQUEST_BYTES): Pro
   if (declared > limit) throw requestErrors.tooLarge(limit, declared);
   if (!request.body) return "";
   // A declared length within the limit: read it whole (the common case, and the fast one).
-  if (Number.isSafeInteger(declared)) return new TextDecoder().decode(await request.arrayBuffer());
+  if (Number.isSafeInteger(declared)) return request.text();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
@@ -28,7 +30,7 @@ export async function readBody(request: Request, limit = MAX_REQUEST_BYTES): Pro
     bytes.set(c, at);
     at += c.length;
   }
-  return new TextDecoder().decode(bytes);
+  return decoder.decode(bytes);
 }
 
 function parseJson(text: string): unknown {

@@ -23,6 +23,13 @@ export const EXEC_FRAME = encodeCommand(["EXEC"]);
 /** Redis's default backlog (1 MiB); CONFIG `repl-backlog-size` changes it. */
 export const DEFAULT_BACKLOG_BYTES = 1024 * 1024;
 
+/**
+ * Bytes of the newest entries also kept in memory: a streaming replica is usually a few entries
+ * behind, and the push that follows a commit is then served without reading back from storage what
+ * was just written. Small on purpose, so the entries mostly die young (cheap for the GC).
+ */
+const TAIL_BYTES = 32 * 1024;
+
 export class ReplicationLog {
   /** 40 hex characters, new for every new history (a new master). */
   replid: string;
@@ -35,6 +42,9 @@ export class ReplicationLog {
   private backlogStart: number;
   /** Keep the backlog from this offset on (a full sync in progress needs it), or null. */
   retainFrom: number | null = null;
+  /** The newest entries, in order, contiguous, ending at `offset` (see TAIL_BYTES). */
+  private tail: LogEntry[] = [];
+  private tailBytes = 0;
 
   constructor(
     private readonly storage: Storage,
@@ -63,6 +73,7 @@ export class ReplicationLog {
     for (const effect of framed) {
       const frame = encodeCommand(effect);
       this.storage.log.append(this.offset, frame);
+      this.remember({ offset: this.offset, frame });
       this.offset += frame.length;
     }
     this.trim();
@@ -76,9 +87,23 @@ export class ReplicationLog {
     for (const e of entries) {
       if (e.offset !== this.offset) throw new Error(`replication: entry at ${e.offset}, log at ${this.offset}`);
       this.storage.log.append(e.offset, e.frame);
+      this.remember(e);
       this.offset += e.frame.length;
     }
     this.trim();
+  }
+
+  private remember(entry: LogEntry): void {
+    this.tail.push(entry);
+    this.tailBytes += entry.frame.length;
+    let drop = 0;
+    while (this.tailBytes > TAIL_BYTES && drop < this.tail.length - 1) this.tailBytes -= this.tail[drop++]!.frame.length;
+    if (drop > 0) this.tail.splice(0, drop);
+  }
+
+  private forgetTail(): void {
+    this.tail = [];
+    this.tailBytes = 0;
   }
 
   // Trims in steps of an eighth of the backlog, not on every write, and never past `retainFrom`.
@@ -90,6 +115,8 @@ export class ReplicationLog {
     this.storage.log.trimBefore(start);
     const bounds = this.storage.log.bounds();
     this.backlogStart = bounds ? bounds.first : this.offset;
+    // The tail never reaches before the backlog (a repl-backlog-size smaller than the tail).
+    while (this.tail.length > 0 && this.tail[0]!.offset < this.backlogStart) this.tailBytes -= this.tail.shift()!.frame.length;
     this.storage.meta.set("log_base_offset", this.offset);
   }
 
@@ -109,7 +136,7 @@ export class ReplicationLog {
     let inGroup = false;
     let at = from;
     while (at < this.offset) {
-      const page = this.storage.log.read(at, Math.max(1, maxBytes - size));
+      const page = this.fromTail(at) ?? this.storage.log.read(at, Math.max(1, maxBytes - size));
       if (page.length === 0 || page[0]!.offset !== at) throw new Error(`replication: no entry at ${at}`);
       for (const e of page) {
         out.push(e);
@@ -123,8 +150,23 @@ export class ReplicationLog {
     return out;
   }
 
+  /** The entries of the in-memory tail from the one at `offset` on, or null when it does not hold it. */
+  private fromTail(offset: number): LogEntry[] | null {
+    const tail = this.tail;
+    if (tail.length === 0 || offset < tail[0]!.offset) return null;
+    let lo = 0;
+    let hi = tail.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (tail[mid]!.offset < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return tail[lo]!.offset === offset ? tail.slice(lo) : null;
+  }
+
   /** Starts a new history at (replid, offset) with an empty backlog (a replica's full sync). */
   adopt(replid: string, offset: number): void {
+    this.forgetTail();
     this.storage.log.clear();
     this.replid = replid;
     this.offset = offset;
@@ -150,6 +192,7 @@ export class ReplicationLog {
 
   /** Re-reads the offset from storage after a failed transaction. */
   reset(): void {
+    this.forgetTail();
     const bounds = this.storage.log.bounds();
     this.offset = bounds ? bounds.lastOffset + bounds.lastLength : Number(this.storage.meta.get("log_base_offset") ?? 0);
     this.backlogStart = bounds ? bounds.first : this.offset;
