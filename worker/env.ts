@@ -1,6 +1,5 @@
 import type { NodeApi, NodeEnv } from "../durable-objects/node";
 
-/** Bindings, vars (wrangler.toml) and secrets of the worker. */
 /** A node's RPC stub, seen through its narrow API. */
 export function nodeStub(env: Env, region: string): NodeApi {
   const ns = env.NODE;
@@ -20,6 +19,7 @@ function nodeId(ns: DurableObjectNamespace, region: string): DurableObjectId {
 }
 const ids = new WeakMap<DurableObjectNamespace, Map<string, DurableObjectId>>();
 
+/** Bindings, vars (wrangler.toml) and secrets of the worker. */
 export interface Env extends NodeEnv {
   /** Reads skip a replica whose lag is above this many ms (2000 by default). */
   FLAREDIS_MAX_LAG_MS?: string;

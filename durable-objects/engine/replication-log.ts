@@ -26,7 +26,8 @@ export const DEFAULT_BACKLOG_BYTES = 1024 * 1024;
 /**
  * Bytes of the newest entries also kept in memory: a streaming replica is usually a few entries
  * behind, and the push that follows a commit is then served without reading back from storage what
- * was just written. Small on purpose, so the entries mostly die young (cheap for the GC).
+ * was just written. Small on purpose: what it holds is memory the GC must walk, and a replica
+ * further behind is served from storage as before.
  */
 const TAIL_BYTES = 32 * 1024;
 
