@@ -2,12 +2,14 @@
  * A CPU profile of Flaredis under load, from workerd's own V8 inspector:
  *
  *   npm run profile -- --workload lag --seconds 5
+ *   npm run profile -- --heap --workload lag     (where the allocated bytes come from)
  *
  * Workloads: `get` (GETs through the replica), `set` (SETs on the primary), `lag` (the repl_lag
  * bench's shape: SETs at a steady 1,000/s while a poller reads them back from the replica).
  * Writes bench/results/profile.cpuprofile (open it in Chrome DevTools' Performance panel) and
- * prints the functions with the most self time. The profiler itself costs some throughput: use
- * it to see where the time goes, and `npm run bench` for the figures.
+ * prints the functions with the most self time; with --heap, bench/results/profile.heapprofile
+ * (DevTools' Memory panel) and the functions that allocated the most. The profiler itself costs
+ * some throughput: use it to see where the time goes, and `npm run bench` for the figures.
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -17,15 +19,20 @@ import { replicationLag, runLoad } from "./lib/load.ts";
 import { startFlaredis } from "./lib/systems.ts";
 
 const { values: args } = parseArgs({
-  options: { workload: { type: "string", default: "lag" }, seconds: { type: "string", default: "5" }, top: { type: "string", default: "30" } },
+  options: { heap: { type: "boolean", default: false }, workload: { type: "string", default: "lag" }, seconds: { type: "string", default: "5" }, top: { type: "string", default: "30" } },
 });
 const SECONDS = Number(args.seconds);
 const TOKEN = "dev-token";
 const ADMIN = "dev-admin-token";
 
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   children?: number[];
 }
 interface Profile {
@@ -81,6 +88,71 @@ async function workload(http: HttpClient, name: string): Promise<void> {
   console.log(`repl_lag under the profiler: p50 ${lag.p50_ms} ms, p99 ${lag.p99_ms} ms`);
 }
 
+/** A function as the tables name it: same name, file and line are one entry. */
+function frameName(f: CallFrame): string {
+  const where = f.url ? `${f.url.replace(/^.*\//, "")}:${f.lineNumber + 1}` : "";
+  return `${f.functionName || "(anonymous)"} ${where}`.trim();
+}
+
+/** The `--top` largest shares of `total`, largest first. */
+function printTop(title: string, byName: Map<string, number>, total: number): void {
+  console.log(title);
+  for (const [name, n] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, Number(args.top)))
+    console.log(`${((100 * n) / total).toFixed(1).padStart(5)}%  ${name}`);
+}
+
+/** Self time per function, as DevTools' bottom-up view. */
+async function cpuProfile(session: Awaited<ReturnType<typeof devtools>>, run: () => Promise<void>): Promise<void> {
+  await session.call("Profiler.enable");
+  await session.call("Profiler.start");
+  await run();
+  const { profile } = (await session.call("Profiler.stop")) as { profile: Profile };
+  session.close();
+  writeFileSync("bench/results/profile.cpuprofile", JSON.stringify(profile));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, k) => {
+    const name = frameName(byId.get(id)!.callFrame);
+    const dt = profile.timeDeltas[k] ?? 0;
+    self.set(name, (self.get(name) ?? 0) + dt);
+    total += dt;
+  });
+  printTop(`${args.workload}: ${(total / 1e6).toFixed(2)} s sampled; self time:`, self, total);
+  console.log("bench/results/profile.cpuprofile");
+}
+
+interface HeapNode {
+  callFrame: CallFrame;
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/**
+ * `--heap`: where the bytes allocated during the workload come from (V8's sampling heap
+ * profiler, counting objects that the GC has already collected too): allocation is what drives
+ * the collections whose pauses make the lag's tail.
+ */
+async function heapProfile(session: Awaited<ReturnType<typeof devtools>>, run: () => Promise<void>): Promise<void> {
+  await session.call("HeapProfiler.enable");
+  await session.call("HeapProfiler.startSampling", { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await run();
+  const { profile } = (await session.call("HeapProfiler.stopSampling")) as { profile: { head: HeapNode } };
+  session.close();
+  writeFileSync("bench/results/profile.heapprofile", JSON.stringify(profile));
+  const self = new Map<string, number>();
+  let total = 0;
+  const walk = (n: HeapNode) => {
+    const name = frameName(n.callFrame);
+    self.set(name, (self.get(name) ?? 0) + n.selfSize);
+    total += n.selfSize;
+    n.children.forEach(walk);
+  };
+  walk(profile.head);
+  printTop(`${args.workload}: ${(total / 2 ** 20).toFixed(1)} MB allocated (sampled); by function:`, self, total);
+  console.log("bench/results/profile.heapprofile");
+}
+
 const flaredis = await startFlaredis({ replicas: "weur", inspector: true });
 const http = new HttpClient(flaredis.url, TOKEN, flaredis.headers, 64);
 try {
@@ -93,28 +165,7 @@ try {
   await admin.get("/admin/topology");
   admin.close();
   const session = await devtools(flaredis.inspector);
-  await session.call("Profiler.enable");
-  await session.call("Profiler.start");
-  await workload(http, args.workload);
-  const { profile } = (await session.call("Profiler.stop")) as { profile: Profile };
-  session.close();
-  writeFileSync("bench/results/profile.cpuprofile", JSON.stringify(profile));
-  // Self time per function (same name, file and line merged), as DevTools' bottom-up view.
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<string, number>();
-  let total = 0;
-  profile.samples.forEach((id, k) => {
-    const f = byId.get(id)!.callFrame;
-    const where = f.url ? `${f.url.replace(/^.*\//, "")}:${f.lineNumber + 1}` : "";
-    const name = `${f.functionName || "(anonymous)"} ${where}`.trim();
-    const dt = profile.timeDeltas[k] ?? 0;
-    self.set(name, (self.get(name) ?? 0) + dt);
-    total += dt;
-  });
-  console.log(`${args.workload}: ${(total / 1e6).toFixed(2)} s sampled; self time:`);
-  for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(args.top)))
-    console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`);
-  console.log("bench/results/profile.cpuprofile");
+  await (args.heap ? heapProfile : cpuProfile)(session, () => workload(http, args.workload));
 } finally {
   http.close();
   await flaredis.stop();

@@ -3,6 +3,7 @@
  * time after a warm-up; every operation's latency is recorded. The same shape drives every
  * system, so their figures compare.
  */
+import { writeFileSync } from "node:fs";
 
 export interface LoadResult {
   /** Operations completed per second (each op may carry several commands: see `per`). */
@@ -77,12 +78,15 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * sets key `lag:i` at its time slot; a poller reads every pending key from the replica (one MGET
  * per poll, back to back), and the lag of write i is the arrival time of the first poll answer
  * that holds it minus the arrival time of its acknowledgment (0 when the replica had it first).
+ * `tracePath` gets every write's times (JSON lines: the run's start as Unix ms, then
+ * `[i, acked_ms, seen_ms]` from it), to lay the slow writes beside a `--trace-gc` log.
  */
 export async function replicationLag(
   write: (key: string) => Promise<void>,
   readReplica: (keys: string[]) => Promise<(string | null)[]>,
   seconds: number,
   rate = 1000,
+  tracePath?: string,
 ): Promise<{ p50_ms: number; p99_ms: number; writes: number }> {
   const acked = new Map<number, number>();
   const seen = new Map<number, number>();
@@ -121,6 +125,10 @@ export async function replicationLag(
   writing = false;
   pending.clear();
   await poller;
+  if (tracePath) {
+    const times = Array.from({ length: total }, (_, i) => JSON.stringify([i, round(acked.get(i)! - start), round((seen.get(i) ?? NaN) - start)]));
+    writeFileSync(tracePath, `${JSON.stringify({ start_unix_ms: round(performance.timeOrigin + start) })}\n${times.join("\n")}\n`);
+  }
   // The first second is a warm-up.
   const lags: number[] = [];
   for (let i = rate; i < total; i++) lags.push(Math.max(0, (seen.get(i) ?? Infinity) - acked.get(i)!));
