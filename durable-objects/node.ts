@@ -839,6 +839,11 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     };
   }
 
+  /**
+   * Another node's stub, made afresh for every call. Not worker/env.ts's `nodeStub`, which keeps
+   * ids: here, kept ids (or stubs) make workerd's full collections rarer but longer, and the
+   * replication lag's p99 worse (README, "Why the lag's tail is far from 5 ms").
+   */
   private node(name: string): NodeApi {
     const ns = this.env.NODE;
     return ns.get(ns.idFromName(name), { locationHint: name as DurableObjectLocationHint }) as unknown as NodeApi;
