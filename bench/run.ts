@@ -16,7 +16,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { HttpClient, NEW_YORK, PARIS } from "./lib/http.ts";
-import { type LoadResult, replicationLag, round, runLoad, sleep } from "./lib/load.ts";
+import { type LoadResult, openLoop, replicationLag, round, runLoad, sleep } from "./lib/load.ts";
 import type { RespClient } from "./lib/resp.ts";
 import {
   type RedisServer,
@@ -109,6 +109,27 @@ async function flaredisThroughput(f: Started): Promise<void> {
       "pipeline_set_100",
       "flaredis",
       { ops_per_s: (await runLoad(pipelined, async () => servedBy(await http.post("/pipeline", sets, { "MF-CF-Blob": NEW_YORK }), "primary:enam"))).ops_per_s },
+    );
+  } finally {
+    http.close();
+  }
+}
+
+/**
+ * The runtime's own tail at the lag's rate: one request answered by one Durable Object call,
+ * 1,000 a second, open loop (repl_lag needs a write, a push and a read in that time). On an echo
+ * Worker of its own, as the lag gets nodes of their own.
+ */
+async function echoOpenLoop(e: Started): Promise<void> {
+  const http = new HttpClient(e.url, TOKEN, e.headers, 64);
+  try {
+    record(
+      "echo_open_1000",
+      "workerd",
+      await openLoop(1000, QUICK ? 5 : 15, async () => {
+        const reply = await http.post("/", ["GET", "key:1"], { "MF-CF-Blob": PARIS });
+        if (reply.status !== 200) throw new Error(reply.body);
+      }),
     );
   } finally {
     http.close();
@@ -431,6 +452,7 @@ const UNITS: Record<string, string> = {
   ops_per_s: "ops/s",
   p50_ms: "p50 ms",
   p99_ms: "p99 ms",
+  over_5ms_pct: "% over 5 ms",
   seconds: "s",
   peak_rss_mb: "peak RSS MB",
   entries_shipped: "entries shipped",
@@ -463,7 +485,7 @@ function targets(): string[] {
   const lag = get("repl_lag", "flaredis", "p99_ms");
   return [
     `GET through a replica: ${get("get", "flaredis", "ops_per_s")} ops/s, ${Math.round(ratio * 100)}% of the echo ceiling (${get("echo", "workerd", "ops_per_s")}); target >= 80%: ${ratio >= 0.8 ? "met" : "NOT met"}; redis replica: ${get("get", "redis", "ops_per_s")} ops/s`,
-    `Replication lag p99: ${lag} ms (p50 ${get("repl_lag", "flaredis", "p50_ms")}); target <= 5 ms: ${lag <= 5 ? "met" : "NOT met"}; redis: p99 ${get("repl_lag", "redis", "p99_ms")} ms (p50 ${get("repl_lag", "redis", "p50_ms")})`,
+    `Replication lag p99: ${lag} ms (p50 ${get("repl_lag", "flaredis", "p50_ms")}); target <= 5 ms: ${lag <= 5 ? "met" : "NOT met"}; redis: p99 ${get("repl_lag", "redis", "p99_ms")} ms (p50 ${get("repl_lag", "redis", "p50_ms")}); the echo Worker alone at 1,000 requests/s: p99 ${get("echo_open_1000", "workerd", "p99_ms")} ms`,
   ];
 }
 
@@ -483,14 +505,15 @@ if (wanted("redis")) {
   }
 }
 
-if (wanted("echo")) {
-  const echo = await startEcho();
-  try {
-    await echoThroughput(echo);
-  } finally {
-    await echo.stop();
+if (wanted("echo"))
+  for (const group of [echoThroughput, echoOpenLoop]) {
+    const echo = await startEcho();
+    try {
+      await group(echo);
+    } finally {
+      await echo.stop();
+    }
   }
-}
 
 /** A new primary enam and replica weur, synced, for `groups`, stopped after them. */
 async function onNewFlaredis(groups: ((f: Started) => Promise<void>)[]): Promise<void> {

@@ -71,6 +71,32 @@ export async function runLoad(options: LoadOptions, op: (worker: number, i: numb
   };
 }
 
+/**
+ * An open loop: `op` started at a steady `rate` per second whatever the answers' pace, for
+ * `seconds` after a second of warm-up; each latency from the op's actual start (a client late to
+ * start one does not bill the server).
+ */
+export async function openLoop(rate: number, seconds: number, op: (i: number) => Promise<void>): Promise<{ p50_ms: number; p99_ms: number; over_5ms_pct: number }> {
+  const latencies: number[] = [];
+  const ops: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < rate * (seconds + 1); i++) {
+    await slot(start, i, rate);
+    const t0 = performance.now();
+    ops.push(op(i).then(() => void (i >= rate && latencies.push(performance.now() - t0))));
+  }
+  await Promise.all(ops);
+  latencies.sort((a, b) => a - b);
+  const over = latencies.filter((ms) => ms > 5).length;
+  return { p50_ms: round(quantile(latencies, 0.5)), p99_ms: round(quantile(latencies, 0.99)), over_5ms_pct: round((100 * over) / latencies.length, 2) };
+}
+
+/** Waits for the i-th slot of a steady `rate` per second from `start` (now, when late). */
+async function slot(start: number, i: number, rate: number): Promise<void> {
+  const wait = start + (i * 1000) / rate - performance.now();
+  if (wait > 1) await sleep(wait);
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -87,7 +113,7 @@ export async function replicationLag(
   seconds: number,
   rate = 1000,
   tracePath?: string,
-): Promise<{ p50_ms: number; p99_ms: number; writes: number }> {
+): Promise<{ p50_ms: number; p99_ms: number; over_5ms_pct: number; writes: number }> {
   const acked = new Map<number, number>();
   const seen = new Map<number, number>();
   const pending = new Set<number>();
@@ -113,9 +139,7 @@ export async function replicationLag(
   const start = performance.now();
   const writes: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
+    await slot(start, i, rate);
     pending.add(i);
     writes.push(write(`lag:${i}`).then(() => void acked.set(i, performance.now())));
   }
@@ -133,5 +157,6 @@ export async function replicationLag(
   const lags: number[] = [];
   for (let i = rate; i < total; i++) lags.push(Math.max(0, (seen.get(i) ?? Infinity) - acked.get(i)!));
   lags.sort((a, b) => a - b);
-  return { p50_ms: round(quantile(lags, 0.5)), p99_ms: round(quantile(lags, 0.99)), writes: lags.length };
+  const over = lags.filter((ms) => ms > 5).length;
+  return { p50_ms: round(quantile(lags, 0.5)), p99_ms: round(quantile(lags, 0.99)), over_5ms_pct: round((100 * over) / lags.length, 2), writes: lags.length };
 }
