@@ -117,8 +117,7 @@ async function flaredisThroughput(f: Started): Promise<void> {
 
 /**
  * The runtime's own tail at the lag's rate: one request answered by one Durable Object call,
- * 1,000 a second, open loop (repl_lag needs a write, a push and a read in that time). On an echo
- * Worker of its own, as the lag gets nodes of their own.
+ * 1,000 a second, open loop (repl_lag needs a write, a push and a read in that time).
  */
 async function echoOpenLoop(e: Started): Promise<void> {
   const http = new HttpClient(e.url, TOKEN, e.headers, 64);
@@ -505,37 +504,42 @@ if (wanted("redis")) {
   }
 }
 
-if (wanted("echo"))
-  for (const group of [echoThroughput, echoOpenLoop]) {
-    const echo = await startEcho();
-    try {
-      await group(echo);
-    } finally {
-      await echo.stop();
-    }
-  }
+type Group = (s: Started) => Promise<void>;
 
-/** A new primary enam and replica weur, synced, for `groups`, stopped after them. */
-async function onNewFlaredis(groups: ((f: Started) => Promise<void>)[]): Promise<void> {
-  const flaredis = await startFlaredis({ replicas: "weur" });
+/** Runs `groups` on a system `start` makes, and stops it after them. */
+async function onNew(start: () => Promise<Started>, groups: Group[]): Promise<void> {
+  const system = await start();
   try {
-    await replicaCaughtUp(flaredis, 30_000);
-    for (const group of groups) await group(flaredis);
+    for (const group of groups) await group(system);
   } finally {
-    await flaredis.stop();
+    await system.stop();
   }
 }
 
-// The lag gets nodes of its own: measured after the throughput group on the same nodes, its tail
-// also pays for the garbage that group left in workerd's heap (a full collection of it lands in
-// the lag's seconds), which says more about the order of the groups than about replication.
-if (wanted("lag")) await onNewFlaredis([flaredisLag]);
+/** A new primary enam and its replica weur, synced. */
+async function syncedFlaredis(): Promise<Started> {
+  const flaredis = await startFlaredis({ replicas: "weur" });
+  await replicaCaughtUp(flaredis, 30_000).catch(async (e: unknown) => {
+    await flaredis.stop();
+    throw e;
+  });
+  return flaredis;
+}
+
+// The open loop and the lag get systems of their own: after another group on the same
+// instance, their tails also pay for the garbage it left in workerd's heap (a full collection of
+// it lands in their seconds), which says more about the order of the groups than about them.
+if (wanted("echo")) {
+  await onNew(startEcho, [echoThroughput]);
+  await onNew(startEcho, [echoOpenLoop]);
+}
+if (wanted("lag")) await onNew(syncedFlaredis, [flaredisLag]);
 const rest = [
   ...(wanted("throughput") ? [flaredisThroughput] : []),
   ...(wanted("psync") ? [flaredisPartialResync] : []),
   ...(wanted("rows") ? [storageRows] : []),
 ];
-if (rest.length > 0) await onNewFlaredis(rest);
+if (rest.length > 0) await onNew(syncedFlaredis, rest);
 
 if (wanted("fullsync"))
   for (const keys of QUICK ? [100_000] : [100_000, 1_000_000]) {

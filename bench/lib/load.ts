@@ -86,6 +86,11 @@ export async function openLoop(rate: number, seconds: number, op: (i: number) =>
     ops.push(op(i).then(() => void (i >= rate && latencies.push(performance.now() - t0))));
   }
   await Promise.all(ops);
+  return tail(latencies);
+}
+
+/** p50, p99 and the share over 5 ms of latencies (sorted here). */
+function tail(latencies: number[]): { p50_ms: number; p99_ms: number; over_5ms_pct: number } {
   latencies.sort((a, b) => a - b);
   const over = latencies.filter((ms) => ms > 5).length;
   return { p50_ms: round(quantile(latencies, 0.5)), p99_ms: round(quantile(latencies, 0.99)), over_5ms_pct: round((100 * over) / latencies.length, 2) };
@@ -156,7 +161,5 @@ export async function replicationLag(
   // The first second is a warm-up.
   const lags: number[] = [];
   for (let i = rate; i < total; i++) lags.push(Math.max(0, (seen.get(i) ?? Infinity) - acked.get(i)!));
-  lags.sort((a, b) => a - b);
-  const over = lags.filter((ms) => ms > 5).length;
-  return { p50_ms: round(quantile(lags, 0.5)), p99_ms: round(quantile(lags, 0.99)), over_5ms_pct: round((100 * over) / lags.length, 2), writes: lags.length };
+  return { ...tail(lags), writes: lags.length };
 }

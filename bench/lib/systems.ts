@@ -24,23 +24,27 @@ const TMPFS_MAGIC = 0x01021994;
  * with an fsync on its one thread (hundreds a second under write load, up to 5 ms each, stalling
  * every object and request meanwhile), where a deployment's storage makes writes durable off the
  * isolate's thread; and redis-server, with its default persistence (RDB snapshots, no AOF),
- * fsyncs nothing per write. On disk, repl_lag's p50 is ~3 ms instead of ~0.7 ms.
+ * fsyncs nothing per write. On disk, repl_lag's p50 is about 3 ms instead of about 1 ms.
  */
 export const STORAGE_ROOT = ((): string => {
   if (process.env.BENCH_STORAGE) return process.env.BENCH_STORAGE;
   try {
     accessSync("/dev/shm", constants.W_OK);
-    if (statfsSync("/dev/shm").type === TMPFS_MAGIC) return "/dev/shm";
+    if (isTmpfs("/dev/shm")) return "/dev/shm";
   } catch {
     // no /dev/shm here
   }
   return tmpdir();
 })();
 
+function isTmpfs(dir: string): boolean {
+  return statfsSync(dir).type === TMPFS_MAGIC;
+}
+
 /** What `STORAGE_ROOT` is, for the report: its path and filesystem. */
 export function storageKind(): string {
   try {
-    return `${STORAGE_ROOT} (${statfsSync(STORAGE_ROOT).type === TMPFS_MAGIC ? "tmpfs" : "disk"})`;
+    return `${STORAGE_ROOT} (${isTmpfs(STORAGE_ROOT) ? "tmpfs" : "disk"})`;
   } catch {
     return STORAGE_ROOT;
   }
