@@ -115,6 +115,12 @@ async function flaredisThroughput(f: Started): Promise<void> {
   }
 }
 
+/** One request to the echo Worker, shaped as Flaredis's GET from Paris. */
+async function echoGet(http: HttpClient, key: string): Promise<void> {
+  const reply = await http.post("/", ["GET", key], { "MF-CF-Blob": PARIS });
+  if (reply.status !== 200) throw new Error(reply.body);
+}
+
 /**
  * The runtime's own tail at the lag's rate: one request answered by one Durable Object call,
  * 1,000 a second, open loop (repl_lag needs a write, a push and a read in that time).
@@ -125,10 +131,7 @@ async function echoOpenLoop(e: Started): Promise<void> {
     record(
       "echo_open_1000",
       "workerd",
-      await openLoop(1000, QUICK ? 5 : 15, async () => {
-        const reply = await http.post("/", ["GET", "key:1"], { "MF-CF-Blob": PARIS });
-        if (reply.status !== 200) throw new Error(reply.body);
-      }),
+      await openLoop(1000, QUICK ? 5 : 15, () => echoGet(http, "key:1")),
     );
   } finally {
     http.close();
@@ -142,10 +145,7 @@ async function echoThroughput(e: Started): Promise<void> {
       "echo",
       "workerd",
       load(
-        await runLoad({ concurrency: CONCURRENCY, seconds: SECONDS }, async (w, i) => {
-          const reply = await http.post("/", ["GET", `key:${(w * 7919 + i) % 1000}`], { "MF-CF-Blob": PARIS });
-          if (reply.status !== 200) throw new Error(reply.body);
-        }),
+        await runLoad({ concurrency: CONCURRENCY, seconds: SECONDS }, (w, i) => echoGet(http, `key:${(w * 7919 + i) % 1000}`)),
       ),
     );
   } finally {
