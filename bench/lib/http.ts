@@ -19,6 +19,11 @@ export function cfFrom(latitude: number, longitude: number, continent: string, c
 export const PARIS = cfFrom(48.8566, 2.3522, "EU", "FR");
 export const NEW_YORK = cfFrom(40.7128, -74.006, "NA", "US");
 
+/** A request abandoned after its `timeoutMs` (its effect, if any, is unknown). */
+export class TimeoutError extends Error {
+  override readonly name = "TimeoutError";
+}
+
 export class HttpClient {
   private readonly agent: Agent;
   private readonly url: URL;
@@ -34,15 +39,16 @@ export class HttpClient {
   }
 
   /** POSTs `body` (JSON) to `path`; resolves with the status, headers and text. */
-  post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpReply> {
-    return this.send("POST", path, JSON.stringify(body), headers);
+  post(path: string, body: unknown, headers: Record<string, string> = {}, timeoutMs?: number): Promise<HttpReply> {
+    return this.send("POST", path, JSON.stringify(body), headers, timeoutMs);
   }
 
-  get(path: string, headers: Record<string, string> = {}): Promise<HttpReply> {
-    return this.send("GET", path, undefined, headers);
+  get(path: string, headers: Record<string, string> = {}, timeoutMs?: number): Promise<HttpReply> {
+    return this.send("GET", path, undefined, headers, timeoutMs);
   }
 
-  private send(method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<HttpReply> {
+  /** `timeoutMs` (optional): the request is abandoned, and rejects with a `TimeoutError`, past it. */
+  private send(method: string, path: string, body: string | undefined, headers: Record<string, string>, timeoutMs?: number): Promise<HttpReply> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -66,6 +72,7 @@ export class HttpClient {
         },
       );
       req.on("error", reject);
+      if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(new TimeoutError(`${method} ${path}: no answer within ${timeoutMs} ms`)));
       req.end(body);
     });
   }
