@@ -6,7 +6,9 @@
  * Lifecycle: state is loaded in the constructor inside `blockConcurrencyWhile`; a start-up error
  * is kept and re-thrown by every call instead of breaking the input gate. One alarm serves every
  * timer (today: the active expiry sweep), re-armed to the earliest deadline. A replica starts its
- * sync loop after start-up, and nothing else on it runs on a timer, so an idle replica hibernates.
+ * sync loop after start-up, and nothing else on it runs on a timer; an idle master pings its
+ * replicas every IDLE_PING_MS (Redis's repl-ping-replica-period), so a replica learns that its
+ * master is gone within repl-timeout, and sleeps between pings.
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Clock, cryptoRandom, systemClock } from "./engine/clock";
@@ -15,8 +17,8 @@ import { type Batch, type BatchResult, DEFAULT_LIMITS, Engine } from "./engine/e
 import type { Config } from "./engine/config";
 import { errors } from "./engine/errors";
 import type { Role } from "./engine/keyspace";
-import type { LogEntry, PsyncReply, SnapshotChunk, SyncState } from "./engine/replication";
-import { applyEntries, beginFullSync, digest, endFullSync, hasSynced, loadChunk, psync, snapshotChunk } from "./engine/sync";
+import type { LogEntry, Position, PsyncReply, SnapshotChunk, SyncState } from "./engine/replication";
+import { applyEntries, beginFullSync, consistentAt, digest, endFullSync, hasSynced, loadChunk, psync, snapshotChunk } from "./engine/sync";
 import { SqliteStorage, type StorageUsage } from "./sqlite-storage";
 import { type Topology, type TopologyEnv, parseTopology, sameNodes, topologyOf } from "./topology";
 
@@ -28,6 +30,8 @@ export interface NodeEnv extends TopologyEnv {
 
 export interface ExecReply {
   readonly result: BatchResult;
+  /** The history `result.offset` belongs to (the replid): with it, the response's sync token. */
+  readonly replid: string;
   /** `primary:enam` or `replica:weur`, for the `Flaredis-Served-By` header. */
   readonly servedBy: string;
   /** On a replica: how old its data may be, in ms, for the `Flaredis-Staleness` header. */
@@ -41,8 +45,8 @@ export interface ExecReply {
 
 /** What a client requires of a read served by a replica. */
 export interface ReadPolicy {
-  /** The replication position the client has seen (its sync token), 0 for none. */
-  readonly position: number;
+  /** The replication position the client has seen (its sync token), or null for none. */
+  readonly position: Position | null;
   /** How long the replica may wait to reach `position`. */
   readonly waitMs: number;
   /** The oldest data the client accepts, in ms (Flaredis-Max-Staleness), or null for any. */
@@ -78,8 +82,6 @@ export type PsyncAnswer = (PsyncReply | { readonly kind: "notmaster" }) & {
 /** What the master pushes after a commit; entries may be empty (a wake-up). */
 export interface Push {
   readonly session: string;
-  /** The master has no writes to send and sends no heartbeats until it has: silence is not a failure. */
-  readonly idle: boolean;
   readonly replid: string;
   readonly entries: readonly LogEntry[];
   readonly masterOffset: number;
@@ -152,6 +154,13 @@ const REPLICA_BUFFER_BYTES = 64 * 1024 * 1024;
 type Timer = "expiry" | "heartbeat";
 /** Heartbeat period while writes go on (Redis replicas ACK once a second). */
 const HEARTBEAT_MS = 1000;
+/**
+ * Heartbeat period without writes (Redis's repl-ping-replica-period, 10 s): quiet, but provably
+ * alive. A replica that hears nothing for repl-timeout (60 s) marks its link down.
+ */
+const IDLE_PING_MS = 10_000;
+/** The furthest ahead the alarm is set (see `rearm`). */
+const MAX_ALARM_MS = 24 * 60 * 60 * 1000;
 /** Keys expired per alarm run; more due keys re-arm the alarm at once. */
 const SWEEP_BATCH = 1000;
 /** Bytes of stream per PSYNC answer or push, and of keyspace per snapshot chunk. */
@@ -198,8 +207,6 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** This instance's run id: a replica that sees a new one reconnects with a PSYNC handshake. */
   private readonly session = cryptoRandom.hex(20);
   private writesSinceBeat = false;
-  /** No writes since the last heartbeat: replicas are told not to expect more until one comes. */
-  private idle = true;
   // Replica side.
   private syncState: SyncState = "connect";
   private syncing: Promise<void> | null = null;
@@ -210,8 +217,11 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   private delayMs = 0;
   /** The master session this replica is connected to. */
   private masterSession: string | null = null;
-  /** The master said it is idle: its silence does not put the link down. */
-  private masterIdle = false;
+  /**
+   * The offset from which this replica's keyspace is consistent after a full sync (see
+   * `consistentAt`): below it the node is LOADING.
+   */
+  private consistentFrom = 0;
   /** When a message from the master last found this replica with everything it announced. */
   private freshAt: number | null = null;
 
@@ -247,12 +257,12 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       maxValueBytes: Number.isSafeInteger(maxValue) && maxValue > 0 ? maxValue : DEFAULT_LIMITS.maxValueBytes,
     });
     this.engine.replicationInfo = () => this.replicationInfo();
+    this.consistentFrom = consistentAt(this.engine);
     this.engine.replicaRefusal = () => {
-      if (this.syncState === "transfer") return errors.loading();
+      if (this.loading()) return errors.loading();
       if (!this.linkUp() && !this.engine.config["replica-serve-stale-data"]) return errors.masterDown();
       return null;
     };
-    this.engine.replicasAt = (offset) => [...this.links.values()].filter((l) => l.reachable && l.offset >= offset).length;
     this.engine.goodReplicas = (maxLagMs) => {
       const now = this.clock.now();
       return [...this.links.values()].filter((l) => l.reachable && l.offset >= 0 && now - l.ackAt <= maxLagMs).length;
@@ -288,9 +298,16 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     if (!engine.enoughReplicas()) await this.probeReplicas();
     while (this.paused) await this.paused.done;
     if (asPrimary && engine.role !== "master")
-      return { result: { error: errors.readOnly().message, offset: engine.log.offset }, servedBy: this.servedBy(), notPrimary: this.known };
+      return {
+        result: { error: errors.readOnly().message, offset: engine.log.offset },
+        replid: engine.log.replid,
+        servedBy: this.servedBy(),
+        notPrimary: this.known,
+      };
     const before = engine.log.offset;
     const result = engine.run(batch);
+    // The history the result belongs to: a promotion while this call waits below shifts it.
+    const replid = engine.log.replid;
     if (engine.log.offset !== before) await this.committed();
     const deadline = engine.takeDeadline();
     if (engine.role === "master") await this.schedule("expiry", deadline);
@@ -298,7 +315,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       for (const outcome of result.outcomes)
         if ("result" in outcome && outcome.result instanceof WaitForReplicas)
           (outcome as { result: number }).result = await this.waitForReplicas(outcome.result);
-    return { result, servedBy: this.servedBy() };
+    return { result, replid, servedBy: this.servedBy() };
   }
 
   /**
@@ -312,17 +329,19 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     const engine = this.ready();
     if (engine.role === "master") return this.execute(batch);
     if (!this.linkUp()) return null;
-    if (engine.log.offset < policy.position) {
+    const position = policy.position;
+    if (position && !engine.log.holds(position)) {
       let waited = false;
       const timer = this.clock.sleep(policy.waitMs).then(() => {
         waited = true;
       });
-      // Pull until there, out of time, or a pull brings nothing (a position the master never had).
-      for (let before = -1; engine.log.offset < policy.position && !waited && this.linkUp() && engine.log.offset !== before; ) {
+      // Pull until there, out of time, or a pull brings nothing (a position the master never had,
+      // or one of a history this node does not share: the primary answers those).
+      for (let before = -1; !engine.log.holds(position) && !waited && this.linkUp() && engine.log.offset !== before; ) {
         before = engine.log.offset;
         await Promise.race([this.sync(), timer]);
       }
-      if (engine.log.offset < policy.position) return null;
+      if (!engine.log.holds(position)) return null;
     }
     if (policy.maxStalenessMs !== null && this.staleness() > policy.maxStalenessMs) {
       await this.sync(); // one pull: an answer from the master makes the data fresh as of now
@@ -364,6 +383,12 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       await this.schedule("expiry", removed === SWEEP_BATCH ? now : engine.nextDeadline());
     }
     if (due.has("heartbeat")) await this.heartbeat();
+    // Come early (the alarm is capped, see `rearm`): the earliest deadline may have gone meanwhile.
+    if (!due.has("expiry") && this.timers.has("expiry") && engine.role === "master") {
+      const at = engine.nextDeadline();
+      if (at === null) this.timers.delete("expiry");
+      else this.timers.set("expiry", at);
+    }
     await this.rearm();
   }
 
@@ -375,10 +400,17 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     await this.rearm();
   }
 
+  /**
+   * Sets the alarm to the earliest timer, but never further than MAX_ALARM_MS ahead: deadlines go
+   * up to Redis's (year 292 million), the runtime's alarms only to 2189. An alarm that comes early
+   * finds nothing due and re-arms.
+   */
   private async rearm(): Promise<void> {
     let next: number | null = null;
     for (const at of this.timers.values()) if (next === null || at < next) next = at;
-    if (next === null || (this.armedAt !== null && this.armedAt <= next)) return;
+    if (next === null) return;
+    next = Math.min(next, this.clock.now() + MAX_ALARM_MS);
+    if (this.armedAt !== null && this.armedAt <= next) return;
     this.armedAt = next;
     await this.ctx.storage.setAlarm(this.toWallTime(next));
   }
@@ -396,6 +428,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       engine.stats.syncFull++;
       if (request.handshake && request.replid !== "?") engine.stats.syncPartialErr++;
       link.syncFrom = reply.offset;
+      link.ackAt = this.clock.now();
       link.offset = -1;
     } else {
       if (request.handshake) engine.stats.syncPartialOk++;
@@ -440,6 +473,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
    * `numreplicas` of them or the timeout has passed. A timeout of 0 waits at most `repl-timeout`.
    */
   private async waitForReplicas(w: WaitForReplicas): Promise<number> {
+    if (w.offset < 0) throw new Error("flaredis: a WAIT whose offset the engine did not set");
     const timeout = w.timeoutMs > 0 ? w.timeoutMs : this.engine.config["repl-timeout"] * 1000;
     let timedOut = false;
     const timer = this.clock.sleep(timeout).then(() => {
@@ -447,7 +481,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     });
     this.pushToReplicas();
     for (;;) {
-      const acked = this.engine.replicasAt(w.offset);
+      const acked = [...this.links.values()].filter((l) => l.reachable && l.offset >= w.offset).length;
       if (acked >= w.numreplicas || timedOut) return acked;
       await Promise.race([timer, new Promise<void>((wake) => this.ackWaiters.push(wake))]);
     }
@@ -469,7 +503,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   private async committed(): Promise<void> {
     this.pushToReplicas();
     this.writesSinceBeat = true;
-    this.idle = false;
+    this.retainBacklog();
     await this.schedule("heartbeat", this.clock.now() + HEARTBEAT_MS);
   }
 
@@ -482,9 +516,9 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     if (this.engine.role !== "master") return;
     const active = this.writesSinceBeat;
     this.writesSinceBeat = false;
-    this.idle = !active;
+    this.retainBacklog();
     this.pushToReplicas();
-    if (active) await this.schedule("heartbeat", this.clock.now() + HEARTBEAT_MS);
+    await this.schedule("heartbeat", this.clock.now() + (active ? HEARTBEAT_MS : IDLE_PING_MS));
   }
 
   /**
@@ -496,11 +530,15 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
    */
   private retainBacklog(): void {
     const log = this.engine.log;
+    const now = this.clock.now();
     let from: number | null = null;
     const keep = (offset: number) => {
       if (from === null || offset < from) from = offset;
     };
     for (const l of this.links.values()) {
+      // A full sync whose replica stopped asking for chunks for repl-timeout is abandoned: it
+      // no longer holds the backlog (the replica, if it comes back, starts a new one).
+      if (l.syncFrom !== null && now - l.ackAt > this.engine.config["repl-timeout"] * 1000) l.syncFrom = null;
       if (l.syncFrom !== null) keep(l.syncFrom);
       else if (l.reachable && l.offset >= 0) keep(Math.max(l.offset, log.offset - REPLICA_BUFFER_BYTES));
     }
@@ -535,7 +573,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         const entries = streaming && link.offset < log.offset ? log.entriesAfter(link.offset, STREAM_BYTES) : [];
         const before = link.offset;
         const config = link.configVersion === this.engine.configVersion ? undefined : this.configUpdate();
-        const push = { session: this.session, replid: log.replid, entries, masterOffset: log.offset, idle: this.idle, config, topology: this.known };
+        const push = { session: this.session, replid: log.replid, entries, masterOffset: log.offset, config, topology: this.known };
         const ack = await this.node(replica).push(push);
         // A replica that knows a newer topology fences this node: it is not the master any more.
         if (ack.topology.epoch > this.known.epoch) await this.adoptTopology(ack.topology);
@@ -569,13 +607,12 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     if (push.topology.epoch > this.known.epoch) await this.adoptTopology(push.topology);
     else if (push.topology.epoch < this.known.epoch) return this.ack("fenced");
     if (engine.role === "master") return this.ack("master");
-    this.lastContact = this.clock.now();
-    this.masterIdle = push.idle;
+    // The master's offset was current when the push arrived, not after an injected delay.
+    const received = (this.lastContact = this.clock.now());
     if (push.config) this.adoptConfig(push.config);
     if (this.delayMs > 0) await this.clock.sleep(this.delayMs);
     if (push.session !== this.masterSession && this.syncState === "connected") this.syncState = "connect";
     const current = this.syncState === "connected" && push.replid === engine.log.replid;
-    const received = this.clock.now();
     if (!(current && applyEntries(engine, push.entries))) this.syncState = this.syncState === "transfer" ? "transfer" : "connect";
     else if (engine.log.offset >= push.masterOffset) this.freshAt = received;
     if (this.syncState !== "connected" || engine.log.offset < push.masterOffset) this.ctx.waitUntil(this.sync());
@@ -625,6 +662,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
           offset: engine.log.offset,
           handshake,
         });
+        const received = this.clock.now();
         handshake = false;
         if (this.delayMs > 0) await this.clock.sleep(this.delayMs);
         if (reply.topology.epoch > this.known.epoch) await this.adoptTopology(reply.topology);
@@ -636,7 +674,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         if (reply.kind === "notmaster") throw new Error(`${this.known.primary} is not the master`);
         this.masterSession = reply.session;
         this.adoptConfig(reply.config);
-        this.lastContact = this.clock.now();
+        this.lastContact = received;
         if (reply.kind === "fullresync") {
           // transfer: load the snapshot, then stream from the sync's start offset.
           this.syncState = "transfer";
@@ -648,6 +686,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
             cursor = chunk.next;
           }
           endFullSync(engine);
+          this.consistentFrom = consistentAt(engine);
           this.syncState = "connected";
           continue;
         }
@@ -798,10 +837,18 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     else this.ctx.waitUntil(this.sync());
   }
 
-  /** A replica's `master_link_status`: streaming, and heard from within repl-timeout (or told idle). */
+  /**
+   * A replica's `master_link_status`: streaming, consistent, and heard from within repl-timeout
+   * (an idle master pings every IDLE_PING_MS, so silence means it is gone or cut off).
+   */
   private linkUp(): boolean {
     const silentFor = this.clock.now() - this.lastContact;
-    return this.syncState === "connected" && (this.masterIdle || silentFor <= this.engine.config["repl-timeout"] * 1000);
+    return this.syncState === "connected" && !this.loading() && silentFor <= this.engine.config["repl-timeout"] * 1000;
+  }
+
+  /** LOADING: a full sync in progress, or loaded but not yet consistent at one offset. */
+  private loading(): boolean {
+    return this.syncState === "transfer" || this.engine.log.offset < this.consistentFrom;
   }
 
   private checkLink(): void {
@@ -830,7 +877,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         ["master_port", 0],
         ["master_link_status", up ? "up" : "down"],
         ["master_last_io_seconds_ago", this.lastContact ? Math.floor((now - this.lastContact) / 1000) : -1],
-        ["master_sync_in_progress", this.syncState === "transfer" ? 1 : 0],
+        ["master_sync_in_progress", this.loading() ? 1 : 0],
         ["slave_read_repl_offset", engine.log.offset],
         ["slave_repl_offset", engine.log.offset],
         ["slave_priority", engine.config["replica-priority"]],

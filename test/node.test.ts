@@ -96,6 +96,50 @@ describe("expiry", () => {
   });
 });
 
+describe("far-future deadlines (issue 13, defect 1)", () => {
+  it("accepts Redis's bounds, keeps serving across restarts, and still expires nearer keys", async () => {
+    const clock = await manualClock();
+    await redis("SET", "forever", "v", "EXAT", "9999999999");
+    await redis("SET", "px", "v", "PX", "9007199254740991");
+    await redis("SET", "pexpireat", "v");
+    expect(await redis("PEXPIREAT", "pexpireat", "9007199254740991")).toBe(1);
+    await redis("SET", "expire", "v");
+    expect(await redis("EXPIRE", "expire", "9007199254740")).toBe(1);
+    expect(await redis("TTL", "expire")).toBe(9007199254740);
+    expect(await redis("PEXPIRETIME", "pexpireat")).toBe(9007199254740991);
+    // Past a long long: Redis's error, nothing changed.
+    for (const argv of [["EXPIRE", "expire", "9223372036854776"], ["PEXPIRE", "expire", "9223372036854775807"], ["SET", "x", "v", "EX", "9223372036854776"]]) {
+      const r = await call(argv);
+      expect(r.json.error, argv.join(" ")).toMatch(/^ERR invalid expire time in '(expire|pexpire|set)' command$/);
+    }
+    expect(await redis("TTL", "expire")).toBe(9007199254740);
+    expect(await redis("EXISTS", "x")).toBe(0);
+    // The alarm is capped within the runtime's range; the node keeps serving, also after a restart.
+    const alarm = await inNode(primary(), (_n, state) => state.storage.getAlarm());
+    expect(alarm === null || alarm < Date.now() + 2 * 24 * 3600 * 1000).toBe(true);
+    expect(await runDurableObjectAlarm(primary())).toBe(true);
+    // A restart with no alarm pending: start-up arms it for the stored deadlines.
+    await inNode(primary(), (_n, state) => state.storage.deleteAlarm());
+    await evictDurableObject(primary());
+    const clock2 = await manualClock();
+    expect(await redis("PING")).toBe("PONG");
+    expect(await redis("GET", "forever")).toBe("v");
+    await redis("SET", "soon", "v", "PX", 1000);
+    clock2.advance(1500);
+    expect(await runDurableObjectAlarm(primary())).toBe(true);
+    expect(await storedKeys()).toEqual(["expire", "forever", "pexpireat", "px"]);
+    // With the far-future keys gone, an early alarm finds no deadline: only the idle pings remain.
+    await redis("FLUSHALL");
+    for (let i = 0; i < 3; i++) {
+      clock2.advance(25 * 3600 * 1000);
+      await runDurableObjectAlarm(primary());
+    }
+    const timers = await inNode(primary(), (node) => [...(node as unknown as { timers: Map<string, number> }).timers.keys()]);
+    expect(timers).toEqual(["heartbeat"]);
+    void clock;
+  });
+});
+
 describe("durability", () => {
   it("keeps acknowledged writes, replid and offset across eviction", async () => {
     await redis("SET", "k", "v");

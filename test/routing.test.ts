@@ -101,9 +101,12 @@ describe("routing", () => {
     const r = await call(["GET", "k"], { cf: TOKYO, headers: { "upstash-sync-token": token } });
     expect(servedBy(r)).toBe("replica:apac");
     expect(r.json).toEqual({ result: "v" });
-    expect(Number(r.headers.get("upstash-sync-token"))).toBeGreaterThanOrEqual(Number(token));
+    const [replid, offset] = token.split(":");
+    const [replid2, offset2] = r.headers.get("upstash-sync-token")!.split(":");
+    expect(replid2).toBe(replid);
+    expect(Number(offset2)).toBeGreaterThanOrEqual(Number(offset));
     // A token no node has reached yet: the replica declines after its bounded wait, the primary answers.
-    const ahead = await call(["GET", "k"], { cf: TOKYO, headers: { "upstash-sync-token": String(Number(token) + 1_000_000) } });
+    const ahead = await call(["GET", "k"], { cf: TOKYO, headers: { "upstash-sync-token": `${replid}:${Number(offset) + 1_000_000}` } });
     expect(servedBy(ahead)).toBe("primary:enam");
   });
 

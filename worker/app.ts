@@ -12,6 +12,7 @@ import { type Env, nodeStub } from "./env";
 import { errorResponse, requestErrors, statusOf } from "./errors";
 import type { ClientLocation } from "./regions";
 import { stringify, toJsonOutcome } from "./reply";
+import { formatSyncToken, parseSyncToken } from "./sync-token";
 import { parseCommand, parseCommands, parsePathCommand, readBody } from "./request";
 import { currentTopology, forgetHealth, learnTopology, needsPrimary, readReplica, refreshTopology } from "./routing";
 import { RedisError } from "../durable-objects/engine/errors";
@@ -27,12 +28,6 @@ export const app = new Hono<{ Bindings: Env; Variables: Vars }>({ router: new Re
 
 /** How long a replica may take to catch up to a client's sync token before the primary serves it. */
 const READ_YOUR_WRITES_WAIT_MS = 200;
-
-/** The client's sync token: the replication position it has seen (0 when none or not ours). */
-function positionOf(request: Request): number {
-  const token = request.headers.get(SYNC_TOKEN) ?? "";
-  return /^\d{1,16}$/.test(token) ? Number(token) : 0;
-}
 
 /** `Flaredis-Max-Staleness: N` (ms): the oldest data the client accepts; null when absent. */
 function maxStalenessOf(request: Request): number | null {
@@ -54,7 +49,7 @@ async function run(env: Env, request: Request, batch: Batch, background?: Backgr
     const replica = await readReplica(env, request.cf as ClientLocation | undefined, background);
     if (replica) {
       // A replica that is behind, too stale, cut off or failing leaves the read to the primary.
-      const policy = { position: positionOf(request), waitMs: READ_YOUR_WRITES_WAIT_MS, maxStalenessMs };
+      const policy = { position: parseSyncToken(request.headers.get(SYNC_TOKEN)), waitMs: READ_YOUR_WRITES_WAIT_MS, maxStalenessMs };
       const reply = await nodeStub(env, replica)
         .read(batch, policy)
         .catch(() => null);
@@ -104,11 +99,11 @@ async function forward(c: Context<{ Bindings: Env; Variables: Vars }>, mode: Mod
   } catch {
     // No execution context (a direct call in tests): refresh in the foreground.
   }
-  const { result, servedBy, staleness } = await run(env, request, { mode, commands, permission: c.get("permission") }, background);
+  const { result, replid, servedBy, staleness } = await run(env, request, { mode, commands, permission: c.get("permission") }, background);
   const headers: Record<string, string> = {
     "content-type": "application/json",
     [SERVED_BY]: servedBy,
-    [SYNC_TOKEN]: String(result.offset),
+    [SYNC_TOKEN]: formatSyncToken(replid, result.offset),
   };
   if (staleness !== undefined) headers[STALENESS] = String(staleness);
   if ("error" in result) {

@@ -25,10 +25,17 @@ export class ManualClock implements Clock {
   now(): number {
     return this.ms;
   }
+  /** Resolves once someone sleeps on this clock (tests move it only then). */
+  whenSleeping(): Promise<void> {
+    if (this.sleepers.length > 0) return Promise.resolve();
+    return new Promise((resolve) => this.sleepWatchers.push(resolve));
+  }
+  private sleepWatchers: (() => void)[] = [];
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((wake) => {
       const sleeper = { at: this.ms + ms, wake };
       this.sleepers.push(sleeper);
+      for (const watcher of this.sleepWatchers.splice(0)) watcher();
       signal?.addEventListener("abort", () => (this.sleepers = this.sleepers.filter((s) => s !== sleeper)), { once: true });
     });
   }

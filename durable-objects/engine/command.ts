@@ -15,14 +15,16 @@ import type { Change } from "./keyspace";
 export type Reply = null | number | bigint | string | Bytes | Reply[] | WaitForReplicas;
 
 /**
- * WAIT's answer when not enough replicas have acknowledged yet: the node, which can wait, turns
- * it into the count once they have or the timeout passed. Never leaves the node.
+ * WAIT's answer: the node, which can wait, turns it into the count of replicas that acknowledged
+ * `offset` once there are `numreplicas` of them or the timeout passed. Never leaves the node.
+ * The engine sets `offset` once the writes before the WAIT have committed (in a MULTI, the whole
+ * MULTI), so it covers every write the client made before it.
  */
 export class WaitForReplicas {
+  offset = -1;
   constructor(
     readonly numreplicas: number,
     readonly timeoutMs: number,
-    readonly offset: number,
   ) {}
 }
 
@@ -47,8 +49,6 @@ export interface Server {
   readonly random: Random;
   /** INFO text for the given sections (all when empty). */
   info(sections: readonly string[]): string;
-  /** Replicas that acknowledged at least `offset`. */
-  replicasAt(offset: number): number;
   /** CONFIG GET: name/value pairs. */
   configGet(patterns: readonly string[]): string[];
   /** CONFIG SET: all pairs or none. @throws RedisError for an unknown or bad parameter */

@@ -10,11 +10,12 @@
 import { utf8Length } from "./bytes";
 import { type Config, configGet, configSet, loadConfig } from "./config";
 import type { Clock, Random } from "./clock";
-import { type Command, type Context, type Reply, type Server, keysOf } from "./command";
+import { type Command, type Context, type Reply, type Server, WaitForReplicas, keysOf } from "./command";
 import { commandTable } from "./commands";
 import { RedisError, errors } from "./errors";
 import { renderInfo } from "./info";
-import { type Change, Keyspace, type Role } from "./keyspace";
+import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
+import { REQUEST_LIMITS } from "./limits";
 import { ReplicationLog } from "./replication-log";
 import type { Storage } from "./storage";
 
@@ -85,8 +86,7 @@ export class Engine {
   /** CONFIG parameters, persisted; the version grows with every CONFIG SET (replicas adopt it). */
   config: Config;
   configVersion: number;
-  /** Replicas that acknowledged `offset`, and replicas acknowledged within `maxLagMs`: from the node. */
-  replicasAt: (offset: number) => number = () => 0;
+  /** Replicas acknowledged within `maxLagMs`: from the node. */
   goodReplicas: (maxLagMs: number) => number = () => 0;
   /**
    * Why a replica cannot serve data commands now (LOADING during a full sync, MASTERDOWN with
@@ -119,7 +119,6 @@ export class Engine {
       random: options.random,
       info: (sections) => this.info(sections),
       configGet: (patterns) => configGet(this.config, patterns),
-      replicasAt: (offset) => this.replicasAt(offset),
       configSet: (pairs) => this.adoptConfig(configSet(this.config, pairs), this.configVersion + 1),
       get offset() {
         return log.offset;
@@ -130,10 +129,20 @@ export class Engine {
   /**
    * Runs a batch. Single and pipeline calls each succeed or fail alone; a MULTI applies all of
    * its calls or, when one is rejected before running, none. Everything the batch commits is
-   * written in one storage transaction.
+   * written in one storage transaction. A batch past the request bounds (REQUEST_LIMITS) is
+   * refused whole; a call that would grow the log past the request's bound fails (a MULTI whole).
+   * A WAIT's offset is the log's after the writes before it: in a MULTI, after the whole MULTI.
    */
   run(batch: Batch): BatchResult {
     const now = this.options.clock.now();
+    const refusal = overBounds(batch.commands);
+    if (refusal) return { error: refusal.message, offset: this.log.offset };
+    let logBytes = 0;
+    /** Counts a change's effects against the request's log bound. @throws ERR when past it */
+    const charge = (change: Change) => {
+      logBytes += effectBytes(change.effects);
+      if (logBytes > REQUEST_LIMITS.maxLogBytes) throw errors.logTooLarge(REQUEST_LIMITS.maxLogBytes);
+    };
     if (batch.mode === "multi") {
       const prepared: Prepared[] = [];
       for (const argv of batch.commands) {
@@ -146,12 +155,19 @@ export class Engine {
           };
         }
       }
-      const outcomes = this.transaction(() => {
-        const change = this.keyspace.begin(now, this.role);
-        const results = prepared.map((p) => this.execute(p, change, true));
-        this.commit(change);
-        return results;
-      });
+      let outcomes: Outcome[];
+      try {
+        outcomes = this.transaction(() => {
+          const change = this.keyspace.begin(now, this.role);
+          const results = prepared.map((p) => this.execute(p, change, true));
+          charge(change);
+          this.commit(change);
+          return results;
+        });
+      } catch (e) {
+        return { error: messageOf(e), offset: this.log.offset };
+      }
+      for (const o of outcomes) if ("result" in o && o.result instanceof WaitForReplicas) o.result.offset = this.log.offset;
       return { outcomes, offset: this.log.offset };
     }
     const one = (argv: readonly string[], alone: boolean): Outcome => {
@@ -159,12 +175,14 @@ export class Engine {
       let outcome: Outcome;
       try {
         outcome = this.execute(this.prepare(argv, batch.permission), change, false);
+        if ("result" in outcome) charge(change);
       } catch (e) {
         outcome = { error: messageOf(e) };
       }
       if ("result" in outcome) {
         if (alone && change.dirty) this.transaction(() => this.commit(change));
         else this.commit(change);
+        if (outcome.result instanceof WaitForReplicas) outcome.result.offset = this.log.offset;
       }
       return outcome;
     };
@@ -305,6 +323,22 @@ export class Engine {
   info(sections: readonly string[]): string {
     return renderInfo(this, sections);
   }
+}
+
+/** Why a batch is past the request bounds, or null. */
+function overBounds(commands: readonly (readonly string[])[]): RedisError | null {
+  const { maxCommands, maxArguments } = REQUEST_LIMITS;
+  if (commands.length > maxCommands) return errors.tooManyCommands(maxCommands, commands.length);
+  let args = 0;
+  for (const argv of commands) args += argv.length;
+  return args > maxArguments ? errors.tooManyArguments(maxArguments, args) : null;
+}
+
+/** About how many bytes effects take in the log (their RESP framing, closely enough for a bound). */
+function effectBytes(effects: readonly Effect[]): number {
+  let n = 0;
+  for (const effect of effects) for (const arg of effect) n += 16 + (typeof arg === "string" ? utf8Length(arg) : arg.length);
+  return n;
 }
 
 function messageOf(e: unknown): string {

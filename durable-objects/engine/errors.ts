@@ -41,6 +41,12 @@ export const errors = {
   noReplicas: () => new RedisError("NOREPLICAS Not enough good replicas to write."),
   keyTooLarge: (limit: number, actual: number) =>
     new RedisError(`ERR max key size exceeded. Limit: ${limit} bytes, Actual: ${actual} bytes`),
+  tooManyCommands: (limit: number, actual: number) =>
+    new RedisError(`ERR too many commands in one request. Limit: ${limit}, Actual: ${actual}`),
+  tooManyArguments: (limit: number, actual: number) =>
+    new RedisError(`ERR too many arguments in one request. Limit: ${limit}, Actual: ${actual}`),
+  logTooLarge: (limit: number) =>
+    new RedisError(`ERR this request would add more than ${limit} bytes to the replication log; split it`),
   valueTooLarge: (limit: number, actual: number) =>
     new RedisError(`ERR max single record size exceeded. Limit: ${limit} bytes, Actual: ${actual} bytes`),
 };

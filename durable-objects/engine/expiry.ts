@@ -9,25 +9,31 @@ export type Expiry =
   | { readonly kind: "none" }
   | { readonly kind: "keep" }
   | { readonly kind: "persist" }
-  | { readonly kind: "in"; readonly ms: number }
+  | { readonly kind: "in"; readonly ms: bigint; readonly command: string }
   | { readonly kind: "at"; readonly ms: number };
 
-/** Largest deadline Redis accepts, in ms (it rejects what would overflow a long long). */
-const MAX_MS = 2 ** 53 - 1;
+/** Redis keeps deadlines as a long long of ms: it accepts every deadline up to this one. */
+export const LLONG_MAX = 2n ** 63n - 1n;
 
 /**
- * Parses the value of EX/PX/EXAT/PXAT. `command` names the command in Redis's error text.
+ * Parses the value of EX/PX/EXAT/PXAT with Redis's bounds (a positive count whose milliseconds,
+ * and later `now` plus them, fit a long long). `command` names the command in the error text.
+ * Deadlines past 2^53 ms (the year 287,396) are kept as the nearest double, so they may be off
+ * by a few ms: no clock will reach them.
  * @throws ERR invalid expire time when the value is not positive or overflows
  */
 export function expiryOption(option: "EX" | "PX" | "EXAT" | "PXAT", value: string, command: string): Expiry {
   const n = parseInt64(value);
-  if (n <= 0n) throw errors.invalidExpire(command);
-  const ms = option === "EX" || option === "EXAT" ? n * 1000n : n;
-  if (ms > BigInt(MAX_MS)) throw errors.invalidExpire(command);
-  return option === "EX" || option === "PX" ? { kind: "in", ms: Number(ms) } : { kind: "at", ms: Number(ms) };
+  const seconds = option === "EX" || option === "EXAT";
+  if (n <= 0n || (seconds && n > LLONG_MAX / 1000n)) throw errors.invalidExpire(command);
+  const ms = seconds ? n * 1000n : n;
+  return option === "EX" || option === "PX" ? { kind: "in", ms, command } : { kind: "at", ms: Number(ms) };
 }
 
-/** The absolute deadline an expiry gives at `now`; `current` is the key's deadline before. */
+/**
+ * The absolute deadline an expiry gives at `now`; `current` is the key's deadline before.
+ * @throws ERR invalid expire time when `now` plus a relative expiry overflows, as Redis checks
+ */
 export function deadline(expiry: Expiry, now: number, current: number | null): number | null {
   switch (expiry.kind) {
     case "none":
@@ -36,7 +42,8 @@ export function deadline(expiry: Expiry, now: number, current: number | null): n
     case "keep":
       return current;
     case "in":
-      return now + expiry.ms;
+      if (expiry.ms > LLONG_MAX - BigInt(now)) throw errors.invalidExpire(expiry.command);
+      return now + Number(expiry.ms);
     case "at":
       return expiry.ms;
   }

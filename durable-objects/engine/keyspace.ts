@@ -9,7 +9,8 @@
  * (deterministic write effects: SET ... PXAT, DEL, PEXPIREAT, PERSIST, FLUSHALL) are exactly the
  * changes that were committed, which is what replicas apply.
  */
-import type { Bytes } from "./bytes";
+import { type Bytes, concatBytes } from "./bytes";
+import { encode } from "./effects";
 import { errors } from "./errors";
 import type { Entry, KeyRow, Storage } from "./storage";
 
@@ -99,10 +100,11 @@ export class Keyspace {
 
   /**
    * Writes a finished overlay to storage, stamping every written key with `mod`, the replication
-   * offset of the commit. The caller holds a storage transaction and appends `change.effects` to
-   * the replication log inside it.
+   * offset of the commit, or (null) with the `mod` each entry carries (a replica applying the
+   * stream stamps each key with the end offset of the effect that wrote it). The caller holds a
+   * storage transaction and appends `change.effects` to the replication log inside it.
    */
-  commit(change: Change, mod: number): void {
+  commit(change: Change, mod: number | null): void {
     const keys = this.storage.keys;
     let count = change.cleared ? 0 : this.keyCount;
     if (change.cleared) {
@@ -110,7 +112,7 @@ export class Keyspace {
       this.cache.clear();
     }
     for (const [key, { before, after }] of change.touched) {
-      const stored = after && { ...after, mod };
+      const stored = after && (mod === null ? after : { ...after, mod });
       if (stored) keys.put(key, stored);
       else keys.delete(key);
       count += Number(after !== null) - Number(before);
@@ -178,9 +180,12 @@ export class Change {
     return this.raw(key);
   }
 
-  /** Writes `key` as a replica applies the master's effect: as told, recording no effect. */
-  writeAsTold(key: string, entry: Entry | null): void {
-    this.write(key, entry);
+  /**
+   * Writes `key` as a replica applies the master's effect (or a snapshot row): as told, recording
+   * no effect, stamped with `mod`, the end offset of what wrote it (see `Keyspace.commit`).
+   */
+  writeAsTold(key: string, entry: Entry | null, mod: number): void {
+    this.write(key, entry && { ...entry, mod });
   }
 
   private raw(key: string): Entry | null {
@@ -204,7 +209,7 @@ export class Change {
     if (e === null || e.expiresAt === null || e.expiresAt > this.now) return e;
     if (this.role === "master") {
       this.write(key, null);
-      this.effects.push(["DEL", key]);
+      this.effects.push(encode.del(key));
       this.expired++;
     }
     return null;
@@ -239,7 +244,40 @@ export class Change {
       return;
     }
     this.write(key, { type: "string", value, expiresAt });
-    this.effects.push(expiresAt === null ? ["SET", key, value] : ["SET", key, value, "PXAT", String(expiresAt)]);
+    this.effects.push(encode.set(key, value, expiresAt));
+  }
+
+  /**
+   * Appends to the string at `key` (created when missing), keeping its deadline; logged as APPEND,
+   * so the log grows by the suffix, not by the value. @returns the new length
+   * @throws WRONGTYPE, or ERR when the value would pass the size limit
+   */
+  appendString(key: string, suffix: Bytes): number {
+    const current = this.getString(key);
+    const size = (current?.length ?? 0) + suffix.length;
+    if (size > this.keyspace.limits.maxValueBytes) throw errors.valueTooLarge(this.keyspace.limits.maxValueBytes, size);
+    const value = current === null ? suffix : concatBytes([current, suffix]);
+    this.write(key, { type: "string", value, expiresAt: current === null ? null : this.raw(key)!.expiresAt });
+    this.effects.push(encode.append(key, suffix));
+    return size;
+  }
+
+  /**
+   * Overwrites bytes of the string at `key` from `offset` (zero-padded, created when missing),
+   * keeping its deadline; logged as SETRANGE. @returns the new length
+   * @throws WRONGTYPE, or ERR when the value would pass the size limit
+   */
+  setRange(key: string, offset: number, bytes: Bytes): number {
+    const current = this.getString(key);
+    if (bytes.length === 0) return current?.length ?? 0;
+    const size = Math.max(current?.length ?? 0, offset + bytes.length);
+    if (size > this.keyspace.limits.maxValueBytes) throw errors.valueTooLarge(this.keyspace.limits.maxValueBytes, size);
+    const value = new Uint8Array(size);
+    if (current) value.set(current);
+    value.set(bytes, offset);
+    this.write(key, { type: "string", value, expiresAt: current === null ? null : this.raw(key)!.expiresAt });
+    this.effects.push(encode.setrange(key, offset, bytes));
+    return size;
   }
 
   /** Puts a whole entry under `key` (RENAME, COPY). */
@@ -253,7 +291,7 @@ export class Change {
     const live = this.get(key) !== null;
     if (live) {
       this.write(key, null);
-      this.effects.push(["DEL", key]);
+      this.effects.push(encode.del(key));
     }
     return live;
   }
@@ -264,7 +302,7 @@ export class Change {
     if (e === null) return false;
     if (expiresAt !== null && expiresAt <= this.now) return this.delete(key);
     this.write(key, { ...e, expiresAt });
-    this.effects.push(expiresAt === null ? ["PERSIST", key] : ["PEXPIREAT", key, String(expiresAt)]);
+    this.effects.push(encode.deadline(key, expiresAt));
     return true;
   }
 
@@ -320,7 +358,7 @@ export class Change {
     // Effects before the FLUSHALL stay: replaying them and then FLUSHALL gives the same result.
     this.touched.clear();
     this.cleared = true;
-    this.effects.push(["FLUSHALL"]);
+    this.effects.push(encode.flushall());
   }
 
   /** Number of keys if this change were committed now. */

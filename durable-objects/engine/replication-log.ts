@@ -13,7 +13,7 @@
 import { bytesEqual } from "./bytes";
 import type { Random } from "./clock";
 import type { Effect } from "./keyspace";
-import type { LogEntry } from "./replication";
+import type { LogEntry, Position } from "./replication";
 import { encodeCommand } from "./resp";
 import type { Storage } from "./storage";
 
@@ -119,6 +119,17 @@ export class ReplicationLog {
     // The tail never reaches before the backlog (a repl-backlog-size smaller than the tail).
     while (this.tail.length > 0 && this.tail[0]!.offset < this.backlogStart) this.tailBytes -= this.tail.shift()!.frame.length;
     this.storage.meta.set("log_base_offset", this.offset);
+  }
+
+  /**
+   * True when this node's history holds `position`: it is on that history (or on one that
+   * continued it: replid2 up to second_repl_offset) and has applied up to its offset. A position
+   * of a history this node does not share is never held, whatever the offsets.
+   */
+  holds(position: Position): boolean {
+    const { replid, offset } = position;
+    if (offset > this.offset) return false;
+    return replid === this.replid || (replid === this.replid2 && offset <= this.secondOffset);
   }
 
   /** True when a replica at (replid, offset) can continue from this backlog (PSYNC CONTINUE). */

@@ -3,15 +3,16 @@
  *
  * THE STREAM
  * The master appends every write *effect* to its backlog as a RESP frame (see replication-log.ts):
- * `SET k v [PXAT t]`, `DEL k`, `PEXPIREAT k t`, `PERSIST k`, `FLUSHALL`, and `MULTI` ... `EXEC`
- * around a commit of several effects. Offsets count bytes of this stream. An entry that starts at
+ * `SET k v [PXAT t]`, `DEL k`, `PEXPIREAT k t`, `PERSIST k`, `APPEND k s`, `SETRANGE k o s`,
+ * `FLUSHALL`, and `MULTI` ... `EXEC` around a commit of several effects (effects.ts declares each). Offsets count bytes of this stream. An entry that starts at
  * offset O with a frame of L bytes "ends" at O + L; a node that has applied it has offset O + L.
  * A replica stores the frames it applies in its own backlog at the same offsets, under the
  * master's replid, so that after a promotion the other replicas can continue from it.
  *
  * MOD OFFSETS
  * Every stored key carries `mod`: the stream offset at which it was last written (the end offset
- * of the entry, or of the snapshot chunk, that wrote it). Applying an effect to key K at end
+ * of the entry, or of the snapshot chunk, that wrote it; inside a MULTI group each effect has its
+ * own end offset, so a FLUSHALL in a group removes what the group wrote before it, not after). Applying an effect to key K at end
  * offset O is skipped when K is present with `mod >= O`: K already reflects it. This one rule
  * lets a full sync read the keyspace in chunks without a point-in-time copy (below). With today's
  * effects (whole values, deadlines, deletions) replaying an older effect would converge anyway;
@@ -36,18 +37,37 @@
  * each key with `mod = C`. When the last chunk is in, it pulls the stream from S with PSYNC and
  * the mod rule: an effect older than a key's chunk is already in that key; a key that is absent
  * was deleted before its chunk was read, and replaying its history from S passes through that
- * deletion. FLUSHALL during the catch-up removes only the keys with `mod` below its offset. The
+ * deletion. FLUSHALL during the catch-up removes only the keys with `mod` below its offset. Until
+ * the replica has applied the stream up to the newest chunk's offset its keyspace mixes chunks
+ * read at different offsets (half of an MSET could show): it stays LOADING until then. The
  * master keeps its backlog from S until the replica's sync has finished, so a slow full sync does
- * not loop.
+ * not loop, and no longer than repl-timeout after the replica last asked for a chunk.
  *
  * LOW LAG
  * After every commit the master pushes the new entries to each connected replica (one push in
  * flight per replica; entries that arrive meanwhile go with the next push, which batches them
  * under load). A replica applies a push only when it starts exactly at its offset; otherwise
  * (a gap, a new replid) it goes back to PSYNC. The push's answer is the replica's ACK. Nothing
- * runs on a timer on the replica, so an idle replica can hibernate.
+ * runs on a timer on the replica. An idle master still pings every 10 s (Redis's
+ * repl-ping-replica-period), so silence for repl-timeout means the master is gone: the replica
+ * marks its link down.
+ *
+ * SYNC TOKENS
+ * A client's token names a Position (replid, offset). A replica serves a read carrying one only
+ * when its own history holds it (`ReplicationLog.holds`): the same replid and at least that
+ * offset, or the replid it continued (replid2) up to second_repl_offset. A position of a history
+ * it does not share is the primary's to answer, so a read never goes back in time.
  */
 import type { Bytes } from "./bytes";
+
+/**
+ * A position in a history of the stream: what a sync token names. Offsets alone are not enough:
+ * after a failover onto another history, the same offset may hold other writes.
+ */
+export interface Position {
+  readonly replid: string;
+  readonly offset: number;
+}
 
 /** One backlog entry: a frame that starts just after `offset`. */
 export interface LogEntry {

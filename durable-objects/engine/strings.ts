@@ -3,6 +3,7 @@ import { parseInt64, storedInt64 } from "./args";
 import { toBytes } from "./bytes";
 import type { Context } from "./command";
 import { RedisError, errors } from "./errors";
+import { LLONG_MAX } from "./expiry";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -50,10 +51,13 @@ export function parseExpireArgs(args: readonly string[]): ExpireArgs {
  * EXPIREAT/PEXPIREAT. @returns 1 when the deadline was set (or the key deleted), else 0.
  */
 export function expireKey(ctx: Context, name: string, a: ExpireArgs, unitMs: number, absolute: boolean): number {
-  const ms = a.amount * BigInt(unitMs);
-  const at = absolute ? ms : ms + BigInt(ctx.now);
-  if (ms > BigInt(Number.MAX_SAFE_INTEGER) || ms < -BigInt(Number.MAX_SAFE_INTEGER) || at > BigInt(Number.MAX_SAFE_INTEGER))
-    throw errors.invalidExpire(name);
+  // Redis's bounds: the milliseconds, and the deadline, fit a long long (negative ones delete).
+  const unit = BigInt(unitMs);
+  if (a.amount > LLONG_MAX / unit || a.amount < -LLONG_MAX / unit) throw errors.invalidExpire(name);
+  const ms = a.amount * unit;
+  const base = absolute ? 0n : BigInt(ctx.now);
+  if (ms > LLONG_MAX - base) throw errors.invalidExpire(name);
+  const at = ms + base;
   const entry = ctx.db.get(a.key);
   if (entry === null) return 0;
   const current = entry.expiresAt; // null: no TTL, which counts as infinite for GT/LT

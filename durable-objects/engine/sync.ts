@@ -3,9 +3,9 @@
  * answers to PSYNC and snapshot requests, and how a replica applies a full sync and the stream.
  */
 import { createHash } from "node:crypto";
-import { type Bytes, bytesEqual, fromBytes } from "./bytes";
+import { bytesEqual } from "./bytes";
+import { applyEffect, isFlush } from "./effects";
 import type { Engine } from "./engine";
-import type { Change } from "./keyspace";
 import type { LogEntry, PsyncReply, SnapshotChunk } from "./replication";
 import { EXEC_FRAME, MULTI_FRAME } from "./replication-log";
 import { decodeCommand } from "./resp";
@@ -62,6 +62,7 @@ export function beginFullSync(engine: Engine, replid: string, offset: number): v
     engine.log.adopt(replid, offset);
     engine.keyspace.recount();
     engine.storage.meta.set("synced", 0);
+    engine.storage.meta.set("consistent_at", offset);
   });
 }
 
@@ -75,19 +76,26 @@ export function hasSynced(engine: Engine): boolean {
   return engine.storage.meta.get("synced") === 1;
 }
 
-/** Stores one snapshot chunk on a replica, each key stamped with the chunk's offset. */
+/**
+ * Stores one snapshot chunk on a replica, each key stamped with the chunk's offset. The keyspace
+ * mixes chunks read at different offsets until the stream has been applied up to the newest
+ * chunk's: `consistentAt` says from which offset on it may serve reads.
+ */
 export function loadChunk(engine: Engine, chunk: SnapshotChunk): void {
   engine.transaction(() => {
+    engine.storage.meta.set("consistent_at", chunk.offset);
     const change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
     for (const r of chunk.rows)
-      change.writeAsTold(r.key, { type: TYPE_NAMES[r.type]!, value: r.value, expiresAt: r.expiresAt });
-    engine.keyspace.commit(change, chunk.offset);
+      change.writeAsTold(r.key, { type: TYPE_NAMES[r.type]!, value: r.value, expiresAt: r.expiresAt }, chunk.offset);
+    engine.keyspace.commit(change, null);
   });
 }
 
 /**
  * Applies master entries on a replica, in order, each MULTI group at once, skipping what it
- * already has. Entries that end a batch inside a group are left for the next batch.
+ * already has. Each effect is applied with its own end offset (not its group's), so a FLUSHALL
+ * inside a group removes the writes before it in the group and not those after it. Entries that
+ * end a batch inside a group are left for the next batch.
  * @returns false when the entries do not continue this node's stream (a gap): resync.
  */
 export function applyEntries(engine: Engine, entries: readonly LogEntry[]): boolean {
@@ -100,20 +108,19 @@ export function applyEntries(engine: Engine, entries: readonly LogEntry[]): bool
     while (i < entries.length) {
       const group = nextGroup(entries, i);
       if (group === null) break;
-      const last = entries[group - 1]!;
-      const end = last.offset + last.frame.length;
       let change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
       for (let j = i; j < group; j++) {
-        const frame = entries[j]!.frame;
+        const { offset, frame } = entries[j]!;
         if (bytesEqual(frame, MULTI_FRAME) || bytesEqual(frame, EXEC_FRAME)) continue;
         const argv = decodeCommand(frame);
-        if (fromBytes(argv[0]!).toUpperCase() === "FLUSHALL") {
-          engine.keyspace.commit(change, end);
-          engine.keyspace.deleteWrittenBefore(end);
+        const at = offset + frame.length;
+        if (isFlush(argv)) {
+          engine.keyspace.commit(change, null);
+          engine.keyspace.deleteWrittenBefore(at);
           change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
-        } else applyEffect(change, argv, end);
+        } else applyEffect(change, argv, at);
       }
-      engine.keyspace.commit(change, end);
+      engine.keyspace.commit(change, null);
       log.appendVerbatim(entries.slice(i, group));
       i = group;
     }
@@ -126,31 +133,6 @@ function nextGroup(entries: readonly LogEntry[], i: number): number | null {
   if (!bytesEqual(entries[i]!.frame, MULTI_FRAME)) return i + 1;
   for (let j = i + 1; j < entries.length; j++) if (bytesEqual(entries[j]!.frame, EXEC_FRAME)) return j + 1;
   return null;
-}
-
-/** Applies one effect at end offset `at`, unless the key already reflects it (mod >= at). */
-function applyEffect(change: Change, argv: Bytes[], at: number): void {
-  const name = fromBytes(argv[0]!).toUpperCase();
-  const key = fromBytes(argv[1]!);
-  const current = change.peek(key);
-  if (current !== null && (current.mod ?? 0) >= at) return;
-  switch (name) {
-    case "SET": {
-      const pxat = argv.length === 5 ? Number(fromBytes(argv[4]!)) : null;
-      change.writeAsTold(key, { type: "string", value: argv[2]!, expiresAt: pxat });
-      return;
-    }
-    case "DEL":
-      if (current !== null) change.writeAsTold(key, null);
-      return;
-    case "PEXPIREAT":
-    case "PERSIST":
-      if (current !== null)
-        change.writeAsTold(key, { ...current, expiresAt: name === "PERSIST" ? null : Number(fromBytes(argv[2]!)) });
-      return;
-    default:
-      throw new Error(`replication: unknown effect ${name}`);
-  }
 }
 
 /**
@@ -174,4 +156,13 @@ export function digest(engine: Engine): string {
     any = true;
   }
   return any ? [...acc].map((b) => b.toString(16).padStart(2, "0")).join("") : "0".repeat(40);
+}
+
+/**
+ * The offset from which a replica's keyspace is consistent: the newest snapshot chunk's offset
+ * after a full sync (0 for a node that never full-synced). Below it, reads could see half of a
+ * MULTI, an MSET or a RENAME: the replica answers LOADING.
+ */
+export function consistentAt(engine: Engine): number {
+  return Number(engine.storage.meta.get("consistent_at") ?? 0);
 }

@@ -1,7 +1,7 @@
 import { parseInteger } from "../args";
 import { toBytes } from "../bytes";
 import { defineCommand, key } from "../command";
-import { RedisError, errors } from "../errors";
+import { RedisError } from "../errors";
 
 /** SETRANGE key offset value: overwrites bytes, zero-padding; the new length. @see https://redis.io/docs/latest/commands/setrange/ */
 export default defineCommand({
@@ -14,15 +14,5 @@ export default defineCommand({
     if (at < 0) throw new RedisError("ERR offset is out of range");
     return { key: k!, offset: at, value: toBytes(value!) };
   },
-  run: ({ db }, a) => {
-    const current = db.getString(a.key);
-    if (a.value.length === 0) return current?.length ?? 0;
-    const size = Math.max(current?.length ?? 0, a.offset + a.value.length);
-    if (size > db.maxValueBytes) throw errors.valueTooLarge(db.maxValueBytes, size);
-    const next = new Uint8Array(size);
-    if (current) next.set(current);
-    next.set(a.value, a.offset);
-    db.setString(a.key, next, current === null ? null : db.get(a.key)!.expiresAt);
-    return size;
-  },
+  run: ({ db }, a) => db.setRange(a.key, a.offset, a.value),
 });

@@ -18,12 +18,11 @@ export default defineCommand({
     if (timeout < 0) throw new RedisError("ERR timeout is negative");
     return { numreplicas, timeout };
   },
-  run: ({ db, server }, a) => {
+  run: ({ db }, a) => {
     if (db.role !== "master")
       throw new RedisError(
         "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
       );
-    const acked = server.replicasAt(server.offset);
-    return acked >= a.numreplicas ? acked : new WaitForReplicas(a.numreplicas, a.timeout, server.offset);
+    return new WaitForReplicas(a.numreplicas, a.timeout);
   },
 });

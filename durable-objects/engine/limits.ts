@@ -1,0 +1,19 @@
+/**
+ * Bounds on one request's work, so that it finishes within a Durable Object's limits (30 s of CPU,
+ * 128 MB of memory per isolate) and never holds a node for long: past a bound the request gets a
+ * clear error and nothing of it is applied. The worker checks the first two before it parses a
+ * body into objects (a 10 MiB pipeline of short commands is ~870k arrays, ~150 MB of heap); the
+ * engine checks them again, as the node may be called by other means.
+ */
+export const REQUEST_LIMITS = {
+  /** Commands in one pipeline or transaction. */
+  maxCommands: 10_000,
+  /** Arguments (command names included) in one request, over all its commands. */
+  maxArguments: 100_000,
+  /**
+   * Bytes one request may add to the replication log. A command that would pass it fails (in a
+   * transaction, the whole transaction), so one request cannot grow the backlog without bound
+   * (COPY or RENAME of a large value repeated in a pipeline).
+   */
+  maxLogBytes: 32 * 1024 * 1024,
+} as const;

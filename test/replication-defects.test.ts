@@ -1,0 +1,169 @@
+// Issue 13's replication defects, each on two engines (in-memory storage, one manual clock): what
+// the review reproduced, stated as the property that must hold.
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../durable-objects/engine/clock";
+import { WaitForReplicas } from "../durable-objects/engine/command";
+import { type Batch, Engine } from "../durable-objects/engine/engine";
+import { REQUEST_LIMITS } from "../durable-objects/engine/limits";
+import { MemoryStorage } from "../durable-objects/engine/storage";
+import { applyEntries, beginFullSync, consistentAt, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import { fixedRandom } from "./fixtures";
+
+function pair() {
+  const clock = new ManualClock(1_000_000);
+  const master = new Engine(new MemoryStorage(), { clock, random: fixedRandom });
+  const replica = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "cd".repeat(n) }, role: "slave" });
+  const batch = (mode: Batch["mode"], ...commands: (string | number)[][]) =>
+    master.run({ mode, commands: commands.map((c) => c.map(String)), permission: "admin" });
+  return { clock, master, replica, batch };
+}
+
+/** A full sync of the replica in one go, then streaming to the master's offset. */
+function fullSync(master: Engine, replica: Engine) {
+  const s = psync(master, "?", 0, 1000);
+  if (s.kind !== "fullresync") throw new Error("expected FULLRESYNC");
+  beginFullSync(replica, s.replid, s.offset);
+  for (let cursor = 0; ; ) {
+    const chunk = snapshotChunk(master, cursor, 1 << 20);
+    loadChunk(replica, chunk);
+    if (chunk.next === 0) break;
+    cursor = chunk.next;
+  }
+  endFullSync(replica);
+}
+
+function catchUp(master: Engine, replica: Engine) {
+  while (replica.log.offset < master.log.offset) {
+    const reply = psync(master, replica.log.replid, replica.log.offset, 1 << 20);
+    if (reply.kind !== "continue") throw new Error("unexpected FULLRESYNC");
+    expect(applyEntries(replica, reply.entries)).toBe(true);
+  }
+}
+
+describe("defect 2: FLUSHALL/FLUSHDB inside a transaction", () => {
+  const transactions: [string, (string | number)[][]][] = [
+    ["SET a, FLUSHALL, SET b", [["SET", "a", "1"], ["FLUSHALL"], ["SET", "b", "2"]]],
+    ["SET c, FLUSHALL, SET c", [["SET", "c", "1"], ["FLUSHALL"], ["SET", "c", "2"]]],
+    ["RENAME, FLUSHDB, EXPIRE", [["SET", "r", "1"], ["RENAME", "r", "s"], ["FLUSHDB"], ["SET", "s", "2"], ["EXPIRE", "s", 100], ["SET", "t", "3"]]],
+    ["FLUSHALL first, then writes to old keys", [["FLUSHALL"], ["SET", "old", "new"], ["APPEND", "old", "+"], ["INCR", "n"]]],
+  ];
+  for (const [name, commands] of transactions)
+    it(`leaves the replica with the master's digest: ${name}`, () => {
+      const { master, replica, batch } = pair();
+      batch("pipeline", ["SET", "old", "x"], ["SET", "a", "0"], ["SET", "s", "0"], ["SET", "n", "5"]);
+      fullSync(master, replica);
+      catchUp(master, replica);
+      const r = batch("multi", ...commands);
+      expect("outcomes" in r && r.outcomes.every((o) => "result" in o)).toBe(true);
+      catchUp(master, replica);
+      expect(digest(replica)).toBe(digest(master));
+      expect(replica.keyspace.keyCount).toBe(master.keyspace.keyCount);
+    });
+
+  it("also when the transaction is replayed during a full sync, chunks read before and after it", () => {
+    const { master, replica, batch } = pair();
+    for (let i = 0; i < 20; i++) batch("single", ["SET", `k${i}`, "v"]);
+    const s = psync(master, "?", 0, 1000);
+    if (s.kind !== "fullresync") throw new Error();
+    beginFullSync(replica, s.replid, s.offset);
+    const first = snapshotChunk(master, 0, 40);
+    loadChunk(replica, first);
+    batch("multi", ["SET", "k19", "before"], ["FLUSHALL"], ["SET", "k0", "after"], ["SET", "k19", "after"]);
+    for (let cursor = first.next; cursor !== 0; ) {
+      const chunk = snapshotChunk(master, cursor, 40);
+      loadChunk(replica, chunk);
+      cursor = chunk.next;
+    }
+    endFullSync(replica);
+    catchUp(master, replica);
+    expect(digest(replica)).toBe(digest(master));
+  });
+});
+
+describe("defect 4: WAIT inside a transaction", () => {
+  it("waits for the offset after the transaction's own writes", () => {
+    const { master, batch } = pair();
+    batch("single", ["SET", "before", "v"]);
+    const acked = master.log.offset;
+    const r = batch("multi", ["SET", "wk", "v"], ["WAIT", 1, 0]);
+    if (!("outcomes" in r)) throw new Error(r.error);
+    const wait = (r.outcomes[1] as { result: unknown }).result;
+    expect(wait).toBeInstanceOf(WaitForReplicas);
+    expect((wait as WaitForReplicas).offset).toBe(master.log.offset);
+    expect(master.log.offset).toBeGreaterThan(acked);
+  });
+
+  it("in a pipeline, waits for the writes before it, not after", () => {
+    const { master, batch } = pair();
+    const r = batch("pipeline", ["SET", "a", "1"], ["WAIT", 1, 0], ["SET", "b", "2"]);
+    if (!("outcomes" in r)) throw new Error(r.error);
+    const wait = (r.outcomes[1] as { result: WaitForReplicas }).result;
+    expect(wait.offset).toBeLessThan(master.log.offset);
+    expect(wait.offset).toBeGreaterThan(0);
+  });
+});
+
+describe("defect 7: the log grows by the change, not by the value", () => {
+  it("logs APPEND as APPEND and SETRANGE as SETRANGE, and replicas end equal", () => {
+    const { master, replica, batch } = pair();
+    batch("single", ["SET", "big", "x".repeat(1 << 20)]);
+    fullSync(master, replica);
+    catchUp(master, replica);
+    const before = master.log.offset;
+    for (let i = 0; i < 100; i++) batch("single", ["APPEND", "big", "y"]);
+    batch("single", ["SETRANGE", "big", 10, "hello"]);
+    batch("single", ["SETRANGE", "fresh", 5, "z"]);
+    batch("single", ["APPEND", "new", "abc"]);
+    expect(master.log.offset - before).toBeLessThan(100 * 64 + 3 * 64);
+    catchUp(master, replica);
+    expect(digest(replica)).toBe(digest(master));
+  });
+
+  it("refuses a command that would grow the log past a request's bound, changing nothing", () => {
+    const { master, batch } = pair();
+    batch("single", ["SET", "big", "x".repeat(1 << 20)]);
+    const copies = Math.ceil(REQUEST_LIMITS.maxLogBytes / (1 << 20)) + 2;
+    const r = batch("pipeline", ...Array.from({ length: copies }, (_, i) => ["COPY", "big", `copy${i}`]));
+    if (!("outcomes" in r)) throw new Error(r.error);
+    const failed = r.outcomes.filter((o) => "error" in o);
+    expect(failed.length).toBeGreaterThan(0);
+    expect((failed[0] as { error: string }).error).toMatch(/^ERR .*replication/);
+    const ok = r.outcomes.length - failed.length;
+    expect(master.keyspace.keyCount).toBe(1 + ok);
+    const multi = batch("multi", ...Array.from({ length: copies }, (_, i) => ["COPY", "big", `m${i}`, "REPLACE"]));
+    expect(multi).toMatchObject({ error: expect.stringMatching(/^EXECABORT|^ERR/) });
+    expect(master.keyspace.keyCount).toBe(1 + ok);
+  });
+});
+
+describe("defect 8 (engine side): a request's work is bounded", () => {
+  it("refuses a batch over the bounds as a whole, applying nothing", () => {
+    const { master, batch } = pair();
+    const many = Array.from({ length: REQUEST_LIMITS.maxCommands + 1 }, (_, i) => ["SET", `k${i}`, "v"]);
+    expect(batch("pipeline", ...many)).toMatchObject({ error: expect.stringMatching(/^ERR .*commands/) });
+    const args = ["MSET", ...Array.from({ length: REQUEST_LIMITS.maxArguments }, (_, i) => `a${i >> 1}`)];
+    expect(batch("single", args)).toMatchObject({ error: expect.stringMatching(/^ERR .*arguments/) });
+    expect(master.keyspace.keyCount).toBe(0);
+    expect(master.log.offset).toBe(0);
+  });
+});
+
+describe("defect 9: a replica is consistent only once it has passed the last chunk's offset", () => {
+  it("names the offset at which the loaded keyspace is consistent", () => {
+    const { master, replica, batch } = pair();
+    for (let i = 0; i < 20; i++) batch("single", ["SET", `k${i}`, "v"]);
+    const s = psync(master, "?", 0, 1000);
+    if (s.kind !== "fullresync") throw new Error();
+    beginFullSync(replica, s.replid, s.offset);
+    const first = snapshotChunk(master, 0, 40);
+    loadChunk(replica, first);
+    batch("multi", ["SET", "k0", "x"], ["SET", "k19", "x"]); // half in the first chunk, half after
+    let last = first;
+    for (let cursor = first.next; cursor !== 0; cursor = last.next) loadChunk(replica, (last = snapshotChunk(master, cursor, 40)));
+    endFullSync(replica);
+    expect(consistentAt(replica)).toBe(last.offset);
+    expect(replica.log.offset).toBeLessThan(consistentAt(replica));
+    catchUp(master, replica);
+    expect(replica.log.offset).toBeGreaterThanOrEqual(consistentAt(replica));
+  });
+});
