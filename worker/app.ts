@@ -137,6 +137,15 @@ app.use("*", async (c, next) => {
   }
 });
 
+// Only GET and POST reach a route, checked here once, before auth and every route: Hono routes
+// HEAD as GET (dropping the body), so `HEAD /flushall` would run FLUSHALL. Any other method is
+// an unknown route (404, as PUT and DELETE always were).
+app.use("*", async (c, next) => {
+  const method = c.req.raw.method;
+  if (method !== "GET" && method !== "POST") return c.notFound();
+  await next();
+});
+
 app.use("*", async (c, next) => {
   c.set("permission", await authenticate(c.req.raw, c.env));
   await next();

@@ -3,23 +3,44 @@
  * `POST /` with `["SET","k","v"]`, `POST /pipeline` and `/multi-exec` with an array of those,
  * and the path form `GET|POST /set/k/v` (a POST body becomes the last argument).
  */
-import { requestErrors } from "./errors";
+import { REQUEST_LIMITS } from "../durable-objects/engine/limits";
+import { RequestError, requestErrors } from "./errors";
 
-const decoder = new TextDecoder();
+// Fatal: invalid UTF-8 is refused rather than turned into U+FFFD, so a key's bytes are decided
+// here, once, and every node stores the same ones.
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** Upstash's request body limit. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
-/** Reads the body, refusing more than `limit` bytes without buffering past it. */
+/**
+ * Reads the body as UTF-8 text, refusing more than `limit` bytes without buffering past it.
+ * A body that breaks off (a malformed chunked encoding, a dropped connection) is a 400, as is
+ * one that is not valid UTF-8.
+ */
 export async function readBody(request: Request, limit = MAX_REQUEST_BYTES): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > limit) throw requestErrors.tooLarge(limit, declared);
   if (!request.body) return "";
-  // A declared length within the limit: read it whole (the common case, and the fast one).
-  if (Number.isSafeInteger(declared)) return request.text();
+  let bytes: Uint8Array;
+  try {
+    // A declared length within the limit: read it whole (the common case, and the fast one).
+    bytes = Number.isSafeInteger(declared) ? new Uint8Array(await request.arrayBuffer()) : await readCapped(request.body, limit);
+  } catch (e) {
+    if (e instanceof RequestError) throw e;
+    throw requestErrors.malformedBody();
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw requestErrors.badRequest("request body is not valid UTF-8");
+  }
+}
+
+async function readCapped(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     size += chunk.length;
     if (size <= limit) chunks.push(chunk);
   }
@@ -30,15 +51,116 @@ export async function readBody(request: Request, limit = MAX_REQUEST_BYTES): Pro
     bytes.set(c, at);
     at += c.length;
   }
-  return decoder.decode(bytes);
+  return bytes;
 }
 
-function parseJson(text: string): unknown {
+/** What one pass over a JSON body's text finds, before JSON.parse builds any of it. */
+interface Shape {
+  /** Values directly inside the outermost array: a pipeline's commands, a command's arguments. */
+  outer: number;
+  /** Values nested deeper: a pipeline's arguments (in a single command, always an error). */
+  inner: number;
+  /** A number token whose text `String(Number(text))` would not give back, e.g. `1e21`. */
+  inexactNumber: boolean;
+}
+
+const enum Char {
+  Quote = 0x22,
+  Backslash = 0x5c,
+  Comma = 0x2c,
+  Colon = 0x3a,
+  OpenArray = 0x5b,
+  CloseArray = 0x5d,
+  OpenObject = 0x7b,
+  CloseObject = 0x7d,
+  Minus = 0x2d,
+  Zero = 0x30,
+  Nine = 0x39,
+}
+
+const isDigit = (c: number) => c >= Char.Zero && c <= Char.Nine;
+/** A character that may continue a number token (digits, `.`, `e`, `E`, `+`, `-`). */
+const inNumber = (c: number) => isDigit(c) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === Char.Minus;
+
+/**
+ * Counts the values of a JSON text by depth in one linear pass, allocating nothing per value:
+ * strings (with their escapes) are skipped whole, so brackets and commas inside them do not
+ * count. The text need not be valid JSON (JSON.parse judges that afterwards); the counts then
+ * only bound what JSON.parse could build.
+ */
+function shapeOf(text: string): Shape {
+  let depth = 0;
+  let outer = 0;
+  let inner = 0;
+  let inexactNumber = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 0x20 || c === Char.Comma || c === Char.Colon) continue;
+    if (c === Char.CloseArray || c === Char.CloseObject) {
+      depth--;
+      continue;
+    }
+    // Anything else starts a value.
+    if (depth === 1) outer++;
+    else if (depth > 1) inner++;
+    if (c === Char.OpenArray || c === Char.OpenObject) {
+      depth++;
+    } else if (c === Char.Quote) {
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === Char.Backslash) i++;
+        else if (d === Char.Quote) break;
+      }
+    } else if (c === Char.Minus || isDigit(c)) {
+      // Exact: an integer of at most 15 digits, no leading zero, not -0 (2^53 has 16 digits).
+      const negative = c === Char.Minus;
+      const first = negative ? i + 1 : i;
+      let j = first;
+      while (j < n && isDigit(text.charCodeAt(j))) j++;
+      const digits = j - first;
+      const exact = digits >= 1 && digits <= 15 && !(text.charCodeAt(first) === Char.Zero && (digits > 1 || negative));
+      while (j < n && inNumber(text.charCodeAt(j))) j++;
+      if (!exact || j - i !== digits + (negative ? 1 : 0)) inexactNumber = true;
+      i = j - 1;
+    } else {
+      // true, false, null (or garbage): skip the word.
+      while (i + 1 < n && text.charCodeAt(i + 1) > 0x20 && !isStructural(text.charCodeAt(i + 1))) i++;
+    }
+  }
+  return { outer, inner, inexactNumber };
+}
+
+const isStructural = (c: number) =>
+  c === Char.Comma || c === Char.Colon || c === Char.Quote || c === Char.OpenArray || c === Char.CloseArray || c === Char.OpenObject || c === Char.CloseObject;
+
+/** Refuses a request past the bounds of `REQUEST_LIMITS`, before anything of it is built. */
+function checkBounds(commands: number, args: number) {
+  if (commands > REQUEST_LIMITS.maxCommands) throw requestErrors.tooMuchWork("commands", REQUEST_LIMITS.maxCommands, commands);
+  if (args > REQUEST_LIMITS.maxArguments) throw requestErrors.tooMuchWork("arguments", REQUEST_LIMITS.maxArguments, args);
+}
+
+/** A JSON.parse reviver that keeps each number as its source text (`12345678901234567890`, `1e21`). */
+function numberText(_key: string, value: unknown, context?: { source?: string }): unknown {
+  return typeof value === "number" && context?.source !== undefined ? context.source : value;
+}
+
+/** Parses a body whose shape was scanned; the reviver, slower, only when a number needs it. */
+function parseJson(text: string, shape: Shape): unknown {
   try {
-    return JSON.parse(text);
+    return shape.inexactNumber ? JSON.parse(text, numberText as (key: string, value: unknown) => unknown) : JSON.parse(text);
   } catch {
     throw requestErrors.badRequest("failed to parse request body: invalid JSON");
   }
+}
+
+/** `String.prototype.isWellFormed` (ES2024; our TypeScript lib is ES2023). */
+const isWellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
+/** Refuses an argument with a lone UTF-16 surrogate: UTF-8 cannot encode it, so nodes would differ. */
+function wellFormed(arg: string): string {
+  if (!isWellFormed(arg)) throw requestErrors.badRequest("arguments must be well-formed Unicode: an argument has a lone UTF-16 surrogate");
+  return arg;
 }
 
 /** One command: a non-empty array of strings, numbers or booleans. */
@@ -46,7 +168,7 @@ function toArgv(value: unknown): string[] {
   if (!Array.isArray(value)) throw requestErrors.badRequest("a command must be a JSON array, e.g. [\"GET\",\"key\"]");
   if (value.length === 0) throw requestErrors.badRequest("empty command");
   return value.map((arg) => {
-    if (typeof arg === "string") return arg;
+    if (typeof arg === "string") return wellFormed(arg);
     if (typeof arg === "number" && Number.isFinite(arg)) return String(arg);
     if (typeof arg === "boolean") return String(arg);
     throw requestErrors.badRequest("command arguments must be strings, numbers or booleans");
@@ -55,12 +177,16 @@ function toArgv(value: unknown): string[] {
 
 /** `POST /` body: one command. */
 export function parseCommand(text: string): string[] {
-  return toArgv(parseJson(text));
+  const shape = shapeOf(text);
+  checkBounds(1, shape.outer + shape.inner);
+  return toArgv(parseJson(text, shape));
 }
 
 /** `POST /pipeline` and `/multi-exec` body: a non-empty array of commands. */
 export function parseCommands(text: string): string[][] {
-  const value = parseJson(text);
+  const shape = shapeOf(text);
+  checkBounds(shape.outer, shape.inner);
+  const value = parseJson(text, shape);
   if (!Array.isArray(value)) throw requestErrors.badRequest("a pipeline must be a JSON array of commands");
   if (value.length === 0) throw requestErrors.badRequest("empty pipeline");
   return value.map(toArgv);
@@ -71,13 +197,15 @@ export function parsePathCommand(pathname: string, body: string): string[] {
   const segments = pathname.split("/").slice(1);
   if (segments.length > 1 && segments[segments.length - 1] === "") segments.pop();
   const argv = segments.map((s) => {
+    let arg: string;
     try {
-      return decodeURIComponent(s);
+      arg = decodeURIComponent(s);
     } catch {
       throw requestErrors.badRequest(`malformed percent-encoding in path: ${s}`);
     }
+    return wellFormed(arg);
   });
-  if (body !== "") argv.push(body);
+  if (body !== "") argv.push(wellFormed(body));
   if (argv.length === 0 || argv[0] === "") throw requestErrors.badRequest("empty command");
   return argv;
 }

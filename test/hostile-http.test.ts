@@ -1,0 +1,197 @@
+// Hostile HTTP requests (issue 13, the edge's share): each is refused at the edge with a clear
+// error and nothing applied, or, for numbers, stored exactly as sent. Keys carry the "hh:" prefix
+// (no FLUSHALL: other files share the nodes).
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { REQUEST_LIMITS } from "../durable-objects/engine/limits";
+import { app } from "../worker/app";
+import { BASE, TOKENS, call, redis, worker } from "./helpers";
+
+const bytes = (...parts: (string | number[])[]) =>
+  new Uint8Array(parts.flatMap((p) => (typeof p === "string" ? [...new TextEncoder().encode(p)] : p)));
+
+/** Sends raw bytes (not re-encoded by JSON.stringify) with the read-write token. */
+async function raw(body: BodyInit, path = "/", method = "POST") {
+  const r = await worker.fetch(`${BASE}${path}`, { method, headers: { authorization: `Bearer ${TOKENS.readwrite}` }, body });
+  const text = await r.text();
+  return { status: r.status, text, json: text ? JSON.parse(text) : undefined };
+}
+
+describe("defect 3: arguments that are not well-formed Unicode", () => {
+  it("refuses a lone surrogate (a JSON escape) in any argument, nothing applied", async () => {
+    for (const [path, body] of [
+      ["/", '["SET","hh:s3\\ud800","A"]'],
+      ["/", '["SET","hh:s3","\\udc00"]'],
+      ["/", '["SET","hh:s3","a\\ud83d"]'],
+      ["/pipeline", '[["SET","hh:s3","ok"],["SET","hh:s3\\udc00","B"]]'],
+      ["/multi-exec", '[["SET","hh:s3","ok"],["SET","hh:s3\\udc00","B"]]'],
+    ]) {
+      const r = await raw(body!, path);
+      expect(r.status, body).toBe(400);
+      expect(r.json.error, body).toMatch(/^ERR .*(UTF-16|Unicode)/);
+    }
+    expect(await redis("KEYS", "hh:s3*")).toEqual([]);
+  });
+
+  it("refuses invalid UTF-8 in a body (JSON or the path form's last argument), nothing applied", async () => {
+    for (const [path, body] of [
+      ["/", bytes('["SET","hh:u8","', [0xff], '"]')],
+      ["/", bytes('["SET","hh:u8","', [0xed, 0xa0, 0x80], '"]')], // an encoded surrogate
+      ["/pipeline", bytes('[["SET","hh:u8",', '"', [0xc3], '"]]')], // a truncated sequence
+      ["/set/hh:u8", bytes("x", [0xc0, 0xaf])], // an overlong encoding
+    ] as const) {
+      const r = await raw(body, path);
+      expect(r.status, path).toBe(400);
+      expect(r.json.error, path).toMatch(/^ERR .*UTF-8/);
+    }
+    expect(await redis("EXISTS", "hh:u8")).toBe(0);
+  });
+
+  it("refuses percent-escapes that are not UTF-8 in the path form", async () => {
+    for (const path of ["/set/hh:p3%ED%A0%80/v", "/set/hh:p3/%FF", "/set/hh:p3/%C3"]) {
+      const r = await call(undefined, { method: "GET", path, token: TOKENS.readwrite });
+      expect(r.status, path).toBe(400);
+    }
+    expect(await redis("EXISTS", "hh:p3")).toBe(0);
+  });
+
+  it("keeps well-formed text, surrogate pairs included", async () => {
+    expect((await raw('["SET","hh:ok\\ud83d\\ude00","\\u00e9\\ud83d\\ude00"]')).json).toEqual({ result: "OK" });
+    expect(await redis("GET", "hh:ok😀")).toBe("é😀");
+    expect((await raw(bytes('["SET","hh:ok8","', [0xf0, 0x9f, 0x98, 0x80], '"]'))).json).toEqual({ result: "OK" });
+    expect(await redis("GET", "hh:ok8")).toBe("😀");
+    expect((await call(undefined, { method: "GET", path: "/set/hh:ok%F0%9F%98%80p/v" })).json).toEqual({ result: "OK" });
+    expect(await redis("GET", "hh:ok😀p")).toBe("v");
+  });
+});
+
+describe("defect 6: only GET and POST reach commands", () => {
+  it("HEAD (routed as GET by Hono) and other methods run nothing, on command and admin paths", async () => {
+    await redis("SET", "hh:m6", "keep");
+    for (const method of ["HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
+      for (const path of ["/set/hh:m6/changed", "/del/hh:m6", "/set/hh:m6n/v", "/admin/topology", "/admin/nodes/enam/digest", "/"]) {
+        for (const token of [TOKENS.readwrite, TOKENS.admin]) {
+          const r = await call(undefined, { method, path, token });
+          expect([404, 405], `${method} ${path}`).toContain(r.status);
+          if (r.status === 405) expect(r.headers.get("allow")).toBe("GET, POST");
+        }
+      }
+    }
+    expect(await redis("GET", "hh:m6")).toBe("keep");
+    expect(await redis("EXISTS", "hh:m6n")).toBe(0);
+  });
+
+  it("GET and POST still do", async () => {
+    expect((await call(undefined, { method: "GET", path: "/set/hh:m6g/v" })).json).toEqual({ result: "OK" });
+    expect((await call(undefined, { method: "POST", path: "/get/hh:m6g" })).json).toEqual({ result: "v" });
+    expect((await call(undefined, { method: "GET", path: "/admin/topology" })).status).toBe(200);
+  });
+});
+
+describe("defect 8: a request's work is bounded before its body is parsed", () => {
+  const { maxCommands, maxArguments } = REQUEST_LIMITS;
+
+  it("refuses a 700,000-command pipeline quickly, and the node still serves", async () => {
+    await redis("DEL", "h:");
+    // 14 bytes a command: 9.8 MB, under the 10 MiB body limit.
+    const body = `[${'["INCR","h:"],'.repeat(700_000 - 1)}["INCR","h:"]]`;
+    for (const path of ["/pipeline", "/multi-exec"]) {
+      const started = Date.now();
+      const r = await raw(body, path);
+      expect(r.status).toBe(413);
+      expect(r.json.error).toBe(`ERR too many commands in one request. Limit: ${maxCommands}, Actual: 700000`);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      const ping = Date.now();
+      expect(await redis("PING")).toBe("PONG");
+      expect(await redis("GET", "h:")).toBeNull();
+      expect(Date.now() - ping).toBeLessThan(1_000);
+    }
+  }, 60_000);
+
+  it("refuses too many arguments over all commands, or in one command", async () => {
+    const nine = Array.from({ length: 9 }, (_, i) => `"hh:a${i}"`).join(",");
+    // maxCommands commands of 10 arguments each (maxArguments), then one more argument.
+    const exact = `[${Array(maxCommands).fill(`["DEL",${nine}]`).join(",")}]`;
+    const over = `${exact.slice(0, -2)},"hh:a9"]]`;
+    const r = await raw(over, "/pipeline");
+    expect(r.status).toBe(413);
+    expect(r.json.error).toBe(`ERR too many arguments in one request. Limit: ${maxArguments}, Actual: ${maxArguments + 1}`);
+    const single = `["MGET"${',"hh:a"'.repeat(maxArguments)}]`;
+    const one = await raw(single);
+    expect(one.status).toBe(413);
+    expect(one.json.error).toBe(`ERR too many arguments in one request. Limit: ${maxArguments}, Actual: ${maxArguments + 1}`);
+    // Values nested where no argument may be are counted too (JSON.parse would build them all).
+    const nested = await raw(`["GET",[${"0,".repeat(maxArguments)}0]]`);
+    expect(nested.status).toBe(413);
+  });
+
+  it("runs a pipeline of exactly the bounds", async () => {
+    const nine = Array.from({ length: 9 }, (_, i) => `"hh:a${i}"`).join(",");
+    const exact = `[${Array(maxCommands).fill(`["DEL",${nine}]`).join(",")}]`;
+    const r = await raw(exact, "/pipeline");
+    expect(r.status).toBe(200);
+    expect(r.json).toHaveLength(maxCommands);
+    const incr = await raw(`[${Array(maxCommands).fill('["INCR","hh:n8"]').join(",")}]`, "/pipeline");
+    expect(incr.status).toBe(200);
+    expect(await redis("GET", "hh:n8")).toBe(String(maxCommands));
+  }, 60_000);
+
+  it("counts by JSON structure, not by the brackets and commas inside strings", async () => {
+    const tricky = `"[,],\\"[,]\\\\"`; // a string of brackets, commas, escaped quotes and a backslash
+    const body = `[${Array(maxCommands).fill(`["SET","hh:t8",${tricky}]`).join(",")}]`;
+    const r = await raw(body, "/pipeline");
+    expect(r.status).toBe(200);
+    expect(await redis("GET", "hh:t8")).toBe('[,],"[,]\\');
+  });
+});
+
+describe("defect 13: numbers keep their text; a body that cannot be read is a 400", () => {
+  it("stores a JSON number's source text, however large or precise", async () => {
+    const cases: [string, string][] = [
+      ["12345678901234567890", "12345678901234567890"],
+      ["-9007199254740993", "-9007199254740993"],
+      ["1e21", "1e21"],
+      ["1.50", "1.50"],
+      ["0.1", "0.1"],
+      ["-0", "-0"],
+      ["10", "10"],
+      ["true", "true"],
+      ["false", "false"],
+    ];
+    for (const [json, stored] of cases) {
+      expect((await raw(`["SET","hh:n13",${json}]`)).json, json).toEqual({ result: "OK" });
+      expect(await redis("GET", "hh:n13"), json).toBe(stored);
+    }
+    const p = await raw('[["SET","hh:n13a",12345678901234567890],["INCRBY","hh:n13b",9007199254740993]]', "/pipeline");
+    expect(p.text).toBe('[{"result":"OK"},{"result":9007199254740993}]');
+    expect(await redis("GET", "hh:n13a")).toBe("12345678901234567890");
+    expect(await redis("GET", "hh:n13b")).toBe("9007199254740993");
+  });
+
+  it("answers 400 ERR malformed request body when the body stream fails, nothing applied", async () => {
+    // The app's own fetch, in this isolate: through a service binding the runtime ends the body
+    // short instead of passing the error on (the worker would see truncated JSON).
+    for (const path of ["/", "/pipeline", "/set/hh:b13"]) {
+      for (const headers of [{}, { "content-length": "100" }]) {
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('["SET","hh:b13",'));
+          },
+          pull(controller) {
+            controller.error(new Error("connection reset"));
+          },
+        });
+        const request = new Request(`${BASE}${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${TOKENS.readwrite}`, ...headers },
+          body,
+          duplex: "half",
+        } as RequestInit);
+        const r = await app.fetch(request, env);
+        expect(r.status, `${path} ${JSON.stringify(headers)}`).toBe(400);
+        expect(await r.json(), path).toEqual({ error: "ERR malformed request body" });
+      }
+    }
+    expect(await redis("EXISTS", "hh:b13")).toBe(0);
+  });
+});
