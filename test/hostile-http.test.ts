@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { REQUEST_LIMITS } from "../durable-objects/engine/limits";
 import { app } from "../worker/app";
+import { readBody } from "../worker/request";
 import { BASE, TOKENS, call, redis, worker } from "./helpers";
 
 const bytes = (...parts: (string | number[])[]) =>
@@ -193,5 +194,35 @@ describe("defect 13: numbers keep their text; a body that cannot be read is a 40
       }
     }
     expect(await redis("EXISTS", "hh:b13")).toBe(0);
+  });
+
+  it("bounds the wait for a body that stalls (a declared length never sent): 408, after no data for idleMs", async () => {
+    const stalled = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('["SET","hh:i13",'));
+      },
+      // never more, never closed: a client that keeps the connection open
+    });
+    const request = new Request(BASE, { method: "POST", headers: { "content-length": "100" }, body: stalled, duplex: "half" } as RequestInit);
+    const started = Date.now();
+    await expect(readBody(request, { idleMs: 50 })).rejects.toMatchObject({
+      status: 408,
+      message: "ERR timed out reading the request body: no data for 50 ms",
+    });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it("lets a slow body that keeps sending finish (the bound is between chunks, not on the whole)", async () => {
+    const parts = ['["SET",', '"hh:s13",', '"slow"', "]"];
+    const slow = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await new Promise((r) => setTimeout(r, 30));
+        const part = parts.shift();
+        if (part === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(part));
+      },
+    });
+    const request = new Request(BASE, { method: "POST", body: slow, duplex: "half" } as RequestInit);
+    expect(await readBody(request, { idleMs: 100 })).toBe('["SET","hh:s13","slow"]');
   });
 });

@@ -9,7 +9,7 @@ import { RedisError } from "../durable-objects/engine/errors";
 export class RequestError extends RedisError {
   constructor(
     message: string,
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 503,
   ) {
     super(message);
   }
@@ -42,6 +42,8 @@ export const requestErrors = {
     new RequestError(`ERR too many ${what} in one request. Limit: ${limit}, Actual: ${actual}`, 413),
   /** The body could not be read to its end (a broken chunked encoding, a dropped connection). */
   malformedBody: () => new RequestError("ERR malformed request body", 400),
+  /** The body stopped arriving (a declared length never sent on a connection kept open). */
+  bodyTimeout: (ms: number) => new RequestError(`ERR timed out reading the request body: no data for ${ms} ms`, 408),
   notFound: (path: string) => new RequestError(`ERR not found: ${path}`, 404),
   badRequest: (message: string) => new RequestError(`ERR ${message}`, 400),
 };

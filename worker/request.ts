@@ -14,37 +14,64 @@ const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
 /**
- * Reads the body as UTF-8 text, refusing more than `limit` bytes without buffering past it.
- * A body that breaks off (a malformed chunked encoding, a dropped connection) is a 400, as is
- * one that is not valid UTF-8.
+ * How long a body may send nothing before the request is refused. The runtime hands the worker a
+ * request as soon as its headers arrive and, like any HTTP/1.1 server, waits for the declared
+ * length: without a bound, a client that declares more than it sends and keeps the connection
+ * open holds the request forever. Between chunks, not on the whole, so a slow upload finishes.
  */
-export async function readBody(request: Request, limit = MAX_REQUEST_BYTES): Promise<string> {
+export const BODY_IDLE_MS = 30_000;
+
+/**
+ * Reads the body as UTF-8 text, refusing more than `maxBytes` without buffering past them.
+ * A body that breaks off (a malformed chunked encoding, a dropped connection) is a 400, one that
+ * stalls for `idleMs` a 408, and one that is not valid UTF-8 a 400.
+ */
+export async function readBody(
+  request: Request,
+  { maxBytes = MAX_REQUEST_BYTES, idleMs = BODY_IDLE_MS }: { maxBytes?: number; idleMs?: number } = {},
+): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > limit) throw requestErrors.tooLarge(limit, declared);
+  if (declared > maxBytes) throw requestErrors.tooLarge(maxBytes, declared);
   if (!request.body) return "";
-  let bytes: Uint8Array;
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
   try {
-    // A declared length within the limit: read it whole (the common case, and the fast one).
-    bytes = Number.isSafeInteger(declared) ? new Uint8Array(await request.arrayBuffer()) : await readCapped(request.body, limit);
+    for (;;) {
+      const { done, value } = await within(reader.read(), idleMs);
+      if (done) break;
+      size += value.length;
+      if (size <= maxBytes) chunks.push(value);
+    }
   } catch (e) {
+    reader.cancel().catch(() => undefined);
     if (e instanceof RequestError) throw e;
     throw requestErrors.malformedBody();
   }
+  // Without a declared length, the size is known only once read.
+  if (size > maxBytes) throw requestErrors.tooLarge(maxBytes, size);
   try {
-    return decoder.decode(bytes);
+    return decoder.decode(concat(chunks, size));
   } catch {
     throw requestErrors.badRequest("request body is not valid UTF-8");
   }
 }
 
-async function readCapped(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size <= limit) chunks.push(chunk);
+/** `work`, or a 408 once `ms` pass without it settling. */
+async function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(requestErrors.bodyTimeout(ms)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
-  if (size > limit) throw requestErrors.tooLarge(limit, size);
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
   const bytes = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {
