@@ -47,6 +47,7 @@ export const errors = {
     new RedisError(`ERR too many arguments in one request. Limit: ${limit}, Actual: ${actual}`),
   logTooLarge: (limit: number) =>
     new RedisError(`ERR this request would add more than ${limit} bytes to the replication log; split it`),
+  keysReplyTooLarge: (limit: number) => new RedisError(`ERR KEYS reply exceeds ${limit} bytes; use SCAN`),
   valueTooLarge: (limit: number, actual: number) =>
     new RedisError(`ERR max single record size exceeded. Limit: ${limit} bytes, Actual: ${actual} bytes`),
 };

@@ -16,4 +16,6 @@ export const REQUEST_LIMITS = {
    * (COPY or RENAME of a large value repeated in a pipeline).
    */
   maxLogBytes: 32 * 1024 * 1024,
+  /** Bytes KEYS may buffer for its reply (each key's bytes plus its framing); past it, use SCAN. */
+  maxKeysReplyBytes: 8 * 1024 * 1024,
 } as const;

@@ -2,12 +2,12 @@ import { parseInteger } from "../args";
 import { toBytes } from "../bytes";
 import { defineCommand } from "../command";
 import { RedisError, errors } from "../errors";
-import { globToRegExp } from "../glob";
+import { compileGlob, type Glob } from "../glob";
 import type { ValueType } from "../storage";
 
 interface ScanArgs {
   readonly cursor: number;
-  readonly match: RegExp | null;
+  readonly match: Glob | null;
   readonly count: number;
   readonly type: ValueType | string | null;
 }
@@ -30,14 +30,14 @@ export default defineCommand<ScanArgs>({
       throw new RedisError("ERR invalid cursor");
     }
     if (parsedCursor < 0) throw new RedisError("ERR invalid cursor");
-    let match: RegExp | null = null;
+    let match: Glob | null = null;
     let count = 10;
     let type: string | null = null;
     for (let i = 0; i < rest.length; i += 2) {
       const option = rest[i]!.toUpperCase();
       const value = rest[i + 1];
       if (value === undefined) throw errors.syntax();
-      if (option === "MATCH") match = globToRegExp(value);
+      if (option === "MATCH") match = compileGlob(value);
       else if (option === "COUNT") {
         count = parseInteger(value);
         if (count < 1) throw errors.syntax();
