@@ -18,7 +18,7 @@ import type { Config } from "./engine/config";
 import { errors } from "./engine/errors";
 import type { Role } from "./engine/keyspace";
 import type { LogEntry, Position, PsyncReply, SnapshotChunk, SyncState } from "./engine/replication";
-import { applyEntries, beginFullSync, consistentAt, digest, endFullSync, hasSynced, loadChunk, psync, snapshotChunk } from "./engine/sync";
+import { applyEntries, beginFullSync, consistentAt, digest, endFullSync, forgetSync, hasSynced, loadChunk, psync, snapshotChunk } from "./engine/sync";
 import { SqliteStorage, type StorageUsage } from "./sqlite-storage";
 import { type Topology, type TopologyEnv, parseTopology, sameNodes, topologyOf } from "./topology";
 
@@ -257,7 +257,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       maxValueBytes: Number.isSafeInteger(maxValue) && maxValue > 0 ? maxValue : DEFAULT_LIMITS.maxValueBytes,
     });
     this.engine.replicationInfo = () => this.replicationInfo();
-    this.consistentFrom = consistentAt(this.engine);
+    this.refreshConsistency();
     this.engine.replicaRefusal = () => {
       if (this.loading()) return errors.loading();
       if (!this.linkUp() && !this.engine.config["replica-serve-stale-data"]) return errors.masterDown();
@@ -271,6 +271,8 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     this.armedAt = alarm === null ? null : this.toEngineTime(alarm);
     if (role === "master") {
       await this.schedule("expiry", this.engine.nextDeadline());
+      // Idle or not, a master's replicas hear from it at least every IDLE_PING_MS.
+      await this.schedule("heartbeat", this.clock.now() + IDLE_PING_MS);
       // A (re)started master announces its new session, so replicas resync without waiting for
       // a write (as Redis replicas reconnect to a restarted master).
       this.pushToReplicas();
@@ -679,6 +681,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
           // transfer: load the snapshot, then stream from the sync's start offset.
           this.syncState = "transfer";
           beginFullSync(engine, reply.replid, reply.offset);
+          this.consistentFrom = Number.POSITIVE_INFINITY;
           for (let cursor = 0; ; ) {
             const chunk = await master.snapshot(this.name, cursor);
             loadChunk(engine, chunk);
@@ -686,12 +689,23 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
             cursor = chunk.next;
           }
           endFullSync(engine);
-          this.consistentFrom = consistentAt(engine);
+          this.refreshConsistency();
           this.syncState = "connected";
           continue;
         }
         // A promoted master continues this node's history under a new replid: take it on.
-        if (reply.replid !== engine.log.replid) engine.transaction(() => engine.log.shiftReplid(reply.replid));
+        if (reply.replid !== engine.log.replid) {
+          // A keyspace still mixing snapshot chunks holds keys stamped with offsets of the old
+          // history past where the new one forked: continuing would skip the new history's
+          // writes to them. Only a consistent replica continues; this one full-syncs again.
+          if (this.loading()) {
+            forgetSync(engine);
+            this.refreshConsistency();
+            handshake = true;
+            continue;
+          }
+          engine.transaction(() => engine.log.shiftReplid(reply.replid));
+        }
         if (!applyEntries(engine, reply.entries)) throw new Error("replication: the master's entries left a gap");
         this.syncState = "connected";
         if (engine.log.offset >= reply.masterOffset) {
@@ -741,6 +755,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       // A demoted master's own history is as good as a synced one: it continues it with PSYNC.
       if (was === "master" && role === "slave") endFullSync(engine);
     });
+    this.refreshConsistency();
     this.known = t;
     engine.role = role;
     if (role === "master") {
@@ -750,6 +765,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         this.masterSession = null;
         this.freshAt = null;
         await this.schedule("expiry", engine.nextDeadline());
+        await this.schedule("heartbeat", this.clock.now() + IDLE_PING_MS);
       }
       this.pushToReplicas();
       return;
@@ -844,6 +860,14 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   private linkUp(): boolean {
     const silentFor = this.clock.now() - this.lastContact;
     return this.syncState === "connected" && !this.loading() && silentFor <= this.engine.config["repl-timeout"] * 1000;
+  }
+
+  /**
+   * `consistentFrom` from storage: the newest chunk's offset after a full sync, or never (a
+   * replica whose full sync did not finish, or that never had one, holds no consistent keyspace).
+   */
+  private refreshConsistency(): void {
+    this.consistentFrom = hasSynced(this.engine) ? consistentAt(this.engine) : Number.POSITIVE_INFINITY;
   }
 
   /** LOADING: a full sync in progress, or loaded but not yet consistent at one offset. */

@@ -106,6 +106,23 @@ describe("defect 11: an idle primary stays provably alive", () => {
   });
 });
 
+describe("defect 11: an idle primary pings after a restart too", () => {
+  it("arms its heartbeat at start-up, so replicas keep their link up through a quiet minute", async () => {
+    await redis("SET", "k", "v");
+    await catchUpAll();
+    await evictDurableObject(stubOf(PRIMARY));
+    await inNode(stubOf(PRIMARY), (node) => void (node.clock = clock));
+    const timers = await inNode(stubOf(PRIMARY), (node) => [...(node as unknown as { timers: Map<string, number> }).timers.keys()]);
+    expect(timers).toContain("heartbeat");
+    for (let i = 0; i < 7; i++) {
+      clock.advance(10_000);
+      await runDurableObjectAlarm(stubOf(PRIMARY));
+      await inNode(stubOf(PRIMARY), (node) => Promise.all(REPLICAS.map((r) => internals(node).pushTo(r))));
+    }
+    for (const r of REPLICAS) expect(field(await nodeApi(r).info(["replication"]), "master_link_status"), r).toBe("up");
+  });
+});
+
 describe("defect 12: sync tokens name their history", () => {
   it("carries the replid and the offset; a token of another history is served by the primary", async () => {
     const w = await call(["SET", "t", "1"]);

@@ -130,7 +130,8 @@ export class Engine {
    * Runs a batch. Single and pipeline calls each succeed or fail alone; a MULTI applies all of
    * its calls or, when one is rejected before running, none. Everything the batch commits is
    * written in one storage transaction. A batch past the request bounds (REQUEST_LIMITS) is
-   * refused whole; a call that would grow the log past the request's bound fails (a MULTI whole).
+   * refused whole, also when its effects would grow the log past the request's bound (found as
+   * they are made: the batch's transaction is then rolled back, nothing applied).
    * A WAIT's offset is the log's after the writes before it: in a MULTI, after the whole MULTI.
    */
   run(batch: Batch): BatchResult {
@@ -140,8 +141,9 @@ export class Engine {
     let logBytes = 0;
     /** Counts a change's effects against the request's log bound. @throws ERR when past it */
     const charge = (change: Change) => {
-      logBytes += effectBytes(change.effects);
-      if (logBytes > REQUEST_LIMITS.maxLogBytes) throw errors.logTooLarge(REQUEST_LIMITS.maxLogBytes);
+      const bytes = effectBytes(change.effects);
+      if (logBytes + bytes > REQUEST_LIMITS.maxLogBytes) throw errors.logTooLarge(REQUEST_LIMITS.maxLogBytes);
+      logBytes += bytes;
     };
     if (batch.mode === "multi") {
       const prepared: Prepared[] = [];
@@ -175,11 +177,11 @@ export class Engine {
       let outcome: Outcome;
       try {
         outcome = this.execute(this.prepare(argv, batch.permission), change, false);
-        if ("result" in outcome) charge(change);
       } catch (e) {
         outcome = { error: messageOf(e) };
       }
       if ("result" in outcome) {
+        charge(change); // past the bound: out of the batch's transaction, nothing applied
         if (alone && change.dirty) this.transaction(() => this.commit(change));
         else this.commit(change);
         if (outcome.result instanceof WaitForReplicas) outcome.result.offset = this.log.offset;
@@ -188,10 +190,14 @@ export class Engine {
     };
     // Reads write nothing, unless one finds a key expired (the master then deletes it): a batch of
     // reads runs outside a transaction (the hot path of a replica), and such a deletion commits alone.
-    const outcomes = batch.commands.every(Engine.isRead)
-      ? batch.commands.map((argv) => one(argv, true))
-      : this.transaction(() => batch.commands.map((argv) => one(argv, false)));
-    return { outcomes, offset: this.log.offset };
+    try {
+      const outcomes = batch.commands.every(Engine.isRead)
+        ? batch.commands.map((argv) => one(argv, true))
+        : this.transaction(() => batch.commands.map((argv) => one(argv, false)));
+      return { outcomes, offset: this.log.offset };
+    } catch (e) {
+      return { error: messageOf(e), offset: this.log.offset };
+    }
   }
 
   /** The command a name denotes, or undefined (case-insensitive). */

@@ -183,7 +183,12 @@ export class ReplicationLog {
     this.replid = replid;
     this.offset = offset;
     this.backlogStart = offset;
+    // A new history continues no other (Redis clears replid2 on a full sync too).
+    this.replid2 = "0".repeat(40);
+    this.secondOffset = -1;
     this.storage.meta.set("replid", replid);
+    this.storage.meta.set("replid2", this.replid2);
+    this.storage.meta.set("second_repl_offset", this.secondOffset);
     this.storage.meta.set("log_base_offset", offset);
   }
 

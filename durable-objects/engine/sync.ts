@@ -71,6 +71,11 @@ export function endFullSync(engine: Engine): void {
   engine.storage.meta.set("synced", 1);
 }
 
+/** The replica's keyspace cannot continue its history: its next PSYNC asks for a full sync. */
+export function forgetSync(engine: Engine): void {
+  engine.storage.meta.set("synced", 0);
+}
+
 /** True once a replica holds a whole snapshot of its master's history (it may PSYNC with it). */
 export function hasSynced(engine: Engine): boolean {
   return engine.storage.meta.get("synced") === 1;
