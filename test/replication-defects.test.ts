@@ -32,6 +32,27 @@ function fullSync(master: Engine, replica: Engine) {
   endFullSync(replica);
 }
 
+/**
+ * A replica in the middle of a full sync of 20 keys: FULLRESYNC taken and the first chunk (a few
+ * keys) loaded; `loadRest` loads the other chunks, read at the master's offset by then.
+ */
+function halfSynced() {
+  const p = pair();
+  for (let i = 0; i < 20; i++) p.batch("single", ["SET", `k${i}`, "v"]);
+  const s = psync(p.master, "?", 0, 1000);
+  if (s.kind !== "fullresync") throw new Error("expected FULLRESYNC");
+  beginFullSync(p.replica, s.replid, s.offset);
+  const first = snapshotChunk(p.master, 0, 40);
+  loadChunk(p.replica, first);
+  const loadRest = () => {
+    let last = first;
+    for (let cursor = first.next; cursor !== 0; cursor = last.next) loadChunk(p.replica, (last = snapshotChunk(p.master, cursor, 40)));
+    endFullSync(p.replica);
+    return last;
+  };
+  return { ...p, loadRest };
+}
+
 function catchUp(master: Engine, replica: Engine) {
   while (replica.log.offset < master.log.offset) {
     const reply = psync(master, replica.log.replid, replica.log.offset, 1 << 20);
@@ -61,20 +82,19 @@ describe("defect 2: FLUSHALL/FLUSHDB inside a transaction", () => {
     });
 
   it("also when the transaction is replayed during a full sync, chunks read before and after it", () => {
-    const { master, replica, batch } = pair();
-    for (let i = 0; i < 20; i++) batch("single", ["SET", `k${i}`, "v"]);
-    const s = psync(master, "?", 0, 1000);
-    if (s.kind !== "fullresync") throw new Error();
-    beginFullSync(replica, s.replid, s.offset);
-    const first = snapshotChunk(master, 0, 40);
-    loadChunk(replica, first);
+    const { master, replica, batch, loadRest } = halfSynced();
     batch("multi", ["SET", "k19", "before"], ["FLUSHALL"], ["SET", "k0", "after"], ["SET", "k19", "after"]);
-    for (let cursor = first.next; cursor !== 0; ) {
-      const chunk = snapshotChunk(master, cursor, 40);
-      loadChunk(replica, chunk);
-      cursor = chunk.next;
-    }
-    endFullSync(replica);
+    loadRest();
+    catchUp(master, replica);
+    expect(digest(replica)).toBe(digest(master));
+  });
+
+  it("applies APPEND and SETRANGE once when replayed over chunks read before and after them", () => {
+    const { master, replica, batch, loadRest } = halfSynced();
+    batch("multi", ["APPEND", "k0", "+a"], ["SETRANGE", "k19", "3", "zz"], ["APPEND", "k19", "+b"]);
+    batch("single", ["APPEND", "k0", "+c"]);
+    loadRest();
+    batch("single", ["SETRANGE", "k0", "1", "!"]);
     catchUp(master, replica);
     expect(digest(replica)).toBe(digest(master));
   });
@@ -150,17 +170,9 @@ describe("defect 8 (engine side): a request's work is bounded", () => {
 
 describe("defect 9: a replica is consistent only once it has passed the last chunk's offset", () => {
   it("names the offset at which the loaded keyspace is consistent", () => {
-    const { master, replica, batch } = pair();
-    for (let i = 0; i < 20; i++) batch("single", ["SET", `k${i}`, "v"]);
-    const s = psync(master, "?", 0, 1000);
-    if (s.kind !== "fullresync") throw new Error();
-    beginFullSync(replica, s.replid, s.offset);
-    const first = snapshotChunk(master, 0, 40);
-    loadChunk(replica, first);
+    const { master, replica, batch, loadRest } = halfSynced();
     batch("multi", ["SET", "k0", "x"], ["SET", "k19", "x"]); // half in the first chunk, half after
-    let last = first;
-    for (let cursor = first.next; cursor !== 0; cursor = last.next) loadChunk(replica, (last = snapshotChunk(master, cursor, 40)));
-    endFullSync(replica);
+    const last = loadRest();
     expect(consistentAt(replica)).toBe(last.offset);
     expect(replica.log.offset).toBeLessThan(consistentAt(replica));
     catchUp(master, replica);
