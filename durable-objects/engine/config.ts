@@ -3,7 +3,7 @@
  * persisted in the node's storage, so a restart keeps them.
  */
 import { RedisError } from "./errors";
-import { globToRegExp } from "./glob";
+import { compileGlob } from "./glob";
 
 export const EVICTION_POLICIES = [
   "noeviction",
@@ -75,7 +75,7 @@ const show = (v: Config[Name]): string => (typeof v === "boolean" ? (v ? "yes" :
 
 /** CONFIG GET: name/value pairs of every parameter matching one of the patterns. */
 export function configGet(config: Config, patterns: readonly string[]): string[] {
-  const res = patterns.map((p) => globToRegExp(p.toLowerCase()));
+  const res = patterns.map((p) => compileGlob(p.toLowerCase()));
   return NAMES.filter((n) => res.some((r) => r.test(n))).flatMap((n) => [n, show(config[n])]);
 }
 

@@ -24,9 +24,6 @@ export interface Glob {
   readonly steps: number;
 }
 
-/** @deprecated The RegExp is gone; kept so that callers outside this module keep compiling. */
-export const globToRegExp = compileGlob;
-
 // Tokens in `ops`: a byte (0-255) matches itself; below 0 are `*`, `?`, and class k as CLASS - k.
 const STAR = -1;
 const ANY = -2;
