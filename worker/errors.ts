@@ -37,9 +37,6 @@ export const requestErrors = {
   wrongPass: () => new RequestError("WRONGPASS invalid or missing auth token", 401),
   tooLarge: (limit: number, actual: number) =>
     new RequestError(`ERR max request size exceeded. Limit: ${limit} bytes, Actual: ${actual} bytes`, 413),
-  /** A bound of `REQUEST_LIMITS` passed, found before the body is parsed. */
-  tooMuchWork: (what: "commands" | "arguments", limit: number, actual: number) =>
-    new RequestError(`ERR too many ${what} in one request. Limit: ${limit}, Actual: ${actual}`, 413),
   /** The body could not be read to its end (a broken chunked encoding, a dropped connection). */
   malformedBody: () => new RequestError("ERR malformed request body", 400),
   /** The body stopped arriving (a declared length never sent on a connection kept open). */

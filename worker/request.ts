@@ -3,7 +3,7 @@
  * `POST /` with `["SET","k","v"]`, `POST /pipeline` and `/multi-exec` with an array of those,
  * and the path form `GET|POST /set/k/v` (a POST body becomes the last argument).
  */
-import { REQUEST_LIMITS } from "../durable-objects/engine/limits";
+import { overBounds } from "../durable-objects/engine/limits";
 import { RequestError, requestErrors } from "./errors";
 
 // Fatal: invalid UTF-8 is refused rather than turned into U+FFFD, so a key's bytes are decided
@@ -161,10 +161,10 @@ function shapeOf(text: string): Shape {
 const isStructural = (c: number) =>
   c === Char.Comma || c === Char.Colon || c === Char.Quote || c === Char.OpenArray || c === Char.CloseArray || c === Char.OpenObject || c === Char.CloseObject;
 
-/** Refuses a request past the bounds of `REQUEST_LIMITS`, before anything of it is built. */
+/** Refuses (413) a request past the bounds of `REQUEST_LIMITS`, before anything of it is built. */
 function checkBounds(commands: number, args: number) {
-  if (commands > REQUEST_LIMITS.maxCommands) throw requestErrors.tooMuchWork("commands", REQUEST_LIMITS.maxCommands, commands);
-  if (args > REQUEST_LIMITS.maxArguments) throw requestErrors.tooMuchWork("arguments", REQUEST_LIMITS.maxArguments, args);
+  const refusal = overBounds(commands, args);
+  if (refusal) throw new RequestError(refusal.message, 413);
 }
 
 /** A JSON.parse reviver that keeps each number as its source text (`12345678901234567890`, `1e21`). */
@@ -232,7 +232,8 @@ export function parsePathCommand(pathname: string, body: string): string[] {
     }
     return wellFormed(arg);
   });
-  if (body !== "") argv.push(wellFormed(body));
+  // The body was decoded as strict UTF-8, so it is well-formed already.
+  if (body !== "") argv.push(body);
   if (argv.length === 0 || argv[0] === "") throw requestErrors.badRequest("empty command");
   return argv;
 }

@@ -35,6 +35,14 @@ export function concatBytes(parts: readonly Bytes[]): Bytes {
   return out;
 }
 
+/** `old` with `bytes` written from `offset` on, zero-padded past its end (SETRANGE's value). */
+export function overwriteBytes(old: Bytes, offset: number, bytes: Bytes): Bytes {
+  const out = new Uint8Array(Math.max(old.length, offset + bytes.length));
+  out.set(old);
+  out.set(bytes, offset);
+  return out;
+}
+
 export function bytesEqual(a: Bytes, b: Bytes): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -8,7 +8,7 @@
  * `apply` runs only when the key does not already reflect the effect (its `mod` is below the
  * effect's end offset `at`; see replication.ts) and stamps what it writes with `at`.
  */
-import { type Bytes, concatBytes, fromBytes } from "./bytes";
+import { type Bytes, concatBytes, fromBytes, overwriteBytes } from "./bytes";
 import type { Change, Effect } from "./keyspace";
 import type { Entry } from "./storage";
 
@@ -61,11 +61,7 @@ const append: EffectSpec = {
 const setrange: EffectSpec = {
   name: "SETRANGE",
   apply: (change, key, [offset, bytes], at, current) => {
-    const from = integer(offset!);
-    const old = current?.value ?? new Uint8Array(0);
-    const value = new Uint8Array(Math.max(old.length, from + bytes!.length));
-    value.set(old);
-    value.set(bytes!, from);
+    const value = overwriteBytes(current?.value ?? new Uint8Array(0), integer(offset!), bytes!);
     change.writeAsTold(key, { type: "string", value, expiresAt: current?.expiresAt ?? null }, at);
   },
 };

@@ -15,7 +15,7 @@ import { commandTable } from "./commands";
 import { RedisError, errors } from "./errors";
 import { renderInfo } from "./info";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
-import { REQUEST_LIMITS } from "./limits";
+import { REQUEST_LIMITS, overBounds } from "./limits";
 import { ReplicationLog } from "./replication-log";
 import type { Storage } from "./storage";
 
@@ -136,7 +136,9 @@ export class Engine {
    */
   run(batch: Batch): BatchResult {
     const now = this.options.clock.now();
-    const refusal = overBounds(batch.commands);
+    let args = 0;
+    for (const argv of batch.commands) args += argv.length;
+    const refusal = overBounds(batch.commands.length, args);
     if (refusal) return { error: refusal.message, offset: this.log.offset };
     let logBytes = 0;
     /** Counts a change's effects against the request's log bound. @throws ERR when past it */
@@ -329,15 +331,6 @@ export class Engine {
   info(sections: readonly string[]): string {
     return renderInfo(this, sections);
   }
-}
-
-/** Why a batch is past the request bounds, or null. */
-function overBounds(commands: readonly (readonly string[])[]): RedisError | null {
-  const { maxCommands, maxArguments } = REQUEST_LIMITS;
-  if (commands.length > maxCommands) return errors.tooManyCommands(maxCommands, commands.length);
-  let args = 0;
-  for (const argv of commands) args += argv.length;
-  return args > maxArguments ? errors.tooManyArguments(maxArguments, args) : null;
 }
 
 /** About how many bytes effects take in the log (their RESP framing, closely enough for a bound). */

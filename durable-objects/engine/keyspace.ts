@@ -9,7 +9,7 @@
  * (deterministic write effects: SET ... PXAT, DEL, PEXPIREAT, PERSIST, FLUSHALL) are exactly the
  * changes that were committed, which is what replicas apply.
  */
-import { type Bytes, concatBytes } from "./bytes";
+import { type Bytes, concatBytes, overwriteBytes } from "./bytes";
 import { encode } from "./effects";
 import { errors } from "./errors";
 import type { Entry, KeyRow, Storage } from "./storage";
@@ -237,8 +237,7 @@ export class Change {
 
   /** Sets a string value with an absolute deadline (null: none); a past deadline deletes. */
   setString(key: string, value: Bytes, expiresAt: number | null): void {
-    if (value.length > this.keyspace.limits.maxValueBytes)
-      throw errors.valueTooLarge(this.keyspace.limits.maxValueBytes, value.length);
+    this.checkSize(value.length);
     if (expiresAt !== null && expiresAt <= this.now) {
       this.delete(key);
       return;
@@ -254,12 +253,10 @@ export class Change {
    */
   appendString(key: string, suffix: Bytes): number {
     const current = this.getString(key);
-    const size = (current?.length ?? 0) + suffix.length;
-    if (size > this.keyspace.limits.maxValueBytes) throw errors.valueTooLarge(this.keyspace.limits.maxValueBytes, size);
+    this.checkSize((current?.length ?? 0) + suffix.length);
     const value = current === null ? suffix : concatBytes([current, suffix]);
-    this.write(key, { type: "string", value, expiresAt: current === null ? null : this.raw(key)!.expiresAt });
-    this.effects.push(encode.append(key, suffix));
-    return size;
+    this.rewriteString(key, value, encode.append(key, suffix));
+    return value.length;
   }
 
   /**
@@ -270,14 +267,22 @@ export class Change {
   setRange(key: string, offset: number, bytes: Bytes): number {
     const current = this.getString(key);
     if (bytes.length === 0) return current?.length ?? 0;
-    const size = Math.max(current?.length ?? 0, offset + bytes.length);
-    if (size > this.keyspace.limits.maxValueBytes) throw errors.valueTooLarge(this.keyspace.limits.maxValueBytes, size);
-    const value = new Uint8Array(size);
-    if (current) value.set(current);
-    value.set(bytes, offset);
-    this.write(key, { type: "string", value, expiresAt: current === null ? null : this.raw(key)!.expiresAt });
-    this.effects.push(encode.setrange(key, offset, bytes));
-    return size;
+    this.checkSize(Math.max(current?.length ?? 0, offset + bytes.length));
+    const value = overwriteBytes(current ?? new Uint8Array(0), offset, bytes);
+    this.rewriteString(key, value, encode.setrange(key, offset, bytes));
+    return value.length;
+  }
+
+  /** @throws ERR when a string of `size` bytes would pass the value limit */
+  private checkSize(size: number): void {
+    const limit = this.keyspace.limits.maxValueBytes;
+    if (size > limit) throw errors.valueTooLarge(limit, size);
+  }
+
+  /** Gives the (live or missing) string at `key` a new value, keeping its deadline, and logs `effect`. */
+  private rewriteString(key: string, value: Bytes, effect: Effect): void {
+    this.write(key, { type: "string", value, expiresAt: this.raw(key)?.expiresAt ?? null });
+    this.effects.push(effect);
   }
 
   /** Puts a whole entry under `key` (RENAME, COPY). */

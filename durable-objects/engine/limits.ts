@@ -5,6 +5,8 @@
  * body into objects (a 10 MiB pipeline of short commands is ~870k arrays, ~150 MB of heap); the
  * engine checks them again, as the node may be called by other means.
  */
+import { type RedisError, errors } from "./errors";
+
 export const REQUEST_LIMITS = {
   /** Commands in one pipeline or transaction. */
   maxCommands: 10_000,
@@ -19,3 +21,10 @@ export const REQUEST_LIMITS = {
   /** Bytes KEYS may buffer for its reply (each key's bytes plus its framing); past it, use SCAN. */
   maxKeysReplyBytes: 8 * 1024 * 1024,
 } as const;
+
+/** Why a request of `commands` commands and `args` arguments in all is past the bounds, or null. */
+export function overBounds(commands: number, args: number): RedisError | null {
+  const { maxCommands, maxArguments } = REQUEST_LIMITS;
+  if (commands > maxCommands) return errors.tooManyCommands(maxCommands, commands);
+  return args > maxArguments ? errors.tooManyArguments(maxArguments, args) : null;
+}
