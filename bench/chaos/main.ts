@@ -1,0 +1,165 @@
+/**
+ * The chaos run (issue 5): `npm run chaos -- --seconds N [--seed S] [--clients C] [--without parts]`
+ * (loopback only, bounded in time, seeded).
+ *
+ * Flaredis runs under workerd with its local topology (primary enam; replicas wnam, weur, apac).
+ * Clients at four places run a mixed workload on keys they own (client.ts; each key has one
+ * writer, so its history is known: model.ts) while faults are injected, several at once
+ * (faults.ts). The clients check every answer as it comes; at the end (faults undone,
+ * quiescence, short TTLs past) checks.ts compares the nodes' digests and reads back every key.
+ *
+ * Every 1.5-3.5 s a prober holds the clients until replicas have caught up and runs one write
+ * and WAIT alone (a WAIT that counts replicas at the offset before a transaction's writes only
+ * shows on a quiet system). `--without flush,surrogates,...` leaves parts of the workload out,
+ * to find which one a violation needs (see PARTS in context.ts).
+ * Not checked: that the primary's expiry keeps running (an alarm that throws on a far-future
+ * deadline leaves expired keys undeleted, which the digest, blind to logically expired keys,
+ * does not see); the per-replica WAIT check sees only replicas that the router lets serve.
+ * The operations go to bench/results/chaos-history.jsonl (journal.ts); the last line printed is
+ * the summary.
+ */
+import { parseArgs } from "node:util";
+import { sleep } from "../lib/load.ts";
+import { startFlaredis } from "../lib/systems.ts";
+import { compareDigests, healthChecks, lostWrites, neverWrittenReads, quiescence, refusedKeysAbsent } from "./checks.ts";
+import { Client, type ClientContext } from "./client.ts";
+import { Cluster, NODES, PLACES } from "./cluster.ts";
+import { Parts, Random, now } from "./context.ts";
+import { type FaultContext, FaultStats, injectFaults, restoreAll } from "./faults.ts";
+import { HISTORY_PATH, Journal } from "./journal.ts";
+import { Flushes, Model } from "./model.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "60" },
+    seed: { type: "string" },
+    clients: { type: "string", default: "8" },
+    // Parts of the workload to leave out, to find which one a violation needs: e.g. --without surrogates,flush
+    without: { type: "string", default: "" },
+  },
+});
+const parts = new Parts(args.without);
+const SECONDS = Number(args.seconds);
+const CLIENTS = Number(args.clients);
+if (!(SECONDS > 0 && SECONDS <= 3600)) throw new Error("--seconds must be between 1 and 3600");
+const seed = Number(args.seed ?? Math.floor(Math.random() * 2 ** 31));
+const random = new Random(seed);
+const journal = new Journal();
+const model = new Model(new Flushes(random, parts.has("flush")));
+const { counts } = journal;
+const faultStats = new FaultStats();
+
+const system = await startFlaredis({ replicas: NODES.slice(1).join(" ") });
+const cluster = new Cluster(system);
+
+let exitCode = 1;
+let summary = "";
+try {
+  await cluster.call("/", ["SET", "chaos:start", "1"]);
+  await cluster.startCountingFullSyncs();
+  const context: ClientContext = { random, parts, journal, model, clients: CLIENTS };
+  const clients = Array.from({ length: CLIENTS }, (_, i) => new Client(i, PLACES[i % PLACES.length]!, system, context));
+  const end = now() + SECONDS * 1000;
+  const stopping = () => now() >= end;
+  const ctx: FaultContext = {
+    admin: (path, body) => cluster.try(path, body),
+    roles: cluster.roles,
+    refreshRoles: () => cluster.refreshRoles(),
+    random,
+    log: (entry) => journal.log(entry),
+    stopping,
+  };
+  const injector = injectFaults(ctx, faultStats);
+  const syncsCounter = (async () => {
+    while (!stopping()) {
+      await sleep(1000);
+      await cluster.countFullSyncs().catch(() => undefined);
+    }
+  })();
+  // Every 1.5-3.5 s the prober holds the clients, lets replicas catch up, and runs a WAIT alone.
+  let hold: Promise<void> | null = null;
+  let stepping = 0;
+  const prober = (async () => {
+    while (parts.has("probe") && parts.has("wait") && !stopping()) {
+      await sleep(random.between(1500, 3500));
+      if (stopping()) break;
+      let release = () => {};
+      hold = new Promise<void>((resolve) => (release = resolve));
+      const from = now();
+      while (stepping > 0 && now() - from < 10_000) await sleep(5);
+      await sleep(150);
+      await random
+        .pick(clients)
+        .probeWait()
+        .catch((e) => journal.log({ probe: String(e) }));
+      hold = null;
+      release();
+    }
+  })();
+  const loop = async (c: Client) => {
+    while (!stopping()) {
+      if (hold) await hold;
+      stepping++;
+      try {
+        await c.step();
+      } finally {
+        stepping--;
+      }
+    }
+  };
+  await Promise.all([...clients.map(loop), injector, syncsCounter, prober]);
+  for (const c of clients) c.close();
+
+  // Undo every fault, then wait for quiescence: every replica up and at the primary's offset.
+  await restoreAll(ctx);
+  const quiet = now();
+  let topology = await quiescence(cluster, journal, 60_000);
+  if (!topology) journal.violation("no quiescence within 60 s");
+  const quiescenceMs = Math.round(now() - quiet);
+  // Short TTLs past (the primary's expiry sends DELs), then quiet again: digests may then be compared.
+  const untilExpired = model.lastShortDeadline + 300 - Date.now();
+  if (untilExpired > 0) await sleep(untilExpired);
+  topology = (await quiescence(cluster, journal, 30_000)) ?? topology;
+
+  const digests = await compareDigests(cluster, journal);
+  const lost = await lostWrites(cluster, journal, model);
+  const neverWritten = neverWrittenReads(journal, model);
+  await refusedKeysAbsent(cluster, journal, model);
+  await cluster.countFullSyncs();
+
+  const okShare = healthChecks(journal, faultStats);
+  const by = (prefix: string) => journal.violationsOf(prefix);
+  const loose = [...model.keys.values()].filter((m) => m.loose).length;
+  const errors = Object.entries(journal.errorKinds)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  exitCode = journal.violations.length === 0 ? 0 : 1;
+  summary =
+    `chaos ${exitCode === 0 ? "PASS" : "FAIL"}: ${SECONDS} s, seed ${seed}, ${CLIENTS} clients; ` +
+    `writes ${counts.ops} (acknowledged ${counts.acked}, refused ${counts.refused}, unknown ${counts.unknown}; transactions ${counts.transactions}, flushes ${counts.flushes}, TTL ops ${counts.ttlOps}); ` +
+    `WAIT ${counts.waits} (in MULTI ${counts.waitsInMulti}, on a quiet system ${counts.probes}, confirmed ${counts.waitConfirmed}, checked on ${counts.waitNodesSeen} replica reads); ` +
+    `reads ${counts.reads} (with token ${counts.tokenReads}, by replicas ${counts.replicaReads}); ` +
+    `requests ${counts.requests} (ok ${(okShare * 100).toFixed(1)}%; errors: ${errors || "none"}); lone-surrogate probes ${counts.surrogateProbes}; ` +
+    `faults ${faultStats.total} applied/refused/failed (${faultStats}); full syncs ${cluster.fullSyncs}; primary at the end ${cluster.roles.primary}; quiescence ${quiescenceMs} ms; ` +
+    `digests equal ${digests.every((d) => d.digest === digests[0]!.digest) ? "yes" : "NO"}; lost writes ${lost}; stale token reads ${by("stale")}; non-monotonic reads ${by("non-monotonic")}; ` +
+    `WAIT violations ${by("WAIT")}; unexplained answers ${by("write answer")}; never-written reads ${neverWritten}; loosely checked keys ${loose}/${model.keys.size}; violations ${journal.violations.length}`;
+} finally {
+  cluster.close();
+  await system.stop();
+  await journal.close();
+}
+// Violations by kind (the text before its first colon), the first few of each.
+const kinds = new Map<string, string[]>();
+for (const v of journal.violations) {
+  const kind = v.split(":")[0]!.replace(/ \(offset \d+\)| \d+ replica\(s\).*/g, "");
+  if (!kinds.has(kind)) kinds.set(kind, []);
+  kinds.get(kind)!.push(v);
+}
+for (const [kind, list] of kinds) {
+  console.log(`violations: ${kind}: ${list.length}`);
+  for (const v of list.slice(0, 3)) console.log(`  ${v.slice(0, 400)}`);
+}
+console.log(`history: ${HISTORY_PATH}`);
+console.log(summary);
+process.exit(exitCode);

@@ -1,0 +1,237 @@
+/**
+ * The model of the keyspace the clients write, against which every answer is checked.
+ *
+ * Every owned key has a set of candidate states (a value or null), each tagged with the
+ * generations (a per-key counter of modelled events) that produced it. An acknowledged write maps
+ * every candidate through the command (narrowed by its answer: INCR's value, APPEND's length); a
+ * write whose outcome is unknown (5xx, connection error) adds the mapped candidates to the old
+ * ones; a refused one (4xx) changes nothing; a timed-out one may still apply at any time, so its
+ * key is only loosely checked from then on. A FLUSHALL/FLUSHDB (any client's) may apply at any
+ * instant between being sent and being answered: whenever such a window meets the window since a
+ * key was last modelled, null is added as a newer candidate. Keys with TTLs are not modelled
+ * exactly: a read of one must give null or a value written to it.
+ */
+import { type Random, now } from "./context.ts";
+
+export type Value = string | null;
+
+// ---- Flushes -------------------------------------------------------------------------------------
+
+/** A FLUSHALL/FLUSHDB that may have applied at any instant in [start, end] (end: Infinity while unanswered or timed out). */
+export interface Flush {
+  start: number;
+  end: number;
+  /** The request that holds it (the keys it touches are modelled in order, not by this window). */
+  txn: number;
+}
+
+/** The windows in which a flush may have applied, and how often the clients may send one. */
+export class Flushes {
+  private readonly windows: Flush[] = [];
+  private nextAt = 0;
+  private readonly random: Random;
+  /** False with `--without flush`. */
+  private readonly enabled: boolean;
+
+  constructor(random: Random, enabled: boolean) {
+    this.random = random;
+    this.enabled = enabled;
+  }
+
+  /** Flushes are rare (every 2.5-6 s at most), so most keys are exact most of the time. */
+  allowed(): boolean {
+    if (!this.enabled || now() < this.nextAt) return false;
+    this.nextAt = now() + this.random.between(2500, 6000);
+    return true;
+  }
+
+  /** A flush sent at `start` by request `txn`: open until `answered`. */
+  open(start: number, txn: number): Flush {
+    const flush = { start, end: Infinity, txn };
+    this.windows.push(flush);
+    return flush;
+  }
+
+  /** Its window: until the answer (it applied by then or never), or forever if none came. */
+  answered(flush: Flush, outcome: "ok" | "unknown" | "timeout" | "refused", end: number): void {
+    if (outcome === "refused") this.windows.splice(this.windows.indexOf(flush), 1);
+    else flush.end = outcome === "timeout" ? Infinity : end;
+  }
+
+  /** Whether a flush may have applied in (from, to] (or [from, to] when `closed`), other than request `exclude`'s (ids start at 1). */
+  in(from: number, to: number, exclude: number, closed = false): boolean {
+    return this.windows.some((f) => f.txn !== exclude && f.start <= to && (closed ? f.end >= from : f.end > from));
+  }
+}
+
+// ---- The model of a key --------------------------------------------------------------------------
+
+interface Gens {
+  min: number;
+  max: number;
+}
+const MAX_CANDIDATES = 64;
+
+export class KeyModel {
+  /** Candidate states and the generations that produced them. */
+  cands = new Map<Value, Gens>([[null, { min: 0, max: 0 }]]);
+  /** Every value the key may ever have held (for reads without a token). */
+  readonly ever = new Set<Value>([null]);
+  gen = 0;
+  /** The oldest generation a read may still see (the client read one at least this new). */
+  floor = 0;
+  /** Modelled up to this time (flushes before it are accounted for). */
+  settled = 0;
+  /** Exact checks off: too many candidates, or a write that may apply at any time. */
+  loose: string | null = null;
+
+  readonly key: string;
+  private readonly flushes: Flushes;
+
+  constructor(key: string, flushes: Flushes) {
+    this.key = key;
+    this.flushes = flushes;
+  }
+
+  private add(v: Value, g: number): void {
+    const c = this.cands.get(v);
+    if (c) c.max = Math.max(c.max, g);
+    else this.cands.set(v, { min: g, max: g });
+    this.ever.add(v);
+    if (this.cands.size > MAX_CANDIDATES) this.loosen("too many candidates");
+  }
+
+  loosen(why: string): void {
+    this.loose ??= why;
+  }
+
+  /** Accounts for flushes that may have applied since last modelled, up to `until`. */
+  settle(until: number, txn = 0): void {
+    if (this.flushes.in(this.settled, until, txn)) this.add(null, ++this.gen);
+    this.settled = Math.max(this.settled, until);
+  }
+
+  /** After an operation over [start, end]: a flush overlapping it may have come after it. */
+  after(start: number, end: number, txn = 0): void {
+    if (this.flushes.in(start, end, txn, true)) this.add(null, ++this.gen);
+    this.settled = Math.max(this.settled, end);
+  }
+
+  /** The values `next` may give from the current candidates (what may be written). */
+  possible(next: (x: Value) => Value[]): Value[] {
+    return [...new Set([...this.cands.keys()].flatMap(next))];
+  }
+
+  /**
+   * Applies a write: `next(x)` is what the command makes of state x (empty: it fails there);
+   * `fits(y)` narrows by its answer. Returns the write's generation, or null when an acknowledged
+   * write is explained by no candidate.
+   */
+  apply(next: (x: Value) => Value[], outcome: "ok" | "unknown" | "timeout", fits: (y: Value) => boolean = () => true): number | null {
+    const g = ++this.gen;
+    const results = this.possible(next).filter((y) => outcome !== "ok" || fits(y));
+    for (const y of results) this.ever.add(y);
+    if (outcome === "timeout") this.loosen("a write timed out");
+    if (outcome !== "ok") {
+      for (const y of results) this.add(y, g);
+      return g;
+    }
+    if (results.length === 0) {
+      this.loosen("an answer unexplained");
+      return null;
+    }
+    this.cands = new Map(results.map((y) => [y, { min: g, max: g }]));
+    return g;
+  }
+
+  /** Whether `v` may be the state now, at least as new as generation `since` (and the floor). */
+  accepts(v: Value, since = 0): boolean {
+    const c = this.cands.get(v);
+    return c !== undefined && c.max >= Math.max(since, this.floor);
+  }
+
+  /** A read with the token saw `v` (accepted): later reads may not see older states. */
+  observe(v: Value): void {
+    const c = this.cands.get(v);
+    if (!c) return;
+    this.floor = Math.max(this.floor, c.min);
+    for (const [x, g] of this.cands) if (g.max < this.floor) this.cands.delete(x);
+  }
+
+  /** The candidates a read may still give (for a violation's text). */
+  current(): Value[] {
+    return [...this.cands].filter(([, g]) => g.max >= this.floor).map(([v]) => v);
+  }
+}
+
+// ---- The keyspace --------------------------------------------------------------------------------
+
+/** A read checked only at the end, against every value written to its key. */
+export interface LooseRead {
+  key: string;
+  value: Value;
+  servedBy: string;
+}
+
+/** Everything the clients did that the final checks look at. */
+export class Model {
+  readonly flushes: Flushes;
+  /** The owned keys, each with one writer. */
+  readonly keys = new Map<string, KeyModel>();
+  /** Keys with TTLs: every value written (with null), for reads. */
+  readonly ttlEver = new Map<string, Set<Value>>();
+  /** Reads without a token (and of TTL keys), checked at the end against every value written. */
+  readonly looseReads: LooseRead[] = [];
+  /** Keys that refused writes would have created: must be absent at the end. */
+  readonly surrogateKeys = new Set<string>();
+  private shortDeadline = 0;
+  private txns = 0;
+
+  constructor(flushes: Flushes) {
+    this.flushes = flushes;
+  }
+
+  /** Registers a client's keys: its owned keys, modelled, and its keys with TTLs. */
+  own(keys: readonly string[], ttlKeys: readonly string[]): void {
+    for (const k of keys) this.keys.set(k, new KeyModel(k, this.flushes));
+    for (const k of ttlKeys) this.ttlEver.set(k, new Set([null]));
+  }
+
+  key(k: string): KeyModel {
+    return this.keys.get(k)!;
+  }
+
+  /** A new request's id (for the flush windows; they start at 1). */
+  nextTxn(): number {
+    return ++this.txns;
+  }
+
+  /** A short TTL set now passes by `deadline` (wall time). */
+  shortTtlUntil(deadline: number): void {
+    this.shortDeadline = Math.max(this.shortDeadline, deadline);
+  }
+
+  /** Keys with TTLs short enough to pass during the run: the latest deadline, in wall time. */
+  get lastShortDeadline(): number {
+    return this.shortDeadline;
+  }
+}
+
+/** The keys a client owns: unusual names on purpose (and a few wholly odd ones for the first clients). */
+export function ownedKeys(id: number): string[] {
+  const blank = ["", " ", "\n", "\t\u00a0"][id] ?? `c${id}:_`;
+  return [
+    `c${id}`,
+    `c${id}:plain`,
+    `c${id} with spaces\nand a newline\tand a tab`,
+    `c${id}:*?[glob]\\^$`,
+    `c${id}:é中文🔥👩‍👩‍👧`,
+    `c${id}:long:${"L".repeat(3000)}`,
+    `c${id}:nul\u0000byte`,
+    blank,
+  ];
+}
+export const ttlKeys = (id: number) => [0, 1, 2, 3].map((i) => `x${id}:${i}`).concat([`x${id}:⏳`]);
+
+export const isInteger = (v: Value) => v !== null && /^-?\d{1,15}$/.test(v);
+export const utf8 = (v: Value) => Buffer.byteLength(v ?? "");

@@ -1,0 +1,94 @@
+/**
+ * The benchmark suite (SPEC §9, issue 5):
+ *
+ *   npm run bench                        # the full run (several minutes; fullsync_1m included)
+ *   npm run bench -- --quick             # under two minutes
+ *   npm run bench -- --only redis,lag    # only the named groups
+ *
+ * In one run on this machine: Flaredis under workerd (primary enam, replica weur; the worker as
+ * wrangler runs it, local observability off, past wrangler's dev proxy), redis-server as a master
+ * and a replica on loopback, and the echo Worker (the ceiling of one HTTP request answered by one
+ * Durable Object call). Every system gets the same load shape from the same client process.
+ * Writes bench/results/latest.json and latest.md, and the table between the bench markers of
+ * README.md (report.ts). Timings never decide a test's pass or fail; this prints its two targets
+ * instead.
+ *
+ * The groups: throughput.ts (single commands, pipelines, the echo ceiling), lag.ts (replication
+ * lag), sync.ts (full sync, partial resync, storage rows).
+ */
+import { parseArgs } from "node:util";
+import { startEcho, startFlaredis, startRedisPair, type Started } from "../lib/systems.ts";
+import { replicaCaughtUp } from "./admin.ts";
+import { Bench } from "./context.ts";
+import { flaredisLag, redisLag } from "./lag.ts";
+import { machine, writeReport } from "./report.ts";
+import { flaredisFullSync, flaredisPartialResync, redisFullSync, storageRows } from "./sync.ts";
+import { echoOpenLoop, echoThroughput, flaredisThroughput, redisThroughput } from "./throughput.ts";
+
+const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
+const bench = new Bench(args.quick);
+/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, fullsync, echo, redis). */
+const ONLY = args.only ? new Set(args.only.split(",")) : null;
+const wanted = (group: string) => ONLY === null || ONLY.has(group);
+
+const begun = performance.now();
+const info = machine(bench.quick);
+console.log(`flaredis bench${bench.quick ? " --quick" : ""}: ${info.cores} cores, ${info.cpu}, ${info.redis}; storage in ${info.storage}`);
+
+if (wanted("redis")) {
+  const redis = await startRedisPair();
+  try {
+    if (wanted("throughput")) await redisThroughput(bench, redis.master, redis.replica);
+    if (wanted("lag")) await redisLag(bench, redis.master, redis.replica);
+  } finally {
+    await redis.stop();
+  }
+}
+
+type Group = (bench: Bench, s: Started) => Promise<void>;
+
+/** Runs `groups` on a system `start` makes, and stops it after them. */
+async function onNew(start: () => Promise<Started>, groups: Group[]): Promise<void> {
+  const system = await start();
+  try {
+    for (const group of groups) await group(bench, system);
+  } finally {
+    await system.stop();
+  }
+}
+
+/** A new primary enam and its replica weur, synced. */
+async function syncedFlaredis(): Promise<Started> {
+  const flaredis = await startFlaredis({ replicas: "weur" });
+  await replicaCaughtUp(bench, flaredis, 30_000).catch(async (e: unknown) => {
+    await flaredis.stop();
+    throw e;
+  });
+  return flaredis;
+}
+
+// The open loop and the lag get systems of their own: after another group on the same
+// instance, their tails also pay for the garbage it left in workerd's heap (a full collection of
+// it lands in their seconds), which says more about the order of the groups than about them.
+if (wanted("echo")) {
+  await onNew(startEcho, [echoThroughput]);
+  await onNew(startEcho, [echoOpenLoop]);
+}
+if (wanted("lag")) await onNew(syncedFlaredis, [flaredisLag]);
+const rest = [
+  ...(wanted("throughput") ? [flaredisThroughput] : []),
+  ...(wanted("psync") ? [flaredisPartialResync] : []),
+  ...(wanted("rows") ? [storageRows] : []),
+];
+if (rest.length > 0) await onNew(syncedFlaredis, rest);
+
+if (wanted("fullsync"))
+  for (const keys of bench.quick ? [100_000] : [100_000, 1_000_000]) {
+    await flaredisFullSync(bench, keys);
+    await redisFullSync(bench, keys);
+  }
+
+const markdown = writeReport(info, bench.results);
+console.log(`\n${markdown}`);
+console.log(`bench: ${bench.results.length} results in ${Math.round((performance.now() - begun) / 1000)} s; bench/results/latest.json`);
+process.exit(0);

@@ -1,0 +1,121 @@
+/** Throughput of single commands and 100-command pipelines: Flaredis, the echo ceiling and Redis. */
+import { HttpClient, NEW_YORK, PARIS } from "../lib/http.ts";
+import { openLoop, runLoad } from "../lib/load.ts";
+import type { RedisServer, Started } from "../lib/systems.ts";
+import { type Bench, CONCURRENCY, PIPELINE_CONCURRENCY, TOKEN, VALUE, clients, load, pipelineOf, servedBy } from "./context.ts";
+
+export async function flaredisThroughput(bench: Bench, f: Started): Promise<void> {
+  const http = new HttpClient(f.url, TOKEN, f.headers, CONCURRENCY);
+  try {
+    // Keys the reads find (and a replica that has them).
+    for (let i = 0; i < 1000; i += 100)
+      await http.post("/pipeline", pipelineOf(100, (j) => ["SET", `key:${i + j}`, VALUE]), { "MF-CF-Blob": NEW_YORK });
+    await http.post("/", ["WAIT", "1", "5000"]);
+    bench.record(
+      "get",
+      "flaredis",
+      load(
+        await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, async (w, i) => {
+          servedBy(await http.post("/", ["GET", `key:${(w * 7919 + i) % 1000}`], { "MF-CF-Blob": PARIS }), "replica:weur");
+        }),
+      ),
+    );
+    bench.record(
+      "set",
+      "flaredis",
+      load(
+        await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, async (w, i) => {
+          servedBy(await http.post("/", ["SET", `key:${(w * 7919 + i) % 1000}`, VALUE], { "MF-CF-Blob": NEW_YORK }), "primary:enam");
+        }),
+      ),
+    );
+    const gets = pipelineOf(100, (j) => ["GET", `key:${j * 10}`]);
+    const sets = pipelineOf(100, (j) => ["SET", `key:${j * 10}`, VALUE]);
+    const pipelined = { concurrency: PIPELINE_CONCURRENCY, seconds: bench.seconds, per: 100 };
+    bench.record(
+      "pipeline_get_100",
+      "flaredis",
+      { ops_per_s: (await runLoad(pipelined, async () => servedBy(await http.post("/pipeline", gets, { "MF-CF-Blob": PARIS }), "replica:weur"))).ops_per_s },
+    );
+    bench.record(
+      "pipeline_set_100",
+      "flaredis",
+      { ops_per_s: (await runLoad(pipelined, async () => servedBy(await http.post("/pipeline", sets, { "MF-CF-Blob": NEW_YORK }), "primary:enam"))).ops_per_s },
+    );
+  } finally {
+    http.close();
+  }
+}
+
+/** One request to the echo Worker, shaped as Flaredis's GET from Paris. */
+async function echoGet(http: HttpClient, key: string): Promise<void> {
+  const reply = await http.post("/", ["GET", key], { "MF-CF-Blob": PARIS });
+  if (reply.status !== 200) throw new Error(reply.body);
+}
+
+/**
+ * The runtime's own tail at the lag's rate: one request answered by one Durable Object call,
+ * 1,000 a second, open loop (repl_lag needs a write, a push and a read in that time).
+ */
+export async function echoOpenLoop(bench: Bench, e: Started): Promise<void> {
+  const http = new HttpClient(e.url, TOKEN, e.headers, 64);
+  try {
+    bench.record(
+      "echo_open_1000",
+      "workerd",
+      await openLoop(1000, bench.quick ? 5 : 15, () => echoGet(http, "key:1")),
+    );
+  } finally {
+    http.close();
+  }
+}
+
+export async function echoThroughput(bench: Bench, e: Started): Promise<void> {
+  const http = new HttpClient(e.url, TOKEN, e.headers, CONCURRENCY);
+  try {
+    bench.record(
+      "echo",
+      "workerd",
+      load(
+        await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, (w, i) => echoGet(http, `key:${(w * 7919 + i) % 1000}`)),
+      ),
+    );
+  } finally {
+    http.close();
+  }
+}
+
+export async function redisThroughput(bench: Bench, master: RedisServer, replica: RedisServer): Promise<void> {
+  const setup = await master.client();
+  for (let i = 0; i < 1000; i += 100) await Promise.all(setup.pipeline(pipelineOf(100, (j) => ["SET", `key:${i + j}`, VALUE])));
+  await setup.call("WAIT", 1, 5000);
+  setup.close();
+  const readers = await clients(replica, CONCURRENCY);
+  const writers = await clients(master, CONCURRENCY);
+  const ok = (reply: unknown) => {
+    if (reply instanceof Error) throw reply;
+  };
+  try {
+    bench.record(
+      "get",
+      "redis",
+      load(await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, async (w, i) => ok(await readers[w]!.send("GET", `key:${(w * 7919 + i) % 1000}`)))),
+    );
+    bench.record(
+      "set",
+      "redis",
+      load(await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, async (w, i) => ok(await writers[w]!.send("SET", `key:${(w * 7919 + i) % 1000}`, VALUE)))),
+    );
+    const gets = pipelineOf(100, (j) => ["GET", `key:${j * 10}`]);
+    const sets = pipelineOf(100, (j) => ["SET", `key:${j * 10}`, VALUE]);
+    const pipelined = { concurrency: PIPELINE_CONCURRENCY, seconds: bench.seconds, per: 100 };
+    bench.record("pipeline_get_100", "redis", {
+      ops_per_s: (await runLoad(pipelined, async (w) => (await Promise.all(readers[w]!.pipeline(gets))).forEach(ok))).ops_per_s,
+    });
+    bench.record("pipeline_set_100", "redis", {
+      ops_per_s: (await runLoad(pipelined, async (w) => (await Promise.all(writers[w]!.pipeline(sets))).forEach(ok))).ops_per_s,
+    });
+  } finally {
+    for (const c of [...readers, ...writers]) c.close();
+  }
+}
