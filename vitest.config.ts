@@ -1,21 +1,28 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Two projects: "workers" runs inside workerd through Cloudflare's vitest integration (the engine,
-// the node Durable Object and the HTTP API); "e2e" runs in Node and starts the real worker with
-// wrangler's unstable_startWorker, then drives it with the official @upstash/redis client.
+// Three projects. "workers" runs inside workerd through Cloudflare's vitest integration (the
+// engine, the node Durable Object, the HTTP API, and whole clusters of nodes and sentinels on the
+// in-memory transport), with the sentinel Durable Objects switched off so that nothing but the
+// test moves the nodes' clocks. "sentinels" runs the same way with wrangler.toml's sentinels on:
+// failover through the sentinel Durable Objects and the admin API. "e2e" runs in Node and starts
+// the real worker with wrangler's unstable_startWorker, then drives it with the official
+// @upstash/redis client.
+const workerd = (name: string, include: string[], bindings: Record<string, string> = {}) => ({
+  plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings } })],
+  test: {
+    name,
+    include,
+    // Files share one Miniflare instance and its Durable Objects: run them one at a time.
+    fileParallelism: false,
+  },
+});
+
 export default defineConfig({
   test: {
     projects: [
-      {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-        test: {
-          name: "workers",
-          include: ["test/*.test.ts"],
-          // Files share one Miniflare instance and its Durable Objects: run them one at a time.
-          fileParallelism: false,
-        },
-      },
+      workerd("workers", ["test/*.test.ts"], { FLAREDIS_SENTINELS: "" }),
+      workerd("sentinels", ["test/sentinels/*.test.ts"]),
       {
         test: {
           name: "e2e",

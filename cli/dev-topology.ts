@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { unstable_readConfig } from "wrangler";
 import { REGION_POINTS } from "../worker/regions.ts";
-import { type Region, topologyOf } from "../durable-objects/topology.ts";
+import { type Region, topologyOf } from "../durable-objects/protocol/topology.ts";
 
 const config = unstable_readConfig({ config: "wrangler.toml" });
 const vars: Record<string, string> = Object.fromEntries(Object.entries(config.vars).map(([k, v]) => [k, String(v)]));

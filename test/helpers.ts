@@ -2,7 +2,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import type { ManualClock } from "../durable-objects/engine/clock";
 import { env, exports } from "cloudflare:workers";
-import type { FlaredisNode, NodeApi } from "../durable-objects/node";
+import type { FlaredisNode } from "../durable-objects/node/flaredis-node";
+import type { NodeApi } from "../durable-objects/protocol/node-api";
 
 /** The worker under test (the main module's default export). */
 export const worker = (exports as unknown as { default: Fetcher }).default;
@@ -68,8 +69,8 @@ export const nodeApi = (name: string) => stubOf(name) as unknown as NodeApi;
 export async function drainAlarms(name: string, clock: ManualClock, stepMs = 60_000) {
   const onlyIdlePings = () =>
     inNode(stubOf(name), (node) => {
-      const { timers, writesSinceBeat } = node as unknown as { timers: Map<string, number>; writesSinceBeat: boolean };
-      return !writesSinceBeat && [...timers.keys()].every((t) => t === "heartbeat");
+      const { timers, role } = node.core;
+      return (!("idle" in role) || role.idle) && timers.names().every((t) => t === "heartbeat");
     });
   for (let i = 0; i < 50; i++) {
     await inNode(stubOf(name), () => clock.advance(stepMs));

@@ -1,7 +1,7 @@
 // The nearest-region choice for real places (issue 4's table), with the local topology's
 // replicas (wnam weur apac) and with every region, and the continent fallback.
 import { describe, expect, it } from "vitest";
-import { REGIONS, type Region } from "../durable-objects/topology";
+import { REGIONS, type Region } from "../durable-objects/protocol/topology";
 import { byDistance, distanceKm, locate } from "../worker/regions";
 
 const PLACES: [place: string, lat: number, lon: number, localReplica: Region, anyRegion: Region][] = [

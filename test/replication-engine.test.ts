@@ -87,15 +87,16 @@ describe("replication between two engines", () => {
   });
 
   it("a replica refuses data commands while it cannot serve them (LOADING), not PING or INFO", async () => {
-    const { replica } = pair();
     const { errors } = await import("../durable-objects/engine/errors");
-    replica.replicaRefusal = () => errors.loading();
+    let refusal: ReturnType<typeof errors.loading> | null = errors.loading();
+    const replication = { goodReplicas: () => 0, replicaRefusal: () => refusal, writeRefusal: () => null, info: () => ({ slaves: [], master: [], failoverState: "no-failover" }) };
+    const replica = new Engine(new MemoryStorage(), { clock: new ManualClock(), random: fixedRandom, role: "slave", replication });
     const run = (...argv: string[]) => replica.run({ mode: "single", commands: [argv], permission: "admin" });
     expect(run("GET", "k")).toMatchObject({ outcomes: [{ error: "LOADING Redis is loading the dataset in memory" }] });
     expect(run("MGET", "a", "b")).toMatchObject({ outcomes: [{ error: expect.stringMatching(/^LOADING/) }] });
     expect(run("PING")).toMatchObject({ outcomes: [{ result: "PONG" }] });
     expect(run("INFO", "replication")).toMatchObject({ outcomes: [{ result: expect.any(Uint8Array) }] });
-    replica.replicaRefusal = () => null;
+    refusal = null;
     expect(run("GET", "k")).toMatchObject({ outcomes: [{ result: null }] });
   });
 

@@ -5,7 +5,7 @@
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock, systemClock } from "../durable-objects/engine/clock";
-import type { FlaredisNode } from "../durable-objects/node";
+import type { FlaredisNode } from "../durable-objects/node/flaredis-node";
 import { call, drainAlarms, inNode, nodeApi, redis, stubOf } from "./helpers";
 
 const PRIMARY = "enam";
@@ -17,7 +17,7 @@ const catchUpAll = () => Promise.all(REPLICAS.map((r) => nodeApi(r).catchUp()));
 const get = (key: string) => ({ mode: "single" as const, commands: [["GET", key]], permission: "admin" as const });
 /** The node's private parts, for steps no RPC exposes (a push sent now, and awaited). */
 type Internals = { pushTo(replica: string): Promise<void> };
-const internals = (node: FlaredisNode) => node as unknown as Internals;
+const internals = (node: FlaredisNode) => node.core.role as unknown as Internals;
 
 let clock: ManualClock;
 
@@ -96,8 +96,10 @@ describe("defect 11: an idle primary stays provably alive", () => {
     await call({ link: "down" }, { path: `/admin/nodes/${PRIMARY}/faults` });
     clock.advance(61_000);
     expect(field(await nodeApi("weur").info(["replication"]), "master_link_status")).toBe("down");
+    // With replica-serve-stale-data yes (Redis's default) it still serves, and says how stale.
     const read = await call(["GET", "k"], { cf: PARIS });
-    expect(read.headers.get("flaredis-served-by")).not.toBe("replica:weur");
+    if (read.headers.get("flaredis-served-by") === "replica:weur")
+      expect(Number(read.headers.get("flaredis-staleness"))).toBeGreaterThanOrEqual(61_000);
     // Back: the next idle ping brings the link up again.
     await call({ link: "up" }, { path: `/admin/nodes/${PRIMARY}/faults` });
     await inNode(stubOf(PRIMARY), (node) => Promise.all(REPLICAS.map((r) => internals(node).pushTo(r))));
@@ -112,7 +114,7 @@ describe("defect 11: an idle primary pings after a restart too", () => {
     await catchUpAll();
     await evictDurableObject(stubOf(PRIMARY));
     await inNode(stubOf(PRIMARY), (node) => void (node.clock = clock));
-    const timers = await inNode(stubOf(PRIMARY), (node) => [...(node as unknown as { timers: Map<string, number> }).timers.keys()]);
+    const timers = await inNode(stubOf(PRIMARY), (node) => node.core.timers.names());
     expect(timers).toContain("heartbeat");
     for (let i = 0; i < 7; i++) {
       clock.advance(10_000);

@@ -210,7 +210,9 @@ describe("admin API and faults", () => {
     expect(topology.status).toBe(200);
     const offset = (await nodeApi(PRIMARY).digest()).offset;
     expect(topology.json).toEqual({
+      from: "primary",
       epoch: 1,
+      sentinels: [],
       primary: { node: PRIMARY, offset },
       replicas: REPLICAS.map((node) => ({ node, link: "up", offset, lag_ms: expect.any(Number), entries_shipped: expect.any(Number) })),
     });

@@ -1,15 +1,18 @@
 /**
- * The admin API (admin token only): topology, a coordinated failover, per-node INFO and digest,
- * and fault injection for tests when FLAREDIS_ALLOW_FAULTS is on. Each route asks the nodes.
+ * The admin API (admin token only): topology, a coordinated failover (run by the sentinels),
+ * per-node INFO and digest, the sentinels' view, and fault injection for tests when
+ * FLAREDIS_ALLOW_FAULTS is on. Each route asks the nodes or the sentinels; no failover logic
+ * lives here.
  */
 import { Hono } from "hono";
 import type { Permission } from "../durable-objects/engine/engine";
-import { type Fault, RESTART_REASON } from "../durable-objects/node";
-import { promoted, topologyOf } from "../durable-objects/topology";
-import { type Env, nodeStub } from "./env";
+import { type Fault, RESTART_REASON } from "../durable-objects/protocol/node-api";
+import type { FailoverAnswer, SentinelStatus } from "../durable-objects/protocol/sentinel-api";
+import { sentinelsOf, topologyOf } from "../durable-objects/protocol/topology";
+import { type Env, nodeStub, sentinelStub } from "./env";
 import { RequestError, requestErrors } from "./errors";
 import { readBody } from "./request";
-import { learnTopology, refreshTopology } from "./routing";
+import { currentTopology, learnTopology, refreshTopology } from "./routing";
 
 export const admin = new Hono<{ Bindings: Env; Variables: { permission: Permission } }>();
 
@@ -25,57 +28,87 @@ function nodeNamed(env: Env, name: string) {
   return nodeStub(env, name);
 }
 
-admin.get("/topology", async (c) => {
-  const { epoch, primary } = await refreshTopology(c.env);
-  const status = await nodeStub(c.env, primary).status();
-  return c.json({
-    epoch,
-    primary: { node: status.node, offset: status.offset },
-    replicas: status.replicas,
-  });
-});
+/** The sentinel a path names; 404 for a region that holds none. */
+function sentinelNamed(env: Env, name: string) {
+  if (!sentinelsOf(env).sentinels.includes(name)) throw requestErrors.notFound(`/admin/sentinels/${name}`);
+  return sentinelStub(env, name);
+}
 
-/** How long a coordinated failover may hold writes while the new primary catches up. */
-const FAILOVER_PAUSE_MS = 5000;
+/** The sentinels' views, from those that answer. */
+async function sentinelViews(env: Env): Promise<SentinelStatus[]> {
+  const answers = await Promise.allSettled(sentinelsOf(env).sentinels.map((s) => sentinelStub(env, s).status()));
+  return answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+}
+
+/** A JSON body, or the 400 that says what was expected. */
+async function jsonBody(request: Request, expected: string): Promise<Record<string, unknown>> {
+  const text = await readBody(request); // its own errors (413, 408, 400) say what went wrong
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (body && typeof body === "object" && !Array.isArray(body)) return body as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw requestErrors.badRequest(expected);
+}
 
 /**
- * POST /admin/failover {"to": node}: a coordinated switch (as Redis's FAILOVER): the primary holds
- * writes, the replica catches up to its exact offset, the replica is promoted under the next
- * epoch, the old primary becomes its replica (the writes it held are sent on to the new primary),
- * and the other replicas follow with a partial sync. No acknowledged write is lost. If the replica
- * cannot catch up in time, nothing changes and writes resume.
+ * GET /admin/topology: the primary's view (its replicas' links, offsets and lag); when the
+ * primary cannot be asked, the sentinels' (`"from": "sentinels"`), so the admin sees the outage.
+ */
+admin.get("/topology", async (c) => {
+  const { epoch, primary } = await refreshTopology(c.env);
+  const sentinels = await sentinelViews(c.env);
+  try {
+    const status = await nodeStub(c.env, primary).status();
+    learnTopology(c.env, status.topology);
+    return c.json({ from: "primary", epoch, primary: { node: status.node, offset: status.offset }, replicas: status.replicas, sentinels });
+  } catch {
+    for (const s of sentinels) learnTopology(c.env, s.topology);
+    const t = currentTopology(c.env);
+    const seen = new Map(sentinels.flatMap((s) => s.nodes).map((n) => [n.node, n]));
+    return c.json({
+      from: "sentinels",
+      epoch: t.epoch,
+      primary: { node: t.primary, offset: seen.get(t.primary)?.offset ?? 0, down: true },
+      replicas: t.replicas.map((node) => ({ node, link: seen.get(node)?.linkUp ? "up" : "down", offset: seen.get(node)?.offset ?? 0, lag_ms: -1 })),
+      sentinels,
+    });
+  }
+});
+
+admin.get("/sentinels", async (c) => c.json(await sentinelViews(c.env)));
+
+/**
+ * POST /admin/failover {"to": node}: the sentinels' coordinated switch (Redis's FAILOVER): the
+ * coordinator (the first configured sentinel that answers) is elected for a new epoch, fences the
+ * primary (stored: it takes no write from then on), waits for the target to reach the primary's
+ * exact offset, promotes it under that epoch, and the old primary and the other replicas follow
+ * with a partial sync. No acknowledged write is lost. A failover that cannot happen (another one
+ * under way, an election lost, a target that does not catch up) answers 409 and changes nothing.
  */
 admin.post("/failover", async (c) => {
-  let to: unknown;
-  try {
-    to = (JSON.parse(await readBody(c.req.raw)) as { to?: unknown }).to;
-  } catch {
-    to = undefined;
+  const expected = `a failover is {"to": <a replica: ${currentTopology(c.env).replicas.join(", ")}>}`;
+  const to = (await jsonBody(c.req.raw, expected)).to;
+  if (typeof to !== "string") throw requestErrors.badRequest(expected);
+  const { sentinels } = sentinelsOf(c.env);
+  if (sentinels.length === 0) throw new RequestError("ERR no sentinels are configured (FLAREDIS_SENTINELS)", 503);
+  let answer: FailoverAnswer | null = null;
+  for (const s of sentinels) {
+    try {
+      answer = await sentinelStub(c.env, s).failover(to);
+      break;
+    } catch (e) {
+      // A sentinel that is down cannot coordinate: the next one does. Any other failure leaves
+      // the failover to the coordinator's alarm, which finishes or undoes it.
+      if (!String(e).includes("unreachable")) throw new RequestError(`ERR the failover was interrupted (${String(e)}); see /admin/topology`, 503);
+    }
   }
-  const current = await refreshTopology(c.env);
-  if (typeof to !== "string" || !current.replicas.includes(to))
-    throw requestErrors.badRequest(`a failover is {"to": <a replica: ${current.replicas.join(", ")}>}`);
-  const primary = nodeStub(c.env, current.primary);
-  const target = nodeStub(c.env, to);
-  const { offset } = await primary.pauseWrites(FAILOVER_PAUSE_MS);
-  const deadline = Date.now() + FAILOVER_PAUSE_MS;
-  let reached = -1;
-  try {
-    while ((reached = (await target.catchUp()).offset) < offset && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 10));
-  } catch {
-    // Counted as not caught up.
-  }
-  if (reached !== offset) {
-    await primary.resumeWrites();
-    throw new RequestError(`ERR failover: ${to} reached offset ${reached}, not the primary's ${offset}; nothing changed`, 409);
-  }
-  const next = promoted(current, to);
-  await target.adopt(next);
-  // The old primary and the other replicas also learn it from the new primary's pushes.
-  await Promise.allSettled(next.replicas.map((n) => nodeStub(c.env, n).adopt(next)));
-  learnTopology(c.env, next);
-  return c.json({ epoch: next.epoch, primary: next.primary, replicas: next.replicas, offset });
+  if (answer === null) throw new RequestError("ERR no sentinel can be reached", 503);
+  learnTopology(c.env, answer.topology);
+  if (!answer.ok) throw new RequestError(answer.error, answer.status);
+  const { epoch, primary, replicas } = answer.topology;
+  return c.json({ epoch, primary, replicas, offset: answer.offset });
 });
 
 admin.get("/nodes/:node/info", async (c) => {
@@ -88,24 +121,44 @@ admin.get("/nodes/:node/digest", async (c) => c.json(await nodeNamed(c.env, c.re
 
 admin.get("/nodes/:node/storage", async (c) => c.json(await nodeNamed(c.env, c.req.param("node")).storageUsage()));
 
-admin.post("/nodes/:node/faults", async (c) => {
-  if (!["1", "true", "on", "yes"].includes((c.env.FLAREDIS_ALLOW_FAULTS ?? "").toLowerCase()))
+function allowFaults(env: Env): void {
+  if (!["1", "true", "on", "yes"].includes((env.FLAREDIS_ALLOW_FAULTS ?? "").toLowerCase()))
     throw new RequestError("ERR fault injection is off (set FLAREDIS_ALLOW_FAULTS)", 403);
-  let fault: Fault;
+}
+
+/** Runs a fault call; an injected restart aborts the object, and with it the call that asked for it. */
+async function inject(call: () => Promise<void>, restart: boolean): Promise<void> {
   try {
-    const body = JSON.parse(await readBody(c.req.raw)) as Record<string, unknown>;
-    if (body.link === "down" || body.link === "up") fault = { link: body.link };
-    else if (body.restart === true) fault = { restart: true };
-    else if (typeof body.delay === "number" && body.delay >= 0 && body.delay <= 60_000) fault = { delay: body.delay };
-    else throw new Error();
-  } catch {
-    throw requestErrors.badRequest('a fault is {"link":"down"|"up"}, {"restart":true} or {"delay":<ms, 0-60000>}');
-  }
-  try {
-    await nodeNamed(c.env, c.req.param("node")).fault(fault);
+    await call();
   } catch (e) {
-    // An injected restart aborts the node, and with it the call that asked for it.
-    if (!("restart" in fault && String(e).includes(RESTART_REASON))) throw e;
+    if (!(restart && String(e).includes(RESTART_REASON))) throw e;
   }
+}
+
+admin.post("/nodes/:node/faults", async (c) => {
+  allowFaults(c.env);
+  const expected = 'a fault is {"link":"down"|"up"}, {"restart":true}, {"delay":<ms, 0-60000>} or {"down":true|false}';
+  const body = await jsonBody(c.req.raw, expected);
+  let fault: Fault;
+  if (body.link === "down" || body.link === "up") fault = { link: body.link };
+  else if (body.restart === true) fault = { restart: true };
+  else if (typeof body.delay === "number" && body.delay >= 0 && body.delay <= 60_000) fault = { delay: body.delay };
+  else if (typeof body.down === "boolean") fault = { down: body.down };
+  else throw requestErrors.badRequest(expected);
+  const node = nodeNamed(c.env, c.req.param("node"));
+  await inject(() => node.fault(fault), "restart" in fault);
+  return c.json({ result: "OK" });
+});
+
+admin.post("/sentinels/:sentinel/faults", async (c) => {
+  allowFaults(c.env);
+  const expected = 'a sentinel fault is {"restart":true} or {"down":true|false}';
+  const body = await jsonBody(c.req.raw, expected);
+  let fault: { down: boolean } | { restart: true };
+  if (body.restart === true) fault = { restart: true };
+  else if (typeof body.down === "boolean") fault = { down: body.down };
+  else throw requestErrors.badRequest(expected);
+  const sentinel = sentinelNamed(c.env, c.req.param("sentinel"));
+  await inject(() => sentinel.fault(fault), "restart" in fault);
   return c.json({ result: "OK" });
 });

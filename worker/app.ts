@@ -5,7 +5,7 @@
 import { type Context, Hono } from "hono";
 import { RegExpRouter } from "hono/router/reg-exp-router";
 import type { Batch, Mode } from "../durable-objects/engine/engine";
-import type { ExecReply } from "../durable-objects/node";
+import type { ExecReply } from "../durable-objects/protocol/node-api";
 import { admin } from "./admin";
 import { authenticate } from "./auth";
 import { type Env, nodeStub } from "./env";

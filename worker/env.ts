@@ -1,4 +1,6 @@
-import type { NodeApi, NodeEnv } from "../durable-objects/node";
+import type { NodeEnv } from "../durable-objects/node/flaredis-node";
+import type { NodeApi } from "../durable-objects/protocol/node-api";
+import type { SentinelApi } from "../durable-objects/protocol/sentinel-api";
 
 /** A node's RPC stub, seen through its narrow API. */
 export function nodeStub(env: Env, region: string): NodeApi {
@@ -6,8 +8,15 @@ export function nodeStub(env: Env, region: string): NodeApi {
   return ns.get(nodeId(ns, region), { locationHint: region as DurableObjectLocationHint }) as unknown as NodeApi;
 }
 
+/** A sentinel's RPC stub, seen through its narrow API. */
+export function sentinelStub(env: Env, region: string): SentinelApi {
+  const ns = env.SENTINEL;
+  if (!ns) throw new Error("flaredis: no SENTINEL binding");
+  return ns.get(nodeId(ns, region), { locationHint: region as DurableObjectLocationHint }) as unknown as SentinelApi;
+}
+
 /**
- * A node's id, made once per isolate. (Only the id: a stub is bound to the request that made it,
+ * A node's (or a sentinel's) id, made once per isolate. (Only the id: a stub is bound to the request that made it,
  * and another request cannot call through it.)
  */
 function nodeId(ns: DurableObjectNamespace, region: string): DurableObjectId {

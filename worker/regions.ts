@@ -11,7 +11,7 @@
  * `countries-list` package (ISO 3166-1 codes, as `request.cf.country` has them).
  */
 import { countries } from "countries-list";
-import type { Region } from "../durable-objects/topology";
+import type { Region } from "../durable-objects/protocol/topology";
 
 export interface Point {
   readonly lat: number;

@@ -10,8 +10,8 @@
  * or in a `notPrimary` answer.
  */
 import { Engine, type Mode } from "../durable-objects/engine/engine";
-import type { NodeStatus } from "../durable-objects/node";
-import { type Region, type Topology, sameNodes, topologyOf } from "../durable-objects/topology";
+import type { NodeStatus } from "../durable-objects/protocol/node-api";
+import { type Region, type Topology, sameNodes, topologyOf } from "../durable-objects/protocol/topology";
 import { type Env, nodeStub } from "./env";
 import { type ClientLocation, byDistance, locate } from "./regions";
 

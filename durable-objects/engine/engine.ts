@@ -47,7 +47,31 @@ export interface EngineOptions {
   readonly cacheBytes?: number;
   /** Node name for INFO (`enam`, `weur`...). */
   readonly node?: string;
+  /** What the node knows of replication; none for an engine alone. */
+  readonly replication?: ReplicationView;
 }
+
+/**
+ * The one narrow view the engine has of the node's replication state (links, sync, sentinels),
+ * given once at construction.
+ */
+export interface ReplicationView {
+  /** Replicas acknowledged within `maxLagMs` (min-replicas-to-write). */
+  goodReplicas(maxLagMs: number): number;
+  /** On a replica: why data commands are refused now (LOADING, MASTERDOWN), or null. */
+  replicaRefusal(): RedisError | null;
+  /** On a master: why writes are refused now (no quorum of sentinels heard), or null. */
+  writeRefusal(): RedisError | null;
+  /** Role-specific INFO replication fields. */
+  info(): { slaves: string[]; master: [string, string | number][]; failoverState: string };
+}
+
+const NO_REPLICATION: ReplicationView = {
+  goodReplicas: () => 0,
+  replicaRefusal: () => null,
+  writeRefusal: () => null,
+  info: () => ({ slaves: [], master: [], failoverState: "no-failover" }),
+};
 
 /** INFO stats counters, since the node (re)started, as Redis counts them. */
 export interface Stats {
@@ -86,15 +110,8 @@ export class Engine {
   /** CONFIG parameters, persisted; the version grows with every CONFIG SET (replicas adopt it). */
   config: Config;
   configVersion: number;
-  /** Replicas acknowledged within `maxLagMs`: from the node. */
-  goodReplicas: (maxLagMs: number) => number = () => 0;
-  /**
-   * Why a replica cannot serve data commands now (LOADING during a full sync, MASTERDOWN with
-   * its link down and replica-serve-stale-data off), or null: from the node.
-   */
-  replicaRefusal: () => RedisError | null = () => null;
-  /** Role-specific INFO replication fields, supplied by the node that knows its links. */
-  replicationInfo: () => { slaves: string[]; master: [string, string | number][] } = () => ({ slaves: [], master: [] });
+  /** What the node tells the engine of replication (see `ReplicationView`). */
+  readonly replication: ReplicationView;
   private readonly maxKeyBytes: number;
   /** Earliest deadline committed since `takeDeadline` was last called. */
   private newDeadline: number | null = null;
@@ -105,6 +122,7 @@ export class Engine {
     readonly options: EngineOptions,
   ) {
     this.role = options.role ?? "master";
+    this.replication = options.replication ?? NO_REPLICATION;
     this.maxKeyBytes = options.maxKeyBytes ?? DEFAULT_LIMITS.maxKeyBytes;
     this.keyspace = new Keyspace(storage, {
       maxValueBytes: options.maxValueBytes ?? DEFAULT_LIMITS.maxValueBytes,
@@ -227,7 +245,7 @@ export class Engine {
   /** `min-replicas-to-write`: enough replicas acknowledged within `min-replicas-max-lag`. */
   enoughReplicas(): boolean {
     const min = this.config["min-replicas-to-write"];
-    return this.role !== "master" || min === 0 || this.goodReplicas(this.config["min-replicas-max-lag"] * 1000) >= min;
+    return this.role !== "master" || min === 0 || this.replication.goodReplicas(this.config["min-replicas-max-lag"] * 1000) >= min;
   }
 
   /** Validates a call without running it: every check but the command's own work. */
@@ -245,10 +263,14 @@ export class Engine {
       throw errors.noPermission(command.name);
     if (this.role === "slave" && flags.includes("write")) throw errors.readOnly();
     if (this.role === "slave" && command.keys !== null) {
-      const refusal = this.replicaRefusal();
+      const refusal = this.replication.replicaRefusal();
       if (refusal) throw refusal;
     }
     if (flags.includes("write") && !this.enoughReplicas()) throw errors.noReplicas();
+    if (flags.includes("write") && this.role === "master") {
+      const refusal = this.replication.writeRefusal();
+      if (refusal) throw refusal;
+    }
     for (const key of keysOf(command, argv)) {
       const size = utf8Length(key);
       if (size > this.maxKeyBytes) throw errors.keyTooLarge(this.maxKeyBytes, size);

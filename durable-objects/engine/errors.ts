@@ -1,6 +1,6 @@
 /**
  * The one error type of Flaredis. Its message is Redis's own error text, prefix first
- * (`ERR`, `WRONGTYPE`, `READONLY`, `NOREPLICAS`, `OOM`, `NOPERM`, `EXECABORT`, `WRONGPASS`), so the
+ * (`ERR`, `WRONGTYPE`, `READONLY`, `NOREPLICAS`, `NOQUORUM`, `TRYAGAIN`, `OOM`, `NOPERM`, `EXECABORT`, `WRONGPASS`), so the
  * HTTP layer and (later) the RESP bridge turn it into their format in one place each.
  *
  * @example throw new RedisError("WRONGTYPE Operation against a key holding the wrong kind of value")
@@ -39,6 +39,11 @@ export const errors = {
   masterDown: () =>
     new RedisError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."),
   noReplicas: () => new RedisError("NOREPLICAS Not enough good replicas to write."),
+  /** A master that has not heard from a quorum of sentinels (Flaredis's own, in Redis's style). */
+  noQuorum: (heard: number, quorum: number) =>
+    new RedisError(`NOQUORUM this primary hears ${heard} of the ${quorum} sentinels a write needs; a failover may be under way`),
+  /** A master fenced by a failover in progress (Redis's TRYAGAIN prefix). */
+  tryAgain: () => new RedisError("TRYAGAIN a failover is in progress; retry shortly"),
   keyTooLarge: (limit: number, actual: number) =>
     new RedisError(`ERR max key size exceeded. Limit: ${limit} bytes, Actual: ${actual} bytes`),
   tooManyCommands: (limit: number, actual: number) =>

@@ -11,7 +11,7 @@ function sections(engine: Engine): Section[] {
   const stats = engine.stats;
   const keys = engine.keyspace.keyCount;
   const withDeadline = engine.storage.keys.countWithDeadline();
-  const links = engine.replicationInfo();
+  const links = engine.replication.info();
   return [
     [
       "Server",
@@ -60,7 +60,7 @@ function sections(engine: Engine): Section[] {
         ...links.master,
         ["connected_slaves", links.slaves.length],
         ...links.slaves.map((s, i): [string, string] => [`slave${i}`, s]),
-        ["master_failover_state", "no-failover"],
+        ["master_failover_state", links.failoverState],
         ["master_replid", log.replid],
         ["master_replid2", log.replid2],
         ["master_repl_offset", log.offset],

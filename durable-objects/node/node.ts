@@ -1,0 +1,419 @@
+/**
+ * A Flaredis node, free of the Durable Object around it (see flaredis-node.ts): the engine, the
+ * topology it serves in, its role (a `PrimaryRole` or a `ReplicaRole`, swapped whole when the
+ * topology changes it), its timers on one alarm, and injected faults. Everything it needs from the
+ * runtime comes through `NodeHost`, so tests run whole clusters on `MemoryStorage` and
+ * `MemoryNetwork` as well as in workerd.
+ *
+ * Topology and fencing (SPEC §6). A node adopts a topology only with a larger epoch than its own
+ * (a compare-and-set); it is stored, so a restart keeps it. Every path to master shifts the
+ * replid (the old one stays as replid2, so the others continue with a partial sync): a
+ * promotion, and a deploy whose configuration makes this node the primary. A replica refuses to
+ * become the master without a whole keyspace (a full sync that finished, consistent), or, when
+ * the failover names one, at another position than the old master's last. A coordinated
+ * failover first fences the master: a stored epoch below which it takes no batch, lifted only by
+ * adopting a topology of that epoch or later (it either stays the master in it, or follows).
+ */
+import type { Clock, Random } from "../engine/clock";
+import { WaitForReplicas } from "../engine/command";
+import { type Batch, DEFAULT_LIMITS, Engine } from "../engine/engine";
+import { errors } from "../engine/errors";
+import type { Role } from "../engine/keyspace";
+import type { Position, SnapshotChunk } from "../engine/replication";
+import type { Storage } from "../engine/storage";
+import { digest, endFullSync } from "../engine/sync";
+import type { Ack, ExecReply, Fault, FenceReply, NodeStatus, PsyncAnswer, PsyncRequest, Push, ReadPolicy, SentinelHello } from "../protocol/node-api";
+import { type SentinelSettings, type Topology, configKey, parseTopology, sameNodes } from "../protocol/topology";
+import { Faults } from "./faults";
+import { PrimaryRole } from "./primary";
+import { ReplicaRole } from "./replica";
+import { type AlarmHost, Timers } from "./timers";
+import type { Transport } from "./transport";
+
+/** What a node needs from the runtime around it. */
+export interface NodeHost extends AlarmHost {
+  readonly name: string;
+  readonly storage: Storage;
+  /** Engine time; tests move it. */
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly transport: Transport;
+  /** wrangler.toml's topology (epoch 1). */
+  readonly configured: Topology;
+  readonly sentinels: SentinelSettings;
+  /** Largest string value in bytes. */
+  readonly maxValueBytes?: number;
+  /** Runs work after the current call has answered (a Durable Object's waitUntil). */
+  background(work: Promise<unknown>): void;
+  /** The alarm set before this start, in engine time. */
+  getAlarm(): Promise<number | null>;
+}
+
+/** The timers that share the node's one alarm. */
+export type Timer = "expiry" | "heartbeat";
+/** Keys expired per alarm run; more due keys re-arm the alarm at once. */
+const SWEEP_BATCH = 1000;
+/** How long a batch waits for a fenced master's failover to end before TRYAGAIN. */
+const FENCE_WAIT_MS = 3000;
+
+export class Node {
+  readonly name: string;
+  readonly clock: Clock;
+  readonly engine: Engine;
+  readonly faults: Faults;
+  /** The transport as this node sees it (through its faults). */
+  readonly peers: Transport;
+  readonly sentinels: SentinelSettings;
+  /** The configuration names this node, so the sentinels watch it. */
+  readonly watched: boolean;
+  timers!: Timers<Timer>;
+  /** The newest topology this node knows (stored). */
+  known!: Topology;
+  role!: PrimaryRole | ReplicaRole;
+  /** The epoch of the coordinated failover that fenced this master, or null (stored). */
+  private fencedAt: number | null = null;
+  /** Batches waiting for a fence to lift. */
+  private fenceWaiters: (() => void)[] = [];
+
+  private constructor(private readonly host: NodeHost) {
+    this.name = host.name;
+    this.clock = { now: () => host.clock.now(), sleep: (ms, signal) => host.clock.sleep(ms, signal) };
+    this.sentinels = host.sentinels;
+    this.watched = host.configured.primary === this.name || host.configured.replicas.includes(this.name);
+    this.faults = new Faults(this.name, this.clock);
+    this.peers = this.faults.wrap(host.transport);
+    const maxValue = host.maxValueBytes;
+    this.engine = new Engine(host.storage, {
+      clock: this.clock,
+      random: host.random,
+      node: this.name,
+      maxValueBytes: maxValue !== undefined && Number.isSafeInteger(maxValue) && maxValue > 0 ? maxValue : DEFAULT_LIMITS.maxValueBytes,
+      replication: {
+        goodReplicas: (maxLagMs) => (this.role instanceof PrimaryRole ? this.role.goodReplicas(maxLagMs) : 0),
+        replicaRefusal: () => (this.role instanceof ReplicaRole ? this.role.refusal() : null),
+        writeRefusal: () => (this.role instanceof PrimaryRole ? this.role.writeRefusal() : null),
+        info: () => ({
+          slaves: this.role instanceof PrimaryRole ? this.role.slaveLines() : [],
+          master: this.role instanceof ReplicaRole ? this.role.infoFields() : [],
+          failoverState: this.failoverState(),
+        }),
+      },
+    });
+  }
+
+  /** Loads the node's state and starts its role. */
+  static async start(host: NodeHost): Promise<Node> {
+    const node = new Node(host);
+    await node.load();
+    return node;
+  }
+
+  private async load(): Promise<void> {
+    const meta = this.host.storage.meta;
+    const configured = this.host.configured;
+    const stored = parseTopology(JSON.parse(String(meta.get("topology") ?? "null")));
+    const storedKey = meta.get("config_key");
+    let known: Topology;
+    if (stored === null) known = configured;
+    // A stored topology (from a failover) holds while the deployment is configured as it was
+    // when it was stored (or, for a node the configuration does not name, always).
+    else if (!this.watched || storedKey === configKey(configured) || (storedKey === null && sameNodes(stored, configured)))
+      known = stored;
+    // A deploy changed the nodes or the primary: the configured topology, after every epoch this
+    // node knew (the others do the same; the largest epoch of it wins where they differ).
+    else known = { ...configured, epoch: stored.epoch + 1 };
+    this.faults.down = meta.get("fault_down") === 1;
+    const fenced = Number(meta.get("fenced_at") ?? 0);
+    this.fencedAt = fenced > 0 ? fenced : null;
+    const becomesMaster = stored !== null && roleIn(stored, this.name) === "slave" && roleIn(known, this.name) === "master";
+    if (stored === null || known !== stored || storedKey !== configKey(configured))
+      this.engine.transaction(() => {
+        meta.set("topology", JSON.stringify(known));
+        meta.set("config_key", configKey(configured));
+        if (becomesMaster) this.engine.log.shiftReplid(this.host.random.hex(20));
+      });
+    this.known = known;
+    this.engine.role = roleIn(known, this.name);
+    const alarm = await this.host.getAlarm();
+    this.timers = new Timers<Timer>(this.host, this.clock, alarm);
+    await this.becomeRole();
+  }
+
+  /** Makes the role object for `engine.role` and starts it. */
+  private async becomeRole(): Promise<void> {
+    if (this.engine.role === "master") {
+      const role = (this.role = new PrimaryRole(this));
+      await role.start();
+    } else {
+      const role = (this.role = new ReplicaRole(this, this.known.primary));
+      role.start();
+    }
+  }
+
+  background(work: Promise<unknown>): void {
+    this.host.background(work);
+  }
+
+  // ---- Clients -----------------------------------------------------------------------------
+
+  /**
+   * Runs a batch of commands (one, a pipeline or a MULTI); see `Engine.run`. Sent `asPrimary` to a
+   * node that is not the master, it runs nothing and answers `notPrimary`. While a failover has
+   * fenced this master, every batch waits for it to end (a read may expire keys, which writes).
+   */
+  async execute(batch: Batch, asPrimary = false): Promise<ExecReply> {
+    this.faults.checkUp();
+    const engine = this.engine;
+    // Replicas idle for a while have not acknowledged lately: ask them before refusing a write.
+    if (this.role instanceof PrimaryRole && !engine.enoughReplicas()) await this.role.probeReplicas();
+    if (this.fenced()) await this.fenceLifted(FENCE_WAIT_MS);
+    if (asPrimary && engine.role !== "master")
+      return {
+        result: { error: errors.readOnly().message, offset: engine.log.offset },
+        replid: engine.log.replid,
+        servedBy: this.servedBy(),
+        notPrimary: this.known,
+      };
+    if (this.fenced())
+      return { result: { error: errors.tryAgain().message, offset: engine.log.offset }, replid: engine.log.replid, servedBy: this.servedBy() };
+    const before = engine.log.offset;
+    const result = engine.run(batch);
+    // The history the result belongs to: a promotion while this call waits below shifts it.
+    const replid = engine.log.replid;
+    const role = this.role;
+    if (role instanceof PrimaryRole) {
+      if (engine.log.offset !== before) await role.committed();
+      await this.timers.schedule("expiry", engine.takeDeadline());
+      if ("outcomes" in result)
+        for (const outcome of result.outcomes)
+          if ("result" in outcome && outcome.result instanceof WaitForReplicas)
+            (outcome as { result: number }).result = await role.waitForReplicas(outcome.result);
+    } else engine.takeDeadline();
+    return { result, replid, servedBy: this.servedBy() };
+  }
+
+  /** A read with the client's policy: a master serves it; a replica when it can (see `ReplicaRole.read`). */
+  async read(batch: Batch, policy: ReadPolicy): Promise<ExecReply | null> {
+    this.faults.checkUp();
+    return this.role instanceof ReplicaRole ? this.role.read(batch, policy) : this.execute(batch);
+  }
+
+  info(sections: string[] = []): string {
+    this.faults.checkUp();
+    return this.engine.info(sections);
+  }
+
+  digest(): { node: string; offset: number; digest: string } {
+    this.faults.checkUp();
+    return { node: this.name, offset: this.engine.log.offset, digest: digest(this.engine) };
+  }
+
+  // ---- Replication messages ----------------------------------------------------------------
+
+  psync(request: PsyncRequest): PsyncAnswer {
+    this.faults.checkLink();
+    if (this.role instanceof PrimaryRole) return this.role.psync(request);
+    const config = { values: this.engine.config, version: this.engine.configVersion };
+    return { kind: "notmaster", session: "", config, topology: this.known };
+  }
+
+  snapshot(replica: string, cursor: number): SnapshotChunk {
+    this.faults.checkLink();
+    if (!(this.role instanceof PrimaryRole)) throw new Error(`flaredis ${this.name}: not the master`);
+    return this.role.snapshot(replica, cursor);
+  }
+
+  async push(push: Push): Promise<Ack> {
+    this.faults.checkUp();
+    if (this.faults.linkDown) return this.ack("down");
+    if (push.topology.epoch > this.known.epoch) await this.adoptTopology(push.topology);
+    else if (push.topology.epoch < this.known.epoch) return this.ack("fenced");
+    if (!(this.role instanceof ReplicaRole)) return this.ack("master");
+    return this.role.push(push);
+  }
+
+  async catchUp(): Promise<Ack> {
+    this.faults.checkUp();
+    if (!(this.role instanceof ReplicaRole)) return this.ack("master");
+    return this.role.catchUp();
+  }
+
+  ack(state: Ack["state"]): Ack {
+    return { offset: this.engine.log.offset, configVersion: this.engine.configVersion, state, topology: this.known };
+  }
+
+  // ---- Topology, failover and sentinels ----------------------------------------------------
+
+  topology(): Topology {
+    this.faults.checkUp();
+    return this.known;
+  }
+
+  /** See `NodeApi.adopt`. */
+  async adopt(topology: Topology, at?: Position): Promise<Topology> {
+    this.faults.checkUp();
+    const t = parseTopology(topology);
+    if (t === null) throw new Error("flaredis: not a topology");
+    await this.adoptTopology(t, at);
+    return this.known;
+  }
+
+  /**
+   * Moves to a newer topology, changing role if it says so; false when refused (an epoch not
+   * newer, or a promotion this node cannot take). A replica promoted to master starts a new
+   * history (keeping the old one as replid2), expires keys and pushes to its replicas; a master
+   * demoted to replica stops serving writes (waiting ones are answered `notPrimary`) and syncs
+   * with the new master; a replica whose master changed follows the new one.
+   */
+  async adoptTopology(t: Topology, at?: Position): Promise<boolean> {
+    if (t.epoch <= this.known.epoch) return false;
+    const engine = this.engine;
+    const was = engine.role;
+    const role = roleIn(t, this.name);
+    if (was === "slave" && role === "master") {
+      const replica = this.role as ReplicaRole;
+      if (replica.loading()) return false;
+      if (at && !(engine.log.offset === at.offset && engine.log.holds(at))) return false;
+    }
+    engine.transaction(() => {
+      this.host.storage.meta.set("topology", JSON.stringify(t));
+      if (this.fencedAt !== null && t.epoch >= this.fencedAt) this.host.storage.meta.set("fenced_at", 0);
+      if (was === "slave" && role === "master") engine.log.shiftReplid(this.host.random.hex(20));
+      // A demoted master's own history is as good as a synced one: it continues it with PSYNC.
+      if (was === "master" && role === "slave") endFullSync(engine);
+    });
+    if (this.fencedAt !== null && t.epoch >= this.fencedAt) this.fencedAt = null;
+    const previous = this.role;
+    this.known = t;
+    engine.role = role;
+    for (const wake of this.fenceWaiters.splice(0)) wake();
+    if (role === "master" && previous instanceof PrimaryRole) previous.pushToReplicas();
+    else if (role === "slave" && previous instanceof ReplicaRole && previous.master === t.primary) return true;
+    else {
+      previous.stop();
+      await this.becomeRole();
+    }
+    return true;
+  }
+
+  /** See `NodeApi.fence`. */
+  fence(epoch: number): FenceReply {
+    this.faults.checkUp();
+    const engine = this.engine;
+    const answer = (fenced: boolean) => ({ fenced, offset: engine.log.offset, replid: engine.log.replid, topology: this.known });
+    if (!(this.role instanceof PrimaryRole) || epoch <= this.known.epoch) return answer(false);
+    if (this.fencedAt === null || epoch > this.fencedAt) {
+      this.host.storage.meta.set("fenced_at", epoch);
+      this.fencedAt = epoch;
+    }
+    // The replicas get the last writes now rather than at the next heartbeat.
+    this.role.pushToReplicas();
+    return answer(true);
+  }
+
+  /** A master fenced by a failover of a newer epoch than it knows takes no batch. */
+  private fenced(): boolean {
+    return this.fencedAt !== null && this.fencedAt > this.known.epoch;
+  }
+
+  private async fenceLifted(ms: number): Promise<void> {
+    const timeout = new AbortController();
+    await Promise.race([this.clock.sleep(ms, timeout.signal), new Promise<void>((wake) => this.fenceWaiters.push(wake))]);
+    timeout.abort();
+  }
+
+  private failoverState(): NodeStatus["failoverState"] {
+    return this.fenced() ? "waiting-for-sync" : "no-failover";
+  }
+
+  /** A sentinel's ping: takes the newer topology it may carry, and answers this node's status. */
+  async hello(hello: SentinelHello): Promise<NodeStatus> {
+    this.faults.checkUp();
+    const t = parseTopology(hello.topology);
+    if (t && t.epoch > this.known.epoch) await this.adoptTopology(t);
+    if (this.role instanceof PrimaryRole) this.role.heardFrom(hello.sentinel);
+    return this.status();
+  }
+
+  status(): NodeStatus {
+    this.faults.checkUp();
+    const engine = this.engine;
+    const role = this.role;
+    return {
+      node: this.name,
+      role: engine.role,
+      topology: this.known,
+      offset: engine.log.offset,
+      replid: engine.log.replid,
+      synced: role instanceof PrimaryRole || !role.loading(),
+      linkUp: role instanceof ReplicaRole && role.linkUp(),
+      staleness: role instanceof ReplicaRole ? role.staleness() : null,
+      priority: engine.config["replica-priority"],
+      fencedAt: this.fenced() ? this.fencedAt : null,
+      failoverState: this.failoverState(),
+      replicas: role instanceof PrimaryRole ? role.replicas() : [],
+    };
+  }
+
+  // ---- Timers and faults -------------------------------------------------------------------
+
+  /** The one alarm: runs the timers that are due, then re-arms for the earliest left. */
+  async alarm(): Promise<void> {
+    const engine = this.engine;
+    const now = this.clock.now();
+    const due = this.timers.takeDue();
+    const role = this.role;
+    // A node that is down does nothing, but keeps its timers for when it is back.
+    if (this.faults.down) for (const name of due) this.timers.set(name, now + 1000);
+    else if (role instanceof PrimaryRole) {
+      // Replicas never expire keys (the master's DELs do), nor does a fenced master.
+      if (due.has("expiry") && this.fenced()) this.timers.set("expiry", now + 100);
+      else if (due.has("expiry")) {
+        const before = engine.log.offset;
+        const removed = engine.sweep(SWEEP_BATCH);
+        if (engine.log.offset !== before) await role.committed();
+        await this.timers.schedule("expiry", removed === SWEEP_BATCH ? now : engine.nextDeadline());
+      }
+      if (due.has("heartbeat")) await role.heartbeat();
+      // Come early (the alarm is capped): the earliest deadline may have gone meanwhile.
+      if (!due.has("expiry") && this.timers.has("expiry")) this.timers.set("expiry", engine.nextDeadline());
+    }
+    await this.timers.rearm();
+  }
+
+  /** Applies an injected fault other than a restart (the Durable Object drops itself for that). */
+  fault(fault: Exclude<Fault, { restart: true }>): void {
+    if ("down" in fault) {
+      // Stored: a node taken down stays down across restarts, as a lost region would.
+      this.host.storage.meta.set("fault_down", fault.down ? 1 : 0);
+      this.faults.down = fault.down;
+      if (!fault.down) this.resume();
+      return;
+    }
+    this.faults.checkUp();
+    if ("delay" in fault) this.faults.delayMs = fault.delay;
+    if (!("link" in fault)) return;
+    this.faults.linkDown = fault.link === "down";
+    if (this.faults.linkDown) {
+      if (this.role instanceof ReplicaRole) this.role.cut();
+    } else this.resume();
+  }
+
+  /** After a fault is undone: push to the replicas, or sync with the master. */
+  private resume(): void {
+    if (this.role instanceof PrimaryRole) this.role.pushToReplicas();
+    else {
+      this.role.cut();
+      this.background(this.role.sync());
+    }
+  }
+
+  private servedBy(): string {
+    return `${this.engine.role === "master" ? "primary" : "replica"}:${this.name}`;
+  }
+}
+
+/** A node listed as a replica is one; any other node (the primary, or one outside the topology) is a master. */
+export function roleIn(t: Topology, name: string): Role {
+  return t.replicas.includes(name) ? "slave" : "master";
+}

@@ -1,0 +1,324 @@
+/**
+ * The master's side of replication: what it knows of each replica (its link: offset, last ACK,
+ * a full sync in progress), the push loop, PSYNC and snapshot serving, WAIT, heartbeats, backlog
+ * retention, and the sentinels it hears from. One object per time the node is master: a failover
+ * swaps it whole (see `Node.adoptTopology`), and its loops stop once it is not the node's role.
+ */
+import { cryptoRandom } from "../engine/clock";
+import type { WaitForReplicas } from "../engine/command";
+import { type RedisError, errors } from "../engine/errors";
+import type { SnapshotChunk } from "../engine/replication";
+import { psync, snapshotChunk } from "../engine/sync";
+import type { ConfigUpdate, PsyncAnswer, PsyncRequest, ReplicaStatus } from "../protocol/node-api";
+import type { Node } from "./node";
+
+/** Most backlog kept for a streaming replica beyond repl-backlog-size (Redis's replica buffer limit). */
+const REPLICA_BUFFER_BYTES = 64 * 1024 * 1024;
+/** Heartbeat period while writes go on (Redis replicas ACK once a second). */
+export const HEARTBEAT_MS = 1000;
+/**
+ * Heartbeat period without writes (Redis's repl-ping-replica-period, 10 s): quiet, but provably
+ * alive. A replica that hears nothing for repl-timeout (60 s) marks its link down.
+ */
+export const IDLE_PING_MS = 10_000;
+/** Bytes of stream per PSYNC answer or push, and of keyspace per snapshot chunk. */
+export const STREAM_BYTES = 256 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
+
+/** What a master knows of one replica. */
+interface ReplicaLink {
+  /** Last acknowledged offset, or -1 before the first contact. */
+  offset: number;
+  ackAt: number;
+  /** A push is under way; another commit only marks `again`. */
+  pushing: boolean;
+  again: boolean;
+  /** Start of a full sync in progress: the backlog is kept from there. */
+  syncFrom: number | null;
+  /** False once a push failed, until the replica is heard from again. */
+  reachable: boolean;
+  /** The settings version the replica last reported. */
+  configVersion: number;
+  /** Log entries sent to it, for the admin topology (and the bench's partial resync figure). */
+  shipped: number;
+}
+
+export class PrimaryRole {
+  readonly kind = "master";
+  /** This master's run id: a replica that sees a new one reconnects with a PSYNC handshake. */
+  readonly session = cryptoRandom.hex(20);
+  private readonly links = new Map<string, ReplicaLink>();
+  /** Resolvers of WAITs, woken at every ACK. */
+  private readonly ackWaiters: (() => void)[] = [];
+  /** Writes committed since the last heartbeat (the heartbeat slows down without them). */
+  writesSinceBeat = false;
+  /** When each sentinel last pinged this master (engine time). */
+  private readonly sentinelsHeard = new Map<string, number>();
+  /** When this node became master: the sentinels are given down-after-milliseconds from then. */
+  private readonly since: number;
+
+  constructor(private readonly node: Node) {
+    this.since = node.clock.now();
+  }
+
+  private get current(): boolean {
+    return this.node.role === this;
+  }
+
+  /** Starts the master's timers and announces its session (replicas resync without waiting for a write). */
+  async start(): Promise<void> {
+    await this.node.timers.schedule("expiry", this.node.engine.nextDeadline());
+    // Idle or not, a master's replicas hear from it at least every IDLE_PING_MS.
+    await this.node.timers.schedule("heartbeat", this.node.clock.now() + IDLE_PING_MS);
+    this.pushToReplicas();
+    // The sentinels watch on their own alarms once armed; a starting master makes sure they are.
+    if (this.node.watched) for (const s of this.node.sentinels.sentinels) this.node.background(this.node.peers.sentinel(s).watch().catch(() => undefined));
+  }
+
+  /** This node is not the master any more: release what waits on it. */
+  stop(): void {
+    this.node.engine.log.retainFrom = null;
+    for (const wake of this.ackWaiters.splice(0)) wake();
+  }
+
+  // ---- Serving replicas --------------------------------------------------------------------
+
+  /** PSYNC from a replica: CONTINUE with entries, or FULLRESYNC (see replication.ts). */
+  psync(request: PsyncRequest): PsyncAnswer {
+    const engine = this.node.engine;
+    const reply = psync(engine, request.replid, request.offset, STREAM_BYTES);
+    const link = this.link(request.replica);
+    if (reply.kind === "fullresync") {
+      engine.stats.syncFull++;
+      if (request.handshake && request.replid !== "?") engine.stats.syncPartialErr++;
+      link.syncFrom = reply.offset;
+      link.ackAt = this.node.clock.now();
+      link.offset = -1;
+    } else {
+      if (request.handshake) engine.stats.syncPartialOk++;
+      if (link.syncFrom !== null && request.offset >= link.syncFrom) link.syncFrom = null;
+      link.shipped += reply.entries.length;
+      this.acked(link, request.offset);
+    }
+    this.retainBacklog();
+    return { ...reply, session: this.session, config: this.configUpdate(), topology: this.node.known };
+  }
+
+  /** One chunk of a full sync's snapshot. */
+  snapshot(replica: string, cursor: number): SnapshotChunk {
+    this.link(replica).ackAt = this.node.clock.now();
+    return snapshotChunk(this.node.engine, cursor, CHUNK_BYTES);
+  }
+
+  configUpdate(): ConfigUpdate {
+    return { values: this.node.engine.config, version: this.node.engine.configVersion };
+  }
+
+  private link(name: string): ReplicaLink {
+    let link = this.links.get(name);
+    if (!link) {
+      link = { offset: -1, ackAt: 0, pushing: false, again: false, syncFrom: null, reachable: true, configVersion: -1, shipped: 0 };
+      this.links.set(name, link);
+    }
+    return link;
+  }
+
+  private acked(link: ReplicaLink, offset: number): void {
+    link.offset = Math.max(link.offset, offset);
+    link.ackAt = this.node.clock.now();
+    link.reachable = true;
+    this.retainBacklog();
+    for (const wake of this.ackWaiters.splice(0)) wake();
+  }
+
+  // ---- Writes: WAIT, min-replicas, the sentinels' quorum -----------------------------------
+
+  /**
+   * WAIT: resolves with the number of replicas that acknowledged `offset`, once there are
+   * `numreplicas` of them or the timeout has passed. A timeout of 0 waits at most `repl-timeout`.
+   */
+  async waitForReplicas(w: WaitForReplicas): Promise<number> {
+    if (w.offset < 0) throw new Error("flaredis: a WAIT whose offset the engine did not set");
+    const timeout = w.timeoutMs > 0 ? w.timeoutMs : this.node.engine.config["repl-timeout"] * 1000;
+    let timedOut = false;
+    const timer = this.node.clock.sleep(timeout).then(() => {
+      timedOut = true;
+    });
+    this.pushToReplicas();
+    for (;;) {
+      const acked = [...this.links.values()].filter((l) => l.reachable && l.offset >= w.offset).length;
+      if (acked >= w.numreplicas || timedOut || !this.current) return acked;
+      await Promise.race([timer, new Promise<void>((wake) => this.ackWaiters.push(wake))]);
+    }
+  }
+
+  /** Replicas acknowledged within `maxLagMs` (min-replicas-to-write). */
+  goodReplicas(maxLagMs: number): number {
+    const now = this.node.clock.now();
+    return [...this.links.values()].filter((l) => l.reachable && l.offset >= 0 && now - l.ackAt <= maxLagMs).length;
+  }
+
+  /** Pushes to every replica and waits (at most a second) for their ACKs. */
+  async probeReplicas(): Promise<void> {
+    await Promise.race([Promise.all(this.node.known.replicas.map((r) => this.pushTo(r))), this.node.clock.sleep(1000)]);
+  }
+
+  /** A sentinel pinged this master. */
+  heardFrom(sentinel: string): void {
+    this.sentinelsHeard.set(sentinel, this.node.clock.now());
+  }
+
+  /**
+   * Why this master takes no write now: it has not heard from a quorum of the sentinels within
+   * down-after-milliseconds (they may be electing another master behind a partition), or null.
+   * This bounds what a partitioned master can accept and then lose to down-after-milliseconds.
+   */
+  writeRefusal(): RedisError | null {
+    const { sentinels, quorum, downAfterMs } = this.node.sentinels;
+    // The sentinels watch the configured nodes only.
+    if (sentinels.length === 0 || !this.node.watched) return null;
+    const now = this.node.clock.now();
+    let heard = 0;
+    for (const s of sentinels) if (now - (this.sentinelsHeard.get(s) ?? this.since) <= downAfterMs) heard++;
+    return heard >= quorum ? null : errors.noQuorum(heard, quorum);
+  }
+
+  // ---- The push loop and heartbeats --------------------------------------------------------
+
+  /** After a commit: push it, and keep heartbeats going while writes go on. */
+  async committed(): Promise<void> {
+    this.pushToReplicas();
+    this.writesSinceBeat = true;
+    this.retainBacklog();
+    await this.node.timers.schedule("heartbeat", this.node.clock.now() + HEARTBEAT_MS);
+  }
+
+  /**
+   * A heartbeat: every replica is pushed to (REPLCONF GETACK) and answers with its offset. While
+   * writes go on there is one about every second; after a second without writes the master pings
+   * every IDLE_PING_MS only, so idle replicas can hibernate.
+   */
+  async heartbeat(): Promise<void> {
+    const active = this.writesSinceBeat;
+    this.writesSinceBeat = false;
+    this.retainBacklog();
+    this.pushToReplicas();
+    await this.node.timers.schedule("heartbeat", this.node.clock.now() + (active ? HEARTBEAT_MS : IDLE_PING_MS));
+  }
+
+  /**
+   * Keeps the backlog that replicas still need: from the start of every full sync in progress
+   * (however long it takes), and from the last ACK of every reachable streaming replica, so a
+   * burst larger than repl-backlog-size does not push connected replicas into a full sync. The
+   * latter is capped, as Redis caps a replica's output buffer, so a stuck replica cannot hold the
+   * backlog forever.
+   */
+  retainBacklog(): void {
+    const log = this.node.engine.log;
+    const now = this.node.clock.now();
+    let from: number | null = null;
+    const keep = (offset: number) => {
+      if (from === null || offset < from) from = offset;
+    };
+    for (const l of this.links.values()) {
+      // A full sync whose replica stopped asking for chunks for repl-timeout is abandoned: it
+      // no longer holds the backlog (the replica, if it comes back, starts a new one).
+      if (l.syncFrom !== null && now - l.ackAt > this.node.engine.config["repl-timeout"] * 1000) l.syncFrom = null;
+      if (l.syncFrom !== null) keep(l.syncFrom);
+      else if (l.reachable && l.offset >= 0) keep(Math.max(l.offset, log.offset - REPLICA_BUFFER_BYTES));
+    }
+    log.retainFrom = from;
+  }
+
+  /** Starts a push to every configured replica; never delays the client's answer. */
+  pushToReplicas(): void {
+    if (!this.current || this.node.faults.linkDown || this.node.faults.down) return;
+    for (const replica of this.node.known.replicas) this.node.background(this.pushTo(replica));
+  }
+
+  /**
+   * Pushes new entries to one replica, one push in flight at a time: commits made meanwhile are
+   * sent by the same loop, batched. A replica not known to be streaming gets an empty push that
+   * wakes it; it then comes back with PSYNC.
+   */
+  async pushTo(replica: string): Promise<void> {
+    const link = this.link(replica);
+    if (link.pushing) {
+      link.again = true;
+      return;
+    }
+    link.pushing = true;
+    try {
+      do {
+        link.again = false;
+        // Demoted meanwhile: the new master feeds the replicas now.
+        if (!this.current) return;
+        const engine = this.node.engine;
+        const log = engine.log;
+        const streaming = link.offset >= 0 && log.canContinue(log.replid, link.offset);
+        const entries = streaming && link.offset < log.offset ? log.entriesAfter(link.offset, STREAM_BYTES) : [];
+        const before = link.offset;
+        const config = link.configVersion === engine.configVersion ? undefined : this.configUpdate();
+        const push = { session: this.session, replid: log.replid, entries, masterOffset: log.offset, config, topology: this.node.known };
+        const ack = await this.node.peers.node(replica).push(push);
+        // A replica that knows a newer topology fences this node: it is not the master any more.
+        if (ack.topology.epoch > this.node.known.epoch) await this.node.adoptTopology(ack.topology);
+        if (!this.current) return;
+        link.configVersion = ack.configVersion;
+        if (ack.state === "connected") {
+          link.shipped += entries.length;
+          this.acked(link, ack.offset);
+        } else if (ack.state === "down") {
+          link.reachable = false;
+          this.retainBacklog();
+        }
+        // More to send, and the replica is taking it: go on (a replica that did not move resyncs).
+        if (streaming && link.offset > before && link.offset < log.offset) link.again = true;
+      } while (link.again);
+    } catch {
+      // The replica is unreachable; it resumes with PSYNC when its link is back.
+      link.reachable = false;
+      this.retainBacklog();
+    } finally {
+      link.pushing = false;
+    }
+  }
+
+  // ---- What it reports ---------------------------------------------------------------------
+
+  /**
+   * Each configured replica as this master sees it. A link is up when the replica is streaming,
+   * its last push got through, and it has acknowledged everything or been heard from within
+   * repl-timeout.
+   */
+  replicas(): ReplicaStatus[] {
+    const engine = this.node.engine;
+    const now = this.node.clock.now();
+    return this.node.known.replicas.map((node) => {
+      const l = this.links.get(node);
+      // A replica that has acknowledged everything is current however long ago that was.
+      const current = l !== undefined && l.offset >= engine.log.offset;
+      const heard = l !== undefined && now - l.ackAt <= engine.config["repl-timeout"] * 1000;
+      const up = l !== undefined && l.reachable && l.offset >= 0 && l.syncFrom === null && (current || heard);
+      const lag = l === undefined || l.offset < 0 ? -1 : current ? 0 : now - l.ackAt;
+      return { node, link: up ? "up" : "down", offset: Math.max(l?.offset ?? 0, 0), lag_ms: lag, entries_shipped: l?.shipped ?? 0 };
+    });
+  }
+
+  /** INFO's `slaveN` lines: replicas with a link up (online) or loading a full sync (wait_bgsave). */
+  slaveLines(): string[] {
+    const now = this.node.clock.now();
+    const up = new Set(this.replicas().filter((r) => r.link === "up").map((r) => r.node));
+    return [...this.links]
+      .filter(([name, l]) => up.has(name) || l.syncFrom !== null)
+      .map(([name, l]) => {
+        const state = l.syncFrom !== null ? "wait_bgsave" : "online";
+        return `ip=${name},port=0,state=${state},offset=${Math.max(l.offset, 0)},lag=${Math.floor((now - l.ackAt) / 1000)}`;
+      });
+  }
+
+  /** For tests: the timers and the idle state drainAlarms looks at. */
+  get idle(): boolean {
+    return !this.writesSinceBeat;
+  }
+}

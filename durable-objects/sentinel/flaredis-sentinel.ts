@@ -1,0 +1,92 @@
+/**
+ * The sentinel Durable Object: one per configured sentinel region. It gives the runtime to a
+ * `Sentinel` (a small stored table, the alarm, RPC) and delegates every call to it. The alarm
+ * runs for ever once armed: the primary arms it when it starts (`watch`), and each tick re-arms it.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { type Clock, cryptoRandom, systemClock } from "../engine/clock";
+import { RESTART_REASON } from "../protocol/node-api";
+import type { DownQuestion, SentinelApi } from "../protocol/sentinel-api";
+import { type Topology, type TopologyEnv, sentinelsOf, topologyOf } from "../protocol/topology";
+import { type TransportEnv, rpcTransport } from "../node/transport";
+import { Sentinel, type SentinelStore } from "./sentinel";
+
+export type SentinelEnv = TopologyEnv & TransportEnv;
+
+/** Named JSON values in one SQLite table. */
+class SqlStore implements SentinelStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec("CREATE TABLE IF NOT EXISTS sentinel (name TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID");
+  }
+  get(name: string): unknown {
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM sentinel WHERE name = ?", name).toArray()[0];
+    return row ? JSON.parse(row.value) : undefined;
+  }
+  set(name: string, value: unknown): void {
+    this.sql.exec(
+      "INSERT INTO sentinel (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+      name,
+      JSON.stringify(value ?? null),
+    );
+  }
+}
+
+export class FlaredisSentinel extends DurableObject<SentinelEnv> implements SentinelApi {
+  /** The sentinel's time. Tests replace it (through `runInDurableObject`) with a `ManualClock`. */
+  clock: Clock = systemClock;
+  private sentinel: Sentinel | null = null;
+  private startError: unknown = null;
+
+  constructor(ctx: DurableObjectState, env: SentinelEnv) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      try {
+        const self = this;
+        this.sentinel = new Sentinel({
+          name: ctx.id.name ?? "",
+          store: new SqlStore(ctx.storage.sql),
+          get clock() {
+            return self.clock;
+          },
+          random: cryptoRandom,
+          transport: rpcTransport(env),
+          configured: topologyOf(env),
+          settings: sentinelsOf(env),
+          // The alarm runs on wall time; the sentinel on `clock`, which tests may move.
+          setAlarm: (at) => ctx.storage.setAlarm(Date.now() + Math.max(0, at - this.clock.now())),
+        });
+      } catch (e) {
+        this.startError = e;
+      }
+    });
+  }
+
+  /** The sentinel, once started (tests reach it through this). */
+  get core(): Sentinel {
+    if (this.startError) throw this.startError;
+    return this.sentinel!;
+  }
+
+  async watch() {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.core.watch();
+  }
+  async isMasterDown(question: DownQuestion) {
+    return this.core.isMasterDown(question);
+  }
+  async announce(topology: Topology) {
+    this.core.announce(topology);
+  }
+  async failover(to: string) {
+    return this.core.coordinate(to);
+  }
+  async status() {
+    return this.core.status();
+  }
+  override async alarm() {
+    await this.core.tick();
+  }
+  async fault(fault: { down: boolean } | { restart: true }) {
+    if ("restart" in fault) this.ctx.abort(RESTART_REASON);
+    else this.core.setDown(fault.down);
+  }
+}

@@ -1,0 +1,484 @@
+/**
+ * A sentinel: Redis Sentinel's monitoring, agreement and failover, on Durable Objects. Free of the
+ * runtime (see flaredis-sentinel.ts), so tests run sentinels and nodes together in one isolate.
+ *
+ * WATCHING
+ * Every TICK_MS (the alarm) a sentinel pings the primary (`hello`, which also hands the node the
+ * newest topology the sentinel knows: how a returning old primary learns it was replaced) and,
+ * every REPLICA_PING_MS or while the primary looks down, the replicas, so that idle replicas are
+ * not kept awake. A node that has not answered for down-after-milliseconds is subjectively down
+ * (SDOWN). When the primary is SDOWN the sentinel asks the others (is-master-down-by-addr); with
+ * `quorum` of them agreeing (itself included) it is objectively down (ODOWN).
+ *
+ * ELECTION (Sentinel's rules)
+ * A sentinel that sees ODOWN asks to be leader of a new epoch: one above every epoch it knows.
+ * It votes for itself, then asks each other sentinel, which votes for the first asker of an epoch
+ * it has not voted in (and moves its own current epoch up to it). With a majority of the
+ * sentinels (and at least the quorum) it leads; otherwise it tries again after a pause with
+ * jitter, from the injected randomness, so that two candidates do not keep splitting the vote.
+ *
+ * FAILOVER (stored, step by step, so a sentinel restarted midway resumes where it was)
+ * - `fence` (coordinated only): the old primary takes no batch from now on (stored on the node);
+ *   a node already fenced by another failover refuses, which makes concurrent failovers lose.
+ * - `sync` (coordinated only): the target catches up to the fenced primary's exact offset.
+ * - `select` (automatic only): the best replica among those that answer, follow this topology's
+ *   primary, hold a whole keyspace and have a replica-priority above 0: lowest priority, then
+ *   largest offset, then name.
+ * - `promote`: the target adopts the new topology at the election's epoch (a compare-and-set; a
+ *   coordinated failover also names the exact position). Then the other nodes and sentinels are
+ *   told; the rest learn it from the new master's pushes and the sentinels' pings.
+ * - `abort` (coordinated, after fencing): the epoch is settled at the target as "the old primary
+ *   stays" (the same compare-and-set, so a late promotion cannot also win it), then the old
+ *   primary adopts it, which lifts its fence. A target that cannot be asked keeps the abort
+ *   pending (the primary stays fenced and answers TRYAGAIN) rather than risk two masters.
+ */
+import type { Clock, Random } from "../engine/clock";
+import type { Transport } from "../node/transport";
+import type { NodeStatus } from "../protocol/node-api";
+import type { DownAnswer, DownQuestion, FailoverAnswer, SentinelStatus, WatchedNode } from "../protocol/sentinel-api";
+import { type SentinelSettings, type Topology, configKey, parseTopology, promoted, sameNodes, sameTopology, votesNeeded } from "../protocol/topology";
+
+/** The sentinel's period (Redis Sentinel pings every second). */
+export const TICK_MS = 1000;
+/** How often replicas are pinged while the primary answers (Sentinel's INFO period). */
+export const REPLICA_PING_MS = 10_000;
+/** How long a coordinated failover waits for its target to reach the primary's offset. */
+const CATCH_UP_MS = 5000;
+/** Events kept for the dashboard and /admin/topology. */
+const EVENTS_KEPT = 20;
+
+/** The sentinel's stored state, a few named values (a table row each in the Durable Object). */
+export interface SentinelStore {
+  get(name: string): unknown;
+  set(name: string, value: unknown): void;
+}
+
+export interface SentinelHost {
+  readonly name: string;
+  readonly store: SentinelStore;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly transport: Transport;
+  readonly configured: Topology;
+  readonly settings: SentinelSettings;
+  setAlarm(at: number): Promise<void>;
+}
+
+/** A failover in progress, as stored. */
+interface Failover {
+  readonly epoch: number;
+  readonly kind: "auto" | "manual";
+  /** The topology it replaces. */
+  readonly from: Topology;
+  state: "fence" | "sync" | "select" | "promote" | "abort";
+  to: string | null;
+  /** Where the fenced primary stopped (coordinated). */
+  at: { replid: string; offset: number } | null;
+  readonly startedAt: number;
+  /** Why a coordinated failover is being aborted. */
+  reason?: string;
+}
+
+/** What the node said last, and when it last answered. */
+interface Watch {
+  lastOk: number | null;
+  status: NodeStatus | null;
+}
+
+export class Sentinel {
+  readonly name: string;
+  private readonly clock: Clock;
+  private readonly settings: SentinelSettings;
+  /** Sentinel's current_epoch: the largest epoch this sentinel knows of (stored). */
+  private epoch: number;
+  /** The one vote per epoch (stored). */
+  private vote: { epoch: number; leader: string | null };
+  /** The newest topology this sentinel knows (stored). */
+  private topology: Topology;
+  private failover: Failover | null;
+  private events: { at: number; event: string }[];
+  private readonly watched = new Map<string, Watch>();
+  private readonly since: number;
+  private odown = false;
+  /** No automatic failover attempt before this time (after a lost election). */
+  private nextAttempt = 0;
+  private lastReplicaPing = Number.NEGATIVE_INFINITY;
+  /** A failover step under way (the alarm and an admin call never run two at once). */
+  private running: Promise<FailoverAnswer | null> | null = null;
+  down = false;
+
+  constructor(private readonly host: SentinelHost) {
+    this.name = host.name;
+    this.clock = host.clock;
+    this.settings = host.settings;
+    const store = host.store;
+    const configured = host.configured;
+    const stored = parseTopology(store.get("topology"));
+    // A deploy that changed the nodes or the primary: start from the configuration and learn the
+    // epoch the nodes gave it from their answers.
+    const sameConfig = store.get("config_key") === configKey(configured);
+    this.topology = stored && sameConfig ? stored : { ...configured, epoch: 0 };
+    if (!sameConfig) {
+      store.set("config_key", configKey(configured));
+      store.set("topology", this.topology);
+    }
+    this.epoch = Math.max(Number(store.get("epoch") ?? 0), this.topology.epoch);
+    this.vote = (store.get("vote") as Sentinel["vote"] | undefined) ?? { epoch: 0, leader: null };
+    this.failover = (store.get("failover") as Failover | null | undefined) ?? null;
+    this.events = (store.get("events") as Sentinel["events"] | undefined) ?? [];
+    this.down = store.get("down") === true;
+    this.since = this.clock.now();
+  }
+
+  private get others(): string[] {
+    return this.settings.sentinels.filter((s) => s !== this.name);
+  }
+
+  private checkUp(): void {
+    if (this.down) throw new Error(`flaredis sentinel ${this.name}: unreachable (down)`);
+  }
+
+  // ---- The alarm ---------------------------------------------------------------------------
+
+  /** Arms the alarm if it is not (the first call, or after a restart). */
+  async watch(): Promise<void> {
+    this.checkUp();
+    await this.host.setAlarm(this.clock.now() + TICK_MS);
+  }
+
+  /** One tick: watch, agree, fail over; then re-arm. */
+  async tick(): Promise<void> {
+    try {
+      if (!this.down) await this.check();
+    } finally {
+      await this.host.setAlarm(this.clock.now() + TICK_MS);
+    }
+  }
+
+  private async check(): Promise<void> {
+    const now = this.clock.now();
+    const { primary, replicas } = this.topology;
+    const primaryDown = this.sdown(primary);
+    const pingReplicas = primaryDown || this.failover !== null || now - this.lastReplicaPing >= REPLICA_PING_MS;
+    await Promise.all([primary, ...(pingReplicas ? replicas : [])].map((n) => this.ping(n)));
+    if (pingReplicas) this.lastReplicaPing = now;
+    if (this.failover) {
+      await this.step();
+      return;
+    }
+    if (!this.sdown(this.topology.primary)) {
+      this.odown = false;
+      return;
+    }
+    const question = { from: this.name, primary: this.topology.primary, epoch: this.epoch, candidate: null };
+    const answers = await this.ask(question);
+    const agree = 1 + answers.filter((a) => a.down).length;
+    this.odown = agree >= this.settings.quorum;
+    if (this.odown && this.clock.now() >= this.nextAttempt) {
+      const epoch = await this.elect();
+      if (epoch === null || this.failover) {
+        // Lost (or split) the vote: wait, with jitter, before asking again.
+        this.nextAttempt = this.clock.now() + this.settings.downAfterMs + Math.floor(this.host.random.next() * 2000);
+        return;
+      }
+      this.begin({ epoch, kind: "auto", from: this.topology, state: "select", to: null, at: null, startedAt: this.clock.now() });
+      await this.step();
+    }
+  }
+
+  /** Pings one node; its answer may carry a newer topology. */
+  private async ping(node: string): Promise<NodeStatus | null> {
+    const watch = this.watched.get(node) ?? { lastOk: null, status: null };
+    this.watched.set(node, watch);
+    try {
+      const status = await this.host.transport.node(node).hello({ sentinel: this.name, topology: this.topology });
+      watch.lastOk = this.clock.now();
+      watch.status = status;
+      this.learn(status.topology);
+      return status;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Subjectively down: no answer for down-after-milliseconds (counted from this sentinel's start). */
+  private sdown(node: string): boolean {
+    const lastOk = this.watched.get(node)?.lastOk ?? this.since;
+    return this.clock.now() - lastOk > this.settings.downAfterMs;
+  }
+
+  /** Takes a newer topology of this deployment's nodes. */
+  private learn(t: Topology | null): void {
+    if (!t || t.epoch <= this.topology.epoch || !sameNodes(t, this.host.configured)) return;
+    this.topology = t;
+    this.host.store.set("topology", t);
+    this.raiseEpoch(t.epoch);
+  }
+
+  private raiseEpoch(epoch: number): void {
+    if (epoch <= this.epoch) return;
+    this.epoch = epoch;
+    this.host.store.set("epoch", epoch);
+  }
+
+  private record(event: string): void {
+    this.events = [...this.events, { at: this.clock.now(), event }].slice(-EVENTS_KEPT);
+    this.host.store.set("events", this.events);
+  }
+
+  // ---- Agreement ---------------------------------------------------------------------------
+
+  /** The others' answers to `question` (those that answer). */
+  private async ask(question: DownQuestion): Promise<DownAnswer[]> {
+    const answers = await Promise.allSettled(this.others.map((s) => this.host.transport.sentinel(s).isMasterDown(question)));
+    const ok = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+    for (const a of ok) this.learn(parseTopology(a.topology));
+    return ok;
+  }
+
+  /** SENTINEL is-master-down-by-addr: this sentinel's SDOWN view, and its vote when asked for one. */
+  isMasterDown(q: DownQuestion): DownAnswer {
+    this.checkUp();
+    if (q.candidate !== null) {
+      this.raiseEpoch(q.epoch);
+      // One vote per epoch, to the first that asks.
+      if (this.vote.epoch < q.epoch && this.epoch <= q.epoch) {
+        this.vote = { epoch: q.epoch, leader: q.candidate };
+        this.host.store.set("vote", this.vote);
+      }
+    }
+    const down = q.primary === this.topology.primary && this.sdown(q.primary);
+    return { down, leader: this.vote.leader, leaderEpoch: this.vote.epoch, topology: this.topology };
+  }
+
+  /** Asks to lead a new epoch; the epoch when a majority voted for this sentinel, else null. */
+  private async elect(): Promise<number | null> {
+    const epoch = Math.max(this.epoch, this.topology.epoch) + 1;
+    this.raiseEpoch(epoch);
+    this.vote = { epoch, leader: this.name };
+    this.host.store.set("vote", this.vote);
+    const answers = await this.ask({ from: this.name, primary: this.topology.primary, epoch, candidate: this.name });
+    const votes = 1 + answers.filter((a) => a.leader === this.name && a.leaderEpoch === epoch).length;
+    const won = votes >= votesNeeded(this.settings) && this.topology.epoch < epoch;
+    this.record(`${won ? "elected" : "not elected"} leader of epoch ${epoch} (${votes} votes)`);
+    return won ? epoch : null;
+  }
+
+  // ---- Failover ----------------------------------------------------------------------------
+
+  private begin(f: Failover): void {
+    this.failover = f;
+    this.save();
+    this.record(`${f.kind === "auto" ? "failover" : "coordinated failover"} of ${f.from.primary} at epoch ${f.epoch}${f.to ? ` to ${f.to}` : ""}`);
+  }
+
+  private save(): void {
+    this.host.store.set("failover", this.failover);
+  }
+
+  private finish(answer: FailoverAnswer): FailoverAnswer {
+    this.failover = null;
+    this.save();
+    return answer;
+  }
+
+  /** Runs the stored failover as far as it goes now; its answer when it ended, else null. */
+  private step(): Promise<FailoverAnswer | null> {
+    this.running ??= this.advance().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async advance(): Promise<FailoverAnswer | null> {
+    for (;;) {
+      const f = this.failover;
+      if (!f) return null;
+      const failed = (status: 409 | 503, error: string) => this.finish({ ok: false, status, error, topology: this.topology });
+      // Someone settled this epoch, or a later one, already.
+      if (this.topology.epoch >= f.epoch && f.state !== "abort") {
+        const ok = this.topology.epoch === f.epoch && this.topology.primary === f.to;
+        return ok ? this.finish({ ok: true, topology: this.topology, offset: f.at?.offset ?? -1 }) : failed(409, `ERR epoch ${f.epoch} was settled otherwise`);
+      }
+      const timedOut = this.clock.now() - f.startedAt > this.settings.failoverTimeoutMs;
+      if (timedOut && f.state !== "abort") {
+        if (f.kind === "auto" || f.state === "fence") {
+          this.record(`failover at epoch ${f.epoch} timed out`);
+          return failed(503, `ERR failover at epoch ${f.epoch} timed out`);
+        }
+        this.abortWith("timed out");
+        continue;
+      }
+      if (f.state === "fence") {
+        const reply = await this.host.transport
+          .node(f.from.primary)
+          .fence(f.epoch)
+          .catch(() => null);
+        if (this.failover !== f) continue;
+        if (!reply?.fenced) {
+          this.learn(reply?.topology ?? null);
+          return failed(409, reply ? `ERR ${f.from.primary} refused the fence (another failover, or a newer epoch); nothing changed` : `ERR ${f.from.primary} cannot be reached; nothing changed`);
+        }
+        f.at = { replid: reply.replid, offset: reply.offset };
+        f.state = "sync";
+        this.save();
+        continue;
+      }
+      if (f.state === "sync") {
+        const reached = await this.catchUp(f.to!, f.at!.offset);
+        if (this.failover !== f) continue;
+        if (reached) f.state = "promote";
+        else this.abortWith(`${f.to} did not reach offset ${f.at!.offset}`);
+        this.save();
+        continue;
+      }
+      if (f.state === "select") {
+        const best = await this.select(f);
+        if (this.failover !== f) continue;
+        if (best === null) return null; // none promotable yet: the next tick looks again, until the timeout
+        f.to = best;
+        f.state = "promote";
+        this.save();
+        continue;
+      }
+      if (f.state === "promote") {
+        const next = promoted(f.from, f.to!, f.epoch);
+        const after = await this.host.transport
+          .node(f.to!)
+          .adopt(next, f.at ?? undefined)
+          .catch(() => null);
+        if (this.failover !== f) continue;
+        if (after && sameTopology(after, next)) return this.finish(await this.promotedTo(f, next));
+        if (after && after.epoch >= f.epoch) {
+          this.learn(after);
+          return failed(409, `ERR epoch ${f.epoch} was settled otherwise`);
+        }
+        // Refused (not a whole keyspace, not at the position) or unreachable.
+        if (f.kind === "auto") {
+          f.state = "select";
+          f.to = null;
+          this.save();
+          return null;
+        }
+        this.abortWith(`${f.to} refused the promotion`);
+        continue;
+      }
+      // abort: settle the epoch as "the old primary stays" at the target, then lift the fence.
+      const keep: Topology = { ...f.from, epoch: f.epoch };
+      const atTarget = await this.host.transport
+        .node(f.to!)
+        .adopt(keep)
+        .catch(() => null);
+      if (this.failover !== f) continue;
+      if (atTarget === null) return null; // the next tick tries again; the old primary stays fenced
+      if (sameTopology(atTarget, promoted(f.from, f.to!, f.epoch))) return this.finish(await this.promotedTo(f, atTarget));
+      await this.host.transport
+        .node(f.from.primary)
+        .adopt(keep)
+        .catch(() => null);
+      this.learn(keep);
+      this.record(`coordinated failover at epoch ${f.epoch} aborted: ${f.reason}; ${f.from.primary} stays the primary`);
+      return this.finish({ ok: false, status: 409, error: `ERR failover: ${f.reason}; nothing changed`, topology: this.topology });
+    }
+  }
+
+  private abortWith(reason: string): void {
+    const f = this.failover!;
+    f.state = "abort";
+    f.reason = reason;
+    this.save();
+  }
+
+  /** A promotion took: tell the nodes and the other sentinels. */
+  private async promotedTo(f: Failover, next: Topology): Promise<FailoverAnswer> {
+    this.learn(next);
+    this.record(`${next.primary} promoted at epoch ${next.epoch} (was ${f.from.primary})`);
+    await Promise.allSettled([
+      ...next.replicas.map((n) => this.host.transport.node(n).adopt(next)),
+      ...this.others.map((s) => this.host.transport.sentinel(s).announce(next)),
+    ]);
+    return { ok: true, topology: next, offset: f.at?.offset ?? -1 };
+  }
+
+  /** Pulls `to` up to `offset`; true once it is there (the fenced primary takes no more writes). */
+  private async catchUp(to: string, offset: number): Promise<boolean> {
+    const deadline = this.clock.now() + CATCH_UP_MS;
+    let last = -1;
+    while (this.clock.now() <= deadline) {
+      const ack = await this.host.transport
+        .node(to)
+        .catchUp()
+        .catch(() => null);
+      if (ack && ack.offset === offset) return true;
+      if (ack && ack.offset > offset) return false;
+      // No progress: wait a little before asking again.
+      if (!ack || ack.offset === last) await this.clock.sleep(50);
+      last = ack?.offset ?? last;
+    }
+    return false;
+  }
+
+  /** The best promotable replica of `f.from`, asked now; null when none is. */
+  private async select(f: Failover): Promise<string | null> {
+    const statuses = await Promise.all(f.from.replicas.map((n) => this.ping(n)));
+    const candidates = statuses.filter(
+      (s): s is NodeStatus => s !== null && s.role === "slave" && s.synced && s.priority > 0 && s.topology.primary === f.from.primary,
+    );
+    candidates.sort((a, b) => a.priority - b.priority || b.offset - a.offset || a.node.localeCompare(b.node));
+    return candidates[0]?.node ?? null;
+  }
+
+  /** A coordinated failover to `to` (POST /admin/failover), run to its end. */
+  async coordinate(to: string): Promise<FailoverAnswer> {
+    this.checkUp();
+    const refuse = (status: 400 | 409 | 503, error: string): FailoverAnswer => ({ ok: false, status, error, topology: this.topology });
+    if (this.failover || this.running) return refuse(409, "ERR a failover is already in progress; nothing changed");
+    const primaryStatus = await this.ping(this.topology.primary);
+    const from = this.topology;
+    if (!from.replicas.includes(to)) return refuse(400, `ERR a failover is {"to": <a replica: ${from.replicas.join(", ")}>}`);
+    if (primaryStatus === null) return refuse(503, `ERR ${from.primary} cannot be reached; the sentinels fail over on their own once it is down`);
+    if (primaryStatus.fencedAt !== null) return refuse(409, "ERR a failover is already in progress; nothing changed");
+    const epoch = await this.elect();
+    if (epoch === null) return refuse(409, "ERR this sentinel was not elected to lead the failover (another is under way); nothing changed");
+    if (this.failover || this.running || this.topology !== from) return refuse(409, "ERR the topology changed meanwhile; nothing changed");
+    this.begin({ epoch, kind: "manual", from, state: "fence", to, at: null, startedAt: this.clock.now() });
+    return (await this.step()) ?? refuse(503, "ERR the failover is still under way; see /admin/topology");
+  }
+
+  /** Another sentinel's new topology. */
+  announce(t: Topology): void {
+    this.checkUp();
+    this.learn(parseTopology(t));
+  }
+
+  status(): SentinelStatus {
+    this.checkUp();
+    const now = this.clock.now();
+    const t = this.topology;
+    const nodes: WatchedNode[] = [t.primary, ...t.replicas].map((node) => {
+      const w = this.watched.get(node);
+      return {
+        node,
+        role: w?.status?.role ?? "unknown",
+        sdown: this.sdown(node),
+        lastOkMs: w?.lastOk == null ? -1 : now - w.lastOk,
+        offset: w?.status?.offset ?? 0,
+        linkUp: w?.status?.linkUp ?? false,
+      };
+    });
+    const f = this.failover;
+    return {
+      sentinel: this.name,
+      epoch: this.epoch,
+      topology: t,
+      odown: this.odown,
+      failover: f ? { epoch: f.epoch, to: f.to, state: f.state } : null,
+      nodes,
+      events: this.events,
+    };
+  }
+
+  /** Takes the sentinel down (it answers nothing, and its alarm does nothing) or back up. */
+  setDown(down: boolean): void {
+    this.down = down;
+    this.host.store.set("down", down);
+  }
+}
