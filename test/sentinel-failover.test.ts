@@ -149,6 +149,30 @@ describe("coordinated failover (POST /admin/failover through a sentinel)", () =>
     await c.tick(2000);
     expect(c.digests().size).toBe(1);
   });
+
+  it("a primary fenced by one failover refuses the fence of another: the second loses and changes nothing", async () => {
+    const c = await new Cluster().start();
+    const enam = c.node("enam");
+    const first = enam.fence(5);
+    expect(first.fenced).toBe(true);
+    expect(enam.fence(6)).toMatchObject({ fenced: false, offset: first.offset });
+    expect(enam.status().fencedAt).toBe(5);
+    // The first failover settles its epoch as "the primary stays": the fence lifts, writes resume.
+    await enam.adopt({ ...enam.known, epoch: 5 });
+    expect(enam.status().fencedAt).toBeNull();
+    expect(await c.run("SET", "after", "1")).toBe("OK");
+  });
+
+  it("a fence is stored: a restart in the middle of a failover does not let writes in", async () => {
+    const c = await new Cluster().start();
+    c.node("enam").fence(7);
+    await c.restartNode("enam");
+    const reply = c.exec("enam", ["SET", "k", "v"]);
+    await c.tick(4000); // the batch waits for the failover to end, then answers TRYAGAIN
+    expect(await reply).toMatchObject({ error: expect.stringMatching(/^TRYAGAIN /) });
+    expect(c.node("enam").engine.storage.keys.get("k")).toBeNull();
+    expect(c.node("enam").status()).toMatchObject({ fencedAt: 7, failoverState: "waiting-for-sync" });
+  });
 });
 
 describe("elections", () => {

@@ -302,6 +302,8 @@ export class Node {
     const engine = this.engine;
     const answer = (fenced: boolean) => ({ fenced, offset: engine.log.offset, replid: engine.log.replid, topology: this.known });
     if (!(this.role instanceof PrimaryRole) || epoch <= this.known.epoch) return answer(false);
+    // Fenced by another failover still under way: that one decides; this one loses.
+    if (this.fenced() && this.fencedAt !== epoch) return answer(false);
     if (this.fencedAt === null || epoch > this.fencedAt) {
       this.host.storage.meta.set("fenced_at", epoch);
       this.fencedAt = epoch;
