@@ -109,7 +109,8 @@ export class Sentinel {
 
   constructor(private readonly host: SentinelHost) {
     this.name = host.name;
-    this.clock = host.clock;
+    // Read through the host each time: a test may replace the clock after start-up.
+    this.clock = { now: () => host.clock.now(), sleep: (ms, signal) => host.clock.sleep(ms, signal) };
     this.settings = host.settings;
     const store = host.store;
     const configured = host.configured;

@@ -6,6 +6,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Topology, promoted } from "../../durable-objects/protocol/topology";
 import { call, inNode, nodeApi, redis, stubOf } from "../helpers";
+import { resetDeployment } from "./deployment";
 
 const field = (info: string, name: string) => info.match(new RegExp(`^${name}:(.*)\\r$`, "m"))?.[1];
 const info = (node: string, section: string) => nodeApi(node).info([section]);
@@ -102,11 +103,8 @@ describe("a cluster outside the configured topology (sam primary; oc, me replica
 
 describe("the worker follows a failover of the configured nodes", () => {
   afterAll(async () => {
-    // Back to the configured topology (epoch 1) with fresh nodes, for the other test files.
-    for (const n of ["enam", "wnam", "weur", "apac"]) {
-      await inNode(stubOf(n), async (_node, state) => void (await state.storage.deleteAll()));
-      await evictDurableObject(stubOf(n));
-    }
+    // Back to the configured topology (epoch 1) with fresh nodes and sentinels, for the other test files.
+    await resetDeployment();
     await redis("FLUSHALL");
     await Promise.all(["wnam", "weur", "apac"].map((r) => nodeApi(r).catchUp()));
   });
