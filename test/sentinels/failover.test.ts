@@ -130,6 +130,39 @@ describe("the worker follows a failover of the configured nodes", () => {
     expect(read.json).toEqual({ result: "2" });
   });
 
+  it("two POST /admin/failover at once: one 200 with the epoch it made, one 409 and nothing changed; a concurrent writer loses nothing", async () => {
+    const before = await nodeApi("weur").topology();
+    const acknowledged = new Map<string, string>();
+    let stop = false;
+    const writer = (async () => {
+      for (let i = 0; !stop; i++) {
+        const r = await call(["SET", `cw${i}`, String(i)]);
+        if (r.status === 200) acknowledged.set(`cw${i}`, String(i));
+      }
+    })();
+    const [a, b] = await Promise.all([
+      call({ to: "wnam" }, { path: "/admin/failover" }),
+      call({ to: "apac" }, { path: "/admin/failover" }),
+    ]);
+    stop = true;
+    await writer;
+    const [win, lose] = a.status === 200 ? [a, b] : [b, a];
+    expect(win.status).toBe(200);
+    expect(win.json.epoch).toBeGreaterThan(before.epoch);
+    expect(lose.status).toBe(409);
+    expect(lose.json.error).toMatch(/^ERR .*nothing changed/);
+    const masters = [];
+    for (const n of ["enam", "wnam", "weur", "apac"]) if (field(await info(n, "replication"), "role") === "master") masters.push(n);
+    expect(masters).toEqual([win.json.primary]);
+    expect(acknowledged.size).toBeGreaterThan(0);
+    for (const [key, value] of acknowledged) expect(await redis("GET", key), key).toBe(value);
+    await Promise.all(["enam", "wnam", "weur", "apac"].filter((n) => n !== win.json.primary).map((n) => nodeApi(n).catchUp()));
+    const digests = await Promise.all(["enam", "wnam", "weur", "apac"].map((n) => nodeApi(n).digest()));
+    expect(new Set(digests.map((d) => `${d.offset}:${d.digest}`)).size).toBe(1);
+    // Back to weur for the next test.
+    expect((await call({ to: "weur" }, { path: "/admin/failover" })).status).toBe(200);
+  });
+
   it("a write sent to a primary that is no longer one is retried once on the new primary", async () => {
     const t = await nodeApi("weur").topology();
     await switchBehindTheWorkersBack(t, "enam");
