@@ -5,8 +5,8 @@
  * WATCHING
  * Every TICK_MS (the alarm) a sentinel pings the primary (`hello`, which also hands the node the
  * newest topology the sentinel knows: how a returning old primary learns it was replaced) and,
- * every REPLICA_PING_MS or while the primary looks down, the replicas, so that idle replicas are
- * not kept awake. A node that has not answered for down-after-milliseconds is subjectively down
+ * every REPLICA_PING_MS or while the primary looks down, the replicas (their state while the
+ * primary answers is in its status, as Redis's sentinels read it from the master's INFO). A node that has not answered for down-after-milliseconds is subjectively down
  * (SDOWN). When the primary is SDOWN the sentinel asks the others (is-master-down-by-addr); with
  * `quorum` of them agreeing (itself included) it is objectively down (ODOWN).
  *
@@ -17,33 +17,19 @@
  * sentinels (and at least the quorum) it leads; otherwise it tries again after a pause with
  * jitter, from the injected randomness, so that two candidates do not keep splitting the vote.
  *
- * FAILOVER (stored, step by step, so a sentinel restarted midway resumes where it was)
- * - `fence` (coordinated only): the old primary takes no batch from now on (stored on the node);
- *   a node already fenced by another failover refuses, which makes concurrent failovers lose.
- * - `sync` (coordinated only): the target catches up to the fenced primary's exact offset.
- * - `select` (automatic only): the best replica among those that answer, follow this topology's
- *   primary, hold a whole keyspace and have a replica-priority above 0: lowest priority, then
- *   largest offset, then name.
- * - `promote`: the target adopts the new topology at the election's epoch (a compare-and-set; a
- *   coordinated failover also names the exact position). Then the other nodes and sentinels are
- *   told; the rest learn it from the new master's pushes and the sentinels' pings.
- * - `abort` (coordinated, after fencing): the epoch is settled at the target as "the old primary
- *   stays" (the same compare-and-set, so a late promotion cannot also win it), then the old
- *   primary adopts it, which lifts its fence. A target that cannot be asked keeps the abort
- *   pending (the primary stays fenced and answers TRYAGAIN) rather than risk two masters.
+ * FAILOVER: see failover.ts.
  */
 import type { Clock, Random } from "../engine/clock";
 import type { Transport } from "../node/transport";
 import type { NodeStatus } from "../protocol/node-api";
 import type { DownAnswer, DownQuestion, FailoverAnswer, SentinelStatus, WatchedNode } from "../protocol/sentinel-api";
-import { type SentinelSettings, type Topology, configKey, parseTopology, promoted, sameNodes, sameTopology, votesNeeded } from "../protocol/topology";
+import { type SentinelSettings, type Topology, configKey, parseTopology, sameNodes, votesNeeded } from "../protocol/topology";
+import { FailoverRun, type SentinelContext } from "./failover";
 
 /** The sentinel's period (Redis Sentinel pings every second). */
 export const TICK_MS = 1000;
 /** How often replicas are pinged while the primary answers (Sentinel's INFO period). */
 export const REPLICA_PING_MS = 10_000;
-/** How long a coordinated failover waits for its target to reach the primary's offset. */
-const CATCH_UP_MS = 5000;
 /** Events kept for the dashboard and /admin/topology. */
 const EVENTS_KEPT = 20;
 
@@ -64,38 +50,26 @@ export interface SentinelHost {
   setAlarm(at: number): Promise<void>;
 }
 
-/** A failover in progress, as stored. */
-interface Failover {
-  readonly epoch: number;
-  readonly kind: "auto" | "manual";
-  /** The topology it replaces. */
-  readonly from: Topology;
-  state: "fence" | "sync" | "select" | "promote" | "abort";
-  to: string | null;
-  /** Where the fenced primary stopped (coordinated). */
-  at: { replid: string; offset: number } | null;
-  readonly startedAt: number;
-  /** Why a coordinated failover is being aborted. */
-  reason?: string;
-}
-
 /** What the node said last, and when it last answered. */
 interface Watch {
   lastOk: number | null;
   status: NodeStatus | null;
 }
 
-export class Sentinel {
+export class Sentinel implements SentinelContext {
   readonly name: string;
-  private readonly clock: Clock;
-  private readonly settings: SentinelSettings;
+  readonly clock: Clock;
+  readonly settings: SentinelSettings;
+  readonly transport: Transport;
+  readonly store: SentinelStore;
   /** Sentinel's current_epoch: the largest epoch this sentinel knows of (stored). */
   private epoch: number;
   /** The one vote per epoch (stored). */
   private vote: { epoch: number; leader: string | null };
   /** The newest topology this sentinel knows (stored). */
-  private topology: Topology;
-  private failover: Failover | null;
+  topology: Topology;
+  /** The failover this sentinel leads, if any. */
+  private readonly failover: FailoverRun;
   private events: { at: number; event: string }[];
   private readonly watched = new Map<string, Watch>();
   private readonly since: number;
@@ -103,8 +77,6 @@ export class Sentinel {
   /** No automatic failover attempt before this time (after a lost election). */
   private nextAttempt = 0;
   private lastReplicaPing = Number.NEGATIVE_INFINITY;
-  /** A failover step under way (the alarm and an admin call never run two at once). */
-  private running: Promise<FailoverAnswer | null> | null = null;
   down = false;
 
   constructor(private readonly host: SentinelHost) {
@@ -112,6 +84,8 @@ export class Sentinel {
     // Read through the host each time: a test may replace the clock after start-up.
     this.clock = { now: () => host.clock.now(), sleep: (ms, signal) => host.clock.sleep(ms, signal) };
     this.settings = host.settings;
+    this.transport = host.transport;
+    this.store = host.store;
     const store = host.store;
     const configured = host.configured;
     const stored = parseTopology(store.get("topology"));
@@ -125,13 +99,13 @@ export class Sentinel {
     }
     this.epoch = Math.max(Number(store.get("epoch") ?? 0), this.topology.epoch);
     this.vote = (store.get("vote") as Sentinel["vote"] | undefined) ?? { epoch: 0, leader: null };
-    this.failover = (store.get("failover") as Failover | null | undefined) ?? null;
     this.events = (store.get("events") as Sentinel["events"] | undefined) ?? [];
     this.down = store.get("down") === true;
     this.since = this.clock.now();
+    this.failover = new FailoverRun(this);
   }
 
-  private get others(): string[] {
+  get others(): string[] {
     return this.settings.sentinels.filter((s) => s !== this.name);
   }
 
@@ -160,11 +134,11 @@ export class Sentinel {
     const now = this.clock.now();
     const { primary, replicas } = this.topology;
     const primaryDown = this.sdown(primary);
-    const pingReplicas = primaryDown || this.failover !== null || now - this.lastReplicaPing >= REPLICA_PING_MS;
+    const pingReplicas = primaryDown || this.failover.current !== null || now - this.lastReplicaPing >= REPLICA_PING_MS;
     await Promise.all([primary, ...(pingReplicas ? replicas : [])].map((n) => this.ping(n)));
     if (pingReplicas) this.lastReplicaPing = now;
-    if (this.failover) {
-      await this.step();
+    if (this.failover.current) {
+      await this.failover.step();
       return;
     }
     if (!this.sdown(this.topology.primary)) {
@@ -177,18 +151,18 @@ export class Sentinel {
     this.odown = agree >= this.settings.quorum;
     if (this.odown && this.clock.now() >= this.nextAttempt) {
       const epoch = await this.elect();
-      if (epoch === null || this.failover) {
+      if (epoch === null || this.failover.current) {
         // Lost (or split) the vote: wait, with jitter, before asking again.
         this.nextAttempt = this.clock.now() + this.settings.downAfterMs + Math.floor(this.host.random.next() * 2000);
         return;
       }
-      this.begin({ epoch, kind: "auto", from: this.topology, state: "select", to: null, at: null, startedAt: this.clock.now() });
-      await this.step();
+      this.failover.begin({ epoch, kind: "auto", from: this.topology, state: "select", to: null, at: null, startedAt: this.clock.now() });
+      await this.failover.step();
     }
   }
 
   /** Pings one node; its answer may carry a newer topology. */
-  private async ping(node: string): Promise<NodeStatus | null> {
+  async ping(node: string): Promise<NodeStatus | null> {
     const watch = this.watched.get(node) ?? { lastOk: null, status: null };
     this.watched.set(node, watch);
     try {
@@ -209,7 +183,7 @@ export class Sentinel {
   }
 
   /** Takes a newer topology of this deployment's nodes. */
-  private learn(t: Topology | null): void {
+  learn(t: Topology | null): void {
     if (!t || t.epoch <= this.topology.epoch || !sameNodes(t, this.host.configured)) return;
     this.topology = t;
     this.host.store.set("topology", t);
@@ -222,7 +196,7 @@ export class Sentinel {
     this.host.store.set("epoch", epoch);
   }
 
-  private record(event: string): void {
+  record(event: string): void {
     this.events = [...this.events, { at: this.clock.now(), event }].slice(-EVENTS_KEPT);
     this.host.store.set("events", this.events);
   }
@@ -265,173 +239,11 @@ export class Sentinel {
     return won ? epoch : null;
   }
 
-  // ---- Failover ----------------------------------------------------------------------------
-
-  private begin(f: Failover): void {
-    this.failover = f;
-    this.save();
-    this.record(`${f.kind === "auto" ? "failover" : "coordinated failover"} of ${f.from.primary} at epoch ${f.epoch}${f.to ? ` to ${f.to}` : ""}`);
-  }
-
-  private save(): void {
-    this.host.store.set("failover", this.failover);
-  }
-
-  private finish(answer: FailoverAnswer): FailoverAnswer {
-    this.failover = null;
-    this.save();
-    return answer;
-  }
-
-  /** Runs the stored failover as far as it goes now; its answer when it ended, else null. */
-  private step(): Promise<FailoverAnswer | null> {
-    this.running ??= this.advance().finally(() => (this.running = null));
-    return this.running;
-  }
-
-  private async advance(): Promise<FailoverAnswer | null> {
-    for (;;) {
-      const f = this.failover;
-      if (!f) return null;
-      const failed = (status: 409 | 503, error: string) => this.finish({ ok: false, status, error, topology: this.topology });
-      // Someone settled this epoch, or a later one, already.
-      if (this.topology.epoch >= f.epoch && f.state !== "abort") {
-        const ok = this.topology.epoch === f.epoch && this.topology.primary === f.to;
-        return ok ? this.finish({ ok: true, topology: this.topology, offset: f.at?.offset ?? -1 }) : failed(409, `ERR epoch ${f.epoch} was settled otherwise`);
-      }
-      const timedOut = this.clock.now() - f.startedAt > this.settings.failoverTimeoutMs;
-      if (timedOut && f.state !== "abort") {
-        if (f.kind === "auto" || f.state === "fence") {
-          this.record(`failover at epoch ${f.epoch} timed out`);
-          return failed(503, `ERR failover at epoch ${f.epoch} timed out`);
-        }
-        this.abortWith("timed out");
-        continue;
-      }
-      if (f.state === "fence") {
-        const reply = await this.host.transport
-          .node(f.from.primary)
-          .fence(f.epoch)
-          .catch(() => null);
-        if (this.failover !== f) continue;
-        if (!reply?.fenced) {
-          this.learn(reply?.topology ?? null);
-          return failed(409, reply ? `ERR ${f.from.primary} refused the fence (another failover, or a newer epoch); nothing changed` : `ERR ${f.from.primary} cannot be reached; nothing changed`);
-        }
-        f.at = { replid: reply.replid, offset: reply.offset };
-        f.state = "sync";
-        this.save();
-        continue;
-      }
-      if (f.state === "sync") {
-        const reached = await this.catchUp(f.to!, f.at!.offset);
-        if (this.failover !== f) continue;
-        if (reached) f.state = "promote";
-        else this.abortWith(`${f.to} did not reach offset ${f.at!.offset}`);
-        this.save();
-        continue;
-      }
-      if (f.state === "select") {
-        const best = await this.select(f);
-        if (this.failover !== f) continue;
-        if (best === null) return null; // none promotable yet: the next tick looks again, until the timeout
-        f.to = best;
-        f.state = "promote";
-        this.save();
-        continue;
-      }
-      if (f.state === "promote") {
-        const next = promoted(f.from, f.to!, f.epoch);
-        const after = await this.host.transport
-          .node(f.to!)
-          .adopt(next, f.at ?? undefined)
-          .catch(() => null);
-        if (this.failover !== f) continue;
-        if (after && sameTopology(after, next)) return this.finish(await this.promotedTo(f, next));
-        if (after && after.epoch >= f.epoch) {
-          this.learn(after);
-          return failed(409, `ERR epoch ${f.epoch} was settled otherwise`);
-        }
-        // Refused (not a whole keyspace, not at the position) or unreachable.
-        if (f.kind === "auto") {
-          f.state = "select";
-          f.to = null;
-          this.save();
-          return null;
-        }
-        this.abortWith(`${f.to} refused the promotion`);
-        continue;
-      }
-      // abort: settle the epoch as "the old primary stays" at the target, then lift the fence.
-      const keep: Topology = { ...f.from, epoch: f.epoch };
-      const atTarget = await this.host.transport
-        .node(f.to!)
-        .adopt(keep)
-        .catch(() => null);
-      if (this.failover !== f) continue;
-      if (atTarget === null) return null; // the next tick tries again; the old primary stays fenced
-      if (sameTopology(atTarget, promoted(f.from, f.to!, f.epoch))) return this.finish(await this.promotedTo(f, atTarget));
-      await this.host.transport
-        .node(f.from.primary)
-        .adopt(keep)
-        .catch(() => null);
-      this.learn(keep);
-      this.record(`coordinated failover at epoch ${f.epoch} aborted: ${f.reason}; ${f.from.primary} stays the primary`);
-      return this.finish({ ok: false, status: 409, error: `ERR failover: ${f.reason}; nothing changed`, topology: this.topology });
-    }
-  }
-
-  private abortWith(reason: string): void {
-    const f = this.failover!;
-    f.state = "abort";
-    f.reason = reason;
-    this.save();
-  }
-
-  /** A promotion took: tell the nodes and the other sentinels. */
-  private async promotedTo(f: Failover, next: Topology): Promise<FailoverAnswer> {
-    this.learn(next);
-    this.record(`${next.primary} promoted at epoch ${next.epoch} (was ${f.from.primary})`);
-    await Promise.allSettled([
-      ...next.replicas.map((n) => this.host.transport.node(n).adopt(next)),
-      ...this.others.map((s) => this.host.transport.sentinel(s).announce(next)),
-    ]);
-    return { ok: true, topology: next, offset: f.at?.offset ?? -1 };
-  }
-
-  /** Pulls `to` up to `offset`; true once it is there (the fenced primary takes no more writes). */
-  private async catchUp(to: string, offset: number): Promise<boolean> {
-    const deadline = this.clock.now() + CATCH_UP_MS;
-    let last = -1;
-    while (this.clock.now() <= deadline) {
-      const ack = await this.host.transport
-        .node(to)
-        .catchUp()
-        .catch(() => null);
-      if (ack && ack.offset === offset) return true;
-      if (ack && ack.offset > offset) return false;
-      // No progress: wait a little before asking again.
-      if (!ack || ack.offset === last) await this.clock.sleep(50);
-      last = ack?.offset ?? last;
-    }
-    return false;
-  }
-
-  /** The best promotable replica of `f.from`, asked now; null when none is. */
-  private async select(f: Failover): Promise<string | null> {
-    const statuses = await Promise.all(f.from.replicas.map((n) => this.ping(n)));
-    const candidates = statuses.filter(
-      (s): s is NodeStatus => s !== null && s.role === "slave" && s.synced && s.priority > 0 && s.topology.primary === f.from.primary,
-    );
-    candidates.sort((a, b) => a.priority - b.priority || b.offset - a.offset || a.node.localeCompare(b.node));
-    return candidates[0]?.node ?? null;
-  }
-
   /** A coordinated failover to `to` (POST /admin/failover), run to its end. */
   async coordinate(to: string): Promise<FailoverAnswer> {
     this.checkUp();
     const refuse = (status: 400 | 409 | 503, error: string): FailoverAnswer => ({ ok: false, status, error, topology: this.topology });
-    if (this.failover || this.running) return refuse(409, "ERR a failover is already in progress; nothing changed");
+    if (this.failover.current || this.failover.running) return refuse(409, "ERR a failover is already in progress; nothing changed");
     const primaryStatus = await this.ping(this.topology.primary);
     const from = this.topology;
     if (!from.replicas.includes(to)) return refuse(400, `ERR a failover is {"to": <a replica: ${from.replicas.join(", ")}>}`);
@@ -439,9 +251,9 @@ export class Sentinel {
     if (primaryStatus.fencedAt !== null) return refuse(409, "ERR a failover is already in progress; nothing changed");
     const epoch = await this.elect();
     if (epoch === null) return refuse(409, "ERR this sentinel was not elected to lead the failover (another is under way); nothing changed");
-    if (this.failover || this.running || this.topology !== from) return refuse(409, "ERR the topology changed meanwhile; nothing changed");
-    this.begin({ epoch, kind: "manual", from, state: "fence", to, at: null, startedAt: this.clock.now() });
-    return (await this.step()) ?? refuse(503, "ERR the failover is still under way; see /admin/topology");
+    if (this.failover.current || this.failover.running || this.topology !== from) return refuse(409, "ERR the topology changed meanwhile; nothing changed");
+    this.failover.begin({ epoch, kind: "manual", from, state: "fence", to, at: null, startedAt: this.clock.now() });
+    return (await this.failover.step()) ?? refuse(503, "ERR the failover is still under way; see /admin/topology");
   }
 
   /** Another sentinel's new topology. */
@@ -465,7 +277,7 @@ export class Sentinel {
         linkUp: w?.status?.linkUp ?? false,
       };
     });
-    const f = this.failover;
+    const f = this.failover.current;
     return {
       sentinel: this.name,
       epoch: this.epoch,
