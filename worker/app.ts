@@ -5,16 +5,15 @@
 import { type Context, Hono } from "hono";
 import { RegExpRouter } from "hono/router/reg-exp-router";
 import type { Batch, Mode } from "../durable-objects/engine/engine";
-import type { ExecReply } from "../durable-objects/protocol/node-api";
 import { admin } from "./admin";
 import { authenticate } from "./auth";
-import { type Env, nodeStub } from "./env";
+import type { Env } from "./env";
 import { errorResponse, requestErrors, statusOf } from "./errors";
 import type { ClientLocation } from "./regions";
 import { stringify, toJsonOutcome } from "./reply";
 import { formatSyncToken, parseSyncToken } from "./sync-token";
 import { parseCommand, parseCommands, parsePathCommand, readBody } from "./request";
-import { currentTopology, forgetHealth, learnTopology, needsPrimary, readReplica, refreshTopology } from "./routing";
+import { type Background, route } from "./routing";
 import { RedisError } from "../durable-objects/engine/errors";
 
 const SYNC_TOKEN = "upstash-sync-token";
@@ -26,9 +25,6 @@ type Vars = { permission: Batch["permission"] };
 
 export const app = new Hono<{ Bindings: Env; Variables: Vars }>({ router: new RegExpRouter() });
 
-/** How long a replica may take to catch up to a client's sync token before the primary serves it. */
-const READ_YOUR_WRITES_WAIT_MS = 200;
-
 /** `Flaredis-Max-Staleness: N` (ms): the oldest data the client accepts; null when absent. */
 function maxStalenessOf(request: Request): number | null {
   const header = request.headers.get(MAX_STALENESS);
@@ -36,56 +32,6 @@ function maxStalenessOf(request: Request): number | null {
   if (!/^\d{1,12}$/.test(header.trim())) throw requestErrors.badRequest(`${MAX_STALENESS} must be a number of milliseconds`);
   return Number(header.trim());
 }
-
-/**
- * Runs a batch where it belongs: on the nearest healthy replica when it only reads and the
- * replica has the client's position (else the primary), on the primary otherwise.
- */
-async function run(env: Env, request: Request, batch: Batch, background?: Background): Promise<ExecReply> {
-  const maxStalenessMs = maxStalenessOf(request);
-  const write = needsPrimary(batch.mode, batch.commands);
-  // Max staleness 0 means "the primary only".
-  if (!write && maxStalenessMs !== 0) {
-    const replica = await readReplica(env, request.cf as ClientLocation | undefined, background);
-    if (replica) {
-      // A replica that is behind, too stale, cut off or failing leaves the read to the primary.
-      const policy = { position: parseSyncToken(request.headers.get(SYNC_TOKEN)), waitMs: READ_YOUR_WRITES_WAIT_MS, maxStalenessMs };
-      const reply = await nodeStub(env, replica)
-        .read(batch, policy)
-        .catch(() => null);
-      if (reply) return reply;
-      forgetHealth();
-    }
-  }
-  return onPrimary(env, batch, write);
-}
-
-/**
- * Runs a batch on the primary. A node that answers it is not the primary (a failover happened)
- * names the newer topology: the batch, which it did not run, goes once to the new primary. A
- * failed call makes the worker ask every node for the topology; a read is then tried once more,
- * but a write is not, as it may have run: its error goes back to the client, never a silent loss.
- */
-async function onPrimary(env: Env, batch: Batch, write: boolean): Promise<ExecReply> {
-  for (let retried = false; ; retried = true) {
-    const primary = currentTopology(env).primary;
-    let reply: ExecReply;
-    try {
-      reply = await nodeStub(env, primary).execute(batch, true);
-    } catch (e) {
-      await refreshTopology(env).catch(() => undefined);
-      if (write || retried) throw e;
-      continue;
-    }
-    if (!reply.notPrimary) return reply;
-    learnTopology(env, reply.notPrimary);
-    // Still the same node, or a second refusal: the client gets its READONLY error.
-    if (retried || currentTopology(env).primary === primary) return reply;
-  }
-}
-
-/** Work that may finish after the response (the request's waitUntil). */
-type Background = (work: Promise<unknown>) => void;
 
 /** Forwards a batch to a node and writes the Upstash-shaped answer. */
 async function forward(c: Context<{ Bindings: Env; Variables: Vars }>, mode: Mode, commands: string[][]) {
@@ -99,7 +45,13 @@ async function forward(c: Context<{ Bindings: Env; Variables: Vars }>, mode: Mod
   } catch {
     // No execution context (a direct call in tests): refresh in the foreground.
   }
-  const { result, replid, servedBy, staleness } = await run(env, request, { mode, commands, permission: c.get("permission") }, background);
+  const batch = { mode, commands, permission: c.get("permission") };
+  const { result, replid, servedBy, staleness } = await route(env, batch, {
+    cf: request.cf as ClientLocation | undefined,
+    position: parseSyncToken(request.headers.get(SYNC_TOKEN)),
+    maxStalenessMs: maxStalenessOf(request),
+    background,
+  });
   const headers: Record<string, string> = {
     "content-type": "application/json",
     [SERVED_BY]: servedBy,

@@ -15,7 +15,19 @@ export class RequestError extends RedisError {
   }
 }
 
-const STATUS_BY_PREFIX: Record<string, number> = { WRONGPASS: 401, NOPERM: 403 };
+/**
+ * Errors that say "not now" rather than "not this": the data is being loaded (LOADING), the
+ * primary cannot be reached (MASTERDOWN), cannot hear a quorum of sentinels (NOQUORUM) or is
+ * fenced by a failover in progress (TRYAGAIN). A client may retry them, so they are 503s.
+ */
+const STATUS_BY_PREFIX: Record<string, number> = {
+  WRONGPASS: 401,
+  NOPERM: 403,
+  LOADING: 503,
+  MASTERDOWN: 503,
+  NOQUORUM: 503,
+  TRYAGAIN: 503,
+};
 
 export function statusOf(error: RedisError): number {
   return error instanceof RequestError ? error.status : (STATUS_BY_PREFIX[error.prefix] ?? 400);
@@ -43,4 +55,17 @@ export const requestErrors = {
   bodyTimeout: (ms: number) => new RequestError(`ERR timed out reading the request body: no data for ${ms} ms`, 408),
   notFound: (path: string) => new RequestError(`ERR not found: ${path}`, 404),
   badRequest: (message: string) => new RequestError(`ERR ${message}`, 400),
+};
+
+/** The primary cannot be asked (see routing.ts); MASTERDOWN, as a Redis replica says when its master is gone. */
+export const outageErrors = {
+  primaryDown: (primary: string) =>
+    new RedisError(`MASTERDOWN the primary (${primary}) cannot be reached; a failover is under way or needed`),
+  /** A write sent to the primary that did not answer in time: it may still be applied. */
+  writeTimedOut: (primary: string, ms: number) =>
+    new RedisError(`MASTERDOWN the primary (${primary}) did not answer within ${ms} ms; the write may or may not have been applied`),
+  noReplicaServes: (primary: string) =>
+    new RedisError(
+      `MASTERDOWN the primary (${primary}) cannot be reached and no replica can serve this read (behind the client's sync token, staler than its Flaredis-Max-Staleness, or unreachable)`,
+    ),
 };

@@ -1,19 +1,36 @@
 /**
- * Which node serves a request. Writes (a command with the `write` flag, or any command not known
- * to be a read: `primary`, `admin`, unknown), pipelines holding one, and every multi-exec go to
- * the primary. Other reads go to the nearest replica, by great-circle distance from the client
- * (`request.cf`), among those the primary reports healthy (link up, lag within the bound); a
- * client that cannot be located is served by the primary.
+ * Which node serves a request, and what the worker does when that node cannot answer.
  *
- * Which node is the primary is learned, not configured: the worker starts from wrangler.toml's
- * topology and takes any newer one (larger epoch) a node tells it of, in the health it reports
- * or in a `notPrimary` answer.
+ * Writes (a command with the `write` flag, or any command not known to be a read: `primary`,
+ * `admin`, unknown), pipelines holding one, and every multi-exec go to the primary. Which node
+ * that is is learned, not configured: the worker starts from wrangler.toml's topology and takes
+ * any newer one (larger epoch) that a node or a sentinel tells it of.
+ *
+ * Reads follow a plan: the replicas fit to serve, nearest first (great-circle distance from
+ * `request.cf`), then the primary, then the other replicas. A replica that declines (behind the
+ * client's sync token, staler than its Flaredis-Max-Staleness, LOADING) or fails hands the read
+ * to the next; each node is asked at most once. A client that cannot be located is served by the
+ * primary. Which replicas are fit comes from the primary's status (links and lag as it sees
+ * them), cached per isolate; when the primary cannot be asked, the worker routes by the last
+ * health it had, or, with none, by the replicas' own reports.
+ *
+ * Outage: while calls to the primary fail, reads go to the replicas first and the primary last
+ * (replicas serve stale data and say how stale, `replica-serve-stale-data yes`); a read that
+ * nobody can serve and every write fail at once with MASTERDOWN (503), after the worker has
+ * asked the nodes and the sentinels whether another node has been promoted, and sent the batch
+ * there if so. Every call to a node is bounded in time, so a node that hangs cannot hang a
+ * request.
  */
-import { Engine, type Mode } from "../durable-objects/engine/engine";
-import type { NodeStatus } from "../durable-objects/protocol/node-api";
-import { type Region, type Topology, sameNodes, topologyOf } from "../durable-objects/protocol/topology";
-import { type Env, nodeStub } from "./env";
+import { Engine, type Batch, type Mode } from "../durable-objects/engine/engine";
+import { RedisError } from "../durable-objects/engine/errors";
+import type { Position } from "../durable-objects/engine/replication";
+import type { ExecReply, NodeStatus } from "../durable-objects/protocol/node-api";
+import { type Region, type Topology, sameNodes, sentinelsOf, topologyOf } from "../durable-objects/protocol/topology";
+import { type Env, nodeStub, sentinelStub } from "./env";
+import { outageErrors } from "./errors";
 import { type ClientLocation, byDistance, locate } from "./regions";
+
+// ---- The topology ---------------------------------------------------------------------------
 
 /** The newest topology this isolate has learned, or null for the configured one. */
 let learned: Topology | null = null;
@@ -25,68 +42,122 @@ export function currentTopology(env: Env): Topology {
   return configured;
 }
 
-/** Takes a topology a node reported, if newer; a new primary makes the cached health void. */
+/** Takes a topology a node or a sentinel reported, if newer; a new primary makes the cached health void. */
 export function learnTopology(env: Env, t: Topology): void {
   const current = currentTopology(env);
   if (t.epoch <= current.epoch || !sameNodes(t, current)) return;
   learned = t;
-  if (t.primary !== current.primary) health = null;
+  if (t.primary !== current.primary) {
+    health = null;
+    primaryFailedAt = null;
+  }
 }
 
-/** Asks every node for its topology and keeps the newest (after a failed call to the primary). */
+/** Asks every node and every sentinel for the topology it knows and keeps the newest. */
 export async function refreshTopology(env: Env): Promise<Topology> {
-  const { primary, replicas } = currentTopology(env);
-  const answers = await Promise.allSettled([primary, ...replicas].map((n) => nodeStub(env, n).topology()));
-  for (const a of answers) if (a.status === "fulfilled") learnTopology(env, a.value);
+  await survey(env);
   return currentTopology(env);
 }
 
-/** True when the batch must run on the primary. */
-export function needsPrimary(mode: Mode, commands: readonly (readonly string[])[]): boolean {
-  return mode === "multi" || !commands.every(Engine.isRead);
+/**
+ * How long the worker waits for a status (a node's or a sentinel's). A status is small; one that
+ * takes longer counts as unanswered, and the worker routes by what it already knows.
+ */
+const STATUS_TIMEOUT_MS = 2000;
+
+/**
+ * How long the worker waits for a node to run a batch. A node whose region is lost may never
+ * answer; past this the request fails (a write with MASTERDOWN, saying it may have run) instead of
+ * hanging until the platform's limit. Well above a batch's legitimate time: a replica's bounded
+ * wait for a sync token (READ_YOUR_WRITES_WAIT_MS), a master's probe of idle replicas (1 s), a
+ * fenced master's wait for a failover to end (3 s). A WAIT adds its own timeout (see `boundOf`).
+ */
+const NODE_CALL_TIMEOUT_MS = 10_000;
+
+/**
+ * How long `batch` may take on its node: NODE_CALL_TIMEOUT_MS plus what its WAITs may block for.
+ * `WAIT n 0` blocks until enough replicas acknowledge (at most repl-timeout, a setting only the
+ * node knows): such a batch is not bounded here.
+ */
+function boundOf(batch: Batch): number {
+  let ms = NODE_CALL_TIMEOUT_MS;
+  for (const argv of batch.commands)
+    if (argv[0]?.toUpperCase() === "WAIT") {
+      const timeout = Number(argv[2]);
+      if (!(timeout > 0)) return Number.POSITIVE_INFINITY;
+      ms += timeout;
+    }
+  return ms;
+}
+
+class TimedOut extends Error {}
+
+/** The longest delay a timer takes (a larger one would fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** `work`, or a TimedOut rejection after `ms` (the call itself goes on; its answer is dropped). */
+async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  if (!(ms <= MAX_TIMER_MS)) return work;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimedOut(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The configured sentinels' regions (none when FLAREDIS_SENTINELS is "" or unusable). */
+function sentinelRegions(env: Env): readonly string[] {
+  try {
+    return sentinelsOf(env).sentinels;
+  } catch {
+    return [];
+  }
 }
 
 /**
- * How long the worker trusts the replicas' health it learned from the primary; after that, for
- * up to HEALTH_STALE_MS, it still routes by it while a refresh runs in the background, so a read
- * at the edge does not wait for a round trip to the primary. (A replica that has gone bad since
- * declines the read itself, and the primary answers.)
+ * Asks every node for its status and every sentinel for its view, in parallel and each bounded in
+ * time; learns the newest topology among them. Answers the nodes' statuses, by node.
+ */
+async function survey(env: Env): Promise<Map<string, NodeStatus>> {
+  const { primary, replicas } = currentTopology(env);
+  const [nodes, sentinels] = await Promise.all([
+    Promise.allSettled([primary, ...replicas].map(async (n) => within(STATUS_TIMEOUT_MS, nodeStub(env, n).status()))),
+    Promise.allSettled(sentinelRegions(env).map(async (s) => within(STATUS_TIMEOUT_MS, sentinelStub(env, s).status()))),
+  ]);
+  const statuses = new Map<string, NodeStatus>();
+  for (const a of nodes)
+    if (a.status === "fulfilled") {
+      learnTopology(env, a.value.topology);
+      statuses.set(a.value.node, a.value);
+    }
+  for (const a of sentinels) if (a.status === "fulfilled") learnTopology(env, a.value.topology);
+  return statuses;
+}
+
+// ---- The replicas' health -------------------------------------------------------------------
+
+/**
+ * How long the worker trusts the replicas' health it learned; after that, for up to
+ * HEALTH_STALE_MS (and for as long as the primary cannot be asked), it still routes by it while a
+ * refresh runs in the background, so a read at the edge does not wait for a round trip to the
+ * primary. (A replica that has gone bad since declines the read itself, and the next one answers.)
  */
 const HEALTH_TTL_MS = 1000;
 const HEALTH_STALE_MS = 10_000;
-let health: { at: number; status: NodeStatus } | null = null;
+
+/** The replicas fit to serve reads, as last learned (from the primary, or from the replicas themselves). */
+interface Health {
+  readonly at: number;
+  readonly healthy: Set<string>;
+}
+let health: Health | null = null;
+/** When a call to the primary started failing; null while it answers. */
+let primaryFailedAt: number | null = null;
 let refreshing = false;
-
-/** The primary's status; a failed call or a primary that is not one any more makes it look again, once. */
-async function fetchHealth(env: Env, now: number): Promise<NodeStatus> {
-  const ask = () => nodeStub(env, currentTopology(env).primary).status();
-  let status = await ask().catch(async () => {
-    await refreshTopology(env);
-    return ask();
-  });
-  learnTopology(env, status.topology);
-  if (status.node !== currentTopology(env).primary) status = await ask();
-  health = { at: now, status };
-  return status;
-}
-
-/** The replicas' health as the primary sees it, cached per isolate (see HEALTH_TTL_MS). */
-async function replicaHealth(env: Env, now: number, background?: (work: Promise<unknown>) => void): Promise<NodeStatus> {
-  if (health && now - health.at < HEALTH_TTL_MS) return health.status;
-  if (health && background && now - health.at < HEALTH_STALE_MS) {
-    if (!refreshing) {
-      refreshing = true;
-      background(fetchHealth(env, now).finally(() => (refreshing = false)));
-    }
-    return health.status;
-  }
-  return fetchHealth(env, now);
-}
-
-/** Forgets the cached health (a replica declined a read, so its state has changed). */
-export function forgetHealth(): void {
-  health = null;
-}
 
 /** The largest replica lag (ms) a read accepts; FLAREDIS_MAX_LAG_MS, 2000 by default. */
 const maxLag = (env: Env) => {
@@ -95,21 +166,181 @@ const maxLag = (env: Env) => {
 };
 
 /**
- * The replica that should serve a read from `cf`, or null for the primary. `background` (the
- * request's waitUntil) lets a stale health be refreshed without delaying this read.
+ * Learns the replicas' health: from the primary's status (link up, lag within the bound) when it
+ * answers; else, after asking every node and sentinel (a newer primary may answer instead), from
+ * the replicas' own reports (a whole keyspace: their link is expected to be down); else keeps the
+ * last health it had. Never throws.
  */
-export async function readReplica(
-  env: Env,
-  cf: ClientLocation | undefined,
-  background?: (work: Promise<unknown>) => void,
-  now = Date.now(),
-): Promise<Region | null> {
+async function learnHealth(env: Env, now: number): Promise<Health | null> {
+  let status = await within(STATUS_TIMEOUT_MS, nodeStub(env, currentTopology(env).primary).status()).catch(() => null);
+  if (status) learnTopology(env, status.topology);
+  let reports: NodeStatus[] = [];
+  if (!status || status.role !== "master" || status.node !== currentTopology(env).primary) {
+    const seen = await survey(env);
+    const { primary, replicas } = currentTopology(env);
+    status = seen.get(primary)?.role === "master" ? seen.get(primary)! : null;
+    reports = [...seen.values()].filter((s) => replicas.includes(s.node));
+  }
+  if (status) {
+    primaryFailedAt = null;
+    const fit = status.replicas.filter((r) => r.link === "up" && r.lag_ms >= 0 && r.lag_ms <= maxLag(env));
+    return (health = { at: now, healthy: new Set(fit.map((r) => r.node)) });
+  }
+  primaryFailedAt ??= now;
+  if (reports.length > 0) health = { at: now, healthy: new Set(reports.filter((s) => s.role === "slave" && s.synced).map((s) => s.node)) };
+  return health;
+}
+
+/** The replicas' health, cached per isolate (see HEALTH_TTL_MS); `background` is the request's waitUntil. */
+async function replicaHealth(env: Env, now: number, background?: Background): Promise<Health | null> {
+  if (health && now - health.at < HEALTH_TTL_MS) return health;
+  if (health && background && (now - health.at < HEALTH_STALE_MS || primaryFailedAt !== null)) {
+    if (!refreshing) {
+      refreshing = true;
+      background(learnHealth(env, now).finally(() => (refreshing = false)));
+    }
+    return health;
+  }
+  return learnHealth(env, now);
+}
+
+/** A replica declined a read: its state has changed, so the health is refreshed at the next read. */
+function replicaDeclined(now: number): void {
+  if (health) health = { ...health, at: Math.min(health.at, now - HEALTH_TTL_MS) };
+}
+
+/** A replica failed (unreachable, or no answer in time): no read goes to it until the health is refreshed. */
+function replicaFailed(replica: string, now: number): void {
+  if (!health) return;
+  health.healthy.delete(replica);
+  replicaDeclined(now);
+}
+
+/** Forgets what the isolate knows of the nodes' health, as a fresh isolate (tests). */
+export function forgetHealth(): void {
+  health = null;
+  primaryFailedAt = null;
+}
+
+// ---- Plans ----------------------------------------------------------------------------------
+
+/** True when the batch must run on the primary. */
+export function needsPrimary(mode: Mode, commands: readonly (readonly string[])[]): boolean {
+  return mode === "multi" || !commands.every(Engine.isRead);
+}
+
+/** The replicas a read asks, in order: `first` before the primary, `then` only when the primary cannot answer. */
+export interface ReadPlan {
+  readonly first: readonly string[];
+  readonly then: readonly string[];
+}
+
+/**
+ * The order in which a read from `cf` asks the nodes. The healthy replicas come first, nearest
+ * first, then the primary, then the rest; while the primary is failing, it comes last. A client
+ * that cannot be located goes to the primary first (the replicas in configured order after it).
+ */
+export async function readPlan(env: Env, cf: ClientLocation | undefined, background?: Background, now = Date.now()): Promise<ReadPlan> {
+  if (currentTopology(env).replicas.length === 0) return { first: [], then: [] };
   const from = locate(cf);
-  if (from === null || currentTopology(env).replicas.length === 0) return null;
-  const status = await replicaHealth(env, now, background);
+  const view = from === null && primaryFailedAt === null ? null : await replicaHealth(env, now, background);
   const { replicas } = currentTopology(env);
-  const healthy = new Set(
-    status.replicas.filter((r) => r.link === "up" && r.lag_ms >= 0 && r.lag_ms <= maxLag(env)).map((r) => r.node),
-  );
-  return byDistance(from, replicas.filter((r) => healthy.has(r)) as Region[])[0] ?? null;
+  const ordered = from === null ? [...replicas] : byDistance(from, replicas as Region[]);
+  const healthy = ordered.filter((r) => view?.healthy.has(r));
+  const rest = ordered.filter((r) => !healthy.includes(r));
+  return primaryFailedAt === null ? { first: healthy, then: rest } : { first: [...healthy, ...rest], then: [] };
+}
+
+/** The replica a read from `cf` asks first, or null when the primary comes first. */
+export async function readReplica(env: Env, cf: ClientLocation | undefined, background?: Background, now = Date.now()): Promise<string | null> {
+  return (await readPlan(env, cf, background, now)).first[0] ?? null;
+}
+
+// ---- Running a batch ------------------------------------------------------------------------
+
+/** Work that may finish after the response (the request's waitUntil). */
+export type Background = (work: Promise<unknown>) => void;
+
+/** How long replicas may take, in all, to catch up to a client's sync token before others serve it. */
+const READ_YOUR_WRITES_WAIT_MS = 200;
+
+/** What a request asks of the node that serves it. */
+export interface RouteOptions {
+  /** Where the client is (`request.cf`). */
+  readonly cf: ClientLocation | undefined;
+  /** The position the client has seen (its sync token), or null. */
+  readonly position: Position | null;
+  /** Flaredis-Max-Staleness in ms (0: the primary only), or null for any. */
+  readonly maxStalenessMs: number | null;
+  readonly background?: Background;
+}
+
+/**
+ * Runs a batch where it belongs (see the module comment). A read goes through its plan; the first
+ * replica may wait for the client's position up to READ_YOUR_WRITES_WAIT_MS, the next ones for
+ * what is left of it.
+ * @throws RedisError MASTERDOWN when the primary cannot be reached and the batch is a write, a
+ *   primary-only read, or a read no replica could serve.
+ */
+export async function route(env: Env, batch: Batch, options: RouteOptions): Promise<ExecReply> {
+  const write = needsPrimary(batch.mode, batch.commands);
+  if (write || options.maxStalenessMs === 0) {
+    const reply = await onPrimary(env, batch, write);
+    if (reply instanceof RedisError) throw reply;
+    return reply;
+  }
+  const plan = await readPlan(env, options.cf, options.background);
+  const deadline = Date.now() + READ_YOUR_WRITES_WAIT_MS;
+  const fromReplica = async (replica: string): Promise<ExecReply | null> => {
+    const policy = { position: options.position, maxStalenessMs: options.maxStalenessMs, waitMs: Math.max(0, deadline - Date.now()) };
+    try {
+      const reply = await within(NODE_CALL_TIMEOUT_MS, nodeStub(env, replica).read(batch, policy));
+      if (!reply) replicaDeclined(Date.now());
+      return reply;
+    } catch {
+      replicaFailed(replica, Date.now());
+      return null;
+    }
+  };
+  for (const replica of plan.first) {
+    const reply = await fromReplica(replica);
+    if (reply) return reply;
+  }
+  const reply = await onPrimary(env, batch, false);
+  if (!(reply instanceof RedisError)) return reply;
+  for (const replica of plan.then) {
+    const reply = await fromReplica(replica);
+    if (reply) return reply;
+  }
+  throw plan.first.length + plan.then.length > 0 ? outageErrors.noReplicaServes(currentTopology(env).primary) : reply;
+}
+
+/**
+ * Runs a batch on the primary. A node that answers it is not the primary (a failover happened)
+ * names the newer topology: the batch, which it did not run, goes once to the new primary. A call
+ * that fails makes the worker ask every node and sentinel for the topology; a newer primary, if
+ * there is one, gets the batch once (a call that was refused is taken as one that did not run),
+ * unless it is a write whose call timed out: it may still run, and must not run twice. Otherwise
+ * the answer is the MASTERDOWN error, returned, not thrown.
+ */
+async function onPrimary(env: Env, batch: Batch, write: boolean): Promise<ExecReply | RedisError> {
+  for (let retried = false; ; retried = true) {
+    const primary = currentTopology(env).primary;
+    let reply: ExecReply;
+    try {
+      reply = await within(boundOf(batch), nodeStub(env, primary).execute(batch, true));
+    } catch (e) {
+      primaryFailedAt ??= Date.now();
+      console.warn(`flaredis: the primary (${primary}) did not answer:`, e);
+      await refreshTopology(env);
+      const timedOut = e instanceof TimedOut;
+      if (!retried && currentTopology(env).primary !== primary && !(write && timedOut)) continue;
+      return write && timedOut ? outageErrors.writeTimedOut(primary, boundOf(batch)) : outageErrors.primaryDown(primary);
+    }
+    if (currentTopology(env).primary === primary) primaryFailedAt = null;
+    if (!reply.notPrimary) return reply;
+    learnTopology(env, reply.notPrimary);
+    // Still the same node, or a second refusal: the client gets its READONLY error.
+    if (retried || currentTopology(env).primary === primary) return reply;
+  }
 }
