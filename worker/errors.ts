@@ -61,6 +61,9 @@ export const requestErrors = {
 export const outageErrors = {
   primaryDown: (primary: string) =>
     new RedisError(`MASTERDOWN the primary (${primary}) cannot be reached; a failover is under way or needed`),
+  /** A write whose call to the primary failed: the node may have committed it before it was lost. */
+  writeFailed: (primary: string) =>
+    new RedisError(`MASTERDOWN the primary (${primary}) cannot be reached; the write may or may not have been applied; a failover is under way or needed`),
   /** A write sent to the primary that did not answer in time: it may still be applied. */
   writeTimedOut: (primary: string, ms: number) =>
     new RedisError(`MASTERDOWN the primary (${primary}) did not answer within ${ms} ms; the write may or may not have been applied`),

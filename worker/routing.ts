@@ -318,10 +318,11 @@ export async function route(env: Env, batch: Batch, options: RouteOptions): Prom
 /**
  * Runs a batch on the primary. A node that answers it is not the primary (a failover happened)
  * names the newer topology: the batch, which it did not run, goes once to the new primary. A call
- * that fails makes the worker ask every node and sentinel for the topology; a newer primary, if
- * there is one, gets the batch once (a call that was refused is taken as one that did not run),
- * unless it is a write whose call timed out: it may still run, and must not run twice. Otherwise
- * the answer is the MASTERDOWN error, returned, not thrown.
+ * that fails makes the worker ask every node and sentinel for the topology; a read then goes once
+ * to a newer primary if there is one. A write does not: a call that failed may have run it (the
+ * node may have committed and then been lost), and it must not run twice (an INCR, an APPEND), so
+ * the client gets MASTERDOWN saying so and decides; its next request goes to the new primary.
+ * The answer is the MASTERDOWN error, returned, not thrown.
  */
 async function onPrimary(env: Env, batch: Batch, write: boolean): Promise<ExecReply | RedisError> {
   for (let retried = false; ; retried = true) {
@@ -334,8 +335,9 @@ async function onPrimary(env: Env, batch: Batch, write: boolean): Promise<ExecRe
       console.warn(`flaredis: the primary (${primary}) did not answer:`, e);
       await refreshTopology(env);
       const timedOut = e instanceof TimedOut;
-      if (!retried && currentTopology(env).primary !== primary && !(write && timedOut)) continue;
-      return write && timedOut ? outageErrors.writeTimedOut(primary, boundOf(batch)) : outageErrors.primaryDown(primary);
+      if (!retried && currentTopology(env).primary !== primary && !write) continue;
+      if (!write) return outageErrors.primaryDown(primary);
+      return timedOut ? outageErrors.writeTimedOut(primary, boundOf(batch)) : outageErrors.writeFailed(primary);
     }
     if (currentTopology(env).primary === primary) primaryFailedAt = null;
     if (!reply.notPrimary) return reply;

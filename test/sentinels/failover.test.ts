@@ -176,4 +176,24 @@ describe("the worker follows a failover of the configured nodes", () => {
     const primary = await nodeApi("enam").digest();
     for (const ack of acks) expect(ack).toMatchObject({ state: "connected", offset: primary.offset });
   });
+
+  it("a write whose call to the primary failed is not sent again to the new primary (it may have run): MASTERDOWN says so", async () => {
+    const t = await nodeApi("enam").topology();
+    expect(t.primary).toBe("enam");
+    const before = await redis("GET", "before");
+    await switchBehindTheWorkersBack(t, "weur");
+    expect((await call({ down: true }, { path: "/admin/nodes/enam/faults" })).status).toBe(200);
+    try {
+      const failed = await call(["INCR", "before"]);
+      expect(failed.status).toBe(503);
+      expect(failed.json.error).toMatch(/^MASTERDOWN the primary \(enam\) cannot be reached; the write may or may not have been applied/);
+      expect(await redis("GET", "before")).toBe(before);
+      // The worker has learned the new primary meanwhile: the next write goes there.
+      const next = await call(["INCR", "before"]);
+      expect(next.status).toBe(200);
+      expect(servedBy(next)).toBe("primary:weur");
+    } finally {
+      await call({ down: false }, { path: "/admin/nodes/enam/faults" });
+    }
+  });
 });
