@@ -93,6 +93,14 @@ export class Cluster {
     let storage = this.nodeStores.get(name);
     if (!storage) this.nodeStores.set(name, (storage = new MemoryStorage()));
     if (!this.lives.has(`node:${name}`)) this.lives.set(`node:${name}`, { alive: true });
+    // Reachable while it starts, as a Durable Object is: calls wait for the start to finish (its input gate).
+    let started!: (node: Node) => void;
+    const starting = new Promise<Node>((resolve) => (started = resolve));
+    const gate = new Proxy({}, {
+      get: (_t, method: string) =>
+        method === "then" ? undefined : async (...args: unknown[]) => ((await starting) as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args),
+    });
+    this.network.addNode(name, gate as never);
     const node = await Node.start({
       name,
       storage,
@@ -107,6 +115,7 @@ export class Cluster {
     });
     this.nodes.set(name, node);
     this.network.addNode(name, node as never);
+    started(node);
     return node;
   }
 
@@ -141,7 +150,7 @@ export class Cluster {
     });
     this.sentinels.set(name, sentinel);
     const api: SentinelApi = {
-      watch: () => sentinel.watch(),
+      watch: (node) => sentinel.watch(node),
       isMasterDown: async (q) => sentinel.isMasterDown(q),
       announce: async (t) => sentinel.announce(t),
       failover: (to) => sentinel.coordinate(to),

@@ -227,3 +227,115 @@ describe("every path to master shifts the replid; epochs never go backwards", ()
     expect(c.digests().size).toBe(1);
   });
 });
+
+describe("holes found in review (each test failed before its fix)", () => {
+  it("an old primary back as a fresh instance after a failover takes no write before it follows the new primary", async () => {
+    const c = await new Cluster().start();
+    await confirmedWrites(c, "k", 3);
+    // enam's region is lost: nobody reaches it, it reaches nobody.
+    c.network.remove("enam", "node");
+    c.node("enam").faults.linkDown = true;
+    for (let s = 0; s < 15 && c.node("weur").known.epoch === 1; s++) await c.tick(1000);
+    expect(c.node("weur").known.primary).not.toBe("enam");
+    // The region comes back: a fresh instance of enam; its replicas are 50 ms away.
+    for (const r of ["wnam", "weur", "apac"]) {
+      const n = c.node(r);
+      const push = n.push.bind(n);
+      n.push = async (p) => {
+        await c.clock.sleep(50);
+        return push(p);
+      };
+    }
+    await c.restartNode("enam");
+    const r = await c.exec("enam", ["SET", "ghost", "acked-by-old-primary"]);
+    expect(r).toMatchObject({ error: expect.stringMatching(/^READONLY/) });
+    await c.tick(3000);
+    expect(c.field("enam", "role")).toBe("slave");
+  });
+
+  it("a primary restarted while it hears no sentinel refuses writes at once (no fresh grace)", async () => {
+    const c = await new Cluster().start();
+    expect(await c.run("SET", "a", "1")).toBe("OK");
+    for (const s of c.sentinels.values()) s.setDown(true);
+    await c.tick(1000);
+    await c.restartNode("enam");
+    await c.settle();
+    expect(await c.run("SET", "b", "1")).toEqual({ error: expect.stringMatching(/^NOQUORUM /) });
+  });
+
+  it("a primary taken down (stored) can restart, and be brought back", async () => {
+    const c = await new Cluster().start();
+    c.node("enam").fault({ down: true });
+    const enam = await c.restartNode("enam");
+    expect(enam.faults.down).toBe(true);
+    enam.fault({ down: false });
+    await c.tick(2000);
+    expect(await c.run("SET", "back", "1")).toBe("OK");
+  });
+
+  it("a fence whose answer is lost is lifted: the failover settles its epoch instead of ending", async () => {
+    const c = await new Cluster().start();
+    const enam = c.node("enam");
+    const fence = enam.fence.bind(enam);
+    let lost = 0;
+    enam.fence = (e: number) => {
+      const r = fence(e);
+      if (lost++ === 0) throw new Error("answer lost");
+      return r;
+    };
+    const a = await c.network.sentinel("wnam").failover("weur");
+    expect(a).toMatchObject({ ok: false, status: 409 });
+    await c.tick(2000);
+    expect(enam.status().fencedAt).toBeNull();
+    expect(await c.run("SET", "x", "1")).toBe("OK");
+    expect(await c.network.sentinel("weur").failover("apac")).toMatchObject({ ok: true });
+  });
+
+  it("a promotion whose answer is lost is never followed by another promotion at the same epoch", async () => {
+    const c = await new Cluster().start();
+    await confirmedWrites(c, "k", 1);
+    const apac = c.node("apac");
+    const adopt = apac.adopt.bind(apac);
+    const hello = apac.hello.bind(apac);
+    let once = true;
+    apac.adopt = async (t, at) => {
+      if (once && t.primary === "apac") apac.faults.linkDown = true;
+      const r = await adopt(t, at);
+      if (once && r.primary === "apac") {
+        once = false;
+        apac.hello = async () => {
+          throw new Error("apac unreachable for a moment");
+        };
+        throw new Error("answer lost");
+      }
+      return r;
+    };
+    c.node("enam").fault({ down: true });
+    for (let s = 0; s < 20 && c.node("weur").known.epoch === 1 && c.node("wnam").known.epoch === 1; s++) await c.tick(1000);
+    await c.tick(2000);
+    apac.hello = hello;
+    apac.fault({ link: "up" });
+    await c.tick(40_000);
+    const masters = ["wnam", "weur", "apac"].filter((n) => c.field(n, "role") === "master");
+    expect(masters).toHaveLength(1);
+    const epochs = new Set(["wnam", "weur", "apac"].map((n) => c.node(n).known.epoch));
+    expect(epochs.size).toBe(1);
+  });
+
+  it("a new primary is not taken for down at its first missed ping", async () => {
+    const c = await new Cluster().start();
+    await c.tick(10_000);
+    expect(await c.network.sentinel("wnam").failover("weur")).toMatchObject({ ok: true });
+    const weur = c.node("weur");
+    const hello = weur.hello.bind(weur);
+    weur.hello = async () => {
+      throw new Error("slow for a moment");
+    };
+    expect(await c.exec("weur", ["SET", "acked-on-new-primary", "1"])).toMatchObject({ outcomes: [{ result: "OK" }] });
+    await c.tick(2000);
+    weur.hello = hello;
+    await c.tick(3000);
+    expect(c.primary()).toBe("weur");
+    expect(await c.run("GET", "acked-on-new-primary")).toBe("1");
+  });
+});

@@ -42,10 +42,11 @@ export class Faults {
           // Not a thenable: a proxy returned from an async function must not be awaited into.
           method === "then"
             ? undefined
-            : (...args: unknown[]) => {
-            check();
-            return (target() as Record<string, (...a: unknown[]) => unknown>)[method]!(...args);
-          },
+            : // Async: a refused call is a rejected promise, never a synchronous throw (callers `.catch`).
+              async (...args: unknown[]) => {
+                check();
+                return await (target() as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
+              },
       });
     return {
       node: (name) => guarded(() => inner.node(name), () => this.checkLink()),

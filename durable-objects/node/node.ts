@@ -121,28 +121,32 @@ export class Node {
       known = stored;
     // A deploy changed the nodes or the primary: the configured topology, after every epoch this
     // node knew (the others do the same; the largest epoch of it wins where they differ).
-    else known = { ...configured, epoch: stored.epoch + 1 };
+    // A fence of a failover that never ended is lifted by it too.
+    else known = { ...configured, epoch: Math.max(stored.epoch, Number(meta.get("fenced_at") ?? 0)) + 1 };
     this.faults.down = meta.get("fault_down") === 1;
     const fenced = Number(meta.get("fenced_at") ?? 0);
     this.fencedAt = fenced > 0 ? fenced : null;
     const becomesMaster = stored !== null && roleIn(stored, this.name) === "slave" && roleIn(known, this.name) === "master";
+    const becomesReplica = stored !== null && roleIn(stored, this.name) === "master" && roleIn(known, this.name) === "slave";
     if (stored === null || known !== stored || storedKey !== configKey(configured))
       this.engine.transaction(() => {
         meta.set("topology", JSON.stringify(known));
         meta.set("config_key", configKey(configured));
         if (becomesMaster) this.engine.log.shiftReplid(this.host.random.hex(20));
+        // A master made a replica by a deploy continues its own history with PSYNC, as a demoted one does.
+        if (becomesReplica) endFullSync(this.engine);
       });
     this.known = known;
     this.engine.role = roleIn(known, this.name);
     const alarm = await this.host.getAlarm();
     this.timers = new Timers<Timer>(this.host, this.clock, alarm);
-    await this.becomeRole();
+    await this.becomeRole(false);
   }
 
-  /** Makes the role object for `engine.role` and starts it. */
-  private async becomeRole(): Promise<void> {
+  /** Makes the role object for `engine.role` and starts it; `promoted`: by a failover, just now. */
+  private async becomeRole(promoted: boolean): Promise<void> {
     if (this.engine.role === "master") {
-      const role = (this.role = new PrimaryRole(this));
+      const role = (this.role = new PrimaryRole(this, promoted));
       await role.start();
     } else {
       const role = (this.role = new ReplicaRole(this, this.known.primary));
@@ -166,6 +170,7 @@ export class Node {
     const engine = this.engine;
     // Replicas idle for a while have not acknowledged lately: ask them before refusing a write.
     if (this.role instanceof PrimaryRole && !engine.enoughReplicas()) await this.role.probeReplicas();
+    if (this.role instanceof PrimaryRole) await this.role.confirmed();
     if (this.fenced()) await this.fenceLifted(FENCE_WAIT_MS);
     if (asPrimary && engine.role !== "master")
       return {
@@ -291,7 +296,7 @@ export class Node {
     else if (role === "slave" && previous instanceof ReplicaRole && previous.master === t.primary) return true;
     else {
       previous.stop();
-      await this.becomeRole();
+      await this.becomeRole(was === "slave");
     }
     return true;
   }
@@ -315,7 +320,7 @@ export class Node {
 
   /** A master fenced by a failover of a newer epoch than it knows takes no batch. */
   private fenced(): boolean {
-    return this.fencedAt !== null && this.fencedAt > this.known.epoch;
+    return this.engine.role === "master" && this.fencedAt !== null && this.fencedAt > this.known.epoch;
   }
 
   private async fenceLifted(ms: number): Promise<void> {

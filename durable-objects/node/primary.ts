@@ -24,6 +24,8 @@ export const IDLE_PING_MS = 10_000;
 /** Bytes of stream per PSYNC answer or push, and of keyspace per snapshot chunk. */
 export const STREAM_BYTES = 256 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
+/** How long a starting master waits for the sentinels' first pings before a write is refused. */
+const CONFIRM_MS = 1000;
 
 /** What a master knows of one replica. */
 interface ReplicaLink {
@@ -54,11 +56,20 @@ export class PrimaryRole {
   writesSinceBeat = false;
   /** When each sentinel last pinged this master (engine time). */
   private readonly sentinelsHeard = new Map<string, number>();
-  /** When this node became master: the sentinels are given down-after-milliseconds from then. */
+  /**
+   * From when the sentinels count as heard: the promotion, for a master the sentinels just made
+   * (its leader had a majority then); never, for one started from storage (a restart, a region
+   * back): that one must hear a quorum first, or a restart would reopen the loss window.
+   */
   private readonly since: number;
+  /** The sentinels asked to ping this master at its start (see `start`), until they have answered. */
+  private confirming: Promise<unknown> | null = null;
 
-  constructor(private readonly node: Node) {
-    this.since = node.clock.now();
+  constructor(
+    private readonly node: Node,
+    promoted: boolean,
+  ) {
+    this.since = promoted ? node.clock.now() : Number.NEGATIVE_INFINITY;
   }
 
   private get current(): boolean {
@@ -71,8 +82,24 @@ export class PrimaryRole {
     // Idle or not, a master's replicas hear from it at least every IDLE_PING_MS.
     await this.node.timers.schedule("heartbeat", this.node.clock.now() + IDLE_PING_MS);
     this.pushToReplicas();
-    // The sentinels watch on their own alarms once armed; a starting master makes sure they are.
-    if (this.node.watched) for (const s of this.node.sentinels.sentinels) this.node.background(this.node.peers.sentinel(s).watch().catch(() => undefined));
+    // The sentinels watch on their own alarms once armed; a starting master makes sure they are,
+    // and asks each to ping it now: the ping brings a newer topology if there is one (a master
+    // back after a failover then follows the new one before it takes a write), or counts towards
+    // the quorum its writes need. Not awaited: the ping comes in as a call once start-up is over.
+    if (this.node.watched && this.node.sentinels.sentinels.length > 0) {
+      const asked = Promise.allSettled(this.node.sentinels.sentinels.map((s) => this.node.peers.sentinel(s).watch(this.node.name)));
+      const timeout = new AbortController();
+      this.confirming = Promise.race([asked, this.node.clock.sleep(CONFIRM_MS, timeout.signal)]).finally(() => {
+        timeout.abort();
+        this.confirming = null;
+      });
+      this.node.background(this.confirming);
+    }
+  }
+
+  /** Right after a start, a write that the quorum rule would refuse waits for the sentinels' first pings. */
+  async confirmed(): Promise<void> {
+    if (this.confirming && this.writeRefusal()) await this.confirming;
   }
 
   /** This node is not the master any more: release what waits on it. */

@@ -58,8 +58,11 @@ export interface SentinelStatus {
 }
 
 export interface SentinelApi {
-  /** Starts watching (arms the alarm); idempotent. */
-  watch(): Promise<void>;
+  /**
+   * Starts watching (arms the alarm; idempotent) and, when `node` is named (a master that just
+   * started), pings it now.
+   */
+  watch(node?: string): Promise<void>;
   isMasterDown(question: DownQuestion): Promise<DownAnswer>;
   /** A newer topology another sentinel made (Sentinel's hello messages carry it). */
   announce(topology: Topology): Promise<void>;

@@ -3,18 +3,22 @@
  *
  * Stored at every step, so a sentinel restarted midway resumes where it was:
  * - `fence` (coordinated only): the old primary takes no batch from now on (stored on the node);
- *   a node already fenced by another failover refuses, which makes concurrent failovers lose.
+ *   a node already fenced by another failover refuses, which makes concurrent failovers lose. A
+ *   fence without an answer may have been applied: the failover goes to `abort`, never just ends.
  * - `sync` (coordinated only): the target catches up to the fenced primary's exact offset.
  * - `select` (automatic only): the best replica among those that answer, follow this topology's
  *   primary, hold a whole keyspace and have a replica-priority above 0: lowest priority, then
  *   largest offset, then name.
  * - `promote`: the target adopts the new topology at the election's epoch (a compare-and-set; a
  *   coordinated failover also names the exact position). Then the other nodes and sentinels are
- *   told; the rest learn it from the new master's pushes and the sentinels' pings.
+ *   told; the rest learn it from the new master's pushes and the sentinels' pings. A promotion
+ *   without an answer is asked again of the same target, never of another at the same epoch.
  * - `abort` (coordinated, after fencing): the epoch is settled at the target as "the old primary
  *   stays" (the same compare-and-set, so a late promotion cannot also win it), then the old
- *   primary adopts it, which lifts its fence. A target that cannot be asked keeps the abort
- *   pending (the primary stays fenced and answers TRYAGAIN) rather than risk two masters.
+ *   primary adopts it, which lifts its fence (or hears it in the sentinels' next ping). A target
+ *   that cannot be asked keeps the abort pending (the primary stays fenced and answers TRYAGAIN)
+ *   rather than risk two masters, for twice failover-timeout; then a newer epoch, elected as any,
+ *   settles "the primary stays" everywhere (see `abandon`).
  */
 import type { Clock } from "../engine/clock";
 import type { Transport } from "../node/transport";
@@ -57,6 +61,8 @@ export interface SentinelContext {
   ping(node: string): Promise<NodeStatus | null>;
   /** Adds a line to the recent role changes. */
   record(event: string): void;
+  /** Asks to lead a new epoch: the epoch when elected, else null. */
+  elect(): Promise<number | null>;
 }
 
 export class FailoverRun {
@@ -104,7 +110,9 @@ export class FailoverRun {
       }
       const timedOut = this.s.clock.now() - f.startedAt > this.s.settings.failoverTimeoutMs;
       if (timedOut && f.state !== "abort") {
-        if (f.kind === "auto" || f.state === "fence") {
+        // An automatic failover's epoch is given up (a later election supersedes whatever it
+        // did); a coordinated one may have fenced the primary, and must settle its epoch.
+        if (f.kind === "auto") {
           this.s.record(`failover at epoch ${f.epoch} timed out`);
           return failed(503, `ERR failover at epoch ${f.epoch} timed out`);
         }
@@ -117,9 +125,14 @@ export class FailoverRun {
           .fence(f.epoch)
           .catch(() => null);
         if (this.current !== f) continue;
-        if (!reply?.fenced) {
-          this.s.learn(reply?.topology ?? null);
-          return failed(409, reply ? `ERR ${f.from.primary} refused the fence (another failover, or a newer epoch); nothing changed` : `ERR ${f.from.primary} cannot be reached; nothing changed`);
+        // No answer: the fence may have been applied. Settle the epoch so that it is lifted.
+        if (reply === null) {
+          this.abortWith(`${f.from.primary} did not confirm the fence`);
+          continue;
+        }
+        if (!reply.fenced) {
+          this.s.learn(reply.topology);
+          return failed(409, `ERR ${f.from.primary} refused the fence (another failover, or a newer epoch); nothing changed`);
         }
         f.at = { replid: reply.replid, offset: reply.offset };
         f.state = "sync";
@@ -155,7 +168,11 @@ export class FailoverRun {
           this.s.learn(after);
           return failed(409, `ERR epoch ${f.epoch} was settled otherwise`);
         }
-        // Refused (not a whole keyspace, not at the position) or unreachable.
+        // No answer: the target may have taken the promotion. Never promote another at this
+        // epoch (two masters at one epoch could never fence each other): ask the same target
+        // again at the next tick, until the timeout gives the epoch up.
+        if (after === null && f.kind === "auto") return null;
+        // Refused (not a whole keyspace, not at the position).
         if (f.kind === "auto") {
           f.state = "select";
           f.to = null;
@@ -172,16 +189,35 @@ export class FailoverRun {
         .adopt(keep)
         .catch(() => null);
       if (this.current !== f) continue;
-      if (atTarget === null) return null; // the next tick tries again; the old primary stays fenced
+      if (atTarget === null) return this.abandon(f);
       if (sameTopology(atTarget, promoted(f.from, f.to!, f.epoch))) return this.finish(await this.promotedTo(f, atTarget));
+      // The sentinels' pings carry `keep` from now on: a primary that misses this call lifts its
+      // fence when it next hears from one.
+      this.s.learn(keep);
       await this.s.transport
         .node(f.from.primary)
         .adopt(keep)
         .catch(() => null);
-      this.s.learn(keep);
       this.s.record(`coordinated failover at epoch ${f.epoch} aborted: ${f.reason}; ${f.from.primary} stays the primary`);
       return this.finish({ ok: false, status: 409, error: `ERR failover: ${f.reason}; nothing changed`, topology: this.s.topology });
     }
+  }
+
+  /**
+   * An abort whose target cannot be asked: the next tick asks again (the old primary stays fenced
+   * rather than risk two masters); after twice failover-timeout, the epoch is settled by a newer
+   * one instead, elected as any: "the primary stays" at that epoch, told to every node. (A target
+   * that took the promotion unseen learns it and follows; nobody could reach it meanwhile.)
+   */
+  private async abandon(f: Failover): Promise<FailoverAnswer | null> {
+    if (this.s.clock.now() - f.startedAt <= 2 * this.s.settings.failoverTimeoutMs) return null;
+    const epoch = await this.s.elect();
+    if (this.current !== f || epoch === null) return null;
+    const keep: Topology = { ...f.from, epoch };
+    this.s.learn(keep);
+    await Promise.allSettled([f.from.primary, ...f.from.replicas].map((n) => this.s.transport.node(n).adopt(keep)));
+    this.s.record(`coordinated failover at epoch ${f.epoch} abandoned (${f.to} unreachable); ${f.from.primary} stays the primary at epoch ${epoch}`);
+    return this.finish({ ok: false, status: 409, error: `ERR failover: ${f.reason}; nothing changed`, topology: this.s.topology });
   }
 
   private abortWith(reason: string): void {

@@ -67,8 +67,8 @@ export class FlaredisSentinel extends DurableObject<SentinelEnv> implements Sent
     return this.sentinel!;
   }
 
-  async watch() {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.core.watch();
+  async watch(node?: string) {
+    if ((await this.ctx.storage.getAlarm()) === null || node !== undefined) await this.core.watch(node);
   }
   async isMasterDown(question: DownQuestion) {
     return this.core.isMasterDown(question);

@@ -115,10 +115,11 @@ export class Sentinel implements SentinelContext {
 
   // ---- The alarm ---------------------------------------------------------------------------
 
-  /** Arms the alarm if it is not (the first call, or after a restart). */
-  async watch(): Promise<void> {
+  /** Arms the alarm (the first call, or after a restart), and pings `node` now when named. */
+  async watch(node?: string): Promise<void> {
     this.checkUp();
     await this.host.setAlarm(this.clock.now() + TICK_MS);
+    if (node !== undefined && [this.topology.primary, ...this.topology.replicas].includes(node)) await this.ping(node);
   }
 
   /** One tick: watch, agree, fail over; then re-arm. */
@@ -185,6 +186,11 @@ export class Sentinel implements SentinelContext {
   /** Takes a newer topology of this deployment's nodes. */
   learn(t: Topology | null): void {
     if (!t || t.epoch <= this.topology.epoch || !sameNodes(t, this.host.configured)) return;
+    // A new primary is given down-after-milliseconds from now: not taken for down at its first missed ping.
+    if (t.primary !== this.topology.primary) {
+      const watch = this.watched.get(t.primary);
+      this.watched.set(t.primary, { lastOk: Math.max(watch?.lastOk ?? 0, this.clock.now()), status: watch?.status ?? null });
+    }
     this.topology = t;
     this.host.store.set("topology", t);
     this.raiseEpoch(t.epoch);
@@ -227,7 +233,7 @@ export class Sentinel implements SentinelContext {
   }
 
   /** Asks to lead a new epoch; the epoch when a majority voted for this sentinel, else null. */
-  private async elect(): Promise<number | null> {
+  async elect(): Promise<number | null> {
     const epoch = Math.max(this.epoch, this.topology.epoch) + 1;
     this.raiseEpoch(epoch);
     this.vote = { epoch, leader: this.name };
