@@ -9,6 +9,7 @@ import { admin } from "./admin";
 import { authenticate } from "./auth";
 import type { Env } from "./env";
 import { errorResponse, requestErrors, statusOf } from "./errors";
+import { scrape } from "./metrics";
 import type { ClientLocation } from "./regions";
 import { stringify, toJsonOutcome } from "./reply";
 import { formatSyncToken, parseSyncToken } from "./sync-token";
@@ -98,6 +99,9 @@ app.use("*", async (c, next) => {
   await next();
 });
 
+// Before the tokens' check: /metrics also takes the metrics token, which runs no command.
+app.get("/metrics", (c) => scrape(c.req.raw, c.env));
+
 app.use("*", async (c, next) => {
   c.set("permission", await authenticate(c.req.raw, c.env));
   await next();
@@ -105,7 +109,7 @@ app.use("*", async (c, next) => {
 
 app.route("/admin", admin);
 
-// Reserved for metrics and the dashboard (later issues), and the admin API's other paths:
+// Reserved for the dashboard (a later issue), POST /metrics and the admin API's other paths:
 // never commands.
 app.all("/admin/*", (c) => c.notFound());
 app.all("/metrics", (c) => c.notFound());

@@ -38,4 +38,6 @@ export interface Env extends NodeEnv {
   FLAREDIS_TOKEN?: string;
   FLAREDIS_READONLY_TOKEN?: string;
   FLAREDIS_ADMIN_TOKEN?: string;
+  /** Optional secret: a token that reads GET /metrics and nothing else. */
+  FLAREDIS_METRICS_TOKEN?: string;
 }

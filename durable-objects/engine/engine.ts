@@ -62,15 +62,15 @@ export interface ReplicationView {
   replicaRefusal(): RedisError | null;
   /** On a master: why writes are refused now (no quorum of sentinels heard), or null. */
   writeRefusal(): RedisError | null;
-  /** Role-specific INFO replication fields. */
-  info(): { slaves: string[]; master: [string, string | number][]; failoverState: string };
+  /** Role-specific INFO replication fields; `loading`: a replica's full sync is not done or not yet consistent. */
+  info(): { slaves: string[]; master: [string, string | number][]; failoverState: string; loading?: boolean };
 }
 
 const NO_REPLICATION: ReplicationView = {
   goodReplicas: () => 0,
   replicaRefusal: () => null,
   writeRefusal: () => null,
-  info: () => ({ slaves: [], master: [], failoverState: "no-failover" }),
+  info: () => ({ slaves: [], master: [], failoverState: "no-failover", loading: false }),
 };
 
 /** INFO stats counters, since the node (re)started, as Redis counts them. */
@@ -105,6 +105,8 @@ export class Engine {
     syncPartialErr: 0,
     evictedKeys: 0,
   };
+  /** Calls per command name (Redis's cmdstat calls), since the node (re)started. */
+  readonly commandCalls = new Map<string, number>();
   role: Role;
   readonly startedAt: number;
   /** CONFIG parameters, persisted; the version grows with every CONFIG SET (replicas adopt it). */
@@ -282,6 +284,7 @@ export class Engine {
   private execute(p: Prepared, change: Change, savepoint: boolean): Outcome {
     const mark = savepoint ? change.savepoint() : null;
     this.stats.commandsProcessed++;
+    this.commandCalls.set(p.command.name, (this.commandCalls.get(p.command.name) ?? 0) + 1);
     try {
       return { result: p.command.run(this.context(change), p.parsed) };
     } catch (e) {

@@ -1,7 +1,50 @@
-/** INFO text with Redis's section and field names (`# Replication`, `role:master`, ...). */
+/**
+ * INFO text with Redis's section and field names (`# Replication`, `role:master`, ...), and the
+ * keyspace figures INFO and /metrics share. A field is shown only when this node can tell it
+ * truthfully: process-level fields of a Redis server (process_id, os, used_cpu_*, connected
+ * clients) have no counterpart in a Durable Object and are absent rather than invented.
+ */
 import type { Engine } from "./engine";
 
-const VERSION = "7.2.0";
+/** The Redis version whose commands and replies Flaredis follows. */
+export const REDIS_VERSION = "7.2.0";
+
+/** How many keys the avg_ttl estimate looks at, at most (each costs a row or two read). */
+const TTL_SAMPLE = 32;
+
+/** The `db0` line's figures: keys, keys with a deadline, and Redis's avg_ttl estimate (ms). */
+export interface KeyspaceFigures {
+  readonly keys: number;
+  readonly expires: number;
+  readonly avgTtlMs: number;
+}
+
+/**
+ * The keyspace's figures. avg_ttl is, as in Redis, an estimate: the mean remaining time to live of
+ * a bounded sample of keys with a deadline. With at most TTL_SAMPLE such keys the sample is all
+ * of them (exact); with more, keys at random positions of the key order, those with a deadline;
+ * if none of those has one, the earliest deadlines (an underestimate, as Redis's is after a
+ * cycle that sampled soon-expiring keys). Keys already past their deadline are left out (their
+ * ttl is not positive), as Redis does; 0 when no key has a deadline ahead.
+ */
+export function keyspaceFigures(engine: Engine): KeyspaceFigures {
+  const keys = engine.keyspace.keyCount;
+  const expires = keys > 0 ? engine.storage.keys.countWithDeadline() : 0;
+  return { keys, expires, avgTtlMs: expires > 0 ? averageTtl(engine, expires) : 0 };
+}
+
+function averageTtl(engine: Engine, expires: number): number {
+  const store = engine.storage.keys;
+  const now = engine.options.clock.now();
+  const ttls: number[] = [];
+  const add = (key: string | null) => {
+    const at = key === null ? null : (store.get(key)?.expiresAt ?? null);
+    if (at !== null && at > now) ttls.push(at - now);
+  };
+  if (expires > TTL_SAMPLE) for (let i = 0; i < TTL_SAMPLE; i++) add(store.random(engine.options.random.next()));
+  if (ttls.length === 0) for (const key of store.due(Number.MAX_SAFE_INTEGER, TTL_SAMPLE)) add(key);
+  return ttls.length === 0 ? 0 : Math.round(ttls.reduce((a, b) => a + b, 0) / ttls.length);
+}
 
 type Section = [name: string, fields: [string, string | number][]];
 
@@ -9,17 +52,17 @@ function sections(engine: Engine): Section[] {
   const now = engine.options.clock.now();
   const log = engine.log;
   const stats = engine.stats;
-  const keys = engine.keyspace.keyCount;
-  const withDeadline = engine.storage.keys.countWithDeadline();
+  const { keys, expires, avgTtlMs } = keyspaceFigures(engine);
   const links = engine.replication.info();
   return [
     [
       "Server",
       [
-        ["redis_version", VERSION],
+        ["redis_version", REDIS_VERSION],
         ["flaredis_node", engine.options.node ?? ""],
         ["redis_mode", "standalone"],
         ["arch_bits", 64],
+        ["server_time_usec", Math.floor(now) * 1000],
         ["uptime_in_seconds", Math.floor((now - engine.startedAt) / 1000)],
         ["uptime_in_days", Math.floor((now - engine.startedAt) / 86_400_000)],
       ],
@@ -35,9 +78,14 @@ function sections(engine: Engine): Section[] {
     [
       "Persistence",
       [
-        ["loading", 0],
-        ["aof_enabled", 0],
+        // A replica whose full sync is under way, or whose keyspace is not yet consistent.
+        ["loading", links.loading ? 1 : 0],
+        ["async_loading", 0],
+        // Every commit is durable in SQLite before it is acknowledged: nothing waits for a save.
         ["rdb_changes_since_last_save", 0],
+        ["rdb_bgsave_in_progress", 0],
+        ["aof_enabled", 0],
+        ["aof_rewrite_in_progress", 0],
       ],
     ],
     [
@@ -71,7 +119,7 @@ function sections(engine: Engine): Section[] {
         ["repl_backlog_histlen", log.backlog.histlen],
       ],
     ],
-    ["Keyspace", keys > 0 ? [["db0", `keys=${keys},expires=${withDeadline},avg_ttl=0`]] : []],
+    ["Keyspace", keys > 0 ? [["db0", `keys=${keys},expires=${expires},avg_ttl=${avgTtlMs}`]] : []],
   ];
 }
 

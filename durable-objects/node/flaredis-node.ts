@@ -99,6 +99,10 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   async status() {
     return this.core.status();
   }
+  async metrics() {
+    const metrics = this.core.metrics();
+    return { ...metrics, storage: this.storage!.usage() };
+  }
   async hello(hello: SentinelHello) {
     return this.core.hello(hello);
   }

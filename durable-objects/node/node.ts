@@ -21,8 +21,9 @@ import { errors } from "../engine/errors";
 import type { Role } from "../engine/keyspace";
 import type { Position, SnapshotChunk } from "../engine/replication";
 import type { Storage } from "../engine/storage";
+import { keyspaceFigures } from "../engine/info";
 import { digest, endFullSync } from "../engine/sync";
-import type { Ack, ExecReply, Fault, FenceReply, NodeStatus, PsyncAnswer, PsyncRequest, Push, ReadPolicy, SentinelHello } from "../protocol/node-api";
+import type { Ack, ExecReply, Fault, FenceReply, NodeMetrics, NodeStatus, PsyncAnswer, PsyncRequest, Push, ReadPolicy, SentinelHello } from "../protocol/node-api";
 import { type SentinelSettings, type Topology, configKey, parseTopology, sameNodes } from "../protocol/topology";
 import { Faults } from "./faults";
 import { PrimaryRole } from "./primary";
@@ -96,6 +97,7 @@ export class Node {
           slaves: this.role instanceof PrimaryRole ? this.role.slaveLines() : [],
           master: this.role instanceof ReplicaRole ? this.role.infoFields() : [],
           failoverState: this.failoverState(),
+          loading: this.role instanceof ReplicaRole && this.role.loading(),
         }),
       },
     });
@@ -359,6 +361,23 @@ export class Node {
       fencedAt: this.fenced() ? this.fencedAt : null,
       failoverState: this.failoverState(),
       replicas: role instanceof PrimaryRole ? role.replicas() : [],
+    };
+  }
+
+  /** What /metrics reads of this node in one call (the storage counters are the Durable Object's). */
+  metrics(): Omit<NodeMetrics, "storage"> {
+    const status = this.status();
+    const engine = this.engine;
+    const replication = engine.replication.info();
+    return {
+      status,
+      uptimeSeconds: Math.floor((this.clock.now() - engine.startedAt) / 1000),
+      loading: replication.loading === true,
+      connectedSlaves: replication.slaves.length,
+      stats: { ...engine.stats },
+      commands: Object.fromEntries(engine.commandCalls),
+      keyspace: keyspaceFigures(engine),
+      backlog: { bytes: engine.log.backlogBytes, histlen: engine.log.backlog.histlen },
     };
   }
 

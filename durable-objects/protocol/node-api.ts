@@ -3,7 +3,9 @@
  * the replication protocol (described in engine/replication.ts). Contracts only, no runtime code.
  * (Typed by hand: the RPC stub's generated types cannot follow the recursive `Reply` type.)
  */
-import type { Batch, BatchResult } from "../engine/engine";
+import type { Batch, BatchResult, Stats } from "../engine/engine";
+import type { KeyspaceFigures } from "../engine/info";
+import type { StorageUsage } from "../sqlite-storage";
 import type { Config } from "../engine/config";
 import type { Role } from "../engine/keyspace";
 import type { LogEntry, Position, PsyncReply, SnapshotChunk, SyncState } from "../engine/replication";
@@ -138,6 +140,24 @@ export interface NodeStatus {
   readonly replicas: readonly ReplicaStatus[];
 }
 
+/** What /metrics reads of a node in one call: its status and the counters INFO shows. */
+export interface NodeMetrics {
+  readonly status: NodeStatus;
+  readonly uptimeSeconds: number;
+  /** INFO's `loading`: a replica's full sync is under way or not yet consistent. */
+  readonly loading: boolean;
+  /** INFO's `connected_slaves`: replicas with a link up or loading a full sync. */
+  readonly connectedSlaves: number;
+  readonly stats: Stats;
+  /** Calls per command name since the node started. */
+  readonly commands: Readonly<Record<string, number>>;
+  readonly keyspace: KeyspaceFigures;
+  /** repl_backlog_size and repl_backlog_histlen. */
+  readonly backlog: { readonly bytes: number; readonly histlen: number };
+  /** SQLite rows read and written since the node started, and the database's size. */
+  readonly storage: StorageUsage;
+}
+
 /** INFO's master_failover_state, as Redis names them. */
 export type FailoverState = "no-failover" | "waiting-for-sync" | "failover-in-progress";
 
@@ -168,6 +188,8 @@ export interface NodeApi {
   push(push: Push): Promise<Ack>;
   catchUp(): Promise<Ack>;
   status(): Promise<NodeStatus>;
+  /** For /metrics: the status and the counters, in one call. */
+  metrics(): Promise<NodeMetrics>;
   /** A sentinel's ping (Redis Sentinel's PING + INFO): the node's status. */
   hello(hello: SentinelHello): Promise<NodeStatus>;
   storageUsage(): Promise<unknown>;
