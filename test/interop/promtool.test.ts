@@ -2,6 +2,7 @@
 // linter, `promtool check metrics` (Debian's `prometheus` package), and carries the names that
 // redis_exporter's dashboards and monitoring/grafana-dashboard.json query.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startFlaredis } from "../e2e/start";
 import { assertInstalled, tool } from "./need-tool";
@@ -57,4 +58,11 @@ it.skipIf(promtool.skip)(`GET /metrics passes promtool check metrics${promtool.s
   expect(`${check.stdout}${check.stderr}`.trim()).toBe("");
   for (const name of ACCEPTANCE_NAMES) expect(text, name).toMatch(new RegExp(`^${name}\\{`, "m"));
   expect(text).toMatch(/^redis_up\{node="enam",role="master"\} 1$/m);
+  // Every metric the Grafana dashboard queries is one this scrape has.
+  const dashboard = JSON.parse(readFileSync("monitoring/grafana-dashboard.json", "utf8")) as { panels: { targets?: { expr: string }[] }[] };
+  const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
+  expect(exprs.length).toBeGreaterThan(10);
+  const queried = new Set(exprs.flatMap((e) => [...e.matchAll(/\b((?:redis|flaredis)_[a-z_]+)\b/g)].map((m) => m[1]!)));
+  const scraped = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+  expect([...queried].filter((name) => !scraped.has(name))).toEqual([]);
 });
