@@ -1,0 +1,59 @@
+/**
+ * `flaredis fill`: writes N keys (`<prefix><i>`, a value of B bytes: `value:<i>` padded with `x`)
+ * with pipelined SETs, a few requests in flight, and a progress bar on a terminal.
+ */
+import { FlaredisHttp } from "./http.ts";
+import { progress } from "./progress.ts";
+
+export interface FillOptions {
+  url: string;
+  token: string;
+  keys: number;
+  size: number;
+  prefix: string;
+  /** SETs per `/pipeline` request. */
+  batch: number;
+  /** Requests in flight at once. */
+  parallel: number;
+}
+
+export function fillValue(i: number, size: number): string {
+  const base = `value:${i}`;
+  return base.length >= size ? base.slice(0, size) : base + "x".repeat(size - base.length);
+}
+
+/** Resolves to the exit code: 0, or 1 when any SET failed (the first error is printed). */
+export async function runFill(options: FillOptions): Promise<number> {
+  const http = new FlaredisHttp(options.url, options.token);
+  const bar = progress(options.keys, "keys");
+  const started = performance.now();
+  let next = 0;
+  let failed = 0;
+  let firstError = "";
+  const worker = async () => {
+    while (next < options.keys) {
+      const from = next;
+      const to = Math.min(options.keys, from + options.batch);
+      next = to;
+      const commands: string[][] = [];
+      for (let i = from; i < to; i++) commands.push(["SET", `${options.prefix}${i}`, fillValue(i, options.size)]);
+      const outcomes = await http.send("pipeline", commands);
+      for (const outcome of Array.isArray(outcomes) ? outcomes : [outcomes])
+        if ("error" in outcome) {
+          failed++;
+          firstError ||= outcome.error;
+        }
+      bar.add(to - from);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.parallel) }, worker));
+  bar.done();
+  const seconds = (performance.now() - started) / 1000;
+  const rate = Math.round(options.keys / Math.max(seconds, 1e-3));
+  console.log(`filled ${options.keys - failed} of ${options.keys} keys (${options.size} bytes each) in ${seconds.toFixed(1)} s, ${rate} keys/s`);
+  if (failed > 0) {
+    console.error(`${failed} SETs failed; the first: ${firstError}`);
+    return 1;
+  }
+  return 0;
+}

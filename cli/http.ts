@@ -1,0 +1,70 @@
+/**
+ * The HTTP API as the tools use it: base64 replies (binary-safe), and the `upstash-sync-token`
+ * of each answer sent with the next request, so a session reads its own writes even when a
+ * replica serves the read. One FlaredisHttp is one session: use one per connection.
+ */
+import { type ApiOutcome, parseJsonExact } from "./reply.ts";
+
+export type Mode = "single" | "pipeline" | "multi";
+
+const PATHS: Record<Mode, string> = { single: "/", pipeline: "/pipeline", multi: "/multi-exec" };
+
+export class FlaredisHttp {
+  /** The replication position the last answer reflected (opaque). */
+  syncToken = "";
+
+  readonly url: string;
+  private readonly token: string;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(url: string, token: string, fetchFn: typeof fetch = fetch) {
+    this.url = url.replace(/\/+$/, "");
+    this.token = token;
+    this.fetchFn = fetchFn;
+  }
+
+  /**
+   * Sends commands and answers one outcome per command, in order. A request refused as a whole
+   * (a transaction's EXECABORT, 401, 413, an unreachable server) answers that error for each
+   * command in `single` and `pipeline` mode; in `multi` mode it is the transaction's one error.
+   * Never throws.
+   */
+  async send(mode: Mode, commands: string[][]): Promise<ApiOutcome[] | { error: string }> {
+    const body = JSON.stringify(mode === "single" ? commands[0] : commands);
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetchFn(this.url + PATHS[mode], {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          "content-type": "application/json",
+          "upstash-encoding": "base64",
+          "upstash-sync-token": this.syncToken,
+        },
+        body,
+      });
+      text = await response.text();
+    } catch (e) {
+      const cause = e instanceof Error && e.cause instanceof Error ? `: ${e.cause.message}` : "";
+      return this.whole(mode, commands, `ERR flaredis: cannot reach ${this.url}: ${String(e instanceof Error ? e.message : e)}${cause}`);
+    }
+    const token = response.headers.get("upstash-sync-token");
+    if (token) this.syncToken = token;
+    let json: unknown;
+    try {
+      json = parseJsonExact(text);
+    } catch {
+      return this.whole(mode, commands, `ERR flaredis: HTTP ${response.status} from ${this.url}: ${text.slice(0, 200)}`);
+    }
+    if (json !== null && typeof json === "object" && !Array.isArray(json) && "error" in json)
+      return this.whole(mode, commands, String(json.error));
+    if (mode === "single" && json !== null && typeof json === "object" && "result" in json) return [json as ApiOutcome];
+    if (mode !== "single" && Array.isArray(json) && json.length === commands.length) return json as ApiOutcome[];
+    return this.whole(mode, commands, `ERR flaredis: unexpected answer (HTTP ${response.status}): ${text.slice(0, 200)}`);
+  }
+
+  private whole(mode: Mode, commands: string[][], error: string): ApiOutcome[] | { error: string } {
+    return mode === "multi" ? { error } : commands.map(() => ({ error }));
+  }
+}

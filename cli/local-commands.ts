@@ -1,0 +1,125 @@
+/**
+ * What clients send on connecting, answered by the proxy itself with Redis 7's replies and error
+ * texts: the HTTP API has no connection to name, no database to select and one token for auth.
+ *
+ * - HELLO [2 …]: RESP2 only; `HELLO 3` answers NOPROTO, which ioredis, node-redis and redis-py
+ *   take as "downgrade to RESP2".
+ * - CLIENT SETNAME/GETNAME/ID/SETINFO/INFO/LIST, SELECT 0 (other databases: out of range, as a
+ *   server with `databases 1`), AUTH (accepted: the token is the proxy's), PING,
+ *   COMMAND [COUNT|DOCS|INFO] (minimal: no command table).
+ * - CONFIG GET of `save`, `appendonly`, `appendfsync`, `databases` (what redis-benchmark and some
+ *   clients ask): every acknowledged write is already committed to the node's SQLite storage, as
+ *   with `appendonly yes` and `appendfsync always`, and there are no RDB snapshots. Any other
+ *   CONFIG goes to the server (admin token only).
+ * INFO and everything else go to the server.
+ */
+import type { Reply } from "./reply.ts";
+import { errorReply } from "./reply.ts";
+
+export interface ConnectionState {
+  readonly id: number;
+  name: string | null;
+}
+
+export const LOCAL_COMMANDS = new Set(["HELLO", "CLIENT", "SELECT", "AUTH", "PING", "COMMAND", "CONFIG"]);
+
+const LOCAL_CONFIG: Record<string, string> = { save: "", appendonly: "yes", appendfsync: "always", databases: "1" };
+
+/** The version HELLO reports: the one the server's INFO gives (redis_version). */
+export const SERVER_VERSION = "7.2.0";
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+const arity = (name: string) => errorReply(`ERR wrong number of arguments for '${name.toLowerCase()}' command`);
+const unknownSubcommand = (command: string, sub: string) =>
+  errorReply(`ERR unknown subcommand '${sub}'. Try ${command} HELP.`);
+
+function hello(args: string[], state: ConnectionState): Reply {
+  if (args.length > 1) {
+    const version = args[1]!;
+    if (!/^-?\d+$/.test(version)) return errorReply("ERR Protocol version is not an integer or out of range");
+    if (version !== "2") return errorReply("NOPROTO unsupported protocol version");
+    for (let i = 2; i < args.length; i++) {
+      const option = args[i]!.toUpperCase();
+      if (option === "AUTH" && i + 2 < args.length) i += 2;
+      else if (option === "SETNAME" && i + 1 < args.length) state.name = args[++i]!;
+      else return errorReply(`ERR Syntax error in HELLO option '${args[i]}'`);
+    }
+  }
+  return [
+    utf8("server"), utf8("redis"),
+    utf8("version"), utf8(SERVER_VERSION),
+    utf8("proto"), 2n,
+    utf8("id"), BigInt(state.id),
+    utf8("mode"), utf8("standalone"),
+    utf8("role"), utf8("master"),
+    utf8("modules"), [],
+  ];
+}
+
+function clientLine(state: ConnectionState): string {
+  return `id=${state.id} addr=127.0.0.1 name=${state.name ?? ""} db=0 resp=2 lib-name= lib-ver=\n`;
+}
+
+function client(args: string[], state: ConnectionState): Reply {
+  const sub = args[1]?.toUpperCase();
+  if (sub === undefined) return arity("client");
+  switch (sub) {
+    case "SETNAME":
+      if (args.length !== 3) return arity("client|setname");
+      if (/[^!-~]/.test(args[2]!)) return errorReply("ERR Client names cannot contain spaces, newlines or special characters.");
+      state.name = args[2] || null;
+      return "OK";
+    case "GETNAME":
+      return state.name === null ? null : utf8(state.name);
+    case "ID":
+      return BigInt(state.id);
+    case "SETINFO":
+      return args.length === 4 ? "OK" : arity("client|setinfo");
+    case "INFO":
+    case "LIST":
+      return utf8(clientLine(state));
+    default:
+      return unknownSubcommand("CLIENT", args[1]!);
+  }
+}
+
+function command(args: string[]): Reply {
+  const sub = args[1]?.toUpperCase();
+  if (sub === undefined || sub === "DOCS") return [];
+  if (sub === "COUNT") return 0n;
+  if (sub === "INFO") return args.slice(2).map(() => null);
+  return unknownSubcommand("COMMAND", args[1]!);
+}
+
+/** CONFIG GET of the settings above; undefined: ask the server. */
+function config(args: string[]): Reply | undefined {
+  if (args[1]?.toUpperCase() !== "GET" || args.length < 3) return undefined;
+  const names = args.slice(2).map((n) => n.toLowerCase());
+  if (!names.every((n) => n in LOCAL_CONFIG)) return undefined;
+  return [...new Set(names)].flatMap((n) => [utf8(n), utf8(LOCAL_CONFIG[n]!)]);
+}
+
+/** The local answer to a command of LOCAL_COMMANDS, or undefined to send it to the server. */
+export function answerLocally(args: string[], state: ConnectionState): Reply | undefined {
+  switch (args[0]!.toUpperCase()) {
+    case "HELLO":
+      return hello(args, state);
+    case "CLIENT":
+      return client(args, state);
+    case "SELECT":
+      if (args.length !== 2) return arity("select");
+      if (!/^-?\d+$/.test(args[1]!)) return errorReply("ERR value is not an integer or out of range");
+      return Number(args[1]) === 0 ? "OK" : errorReply("ERR DB index is out of range");
+    case "AUTH":
+      return args.length === 2 || args.length === 3 ? "OK" : arity("auth");
+    case "PING":
+      if (args.length > 2) return arity("ping");
+      return args.length === 2 ? utf8(args[1]!) : "PONG";
+    case "COMMAND":
+      return command(args);
+    case "CONFIG":
+      return config(args);
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The `flaredis` bin: `cli`, `proxy` and `fill` (see `usage`). Options come before a one-shot
+ * command, as with redis-cli: `flaredis cli --url U --token T SET k v`.
+ */
+import { runFill } from "./fill.ts";
+import { startProxy } from "./proxy.ts";
+import { runCli } from "./repl.ts";
+
+const usage = `usage:
+  flaredis cli   --url U --token T [--raw | --no-raw] [command args...]
+        a redis-cli-like prompt over the HTTP API; with a command, runs it once (exit 1 on an error reply)
+  flaredis proxy --url U --token T [--port 6379] [--host 127.0.0.1]
+        a RESP2 server for redis-cli, redis-benchmark and Redis client libraries
+  flaredis fill  --url U --token T --keys N [--size 16] [--prefix key:] [--batch 1000] [--parallel 4]
+        writes N keys with pipelined SETs, with a progress bar on a terminal
+
+  --url and --token default to $FLAREDIS_URL and $FLAREDIS_TOKEN.`;
+
+const FLAGS = new Set(["raw", "no-raw", "help"]);
+const VALUES: Record<string, readonly string[]> = {
+  cli: ["url", "token"],
+  proxy: ["url", "token", "port", "host"],
+  fill: ["url", "token", "keys", "size", "prefix", "batch", "parallel"],
+};
+
+class UsageError extends Error {}
+
+/** `--name value` and `--flag` options up to the first word that is not one; the rest as is. */
+function parseOptions(sub: string, argv: readonly string[]): { options: Record<string, string | true>; rest: string[] } {
+  const options: Record<string, string | true> = {};
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (!word.startsWith("--")) break;
+    const [name, inline] = word.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    if (FLAGS.has(name) && inline === undefined) options[name] = true;
+    else if (VALUES[sub]?.includes(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      options[name] = value;
+    } else throw new UsageError(`unknown option --${name} for ${sub}`);
+  }
+  return { options, rest: argv.slice(i) };
+}
+
+function integer(options: Record<string, string | true>, name: string, fallback: number, min = 1): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}`);
+  return n;
+}
+
+function target(options: Record<string, string | true>): { url: string; token: string } {
+  const url = String(options.url ?? process.env.FLAREDIS_URL ?? "");
+  const token = String(options.token ?? process.env.FLAREDIS_TOKEN ?? "");
+  if (!url || !token) throw new UsageError("--url and --token are required (or $FLAREDIS_URL and $FLAREDIS_TOKEN)");
+  try {
+    new URL(url);
+  } catch {
+    throw new UsageError(`--url ${url} is not a URL`);
+  }
+  return { url, token };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [sub, ...args] = argv;
+  if (sub === undefined || sub === "help" || sub === "--help" || !(sub in VALUES)) {
+    console.error(usage);
+    return sub === undefined || sub === "help" || sub === "--help" ? 0 : 2;
+  }
+  const { options, rest } = parseOptions(sub, args);
+  if (options.help) {
+    console.log(usage);
+    return 0;
+  }
+  if (sub !== "cli" && rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+  const { url, token } = target(options);
+  switch (sub) {
+    case "cli":
+      return runCli({ url, token, raw: options.raw ? true : options["no-raw"] ? false : undefined, command: rest });
+    case "proxy": {
+      const port = integer(options, "port", 6379, 0);
+      const host = String(options.host ?? "127.0.0.1");
+      const server = await startProxy({ url, token, port, host });
+      const address = server.address();
+      const bound = address && typeof address === "object" ? address.port : port;
+      console.log(`flaredis proxy: listening on ${host}:${bound}, forwarding to ${url}`);
+      // Open client connections would keep the process alive after close(): exit at once.
+      const stop = () => server.close(() => process.exit(0)) && setTimeout(() => process.exit(0), 100).unref();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      return new Promise<number>(() => {});
+    }
+    default:
+      if (options.keys === undefined) throw new UsageError("fill needs --keys N");
+      return runFill({
+        url,
+        token,
+        keys: integer(options, "keys", 0),
+        size: integer(options, "size", 16, 0),
+        prefix: String(options.prefix ?? "key:"),
+        batch: integer(options, "batch", 1000),
+        parallel: integer(options, "parallel", 4),
+      });
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    if (e instanceof UsageError) {
+      console.error(`flaredis: ${e.message}\n\n${usage}`);
+      process.exitCode = 2;
+    } else {
+      console.error(`flaredis: ${e instanceof Error ? e.message : String(e)}`);
+      process.exitCode = 1;
+    }
+  },
+);

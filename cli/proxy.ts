@@ -1,0 +1,101 @@
+/**
+ * `flaredis proxy`: a RESP2 server on 127.0.0.1 that speaks to Flaredis over the HTTP API, so
+ * that redis-cli, redis-benchmark and Redis client libraries work unchanged.
+ *
+ * Each connection is a Session (its own sync token: it reads its own writes). The commands of
+ * one read from the socket are answered together (one `/pipeline` request for a pipelining
+ * client); the socket is paused meanwhile, so a client that sends faster than the server answers
+ * is held back by TCP rather than by the proxy's memory. Malformed input is answered
+ * `-ERR Protocol error: …` after the replies of the commands before it, and the connection is
+ * closed, as Redis does; nothing a client sends can stop the proxy.
+ */
+import { createServer, type Server, type Socket } from "node:net";
+import { FlaredisHttp } from "./http.ts";
+import { encodeReplies, ProtocolError, RespDecoder } from "./resp.ts";
+import { errorReply } from "./reply.ts";
+import { Session } from "./session.ts";
+
+export interface ProxyOptions {
+  url: string;
+  token: string;
+  port: number;
+  host?: string;
+  /** Where connection problems are reported (default: stderr). */
+  log?: (line: string) => void;
+}
+
+let nextId = 1;
+
+function serve(socket: Socket, options: ProxyOptions, log: (line: string) => void): void {
+  const session = new Session(new FlaredisHttp(options.url, options.token), nextId++);
+  const decoder = new RespDecoder();
+  let busy = false;
+  let closed = false;
+  socket.setNoDelay(true);
+
+  const write = (bytes: Uint8Array) => {
+    if (!closed) socket.write(bytes);
+  };
+
+  /** Answers every whole command received; a protocol error ends the connection. */
+  const drain = async () => {
+    if (busy) return;
+    busy = true;
+    socket.pause();
+    try {
+      for (;;) {
+        const commands: Uint8Array[][] = [];
+        let failure: ProtocolError | null = null;
+        try {
+          for (let c = decoder.next(); c !== null; c = decoder.next()) commands.push(c);
+        } catch (e) {
+          if (!(e instanceof ProtocolError)) throw e;
+          failure = e;
+        }
+        if (commands.length === 0 && failure === null) break;
+        const { replies, quit } = commands.length ? await session.run(commands) : { replies: [], quit: false };
+        if (failure && !quit) replies.push(errorReply(`ERR ${failure.message}`));
+        write(encodeReplies(replies));
+        if (quit || failure) {
+          closed = true;
+          socket.end();
+          return;
+        }
+      }
+    } catch (e) {
+      // A defect, not the client's input: say so on the connection and in the log, keep serving others.
+      log(`flaredis proxy: connection ${session.state.id}: ${e instanceof Error ? e.stack : String(e)}`);
+      write(encodeReplies([errorReply(`ERR flaredis proxy: internal error: ${e instanceof Error ? e.message : String(e)}`)]));
+      closed = true;
+      socket.end();
+      return;
+    } finally {
+      busy = false;
+    }
+    if (!closed) socket.resume();
+  };
+
+  socket.on("data", (chunk: Buffer) => {
+    decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    void drain();
+  });
+  socket.on("error", () => {
+    closed = true;
+  });
+  socket.on("close", () => {
+    closed = true;
+  });
+}
+
+/** Starts the proxy; resolves once it listens (port 0: a free one, see `server.address()`). */
+export function startProxy(options: ProxyOptions): Promise<Server> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const server = createServer((socket) => serve(socket, options, log));
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
+}

@@ -1,0 +1,284 @@
+/**
+ * RESP2, both directions, for the proxy: commands in (arrays of bulk strings, or inline lines as
+ * telnet and `redis-cli` in pipe mode send them), replies out.
+ *
+ * The decoder is the state machine of Redis's `processMultibulkBuffer`/`processInlineBuffer`
+ * (networking.c): a command may arrive in any number of pieces and is resumed where it stopped,
+ * so a large value is copied once, not once per packet. Input that Redis refuses is refused with
+ * Redis's own text (`Protocol error: invalid bulk length`, …) as a ProtocolError, the only thing
+ * `next()` throws; the caller replies `-ERR <message>` and closes the connection, as Redis does.
+ * Lengths are checked before anything is allocated for them.
+ *
+ * No relative imports with values: this module also runs in workerd tests.
+ */
+import type { Reply } from "./reply.ts";
+
+/** Bounds of what the proxy reads; a declared length past them is refused before any read. */
+export const RESP_LIMITS = {
+  /** An inline command, or a `*N`/`$N` line, longer than this (Redis's PROTO_INLINE_MAX_SIZE). */
+  lineBytes: 64 * 1024,
+  /** Arguments of one command: the HTTP API takes at most 100,000 in one request. */
+  args: 100_000,
+  /** One argument, and one whole command: the HTTP API's request size (10 MiB). */
+  bulkBytes: 10 * 1024 * 1024,
+  commandBytes: 10 * 1024 * 1024,
+};
+
+/** Malformed input: the message is Redis's (`Protocol error: …`). */
+export class ProtocolError extends Error {
+  constructor(detail: string) {
+    super(`Protocol error: ${detail}`);
+    this.name = "ProtocolError";
+  }
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+const EMPTY = new Uint8Array(0);
+
+/** Redis's string2ll: an optional '-', then digits without a leading zero; null if not so. */
+function strictInteger(bytes: Uint8Array): number | null {
+  if (bytes.length === 0 || bytes.length > 18) return null;
+  const text = String.fromCharCode(...bytes);
+  return /^-?(0|[1-9][0-9]*)$/.test(text) ? Number(text) : null;
+}
+
+/** Streaming decoder: `push` bytes as they arrive, `next` until it answers null. */
+export class RespDecoder {
+  private buf: Uint8Array = EMPTY;
+  private pos = 0;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** Bytes (from pos) that must be there before parsing can progress; 0: try now. */
+  private need = 0;
+  // The command being read: arguments still to come (0: none started), those read, the length
+  // of the bulk string whose header was read (-1: none), the bytes declared so far.
+  private left = 0;
+  private args: Uint8Array[] = [];
+  private bulkLength = -1;
+  private commandBytes = 0;
+
+  private readonly limits: typeof RESP_LIMITS;
+
+  constructor(limits = RESP_LIMITS) {
+    this.limits = limits;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+  }
+
+  /** Bytes received and not yet consumed by a whole command. */
+  get buffered(): number {
+    return this.buf.length - this.pos + this.pendingBytes;
+  }
+
+  /**
+   * The next whole command, or null until more bytes arrive.
+   * @throws ProtocolError on input Redis refuses; the decoder is then unusable.
+   */
+  next(): Uint8Array[] | null {
+    if (this.buffered < this.need || this.buffered === 0) return null;
+    this.compact();
+    this.need = 0;
+    for (;;) {
+      if (this.left === 0) {
+        if (this.pos >= this.buf.length) return null;
+        if (this.buf[this.pos] !== 0x2a /* '*' */) {
+          const inline = this.inline();
+          if (inline === null) return null;
+          if (inline.length > 0) return inline;
+          continue; // an empty line: nothing to run
+        }
+        const header = this.line(1, "too big mbulk count string");
+        if (header === null) return null;
+        const count = strictInteger(header);
+        if (count === null || count > this.limits.args) throw new ProtocolError("invalid multibulk length");
+        if (count <= 0) continue; // `*0` and `*-1` are skipped, as Redis does
+        this.left = count;
+        this.args = [];
+        this.commandBytes = 0;
+      }
+      while (this.left > 0) {
+        if (this.bulkLength < 0) {
+          if (this.pos >= this.buf.length) return this.wait(1);
+          const first = this.buf[this.pos]!;
+          if (first !== 0x24 /* '$' */) throw new ProtocolError(`expected '$', got '${String.fromCharCode(first)}'`);
+          const header = this.line(1, "too big bulk count string");
+          if (header === null) return null;
+          const length = strictInteger(header);
+          if (length === null || length < 0 || length > this.limits.bulkBytes) throw new ProtocolError("invalid bulk length");
+          this.commandBytes += length;
+          if (this.commandBytes > this.limits.commandBytes)
+            throw new ProtocolError(`command larger than ${this.limits.commandBytes} bytes`);
+          this.bulkLength = length;
+        }
+        // The payload and its CRLF; like Redis, the two bytes after it are not inspected.
+        if (this.buf.length - this.pos < this.bulkLength + 2) return this.wait(this.bulkLength + 2);
+        this.args.push(this.buf.slice(this.pos, this.pos + this.bulkLength));
+        this.pos += this.bulkLength + 2;
+        this.bulkLength = -1;
+        this.left--;
+      }
+      const command = this.args;
+      this.args = [];
+      return command;
+    }
+  }
+
+  private wait(bytes: number): null {
+    this.need = bytes;
+    return null;
+  }
+
+  /** Joins the received pieces behind the unread bytes: one copy per parse that can progress. */
+  private compact(): void {
+    if (this.pending.length === 0) return;
+    const rest = this.buf.length - this.pos;
+    if (rest === 0 && this.pending.length === 1) {
+      this.buf = this.pending[0]!;
+    } else {
+      const joined = new Uint8Array(rest + this.pendingBytes);
+      joined.set(this.buf.subarray(this.pos), 0);
+      let at = rest;
+      for (const piece of this.pending) {
+        joined.set(piece, at);
+        at += piece.length;
+      }
+      this.buf = joined;
+    }
+    this.pos = 0;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /** A `*N`/`$N` line after its first byte, up to CR (the LF after it is skipped). */
+  private line(skip: number, tooBig: string): Uint8Array | null {
+    const cr = this.buf.indexOf(CR, this.pos);
+    if (cr === -1 || cr + 1 >= this.buf.length) {
+      if (this.buf.length - this.pos > this.limits.lineBytes) throw new ProtocolError(tooBig);
+      return this.wait(this.buf.length - this.pos + 1);
+    }
+    if (cr - this.pos > this.limits.lineBytes) throw new ProtocolError(tooBig);
+    const text = this.buf.subarray(this.pos + skip, cr);
+    this.pos = cr + 2;
+    return text;
+  }
+
+  /** An inline command: a line ending in LF (a CR before it dropped), split as redis-cli does. */
+  private inline(): Uint8Array[] | null {
+    const lf = this.buf.indexOf(LF, this.pos);
+    if (lf === -1) {
+      if (this.buf.length - this.pos > this.limits.lineBytes) throw new ProtocolError("too big inline request");
+      return this.wait(this.buf.length - this.pos + 1);
+    }
+    if (lf - this.pos > this.limits.lineBytes) throw new ProtocolError("too big inline request");
+    const end = lf > this.pos && this.buf[lf - 1] === CR ? lf - 1 : lf;
+    const line = this.buf.subarray(this.pos, end);
+    this.pos = lf + 1;
+    const args = splitArgs(line);
+    if (args === null) throw new ProtocolError("unbalanced quotes in request");
+    return args;
+  }
+}
+
+const isSpace = (c: number | undefined) => c === 0x20 || (c !== undefined && c >= 0x09 && c <= 0x0d);
+const hexValue = (c: number | undefined): number => {
+  if (c === undefined) return -1;
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+};
+const ESCAPES: Record<number, number> = { 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09, 0x62: 0x08, 0x61: 0x07 };
+
+/**
+ * Redis's sdssplitargs: words split on spaces, `"…"` with `\n \r \t \b \a \xHH` escapes, `'…'`
+ * with `\'`. Null for unbalanced quotes (or a closing quote not followed by a space).
+ * @example splitArgs(utf8(`SET k "a b\x00"`)) // [SET, k, "a b\0"]
+ */
+export function splitArgs(line: Uint8Array): Uint8Array[] | null {
+  const words: Uint8Array[] = [];
+  let p = 0;
+  const end = line.length;
+  for (;;) {
+    while (p < end && isSpace(line[p])) p++;
+    if (p >= end) return words;
+    const word: number[] = [];
+    let inDouble = false;
+    let inSingle = false;
+    for (let done = false; !done; ) {
+      const c = line[p];
+      if (inDouble) {
+        if (c === undefined) return null;
+        if (c === 0x5c && line[p + 1] === 0x78 && hexValue(line[p + 2]) >= 0 && hexValue(line[p + 3]) >= 0) {
+          word.push(hexValue(line[p + 2]) * 16 + hexValue(line[p + 3]));
+          p += 3;
+        } else if (c === 0x5c && p + 1 < end) {
+          p++;
+          const e = line[p]!;
+          word.push(ESCAPES[e] ?? e);
+        } else if (c === 0x22) {
+          if (p + 1 < end && !isSpace(line[p + 1])) return null;
+          done = true;
+        } else word.push(c);
+      } else if (inSingle) {
+        if (c === undefined) return null;
+        if (c === 0x5c && line[p + 1] === 0x27) {
+          p++;
+          word.push(0x27);
+        } else if (c === 0x27) {
+          if (p + 1 < end && !isSpace(line[p + 1])) return null;
+          done = true;
+        } else word.push(c);
+      } else if (c === undefined || isSpace(c) || c === 0) {
+        done = true;
+      } else if (c === 0x22) inDouble = true;
+      else if (c === 0x27) inSingle = true;
+      else word.push(c);
+      if (p < end) p++;
+    }
+    words.push(Uint8Array.from(word));
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** One line of a status or error: CR and LF would end it early, so they become spaces. */
+const oneLine = (text: string) => text.replace(/[\r\n]/g, " ");
+
+/** Encodes replies as RESP2, in order, into one buffer. */
+export function encodeReplies(replies: readonly Reply[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let text = "";
+  const flush = () => {
+    if (text) parts.push(encoder.encode(text));
+    text = "";
+  };
+  const write = (reply: Reply): void => {
+    if (reply === null) text += "$-1\r\n";
+    else if (typeof reply === "string") text += `+${oneLine(reply)}\r\n`;
+    else if (typeof reply === "bigint") text += `:${reply}\r\n`;
+    else if (reply instanceof Uint8Array) {
+      text += `$${reply.length}\r\n`;
+      flush();
+      parts.push(reply);
+      text = "\r\n";
+    } else if (Array.isArray(reply)) {
+      text += `*${reply.length}\r\n`;
+      for (const r of reply) write(r);
+    } else text += `-${oneLine(reply.error)}\r\n`;
+  };
+  for (const reply of replies) write(reply);
+  flush();
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,157 @@
+/**
+ * A client session over the HTTP API, as a Redis connection sees it: what the proxy (one per
+ * connection) and the REPL run commands through.
+ *
+ * `run` takes the commands that arrived together and answers one reply each, in order:
+ * - commands answered here (HELLO, CLIENT, SELECT, AUTH, PING, QUIT, COMMAND, some CONFIG GET:
+ *   see local-commands.ts) take no request;
+ * - the other commands before a transaction's EXEC go in one `/pipeline` request (one `POST /`
+ *   for a lone command), at most PIPELINE_COMMANDS or PIPELINE_BYTES per request, in order;
+ * - MULTI … EXEC: MULTI answers OK, each command QUEUED, and EXEC sends the queue as one
+ *   `/multi-exec` (atomic); DISCARD drops it. A command refused while queuing (an argument that
+ *   is not UTF-8) makes EXEC answer EXECABORT, as Redis does for errors while queuing.
+ * Calls to `run` must not overlap (a connection's batches are answered in order).
+ */
+import { FlaredisHttp } from "./http.ts";
+import { answerLocally, type ConnectionState, LOCAL_COMMANDS } from "./local-commands.ts";
+import { type ApiOutcome, type ErrorReply, errorReply, fromOutcome, type Reply } from "./reply.ts";
+
+/** Per request: well under the API's 10,000 commands and 10 MiB. */
+export const PIPELINE_COMMANDS = 1000;
+export const PIPELINE_BYTES = 8 * 1024 * 1024;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The arguments as the JSON API takes them (text), or the error a client is given. */
+function textArgs(args: readonly Uint8Array[]): string[] | ErrorReply {
+  const out: string[] = [];
+  for (const [i, arg] of args.entries()) {
+    try {
+      out.push(utf8.decode(arg));
+    } catch {
+      return errorReply(
+        `ERR argument ${i + 1} is not valid UTF-8: the HTTP API carries arguments as JSON text (replies are binary-safe)`,
+      );
+    }
+  }
+  return out;
+}
+
+const QUEUED = "QUEUED";
+
+export interface SessionOptions {
+  /** Answer PING here (the proxy), or ask the server (the REPL). */
+  localPing: boolean;
+}
+
+export class Session {
+  readonly state: ConnectionState;
+  /** The open transaction's commands; null outside MULTI. */
+  private queue: string[][] | null = null;
+  private queueFailed = false;
+
+  readonly http: FlaredisHttp;
+  private readonly options: SessionOptions;
+
+  constructor(http: FlaredisHttp, id: number, options: SessionOptions = { localPing: true }) {
+    this.http = http;
+    this.options = options;
+    this.state = { id, name: null };
+  }
+
+  get inMulti(): boolean {
+    return this.queue !== null;
+  }
+
+  /** One reply per command, in order; `quit`: the client asked to close after them. */
+  async run(commands: readonly Uint8Array[][]): Promise<{ replies: Reply[]; quit: boolean }> {
+    const replies: Reply[] = new Array(commands.length).fill(null);
+    let pending: { index: number; args: string[] }[] = [];
+    const flush = async () => {
+      await this.pipeline(pending, replies);
+      pending = [];
+    };
+    let quit = false;
+    for (const [index, raw] of commands.entries()) {
+      const args = textArgs(raw);
+      if (!Array.isArray(args)) {
+        replies[index] = args;
+        if (this.queue) this.queueFailed = true;
+        continue;
+      }
+      const name = args[0]!.toUpperCase();
+      if (name === "QUIT") {
+        replies[index] = "OK";
+        quit = true;
+        replies.length = index + 1;
+        break;
+      }
+      if (this.queue) {
+        if (name === "EXEC") {
+          await flush();
+          replies[index] = await this.exec();
+        } else if (name === "DISCARD") {
+          this.queue = null;
+          replies[index] = "OK";
+        } else if (name === "MULTI") replies[index] = errorReply("ERR MULTI calls can not be nested");
+        else {
+          this.queue.push(args);
+          replies[index] = QUEUED;
+        }
+        continue;
+      }
+      if (name === "MULTI") {
+        this.queue = [];
+        this.queueFailed = false;
+        replies[index] = "OK";
+      } else if (name === "EXEC" || name === "DISCARD") replies[index] = errorReply(`ERR ${name} without MULTI`);
+      else if (LOCAL_COMMANDS.has(name) && (name !== "PING" || this.options.localPing)) {
+        const local = answerLocally(args, this.state);
+        if (local === undefined) pending.push({ index, args });
+        else replies[index] = local;
+      } else pending.push({ index, args });
+    }
+    await flush();
+    return { replies, quit };
+  }
+
+  private async exec(): Promise<Reply> {
+    const queued = this.queue ?? [];
+    const failed = this.queueFailed;
+    this.queue = null;
+    this.queueFailed = false;
+    if (failed) return errorReply("EXECABORT Transaction discarded because of previous errors.");
+    if (queued.length === 0) return [];
+    const outcomes = await this.http.send("multi", queued);
+    if (!Array.isArray(outcomes)) return errorReply(outcomes.error);
+    return outcomes.map((o, i) => this.reply(o, queued[i]!));
+  }
+
+  private async pipeline(pending: { index: number; args: string[] }[], replies: Reply[]): Promise<void> {
+    for (let start = 0; start < pending.length; ) {
+      let end = start;
+      let bytes = 0;
+      while (end < pending.length && end - start < PIPELINE_COMMANDS) {
+        // UTF-8 takes at most 3 bytes per UTF-16 unit; JSON adds quotes and commas.
+        bytes += pending[end]!.args.reduce((n, a) => n + 3 * a.length + 3, 2);
+        if (end > start && bytes > PIPELINE_BYTES) break;
+        end++;
+      }
+      const chunk = pending.slice(start, end);
+      const commands = chunk.map((c) => c.args);
+      const outcomes = await this.http.send(chunk.length === 1 ? "single" : "pipeline", commands);
+      // Not "multi": always one outcome per command.
+      const list = outcomes as ApiOutcome[];
+      chunk.forEach((c, i) => (replies[c.index] = this.reply(list[i]!, c.args)));
+      start = end;
+    }
+  }
+
+  private reply(outcome: ApiOutcome, args: string[]): Reply {
+    try {
+      return fromOutcome(outcome, args);
+    } catch (e) {
+      return errorReply(`ERR flaredis: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
