@@ -165,7 +165,7 @@ describe("bad input changes nothing", () => {
   });
 
   it("answers 404 for unknown routes and methods", async () => {
-    for (const [method, path] of [["GET", "/"], ["PUT", "/set/a/b"], ["DELETE", "/"], ["GET", "/admin/nothing"], ["GET", "/metrics"]] as const) {
+    for (const [method, path] of [["GET", "/"], ["PUT", "/set/a/b"], ["DELETE", "/"], ["GET", "/admin/nothing"], ["POST", "/metrics"]] as const) {
       const r = await call(undefined, { method, path });
       expect(r.status, `${method} ${path}`).toBe(404);
       expect(r.json.error).toMatch(/^ERR not found/);
