@@ -40,8 +40,14 @@ function printedRaw(args: readonly string[]): boolean {
   );
 }
 
-function print(reply: Reply, raw: boolean): void {
-  if (raw) {
+/**
+ * As redis-cli: the commands of printedRaw write their text as is, with no newline added, in any
+ * mode; otherwise --raw (or stdout not a terminal) writes the bytes and a newline, and a
+ * terminal gets the quoted, numbered form.
+ */
+function print(reply: Reply, raw: boolean, args: readonly string[]): void {
+  if (printedRaw(args)) process.stdout.write(formatRaw(reply));
+  else if (raw) {
     process.stdout.write(formatRaw(reply));
     process.stdout.write("\n");
   } else process.stdout.write(formatReply(reply));
@@ -55,7 +61,7 @@ export async function runCli(options: ReplOptions): Promise<number> {
   if (options.command.length > 0) {
     const { replies } = await session.run([options.command.map((a) => encoder.encode(a))]);
     const reply = replies[0] ?? null;
-    print(reply, raw || printedRaw(options.command));
+    print(reply, raw, options.command);
     return isError(reply) ? 1 : 0;
   }
   return interactive(session, raw, options.url);
@@ -102,7 +108,7 @@ async function interactive(session: Session, raw: boolean, url: string): Promise
       if (name === "quit" || name === "exit") break;
       const { replies, quit } = await session.run([words]);
       const text = words.map((w) => new TextDecoder().decode(w));
-      for (const reply of replies) print(reply, raw || printedRaw(text));
+      for (const reply of replies) print(reply, raw, text);
       if (quit) break;
     }
     prompt();
