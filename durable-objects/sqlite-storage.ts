@@ -8,13 +8,28 @@
  *   its last write; `type` is the RDB type code and `encoding` the value's layout, so
  *   later types add rows of their own without rewriting this table. Values stay under SQLite's
  *   2 MB row limit (strings are capped at the configured value limit, 1 MiB by default).
+ * - `elements(eid, field, value, score, mod_offset)`: the elements of collections (v3), one row
+ *   each, keyed by the collection's element id (`keyspace.eid`, kept by RENAME) and the field
+ *   (hash field, set member...), so changing or reading one element touches one row.
+ *   `keyspace.count` is the collection's size. `dropped(eid)`: deleted collections whose elements
+ *   are still being purged in the background (nothing refers to a dropped id).
  * - `backlog(offset, frame)`: the replication log, RESP frames keyed by their start offset.
  *
  * Migrations are a list of statement groups, applied once each, in a transaction with the version
  * row; an ALTER that finds its column already there is skipped, so each group is idempotent.
  */
 import type { Bytes } from "./engine/bytes";
-import { type Entry, type KeyStore, type LogStore, type MetaStore, type Storage, TYPE_CODES, type ValueType } from "./engine/storage";
+import {
+  type Element,
+  type ElementStore,
+  type Entry,
+  type KeyStore,
+  type LogStore,
+  type MetaStore,
+  type Storage,
+  TYPE_CODES,
+  type ValueType,
+} from "./engine/storage";
 
 const MIGRATIONS: readonly (readonly string[])[] = [
   [
@@ -33,7 +48,23 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   [
     "ALTER TABLE keyspace ADD COLUMN mod_offset INTEGER NOT NULL DEFAULT 0",
   ],
+  // v3: collections (engine/types/): a header row in keyspace, one row per element.
+  [
+    "ALTER TABLE keyspace ADD COLUMN eid INTEGER",
+    "ALTER TABLE keyspace ADD COLUMN count INTEGER",
+    `CREATE TABLE IF NOT EXISTS elements (
+       eid INTEGER NOT NULL,
+       field TEXT NOT NULL,
+       value BLOB NOT NULL,
+       score REAL,
+       mod_offset INTEGER NOT NULL DEFAULT 0,
+       PRIMARY KEY (eid, field)) WITHOUT ROWID`,
+    "CREATE TABLE IF NOT EXISTS dropped (eid INTEGER PRIMARY KEY)",
+  ],
 ];
+
+/** A dropped collection up to this size is deleted at once; a larger one is purged in the background. */
+const DROP_AT_ONCE = 64;
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -117,25 +148,28 @@ export class SqliteStorage implements Storage {
 
   readonly keys: KeyStore = {
     get: (key) => {
-      const row = this.first("SELECT type, value, expires_at, mod_offset FROM keyspace WHERE key = ?", key);
+      const row = this.first("SELECT type, value, expires_at, mod_offset, eid, count FROM keyspace WHERE key = ?", key);
       return row ? toEntry(row) : null;
     },
     put: (key, e) =>
       void this.exec(
-        `INSERT INTO keyspace (key, type, encoding, value, expires_at, mod_offset) VALUES (?, ?, 0, ?, ?, ?)
+        `INSERT INTO keyspace (key, type, encoding, value, expires_at, mod_offset, eid, count) VALUES (?, ?, 0, ?, ?, ?, ?, ?)
          ON CONFLICT(key) DO UPDATE SET type = excluded.type, encoding = excluded.encoding,
-           value = excluded.value, expires_at = excluded.expires_at, mod_offset = excluded.mod_offset`,
+           value = excluded.value, expires_at = excluded.expires_at, mod_offset = excluded.mod_offset,
+           eid = excluded.eid, count = excluded.count`,
         key,
         TYPE_CODES[e.type],
         blob(e.value),
         e.expiresAt,
         e.mod ?? 0,
+        e.eid ?? null,
+        e.count ?? null,
       ),
     delete: (key) => void this.exec("DELETE FROM keyspace WHERE key = ?", key),
     clear: () => void this.exec("DELETE FROM keyspace"),
     deleteWrittenBefore: (offset) => void this.exec("DELETE FROM keyspace WHERE mod_offset < ?", offset),
     scan: (afterId, limit) =>
-      this.exec("SELECT id, key, type, value, expires_at, mod_offset FROM keyspace WHERE id > ? ORDER BY id LIMIT ?", afterId, limit)
+      this.exec("SELECT id, key, type, value, expires_at, mod_offset, eid, count FROM keyspace WHERE id > ? ORDER BY id LIMIT ?", afterId, limit)
         .toArray()
         .map((row) => ({ id: row.id as number, key: row.key as string, entry: toEntry(row) })),
     due: (now, limit) =>
@@ -160,6 +194,62 @@ export class SqliteStorage implements Storage {
       this.first<{ n: number }>("SELECT count(*) AS n FROM keyspace WHERE expires_at IS NOT NULL")!.n,
     count: () => this.first<{ n: number }>("SELECT count(*) AS n FROM keyspace")!.n,
   };
+
+  readonly elements: ElementStore = {
+    get: (eid, field) => {
+      const row = this.first("SELECT value, score, mod_offset FROM elements WHERE eid = ? AND field = ?", eid, field);
+      return row ? toElement(row) : null;
+    },
+    put: (eid, field, e) =>
+      void this.exec(
+        `INSERT INTO elements (eid, field, value, score, mod_offset) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(eid, field) DO UPDATE SET value = excluded.value, score = excluded.score, mod_offset = excluded.mod_offset`,
+        eid,
+        field,
+        blob(e.value),
+        e.score,
+        e.mod ?? 0,
+      ),
+    delete: (eid, field) => void this.exec("DELETE FROM elements WHERE eid = ? AND field = ?", eid, field),
+    page: (eid, after, limit) =>
+      (after === null
+        ? this.exec("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? ORDER BY field LIMIT ?", eid, limit)
+        : this.exec("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? AND field > ? ORDER BY field LIMIT ?", eid, after, limit)
+      )
+        .toArray()
+        .map((row) => ({ field: row.field as string, ...toElement(row) })),
+    at: (eid, index) => {
+      const row = this.first("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? ORDER BY field LIMIT 1 OFFSET ?", eid, index);
+      return row ? { field: row.field as string, ...toElement(row) } : null;
+    },
+    count: (eid) => this.first<{ n: number }>("SELECT count(*) AS n FROM elements WHERE eid = ?", eid)!.n,
+    drop: (eid) => {
+      if (this.deleteElements(eid, DROP_AT_ONCE + 1) > DROP_AT_ONCE) this.exec("INSERT OR IGNORE INTO dropped (eid) VALUES (?)", eid);
+    },
+    purge: (limit) => {
+      let deleted = 0;
+      while (deleted < limit) {
+        const next = this.first<{ eid: number }>("SELECT eid FROM dropped LIMIT 1");
+        if (!next) break;
+        const want = limit - deleted;
+        const n = this.deleteElements(next.eid, want);
+        deleted += n;
+        if (n < want) this.exec("DELETE FROM dropped WHERE eid = ?", next.eid);
+      }
+      return deleted;
+    },
+    deleteWrittenBefore: (eid, offset) => void this.exec("DELETE FROM elements WHERE eid = ? AND mod_offset < ?", eid, offset),
+    clear: () => {
+      this.exec("DELETE FROM elements");
+      this.exec("DELETE FROM dropped");
+    },
+  };
+
+  /** Deletes up to `limit` elements of `eid`; answers how many. */
+  private deleteElements(eid: number, limit: number): number {
+    this.exec("DELETE FROM elements WHERE eid = ? AND field IN (SELECT field FROM elements WHERE eid = ? ORDER BY field LIMIT ?)", eid, eid, limit);
+    return this.first<{ n: number }>("SELECT changes() AS n")!.n;
+  }
 
   readonly log: LogStore = {
     append: (offset, frame) => void this.exec("INSERT INTO backlog (offset, frame) VALUES (?, ?)", offset, blob(frame)),
@@ -191,11 +281,16 @@ export class SqliteStorage implements Storage {
   };
 }
 
+function toElement(row: Row): Element {
+  return { value: new Uint8Array(row.value as ArrayBuffer), score: row.score as number | null, mod: row.mod_offset as number };
+}
+
 function toEntry(row: Row): Entry {
-  return {
+  const entry: Entry = {
     type: TYPE_NAMES[row.type as number]!,
     value: new Uint8Array(row.value as ArrayBuffer),
     expiresAt: row.expires_at as number | null,
     mod: row.mod_offset as number,
   };
+  return row.eid === null || row.eid === undefined ? entry : { ...entry, eid: row.eid as number, count: row.count as number };
 }

@@ -6,6 +6,7 @@ import { WaitForReplicas } from "../durable-objects/engine/command";
 import { type Batch, Engine } from "../durable-objects/engine/engine";
 import { REQUEST_LIMITS } from "../durable-objects/engine/limits";
 import { MemoryStorage } from "../durable-objects/engine/storage";
+import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
 import { applyEntries, beginFullSync, consistentAt, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
 import { fixedRandom } from "./fixtures";
 
@@ -23,10 +24,9 @@ function fullSync(master: Engine, replica: Engine) {
   const s = psync(master, "?", 0, 1000);
   if (s.kind !== "fullresync") throw new Error("expected FULLRESYNC");
   beginFullSync(replica, s.replid, s.offset);
-  for (let cursor = 0; ; ) {
+  for (let cursor: SnapshotCursor | null = START; cursor !== null; ) {
     const chunk = snapshotChunk(master, cursor, 1 << 20);
     loadChunk(replica, chunk);
-    if (chunk.next === 0) break;
     cursor = chunk.next;
   }
   endFullSync(replica);
@@ -42,11 +42,11 @@ function halfSynced() {
   const s = psync(p.master, "?", 0, 1000);
   if (s.kind !== "fullresync") throw new Error("expected FULLRESYNC");
   beginFullSync(p.replica, s.replid, s.offset);
-  const first = snapshotChunk(p.master, 0, 40);
+  const first = snapshotChunk(p.master, START, 40);
   loadChunk(p.replica, first);
   const loadRest = () => {
     let last = first;
-    for (let cursor = first.next; cursor !== 0; cursor = last.next) loadChunk(p.replica, (last = snapshotChunk(p.master, cursor, 40)));
+    for (let cursor = first.next; cursor !== null; cursor = last.next) loadChunk(p.replica, (last = snapshotChunk(p.master, cursor, 40)));
     endFullSync(p.replica);
     return last;
   };

@@ -7,6 +7,7 @@ import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
 import { MemoryStorage } from "../durable-objects/engine/storage";
 import { ReplicationLog } from "../durable-objects/engine/replication-log";
+import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
 import { applyEntries, beginFullSync, digest, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
 import { fixedRandom } from "./fixtures";
 
@@ -37,10 +38,9 @@ describe("replication between two engines", () => {
     expect(start.kind).toBe("fullresync");
     if (start.kind !== "fullresync") return;
     beginFullSync(replica, start.replid, start.offset);
-    for (let cursor = 0; ; ) {
+    for (let cursor: SnapshotCursor | null = START; cursor !== null; ) {
       const chunk = snapshotChunk(master, cursor, 100);
       loadChunk(replica, chunk);
-      if (chunk.next === 0) break;
       cursor = chunk.next;
     }
     catchUp(master, replica);
@@ -59,7 +59,7 @@ describe("replication between two engines", () => {
     const s = psync(master, replica.log.replid, 0, 1000);
     if (s.kind !== "fullresync") throw new Error();
     beginFullSync(replica, s.replid, s.offset);
-    loadChunk(replica, snapshotChunk(master, 0, 1000));
+    loadChunk(replica, snapshotChunk(master, START, 1000));
     write("SET", "a", "1");
     write("INCR", "a");
     write("APPEND", "a", "x");
@@ -78,7 +78,7 @@ describe("replication between two engines", () => {
     const s = psync(master, replica.log.replid, 0, 1000);
     if (s.kind !== "fullresync") throw new Error();
     beginFullSync(replica, s.replid, s.offset);
-    loadChunk(replica, snapshotChunk(master, 0, 1000));
+    loadChunk(replica, snapshotChunk(master, START, 1000));
     for (let i = 0; i < 10; i++) write("SET", `k${i}`, "v");
     expect(psync(master, replica.log.replid, replica.log.offset, 100).kind).toBe("continue");
     catchUp(master, replica);
@@ -89,7 +89,7 @@ describe("replication between two engines", () => {
   it("a replica refuses data commands while it cannot serve them (LOADING), not PING or INFO", async () => {
     const { errors } = await import("../durable-objects/engine/errors");
     let refusal: ReturnType<typeof errors.loading> | null = errors.loading();
-    const replication = { goodReplicas: () => 0, replicaRefusal: () => refusal, writeRefusal: () => null, info: () => ({ slaves: [], master: [], failoverState: "no-failover" }) };
+    const replication = { goodReplicas: () => 0, replicaRefusal: () => refusal, writeRefusal: () => null, info: () => ({ slaves: [], master: [], failoverState: "no-failover" }), fullSyncInProgress: () => false };
     const replica = new Engine(new MemoryStorage(), { clock: new ManualClock(), random: fixedRandom, role: "slave", replication });
     const run = (...argv: string[]) => replica.run({ mode: "single", commands: [argv], permission: "admin" });
     expect(run("GET", "k")).toMatchObject({ outcomes: [{ error: "LOADING Redis is loading the dataset in memory" }] });
@@ -105,7 +105,7 @@ describe("replication between two engines", () => {
     const s = psync(master, replica.log.replid, 0, 1000);
     if (s.kind !== "fullresync") throw new Error();
     beginFullSync(replica, s.replid, s.offset);
-    loadChunk(replica, snapshotChunk(master, 0, 1000));
+    loadChunk(replica, snapshotChunk(master, START, 1000));
     write("SET", "t", "v", "PX", 100);
     catchUp(master, replica);
     clock.advance(200);
@@ -152,14 +152,14 @@ describe("replication between two engines", () => {
           const s = psync(master, replica.log.replid, 0, 1000);
           if (s.kind !== "fullresync") throw new Error();
           beginFullSync(replica, s.replid, s.offset);
-          let cursor = 0;
+          let cursor: SnapshotCursor | null = START;
           let done = false;
           const nextChunk = () => {
-            if (done) return;
+            if (cursor === null) return;
             const chunk = snapshotChunk(master, cursor, chunkBytes);
             loadChunk(replica, chunk);
             cursor = chunk.next;
-            done = chunk.next === 0;
+            done = chunk.next === null;
           };
           for (const o of during) {
             if (o.kind === "write") run(o.argv);

@@ -60,7 +60,7 @@ describe("automatic failover of a lost primary", () => {
     for (let i = 0; i < 100; i++) await c.run("SET", `big${i}`, "x".repeat(20_000));
     // weur must full-sync again (as after a lost backlog); the primary dies after the first chunk.
     forgetSync(c.node("weur").engine);
-    const chunks: number[] = [];
+    const chunks: unknown[] = [];
     const enam = c.node("enam");
     const snapshot = enam.snapshot.bind(enam);
     enam.snapshot = (replica, cursor) => {

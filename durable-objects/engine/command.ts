@@ -54,6 +54,8 @@ export interface Server {
   /** CONFIG SET: all pairs or none. @throws RedisError for an unknown or bad parameter */
   configSet(pairs: readonly (readonly [string, string])[]): void;
   readonly offset: number;
+  /** RENAME and COPY of a collection may be logged as themselves (no replica is loading a full sync). */
+  compactEffects(): boolean;
 }
 
 export interface Context {

@@ -5,32 +5,138 @@
  * as the SET of its result, EXPIRE as PEXPIREAT), and no larger than the change where that is
  * deterministic (APPEND as APPEND, SETRANGE as SETRANGE, never the whole resulting value).
  *
- * `apply` runs only when the key does not already reflect the effect (its `mod` is below the
- * effect's end offset `at`; see replication.ts) and stamps what it writes with `at`.
+ * A key-level effect's `apply` runs only when the key does not already reflect the effect (its
+ * `mod` is below the effect's end offset `at`; see replication.ts) and stamps what it writes with
+ * `at`. An element-level effect (a collection's HSET, HDEL...) is judged element by element, by
+ * each element's own `mod`: one collection may span snapshot chunks read at different offsets.
+ * While `fuzzy` (the replica's keyspace mixes chunks read after `at`), a collection's count may be
+ * off and is not trusted to delete it; the replica recounts once consistent (sync.ts).
  */
-import { type Bytes, concatBytes, fromBytes, overwriteBytes } from "./bytes";
+import { type Bytes, concatBytes, fromBytes, overwriteBytes, toBytes } from "./bytes";
 import type { Change, Effect } from "./keyspace";
-import type { Entry } from "./storage";
+import type { ElementRow, Entry } from "./storage";
 
 interface EffectSpec {
   readonly name: string;
+  /** Judged per element (the key's own `mod` does not decide). */
+  readonly elementLevel?: boolean;
   /** Applies the effect's arguments (after the key) to `current`, the key's entry or null. */
-  apply(change: Change, key: string, args: readonly Bytes[], at: number, current: Entry | null): void;
+  apply(change: Change, key: string, args: readonly Bytes[], at: number, current: Entry | null, fuzzy: boolean): void;
 }
+
+const EMPTY = new Uint8Array(0);
 
 const integer = (b: Bytes) => Number(fromBytes(b));
 
 /** SET key value [PXAT ms]: the whole value (SET, INCR's result, MSET, RENAME's destination...). */
 const set: EffectSpec = {
   name: "SET",
-  apply: (change, key, [value, , pxat], at) =>
-    change.writeAsTold(key, { type: "string", value: value!, expiresAt: pxat ? integer(pxat) : null }, at),
+  apply: (change, key, [value, , pxat], at, current) => {
+    if (current?.eid !== undefined) change.dropElements(current.eid);
+    change.writeAsTold(key, { type: "string", value: value!, expiresAt: pxat ? integer(pxat) : null }, at);
+  },
 };
 
+/**
+ * DEL key. A key whose record was read after `at` (a later incarnation) stays; while fuzzy, its
+ * elements written before `at` (replayed from before the deletion) go.
+ */
 const del: EffectSpec = {
   name: "DEL",
-  apply: (change, key, _args, at, current) => {
-    if (current !== null) change.writeAsTold(key, null, at);
+  elementLevel: true,
+  apply: (change, key, _args, at, current, fuzzy) => {
+    if (current === null) return;
+    if ((current.mod ?? 0) >= at) {
+      if (fuzzy && current.eid !== undefined) change.dropElementsWrittenBefore(current.eid, at);
+      return;
+    }
+    if (current.eid !== undefined) change.dropElements(current.eid);
+    change.writeAsTold(key, null, at);
+  },
+};
+
+/** RENAME from to (a collection's, when no full sync was in progress): the record moves, with its elements. */
+const rename: EffectSpec = {
+  name: "RENAME",
+  apply: (change, key, [to], at, current) => {
+    if (current === null) return;
+    const dest = fromBytes(to!);
+    const replaced = change.peek(dest);
+    if (replaced?.eid !== undefined && replaced.eid !== current.eid) change.dropElements(replaced.eid);
+    change.writeAsTold(key, null, at);
+    change.writeAsTold(dest, current, at);
+  },
+};
+
+/** COPY from to (a collection's, when no full sync was in progress): the elements are copied here. */
+const copy: EffectSpec = {
+  name: "COPY",
+  apply: (change, key, [to], at, current) => {
+    if (current === null) return;
+    const dest = fromBytes(to!);
+    const replaced = change.peek(dest);
+    if (replaced?.eid !== undefined) change.dropElements(replaced.eid);
+    if (current.eid === undefined) {
+      change.writeAsTold(dest, current, at);
+      return;
+    }
+    const eid = change.newEid();
+    for (const el of change.allElements(current.eid)) change.setElement(eid, el.field, { value: el.value, score: el.score, mod: at });
+    change.writeAsTold(dest, { ...current, eid }, at);
+  },
+};
+
+/**
+ * The collection of `type` at `key` as an element-level effect at `at` finds it: created when
+ * missing; null when the record there is another type read after `at` (the effect is then
+ * already overtaken); another type read before `at` is replaced.
+ */
+function collectionFor(change: Change, key: string, type: "hash", current: Entry | null, at: number): Entry | null {
+  if (current !== null && current.type === type && current.eid !== undefined) return current;
+  if (current !== null) {
+    if ((current.mod ?? 0) >= at) return null;
+    if (current.eid !== undefined) change.dropElements(current.eid);
+  }
+  return { type, value: EMPTY, expiresAt: null, eid: change.newEid(), count: 0, mod: 0 };
+}
+
+/** HSET key field value [field value ...]: every field's value (HSET, HSETNX, HINCRBY's result...). */
+const hset: EffectSpec = {
+  name: "HSET",
+  elementLevel: true,
+  apply: (change, key, args, at, current) => {
+    const header = collectionFor(change, key, "hash", current, at);
+    if (header === null) return;
+    let count = header.count ?? 0;
+    for (let i = 0; i + 1 < args.length; i += 2) {
+      const field = fromBytes(args[i]!);
+      const element = change.element(header.eid!, field);
+      if (element !== null && (element.mod ?? 0) >= at) continue;
+      if (element === null) count++;
+      change.setElement(header.eid!, field, { value: args[i + 1]!, score: null, mod: at });
+    }
+    change.writeAsTold(key, { ...header, count }, Math.max(header.mod ?? 0, at));
+  },
+};
+
+/** HDEL key field [field ...]: an emptied hash goes (counted exactly only once consistent). */
+const hdel: EffectSpec = {
+  name: "HDEL",
+  elementLevel: true,
+  apply: (change, key, fields, at, current, fuzzy) => {
+    if (current === null || current.type !== "hash" || current.eid === undefined) return;
+    let count = current.count ?? 0;
+    for (const f of fields) {
+      const field = fromBytes(f);
+      const element = change.element(current.eid, field);
+      if (element === null || (element.mod ?? 0) >= at) continue;
+      change.setElement(current.eid, field, null);
+      count--;
+    }
+    if (count <= 0 && !fuzzy) {
+      change.dropElements(current.eid);
+      change.writeAsTold(key, null, at);
+    } else change.writeAsTold(key, { ...current, count: Math.max(count, 0) }, Math.max(current.mod ?? 0, at));
   },
 };
 
@@ -66,7 +172,10 @@ const setrange: EffectSpec = {
   },
 };
 
-const SPECS = new Map([set, del, pexpireat, persist, append, setrange].map((s) => [s.name, s]));
+const SPECS = new Map([set, del, pexpireat, persist, append, setrange, rename, copy, hset, hdel].map((s) => [s.name, s]));
+
+/** Most bytes of elements per restoring effect (HSET ...) of a collection written whole. */
+const RESTORE_BYTES = 64 * 1024;
 
 /** How the master records each effect (the overlay calls these; the arguments are the effect's). */
 export const encode = {
@@ -78,7 +187,36 @@ export const encode = {
   append: (key: string, suffix: Bytes): Effect => ["APPEND", key, suffix],
   setrange: (key: string, offset: number, bytes: Bytes): Effect => ["SETRANGE", key, String(offset), bytes],
   flushall: (): Effect => ["FLUSHALL"],
+  rename: (from: string, to: string): Effect => ["RENAME", from, to],
+  copy: (from: string, to: string): Effect => ["COPY", from, to],
+  hset: (key: string, pairs: readonly (readonly [string, Bytes])[]): Effect => ["HSET", key, ...pairs.flatMap(([f, v]) => [f, v])],
+  hdel: (key: string, fields: readonly string[]): Effect => ["HDEL", key, ...fields],
 };
+
+/**
+ * The effects that write `entry` whole under `key` (RENAME's and COPY's destination during a full
+ * sync, when they are not logged as themselves): its value, or its elements in batches of about
+ * RESTORE_BYTES, then its deadline.
+ */
+export function restoreEffects(key: string, entry: Entry, elements: readonly ElementRow[]): Effect[] {
+  if (entry.type === "string") return [encode.set(key, entry.value, entry.expiresAt)];
+  const out: Effect[] = [];
+  let batch: [string, Bytes][] = [];
+  let size = 0;
+  const flush = () => {
+    if (batch.length > 0) out.push(encode.hset(key, batch));
+    batch = [];
+    size = 0;
+  };
+  for (const el of elements) {
+    batch.push([el.field, el.value]);
+    size += el.field.length + el.value.length;
+    if (size >= RESTORE_BYTES) flush();
+  }
+  flush();
+  if (entry.expiresAt !== null) out.push(encode.deadline(key, entry.expiresAt));
+  return out;
+}
 
 /** True for the effect that empties the keyspace (it is not about one key). */
 export const isFlush = (argv: readonly Bytes[]) => fromBytes(argv[0]!).toUpperCase() === "FLUSHALL";
@@ -88,11 +226,13 @@ export const isFlush = (argv: readonly Bytes[]) => fromBytes(argv[0]!).toUpperCa
  * (its `mod` >= `at`: it came in a snapshot chunk read at or after `at`).
  * @throws Error for an effect this code does not know (a newer master: the replica resyncs).
  */
-export function applyEffect(change: Change, argv: readonly Bytes[], at: number): void {
+export function applyEffect(change: Change, argv: readonly Bytes[], at: number, fuzzy = false): void {
   const spec = SPECS.get(fromBytes(argv[0]!).toUpperCase());
   if (!spec) throw new Error(`replication: unknown effect ${fromBytes(argv[0]!)}`);
   const key = fromBytes(argv[1]!);
   const current = change.peek(key);
-  if (current !== null && (current.mod ?? 0) >= at) return;
-  spec.apply(change, key, argv.slice(2), at, current);
+  if (!spec.elementLevel && current !== null && (current.mod ?? 0) >= at) return;
+  spec.apply(change, key, argv.slice(2), at, current, fuzzy);
 }
+
+void toBytes;

@@ -64,6 +64,11 @@ export interface ReplicationView {
   writeRefusal(): RedisError | null;
   /** Role-specific INFO replication fields; `loading`: a replica's full sync is not done or not yet consistent. */
   info(): { slaves: string[]; master: [string, string | number][]; failoverState: string; loading?: boolean };
+  /**
+   * A replica is loading a full sync from this master: multi-key effects (RENAME, COPY of a
+   * collection) are then logged as what they wrote, not as themselves (see replication.ts).
+   */
+  fullSyncInProgress(): boolean;
 }
 
 const NO_REPLICATION: ReplicationView = {
@@ -71,6 +76,7 @@ const NO_REPLICATION: ReplicationView = {
   replicaRefusal: () => null,
   writeRefusal: () => null,
   info: () => ({ slaves: [], master: [], failoverState: "no-failover", loading: false }),
+  fullSyncInProgress: () => false,
 };
 
 /** INFO stats counters, since the node (re)started, as Redis counts them. */
@@ -135,6 +141,7 @@ export class Engine {
     this.log = new ReplicationLog(storage, options.random, this.config["repl-backlog-size"]);
     this.startedAt = options.clock.now();
     const log = this.log;
+    const replication = this.replication;
     this.server = {
       random: options.random,
       info: (sections) => this.info(sections),
@@ -143,6 +150,7 @@ export class Engine {
       get offset() {
         return log.offset;
       },
+      compactEffects: () => !replication.fullSyncInProgress(),
     };
   }
 
@@ -339,6 +347,16 @@ export class Engine {
       this.commit(change);
     });
     return due.length;
+  }
+
+  /**
+   * Deletes up to `limit` elements of dropped collections (a DEL of a large collection leaves its
+   * elements to this, so the DEL itself is cheap). @returns how many were deleted
+   */
+  purge(limit = 1000): number {
+    const n = this.transaction(() => this.storage.elements.purge(limit));
+    if (n < limit) this.keyspace.garbage = false;
+    return n;
   }
 
   /** The earliest key deadline in storage, or null. */

@@ -10,9 +10,9 @@
  * changes that were committed, which is what replicas apply.
  */
 import { type Bytes, concatBytes, overwriteBytes } from "./bytes";
-import { encode } from "./effects";
+import { encode, restoreEffects } from "./effects";
 import { errors } from "./errors";
-import type { Entry, KeyRow, Storage } from "./storage";
+import { type Element, type ElementRow, type Entry, type KeyRow, type Storage, compareFields } from "./storage";
 
 /** A deterministic write effect, as a Redis command (name first). */
 export type Effect = (string | Bytes)[];
@@ -74,6 +74,10 @@ export class Keyspace {
   private readonly cache: HotCache;
   /** Number of keys, logically expired ones included (as Redis's DBSIZE counts them). */
   keyCount: number;
+  /** The next collection element id (never reused: a dropped collection's elements may linger). */
+  nextEid: number;
+  /** A dropped collection's elements wait for `purge` (the storage deferred the work). */
+  garbage = false;
 
   constructor(
     readonly storage: Storage,
@@ -82,6 +86,7 @@ export class Keyspace {
     this.cache = new HotCache(limits.cacheBytes);
     const stored = storage.meta.get("key_count");
     this.keyCount = typeof stored === "number" ? stored : storage.keys.count();
+    this.nextEid = Number(storage.meta.get("next_eid") ?? 1);
   }
 
   /** The stored entry, expired or not. */
@@ -106,10 +111,27 @@ export class Keyspace {
    */
   commit(change: Change, mod: number | null): void {
     const keys = this.storage.keys;
+    const elements = this.storage.elements;
     let count = change.cleared ? 0 : this.keyCount;
     if (change.cleared) {
       keys.clear();
+      elements.clear();
       this.cache.clear();
+    }
+    for (const eid of change.dropped) {
+      elements.drop(eid);
+      this.garbage = true;
+    }
+    for (const [eid, fields] of change.elements) {
+      if (change.dropped.has(eid)) continue;
+      for (const [field, element] of fields) {
+        if (element === null) elements.delete(eid, field);
+        else elements.put(eid, field, mod === null ? element : { ...element, mod });
+      }
+    }
+    if (change.nextEid !== this.nextEid) {
+      this.nextEid = change.nextEid;
+      this.storage.meta.set("next_eid", this.nextEid);
     }
     for (const [key, { before, after }] of change.touched) {
       const stored = after && (mod === null ? after : { ...after, mod });
@@ -122,10 +144,30 @@ export class Keyspace {
     this.keyCount = count;
   }
 
-  /** Deletes the keys last written before `offset` (a FLUSHALL replayed during a full sync). */
+  /**
+   * A FLUSHALL replayed during a full sync, at `offset`: deletes the keys and the elements last
+   * written before it (a collection whose header goes loses every element; see replication.ts).
+   */
   deleteWrittenBefore(offset: number): void {
-    this.storage.keys.deleteWrittenBefore(offset);
+    const { keys, elements } = this.storage;
+    for (let after = 0; ; ) {
+      const page = keys.scan(after, 256);
+      for (const { id, entry } of page) {
+        after = id;
+        if (entry.eid === undefined) continue;
+        if ((entry.mod ?? 0) < offset) elements.drop(entry.eid);
+        else elements.deleteWrittenBefore(entry.eid, offset);
+      }
+      if (page.length < 256) break;
+    }
+    keys.deleteWrittenBefore(offset);
+    this.garbage = true;
     this.recount();
+  }
+
+  /** An element of collection `eid` as stored. */
+  element(eid: number, field: string): Element | null {
+    return this.storage.elements.get(eid, field);
   }
 
   /** Forgets cached state after a failed storage transaction; storage is the truth. */
@@ -133,6 +175,7 @@ export class Keyspace {
     this.cache.clear();
     const stored = this.storage.meta.get("key_count");
     this.keyCount = typeof stored === "number" ? stored : this.storage.keys.count();
+    this.nextEid = Number(this.storage.meta.get("next_eid") ?? 1);
   }
 
   /** Recounts the keys from storage (after a bulk change such as a full sync). */
@@ -149,6 +192,9 @@ export class Keyspace {
 
 interface Savepoint {
   readonly touched: Map<string, { before: boolean; after: Entry | null }>;
+  readonly elements: Map<number, Map<string, Element | null>>;
+  readonly dropped: Set<number>;
+  readonly nextEid: number;
   readonly effects: number;
   readonly cleared: boolean;
   readonly expired: number;
@@ -161,6 +207,12 @@ interface Savepoint {
 export class Change {
   /** Per touched key: did it exist before, and its entry after (null: deleted). */
   readonly touched = new Map<string, { before: boolean; after: Entry | null }>();
+  /** Pending element writes per collection id (null: deleted). */
+  readonly elements = new Map<number, Map<string, Element | null>>();
+  /** Collections whose every element goes (the key was deleted or overwritten). */
+  readonly dropped = new Set<number>();
+  /** The next collection id this change would allocate. */
+  nextEid: number;
   readonly effects: Effect[] = [];
   cleared = false;
   /** Keys this change removed because their deadline had passed (INFO `expired_keys`). */
@@ -173,7 +225,9 @@ export class Change {
     /** The time of this command: one instant for the whole command, as Redis does. */
     readonly now: number,
     readonly role: Role,
-  ) {}
+  ) {
+    this.nextEid = keyspace.nextEid;
+  }
 
   /** The stored entry of `key` as this change sees it, expired or not. */
   peek(key: string): Entry | null {
@@ -208,7 +262,7 @@ export class Change {
     const e = this.raw(key);
     if (e === null || e.expiresAt === null || e.expiresAt > this.now) return e;
     if (this.role === "master") {
-      this.write(key, null);
+      this.remove(key, e);
       this.effects.push(encode.del(key));
       this.expired++;
     }
@@ -242,7 +296,7 @@ export class Change {
       this.delete(key);
       return;
     }
-    this.write(key, { type: "string", value, expiresAt });
+    this.replace(key, { type: "string", value, expiresAt });
     this.effects.push(encode.set(key, value, expiresAt));
   }
 
@@ -285,20 +339,156 @@ export class Change {
     this.effects.push(effect);
   }
 
-  /** Puts a whole entry under `key` (RENAME, COPY). */
-  put(key: string, entry: Entry): void {
-    if (entry.type !== "string") throw new Error(`put: type ${entry.type} is not supported yet`);
-    this.setString(key, entry.value, entry.expiresAt);
-  }
-
   /** Deletes `key`; true when a live key was removed. */
   delete(key: string): boolean {
-    const live = this.get(key) !== null;
-    if (live) {
-      this.write(key, null);
+    const e = this.get(key);
+    if (e !== null) {
+      this.remove(key, e);
       this.effects.push(encode.del(key));
     }
-    return live;
+    return e !== null;
+  }
+
+  /** Writes `after` under `key`, dropping the elements of a collection it replaces. */
+  private replace(key: string, after: Entry | null): void {
+    const before = this.raw(key);
+    if (before?.eid !== undefined && before.eid !== after?.eid) this.dropElements(before.eid);
+    this.write(key, after);
+  }
+
+  /** Removes `key` (whose entry is `e`), its elements with it. */
+  private remove(key: string, e: Entry): void {
+    if (e.eid !== undefined) this.dropElements(e.eid);
+    this.write(key, null);
+  }
+
+  /**
+   * RENAME: `to` takes the live entry of `from` (a collection keeps its element id: its elements
+   * do not move), `from` goes. Logged as itself when `compact` (no full sync in progress, see
+   * replication.ts), else as what it did: DEL of both and the value written whole.
+   */
+  rename(from: string, to: string, compact: boolean): void {
+    const e = this.get(from);
+    if (e === null || from === to) return;
+    const replaced = this.get(to);
+    if (replaced !== null) this.remove(to, replaced);
+    this.write(from, null);
+    this.write(to, e);
+    if (compact || e.eid === undefined) {
+      if (e.eid === undefined) this.effects.push(encode.del(from), ...restoreEffects(to, e, []));
+      else this.effects.push(encode.rename(from, to));
+      return;
+    }
+    this.effects.push(encode.del(from), encode.del(to), ...restoreEffects(to, e, this.allElements(e.eid)));
+  }
+
+  /**
+   * COPY: `to` (absent, or deleted by the caller for REPLACE) gets a copy of the live entry of
+   * `from`; a collection's elements are copied under a new id. Logged as COPY when `compact`,
+   * else as the value written whole.
+   */
+  copy(from: string, to: string, compact: boolean): void {
+    const e = this.get(from);
+    if (e === null) return;
+    const replaced = this.get(to);
+    if (replaced !== null) this.remove(to, replaced);
+    if (e.eid === undefined) {
+      this.write(to, e);
+      this.effects.push(...restoreEffects(to, e, []));
+      return;
+    }
+    const eid = this.newEid();
+    const elements = this.allElements(e.eid);
+    for (const el of elements) this.setElement(eid, el.field, { value: el.value, score: el.score });
+    this.write(to, { ...e, eid });
+    if (compact) this.effects.push(encode.copy(from, to));
+    else this.effects.push(encode.del(to), ...restoreEffects(to, e, elements));
+  }
+
+  // ---- Collections' elements ---------------------------------------------------------------
+
+  /** A new collection id. */
+  newEid(): number {
+    return this.nextEid++;
+  }
+
+  /** Writes a collection's header (type, count, deadline) under `key`, recording no effect. */
+  putHeader(key: string, entry: Entry): void {
+    this.write(key, entry);
+  }
+
+  /** Removes an emptied collection, recording no effect (its last HDEL, SREM... says it all). */
+  removeEmptied(key: string, entry: Entry): void {
+    this.remove(key, entry);
+  }
+
+  /** Records an effect of a collection type's operation. */
+  record(effect: Effect): void {
+    this.effects.push(effect);
+  }
+
+  /** The element `field` of collection `eid` as this change sees it. */
+  element(eid: number, field: string): Element | null {
+    const pending = this.elements.get(eid)?.get(field);
+    if (pending !== undefined) return pending;
+    if (this.dropped.has(eid) || eid >= this.keyspace.nextEid) return null;
+    return this.keyspace.element(eid, field);
+  }
+
+  /** Writes (null: deletes) one element. */
+  setElement(eid: number, field: string, element: Element | null): void {
+    let fields = this.elements.get(eid);
+    if (!fields) this.elements.set(eid, (fields = new Map()));
+    fields.set(field, element);
+  }
+
+  /** Every element of collection `eid` goes. */
+  dropElements(eid: number): void {
+    this.dropped.add(eid);
+    this.elements.delete(eid);
+  }
+
+  /**
+   * The elements of `eid` last written before `offset` go (a DEL replayed on a replica whose
+   * keyspace mixes snapshot chunks; see effects.ts). Storage is changed at once: a replica applies
+   * inside the transaction that commits this change.
+   */
+  dropElementsWrittenBefore(eid: number, offset: number): void {
+    const pending = this.elements.get(eid);
+    if (pending) for (const [field, el] of pending) if (el !== null && (el.mod ?? 0) < offset) pending.delete(field);
+    this.keyspace.storage.elements.deleteWrittenBefore(eid, offset);
+  }
+
+  /**
+   * One page of the elements of `eid` after `after` (null: from the first), in field order, as
+   * this change sees them; `next` is where the following page starts, null after the last one.
+   * (A page may be empty and still have a next: every stored row of it was deleted here.)
+   */
+  elementsPage(eid: number, after: string | null, limit: number): { rows: ElementRow[]; next: string | null } {
+    const stored = this.dropped.has(eid) || eid >= this.keyspace.nextEid ? [] : this.keyspace.storage.elements.page(eid, after, limit);
+    const next = stored.length < limit ? null : stored[stored.length - 1]!.field;
+    const pending = this.elements.get(eid);
+    const rows = new Map<string, ElementRow>();
+    for (const row of stored) rows.set(row.field, row);
+    if (pending)
+      for (const [field, element] of pending) {
+        if (after !== null && compareFields(field, after) <= 0) continue;
+        if (next !== null && compareFields(field, next) > 0) continue;
+        if (element === null) rows.delete(field);
+        else rows.set(field, { field, ...element });
+      }
+    return { rows: [...rows.values()].sort((a, b) => compareFields(a.field, b.field)), next };
+  }
+
+  /** Every element of `eid`, in field order (a whole collection: HGETALL, RENAME's expanded form...). */
+  allElements(eid: number): ElementRow[] {
+    const out: ElementRow[] = [];
+    for (let after: string | null = null; ; ) {
+      const { rows, next } = this.elementsPage(eid, after, 1024);
+      out.push(...rows);
+      if (next === null) return out;
+      after = next;
+    }
   }
 
   /** Sets or clears the deadline of a live key; a past deadline deletes it. */
@@ -345,6 +535,9 @@ export class Change {
   savepoint(): Savepoint {
     return {
       touched: new Map([...this.touched].map(([k, v]) => [k, { ...v }])),
+      elements: new Map([...this.elements].map(([eid, fields]) => [eid, new Map(fields)])),
+      dropped: new Set(this.dropped),
+      nextEid: this.nextEid,
       effects: this.effects.length,
       cleared: this.cleared,
       expired: this.expired,
@@ -354,6 +547,11 @@ export class Change {
   rollback(s: Savepoint): void {
     this.touched.clear();
     for (const [k, v] of s.touched) this.touched.set(k, v);
+    this.elements.clear();
+    for (const [eid, fields] of s.elements) this.elements.set(eid, fields);
+    this.dropped.clear();
+    for (const eid of s.dropped) this.dropped.add(eid);
+    this.nextEid = s.nextEid;
     this.effects.length = s.effects;
     this.cleared = s.cleared;
     this.expired = s.expired;
@@ -362,6 +560,8 @@ export class Change {
   flush(): void {
     // Effects before the FLUSHALL stay: replaying them and then FLUSHALL gives the same result.
     this.touched.clear();
+    this.elements.clear();
+    this.dropped.clear();
     this.cleared = true;
     this.effects.push(encode.flushall());
   }
@@ -379,6 +579,6 @@ export class Change {
 
   /** True when committing would change storage. */
   get dirty(): boolean {
-    return this.touched.size > 0 || this.cleared;
+    return this.touched.size > 0 || this.cleared || this.elements.size > 0 || this.dropped.size > 0;
   }
 }

@@ -80,12 +80,26 @@ export type PsyncReply =
   | { readonly kind: "continue"; readonly replid: string; readonly entries: readonly LogEntry[]; readonly masterOffset: number }
   | { readonly kind: "fullresync"; readonly replid: string; readonly offset: number };
 
+/**
+ * Where a snapshot goes on: after the key at scan position `after`, or, with `field`, first the
+ * rest of that key's collection (its elements after `field`). The first chunk's is {after: 0, field: null}.
+ */
+export interface SnapshotCursor {
+  readonly after: number;
+  readonly field: string | null;
+}
+
+/** A snapshot's first cursor. */
+export const START: SnapshotCursor = { after: 0, field: null };
+
 /** One chunk of a full sync's snapshot. */
 export interface SnapshotChunk {
-  /** Keys in scan order, live at the time of reading. */
-  readonly rows: readonly { key: string; type: number; value: Bytes; expiresAt: number | null }[];
-  /** Scan position to ask for next; 0 when this was the last chunk. */
-  readonly next: number;
+  /** Keys in scan order, live at the time of reading (a collection: its header; `count` its size). */
+  readonly rows: readonly { key: string; type: number; value: Bytes; expiresAt: number | null; count?: number }[];
+  /** Elements of collections, in field order, each of a key in this chunk's rows or an earlier chunk's. */
+  readonly elements: readonly { key: string; field: string; value: Bytes; score: number | null }[];
+  /** Where to ask next; null when this was the last chunk. */
+  readonly next: SnapshotCursor | null;
   /** The master's offset when the chunk was read: everything up to it is in the chunk. */
   readonly offset: number;
 }

@@ -10,17 +10,61 @@ export const TYPE_CODES = { string: 0, list: 1, set: 2, zset: 3, hash: 4 } as co
 export type ValueType = keyof typeof TYPE_CODES;
 
 /**
- * One key's record. `value` holds the whole value for strings; collection types (a later
- * issue) keep a small header here and their elements in rows of their own, so that no value
- * outgrows SQLite's 2 MB row limit.
+ * One key's record. `value` holds the whole value for strings; a collection keeps only a header
+ * here (its element id and count) and its elements in rows of their own (`ElementStore`), so no
+ * value outgrows SQLite's 2 MB row limit and changing one element never rewrites the others.
  */
 export interface Entry {
   readonly type: ValueType;
+  /** A string's value; empty for a collection. */
   readonly value: Bytes;
   /** Absolute deadline in ms since the epoch, or null for a key without TTL. */
   readonly expiresAt: number | null;
   /** Replication offset at which the key was last written (set by the commit; see replication.ts). */
   readonly mod?: number;
+  /**
+   * A collection's element id: its elements are stored under it. Allocated when the collection
+   * is created, never reused, and kept by RENAME (which moves the header, not the elements).
+   */
+  readonly eid?: number;
+  /** A collection's number of elements. */
+  readonly count?: number;
+}
+
+/** One element of a collection: a hash field's value, a set member (empty value), ... */
+export interface Element {
+  readonly value: Bytes;
+  /** A sorted set member's score, a list element's position; null for hashes and sets. */
+  readonly score: number | null;
+  /** Replication offset at which the element was last written (see replication.ts). */
+  readonly mod?: number;
+}
+
+export interface ElementRow extends Element {
+  /** The hash field, set or sorted-set member (a list: its position's sortable name). */
+  readonly field: string;
+}
+
+/** The elements of every collection, by element id and field, in field (byte) order. */
+export interface ElementStore {
+  get(eid: number, field: string): Element | null;
+  put(eid: number, field: string, element: Element): void;
+  delete(eid: number, field: string): void;
+  /** Elements of `eid` after `field` (null: from the first), in field order, at most `limit`. */
+  page(eid: number, after: string | null, limit: number): ElementRow[];
+  /** The element at `index` (0-based) in field order, or null. */
+  at(eid: number, index: number): ElementRow | null;
+  count(eid: number): number;
+  /**
+   * Drops every element of `eid`. The storage may defer the work (see `purge`): nothing refers
+   * to a dropped id any more, so its elements are invisible at once.
+   */
+  drop(eid: number): void;
+  /** Deletes up to `limit` elements of dropped collections; answers how many it deleted. */
+  purge(limit: number): number;
+  /** Deletes the elements of `eid` last written before `offset` (a DEL replayed during a full sync). */
+  deleteWrittenBefore(eid: number, offset: number): void;
+  clear(): void;
 }
 
 export interface KeyRow {
@@ -68,6 +112,7 @@ export interface MetaStore {
 
 export interface Storage {
   readonly keys: KeyStore;
+  readonly elements: ElementStore;
   readonly log: LogStore;
   readonly meta: MetaStore;
   /** Runs `fn` so that all of its writes land, or none. */
@@ -78,6 +123,7 @@ export interface Storage {
 export class MemoryStorage implements Storage {
   private rows = new Map<string, { id: number; entry: Entry }>();
   private nextId = 1;
+  private collections = new Map<number, Map<string, Element>>();
   private frames = new Map<number, Bytes>();
   private metaRows = new Map<string, string | number>();
 
@@ -120,6 +166,41 @@ export class MemoryStorage implements Storage {
     count: () => this.rows.size,
   };
 
+  readonly elements: ElementStore = {
+    get: (eid, field) => this.collections.get(eid)?.get(field) ?? null,
+    put: (eid, field, element) => {
+      let c = this.collections.get(eid);
+      if (!c) this.collections.set(eid, (c = new Map()));
+      c.set(field, element);
+    },
+    delete: (eid, field) => {
+      const c = this.collections.get(eid);
+      c?.delete(field);
+      if (c?.size === 0) this.collections.delete(eid);
+    },
+    page: (eid, after, limit) =>
+      this.sortedFields(eid)
+        .filter((f) => after === null || compareFields(f, after) > 0)
+        .slice(0, limit)
+        .map((field) => ({ field, ...this.collections.get(eid)!.get(field)! })),
+    at: (eid, index) => {
+      const field = this.sortedFields(eid)[index];
+      return field === undefined ? null : { field, ...this.collections.get(eid)!.get(field)! };
+    },
+    count: (eid) => this.collections.get(eid)?.size ?? 0,
+    drop: (eid) => void this.collections.delete(eid),
+    purge: () => 0,
+    deleteWrittenBefore: (eid, offset) => {
+      const c = this.collections.get(eid);
+      if (c) for (const [f, e] of c) if ((e.mod ?? 0) < offset) c.delete(f);
+    },
+    clear: () => this.collections.clear(),
+  };
+
+  private sortedFields(eid: number): string[] {
+    return [...(this.collections.get(eid)?.keys() ?? [])].sort(compareFields);
+  }
+
   readonly log: LogStore = {
     append: (offset, frame) => void this.frames.set(offset, frame),
     bounds: () => {
@@ -153,6 +234,7 @@ export class MemoryStorage implements Storage {
   transaction<T>(fn: () => T): T {
     const saved = {
       rows: new Map(this.rows),
+      collections: new Map([...this.collections].map(([eid, c]) => [eid, new Map(c)])),
       frames: new Map(this.frames),
       meta: new Map(this.metaRows),
       nextId: this.nextId,
@@ -160,8 +242,26 @@ export class MemoryStorage implements Storage {
     try {
       return fn();
     } catch (e) {
-      Object.assign(this, { rows: saved.rows, frames: saved.frames, metaRows: saved.meta, nextId: saved.nextId });
+      Object.assign(this, {
+        rows: saved.rows,
+        collections: saved.collections,
+        frames: saved.frames,
+        metaRows: saved.meta,
+        nextId: saved.nextId,
+      });
       throw e;
     }
   }
+}
+
+const utf8 = new TextEncoder();
+
+/** Fields compare as their UTF-8 bytes, as SQLite's BINARY collation of TEXT does. */
+export function compareFields(a: string, b: string): number {
+  if (a === b) return 0;
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
 }

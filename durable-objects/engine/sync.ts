@@ -6,10 +6,10 @@ import { createHash } from "node:crypto";
 import { bytesEqual } from "./bytes";
 import { applyEffect, isFlush } from "./effects";
 import type { Engine } from "./engine";
-import type { LogEntry, PsyncReply, SnapshotChunk } from "./replication";
+import type { LogEntry, PsyncReply, SnapshotChunk, SnapshotCursor } from "./replication";
 import { EXEC_FRAME, MULTI_FRAME } from "./replication-log";
 import { decodeCommand } from "./resp";
-import { type KeyRow, TYPE_CODES, type ValueType } from "./storage";
+import { type Entry, type KeyRow, TYPE_CODES, type ValueType } from "./storage";
 
 const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE_CODES).map(([n, c]) => [c, n])) as Record<number, ValueType>;
 
@@ -24,20 +24,49 @@ export function psync(engine: Engine, replid: string, offset: number, maxBytes: 
 }
 
 /**
- * One snapshot chunk on the master: live keys after scan position `after`, about `maxBytes` of
- * them, read in one synchronous step and stamped with the current offset.
+ * One snapshot chunk on the master: live keys from `cursor` on, each collection with its elements,
+ * about `maxBytes` of them, read in one synchronous step and stamped with the current offset. A
+ * large collection may span chunks (the next chunk goes on with its elements).
  */
-export function snapshotChunk(engine: Engine, after: number, maxBytes: number): SnapshotChunk {
+export function snapshotChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: number): SnapshotChunk {
   const rows: SnapshotChunk["rows"][number][] = [];
+  const elements: SnapshotChunk["elements"][number][] = [];
+  const offset = engine.log.offset;
   let size = 0;
-  for (const row of liveRows(engine, after)) {
-    const e = row.entry;
-    rows.push({ key: row.key, type: TYPE_CODES[e.type], value: e.value, expiresAt: e.expiresAt });
-    size += row.key.length + e.value.length + 16;
-    if (size >= maxBytes) return { rows, next: row.id, offset: engine.log.offset };
+  /** Adds the elements of `key` after `field`; the field to go on from when the chunk is full, else null. */
+  const addElements = (key: string, eid: number, field: string | null): string | null => {
+    for (let after = field; ; ) {
+      const page = engine.storage.elements.page(eid, after, PAGE);
+      for (const [i, el] of page.entries()) {
+        elements.push({ key, field: el.field, value: el.value, score: el.score });
+        size += el.field.length + el.value.length + 16;
+        if (size >= maxBytes && (i < page.length - 1 || page.length === PAGE)) return el.field;
+      }
+      if (page.length < PAGE) return null;
+      after = page[page.length - 1]!.field;
+    }
+  };
+  if (cursor.field !== null) {
+    const row = engine.storage.keys.scan(cursor.after - 1, 1)[0];
+    if (row && row.id === cursor.after && row.entry.eid !== undefined && live(row, engine)) {
+      const more = addElements(row.key, row.entry.eid, cursor.field);
+      if (more !== null) return { rows, elements, next: { after: row.id, field: more }, offset };
+    }
   }
-  return { rows, next: 0, offset: engine.log.offset };
+  for (const row of liveRows(engine, cursor.after)) {
+    const e = row.entry;
+    rows.push({ key: row.key, type: TYPE_CODES[e.type], value: e.value, expiresAt: e.expiresAt, ...(e.count !== undefined ? { count: e.count } : {}) });
+    size += row.key.length + e.value.length + 16;
+    if (e.eid !== undefined) {
+      const more = addElements(row.key, e.eid, null);
+      if (more !== null) return { rows, elements, next: { after: row.id, field: more }, offset };
+    }
+    if (size >= maxBytes) return { rows, elements, next: { after: row.id, field: null }, offset };
+  }
+  return { rows, elements, next: null, offset };
 }
+
+const live = (row: KeyRow, engine: Engine) => row.entry.expiresAt === null || row.entry.expiresAt > engine.options.clock.now();
 
 /** The live keys (not past their deadline) after scan position `after`, read a page at a time. */
 function* liveRows(engine: Engine, after: number): Generator<KeyRow> {
@@ -59,16 +88,45 @@ function* liveRows(engine: Engine, after: number): Generator<KeyRow> {
 export function beginFullSync(engine: Engine, replid: string, offset: number): void {
   engine.transaction(() => {
     engine.storage.keys.clear();
+    engine.storage.elements.clear();
     engine.log.adopt(replid, offset);
     engine.keyspace.recount();
     engine.storage.meta.set("synced", 0);
     engine.storage.meta.set("consistent_at", offset);
+    engine.storage.meta.set("recount", 1);
   });
 }
 
 /** The last snapshot chunk is in: from now on the node continues its history with PSYNC. */
 export function endFullSync(engine: Engine): void {
   engine.storage.meta.set("synced", 1);
+  recountWhenConsistent(engine);
+}
+
+/**
+ * Once a full-synced replica is consistent, its collections' counts are made exact: while its
+ * keyspace mixed chunks read at different offsets, replayed element effects could not know them
+ * (effects.ts). An emptied collection goes. One pass over the keyspace, once per full sync.
+ */
+function recountWhenConsistent(engine: Engine): void {
+  const meta = engine.storage.meta;
+  if (meta.get("recount") !== 1 || engine.log.offset < consistentAt(engine)) return;
+  engine.transaction(() => {
+    const { keys, elements } = engine.storage;
+    for (let after = 0; ; ) {
+      const page = keys.scan(after, PAGE);
+      for (const { id, key, entry } of page) {
+        after = id;
+        if (entry.eid === undefined) continue;
+        const count = elements.count(entry.eid);
+        if (count === 0) keys.delete(key);
+        else if (count !== entry.count) keys.put(key, { ...entry, count });
+      }
+      if (page.length < PAGE) break;
+    }
+    meta.set("recount", 0);
+    engine.keyspace.recount();
+  });
 }
 
 /** The replica's keyspace cannot continue its history: its next PSYNC asks for a full sync. */
@@ -90,8 +148,19 @@ export function loadChunk(engine: Engine, chunk: SnapshotChunk): void {
   engine.transaction(() => {
     engine.storage.meta.set("consistent_at", chunk.offset);
     const change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
-    for (const r of chunk.rows)
-      change.writeAsTold(r.key, { type: TYPE_NAMES[r.type]!, value: r.value, expiresAt: r.expiresAt }, chunk.offset);
+    for (const r of chunk.rows) {
+      const type = TYPE_NAMES[r.type]!;
+      const entry: Entry =
+        type === "string"
+          ? { type, value: r.value, expiresAt: r.expiresAt }
+          : { type, value: r.value, expiresAt: r.expiresAt, eid: change.newEid(), count: r.count ?? 0 };
+      change.writeAsTold(r.key, entry, chunk.offset);
+    }
+    for (const el of chunk.elements) {
+      const header = change.peek(el.key);
+      if (header?.eid === undefined) throw new Error(`replication: snapshot element of ${el.key}, which is not a collection here`);
+      change.setElement(header.eid, el.field, { value: el.value, score: el.score, mod: chunk.offset });
+    }
     engine.keyspace.commit(change, null);
   });
 }
@@ -109,6 +178,7 @@ export function applyEntries(engine: Engine, entries: readonly LogEntry[]): bool
   while (i < entries.length && entries[i]!.offset < log.offset) i++; // duplicates
   if (i === entries.length) return true;
   if (entries[i]!.offset !== log.offset) return false;
+  const consistent = consistentAt(engine);
   engine.transaction(() => {
     while (i < entries.length) {
       const group = nextGroup(entries, i);
@@ -123,13 +193,14 @@ export function applyEntries(engine: Engine, entries: readonly LogEntry[]): bool
           engine.keyspace.commit(change, null);
           engine.keyspace.deleteWrittenBefore(at);
           change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
-        } else applyEffect(change, argv, at);
+        } else applyEffect(change, argv, at, at <= consistent);
       }
       engine.keyspace.commit(change, null);
       log.appendVerbatim(entries.slice(i, group));
       i = group;
     }
   });
+  recountWhenConsistent(engine);
   return true;
 }
 
@@ -149,14 +220,22 @@ export function digest(engine: Engine): string {
   const acc = new Uint8Array(20);
   let any = false;
   for (const { key, entry: e } of liveRows(engine, 0)) {
-    const h = createHash("sha1")
+    const hash = createHash("sha1")
       .update(key)
       .update("\0")
       .update(e.type)
       .update("\0")
       .update(e.value)
-      .update(`\0${e.expiresAt ?? -1}`)
-      .digest();
+      .update(`\0${e.expiresAt ?? -1}`);
+    // A collection's elements in field order (the same on every node: byte order).
+    if (e.eid !== undefined)
+      for (let after: string | null = null; ; ) {
+        const page = engine.storage.elements.page(e.eid, after, PAGE);
+        for (const el of page) hash.update(`\0${el.field}\0`).update(el.value).update(`\0${el.score ?? ""}`);
+        if (page.length < PAGE) break;
+        after = page[page.length - 1]!.field;
+      }
+    const h = hash.digest();
     for (let i = 0; i < 20; i++) acc[i]! ^= h[i]!;
     any = true;
   }

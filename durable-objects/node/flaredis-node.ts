@@ -9,7 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Clock, cryptoRandom, systemClock } from "../engine/clock";
 import type { Batch } from "../engine/engine";
-import type { Position } from "../engine/replication";
+import type { Position, SnapshotCursor } from "../engine/replication";
 import { type Fault, type NodeApi, type PsyncRequest, type Push, RESTART_REASON, type ReadPolicy, type SentinelHello } from "../protocol/node-api";
 import { type Topology, type TopologyEnv, sentinelsOf, topologyOf } from "../protocol/topology";
 import { SqliteStorage, type StorageUsage } from "../sqlite-storage";
@@ -87,7 +87,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   async psync(request: PsyncRequest) {
     return this.core.psync(request);
   }
-  async snapshot(replica: string, cursor: number) {
+  async snapshot(replica: string, cursor: SnapshotCursor) {
     return this.core.snapshot(replica, cursor);
   }
   async push(push: Push) {

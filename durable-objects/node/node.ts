@@ -19,7 +19,7 @@ import { WaitForReplicas } from "../engine/command";
 import { type Batch, DEFAULT_LIMITS, Engine } from "../engine/engine";
 import { errors } from "../engine/errors";
 import type { Role } from "../engine/keyspace";
-import type { Position, SnapshotChunk } from "../engine/replication";
+import type { Position, SnapshotChunk, SnapshotCursor } from "../engine/replication";
 import type { Storage } from "../engine/storage";
 import { keyspaceFigures } from "../engine/info";
 import { digest, endFullSync } from "../engine/sync";
@@ -51,9 +51,11 @@ export interface NodeHost extends AlarmHost {
 }
 
 /** The timers that share the node's one alarm. */
-export type Timer = "expiry" | "heartbeat";
+export type Timer = "expiry" | "heartbeat" | "purge";
 /** Keys expired per alarm run; more due keys re-arm the alarm at once. */
 const SWEEP_BATCH = 1000;
+/** Elements of dropped collections deleted per alarm run. */
+const PURGE_BATCH = 1000;
 /** How long a batch waits for a fenced master's failover to end before TRYAGAIN. */
 const FENCE_WAIT_MS = 3000;
 
@@ -93,6 +95,7 @@ export class Node {
         goodReplicas: (maxLagMs) => (this.role instanceof PrimaryRole ? this.role.goodReplicas(maxLagMs) : 0),
         replicaRefusal: () => (this.role instanceof ReplicaRole ? this.role.refusal() : null),
         writeRefusal: () => (this.role instanceof PrimaryRole ? this.role.writeRefusal() : null),
+        fullSyncInProgress: () => this.role instanceof PrimaryRole && this.role.fullSyncInProgress(),
         info: () => ({
           slaves: this.role instanceof PrimaryRole ? this.role.slaveLines() : [],
           master: this.role instanceof ReplicaRole ? this.role.infoFields() : [],
@@ -196,6 +199,7 @@ export class Node {
           if ("result" in outcome && outcome.result instanceof WaitForReplicas)
             (outcome as { result: number }).result = await role.waitForReplicas(outcome.result);
     } else engine.takeDeadline();
+    this.collectGarbageSoon();
     return { result, replid, servedBy: this.servedBy() };
   }
 
@@ -224,7 +228,7 @@ export class Node {
     return { kind: "notmaster", session: "", config, topology: this.known };
   }
 
-  snapshot(replica: string, cursor: number): SnapshotChunk {
+  snapshot(replica: string, cursor: SnapshotCursor): SnapshotChunk {
     this.faults.checkLink();
     if (!(this.role instanceof PrimaryRole)) throw new Error(`flaredis ${this.name}: not the master`);
     return this.role.snapshot(replica, cursor);
@@ -383,6 +387,11 @@ export class Node {
 
   // ---- Timers and faults -------------------------------------------------------------------
 
+  /** A large collection was dropped: its elements are deleted on the alarm, in batches. */
+  collectGarbageSoon(): void {
+    if (this.engine.keyspace.garbage && !this.timers.has("purge")) this.background(this.timers.schedule("purge", this.clock.now()));
+  }
+
   /** The one alarm: runs the timers that are due, then re-arms for the earliest left. */
   async alarm(): Promise<void> {
     const engine = this.engine;
@@ -390,8 +399,14 @@ export class Node {
     const due = this.timers.takeDue();
     const role = this.role;
     // A node that is down does nothing, but keeps its timers for when it is back.
-    if (this.faults.down) for (const name of due) this.timers.set(name, now + 1000);
-    else if (role instanceof PrimaryRole) {
+    if (this.faults.down) {
+      for (const name of due) this.timers.set(name, now + 1000);
+      await this.timers.rearm();
+      return;
+    }
+    // Any role deletes the elements of collections it dropped.
+    if (due.has("purge") && engine.purge(PURGE_BATCH) === PURGE_BATCH) this.timers.set("purge", now);
+    if (role instanceof PrimaryRole) {
       // Replicas never expire keys (the master's DELs do), nor does a fenced master.
       if (due.has("expiry") && this.fenced()) this.timers.set("expiry", now + 100);
       else if (due.has("expiry")) {

@@ -7,7 +7,7 @@
 import { cryptoRandom } from "../engine/clock";
 import type { WaitForReplicas } from "../engine/command";
 import { type RedisError, errors } from "../engine/errors";
-import type { SnapshotChunk } from "../engine/replication";
+import type { SnapshotChunk, SnapshotCursor } from "../engine/replication";
 import { psync, snapshotChunk } from "../engine/sync";
 import type { ConfigUpdate, PsyncAnswer, PsyncRequest, ReplicaStatus } from "../protocol/node-api";
 import type { Node } from "./node";
@@ -132,7 +132,7 @@ export class PrimaryRole {
   }
 
   /** One chunk of a full sync's snapshot. */
-  snapshot(replica: string, cursor: number): SnapshotChunk {
+  snapshot(replica: string, cursor: SnapshotCursor): SnapshotChunk {
     this.link(replica).ackAt = this.node.clock.now();
     return snapshotChunk(this.node.engine, cursor, CHUNK_BYTES);
   }
@@ -177,6 +177,12 @@ export class PrimaryRole {
       if (acked >= w.numreplicas || timedOut || !this.current) return acked;
       await Promise.race([timer, new Promise<void>((wake) => this.ackWaiters.push(wake))]);
     }
+  }
+
+  /** A replica is loading a full sync from this master (its backlog is kept from the sync's start). */
+  fullSyncInProgress(): boolean {
+    for (const l of this.links.values()) if (l.syncFrom !== null) return true;
+    return false;
   }
 
   /** Replicas acknowledged within `maxLagMs` (min-replicas-to-write). */

@@ -6,7 +6,7 @@
  */
 import type { Batch } from "../engine/engine";
 import { type RedisError, errors } from "../engine/errors";
-import type { SyncState } from "../engine/replication";
+import { START, type SnapshotChunk, type SnapshotCursor, type SyncState } from "../engine/replication";
 import { applyEntries, beginFullSync, consistentAt, endFullSync, forgetSync, hasSynced, loadChunk } from "../engine/sync";
 import type { Ack, ConfigUpdate, ExecReply, Push, ReadPolicy } from "../protocol/node-api";
 import type { Node } from "./node";
@@ -57,6 +57,7 @@ export class ReplicaRole {
     const streaming = this.syncState === "connected" && push.replid === engine.log.replid;
     if (!(streaming && applyEntries(engine, push.entries))) this.syncState = this.syncState === "transfer" ? "transfer" : "connect";
     else if (engine.log.offset >= push.masterOffset) this.freshAt = received;
+    this.node.collectGarbageSoon();
     if (this.syncState !== "connected" || engine.log.offset < push.masterOffset) this.node.background(this.sync());
     return this.node.ack(this.syncState);
   }
@@ -114,11 +115,10 @@ export class ReplicaRole {
           this.syncState = "transfer";
           beginFullSync(engine, reply.replid, reply.offset);
           this.consistentFrom = Number.POSITIVE_INFINITY;
-          for (let cursor = 0; ; ) {
-            const chunk = await master.snapshot(node.name, cursor);
+          for (let cursor: SnapshotCursor | null = START; cursor !== null; ) {
+            const chunk: SnapshotChunk = await master.snapshot(node.name, cursor);
             if (!this.current) return;
             loadChunk(engine, chunk);
-            if (chunk.next === 0) break;
             cursor = chunk.next;
           }
           endFullSync(engine);
@@ -140,6 +140,7 @@ export class ReplicaRole {
           engine.transaction(() => engine.log.shiftReplid(reply.replid));
         }
         if (!applyEntries(engine, reply.entries)) throw new Error("replication: the master's entries left a gap");
+        node.collectGarbageSoon();
         this.syncState = "connected";
         if (engine.log.offset >= reply.masterOffset) {
           this.freshAt = this.lastContact;

@@ -8,7 +8,7 @@ import type { KeyspaceFigures } from "../engine/info";
 import type { StorageUsage } from "../sqlite-storage";
 import type { Config } from "../engine/config";
 import type { Role } from "../engine/keyspace";
-import type { LogEntry, Position, PsyncReply, SnapshotChunk, SyncState } from "../engine/replication";
+import type { LogEntry, Position, PsyncReply, SnapshotChunk, SnapshotCursor, SyncState } from "../engine/replication";
 import type { Topology } from "./topology";
 
 export interface ExecReply {
@@ -184,7 +184,7 @@ export interface NodeApi {
   info(sections?: string[]): Promise<string>;
   digest(): Promise<{ node: string; offset: number; digest: string }>;
   psync(request: PsyncRequest): Promise<PsyncAnswer>;
-  snapshot(replica: string, cursor: number): Promise<SnapshotChunk>;
+  snapshot(replica: string, cursor: SnapshotCursor): Promise<SnapshotChunk>;
   push(push: Push): Promise<Ack>;
   catchUp(): Promise<Ack>;
   status(): Promise<NodeStatus>;

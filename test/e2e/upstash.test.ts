@@ -42,6 +42,31 @@ describe.each([
     expect(await redis.get("k")).toBe("p");
   });
 
+  it("hashes: HSET, HGET, HGETALL, HMGET, HINCRBY, HINCRBYFLOAT, HDEL, HSCAN, HRANDFIELD; WRONGTYPE", async () => {
+    expect(await redis.hset("h", { a: "1", b: "two", n: 5 })).toBe(3);
+    expect(await redis.hget("h", "b")).toBe("two");
+    expect(await redis.hget("h", "a")).toBe(1);
+    expect(await redis.hgetall("h")).toEqual({ a: 1, b: "two", n: 5 });
+    expect(await redis.hmget("h", "a", "nope")).toEqual({ a: 1, nope: null });
+    expect(await redis.hsetnx("h", "a", "x")).toBe(0);
+    expect(await redis.hlen("h")).toBe(3);
+    expect(await redis.hexists("h", "n")).toBe(1);
+    expect(await redis.hstrlen("h", "b")).toBe(3);
+    expect(await redis.hincrby("h", "n", 10)).toBe(15);
+    expect(await redis.hincrbyfloat("h", "f", 1.5)).toBe(1.5);
+    expect((await redis.hkeys("h")).sort()).toEqual(["a", "b", "f", "n"]);
+    expect((await redis.hvals("h")).length).toBe(4);
+    const [cursor, items] = await redis.hscan("h", 0, { count: 100 });
+    expect(String(cursor)).toBe("0");
+    expect(items.length).toBe(8);
+    expect(["a", "b", "f", "n"]).toContain(await redis.hrandfield("h"));
+    expect(await redis.hdel("h", "a", "b", "nope")).toBe(2);
+    expect(await redis.type("h")).toBe("hash");
+    await expect(redis.get("h")).rejects.toThrow(/WRONGTYPE Operation against a key holding the wrong kind of value/);
+    expect(await redis.hdel("h", "f", "n")).toBe(2);
+    expect(await redis.exists("h")).toBe(0);
+  });
+
   it("INCR, INCRBY, INCRBYFLOAT", async () => {
     expect(await redis.incr("n")).toBe(1);
     expect(await redis.incrby("n", 41)).toBe(42);

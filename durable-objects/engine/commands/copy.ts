@@ -25,14 +25,13 @@ export default defineCommand<CopyArgs>({
     if (from === to) throw new RedisError("ERR source and destination objects are the same");
     return { from: from!, to: to!, replace };
   },
-  run: ({ db }, { from, to, replace }) => {
-    const entry = db.get(from);
-    if (entry === null) return 0;
+  run: ({ db, server }, { from, to, replace }) => {
+    if (!db.exists(from)) return 0;
     if (db.exists(to)) {
       if (!replace) return 0;
       db.delete(to);
     }
-    db.put(to, entry);
+    db.copy(from, to, server.compactEffects());
     return 1;
   },
 });

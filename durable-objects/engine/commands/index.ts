@@ -1,5 +1,6 @@
 /** The command table, built from one module per command. */
 import type { Command } from "../command";
+import { hashCommands } from "../types/hash";
 import append from "./append";
 import config from "./config";
 import copy from "./copy";
@@ -24,9 +25,11 @@ import incrby from "./incrby";
 import incrbyfloat from "./incrbyfloat";
 import info from "./info";
 import keys from "./keys";
+import memory from "./memory";
 import mget from "./mget";
 import mset from "./mset";
 import msetnx from "./msetnx";
+import object from "./object";
 import persist from "./persist";
 import pexpire from "./pexpire";
 import pexpireat from "./pexpireat";
@@ -75,9 +78,11 @@ const commands: Command<any>[] = [
   incrbyfloat,
   info,
   keys,
+  memory,
   mget,
   mset,
   msetnx,
+  object,
   persist,
   pexpire,
   pexpireat,
@@ -100,6 +105,7 @@ const commands: Command<any>[] = [
   typeCmd,
   unlink,
   wait,
+  ...hashCommands,
 ];
 
 /** Every command by lowercase name. */

@@ -17,15 +17,11 @@ export const renameCommand = (name: string, onlyIfAbsent: boolean): Command<Rena
     flags: ["write"],
     keys: key(1, 2),
     parse: ([from, to]) => ({ from: from!, to: to! }),
-    run: ({ db }, { from, to }) => {
+    run: ({ db, server }, { from, to }) => {
       const entry = db.get(from);
       if (entry === null) throw errors.noSuchKey();
       if (onlyIfAbsent && db.exists(to)) return 0;
-      if (from !== to) {
-        db.delete(to);
-        db.delete(from);
-        db.put(to, entry);
-      }
+      db.rename(from, to, server.compactEffects());
       return onlyIfAbsent ? 1 : OK;
     },
   });

@@ -1,0 +1,114 @@
+/**
+ * The hash type (Redis's t_hash.c): a header row (element id, field count, deadline) and one
+ * element row per field (field → value), so HSET or HGET of one field touches one row whatever
+ * the hash's size. Replicated as HSET (every field's resulting value: HINCRBY and HINCRBYFLOAT
+ * too, so replicas never redo arithmetic) and HDEL (effects.ts); an emptied hash is deleted.
+ */
+import type { Bytes } from "../../bytes";
+import { toBytes } from "../../bytes";
+import { encode } from "../../effects";
+import { errors } from "../../errors";
+import type { Change } from "../../keyspace";
+import type { ElementRow, Entry } from "../../storage";
+
+const EMPTY = new Uint8Array(0);
+/** Redis's hash-max-listpack-entries / -value: what OBJECT ENCODING reports as `listpack`. */
+const LISTPACK_ENTRIES = 128;
+
+export class Hash {
+  private constructor(
+    private readonly db: Change,
+    readonly key: string,
+    private header: Entry,
+  ) {}
+
+  /** The hash at `key`, or null when there is none (a keyspace hit or miss). @throws WRONGTYPE */
+  static find(db: Change, key: string): Hash | null {
+    const e = db.lookup(key);
+    if (e === null) return null;
+    if (e.type !== "hash" || e.eid === undefined) throw errors.wrongType();
+    return new Hash(db, key, e);
+  }
+
+  /** The hash at `key`, created empty when missing (it is stored only once it has a field). @throws WRONGTYPE */
+  static findOrCreate(db: Change, key: string): Hash {
+    return Hash.find(db, key) ?? new Hash(db, key, { type: "hash", value: EMPTY, expiresAt: null, eid: db.newEid(), count: 0 });
+  }
+
+  get length(): number {
+    return this.header.count ?? 0;
+  }
+
+  private get eid(): number {
+    return this.header.eid!;
+  }
+
+  get(field: string): Bytes | null {
+    return this.db.element(this.eid, field)?.value ?? null;
+  }
+
+  /** Sets fields to values; logged as one HSET. @returns how many fields were new */
+  set(pairs: readonly (readonly [string, Bytes])[]): number {
+    let added = 0;
+    const last = new Map<string, Bytes>();
+    for (const [field, value] of pairs) last.set(field, value);
+    for (const [field, value] of last) {
+      if (this.db.element(this.eid, field) === null) added++;
+      this.db.setElement(this.eid, field, { value, score: null });
+    }
+    this.save(this.length + added);
+    this.db.record(encode.hset(this.key, [...last]));
+    return added;
+  }
+
+  /** Deletes fields; logged as one HDEL of those that were there. @returns how many were */
+  delete(fields: readonly string[]): number {
+    const removed: string[] = [];
+    for (const field of new Set(fields)) {
+      if (this.db.element(this.eid, field) === null) continue;
+      this.db.setElement(this.eid, field, null);
+      removed.push(field);
+    }
+    if (removed.length === 0) return 0;
+    this.save(this.length - removed.length);
+    this.db.record(encode.hdel(this.key, removed));
+    return removed.length;
+  }
+
+  /** One page of fields after `after` (null: from the first), in field order. */
+  page(after: string | null, limit: number): { rows: ElementRow[]; next: string | null } {
+    return this.db.elementsPage(this.eid, after, limit);
+  }
+
+  all(): ElementRow[] {
+    return this.db.allElements(this.eid);
+  }
+
+  /** The field at `index` (0-based) in field order. */
+  at(index: number): ElementRow | null {
+    for (let after: string | null = null, skipped = 0; ; ) {
+      const { rows, next } = this.page(after, 1024);
+      if (index < skipped + rows.length) return rows[index - skipped]!;
+      skipped += rows.length;
+      if (next === null) return null;
+      after = next;
+    }
+  }
+
+  /** Writes the header with its new count; an emptied hash goes. */
+  private save(count: number): void {
+    if (count === 0) {
+      this.db.removeEmptied(this.key, this.header);
+      this.header = { ...this.header, count: 0 };
+      return;
+    }
+    this.header = { ...this.header, count };
+    this.db.putHeader(this.key, this.header);
+  }
+}
+
+/** OBJECT ENCODING of a hash: small ones are `listpack` in Redis. */
+export const hashEncoding = (e: Entry) => ((e.count ?? 0) <= LISTPACK_ENTRIES ? "listpack" : "hashtable");
+
+/** A field's name as a bulk reply. */
+export const bulk = (s: string): Bytes => toBytes(s);
