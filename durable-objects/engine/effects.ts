@@ -12,19 +12,13 @@
  * While `fuzzy` (the replica's keyspace mixes chunks read after `at`), a collection's count may be
  * off and is not trusted to delete it; the replica recounts once consistent (sync.ts).
  */
-import { type Bytes, concatBytes, fromBytes, overwriteBytes, toBytes } from "./bytes";
+import { type Bytes, concatBytes, fromBytes, overwriteBytes } from "./bytes";
+import type { EffectSpec } from "./effect-spec";
 import type { Change, Effect } from "./keyspace";
 import type { ElementRow, Entry } from "./storage";
+import { TYPES, typeNamed } from "./types";
 
-interface EffectSpec {
-  readonly name: string;
-  /** Judged per element (the key's own `mod` does not decide). */
-  readonly elementLevel?: boolean;
-  /** Applies the effect's arguments (after the key) to `current`, the key's entry or null. */
-  apply(change: Change, key: string, args: readonly Bytes[], at: number, current: Entry | null, fuzzy: boolean): void;
-}
 
-const EMPTY = new Uint8Array(0);
 
 const integer = (b: Bytes) => Number(fromBytes(b));
 
@@ -86,60 +80,6 @@ const copy: EffectSpec = {
   },
 };
 
-/**
- * The collection of `type` at `key` as an element-level effect at `at` finds it: created when
- * missing; null when the record there is another type read after `at` (the effect is then
- * already overtaken); another type read before `at` is replaced.
- */
-function collectionFor(change: Change, key: string, type: "hash", current: Entry | null, at: number): Entry | null {
-  if (current !== null && current.type === type && current.eid !== undefined) return current;
-  if (current !== null) {
-    if ((current.mod ?? 0) >= at) return null;
-    if (current.eid !== undefined) change.dropElements(current.eid);
-  }
-  return { type, value: EMPTY, expiresAt: null, eid: change.newEid(), count: 0, mod: 0 };
-}
-
-/** HSET key field value [field value ...]: every field's value (HSET, HSETNX, HINCRBY's result...). */
-const hset: EffectSpec = {
-  name: "HSET",
-  elementLevel: true,
-  apply: (change, key, args, at, current) => {
-    const header = collectionFor(change, key, "hash", current, at);
-    if (header === null) return;
-    let count = header.count ?? 0;
-    for (let i = 0; i + 1 < args.length; i += 2) {
-      const field = fromBytes(args[i]!);
-      const element = change.element(header.eid!, field);
-      if (element !== null && (element.mod ?? 0) >= at) continue;
-      if (element === null) count++;
-      change.setElement(header.eid!, field, { value: args[i + 1]!, score: null, mod: at });
-    }
-    change.writeAsTold(key, { ...header, count }, Math.max(header.mod ?? 0, at));
-  },
-};
-
-/** HDEL key field [field ...]: an emptied hash goes (counted exactly only once consistent). */
-const hdel: EffectSpec = {
-  name: "HDEL",
-  elementLevel: true,
-  apply: (change, key, fields, at, current, fuzzy) => {
-    if (current === null || current.type !== "hash" || current.eid === undefined) return;
-    let count = current.count ?? 0;
-    for (const f of fields) {
-      const field = fromBytes(f);
-      const element = change.element(current.eid, field);
-      if (element === null || (element.mod ?? 0) >= at) continue;
-      change.setElement(current.eid, field, null);
-      count--;
-    }
-    if (count <= 0 && !fuzzy) {
-      change.dropElements(current.eid);
-      change.writeAsTold(key, null, at);
-    } else change.writeAsTold(key, { ...current, count: Math.max(count, 0) }, Math.max(current.mod ?? 0, at));
-  },
-};
-
 const pexpireat: EffectSpec = {
   name: "PEXPIREAT",
   apply: (change, key, [at], stamp, current) => {
@@ -172,10 +112,9 @@ const setrange: EffectSpec = {
   },
 };
 
-const SPECS = new Map([set, del, pexpireat, persist, append, setrange, rename, copy, hset, hdel].map((s) => [s.name, s]));
 
-/** Most bytes of elements per restoring effect (HSET ...) of a collection written whole. */
-const RESTORE_BYTES = 64 * 1024;
+/** Every effect: the keyspace's own, then each type's (types/index.ts). */
+const SPECS = new Map([set, del, pexpireat, persist, append, setrange, rename, copy, ...TYPES.flatMap((t) => t.effects)].map((s) => [s.name, s]));
 
 /** How the master records each effect (the overlay calls these; the arguments are the effect's). */
 export const encode = {
@@ -189,31 +128,16 @@ export const encode = {
   flushall: (): Effect => ["FLUSHALL"],
   rename: (from: string, to: string): Effect => ["RENAME", from, to],
   copy: (from: string, to: string): Effect => ["COPY", from, to],
-  hset: (key: string, pairs: readonly (readonly [string, Bytes])[]): Effect => ["HSET", key, ...pairs.flatMap(([f, v]) => [f, v])],
-  hdel: (key: string, fields: readonly string[]): Effect => ["HDEL", key, ...fields],
 };
 
 /**
  * The effects that write `entry` whole under `key` (RENAME's and COPY's destination during a full
- * sync, when they are not logged as themselves): its value, or its elements in batches of about
- * RESTORE_BYTES, then its deadline.
+ * sync, when they are not logged as themselves): its value, or its elements (each type's own
+ * effects, in batches), then its deadline.
  */
 export function restoreEffects(key: string, entry: Entry, elements: readonly ElementRow[]): Effect[] {
   if (entry.type === "string") return [encode.set(key, entry.value, entry.expiresAt)];
-  const out: Effect[] = [];
-  let batch: [string, Bytes][] = [];
-  let size = 0;
-  const flush = () => {
-    if (batch.length > 0) out.push(encode.hset(key, batch));
-    batch = [];
-    size = 0;
-  };
-  for (const el of elements) {
-    batch.push([el.field, el.value]);
-    size += el.field.length + el.value.length;
-    if (size >= RESTORE_BYTES) flush();
-  }
-  flush();
+  const out = typeNamed(entry.type).restore(key, elements);
   if (entry.expiresAt !== null) out.push(encode.deadline(key, entry.expiresAt));
   return out;
 }
@@ -235,4 +159,3 @@ export function applyEffect(change: Change, argv: readonly Bytes[], at: number, 
   spec.apply(change, key, argv.slice(2), at, current, fuzzy);
 }
 
-void toBytes;

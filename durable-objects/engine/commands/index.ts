@@ -1,6 +1,6 @@
 /** The command table, built from one module per command. */
 import type { Command } from "../command";
-import { hashCommands } from "../types/hash";
+import { TYPES } from "../types";
 import append from "./append";
 import config from "./config";
 import copy from "./copy";
@@ -105,7 +105,7 @@ const commands: Command<any>[] = [
   typeCmd,
   unlink,
   wait,
-  ...hashCommands,
+  ...TYPES.flatMap((t) => t.commands),
 ];
 
 /** Every command by lowercase name. */

@@ -2,7 +2,7 @@ import { fromBytes } from "../bytes";
 import { defineCommand } from "../command";
 import { RedisError } from "../errors";
 import type { Entry } from "../storage";
-import { hashEncoding } from "../types/hash/hash";
+import { typeNamed } from "../types";
 
 /** Redis's string encodings: a 64-bit integer is `int`, up to 44 bytes `embstr`, longer `raw`. */
 function stringEncoding(e: Entry): string {
@@ -16,7 +16,7 @@ function stringEncoding(e: Entry): string {
 
 /** The encoding OBJECT ENCODING names for `e`. */
 export function encodingOf(e: Entry): string {
-  return e.type === "hash" ? hashEncoding(e) : stringEncoding(e);
+  return e.type === "string" ? stringEncoding(e) : typeNamed(e.type).encoding(e);
 }
 
 const HELP = [

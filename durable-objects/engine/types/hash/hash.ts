@@ -6,7 +6,7 @@
  */
 import type { Bytes } from "../../bytes";
 import { toBytes } from "../../bytes";
-import { encode } from "../../effects";
+import { hashEncode } from "./effects";
 import { errors } from "../../errors";
 import type { Change } from "../../keyspace";
 import type { ElementRow, Entry } from "../../storage";
@@ -57,7 +57,7 @@ export class Hash {
       this.db.setElement(this.eid, field, { value, score: null });
     }
     this.save(this.length + added);
-    this.db.record(encode.hset(this.key, [...last]));
+    this.db.record(hashEncode.hset(this.key, [...last]));
     return added;
   }
 
@@ -71,7 +71,7 @@ export class Hash {
     }
     if (removed.length === 0) return 0;
     this.save(this.length - removed.length);
-    this.db.record(encode.hdel(this.key, removed));
+    this.db.record(hashEncode.hdel(this.key, removed));
     return removed.length;
   }
 

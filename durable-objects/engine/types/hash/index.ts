@@ -1,5 +1,6 @@
-/** The hash type's commands (see hash.ts). */
+/** The hash type: its commands, effects, and how it is written whole and named by OBJECT ENCODING. */
 import type { Command } from "../../command";
+import type { TypeModule } from "..";
 import hdel from "./commands/hdel";
 import hget, { hexists, hlen, hmget, hstrlen } from "./commands/hget";
 import hgetall, { hkeys, hvals } from "./commands/hgetall";
@@ -8,5 +9,9 @@ import hrandfield from "./commands/hrandfield";
 import hscan from "./commands/hscan";
 import hset, { hmset } from "./commands/hset";
 import hsetnx from "./commands/hsetnx";
+import { hashEffects, restoreHash } from "./effects";
+import { hashEncoding } from "./hash";
 
-export const hashCommands: Command<any>[] = [hdel, hget, hexists, hlen, hmget, hstrlen, hgetall, hkeys, hvals, hincrby, hincrbyfloat, hrandfield, hscan, hset, hmset, hsetnx];
+const commands: Command<any>[] = [hdel, hget, hexists, hlen, hmget, hstrlen, hgetall, hkeys, hvals, hincrby, hincrbyfloat, hrandfield, hscan, hset, hmset, hsetnx];
+
+export const hashType: TypeModule = { name: "hash", commands, effects: hashEffects, restore: restoreHash, encoding: hashEncoding };

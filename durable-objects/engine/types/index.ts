@@ -1,0 +1,29 @@
+/**
+ * The collection types, one module each (Redis keeps t_hash.c beside t_string.c): a type's
+ * folder holds its operations on the overlay, its replicated effects, its commands and how it is
+ * written whole; adding a type is its folder and one line here. (Strings live in the keyspace.)
+ */
+import type { Command } from "../command";
+import type { EffectSpec } from "../effect-spec";
+import type { Effect } from "../keyspace";
+import type { ElementRow, Entry, ValueType } from "../storage";
+import { hashType } from "./hash";
+
+export interface TypeModule {
+  readonly name: Exclude<ValueType, "string">;
+  readonly commands: readonly Command<any>[];
+  readonly effects: readonly EffectSpec[];
+  /** The effects that write a collection of this type whole under `key` (its elements, in batches). */
+  restore(key: string, elements: readonly ElementRow[]): Effect[];
+  /** OBJECT ENCODING's answer for a collection of this type. */
+  encoding(entry: Entry): string;
+}
+
+export const TYPES: readonly TypeModule[] = [hashType];
+
+/** The module of a collection type. @throws Error for a type no module declares */
+export function typeNamed(name: ValueType): TypeModule {
+  const t = TYPES.find((m) => m.name === name);
+  if (!t) throw new Error(`flaredis: no type module for ${name}`);
+  return t;
+}
