@@ -4,8 +4,11 @@
  * THE STREAM
  * The master appends every write *effect* to its backlog as a RESP frame (see replication-log.ts):
  * `SET k v [PXAT t]`, `DEL k`, `PEXPIREAT k t`, `PERSIST k`, `APPEND k s`, `SETRANGE k o s`,
- * `FLUSHALL`, and `MULTI` ... `EXEC` around a commit of several effects (effects.ts declares each). Offsets count bytes of this stream. An entry that starts at
- * offset O with a frame of L bytes "ends" at O + L; a node that has applied it has offset O + L.
+ * `FLUSHALL`, each collection type's own (`HSET k f v ...`, `HDEL k f ...`: types/<type>/effects.ts),
+ * `RENAME`/`COPY` of a collection (only while no replica loads a full sync; else written whole),
+ * and `MULTI` ... `EXEC` around a commit of several effects (effects.ts declares each). Offsets
+ * count bytes of this stream. An entry that starts at offset O with a frame of L bytes "ends" at
+ * O + L; a node that has applied it has offset O + L.
  * A replica stores the frames it applies in its own backlog at the same offsets, under the
  * master's replid, so that after a promotion the other replicas can continue from it.
  *
@@ -17,7 +20,10 @@
  * lets a full sync read the keyspace in chunks without a point-in-time copy (below). With today's
  * effects (whole values, deadlines, deletions) replaying an older effect would converge anyway;
  * the rule is what keeps non-idempotent effects of the collection types (LPUSH, ...) applied once,
- * and it saves rewriting keys the snapshot already has. Duplicated deliveries are caught earlier:
+ * and it saves rewriting keys the snapshot already has. A collection's elements carry their own
+ * `mod`, and its element effects are judged per element: one collection may span chunks read at
+ * different offsets (effects.ts; its count is recomputed once the replica is consistent).
+ * Duplicated deliveries are caught earlier:
  * a replica applies only entries that start at its own offset.
  *
  * PSYNC (replica -> master)
