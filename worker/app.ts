@@ -6,6 +6,7 @@ import { type Context, Hono } from "hono";
 import { RegExpRouter } from "hono/router/reg-exp-router";
 import type { Batch, Mode } from "../durable-objects/engine/engine";
 import { admin } from "./admin";
+import { dashboard } from "./dashboard";
 import { authenticate } from "./auth";
 import type { Env } from "./env";
 import { errorResponse, requestErrors, statusOf } from "./errors";
@@ -101,6 +102,8 @@ app.use("*", async (c, next) => {
 
 // Before the tokens' check: /metrics also takes the metrics token, which runs no command.
 app.get("/metrics", (c) => scrape(c.req.raw, c.env));
+// The dashboard page holds no secret: it loads without a token and asks for the admin token.
+app.get("/dashboard", () => dashboard());
 
 app.use("*", async (c, next) => {
   c.set("permission", await authenticate(c.req.raw, c.env));
@@ -109,7 +112,7 @@ app.use("*", async (c, next) => {
 
 app.route("/admin", admin);
 
-// Reserved for the dashboard (a later issue), POST /metrics and the admin API's other paths:
+// POST /dashboard, POST /metrics and the admin API's other paths:
 // never commands.
 app.all("/admin/*", (c) => c.notFound());
 app.all("/metrics", (c) => c.notFound());
