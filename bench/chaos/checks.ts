@@ -74,7 +74,7 @@ export async function lostWrites(cluster: Cluster, journal: Journal, model: Mode
     } else if (!m.loose && !m.accepts(value)) {
       lost++;
       journal.violation(`acknowledged write lost: ${show(key)} holds ${show(value)}, may hold only ${show(m.current())}`, { key });
-    }
+    } else if (m.showsLoss(value)) journal.counts.lostToFailover++;
   }
   return lost;
 }

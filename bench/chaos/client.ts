@@ -14,6 +14,8 @@
  * "stale read with token") no older than the newest it read before ("non-monotonic read"); an
  * acknowledged answer the model cannot explain ("write answer unexplained"); every WAIT answer
  * (outside or inside a transaction, see `checkWait`); lone-surrogate keys refused with 4xx.
+ * A WAIT answered by every replica makes the client's keys durable in the model (no failover may
+ * lose them); after a write fails for want of a primary the client only reads for a while.
  */
 import { HttpClient, TimeoutError } from "../lib/http.ts";
 import type { Started } from "../lib/systems.ts";
@@ -25,6 +27,8 @@ import { type Model, type Value, isInteger, ownedKeys, ttlKeys, utf8 } from "./m
 /** A far-future deadline: the largest PEXPIREAT a JavaScript number holds exactly, and EXAT's. */
 const FAR_PX = "9007199254740991";
 const FAR_EX = "9999999999";
+/** How many replicas the topology has, whichever node is the primary. */
+const REPLICAS = NODES.length - 1;
 
 /** What a client works with, shared by every client of the run. */
 export interface ClientContext {
@@ -34,6 +38,8 @@ export interface ClientContext {
   readonly model: Model;
   /** How many clients the run has (a client reads the others' keys too). */
   readonly clients: number;
+  /** Whether the primary is down and no replica promoted yet (write errors are counted apart then). */
+  outage(): boolean;
 }
 
 // ---- Requests ------------------------------------------------------------------------------------
@@ -46,6 +52,8 @@ interface Answer {
   body: unknown;
   error?: string;
   timedOut: boolean;
+  /** A failed request's kind (`<status> <error prefix>`, `timeout`, `network <code>`); absent when it succeeded. */
+  kind?: string;
 }
 
 /** A refused request applied nothing; a failed one (5xx, no answer) may have. */
@@ -75,6 +83,7 @@ async function send(http: HttpClient, journal: Journal, path: string, body: unkn
     else {
       const kind = a.status === 0 ? a.error!.split(" ").slice(0, 2).join(" ") : `${a.status} ${(a.error ?? "").split(" ")[0] || "?"}`;
       journal.errorKinds[kind] = (journal.errorKinds[kind] ?? 0) + 1;
+      a.kind = kind;
     }
   }
   return a;
@@ -106,6 +115,7 @@ export class Client {
   private readonly counts: Journal["counts"];
   private readonly model: Model;
   private readonly clients: number;
+  private readonly outage: () => boolean;
 
   constructor(id: number, place: string, system: Started, ctx: ClientContext) {
     this.id = id;
@@ -116,6 +126,7 @@ export class Client {
     this.counts = ctx.journal.counts;
     this.model = ctx.model;
     this.clients = ctx.clients;
+    this.outage = ctx.outage;
     this.http = new HttpClient(system.url, "dev-token", system.headers, 4);
     this.keys = ownedKeys(id);
     this.ttl = ttlKeys(id);
@@ -139,7 +150,10 @@ export class Client {
 
   async step(): Promise<void> {
     const roll = this.random.next();
-    if (roll < 0.45) await this.write();
+    // After a write failed for want of a primary, only reads for a while (as a client backs off):
+    // every write whose outcome is unknown adds candidates to its key.
+    if (now() < this.writesPausedUntil) await (roll < 0.6 ? this.readOwn() : this.readAny());
+    else if (roll < 0.45) await this.write();
     else if (roll < 0.52) await (this.parts.has("multi") ? this.transaction() : this.write());
     else if (roll < 0.72) await this.readOwn();
     else if (roll < 0.84) await this.readAny();
@@ -200,14 +214,23 @@ export class Client {
 
   private async write(): Promise<void> {
     const cmd = this.command();
+    const sentAt = now();
     const outcome = await this.run([cmd], false);
     if (outcome === null || this.random.next() >= 0.25 || !this.parts.has("wait")) return;
     // WAIT after an acknowledged write, sent with the token (it names the client's writes).
-    const n = this.random.pick([1, 1, 1, 2, 3]);
+    const n = this.random.pick([1, 1, 2, 3, 3]);
     this.counts.waits++;
     const a = await this.call("/", ["WAIT", String(n), String(this.random.pick([50, 100, 300]))]);
     this.journal.log({ client: this.id, op: "wait", n, status: a.status, result: a.body });
-    if (a.status === 200) await this.checkWait(Number((a.body as { result: unknown }).result), outcome, "WAIT");
+    if (a.status !== 200) return;
+    const k = Number((a.body as { result: unknown }).result);
+    await this.checkWait(k, outcome, "WAIT", sentAt);
+    // Every replica holds every write this client made (WAIT counts the primary's offset at the
+    // time): no failover can lose them, so the keys' trails start again from here.
+    if (k === REPLICAS) {
+      this.counts.waitAll++;
+      for (const key of this.keys) this.model.key(key).durable();
+    }
   }
 
   private async transaction(): Promise<void> {
@@ -219,6 +242,7 @@ export class Client {
       waitAt = this.random.next() < 0.75 ? cmds.length : Math.floor(this.random.next() * (cmds.length + 1));
       cmds.splice(waitAt, 0, { argv: ["WAIT", this.random.pick(["1", "1", "2"]), "100"], effects: [], wait: 1 });
     }
+    const sentAt = now();
     const gens = await this.run(cmds, true);
     if (gens === null || waitAt < 0) return;
     this.counts.waitsInMulti++;
@@ -227,10 +251,12 @@ export class Client {
     if (reply.result === undefined) return;
     // The writes before the WAIT in the transaction (it applies whole, so the later ones too).
     const before = new Map([...gens].filter(([k]) => cmds.slice(0, waitAt).some((c) => c.effects.some((e) => e.key === k))));
-    await this.checkWait(Number(reply.result), before, "WAIT in MULTI");
+    await this.checkWait(Number(reply.result), before, "WAIT in MULTI", sentAt);
   }
 
   private lastOutcomes: unknown[] | null = null;
+  /** No write before this time (see `step`). */
+  private writesPausedUntil = 0;
 
   /**
    * WAIT on a quiet system (the prober holds every other client): replicas have acknowledged
@@ -242,6 +268,7 @@ export class Client {
     const v = this.value();
     const set: Cmd = { argv: ["SET", key, v], effects: [{ key, next: () => [v] }] };
     const inMulti = this.random.next() < 0.7;
+    const sentAt = now();
     const gens = await this.run(inMulti ? [set, { argv: ["WAIT", "1", "100"], effects: [], wait: 1 }] : [set], inMulti);
     if (gens === null) return;
     this.counts.waits++;
@@ -249,11 +276,11 @@ export class Client {
     if (inMulti) {
       this.counts.waitsInMulti++;
       const reply = (this.lastOutcomes?.[1] ?? {}) as { result?: unknown };
-      if (reply.result !== undefined) await this.checkWait(Number(reply.result), gens, "WAIT in MULTI");
+      if (reply.result !== undefined) await this.checkWait(Number(reply.result), gens, "WAIT in MULTI", sentAt);
       return;
     }
     const a = await this.call("/", ["WAIT", "1", "100"]);
-    if (a.status === 200) await this.checkWait(Number((a.body as { result: unknown }).result), gens, "WAIT");
+    if (a.status === 200) await this.checkWait(Number((a.body as { result: unknown }).result), gens, "WAIT", sentAt);
   }
 
   /**
@@ -265,6 +292,7 @@ export class Client {
     const txn = this.model.nextTxn();
     const touched = [...new Set(cmds.flatMap((c) => c.effects.map((e) => e.key)))];
     const start = now();
+    const outageAtStart = this.outage();
     const flush = cmds.some((c) => c.flush) ? this.model.flushes.open(start, txn) : null;
     const a = await this.call(multi ? "/multi-exec" : "/", multi ? cmds.map((c) => c.argv) : cmds[0]!.argv);
     const end = now();
@@ -280,6 +308,17 @@ export class Client {
       });
     } else if (refused(a)) outcomes = cmds.map(() => "refused");
     else outcomes = cmds.map(() => (a.timedOut ? "timeout" : "unknown"));
+    if (a.status === 0 || a.status >= 500) this.writesPausedUntil = now() + this.random.between(300, 1000);
+    if (a.kind !== undefined && (this.outage() || outageAtStart)) {
+      const errors = this.journal.outageWriteErrors;
+      errors[a.kind] = (errors[a.kind] ?? 0) + 1;
+    }
+    // Answered by a primary that went down since the request was sent: what it acknowledged may
+    // not have reached the replica promoted in its place (asynchronous replication).
+    if (start < this.model.lossBoundary && outcomes.some((o) => o === "ok")) {
+      this.counts.ackedBeforeLoss++;
+      outcomes = outcomes.map((o) => (o === "ok" ? "unknown" : o));
+    }
     this.lastOutcomes = replies;
     // The flush's window: until the answer (it applied by then or never), or forever if none came.
     if (flush) {
@@ -321,8 +360,10 @@ export class Client {
    * served-by naming who answered), at most 3 - k of the 4 nodes may be seen without the write:
    * more is a WAIT that confirmed what replicas did not hold. A replica that did not serve (link
    * down, lagging: the router skips it) is not counted, so the check can miss, never wrongly fail.
+   * Not after a primary went down since the write was sent (`sentAt`): a new primary that lacks
+   * the write makes the replicas that held it full-sync without it.
    */
-  private async checkWait(k: number, writes: Map<string, number>, what: string): Promise<void> {
+  private async checkWait(k: number, writes: Map<string, number>, what: string, sentAt: number): Promise<void> {
     this.journal.log({ client: this.id, wait: what, answered: k });
     if (!Number.isInteger(k) || k < 0 || k > NODES.length - 1) {
       this.journal.violation(`${what} answered ${k}, not a replica count`, {});
@@ -351,6 +392,9 @@ export class Client {
       }
     }
     this.counts.waitNodesSeen += seen.size;
+    // A primary lost meanwhile: a replica that held the write may have full-synced since from a
+    // new primary that did not (asynchronous replication); the reads prove nothing then.
+    if (this.model.lossBoundary >= sentAt) return;
     if (lacking.size > NODES.length - 1 - k)
       this.journal.violation(`${what} answered ${k} but ${lacking.size} replica(s) (${[...lacking].join(", ")}) served reads without the write`, { keys: [...writes.keys()] });
   }
@@ -360,6 +404,7 @@ export class Client {
   private async readOwn(): Promise<void> {
     const key = this.random.pick(this.keys);
     const m = this.model.key(key);
+    const start = now();
     const a = await this.call("/", ["GET", key]);
     const end = now();
     this.counts.reads++;
@@ -372,7 +417,12 @@ export class Client {
     if (m.loose) return void this.model.looseReads.push({ key, value: v, servedBy: a.servedBy });
     if (!m.cands.has(v)) this.journal.violation(`stale read with token: ${show(key)} gave ${show(v)} from ${a.servedBy}, may hold only ${show([...m.cands.keys()])}`, { key });
     else if (!m.accepts(v)) this.journal.violation(`non-monotonic read: ${show(key)} gave ${show(v)} from ${a.servedBy}, older than a value read before`, { key });
-    else m.observe(v);
+    // A read the lost primary's history may have served says nothing of what the new one holds.
+    else if (this.model.lossy(start, a.servedBy.slice(a.servedBy.indexOf(":") + 1))) this.counts.lossyReads++;
+    else {
+      if (m.showsLoss(v)) this.counts.lostToFailover++;
+      m.observe(v);
+    }
   }
 
   /** A read of any key (owned by anyone, with a TTL or not), without a token, or with it. */

@@ -3,9 +3,12 @@
  * how many full syncs were served.
  */
 import { HttpClient, type HttpReply, cfFrom } from "../lib/http.ts";
+import { sleep } from "../lib/load.ts";
 import type { Started } from "../lib/systems.ts";
 
 export const NODES = ["enam", "wnam", "weur", "apac"] as const;
+/** The sentinels (wrangler.toml's FLAREDIS_SENTINELS). */
+export const SENTINELS = ["wnam", "weur", "apac"] as const;
 /** A client near each node (its nearest replica is that node when it is a replica). */
 export const NEAR: Record<string, string> = {
   weur: cfFrom(48.8566, 2.3522, "EU", "FR"), // Paris
@@ -23,12 +26,33 @@ export interface Roles {
   replicas: string[];
 }
 
-export type Topology = { primary: { node: string; offset: number }; replicas: { node: string; link: string; offset: number }[] };
+/** GET /admin/topology: from the primary, or from the sentinels (`from: "sentinels"`) when the primary cannot be asked. */
+export type Topology = {
+  from: "primary" | "sentinels";
+  epoch: number;
+  primary: { node: string; offset: number };
+  replicas: { node: string; link: string; offset: number }[];
+};
 
 /** An admin call's answer, whatever came (status 0: no answer). */
 export interface AdminReply {
   status: number;
   text: string;
+}
+
+/** An admin call (status 0: no answer). */
+export type AdminCall = (path: string, body?: unknown) => Promise<AdminReply>;
+
+/** A 2xx answer. */
+export const ok = (r: { status: number }) => r.status >= 200 && r.status < 300;
+
+/** An admin call retried until it answers 2xx, 4 times at most (a concurrent restart of the same node may fail one call). */
+export async function undo(ctx: { admin: AdminCall }, path: string, body: unknown): Promise<boolean> {
+  for (let i = 0; i < 4; i++) {
+    if (ok(await ctx.admin(path, body))) return true;
+    await sleep(250);
+  }
+  return false;
 }
 
 export class Cluster {

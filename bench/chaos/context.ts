@@ -3,8 +3,16 @@
  * seeded generator, the parts of the workload kept (`--without`), and the clock.
  */
 
+import { sleep } from "../lib/load.ts";
+
 /** The monotonic clock, in milliseconds. */
 export const now = () => performance.now();
+
+/** Waits `ms`, or less once the run's time is up (a fault then undoes itself early). */
+export async function sleepUnlessStopping(ctx: { stopping(): boolean }, ms: number): Promise<void> {
+  const until = now() + ms;
+  while (now() < until && !ctx.stopping()) await sleep(50);
+}
 
 /** A small seeded generator (mulberry32), so a run can be repeated with --seed. */
 export class Random {

@@ -1,6 +1,10 @@
 /**
  * The faults injected at random while the clients run, several at once (the same node too): a
- * new one every 0.3-1.5 s, without waiting for the others, at most 3 at once.
+ * new one every 0.3-1.5 s, without waiting for the others, at most 3 at once. A fault that must
+ * start alone (`exclusive`: taking the primary down) waits for the others to end, and one that
+ * is not `ready` (another primary down, the primary unreachable) is not picked now. No fault
+ * picks a node that is down or not yet back as a replica (`away`). The failovers and the
+ * sentinels' faults are in failover.ts.
  *
  * A fault kind is one entry of FAULTS: its name, how it is injected and undone (`run`), and what
  * sets back at the end of the run whatever it may have left set (`restore`, shared between kinds
@@ -8,8 +12,9 @@
  * the admin API, who is primary now, the seeded generator, the history.
  */
 import { sleep } from "../lib/load.ts";
-import { type AdminReply, NODES, type Roles } from "./cluster.ts";
-import { type Random, now } from "./context.ts";
+import { type AdminReply, NODES, type Roles, ok, undo } from "./cluster.ts";
+import { type Random, sleepUnlessStopping } from "./context.ts";
+import { FAILOVER_FAULTS, type Failovers, type Losses } from "./failover.ts";
 
 export type FaultResult = "applied" | "refused" | "failed";
 
@@ -23,39 +28,42 @@ export interface FaultContext {
   log(entry: Record<string, unknown>): void;
   /** True once the run's time is up: a fault undoes itself early. */
   stopping(): boolean;
+  /** A violation: the run fails with this text. */
+  violation(text: string, entry?: Record<string, unknown>): void;
+  /** Records how a fault went that another one injected (a sentinel restart during a failover). */
+  record(name: string, result: FaultResult): void;
+  /** The failovers under way and what they did (nodes down, outages, counts). */
+  readonly failovers: Failovers;
+  /** The model's side of a primary lost: what it acknowledged may be lost. */
+  readonly losses: Losses;
 }
 
 /** Sets back, at the end of the run, what a fault may have left set (an undo that failed). */
-type Restore = (ctx: FaultContext) => Promise<void>;
+export type Restore = (ctx: FaultContext) => Promise<void>;
 
 export interface Fault {
   readonly name: string;
   /** Injects the fault and, after a while, undoes it. */
   run(ctx: FaultContext): Promise<FaultResult>;
   readonly restore?: readonly Restore[];
+  /** Whether it may be picked now (default: always). */
+  ready?(ctx: FaultContext): boolean;
+  /** Starts only once every other fault has ended (others may start while it runs). */
+  readonly exclusive?: boolean;
 }
 
-const ok = (r: { status: number }) => r.status >= 200 && r.status < 300;
+/** The primary answers (no outage): faults aimed at it may be picked. */
+const primaryUp = (ctx: FaultContext) => ctx.failovers.outageSince === null && !ctx.failovers.away.has(ctx.roles.primary);
 
-const restoreAfter = async (ctx: FaultContext, ms: number) => {
-  const until = now() + ms;
-  while (now() < until && !ctx.stopping()) await sleep(50);
-};
+/** A replica that is not down nor on its way back. */
+const someReplica = (ctx: FaultContext) => ctx.random.pick(ctx.roles.replicas.filter((n) => !ctx.failovers.away.has(n)));
 
-/** An undo is retried (a concurrent restart of the same node may fail one call). */
-async function undo(ctx: FaultContext, path: string, body: unknown): Promise<boolean> {
-  for (let i = 0; i < 4; i++) {
-    if (ok(await ctx.admin(path, body))) return true;
-    await sleep(250);
-  }
-  return false;
-}
 
 /** A fault that sets something on a node and, after `ms`, sets it back. */
 async function toggle(ctx: FaultContext, node: string, on: unknown, off: unknown, ms: number): Promise<FaultResult> {
   const path = `/admin/nodes/${node}/faults`;
   const applied = ok(await ctx.admin(path, on));
-  await restoreAfter(ctx, ms);
+  await sleepUnlessStopping(ctx, ms);
   const undone = await undo(ctx, path, off);
   return applied && undone ? "applied" : "failed";
 }
@@ -70,58 +78,46 @@ const linksUp = onEveryNode({ link: "up" });
 const noDelay = onEveryNode({ delay: 0 });
 const defaultBacklog: Restore = async (ctx) => void (await undo(ctx, "/", ["CONFIG", "SET", "repl-backlog-size", "1mb"]));
 
+
 /** The faults injected at random; a new one is one more entry. */
 export const FAULTS: readonly Fault[] = [
   {
     name: "replica-link-cut",
-    run: (ctx) => toggle(ctx, ctx.random.pick(ctx.roles.replicas), { link: "down" }, { link: "up" }, ctx.random.between(300, 3000)),
+    run: (ctx) => toggle(ctx, someReplica(ctx), { link: "down" }, { link: "up" }, ctx.random.between(300, 3000)),
     restore: [linksUp],
   },
   {
     name: "primary-link-cut",
     run: (ctx) => toggle(ctx, ctx.roles.primary, { link: "down" }, { link: "up" }, ctx.random.between(300, 2000)),
     restore: [linksUp],
+    ready: primaryUp,
   },
   {
     name: "replica-slow-link",
-    run: (ctx) => toggle(ctx, ctx.random.pick(ctx.roles.replicas), { delay: Math.round(ctx.random.between(20, 400)) }, { delay: 0 }, ctx.random.between(500, 3000)),
+    run: (ctx) => toggle(ctx, someReplica(ctx), { delay: Math.round(ctx.random.between(20, 400)) }, { delay: 0 }, ctx.random.between(500, 3000)),
     restore: [noDelay],
   },
   {
     name: "primary-slow",
     run: (ctx) => toggle(ctx, ctx.roles.primary, { delay: Math.round(ctx.random.between(20, 200)) }, { delay: 0 }, ctx.random.between(300, 1500)),
     restore: [noDelay],
+    ready: primaryUp,
   },
   {
     name: "replica-restart",
-    run: async (ctx) => (ok(await ctx.admin(`/admin/nodes/${ctx.random.pick(ctx.roles.replicas)}/faults`, { restart: true })) ? "applied" : "failed"),
+    run: async (ctx) => (ok(await ctx.admin(`/admin/nodes/${someReplica(ctx)}/faults`, { restart: true })) ? "applied" : "failed"),
   },
   {
     name: "primary-restart",
     run: async (ctx) => (ok(await ctx.admin(`/admin/nodes/${ctx.roles.primary}/faults`, { restart: true })) ? "applied" : "failed"),
-  },
-  {
-    // A coordinated failover to a random replica while clients write. 409: the target could not
-    // catch up (a documented refusal); 400 for a target that another failover made primary meanwhile.
-    name: "failover",
-    async run(ctx) {
-      const to = ctx.random.pick(ctx.roles.replicas);
-      const r = await ctx.admin("/admin/failover", { to });
-      if (ok(r)) return "applied";
-      if (r.status === 409) return "refused";
-      if (r.status === 400) {
-        await ctx.refreshRoles().catch(() => undefined);
-        if (!ctx.roles.replicas.includes(to)) return "refused";
-      }
-      ctx.log({ fault: "failover", to, status: r.status, text: r.text.slice(0, 200) });
-      return "failed";
-    },
+    ready: primaryUp,
   },
   {
     // The replica misses more than the backlog holds, so it must full-sync while clients write.
     name: "backlog-overrun",
+    ready: primaryUp,
     async run(ctx) {
-      const node = ctx.random.pick(ctx.roles.replicas);
+      const node = someReplica(ctx);
       const path = `/admin/nodes/${node}/faults`;
       let good = ok(await ctx.admin("/", ["CONFIG", "SET", "repl-backlog-size", "16384"]));
       good = ok(await ctx.admin(path, { link: "down" })) && good;
@@ -132,13 +128,14 @@ export const FAULTS: readonly Fault[] = [
         }
       } finally {
         good = (await undo(ctx, path, { link: "up" })) && good;
-        await restoreAfter(ctx, 1000);
+        await sleepUnlessStopping(ctx, 1000);
         good = (await undo(ctx, "/", ["CONFIG", "SET", "repl-backlog-size", "1mb"])) && good;
       }
       return good ? "applied" : "failed";
     },
     restore: [linksUp, defaultBacklog],
   },
+  ...FAILOVER_FAULTS,
 ];
 
 /** How each kind of fault went: applied, refused (a documented refusal) or failed. */
@@ -188,7 +185,15 @@ export async function injectFaults(ctx: FaultContext, stats: FaultStats, faults:
     if (ctx.stopping()) break;
     if (active.size >= 3) continue;
     await ctx.refreshRoles().catch(() => undefined);
-    const fault = ctx.random.pick(faults);
+    const ready = faults.filter((f) => f.ready?.(ctx) ?? true);
+    if (ready.length === 0) continue;
+    const fault = ctx.random.pick(ready);
+    if (fault.exclusive) {
+      ctx.log({ fault: fault.name, waitingFor: active.size });
+      await Promise.all(active);
+      if (ctx.stopping() || !(fault.ready?.(ctx) ?? true)) continue;
+      await ctx.refreshRoles().catch(() => undefined);
+    }
     ctx.log({ fault: fault.name, active: active.size });
     const running = runFault(ctx, stats, fault);
     active.add(running);

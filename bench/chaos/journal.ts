@@ -31,7 +31,17 @@ export class Journal {
     surrogateProbes: 0,
     requests: 0,
     requestsOk: 0,
+    /** WAITs answered by every replica (durable points of the model). */
+    waitAll: 0,
+    /** Writes acknowledged by a primary that went down before the answer was modelled (counted unknown). */
+    ackedBeforeLoss: 0,
+    /** Token reads that a lost history may have served (checked, but raising no floor). */
+    lossyReads: 0,
+    /** Keys seen, on the new primary's history, without acknowledged writes that a primary lost going down (allowed). */
+    lostToFailover: 0,
   };
+  /** Failed writes while the primary was down and no replica promoted yet, by kind. */
+  readonly outageWriteErrors: Record<string, number> = {};
   /** Failed requests by kind: `<status> <error prefix>`, `timeout`, `network <code>`. */
   readonly errorKinds: Record<string, number> = {};
   readonly violations: string[] = [];

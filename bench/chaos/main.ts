@@ -8,6 +8,12 @@
  * (faults.ts). The clients check every answer as it comes; at the end (faults undone,
  * quiescence, short TTLs past) checks.ts compares the nodes' digests and reads back every key.
  *
+ * Failovers are faults too (failover.ts): the primary taken down (the sentinels must promote a
+ * replica, the old primary must come back as its replica; the model allows the loss of what it
+ * acknowledged but had not replicated), sentinels restarted, and coordinated failovers, one or
+ * two at once, whose answers must be true; a watcher checks that epochs never go back and that
+ * every primary change has a cause.
+ *
  * Every 1.5-3.5 s a prober holds the clients until replicas have caught up and runs one write
  * and WAIT alone (a WAIT that counts replicas at the offset before a transaction's writes only
  * shows on a quiet system). `--without flush,surrogates,...` leaves parts of the workload out,
@@ -25,6 +31,7 @@ import { compareDigests, healthChecks, lostWrites, neverWrittenReads, quiescence
 import { Client, type ClientContext } from "./client.ts";
 import { Cluster, NODES, PLACES } from "./cluster.ts";
 import { Parts, Random, now } from "./context.ts";
+import { Failovers, watchTopology } from "./failover.ts";
 import { type FaultContext, FaultStats, injectFaults, restoreAll } from "./faults.ts";
 import { HISTORY_PATH, Journal } from "./journal.ts";
 import { Flushes, Model } from "./model.ts";
@@ -48,6 +55,7 @@ const journal = new Journal();
 const model = new Model(new Flushes(random, parts.has("flush")));
 const { counts } = journal;
 const faultStats = new FaultStats();
+const failovers = new Failovers();
 
 const system = await startFlaredis({ replicas: NODES.slice(1).join(" ") });
 const cluster = new Cluster(system);
@@ -57,7 +65,7 @@ let summary = "";
 try {
   await cluster.call("/", ["SET", "chaos:start", "1"]);
   await cluster.startCountingFullSyncs();
-  const context: ClientContext = { random, parts, journal, model, clients: CLIENTS };
+  const context: ClientContext = { random, parts, journal, model, clients: CLIENTS, outage: () => failovers.outageSince !== null };
   const clients = Array.from({ length: CLIENTS }, (_, i) => new Client(i, PLACES[i % PLACES.length]!, system, context));
   const end = now() + SECONDS * 1000;
   const stopping = () => now() >= end;
@@ -68,8 +76,13 @@ try {
     random,
     log: (entry) => journal.log(entry),
     stopping,
+    violation: (text, entry) => journal.violation(text, entry),
+    record: (name, result) => faultStats.add(name, result),
+    failovers,
+    losses: model,
   };
   const injector = injectFaults(ctx, faultStats);
+  const watcher = watchTopology(ctx);
   const syncsCounter = (async () => {
     while (!stopping()) {
       await sleep(1000);
@@ -107,7 +120,7 @@ try {
       }
     }
   };
-  await Promise.all([...clients.map(loop), injector, syncsCounter, prober]);
+  await Promise.all([...clients.map(loop), injector, syncsCounter, prober, watcher]);
   for (const c of clients) c.close();
 
   // Undo every fault, then wait for quiescence: every replica up and at the primary's offset.
@@ -130,20 +143,25 @@ try {
   const okShare = healthChecks(journal, faultStats);
   const by = (prefix: string) => journal.violationsOf(prefix);
   const loose = [...model.keys.values()].filter((m) => m.loose).length;
-  const errors = Object.entries(journal.errorKinds)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, v]) => `${k} ${v}`)
-    .join(", ");
+  const looseWhy: Record<string, number> = {};
+  for (const m of model.keys.values()) if (m.loose) looseWhy[m.loose] = (looseWhy[m.loose] ?? 0) + 1;
+  const byCount = (kinds: Record<string, number>) =>
+    Object.entries(kinds)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
+  const errors = byCount(journal.errorKinds);
   exitCode = journal.violations.length === 0 ? 0 : 1;
   summary =
     `chaos ${exitCode === 0 ? "PASS" : "FAIL"}: ${SECONDS} s, seed ${seed}, ${CLIENTS} clients; ` +
     `writes ${counts.ops} (acknowledged ${counts.acked}, refused ${counts.refused}, unknown ${counts.unknown}; transactions ${counts.transactions}, flushes ${counts.flushes}, TTL ops ${counts.ttlOps}); ` +
-    `WAIT ${counts.waits} (in MULTI ${counts.waitsInMulti}, on a quiet system ${counts.probes}, confirmed ${counts.waitConfirmed}, checked on ${counts.waitNodesSeen} replica reads); ` +
+    `WAIT ${counts.waits} (in MULTI ${counts.waitsInMulti}, on a quiet system ${counts.probes}, confirmed ${counts.waitConfirmed}, by every replica ${counts.waitAll}, checked on ${counts.waitNodesSeen} replica reads); ` +
     `reads ${counts.reads} (with token ${counts.tokenReads}, by replicas ${counts.replicaReads}); ` +
     `requests ${counts.requests} (ok ${(okShare * 100).toFixed(1)}%; errors: ${errors || "none"}); lone-surrogate probes ${counts.surrogateProbes}; ` +
-    `faults ${faultStats.total} applied/refused/failed (${faultStats}); full syncs ${cluster.fullSyncs}; primary at the end ${cluster.roles.primary}; quiescence ${quiescenceMs} ms; ` +
+    `faults ${faultStats.total} applied/refused/failed (${faultStats}); ${failovers.summary()}; ` +
+    `write errors during outages: ${byCount(journal.outageWriteErrors) || "none"}; answers from a primary gone down meanwhile (counted unknown) ${counts.ackedBeforeLoss}; keys seen without acknowledged writes lost to a primary down (allowed) ${counts.lostToFailover}; token reads a lost history may have served ${counts.lossyReads}; full syncs ${cluster.fullSyncs}; primary at the end ${cluster.roles.primary}; quiescence ${quiescenceMs} ms; ` +
     `digests equal ${digests.every((d) => d.digest === digests[0]!.digest) ? "yes" : "NO"}; lost writes ${lost}; stale token reads ${by("stale")}; non-monotonic reads ${by("non-monotonic")}; ` +
-    `WAIT violations ${by("WAIT")}; unexplained answers ${by("write answer")}; never-written reads ${neverWritten}; loosely checked keys ${loose}/${model.keys.size}; violations ${journal.violations.length}`;
+    `WAIT violations ${by("WAIT")}; unexplained answers ${by("write answer")}; never-written reads ${neverWritten}; loosely checked keys ${loose}/${model.keys.size}${loose ? ` (${byCount(looseWhy)})` : ""}; violations ${journal.violations.length}`;
 } finally {
   cluster.close();
   await system.stop();

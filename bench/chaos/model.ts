@@ -10,6 +10,14 @@
  * instant between being sent and being answered: whenever such a window meets the window since a
  * key was last modelled, null is added as a newer candidate. Keys with TTLs are not modelled
  * exactly: a read of one must give null or a value written to it.
+ *
+ * Failovers. Replication is asynchronous: a primary that goes down may take with it writes it
+ * acknowledged but had not yet replicated, so when one does (`primaryLost`) every key may be left
+ * in any state it held since its writer's last WAIT confirmed by every replica (its `trail`), and
+ * a write answered by that primary from before it went down counts as unknown (`lossBoundary`).
+ * A read that a node still on the lost history may have served (until it is seen on the new
+ * primary's, `leftLostHistory`) is checked against the candidates but raises no floor for later
+ * reads. A coordinated failover (POST /admin/failover) loses nothing: the model stays exact.
  */
 import { type Random, now } from "./context.ts";
 
@@ -84,6 +92,13 @@ export class KeyModel {
   settled = 0;
   /** Exact checks off: too many candidates, or a write that may apply at any time. */
   loose: string | null = null;
+  /**
+   * Every state the key may have held since its writer's last WAIT answered by every replica
+   * (with the generations that produced it): what a primary lost before replicating may leave.
+   */
+  private trail = new Map<Value, Gens>([[null, { min: 0, max: 0 }]]);
+  /** States that only a lost primary's acknowledged writes had superseded (seeing one shows such a write lost). */
+  private widened = new Set<Value>();
 
   readonly key: string;
   private readonly flushes: Flushes;
@@ -98,7 +113,39 @@ export class KeyModel {
     if (c) c.max = Math.max(c.max, g);
     else this.cands.set(v, { min: g, max: g });
     this.ever.add(v);
+    this.remember(v, g);
     if (this.cands.size > MAX_CANDIDATES) this.loosen("too many candidates");
+  }
+
+  /** Adds a state to the trail (see `trail`). */
+  private remember(v: Value, g: number): void {
+    const t = this.trail.get(v);
+    if (t) t.max = Math.max(t.max, g);
+    else this.trail.set(v, { min: g, max: g });
+  }
+
+  /** Every replica held the key's current candidates (a WAIT answered by all of them): no failover can lose them. */
+  durable(): void {
+    this.trail = new Map([...this.cands].map(([v, g]) => [v, { ...g }]));
+  }
+
+  /**
+   * A primary went down before replicating what it acknowledged: the key may now hold any state
+   * of its trail, and a read may give any of them (the floor comes down to the oldest).
+   */
+  widen(): void {
+    let floor = this.floor;
+    for (const [v, g] of this.trail) {
+      const c = this.cands.get(v);
+      if (c) (c.min = Math.min(c.min, g.min)), (c.max = Math.max(c.max, g.max));
+      else {
+        this.cands.set(v, { ...g });
+        this.widened.add(v);
+      }
+      floor = Math.min(floor, g.max);
+    }
+    this.floor = floor;
+    if (this.cands.size > MAX_CANDIDATES) this.loosen("too many candidates after a primary was lost");
   }
 
   loosen(why: string): void {
@@ -141,6 +188,8 @@ export class KeyModel {
       return null;
     }
     this.cands = new Map(results.map((y) => [y, { min: g, max: g }]));
+    for (const y of results) this.remember(y, g);
+    this.widened.clear();
     return g;
   }
 
@@ -156,6 +205,17 @@ export class KeyModel {
     if (!c) return;
     this.floor = Math.max(this.floor, c.min);
     for (const [x, g] of this.cands) if (g.max < this.floor) this.cands.delete(x);
+  }
+
+  /**
+   * Whether `v`, read from the new primary's history, is a state that acknowledged writes had
+   * superseded before their primary went down: they were lost (as asynchronous replication allows).
+   * Counted once per loss.
+   */
+  showsLoss(v: Value): boolean {
+    if (!this.widened.has(v)) return false;
+    this.widened.clear();
+    return true;
   }
 
   /** The candidates a read may still give (for a violation's text). */
@@ -186,6 +246,10 @@ export class Model {
   readonly surrogateKeys = new Set<string>();
   private shortDeadline = 0;
   private txns = 0;
+  /** A primary went down after this time (its answers to requests sent before may be lost). */
+  lossBoundary = Number.NEGATIVE_INFINITY;
+  /** When each node was last seen on the primary's history (after `lossBoundary`: off the lost one). */
+  private readonly onHistory = new Map<string, number>();
 
   constructor(flushes: Flushes) {
     this.flushes = flushes;
@@ -204,6 +268,28 @@ export class Model {
   /** A new request's id (for the flush windows; they start at 1). */
   nextTxn(): number {
     return ++this.txns;
+  }
+
+  /**
+   * The primary went down (or may have) now: acknowledged writes it had not replicated may be
+   * lost. Every key may hold any state of its trail, answers to requests sent before now count as
+   * unknown, and every node may serve the lost history until seen off it (`leftLostHistory`).
+   */
+  primaryLost(): void {
+    this.lossBoundary = now();
+    for (const m of this.keys.values()) m.widen();
+  }
+
+  /** `node` follows the primary's history now (a node never goes back to a lost one). */
+  leftLostHistory(node: string): void {
+    this.onHistory.set(node, now());
+  }
+
+  /** Whether `node` may have served a read sent at `start` from a lost history (it then raises no floor). */
+  lossy(start: number, node: string): boolean {
+    if (this.lossBoundary === Number.NEGATIVE_INFINITY) return false;
+    const seen = this.onHistory.get(node) ?? Number.NEGATIVE_INFINITY;
+    return !(seen > this.lossBoundary && start >= seen);
   }
 
   /** A short TTL set now passes by `deadline` (wall time). */
