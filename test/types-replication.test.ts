@@ -64,6 +64,14 @@ const write = fc.oneof(
   { weight: 1, arbitrary: key.map((k) => ["PEXPIRE", k, "100000"]) },
   { weight: 1, arbitrary: key.map((k) => ["PERSIST", k]) },
   { weight: 1, arbitrary: fc.constant(["FLUSHALL"] as string[]) },
+  // Sets: members added and removed, random pops (the effect is what was removed), moves, stores.
+  { weight: 3, arbitrary: fc.tuple(key, field, field).map(([k, m, n]) => ["SADD", k, m, n]) },
+  { weight: 1, arbitrary: fc.tuple(key, fc.integer({ min: 5, max: 40 })).map(([k, n]) => ["SADD", k, ...Array.from({ length: n }, (_, i) => `s${i}`)]) },
+  { weight: 2, arbitrary: fc.tuple(key, field).map(([k, m]) => ["SREM", k, m]) },
+  { weight: 1, arbitrary: fc.tuple(key, fc.integer({ min: 1, max: 5 })).map(([k, n]) => ["SPOP", k, String(n)]) },
+  { weight: 1, arbitrary: fc.tuple(key, key, field).map(([a, b, m]) => ["SMOVE", a, b, m]) },
+  { weight: 1, arbitrary: fc.tuple(key, key, key).map(([d, a, b]) => ["SUNIONSTORE", d, a, b]) },
+  { weight: 1, arbitrary: fc.tuple(key, key, key).map(([d, a, b]) => ["SINTERSTORE", d, a, b]) },
 );
 /** A write alone, or two in a MULTI (effects of one commit, each at its own offset). */
 const batch = fc.oneof(
@@ -76,8 +84,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.constant({ kind: "chunk" as const }) },
 );
 
-describe("hashes through replication", () => {
-  it("a full sync in chunks while hashes change ends equal to the master, counts exact (property)", () => {
+describe("hashes and sets through replication", () => {
+  it("a full sync in chunks while hashes and sets change ends equal to the master, counts exact (property)", () => {
     fc.assert(
       fc.property(
         fc.array(batch, { maxLength: 30 }),

@@ -67,6 +67,27 @@ describe.each([
     expect(await redis.exists("h")).toBe(0);
   });
 
+  it("sets: SADD, SMEMBERS, SISMEMBER, SPOP, SMOVE, SINTER/SUNION/SDIFF and their STORE forms, SSCAN", async () => {
+    expect(await redis.sadd("s", "a", "b", "c")).toBe(3);
+    expect(await redis.sadd("t", "b", "c", "d")).toBe(3);
+    expect((await redis.smembers("s")).sort()).toEqual(["a", "b", "c"]);
+    expect(await redis.sismember("s", "a")).toBe(1);
+    expect(await redis.smismember("s", ["a", "z"])).toEqual([1, 0]);
+    expect(await redis.scard("s")).toBe(3);
+    expect((await redis.sinter("s", "t")).sort()).toEqual(["b", "c"]);
+    expect((await redis.sunion("s", "t")).sort()).toEqual(["a", "b", "c", "d"]);
+    expect(await redis.sdiff("s", "t")).toEqual(["a"]);
+    expect(await redis.sinterstore("i", "s", "t")).toBe(2);
+    expect(await redis.smove("s", "t", "a")).toBe(1);
+    expect(await redis.srem("t", "a", "zz")).toBe(1);
+    const popped = await redis.spop<string>("s");
+    expect(["b", "c"]).toContain(popped);
+    const [cursor, members] = await redis.sscan("i", 0);
+    expect(String(cursor)).toBe("0");
+    expect(members.sort()).toEqual(["b", "c"]);
+    expect(await redis.type("i")).toBe("set");
+  });
+
   it("INCR, INCRBY, INCRBYFLOAT", async () => {
     expect(await redis.incr("n")).toBe(1);
     expect(await redis.incrby("n", 41)).toBe(42);

@@ -1,6 +1,7 @@
 import { fromBytes } from "../bytes";
 import { defineCommand } from "../command";
 import { RedisError } from "../errors";
+import type { Change } from "../keyspace";
 import type { Entry } from "../storage";
 import { typeNamed } from "../types";
 
@@ -15,8 +16,8 @@ function stringEncoding(e: Entry): string {
 }
 
 /** The encoding OBJECT ENCODING names for `e`. */
-export function encodingOf(e: Entry): string {
-  return e.type === "string" ? stringEncoding(e) : typeNamed(e.type).encoding(e);
+export function encodingOf(e: Entry, db: Change): string {
+  return e.type === "string" ? stringEncoding(e) : typeNamed(e.type).encoding(e, db);
 }
 
 const HELP = [
@@ -47,7 +48,7 @@ export default defineCommand({
     if ((a.sub === "ENCODING" || a.sub === "REFCOUNT") && a.rest.length === 1) {
       const e = db.get(a.rest[0]!);
       if (e === null) return null;
-      return a.sub === "ENCODING" ? encodingOf(e) : 1;
+      return a.sub === "ENCODING" ? encodingOf(e, db) : 1;
     }
     throw new RedisError(`ERR unknown subcommand or wrong number of arguments for '${a.original}'. Try OBJECT HELP.`);
   },

@@ -5,9 +5,10 @@
  */
 import type { Command } from "../command";
 import type { EffectSpec } from "../effect-spec";
-import type { Effect } from "../keyspace";
+import type { Change, Effect } from "../keyspace";
 import type { ElementRow, Entry, ValueType } from "../storage";
 import { hashType } from "./hash";
+import { setType } from "./set";
 
 export interface TypeModule {
   readonly name: Exclude<ValueType, "string">;
@@ -15,11 +16,11 @@ export interface TypeModule {
   readonly effects: readonly EffectSpec[];
   /** The effects that write a collection of this type whole under `key` (its elements, in batches). */
   restore(key: string, elements: readonly ElementRow[]): Effect[];
-  /** OBJECT ENCODING's answer for a collection of this type. */
-  encoding(entry: Entry): string;
+  /** OBJECT ENCODING's answer for a collection of this type (`db` to look at its elements). */
+  encoding(entry: Entry, db: Change): string;
 }
 
-export const TYPES: readonly TypeModule[] = [hashType];
+export const TYPES: readonly TypeModule[] = [hashType, setType];
 
 /** The module of a collection type. @throws Error for a type no module declares */
 export function typeNamed(name: ValueType): TypeModule {

@@ -1,0 +1,124 @@
+/**
+ * The set type (Redis's t_set.c): a header row (element id, member count, deadline) and one
+ * element row per member (an empty value), so SADD or SISMEMBER of one member touches one row.
+ * Replicated as SADD and SREM of the members added or removed (SPOP and SMOVE too: what
+ * happened, never a random choice to redo); an emptied set is deleted.
+ */
+import { toBytes } from "../../bytes";
+import type { Bytes } from "../../bytes";
+import { errors } from "../../errors";
+import type { Change } from "../../keyspace";
+import type { ElementRow, Entry } from "../../storage";
+import { setEncode } from "./effects";
+
+const EMPTY = new Uint8Array(0);
+/** Redis's set-max-intset-entries and set-max-listpack-entries. */
+const INTSET_ENTRIES = 512;
+const LISTPACK_ENTRIES = 128;
+
+export class RedisSet {
+  private constructor(
+    private readonly db: Change,
+    readonly key: string,
+    private header: Entry,
+  ) {}
+
+  /** The set at `key`, or null (a keyspace hit or miss). @throws WRONGTYPE */
+  static find(db: Change, key: string): RedisSet | null {
+    const e = db.lookup(key);
+    if (e === null) return null;
+    if (e.type !== "set" || e.eid === undefined) throw errors.wrongType();
+    return new RedisSet(db, key, e);
+  }
+
+  /** Like `find`, without counting a hit or miss (a write's destination). @throws WRONGTYPE */
+  static peek(db: Change, key: string): RedisSet | null {
+    const e = db.get(key);
+    if (e === null) return null;
+    if (e.type !== "set" || e.eid === undefined) throw errors.wrongType();
+    return new RedisSet(db, key, e);
+  }
+
+  /** The set at `key`, created empty when missing (stored once it has a member). @throws WRONGTYPE */
+  static findOrCreate(db: Change, key: string): RedisSet {
+    return RedisSet.find(db, key) ?? RedisSet.empty(db, key);
+  }
+
+  /** A new empty set at `key` (the caller has removed what was there). */
+  static empty(db: Change, key: string): RedisSet {
+    return new RedisSet(db, key, { type: "set", value: EMPTY, expiresAt: null, eid: db.newEid(), count: 0 });
+  }
+
+  get size(): number {
+    return this.header.count ?? 0;
+  }
+
+  has(member: string): boolean {
+    return this.db.element(this.header.eid!, member) !== null;
+  }
+
+  /** Adds members; logged as one SADD of those that were new. @returns how many were */
+  add(members: Iterable<string>): number {
+    const added: string[] = [];
+    for (const m of new Set(members)) {
+      if (this.has(m)) continue;
+      this.db.setElement(this.header.eid!, m, { value: EMPTY, score: null });
+      added.push(m);
+    }
+    if (added.length === 0) return 0;
+    this.save(this.size + added.length);
+    this.db.record(setEncode.sadd(this.key, added));
+    return added.length;
+  }
+
+  /** Removes members; logged as one SREM of those that were there. @returns how many were */
+  remove(members: Iterable<string>): number {
+    const removed: string[] = [];
+    for (const m of new Set(members)) {
+      if (!this.has(m)) continue;
+      this.db.setElement(this.header.eid!, m, null);
+      removed.push(m);
+    }
+    if (removed.length === 0) return 0;
+    this.save(this.size - removed.length);
+    this.db.record(setEncode.srem(this.key, removed));
+    return removed.length;
+  }
+
+  page(after: string | null, limit: number): { rows: ElementRow[]; next: string | null } {
+    return this.db.elementsPage(this.header.eid!, after, limit);
+  }
+
+  members(): string[] {
+    return this.db.allElements(this.header.eid!).map((el) => el.field);
+  }
+
+  /** `n` distinct random members (all when `n` >= size), chosen with `random`. */
+  sample(n: number, random: () => number): string[] {
+    const all = this.members();
+    if (n >= all.length) return all;
+    // A partial Fisher-Yates shuffle.
+    for (let i = 0; i < n; i++) {
+      const j = i + Math.floor(random() * (all.length - i));
+      [all[i], all[j]] = [all[j]!, all[i]!];
+    }
+    return all.slice(0, n);
+  }
+
+  private save(count: number): void {
+    this.header = { ...this.header, count };
+    if (count === 0) this.db.removeEmptied(this.key, this.header);
+    else this.db.putHeader(this.key, this.header);
+  }
+}
+
+/** OBJECT ENCODING of a set: `intset` for up to 512 integers, `listpack` up to 128 members, else `hashtable`. */
+export function setEncoding(e: Entry, members: () => string[]): string {
+  const count = e.count ?? 0;
+  if (count <= INTSET_ENTRIES && members().every((m) => /^-?(0|[1-9][0-9]{0,18})$/.test(m) && BigInt(m) >= -(2n ** 63n) && BigInt(m) < 2n ** 63n))
+    return "intset";
+  return count <= LISTPACK_ENTRIES ? "listpack" : "hashtable";
+}
+
+/** A member as a bulk reply. */
+export const bulk = (s: string): Bytes => toBytes(s);
