@@ -226,6 +226,17 @@ describe("admin API and faults", () => {
     expect(refused.json.error).toMatch(/^NOPERM /);
   });
 
+  it("a link cut while the primary is idle shows at the next asks of the admin topology (each one probes)", async () => {
+    await redis("SET", "idle", "1");
+    await catchUpAll();
+    expect((await admin("/nodes/weur/faults", { link: "down" })).json).toEqual({ result: "OK" });
+    let link = "up";
+    for (let i = 0; i < 20 && link === "up"; i++) link = (await admin("/topology")).json.replicas.find((r: { node: string }) => r.node === "weur").link;
+    expect(link).toBe("down");
+    await admin("/nodes/weur/faults", { link: "up" });
+    await catchUpAll();
+  });
+
   it("a cut link restored resumes with a partial resync", async () => {
     await redis("SET", "before", "1");
     await catchUpAll();

@@ -60,7 +60,8 @@ admin.get("/topology", async (c) => {
   const { epoch, primary } = await refreshTopology(c.env);
   const sentinels = await sentinelViews(c.env);
   try {
-    const status = await nodeStub(c.env, primary).status();
+    // Probing: a link cut while the primary is idle shows at the next ask (the dashboard's poll).
+    const status = await nodeStub(c.env, primary).status(true);
     learnTopology(c.env, status.topology);
     return c.json({ from: "primary", epoch, primary: { node: status.node, offset: status.offset }, replicas: status.replicas, sentinels });
   } catch {

@@ -96,8 +96,8 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   async catchUp() {
     return this.core.catchUp();
   }
-  async status() {
-    return this.core.status();
+  async status(probe?: boolean) {
+    return this.core.status(probe);
   }
   async metrics() {
     const metrics = this.core.metrics();

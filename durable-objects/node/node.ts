@@ -348,8 +348,9 @@ export class Node {
     return this.status();
   }
 
-  status(): NodeStatus {
+  status(probe = false): NodeStatus {
     this.faults.checkUp();
+    if (probe && this.role instanceof PrimaryRole) this.role.pushToReplicas();
     const engine = this.engine;
     const role = this.role;
     return {

@@ -187,7 +187,11 @@ export interface NodeApi {
   snapshot(replica: string, cursor: SnapshotCursor): Promise<SnapshotChunk>;
   push(push: Push): Promise<Ack>;
   catchUp(): Promise<Ack>;
-  status(): Promise<NodeStatus>;
+  /**
+   * The node's status. `probe` (the admin topology): a master also pushes to its replicas now, so
+   * that a link cut while idle shows at the next ask rather than at the next heartbeat (10 s).
+   */
+  status(probe?: boolean): Promise<NodeStatus>;
   /** For /metrics: the status and the counters, in one call. */
   metrics(): Promise<NodeMetrics>;
   /** A sentinel's ping (Redis Sentinel's PING + INFO): the node's status. */
