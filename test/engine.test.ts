@@ -6,7 +6,7 @@ import { MemoryStorage } from "../durable-objects/engine/storage";
 import { toJsonOutcome } from "../worker/reply";
 import { cases } from "./conformance/cases";
 import { expectStep } from "./conformance/match";
-import { fixedRandom, newEngine } from "./fixtures";
+import { fixedRandom, newEngine, run } from "./fixtures";
 
 
 describe("conformance: engine alone", () => {
@@ -35,6 +35,18 @@ describe("engine", () => {
     expect(run("MGET", "h")).toMatchObject({ outcomes: [{ result: [null] }] });
     expect(run("TYPE", "h")).toMatchObject({ outcomes: [{ result: "hash" }] });
     expect(storage.keys.get("h")?.type).toBe("hash");
+  });
+
+  it("counts keyspace hits and misses for reads only, as Redis does (a SET of a new key is no miss)", () => {
+    const engine = newEngine();
+    run(engine, "SET", "k", "1");
+    run(engine, "INCR", "n");
+    run(engine, "INCRBYFLOAT", "f", "1.5");
+    expect(engine.stats).toMatchObject({ keyspaceHits: 0, keyspaceMisses: 0 });
+    run(engine, "GET", "k");
+    run(engine, "GET", "nothere");
+    run(engine, "SET", "k", "2", "GET");
+    expect(engine.stats).toMatchObject({ keyspaceHits: 2, keyspaceMisses: 1 });
   });
 
   it("logs effects, not commands: INCR as SET, EXPIRE as PEXPIREAT, lazy expiry as DEL", () => {

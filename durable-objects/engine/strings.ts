@@ -10,7 +10,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 
 /** INCRBY and its family: adds `delta` to the integer at `key`, keeping its TTL. */
 export function incrementBy(ctx: Context, key: string, delta: bigint): number | bigint {
-  const entry = ctx.db.lookup(key);
+  const entry = ctx.db.get(key); // a write: no keyspace hit or miss, as in Redis
   if (entry !== null && entry.type !== "string") throw errors.wrongType();
   const current = storedInt64(entry?.value ?? null);
   const next = current + delta;

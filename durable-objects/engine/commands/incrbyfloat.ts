@@ -14,7 +14,7 @@ export default defineCommand({
   keys: key(1),
   parse: ([k, by]) => ({ key: k!, by: parseFloat64(by!) }),
   run: ({ db }, a) => {
-    const entry = db.lookup(a.key);
+    const entry = db.get(a.key);
     if (entry !== null && entry.type !== "string") throw errors.wrongType();
     const current = entry === null ? 0 : parseFloat64(fromBytes(entry.value));
     const next = current + a.by;

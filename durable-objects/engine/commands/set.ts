@@ -31,7 +31,8 @@ export function parseSet([k, value, ...rest]: readonly string[]): SetArgs {
 
 /** The whole of SET, shared with SETNX, SETEX, PSETEX and GETSET. */
 export function runSet({ db, now }: Context, a: SetArgs): Reply {
-  const old = db.lookup(a.key);
+  // Only SET ... GET reads: it alone counts a keyspace hit or miss, as in Redis.
+  const old = a.get ? db.lookup(a.key) : db.get(a.key);
   if (a.get && old !== null && old.type !== "string") throw errors.wrongType();
   const previous = a.get ? (old?.value ?? null) : OK;
   if ((a.condition === "NX" && old !== null) || (a.condition === "XX" && old === null)) return a.get ? previous : null;
