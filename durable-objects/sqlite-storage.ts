@@ -222,6 +222,17 @@ export class SqliteStorage implements Storage {
       const row = this.first("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? ORDER BY field LIMIT 1 OFFSET ?", eid, index);
       return row ? { field: row.field as string, ...toElement(row) } : null;
     },
+    listPageBackward: (eid, before, limit) =>
+      (before === null
+        ? this.exec("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? ORDER BY field DESC LIMIT ?", eid, limit)
+        : this.exec("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? AND field < ? ORDER BY field DESC LIMIT ?", eid, before, limit)
+      )
+        .toArray()
+        .map((row) => ({ field: row.field as string, ...toElement(row) })),
+    listAtFromEnd: (eid, index) => {
+      const row = this.first("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? ORDER BY field DESC LIMIT 1 OFFSET ?", eid, index);
+      return row ? { field: row.field as string, ...toElement(row) } : null;
+    },
     count: (eid) => this.first<{ n: number }>("SELECT count(*) AS n FROM elements WHERE eid = ?", eid)!.n,
     drop: (eid) => {
       if (this.deleteElements(eid, DROP_AT_ONCE + 1) > DROP_AT_ONCE) this.exec("INSERT OR IGNORE INTO dropped (eid) VALUES (?)", eid);

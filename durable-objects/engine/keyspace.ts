@@ -480,6 +480,47 @@ export class Change {
     return { rows: [...rows.values()].sort((a, b) => compareFields(a.field, b.field)), next };
   }
 
+  /**
+   * Lists, read from the tail: one page of the elements of `eid` before `before` (null: from the
+   * last), in descending field order, as this change sees them; `next` as in `elementsPage`.
+   */
+  listPageBackward(eid: number, before: string | null, limit: number): { rows: ElementRow[]; next: string | null } {
+    const stored = this.dropped.has(eid) || eid >= this.keyspace.nextEid ? [] : this.keyspace.storage.elements.listPageBackward(eid, before, limit);
+    const next = stored.length < limit ? null : stored[stored.length - 1]!.field;
+    const pending = this.elements.get(eid);
+    const rows = new Map<string, ElementRow>();
+    for (const row of stored) rows.set(row.field, row);
+    if (pending)
+      for (const [field, element] of pending) {
+        if (before !== null && compareFields(field, before) >= 0) continue;
+        if (next !== null && compareFields(field, next) < 0) continue;
+        if (element === null) rows.delete(field);
+        else rows.set(field, { field, ...element });
+      }
+    return { rows: [...rows.values()].sort((a, b) => compareFields(b.field, a.field)), next };
+  }
+
+  /**
+   * Lists: the element at `index` (0-based) in field order, counted from the last when `fromEnd`.
+   * One indexed read when this change has not touched the collection; else it pages.
+   */
+  listElementAt(eid: number, index: number, fromEnd: boolean): ElementRow | null {
+    if (index < 0) return null;
+    const stored = !this.dropped.has(eid) && eid < this.keyspace.nextEid;
+    if (!this.elements.has(eid) && stored) {
+      const elements = this.keyspace.storage.elements;
+      return fromEnd ? elements.listAtFromEnd(eid, index) : elements.at(eid, index);
+    }
+    for (let cursor: string | null = null, skipped = 0; ; ) {
+      const page: { rows: ElementRow[]; next: string | null } = fromEnd ? this.listPageBackward(eid, cursor, 256) : this.elementsPage(eid, cursor, 256);
+      const { rows, next } = page;
+      if (index < skipped + rows.length) return rows[index - skipped]!;
+      skipped += rows.length;
+      if (next === null) return null;
+      cursor = next;
+    }
+  }
+
   /** Every element of `eid`, in field order (a whole collection: HGETALL, RENAME's expanded form...). */
   allElements(eid: number): ElementRow[] {
     const out: ElementRow[] = [];

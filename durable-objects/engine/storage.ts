@@ -54,6 +54,10 @@ export interface ElementStore {
   page(eid: number, after: string | null, limit: number): ElementRow[];
   /** The element at `index` (0-based) in field order, or null. */
   at(eid: number, index: number): ElementRow | null;
+  /** Lists (read from the tail): elements of `eid` before `field` (null: from the last), in descending field order, at most `limit`. */
+  listPageBackward(eid: number, before: string | null, limit: number): ElementRow[];
+  /** Lists: the element at `index` (0-based) counted from the last in field order, or null. */
+  listAtFromEnd(eid: number, index: number): ElementRow | null;
   count(eid: number): number;
   /**
    * Drops every element of `eid`. The storage may defer the work (see `purge`): nothing refers
@@ -186,6 +190,17 @@ export class MemoryStorage implements Storage {
     at: (eid, index) => {
       const field = this.sortedFields(eid)[index];
       return field === undefined ? null : { field, ...this.collections.get(eid)!.get(field)! };
+    },
+    listPageBackward: (eid, before, limit) =>
+      this.sortedFields(eid)
+        .reverse()
+        .filter((f) => before === null || compareFields(f, before) < 0)
+        .slice(0, limit)
+        .map((field) => ({ field, ...this.collections.get(eid)!.get(field)! })),
+    listAtFromEnd: (eid, index) => {
+      const fields = this.sortedFields(eid);
+      const field = fields[fields.length - 1 - index];
+      return index < 0 || field === undefined ? null : { field, ...this.collections.get(eid)!.get(field)! };
     },
     count: (eid) => this.collections.get(eid)?.size ?? 0,
     drop: (eid) => void this.collections.delete(eid),

@@ -88,6 +88,38 @@ describe.each([
     expect(await redis.type("i")).toBe("set");
   });
 
+  it("lists: LPUSH, RPUSH, LRANGE, LPOP with a count, LINDEX, LINSERT, LREM, LTRIM, LPOS, LMOVE; WRONGTYPE", async () => {
+    expect(await redis.rpush("l", "b", "c", "d")).toBe(3);
+    expect(await redis.lpush("l", "a", "z")).toBe(5);
+    expect(await redis.lrange("l", 0, -1)).toEqual(["z", "a", "b", "c", "d"]);
+    expect(await redis.lpop("l")).toBe("z");
+    expect(await redis.lpop("l", 2)).toEqual(["a", "b"]);
+    expect(await redis.lpop("nothere", 2)).toBeNull();
+    expect(await redis.rpush("l", "e", "c", "f")).toBe(5);
+    expect(await redis.lindex("l", 0)).toBe("c");
+    expect(await redis.lindex("l", -1)).toBe("f");
+    expect(await redis.lindex("l", 9)).toBeNull();
+    expect(await redis.linsert("l", "before", "d", "c2")).toBe(6);
+    expect(await redis.linsert("l", "after", "nope", "x")).toBe(-1);
+    expect(await redis.lrange("l", 0, -1)).toEqual(["c", "c2", "d", "e", "c", "f"]);
+    expect(await redis.lpos("l", "c")).toBe(0);
+    expect(await redis.lpos("l", "c", { rank: -1 })).toBe(4);
+    expect(await redis.lpos("l", "c", { count: 0 })).toEqual([0, 4]);
+    expect(await redis.lrem("l", -1, "c")).toBe(1);
+    expect(await redis.lrange("l", 0, -1)).toEqual(["c", "c2", "d", "e", "f"]);
+    expect(await redis.ltrim("l", 1, -2)).toBe("OK");
+    expect(await redis.lrange("l", 0, -1)).toEqual(["c2", "d", "e"]);
+    expect(await redis.lmove("l", "m", "left", "right")).toBe("c2");
+    expect(await redis.lmove("l", "m", "right", "left")).toBe("e");
+    expect(await redis.lrange("m", 0, -1)).toEqual(["e", "c2"]);
+    expect(await redis.llen("l")).toBe(1);
+    expect(await redis.type("m")).toBe("list");
+    await expect(redis.hget("m", "f")).rejects.toThrow(/WRONGTYPE Operation against a key holding the wrong kind of value/);
+    await expect(redis.lset("nothere", 0, "x")).rejects.toThrow(/ERR no such key/);
+    expect(await redis.lpop("l", 5)).toEqual(["d"]);
+    expect(await redis.exists("l")).toBe(0);
+  });
+
   it("INCR, INCRBY, INCRBYFLOAT", async () => {
     expect(await redis.incr("n")).toBe(1);
     expect(await redis.incrby("n", 41)).toBe(42);

@@ -9,6 +9,7 @@ import type { Change, Effect } from "../keyspace";
 import type { ElementRow, Entry, ValueType } from "../storage";
 import { hashType } from "./hash";
 import { setType } from "./set";
+import { listType } from "./list";
 
 export interface TypeModule {
   readonly name: Exclude<ValueType, "string">;
@@ -20,7 +21,7 @@ export interface TypeModule {
   encoding(entry: Entry, db: Change): string;
 }
 
-export const TYPES: readonly TypeModule[] = [hashType, setType];
+export const TYPES: readonly TypeModule[] = [hashType, setType, listType];
 
 /** The module of a collection type. @throws Error for a type no module declares */
 export function typeNamed(name: ValueType): TypeModule {

@@ -1,0 +1,96 @@
+/**
+ * The list type's replicated effects. Redis replicates LPUSH as LPUSH, which is not idempotent
+ * and leaves each replica to pick positions; here every effect names positions (positions.ts),
+ * so each replica holds the master's positions and an effect is judged element by element, by
+ * each element's `mod`, as the hash's are (see effects.ts):
+ * - `LPUT key pos value [pos value ...]`: these values at these positions (pushes, LINSERT, LSET,
+ *   LMOVE's destination, a respaced window, a list written whole);
+ * - `LDEL key from to [from to ...]`: the elements at positions from..to (inclusive) go (pops,
+ *   LREM, LTRIM, LMOVE's source, the old places of a respaced window). A range covers exactly the
+ *   elements between two ends, so LTRIM or LPOP of many elements is a few numbers, not one per
+ *   element. An emptied list goes (only once consistent, as HDEL's hash).
+ */
+import { type Bytes, fromBytes } from "../../bytes";
+import { type EffectSpec, batches, collectionFor } from "../../effect-spec";
+import type { Change, Effect } from "../../keyspace";
+import type { ElementRow } from "../../storage";
+import { compareFields } from "../../storage";
+import { fieldOf, isPosition } from "./positions";
+
+/** Most bytes of values per LPUT when a list is written whole. */
+const RESTORE_BYTES = 64 * 1024;
+
+export const listEncode = {
+  lput: (key: string, items: readonly (readonly [number, Bytes])[]): Effect => ["LPUT", key, ...items.flatMap(([p, v]) => [String(p), v])],
+  /** Inclusive position ranges. */
+  ldel: (key: string, ranges: readonly (readonly [number, number])[]): Effect => ["LDEL", key, ...ranges.flatMap(([a, b]) => [String(a), String(b)])],
+};
+
+/** A position from an effect. @throws Error for one this code never writes (the replica resyncs) */
+function position(b: Bytes): number {
+  const p = Number(fromBytes(b));
+  if (!isPosition(p)) throw new Error(`replication: bad list position ${fromBytes(b)}`);
+  return p;
+}
+
+const lput: EffectSpec = {
+  name: "LPUT",
+  elementLevel: true,
+  apply: (change, key, args, at, current) => {
+    const header = collectionFor(change, key, "list", current, at);
+    if (header === null) return;
+    let count = header.count ?? 0;
+    for (let i = 0; i + 1 < args.length; i += 2) {
+      const score = position(args[i]!);
+      const field = fieldOf(score);
+      const element = change.element(header.eid!, field);
+      if (element !== null && (element.mod ?? 0) >= at) continue;
+      if (element === null) count++;
+      change.setElement(header.eid!, field, { value: args[i + 1]!, score, mod: at });
+    }
+    change.writeAsTold(key, { ...header, count }, Math.max(header.mod ?? 0, at));
+  },
+};
+
+const ldel: EffectSpec = {
+  name: "LDEL",
+  elementLevel: true,
+  apply: (change, key, args, at, current, fuzzy) => {
+    if (current === null || current.type !== "list" || current.eid === undefined) return;
+    let count = current.count ?? 0;
+    for (let i = 0; i + 1 < args.length; i += 2) {
+      const doomed = inRange(change, current.eid, position(args[i]!), position(args[i + 1]!));
+      for (const el of doomed) {
+        if ((el.mod ?? 0) >= at) continue;
+        change.setElement(current.eid, el.field, null);
+        count--;
+      }
+    }
+    if (count <= 0 && !fuzzy) {
+      change.dropElements(current.eid);
+      change.writeAsTold(key, null, at);
+    } else change.writeAsTold(key, { ...current, count: Math.max(count, 0) }, Math.max(current.mod ?? 0, at));
+  },
+};
+
+/** The elements of `eid` at positions from..to, as `change` sees them. */
+function inRange(change: Change, eid: number, from: number, to: number): ElementRow[] {
+  const out: ElementRow[] = [];
+  const last = fieldOf(to);
+  for (let after: string | null = fieldOf(from - 1); after !== null; ) {
+    const { rows, next } = change.elementsPage(eid, after, 256);
+    for (const row of rows) {
+      if (compareFields(row.field, last) > 0) return out;
+      out.push(row);
+    }
+    after = next;
+  }
+  return out;
+}
+
+export const listEffects: readonly EffectSpec[] = [lput, ldel];
+
+/** A list written whole, positions kept: LPUTs of about RESTORE_BYTES each. */
+export function restoreList(key: string, elements: readonly ElementRow[]): Effect[] {
+  return batches(elements, RESTORE_BYTES).map((b) => listEncode.lput(key, b.map((el) => [el.score!, el.value] as const)));
+}
