@@ -8,6 +8,7 @@ import type { EffectSpec } from "../effect-spec";
 import type { Effect } from "../keyspace";
 import type { ElementRow, Entry, ValueType } from "../storage";
 import { hashType } from "./hash";
+import { zsetType } from "./zset";
 
 export interface TypeModule {
   readonly name: Exclude<ValueType, "string">;
@@ -19,7 +20,7 @@ export interface TypeModule {
   encoding(entry: Entry): string;
 }
 
-export const TYPES: readonly TypeModule[] = [hashType];
+export const TYPES: readonly TypeModule[] = [hashType, zsetType];
 
 /** The module of a collection type. @throws Error for a type no module declares */
 export function typeNamed(name: ValueType): TypeModule {

@@ -27,7 +27,8 @@ export function fieldCursor(field: string | null): string {
   return BigInt(`0x01${[...toBytes(field)].map((b) => b.toString(16).padStart(2, "0")).join("")}`).toString();
 }
 
-function parseCursor(cursor: string): string | null {
+/** The field a cursor names (null for "0"). @throws ERR invalid cursor */
+export function parseCursor(cursor: string): string | null {
   if (cursor === "0") return null;
   if (!/^[1-9][0-9]*$/.test(cursor)) throw new RedisError("ERR invalid cursor");
   const digits = BigInt(cursor).toString(16);
