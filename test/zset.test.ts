@@ -12,6 +12,7 @@ import { Engine, type ReplicationView } from "../durable-objects/engine/engine";
 import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
 import { MemoryStorage } from "../durable-objects/engine/storage";
 import { applyEntries, beginFullSync, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import { formatScore, readScore } from "../durable-objects/engine/types/zset/score";
 import { toJsonOutcome } from "../worker/reply";
 import { newEngine } from "./fixtures";
 import { call, nodeApi, redis } from "./helpers";
@@ -256,6 +257,25 @@ describe("sorted sets against a model", () => {
       }),
       { numRuns: 25 },
     );
+  });
+});
+
+describe("scores as Redis prints them", () => {
+  it("read back exactly, in util.c's d2string forms", () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true }), (x) => {
+        const s = formatScore(x);
+        expect(readScore(s)).toBe(x);
+        expect(s).toMatch(/^(-?inf|-?\d+(\.\d+)?(e[+-]\d+)?)$/);
+      }),
+      { numRuns: 2000 },
+    );
+    const cases: [number, string][] = [
+      [1, "1"], [-2.5, "-2.5"], [0.1, "0.1"], [1 / 3, "0.3333333333333333"], [2 ** 62, "4611686018427387904"],
+      [1e19, "1e+19"], [1.5e300, "1.5e+300"], [123456.789, "123456.789"], [0.000001, "0.000001"], [1e-7, "1e-7"],
+      [1.25e-10, "1.25e-10"], [0.00012345, "1.2345e-4"], [0.0012345, "0.0012345"], [Infinity, "inf"], [-Infinity, "-inf"],
+    ];
+    for (const [n, text] of cases) expect(formatScore(n), String(n)).toBe(text);
   });
 });
 
