@@ -13,6 +13,8 @@
  *   (hash field, set member...), so changing or reading one element touches one row.
  *   `keyspace.count` is the collection's size. `dropped(eid)`: deleted collections whose elements
  *   are still being purged in the background (nothing refers to a dropped id).
+ *   `elements_by_score(eid, score, field)` (v4): a sorted set's elements in Redis's zset order, so
+ *   ranges by score or rank, ranks and counts walk only the part of the index they cover.
  * - `backlog(offset, frame)`: the replication log, RESP frames keyed by their start offset.
  *
  * Migrations are a list of statement groups, applied once each, in a transaction with the version
@@ -29,6 +31,7 @@ import {
   type Storage,
   TYPE_CODES,
   type ValueType,
+  type ZsetRange,
 } from "./engine/storage";
 
 const MIGRATIONS: readonly (readonly string[])[] = [
@@ -60,6 +63,11 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        mod_offset INTEGER NOT NULL DEFAULT 0,
        PRIMARY KEY (eid, field)) WITHOUT ROWID`,
     "CREATE TABLE IF NOT EXISTS dropped (eid INTEGER PRIMARY KEY)",
+  ],
+  // v4: sorted sets (engine/types/zset/) in (score, member) order. Other collections' rows have a
+  // NULL score and sit together at the start of each eid's part of the index.
+  [
+    "CREATE INDEX IF NOT EXISTS elements_by_score ON elements(eid, score, field)",
   ],
 ];
 
@@ -254,6 +262,37 @@ export class SqliteStorage implements Storage {
       this.exec("DELETE FROM elements");
       this.exec("DELETE FROM dropped");
     },
+    // Sorted sets: each query is a range of elements_by_score (eid, score, field); an OFFSET or a
+    // count walks the entries it skips or counts, so a rank costs as much as the rank is large.
+    zsetRange: (eid, range, reverse, offset, limit) => {
+      const where = zsetWhere(range);
+      const dir = reverse ? "DESC" : "ASC";
+      return this.exec(
+        `SELECT field, value, score, mod_offset FROM elements WHERE eid = ?${where.sql} ORDER BY score ${dir}, field ${dir} LIMIT ? OFFSET ?`,
+        eid,
+        ...where.params,
+        limit < 0 ? -1 : limit,
+        offset,
+      )
+        .toArray()
+        .map((row) => ({ field: row.field as string, ...toElement(row) }));
+    },
+    zsetCount: (eid, range) => {
+      const where = zsetWhere(range);
+      return this.first<{ n: number }>(`SELECT count(*) AS n FROM elements WHERE eid = ?${where.sql}`, eid, ...where.params)!.n;
+    },
+    zsetCountBefore: (eid, score, field) => {
+      // Two index ranges (lower scores; the same score and a lower member) rather than an OR.
+      const s = real(score);
+      const below = this.first<{ n: number }>(`SELECT count(*) AS n FROM elements WHERE eid = ? AND score < ${s.sql}`, eid, ...s.params)!.n;
+      const tied = this.first<{ n: number }>(
+        `SELECT count(*) AS n FROM elements WHERE eid = ? AND score = ${s.sql} AND field < ?`,
+        eid,
+        ...s.params,
+        field,
+      )!.n;
+      return below + tied;
+    },
   };
 
   /** Deletes up to `limit` elements of `eid`; answers how many. */
@@ -290,6 +329,40 @@ export class SqliteStorage implements Storage {
     set: (name, value) =>
       void this.exec("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", name, value),
   };
+}
+
+/** A score in SQL: infinities as literals SQLite reads as such (9e999 overflows to Inf), others as a parameter. */
+function real(n: number): { sql: string; params: unknown[] } {
+  if (n === Infinity) return { sql: "9e999", params: [] };
+  if (n === -Infinity) return { sql: "-9e999", params: [] };
+  return { sql: "?", params: [n] };
+}
+
+/** The WHERE conditions (after `eid = ?`) of a sorted set's range. */
+function zsetWhere(range: ZsetRange): { sql: string; params: unknown[] } {
+  let sql = "";
+  const params: unknown[] = [];
+  const add = (cond: string, ...p: unknown[]) => {
+    sql += ` AND ${cond}`;
+    params.push(...p);
+  };
+  if (range.by === "score") {
+    const { min, max } = range;
+    if (!(min.value === -Infinity && !min.ex)) {
+      const v = real(min.value);
+      add(`score ${min.ex ? ">" : ">="} ${v.sql}`, ...v.params);
+    }
+    if (!(max.value === Infinity && !max.ex)) {
+      const v = real(max.value);
+      add(`score ${max.ex ? "<" : "<="} ${v.sql}`, ...v.params);
+    }
+  } else if (range.by === "lex") {
+    const { min, max } = range;
+    if (min === "+" || max === "-") add("0");
+    if (typeof min === "object") add(`field ${min.ex ? ">" : ">="} ?`, min.value);
+    if (typeof max === "object") add(`field ${max.ex ? "<" : "<="} ?`, max.value);
+  }
+  return { sql, params };
 }
 
 function toElement(row: Row): Element {

@@ -37,11 +37,17 @@ export class WaitForReplicas {
  */
 export type Flag = "write" | "readonly" | "heavy" | "admin" | "primary";
 
-/** Key positions in argv (0 is the command name), Redis's (first, last, step); last -1 = to the end. */
+/**
+ * Key positions in argv (0 is the command name), Redis's (first, last, step); last -1 = to the end.
+ * With `numkeys`, argv[numkeys] also counts keys that follow it (ZUNION numkeys key ..., Redis's
+ * "keynum" key spec); a count that is not a positive integer names none (the command's parser
+ * answers the error).
+ */
 export interface KeySpec {
   readonly first: number;
   readonly last: number;
   readonly step: number;
+  readonly numkeys?: number;
 }
 
 /** What a running command can reach besides the keyspace. */
@@ -84,6 +90,9 @@ export function defineCommand<P>(spec: Command<P>): Command<P> {
 /** Key positions shorthand: `key(1)` is one key at argv[1]. */
 export const key = (first: number, last = first, step = 1): KeySpec => ({ first, last, step });
 
+/** Keys counted by argv[at] and following it, after the keys of `before` (`numkeys(2, key(1))`: ZUNIONSTORE). */
+export const numkeys = (at: number, before: KeySpec = { first: 1, last: 0, step: 1 }): KeySpec => ({ ...before, numkeys: at });
+
 /** The keys a call names, according to its command's key spec. */
 export function keysOf(cmd: Command, argv: readonly string[]): string[] {
   if (!cmd.keys) return [];
@@ -91,6 +100,11 @@ export function keysOf(cmd: Command, argv: readonly string[]): string[] {
   const last = cmd.keys.last < 0 ? argv.length + cmd.keys.last : cmd.keys.last;
   const out: string[] = [];
   for (let i = first; i <= last && i < argv.length; i += step) out.push(argv[i]!);
+  if (cmd.keys.numkeys !== undefined) {
+    const at = cmd.keys.numkeys;
+    const n = /^[1-9][0-9]{0,8}$/.test(argv[at] ?? "") ? Number(argv[at]) : 0;
+    for (let i = at + 1; i <= at + n && i < argv.length; i++) out.push(argv[i]!);
+  }
   return out;
 }
 

@@ -12,7 +12,17 @@
 import { type Bytes, concatBytes, overwriteBytes } from "./bytes";
 import { encode, restoreEffects } from "./effects";
 import { errors } from "./errors";
-import { type Element, type ElementRow, type Entry, type KeyRow, type Storage, compareFields } from "./storage";
+import {
+  type Element,
+  type ElementRow,
+  type Entry,
+  type KeyRow,
+  type Storage,
+  type ZsetRange,
+  compareFields,
+  compareZset,
+  inZsetRange,
+} from "./storage";
 
 /** A deterministic write effect, as a Redis command (name first). */
 export type Effect = (string | Bytes)[];
@@ -530,6 +540,57 @@ export class Change {
       if (next === null) return out;
       after = next;
     }
+  }
+
+  // ---- Sorted sets' ordered queries (storage's zset* queries, with this change's writes merged) ----
+
+  /** True when collection `eid` may have stored elements (it was neither dropped nor created here). */
+  private stored(eid: number): boolean {
+    return !this.dropped.has(eid) && eid < this.keyspace.nextEid;
+  }
+
+  /**
+   * The elements of sorted set `eid` within `range` as this change sees them, in (score, member)
+   * order (reversed when `reverse`), `offset` skipped, at most `limit` (negative: all). Without
+   * pending writes to `eid` this is the storage's query; with some, the storage is asked for
+   * enough more rows to make up for those this change moved or deleted.
+   */
+  zsetRange(eid: number, range: ZsetRange, reverse: boolean, offset: number, limit: number): ElementRow[] {
+    const store = this.keyspace.storage.elements;
+    const pending = this.elements.get(eid);
+    if (!pending || pending.size === 0) return this.stored(eid) ? store.zsetRange(eid, range, reverse, offset, limit) : [];
+    const rows = this.stored(eid)
+      ? store.zsetRange(eid, range, reverse, 0, limit < 0 ? -1 : offset + limit + pending.size).filter((r) => !pending.has(r.field))
+      : [];
+    for (const [field, el] of pending) if (el !== null && inZsetRange(range, el.score ?? 0, field)) rows.push({ field, ...el });
+    rows.sort(reverse ? (a, b) => compareZset(b, a) : compareZset);
+    return rows.slice(offset, limit < 0 ? undefined : offset + limit);
+  }
+
+  /** How many elements of sorted set `eid` lie within `range`, as this change sees them. */
+  zsetCount(eid: number, range: ZsetRange): number {
+    return this.zsetCounted(eid, store => store.zsetCount(eid, range), (score, field) => inZsetRange(range, score, field));
+  }
+
+  /** How many elements of sorted set `eid` come before (score, member): its rank when it is a member. */
+  zsetCountBefore(eid: number, score: number, field: string): number {
+    return this.zsetCounted(
+      eid,
+      (store) => store.zsetCountBefore(eid, score, field),
+      (s, f) => compareZset({ score: s, field: f }, { score, field }) < 0,
+    );
+  }
+
+  /** A stored count corrected by this change's writes to `eid`: those that left or joined what `counts` covers. */
+  private zsetCounted(eid: number, stored: (store: Storage["elements"]) => number, counts: (score: number, field: string) => boolean): number {
+    const store = this.keyspace.storage.elements;
+    let n = this.stored(eid) ? stored(store) : 0;
+    for (const [field, el] of this.elements.get(eid) ?? []) {
+      const before = this.stored(eid) ? store.get(eid, field) : null;
+      if (before !== null && counts(before.score ?? 0, field)) n--;
+      if (el !== null && counts(el.score ?? 0, field)) n++;
+    }
+    return n;
   }
 
   /** Sets or clears the deadline of a live key; a past deadline deletes it. */

@@ -45,7 +45,26 @@ export interface ElementRow extends Element {
   readonly field: string;
 }
 
-/** The elements of every collection, by element id and field, in field (byte) order. */
+/** One end of a sorted set's score range; `ex` leaves the bound itself out (Redis's `(1.5`). */
+export interface ScoreBound {
+  readonly value: number;
+  readonly ex: boolean;
+}
+
+/** One end of a sorted set's lexicographic range: a member (`ex` for `(a`, else `[a`), or `-` / `+`. */
+export type LexBound = { readonly value: string; readonly ex: boolean } | "-" | "+";
+
+/** The elements of a sorted set a query covers: all of them, a score range or a member range. */
+export type ZsetRange =
+  | { readonly by: "all" }
+  | { readonly by: "score"; readonly min: ScoreBound; readonly max: ScoreBound }
+  | { readonly by: "lex"; readonly min: LexBound; readonly max: LexBound };
+
+/**
+ * The elements of every collection, by element id and field, in field (byte) order. A sorted set's
+ * elements (member = field, `score`) are also ordered by (score, member), Redis's zset order: the
+ * `zset*` queries answer by score and by rank in that order without reading the whole set.
+ */
 export interface ElementStore {
   get(eid: number, field: string): Element | null;
   put(eid: number, field: string, element: Element): void;
@@ -69,6 +88,36 @@ export interface ElementStore {
   /** Deletes the elements of `eid` last written before `offset` (a DEL replayed during a full sync). */
   deleteWrittenBefore(eid: number, offset: number): void;
   clear(): void;
+  /**
+   * Sorted sets: the elements of `eid` within `range` in (score, field) order (reversed when
+   * `reverse`), the first `offset` skipped, at most `limit` (negative: all). Its cost grows with
+   * `offset + limit`, not with the set.
+   */
+  zsetRange(eid: number, range: ZsetRange, reverse: boolean, offset: number, limit: number): ElementRow[];
+  /** Sorted sets: how many elements of `eid` lie within `range`. */
+  zsetCount(eid: number, range: ZsetRange): number;
+  /** Sorted sets: how many elements of `eid` come before (score, field) in (score, field) order (a member's rank). */
+  zsetCountBefore(eid: number, score: number, field: string): number;
+}
+
+/** True when (score, field) lies within `range`. */
+export function inZsetRange(range: ZsetRange, score: number, field: string): boolean {
+  if (range.by === "all") return true;
+  if (range.by === "score") {
+    const { min, max } = range;
+    return (min.ex ? score > min.value : score >= min.value) && (max.ex ? score < max.value : score <= max.value);
+  }
+  const { min, max } = range;
+  const aboveMin = min === "-" ? true : min === "+" ? false : min.ex ? compareFields(field, min.value) > 0 : compareFields(field, min.value) >= 0;
+  const belowMax = max === "+" ? true : max === "-" ? false : max.ex ? compareFields(field, max.value) < 0 : compareFields(field, max.value) <= 0;
+  return aboveMin && belowMax;
+}
+
+/** Redis's zset order: by score, then by member bytes. */
+export function compareZset(a: { score: number | null; field: string }, b: { score: number | null; field: string }): number {
+  const x = a.score ?? 0;
+  const y = b.score ?? 0;
+  return x < y ? -1 : x > y ? 1 : compareFields(a.field, b.field);
 }
 
 export interface KeyRow {
@@ -210,7 +259,22 @@ export class MemoryStorage implements Storage {
       if (c) for (const [f, e] of c) if ((e.mod ?? 0) < offset) c.delete(f);
     },
     clear: () => this.collections.clear(),
+    zsetRange: (eid, range, reverse, offset, limit) => {
+      const rows = this.zsetRows(eid, range);
+      if (reverse) rows.reverse();
+      return rows.slice(offset, limit < 0 ? undefined : offset + limit);
+    },
+    zsetCount: (eid, range) => this.zsetRows(eid, range).length,
+    zsetCountBefore: (eid, score, field) => this.zsetRows(eid, { by: "all" }).filter((r) => compareZset(r, { score, field }) < 0).length,
   };
+
+  /** The elements of sorted set `eid` within `range`, in (score, field) order. */
+  private zsetRows(eid: number, range: ZsetRange): ElementRow[] {
+    return [...(this.collections.get(eid) ?? [])]
+      .map(([field, e]) => ({ field, ...e }))
+      .filter((r) => inZsetRange(range, r.score ?? 0, r.field))
+      .sort(compareZset);
+  }
 
   private sortedFields(eid: number): string[] {
     return [...(this.collections.get(eid)?.keys() ?? [])].sort(compareFields);

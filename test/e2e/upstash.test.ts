@@ -120,6 +120,48 @@ describe.each([
     expect(await redis.exists("l")).toBe(0);
   });
 
+  it("sorted sets: ZADD, ZRANGE (withScores, byScore, rev, offset/count), ZRANK, ZSCORE, ZINCRBY, ZPOPMIN, ZUNIONSTORE...", async () => {
+    expect(await redis.zadd("z", { score: 1, member: "a" }, { score: 2, member: "b" }, { score: 3.5, member: "c" })).toBe(3);
+    expect(await redis.zadd("z", { nx: true }, { score: 10, member: "a" }, { score: 4, member: "d" })).toBe(1);
+    expect(await redis.zadd("z", { xx: true, ch: true }, { score: 5, member: "d" })).toBe(1);
+    expect(await redis.zadd("z", { gt: true }, { score: 0, member: "a" })).toBe(0);
+    expect(await redis.zadd("z", { incr: true }, { score: 1, member: "a" })).toBe(2);
+    expect(await redis.zcard("z")).toBe(4);
+    expect(await redis.zscore("z", "c")).toBe(3.5);
+    expect(await redis.zscore("z", "nope")).toBeNull();
+    expect(await redis.zmscore("z", ["a", "nope"])).toEqual([2, null]);
+    expect(await redis.zincrby("z", 0.25, "c")).toBe(3.75);
+    expect(await redis.zrange("z", 0, -1)).toEqual(["a", "b", "c", "d"]);
+    expect(await redis.zrange("z", 0, 1, { withScores: true })).toEqual(["a", 2, "b", 2]);
+    expect(await redis.zrange("z", 0, 0, { rev: true, withScores: true })).toEqual(["d", 5]);
+    expect(await redis.zrange("z", "(2", "+inf", { byScore: true })).toEqual(["c", "d"]);
+    expect(await redis.zrange("z", "+inf", "-inf", { byScore: true, rev: true, offset: 1, count: 2 })).toEqual(["c", "b"]);
+    expect(await redis.zrange("z", 1, 5, { byScore: true, offset: 0, count: 1, withScores: true })).toEqual(["a", 2]);
+    expect(await redis.zrank("z", "c")).toBe(2);
+    expect(await redis.zrank("z", "nope")).toBeNull();
+    expect(await redis.zrevrank("z", "c")).toBe(1);
+    expect(await redis.zcount("z", 2, "(5")).toBe(3);
+    expect(await redis.zpopmin("z")).toEqual(["a", 2]);
+    expect(await redis.zpopmax("z", 2)).toEqual(["d", 5, "c", 3.75]);
+    expect(await redis.zrem("z", "b", "nope")).toBe(1);
+    expect(await redis.exists("z")).toBe(0);
+    await redis.zadd("x", { score: 1, member: "m" }, { score: 2, member: "n" });
+    await redis.zadd("y", { score: 10, member: "n" }, { score: 20, member: "o" });
+    expect(await redis.zunionstore("u", 2, ["x", "y"])).toBe(3);
+    expect(await redis.zrange("u", 0, -1, { withScores: true })).toEqual(["m", 1, "n", 12, "o", 20]);
+    expect(await redis.zunionstore("u", 2, ["x", "y"], { weights: [2, 1], aggregate: "max" })).toBe(3);
+    expect(await redis.zrange("u", 0, -1, { withScores: true })).toEqual(["m", 2, "n", 10, "o", 20]);
+    expect(await redis.zinterstore("i", 2, ["x", "y"])).toBe(1);
+    expect(await redis.zscore("i", "n")).toBe(12);
+    expect(await redis.zremrangebyscore("u", "-inf", 5)).toBe(1);
+    expect(await redis.zrange("u", 0, -1)).toEqual(["n", "o"]);
+    expect(await redis.type("u")).toBe("zset");
+    await expect(redis.get("u")).rejects.toThrow(/WRONGTYPE Operation against a key holding the wrong kind of value/);
+    await expect(redis.zadd("u", { nx: true, gt: true } as never, { score: 1, member: "p" })).rejects.toThrow(
+      /ERR GT, LT, and\/or NX options at the same time are not compatible/,
+    );
+  });
+
   it("INCR, INCRBY, INCRBYFLOAT", async () => {
     expect(await redis.incr("n")).toBe(1);
     expect(await redis.incrby("n", 41)).toBe(42);

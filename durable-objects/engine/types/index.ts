@@ -10,6 +10,7 @@ import type { ElementRow, Entry, ValueType } from "../storage";
 import { hashType } from "./hash";
 import { setType } from "./set";
 import { listType } from "./list";
+import { zsetType } from "./zset";
 
 export interface TypeModule {
   readonly name: Exclude<ValueType, "string">;
@@ -21,7 +22,7 @@ export interface TypeModule {
   encoding(entry: Entry, db: Change): string;
 }
 
-export const TYPES: readonly TypeModule[] = [hashType, setType, listType];
+export const TYPES: readonly TypeModule[] = [hashType, setType, listType, zsetType];
 
 /** The module of a collection type. @throws Error for a type no module declares */
 export function typeNamed(name: ValueType): TypeModule {

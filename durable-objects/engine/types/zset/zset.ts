@@ -1,0 +1,297 @@
+/**
+ * The sorted set type (Redis's t_zset.c): a header row (element id, member count, deadline) and
+ * one element row per member with its score, so ZADD or ZSCORE of one member touches one row, and
+ * ranges by score, by member or by rank, ranks and counts are answered by the storage's index in
+ * (score, member) order (ElementStore's zset* queries), never by reading the whole set.
+ * Replicated as ZADD of resulting scores (ZINCRBY and ZADD INCR too: replicas never redo the
+ * arithmetic) and ZREM (pops, range removals), DEL when a range removal takes every member, and a
+ * *STORE destination written whole (effects.ts); an emptied sorted set is deleted.
+ */
+import { parseFloat64, parseInt64, parseInteger } from "../../args";
+import { type Bytes, toBytes } from "../../bytes";
+import type { Reply } from "../../command";
+import { RedisError, errors } from "../../errors";
+import type { Change } from "../../keyspace";
+import type { ElementRow, Entry, LexBound, ScoreBound, ZsetRange } from "../../storage";
+import { zsetEncode, zremBatches } from "./effects";
+import { scoreReply } from "./score";
+
+const EMPTY = new Uint8Array(0);
+/** Redis's zset-max-listpack-entries: what OBJECT ENCODING reports as `listpack`. */
+const LISTPACK_ENTRIES = 128;
+
+/** ZADD's conditions, as parsed once: NX cannot meet GT or LT, nor XX. */
+export type AddMode =
+  | { readonly only: "new" }
+  | { readonly only: "existing" | "any"; readonly compare: "gt" | "lt" | null };
+
+export interface AddOutcome {
+  readonly added: number;
+  readonly updated: number;
+  /** Members the call acted on (not skipped by NX, XX, GT or LT). */
+  readonly processed: number;
+  /** The last acted-on member's resulting score (ZINCRBY's and ZADD INCR's reply). */
+  readonly score: number | null;
+}
+
+/** A member with its score. */
+export interface Scored {
+  readonly field: string;
+  readonly score: number;
+}
+
+/** Scores never keep the sign of a zero: SQLite stores -0.0 as 0, and every node must agree. */
+const unsigned0 = (n: number) => n + 0;
+
+export class Zset {
+  private constructor(
+    private readonly db: Change,
+    readonly key: string,
+    private header: Entry,
+  ) {}
+
+  /** The sorted set at `key`, or null when there is none (a keyspace hit or miss). @throws WRONGTYPE */
+  static find(db: Change, key: string): Zset | null {
+    const e = db.lookup(key);
+    if (e === null) return null;
+    if (e.type !== "zset" || e.eid === undefined) throw errors.wrongType();
+    return new Zset(db, key, e);
+  }
+
+  /** The sorted set at `key`, created empty when missing (stored only once it has a member). @throws WRONGTYPE */
+  static findOrCreate(db: Change, key: string): Zset {
+    return Zset.find(db, key) ?? new Zset(db, key, { type: "zset", value: EMPTY, expiresAt: null, eid: db.newEid(), count: 0 });
+  }
+
+  /**
+   * Writes `members` as the new sorted set at `key` (a *STORE destination): whatever was there
+   * goes (any type, its deadline too), and an empty result leaves no key. Logged as DEL (when
+   * there was a key) and ZADDs of the result. @returns the result's size
+   */
+  static store(db: Change, key: string, members: readonly Scored[]): number {
+    db.delete(key);
+    if (members.length === 0) return 0;
+    const eid = db.newEid();
+    const rows: ElementRow[] = members.map((m) => ({ field: m.field, score: unsigned0(m.score), value: EMPTY }));
+    for (const r of rows) db.setElement(eid, r.field, { value: EMPTY, score: r.score });
+    db.putHeader(key, { type: "zset", value: EMPTY, expiresAt: null, eid, count: rows.length });
+    for (const effect of zsetEncode.restore(key, rows)) db.record(effect);
+    return rows.length;
+  }
+
+  get length(): number {
+    return this.header.count ?? 0;
+  }
+
+  private get eid(): number {
+    return this.header.eid!;
+  }
+
+  score(member: string): number | null {
+    return this.db.element(this.eid, member)?.score ?? null;
+  }
+
+  /**
+   * ZADD's work (Redis's zsetAdd per pair, in order): with `incr` each score is an increment.
+   * Logged as one ZADD of the resulting scores that changed. @throws ERR when an increment gives NaN
+   */
+  add(pairs: readonly (readonly [number, string])[], mode: AddMode, incr: boolean): AddOutcome {
+    let added = 0;
+    let updated = 0;
+    let processed = 0;
+    let last: number | null = null;
+    const changed = new Map<string, number>();
+    for (const [given, member] of pairs) {
+      const current = this.score(member);
+      let score = given;
+      if (current !== null) {
+        if (mode.only === "new") continue;
+        if (incr) {
+          score = current + given;
+          if (Number.isNaN(score)) throw new RedisError("ERR resulting score is not a number (NaN)");
+        }
+        if ((mode.compare === "lt" && score >= current) || (mode.compare === "gt" && score <= current)) continue;
+        processed++;
+        last = unsigned0(score);
+        if (score !== current) {
+          updated++;
+          changed.set(member, last);
+        }
+      } else {
+        if (mode.only === "existing") continue;
+        added++;
+        processed++;
+        last = unsigned0(score);
+        changed.set(member, last);
+      }
+      this.db.setElement(this.eid, member, { value: EMPTY, score: last });
+    }
+    if (changed.size > 0) {
+      this.save(this.length + added);
+      this.db.record(zsetEncode.zadd(this.key, [...changed]));
+    }
+    return { added, updated, processed, score: last };
+  }
+
+  /** Removes members; logged as ZREM of those that were there, an emptied set goes. @returns how many were */
+  remove(members: readonly string[]): number {
+    const removed: string[] = [];
+    for (const member of new Set(members)) {
+      if (this.db.element(this.eid, member) === null) continue;
+      this.db.setElement(this.eid, member, null);
+      removed.push(member);
+    }
+    if (removed.length === 0) return 0;
+    this.save(this.length - removed.length);
+    for (const effect of zremBatches(this.key, removed)) this.db.record(effect);
+    return removed.length;
+  }
+
+  /**
+   * Removes the members within `range` (after `offset`, at most `limit`): ZREMRANGEBY*. When that
+   * is every member the key goes, logged as DEL without reading them; else as ZREM of the removed.
+   * @returns how many went
+   */
+  removeRange(range: ZsetRange, offset: number, limit: number): number {
+    const total = this.range(range, false, offset, limit, true);
+    if (total === this.length) {
+      this.db.delete(this.key);
+      return total;
+    }
+    return total === 0 ? 0 : this.remove(this.range(range, false, offset, limit).map((r) => r.field));
+  }
+
+  /**
+   * The members within `range`, in (score, member) order or its reverse, `offset` skipped, at
+   * most `limit` (negative: all); with `countOnly`, only how many that is.
+   */
+  range(range: ZsetRange, reverse: boolean, offset: number, limit: number): ElementRow[];
+  range(range: ZsetRange, reverse: boolean, offset: number, limit: number, countOnly: true): number;
+  range(range: ZsetRange, reverse: boolean, offset: number, limit: number, countOnly = false): ElementRow[] | number {
+    if (!countOnly) return this.db.zsetRange(this.eid, range, reverse, offset, limit);
+    const n = range.by === "all" ? this.length : this.db.zsetCount(this.eid, range);
+    const after = Math.max(0, n - offset);
+    return limit < 0 ? after : Math.min(after, limit);
+  }
+
+  /** How many members lie within `range`. */
+  count(range: ZsetRange): number {
+    return this.range(range, false, 0, -1, true);
+  }
+
+  /**
+   * A member's 0-based rank (from the highest score when `reverse`) and score, or null. Counted
+   * over the index: the cost grows with the rank (an SQL COUNT of the entries before it).
+   */
+  rank(member: string, reverse: boolean): { rank: number; score: number } | null {
+    const score = this.score(member);
+    if (score === null) return null;
+    const before = this.db.zsetCountBefore(this.eid, score, member);
+    return { rank: reverse ? this.length - 1 - before : before, score };
+  }
+
+  /** One page of members after `after` (null: from the first), in member order (ZSCAN). */
+  page(after: string | null, limit: number): { rows: ElementRow[]; next: string | null } {
+    return this.db.elementsPage(this.eid, after, limit);
+  }
+
+  /** Every member with its score, in member order (ZUNION's inputs...). */
+  all(): Scored[] {
+    return this.db.allElements(this.eid).map((el) => ({ field: el.field, score: el.score ?? 0 }));
+  }
+
+  /** Writes the header with its new count; an emptied sorted set goes. */
+  private save(count: number): void {
+    if (count === 0) {
+      this.db.removeEmptied(this.key, this.header);
+      this.header = { ...this.header, count: 0 };
+      return;
+    }
+    this.header = { ...this.header, count };
+    this.db.putHeader(this.key, this.header);
+  }
+}
+
+/** OBJECT ENCODING of a sorted set: small ones are `listpack` in Redis, larger ones `skiplist`. */
+export const zsetEncoding = (e: Entry) => ((e.count ?? 0) <= LISTPACK_ENTRIES ? "listpack" : "skiplist");
+
+const notFloatRange = () => new RedisError("ERR min or max is not a float");
+const notLexRange = () => new RedisError("ERR min or max not valid string range item");
+
+/** One end of a score range: `1.5`, `(1.5` (exclusive), `-inf`, `+inf`. Redis's strtod reads "" and "(" as 0. */
+function scoreBound(s: string): ScoreBound {
+  const ex = s.startsWith("(");
+  const text = ex ? s.slice(1) : s;
+  if (text === "") return { value: 0, ex };
+  try {
+    return { value: parseFloat64(text), ex };
+  } catch {
+    throw notFloatRange();
+  }
+}
+
+/** ZRANGEBYSCORE's min and max. @throws ERR min or max is not a float */
+export function parseScoreRange(min: string, max: string): ZsetRange {
+  return { by: "score", min: scoreBound(min), max: scoreBound(max) };
+}
+
+function lexBound(s: string): LexBound {
+  if (s === "-" || s === "+") return s;
+  if (s.startsWith("(")) return { value: s.slice(1), ex: true };
+  if (s.startsWith("[")) return { value: s.slice(1), ex: false };
+  throw notLexRange();
+}
+
+/** ZRANGEBYLEX's min and max: `[a`, `(a`, `-`, `+`. @throws ERR min or max not valid string range item */
+export function parseLexRange(min: string, max: string): ZsetRange {
+  return { by: "lex", min: lexBound(min), max: lexBound(max) };
+}
+
+/**
+ * A rank range (ZRANGE start stop, negative from the end) over a set of `length` members, as
+ * Redis sanitizes it: the offset and count it covers, or null when it is empty.
+ */
+export function rankWindow(start: number, stop: number, length: number): { offset: number; limit: number } | null {
+  if (start < 0) start += length;
+  if (stop < 0) stop += length;
+  if (start < 0) start = 0;
+  if (start > stop || start >= length) return null;
+  if (stop >= length) stop = length - 1;
+  return { offset: start, limit: stop - start + 1 };
+}
+
+/** A member as a bulk reply. */
+export const bulk = (s: string): Bytes => toBytes(s);
+
+/** Members, each followed by its score when `withScores` (RESP2's flat WITHSCORES shape). */
+export function membersReply(rows: readonly Scored[] | readonly ElementRow[], withScores: boolean): Reply[] {
+  const out: Reply[] = [];
+  for (const r of rows) {
+    out.push(bulk(r.field));
+    if (withScores) out.push(scoreReply(r.score ?? 0));
+  }
+  return out;
+}
+
+/** A `numkeys` argument. @throws ERR at least 1 input key is needed / syntax error when too few follow */
+export function parseNumkeys(name: string, count: string, following: number): number {
+  const n = parseInteger(count);
+  if (n < 1) throw new RedisError(`ERR at least 1 input key is needed for '${name}' command`);
+  if (n > following) throw errors.syntax();
+  return n;
+}
+
+/**
+ * A count of at least `min` (Redis's getRangeLongFromObjectOrReply with its message): anything
+ * else, a non-integer too, answers `message`. Counts past 2^53 only ever mean "more than there is".
+ */
+export function countArg(s: string, min: number, message: string): number {
+  let n: bigint;
+  try {
+    n = parseInt64(s);
+  } catch {
+    throw new RedisError(message);
+  }
+  if (n < BigInt(min)) throw new RedisError(message);
+  return Number(n);
+}
