@@ -14,7 +14,8 @@
  * instead.
  *
  * The groups: throughput.ts (single commands, pipelines, the echo ceiling), lag.ts (replication
- * lag), sync.ts (full sync, partial resync, storage rows).
+ * lag), sync.ts (full sync, partial resync, storage rows), collections.ts (hashes, sorted sets and
+ * lists of 100k elements).
  */
 import { parseArgs } from "node:util";
 import { startEcho, startFlaredis, startRedisPair, type Started } from "../lib/systems.ts";
@@ -22,12 +23,13 @@ import { replicaCaughtUp } from "./admin.ts";
 import { Bench } from "./context.ts";
 import { flaredisLag, redisLag } from "./lag.ts";
 import { machine, writeReport } from "./report.ts";
+import { flaredisCollections, redisCollections } from "./collections.ts";
 import { flaredisFullSync, flaredisPartialResync, redisFullSync, storageRows } from "./sync.ts";
 import { echoOpenLoop, echoThroughput, flaredisThroughput, redisThroughput } from "./throughput.ts";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
 const bench = new Bench(args.quick);
-/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, fullsync, echo, redis). */
+/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, collections, fullsync, echo, redis). */
 const ONLY = args.only ? new Set(args.only.split(",")) : null;
 const wanted = (group: string) => ONLY === null || ONLY.has(group);
 
@@ -40,6 +42,7 @@ if (wanted("redis")) {
   try {
     if (wanted("throughput")) await redisThroughput(bench, redis.master, redis.replica);
     if (wanted("lag")) await redisLag(bench, redis.master, redis.replica);
+    if (wanted("collections")) await redisCollections(bench, redis.master, redis.replica);
   } finally {
     await redis.stop();
   }
@@ -79,6 +82,7 @@ const rest = [
   ...(wanted("throughput") ? [flaredisThroughput] : []),
   ...(wanted("psync") ? [flaredisPartialResync] : []),
   ...(wanted("rows") ? [storageRows] : []),
+  ...(wanted("collections") ? [flaredisCollections] : []),
 ];
 if (rest.length > 0) await onNew(syncedFlaredis, rest);
 
