@@ -1,8 +1,9 @@
 /**
  * The checks at the end of the run, once faults are undone, the cluster is quiet and short TTLs
  * have passed: every node's digest equals the primary's (the main divergence check); every owned
- * key read on the primary is a candidate no older than what its client read (no acknowledged
- * write lost); every read without a token gave null or a value written to that key; the keys
+ * key read on the primary (a collection read whole) is a candidate no older than what its client
+ * read (no acknowledged write lost); every read without a token gave null or a value written to
+ * that key (a collection: only elements written to it); the keys
  * that refused writes would have created are absent; and the run itself was healthy.
  */
 import { sleep } from "../lib/load.ts";
@@ -56,19 +57,19 @@ export async function lostWrites(cluster: Cluster, journal: Journal, model: Mode
   const finals = new Map<string, Value>();
   for (let i = 0; i < keys.length; i += 50) {
     const chunk = keys.slice(i, i + 50);
-    const reply = await cluster.post("/pipeline", chunk.map((k) => ["GET", k]), { "Flaredis-Max-Staleness": "0" });
-    const answers = JSON.parse(reply.body) as { result?: Value; error?: string }[];
+    const reply = await cluster.post("/pipeline", chunk.map((k) => model.key(k).type.read(k)), { "Flaredis-Max-Staleness": "0" });
+    const answers = JSON.parse(reply.body) as { result?: unknown; error?: string }[];
     chunk.forEach((k, j) => {
       const answer = answers[j];
       if (!answer || answer.error !== undefined) return journal.violation(`final read of ${show(k)} failed: ${show(answer)}`);
-      finals.set(k, answer.result ?? null);
+      finals.set(k, model.key(k).type.decode(answer.result ?? null));
     });
   }
   const tEnd = now();
   for (const [key, value] of finals) {
     const m = model.key(key);
     m.settle(tEnd);
-    if (!m.ever.has(value)) {
+    if (!m.explains(value)) {
       lost++;
       journal.violation(`final value never written: ${show(key)} holds ${show(value)}`, { key });
     } else if (!m.loose && !m.accepts(value)) {
@@ -83,8 +84,8 @@ export async function lostWrites(cluster: Cluster, journal: Journal, model: Mode
 export function neverWrittenReads(journal: Journal, model: Model): number {
   let neverWritten = 0;
   for (const r of model.looseReads) {
-    const ever = model.keys.get(r.key)?.ever ?? model.ttlEver.get(r.key);
-    if (ever && !ever.has(r.value)) {
+    const m = model.keys.get(r.key);
+    if (m ? !m.explains(r.value) : model.ttlEver.get(r.key)?.has(r.value) === false) {
       neverWritten++;
       journal.violation(`read a value never written: ${show(r.key)} gave ${show(r.value)} from ${r.servedBy}`, { key: r.key });
     }

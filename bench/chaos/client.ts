@@ -8,10 +8,14 @@
  * write; keys with TTLs (short and long) in a keyspace of their own; unusual keys (empty, blank,
  * long, non-ASCII, emoji, NUL, spaces/newlines/glob characters); and now and then a key with a
  * lone surrogate, which must be refused (4xx) and change nothing. FLUSHALL/FLUSHDB are sent with
- * the read-write token (the command table flags them `write`, not `admin`).
+ * the read-write token (the command table flags them `write`, not `admin`). Each client also
+ * owns a hash, a pair of lists, a set and a sorted set (collections/), written with their
+ * commands alone or in transactions, with WAIT after them, DEL/EXPIRE on them, and read whole
+ * (HGETALL, LRANGE, SMEMBERS, ZRANGE WITHSCORES) or in part (HGET, LLEN, SISMEMBER, ZSCORE).
  *
  * Checked as it runs: a read with the client's sync token of its own key gives a candidate (else
- * "stale read with token") no older than the newest it read before ("non-monotonic read"); an
+ * "stale read with token") no older than the newest it read before ("non-monotonic read"; a
+ * partial read, a candidate that gives its answer); an
  * acknowledged answer the model cannot explain ("write answer unexplained"); every WAIT answer
  * (outside or inside a transaction, see `checkWait`); lone-surrogate keys refused with 4xx.
  * A WAIT answered by every replica makes the client's keys durable in the model (no failover may
@@ -22,7 +26,8 @@ import type { Started } from "../lib/systems.ts";
 import { NEAR, NODES, REQUEST_TIMEOUT_MS } from "./cluster.ts";
 import { type Parts, type Random, now } from "./context.ts";
 import { type Journal, show } from "./journal.ts";
-import { type Model, type Value, isInteger, ownedKeys, ttlKeys, utf8 } from "./model.ts";
+import { type CollectionType, type Writer, collectionCommand, collectionKeys } from "./collections/index.ts";
+import { type Cmd, type Model, STRING, type Value, isInteger, narrowed, ownedKeys, ttlKeys, utf8 } from "./model.ts";
 
 /** A far-future deadline: the largest PEXPIREAT a JavaScript number holds exactly, and EXAT's. */
 const FAR_PX = "9007199254740991";
@@ -91,14 +96,6 @@ async function send(http: HttpClient, journal: Journal, path: string, body: unkn
 
 // ---- Clients -------------------------------------------------------------------------------------
 
-/** One command of a write, modelled: `effects` on owned keys, in order. */
-interface Cmd {
-  argv: string[];
-  effects: { key: string; next: (x: Value) => Value[]; fits?: (reply: unknown) => (y: Value) => boolean }[];
-  flush?: boolean;
-  wait?: number;
-}
-
 export class Client {
   private readonly http: HttpClient;
   /** The sync token of the latest answer to a request that carried it (opaque, as @upstash/redis keeps it). */
@@ -106,6 +103,9 @@ export class Client {
   private seq = 0;
   private readonly keys: string[];
   private readonly ttl: string[];
+  /** The client's collections (none with `--without collections`). */
+  private readonly collections: Map<string, CollectionType>;
+  private readonly writer: Writer;
 
   readonly id: number;
   private readonly place: string;
@@ -130,7 +130,9 @@ export class Client {
     this.http = new HttpClient(system.url, "dev-token", system.headers, 4);
     this.keys = ownedKeys(id);
     this.ttl = ttlKeys(id);
-    this.model.own(this.keys, this.ttl);
+    this.collections = this.parts.has("collections") ? collectionKeys(id) : new Map();
+    this.model.own(this.keys, this.ttl, this.collections);
+    this.writer = { random: this.random, value: () => this.value(), model: (key) => this.model.key(key) };
   }
 
   private value(): string {
@@ -166,6 +168,10 @@ export class Client {
 
   /** A write command on owned keys, chosen by what the model says the key may hold. */
   private command(): Cmd {
+    if (this.collections.size > 0 && this.random.next() < 0.45) {
+      this.counts.collectionWrites++;
+      return collectionCommand(this.writer, this.id);
+    }
     const key = this.random.pick(this.keys);
     const m = this.model.key(key);
     const r = this.random.next();
@@ -182,14 +188,16 @@ export class Client {
     }
     if (r < 0.6 && this.parts.has("incr") && cands.every((x) => x === null || isInteger(x))) {
       const by = this.random.next() < 0.7 ? 1 : -3;
+      const incr = (x: Value) => [String(Number(x ?? 0) + by)];
       return {
         argv: by === 1 ? ["INCR", key] : ["INCRBY", key, String(by)],
-        effects: [{ key, next: (x) => [String(Number(x ?? 0) + by)], fits: (reply) => (y) => y === String(reply) }],
+        effects: [{ key, next: incr, answered: narrowed(incr, (y, reply) => y === String(reply)) }],
       };
     }
     if (r < 0.72 && this.parts.has("append")) {
       const suffix = `+${this.id}.${this.seq}${this.seq % 5 === 0 ? "ü" : ""}`;
-      return { argv: ["APPEND", key, suffix], effects: [{ key, next: (x) => [(x ?? "") + suffix], fits: (reply) => (y) => utf8(y) === Number(reply) }] };
+      const append = (x: Value) => [(x ?? "") + suffix];
+      return { argv: ["APPEND", key, suffix], effects: [{ key, next: append, answered: narrowed(append, (y, reply) => utf8(y) === Number(reply)) }] };
     }
     if (r < 0.8) {
       const other = this.random.pick(this.keys.filter((k) => k !== key));
@@ -229,7 +237,7 @@ export class Client {
     // time): no failover can lose them, so the keys' trails start again from here.
     if (k === REPLICAS) {
       this.counts.waitAll++;
-      for (const key of this.keys) this.model.key(key).durable();
+      for (const key of [...this.keys, ...this.collections.keys()]) this.model.key(key).durable();
     }
   }
 
@@ -338,7 +346,10 @@ export class Client {
       for (const e of c.effects) {
         const m = this.model.key(e.key);
         const reply = (replies[i] as { result?: unknown } | undefined)?.result;
-        const g = m.apply(e.next, out, e.fits && out === "ok" ? e.fits(reply) : undefined);
+        // Unanswered, it may have taken any element the source may have held (see `Effect.from`).
+        if (e.from !== undefined && out !== "ok" && this.model.key(e.from).untracked) m.loosen("an element moved from a loosely checked key");
+        const next = out === "ok" && e.answered ? (x: Value) => e.answered!(x, reply) : e.next;
+        const g = m.apply(next, out, e.adds?.());
         if (g === null) this.journal.violation(`write answer unexplained: ${c.argv[0]} on ${show(e.key)} answered ${show(reply)}, the key may hold only ${show([...m.cands.keys()])}`, { key: e.key });
         gens.set(e.key, g ?? -1);
       }
@@ -378,13 +389,13 @@ export class Client {
       for (const [key, gen] of writes) {
         if (gen < 0) continue;
         const m = this.model.key(key);
-        const a = await this.call("/", ["GET", key], false, NEAR[node]!);
+        const a = await this.call("/", m.type.read(key), false, NEAR[node]!);
         const end = now();
         if (a.status !== 200 || !a.servedBy.startsWith("replica:")) continue;
         const by = a.servedBy.slice("replica:".length);
         seen.add(by);
         m.settle(end);
-        const v = (a.body as { result: Value }).result;
+        const v = m.type.decode((a.body as { result: unknown }).result);
         if (!m.loose && !m.accepts(v, gen)) {
           lacking.add(by);
           this.journal.log({ client: this.id, waitCheck: what, key: key.slice(0, 60), node: by, value: v, candidates: [...m.cands.keys()] });
@@ -401,42 +412,64 @@ export class Client {
 
   // -- reads
 
+  /**
+   * A read of an own key with the token: a string, or a collection read whole or, 40% of the
+   * time, in part (then every candidate that gives the answer may be the state).
+   */
   private async readOwn(): Promise<void> {
-    const key = this.random.pick(this.keys);
+    const collection = this.collections.size > 0 && this.random.next() < 0.45;
+    const key = this.random.pick(collection ? [...this.collections.keys()] : this.keys);
     const m = this.model.key(key);
+    const probe = collection && this.random.next() < 0.4 ? this.collections.get(key)!.probe(this.random, key) : null;
+    const argv = probe?.argv ?? m.type.read(key);
     const start = now();
-    const a = await this.call("/", ["GET", key]);
+    const a = await this.call("/", argv);
     const end = now();
     this.counts.reads++;
-    this.journal.log({ client: this.id, op: "get", key: key.slice(0, 60), token: true, status: a.status, servedBy: a.servedBy, value: a.body });
+    if (collection) this.counts[probe ? "collectionProbes" : "collectionReads"]++;
+    this.journal.log({ client: this.id, op: argv[0], key: key.slice(0, 60), argv: argv.slice(2), token: true, status: a.status, servedBy: a.servedBy, value: a.body });
     if (a.status !== 200) return;
     this.counts.tokenReads++;
     if (a.servedBy.startsWith("replica:")) this.counts.replicaReads++;
     m.settle(end);
-    const v = (a.body as { result: Value }).result;
-    if (m.loose) return void this.model.looseReads.push({ key, value: v, servedBy: a.servedBy });
-    if (!m.cands.has(v)) this.journal.violation(`stale read with token: ${show(key)} gave ${show(v)} from ${a.servedBy}, may hold only ${show([...m.cands.keys()])}`, { key });
-    else if (!m.accepts(v)) this.journal.violation(`non-monotonic read: ${show(key)} gave ${show(v)} from ${a.servedBy}, older than a value read before`, { key });
+    const result = (a.body as { result: unknown }).result;
+    const v = probe ? null : m.type.decode(result);
+    const shows = probe ? (x: Value) => probe.shows(x, result) : (x: Value) => x === v;
+    const what = probe ? `${argv[0]} ${show(key)} ${show(argv.slice(2))} answered ${show(result)}` : `${show(key)} gave ${show(v)}`;
+    if (m.loose) {
+      if (!probe) this.model.looseReads.push({ key, value: v, servedBy: a.servedBy });
+      return;
+    }
+    if (!m.mayShow(shows)) this.journal.violation(`stale read with token: ${what} from ${a.servedBy}, may hold only ${show([...m.cands.keys()])}`, { key, candidates: [...m.cands.keys()] });
+    else if (!m.acceptsWhere(shows)) this.journal.violation(`non-monotonic read: ${what} from ${a.servedBy}, older than a value read before`, { key });
     // A read the lost primary's history may have served says nothing of what the new one holds.
     else if (this.model.lossy(start, a.servedBy.slice(a.servedBy.indexOf(":") + 1))) this.counts.lossyReads++;
     else {
-      if (m.showsLoss(v)) this.counts.lostToFailover++;
-      m.observe(v);
+      if (!probe && m.showsLoss(v)) this.counts.lostToFailover++;
+      m.observeWhere(shows);
     }
   }
 
-  /** A read of any key (owned by anyone, with a TTL or not), without a token, or with it. */
+  /** A read of any key (owned by anyone: a string, a collection, a key with a TTL), without a token, or with it. */
   private async readAny(): Promise<void> {
     const owner = Math.floor(this.random.next() * this.clients);
-    const key = this.random.next() < 0.7 ? this.random.pick(ownedKeys(owner)) : this.random.pick(ttlKeys(owner));
+    const r = this.random.next();
+    const collections = this.collections.size > 0;
+    const key =
+      r < (collections ? 0.5 : 0.7)
+        ? this.random.pick(ownedKeys(owner))
+        : r < 0.7
+          ? this.random.pick([...collectionKeys(owner).keys()])
+          : this.random.pick(ttlKeys(owner));
+    const type = this.model.keys.get(key)?.type ?? STRING;
     const withToken = this.random.next() < 0.3;
-    const a = await this.call("/", ["GET", key], withToken);
+    const a = await this.call("/", type.read(key), withToken);
     this.counts.reads++;
-    this.journal.log({ client: this.id, op: "get", key: key.slice(0, 60), token: withToken, status: a.status, servedBy: a.servedBy, value: a.body });
+    this.journal.log({ client: this.id, op: type.read(key)[0], key: key.slice(0, 60), token: withToken, status: a.status, servedBy: a.servedBy, value: a.body });
     if (a.status !== 200) return;
     if (withToken) this.counts.tokenReads++;
     if (a.servedBy.startsWith("replica:")) this.counts.replicaReads++;
-    this.model.looseReads.push({ key, value: (a.body as { result: Value }).result, servedBy: a.servedBy });
+    this.model.looseReads.push({ key, value: type.decode((a.body as { result: unknown }).result), servedBy: a.servedBy });
   }
 
   // -- keys with TTLs

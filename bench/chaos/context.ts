@@ -41,7 +41,7 @@ export class Random {
 }
 
 /** The parts of the workload that `--without` may leave out. */
-export const PARTS = ["surrogates", "flush", "multi", "wait", "probe", "ttl", "far-future", "rename", "append", "incr"] as const;
+export const PARTS = ["surrogates", "flush", "multi", "wait", "probe", "ttl", "far-future", "rename", "append", "incr", "collections"] as const;
 export type Part = (typeof PARTS)[number];
 
 /** The parts of the workload kept: `--without surrogates,flush` leaves those out, to find which one a violation needs. */

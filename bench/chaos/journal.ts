@@ -39,6 +39,11 @@ export class Journal {
     lossyReads: 0,
     /** Keys seen, on the new primary's history, without acknowledged writes that a primary lost going down (allowed). */
     lostToFailover: 0,
+    /** Commands on collections (alone or in transactions). */
+    collectionWrites: 0,
+    /** Reads of an own collection with the token: whole, and in part (HGET, LLEN, SISMEMBER, ZSCORE). */
+    collectionReads: 0,
+    collectionProbes: 0,
   };
   /** Failed writes while the primary was down and no replica promoted yet, by kind. */
   readonly outageWriteErrors: Record<string, number> = {};

@@ -18,10 +18,59 @@
  * A read that a node still on the lost history may have served (until it is seen on the new
  * primary's, `leftLostHistory`) is checked against the candidates but raises no floor for later
  * reads. A coordinated failover (POST /admin/failover) loses nothing: the model stays exact.
+ *
+ * Collections (collections/) are modelled the same way: a state is the collection's canonical
+ * text (see `KeyType`), null when the key does not exist (an emptied collection is deleted). Their
+ * commands change a state rather than replace it, so unknown outcomes multiply the candidates; a
+ * collection key past MAX_CANDIDATES is checked loosely from then on: its candidates are dropped
+ * and a read of it must only hold elements (fields, values, members) written to it.
  */
 import { type Random, now } from "./context.ts";
 
 export type Value = string | null;
+
+/**
+ * How a key's states are read back and checked: a string's, or a collection type's. A state is
+ * the value (a string), or a collection's canonical text (equal collections, equal texts).
+ */
+export interface KeyType {
+  readonly name: string;
+  /** The command that reads the whole state. */
+  read(key: string): string[];
+  /** The state its answer shows (null: no key). */
+  decode(result: unknown): Value;
+  /** A collection's elements (fields, values, members) for the loose check; absent for strings (their values are checked whole). */
+  elements?(state: Value): string[];
+}
+
+export const STRING: KeyType = { name: "string", read: (key) => ["GET", key], decode: (result) => (result ?? null) as Value };
+
+/** One command of a write, modelled: `effects` on owned keys, in order. */
+export interface Cmd {
+  argv: string[];
+  effects: Effect[];
+  flush?: boolean;
+  wait?: number;
+}
+
+/** What a command does to one owned key. */
+export interface Effect {
+  key: string;
+  /** What the command makes of state x, whatever it answered (empty: it fails there). */
+  next: (x: Value) => Value[];
+  /** What it made of x given its answer (empty: that answer cannot come from x); `next` when absent. */
+  answered?: (x: Value, reply: unknown) => Value[];
+  /** The elements it may put in a collection (the loose check's), read when it is modelled. */
+  adds?: () => Iterable<string>;
+  /** The key whose candidates `next` takes elements from (LMOVE's source): a loosely checked one leaves this key loose too. */
+  from?: string;
+}
+
+/** `next`, kept where the result fits the answer. */
+export const narrowed =
+  (next: (x: Value) => Value[], fits: (y: Value, reply: unknown) => boolean) =>
+  (x: Value, reply: unknown): Value[] =>
+    next(x).filter((y) => fits(y, reply));
 
 // ---- Flushes -------------------------------------------------------------------------------------
 
@@ -81,10 +130,13 @@ interface Gens {
 const MAX_CANDIDATES = 64;
 
 export class KeyModel {
+  readonly type: KeyType;
   /** Candidate states and the generations that produced them. */
   cands = new Map<Value, Gens>([[null, { min: 0, max: 0 }]]);
   /** Every value the key may ever have held (for reads without a token). */
   readonly ever = new Set<Value>([null]);
+  /** A collection's elements that any write may have put in it (the loose check's). */
+  readonly written = new Set<string>();
   gen = 0;
   /** The oldest generation a read may still see (the client read one at least this new). */
   floor = 0;
@@ -103,12 +155,26 @@ export class KeyModel {
   readonly key: string;
   private readonly flushes: Flushes;
 
-  constructor(key: string, flushes: Flushes) {
+  constructor(key: string, flushes: Flushes, type: KeyType = STRING) {
     this.key = key;
     this.flushes = flushes;
+    this.type = type;
+  }
+
+  /** A loose collection keeps no candidates (they would multiply without bound): only `written`. */
+  get untracked(): boolean {
+    return this.loose !== null && this.type.elements !== undefined;
+  }
+
+  private bound(): void {
+    if (!this.untracked) return;
+    this.cands.clear();
+    this.trail.clear();
+    this.widened.clear();
   }
 
   private add(v: Value, g: number): void {
+    if (this.untracked) return;
     const c = this.cands.get(v);
     if (c) c.max = Math.max(c.max, g);
     else this.cands.set(v, { min: g, max: g });
@@ -134,6 +200,7 @@ export class KeyModel {
    * of its trail, and a read may give any of them (the floor comes down to the oldest).
    */
   widen(): void {
+    if (this.untracked) return;
     let floor = this.floor;
     for (const [v, g] of this.trail) {
       const c = this.cands.get(v);
@@ -146,6 +213,7 @@ export class KeyModel {
     }
     this.floor = floor;
     if (this.cands.size > MAX_CANDIDATES) this.loosen("too many candidates after a primary was lost");
+    this.bound();
   }
 
   loosen(why: string): void {
@@ -170,21 +238,26 @@ export class KeyModel {
   }
 
   /**
-   * Applies a write: `next(x)` is what the command makes of state x (empty: it fails there);
-   * `fits(y)` narrows by its answer. Returns the write's generation, or null when an acknowledged
-   * write is explained by no candidate.
+   * Applies a write: `next(x)` is what the command makes of state x (empty: it fails there; for
+   * an acknowledged write, narrowed by its answer); `adds`, the elements it may put in a
+   * collection. Returns the write's generation, or null when an acknowledged write is explained
+   * by no candidate.
    */
-  apply(next: (x: Value) => Value[], outcome: "ok" | "unknown" | "timeout", fits: (y: Value) => boolean = () => true): number | null {
+  apply(next: (x: Value) => Value[], outcome: "ok" | "unknown" | "timeout", adds: Iterable<string> = []): number | null {
     const g = ++this.gen;
-    const results = this.possible(next).filter((y) => outcome !== "ok" || fits(y));
-    for (const y of results) this.ever.add(y);
+    for (const e of adds) this.written.add(e);
     if (outcome === "timeout") this.loosen("a write timed out");
+    if (this.untracked) return g;
+    const results = this.possible(next);
+    for (const y of results) this.ever.add(y);
     if (outcome !== "ok") {
       for (const y of results) this.add(y, g);
+      this.bound();
       return g;
     }
     if (results.length === 0) {
       this.loosen("an answer unexplained");
+      this.bound();
       return null;
     }
     this.cands = new Map(results.map((y) => [y, { min: g, max: g }]));
@@ -195,16 +268,44 @@ export class KeyModel {
 
   /** Whether `v` may be the state now, at least as new as generation `since` (and the floor). */
   accepts(v: Value, since = 0): boolean {
-    const c = this.cands.get(v);
-    return c !== undefined && c.max >= Math.max(since, this.floor);
+    return this.acceptsWhere((x) => x === v, since);
+  }
+
+  /** Whether a state that `shows` (a partial read's answer) may be the state now, at least as new as `since` and the floor. */
+  acceptsWhere(shows: (x: Value) => boolean, since = 0): boolean {
+    const from = Math.max(since, this.floor);
+    for (const [x, g] of this.cands) if (g.max >= from && shows(x)) return true;
+    return false;
+  }
+
+  /** Whether any candidate, however old, `shows` (a stale read tells apart from a non-monotonic one). */
+  mayShow(shows: (x: Value) => boolean): boolean {
+    for (const x of this.cands.keys()) if (shows(x)) return true;
+    return false;
   }
 
   /** A read with the token saw `v` (accepted): later reads may not see older states. */
   observe(v: Value): void {
-    const c = this.cands.get(v);
-    if (!c) return;
-    this.floor = Math.max(this.floor, c.min);
+    this.observeWhere((x) => x === v);
+  }
+
+  /** A read with the token saw a state that `shows` (accepted): it was one at least as new as the oldest such candidate. */
+  observeWhere(shows: (x: Value) => boolean): void {
+    let min = Infinity;
+    for (const [x, g] of this.cands) if (g.max >= this.floor && shows(x)) min = Math.min(min, g.min);
+    if (min === Infinity) return;
+    this.floor = Math.max(this.floor, min);
     for (const [x, g] of this.cands) if (g.max < this.floor) this.cands.delete(x);
+  }
+
+  /**
+   * Whether the key may ever have held `v` (reads without a token, loose keys): a string written
+   * to it, or a collection holding only elements written to it.
+   */
+  explains(v: Value): boolean {
+    const { elements } = this.type;
+    if (!elements) return this.ever.has(v);
+    return elements(v).every((e) => this.written.has(e));
   }
 
   /**
@@ -255,9 +356,10 @@ export class Model {
     this.flushes = flushes;
   }
 
-  /** Registers a client's keys: its owned keys, modelled, and its keys with TTLs. */
-  own(keys: readonly string[], ttlKeys: readonly string[]): void {
+  /** Registers a client's keys: its owned keys, modelled (strings, and collections of `types`), and its keys with TTLs. */
+  own(keys: readonly string[], ttlKeys: readonly string[], types: ReadonlyMap<string, KeyType> = new Map()): void {
     for (const k of keys) this.keys.set(k, new KeyModel(k, this.flushes));
+    for (const [k, type] of types) this.keys.set(k, new KeyModel(k, this.flushes, type));
     for (const k of ttlKeys) this.ttlEver.set(k, new Set([null]));
   }
 
