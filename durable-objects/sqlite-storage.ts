@@ -245,6 +245,7 @@ export class SqliteStorage implements Storage {
     drop: (eid) => {
       if (this.deleteElements(eid, DROP_AT_ONCE + 1) > DROP_AT_ONCE) this.exec("INSERT OR IGNORE INTO dropped (eid) VALUES (?)", eid);
     },
+    purgePending: () => this.first("SELECT 1 AS x FROM dropped LIMIT 1") !== null,
     purge: (limit) => {
       let deleted = 0;
       while (deleted < limit) {

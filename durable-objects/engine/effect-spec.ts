@@ -10,6 +10,11 @@ export interface EffectSpec {
   readonly name: string;
   /** Judged per element (the key's own `mod` does not decide). */
   readonly elementLevel?: boolean;
+  /**
+   * Arguments per element after the key (HSET: field value, 2; SREM: member, 1): a large effect is
+   * logged as several of the same, each of a bounded size (effects.ts `splitEffect`).
+   */
+  readonly group?: number;
   /** Applies the effect's arguments (after the key) to `current`, the key's entry or null. */
   apply(change: Change, key: string, args: readonly Bytes[], at: number, current: Entry | null, fuzzy: boolean): void;
 }

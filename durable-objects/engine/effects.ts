@@ -49,11 +49,22 @@ const del: EffectSpec = {
   },
 };
 
+/**
+ * The effect cannot be applied to a keyspace that mixes snapshot chunks (a RENAME or COPY logged
+ * as itself while this replica loaded a full sync the master did not know of): the replica must
+ * full-sync again rather than diverge.
+ */
+export class FullSyncNeeded extends Error {
+  override readonly name = "FullSyncNeeded";
+}
+
 /** RENAME from to (a collection's, when no full sync was in progress): the record moves, with its elements. */
 const rename: EffectSpec = {
   name: "RENAME",
-  apply: (change, key, [to], at, current) => {
-    if (current === null) return;
+  elementLevel: true,
+  apply: (change, key, [to], at, current, fuzzy) => {
+    if (fuzzy) throw new FullSyncNeeded(`RENAME at ${at} in a keyspace still mixing snapshot chunks`);
+    if (current === null || (current.mod ?? 0) >= at) return;
     const dest = fromBytes(to!);
     const replaced = change.peek(dest);
     if (replaced?.eid !== undefined && replaced.eid !== current.eid) change.dropElements(replaced.eid);
@@ -65,8 +76,10 @@ const rename: EffectSpec = {
 /** COPY from to (a collection's, when no full sync was in progress): the elements are copied here. */
 const copy: EffectSpec = {
   name: "COPY",
-  apply: (change, key, [to], at, current) => {
-    if (current === null) return;
+  elementLevel: true,
+  apply: (change, key, [to], at, current, fuzzy) => {
+    if (fuzzy) throw new FullSyncNeeded(`COPY at ${at} in a keyspace still mixing snapshot chunks`);
+    if (current === null || (current.mod ?? 0) >= at) return;
     const dest = fromBytes(to!);
     const replaced = change.peek(dest);
     if (replaced?.eid !== undefined) change.dropElements(replaced.eid);
@@ -139,6 +152,39 @@ export function restoreEffects(key: string, entry: Entry, elements: readonly Ele
   if (entry.type === "string") return [encode.set(key, entry.value, entry.expiresAt)];
   const out = typeNamed(entry.type).restore(key, elements);
   if (entry.expiresAt !== null) out.push(encode.deadline(key, entry.expiresAt));
+  return out;
+}
+
+/** Most bytes of one effect of a splittable kind (see `splitEffect`). */
+const EFFECT_BYTES = 64 * 1024;
+
+/**
+ * A large element-level effect as several of the same kind, each of about EFFECT_BYTES (never
+ * splitting an element's arguments): one command's effect then never makes a backlog row near
+ * SQLite's 2 MB row limit. Others are returned as they are.
+ */
+export function splitEffect(effect: Effect, maxBytes = EFFECT_BYTES): Effect[] {
+  const [name, key, ...args] = effect;
+  const group = SPECS.get(String(name))?.group;
+  if (group === undefined) return [effect];
+  const size = (a: string | Bytes) => (typeof a === "string" ? a.length * 3 : a.length);
+  let total = 0;
+  for (const a of args) total += size(a);
+  if (total <= maxBytes) return [effect];
+  const out: Effect[] = [];
+  let batch: (string | Bytes)[] = [];
+  let bytes = 0;
+  for (let i = 0; i < args.length; i += group) {
+    const element = args.slice(i, i + group);
+    batch.push(...element);
+    for (const a of element) bytes += size(a);
+    if (bytes >= maxBytes) {
+      out.push([name!, key!, ...batch]);
+      batch = [];
+      bytes = 0;
+    }
+  }
+  if (batch.length > 0) out.push([name!, key!, ...batch]);
   return out;
 }
 

@@ -9,8 +9,8 @@
  * (deterministic write effects: SET ... PXAT, DEL, PEXPIREAT, PERSIST, FLUSHALL) are exactly the
  * changes that were committed, which is what replicas apply.
  */
-import { type Bytes, concatBytes, overwriteBytes } from "./bytes";
-import { encode, restoreEffects } from "./effects";
+import { type Bytes, concatBytes, overwriteBytes, utf8Length } from "./bytes";
+import { encode, restoreEffects, splitEffect } from "./effects";
 import { errors } from "./errors";
 import {
   type Element,
@@ -97,6 +97,7 @@ export class Keyspace {
     const stored = storage.meta.get("key_count");
     this.keyCount = typeof stored === "number" ? stored : storage.keys.count();
     this.nextEid = Number(storage.meta.get("next_eid") ?? 1);
+    this.garbage = storage.elements.purgePending();
   }
 
   /** The stored entry, expired or not. */
@@ -432,9 +433,9 @@ export class Change {
     this.remove(key, entry);
   }
 
-  /** Records an effect of a collection type's operation. */
+  /** Records an effect of a collection type's operation (a large one as several: `splitEffect`). */
   record(effect: Effect): void {
-    this.effects.push(effect);
+    this.effects.push(...splitEffect(effect));
   }
 
   /** The element `field` of collection `eid` as this change sees it. */
@@ -447,6 +448,9 @@ export class Change {
 
   /** Writes (null: deletes) one element. */
   setElement(eid: number, field: string, element: Element | null): void {
+    // A new element (not one a replica is told of, which carries its offset) is one row: its
+    // field and value together stay within the record limit, as a string's value does.
+    if (element !== null && element.mod === undefined) this.checkSize(utf8Length(field) + element.value.length);
     let fields = this.elements.get(eid);
     if (!fields) this.elements.set(eid, (fields = new Map()));
     fields.set(field, element);
@@ -529,6 +533,14 @@ export class Change {
       if (next === null) return null;
       cursor = next;
     }
+  }
+
+  /**
+   * The element at `index` in field order: one indexed read of storage (an OFFSET) when this
+   * change has not touched the collection (HRANDFIELD, SRANDMEMBER, SPOP pick by index).
+   */
+  elementAt(eid: number, index: number): ElementRow | null {
+    return this.listElementAt(eid, index, false);
   }
 
   /** Every element of `eid`, in field order (a whole collection: HGETALL, RENAME's expanded form...). */

@@ -93,6 +93,9 @@ export type PsyncReply =
 export interface SnapshotCursor {
   readonly after: number;
   readonly field: string | null;
+  /** With `field`: the key and the collection it goes on with (checked: a position may be reused). */
+  readonly key?: string;
+  readonly eid?: number;
 }
 
 /** A snapshot's first cursor. */

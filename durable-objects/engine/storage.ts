@@ -85,6 +85,8 @@ export interface ElementStore {
   drop(eid: number): void;
   /** Deletes up to `limit` elements of dropped collections; answers how many it deleted. */
   purge(limit: number): number;
+  /** Dropped collections still have elements to purge (after a restart, the purge goes on). */
+  purgePending(): boolean;
   /** Deletes the elements of `eid` last written before `offset` (a DEL replayed during a full sync). */
   deleteWrittenBefore(eid: number, offset: number): void;
   clear(): void;
@@ -254,6 +256,7 @@ export class MemoryStorage implements Storage {
     count: (eid) => this.collections.get(eid)?.size ?? 0,
     drop: (eid) => void this.collections.delete(eid),
     purge: () => 0,
+    purgePending: () => false,
     deleteWrittenBefore: (eid, offset) => {
       const c = this.collections.get(eid);
       if (c) for (const [f, e] of c) if ((e.mod ?? 0) < offset) c.delete(f);

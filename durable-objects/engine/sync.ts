@@ -47,10 +47,12 @@ export function snapshotChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: 
     }
   };
   if (cursor.field !== null) {
+    // The same key, and the same collection: SQLite may give a deleted key's position to a new one.
     const row = engine.storage.keys.scan(cursor.after - 1, 1)[0];
-    if (row && row.id === cursor.after && row.entry.eid !== undefined && live(row, engine)) {
+    const same = row !== undefined && row.id === cursor.after && row.key === cursor.key && row.entry.eid === cursor.eid;
+    if (same && row.entry.eid !== undefined && live(row, engine)) {
       const more = addElements(row.key, row.entry.eid, cursor.field);
-      if (more !== null) return { rows, elements, next: { after: row.id, field: more }, offset };
+      if (more !== null) return { rows, elements, next: { after: row.id, field: more, key: row.key, eid: row.entry.eid }, offset };
     }
   }
   for (const row of liveRows(engine, cursor.after)) {
@@ -59,7 +61,7 @@ export function snapshotChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: 
     size += row.key.length + e.value.length + 16;
     if (e.eid !== undefined) {
       const more = addElements(row.key, e.eid, null);
-      if (more !== null) return { rows, elements, next: { after: row.id, field: more }, offset };
+      if (more !== null) return { rows, elements, next: { after: row.id, field: more, key: row.key, eid: e.eid }, offset };
     }
     if (size >= maxBytes) return { rows, elements, next: { after: row.id, field: null }, offset };
   }
@@ -154,6 +156,9 @@ export function loadChunk(engine: Engine, chunk: SnapshotChunk): void {
         type === "string"
           ? { type, value: r.value, expiresAt: r.expiresAt }
           : { type, value: r.value, expiresAt: r.expiresAt, eid: change.newEid(), count: r.count ?? 0 };
+      // The key came in an earlier chunk too (deleted and written again since): its old elements go.
+      const before = change.peek(r.key);
+      if (before?.eid !== undefined) change.dropElements(before.eid);
       change.writeAsTold(r.key, entry, chunk.offset);
     }
     for (const el of chunk.elements) {
@@ -179,6 +184,9 @@ export function applyEntries(engine: Engine, entries: readonly LogEntry[]): bool
   if (i === entries.length) return true;
   if (entries[i]!.offset !== log.offset) return false;
   const consistent = consistentAt(engine);
+  // Counts are exact only once recounted (after the batch that reaches `consistent`): until then
+  // no effect may trust a count to delete an emptied collection, even one past `consistent`.
+  const recountPending = engine.storage.meta.get("recount") === 1;
   engine.transaction(() => {
     while (i < entries.length) {
       const group = nextGroup(entries, i);
@@ -193,7 +201,7 @@ export function applyEntries(engine: Engine, entries: readonly LogEntry[]): bool
           engine.keyspace.commit(change, null);
           engine.keyspace.deleteWrittenBefore(at);
           change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
-        } else applyEffect(change, argv, at, at <= consistent);
+        } else applyEffect(change, argv, at, recountPending || at <= consistent);
       }
       engine.keyspace.commit(change, null);
       log.appendVerbatim(entries.slice(i, group));

@@ -146,6 +146,7 @@ export class Node {
     const alarm = await this.host.getAlarm();
     this.timers = new Timers<Timer>(this.host, this.clock, alarm);
     await this.becomeRole(false);
+    this.collectGarbageSoon(); // a purge a restart interrupted goes on
   }
 
   /** Makes the role object for `engine.role` and starts it; `promoted`: by a failover, just now. */

@@ -133,9 +133,12 @@ export class PrimaryRole {
 
   /** One chunk of a full sync's snapshot. */
   snapshot(replica: string, cursor: SnapshotCursor): SnapshotChunk {
-    this.link(replica).ackAt = this.node.clock.now();
+    this.link(replica).ackAt = this.lastSnapshotAt = this.node.clock.now();
     return snapshotChunk(this.node.engine, cursor, CHUNK_BYTES);
   }
+
+  /** When a snapshot chunk was last served (a full sync this instance did not start may be under way). */
+  private lastSnapshotAt = Number.NEGATIVE_INFINITY;
 
   configUpdate(): ConfigUpdate {
     return { values: this.node.engine.config, version: this.node.engine.configVersion };
@@ -182,7 +185,8 @@ export class PrimaryRole {
   /** A replica is loading a full sync from this master (its backlog is kept from the sync's start). */
   fullSyncInProgress(): boolean {
     for (const l of this.links.values()) if (l.syncFrom !== null) return true;
-    return false;
+    // A replica still asking for chunks after this master restarted (its sync's start is not known).
+    return this.node.clock.now() - this.lastSnapshotAt <= this.node.engine.config["repl-timeout"] * 1000;
   }
 
   /** Replicas acknowledged within `maxLagMs` (min-replicas-to-write). */

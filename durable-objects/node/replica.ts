@@ -6,7 +6,8 @@
  */
 import type { Batch } from "../engine/engine";
 import { type RedisError, errors } from "../engine/errors";
-import { START, type SnapshotChunk, type SnapshotCursor, type SyncState } from "../engine/replication";
+import { FullSyncNeeded } from "../engine/effects";
+import { type LogEntry, START, type SnapshotChunk, type SnapshotCursor, type SyncState } from "../engine/replication";
 import { applyEntries, beginFullSync, consistentAt, endFullSync, forgetSync, hasSynced, loadChunk } from "../engine/sync";
 import type { Ack, ConfigUpdate, ExecReply, Push, ReadPolicy } from "../protocol/node-api";
 import type { Node } from "./node";
@@ -55,7 +56,7 @@ export class ReplicaRole {
     if (!this.current) return this.node.ack(this.syncState);
     if (push.session !== this.masterSession && this.syncState === "connected") this.syncState = "connect";
     const streaming = this.syncState === "connected" && push.replid === engine.log.replid;
-    if (!(streaming && applyEntries(engine, push.entries))) this.syncState = this.syncState === "transfer" ? "transfer" : "connect";
+    if (!(streaming && this.apply(push.entries))) this.syncState = this.syncState === "transfer" ? "transfer" : "connect";
     else if (engine.log.offset >= push.masterOffset) this.freshAt = received;
     this.node.collectGarbageSoon();
     if (this.syncState !== "connected" || engine.log.offset < push.masterOffset) this.node.background(this.sync());
@@ -139,7 +140,7 @@ export class ReplicaRole {
           }
           engine.transaction(() => engine.log.shiftReplid(reply.replid));
         }
-        if (!applyEntries(engine, reply.entries)) throw new Error("replication: the master's entries left a gap");
+        if (!this.apply(reply.entries)) throw new Error("replication: the master's entries left a gap or need a full sync");
         node.collectGarbageSoon();
         this.syncState = "connected";
         if (engine.log.offset >= reply.masterOffset) {
@@ -151,6 +152,24 @@ export class ReplicaRole {
       if (!this.current) return;
       this.syncState = "connect";
       console.warn(`flaredis ${node.name}: sync with the master failed:`, e);
+    }
+  }
+
+  /**
+   * Applies the master's entries (see sync.ts `applyEntries`); false for a gap, or for an effect
+   * this keyspace cannot take while it mixes snapshot chunks: the replica then forgets its sync
+   * and full-syncs again.
+   */
+  private apply(entries: readonly LogEntry[]): boolean {
+    try {
+      return applyEntries(this.node.engine, entries);
+    } catch (e) {
+      if (!(e instanceof FullSyncNeeded)) throw e;
+      console.warn(`flaredis ${this.node.name}: ${e.message}; full sync again`);
+      forgetSync(this.node.engine);
+      this.refreshConsistency();
+      this.syncState = "connect";
+      return false;
     }
   }
 

@@ -15,6 +15,7 @@ export const hashEncode = {
 /** HSET key field value [field value ...]: every field's value (HSET, HSETNX, HINCRBY's result...). */
 const hset: EffectSpec = {
   name: "HSET",
+  group: 2,
   elementLevel: true,
   apply: (change, key, args, at, current) => {
     const header = collectionFor(change, key, "hash", current, at);
@@ -34,6 +35,7 @@ const hset: EffectSpec = {
 /** HDEL key field [field ...]: an emptied hash goes (counted exactly only once consistent). */
 const hdel: EffectSpec = {
   name: "HDEL",
+  group: 1,
   elementLevel: true,
   apply: (change, key, fields, at, current, fuzzy) => {
     if (current === null || current.type !== "hash" || current.eid === undefined) return;

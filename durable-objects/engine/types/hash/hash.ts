@@ -86,13 +86,7 @@ export class Hash {
 
   /** The field at `index` (0-based) in field order. */
   at(index: number): ElementRow | null {
-    for (let after: string | null = null, skipped = 0; ; ) {
-      const { rows, next } = this.page(after, 1024);
-      if (index < skipped + rows.length) return rows[index - skipped]!;
-      skipped += rows.length;
-      if (next === null) return null;
-      after = next;
-    }
+    return this.db.elementAt(this.eid, index);
   }
 
   /** Writes the header with its new count; an emptied hash goes. */

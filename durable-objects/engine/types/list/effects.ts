@@ -35,6 +35,7 @@ function position(b: Bytes): number {
 
 const lput: EffectSpec = {
   name: "LPUT",
+  group: 2,
   elementLevel: true,
   apply: (change, key, args, at, current) => {
     const header = collectionFor(change, key, "list", current, at);
@@ -54,6 +55,7 @@ const lput: EffectSpec = {
 
 const ldel: EffectSpec = {
   name: "LDEL",
+  group: 2,
   elementLevel: true,
   apply: (change, key, args, at, current, fuzzy) => {
     if (current === null || current.type !== "list" || current.eid === undefined) return;

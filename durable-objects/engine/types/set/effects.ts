@@ -15,6 +15,7 @@ export const setEncode = {
 /** SADD key member [member ...]: members added (SADD, SMOVE's destination, SINTERSTORE's result...). */
 const sadd: EffectSpec = {
   name: "SADD",
+  group: 1,
   elementLevel: true,
   apply: (change, key, members, at, current) => {
     const header = collectionFor(change, key, "set", current, at);
@@ -34,6 +35,7 @@ const sadd: EffectSpec = {
 /** SREM key member [member ...]: members removed (SREM, SPOP, SMOVE's source); an emptied set goes. */
 const srem: EffectSpec = {
   name: "SREM",
+  group: 1,
   elementLevel: true,
   apply: (change, key, members, at, current, fuzzy) => {
     if (current === null || current.type !== "set" || current.eid === undefined) return;

@@ -93,8 +93,21 @@ export class RedisSet {
     return this.db.allElements(this.header.eid!).map((el) => el.field);
   }
 
-  /** `n` distinct random members (all when `n` >= size), chosen with `random`. */
+  /**
+   * `n` distinct random members (all when `n` >= size), chosen with `random`: a few picks are
+   * indexed reads (Floyd's choice of distinct positions), never the whole set; many picks read it
+   * once and shuffle.
+   */
   sample(n: number, random: () => number): string[] {
+    const size = this.size;
+    if (n * 4 < size) {
+      const chosen = new Set<number>();
+      for (let j = size - n; j < size; j++) {
+        const t = Math.floor(random() * (j + 1));
+        chosen.add(chosen.has(t) ? j : t);
+      }
+      return [...chosen].map((i) => this.db.elementAt(this.header.eid!, i)!.field);
+    }
     const all = this.members();
     if (n >= all.length) return all;
     // A partial Fisher-Yates shuffle.
@@ -103,6 +116,11 @@ export class RedisSet {
       [all[i], all[j]] = [all[j]!, all[i]!];
     }
     return all.slice(0, n);
+  }
+
+  /** One random member, by one indexed read. */
+  any(random: () => number): string {
+    return this.db.elementAt(this.header.eid!, Math.floor(random() * this.size))!.field;
   }
 
   private save(count: number): void {

@@ -31,6 +31,7 @@ export function zremBatches(key: string, members: readonly string[]): Effect[] {
 /** ZADD key score member [score member ...]: every member's resulting score (ZADD, ZINCRBY, a *STORE...). */
 const zadd: EffectSpec = {
   name: "ZADD",
+  group: 2,
   elementLevel: true,
   apply: (change, key, args, at, current) => {
     const header = collectionFor(change, key, "zset", current, at);
@@ -50,6 +51,7 @@ const zadd: EffectSpec = {
 /** ZREM key member [member ...]: an emptied sorted set goes (counted exactly only once consistent). */
 const zrem: EffectSpec = {
   name: "ZREM",
+  group: 1,
   elementLevel: true,
   apply: (change, key, members, at, current, fuzzy) => {
     if (current === null || current.type !== "zset" || current.eid === undefined) return;

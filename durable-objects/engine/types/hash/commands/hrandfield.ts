@@ -44,7 +44,15 @@ export default defineCommand<Args>({
       if (a.withValues) out.push(el.value);
     };
     if (a.count < 0) {
-      for (let i = 0; i < -a.count; i++) emit(Math.floor(server.random.next() * hash.length));
+      // Many picks of a small hash: read it once; else one indexed read per pick.
+      if (-a.count * 4 >= hash.length) {
+        const all = hash.all();
+        for (let i = 0; i < -a.count; i++) {
+          const el = all[Math.floor(server.random.next() * all.length)]!;
+          out.push(bulk(el.field));
+          if (a.withValues) out.push(el.value);
+        }
+      } else for (let i = 0; i < -a.count; i++) emit(Math.floor(server.random.next() * hash.length));
       return out;
     }
     if (a.count >= hash.length) {

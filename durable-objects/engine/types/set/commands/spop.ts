@@ -25,9 +25,9 @@ export default defineCommand({
     const set = RedisSet.find(db, a.key);
     if (a.count === null) {
       if (set === null) return null;
-      const [member] = set.sample(1, () => server.random.next());
-      set.remove([member!]);
-      return bulk(member!);
+      const member = set.any(() => server.random.next());
+      set.remove([member]);
+      return bulk(member);
     }
     if (set === null || a.count === 0) return [];
     const members = set.sample(a.count, () => server.random.next());
@@ -57,9 +57,10 @@ export const srandmember = defineCommand({
   run: ({ db, server }, a) => {
     const set = RedisSet.find(db, a.key);
     const random = () => server.random.next();
-    if (a.count === null) return set === null ? null : bulk(set.sample(1, random)[0]!);
+    if (a.count === null) return set === null ? null : bulk(set.any(random));
     if (set === null || a.count === 0) return [];
     if (a.count > 0) return set.sample(a.count, random).map(bulk);
+    if (-a.count * 4 < set.size) return Array.from({ length: -a.count }, () => bulk(set.any(random)));
     const all = set.members();
     return Array.from({ length: -a.count }, () => bulk(all[Math.floor(random() * all.length)]!));
   },
