@@ -214,7 +214,7 @@ export class SqliteStorage implements Storage {
       const row = this.first(
         `SELECT key FROM keyspace WHERE expires_at >= (SELECT min(expires_at) FROM keyspace WHERE expires_at IS NOT NULL) +
            CAST(((SELECT max(expires_at) FROM keyspace WHERE expires_at IS NOT NULL) -
-                 (SELECT min(expires_at) FROM keyspace WHERE expires_at IS NOT NULL)) * ? AS INTEGER)
+                 (SELECT min(expires_at) FROM keyspace WHERE expires_at IS NOT NULL) + 1) * ? AS INTEGER)
          ORDER BY expires_at LIMIT 1`,
         r,
       );

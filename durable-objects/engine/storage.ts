@@ -146,8 +146,9 @@ export interface KeyStore {
   /** A key picked at a random position `r` in [0, 1) of the key order, or null when empty. */
   random(r: number): string | null;
   /**
-   * A key with a deadline, picked at a random point `r` in [0, 1) of the span of deadlines (the
-   * first at or after it), or null when no key has one. Volatile eviction samples with it.
+   * A key with a deadline, picked at a random point `r` in [0, 1) of the span of deadlines, ends
+   * included (the first at or after it), or null when no key has one. Volatile eviction samples
+   * with it.
    */
   randomWithDeadline(r: number): string | null;
   countWithDeadline(): number;
@@ -234,7 +235,7 @@ export class MemoryStorage implements Storage {
       if (rows.length === 0) return null;
       const ats = rows.map(([, row]) => row.entry.expiresAt!);
       const min = Math.min(...ats);
-      const point = min + (Math.max(...ats) - min) * r;
+      const point = min + Math.floor((Math.max(...ats) - min + 1) * r);
       let best: [string, number] | null = null;
       for (const [key, row] of rows) {
         const at = row.entry.expiresAt!;
