@@ -87,7 +87,7 @@ export class Keyspace {
   keyCount: number;
   /**
    * The dataset's estimated size in bytes (sizes.ts), logically expired keys included (they take
-   * room until deleted): INFO `used_memory`, what `maxmemory` bounds. Kept as key_count is.
+   * room until deleted): INFO `used_memory`, what `maxmemory` bounds. Kept with `keyCount`.
    */
   usedBytes: number;
   /** The next collection element id (never reused: a dropped collection's elements may linger). */
@@ -106,19 +106,29 @@ export class Keyspace {
     this.load();
   }
 
-  /** Reads the running figures from storage (measured once when a store has none yet). */
+  /**
+   * Reads the running figures from storage, kept in one row (`dataset`: "keys bytes") so a new
+   * key costs one row for both; measured once when a store has none yet (a store of schema v4).
+   */
   private load(): void {
-    const count = this.storage.meta.get("key_count");
-    const used = this.storage.meta.get("used_bytes");
-    if (typeof count === "number" && typeof used === "number") {
-      this.keyCount = count;
-      this.usedBytes = used;
-    } else {
-      const m = this.storage.keys.measure();
-      this.keyCount = m.count;
-      this.usedBytes = datasetSize(m, KEY_OVERHEAD);
-    }
+    const stored = this.storage.meta.get("dataset");
+    const [keys, bytes] = typeof stored === "string" ? stored.split(" ").map(Number) : [];
+    if (keys !== undefined && bytes !== undefined) {
+      this.keyCount = keys;
+      this.usedBytes = bytes;
+    } else this.remeasure();
     this.nextEid = Number(this.storage.meta.get("next_eid") ?? 1);
+  }
+
+  private remeasure(): void {
+    const m = this.storage.keys.measure();
+    this.keyCount = m.count;
+    this.usedBytes = datasetSize(m, KEY_OVERHEAD);
+    this.saveFigures();
+  }
+
+  private saveFigures(): void {
+    this.storage.meta.set("dataset", `${this.keyCount} ${this.usedBytes}`);
   }
 
   /** The stored entry, expired or not. */
@@ -176,10 +186,10 @@ export class Keyspace {
       used += keySize(key, stored) - was;
       this.cache.set(key, stored);
     }
-    if (count !== this.keyCount || change.cleared) this.storage.meta.set("key_count", count);
-    if (used !== this.usedBytes || change.cleared) this.storage.meta.set("used_bytes", used);
+    const changed = count !== this.keyCount || used !== this.usedBytes || change.cleared;
     this.keyCount = count;
     this.usedBytes = used;
+    if (changed) this.saveFigures();
   }
 
   /**
@@ -220,11 +230,7 @@ export class Keyspace {
    */
   recount(): void {
     this.cache.clear();
-    const m = this.storage.keys.measure();
-    this.keyCount = m.count;
-    this.usedBytes = datasetSize(m, KEY_OVERHEAD);
-    this.storage.meta.set("key_count", this.keyCount);
-    this.storage.meta.set("used_bytes", this.usedBytes);
+    this.remeasure();
   }
 
   /** A collection's exact count and size from its element rows (a full sync's recount). */
