@@ -15,6 +15,7 @@
  *   are still being purged in the background (nothing refers to a dropped id).
  *   `elements_by_score(eid, score, field)` (v4): a sorted set's elements in Redis's zset order, so
  *   ranges by score or rank, ranks and counts walk only the part of the index they cover.
+ *   `keyspace.bytes` (v5): a collection's estimated size, the sum over its elements (sizes.ts).
  * - `backlog(offset, frame)`: the replication log, RESP frames keyed by their start offset.
  *
  * Migrations are a list of statement groups, applied once each, in a transaction with the version
@@ -33,6 +34,7 @@ import {
   type ValueType,
   type ZsetRange,
 } from "./engine/storage";
+import { ELEMENT_OVERHEAD } from "./engine/sizes";
 
 const MIGRATIONS: readonly (readonly string[])[] = [
   [
@@ -68,6 +70,13 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   // NULL score and sit together at the start of each eid's part of the index.
   [
     "CREATE INDEX IF NOT EXISTS elements_by_score ON elements(eid, score, field)",
+  ],
+  // v5: each collection's estimated size (engine/sizes.ts: the sum over its elements), for the
+  // dataset's estimate that maxmemory bounds; existing collections are measured once here.
+  [
+    "ALTER TABLE keyspace ADD COLUMN bytes INTEGER",
+    `UPDATE keyspace SET bytes = (SELECT coalesce(sum(${ELEMENT_OVERHEAD} + length(CAST(field AS BLOB)) + length(value)), 0)
+       FROM elements WHERE elements.eid = keyspace.eid) WHERE eid IS NOT NULL`,
   ],
 ];
 
@@ -156,15 +165,15 @@ export class SqliteStorage implements Storage {
 
   readonly keys: KeyStore = {
     get: (key) => {
-      const row = this.first("SELECT type, value, expires_at, mod_offset, eid, count FROM keyspace WHERE key = ?", key);
+      const row = this.first("SELECT type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE key = ?", key);
       return row ? toEntry(row) : null;
     },
     put: (key, e) =>
       void this.exec(
-        `INSERT INTO keyspace (key, type, encoding, value, expires_at, mod_offset, eid, count) VALUES (?, ?, 0, ?, ?, ?, ?, ?)
+        `INSERT INTO keyspace (key, type, encoding, value, expires_at, mod_offset, eid, count, bytes) VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(key) DO UPDATE SET type = excluded.type, encoding = excluded.encoding,
            value = excluded.value, expires_at = excluded.expires_at, mod_offset = excluded.mod_offset,
-           eid = excluded.eid, count = excluded.count`,
+           eid = excluded.eid, count = excluded.count, bytes = excluded.bytes`,
         key,
         TYPE_CODES[e.type],
         blob(e.value),
@@ -172,12 +181,13 @@ export class SqliteStorage implements Storage {
         e.mod ?? 0,
         e.eid ?? null,
         e.count ?? null,
+        e.eid === undefined ? null : (e.bytes ?? 0),
       ),
     delete: (key) => void this.exec("DELETE FROM keyspace WHERE key = ?", key),
     clear: () => void this.exec("DELETE FROM keyspace"),
     deleteWrittenBefore: (offset) => void this.exec("DELETE FROM keyspace WHERE mod_offset < ?", offset),
     scan: (afterId, limit) =>
-      this.exec("SELECT id, key, type, value, expires_at, mod_offset, eid, count FROM keyspace WHERE id > ? ORDER BY id LIMIT ?", afterId, limit)
+      this.exec("SELECT id, key, type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE id > ? ORDER BY id LIMIT ?", afterId, limit)
         .toArray()
         .map((row) => ({ id: row.id as number, key: row.key as string, entry: toEntry(row) })),
     due: (now, limit) =>
@@ -198,9 +208,27 @@ export class SqliteStorage implements Storage {
       );
       return (row?.key as string | undefined) ?? null;
     },
+    // The span of deadlines from the expiry index (two index ends), then the first at or after a
+    // point in it: one or two rows read whatever the keyspace's size.
+    randomWithDeadline: (r) => {
+      const row = this.first(
+        `SELECT key FROM keyspace WHERE expires_at >= (SELECT min(expires_at) FROM keyspace WHERE expires_at IS NOT NULL) +
+           CAST(((SELECT max(expires_at) FROM keyspace WHERE expires_at IS NOT NULL) -
+                 (SELECT min(expires_at) FROM keyspace WHERE expires_at IS NOT NULL) + 1) * ? AS INTEGER)
+         ORDER BY expires_at LIMIT 1`,
+        r,
+      );
+      return (row?.key as string | undefined) ?? null;
+    },
     countWithDeadline: () =>
       this.first<{ n: number }>("SELECT count(*) AS n FROM keyspace WHERE expires_at IS NOT NULL")!.n,
     count: () => this.first<{ n: number }>("SELECT count(*) AS n FROM keyspace")!.n,
+    measure: () => {
+      const row = this.first<{ n: number; b: number }>(
+        "SELECT count(*) AS n, coalesce(sum(length(CAST(key AS BLOB)) + CASE WHEN eid IS NULL THEN length(value) ELSE coalesce(bytes, 0) END), 0) AS b FROM keyspace",
+      )!;
+      return { count: row.n, bytes: row.b };
+    },
   };
 
   readonly elements: ElementStore = {
@@ -242,6 +270,13 @@ export class SqliteStorage implements Storage {
       return row ? { field: row.field as string, ...toElement(row) } : null;
     },
     count: (eid) => this.first<{ n: number }>("SELECT count(*) AS n FROM elements WHERE eid = ?", eid)!.n,
+    measure: (eid) => {
+      const row = this.first<{ n: number; b: number }>(
+        "SELECT count(*) AS n, coalesce(sum(length(CAST(field AS BLOB)) + length(value)), 0) AS b FROM elements WHERE eid = ?",
+        eid,
+      )!;
+      return { count: row.n, bytes: row.b };
+    },
     drop: (eid) => {
       if (this.deleteElements(eid, DROP_AT_ONCE + 1) > DROP_AT_ONCE) this.exec("INSERT OR IGNORE INTO dropped (eid) VALUES (?)", eid);
     },
@@ -377,5 +412,7 @@ function toEntry(row: Row): Entry {
     expiresAt: row.expires_at as number | null,
     mod: row.mod_offset as number,
   };
-  return row.eid === null || row.eid === undefined ? entry : { ...entry, eid: row.eid as number, count: row.count as number };
+  return row.eid === null || row.eid === undefined
+    ? entry
+    : { ...entry, eid: row.eid as number, count: row.count as number, bytes: (row.bytes as number | null) ?? 0 };
 }

@@ -9,10 +9,12 @@ import { fromBytes } from "../durable-objects/engine/bytes";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine, type ReplicationView } from "../durable-objects/engine/engine";
 import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
+import { ELEMENT_OVERHEAD, datasetSize } from "../durable-objects/engine/sizes";
 import { MemoryStorage } from "../durable-objects/engine/storage";
 import { applyEntries, beginFullSync, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
 import { MAX_POSITION, MIN_POSITION, fieldOf } from "../durable-objects/engine/types/list/positions";
 import { toJsonOutcome } from "../worker/reply";
+import { sizesExact } from "./dataset";
 import { newEngine } from "./fixtures";
 
 type Model = Map<string, string[]>;
@@ -25,7 +27,7 @@ function call(engine: Engine, argv: readonly (string | number)[]): unknown {
   return o.error !== undefined ? { error: o.error } : o.result;
 }
 
-/** Every list's element rows are in position order, each field naming its score, the header's count exact. */
+/** Every list's element rows are in position order, each field naming its score, the header's count and size exact. */
 function wellFormed(engine: Engine) {
   for (const row of engine.storage.keys.scan(0, 1_000_000)) {
     if (row.entry.type !== "list") continue;
@@ -38,6 +40,7 @@ function wellFormed(engine: Engine) {
       if (i > 0) expect(el.score!).toBeGreaterThan(rows[i - 1]!.score!);
     }
   }
+  sizesExact(engine);
 }
 
 /** Redis's index normalization for LRANGE/LTRIM: [start, stop] clamped, or null when empty. */
@@ -178,9 +181,10 @@ describe("lists against an array model", () => {
   it("a list at the edge of the position space respaces instead of leaving it", () => {
     const storage = new MemoryStorage();
     storage.meta.set("next_eid", 2);
-    storage.keys.put("l", { type: "list", value: new Uint8Array(), expiresAt: null, eid: 1, count: 4 });
     const at = [MIN_POSITION, MIN_POSITION + 1, MAX_POSITION - 1, MAX_POSITION];
     at.forEach((p, i) => storage.elements.put(1, fieldOf(p), { value: new TextEncoder().encode(`v${i}`), score: p }));
+    const bytes = datasetSize(storage.elements.measure(1), ELEMENT_OVERHEAD);
+    storage.keys.put("l", { type: "list", value: new Uint8Array(), expiresAt: null, eid: 1, count: 4, bytes });
     const engine = new Engine(storage, { clock: new ManualClock(), random: { next: () => 0.5, hex: (n) => "ab".repeat(n) } });
     expect(call(engine, ["LPUSH", "l", "first"])).toBe(5);
     expect(call(engine, ["RPUSH", "l", "last"])).toBe(6);
@@ -289,6 +293,7 @@ describe("lists through replication", () => {
           expect(replica.log.offset).toBe(master.log.offset);
           wellFormed(master);
           wellFormed(replica);
+          expect(replica.keyspace.usedBytes).toBe(master.keyspace.usedBytes);
           for (const k of ["a", "b", "c"]) expect(call(replica, ["LRANGE", k, 0, -1]), k).toEqual(call(master, ["LRANGE", k, 0, -1]));
         },
       ),
@@ -329,6 +334,8 @@ describe("lists through replication", () => {
     syncing.now = false;
     expect(digest(replica)).toBe(digest(master));
     wellFormed(replica);
+    wellFormed(master);
+    expect(replica.keyspace.usedBytes).toBe(master.keyspace.usedBytes);
     expect(call(replica, ["LRANGE", "big", 0, -1])).toEqual(call(master, ["LRANGE", "big", 0, -1]));
     expect(call(replica, ["LLEN", "other"])).toBe(chunks);
   }, 30_000);

@@ -341,14 +341,15 @@ describe("WAIT, min-replicas, CONFIG and READONLY", () => {
       error: "ERR Unknown option or number of arguments for CONFIG SET - 'no-such-option'",
     });
     expect((await call(["CONFIG", "SET", "repl-timeout", "soon"])).json.error).toMatch(/^ERR CONFIG SET failed \(possibly related to argument 'repl-timeout'\)/);
-    expect((await call(["CONFIG", "SET", "maxmemory", "100mb"])).json.error).toMatch(/eviction is not available yet/);
+    expect(await redis("CONFIG", "SET", "maxmemory", "100mb", "maxmemory-samples", "7")).toBe("OK");
     await evictDurableObject(stubOf(PRIMARY));
     await inNode(stubOf(PRIMARY), (node) => void (node.clock = clock));
     expect(await redis("CONFIG", "GET", "repl-backlog-size", "repl-timeout", "replica-serve-stale-data")).toEqual([
       "repl-backlog-size", "2097152", "repl-timeout", "60", "replica-serve-stale-data", "no",
     ]);
     expect(field(await nodeApi(PRIMARY).info(["replication"]), "repl_backlog_size")).toBe("2097152");
-    await redis("CONFIG", "SET", "repl-backlog-size", "1mb", "replica-serve-stale-data", "yes");
+    expect(await redis("CONFIG", "GET", "maxmemory", "maxmemory-samples")).toEqual(["maxmemory", "104857600", "maxmemory-samples", "7"]);
+    await redis("CONFIG", "SET", "repl-backlog-size", "1mb", "replica-serve-stale-data", "yes", "maxmemory", "0", "maxmemory-samples", "5");
   });
 
   it("CONFIG SET on the primary applies to the replicas; MASTERDOWN with the link down and stale data off", async () => {

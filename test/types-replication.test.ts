@@ -11,6 +11,7 @@ import { Engine, type ReplicationView } from "../durable-objects/engine/engine";
 import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
 import { MemoryStorage } from "../durable-objects/engine/storage";
 import { applyEntries, beginFullSync, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import { sizesExact } from "./dataset";
 
 function pair() {
   const clock = new ManualClock(1_000_000);
@@ -38,13 +39,14 @@ function catchUp(master: Engine, replica: Engine, maxBytes: number) {
   }
 }
 
-/** Every collection's stored count equals its elements, on `engine`. */
+/** Every collection's stored count equals its elements, and its size (with the dataset's) is exact, on `engine`. */
 function countsExact(engine: Engine) {
   for (const row of engine.storage.keys.scan(0, 1_000_000))
     if (row.entry.eid !== undefined) {
       expect(row.entry.count, row.key).toBe(engine.storage.elements.count(row.entry.eid));
       expect(row.entry.count, row.key).toBeGreaterThan(0);
     }
+  sizesExact(engine);
 }
 
 const key = fc.constantFrom("a", "b", "c", "d");
@@ -123,6 +125,7 @@ describe("hashes and sets through replication", () => {
           expect(replica.log.offset).toBe(master.log.offset);
           countsExact(master);
           countsExact(replica);
+          expect(replica.keyspace.usedBytes).toBe(master.keyspace.usedBytes);
         },
       ),
       { numRuns: 400 },
@@ -156,6 +159,8 @@ describe("hashes and sets through replication", () => {
     syncing.now = false;
     expect(digest(replica)).toBe(digest(master));
     countsExact(replica);
+    countsExact(master);
+    expect(replica.keyspace.usedBytes).toBe(master.keyspace.usedBytes);
     const hlen = (e: Engine) => e.run({ mode: "single", commands: [["HLEN", "big"]], permission: "admin" });
     expect(hlen(replica)).toEqual(hlen(master));
   });

@@ -14,6 +14,7 @@ import { MemoryStorage } from "../durable-objects/engine/storage";
 import { applyEntries, beginFullSync, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
 import { formatScore, readScore } from "../durable-objects/engine/types/zset/score";
 import { toJsonOutcome } from "../worker/reply";
+import { sizesExact } from "./dataset";
 import { newEngine } from "./fixtures";
 import { call, nodeApi, redis } from "./helpers";
 
@@ -307,13 +308,14 @@ function catchUp(master: Engine, replica: Engine, maxBytes: number) {
   }
 }
 
-/** Every collection's stored count equals its elements, and none is empty. */
+/** Every collection's stored count equals its elements, and none is empty; sizes exact. */
 function countsExact(engine: Engine) {
   for (const row of engine.storage.keys.scan(0, 1_000_000))
     if (row.entry.eid !== undefined) {
       expect(row.entry.count, row.key).toBe(engine.storage.elements.count(row.entry.eid));
       expect(row.entry.count, row.key).toBeGreaterThan(0);
     }
+  sizesExact(engine);
 }
 
 const rkey = fc.constantFrom("a", "b", "c", "d");
@@ -388,6 +390,7 @@ describe("sorted sets through replication", () => {
           expect(replica.log.offset).toBe(master.log.offset);
           countsExact(master);
           countsExact(replica);
+          expect(replica.keyspace.usedBytes).toBe(master.keyspace.usedBytes);
         },
       ),
       { numRuns: 400 },

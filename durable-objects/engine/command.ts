@@ -34,8 +34,10 @@ export class WaitForReplicas {
  * - `heavy`: a read that walks the keyspace (KEYS, SCAN...); not for the read-only token.
  * - `admin`: admin token only (CONFIG, DEBUG).
  * - `primary`: must run on the master even though it writes nothing (WAIT).
+ * - `denyoom`: may grow the dataset (Redis's flag): with maxmemory set, keys are evicted before
+ *   it runs, or it is refused with OOM (a DEL, EXPIRE or pop never is).
  */
-export type Flag = "write" | "readonly" | "heavy" | "admin" | "primary";
+export type Flag = "write" | "readonly" | "heavy" | "admin" | "primary" | "denyoom";
 
 /**
  * Key positions in argv (0 is the command name), Redis's (first, last, step); last -1 = to the end.

@@ -19,6 +19,8 @@ export const EVICTION_POLICIES = [
 export interface Config {
   maxmemory: number;
   "maxmemory-policy": (typeof EVICTION_POLICIES)[number];
+  /** Keys sampled per eviction round (LRU, LFU, TTL policies), 1 to 64 as in Redis. */
+  "maxmemory-samples": number;
   "min-replicas-to-write": number;
   "min-replicas-max-lag": number;
   "repl-backlog-size": number;
@@ -30,6 +32,7 @@ export interface Config {
 export const DEFAULT_CONFIG: Readonly<Config> = {
   maxmemory: 0,
   "maxmemory-policy": "noeviction",
+  "maxmemory-samples": 5,
   "min-replicas-to-write": 0,
   "min-replicas-max-lag": 10,
   "repl-backlog-size": 1024 * 1024,
@@ -50,8 +53,8 @@ function parseMemory(value: string): number | null {
   return m && unit !== undefined ? Number(m[1]) * unit : null;
 }
 
-function parseInteger(value: string, min: number): number | null {
-  return /^-?\d+$/.test(value) && Number(value) >= min && Number.isSafeInteger(Number(value)) ? Number(value) : null;
+function parseInteger(value: string, min: number, max = Number.MAX_SAFE_INTEGER): number | null {
+  return /^-?\d+$/.test(value) && Number(value) >= min && Number(value) <= max && Number.isSafeInteger(Number(value)) ? Number(value) : null;
 }
 
 /** Parses one value; null when it is not valid for the parameter. */
@@ -66,6 +69,8 @@ function parseValue(name: Name, value: string): Config[Name] | null {
       return value.toLowerCase() === "yes" ? true : value.toLowerCase() === "no" ? false : null;
     case "repl-timeout":
       return parseInteger(value, 1);
+    case "maxmemory-samples":
+      return parseInteger(value, 1, 64);
     default:
       return parseInteger(value, 0);
   }
@@ -88,8 +93,6 @@ export function configSet(config: Config, pairs: readonly (readonly [string, str
   for (const [raw, value] of pairs) {
     const name = raw.toLowerCase() as Name;
     if (!NAMES.includes(name)) throw new RedisError(`ERR Unknown option or number of arguments for CONFIG SET - '${raw}'`);
-    if (name === "maxmemory" && parseValue(name, value) !== 0)
-      throw new RedisError("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - eviction is not available yet");
     const parsed = parseValue(name, value);
     if (parsed === null)
       throw new RedisError(`ERR CONFIG SET failed (possibly related to argument '${raw}') - argument couldn't be parsed`);

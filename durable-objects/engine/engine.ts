@@ -5,7 +5,9 @@
  *
  * Order of checks for every call, in one place: unknown command, arity, permission, role
  * (READONLY on a replica), key size, then the command's own parse. A MULTI is checked whole
- * before anything runs; any error there discards it (EXECABORT) and changes nothing.
+ * before anything runs; any error there discards it (EXECABORT) and changes nothing. Then, on a
+ * master with maxmemory set, before a command flagged `denyoom` (a MULTI holding one): eviction,
+ * committed on its own, and OOM when nothing more can go (eviction.ts).
  */
 import { utf8Length } from "./bytes";
 import { type Config, configGet, configSet, loadConfig } from "./config";
@@ -13,6 +15,7 @@ import type { Clock, Random } from "./clock";
 import { type Command, type Context, type Reply, type Server, WaitForReplicas, keysOf } from "./command";
 import { commandTable } from "./commands";
 import { RedisError, errors } from "./errors";
+import { AccessTracker, Evictor } from "./eviction";
 import { renderInfo } from "./info";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
 import { REQUEST_LIMITS, overBounds } from "./limits";
@@ -111,6 +114,8 @@ export class Engine {
     syncPartialErr: 0,
     evictedKeys: 0,
   };
+  /** Key accesses for LRU and LFU eviction, in memory (eviction.ts). */
+  readonly access: AccessTracker;
   /** Calls per command name (Redis's cmdstat calls), since the node (re)started. */
   readonly commandCalls = new Map<string, number>();
   role: Role;
@@ -124,6 +129,7 @@ export class Engine {
   /** Earliest deadline committed since `takeDeadline` was last called. */
   private newDeadline: number | null = null;
   private readonly server: Server;
+  private readonly evictor: Evictor;
 
   constructor(
     readonly storage: Storage,
@@ -140,6 +146,8 @@ export class Engine {
     this.configVersion = Number(storage.meta.get("config_version") ?? 0);
     this.log = new ReplicationLog(storage, options.random, this.config["repl-backlog-size"]);
     this.startedAt = options.clock.now();
+    this.access = new AccessTracker(options.random);
+    this.evictor = new Evictor(storage.keys, this.access, options.random);
     const log = this.log;
     const replication = this.replication;
     this.server = {
@@ -187,6 +195,15 @@ export class Engine {
           };
         }
       }
+      if (prepared.some((p) => this.needsRoom(p.command))) {
+        let refusal: RedisError | null;
+        try {
+          refusal = this.transaction(() => this.makeRoom(now));
+        } catch (e) {
+          return { error: messageOf(e), offset: this.log.offset };
+        }
+        if (refusal) return { error: refusal.message, offset: this.log.offset };
+      }
       let outcomes: Outcome[];
       try {
         outcomes = this.transaction(() => {
@@ -203,10 +220,17 @@ export class Engine {
       return { outcomes, offset: this.log.offset };
     }
     const one = (argv: readonly string[], alone: boolean): Outcome => {
-      const change = this.keyspace.begin(now, this.role);
+      let change = this.keyspace.begin(now, this.role);
       let outcome: Outcome;
       try {
-        outcome = this.execute(this.prepare(argv, batch.permission), change, false);
+        const p = this.prepare(argv, batch.permission);
+        if (this.needsRoom(p.command)) {
+          // Only writes get here, inside the batch's transaction.
+          const refusal = this.makeRoom(now);
+          if (refusal) throw refusal;
+          change = this.keyspace.begin(now, this.role);
+        }
+        outcome = this.execute(p, change, false);
       } catch (e) {
         outcome = { error: messageOf(e) };
       }
@@ -256,6 +280,24 @@ export class Engine {
   enoughReplicas(): boolean {
     const min = this.config["min-replicas-to-write"];
     return this.role !== "master" || min === 0 || this.replication.goodReplicas(this.config["min-replicas-max-lag"] * 1000) >= min;
+  }
+
+  /** A command that may grow the dataset, on a master with a memory bound. */
+  private needsRoom(command: Command): boolean {
+    return this.role === "master" && this.config.maxmemory > 0 && command.flags.includes("denyoom");
+  }
+
+  /**
+   * Evicts keys per `maxmemory-policy` until the dataset is within `maxmemory`, committed as DELs
+   * (the caller holds a storage transaction), whether or not that suffices.
+   * @returns the OOM error when it did not and nothing more can go, else null
+   */
+  private makeRoom(now: number): RedisError | null {
+    const change = this.keyspace.begin(now, this.role);
+    const { evicted, refusal } = this.evictor.makeRoom(change, this.config);
+    this.stats.evictedKeys += evicted;
+    this.commit(change);
+    return refusal;
   }
 
   /** Validates a call without running it: every check but the command's own work. */
@@ -311,6 +353,7 @@ export class Engine {
     this.stats.expiredKeys += change.expired;
     this.stats.keyspaceHits += change.hits;
     this.stats.keyspaceMisses += change.misses;
+    this.track(change);
     if (!change.dirty) return;
     this.log.append(change.effects);
     this.keyspace.commit(change, this.log.offset);
@@ -318,6 +361,13 @@ export class Engine {
       const at = after?.expiresAt ?? null;
       if (at !== null && (this.newDeadline === null || at < this.newDeadline)) this.newDeadline = at;
     }
+  }
+
+  /** Records the accesses of a change that commits; keys it deleted are forgotten. */
+  private track(change: Change): void {
+    if (change.cleared) this.access.clear();
+    for (const [key, { after }] of change.touched) if (after === null) this.access.forget(key);
+    for (const key of change.accessed) if (change.touched.get(key)?.after !== null) this.access.touch(key, change.now);
   }
 
   /** Runs `fn` in one storage transaction; on failure, in-memory state is re-read from storage. */

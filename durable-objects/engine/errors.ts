@@ -38,6 +38,8 @@ export const errors = {
   loading: () => new RedisError("LOADING Redis is loading the dataset in memory"),
   masterDown: () =>
     new RedisError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."),
+  /** A write that may grow the dataset, over maxmemory with nothing to evict (eviction.ts). */
+  oom: () => new RedisError("OOM command not allowed when used memory > 'maxmemory'."),
   noReplicas: () => new RedisError("NOREPLICAS Not enough good replicas to write."),
   /** A master that has not heard from a quorum of sentinels (Flaredis's own, in Redis's style). */
   noQuorum: (heard: number, quorum: number) =>

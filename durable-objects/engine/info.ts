@@ -46,6 +46,19 @@ function averageTtl(engine: Engine, expires: number): number {
   return ttls.length === 0 ? 0 : Math.round(ttls.reduce((a, b) => a + b, 0) / ttls.length);
 }
 
+/** Redis's bytesToHuman: `512B`, `1.50K`, `4.00M`, `2.00G` (powers of 1024). */
+export function bytesToHuman(n: number): string {
+  const units = ["K", "M", "G", "T", "P"];
+  if (n < 1024) return `${n}B`;
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(2)}${units[i]}`;
+}
+
 type Section = [name: string, fields: [string, string | number][]];
 
 function sections(engine: Engine): Section[] {
@@ -70,8 +83,13 @@ function sections(engine: Engine): Section[] {
     [
       "Memory",
       [
+        // The dataset's estimate (sizes.ts), what maxmemory bounds: not the isolate's heap.
+        ["used_memory", engine.keyspace.usedBytes],
+        ["used_memory_human", bytesToHuman(engine.keyspace.usedBytes)],
+        ["used_memory_dataset", engine.keyspace.usedBytes],
         ["used_memory_hot_cache", engine.keyspace.cacheBytes],
         ["maxmemory", engine.config.maxmemory],
+        ["maxmemory_human", bytesToHuman(engine.config.maxmemory)],
         ["maxmemory_policy", engine.config["maxmemory-policy"]],
       ],
     ],

@@ -12,6 +12,7 @@
 import { type Bytes, concatBytes, overwriteBytes, utf8Length } from "./bytes";
 import { encode, restoreEffects, splitEffect } from "./effects";
 import { errors } from "./errors";
+import { ELEMENT_OVERHEAD, KEY_OVERHEAD, datasetSize, elementSize, keySize } from "./sizes";
 import {
   type Element,
   type ElementRow,
@@ -84,6 +85,11 @@ export class Keyspace {
   private readonly cache: HotCache;
   /** Number of keys, logically expired ones included (as Redis's DBSIZE counts them). */
   keyCount: number;
+  /**
+   * The dataset's estimated size in bytes (sizes.ts), logically expired keys included (they take
+   * room until deleted): INFO `used_memory`, what `maxmemory` bounds. Kept with `keyCount`.
+   */
+  usedBytes: number;
   /** The next collection element id (never reused: a dropped collection's elements may linger). */
   nextEid: number;
   /** A dropped collection's elements wait for `purge` (the storage deferred the work). */
@@ -94,10 +100,27 @@ export class Keyspace {
     readonly limits: KeyspaceLimits,
   ) {
     this.cache = new HotCache(limits.cacheBytes);
-    const stored = storage.meta.get("key_count");
-    this.keyCount = typeof stored === "number" ? stored : storage.keys.count();
-    this.nextEid = Number(storage.meta.get("next_eid") ?? 1);
-    this.garbage = storage.elements.purgePending();
+    this.keyCount = 0;
+    this.usedBytes = 0;
+    this.nextEid = 1;
+    this.load();
+  }
+
+  /**
+   * Measures the running figures (the key count and the dataset's size) from storage, once at
+   * start-up (one aggregate query over the keys): they are kept in memory and never written per
+   * write, since rows written are what a write costs (each key's own size is in its row already).
+   */
+  private load(): void {
+    this.remeasure();
+    this.nextEid = Number(this.storage.meta.get("next_eid") ?? 1);
+    this.garbage = this.storage.elements.purgePending();
+  }
+
+  private remeasure(): void {
+    const m = this.storage.keys.measure();
+    this.keyCount = m.count;
+    this.usedBytes = datasetSize(m, KEY_OVERHEAD);
   }
 
   /** The stored entry, expired or not. */
@@ -123,7 +146,9 @@ export class Keyspace {
   commit(change: Change, mod: number | null): void {
     const keys = this.storage.keys;
     const elements = this.storage.elements;
+    change.settle();
     let count = change.cleared ? 0 : this.keyCount;
+    let used = change.cleared ? 0 : this.usedBytes;
     if (change.cleared) {
       keys.clear();
       elements.clear();
@@ -144,15 +169,17 @@ export class Keyspace {
       this.nextEid = change.nextEid;
       this.storage.meta.set("next_eid", this.nextEid);
     }
-    for (const [key, { before, after }] of change.touched) {
-      const stored = after && (mod === null ? after : { ...after, mod });
+    for (const [key, { before, was, after }] of change.touched) {
+      const sized = change.sized(after);
+      const stored = sized && (mod === null ? sized : { ...sized, mod });
       if (stored) keys.put(key, stored);
       else keys.delete(key);
       count += Number(after !== null) - Number(before);
+      used += keySize(key, stored) - was;
       this.cache.set(key, stored);
     }
-    if (count !== this.keyCount || change.cleared) this.storage.meta.set("key_count", count);
     this.keyCount = count;
+    this.usedBytes = used;
   }
 
   /**
@@ -184,16 +211,22 @@ export class Keyspace {
   /** Forgets cached state after a failed storage transaction; storage is the truth. */
   reset(): void {
     this.cache.clear();
-    const stored = this.storage.meta.get("key_count");
-    this.keyCount = typeof stored === "number" ? stored : this.storage.keys.count();
-    this.nextEid = Number(this.storage.meta.get("next_eid") ?? 1);
+    this.load();
   }
 
-  /** Recounts the keys from storage (after a bulk change such as a full sync). */
+  /**
+   * Recounts the keys and the dataset's size from storage (after a bulk change such as a full
+   * sync), from the collections' stored sizes (see `measureCollection`).
+   */
   recount(): void {
     this.cache.clear();
-    this.keyCount = this.storage.keys.count();
-    this.storage.meta.set("key_count", this.keyCount);
+    this.remeasure();
+  }
+
+  /** A collection's exact count and size from its element rows (a full sync's recount). */
+  measureCollection(eid: number): { count: number; bytes: number } {
+    const m = this.storage.elements.measure(eid);
+    return { count: m.count, bytes: datasetSize(m, ELEMENT_OVERHEAD) };
   }
 
   get cacheBytes(): number {
@@ -201,8 +234,16 @@ export class Keyspace {
   }
 }
 
+/** A key this change wrote: did it exist before and its size then (0: none), its entry after (null: deleted). */
+interface Touched {
+  before: boolean;
+  was: number;
+  after: Entry | null;
+}
+
 interface Savepoint {
-  readonly touched: Map<string, { before: boolean; after: Entry | null }>;
+  readonly touched: Map<string, Touched>;
+  readonly grown: Map<number, number>;
   readonly elements: Map<number, Map<string, Element | null>>;
   readonly dropped: Set<number>;
   readonly nextEid: number;
@@ -216,10 +257,23 @@ interface Savepoint {
  * visible to anyone else until `Keyspace.commit`.
  */
 export class Change {
-  /** Per touched key: did it exist before, and its entry after (null: deleted). */
-  readonly touched = new Map<string, { before: boolean; after: Entry | null }>();
+  /** Per touched key: did it exist before and its size then, and its entry after (null: deleted). */
+  readonly touched = new Map<string, Touched>();
   /** Pending element writes per collection id (null: deleted). */
   readonly elements = new Map<number, Map<string, Element | null>>();
+  /**
+   * How many bytes each collection's elements grew by in this change (sizes.ts): added to its
+   * header's `bytes` when the change is committed (`sized`).
+   */
+  readonly grown = new Map<number, number>();
+  /** Keys read or written by commands in this change (LRU/LFU access tracking, eviction.ts). */
+  readonly accessed = new Set<string>();
+  /** The collection ids this change has seen, and the key holding each (to write its size). */
+  private readonly owners = new Map<number, string>();
+  /** Elements read from storage in this change (a write reads the element it replaces again). */
+  private readonly storedElements = new Map<number, Map<string, Element | null>>();
+  /** The first id this change may allocate: collections from it on are new here. */
+  private readonly firstNewEid: number;
   /** Collections whose every element goes (the key was deleted or overwritten). */
   readonly dropped = new Set<number>();
   /** The next collection id this change would allocate. */
@@ -238,6 +292,7 @@ export class Change {
     readonly role: Role,
   ) {
     this.nextEid = keyspace.nextEid;
+    this.firstNewEid = keyspace.nextEid;
   }
 
   /** The stored entry of `key` as this change sees it, expired or not. */
@@ -255,14 +310,51 @@ export class Change {
 
   private raw(key: string): Entry | null {
     const t = this.touched.get(key);
-    if (t) return t.after;
-    return this.cleared ? null : this.keyspace.read(key);
+    const e = t ? t.after : this.cleared ? null : this.keyspace.read(key);
+    if (e?.eid !== undefined) this.owners.set(e.eid, key);
+    return e;
   }
 
   private write(key: string, after: Entry | null): void {
     const t = this.touched.get(key);
+    if (after !== null) this.accessed.add(key);
+    if (after?.eid !== undefined) this.owners.set(after.eid, key);
     if (t) t.after = after;
-    else this.touched.set(key, { before: !this.cleared && this.keyspace.read(key) !== null, after });
+    else {
+      const stored = this.cleared ? null : this.keyspace.read(key);
+      this.touched.set(key, { before: stored !== null, was: keySize(key, stored), after });
+    }
+  }
+
+  /**
+   * `e` as it will be stored: a collection's header with its size, its stored size (none for a
+   * collection created here) plus what its elements grew by in this change.
+   */
+  sized(e: Entry | null): Entry | null {
+    if (e?.eid === undefined) return e;
+    const base = e.eid < this.firstNewEid ? (e.bytes ?? 0) : 0;
+    return { ...e, bytes: base + (this.grown.get(e.eid) ?? 0) };
+  }
+
+  /**
+   * Writes the header of every collection whose elements changed without it (LSET, a snapshot
+   * chunk going on with a collection), so its size is stored with its elements.
+   */
+  settle(): void {
+    for (const [eid, delta] of this.grown) {
+      const key = this.owners.get(eid);
+      if (delta === 0 || key === undefined || this.touched.has(key)) continue;
+      const e = this.raw(key);
+      if (e?.eid === eid) this.write(key, e);
+    }
+  }
+
+  /** The dataset's estimated size if this change were committed now (sizes.ts). */
+  get usedBytes(): number {
+    this.settle();
+    let n = this.cleared ? 0 : this.keyspace.usedBytes;
+    for (const [key, t] of this.touched) n += keySize(key, this.sized(t.after)) - t.was;
+    return n;
   }
 
   /**
@@ -271,6 +363,7 @@ export class Change {
    */
   get(key: string): Entry | null {
     const e = this.raw(key);
+    if (e !== null && (e.expiresAt === null || e.expiresAt > this.now)) this.accessed.add(key);
     if (e === null || e.expiresAt === null || e.expiresAt > this.now) return e;
     if (this.role === "master") {
       this.remove(key, e);
@@ -360,6 +453,18 @@ export class Change {
     return e !== null;
   }
 
+  /**
+   * Evicts `key` (maxmemory): deleted as DEL whether or not its deadline has passed, without
+   * counting as an access. @returns the bytes it took (sizes.ts), 0 when there is no such key
+   */
+  evict(key: string): number {
+    const e = this.raw(key);
+    if (e === null) return 0;
+    this.remove(key, e);
+    this.effects.push(encode.del(key));
+    return keySize(key, this.sized(e));
+  }
+
   /** Writes `after` under `key`, dropping the elements of a collection it replaces. */
   private replace(key: string, after: Entry | null): void {
     const before = this.raw(key);
@@ -443,23 +548,33 @@ export class Change {
     const pending = this.elements.get(eid)?.get(field);
     if (pending !== undefined) return pending;
     if (this.dropped.has(eid) || eid >= this.keyspace.nextEid) return null;
-    return this.keyspace.element(eid, field);
+    let read = this.storedElements.get(eid);
+    if (!read) this.storedElements.set(eid, (read = new Map()));
+    let e = read.get(field);
+    if (e === undefined) read.set(field, (e = this.keyspace.element(eid, field)));
+    return e;
   }
 
-  /** Writes (null: deletes) one element. */
-  setElement(eid: number, field: string, element: Element | null): void {
+  /**
+   * Writes (null: deletes) one element; its collection's size grows by the difference from
+   * `previous`, the element there now (read when not given: a caller that knows it passes it).
+   */
+  setElement(eid: number, field: string, element: Element | null, previous: Element | null = this.element(eid, field)): void {
     // A new element (not one a replica is told of, which carries its offset) is one row: its
     // field and value together stay within the record limit, as a string's value does.
     if (element !== null && element.mod === undefined) this.checkSize(utf8Length(field) + element.value.length);
     let fields = this.elements.get(eid);
     if (!fields) this.elements.set(eid, (fields = new Map()));
     fields.set(field, element);
+    const delta = elementSize(field, element) - elementSize(field, previous);
+    if (delta !== 0) this.grown.set(eid, (this.grown.get(eid) ?? 0) + delta);
   }
 
   /** Every element of collection `eid` goes. */
   dropElements(eid: number): void {
     this.dropped.add(eid);
     this.elements.delete(eid);
+    this.grown.delete(eid);
   }
 
   /**
@@ -471,6 +586,7 @@ export class Change {
     const pending = this.elements.get(eid);
     if (pending) for (const [field, el] of pending) if (el !== null && (el.mod ?? 0) < offset) pending.delete(field);
     this.keyspace.storage.elements.deleteWrittenBefore(eid, offset);
+    this.storedElements.delete(eid);
   }
 
   /**
@@ -649,6 +765,7 @@ export class Change {
   savepoint(): Savepoint {
     return {
       touched: new Map([...this.touched].map(([k, v]) => [k, { ...v }])),
+      grown: new Map(this.grown),
       elements: new Map([...this.elements].map(([eid, fields]) => [eid, new Map(fields)])),
       dropped: new Set(this.dropped),
       nextEid: this.nextEid,
@@ -663,6 +780,8 @@ export class Change {
     for (const [k, v] of s.touched) this.touched.set(k, v);
     this.elements.clear();
     for (const [eid, fields] of s.elements) this.elements.set(eid, fields);
+    this.grown.clear();
+    for (const [eid, n] of s.grown) this.grown.set(eid, n);
     this.dropped.clear();
     for (const eid of s.dropped) this.dropped.add(eid);
     this.nextEid = s.nextEid;
@@ -676,6 +795,7 @@ export class Change {
     this.touched.clear();
     this.elements.clear();
     this.dropped.clear();
+    this.grown.clear();
     this.cleared = true;
     this.effects.push(encode.flushall());
   }

@@ -3,7 +3,7 @@
  * (`durable-objects/sqlite-storage.ts`); engine tests use `MemoryStorage` below. Both are
  * synchronous, which keeps every command (and every MULTI) atomic within one event.
  */
-import type { Bytes } from "./bytes";
+import { type Bytes, utf8Length } from "./bytes";
 
 /** Redis's value types; codes are the RDB type codes so a snapshot can carry them as they are. */
 export const TYPE_CODES = { string: 0, list: 1, set: 2, zset: 3, hash: 4 } as const;
@@ -29,6 +29,8 @@ export interface Entry {
   readonly eid?: number;
   /** A collection's number of elements. */
   readonly count?: number;
+  /** A collection's elements' estimated size in bytes (sizes.ts), kept by the keyspace's commit. */
+  readonly bytes?: number;
 }
 
 /** One element of a collection: a hash field's value, a set member (empty value), ... */
@@ -78,6 +80,8 @@ export interface ElementStore {
   /** Lists: the element at `index` (0-based) counted from the last in field order, or null. */
   listAtFromEnd(eid: number, index: number): ElementRow | null;
   count(eid: number): number;
+  /** The number of elements of `eid` and the sum of their fields' UTF-8 bytes and values' bytes. */
+  measure(eid: number): { count: number; bytes: number };
   /**
    * Drops every element of `eid`. The storage may defer the work (see `purge`): nothing refers
    * to a dropped id any more, so its elements are invisible at once.
@@ -143,9 +147,20 @@ export interface KeyStore {
   nextDeadline(): number | null;
   /** A key picked at a random position `r` in [0, 1) of the key order, or null when empty. */
   random(r: number): string | null;
+  /**
+   * A key with a deadline, picked at a random point `r` in [0, 1) of the span of deadlines, ends
+   * included (the first at or after it), or null when no key has one. Volatile eviction samples
+   * with it.
+   */
+  randomWithDeadline(r: number): string | null;
   countWithDeadline(): number;
   /** An exact count; the engine keeps its own running count and uses this only to seed it. */
   count(): number;
+  /**
+   * The number of keys and the sum of their UTF-8 bytes and their values' bytes (a collection's
+   * `bytes`): the dataset's size without its overheads. Used only to seed or recount it.
+   */
+  measure(): { count: number; bytes: number };
 }
 
 /** The replication backlog: frames of the effect stream, each starting just after `offset`. */
@@ -217,8 +232,26 @@ export class MemoryStorage implements Storage {
       const keys = [...this.rows.keys()];
       return keys.length === 0 ? null : keys[Math.floor(r * keys.length)]!;
     },
+    randomWithDeadline: (r) => {
+      const rows = [...this.rows].filter(([, row]) => row.entry.expiresAt !== null);
+      if (rows.length === 0) return null;
+      const ats = rows.map(([, row]) => row.entry.expiresAt!);
+      const min = Math.min(...ats);
+      const point = min + Math.floor((Math.max(...ats) - min + 1) * r);
+      let best: [string, number] | null = null;
+      for (const [key, row] of rows) {
+        const at = row.entry.expiresAt!;
+        if (at >= point && (best === null || at < best[1] || (at === best[1] && key < best[0]))) best = [key, at];
+      }
+      return best![0];
+    },
     countWithDeadline: () => [...this.rows.values()].filter((r) => r.entry.expiresAt !== null).length,
     count: () => this.rows.size,
+    measure: () => {
+      let bytes = 0;
+      for (const [key, { entry }] of this.rows) bytes += utf8Length(key) + (entry.eid === undefined ? entry.value.length : (entry.bytes ?? 0));
+      return { count: this.rows.size, bytes };
+    },
   };
 
   readonly elements: ElementStore = {
@@ -254,6 +287,11 @@ export class MemoryStorage implements Storage {
       return index < 0 || field === undefined ? null : { field, ...this.collections.get(eid)!.get(field)! };
     },
     count: (eid) => this.collections.get(eid)?.size ?? 0,
+    measure: (eid) => {
+      let bytes = 0;
+      for (const [field, e] of this.collections.get(eid) ?? []) bytes += utf8Length(field) + e.value.length;
+      return { count: this.collections.get(eid)?.size ?? 0, bytes };
+    },
     drop: (eid) => void this.collections.delete(eid),
     purge: () => 0,
     purgePending: () => false,

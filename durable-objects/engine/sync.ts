@@ -106,9 +106,10 @@ export function endFullSync(engine: Engine): void {
 }
 
 /**
- * Once a full-synced replica is consistent, its collections' counts are made exact: while its
- * keyspace mixed chunks read at different offsets, replayed element effects could not know them
- * (effects.ts). An emptied collection goes. One pass over the keyspace, once per full sync.
+ * Once a full-synced replica is consistent, its collections' counts and sizes are made exact, and
+ * the dataset's size with them: while its keyspace mixed chunks read at different offsets,
+ * replayed element effects could not know them (effects.ts). An emptied collection goes. One
+ * pass over the keyspace, once per full sync.
  */
 function recountWhenConsistent(engine: Engine): void {
   const meta = engine.storage.meta;
@@ -120,9 +121,9 @@ function recountWhenConsistent(engine: Engine): void {
       for (const { id, key, entry } of page) {
         after = id;
         if (entry.eid === undefined) continue;
-        const count = elements.count(entry.eid);
+        const { count, bytes } = engine.keyspace.measureCollection(entry.eid);
         if (count === 0) keys.delete(key);
-        else if (count !== entry.count) keys.put(key, { ...entry, count });
+        else if (count !== entry.count || bytes !== entry.bytes) keys.put(key, { ...entry, count, bytes });
       }
       if (page.length < PAGE) break;
     }
@@ -164,7 +165,8 @@ export function loadChunk(engine: Engine, chunk: SnapshotChunk): void {
     for (const el of chunk.elements) {
       const header = change.peek(el.key);
       if (header?.eid === undefined) throw new Error(`replication: snapshot element of ${el.key}, which is not a collection here`);
-      change.setElement(header.eid, el.field, { value: el.value, score: el.score, mod: chunk.offset });
+      // Not read first (a row read per element): the size is made exact by the recount once consistent.
+      change.setElement(header.eid, el.field, { value: el.value, score: el.score, mod: chunk.offset }, null);
     }
     engine.keyspace.commit(change, null);
   });

@@ -5,7 +5,7 @@ import { defineCommand, key } from "../command";
 export default defineCommand({
   name: "append",
   arity: 3,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, value]) => ({ key: k!, value: toBytes(value!) }),
   run: ({ db }, a) => db.appendString(a.key, a.value),

@@ -11,7 +11,7 @@ interface CopyArgs {
 export default defineCommand<CopyArgs>({
   name: "copy",
   arity: -3,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1, 2),
   parse: ([from, to, ...rest]) => {
     let replace = false;

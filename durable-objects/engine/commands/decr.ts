@@ -5,7 +5,7 @@ import { incrementBy } from "../strings";
 export default defineCommand({
   name: "decr",
   arity: 2,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k]) => k!,
   run: (ctx, k) => incrementBy(ctx, k, -1n),

@@ -7,7 +7,7 @@ import { incrementBy } from "../strings";
 export default defineCommand({
   name: "decrby",
   arity: 3,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, by]) => {
     const n = parseInt64(by!);

@@ -5,7 +5,7 @@ import { runSet } from "./set";
 export default defineCommand({
   name: "getset",
   arity: 3,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, value]) => ({ key: k!, value: value!, condition: null, get: true, expiry: { kind: "none" as const } }),
   run: runSet,

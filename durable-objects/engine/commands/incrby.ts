@@ -6,7 +6,7 @@ import { incrementBy } from "../strings";
 export default defineCommand({
   name: "incrby",
   arity: 3,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, by]) => ({ key: k!, by: parseInt64(by!) }),
   run: (ctx, a) => incrementBy(ctx, a.key, a.by),

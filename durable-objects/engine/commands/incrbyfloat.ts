@@ -10,7 +10,7 @@ import { RedisError, errors } from "../errors";
 export default defineCommand({
   name: "incrbyfloat",
   arity: 3,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, by]) => ({ key: k!, by: parseFloat64(by!) }),
   run: ({ db }, a) => {

@@ -16,7 +16,7 @@ export const multiSet = (name: string, onlyIfNoneExists: boolean): Command<Pairs
   defineCommand({
     name,
     arity: -3,
-    flags: ["write"],
+    flags: ["write", "denyoom"],
     keys: key(1, -1, 2),
     parse: (args) => parsePairs(name, args),
     run: ({ db }, pairs) => {

@@ -44,7 +44,7 @@ export function runSet({ db, now }: Context, a: SetArgs): Reply {
 export default defineCommand<SetArgs>({
   name: "set",
   arity: -3,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: parseSet,
   run: runSet,

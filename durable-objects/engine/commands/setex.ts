@@ -7,7 +7,7 @@ export const setWithExpiry = (name: string, unit: "EX" | "PX"): Command<SetArgs>
   defineCommand({
     name,
     arity: 4,
-    flags: ["write"],
+    flags: ["write", "denyoom"],
     keys: key(1),
     parse: ([k, amount, value]) => ({
       key: k!,

@@ -5,7 +5,7 @@ import { runSet } from "./set";
 export default defineCommand({
   name: "setnx",
   arity: 3,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, value]) => ({ key: k!, value: value!, condition: "NX" as const, get: false, expiry: { kind: "none" as const } }),
   run: (ctx, args) => (runSet(ctx, args) === null ? 0 : 1),

@@ -7,7 +7,7 @@ import { RedisError } from "../errors";
 export default defineCommand({
   name: "setrange",
   arity: 4,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, offset, value]) => {
     const at = parseInteger(offset!);

@@ -136,7 +136,7 @@ export class List {
   set(index: number, value: Bytes): void {
     const el = this.at(index);
     if (el === null) throw indexOutOfRange();
-    this.db.setElement(this.eid, el.field, { value, score: el.score });
+    this.db.setElement(this.eid, el.field, { value, score: el.score }, el);
     this.db.record(listEncode.lput(this.key, [[el.score!, value]]));
   }
 
@@ -223,7 +223,8 @@ export class List {
     let positions = spread(after?.score ?? null, before?.score ?? null, values.length);
     if (positions === null) positions = this.respace(after, before, values.length);
     const items = values.map((v, i) => [positions[i]!, v] as const);
-    for (const [score, value] of items) this.db.setElement(this.eid, fieldOf(score), { value, score });
+    // Positions strictly between two adjacent elements (or past an end): none is taken.
+    for (const [score, value] of items) this.db.setElement(this.eid, fieldOf(score), { value, score }, null);
     this.save(this.length + values.length);
     this.db.record(listEncode.lput(this.key, items));
   }
@@ -263,7 +264,7 @@ export class List {
         const window = [...left].reverse();
         const moved = [...window, ...right];
         const at = (i: number) => lo + step * (i + 1);
-        for (const el of moved) this.db.setElement(this.eid, el.field, null);
+        for (const el of moved) this.db.setElement(this.eid, el.field, null, el);
         const items = [...window.map((el, i) => [at(i), el.value] as const), ...right.map((el, i) => [at(window.length + k + i), el.value] as const)];
         for (const [score, value] of items) this.db.setElement(this.eid, fieldOf(score), { value, score });
         if (moved.length > 0) {
@@ -277,7 +278,7 @@ export class List {
 
   /** Deletes `rows` (covered exactly by `ranges`), logged as one LDEL; the list keeps at least one element. */
   private remove(rows: readonly ElementRow[], ranges: readonly (readonly [number, number])[]): void {
-    for (const el of rows) this.db.setElement(this.eid, el.field, null);
+    for (const el of rows) this.db.setElement(this.eid, el.field, null, el);
     this.save(this.length - rows.length);
     this.db.record(listEncode.ldel(this.key, ranges));
   }

@@ -14,7 +14,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 export default defineCommand({
   name: "hincrby",
   arity: 4,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, field, by]) => ({ key: k!, field: field!, by: parseInt64(by!) }),
   run: ({ db }, a) => {
@@ -42,7 +42,7 @@ export default defineCommand({
 export const hincrbyfloat = defineCommand({
   name: "hincrbyfloat",
   arity: 4,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, field, by]) => ({ key: k!, field: field!, by: parseFloat64(by!) }),
   run: ({ db }, a) => {

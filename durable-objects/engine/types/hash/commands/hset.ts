@@ -16,7 +16,7 @@ export function parsePairs(name: string, args: readonly string[]): { key: string
 export default defineCommand({
   name: "hset",
   arity: -4,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: (args) => parsePairs("hset", args),
   run: ({ db }, a) => Hash.findOrCreate(db, a.key).set(a.pairs),
@@ -26,7 +26,7 @@ export default defineCommand({
 export const hmset = defineCommand({
   name: "hmset",
   arity: -4,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: (args) => parsePairs("hmset", args),
   run: ({ db }, a) => {

@@ -6,7 +6,7 @@ import { Hash } from "../hash";
 export default defineCommand({
   name: "hsetnx",
   arity: 4,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, field, value]) => ({ key: k!, field: field!, value: toBytes(value!) }),
   run: ({ db }, a) => {

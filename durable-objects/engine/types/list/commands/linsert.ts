@@ -11,7 +11,7 @@ import { List } from "../list";
 export default defineCommand({
   name: "linsert",
   arity: 5,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, where, pivot, value]) => {
     const w = where!.toUpperCase();

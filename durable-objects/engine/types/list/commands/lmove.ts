@@ -23,7 +23,7 @@ function move(db: Change, source: string, destination: string, from: End, to: En
 export default defineCommand({
   name: "lmove",
   arity: 5,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1, 2),
   parse: ([source, destination, from, to]) => ({ source: source!, destination: destination!, from: parseEnd(from!), to: parseEnd(to!) }),
   run: ({ db }, a) => move(db, a.source, a.destination, a.from, a.to),
@@ -33,7 +33,7 @@ export default defineCommand({
 export const rpoplpush = defineCommand({
   name: "rpoplpush",
   arity: 3,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1, 2),
   parse: ([source, destination]) => ({ source: source!, destination: destination! }),
   run: ({ db }, a) => move(db, a.source, a.destination, "right", "left"),

@@ -11,7 +11,7 @@ import { lazyLong } from "./lrange";
 export default defineCommand({
   name: "lset",
   arity: 4,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, index, value]) => ({ key: k!, index: lazyLong(index!), value: toBytes(value!) }),
   run: ({ db }, a) => {

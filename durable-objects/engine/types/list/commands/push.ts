@@ -7,7 +7,7 @@ function push(name: string, end: End, existingOnly: boolean): Command<{ key: str
   return defineCommand({
     name,
     arity: -3,
-    flags: ["write"],
+    flags: ["write", "denyoom"],
     keys: key(1),
     parse: ([k, ...values]) => ({ key: k!, values: values.map(toBytes) }),
     run: ({ db }, a) => {

@@ -49,7 +49,7 @@ const store = (name: string, op: Op) =>
   defineCommand({
     name,
     arity: -3,
-    flags: ["write"],
+    flags: ["write", "denyoom"],
     keys: key(1, -1),
     parse: ([dest, ...keys]) => ({ dest: dest!, keys }),
     run: ({ db }, a) => {

@@ -5,7 +5,7 @@ import { RedisSet, bulk } from "../set";
 export default defineCommand({
   name: "sadd",
   arity: -3,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, ...members]) => ({ key: k!, members }),
   run: ({ db }, a) => RedisSet.findOrCreate(db, a.key).add(a.members),

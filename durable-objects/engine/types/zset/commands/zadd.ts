@@ -45,7 +45,7 @@ function parseZadd(args: readonly string[]): Args {
 export default defineCommand<Args>({
   name: "zadd",
   arity: -4,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: parseZadd,
   run: ({ db }, a) => {
@@ -60,7 +60,7 @@ export default defineCommand<Args>({
 export const zincrby = defineCommand({
   name: "zincrby",
   arity: 4,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, by, member]) => ({ key: k!, by: parseScore(by!), member: member! }),
   run: ({ db }, a) => scoreReply(Zset.findOrCreate(db, a.key).add([[a.by, a.member]], { only: "any", compare: null }, true).score!),

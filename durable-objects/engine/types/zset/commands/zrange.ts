@@ -116,7 +116,7 @@ export const zrevrangebylex = rangeCommand("zrevrangebylex", -4, { by: "lex", re
 export const zrangestore = defineCommand<StoreArgs>({
   name: "zrangestore",
   arity: -5,
-  flags: ["write"],
+  flags: ["write", "denyoom"],
   keys: key(1, 2),
   parse: ([dest, ...rest]) => ({ dest: dest!, ...parseRange(rest, { by: null, reverse: null, store: true }) }),
   run: ({ db }, a) => {

@@ -145,7 +145,7 @@ function storeCommand(name: string, op: Op, accepts: Accepts): Command<StoreArgs
   return defineCommand<StoreArgs>({
     name,
     arity: -4,
-    flags: ["write"],
+    flags: ["write", "denyoom"],
     keys: numkeys(2, key(1)),
     parse: ([dest, ...rest]) => ({ dest: dest!, ...parseSetOp(name, rest, accepts) }),
     run: ({ db }, a) => Zset.store(db, a.dest, compute(db, op, a)),

@@ -1,0 +1,258 @@
+// Eviction on the engine alone (issue 15): maxmemory with each policy on a small bound and a
+// seeded random source, the OOM text and what it refuses, CONFIG and INFO memory, and evictions
+// through replication (a replica applies the master's DELs and never evicts itself; its
+// used_memory equals the master's after streaming and after a full sync).
+import { describe, expect, it } from "vitest";
+import { ManualClock, type Random } from "../durable-objects/engine/clock";
+import { Engine } from "../durable-objects/engine/engine";
+import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
+import { MemoryStorage } from "../durable-objects/engine/storage";
+import { applyEntries, beginFullSync, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import { sizesExact } from "./dataset";
+
+/** mulberry32: a seeded source, so each run samples the same keys. */
+function seeded(seed: number): Random {
+  let a = seed;
+  const next = () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { next, hex: (n) => Array.from({ length: n }, () => Math.floor(next() * 256).toString(16).padStart(2, "0")).join("") };
+}
+
+function engine(role: "master" | "slave" = "master", seed = 1) {
+  return new Engine(new MemoryStorage(), { clock: new ManualClock(1_000_000), random: seeded(seed), role });
+}
+
+function run(e: Engine, ...argv: (string | number)[]): unknown {
+  const r = e.run({ mode: "single", commands: [argv.map(String)], permission: "admin" });
+  if (!("outcomes" in r)) throw new Error(r.error);
+  const o = r.outcomes[0]!;
+  if ("error" in o) return { error: o.error };
+  return text(o.result);
+}
+
+/** A reply with bulk strings decoded. */
+const text = (r: unknown): unknown => (r instanceof Uint8Array ? new TextDecoder().decode(r) : Array.isArray(r) ? r.map(text) : r);
+
+const info = (e: Engine, field: string) => e.info(["memory", "stats"]).match(new RegExp(`^${field}:(.*)$`, "m"))?.[1];
+const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
+/** A 100-byte value: each key `kNNN` then takes 56 + 4 + 100 bytes of the estimate. */
+const VALUE = "x".repeat(100);
+const ENTRY = 160;
+
+/** An engine bounded at `keys` entries of ENTRY bytes with `policy`. */
+function bounded(policy: string, keys: number, seed = 1) {
+  const e = engine("master", seed);
+  expect(run(e, "CONFIG", "SET", "maxmemory", keys * ENTRY, "maxmemory-policy", policy)).toBe("OK");
+  return e;
+}
+
+const key = (i: number) => `k${String(i).padStart(3, "0")}`;
+const alive = (e: Engine, keys: string[]) => keys.filter((k) => run(e, "EXISTS", k) === 1);
+
+describe("the dataset's estimate", () => {
+  it("INFO memory prints used_memory as the dataset's estimate, with maxmemory and the policy", () => {
+    const e = engine();
+    expect(info(e, "used_memory")).toBe("0");
+    run(e, "SET", "k001", VALUE);
+    run(e, "HSET", "h", "f", "vv", "g", "w");
+    // key: 56 + 4 + 100; hash: 56 + 1 + (24 + 1 + 2) + (24 + 1 + 1)
+    expect(info(e, "used_memory")).toBe(String(ENTRY + 57 + 27 + 26));
+    expect(info(e, "used_memory_dataset")).toBe(info(e, "used_memory"));
+    expect(info(e, "used_memory_human")).toBe("270B");
+    expect(run(e, "MEMORY", "USAGE", "h")).toBe(57 + 27 + 26);
+    expect(info(e, "maxmemory")).toBe("0");
+    expect(info(e, "maxmemory_human")).toBe("0B");
+    expect(info(e, "maxmemory_policy")).toBe("noeviction");
+    run(e, "CONFIG", "SET", "maxmemory", "4mb");
+    expect(info(e, "maxmemory")).toBe("4194304");
+    expect(info(e, "maxmemory_human")).toBe("4.00M");
+    run(e, "HDEL", "h", "f");
+    run(e, "DEL", "k001");
+    expect(info(e, "used_memory")).toBe(String(57 + 26));
+    sizesExact(e);
+  });
+
+  it("CONFIG SET and GET maxmemory (with units) and maxmemory-samples (1 to 64, default 5)", () => {
+    const e = engine();
+    expect(run(e, "CONFIG", "GET", "maxmemory*")).toEqual(["maxmemory", "0", "maxmemory-policy", "noeviction", "maxmemory-samples", "5"]);
+    expect(run(e, "CONFIG", "SET", "maxmemory", "4mb", "maxmemory-samples", "10")).toBe("OK");
+    expect(run(e, "CONFIG", "GET", "maxmemory", "maxmemory-samples")).toEqual(["maxmemory", "4194304", "maxmemory-samples", "10"]);
+    expect(run(e, "CONFIG", "SET", "maxmemory", "1gb")).toBe("OK");
+    expect(run(e, "CONFIG", "GET", "maxmemory")).toEqual(["maxmemory", "1073741824"]);
+    for (const bad of ["0", "65", "five"])
+      expect(run(e, "CONFIG", "SET", "maxmemory-samples", bad)).toEqual({
+        error: "ERR CONFIG SET failed (possibly related to argument 'maxmemory-samples') - argument couldn't be parsed",
+      });
+    expect(run(e, "CONFIG", "GET", "maxmemory-samples")).toEqual(["maxmemory-samples", "10"]);
+  });
+});
+
+describe("maxmemory policies", () => {
+  it("noeviction refuses writes that may grow the dataset with Redis's OOM text; reads and deletions go on", () => {
+    const e = bounded("noeviction", 10);
+    for (let i = 0; i < 10; i++) expect(run(e, "SET", key(i), VALUE)).toBe("OK");
+    expect(run(e, "SET", key(10), VALUE)).toBe("OK"); // at the bound, not over it: allowed (Redis checks >)
+    for (const argv of [["SET", "x", "1"], ["APPEND", key(0), "y"], ["INCR", "n"], ["HSET", "h", "f", "v"], ["LPUSH", "l", "a"], ["SADD", "s", "m"], ["ZADD", "z", "1", "m"]])
+      expect(run(e, ...argv), argv[0]).toEqual({ error: OOM });
+    const multi = e.run({ mode: "multi", commands: [["GET", key(0)], ["SET", "x", "1"]], permission: "admin" });
+    expect(multi).toMatchObject({ error: OOM });
+    expect(run(e, "GET", key(1))).toBe(VALUE);
+    expect(run(e, "EXPIRE", key(1), 100)).toBe(1);
+    expect(run(e, "DEL", key(0), key(1))).toBe(2);
+    expect(run(e, "SET", "x", "1")).toBe("OK");
+    expect(info(e, "evicted_keys")).toBe("0");
+  });
+
+  it("allkeys-lru keeps the keys read recently and evicts the others, within the bound", () => {
+    const e = bounded("allkeys-lru", 40);
+    const hot = Array.from({ length: 10 }, (_, i) => key(i));
+    for (let i = 0; i < 400; i++) {
+      expect(run(e, "SET", key(i), VALUE)).toBe("OK");
+      if (i % 4 === 0) for (const k of hot) run(e, "GET", k);
+      expect(e.keyspace.usedBytes).toBeLessThanOrEqual(40 * ENTRY + ENTRY);
+    }
+    expect(alive(e, hot)).toEqual(hot);
+    expect(Number(info(e, "evicted_keys"))).toBeGreaterThan(300);
+    // Without the reads the same writes evict the first keys written.
+    const cold = bounded("allkeys-lru", 40);
+    for (let i = 0; i < 400; i++) run(cold, "SET", key(i), VALUE);
+    expect(alive(cold, hot).length).toBeLessThan(3);
+    sizesExact(e);
+  });
+
+  it("allkeys-lfu keeps the keys read often, even long ago, over keys read once since", () => {
+    const lfu = bounded("allkeys-lfu", 40);
+    const lru = bounded("allkeys-lru", 40);
+    const hot = Array.from({ length: 10 }, (_, i) => key(i));
+    for (const e of [lfu, lru]) {
+      for (const k of hot) run(e, "SET", k, VALUE);
+      for (let n = 0; n < 50; n++) for (const k of hot) run(e, "GET", k);
+      for (let i = 10; i < 300; i++) {
+        run(e, "SET", key(i), VALUE);
+        run(e, "GET", key(i));
+      }
+    }
+    expect(alive(lfu, hot)).toEqual(hot);
+    expect(alive(lru, hot)).toEqual([]);
+    expect(Number(info(lfu, "evicted_keys"))).toBeGreaterThan(200);
+  });
+
+  it("allkeys-random evicts keys of any age and stays within the bound", () => {
+    const e = bounded("allkeys-random", 40);
+    for (let i = 0; i < 200; i++) {
+      run(e, "SET", key(i), VALUE);
+      expect(e.keyspace.usedBytes).toBeLessThanOrEqual(41 * ENTRY);
+    }
+    const all = Array.from({ length: 200 }, (_, i) => key(i));
+    const kept = alive(e, all);
+    expect(kept.length).toBeGreaterThanOrEqual(38);
+    // Some old keys survive (LRU would have evicted them all), and some new ones went.
+    expect(kept.some((k) => k < key(100))).toBe(true);
+    expect(kept.length).toBeLessThanOrEqual(41);
+    expect(Number(info(e, "evicted_keys"))).toBe(200 - kept.length);
+  });
+
+  for (const policy of ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"])
+    it(`${policy} evicts only keys with a deadline, then refuses with OOM`, () => {
+      const e = bounded(policy, 40);
+      const persistent = Array.from({ length: 20 }, (_, i) => key(i));
+      for (const k of persistent) run(e, "SET", k, VALUE);
+      for (let i = 20; i < 100; i++) {
+        expect(run(e, "SET", key(i), VALUE, "EX", 1000 + i)).toBe("OK");
+        expect(e.keyspace.usedBytes).toBeLessThanOrEqual(41 * ENTRY);
+      }
+      expect(alive(e, persistent)).toEqual(persistent);
+      expect(Number(info(e, "evicted_keys"))).toBeGreaterThan(50);
+      if (policy === "volatile-ttl") {
+        // The soonest deadlines went first (as sampled): few of the first half survive, the last does.
+        expect(run(e, "EXISTS", key(99))).toBe(1);
+        expect(alive(e, Array.from({ length: 40 }, (_, i) => key(20 + i))).length).toBeLessThanOrEqual(3);
+      }
+      // Persistent keys alone over the bound: nothing evictable.
+      for (let i = 100; i < 125; i++) run(e, "SET", key(i), VALUE);
+      expect(run(e, "SET", "more", VALUE)).toEqual({ error: OOM });
+      expect(alive(e, persistent)).toEqual(persistent);
+    });
+
+  it("a collection evicted frees its whole size; lists, hashes, sets and sorted sets are evicted as keys", () => {
+    const e = bounded("allkeys-lru", 40);
+    run(e, "HSET", "h", ...Array.from({ length: 20 }, (_, i) => [`f${i}`, VALUE]).flat());
+    run(e, "RPUSH", "l", ...Array.from({ length: 10 }, () => VALUE));
+    const before = e.keyspace.usedBytes;
+    expect(before).toBeGreaterThan(20 * ENTRY);
+    for (let i = 0; i < 100; i++) run(e, "SET", key(i), VALUE);
+    expect(run(e, "EXISTS", "h", "l")).toBe(0);
+    expect(e.keyspace.usedBytes).toBeLessThanOrEqual(41 * ENTRY);
+    sizesExact(e);
+  });
+});
+
+describe("eviction through replication", () => {
+  function catchUp(master: Engine, replica: Engine) {
+    for (let rounds = 0; replica.log.offset < master.log.offset; rounds++) {
+      if (rounds > 10_000) throw new Error("no progress");
+      const reply = psync(master, replica.log.replid, replica.log.offset, 2000);
+      if (reply.kind !== "continue") throw new Error("unexpected FULLRESYNC");
+      expect(applyEntries(replica, reply.entries)).toBe(true);
+    }
+  }
+
+  /** A full sync of `replica` in chunks of `chunkBytes`, running `between` after each chunk. */
+  function fullSync(master: Engine, replica: Engine, chunkBytes: number, between: (i: number) => void = () => {}) {
+    const s = psync(master, replica.log.replid, 0, 1000);
+    if (s.kind !== "fullresync") throw new Error();
+    beginFullSync(replica, s.replid, s.offset);
+    let i = 0;
+    for (let cursor: SnapshotCursor | null = START; cursor !== null; i++) {
+      const chunk = snapshotChunk(master, cursor, chunkBytes);
+      loadChunk(replica, chunk);
+      cursor = chunk.next;
+      between(i);
+    }
+    endFullSync(replica);
+    catchUp(master, replica);
+  }
+
+  it("evictions reach a replica as DELs: same digest and used_memory, streaming and after a full sync; the replica never evicts", () => {
+    const master = bounded("allkeys-lru", 30);
+    const replica = engine("slave", 2);
+    const late = engine("slave", 3);
+    fullSync(master, replica, 1000);
+    for (let i = 0; i < 60; i++) {
+      run(master, "SET", key(i), VALUE);
+      run(master, "HSET", `h${i % 7}`, `f${i}`, VALUE);
+      if (i % 3 === 0) run(master, "GET", key(0));
+      if (i % 10 === 0) catchUp(master, replica);
+    }
+    catchUp(master, replica);
+    const frames = master.storage.log.read(0, Infinity).map((f) => new TextDecoder().decode(f.frame));
+    expect(frames.filter((f) => f.includes("DEL")).length).toBe(Number(info(master, "evicted_keys")));
+    expect(Number(info(master, "evicted_keys"))).toBeGreaterThan(20);
+    expect(digest(replica)).toBe(digest(master));
+    expect(replica.keyspace.usedBytes).toBe(master.keyspace.usedBytes);
+    expect(info(replica, "evicted_keys")).toBe("0");
+    // The replica holds the master's settings and bound but writes nothing of its own.
+    replica.adoptConfig(master.config, master.configVersion);
+    run(master, "SET", "one-more", VALUE);
+    catchUp(master, replica);
+    expect(digest(replica)).toBe(digest(master));
+    expect(info(replica, "evicted_keys")).toBe("0");
+
+    // A full sync in small chunks, while the master keeps evicting.
+    const evictedBefore = Number(info(master, "evicted_keys"));
+    fullSync(master, late, 500, (i) => {
+      run(master, "SET", `during${i}`, VALUE);
+      run(master, "HSET", `h${i % 7}`, `g${i}`, VALUE);
+    });
+    expect(Number(info(master, "evicted_keys"))).toBeGreaterThan(evictedBefore);
+    expect(digest(late)).toBe(digest(master));
+    expect(late.keyspace.usedBytes).toBe(master.keyspace.usedBytes);
+    sizesExact(master);
+    sizesExact(late);
+    sizesExact(replica);
+  });
+});
