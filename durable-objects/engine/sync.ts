@@ -115,7 +115,7 @@ function recountWhenConsistent(engine: Engine): void {
   const meta = engine.storage.meta;
   if (meta.get("recount") !== 1 || engine.log.offset < consistentAt(engine)) return;
   engine.transaction(() => {
-    const { keys, elements } = engine.storage;
+    const { keys } = engine.storage;
     for (let after = 0; ; ) {
       const page = keys.scan(after, PAGE);
       for (const { id, key, entry } of page) {

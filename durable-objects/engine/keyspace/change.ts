@@ -1,0 +1,464 @@
+/**
+ * The pending changes of one command or MULTI (see keyspace.ts): keys, strings, the elements of
+ * collections (their reads are in element-view.ts), RENAME and COPY, savepoints.
+ */
+import { type Bytes, concatBytes, overwriteBytes, utf8Length } from "../bytes";
+import { encode, restoreEffects, splitEffect } from "../effects";
+import { errors } from "../errors";
+import { elementSize, keySize } from "../sizes";
+import type { Element, Entry, KeyRow } from "../storage";
+import { ElementView } from "./element-view";
+import type { Effect, Keyspace, Role } from "./keyspace";
+
+/** A key this change wrote: did it exist before and its size then (0: none), its entry after (null: deleted). */
+interface Touched {
+  before: boolean;
+  was: number;
+  after: Entry | null;
+}
+
+interface Savepoint {
+  readonly touched: Map<string, Touched>;
+  readonly grown: Map<number, number>;
+  readonly elements: Map<number, Map<string, Element | null>>;
+  readonly dropped: Set<number>;
+  readonly nextEid: number;
+  readonly effects: number;
+  readonly cleared: boolean;
+  readonly expired: number;
+}
+
+/**
+ * The pending changes of one command or MULTI. Reads see the changes made so far; nothing is
+ * visible to anyone else until `Keyspace.commit`.
+ */
+export class Change extends ElementView {
+  /** Per touched key: did it exist before and its size then, and its entry after (null: deleted). */
+  readonly touched = new Map<string, Touched>();
+  /** Pending element writes per collection id (null: deleted). */
+  readonly elements = new Map<number, Map<string, Element | null>>();
+  /**
+   * How many bytes each collection's elements grew by in this change (sizes.ts): added to its
+   * header's `bytes` when the change is committed (`sized`).
+   */
+  readonly grown = new Map<number, number>();
+  /** Keys read or written by commands in this change (LRU/LFU access tracking, eviction.ts). */
+  readonly accessed = new Set<string>();
+  /** The collection ids this change has seen, and the key holding each (to write its size). */
+  private readonly owners = new Map<number, string>();
+  /** Elements read from storage in this change (a write reads the element it replaces again). */
+  private readonly storedElements = new Map<number, Map<string, Element | null>>();
+  /** The first id this change may allocate: collections from it on are new here. */
+  private readonly firstNewEid: number;
+  /** Collections whose every element goes (the key was deleted or overwritten). */
+  readonly dropped = new Set<number>();
+  /** The next collection id this change would allocate. */
+  nextEid: number;
+  readonly effects: Effect[] = [];
+  cleared = false;
+  /** Keys this change removed because their deadline had passed (INFO `expired_keys`). */
+  expired = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    protected readonly keyspace: Keyspace,
+    /** The time of this command: one instant for the whole command, as Redis does. */
+    readonly now: number,
+    readonly role: Role,
+  ) {
+    super();
+    this.nextEid = keyspace.nextEid;
+    this.firstNewEid = keyspace.nextEid;
+  }
+
+  /** The stored entry of `key` as this change sees it, expired or not. */
+  peek(key: string): Entry | null {
+    return this.raw(key);
+  }
+
+  /**
+   * Writes `key` as a replica applies the master's effect (or a snapshot row): as told, recording
+   * no effect, stamped with `mod`, the end offset of what wrote it (see `Keyspace.commit`).
+   */
+  writeAsTold(key: string, entry: Entry | null, mod: number): void {
+    this.write(key, entry && { ...entry, mod });
+  }
+
+  private raw(key: string): Entry | null {
+    const t = this.touched.get(key);
+    const e = t ? t.after : this.cleared ? null : this.keyspace.read(key);
+    if (e?.eid !== undefined) this.owners.set(e.eid, key);
+    return e;
+  }
+
+  private write(key: string, after: Entry | null): void {
+    const t = this.touched.get(key);
+    if (after !== null) this.accessed.add(key);
+    if (after?.eid !== undefined) this.owners.set(after.eid, key);
+    if (t) t.after = after;
+    else {
+      const stored = this.cleared ? null : this.keyspace.read(key);
+      this.touched.set(key, { before: stored !== null, was: keySize(key, stored), after });
+    }
+  }
+
+  /**
+   * `e` as it will be stored: a collection's header with its size, its stored size (none for a
+   * collection created here) plus what its elements grew by in this change.
+   */
+  sized(e: Entry | null): Entry | null {
+    if (e?.eid === undefined) return e;
+    const base = e.eid < this.firstNewEid ? (e.bytes ?? 0) : 0;
+    return { ...e, bytes: base + (this.grown.get(e.eid) ?? 0) };
+  }
+
+  /**
+   * Writes the header of every collection whose elements changed without it (LSET, a snapshot
+   * chunk going on with a collection), so its size is stored with its elements.
+   */
+  settle(): void {
+    for (const [eid, delta] of this.grown) {
+      const key = this.owners.get(eid);
+      if (delta === 0 || key === undefined || this.touched.has(key)) continue;
+      const e = this.raw(key);
+      if (e?.eid === eid) this.write(key, e);
+    }
+  }
+
+  /** The dataset's estimated size if this change were committed now (sizes.ts). */
+  get usedBytes(): number {
+    this.settle();
+    let n = this.cleared ? 0 : this.keyspace.usedBytes;
+    for (const [key, t] of this.touched) n += keySize(key, this.sized(t.after)) - t.was;
+    return n;
+  }
+
+  /**
+   * The live entry of `key`, or null. A key past its deadline is missing: the master deletes it
+   * (and replicates a DEL, as Redis does); a replica leaves it for the master's DEL.
+   */
+  get(key: string): Entry | null {
+    const e = this.raw(key);
+    if (e !== null && (e.expiresAt === null || e.expiresAt > this.now)) this.accessed.add(key);
+    if (e === null || e.expiresAt === null || e.expiresAt > this.now) return e;
+    if (this.role === "master") {
+      this.remove(key, e);
+      this.effects.push(encode.del(key));
+      this.expired++;
+    }
+    return null;
+  }
+
+  /** Like `get`, counting a keyspace hit or miss (INFO stats). */
+  lookup(key: string): Entry | null {
+    const e = this.get(key);
+    if (e) this.hits++;
+    else this.misses++;
+    return e;
+  }
+
+  /** The string value of `key`, null when missing. @throws WRONGTYPE */
+  getString(key: string): Bytes | null {
+    const e = this.lookup(key);
+    if (e === null) return null;
+    if (e.type !== "string") throw errors.wrongType();
+    return e.value;
+  }
+
+  exists(key: string): boolean {
+    return this.get(key) !== null;
+  }
+
+  /** Sets a string value with an absolute deadline (null: none); a past deadline deletes. */
+  setString(key: string, value: Bytes, expiresAt: number | null): void {
+    this.checkSize(value.length);
+    if (expiresAt !== null && expiresAt <= this.now) {
+      this.delete(key);
+      return;
+    }
+    this.replace(key, { type: "string", value, expiresAt });
+    this.effects.push(encode.set(key, value, expiresAt));
+  }
+
+  /**
+   * Appends to the string at `key` (created when missing), keeping its deadline; logged as APPEND,
+   * so the log grows by the suffix, not by the value. @returns the new length
+   * @throws WRONGTYPE, or ERR when the value would pass the size limit
+   */
+  appendString(key: string, suffix: Bytes): number {
+    const current = this.getString(key);
+    this.checkSize((current?.length ?? 0) + suffix.length);
+    const value = current === null ? suffix : concatBytes([current, suffix]);
+    this.rewriteString(key, value, encode.append(key, suffix));
+    return value.length;
+  }
+
+  /**
+   * Overwrites bytes of the string at `key` from `offset` (zero-padded, created when missing),
+   * keeping its deadline; logged as SETRANGE. @returns the new length
+   * @throws WRONGTYPE, or ERR when the value would pass the size limit
+   */
+  setRange(key: string, offset: number, bytes: Bytes): number {
+    const current = this.getString(key);
+    if (bytes.length === 0) return current?.length ?? 0;
+    this.checkSize(Math.max(current?.length ?? 0, offset + bytes.length));
+    const value = overwriteBytes(current ?? new Uint8Array(0), offset, bytes);
+    this.rewriteString(key, value, encode.setrange(key, offset, bytes));
+    return value.length;
+  }
+
+  /** @throws ERR when a string of `size` bytes would pass the value limit */
+  private checkSize(size: number): void {
+    const limit = this.keyspace.limits.maxValueBytes;
+    if (size > limit) throw errors.valueTooLarge(limit, size);
+  }
+
+  /** Gives the (live or missing) string at `key` a new value, keeping its deadline, and logs `effect`. */
+  private rewriteString(key: string, value: Bytes, effect: Effect): void {
+    this.write(key, { type: "string", value, expiresAt: this.raw(key)?.expiresAt ?? null });
+    this.effects.push(effect);
+  }
+
+  /** Deletes `key`; true when a live key was removed. */
+  delete(key: string): boolean {
+    const e = this.get(key);
+    if (e !== null) {
+      this.remove(key, e);
+      this.effects.push(encode.del(key));
+    }
+    return e !== null;
+  }
+
+  /**
+   * Evicts `key` (maxmemory): deleted as DEL whether or not its deadline has passed, without
+   * counting as an access. @returns the bytes it took (sizes.ts), 0 when there is no such key
+   */
+  evict(key: string): number {
+    const e = this.raw(key);
+    if (e === null) return 0;
+    this.remove(key, e);
+    this.effects.push(encode.del(key));
+    return keySize(key, this.sized(e));
+  }
+
+  /** Writes `after` under `key`, dropping the elements of a collection it replaces. */
+  private replace(key: string, after: Entry | null): void {
+    const before = this.raw(key);
+    if (before?.eid !== undefined && before.eid !== after?.eid) this.dropElements(before.eid);
+    this.write(key, after);
+  }
+
+  /** Removes `key` (whose entry is `e`), its elements with it. */
+  private remove(key: string, e: Entry): void {
+    if (e.eid !== undefined) this.dropElements(e.eid);
+    this.write(key, null);
+  }
+
+  /**
+   * RENAME: `to` takes the live entry of `from` (a collection keeps its element id: its elements
+   * do not move), `from` goes. Logged as itself when `compact` (no full sync in progress, see
+   * replication.ts), else as what it did: DEL of both and the value written whole.
+   */
+  rename(from: string, to: string, compact: boolean): void {
+    const e = this.get(from);
+    if (e === null || from === to) return;
+    const replaced = this.get(to);
+    if (replaced !== null) this.remove(to, replaced);
+    this.write(from, null);
+    this.write(to, e);
+    if (compact || e.eid === undefined) {
+      if (e.eid === undefined) this.effects.push(encode.del(from), ...restoreEffects(to, e, []));
+      else this.effects.push(encode.rename(from, to));
+      return;
+    }
+    this.effects.push(encode.del(from), encode.del(to), ...restoreEffects(to, e, this.allElements(e.eid)));
+  }
+
+  /**
+   * COPY: `to` (absent, or deleted by the caller for REPLACE) gets a copy of the live entry of
+   * `from`; a collection's elements are copied under a new id. Logged as COPY when `compact`,
+   * else as the value written whole.
+   */
+  copy(from: string, to: string, compact: boolean): void {
+    const e = this.get(from);
+    if (e === null) return;
+    const replaced = this.get(to);
+    if (replaced !== null) this.remove(to, replaced);
+    if (e.eid === undefined) {
+      this.write(to, e);
+      this.effects.push(...restoreEffects(to, e, []));
+      return;
+    }
+    const eid = this.newEid();
+    const elements = this.allElements(e.eid);
+    for (const el of elements) this.setElement(eid, el.field, { value: el.value, score: el.score });
+    this.write(to, { ...e, eid });
+    if (compact) this.effects.push(encode.copy(from, to));
+    else this.effects.push(encode.del(to), ...restoreEffects(to, e, elements));
+  }
+
+  // ---- Collections' elements ---------------------------------------------------------------
+
+  /** A new collection id. */
+  newEid(): number {
+    return this.nextEid++;
+  }
+
+  /** Writes a collection's header (type, count, deadline) under `key`, recording no effect. */
+  putHeader(key: string, entry: Entry): void {
+    this.write(key, entry);
+  }
+
+  /** Removes an emptied collection, recording no effect (its last HDEL, SREM... says it all). */
+  removeEmptied(key: string, entry: Entry): void {
+    this.remove(key, entry);
+  }
+
+  /** Records an effect of a collection type's operation (a large one as several: `splitEffect`). */
+  record(effect: Effect): void {
+    this.effects.push(...splitEffect(effect));
+  }
+
+  /** The element `field` of collection `eid` as this change sees it. */
+  element(eid: number, field: string): Element | null {
+    const pending = this.elements.get(eid)?.get(field);
+    if (pending !== undefined) return pending;
+    if (this.dropped.has(eid) || eid >= this.keyspace.nextEid) return null;
+    let read = this.storedElements.get(eid);
+    if (!read) this.storedElements.set(eid, (read = new Map()));
+    let e = read.get(field);
+    if (e === undefined) read.set(field, (e = this.keyspace.element(eid, field)));
+    return e;
+  }
+
+  /**
+   * Writes (null: deletes) one element; its collection's size grows by the difference from
+   * `previous`, the element there now (read when not given: a caller that knows it passes it).
+   */
+  setElement(eid: number, field: string, element: Element | null, previous: Element | null = this.element(eid, field)): void {
+    // A new element (not one a replica is told of, which carries its offset) is one row: its
+    // field and value together stay within the record limit, as a string's value does.
+    if (element !== null && element.mod === undefined) this.checkSize(utf8Length(field) + element.value.length);
+    let fields = this.elements.get(eid);
+    if (!fields) this.elements.set(eid, (fields = new Map()));
+    fields.set(field, element);
+    const delta = elementSize(field, element) - elementSize(field, previous);
+    if (delta !== 0) this.grown.set(eid, (this.grown.get(eid) ?? 0) + delta);
+  }
+
+  /** Every element of collection `eid` goes. */
+  dropElements(eid: number): void {
+    this.dropped.add(eid);
+    this.elements.delete(eid);
+    this.grown.delete(eid);
+  }
+
+  /**
+   * The elements of `eid` last written before `offset` go (a DEL replayed on a replica whose
+   * keyspace mixes snapshot chunks; see effects.ts). Storage is changed at once: a replica applies
+   * inside the transaction that commits this change.
+   */
+  dropElementsWrittenBefore(eid: number, offset: number): void {
+    const pending = this.elements.get(eid);
+    if (pending) for (const [field, el] of pending) if (el !== null && (el.mod ?? 0) < offset) pending.delete(field);
+    this.keyspace.storage.elements.deleteWrittenBefore(eid, offset);
+    this.storedElements.delete(eid);
+  }
+
+
+  /** Sets or clears the deadline of a live key; a past deadline deletes it. */
+  setDeadline(key: string, expiresAt: number | null): boolean {
+    const e = this.get(key);
+    if (e === null) return false;
+    if (expiresAt !== null && expiresAt <= this.now) return this.delete(key);
+    this.write(key, { ...e, expiresAt });
+    this.effects.push(encode.deadline(key, expiresAt));
+    return true;
+  }
+
+  /**
+   * One page of live keys in storage order after position `after`; `next` is 0 on the last page.
+   * Keys this change created appear on the last page.
+   */
+  scan(after: number, limit: number): { rows: KeyRow[]; next: number } {
+    const stored = this.cleared ? [] : this.keyspace.storage.keys.scan(after, limit);
+    const rows: KeyRow[] = [];
+    for (const row of stored) {
+      const entry = this.touched.has(row.key) ? this.touched.get(row.key)!.after : row.entry;
+      if (entry !== null && (entry.expiresAt === null || entry.expiresAt > this.now)) rows.push({ ...row, entry });
+    }
+    const last = stored.length === limit ? stored[stored.length - 1]!.id : 0;
+    if (last === 0)
+      for (const [key, t] of this.touched)
+        if (!t.before && t.after !== null && (t.after.expiresAt === null || t.after.expiresAt > this.now))
+          rows.push({ id: 0, key, entry: t.after });
+    return { rows, next: last };
+  }
+
+  /** A random live key, or null; `random` gives floats in [0, 1). */
+  randomKey(random: () => number): string | null {
+    for (let tries = 0; tries < 100; tries++) {
+      const key = this.cleared ? null : this.keyspace.storage.keys.random(random());
+      if (key === null) break;
+      if (this.get(key) !== null) return key;
+    }
+    for (const [key, t] of this.touched) if (t.after !== null && this.get(key) !== null) return key;
+    return null;
+  }
+
+  /** A point to roll back to (one call inside a MULTI that fails at run time). */
+  savepoint(): Savepoint {
+    return {
+      touched: new Map([...this.touched].map(([k, v]) => [k, { ...v }])),
+      grown: new Map(this.grown),
+      elements: new Map([...this.elements].map(([eid, fields]) => [eid, new Map(fields)])),
+      dropped: new Set(this.dropped),
+      nextEid: this.nextEid,
+      effects: this.effects.length,
+      cleared: this.cleared,
+      expired: this.expired,
+    };
+  }
+
+  rollback(s: Savepoint): void {
+    this.touched.clear();
+    for (const [k, v] of s.touched) this.touched.set(k, v);
+    this.elements.clear();
+    for (const [eid, fields] of s.elements) this.elements.set(eid, fields);
+    this.grown.clear();
+    for (const [eid, n] of s.grown) this.grown.set(eid, n);
+    this.dropped.clear();
+    for (const eid of s.dropped) this.dropped.add(eid);
+    this.nextEid = s.nextEid;
+    this.effects.length = s.effects;
+    this.cleared = s.cleared;
+    this.expired = s.expired;
+  }
+
+  flush(): void {
+    // Effects before the FLUSHALL stay: replaying them and then FLUSHALL gives the same result.
+    this.touched.clear();
+    this.elements.clear();
+    this.dropped.clear();
+    this.grown.clear();
+    this.cleared = true;
+    this.effects.push(encode.flushall());
+  }
+
+  /** Number of keys if this change were committed now. */
+  get keyCount(): number {
+    let n = this.cleared ? 0 : this.keyspace.keyCount;
+    for (const { before, after } of this.touched.values()) n += Number(after !== null) - Number(before);
+    return n;
+  }
+
+  get maxValueBytes(): number {
+    return this.keyspace.limits.maxValueBytes;
+  }
+
+  /** True when committing would change storage. */
+  get dirty(): boolean {
+    return this.touched.size > 0 || this.cleared || this.elements.size > 0 || this.dropped.size > 0;
+  }
+}
