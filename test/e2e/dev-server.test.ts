@@ -5,6 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Redis } from "@upstash/redis";
 import { afterEach, describe, expect, it } from "vitest";
 
 const persist = mkdtempSync(join(tmpdir(), "flaredis-dev-"));
@@ -110,5 +111,25 @@ describe("npm run dev", () => {
     };
     expect(await pipeline([["GET", "k"], ["SET", "k", "x"]])).toBe("primary:enam"); // holds a write
     expect(await pipeline([["GET", "k"], ["EXISTS", "k"]])).toBe("replica:apac"); // reads only, from Tokyo
+  });
+
+  it("answers the official client's hash, list, set and sorted-set methods as Redis does (issue 15)", async () => {
+    const { port } = await startDev();
+    const redis = new Redis({ url: `http://127.0.0.1:${port}`, token: "dev-token", retry: false });
+    await redis.flushall();
+    expect(await redis.hset("h", { a: "1", b: "two" })).toBe(2);
+    expect(await redis.hgetall("h")).toEqual({ a: 1, b: "two" });
+    await expect(redis.get("h")).rejects.toThrow(/WRONGTYPE Operation against a key holding the wrong kind of value/);
+    expect(await redis.rpush("l", "x", "y", "z")).toBe(3);
+    expect(await redis.lrange("l", 0, -1)).toEqual(["x", "y", "z"]);
+    expect(await redis.sadd("s", "m", "n")).toBe(2);
+    expect((await redis.smembers("s")).sort()).toEqual(["m", "n"]);
+    expect(await redis.zadd("z", { score: 1, member: "a" }, { score: 2, member: "b" }, { score: 3, member: "c" })).toBe(3);
+    expect(await redis.zrange("z", 0, -1, { withScores: true })).toEqual(["a", 1, "b", 2, "c", 3]);
+    expect(await redis.zrange("z", 3, 2, { byScore: true, rev: true })).toEqual(["c", "b"]);
+    expect(await redis.zrange("z", "-inf", "+inf", { byScore: true, offset: 1, count: 1 })).toEqual(["b"]);
+    expect(await redis.zunionstore("u", 2, ["z", "s"])).toBe(5);
+    expect(await redis.sinterstore("i", "s", "s")).toBe(2);
+    expect(await redis.lmove("l", "l2", "left", "right")).toBe("x");
   });
 });
