@@ -7,14 +7,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromBytes } from "../durable-objects/engine/bytes";
 import { ManualClock } from "../durable-objects/engine/clock";
-import { Engine, type ReplicationView } from "../durable-objects/engine/engine";
-import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
+import { Engine } from "../durable-objects/engine/engine";
 import { ELEMENT_OVERHEAD, datasetSize } from "../durable-objects/engine/sizes";
 import { MemoryStorage } from "../durable-objects/engine/storage";
-import { applyEntries, beginFullSync, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import { digest } from "../durable-objects/engine/sync";
 import { MAX_POSITION, MIN_POSITION, fieldOf } from "../durable-objects/engine/types/list/positions";
 import { toJsonOutcome } from "../worker/reply";
 import { sizesExact } from "./dataset";
+import { catchUp, enginePair, fullSync } from "./engine-pair";
 import { newEngine } from "./fixtures";
 
 type Model = Map<string, string[]>;
@@ -200,31 +200,7 @@ describe("lists against an array model", () => {
 
 // ---- Through replication -------------------------------------------------------------------
 
-function pair() {
-  const clock = new ManualClock(1_000_000);
-  const syncing = { now: false };
-  const view: ReplicationView = {
-    goodReplicas: () => 0,
-    replicaRefusal: () => null,
-    writeRefusal: () => null,
-    info: () => ({ slaves: [], master: [], failoverState: "no-failover" }),
-    fullSyncInProgress: () => syncing.now,
-  };
-  const master = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "ab".repeat(n) }, replication: view });
-  const replica = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "cd".repeat(n) }, role: "slave" });
-  return { master, replica, syncing };
-}
 
-/** Pulls with PSYNC until the replica has the master's offset; each batch delivered twice. */
-function catchUp(master: Engine, replica: Engine, maxBytes: number) {
-  for (let rounds = 0; replica.log.offset < master.log.offset; rounds++) {
-    if (rounds > 10_000) throw new Error("no progress");
-    const reply = psync(master, replica.log.replid, replica.log.offset, maxBytes);
-    if (reply.kind !== "continue") throw new Error("unexpected FULLRESYNC");
-    expect(applyEntries(replica, reply.entries)).toBe(true);
-    expect(applyEntries(replica, reply.entries)).toBe(true);
-  }
-}
 
 const rkey = fc.constantFrom("a", "b", "c");
 const write: fc.Arbitrary<Op[]> = fc.oneof(
@@ -261,30 +237,20 @@ describe("lists through replication", () => {
         fc.integer({ min: 1, max: 200 }),
         fc.integer({ min: 1, max: 400 }),
         (before, during, after, chunkBytes, pullBytes) => {
-          const { master, replica, syncing } = pair();
+          const p = enginePair();
+          const { master, replica, syncing } = p;
           const run = (b: { multi: boolean; commands: Op[] }) => {
             const commands = b.commands.map((c) => c.map(String));
             if (b.multi) master.run({ mode: "multi", commands, permission: "admin" });
             else for (const c of commands) master.run({ mode: "single", commands: [c], permission: "admin" });
           };
           before.forEach(run);
-          const s = psync(master, replica.log.replid, 0, 1000);
-          if (s.kind !== "fullresync") throw new Error();
-          syncing.now = true;
-          beginFullSync(replica, s.replid, s.offset);
-          let cursor: SnapshotCursor | null = START;
-          const nextChunk = () => {
-            if (cursor === null) return;
-            const chunk = snapshotChunk(master, cursor, chunkBytes);
-            loadChunk(replica, chunk);
-            cursor = chunk.next;
-          };
+          const sync = fullSync(p, chunkBytes);
           for (const o of during) {
             if (o.kind === "write") run(o.batch);
-            else nextChunk();
+            else sync.chunk();
           }
-          while (cursor !== null) nextChunk();
-          endFullSync(replica);
+          sync.finish();
           catchUp(master, replica, pullBytes);
           syncing.now = false;
           after.forEach(run);
@@ -302,19 +268,13 @@ describe("lists through replication", () => {
   }, 60_000);
 
   it("a big list spanning many chunks, popped, pushed, trimmed and moved between every chunk", () => {
-    const { master, replica, syncing } = pair();
+    const p = enginePair();
+    const { master, replica, syncing } = p;
     const run = (...argv: (string | number)[]) => call(master, argv);
     run("RPUSH", "big", ...Array.from({ length: 500 }, (_, i) => `v${i}`));
-    const s = psync(master, replica.log.replid, 0, 1000);
-    if (s.kind !== "fullresync") throw new Error();
-    syncing.now = true;
-    beginFullSync(replica, s.replid, s.offset);
-    let chunks = 0;
-    for (let cursor: SnapshotCursor | null = START, i = 0; cursor !== null; i++) {
-      const chunk = snapshotChunk(master, cursor, 300);
-      loadChunk(replica, chunk);
-      cursor = chunk.next;
-      chunks++;
+    const sync = fullSync(p, 300);
+    for (let i = 0; !sync.done; i++) {
+      sync.chunk();
       // Elements already sent, not yet sent, and the list whole.
       run("LPOP", "big");
       run("RPUSH", "big", `new${i}`);
@@ -328,8 +288,9 @@ describe("lists through replication", () => {
       if (i === 26) for (let j = 0; j < 20; j++) run("LINSERT", "big", "AFTER", "v60", `burst${j}`);
       if (i === 21) run("RENAME", "big2", "big");
     }
+    const chunks = sync.chunks;
     expect(chunks).toBeGreaterThan(10);
-    endFullSync(replica);
+    sync.finish();
     catchUp(master, replica, 500);
     syncing.now = false;
     expect(digest(replica)).toBe(digest(master));

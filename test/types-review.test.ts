@@ -13,20 +13,14 @@ import { MemoryStorage } from "../durable-objects/engine/storage";
 import { applyEntries, beginFullSync, digest, endFullSync, forgetSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
 import { SqliteStorage } from "../durable-objects/sqlite-storage";
 import { Cluster } from "./cluster";
+import { enginePair } from "./engine-pair";
 import { inNode } from "./helpers";
-function pair() {
-  const clock = new ManualClock(1_000_000);
-  const syncing = { now: false };
-  const view: ReplicationView = {
-    goodReplicas: () => 0, replicaRefusal: () => null, writeRefusal: () => null,
-    info: () => ({ slaves: [], master: [], failoverState: "no-failover" }),
-    fullSyncInProgress: () => syncing.now,
-  };
-  const master = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "ab".repeat(n) }, replication: view });
-  const replica = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "cd".repeat(n) }, role: "slave" });
-  return { clock, master, replica, syncing };
-}
-const R = (e: Engine, ...argv: string[]) => { const r = e.run({ mode: "single", commands: [argv], permission: "admin" }); return "outcomes" in r ? r.outcomes[0] : r; };
+const pair = () => enginePair();
+/** One command's outcome. */
+const R = (e: Engine, ...argv: string[]) => {
+  const r = e.run({ mode: "single", commands: [argv], permission: "admin" });
+  return "outcomes" in r ? r.outcomes[0] : r;
+};
 
 describe("collections through a full sync: holes found in review", () => {
   it("A: HDEL after consistentAt in the same applyEntries batch as fuzzy effects deletes a non-empty hash", () => {
@@ -155,10 +149,6 @@ describe("SQLite may give a deleted key's position to a new one", () => {
 });
 
 describe("the size of one element and of one effect (SQLite's 2 MB row)", () => {
-  const R = (e: Engine, ...argv: string[]) => {
-    const r = e.run({ mode: "single", commands: [argv], permission: "admin" });
-    return "outcomes" in r ? r.outcomes[0] : r;
-  };
   it("an element whose field and value pass the record limit is refused, and changes nothing", () => {
     const { master } = pair();
     const big = "x".repeat(1024 * 1024 + 1);

@@ -7,11 +7,9 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromBytes } from "../durable-objects/engine/bytes";
-import { ManualClock } from "../durable-objects/engine/clock";
-import { Engine, type ReplicationView } from "../durable-objects/engine/engine";
-import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
-import { MemoryStorage } from "../durable-objects/engine/storage";
-import { applyEntries, beginFullSync, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import type { Engine } from "../durable-objects/engine/engine";
+import { digest } from "../durable-objects/engine/sync";
+import { catchUp, enginePair, fullSync } from "./engine-pair";
 import { formatScore, readScore } from "../durable-objects/engine/types/zset/score";
 import { toJsonOutcome } from "../worker/reply";
 import { sizesExact } from "./dataset";
@@ -224,6 +222,9 @@ async function check(steps: string[][][], exec: (commands: string[][]) => Promis
   }
 }
 
+/** The engines' random source (SPOP and friends choose with it). */
+const RANDOM = 0.3;
+
 describe("sorted sets against a model", () => {
   it("on the engine alone (property)", async () => {
     await fc.assert(
@@ -282,31 +283,7 @@ describe("scores as Redis prints them", () => {
 
 // ---- Replication -------------------------------------------------------------------------------
 
-function pair() {
-  const clock = new ManualClock(1_000_000);
-  const syncing = { now: false };
-  const view: ReplicationView = {
-    goodReplicas: () => 0,
-    replicaRefusal: () => null,
-    writeRefusal: () => null,
-    info: () => ({ slaves: [], master: [], failoverState: "no-failover" }),
-    fullSyncInProgress: () => syncing.now,
-  };
-  const master = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.3, hex: (n) => "ab".repeat(n) }, replication: view });
-  const replica = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.3, hex: (n) => "cd".repeat(n) }, role: "slave" });
-  return { master, replica, syncing };
-}
 
-/** Pulls with PSYNC until the replica has the master's offset; each batch delivered twice. */
-function catchUp(master: Engine, replica: Engine, maxBytes: number) {
-  for (let rounds = 0; replica.log.offset < master.log.offset; rounds++) {
-    if (rounds > 10_000) throw new Error("no progress");
-    const reply = psync(master, replica.log.replid, replica.log.offset, maxBytes);
-    if (reply.kind !== "continue") throw new Error("unexpected FULLRESYNC");
-    expect(applyEntries(replica, reply.entries)).toBe(true);
-    expect(applyEntries(replica, reply.entries)).toBe(true);
-  }
-}
 
 /** Every collection's stored count equals its elements, and none is empty; sizes exact. */
 function countsExact(engine: Engine) {
@@ -362,26 +339,16 @@ describe("sorted sets through replication", () => {
         fc.integer({ min: 1, max: 200 }),
         fc.integer({ min: 1, max: 400 }),
         (before, during, after, chunkBytes, pullBytes) => {
-          const { master, replica, syncing } = pair();
+          const p = enginePair(RANDOM);
+          const { master, replica, syncing } = p;
           const run = (commands: string[][]) => master.run({ mode: commands.length > 1 ? "multi" : "single", commands, permission: "admin" });
           before.forEach(run);
-          const s = psync(master, replica.log.replid, 0, 1000);
-          if (s.kind !== "fullresync") throw new Error();
-          syncing.now = true;
-          beginFullSync(replica, s.replid, s.offset);
-          let cursor: SnapshotCursor | null = START;
-          const nextChunk = () => {
-            if (cursor === null) return;
-            const chunk = snapshotChunk(master, cursor, chunkBytes);
-            loadChunk(replica, chunk);
-            cursor = chunk.next;
-          };
+          const sync = fullSync(p, chunkBytes);
           for (const o of during) {
             if (o.kind === "write") run(o.commands);
-            else nextChunk();
+            else sync.chunk();
           }
-          while (cursor !== null) nextChunk();
-          endFullSync(replica);
+          sync.finish();
           catchUp(master, replica, pullBytes);
           syncing.now = false;
           after.forEach(run);
@@ -398,19 +365,13 @@ describe("sorted sets through replication", () => {
   });
 
   it("a big sorted set spanning many chunks, changed between every chunk; replicas never redo arithmetic", () => {
-    const { master, replica, syncing } = pair();
+    const p = enginePair(RANDOM);
+    const { master, replica, syncing } = p;
     const run = (...argv: string[]) => master.run({ mode: "single", commands: [argv], permission: "admin" });
     for (let i = 0; i < 500; i++) run("ZADD", "big", String(i % 50), `m${String(i).padStart(3, "0")}`);
-    const s = psync(master, replica.log.replid, 0, 1000);
-    if (s.kind !== "fullresync") throw new Error();
-    syncing.now = true;
-    beginFullSync(replica, s.replid, s.offset);
-    let chunks = 0;
-    for (let cursor: SnapshotCursor | null = START, i = 0; cursor !== null; i++) {
-      const chunk = snapshotChunk(master, cursor, 300);
-      loadChunk(replica, chunk);
-      cursor = chunk.next;
-      chunks++;
+    const sync = fullSync(p, 300);
+    for (let i = 0; !sync.done; i++) {
+      sync.chunk();
       run("ZINCRBY", "big", "0.1", `m${String(i).padStart(3, "0")}`);
       run("ZINCRBY", "big", "0.1", `m${String(499 - i).padStart(3, "0")}`);
       run("ZREM", "big", `m${String((i * 7) % 500).padStart(3, "0")}`);
@@ -419,8 +380,8 @@ describe("sorted sets through replication", () => {
       if (i === 21) run("RENAME", "big2", "big");
       if (i === 30) run("ZRANGESTORE", "top", "big", "-10", "-1");
     }
-    expect(chunks).toBeGreaterThan(10);
-    endFullSync(replica);
+    expect(sync.chunks).toBeGreaterThan(10);
+    sync.finish();
     catchUp(master, replica, 500);
     syncing.now = false;
     expect(digest(replica)).toBe(digest(master));

@@ -4,7 +4,7 @@
  */
 import type { Bytes } from "./bytes";
 import type { Change } from "./keyspace";
-import type { ElementRow, Entry, ValueType } from "./storage";
+import type { Element, Entry, ValueType } from "./storage";
 
 export interface EffectSpec {
   readonly name: string;
@@ -35,20 +35,53 @@ export function collectionFor(change: Change, key: string, type: Exclude<ValueTy
   return { type, value: EMPTY, expiresAt: null, eid: change.newEid(), count: 0, mod: 0 };
 }
 
-/** Splits elements into batches of about `maxBytes` (a collection written whole, as several effects). */
-export function batches<T extends ElementRow>(elements: readonly T[], maxBytes: number): T[][] {
-  const out: T[][] = [];
-  let batch: T[] = [];
-  let size = 0;
-  for (const el of elements) {
-    batch.push(el);
-    size += el.field.length + el.value.length;
-    if (size >= maxBytes) {
-      out.push(batch);
-      batch = [];
-      size = 0;
-    }
+/**
+ * An element-level effect that writes elements (HSET, SADD, ZADD): the collection of `type` at
+ * `key` (see `collectionFor`) gets each element unless it already holds a newer write of it.
+ */
+export function putElements(
+  change: Change,
+  key: string,
+  type: Exclude<ValueType, "string">,
+  current: Entry | null,
+  at: number,
+  elements: Iterable<readonly [string, Element]>,
+): void {
+  const header = collectionFor(change, key, type, current, at);
+  if (header === null) return;
+  let count = header.count ?? 0;
+  for (const [field, element] of elements) {
+    const before = change.element(header.eid!, field);
+    if (before !== null && (before.mod ?? 0) >= at) continue;
+    if (before === null) count++;
+    change.setElement(header.eid!, field, { ...element, mod: at }, before);
   }
-  if (batch.length > 0) out.push(batch);
-  return out;
+  change.writeAsTold(key, { ...header, count }, Math.max(header.mod ?? 0, at));
+}
+
+/**
+ * An element-level effect that removes elements (HDEL, SREM, ZREM): each unless it was written
+ * after `at`; an emptied collection goes, but only where counts are exact (not `fuzzy`).
+ */
+export function removeElements(
+  change: Change,
+  key: string,
+  type: Exclude<ValueType, "string">,
+  current: Entry | null,
+  at: number,
+  fuzzy: boolean,
+  fields: Iterable<string>,
+): void {
+  if (current === null || current.type !== type || current.eid === undefined) return;
+  let count = current.count ?? 0;
+  for (const field of fields) {
+    const before = change.element(current.eid, field);
+    if (before === null || (before.mod ?? 0) >= at) continue;
+    change.setElement(current.eid, field, null, before);
+    count--;
+  }
+  if (count <= 0 && !fuzzy) {
+    change.dropElements(current.eid);
+    change.writeAsTold(key, null, at);
+  } else change.writeAsTold(key, { ...current, count: Math.max(count, 0) }, Math.max(current.mod ?? 0, at));
 }

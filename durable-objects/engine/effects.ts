@@ -146,11 +146,11 @@ export const encode = {
 /**
  * The effects that write `entry` whole under `key` (RENAME's and COPY's destination during a full
  * sync, when they are not logged as themselves): its value, or its elements (each type's own
- * effects, in batches), then its deadline.
+ * effect, split into pieces of a bounded size), then its deadline.
  */
 export function restoreEffects(key: string, entry: Entry, elements: readonly ElementRow[]): Effect[] {
   if (entry.type === "string") return [encode.set(key, entry.value, entry.expiresAt)];
-  const out = typeNamed(entry.type).restore(key, elements);
+  const out = typeNamed(entry.type).restore(key, elements).flatMap((effect) => splitEffect(effect));
   if (entry.expiresAt !== null) out.push(encode.deadline(key, entry.expiresAt));
   return out;
 }

@@ -16,7 +16,7 @@ export interface TypeModule {
   readonly name: Exclude<ValueType, "string">;
   readonly commands: readonly Command<any>[];
   readonly effects: readonly EffectSpec[];
-  /** The effects that write a collection of this type whole under `key` (its elements, in batches). */
+  /** The effects that write a collection of this type whole under `key` (logged in bounded pieces: `splitEffect`). */
   restore(key: string, elements: readonly ElementRow[]): Effect[];
   /** OBJECT ENCODING's answer for a collection of this type (`db` to look at its elements). */
   encoding(entry: Entry, db: Change): string;

@@ -7,40 +7,27 @@
 import type { Bytes } from "../../bytes";
 import { toBytes } from "../../bytes";
 import { hashEncode } from "./effects";
-import { errors } from "../../errors";
 import type { Change } from "../../keyspace";
+import { Collection, emptyHeader, headerOf } from "../collection";
 import type { ElementRow, Entry } from "../../storage";
 
-const EMPTY = new Uint8Array(0);
 /** Redis's hash-max-listpack-entries / -value: what OBJECT ENCODING reports as `listpack`. */
 const LISTPACK_ENTRIES = 128;
 
-export class Hash {
-  private constructor(
-    private readonly db: Change,
-    readonly key: string,
-    private header: Entry,
-  ) {}
+export class Hash extends Collection {
+  private constructor(db: Change, key: string, header: Entry) {
+    super(db, key, header);
+  }
 
   /** The hash at `key`, or null when there is none (a keyspace hit or miss). @throws WRONGTYPE */
   static find(db: Change, key: string): Hash | null {
-    const e = db.lookup(key);
-    if (e === null) return null;
-    if (e.type !== "hash" || e.eid === undefined) throw errors.wrongType();
-    return new Hash(db, key, e);
+    const header = headerOf(db, key, "hash");
+    return header && new Hash(db, key, header);
   }
 
   /** The hash at `key`, created empty when missing (it is stored only once it has a field). @throws WRONGTYPE */
   static findOrCreate(db: Change, key: string): Hash {
-    return Hash.find(db, key) ?? new Hash(db, key, { type: "hash", value: EMPTY, expiresAt: null, eid: db.newEid(), count: 0 });
-  }
-
-  get length(): number {
-    return this.header.count ?? 0;
-  }
-
-  private get eid(): number {
-    return this.header.eid!;
+    return Hash.find(db, key) ?? new Hash(db, key, emptyHeader(db, "hash"));
   }
 
   get(field: string): Bytes | null {
@@ -89,16 +76,6 @@ export class Hash {
     return this.db.elementAt(this.eid, index);
   }
 
-  /** Writes the header with its new count; an emptied hash goes. */
-  private save(count: number): void {
-    if (count === 0) {
-      this.db.removeEmptied(this.key, this.header);
-      this.header = { ...this.header, count: 0 };
-      return;
-    }
-    this.header = { ...this.header, count };
-    this.db.putHeader(this.key, this.header);
-  }
 }
 
 /** OBJECT ENCODING of a hash: small ones are `listpack` in Redis. */

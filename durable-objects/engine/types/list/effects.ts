@@ -11,14 +11,11 @@
  *   element. An emptied list goes (only once consistent, as HDEL's hash).
  */
 import { type Bytes, fromBytes } from "../../bytes";
-import { type EffectSpec, batches, collectionFor } from "../../effect-spec";
+import { type EffectSpec, collectionFor } from "../../effect-spec";
 import type { Change, Effect } from "../../keyspace";
 import type { ElementRow } from "../../storage";
 import { compareFields } from "../../storage";
 import { fieldOf, isPosition } from "./positions";
-
-/** Most bytes of values per LPUT when a list is written whole. */
-const RESTORE_BYTES = 64 * 1024;
 
 export const listEncode = {
   lput: (key: string, items: readonly (readonly [number, Bytes])[]): Effect => ["LPUT", key, ...items.flatMap(([p, v]) => [String(p), v])],
@@ -92,7 +89,7 @@ function inRange(change: Change, eid: number, from: number, to: number): Element
 
 export const listEffects: readonly EffectSpec[] = [lput, ldel];
 
-/** A list written whole, positions kept: LPUTs of about RESTORE_BYTES each. */
+/** A list written whole, positions kept: one LPUT (logged in pieces of a bounded size, `splitEffect`). */
 export function restoreList(key: string, elements: readonly ElementRow[]): Effect[] {
-  return batches(elements, RESTORE_BYTES).map((b) => listEncode.lput(key, b.map((el) => [el.score!, el.value] as const)));
+  return [listEncode.lput(key, elements.map((el) => [el.score!, el.value] as const))];
 }

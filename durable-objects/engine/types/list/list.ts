@@ -6,13 +6,13 @@
  * Replicated as LPUT and LDEL with explicit positions (effects.ts); an emptied list is deleted.
  */
 import { type Bytes, bytesEqual } from "../../bytes";
-import { RedisError, errors } from "../../errors";
+import { RedisError } from "../../errors";
 import type { Change } from "../../keyspace";
+import { Collection, emptyHeader, headerOf } from "../collection";
 import type { ElementRow, Entry } from "../../storage";
 import { listEncode } from "./effects";
 import { MAX_POSITION, MIN_POSITION, fieldOf, spread } from "./positions";
 
-const EMPTY = new Uint8Array(0);
 /** Redis's list-max-listpack-size (as an element count): what OBJECT ENCODING reports as `listpack`. */
 const LISTPACK_ENTRIES = 128;
 /** A respaced window leaves at least this much between neighbours (room for ~10 more inserts). */
@@ -33,32 +33,20 @@ export interface PosQuery {
   readonly maxlen: number;
 }
 
-export class List {
-  private constructor(
-    private readonly db: Change,
-    readonly key: string,
-    private header: Entry,
-  ) {}
+export class List extends Collection {
+  private constructor(db: Change, key: string, header: Entry) {
+    super(db, key, header);
+  }
 
   /** The list at `key`, or null when there is none (a keyspace hit or miss). @throws WRONGTYPE */
   static find(db: Change, key: string): List | null {
-    const e = db.lookup(key);
-    if (e === null) return null;
-    if (e.type !== "list" || e.eid === undefined) throw errors.wrongType();
-    return new List(db, key, e);
+    const header = headerOf(db, key, "list");
+    return header && new List(db, key, header);
   }
 
   /** The list at `key`, created empty when missing (it is stored only once it has an element). @throws WRONGTYPE */
   static findOrCreate(db: Change, key: string): List {
-    return List.find(db, key) ?? new List(db, key, { type: "list", value: EMPTY, expiresAt: null, eid: db.newEid(), count: 0 });
-  }
-
-  get length(): number {
-    return this.header.count ?? 0;
-  }
-
-  private get eid(): number {
-    return this.header.eid!;
+    return List.find(db, key) ?? new List(db, key, emptyHeader(db, "list"));
   }
 
   /** Elements from one end inwards: from the head after field `from`, or from the tail before it (null: from the end). */
@@ -283,16 +271,6 @@ export class List {
     this.db.record(listEncode.ldel(this.key, ranges));
   }
 
-  /** Writes the header with its new length; an emptied list goes. */
-  private save(count: number): void {
-    if (count === 0) {
-      this.db.removeEmptied(this.key, this.header);
-      this.header = { ...this.header, count: 0 };
-      return;
-    }
-    this.header = { ...this.header, count };
-    this.db.putHeader(this.key, this.header);
-  }
 }
 
 /** The position range from the lowest to the highest of `rows` (adjacent elements of one list). */

@@ -6,37 +6,31 @@
  */
 import { toBytes } from "../../bytes";
 import type { Bytes } from "../../bytes";
-import { errors } from "../../errors";
+import { EMPTY } from "../../effect-spec";
 import type { Change } from "../../keyspace";
+import { Collection, emptyHeader, headerOf } from "../collection";
 import type { ElementRow, Entry } from "../../storage";
 import { setEncode } from "./effects";
 
-const EMPTY = new Uint8Array(0);
 /** Redis's set-max-intset-entries and set-max-listpack-entries. */
 const INTSET_ENTRIES = 512;
 const LISTPACK_ENTRIES = 128;
 
-export class RedisSet {
-  private constructor(
-    private readonly db: Change,
-    readonly key: string,
-    private header: Entry,
-  ) {}
+export class RedisSet extends Collection {
+  private constructor(db: Change, key: string, header: Entry) {
+    super(db, key, header);
+  }
 
   /** The set at `key`, or null (a keyspace hit or miss). @throws WRONGTYPE */
   static find(db: Change, key: string): RedisSet | null {
-    const e = db.lookup(key);
-    if (e === null) return null;
-    if (e.type !== "set" || e.eid === undefined) throw errors.wrongType();
-    return new RedisSet(db, key, e);
+    const header = headerOf(db, key, "set");
+    return header && new RedisSet(db, key, header);
   }
 
   /** Like `find`, without counting a hit or miss (a write's destination). @throws WRONGTYPE */
   static peek(db: Change, key: string): RedisSet | null {
-    const e = db.get(key);
-    if (e === null) return null;
-    if (e.type !== "set" || e.eid === undefined) throw errors.wrongType();
-    return new RedisSet(db, key, e);
+    const header = headerOf(db, key, "set", false);
+    return header && new RedisSet(db, key, header);
   }
 
   /** The set at `key`, created empty when missing (stored once it has a member). @throws WRONGTYPE */
@@ -46,15 +40,11 @@ export class RedisSet {
 
   /** A new empty set at `key` (the caller has removed what was there). */
   static empty(db: Change, key: string): RedisSet {
-    return new RedisSet(db, key, { type: "set", value: EMPTY, expiresAt: null, eid: db.newEid(), count: 0 });
-  }
-
-  get size(): number {
-    return this.header.count ?? 0;
+    return new RedisSet(db, key, emptyHeader(db, "set"));
   }
 
   has(member: string): boolean {
-    return this.db.element(this.header.eid!, member) !== null;
+    return this.db.element(this.eid, member) !== null;
   }
 
   /** Adds members; logged as one SADD of those that were new. @returns how many were */
@@ -62,11 +52,11 @@ export class RedisSet {
     const added: string[] = [];
     for (const m of new Set(members)) {
       if (this.has(m)) continue;
-      this.db.setElement(this.header.eid!, m, { value: EMPTY, score: null });
+      this.db.setElement(this.eid, m, { value: EMPTY, score: null });
       added.push(m);
     }
     if (added.length === 0) return 0;
-    this.save(this.size + added.length);
+    this.save(this.length + added.length);
     this.db.record(setEncode.sadd(this.key, added));
     return added.length;
   }
@@ -76,21 +66,21 @@ export class RedisSet {
     const removed: string[] = [];
     for (const m of new Set(members)) {
       if (!this.has(m)) continue;
-      this.db.setElement(this.header.eid!, m, null);
+      this.db.setElement(this.eid, m, null);
       removed.push(m);
     }
     if (removed.length === 0) return 0;
-    this.save(this.size - removed.length);
+    this.save(this.length - removed.length);
     this.db.record(setEncode.srem(this.key, removed));
     return removed.length;
   }
 
   page(after: string | null, limit: number): { rows: ElementRow[]; next: string | null } {
-    return this.db.elementsPage(this.header.eid!, after, limit);
+    return this.db.elementsPage(this.eid, after, limit);
   }
 
   members(): string[] {
-    return this.db.allElements(this.header.eid!).map((el) => el.field);
+    return this.db.allElements(this.eid).map((el) => el.field);
   }
 
   /**
@@ -99,14 +89,14 @@ export class RedisSet {
    * once and shuffle.
    */
   sample(n: number, random: () => number): string[] {
-    const size = this.size;
+    const size = this.length;
     if (n * 4 < size) {
       const chosen = new Set<number>();
       for (let j = size - n; j < size; j++) {
         const t = Math.floor(random() * (j + 1));
         chosen.add(chosen.has(t) ? j : t);
       }
-      return [...chosen].map((i) => this.db.elementAt(this.header.eid!, i)!.field);
+      return [...chosen].map((i) => this.db.elementAt(this.eid, i)!.field);
     }
     const all = this.members();
     if (n >= all.length) return all;
@@ -120,14 +110,9 @@ export class RedisSet {
 
   /** One random member, by one indexed read. */
   any(random: () => number): string {
-    return this.db.elementAt(this.header.eid!, Math.floor(random() * this.size))!.field;
+    return this.db.elementAt(this.eid, Math.floor(random() * this.length))!.field;
   }
 
-  private save(count: number): void {
-    this.header = { ...this.header, count };
-    if (count === 0) this.db.removeEmptied(this.key, this.header);
-    else this.db.putHeader(this.key, this.header);
-  }
 }
 
 /** OBJECT ENCODING of a set: `intset` for up to 512 integers, `listpack` up to 128 members, else `hashtable`. */

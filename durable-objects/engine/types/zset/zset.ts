@@ -11,12 +11,13 @@ import { parseFloat64, parseInt64, parseInteger } from "../../args";
 import { type Bytes, toBytes } from "../../bytes";
 import type { Reply } from "../../command";
 import { RedisError, errors } from "../../errors";
+import { EMPTY } from "../../effect-spec";
 import type { Change } from "../../keyspace";
+import { Collection, emptyHeader, headerOf } from "../collection";
 import type { ElementRow, Entry, LexBound, ScoreBound, ZsetRange } from "../../storage";
-import { zsetEncode, zremBatches } from "./effects";
+import { zsetEncode } from "./effects";
 import { scoreReply } from "./score";
 
-const EMPTY = new Uint8Array(0);
 /** Redis's zset-max-listpack-entries: what OBJECT ENCODING reports as `listpack`. */
 const LISTPACK_ENTRIES = 128;
 
@@ -43,24 +44,20 @@ export interface Scored {
 /** Scores never keep the sign of a zero: SQLite stores -0.0 as 0, and every node must agree. */
 const unsigned0 = (n: number) => n + 0;
 
-export class Zset {
-  private constructor(
-    private readonly db: Change,
-    readonly key: string,
-    private header: Entry,
-  ) {}
+export class Zset extends Collection {
+  private constructor(db: Change, key: string, header: Entry) {
+    super(db, key, header);
+  }
 
   /** The sorted set at `key`, or null when there is none (a keyspace hit or miss). @throws WRONGTYPE */
   static find(db: Change, key: string): Zset | null {
-    const e = db.lookup(key);
-    if (e === null) return null;
-    if (e.type !== "zset" || e.eid === undefined) throw errors.wrongType();
-    return new Zset(db, key, e);
+    const header = headerOf(db, key, "zset");
+    return header && new Zset(db, key, header);
   }
 
   /** The sorted set at `key`, created empty when missing (stored only once it has a member). @throws WRONGTYPE */
   static findOrCreate(db: Change, key: string): Zset {
-    return Zset.find(db, key) ?? new Zset(db, key, { type: "zset", value: EMPTY, expiresAt: null, eid: db.newEid(), count: 0 });
+    return Zset.find(db, key) ?? new Zset(db, key, emptyHeader(db, "zset"));
   }
 
   /**
@@ -75,16 +72,8 @@ export class Zset {
     const rows: ElementRow[] = members.map((m) => ({ field: m.field, score: unsigned0(m.score), value: EMPTY }));
     for (const r of rows) db.setElement(eid, r.field, { value: EMPTY, score: r.score });
     db.putHeader(key, { type: "zset", value: EMPTY, expiresAt: null, eid, count: rows.length });
-    for (const effect of zsetEncode.restore(key, rows)) db.record(effect);
+    db.record(zsetEncode.zadd(key, rows.map((r) => [r.field, r.score ?? 0] as const)));
     return rows.length;
-  }
-
-  get length(): number {
-    return this.header.count ?? 0;
-  }
-
-  private get eid(): number {
-    return this.header.eid!;
   }
 
   score(member: string): number | null {
@@ -143,7 +132,7 @@ export class Zset {
     }
     if (removed.length === 0) return 0;
     this.save(this.length - removed.length);
-    for (const effect of zremBatches(this.key, removed)) this.db.record(effect);
+    this.db.record(zsetEncode.zrem(this.key, removed));
     return removed.length;
   }
 
@@ -200,16 +189,6 @@ export class Zset {
     return this.db.allElements(this.eid).map((el) => ({ field: el.field, score: el.score ?? 0 }));
   }
 
-  /** Writes the header with its new count; an emptied sorted set goes. */
-  private save(count: number): void {
-    if (count === 0) {
-      this.db.removeEmptied(this.key, this.header);
-      this.header = { ...this.header, count: 0 };
-      return;
-    }
-    this.header = { ...this.header, count };
-    this.db.putHeader(this.key, this.header);
-  }
 }
 
 /** OBJECT ENCODING of a sorted set: small ones are `listpack` in Redis, larger ones `skiplist`. */

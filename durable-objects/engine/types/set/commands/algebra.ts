@@ -19,7 +19,7 @@ export function combine(db: Change, op: Op, keys: readonly string[], limit = 0):
   if (op === "inter") {
     if (rest.some((s) => s === null)) return [];
     // Walk the smallest set, look the others up.
-    const all = [first, ...(rest as RedisSet[])].sort((a, b) => a.size - b.size);
+    const all = [first, ...(rest as RedisSet[])].sort((a, b) => a.length - b.length);
     const out: string[] = [];
     for (const m of all[0]!.members()) {
       if (all.slice(1).every((s) => s.has(m))) out.push(m);

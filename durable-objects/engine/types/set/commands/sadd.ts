@@ -28,7 +28,7 @@ export const scard = defineCommand({
   flags: ["readonly"],
   keys: key(1),
   parse: ([k]) => k!,
-  run: ({ db }, k) => RedisSet.find(db, k)?.size ?? 0,
+  run: ({ db }, k) => RedisSet.find(db, k)?.length ?? 0,
 });
 
 /** SISMEMBER key member @see https://redis.io/docs/latest/commands/sismember/ */

@@ -60,7 +60,7 @@ export const srandmember = defineCommand({
     if (a.count === null) return set === null ? null : bulk(set.any(random));
     if (set === null || a.count === 0) return [];
     if (a.count > 0) return set.sample(a.count, random).map(bulk);
-    if (-a.count * 4 < set.size) return Array.from({ length: -a.count }, () => bulk(set.any(random)));
+    if (-a.count * 4 < set.length) return Array.from({ length: -a.count }, () => bulk(set.any(random)));
     const all = set.members();
     return Array.from({ length: -a.count }, () => bulk(all[Math.floor(random() * all.length)]!));
   },

@@ -90,7 +90,7 @@ function input(db: Change, key: string): Input | null {
   const e = db.get(key);
   if (e?.type !== "set") return Zset.find(db, key);
   const set = RedisSet.find(db, key)!;
-  return { length: set.size, score: (m) => (set.has(m) ? 1 : null), all: () => set.members().map((field) => ({ field, score: 1 })) };
+  return { length: set.length, score: (m) => (set.has(m) ? 1 : null), all: () => set.members().map((field) => ({ field, score: 1 })) };
 }
 
 function compute(db: Change, op: Op, a: Args): Scored[] {
