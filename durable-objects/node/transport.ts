@@ -35,6 +35,45 @@ export function rpcTransport(env: TransportEnv): Transport {
 }
 
 /**
+ * `inner` with each object's stub kept between calls; a call that fails on a kept stub is made
+ * once more on a new one (a stub may stay broken once its callee was reset), so every call made
+ * through it must be one that may be repeated. For the sentinels, whose pings come every
+ * second from three objects: measured with `npm run bench -- --quick --only lag`, a new stub for
+ * every ping put the replication lag's p50 at 72 ms, kept ones at 5.4 ms (as with no pings at all).
+ * The nodes keep making a stub per call (see `rpcTransport`).
+ */
+export function keptStubs(inner: Transport): Transport {
+  const kept = { node: new Map<string, object>(), sentinel: new Map<string, object>() };
+  const wrap = <T extends object>(kind: "node" | "sentinel", name: string, make: () => T): T =>
+    new Proxy({} as T, {
+      get: (_t, method: string) =>
+        method === "then"
+          ? undefined
+          : async (...args: unknown[]) => {
+              const kept_ = kept[kind].get(name) as Record<string, (...a: unknown[]) => Promise<unknown>> | undefined;
+              const fresh = () => {
+                const stub = make() as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+                kept[kind].set(name, stub);
+                return stub;
+              };
+              if (!kept_) return await fresh()[method]!(...args);
+              try {
+                return await kept_[method]!(...args);
+              } catch {
+                // A kept stub may be broken (its callee restarted): once more on a new one. Every
+                // call a sentinel makes may be repeated (a ping, a vote, a fence or adopt of one epoch).
+                kept[kind].delete(name);
+                return await fresh()[method]!(...args);
+              }
+            },
+    });
+  return {
+    node: (name) => wrap("node", name, () => inner.node(name)),
+    sentinel: (name) => wrap("sentinel", name, () => inner.sentinel(name)),
+  };
+}
+
+/**
  * Objects in one isolate that call each other as if over RPC: every call waits a turn, its
  * arguments and answer are structured-cloned, and a call to an object that is not registered (or
  * taken off) fails as an unreachable Durable Object does.

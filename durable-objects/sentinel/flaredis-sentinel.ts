@@ -8,7 +8,7 @@ import { type Clock, cryptoRandom, systemClock } from "../engine/clock";
 import { RESTART_REASON } from "../protocol/node-api";
 import type { DownQuestion, SentinelApi } from "../protocol/sentinel-api";
 import { type Topology, type TopologyEnv, sentinelsOf, topologyOf } from "../protocol/topology";
-import { type TransportEnv, rpcTransport } from "../node/transport";
+import { type TransportEnv, keptStubs, rpcTransport } from "../node/transport";
 import { Sentinel, type SentinelStore } from "./sentinel";
 
 export type SentinelEnv = TopologyEnv & TransportEnv;
@@ -49,7 +49,7 @@ export class FlaredisSentinel extends DurableObject<SentinelEnv> implements Sent
             return self.clock;
           },
           random: cryptoRandom,
-          transport: rpcTransport(env),
+          transport: keptStubs(rpcTransport(env)),
           configured: topologyOf(env),
           settings: sentinelsOf(env),
           // The alarm runs on wall time; the sentinel on `clock`, which tests may move.
