@@ -118,6 +118,7 @@ export class Node {
     const configured = this.host.configured;
     const stored = parseTopology(JSON.parse(String(meta.get("topology") ?? "null")));
     const storedKey = meta.get("config_key");
+    const fenced = Number(meta.get("fenced_at") ?? 0);
     let known: Topology;
     if (stored === null) known = configured;
     // A stored topology (from a failover) holds while the deployment is configured as it was
@@ -127,9 +128,8 @@ export class Node {
     // A deploy changed the nodes or the primary: the configured topology, after every epoch this
     // node knew (the others do the same; the largest epoch of it wins where they differ).
     // A fence of a failover that never ended is lifted by it too.
-    else known = { ...configured, epoch: Math.max(stored.epoch, Number(meta.get("fenced_at") ?? 0)) + 1 };
+    else known = { ...configured, epoch: Math.max(stored.epoch, fenced) + 1 };
     this.faults.down = meta.get("fault_down") === 1;
-    const fenced = Number(meta.get("fenced_at") ?? 0);
     this.fencedAt = fenced > 0 ? fenced : null;
     const becomesMaster = stored !== null && roleIn(stored, this.name) === "slave" && roleIn(known, this.name) === "master";
     const becomesReplica = stored !== null && roleIn(stored, this.name) === "master" && roleIn(known, this.name) === "slave";
