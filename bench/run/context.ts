@@ -16,7 +16,8 @@ export const ADMIN = "dev-admin-token";
 export type Figures = Record<string, number | string | boolean>;
 export interface Result extends Figures {
   name: string;
-  system: "flaredis" | "redis" | "workerd";
+  /** `upstash`: a published price, not a measurement (cost_per_million). */
+  system: "flaredis" | "redis" | "workerd" | "upstash";
 }
 
 /** One run of the suite: its settings, and the results recorded so far. */

@@ -9,12 +9,13 @@
  * wrangler runs it, local observability off, past wrangler's dev proxy), redis-server as a master
  * and a replica on loopback, and the echo Worker (the ceiling of one HTTP request answered by one
  * Durable Object call). Every system gets the same load shape from the same client process.
- * Writes bench/results/latest.json and latest.md, and the table between the bench markers of
- * README.md (report.ts). Timings never decide a test's pass or fail; this prints its two targets
- * instead.
+ * Merges its results into bench/results/latest.json (a partial run replaces what it measured and
+ * keeps the rest, each result with its run), and writes latest.md and the table between the bench
+ * markers of README.md (report.ts). Timings never decide a test's pass or fail; this prints the
+ * targets instead.
  *
  * The groups: throughput.ts (single commands, pipelines, the echo ceiling), lag.ts (replication
- * lag), sync.ts (full sync, partial resync, storage rows), collections.ts (hashes, sorted sets and
+ * lag), sync.ts (full sync, partial resync, storage rows, requests and cost at three replicas), collections.ts (hashes, sorted sets and
  * lists of 100k elements).
  */
 import { parseArgs } from "node:util";
@@ -24,7 +25,7 @@ import { Bench } from "./context.ts";
 import { flaredisLag, redisLag } from "./lag.ts";
 import { machine, writeReport } from "./report.ts";
 import { flaredisCollections, redisCollections } from "./collections.ts";
-import { flaredisFullSync, flaredisPartialResync, redisFullSync, storageRows } from "./sync.ts";
+import { ROWS_REPLICAS, flaredisFullSync, flaredisPartialResync, redisFullSync, storageRows } from "./sync.ts";
 import { echoOpenLoop, echoThroughput, flaredisThroughput, redisThroughput } from "./throughput.ts";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
@@ -60,10 +61,10 @@ async function onNew(start: () => Promise<Started>, groups: Group[]): Promise<vo
   }
 }
 
-/** A new primary enam and its replica weur, synced. */
-async function syncedFlaredis(): Promise<Started> {
-  const flaredis = await startFlaredis({ replicas: "weur" });
-  await replicaCaughtUp(bench, flaredis, 30_000).catch(async (e: unknown) => {
+/** A new primary enam and its replicas (weur by default), synced. */
+async function syncedFlaredis(replicas: readonly string[] = ["weur"]): Promise<Started> {
+  const flaredis = await startFlaredis({ replicas: replicas.join(" ") });
+  await replicaCaughtUp(bench, flaredis, 30_000, replicas).catch(async (e: unknown) => {
     await flaredis.stop();
     throw e;
   });
@@ -77,14 +78,15 @@ if (wanted("echo")) {
   await onNew(startEcho, [echoThroughput]);
   await onNew(startEcho, [echoOpenLoop]);
 }
-if (wanted("lag")) await onNew(syncedFlaredis, [flaredisLag]);
+if (wanted("lag")) await onNew(() => syncedFlaredis(), [flaredisLag]);
 const rest = [
   ...(wanted("throughput") ? [flaredisThroughput] : []),
   ...(wanted("psync") ? [flaredisPartialResync] : []),
-  ...(wanted("rows") ? [storageRows] : []),
   ...(wanted("collections") ? [flaredisCollections] : []),
 ];
-if (rest.length > 0) await onNew(syncedFlaredis, rest);
+if (rest.length > 0) await onNew(() => syncedFlaredis(), rest);
+// The cost is figured at three replicas: a system of its own.
+if (wanted("rows")) await onNew(() => syncedFlaredis(ROWS_REPLICAS), [storageRows]);
 
 if (wanted("fullsync"))
   for (const keys of bench.quick ? [100_000] : [100_000, 1_000_000]) {
@@ -92,7 +94,7 @@ if (wanted("fullsync"))
     await redisFullSync(bench, keys);
   }
 
-const markdown = writeReport(info, bench.results);
+const markdown = writeReport(info, args.only ?? null, bench.results);
 console.log(`\n${markdown}`);
 console.log(`bench: ${bench.results.length} results in ${Math.round((performance.now() - begun) / 1000)} s; bench/results/latest.json`);
 process.exit(0);

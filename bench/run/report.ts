@@ -1,12 +1,15 @@
 /**
- * The report: the machine a run measured on, the table of results (one row per figure, one
- * column per system), the two targets, written to bench/results/latest.json and latest.md and
- * between the bench markers of README.md.
+ * The report: the runs the results came from (machine, date, `--only`), the table of results
+ * (one row per figure, one column per system), the targets of issue 16, written to
+ * bench/results/latest.json and latest.md and between the bench markers of README.md. A partial
+ * run (`--only`, or `--quick`, which leaves fullsync_1m out) replaces the results it measured, by
+ * (name, system), and keeps the others with the run they came from.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { round } from "../lib/load.ts";
+import { PRICES } from "../lib/prices.ts";
 import { storageKind } from "../lib/systems.ts";
 import type { Result } from "./context.ts";
 
@@ -47,13 +50,38 @@ const UNITS: Record<string, string> = {
   entries_shipped: "entries shipped",
   rows_written: "rows written",
   rows_read: "rows read",
+  rows_written_all_nodes: "rows written, all nodes",
+  rows_read_all_nodes: "rows read, all nodes",
+  do_requests: "DO requests, all nodes",
+  workers_requests: "Workers requests",
+  sets_usd: "$ per 1M SETs, 1 per request",
+  sets_pipelined_usd: "$ per 1M SETs, 100 per request",
+  gets_usd: "$ per 1M GETs, 1 per request",
+  gets_pipelined_usd: "$ per 1M GETs, 100 per request",
   full_syncs: "full syncs",
   digests_equal: "data equal",
 };
 
+/** The table's columns: a system's results, under its heading. */
+const COLUMNS: [Result["system"], string][] = [
+  ["flaredis", "flaredis"],
+  ["redis", "redis"],
+  ["workerd", "workerd echo"],
+  ["upstash", "upstash (price list)"],
+];
+
+/** A run, as latest.json keeps it: where and when it measured, and which groups (`only`: all when null). */
+export interface Run extends Machine {
+  readonly only: string | null;
+}
+
+/** A result as latest.json keeps it: with the date of the run that measured it. */
+export type Kept = Result & { run: string };
+
 /** One row per (name, figure), one column per system. */
 function table(results: readonly Result[]): string {
-  const lines = ["| benchmark | figure | flaredis | redis | workerd echo |", "|---|---|---:|---:|---:|"];
+  const columns = COLUMNS.filter(([system]) => results.some((r) => r.system === system));
+  const lines = [`| benchmark | figure | ${columns.map(([, heading]) => heading).join(" | ")} |`, `|---|---|${columns.map(() => "---:|").join("")}`];
   const names = [...new Set(results.map((r) => r.name))];
   for (const name of names) {
     const figures = [...new Set(results.filter((r) => r.name === name).flatMap((r) => Object.keys(r)))].filter((k) => k in UNITS);
@@ -62,30 +90,135 @@ function table(results: readonly Result[]): string {
         const v = results.find((r) => r.name === name && r.system === system)?.[figure];
         return v === undefined ? "" : typeof v === "number" ? v.toLocaleString("en-US") : String(v);
       };
-      lines.push(`| ${name} | ${UNITS[figure]} | ${cell("flaredis")} | ${cell("redis")} | ${cell("workerd")} |`);
+      lines.push(`| ${name} | ${UNITS[figure]} | ${columns.map(([system]) => cell(system)).join(" | ")} |`);
     }
   }
   return lines.join("\n");
 }
 
-/** The two targets, met or not (timings never decide a test's pass or fail). */
-export function targets(results: readonly Result[]): string[] {
-  const get = (name: string, system: string, figure: string) => Number(results.find((r) => r.name === name && r.system === system)?.[figure]);
-  const ratio = get("get", "flaredis", "ops_per_s") / get("echo", "workerd", "ops_per_s");
-  const lag = get("repl_lag", "flaredis", "p99_ms");
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+const num = (x: number) => x.toLocaleString("en-US");
+const met = (ok: boolean) => (ok ? "met" : "NOT met");
+
+/**
+ * The targets (issue 16), met or not; timings never decide a test's pass or fail. A target whose
+ * figures are missing says "not measured"; one whose figures come from more than one run says so.
+ */
+export function targets(results: readonly (Result & { run?: string })[]): string[] {
+  type Figure = (name: string, system: Result["system"], figure: string) => number;
+  /** `v` a figure the target needs; `context(text, figures)` a comparison it prints when those figures were measured. */
+  type Context = (text: (...values: number[]) => string, ...figures: Parameters<Figure>[]) => string;
+  const target = (label: string, say: (v: Figure, context: Context) => string): string => {
+    const missing: string[] = [];
+    const runs = new Set<string>();
+    const v: Figure = (name, system, figure) => {
+      const r = results.find((x) => x.name === name && x.system === system);
+      const value = r?.[figure];
+      if (typeof value === "boolean") return value ? 1 : 0;
+      if (typeof value !== "number" || !Number.isFinite(value)) {
+        missing.push(`${name} ${figure}${system === "flaredis" ? "" : ` (${system})`}`);
+        return NaN;
+      }
+      if (r!.run) runs.add(r!.run.slice(0, 16).replace("T", " "));
+      return value;
+    };
+    const context: Context = (text, ...figures) => {
+      const values = figures.map(([name, system, figure]) => results.find((x) => x.name === name && x.system === system)?.[figure]);
+      return values.every((x) => typeof x === "number" && Number.isFinite(x)) ? text(...(values as number[])) : "";
+    };
+    const text = say(v, context);
+    if (missing.length > 0) return `${label}: not measured (no ${[...new Set(missing)].join(", ")})`;
+    return `${label}: ${text}${runs.size > 1 ? ` [figures from different runs: ${[...runs].sort().join(", ")}]` : ""}`;
+  };
   return [
-    `GET through a replica: ${get("get", "flaredis", "ops_per_s")} ops/s, ${Math.round(ratio * 100)}% of the echo ceiling (${get("echo", "workerd", "ops_per_s")}); target >= 80%: ${ratio >= 0.8 ? "met" : "NOT met"}; redis replica: ${get("get", "redis", "ops_per_s")} ops/s`,
-    `Replication lag p99: ${lag} ms (p50 ${get("repl_lag", "flaredis", "p50_ms")}); target <= 5 ms: ${lag <= 5 ? "met" : "NOT met"}; redis: p99 ${get("repl_lag", "redis", "p99_ms")} ms (p50 ${get("repl_lag", "redis", "p50_ms")}); the echo Worker alone at 1,000 requests/s: p99 ${get("echo_open_1000", "workerd", "p99_ms")} ms`,
+    target("GET through a replica", (v, context) => {
+      const ratio = v("get", "flaredis", "ops_per_s") / v("echo", "workerd", "ops_per_s");
+      return `${num(v("get", "flaredis", "ops_per_s"))} ops/s, ${pct(ratio)} of the echo ceiling (${num(v("echo", "workerd", "ops_per_s"))}); target >= 80%: ${met(ratio >= 0.8)}${context((r) => `; redis replica: ${num(r)} ops/s`, ["get", "redis", "ops_per_s"])}`;
+    }),
+    target("SET through the primary", (v) => {
+      const ratio = v("set", "flaredis", "ops_per_s") / v("echo", "workerd", "ops_per_s");
+      return `${num(v("set", "flaredis", "ops_per_s"))} ops/s, ${pct(ratio)} of the echo ceiling; target >= 70%: ${met(ratio >= 0.7)}`;
+    }),
+    target("Pipelined SETs", (v, context) => {
+      const ratio = v("pipeline_set_100", "flaredis", "ops_per_s") / v("pipeline_get_100", "flaredis", "ops_per_s");
+      return `${num(v("pipeline_set_100", "flaredis", "ops_per_s"))} ops/s, ${pct(ratio)} of pipelined GETs; target >= 50%: ${met(ratio >= 0.5)}${context((set, get) => `; redis: ${pct(set / get)}`, ["pipeline_set_100", "redis", "ops_per_s"], ["pipeline_get_100", "redis", "ops_per_s"])}`;
+    }),
+    target("Replication lag p99", (v, context) => {
+      const lag = v("repl_lag", "flaredis", "p99_ms");
+      const echo = v("echo_open_1000", "workerd", "p99_ms");
+      return `${lag} ms (p50 ${v("repl_lag", "flaredis", "p50_ms")}), ${round(lag / echo, 2)}x the echo Worker's p99 at 1,000 requests/s (${echo} ms); target <= 1.5x: ${met(lag <= 1.5 * echo)}${context((r) => `; redis: p99 ${r} ms`, ["repl_lag", "redis", "p99_ms"])}`;
+    }),
+    target("Full sync of 1M keys", (v) => {
+      const seconds = v("fullsync_1m", "flaredis", "seconds");
+      const redis = v("fullsync_1m", "redis", "seconds");
+      const equal = v("fullsync_1m", "flaredis", "digests_equal") === 1;
+      const rss = v("fullsync_1m", "flaredis", "peak_rss_mb") / v("fullsync_100k", "flaredis", "peak_rss_mb");
+      const all = seconds <= 3 * redis && equal && rss <= 1.25;
+      return `${seconds} s, ${round(seconds / redis, 1)}x redis-server's ${redis} s (target <= 3x: ${met(seconds <= 3 * redis)}); data equal: ${equal ? "yes" : "NO"}; peak RSS ${round(rss, 2)}x that for 100k keys (target <= 1.25x: ${met(rss <= 1.25)}); all: ${met(all)}`;
+    }),
+    target("Rows written per pipelined SET", (v) => {
+      const primary = v("storage_rows_per_set", "flaredis", "rows_written");
+      const all = v("storage_rows_per_set", "flaredis", "rows_written_all_nodes");
+      return `${primary} on the primary (target <= 1.5: ${met(primary <= 1.5)}), ${all} on all nodes with three replicas (target <= 6: ${met(all <= 6)})`;
+    }),
+    target("Cost per million commands at three replicas", (v) => {
+      const c = (figure: string) => `$${v("cost_per_million", "flaredis", figure)}`;
+      return `SETs ${c("sets_usd")} (1 per request), ${c("sets_pipelined_usd")} (100 per request); GETs ${c("gets_usd")}, ${c("gets_pipelined_usd")}; Upstash pay-as-you-go: $${v("cost_per_million", "upstash", "sets_usd")} (Cloudflare and Upstash list prices of ${PRICES.read}, bench/lib/prices.ts)`;
+    }),
   ];
 }
 
+interface Stored {
+  runs: Run[];
+  results: Kept[];
+}
+
+/** latest.json as it is (the older shape, one `machine` for all results, read as one run). */
+function stored(): Stored {
+  if (!existsSync("bench/results/latest.json")) return { runs: [], results: [] };
+  const json = JSON.parse(readFileSync("bench/results/latest.json", "utf8")) as Partial<Stored> & { machine?: Machine; results?: (Result & { run?: string })[] };
+  const runs = json.runs ?? (json.machine ? [{ ...json.machine, only: null }] : []);
+  const fallback = json.machine?.date ?? "unknown";
+  return { runs, results: (json.results ?? []).map((r) => ({ ...r, run: r.run ?? fallback })) };
+}
+
 /**
- * Writes bench/results/latest.json and latest.md, and the table between the bench markers of
- * README.md; answers the markdown.
+ * This run's results merged into latest.json's: a result measured now replaces the one of the
+ * same (name, system), in its place; the others stay, with their runs. A full run (neither
+ * `--only` nor `--quick`) replaces them all.
  */
-export function writeReport(info: Machine, results: readonly Result[]): string {
-  const markdown = `${table(results)}\n\n${targets(results).map((t) => `- ${t}`).join("\n")}\n\n_${info.cores} × ${info.cpu}, ${info.redis.replace(/ sha=.*/, "")}, wrangler ${info.wrangler}; storage in ${info.storage}; ${info.quick ? "`--quick`, " : ""}${info.date.slice(0, 10)}._\n`;
-  writeFileSync("bench/results/latest.json", `${JSON.stringify({ machine: info, results }, null, 2)}\n`);
+export function merge(previous: Stored, run: Run, results: readonly Result[]): Stored {
+  const now: Kept[] = results.map((r) => ({ ...r, run: run.date }));
+  if (run.only === null && !run.quick) return { runs: [run], results: now };
+  const key = (r: Result) => `${r.name}\u0000${r.system}`;
+  const fresh = new Map(now.map((r) => [key(r), r]));
+  const merged = previous.results.map((r) => fresh.get(key(r)) ?? r);
+  // A result new to the table goes after the one this run measured before it (or at the end).
+  let at = merged.length;
+  for (const r of now) {
+    const i = merged.findIndex((m) => key(m) === key(r));
+    if (i >= 0) at = i + 1;
+    else merged.splice(at++, 0, r);
+  }
+  const used = new Set(merged.map((r) => r.run));
+  return { runs: [...previous.runs.filter((r) => r.date !== run.date && used.has(r.date)), run], results: merged };
+}
+
+/** A run in a line: its machine, flags and date, and (when several runs made the table) what it measured. */
+function describe(run: Run, results: readonly Kept[], several: boolean): string {
+  const flags = [run.quick ? "`--quick`" : "", run.only ? `\`--only ${run.only}\`` : ""].filter(Boolean).join(" ");
+  const names = [...new Set(results.filter((r) => r.run === run.date).map((r) => r.name))];
+  return `_${run.date.slice(0, 10)}${flags ? ` ${flags}` : ""}: ${run.cores} × ${run.cpu}, ${run.redis.replace(/ sha=.*/, "")}, wrangler ${run.wrangler}; storage in ${run.storage}${several ? `; ${names.join(", ")}` : ""}._`;
+}
+
+/**
+ * Merges this run's results into bench/results/latest.json and writes it, latest.md, and the
+ * table between the bench markers of README.md; answers the markdown.
+ */
+export function writeReport(info: Machine, only: string | null, results: readonly Result[]): string {
+  const { runs, results: all } = merge(stored(), { ...info, only }, results);
+  const markdown = `${table(all)}\n\n${targets(all).map((t) => `- ${t}`).join("\n")}\n\n${runs.map((r) => describe(r, all, runs.length > 1)).join("\n\n")}\n`;
+  writeFileSync("bench/results/latest.json", `${JSON.stringify({ runs, results: all }, null, 2)}\n`);
   writeFileSync("bench/results/latest.md", markdown);
   const readme = readFileSync("README.md", "utf8");
   const marked = /(<!-- bench:start -->\n)[\s\S]*?(<!-- bench:end -->)/;

@@ -1,10 +1,11 @@
-/** Full sync (Flaredis and Redis, with peak memory), partial resync, and SQLite rows per command. */
+/** Full sync (Flaredis and Redis, with peak memory), partial resync, and SQLite rows, requests and dollars per command. */
 import { readFileSync, rmSync } from "node:fs";
 import { HttpClient, NEW_YORK, PARIS } from "../lib/http.ts";
 import { round, sleep } from "../lib/load.ts";
 import { type RedisServer, type Started, peakSampler, rssOf, startFlaredis, startRedis } from "../lib/systems.ts";
-import { adminJson, adminText, fullSyncs, replicaCaughtUp, type Topology } from "./admin.ts";
-import { type Bench, TOKEN, VALUE, pipelineOf, servedBy } from "./context.ts";
+import { type UnitsPerCommand, PRICES, cloudflareUsdPerMillion } from "../lib/prices.ts";
+import { adminJson, adminText, fullSyncs, replicaCaughtUp, replicasCaughtUp, type Topology } from "./admin.ts";
+import { type Bench, CONCURRENCY, TOKEN, VALUE, pipelineOf, servedBy } from "./context.ts";
 
 const workerdRss = () => rssOf((cmd) => cmd.includes("workerd") && cmd.includes(" serve"));
 
@@ -123,29 +124,90 @@ export async function flaredisPartialResync(bench: Bench, f: Started): Promise<v
   }
 }
 
-/** SQLite rows per command under pipelined load, from the runtime's cursor counters. */
+/** The replicas of the system the rows group runs on: the cost is figured at three replicas. */
+export const ROWS_REPLICAS = ["wnam", "weur", "apac"] as const;
+
+/** What `/admin/nodes/<node>/storage` answers: the runtime's row counters and the calls served. */
+interface Usage {
+  rows_read: number;
+  rows_written: number;
+  requests: number;
+  requests_by_method: Record<string, number>;
+}
+
+/** Runs `op(i)` for every i below `n`, `concurrency` at a time. */
+async function each(n: number, concurrency: number, op: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < n) await op(next++);
+  }));
+}
+
+/**
+ * What SETs and GETs cost, on a primary (enam) with three replicas: SQLite rows written and read
+ * per command (the runtime's cursor counters) on the node that served them and summed over every
+ * node once the replicas have caught up, the Durable Object requests every node served per
+ * command (the call that served it, the pushes to the replicas, and whatever else the nodes
+ * served meanwhile: routing status calls, the sentinels' pings), and the Workers requests per
+ * command; pipelined (100 commands per request, one request at a time) and one command per
+ * request (16 at a time, as `set` and `get` are measured). Then the dollars per million commands
+ * at Cloudflare's list prices (bench/lib/prices.ts), beside Upstash's.
+ */
 export async function storageRows(bench: Bench, f: Started): Promise<void> {
-  const http = new HttpClient(f.url, TOKEN, f.headers, 4);
-  const usage = (node: string) => adminJson<{ rows_read: number; rows_written: number }>(f, `/admin/nodes/${node}/storage`);
+  const primary = "enam";
+  const nodes = [primary, ...ROWS_REPLICAS];
+  const http = new HttpClient(f.url, TOKEN, f.headers, CONCURRENCY);
+  const usage = async () => new Map(await Promise.all(nodes.map(async (n) => [n, await adminJson<Usage>(f, `/admin/nodes/${n}/storage`)] as const)));
+  const single = bench.quick ? 1000 : 5000;
   const N = 10_000;
+  /** Runs `load` (`n` commands, `perRequest` to a request) and records what it cost per command. */
+  const measure = async (name: string, served: string, n: number, perRequest: number, load: () => Promise<void>): Promise<UnitsPerCommand> => {
+    await replicasCaughtUp(bench, f, primary, ROWS_REPLICAS, 30_000);
+    const before = await usage();
+    await load();
+    await replicasCaughtUp(bench, f, primary, ROWS_REPLICAS, 30_000);
+    const after = await usage();
+    const delta = (node: string, figure: "rows_read" | "rows_written" | "requests") => after.get(node)![figure] - before.get(node)![figure];
+    // The INFO calls that waited for the replicas are the bench's, not the load's.
+    const infos = (node: string) => (after.get(node)!.requests_by_method.info ?? 0) - (before.get(node)!.requests_by_method.info ?? 0);
+    const sum = (figure: "rows_read" | "rows_written") => nodes.reduce((a, node) => a + delta(node, figure), 0);
+    const units = {
+      rows_written_all_nodes: sum("rows_written") / n,
+      rows_read_all_nodes: sum("rows_read") / n,
+      do_requests: nodes.reduce((a, node) => a + delta(node, "requests") - infos(node), 0) / n,
+      workers_requests: 1 / perRequest,
+    };
+    bench.record(name, "flaredis", {
+      rows_written: round(delta(served, "rows_written") / n),
+      rows_read: round(delta(served, "rows_read") / n),
+      ...Object.fromEntries(Object.entries(units).map(([k, v]) => [k, round(v)])),
+    });
+    return units;
+  };
   try {
-    let before = await usage("enam");
-    for (let i = 0; i < N; i += 100)
-      servedBy(await http.post("/pipeline", pipelineOf(100, (j) => ["SET", `rows:${i + j}`, VALUE]), { "MF-CF-Blob": NEW_YORK }), "primary:enam");
-    let after = await usage("enam");
-    bench.record("storage_rows_per_set", "flaredis", {
-      rows_written: round((after.rows_written - before.rows_written) / N),
-      rows_read: round((after.rows_read - before.rows_read) / N),
+    const setsPipelined = await measure("storage_rows_per_set", primary, N, 100, async () => {
+      for (let i = 0; i < N; i += 100)
+        servedBy(await http.post("/pipeline", pipelineOf(100, (j) => ["SET", `rows:${i + j}`, VALUE]), { "MF-CF-Blob": NEW_YORK }), "primary:enam");
     });
-    await replicaCaughtUp(bench, f, 10_000);
-    before = await usage("weur");
-    for (let i = 0; i < N; i += 100)
-      servedBy(await http.post("/pipeline", pipelineOf(100, (j) => ["GET", `rows:${i + j}`]), { "MF-CF-Blob": PARIS }), "replica:weur");
-    after = await usage("weur");
-    bench.record("storage_rows_per_get", "flaredis", {
-      rows_written: round((after.rows_written - before.rows_written) / N),
-      rows_read: round((after.rows_read - before.rows_read) / N),
+    const sets = await measure("storage_rows_per_set_single", primary, single, 1, () =>
+      each(single, CONCURRENCY, async (i) => servedBy(await http.post("/", ["SET", `rows1:${i}`, VALUE], { "MF-CF-Blob": NEW_YORK }), "primary:enam")),
+    );
+    const getsPipelined = await measure("storage_rows_per_get", "weur", N, 100, async () => {
+      for (let i = 0; i < N; i += 100)
+        servedBy(await http.post("/pipeline", pipelineOf(100, (j) => ["GET", `rows:${i + j}`]), { "MF-CF-Blob": PARIS }), "replica:weur");
     });
+    const gets = await measure("storage_rows_per_get_single", "weur", single, 1, () =>
+      each(single, CONCURRENCY, async (i) => servedBy(await http.post("/", ["GET", `rows:${i}`], { "MF-CF-Blob": PARIS }), "replica:weur")),
+    );
+    const usd = (u: UnitsPerCommand) => round(cloudflareUsdPerMillion(u));
+    bench.record("cost_per_million", "flaredis", {
+      sets_usd: usd(sets),
+      sets_pipelined_usd: usd(setsPipelined),
+      gets_usd: usd(gets),
+      gets_pipelined_usd: usd(getsPipelined),
+    });
+    const upstash = PRICES.upstash_commands;
+    bench.record("cost_per_million", "upstash", { sets_usd: upstash, sets_pipelined_usd: upstash, gets_usd: upstash, gets_pipelined_usd: upstash });
   } finally {
     http.close();
   }
