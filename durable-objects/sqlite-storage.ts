@@ -1,13 +1,14 @@
 /**
  * The engine's `Storage` on a Durable Object's SQLite database.
  *
- * Schema (version 1):
+ * Schema:
  * - `meta(name, value)`: the schema version, replid, key count and other node state.
- * - `keyspace(id, key, type, encoding, value, expires_at, mod_offset)`: one row per key. `id` is a
- *   stable scan position (SCAN cursors, snapshot chunks); `mod_offset` the replication offset of
- *   its last write; `type` is the RDB type code and `encoding` the value's layout, so
- *   later types add rows of their own without rewriting this table. Values stay under SQLite's
- *   2 MB row limit (strings are capped at the configured value limit, 1 MiB by default).
+ * - `keyspace(slot, key, type, encoding, value, expires_at, mod_offset, ...)`: one row per key,
+ *   keyed by its position (slot, key) (v6, engine/slot.ts), a table without rowid and without a
+ *   second index on the name, so writing a key is one row written. `mod_offset` is the
+ *   replication offset of its last write; `type` is the RDB type code and `encoding` the value's
+ *   layout. Values stay under SQLite's 2 MB row limit (strings are capped at the configured value
+ *   limit, 1 MiB by default). `keyspace_expiry` indexes only the keys with a deadline.
  * - `elements(eid, field, value, score, mod_offset)`: the elements of collections (v3), one row
  *   each, keyed by the collection's element id (`keyspace.eid`, kept by RENAME) and the field
  *   (hash field, set member...), so changing or reading one element touches one row.
@@ -16,10 +17,12 @@
  *   `elements_by_score(eid, score, field)` (v4): a sorted set's elements in Redis's zset order, so
  *   ranges by score or rank, ranks and counts walk only the part of the index they cover.
  *   `keyspace.bytes` (v5): a collection's estimated size, the sum over its elements (sizes.ts).
- * - `backlog(offset, frame)`: the replication log, RESP frames keyed by their start offset.
+ * - `backlog(offset, frame)`: the replication log, runs of RESP frames (one per commit or push)
+ *   keyed by the offset each starts at.
  *
- * Migrations are a list of statement groups, applied once each, in a transaction with the version
- * row; an ALTER that finds its column already there is skipped, so each group is idempotent.
+ * Migrations are a list of steps (statements, or a function for what SQL alone cannot compute),
+ * applied once each, in a transaction with the version row; an ALTER that finds its column
+ * already there is skipped, so each step is idempotent.
  */
 import type { Bytes } from "./engine/bytes";
 import {
@@ -35,8 +38,15 @@ import {
   type ZsetRange,
 } from "./engine/storage";
 import { ELEMENT_OVERHEAD } from "./engine/sizes";
+import { SLOTS, slotOf } from "./engine/slot";
 
-const MIGRATIONS: readonly (readonly string[])[] = [
+/** A migration step: a statement, or a function given the database (what SQL alone cannot compute). */
+type Step = string | ((sql: SqlStorage) => void);
+
+/** Columns of a keyspace row after the position, in the order the v6 table and `load` use them. */
+const KEY_COLUMNS = "type, encoding, value, expires_at, mod_offset, eid, count, bytes";
+
+const MIGRATIONS: readonly (readonly Step[])[] = [
   [
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value) WITHOUT ROWID",
     `CREATE TABLE IF NOT EXISTS keyspace (
@@ -77,6 +87,48 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     "ALTER TABLE keyspace ADD COLUMN bytes INTEGER",
     `UPDATE keyspace SET bytes = (SELECT coalesce(sum(${ELEMENT_OVERHEAD} + length(CAST(field AS BLOB)) + length(value)), 0)
        FROM elements WHERE elements.eid = keyspace.eid) WHERE eid IS NOT NULL`,
+  ],
+  // v6: the keyspace keyed by (slot, key) without rowid (engine/slot.ts): one row written per
+  // key written, where the rowid table and its UNIQUE index on the name wrote two. The slots are
+  // computed here, a page of keys at a time.
+  [
+    `CREATE TABLE IF NOT EXISTS keyspace_v6 (
+       slot INTEGER NOT NULL,
+       key TEXT NOT NULL,
+       type INTEGER NOT NULL,
+       encoding INTEGER NOT NULL DEFAULT 0,
+       value BLOB NOT NULL,
+       expires_at INTEGER,
+       mod_offset INTEGER NOT NULL DEFAULT 0,
+       eid INTEGER,
+       count INTEGER,
+       bytes INTEGER,
+       PRIMARY KEY (slot, key)) WITHOUT ROWID`,
+    (sql) => {
+      for (let after = 0; ; ) {
+        const page = sql.exec<Row>(`SELECT id, key, ${KEY_COLUMNS} FROM keyspace WHERE id > ? ORDER BY id LIMIT 256`, after).toArray();
+        for (const row of page) {
+          after = row.id as number;
+          sql.exec(
+            `INSERT INTO keyspace_v6 (slot, key, ${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            slotOf(row.key as string),
+            row.key,
+            row.type,
+            row.encoding,
+            row.value,
+            row.expires_at,
+            row.mod_offset,
+            row.eid,
+            row.count,
+            row.bytes,
+          );
+        }
+        if (page.length < 256) break;
+      }
+    },
+    "DROP TABLE keyspace",
+    "ALTER TABLE keyspace_v6 RENAME TO keyspace",
+    "CREATE INDEX IF NOT EXISTS keyspace_expiry ON keyspace(expires_at) WHERE expires_at IS NOT NULL",
   ],
 ];
 
@@ -148,7 +200,9 @@ export class SqliteStorage implements Storage {
     if (current > SCHEMA_VERSION) throw new Error(`storage schema ${current} is newer than this code (${SCHEMA_VERSION})`);
     this.transaction(() => {
       for (let v = current; v < SCHEMA_VERSION; v++)
-        for (const statement of MIGRATIONS[v]!) if (!this.alreadyApplied(statement)) this.exec(statement);
+        for (const step of MIGRATIONS[v]!)
+          if (typeof step === "function") step(this.storage.sql);
+          else if (!this.alreadyApplied(step)) this.exec(step);
       this.meta.set("schema_version", SCHEMA_VERSION);
     });
   }
@@ -165,31 +219,49 @@ export class SqliteStorage implements Storage {
 
   readonly keys: KeyStore = {
     get: (key) => {
-      const row = this.first("SELECT type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE key = ?", key);
+      const row = this.first("SELECT type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE slot = ? AND key = ?", slotOf(key), key);
       return row ? toEntry(row) : null;
     },
     put: (key, e) =>
       void this.exec(
-        `INSERT INTO keyspace (key, type, encoding, value, expires_at, mod_offset, eid, count, bytes) VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(key) DO UPDATE SET type = excluded.type, encoding = excluded.encoding,
+        `INSERT INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(slot, key) DO UPDATE SET type = excluded.type, encoding = excluded.encoding,
            value = excluded.value, expires_at = excluded.expires_at, mod_offset = excluded.mod_offset,
            eid = excluded.eid, count = excluded.count, bytes = excluded.bytes`,
+        slotOf(key),
         key,
-        TYPE_CODES[e.type],
-        blob(e.value),
-        e.expiresAt,
-        e.mod ?? 0,
-        e.eid ?? null,
-        e.count ?? null,
-        e.eid === undefined ? null : (e.bytes ?? 0),
+        ...keyValues(e),
       ),
-    delete: (key) => void this.exec("DELETE FROM keyspace WHERE key = ?", key),
+    // Several rows per statement, within the bound parameters a statement may have.
+    load: (rows) => {
+      for (let i = 0; i < rows.length; i += LOAD_ROWS) {
+        const part = rows.slice(i, i + LOAD_ROWS);
+        const params: unknown[] = [];
+        for (const { key, entry } of part) params.push(slotOf(key), key, ...keyValues(entry));
+        this.exec(
+          `INSERT OR REPLACE INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES ${part.map(() => "(?, ?, ?, 0, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+          ...params,
+        );
+      }
+    },
+    delete: (key) => void this.exec("DELETE FROM keyspace WHERE slot = ? AND key = ?", slotOf(key), key),
     clear: () => void this.exec("DELETE FROM keyspace"),
     deleteWrittenBefore: (offset) => void this.exec("DELETE FROM keyspace WHERE mod_offset < ?", offset),
-    scan: (afterId, limit) =>
-      this.exec("SELECT id, key, type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE id > ? ORDER BY id LIMIT ?", afterId, limit)
+    scan: (slot, afterKey, limit, collections = false) => {
+      const only = collections ? " AND eid IS NOT NULL" : "";
+      return (
+        afterKey === null
+          ? this.exec(`SELECT slot, key, type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE slot >= ?${only} ORDER BY slot, key LIMIT ?`, slot, limit)
+          : this.exec(
+              `SELECT slot, key, type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE (slot, key) > (?, ?)${only} ORDER BY slot, key LIMIT ?`,
+              slot,
+              afterKey,
+              limit,
+            )
+      )
         .toArray()
-        .map((row) => ({ id: row.id as number, key: row.key as string, entry: toEntry(row) })),
+        .map((row) => ({ slot: row.slot as number, key: row.key as string, entry: toEntry(row) }));
+    },
     due: (now, limit) =>
       this.exec(
         "SELECT key FROM keyspace WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?",
@@ -201,11 +273,8 @@ export class SqliteStorage implements Storage {
     nextDeadline: () =>
       (this.first("SELECT min(expires_at) AS at FROM keyspace WHERE expires_at IS NOT NULL")?.at as number | null) ?? null,
     random: (r) => {
-      const row = this.first(
-        `SELECT key FROM keyspace WHERE id >= (SELECT min(id) + CAST((max(id) - min(id) + 1) * ? AS INTEGER) FROM keyspace)
-         ORDER BY id LIMIT 1`,
-        r,
-      );
+      const slot = Math.min(SLOTS - 1, Math.floor(r * SLOTS));
+      const row = this.first("SELECT key FROM keyspace WHERE slot >= ? ORDER BY slot LIMIT 1", slot) ?? this.first("SELECT key FROM keyspace ORDER BY slot LIMIT 1");
       return (row?.key as string | undefined) ?? null;
     },
     // The span of deadlines from the expiry index (two index ends), then the first at or after a
@@ -345,12 +414,15 @@ export class SqliteStorage implements Storage {
       const last = this.first("SELECT offset, length(frame) AS len FROM backlog ORDER BY offset DESC LIMIT 1")!;
       return { first: first.offset as number, lastOffset: last.offset as number, lastLength: last.len as number };
     },
-    trimBefore: (offset) => void this.exec("DELETE FROM backlog WHERE offset < ?", offset),
+    // The run holding `offset` is the last that starts at or before it.
+    trimBefore: (offset) =>
+      void this.exec("DELETE FROM backlog WHERE offset < (SELECT max(offset) FROM backlog WHERE offset <= ?)", offset),
     clear: () => void this.exec("DELETE FROM backlog"),
     read: (offset, maxBytes) => {
       const out: { offset: number; frame: Bytes }[] = [];
       let size = 0;
-      for (const row of this.exec("SELECT offset, frame FROM backlog WHERE offset >= ? ORDER BY offset", offset)) {
+      const from = (this.first("SELECT max(offset) AS o FROM backlog WHERE offset <= ?", offset)?.o as number | null) ?? offset;
+      for (const row of this.exec("SELECT offset, frame FROM backlog WHERE offset >= ? ORDER BY offset", from)) {
         if (out.length > 0 && size >= maxBytes) break;
         const frame = new Uint8Array(row.frame as ArrayBuffer);
         out.push({ offset: row.offset as number, frame });
@@ -365,6 +437,14 @@ export class SqliteStorage implements Storage {
     set: (name, value) =>
       void this.exec("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", name, value),
   };
+}
+
+/** Keys per INSERT of a full sync's chunk: 9 bound parameters each, within the 100 a statement may have. */
+const LOAD_ROWS = 11;
+
+/** The bound values of a keyspace row after (slot, key), as KEY_COLUMNS lists them (the encoding is a literal 0). */
+function keyValues(e: Entry): unknown[] {
+  return [TYPE_CODES[e.type], blob(e.value), e.expiresAt, e.mod ?? 0, e.eid ?? null, e.count ?? null, e.eid === undefined ? null : (e.bytes ?? 0)];
 }
 
 /** A score in SQL: infinities as literals SQLite reads as such (9e999 overflows to Inf), others as a parameter. */

@@ -9,7 +9,7 @@ import { keySize } from "../durable-objects/engine/sizes";
  */
 export function sizesExact(engine: Engine) {
   let used = 0;
-  for (const row of engine.storage.keys.scan(0, 1_000_000)) {
+  for (const row of engine.storage.keys.scan(0, null, 1_000_000)) {
     if (row.entry.eid !== undefined) expect(row.entry.bytes, row.key).toBe(engine.keyspace.measureCollection(row.entry.eid).bytes);
     used += keySize(row.key, row.entry);
   }

@@ -2,6 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
+import { ReplicationLog } from "../durable-objects/engine/replication-log";
+import { splitFrames } from "../durable-objects/engine/resp";
 import { MemoryStorage } from "../durable-objects/engine/storage";
 import { toJsonOutcome } from "../worker/reply";
 import { cases } from "./conformance/cases";
@@ -74,8 +76,25 @@ describe("engine", () => {
     const storage = new MemoryStorage();
     const engine = new Engine(storage, { clock: new ManualClock(), random: fixedRandom });
     engine.run({ mode: "single", commands: [["MSET", "a", "1", "b", "2"]], permission: "admin" });
-    const names = storage.log.read(0, Infinity).map((e) => new TextDecoder().decode(e.frame).split("\r\n")[2]);
+    const rows = storage.log.read(0, Infinity);
+    expect(rows).toHaveLength(1); // one commit, one run of frames
+    const names = splitFrames(rows[0]!.frame).map((frame) => new TextDecoder().decode(frame).split("\r\n")[2]);
     expect(names).toEqual(["MULTI", "SET", "SET", "EXEC"]);
+  });
+
+  it("stores a pipeline's log entries as one run, read back frame by frame from any frame", () => {
+    const storage = new MemoryStorage();
+    const engine = new Engine(storage, { clock: new ManualClock(), random: fixedRandom });
+    const commands = Array.from({ length: 100 }, (_, i) => ["SET", `k${i}`, "v"]);
+    engine.run({ mode: "pipeline", commands, permission: "admin" });
+    expect(storage.log.read(0, Infinity)).toHaveLength(1);
+    const all = engine.log.entriesAfter(0, Infinity);
+    expect(all).toHaveLength(100);
+    // A replica at the end of the 40th entry (inside the stored run) continues with the 41st.
+    const from = all[40]!.offset;
+    const rest = new ReplicationLog(storage, fixedRandom).entriesAfter(from, Infinity);
+    expect(rest.map((e) => e.offset)).toEqual(all.slice(40).map((e) => e.offset));
+    expect(new TextDecoder().decode(rest[0]!.frame)).toContain("k40");
   });
 
   it("runs a MULTI atomically and rejects it whole on a queue-time error", () => {

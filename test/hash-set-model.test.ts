@@ -190,7 +190,7 @@ describe("hashes and sets against a model", () => {
           if (argv[0] === "SMEMBERS" && Array.isArray(got.result)) (normalised as { result: string[] }).result = [...(got.result as string[])].sort(byBytes);
           expect(normalised, JSON.stringify(argv)).toEqual(want);
         }
-        for (const row of engine.storage.keys.scan(0, 1000))
+        for (const row of engine.storage.keys.scan(0, null, 1000))
           if (row.entry.eid !== undefined) expect(row.entry.count).toBe(engine.storage.elements.count(row.entry.eid));
         expect(engine.keyspace.keyCount).toBe(db.size);
       }),

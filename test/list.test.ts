@@ -29,7 +29,7 @@ function call(engine: Engine, argv: readonly (string | number)[]): unknown {
 
 /** Every list's element rows are in position order, each field naming its score, the header's count and size exact. */
 function wellFormed(engine: Engine) {
-  for (const row of engine.storage.keys.scan(0, 1_000_000)) {
+  for (const row of engine.storage.keys.scan(0, null, 1_000_000)) {
     if (row.entry.type !== "list") continue;
     const rows = engine.storage.elements.page(row.entry.eid!, null, 1_000_000);
     expect(rows.length, row.key).toBe(row.entry.count);

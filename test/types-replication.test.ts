@@ -15,7 +15,7 @@ import { sizesExact } from "./dataset";
 
 /** Every collection's stored count equals its elements, and its size (with the dataset's) is exact, on `engine`. */
 function countsExact(engine: Engine) {
-  for (const row of engine.storage.keys.scan(0, 1_000_000))
+  for (const row of engine.storage.keys.scan(0, null, 1_000_000))
     if (row.entry.eid !== undefined) {
       expect(row.entry.count, row.key).toBe(engine.storage.elements.count(row.entry.eid));
       expect(row.entry.count, row.key).toBeGreaterThan(0);

@@ -287,7 +287,7 @@ describe("scores as Redis prints them", () => {
 
 /** Every collection's stored count equals its elements, and none is empty; sizes exact. */
 function countsExact(engine: Engine) {
-  for (const row of engine.storage.keys.scan(0, 1_000_000))
+  for (const row of engine.storage.keys.scan(0, null, 1_000_000))
     if (row.entry.eid !== undefined) {
       expect(row.entry.count, row.key).toBe(engine.storage.elements.count(row.entry.eid));
       expect(row.entry.count, row.key).toBeGreaterThan(0);

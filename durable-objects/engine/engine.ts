@@ -370,14 +370,29 @@ export class Engine {
     for (const key of change.accessed) if (change.touched.get(key)?.after !== null) this.access.touch(key, change.now);
   }
 
-  /** Runs `fn` in one storage transaction; on failure, in-memory state is re-read from storage. */
+  /**
+   * Runs `fn` in one storage transaction; on failure, in-memory state is re-read from storage.
+   * The log entries it appends are written at its end, together (one row).
+   */
   transaction<T>(fn: () => T): T {
+    const outer = !this.log.deferred;
+    const mark = this.log.offset;
+    this.log.deferred = true;
     try {
-      return this.storage.transaction(fn);
+      return this.storage.transaction(() => {
+        const result = fn();
+        // The transaction's log entries are written as one run (replication-log.ts).
+        if (outer) this.log.flush();
+        return result;
+      });
     } catch (e) {
       this.keyspace.reset();
-      this.log.reset();
+      // A nested transaction rolled back alone: the entries of the one around it stay pending.
+      if (outer) this.log.reset();
+      else this.log.dropPendingFrom(mark);
       throw e;
+    } finally {
+      if (outer) this.log.deferred = false;
     }
   }
 

@@ -3,19 +3,21 @@
  * Redis bookkeeping around it (`master_replid`, `master_repl_offset`, the backlog).
  *
  * Offsets count bytes of the stream, as in Redis: an entry appended at offset O with a frame of L
- * bytes moves the offset to O + L. Entries are stored in SQLite keyed by O, in the same storage
- * transaction as the keyspace change they describe, so the keyspace and the log never disagree,
- * and a restarted node keeps its replid, offset and backlog.
+ * bytes moves the offset to O + L. The entries of one storage transaction (a request's commits, a
+ * push a replica applies) are stored as one run of frames, one row keyed by the offset it starts
+ * at (cut at LOG_ROW_BYTES), in that transaction, so the keyspace and the log never disagree, a
+ * restarted node keeps its replid, offset and backlog, and a pipeline of writes costs one log row,
+ * not one per command. Readers get the entries frame by frame, from any frame's offset.
  *
  * A commit with several effects (MSET, RENAME, a MULTI) is framed as MULTI ... EXEC, as Redis
  * propagates transactions, so a replica can apply it atomically.
  */
-import { bytesEqual } from "./bytes";
 import type { Random } from "./clock";
 import type { Effect } from "./keyspace";
 import type { LogEntry, Position } from "./replication";
-import { encodeCommand } from "./resp";
-import type { Storage } from "./storage";
+import { bytesEqual, concatBytes } from "./bytes";
+import { encodeCommand, splitFrames } from "./resp";
+import { LOG_ROW_BYTES, type Storage } from "./storage";
 
 export const MULTI_FRAME = encodeCommand(["MULTI"]);
 export const EXEC_FRAME = encodeCommand(["EXEC"]);
@@ -46,6 +48,13 @@ export class ReplicationLog {
   /** The newest entries, in order, contiguous, ending at `offset` (see TAIL_BYTES). */
   private tail: LogEntry[] = [];
   private tailBytes = 0;
+  /** Entries appended in the open storage transaction, not yet written (see `flush`), in order. */
+  private pending: LogEntry[] = [];
+  /**
+   * True while the engine holds a storage transaction: appended entries wait for `flush` at its
+   * end, so the transaction writes one run. Outside one, each append is written at once.
+   */
+  deferred = false;
 
   constructor(
     private readonly storage: Storage,
@@ -72,12 +81,12 @@ export class ReplicationLog {
     if (effects.length === 0) return;
     const framed = effects.length === 1 ? effects : [["MULTI"], ...effects, ["EXEC"]];
     for (const effect of framed) {
-      const frame = encodeCommand(effect);
-      this.storage.log.append(this.offset, frame);
-      this.remember({ offset: this.offset, frame });
-      this.offset += frame.length;
+      const entry = { offset: this.offset, frame: encodeCommand(effect) };
+      this.pending.push(entry);
+      this.remember(entry);
+      this.offset += entry.frame.length;
     }
-    this.trim();
+    if (!this.deferred) this.flush();
   }
 
   /**
@@ -87,10 +96,33 @@ export class ReplicationLog {
   appendVerbatim(entries: readonly LogEntry[]): void {
     for (const e of entries) {
       if (e.offset !== this.offset) throw new Error(`replication: entry at ${e.offset}, log at ${this.offset}`);
-      this.storage.log.append(e.offset, e.frame);
+      this.pending.push(e);
       this.remember(e);
       this.offset += e.frame.length;
     }
+    if (!this.deferred) this.flush();
+  }
+
+  /**
+   * Writes the entries appended since the last flush as runs of frames (one row each, cut at
+   * LOG_ROW_BYTES), then trims the backlog. Call inside the storage transaction that appended them.
+   */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    let run: LogEntry[] = [];
+    let bytes = 0;
+    const write = () => {
+      if (run.length > 0) this.storage.log.append(run[0]!.offset, run.length === 1 ? run[0]!.frame : concatBytes(run.map((e) => e.frame)));
+      run = [];
+      bytes = 0;
+    };
+    for (const e of this.pending) {
+      if (bytes > 0 && bytes + e.frame.length > LOG_ROW_BYTES) write();
+      run.push(e);
+      bytes += e.frame.length;
+    }
+    write();
+    this.pending = [];
     this.trim();
   }
 
@@ -148,7 +180,7 @@ export class ReplicationLog {
     let inGroup = false;
     let at = from;
     while (at < this.offset) {
-      const page = this.fromTail(at) ?? this.storage.log.read(at, Math.max(1, maxBytes - size));
+      const page = this.fromTail(at) ?? this.readStored(at, Math.max(1, maxBytes - size));
       if (page.length === 0 || page[0]!.offset !== at) throw new Error(`replication: no entry at ${at}`);
       for (const e of page) {
         out.push(e);
@@ -157,6 +189,20 @@ export class ReplicationLog {
         if (bytesEqual(e.frame, MULTI_FRAME)) inGroup = true;
         else if (bytesEqual(e.frame, EXEC_FRAME)) inGroup = false;
         if (size >= maxBytes && !inGroup) return out;
+      }
+    }
+    return out;
+  }
+
+  /** Stored entries from the one at `offset` on, about `maxBytes` of them (whole runs). */
+  private readStored(offset: number, maxBytes: number): LogEntry[] {
+    this.flush();
+    const out: LogEntry[] = [];
+    for (const row of this.storage.log.read(offset, maxBytes)) {
+      let at = row.offset;
+      for (const frame of splitFrames(row.frame)) {
+        if (at >= offset) out.push({ offset: at, frame });
+        at += frame.length;
       }
     }
     return out;
@@ -179,6 +225,7 @@ export class ReplicationLog {
   /** Starts a new history at (replid, offset) with an empty backlog (a replica's full sync). */
   adopt(replid: string, offset: number): void {
     this.forgetTail();
+    this.pending = [];
     this.storage.log.clear();
     this.replid = replid;
     this.offset = offset;
@@ -207,9 +254,18 @@ export class ReplicationLog {
     this.storage.meta.set("replid", replid);
   }
 
+  /** Forgets the pending entries from `offset` on (a nested transaction that appended them failed). */
+  dropPendingFrom(offset: number): void {
+    if (offset >= this.offset) return;
+    this.pending = this.pending.filter((e) => e.offset < offset);
+    while (this.tail.length > 0 && this.tail[this.tail.length - 1]!.offset >= offset) this.tailBytes -= this.tail.pop()!.frame.length;
+    this.offset = offset;
+  }
+
   /** Re-reads the offset from storage after a failed transaction. */
   reset(): void {
     this.forgetTail();
+    this.pending = [];
     const bounds = this.storage.log.bounds();
     this.offset = bounds ? bounds.lastOffset + bounds.lastLength : Number(this.storage.meta.get("log_base_offset") ?? 0);
     this.backlogStart = bounds ? bounds.first : this.offset;

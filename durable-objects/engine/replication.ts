@@ -38,7 +38,8 @@
  * FULL SYNC
  * On FULLRESYNC(replid, S) the replica clears its keyspace and backlog and sets its replid and
  * offset to (replid, S). It then pulls snapshot chunks: each chunk is a run of keys in the
- * master's scan order, read in one synchronous step, stamped with the master's offset C at that
+ * keyspace's (slot, key) order (slot.ts: the same on every node, so the replica inserts them at
+ * the end of its own table, and a key is in one chunk only), read in one synchronous step, stamped with the master's offset C at that
  * step, and bounded in bytes, so neither side's memory grows with the keyspace. The replica stores
  * each key with `mod = C`. When the last chunk is in, it pulls the stream from S with PSYNC and
  * the mod rule: an effect older than a key's chunk is already in that key; a key that is absent
@@ -87,23 +88,24 @@ export type PsyncReply =
   | { readonly kind: "fullresync"; readonly replid: string; readonly offset: number };
 
 /**
- * Where a snapshot goes on: after the key at scan position `after`, or, with `field`, first the
- * rest of that key's collection (its elements after `field`). The first chunk's is {after: 0, field: null}.
+ * Where a snapshot goes on: after the key at position (slot, key) in the keyspace's order
+ * (slot.ts; key null: from the first), or, with `field`, first the rest of that key's collection
+ * `eid` (its elements after `field`).
  */
 export interface SnapshotCursor {
-  readonly after: number;
+  readonly slot: number;
+  readonly key: string | null;
   readonly field: string | null;
-  /** With `field`: the key and the collection it goes on with (checked: a position may be reused). */
-  readonly key?: string;
+  /** With `field`: the collection it goes on with (checked: the key may hold another one by then). */
   readonly eid?: number;
 }
 
 /** A snapshot's first cursor. */
-export const START: SnapshotCursor = { after: 0, field: null };
+export const START: SnapshotCursor = { slot: 0, key: null, field: null };
 
 /** One chunk of a full sync's snapshot. */
 export interface SnapshotChunk {
-  /** Keys in scan order, live at the time of reading (a collection: its header; `count` its size). */
+  /** Keys in (slot, key) order, live at the time of reading (a collection: its header; `count` its size). */
   readonly rows: readonly { key: string; type: number; value: Bytes; expiresAt: number | null; count?: number }[];
   /** Elements of collections, in field order, each of a key in this chunk's rows or an earlier chunk's. */
   readonly elements: readonly { key: string; field: string; value: Bytes; score: number | null }[];

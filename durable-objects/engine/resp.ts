@@ -48,3 +48,39 @@ export function decodeCommand(frame: Bytes): Bytes[] {
   if (at !== frame.length) throw new Error("RESP: trailing bytes");
   return args;
 }
+
+/** Reads the decimal number of a RESP header line that starts at `at` (after its type byte); answers it and where the next line starts. */
+function headerNumber(bytes: Bytes, at: number): { n: number; next: number } {
+  let n = 0;
+  let i = at;
+  for (; i < bytes.length && bytes[i] !== 0x0d; i++) {
+    const d = bytes[i]! - 0x30;
+    if (d < 0 || d > 9) throw new Error("RESP: bad length");
+    n = n * 10 + d;
+  }
+  if (i === at || bytes[i + 1] !== 0x0a) throw new Error("RESP: unterminated line");
+  return { n, next: i + 2 };
+}
+
+/**
+ * Splits a run of whole command frames (as the backlog stores them) into its frames, each a copy
+ * (a view would carry the whole run wherever the frame is sent). @throws Error when the run does
+ * not end on a frame's end
+ */
+export function splitFrames(run: Bytes): Bytes[] {
+  const frames: Bytes[] = [];
+  for (let at = 0; at < run.length; ) {
+    if (run[at] !== 0x2a) throw new Error("RESP: expected an array");
+    const start = at;
+    const count = headerNumber(run, at + 1);
+    at = count.next;
+    for (let i = 0; i < count.n; i++) {
+      if (run[at] !== 0x24) throw new Error("RESP: expected a bulk string");
+      const len = headerNumber(run, at + 1);
+      at = len.next + len.n + 2;
+      if (at > run.length) throw new Error("RESP: bad bulk length");
+    }
+    frames.push(run.slice(start, at));
+  }
+  return frames;
+}

@@ -4,6 +4,7 @@
  * synchronous, which keeps every command (and every MULTI) atomic within one event.
  */
 import { type Bytes, utf8Length } from "./bytes";
+import { type KeyPosition, SLOTS, slotOf } from "./slot";
 
 /** Redis's value types; codes are the RDB type codes so a snapshot can carry them as they are. */
 export const TYPE_CODES = { string: 0, list: 1, set: 2, zset: 3, hash: 4 } as const;
@@ -126,26 +127,35 @@ export function compareZset(a: { score: number | null; field: string }, b: { sco
   return x < y ? -1 : x > y ? 1 : compareFields(a.field, b.field);
 }
 
-export interface KeyRow {
-  readonly id: number;
-  readonly key: string;
+/** A stored key with its position (slot.ts). */
+export interface KeyRow extends KeyPosition {
   readonly entry: Entry;
 }
 
+
 export interface KeyStore {
   get(key: string): Entry | null;
-  /** Inserts or replaces; a replaced key keeps its scan position. */
+  /** Inserts or replaces (a key's position is its slot and name: slot.ts). */
   put(key: string, entry: Entry): void;
   delete(key: string): void;
   clear(): void;
   /** Deletes the keys last written before `offset` (FLUSHALL replayed during a full sync). */
   deleteWrittenBefore(offset: number): void;
-  /** Keys in scan order (stable ids), those with id > `afterId`, at most `limit`. */
-  scan(afterId: number, limit: number): KeyRow[];
+  /**
+   * Keys in (slot, key) order from slot `slot` on (of that slot, only those after `afterKey` when
+   * given), at most `limit`. `scan(0, null, n)` starts at the first key. `collections`: only
+   * the keys that hold a collection (the others are skipped by the storage, not read).
+   */
+  scan(slot: number, afterKey: string | null, limit: number, collections?: boolean): KeyRow[];
+  /**
+   * Inserts keys a full sync's chunk brings, in (slot, key) order, replacing any stored under
+   * the same name, as few statements as the storage allows.
+   */
+  load(rows: readonly { readonly key: string; readonly entry: Entry }[]): void;
   /** Keys whose deadline is at or before `now`, earliest first. */
   due(now: number, limit: number): string[];
   nextDeadline(): number | null;
-  /** A key picked at a random position `r` in [0, 1) of the key order, or null when empty. */
+  /** The first key at or after slot `r * SLOTS` (`r` in [0, 1)), wrapping around; null when empty. */
   random(r: number): string | null;
   /**
    * A key with a deadline, picked at a random point `r` in [0, 1) of the span of deadlines, ends
@@ -163,17 +173,38 @@ export interface KeyStore {
   measure(): { count: number; bytes: number };
 }
 
-/** The replication backlog: frames of the effect stream, each starting just after `offset`. */
+/**
+ * Every stored key in (slot, key) order, read a page at a time (a key written meanwhile may be
+ * missed or seen, as SCAN's; the callers hold the storage or need no more).
+ */
+export function* eachKey(keys: KeyStore, page = 256, collections = false): Generator<KeyRow> {
+  for (let slot = 0, after: string | null = null; ; ) {
+    const rows = keys.scan(slot, after, page, collections);
+    for (const row of rows) yield row;
+    if (rows.length < page) return;
+    ({ slot, key: after } = rows[rows.length - 1]!);
+  }
+}
+
+/**
+ * The replication backlog: the effect stream, stored as runs of whole RESP frames, one row per
+ * commit (or per push a replica applies), keyed by the offset the run starts at. A run is cut
+ * where it would pass LOG_ROW_BYTES, so no row nears the storage's row limit.
+ */
 export interface LogStore {
-  append(offset: number, frame: Bytes): void;
-  /** The earliest and the latest entry, or null when the log is empty. */
+  /** Stores a run of frames that starts just after `offset`. */
+  append(offset: number, frames: Bytes): void;
+  /** The first run's start, and the last run's start and length, or null when the log is empty. */
   bounds(): { first: number; lastOffset: number; lastLength: number } | null;
-  /** Drops every entry that starts before `offset`. */
+  /** Drops every run that ends at or before `offset` (the run holding it stays). */
   trimBefore(offset: number): void;
   clear(): void;
-  /** Entries starting at or after `offset`, in order, up to about `maxBytes`. */
+  /** Runs from the one holding `offset` on, in order, until about `maxBytes` are read. */
   read(offset: number, maxBytes: number): { offset: number; frame: Bytes }[];
 }
+
+/** Bytes at which a run of the backlog is cut into another row (a single larger frame is a row of its own). */
+export const LOG_ROW_BYTES = 1024 * 1024;
 
 export interface MetaStore {
   get(name: string): string | number | null;
@@ -191,29 +222,27 @@ export interface Storage {
 
 /** In-memory `Storage` for engine tests. Transactions roll back on throw, as SQLite's do. */
 export class MemoryStorage implements Storage {
-  private rows = new Map<string, { id: number; entry: Entry }>();
-  private nextId = 1;
+  private rows = new Map<string, { slot: number; entry: Entry }>();
   private collections = new Map<number, Map<string, Element>>();
   private frames = new Map<number, Bytes>();
   private metaRows = new Map<string, string | number>();
 
   readonly keys: KeyStore = {
     get: (key) => this.rows.get(key)?.entry ?? null,
-    put: (key, entry) => {
-      const row = this.rows.get(key);
-      this.rows.set(key, { id: row?.id ?? this.nextId++, entry });
+    put: (key, entry) => void this.rows.set(key, { slot: slotOf(key), entry }),
+    load: (rows) => {
+      for (const { key, entry } of rows) this.rows.set(key, { slot: slotOf(key), entry });
     },
     delete: (key) => void this.rows.delete(key),
     clear: () => this.rows.clear(),
     deleteWrittenBefore: (offset) => {
       for (const [key, r] of this.rows) if ((r.entry.mod ?? 0) < offset) this.rows.delete(key);
     },
-    scan: (afterId, limit) =>
-      [...this.rows]
-        .filter(([, r]) => r.id > afterId)
-        .sort((a, b) => a[1].id - b[1].id)
-        .slice(0, limit)
-        .map(([key, r]) => ({ id: r.id, key, entry: r.entry })),
+    scan: (slot, afterKey, limit, collections = false) =>
+      this.ordered()
+        .filter((r) => !collections || r.entry.eid !== undefined)
+        .filter((r) => r.slot > slot || (r.slot === slot && (afterKey === null || compareFields(r.key, afterKey) > 0)))
+        .slice(0, limit),
     due: (now, limit) =>
       [...this.rows]
         .filter(([, r]) => r.entry.expiresAt !== null && r.entry.expiresAt <= now)
@@ -229,8 +258,9 @@ export class MemoryStorage implements Storage {
       return min;
     },
     random: (r) => {
-      const keys = [...this.rows.keys()];
-      return keys.length === 0 ? null : keys[Math.floor(r * keys.length)]!;
+      const rows = this.ordered();
+      const slot = Math.floor(r * SLOTS);
+      return (rows.find((row) => row.slot >= slot) ?? rows[0])?.key ?? null;
     },
     randomWithDeadline: (r) => {
       const rows = [...this.rows].filter(([, row]) => row.entry.expiresAt !== null);
@@ -309,6 +339,13 @@ export class MemoryStorage implements Storage {
     zsetCountBefore: (eid, score, field) => this.zsetRows(eid, { by: "all" }).filter((r) => compareZset(r, { score, field }) < 0).length,
   };
 
+  /** Every key in (slot, key) order. */
+  private ordered(): KeyRow[] {
+    return [...this.rows]
+      .map(([key, r]) => ({ slot: r.slot, key, entry: r.entry }))
+      .sort((a, b) => a.slot - b.slot || compareFields(a.key, b.key));
+  }
+
   /** The elements of sorted set `eid` within `range`, in (score, field) order. */
   private zsetRows(eid: number, range: ZsetRange): ElementRow[] {
     return [...(this.collections.get(eid) ?? [])]
@@ -322,29 +359,34 @@ export class MemoryStorage implements Storage {
   }
 
   readonly log: LogStore = {
-    append: (offset, frame) => void this.frames.set(offset, frame),
+    append: (offset, frames) => void this.frames.set(offset, frames),
     bounds: () => {
-      const offsets = [...this.frames.keys()];
+      const offsets = this.offsets();
       if (offsets.length === 0) return null;
-      const last = Math.max(...offsets);
-      return { first: Math.min(...offsets), lastOffset: last, lastLength: this.frames.get(last)!.length };
+      const last = offsets[offsets.length - 1]!;
+      return { first: offsets[0]!, lastOffset: last, lastLength: this.frames.get(last)!.length };
     },
     trimBefore: (offset) => {
-      for (const o of this.frames.keys()) if (o < offset) this.frames.delete(o);
+      for (const o of this.offsets()) if (o + this.frames.get(o)!.length <= offset) this.frames.delete(o);
     },
     clear: () => this.frames.clear(),
     read: (offset, maxBytes) => {
       const out: { offset: number; frame: Bytes }[] = [];
       let size = 0;
-      for (const o of [...this.frames.keys()].filter((o) => o >= offset).sort((a, b) => a - b)) {
-        if (out.length > 0 && size >= maxBytes) break;
+      for (const o of this.offsets()) {
         const frame = this.frames.get(o)!;
+        if (o + frame.length <= offset) continue;
+        if (out.length > 0 && size >= maxBytes) break;
         out.push({ offset: o, frame });
         size += frame.length;
       }
       return out;
     },
   };
+
+  private offsets(): number[] {
+    return [...this.frames.keys()].sort((a, b) => a - b);
+  }
 
   readonly meta: MetaStore = {
     get: (name) => this.metaRows.get(name) ?? null,
@@ -357,7 +399,6 @@ export class MemoryStorage implements Storage {
       collections: new Map([...this.collections].map(([eid, c]) => [eid, new Map(c)])),
       frames: new Map(this.frames),
       meta: new Map(this.metaRows),
-      nextId: this.nextId,
     };
     try {
       return fn();
@@ -367,7 +408,6 @@ export class MemoryStorage implements Storage {
         collections: saved.collections,
         frames: saved.frames,
         metaRows: saved.meta,
-        nextId: saved.nextId,
       });
       throw e;
     }

@@ -9,7 +9,7 @@ import type { Engine } from "./engine";
 import type { LogEntry, PsyncReply, SnapshotChunk, SnapshotCursor } from "./replication";
 import { EXEC_FRAME, MULTI_FRAME } from "./replication-log";
 import { decodeCommand } from "./resp";
-import { type Entry, type KeyRow, TYPE_CODES, type ValueType } from "./storage";
+import { type Entry, type KeyRow, TYPE_CODES, type ValueType, eachKey } from "./storage";
 
 const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE_CODES).map(([n, c]) => [c, n])) as Record<number, ValueType>;
 
@@ -46,37 +46,34 @@ export function snapshotChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: 
       after = page[page.length - 1]!.field;
     }
   };
-  if (cursor.field !== null) {
-    // The same key, and the same collection: SQLite may give a deleted key's position to a new one.
-    const row = engine.storage.keys.scan(cursor.after - 1, 1)[0];
-    const same = row !== undefined && row.id === cursor.after && row.key === cursor.key && row.entry.eid === cursor.eid;
-    if (same && row.entry.eid !== undefined && live(row, engine)) {
-      const more = addElements(row.key, row.entry.eid, cursor.field);
-      if (more !== null) return { rows, elements, next: { after: row.id, field: more, key: row.key, eid: row.entry.eid }, offset };
+  if (cursor.field !== null && cursor.key !== null) {
+    // The same collection: the key may have been deleted and written again since.
+    const e = engine.storage.keys.get(cursor.key);
+    if (e?.eid !== undefined && e.eid === cursor.eid && (e.expiresAt === null || e.expiresAt > engine.options.clock.now())) {
+      const more = addElements(cursor.key, e.eid, cursor.field);
+      if (more !== null) return { rows, elements, next: { ...cursor, field: more }, offset };
     }
   }
-  for (const row of liveRows(engine, cursor.after)) {
+  for (const row of liveRows(engine, cursor.slot, cursor.key)) {
     const e = row.entry;
     rows.push({ key: row.key, type: TYPE_CODES[e.type], value: e.value, expiresAt: e.expiresAt, ...(e.count !== undefined ? { count: e.count } : {}) });
     size += row.key.length + e.value.length + 16;
     if (e.eid !== undefined) {
       const more = addElements(row.key, e.eid, null);
-      if (more !== null) return { rows, elements, next: { after: row.id, field: more, key: row.key, eid: e.eid }, offset };
+      if (more !== null) return { rows, elements, next: { slot: row.slot, key: row.key, field: more, eid: e.eid }, offset };
     }
-    if (size >= maxBytes) return { rows, elements, next: { after: row.id, field: null }, offset };
+    if (size >= maxBytes) return { rows, elements, next: { slot: row.slot, key: row.key, field: null }, offset };
   }
   return { rows, elements, next: null, offset };
 }
 
-const live = (row: KeyRow, engine: Engine) => row.entry.expiresAt === null || row.entry.expiresAt > engine.options.clock.now();
-
-/** The live keys (not past their deadline) after scan position `after`, read a page at a time. */
-function* liveRows(engine: Engine, after: number): Generator<KeyRow> {
+/** The live keys (not past their deadline) after position (slot, afterKey), read a page at a time. */
+function* liveRows(engine: Engine, slot: number, afterKey: string | null): Generator<KeyRow> {
   const now = engine.options.clock.now();
-  for (let cursor = after; ; ) {
-    const page = engine.storage.keys.scan(cursor, PAGE);
+  for (let at = slot, after = afterKey; ; ) {
+    const page = engine.storage.keys.scan(at, after, PAGE);
     for (const row of page) {
-      cursor = row.id;
+      ({ slot: at, key: after } = row);
       if (row.entry.expiresAt === null || row.entry.expiresAt > now) yield row;
     }
     if (page.length < PAGE) return;
@@ -116,16 +113,11 @@ function recountWhenConsistent(engine: Engine): void {
   if (meta.get("recount") !== 1 || engine.log.offset < consistentAt(engine)) return;
   engine.transaction(() => {
     const { keys } = engine.storage;
-    for (let after = 0; ; ) {
-      const page = keys.scan(after, PAGE);
-      for (const { id, key, entry } of page) {
-        after = id;
-        if (entry.eid === undefined) continue;
-        const { count, bytes } = engine.keyspace.measureCollection(entry.eid);
-        if (count === 0) keys.delete(key);
-        else if (count !== entry.count || bytes !== entry.bytes) keys.put(key, { ...entry, count, bytes });
-      }
-      if (page.length < PAGE) break;
+    for (const { key, entry } of eachKey(keys, PAGE, true)) {
+      if (entry.eid === undefined) continue;
+      const { count, bytes } = engine.keyspace.measureCollection(entry.eid);
+      if (count === 0) keys.delete(key);
+      else if (count !== entry.count || bytes !== entry.bytes) keys.put(key, { ...entry, count, bytes });
     }
     meta.set("recount", 0);
     engine.keyspace.recount();
@@ -145,23 +137,22 @@ export function hasSynced(engine: Engine): boolean {
 /**
  * Stores one snapshot chunk on a replica, each key stamped with the chunk's offset. The keyspace
  * mixes chunks read at different offsets until the stream has been applied up to the newest
- * chunk's: `consistentAt` says from which offset on it may serve reads.
+ * chunk's: `consistentAt` says from which offset on it may serve reads. Chunks come in the
+ * keyspace's (slot, key) order, so a key is in one chunk only (a key deleted and written again
+ * keeps its position, which the snapshot has passed): strings are inserted as they are, in bulk,
+ * without reading anything first.
  */
 export function loadChunk(engine: Engine, chunk: SnapshotChunk): void {
   engine.transaction(() => {
     engine.storage.meta.set("consistent_at", chunk.offset);
+    const strings: { key: string; entry: Entry }[] = [];
     const change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
     for (const r of chunk.rows) {
       const type = TYPE_NAMES[r.type]!;
-      const entry: Entry =
-        type === "string"
-          ? { type, value: r.value, expiresAt: r.expiresAt }
-          : { type, value: r.value, expiresAt: r.expiresAt, eid: change.newEid(), count: r.count ?? 0 };
-      // The key came in an earlier chunk too (deleted and written again since): its old elements go.
-      const before = change.peek(r.key);
-      if (before?.eid !== undefined) change.dropElements(before.eid);
-      change.writeAsTold(r.key, entry, chunk.offset);
+      if (type === "string") strings.push({ key: r.key, entry: { type, value: r.value, expiresAt: r.expiresAt, mod: chunk.offset } });
+      else change.writeAsTold(r.key, { type, value: r.value, expiresAt: r.expiresAt, eid: change.newEid(), count: r.count ?? 0 }, chunk.offset);
     }
+    engine.keyspace.loadNew(strings);
     for (const el of chunk.elements) {
       const header = change.peek(el.key);
       if (header?.eid === undefined) throw new Error(`replication: snapshot element of ${el.key}, which is not a collection here`);
@@ -229,7 +220,7 @@ function nextGroup(entries: readonly LogEntry[], i: number): number | null {
 export function digest(engine: Engine): string {
   const acc = new Uint8Array(20);
   let any = false;
-  for (const { key, entry: e } of liveRows(engine, 0)) {
+  for (const { key, entry: e } of liveRows(engine, 0, null)) {
     const hash = createHash("sha1")
       .update(key)
       .update("\0")

@@ -6,6 +6,7 @@ import { type Bytes, concatBytes, overwriteBytes, utf8Length } from "../bytes";
 import { encode, restoreEffects, splitEffect } from "../effects";
 import { errors } from "../errors";
 import { elementSize, keySize } from "../sizes";
+import { slotOf } from "../slot";
 import type { Element, Entry, KeyRow } from "../storage";
 import { ElementView } from "./element-view";
 import type { Effect, Keyspace, Role } from "./keyspace";
@@ -378,22 +379,35 @@ export class Change extends ElementView {
   }
 
   /**
-   * One page of live keys in storage order after position `after`; `next` is 0 on the last page.
-   * Keys this change created appear on the last page.
+   * One page of live keys from slot `cursor` on (a SCAN cursor: slot.ts), of at least `limit`
+   * stored keys unless the keyspace ends first, and of whole slots; `next` is the slot after the
+   * page's last, 0 on the last page. Keys this change created appear on the last page.
    */
-  scan(after: number, limit: number): { rows: KeyRow[]; next: number } {
-    const stored = this.cleared ? [] : this.keyspace.storage.keys.scan(after, limit);
+  scan(cursor: number, limit: number): { rows: KeyRow[]; next: number } {
+    const keys = this.keyspace.storage.keys;
+    const stored = this.cleared ? [] : keys.scan(cursor, null, limit);
+    let next = 0;
+    if (stored.length === limit) {
+      // The rest of the last slot: almost always nothing (two keys share a slot rarely).
+      const { slot } = stored[stored.length - 1]!;
+      for (;;) {
+        const more = keys.scan(slot, stored[stored.length - 1]!.key, 8);
+        const same = more.filter((r) => r.slot === slot);
+        stored.push(...same);
+        if (same.length < 8) break;
+      }
+      next = slot + 1;
+    }
     const rows: KeyRow[] = [];
     for (const row of stored) {
       const entry = this.touched.has(row.key) ? this.touched.get(row.key)!.after : row.entry;
       if (entry !== null && (entry.expiresAt === null || entry.expiresAt > this.now)) rows.push({ ...row, entry });
     }
-    const last = stored.length === limit ? stored[stored.length - 1]!.id : 0;
-    if (last === 0)
+    if (next === 0)
       for (const [key, t] of this.touched)
         if (!t.before && t.after !== null && (t.after.expiresAt === null || t.after.expiresAt > this.now))
-          rows.push({ id: 0, key, entry: t.after });
-    return { rows, next: last };
+          rows.push({ slot: slotOf(key), key, entry: t.after });
+    return { rows, next };
   }
 
   /** A random live key, or null; `random` gives floats in [0, 1). */

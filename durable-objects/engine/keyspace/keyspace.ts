@@ -11,7 +11,7 @@
  */
 import type { Bytes } from "../bytes";
 import { ELEMENT_OVERHEAD, KEY_OVERHEAD, datasetSize, keySize } from "../sizes";
-import type { Element, Entry, Storage } from "../storage";
+import { type Element, type Entry, type Storage, eachKey } from "../storage";
 import { Change } from "./change";
 import { HotCache } from "./hot-cache";
 
@@ -130,20 +130,29 @@ export class Keyspace {
   }
 
   /**
+   * Inserts keys as they are (a full sync's strings, each new to the keyspace: see
+   * `loadChunk`), in bulk, without reading them first.
+   */
+  loadNew(rows: readonly { key: string; entry: Entry }[]): void {
+    if (rows.length === 0) return;
+    this.storage.keys.load(rows);
+    for (const { key, entry } of rows) {
+      this.cache.drop(key);
+      this.keyCount++;
+      this.usedBytes += keySize(key, entry);
+    }
+  }
+
+  /**
    * A FLUSHALL replayed during a full sync, at `offset`: deletes the keys and the elements last
    * written before it (a collection whose header goes loses every element; see replication.ts).
    */
   deleteWrittenBefore(offset: number): void {
     const { keys, elements } = this.storage;
-    for (let after = 0; ; ) {
-      const page = keys.scan(after, 256);
-      for (const { id, entry } of page) {
-        after = id;
-        if (entry.eid === undefined) continue;
-        if ((entry.mod ?? 0) < offset) elements.drop(entry.eid);
-        else elements.deleteWrittenBefore(entry.eid, offset);
-      }
-      if (page.length < 256) break;
+    for (const { entry } of eachKey(keys, 256, true)) {
+      if (entry.eid === undefined) continue;
+      if ((entry.mod ?? 0) < offset) elements.drop(entry.eid);
+      else elements.deleteWrittenBefore(entry.eid, offset);
     }
     keys.deleteWrittenBefore(offset);
     this.garbage = true;
