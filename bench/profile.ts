@@ -5,7 +5,8 @@
  *   npm run profile -- --heap --workload lag     (where the allocated bytes come from)
  *
  * Workloads: `get` (GETs through the replica), `set` (SETs on the primary), `lag` (the repl_lag
- * bench's shape: SETs at a steady 1,000/s while a poller reads them back from the replica).
+ * bench's shape: SETs at a steady 1,000/s while a poller reads them back from the replica),
+ * `fullsync` (`--keys N`, 300,000 by default: a replica's full sync of N keys of 100 bytes).
  * Writes bench/results/profile.cpuprofile (open it in Chrome DevTools' Performance panel) and
  * prints the functions with the most self time; with --heap, bench/results/profile.heapprofile
  * (DevTools' Memory panel) and the functions that allocated the most. The profiler itself costs
@@ -19,7 +20,13 @@ import { replicationLag, runLoad } from "./lib/load.ts";
 import { startFlaredis } from "./lib/systems.ts";
 
 const { values: args } = parseArgs({
-  options: { heap: { type: "boolean", default: false }, workload: { type: "string", default: "lag" }, seconds: { type: "string", default: "5" }, top: { type: "string", default: "30" } },
+  options: {
+    heap: { type: "boolean", default: false },
+    workload: { type: "string", default: "lag" },
+    seconds: { type: "string", default: "5" },
+    top: { type: "string", default: "30" },
+    keys: { type: "string", default: "300000" },
+  },
 });
 const SECONDS = Number(args.seconds);
 const TOKEN = "dev-token";
@@ -78,7 +85,16 @@ async function workload(http: HttpClient, name: string): Promise<void> {
     });
     return;
   }
-  if (name !== "lag") throw new Error(`unknown workload ${name} (get, set, lag)`);
+  if (name === "fullsync") {
+    // Prepared before the profile (`prepareFullSync`): the link comes back and the replica full-syncs.
+    await adminCall("POST", "/admin/nodes/weur/faults", { link: "up" });
+    for (;;) {
+      const t = JSON.parse(await adminCall("GET", "/admin/topology")) as { primary: { offset: number }; replicas: { node: string; link: string; offset: number }[] };
+      if (t.replicas.some((r) => r.node === "weur" && r.link === "up" && r.offset === t.primary.offset)) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  if (name !== "lag") throw new Error(`unknown workload ${name} (get, set, lag, fullsync)`);
   // The repl_lag bench's load; its figures are printed, not recorded (the profiler slows the run).
   const lag = await replicationLag(
     async (key) => void (await set(key)),
@@ -86,6 +102,29 @@ async function workload(http: HttpClient, name: string): Promise<void> {
     SECONDS,
   );
   console.log(`repl_lag under the profiler: p50 ${lag.p50_ms} ms, p99 ${lag.p99_ms} ms`);
+}
+
+/** An admin API call; the answer's text. */
+async function adminCall(method: "GET" | "POST", path: string, body?: unknown): Promise<string> {
+  const admin = new HttpClient(flaredis.url, ADMIN, flaredis.headers, 1);
+  try {
+    const reply = method === "GET" ? await admin.get(path) : await admin.post(path, body);
+    if (reply.status !== 200) throw new Error(`${path}: ${reply.status} ${reply.body}`);
+    return reply.body;
+  } finally {
+    admin.close();
+  }
+}
+
+/**
+ * `--workload fullsync --keys N`: the replica's link is cut, N keys of 100 bytes are written past a
+ * small backlog, and the profile covers the full sync that follows when the link comes back.
+ */
+async function prepareFullSync(http: HttpClient, keys: number): Promise<void> {
+  await adminCall("POST", "/", ["CONFIG", "SET", "repl-backlog-size", "16384"]);
+  await adminCall("POST", "/admin/nodes/weur/faults", { link: "down" });
+  for (let i = 0; i < keys; i += 1000)
+    await http.post("/pipeline", Array.from({ length: Math.min(1000, keys - i) }, (_, j) => ["SET", `fill:${i + j}`, "x".repeat(100)]));
 }
 
 /** A function as the tables name it: same name, file and line are one entry. */
@@ -164,6 +203,7 @@ try {
   const admin = new HttpClient(flaredis.url, ADMIN, flaredis.headers, 1);
   await admin.get("/admin/topology");
   admin.close();
+  if (args.workload === "fullsync") await prepareFullSync(http, Number(args.keys));
   const session = await devtools(flaredis.inspector);
   await (args.heap ? heapProfile : cpuProfile)(session, () => workload(http, args.workload));
 } finally {

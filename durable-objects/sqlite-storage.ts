@@ -38,7 +38,7 @@ import {
   type ZsetRange,
 } from "./engine/storage";
 import { ELEMENT_OVERHEAD } from "./engine/sizes";
-import { SLOTS, slotOf } from "./engine/slot";
+import { type KeyPosition, SLOTS, slotOf } from "./engine/slot";
 
 /** A migration step: a statement, or a function given the database (what SQL alone cannot compute). */
 type Step = string | ((sql: SqlStorage) => void);
@@ -232,18 +232,52 @@ export class SqliteStorage implements Storage {
         key,
         ...keyValues(e),
       ),
-    // Several rows per statement, within the bound parameters a statement may have.
-    load: (rows) => {
-      for (let i = 0; i < rows.length; i += LOAD_ROWS) {
-        const part = rows.slice(i, i + LOAD_ROWS);
-        const params: unknown[] = [];
-        for (const { key, entry } of part) params.push(slotOf(key), key, ...keyValues(entry));
-        this.exec(
-          `INSERT OR REPLACE INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES ${part.map(() => "(?, ?, ?, 0, ?, ?, ?, ?, ?, ?)").join(", ")}`,
-          ...params,
-        );
+    // A full sync's runs (engine/sync.ts): bounds, collections and packed strings, each one
+    // statement over a range of the table's own order.
+    // Sizes summed as the rows come (the cursor reads no further than the loop asks).
+    runEnd: (slot, afterKey, maxBytes, maxKeys) => {
+      const cursor = this.exec<{ slot: number; key: string; size: number }>(
+        `SELECT slot, key, length(CAST(key AS BLOB)) + length(value) + 16 AS size FROM keyspace
+         WHERE ${afterKey === null ? "slot >= ?" : "(slot, key) > (?, ?)"} ORDER BY slot, key LIMIT ?`,
+        ...(afterKey === null ? [slot] : [slot, afterKey]),
+        maxKeys,
+      );
+      let end: KeyPosition | null = null;
+      let size = 0;
+      for (const [s, k, n] of cursor.raw() as Iterable<[number, string, number]>) {
+        end = { slot: s, key: k };
+        size += n;
+        if (size >= maxBytes) break;
       }
+      return end;
     },
+    collectionsUntil: (slot, afterKey, end) => {
+      const range = runRange(slot, afterKey, end);
+      return this.exec(
+        `SELECT slot, key, type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE ${range.sql} AND eid IS NOT NULL ORDER BY slot, key`,
+        ...range.params,
+      )
+        .toArray()
+        .map((row) => ({ slot: row.slot as number, key: row.key as string, entry: toEntry(row) }));
+    },
+    packStrings: (slot, afterKey, end, now) => {
+      const range = runRange(slot, afterKey, end);
+      const row = this.first(
+        `SELECT json_group_array(json_array(slot, hex(key), hex(value), expires_at)) AS packed, count(*) AS n,
+           coalesce(sum(length(CAST(key AS BLOB)) + length(value)), 0) AS bytes
+         FROM (SELECT slot, key, value, expires_at FROM keyspace WHERE ${range.sql} AND eid IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY slot, key)`,
+        ...range.params,
+        now,
+      )!;
+      return { packed: row.packed as string, count: row.n as number, bytes: row.bytes as number };
+    },
+    loadPacked: (packed, mod) =>
+      void this.exec(
+        `INSERT OR REPLACE INTO keyspace (slot, key, type, encoding, value, expires_at, mod_offset)
+         SELECT value ->> 0, CAST(unhex(value ->> 1) AS TEXT), 0, 0, unhex(value ->> 2), value ->> 3, ? FROM json_each(?)`,
+        mod,
+        packed,
+      ),
     delete: (key) => void this.exec("DELETE FROM keyspace WHERE slot = ? AND key = ?", slotOf(key), key),
     clear: () => void this.exec("DELETE FROM keyspace"),
     deleteWrittenBefore: (offset) => void this.exec("DELETE FROM keyspace WHERE mod_offset < ?", offset),
@@ -439,8 +473,13 @@ export class SqliteStorage implements Storage {
   };
 }
 
-/** Keys per INSERT of a full sync's chunk: 9 bound parameters each, within the 100 a statement may have. */
-const LOAD_ROWS = 11;
+/** The WHERE condition of the keys after (slot, afterKey) (null: from `slot` on) up to and with `end`. */
+function runRange(slot: number, afterKey: string | null, end: KeyPosition): { sql: string; params: unknown[] } {
+  const upper = "(slot, key) <= (?, ?)";
+  return afterKey === null
+    ? { sql: `slot >= ? AND ${upper}`, params: [slot, end.slot, end.key] }
+    : { sql: `(slot, key) > (?, ?) AND ${upper}`, params: [slot, afterKey, end.slot, end.key] };
+}
 
 /** The bound values of a keyspace row after (slot, key), as KEY_COLUMNS lists them (the encoding is a literal 0). */
 function keyValues(e: Entry): unknown[] {

@@ -66,6 +66,7 @@
  * it does not share is the primary's to answer, so a read never goes back in time.
  */
 import type { Bytes } from "./bytes";
+import type { PackedStrings } from "./storage";
 
 /**
  * A position in a history of the stream: what a sync token names. Offsets alone are not enough:
@@ -105,7 +106,9 @@ export const START: SnapshotCursor = { slot: 0, key: null, field: null };
 
 /** One chunk of a full sync's snapshot. */
 export interface SnapshotChunk {
-  /** Keys in (slot, key) order, live at the time of reading (a collection: its header; `count` its size). */
+  /** String keys, live at the time of reading, packed (storage.ts `PackedStrings`), their number and names' and values' bytes. */
+  readonly strings: { readonly packed: PackedStrings; readonly count: number; readonly bytes: number };
+  /** Collections in (slot, key) order, live at the time of reading: their headers (`count` its size). */
   readonly rows: readonly { key: string; type: number; value: Bytes; expiresAt: number | null; count?: number }[];
   /** Elements of collections, in field order, each of a key in this chunk's rows or an earlier chunk's. */
   readonly elements: readonly { key: string; field: string; value: Bytes; score: number | null }[];

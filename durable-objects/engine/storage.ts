@@ -4,6 +4,8 @@
  * synchronous, which keeps every command (and every MULTI) atomic within one event.
  */
 import { type Bytes, utf8Length } from "./bytes";
+
+const utf8 = new TextEncoder();
 import { type KeyPosition, SLOTS, slotOf } from "./slot";
 
 /** Redis's value types; codes are the RDB type codes so a snapshot can carry them as they are. */
@@ -127,6 +129,29 @@ export function compareZset(a: { score: number | null; field: string }, b: { sco
   return x < y ? -1 : x > y ? 1 : compareFields(a.field, b.field);
 }
 
+/**
+ * String keys as a full sync ships them: a JSON array of `[slot, key, value, expiresAt]`, the key's
+ * UTF-8 bytes and the value in hex (any bytes, NUL included), expiresAt null for none. Both ends
+ * are SQLite's own JSON and hex functions, so a million keys cross without a million objects.
+ */
+export type PackedStrings = string;
+
+/** Packs string keys (MemoryStorage; SQLite packs in SQL). */
+export function packStrings(rows: readonly KeyRow[]): PackedStrings {
+  return JSON.stringify(rows.map((r) => [r.slot, toHex(utf8.encode(r.key)), toHex(r.entry.value), r.entry.expiresAt]));
+}
+
+/** Unpacks string keys, each stamped with `mod`. */
+export function unpackStrings(packed: PackedStrings, mod: number): { key: string; entry: Entry }[] {
+  return (JSON.parse(packed) as [number, string, string, number | null][]).map(([, key, value, expiresAt]) => ({
+    key: new TextDecoder().decode(fromHex(key)),
+    entry: { type: "string", value: fromHex(value), expiresAt, mod },
+  }));
+}
+
+const toHex = (b: Bytes): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("").toUpperCase();
+const fromHex = (h: string): Bytes => Uint8Array.from({ length: h.length / 2 }, (_, i) => parseInt(h.slice(2 * i, 2 * i + 2), 16));
+
 /** A stored key with its position (slot.ts). */
 export interface KeyRow extends KeyPosition {
   readonly entry: Entry;
@@ -148,10 +173,21 @@ export interface KeyStore {
    */
   scan(slot: number, afterKey: string | null, limit: number, collections?: boolean): KeyRow[];
   /**
-   * Inserts keys a full sync's chunk brings, in (slot, key) order, replacing any stored under
-   * the same name, as few statements as the storage allows.
+   * A full sync's next run of keys after position (slot, afterKey) (key null: from the first):
+   * the position of its last key, the run holding about `maxBytes` of names and values and at
+   * most `maxKeys` keys; null when no key follows.
    */
-  load(rows: readonly { readonly key: string; readonly entry: Entry }[]): void;
+  runEnd(slot: number, afterKey: string | null, maxBytes: number, maxKeys: number): KeyPosition | null;
+  /** The collections (their headers) after (slot, afterKey) up to and with position `end`, in order. */
+  collectionsUntil(slot: number, afterKey: string | null, end: KeyPosition): KeyRow[];
+  /**
+   * The strings after (slot, afterKey) up to and with `end` that are live at `now`, packed as a
+   * full sync ships them (`PackedStrings`), with how many there are and their names' and
+   * values' bytes. The storage packs them itself: no row becomes an object on the way.
+   */
+  packStrings(slot: number, afterKey: string | null, end: KeyPosition, now: number): { packed: PackedStrings; count: number; bytes: number };
+  /** Stores packed strings (new keys, or replacing those of the same names), each stamped with `mod`. */
+  loadPacked(packed: PackedStrings, mod: number): void;
   /** Keys whose deadline is at or before `now`, earliest first. */
   due(now: number, limit: number): string[];
   nextDeadline(): number | null;
@@ -230,8 +266,25 @@ export class MemoryStorage implements Storage {
   readonly keys: KeyStore = {
     get: (key) => this.rows.get(key)?.entry ?? null,
     put: (key, entry) => void this.rows.set(key, { slot: slotOf(key), entry }),
-    load: (rows) => {
-      for (const { key, entry } of rows) this.rows.set(key, { slot: slotOf(key), entry });
+    runEnd: (slot, afterKey, maxBytes, maxKeys) => {
+      let size = 0;
+      let end: KeyPosition | null = null;
+      for (const r of this.keys.scan(slot, afterKey, maxKeys)) {
+        if (end !== null && size >= maxBytes) break;
+        end = r;
+        size += utf8Length(r.key) + r.entry.value.length + 16;
+      }
+      return end && { slot: end.slot, key: end.key };
+    },
+    collectionsUntil: (slot, afterKey, end) => this.until(slot, afterKey, end).filter((r) => r.entry.eid !== undefined),
+    packStrings: (slot, afterKey, end, now) => {
+      const rows = this.until(slot, afterKey, end).filter((r) => r.entry.eid === undefined && (r.entry.expiresAt === null || r.entry.expiresAt > now));
+      let bytes = 0;
+      for (const r of rows) bytes += utf8Length(r.key) + r.entry.value.length;
+      return { packed: packStrings(rows), count: rows.length, bytes };
+    },
+    loadPacked: (packed, mod) => {
+      for (const { key, entry } of unpackStrings(packed, mod)) this.rows.set(key, { slot: slotOf(key), entry });
     },
     delete: (key) => void this.rows.delete(key),
     clear: () => this.rows.clear(),
@@ -339,6 +392,11 @@ export class MemoryStorage implements Storage {
     zsetCountBefore: (eid, score, field) => this.zsetRows(eid, { by: "all" }).filter((r) => compareZset(r, { score, field }) < 0).length,
   };
 
+  /** The keys after (slot, afterKey) up to and with position `end`. */
+  private until(slot: number, afterKey: string | null, end: KeyPosition): KeyRow[] {
+    return this.keys.scan(slot, afterKey, Infinity).filter((r) => r.slot < end.slot || (r.slot === end.slot && compareFields(r.key, end.key) <= 0));
+  }
+
   /** Every key in (slot, key) order. */
   private ordered(): KeyRow[] {
     return [...this.rows]
@@ -414,7 +472,6 @@ export class MemoryStorage implements Storage {
   }
 }
 
-const utf8 = new TextEncoder();
 
 /** Fields compare as their UTF-8 bytes, as SQLite's BINARY collation of TEXT does. */
 export function compareFields(a: string, b: string): number {

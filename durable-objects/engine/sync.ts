@@ -9,6 +9,7 @@ import type { Engine } from "./engine";
 import type { LogEntry, PsyncReply, SnapshotChunk, SnapshotCursor } from "./replication";
 import { EXEC_FRAME, MULTI_FRAME } from "./replication-log";
 import { decodeCommand } from "./resp";
+import type { KeyPosition } from "./slot";
 import { type Entry, type KeyRow, TYPE_CODES, type ValueType, eachKey } from "./storage";
 
 const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE_CODES).map(([n, c]) => [c, n])) as Record<number, ValueType>;
@@ -23,15 +24,23 @@ export function psync(engine: Engine, replid: string, offset: number, maxBytes: 
   return { kind: "continue", replid: log.replid, entries: log.entriesAfter(offset, maxBytes), masterOffset: log.offset };
 }
 
+/** Keys per snapshot chunk at most (with 100-byte values, about 1.6 MiB of them). */
+const CHUNK_KEYS = 16_384;
+
 /**
- * One snapshot chunk on the master: live keys from `cursor` on, each collection with its elements,
- * about `maxBytes` of them, read in one synchronous step and stamped with the current offset. A
- * large collection may span chunks (the next chunk goes on with its elements).
+ * One snapshot chunk on the master: live keys from `cursor` on, about `maxBytes` of them, read in
+ * one synchronous step and stamped with the current offset. The strings of the chunk are packed by
+ * the storage (a run of the table read and packed in SQL); each collection goes with its elements,
+ * and a large one may span chunks (the next chunk goes on with its elements, and the chunk's
+ * strings stop at it).
  */
 export function snapshotChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: number): SnapshotChunk {
+  const keys = engine.storage.keys;
+  const now = engine.options.clock.now();
   const rows: SnapshotChunk["rows"][number][] = [];
   const elements: SnapshotChunk["elements"][number][] = [];
   const offset = engine.log.offset;
+  const none = { packed: "[]", count: 0, bytes: 0 };
   let size = 0;
   /** Adds the elements of `key` after `field`; the field to go on from when the chunk is full, else null. */
   const addElements = (key: string, eid: number, field: string | null): string | null => {
@@ -46,25 +55,32 @@ export function snapshotChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: 
       after = page[page.length - 1]!.field;
     }
   };
+  const live = (e: Entry) => e.expiresAt === null || e.expiresAt > now;
   if (cursor.field !== null && cursor.key !== null) {
     // The same collection: the key may have been deleted and written again since.
-    const e = engine.storage.keys.get(cursor.key);
-    if (e?.eid !== undefined && e.eid === cursor.eid && (e.expiresAt === null || e.expiresAt > engine.options.clock.now())) {
+    const e = keys.get(cursor.key);
+    if (e?.eid !== undefined && e.eid === cursor.eid && live(e)) {
       const more = addElements(cursor.key, e.eid, cursor.field);
-      if (more !== null) return { rows, elements, next: { ...cursor, field: more }, offset };
+      if (more !== null) return { strings: none, rows, elements, next: { ...cursor, field: more }, offset };
     }
   }
-  for (const row of liveRows(engine, cursor.slot, cursor.key)) {
+  const end = keys.runEnd(cursor.slot, cursor.key, Math.max(1, maxBytes - size), CHUNK_KEYS);
+  if (end === null) return { strings: none, rows, elements, next: null, offset };
+  let last: KeyPosition = end;
+  let next: SnapshotCursor = { slot: end.slot, key: end.key, field: null };
+  for (const row of keys.collectionsUntil(cursor.slot, cursor.key, end)) {
     const e = row.entry;
-    rows.push({ key: row.key, type: TYPE_CODES[e.type], value: e.value, expiresAt: e.expiresAt, ...(e.count !== undefined ? { count: e.count } : {}) });
-    size += row.key.length + e.value.length + 16;
-    if (e.eid !== undefined) {
-      const more = addElements(row.key, e.eid, null);
-      if (more !== null) return { rows, elements, next: { slot: row.slot, key: row.key, field: more, eid: e.eid }, offset };
+    if (!live(e)) continue;
+    rows.push({ key: row.key, type: TYPE_CODES[e.type], value: e.value, expiresAt: e.expiresAt, count: e.count ?? 0 });
+    size += row.key.length + 16;
+    const more = addElements(row.key, e.eid!, null);
+    if (more !== null) {
+      last = row;
+      next = { slot: row.slot, key: row.key, field: more, eid: e.eid! };
+      break;
     }
-    if (size >= maxBytes) return { rows, elements, next: { slot: row.slot, key: row.key, field: null }, offset };
   }
-  return { rows, elements, next: null, offset };
+  return { strings: keys.packStrings(cursor.slot, cursor.key, last, now), rows, elements, next, offset };
 }
 
 /** The live keys (not past their deadline) after position (slot, afterKey), read a page at a time. */
@@ -139,20 +155,18 @@ export function hasSynced(engine: Engine): boolean {
  * mixes chunks read at different offsets until the stream has been applied up to the newest
  * chunk's: `consistentAt` says from which offset on it may serve reads. Chunks come in the
  * keyspace's (slot, key) order, so a key is in one chunk only (a key deleted and written again
- * keeps its position, which the snapshot has passed): strings are inserted as they are, in bulk,
- * without reading anything first.
+ * keeps its position, which the snapshot has passed): the packed strings are inserted as they are,
+ * by the storage, in one statement, without reading anything first.
  */
 export function loadChunk(engine: Engine, chunk: SnapshotChunk): void {
   engine.transaction(() => {
     engine.storage.meta.set("consistent_at", chunk.offset);
-    const strings: { key: string; entry: Entry }[] = [];
+    engine.keyspace.loadPacked(chunk.strings, chunk.offset);
     const change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
     for (const r of chunk.rows) {
       const type = TYPE_NAMES[r.type]!;
-      if (type === "string") strings.push({ key: r.key, entry: { type, value: r.value, expiresAt: r.expiresAt, mod: chunk.offset } });
-      else change.writeAsTold(r.key, { type, value: r.value, expiresAt: r.expiresAt, eid: change.newEid(), count: r.count ?? 0 }, chunk.offset);
+      change.writeAsTold(r.key, { type, value: r.value, expiresAt: r.expiresAt, eid: change.newEid(), count: r.count ?? 0 }, chunk.offset);
     }
-    engine.keyspace.loadNew(strings);
     for (const el of chunk.elements) {
       const header = change.peek(el.key);
       if (header?.eid === undefined) throw new Error(`replication: snapshot element of ${el.key}, which is not a collection here`);

@@ -11,7 +11,7 @@
  */
 import type { Bytes } from "../bytes";
 import { ELEMENT_OVERHEAD, KEY_OVERHEAD, datasetSize, keySize } from "../sizes";
-import { type Element, type Entry, type Storage, eachKey } from "../storage";
+import { type Element, type Entry, type PackedStrings, type Storage, eachKey } from "../storage";
 import { Change } from "./change";
 import { HotCache } from "./hot-cache";
 
@@ -130,17 +130,15 @@ export class Keyspace {
   }
 
   /**
-   * Inserts keys as they are (a full sync's strings, each new to the keyspace: see
-   * `loadChunk`), in bulk, without reading them first.
+   * Stores a full sync's packed strings as they are (each new to the keyspace: see `loadChunk`),
+   * stamped with `mod`, without reading them first.
    */
-  loadNew(rows: readonly { key: string; entry: Entry }[]): void {
-    if (rows.length === 0) return;
-    this.storage.keys.load(rows);
-    for (const { key, entry } of rows) {
-      this.cache.drop(key);
-      this.keyCount++;
-      this.usedBytes += keySize(key, entry);
-    }
+  loadPacked(strings: { packed: PackedStrings; count: number; bytes: number }, mod: number): void {
+    if (strings.count === 0) return;
+    this.storage.keys.loadPacked(strings.packed, mod);
+    this.cache.clear();
+    this.keyCount += strings.count;
+    this.usedBytes += strings.bytes + strings.count * KEY_OVERHEAD;
   }
 
   /**
