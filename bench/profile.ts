@@ -6,7 +6,7 @@
  *
  * Workloads: `get` (GETs through the replica), `set` (SETs on the primary), `lag` (the repl_lag
  * bench's shape: SETs at a steady 1,000/s while a poller reads them back from the replica),
- * `fullsync` (`--keys N`, 300,000 by default: a replica's full sync of N keys of 100 bytes).
+ * `pipeline-get` and `pipeline-set` (the bench's 100-command pipelines), `fullsync` (`--keys N`, 300,000 by default: a replica's full sync of N keys of 100 bytes).
  * Writes bench/results/profile.cpuprofile (open it in Chrome DevTools' Performance panel) and
  * prints the functions with the most self time; with --heap, bench/results/profile.heapprofile
  * (DevTools' Memory panel) and the functions that allocated the most. The profiler itself costs
@@ -85,6 +85,13 @@ async function workload(http: HttpClient, name: string): Promise<void> {
     });
     return;
   }
+  if (name === "pipeline-set" || name === "pipeline-get") {
+    // The bench's pipeline_set_100 / pipeline_get_100 shape: 100 commands a request, 4 in flight.
+    const get = name === "pipeline-get";
+    const commands = Array.from({ length: 100 }, (_, j) => (get ? ["GET", `key:${j * 10}`] : ["SET", `key:${j * 10}`, "x".repeat(100)]));
+    await runLoad({ concurrency: 4, seconds: SECONDS }, async () => void (await http.post("/pipeline", commands, { "MF-CF-Blob": get ? PARIS : NEW_YORK })));
+    return;
+  }
   if (name === "fullsync") {
     // Prepared before the profile (`prepareFullSync`): the link comes back and the replica full-syncs.
     await adminCall("POST", "/admin/nodes/weur/faults", { link: "up" });
@@ -94,7 +101,7 @@ async function workload(http: HttpClient, name: string): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  if (name !== "lag") throw new Error(`unknown workload ${name} (get, set, lag, fullsync)`);
+  if (name !== "lag") throw new Error(`unknown workload ${name} (get, set, pipeline-get, pipeline-set, lag, fullsync)`);
   // The repl_lag bench's load; its figures are printed, not recorded (the profiler slows the run).
   const lag = await replicationLag(
     async (key) => void (await set(key)),
