@@ -263,20 +263,20 @@ export class SqliteStorage implements Storage {
     packStrings: (slot, afterKey, end, now) => {
       const range = runRange(slot, afterKey, end);
       const row = this.first(
-        `SELECT json_group_array(json_array(slot, hex(key), hex(value), expires_at)) AS packed, count(*) AS n,
+        `SELECT CAST(json_group_array(json_array(slot, hex(key), hex(value), expires_at)) AS BLOB) AS packed, count(*) AS n,
            coalesce(sum(length(CAST(key AS BLOB)) + length(value)), 0) AS bytes
          FROM (SELECT slot, key, value, expires_at FROM keyspace WHERE ${range.sql} AND eid IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY slot, key)`,
         ...range.params,
         now,
       )!;
-      return { packed: row.packed as string, count: row.n as number, bytes: row.bytes as number };
+      return { packed: new Uint8Array(row.packed as ArrayBuffer), count: row.n as number, bytes: row.bytes as number };
     },
     loadPacked: (packed, mod) =>
       void this.exec(
         `INSERT OR REPLACE INTO keyspace (slot, key, type, encoding, value, expires_at, mod_offset)
-         SELECT value ->> 0, CAST(unhex(value ->> 1) AS TEXT), 0, 0, unhex(value ->> 2), value ->> 3, ? FROM json_each(?)`,
+         SELECT value ->> 0, CAST(unhex(value ->> 1) AS TEXT), 0, 0, unhex(value ->> 2), value ->> 3, ? FROM json_each(CAST(? AS TEXT))`,
         mod,
-        packed,
+        blob(packed),
       ),
     delete: (key) => void this.exec("DELETE FROM keyspace WHERE slot = ? AND key = ?", slotOf(key), key),
     clear: () => void this.exec("DELETE FROM keyspace"),

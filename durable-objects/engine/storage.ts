@@ -130,20 +130,21 @@ export function compareZset(a: { score: number | null; field: string }, b: { sco
 }
 
 /**
- * String keys as a full sync ships them: a JSON array of `[slot, key, value, expiresAt]`, the key's
- * UTF-8 bytes and the value in hex (any bytes, NUL included), expiresAt null for none. Both ends
- * are SQLite's own JSON and hex functions, so a million keys cross without a million objects.
+ * String keys as a full sync ships them: the UTF-8 bytes of a JSON array of `[slot, key, value,
+ * expiresAt]`, the key's UTF-8 bytes and the value in hex (any bytes, NUL included), expiresAt
+ * null for none. Both ends are SQLite's own JSON and hex functions, so a million keys cross
+ * without a million objects; bytes rather than a string, so no chunk is a string on the heap.
  */
-export type PackedStrings = string;
+export type PackedStrings = Bytes;
 
 /** Packs string keys (MemoryStorage; SQLite packs in SQL). */
 export function packStrings(rows: readonly KeyRow[]): PackedStrings {
-  return JSON.stringify(rows.map((r) => [r.slot, toHex(utf8.encode(r.key)), toHex(r.entry.value), r.entry.expiresAt]));
+  return utf8.encode(JSON.stringify(rows.map((r) => [r.slot, toHex(utf8.encode(r.key)), toHex(r.entry.value), r.entry.expiresAt])));
 }
 
 /** Unpacks string keys, each stamped with `mod`. */
 export function unpackStrings(packed: PackedStrings, mod: number): { key: string; entry: Entry }[] {
-  return (JSON.parse(packed) as [number, string, string, number | null][]).map(([, key, value, expiresAt]) => ({
+  return (JSON.parse(new TextDecoder().decode(packed)) as [number, string, string, number | null][]).map(([, key, value, expiresAt]) => ({
     key: new TextDecoder().decode(fromHex(key)),
     entry: { type: "string", value: fromHex(value), expiresAt, mod },
   }));

@@ -24,6 +24,8 @@ export function psync(engine: Engine, replid: string, offset: number, maxBytes: 
   return { kind: "continue", replid: log.replid, entries: log.entriesAfter(offset, maxBytes), masterOffset: log.offset };
 }
 
+const EMPTY_RUN = new TextEncoder().encode("[]");
+
 /** Keys per snapshot chunk at most (with 100-byte values, about 1.6 MiB of them). */
 const CHUNK_KEYS = 16_384;
 
@@ -40,7 +42,7 @@ export function snapshotChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: 
   const rows: SnapshotChunk["rows"][number][] = [];
   const elements: SnapshotChunk["elements"][number][] = [];
   const offset = engine.log.offset;
-  const none = { packed: "[]", count: 0, bytes: 0 };
+  const none = { packed: EMPTY_RUN, count: 0, bytes: 0 };
   let size = 0;
   /** Adds the elements of `key` after `field`; the field to go on from when the chunk is full, else null. */
   const addElements = (key: string, eid: number, field: string | null): string | null => {
