@@ -213,11 +213,88 @@ export class SqliteStorage implements Storage {
     return m !== null && this.exec("SELECT name FROM pragma_table_info(?) WHERE name = ?", m[1], m[2]).toArray().length > 0;
   }
 
+  /**
+   * Runs `fn` in a transaction. The keys it writes are buffered (`keys`) and written at its end
+   * in multi-row statements: a statement costs about as much as the rows it writes (4 us for
+   * `SELECT 1`, 8 for a one-row upsert, 3 a row for eleven), and a pipeline writes many keys.
+   * A nested transaction first writes what the one around it buffered, so its rollback undoes
+   * only its own writes, and forgets its own buffer when it fails.
+   */
   transaction<T>(fn: () => T): T {
-    return this.storage.transactionSync(fn);
+    this.flushKeys();
+    try {
+      return this.storage.transactionSync(() => {
+        this.depth++;
+        try {
+          const result = fn();
+          this.flushKeys();
+          return result;
+        } finally {
+          this.depth--;
+        }
+      });
+    } catch (e) {
+      this.pendingKeys.clear();
+      throw e;
+    }
   }
 
-  readonly keys: KeyStore = {
+  /** Open transactions (`transaction`): keys written inside one are buffered. */
+  private depth = 0;
+  /** Keys written in the open transaction and not yet stored (null: deleted), in order. */
+  private readonly pendingKeys = new Map<string, Entry | null>();
+
+  /** Writes the buffered keys: replaced rows eleven to a statement, deleted ones fifty. */
+  private flushKeys(): void {
+    if (this.pendingKeys.size === 0) return;
+    const puts: [string, Entry][] = [];
+    const deletes: string[] = [];
+    for (const [key, e] of this.pendingKeys) if (e === null) deletes.push(key);
+    else puts.push([key, e]);
+    this.pendingKeys.clear();
+    for (let i = 0; i < puts.length; i += PUT_ROWS) {
+      const part = puts.slice(i, i + PUT_ROWS);
+      this.exec(
+        `INSERT OR REPLACE INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES ${part.map(() => "(?, ?, ?, 0, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+        ...part.flatMap(([key, e]) => [slotOf(key), key, ...keyValues(e)]),
+      );
+    }
+    for (let i = 0; i < deletes.length; i += DELETE_ROWS) {
+      const part = deletes.slice(i, i + DELETE_ROWS);
+      this.exec(
+        `DELETE FROM keyspace WHERE (slot, key) IN (VALUES ${part.map(() => "(?, ?)").join(", ")})`,
+        ...part.flatMap((key) => [slotOf(key), key]),
+      );
+    }
+  }
+
+  /** `stored` with writes buffered inside a transaction: reads see them, and every other query first writes them. */
+  private buffered(stored: KeyStore): KeyStore {
+    const flushing = Object.fromEntries(
+      Object.entries(stored).map(([name, method]) => [
+        name,
+        (...args: unknown[]) => {
+          this.flushKeys();
+          return (method as (...a: unknown[]) => unknown)(...args);
+        },
+      ]),
+    ) as unknown as KeyStore;
+    return {
+      ...flushing,
+      get: (key) => {
+        const pending = this.pendingKeys.get(key);
+        return pending === undefined ? stored.get(key) : pending && asStored(pending);
+      },
+      put: (key, e) => (this.depth > 0 ? void this.pendingKeys.set(key, e) : stored.put(key, e)),
+      delete: (key) => (this.depth > 0 ? void this.pendingKeys.set(key, null) : stored.delete(key)),
+      clear: () => {
+        this.pendingKeys.clear();
+        stored.clear();
+      },
+    };
+  }
+
+  private readonly storedKeys: KeyStore = {
     get: (key) => {
       const row = this.first("SELECT type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE slot = ? AND key = ?", slotOf(key), key);
       return row ? toEntry(row) : null;
@@ -333,6 +410,8 @@ export class SqliteStorage implements Storage {
       return { count: row.n, bytes: row.b };
     },
   };
+
+  readonly keys: KeyStore = this.buffered(this.storedKeys);
 
   readonly elements: ElementStore = {
     get: (eid, field) => {
@@ -471,6 +550,17 @@ export class SqliteStorage implements Storage {
     set: (name, value) =>
       void this.exec("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", name, value),
   };
+}
+
+/** Rows per multi-row INSERT of buffered keys (9 bound parameters each: within the 100 a statement may have). */
+const PUT_ROWS = 11;
+/** Keys per multi-row DELETE (2 bound parameters each). */
+const DELETE_ROWS = 50;
+
+/** An entry as reading its row back would give it. */
+function asStored(e: Entry): Entry {
+  const entry: Entry = { type: e.type, value: e.value, expiresAt: e.expiresAt, mod: e.mod ?? 0 };
+  return e.eid === undefined ? entry : { ...entry, eid: e.eid, count: e.count as number, bytes: e.bytes ?? 0 };
 }
 
 /** The WHERE condition of the keys after (slot, afterKey) (null: from `slot` on) up to and with `end`. */

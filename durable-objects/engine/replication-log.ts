@@ -26,7 +26,7 @@ export const EXEC_FRAME = encodeCommand(["EXEC"]);
 export const DEFAULT_BACKLOG_BYTES = 1024 * 1024;
 
 /**
- * Bytes of the newest entries also kept in memory: a streaming replica is usually a few entries
+ * Bytes of the newest entries also kept in memory (up to twice this between trims): a streaming replica is usually a few entries
  * behind, and the push that follows a commit is then served without reading back from storage what
  * was just written. Small on purpose: what it holds is memory the GC must walk, and a replica
  * further behind is served from storage as before.
@@ -129,6 +129,8 @@ export class ReplicationLog {
   private remember(entry: LogEntry): void {
     this.tail.push(entry);
     this.tailBytes += entry.frame.length;
+    // Trimmed in batches once it holds twice its size: a splice per append moved the whole tail.
+    if (this.tailBytes <= 2 * TAIL_BYTES) return;
     let drop = 0;
     while (this.tailBytes > TAIL_BYTES && drop < this.tail.length - 1) this.tailBytes -= this.tail[drop++]!.frame.length;
     if (drop > 0) this.tail.splice(0, drop);

@@ -3,45 +3,55 @@
  * effect in this form, so a replication offset counts bytes of the stream exactly as Redis's
  * `master_repl_offset` does, and the RESP bridge can reuse the codec.
  */
-import { type Bytes, concatBytes, toBytes } from "./bytes";
+import { type Bytes, toBytes } from "./bytes";
 
-const CRLF = toBytes("\r\n");
-
-/** Frames one command as a RESP array of bulk strings. */
+/** Frames one command as a RESP array of bulk strings, written into one buffer. */
 export function encodeCommand(args: readonly (string | Bytes)[]): Bytes {
-  const parts: Bytes[] = [toBytes(`*${args.length}\r\n`)];
-  for (const arg of args) {
-    const bytes = typeof arg === "string" ? toBytes(arg) : arg;
-    parts.push(toBytes(`$${bytes.length}\r\n`), bytes, CRLF);
+  const values = args.map((arg) => (typeof arg === "string" ? toBytes(arg) : arg));
+  let size = headerLength(values.length);
+  for (const v of values) size += headerLength(v.length) + v.length + 2;
+  const out = new Uint8Array(size);
+  let at = writeHeader(out, 0, 0x2a, values.length);
+  for (const v of values) {
+    at = writeHeader(out, at, 0x24, v.length);
+    out.set(v, at);
+    at += v.length;
+    out[at++] = 0x0d;
+    out[at++] = 0x0a;
   }
-  return concatBytes(parts);
+  return out;
+}
+
+/** Bytes of a header line `<type><n>\r\n`. */
+const headerLength = (n: number): number => 3 + String(n).length;
+
+/** Writes `<type><n>\r\n` at `at`; answers where it ends. */
+function writeHeader(out: Bytes, at: number, type: number, n: number): number {
+  out[at++] = type;
+  const digits = String(n);
+  for (let i = 0; i < digits.length; i++) out[at++] = digits.charCodeAt(i);
+  out[at++] = 0x0d;
+  out[at++] = 0x0a;
+  return at;
 }
 
 /**
- * Parses one RESP array of bulk strings that fills `frame` exactly.
+ * Parses one RESP array of bulk strings that fills `frame` exactly; the arguments are views of
+ * `frame` (not copies).
  * @throws Error when the frame is not a single well-formed command.
  */
 export function decodeCommand(frame: Bytes): Bytes[] {
-  let at = 0;
-  const readLine = (): string => {
-    const end = frame.indexOf(0x0d, at);
-    if (end === -1 || frame[end + 1] !== 0x0a) throw new Error("RESP: unterminated line");
-    const line = String.fromCharCode(...frame.subarray(at, end));
-    at = end + 2;
-    return line;
-  };
-  const header = readLine();
-  if (header[0] !== "*") throw new Error("RESP: expected an array");
-  const count = Number(header.slice(1));
-  if (!Number.isSafeInteger(count) || count < 0) throw new Error("RESP: bad array length");
+  if (frame[0] !== 0x2a) throw new Error("RESP: expected an array");
+  const count = headerNumber(frame, 1);
+  let at = count.next;
   const args: Bytes[] = [];
-  for (let i = 0; i < count; i++) {
-    const len = readLine();
-    if (len[0] !== "$") throw new Error("RESP: expected a bulk string");
-    const n = Number(len.slice(1));
-    if (!Number.isSafeInteger(n) || n < 0 || at + n + 2 > frame.length) throw new Error("RESP: bad bulk length");
-    args.push(frame.slice(at, at + n));
-    at += n;
+  for (let i = 0; i < count.n; i++) {
+    if (frame[at] !== 0x24) throw new Error("RESP: expected a bulk string");
+    const len = headerNumber(frame, at + 1);
+    at = len.next;
+    if (at + len.n + 2 > frame.length) throw new Error("RESP: bad bulk length");
+    args.push(frame.subarray(at, at + len.n));
+    at += len.n;
     if (frame[at] !== 0x0d || frame[at + 1] !== 0x0a) throw new Error("RESP: bulk string not terminated");
     at += 2;
   }
