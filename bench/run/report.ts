@@ -222,6 +222,8 @@ export function writeReport(info: Machine, only: string | null, results: readonl
   writeFileSync("bench/results/latest.md", markdown);
   const readme = readFileSync("README.md", "utf8");
   const marked = /(<!-- bench:start -->\n)[\s\S]*?(<!-- bench:end -->)/;
-  if (marked.test(readme)) writeFileSync("README.md", readme.replace(marked, `$1${markdown}$2`));
+  // A function, not a replacement string: the markdown holds "$2" (Upstash's price), which a
+  // replacement string reads as the second group.
+  if (marked.test(readme)) writeFileSync("README.md", readme.replace(marked, (_, start: string, end: string) => `${start}${markdown}${end}`));
   return markdown;
 }
