@@ -27,11 +27,9 @@ import { NEAR, NODES, REQUEST_TIMEOUT_MS } from "./cluster.ts";
 import { type Parts, type Random, now } from "./context.ts";
 import { type Journal, show } from "./journal.ts";
 import { type CollectionType, type Writer, collectionCommand, collectionKeys } from "./collections/index.ts";
-import { type Cmd, type Model, STRING, type Value, isInteger, narrowed, ownedKeys, ttlKeys, utf8 } from "./model.ts";
+import { type Cmd, type Model, STRING, type Value, ownedKeys, ttlKeys } from "./model.ts";
+import { FAR_EX, FAR_PX, stringCommand } from "./string-commands.ts";
 
-/** A far-future deadline: the largest PEXPIREAT a JavaScript number holds exactly, and EXAT's. */
-const FAR_PX = "9007199254740991";
-const FAR_EX = "9999999999";
 /** How many replicas the topology has, whichever node is the primary. */
 const REPLICAS = NODES.length - 1;
 
@@ -172,52 +170,7 @@ export class Client {
       this.counts.collectionWrites++;
       return collectionCommand(this.writer, this.id);
     }
-    const key = this.random.pick(this.keys);
-    const m = this.model.key(key);
-    const r = this.random.next();
-    const v = this.value();
-    const cands = [...m.cands.keys()];
-    if (r < 0.3 || cands.some((x) => utf8(x) > 4000)) return { argv: ["SET", key, v], effects: [{ key, next: () => [v] }] };
-    if (r < 0.36 && this.parts.has("far-future")) return { argv: ["SET", key, v, "EXAT", FAR_EX], effects: [{ key, next: () => [v] }] };
-    if (r < 0.4 && this.parts.has("far-future")) return { argv: ["SET", key, v, "PXAT", FAR_PX], effects: [{ key, next: () => [v] }] };
-    if (r < 0.46 && this.parts.has("far-future")) return { argv: ["PEXPIREAT", key, FAR_PX], effects: [{ key, next: (x) => [x] }] };
-    if (r < 0.5) {
-      const which = Math.floor(this.random.next() * 3);
-      if (which === 0) return { argv: ["SET", key, v, "KEEPTTL"], effects: [{ key, next: () => [v] }] };
-      return { argv: which === 1 ? ["EXPIRE", key, "100000"] : ["PERSIST", key], effects: [{ key, next: (x) => [x] }] };
-    }
-    if (r < 0.6 && this.parts.has("incr") && cands.every((x) => x === null || isInteger(x))) {
-      const by = this.random.next() < 0.7 ? 1 : -3;
-      const incr = (x: Value) => [String(Number(x ?? 0) + by)];
-      return {
-        argv: by === 1 ? ["INCR", key] : ["INCRBY", key, String(by)],
-        effects: [{ key, next: incr, answered: narrowed(incr, (y, reply) => y === String(reply)) }],
-      };
-    }
-    if (r < 0.72 && this.parts.has("append")) {
-      const suffix = `+${this.id}.${this.seq}${this.seq % 5 === 0 ? "ü" : ""}`;
-      const append = (x: Value) => [(x ?? "") + suffix];
-      return { argv: ["APPEND", key, suffix], effects: [{ key, next: append, answered: narrowed(append, (y, reply) => utf8(y) === Number(reply)) }] };
-    }
-    if (r < 0.8) {
-      const other = this.random.pick(this.keys.filter((k) => k !== key));
-      const w = this.value();
-      return { argv: ["MSET", key, v, other, w], effects: [{ key, next: () => [v] }, { key: other, next: () => [w] }] };
-    }
-    if (r < 0.88) return { argv: ["DEL", key], effects: [{ key, next: () => [null] }] };
-    if (this.parts.has("rename") && cands.every((x) => x !== null)) {
-      const to = this.random.pick(this.keys.filter((k) => k !== key));
-      // The destination's next state is the source's, read when the destination is modelled (after the source).
-      let moved: Value[] = [];
-      return {
-        argv: ["RENAME", key, to],
-        effects: [
-          { key, next: (x) => (x === null ? [] : ((moved = [...this.model.key(key).cands.keys()].filter((y) => y !== null)), [null])) },
-          { key: to, next: () => moved },
-        ],
-      };
-    }
-    return { argv: ["SET", key, v], effects: [{ key, next: () => [v] }] };
+    return stringCommand({ id: this.id, keys: this.keys, model: this.model, random: this.random, parts: this.parts, value: () => this.value(), seq: () => this.seq });
   }
 
   private async write(): Promise<void> {
