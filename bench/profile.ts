@@ -4,6 +4,7 @@
  *   npm run profile -- --workload lag --seconds 5
  *   npm run profile -- --heap --workload lag     (where the allocated bytes come from)
  *
+ * PROFILE_REPLICAS sets the replica regions ("weur" by default; "" profiles the primary alone).
  * Workloads: `get` (GETs through the replica), `set` (SETs on the primary), `lag` (the repl_lag
  * bench's shape: SETs at a steady 1,000/s while a poller reads them back from the replica),
  * `pipeline-get` and `pipeline-set` (the bench's 100-command pipelines), `fullsync` (`--keys N`, 300,000 by default: a replica's full sync of N keys of 100 bytes).
@@ -199,7 +200,7 @@ async function heapProfile(session: Awaited<ReturnType<typeof devtools>>, run: (
   console.log("bench/results/profile.heapprofile");
 }
 
-const flaredis = await startFlaredis({ replicas: "weur", inspector: true });
+const flaredis = await startFlaredis({ replicas: process.env.PROFILE_REPLICAS ?? "weur", inspector: true });
 const http = new HttpClient(flaredis.url, TOKEN, flaredis.headers, 64);
 try {
   if (!flaredis.inspector) throw new Error("wrangler did not open an inspector");

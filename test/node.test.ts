@@ -22,11 +22,12 @@ async function manualClock(): Promise<ManualClock> {
   return clock;
 }
 
-/** Rows in the node's keyspace table, expired or not. */
+/** Rows in the node's keyspace table, expired or not (the keys its storage deferred stored first). */
 const storedKeys = () =>
-  inNode(primary(), (_node, state) =>
-    state.storage.sql.exec<{ key: string }>("SELECT key FROM keyspace ORDER BY key").toArray().map((r) => r.key),
-  );
+  inNode(primary(), (node, state) => {
+    node.core.engine.storage.storeDeferred();
+    return state.storage.sql.exec<{ key: string }>("SELECT key FROM keyspace ORDER BY key").toArray().map((r) => r.key);
+  });
 
 const info = async (section: string) => String(await redis("INFO", section));
 

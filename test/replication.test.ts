@@ -86,7 +86,8 @@ describe("replication between nodes", () => {
     const after = await expectConverged();
     expect(after.digest).not.toBe("0".repeat(40));
     for (const replica of REPLICAS)
-      await inNode(stubOf(replica), (_n, state) => {
+      await inNode(stubOf(replica), (node, state) => {
+        node.core.engine.storage.storeDeferred();
         const short = state.storage.sql.exec("SELECT count(*) AS n FROM keyspace WHERE key LIKE 'short:%'").one();
         expect(short.n).toBe(0);
       });

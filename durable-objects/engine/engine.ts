@@ -21,6 +21,7 @@ import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
 import { REQUEST_LIMITS, overBounds } from "./limits";
 import { ReplicationLog } from "./replication-log";
 import type { Storage } from "./storage";
+import { replayDeferred } from "./sync";
 
 export type Permission = "admin" | "readwrite" | "readonly";
 export type Mode = "single" | "pipeline" | "multi";
@@ -160,6 +161,8 @@ export class Engine {
       },
       compactEffects: () => !replication.fullSyncInProgress(),
     };
+    // Writes the storage had kept in memory when the node last stopped come back from the log.
+    replayDeferred(this);
   }
 
   /**

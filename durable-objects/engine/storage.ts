@@ -255,10 +255,22 @@ export interface Storage {
   readonly meta: MetaStore;
   /** Runs `fn` so that all of its writes land, or none. */
   transaction<T>(fn: () => T): T;
+  /**
+   * The log offset from which the stored keyspace lacks writes that a storage keeps in memory
+   * after their transaction committed (their effects are in the log, which the storage keeps from
+   * there on), or null when the stored keyspace is complete. After a restart the engine replays
+   * the log from there (`replayDeferred` in sync.ts) before it serves anything.
+   */
+  readonly replayFrom: number | null;
+  /** Stores the keys kept in memory now (in the open transaction, if any): `replayFrom` is then null. */
+  storeDeferred(): void;
 }
 
 /** In-memory `Storage` for engine tests. Transactions roll back on throw, as SQLite's do. */
 export class MemoryStorage implements Storage {
+  /** Every write is stored at once. */
+  readonly replayFrom = null;
+  storeDeferred(): void {}
   private rows = new Map<string, { slot: number; entry: Entry }>();
   private collections = new Map<number, Map<string, Element>>();
   private frames = new Map<number, Bytes>();

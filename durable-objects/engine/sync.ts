@@ -192,33 +192,60 @@ export function applyEntries(engine: Engine, entries: readonly LogEntry[]): bool
   while (i < entries.length && entries[i]!.offset < log.offset) i++; // duplicates
   if (i === entries.length) return true;
   if (entries[i]!.offset !== log.offset) return false;
+  engine.transaction(() => applyGroups(engine, entries, i, true));
+  recountWhenConsistent(engine);
+  return true;
+}
+
+/**
+ * Applies the whole groups of `entries` from `i` on, in the caller's storage transaction, each in
+ * a change of its own; with `append`, adds them to the log (a replica's stream), else not (the
+ * log's own entries, replayed). Effects up to the consistent offset, and all of them until the
+ * counts are recounted, apply as a full sync's may (see replication.ts).
+ */
+function applyGroups(engine: Engine, entries: readonly LogEntry[], i: number, append: boolean): void {
   const consistent = consistentAt(engine);
   // Counts are exact only once recounted (after the batch that reaches `consistent`): until then
   // no effect may trust a count to delete an emptied collection, even one past `consistent`.
   const recountPending = engine.storage.meta.get("recount") === 1;
-  engine.transaction(() => {
-    while (i < entries.length) {
-      const group = nextGroup(entries, i);
-      if (group === null) break;
-      let change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
-      for (let j = i; j < group; j++) {
-        const { offset, frame } = entries[j]!;
-        if (bytesEqual(frame, MULTI_FRAME) || bytesEqual(frame, EXEC_FRAME)) continue;
-        const argv = decodeCommand(frame);
-        const at = offset + frame.length;
-        if (isFlush(argv)) {
-          engine.keyspace.commit(change, null);
-          engine.keyspace.deleteWrittenBefore(at);
-          change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
-        } else applyEffect(change, argv, at, recountPending || at <= consistent);
-      }
-      engine.keyspace.commit(change, null);
-      log.appendVerbatim(entries.slice(i, group));
-      i = group;
+  // As a replica applies the stream: a key found expired is kept (the master's DEL comes in the log).
+  const role = append ? engine.role : "slave";
+  while (i < entries.length) {
+    const group = nextGroup(entries, i);
+    if (group === null) break;
+    let change = engine.keyspace.begin(engine.options.clock.now(), role);
+    for (let j = i; j < group; j++) {
+      const { offset, frame } = entries[j]!;
+      if (bytesEqual(frame, MULTI_FRAME) || bytesEqual(frame, EXEC_FRAME)) continue;
+      const argv = decodeCommand(frame);
+      const at = offset + frame.length;
+      if (isFlush(argv)) {
+        engine.keyspace.commit(change, null);
+        engine.keyspace.deleteWrittenBefore(at);
+        change = engine.keyspace.begin(engine.options.clock.now(), role);
+      } else applyEffect(change, argv, at, recountPending || at <= consistent);
     }
+    engine.keyspace.commit(change, null);
+    if (append) engine.log.appendVerbatim(entries.slice(i, group));
+    i = group;
+  }
+}
+
+/**
+ * After a restart: applies the log's entries from the storage's `replayFrom` on, the writes it
+ * had kept in memory (see `Storage.replayFrom`), so the keyspace is what it was before the restart.
+ * The storage keeps the log from there; the replay stores every key at its end.
+ */
+export function replayDeferred(engine: Engine): void {
+  const from = engine.storage.replayFrom;
+  if (from === null) return;
+  const log = engine.log;
+  if (!log.canContinue(log.replid, from)) throw new Error(`storage: the keyspace needs the log from ${from}, which it does not hold`);
+  const entries = log.entriesAfter(from, Number.MAX_SAFE_INTEGER);
+  engine.transaction(() => {
+    applyGroups(engine, entries, 0, false);
+    engine.storage.storeDeferred();
   });
-  recountWhenConsistent(engine);
-  return true;
 }
 
 /** The index just past the group that starts at `i` (one entry, or MULTI ... EXEC), or null if cut. */
