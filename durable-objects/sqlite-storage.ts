@@ -233,13 +233,15 @@ export class SqliteStorage implements Storage {
    * offset of the first log entry they came from; a restart replays the log from there
    * (`replayFrom`).
    *
-   * A nested transaction first writes what the one around it buffered, so its rollback undoes
-   * only its own writes, and forgets its own buffer when it fails; deferred keys stored by a
+   * A nested transaction first stores every key buffered or deferred, so its rollback undoes only
+   * its own writes, and forgets its own buffer when it fails; deferred keys stored by a
    * transaction that rolls back are deferred again.
    */
   transaction<T>(fn: () => T): T {
     const outer = this.levels.length === 0;
-    if (!outer) this.writeKeys(this.pendingKeys);
+    // Stores deferred keys too: one written here while an older value of it stayed deferred would
+    // read, and later be stored, as that older value.
+    if (!outer) this.storeAll();
     const level: Level = { stored: new Map(), replayFrom: this.replayOffset, logStart: null, storeAll: false };
     this.levels.push(level);
     let defer = false;
@@ -247,7 +249,7 @@ export class SqliteStorage implements Storage {
       const result = this.storage.transactionSync(() => {
         const result = fn();
         if (outer) defer = this.endTransaction(level);
-        else this.writeKeys(this.pendingKeys);
+        else this.storeAll();
         return result;
       });
       this.levels.pop();
@@ -665,6 +667,8 @@ export class SqliteStorage implements Storage {
       this.exec("INSERT INTO backlog (offset, frame) VALUES (?, ?)", offset, blob(frame));
       if (this.levels.length > 0) this.levels[0]!.logStart ??= offset;
       this.logEnd = offset + frame.length;
+      // Log written without keys (effects that changed nothing) also lengthens a restart's replay.
+      if (this.replayOffset !== null && this.logEnd - this.replayOffset > DEFER_LOG_BYTES) this.otherWrite();
     },
     bounds: () => {
       const first = this.first("SELECT offset FROM backlog ORDER BY offset LIMIT 1");
@@ -674,8 +678,11 @@ export class SqliteStorage implements Storage {
     },
     // The run holding `offset` is the last that starts at or before it.
     trimBefore: (offset) => {
-      // The log from `replayFrom` on is what a restart needs for the deferred keys.
+      // The log from `replayFrom` on is what a restart needs for the deferred keys, and the open
+      // transaction's own entries for the keys it would defer: trimming past them stores them.
       if (this.replayOffset !== null && offset > this.replayOffset) this.storeAll();
+      const level = this.levels[0];
+      if (level !== undefined && level.logStart !== null && offset > level.logStart) level.storeAll = true;
       this.exec("DELETE FROM backlog WHERE offset < (SELECT max(offset) FROM backlog WHERE offset <= ?)", offset);
     },
     clear: () => {

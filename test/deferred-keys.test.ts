@@ -80,6 +80,23 @@ describe("keys kept in memory after their transaction", () => {
     }
   });
 
+  it("are stored when their own transaction trims the backlog past its first entries (review of 79b33a5, defect 1)", async () => {
+    // A master without replicas (nothing holds its backlog), as after a restart before they reconnect.
+    const scratch = env.NODE.get(env.NODE.idFromName("scratch-self-trim"));
+    await runInDurableObject(scratch, (_node, state) => {
+      const open = () => new Engine(new SqliteStorage(state.storage), { clock: new ManualClock(), random: fixedRandom });
+      const engine = open();
+      const run = (e: Engine, mode: "single" | "pipeline", ...commands: string[][]) => e.run({ mode, commands, permission: "admin" });
+      run(engine, "single", ["FLUSHALL"]);
+      run(engine, "single", ["CONFIG", "SET", "repl-backlog-size", "16384"]);
+      // Three 600 KB values: three backlog rows in one transaction, the first two trimmed by it.
+      const big = (c: string) => c.repeat(600_000);
+      run(engine, "pipeline", ["SET", "big:a", big("a")], ["SET", "big:b", big("b")], ["SET", "big:c", big("c")]);
+      const restarted = open();
+      expect(run(restarted, "pipeline", ["STRLEN", "big:a"], ["STRLEN", "big:c"])).toMatchObject({ outcomes: [{ result: 600_000 }, { result: 600_000 }] });
+    });
+  });
+
   it("are stored by a write of another kind in the same transaction (a collection)", async () => {
     await pipeline([["SET", "o:a", "1"], ["SET", "o:b", "2"]]);
     expect((await stored(PRIMARY)).replayFrom).not.toBeNull();
@@ -125,6 +142,52 @@ describe("keys kept in memory after their transaction", () => {
       expect(get(restarted, "r:b")).toBe("2");
       expect(rows()).toBe(2);
       expect(restarted.storage.replayFrom).toBeNull();
+    });
+  });
+
+  it("a key written again before a nested transaction reads, and is stored, as its new value (review of 79b33a5, defect 2)", async () => {
+    const scratch = env.NODE.get(env.NODE.idFromName("scratch-nested"));
+    await runInDurableObject(scratch, (_node, state) => {
+      const storage = new SqliteStorage(state.storage);
+      const entry = (v: string) => ({ type: "string" as const, value: new TextEncoder().encode(v), expiresAt: null });
+      const read = (key: string) => {
+        const e = storage.keys.get(key);
+        return e && new TextDecoder().decode(e.value);
+      };
+      const frame = new TextEncoder().encode("*1\r\n$4\r\nPING\r\n");
+      const base = 1e12 + Math.floor(Math.random() * 1e9);
+      storage.transaction(() => {
+        storage.keys.put("n:k", entry("v1"));
+        storage.log.append(base, frame);
+      });
+      expect(storage.replayFrom).not.toBeNull();
+      storage.transaction(() => {
+        storage.keys.put("n:k", entry("v2"));
+        storage.log.append(base + frame.length, frame);
+        storage.transaction(() => undefined);
+        expect(read("n:k")).toBe("v2");
+      });
+      expect(read("n:k")).toBe("v2");
+      storage.storeDeferred();
+      expect(state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM keyspace WHERE key = 'n:k' AND value = CAST('v2' AS BLOB)").one().n).toBe(1);
+    });
+  });
+
+  it("a master replays its own log as it ran, whatever a past full sync left in meta (review of 79b33a5, defect 3)", async () => {
+    const scratch = env.NODE.get(env.NODE.idFromName("scratch-replay-master"));
+    await runInDurableObject(scratch, (_node, state) => {
+      const open = () => new Engine(new SqliteStorage(state.storage), { clock: new ManualClock(), random: fixedRandom });
+      const run = (engine: Engine, ...argv: string[]) => engine.run({ mode: "single", commands: [argv], permission: "admin" });
+      const engine = open();
+      run(engine, "FLUSHALL");
+      run(engine, "HSET", "m:h", "f", "v");
+      // Left over from when this node was a replica loading a full sync.
+      engine.transaction(() => engine.storage.meta.set("recount", 1));
+      run(engine, "RENAME", "m:h", "m:h2");
+      expect(engine.storage.replayFrom).not.toBeNull();
+      const restarted = open();
+      expect(run(restarted, "HGET", "m:h2", "f")).toMatchObject({ outcomes: [{ result: new TextEncoder().encode("v") }] });
+      expect(run(restarted, "EXISTS", "m:h")).toMatchObject({ outcomes: [{ result: 0 }] });
     });
   });
 });

@@ -204,10 +204,13 @@ export function applyEntries(engine: Engine, entries: readonly LogEntry[]): bool
  * counts are recounted, apply as a full sync's may (see replication.ts).
  */
 function applyGroups(engine: Engine, entries: readonly LogEntry[], i: number, append: boolean): void {
-  const consistent = consistentAt(engine);
+  // A master replaying its own log applies it as it ran: never as a full sync's (its `consistent_at`
+  // and `recount` may be left over from when it was a replica).
+  const asSync = append || engine.role === "slave";
+  const consistent = asSync ? consistentAt(engine) : -1;
   // Counts are exact only once recounted (after the batch that reaches `consistent`): until then
   // no effect may trust a count to delete an emptied collection, even one past `consistent`.
-  const recountPending = engine.storage.meta.get("recount") === 1;
+  const recountPending = asSync && engine.storage.meta.get("recount") === 1;
   // As a replica applies the stream: a key found expired is kept (the master's DEL comes in the log).
   const role = append ? engine.role : "slave";
   while (i < entries.length) {
