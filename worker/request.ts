@@ -36,9 +36,11 @@ export async function readBody(
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  const idle = idleTimer(idleMs);
   try {
     for (;;) {
-      const { done, value } = await within(reader.read(), idleMs);
+      const { done, value } = await Promise.race([reader.read(), idle.expired]);
+      idle.progress();
       if (done) break;
       size += value.length;
       if (size <= maxBytes) chunks.push(value);
@@ -47,6 +49,8 @@ export async function readBody(
     reader.cancel().catch(() => undefined);
     if (e instanceof RequestError) throw e;
     throw requestErrors.malformedBody();
+  } finally {
+    idle.stop();
   }
   // Without a declared length, the size is known only once read.
   if (size > maxBytes) throw requestErrors.tooLarge(maxBytes, size);
@@ -57,17 +61,32 @@ export async function readBody(
   }
 }
 
-/** `work`, or a 408 once `ms` pass without it settling. */
-async function within<T>(work: Promise<T>, ms: number): Promise<T> {
+/**
+ * A 408 once `ms` pass without `progress`: one timer for the whole body, re-armed for what is left
+ * of the wait when it fires after some progress (a timer per chunk cost two a request).
+ */
+function idleTimer(ms: number): { expired: Promise<never>; progress(): void; stop(): void } {
+  let last = Date.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(requestErrors.bodyTimeout(ms)), ms);
+  let fail: (e: unknown) => void = () => undefined;
+  const expired = new Promise<never>((_, reject) => {
+    fail = reject;
   });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  // Unobserved when the body is read in time.
+  expired.catch(() => undefined);
+  const check = () => {
+    const quiet = Date.now() - last;
+    if (quiet >= ms) fail(requestErrors.bodyTimeout(ms));
+    else timer = setTimeout(check, ms - quiet);
+  };
+  timer = setTimeout(check, ms);
+  return {
+    expired,
+    progress: () => {
+      last = Date.now();
+    },
+    stop: () => clearTimeout(timer),
+  };
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {
