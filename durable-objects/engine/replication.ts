@@ -65,7 +65,8 @@
  * offset, or the replid it continued (replid2) up to second_repl_offset. A position of a history
  * it does not share is the primary's to answer, so a read never goes back in time.
  */
-import type { Bytes } from "./bytes";
+import { type Bytes, concatBytes } from "./bytes";
+import { splitFrames } from "./resp";
 import type { PackedStrings } from "./storage";
 
 /**
@@ -81,6 +82,32 @@ export interface Position {
 export interface LogEntry {
   readonly offset: number;
   readonly frame: Bytes;
+}
+
+/**
+ * Entries as a push carries them: the first one's offset and their frames back to back, in one
+ * buffer (the runtime serializes each buffer of a call on its own: 100 entries as objects cost a
+ * call 110 us more than nothing, as one run 20).
+ */
+export interface EntryRun {
+  readonly offset: number;
+  readonly frames: Bytes;
+}
+
+export function packEntries(entries: readonly LogEntry[]): EntryRun | null {
+  if (entries.length === 0) return null;
+  return { offset: entries[0]!.offset, frames: entries.length === 1 ? entries[0]!.frame : concatBytes(entries.map((e) => e.frame)) };
+}
+
+/** The entries of a run, each frame a view of it. @throws Error when the run is not whole frames */
+export function unpackEntries(run: EntryRun | null): LogEntry[] {
+  if (run === null) return [];
+  let offset = run.offset;
+  return splitFrames(run.frames, true).map((frame) => {
+    const entry = { offset, frame };
+    offset += frame.length;
+    return entry;
+  });
 }
 
 /** The master's answer to PSYNC. */

@@ -7,7 +7,7 @@
 import { cryptoRandom } from "../engine/clock";
 import type { WaitForReplicas } from "../engine/command";
 import { type RedisError, errors } from "../engine/errors";
-import type { SnapshotChunk, SnapshotCursor } from "../engine/replication";
+import { type SnapshotChunk, type SnapshotCursor, packEntries } from "../engine/replication";
 import { psync, snapshotChunk } from "../engine/sync";
 import type { ConfigUpdate, PsyncAnswer, PsyncRequest, ReplicaStatus } from "../protocol/node-api";
 import type { Node } from "./node";
@@ -296,7 +296,7 @@ export class PrimaryRole {
         const entries = streaming && link.offset < log.offset ? log.entriesAfter(link.offset, STREAM_BYTES) : [];
         const before = link.offset;
         const config = link.configVersion === engine.configVersion ? undefined : this.configUpdate();
-        const push = { session: this.session, replid: log.replid, entries, masterOffset: log.offset, config, topology: this.node.known };
+        const push = { session: this.session, replid: log.replid, entries: packEntries(entries), masterOffset: log.offset, config, topology: this.node.known };
         const ack = await this.node.peers.node(replica).push(push);
         // A replica that knows a newer topology fences this node: it is not the master any more.
         if (ack.topology.epoch > this.node.known.epoch) await this.node.adoptTopology(ack.topology);

@@ -7,7 +7,7 @@
 import type { Batch } from "../engine/engine";
 import { type RedisError, errors } from "../engine/errors";
 import { FullSyncNeeded } from "../engine/effects";
-import { type LogEntry, START, type SnapshotChunk, type SnapshotCursor, type SyncState } from "../engine/replication";
+import { type LogEntry, START, type SnapshotChunk, type SnapshotCursor, type SyncState, unpackEntries } from "../engine/replication";
 import { applyEntries, beginFullSync, consistentAt, endFullSync, forgetSync, hasSynced, loadChunk } from "../engine/sync";
 import type { Ack, ConfigUpdate, ExecReply, Push, ReadPolicy } from "../protocol/node-api";
 import type { Node } from "./node";
@@ -56,7 +56,7 @@ export class ReplicaRole {
     if (!this.current) return this.node.ack(this.syncState);
     if (push.session !== this.masterSession && this.syncState === "connected") this.syncState = "connect";
     const streaming = this.syncState === "connected" && push.replid === engine.log.replid;
-    if (!(streaming && this.apply(push.entries))) this.syncState = this.syncState === "transfer" ? "transfer" : "connect";
+    if (!(streaming && this.apply(unpackEntries(push.entries)))) this.syncState = this.syncState === "transfer" ? "transfer" : "connect";
     else if (engine.log.offset >= push.masterOffset) this.freshAt = received;
     this.node.collectGarbageSoon();
     if (this.syncState !== "connected" || engine.log.offset < push.masterOffset) this.node.background(this.sync());

@@ -8,7 +8,7 @@ import type { KeyspaceFigures } from "../engine/info";
 import type { StorageUsage } from "../sqlite-storage";
 import type { Config } from "../engine/config";
 import type { Role } from "../engine/keyspace";
-import type { LogEntry, Position, PsyncReply, SnapshotChunk, SnapshotCursor, SyncState } from "../engine/replication";
+import type { EntryRun, Position, PsyncReply, SnapshotChunk, SnapshotCursor, SyncState } from "../engine/replication";
 import type { Topology } from "./topology";
 
 export interface ExecReply {
@@ -62,11 +62,11 @@ export type PsyncAnswer = (PsyncReply | { readonly kind: "notmaster" }) & {
   readonly topology: Topology;
 };
 
-/** What the master pushes after a commit; entries may be empty (a wake-up). */
+/** What the master pushes after a commit; entries may be none (null: a wake-up). */
 export interface Push {
   readonly session: string;
   readonly replid: string;
-  readonly entries: readonly LogEntry[];
+  readonly entries: EntryRun | null;
   readonly masterOffset: number;
   /** The master's settings, when the replica's last ACK showed an older version. */
   readonly config?: ConfigUpdate;
