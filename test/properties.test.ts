@@ -19,6 +19,21 @@ describe("codecs and parsing", () => {
     );
   });
 
+  it("RESP frames of strings hold their UTF-8 bytes (any code points, lone surrogates as U+FFFD), lengths of any digit count", () => {
+    const utf8 = new TextEncoder();
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.string({ unit: "binary", maxLength: 40 }), fc.string({ minLength: 95, maxLength: 1200 }), fc.uint8Array({ maxLength: 120 }), fc.constantFrom("\ud800", "x\udfffy", "\ud83d\ude00", "é")), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        (args) => {
+          expect(decodeCommand(encodeCommand(args))).toEqual(args.map((a) => (typeof a === "string" ? utf8.encode(a) : a)));
+        },
+      ),
+    );
+  });
+
   it("RESP decoding rejects truncated frames", () => {
     fc.assert(
       fc.property(fc.array(fc.string({ minLength: 1 }), { minLength: 1, maxLength: 4 }), fc.nat(), (args, cut) => {

@@ -3,36 +3,64 @@
  * effect in this form, so a replication offset counts bytes of the stream exactly as Redis's
  * `master_repl_offset` does, and the RESP bridge can reuse the codec.
  */
-import { type Bytes, toBytes } from "./bytes";
+import { type Bytes, utf8Length } from "./bytes";
 
-/** Frames one command as a RESP array of bulk strings, written into one buffer. */
+const encoder = new TextEncoder();
+
+/**
+ * Frames one command as a RESP array of bulk strings, written into one buffer: strings are
+ * measured, then written in place (ASCII byte by byte, others with `encodeInto`), with no copy
+ * of their own bytes first (the master frames every effect it commits).
+ */
 export function encodeCommand(args: readonly (string | Bytes)[]): Bytes {
-  const values = args.map((arg) => (typeof arg === "string" ? toBytes(arg) : arg));
-  let size = headerLength(values.length);
-  for (const v of values) size += headerLength(v.length) + v.length + 2;
+  const lengths = new Array<number>(args.length);
+  let size = headerLength(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const n = typeof arg === "string" ? utf8Length(arg) : arg.length;
+    lengths[i] = n;
+    size += headerLength(n) + n + 2;
+  }
   const out = new Uint8Array(size);
-  let at = writeHeader(out, 0, 0x2a, values.length);
-  for (const v of values) {
-    at = writeHeader(out, at, 0x24, v.length);
-    out.set(v, at);
-    at += v.length;
+  let at = writeHeader(out, 0, 0x2a, args.length);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const n = lengths[i]!;
+    at = writeHeader(out, at, 0x24, n);
+    if (typeof arg !== "string") out.set(arg, at);
+    else if (n === arg.length) for (let j = 0; j < n; j++) out[at + j] = arg.charCodeAt(j);
+    else encoder.encodeInto(arg, out.subarray(at, at + n));
+    at += n;
     out[at++] = 0x0d;
     out[at++] = 0x0a;
   }
   return out;
 }
 
+/** Decimal digits of a length. */
+function digits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
 /** Bytes of a header line `<type><n>\r\n`. */
-const headerLength = (n: number): number => 3 + String(n).length;
+const headerLength = (n: number): number => 3 + digits(n);
 
 /** Writes `<type><n>\r\n` at `at`; answers where it ends. */
 function writeHeader(out: Bytes, at: number, type: number, n: number): number {
   out[at++] = type;
-  const digits = String(n);
-  for (let i = 0; i < digits.length; i++) out[at++] = digits.charCodeAt(i);
-  out[at++] = 0x0d;
-  out[at++] = 0x0a;
-  return at;
+  const end = at + digits(n);
+  for (let i = end - 1; i >= at; i--) {
+    out[i] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  out[end] = 0x0d;
+  out[end + 1] = 0x0a;
+  return end + 2;
 }
 
 /**
