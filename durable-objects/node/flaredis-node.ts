@@ -7,7 +7,7 @@
  * error is kept and re-thrown by every call instead of breaking the input gate.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type Clock, cryptoRandom, systemClock } from "../engine/clock";
+import { type Clock, systemRandom, systemClock } from "../engine/clock";
 import type { Batch } from "../engine/engine";
 import type { Position, SnapshotCursor } from "../engine/replication";
 import { type Fault, type NodeApi, type PsyncRequest, type Push, RESTART_REASON, type ReadPolicy, type SentinelHello } from "../protocol/node-api";
@@ -56,7 +56,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       get clock() {
         return self.clock;
       },
-      random: cryptoRandom,
+      random: systemRandom,
       transport: rpcTransport(this.env),
       configured: topologyOf(this.env),
       sentinels: sentinelsOf(this.env),

@@ -4,7 +4,7 @@
  * retention, and the sentinels it hears from. One object per time the node is master: a failover
  * swaps it whole (see `Node.adoptTopology`), and its loops stop once it is not the node's role.
  */
-import { cryptoRandom } from "../engine/clock";
+import { systemRandom } from "../engine/clock";
 import type { WaitForReplicas } from "../engine/command";
 import { type RedisError, errors } from "../engine/errors";
 import { type SnapshotChunk, type SnapshotCursor, packEntries } from "../engine/replication";
@@ -48,7 +48,7 @@ interface ReplicaLink {
 export class PrimaryRole {
   readonly kind = "master";
   /** This master's run id: a replica that sees a new one reconnects with a PSYNC handshake. */
-  readonly session = cryptoRandom.hex(20);
+  readonly session = systemRandom.hex(20);
   private readonly links = new Map<string, ReplicaLink>();
   /** Resolvers of WAITs, woken at every ACK. */
   private readonly ackWaiters: (() => void)[] = [];

@@ -4,7 +4,7 @@
  * runs for ever once armed: the primary arms it when it starts (`watch`), and each tick re-arms it.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type Clock, cryptoRandom, systemClock } from "../engine/clock";
+import { type Clock, systemRandom, systemClock } from "../engine/clock";
 import { RESTART_REASON } from "../protocol/node-api";
 import type { DownQuestion, SentinelApi } from "../protocol/sentinel-api";
 import { type Topology, type TopologyEnv, sentinelsOf, topologyOf } from "../protocol/topology";
@@ -48,7 +48,7 @@ export class FlaredisSentinel extends DurableObject<SentinelEnv> implements Sent
           get clock() {
             return self.clock;
           },
-          random: cryptoRandom,
+          random: systemRandom,
           transport: keptStubs(rpcTransport(env)),
           configured: topologyOf(env),
           settings: sentinelsOf(env),
