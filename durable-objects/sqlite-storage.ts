@@ -152,6 +152,8 @@ type Row = Record<string, SqlStorageValue>;
 export interface StorageUsage {
   readonly rows_read: number;
   readonly rows_written: number;
+  /** Keys written and kept in memory (see `SqliteStorage.transaction`): a row each when stored. */
+  readonly keys_deferred: number;
   readonly database_bytes: number;
 }
 
@@ -171,7 +173,7 @@ export class SqliteStorage implements Storage {
   /** Rows read and written (as SQLite Durable Objects bill them) and the database size. */
   usage(): StorageUsage {
     this.settle();
-    return { rows_read: this.rowsRead, rows_written: this.rowsWritten, database_bytes: this.storage.sql.databaseSize };
+    return { rows_read: this.rowsRead, rows_written: this.rowsWritten, keys_deferred: this.deferredKeys.size, database_bytes: this.storage.sql.databaseSize };
   }
 
   private settle(): void {

@@ -64,6 +64,7 @@ const FAMILIES = {
   flaredis_storage_rows_read_total: ["counter", "SQLite rows read since the node started, as Cloudflare bills them."],
   flaredis_storage_rows_written_total: ["counter", "SQLite rows written since the node started, as Cloudflare bills them."],
   flaredis_storage_database_bytes: ["gauge", "Size of the node's SQLite database."],
+  flaredis_storage_keys_deferred: ["gauge", "Keys written and held in memory, in the replication log, not yet stored in the keyspace table."],
   flaredis_sentinel_up: ["gauge", "Whether the sentinel answered this scrape."],
   flaredis_sentinel_epoch: ["gauge", "The sentinel's current epoch."],
   flaredis_sentinel_master_odown: ["gauge", "The sentinel counts the master objectively down."],
@@ -189,6 +190,7 @@ function addNode(out: Exposition, node: string, configuredRole: string, m: NodeM
   out.add("flaredis_storage_rows_read_total", at, m.storage.rows_read);
   out.add("flaredis_storage_rows_written_total", at, m.storage.rows_written);
   out.add("flaredis_storage_database_bytes", at, m.storage.database_bytes);
+  out.add("flaredis_storage_keys_deferred", at, m.storage.keys_deferred);
 }
 
 function addSentinel(out: Exposition, sentinel: string, s: SentinelStatus | null): void {
