@@ -3,7 +3,8 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { formatFloat, parseFloat64, parseInt64 } from "../durable-objects/engine/args";
-import { fromBytes } from "../durable-objects/engine/bytes";
+import { fromBytes, toBytes } from "../durable-objects/engine/bytes";
+import { isFlush } from "../durable-objects/engine/effects";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { compileGlob } from "../durable-objects/engine/glob";
 import { decodeCommand, encodeCommand } from "../durable-objects/engine/resp";
@@ -32,6 +33,15 @@ describe("codecs and parsing", () => {
         },
       ),
     );
+  });
+
+  it("a FLUSHALL effect is known in any case and nothing else is taken for one; toBytes is UTF-8", () => {
+    const b = (s: string) => new TextEncoder().encode(s);
+    for (const yes of ["FLUSHALL", "flushall", "FlushAll"]) expect(isFlush([b(yes)]), yes).toBe(true);
+    for (const no of ["FLUSHAL", "FLUSHALLL", "FLUSHALX", "FLUSHDB", "F\u00ccUSHALL", "", "fLUSHALL\u0000"]) expect(isFlush([b(no)]), no).toBe(false);
+    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 300 }), (s) => {
+      expect(toBytes(s)).toEqual(b(s));
+    }));
   });
 
   it("RESP decoding rejects truncated frames", () => {

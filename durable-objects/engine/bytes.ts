@@ -4,7 +4,17 @@ export type Bytes = Uint8Array;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export const toBytes = (s: string): Bytes => encoder.encode(s);
+/** UTF-8 bytes of `s`; a short ASCII string byte by byte (a call to the encoder costs more than the loop). */
+export function toBytes(s: string): Bytes {
+  if (s.length > 256) return encoder.encode(s);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return encoder.encode(s);
+    out[i] = c;
+  }
+  return out;
+}
 /** Decodes UTF-8; invalid sequences become U+FFFD (use base64 output for binary values). */
 export const fromBytes = (b: Bytes): string => decoder.decode(b);
 

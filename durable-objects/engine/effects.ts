@@ -189,7 +189,14 @@ export function splitEffect(effect: Effect, maxBytes = EFFECT_BYTES): Effect[] {
 }
 
 /** True for the effect that empties the keyspace (it is not about one key). */
-export const isFlush = (argv: readonly Bytes[]) => fromBytes(argv[0]!).toUpperCase() === "FLUSHALL";
+/** FLUSHALL, in any case (compared as bytes: every effect of the stream is asked). */
+export function isFlush(argv: readonly Bytes[]): boolean {
+  const name = argv[0]!;
+  if (name.length !== FLUSHALL.length) return false;
+  for (let i = 0; i < name.length; i++) if ((name[i]! | 0x20) !== FLUSHALL[i]) return false;
+  return true;
+}
+const FLUSHALL = Uint8Array.from("flushall", (c) => c.charCodeAt(0));
 
 /**
  * Applies one keyed effect that ends at offset `at`, unless the key already reflects it

@@ -141,9 +141,10 @@ export class ReplicationLog {
     this.tailBytes = 0;
   }
 
-  // Trims in steps of an eighth of the backlog, not on every write, and never past `retainFrom`.
+  // Trims in steps of half the backlog, not on every write (each trim is four statements), and
+  // never past `retainFrom`.
   private trim(): void {
-    if (this.offset - this.backlogStart <= this.backlogBytes * 1.125) return;
+    if (this.offset - this.backlogStart <= this.backlogBytes * 1.5) return;
     let start = this.offset - this.backlogBytes;
     if (this.retainFrom !== null) start = Math.min(start, this.retainFrom);
     if (start <= this.backlogStart) return;
