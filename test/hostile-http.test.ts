@@ -212,6 +212,20 @@ describe("defect 13: numbers keep their text; a body that cannot be read is a 40
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
+  it("refuses more than maxBytes whatever the Content-Length says, chunked or not (review of the whole-body read)", async () => {
+    const body = () =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(JSON.stringify(["SET", "hh:cl13", "x".repeat(200)])));
+          controller.close();
+        },
+      });
+    for (const headers of [{ "content-length": "10" }, { "content-length": "10", "transfer-encoding": "chunked" }]) {
+      const request = new Request(BASE, { method: "POST", headers, body: body(), duplex: "half" } as RequestInit);
+      await expect(readBody(request, { maxBytes: 100 }), JSON.stringify(headers)).rejects.toMatchObject({ status: 413 });
+    }
+  });
+
   it("lets a slow body that keeps sending finish (the bound is between chunks, not on the whole)", async () => {
     const parts = ['["SET",', '"hh:s13",', '"slow"', "]"];
     const slow = new ReadableStream<Uint8Array>({
