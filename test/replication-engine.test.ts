@@ -7,7 +7,7 @@ import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
 import { MemoryStorage } from "../durable-objects/engine/storage";
 import { ReplicationLog } from "../durable-objects/engine/replication-log";
-import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
+import { START, type SnapshotCursor, packEntries, unpackEntries } from "../durable-objects/engine/replication";
 import { applyEntries, beginFullSync, digest, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
 import { fixedRandom } from "./fixtures";
 
@@ -52,6 +52,23 @@ describe("replication between two engines", () => {
     expect(replica.log.offset).toBe(master.log.offset);
     expect(replica.log.replid).toBe(master.log.replid);
     expect(replica.keyspace.keyCount).toBe(master.keyspace.keyCount);
+  });
+
+  it("a push's run of frames applies as its entries, each kept as its own bytes (review: views shipped whole runs after a promotion)", () => {
+    const { master, replica, write } = pair();
+    const s = psync(master, replica.log.replid, 0, 1000);
+    if (s.kind !== "fullresync") throw new Error();
+    beginFullSync(replica, s.replid, s.offset);
+    loadChunk(replica, snapshotChunk(master, START, 1000));
+    const from = master.log.offset;
+    for (let i = 0; i < 20; i++) write("SET", `r${i}`, "x".repeat(i * 10));
+    write("MSET", "a", "1", "b", "2");
+    const run = packEntries(master.log.entriesAfter(from, Number.MAX_SAFE_INTEGER));
+    expect(unpackEntries(run)).toEqual(master.log.entriesAfter(from, Number.MAX_SAFE_INTEGER));
+    expect(unpackEntries(null)).toEqual([]);
+    expect(applyEntries(replica, unpackEntries(run))).toBe(true);
+    expect(digest(replica)).toBe(digest(master));
+    for (const e of replica.log.entriesAfter(from, Number.MAX_SAFE_INTEGER)) expect(e.frame.byteLength).toBe(e.frame.buffer.byteLength);
   });
 
   it("applies duplicated and re-ordered deliveries once, and reports a gap", () => {

@@ -99,11 +99,15 @@ export function packEntries(entries: readonly LogEntry[]): EntryRun | null {
   return { offset: entries[0]!.offset, frames: entries.length === 1 ? entries[0]!.frame : concatBytes(entries.map((e) => e.frame)) };
 }
 
-/** The entries of a run, each frame a view of it. @throws Error when the run is not whole frames */
+/**
+ * The entries of a run, each frame a copy: the replica keeps them in its log's tail, and a view
+ * would carry the whole run wherever the frame is sent next (the runtime serializes a view's whole
+ * buffer), as it is once this replica is promoted. @throws Error when the run is not whole frames
+ */
 export function unpackEntries(run: EntryRun | null): LogEntry[] {
   if (run === null) return [];
   let offset = run.offset;
-  return splitFrames(run.frames, true).map((frame) => {
+  return splitFrames(run.frames).map((frame) => {
     const entry = { offset, frame };
     offset += frame.length;
     return entry;

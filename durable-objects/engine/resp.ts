@@ -102,10 +102,10 @@ function headerNumber(bytes: Bytes, at: number): { n: number; next: number } {
 
 /**
  * Splits a run of whole command frames (as the backlog stores them) into its frames, each a copy
- * (a view would carry the whole run wherever the frame is sent), or with `views`, views of the run.
- * @throws Error when the run does not end on a frame's end
+ * (a view would carry the whole run wherever the frame is sent). @throws Error when the run does
+ * not end on a frame's end
  */
-export function splitFrames(run: Bytes, views = false): Bytes[] {
+export function splitFrames(run: Bytes): Bytes[] {
   const frames: Bytes[] = [];
   for (let at = 0; at < run.length; ) {
     if (run[at] !== 0x2a) throw new Error("RESP: expected an array");
@@ -118,7 +118,7 @@ export function splitFrames(run: Bytes, views = false): Bytes[] {
       at = len.next + len.n + 2;
       if (at > run.length) throw new Error("RESP: bad bulk length");
     }
-    frames.push(views ? run.subarray(start, at) : run.slice(start, at));
+    frames.push(run.slice(start, at));
   }
   return frames;
 }
