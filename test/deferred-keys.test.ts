@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
-import { SqliteStorage } from "../durable-objects/sqlite-storage";
+import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { fixedRandom } from "./fixtures";
 import { call, inNode, nodeApi, redis, stubOf } from "./helpers";
 

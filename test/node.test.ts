@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock, systemClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
-import { SqliteStorage } from "../durable-objects/sqlite-storage";
+import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { fixedRandom } from "./fixtures";
 import { call, drainAlarms, inNode, redis } from "./helpers";
 

@@ -11,7 +11,7 @@ import { Engine, type ReplicationView } from "../durable-objects/engine/engine";
 import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
 import { MemoryStorage } from "../durable-objects/engine/storage";
 import { applyEntries, beginFullSync, digest, endFullSync, forgetSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
-import { SqliteStorage } from "../durable-objects/sqlite-storage";
+import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { Cluster } from "./cluster";
 import { enginePair } from "./engine-pair";
 import { inNode } from "./helpers";

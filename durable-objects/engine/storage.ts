@@ -1,6 +1,6 @@
 /**
  * The storage seam of the engine. A node uses the SQLite-backed implementation
- * (`durable-objects/sqlite-storage.ts`); engine tests use `MemoryStorage` below. Both are
+ * (`durable-objects/sqlite/`); engine tests use `MemoryStorage` below. Both are
  * synchronous, which keeps every command (and every MULTI) atomic within one event.
  */
 import { type Bytes, utf8Length } from "./bytes";

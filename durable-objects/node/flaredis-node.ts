@@ -12,7 +12,7 @@ import type { Batch } from "../engine/engine";
 import type { Position, SnapshotCursor } from "../engine/replication";
 import { type Fault, type NodeApi, type PsyncRequest, type Push, RESTART_REASON, type ReadPolicy, type SentinelHello } from "../protocol/node-api";
 import { type Topology, type TopologyEnv, sentinelsOf, topologyOf } from "../protocol/topology";
-import { SqliteStorage, type StorageUsage } from "../sqlite-storage";
+import { SqliteStorage, type StorageUsage } from "../sqlite/sqlite-storage";
 import { Node } from "./node";
 import { type TransportEnv, rpcTransport } from "./transport";
 

@@ -5,7 +5,7 @@
  */
 import type { Batch, BatchResult, Stats } from "../engine/engine";
 import type { KeyspaceFigures } from "../engine/info";
-import type { StorageUsage } from "../sqlite-storage";
+import type { StorageUsage } from "../sqlite/sqlite-storage";
 import type { Config } from "../engine/config";
 import type { Role } from "../engine/keyspace";
 import type { EntryRun, Position, PsyncReply, SnapshotChunk, SnapshotCursor, SyncState } from "../engine/replication";

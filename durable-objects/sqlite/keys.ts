@@ -1,0 +1,195 @@
+/**
+ * The keyspace table: one row per key, keyed by its position (slot, key) without rowid (see
+ * migrations.ts, v6), and the statements that read and write it.
+ */
+import { type Entry, type KeyStore, TYPE_CODES, type ValueType } from "../engine/storage";
+import { type KeyPosition, SLOTS, slotOf } from "../engine/slot";
+import { type Row, type Sql, blob } from "./sql";
+
+/** Columns of a keyspace row after the position, in the order the v6 table and `load` use them. */
+export const KEY_COLUMNS = "type, encoding, value, expires_at, mod_offset, eid, count, bytes";
+
+const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE_CODES).map(([name, code]) => [code, name])) as Record<
+  number,
+  ValueType
+>;
+
+/** Rows per multi-row INSERT of buffered keys (9 bound parameters each: within the 100 a statement may have). */
+const PUT_ROWS = 11;
+/** Keys per multi-row DELETE (2 bound parameters each). */
+const DELETE_ROWS = 50;
+
+/** The keyspace's statements, each written at once (`SqliteStorage` buffers and defers writes in front of them). */
+export function sqlKeys(sql: Sql): KeyStore {
+  return {
+    get: (key) => {
+      const row = sql.first("SELECT type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE slot = ? AND key = ?", slotOf(key), key);
+      return row ? toEntry(row) : null;
+    },
+    put: (key, e) =>
+      void sql.exec(
+        `INSERT INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(slot, key) DO UPDATE SET type = excluded.type, encoding = excluded.encoding,
+           value = excluded.value, expires_at = excluded.expires_at, mod_offset = excluded.mod_offset,
+           eid = excluded.eid, count = excluded.count, bytes = excluded.bytes`,
+        slotOf(key),
+        key,
+        ...keyValues(e),
+      ),
+    // A full sync's runs (engine/sync.ts): bounds, collections and packed strings, each one
+    // statement over a range of the table's own order.
+    // Sizes summed as the rows come (the cursor reads no further than the loop asks).
+    runEnd: (slot, afterKey, maxBytes, maxKeys) => {
+      const cursor = sql.exec<{ slot: number; key: string; size: number }>(
+        `SELECT slot, key, length(CAST(key AS BLOB)) + length(value) + 16 AS size FROM keyspace
+         WHERE ${afterKey === null ? "slot >= ?" : "(slot, key) > (?, ?)"} ORDER BY slot, key LIMIT ?`,
+        ...(afterKey === null ? [slot] : [slot, afterKey]),
+        maxKeys,
+      );
+      let end: KeyPosition | null = null;
+      let size = 0;
+      for (const [s, k, n] of cursor.raw() as Iterable<[number, string, number]>) {
+        end = { slot: s, key: k };
+        size += n;
+        if (size >= maxBytes) break;
+      }
+      return end;
+    },
+    collectionsUntil: (slot, afterKey, end) => {
+      const range = runRange(slot, afterKey, end);
+      return sql.exec(
+        `SELECT slot, key, type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE ${range.sql} AND eid IS NOT NULL ORDER BY slot, key`,
+        ...range.params,
+      )
+        .toArray()
+        .map((row) => ({ slot: row.slot as number, key: row.key as string, entry: toEntry(row) }));
+    },
+    packStrings: (slot, afterKey, end, now) => {
+      const range = runRange(slot, afterKey, end);
+      const row = sql.first(
+        `SELECT CAST(json_group_array(json_array(slot, hex(key), hex(value), expires_at)) AS BLOB) AS packed, count(*) AS n,
+           coalesce(sum(length(CAST(key AS BLOB)) + length(value)), 0) AS bytes
+         FROM (SELECT slot, key, value, expires_at FROM keyspace WHERE ${range.sql} AND eid IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY slot, key)`,
+        ...range.params,
+        now,
+      )!;
+      return { packed: new Uint8Array(row.packed as ArrayBuffer), count: row.n as number, bytes: row.bytes as number };
+    },
+    loadPacked: (packed, mod) =>
+      void sql.exec(
+        `INSERT OR REPLACE INTO keyspace (slot, key, type, encoding, value, expires_at, mod_offset)
+         SELECT value ->> 0, CAST(unhex(value ->> 1) AS TEXT), 0, 0, unhex(value ->> 2), value ->> 3, ? FROM json_each(CAST(? AS TEXT))`,
+        mod,
+        blob(packed),
+      ),
+    delete: (key) => void sql.exec("DELETE FROM keyspace WHERE slot = ? AND key = ?", slotOf(key), key),
+    clear: () => void sql.exec("DELETE FROM keyspace"),
+    deleteWrittenBefore: (offset) => void sql.exec("DELETE FROM keyspace WHERE mod_offset < ?", offset),
+    scan: (slot, afterKey, limit, collections = false) => {
+      const only = collections ? " AND eid IS NOT NULL" : "";
+      return (
+        afterKey === null
+          ? sql.exec(`SELECT slot, key, type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE slot >= ?${only} ORDER BY slot, key LIMIT ?`, slot, limit)
+          : sql.exec(
+              `SELECT slot, key, type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE (slot, key) > (?, ?)${only} ORDER BY slot, key LIMIT ?`,
+              slot,
+              afterKey,
+              limit,
+            )
+      )
+        .toArray()
+        .map((row) => ({ slot: row.slot as number, key: row.key as string, entry: toEntry(row) }));
+    },
+    due: (now, limit) =>
+      sql.exec(
+        "SELECT key FROM keyspace WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+        now,
+        limit,
+      )
+        .toArray()
+        .map((row) => row.key as string),
+    nextDeadline: () =>
+      (sql.first("SELECT min(expires_at) AS at FROM keyspace WHERE expires_at IS NOT NULL")?.at as number | null) ?? null,
+    random: (r) => {
+      const slot = Math.min(SLOTS - 1, Math.floor(r * SLOTS));
+      const row = sql.first("SELECT key FROM keyspace WHERE slot >= ? ORDER BY slot LIMIT 1", slot) ?? sql.first("SELECT key FROM keyspace ORDER BY slot LIMIT 1");
+      return (row?.key as string | undefined) ?? null;
+    },
+    // The span of deadlines from the expiry index (two index ends), then the first at or after a
+    // point in it: one or two rows read whatever the keyspace's size.
+    randomWithDeadline: (r) => {
+      const row = sql.first(
+        `SELECT key FROM keyspace WHERE expires_at >= (SELECT min(expires_at) FROM keyspace WHERE expires_at IS NOT NULL) +
+           CAST(((SELECT max(expires_at) FROM keyspace WHERE expires_at IS NOT NULL) -
+                 (SELECT min(expires_at) FROM keyspace WHERE expires_at IS NOT NULL) + 1) * ? AS INTEGER)
+         ORDER BY expires_at LIMIT 1`,
+        r,
+      );
+      return (row?.key as string | undefined) ?? null;
+    },
+    countWithDeadline: () =>
+      sql.first<{ n: number }>("SELECT count(*) AS n FROM keyspace WHERE expires_at IS NOT NULL")!.n,
+    count: () => sql.first<{ n: number }>("SELECT count(*) AS n FROM keyspace")!.n,
+    measure: () => {
+      const row = sql.first<{ n: number; b: number }>(
+        "SELECT count(*) AS n, coalesce(sum(length(CAST(key AS BLOB)) + CASE WHEN eid IS NULL THEN length(value) ELSE coalesce(bytes, 0) END), 0) AS b FROM keyspace",
+      )!;
+      return { count: row.n, bytes: row.b };
+    },
+  };
+}
+
+/** Writes `keys` and empties it: replaced rows eleven to a statement, deleted ones fifty. */
+export function writeKeys(sql: Sql, keys: Map<string, Entry | null>): void {
+  if (keys.size === 0) return;
+  const puts: [string, Entry][] = [];
+  const deletes: string[] = [];
+  for (const [key, e] of keys) if (e === null) deletes.push(key);
+  else puts.push([key, e]);
+  keys.clear();
+  for (let i = 0; i < puts.length; i += PUT_ROWS) {
+    const part = puts.slice(i, i + PUT_ROWS);
+    sql.exec(
+      `INSERT OR REPLACE INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES ${part.map(() => "(?, ?, ?, 0, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+      ...part.flatMap(([key, e]) => [slotOf(key), key, ...keyValues(e)]),
+    );
+  }
+  for (let i = 0; i < deletes.length; i += DELETE_ROWS) {
+    const part = deletes.slice(i, i + DELETE_ROWS);
+    sql.exec(
+      `DELETE FROM keyspace WHERE (slot, key) IN (VALUES ${part.map(() => "(?, ?)").join(", ")})`,
+      ...part.flatMap((key) => [slotOf(key), key]),
+    );
+  }
+}
+
+/** An entry as reading its row back would give it. */
+export function asStored(e: Entry): Entry {
+  const entry: Entry = { type: e.type, value: e.value, expiresAt: e.expiresAt, mod: e.mod ?? 0 };
+  return e.eid === undefined ? entry : { ...entry, eid: e.eid, count: e.count as number, bytes: e.bytes ?? 0 };
+}
+
+/** The WHERE condition of the keys after (slot, afterKey) (null: from `slot` on) up to and with `end`. */
+function runRange(slot: number, afterKey: string | null, end: KeyPosition): { sql: string; params: unknown[] } {
+  const upper = "(slot, key) <= (?, ?)";
+  return afterKey === null
+    ? { sql: `slot >= ? AND ${upper}`, params: [slot, end.slot, end.key] }
+    : { sql: `(slot, key) > (?, ?) AND ${upper}`, params: [slot, afterKey, end.slot, end.key] };
+}
+
+/** The bound values of a keyspace row after (slot, key), as KEY_COLUMNS lists them (the encoding is a literal 0). */
+function keyValues(e: Entry): unknown[] {
+  return [TYPE_CODES[e.type], blob(e.value), e.expiresAt, e.mod ?? 0, e.eid ?? null, e.count ?? null, e.eid === undefined ? null : (e.bytes ?? 0)];
+}
+
+function toEntry(row: Row): Entry {
+  const entry: Entry = {
+    type: TYPE_NAMES[row.type as number]!,
+    value: new Uint8Array(row.value as ArrayBuffer),
+    expiresAt: row.expires_at as number | null,
+    mod: row.mod_offset as number,
+  };
+  return row.eid === null || row.eid === undefined
+    ? entry
+    : { ...entry, eid: row.eid as number, count: row.count as number, bytes: (row.bytes as number | null) ?? 0 };
+}

@@ -1,0 +1,100 @@
+/**
+ * The schema's migrations: a list of steps (statements, or a function for what SQL alone cannot
+ * compute), applied once each by `SqliteStorage`, in a transaction with the version row; an ALTER
+ * that finds its column already there is skipped, so each step is idempotent.
+ */
+import { ELEMENT_OVERHEAD } from "../engine/sizes";
+import { slotOf } from "../engine/slot";
+import { KEY_COLUMNS } from "./keys";
+import type { Row } from "./sql";
+
+/** A migration step: a statement, or a function given the database (what SQL alone cannot compute). */
+export type Step = string | ((sql: SqlStorage) => void);
+
+export const MIGRATIONS: readonly (readonly Step[])[] = [
+  [
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value) WITHOUT ROWID",
+    `CREATE TABLE IF NOT EXISTS keyspace (
+       id INTEGER PRIMARY KEY,
+       key TEXT NOT NULL UNIQUE,
+       type INTEGER NOT NULL,
+       encoding INTEGER NOT NULL DEFAULT 0,
+       value BLOB NOT NULL,
+       expires_at INTEGER)`,
+    "CREATE INDEX IF NOT EXISTS keyspace_expiry ON keyspace(expires_at) WHERE expires_at IS NOT NULL",
+    "CREATE TABLE IF NOT EXISTS backlog (offset INTEGER PRIMARY KEY, frame BLOB NOT NULL)",
+  ],
+  // v2: the replication offset at which each key was last written (see engine/replication.ts).
+  [
+    "ALTER TABLE keyspace ADD COLUMN mod_offset INTEGER NOT NULL DEFAULT 0",
+  ],
+  // v3: collections (engine/types/): a header row in keyspace, one row per element.
+  [
+    "ALTER TABLE keyspace ADD COLUMN eid INTEGER",
+    "ALTER TABLE keyspace ADD COLUMN count INTEGER",
+    `CREATE TABLE IF NOT EXISTS elements (
+       eid INTEGER NOT NULL,
+       field TEXT NOT NULL,
+       value BLOB NOT NULL,
+       score REAL,
+       mod_offset INTEGER NOT NULL DEFAULT 0,
+       PRIMARY KEY (eid, field)) WITHOUT ROWID`,
+    "CREATE TABLE IF NOT EXISTS dropped (eid INTEGER PRIMARY KEY)",
+  ],
+  // v4: sorted sets (engine/types/zset/) in (score, member) order. Other collections' rows have a
+  // NULL score and sit together at the start of each eid's part of the index.
+  [
+    "CREATE INDEX IF NOT EXISTS elements_by_score ON elements(eid, score, field)",
+  ],
+  // v5: each collection's estimated size (engine/sizes.ts: the sum over its elements), for the
+  // dataset's estimate that maxmemory bounds; existing collections are measured once here.
+  [
+    "ALTER TABLE keyspace ADD COLUMN bytes INTEGER",
+    `UPDATE keyspace SET bytes = (SELECT coalesce(sum(${ELEMENT_OVERHEAD} + length(CAST(field AS BLOB)) + length(value)), 0)
+       FROM elements WHERE elements.eid = keyspace.eid) WHERE eid IS NOT NULL`,
+  ],
+  // v6: the keyspace keyed by (slot, key) without rowid (engine/slot.ts): one row written per
+  // key written, where the rowid table and its UNIQUE index on the name wrote two. The slots are
+  // computed here, a page of keys at a time.
+  [
+    `CREATE TABLE IF NOT EXISTS keyspace_v6 (
+       slot INTEGER NOT NULL,
+       key TEXT NOT NULL,
+       type INTEGER NOT NULL,
+       encoding INTEGER NOT NULL DEFAULT 0,
+       value BLOB NOT NULL,
+       expires_at INTEGER,
+       mod_offset INTEGER NOT NULL DEFAULT 0,
+       eid INTEGER,
+       count INTEGER,
+       bytes INTEGER,
+       PRIMARY KEY (slot, key)) WITHOUT ROWID`,
+    (sql) => {
+      for (let after = 0; ; ) {
+        const page = sql.exec<Row>(`SELECT id, key, ${KEY_COLUMNS} FROM keyspace WHERE id > ? ORDER BY id LIMIT 256`, after).toArray();
+        for (const row of page) {
+          after = row.id as number;
+          sql.exec(
+            `INSERT INTO keyspace_v6 (slot, key, ${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            slotOf(row.key as string),
+            row.key,
+            row.type,
+            row.encoding,
+            row.value,
+            row.expires_at,
+            row.mod_offset,
+            row.eid,
+            row.count,
+            row.bytes,
+          );
+        }
+        if (page.length < 256) break;
+      }
+    },
+    "DROP TABLE keyspace",
+    "ALTER TABLE keyspace_v6 RENAME TO keyspace",
+    "CREATE INDEX IF NOT EXISTS keyspace_expiry ON keyspace(expires_at) WHERE expires_at IS NOT NULL",
+  ],
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
