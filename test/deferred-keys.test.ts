@@ -1,4 +1,4 @@
-// Keys a transaction wrote and logged stay in memory after it commits (sqlite-storage.ts,
+// Keys a transaction wrote and logged stay in memory after it commits (sqlite/sqlite-storage.ts,
 // `transaction`), stored later together; the log holds them durably. These tests check that they
 // are never lost or seen twice: across a crash (replayed from meta `keyspace_replay_from`), a
 // transaction that stores them and then rolls back, writes of other kinds, a backlog trimmed past
@@ -188,6 +188,25 @@ describe("keys kept in memory after their transaction", () => {
       const restarted = open();
       expect(run(restarted, "HGET", "m:h2", "f")).toMatchObject({ outcomes: [{ result: new TextEncoder().encode("v") }] });
       expect(run(restarted, "EXISTS", "m:h")).toMatchObject({ outcomes: [{ result: 0 }] });
+    });
+  });
+});
+
+describe("meta rows kept in memory", () => {
+  it("a transaction that rolls back leaves meta as it was, in memory as in SQLite", async () => {
+    const scratch = env.NODE.get(env.NODE.idFromName("scratch-meta"));
+    await runInDurableObject(scratch, (_node, state) => {
+      const storage = new SqliteStorage(state.storage);
+      storage.meta.set("probe", 1);
+      expect(() =>
+        storage.transaction(() => {
+          storage.meta.set("probe", 2);
+          expect(storage.meta.get("probe")).toBe(2);
+          throw new Error("rolled back");
+        }),
+      ).toThrow("rolled back");
+      expect(storage.meta.get("probe")).toBe(1);
+      expect(new SqliteStorage(state.storage).meta.get("probe")).toBe(1);
     });
   });
 });

@@ -143,6 +143,7 @@ export class SqliteStorage implements Storage {
     } catch (e) {
       this.levels.pop();
       this.pendingKeys.clear();
+      this.metaCache.clear();
       // Deferred keys this transaction stored were rolled back with it: they wait again.
       for (const [key, entry] of level.stored) this.deferKey(key, entry);
       this.replayOffset = level.replayFrom;
@@ -188,6 +189,7 @@ export class SqliteStorage implements Storage {
       ) {
         if (this.replayOffset === null) {
           this.exec("INSERT INTO meta (name, value) VALUES ('keyspace_replay_from', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", from);
+          this.metaCache.delete("keyspace_replay_from");
           this.replayOffset = from;
         }
         return true;
@@ -230,6 +232,7 @@ export class SqliteStorage implements Storage {
     writeKeys(this.sql, writes);
     if (this.replayOffset !== null && !this.replayPending) {
       this.exec("DELETE FROM meta WHERE name = 'keyspace_replay_from'");
+      this.metaCache.delete("keyspace_replay_from");
       this.replayOffset = null;
     }
   }
@@ -344,12 +347,25 @@ export class SqliteStorage implements Storage {
     },
   };
 
+  /**
+   * Meta rows as read or written since the start (this object is their only writer): a replica
+   * asks for `consistent_at` and `recount` at every push. Forgotten when a transaction rolls back.
+   */
+  private readonly metaCache = new Map<string, string | number | null>();
+
   readonly meta: MetaStore = {
-    get: (name) => (this.first("SELECT value FROM meta WHERE name = ?", name)?.value as string | number | undefined) ?? null,
+    get: (name) => {
+      const cached = this.metaCache.get(name);
+      if (cached !== undefined) return cached;
+      const value = (this.first("SELECT value FROM meta WHERE name = ?", name)?.value as string | number | undefined) ?? null;
+      this.metaCache.set(name, value);
+      return value;
+    },
     set: (name, value) => {
       // The backlog's bookkeeping changes nothing a replay of the log would do.
       if (name !== "log_base_offset") this.otherWrite();
       this.exec("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", name, value);
+      this.metaCache.set(name, value);
     },
   };
 }
