@@ -80,6 +80,17 @@ export async function echoThroughput(bench: Bench, e: Started): Promise<void> {
         await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, (w, i) => echoGet(http, `key:${(w * 7919 + i) % 1000}`)),
       ),
     );
+    // The same, with a SQLite row committed per request: Flaredis's SET writes at least that.
+    bench.record(
+      "echo_durable",
+      "workerd",
+      load(
+        await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, async (w, i) => {
+          const reply = await http.post("/durable", ["SET", `key:${(w * 7919 + i) % 1000}`, VALUE], { "MF-CF-Blob": PARIS });
+          if (reply.status !== 200) throw new Error(reply.body);
+        }),
+      ),
+    );
   } finally {
     http.close();
   }
