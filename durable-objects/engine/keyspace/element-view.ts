@@ -19,19 +19,7 @@ export abstract class ElementView {
    * (A page may be empty and still have a next: every stored row of it was deleted here.)
    */
   elementsPage(eid: number, after: string | null, limit: number): { rows: ElementRow[]; next: string | null } {
-    const stored = this.dropped.has(eid) || eid >= this.keyspace.nextEid ? [] : this.keyspace.storage.elements.page(eid, after, limit);
-    const next = stored.length < limit ? null : stored[stored.length - 1]!.field;
-    const pending = this.elements.get(eid);
-    const rows = new Map<string, ElementRow>();
-    for (const row of stored) rows.set(row.field, row);
-    if (pending)
-      for (const [field, element] of pending) {
-        if (after !== null && compareFields(field, after) <= 0) continue;
-        if (next !== null && compareFields(field, next) > 0) continue;
-        if (element === null) rows.delete(field);
-        else rows.set(field, { field, ...element });
-      }
-    return { rows: [...rows.values()].sort((a, b) => compareFields(a.field, b.field)), next };
+    return this.overlaidPage(eid, after, limit, 1);
   }
 
   /**
@@ -39,19 +27,26 @@ export abstract class ElementView {
    * last), in descending field order, as this change sees them; `next` as in `elementsPage`.
    */
   listPageBackward(eid: number, before: string | null, limit: number): { rows: ElementRow[]; next: string | null } {
-    const stored = this.dropped.has(eid) || eid >= this.keyspace.nextEid ? [] : this.keyspace.storage.elements.listPageBackward(eid, before, limit);
+    return this.overlaidPage(eid, before, limit, -1);
+  }
+
+  /** A page of stored elements past `from` in field order (`dir` 1) or reversed (-1), with this change's writes over it. */
+  private overlaidPage(eid: number, from: string | null, limit: number, dir: 1 | -1): { rows: ElementRow[]; next: string | null } {
+    const elements = this.keyspace.storage.elements;
+    const stored =
+      this.dropped.has(eid) || eid >= this.keyspace.nextEid ? [] : dir === 1 ? elements.page(eid, from, limit) : elements.listPageBackward(eid, from, limit);
     const next = stored.length < limit ? null : stored[stored.length - 1]!.field;
     const pending = this.elements.get(eid);
     const rows = new Map<string, ElementRow>();
     for (const row of stored) rows.set(row.field, row);
     if (pending)
       for (const [field, element] of pending) {
-        if (before !== null && compareFields(field, before) >= 0) continue;
-        if (next !== null && compareFields(field, next) < 0) continue;
+        if (from !== null && dir * compareFields(field, from) <= 0) continue;
+        if (next !== null && dir * compareFields(field, next) > 0) continue;
         if (element === null) rows.delete(field);
         else rows.set(field, { field, ...element });
       }
-    return { rows: [...rows.values()].sort((a, b) => compareFields(b.field, a.field)), next };
+    return { rows: [...rows.values()].sort((a, b) => dir * compareFields(a.field, b.field)), next };
   }
 
   /**
