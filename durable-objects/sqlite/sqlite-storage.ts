@@ -188,8 +188,7 @@ export class SqliteStorage implements Storage {
         this.logEnd - from <= DEFER_LOG_BYTES
       ) {
         if (this.replayOffset === null) {
-          this.exec("INSERT INTO meta (name, value) VALUES ('keyspace_replay_from', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", from);
-          this.metaCache.delete("keyspace_replay_from");
+          this.writeMeta("keyspace_replay_from", from);
           this.replayOffset = from;
         }
         return true;
@@ -223,8 +222,11 @@ export class SqliteStorage implements Storage {
       return;
     }
     const level = this.levels[this.levels.length - 1]!;
-    const writes = new Map(this.deferredKeys);
-    for (const [key, e] of this.deferredKeys) level.stored.set(key, e);
+    const writes = new Map<string, Entry | null>();
+    for (const [key, e] of this.deferredKeys) {
+      writes.set(key, e);
+      level.stored.set(key, e);
+    }
     for (const [key, e] of this.pendingKeys) writes.set(key, e);
     this.deferredKeys.clear();
     this.deferredBytes = 0;
@@ -364,10 +366,14 @@ export class SqliteStorage implements Storage {
     set: (name, value) => {
       // The backlog's bookkeeping changes nothing a replay of the log would do.
       if (name !== "log_base_offset") this.otherWrite();
-      this.exec("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", name, value);
-      this.metaCache.set(name, value);
+      this.writeMeta(name, value);
     },
   };
+
+  private writeMeta(name: string, value: string | number): void {
+    this.exec("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", name, value);
+    this.metaCache.set(name, value);
+  }
 }
 
 /** What one transaction's storage state is (see `transaction`). */
