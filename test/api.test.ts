@@ -80,7 +80,8 @@ describe("auth", () => {
       expect(r.status).toBe(401);
       expect(r.json).toEqual({ error: "WRONGPASS invalid or missing auth token" });
       expect(r.headers.get("flaredis-served-by")).toBe("edge");
-      expect(r.headers.get("upstash-sync-token")).toBe("17");
+      // A token that is not ours (an older release's bare offset) is not written back.
+      expect(r.headers.get("upstash-sync-token")).toBe("");
     }
     expect(await redis("EXISTS", "k")).toBe(0);
   });
@@ -164,12 +165,33 @@ describe("bad input changes nothing", () => {
     expect(await redis("EXISTS", "a", "b")).toBe(0);
   });
 
-  it("answers 404 for unknown routes and methods", async () => {
-    for (const [method, path] of [["GET", "/"], ["PUT", "/set/a/b"], ["DELETE", "/"], ["GET", "/admin/nothing"], ["POST", "/metrics"]] as const) {
+  it("answers 404 for unknown routes, 405 with Allow for methods other than GET and POST", async () => {
+    for (const [method, path] of [["GET", "/"], ["GET", "/admin/nothing"], ["POST", "/metrics"]] as const) {
       const r = await call(undefined, { method, path });
       expect(r.status, `${method} ${path}`).toBe(404);
       expect(r.json.error).toMatch(/^ERR not found/);
     }
+    for (const [method, path] of [["PUT", "/set/a/b"], ["DELETE", "/"], ["PATCH", "/"], ["OPTIONS", "/get/a"]] as const) {
+      const r = await call(undefined, { method, path });
+      expect(r.status, `${method} ${path}`).toBe(405);
+      expect(r.headers.get("allow")).toBe("GET, POST");
+      expect(r.json).toEqual({ error: "ERR method not allowed (GET and POST only)" });
+    }
+  });
+
+  it("never reflects a request's headers: a refused request's sync token is ours or empty", async () => {
+    const hostile = "<img src=x onerror=alert(1)>";
+    for (const token of [null, "wrong-token", TOKENS.readonly]) {
+      const r = await call(["SET", "a", "b"], { token, headers: { "upstash-sync-token": hostile, "Flaredis-Max-Staleness": "soon" } });
+      expect(r.status).toBeGreaterThanOrEqual(400);
+      expect(r.text).not.toContain("<img");
+      expect(r.headers.get("upstash-sync-token")).toBe("");
+    }
+    // A well-formed token comes back as it was seen.
+    const ours = `${"ab".repeat(20)}:42`;
+    const r = await call(["SET", "a", "b"], { token: "wrong-token", headers: { "upstash-sync-token": ` ${ours} ` } });
+    expect(r.status).toBe(401);
+    expect(r.headers.get("upstash-sync-token")).toBe(ours);
   });
 });
 

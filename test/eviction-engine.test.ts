@@ -76,18 +76,37 @@ describe("the dataset's estimate", () => {
     sizesExact(e);
   });
 
-  it("CONFIG SET and GET maxmemory (with units) and maxmemory-samples (1 to 64, default 5)", () => {
+  it("CONFIG SET and GET maxmemory (with units) and maxmemory-samples (1 to INT_MAX, default 5), refusing what Redis refuses", () => {
     const e = engine();
     expect(run(e, "CONFIG", "GET", "maxmemory*")).toEqual(["maxmemory", "0", "maxmemory-policy", "noeviction", "maxmemory-samples", "5"]);
     expect(run(e, "CONFIG", "SET", "maxmemory", "4mb", "maxmemory-samples", "10")).toBe("OK");
     expect(run(e, "CONFIG", "GET", "maxmemory", "maxmemory-samples")).toEqual(["maxmemory", "4194304", "maxmemory-samples", "10"]);
     expect(run(e, "CONFIG", "SET", "maxmemory", "1gb")).toBe("OK");
     expect(run(e, "CONFIG", "GET", "maxmemory")).toEqual(["maxmemory", "1073741824"]);
-    for (const bad of ["0", "65", "five"])
-      expect(run(e, "CONFIG", "SET", "maxmemory-samples", bad)).toEqual({
-        error: "ERR CONFIG SET failed (possibly related to argument 'maxmemory-samples') - argument couldn't be parsed",
-      });
+    const refused = (name: string, reason: string) => ({ error: `ERR CONFIG SET failed (possibly related to argument '${name}') - argument${reason}` });
+    expect(run(e, "CONFIG", "SET", "maxmemory-samples", "0")).toEqual(refused("maxmemory-samples", " must be between 1 and 2147483647 inclusive"));
+    expect(run(e, "CONFIG", "SET", "maxmemory-samples", "2147483648")).toEqual(refused("maxmemory-samples", " must be between 1 and 2147483647 inclusive"));
+    expect(run(e, "CONFIG", "SET", "maxmemory-samples", "five")).toEqual(refused("maxmemory-samples", " couldn't be parsed into an integer"));
     expect(run(e, "CONFIG", "GET", "maxmemory-samples")).toEqual(["maxmemory-samples", "10"]);
+    // Past 64 bits a memory value is refused, not wrapped round; a negative one is not a memory value.
+    for (const bad of ["99999999999999999999gb", "18446744073709551616", "-1", "1.5gb", "abc"])
+      expect(run(e, "CONFIG", "SET", "maxmemory", bad)).toEqual(refused("maxmemory", " must be a memory value"));
+    expect(run(e, "CONFIG", "SET", "maxmemory", "18446744073709551615")).toBe("OK");
+    expect(run(e, "CONFIG", "GET", "maxmemory")).toEqual(["maxmemory", "18446744073709551615"]);
+    expect(run(e, "CONFIG", "SET", "maxmemory", "1gb")).toBe("OK");
+    // repl-backlog-size: 1 to LLONG_MAX, and below 16 KiB it is raised to 16 KiB, as Redis does.
+    expect(run(e, "CONFIG", "SET", "repl-backlog-size", "0")).toEqual(refused("repl-backlog-size", " must be between 1 and 9223372036854775807 inclusive"));
+    expect(run(e, "CONFIG", "SET", "repl-backlog-size", "1")).toBe("OK");
+    expect(run(e, "CONFIG", "GET", "repl-backlog-size")).toEqual(["repl-backlog-size", "16384"]);
+    expect(run(e, "CONFIG", "SET", "repl-timeout", "0")).toEqual(refused("repl-timeout", " must be between 1 and 2147483647 inclusive"));
+    expect(run(e, "CONFIG", "SET", "min-replicas-to-write", "-1")).toEqual(refused("min-replicas-to-write", " must be between 0 and 2147483647 inclusive"));
+    expect(run(e, "CONFIG", "SET", "maxmemory-policy", "lru")).toEqual(
+      refused("maxmemory-policy", "(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"),
+    );
+    expect(run(e, "CONFIG", "SET", "replica-serve-stale-data", "maybe")).toEqual(refused("replica-serve-stale-data", " must be 'yes' or 'no'"));
+    // A refused pair changes nothing, the good ones beside it included.
+    expect(run(e, "CONFIG", "SET", "maxmemory", "2gb", "repl-timeout", "0")).toMatchObject({ error: expect.any(String) });
+    expect(run(e, "CONFIG", "GET", "maxmemory")).toEqual(["maxmemory", "1073741824"]);
   });
 });
 

@@ -75,3 +75,24 @@ describe("maxmemory 4mb with allkeys-lru", () => {
     }
   }, 120_000);
 });
+
+describe("INFO over the HTTP API", () => {
+  it("is the primary's, so a client near a replica sees the evictions the primary made", async () => {
+    await redis("FLUSHALL");
+    expect(await redis("CONFIG", "SET", "maxmemory", "1", "maxmemory-policy", "allkeys-lru")).toBe("OK");
+    try {
+      await pipeline(Array.from({ length: 20 }, (_, i) => ["SET", `evict:${i}`, "v"]));
+      await Promise.all(REPLICAS.map((r) => nodeApi(r).catchUp()));
+      // From Paris: reads go to weur, INFO to the primary.
+      const paris = { continent: "EU", country: "FR", latitude: "48.86", longitude: "2.35" };
+      const get = await call(["GET", "evict:0"], { cf: paris });
+      expect(get.headers.get("flaredis-served-by")).toBe("replica:weur");
+      const info = await call(["INFO", "stats"], { cf: paris });
+      expect(info.headers.get("flaredis-served-by")).toBe("primary:enam");
+      expect(field(info.json.result, "evicted_keys")).toBeGreaterThanOrEqual(19);
+    } finally {
+      await redis("CONFIG", "SET", "maxmemory", "0", "maxmemory-policy", "noeviction");
+      await redis("FLUSHALL");
+    }
+  });
+});

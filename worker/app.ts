@@ -83,20 +83,27 @@ app.notFound((c) => {
 
 // Every response says who served it and which replication position it reflects: a request
 // refused here, before any node, was served by the edge and has seen what it carried.
+// The token is one of ours or nothing: a response never reflects what a client sent (a header
+// value written back is a reflection an attacker can aim at someone else's browser or logs).
 app.use("*", async (c, next) => {
   await next();
   if (!c.res.headers.has(SERVED_BY)) {
     c.res.headers.set(SERVED_BY, "edge");
-    c.res.headers.set(SYNC_TOKEN, c.req.header(SYNC_TOKEN) ?? "");
+    const seen = parseSyncToken(c.req.header(SYNC_TOKEN) ?? null);
+    c.res.headers.set(SYNC_TOKEN, seen === null || seen.replid === "" ? "" : formatSyncToken(seen.replid, seen.offset));
   }
 });
 
 // Only GET and POST reach a route, checked here once, before auth and every route: Hono routes
 // HEAD as GET (dropping the body), so `HEAD /flushall` would run FLUSHALL. Any other method is
-// an unknown route (404, as PUT and DELETE always were).
+// refused with 405 and the methods there are. (CONNECT never reaches a Worker: the runtime
+// answers it.)
 app.use("*", async (c, next) => {
   const method = c.req.raw.method;
-  if (method !== "GET" && method !== "POST") return c.notFound();
+  if (method !== "GET" && method !== "POST") {
+    const { body, status } = errorResponse(requestErrors.methodNotAllowed());
+    return c.json(body, status as 405, { allow: "GET, POST" });
+  }
   await next();
 });
 

@@ -9,7 +9,7 @@ import { RedisError } from "../durable-objects/engine/errors";
 export class RequestError extends RedisError {
   constructor(
     message: string,
-    readonly status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 408 | 409 | 413 | 503,
   ) {
     super(message);
   }
@@ -54,6 +54,8 @@ export const requestErrors = {
   /** The body stopped arriving (a declared length never sent on a connection kept open). */
   bodyTimeout: (ms: number) => new RequestError(`ERR timed out reading the request body: no data for ${ms} ms`, 408),
   notFound: (path: string) => new RequestError(`ERR not found: ${path}`, 404),
+  /** Only GET and POST mean anything here. */
+  methodNotAllowed: () => new RequestError("ERR method not allowed (GET and POST only)", 405),
   badRequest: (message: string) => new RequestError(`ERR ${message}`, 400),
 };
 

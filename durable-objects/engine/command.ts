@@ -33,7 +33,7 @@ export class WaitForReplicas {
  * - `readonly`: only reads; a replica may serve it.
  * - `heavy`: a read that walks the keyspace (KEYS, SCAN...); not for the read-only token.
  * - `admin`: admin token only (CONFIG, DEBUG).
- * - `primary`: must run on the master even though it writes nothing (WAIT).
+ * - `primary`: must run on the master even though it writes nothing (WAIT; INFO, whose counters are the master's).
  * - `denyoom`: may grow the dataset (Redis's flag): with maxmemory set, keys are evicted before
  *   it runs, or it is refused with OOM (a DEL, EXPIRE or pop never is).
  */

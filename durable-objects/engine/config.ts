@@ -19,7 +19,7 @@ export const EVICTION_POLICIES = [
 export interface Config {
   maxmemory: number;
   "maxmemory-policy": (typeof EVICTION_POLICIES)[number];
-  /** Keys sampled per eviction round (LRU, LFU, TTL policies), 1 to 64 as in Redis. */
+  /** Keys sampled per eviction round (LRU, LFU, TTL policies); Redis takes 1 to INT_MAX, eviction reads at most 64. */
   "maxmemory-samples": number;
   "min-replicas-to-write": number;
   "min-replicas-max-lag": number;
@@ -44,39 +44,67 @@ export const DEFAULT_CONFIG: Readonly<Config> = {
 type Name = keyof Config;
 const NAMES = Object.keys(DEFAULT_CONFIG) as Name[];
 
-const UNITS: Record<string, number> = { "": 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
+const UNITS: Record<string, bigint> = { "": 1n, b: 1n, k: 1000n, kb: 1024n, m: 1000n ** 2n, mb: 1024n ** 2n, g: 1000n ** 3n, gb: 1024n ** 3n };
 
-/** Redis's memory values: `1048576`, `1mb`, `512kb`, `1g`... */
-function parseMemory(value: string): number | null {
+const INT_MAX = 2 ** 31 - 1;
+const LLONG_MAX = 2n ** 63n - 1n;
+const ULLONG_MAX = 2n ** 64n - 1n;
+/** Redis's CONFIG_REPL_BACKLOG_MIN_SIZE: a smaller repl-backlog-size is raised to it. */
+const BACKLOG_MIN_BYTES = 16 * 1024;
+
+/** A refused value, with the reason Redis gives after "argument ...". */
+class Refused {
+  constructor(readonly reason: string) {}
+}
+
+/** Redis's memory values (`1048576`, `1mb`, `512kb`, `1g`...) within [min, max]. */
+function parseMemory(value: string, min: bigint, max: bigint): number | Refused {
   const m = value.toLowerCase().match(/^(\d+)([a-z]*)$/);
   const unit = m ? UNITS[m[2]!] : undefined;
-  return m && unit !== undefined ? Number(m[1]) * unit : null;
+  if (!m || unit === undefined) return new Refused(" must be a memory value");
+  const n = BigInt(m[1]!) * unit;
+  // Past 64 bits a value cannot be what was meant (Redis 7.0 wrapped it round; later ones refuse it).
+  if (n > ULLONG_MAX) return new Refused(" must be a memory value");
+  if (n < min || n > max) return new Refused(` must be between ${min} and ${max} inclusive`);
+  return Number(n);
 }
 
-function parseInteger(value: string, min: number, max = Number.MAX_SAFE_INTEGER): number | null {
-  return /^-?\d+$/.test(value) && Number(value) >= min && Number(value) <= max && Number.isSafeInteger(Number(value)) ? Number(value) : null;
+/** Redis's integer parameters: a decimal integer within [min, max]. */
+function parseInteger(value: string, min: number, max: number): number | Refused {
+  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) return new Refused(" couldn't be parsed into an integer");
+  const n = Number(value);
+  return n < min || n > max ? new Refused(` must be between ${min} and ${max} inclusive`) : n;
 }
 
-/** Parses one value; null when it is not valid for the parameter. */
-function parseValue(name: Name, value: string): Config[Name] | null {
+/** Parses one value, or says why Redis would refuse it. */
+function parseValue(name: Name, value: string): Config[Name] | Refused {
   switch (name) {
     case "maxmemory":
-    case "repl-backlog-size":
-      return parseMemory(value);
+      return parseMemory(value, 0n, ULLONG_MAX);
+    case "repl-backlog-size": {
+      const n = parseMemory(value, 1n, LLONG_MAX);
+      return n instanceof Refused ? n : Math.max(n, BACKLOG_MIN_BYTES);
+    }
     case "maxmemory-policy":
-      return (EVICTION_POLICIES as readonly string[]).includes(value.toLowerCase()) ? (value.toLowerCase() as Config[Name]) : null;
+      return (EVICTION_POLICIES as readonly string[]).includes(value.toLowerCase())
+        ? (value.toLowerCase() as Config[Name])
+        : new Refused(`(s) must be one of the following: ${POLICY_ORDER.join(", ")}`);
     case "replica-serve-stale-data":
-      return value.toLowerCase() === "yes" ? true : value.toLowerCase() === "no" ? false : null;
+      return value.toLowerCase() === "yes" ? true : value.toLowerCase() === "no" ? false : new Refused(" must be 'yes' or 'no'");
     case "repl-timeout":
-      return parseInteger(value, 1);
     case "maxmemory-samples":
-      return parseInteger(value, 1, 64);
+      return parseInteger(value, 1, INT_MAX);
     default:
-      return parseInteger(value, 0);
+      return parseInteger(value, 0, INT_MAX);
   }
 }
 
-const show = (v: Config[Name]): string => (typeof v === "boolean" ? (v ? "yes" : "no") : String(v));
+/** The policies in the order Redis's error lists them. */
+const POLICY_ORDER = ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"];
+
+const show = (v: Config[Name]): string =>
+  typeof v === "boolean" ? (v ? "yes" : "no") : typeof v === "number" && v > Number.MAX_SAFE_INTEGER ? String(bigMin(BigInt(v), ULLONG_MAX)) : String(v);
+const bigMin = (a: bigint, b: bigint) => (a < b ? a : b);
 
 /** CONFIG GET: name/value pairs of every parameter matching one of the patterns. */
 export function configGet(config: Config, patterns: readonly string[]): string[] {
@@ -94,8 +122,7 @@ export function configSet(config: Config, pairs: readonly (readonly [string, str
     const name = raw.toLowerCase() as Name;
     if (!NAMES.includes(name)) throw new RedisError(`ERR Unknown option or number of arguments for CONFIG SET - '${raw}'`);
     const parsed = parseValue(name, value);
-    if (parsed === null)
-      throw new RedisError(`ERR CONFIG SET failed (possibly related to argument '${raw}') - argument couldn't be parsed`);
+    if (parsed instanceof Refused) throw new RedisError(`ERR CONFIG SET failed (possibly related to argument '${raw}') - argument${parsed.reason}`);
     next[name] = parsed;
   }
   return next as unknown as Config;

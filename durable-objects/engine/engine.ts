@@ -262,9 +262,10 @@ export class Engine {
     return commandTable.get(name.toLowerCase());
   }
 
-  /** A call of a known command flagged `readonly` (what a replica may serve). */
+  /** A call of a known command flagged `readonly` and not `primary` (what a replica may serve). */
   static isRead(this: void, argv: readonly string[]): boolean {
-    return Engine.lookup(argv[0] ?? "")?.flags.includes("readonly") === true;
+    const flags = Engine.lookup(argv[0] ?? "")?.flags;
+    return flags !== undefined && flags.includes("readonly") && !flags.includes("primary");
   }
 
   /**

@@ -34,6 +34,8 @@ const POOL_SIZE = 16;
  * next one goes on, so a lowered maxmemory never holds the node for long.
  */
 const MAX_EVICTIONS_PER_COMMAND = 256;
+/** Keys sampled per round at most, whatever `maxmemory-samples` says (Redis's own advice stops at 10; each is a read). */
+const MAX_SAMPLES = 64;
 /** Sampling rounds that find nothing to evict before the command is refused (an OOM). */
 const MAX_EMPTY_ROUNDS = 8;
 
@@ -132,7 +134,7 @@ export class Evictor {
     for (let empty = 0; used > config.maxmemory; ) {
       if (policy === "noeviction") return { evicted, refusal: errors.oom() };
       if (evicted >= MAX_EVICTIONS_PER_COMMAND) break;
-      const key = this.candidate(change, policy, config["maxmemory-samples"]);
+      const key = this.candidate(change, policy, Math.min(config["maxmemory-samples"], MAX_SAMPLES));
       const freed = key === null ? 0 : change.evict(key);
       if (freed === 0) {
         if (++empty >= MAX_EMPTY_ROUNDS) return { evicted, refusal: evicted === 0 ? errors.oom() : null };
