@@ -55,7 +55,7 @@ describe("GET /dashboard", () => {
   });
 
   it("is GET only: HEAD and POST are not the page", async () => {
-    expect((await page({ method: "HEAD" })).status).toBe(404);
+    expect((await page({ method: "HEAD" })).status).toBe(405);
     expect((await page({ method: "POST" })).status).toBe(401);
     expect((await page({ method: "POST", token: TOKENS.admin })).status).toBe(404);
   });

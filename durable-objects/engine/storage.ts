@@ -76,12 +76,8 @@ export interface ElementStore {
   delete(eid: number, field: string): void;
   /** Elements of `eid` after `field` (null: from the first), in field order, at most `limit`. */
   page(eid: number, after: string | null, limit: number): ElementRow[];
-  /** The element at `index` (0-based) in field order, or null. */
-  at(eid: number, index: number): ElementRow | null;
   /** Lists (read from the tail): elements of `eid` before `field` (null: from the last), in descending field order, at most `limit`. */
   listPageBackward(eid: number, before: string | null, limit: number): ElementRow[];
-  /** Lists: the element at `index` (0-based) counted from the last in field order, or null. */
-  listAtFromEnd(eid: number, index: number): ElementRow | null;
   count(eid: number): number;
   /** The number of elements of `eid` and the sum of their fields' UTF-8 bytes and values' bytes. */
   measure(eid: number): { count: number; bytes: number };
@@ -105,8 +101,35 @@ export interface ElementStore {
   zsetRange(eid: number, range: ZsetRange, reverse: boolean, offset: number, limit: number): ElementRow[];
   /** Sorted sets: how many elements of `eid` lie within `range`. */
   zsetCount(eid: number, range: ZsetRange): number;
-  /** Sorted sets: how many elements of `eid` come before (score, field) in (score, field) order (a member's rank). */
-  zsetCountBefore(eid: number, score: number, field: string): number;
+  /**
+   * Order statistics, in the collection's order: by (score, field) when `byScore` (sorted sets,
+   * lists), else by field. Each reads about as many rows as the logarithm of the collection's size
+   * (the SQLite storage keeps a rank index for a large collection; see `settle`).
+   * `rank`: how many elements of `eid` come before `key`.
+   */
+  rank(eid: number, key: OrderKey, byScore: boolean): number;
+  /** The elements at `ranks` (ascending, repeats allowed), one per rank, in that order. */
+  select(eid: number, ranks: readonly number[], byScore: boolean): ElementRow[];
+  /** Up to `limit` elements from `key` on (with it), in order, or from `key` down when `reverse`. */
+  scan(eid: number, key: OrderKey, reverse: boolean, limit: number, byScore: boolean): ElementRow[];
+  /** Before a change writes `writes` elements of `eid` (which has about `count`). */
+  plan(eid: number, writes: number, count: number): void;
+  /** After a change wrote elements of `eid`, which now has `count`: the storage keeps its indexes for it. */
+  settle(eid: number, count: number, byScore: boolean): void;
+}
+
+/** A position in a collection's order: (score, field); the score is 0 where the order is by field. */
+export interface OrderKey {
+  readonly score: number;
+  readonly field: string;
+}
+
+/** The order key of an element in a collection ordered by score (sorted sets, lists) or by field. */
+export const orderKey = (field: string, score: number | null, byScore: boolean): OrderKey => ({ score: byScore ? (score ?? 0) : 0, field });
+
+/** Compares order keys: by score, then by field's bytes. */
+export function compareKeys(a: OrderKey, b: OrderKey): number {
+  return a.score < b.score ? -1 : a.score > b.score ? 1 : compareFields(a.field, b.field);
 }
 
 /** True when (score, field) lies within `range`. */
@@ -367,21 +390,12 @@ export class MemoryStorage implements Storage {
         .filter((f) => after === null || compareFields(f, after) > 0)
         .slice(0, limit)
         .map((field) => ({ field, ...this.collections.get(eid)!.get(field)! })),
-    at: (eid, index) => {
-      const field = this.sortedFields(eid)[index];
-      return field === undefined ? null : { field, ...this.collections.get(eid)!.get(field)! };
-    },
     listPageBackward: (eid, before, limit) =>
       this.sortedFields(eid)
         .reverse()
         .filter((f) => before === null || compareFields(f, before) < 0)
         .slice(0, limit)
         .map((field) => ({ field, ...this.collections.get(eid)!.get(field)! })),
-    listAtFromEnd: (eid, index) => {
-      const fields = this.sortedFields(eid);
-      const field = fields[fields.length - 1 - index];
-      return index < 0 || field === undefined ? null : { field, ...this.collections.get(eid)!.get(field)! };
-    },
     count: (eid) => this.collections.get(eid)?.size ?? 0,
     measure: (eid) => {
       let bytes = 0;
@@ -402,8 +416,29 @@ export class MemoryStorage implements Storage {
       return rows.slice(offset, limit < 0 ? undefined : offset + limit);
     },
     zsetCount: (eid, range) => this.zsetRows(eid, range).length,
-    zsetCountBefore: (eid, score, field) => this.zsetRows(eid, { by: "all" }).filter((r) => compareZset(r, { score, field }) < 0).length,
+    rank: (eid, key, byScore) => this.inOrder(eid, byScore).filter((r) => compareKeys(orderKey(r.field, r.score, byScore), key) < 0).length,
+    select: (eid, ranks, byScore) => {
+      const rows = this.inOrder(eid, byScore);
+      return ranks.map((r) => rows[r]!).filter((r) => r !== undefined);
+    },
+    scan: (eid, key, reverse, limit, byScore) => {
+      const rows = this.inOrder(eid, byScore).filter((r) => {
+        const c = compareKeys(orderKey(r.field, r.score, byScore), key);
+        return reverse ? c <= 0 : c >= 0;
+      });
+      if (reverse) rows.reverse();
+      return rows.slice(0, limit);
+    },
+    plan: () => {},
+    settle: () => {},
   };
+
+  /** The elements of `eid` in its order. */
+  private inOrder(eid: number, byScore: boolean): ElementRow[] {
+    return [...(this.collections.get(eid) ?? [])]
+      .map(([field, e]) => ({ field, ...e }))
+      .sort((a, b) => compareKeys(orderKey(a.field, a.score, byScore), orderKey(b.field, b.score, byScore)));
+  }
 
   /** The keys after (slot, afterKey) up to and with position `end`. */
   private until(slot: number, afterKey: string | null, end: KeyPosition): KeyRow[] {

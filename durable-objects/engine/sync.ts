@@ -136,6 +136,8 @@ function recountWhenConsistent(engine: Engine): void {
       const { count, bytes } = engine.keyspace.measureCollection(entry.eid);
       if (count === 0) keys.delete(key);
       else if (count !== entry.count || bytes !== entry.bytes) keys.put(key, { ...entry, count, bytes });
+      // Chunks are not settled as they come (a collection spanning them would be indexed again each time).
+      if (count > 0) engine.storage.elements.settle(entry.eid, count, entry.type === "zset" || entry.type === "list");
     }
     meta.set("recount", 0);
     engine.keyspace.recount();
@@ -175,7 +177,7 @@ export function loadChunk(engine: Engine, chunk: SnapshotChunk): void {
       // Not read first (a row read per element): the size is made exact by the recount once consistent.
       change.setElement(header.eid, el.field, { value: el.value, score: el.score, mod: chunk.offset }, null);
     }
-    engine.keyspace.commit(change, null);
+    engine.keyspace.commit(change, null, false);
   });
 }
 

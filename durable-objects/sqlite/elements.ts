@@ -2,20 +2,28 @@
  * The elements table: one row per element of a collection, keyed by (eid, field), and
  * `elements_by_score` for sorted sets (see migrations.ts, v3 and v4).
  */
-import type { Element, ElementStore, ZsetRange } from "../engine/storage";
+import { type Element, type ElementStore, type ZsetRange, orderKey } from "../engine/storage";
+import { Ranks } from "./ranks";
 import { type Row, type Sql, blob } from "./sql";
 
 /** A dropped collection up to this size is deleted at once; a larger one is purged in the background. */
 const DROP_AT_ONCE = 64;
 
-export function sqlElements(sql: Sql): ElementStore {
+/**
+ * The elements' statements; `ranks` is the rank index they keep up to date (an element written
+ * into an indexed collection is read first, to know whether it is new or moves).
+ */
+export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
+  const scoreOf = (eid: number, field: string) => sql.first<{ score: number | null }>("SELECT score FROM elements WHERE eid = ? AND field = ?", eid, field);
   return {
     get: (eid, field) => {
       const row = sql.first("SELECT value, score, mod_offset FROM elements WHERE eid = ? AND field = ?", eid, field);
       return row ? toElement(row) : null;
     },
-    put: (eid, field, e) =>
-      void sql.exec(
+    put: (eid, field, e) => {
+      const indexed = ranks.meta(eid);
+      const before = indexed && scoreOf(eid, field);
+      sql.exec(
         `INSERT INTO elements (eid, field, value, score, mod_offset) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(eid, field) DO UPDATE SET value = excluded.value, score = excluded.score, mod_offset = excluded.mod_offset`,
         eid,
@@ -23,8 +31,21 @@ export function sqlElements(sql: Sql): ElementStore {
         blob(e.value),
         e.score,
         e.mod ?? 0,
-      ),
-    delete: (eid, field) => void sql.exec("DELETE FROM elements WHERE eid = ? AND field = ?", eid, field),
+      );
+      if (!indexed) return;
+      const key = orderKey(field, e.score, indexed.byScore);
+      if (before === null) ranks.inserted(eid, key);
+      else if (indexed.byScore && before.score !== e.score) {
+        ranks.deleted(eid, orderKey(field, before.score, true));
+        ranks.inserted(eid, key);
+      }
+    },
+    delete: (eid, field) => {
+      const indexed = ranks.meta(eid);
+      const before = indexed && scoreOf(eid, field);
+      sql.exec("DELETE FROM elements WHERE eid = ? AND field = ?", eid, field);
+      if (indexed && before) ranks.deleted(eid, orderKey(field, before.score, indexed.byScore));
+    },
     page: (eid, after, limit) =>
       (after === null
         ? sql.exec("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? ORDER BY field LIMIT ?", eid, limit)
@@ -32,10 +53,6 @@ export function sqlElements(sql: Sql): ElementStore {
       )
         .toArray()
         .map((row) => ({ field: row.field as string, ...toElement(row) })),
-    at: (eid, index) => {
-      const row = sql.first("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? ORDER BY field LIMIT 1 OFFSET ?", eid, index);
-      return row ? { field: row.field as string, ...toElement(row) } : null;
-    },
     listPageBackward: (eid, before, limit) =>
       (before === null
         ? sql.exec("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? ORDER BY field DESC LIMIT ?", eid, limit)
@@ -43,10 +60,6 @@ export function sqlElements(sql: Sql): ElementStore {
       )
         .toArray()
         .map((row) => ({ field: row.field as string, ...toElement(row) })),
-    listAtFromEnd: (eid, index) => {
-      const row = sql.first("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? ORDER BY field DESC LIMIT 1 OFFSET ?", eid, index);
-      return row ? { field: row.field as string, ...toElement(row) } : null;
-    },
     count: (eid) => sql.first<{ n: number }>("SELECT count(*) AS n FROM elements WHERE eid = ?", eid)!.n,
     measure: (eid) => {
       const row = sql.first<{ n: number; b: number }>(
@@ -56,7 +69,10 @@ export function sqlElements(sql: Sql): ElementStore {
       return { count: row.n, bytes: row.b };
     },
     drop: (eid) => {
-      if (deleteElements(sql, eid, DROP_AT_ONCE + 1) > DROP_AT_ONCE) sql.exec("INSERT OR IGNORE INTO dropped (eid) VALUES (?)", eid);
+      const later = deleteElements(sql, eid, DROP_AT_ONCE + 1) > DROP_AT_ONCE;
+      if (later) sql.exec("INSERT OR IGNORE INTO dropped (eid) VALUES (?)", eid);
+      // The index's rows go with the elements: now, or when the purge has taken the last of them.
+      ranks.drop(eid, !later);
     },
     purgePending: () => sql.first("SELECT 1 AS x FROM dropped LIMIT 1") !== null,
     purge: (limit) => {
@@ -67,15 +83,36 @@ export function sqlElements(sql: Sql): ElementStore {
         const want = limit - deleted;
         const n = deleteElements(sql, next.eid, want);
         deleted += n;
-        if (n < want) sql.exec("DELETE FROM dropped WHERE eid = ?", next.eid);
+        if (n < want) {
+          sql.exec("DELETE FROM dropped WHERE eid = ?", next.eid);
+          sql.exec("DELETE FROM ranks WHERE eid = ?", next.eid);
+        }
       }
       return deleted;
     },
-    deleteWrittenBefore: (eid, offset) => void sql.exec("DELETE FROM elements WHERE eid = ? AND mod_offset < ?", eid, offset),
+    // Elements go in bulk (a replica's full sync): the index is made again once settled.
+    deleteWrittenBefore: (eid, offset) => {
+      sql.exec("DELETE FROM elements WHERE eid = ? AND mod_offset < ?", eid, offset);
+      ranks.drop(eid, true);
+    },
     clear: () => {
       sql.exec("DELETE FROM elements");
       sql.exec("DELETE FROM dropped");
+      ranks.clear();
     },
+    rank: (eid, key, byScore) => ranks.rank(eid, key, byScore),
+    select: (eid, picks, byScore) => ranks.select(eid, picks, byScore),
+    scan: (eid, key, reverse, limit, byScore) => {
+      const [cmp, by, args] = byScore
+        ? [`(score, field) ${reverse ? "<=" : ">="} (?, ?)`, `score ${reverse ? "DESC" : ""}, field ${reverse ? "DESC" : ""}`, [key.score, key.field]]
+        : [`field ${reverse ? "<=" : ">="} ?`, `field ${reverse ? "DESC" : ""}`, [key.field]];
+      return sql
+        .exec(`SELECT field, value, score, mod_offset FROM elements WHERE eid = ? AND ${cmp} ORDER BY ${by} LIMIT ?`, eid, ...args, limit < 0 ? -1 : limit)
+        .toArray()
+        .map((row) => ({ field: row.field as string, ...toElement(row) }));
+    },
+    plan: (eid, writes, count) => ranks.plan(eid, writes, count),
+    settle: (eid, count, byScore) => ranks.settle(eid, count, byScore),
     // Sorted sets: each query is a range of elements_by_score (eid, score, field); an OFFSET or a
     // count walks the entries it skips or counts, so a rank costs as much as the rank is large.
     zsetRange: (eid, range, reverse, offset, limit) => {
@@ -94,18 +131,6 @@ export function sqlElements(sql: Sql): ElementStore {
     zsetCount: (eid, range) => {
       const where = zsetWhere(range);
       return sql.first<{ n: number }>(`SELECT count(*) AS n FROM elements WHERE eid = ?${where.sql}`, eid, ...where.params)!.n;
-    },
-    zsetCountBefore: (eid, score, field) => {
-      // Two index ranges (lower scores; the same score and a lower member) rather than an OR.
-      const s = real(score);
-      const below = sql.first<{ n: number }>(`SELECT count(*) AS n FROM elements WHERE eid = ? AND score < ${s.sql}`, eid, ...s.params)!.n;
-      const tied = sql.first<{ n: number }>(
-        `SELECT count(*) AS n FROM elements WHERE eid = ? AND score = ${s.sql} AND field < ?`,
-        eid,
-        ...s.params,
-        field,
-      )!.n;
-      return below + tied;
     },
   };
 }

@@ -5,8 +5,10 @@
  */
 import { ELEMENT_OVERHEAD } from "../engine/sizes";
 import { slotOf } from "../engine/slot";
+import { TYPE_CODES } from "../engine/storage";
 import { KEY_COLUMNS } from "./keys";
-import type { Row } from "./sql";
+import { BUILD_AT, Ranks } from "./ranks";
+import type { Row, Sql } from "./sql";
 
 /** A migration step: a statement, or a function given the database (what SQL alone cannot compute). */
 export type Step = string | ((sql: SqlStorage) => void);
@@ -94,6 +96,23 @@ export const MIGRATIONS: readonly (readonly Step[])[] = [
     "DROP TABLE keyspace",
     "ALTER TABLE keyspace_v6 RENAME TO keyspace",
     "CREATE INDEX IF NOT EXISTS keyspace_expiry ON keyspace(expires_at) WHERE expires_at IS NOT NULL",
+  ],
+  // v7: the rank index of large collections (ranks.ts), built here for those there are.
+  [
+    `CREATE TABLE IF NOT EXISTS ranks (
+       eid INTEGER NOT NULL,
+       level INTEGER NOT NULL,
+       score REAL NOT NULL,
+       field TEXT NOT NULL,
+       n INTEGER NOT NULL,
+       PRIMARY KEY (eid, level, score, field)) WITHOUT ROWID`,
+    "CREATE TABLE IF NOT EXISTS ranked (eid INTEGER PRIMARY KEY, by_score INTEGER NOT NULL, top INTEGER NOT NULL)",
+    (db) => {
+      const sql: Sql = { exec: (q, ...p) => db.exec(q, ...p), first: (q, ...p) => db.exec<Row>(q, ...p).toArray()[0] ?? null } as Sql;
+      const ranks = new Ranks(sql);
+      const large = db.exec<Row>("SELECT eid, type FROM keyspace WHERE eid IS NOT NULL AND count >= ?", BUILD_AT).toArray();
+      for (const { eid, type } of large) ranks.build(eid as number, type === TYPE_CODES.zset || type === TYPE_CODES.list);
+    },
   ],
 ];
 

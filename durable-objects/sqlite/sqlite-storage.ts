@@ -28,6 +28,7 @@ import type { ElementStore, Entry, KeyStore, LogStore, MetaStore, Storage } from
 import { sqlElements } from "./elements";
 import { asStored, sqlKeys, writeKeys } from "./keys";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations";
+import { Ranks } from "./ranks";
 import { type Row, type Sql, blob } from "./sql";
 
 /** What the node's SQLite database has done since the node started (the runtime's own counters). */
@@ -144,6 +145,7 @@ export class SqliteStorage implements Storage {
       this.levels.pop();
       this.pendingKeys.clear();
       this.metaCache.clear();
+      this.ranks.reset();
       // Deferred keys this transaction stored were rolled back with it: they wait again.
       for (const [key, entry] of level.stored) this.deferKey(key, entry);
       this.replayOffset = level.replayFrom;
@@ -292,8 +294,11 @@ export class SqliteStorage implements Storage {
 
   readonly keys: KeyStore = this.buffered(sqlKeys(this.sql));
 
+  /** The rank index of large collections (ranks.ts), kept by the element store's writes. */
+  private readonly ranks = new Ranks(this.sql);
+
   /** The elements; each write marks the transaction (`otherWrite`). */
-  readonly elements: ElementStore = this.marking(sqlElements(this.sql), ["put", "delete", "drop", "purge", "deleteWrittenBefore", "clear"]);
+  readonly elements: ElementStore = this.marking(sqlElements(this.sql, this.ranks), ["put", "delete", "drop", "purge", "deleteWrittenBefore", "clear", "plan", "settle"]);
 
   private marking<S extends object>(store: S, writes: readonly (keyof S & string)[]): S {
     const marked = { ...store };

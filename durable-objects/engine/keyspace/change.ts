@@ -127,6 +127,13 @@ export class Change extends ElementView {
     }
   }
 
+  /** The header of collection `eid` as this change leaves it, or null when it is gone or was not seen. */
+  headerOf(eid: number): Entry | null {
+    const key = this.owners.get(eid);
+    const e = key === undefined ? null : this.raw(key);
+    return e?.eid === eid ? e : null;
+  }
+
   /** The dataset's estimated size if this change were committed now (sizes.ts). */
   get usedBytes(): number {
     this.settle();

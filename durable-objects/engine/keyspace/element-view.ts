@@ -3,7 +3,18 @@
  * indexed reads (for lists from either end, for sorted sets by score and rank). `Change` extends
  * it; the writes are in change.ts.
  */
-import { type Element, type ElementRow, type Storage, type ZsetRange, compareFields, compareZset, inZsetRange } from "../storage";
+import {
+  type Element,
+  type ElementRow,
+  type OrderKey,
+  type Storage,
+  type ZsetRange,
+  compareFields,
+  compareKeys,
+  compareZset,
+  inZsetRange,
+  orderKey,
+} from "../storage";
 import type { Keyspace } from "./keyspace";
 
 export abstract class ElementView {
@@ -50,32 +61,96 @@ export abstract class ElementView {
   }
 
   /**
-   * Lists: the element at `index` (0-based) in field order, counted from the last when `fromEnd`.
-   * One indexed read when this change has not touched the collection; else it pages.
+   * How many elements of `eid` come before `key` in its order (by (score, field) when `byScore`:
+   * sorted sets, lists; else by field), as this change sees them: the storage's rank, corrected by
+   * this change's writes to `eid`.
    */
-  listElementAt(eid: number, index: number, fromEnd: boolean): ElementRow | null {
-    if (index < 0) return null;
-    const stored = !this.dropped.has(eid) && eid < this.keyspace.nextEid;
-    if (!this.elements.has(eid) && stored) {
-      const elements = this.keyspace.storage.elements;
-      return fromEnd ? elements.listAtFromEnd(eid, index) : elements.at(eid, index);
-    }
-    for (let cursor: string | null = null, skipped = 0; ; ) {
-      const page: { rows: ElementRow[]; next: string | null } = fromEnd ? this.listPageBackward(eid, cursor, 256) : this.elementsPage(eid, cursor, 256);
-      const { rows, next } = page;
-      if (index < skipped + rows.length) return rows[index - skipped]!;
-      skipped += rows.length;
-      if (next === null) return null;
-      cursor = next;
-    }
+  rankOf(eid: number, key: OrderKey, byScore: boolean): number {
+    const stored = this.stored(eid) ? this.keyspace.storage.elements.rank(eid, key, byScore) : 0;
+    const p = this.pendingOrder(eid, byScore);
+    if (p === null) return stored;
+    let n = stored;
+    for (const k of p.gone) if (compareKeys(k, key) < 0) n--;
+    for (const r of p.present) if (compareKeys(orderKey(r.field, r.score, byScore), key) < 0) n++;
+    return n;
   }
 
   /**
-   * The element at `index` in field order: one indexed read of storage (an OFFSET) when this
-   * change has not touched the collection (HRANDFIELD, SRANDMEMBER, SPOP pick by index).
+   * The elements of `eid` at `ranks` (ascending, repeats allowed) in its order, as this change sees
+   * them: the storage's, or where this change wrote to `eid`, its writes merged in (a rank query
+   * per element it wrote, then the storage's elements at the ranks that remain).
    */
+  selectRanks(eid: number, ranks: readonly number[], byScore: boolean): ElementRow[] {
+    const store = this.keyspace.storage.elements;
+    const p = this.pendingOrder(eid, byScore);
+    if (p === null) return this.stored(eid) ? store.select(eid, ranks, byScore) : [];
+    // Stored ranks of the elements this change displaced, and the merged ranks of those it wrote.
+    const gone = this.stored(eid) ? p.gone.map((k) => store.rank(eid, k, byScore)).sort((a, b) => a - b) : [];
+    const present = p.present.map((row) => ({ row, rank: this.rankOf(eid, orderKey(row.field, row.score, byScore), byScore) }));
+    const out: (ElementRow | undefined)[] = new Array(ranks.length);
+    const wanted: { at: number; rank: number }[] = [];
+    ranks.forEach((r, at) => {
+      let below = 0;
+      for (const w of present) {
+        if (w.rank === r) return void (out[at] = w.row);
+        if (w.rank < r) below++;
+      }
+      // The (r - below)-th stored element that stays: past each displaced one before it.
+      let s = r - below;
+      for (const d of gone) if (d <= s) s++;
+      wanted.push({ at, rank: s });
+    });
+    if (wanted.length > 0 && this.stored(eid)) {
+      wanted.sort((a, b) => a.rank - b.rank);
+      const rows = store.select(eid, wanted.map((w) => w.rank), byScore);
+      wanted.forEach((w, i) => (out[w.at] = rows[i]));
+    }
+    return out.filter((r): r is ElementRow => r !== undefined);
+  }
+
+  /**
+   * Up to `limit` elements of `eid` from `key` on (with it) in its order, or from `key` down when
+   * `reverse`, as this change sees them.
+   */
+  scanFrom(eid: number, key: OrderKey, reverse: boolean, limit: number, byScore: boolean): ElementRow[] {
+    const store = this.keyspace.storage.elements;
+    const pending = this.elements.get(eid);
+    const extra = pending?.size ?? 0;
+    const rows = this.stored(eid) ? store.scan(eid, key, reverse, limit < 0 ? -1 : limit + extra, byScore) : [];
+    if (!pending || extra === 0) return rows;
+    const dir = reverse ? -1 : 1;
+    const merged = rows.filter((r) => !pending.has(r.field));
+    const last = rows.length === (limit < 0 ? -1 : limit + extra) ? rows[rows.length - 1] : undefined;
+    for (const [field, el] of pending) {
+      if (el === null) continue;
+      const k = orderKey(field, el.score, byScore);
+      if (dir * compareKeys(k, key) < 0) continue;
+      // Past the last stored row read, a pending element may be beyond ones not read: left out.
+      if (last !== undefined && dir * compareKeys(k, orderKey(last.field, last.score, byScore)) > 0) continue;
+      merged.push({ field, ...el });
+    }
+    merged.sort((a, b) => dir * compareKeys(orderKey(a.field, a.score, byScore), orderKey(b.field, b.score, byScore)));
+    return limit < 0 ? merged : merged.slice(0, limit);
+  }
+
+  /** This change's writes to `eid` in order terms: the stored keys they displaced, and the elements they leave, or null for none. */
+  private pendingOrder(eid: number, byScore: boolean): { gone: OrderKey[]; present: ElementRow[] } | null {
+    const pending = this.elements.get(eid);
+    if (!pending || pending.size === 0) return null;
+    const store = this.keyspace.storage.elements;
+    const gone: OrderKey[] = [];
+    const present: ElementRow[] = [];
+    for (const [field, el] of pending) {
+      const before = this.stored(eid) ? store.get(eid, field) : null;
+      if (before !== null) gone.push(orderKey(field, before.score, byScore));
+      if (el !== null) present.push({ field, ...el });
+    }
+    return { gone, present };
+  }
+
+  /** The element at `index` (0-based) in field order (HRANDFIELD, SRANDMEMBER, SPOP pick by index). */
   elementAt(eid: number, index: number): ElementRow | null {
-    return this.listElementAt(eid, index, false);
+    return this.selectRanks(eid, [index], false)[0] ?? null;
   }
 
   /** Every element of `eid`, in field order (a whole collection: HGETALL, RENAME's expanded form...). */
@@ -117,15 +192,6 @@ export abstract class ElementView {
   /** How many elements of sorted set `eid` lie within `range`, as this change sees them. */
   zsetCount(eid: number, range: ZsetRange): number {
     return this.zsetCounted(eid, store => store.zsetCount(eid, range), (score, field) => inZsetRange(range, score, field));
-  }
-
-  /** How many elements of sorted set `eid` come before (score, member): its rank when it is a member. */
-  zsetCountBefore(eid: number, score: number, field: string): number {
-    return this.zsetCounted(
-      eid,
-      (store) => store.zsetCountBefore(eid, score, field),
-      (s, f) => compareZset({ score: s, field: f }, { score, field }) < 0,
-    );
   }
 
   /** A stored count corrected by this change's writes to `eid`: those that left or joined what `counts` covers. */

@@ -88,9 +88,11 @@ export class Keyspace {
    * Writes a finished overlay to storage, stamping every written key with `mod`, the replication
    * offset of the commit, or (null) with the `mod` each entry carries (a replica applying the
    * stream stamps each key with the end offset of the effect that wrote it). The caller holds a
-   * storage transaction and appends `change.effects` to the replication log inside it.
+   * storage transaction and appends `change.effects` to the replication log inside it. Each
+   * collection whose elements were written is settled with the storage (its rank index), unless
+   * `settle` is false (a full sync's chunks: settled by the recount once consistent).
    */
-  commit(change: Change, mod: number | null): void {
+  commit(change: Change, mod: number | null, settle = true): void {
     const keys = this.storage.keys;
     const elements = this.storage.elements;
     change.settle();
@@ -107,10 +109,13 @@ export class Keyspace {
     }
     for (const [eid, fields] of change.elements) {
       if (change.dropped.has(eid)) continue;
+      const header = settle ? change.headerOf(eid) : null;
+      if (header !== null) elements.plan(eid, fields.size, header.count ?? 0);
       for (const [field, element] of fields) {
         if (element === null) elements.delete(eid, field);
         else elements.put(eid, field, mod === null ? element : { ...element, mod });
       }
+      if (header !== null) elements.settle(eid, header.count ?? 0, header.type === "zset" || header.type === "list");
     }
     if (change.nextEid !== this.nextEid) {
       this.nextEid = change.nextEid;

@@ -6,7 +6,7 @@
 import { EMPTY } from "../effect-spec";
 import { errors } from "../errors";
 import type { Change } from "../keyspace";
-import type { Entry, ValueType } from "../storage";
+import type { ElementRow, Entry, ValueType } from "../storage";
 
 export type CollectionType = Exclude<ValueType, "string">;
 
@@ -39,6 +39,38 @@ export abstract class Collection {
 
   protected get eid(): number {
     return this.header.eid!;
+  }
+
+  /** Sorted sets and lists are ordered by (score, field), hashes and sets by field. */
+  protected get byScore(): boolean {
+    return this.header.type === "zset" || this.header.type === "list";
+  }
+
+  /**
+   * Elements at random positions, in the order picked (Redis's *RANDMEMBER and SPOP): `count` > 0
+   * distinct ones (every element, in order, when it asks for as many or more), < 0 that many,
+   * repeats allowed. Read from the rank index at the positions picked, so the cost follows the
+   * count, not the collection; when the picks cover a good part of it, it is read once.
+   */
+  sample(count: number, random: () => number): ElementRow[] {
+    const size = this.length;
+    if (size === 0 || count === 0) return [];
+    if (count >= size) return this.db.selectRanks(this.eid, Array.from({ length: size }, (_, i) => i), this.byScore);
+    const positions: number[] = [];
+    if (count < 0) for (let i = 0; i < -count; i++) positions.push(Math.floor(random() * size));
+    else {
+      // Distinct positions, by a partial Fisher-Yates shuffle over them (only the moved ones kept).
+      const moved = new Map<number, number>();
+      for (let i = 0; i < count; i++) {
+        const j = i + Math.floor(random() * (size - i));
+        positions.push(moved.get(j) ?? j);
+        moved.set(j, moved.get(i) ?? i);
+      }
+    }
+    const sorted = [...new Set(positions)].sort((a, b) => a - b);
+    const rows = this.db.selectRanks(this.eid, sorted, this.byScore);
+    const at = new Map(sorted.map((p, i) => [p, rows[i]!]));
+    return positions.map((p) => at.get(p)!);
   }
 
   /** Writes the header with its new count; an emptied collection goes. */

@@ -1,8 +1,9 @@
 /**
  * The list type (Redis's t_list.c): a header row (element id, length, deadline) and one element
  * row per element, under a field naming its position (positions.ts), so field order is list
- * order. Either end is one indexed read (ascending or descending), an index from either end one
- * read at an offset, and LPUSH, RPOP, LINSERT or LSET write only the rows they change.
+ * order. Either end is one indexed read (ascending or descending), an index from either end a
+ * read of the rank index (sqlite/ranks.ts), and LPUSH, RPOP, LINSERT or LSET write only the rows
+ * they change.
  * Replicated as LPUT and LDEL with explicit positions (effects.ts); an emptied list is deleted.
  */
 import { type Bytes, bytesEqual } from "../../bytes";
@@ -75,7 +76,7 @@ export class List extends Collection {
     const n = this.length;
     const i = index < 0 ? n + index : index;
     if (i < 0 || i >= n) return null;
-    return i <= n - 1 - i ? this.db.listElementAt(this.eid, i, false) : this.db.listElementAt(this.eid, n - 1 - i, true);
+    return this.db.selectRanks(this.eid, [i], true)[0] ?? null;
   }
 
   /** LRANGE's elements from `start` to `stop` (inclusive, negative from the tail), read from the nearer end. */

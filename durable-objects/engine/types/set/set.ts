@@ -83,36 +83,10 @@ export class RedisSet extends Collection {
     return this.db.allElements(this.eid).map((el) => el.field);
   }
 
-  /**
-   * `n` distinct random members (all when `n` >= size), chosen with `random`: a few picks are
-   * indexed reads (Floyd's choice of distinct positions), never the whole set; many picks read it
-   * once and shuffle.
-   */
-  sample(n: number, random: () => number): string[] {
-    const size = this.length;
-    if (n * 4 < size) {
-      const chosen = new Set<number>();
-      for (let j = size - n; j < size; j++) {
-        const t = Math.floor(random() * (j + 1));
-        chosen.add(chosen.has(t) ? j : t);
-      }
-      return [...chosen].map((i) => this.db.elementAt(this.eid, i)!.field);
-    }
-    const all = this.members();
-    if (n >= all.length) return all;
-    // A partial Fisher-Yates shuffle.
-    for (let i = 0; i < n; i++) {
-      const j = i + Math.floor(random() * (all.length - i));
-      [all[i], all[j]] = [all[j]!, all[i]!];
-    }
-    return all.slice(0, n);
-  }
-
-  /** One random member, by one indexed read. */
+  /** One random member. */
   any(random: () => number): string {
-    return this.db.elementAt(this.eid, Math.floor(random() * this.length))!.field;
+    return this.sample(1, random)[0]!.field;
   }
-
 }
 
 /** OBJECT ENCODING of a set: `intset` for up to 512 integers, `listpack` up to 128 members, else `hashtable`. */

@@ -14,7 +14,7 @@ import { RedisError, errors } from "../../errors";
 import { EMPTY } from "../../effect-spec";
 import type { Change } from "../../keyspace";
 import { Collection, emptyHeader, headerOf } from "../collection";
-import type { ElementRow, Entry, LexBound, ScoreBound, ZsetRange } from "../../storage";
+import type { ElementRow, Entry, LexBound, OrderKey, ScoreBound, ZsetRange } from "../../storage";
 import { zsetEncode } from "./effects";
 import { scoreReply } from "./score";
 
@@ -157,25 +157,58 @@ export class Zset extends Collection {
   range(range: ZsetRange, reverse: boolean, offset: number, limit: number): ElementRow[];
   range(range: ZsetRange, reverse: boolean, offset: number, limit: number, countOnly: true): number;
   range(range: ZsetRange, reverse: boolean, offset: number, limit: number, countOnly = false): ElementRow[] | number {
-    if (!countOnly) return this.db.zsetRange(this.eid, range, reverse, offset, limit);
-    const n = range.by === "all" ? this.length : this.db.zsetCount(this.eid, range);
-    const after = Math.max(0, n - offset);
-    return limit < 0 ? after : Math.min(after, limit);
+    if (countOnly) {
+      const after = Math.max(0, this.count(range) - offset);
+      return limit < 0 ? after : Math.min(after, limit);
+    }
+    // A small offset is skipped by the range's own read; a larger one is found by rank.
+    const bounds = offset <= DIRECT_OFFSET ? null : this.bounds(range);
+    if (bounds === null) return this.db.zsetRange(this.eid, range, reverse, offset, limit);
+    const available = bounds.hi - bounds.lo - offset;
+    const take = limit < 0 ? available : Math.min(limit, available);
+    if (take <= 0) return [];
+    const [first] = this.db.selectRanks(this.eid, [reverse ? bounds.hi - 1 - offset : bounds.lo + offset], true);
+    return first === undefined ? [] : this.db.scanFrom(this.eid, { score: first.score ?? 0, field: first.field }, reverse, take, true);
   }
 
-  /** How many members lie within `range`. */
+  /** How many members lie within `range`: two reads of the rank index. */
   count(range: ZsetRange): number {
-    return this.range(range, false, 0, -1, true);
+    const bounds = this.bounds(range);
+    return bounds === null ? this.db.zsetCount(this.eid, range) : Math.max(0, bounds.hi - bounds.lo);
   }
 
   /**
-   * A member's 0-based rank (from the highest score when `reverse`) and score, or null. Counted
-   * over the index: the cost grows with the rank (an SQL COUNT of the entries before it).
+   * The ranks [lo, hi) of the members within `range`, from the rank index; null for a member range
+   * over members of different scores (Redis's lex ranges assume one score), counted by member instead.
+   */
+  private bounds(range: ZsetRange): { lo: number; hi: number } | null {
+    const n = this.length;
+    if (range.by === "all") return { lo: 0, hi: n };
+    if (n === 0) return { lo: 0, hi: 0 };
+    const below = (key: OrderKey) => this.db.rankOf(this.eid, key, true);
+    if (range.by === "score") {
+      // Members below a score, or (after) at or below it.
+      const at = (b: ScoreBound, after: boolean) =>
+        !after ? below({ score: b.value, field: "" }) : b.value === Infinity ? n : below({ score: nextUp(b.value), field: "" });
+      return { lo: at(range.min, range.min.ex), hi: at(range.max, !range.max.ex) };
+    }
+    const ends = this.db.selectRanks(this.eid, n === 1 ? [0] : [0, n - 1], true);
+    const score = ends[0]?.score ?? 0;
+    if ((ends[ends.length - 1]?.score ?? 0) !== score) return null;
+    // Members below a member, or (after) at or below it: the member followed by a NUL is the next string.
+    const at = (b: LexBound, after: boolean) => (b === "-" ? 0 : b === "+" ? n : below({ score, field: after ? `${b.value}\0` : b.value }));
+    const exclusive = (b: LexBound) => typeof b === "object" && b.ex;
+    return { lo: at(range.min, exclusive(range.min)), hi: at(range.max, !exclusive(range.max)) };
+  }
+
+  /**
+   * A member's 0-based rank (from the highest score when `reverse`) and score, or null: a read of
+   * the rank index (its cost grows with the logarithm of the set's size).
    */
   rank(member: string, reverse: boolean): { rank: number; score: number } | null {
     const score = this.score(member);
     if (score === null) return null;
-    const before = this.db.zsetCountBefore(this.eid, score, member);
+    const before = this.db.rankOf(this.eid, { score, field: member }, true);
     return { rank: reverse ? this.length - 1 - before : before, score };
   }
 
@@ -189,6 +222,20 @@ export class Zset extends Collection {
     return this.db.allElements(this.eid).map((el) => ({ field: el.field, score: el.score ?? 0 }));
   }
 
+}
+
+/** Offsets up to this are skipped by reading past them; larger ones are found in the rank index. */
+const DIRECT_OFFSET = 64;
+
+/** The smallest double above `x`. */
+function nextUp(x: number): number {
+  if (x === Infinity) return x;
+  if (x === 0) return Number.MIN_VALUE;
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  view.setBigUint64(0, x > 0 ? bits + 1n : bits - 1n);
+  return view.getFloat64(0);
 }
 
 /** OBJECT ENCODING of a sorted set: small ones are `listpack` in Redis, larger ones `skiplist`. */

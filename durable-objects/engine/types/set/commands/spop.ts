@@ -30,7 +30,7 @@ export default defineCommand({
       return bulk(member);
     }
     if (set === null || a.count === 0) return [];
-    const members = set.sample(a.count, () => server.random.next());
+    const members = set.sample(a.count, () => server.random.next()).map((el) => el.field);
     set.remove(members);
     return members.map(bulk);
   },
@@ -59,10 +59,7 @@ export const srandmember = defineCommand({
     const random = () => server.random.next();
     if (a.count === null) return set === null ? null : bulk(set.any(random));
     if (set === null || a.count === 0) return [];
-    if (a.count > 0) return set.sample(a.count, random).map(bulk);
-    if (-a.count * 4 < set.length) return Array.from({ length: -a.count }, () => bulk(set.any(random)));
-    const all = set.members();
-    return Array.from({ length: -a.count }, () => bulk(all[Math.floor(random() * all.length)]!));
+    return set.sample(a.count, random).map((el) => bulk(el.field));
   },
 });
 

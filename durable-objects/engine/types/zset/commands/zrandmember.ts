@@ -1,7 +1,6 @@
 import { parseInteger } from "../../../args";
 import { type Reply, defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
-import type { ElementRow } from "../../../storage";
 import { Zset, bulk, membersReply } from "../zset";
 
 interface Args {
@@ -11,14 +10,10 @@ interface Args {
   readonly withScores: boolean;
 }
 
-/** Sets this small (or picks this many relative to the size) are read once rather than by rank per pick. */
-const READ_WHOLE = 1024;
-
 /**
  * ZRANDMEMBER key [count [WITHSCORES]]: a positive count gives distinct members (at most the
- * set's size), a negative one may repeat. Randomness is the node's injected source; each pick is
- * a member at a random rank (read over the index), or the set is read once when it is small or
- * most of it is asked for. @see https://redis.io/docs/latest/commands/zrandmember/
+ * set's size), a negative one may repeat. Randomness is the node's injected source; the members
+ * are read at the positions picked (Collection.sample). @see https://redis.io/docs/latest/commands/zrandmember/
  */
 export default defineCommand<Args>({
   name: "zrandmember",
@@ -35,25 +30,9 @@ export default defineCommand<Args>({
   },
   run: ({ db, server }, a): Reply => {
     const zset = Zset.find(db, a.key);
-    const random = (n: number) => Math.floor(server.random.next() * n);
-    if (a.count === null) return zset === null ? null : bulk(zset.range({ by: "all" }, false, random(zset.length), 1)[0]!.field);
+    const random = () => server.random.next();
+    if (a.count === null) return zset === null ? null : bulk(zset.sample(1, random)[0]!.field);
     if (zset === null || a.count === 0) return [];
-    const size = zset.length;
-    const wanted = Math.abs(a.count);
-    if (a.count > 0 && a.count >= size) return membersReply(zset.range({ by: "all" }, false, 0, -1), a.withScores);
-    const whole = size <= READ_WHOLE || wanted * 3 > size ? zset.range({ by: "all" }, false, 0, -1) : null;
-    const at = (rank: number): ElementRow => (whole ? whole[rank]! : zset.range({ by: "all" }, false, rank, 1)[0]!);
-    const picks: ElementRow[] = [];
-    if (a.count < 0) for (let i = 0; i < wanted; i++) picks.push(at(random(size)));
-    else {
-      // Distinct ranks, chosen by a partial Fisher-Yates shuffle over the positions.
-      const swapped = new Map<number, number>();
-      for (let i = 0; i < wanted; i++) {
-        const j = i + random(size - i);
-        picks.push(at(swapped.get(j) ?? j));
-        swapped.set(j, swapped.get(i) ?? i);
-      }
-    }
-    return membersReply(picks, a.withScores);
+    return membersReply(zset.sample(a.count, random), a.withScores);
   },
 });

@@ -1,0 +1,457 @@
+/**
+ * The rank index: counts of a collection's elements per range of its order, kept in SQLite, so
+ * that a rank (ZRANK, ZCOUNT, LINDEX) and the element at a rank (ZRANGE by index, the RANDMEMBER
+ * family, SPOP) read a few dozen rows whatever the collection's size (an OFFSET or a count walks
+ * every row it skips).
+ *
+ * Layout: a B-tree of counts over the collection's order, one row per node in `ranks(eid, level,
+ * score, field, n)`. A node covers the elements from its own key (score, field) up to the next
+ * node's key at its level; `n` is how many there are. Level 0 nodes (leaves) hold up to
+ * 2 * LEAF elements; a node of level L + 1 covers up to 2 * FAN nodes of level L, and its key is
+ * the key of the first of them, so each level's keys are a subset of the level below's. The first
+ * node of every level starts at the sentinel key, below every element. The top level is read
+ * whole; `ranked(eid, by_score, top)` says a collection has an index, in which order and how high.
+ *
+ * Orders: sorted sets and lists by (score, field) (a list's score is its element's position), over
+ * the `elements_by_score` index; hashes and sets by field, over the primary key (their nodes' score
+ * is 0).
+ *
+ * Cost: adding or removing an element writes one row per level (one for up to about 8k elements,
+ * two for up to about half a million), a split of a full node a few more; a collection of fewer
+ * than BUILD_AT elements has no index (counting it directly reads as few rows). Ranks read the top
+ * level, one path down and a part of each node's siblings (the part on the element's side), a
+ * bulk pick one statement per node it descends into, and one for all of its elements.
+ */
+import type { ElementRow } from "../engine/storage";
+import { type Row, type Sql } from "./sql";
+
+/** Elements per leaf after a split; a leaf splits past twice as many. */
+const LEAF = 64;
+/** Nodes per parent after a split; a parent splits past twice as many. */
+const FAN = 32;
+/** A collection gets an index at this many elements, and loses it below DROP_BELOW. */
+export const BUILD_AT = 128;
+const DROP_BELOW = 32;
+/** Picks that are at least one in this many of the elements up to the last are read in one pass. */
+const WHOLE_READ = 8;
+/** Collections whose index state is kept in memory (a read each, per collection, otherwise). */
+const META_CACHE = 4096;
+
+/** A position in a collection's order: (score, field), the score 0 in field order. */
+export interface OrderKey {
+  readonly score: number;
+  readonly field: string;
+}
+
+interface Meta {
+  readonly byScore: boolean;
+  readonly top: number;
+}
+
+interface Node extends OrderKey {
+  readonly n: number;
+}
+
+/** A node and the key of the node after it at its level (null: the last). */
+interface Span {
+  readonly node: Node;
+  readonly next: OrderKey | null;
+}
+
+/** The element order's SQL: its ORDER BY, and the condition "key op ?". */
+function order(byScore: boolean) {
+  return byScore
+    ? { by: (dir = "") => `score ${dir}, field ${dir}`, cmp: (op: string) => `(score, field) ${op} (?, ?)`, args: (k: OrderKey) => [k.score, k.field] }
+    : { by: (dir = "") => `field ${dir}`, cmp: (op: string) => `field ${op} ?`, args: (k: OrderKey) => [k.field] };
+}
+
+/** The condition on rows of `ranks` (always by (score, field)). */
+const nodeCmp = (op: string) => `(score, field) ${op} (?, ?)`;
+const nodeArgs = (k: OrderKey) => [k.score, k.field];
+
+/** Elements picked per statement: a branch each of a compound SELECT (the runtime's SQLite takes at most 5). */
+const PICKS_PER_STATEMENT = 5;
+
+/** A number as an SQL literal SQLite reads back exactly, infinities included (9e999 overflows to Inf). */
+function literal(n: number): string {
+  if (!Number.isFinite(n)) return n > 0 ? "9e999" : "-9e999";
+  return String(n);
+}
+
+export class Ranks {
+  private readonly metas = new Map<number, Meta | null>();
+
+  constructor(private readonly sql: Sql) {}
+
+  /** The sentinel key: below every element in that order. */
+  private sentinel(byScore: boolean): OrderKey {
+    return { score: byScore ? -Infinity : 0, field: "" };
+  }
+
+  /** Whether `eid` has an index, and of what shape. */
+  meta(eid: number): Meta | null {
+    const cached = this.metas.get(eid);
+    if (cached !== undefined) return cached;
+    const row = this.sql.first<{ by_score: number; top: number }>("SELECT by_score, top FROM ranked WHERE eid = ?", eid);
+    const meta = row === null ? null : { byScore: row.by_score === 1, top: row.top };
+    this.remember(eid, meta);
+    return meta;
+  }
+
+  private remember(eid: number, meta: Meta | null): void {
+    this.metas.delete(eid);
+    this.metas.set(eid, meta);
+    if (this.metas.size > META_CACHE) this.metas.delete(this.metas.keys().next().value!);
+  }
+
+  /** Forgets what is cached (a transaction rolled back). */
+  reset(): void {
+    this.metas.clear();
+  }
+
+  /** After a change wrote elements of `eid`, which now has `count`: builds or drops its index. */
+  settle(eid: number, count: number, byScore: boolean): void {
+    const meta = this.meta(eid);
+    if (meta === null && count >= BUILD_AT) this.build(eid, byScore);
+    else if (meta !== null && count < DROP_BELOW) this.drop(eid, true);
+  }
+
+  /** Before a change writes `writes` elements of `eid` (of `count` now): a bulk write drops the index, rebuilt once after. */
+  plan(eid: number, writes: number, count: number): void {
+    if (writes > Math.max(LEAF, count / 4) && this.meta(eid) !== null) this.drop(eid, true);
+  }
+
+  /** The index of `eid` goes (its rows with it when `rows`; else the purge of its elements takes them). */
+  drop(eid: number, rows: boolean): void {
+    if (this.meta(eid) === null) return;
+    this.sql.exec("DELETE FROM ranked WHERE eid = ?", eid);
+    if (rows) this.sql.exec("DELETE FROM ranks WHERE eid = ?", eid);
+    this.remember(eid, null);
+  }
+
+  /** Every index goes (FLUSHALL). */
+  clear(): void {
+    this.sql.exec("DELETE FROM ranked");
+    this.sql.exec("DELETE FROM ranks");
+    this.metas.clear();
+  }
+
+  /** Builds the index of `eid` from its elements: one pass over them in SQL, a row per LEAF of them. */
+  build(eid: number, byScore: boolean): void {
+    const o = order(byScore);
+    const s = this.sentinel(byScore);
+    this.sql.exec("DELETE FROM ranks WHERE eid = ?", eid);
+    this.sql.exec(
+      `INSERT INTO ranks (eid, level, score, field, n)
+       SELECT ?, 0, CASE WHEN i = 0 THEN ? ELSE s END, CASE WHEN i = 0 THEN '' ELSE f END, min(?, total - i)
+       FROM (SELECT ${byScore ? "score" : "0"} AS s, field AS f, row_number() OVER (ORDER BY ${o.by()}) - 1 AS i, count(*) OVER () AS total
+             FROM elements WHERE eid = ?)
+       WHERE i % ? = 0`,
+      eid,
+      s.score,
+      LEAF,
+      eid,
+      LEAF,
+    );
+    if (this.count(eid, 0) === 0) this.sql.exec("INSERT INTO ranks (eid, level, score, field, n) VALUES (?, 0, ?, '', 0)", eid, s.score);
+    let top = 0;
+    while (this.count(eid, top) > 2 * FAN) {
+      this.sql.exec(
+        `INSERT INTO ranks (eid, level, score, field, n)
+         SELECT ?, ?, s, f, total FROM (
+           SELECT score AS s, field AS f, row_number() OVER (ORDER BY score, field) - 1 AS i,
+             sum(n) OVER (ORDER BY score, field ROWS BETWEEN CURRENT ROW AND ? FOLLOWING) AS total
+           FROM ranks WHERE eid = ? AND level = ?)
+         WHERE i % ? = 0`,
+        eid,
+        top + 1,
+        FAN - 1,
+        eid,
+        top,
+        FAN,
+      );
+      top++;
+    }
+    this.sql.exec("INSERT OR REPLACE INTO ranked (eid, by_score, top) VALUES (?, ?, ?)", eid, byScore ? 1 : 0, top);
+    this.remember(eid, { byScore, top });
+  }
+
+  private count(eid: number, level: number): number {
+    return this.sql.first<{ c: number }>("SELECT count(*) AS c FROM ranks WHERE eid = ? AND level = ?", eid, level)!.c;
+  }
+
+  /** The node of `level` that covers `key`, its count moved by `delta`. */
+  private move(eid: number, level: number, key: OrderKey, delta: number): Node {
+    const row = this.sql.first<Row>(
+      `UPDATE ranks SET n = n + ? WHERE (eid, level, score, field) = (
+         SELECT eid, level, score, field FROM ranks WHERE eid = ? AND level = ? AND ${nodeCmp("<=")}
+         ORDER BY score DESC, field DESC LIMIT 1)
+       RETURNING score, field, n`,
+      delta,
+      eid,
+      level,
+      ...nodeArgs(key),
+    );
+    if (row === null) throw new Error(`storage: rank index of ${eid} has no node at level ${level}`);
+    return { score: row.score as number, field: row.field as string, n: row.n as number };
+  }
+
+  /** The key of the node after `key` at `level`, or null. */
+  private nextKey(eid: number, level: number, key: OrderKey): OrderKey | null {
+    const row = this.sql.first<Row>(
+      `SELECT score, field FROM ranks WHERE eid = ? AND level = ? AND ${nodeCmp(">")} ORDER BY score, field LIMIT 1`,
+      eid,
+      level,
+      ...nodeArgs(key),
+    );
+    return row === null ? null : { score: row.score as number, field: row.field as string };
+  }
+
+  /** An element at `key` joined collection `eid` (call only when it was not there). */
+  inserted(eid: number, key: OrderKey): void {
+    const meta = this.meta(eid);
+    if (meta === null) return;
+    const path: Node[] = [];
+    for (let level = meta.top; level >= 0; level--) path[level] = this.move(eid, level, key, 1);
+    if (path[0]!.n > 2 * LEAF) this.split(eid, meta, path, 0);
+  }
+
+  /** The element at `key` left collection `eid`. */
+  deleted(eid: number, key: OrderKey): void {
+    const meta = this.meta(eid);
+    if (meta === null) return;
+    const path: Node[] = [];
+    for (let level = meta.top; level >= 0; level--) path[level] = this.move(eid, level, key, -1);
+    // An emptied node goes, unless it starts its parent's range (or the level): the levels above
+    // name its key. What it covered joins the node before it, which covers nothing more.
+    for (let level = 0; level <= meta.top; level++) {
+      const node = path[level]!;
+      const parent = path[level + 1];
+      if (node.n !== 0) break;
+      if (same(node, parent ?? this.sentinel(meta.byScore))) continue;
+      const next = this.nextKey(eid, level, node);
+      this.sql.exec(
+        `DELETE FROM ranks WHERE eid = ? AND level <= ? AND ${nodeCmp(">=")}${next ? ` AND ${nodeCmp("<")}` : ""}`,
+        eid,
+        level,
+        ...nodeArgs(node),
+        ...(next ? nodeArgs(next) : []),
+      );
+    }
+  }
+
+  /** Splits the over-full node `path[level]` in two halves, then its parent if that is now over-full. */
+  private split(eid: number, meta: Meta, path: Node[], level: number): void {
+    const node = path[level]!;
+    const next = this.nextKey(eid, level, node);
+    let median: OrderKey;
+    let upper: number;
+    if (level === 0) {
+      const o = order(meta.byScore);
+      const half = Math.floor(node.n / 2);
+      const row = this.sql.first<Row>(
+        `SELECT ${meta.byScore ? "score" : "0 AS score"}, field FROM elements WHERE eid = ? AND ${o.cmp(">=")}${next ? ` AND ${o.cmp("<")}` : ""}
+         ORDER BY ${o.by()} LIMIT 1 OFFSET ?`,
+        eid,
+        ...o.args(node),
+        ...(next ? o.args(next) : []),
+        half,
+      );
+      // The counts and the elements disagree (they never should): the index is made again from the elements.
+      if (row === null) return this.build(eid, meta.byScore);
+      median = { score: row.score as number, field: row.field as string };
+      upper = node.n - half;
+    } else {
+      const children = this.children(eid, level - 1, node, next);
+      const at = Math.floor(children.length / 2);
+      median = children[at]!;
+      upper = children.slice(at).reduce((sum, c) => sum + c.n, 0);
+    }
+    this.sql.exec("INSERT INTO ranks (eid, level, score, field, n) VALUES (?, ?, ?, ?, ?)", eid, level, median.score, median.field, upper);
+    this.sql.exec("UPDATE ranks SET n = n - ? WHERE eid = ? AND level = ? AND score = ? AND field = ?", upper, eid, level, node.score, node.field);
+    if (level < meta.top) {
+      const parent = path[level + 1]!;
+      if (this.children(eid, level, parent, this.nextKey(eid, level + 1, parent)).length > 2 * FAN) this.split(eid, meta, path, level + 1);
+    } else if (this.count(eid, level) > 2 * FAN) {
+      // The top level is read whole: past 2 * FAN nodes it gets a level above it, split at once.
+      const total = this.sql.first<{ t: number }>("SELECT sum(n) AS t FROM ranks WHERE eid = ? AND level = ?", eid, level)!.t;
+      const root = { ...this.sentinel(meta.byScore), n: total };
+      this.sql.exec("INSERT INTO ranks (eid, level, score, field, n) VALUES (?, ?, ?, ?, ?)", eid, level + 1, root.score, root.field, total);
+      const grown = { byScore: meta.byScore, top: level + 1 };
+      this.sql.exec("UPDATE ranked SET top = ? WHERE eid = ?", grown.top, eid);
+      this.remember(eid, grown);
+      path[level + 1] = root;
+      this.split(eid, grown, path, level + 1);
+    }
+  }
+
+  /** The nodes of `level` from `from` up to (not with) `to`, in order. */
+  private children(eid: number, level: number, from: OrderKey, to: OrderKey | null): Node[] {
+    return this.sql
+      .exec<Row>(
+        `SELECT score, field, n FROM ranks WHERE eid = ? AND level = ? AND ${nodeCmp(">=")}${to ? ` AND ${nodeCmp("<")}` : ""} ORDER BY score, field`,
+        eid,
+        level,
+        ...nodeArgs(from),
+        ...(to ? nodeArgs(to) : []),
+      )
+      .toArray()
+      .map((r) => ({ score: r.score as number, field: r.field as string, n: r.n as number }));
+  }
+
+  /**
+   * How many elements of `eid` come before `key` in its order (by (score, field) when `byScore`).
+   * Indexed: the top level, then one node per level, counting the siblings on the side of the
+   * collection the key is in; else a count of the elements before it (a small collection).
+   */
+  rank(eid: number, key: OrderKey, byScore: boolean): number {
+    const o = order(byScore);
+    const meta = this.meta(eid);
+    if (meta === null)
+      return this.sql.first<{ c: number }>(`SELECT count(*) AS c FROM elements WHERE eid = ? AND ${o.cmp("<")}`, eid, ...o.args(key))!.c;
+    const top = this.children(eid, meta.top, this.sentinel(meta.byScore), null);
+    let j = 0;
+    while (j + 1 < top.length && !before(key, top[j + 1]!)) j++;
+    let prefix = 0;
+    let total = 0;
+    top.forEach((t, i) => {
+      if (i < j) prefix += t.n;
+      total += t.n;
+    });
+    let span: Span = { node: top[j]!, next: top[j + 1] ?? null };
+    // The side of the collection the key is in: siblings are counted from that end.
+    const fromEnd = prefix + span.node.n / 2 > total / 2;
+    for (let level = meta.top - 1; level >= 0; level--) {
+      const parent = span;
+      const node = this.locate(eid, level, key);
+      if (!fromEnd) {
+        prefix += this.sum(eid, level, parent.node, node);
+        span = { node, next: null }; // not needed counting from the start
+        continue;
+      }
+      // The node's range ends where the next node of its level starts: its parent's end when it is the last child.
+      const next = this.nextKey(eid, level, node);
+      const last = next === null || (parent.next !== null && same(next, parent.next));
+      prefix += parent.node.n - node.n - (last ? 0 : this.sum(eid, level, next, parent.next));
+      span = { node, next };
+    }
+    const leaf = span.node;
+    if (!fromEnd) return prefix + this.countElements(o, eid, leaf, key);
+    // From the leaf's end: its elements at or after the key are counted.
+    const after = this.sql.first<{ c: number }>(
+      `SELECT count(*) AS c FROM elements WHERE eid = ? AND ${o.cmp(">=")}${span.next ? ` AND ${o.cmp("<")}` : ""}`,
+      eid,
+      ...o.args(key),
+      ...(span.next ? o.args(span.next) : []),
+    )!.c;
+    return prefix + leaf.n - after;
+  }
+
+  /** Elements from `from` up to (not with) `to`. */
+  private countElements(o: ReturnType<typeof order>, eid: number, from: OrderKey, to: OrderKey): number {
+    return this.sql.first<{ c: number }>(`SELECT count(*) AS c FROM elements WHERE eid = ? AND ${o.cmp(">=")} AND ${o.cmp("<")}`, eid, ...o.args(from), ...o.args(to))!.c;
+  }
+
+  /** The node of `level` covering `key`. */
+  private locate(eid: number, level: number, key: OrderKey): Node {
+    const row = this.sql.first<Row>(
+      `SELECT score, field, n FROM ranks WHERE eid = ? AND level = ? AND ${nodeCmp("<=")} ORDER BY score DESC, field DESC LIMIT 1`,
+      eid,
+      level,
+      ...nodeArgs(key),
+    )!;
+    return { score: row.score as number, field: row.field as string, n: row.n as number };
+  }
+
+  /** The sum of the counts of the nodes of `level` from `from` up to (not with) `to` (null: the end). */
+  private sum(eid: number, level: number, from: OrderKey, to: OrderKey | null): number {
+    return this.sql.first<{ s: number | null }>(
+      `SELECT sum(n) AS s FROM ranks WHERE eid = ? AND level = ? AND ${nodeCmp(">=")}${to ? ` AND ${nodeCmp("<")}` : ""}`,
+      eid,
+      level,
+      ...nodeArgs(from),
+      ...(to ? nodeArgs(to) : []),
+    )!.s ?? 0;
+  }
+
+  /**
+   * The elements of `eid` at `ranks` (ascending; repeats allowed), one per rank, in that order.
+   * Indexed: the top level, the children of each node a rank falls in, down to the leaves, then one
+   * statement for every element (a seek to its leaf, an offset within it); else the collection's
+   * first elements up to the largest rank (a small collection).
+   */
+  select(eid: number, ranks: readonly number[], byScore: boolean): ElementRow[] {
+    if (ranks.length === 0) return [];
+    const o = order(byScore);
+    const meta = this.meta(eid);
+    const last = ranks[ranks.length - 1]!;
+    // A small collection, or picks that cover a good part of it: read in order up to the last one.
+    if (meta === null || ranks.length * WHOLE_READ >= last) {
+      const rows = this.sql
+        .exec<Row>(`SELECT field, value, score, mod_offset FROM elements WHERE eid = ? ORDER BY ${o.by()} LIMIT ?`, eid, last + 1)
+        .toArray()
+        .map(toRow);
+      return ranks.map((r) => rows[r]!).filter((r) => r !== undefined);
+    }
+    // Each group: a node, the key after it at its level, and the ranks within it.
+    type Group = { span: Span; ranks: number[] };
+    const assign = (nodes: Node[], end: OrderKey | null, within: number[]): Group[] => {
+      const groups: Group[] = [];
+      let i = 0;
+      let start = 0;
+      nodes.forEach((node, k) => {
+        const mine: number[] = [];
+        while (i < within.length && within[i]! < start + node.n) mine.push(within[i++]! - start);
+        if (mine.length > 0) groups.push({ span: { node, next: nodes[k + 1] ?? end }, ranks: mine });
+        start += node.n;
+      });
+      return groups;
+    };
+    let groups = assign(this.children(eid, meta.top, this.sentinel(meta.byScore), null), null, [...ranks]);
+    for (let level = meta.top - 1; level >= 0; level--)
+      groups = groups.flatMap((g) => assign(this.children(eid, level, g.span.node, g.span.next), g.span.next, g.ranks));
+    const picks: [number, string, number][] = [];
+    for (const g of groups) for (const r of g.ranks) picks.push([g.span.node.score, g.span.node.field, r]);
+    // One statement for up to PICKS_PER_STATEMENT elements: each a seek to its leaf's key and an
+    // offset within it (LIMIT and OFFSET take no column, so each pick is a branch of its own);
+    // only the fields are bound, the numbers are written in (no more than a leaf's offset is read).
+    const found = new Map<number, ElementRow>();
+    const seek = byScore ? (score: number) => `(score, field) >= (${literal(score)}, ?) ORDER BY score, field` : () => "field >= ? ORDER BY field";
+    for (let from = 0; from < picks.length; from += PICKS_PER_STATEMENT) {
+      const part = picks.slice(from, from + PICKS_PER_STATEMENT);
+      const query = part
+        .map(
+          ([score, , offset], k) =>
+            `SELECT ${from + k} AS i, * FROM (SELECT field, value, score, mod_offset FROM elements WHERE eid = ${eid} AND ${seek(score)} LIMIT 1 OFFSET ${offset})`,
+        )
+        .join(" UNION ALL ");
+      for (const row of this.sql.exec<Row>(query, ...part.map(([, field]) => field))) found.set(row.i as number, toRow(row));
+    }
+    return picks.map((_, i) => found.get(i)!).filter((r) => r !== undefined);
+  }
+}
+
+/** True when `a` comes before `b` in (score, field) order (fields as SQLite compares TEXT: by bytes). */
+function before(a: OrderKey, b: OrderKey): boolean {
+  if (a.score !== b.score) return a.score < b.score;
+  return compareText(a.field, b.field) < 0;
+}
+
+function same(a: OrderKey, b: OrderKey): boolean {
+  return a.score === b.score && a.field === b.field;
+}
+
+const utf8 = new TextEncoder();
+/** SQLite's BINARY collation of TEXT: by UTF-8 bytes. */
+function compareText(a: string, b: string): number {
+  if (a === b) return 0;
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+}
+
+function toRow(row: Row): ElementRow {
+  return { field: row.field as string, value: new Uint8Array(row.value as ArrayBuffer), score: row.score as number | null, mod: row.mod_offset as number };
+}
