@@ -86,6 +86,8 @@ describe("the rank index", () => {
             () => ["LRANGE", "l", String(int(3000)), String(int(3000) + 5)],
             () => ["LINSERT", "l", "BEFORE", `v${int(100)}`, "ins"],
             () => ["LPOP", "l", String(int(30))],
+            () => ["LPOS", "l", `v${int(100)}`, "RANK", String([1, 2, -1, -3][int(4)]), "COUNT", String(int(4)), "MAXLEN", String([0, 10, 500, 3000][int(4)])],
+            () => ["LPOS", "l", `v${int(100)}`, "RANK", String([1, -2][int(2)])],
             () => ["RPOP", "l", String(int(30))],
             () => ["HSET", "h", ...Array.from({ length: 1 + int(50) }, () => [member(), "x"]).flat()],
             () => ["HDEL", "h", ...Array.from({ length: 1 + int(20) }, member)],

@@ -22,6 +22,15 @@ export interface EffectSpec {
 export const EMPTY = new Uint8Array(0);
 
 /**
+ * The effect cannot be applied to a keyspace that mixes snapshot chunks (a RENAME, COPY or set
+ * algebra logged as itself while this replica loaded a full sync the master did not know of): the
+ * replica must full-sync again rather than diverge.
+ */
+export class FullSyncNeeded extends Error {
+  override readonly name = "FullSyncNeeded";
+}
+
+/**
  * The collection of `type` at `key` as an element-level effect at `at` finds it: created when
  * missing; null when the record there is another type read after `at` (the effect is then
  * already overtaken); another type read before `at` is replaced.

@@ -13,10 +13,11 @@
  * off and is not trusted to delete it; the replica recounts once consistent (sync.ts).
  */
 import { type Bytes, concatBytes, fromBytes, overwriteBytes } from "./bytes";
-import type { EffectSpec } from "./effect-spec";
+import { type EffectSpec, FullSyncNeeded } from "./effect-spec";
 import type { Change, Effect } from "./keyspace";
 import type { ElementRow, Entry } from "./storage";
 import { TYPES, typeNamed } from "./types";
+import { storeSpec } from "./types/algebra";
 
 
 
@@ -49,14 +50,7 @@ const del: EffectSpec = {
   },
 };
 
-/**
- * The effect cannot be applied to a keyspace that mixes snapshot chunks (a RENAME or COPY logged
- * as itself while this replica loaded a full sync the master did not know of): the replica must
- * full-sync again rather than diverge.
- */
-export class FullSyncNeeded extends Error {
-  override readonly name = "FullSyncNeeded";
-}
+export { FullSyncNeeded };
 
 /** RENAME from to (a collection's, when no full sync was in progress): the record moves, with its elements. */
 const rename: EffectSpec = {
@@ -87,9 +81,8 @@ const copy: EffectSpec = {
       change.writeAsTold(dest, current, at);
       return;
     }
-    const eid = change.newEid();
-    for (const el of change.allElements(current.eid)) change.setElement(eid, el.field, { value: el.value, score: el.score, mod: at });
-    change.writeAsTold(dest, { ...current, eid }, at);
+    change.copyCollection(current, dest, at);
+    change.writeAsTold(dest, change.peek(dest), at);
   },
 };
 
@@ -127,7 +120,7 @@ const setrange: EffectSpec = {
 
 
 /** Every effect: the keyspace's own, then each type's (types/index.ts). */
-const SPECS = new Map([set, del, pexpireat, persist, append, setrange, rename, copy, ...TYPES.flatMap((t) => t.effects)].map((s) => [s.name, s]));
+const SPECS = new Map([set, del, pexpireat, persist, append, setrange, rename, copy, storeSpec, ...TYPES.flatMap((t) => t.effects)].map((s) => [s.name, s]));
 
 /** How the master records each effect (the overlay calls these; the arguments are the effect's). */
 export const encode = {

@@ -237,6 +237,8 @@ export class Engine {
       } catch (e) {
         outcome = { error: messageOf(e) };
       }
+      // A command that failed is not committed: what it wrote to storage directly goes too.
+      if ("error" in outcome) change.abandon();
       if ("result" in outcome) {
         charge(change); // past the bound: out of the batch's transaction, nothing applied
         if (alone && change.dirty) this.transaction(() => this.commit(change));

@@ -3,7 +3,7 @@
  * (`durable-objects/sqlite/`); engine tests use `MemoryStorage` below. Both are
  * synchronous, which keeps every command (and every MULTI) atomic within one event.
  */
-import { type Bytes, utf8Length } from "./bytes";
+import { type Bytes, bytesEqual, utf8Length } from "./bytes";
 
 const utf8 = new TextEncoder();
 import { type KeyPosition, SLOTS, slotOf } from "./slot";
@@ -112,10 +112,45 @@ export interface ElementStore {
   select(eid: number, ranks: readonly number[], byScore: boolean): ElementRow[];
   /** Up to `limit` elements from `key` on (with it), in order, or from `key` down when `reverse`. */
   scan(eid: number, key: OrderKey, reverse: boolean, limit: number, byScore: boolean): ElementRow[];
+  /**
+   * The elements whose value is `value`, in order (from the last when `reverse`), the first `skip`
+   * left out, at most `limit` (negative: all), none at or past `bound` (null: none). The storage
+   * compares them itself (LPOS): none of the others is read out.
+   */
+  match(eid: number, value: Bytes, reverse: boolean, skip: number, limit: number, bound: OrderKey | null, byScore: boolean): ElementRow[];
   /** Before a change writes `writes` elements of `eid` (which has about `count`). */
   plan(eid: number, writes: number, count: number): void;
   /** After a change wrote elements of `eid`, which now has `count`: the storage keeps its indexes for it. */
   settle(eid: number, count: number, byScore: boolean): void;
+  /**
+   * Set algebra done by the storage itself (SQLite: one statement, see sqlite/algebra.ts), or null
+   * where it does not (the engine computes it: types/algebra.ts, whose semantics this follows).
+   */
+  combine(spec: Combine): Combined | null;
+  /** Copies every element of `from` as collection `into`, each stamped `mod` (COPY); false where the storage does not. */
+  copyElements(from: number, into: number, mod: number): boolean;
+}
+
+/** A union, intersection or difference of stored collections (see types/algebra.ts). */
+export interface Combine {
+  readonly op: "union" | "inter" | "diff";
+  /** Each input: its collection (null: a missing key, the empty set), weight, whether it has scores (a sorted set), size. */
+  readonly inputs: readonly { readonly eid: number | null; readonly weight: number; readonly scored: boolean; readonly size: number }[];
+  readonly aggregate: "sum" | "min" | "max";
+  /** A set's members (no scores) or a sorted set's (with them). */
+  readonly result: "set" | "zset";
+  /** Written as collection `eid`, each element stamped `mod`; else read back (or counted). */
+  readonly into?: { readonly eid: number; readonly mod: number };
+  /** At most this many (0 or absent: all). */
+  readonly limit?: number;
+  readonly countOnly?: boolean;
+}
+
+/** A combination's size, its elements' bytes (written), and its rows (read; sorted sets in (score, member) order, sets by member). */
+export interface Combined {
+  readonly count: number;
+  readonly bytes: number;
+  readonly rows: ElementRow[] | null;
 }
 
 /** A position in a collection's order: (score, field); the score is 0 where the order is by field. */
@@ -429,8 +464,17 @@ export class MemoryStorage implements Storage {
       if (reverse) rows.reverse();
       return rows.slice(0, limit);
     },
+    match: (eid, value, reverse, skip, limit, bound, byScore) => {
+      const rows = this.inOrder(eid, byScore);
+      if (reverse) rows.reverse();
+      const inside = (r: ElementRow) => bound === null || (reverse ? 1 : -1) * compareKeys(orderKey(r.field, r.score, byScore), bound) > 0;
+      const found = rows.filter((r) => inside(r) && bytesEqual(r.value, value)).slice(skip);
+      return limit < 0 ? found : found.slice(0, limit);
+    },
     plan: () => {},
     settle: () => {},
+    combine: () => null,
+    copyElements: () => false,
   };
 
   /** The elements of `eid` in its order. */

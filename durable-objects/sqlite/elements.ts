@@ -3,6 +3,7 @@
  * `elements_by_score` for sorted sets (see migrations.ts, v3 and v4).
  */
 import { type Element, type ElementStore, type ZsetRange, orderKey } from "../engine/storage";
+import { combineInSql } from "./algebra";
 import { Ranks } from "./ranks";
 import { type Row, type Sql, blob } from "./sql";
 
@@ -111,8 +112,30 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
         .toArray()
         .map((row) => ({ field: row.field as string, ...toElement(row) }));
     },
+    match: (eid, value, reverse, skip, limit, bound, byScore) => {
+      const dir = reverse ? "DESC" : "";
+      const [by, before, args] = byScore
+        ? [`score ${dir}, field ${dir}`, `(score, field) ${reverse ? ">" : "<"} (?, ?)`, bound ? [bound.score, bound.field] : []]
+        : [`field ${dir}`, `field ${reverse ? ">" : "<"} ?`, bound ? [bound.field] : []];
+      return sql
+        .exec(
+          `SELECT field, value, score, mod_offset FROM elements WHERE eid = ? AND value = ?${bound ? ` AND ${before}` : ""} ORDER BY ${by} LIMIT ? OFFSET ?`,
+          eid,
+          blob(value),
+          ...args,
+          limit < 0 ? -1 : limit,
+          skip,
+        )
+        .toArray()
+        .map((row) => ({ field: row.field as string, ...toElement(row) }));
+    },
     plan: (eid, writes, count) => ranks.plan(eid, writes, count),
     settle: (eid, count, byScore) => ranks.settle(eid, count, byScore),
+    combine: (spec) => combineInSql(sql, spec),
+    copyElements: (from, into, mod) => {
+      sql.exec("INSERT INTO elements (eid, field, value, score, mod_offset) SELECT ?, field, value, score, ? FROM elements WHERE eid = ?", into, mod, from);
+      return true;
+    },
     // Sorted sets: each query is a range of elements_by_score (eid, score, field); an OFFSET or a
     // count walks the entries it skips or counts, so a rank costs as much as the rank is large.
     zsetRange: (eid, range, reverse, offset, limit) => {

@@ -72,10 +72,11 @@ const nodeArgs = (k: OrderKey) => [k.score, k.field];
 /** Elements picked per statement: a branch each of a compound SELECT (the runtime's SQLite takes at most 5). */
 const PICKS_PER_STATEMENT = 5;
 
-/** A number as an SQL literal SQLite reads back exactly, infinities included (9e999 overflows to Inf). */
-function literal(n: number): string {
-  if (!Number.isFinite(n)) return n > 0 ? "9e999" : "-9e999";
-  return String(n);
+/** The statement that picks `n` elements, each at an offset from a key (see `Ranks.select`). */
+function pickQuery(n: number, byScore: boolean): string {
+  const seek = byScore ? "(score, field) >= (?, ?) ORDER BY score, field" : "field >= ? ORDER BY field";
+  const branch = `SELECT ? AS i, * FROM (SELECT field, value, score, mod_offset FROM elements WHERE eid = ? AND ${seek} LIMIT 1 OFFSET ?)`;
+  return Array.from({ length: n }, () => branch).join(" UNION ALL ");
 }
 
 export class Ranks {
@@ -413,19 +414,13 @@ export class Ranks {
     const picks: [number, string, number][] = [];
     for (const g of groups) for (const r of g.ranks) picks.push([g.span.node.score, g.span.node.field, r]);
     // One statement for up to PICKS_PER_STATEMENT elements: each a seek to its leaf's key and an
-    // offset within it (LIMIT and OFFSET take no column, so each pick is a branch of its own);
-    // only the fields are bound, the numbers are written in (no more than a leaf's offset is read).
+    // offset within it (LIMIT and OFFSET take no column, so each pick is a branch of its own),
+    // every value bound, so the runtime prepares each shape of statement once.
     const found = new Map<number, ElementRow>();
-    const seek = byScore ? (score: number) => `(score, field) >= (${literal(score)}, ?) ORDER BY score, field` : () => "field >= ? ORDER BY field";
     for (let from = 0; from < picks.length; from += PICKS_PER_STATEMENT) {
       const part = picks.slice(from, from + PICKS_PER_STATEMENT);
-      const query = part
-        .map(
-          ([score, , offset], k) =>
-            `SELECT ${from + k} AS i, * FROM (SELECT field, value, score, mod_offset FROM elements WHERE eid = ${eid} AND ${seek(score)} LIMIT 1 OFFSET ${offset})`,
-        )
-        .join(" UNION ALL ");
-      for (const row of this.sql.exec<Row>(query, ...part.map(([, field]) => field))) found.set(row.i as number, toRow(row));
+      const params = part.flatMap(([score, field, offset], k) => (byScore ? [from + k, eid, score, field, offset] : [from + k, eid, field, offset]));
+      for (const row of this.sql.exec<Row>(pickQuery(part.length, byScore), ...params)) found.set(row.i as number, toRow(row));
     }
     return picks.map((_, i) => found.get(i)!).filter((r) => r !== undefined);
   }

@@ -298,13 +298,30 @@ export class SqliteStorage implements Storage {
   private readonly ranks = new Ranks(this.sql);
 
   /** The elements; each write marks the transaction (`otherWrite`). */
-  readonly elements: ElementStore = this.marking(sqlElements(this.sql, this.ranks), ["put", "delete", "drop", "purge", "deleteWrittenBefore", "clear", "plan", "settle"]);
+  readonly elements: ElementStore = this.marking(sqlElements(this.sql, this.ranks), [
+    "put",
+    "delete",
+    "drop",
+    "purge",
+    "deleteWrittenBefore",
+    "clear",
+    "plan",
+    "settle",
+    "copyElements",
+  ]);
 
-  private marking<S extends object>(store: S, writes: readonly (keyof S & string)[]): S {
-    const marked = { ...store };
+  private marking(store: ElementStore, writes: readonly (keyof ElementStore)[]): ElementStore {
+    // A combination writes only when it has a destination.
+    const marked: ElementStore = {
+      ...store,
+      combine: (spec) => {
+        if (spec.into) this.otherWrite();
+        return store.combine(spec);
+      },
+    };
     for (const name of writes) {
       const method = store[name] as (...a: unknown[]) => unknown;
-      (marked as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      (marked as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
         this.otherWrite();
         return method(...args);
       };

@@ -31,7 +31,7 @@ export default defineCommand<CopyArgs>({
       if (!replace) return 0;
       db.delete(to);
     }
-    db.copy(from, to, server.compactEffects());
+    db.copy(from, to, server.compactEffects(), server.offset);
     return 1;
   },
 });

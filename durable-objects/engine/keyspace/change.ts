@@ -7,7 +7,7 @@ import { encode, restoreEffects, splitEffect } from "../effects";
 import { errors } from "../errors";
 import { elementSize, keySize } from "../sizes";
 import { slotOf } from "../slot";
-import type { Element, Entry, KeyRow } from "../storage";
+import type { Combine, Combined, Element, ElementRow, Entry, KeyRow, OrderKey } from "../storage";
 import { ElementView } from "./element-view";
 import type { Effect, Keyspace, Role } from "./keyspace";
 
@@ -24,6 +24,7 @@ interface Savepoint {
   readonly elements: Map<number, Map<string, Element | null>>;
   readonly dropped: Set<number>;
   readonly nextEid: number;
+  readonly direct: number;
   readonly effects: number;
   readonly cleared: boolean;
   readonly expired: number;
@@ -53,6 +54,8 @@ export class Change extends ElementView {
   private readonly firstNewEid: number;
   /** Collections whose every element goes (the key was deleted or overwritten). */
   readonly dropped = new Set<number>();
+  /** Collections whose elements this change wrote to storage at once (see `combineStored`), in order. */
+  protected readonly direct = new Set<number>();
   /** The next collection id this change would allocate. */
   nextEid: number;
   readonly effects: Effect[] = [];
@@ -91,6 +94,70 @@ export class Change extends ElementView {
     const e = t ? t.after : this.cleared ? null : this.keyspace.read(key);
     if (e?.eid !== undefined) this.owners.set(e.eid, key);
     return e;
+  }
+
+  // ---- Work the storage does itself ---------------------------------------------------------
+
+  /** True when the stored elements of `eid` are what this change sees (it wrote none of its own). */
+  private clean(eid: number): boolean {
+    return this.stored(eid) && !this.elements.has(eid);
+  }
+
+  /**
+   * Set algebra run by the storage when every input is as stored (else null: the caller computes
+   * it). A destination (`spec.into`, a new collection id) is written to storage at once, inside the
+   * open transaction; a rollback of this change deletes it again (`rollback`, `abandon`).
+   */
+  combineStored(spec: Combine): Combined | null {
+    if (!spec.inputs.every((i) => i.eid === null || this.clean(i.eid))) return null;
+    const elements = this.keyspace.storage.elements;
+    const result = elements.combine(spec);
+    if (result !== null && spec.into) {
+      this.direct.add(spec.into.eid);
+      elements.settle(spec.into.eid, result.count, spec.result === "zset");
+    }
+    return result;
+  }
+
+  /** The storage's `match` (LPOS) when the stored elements of `eid` are what this change sees, else null. */
+  matchStored(eid: number, value: Bytes, reverse: boolean, skip: number, limit: number, bound: OrderKey | null, byScore: boolean): ElementRow[] | null {
+    return this.clean(eid) ? this.keyspace.storage.elements.match(eid, value, reverse, skip, limit, bound, byScore) : null;
+  }
+
+  /**
+   * Copies the stored elements of `from` (`count` of them, ordered by score when `byScore`) as new
+   * collection `into` in the storage, when it can (see `combineStored`).
+   */
+  copyStored(from: number, into: number, mod: number, count: number, byScore: boolean): boolean {
+    const elements = this.keyspace.storage.elements;
+    if (!this.clean(from) || !elements.copyElements(from, into, mod)) return false;
+    this.direct.add(into);
+    elements.settle(into, count, byScore);
+    return true;
+  }
+
+  /**
+   * Writes under `key` a collection whose elements the storage holds already (`combineStored`),
+   * whose elements take `bytes` (else as this change wrote them), replacing what was there (its
+   * elements go); null removes the key. Records no effect.
+   */
+  adopt(key: string, entry: Entry | null, bytes?: number): void {
+    if (entry?.eid !== undefined && bytes !== undefined) this.grown.set(entry.eid, bytes);
+    this.replace(key, entry);
+  }
+
+  /** This change will not be committed: what it wrote to storage directly goes. */
+  abandon(): void {
+    this.forgetDirect(0);
+  }
+
+  /** Deletes the directly written collections past the first `keep`. */
+  private forgetDirect(keep: number): void {
+    const eids = [...this.direct];
+    for (const eid of eids.slice(keep)) {
+      this.keyspace.storage.elements.deleteWrittenBefore(eid, Number.MAX_SAFE_INTEGER);
+      this.direct.delete(eid);
+    }
   }
 
   private write(key: string, after: Entry | null): void {
@@ -288,7 +355,7 @@ export class Change extends ElementView {
    * `from`; a collection's elements are copied under a new id. Logged as COPY when `compact`,
    * else as the value written whole.
    */
-  copy(from: string, to: string, compact: boolean): void {
+  copy(from: string, to: string, compact: boolean, mod: number): void {
     const e = this.get(from);
     if (e === null) return;
     const replaced = this.get(to);
@@ -298,12 +365,30 @@ export class Change extends ElementView {
       this.effects.push(...restoreEffects(to, e, []));
       return;
     }
+    if (compact) {
+      this.copyCollection(e, to, mod);
+      this.effects.push(encode.copy(from, to));
+      return;
+    }
     const eid = this.newEid();
     const elements = this.allElements(e.eid);
     for (const el of elements) this.setElement(eid, el.field, { value: el.value, score: el.score });
     this.write(to, { ...e, eid });
-    if (compact) this.effects.push(encode.copy(from, to));
-    else this.effects.push(encode.del(to), ...restoreEffects(to, e, elements));
+    this.effects.push(encode.del(to), ...restoreEffects(to, e, elements));
+  }
+
+  /**
+   * Writes under `to` a copy of collection `e` under a new id: copied by the storage (one
+   * statement) when its elements are as stored, else element by element; stamped `mod`.
+   */
+  copyCollection(e: Entry, to: string, mod: number): void {
+    const eid = this.newEid();
+    if (this.copyStored(e.eid!, eid, mod, e.count ?? 0, e.type === "zset" || e.type === "list")) {
+      this.adopt(to, { ...e, eid }, e.bytes ?? 0);
+      return;
+    }
+    for (const el of this.allElements(e.eid!)) this.setElement(eid, el.field, { value: el.value, score: el.score, mod });
+    this.write(to, { ...e, eid });
   }
 
   // ---- Collections' elements ---------------------------------------------------------------
@@ -436,6 +521,7 @@ export class Change extends ElementView {
       elements: new Map([...this.elements].map(([eid, fields]) => [eid, new Map(fields)])),
       dropped: new Set(this.dropped),
       nextEid: this.nextEid,
+      direct: this.direct.size,
       effects: this.effects.length,
       cleared: this.cleared,
       expired: this.expired,
@@ -451,6 +537,7 @@ export class Change extends ElementView {
     for (const [eid, n] of s.grown) this.grown.set(eid, n);
     this.dropped.clear();
     for (const eid of s.dropped) this.dropped.add(eid);
+    this.forgetDirect(s.direct);
     this.nextEid = s.nextEid;
     this.effects.length = s.effects;
     this.cleared = s.cleared;

@@ -23,6 +23,8 @@ export abstract class ElementView {
   abstract readonly elements: Map<number, Map<string, Element | null>>;
   /** Collections whose every element goes. */
   abstract readonly dropped: Set<number>;
+  /** Collections this change wrote to storage directly (set algebra, COPY): stored, though new. */
+  protected abstract readonly direct: Set<number>;
 
   /**
    * One page of the elements of `eid` after `after` (null: from the first), in field order, as
@@ -44,8 +46,7 @@ export abstract class ElementView {
   /** A page of stored elements past `from` in field order (`dir` 1) or reversed (-1), with this change's writes over it. */
   private overlaidPage(eid: number, from: string | null, limit: number, dir: 1 | -1): { rows: ElementRow[]; next: string | null } {
     const elements = this.keyspace.storage.elements;
-    const stored =
-      this.dropped.has(eid) || eid >= this.keyspace.nextEid ? [] : dir === 1 ? elements.page(eid, from, limit) : elements.listPageBackward(eid, from, limit);
+    const stored = !this.stored(eid) ? [] : dir === 1 ? elements.page(eid, from, limit) : elements.listPageBackward(eid, from, limit);
     const next = stored.length < limit ? null : stored[stored.length - 1]!.field;
     const pending = this.elements.get(eid);
     const rows = new Map<string, ElementRow>();
@@ -168,7 +169,7 @@ export abstract class ElementView {
 
   /** True when collection `eid` may have stored elements (it was neither dropped nor created here). */
   protected stored(eid: number): boolean {
-    return !this.dropped.has(eid) && eid < this.keyspace.nextEid;
+    return !this.dropped.has(eid) && (eid < this.keyspace.nextEid || this.direct.has(eid));
   }
 
   /**

@@ -7,6 +7,7 @@ import { EMPTY } from "../effect-spec";
 import { errors } from "../errors";
 import type { Change } from "../keyspace";
 import type { ElementRow, Entry, ValueType } from "../storage";
+import type { Operand } from "./algebra";
 
 export type CollectionType = Exclude<ValueType, "string">;
 
@@ -39,6 +40,11 @@ export abstract class Collection {
 
   protected get eid(): number {
     return this.header.eid!;
+  }
+
+  /** This collection as an input of set algebra (types/algebra.ts), its scores times `weight`. */
+  operand(weight = 1): Operand {
+    return { eid: this.eid, weight, scored: this.header.type === "zset", size: this.length };
   }
 
   /** Sorted sets and lists are ordered by (score, field), hashes and sets by field. */

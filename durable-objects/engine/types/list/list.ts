@@ -10,7 +10,7 @@ import { type Bytes, bytesEqual } from "../../bytes";
 import { RedisError } from "../../errors";
 import type { Change } from "../../keyspace";
 import { Collection, emptyHeader, headerOf } from "../collection";
-import type { ElementRow, Entry } from "../../storage";
+import type { ElementRow, Entry, OrderKey } from "../../storage";
 import { listEncode } from "./effects";
 import { MAX_POSITION, MIN_POSITION, fieldOf, spread } from "./positions";
 
@@ -20,6 +20,8 @@ const LISTPACK_ENTRIES = 128;
 const MIN_STEP = 2 ** 10;
 /** Rows read per page when walking a list. */
 const PAGE = 256;
+/** LPOS matches whose indexes are ranks (a read of the rank index each); more are counted by walking. */
+const MAX_RANKED = 1000;
 
 /** Redis's LSET answer for an index past either end. */
 export const indexOutOfRange = () => new RedisError("ERR index out of range");
@@ -183,8 +185,29 @@ export class List extends Collection {
     if (ranges.length > 0) this.remove([...head, ...tail], ranges);
   }
 
-  /** LPOS: the indexes of matches (at most one without COUNT: the caller takes the first). */
+  /**
+   * LPOS: the indexes of the elements equal to `value`, from the head (or from the tail for a
+   * negative rank), the first |rank| - 1 matches skipped, within the first (or last) `maxlen`. The
+   * storage finds the matches itself (no element passes through here but the matches) and each
+   * index is a rank; where this change wrote to the list, or past MAX_RANKED matches, it walks.
+   */
   positions(value: Bytes, q: PosQuery): number[] {
+    const n = this.length;
+    const reverse = q.rank < 0;
+    const skip = Math.abs(q.rank) - 1;
+    let bound: OrderKey | null = null;
+    if (q.maxlen !== 0 && q.maxlen < n) {
+      const edge = this.db.selectRanks(this.eid, [reverse ? n - 1 - q.maxlen : q.maxlen], true)[0];
+      if (edge !== undefined) bound = { score: edge.score ?? 0, field: edge.field };
+    }
+    const limit = q.count === 0 ? MAX_RANKED + 1 : Math.min(q.count, MAX_RANKED + 1);
+    const found = this.db.matchStored(this.eid, value, reverse, skip, limit, bound, true);
+    if (found !== null && found.length <= MAX_RANKED) return found.map((el) => this.db.rankOf(this.eid, { score: el.score ?? 0, field: el.field }, true));
+    return this.walkPositions(value, q);
+  }
+
+  /** LPOS by walking the list from its end (see `positions`). */
+  private walkPositions(value: Bytes, q: PosQuery): number[] {
     const n = this.length;
     const end: End = q.rank < 0 ? "right" : "left";
     const skip = Math.abs(q.rank) - 1;

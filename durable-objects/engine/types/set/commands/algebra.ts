@@ -2,67 +2,43 @@ import { parseInteger } from "../../../args";
 import { defineCommand, key } from "../../../command";
 import type { Change } from "../../../keyspace";
 import { RedisError, errors } from "../../../errors";
+import { type Algebra, type Operation, combineCount, combineRows, combineStore } from "../../algebra";
 import { RedisSet, bulk } from "../set";
 
-type Op = "inter" | "union" | "diff";
-
-/** The members of `op` over the sets at `keys` (a missing key is the empty set). @throws WRONGTYPE */
-export function combine(db: Change, op: Op, keys: readonly string[], limit = 0): string[] {
-  const sets = keys.map((k) => RedisSet.find(db, k));
-  if (op === "union") {
-    const out = new Set<string>();
-    for (const s of sets) if (s) for (const m of s.members()) out.add(m);
-    return [...out];
-  }
-  const [first, ...rest] = sets;
-  if (!first) return [];
-  if (op === "inter") {
-    if (rest.some((s) => s === null)) return [];
-    // Walk the smallest set, look the others up.
-    const all = [first, ...(rest as RedisSet[])].sort((a, b) => a.length - b.length);
-    const out: string[] = [];
-    for (const m of all[0]!.members()) {
-      if (all.slice(1).every((s) => s.has(m))) out.push(m);
-      if (limit > 0 && out.length >= limit) break;
-    }
-    return out;
-  }
-  return first.members().filter((m) => !rest.some((s) => s?.has(m)));
+/** The sets at `keys` as inputs of `op` (a missing key is the empty set). @throws WRONGTYPE */
+function algebra(db: Change, op: Operation, keys: readonly string[]): Algebra {
+  const inputs = keys.map((k) => RedisSet.find(db, k)?.operand() ?? { eid: null, weight: 1, scored: false, size: 0 });
+  return { op, inputs, aggregate: "sum", result: "set" };
 }
 
-const read = (name: string, op: Op) =>
+const read = (name: string, op: Operation) =>
   defineCommand({
     name,
     arity: -2,
     flags: ["readonly"],
     keys: key(1, -1),
     parse: (keys) => keys,
-    run: ({ db }, keys) => combine(db, op, keys).map(bulk),
+    run: ({ db }, keys) => combineRows(db, algebra(db, op, keys)).map((r) => bulk(r.field)),
   });
 
-/** SINTER / SUNION / SDIFF key [key ...] @see https://redis.io/docs/latest/commands/sinter/ */
+/** SINTER / SUNION / SDIFF key [key ...]: computed by the storage (types/algebra.ts). @see https://redis.io/docs/latest/commands/sinter/ */
 export const sinter = read("sinter", "inter");
 export const sunion = read("sunion", "union");
 export const sdiff = read("sdiff", "diff");
 
-const store = (name: string, op: Op) =>
+const store = (name: string, op: Operation) =>
   defineCommand({
     name,
     arity: -3,
     flags: ["write", "denyoom"],
     keys: key(1, -1),
     parse: ([dest, ...keys]) => ({ dest: dest!, keys }),
-    run: ({ db }, a) => {
-      const members = combine(db, op, a.keys);
-      db.delete(a.dest);
-      if (members.length > 0) RedisSet.empty(db, a.dest).add(members);
-      return members.length;
-    },
+    run: ({ db, server }, a) => combineStore(db, a.dest, algebra(db, op, a.keys), a.keys, server.compactEffects(), server.offset),
   });
 
 /**
- * SINTERSTORE / SUNIONSTORE / SDIFFSTORE destination key [key ...]: replicated as DEL of the
- * destination and SADD of the result. @see https://redis.io/docs/latest/commands/sinterstore/
+ * SINTERSTORE / SUNIONSTORE / SDIFFSTORE destination key [key ...]: the result written by the
+ * storage, replicated as one STORE effect (types/algebra.ts). @see https://redis.io/docs/latest/commands/sinterstore/
  */
 export const sinterstore = store("sinterstore", "inter");
 export const sunionstore = store("sunionstore", "union");
@@ -97,5 +73,5 @@ export const sintercard = defineCommand({
     }
     return { keys, limit };
   },
-  run: ({ db }, a) => combine(db, "inter", a.keys, a.limit).length,
+  run: ({ db }, a) => combineCount(db, algebra(db, "inter", a.keys), a.limit),
 });

@@ -1,13 +1,13 @@
 import { type Command, type Reply, defineCommand, key, numkeys } from "../../../command";
 import type { Change } from "../../../keyspace";
 import { RedisError, errors } from "../../../errors";
-import { compareZset } from "../../../storage";
+import { type Algebra, combineCount, combineRows, combineStore } from "../../algebra";
 import { parseScore } from "../score";
 import { RedisSet } from "../../set/set";
-import { type Scored, Zset, countArg, membersReply, parseNumkeys } from "../zset";
+import { Zset, countArg, membersReply, parseNumkeys } from "../zset";
 
-type Op = "union" | "inter" | "diff";
-type Aggregate = "sum" | "min" | "max";
+type Op = Algebra["op"];
+type Aggregate = Algebra["aggregate"];
 
 interface Args {
   readonly keys: readonly string[];
@@ -60,72 +60,17 @@ function parseSetOp(name: string, [count, ...rest]: readonly string[], accepts: 
   return { keys, weights, aggregate, withScores, limit };
 }
 
-/** Adds two weighted scores as Redis does: inf + -inf is 0, not NaN. */
-function combine(target: number, value: number, how: Aggregate): number {
-  if (how === "min") return Math.min(target, value);
-  if (how === "max") return Math.max(target, value);
-  const sum = target + value;
-  return Number.isNaN(sum) ? 0 : sum;
-}
-
-const weighted = (score: number, weight: number) => {
-  const w = score * weight;
-  return Number.isNaN(w) ? 0 : w;
-};
-
 /**
- * The union, intersection or difference of the sorted sets at `keys` (missing keys are empty),
- * in (score, member) order; with `limit`, an intersection stops counting there.
- * @throws WRONGTYPE for a key of another type
+ * The sorted sets (or plain sets, whose members score 1) at `keys` as inputs of `op`, with their
+ * weights (a missing key is the empty set). @throws WRONGTYPE for a key of another type
  */
-/** What an input is read as: a sorted set, or a plain set whose members all score 1 (as in Redis). */
-interface Input {
-  readonly length: number;
-  score(member: string): number | null;
-  all(): Scored[];
-}
-
-/** The input at `key`, or null when missing. @throws WRONGTYPE for a key neither a set nor a sorted set */
-function input(db: Change, key: string): Input | null {
-  const e = db.get(key);
-  if (e?.type !== "set") return Zset.find(db, key);
-  const set = RedisSet.find(db, key)!;
-  return { length: set.length, score: (m) => (set.has(m) ? 1 : null), all: () => set.members().map((field) => ({ field, score: 1 })) };
-}
-
-function compute(db: Change, op: Op, a: Args): Scored[] {
-  const inputs = a.keys.map((k, i) => ({ zset: input(db, k), weight: a.weights[i]! }));
-  const size = (z: Input | null) => z?.length ?? 0;
-  const out: Scored[] = [];
-  if (op === "diff") {
-    const [first, ...others] = inputs;
-    for (const el of first!.zset?.all() ?? []) if (others.every((o) => o.zset?.score(el.field) == null)) out.push(el);
-  } else if (op === "inter") {
-    // From the smallest input, looking each member up in the others (as Redis does).
-    const [smallest, ...others] = [...inputs].sort((x, y) => size(x.zset) - size(y.zset));
-    for (const el of smallest!.zset?.all() ?? []) {
-      let score = weighted(el.score, smallest!.weight);
-      const inAll = others.every((o) => {
-        const s = o.zset?.score(el.field) ?? null;
-        if (s === null) return false;
-        score = combine(score, weighted(s, o.weight), a.aggregate);
-        return true;
-      });
-      if (!inAll) continue;
-      out.push({ field: el.field, score });
-      if (a.limit > 0 && out.length >= a.limit) break;
-    }
-  } else {
-    const scores = new Map<string, number>();
-    for (const { zset, weight } of [...inputs].sort((x, y) => size(x.zset) - size(y.zset)))
-      for (const el of zset?.all() ?? []) {
-        const s = weighted(el.score, weight);
-        const before = scores.get(el.field);
-        scores.set(el.field, before === undefined ? s : combine(before, s, a.aggregate));
-      }
-    for (const [field, score] of scores) out.push({ field, score });
-  }
-  return out.sort(compareZset);
+function algebra(db: Change, op: Op, a: Args): Algebra {
+  const inputs = a.keys.map((key, i) => {
+    const weight = a.weights[i]!;
+    const set = db.get(key)?.type === "set" ? RedisSet.find(db, key) : null;
+    return (set ?? Zset.find(db, key))?.operand(weight) ?? { eid: null, weight, scored: false, size: 0 };
+  });
+  return { op, inputs, aggregate: a.aggregate, result: "zset" };
 }
 
 const READ: Accepts = { weighted: true, withScores: true, limit: false };
@@ -137,7 +82,7 @@ function readCommand(name: string, op: Op, accepts: Accepts): Command<Args> {
     flags: ["readonly"],
     keys: numkeys(1),
     parse: (args) => parseSetOp(name, args, accepts),
-    run: ({ db }, a): Reply => membersReply(compute(db, op, a), a.withScores),
+    run: ({ db }, a): Reply => membersReply(combineRows(db, algebra(db, op, a)), a.withScores),
   });
 }
 
@@ -148,7 +93,7 @@ function storeCommand(name: string, op: Op, accepts: Accepts): Command<StoreArgs
     flags: ["write", "denyoom"],
     keys: numkeys(2, key(1)),
     parse: ([dest, ...rest]) => ({ dest: dest!, ...parseSetOp(name, rest, accepts) }),
-    run: ({ db }, a) => Zset.store(db, a.dest, compute(db, op, a)),
+    run: ({ db, server }, a) => combineStore(db, a.dest, algebra(db, op, a), a.keys, server.compactEffects(), server.offset),
   });
 }
 
@@ -166,13 +111,14 @@ export const zintercard = defineCommand<Args>({
   flags: ["readonly"],
   keys: numkeys(1),
   parse: (args) => parseSetOp("zintercard", args, { weighted: false, withScores: false, limit: true }),
-  run: ({ db }, a) => compute(db, "inter", a).length,
+  run: ({ db }, a) => combineCount(db, algebra(db, "inter", a), a.limit),
 });
 
 const STORE: Accepts = { weighted: true, withScores: false, limit: false };
 /**
  * ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX] → the
- * result's size; destination written whole (DEL and ZADDs). @see https://redis.io/docs/latest/commands/zunionstore/
+ * result's size; the result written by the storage, replicated as one STORE effect (types/algebra.ts).
+ * @see https://redis.io/docs/latest/commands/zunionstore/
  */
 export const zunionstore = storeCommand("zunionstore", "union", STORE);
 /** ZINTERSTORE destination numkeys key [key ...] [WEIGHTS ...] [AGGREGATE ...] @see https://redis.io/docs/latest/commands/zinterstore/ */
