@@ -403,9 +403,14 @@ export class Change extends ElementView {
     this.write(key, entry);
   }
 
-  /** Removes an emptied collection, recording no effect (its last HDEL, SREM... says it all). */
+  /**
+   * Removes an emptied collection, recorded as a DEL too: a replica loading a full sync cannot
+   * trust its counts to see that the last HDEL, SREM... emptied it, and would keep the header
+   * (its deadline with it) for the next write to the key to find.
+   */
   removeEmptied(key: string, entry: Entry): void {
     this.remove(key, entry);
+    this.effects.push(encode.del(key));
   }
 
   /** Records an effect of a collection type's operation (a large one as several: `splitEffect`). */
