@@ -373,7 +373,8 @@ export class Engine {
   private track(change: Change): void {
     if (change.cleared) this.access.clear();
     for (const [key, { after }] of change.touched) if (after === null) this.access.forget(key);
-    for (const key of change.accessed) if (change.touched.get(key)?.after !== null) this.access.touch(key, change.now);
+    const lfu = this.config["maxmemory-policy"].endsWith("-lfu");
+    for (const key of change.accessed) if (change.touched.get(key)?.after !== null) this.access.touch(key, change.now, lfu);
   }
 
   /**

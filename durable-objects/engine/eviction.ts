@@ -58,8 +58,12 @@ export class AccessTracker {
     private readonly capacity = TRACKED_KEYS,
   ) {}
 
-  /** Records an access to `key` at `now` (ms): Redis's updateLFU and LRU clock. */
-  touch(key: string, now: number): void {
+  /**
+   * Records an access to `key` at `now` (ms): the LRU clock, and with `lfu` (an LFU policy is set)
+   * Redis's updateLFU. As in Redis the counter moves only under an LFU policy: its increment is a
+   * random draw, which no other policy should pay for.
+   */
+  touch(key: string, now: number, lfu: boolean): void {
     const minute = Math.floor(now / 60_000);
     const a = this.keys.get(key);
     this.seq++;
@@ -69,8 +73,10 @@ export class AccessTracker {
       return;
     }
     this.keys.delete(key); // most recently used last, as the map's order
-    a.lfu = this.logIncrement(decay(a, minute));
-    a.decayedAt = minute;
+    if (lfu) {
+      a.lfu = this.logIncrement(decay(a, minute));
+      a.decayedAt = minute;
+    }
     a.seq = this.seq;
     this.keys.set(key, a);
   }
