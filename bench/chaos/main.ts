@@ -1,6 +1,7 @@
 /**
- * The chaos run (issue 5): `npm run chaos -- --seconds N [--seed S] [--clients C] [--without parts]`
- * (loopback only, bounded in time, seeded).
+ * The chaos run (issue 5): `npm run chaos -- --seconds N [--seed S] [--clients C] [--without parts] [--crashes N]`
+ * (loopback only, bounded in time, seeded). With every check passed, `--crashes N` (default 5) then
+ * runs the crash harness (bench/crash) on its own dev server: N kill -9s, its result in the summary.
  *
  * Flaredis runs under workerd with its local topology (primary enam; replicas wnam, weur, apac).
  * Clients at four places run a mixed workload on keys they own (client.ts; each key has one
@@ -28,6 +29,7 @@
 import { parseArgs } from "node:util";
 import { sleep } from "../lib/load.ts";
 import { startFlaredis } from "../lib/systems.ts";
+import { runCrash } from "../crash/harness.ts";
 import { compareDigests, healthChecks, lostWrites, neverWrittenReads, quiescence, refusedKeysAbsent } from "./checks.ts";
 import { Client, type ClientContext } from "./client.ts";
 import { Cluster, NODES, PLACES } from "./cluster.ts";
@@ -44,6 +46,8 @@ const { values: args } = parseArgs({
     clients: { type: "string", default: "8" },
     // Parts of the workload to leave out, to find which one a violation needs: e.g. --without surrogates,flush
     without: { type: "string", default: "" },
+    // Then, if every check passed, the crash run (bench/crash) with this many kill -9s; 0 for none.
+    crashes: { type: "string", default: "5" },
   },
 });
 const parts = new Parts(args.without);
@@ -193,4 +197,9 @@ for (const [kind, list] of kinds) {
 }
 console.log(`history: ${HISTORY_PATH}`);
 console.log(summary);
+if (exitCode === 0 && Number(args.crashes) > 0) {
+  const crash = await runCrash({ crashes: Number(args.crashes), seed });
+  if (!crash.ok) exitCode = 1;
+  console.log(`${summary.replace(/^chaos PASS/, crash.ok ? "chaos PASS" : "chaos FAIL")}; ${crash.summary}`);
+}
 process.exit(exitCode);
