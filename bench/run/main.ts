@@ -16,7 +16,9 @@
  *
  * The groups: throughput.ts (single commands, pipelines, the echo ceiling), lag.ts (replication
  * lag), sync.ts (full sync, partial resync, storage rows, requests and cost at three replicas), collections.ts (hashes, sorted sets and
- * lists of 100k elements).
+ * lists of 100k elements), big-collections.ts (big_collections: one call of heavy commands on
+ * collections of 100k-200k elements, beside redis-server's; it starts a redis-server pair and a
+ * Flaredis with a replica of its own, whatever else `--only` names).
  */
 import { parseArgs } from "node:util";
 import { startEcho, startFlaredis, startRedisPair, type Started } from "../lib/systems.ts";
@@ -24,13 +26,14 @@ import { replicaCaughtUp } from "./admin.ts";
 import { Bench } from "./context.ts";
 import { flaredisLag, redisLag } from "./lag.ts";
 import { machine, writeReport } from "./report.ts";
+import { flaredisBigCollections, redisBigCollections } from "./big-collections.ts";
 import { flaredisCollections, redisCollections } from "./collections.ts";
 import { ROWS_REPLICAS, flaredisFullSync, flaredisPartialResync, redisFullSync, storageRows } from "./sync.ts";
 import { echoOpenLoop, echoThroughput, flaredisThroughput, redisThroughput } from "./throughput.ts";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
 const bench = new Bench(args.quick);
-/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, collections, fullsync, echo, redis). */
+/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, collections, big_collections, fullsync, echo, redis). */
 const ONLY = args.only ? new Set(args.only.split(",")) : null;
 const wanted = (group: string) => ONLY === null || ONLY.has(group);
 
@@ -87,6 +90,18 @@ const rest = [
 if (rest.length > 0) await onNew(() => syncedFlaredis(), rest);
 // The cost is figured at three replicas: a system of its own.
 if (wanted("rows")) await onNew(() => syncedFlaredis(ROWS_REPLICAS), [storageRows]);
+// Big collections: Flaredis's ratios are to redis-server's times in this run, so the group runs
+// both, redis-server first (a pair of its own), then a new Flaredis (its heavy data and garbage
+// stay out of the other groups' systems).
+if (wanted("big_collections")) {
+  const redis = await startRedisPair();
+  try {
+    await redisBigCollections(bench, redis.master, redis.replica);
+  } finally {
+    await redis.stop();
+  }
+  await onNew(() => syncedFlaredis(), [flaredisBigCollections]);
+}
 
 if (wanted("fullsync"))
   for (const keys of bench.quick ? [100_000] : [100_000, 1_000_000]) {
