@@ -4,10 +4,12 @@
  * globals: a Durable Object drives it, and tests drive it directly with `MemoryStorage`.
  *
  * Order of checks for every call, in one place: unknown command, arity, permission, role
- * (READONLY on a replica), key size, then the command's own parse. A MULTI is checked whole
- * before anything runs; any error there discards it (EXECABORT) and changes nothing. Then, on a
- * master with maxmemory set, before a command flagged `denyoom` (a MULTI holding one): eviction,
- * committed on its own, and OOM when nothing more can go (eviction.ts).
+ * (READONLY on a replica) and the replication refusals (`admit`); then, on a master with
+ * maxmemory set, before a command flagged `denyoom` (a MULTI holding one): eviction, committed
+ * on its own, and OOM when nothing more can go (eviction.ts); then key sizes and the command's
+ * own parse, which run with it. A MULTI is admitted whole before anything runs, as Redis queues
+ * it: a refusal there discards it (EXECABORT) and changes nothing; an error of a command's own
+ * (a syntax error, a wrong type, a value out of range) is that command's reply, and the others run.
  */
 import { utf8Length } from "./bytes";
 import { type Config, configGet, configSet, loadConfig } from "./config";
@@ -97,9 +99,10 @@ export interface Stats {
 
 export const DEFAULT_LIMITS = { maxKeyBytes: 32 * 1024, maxValueBytes: 1024 * 1024, cacheBytes: 16 * 1024 * 1024 };
 
+/** A call admitted to run: its command and its arguments (parsed when it runs). */
 interface Prepared {
   readonly command: Command;
-  readonly parsed: unknown;
+  readonly argv: readonly string[];
 }
 
 export class Engine {
@@ -187,15 +190,16 @@ export class Engine {
       logBytes += bytes;
     };
     if (batch.mode === "multi") {
+      // As Redis queues a MULTI: a command it refuses to queue (unknown, wrong arity, not
+      // permitted, a write a replica or a refusing master would not take) discards the whole
+      // transaction; any other error is that command's reply when EXEC runs it.
       const prepared: Prepared[] = [];
       for (const argv of batch.commands) {
         try {
-          prepared.push(this.prepare(argv, batch.permission));
+          prepared.push(this.admit(argv, batch.permission));
         } catch (e) {
-          return {
-            error: `EXECABORT Transaction discarded because of previous errors: ${messageOf(e)}`,
-            offset: this.log.offset,
-          };
+          if (!(e instanceof RedisError)) throw e;
+          return { error: errors.execAbort().message, offset: this.log.offset };
         }
       }
       if (prepared.some((p) => this.needsRoom(p.command))) {
@@ -205,7 +209,8 @@ export class Engine {
         } catch (e) {
           return { error: messageOf(e), offset: this.log.offset };
         }
-        if (refusal) return { error: refusal.message, offset: this.log.offset };
+        // Redis refuses to queue any command while over maxmemory: EXEC then aborts.
+        if (refusal) return { error: errors.execAbort().message, offset: this.log.offset };
       }
       let outcomes: Outcome[];
       try {
@@ -226,7 +231,7 @@ export class Engine {
       let change = this.keyspace.begin(now, this.role);
       let outcome: Outcome;
       try {
-        const p = this.prepare(argv, batch.permission);
+        const p = this.admit(argv, batch.permission);
         if (this.needsRoom(p.command)) {
           // Only writes get here, inside the batch's transaction.
           const refusal = this.makeRoom(now);
@@ -306,8 +311,12 @@ export class Engine {
     return refusal;
   }
 
-  /** Validates a call without running it: every check but the command's own work. */
-  private prepare(argv: readonly string[], permission: Permission): Prepared {
+  /**
+   * Admits a call, as Redis's processCommand does before it runs or queues one: a known command,
+   * its arity, the permission, the role and the replication refusals. The key sizes and the
+   * command's own parse are checked when it runs (`execute`), after eviction, as in Redis.
+   */
+  private admit(argv: readonly string[], permission: Permission): Prepared {
     const name = argv[0] ?? "";
     const command = Engine.lookup(name);
     if (!command) throw errors.unknownCommand(name, argv.slice(1));
@@ -329,11 +338,7 @@ export class Engine {
       const refusal = this.replication.writeRefusal();
       if (refusal) throw refusal;
     }
-    for (const key of keysOf(command, argv)) {
-      const size = utf8Length(key);
-      if (size > this.maxKeyBytes) throw errors.keyTooLarge(this.maxKeyBytes, size);
-    }
-    return { command, parsed: command.parse(argv.slice(1)) };
+    return { command, argv };
   }
 
   /** Runs one prepared call in `change`; a runtime error leaves `change` as it was. */
@@ -342,7 +347,11 @@ export class Engine {
     this.stats.commandsProcessed++;
     this.commandCalls.set(p.command.name, (this.commandCalls.get(p.command.name) ?? 0) + 1);
     try {
-      return { result: p.command.run(this.context(change), p.parsed) };
+      for (const key of keysOf(p.command, p.argv)) {
+        const size = utf8Length(key);
+        if (size > this.maxKeyBytes) throw errors.keyTooLarge(this.maxKeyBytes, size);
+      }
+      return { result: p.command.run(this.context(change), p.command.parse(p.argv.slice(1))) };
     } catch (e) {
       if (!(e instanceof RedisError)) throw e;
       if (mark) change.rollback(mark);

@@ -18,6 +18,8 @@ export class RedisError extends Error {
 /** Redis's texts for the errors many commands share. */
 export const errors = {
   syntax: () => new RedisError("ERR syntax error"),
+  /** EXEC of a transaction one of whose commands could not be queued (Redis's exact text). */
+  execAbort: () => new RedisError("EXECABORT Transaction discarded because of previous errors."),
   notInteger: () => new RedisError("ERR value is not an integer or out of range"),
   notFloat: () => new RedisError("ERR value is not a valid float"),
   overflow: () => new RedisError("ERR increment or decrement would overflow"),

@@ -201,7 +201,9 @@ export class List extends Collection {
       if (edge !== undefined) bound = { score: edge.score ?? 0, field: edge.field };
     }
     const limit = q.count === 0 ? MAX_RANKED + 1 : Math.min(q.count, MAX_RANKED + 1);
-    const found = this.db.matchStored(this.eid, value, reverse, skip, limit, bound, true);
+    // A list's field order is its order: matched over the table itself, each row's value at hand
+    // (in (score, field) order each row would be a lookup from the index).
+    const found = this.db.matchStored(this.eid, value, reverse, skip, limit, bound && { score: 0, field: bound.field }, false);
     if (found !== null && found.length <= MAX_RANKED) return found.map((el) => this.db.rankOf(this.eid, { score: el.score ?? 0, field: el.field }, true));
     return this.walkPositions(value, q);
   }
