@@ -36,27 +36,6 @@ export function parseFloat64(s: string): number {
   throw errors.notFloat();
 }
 
-/**
- * Formats a float as Redis does for INCRBYFLOAT (`%.17Lg`, human form): no exponent, no
- * trailing zeros. @example formatFloat(10.5 + 0.1) === "10.6"
- */
-export function formatFloat(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return BigInt(n).toString();
-  const s = n.toString();
-  if (!s.includes("e")) return s;
-  // Expand the exponent form into plain digits.
-  const [mantissa, exp] = s.split("e") as [string, string];
-  const e = Number(exp);
-  const negative = mantissa.startsWith("-");
-  const digits = mantissa.replace("-", "").replace(".", "");
-  const point = (mantissa.replace("-", "").split(".")[0] ?? "").length + e;
-  let out: string;
-  if (point <= 0) out = "0." + "0".repeat(-point) + digits;
-  else if (point >= digits.length) out = digits + "0".repeat(point - digits.length);
-  else out = digits.slice(0, point) + "." + digits.slice(point);
-  return (negative ? "-" : "") + out;
-}
-
 /** Case-insensitive option cursor over argv, for commands with flags like SET's. */
 export class Options {
   private at = 0;

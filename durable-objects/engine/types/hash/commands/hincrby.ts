@@ -1,4 +1,5 @@
-import { formatFloat, parseFloat64, parseInt64 } from "../../../args";
+import { parseInt64 } from "../../../args";
+import { type LongDouble, addLongDouble, formatLongDouble, parseLongDouble } from "../../../long-double";
 import { fromBytes, toBytes } from "../../../bytes";
 import { defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
@@ -44,21 +45,21 @@ export const hincrbyfloat = defineCommand({
   arity: 4,
   flags: ["write", "denyoom"],
   keys: key(1),
-  parse: ([k, field, by]) => ({ key: k!, field: field!, by: parseFloat64(by!) }),
+  // The increment is read before the key, as Redis does (its errors come first).
+  parse: ([k, field, by]) => {
+    const incr = parseLongDouble(by!);
+    if (incr === null) throw errors.notFloat();
+    if (incr.kind === "inf") throw new RedisError("ERR value is NaN or Infinity");
+    return { key: k!, field: field!, by: incr };
+  },
   run: ({ db }, a) => {
     const hash = Hash.findOrCreate(db, a.key);
     const stored = hash.get(a.field);
-    let current = 0;
-    if (stored !== null) {
-      try {
-        current = parseFloat64(fromBytes(stored));
-      } catch {
-        throw new RedisError("ERR hash value is not a float");
-      }
-    }
-    const next = current + a.by;
-    if (!Number.isFinite(next)) throw new RedisError("ERR increment would produce NaN or Infinity");
-    const value = toBytes(formatFloat(next));
+    const current: LongDouble | null = stored === null ? { kind: "finite", negative: false, m: 0n, e: 0 } : parseLongDouble(fromBytes(stored));
+    if (current === null) throw new RedisError("ERR hash value is not a float");
+    const next = addLongDouble(current, a.by);
+    if (next === null || next.kind === "inf") throw new RedisError("ERR increment would produce NaN or Infinity");
+    const value = toBytes(formatLongDouble(next));
     hash.set([[a.field, value]]);
     return value;
   },
