@@ -14,11 +14,13 @@ export function parseInt64(s: string): bigint {
   return n;
 }
 
-/** `parseInt64` for values that must fit a JS number (counts, offsets, milliseconds). */
+/**
+ * `parseInt64` as a JS number, for indexes, offsets and counts: the whole 64-bit range is taken, as
+ * Redis takes a long long (`GETRANGE k 0 9223372036854775807`); past 2^53 a value is only
+ * approximately itself, which for an index or a count means "more than there is" just the same.
+ */
 export function parseInteger(s: string): number {
-  const n = parseInt64(s);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) throw errors.notInteger();
-  return Number(n);
+  return Number(parseInt64(s));
 }
 
 /** The integer stored in a string value. @throws ERR value is not an integer */

@@ -4,12 +4,15 @@
  * and writing its header back, an emptied one removed.
  */
 import { EMPTY } from "../effect-spec";
-import { errors } from "../errors";
+import { RedisError, errors } from "../errors";
 import type { Change } from "../keyspace";
 import type { ElementRow, Entry, ValueType } from "../storage";
 import type { Operand } from "./algebra";
 
 export type CollectionType = Exclude<ValueType, "string">;
+
+/** Most picks with repeats one RANDMEMBER-family call may ask for (its reply's size). */
+export const MAX_PICKS = 100_000;
 
 /**
  * The header of the collection of `type` at `key`, or null when there is none: `counted` (a
@@ -59,6 +62,9 @@ export abstract class Collection {
    * count, not the collection; when the picks cover a good part of it, it is read once.
    */
   sample(count: number, random: () => number): ElementRow[] {
+    // A request's work stays bounded: no more picks with repeats than this (found after the key,
+    // as Redis finds its own range errors; a distinct count is bounded by the size anyway).
+    if (count < -MAX_PICKS) throw new RedisError("ERR value is out of range");
     const size = this.length;
     if (size === 0 || count === 0) return [];
     if (count >= size) return this.db.selectRanks(this.eid, Array.from({ length: size }, (_, i) => i), this.byScore);

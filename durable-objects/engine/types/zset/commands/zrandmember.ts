@@ -24,8 +24,6 @@ export default defineCommand<Args>({
     let n: number | null = null;
     if (count !== undefined) n = parseInteger(count);
     if (rest.length > 0 || (option !== undefined && option.toUpperCase() !== "WITHSCORES")) throw errors.syntax();
-    // Bounded as HRANDFIELD is, so that a request's work stays bounded.
-    if (n !== null && Math.abs(n) > 100_000) throw new RedisError("ERR value is out of range");
     return { key: k!, count: n, withScores: option !== undefined };
   },
   run: ({ db, server }, a): Reply => {
