@@ -1,7 +1,8 @@
 // Issue 16's full sync on real nodes (SQLite, RPC): the strings of a chunk are read, packed and
 // loaded by SQLite itself (JSON with the names and values in hex). Names with NUL and non-ASCII
 // characters, the empty name, values with NUL and multi-byte characters, deadlines, and a hash
-// whose elements span chunks between them come through equal, and the replica's counts match.
+// whose elements span chunks between them come through equal, and the replica's counts match;
+// a string changed in place stays `raw` for OBJECT ENCODING.
 import { evictDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { forgetSync } from "../durable-objects/engine/sync";
@@ -37,6 +38,9 @@ describe("a full sync of strings on real nodes", () => {
       await redis("MSET", ...Array.from({ length: 1000 }, (_, i) => [`k:${b * 1000 + i}`, `${b * 1000 + i}:${VALUE}`]).flat());
     for (const [k, v] of SPECIAL) await redis("SET", k, v);
     for (let i = 0; i < 50; i++) await redis("SET", `ttl:${i}`, "x", "PX", String(3_600_000 + i));
+    // Strings changed in place keep Redis's raw encoding through the packed run.
+    await redis("SET", "appended", "a");
+    await redis("APPEND", "appended", "b");
     await redis("HSET", "h", ...Array.from({ length: 3000 }, (_, i) => [`f${i}`, `${i}:${VALUE}`]).flat());
     await Promise.all(REPLICAS.map((r) => nodeApi(r).catchUp()));
     const fullBefore = await stat(PRIMARY, "stats", "sync_full");
@@ -49,8 +53,10 @@ describe("a full sync of strings on real nodes", () => {
     for (const [k, v] of SPECIAL) expect(await read("weur", ["GET", k]), JSON.stringify(k)).toBe(v);
     expect(await read("weur", ["PTTL", "ttl:7"])).toBeGreaterThan(3_000_000);
     expect(await read("weur", ["HLEN", "h"])).toBe(3000);
+    expect(await read("weur", ["OBJECT", "ENCODING", "appended"])).toBe("raw");
+    expect(await read("weur", ["OBJECT", "ENCODING", "k:7"])).toBe("raw"); // 185 bytes: raw by its length
     expect(await read("weur", ["DBSIZE"])).toBe(await read(PRIMARY, ["DBSIZE"]));
     const memory = async (node: string) => stat(node, "memory", "used_memory_dataset");
     expect(await memory("weur")).toBe(await memory(PRIMARY));
-  });
+  }, 60_000);
 });

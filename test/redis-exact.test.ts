@@ -72,3 +72,26 @@ describe("a key is looked up (and its type checked) before most range checks, as
     ).toEqual(["OK", wrongType, [], [], wrongType, wrongType, 1, ["a"], { error: "ERR value is out of range" }]);
   });
 });
+
+describe("OBJECT ENCODING of strings", () => {
+  it("is raw once a string is changed in place (APPEND to one, SETRANGE), until it is written whole again", () => {
+    const e = newEngine();
+    const enc = (k: string) => ["OBJECT", "ENCODING", k];
+    expect(
+      replies(
+        e,
+        ["SET", "a", "abc"], enc("a"), ["SETRANGE", "a", "1", "x"], enc("a"),
+        ["APPEND", "b", "12"], enc("b"), ["APPEND", "b", "3"], enc("b"), ["SET", "b", "5"], enc("b"),
+        ["SETRANGE", "c", "0", "7"], enc("c"), ["INCR", "c"], enc("c"),
+        ["COPY", "a", "d"], enc("d"), ["EXPIRE", "a", "100"], enc("a"), ["INCRBYFLOAT", "e", "1.5"], enc("e"),
+        ["GETEX", "a", "PERSIST"], enc("a"), ["RENAME", "a", "f"], enc("f"),
+      ),
+    ).toEqual([
+      "OK", "embstr", 3, "raw",
+      2, "int", 3, "raw", "OK", "int",
+      1, "raw", 8, "int",
+      1, "raw", 1, "raw", "1.5", "embstr",
+      "axc", "raw", "OK", "raw",
+    ]);
+  });
+});

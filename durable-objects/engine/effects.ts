@@ -100,12 +100,12 @@ const persist: EffectSpec = {
   },
 };
 
-/** APPEND key suffix: a missing key starts empty; the deadline stays. */
+/** APPEND key suffix: a missing key starts empty; the deadline stays; an existing string is changed in place (raw). */
 const append: EffectSpec = {
   name: "APPEND",
   apply: (change, key, [suffix], at, current) => {
-    const value = current === null ? suffix! : concatBytes([current.value, suffix!]);
-    change.writeAsTold(key, { type: "string", value, expiresAt: current?.expiresAt ?? null }, at);
+    if (current === null) change.writeAsTold(key, { type: "string", value: suffix!, expiresAt: null }, at);
+    else change.writeAsTold(key, { type: "string", value: concatBytes([current.value, suffix!]), expiresAt: current.expiresAt, raw: true }, at);
   },
 };
 
@@ -114,7 +114,7 @@ const setrange: EffectSpec = {
   name: "SETRANGE",
   apply: (change, key, [offset, bytes], at, current) => {
     const value = overwriteBytes(current?.value ?? new Uint8Array(0), integer(offset!), bytes!);
-    change.writeAsTold(key, { type: "string", value, expiresAt: current?.expiresAt ?? null }, at);
+    change.writeAsTold(key, { type: "string", value, expiresAt: current?.expiresAt ?? null, raw: true }, at);
   },
 };
 

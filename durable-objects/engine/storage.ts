@@ -34,6 +34,11 @@ export interface Entry {
   readonly count?: number;
   /** A collection's elements' estimated size in bytes (sizes.ts), kept by the keyspace's commit. */
   readonly bytes?: number;
+  /**
+   * A string changed in place (APPEND to one that was there, SETRANGE): Redis's `raw` encoding
+   * whatever its length or content, as OBJECT ENCODING reports it.
+   */
+  readonly raw?: boolean;
 }
 
 /** One element of a collection: a hash field's value, a set member (empty value), ... */
@@ -189,22 +194,22 @@ export function compareZset(a: { score: number | null; field: string }, b: { sco
 
 /**
  * String keys as a full sync ships them: the UTF-8 bytes of a JSON array of `[slot, key, value,
- * expiresAt]`, the key's UTF-8 bytes and the value in hex (any bytes, NUL included), expiresAt
- * null for none. Both ends are SQLite's own JSON and hex functions, so a million keys cross
+ * expiresAt, raw]`, the key's UTF-8 bytes and the value in hex (any bytes, NUL included), expiresAt
+ * null for none, raw 1 for a string changed in place (Entry.raw; absent from older masters: 0). Both ends are SQLite's own JSON and hex functions, so a million keys cross
  * without a million objects; bytes rather than a string, so no chunk is a string on the heap.
  */
 export type PackedStrings = Bytes;
 
 /** Packs string keys (MemoryStorage; SQLite packs in SQL). */
 export function packStrings(rows: readonly KeyRow[]): PackedStrings {
-  return utf8.encode(JSON.stringify(rows.map((r) => [r.slot, toHex(utf8.encode(r.key)), toHex(r.entry.value), r.entry.expiresAt])));
+  return utf8.encode(JSON.stringify(rows.map((r) => [r.slot, toHex(utf8.encode(r.key)), toHex(r.entry.value), r.entry.expiresAt, r.entry.raw ? 1 : 0])));
 }
 
 /** Unpacks string keys, each stamped with `mod`. */
 export function unpackStrings(packed: PackedStrings, mod: number): { key: string; entry: Entry }[] {
-  return (JSON.parse(new TextDecoder().decode(packed)) as [number, string, string, number | null][]).map(([, key, value, expiresAt]) => ({
+  return (JSON.parse(new TextDecoder().decode(packed)) as [number, string, string, number | null, number?][]).map(([, key, value, expiresAt, raw]) => ({
     key: new TextDecoder().decode(fromHex(key)),
-    entry: { type: "string", value: fromHex(value), expiresAt, mod },
+    entry: raw === 1 ? { type: "string", value: fromHex(value), expiresAt, mod, raw: true } : { type: "string", value: fromHex(value), expiresAt, mod },
   }));
 }
 

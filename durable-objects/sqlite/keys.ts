@@ -23,12 +23,12 @@ const DELETE_ROWS = 50;
 export function sqlKeys(sql: Sql): KeyStore {
   return {
     get: (key) => {
-      const row = sql.first("SELECT type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE slot = ? AND key = ?", slotOf(key), key);
+      const row = sql.first("SELECT type, encoding, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE slot = ? AND key = ?", slotOf(key), key);
       return row ? toEntry(row) : null;
     },
     put: (key, e) =>
       void sql.exec(
-        `INSERT INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES (?, ?, ?, ${encodingOf(e)}, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(slot, key) DO UPDATE SET type = excluded.type, encoding = excluded.encoding,
            value = excluded.value, expires_at = excluded.expires_at, mod_offset = excluded.mod_offset,
            eid = excluded.eid, count = excluded.count, bytes = excluded.bytes`,
@@ -58,7 +58,7 @@ export function sqlKeys(sql: Sql): KeyStore {
     collectionsUntil: (slot, afterKey, end) => {
       const range = runRange(slot, afterKey, end);
       return sql.exec(
-        `SELECT slot, key, type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE ${range.sql} AND eid IS NOT NULL ORDER BY slot, key`,
+        `SELECT slot, key, type, encoding, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE ${range.sql} AND eid IS NOT NULL ORDER BY slot, key`,
         ...range.params,
       )
         .toArray()
@@ -67,9 +67,9 @@ export function sqlKeys(sql: Sql): KeyStore {
     packStrings: (slot, afterKey, end, now) => {
       const range = runRange(slot, afterKey, end);
       const row = sql.first(
-        `SELECT CAST(json_group_array(json_array(slot, hex(key), hex(value), expires_at)) AS BLOB) AS packed, count(*) AS n,
+        `SELECT CAST(json_group_array(json_array(slot, hex(key), hex(value), expires_at, encoding)) AS BLOB) AS packed, count(*) AS n,
            coalesce(sum(length(CAST(key AS BLOB)) + length(value)), 0) AS bytes
-         FROM (SELECT slot, key, value, expires_at FROM keyspace WHERE ${range.sql} AND eid IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY slot, key)`,
+         FROM (SELECT slot, key, value, expires_at, encoding FROM keyspace WHERE ${range.sql} AND eid IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY slot, key)`,
         ...range.params,
         now,
       )!;
@@ -78,7 +78,7 @@ export function sqlKeys(sql: Sql): KeyStore {
     loadPacked: (packed, mod) =>
       void sql.exec(
         `INSERT OR REPLACE INTO keyspace (slot, key, type, encoding, value, expires_at, mod_offset)
-         SELECT value ->> 0, CAST(unhex(value ->> 1) AS TEXT), 0, 0, unhex(value ->> 2), value ->> 3, ? FROM json_each(CAST(? AS TEXT))`,
+         SELECT value ->> 0, CAST(unhex(value ->> 1) AS TEXT), 0, coalesce(value ->> 4, 0), unhex(value ->> 2), value ->> 3, ? FROM json_each(CAST(? AS TEXT))`,
         mod,
         blob(packed),
       ),
@@ -89,9 +89,9 @@ export function sqlKeys(sql: Sql): KeyStore {
       const only = collections ? " AND eid IS NOT NULL" : "";
       return (
         afterKey === null
-          ? sql.exec(`SELECT slot, key, type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE slot >= ?${only} ORDER BY slot, key LIMIT ?`, slot, limit)
+          ? sql.exec(`SELECT slot, key, type, encoding, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE slot >= ?${only} ORDER BY slot, key LIMIT ?`, slot, limit)
           : sql.exec(
-              `SELECT slot, key, type, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE (slot, key) > (?, ?)${only} ORDER BY slot, key LIMIT ?`,
+              `SELECT slot, key, type, encoding, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE (slot, key) > (?, ?)${only} ORDER BY slot, key LIMIT ?`,
               slot,
               afterKey,
               limit,
@@ -150,7 +150,7 @@ export function writeKeys(sql: Sql, keys: Map<string, Entry | null>): void {
   for (let i = 0; i < puts.length; i += PUT_ROWS) {
     const part = puts.slice(i, i + PUT_ROWS);
     sql.exec(
-      `INSERT OR REPLACE INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES ${part.map(() => "(?, ?, ?, 0, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+      `INSERT OR REPLACE INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES ${part.map(([, e]) => `(?, ?, ?, ${encodingOf(e)}, ?, ?, ?, ?, ?, ?)`).join(", ")}`,
       ...part.flatMap(([key, e]) => [slotOf(key), key, ...keyValues(e)]),
     );
   }
@@ -165,7 +165,7 @@ export function writeKeys(sql: Sql, keys: Map<string, Entry | null>): void {
 
 /** An entry as reading its row back would give it. */
 export function asStored(e: Entry): Entry {
-  const entry: Entry = { type: e.type, value: e.value, expiresAt: e.expiresAt, mod: e.mod ?? 0 };
+  const entry: Entry = e.raw ? { type: e.type, value: e.value, expiresAt: e.expiresAt, mod: e.mod ?? 0, raw: true } : { type: e.type, value: e.value, expiresAt: e.expiresAt, mod: e.mod ?? 0 };
   return e.eid === undefined ? entry : { ...entry, eid: e.eid, count: e.count as number, bytes: e.bytes ?? 0 };
 }
 
@@ -177,7 +177,10 @@ function runRange(slot: number, afterKey: string | null, end: KeyPosition): { sq
     : { sql: `(slot, key) > (?, ?) AND ${upper}`, params: [slot, afterKey, end.slot, end.key] };
 }
 
-/** The bound values of a keyspace row after (slot, key), as KEY_COLUMNS lists them (the encoding is a literal 0). */
+/** The `encoding` column: 1 for a string changed in place (Entry.raw), else 0; written as a literal (a bound value each would pass 100 per statement). */
+const encodingOf = (e: Entry): number => (e.raw ? 1 : 0);
+
+/** The bound values of a keyspace row after (slot, key), as KEY_COLUMNS lists them (the encoding is a literal: `encodingOf`). */
 function keyValues(e: Entry): unknown[] {
   return [TYPE_CODES[e.type], blob(e.value), e.expiresAt, e.mod ?? 0, e.eid ?? null, e.count ?? null, e.eid === undefined ? null : (e.bytes ?? 0)];
 }
@@ -188,6 +191,7 @@ function toEntry(row: Row): Entry {
     value: new Uint8Array(row.value as ArrayBuffer),
     expiresAt: row.expires_at as number | null,
     mod: row.mod_offset as number,
+    ...(row.encoding === 1 ? { raw: true } : {}),
   };
   return row.eid === null || row.eid === undefined
     ? entry

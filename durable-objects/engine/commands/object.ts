@@ -5,8 +5,12 @@ import type { Change } from "../keyspace";
 import type { Entry } from "../storage";
 import { typeNamed } from "../types";
 
-/** Redis's string encodings: a 64-bit integer is `int`, up to 44 bytes `embstr`, longer `raw`. */
+/**
+ * Redis's string encodings: a string changed in place (APPEND, SETRANGE) is `raw`; else a 64-bit
+ * integer is `int`, up to 44 bytes `embstr`, longer `raw`.
+ */
 function stringEncoding(e: Entry): string {
+  if (e.raw) return "raw";
   const text = e.value.length <= 20 ? fromBytes(e.value) : "";
   if (/^-?(0|[1-9][0-9]*)$/.test(text)) {
     const n = BigInt(text);

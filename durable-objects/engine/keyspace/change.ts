@@ -265,7 +265,8 @@ export class Change extends ElementView {
     const current = this.getString(key);
     this.checkSize((current?.length ?? 0) + suffix.length);
     const value = current === null ? suffix : concatBytes([current, suffix]);
-    this.rewriteString(key, value, encode.append(key, suffix));
+    // Appended to, a string is changed in place (Redis's raw encoding); a new one is not.
+    this.rewriteString(key, value, current !== null, encode.append(key, suffix));
     return value.length;
   }
 
@@ -279,7 +280,7 @@ export class Change extends ElementView {
     if (bytes.length === 0) return current?.length ?? 0;
     this.checkSize(Math.max(current?.length ?? 0, offset + bytes.length));
     const value = overwriteBytes(current ?? new Uint8Array(0), offset, bytes);
-    this.rewriteString(key, value, encode.setrange(key, offset, bytes));
+    this.rewriteString(key, value, true, encode.setrange(key, offset, bytes));
     return value.length;
   }
 
@@ -289,9 +290,10 @@ export class Change extends ElementView {
     if (size > limit) throw errors.valueTooLarge(limit, size);
   }
 
-  /** Gives the (live or missing) string at `key` a new value, keeping its deadline, and logs `effect`. */
-  private rewriteString(key: string, value: Bytes, effect: Effect): void {
-    this.write(key, { type: "string", value, expiresAt: this.raw(key)?.expiresAt ?? null });
+  /** Gives the (live or missing) string at `key` a new value, keeping its deadline (`raw`: changed in place), and logs `effect`. */
+  private rewriteString(key: string, value: Bytes, raw: boolean, effect: Effect): void {
+    const expiresAt = this.raw(key)?.expiresAt ?? null;
+    this.write(key, raw ? { type: "string", value, expiresAt, raw } : { type: "string", value, expiresAt });
     this.effects.push(effect);
   }
 
