@@ -95,3 +95,33 @@ describe("OBJECT ENCODING of strings", () => {
     ]);
   });
 });
+
+describe("lex ranges over members of different scores", () => {
+  it("are walked as Redis walks them, in (score, member) order", () => {
+    const e = newEngine();
+    replies(e, ["ZADD", "l", "3", "a", "1", "b", "2", "c", "1", "d", "5", "e", "0", "f", "2", "g"]);
+    const all = ["f", "b", "d", "c", "g", "a", "e"];
+    expect(
+      replies(
+        e,
+        ["ZRANGEBYLEX", "l", "[b", "[e"],
+        ["ZRANGEBYLEX", "l", "-", "+"],
+        ["ZRANGEBYLEX", "l", "(b", "["],
+        ["ZREVRANGEBYLEX", "l", "(b", "["],
+        ["ZREVRANGEBYLEX", "l", "[e", "[b"],
+        ["ZREVRANGEBYLEX", "l", "+", "-"],
+        ["ZRANGEBYLEX", "l", "[c", "+"],
+        ["ZRANGEBYLEX", "l", "-", "[c"],
+        ["ZLEXCOUNT", "l", "[b", "[e"],
+        ["ZLEXCOUNT", "l", "-", "+"],
+        ["ZLEXCOUNT", "l", "[c", "[c"],
+        ["ZRANGEBYLEX", "l", "[a", "[z", "LIMIT", "1", "2"],
+        ["ZRANGE", "l", "[e", "[b", "BYLEX", "REV", "LIMIT", "1", "1"],
+        ["ZRANGEBYLEX", "l", "[d", "[f"],
+        ["ZREMRANGEBYLEX", "l", "[b", "[e"],
+        ["ZREMRANGEBYLEX", "l", "[d", "[f"],
+        ["ZRANGE", "l", "0", "-1"],
+      ),
+    ).toEqual([[], all, [], [], [], [...all].reverse(), all, [], 0, 7, 0, ["b", "d"], [], ["f", "b", "d", "c"], 0, 4, ["g", "a", "e"]]);
+  });
+});

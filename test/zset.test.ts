@@ -44,6 +44,24 @@ const inScore = (score: number, min: string, max: string) => {
 const inLex = (m: string, min: string, max: string) =>
   (min === "-" || (min !== "+" && (min[0] === "(" ? compareBytes(m, min.slice(1)) > 0 : compareBytes(m, min.slice(1)) >= 0))) &&
   (max === "+" || (max !== "-" && (max[0] === "(" ? compareBytes(m, max.slice(1)) < 0 : compareBytes(m, max.slice(1)) <= 0)));
+/**
+ * The members a lex range covers as Redis walks it in (score, member) order: nothing unless the
+ * first member is at most the max and the last at least the min; else from the first member at
+ * or past the min, none unless it is at most the max, and on while members are at most the max.
+ * (With one score for all, that is every member between min and max.)
+ */
+function lexWalk(rows: [string, number][], min: string, max: string): [string, number][] {
+  const gteMin = (m: string) => inLex(m, min, "+");
+  const lteMax = (m: string) => inLex(m, "-", max);
+  if (rows.length === 0 || !lteMax(rows[0]![0]) || !gteMin(rows[rows.length - 1]![0])) return [];
+  const start = rows.findIndex(([m]) => gteMin(m));
+  const out: [string, number][] = [];
+  for (const row of rows.slice(start)) {
+    if (!lteMax(row[0])) break;
+    out.push(row);
+  }
+  return out;
+}
 function window(start: number, stop: number, n: number): [number, number] | null {
   if (start < 0) start += n;
   if (stop < 0) stop += n;
@@ -108,7 +126,7 @@ function expected(model: Model, argv: string[]): unknown {
       if (name === "ZREMRANGEBYRANK") {
         const w = window(Number(argv[2]), Number(argv[3]), rows.length);
         gone = w ? rows.slice(w[0], w[1] + 1) : [];
-      } else gone = rows.filter(([m, s]) => (name === "ZREMRANGEBYSCORE" ? inScore(s, argv[2]!, argv[3]!) : inLex(m, argv[2]!, argv[3]!)));
+      } else gone = name === "ZREMRANGEBYSCORE" ? rows.filter(([, s]) => inScore(s, argv[2]!, argv[3]!)) : lexWalk(rows, argv[2]!, argv[3]!);
       const zs = new Map(z);
       for (const [m] of gone) zs.delete(m);
       save(k, zs);
@@ -154,7 +172,7 @@ function expected(model: Model, argv: string[]): unknown {
     case "ZCOUNT":
       return sorted(z).filter(([, s]) => inScore(s, argv[2]!, argv[3]!)).length;
     case "ZLEXCOUNT":
-      return sorted(z).filter(([m]) => inLex(m, argv[2]!, argv[3]!)).length;
+      return lexWalk(sorted(z), argv[2]!, argv[3]!).length;
     case "ZCARD":
       return z?.size ?? 0;
     case "ZSCORE":

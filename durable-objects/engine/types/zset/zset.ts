@@ -14,7 +14,7 @@ import { RedisError, errors } from "../../errors";
 import { EMPTY } from "../../effect-spec";
 import type { Change } from "../../keyspace";
 import { Collection, emptyHeader, headerOf } from "../collection";
-import type { ElementRow, Entry, LexBound, OrderKey, ScoreBound, ZsetRange } from "../../storage";
+import { type ElementRow, type Entry, type LexBound, type OrderKey, type ScoreBound, type ZsetRange, compareFields } from "../../storage";
 import { zsetEncode } from "./effects";
 import { scoreReply } from "./score";
 
@@ -161,6 +161,10 @@ export class Zset extends Collection {
       const after = Math.max(0, this.count(range) - offset);
       return limit < 0 ? after : Math.min(after, limit);
     }
+    if (range.by === "lex" && !this.uniform()) {
+      const walked = this.lexWalk(range, reverse).slice(offset);
+      return limit < 0 ? walked : walked.slice(0, limit);
+    }
     // A small offset is skipped by the range's own read; a larger one is found by rank.
     const bounds = offset <= DIRECT_OFFSET ? null : this.bounds(range);
     if (bounds === null) return this.db.zsetRange(this.eid, range, reverse, offset, limit);
@@ -171,10 +175,59 @@ export class Zset extends Collection {
     return first === undefined ? [] : this.db.scanFrom(this.eid, { score: first.score ?? 0, field: first.field }, reverse, take, true);
   }
 
-  /** How many members lie within `range`: two reads of the rank index. */
+  /** How many members lie within `range`: two reads of the rank index (a lex range over several scores: walked). */
   count(range: ZsetRange): number {
     const bounds = this.bounds(range);
-    return bounds === null ? this.db.zsetCount(this.eid, range) : Math.max(0, bounds.hi - bounds.lo);
+    if (bounds !== null) return Math.max(0, bounds.hi - bounds.lo);
+    return range.by === "lex" ? this.lexWalk(range, false).length : this.db.zsetCount(this.eid, range);
+  }
+
+  /** True when every member has the same score (the first's and the last's are equal). */
+  private uniform(): boolean {
+    const n = this.length;
+    if (n <= 1) return true;
+    const [first, last] = this.db.selectRanks(this.eid, [0, n - 1], true);
+    return (first?.score ?? 0) === (last?.score ?? 0);
+  }
+
+  /**
+   * A lex range over members of different scores, as Redis walks it in (score, member) order
+   * (its listpack's zzlFirstInLexRange; a skiplist's answer depends on its random levels): nothing
+   * unless the first member is at most the max and the last at least the min; then from the first
+   * member at or past the min (from the tail: the first at or before the max), none unless that
+   * one is in range, and on while members stay on the range's side of its other end.
+   */
+  private lexWalk(range: Extract<ZsetRange, { by: "lex" }>, reverse: boolean): ElementRow[] {
+    const { min, max } = range;
+    const gteMin = (f: string) => (min === "-" ? true : min === "+" ? false : min.ex ? compareFields(f, min.value) > 0 : compareFields(f, min.value) >= 0);
+    const lteMax = (f: string) => (max === "+" ? true : max === "-" ? false : max.ex ? compareFields(f, max.value) < 0 : compareFields(f, max.value) <= 0);
+    const n = this.length;
+    if (n === 0) return [];
+    const [first, last] = this.db.selectRanks(this.eid, n === 1 ? [0, 0] : [0, n - 1], true);
+    if (!lteMax(first!.field) || !gteMin(last!.field)) return [];
+    const [reach, within] = reverse ? [lteMax, gteMin] : [gteMin, lteMax];
+    const out: ElementRow[] = [];
+    let started = false;
+    for (const el of this.walk(reverse)) {
+      if (!started) {
+        if (!reach(el.field)) continue;
+        started = true;
+      }
+      if (!within(el.field)) break;
+      out.push(el);
+    }
+    return out;
+  }
+
+  /** Every member in (score, member) order, or from the last, read a page at a time. */
+  private *walk(reverse: boolean): Generator<ElementRow> {
+    let page = this.db.zsetRange(this.eid, { by: "all" }, reverse, 0, WALK_PAGE);
+    while (page.length > 0) {
+      yield* page;
+      if (page.length < WALK_PAGE) return;
+      const lastRow = page[page.length - 1]!;
+      page = this.db.scanFrom(this.eid, { score: lastRow.score ?? 0, field: lastRow.field }, reverse, WALK_PAGE + 1, true).slice(1);
+    }
   }
 
   /**
@@ -224,6 +277,8 @@ export class Zset extends Collection {
 
 }
 
+/** Members read a page when a lex range over several scores is walked. */
+const WALK_PAGE = 256;
 /** Offsets up to this are skipped by reading past them; larger ones are found in the rank index. */
 const DIRECT_OFFSET = 64;
 
