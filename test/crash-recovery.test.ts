@@ -18,6 +18,7 @@ import { applyEntries, beginFullSync, digest, endFullSync, hasSynced, loadChunk,
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { seeded } from "./cluster";
 import { DyingStorage, type Point, isCrash, wipe } from "./dying-storage";
+import { masterView } from "./engine-pair";
 
 /**
  * Randomness that depends only on the batch being run (reseeded before each), so SPOP and
@@ -177,14 +178,7 @@ function runReplica(state: DurableObjectState, dieAt: number | null): { trace: P
   const clock = new ManualClock(Date.UTC(2026, 11, 4));
   const random = new BatchRandom();
   const syncing = { now: false };
-  const view: ReplicationView = {
-    goodReplicas: () => 0,
-    replicaRefusal: () => null,
-    writeRefusal: () => null,
-    info: () => ({ slaves: [], master: [], failoverState: "no-failover" }),
-    fullSyncInProgress: () => syncing.now,
-  };
-  const master = new Engine(new MemoryStorage(), { clock, random, node: "master", replication: view });
+  const master = new Engine(new MemoryStorage(), { clock, random, node: "master", replication: masterView(syncing) });
   const writes = primaryWorkload(3).slice(1, 30);
   let next = 0;
   const write = () => {

@@ -19,16 +19,21 @@ export interface EnginePair {
   readonly syncing: { now: boolean };
 }
 
-export function enginePair(random = 0.5): EnginePair {
-  const clock = new ManualClock(1_000_000);
-  const syncing = { now: false };
-  const view: ReplicationView = {
+/** What a master engine is told of its replicas: only whether one loads a full sync now (`syncing.now`). */
+export function masterView(syncing: { now: boolean }): ReplicationView {
+  return {
     goodReplicas: () => 0,
     replicaRefusal: () => null,
     writeRefusal: () => null,
     info: () => ({ slaves: [], master: [], failoverState: "no-failover" }),
     fullSyncInProgress: () => syncing.now,
   };
+}
+
+export function enginePair(random = 0.5): EnginePair {
+  const clock = new ManualClock(1_000_000);
+  const syncing = { now: false };
+  const view = masterView(syncing);
   const master = new Engine(new MemoryStorage(), { clock, random: { next: () => random, hex: (n) => "ab".repeat(n) }, replication: view });
   const replica = new Engine(new MemoryStorage(), { clock, random: { next: () => random, hex: (n) => "cd".repeat(n) }, role: "slave" });
   return { clock, master, replica, syncing };

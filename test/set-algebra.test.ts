@@ -9,11 +9,12 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
-import { type Batch, Engine, type ReplicationView } from "../durable-objects/engine/engine";
+import { type Batch, Engine } from "../durable-objects/engine/engine";
 import { MemoryStorage } from "../durable-objects/engine/storage";
 import { applyEntries, beginFullSync, digest, endFullSync, psync } from "../durable-objects/engine/sync";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { seeded } from "./cluster";
+import { masterView as view } from "./engine-pair";
 
 const admin = (commands: string[][], mode: Batch["mode"] = "pipeline"): Batch => ({ mode, commands, permission: "admin" });
 
@@ -21,14 +22,6 @@ function freshSqlite(state: DurableObjectState): SqliteStorage {
   for (const t of ["keyspace", "elements", "backlog", "meta", "dropped", "ranks", "ranked"]) state.storage.sql.exec(`DROP TABLE IF EXISTS ${t}`);
   return new SqliteStorage(state.storage);
 }
-
-const view = (syncing: { now: boolean }): ReplicationView => ({
-  goodReplicas: () => 0,
-  replicaRefusal: () => null,
-  writeRefusal: () => null,
-  info: () => ({ slaves: [], master: [], failoverState: "no-failover" }),
-  fullSyncInProgress: () => syncing.now,
-});
 
 /** A replica that follows `master`'s history from its start (the master's backlog still holds it all). */
 function follow(master: Engine, replica: Engine): Engine {

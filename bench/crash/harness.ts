@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { Random } from "../chaos/context.ts";
 import { HttpClient } from "../lib/http.ts";
 import { sleep } from "../lib/load.ts";
-import { STORAGE_ROOT } from "../lib/systems.ts";
+import { STORAGE_ROOT, freePort } from "../lib/systems.ts";
 import { checkKeys, compareDigests } from "./check.ts";
-import { ADMIN_TOKEN, DevServer, freePort } from "./server.ts";
+import { ADMIN_TOKEN, DevServer } from "./server.ts";
 import { Ledger, Writer } from "./writer.ts";
 
 export interface CrashOptions {

@@ -22,7 +22,7 @@
  * level, one path down and a part of each node's siblings (the part on the element's side), a
  * bulk pick one statement per node it descends into, and one for all of its elements.
  */
-import type { ElementRow } from "../engine/storage";
+import { type ElementRow, type OrderKey, compareKeys } from "../engine/storage";
 import { type Row, type Sql } from "./sql";
 
 /** Elements per leaf after a split; a leaf splits past twice as many. */
@@ -37,11 +37,6 @@ const WHOLE_READ = 8;
 /** Collections whose index state is kept in memory (a read each, per collection, otherwise). */
 const META_CACHE = 4096;
 
-/** A position in a collection's order: (score, field), the score 0 in field order. */
-export interface OrderKey {
-  readonly score: number;
-  readonly field: string;
-}
 
 interface Meta {
   readonly byScore: boolean;
@@ -432,24 +427,10 @@ export class Ranks {
 }
 
 /** True when `a` comes before `b` in (score, field) order (fields as SQLite compares TEXT: by bytes). */
-function before(a: OrderKey, b: OrderKey): boolean {
-  if (a.score !== b.score) return a.score < b.score;
-  return compareText(a.field, b.field) < 0;
-}
+const before = (a: OrderKey, b: OrderKey): boolean => compareKeys(a, b) < 0;
 
 function same(a: OrderKey, b: OrderKey): boolean {
   return a.score === b.score && a.field === b.field;
-}
-
-const utf8 = new TextEncoder();
-/** SQLite's BINARY collation of TEXT: by UTF-8 bytes. */
-function compareText(a: string, b: string): number {
-  if (a === b) return 0;
-  const x = utf8.encode(a);
-  const y = utf8.encode(b);
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return x.length - y.length;
 }
 
 function toRow(row: Row): ElementRow {
