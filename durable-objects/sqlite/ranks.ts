@@ -16,8 +16,9 @@
  * the `elements_by_score` index; hashes and sets by field, over the primary key (their nodes' score
  * is 0).
  *
- * Cost: adding or removing an element writes one row per level (one for up to about 8k elements,
- * two for up to about half a million), a split of a full node a few more; a collection of fewer
+ * Cost: adding or removing elements writes, once per command, one row per node whose count moved
+ * (one row per level for a single element: one for up to about 8k elements, two for up to about
+ * half a million), a split of a full node a few more; a collection of fewer
  * than BUILD_AT elements has no index (counting it directly reads as few rows). Ranks read the top
  * level, one path down and a part of each node's siblings (the part on the element's side), a
  * bulk pick one statement per node it descends into, and one for all of its elements.
@@ -81,6 +82,8 @@ function pickQuery(n: number, byScore: boolean): string {
 
 export class Ranks {
   private readonly metas = new Map<number, Meta | null>();
+  /** Elements added (+1) or removed (-1) per indexed collection since its counts were last written (`flush`). */
+  private readonly pending = new Map<number, { key: OrderKey; delta: number }[]>();
 
   constructor(private readonly sql: Sql) {}
 
@@ -105,16 +108,23 @@ export class Ranks {
     if (this.metas.size > META_CACHE) this.metas.delete(this.metas.keys().next().value!);
   }
 
-  /** Forgets what is cached (a transaction rolled back). */
+  /** Forgets what is cached and recorded (a transaction rolled back). */
   reset(): void {
     this.metas.clear();
+    this.pending.clear();
   }
 
-  /** After a change wrote elements of `eid`, which now has `count`: builds or drops its index. */
+  /** After a change wrote elements of `eid`, which now has `count`: writes its counts, builds or drops its index. */
   settle(eid: number, count: number, byScore: boolean): void {
+    this.flush(eid);
     const meta = this.meta(eid);
     if (meta === null && count >= BUILD_AT) this.build(eid, byScore);
     else if (meta !== null && count < DROP_BELOW) this.drop(eid, true);
+  }
+
+  /** Writes every collection's recorded counts (before a transaction commits: nothing stays in memory). */
+  flushAll(): void {
+    for (const eid of [...this.pending.keys()]) this.flush(eid);
   }
 
   /** Before a change writes `writes` elements of `eid` (of `count` now): a bulk write drops the index, rebuilt once after. */
@@ -124,6 +134,7 @@ export class Ranks {
 
   /** The index of `eid` goes (its rows with it when `rows`; else the purge of its elements takes them). */
   drop(eid: number, rows: boolean): void {
+    this.pending.delete(eid);
     if (this.meta(eid) === null) return;
     this.sql.exec("DELETE FROM ranked WHERE eid = ?", eid);
     if (rows) this.sql.exec("DELETE FROM ranks WHERE eid = ?", eid);
@@ -135,6 +146,7 @@ export class Ranks {
     this.sql.exec("DELETE FROM ranked");
     this.sql.exec("DELETE FROM ranks");
     this.metas.clear();
+    this.pending.clear();
   }
 
   /** Builds the index of `eid` from its elements: one pass over them in SQL, a row per LEAF of them. */
@@ -181,22 +193,6 @@ export class Ranks {
     return this.sql.first<{ c: number }>("SELECT count(*) AS c FROM ranks WHERE eid = ? AND level = ?", eid, level)!.c;
   }
 
-  /** The node of `level` that covers `key`, its count moved by `delta`. */
-  private move(eid: number, level: number, key: OrderKey, delta: number): Node {
-    const row = this.sql.first<Row>(
-      `UPDATE ranks SET n = n + ? WHERE (eid, level, score, field) = (
-         SELECT eid, level, score, field FROM ranks WHERE eid = ? AND level = ? AND ${nodeCmp("<=")}
-         ORDER BY score DESC, field DESC LIMIT 1)
-       RETURNING score, field, n`,
-      delta,
-      eid,
-      level,
-      ...nodeArgs(key),
-    );
-    if (row === null) throw new Error(`storage: rank index of ${eid} has no node at level ${level}`);
-    return { score: row.score as number, field: row.field as string, n: row.n as number };
-  }
-
   /** The key of the node after `key` at `level`, or null. */
   private nextKey(eid: number, level: number, key: OrderKey): OrderKey | null {
     const row = this.sql.first<Row>(
@@ -208,82 +204,124 @@ export class Ranks {
     return row === null ? null : { score: row.score as number, field: row.field as string };
   }
 
-  /** An element at `key` joined collection `eid` (call only when it was not there). */
+  /** An element at `key` joined collection `eid` (call only when it was not there); counted at `settle`. */
   inserted(eid: number, key: OrderKey): void {
-    const meta = this.meta(eid);
-    if (meta === null) return;
-    const path: Node[] = [];
-    for (let level = meta.top; level >= 0; level--) path[level] = this.move(eid, level, key, 1);
-    if (path[0]!.n > 2 * LEAF) this.split(eid, meta, path, 0);
+    this.record(eid, key, 1);
   }
 
-  /** The element at `key` left collection `eid`. */
+  /** The element at `key` left collection `eid`; counted at `settle`. */
   deleted(eid: number, key: OrderKey): void {
+    this.record(eid, key, -1);
+  }
+
+  private record(eid: number, key: OrderKey, delta: number): void {
+    if (this.meta(eid) === null) return;
+    let list = this.pending.get(eid);
+    if (!list) this.pending.set(eid, (list = []));
+    list.push({ key, delta });
+  }
+
+  /**
+   * Writes the counts `eid`'s recorded changes moved: each node one write, however many of its
+   * elements changed (rows written are what a write costs); then splits the nodes now over-full
+   * and drops those emptied.
+   */
+  private flush(eid: number): void {
+    const list = this.pending.get(eid);
+    if (!list) return;
+    this.pending.delete(eid);
     const meta = this.meta(eid);
     if (meta === null) return;
-    const path: Node[] = [];
-    for (let level = meta.top; level >= 0; level--) path[level] = this.move(eid, level, key, -1);
-    // An emptied node goes, unless it starts its parent's range (or the level): the levels above
-    // name its key. What it covered joins the node before it, which covers nothing more.
-    for (let level = 0; level <= meta.top; level++) {
-      const node = path[level]!;
-      const parent = path[level + 1];
-      if (node.n !== 0) break;
-      if (same(node, parent ?? this.sentinel(meta.byScore))) continue;
-      const next = this.nextKey(eid, level, node);
-      this.sql.exec(
-        `DELETE FROM ranks WHERE eid = ? AND level <= ? AND ${nodeCmp(">=")}${next ? ` AND ${nodeCmp("<")}` : ""}`,
+    const moved = new Map<string, { level: number; node: OrderKey; delta: number }>();
+    for (const { key, delta } of list)
+      for (let level = 0; level <= meta.top; level++) {
+        const node = this.locate(eid, level, key);
+        const id = `${level}\u0000${node.score}\u0000${node.field}`;
+        const m = moved.get(id);
+        if (m) m.delta += delta;
+        else moved.set(id, { level, node, delta });
+      }
+    const after: { level: number; node: Node }[] = [];
+    for (const { level, node, delta } of moved.values()) {
+      if (delta === 0) continue;
+      const row = this.sql.first<Row>(
+        "UPDATE ranks SET n = n + ? WHERE eid = ? AND level = ? AND score = ? AND field = ? RETURNING score, field, n",
+        delta,
         eid,
         level,
-        ...nodeArgs(node),
-        ...(next ? nodeArgs(next) : []),
-      );
+        node.score,
+        node.field,
+      )!;
+      after.push({ level, node: { score: row.score as number, field: row.field as string, n: row.n as number } });
     }
+    // Emptied nodes, from the top down (a node's removal takes the nodes below it in its range).
+    for (const { level, node } of [...after].sort((a, b) => b.level - a.level)) if (node.n === 0) this.dropEmpty(eid, meta, level, node);
+    for (const { level, node } of after) if (level === 0 && node.n > 2 * LEAF) this.split(eid, 0, node);
   }
 
-  /** Splits the over-full node `path[level]` in two halves, then its parent if that is now over-full. */
-  private split(eid: number, meta: Meta, path: Node[], level: number): void {
-    const node = path[level]!;
+  /**
+   * An emptied node goes, unless it starts its parent's range (or the level): the levels above
+   * name its key. What it covered joins the node before it, which covers nothing more.
+   */
+  private dropEmpty(eid: number, meta: Meta, level: number, node: Node): void {
+    if (same(node, this.sentinel(meta.byScore))) return;
+    if (level < meta.top && same(this.locate(eid, level + 1, node), node)) return;
     const next = this.nextKey(eid, level, node);
-    let median: OrderKey;
-    let upper: number;
+    this.sql.exec(
+      `DELETE FROM ranks WHERE eid = ? AND level <= ? AND ${nodeCmp(">=")}${next ? ` AND ${nodeCmp("<")}` : ""}`,
+      eid,
+      level,
+      ...nodeArgs(node),
+      ...(next ? nodeArgs(next) : []),
+    );
+  }
+
+  /**
+   * Splits an over-full node into pieces of LEAF elements (a leaf) or FAN children, when it holds
+   * more than twice that; then its parent, which has more children now, and past the top level's
+   * bound a level above it.
+   */
+  private split(eid: number, level: number, node: Node): void {
+    const meta = this.meta(eid)!;
+    const next = this.nextKey(eid, level, node);
+    const parts: { key: OrderKey; n: number }[] = [];
     if (level === 0) {
+      if (node.n <= 2 * LEAF) return;
       const o = order(meta.byScore);
-      const half = Math.floor(node.n / 2);
-      const row = this.sql.first<Row>(
-        `SELECT ${meta.byScore ? "score" : "0 AS score"}, field FROM elements WHERE eid = ? AND ${o.cmp(">=")}${next ? ` AND ${o.cmp("<")}` : ""}
-         ORDER BY ${o.by()} LIMIT 1 OFFSET ?`,
-        eid,
-        ...o.args(node),
-        ...(next ? o.args(next) : []),
-        half,
-      );
+      const keys = this.sql
+        .exec<Row>(
+          `SELECT ${meta.byScore ? "score" : "0 AS score"}, field FROM elements WHERE eid = ? AND ${o.cmp(">=")}${next ? ` AND ${o.cmp("<")}` : ""} ORDER BY ${o.by()}`,
+          eid,
+          ...o.args(node),
+          ...(next ? o.args(next) : []),
+        )
+        .toArray();
       // The counts and the elements disagree (they never should): the index is made again from the elements.
-      if (row === null) return this.build(eid, meta.byScore);
-      median = { score: row.score as number, field: row.field as string };
-      upper = node.n - half;
+      if (keys.length !== node.n) return this.build(eid, meta.byScore);
+      for (let i = LEAF; i < keys.length; i += LEAF) parts.push({ key: { score: keys[i]!.score as number, field: keys[i]!.field as string }, n: Math.min(LEAF, keys.length - i) });
     } else {
       const children = this.children(eid, level - 1, node, next);
-      const at = Math.floor(children.length / 2);
-      median = children[at]!;
-      upper = children.slice(at).reduce((sum, c) => sum + c.n, 0);
+      if (children.length <= 2 * FAN) return;
+      for (let i = FAN; i < children.length; i += FAN) parts.push({ key: children[i]!, n: children.slice(i, i + FAN).reduce((sum, c) => sum + c.n, 0) });
     }
-    this.sql.exec("INSERT INTO ranks (eid, level, score, field, n) VALUES (?, ?, ?, ?, ?)", eid, level, median.score, median.field, upper);
-    this.sql.exec("UPDATE ranks SET n = n - ? WHERE eid = ? AND level = ? AND score = ? AND field = ?", upper, eid, level, node.score, node.field);
+    let moved = 0;
+    for (const p of parts) {
+      this.sql.exec("INSERT INTO ranks (eid, level, score, field, n) VALUES (?, ?, ?, ?, ?)", eid, level, p.key.score, p.key.field, p.n);
+      moved += p.n;
+    }
+    this.sql.exec("UPDATE ranks SET n = n - ? WHERE eid = ? AND level = ? AND score = ? AND field = ?", moved, eid, level, node.score, node.field);
     if (level < meta.top) {
-      const parent = path[level + 1]!;
-      if (this.children(eid, level, parent, this.nextKey(eid, level + 1, parent)).length > 2 * FAN) this.split(eid, meta, path, level + 1);
-    } else if (this.count(eid, level) > 2 * FAN) {
-      // The top level is read whole: past 2 * FAN nodes it gets a level above it, split at once.
-      const total = this.sql.first<{ t: number }>("SELECT sum(n) AS t FROM ranks WHERE eid = ? AND level = ?", eid, level)!.t;
-      const root = { ...this.sentinel(meta.byScore), n: total };
-      this.sql.exec("INSERT INTO ranks (eid, level, score, field, n) VALUES (?, ?, ?, ?, ?)", eid, level + 1, root.score, root.field, total);
-      const grown = { byScore: meta.byScore, top: level + 1 };
-      this.sql.exec("UPDATE ranked SET top = ? WHERE eid = ?", grown.top, eid);
-      this.remember(eid, grown);
-      path[level + 1] = root;
-      this.split(eid, grown, path, level + 1);
+      this.split(eid, level + 1, this.locate(eid, level + 1, node));
+      return;
     }
+    if (this.count(eid, level) <= 2 * FAN) return;
+    // The top level is read whole: past 2 * FAN nodes it gets a level above it, split at once.
+    const total = this.sql.first<{ t: number }>("SELECT sum(n) AS t FROM ranks WHERE eid = ? AND level = ?", eid, level)!.t;
+    const root = { ...this.sentinel(meta.byScore), n: total };
+    this.sql.exec("INSERT INTO ranks (eid, level, score, field, n) VALUES (?, ?, ?, ?, ?)", eid, level + 1, root.score, root.field, total);
+    this.sql.exec("UPDATE ranked SET top = ? WHERE eid = ?", level + 1, eid);
+    this.remember(eid, { byScore: meta.byScore, top: level + 1 });
+    this.split(eid, level + 1, root);
   }
 
   /** The nodes of `level` from `from` up to (not with) `to`, in order. */
@@ -306,6 +344,7 @@ export class Ranks {
    * collection the key is in; else a count of the elements before it (a small collection).
    */
   rank(eid: number, key: OrderKey, byScore: boolean): number {
+    this.flush(eid);
     const o = order(byScore);
     const meta = this.meta(eid);
     if (meta === null)
@@ -383,6 +422,7 @@ export class Ranks {
    */
   select(eid: number, ranks: readonly number[], byScore: boolean): ElementRow[] {
     if (ranks.length === 0) return [];
+    this.flush(eid);
     const o = order(byScore);
     const meta = this.meta(eid);
     const last = ranks[ranks.length - 1]!;

@@ -143,6 +143,8 @@ export class SqliteStorage implements Storage {
     try {
       const result = this.storage.transactionSync(() => {
         const result = fn();
+        // Rank counts a change recorded are written in its transaction, whoever forgot to settle them.
+        this.ranks.flushAll();
         if (outer) defer = this.endTransaction(level);
         else this.storeAll();
         return result;

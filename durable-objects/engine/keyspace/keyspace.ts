@@ -110,7 +110,9 @@ export class Keyspace {
     for (const [eid, fields] of change.elements) {
       if (change.dropped.has(eid)) continue;
       const header = settle ? change.headerOf(eid) : null;
+      // Unsettled (a full sync's chunk): no index is kept for it until the recount builds one.
       if (header !== null) elements.plan(eid, fields.size, header.count ?? 0);
+      else if (!settle) elements.plan(eid, Number.POSITIVE_INFINITY, 0);
       for (const [field, element] of fields) {
         if (element === null) elements.delete(eid, field);
         else elements.put(eid, field, mod === null ? element : { ...element, mod });
