@@ -1,0 +1,51 @@
+// Differential fuzzing against Debian's redis-server (issue 31): ten fixed seeds of 2,000
+// generated commands each (every command Flaredis serves, across all types on eight keys, MULTI
+// blocks and pipelines, int64/float edges, error paths) run on the real worker and on a
+// redis-server of our own, each seed from an empty keyspace on both. Every reply is compared
+// (test/interop/fuzz/compare.ts), then the final keyspace. Known differences of redis-server's
+// version are forgiven in one table (fuzz/known-differences.ts) and nowhere else. A divergence
+// fails its seed, listing each class once, minimized to a replayable case:
+//   npm run fuzz -- --replay '<the case>'   replays it;  npm run fuzz -- --seed N --ops M  for long runs.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Findings, formatFinding, runSeed } from "./fuzz/session";
+import { type Systems, startSystems } from "./fuzz/systems";
+import { assertInstalled, tool } from "./need-tool";
+
+const redisServer = tool("redis-server", "redis-server");
+
+const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const OPS = 2_000;
+/** Per class of divergence, the time its minimization may take (FLAREDIS_FUZZ_BUDGET_MS). */
+const BUDGET_MS = Number(process.env.FLAREDIS_FUZZ_BUDGET_MS ?? 20_000);
+
+let systems: Systems | undefined;
+const findings = new Findings();
+
+beforeAll(async () => {
+  if (redisServer.skip) return;
+  assertInstalled(redisServer);
+  systems = await startSystems();
+});
+afterAll(async () => {
+  await systems?.stop();
+});
+
+describe("differential fuzzing: Flaredis against redis-server", () => {
+  it.skipIf(redisServer.skip).each(SEEDS)(
+    `seed %i: ${OPS} commands answer as redis-server answers, and leave the same keyspace${redisServer.skipReason}`,
+    async (seed) => {
+      const result = await runSeed(systems!.differential, seed, findings, {
+        ops: OPS,
+        redisVersion: systems!.redisVersion,
+        budget: { replays: 400, ms: BUDGET_MS },
+      });
+      const lines = result.signatures.map((signature) => {
+        const finding = findings.byClass.get(signature)!;
+        const index = [...findings.byClass.keys()].indexOf(signature) + 1;
+        return finding.seed === seed ? formatFinding(finding, index) : `[${index}] ${signature} (minimized under seed ${finding.seed})`;
+      });
+      if (lines.length > 0) expect.fail(`seed ${seed} diverged from redis-server ${systems!.redisVersion} (${lines.length} classes; the run took ${result.runMs} ms):\n\n${lines.join("\n\n")}\n`);
+    },
+    900_000,
+  );
+});

@@ -1,0 +1,84 @@
+/**
+ * When two replies to the same command count as the same: exactly, once the known version
+ * differences are forgiven, except where Redis itself leaves something open — the order of a
+ * set-like reply, a TTL's last digits (each side started counting a few ms apart), and a random
+ * pick (compared by shape, and checked against the collection it was picked from).
+ */
+import { type KnownDifference, forgive } from "./known-differences.ts";
+import { type Command, type Reply, commandName, equal, isError, kindOf, render, replyOrder } from "./reply.ts";
+
+/** Replies whose element order Redis leaves unspecified: compared sorted. */
+const UNORDERED = new Set(["KEYS", "SMEMBERS", "SINTER", "SUNION", "SDIFF", "HKEYS", "HVALS"]);
+/** Replies that are flat field-value arrays of a hash: compared as sorted pairs. */
+const UNORDERED_PAIRS = new Set(["HGETALL"]);
+/** Positive replies that depend on when each side ran: allowed to differ by this much. */
+const TIME_TOLERANCE: Record<string, bigint> = { TTL: 2n, EXPIRETIME: 2n, PTTL: 2000n, PEXPIRETIME: 2000n };
+
+/** Why the replies differ, or null when they count as the same. */
+export function differs(differences: readonly KnownDifference[], command: Command, redis: Reply, flaredis: Reply): string | null {
+  const [r, f] = forgive(differences, command, redis, flaredis);
+  if (isError(r) || isError(f)) return equal(r, f) ? null : describe(redis, flaredis);
+  const name = commandName(command);
+  if (UNORDERED.has(name)) return equal(sorted(r), sorted(f)) ? null : describe(redis, flaredis);
+  if (UNORDERED_PAIRS.has(name)) return equal(sortedPairs(r), sortedPairs(f)) ? null : describe(redis, flaredis);
+  const tolerance = TIME_TOLERANCE[name];
+  if (tolerance !== undefined && typeof r === "bigint" && typeof f === "bigint" && r >= 0n && f >= 0n) {
+    return (r > f ? r - f : f - r) <= tolerance ? null : `${describe(redis, flaredis)} (beyond the ${tolerance} tolerance)`;
+  }
+  return equal(r, f) ? null : describe(redis, flaredis);
+}
+
+function describe(redis: Reply, flaredis: Reply): string {
+  return kindOf(redis) === kindOf(flaredis) ? `${kindOf(redis)} replies differ` : `redis answered ${kindOf(redis)}, flaredis ${kindOf(flaredis)}`;
+}
+
+export function sorted(r: Reply): Reply {
+  return Array.isArray(r) ? [...r].sort(replyOrder) : r;
+}
+
+export function sortedPairs(r: Reply): Reply {
+  if (!Array.isArray(r)) return r;
+  const pairs: Reply[] = [];
+  for (let i = 0; i + 1 < r.length; i += 2) pairs.push([r[i]!, r[i + 1]!]);
+  return pairs.sort(replyOrder);
+}
+
+/**
+ * A random pick (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER, RANDOMKEY, SPOP): the same kind and size
+ * as Redis's; each element one of the collection's, with its value or score when the reply
+ * pairs them; distinct when Redis promises it (a count ≥ 0, SPOP). `population` is the
+ * collection before the command (element → its value or score), when known (a single step).
+ */
+export function differsRandom(
+  differences: readonly KnownDifference[],
+  command: Command,
+  redis: Reply,
+  flaredis: Reply,
+  population: Map<string, Reply> | undefined,
+): string | null {
+  if (isError(redis) || isError(flaredis) || redis === null || flaredis === null) return equal(redis, flaredis) ? null : describe(redis, flaredis);
+  if (kindOf(redis) !== kindOf(flaredis)) return describe(redis, flaredis);
+  const name = commandName(command);
+  if (!Array.isArray(redis) || !Array.isArray(flaredis)) {
+    if (population && !population.has(render(flaredis))) return `flaredis picked ${render(flaredis)}, which is not in the collection`;
+    return null;
+  }
+  if (redis.length !== flaredis.length) return `redis picked ${redis.length} elements, flaredis ${flaredis.length}`;
+  const paired = command.some((a, i) => i > 2 && typeof a === "string" && ["WITHSCORES", "WITHVALUES"].includes(a.toUpperCase()));
+  const step = paired ? 2 : 1;
+  const picked: string[] = [];
+  for (let i = 0; i < flaredis.length; i += step) {
+    const element = render(flaredis[i]!);
+    picked.push(element);
+    if (!population) continue;
+    if (!population.has(element)) return `flaredis picked ${element}, which is not in the collection`;
+    if (paired) {
+      const expected = population.get(element)!;
+      if (differs(differences, ["ZSCORE"], expected, flaredis[i + 1]!) !== null) return `flaredis paired ${element} with ${render(flaredis[i + 1]!)}, not ${render(expected)}`;
+    }
+  }
+  const count = command[2] === undefined ? undefined : Number(command[2]);
+  const distinct = name === "SPOP" || (count !== undefined && count >= 0);
+  if (distinct && new Set(picked).size !== picked.length) return `flaredis picked the same element twice: ${picked.join(", ")}`;
+  return null;
+}

@@ -1,0 +1,194 @@
+/**
+ * THE one place where the differential forgives a difference: each entry is a change Redis made
+ * in a named release (source: release notes, pull request or source file), so the reference
+ * redis-server, when older, answers otherwise than Flaredis (which follows Redis 7.2+ there).
+ * An entry applies only while the reference is older than `since`. Anything not forgiven here
+ * is a divergence. Keep entries narrow: each says exactly which replies it touches and how.
+ *
+ * Not here, on purpose: INCRBYFLOAT and HINCRBYFLOAT. Their replies go through ld2string(…,
+ * LD_STR_HUMAN) ("%.17Lf", trailing zeros trimmed, on a long double) in 7.0 and 7.2 alike
+ * (src/util.c, src/t_string.c incrbyfloatCommand): no version difference to forgive.
+ */
+import { type Command, type Reply, commandName, isError } from "./reply.ts";
+
+export interface KnownDifference {
+  readonly name: string;
+  /** The first Redis release that answers as Flaredis does. */
+  readonly since: string;
+  /** What changed and where it is written. */
+  readonly reason: string;
+  /** Makes the two replies comparable (Redis's first); applied to every reply pair. */
+  readonly normalize?: (command: Command, redis: Reply, flaredis: Reply) => [Reply, Reply];
+  /** True for a command the reference cannot run at all: the generator does not make it. */
+  readonly unavailable?: (command: Command) => boolean;
+}
+
+export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
+  {
+    name: "double replies: %.17g before 7.2, d2string() (integer or shortest round-trip form) since",
+    since: "7.2.0",
+    reason:
+      "redis/redis#10587 (7.2.0): addReplyDouble() prints through d2string(), which writes an integral double within ±2^62 as an integer " +
+      "(double2ll) and any other through fpconv_dtoa (the shortest text that round-trips, src/util.c, deps/fpconv/fpconv_dtoa.c); before, " +
+      "snprintf(\"%.17g\"). Touches every score reply (ZSCORE, ZMSCORE, ZINCRBY, ZADD INCR, WITHSCORES, ZPOPMIN/MAX, ZMPOP, ZRANDMEMBER) and " +
+      "ZSCAN's scores of a listpack sorted set (stored in d2string's form). Forgiven only when Redis's text is exactly %.17g of the double " +
+      "and Flaredis's exactly 7.2's d2string() of the same double.",
+    normalize: (command, redis, flaredis) => {
+      const pairs: [Buffer, Buffer][] = [];
+      collectScores(command, redis, flaredis, pairs);
+      const forgiven = new Map<Buffer, Buffer>();
+      for (const [r, f] of pairs) if (!r.equals(f) && isVersionFormatPair(r.toString(), f.toString())) forgiven.set(r, f);
+      return forgiven.size === 0 ? [redis, flaredis] : [replaceLeaves(redis, forgiven), flaredis];
+    },
+  },
+  {
+    name: "OBJECT ENCODING of a small list: quicklist before 7.2, listpack since",
+    since: "7.2.0",
+    reason: "redis/redis#11303 (7.2.0, commit 2168ccc66): small lists are listpack-encoded; before, every list was a quicklist.",
+    normalize: (command, redis, flaredis) => (isEncoding(command) && is(redis, "quicklist") && is(flaredis, "listpack") ? [flaredis, flaredis] : [redis, flaredis]),
+  },
+  {
+    name: "OBJECT ENCODING of a small set of non-integers: hashtable before 7.2, listpack since",
+    since: "7.2.0",
+    reason: "redis/redis#11290 (7.2.0, commit 4e472a1a7): sets of up to set-max-listpack-entries (128) short members are listpack-encoded; before, hashtable.",
+    normalize: (command, redis, flaredis) => (isEncoding(command) && is(redis, "hashtable") && is(flaredis, "listpack") ? [flaredis, flaredis] : [redis, flaredis]),
+  },
+  {
+    name: "LPOS … RANK -9223372036854775808: accepted before 7.2 (as -1, by overflow), refused since",
+    since: "7.2.0",
+    reason:
+      "redis/redis#12167 (7.2.0, fixing #12165): RANK is parsed with getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX), so LONG_MIN answers " +
+      "\"ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\" before the key is looked up. " +
+      "Forgiven only for that exact error against a Redis reply that is not an error (or is WRONGTYPE).",
+    normalize: (command, redis, flaredis) =>
+      commandName(command) === "LPOS" &&
+      command.some((a, i) => typeof a === "string" && a.toUpperCase() === "RANK" && command[i + 1] === LONG_MIN) &&
+      isError(flaredis) &&
+      flaredis.error === `ERR value is out of range, value must between -${LONG_MAX} and ${LONG_MAX}` &&
+      (!isError(redis) || redis.error.startsWith("WRONGTYPE"))
+        ? [flaredis, flaredis]
+        : [redis, flaredis],
+  },
+  {
+    name: "ZRANK/ZREVRANK … WITHSCORE: added in 7.2",
+    since: "7.2.0",
+    reason: "redis/redis#11235 (7.2.0): the WITHSCORE option; before, ZRANK takes exactly 3 arguments (a wrong-arity error, which aborts a MULTI block).",
+    unavailable: (command) => ["ZRANK", "ZREVRANK"].includes(commandName(command)) && command.length > 3,
+  },
+];
+
+/** The entries that apply to a reference of version `redisVersion`. */
+export function differencesFor(redisVersion: string): KnownDifference[] {
+  return KNOWN_DIFFERENCES.filter((d) => compareVersions(redisVersion, d.since) < 0);
+}
+
+/** How many replies each entry has forgiven in this process (for the summary of a run). */
+export const forgivenCounts = new Map<string, number>();
+
+/** The two replies as they are to be compared, every applicable entry applied. */
+export function forgive(differences: readonly KnownDifference[], command: Command, redis: Reply, flaredis: Reply): [Reply, Reply] {
+  let pair: [Reply, Reply] = [redis, flaredis];
+  for (const d of differences) {
+    if (!d.normalize) continue;
+    const next = d.normalize(command, pair[0], pair[1]);
+    if (next[0] !== pair[0] || next[1] !== pair[1]) forgivenCounts.set(d.name, (forgivenCounts.get(d.name) ?? 0) + 1);
+    pair = next;
+  }
+  return pair;
+}
+
+export function compareVersions(a: string, b: string): number {
+  const x = a.split(".").map(Number);
+  const y = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+}
+
+const LONG_MAX = "9223372036854775807";
+const LONG_MIN = "-9223372036854775808";
+const isEncoding = (c: Command) => commandName(c) === "OBJECT" && String(c[1]).toUpperCase() === "ENCODING";
+const is = (r: Reply, text: string) => Buffer.isBuffer(r) && r.toString() === text;
+
+const hasWord = (c: Command, word: string) => c.some((a, i) => i > 0 && typeof a === "string" && a.toUpperCase() === word);
+
+/**
+ * Pairs of score leaves at the same place in both replies: where each command's RESP2 reply
+ * carries a double (a flat member-score array with WITHSCORES, ZMPOP's nested pairs…).
+ */
+function collectScores(command: Command, redis: Reply, flaredis: Reply, out: [Buffer, Buffer][]): void {
+  const name = commandName(command);
+  const leaf = (r: Reply, f: Reply) => {
+    if (Buffer.isBuffer(r) && Buffer.isBuffer(f)) out.push([r, f]);
+  };
+  const oddOf = (r: Reply, f: Reply) => {
+    if (Array.isArray(r) && Array.isArray(f)) for (let i = 1; i < Math.min(r.length, f.length); i += 2) leaf(r[i]!, f[i]!);
+  };
+  if (isError(redis) || isError(flaredis)) return;
+  if (name === "ZSCORE" || name === "ZINCRBY" || (name === "ZADD" && hasWord(command, "INCR"))) leaf(redis, flaredis);
+  else if (name === "ZMSCORE" && Array.isArray(redis) && Array.isArray(flaredis)) redis.forEach((r, i) => leaf(r, flaredis[i] ?? null));
+  else if (["ZPOPMIN", "ZPOPMAX"].includes(name) || (hasWord(command, "WITHSCORES") && /^Z(REV)?RANGE|^Z(UNION|INTER|DIFF|RANDMEMBER)$/.test(name))) oddOf(redis, flaredis);
+  else if ((name === "ZRANK" || name === "ZREVRANK") && Array.isArray(redis) && Array.isArray(flaredis)) leaf(redis[1] ?? null, flaredis[1] ?? null);
+  else if (name === "ZSCAN" && Array.isArray(redis) && Array.isArray(flaredis)) oddOf(redis[1] ?? null, flaredis[1] ?? null);
+  else if (name === "ZMPOP" && Array.isArray(redis) && Array.isArray(flaredis)) {
+    const [r, f] = [redis[1], flaredis[1]];
+    if (Array.isArray(r) && Array.isArray(f))
+      r.forEach((pair, i) => {
+        const other = f[i];
+        if (Array.isArray(pair) && Array.isArray(other)) leaf(pair[1] ?? null, other[1] ?? null);
+      });
+  }
+}
+
+/** The reply with the given leaves (by identity) replaced. */
+function replaceLeaves(r: Reply, by: Map<Buffer, Buffer>): Reply {
+  if (Buffer.isBuffer(r)) return by.get(r) ?? r;
+  if (Array.isArray(r)) return r.map((x) => replaceLeaves(x, by));
+  return r;
+}
+
+const DOUBLE = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+function parseDouble(text: string): number | undefined {
+  if (text === "inf") return Infinity;
+  if (text === "-inf") return -Infinity;
+  return DOUBLE.test(text) ? Number(text) : undefined;
+}
+
+/** Redis 7.0 printed `redis` (%.17g) and 7.2 prints `flaredis` (d2string) for one and the same double. */
+export function isVersionFormatPair(redis: string, flaredis: string): boolean {
+  const x = parseDouble(flaredis);
+  return x !== undefined && redis === printf17g(x) && flaredis === d2string72(x);
+}
+
+/** C's printf("%.17g", x) (glibc; "inf" and "-inf" as Redis writes them). */
+export function printf17g(x: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
+  if (x === 0) return Object.is(x, -0) ? "-0" : "0";
+  const [mantissa, e] = x.toExponential(16).split("e") as [string, string];
+  const exp = Number(e);
+  const trim = (t: string) => (t.includes(".") ? t.replace(/0+$/, "").replace(/\.$/, "") : t);
+  if (exp < -4 || exp >= 17) return `${trim(mantissa)}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  return trim(x.toFixed(16 - exp));
+}
+
+/**
+ * Redis 7.2's d2string(): "-0", an integral double within ±2^62 (double2ll) as an integer, else
+ * fpconv_dtoa's digits (the shortest that round-trip, as JavaScript's) laid out by its emit_digits().
+ */
+export function d2string72(x: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
+  if (x === 0) return Object.is(x, -0) ? "-0" : "0";
+  if (Number.isInteger(x) && Math.abs(x) <= 2 ** 62) return BigInt(x).toString();
+  const [mantissa, e] = Math.abs(x).toExponential().split("e") as [string, string];
+  const digits = mantissa.replace(".", "");
+  const n = digits.length;
+  const K = Number(e) - (n - 1);
+  const exp = Math.abs(K + n - 1);
+  const sign = x < 0 ? "-" : "";
+  if (K >= 0 && exp < n + 7) return sign + digits + "0".repeat(K);
+  if (K < 0 && (K > -7 || exp < 4)) {
+    const offset = n - Math.abs(K);
+    return sign + (offset <= 0 ? `0.${"0".repeat(-offset)}${digits}` : `${digits.slice(0, offset)}.${digits.slice(offset)}`);
+  }
+  return `${sign}${digits[0]}${n > 1 ? `.${digits.slice(1)}` : ""}e${K + n - 1 < 0 ? "-" : "+"}${exp}`;
+}
