@@ -79,6 +79,12 @@ export interface Command<P = unknown> {
   readonly arity: number;
   readonly flags: readonly Flag[];
   readonly keys: KeySpec | null;
+  /**
+   * A container command's subcommands (OBJECT ENCODING, CONFIG GET): each lowercase name with its
+   * Redis arity (argv entries, the container's name included). An unknown one, or a wrong count,
+   * is refused before the command runs or queues, as Redis refuses them (`object|encoding`).
+   */
+  readonly subcommands?: Readonly<Record<string, number>>;
   /** Parses argv (without the name) once; throws RedisError for a syntax error. */
   parse(args: readonly string[]): P;
   run(ctx: Context, parsed: P): Reply;

@@ -15,7 +15,7 @@
 import { type Bytes, concatBytes, fromBytes, overwriteBytes } from "./bytes";
 import { type EffectSpec, FullSyncNeeded } from "./effect-spec";
 import type { Change, Effect } from "./keyspace";
-import type { ElementRow, Entry } from "./storage";
+import type { ElementRow, Entry, StringEncoding } from "./storage";
 import { TYPES, typeNamed } from "./types";
 import { storeSpec } from "./types/algebra";
 
@@ -23,12 +23,23 @@ import { storeSpec } from "./types/algebra";
 
 const integer = (b: Bytes) => Number(fromBytes(b));
 
-/** SET key value [PXAT ms]: the whole value (SET, INCR's result, MSET, RENAME's destination...). */
+/**
+ * SET key value [PXAT ms] [ENCODING raw|text]: the whole value (SET, INCR's result, MSET,
+ * RENAME's destination...). ENCODING is Flaredis's own: the string's Entry.encoding, so that
+ * OBJECT ENCODING answers on a replica as on the master (INCRBYFLOAT's result is text).
+ */
 const set: EffectSpec = {
   name: "SET",
-  apply: (change, key, [value, , pxat], at, current) => {
+  apply: (change, key, [value, ...options], at, current) => {
     if (current?.eid !== undefined) change.dropElements(current.eid);
-    change.writeAsTold(key, { type: "string", value: value!, expiresAt: pxat ? integer(pxat) : null }, at);
+    let expiresAt: number | null = null;
+    let encoding: StringEncoding | undefined;
+    for (let i = 0; i + 1 < options.length; i += 2) {
+      const name = fromBytes(options[i]!);
+      if (name === "PXAT") expiresAt = integer(options[i + 1]!);
+      else if (name === "ENCODING") encoding = fromBytes(options[i + 1]!) === "raw" ? "raw" : "text";
+    }
+    change.writeAsTold(key, encoding ? { type: "string", value: value!, expiresAt, encoding } : { type: "string", value: value!, expiresAt }, at);
   },
 };
 
@@ -105,7 +116,7 @@ const append: EffectSpec = {
   name: "APPEND",
   apply: (change, key, [suffix], at, current) => {
     if (current === null) change.writeAsTold(key, { type: "string", value: suffix!, expiresAt: null }, at);
-    else change.writeAsTold(key, { type: "string", value: concatBytes([current.value, suffix!]), expiresAt: current.expiresAt, raw: true }, at);
+    else change.writeAsTold(key, { type: "string", value: concatBytes([current.value, suffix!]), expiresAt: current.expiresAt, encoding: "raw" }, at);
   },
 };
 
@@ -114,7 +125,7 @@ const setrange: EffectSpec = {
   name: "SETRANGE",
   apply: (change, key, [offset, bytes], at, current) => {
     const value = overwriteBytes(current?.value ?? new Uint8Array(0), integer(offset!), bytes!);
-    change.writeAsTold(key, { type: "string", value, expiresAt: current?.expiresAt ?? null, raw: true }, at);
+    change.writeAsTold(key, { type: "string", value, expiresAt: current?.expiresAt ?? null, encoding: "raw" }, at);
   },
 };
 
@@ -124,8 +135,13 @@ const SPECS = new Map([set, del, pexpireat, persist, append, setrange, rename, c
 
 /** How the master records each effect (the overlay calls these; the arguments are the effect's). */
 export const encode = {
-  set: (key: string, value: Bytes, expiresAt: number | null): Effect =>
-    expiresAt === null ? ["SET", key, value] : ["SET", key, value, "PXAT", String(expiresAt)],
+  set: (key: string, value: Bytes, expiresAt: number | null, encoding?: StringEncoding): Effect => [
+    "SET",
+    key,
+    value,
+    ...(expiresAt === null ? [] : ["PXAT", String(expiresAt)]),
+    ...(encoding ? ["ENCODING", encoding] : []),
+  ],
   del: (key: string): Effect => ["DEL", key],
   deadline: (key: string, expiresAt: number | null): Effect =>
     expiresAt === null ? ["PERSIST", key] : ["PEXPIREAT", key, String(expiresAt)],
@@ -142,7 +158,7 @@ export const encode = {
  * effect, split into pieces of a bounded size), then its deadline.
  */
 export function restoreEffects(key: string, entry: Entry, elements: readonly ElementRow[]): Effect[] {
-  if (entry.type === "string") return [encode.set(key, entry.value, entry.expiresAt)];
+  if (entry.type === "string") return [encode.set(key, entry.value, entry.expiresAt, entry.encoding)];
   const out = typeNamed(entry.type).restore(key, elements).flatMap((effect) => splitEffect(effect));
   if (entry.expiresAt !== null) out.push(encode.deadline(key, entry.expiresAt));
   return out;

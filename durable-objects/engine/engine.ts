@@ -320,8 +320,15 @@ export class Engine {
     const name = argv[0] ?? "";
     const command = Engine.lookup(name);
     if (!command) throw errors.unknownCommand(name, argv.slice(1));
-    const arity = command.arity;
-    if (arity > 0 ? argv.length !== arity : argv.length < -arity) throw errors.arity(command.name);
+    let arity = command.arity;
+    let fullname = command.name;
+    if (command.subcommands && argv.length > 1) {
+      const sub = argv[1]!.toLowerCase();
+      if (!Object.hasOwn(command.subcommands, sub)) throw errors.unknownSubcommand(name, argv[1]!);
+      arity = command.subcommands[sub]!;
+      fullname = `${command.name}|${sub}`;
+    }
+    if (arity > 0 ? argv.length !== arity : argv.length < -arity) throw errors.arity(fullname);
     const flags = command.flags;
     if (
       (flags.includes("admin") && permission !== "admin") ||

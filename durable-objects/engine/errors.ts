@@ -8,6 +8,11 @@
 export class RedisError extends Error {
   override readonly name = "RedisError";
 
+  /** Newlines at the ends dropped and inside made spaces, as Redis does to every error it formats (one protocol line). */
+  constructor(message: string) {
+    super(/[\r\n]/.test(message) ? message.replace(/^[\r\n]+|[\r\n]+$/g, "").replace(/[\r\n]/g, " ") : message);
+  }
+
   /** The Redis error prefix, e.g. `ERR` or `WRONGTYPE`. */
   get prefix(): string {
     const space = this.message.indexOf(" ");
@@ -26,13 +31,21 @@ export const errors = {
   wrongType: () => new RedisError("WRONGTYPE Operation against a key holding the wrong kind of value"),
   noSuchKey: () => new RedisError("ERR no such key"),
   arity: (name: string) => new RedisError(`ERR wrong number of arguments for '${name.toLowerCase()}' command`),
-  unknownCommand: (name: string, args: readonly string[]) =>
-    new RedisError(
-      `ERR unknown command '${name}', with args beginning with: ${args
-        .slice(0, 8)
-        .map((a) => `'${a.length > 128 ? a.slice(0, 128) : a}' `)
-        .join("")}`,
-    ),
+  /** Redis's text: the name and the arguments quoted while the list is under 128 bytes, each cut to what is left of them. */
+  unknownCommand: (name: string, args: readonly string[]) => {
+    let list = "";
+    let bytes = 0;
+    for (let i = 0; i < args.length && bytes < 128; i++) {
+      const [text, length] = cString(args[i]!, 128 - bytes);
+      list += `'${text}' `;
+      bytes += length + 3;
+    }
+    return new RedisError(`ERR unknown command '${cString(name, 128)[0]}', with args beginning with: ${list}`);
+  },
+  /** A container command (OBJECT, CONFIG, MEMORY) with a subcommand it does not have. */
+  unknownSubcommand: (name: string, sub: string) => new RedisError(`ERR unknown subcommand '${cString(sub, 128)[0]}'. Try ${name.toUpperCase()} HELP.`),
+  /** A subcommand Redis has and Flaredis does not serve (README, Limits). */
+  unsupported: (what: string) => new RedisError(`ERR ${what.toUpperCase()} is not supported by Flaredis`),
   invalidExpire: (name: string) => new RedisError(`ERR invalid expire time in '${name.toLowerCase()}' command`),
   noPermission: (name: string) =>
     new RedisError(`NOPERM this user has no permissions to run the '${name.toLowerCase()}' command`),
@@ -60,3 +73,15 @@ export const errors = {
   valueTooLarge: (limit: number, actual: number) =>
     new RedisError(`ERR max single record size exceeded. Limit: ${limit} bytes, Actual: ${actual} bytes`),
 };
+
+const lenient = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** C's `%.<max>s` of `s`: its UTF-8 bytes up to a NUL, at most `max` of them. @returns the text and its length in bytes */
+function cString(s: string, max: number): [string, number] {
+  let bytes = encoder.encode(s);
+  const nul = bytes.indexOf(0);
+  if (nul !== -1) bytes = bytes.subarray(0, nul);
+  if (bytes.length > max) bytes = bytes.subarray(0, max);
+  return [lenient.decode(bytes), bytes.length];
+}

@@ -35,11 +35,18 @@ export interface Entry {
   /** A collection's elements' estimated size in bytes (sizes.ts), kept by the keyspace's commit. */
   readonly bytes?: number;
   /**
-   * A string changed in place (APPEND to one that was there, SETRANGE): Redis's `raw` encoding
-   * whatever its length or content, as OBJECT ENCODING reports it.
+   * A string's encoding where its value alone does not tell it (OBJECT ENCODING): `raw` for one
+   * changed in place (APPEND to one that was there, SETRANGE), raw whatever its length or content;
+   * `text` for one Redis never stores as an integer (INCRBYFLOAT's result): embstr up to 44 bytes.
    */
-  readonly raw?: boolean;
+  readonly encoding?: StringEncoding;
 }
+
+export type StringEncoding = "raw" | "text";
+/** The `encoding` column and a packed string's 5th element: 0 for none, else these. */
+export const ENCODING_CODES = { raw: 1, text: 2 } as const;
+/** The encoding a stored code stands for (0, or absent from an older master: none). */
+export const encodingNamed = (code: unknown): StringEncoding | undefined => (code === 1 ? "raw" : code === 2 ? "text" : undefined);
 
 /** One element of a collection: a hash field's value, a set member (empty value), ... */
 export interface Element {
@@ -194,23 +201,24 @@ export function compareZset(a: { score: number | null; field: string }, b: { sco
 
 /**
  * String keys as a full sync ships them: the UTF-8 bytes of a JSON array of `[slot, key, value,
- * expiresAt, raw]`, the key's UTF-8 bytes and the value in hex (any bytes, NUL included), expiresAt
- * null for none, raw 1 for a string changed in place (Entry.raw; absent from older masters: 0). Both ends are SQLite's own JSON and hex functions, so a million keys cross
+ * expiresAt, encoding]`, the key's UTF-8 bytes and the value in hex (any bytes, NUL included),
+ * expiresAt null for none, encoding as ENCODING_CODES (Entry.encoding; 0 or absent: none). Both ends are SQLite's own JSON and hex functions, so a million keys cross
  * without a million objects; bytes rather than a string, so no chunk is a string on the heap.
  */
 export type PackedStrings = Bytes;
 
 /** Packs string keys (MemoryStorage; SQLite packs in SQL). */
 export function packStrings(rows: readonly KeyRow[]): PackedStrings {
-  return utf8.encode(JSON.stringify(rows.map((r) => [r.slot, toHex(utf8.encode(r.key)), toHex(r.entry.value), r.entry.expiresAt, r.entry.raw ? 1 : 0])));
+  return utf8.encode(JSON.stringify(rows.map((r) => [r.slot, toHex(utf8.encode(r.key)), toHex(r.entry.value), r.entry.expiresAt, r.entry.encoding ? ENCODING_CODES[r.entry.encoding] : 0])));
 }
 
 /** Unpacks string keys, each stamped with `mod`. */
 export function unpackStrings(packed: PackedStrings, mod: number): { key: string; entry: Entry }[] {
-  return (JSON.parse(new TextDecoder().decode(packed)) as [number, string, string, number | null, number?][]).map(([, key, value, expiresAt, raw]) => ({
-    key: new TextDecoder().decode(fromHex(key)),
-    entry: raw === 1 ? { type: "string", value: fromHex(value), expiresAt, mod, raw: true } : { type: "string", value: fromHex(value), expiresAt, mod },
-  }));
+  return (JSON.parse(new TextDecoder().decode(packed)) as [number, string, string, number | null, number?][]).map(([, key, value, expiresAt, code]) => {
+    const encoding = encodingNamed(code);
+    const entry: Entry = { type: "string", value: fromHex(value), expiresAt, mod };
+    return { key: new TextDecoder().decode(fromHex(key)), entry: encoding ? { ...entry, encoding } : entry };
+  });
 }
 
 const toHex = (b: Bytes): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("").toUpperCase();

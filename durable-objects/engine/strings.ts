@@ -51,9 +51,10 @@ export function parseExpireArgs(args: readonly string[]): ExpireArgs {
  * EXPIREAT/PEXPIREAT. @returns 1 when the deadline was set (or the key deleted), else 0.
  */
 export function expireKey(ctx: Context, name: string, a: ExpireArgs, unitMs: number, absolute: boolean): number {
-  // Redis's bounds: the milliseconds, and the deadline, fit a long long (negative ones delete).
+  // Redis's bounds: the milliseconds, and the deadline, fit a long long (negative ones delete);
+  // seconds are checked both ways, milliseconds only upwards (PEXPIRE k -9223372036854775808 deletes).
   const unit = BigInt(unitMs);
-  if (a.amount > LLONG_MAX / unit || a.amount < -LLONG_MAX / unit) throw errors.invalidExpire(name);
+  if (a.amount > LLONG_MAX / unit || (unitMs > 1 && a.amount < (-LLONG_MAX - 1n) / unit)) throw errors.invalidExpire(name);
   const ms = a.amount * unit;
   const base = absolute ? 0n : BigInt(ctx.now);
   if (ms > LLONG_MAX - base) throw errors.invalidExpire(name);

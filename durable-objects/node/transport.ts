@@ -19,7 +19,7 @@ export interface TransportEnv {
 
 /**
  * Durable Object RPC. A stub is made afresh for every call: kept ids (or stubs) make workerd's full
- * collections rarer but longer, and the replication lag's p99 worse (README, "Why the lag's tail
+ * collections rarer but longer, and the replication lag's p99 worse (bench/README.md, "Why the lag's tail
  * is far from 5 ms").
  */
 export function rpcTransport(env: TransportEnv): Transport {

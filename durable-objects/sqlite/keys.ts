@@ -2,7 +2,7 @@
  * The keyspace table: one row per key, keyed by its position (slot, key) without rowid (see
  * migrations.ts, v6), and the statements that read and write it.
  */
-import { type Entry, type KeyStore, TYPE_CODES, type ValueType } from "../engine/storage";
+import { ENCODING_CODES, type Entry, type KeyStore, TYPE_CODES, type ValueType, encodingNamed } from "../engine/storage";
 import { type KeyPosition, SLOTS, slotOf } from "../engine/slot";
 import { type Row, type Sql, blob } from "./sql";
 
@@ -165,7 +165,8 @@ export function writeKeys(sql: Sql, keys: Map<string, Entry | null>): void {
 
 /** An entry as reading its row back would give it. */
 export function asStored(e: Entry): Entry {
-  const entry: Entry = e.raw ? { type: e.type, value: e.value, expiresAt: e.expiresAt, mod: e.mod ?? 0, raw: true } : { type: e.type, value: e.value, expiresAt: e.expiresAt, mod: e.mod ?? 0 };
+  const plain: Entry = { type: e.type, value: e.value, expiresAt: e.expiresAt, mod: e.mod ?? 0 };
+  const entry: Entry = e.encoding ? { ...plain, encoding: e.encoding } : plain;
   return e.eid === undefined ? entry : { ...entry, eid: e.eid, count: e.count as number, bytes: e.bytes ?? 0 };
 }
 
@@ -177,8 +178,8 @@ function runRange(slot: number, afterKey: string | null, end: KeyPosition): { sq
     : { sql: `(slot, key) > (?, ?) AND ${upper}`, params: [slot, afterKey, end.slot, end.key] };
 }
 
-/** The `encoding` column: 1 for a string changed in place (Entry.raw), else 0; written as a literal (a bound value each would pass 100 per statement). */
-const encodingOf = (e: Entry): number => (e.raw ? 1 : 0);
+/** The `encoding` column: ENCODING_CODES of Entry.encoding, else 0; written as a literal (a bound value each would pass 100 per statement). */
+const encodingOf = (e: Entry): number => (e.encoding ? ENCODING_CODES[e.encoding] : 0);
 
 /** The bound values of a keyspace row after (slot, key), as KEY_COLUMNS lists them (the encoding is a literal: `encodingOf`). */
 function keyValues(e: Entry): unknown[] {
@@ -191,7 +192,7 @@ function toEntry(row: Row): Entry {
     value: new Uint8Array(row.value as ArrayBuffer),
     expiresAt: row.expires_at as number | null,
     mod: row.mod_offset as number,
-    ...(row.encoding === 1 ? { raw: true } : {}),
+    ...(encodingNamed(row.encoding) ? { encoding: encodingNamed(row.encoding) } : {}),
   };
   return row.eid === null || row.eid === undefined
     ? entry

@@ -1,6 +1,6 @@
 import { toBytes } from "../bytes";
 import { OK, defineCommand } from "../command";
-import { RedisError, errors } from "../errors";
+import { errors } from "../errors";
 
 type ConfigArgs = { readonly op: "get"; readonly patterns: readonly string[] } | { readonly op: "set"; readonly pairs: readonly (readonly [string, string])[] };
 
@@ -13,16 +13,15 @@ export default defineCommand<ConfigArgs>({
   arity: -2,
   flags: ["admin"],
   keys: null,
+  subcommands: { get: -3, help: 2, resetstat: 2, rewrite: 2, set: -4 },
   parse: ([sub, ...rest]) => {
     const op = sub!.toLowerCase();
-    if (op === "get" && rest.length > 0) return { op, patterns: rest };
-    if (op === "set" && rest.length > 0 && rest.length % 2 === 0) {
-      const pairs: [string, string][] = [];
-      for (let i = 0; i < rest.length; i += 2) pairs.push([rest[i]!, rest[i + 1]!]);
-      return { op, pairs };
-    }
-    if (op === "get" || op === "set") throw errors.arity(`config|${op}`);
-    throw new RedisError(`ERR unknown subcommand '${sub}'. Try CONFIG HELP.`);
+    if (op === "get") return { op, patterns: rest };
+    if (op !== "set") throw errors.unsupported(`config ${op}`);
+    if (rest.length % 2 !== 0) throw errors.arity("config|set");
+    const pairs: [string, string][] = [];
+    for (let i = 0; i < rest.length; i += 2) pairs.push([rest[i]!, rest[i + 1]!]);
+    return { op, pairs };
   },
   run: ({ server }, a) => (a.op === "get" ? server.configGet(a.patterns).map(toBytes) : (server.configSet(a.pairs), OK)),
 });

@@ -1,3 +1,4 @@
+import { parseInt64 } from "../args";
 import { defineCommand, key } from "../command";
 import { RedisError, errors } from "../errors";
 
@@ -19,7 +20,10 @@ export default defineCommand<CopyArgs>({
       const option = rest[i]!.toUpperCase();
       if (option === "REPLACE") replace = true;
       else if (option === "DB" && i + 1 < rest.length) {
-        if (rest[++i] !== "0") throw new RedisError("ERR DB index is out of range");
+        // Redis's getIntFromObjectOrReply, then its database check: Flaredis has one database, 0.
+        const id = parseInt64(rest[++i]!);
+        if (id < -(2n ** 31n) || id >= 2n ** 31n) throw new RedisError("ERR value is out of range, value must between -2147483648 and 2147483647");
+        if (id !== 0n) throw new RedisError("ERR DB index is out of range");
       } else throw errors.syntax();
     }
     if (from === to) throw new RedisError("ERR source and destination objects are the same");

@@ -25,7 +25,7 @@ export default defineCommand({
     const next = addLongDouble(current, by);
     if (next === null || next.kind === "inf") throw new RedisError("ERR increment would produce NaN or Infinity");
     const value = toBytes(formatLongDouble(next));
-    db.setString(a.key, value, entry?.expiresAt ?? null);
+    db.setString(a.key, value, entry?.expiresAt ?? null, "text");
     return value;
   },
 });

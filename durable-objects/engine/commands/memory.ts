@@ -1,6 +1,6 @@
 import { parseInteger } from "../args";
 import { defineCommand } from "../command";
-import { RedisError, errors } from "../errors";
+import { errors } from "../errors";
 import { keySize } from "../sizes";
 
 /**
@@ -13,16 +13,16 @@ export default defineCommand({
   arity: -2,
   flags: ["readonly"],
   keys: { first: 2, last: 2, step: 1 },
+  subcommands: { doctor: 2, help: 2, "malloc-stats": 2, purge: 2, stats: 2, usage: -3 },
   parse: ([sub, k, ...rest]) => {
-    if (sub!.toUpperCase() !== "USAGE" || k === undefined)
-      throw new RedisError(`ERR unknown subcommand or wrong number of arguments for '${sub}'. Try MEMORY HELP.`);
+    if (sub!.toLowerCase() !== "usage") throw errors.unsupported(`memory ${sub}`);
     let samples = 5;
     if (rest.length > 0) {
       if (rest.length !== 2 || rest[0]!.toUpperCase() !== "SAMPLES") throw errors.syntax();
       samples = parseInteger(rest[1]!);
       if (samples < 0) throw errors.syntax();
     }
-    return { key: k, samples };
+    return { key: k!, samples };
   },
   run: ({ db }, a) => {
     const e = db.get(a.key);

@@ -1,21 +1,19 @@
+import { isInt64 } from "../args";
 import { fromBytes } from "../bytes";
 import { defineCommand } from "../command";
-import { RedisError } from "../errors";
+import { errors } from "../errors";
 import type { Change } from "../keyspace";
 import type { Entry } from "../storage";
 import { typeNamed } from "../types";
 
 /**
  * Redis's string encodings: a string changed in place (APPEND, SETRANGE) is `raw`; else a 64-bit
- * integer is `int`, up to 44 bytes `embstr`, longer `raw`.
+ * integer as string2ll reads it is `int` (unless written as text: INCRBYFLOAT's), up to 44 bytes
+ * `embstr`, longer `raw`.
  */
 function stringEncoding(e: Entry): string {
-  if (e.raw) return "raw";
-  const text = e.value.length <= 20 ? fromBytes(e.value) : "";
-  if (/^-?(0|[1-9][0-9]*)$/.test(text)) {
-    const n = BigInt(text);
-    if (n >= -(2n ** 63n) && n < 2n ** 63n) return "int";
-  }
+  if (e.encoding === "raw") return "raw";
+  if (e.encoding !== "text" && e.value.length <= 20 && isInt64(fromBytes(e.value))) return "int";
   return e.value.length <= 44 ? "embstr" : "raw";
 }
 
@@ -37,8 +35,10 @@ const HELP = [
 ];
 
 /**
- * OBJECT ENCODING key | REFCOUNT key | HELP. (IDLETIME and FREQ wait for eviction's access
- * tracking: they are refused rather than answered with made-up numbers.)
+ * OBJECT ENCODING key | REFCOUNT key | HELP; an unknown subcommand or a wrong count is refused
+ * as Redis refuses it, before the command runs (Command.subcommands). IDLETIME and FREQ are
+ * refused rather than answered with made-up numbers: the access tracking eviction keeps counts
+ * accesses, not time, and only for the keys it samples.
  * @see https://redis.io/docs/latest/commands/object-encoding/
  */
 export default defineCommand({
@@ -46,14 +46,13 @@ export default defineCommand({
   arity: -2,
   flags: ["readonly"],
   keys: { first: 2, last: 2, step: 1 },
-  parse: ([sub, ...rest]) => ({ sub: sub!.toUpperCase(), original: sub!, rest }),
+  subcommands: { encoding: 3, freq: 3, help: 2, idletime: 3, refcount: 3 },
+  parse: ([sub, ...rest]) => ({ sub: sub!.toLowerCase(), rest }),
   run: ({ db }, a) => {
-    if (a.sub === "HELP" && a.rest.length === 0) return HELP;
-    if ((a.sub === "ENCODING" || a.sub === "REFCOUNT") && a.rest.length === 1) {
-      const e = db.get(a.rest[0]!);
-      if (e === null) return null;
-      return a.sub === "ENCODING" ? encodingOf(e, db) : 1;
-    }
-    throw new RedisError(`ERR unknown subcommand or wrong number of arguments for '${a.original}'. Try OBJECT HELP.`);
+    if (a.sub === "help") return HELP;
+    if (a.sub !== "encoding" && a.sub !== "refcount") throw errors.unsupported(`object ${a.sub}`);
+    const e = db.get(a.rest[0]!);
+    if (e === null) return null;
+    return a.sub === "encoding" ? encodingOf(e, db) : 1;
   },
 });

@@ -1,7 +1,7 @@
-import { parseInteger } from "../args";
+import { parseInteger, parseScanCursor } from "../args";
 import { toBytes } from "../bytes";
 import { defineCommand } from "../command";
-import { RedisError, errors } from "../errors";
+import { errors } from "../errors";
 import { compileGlob, type Glob } from "../glob";
 import type { ValueType } from "../storage";
 
@@ -23,13 +23,8 @@ export default defineCommand<ScanArgs>({
   flags: ["readonly", "heavy"],
   keys: null,
   parse: ([cursor, ...rest]) => {
-    let parsedCursor: number;
-    try {
-      parsedCursor = parseInteger(cursor!);
-    } catch {
-      throw new RedisError("ERR invalid cursor");
-    }
-    if (parsedCursor < 0) throw new RedisError("ERR invalid cursor");
+    // Past 2^53 a cursor names no position a keyspace reaches: Number's rounding changes nothing.
+    const parsedCursor = Number(parseScanCursor(cursor!));
     let match: Glob | null = null;
     let count = 10;
     let type: string | null = null;

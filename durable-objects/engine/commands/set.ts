@@ -1,42 +1,29 @@
-import { Options } from "../args";
 import { toBytes } from "../bytes";
 import { type Context, OK, type Reply, defineCommand, key } from "../command";
 import { errors } from "../errors";
-import { type Expiry, deadline, expiryOption, isExpiryOption } from "../expiry";
+import { type StringOptions, expiryDeadline, parseStringOptions } from "../expiry";
 
-/** SET's options, parsed once: NX with XX, or two expiries, cannot be represented. */
-export interface SetArgs {
+/** SET's arguments, the options as Redis reads them (expiry.ts). */
+export interface SetArgs extends StringOptions {
   readonly key: string;
   readonly value: string;
-  readonly condition: "NX" | "XX" | null;
-  readonly get: boolean;
-  readonly expiry: Expiry;
 }
 
-export function parseSet([k, value, ...rest]: readonly string[]): SetArgs {
-  let condition: SetArgs["condition"] = null;
-  let get = false;
-  let expiry: Expiry = { kind: "none" };
-  const options = new Options(rest);
-  while (!options.done) {
-    const o = options.next();
-    if ((o === "NX" || o === "XX") && condition === null) condition = o;
-    else if (o === "GET" && !get) get = true;
-    else if (o === "KEEPTTL" && expiry.kind === "none") expiry = { kind: "keep" };
-    else if (isExpiryOption(o) && expiry.kind === "none") expiry = expiryOption(o, options.value(), "set");
-    else throw errors.syntax();
-  }
-  return { key: k!, value: value!, condition, get, expiry };
-}
+export const parseSet = ([k, value, ...rest]: readonly string[]): SetArgs => ({ key: k!, value: value!, ...parseStringOptions(rest, "set") });
 
-/** The whole of SET, shared with SETNX, SETEX, PSETEX and GETSET. */
+/**
+ * The whole of SET, shared with SETNX, SETEX, PSETEX and GETSET, in Redis's order: the expiry's
+ * value, then GET's type check, then NX/XX.
+ */
 export function runSet({ db, now }: Context, a: SetArgs): Reply {
+  const expiry = a.expiry;
+  const at = expiry.kind === "set" ? expiryDeadline(expiry, now) : null;
   // Only SET ... GET reads: it alone counts a keyspace hit or miss, as in Redis.
   const old = a.get ? db.lookup(a.key) : db.get(a.key);
   if (a.get && old !== null && old.type !== "string") throw errors.wrongType();
   const previous = a.get ? (old?.value ?? null) : OK;
   if ((a.condition === "NX" && old !== null) || (a.condition === "XX" && old === null)) return a.get ? previous : null;
-  db.setString(a.key, toBytes(a.value), deadline(a.expiry, now, old?.expiresAt ?? null));
+  db.setString(a.key, toBytes(a.value), expiry.kind === "keep" ? (old?.expiresAt ?? null) : at);
   return previous;
 }
 

@@ -1,5 +1,4 @@
 import { type Command, defineCommand, key } from "../command";
-import { expiryOption } from "../expiry";
 import { type SetArgs, runSet } from "./set";
 
 /** SETEX key seconds value (PSETEX: milliseconds). @see https://redis.io/docs/latest/commands/setex/ */
@@ -14,7 +13,7 @@ export const setWithExpiry = (name: string, unit: "EX" | "PX"): Command<SetArgs>
       value: value!,
       condition: null,
       get: false,
-      expiry: expiryOption(unit, amount!, name),
+      expiry: { kind: "set", option: unit, value: amount!, command: name },
     }),
     run: runSet,
   });

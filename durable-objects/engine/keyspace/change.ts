@@ -4,12 +4,16 @@
  */
 import { type Bytes, concatBytes, overwriteBytes, utf8Length } from "../bytes";
 import { encode, restoreEffects, splitEffect } from "../effects";
-import { errors } from "../errors";
+import { RedisError, errors } from "../errors";
 import { elementSize, keySize } from "../sizes";
 import { slotOf } from "../slot";
-import type { Combine, Combined, Element, ElementRow, Entry, KeyRow, OrderKey } from "../storage";
+import type { Combine, Combined, Element, ElementRow, Entry, KeyRow, OrderKey, StringEncoding } from "../storage";
 import { ElementView } from "./element-view";
 import type { Effect, Keyspace, Role } from "./keyspace";
+
+
+/** Redis's default proto-max-bulk-len: no string may grow past it, whatever Flaredis's own value limit. */
+const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
 
 /** A key this change wrote: did it exist before and its size then (0: none), its entry after (null: deleted). */
 interface Touched {
@@ -245,15 +249,18 @@ export class Change extends ElementView {
     return this.get(key) !== null;
   }
 
-  /** Sets a string value with an absolute deadline (null: none); a past deadline deletes. */
-  setString(key: string, value: Bytes, expiresAt: number | null): void {
+  /**
+   * Sets a string value with an absolute deadline (null: none); a past deadline deletes.
+   * `encoding` "text": a value Redis keeps as written, never as an integer (INCRBYFLOAT's).
+   */
+  setString(key: string, value: Bytes, expiresAt: number | null, encoding?: StringEncoding): void {
     this.checkSize(value.length);
     if (expiresAt !== null && expiresAt <= this.now) {
       this.delete(key);
       return;
     }
-    this.replace(key, { type: "string", value, expiresAt });
-    this.effects.push(encode.set(key, value, expiresAt));
+    this.replace(key, encoding ? { type: "string", value, expiresAt, encoding } : { type: "string", value, expiresAt });
+    this.effects.push(encode.set(key, value, expiresAt, encoding));
   }
 
   /**
@@ -284,8 +291,12 @@ export class Change extends ElementView {
     return value.length;
   }
 
-  /** @throws ERR when a string of `size` bytes would pass the value limit */
+  /**
+   * @throws ERR when a string of `size` bytes would pass the value limit; past Redis's own
+   * (proto-max-bulk-len, 512 MiB: `SETRANGE k 9223372036854775807 x`), with Redis's text
+   */
   private checkSize(size: number): void {
+    if (size > PROTO_MAX_BULK_LEN) throw new RedisError("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
     const limit = this.keyspace.limits.maxValueBytes;
     if (size > limit) throw errors.valueTooLarge(limit, size);
   }
@@ -293,7 +304,7 @@ export class Change extends ElementView {
   /** Gives the (live or missing) string at `key` a new value, keeping its deadline (`raw`: changed in place), and logs `effect`. */
   private rewriteString(key: string, value: Bytes, raw: boolean, effect: Effect): void {
     const expiresAt = this.raw(key)?.expiresAt ?? null;
-    this.write(key, raw ? { type: "string", value, expiresAt, raw } : { type: "string", value, expiresAt });
+    this.write(key, raw ? { type: "string", value, expiresAt, encoding: "raw" } : { type: "string", value, expiresAt });
     this.effects.push(effect);
   }
 

@@ -3,6 +3,7 @@
  * in, its key and header (element id, count, size, deadline), finding it with Redis's WRONGTYPE,
  * and writing its header back, an emptied one removed.
  */
+import { LONG_MAX, long, parseInt64 } from "../args";
 import { EMPTY } from "../effect-spec";
 import { RedisError, errors } from "../errors";
 import type { Change } from "../keyspace";
@@ -13,6 +14,20 @@ export type CollectionType = Exclude<ValueType, "string">;
 
 /** Most picks with repeats one RANDMEMBER-family call may ask for (its reply's size). */
 export const MAX_PICKS = 100_000;
+
+/**
+ * HRANDFIELD's and ZRANDMEMBER's `[count [WITHVALUES | WITHSCORES]]`, read as Redis reads them
+ * before the key: the count within ±LONG_MAX, then the option, then (paired) within ±LONG_MAX/2.
+ * @returns count null without one (a single pick, a bulk reply)
+ */
+export function randomCount(count: string | undefined, rest: readonly string[], pairing: string): { count: number | null; paired: boolean } {
+  if (count === undefined) return { count: null, paired: false };
+  const n = long(count, -LONG_MAX, LONG_MAX);
+  if (rest.length > 1 || (rest.length === 1 && rest[0]!.toUpperCase() !== pairing)) throw errors.syntax();
+  const half = LONG_MAX / 2n;
+  if (rest.length === 1 && (parseInt64(count) < -half || parseInt64(count) > half)) throw new RedisError("ERR value is out of range");
+  return { count: n, paired: rest.length === 1 };
+}
 
 /**
  * The header of the collection of `type` at `key`, or null when there is none: `counted` (a

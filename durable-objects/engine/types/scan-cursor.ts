@@ -17,10 +17,15 @@ export function fieldCursor(field: string | null): string {
   return BigInt(`0x01${[...toBytes(field)].map((b) => b.toString(16).padStart(2, "0")).join("")}`).toString();
 }
 
-export function parseFieldCursor(cursor: string): string | null {
-  if (cursor === "0") return null;
-  if (!/^[1-9][0-9]*$/.test(cursor)) throw new RedisError("ERR invalid cursor");
-  const digits = BigInt(cursor).toString(16);
+/**
+ * The field a cursor goes on after (null: from the start): the cursor as `parseScanCursor` read
+ * it (when the command is parsed), decoded once the key is found and its type checked, as Redis
+ * orders its errors. A cursor that names no field is refused.
+ * @throws ERR invalid cursor
+ */
+export function cursorField(n: bigint): string | null {
+  if (n === 0n) return null;
+  const digits = n.toString(16);
   const hex = digits.length % 2 === 0 ? digits : `0${digits}`;
   if (!hex.startsWith("01")) throw new RedisError("ERR invalid cursor");
   const bytes = new Uint8Array((hex.length - 2) / 2);
@@ -33,7 +38,12 @@ export function parseFieldCursor(cursor: string): string | null {
 }
 
 
-/** [MATCH pattern] [COUNT count] and the flags a command allows (NOVALUES, NOSCORES). */
+/**
+ * [MATCH pattern] [COUNT count] and the flags a command allows (NOVALUES), read as Redis's
+ * scanGenericCommand reads them: after the key is found and its type checked (a missing key
+ * answers an empty page whatever follows the cursor).
+ * @throws ERR syntax error, ERR value is not an integer or out of range
+ */
 export function parseScanOptions(rest: readonly string[], flags: readonly string[] = []) {
   let match: Glob | null = null;
   let count = 10;

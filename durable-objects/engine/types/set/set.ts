@@ -9,6 +9,7 @@ import type { Bytes } from "../../bytes";
 import { EMPTY } from "../../effect-spec";
 import type { Change } from "../../keyspace";
 import { Collection, emptyHeader, headerOf } from "../collection";
+import { isInt64 } from "../../args";
 import type { ElementRow, Entry } from "../../storage";
 import { setEncode } from "./effects";
 
@@ -92,7 +93,7 @@ export class RedisSet extends Collection {
 /** OBJECT ENCODING of a set: `intset` for up to 512 integers, `listpack` up to 128 members, else `hashtable`. */
 export function setEncoding(e: Entry, members: () => string[]): string {
   const count = e.count ?? 0;
-  if (count <= INTSET_ENTRIES && members().every((m) => /^-?(0|[1-9][0-9]{0,18})$/.test(m) && BigInt(m) >= -(2n ** 63n) && BigInt(m) < 2n ** 63n))
+  if (count <= INTSET_ENTRIES && members().every(isInt64))
     return "intset";
   return count <= LISTPACK_ENTRIES ? "listpack" : "hashtable";
 }

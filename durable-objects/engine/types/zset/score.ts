@@ -36,19 +36,11 @@ export function readScore(s: string): number {
   return s === "inf" ? Infinity : s === "-inf" ? -Infinity : Number(s);
 }
 
-/**
- * A score or increment argument, as Redis's string2d reads it: no spaces, no `nan`, and nothing
- * that overflows to infinity or underflows to zero (`inf` itself is fine).
- * @throws ERR value is not a valid float
- */
+/** A score, increment or weight argument, as Redis's string2d reads it. @throws `error()` (ERR value is not a valid float) */
 export function parseScore(s: string, error = errors.notFloat): number {
-  let n: number;
   try {
-    n = parseFloat64(s);
+    return parseFloat64(s);
   } catch {
     throw error();
   }
-  const written = /^[+-]?inf(inity)?$/i.test(s);
-  if ((!Number.isFinite(n) && !written) || (n === 0 && /[1-9]/.test(s.replace(/[eE].*$/, "")))) throw error();
-  return n;
 }

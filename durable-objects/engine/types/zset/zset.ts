@@ -7,7 +7,7 @@
  * arithmetic) and ZREM (pops, range removals), DEL when a range removal takes every member, and a
  * *STORE destination written whole (effects.ts); an emptied sorted set is deleted.
  */
-import { parseFloat64, parseInt64, parseInteger } from "../../args";
+import { parseInt64, parseInteger, strtod } from "../../args";
 import { type Bytes, toBytes } from "../../bytes";
 import type { Reply } from "../../command";
 import { RedisError, errors } from "../../errors";
@@ -89,6 +89,9 @@ export class Zset extends Collection {
     let updated = 0;
     let processed = 0;
     let last: number | null = null;
+    // ZADD INCR's and ZINCRBY's reply: a new member's score as given (Redis answers -0 for one
+    // added with -0, though it stores 0, as its small sorted sets do: unsigned0), else the stored one.
+    let reply: number | null = null;
     const changed = new Map<string, number>();
     for (const [given, member] of pairs) {
       const current = this.score(member);
@@ -113,13 +116,14 @@ export class Zset extends Collection {
         last = unsigned0(score);
         changed.set(member, last);
       }
+      reply = current === null ? score : last;
       this.db.setElement(this.eid, member, { value: EMPTY, score: last });
     }
     if (changed.size > 0) {
       this.save(this.length + added);
       this.db.record(zsetEncode.zadd(this.key, [...changed]));
     }
-    return { added, updated, processed, score: last };
+    return { added, updated, processed, score: reply };
   }
 
   /** Removes members; logged as ZREM of those that were there, an emptied set goes. @returns how many were */
@@ -299,16 +303,19 @@ export const zsetEncoding = (e: Entry) => ((e.count ?? 0) <= LISTPACK_ENTRIES ? 
 const notFloatRange = () => new RedisError("ERR min or max is not a float");
 const notLexRange = () => new RedisError("ERR min or max not valid string range item");
 
-/** One end of a score range: `1.5`, `(1.5` (exclusive), `-inf`, `+inf`. Redis's strtod reads "" and "(" as 0. */
+/**
+ * One end of a score range: `1.5`, `(1.5` (exclusive), `-inf`, `+inf`, as Redis's zslParseRange
+ * reads it with strtod: leading spaces, hexadecimal and overflow (an infinity) are fine, NaN is
+ * not; "" and "(" read as 0; strtod stops at a NUL byte, and so does the bound.
+ */
 function scoreBound(s: string): ScoreBound {
   const ex = s.startsWith("(");
-  const text = ex ? s.slice(1) : s;
+  let text = ex ? s.slice(1) : s;
+  if (text.includes("\0")) text = text.slice(0, text.indexOf("\0"));
   if (text === "") return { value: 0, ex };
-  try {
-    return { value: parseFloat64(text), ex };
-  } catch {
-    throw notFloatRange();
-  }
+  const read = strtod(text);
+  if (read === null || Number.isNaN(read.value)) throw notFloatRange();
+  return { value: read.value, ex };
 }
 
 /** ZRANGEBYSCORE's min and max. @throws ERR min or max is not a float */
@@ -362,17 +369,3 @@ export function parseNumkeys(name: string, count: string, following: number): nu
   return n;
 }
 
-/**
- * A count of at least `min` (Redis's getRangeLongFromObjectOrReply with its message): anything
- * else, a non-integer too, answers `message`. Counts past 2^53 only ever mean "more than there is".
- */
-export function countArg(s: string, min: number, message: string): number {
-  let n: bigint;
-  try {
-    n = parseInt64(s);
-  } catch {
-    throw new RedisError(message);
-  }
-  if (n < BigInt(min)) throw new RedisError(message);
-  return Number(n);
-}

@@ -1,14 +1,13 @@
-import { parseInteger } from "../../../args";
 import { defineCommand, key } from "../../../command";
 import type { Reply } from "../../../command";
-import { RedisError, errors } from "../../../errors";
+import { randomCount } from "../../collection";
 import { Hash, bulk } from "../hash";
 
 interface Args {
   readonly key: string;
   /** null: one field, as a bulk reply. */
   readonly count: number | null;
-  readonly withValues: boolean;
+  readonly paired: boolean;
 }
 
 /**
@@ -22,14 +21,7 @@ export default defineCommand<Args>({
   arity: -2,
   flags: ["readonly"],
   keys: key(1),
-  parse: ([k, count, option, ...rest]) => {
-    if (rest.length > 0 || (option !== undefined && option.toUpperCase() !== "WITHVALUES")) throw errors.syntax();
-    let n: number | null = null;
-    if (count !== undefined) {
-      n = parseInteger(count);
-    }
-    return { key: k!, count: n, withValues: option !== undefined };
-  },
+  parse: ([k, count, ...rest]) => ({ key: k!, ...randomCount(count, rest, "WITHVALUES") }),
   run: ({ db, server }, a) => {
     const hash = Hash.find(db, a.key);
     const random = () => server.random.next();
@@ -38,7 +30,7 @@ export default defineCommand<Args>({
     const out: Reply[] = [];
     for (const el of hash.sample(a.count, random)) {
       out.push(bulk(el.field));
-      if (a.withValues) out.push(el.value);
+      if (a.paired) out.push(el.value);
     }
     return out;
   },

@@ -1,17 +1,16 @@
+import { parseScanCursor } from "../../../args";
 import { toBytes } from "../../../bytes";
 import { defineCommand, key } from "../../../command";
 import type { Reply } from "../../../command";
-import type { Glob } from "../../../glob";
-import { fieldCursor, parseFieldCursor, parseScanOptions } from "../../scan-cursor";
+import { cursorField, fieldCursor, parseScanOptions } from "../../scan-cursor";
 import { Hash, bulk } from "../hash";
 
 interface Args {
   readonly key: string;
-  /** The last field returned, or null from the start. */
-  readonly after: string | null;
-  readonly match: Glob | null;
-  readonly count: number;
-  readonly noValues: boolean;
+  /** The cursor as Redis reads it (`cursorField` names the last field returned). */
+  readonly cursor: bigint;
+  /** [MATCH pattern] [COUNT count] [NOVALUES], read once the key is found. */
+  readonly options: readonly string[];
 }
 
 /** HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES] @see https://redis.io/docs/latest/commands/hscan/ */
@@ -20,19 +19,17 @@ export default defineCommand<Args>({
   arity: -3,
   flags: ["readonly"],
   keys: key(1),
-  parse: ([k, cursor, ...rest]) => {
-    const { match, count, flags } = parseScanOptions(rest, ["NOVALUES"]);
-    return { key: k!, after: parseFieldCursor(cursor!), match, count, noValues: flags.has("NOVALUES") };
-  },
+  parse: ([k, cursor, ...rest]) => ({ key: k!, cursor: parseScanCursor(cursor!), options: rest }),
   run: ({ db }, a) => {
     const hash = Hash.find(db, a.key);
     if (hash === null) return [toBytes("0"), []];
-    const { rows, next } = hash.page(a.after, a.count);
+    const { match, count, flags } = parseScanOptions(a.options, ["NOVALUES"]);
+    const { rows, next } = hash.page(cursorField(a.cursor), count);
     const out: Reply[] = [];
     for (const el of rows) {
-      if (a.match !== null && !a.match.test(el.field)) continue;
+      if (match !== null && !match.test(el.field)) continue;
       out.push(bulk(el.field));
-      if (!a.noValues) out.push(el.value);
+      if (!flags.has("NOVALUES")) out.push(el.value);
     }
     const last = rows.length > 0 ? rows[rows.length - 1]!.field : next;
     return [toBytes(next === null ? "0" : fieldCursor(last)), out];

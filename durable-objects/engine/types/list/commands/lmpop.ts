@@ -1,7 +1,8 @@
 import { toBytes } from "../../../bytes";
 import { defineCommand } from "../../../command";
 import { errors } from "../../../errors";
-import { LONG_MAX, long, parseEnd } from "../args";
+import { LONG_MAX, long } from "../../../args";
+import { parseEnd } from "../args";
 import { type End, List } from "../list";
 
 interface Args {

@@ -1,7 +1,7 @@
 import { toBytes } from "../../../bytes";
 import { defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
-import { LONG_MAX, long, positive } from "../args";
+import { LONG_MAX, long, positive } from "../../../args";
 import { List, type PosQuery } from "../list";
 
 interface Args extends PosQuery {

@@ -1,6 +1,6 @@
 import { defineCommand, key } from "../../../command";
 import { RedisError } from "../../../errors";
-import { long } from "../args";
+import { long } from "../../../args";
 import { List } from "../list";
 
 /** LRANGE key start stop: indexes from either end, out of range ones clamped. @see https://redis.io/docs/latest/commands/lrange/ */

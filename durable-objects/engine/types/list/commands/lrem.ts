@@ -1,6 +1,6 @@
 import { toBytes } from "../../../bytes";
 import { defineCommand, key } from "../../../command";
-import { LONG_MAX, long } from "../args";
+import { LONG_MAX, long } from "../../../args";
 import { List } from "../list";
 
 /**

@@ -1,5 +1,5 @@
 import { OK, defineCommand, key } from "../../../command";
-import { long } from "../args";
+import { long } from "../../../args";
 import { List } from "../list";
 
 /**

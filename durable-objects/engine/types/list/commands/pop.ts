@@ -1,6 +1,6 @@
 import { type Command, defineCommand, key } from "../../../command";
 import { errors } from "../../../errors";
-import { positive } from "../args";
+import { positive } from "../../../args";
 import { type End, List } from "../list";
 
 interface Args {

@@ -1,5 +1,5 @@
-import { parseInteger } from "../../../args";
-import { defineCommand, key } from "../../../command";
+import { LONG_MAX, long, positive } from "../../../args";
+import { defineCommand, key, numkeys } from "../../../command";
 import type { Change } from "../../../keyspace";
 import { RedisError, errors } from "../../../errors";
 import { type Algebra, type Operation, combineCount, combineRows, combineStore } from "../../algebra";
@@ -49,27 +49,15 @@ export const sintercard = defineCommand({
   name: "sintercard",
   arity: -3,
   flags: ["readonly"],
-  keys: key(2, -1),
-  parse: ([numkeys, ...rest]) => {
-    let n: number;
-    try {
-      n = parseInteger(numkeys!);
-    } catch {
-      throw new RedisError("ERR numkeys should be greater than 0");
-    }
-    if (n <= 0) throw new RedisError("ERR numkeys should be greater than 0");
+  keys: numkeys(1),
+  parse: ([count, ...rest]) => {
+    const n = long(count!, 1n, LONG_MAX, "numkeys should be greater than 0");
     if (n > rest.length) throw new RedisError("ERR Number of keys can't be greater than number of args");
     const keys = rest.slice(0, n);
-    const options = rest.slice(n);
     let limit = 0;
-    if (options.length > 0) {
-      if (options.length !== 2 || options[0]!.toUpperCase() !== "LIMIT") throw errors.syntax();
-      try {
-        limit = parseInteger(options[1]!);
-      } catch {
-        throw new RedisError("ERR LIMIT can't be negative");
-      }
-      if (limit < 0) throw new RedisError("ERR LIMIT can't be negative");
+    for (let j = n; j < rest.length; j++) {
+      if (rest[j]!.toUpperCase() === "LIMIT" && j + 1 < rest.length) limit = positive(rest[++j]!, "LIMIT can't be negative");
+      else throw errors.syntax();
     }
     return { keys, limit };
   },

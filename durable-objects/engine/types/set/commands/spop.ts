@@ -1,4 +1,4 @@
-import { parseInteger } from "../../../args";
+import { LONG_MAX, long, positive } from "../../../args";
 import { defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
 import { RedisSet, bulk } from "../set";
@@ -14,12 +14,7 @@ export default defineCommand({
   keys: key(1),
   parse: ([k, count, ...rest]) => {
     if (rest.length > 0) throw errors.syntax();
-    let n: number | null = null;
-    if (count !== undefined) {
-      n = parseInteger(count);
-      if (n < 0) throw new RedisError("ERR value is out of range, must be positive");
-    }
-    return { key: k!, count: n };
+    return { key: k!, count: count === undefined ? null : positive(count) };
   },
   run: ({ db, server }, a) => {
     const set = RedisSet.find(db, a.key);
@@ -47,11 +42,7 @@ export const srandmember = defineCommand({
   keys: key(1),
   parse: ([k, count, ...rest]) => {
     if (rest.length > 0) throw errors.syntax();
-    let n: number | null = null;
-    if (count !== undefined) {
-      n = parseInteger(count);
-    }
-    return { key: k!, count: n };
+    return { key: k!, count: count === undefined ? null : long(count, -LONG_MAX, LONG_MAX) };
   },
   run: ({ db, server }, a) => {
     const set = RedisSet.find(db, a.key);

@@ -2,7 +2,8 @@ import { type Command, type Reply, defineCommand, key, numkeys } from "../../../
 import type { Change } from "../../../keyspace";
 import { errors } from "../../../errors";
 import { scoreReply } from "../score";
-import { Zset, bulk, countArg } from "../zset";
+import { LONG_MAX, long, positive } from "../../../args";
+import { Zset, bulk } from "../zset";
 
 /** Pops up to `count` members from the low (or high) end; logged as ZREM of them. */
 function pop(zset: Zset, count: number, max: boolean) {
@@ -26,7 +27,7 @@ function popCommand(name: string, max: boolean): Command<PopArgs> {
     parse: ([k, count, ...rest]) => {
       if (rest.length > 0) throw errors.syntax();
       if (count === undefined) return { key: k!, count: null };
-      return { key: k!, count: countArg(count, 0, "ERR value is out of range, must be positive") };
+      return { key: k!, count: positive(count) };
     },
     run: ({ db }, a): Reply => {
       const zset = Zset.find(db, a.key);
@@ -66,7 +67,7 @@ export const zmpop = defineCommand<MpopArgs>({
   flags: ["write"],
   keys: numkeys(1),
   parse: ([count, ...rest]) => {
-    const n = countArg(count!, 1, "ERR numkeys should be greater than 0");
+    const n = long(count!, 1n, LONG_MAX, "numkeys should be greater than 0");
     if (n >= rest.length) throw errors.syntax();
     const where = rest[n]!.toUpperCase();
     if (where !== "MIN" && where !== "MAX") throw errors.syntax();
@@ -74,7 +75,7 @@ export const zmpop = defineCommand<MpopArgs>({
     let popCount: number | null = null;
     for (let j = 0; j < options.length; j++) {
       if (popCount === null && options[j]!.toUpperCase() === "COUNT" && j + 1 < options.length)
-        popCount = countArg(options[++j]!, 1, "ERR count should be greater than 0");
+        popCount = long(options[++j]!, 1n, LONG_MAX, "count should be greater than 0");
       else throw errors.syntax();
     }
     return { keys: rest.slice(0, n), max: where === "MAX", count: popCount ?? 1 };

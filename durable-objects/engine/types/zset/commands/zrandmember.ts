@@ -1,13 +1,12 @@
-import { parseInteger } from "../../../args";
 import { type Reply, defineCommand, key } from "../../../command";
-import { RedisError, errors } from "../../../errors";
+import { randomCount } from "../../collection";
 import { Zset, bulk, membersReply } from "../zset";
 
 interface Args {
   readonly key: string;
   /** null: one member, as a bulk reply. */
   readonly count: number | null;
-  readonly withScores: boolean;
+  readonly paired: boolean;
 }
 
 /**
@@ -20,17 +19,12 @@ export default defineCommand<Args>({
   arity: -2,
   flags: ["readonly"],
   keys: key(1),
-  parse: ([k, count, option, ...rest]) => {
-    let n: number | null = null;
-    if (count !== undefined) n = parseInteger(count);
-    if (rest.length > 0 || (option !== undefined && option.toUpperCase() !== "WITHSCORES")) throw errors.syntax();
-    return { key: k!, count: n, withScores: option !== undefined };
-  },
+  parse: ([k, count, ...rest]) => ({ key: k!, ...randomCount(count, rest, "WITHSCORES") }),
   run: ({ db, server }, a): Reply => {
     const zset = Zset.find(db, a.key);
     const random = () => server.random.next();
     if (a.count === null) return zset === null ? null : bulk(zset.sample(1, random)[0]!.field);
     if (zset === null || a.count === 0) return [];
-    return membersReply(zset.sample(a.count, random), a.withScores);
+    return membersReply(zset.sample(a.count, random), a.paired);
   },
 });

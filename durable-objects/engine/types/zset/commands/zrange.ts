@@ -29,8 +29,9 @@ interface Fixed {
 
 /**
  * `src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]` as Redis's
- * zrangeGenericCommand reads it: options a command fixes are syntax errors; with REV a score or
- * lex range is given max first.
+ * zrangeGenericCommand reads it: options a command fixes, or REV, BYSCORE or BYLEX given twice,
+ * are syntax errors; the options are read before the range; with REV a score or lex range is
+ * given max first.
  */
 function parseRange([src, first, second, ...options]: readonly string[], fixed: Fixed): Args {
   let by = fixed.by;
@@ -46,9 +47,9 @@ function parseRange([src, first, second, ...options]: readonly string[], fixed: 
       offset = parseInteger(options[j + 1]!);
       limit = parseInteger(options[j + 2]!);
       j += 2;
-    } else if (fixed.reverse === null && option === "REV") reverse = true;
-    else if (fixed.by === null && option === "BYLEX") by = "lex";
-    else if (fixed.by === null && option === "BYSCORE") by = "score";
+    } else if (reverse === null && option === "REV") reverse = true;
+    else if (by === null && option === "BYLEX") by = "lex";
+    else if (by === null && option === "BYSCORE") by = "score";
     else throw errors.syntax();
   }
   const rangeBy = by ?? "rank";

@@ -1,21 +1,19 @@
+import { positive } from "../../../args";
 import { type Command, type Reply, defineCommand, key, numkeys } from "../../../command";
 import type { Change } from "../../../keyspace";
 import { RedisError, errors } from "../../../errors";
 import { type Algebra, combineCount, combineRows, combineStore } from "../../algebra";
 import { parseScore } from "../score";
 import { RedisSet } from "../../set/set";
-import { Zset, countArg, membersReply, parseNumkeys } from "../zset";
+import { Zset, membersReply, parseNumkeys } from "../zset";
 
 type Op = Algebra["op"];
 type Aggregate = Algebra["aggregate"];
 
 interface Args {
   readonly keys: readonly string[];
-  readonly weights: readonly number[];
-  readonly aggregate: Aggregate;
-  readonly withScores: boolean;
-  /** ZINTERCARD's LIMIT (0: none). */
-  readonly limit: number;
+  /** What follows the keys, read once the keys' types are checked (as Redis reads it). */
+  readonly options: readonly string[];
 }
 
 interface StoreArgs extends Args {
@@ -29,11 +27,30 @@ interface Accepts {
   readonly limit: boolean;
 }
 
-/** `numkeys key [key ...]` and the options `accepts` allows, in any order. */
-function parseSetOp(name: string, [count, ...rest]: readonly string[], accepts: Accepts): Args {
+interface Options {
+  readonly weights: readonly number[];
+  readonly aggregate: Aggregate;
+  readonly withScores: boolean;
+  /** ZINTERCARD's LIMIT (0: none). */
+  readonly limit: number;
+}
+
+/** `numkeys key [key ...]`, then anything (the options, read by `readOptions`). */
+function parseSetOp(name: string, [count, ...rest]: readonly string[]): Args {
   const n = parseNumkeys(name, count!, rest.length);
-  const keys = rest.slice(0, n);
-  const options = rest.slice(n);
+  return { keys: rest.slice(0, n), options: rest.slice(n) };
+}
+
+/**
+ * The options `accepts` allows, in any order, read as Redis reads them: after the keys' types
+ * are checked (a WRONGTYPE input answers before a bad option). @throws WRONGTYPE, ERR syntax error
+ */
+function readOptions(db: Change, { keys, options }: Args, accepts: Accepts): Options {
+  for (const key of keys) {
+    const type = db.get(key)?.type;
+    if (type !== undefined && type !== "zset" && type !== "set") throw errors.wrongType();
+  }
+  const n = keys.length;
   let weights: number[] = keys.map(() => 1);
   let aggregate: Aggregate = "sum";
   let withScores = false;
@@ -53,24 +70,24 @@ function parseSetOp(name: string, [count, ...rest]: readonly string[], accepts: 
       withScores = true;
       j += 1;
     } else if (accepts.limit && option === "LIMIT" && left >= 2) {
-      limit = countArg(options[j + 1]!, 0, "ERR LIMIT can't be negative");
+      limit = positive(options[j + 1]!, "LIMIT can't be negative");
       j += 2;
     } else throw errors.syntax();
   }
-  return { keys, weights, aggregate, withScores, limit };
+  return { weights, aggregate, withScores, limit };
 }
 
 /**
  * The sorted sets (or plain sets, whose members score 1) at `keys` as inputs of `op`, with their
  * weights (a missing key is the empty set). @throws WRONGTYPE for a key of another type
  */
-function algebra(db: Change, op: Op, a: Args): Algebra {
-  const inputs = a.keys.map((key, i) => {
-    const weight = a.weights[i]!;
+function algebra(db: Change, op: Op, keys: readonly string[], o: Options): Algebra {
+  const inputs = keys.map((key, i) => {
+    const weight = o.weights[i]!;
     const set = db.get(key)?.type === "set" ? RedisSet.find(db, key) : null;
     return (set ?? Zset.find(db, key))?.operand(weight) ?? { eid: null, weight, scored: false, size: 0 };
   });
-  return { op, inputs, aggregate: a.aggregate, result: "zset" };
+  return { op, inputs, aggregate: o.aggregate, result: "zset" };
 }
 
 const READ: Accepts = { weighted: true, withScores: true, limit: false };
@@ -81,8 +98,11 @@ function readCommand(name: string, op: Op, accepts: Accepts): Command<Args> {
     arity: -3,
     flags: ["readonly"],
     keys: numkeys(1),
-    parse: (args) => parseSetOp(name, args, accepts),
-    run: ({ db }, a): Reply => membersReply(combineRows(db, algebra(db, op, a)), a.withScores),
+    parse: (args) => parseSetOp(name, args),
+    run: ({ db }, a): Reply => {
+      const o = readOptions(db, a, accepts);
+      return membersReply(combineRows(db, algebra(db, op, a.keys, o)), o.withScores);
+    },
   });
 }
 
@@ -92,8 +112,8 @@ function storeCommand(name: string, op: Op, accepts: Accepts): Command<StoreArgs
     arity: -4,
     flags: ["write", "denyoom"],
     keys: numkeys(2, key(1)),
-    parse: ([dest, ...rest]) => ({ dest: dest!, ...parseSetOp(name, rest, accepts) }),
-    run: ({ db, server }, a) => combineStore(db, a.dest, algebra(db, op, a), a.keys, server.compactEffects(), server.offset),
+    parse: ([dest, ...rest]) => ({ dest: dest!, ...parseSetOp(name, rest) }),
+    run: ({ db, server }, a) => combineStore(db, a.dest, algebra(db, op, a.keys, readOptions(db, a, accepts)), a.keys, server.compactEffects(), server.offset),
   });
 }
 
@@ -110,8 +130,11 @@ export const zintercard = defineCommand<Args>({
   arity: -3,
   flags: ["readonly"],
   keys: numkeys(1),
-  parse: (args) => parseSetOp("zintercard", args, { weighted: false, withScores: false, limit: true }),
-  run: ({ db }, a) => combineCount(db, algebra(db, "inter", a), a.limit),
+  parse: (args) => parseSetOp("zintercard", args),
+  run: ({ db }, a) => {
+    const o = readOptions(db, a, { weighted: false, withScores: false, limit: true });
+    return combineCount(db, algebra(db, "inter", a.keys, o), o.limit);
+  },
 });
 
 const STORE: Accepts = { weighted: true, withScores: false, limit: false };
