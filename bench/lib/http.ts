@@ -11,7 +11,7 @@ export interface HttpReply {
   readonly body: string;
 }
 
-/** `request.cf` for a client at (latitude, longitude); see README "Reads from another place". */
+/** `request.cf` for a client at (latitude, longitude); see README "Reads at the edge". */
 export function cfFrom(latitude: number, longitude: number, continent: string, country: string): string {
   return JSON.stringify({ latitude: String(latitude), longitude: String(longitude), continent, country, clientAcceptEncoding: "" });
 }

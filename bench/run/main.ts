@@ -11,7 +11,7 @@
  * Durable Object call). Every system gets the same load shape from the same client process.
  * Merges its results into bench/results/latest.json (a partial run replaces what it measured and
  * keeps the rest, each result with its run), and writes latest.md and the table between the bench
- * markers of README.md (report.ts). Timings never decide a test's pass or fail; this prints the
+ * markers of bench/README.md (report.ts). Timings never decide a test's pass or fail; this prints the
  * targets instead.
  *
  * The groups: throughput.ts (single commands, pipelines, the echo ceiling), lag.ts (replication

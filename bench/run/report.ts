@@ -1,7 +1,7 @@
 /**
  * The report: the runs the results came from (machine, date, `--only`), the table of results
  * (one row per figure, one column per system), the targets of issue 16, written to
- * bench/results/latest.json and latest.md and between the bench markers of README.md. A partial
+ * bench/results/latest.json and latest.md and between the bench markers of bench/README.md. A partial
  * run (`--only`, or `--quick`, which leaves fullsync_1m out) replaces the results it measured, by
  * (name, system), and keeps the others with the run they came from.
  */
@@ -254,17 +254,17 @@ function describe(run: Run, results: readonly Kept[], several: boolean): string 
 
 /**
  * Merges this run's results into bench/results/latest.json and writes it, latest.md, and the
- * table between the bench markers of README.md; answers the markdown.
+ * table between the bench markers of bench/README.md; answers the markdown.
  */
 export function writeReport(info: Machine, only: string | null, results: readonly Result[]): string {
   const { runs, results: all } = merge(stored(), { ...info, only }, results);
   const markdown = `${table(all)}\n\n${targets(all).map((t) => `- ${t}`).join("\n")}\n\n${runs.map((r) => describe(r, all, runs.length > 1)).join("\n\n")}\n`;
   writeFileSync("bench/results/latest.json", `${JSON.stringify({ runs, results: all }, null, 2)}\n`);
   writeFileSync("bench/results/latest.md", markdown);
-  const readme = readFileSync("README.md", "utf8");
+  const readme = readFileSync("bench/README.md", "utf8");
   const marked = /(<!-- bench:start -->\n)[\s\S]*?(<!-- bench:end -->)/;
   // A function, not a replacement string: the markdown holds "$2" (Upstash's price), which a
   // replacement string reads as the second group.
-  if (marked.test(readme)) writeFileSync("README.md", readme.replace(marked, (_, start: string, end: string) => `${start}${markdown}${end}`));
+  if (marked.test(readme)) writeFileSync("bench/README.md", readme.replace(marked, (_, start: string, end: string) => `${start}${markdown}${end}`));
   return markdown;
 }
