@@ -355,3 +355,35 @@ describe("ZINCRBY at the edges", () => {
     ).toEqual(["-0", "0", "0", "-0", ["b", "0", "c", "0"]]);
   });
 });
+
+describe("issue 31, item 4: the order of errors, case by case as redis-server 7.0.15 answered", () => {
+  it("WRONGTYPE before range and option checks; an empty answer for a missing key; NaN checks after the key", () => {
+    const e = newEngine();
+    const wrongType = { error: "WRONGTYPE Operation against a key holding the wrong kind of value" };
+    expect(
+      replies(
+        e,
+        ["SET", "y", "42"],
+        ["ZINTERCARD", "1", "y", "LIMIT", "x"],
+        ["ZRANDMEMBER", "y", "1000000", "WITHSCORES"],
+        ["ZRANGE", "y", "9223372036854775807", "-1"],
+        ["ZUNION", "2", "z", "y", "WEIGHTS", "1", "3", "AGGREGATE", "AVG"],
+        ["HRANDFIELD", "y", "1000000"],
+        ["INCRBYFLOAT", "y", "x"],
+        ["HRANDFIELD", "h", "1000000"],
+        ["GETEX", "x", "PX", ""],
+        ["HINCRBYFLOAT", "y", "", "inf"],
+        ["ZADD", "z", "GT", "INCR", "-0", "d"],
+        ["SET", "x", "1"],
+        ["GETEX", "x", "PX", ""],
+      ),
+    ).toEqual([
+      "OK", wrongType, wrongType, wrongType, wrongType, wrongType,
+      { error: "ERR value is not a valid float" },
+      [], null,
+      { error: "ERR value is NaN or Infinity" },
+      "-0", "OK",
+      { error: "ERR value is not an integer or out of range" },
+    ]);
+  });
+});
