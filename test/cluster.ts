@@ -6,7 +6,7 @@
  */
 import { ManualClock, type Random } from "../durable-objects/engine/clock";
 import type { Batch, BatchResult } from "../durable-objects/engine/engine";
-import { MemoryStorage } from "../durable-objects/engine/storage";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { Node } from "../durable-objects/node/node";
 import { MemoryNetwork } from "../durable-objects/node/transport";
 import type { SentinelApi } from "../durable-objects/protocol/sentinel-api";

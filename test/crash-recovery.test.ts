@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { ManualClock, type Random } from "../durable-objects/engine/clock";
 import { type Batch, type BatchResult, Engine, type ReplicationView } from "../durable-objects/engine/engine";
 import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
-import { MemoryStorage } from "../durable-objects/engine/storage";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { applyEntries, beginFullSync, digest, endFullSync, hasSynced, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { seeded } from "./cluster";

@@ -8,7 +8,7 @@ import { expect } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine, type ReplicationView } from "../durable-objects/engine/engine";
 import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
-import { MemoryStorage } from "../durable-objects/engine/storage";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { applyEntries, beginFullSync, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
 
 export interface EnginePair {

@@ -4,7 +4,7 @@ import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
 import { ReplicationLog } from "../durable-objects/engine/replication-log";
 import { splitFrames } from "../durable-objects/engine/resp";
-import { MemoryStorage } from "../durable-objects/engine/storage";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { toJsonOutcome } from "../worker/reply";
 import { cases } from "./conformance/cases";
 import { expectStep } from "./conformance/match";

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { ManualClock, type Random } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
 import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
-import { MemoryStorage } from "../durable-objects/engine/storage";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { applyEntries, beginFullSync, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
 import { sizesExact } from "./dataset";
 

@@ -1,7 +1,7 @@
 /** Engine fixtures shared by tests: fixed randomness and a fresh engine on in-memory storage. */
 import { ManualClock, type Random } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
-import { MemoryStorage } from "../durable-objects/engine/storage";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 
 export const fixedRandom: Random = { next: () => 0.5, hex: (n) => "ab".repeat(n) };
 

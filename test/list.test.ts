@@ -9,7 +9,7 @@ import { fromBytes } from "../durable-objects/engine/bytes";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
 import { ELEMENT_OVERHEAD, datasetSize } from "../durable-objects/engine/sizes";
-import { MemoryStorage } from "../durable-objects/engine/storage";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { digest } from "../durable-objects/engine/sync";
 import { MAX_POSITION, MIN_POSITION, fieldOf } from "../durable-objects/engine/types/list/positions";
 import { toJsonOutcome } from "../worker/reply";

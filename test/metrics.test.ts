@@ -5,7 +5,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
-import { MemoryStorage } from "../durable-objects/engine/storage";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { fixedRandom, run } from "./fixtures";
 import { TOKENS, call, inNode, nodeApi, redis, stubOf } from "./helpers";
 

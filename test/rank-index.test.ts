@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { type Batch, Engine } from "../durable-objects/engine/engine";
-import { MemoryStorage } from "../durable-objects/engine/storage";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { seeded } from "./cluster";
 

@@ -5,7 +5,7 @@ import { ManualClock } from "../durable-objects/engine/clock";
 import { WaitForReplicas } from "../durable-objects/engine/command";
 import { type Batch, Engine } from "../durable-objects/engine/engine";
 import { REQUEST_LIMITS } from "../durable-objects/engine/limits";
-import { MemoryStorage } from "../durable-objects/engine/storage";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
 import { applyEntries, beginFullSync, consistentAt, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
 import { fixedRandom } from "./fixtures";

@@ -9,7 +9,7 @@ import { ManualClock } from "../durable-objects/engine/clock";
 import { FullSyncNeeded, splitEffect } from "../durable-objects/engine/effects";
 import { Engine, type ReplicationView } from "../durable-objects/engine/engine";
 import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
-import { MemoryStorage } from "../durable-objects/engine/storage";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { applyEntries, beginFullSync, digest, endFullSync, forgetSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { Cluster } from "./cluster";

@@ -15,10 +15,9 @@
  * adopting a topology of that epoch or later (it either stays the master in it, or follows).
  */
 import type { Clock, Random } from "../engine/clock";
-import { WaitForReplicas } from "../engine/command";
 import { type Batch, DEFAULT_LIMITS, Engine } from "../engine/engine";
 import { errors } from "../engine/errors";
-import type { Role } from "../engine/keyspace";
+import type { Role as RedisRole } from "../engine/keyspace";
 import type { Position, SnapshotChunk, SnapshotCursor } from "../engine/replication";
 import type { Storage } from "../engine/storage";
 import { keyspaceFigures } from "../engine/info";
@@ -28,6 +27,7 @@ import { type SentinelSettings, type Topology, configKey, parseTopology, sameNod
 import { Faults } from "./faults";
 import { PrimaryRole } from "./primary";
 import { ReplicaRole } from "./replica";
+import type { Role } from "./role";
 import { type AlarmHost, Timers } from "./timers";
 import type { Transport } from "./transport";
 
@@ -52,8 +52,6 @@ export interface NodeHost extends AlarmHost {
 
 /** The timers that share the node's one alarm. */
 export type Timer = "expiry" | "heartbeat" | "purge";
-/** Keys expired per alarm run; more due keys re-arm the alarm at once. */
-const SWEEP_BATCH = 1000;
 /** Elements of dropped collections deleted per alarm run. */
 const PURGE_BATCH = 1000;
 /** How long a batch waits for a fenced master's failover to end before TRYAGAIN. */
@@ -72,7 +70,8 @@ export class Node {
   timers!: Timers<Timer>;
   /** The newest topology this node knows (stored). */
   known!: Topology;
-  role!: PrimaryRole | ReplicaRole;
+  /** What this node does as master or replica: everything the node asks of it is in `Role`. */
+  role!: Role;
   /** The epoch of the coordinated failover that fenced this master, or null (stored). */
   private fencedAt: number | null = null;
   /** Batches waiting for a fence to lift. */
@@ -92,15 +91,15 @@ export class Node {
       node: this.name,
       maxValueBytes: maxValue !== undefined && Number.isSafeInteger(maxValue) && maxValue > 0 ? maxValue : DEFAULT_LIMITS.maxValueBytes,
       replication: {
-        goodReplicas: (maxLagMs) => (this.role instanceof PrimaryRole ? this.role.goodReplicas(maxLagMs) : 0),
-        replicaRefusal: () => (this.role instanceof ReplicaRole ? this.role.refusal() : null),
-        writeRefusal: () => (this.role instanceof PrimaryRole ? this.role.writeRefusal() : null),
-        fullSyncInProgress: () => this.role instanceof PrimaryRole && this.role.fullSyncInProgress(),
+        goodReplicas: (maxLagMs) => this.role.goodReplicas(maxLagMs),
+        replicaRefusal: () => this.role.replicaRefusal(),
+        writeRefusal: () => this.role.writeRefusal(),
+        fullSyncInProgress: () => this.role.fullSyncInProgress(),
         info: () => ({
-          slaves: this.role instanceof PrimaryRole ? this.role.slaveLines() : [],
-          master: this.role instanceof ReplicaRole ? this.role.infoFields() : [],
+          slaves: this.role.slaveLines(),
+          master: this.role.infoFields(),
           failoverState: this.failoverState(),
-          loading: this.role instanceof ReplicaRole && this.role.loading(),
+          loading: this.role.loading(),
         }),
       },
     });
@@ -151,13 +150,8 @@ export class Node {
 
   /** Makes the role object for `engine.role` and starts it; `promoted`: by a failover, just now. */
   private async becomeRole(promoted: boolean): Promise<void> {
-    if (this.engine.role === "master") {
-      const role = (this.role = new PrimaryRole(this, promoted));
-      await role.start();
-    } else {
-      const role = (this.role = new ReplicaRole(this, this.known.primary));
-      role.start();
-    }
+    const role = (this.role = this.engine.role === "master" ? new PrimaryRole(this, promoted) : new ReplicaRole(this, this.known.primary));
+    await role.start();
   }
 
   background(work: Promise<unknown>): void {
@@ -174,9 +168,7 @@ export class Node {
   async execute(batch: Batch, asPrimary = false): Promise<ExecReply> {
     this.faults.checkUp();
     const engine = this.engine;
-    // Replicas idle for a while have not acknowledged lately: ask them before refusing a write.
-    if (this.role instanceof PrimaryRole && !engine.enoughReplicas()) await this.role.probeReplicas();
-    if (this.role instanceof PrimaryRole) await this.role.confirmed();
+    await this.role.beforeBatch();
     if (this.fenced()) await this.fenceLifted(FENCE_WAIT_MS);
     if (asPrimary && engine.role !== "master")
       return {
@@ -191,15 +183,7 @@ export class Node {
     const result = engine.run(batch);
     // The history the result belongs to: a promotion while this call waits below shifts it.
     const replid = engine.log.replid;
-    const role = this.role;
-    if (role instanceof PrimaryRole) {
-      if (engine.log.offset !== before) await role.committed();
-      await this.timers.schedule("expiry", engine.takeDeadline());
-      if ("outcomes" in result)
-        for (const outcome of result.outcomes)
-          if ("result" in outcome && outcome.result instanceof WaitForReplicas)
-            (outcome as { result: number }).result = await role.waitForReplicas(outcome.result);
-    } else engine.takeDeadline();
+    await this.role.afterBatch(result, engine.log.offset !== before);
     this.collectGarbageSoon();
     return { result, replid, servedBy: this.servedBy() };
   }
@@ -207,7 +191,7 @@ export class Node {
   /** A read with the client's policy: a master serves it; a replica when it can (see `ReplicaRole.read`). */
   async read(batch: Batch, policy: ReadPolicy): Promise<ExecReply | null> {
     this.faults.checkUp();
-    return this.role instanceof ReplicaRole ? this.role.read(batch, policy) : this.execute(batch);
+    return this.role.read(batch, policy);
   }
 
   info(sections: string[] = []): string {
@@ -224,14 +208,11 @@ export class Node {
 
   psync(request: PsyncRequest): PsyncAnswer {
     this.faults.checkLink();
-    if (this.role instanceof PrimaryRole) return this.role.psync(request);
-    const config = { values: this.engine.config, version: this.engine.configVersion };
-    return { kind: "notmaster", session: "", config, topology: this.known };
+    return this.role.psync(request);
   }
 
   snapshot(replica: string, cursor: SnapshotCursor): SnapshotChunk {
     this.faults.checkLink();
-    if (!(this.role instanceof PrimaryRole)) throw new Error(`flaredis ${this.name}: not the master`);
     return this.role.snapshot(replica, cursor);
   }
 
@@ -240,13 +221,11 @@ export class Node {
     if (this.faults.linkDown) return this.ack("down");
     if (push.topology.epoch > this.known.epoch) await this.adoptTopology(push.topology);
     else if (push.topology.epoch < this.known.epoch) return this.ack("fenced");
-    if (!(this.role instanceof ReplicaRole)) return this.ack("master");
     return this.role.push(push);
   }
 
   async catchUp(): Promise<Ack> {
     this.faults.checkUp();
-    if (!(this.role instanceof ReplicaRole)) return this.ack("master");
     return this.role.catchUp();
   }
 
@@ -283,8 +262,7 @@ export class Node {
     const was = engine.role;
     const role = roleIn(t, this.name);
     if (was === "slave" && role === "master") {
-      const replica = this.role as ReplicaRole;
-      if (replica.loading()) return false;
+      if (this.role.loading()) return false;
       if (at && !(engine.log.offset === at.offset && engine.log.holds(at))) return false;
     }
     engine.transaction(() => {
@@ -299,9 +277,7 @@ export class Node {
     this.known = t;
     engine.role = role;
     for (const wake of this.fenceWaiters.splice(0)) wake();
-    if (role === "master" && previous instanceof PrimaryRole) previous.pushToReplicas();
-    else if (role === "slave" && previous instanceof ReplicaRole && previous.master === t.primary) return true;
-    else {
+    if (!previous.carryInto(t, role)) {
       previous.stop();
       await this.becomeRole(was === "slave");
     }
@@ -313,7 +289,7 @@ export class Node {
     this.faults.checkUp();
     const engine = this.engine;
     const answer = (fenced: boolean) => ({ fenced, offset: engine.log.offset, replid: engine.log.replid, topology: this.known });
-    if (!(this.role instanceof PrimaryRole) || epoch <= this.known.epoch) return answer(false);
+    if (this.role.kind !== "master" || epoch <= this.known.epoch) return answer(false);
     // Fenced by another failover still under way: that one decides; this one loses.
     if (this.fenced() && this.fencedAt !== epoch) return answer(false);
     if (this.fencedAt === null || epoch > this.fencedAt) {
@@ -326,7 +302,7 @@ export class Node {
   }
 
   /** A master fenced by a failover of a newer epoch than it knows takes no batch. */
-  private fenced(): boolean {
+  fenced(): boolean {
     return this.engine.role === "master" && this.fencedAt !== null && this.fencedAt > this.known.epoch;
   }
 
@@ -345,13 +321,13 @@ export class Node {
     this.faults.checkUp();
     const t = parseTopology(hello.topology);
     if (t && t.epoch > this.known.epoch) await this.adoptTopology(t);
-    if (this.role instanceof PrimaryRole) this.role.heardFrom(hello.sentinel);
+    this.role.heardFrom(hello.sentinel);
     return this.status();
   }
 
   status(probe = false): NodeStatus {
     this.faults.checkUp();
-    if (probe && this.role instanceof PrimaryRole) this.role.pushToReplicas();
+    if (probe) this.role.pushToReplicas();
     const engine = this.engine;
     const role = this.role;
     return {
@@ -360,13 +336,13 @@ export class Node {
       topology: this.known,
       offset: engine.log.offset,
       replid: engine.log.replid,
-      synced: role instanceof PrimaryRole || !role.loading(),
-      linkUp: role instanceof ReplicaRole && role.linkUp(),
-      staleness: role instanceof ReplicaRole ? role.staleness() : null,
+      synced: !role.loading(),
+      linkUp: role.linkUp(),
+      staleness: role.staleness(),
       priority: engine.config["replica-priority"],
       fencedAt: this.fenced() ? this.fencedAt : null,
       failoverState: this.failoverState(),
-      replicas: role instanceof PrimaryRole ? role.replicas() : [],
+      replicas: role.replicas(),
     };
   }
 
@@ -408,19 +384,7 @@ export class Node {
     }
     // Any role deletes the elements of collections it dropped.
     if (due.has("purge") && engine.purge(PURGE_BATCH) === PURGE_BATCH) this.timers.set("purge", now);
-    if (role instanceof PrimaryRole) {
-      // Replicas never expire keys (the master's DELs do), nor does a fenced master.
-      if (due.has("expiry") && this.fenced()) this.timers.set("expiry", now + 100);
-      else if (due.has("expiry")) {
-        const before = engine.log.offset;
-        const removed = engine.sweep(SWEEP_BATCH);
-        if (engine.log.offset !== before) await role.committed();
-        await this.timers.schedule("expiry", removed === SWEEP_BATCH ? now : engine.nextDeadline());
-      }
-      if (due.has("heartbeat")) await role.heartbeat();
-      // Come early (the alarm is capped): the earliest deadline may have gone meanwhile.
-      if (!due.has("expiry") && this.timers.has("expiry")) this.timers.set("expiry", engine.nextDeadline());
-    }
+    await role.alarm(due, now);
     await this.timers.rearm();
   }
 
@@ -437,18 +401,13 @@ export class Node {
     if ("delay" in fault) this.faults.delayMs = fault.delay;
     if (!("link" in fault)) return;
     this.faults.linkDown = fault.link === "down";
-    if (this.faults.linkDown) {
-      if (this.role instanceof ReplicaRole) this.role.cut();
-    } else this.resume();
+    if (this.faults.linkDown) this.role.cut();
+    else this.resume();
   }
 
   /** After a fault is undone: push to the replicas, or sync with the master. */
   private resume(): void {
-    if (this.role instanceof PrimaryRole) this.role.pushToReplicas();
-    else {
-      this.role.cut();
-      this.background(this.role.sync());
-    }
+    this.role.resume();
   }
 
   private servedBy(): string {
@@ -457,6 +416,6 @@ export class Node {
 }
 
 /** A node listed as a replica is one; any other node (the primary, or one outside the topology) is a master. */
-export function roleIn(t: Topology, name: string): Role {
+export function roleIn(t: Topology, name: string): RedisRole {
   return t.replicas.includes(name) ? "slave" : "master";
 }

@@ -5,12 +5,16 @@
  * swaps it whole (see `Node.adoptTopology`), and its loops stop once it is not the node's role.
  */
 import { systemRandom } from "../engine/clock";
-import type { WaitForReplicas } from "../engine/command";
+import { WaitForReplicas } from "../engine/command";
+import type { Batch, BatchResult } from "../engine/engine";
 import { type RedisError, errors } from "../engine/errors";
+import type { Role as RedisRole } from "../engine/keyspace";
 import { type SnapshotChunk, type SnapshotCursor, packEntries } from "../engine/replication";
 import { psync, snapshotChunk } from "../engine/sync";
-import type { ConfigUpdate, PsyncAnswer, PsyncRequest, ReplicaStatus } from "../protocol/node-api";
-import type { Node } from "./node";
+import type { Ack, ConfigUpdate, ExecReply, PsyncAnswer, PsyncRequest, Push, ReplicaStatus } from "../protocol/node-api";
+import type { Topology } from "../protocol/topology";
+import type { Node, Timer } from "./node";
+import type { Role } from "./role";
 
 /** Most backlog kept for a streaming replica beyond repl-backlog-size (Redis's replica buffer limit). */
 const REPLICA_BUFFER_BYTES = 64 * 1024 * 1024;
@@ -26,6 +30,8 @@ export const STREAM_BYTES = 256 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
 /** How long a starting master waits for the sentinels' first pings before a write is refused. */
 const CONFIRM_MS = 1000;
+/** Keys expired per alarm run; more due keys re-arm the alarm at once. */
+const SWEEP_BATCH = 1000;
 
 /** What a master knows of one replica. */
 interface ReplicaLink {
@@ -45,7 +51,7 @@ interface ReplicaLink {
   shipped: number;
 }
 
-export class PrimaryRole {
+export class PrimaryRole implements Role {
   readonly kind = "master";
   /** This master's run id: a replica that sees a new one reconnects with a PSYNC handshake. */
   readonly session = systemRandom.hex(20);
@@ -106,6 +112,90 @@ export class PrimaryRole {
   stop(): void {
     this.node.engine.log.retainFrom = null;
     for (const wake of this.ackWaiters.splice(0)) wake();
+  }
+
+  /** Still the master in `t`: its replicas hear of `t` now. */
+  carryInto(_t: Topology, role: RedisRole): boolean {
+    if (role !== "master") return false;
+    this.pushToReplicas();
+    return true;
+  }
+
+  // ---- Clients -----------------------------------------------------------------------------
+
+  /** Replicas idle for a while have not acknowledged lately: ask them before refusing a write. */
+  async beforeBatch(): Promise<void> {
+    if (!this.node.engine.enoughReplicas()) await this.probeReplicas();
+    await this.confirmed();
+  }
+
+  /** Replicates what the batch wrote, arms the expiry for its deadlines, and answers its WAITs. */
+  async afterBatch(result: BatchResult, wrote: boolean): Promise<void> {
+    if (wrote) await this.committed();
+    await this.node.timers.schedule("expiry", this.node.engine.takeDeadline());
+    if ("outcomes" in result)
+      for (const outcome of result.outcomes)
+        if ("result" in outcome && outcome.result instanceof WaitForReplicas)
+          (outcome as { result: number }).result = await this.waitForReplicas(outcome.result);
+  }
+
+  /** A master serves every read. */
+  read(batch: Batch): Promise<ExecReply | null> {
+    return this.node.execute(batch);
+  }
+
+  /** The replica-side messages find a master: it says so. */
+  async push(_push: Push): Promise<Ack> {
+    return this.node.ack("master");
+  }
+
+  async catchUp(): Promise<Ack> {
+    return this.node.ack("master");
+  }
+
+  /** Expiry (unless a failover has fenced this master: replicas and fenced masters never expire keys) and heartbeats. */
+  async alarm(due: ReadonlySet<Timer>, now: number): Promise<void> {
+    const engine = this.node.engine;
+    const timers = this.node.timers;
+    if (due.has("expiry") && this.node.fenced()) timers.set("expiry", now + 100);
+    else if (due.has("expiry")) {
+      const before = engine.log.offset;
+      const removed = engine.sweep(SWEEP_BATCH);
+      if (engine.log.offset !== before) await this.committed();
+      await timers.schedule("expiry", removed === SWEEP_BATCH ? now : engine.nextDeadline());
+    }
+    if (due.has("heartbeat")) await this.heartbeat();
+    // Come early (the alarm is capped): the earliest deadline may have gone meanwhile.
+    if (!due.has("expiry") && timers.has("expiry")) timers.set("expiry", engine.nextDeadline());
+  }
+
+  /** A master has no link to a master to cut. */
+  cut(): void {}
+
+  resume(): void {
+    this.pushToReplicas();
+  }
+
+  // ---- What a replica would answer ---------------------------------------------------------
+
+  replicaRefusal(): RedisError | null {
+    return null;
+  }
+
+  infoFields(): [string, string | number][] {
+    return [];
+  }
+
+  loading(): boolean {
+    return false;
+  }
+
+  linkUp(): boolean {
+    return false;
+  }
+
+  staleness(): number | null {
+    return null;
   }
 
   // ---- Serving replicas --------------------------------------------------------------------

@@ -4,15 +4,18 @@
  * object per master followed: a failover swaps it whole (see `Node.adoptTopology`), and its loops
  * stop writing once it is not the node's role.
  */
-import type { Batch } from "../engine/engine";
+import type { Batch, BatchResult } from "../engine/engine";
 import { type RedisError, errors } from "../engine/errors";
 import { FullSyncNeeded } from "../engine/effects";
+import type { Role as RedisRole } from "../engine/keyspace";
 import { type LogEntry, START, type SnapshotChunk, type SnapshotCursor, type SyncState, unpackEntries } from "../engine/replication";
 import { applyEntries, beginFullSync, consistentAt, endFullSync, forgetSync, hasSynced, loadChunk } from "../engine/sync";
-import type { Ack, ConfigUpdate, ExecReply, Push, ReadPolicy } from "../protocol/node-api";
+import type { Ack, ConfigUpdate, ExecReply, PsyncAnswer, Push, ReadPolicy, ReplicaStatus } from "../protocol/node-api";
+import type { Topology } from "../protocol/topology";
 import type { Node } from "./node";
+import type { Role } from "./role";
 
-export class ReplicaRole {
+export class ReplicaRole implements Role {
   readonly kind = "slave";
   syncState: SyncState = "connect";
   private syncing: Promise<void> | null = null;
@@ -40,11 +43,68 @@ export class ReplicaRole {
     return this.node.role === this;
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.node.background(this.sync());
   }
 
   stop(): void {}
+
+  /** Unchanged while it follows the same master. */
+  carryInto(t: Topology, role: RedisRole): boolean {
+    return role === "slave" && this.master === t.primary;
+  }
+
+  // ---- What a master would answer ----------------------------------------------------------
+
+  /** A replica runs no write; its reads have nothing to wait for. */
+  async beforeBatch(): Promise<void> {}
+
+  /** Deadlines are the master's to sweep (its DELs expire keys here). */
+  async afterBatch(_result: BatchResult, _wrote: boolean): Promise<void> {
+    this.node.engine.takeDeadline();
+  }
+
+  /** Not the master: says so, with what a replica needs to find the master (its settings, the topology). */
+  psync(): PsyncAnswer {
+    const engine = this.node.engine;
+    return { kind: "notmaster", session: "", config: { values: engine.config, version: engine.configVersion }, topology: this.node.known };
+  }
+
+  snapshot(): SnapshotChunk {
+    throw new Error(`flaredis ${this.node.name}: not the master`);
+  }
+
+  goodReplicas(): number {
+    return 0;
+  }
+
+  writeRefusal(): RedisError | null {
+    return null;
+  }
+
+  fullSyncInProgress(): boolean {
+    return false;
+  }
+
+  slaveLines(): string[] {
+    return [];
+  }
+
+  replicas(): ReplicaStatus[] {
+    return [];
+  }
+
+  heardFrom(): void {}
+
+  pushToReplicas(): void {}
+
+  /** Replicas never expire keys (the master's DELs do): nothing of the alarm is a replica's. */
+  async alarm(): Promise<void> {}
+
+  resume(): void {
+    this.cut();
+    this.node.background(this.sync());
+  }
 
   /** A push from the master: applied when it continues this node's stream, else a resync. */
   async push(push: Push): Promise<Ack> {
@@ -220,7 +280,7 @@ export class ReplicaRole {
   }
 
   /** Why data commands are refused now (LOADING, MASTERDOWN), or null. */
-  refusal(): RedisError | null {
+  replicaRefusal(): RedisError | null {
     if (this.loading()) return errors.loading();
     if (!this.linkUp() && !this.node.engine.config["replica-serve-stale-data"]) return errors.masterDown();
     return null;
