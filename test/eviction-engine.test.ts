@@ -8,7 +8,9 @@ import { Engine } from "../durable-objects/engine/engine";
 import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { applyEntries, beginFullSync, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import { REPORT_KEYS } from "../durable-objects/engine/eviction";
 import { sizesExact } from "./dataset";
+import { catchUp, enginePair, fullSync } from "./engine-pair";
 
 /** mulberry32: a seeded source, so each run samples the same keys. */
 function seeded(seed: number): Random {
@@ -274,5 +276,85 @@ describe("eviction through replication", () => {
     sizesExact(master);
     sizesExact(late);
     sizesExact(replica);
+  });
+});
+
+describe("reads served by a replica count for the master's eviction", () => {
+  const reads = (e: Engine, commands: string[][]) => e.run({ mode: "pipeline", commands, permission: "admin" });
+
+  it("a replica reports the keys it read, with counts, emptied by each report; the master folds them into LRU and LFU", () => {
+    const p = enginePair();
+    fullSync(p, 1000).finish();
+    for (const k of ["a", "b", "c"]) run(p.master, "SET", k, "v");
+    catchUp(p.master, p.replica, 1000);
+    // Applying the master's stream is no read; a master reports nothing.
+    expect(p.replica.accessReport()).toEqual([]);
+    reads(p.master, [["GET", "a"]]);
+    expect(p.master.accessReport()).toEqual([]);
+    reads(p.replica, [["GET", "a"], ["GET", "a"], ["MGET", "a", "b"], ["GET", "nope"]]);
+    const report = p.replica.accessReport();
+    expect(new Map(report)).toEqual(new Map([["a", 3], ["b", 1]])); // a missing key is no access
+    expect(p.replica.accessReport()).toEqual([]);
+    // LRU: c was used after b on the master; once b's reads at the replica are folded in, b is the more recent.
+    reads(p.master, [["GET", "c"]]);
+    expect(p.master.access.idle("b")).toBeGreaterThan(p.master.access.idle("c"));
+    p.master.foldAccessReport(report);
+    expect(p.master.access.idle("b")).toBeLessThan(p.master.access.idle("c"));
+    // LFU: reported reads move the counter as reads at the master would.
+    run(p.master, "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu");
+    const before = p.master.access.frequency("a", p.clock.now());
+    p.master.foldAccessReport([["a", 1000]]);
+    expect(p.master.access.frequency("a", p.clock.now())).toBeGreaterThan(before);
+  });
+
+  it("a report holds at most REPORT_KEYS keys; the rest wait for the next interval", () => {
+    const p = enginePair();
+    fullSync(p, 1000).finish();
+    const n = REPORT_KEYS + 10;
+    const keys = Array.from({ length: n }, (_, i) => `k${i}`);
+    p.master.run({ mode: "single", commands: [["MSET", ...keys.flatMap((k) => [k, "v"])]], permission: "admin" });
+    catchUp(p.master, p.replica, 1 << 20);
+    reads(p.replica, [["MGET", ...keys]]);
+    expect(p.replica.accessReport()).toHaveLength(REPORT_KEYS);
+    expect(p.replica.accessReport()).toEqual([]);
+  });
+});
+
+describe("OBJECT IDLETIME and FREQ", () => {
+  const lru = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+  const lfu = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+  it("answer from eviction's tracking, with Redis's errors for the policy that does not track them; the lookup is no access", () => {
+    const p = enginePair();
+    run(p.master, "SET", "k", "v");
+    p.clock.advance(65_000);
+    expect(run(p.master, "OBJECT", "IDLETIME", "k")).toBe(65);
+    expect(run(p.master, "OBJECT", "IDLETIME", "k")).toBe(65); // OBJECT itself is no access
+    expect(run(p.master, "OBJECT", "FREQ", "k")).toEqual({ error: lru });
+    expect(run(p.master, "OBJECT", "IDLETIME", "nope")).toBe(null);
+    run(p.master, "GET", "k");
+    expect(run(p.master, "OBJECT", "IDLETIME", "k")).toBe(0);
+    run(p.master, "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu");
+    expect(run(p.master, "OBJECT", "IDLETIME", "k")).toEqual({ error: lfu });
+    // Redis's LFU_INIT_VAL (5) when the key was made, decayed by one for the minute since.
+    expect(run(p.master, "OBJECT", "FREQ", "k")).toBe(4);
+    // A key never used since the node started is idle since then.
+    const q = enginePair();
+    q.clock.advance(10_000);
+    q.master.run({ mode: "single", commands: [["SET", "fresh", "v"]], permission: "admin" });
+    q.master.access.forget("fresh");
+    expect(run(q.master, "OBJECT", "IDLETIME", "fresh")).toBe(10);
+  });
+
+  it("count the reads a replica served once its report reaches the master", () => {
+    const p = enginePair();
+    fullSync(p, 1000).finish();
+    run(p.master, "SET", "k", "v");
+    catchUp(p.master, p.replica, 1000);
+    p.clock.advance(30_000);
+    run(p.replica, "GET", "k");
+    expect(run(p.master, "OBJECT", "IDLETIME", "k")).toBe(30);
+    p.master.foldAccessReport(p.replica.accessReport());
+    expect(run(p.master, "OBJECT", "IDLETIME", "k")).toBe(0);
   });
 });

@@ -64,6 +64,11 @@ export interface Server {
   readonly offset: number;
   /** RENAME and COPY of a collection may be logged as themselves (no replica is loading a full sync). */
   compactEffects(): boolean;
+  /**
+   * What eviction knows of `key`'s use (OBJECT IDLETIME and FREQ): whether an LFU policy is set,
+   * the milliseconds since its last access, its LFU counter.
+   */
+  usage(key: string): { readonly lfu: boolean; readonly idleMs: number; readonly frequency: number };
 }
 
 export interface Context {

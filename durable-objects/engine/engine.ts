@@ -163,6 +163,14 @@ export class Engine {
         return log.offset;
       },
       compactEffects: () => !replication.fullSyncInProgress(),
+      usage: (key) => {
+        const now = options.clock.now();
+        return {
+          lfu: this.config["maxmemory-policy"].endsWith("-lfu"),
+          idleMs: this.access.idleMs(key, now, this.startedAt),
+          frequency: this.access.frequency(key, now),
+        };
+      },
     };
     // Writes the storage had kept in memory when the node last stopped come back from the log.
     replayDeferred(this);
@@ -390,7 +398,24 @@ export class Engine {
     if (change.cleared) this.access.clear();
     for (const [key, { after }] of change.touched) if (after === null) this.access.forget(key);
     const lfu = this.config["maxmemory-policy"].endsWith("-lfu");
-    for (const key of change.accessed) if (change.touched.get(key)?.after !== null) this.access.touch(key, change.now, lfu);
+    const replica = this.role === "slave";
+    for (const key of change.accessed)
+      if (change.touched.get(key)?.after !== null) {
+        this.access.touch(key, change.now, lfu);
+        // A replica's reads count for the master's eviction: reported on its ACKs (accessReport).
+        if (replica) this.access.note(key);
+      }
+  }
+
+  /** What a replica read since its last report, for the master's LRU/LFU (sent on its ACKs); empty on a master. */
+  accessReport(): [string, number][] {
+    return this.role === "slave" ? this.access.takeReport() : [];
+  }
+
+  /** A replica's report (`accessReport`) folded into this master's LRU/LFU, as accesses now. */
+  foldAccessReport(report: readonly (readonly [string, number])[]): void {
+    if (this.role !== "master") return;
+    this.access.fold(report, this.options.clock.now(), this.config["maxmemory-policy"].endsWith("-lfu"));
   }
 
   /**

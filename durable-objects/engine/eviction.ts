@@ -27,6 +27,10 @@ const LFU_INIT = 5;
 /** Redis's lfu-log-factor and lfu-decay-time (minutes) defaults. */
 const LFU_LOG_FACTOR = 10;
 const LFU_DECAY_MINUTES = 1;
+/** Keys a replica reports per interval at most (`AccessTracker.takeReport`): a bounded sample of what it served. */
+export const REPORT_KEYS = 1024;
+/** Accesses folded per key of a report at most: beyond a few, LFU's logarithmic counter hardly moves. */
+const REPORT_HITS = 16;
 /** Redis's EVPOOL_SIZE. */
 const POOL_SIZE = 16;
 /**
@@ -42,6 +46,8 @@ const MAX_EMPTY_ROUNDS = 8;
 interface Access {
   /** The logical time of the last access. */
   seq: number;
+  /** The engine time (ms) of the last access: OBJECT IDLETIME. */
+  at: number;
   /** Redis's 8-bit logarithmic frequency counter. */
   lfu: number;
   /** The minute the counter was last decayed. */
@@ -68,7 +74,7 @@ export class AccessTracker {
     const a = this.keys.get(key);
     this.seq++;
     if (a === undefined) {
-      this.keys.set(key, { seq: this.seq, lfu: LFU_INIT, decayedAt: minute });
+      this.keys.set(key, { seq: this.seq, at: now, lfu: LFU_INIT, decayedAt: minute });
       if (this.keys.size > this.capacity) this.keys.delete(this.keys.keys().next().value!);
       return;
     }
@@ -78,20 +84,60 @@ export class AccessTracker {
       a.decayedAt = minute;
     }
     a.seq = this.seq;
+    a.at = Math.max(a.at, now);
     this.keys.set(key, a);
   }
 
   forget(key: string): void {
     this.keys.delete(key);
+    this.reported.delete(key);
+  }
+
+  /**
+   * Keys accessed since the last report, with their counts: a replica's record of the reads it
+   * served, for the master's LRU and LFU (`fold`). Bounded by REPORT_KEYS: once full, keys not
+   * yet in it are left out until the next report (a hot key is seen early in any interval).
+   */
+  private readonly reported = new Map<string, number>();
+
+  /** Notes an access for the next report. */
+  note(key: string): void {
+    const n = this.reported.get(key);
+    if (n !== undefined) this.reported.set(key, n + 1);
+    else if (this.reported.size < REPORT_KEYS) this.reported.set(key, 1);
+  }
+
+  /** The accesses noted since the last report, emptied. */
+  takeReport(): [string, number][] {
+    const report = [...this.reported];
+    this.reported.clear();
+    return report;
+  }
+
+  /**
+   * Folds a replica's report in at `now`: each key counts as used now (LRU), and under an LFU
+   * policy as used as often as reported (at most REPORT_HITS draws of Redis's LFULogIncr).
+   */
+  fold(report: readonly (readonly [string, number])[], now: number, lfu: boolean): void {
+    for (const [key, hits] of report) {
+      const draws = lfu ? Math.min(Math.max(Math.floor(hits), 1), REPORT_HITS) : 1;
+      for (let i = 0; i < draws; i++) this.touch(key, now, lfu);
+    }
   }
 
   clear(): void {
     this.keys.clear();
+    this.reported.clear();
   }
 
   /** Accesses since `key`'s last one (all since the node started when unknown): LRU's idle time. */
   idle(key: string): number {
     return this.seq - (this.keys.get(key)?.seq ?? 0);
+  }
+
+  /** Milliseconds since `key`'s last access at `now`; since `since` (the node's start) when unknown. */
+  idleMs(key: string, now: number, since: number): number {
+    return Math.max(0, now - (this.keys.get(key)?.at ?? since));
   }
 
   /** `key`'s LFU counter decayed to `now` (0 when unknown). */

@@ -229,8 +229,14 @@ export class Node {
     return this.role.catchUp();
   }
 
-  ack(state: Ack["state"]): Ack {
-    return { offset: this.engine.log.offset, configVersion: this.engine.configVersion, state, topology: this.known };
+  /**
+   * This node's answer to a push or a catch-up. `toMaster`: the answer goes to the master (a
+   * push's), so a replica adds the reads it served since its last (`Engine.accessReport`).
+   */
+  ack(state: Ack["state"], toMaster = false): Ack {
+    const ack: Ack = { offset: this.engine.log.offset, configVersion: this.engine.configVersion, state, topology: this.known };
+    const accessed = toMaster ? this.engine.accessReport() : [];
+    return accessed.length > 0 ? { ...ack, accessed } : ack;
   }
 
   // ---- Topology, failover and sentinels ----------------------------------------------------

@@ -388,6 +388,8 @@ export class PrimaryRole implements Role {
         const config = link.configVersion === engine.configVersion ? undefined : this.configUpdate();
         const push = { session: this.session, replid: log.replid, entries: packEntries(entries), masterOffset: log.offset, config, topology: this.node.known };
         const ack = await this.node.peers.node(replica).push(push);
+        // The reads the replica served count for this master's eviction.
+        if (ack.accessed) this.node.engine.foldAccessReport(ack.accessed);
         // A replica that knows a newer topology fences this node: it is not the master any more.
         if (ack.topology.epoch > this.node.known.epoch) await this.node.adoptTopology(ack.topology);
         if (!this.current) return;

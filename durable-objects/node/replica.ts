@@ -120,7 +120,7 @@ export class ReplicaRole implements Role {
     else if (engine.log.offset >= push.masterOffset) this.freshAt = received;
     this.node.collectGarbageSoon();
     if (this.syncState !== "connected" || engine.log.offset < push.masterOffset) this.node.background(this.sync());
-    return this.node.ack(this.syncState);
+    return this.node.ack(this.syncState, true);
   }
 
   /** Takes the master's settings when they are newer than this node's. */

@@ -86,6 +86,11 @@ export interface Ack {
   readonly state: SyncState | "master" | "down" | "fenced";
   /** The topology the replica knows (the sender adopts it when newer). */
   readonly topology: Topology;
+  /**
+   * The keys the replica served reads of since its last ACK, with their counts (at most
+   * REPORT_KEYS): the master counts them for its eviction's LRU/LFU. Absent when none.
+   */
+  readonly accessed?: [string, number][];
 }
 
 /**

@@ -229,6 +229,14 @@ export class Change extends ElementView {
     return null;
   }
 
+  /** Like `get`, but no access for eviction's LRU/LFU (OBJECT's lookup: Redis's LOOKUP_NOTOUCH). */
+  getUntouched(key: string): Entry | null {
+    const seen = this.accessed.has(key);
+    const e = this.get(key);
+    if (!seen) this.accessed.delete(key);
+    return e;
+  }
+
   /** Like `get`, counting a keyspace hit or miss (INFO stats). */
   lookup(key: string): Entry | null {
     const e = this.get(key);
