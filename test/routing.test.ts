@@ -136,6 +136,31 @@ describe("routing", () => {
       expect(withToken.servers).toEqual(new Set(["replica:weur"])); // it waited for weur
     });
 
+    it("a replica behind the token serves at once a read of keys the client did not write; a key it wrote still reads its write", async () => {
+      await redis("SET", "other", "x");
+      await Promise.all(REPLICAS.map((r) => nodeApi(r).catchUp()));
+      await delay(1000); // weur now applies each push a second late: far past the 200 ms a read may wait
+      for (let i = 0; i < 3; i++) {
+        const w = await call(["SET", "mine", i], { cf: NEW_YORK });
+        const token = w.headers.get("upstash-sync-token")!;
+        const [, offset] = token.split(":");
+        const unrelated = await call(["MGET", "other", "nope"], { cf: PARIS, headers: { "upstash-sync-token": token } });
+        expect(servedBy(unrelated)).toBe("replica:weur");
+        expect(unrelated.json).toEqual({ result: ["x", null] });
+        // Its token does not go back: the position stays the write's, with the write still listed.
+        const after = unrelated.headers.get("upstash-sync-token")!;
+        expect(after.split(":")[1]).toBe(offset);
+        expect(after.split(":").length).toBe(4);
+        const own = await call(["GET", "mine"], { cf: PARIS, headers: { "upstash-sync-token": after } });
+        expect(own.json).toEqual({ result: String(i) });
+        expect(servedBy(own)).toBe("replica:wnam"); // weur cannot have it yet
+        // A read of no named key may see any write of the client's: it waits as before.
+        const keyless = await call(["DBSIZE"], { cf: PARIS, headers: { "upstash-sync-token": after } });
+        expect(servedBy(keyless)).toBe("replica:wnam");
+        expect(keyless.json).toEqual({ result: 2 });
+      }
+    });
+
     it("a replica further behind than the bounded wait hands the read to the next nearest, not the primary", async () => {
       await delay(1000);
       const { stale, servers } = await rounds(3, true);

@@ -13,7 +13,7 @@ import { errorResponse, requestErrors, statusOf } from "./errors";
 import { scrape } from "./metrics";
 import type { ClientLocation } from "./regions";
 import { stringify, toJsonOutcome } from "./reply";
-import { formatSyncToken, parseSyncToken } from "./sync-token";
+import { formatSyncToken, nextSyncToken, parseSyncToken, writtenKeys } from "./sync-token";
 import { parseCommand, parseCommands, parsePathCommand, readBody } from "./request";
 import { type Background, route } from "./routing";
 import { RedisError } from "../durable-objects/engine/errors";
@@ -48,16 +48,18 @@ async function forward(c: Context<{ Bindings: Env; Variables: Vars }>, mode: Mod
     // No execution context (a direct call in tests): refresh in the foreground.
   }
   const batch = { mode, commands, permission: c.get("permission") };
+  const token = parseSyncToken(request.headers.get(SYNC_TOKEN));
   const { result, replid, servedBy, staleness } = await route(env, batch, {
     cf: request.cf as ClientLocation | undefined,
-    position: parseSyncToken(request.headers.get(SYNC_TOKEN)),
+    position: token?.position ?? null,
+    written: token?.written,
     maxStalenessMs: maxStalenessOf(request),
     background,
   });
   const headers: Record<string, string> = {
     "content-type": "application/json",
     [SERVED_BY]: servedBy,
-    [SYNC_TOKEN]: formatSyncToken(replid, result.offset),
+    [SYNC_TOKEN]: nextSyncToken(token, replid, result.offset, writtenKeys(commands)),
   };
   if (staleness !== undefined) headers[STALENESS] = String(staleness);
   if ("error" in result) {
@@ -90,7 +92,7 @@ app.use("*", async (c, next) => {
   if (!c.res.headers.has(SERVED_BY)) {
     c.res.headers.set(SERVED_BY, "edge");
     const seen = parseSyncToken(c.req.header(SYNC_TOKEN) ?? null);
-    c.res.headers.set(SYNC_TOKEN, seen === null || seen.replid === "" ? "" : formatSyncToken(seen.replid, seen.offset));
+    c.res.headers.set(SYNC_TOKEN, seen === null || seen.position.replid === "" ? "" : formatSyncToken(seen.position.replid, seen.position.offset, seen.written));
   }
 });
 

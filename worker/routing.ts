@@ -21,6 +21,7 @@
  * there if so. Every call to a node is bounded in time, so a node that hangs cannot hang a
  * request.
  */
+import type { WrittenKeys } from "../durable-objects/protocol/read-your-writes";
 import { Engine, type Batch, type Mode } from "../durable-objects/engine/engine";
 import { RedisError } from "../durable-objects/engine/errors";
 import type { Position } from "../durable-objects/engine/replication";
@@ -270,6 +271,8 @@ export interface RouteOptions {
   readonly cf: ClientLocation | undefined;
   /** The position the client has seen (its sync token), or null. */
   readonly position: Position | null;
+  /** The client's own writes, from its sync token (read-your-writes.ts). */
+  readonly written?: WrittenKeys;
   /** Flaredis-Max-Staleness in ms (0: the primary only), or null for any. */
   readonly maxStalenessMs: number | null;
   readonly background?: Background;
@@ -292,7 +295,12 @@ export async function route(env: Env, batch: Batch, options: RouteOptions): Prom
   const plan = await readPlan(env, options.cf, options.background);
   const deadline = Date.now() + READ_YOUR_WRITES_WAIT_MS;
   const fromReplica = async (replica: string): Promise<ExecReply | null> => {
-    const policy = { position: options.position, maxStalenessMs: options.maxStalenessMs, waitMs: Math.max(0, deadline - Date.now()) };
+    const policy = {
+      position: options.position,
+      ...(options.written ? { written: options.written } : {}),
+      maxStalenessMs: options.maxStalenessMs,
+      waitMs: Math.max(0, deadline - Date.now()),
+    };
     try {
       const reply = await within(NODE_CALL_TIMEOUT_MS, nodeStub(env, replica).read(batch, policy));
       if (!reply) replicaDeclined(Date.now());

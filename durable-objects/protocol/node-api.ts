@@ -3,6 +3,7 @@
  * the replication protocol (described in engine/replication.ts). Contracts only, no runtime code.
  * (Typed by hand: the RPC stub's generated types cannot follow the recursive `Reply` type.)
  */
+import type { WrittenKeys } from "./read-your-writes";
 import type { Batch, BatchResult, Stats } from "../engine/engine";
 import type { KeyspaceFigures } from "../engine/info";
 import type { StorageUsage } from "../sqlite/sqlite-storage";
@@ -30,6 +31,11 @@ export interface ExecReply {
 export interface ReadPolicy {
   /** The replication position the client has seen (its sync token), or null for none. */
   readonly position: Position | null;
+  /**
+   * The client's own writes up to `position` (read-your-writes.ts): a replica behind `position`
+   * that holds every one of them on the keys a read names may serve it at once. Absent: it waits.
+   */
+  readonly written?: WrittenKeys;
   /** How long the replica may wait to reach `position`. */
   readonly waitMs: number;
   /** The oldest data the client accepts, in ms (Flaredis-Max-Staleness), or null for any. */
