@@ -8,7 +8,7 @@ import { Engine } from "../durable-objects/engine/engine";
 import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { applyEntries, beginFullSync, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
-import { REPORT_KEYS } from "../durable-objects/engine/eviction";
+import { REPORT_CHARS, REPORT_KEYS } from "../durable-objects/engine/eviction";
 import { sizesExact } from "./dataset";
 import { catchUp, enginePair, fullSync } from "./engine-pair";
 
@@ -356,5 +356,22 @@ describe("OBJECT IDLETIME and FREQ", () => {
     expect(run(p.master, "OBJECT", "IDLETIME", "k")).toBe(30);
     p.master.foldAccessReport(p.replica.accessReport());
     expect(run(p.master, "OBJECT", "IDLETIME", "k")).toBe(0);
+  });
+});
+
+describe("a replica's access report", () => {
+  const reads = (e: Engine, commands: string[][]) => e.run({ mode: "pipeline", commands, permission: "admin" });
+
+  it("is bounded by the keys' length too, so long keys never make a large ACK", () => {
+    const p = enginePair();
+    fullSync(p, 1000).finish();
+    const long = (i: number) => `${String(i).padStart(6, "0")}${"x".repeat(10_000)}`;
+    const keys = Array.from({ length: 10 }, (_, i) => long(i));
+    for (const k of keys) run(p.master, "SET", k, "v");
+    catchUp(p.master, p.replica, 1 << 20);
+    reads(p.replica, [["MGET", ...keys]]);
+    const report = p.replica.accessReport();
+    expect(report.reduce((n, [k]) => n + k.length, 0)).toBeLessThanOrEqual(REPORT_CHARS);
+    expect(report).toHaveLength(6);
   });
 });

@@ -61,12 +61,16 @@ describe("a replica behind the client's position", () => {
   const position = { replid: R, offset: 200 };
   const written = { floor: 100, keys: { [keyDigest("mine")]: 200, [keyDigest("old")]: 150 } };
 
-  it("serves a read of keys whose own writes it holds, never one of no named key nor one past the floor", () => {
-    expect(holdsOwnWrites(holdsUpTo(160), position, written, ["other", "old"])).toBe(true);
-    expect(holdsOwnWrites(holdsUpTo(160), position, written, ["mine"])).toBe(false);
-    expect(holdsOwnWrites(holdsUpTo(140), position, written, ["old"])).toBe(false);
-    expect(holdsOwnWrites(holdsUpTo(90), position, written, ["other"])).toBe(false); // below the floor
-    expect(holdsOwnWrites(holdsUpTo(160), position, written, null)).toBe(false);
-    expect(holdsOwnWrites(() => false, position, written, ["other"])).toBe(false); // another history
+  it("serves a read of keys whose own writes it holds, on the token's history only, never one of no named key nor one past the floor", () => {
+    expect(holdsOwnWrites(holdsUpTo(160), R, position, written, ["other", "old"])).toBe(true);
+    expect(holdsOwnWrites(holdsUpTo(160), R, position, written, ["mine"])).toBe(false);
+    expect(holdsOwnWrites(holdsUpTo(140), R, position, written, ["old"])).toBe(false);
+    expect(holdsOwnWrites(holdsUpTo(90), R, position, written, ["other"])).toBe(false); // below the floor
+    expect(holdsOwnWrites(holdsUpTo(160), R, position, written, null)).toBe(false);
+    expect(holdsOwnWrites(() => false, R, position, written, ["other"])).toBe(false); // a history without the floor
+    // A replica now on another history (after a failover) that still holds the token's floor as its
+    // previous one: its answer would carry its own, lower position, and the client would forget
+    // its write. Only the token's own history answers early.
+    expect(holdsOwnWrites(() => true, R2, position, written, ["other"])).toBe(false);
   });
 });

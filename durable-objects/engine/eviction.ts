@@ -29,6 +29,8 @@ const LFU_LOG_FACTOR = 10;
 const LFU_DECAY_MINUTES = 1;
 /** Keys a replica reports per interval at most (`AccessTracker.takeReport`): a bounded sample of what it served. */
 export const REPORT_KEYS = 1024;
+/** And their UTF-16 length in all, so a report of long keys stays small beside the ACK it rides on. */
+export const REPORT_CHARS = 64 * 1024;
 /** Accesses folded per key of a report at most: beyond a few, LFU's logarithmic counter hardly moves. */
 const REPORT_HITS = 16;
 /** Redis's EVPOOL_SIZE. */
@@ -90,7 +92,7 @@ export class AccessTracker {
 
   forget(key: string): void {
     this.keys.delete(key);
-    this.reported.delete(key);
+    if (this.reported.delete(key)) this.reportedChars -= key.length;
   }
 
   /**
@@ -99,18 +101,23 @@ export class AccessTracker {
    * yet in it are left out until the next report (a hot key is seen early in any interval).
    */
   private readonly reported = new Map<string, number>();
+  private reportedChars = 0;
 
-  /** Notes an access for the next report. */
+  /** Notes an access for the next report (within REPORT_KEYS keys and REPORT_CHARS of them). */
   note(key: string): void {
     const n = this.reported.get(key);
     if (n !== undefined) this.reported.set(key, n + 1);
-    else if (this.reported.size < REPORT_KEYS) this.reported.set(key, 1);
+    else if (this.reported.size < REPORT_KEYS && this.reportedChars + key.length <= REPORT_CHARS) {
+      this.reported.set(key, 1);
+      this.reportedChars += key.length;
+    }
   }
 
   /** The accesses noted since the last report, emptied. */
   takeReport(): [string, number][] {
     const report = [...this.reported];
     this.reported.clear();
+    this.reportedChars = 0;
     return report;
   }
 
@@ -128,6 +135,7 @@ export class AccessTracker {
   clear(): void {
     this.keys.clear();
     this.reported.clear();
+    this.reportedChars = 0;
   }
 
   /** Accesses since `key`'s last one (all since the node started when unknown): LRU's idle time. */

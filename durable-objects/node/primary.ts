@@ -126,7 +126,8 @@ export class PrimaryRole implements Role {
   /** Replicas idle for a while have not acknowledged lately: ask them before refusing a write. */
   async beforeBatch(): Promise<void> {
     if (!this.node.engine.enoughReplicas()) await this.probeReplicas();
-    await this.confirmed();
+    // Demoted while it probed: the batch is the new master's (the node answers notPrimary).
+    if (this.current) await this.confirmed();
   }
 
   /** Replicates what the batch wrote, arms the expiry for its deadlines, and answers its WAITs. */

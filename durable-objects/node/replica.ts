@@ -250,7 +250,7 @@ export class ReplicaRole implements Role {
     const position = policy.position;
     // Behind the client's position, but holding every write of its own to the keys it reads: at once.
     const ownWritesHeld = () =>
-      position !== null && policy.written !== undefined && holdsOwnWrites((p) => engine.log.holds(p), position, policy.written, readKeys(batch));
+      position !== null && policy.written !== undefined && holdsOwnWrites((p) => engine.log.holds(p), engine.log.replid, position, policy.written, readKeys(batch));
     if (position && !engine.log.holds(position) && !ownWritesHeld()) {
       let waited = false;
       const timer = this.node.clock.sleep(policy.waitMs).then(() => {
@@ -339,12 +339,15 @@ export class ReplicaRole implements Role {
   }
 }
 
-/** The keys a read batch names, or null when one of its commands names none (KEYS, DBSIZE, SCAN: any key). */
+/**
+ * The keys a read batch names, or null when one of its commands names none (KEYS, DBSIZE, SCAN)
+ * or is a container (MEMORY STATS: the whole dataset): any key.
+ */
 function readKeys(batch: Batch): string[] | null {
   const keys: string[] = [];
   for (const argv of batch.commands) {
     const command = Engine.lookup(argv[0] ?? "");
-    if (!command?.keys) return null;
+    if (!command?.keys || command.subcommands) return null;
     keys.push(...keysOf(command, argv));
   }
   return keys;

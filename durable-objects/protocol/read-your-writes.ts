@@ -49,13 +49,15 @@ export function addWrites(written: WrittenKeys, keys: readonly string[] | null, 
 }
 
 /**
- * Whether a node whose log holds the positions `holds` answers can serve a read of `keys` for a
- * client at `position` with `written`, though it may not hold `position` itself: it holds the
- * floor and every write of the client's to those keys. `keys` null (a read of no named key, KEYS,
+ * Whether a node whose log holds the positions `holds` answers, on the history `replid`, can serve
+ * a read of `keys` for a client at `position` with `written`, though it may not hold `position`
+ * itself: it holds the floor and every write of the client's to those keys. Only on the token's
+ * own history: an answer from another one would carry that history's (lower) position, and the
+ * client's next token would forget what it had seen. `keys` null (a read of no named key, KEYS,
  * DBSIZE, SCAN) never can.
  */
-export function holdsOwnWrites(holds: (p: Position) => boolean, position: Position, written: WrittenKeys, keys: readonly string[] | null): boolean {
-  if (keys === null || !holds({ replid: position.replid, offset: written.floor })) return false;
+export function holdsOwnWrites(holds: (p: Position) => boolean, replid: string, position: Position, written: WrittenKeys, keys: readonly string[] | null): boolean {
+  if (keys === null || replid !== position.replid || !holds({ replid: position.replid, offset: written.floor })) return false;
   for (const k of keys) {
     const at = written.keys[keyDigest(k)];
     if (at !== undefined && !holds({ replid: position.replid, offset: at })) return false;
