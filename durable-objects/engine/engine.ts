@@ -383,7 +383,7 @@ export class Engine {
     this.stats.expiredKeys += change.expired;
     this.stats.keyspaceHits += change.hits;
     this.stats.keyspaceMisses += change.misses;
-    this.track(change);
+    this.access.record(change, this.config["maxmemory-policy"].endsWith("-lfu"), this.role === "slave");
     if (!change.dirty) return;
     this.log.append(change.effects);
     this.keyspace.commit(change, this.log.offset);
@@ -391,20 +391,6 @@ export class Engine {
       const at = after?.expiresAt ?? null;
       if (at !== null && (this.newDeadline === null || at < this.newDeadline)) this.newDeadline = at;
     }
-  }
-
-  /** Records the accesses of a change that commits; keys it deleted are forgotten. */
-  private track(change: Change): void {
-    if (change.cleared) this.access.clear();
-    for (const [key, { after }] of change.touched) if (after === null) this.access.forget(key);
-    const lfu = this.config["maxmemory-policy"].endsWith("-lfu");
-    const replica = this.role === "slave";
-    for (const key of change.accessed)
-      if (change.touched.get(key)?.after !== null) {
-        this.access.touch(key, change.now, lfu);
-        // A replica's reads count for the master's eviction: reported on its ACKs (accessReport).
-        if (replica) this.access.note(key);
-      }
   }
 
   /** What a replica read since its last report, for the master's LRU/LFU (sent on its ACKs); empty on a master. */

@@ -90,6 +90,20 @@ export class AccessTracker {
     this.keys.set(key, a);
   }
 
+  /**
+   * Records the accesses of a change that commits (with `lfu`, an LFU policy is set); keys it
+   * deleted are forgotten. On a replica (`replica`) each is noted for the master too (`note`).
+   */
+  record(change: Change, lfu: boolean, replica: boolean): void {
+    if (change.cleared) this.clear();
+    for (const [key, { after }] of change.touched) if (after === null) this.forget(key);
+    for (const key of change.accessed)
+      if (change.touched.get(key)?.after !== null) {
+        this.touch(key, change.now, lfu);
+        if (replica) this.note(key);
+      }
+  }
+
   forget(key: string): void {
     this.keys.delete(key);
     if (this.reported.delete(key)) this.reportedChars -= key.length;

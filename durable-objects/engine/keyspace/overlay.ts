@@ -1,0 +1,437 @@
+/**
+ * The pending changes of one command or MULTI (see keyspace.ts), as an overlay on the stored
+ * keyspace: the keys it wrote, the elements of collections (their reads are in element-view.ts),
+ * deletions, the work the storage does itself, savepoints. What commands write through it, named
+ * by what they do (strings, RENAME and COPY, deadlines), is `Change` (change.ts).
+ */
+import { type Bytes, utf8Length } from "../bytes";
+import { encode, splitEffect } from "../effects";
+import { RedisError, errors } from "../errors";
+import { elementSize, keySize } from "../sizes";
+import type { Combine, Combined, Element, ElementRow, Entry, OrderKey } from "../storage";
+import { ElementView } from "./element-view";
+import type { Effect, Keyspace, Role } from "./keyspace";
+
+/** A key this change wrote: did it exist before and its size then (0: none), its entry after (null: deleted). */
+interface Touched {
+  before: boolean;
+  was: number;
+  after: Entry | null;
+}
+
+interface Savepoint {
+  readonly touched: Map<string, Touched>;
+  readonly grown: Map<number, number>;
+  readonly elements: Map<number, Map<string, Element | null>>;
+  readonly dropped: Set<number>;
+  readonly nextEid: number;
+  readonly direct: number;
+  readonly effects: number;
+  readonly cleared: boolean;
+  readonly expired: number;
+}
+
+/** Redis's default proto-max-bulk-len: no string may grow past it, whatever Flaredis's own value limit. */
+const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
+
+/**
+ * The pending changes of one command or MULTI. Reads see the changes made so far; nothing is
+ * visible to anyone else until `Keyspace.commit`.
+ */
+export class Overlay extends ElementView {
+  /** Per touched key: did it exist before and its size then, and its entry after (null: deleted). */
+  readonly touched = new Map<string, Touched>();
+  /** Pending element writes per collection id (null: deleted). */
+  readonly elements = new Map<number, Map<string, Element | null>>();
+  /**
+   * How many bytes each collection's elements grew by in this change (sizes.ts): added to its
+   * header's `bytes` when the change is committed (`sized`).
+   */
+  readonly grown = new Map<number, number>();
+  /** Keys read or written by commands in this change (LRU/LFU access tracking, eviction.ts). */
+  readonly accessed = new Set<string>();
+  /** The collection ids this change has seen, and the key holding each (to write its size). */
+  private readonly owners = new Map<number, string>();
+  /** Elements read from storage in this change (a write reads the element it replaces again). */
+  private readonly storedElements = new Map<number, Map<string, Element | null>>();
+  /** The first id this change may allocate: collections from it on are new here. */
+  private readonly firstNewEid: number;
+  /** Collections whose every element goes (the key was deleted or overwritten). */
+  readonly dropped = new Set<number>();
+  /** Collections whose elements this change wrote to storage at once (see `combineStored`), in order. */
+  protected readonly direct = new Set<number>();
+  /** The next collection id this change would allocate. */
+  nextEid: number;
+  readonly effects: Effect[] = [];
+  cleared = false;
+  /** Keys this change removed because their deadline had passed (INFO `expired_keys`). */
+  expired = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    protected readonly keyspace: Keyspace,
+    /** The time of this command: one instant for the whole command, as Redis does. */
+    readonly now: number,
+    readonly role: Role,
+  ) {
+    super();
+    this.nextEid = keyspace.nextEid;
+    this.firstNewEid = keyspace.nextEid;
+  }
+
+  /** The stored entry of `key` as this change sees it, expired or not. */
+  peek(key: string): Entry | null {
+    return this.raw(key);
+  }
+
+  /**
+   * Writes `key` as a replica applies the master's effect (or a snapshot row): as told, recording
+   * no effect, stamped with `mod`, the end offset of what wrote it (see `Keyspace.commit`).
+   */
+  writeAsTold(key: string, entry: Entry | null, mod: number): void {
+    this.write(key, entry && { ...entry, mod });
+  }
+
+  protected raw(key: string): Entry | null {
+    const t = this.touched.get(key);
+    const e = t ? t.after : this.cleared ? null : this.keyspace.read(key);
+    if (e?.eid !== undefined) this.owners.set(e.eid, key);
+    return e;
+  }
+
+  // ---- Work the storage does itself ---------------------------------------------------------
+
+  /** True when the stored elements of `eid` are what this change sees (it wrote none of its own). */
+  private clean(eid: number): boolean {
+    return this.stored(eid) && !this.elements.has(eid);
+  }
+
+  /**
+   * Set algebra run by the storage when every input is as stored (else null: the caller computes
+   * it). A destination (`spec.into`, a new collection id) is written to storage at once, inside the
+   * open transaction; a rollback of this change deletes it again (`rollback`, `abandon`).
+   */
+  combineStored(spec: Combine): Combined | null {
+    if (!spec.inputs.every((i) => i.eid === null || this.clean(i.eid))) return null;
+    const elements = this.keyspace.storage.elements;
+    const result = elements.combine(spec);
+    if (result !== null && spec.into) {
+      this.direct.add(spec.into.eid);
+      elements.settle(spec.into.eid, result.count, spec.result === "zset");
+    }
+    return result;
+  }
+
+  /** The storage's `match` (LPOS) when the stored elements of `eid` are what this change sees, else null. */
+  matchStored(eid: number, value: Bytes, reverse: boolean, skip: number, limit: number, bound: OrderKey | null, byScore: boolean): ElementRow[] | null {
+    return this.clean(eid) ? this.keyspace.storage.elements.match(eid, value, reverse, skip, limit, bound, byScore) : null;
+  }
+
+  /**
+   * Copies the stored elements of `from` (`count` of them, ordered by score when `byScore`) as new
+   * collection `into` in the storage, when it can (see `combineStored`).
+   */
+  copyStored(from: number, into: number, mod: number, count: number, byScore: boolean): boolean {
+    const elements = this.keyspace.storage.elements;
+    if (!this.clean(from) || !elements.copyElements(from, into, mod)) return false;
+    this.direct.add(into);
+    elements.settle(into, count, byScore);
+    return true;
+  }
+
+  /**
+   * Writes under `key` a collection whose elements the storage holds already (`combineStored`),
+   * whose elements take `bytes` (else as this change wrote them), replacing what was there (its
+   * elements go); null removes the key. Records no effect.
+   */
+  adopt(key: string, entry: Entry | null, bytes?: number): void {
+    if (entry?.eid !== undefined && bytes !== undefined) this.grown.set(entry.eid, bytes);
+    this.replace(key, entry);
+  }
+
+  /** This change will not be committed: what it wrote to storage directly goes. */
+  abandon(): void {
+    this.forgetDirect(0);
+  }
+
+  /** Deletes the directly written collections past the first `keep`. */
+  private forgetDirect(keep: number): void {
+    const eids = [...this.direct];
+    for (const eid of eids.slice(keep)) {
+      this.keyspace.storage.elements.deleteWrittenBefore(eid, Number.MAX_SAFE_INTEGER);
+      this.direct.delete(eid);
+    }
+  }
+
+  protected write(key: string, after: Entry | null): void {
+    const t = this.touched.get(key);
+    if (after !== null) this.accessed.add(key);
+    if (after?.eid !== undefined) this.owners.set(after.eid, key);
+    if (t) t.after = after;
+    else {
+      const stored = this.cleared ? null : this.keyspace.read(key);
+      this.touched.set(key, { before: stored !== null, was: keySize(key, stored), after });
+    }
+  }
+
+  /**
+   * `e` as it will be stored: a collection's header with its size, its stored size (none for a
+   * collection created here) plus what its elements grew by in this change.
+   */
+  sized(e: Entry | null): Entry | null {
+    if (e?.eid === undefined) return e;
+    const base = e.eid < this.firstNewEid ? (e.bytes ?? 0) : 0;
+    return { ...e, bytes: base + (this.grown.get(e.eid) ?? 0) };
+  }
+
+  /**
+   * Writes the header of every collection whose elements changed without it (LSET, a snapshot
+   * chunk going on with a collection), so its size is stored with its elements.
+   */
+  settle(): void {
+    for (const [eid, delta] of this.grown) {
+      const key = this.owners.get(eid);
+      if (delta === 0 || key === undefined || this.touched.has(key)) continue;
+      const e = this.raw(key);
+      if (e?.eid === eid) this.write(key, e);
+    }
+  }
+
+  /** The header of collection `eid` as this change leaves it, or null when it is gone or was not seen. */
+  headerOf(eid: number): Entry | null {
+    const key = this.owners.get(eid);
+    const e = key === undefined ? null : this.raw(key);
+    return e?.eid === eid ? e : null;
+  }
+
+  /** The dataset's estimated size if this change were committed now (sizes.ts). */
+  get usedBytes(): number {
+    this.settle();
+    let n = this.cleared ? 0 : this.keyspace.usedBytes;
+    for (const [key, t] of this.touched) n += keySize(key, this.sized(t.after)) - t.was;
+    return n;
+  }
+
+  /**
+   * The live entry of `key`, or null. A key past its deadline is missing: the master deletes it
+   * (and replicates a DEL, as Redis does); a replica leaves it for the master's DEL.
+   */
+  get(key: string): Entry | null {
+    const e = this.raw(key);
+    if (e !== null && (e.expiresAt === null || e.expiresAt > this.now)) this.accessed.add(key);
+    if (e === null || e.expiresAt === null || e.expiresAt > this.now) return e;
+    if (this.role === "master") {
+      this.remove(key, e);
+      this.effects.push(encode.del(key));
+      this.expired++;
+    }
+    return null;
+  }
+
+  /** Like `get`, but no access for eviction's LRU/LFU (OBJECT's lookup: Redis's LOOKUP_NOTOUCH). */
+  getUntouched(key: string): Entry | null {
+    const seen = this.accessed.has(key);
+    const e = this.get(key);
+    if (!seen) this.accessed.delete(key);
+    return e;
+  }
+
+  /** Like `get`, counting a keyspace hit or miss (INFO stats). */
+  lookup(key: string): Entry | null {
+    const e = this.get(key);
+    if (e) this.hits++;
+    else this.misses++;
+    return e;
+  }
+
+  /** The string value of `key`, null when missing. @throws WRONGTYPE */
+  getString(key: string): Bytes | null {
+    const e = this.lookup(key);
+    if (e === null) return null;
+    if (e.type !== "string") throw errors.wrongType();
+    return e.value;
+  }
+
+  exists(key: string): boolean {
+    return this.get(key) !== null;
+  }
+
+
+  /**
+   * @throws ERR when a string of `size` bytes would pass the value limit; past Redis's own
+   * (proto-max-bulk-len, 512 MiB: `SETRANGE k 9223372036854775807 x`), with Redis's text
+   */
+  protected checkSize(size: number): void {
+    if (size > PROTO_MAX_BULK_LEN) throw new RedisError("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    const limit = this.keyspace.limits.maxValueBytes;
+    if (size > limit) throw errors.valueTooLarge(limit, size);
+  }
+  /** Deletes `key`; true when a live key was removed. */
+  delete(key: string): boolean {
+    const e = this.get(key);
+    if (e !== null) {
+      this.remove(key, e);
+      this.effects.push(encode.del(key));
+    }
+    return e !== null;
+  }
+
+  /**
+   * Evicts `key` (maxmemory): deleted as DEL whether or not its deadline has passed, without
+   * counting as an access. @returns the bytes it took (sizes.ts), 0 when there is no such key
+   */
+  evict(key: string): number {
+    const e = this.raw(key);
+    if (e === null) return 0;
+    this.remove(key, e);
+    this.effects.push(encode.del(key));
+    return keySize(key, this.sized(e));
+  }
+
+  /** Writes `after` under `key`, dropping the elements of a collection it replaces. */
+  protected replace(key: string, after: Entry | null): void {
+    const before = this.raw(key);
+    if (before?.eid !== undefined && before.eid !== after?.eid) this.dropElements(before.eid);
+    this.write(key, after);
+  }
+
+  /** Removes `key` (whose entry is `e`), its elements with it. */
+  protected remove(key: string, e: Entry): void {
+    if (e.eid !== undefined) this.dropElements(e.eid);
+    this.write(key, null);
+  }
+
+
+  // ---- Collections' elements ---------------------------------------------------------------
+
+  /** A new collection id. */
+  newEid(): number {
+    return this.nextEid++;
+  }
+
+  /** Writes a collection's header (type, count, deadline) under `key`, recording no effect. */
+  putHeader(key: string, entry: Entry): void {
+    this.write(key, entry);
+  }
+
+  /**
+   * Removes an emptied collection, recorded as a DEL too: a replica loading a full sync cannot
+   * trust its counts to see that the last HDEL, SREM... emptied it, and would keep the header
+   * (its deadline with it) for the next write to the key to find.
+   */
+  removeEmptied(key: string, entry: Entry): void {
+    this.remove(key, entry);
+    this.effects.push(encode.del(key));
+  }
+
+  /** Records an effect of a collection type's operation (a large one as several: `splitEffect`). */
+  record(effect: Effect): void {
+    this.effects.push(...splitEffect(effect));
+  }
+
+  /** The element `field` of collection `eid` as this change sees it. */
+  element(eid: number, field: string): Element | null {
+    const pending = this.elements.get(eid)?.get(field);
+    if (pending !== undefined) return pending;
+    if (this.dropped.has(eid) || eid >= this.keyspace.nextEid) return null;
+    let read = this.storedElements.get(eid);
+    if (!read) this.storedElements.set(eid, (read = new Map()));
+    let e = read.get(field);
+    if (e === undefined) read.set(field, (e = this.keyspace.element(eid, field)));
+    return e;
+  }
+
+  /**
+   * Writes (null: deletes) one element; its collection's size grows by the difference from
+   * `previous`, the element there now (read when not given: a caller that knows it passes it).
+   */
+  setElement(eid: number, field: string, element: Element | null, previous: Element | null = this.element(eid, field)): void {
+    // A new element (not one a replica is told of, which carries its offset) is one row: its
+    // field and value together stay within the record limit, as a string's value does.
+    if (element !== null && element.mod === undefined) this.checkSize(utf8Length(field) + element.value.length);
+    let fields = this.elements.get(eid);
+    if (!fields) this.elements.set(eid, (fields = new Map()));
+    fields.set(field, element);
+    const delta = elementSize(field, element) - elementSize(field, previous);
+    if (delta !== 0) this.grown.set(eid, (this.grown.get(eid) ?? 0) + delta);
+  }
+
+  /** Every element of collection `eid` goes. */
+  dropElements(eid: number): void {
+    this.dropped.add(eid);
+    this.elements.delete(eid);
+    this.grown.delete(eid);
+  }
+
+  /**
+   * The elements of `eid` last written before `offset` go (a DEL replayed on a replica whose
+   * keyspace mixes snapshot chunks; see effects.ts). Storage is changed at once: a replica applies
+   * inside the transaction that commits this change.
+   */
+  dropElementsWrittenBefore(eid: number, offset: number): void {
+    const pending = this.elements.get(eid);
+    if (pending) for (const [field, el] of pending) if (el !== null && (el.mod ?? 0) < offset) pending.delete(field);
+    this.keyspace.storage.elements.deleteWrittenBefore(eid, offset);
+    this.storedElements.delete(eid);
+  }
+
+
+
+  /** A point to roll back to (one call inside a MULTI that fails at run time). */
+  savepoint(): Savepoint {
+    return {
+      touched: new Map([...this.touched].map(([k, v]) => [k, { ...v }])),
+      grown: new Map(this.grown),
+      elements: new Map([...this.elements].map(([eid, fields]) => [eid, new Map(fields)])),
+      dropped: new Set(this.dropped),
+      nextEid: this.nextEid,
+      direct: this.direct.size,
+      effects: this.effects.length,
+      cleared: this.cleared,
+      expired: this.expired,
+    };
+  }
+
+  rollback(s: Savepoint): void {
+    this.touched.clear();
+    for (const [k, v] of s.touched) this.touched.set(k, v);
+    this.elements.clear();
+    for (const [eid, fields] of s.elements) this.elements.set(eid, fields);
+    this.grown.clear();
+    for (const [eid, n] of s.grown) this.grown.set(eid, n);
+    this.dropped.clear();
+    for (const eid of s.dropped) this.dropped.add(eid);
+    this.forgetDirect(s.direct);
+    this.nextEid = s.nextEid;
+    this.effects.length = s.effects;
+    this.cleared = s.cleared;
+    this.expired = s.expired;
+  }
+
+  flush(): void {
+    // Effects before the FLUSHALL stay: replaying them and then FLUSHALL gives the same result.
+    this.touched.clear();
+    this.elements.clear();
+    this.dropped.clear();
+    this.grown.clear();
+    this.cleared = true;
+    this.effects.push(encode.flushall());
+  }
+
+  /** Number of keys if this change were committed now. */
+  get keyCount(): number {
+    let n = this.cleared ? 0 : this.keyspace.keyCount;
+    for (const { before, after } of this.touched.values()) n += Number(after !== null) - Number(before);
+    return n;
+  }
+
+  get maxValueBytes(): number {
+    return this.keyspace.limits.maxValueBytes;
+  }
+
+  /** True when committing would change storage. */
+  get dirty(): boolean {
+    return this.touched.size > 0 || this.cleared || this.elements.size > 0 || this.dropped.size > 0;
+  }
+}
