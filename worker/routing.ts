@@ -22,6 +22,7 @@
  * request.
  */
 import type { WrittenKeys } from "../durable-objects/protocol/read-your-writes";
+import { type Clock, systemClock } from "../durable-objects/engine/clock";
 import { Engine, type Batch, type Mode } from "../durable-objects/engine/engine";
 import { RedisError } from "../durable-objects/engine/errors";
 import type { Position } from "../durable-objects/engine/replication";
@@ -32,33 +33,6 @@ import { outageErrors } from "./errors";
 import { type ClientLocation, byDistance, locate } from "./regions";
 
 // ---- The topology ---------------------------------------------------------------------------
-
-/** The newest topology this isolate has learned, or null for the configured one. */
-let learned: Topology | null = null;
-
-/** The topology requests are routed by: the newest known for the configured nodes. */
-export function currentTopology(env: Env): Topology {
-  const configured = topologyOf(env);
-  if (learned && learned.epoch >= configured.epoch && sameNodes(learned, configured)) return learned;
-  return configured;
-}
-
-/** Takes a topology a node or a sentinel reported, if newer; a new primary makes the cached health void. */
-export function learnTopology(env: Env, t: Topology): void {
-  const current = currentTopology(env);
-  if (t.epoch <= current.epoch || !sameNodes(t, current)) return;
-  learned = t;
-  if (t.primary !== current.primary) {
-    health = null;
-    primaryFailedAt = null;
-  }
-}
-
-/** Asks every node and every sentinel for the topology it knows and keeps the newest. */
-export async function refreshTopology(env: Env): Promise<Topology> {
-  await survey(env);
-  return currentTopology(env);
-}
 
 /**
  * How long the worker waits for a status (a node's or a sentinel's). A status is small; one that
@@ -119,26 +93,6 @@ function sentinelRegions(env: Env): readonly string[] {
   }
 }
 
-/**
- * Asks every node for its status and every sentinel for its view, in parallel and each bounded in
- * time; learns the newest topology among them. Answers the nodes' statuses, by node.
- */
-async function survey(env: Env): Promise<Map<string, NodeStatus>> {
-  const { primary, replicas } = currentTopology(env);
-  const [nodes, sentinels] = await Promise.all([
-    Promise.allSettled([primary, ...replicas].map(async (n) => within(STATUS_TIMEOUT_MS, nodeStub(env, n).status()))),
-    Promise.allSettled(sentinelRegions(env).map(async (s) => within(STATUS_TIMEOUT_MS, sentinelStub(env, s).status()))),
-  ]);
-  const statuses = new Map<string, NodeStatus>();
-  for (const a of nodes)
-    if (a.status === "fulfilled") {
-      learnTopology(env, a.value.topology);
-      statuses.set(a.value.node, a.value);
-    }
-  for (const a of sentinels) if (a.status === "fulfilled") learnTopology(env, a.value.topology);
-  return statuses;
-}
-
 // ---- The replicas' health -------------------------------------------------------------------
 
 /**
@@ -155,73 +109,12 @@ interface Health {
   readonly at: number;
   readonly healthy: Set<string>;
 }
-let health: Health | null = null;
-/** When a call to the primary started failing; null while it answers. */
-let primaryFailedAt: number | null = null;
-let refreshing = false;
 
 /** The largest replica lag (ms) a read accepts; FLAREDIS_MAX_LAG_MS, 2000 by default. */
 const maxLag = (env: Env) => {
   const n = Number(env.FLAREDIS_MAX_LAG_MS);
   return Number.isFinite(n) && n >= 0 ? n : 2000;
 };
-
-/**
- * Learns the replicas' health: from the primary's status (link up, lag within the bound) when it
- * answers; else, after asking every node and sentinel (a newer primary may answer instead), from
- * the replicas' own reports (a whole keyspace: their link is expected to be down); else keeps the
- * last health it had. Never throws.
- */
-async function learnHealth(env: Env, now: number): Promise<Health | null> {
-  let status = await within(STATUS_TIMEOUT_MS, nodeStub(env, currentTopology(env).primary).status()).catch(() => null);
-  if (status) learnTopology(env, status.topology);
-  let reports: NodeStatus[] = [];
-  if (!status || status.role !== "master" || status.node !== currentTopology(env).primary) {
-    const seen = await survey(env);
-    const { primary, replicas } = currentTopology(env);
-    status = seen.get(primary)?.role === "master" ? seen.get(primary)! : null;
-    reports = [...seen.values()].filter((s) => replicas.includes(s.node));
-  }
-  if (status) {
-    primaryFailedAt = null;
-    const fit = status.replicas.filter((r) => r.link === "up" && r.lag_ms >= 0 && r.lag_ms <= maxLag(env));
-    return (health = { at: now, healthy: new Set(fit.map((r) => r.node)) });
-  }
-  primaryFailedAt ??= now;
-  if (reports.length > 0) health = { at: now, healthy: new Set(reports.filter((s) => s.role === "slave" && s.synced).map((s) => s.node)) };
-  return health;
-}
-
-/** The replicas' health, cached per isolate (see HEALTH_TTL_MS); `background` is the request's waitUntil. */
-async function replicaHealth(env: Env, now: number, background?: Background): Promise<Health | null> {
-  if (health && now - health.at < HEALTH_TTL_MS) return health;
-  if (health && background && (now - health.at < HEALTH_STALE_MS || primaryFailedAt !== null)) {
-    if (!refreshing) {
-      refreshing = true;
-      background(learnHealth(env, now).finally(() => (refreshing = false)));
-    }
-    return health;
-  }
-  return learnHealth(env, now);
-}
-
-/** A replica declined a read: its state has changed, so the health is refreshed at the next read. */
-function replicaDeclined(now: number): void {
-  if (health) health = { ...health, at: Math.min(health.at, now - HEALTH_TTL_MS) };
-}
-
-/** A replica failed (unreachable, or no answer in time): no read goes to it until the health is refreshed. */
-function replicaFailed(replica: string, now: number): void {
-  if (!health) return;
-  health.healthy.delete(replica);
-  replicaDeclined(now);
-}
-
-/** Forgets what the isolate knows of the nodes' health, as a fresh isolate (tests). */
-export function forgetHealth(): void {
-  health = null;
-  primaryFailedAt = null;
-}
 
 // ---- Plans ----------------------------------------------------------------------------------
 
@@ -234,27 +127,6 @@ export function needsPrimary(mode: Mode, commands: readonly (readonly string[])[
 export interface ReadPlan {
   readonly first: readonly string[];
   readonly then: readonly string[];
-}
-
-/**
- * The order in which a read from `cf` asks the nodes. The healthy replicas come first, nearest
- * first, then the primary, then the rest; while the primary is failing, it comes last. A client
- * that cannot be located goes to the primary first (the replicas in configured order after it).
- */
-export async function readPlan(env: Env, cf: ClientLocation | undefined, background?: Background, now = Date.now()): Promise<ReadPlan> {
-  if (currentTopology(env).replicas.length === 0) return { first: [], then: [] };
-  const from = locate(cf);
-  const view = from === null && primaryFailedAt === null ? null : await replicaHealth(env, now, background);
-  const { replicas } = currentTopology(env);
-  const ordered = from === null ? [...replicas] : byDistance(from, replicas as Region[]);
-  const healthy = ordered.filter((r) => view?.healthy.has(r));
-  const rest = ordered.filter((r) => !healthy.includes(r));
-  return primaryFailedAt === null ? { first: healthy, then: rest } : { first: [...healthy, ...rest], then: [] };
-}
-
-/** The replica a read from `cf` asks first, or null when the primary comes first. */
-export async function readReplica(env: Env, cf: ClientLocation | undefined, background?: Background, now = Date.now()): Promise<string | null> {
-  return (await readPlan(env, cf, background, now)).first[0] ?? null;
 }
 
 // ---- Running a batch ------------------------------------------------------------------------
@@ -279,78 +151,243 @@ export interface RouteOptions {
 }
 
 /**
- * Runs a batch where it belongs (see the module comment). A read goes through its plan; the first
- * replica may wait for the client's position up to READ_YOUR_WRITES_WAIT_MS, the next ones for
- * what is left of it.
- * @throws RedisError MASTERDOWN when the primary cannot be reached and the batch is a write, a
- *   primary-only read, or a read no replica could serve.
+ * The routing of one isolate: the topology it has learned, the replicas' health it caches, and
+ * whether the primary is failing, with the clock they are timed by (tests inject one). The
+ * isolate's own is `routerFor(env)`; the functions below it are its methods, for the callers.
  */
-export async function route(env: Env, batch: Batch, options: RouteOptions): Promise<ExecReply> {
-  const write = needsPrimary(batch.mode, batch.commands);
-  if (write || options.maxStalenessMs === 0) {
-    const reply = await onPrimary(env, batch, write);
-    if (reply instanceof RedisError) throw reply;
-    return reply;
+export class Router {
+  /** The newest topology this isolate has learned, or null for the configured one. */
+  private learned: Topology | null = null;
+  private health: Health | null = null;
+  /** When a call to the primary started failing; null while it answers. */
+  private primaryFailedAt: number | null = null;
+  private refreshing = false;
+
+  constructor(
+    private readonly env: Env,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** The topology requests are routed by: the newest known for the configured nodes. */
+  currentTopology(): Topology {
+    const configured = topologyOf(this.env);
+    if (this.learned && this.learned.epoch >= configured.epoch && sameNodes(this.learned, configured)) return this.learned;
+    return configured;
   }
-  const plan = await readPlan(env, options.cf, options.background);
-  const deadline = Date.now() + READ_YOUR_WRITES_WAIT_MS;
-  const fromReplica = async (replica: string): Promise<ExecReply | null> => {
-    const policy = {
-      position: options.position,
-      ...(options.written ? { written: options.written } : {}),
-      maxStalenessMs: options.maxStalenessMs,
-      waitMs: Math.max(0, deadline - Date.now()),
-    };
-    try {
-      const reply = await within(NODE_CALL_TIMEOUT_MS, nodeStub(env, replica).read(batch, policy));
-      if (!reply) replicaDeclined(Date.now());
-      return reply;
-    } catch {
-      replicaFailed(replica, Date.now());
-      return null;
+
+  /** Takes a topology a node or a sentinel reported, if newer; a new primary makes the cached health void. */
+  learnTopology(t: Topology): void {
+    const current = this.currentTopology();
+    if (t.epoch <= current.epoch || !sameNodes(t, current)) return;
+    this.learned = t;
+    if (t.primary !== current.primary) {
+      this.health = null;
+      this.primaryFailedAt = null;
     }
-  };
-  for (const replica of plan.first) {
-    const reply = await fromReplica(replica);
-    if (reply) return reply;
   }
-  const reply = await onPrimary(env, batch, false);
-  if (!(reply instanceof RedisError)) return reply;
-  for (const replica of plan.then) {
-    const reply = await fromReplica(replica);
-    if (reply) return reply;
+
+  /** Asks every node and every sentinel for the topology it knows and keeps the newest. */
+  async refreshTopology(): Promise<Topology> {
+    await this.survey();
+    return this.currentTopology();
   }
-  throw plan.first.length + plan.then.length > 0 ? outageErrors.noReplicaServes(currentTopology(env).primary) : reply;
+
+  /**
+   * Asks every node for its status and every sentinel for its view, in parallel and each bounded in
+   * time; learns the newest topology among them. Answers the nodes' statuses, by node.
+   */
+  private async survey(): Promise<Map<string, NodeStatus>> {
+    const { primary, replicas } = this.currentTopology();
+    const [nodes, sentinels] = await Promise.all([
+      Promise.allSettled([primary, ...replicas].map(async (n) => within(STATUS_TIMEOUT_MS, nodeStub(this.env, n).status()))),
+      Promise.allSettled(sentinelRegions(this.env).map(async (s) => within(STATUS_TIMEOUT_MS, sentinelStub(this.env, s).status()))),
+    ]);
+    const statuses = new Map<string, NodeStatus>();
+    for (const a of nodes)
+      if (a.status === "fulfilled") {
+        this.learnTopology(a.value.topology);
+        statuses.set(a.value.node, a.value);
+      }
+    for (const a of sentinels) if (a.status === "fulfilled") this.learnTopology(a.value.topology);
+    return statuses;
+  }
+
+  /**
+   * Learns the replicas' health: from the primary's status (link up, lag within the bound) when it
+   * answers; else, after asking every node and sentinel (a newer primary may answer instead), from
+   * the replicas' own reports (a whole keyspace: their link is expected to be down); else keeps the
+   * last health it had. Never throws.
+   */
+  private async learnHealth(now: number): Promise<Health | null> {
+    let status = await within(STATUS_TIMEOUT_MS, nodeStub(this.env, this.currentTopology().primary).status()).catch(() => null);
+    if (status) this.learnTopology(status.topology);
+    let reports: NodeStatus[] = [];
+    if (!status || status.role !== "master" || status.node !== this.currentTopology().primary) {
+      const seen = await this.survey();
+      const { primary, replicas } = this.currentTopology();
+      status = seen.get(primary)?.role === "master" ? seen.get(primary)! : null;
+      reports = [...seen.values()].filter((s) => replicas.includes(s.node));
+    }
+    if (status) {
+      this.primaryFailedAt = null;
+      const fit = status.replicas.filter((r) => r.link === "up" && r.lag_ms >= 0 && r.lag_ms <= maxLag(this.env));
+      return (this.health = { at: now, healthy: new Set(fit.map((r) => r.node)) });
+    }
+    this.primaryFailedAt ??= now;
+    if (reports.length > 0) this.health = { at: now, healthy: new Set(reports.filter((s) => s.role === "slave" && s.synced).map((s) => s.node)) };
+    return this.health;
+  }
+
+  /** The replicas' health, cached per isolate (see HEALTH_TTL_MS); `background` is the request's waitUntil. */
+  private async replicaHealth(now: number, background?: Background): Promise<Health | null> {
+    if (this.health && now - this.health.at < HEALTH_TTL_MS) return this.health;
+    if (this.health && background && (now - this.health.at < HEALTH_STALE_MS || this.primaryFailedAt !== null)) {
+      if (!this.refreshing) {
+        this.refreshing = true;
+        background(this.learnHealth(now).finally(() => (this.refreshing = false)));
+      }
+      return this.health;
+    }
+    return this.learnHealth(now);
+  }
+
+  /** A replica declined a read: its state has changed, so the health is refreshed at the next read. */
+  private replicaDeclined(now: number): void {
+    if (this.health) this.health = { ...this.health, at: Math.min(this.health.at, now - HEALTH_TTL_MS) };
+  }
+
+  /** A replica failed (unreachable, or no answer in time): no read goes to it until the health is refreshed. */
+  private replicaFailed(replica: string, now: number): void {
+    if (!this.health) return;
+    this.health.healthy.delete(replica);
+    this.replicaDeclined(now);
+  }
+
+  /** Forgets what the isolate knows of the nodes' health, as a fresh isolate (tests). */
+  forgetHealth(): void {
+    this.health = null;
+    this.primaryFailedAt = null;
+  }
+
+  /**
+   * The order in which a read from `cf` asks the nodes. The healthy replicas come first, nearest
+   * first, then the primary, then the rest; while the primary is failing, it comes last. A client
+   * that cannot be located goes to the primary first (the replicas in configured order after it).
+   */
+  async readPlan(cf: ClientLocation | undefined, background?: Background, now = this.clock.now()): Promise<ReadPlan> {
+    if (this.currentTopology().replicas.length === 0) return { first: [], then: [] };
+    const from = locate(cf);
+    const view = from === null && this.primaryFailedAt === null ? null : await this.replicaHealth(now, background);
+    const { replicas } = this.currentTopology();
+    const ordered = from === null ? [...replicas] : byDistance(from, replicas as Region[]);
+    const healthy = ordered.filter((r) => view?.healthy.has(r));
+    const rest = ordered.filter((r) => !healthy.includes(r));
+    return this.primaryFailedAt === null ? { first: healthy, then: rest } : { first: [...healthy, ...rest], then: [] };
+  }
+
+  /** The replica a read from `cf` asks first, or null when the primary comes first. */
+  async readReplica(cf: ClientLocation | undefined, background?: Background, now = this.clock.now()): Promise<string | null> {
+    return (await this.readPlan(cf, background, now)).first[0] ?? null;
+  }
+
+  /**
+   * Runs a batch where it belongs (see the module comment). A read goes through its plan; the first
+   * replica may wait for the client's position up to READ_YOUR_WRITES_WAIT_MS, the next ones for
+   * what is left of it.
+   * @throws RedisError MASTERDOWN when the primary cannot be reached and the batch is a write, a
+   *   primary-only read, or a read no replica could serve.
+   */
+  async route(batch: Batch, options: RouteOptions): Promise<ExecReply> {
+    const write = needsPrimary(batch.mode, batch.commands);
+    if (write || options.maxStalenessMs === 0) {
+      const reply = await this.onPrimary(batch, write);
+      if (reply instanceof RedisError) throw reply;
+      return reply;
+    }
+    const plan = await this.readPlan(options.cf, options.background);
+    const deadline = this.clock.now() + READ_YOUR_WRITES_WAIT_MS;
+    const fromReplica = async (replica: string): Promise<ExecReply | null> => {
+      const policy = {
+        position: options.position,
+        ...(options.written ? { written: options.written } : {}),
+        maxStalenessMs: options.maxStalenessMs,
+        waitMs: Math.max(0, deadline - this.clock.now()),
+      };
+      try {
+        const reply = await within(NODE_CALL_TIMEOUT_MS, nodeStub(this.env, replica).read(batch, policy));
+        if (!reply) this.replicaDeclined(this.clock.now());
+        return reply;
+      } catch {
+        this.replicaFailed(replica, this.clock.now());
+        return null;
+      }
+    };
+    for (const replica of plan.first) {
+      const reply = await fromReplica(replica);
+      if (reply) return reply;
+    }
+    const reply = await this.onPrimary(batch, false);
+    if (!(reply instanceof RedisError)) return reply;
+    for (const replica of plan.then) {
+      const reply = await fromReplica(replica);
+      if (reply) return reply;
+    }
+    throw plan.first.length + plan.then.length > 0 ? outageErrors.noReplicaServes(this.currentTopology().primary) : reply;
+  }
+
+  /**
+   * Runs a batch on the primary. A node that answers it is not the primary (a failover happened)
+   * names the newer topology: the batch, which it did not run, goes once to the new primary. A call
+   * that fails makes the worker ask every node and sentinel for the topology; a read then goes once
+   * to a newer primary if there is one. A write does not: a call that failed may have run it (the
+   * node may have committed and then been lost), and it must not run twice (an INCR, an APPEND), so
+   * the client gets MASTERDOWN saying so and decides; its next request goes to the new primary.
+   * The answer is the MASTERDOWN error, returned, not thrown.
+   */
+  private async onPrimary(batch: Batch, write: boolean): Promise<ExecReply | RedisError> {
+    for (let retried = false; ; retried = true) {
+      const primary = this.currentTopology().primary;
+      let reply: ExecReply;
+      try {
+        reply = await within(boundOf(batch), nodeStub(this.env, primary).execute(batch, true));
+      } catch (e) {
+        this.primaryFailedAt ??= this.clock.now();
+        console.warn(`flaredis: the primary (${primary}) did not answer:`, e);
+        await this.refreshTopology();
+        const timedOut = e instanceof TimedOut;
+        if (!retried && this.currentTopology().primary !== primary && !write) continue;
+        if (!write) return outageErrors.primaryDown(primary);
+        return timedOut ? outageErrors.writeTimedOut(primary, boundOf(batch)) : outageErrors.writeFailed(primary);
+      }
+      if (this.currentTopology().primary === primary) this.primaryFailedAt = null;
+      if (!reply.notPrimary) return reply;
+      this.learnTopology(reply.notPrimary);
+      // Still the same node, or a second refusal: the client gets its READONLY error.
+      if (retried || this.currentTopology().primary === primary) return reply;
+    }
+  }
 }
 
-/**
- * Runs a batch on the primary. A node that answers it is not the primary (a failover happened)
- * names the newer topology: the batch, which it did not run, goes once to the new primary. A call
- * that fails makes the worker ask every node and sentinel for the topology; a read then goes once
- * to a newer primary if there is one. A write does not: a call that failed may have run it (the
- * node may have committed and then been lost), and it must not run twice (an INCR, an APPEND), so
- * the client gets MASTERDOWN saying so and decides; its next request goes to the new primary.
- * The answer is the MASTERDOWN error, returned, not thrown.
- */
-async function onPrimary(env: Env, batch: Batch, write: boolean): Promise<ExecReply | RedisError> {
-  for (let retried = false; ; retried = true) {
-    const primary = currentTopology(env).primary;
-    let reply: ExecReply;
-    try {
-      reply = await within(boundOf(batch), nodeStub(env, primary).execute(batch, true));
-    } catch (e) {
-      primaryFailedAt ??= Date.now();
-      console.warn(`flaredis: the primary (${primary}) did not answer:`, e);
-      await refreshTopology(env);
-      const timedOut = e instanceof TimedOut;
-      if (!retried && currentTopology(env).primary !== primary && !write) continue;
-      if (!write) return outageErrors.primaryDown(primary);
-      return timedOut ? outageErrors.writeTimedOut(primary, boundOf(batch)) : outageErrors.writeFailed(primary);
-    }
-    if (currentTopology(env).primary === primary) primaryFailedAt = null;
-    if (!reply.notPrimary) return reply;
-    learnTopology(env, reply.notPrimary);
-    // Still the same node, or a second refusal: the client gets its READONLY error.
-    if (retried || currentTopology(env).primary === primary) return reply;
-  }
+let isolateRouter: Router | null = null;
+
+/** This isolate's router (its state lives as long as the isolate). */
+export function routerFor(env: Env): Router {
+  return (isolateRouter ??= new Router(env));
+}
+
+/** See `Router.currentTopology`. */
+export const currentTopology = (env: Env): Topology => routerFor(env).currentTopology();
+/** See `Router.learnTopology`. */
+export const learnTopology = (env: Env, t: Topology): void => routerFor(env).learnTopology(t);
+/** See `Router.refreshTopology`. */
+export const refreshTopology = (env: Env): Promise<Topology> => routerFor(env).refreshTopology();
+/** See `Router.route`. */
+export const route = (env: Env, batch: Batch, options: RouteOptions): Promise<ExecReply> => routerFor(env).route(batch, options);
+/** See `Router.readReplica`. */
+export const readReplica = (env: Env, cf: ClientLocation | undefined, background?: Background, now?: number): Promise<string | null> =>
+  routerFor(env).readReplica(cf, background, now);
+
+/** Forgets what the isolate knows of the nodes' health, as a fresh isolate (tests). */
+export function forgetHealth(): void {
+  isolateRouter?.forgetHealth();
 }
