@@ -8,10 +8,8 @@
  * the position may serve a read of keys the client did not write at once. Opaque to clients:
  * `<replid>:<offset>` or `<replid>:<offset>:<floor>:<digest>.<offset>,…`.
  */
-import { keysOf } from "../durable-objects/engine/command";
-import { Engine } from "../durable-objects/engine/engine";
 import type { Position } from "../durable-objects/engine/replication";
-import { TOKEN_KEYS, type WrittenKeys, addWrites } from "../durable-objects/protocol/read-your-writes";
+import { TOKEN_KEYS, type WrittenKeys, addWrites, batchKeys } from "../durable-objects/protocol/read-your-writes";
 
 export interface SyncToken {
   readonly position: Position;
@@ -70,14 +68,6 @@ export function nextSyncToken(sent: SyncToken | null, replid: string, offset: nu
  * so any key), or null for `wrote` when the batch writes nothing.
  */
 export function writtenKeys(commands: readonly (readonly string[])[]): { keys: string[] | null } | null {
-  const keys: string[] = [];
-  let writes = false;
-  for (const argv of commands) {
-    const command = Engine.lookup(argv[0] ?? "");
-    if (!command?.flags.includes("write")) continue;
-    writes = true;
-    if (command.keys === null) return { keys: null };
-    keys.push(...keysOf(command, argv));
-  }
-  return writes ? { keys } : null;
+  const keys = batchKeys(commands, (command) => command?.flags.includes("write") ?? false);
+  return keys === undefined ? null : { keys };
 }

@@ -400,7 +400,7 @@ export class Node {
       // Stored: a node taken down stays down across restarts, as a lost region would.
       this.host.storage.meta.set("fault_down", fault.down ? 1 : 0);
       this.faults.down = fault.down;
-      if (!fault.down) this.resume();
+      if (!fault.down) this.role.resume();
       return;
     }
     this.faults.checkUp();
@@ -408,13 +408,9 @@ export class Node {
     if (!("link" in fault)) return;
     this.faults.linkDown = fault.link === "down";
     if (this.faults.linkDown) this.role.cut();
-    else this.resume();
+    else this.role.resume();
   }
 
-  /** After a fault is undone: push to the replicas, or sync with the master. */
-  private resume(): void {
-    this.role.resume();
-  }
 
   private servedBy(): string {
     return `${this.engine.role === "master" ? "primary" : "replica"}:${this.name}`;

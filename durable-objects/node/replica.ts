@@ -4,8 +4,7 @@
  * object per master followed: a failover swaps it whole (see `Node.adoptTopology`), and its loops
  * stop writing once it is not the node's role.
  */
-import { keysOf } from "../engine/command";
-import { type Batch, type BatchResult, Engine } from "../engine/engine";
+import type { Batch, BatchResult } from "../engine/engine";
 import { type RedisError, errors } from "../engine/errors";
 import { FullSyncNeeded } from "../engine/effects";
 import type { Role as RedisRole } from "../engine/keyspace";
@@ -13,7 +12,7 @@ import { type LogEntry, START, type SnapshotChunk, type SnapshotCursor, type Syn
 import { applyEntries, beginFullSync, consistentAt, endFullSync, forgetSync, hasSynced, loadChunk } from "../engine/sync";
 import type { Ack, ConfigUpdate, ExecReply, PsyncAnswer, Push, ReadPolicy, ReplicaStatus } from "../protocol/node-api";
 import type { Topology } from "../protocol/topology";
-import { holdsOwnWrites } from "../protocol/read-your-writes";
+import { batchKeys, holdsOwnWrites } from "../protocol/read-your-writes";
 import type { Node } from "./node";
 import type { Role } from "./role";
 
@@ -249,8 +248,11 @@ export class ReplicaRole implements Role {
     if (!this.servesReads()) return null;
     const position = policy.position;
     // Behind the client's position, but holding every write of its own to the keys it reads: at once.
-    const ownWritesHeld = () =>
-      position !== null && policy.written !== undefined && holdsOwnWrites((p) => engine.log.holds(p), engine.log.replid, position, policy.written, readKeys(batch));
+    const ownWritesHeld = () => {
+      if (position === null || policy.written === undefined) return false;
+      const keys = batchKeys(batch.commands, () => true);
+      return holdsOwnWrites((p) => engine.log.holds(p), engine.log.replid, position, policy.written, keys === undefined ? [] : keys);
+    };
     if (position && !engine.log.holds(position) && !ownWritesHeld()) {
       let waited = false;
       const timer = this.node.clock.sleep(policy.waitMs).then(() => {
@@ -337,18 +339,4 @@ export class ReplicaRole implements Role {
       ["slave_read_only", 1],
     ];
   }
-}
-
-/**
- * The keys a read batch names, or null when one of its commands names none (KEYS, DBSIZE, SCAN)
- * or is a container (MEMORY STATS: the whole dataset): any key.
- */
-function readKeys(batch: Batch): string[] | null {
-  const keys: string[] = [];
-  for (const argv of batch.commands) {
-    const command = Engine.lookup(argv[0] ?? "");
-    if (!command?.keys || command.subcommands) return null;
-    keys.push(...keysOf(command, argv));
-  }
-  return keys;
 }

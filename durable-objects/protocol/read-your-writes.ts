@@ -12,6 +12,8 @@
  * What this gives up: a read of other keys may be served by a replica older than a read the
  * client made before (monotonic reads across keys); a read of a key the client wrote never is.
  */
+import { type Command, keysOf } from "../engine/command";
+import { Engine } from "../engine/engine";
 import type { Position } from "../engine/replication";
 
 /** The keys a token keeps at most; older writes raise its floor instead. */
@@ -63,4 +65,23 @@ export function holdsOwnWrites(holds: (p: Position) => boolean, replid: string, 
     if (at !== undefined && !holds({ replid: position.replid, offset: at })) return false;
   }
   return true;
+}
+
+/**
+ * The keys named by the commands of a batch that `counts` selects (`undefined`: an unknown
+ * command), or null when one of them names none: a command of no named key (FLUSHALL, KEYS,
+ * DBSIZE, SCAN) or a container (MEMORY STATS: the whole dataset) may touch any key. Undefined
+ * when it selects no command. The worker reads a batch's writes with it, a replica its reads.
+ */
+export function batchKeys(commands: readonly (readonly string[])[], counts: (command: Command | undefined) => boolean): string[] | null | undefined {
+  const keys: string[] = [];
+  let selected = false;
+  for (const argv of commands) {
+    const command = Engine.lookup(argv[0] ?? "");
+    if (!counts(command)) continue;
+    selected = true;
+    if (!command?.keys || command.subcommands) return null;
+    keys.push(...keysOf(command, argv));
+  }
+  return selected ? keys : undefined;
 }

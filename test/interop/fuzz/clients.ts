@@ -4,7 +4,8 @@
  * base64`, both answering in the one `Reply` form of reply.ts.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { type Socket, connect, createServer } from "node:net";
+import { type Socket, connect } from "node:net";
+import { freePort } from "../../../bench/lib/systems.ts";
 import { type Arg, type Command, type Reply, argBytes, fromFlaredisJson, isBinary } from "./reply.ts";
 
 export const ADMIN_TOKEN = "dev-admin-token";
@@ -109,17 +110,6 @@ export interface RedisServer {
   readonly version: string;
   readonly client: RespConnection;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
 }
 
 /**
