@@ -8,6 +8,7 @@
  * Workloads: `get` (GETs through the replica), `set` (SETs on the primary), `lag` (the repl_lag
  * bench's shape: SETs at a steady 1,000/s while a poller reads them back from the replica),
  * `pipeline-get` and `pipeline-set` (the bench's 100-command pipelines), `fullsync` (`--keys N`, 300,000 by default: a replica's full sync of N keys of 100 bytes).
+ * `picks` (`--count N`, 300 by default: ZRANDMEMBER of -N on a 100,000-member sorted set, one call at a time).
  * Writes bench/results/profile.cpuprofile (open it in Chrome DevTools' Performance panel) and
  * prints the functions with the most self time; with --heap, bench/results/profile.heapprofile
  * (DevTools' Memory panel) and the functions that allocated the most. The profiler itself costs
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "5" },
     top: { type: "string", default: "30" },
     keys: { type: "string", default: "300000" },
+    count: { type: "string", default: "300" },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -93,6 +95,12 @@ async function workload(http: HttpClient, name: string): Promise<void> {
     await runLoad({ concurrency: 4, seconds: SECONDS }, async () => void (await http.post("/pipeline", commands, { "MF-CF-Blob": get ? PARIS : NEW_YORK })));
     return;
   }
+  if (name === "picks") {
+    // Prepared before the profile (`preparePicks`): one call at a time, as big_collections times them.
+    const deadline = performance.now() + SECONDS * 1000;
+    while (performance.now() < deadline) await http.post("/", ["ZRANDMEMBER", "big:z", `-${args.count}`], { "MF-CF-Blob": NEW_YORK });
+    return;
+  }
   if (name === "fullsync") {
     // Prepared before the profile (`prepareFullSync`): the link comes back and the replica full-syncs.
     await adminCall("POST", "/admin/nodes/weur/faults", { link: "up" });
@@ -102,7 +110,7 @@ async function workload(http: HttpClient, name: string): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  if (name !== "lag") throw new Error(`unknown workload ${name} (get, set, pipeline-get, pipeline-set, lag, fullsync)`);
+  if (name !== "lag") throw new Error(`unknown workload ${name} (get, set, pipeline-get, pipeline-set, lag, fullsync, picks)`);
   // The repl_lag bench's load; its figures are printed, not recorded (the profiler slows the run).
   const lag = await replicationLag(
     async (key) => void (await set(key)),
@@ -133,6 +141,12 @@ async function prepareFullSync(http: HttpClient, keys: number): Promise<void> {
   await adminCall("POST", "/admin/nodes/weur/faults", { link: "down" });
   for (let i = 0; i < keys; i += 1000)
     await http.post("/pipeline", Array.from({ length: Math.min(1000, keys - i) }, (_, j) => ["SET", `fill:${i + j}`, "x".repeat(100)]));
+}
+
+/** `--workload picks --count N`: a 100,000-member sorted set (as big_collections fills it), then ZRANDMEMBER of -N on the primary. */
+async function preparePicks(http: HttpClient): Promise<void> {
+  for (let i = 0; i < 100_000; i += 1000)
+    await http.post("/", ["ZADD", "big:z", ...Array.from({ length: 1000 }, (_, j) => [String(i + j), `m${String(i + j).padStart(6, "0")}`]).flat()]);
 }
 
 /** A function as the tables name it: same name, file and line are one entry. */
@@ -212,6 +226,7 @@ try {
   await admin.get("/admin/topology");
   admin.close();
   if (args.workload === "fullsync") await prepareFullSync(http, Number(args.keys));
+  if (args.workload === "picks") await preparePicks(http);
   const session = await devtools(flaredis.inspector);
   await (args.heap ? heapProfile : cpuProfile)(session, () => workload(http, args.workload));
 } finally {

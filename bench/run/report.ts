@@ -11,7 +11,7 @@ import { cpus, totalmem } from "node:os";
 import { round } from "../lib/load.ts";
 import { PRICES } from "../lib/prices.ts";
 import { storageKind } from "../lib/systems.ts";
-import { BIG_NAMES, BIG_RANDOM_100K, BIG_ZRANK } from "./big-collections.ts";
+import { BIG_NAMES, BIG_PING, BIG_RANDOM_100K, BIG_ZRANK } from "./big-collections.ts";
 import type { Result } from "./context.ts";
 
 export type Machine = ReturnType<typeof machine>;
@@ -62,6 +62,7 @@ const UNITS: Record<string, string> = {
   full_syncs: "full syncs",
   digests_equal: "data equal",
   ms: "ms per call (median)",
+  first_ms: "first call's ms (warm-up)",
   x_redis: "x redis-server's time",
   error: "error",
 };
@@ -199,8 +200,13 @@ export function targets(results: readonly (Result & { run?: string })[]): string
       const randomError = failed(BIG_RANDOM_100K);
       const random = randomError === null ? v(BIG_RANDOM_100K, "flaredis", "ms") / 1000 : NaN;
       const all = over.length === 0 && rank <= 100 && random < 2;
+      const floor = (system: string) => {
+        const ms = results.find((x) => x.name === BIG_PING && x.system === system)?.ms;
+        return typeof ms === "number" ? `${round(ms, 2)} ms` : "not measured";
+      };
       return [
         `each command within 20x redis-server's time in the same run: ${met(over.length === 0)} (${ratios.length > 0 ? `largest measured ${round(Math.max(...ratios), 1)}x` : "none measured"}${over.length > 0 ? `; over or failed: ${over.join(", ")}` : ""})`,
+        `one PING timed the same way (each system's floor, no target): ${floor("flaredis")}, redis-server ${floor("redis")}`,
         `ZRANK of the last member: ${rankError === null ? `${num(rank)} rows read` : `failed (${rankError})`} (target <= 100: ${met(rank <= 100)})`,
         `ZRANDMEMBER -100000 with the read-only token: ${randomError === null ? `${round(random, 2)} s` : `failed (${randomError})`} (target < 2 s: ${met(random < 2)})`,
         `all: ${met(all)}${elsewhere.length > 0 ? `; served elsewhere than asked: ${elsewhere.join(", ")}` : ""}${noisy.length > 0 ? `; rows counted amid background work: ${noisy.join(", ")}` : ""}`,

@@ -20,14 +20,20 @@
  * (one row per level for a single element: one for up to about 8k elements, two for up to about
  * half a million), a split of a full node a few more; a collection of fewer
  * than BUILD_AT elements has no index (counting it directly reads as few rows). Ranks read the top
- * level, one path down and a part of each node's siblings (the part on the element's side), a
- * bulk pick one statement per node it descends into, and one for all of its elements.
+ * level, one path down and a part of each node's siblings (the part on the element's side). A
+ * bulk pick reads the children of each node it descends into (kept in memory until the collection
+ * is next written: `readChildren`), then its elements in one statement (by score, one per 97
+ * leaves): in workerd a statement costs about 30 us and a row handed to JavaScript 1 to 3, where
+ * SQLite's own step is a tenth of a microsecond.
  */
 import { type ElementRow, type OrderKey, compareKeys } from "../engine/storage";
 import { type Row, type Sql } from "./sql";
 
-/** Elements per leaf after a split; a leaf splits past twice as many. */
-const LEAF = 64;
+/**
+ * Elements per leaf after a split; a leaf splits past twice as many. A pick walks half a leaf on
+ * average; 64 until 2026-12, so a stored leaf may hold up to 128 (`select` reads those apart).
+ */
+const LEAF = 32;
 /** Nodes per parent after a split; a parent splits past twice as many. */
 const FAN = 32;
 /** A collection gets an index at this many elements, and loses it below DROP_BELOW. */
@@ -37,7 +43,10 @@ const DROP_BELOW = 32;
 const WHOLE_READ = 8;
 /** Collections whose index state is kept in memory (a read each, per collection, otherwise). */
 const META_CACHE = 4096;
-
+/** The nodes' keys kept in memory for reads (`readChildren`), in bytes of their fields, about. */
+const NODE_CACHE_BYTES = 8 * 2 ** 20;
+/** What a cached node costs besides its field's characters. */
+const NODE_BYTES = 64;
 
 interface Meta {
   readonly byScore: boolean;
@@ -65,25 +74,48 @@ function order(byScore: boolean) {
 const nodeCmp = (op: string) => `(score, field) ${op} (?, ?)`;
 const nodeArgs = (k: OrderKey) => [k.score, k.field];
 
-/** Elements picked per statement (a branch each of a compound SELECT: no cheaper than one each, measured). */
-const PICKS_PER_STATEMENT = 1;
+/** Leaves a pick statement seeks from in (score, field) order: their scores are bound, and SQLite binds at most 100 values. */
+const LEAVES_PER_STATEMENT = 97;
+/** The largest offset within a leaf: a leaf holds at most 2 * LEAF elements (it splits past them). */
+const MAX_OFFSET = 2 * LEAF - 1;
 
 /**
- * The statement that picks `n` elements, each at an offset from a key (see `Ranks.select`): the
- * offset is walked over the (eid, score, field) index alone (an OFFSET over rows reads each
- * skipped row whole: 2.4 us a row, measured), then the element is read by its field.
+ * The statement that picks elements, each at an offset from a leaf's key (see `Ranks.select`).
+ * ?1 is the collection, ?2 a JSON array of picks [field, offset, leaf] (the leaf's key's field; its
+ * index among the statement's leaves), and in (score, field) order each leaf's score bound as a
+ * value from ?3 on, as SQLite's JSON reads numbers only within an ulp (measured: 10% of random
+ * doubles differ), where a JSON string is the exact text. SQLite takes no column in an OFFSET,
+ * so the offset selects one of 2 * LEAF branches, each a seek to the leaf's key and a walk over
+ * the (eid, score, field) index alone (an OFFSET over rows reads each skipped row whole: 2.4 us a
+ * row, measured); then the element is read by its field. A statement costs about 30 us in
+ * workerd, a pick about 10 (the walk 0.1 a step): one for many picks.
  */
-function pickQuery(n: number, byScore: boolean): string {
-  const seek = byScore ? "(score, field) >= (?, ?) ORDER BY score, field" : "score IS NULL AND field >= ? ORDER BY field";
-  const branch = `SELECT ? AS i, field, value, score, mod_offset FROM elements WHERE eid = ? AND field = (
-    SELECT field FROM elements WHERE eid = ? AND ${seek} LIMIT 1 OFFSET ?)`;
-  return Array.from({ length: n }, () => branch).join(" UNION ALL ");
+function pickQuery(byScore: boolean): string {
+  const score = `CASE p.value->>2 ${Array.from({ length: LEAVES_PER_STATEMENT }, (_, k) => `WHEN ${k} THEN ?${3 + k}`).join(" ")} END`;
+  const seek = byScore ? "(score, field) >= (x.s, x.f) ORDER BY score, field" : "score IS NULL AND field >= x.f ORDER BY field";
+  const walk = Array.from(
+    { length: MAX_OFFSET + 1 },
+    (_, o) => `WHEN ${o} THEN (SELECT field FROM elements WHERE eid = ?1 AND ${seek} LIMIT 1 OFFSET ${o})`,
+  ).join(" ");
+  return `WITH x AS MATERIALIZED (SELECT p.key AS i, p.value->>0 AS f, p.value->>1 AS o${byScore ? `, ${score} AS s` : ""} FROM json_each(?2) AS p),
+    y AS MATERIALIZED (SELECT i, CASE o ${walk} END AS field FROM x)
+    SELECT y.i AS i, e.field, e.value, e.score, e.mod_offset FROM y JOIN elements AS e ON e.eid = ?1 AND e.field = y.field`;
 }
+const PICK_QUERY = { byScore: pickQuery(true), byField: pickQuery(false) };
 
 export class Ranks {
   private readonly metas = new Map<number, Meta | null>();
   /** Elements added (+1) or removed (-1) per indexed collection since its counts were last written (`flush`). */
   private readonly pending = new Map<number, { key: OrderKey; delta: number }[]>();
+  /**
+   * Nodes the reads (`rank`, `select`) read, per collection: a node's children, by the node's
+   * level and span. A collection's entry goes whenever its index is written (`flush`, `build`,
+   * `drop`), before the write, and all of them when a transaction rolls back; the writes
+   * themselves read the table (`children`). Least recently read collections go past
+   * NODE_CACHE_BYTES. Reads of a collection that does not change read its upper levels once.
+   */
+  private readonly nodes = new Map<number, { lists: Map<string, Node[]>; bytes: number }>();
+  private nodeBytes = 0;
 
   constructor(private readonly sql: Sql) {}
 
@@ -112,6 +144,41 @@ export class Ranks {
   reset(): void {
     this.metas.clear();
     this.pending.clear();
+    this.forgetNodes(null);
+  }
+
+  /** Drops the cached nodes of `eid` (its index is about to be written), or of every collection. */
+  private forgetNodes(eid: number | null): void {
+    if (eid === null) {
+      this.nodes.clear();
+      this.nodeBytes = 0;
+      return;
+    }
+    const entry = this.nodes.get(eid);
+    if (!entry) return;
+    this.nodes.delete(eid);
+    this.nodeBytes -= entry.bytes;
+  }
+
+  /** `children`, from the cache when this collection's index has not been written since they were read. */
+  private readChildren(eid: number, level: number, from: OrderKey, to: OrderKey | null): Node[] {
+    const id = `${level}\u0000${from.score}\u0000${from.field}\u0000${to === null ? "" : `${to.score}\u0000${to.field}`}`;
+    let entry = this.nodes.get(eid);
+    const hit = entry?.lists.get(id);
+    if (entry) {
+      // Most recently read last.
+      this.nodes.delete(eid);
+      this.nodes.set(eid, entry);
+    }
+    if (hit) return hit;
+    const list = this.children(eid, level, from, to);
+    if (!entry) this.nodes.set(eid, (entry = { lists: new Map(), bytes: 0 }));
+    const bytes = list.reduce((sum, node) => sum + NODE_BYTES + 2 * node.field.length, NODE_BYTES + 2 * id.length);
+    entry.lists.set(id, list);
+    entry.bytes += bytes;
+    this.nodeBytes += bytes;
+    while (this.nodeBytes > NODE_CACHE_BYTES && this.nodes.size > 1) this.forgetNodes(this.nodes.keys().next().value!);
+    return list;
   }
 
   /** After a change wrote elements of `eid`, which now has `count`: writes its counts, builds or drops its index. */
@@ -135,6 +202,7 @@ export class Ranks {
   /** The index of `eid` goes (its rows with it when `rows`; else the purge of its elements takes them). */
   drop(eid: number, rows: boolean): void {
     this.pending.delete(eid);
+    this.forgetNodes(eid);
     if (this.meta(eid) === null) return;
     this.sql.exec("DELETE FROM ranked WHERE eid = ?", eid);
     if (rows) this.sql.exec("DELETE FROM ranks WHERE eid = ?", eid);
@@ -143,6 +211,7 @@ export class Ranks {
 
   /** Every index goes (FLUSHALL). */
   clear(): void {
+    this.forgetNodes(null);
     this.sql.exec("DELETE FROM ranked");
     this.sql.exec("DELETE FROM ranks");
     this.metas.clear();
@@ -153,6 +222,7 @@ export class Ranks {
   build(eid: number, byScore: boolean): void {
     const o = order(byScore);
     const s = this.sentinel(byScore);
+    this.forgetNodes(eid);
     this.sql.exec("DELETE FROM ranks WHERE eid = ?", eid);
     this.sql.exec(
       `INSERT INTO ranks (eid, level, score, field, n)
@@ -230,6 +300,7 @@ export class Ranks {
     const list = this.pending.get(eid);
     if (!list) return;
     this.pending.delete(eid);
+    this.forgetNodes(eid);
     const meta = this.meta(eid);
     if (meta === null) return;
     const moved = new Map<string, { level: number; node: OrderKey; delta: number }>();
@@ -340,7 +411,7 @@ export class Ranks {
 
   /**
    * How many elements of `eid` come before `key` in its order (by (score, field) when `byScore`).
-   * Indexed: the top level, then one node per level, counting the siblings on the side of the
+   * Indexed: the top level (`readChildren`), then one node per level, counting the siblings on the side of the
    * collection the key is in; else a count of the elements before it (a small collection).
    */
   rank(eid: number, key: OrderKey, byScore: boolean): number {
@@ -349,7 +420,7 @@ export class Ranks {
     const meta = this.meta(eid);
     if (meta === null)
       return this.sql.first<{ c: number }>(`SELECT count(*) AS c FROM elements WHERE eid = ? AND ${o.cmp("<")}`, eid, ...o.args(key))!.c;
-    const top = this.children(eid, meta.top, this.sentinel(meta.byScore), null);
+    const top = this.readChildren(eid, meta.top, this.sentinel(meta.byScore), null);
     let j = 0;
     while (j + 1 < top.length && !before(key, top[j + 1]!)) j++;
     let prefix = 0;
@@ -416,9 +487,9 @@ export class Ranks {
 
   /**
    * The elements of `eid` at `ranks` (ascending; repeats allowed), one per rank, in that order.
-   * Indexed: the top level, the children of each node a rank falls in, down to the leaves, then one
-   * statement for every element (a seek to its leaf, an offset within it); else the collection's
-   * first elements up to the largest rank (a small collection).
+   * Indexed: the top level, the children of each node a rank falls in, down to the leaves, then
+   * one statement for the elements (each a seek to its leaf and an offset within it: `pickQuery`);
+   * else the collection's first elements up to the largest rank (a small collection).
    */
   select(eid: number, ranks: readonly number[], byScore: boolean): ElementRow[] {
     if (ranks.length === 0) return [];
@@ -434,36 +505,69 @@ export class Ranks {
         .map(toRow);
       return ranks.map((r) => rows[r]!).filter((r) => r !== undefined);
     }
-    // Each group: a node, the key after it at its level, and the ranks within it.
-    type Group = { span: Span; ranks: number[] };
-    const assign = (nodes: Node[], end: OrderKey | null, within: number[]): Group[] => {
-      const groups: Group[] = [];
-      let i = 0;
-      let start = 0;
-      nodes.forEach((node, k) => {
-        const mine: number[] = [];
-        while (i < within.length && within[i]! < start + node.n) mine.push(within[i++]! - start);
-        if (mine.length > 0) groups.push({ span: { node, next: nodes[k + 1] ?? end }, ranks: mine });
-        start += node.n;
-      });
-      return groups;
-    };
-    let groups = assign(this.children(eid, meta.top, this.sentinel(meta.byScore), null), null, [...ranks]);
+    // Down the levels: at each, the nodes the ranks fall in (their spans), found among the
+    // children (cached: `readChildren`) of the nodes found a level above.
+    let leaves = locateRanks(this.readChildren(eid, meta.top, this.sentinel(meta.byScore), null), null, 0, ranks);
     for (let level = meta.top - 1; level >= 0; level--)
-      groups = groups.flatMap((g) => assign(this.children(eid, level, g.span.node, g.span.next), g.span.next, g.ranks));
-    const picks: [number, string, number][] = [];
-    for (const g of groups) for (const r of g.ranks) picks.push([g.span.node.score, g.span.node.field, r]);
-    // One statement for up to PICKS_PER_STATEMENT elements: each a seek to its leaf's key and an
-    // offset within it (LIMIT and OFFSET take no column, so each pick is a branch of its own),
-    // every value bound, so the runtime prepares each shape of statement once.
-    const found = new Map<number, ElementRow>();
-    for (let from = 0; from < picks.length; from += PICKS_PER_STATEMENT) {
-      const part = picks.slice(from, from + PICKS_PER_STATEMENT);
-      const params = part.flatMap(([score, field, offset], k) => (byScore ? [from + k, eid, eid, score, field, offset] : [from + k, eid, eid, field, offset]));
-      for (const row of this.sql.exec<Row>(pickQuery(part.length, byScore), ...params)) found.set(row.i as number, toRow(row));
+      leaves = leaves.flatMap((l) => locateRanks(this.readChildren(eid, level, l.span.node, l.span.next), l.span.next, l.start, l.ranks));
+    // The picks in rank order: by field, one statement; by score, one per LEAVES_PER_STATEMENT leaves.
+    const out: (ElementRow | undefined)[] = [];
+    const query = byScore ? PICK_QUERY.byScore : PICK_QUERY.byField;
+    const per = byScore ? LEAVES_PER_STATEMENT : leaves.length;
+    for (let from = 0; from < leaves.length; from += per) {
+      const part = leaves.slice(from, from + per);
+      const base = out.length;
+      const picks: [string, number, number][] = [];
+      part.forEach((l, leaf) => {
+        for (const r of l.ranks) {
+          // A leaf over 2 * LEAF elements (never written so; written so by an older LEAF): its own statement.
+          if (r - l.start > MAX_OFFSET) out[base + picks.length] = this.pickOne(eid, l.span.node, r - l.start, byScore);
+          picks.push([l.span.node.field, r - l.start, leaf]);
+        }
+      });
+      const scores = byScore ? part.map((l) => l.span.node.score) : [];
+      while (scores.length > 0 && scores.length < LEAVES_PER_STATEMENT) scores.push(0);
+      out.length = base + picks.length;
+      // Rows as arrays (i, field, value, score, mod_offset): no object per row.
+      for (const [i, field, value, score, mod] of this.sql.exec(query, eid, JSON.stringify(picks), ...scores).raw())
+        out[base + (i as number)] = { field: field as string, value: new Uint8Array(value as ArrayBuffer), score: score as number | null, mod: mod as number };
     }
-    return picks.map((_, i) => found.get(i)!).filter((r) => r !== undefined);
+    return out.filter((r) => r !== undefined);
   }
+
+  /** The element `offset` places after `key` (or at it), by one statement of its own; null past the end. */
+  private pickOne(eid: number, key: OrderKey, offset: number, byScore: boolean): ElementRow | undefined {
+    const seek = byScore ? "(score, field) >= (?, ?) ORDER BY score, field" : "score IS NULL AND field >= ? ORDER BY field";
+    const row = this.sql.first<Row>(
+      `SELECT field, value, score, mod_offset FROM elements WHERE eid = ? AND field = (SELECT field FROM elements WHERE eid = ? AND ${seek} LIMIT 1 OFFSET ?)`,
+      eid,
+      eid,
+      ...(byScore ? [key.score, key.field] : [key.field]),
+      offset,
+    );
+    return row === null ? undefined : toRow(row);
+  }
+
+}
+
+/** A node some ranks fall in: its span, the rank of its first element, and those ranks (ascending). */
+interface Located {
+  readonly span: Span;
+  readonly start: number;
+  readonly ranks: number[];
+}
+
+/** The nodes of `nodes` (in order, the first starting at rank `start`, the last followed by `end`) that `ranks` fall in. */
+function locateRanks(nodes: readonly Node[], end: OrderKey | null, start: number, ranks: readonly number[]): Located[] {
+  const out: Located[] = [];
+  let i = 0;
+  nodes.forEach((node, k) => {
+    const mine: number[] = [];
+    while (i < ranks.length && ranks[i]! < start + node.n) mine.push(ranks[i++]!);
+    if (mine.length > 0) out.push({ span: { node, next: nodes[k + 1] ?? end }, start, ranks: mine });
+    start += node.n;
+  });
+  return out;
 }
 
 /** True when `a` comes before `b` in (score, field) order (fields as SQLite compares TEXT: by bytes). */
