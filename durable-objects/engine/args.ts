@@ -58,13 +58,15 @@ const ULONG_MAX = 2n ** 64n - 1n;
  * A SCAN-family cursor as Redis 7 reads it (parseScanCursorOrReply: strtoul, base 10): an optional
  * sign, then digits (leading zeros too); "" is 0; a negative wraps round 2^64, as strtoul does.
  * @throws ERR invalid cursor for a leading space, anything after the digits, or more than 64 bits
+ *   (unless `wide`: see scan-cursor.ts)
  */
-export function parseScanCursor(s: string): bigint {
+export function parseScanCursor(s: string, wide = false): bigint {
   if (s === "") return 0n;
   const m = /^([+-]?)([0-9]+)$/.exec(s);
   if (m === null) throw new RedisError("ERR invalid cursor");
   const n = BigInt(m[2]!);
-  if (n > ULONG_MAX) throw new RedisError("ERR invalid cursor");
+  // HSCAN, SSCAN and ZSCAN (`wide`) take back the cursors they give, which name a field and pass 64 bits.
+  if (n > ULONG_MAX && (!wide || m[1] === "-")) throw new RedisError("ERR invalid cursor");
   return m[1] === "-" && n !== 0n ? ULONG_MAX + 1n - n : n;
 }
 

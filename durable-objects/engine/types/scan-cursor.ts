@@ -1,42 +1,59 @@
 /**
- * The cursors of HSCAN, SSCAN and ZSCAN: a cursor names the last field returned (its UTF-8 bytes,
- * after a 0x01 byte, read as one decimal integer: Redis's cursors are integers, and clients pass
- * them back as they got them). So an element present for the whole iteration is returned
- * exactly once, whatever changes meanwhile.
+ * The cursors of HSCAN, SSCAN and ZSCAN: a cursor names the last field returned (a 0x01 byte, its
+ * UTF-8 bytes and a 16-bit check of them, read as one decimal integer: Redis's cursors are
+ * integers, and clients pass them back as they got them). So an element present for the whole
+ * iteration is returned exactly once, whatever changes meanwhile. A field of 6 bytes or more makes
+ * a cursor past 64 bits, which Redis would refuse: these commands take it back (`parseScanCursor`
+ * with `wide`), and the check makes any other integer past 64 bits as invalid as Redis finds it
+ * (but one in 65,536). Clients that read a cursor as a 64-bit integer (go-redis; node-redis 4,
+ * as a JS number) cannot page through fields that long: they get a cursor they cannot send back.
  */
-import { parseInteger } from "../args";
 import { toBytes } from "../bytes";
 import { RedisError, errors } from "../errors";
 import { type Glob, compileGlob } from "../glob";
+import { parseInteger } from "../args";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** FNV-1a of the bytes, folded to 16 bits. */
+function check(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return (h ^ (h >>> 16)) & 0xffff;
+}
+
+const hex = (bytes: Iterable<number>) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 /** The cursor that goes on after `field` ("0": from the start, or done). */
 export function fieldCursor(field: string | null): string {
   if (field === null) return "0";
-  return BigInt(`0x01${[...toBytes(field)].map((b) => b.toString(16).padStart(2, "0")).join("")}`).toString();
+  const bytes = toBytes(field);
+  const c = check(bytes);
+  return BigInt(`0x01${hex(bytes)}${hex([c >> 8, c & 0xff])}`).toString();
 }
 
 /**
  * The field a cursor goes on after (null: from the start): the cursor as `parseScanCursor` read
  * it (when the command is parsed), decoded once the key is found and its type checked, as Redis
- * orders its errors. A cursor that names no field is refused.
+ * orders its errors. A cursor that names no field, or fails its check, is refused.
  * @throws ERR invalid cursor
  */
 export function cursorField(n: bigint): string | null {
   if (n === 0n) return null;
+  const invalid = () => new RedisError("ERR invalid cursor");
   const digits = n.toString(16);
-  const hex = digits.length % 2 === 0 ? digits : `0${digits}`;
-  if (!hex.startsWith("01")) throw new RedisError("ERR invalid cursor");
-  const bytes = new Uint8Array((hex.length - 2) / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
+  const text = digits.length % 2 === 0 ? digits : `0${digits}`;
+  if (!text.startsWith("01") || text.length < 6) throw invalid();
+  const all = new Uint8Array((text.length - 2) / 2);
+  for (let i = 0; i < all.length; i++) all[i] = parseInt(text.slice(2 + 2 * i, 4 + 2 * i), 16);
+  const bytes = all.subarray(0, all.length - 2);
+  if (check(bytes) !== (all[all.length - 2]! << 8) + all[all.length - 1]!) throw invalid();
   try {
     return utf8.decode(bytes);
   } catch {
-    throw new RedisError("ERR invalid cursor");
+    throw invalid();
   }
 }
-
 
 /**
  * [MATCH pattern] [COUNT count] and the flags a command allows (NOVALUES), read as Redis's

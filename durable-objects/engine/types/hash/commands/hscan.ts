@@ -19,7 +19,7 @@ export default defineCommand<Args>({
   arity: -3,
   flags: ["readonly"],
   keys: key(1),
-  parse: ([k, cursor, ...rest]) => ({ key: k!, cursor: parseScanCursor(cursor!), options: rest }),
+  parse: ([k, cursor, ...rest]) => ({ key: k!, cursor: parseScanCursor(cursor!, true), options: rest }),
   run: ({ db }, a) => {
     const hash = Hash.find(db, a.key);
     if (hash === null) return [toBytes("0"), []];

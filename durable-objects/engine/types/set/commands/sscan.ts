@@ -10,7 +10,7 @@ export default defineCommand({
   arity: -3,
   flags: ["readonly"],
   keys: key(1),
-  parse: ([k, cursor, ...rest]) => ({ key: k!, cursor: parseScanCursor(cursor!), options: rest }),
+  parse: ([k, cursor, ...rest]) => ({ key: k!, cursor: parseScanCursor(cursor!, true), options: rest }),
   run: ({ db }, a) => {
     const set = RedisSet.find(db, a.key);
     if (set === null) return [toBytes("0"), []];

@@ -23,7 +23,7 @@ export default defineCommand<Args>({
   arity: -3,
   flags: ["readonly"],
   keys: key(1),
-  parse: ([k, cursor, ...rest]) => ({ key: k!, cursor: parseScanCursor(cursor!), options: rest }),
+  parse: ([k, cursor, ...rest]) => ({ key: k!, cursor: parseScanCursor(cursor!, true), options: rest }),
   run: ({ db }, a): Reply => {
     const zset = Zset.find(db, a.key);
     if (zset === null) return [toBytes("0"), []];
