@@ -7,6 +7,9 @@
  */
 import { type RedisError, errors } from "./errors";
 
+/** Redis's proto-max-bulk-len: the largest string value (and SETBIT's offset, in bytes). */
+export const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
+
 export const REQUEST_LIMITS = {
   /** Commands in one pipeline or transaction. */
   maxCommands: 10_000,

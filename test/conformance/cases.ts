@@ -10,6 +10,7 @@ import { hashesCases } from "./hashes";
 import { setsCases } from "./sets";
 import { listsCases } from "./lists";
 import { zsetsCases } from "./zsets";
+import { bitmapsCases } from "./bitmaps";
 
 /** A time-dependent reply: any integer in [min, max]. */
 export interface Between {
@@ -36,4 +37,4 @@ export interface Case {
 /** A list element long enough that 129 of them pass Redis's 8 KB listpack bound too. */
 
 /** Every case, one file per family. */
-export const cases: readonly Case[] = [...stringsCases, ...keysCases, ...hashesCases, ...setsCases, ...listsCases, ...zsetsCases];
+export const cases: readonly Case[] = [...stringsCases, ...keysCases, ...hashesCases, ...setsCases, ...listsCases, ...zsetsCases, ...bitmapsCases];

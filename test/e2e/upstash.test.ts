@@ -256,6 +256,39 @@ describe.each([
     expect((await redis.keys("*")).sort()).toEqual(["a/b+c=d", "with space", "ключ 🔑"].sort());
   });
 
+  it("bitmaps: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP (8.2's DIFF too), BITFIELD", async () => {
+    expect(await redis.setbit("b", 7, 1)).toBe(0);
+    expect(await redis.setbit("b", 7, 1)).toBe(1);
+    expect(await redis.getbit("b", 7)).toBe(1);
+    expect(await redis.get("b")).toBe("\u0001");
+    expect(await redis.set("s", "foobar")).toBe("OK");
+    expect(await redis.bitcount("s", 0, -1)).toBe(26);
+    expect(await redis.bitcount("s", 1, 1)).toBe(6);
+    expect(await redis.bitpos("s", 1)).toBe(1);
+    expect(await redis.bitpos("s", 0, 1, 2)).toBe(8);
+    expect(await redis.bitop("and", "d", "s", "b")).toBe(6);
+    expect(await redis.bitcount("d", 0, -1)).toBe(0);
+    expect(await redis.bitop("diff", "d", "s", "b")).toBe(6);
+    expect(await redis.bitcount("d", 0, -1)).toBe(26);
+    // BITFIELD's builder, in a pipeline (the client's auto-pipelining proxy has no builder).
+    const p = redis.pipeline();
+    p.bitfield("f").set("u8", 0, 255).incrby("i8", 8, -5).overflow("FAIL").incrby("u8", 0, 1).get("u4", 0).exec();
+    expect(await p.exec()).toEqual([[0, -5, null, 15]]);
+  });
+
+  it("HSCAN pages through long field names to the end", async () => {
+    const fields = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`field:${String(i).padStart(3, "0")}:a-long-name`, i]));
+    await redis.hset("long", fields);
+    const seen: string[] = [];
+    let cursor: string | number = 0;
+    do {
+      const [next, items] = await redis.hscan("long", cursor, { count: 7 });
+      for (let i = 0; i < items.length; i += 2) seen.push(String(items[i]));
+      cursor = next;
+    } while (String(cursor) !== "0");
+    expect(seen.sort()).toEqual(Object.keys(fields).sort());
+  });
+
   it("reads its own writes with the sync token it is given", async () => {
     for (let i = 0; i < 20; i++) {
       await redis.set("rw", `v${i}`);

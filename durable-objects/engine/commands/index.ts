@@ -1,6 +1,7 @@
 /** The command table, built from one module per command. */
 import type { Command } from "../command";
 import { TYPES } from "../types";
+import { bitmapCommands } from "../types/bitmap";
 import append from "./append";
 import config from "./config";
 import copy from "./copy";
@@ -105,6 +106,7 @@ const commands: Command<any>[] = [
   typeCmd,
   unlink,
   wait,
+  ...bitmapCommands,
   ...TYPES.flatMap((t) => t.commands),
 ];
 

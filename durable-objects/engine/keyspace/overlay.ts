@@ -7,6 +7,7 @@
 import { type Bytes, utf8Length } from "../bytes";
 import { encode, splitEffect } from "../effects";
 import { RedisError, errors } from "../errors";
+import { PROTO_MAX_BULK_LEN } from "../limits";
 import { elementSize, keySize } from "../sizes";
 import type { Combine, Combined, Element, ElementRow, Entry, OrderKey } from "../storage";
 import { ElementView } from "./element-view";
@@ -32,7 +33,6 @@ interface Savepoint {
 }
 
 /** Redis's default proto-max-bulk-len: no string may grow past it, whatever Flaredis's own value limit. */
-const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
 
 /**
  * The pending changes of one command or MULTI. Reads see the changes made so far; nothing is

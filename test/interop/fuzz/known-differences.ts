@@ -25,6 +25,22 @@ export interface KnownDifference {
 
 export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
+    name: "BITCOUNT and BITPOS: arguments checked before the key since 7.4",
+    since: "7.4.0",
+    reason:
+      "redis/redis#11734 and #12394 (7.4.0, src/bitops.c bitcountCommand, bitposCommand): the range and BYTE|BIT are parsed before the key " +
+      "is looked up, so a missing key (0, or BITPOS's -1/0), a key of another type (WRONGTYPE) or BITCOUNT's empty negative range (0, " +
+      "answered before BYTE|BIT was read) give the argument's error. Forgiven only for an ERR error (not WRONGTYPE) from Flaredis against " +
+      "an integer or a WRONGTYPE error from Redis.",
+    normalize: (command, redis, flaredis) =>
+      ["BITCOUNT", "BITPOS"].includes(commandName(command)) &&
+      isError(flaredis) &&
+      flaredis.error.startsWith("ERR ") &&
+      (typeof redis === "bigint" || (isError(redis) && redis.error.startsWith("WRONGTYPE")))
+        ? [flaredis, flaredis]
+        : [redis, flaredis],
+  },
+  {
     name: "double replies: %.17g before 7.2, d2string() (integer or shortest round-trip form) since",
     since: "7.2.0",
     reason:

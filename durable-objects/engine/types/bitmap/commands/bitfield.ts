@@ -1,0 +1,95 @@
+import { parseInt64 } from "../../../args";
+import { type Reply, defineCommand, key } from "../../../command";
+import { RedisError, errors } from "../../../errors";
+import { bitOffset, fieldType } from "../args";
+import { type FieldType, type Overflow, addField, readField, writeField } from "../bits";
+
+interface FieldOp {
+  readonly op: "GET" | "SET" | "INCRBY";
+  readonly type: FieldType;
+  readonly offset: number;
+  readonly n: bigint;
+  readonly overflow: Overflow;
+}
+
+/** The subcommands in order (OVERFLOW applies to those after it), as Redis parses them. */
+function parseOps(args: readonly string[]): FieldOp[] {
+  const ops: FieldOp[] = [];
+  let overflow: Overflow = "WRAP";
+  for (let j = 0; j < args.length; j++) {
+    const name = args[j]!.toUpperCase();
+    const left = args.length - j - 1;
+    if (name === "OVERFLOW" && left >= 1) {
+      const o = args[++j]!.toUpperCase();
+      if (o !== "WRAP" && o !== "SAT" && o !== "FAIL") throw new RedisError("ERR Invalid OVERFLOW type specified");
+      overflow = o;
+      continue;
+    }
+    if (!((name === "GET" && left >= 2) || ((name === "SET" || name === "INCRBY") && left >= 3))) throw errors.syntax();
+    const type = fieldType(args[j + 1]!);
+    const offset = bitOffset(args[j + 2]!, type.bits);
+    const n = name === "GET" ? 0n : parseInt64(args[j + 3]!);
+    ops.push({ op: name as FieldOp["op"], type, offset, n, overflow });
+    j += name === "GET" ? 2 : 3;
+  }
+  return ops;
+}
+
+const int = (n: bigint): number | bigint => (n >= -BigInt(Number.MAX_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n);
+
+function bitfield(readonly: boolean) {
+  return defineCommand({
+    name: readonly ? "bitfield_ro" : "bitfield",
+    arity: -2,
+    flags: readonly ? ["readonly"] : ["write", "denyoom"],
+    keys: key(1),
+    parse: ([k, ...rest]) => {
+      const ops = parseOps(rest);
+      if (readonly && ops.some((o) => o.op !== "GET")) throw new RedisError("ERR BITFIELD_RO only supports the GET subcommand");
+      return { key: k!, ops };
+    },
+    run: ({ db }, a): Reply => {
+      const current = db.getString(a.key);
+      const writes = a.ops.filter((o) => o.op !== "GET");
+      if (writes.length === 0) return a.ops.map((o) => int(readField(current ?? new Uint8Array(0), o.offset, o.type)));
+      // Writes make room up to the farthest bit any of them reaches, as Redis does, whatever they then do.
+      const reach = Math.max(...writes.map((o) => Math.floor((o.offset + o.type.bits - 1) / 8) + 1));
+      const value = new Uint8Array(Math.max(current?.length ?? 0, reach));
+      if (current !== null) value.set(current);
+      const replies = a.ops.map((o): Reply => {
+        const old = readField(value, o.offset, o.type);
+        if (o.op === "GET") return int(old);
+        // An unsigned SET's value is the 64-bit pattern of the signed integer given.
+        const next = o.op === "INCRBY" ? addField(old, o.n, o.type, o.overflow) : addField(o.type.signed ? o.n : BigInt.asUintN(64, o.n), 0n, o.type, o.overflow);
+        if (next === null) return null;
+        writeField(value, o.offset, o.type, next);
+        return int(o.op === "INCRBY" ? next : old);
+      });
+      // Logged as one SETRANGE from the first byte that changed to the last (or to the new end).
+      const before = current ?? new Uint8Array(0);
+      let first = -1;
+      let last = value.length > before.length ? value.length - 1 : -1;
+      for (let i = 0; i < before.length; i++)
+        if (value[i] !== before[i]) {
+          if (first < 0) first = i;
+          last = Math.max(last, i);
+        }
+      if (first < 0 && value.length > before.length) first = before.length;
+      if (first >= 0) db.setRange(a.key, first, value.slice(first, last + 1));
+      // Nothing changed: the string is still made raw, as Redis unshares it for any write.
+      else if (db.get(a.key)?.encoding !== "raw") db.setRange(a.key, 0, value.slice(0, 1));
+      return replies;
+    },
+  });
+}
+
+/**
+ * BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset increment]
+ * [OVERFLOW WRAP|SAT|FAIL] ...: one reply per GET, SET (the old value) and INCRBY (the new one),
+ * nil for an overflow under FAIL (nothing written). Types i1..i64 and u1..u63; `#N` offsets count
+ * fields. @see https://redis.io/docs/latest/commands/bitfield/
+ */
+export default bitfield(false);
+
+/** BITFIELD_RO key [GET type offset] ...: GETs only. @see https://redis.io/docs/latest/commands/bitfield_ro/ */
+export const bitfieldRo = bitfield(true);

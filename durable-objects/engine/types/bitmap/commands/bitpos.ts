@@ -1,0 +1,37 @@
+import { parseInteger, parseInt64 } from "../../../args";
+import { defineCommand, key } from "../../../command";
+import { RedisError, errors } from "../../../errors";
+import { bitUnit } from "../args";
+import { bitRange, firstBit } from "../bits";
+
+/**
+ * BITPOS key 0|1 [start [end [BYTE|BIT]]]: the first bit of that value in the range, or -1. A
+ * missing key is all zeros; looking for a 0 without an end, the string counts as zero-padded (the
+ * bit after its end). The arguments are checked before the key, as Redis 7.4 does.
+ * @see https://redis.io/docs/latest/commands/bitpos/
+ */
+export default defineCommand({
+  name: "bitpos",
+  arity: -3,
+  flags: ["readonly"],
+  keys: key(1),
+  parse: ([k, b, ...rest]) => {
+    const bit = parseInt64(b!);
+    if (bit !== 0n && bit !== 1n) throw new RedisError("ERR The bit argument must be 1 or 0.");
+    if (rest.length > 3) throw errors.syntax();
+    const start = rest.length > 0 ? parseInteger(rest[0]!) : null;
+    // The unit is read before the end, as Redis reads them.
+    const bits = rest.length === 3 ? bitUnit(rest[2]!) : false;
+    const end = rest.length >= 2 ? parseInteger(rest[1]!) : null;
+    return { key: k!, bit: Number(bit) as 0 | 1, start, end, bits };
+  },
+  run: ({ db }, a) => {
+    const value = db.getString(a.key);
+    if (value === null) return a.bit === 1 ? -1 : 0;
+    const range = bitRange(value.length, a.start ?? 0, a.end ?? value.length - 1, a.bits);
+    if (range === null) return -1;
+    const at = firstBit(value, a.bit, range[0], range[1]);
+    if (at >= 0 || a.bit === 1 || a.end !== null) return at;
+    return range[1] + 1;
+  },
+});

@@ -1,0 +1,72 @@
+// Bitmaps on a master and a replica engine (in-memory storage): each write is logged as the bytes
+// it changed (a SETRANGE), never as the value, and the replica ends with the master's digest.
+// Replies themselves are pinned against redis-server in test/conformance/bitmaps.ts and by the
+// differential fuzzer (test/interop/fuzz/catalog-bitmaps.ts).
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../durable-objects/engine/clock";
+import { Engine } from "../durable-objects/engine/engine";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
+import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
+import { applyEntries, beginFullSync, digest, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+
+function pair() {
+  const clock = new ManualClock(1_000_000);
+  const master = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "ab".repeat(n) } });
+  const replica = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "cd".repeat(n) }, role: "slave" });
+  const run = (...argv: (string | number)[]) => {
+    const out = master.run({ mode: "single", commands: [argv.map(String)], permission: "admin" }) as { outcomes: { result?: unknown; error?: string }[] };
+    return out.outcomes[0]!;
+  };
+  /** The bytes the log grew by while `f` ran. */
+  const logged = (f: () => void) => {
+    const before = master.log.offset;
+    f();
+    return master.log.offset - before;
+  };
+  /** A full sync (the replica starts empty), then the log from there. */
+  const sync = () => {
+    const start = psync(master, replica.log.replid, replica.log.offset, 1024);
+    if (start.kind !== "fullresync") throw new Error("expected a full sync");
+    beginFullSync(replica, start.replid, start.offset);
+    for (let cursor: SnapshotCursor | null = START; cursor !== null; ) {
+      const chunk = snapshotChunk(master, cursor, 100);
+      loadChunk(replica, chunk);
+      cursor = chunk.next;
+    }
+  };
+  const catchUp = () => {
+    const reply = psync(master, replica.log.replid, replica.log.offset, 64 * 1024 * 1024);
+    if (reply.kind !== "continue") throw new Error("expected a partial resync");
+    expect(applyEntries(replica, reply.entries)).toBe(true);
+  };
+  return { master, replica, run, logged, sync, catchUp };
+}
+
+describe("bitmaps through replication", () => {
+  it("logs a SETBIT on a 512 KiB string as one byte, and the replica ends equal", () => {
+    const { master, replica, run, logged, sync, catchUp } = pair();
+    expect(run("SETBIT", "big", 512 * 1024 * 8 - 1, 1).result).toBe(0);
+    sync();
+    expect(logged(() => expect(run("SETBIT", "big", 12345, 1).result).toBe(0))).toBeLessThan(100);
+    expect(logged(() => expect(run("SETBIT", "big", 12345, 1).result).toBe(1))).toBe(0);
+    expect(logged(() => expect(run("BITFIELD", "big", "SET", "u16", 800, 65535, "INCRBY", "i8", 4000, -5, "GET", "u8", 0).result).toEqual([0, -5, 0]))).toBeLessThan(600);
+    expect(run("BITCOUNT", "big").result).toBe(1 + 1 + 16 + 7);
+    // BITOP's result is logged whole (a SET), as it is a new value.
+    expect(run("BITOP", "NOT", "inv", "big").result).toBe(512 * 1024);
+    catchUp();
+    expect(digest(replica)).toBe(digest(master));
+    expect(replica.log.offset).toBe(master.log.offset);
+  });
+
+  it("makes room for a BITFIELD write that overflows under FAIL, on the replica too", () => {
+    const { master, replica, run, logged, sync, catchUp } = pair();
+    sync();
+    expect(run("BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", 16, 300).result).toEqual([null]);
+    expect(run("STRLEN", "k").result).toBe(3);
+    // A write that changes nothing logs nothing (the string is already raw).
+    expect(logged(() => expect(run("BITFIELD", "k", "SET", "u8", 0, 0).result).toEqual([0]))).toBe(0);
+    catchUp();
+    expect(digest(replica)).toBe(digest(master));
+    expect(replica.run({ mode: "single", commands: [["STRLEN", "k"]], permission: "admin" })).toMatchObject({ outcomes: [{ result: 3 }] });
+  });
+});
