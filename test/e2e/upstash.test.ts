@@ -276,6 +276,17 @@ describe.each([
     expect(await p.exec()).toEqual([[0, -5, null, 15]]);
   });
 
+  it("HyperLogLog: PFADD, PFCOUNT, PFMERGE", async () => {
+    expect(await redis.pfadd("hll", "a", "b", "c")).toBe(1);
+    expect(await redis.pfadd("hll", "a")).toBe(0);
+    expect(await redis.pfcount("hll")).toBe(3);
+    expect(await redis.pfadd("hll2", ...Array.from({ length: 1000 }, (_, i) => `v${i}`))).toBe(1);
+    expect(await redis.pfmerge("all", "hll", "hll2")).toBe("OK");
+    // redis-server 7.0.15 answers 1007 for the same adds.
+    expect(await redis.pfcount("all")).toBe(1007);
+    expect(await redis.pfcount("hll", "hll2")).toBe(1007);
+  });
+
   it("HSCAN pages through long field names to the end", async () => {
     const fields = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`field:${String(i).padStart(3, "0")}:a-long-name`, i]));
     await redis.hset("long", fields);

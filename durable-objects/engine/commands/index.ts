@@ -2,6 +2,7 @@
 import type { Command } from "../command";
 import { TYPES } from "../types";
 import { bitmapCommands } from "../types/bitmap";
+import { hllCommands } from "../types/hll";
 import append from "./append";
 import config from "./config";
 import copy from "./copy";
@@ -107,6 +108,7 @@ const commands: Command<any>[] = [
   unlink,
   wait,
   ...bitmapCommands,
+  ...hllCommands,
   ...TYPES.flatMap((t) => t.commands),
 ];
 

@@ -1,0 +1,38 @@
+import { defineCommand, key } from "../../../command";
+import { RedisError } from "../../../errors";
+import { CORRUPT, Hll, REGISTERS, countOf, countOfRegisters } from "../hll";
+import { readHll } from "../store";
+
+/**
+ * PFCOUNT key [key ...]: the estimated cardinality (of the union, for several keys), equal to
+ * redis-server's for the same adds. It only reads: the cached cardinality in the value's header
+ * is left as PFADD and PFMERGE left it (Redis writes it on a PFCOUNT of one key; Flaredis serves
+ * PFCOUNT at replicas, which do not write). @see https://redis.io/docs/latest/commands/pfcount/
+ */
+export default defineCommand({
+  name: "pfcount",
+  arity: -2,
+  flags: ["readonly"],
+  keys: key(1, -1),
+  parse: (keys) => ({ keys }),
+  run: ({ db }, a) => {
+    if (a.keys.length === 1) {
+      const v = readHll(db, a.keys[0]!);
+      if (v === null) return 0;
+      const cached = new Hll(v).cached();
+      if (cached !== null) return cached <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(cached) : cached;
+      const n = countOf(v);
+      if (n === null) throw new RedisError(CORRUPT);
+      return n;
+    }
+    const max = new Uint8Array(REGISTERS);
+    for (const k of a.keys) {
+      const v = readHll(db, k);
+      if (v === null) continue;
+      const registers = new Hll(v).registers();
+      if (registers === null) throw new RedisError(CORRUPT);
+      for (let i = 0; i < REGISTERS; i++) if (registers[i]! > max[i]!) max[i] = registers[i]!;
+    }
+    return countOfRegisters(max);
+  },
+});

@@ -1,0 +1,37 @@
+/** Reading HLL values from the keyspace and writing them back as the bytes they changed. */
+import type { Bytes } from "../../bytes";
+import type { Change } from "../../keyspace";
+import { RedisError } from "../../errors";
+import { NOT_HLL, isHll } from "./hll";
+
+/** The HLL at `key`, or null when missing. @throws WRONGTYPE for another type or a string that is not an HLL */
+export function readHll(db: Change, key: string): Bytes | null {
+  const v = db.getString(key);
+  if (v !== null && !isHll(v)) throw new RedisError(NOT_HLL);
+  return v;
+}
+
+/**
+ * Stores `after` at `key`, which held `before` (null: created): as a SETRANGE from the first byte
+ * that changed when it did not shrink (a dense register, or a sparse value's tail), else whole,
+ * keeping the key's deadline. A value left as it was is only made raw, as Redis unshares it.
+ */
+export function writeHll(db: Change, key: string, before: Bytes | null, after: Uint8Array): void {
+  if (before === null) {
+    db.setString(key, after, null, "raw");
+    return;
+  }
+  if (after.length < before.length) {
+    db.setString(key, after, db.get(key)?.expiresAt ?? null, "raw");
+    return;
+  }
+  let first = 0;
+  while (first < before.length && before[first] === after[first]) first++;
+  if (first === after.length) {
+    if (db.get(key)?.encoding !== "raw") db.setRange(key, 0, after.subarray(0, 1));
+    return;
+  }
+  let last = after.length - 1;
+  if (after.length === before.length) while (last > first && before[last] === after[last]) last--;
+  db.setRange(key, first, after.slice(first, last + 1));
+}

@@ -1,0 +1,120 @@
+// HyperLogLog values byte for byte as redis-server 7.0.15 writes them (MurmurHash64A, registers,
+// sparse opcodes and their merges, the dense packing): the fixtures below are its GET replies for
+// the same adds, or their SHA-256, and its PFCOUNT for them; and HLLs through a replica. The
+// differential fuzzer (test/interop/fuzz/catalog-hll.ts) compares the rest against redis-server.
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../durable-objects/engine/clock";
+import { Engine } from "../durable-objects/engine/engine";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
+import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
+import { applyEntries, beginFullSync, digest, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+
+/** redis-server 7.0.15, after FLUSHALL (see each test for the adds). */
+const REDIS = {
+  sparse: "SFlMTAEAAAAAAAAAAAAAgDaEPIBAqaQOiECQhEBsnASIQOKAQTWIQNOAQR2IQImAQRaMQZCACYBA4IBAlIBBV4RAooBAg4RAXYRA4YRBmYRAgYA8hEBHhAeAQE6AQI+ECYRAUYQmhEElhEDTgEJjgECigEBLjEBvgEILjEF5gEFHgEFjgEBmhED5jAGEIYgRgEGChEBigDCIQHmEIoBA3oRA04hARYAKiEIAkBGEQMGEAYBBE4RAhIwWhCKAQKiEQOGAQiqEQQOEFoBBF4RBZYxBToAmgAWAQFmAQOyILohBPIgDgEBbhBuAP4BAm4AhhEEuiECPkEB+gECEgEFfgDOEQHmEQZOEQFiQLoBAaoQNgDmAE4BAmogogECM",
+  one: "SFlMTAEAAAAAAAAAAAAAgHGmhE5X",
+  dense: "fcf4cccaaeea5f93db22b38218ed82e4d5c05c3234c60376f84c46c1af999e2b",
+  merged: "f9a92b56538c927bceea2244c7dacceb07f7d4020da631909e58a0dce60052e5",
+  big: "a5442d9d2758e1cc1d5b5e25b2f23877b50f7d9f9c05af91344eb34799f41d5a",
+};
+
+const range = (prefix: string, from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
+
+function engine() {
+  const e = new Engine(new MemoryStorage(), { clock: new ManualClock(1_000_000), random: { next: () => 0.5, hex: (n) => "ab".repeat(n) } });
+  return (...argv: string[]) => {
+    const out = e.run({ mode: "single", commands: [argv], permission: "admin" }) as { outcomes: { result?: unknown; error?: string }[] };
+    const o = out.outcomes[0]!;
+    if (o.error !== undefined) throw new Error(o.error);
+    return o.result;
+  };
+}
+
+const base64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+async function sha256(b: Uint8Array): Promise<string> {
+  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", b))].map((x) => x.toString(16).padStart(2, "0")).join("");
+}
+/** `v` with Redis's cached cardinality `n` written in its header (as its PFCOUNT leaves it). */
+function withCache(v: Uint8Array, n: number): Uint8Array {
+  const out = v.slice();
+  new DataView(out.buffer).setBigUint64(8, BigInt(n), true);
+  return out;
+}
+
+describe("HyperLogLog as redis-server writes it", () => {
+  it("a sparse HLL: the same bytes and count", () => {
+    const run = engine();
+    expect(run("PFADD", "one", "a")).toBe(1);
+    expect(base64(run("GET", "one") as Uint8Array)).toBe(REDIS.one);
+    expect(run("PFADD", "sparse", ...range("e", 0, 100))).toBe(1);
+    expect(run("PFADD", "sparse", ...range("e", 0, 100))).toBe(0);
+    expect(base64(run("GET", "sparse") as Uint8Array)).toBe(REDIS.sparse);
+    expect(run("PFCOUNT", "sparse")).toBe(100);
+  });
+
+  it("dense HLLs, PFMERGE and a union count: the same bytes and counts", async () => {
+    const run = engine();
+    run("PFADD", "sparse", ...range("e", 0, 100));
+    run("PFADD", "dense", ...range("x", 0, 5000));
+    expect(run("STRLEN", "dense")).toBe(12304);
+    expect(await sha256(run("GET", "dense") as Uint8Array)).toBe(REDIS.dense);
+    expect(run("PFCOUNT", "dense")).toBe(4970);
+    // Two adds (a request takes at most 100,000 arguments); a dense value does not depend on their order.
+    run("PFADD", "big", ...range("y", 0, 50_000));
+    run("PFADD", "big", ...range("y", 50_000, 100_000));
+    expect(run("PFCOUNT", "big")).toBe(100651);
+    expect(await sha256(withCache(run("GET", "big") as Uint8Array, 100651))).toBe(REDIS.big);
+    expect(run("PFMERGE", "m", "sparse", "dense")).toBe("OK");
+    expect(await sha256(run("GET", "m") as Uint8Array)).toBe(REDIS.merged);
+    expect(run("PFCOUNT", "m")).toBe(5070);
+    expect(run("PFCOUNT", "sparse", "dense", "big", "missing")).toBe(105878);
+  });
+
+  it("refuses values that are not HLLs, with Redis's errors", () => {
+    const run = engine();
+    run("SET", "s", "hello");
+    run("LPUSH", "l", "a");
+    expect(() => run("PFADD", "s", "a")).toThrow("WRONGTYPE Key is not a valid HyperLogLog string value.");
+    expect(() => run("PFCOUNT", "s")).toThrow("WRONGTYPE Key is not a valid HyperLogLog string value.");
+    expect(() => run("PFADD", "l", "a")).toThrow("WRONGTYPE Operation against a key holding the wrong kind of value");
+    expect(() => run("PFMERGE", "d", "l")).toThrow("WRONGTYPE Operation against a key holding the wrong kind of value");
+    // A sparse value whose runs do not cover the 16,384 registers is corrupted.
+    run("PFADD", "h", "a");
+    run("APPEND", "h", "\u0001");
+    expect(() => run("PFCOUNT", "h")).toThrow("INVALIDOBJ Corrupted HLL object detected");
+    // A run past the last register after runs that cover them all is corrupted too, for a merge as
+    // for a count (redis-server since CVE-2025-32023: break became an error).
+    run("PFADD", "v", "a");
+    run("APPEND", "v", "é");
+    expect(() => run("PFCOUNT", "v", "v")).toThrow("INVALIDOBJ Corrupted HLL object detected");
+    expect(() => run("PFMERGE", "w", "v")).toThrow("INVALIDOBJ Corrupted HLL object detected");
+    expect(run("PFCOUNT", "missing")).toBe(0);
+    expect(run("PFADD", "new")).toBe(1);
+    expect(run("PFADD", "new")).toBe(0);
+    expect(run("PFCOUNT", "new")).toBe(0);
+  });
+
+  it("reaches a replica: sparse, promoted to dense and merged, the replica's digest is the master's", () => {
+    const clock = new ManualClock(1_000_000);
+    const master = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "ab".repeat(n) } });
+    const replica = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "cd".repeat(n) }, role: "slave" });
+    const run = (...argv: string[]) => master.run({ mode: "single", commands: [argv], permission: "admin" });
+    const start = psync(master, replica.log.replid, replica.log.offset, 1024);
+    if (start.kind !== "fullresync") throw new Error("expected a full sync");
+    beginFullSync(replica, start.replid, start.offset);
+    for (let cursor: SnapshotCursor | null = START; cursor !== null; ) {
+      const chunk = snapshotChunk(master, cursor, 100);
+      loadChunk(replica, chunk);
+      cursor = chunk.next;
+    }
+    for (let i = 0; i < 40; i++) run("PFADD", "h", ...range(`r${i}-`, 0, 20));
+    run("PFADD", "d", ...range("x", 0, 5000));
+    run("PFMERGE", "m", "h", "d");
+    run("PFMERGE", "h2", "h");
+    run("PFADD", "h2", "one more");
+    const reply = psync(master, replica.log.replid, replica.log.offset, 64 * 1024 * 1024);
+    if (reply.kind !== "continue") throw new Error("expected a partial resync");
+    expect(applyEntries(replica, reply.entries)).toBe(true);
+    expect(digest(replica)).toBe(digest(master));
+  });
+});
