@@ -11,6 +11,7 @@ import { setsCases } from "./sets";
 import { listsCases } from "./lists";
 import { zsetsCases } from "./zsets";
 import { bitmapsCases } from "./bitmaps";
+import { geoCases } from "./geo";
 
 /** A time-dependent reply: any integer in [min, max]. */
 export interface Between {
@@ -37,4 +38,4 @@ export interface Case {
 /** A list element long enough that 129 of them pass Redis's 8 KB listpack bound too. */
 
 /** Every case, one file per family. */
-export const cases: readonly Case[] = [...stringsCases, ...keysCases, ...hashesCases, ...setsCases, ...listsCases, ...zsetsCases, ...bitmapsCases];
+export const cases: readonly Case[] = [...stringsCases, ...keysCases, ...hashesCases, ...setsCases, ...listsCases, ...zsetsCases, ...bitmapsCases, ...geoCases];

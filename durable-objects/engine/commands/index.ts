@@ -3,6 +3,7 @@ import type { Command } from "../command";
 import { TYPES } from "../types";
 import { bitmapCommands } from "../types/bitmap";
 import { hllCommands } from "../types/hll";
+import { geoCommands } from "../types/geo";
 import append from "./append";
 import config from "./config";
 import copy from "./copy";
@@ -109,6 +110,7 @@ const commands: Command<any>[] = [
   wait,
   ...bitmapCommands,
   ...hllCommands,
+  ...geoCommands,
   ...TYPES.flatMap((t) => t.commands),
 ];
 
