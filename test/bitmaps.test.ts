@@ -69,4 +69,24 @@ describe("bitmaps through replication", () => {
     expect(digest(replica)).toBe(digest(master));
     expect(replica.run({ mode: "single", commands: [["STRLEN", "k"]], permission: "admin" })).toMatchObject({ outcomes: [{ result: 3 }] });
   });
+
+  it("refuses a BITFIELD write past the value limit before making room for it", () => {
+    const { run } = pair();
+    // 4294967000 bits is a 512 MB string: refused by the size check, not after allocating it
+    // (any byte array over 64 MiB made meanwhile fails the test).
+    const Real = globalThis.Uint8Array;
+    globalThis.Uint8Array = new Proxy(Real, {
+      construct(target, args) {
+        if (typeof args[0] === "number" && args[0] > 64 * 2 ** 20) throw new Error(`allocated ${args[0]} bytes`);
+        return Reflect.construct(target, args);
+      },
+    });
+    try {
+      expect(run("BITFIELD", "k", "SET", "u8", 4294967000, 1).error).toMatch(/^ERR (max single record size|string exceeds)/);
+      expect(run("SETBIT", "k", 4294967295, 1).error).toMatch(/^ERR (max single record size|string exceeds)/);
+    } finally {
+      globalThis.Uint8Array = Real;
+    }
+    expect(run("EXISTS", "k").result).toBe(0);
+  });
 });

@@ -55,5 +55,8 @@ describe("element cursors", () => {
     expect(() => run("HSCAN", "h", "18446744073709551616")).toThrow("ERR invalid cursor");
     expect(() => run("HSCAN", "h", `-${cursor}`)).toThrow("ERR invalid cursor");
     expect(text(run("HSCAN", "h", cursor))).toEqual(["0", ["bbbbbbbbbbbb", "2"]]);
+    // Checked as Redis parses a cursor: before the key is looked up.
+    run("LPUSH", "l", "x");
+    for (const k of ["missing", "l"]) for (const scan of ["HSCAN", "SSCAN", "ZSCAN"]) expect(() => run(scan, k, "18446744073709551616")).toThrow("ERR invalid cursor");
   });
 });

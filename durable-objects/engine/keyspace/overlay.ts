@@ -32,8 +32,6 @@ interface Savepoint {
   readonly expired: number;
 }
 
-/** Redis's default proto-max-bulk-len: no string may grow past it, whatever Flaredis's own value limit. */
-
 /**
  * The pending changes of one command or MULTI. Reads see the changes made so far; nothing is
  * visible to anyone else until `Keyspace.commit`.
@@ -262,7 +260,11 @@ export class Overlay extends ElementView {
    * @throws ERR when a string of `size` bytes would pass the value limit; past Redis's own
    * (proto-max-bulk-len, 512 MiB: `SETRANGE k 9223372036854775807 x`), with Redis's text
    */
-  protected checkSize(size: number): void {
+  /**
+   * Refuses a string of `size` bytes: past Redis's proto-max-bulk-len or Flaredis's value limit.
+   * Call it before building a value that large. @throws ERR string exceeds… / ERR max single record size…
+   */
+  checkSize(size: number): void {
     if (size > PROTO_MAX_BULK_LEN) throw new RedisError("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
     const limit = this.keyspace.limits.maxValueBytes;
     if (size > limit) throw errors.valueTooLarge(limit, size);

@@ -11,7 +11,7 @@
 import { toBytes } from "../bytes";
 import { RedisError, errors } from "../errors";
 import { type Glob, compileGlob } from "../glob";
-import { parseInteger } from "../args";
+import { parseInteger, parseScanCursor } from "../args";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -30,6 +30,19 @@ export function fieldCursor(field: string | null): string {
   const bytes = toBytes(field);
   const c = check(bytes);
   return BigInt(`0x01${hex(bytes)}${hex([c >> 8, c & 0xff])}`).toString();
+}
+
+const ULONG_MAX = 2n ** 64n - 1n;
+
+/**
+ * An element scan's cursor as the command parses it, before the key is looked up: as Redis reads
+ * one (parseScanCursor), and, past 64 bits, only one of these cursors (which Redis would refuse
+ * there and then). @throws ERR invalid cursor
+ */
+export function parseElementCursor(s: string): bigint {
+  const n = parseScanCursor(s, true);
+  if (n > ULONG_MAX) cursorField(n);
+  return n;
 }
 
 /**

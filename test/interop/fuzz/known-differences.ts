@@ -44,12 +44,12 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason:
       "redis/redis#11734 and #12394 (7.4.0, src/bitops.c bitcountCommand, bitposCommand): the range and BYTE|BIT are parsed before the key " +
       "is looked up, so a missing key (0, or BITPOS's -1/0), a key of another type (WRONGTYPE) or BITCOUNT's empty negative range (0, " +
-      "answered before BYTE|BIT was read) give the argument's error. Forgiven only for an ERR error (not WRONGTYPE) from Flaredis against " +
-      "an integer or a WRONGTYPE error from Redis.",
+      "answered before BYTE|BIT was read) give the argument's error. Forgiven only when Flaredis answers exactly the error 7.4's parse of " +
+      "those arguments gives (badBitRange), against an integer or a WRONGTYPE error from Redis.",
     normalize: (command, redis, flaredis) =>
       ["BITCOUNT", "BITPOS"].includes(commandName(command)) &&
       isError(flaredis) &&
-      flaredis.error.startsWith("ERR ") &&
+      flaredis.error === badBitRange(command) &&
       (typeof redis === "bigint" || (isError(redis) && redis.error.startsWith("WRONGTYPE")))
         ? [flaredis, flaredis]
         : [redis, flaredis],
@@ -147,6 +147,32 @@ export function compareVersions(a: string, b: string): number {
 const LONG_MAX = "9223372036854775807";
 const LONG_MIN = "-9223372036854775808";
 const isEncoding = (c: Command) => commandName(c) === "OBJECT" && String(c[1]).toUpperCase() === "ENCODING";
+const INTEGER = /^(0|-?[1-9][0-9]{0,18})$/;
+const isLong = (a: unknown) => typeof a === "string" && INTEGER.test(a) && BigInt(a) >= -(2n ** 63n) && BigInt(a) < 2n ** 63n;
+
+/**
+ * The error Redis 7.4 answers for BITCOUNT's or BITPOS's range arguments before it looks the key
+ * up (bitcountCommand, bitposCommand), or null when they parse: the forgiven replies are exactly those.
+ */
+function badBitRange(command: Command): string | null {
+  const name = commandName(command);
+  const args = command.slice(name === "BITCOUNT" ? 2 : 3);
+  const syntax = "ERR syntax error";
+  const notInteger = "ERR value is not an integer or out of range";
+  const unit = (a: unknown) => typeof a === "string" && ["bit", "byte"].includes(a.toLowerCase());
+  if (name === "BITCOUNT") {
+    if (args.length === 0) return null;
+    if (args.length !== 2 && args.length !== 3) return syntax;
+    if (!isLong(args[0]) || !isLong(args[1])) return notInteger;
+    return args.length === 3 && !unit(args[2]) ? syntax : null;
+  }
+  if (args.length > 3) return syntax;
+  if (args.length >= 1 && !isLong(args[0])) return notInteger;
+  if (args.length === 3 && !unit(args[2])) return syntax;
+  if (args.length >= 2 && !isLong(args[1])) return notInteger;
+  return null;
+}
+
 const STALE_CARD = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0x80]);
 
 /** Pairs of HLL values (Redis's, Flaredis's) that differ only in Redis's cached cardinality. */

@@ -145,17 +145,18 @@ export class Hll {
   /** Redis's hllSparseSet: the opcode covering `index` split in up to 5 bytes, then neighbours merged. */
   private sparseSet(index: number, count: number): number {
     if (count > VAL_MAX_VALUE) return this.promote(index, count);
-    const s = Array.from(this.bytes.subarray(HDR));
-    let p = 0;
+    // Located on the bytes as they are: most adds change nothing, and copy nothing.
+    const v = this.bytes;
+    let p = HDR;
     let first = 0;
     let span = 0;
     let prev = -1;
-    while (p < s.length) {
+    while (p < v.length) {
       let oplen = 1;
-      if (isZero(s[p]!)) span = zeroLen(s[p]!);
-      else if (isVal(s[p]!)) span = valLen(s[p]!);
+      if (isZero(v[p]!)) span = zeroLen(v[p]!);
+      else if (isVal(v[p]!)) span = valLen(v[p]!);
       else {
-        span = xzeroLen(s[p]!, s[p + 1] ?? 0);
+        span = xzeroLen(v[p]!, v[p + 1] ?? 0);
         oplen = 2;
       }
       if (index <= first + span - 1) break;
@@ -163,18 +164,19 @@ export class Hll {
       p += oplen;
       first += span;
     }
-    if (span === 0 || p >= s.length) return -1;
-    const op = s[p]!;
+    if (span === 0 || p >= v.length) return -1;
+    const op = v[p]!;
+    if (isVal(op) && valValue(op) >= count) return 0;
+    const s = Array.from(v.subarray(HDR));
+    p -= HDR;
+    if (prev >= 0) prev -= HDR;
     const zero = isZero(op);
     const xzero = isXZero(op);
-    const runlen = zero ? zeroLen(op) : xzero ? xzeroLen(op, s[p + 1]!) : valLen(op);
+    const runlen = zero ? zeroLen(op) : xzero ? xzeroLen(op, s[p + 1] ?? 0) : valLen(op);
     let changed = false;
-    if (isVal(op)) {
-      if (valValue(op) >= count) return 0;
-      if (runlen === 1) {
-        s[p] = valByte(count, 1);
-        changed = true;
-      }
+    if (isVal(op) && runlen === 1) {
+      s[p] = valByte(count, 1);
+      changed = true;
     }
     if (!changed && zero && runlen === 1) {
       s[p] = valByte(count, 1);

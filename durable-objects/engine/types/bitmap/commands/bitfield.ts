@@ -54,6 +54,8 @@ function bitfield(readonly: boolean) {
       if (writes.length === 0) return a.ops.map((o) => int(readField(current ?? new Uint8Array(0), o.offset, o.type)));
       // Writes make room up to the farthest bit any of them reaches, as Redis does, whatever they then do.
       const reach = Math.max(...writes.map((o) => Math.floor((o.offset + o.type.bits - 1) / 8) + 1));
+      // Refused before anything that large is allocated (an offset may reach 512 MB).
+      db.checkSize(Math.max(current?.length ?? 0, reach));
       const value = new Uint8Array(Math.max(current?.length ?? 0, reach));
       if (current !== null) value.set(current);
       const replies = a.ops.map((o): Reply => {

@@ -1,8 +1,7 @@
-import { parseScanCursor } from "../../../args";
 import { toBytes } from "../../../bytes";
 import { defineCommand, key } from "../../../command";
 import type { Reply } from "../../../command";
-import { cursorField, fieldCursor, parseScanOptions } from "../../scan-cursor";
+import { cursorField, fieldCursor, parseElementCursor, parseScanOptions } from "../../scan-cursor";
 import { Hash, bulk } from "../hash";
 
 interface Args {
@@ -19,7 +18,7 @@ export default defineCommand<Args>({
   arity: -3,
   flags: ["readonly"],
   keys: key(1),
-  parse: ([k, cursor, ...rest]) => ({ key: k!, cursor: parseScanCursor(cursor!, true), options: rest }),
+  parse: ([k, cursor, ...rest]) => ({ key: k!, cursor: parseElementCursor(cursor!), options: rest }),
   run: ({ db }, a) => {
     const hash = Hash.find(db, a.key);
     if (hash === null) return [toBytes("0"), []];

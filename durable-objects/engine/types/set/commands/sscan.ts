@@ -1,7 +1,6 @@
-import { parseScanCursor } from "../../../args";
 import { toBytes } from "../../../bytes";
 import { defineCommand, key } from "../../../command";
-import { cursorField, fieldCursor, parseScanOptions } from "../../scan-cursor";
+import { cursorField, fieldCursor, parseElementCursor, parseScanOptions } from "../../scan-cursor";
 import { RedisSet, bulk } from "../set";
 
 /** SSCAN key cursor [MATCH pattern] [COUNT count] @see https://redis.io/docs/latest/commands/sscan/ */
@@ -10,7 +9,7 @@ export default defineCommand({
   arity: -3,
   flags: ["readonly"],
   keys: key(1),
-  parse: ([k, cursor, ...rest]) => ({ key: k!, cursor: parseScanCursor(cursor!, true), options: rest }),
+  parse: ([k, cursor, ...rest]) => ({ key: k!, cursor: parseElementCursor(cursor!), options: rest }),
   run: ({ db }, a) => {
     const set = RedisSet.find(db, a.key);
     if (set === null) return [toBytes("0"), []];

@@ -1,7 +1,6 @@
-import { parseScanCursor } from "../../../args";
 import { toBytes } from "../../../bytes";
 import { type Reply, defineCommand, key } from "../../../command";
-import { cursorField, fieldCursor, parseScanOptions } from "../../scan-cursor";
+import { cursorField, fieldCursor, parseElementCursor, parseScanOptions } from "../../scan-cursor";
 import { scoreReply } from "../score";
 import { Zset, bulk } from "../zset";
 
@@ -23,7 +22,7 @@ export default defineCommand<Args>({
   arity: -3,
   flags: ["readonly"],
   keys: key(1),
-  parse: ([k, cursor, ...rest]) => ({ key: k!, cursor: parseScanCursor(cursor!, true), options: rest }),
+  parse: ([k, cursor, ...rest]) => ({ key: k!, cursor: parseElementCursor(cursor!), options: rest }),
   run: ({ db }, a): Reply => {
     const zset = Zset.find(db, a.key);
     if (zset === null) return [toBytes("0"), []];
