@@ -94,6 +94,15 @@ describe("HyperLogLog as redis-server writes it", () => {
     expect(run("PFCOUNT", "new")).toBe(0);
   });
 
+  it("keeps what a PFADD added before a corrupted value stopped it, as redis-server does", () => {
+    const run = engine();
+    run("PFADD", "k0", "e59", "x389419", "e44", "e19");
+    run("SETRANGE", "k0", "18", "3.5"); // ZERO opcodes past the last register
+    expect(() => run("PFADD", "k0", "e6", "e42", "e9", "e56", "x666914")).toThrow("INVALIDOBJ Corrupted HLL object detected");
+    // e6 and e42 were added; e9 found the corruption (the fuzzer's seed 32, replies of redis-server 7.0.15).
+    expect(base64(run("GET", "k0") as Uint8Array)).toBe("SFlMTAEAAAAAAAAAAAAAgEIvMy41gFlWgEHFhEJIjFS0hEcP");
+  });
+
   it("reaches a replica: sparse, promoted to dense and merged, the replica's digest is the master's", () => {
     const clock = new ManualClock(1_000_000);
     const master = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "ab".repeat(n) } });

@@ -90,8 +90,11 @@ export interface Command<P = unknown> {
    * is refused before the command runs or queues, as Redis refuses them (`object|encoding`).
    */
   readonly subcommands?: Readonly<Record<string, number>>;
-  /** Parses argv (without the name) once; throws RedisError for a syntax error. */
-  parse(args: readonly string[]): P;
+  /**
+   * Parses argv (without the name) once; throws RedisError for a syntax error. `name` is the
+   * command's name as the client wrote it (argv[0]), which a few of Redis's errors repeat.
+   */
+  parse(args: readonly string[], name: string): P;
   run(ctx: Context, parsed: P): Reply;
 }
 

@@ -246,17 +246,21 @@ export class Engine {
           if (refusal) throw refusal;
           change = this.keyspace.begin(now, this.role);
         }
+        this.keptWrites = false;
         outcome = this.execute(p, change, false);
       } catch (e) {
         outcome = { error: messageOf(e) };
       }
-      // A command that failed is not committed: what it wrote to storage directly goes too.
-      if ("error" in outcome) change.abandon();
-      if ("result" in outcome) {
+      // A command that failed is not committed (what it wrote to storage directly goes too),
+      // unless its error keeps what it wrote (RedisError.keepsWrites).
+      const kept = "error" in outcome && this.keptWrites;
+      this.keptWrites = false;
+      if ("error" in outcome && !kept) change.abandon();
+      if ("result" in outcome || kept) {
         charge(change); // past the bound: out of the batch's transaction, nothing applied
         if (alone && change.dirty) this.transaction(() => this.commit(change));
         else this.commit(change);
-        if (outcome.result instanceof WaitForReplicas) outcome.result.offset = this.log.offset;
+        if ("result" in outcome && outcome.result instanceof WaitForReplicas) outcome.result.offset = this.log.offset;
       }
       return outcome;
     };
@@ -356,7 +360,10 @@ export class Engine {
     return { command, argv };
   }
 
-  /** Runs one prepared call in `change`; a runtime error leaves `change` as it was. */
+  /** Set by `execute` when the error it returns keeps the command's writes (RedisError.keepsWrites). */
+  private keptWrites = false;
+
+  /** Runs one prepared call in `change`; a runtime error leaves `change` as it was (unless it `keepsWrites`). */
   private execute(p: Prepared, change: Change, savepoint: boolean): Outcome {
     const mark = savepoint ? change.savepoint() : null;
     this.stats.commandsProcessed++;
@@ -366,10 +373,11 @@ export class Engine {
         const size = utf8Length(key);
         if (size > this.maxKeyBytes) throw errors.keyTooLarge(this.maxKeyBytes, size);
       }
-      return { result: p.command.run(this.context(change), p.command.parse(p.argv.slice(1))) };
+      return { result: p.command.run(this.context(change), p.command.parse(p.argv.slice(1), p.argv[0]!)) };
     } catch (e) {
       if (!(e instanceof RedisError)) throw e;
-      if (mark) change.rollback(mark);
+      if (mark && !e.keepsWrites) change.rollback(mark);
+      if (e.keepsWrites) this.keptWrites = true;
       return { error: e.message };
     }
   }

@@ -13,6 +13,12 @@ export class RedisError extends Error {
     super(/[\r\n]/.test(message) ? message.replace(/^[\r\n]+|[\r\n]+$/g, "").replace(/[\r\n]/g, " ") : message);
   }
 
+  /**
+   * The command's writes made before the error stay (the one case: PFADD stopped by a corrupted
+   * HLL keeps the registers it set, as Redis keeps them). Every other error leaves nothing.
+   */
+  keepsWrites = false;
+
   /** The Redis error prefix, e.g. `ERR` or `WRONGTYPE`. */
   get prefix(): string {
     const space = this.message.indexOf(" ");

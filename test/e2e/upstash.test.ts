@@ -287,6 +287,15 @@ describe.each([
     expect(await redis.pfcount("hll", "hll2")).toBe(1007);
   });
 
+  it("geo: GEOADD, GEOPOS, GEODIST, GEOHASH, GEOSEARCH as redis-server answers them", async () => {
+    expect(await redis.geoadd("Sicily", { longitude: 13.361389, latitude: 38.115556, member: "Palermo" }, { longitude: 15.087269, latitude: 37.502669, member: "Catania" })).toBe(2);
+    expect(await redis.geodist("Sicily", "Palermo", "Catania", "KM")).toBe(166.2742);
+    expect(await redis.geohash("Sicily", "Palermo", "Catania")).toEqual(["sqc8b49rny0", "sqdtr74hyu0"]);
+    expect(await redis.geopos("Sicily", "Palermo")).toEqual([{ lng: 13.36138933897018433, lat: 38.11555639549629859 }]);
+    const near = await redis.geosearch("Sicily", { type: "FROMLONLAT", coordinate: { lon: 15, lat: 37 } }, { type: "BYRADIUS", radius: 200, radiusType: "KM" }, "ASC", { withDist: true });
+    expect(near).toEqual([{ member: "Catania", dist: 56.4413 }, { member: "Palermo", dist: 190.4424 }]);
+  });
+
   it("HSCAN pages through long field names to the end", async () => {
     const fields = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`field:${String(i).padStart(3, "0")}:a-long-name`, i]));
     await redis.hset("long", fields);

@@ -36,13 +36,13 @@ function squash(v: bigint): bigint {
 const toUint32 = (x: number) => BigInt(Math.trunc(x) >>> 0);
 
 /** geohashEncode: the interleaved cell of (longitude, latitude) within the given ranges, or null outside the Mercator limits. */
-function encode(longitude: number, latitude: number, long: readonly [number, number], lat: readonly [number, number]): bigint | null {
+function encode(longitude: number, latitude: number, long: readonly [number, number], lat: readonly [number, number], step = STEP): bigint | null {
   if (longitude > LONG_MAX || longitude < LONG_MIN || latitude > LAT_MAX || latitude < LAT_MIN) return null;
   if (latitude < lat[0] || latitude > lat[1] || longitude < long[0] || longitude > long[1]) return null;
   let latOffset = (latitude - lat[0]) / (lat[1] - lat[0]);
   let longOffset = (longitude - long[0]) / (long[1] - long[0]);
-  latOffset *= 2 ** STEP;
-  longOffset *= 2 ** STEP;
+  latOffset *= 2 ** step;
+  longOffset *= 2 ** step;
   return spread(toUint32(latOffset)) | (spread(toUint32(longOffset)) << 1n);
 }
 
@@ -64,6 +64,61 @@ function toUint64(x: number): bigint {
   return x < TWO63 ? signed(x) : signed(x - TWO63) ^ INDEFINITE;
 }
 
+/** A geohash cell: its interleaved bits at `step` bits per coordinate (Redis's GeoHashBits). */
+export interface Cell {
+  readonly bits: bigint;
+  readonly step: number;
+}
+
+/** The cell of (longitude, latitude) at `step`, within the Mercator limits (0 bits outside them, as Redis leaves it). */
+export function cellOf(longitude: number, latitude: number, step: number): Cell {
+  return { bits: encode(longitude, latitude, [LONG_MIN, LONG_MAX], [LAT_MIN, LAT_MAX], step) ?? 0n, step };
+}
+
+/** A cell's bounds: [longitude min, longitude max, latitude min, latitude max] (geohashDecode). */
+export function cellArea(cell: Cell): [number, number, number, number] {
+  const ilato = Number(squash(cell.bits));
+  const ilono = Number(squash(cell.bits >> 1n));
+  const div = 2 ** cell.step;
+  const latScale = LAT_MAX - LAT_MIN;
+  const longScale = LONG_MAX - LONG_MIN;
+  return [
+    LONG_MIN + ((ilono * 1.0) / div) * longScale,
+    LONG_MIN + (((ilono + 1) * 1.0) / div) * longScale,
+    LAT_MIN + ((ilato * 1.0) / div) * latScale,
+    LAT_MIN + (((ilato + 1) * 1.0) / div) * latScale,
+  ];
+}
+
+const M64 = (1n << 64n) - 1n;
+const ODD = 0xaaaaaaaaaaaaaaaan;
+const EVEN = 0x5555555555555555n;
+
+/** geohash_move_x / _y: the cell `dx` east (or west) and `dy` north (or south), wrapping within the cell grid. */
+export function moveCell(cell: Cell, dx: number, dy: number): Cell {
+  let bits = cell.bits;
+  const shift = BigInt(64 - cell.step * 2);
+  const move = (mask: bigint, other: bigint, d: number) => {
+    if (d === 0) return;
+    let v = bits & mask;
+    const keep = bits & other;
+    const zz = other >> shift;
+    if (d > 0) v = (v + (zz + 1n)) & M64;
+    else v = ((v | zz) - (zz + 1n)) & M64;
+    v &= mask >> shift;
+    bits = v | keep;
+  };
+  move(ODD, EVEN, dx);
+  move(EVEN, ODD, dy);
+  return { bits, step: cell.step };
+}
+
+/** A cell's score range [min, max): its bits aligned to 52 (scoresOfGeoHashBox). */
+export function cellScores(cell: Cell): [number, number] {
+  const shift = BigInt(52 - cell.step * 2);
+  return [Number(cell.bits << shift), Number((cell.bits + 1n) << shift)];
+}
+
 /** The position a score stands for: its cell's centre, clamped to the limits (Redis's decodeGeohash). */
 export function decodeScore(score: number): [number, number] {
   const bits = toUint64(score);
@@ -81,13 +136,52 @@ export function decodeScore(score: number): [number, number] {
 }
 
 const deg = (a: number) => a * D_R;
+const radToDeg = (a: number) => a / D_R;
+
+/** geohashGetLatDistance: meters along a meridian. */
+export const latDistance = (lat1: number, lat2: number) => EARTH_RADIUS_IN_METERS * Math.abs(deg(lat2) - deg(lat1));
+
+const MERCATOR_MAX = 20037726.37;
+
+/** geohashEstimateStepsByRadius: the cell size (in steps) a search of `meters` around `lat` starts from. */
+export function stepsForRadius(meters: number, lat: number): number {
+  if (meters === 0) return 26;
+  let step = 1;
+  while (meters < MERCATOR_MAX) {
+    meters *= 2;
+    step++;
+  }
+  step -= 2;
+  if (lat > 66 || lat < -66) {
+    step--;
+    if (lat > 80 || lat < -80) step--;
+  }
+  return Math.min(Math.max(step, 1), 26);
+}
+
+/**
+ * geohashBoundingBox: [min longitude, min latitude, max longitude, max latitude] around a centre,
+ * `halfHeight` and `halfWidth` meters each way (a circle's radius, or a box's halves).
+ */
+export function boundingBox(longitude: number, latitude: number, halfWidth: number, halfHeight: number): [number, number, number, number] {
+  const latDelta = radToDeg(halfHeight / EARTH_RADIUS_IN_METERS);
+  const longDeltaTop = radToDeg(halfWidth / EARTH_RADIUS_IN_METERS / Math.cos(deg(latitude + latDelta)));
+  const longDeltaBottom = radToDeg(halfWidth / EARTH_RADIUS_IN_METERS / Math.cos(deg(latitude - latDelta)));
+  const south = latitude < 0;
+  return [
+    south ? longitude - longDeltaBottom : longitude - longDeltaTop,
+    latitude - latDelta,
+    south ? longitude + longDeltaBottom : longitude + longDeltaTop,
+    latitude + latDelta,
+  ];
+}
 
 /** geohashGetDistance: meters between two positions (the latitude difference alone when the longitudes' sine is 0). */
 export function distance(lon1: number, lat1: number, lon2: number, lat2: number): number {
   const lon1r = deg(lon1);
   const lon2r = deg(lon2);
   const v = Math.sin((lon2r - lon1r) / 2);
-  if (v === 0.0) return EARTH_RADIUS_IN_METERS * Math.abs(deg(lat2) - deg(lat1));
+  if (v === 0.0) return latDistance(lat1, lat2);
   const lat1r = deg(lat1);
   const lat2r = deg(lat2);
   const u = Math.sin((lat2r - lat1r) / 2);
@@ -130,5 +224,7 @@ export function unitMeters(unit: string): number | null {
 export function cFixed(x: number): string {
   if (x === Infinity) return "inf";
   if (x === -Infinity) return "-inf";
+  // toFixed turns to exponents from 1e21; such a double is an integer, printed whole as C does.
+  if (Math.abs(x) >= 1e21) return `${BigInt(x)}.000000`;
   return x.toFixed(6);
 }

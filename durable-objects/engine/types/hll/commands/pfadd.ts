@@ -20,7 +20,13 @@ export default defineCommand({
     let updated = before === null ? 1 : 0;
     for (const element of a.elements) {
       const r = hll.add(toBytes(element));
-      if (r < 0) throw new RedisError(CORRUPT);
+      if (r < 0) {
+        // A corrupted sparse value: what was added before it showed stays, as in Redis (logged here).
+        writeHll(db, a.key, before, hll.bytes);
+        const e = new RedisError(CORRUPT);
+        e.keepsWrites = true;
+        throw e;
+      }
       updated += r;
     }
     if (updated > 0) hll.invalidateCache();
