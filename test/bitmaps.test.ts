@@ -3,16 +3,12 @@
 // Replies themselves are pinned against redis-server in test/conformance/bitmaps.ts and by the
 // differential fuzzer (test/interop/fuzz/catalog-bitmaps.ts).
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../durable-objects/engine/clock";
-import { Engine } from "../durable-objects/engine/engine";
-import { MemoryStorage } from "../durable-objects/engine/memory-storage";
-import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
-import { applyEntries, beginFullSync, digest, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import { digest } from "../durable-objects/engine/sync";
+import { catchUp, enginePair, fullSync } from "./engine-pair";
 
 function pair() {
-  const clock = new ManualClock(1_000_000);
-  const master = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "ab".repeat(n) } });
-  const replica = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "cd".repeat(n) }, role: "slave" });
+  const p = enginePair();
+  const { master, replica } = p;
   const run = (...argv: (string | number)[]) => {
     const out = master.run({ mode: "single", commands: [argv.map(String)], permission: "admin" }) as { outcomes: { result?: unknown; error?: string }[] };
     return out.outcomes[0]!;
@@ -24,22 +20,8 @@ function pair() {
     return master.log.offset - before;
   };
   /** A full sync (the replica starts empty), then the log from there. */
-  const sync = () => {
-    const start = psync(master, replica.log.replid, replica.log.offset, 1024);
-    if (start.kind !== "fullresync") throw new Error("expected a full sync");
-    beginFullSync(replica, start.replid, start.offset);
-    for (let cursor: SnapshotCursor | null = START; cursor !== null; ) {
-      const chunk = snapshotChunk(master, cursor, 100);
-      loadChunk(replica, chunk);
-      cursor = chunk.next;
-    }
-  };
-  const catchUp = () => {
-    const reply = psync(master, replica.log.replid, replica.log.offset, 64 * 1024 * 1024);
-    if (reply.kind !== "continue") throw new Error("expected a partial resync");
-    expect(applyEntries(replica, reply.entries)).toBe(true);
-  };
-  return { master, replica, run, logged, sync, catchUp };
+  const sync = () => fullSync(p, 100).finish();
+  return { master, replica, run, logged, sync, catchUp: () => catchUp(master, replica, 64 * 1024 * 1024) };
 }
 
 describe("bitmaps through replication", () => {

@@ -80,3 +80,18 @@ export function fullSync(p: EnginePair, chunkBytes: number) {
     },
   };
 }
+
+/** Runs one command on `engine` (admin): its result, or its error thrown. */
+export function runner(engine: Engine) {
+  return (...argv: (string | number)[]): unknown => {
+    const out = engine.run({ mode: "single", commands: [argv.map(String)], permission: "admin" }) as { outcomes: { result?: unknown; error?: string }[] };
+    const o = out.outcomes[0]!;
+    if (o.error !== undefined) throw new Error(o.error);
+    return o.result;
+  };
+}
+
+/** An engine alone on in-memory storage and a manual clock, with `runner`'s way to run a command. */
+export function soloEngine() {
+  return runner(new Engine(new MemoryStorage(), { clock: new ManualClock(1_000_000), random: { next: () => 0.5, hex: (n) => "ab".repeat(n) } }));
+}

@@ -3,11 +3,8 @@
 // the same adds, or their SHA-256, and its PFCOUNT for them; and HLLs through a replica. The
 // differential fuzzer (test/interop/fuzz/catalog-hll.ts) compares the rest against redis-server.
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../durable-objects/engine/clock";
-import { Engine } from "../durable-objects/engine/engine";
-import { MemoryStorage } from "../durable-objects/engine/memory-storage";
-import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
-import { applyEntries, beginFullSync, digest, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import { digest } from "../durable-objects/engine/sync";
+import { catchUp, enginePair, fullSync, runner, soloEngine } from "./engine-pair";
 
 /** redis-server 7.0.15, after FLUSHALL (see each test for the adds). */
 const REDIS = {
@@ -20,15 +17,7 @@ const REDIS = {
 
 const range = (prefix: string, from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
 
-function engine() {
-  const e = new Engine(new MemoryStorage(), { clock: new ManualClock(1_000_000), random: { next: () => 0.5, hex: (n) => "ab".repeat(n) } });
-  return (...argv: string[]) => {
-    const out = e.run({ mode: "single", commands: [argv], permission: "admin" }) as { outcomes: { result?: unknown; error?: string }[] };
-    const o = out.outcomes[0]!;
-    if (o.error !== undefined) throw new Error(o.error);
-    return o.result;
-  };
-}
+const engine = soloEngine;
 
 const base64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 async function sha256(b: Uint8Array): Promise<string> {
@@ -104,26 +93,16 @@ describe("HyperLogLog as redis-server writes it", () => {
   });
 
   it("reaches a replica: sparse, promoted to dense and merged, the replica's digest is the master's", () => {
-    const clock = new ManualClock(1_000_000);
-    const master = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "ab".repeat(n) } });
-    const replica = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "cd".repeat(n) }, role: "slave" });
-    const run = (...argv: string[]) => master.run({ mode: "single", commands: [argv], permission: "admin" });
-    const start = psync(master, replica.log.replid, replica.log.offset, 1024);
-    if (start.kind !== "fullresync") throw new Error("expected a full sync");
-    beginFullSync(replica, start.replid, start.offset);
-    for (let cursor: SnapshotCursor | null = START; cursor !== null; ) {
-      const chunk = snapshotChunk(master, cursor, 100);
-      loadChunk(replica, chunk);
-      cursor = chunk.next;
-    }
+    const pair = enginePair();
+    const { master, replica } = pair;
+    const run = runner(master);
+    fullSync(pair, 100).finish();
     for (let i = 0; i < 40; i++) run("PFADD", "h", ...range(`r${i}-`, 0, 20));
     run("PFADD", "d", ...range("x", 0, 5000));
     run("PFMERGE", "m", "h", "d");
     run("PFMERGE", "h2", "h");
     run("PFADD", "h2", "one more");
-    const reply = psync(master, replica.log.replid, replica.log.offset, 64 * 1024 * 1024);
-    if (reply.kind !== "continue") throw new Error("expected a partial resync");
-    expect(applyEntries(replica, reply.entries)).toBe(true);
+    catchUp(master, replica, 64 * 1024 * 1024);
     expect(digest(replica)).toBe(digest(master));
   });
 });

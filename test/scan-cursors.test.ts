@@ -4,20 +4,10 @@
 // with "ERR invalid cursor" once a field had 8 bytes or more). Any other integer past 64 bits
 // stays invalid, as in Redis.
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../durable-objects/engine/clock";
-import { Engine } from "../durable-objects/engine/engine";
-import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { fromBytes } from "../durable-objects/engine/bytes";
+import { soloEngine } from "./engine-pair";
 
-function engine() {
-  const e = new Engine(new MemoryStorage(), { clock: new ManualClock(1_000_000), random: { next: () => 0.5, hex: (n) => "ab".repeat(n) } });
-  return (...argv: string[]) => {
-    const out = e.run({ mode: "single", commands: [argv], permission: "admin" }) as { outcomes: { result?: unknown; error?: string }[] };
-    const o = out.outcomes[0]!;
-    if (o.error !== undefined) throw new Error(o.error);
-    return o.result;
-  };
-}
+const engine = soloEngine;
 
 const text = (r: unknown): unknown => (r instanceof Uint8Array ? fromBytes(r) : Array.isArray(r) ? r.map(text) : r);
 

@@ -4,39 +4,29 @@ import { Zset } from "../../zset/zset";
 import { coordinate, decodeScore, distance, distanceText, geohashString, unitMeters } from "../geohash";
 import { RedisError, errors } from "../../../errors";
 
+/** A read-only command answering, for each member of a geo key, `reply(score)`, or nil when the member (or key) is missing. */
+function perMember(name: string, reply: (score: number) => Reply) {
+  return defineCommand({
+    name,
+    arity: -2,
+    flags: ["readonly"],
+    keys: key(1),
+    parse: ([k, ...members]) => ({ key: k!, members }),
+    run: ({ db }, a): Reply => {
+      const zset = Zset.find(db, a.key);
+      return a.members.map((m) => {
+        const score = zset?.score(m) ?? null;
+        return score === null ? null : reply(score);
+      });
+    },
+  });
+}
+
 /** GEOPOS key [member ...]: each member's [longitude, latitude], or nil. @see https://redis.io/docs/latest/commands/geopos/ */
-export default defineCommand({
-  name: "geopos",
-  arity: -2,
-  flags: ["readonly"],
-  keys: key(1),
-  parse: ([k, ...members]) => ({ key: k!, members }),
-  run: ({ db }, a): Reply => {
-    const zset = Zset.find(db, a.key);
-    return a.members.map((m) => {
-      const score = zset?.score(m) ?? null;
-      if (score === null) return null;
-      const [x, y] = decodeScore(score);
-      return [toBytes(coordinate(x)), toBytes(coordinate(y))];
-    });
-  },
-});
+export default perMember("geopos", (score) => decodeScore(score).map((c) => toBytes(coordinate(c))));
 
 /** GEOHASH key [member ...]: each member's 11-character geohash, or nil. @see https://redis.io/docs/latest/commands/geohash/ */
-export const geohash = defineCommand({
-  name: "geohash",
-  arity: -2,
-  flags: ["readonly"],
-  keys: key(1),
-  parse: ([k, ...members]) => ({ key: k!, members }),
-  run: ({ db }, a): Reply => {
-    const zset = Zset.find(db, a.key);
-    return a.members.map((m) => {
-      const score = zset?.score(m) ?? null;
-      return score === null ? null : toBytes(geohashString(score));
-    });
-  },
-});
+export const geohash = perMember("geohash", (score) => toBytes(geohashString(score)));
 
 /**
  * GEODIST key member1 member2 [M|KM|FT|MI]: the distance with 4 decimals, or nil when either is
