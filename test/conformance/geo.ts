@@ -159,4 +159,13 @@ export const geoCases: readonly Case[] = [
       { cmd: ["GEOSEARCH", "pole", "FROMLONLAT", "0", "-85", "BYRADIUS", "100", "km"], reply: ["d"] },
     ],
   },
+  {
+    // WITHHASH prints the score as C's (long long) of it (the fuzzer, seed 1).
+    name: "GEOSEARCH WITHHASH of scores GEOADD did not write",
+    steps: [
+      { cmd: ["ZADD", "k4", "5e-3", "10", "-2", "a", "-7.9", "m"], reply: 3 },
+      { cmd: ["GEOSEARCH", "k4", "FROMMEMBER", "10", "BYBOX", "100", "5000", "ft", "DESC", "WITHHASH"], reply: [["10", 0]] },
+      { cmd: ["GEORADIUSBYMEMBER", "k4", "m", "100", "km", "WITHHASH", "ASC"], reply: [] },
+    ],
+  },
 ];

@@ -2,7 +2,7 @@ import { parseInteger } from "../args";
 import { defineCommand, key } from "../command";
 
 /** GETRANGE key start end: bytes, negative indexes from the end. @see https://redis.io/docs/latest/commands/getrange/ */
-export default defineCommand({
+const getrange = defineCommand({
   name: "getrange",
   arity: 4,
   flags: ["readonly"],
@@ -19,3 +19,8 @@ export default defineCommand({
     return value.slice(start, end + 1);
   },
 });
+
+export default getrange;
+
+/** SUBSTR key start end: GETRANGE by its old name, as Redis keeps it. @see https://redis.io/docs/latest/commands/substr/ */
+export const substr = defineCommand({ ...getrange, name: "substr" });

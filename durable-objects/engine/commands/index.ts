@@ -21,13 +21,14 @@ import flushdb from "./flushdb";
 import get from "./get";
 import getdel from "./getdel";
 import getex from "./getex";
-import getrange from "./getrange";
+import getrange, { substr } from "./getrange";
 import getset from "./getset";
 import incr from "./incr";
 import incrby from "./incrby";
 import incrbyfloat from "./incrbyfloat";
 import info from "./info";
 import keys from "./keys";
+import lcs from "./lcs";
 import memory from "./memory";
 import mget from "./mget";
 import mset from "./mset";
@@ -75,12 +76,14 @@ const commands: Command<any>[] = [
   getdel,
   getex,
   getrange,
+  substr,
   getset,
   incr,
   incrby,
   incrbyfloat,
   info,
   keys,
+  lcs,
   memory,
   mget,
   mset,

@@ -128,6 +128,20 @@ export const strings: CommandSpec[] = [
   { name: "APPEND", weight: 4, gen: (r) => ["APPEND", key(r), value(r)] },
   { name: "STRLEN", weight: 3, gen: (r) => ["STRLEN", key(r)] },
   { name: "GETRANGE", weight: 3, gen: (r) => ["GETRANGE", key(r), integer(r, -8, 8), integer(r, -8, 50)] },
+  { name: "SUBSTR", weight: 1, gen: (r) => ["SUBSTR", key(r), integer(r, -8, 8), integer(r, -8, 50)] },
+  {
+    name: "LCS",
+    weight: 2,
+    gen: (r) => [
+      "LCS",
+      key(r),
+      key(r),
+      ...(r.chance(0.3) ? [r.pick(["LEN", "IDX", "idx"])] : []),
+      ...(r.chance(0.3) ? ["MINMATCHLEN", r.pick(["0", "1", "2", "3", "-1", "x"])] : []),
+      ...(r.chance(0.3) ? ["WITHMATCHLEN"] : []),
+      ...(r.chance(0.05) ? [r.pick(["LEN", "FOO", "MINMATCHLEN"])] : []),
+    ],
+  },
   {
     name: "SETRANGE",
     weight: 3,

@@ -236,10 +236,17 @@ function run(db: Change, s: Search, zset: Zset | null): Reply {
     if (options === 0) return toBytes(p.member);
     const item: Reply[] = [toBytes(p.member)];
     if (s.withDist) item.push(toBytes(distanceText(p.dist / s.shape.conversion)));
-    if (s.withHash) item.push(p.score);
+    if (s.withHash) item.push(longLong(p.score));
     if (s.withCoord) item.push([toBytes(coordinate(p.xy[0])), toBytes(coordinate(p.xy[1]))]);
     return item;
   });
+}
+
+/** C's (long long) of a score as x86-64 converts it (truncated; "indefinite" -2^63 outside), as WITHHASH prints it. */
+function longLong(x: number): number | bigint {
+  if (Number.isNaN(x) || x >= 2 ** 63 || x < -(2 ** 63)) return -(2n ** 63n);
+  const n = Math.trunc(x) + 0;
+  return Number.isSafeInteger(n) ? n : BigInt(n);
 }
 
 /** A command of the GEORADIUS/GEOSEARCH family, which Redis's georadiusGeneric serves. */
