@@ -27,6 +27,8 @@
  * SQLite's own step is a tenth of a microsecond.
  */
 import { type ElementRow, type OrderKey, compareKeys } from "../engine/storage";
+import { NodeCache } from "./node-cache";
+import { pickAt, toRow } from "./rank-picks";
 import { type Row, type Sql } from "./sql";
 
 /**
@@ -45,8 +47,6 @@ const WHOLE_READ = 8;
 const META_CACHE = 4096;
 /** The nodes' keys kept in memory for reads (`readChildren`), in bytes of their fields, about. */
 const NODE_CACHE_BYTES = 8 * 2 ** 20;
-/** What a cached node costs besides its field's characters. */
-const NODE_BYTES = 64;
 
 interface Meta {
   readonly byScore: boolean;
@@ -74,34 +74,8 @@ function order(byScore: boolean) {
 const nodeCmp = (op: string) => `(score, field) ${op} (?, ?)`;
 const nodeArgs = (k: OrderKey) => [k.score, k.field];
 
-/** Leaves a pick statement seeks from in (score, field) order: their scores are bound, and SQLite binds at most 100 values. */
-const LEAVES_PER_STATEMENT = 97;
 /** The largest offset within a leaf: a leaf holds at most 2 * LEAF elements (it splits past them). */
 const MAX_OFFSET = 2 * LEAF - 1;
-
-/**
- * The statement that picks elements, each at an offset from a leaf's key (see `Ranks.select`).
- * ?1 is the collection, ?2 a JSON array of picks [field, offset, leaf] (the leaf's key's field; its
- * index among the statement's leaves), and in (score, field) order each leaf's score bound as a
- * value from ?3 on, as SQLite's JSON reads numbers only within an ulp (measured: 10% of random
- * doubles differ), where a JSON string is the exact text. SQLite takes no column in an OFFSET,
- * so the offset selects one of 2 * LEAF branches, each a seek to the leaf's key and a walk over
- * the (eid, score, field) index alone (an OFFSET over rows reads each skipped row whole: 2.4 us a
- * row, measured); then the element is read by its field. A statement costs about 30 us in
- * workerd, a pick about 10 (the walk 0.1 a step): one for many picks.
- */
-function pickQuery(byScore: boolean): string {
-  const score = `CASE p.value->>2 ${Array.from({ length: LEAVES_PER_STATEMENT }, (_, k) => `WHEN ${k} THEN ?${3 + k}`).join(" ")} END`;
-  const seek = byScore ? "(score, field) >= (x.s, x.f) ORDER BY score, field" : "score IS NULL AND field >= x.f ORDER BY field";
-  const walk = Array.from(
-    { length: MAX_OFFSET + 1 },
-    (_, o) => `WHEN ${o} THEN (SELECT field FROM elements WHERE eid = ?1 AND ${seek} LIMIT 1 OFFSET ${o})`,
-  ).join(" ");
-  return `WITH x AS MATERIALIZED (SELECT p.key AS i, p.value->>0 AS f, p.value->>1 AS o${byScore ? `, ${score} AS s` : ""} FROM json_each(?2) AS p),
-    y AS MATERIALIZED (SELECT i, CASE o ${walk} END AS field FROM x)
-    SELECT y.i AS i, e.field, e.value, e.score, e.mod_offset FROM y JOIN elements AS e ON e.eid = ?1 AND e.field = y.field`;
-}
-const PICK_QUERY = { byScore: pickQuery(true), byField: pickQuery(false) };
 
 export class Ranks {
   private readonly metas = new Map<number, Meta | null>();
@@ -114,8 +88,7 @@ export class Ranks {
    * themselves read the table (`children`). Least recently read collections go past
    * NODE_CACHE_BYTES. Reads of a collection that does not change read its upper levels once.
    */
-  private readonly nodes = new Map<number, { lists: Map<string, Node[]>; bytes: number }>();
-  private nodeBytes = 0;
+  private readonly nodes = new NodeCache<Node>(NODE_CACHE_BYTES);
 
   constructor(private readonly sql: Sql) {}
 
@@ -144,41 +117,13 @@ export class Ranks {
   reset(): void {
     this.metas.clear();
     this.pending.clear();
-    this.forgetNodes(null);
-  }
-
-  /** Drops the cached nodes of `eid` (its index is about to be written), or of every collection. */
-  private forgetNodes(eid: number | null): void {
-    if (eid === null) {
-      this.nodes.clear();
-      this.nodeBytes = 0;
-      return;
-    }
-    const entry = this.nodes.get(eid);
-    if (!entry) return;
-    this.nodes.delete(eid);
-    this.nodeBytes -= entry.bytes;
+    this.nodes.clear();
   }
 
   /** `children`, from the cache when this collection's index has not been written since they were read. */
   private readChildren(eid: number, level: number, from: OrderKey, to: OrderKey | null): Node[] {
     const id = `${level}\u0000${from.score}\u0000${from.field}\u0000${to === null ? "" : `${to.score}\u0000${to.field}`}`;
-    let entry = this.nodes.get(eid);
-    const hit = entry?.lists.get(id);
-    if (entry) {
-      // Most recently read last.
-      this.nodes.delete(eid);
-      this.nodes.set(eid, entry);
-    }
-    if (hit) return hit;
-    const list = this.children(eid, level, from, to);
-    if (!entry) this.nodes.set(eid, (entry = { lists: new Map(), bytes: 0 }));
-    const bytes = list.reduce((sum, node) => sum + NODE_BYTES + 2 * node.field.length, NODE_BYTES + 2 * id.length);
-    entry.lists.set(id, list);
-    entry.bytes += bytes;
-    this.nodeBytes += bytes;
-    while (this.nodeBytes > NODE_CACHE_BYTES && this.nodes.size > 1) this.forgetNodes(this.nodes.keys().next().value!);
-    return list;
+    return this.nodes.get(eid, id) ?? this.nodes.put(eid, id, this.children(eid, level, from, to));
   }
 
   /** After a change wrote elements of `eid`, which now has `count`: writes its counts, builds or drops its index. */
@@ -202,7 +147,7 @@ export class Ranks {
   /** The index of `eid` goes (its rows with it when `rows`; else the purge of its elements takes them). */
   drop(eid: number, rows: boolean): void {
     this.pending.delete(eid);
-    this.forgetNodes(eid);
+    this.nodes.forget(eid);
     if (this.meta(eid) === null) return;
     this.sql.exec("DELETE FROM ranked WHERE eid = ?", eid);
     if (rows) this.sql.exec("DELETE FROM ranks WHERE eid = ?", eid);
@@ -211,7 +156,7 @@ export class Ranks {
 
   /** Every index goes (FLUSHALL). */
   clear(): void {
-    this.forgetNodes(null);
+    this.nodes.clear();
     this.sql.exec("DELETE FROM ranked");
     this.sql.exec("DELETE FROM ranks");
     this.metas.clear();
@@ -222,7 +167,7 @@ export class Ranks {
   build(eid: number, byScore: boolean): void {
     const o = order(byScore);
     const s = this.sentinel(byScore);
-    this.forgetNodes(eid);
+    this.nodes.forget(eid);
     this.sql.exec("DELETE FROM ranks WHERE eid = ?", eid);
     this.sql.exec(
       `INSERT INTO ranks (eid, level, score, field, n)
@@ -300,7 +245,7 @@ export class Ranks {
     const list = this.pending.get(eid);
     if (!list) return;
     this.pending.delete(eid);
-    this.forgetNodes(eid);
+    this.nodes.forget(eid);
     const meta = this.meta(eid);
     if (meta === null) return;
     const moved = new Map<string, { level: number; node: OrderKey; delta: number }>();
@@ -411,8 +356,8 @@ export class Ranks {
 
   /**
    * How many elements of `eid` come before `key` in its order (by (score, field) when `byScore`).
-   * Indexed: the top level (`readChildren`), then one node per level, counting the siblings on the side of the
-   * collection the key is in; else a count of the elements before it (a small collection).
+   * Indexed: the top level (`readChildren`), then one node per level, counting the siblings on the
+   * side of the collection the key is in; else a count of the elements before it (a small one).
    */
   rank(eid: number, key: OrderKey, byScore: boolean): number {
     this.flush(eid);
@@ -488,7 +433,7 @@ export class Ranks {
   /**
    * The elements of `eid` at `ranks` (ascending; repeats allowed), one per rank, in that order.
    * Indexed: the top level, the children of each node a rank falls in, down to the leaves, then
-   * one statement for the elements (each a seek to its leaf and an offset within it: `pickQuery`);
+   * one statement for the elements (each a seek to its leaf and an offset within it: rank-picks.ts);
    * else the collection's first elements up to the largest rank (a small collection).
    */
   select(eid: number, ranks: readonly number[], byScore: boolean): ElementRow[] {
@@ -510,42 +455,7 @@ export class Ranks {
     let leaves = locateRanks(this.readChildren(eid, meta.top, this.sentinel(meta.byScore), null), null, 0, ranks);
     for (let level = meta.top - 1; level >= 0; level--)
       leaves = leaves.flatMap((l) => locateRanks(this.readChildren(eid, level, l.span.node, l.span.next), l.span.next, l.start, l.ranks));
-    // The picks in rank order: by field, one statement; by score, one per LEAVES_PER_STATEMENT leaves.
-    const out: (ElementRow | undefined)[] = [];
-    const query = byScore ? PICK_QUERY.byScore : PICK_QUERY.byField;
-    const per = byScore ? LEAVES_PER_STATEMENT : leaves.length;
-    for (let from = 0; from < leaves.length; from += per) {
-      const part = leaves.slice(from, from + per);
-      const base = out.length;
-      const picks: [string, number, number][] = [];
-      part.forEach((l, leaf) => {
-        for (const r of l.ranks) {
-          // A leaf over 2 * LEAF elements (never written so; written so by an older LEAF): its own statement.
-          if (r - l.start > MAX_OFFSET) out[base + picks.length] = this.pickOne(eid, l.span.node, r - l.start, byScore);
-          picks.push([l.span.node.field, r - l.start, leaf]);
-        }
-      });
-      const scores = byScore ? part.map((l) => l.span.node.score) : [];
-      while (scores.length > 0 && scores.length < LEAVES_PER_STATEMENT) scores.push(0);
-      out.length = base + picks.length;
-      // Rows as arrays (i, field, value, score, mod_offset): no object per row.
-      for (const [i, field, value, score, mod] of this.sql.exec(query, eid, JSON.stringify(picks), ...scores).raw())
-        out[base + (i as number)] = { field: field as string, value: new Uint8Array(value as ArrayBuffer), score: score as number | null, mod: mod as number };
-    }
-    return out.filter((r) => r !== undefined);
-  }
-
-  /** The element `offset` places after `key` (or at it), by one statement of its own; null past the end. */
-  private pickOne(eid: number, key: OrderKey, offset: number, byScore: boolean): ElementRow | undefined {
-    const seek = byScore ? "(score, field) >= (?, ?) ORDER BY score, field" : "score IS NULL AND field >= ? ORDER BY field";
-    const row = this.sql.first<Row>(
-      `SELECT field, value, score, mod_offset FROM elements WHERE eid = ? AND field = (SELECT field FROM elements WHERE eid = ? AND ${seek} LIMIT 1 OFFSET ?)`,
-      eid,
-      eid,
-      ...(byScore ? [key.score, key.field] : [key.field]),
-      offset,
-    );
-    return row === null ? undefined : toRow(row);
+    return pickAt(this.sql, eid, leaves.map((l) => ({ key: l.span.node, start: l.start, ranks: l.ranks })), byScore, MAX_OFFSET);
   }
 
 }
@@ -575,8 +485,4 @@ const before = (a: OrderKey, b: OrderKey): boolean => compareKeys(a, b) < 0;
 
 function same(a: OrderKey, b: OrderKey): boolean {
   return a.score === b.score && a.field === b.field;
-}
-
-function toRow(row: Row): ElementRow {
-  return { field: row.field as string, value: new Uint8Array(row.value as ArrayBuffer), score: row.score as number | null, mod: row.mod_offset as number };
 }

@@ -119,17 +119,16 @@ export function cellScores(cell: Cell): [number, number] {
   return [Number(cell.bits << shift), Number((cell.bits + 1n) << shift)];
 }
 
+/** C's (long long) of a score as x86-64 converts it (truncated; "indefinite" -2^63 outside): WITHHASH's reply. */
+export function longLong(x: number): number | bigint {
+  if (Number.isNaN(x) || x >= TWO63 || x < -TWO63) return -(2n ** 63n);
+  const n = Math.trunc(x) + 0;
+  return Number.isSafeInteger(n) ? n : BigInt(n);
+}
+
 /** The position a score stands for: its cell's centre, clamped to the limits (Redis's decodeGeohash). */
 export function decodeScore(score: number): [number, number] {
-  const bits = toUint64(score);
-  const ilato = Number(squash(bits));
-  const ilono = Number(squash(bits >> 1n));
-  const latScale = LAT_MAX - LAT_MIN;
-  const longScale = LONG_MAX - LONG_MIN;
-  const latMin = LAT_MIN + ((ilato * 1.0) / 2 ** STEP) * latScale;
-  const latMax = LAT_MIN + (((ilato + 1) * 1.0) / 2 ** STEP) * latScale;
-  const longMin = LONG_MIN + ((ilono * 1.0) / 2 ** STEP) * longScale;
-  const longMax = LONG_MIN + (((ilono + 1) * 1.0) / 2 ** STEP) * longScale;
+  const [longMin, longMax, latMin, latMax] = cellArea({ bits: toUint64(score), step: STEP });
   const x = Math.min(Math.max((longMin + longMax) / 2, LONG_MIN), LONG_MAX);
   const y = Math.min(Math.max((latMin + latMax) / 2, LAT_MIN), LAT_MAX);
   return [x, y];

@@ -292,30 +292,6 @@ export class Hll {
   }
 }
 
-/** The histogram of register values of a sparse value, as Redis counts it (runs past the end included). */
-function sparseHistogram(v: Bytes): { histogram: number[]; valid: boolean } {
-  const histogram = new Array<number>(64).fill(0);
-  let i = 0;
-  for (let p = HDR; p < v.length; ) {
-    const b = v[p]!;
-    if (isZero(b)) {
-      i += zeroLen(b);
-      histogram[0]! += zeroLen(b);
-      p++;
-    } else if (isXZero(b)) {
-      const len = xzeroLen(b, v[p + 1] ?? 0);
-      i += len;
-      histogram[0]! += len;
-      p += 2;
-    } else {
-      i += valLen(b);
-      histogram[valValue(b)]! += valLen(b);
-      p++;
-    }
-  }
-  return { histogram, valid: i === REGISTERS };
-}
-
 function sigma(x: number): number {
   if (x === 1) return Infinity;
   let zPrime: number;
@@ -356,15 +332,13 @@ function estimate(histogram: readonly number[]): number {
   return Math.round((ALPHA_INF * m * m) / z);
 }
 
-/** The cardinality of one HLL value, or null for a corrupted sparse one. */
+/**
+ * The cardinality of one HLL value, or null for a corrupted sparse one (its runs do not cover the
+ * registers exactly, which is when Redis's histogram of the runs finds it invalid too).
+ */
 export function countOf(v: Bytes): number | null {
-  if (v[4] === SPARSE) {
-    const { histogram, valid } = sparseHistogram(v);
-    return valid ? estimate(histogram) : null;
-  }
-  const histogram = new Array<number>(64).fill(0);
-  for (let i = 0; i < REGISTERS; i++) histogram[getDense(v, i)]!++;
-  return estimate(histogram);
+  const registers = new Hll(v).registers();
+  return registers === null ? null : countOfRegisters(registers);
 }
 
 /** The cardinality of the union of registers `max`. */

@@ -6,7 +6,7 @@ import type { Change } from "../../../keyspace";
 import { Zset } from "../../zset/zset";
 import {
   type Cell, LAT_MAX, LAT_MIN, LONG_MAX, LONG_MIN, boundingBox, cFixed, cellArea, cellOf, cellScores, coordinate, decodeScore,
-  distance, distanceText, latDistance, moveCell, stepsForRadius, unitMeters,
+  distance, distanceText, latDistance, longLong, moveCell, stepsForRadius, unitMeters,
 } from "../geohash";
 
 type Kind = "georadius" | "georadius_ro" | "georadiusbymember" | "georadiusbymember_ro" | "geosearch" | "geosearchstore";
@@ -240,13 +240,6 @@ function run(db: Change, s: Search, zset: Zset | null): Reply {
     if (s.withCoord) item.push([toBytes(coordinate(p.xy[0])), toBytes(coordinate(p.xy[1]))]);
     return item;
   });
-}
-
-/** C's (long long) of a score as x86-64 converts it (truncated; "indefinite" -2^63 outside), as WITHHASH prints it. */
-function longLong(x: number): number | bigint {
-  if (Number.isNaN(x) || x >= 2 ** 63 || x < -(2 ** 63)) return -(2n ** 63n);
-  const n = Math.trunc(x) + 0;
-  return Number.isSafeInteger(n) ? n : BigInt(n);
 }
 
 /** A command of the GEORADIUS/GEOSEARCH family, which Redis's georadiusGeneric serves. */
