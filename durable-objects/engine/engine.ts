@@ -22,7 +22,8 @@ import { renderInfo } from "./info";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
 import { REQUEST_LIMITS, overBounds } from "./limits";
 import { ReplicationLog } from "./replication-log";
-import type { Storage } from "./storage";
+import { NO_FIELD_DEADLINE, type Storage } from "./storage";
+import { expireFieldsOf } from "./types/hash/hash";
 import { replayDeferred } from "./sync";
 
 export type Permission = "admin" | "readwrite" | "readonly";
@@ -88,6 +89,7 @@ const NO_REPLICATION: ReplicationView = {
 /** INFO stats counters, since the node (re)started, as Redis counts them. */
 export interface Stats {
   expiredKeys: number;
+  expiredSubkeys: number;
   keyspaceHits: number;
   keyspaceMisses: number;
   commandsProcessed: number;
@@ -110,6 +112,7 @@ export class Engine {
   readonly log: ReplicationLog;
   readonly stats: Stats = {
     expiredKeys: 0,
+    expiredSubkeys: 0,
     keyspaceHits: 0,
     keyspaceMisses: 0,
     commandsProcessed: 0,
@@ -386,19 +389,18 @@ export class Engine {
     return { db, now: db.now, server: this.server };
   }
 
-
   private commit(change: Change): void {
     this.stats.expiredKeys += change.expired;
+    this.stats.expiredSubkeys += change.expiredFields;
     this.stats.keyspaceHits += change.hits;
     this.stats.keyspaceMisses += change.misses;
     this.access.record(change, this.config["maxmemory-policy"].endsWith("-lfu"), this.role === "slave");
     if (!change.dirty) return;
     this.log.append(change.effects);
     this.keyspace.commit(change, this.log.offset);
-    for (const { after } of change.touched.values()) {
-      const at = after?.expiresAt ?? null;
-      if (at !== null && (this.newDeadline === null || at < this.newDeadline)) this.newDeadline = at;
-    }
+    for (const { after } of change.touched.values())
+      for (const at of [after?.expiresAt ?? null, after?.fieldsExpireAt ?? null])
+        if (at !== null && at !== NO_FIELD_DEADLINE && (this.newDeadline === null || at < this.newDeadline)) this.newDeadline = at;
   }
 
   /** What a replica read since its last report, for the master's LRU/LFU (sent on its ACKs); empty on a master. */
@@ -439,21 +441,23 @@ export class Engine {
   }
 
   /**
-   * Active expiry: deletes up to `limit` keys whose deadline has passed, replicating a DEL for
-   * each. Only a master expires keys; a replica waits for the master's DELs.
-   * @returns how many keys were removed.
+   * Active expiry: deletes up to `limit` keys past their deadline (each replicated as DEL), then
+   * hash fields past theirs (HDEL). Only a master expires; a replica waits for its DELs and HDELs.
+   * @returns how many keys and fields were removed.
    */
   sweep(limit = 1000): number {
     if (this.role !== "master") return 0;
     const now = this.options.clock.now();
     const due = this.storage.keys.due(now, limit);
-    if (due.length === 0) return 0;
-    this.transaction(() => {
+    const hashes = due.length < limit ? this.storage.keys.dueFieldKeys(now, limit - due.length) : [];
+    if (due.length === 0 && hashes.length === 0) return 0;
+    return this.transaction(() => {
       const change = this.keyspace.begin(now, this.role);
       for (const key of due) change.get(key);
+      const removed = due.length + expireFieldsOf(change, hashes, limit - due.length);
       this.commit(change);
+      return removed;
     });
-    return due.length;
   }
 
   /**

@@ -113,6 +113,7 @@ function sections(engine: Engine): Section[] {
         ["sync_full", stats.syncFull],
         ["sync_partial_ok", stats.syncPartialOk],
         ["sync_partial_err", stats.syncPartialErr],
+        ["expired_subkeys", stats.expiredSubkeys],
         ["expired_keys", stats.expiredKeys],
         ["evicted_keys", stats.evictedKeys],
         ["keyspace_hits", stats.keyspaceHits],

@@ -12,6 +12,7 @@ import {
   type MetaStore,
   type Storage,
   type ZsetRange,
+  NO_FIELD_DEADLINE,
   compareFields,
   compareKeys,
   compareZset,
@@ -70,12 +71,17 @@ export class MemoryStorage implements Storage {
         .sort((a, b) => a[1].entry.expiresAt! - b[1].entry.expiresAt!)
         .slice(0, limit)
         .map(([key]) => key),
+    dueFieldKeys: (now, limit) =>
+      [...this.rows]
+        .filter(([, r]) => r.entry.fieldsExpireAt !== undefined && r.entry.fieldsExpireAt <= now)
+        .sort((a, b) => a[1].entry.fieldsExpireAt! - b[1].entry.fieldsExpireAt!)
+        .slice(0, limit)
+        .map(([key]) => key),
     nextDeadline: () => {
       let min: number | null = null;
-      for (const r of this.rows.values()) {
-        const at = r.entry.expiresAt;
-        if (at !== null && (min === null || at < min)) min = at;
-      }
+      for (const r of this.rows.values())
+        for (const at of [r.entry.expiresAt, r.entry.fieldsExpireAt ?? null])
+          if (at !== null && at !== NO_FIELD_DEADLINE && (min === null || at < min)) min = at;
       return min;
     },
     random: (r) => {
@@ -172,6 +178,12 @@ export class MemoryStorage implements Storage {
     settle: () => {},
     combine: () => null,
     copyElements: () => false,
+    fieldDeadlines: (eid, after, until, limit) =>
+      [...(this.collections.get(eid) ?? [])]
+        .filter(([, e]) => e.expiresAt != null && (after === null || e.expiresAt > after) && (until === null || e.expiresAt <= until))
+        .sort((a, b) => a[1].expiresAt! - b[1].expiresAt! || compareFields(a[0], b[0]))
+        .slice(0, limit)
+        .map(([field, e]) => ({ field, expiresAt: e.expiresAt! })),
   };
 
   /** The elements of `eid` in its order. */

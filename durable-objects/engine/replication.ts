@@ -140,9 +140,9 @@ export interface SnapshotChunk {
   /** String keys, live at the time of reading, packed (storage.ts `PackedStrings`), their number and names' and values' bytes. */
   readonly strings: { readonly packed: PackedStrings; readonly count: number; readonly bytes: number };
   /** Collections in (slot, key) order, live at the time of reading: their headers (`count` its size). */
-  readonly rows: readonly { key: string; type: number; value: Bytes; expiresAt: number | null; count?: number }[];
-  /** Elements of collections, in field order, each of a key in this chunk's rows or an earlier chunk's. */
-  readonly elements: readonly { key: string; field: string; value: Bytes; score: number | null }[];
+  readonly rows: readonly { key: string; type: number; value: Bytes; expiresAt: number | null; count?: number; fieldsExpireAt?: number }[];
+  /** Elements of collections, in field order, each of a key in this chunk's rows or an earlier chunk's (`expiresAt`: a hash field's deadline). */
+  readonly elements: readonly { key: string; field: string; value: Bytes; score: number | null; expiresAt?: number }[];
   /** Where to ask next; null when this was the last chunk. */
   readonly next: SnapshotCursor | null;
   /** The master's offset when the chunk was read: everything up to it is in the chunk. */

@@ -40,6 +40,12 @@ export interface Entry {
    * `text` for one Redis never stores as an integer (INCRBYFLOAT's result): embstr up to 44 bytes.
    */
   readonly encoding?: StringEncoding;
+  /**
+   * A hash made ready for field deadlines (HEXPIRE and its kin: Redis's listpackex, which it stays):
+   * no field's deadline is before this one (a lower bound, made exact by the sweep when it reaches
+   * it), NO_FIELD_DEADLINE when none has one; absent for a hash never given one.
+   */
+  readonly fieldsExpireAt?: number;
 }
 
 export type StringEncoding = "raw" | "text";
@@ -55,7 +61,21 @@ export interface Element {
   readonly score: number | null;
   /** Replication offset at which the element was last written (see replication.ts). */
   readonly mod?: number;
+  /** A hash field's deadline in ms since the epoch (HEXPIRE); absent or null for none. */
+  readonly expiresAt?: number | null;
 }
+
+/** Entry.fieldsExpireAt of a hash ready for field deadlines that has none (past every deadline a field may have). */
+export const NO_FIELD_DEADLINE = Number.MAX_SAFE_INTEGER;
+
+/** A hash field and its deadline. */
+export interface FieldDeadline {
+  readonly field: string;
+  readonly expiresAt: number;
+}
+
+/** True when `e` is a hash field whose deadline is at or before `now`: gone for every read. */
+export const elementExpired = (e: Element, now: number): boolean => e.expiresAt != null && e.expiresAt <= now;
 
 export interface ElementRow extends Element {
   /** The hash field, set or sorted-set member (a list: its position's sortable name). */
@@ -139,6 +159,11 @@ export interface ElementStore {
    * where it does not (the engine computes it: types/algebra.ts, whose semantics this follows).
    */
   combine(spec: Combine): Combined | null;
+  /**
+   * Hash fields of `eid` with a deadline after `after` (null: any) and at or before `until` (null:
+   * any), earliest first, at most `limit`: as many rows read as returned.
+   */
+  fieldDeadlines(eid: number, after: number | null, until: number | null, limit: number): FieldDeadline[];
   /** Copies every element of `from` as collection `into`, each stamped `mod` (COPY); false where the storage does not. */
   copyElements(from: number, into: number, mod: number): boolean;
 }
@@ -262,6 +287,9 @@ export interface KeyStore {
   loadPacked(packed: PackedStrings, mod: number): void;
   /** Keys whose deadline is at or before `now`, earliest first. */
   due(now: number, limit: number): string[];
+  /** Hashes whose `fieldsExpireAt` is at or before `now`, earliest first. */
+  dueFieldKeys(now: number, limit: number): string[];
+  /** The earliest key deadline or hash `fieldsExpireAt`, or null. */
   nextDeadline(): number | null;
   /** The first key at or after slot `r * SLOTS` (`r` in [0, 1)), wrapping around; null when empty. */
   random(r: number): string | null;

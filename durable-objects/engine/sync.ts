@@ -49,7 +49,7 @@ export function snapshotChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: 
     for (let after = field; ; ) {
       const page = engine.storage.elements.page(eid, after, PAGE);
       for (const [i, el] of page.entries()) {
-        elements.push({ key, field: el.field, value: el.value, score: el.score });
+        elements.push(el.expiresAt == null ? { key, field: el.field, value: el.value, score: el.score } : { key, field: el.field, value: el.value, score: el.score, expiresAt: el.expiresAt });
         size += el.field.length + el.value.length + 16;
         if (size >= maxBytes && (i < page.length - 1 || page.length === PAGE)) return el.field;
       }
@@ -73,7 +73,8 @@ export function snapshotChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: 
   for (const row of keys.collectionsUntil(cursor.slot, cursor.key, end)) {
     const e = row.entry;
     if (!live(e)) continue;
-    rows.push({ key: row.key, type: TYPE_CODES[e.type], value: e.value, expiresAt: e.expiresAt, count: e.count ?? 0 });
+    const header = { key: row.key, type: TYPE_CODES[e.type], value: e.value, expiresAt: e.expiresAt, count: e.count ?? 0 };
+    rows.push(e.fieldsExpireAt === undefined ? header : { ...header, fieldsExpireAt: e.fieldsExpireAt });
     size += row.key.length + 16;
     const more = addElements(row.key, e.eid!, null);
     if (more !== null) {
@@ -169,13 +170,15 @@ export function loadChunk(engine: Engine, chunk: SnapshotChunk): void {
     const change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
     for (const r of chunk.rows) {
       const type = TYPE_NAMES[r.type]!;
-      change.writeAsTold(r.key, { type, value: r.value, expiresAt: r.expiresAt, eid: change.newEid(), count: r.count ?? 0 }, chunk.offset);
+      const header: Entry = { type, value: r.value, expiresAt: r.expiresAt, eid: change.newEid(), count: r.count ?? 0 };
+      change.writeAsTold(r.key, r.fieldsExpireAt === undefined ? header : { ...header, fieldsExpireAt: r.fieldsExpireAt }, chunk.offset);
     }
     for (const el of chunk.elements) {
       const header = change.peek(el.key);
       if (header?.eid === undefined) throw new Error(`replication: snapshot element of ${el.key}, which is not a collection here`);
       // Not read first (a row read per element): the size is made exact by the recount once consistent.
-      change.setElement(header.eid, el.field, { value: el.value, score: el.score, mod: chunk.offset }, null);
+      const element = { value: el.value, score: el.score, mod: chunk.offset };
+      change.setElement(header.eid, el.field, el.expiresAt === undefined ? element : { ...element, expiresAt: el.expiresAt }, null);
     }
     engine.keyspace.commit(change, null, false);
   });
@@ -268,6 +271,7 @@ function nextGroup(entries: readonly LogEntry[], i: number): number | null {
 export function digest(engine: Engine): string {
   const acc = new Uint8Array(20);
   let any = false;
+  const now = engine.options.clock.now();
   for (const { key, entry: e } of liveRows(engine, 0, null)) {
     const hash = createHash("sha1")
       .update(key)
@@ -280,7 +284,12 @@ export function digest(engine: Engine): string {
     if (e.eid !== undefined)
       for (let after: string | null = null; ; ) {
         const page = engine.storage.elements.page(e.eid, after, PAGE);
-        for (const el of page) hash.update(`\0${el.field}\0`).update(el.value).update(`\0${el.score ?? ""}`);
+        for (const el of page) {
+          // A field past its deadline is gone (the master's HDEL may still be on its way).
+          if (el.expiresAt != null && el.expiresAt <= now) continue;
+          hash.update(`\0${el.field}\0`).update(el.value).update(`\0${el.score ?? ""}`);
+          if (el.expiresAt != null) hash.update(`\0${el.expiresAt}`);
+        }
         if (page.length < PAGE) break;
         after = page[page.length - 1]!.field;
       }

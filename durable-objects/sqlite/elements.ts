@@ -18,20 +18,22 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
   const scoreOf = (eid: number, field: string) => sql.first<{ score: number | null }>("SELECT score FROM elements WHERE eid = ? AND field = ?", eid, field);
   return {
     get: (eid, field) => {
-      const row = sql.first("SELECT value, score, mod_offset FROM elements WHERE eid = ? AND field = ?", eid, field);
+      const row = sql.first("SELECT value, score, mod_offset, expires_at FROM elements WHERE eid = ? AND field = ?", eid, field);
       return row ? toElement(row) : null;
     },
     put: (eid, field, e) => {
       const indexed = ranks.meta(eid);
       const before = indexed && scoreOf(eid, field);
       sql.exec(
-        `INSERT INTO elements (eid, field, value, score, mod_offset) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(eid, field) DO UPDATE SET value = excluded.value, score = excluded.score, mod_offset = excluded.mod_offset`,
+        `INSERT INTO elements (eid, field, value, score, mod_offset, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(eid, field) DO UPDATE SET value = excluded.value, score = excluded.score, mod_offset = excluded.mod_offset,
+           expires_at = excluded.expires_at`,
         eid,
         field,
         blob(e.value),
         e.score,
         e.mod ?? 0,
+        e.expiresAt ?? null,
       );
       if (!indexed) return;
       const key = orderKey(field, e.score, indexed.byScore);
@@ -49,15 +51,15 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
     },
     page: (eid, after, limit) =>
       (after === null
-        ? sql.exec("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? ORDER BY field LIMIT ?", eid, limit)
-        : sql.exec("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? AND field > ? ORDER BY field LIMIT ?", eid, after, limit)
+        ? sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? ORDER BY field LIMIT ?", eid, limit)
+        : sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? AND field > ? ORDER BY field LIMIT ?", eid, after, limit)
       )
         .toArray()
         .map((row) => ({ field: row.field as string, ...toElement(row) })),
     listPageBackward: (eid, before, limit) =>
       (before === null
-        ? sql.exec("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? ORDER BY field DESC LIMIT ?", eid, limit)
-        : sql.exec("SELECT field, value, score, mod_offset FROM elements WHERE eid = ? AND field < ? ORDER BY field DESC LIMIT ?", eid, before, limit)
+        ? sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? ORDER BY field DESC LIMIT ?", eid, limit)
+        : sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? AND field < ? ORDER BY field DESC LIMIT ?", eid, before, limit)
       )
         .toArray()
         .map((row) => ({ field: row.field as string, ...toElement(row) })),
@@ -108,7 +110,7 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
         ? [`(score, field) ${reverse ? "<=" : ">="} (?, ?)`, `score ${reverse ? "DESC" : ""}, field ${reverse ? "DESC" : ""}`, [key.score, key.field]]
         : [`field ${reverse ? "<=" : ">="} ?`, `field ${reverse ? "DESC" : ""}`, [key.field]];
       return sql
-        .exec(`SELECT field, value, score, mod_offset FROM elements WHERE eid = ? AND ${cmp} ORDER BY ${by} LIMIT ?`, eid, ...args, limit < 0 ? -1 : limit)
+        .exec(`SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? AND ${cmp} ORDER BY ${by} LIMIT ?`, eid, ...args, limit < 0 ? -1 : limit)
         .toArray()
         .map((row) => ({ field: row.field as string, ...toElement(row) }));
     },
@@ -129,11 +131,28 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
         .toArray()
         .map((row) => ({ field: row.field as string, ...toElement(row) }));
     },
+    // On elements_expiry (eid, expires_at): as many rows read as returned.
+    fieldDeadlines: (eid, after, until, limit) =>
+      sql.exec(
+        `SELECT field, expires_at FROM elements WHERE eid = ? AND expires_at IS NOT NULL${after === null ? "" : " AND expires_at > ?"}${until === null ? "" : " AND expires_at <= ?"}
+         ORDER BY expires_at LIMIT ?`,
+        eid,
+        ...(after === null ? [] : [after]),
+        ...(until === null ? [] : [until]),
+        limit,
+      )
+        .toArray()
+        .map((row) => ({ field: row.field as string, expiresAt: row.expires_at as number })),
     plan: (eid, writes, count) => ranks.plan(eid, writes, count),
     settle: (eid, count, byScore) => ranks.settle(eid, count, byScore),
     combine: (spec) => combineInSql(sql, spec),
     copyElements: (from, into, mod) => {
-      sql.exec("INSERT INTO elements (eid, field, value, score, mod_offset) SELECT ?, field, value, score, ? FROM elements WHERE eid = ?", into, mod, from);
+      sql.exec(
+        "INSERT INTO elements (eid, field, value, score, mod_offset, expires_at) SELECT ?, field, value, score, ?, expires_at FROM elements WHERE eid = ?",
+        into,
+        mod,
+        from,
+      );
       return true;
     },
     // Sorted sets: each query is a range of elements_by_score (eid, score, field); an OFFSET or a
@@ -199,5 +218,6 @@ function zsetWhere(range: ZsetRange): { sql: string; params: unknown[] } {
 }
 
 function toElement(row: Row): Element {
-  return { value: new Uint8Array(row.value as ArrayBuffer), score: row.score as number | null, mod: row.mod_offset as number };
+  const e: Element = { value: new Uint8Array(row.value as ArrayBuffer), score: row.score as number | null, mod: row.mod_offset as number };
+  return row.expires_at == null ? e : { ...e, expiresAt: row.expires_at as number };
 }

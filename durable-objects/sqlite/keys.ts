@@ -2,20 +2,20 @@
  * The keyspace table: one row per key, keyed by its position (slot, key) without rowid (see
  * migrations.ts, v6), and the statements that read and write it.
  */
-import { ENCODING_CODES, type Entry, type KeyStore, TYPE_CODES, type ValueType, encodingNamed } from "../engine/storage";
+import { ENCODING_CODES, type Entry, type KeyStore, NO_FIELD_DEADLINE, TYPE_CODES, type ValueType, encodingNamed } from "../engine/storage";
 import { type KeyPosition, SLOTS, slotOf } from "../engine/slot";
 import { type Row, type Sql, blob } from "./sql";
 
 /** Columns of a keyspace row after the position, in the order the v6 table and `load` use them. */
-export const KEY_COLUMNS = "type, encoding, value, expires_at, mod_offset, eid, count, bytes";
+export const KEY_COLUMNS = "type, encoding, value, expires_at, mod_offset, eid, count, bytes, fields_expire_at";
 
 const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE_CODES).map(([name, code]) => [code, name])) as Record<
   number,
   ValueType
 >;
 
-/** Rows per multi-row INSERT of buffered keys (9 bound parameters each: within the 100 a statement may have). */
-const PUT_ROWS = 11;
+/** Rows per multi-row INSERT of buffered keys (10 bound parameters each: within the 100 a statement may have). */
+const PUT_ROWS = 10;
 /** Keys per multi-row DELETE (2 bound parameters each). */
 const DELETE_ROWS = 50;
 
@@ -23,15 +23,15 @@ const DELETE_ROWS = 50;
 export function sqlKeys(sql: Sql): KeyStore {
   return {
     get: (key) => {
-      const row = sql.first("SELECT type, encoding, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE slot = ? AND key = ?", slotOf(key), key);
+      const row = sql.first("SELECT type, encoding, value, expires_at, mod_offset, eid, count, bytes, fields_expire_at FROM keyspace WHERE slot = ? AND key = ?", slotOf(key), key);
       return row ? toEntry(row) : null;
     },
     put: (key, e) =>
       void sql.exec(
-        `INSERT INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES (?, ?, ?, ${encodingOf(e)}, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES (?, ?, ?, ${encodingOf(e)}, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(slot, key) DO UPDATE SET type = excluded.type, encoding = excluded.encoding,
            value = excluded.value, expires_at = excluded.expires_at, mod_offset = excluded.mod_offset,
-           eid = excluded.eid, count = excluded.count, bytes = excluded.bytes`,
+           eid = excluded.eid, count = excluded.count, bytes = excluded.bytes, fields_expire_at = excluded.fields_expire_at`,
         slotOf(key),
         key,
         ...keyValues(e),
@@ -58,7 +58,7 @@ export function sqlKeys(sql: Sql): KeyStore {
     collectionsUntil: (slot, afterKey, end) => {
       const range = runRange(slot, afterKey, end);
       return sql.exec(
-        `SELECT slot, key, type, encoding, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE ${range.sql} AND eid IS NOT NULL ORDER BY slot, key`,
+        `SELECT slot, key, type, encoding, value, expires_at, mod_offset, eid, count, bytes, fields_expire_at FROM keyspace WHERE ${range.sql} AND eid IS NOT NULL ORDER BY slot, key`,
         ...range.params,
       )
         .toArray()
@@ -89,9 +89,9 @@ export function sqlKeys(sql: Sql): KeyStore {
       const only = collections ? " AND eid IS NOT NULL" : "";
       return (
         afterKey === null
-          ? sql.exec(`SELECT slot, key, type, encoding, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE slot >= ?${only} ORDER BY slot, key LIMIT ?`, slot, limit)
+          ? sql.exec(`SELECT slot, key, type, encoding, value, expires_at, mod_offset, eid, count, bytes, fields_expire_at FROM keyspace WHERE slot >= ?${only} ORDER BY slot, key LIMIT ?`, slot, limit)
           : sql.exec(
-              `SELECT slot, key, type, encoding, value, expires_at, mod_offset, eid, count, bytes FROM keyspace WHERE (slot, key) > (?, ?)${only} ORDER BY slot, key LIMIT ?`,
+              `SELECT slot, key, type, encoding, value, expires_at, mod_offset, eid, count, bytes, fields_expire_at FROM keyspace WHERE (slot, key) > (?, ?)${only} ORDER BY slot, key LIMIT ?`,
               slot,
               afterKey,
               limit,
@@ -108,8 +108,16 @@ export function sqlKeys(sql: Sql): KeyStore {
       )
         .toArray()
         .map((row) => row.key as string),
-    nextDeadline: () =>
-      (sql.first("SELECT min(expires_at) AS at FROM keyspace WHERE expires_at IS NOT NULL")?.at as number | null) ?? null,
+    dueFieldKeys: (now, limit) =>
+      sql.exec("SELECT key FROM keyspace WHERE fields_expire_at IS NOT NULL AND fields_expire_at <= ? ORDER BY fields_expire_at LIMIT ?", now, limit)
+        .toArray()
+        .map((row) => row.key as string),
+    // Two index ends (each a minimum over its partial index).
+    nextDeadline: () => {
+      const keys = sql.first("SELECT min(expires_at) AS at FROM keyspace WHERE expires_at IS NOT NULL")?.at as number | null;
+      const fields = sql.first("SELECT min(fields_expire_at) AS at FROM keyspace WHERE fields_expire_at IS NOT NULL AND fields_expire_at < ?", NO_FIELD_DEADLINE)?.at as number | null;
+      return keys == null ? (fields ?? null) : fields == null ? keys : Math.min(keys, fields);
+    },
     random: (r) => {
       const slot = Math.min(SLOTS - 1, Math.floor(r * SLOTS));
       const row = sql.first("SELECT key FROM keyspace WHERE slot >= ? ORDER BY slot LIMIT 1", slot) ?? sql.first("SELECT key FROM keyspace ORDER BY slot LIMIT 1");
@@ -150,7 +158,7 @@ export function writeKeys(sql: Sql, keys: Map<string, Entry | null>): void {
   for (let i = 0; i < puts.length; i += PUT_ROWS) {
     const part = puts.slice(i, i + PUT_ROWS);
     sql.exec(
-      `INSERT OR REPLACE INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES ${part.map(([, e]) => `(?, ?, ?, ${encodingOf(e)}, ?, ?, ?, ?, ?, ?)`).join(", ")}`,
+      `INSERT OR REPLACE INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES ${part.map(([, e]) => `(?, ?, ?, ${encodingOf(e)}, ?, ?, ?, ?, ?, ?, ?)`).join(", ")}`,
       ...part.flatMap(([key, e]) => [slotOf(key), key, ...keyValues(e)]),
     );
   }
@@ -167,7 +175,9 @@ export function writeKeys(sql: Sql, keys: Map<string, Entry | null>): void {
 export function asStored(e: Entry): Entry {
   const plain: Entry = { type: e.type, value: e.value, expiresAt: e.expiresAt, mod: e.mod ?? 0 };
   const entry: Entry = e.encoding ? { ...plain, encoding: e.encoding } : plain;
-  return e.eid === undefined ? entry : { ...entry, eid: e.eid, count: e.count as number, bytes: e.bytes ?? 0 };
+  if (e.eid === undefined) return entry;
+  const header: Entry = { ...entry, eid: e.eid, count: e.count as number, bytes: e.bytes ?? 0 };
+  return e.fieldsExpireAt === undefined ? header : { ...header, fieldsExpireAt: e.fieldsExpireAt };
 }
 
 /** The WHERE condition of the keys after (slot, afterKey) (null: from `slot` on) up to and with `end`. */
@@ -183,7 +193,7 @@ const encodingOf = (e: Entry): number => (e.encoding ? ENCODING_CODES[e.encoding
 
 /** The bound values of a keyspace row after (slot, key), as KEY_COLUMNS lists them (the encoding is a literal: `encodingOf`). */
 function keyValues(e: Entry): unknown[] {
-  return [TYPE_CODES[e.type], blob(e.value), e.expiresAt, e.mod ?? 0, e.eid ?? null, e.count ?? null, e.eid === undefined ? null : (e.bytes ?? 0)];
+  return [TYPE_CODES[e.type], blob(e.value), e.expiresAt, e.mod ?? 0, e.eid ?? null, e.count ?? null, e.eid === undefined ? null : (e.bytes ?? 0), e.fieldsExpireAt ?? null];
 }
 
 function toEntry(row: Row): Entry {
@@ -194,7 +204,7 @@ function toEntry(row: Row): Entry {
     mod: row.mod_offset as number,
     ...(encodingNamed(row.encoding) ? { encoding: encodingNamed(row.encoding) } : {}),
   };
-  return row.eid === null || row.eid === undefined
-    ? entry
-    : { ...entry, eid: row.eid as number, count: row.count as number, bytes: (row.bytes as number | null) ?? 0 };
+  if (row.eid === null || row.eid === undefined) return entry;
+  const header: Entry = { ...entry, eid: row.eid as number, count: row.count as number, bytes: (row.bytes as number | null) ?? 0 };
+  return row.fields_expire_at == null ? header : { ...header, fieldsExpireAt: row.fields_expire_at as number };
 }

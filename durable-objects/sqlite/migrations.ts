@@ -6,12 +6,14 @@
 import { ELEMENT_OVERHEAD } from "../engine/sizes";
 import { slotOf } from "../engine/slot";
 import { TYPE_CODES } from "../engine/storage";
-import { KEY_COLUMNS } from "./keys";
 import { BUILD_AT, Ranks } from "./ranks";
 import type { Row, Sql } from "./sql";
 
 /** A migration step: a statement, or a function given the database (what SQL alone cannot compute). */
 export type Step = string | ((sql: SqlStorage) => void);
+
+/** The keyspace's columns after (slot, key) as v6 made them (later versions add more). */
+const V6_COLUMNS = "type, encoding, value, expires_at, mod_offset, eid, count, bytes";
 
 export const MIGRATIONS: readonly (readonly Step[])[] = [
   [
@@ -73,11 +75,11 @@ export const MIGRATIONS: readonly (readonly Step[])[] = [
        PRIMARY KEY (slot, key)) WITHOUT ROWID`,
     (sql) => {
       for (let after = 0; ; ) {
-        const page = sql.exec<Row>(`SELECT id, key, ${KEY_COLUMNS} FROM keyspace WHERE id > ? ORDER BY id LIMIT 256`, after).toArray();
+        const page = sql.exec<Row>(`SELECT id, key, ${V6_COLUMNS} FROM keyspace WHERE id > ? ORDER BY id LIMIT 256`, after).toArray();
         for (const row of page) {
           after = row.id as number;
           sql.exec(
-            `INSERT INTO keyspace_v6 (slot, key, ${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO keyspace_v6 (slot, key, ${V6_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
             slotOf(row.key as string),
             row.key,
             row.type,
@@ -113,6 +115,14 @@ export const MIGRATIONS: readonly (readonly Step[])[] = [
       const large = db.exec<Row>("SELECT eid, type FROM keyspace WHERE eid IS NOT NULL AND count >= ?", BUILD_AT).toArray();
       for (const { eid, type } of large) ranks.build(eid as number, type === TYPE_CODES.zset || type === TYPE_CODES.list);
     },
+  ],
+  // v8: hash-field deadlines (HEXPIRE, engine/types/hash/): each field's own, and per hash a lower
+  // bound of its fields' (what the sweep looks for). Both indexes hold only rows that have one.
+  [
+    "ALTER TABLE elements ADD COLUMN expires_at INTEGER",
+    "CREATE INDEX IF NOT EXISTS elements_expiry ON elements(eid, expires_at) WHERE expires_at IS NOT NULL",
+    "ALTER TABLE keyspace ADD COLUMN fields_expire_at INTEGER",
+    "CREATE INDEX IF NOT EXISTS keyspace_fields_expiry ON keyspace(fields_expire_at) WHERE fields_expire_at IS NOT NULL",
   ],
 ];
 

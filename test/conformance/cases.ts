@@ -7,6 +7,7 @@
 import { stringsCases } from "./strings";
 import { keysCases } from "./keys";
 import { hashesCases } from "./hashes";
+import { hashTtlCases } from "./hash-ttl";
 import { setsCases } from "./sets";
 import { listsCases } from "./lists";
 import { zsetsCases } from "./zsets";
@@ -38,4 +39,4 @@ export interface Case {
 /** A list element long enough that 129 of them pass Redis's 8 KB listpack bound too. */
 
 /** Every case, one file per family. */
-export const cases: readonly Case[] = [...stringsCases, ...keysCases, ...hashesCases, ...setsCases, ...listsCases, ...zsetsCases, ...bitmapsCases, ...geoCases];
+export const cases: readonly Case[] = [...stringsCases, ...keysCases, ...hashesCases, ...hashTtlCases, ...setsCases, ...listsCases, ...zsetsCases, ...bitmapsCases, ...geoCases];

@@ -67,6 +67,24 @@ describe.each([
     expect(await redis.exists("h")).toBe(0);
   });
 
+  it("hash-field expiry: HEXPIRE, HTTL, HPERSIST, HGETEX, HSETEX, HGETDEL; a deadline already past deletes", async () => {
+    await redis.hset("session", { token: "t", user: "u", hits: 1 });
+    expect(await redis.hexpire("session", ["token", "nope"], 100)).toEqual([1, -2]);
+    expect(await redis.hexpire("session", "token", 50, "GT")).toEqual([0]);
+    expect(await redis.httl("session", ["token", "user"])).toEqual([100, -1]);
+    expect(await redis.hpexpireat("session", "hits", Date.now() + 60_000)).toEqual([1]);
+    expect(await redis.hincrby("session", "hits", 1)).toBe(2);
+    expect((await redis.hpttl("session", "hits"))[0]).toBeGreaterThan(50_000);
+    expect(await redis.hpersist("session", ["token", "user"])).toEqual([1, -1]);
+    expect(await redis.hgetex("session", { ex: 100 }, "user")).toEqual({ user: "u" });
+    expect(await redis.httl("session", "user")).toEqual([100]);
+    // A deadline already past: the field is set and gone at once (replicated as HSET then HDEL).
+    expect(await redis.hsetex("session", { conditional: "FNX", expiration: { pxat: 1 } }, { gone: "soon" })).toBe(1);
+    expect(await redis.hget("session", "gone")).toBeNull();
+    expect(await redis.hgetdel("session", "token", "nope")).toEqual({ token: "t", nope: null });
+    expect(await redis.hgetall("session")).toEqual({ user: "u", hits: 2 });
+  });
+
   it("sets: SADD, SMEMBERS, SISMEMBER, SPOP, SMOVE, SINTER/SUNION/SDIFF and their STORE forms, SSCAN", async () => {
     expect(await redis.sadd("s", "a", "b", "c")).toBe(3);
     expect(await redis.sadd("t", "b", "c", "d")).toBe(3);

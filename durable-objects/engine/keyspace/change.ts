@@ -7,9 +7,12 @@
 import { type Bytes, concatBytes, overwriteBytes } from "../bytes";
 import { encode, restoreEffects } from "../effects";
 import { slotOf } from "../slot";
-import type { Entry, KeyRow, StringEncoding } from "../storage";
+import type { Element, Entry, KeyRow, StringEncoding } from "../storage";
 import type { Effect } from "./keyspace";
 import { Overlay } from "./overlay";
+
+/** An element as a copy of it is written: its value, score and deadline (a hash field's). */
+const copied = (el: Element): Element => (el.expiresAt == null ? { value: el.value, score: el.score } : { value: el.value, score: el.score, expiresAt: el.expiresAt });
 
 /** One command's or MULTI's change (Keyspace.begin): the overlay, and the writes commands make through it. */
 export class Change extends Overlay {
@@ -104,7 +107,7 @@ export class Change extends Overlay {
     }
     const eid = this.newEid();
     const elements = this.allElements(e.eid);
-    for (const el of elements) this.setElement(eid, el.field, { value: el.value, score: el.score });
+    for (const el of elements) this.setElement(eid, el.field, copied(el));
     this.write(to, { ...e, eid });
     this.effects.push(encode.del(to), ...restoreEffects(to, e, elements));
   }
@@ -119,7 +122,7 @@ export class Change extends Overlay {
       this.adopt(to, { ...e, eid }, e.bytes ?? 0);
       return;
     }
-    for (const el of this.allElements(e.eid!)) this.setElement(eid, el.field, { value: el.value, score: el.score, mod });
+    for (const el of this.allElements(e.eid!)) this.setElement(eid, el.field, { ...copied(el), mod });
     this.write(to, { ...e, eid });
   }
 

@@ -6,6 +6,7 @@
 import {
   type Element,
   type ElementRow,
+  type FieldDeadline,
   type OrderKey,
   type Storage,
   type ZsetRange,
@@ -163,6 +164,20 @@ export abstract class ElementView {
       if (next === null) return out;
       after = next;
     }
+  }
+
+  /**
+   * Hash fields of `eid` with a deadline after `after` (null: any) and at or before `until` (null:
+   * any), earliest first, at most `limit`, as this change sees them.
+   */
+  fieldDeadlines(eid: number, after: number | null, until: number | null, limit: number): FieldDeadline[] {
+    const pending = this.elements.get(eid);
+    const stored = this.stored(eid) ? this.keyspace.storage.elements.fieldDeadlines(eid, after, until, limit + (pending?.size ?? 0)) : [];
+    if (!pending || pending.size === 0) return stored;
+    const within = (at: number | null | undefined): at is number => at != null && (after === null || at > after) && (until === null || at <= until);
+    const rows = stored.filter((r) => !pending.has(r.field));
+    for (const [field, el] of pending) if (el !== null && within(el.expiresAt)) rows.push({ field, expiresAt: el.expiresAt });
+    return rows.sort((a, b) => a.expiresAt - b.expiresAt || compareFields(a.field, b.field)).slice(0, limit);
   }
 
   // ---- Sorted sets' ordered queries (storage's zset* queries, with this change's writes merged) ----

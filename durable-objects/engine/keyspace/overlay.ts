@@ -30,6 +30,7 @@ interface Savepoint {
   readonly effects: number;
   readonly cleared: boolean;
   readonly expired: number;
+  readonly expiredFields: number;
 }
 
 /**
@@ -64,6 +65,8 @@ export class Overlay extends ElementView {
   cleared = false;
   /** Keys this change removed because their deadline had passed (INFO `expired_keys`). */
   expired = 0;
+  /** Hash fields this change removed because their deadline had passed (INFO `expired_subkeys`). */
+  expiredFields = 0;
   hits = 0;
   misses = 0;
 
@@ -392,6 +395,7 @@ export class Overlay extends ElementView {
       effects: this.effects.length,
       cleared: this.cleared,
       expired: this.expired,
+      expiredFields: this.expiredFields,
     };
   }
 
@@ -409,6 +413,7 @@ export class Overlay extends ElementView {
     this.effects.length = s.effects;
     this.cleared = s.cleared;
     this.expired = s.expired;
+    this.expiredFields = s.expiredFields;
   }
 
   flush(): void {

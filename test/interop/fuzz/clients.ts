@@ -113,10 +113,12 @@ export interface RedisServer {
 }
 
 /**
- * Starts Debian's redis-server on a free loopback port, without persistence, and with one
- * database: Flaredis has one (`COPY … DB 1` is out of range there, as in Redis with `databases 1`).
+ * Starts Debian's redis-server (or the binary FLAREDIS_REDIS_SERVER names, e.g. a 7.4 or 8 built
+ * from source, against which the newer commands are generated too) on a free loopback port,
+ * without persistence, and with one database: Flaredis has one (`COPY … DB 1` is out of range
+ * there, as in Redis with `databases 1`).
  */
-export async function startRedisServer(binary = "redis-server"): Promise<RedisServer> {
+export async function startRedisServer(binary = process.env.FLAREDIS_REDIS_SERVER ?? "redis-server"): Promise<RedisServer> {
   const port = await freePort();
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--databases", "1", "--daemonize", "no", "--loglevel", "warning"];
   const child: ChildProcess = spawn(binary, args, { stdio: ["ignore", "ignore", "inherit"] });

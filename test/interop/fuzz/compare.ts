@@ -12,7 +12,7 @@ const UNORDERED = new Set(["KEYS", "SMEMBERS", "SINTER", "SUNION", "SDIFF", "HKE
 /** Replies that are flat field-value arrays of a hash: compared as sorted pairs. */
 const UNORDERED_PAIRS = new Set(["HGETALL"]);
 /** Positive replies that depend on when each side ran: allowed to differ by this much. */
-const TIME_TOLERANCE: Record<string, bigint> = { TTL: 2n, EXPIRETIME: 2n, PTTL: 2000n, PEXPIRETIME: 2000n };
+const TIME_TOLERANCE: Record<string, bigint> = { TTL: 2n, EXPIRETIME: 2n, PTTL: 2000n, PEXPIRETIME: 2000n, HTTL: 2n, HEXPIRETIME: 2n, HPTTL: 2000n, HPEXPIRETIME: 2000n };
 
 /** Why the replies differ, or null when they count as the same. */
 export function differs(differences: readonly KnownDifference[], command: Command, redis: Reply, flaredis: Reply): string | null {
@@ -24,6 +24,14 @@ export function differs(differences: readonly KnownDifference[], command: Comman
   const tolerance = TIME_TOLERANCE[name];
   if (tolerance !== undefined && typeof r === "bigint" && typeof f === "bigint" && r >= 0n && f >= 0n) {
     return (r > f ? r - f : f - r) <= tolerance ? null : `${describe(redis, flaredis)} (beyond the ${tolerance} tolerance)`;
+  }
+  // A deadline per field (HTTL and its kin): each within the tolerance.
+  if (tolerance !== undefined && Array.isArray(r) && Array.isArray(f) && r.length === f.length) {
+    const close = r.every((x, i) => {
+      const y = f[i];
+      return typeof x === "bigint" && typeof y === "bigint" && (x < 0n || y < 0n ? x === y : (x > y ? x - y : y - x) <= tolerance);
+    });
+    return close ? null : `${describe(redis, flaredis)} (beyond the ${tolerance} tolerance)`;
   }
   return equal(r, f) ? null : describe(redis, flaredis);
 }

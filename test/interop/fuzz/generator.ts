@@ -18,13 +18,14 @@ import { type CommandSpec, hashes, serverAndKeys, strings } from "./catalog-basi
 import { bitmaps } from "./catalog-bitmaps.ts";
 import { lists, sets, zsets } from "./catalog-collections.ts";
 import { geo } from "./catalog-geo.ts";
+import { hashTtl } from "./catalog-hash-ttl.ts";
 import { hll } from "./catalog-hll.ts";
 import { differencesFor } from "./known-differences.ts";
 import { Random } from "./random.ts";
 import { type Command, type Step, commandName } from "./reply.ts";
 import { FLOAT_EDGES, INT64_EDGES, key, value } from "./values.ts";
 
-export const CATALOG: readonly CommandSpec[] = [...serverAndKeys, ...strings, ...bitmaps, ...hll, ...geo, ...hashes, ...lists, ...sets, ...zsets];
+export const CATALOG: readonly CommandSpec[] = [...serverAndKeys, ...strings, ...bitmaps, ...hll, ...geo, ...hashes, ...hashTtl, ...lists, ...sets, ...zsets];
 const BY_NAME = new Map(CATALOG.map((s) => [s.name, s]));
 /** Commands that may go in a MULTI block or a pipeline. */
 const BLOCKABLE = CATALOG.filter((s) => !s.scan && !s.randomWrite && !s.countsExpired);

@@ -115,7 +115,21 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason: "redis/redis#11235 (7.2.0): the WITHSCORE option; before, ZRANK takes exactly 3 arguments (a wrong-arity error, which aborts a MULTI block).",
     unavailable: (command) => ["ZRANK", "ZREVRANK"].includes(commandName(command)) && command.length > 3,
   },
+  {
+    name: "hash-field expiry (HEXPIRE, HTTL, HPERSIST and their kin): added in 7.4",
+    since: "7.4.0",
+    reason: "redis/redis#13172 and the 7.4.0 release notes: hash fields with deadlines; before, these commands are unknown.",
+    unavailable: (command) => HFE_74.has(commandName(command)),
+  },
+  {
+    name: "HGETDEL, HGETEX and HSETEX: added in 8.0",
+    since: "8.0.0",
+    reason: "The 8.0 release notes (src/t_hash.c hgetdelCommand, hgetexCommand, hsetexCommand); before, these commands are unknown.",
+    unavailable: (command) => ["HGETDEL", "HGETEX", "HSETEX"].includes(commandName(command)),
+  },
 ];
+
+const HFE_74 = new Set(["HEXPIRE", "HPEXPIRE", "HEXPIREAT", "HPEXPIREAT", "HTTL", "HPTTL", "HEXPIRETIME", "HPEXPIRETIME", "HPERSIST"]);
 
 /** The entries that apply to a reference of version `redisVersion`. */
 export function differencesFor(redisVersion: string): KnownDifference[] {

@@ -3,13 +3,28 @@
  * element row per field (field → value), so HSET or HGET of one field touches one row whatever
  * the hash's size. Replicated as HSET (every field's resulting value: HINCRBY and HINCRBYFLOAT
  * too, so replicas never redo arithmetic) and HDEL (effects.ts); an emptied hash is deleted.
+ *
+ * A field may have a deadline (HEXPIRE, Redis 7.4's hash-field expiry), kept in its row; the
+ * header keeps a lower bound of them (`fieldsExpireAt`) for the sweep (`expireDue`). A field past
+ * its deadline is gone for every read, as in Redis: the master deletes it when a command reads it
+ * or when the sweep reaches it (logged as HDEL); until then HLEN still counts it, as Redis's does.
  */
 import type { Bytes } from "../../bytes";
 import { toBytes } from "../../bytes";
 import { hashEncode } from "./effects";
 import type { Change } from "../../keyspace";
-import { Collection, emptyHeader, headerOf } from "../collection";
-import type { ElementRow, Entry } from "../../storage";
+import { Collection, MAX_PICKS, emptyHeader, headerOf } from "../collection";
+import { type Element, type ElementRow, type Entry, NO_FIELD_DEADLINE, elementExpired } from "../../storage";
+
+/** HEXPIRE's per-field replies (Redis's HSETEX_*): set, deleted (a deadline already past), condition not met, no field. */
+export const FIELD_SET = 1;
+export const FIELD_DELETED = 2;
+export const FIELD_KEPT = 0;
+export const NO_FIELD = -2;
+/** HTTL's and HPERSIST's reply for a field without a deadline. */
+export const NO_DEADLINE = -1;
+
+export type DeadlineCondition = "NX" | "XX" | "GT" | "LT" | null;
 
 /** Redis's hash-max-listpack-entries / -value: what OBJECT ENCODING reports as `listpack`. */
 const LISTPACK_ENTRIES = 128;
@@ -19,9 +34,9 @@ export class Hash extends Collection {
     super(db, key, header);
   }
 
-  /** The hash at `key`, or null when there is none (a keyspace hit or miss). @throws WRONGTYPE */
-  static find(db: Change, key: string): Hash | null {
-    const header = headerOf(db, key, "hash");
+  /** The hash at `key`, or null when there is none (`counted`: a keyspace hit or miss). @throws WRONGTYPE */
+  static find(db: Change, key: string, counted = true): Hash | null {
+    const header = headerOf(db, key, "hash", counted);
     return header && new Hash(db, key, header);
   }
 
@@ -30,22 +45,146 @@ export class Hash extends Collection {
     return Hash.find(db, key) ?? new Hash(db, key, emptyHeader(db, "hash"));
   }
 
+  /** The value of a live field, or null; a field past its deadline is deleted by the master here. */
   get(field: string): Bytes | null {
-    return this.db.element(this.eid, field)?.value ?? null;
+    return this.live(field)?.value ?? null;
   }
 
-  /** Sets fields to values; logged as one HSET. @returns how many fields were new */
-  set(pairs: readonly (readonly [string, Bytes])[]): number {
+  /** The live element of `field`, or null (see `get`). */
+  live(field: string): Element | null {
+    const e = this.db.element(this.eid, field);
+    if (e === null || !elementExpired(e, this.db.now)) return e;
+    if (this.db.role === "master") this.expireFields([field]);
+    return null;
+  }
+
+  /** Deletes fields whose deadline passed (a lazy or active expiry: INFO `expired_subkeys`). */
+  private expireFields(fields: readonly string[]): void {
+    this.delete(fields);
+    this.db.expiredFields += fields.length;
+    // Emptied, the hash went: a field written next starts a new one (Redis's "create new one").
+    if (this.length === 0) this.header = emptyHeader(this.db, "hash");
+  }
+
+  /**
+   * Sets fields to values; logged as one HSET. `keepTtl` (HINCRBY, HSETEX KEEPTTL): a field that
+   * had a deadline keeps it (logged after the HSET, which clears deadlines); else it loses it.
+   * @returns how many fields were new
+   */
+  set(pairs: readonly (readonly [string, Bytes])[], keepTtl = false): number {
     let added = 0;
     const last = new Map<string, Bytes>();
     for (const [field, value] of pairs) last.set(field, value);
+    const kept = new Map<number, string[]>();
     for (const [field, value] of last) {
-      if (this.db.element(this.eid, field) === null) added++;
-      this.db.setElement(this.eid, field, { value, score: null });
+      const before = this.db.element(this.eid, field);
+      if (before === null) added++;
+      const at = keepTtl ? (before?.expiresAt ?? null) : null;
+      this.db.setElement(this.eid, field, at === null ? { value, score: null } : { value, score: null, expiresAt: at }, before);
+      if (at !== null) kept.set(at, [...(kept.get(at) ?? []), field]);
     }
     this.save(this.length + added);
     this.db.record(hashEncode.hset(this.key, [...last]));
+    for (const [at, fields] of kept) this.db.record(hashEncode.hpexpireat(this.key, at, fields));
     return added;
+  }
+
+  /**
+   * HEXPIRE and its kin: gives each field the deadline `at` (ms) where `condition` allows, as
+   * Redis's hashTypeSetEx judges it (on the field as stored, expired or not). A deadline not after
+   * now deletes the field. Logged as HPEXPIREAT of the fields set and HDEL of those deleted.
+   * @returns per field: FIELD_SET, FIELD_DELETED, FIELD_KEPT or NO_FIELD
+   */
+  expire(fields: readonly string[], at: number, condition: DeadlineCondition): number[] {
+    const set: string[] = [];
+    const gone: string[] = [];
+    const replies = fields.map((field) => {
+      const e = this.db.element(this.eid, field);
+      if (e === null || gone.includes(field)) return NO_FIELD;
+      const before = e.expiresAt ?? null;
+      if (before === null ? condition === "XX" || condition === "GT" : condition === "NX" || (condition === "GT" && before >= at) || (condition === "LT" && before <= at))
+        return FIELD_KEPT;
+      if (at <= this.db.now) {
+        gone.push(field);
+        return FIELD_DELETED;
+      }
+      this.db.setElement(this.eid, field, { ...e, expiresAt: at }, e);
+      if (!set.includes(field)) set.push(field);
+      return FIELD_SET;
+    });
+    this.readyForDeadlines(set.length > 0 ? at : NO_FIELD_DEADLINE);
+    if (set.length > 0) this.db.record(hashEncode.hpexpireat(this.key, at, set));
+    if (gone.length > 0) this.delete(gone);
+    return replies;
+  }
+
+  /**
+   * Readies a stored hash for field deadlines (Redis's conversion to listpackex, whatever the
+   * fields: OBJECT ENCODING tells it), its bound lowered to `at`.
+   */
+  readyForDeadlines(at = NO_FIELD_DEADLINE): void {
+    if (this.length === 0) return;
+    const bound = Math.min(this.header.fieldsExpireAt ?? NO_FIELD_DEADLINE, at);
+    if (bound === this.header.fieldsExpireAt) return;
+    this.header = { ...this.header, fieldsExpireAt: bound };
+    this.db.putHeader(this.key, this.header);
+  }
+
+  /**
+   * HPERSIST: the live fields' deadlines removed; logged as HPERSIST of those that had one.
+   * @returns per field: 1, NO_DEADLINE, or NO_FIELD (missing or expired)
+   */
+  persist(fields: readonly string[]): number[] {
+    const done: string[] = [];
+    const replies = fields.map((field) => {
+      const e = this.db.element(this.eid, field);
+      if (e === null) return NO_FIELD;
+      if (e.expiresAt == null) return NO_DEADLINE;
+      if (e.expiresAt < this.db.now) return NO_FIELD;
+      this.db.setElement(this.eid, field, { value: e.value, score: e.score }, e);
+      if (!done.includes(field)) done.push(field);
+      return 1;
+    });
+    if (done.length > 0) this.db.record(hashEncode.hpersist(this.key, done));
+    return replies;
+  }
+
+  /** The fields' deadlines (ms): NO_DEADLINE for a field without one, NO_FIELD for one missing or past it. */
+  deadlines(fields: readonly string[]): number[] {
+    return fields.map((field) => {
+      const e = this.db.element(this.eid, field);
+      if (e === null) return NO_FIELD;
+      if (e.expiresAt == null) return NO_DEADLINE;
+      return elementExpired(e, this.db.now) ? NO_FIELD : e.expiresAt;
+    });
+  }
+
+  /** Some field may be past its deadline (the header's bound has passed). */
+  get mayHaveExpired(): boolean {
+    return this.header.fieldsExpireAt !== undefined && this.header.fieldsExpireAt <= this.db.now;
+  }
+
+  /**
+   * Active expiry (the master's sweep): deletes up to `limit` fields past their deadline, then
+   * makes the header's bound exact. @returns how many fields were deleted
+   */
+  expireDue(limit: number): number {
+    const due = this.db.fieldDeadlines(this.eid, null, this.db.now, limit).map((r) => r.field);
+    if (due.length > 0) this.expireFields(due);
+    if (due.length === limit || this.db.get(this.key) === null) return due.length;
+    const next = this.db.fieldDeadlines(this.eid, this.db.now, null, 1)[0]?.expiresAt ?? NO_FIELD_DEADLINE;
+    this.header = { ...this.db.get(this.key)!, fieldsExpireAt: next };
+    this.db.putHeader(this.key, this.header);
+    return due.length;
+  }
+
+  /**
+   * Master only: deletes every field past its deadline (HRANDFIELD's first step, as in Redis),
+   * a sweep's batch at a time. @returns false when the hash went with them
+   */
+  expireAll(): boolean {
+    while (this.mayHaveExpired && this.db.get(this.key) !== null) if (this.expireDue(1024) < 1024) break;
+    return this.db.get(this.key) !== null;
   }
 
   /** Deletes fields; logged as one HDEL of those that were there. @returns how many were */
@@ -62,13 +201,36 @@ export class Hash extends Collection {
     return removed.length;
   }
 
-  /** One page of fields after `after` (null: from the first), in field order. */
-  page(after: string | null, limit: number): { rows: ElementRow[]; next: string | null } {
-    return this.db.elementsPage(this.eid, after, limit);
+  /**
+   * One page of fields after `after` (null: from the first), in field order, fields past their
+   * deadline left out; `last` is the last field read (live or not), null for none.
+   */
+  page(after: string | null, limit: number): { rows: ElementRow[]; next: string | null; last: string | null } {
+    const page = this.db.elementsPage(this.eid, after, limit);
+    const last = page.rows.length > 0 ? page.rows[page.rows.length - 1]!.field : null;
+    return { rows: page.rows.filter((r) => !elementExpired(r, this.db.now)), next: page.next, last };
   }
 
+  /** Every live field. */
   all(): ElementRow[] {
-    return this.db.allElements(this.eid);
+    return this.db.allElements(this.eid).filter((r) => !elementExpired(r, this.db.now));
+  }
+
+  /**
+   * `sample` among the live fields. Where some may be past their deadline (on a replica, before
+   * the master's HDELs arrive) the live ones are read and picked from in memory.
+   */
+  livePicks(count: number, random: () => number): ElementRow[] {
+    if (!this.mayHaveExpired || count < -MAX_PICKS) return this.sample(count, random);
+    const live = this.all();
+    if (live.length === 0 || count === 0) return [];
+    if (count < 0) return Array.from({ length: -count }, () => live[Math.floor(random() * live.length)]!);
+    if (count >= live.length) return live;
+    for (let i = 0; i < count; i++) {
+      const j = i + Math.floor(random() * (live.length - i));
+      [live[i], live[j]] = [live[j]!, live[i]!];
+    }
+    return live.slice(0, count);
   }
 
   /** The field at `index` (0-based) in field order. */
@@ -78,8 +240,15 @@ export class Hash extends Collection {
 
 }
 
-/** OBJECT ENCODING of a hash: small ones are `listpack` in Redis. */
-export const hashEncoding = (e: Entry) => ((e.count ?? 0) <= LISTPACK_ENTRIES ? "listpack" : "hashtable");
+/** The sweep's part for hashes: deletes up to `limit` due fields of the hashes at `keys`, in order. @returns how many */
+export function expireFieldsOf(db: Change, keys: readonly string[], limit: number): number {
+  let removed = 0;
+  for (const key of keys) if (removed < limit) removed += Hash.find(db, key, false)?.expireDue(limit - removed) ?? 0;
+  return removed;
+}
+
+/** OBJECT ENCODING of a hash: small ones are `listpack` in Redis (`listpackex` with field deadlines). */
+export const hashEncoding = (e: Entry) => ((e.count ?? 0) > LISTPACK_ENTRIES ? "hashtable" : e.fieldsExpireAt !== undefined ? "listpackex" : "listpack");
 
 /** A field's name as a bulk reply. */
 export const bulk = (s: string): Bytes => toBytes(s);

@@ -31,7 +31,7 @@ export default defineCommand({
     }
     const next = current + a.by;
     if (next < INT64_MIN || next > INT64_MAX) throw errors.overflow();
-    hash.set([[a.field, toBytes(next.toString())]]);
+    hash.set([[a.field, toBytes(next.toString())]], true);
     return Number.isSafeInteger(Number(next)) ? Number(next) : next;
   },
 });
@@ -60,7 +60,7 @@ export const hincrbyfloat = defineCommand({
     const next = addLongDouble(current, a.by);
     if (next === null || next.kind === "inf") throw new RedisError("ERR increment would produce NaN or Infinity");
     const value = toBytes(formatLongDouble(next));
-    hash.set([[a.field, value]]);
+    hash.set([[a.field, value]], true);
     return value;
   },
 });

@@ -25,10 +25,15 @@ export default defineCommand<Args>({
   run: ({ db, server }, a) => {
     const hash = Hash.find(db, a.key);
     const random = () => server.random.next();
-    if (a.count === null) return hash === null ? null : bulk(hash.sample(1, random)[0]!.field);
+    // As Redis, the master first deletes the fields past their deadline (`livePicks` on a replica).
+    if (hash !== null && db.role === "master" && !hash.expireAll()) return a.count === null ? null : [];
+    if (a.count === null) {
+      const el = hash?.livePicks(1, random)[0];
+      return el ? bulk(el.field) : null;
+    }
     if (hash === null || a.count === 0) return [];
     const out: Reply[] = [];
-    for (const el of hash.sample(a.count, random)) {
+    for (const el of hash.livePicks(a.count, random)) {
       out.push(bulk(el.field));
       if (a.paired) out.push(el.value);
     }

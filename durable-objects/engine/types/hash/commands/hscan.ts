@@ -23,14 +23,14 @@ export default defineCommand<Args>({
     const hash = Hash.find(db, a.key);
     if (hash === null) return [toBytes("0"), []];
     const { match, count, flags } = parseScanOptions(a.options, ["NOVALUES"]);
-    const { rows, next } = hash.page(cursorField(a.cursor), count);
+    const { rows, next, last: read } = hash.page(cursorField(a.cursor), count);
     const out: Reply[] = [];
     for (const el of rows) {
       if (match !== null && !match.test(el.field)) continue;
       out.push(bulk(el.field));
       if (!flags.has("NOVALUES")) out.push(el.value);
     }
-    const last = rows.length > 0 ? rows[rows.length - 1]!.field : next;
+    const last = read ?? next;
     return [toBytes(next === null ? "0" : fieldCursor(last)), out];
   },
 });

@@ -1,0 +1,144 @@
+// Hash-field expiry (HEXPIRE and its kin, Redis 7.4; HGETDEL, HGETEX, HSETEX, Redis 8): deadlines
+// on one engine with a manual clock, and through a replica (the master's sweep and reads delete,
+// replicated as HDEL; a replica hides what is past its deadline meanwhile). The replies that do not
+// depend on time are compared with redis-server 7.4's in test/conformance/hash-ttl.ts.
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../durable-objects/engine/clock";
+import { Engine } from "../durable-objects/engine/engine";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
+import { digest } from "../durable-objects/engine/sync";
+import { catchUp, enginePair, fullSync, runner } from "./engine-pair";
+
+const T0 = 1_000_000;
+
+function solo() {
+  const clock = new ManualClock(T0);
+  const engine = new Engine(new MemoryStorage(), { clock, random: { next: () => 0.5, hex: (n) => "ab".repeat(n) } });
+  return { clock, engine, run: runner(engine) };
+}
+
+const enc = (...s: string[]) => s.map((x) => new TextEncoder().encode(x));
+const info = (engine: Engine, field: string) => Number(new RegExp(`${field}:(\\d+)`).exec(engine.info(["stats"]))![1]);
+
+describe("hash-field deadlines on one engine", () => {
+  it("HEXPIRE, HTTL, HPERSIST and the field gone for every read at its deadline", () => {
+    const { clock, engine, run } = solo();
+    run("HSET", "h", "a", "1", "b", "2", "c", "3");
+    expect(run("HEXPIRE", "h", 10, "FIELDS", 2, "a", "nope")).toEqual([1, -2]);
+    expect(run("HPEXPIRE", "h", 5000, "NX", "FIELDS", 2, "a", "b")).toEqual([0, 1]);
+    expect(run("HTTL", "h", "FIELDS", 3, "a", "b", "c")).toEqual([10, 5, -1]);
+    expect(run("HPEXPIRETIME", "h", "FIELDS", 1, "b")).toEqual([T0 + 5000]);
+    expect(run("OBJECT", "ENCODING", "h")).toBe("listpackex");
+    clock.advance(5000);
+    // b is due: every read leaves it out; HLEN counts it until it is deleted, as Redis's does.
+    expect(run("HGETALL", "h")).toEqual(enc("a", "1", "c", "3"));
+    expect(run("HKEYS", "h")).toEqual(enc("a", "c"));
+    expect(run("HLEN", "h")).toBe(3);
+    expect(run("HEXISTS", "h", "b")).toBe(0); // a read on the master deletes it
+    expect(run("HLEN", "h")).toBe(2);
+    expect(info(engine, "expired_subkeys")).toBe(1);
+    expect(run("HPERSIST", "h", "FIELDS", 3, "a", "c", "b")).toEqual([1, -1, -2]);
+    expect(run("HTTL", "h", "FIELDS", 1, "a")).toEqual([-1]);
+    clock.advance(60_000);
+    expect(run("HGET", "h", "a")).toEqual(enc("1")[0]);
+  });
+
+  it("the sweep deletes fields at their deadline and the hash with its last one", () => {
+    const { clock, engine, run } = solo();
+    run("HSET", "h", "a", "1", "b", "2");
+    run("HSET", "keep", "x", "1", "y", "2");
+    run("HPEXPIRE", "h", 100, "FIELDS", 2, "a", "b");
+    run("HPEXPIRE", "keep", 200, "FIELDS", 1, "x");
+    expect(engine.nextDeadline()).toBe(T0 + 100);
+    clock.advance(100);
+    expect(engine.sweep(10)).toBe(2);
+    expect(run("EXISTS", "h")).toBe(0);
+    expect(engine.nextDeadline()).toBe(T0 + 200);
+    clock.advance(100);
+    expect(engine.sweep(10)).toBe(1);
+    expect(run("HGETALL", "keep")).toEqual(enc("y", "2"));
+    expect(engine.nextDeadline()).toBe(null);
+    expect(info(engine, "expired_subkeys")).toBe(3);
+    expect(run("OBJECT", "ENCODING", "keep")).toBe("listpackex"); // as Redis, it stays ready for deadlines
+  });
+
+  it("a stale bound (a field's deadline removed) makes the sweep exact, deleting nothing", () => {
+    const { clock, engine, run } = solo();
+    run("HSET", "h", "a", "1", "b", "2");
+    run("HPEXPIRE", "h", 100, "FIELDS", 1, "a");
+    run("HPEXPIRE", "h", 500, "FIELDS", 1, "b");
+    run("HPERSIST", "h", "FIELDS", 1, "a");
+    clock.advance(100);
+    expect(engine.sweep(10)).toBe(0);
+    expect(engine.nextDeadline()).toBe(T0 + 500);
+    expect(run("HLEN", "h")).toBe(2);
+  });
+
+  it("HINCRBY and HSETEX KEEPTTL keep a deadline, HSET drops it; a field past it is new to HINCRBY", () => {
+    const { clock, run } = solo();
+    run("HSET", "h", "n", "5", "m", "1");
+    run("HPEXPIRE", "h", 1000, "FIELDS", 2, "n", "m");
+    expect(run("HINCRBY", "h", "n", 2)).toBe(7);
+    expect(run("HPEXPIRETIME", "h", "FIELDS", 1, "n")).toEqual([T0 + 1000]);
+    expect(run("HSETEX", "h", "KEEPTTL", "FIELDS", 1, "n", "9")).toBe(1);
+    expect(run("HPEXPIRETIME", "h", "FIELDS", 1, "n")).toEqual([T0 + 1000]);
+    run("HSET", "h", "m", "2");
+    expect(run("HPEXPIRETIME", "h", "FIELDS", 1, "m")).toEqual([-1]);
+    clock.advance(1000);
+    expect(run("HINCRBY", "h", "n", 1)).toBe(1);
+    expect(run("HTTL", "h", "FIELDS", 1, "n")).toEqual([-1]);
+  });
+
+  it("HGETEX, HSETEX and HGETDEL set, clear and delete", () => {
+    const { clock, run } = solo();
+    expect(run("HSETEX", "h", "FNX", "PX", 300, "FIELDS", 2, "a", "1", "b", "2")).toBe(1);
+    expect(run("HSETEX", "h", "FNX", "FIELDS", 1, "a", "x")).toBe(0);
+    expect(run("HSETEX", "h", "FXX", "FIELDS", 2, "a", "x", "c", "y")).toBe(0);
+    expect(run("HPTTL", "h", "FIELDS", 2, "a", "b")).toEqual([300, 300]);
+    expect(run("HGETEX", "h", "PERSIST", "FIELDS", 2, "a", "zz")).toEqual([enc("1")[0], null]);
+    expect(run("HPTTL", "h", "FIELDS", 1, "a")).toEqual([-1]);
+    expect(run("HGETEX", "h", "EX", 0, "FIELDS", 1, "a")).toEqual([enc("1")[0]]);
+    expect(run("HEXISTS", "h", "a")).toBe(0);
+    clock.advance(300);
+    expect(run("HGETDEL", "h", "FIELDS", 2, "b", "b")).toEqual([null, null]);
+    expect(run("EXISTS", "h")).toBe(0);
+    expect(run("HSETEX", "h", "FXX", "FIELDS", 1, "a", "1")).toBe(0);
+    expect(run("EXISTS", "h")).toBe(0);
+  });
+});
+
+describe("hash-field deadlines through a replica", () => {
+  it("HPEXPIREAT, HPERSIST and the sweep's HDELs arrive; the replica hides due fields meanwhile", () => {
+    const p = enginePair();
+    const m = runner(p.master);
+    const r = runner(p.replica);
+    fullSync(p, 1024).finish();
+    m("HSET", "h", "a", "1", "b", "2", "c", "3");
+    m("HPEXPIRE", "h", 100, "FIELDS", 2, "a", "b");
+    m("HINCRBY", "h", "a", 1);
+    m("HPERSIST", "h", "FIELDS", 1, "b");
+    catchUp(p.master, p.replica, 1 << 20);
+    expect(r("HPEXPIRETIME", "h", "FIELDS", 3, "a", "b", "c")).toEqual([T0 + 100, -1, -1]);
+    expect(digest(p.replica)).toBe(digest(p.master));
+    p.clock.advance(100);
+    // Before the master's sweep: the replica leaves the field out, deleting nothing.
+    expect(r("HGET", "h", "a")).toBe(null);
+    expect(r("HRANDFIELD", "h", -5)).toEqual(enc("c", "c", "c", "c", "c"));
+    expect(r("HRANDFIELD", "h")).toEqual(enc("c")[0]);
+    expect(r("HLEN", "h")).toBe(3);
+    expect(p.master.sweep(10)).toBe(1);
+    catchUp(p.master, p.replica, 1 << 20);
+    expect(r("HLEN", "h")).toBe(2);
+    expect(digest(p.replica)).toBe(digest(p.master));
+  });
+
+  it("a full sync carries the deadlines", () => {
+    const p = enginePair();
+    const m = runner(p.master);
+    m("HSET", "h", ...Array.from({ length: 300 }, (_, i) => [`f${i}`, `${i}`]).flat());
+    for (let i = 0; i < 300; i += 3) m("HPEXPIRE", "h", 1000 + i, "FIELDS", 1, `f${i}`);
+    fullSync(p, 2048).finish();
+    expect(digest(p.replica)).toBe(digest(p.master));
+    expect(runner(p.replica)("HPEXPIRETIME", "h", "FIELDS", 2, "f3", "f4")).toEqual([T0 + 1003, -1]);
+  });
+});
