@@ -141,4 +141,68 @@ describe("hash-field deadlines through a replica", () => {
     expect(digest(p.replica)).toBe(digest(p.master));
     expect(runner(p.replica)("HPEXPIRETIME", "h", "FIELDS", 2, "f3", "f4")).toEqual([T0 + 1003, -1]);
   });
+
+  it("a deadline set while a full sync is under way reaches the replica's header with its field (review of 5a7086b)", () => {
+    const p = enginePair();
+    const m = runner(p.master);
+    m("HSET", "h", ...Array.from({ length: 300 }, (_, i) => [`f${String(i).padStart(3, "0")}`, "v"]).flat());
+    const sync = fullSync(p, 1024);
+    sync.chunk();
+    m("HPEXPIRE", "h", 100, "FIELDS", 1, "f299");
+    m("SET", "other", "x"); // the next chunk is read after the HPEXPIREAT
+    sync.finish();
+    catchUp(p.master, p.replica, 1 << 20);
+    const r = runner(p.replica);
+    expect(r("OBJECT", "ENCODING", "h")).toBe("hashtable");
+    expect(p.replica.storage.keys.get("h")!.fieldsExpireAt).toBe(T0 + 100);
+    p.clock.advance(200);
+    expect(r("HGET", "h", "f299")).toBe(null);
+    expect(r("HRANDFIELD", "h", -300)).not.toContainEqual(enc("f299")[0]);
+  });
+
+  it("a replica reads the whole hash for HRANDFIELD only while a field is past its deadline there (review of 5a7086b)", () => {
+    const p = enginePair();
+    fullSync(p, 1024).finish();
+    const m = runner(p.master);
+    m("HSET", "h", ...Array.from({ length: 200 }, (_, i) => [`f${i}`, "v"]).flat());
+    m("HPEXPIRE", "h", 100, "FIELDS", 1, "f7");
+    catchUp(p.master, p.replica, 1 << 20);
+    p.clock.advance(100);
+    expect(p.master.sweep(10)).toBe(1);
+    catchUp(p.master, p.replica, 1 << 20);
+    const elements = p.replica.storage.elements;
+    const page = elements.page.bind(elements);
+    let rows = 0;
+    elements.page = (eid, after, limit) => {
+      const out = page(eid, after, limit);
+      rows += out.length;
+      return out;
+    };
+    expect((runner(p.replica)("HRANDFIELD", "h", 3) as unknown[]).length).toBe(3);
+    expect(rows).toBe(0);
+  });
+});
+
+describe("review of 5a7086b: counts and argument checks as Redis's", () => {
+  it("a deadline already past counts its field in expired_subkeys, as Redis 7.4 does", () => {
+    const { engine, run } = solo();
+    run("HSET", "h", "a", "1", "b", "2");
+    expect(run("HPEXPIRE", "h", 0, "FIELDS", 1, "a")).toEqual([2]);
+    expect(info(engine, "expired_subkeys")).toBe(1);
+  });
+
+  it("HGETEX with a past deadline deletes each field as it reads it: a repeat reads nothing", () => {
+    const { run } = solo();
+    run("HSET", "h", "a", "1", "b", "2");
+    expect(run("HGETEX", "h", "PXAT", 1, "FIELDS", 2, "a", "a")).toEqual([enc("1")[0], null]);
+    expect(run("HGETALL", "h")).toEqual(enc("b", "2"));
+  });
+
+  it("HSETEX: fewer than three arguments after FIELDS is an arity error; the deadline is checked before the key's type", () => {
+    const { run } = solo();
+    run("SET", "s", "x");
+    expect(() => run("HSETEX", "k", "EX", 10, "FIELDS", 0, "f")).toThrow("ERR wrong number of arguments for 'hsetex' command");
+    expect(() => run("HSETEX", "s", "PX", "70368744177000", "FIELDS", 1, "f", "v")).toThrow("ERR invalid expire time in 'hsetex' command");
+    expect(() => run("HSETEX", "nokey", "FXX", "PX", "70368744177000", "FIELDS", 1, "f", "v")).toThrow("ERR invalid expire time in 'hsetex' command");
+  });
 });

@@ -10,7 +10,7 @@ import type { LogEntry, PsyncReply, SnapshotChunk, SnapshotCursor } from "./repl
 import { EXEC_FRAME, MULTI_FRAME } from "./replication-log";
 import { decodeCommand } from "./resp";
 import type { KeyPosition } from "./slot";
-import { type Entry, type KeyRow, TYPE_CODES, type ValueType, eachKey } from "./storage";
+import { type Entry, NO_FIELD_DEADLINE, type KeyRow, TYPE_CODES, type ValueType, eachKey } from "./storage";
 
 const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE_CODES).map(([n, c]) => [c, n])) as Record<number, ValueType>;
 
@@ -179,6 +179,9 @@ export function loadChunk(engine: Engine, chunk: SnapshotChunk): void {
       // Not read first (a row read per element): the size is made exact by the recount once consistent.
       const element = { value: el.value, score: el.score, mod: chunk.offset };
       change.setElement(header.eid, el.field, el.expiresAt === undefined ? element : { ...element, expiresAt: el.expiresAt }, null);
+      // A deadline set after the header's chunk was read comes with its field: the bound follows.
+      if (el.expiresAt !== undefined && el.expiresAt < (header.fieldsExpireAt ?? NO_FIELD_DEADLINE))
+        change.writeAsTold(el.key, { ...header, fieldsExpireAt: el.expiresAt }, header.mod ?? chunk.offset);
     }
     engine.keyspace.commit(change, null, false);
   });

@@ -114,7 +114,7 @@ export class Hash extends Collection {
     });
     this.readyForDeadlines(set.length > 0 ? at : NO_FIELD_DEADLINE);
     if (set.length > 0) this.db.record(hashEncode.hpexpireat(this.key, at, set));
-    if (gone.length > 0) this.delete(gone);
+    if (gone.length > 0) this.expireFields(gone); // counted, as Redis counts them (expired_subkeys)
     return replies;
   }
 
@@ -159,9 +159,13 @@ export class Hash extends Collection {
     });
   }
 
-  /** Some field may be past its deadline (the header's bound has passed). */
+  /**
+   * Some field is past its deadline: the header's bound has passed (on a replica it only ever
+   * goes down) and the deadline index has such a field (one row read).
+   */
   get mayHaveExpired(): boolean {
-    return this.header.fieldsExpireAt !== undefined && this.header.fieldsExpireAt <= this.db.now;
+    if (this.header.fieldsExpireAt === undefined || this.header.fieldsExpireAt > this.db.now) return false;
+    return this.db.fieldDeadlines(this.eid, null, this.db.now, 1).length > 0;
   }
 
   /**

@@ -67,14 +67,18 @@ export const hgetex = defineCommand<Args>({
     }
     const fields = fieldsAt(rest, at, COUNT_MESSAGE);
     if (hash === null) return fields.map(() => null);
+    if (option.kind !== "none") hash.readyForDeadlines();
+    // A deadline already past deletes each field as it is read (a repeat of it then reads nothing),
+    // as Redis's loop does; others are set together, logged as one HPEXPIREAT or HPERSIST.
+    const atOnce = option.kind === "at" && option.at <= now;
     const values: (Bytes | null)[] = [];
     const found: string[] = [];
     for (const f of fields) {
       const value = hash.get(f);
       values.push(value);
-      if (value !== null) found.push(f);
+      if (value !== null && atOnce) hash.expire([f], (option as { at: number }).at, null);
+      else if (value !== null) found.push(f);
     }
-    if (option.kind !== "none") hash.readyForDeadlines();
     if (found.length > 0 && option.kind === "at") hash.expire(found, option.at, null);
     else if (found.length > 0 && option.kind === "persist") hash.persist(found);
     return values;
@@ -107,7 +111,7 @@ export const hsetex = defineCommand<SetexArgs>({
     for (let i = 0; i < args.length; i++) {
       const word = args[i]!.toUpperCase();
       if (word === "FIELDS") {
-        if (i >= args.length - 2) throw errors.arity("hsetex");
+        if (i >= args.length - 3) throw errors.arity("hsetex");
         const n = long(args[i + 1]!, 1n, 2n ** 31n - 1n, "invalid number of fields");
         const remaining = args.length - i - 2;
         if (remaining % 2 !== 0 || n !== remaining / 2) throw errors.arity("hsetex");
@@ -134,6 +138,11 @@ export const hsetex = defineCommand<SetexArgs>({
     throw errors.arity("hsetex");
   },
   run: ({ db, now }, a) => {
+    // The deadline is checked against now before the key is looked up, as Redis's parse does.
+    const deadline =
+      a.expiry === null || a.expiry === "keep"
+        ? null
+        : fieldDeadline(a.expiry.value, a.expiry.word === "EX" || a.expiry.word === "EXAT", a.expiry.word === "EX" || a.expiry.word === "PX" ? now : 0, "hsetex");
     const existing = Hash.find(db, a.key, false);
     if (existing === null && a.condition === "FXX") return 0;
     const hash = existing ?? Hash.findOrCreate(db, a.key);
@@ -147,10 +156,6 @@ export const hsetex = defineCommand<SetexArgs>({
       }
       if (wantAll ? found !== a.pairs.length : found !== 0) return 0;
     }
-    const deadline =
-      a.expiry === null || a.expiry === "keep"
-        ? null
-        : fieldDeadline(a.expiry.value, a.expiry.word === "EX" || a.expiry.word === "EXAT", a.expiry.word === "EX" || a.expiry.word === "PX" ? now : 0, "hsetex");
     hash.set(a.pairs, a.expiry === "keep");
     if (deadline !== null) hash.expire([...new Set(a.pairs.map(([f]) => f))], deadline, null);
     return 1;
