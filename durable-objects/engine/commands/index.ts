@@ -49,6 +49,7 @@ import set from "./set";
 import setex from "./setex";
 import setnx from "./setnx";
 import setrange from "./setrange";
+import sort, { sortRo } from "./sort";
 import strlen from "./strlen";
 import time from "./time";
 import touch from "./touch";
@@ -104,6 +105,8 @@ const commands: Command<any>[] = [
   setex,
   setnx,
   setrange,
+  sort,
+  sortRo,
   strlen,
   time,
   touch,

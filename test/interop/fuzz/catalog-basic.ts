@@ -27,6 +27,12 @@ export interface CommandSpec {
    * single step only, sent once Redis has reclaimed them.
    */
   readonly countsExpired?: boolean;
+  /**
+   * Redis converts the sorted set it sorts to a skiplist (SORT, SORT_RO: sort.c's zsetConvert),
+   * which Flaredis does not (known-differences.ts): a single step only, after which the runner has
+   * redis-server load the key again in its default encoding (DUMP, RESTORE).
+   */
+  readonly reencodes?: boolean;
 }
 
 /** One to three fields or members. */

@@ -20,15 +20,16 @@ import { lists, sets, zsets } from "./catalog-collections.ts";
 import { geo } from "./catalog-geo.ts";
 import { hashTtl } from "./catalog-hash-ttl.ts";
 import { hll } from "./catalog-hll.ts";
+import { sort } from "./catalog-sort.ts";
 import { differencesFor } from "./known-differences.ts";
 import { Random } from "./random.ts";
 import { type Command, type Step, commandName } from "./reply.ts";
 import { FLOAT_EDGES, INT64_EDGES, key, value } from "./values.ts";
 
-export const CATALOG: readonly CommandSpec[] = [...serverAndKeys, ...strings, ...bitmaps, ...hll, ...geo, ...hashes, ...hashTtl, ...lists, ...sets, ...zsets];
+export const CATALOG: readonly CommandSpec[] = [...serverAndKeys, ...strings, ...bitmaps, ...hll, ...geo, ...hashes, ...hashTtl, ...lists, ...sets, ...zsets, ...sort];
 const BY_NAME = new Map(CATALOG.map((s) => [s.name, s]));
 /** Commands that may go in a MULTI block or a pipeline. */
-const BLOCKABLE = CATALOG.filter((s) => !s.scan && !s.randomWrite && !s.countsExpired);
+const BLOCKABLE = CATALOG.filter((s) => !s.scan && !s.randomWrite && !s.countsExpired && !s.reencodes);
 
 export function specOf(command: Command): CommandSpec | undefined {
   return BY_NAME.get(commandName(command));

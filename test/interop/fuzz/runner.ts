@@ -87,8 +87,22 @@ export class Differential {
       return reason === null ? null : { command, redis, flaredis: answer.reply, reason };
     }
     const [redis, answer] = await Promise.all([this.redis.send(...command), this.flaredis.single(command)]);
+    if (spec?.reencodes && typeof command[1] === "string") await this.reencode(command[1]);
     const reason = statusProblem(answer, isError(answer.reply) ? "error" : "result") ?? differs(this.differences, command, redis, answer.reply);
     return reason === null ? null : { command, redis, flaredis: answer.reply, reason };
+  }
+
+  /**
+   * A sorted set redis-server converted to a skiplist (SORT) loaded again in its default encoding:
+   * DUMP, then RESTORE with its TTL (a small one goes back to listpack, as after a restart).
+   */
+  private async reencode(key: string): Promise<void> {
+    const type = await this.redis.send("TYPE", key);
+    if (!Buffer.isBuffer(type) || type.toString() !== "zset") return;
+    const [ttl, dump] = await this.redis.pipeline([["PTTL", key], ["DUMP", key]]);
+    if (!Buffer.isBuffer(dump)) return;
+    const ms = typeof ttl === "bigint" && ttl > 0n ? String(ttl) : "0";
+    await this.redis.send("RESTORE", key, ms, { base64: dump.toString("base64") }, "REPLACE");
   }
 
   /**
