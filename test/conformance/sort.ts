@@ -35,6 +35,10 @@ export const sortCases: readonly Case[] = [
       { cmd: ["RPUSH", "bad", "1", "x"], reply: 2 },
       { cmd: ["SORT", "bad"], error: "ERR One or more scores can't be converted into double" },
       { cmd: ["SORT", "bad", "ALPHA"], reply: ["1", "x"] },
+      { cmd: ["RPUSH", "e", "", "10", "-1"], reply: 3 },
+      { cmd: ["SORT", "e"], reply: ["-1", "", "10"] },
+      { cmd: ["RPUSH", "e", " "], reply: 4 },
+      { cmd: ["SORT", "e"], error: "ERR One or more scores can't be converted into double" },
     ],
   },
   {

@@ -135,7 +135,9 @@ function runSort(db: Change, a: SortArgs): Reply {
       if (alpha) {
         if (by !== null) item.by = value;
       } else {
-        const read = strtod(fromBytes(value));
+        // An empty string is 0 to C's strtod (it stops at once, at the end); spaces alone are not.
+        const text = fromBytes(value);
+        const read = text === "" ? { value: 0, erange: false } : strtod(text);
         if (read === null || read.erange || Number.isNaN(read.value)) notNumbers = true;
         else item.score = read.value;
       }
