@@ -105,4 +105,38 @@ describe("HyperLogLog as redis-server writes it", () => {
     catchUp(master, replica, 64 * 1024 * 1024);
     expect(digest(replica)).toBe(digest(master));
   });
+
+  it("PFDEBUG and PFSELFTEST answer as redis-server's (7.0.15's replies), and TODENSE reaches a replica", () => {
+    const pair = enginePair();
+    fullSync(pair, 100).finish();
+    const run = runner(pair.master);
+    expect(run("PFADD", "h", "a", "b", "c", "hello", "world")).toBe(1);
+    expect(run("PFDEBUG", "ENCODING", "h")).toBe("sparse");
+    expect(new TextDecoder().decode(run("PFDEBUG", "DECODE", "h") as Uint8Array)).toBe("Z:2742 v:3,1 Z:5693 v:1,1 Z:779 v:1,1 Z:3494 v:2,1 Z:3068 v:1,1 Z:603");
+    expect(run("PFDEBUG", "todense", "h")).toBe(1);
+    expect(run("PFDEBUG", "ENCODING", "h")).toBe("dense");
+    expect(run("PFDEBUG", "TODENSE", "h")).toBe(0);
+    expect(() => run("PFDEBUG", "DECODE", "h")).toThrow("ERR HLL encoding is not sparse");
+    expect(run("PFCOUNT", "h")).toBe(5);
+    expect(run("STRLEN", "h")).toBe(12304);
+    expect(() => run("PFDEBUG", "ENCODING", "missing")).toThrow("ERR The specified key does not exist");
+    expect(() => run("PFDEBUG", "NOPE", "missing")).toThrow("ERR The specified key does not exist");
+    expect(() => run("PFDEBUG", "NOPE", "h")).toThrow("ERR Unknown PFDEBUG subcommand 'NOPE'");
+    run("SET", "s", "not an hll");
+    expect(() => run("PFDEBUG", "ENCODING", "s")).toThrow("WRONGTYPE Key is not a valid HyperLogLog string value.");
+    run("LPUSH", "l", "x");
+    expect(() => run("PFDEBUG", "ENCODING", "l")).toThrow("WRONGTYPE Operation against a key holding the wrong kind of value");
+    expect(() => run("PFDEBUG", "ENCODING")).toThrow("ERR wrong number of arguments for 'pfdebug' command");
+    expect(run("PFSELFTEST")).toBe("OK");
+    expect(() => run("PFSELFTEST", "x")).toThrow("ERR wrong number of arguments for 'pfselftest' command");
+    // GETREG turns a sparse value dense too: its non-zero registers are redis-server's.
+    run("PFADD", "g", "a", "b", "c", "hello", "world");
+    const registers = run("PFDEBUG", "GETREG", "g") as number[];
+    expect(registers.length).toBe(16384);
+    expect(Object.fromEntries(registers.flatMap((v, i) => (v === 0 ? [] : [[i, v]])))).toEqual({ 2742: 3, 8436: 1, 9216: 1, 12711: 2, 15780: 1 });
+    expect(run("PFDEBUG", "ENCODING", "g")).toBe("dense");
+    catchUp(pair.master, pair.replica, 64 * 1024 * 1024);
+    expect(runner(pair.replica)("STRLEN", "g")).toBe(12304); // dense there too (PFDEBUG is a write: READONLY on a replica)
+    expect(digest(pair.replica)).toBe(digest(pair.master));
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * The generator's commands, part 4: HyperLogLog (PFADD, PFCOUNT, PFMERGE) on the same keys as the
+ * The generator's commands, part 4: HyperLogLog (PFADD, PFCOUNT, PFMERGE, PFDEBUG) on the same keys as the
  * rest, so that HLL values meet GET, APPEND, SETRANGE and keys of other types. Elements come from a
  * small pool (re-adds change nothing) and sometimes in hundreds, so that values go dense.
  */
@@ -19,4 +19,5 @@ export const hll: CommandSpec[] = [
   { name: "PFADD", weight: 6, gen: (r) => ["PFADD", key(r), ...elements(r)] },
   { name: "PFCOUNT", weight: 4, gen: (r) => ["PFCOUNT", ...keys(r, 1, 3)] },
   { name: "PFMERGE", weight: 3, gen: (r) => ["PFMERGE", key(r), ...keys(r, 0, 3)] },
+  { name: "PFDEBUG", weight: 1, gen: (r) => ["PFDEBUG", r.pick(["ENCODING", "DECODE", "TODENSE", "GETREG", "encoding", "NOPE"]), key(r)] },
 ];

@@ -10,7 +10,7 @@
  */
 import type { Bytes } from "../../bytes";
 
-const HDR = 16;
+export const HDR = 16;
 const P = 14;
 export const REGISTERS = 1 << P;
 const Q = 64 - P;
@@ -19,7 +19,7 @@ const DENSE_SIZE = HDR + (REGISTERS * 6) / 8;
 const DENSE = 0;
 const SPARSE = 1;
 /** Redis's hll-sparse-max-bytes default: a sparse value past it (header included) turns dense. */
-const SPARSE_MAX_BYTES = 3000;
+export const SPARSE_MAX_BYTES = 3000;
 const VAL_MAX_VALUE = 32;
 const VAL_MAX_LEN = 4;
 const ZERO_MAX_LEN = 64;
@@ -80,6 +80,28 @@ export function emptyHll(): Uint8Array {
   return v;
 }
 
+/**
+ * A sparse value's opcodes as PFDEBUG DECODE lists them (`z:len`, `Z:len`, `v:value,len`), read
+ * as they are, valid or not.
+ */
+export function decodeSparse(v: Bytes): string {
+  const out: string[] = [];
+  for (let p = HDR; p < v.length; ) {
+    const b = v[p]!;
+    if (isZero(b)) {
+      out.push(`z:${zeroLen(b)}`);
+      p++;
+    } else if (isXZero(b)) {
+      out.push(`Z:${xzeroLen(b, v[p + 1] ?? 0)}`);
+      p += 2;
+    } else {
+      out.push(`v:${valValue(b)},${valLen(b)}`);
+      p++;
+    }
+  }
+  return out.join(" ");
+}
+
 /** Whether `v` is an HLL as Redis's isHLLObjectOrReply checks it (header only). */
 export function isHll(v: Bytes): boolean {
   if (v.length < HDR || v[0] !== 0x48 || v[1] !== 0x59 || v[2] !== 0x4c || v[3] !== 0x4c) return false;
@@ -97,7 +119,7 @@ const valLen = (b: number) => (b & 0x3) + 1;
 const valByte = (value: number, len: number) => (((value - 1) << 2) | (len - 1)) | 0x80;
 
 /** A dense register (the byte after the last reads as 0, as Redis's sds terminator). */
-function getDense(v: Bytes, reg: number): number {
+export function getDense(v: Bytes, reg: number): number {
   const bit = reg * 6;
   const byte = HDR + (bit >> 3);
   const fb = bit & 7;
@@ -106,7 +128,7 @@ function getDense(v: Bytes, reg: number): number {
   return ((b0 >> fb) | (b1 << (8 - fb))) & MAX;
 }
 
-function setDense(v: Uint8Array, reg: number, value: number): void {
+export function setDense(v: Uint8Array, reg: number, value: number): void {
   const bit = reg * 6;
   const byte = HDR + (bit >> 3);
   const fb = bit & 7;
