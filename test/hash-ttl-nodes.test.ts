@@ -3,8 +3,8 @@
 // in INFO, and gone on every replica (the HDEL replicated), kept through a replica's restart.
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock, systemClock } from "../durable-objects/engine/clock";
-import { drainAlarms, inNode, nodeApi, redis, stubOf } from "./helpers";
+import { type ManualClock, systemClock } from "../durable-objects/engine/clock";
+import { drainAlarms, inNode, nodeApi, onOneClock, redis, stubOf } from "./helpers";
 
 const PRIMARY = "enam";
 const REPLICAS = ["wnam", "weur", "apac"];
@@ -33,10 +33,7 @@ const storedFields = (node: string, key: string) =>
   });
 
 beforeEach(async () => {
-  clock = new ManualClock(Date.now());
-  for (const name of ALL) await inNode(stubOf(name), (node) => void (node.clock = clock));
-  await redis("FLUSHALL");
-  await catchUpAll();
+  clock = await onOneClock(ALL, REPLICAS);
 });
 
 afterEach(async () => {

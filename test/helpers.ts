@@ -1,6 +1,6 @@
 /** Helpers for tests that go through the worker's HTTP API inside workerd. */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import type { ManualClock } from "../durable-objects/engine/clock";
+import { ManualClock } from "../durable-objects/engine/clock";
 import { env, exports } from "cloudflare:workers";
 import type { FlaredisNode } from "../durable-objects/node/flaredis-node";
 import type { NodeApi } from "../durable-objects/protocol/node-api";
@@ -77,4 +77,13 @@ export async function drainAlarms(name: string, clock: ManualClock, stepMs = 60_
     if (!(await runDurableObjectAlarm(stubOf(name))) || (await onlyIdlePings())) return;
   }
   throw new Error(`${name}: alarms still pending after 50 runs`);
+}
+
+/** A test's start between nodes: all of `nodes` on one new manual clock, the keyspace empty, `replicas` caught up. */
+export async function onOneClock(nodes: readonly string[], replicas: readonly string[]): Promise<ManualClock> {
+  const clock = new ManualClock(Date.now());
+  for (const name of nodes) await inNode(stubOf(name), (node) => void (node.clock = clock));
+  await redis("FLUSHALL");
+  await Promise.all(replicas.map((r) => nodeApi(r).catchUp()));
+  return clock;
 }

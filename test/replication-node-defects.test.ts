@@ -4,9 +4,9 @@
 // that name their history, and staleness measured before an injected delay.
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock, systemClock } from "../durable-objects/engine/clock";
+import { type ManualClock, systemClock } from "../durable-objects/engine/clock";
 import type { FlaredisNode } from "../durable-objects/node/flaredis-node";
-import { call, drainAlarms, inNode, nodeApi, redis, stubOf } from "./helpers";
+import { call, drainAlarms, inNode, nodeApi, onOneClock, redis, stubOf } from "./helpers";
 
 const PRIMARY = "enam";
 const REPLICAS = ["wnam", "weur", "apac"];
@@ -22,10 +22,7 @@ const internals = (node: FlaredisNode) => node.core.role as unknown as Internals
 let clock: ManualClock;
 
 beforeEach(async () => {
-  clock = new ManualClock(Date.now());
-  for (const name of ALL) await inNode(stubOf(name), (node) => void (node.clock = clock));
-  await redis("FLUSHALL");
-  await catchUpAll();
+  clock = await onOneClock(ALL, REPLICAS);
 });
 
 afterEach(async () => {

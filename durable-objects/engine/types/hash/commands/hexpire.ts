@@ -4,7 +4,7 @@
  * type first, then the time, the condition, FIELDS and its count.
  */
 import { LONG_MAX, long, parseInt64 } from "../../../args";
-import { defineCommand, key } from "../../../command";
+import { type Flag, type Reply, defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
 import { type DeadlineCondition, Hash, NO_FIELD } from "../hash";
 
@@ -68,22 +68,29 @@ export const hexpireat = expireCommand("hexpireat", true, false);
 /** HPEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT] FIELDS numfields field ... */
 export const hpexpireat = expireCommand("hpexpireat", false, false);
 
-/** HTTL and its kin: each field's deadline as `reply` gives it (-1 without one, -2 for none). */
-function ttlCommand(name: string, reply: (deadline: number, now: number) => number) {
+/**
+ * A command of the shape `NAME key FIELDS numfields field ...` (HTTL and its kin, HPERSIST, HGETDEL):
+ * the key's type checked first, then FIELDS; a missing hash answers `missing` per field.
+ */
+export function fieldsCommand(name: string, flags: Flag[], missing: Reply, run: (hash: Hash, fields: string[], now: number) => Reply) {
   return defineCommand<ExpireArgs>({
     name,
     arity: -5,
-    flags: ["readonly"],
+    flags,
     keys: key(1),
     parse: ([k, ...rest]) => ({ key: k!, rest }),
     run: ({ db, now }, { key: k, rest }) => {
-      const hash = Hash.find(db, k);
+      // A read counts a keyspace hit or miss; a write looks the key up as Redis's lookupKeyWrite.
+      const hash = Hash.find(db, k, flags.includes("readonly"));
       const fields = fieldsAt(rest, 0, "Number of fields must be a positive integer");
-      if (hash === null) return fields.map(() => NO_FIELD);
-      return hash.deadlines(fields).map((d) => (d < 0 ? d : reply(d, now)));
+      return hash === null ? fields.map(() => missing) : run(hash, fields, now);
     },
   });
 }
+
+/** HTTL and its kin: each field's deadline as `reply` gives it (-1 without one, -2 for none). */
+const ttlCommand = (name: string, reply: (deadline: number, now: number) => number) =>
+  fieldsCommand(name, ["readonly"], NO_FIELD, (hash, fields, now) => hash.deadlines(fields).map((d) => (d < 0 ? d : reply(d, now))));
 
 /** HTTL key FIELDS numfields field ...: seconds left, rounded up. @see https://redis.io/docs/latest/commands/httl/ */
 export const httl = ttlCommand("httl", (d, now) => Math.floor((d + 999 - now) / 1000));
@@ -95,16 +102,4 @@ export const hexpiretime = ttlCommand("hexpiretime", (d) => Math.floor((d + 999)
 export const hpexpiretime = ttlCommand("hpexpiretime", (d) => d);
 
 /** HPERSIST key FIELDS numfields field ...: 1 where a deadline was removed, -1 where none was, -2 for no field. */
-export const hpersist = defineCommand<ExpireArgs>({
-  name: "hpersist",
-  arity: -5,
-  flags: ["write"],
-  keys: key(1),
-  parse: ([k, ...rest]) => ({ key: k!, rest }),
-  run: ({ db }, { key: k, rest }) => {
-    const hash = Hash.find(db, k, false);
-    const fields = fieldsAt(rest, 0, "Number of fields must be a positive integer");
-    if (hash === null) return fields.map(() => NO_FIELD);
-    return hash.persist(fields);
-  },
-});
+export const hpersist = fieldsCommand("hpersist", ["write"], NO_FIELD, (hash, fields) => hash.persist(fields));

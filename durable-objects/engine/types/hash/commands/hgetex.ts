@@ -8,7 +8,7 @@ import { type Bytes, toBytes } from "../../../bytes";
 import { defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
 import { Hash } from "../hash";
-import { fieldDeadline, fieldsAt } from "./hexpire";
+import { fieldDeadline, fieldsAt, fieldsCommand } from "./hexpire";
 
 interface Args {
   readonly key: string;
@@ -18,25 +18,15 @@ interface Args {
 const COUNT_MESSAGE = "Number of fields must be a positive integer";
 
 /** HGETDEL key FIELDS numfields field ...: the values (nil for none), the fields deleted. @see https://redis.io/docs/latest/commands/hgetdel/ */
-export const hgetdel = defineCommand<Args>({
-  name: "hgetdel",
-  arity: -5,
-  flags: ["write"],
-  keys: key(1),
-  parse: ([k, ...rest]) => ({ key: k!, rest }),
-  run: ({ db }, { key: k, rest }) => {
-    const hash = Hash.find(db, k, false);
-    const fields = fieldsAt(rest, 0, COUNT_MESSAGE);
-    if (hash === null) return fields.map(() => null);
-    const deleted = new Set<string>();
-    const values = fields.map((f) => {
-      const value = deleted.has(f) ? null : hash.get(f);
-      if (value !== null) deleted.add(f);
-      return value;
-    });
-    if (deleted.size > 0) hash.delete([...deleted]);
-    return values;
-  },
+export const hgetdel = fieldsCommand("hgetdel", ["write"], null, (hash, fields) => {
+  const deleted = new Set<string>();
+  const values = fields.map((f) => {
+    const value = deleted.has(f) ? null : hash.get(f);
+    if (value !== null) deleted.add(f);
+    return value;
+  });
+  if (deleted.size > 0) hash.delete([...deleted]);
+  return values;
 });
 
 /** HGETEX's option: a deadline (ms), PERSIST, or none. */
