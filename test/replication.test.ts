@@ -117,6 +117,13 @@ describe("replication between nodes", () => {
     expect(field(replica, "slave_repl_offset")).toBe(offset);
     for (const name of ["master_port", "master_last_io_seconds_ago", "slave_read_repl_offset", "slave_priority", "slave_read_only"])
       expect(field(replica, name), name).toBeDefined();
+    // ROLE (admin), in Redis's shape: over the API the primary's; a replica's on its own engine.
+    const [role, at, replicas] = (await redis("ROLE")) as [string, number, string[][]];
+    expect([role, at]).toEqual(["master", Number(offset)]);
+    expect(replicas.map((r) => r[0]).sort()).toEqual([...REPLICAS].sort());
+    for (const r of replicas) expect(r).toEqual([r[0], "0", offset]);
+    const ofReplica = await inNode(stubOf("weur"), (node) => node.core.engine.run({ mode: "single", commands: [["ROLE"]], permission: "admin" }));
+    expect(ofReplica).toMatchObject({ outcomes: [{ result: ["slave", PRIMARY, 0, "connected", Number(offset)].map((x) => (typeof x === "string" ? new TextEncoder().encode(x) : x)) }] });
   });
 
   it("a restarted replica resumes with a partial resync", async () => {

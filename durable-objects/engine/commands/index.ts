@@ -44,6 +44,7 @@ import pttl from "./pttl";
 import randomkey from "./randomkey";
 import rename from "./rename";
 import renamenx from "./renamenx";
+import role from "./role";
 import scan from "./scan";
 import set from "./set";
 import setex from "./setex";
@@ -100,6 +101,7 @@ const commands: Command<any>[] = [
   randomkey,
   rename,
   renamenx,
+  role,
   scan,
   set,
   setex,
