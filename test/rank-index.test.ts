@@ -115,6 +115,29 @@ describe("the rank index", () => {
     });
   }, 120_000);
 
+  it("takes counts and offsets past 2^53 as the in-memory storage does (a LIMIT bound as a double failed the node's statement)", async () => {
+    await runInDurableObject(env.NODE.get(env.NODE.idFromName("rank-index-huge-limits")), (_node, state) => {
+      const { sqlite, memory } = pair(state);
+      const huge = "9223372036854775807";
+      const setup = admin([["ZADD", "z", "1", "a", "2", "b", "3", "c"], ["RPUSH", "l", "a", "b", "a"], ["HSET", "h", "f", "v"]]);
+      expect(sqlite.run(setup)).toEqual(memory.run(setup));
+      const reads = [
+        ["ZRANGE", "z", "(-1", "6", "BYSCORE", "LIMIT", "0", huge, "WITHSCORES"],
+        ["ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", huge, "1"],
+        ["ZREVRANGEBYSCORE", "z", "+inf", "-inf", "LIMIT", "1", huge],
+        ["ZRANGEBYLEX", "z", "-", "+", "LIMIT", "1", huge],
+        ["LPOS", "l", "a", "COUNT", "0", "RANK", "1"],
+        ["HSCAN", "h", "0", "COUNT", huge],
+      ];
+      for (const mode of ["pipeline", "multi"] as const) {
+        const batch = admin(reads, mode);
+        const answer = sqlite.run(batch);
+        expect(answer).toEqual(memory.run(batch));
+        expect(JSON.stringify(answer)).not.toContain("error");
+      }
+    });
+  });
+
   it("splits past one level: a 20,000-member sorted set and a 20,000-element list keep their counts exact", async () => {
     await runInDurableObject(env.NODE.get(env.NODE.idFromName("rank-index-levels")), (_node, state) => {
       const { sqlite, memory } = pair(state);

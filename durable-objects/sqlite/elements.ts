@@ -5,7 +5,7 @@
 import { type Element, type ElementStore, type ZsetRange, orderKey } from "../engine/storage";
 import { combineInSql } from "./algebra";
 import { Ranks } from "./ranks";
-import { type Row, type Sql, blob } from "./sql";
+import { type Row, type Sql, blob, count } from "./sql";
 
 /** A dropped collection up to this size is deleted at once; a larger one is purged in the background. */
 const DROP_AT_ONCE = 64;
@@ -51,15 +51,15 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
     },
     page: (eid, after, limit) =>
       (after === null
-        ? sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? ORDER BY field LIMIT ?", eid, limit)
-        : sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? AND field > ? ORDER BY field LIMIT ?", eid, after, limit)
+        ? sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? ORDER BY field LIMIT ?", eid, count(limit))
+        : sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? AND field > ? ORDER BY field LIMIT ?", eid, after, count(limit))
       )
         .toArray()
         .map((row) => ({ field: row.field as string, ...toElement(row) })),
     listPageBackward: (eid, before, limit) =>
       (before === null
-        ? sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? ORDER BY field DESC LIMIT ?", eid, limit)
-        : sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? AND field < ? ORDER BY field DESC LIMIT ?", eid, before, limit)
+        ? sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? ORDER BY field DESC LIMIT ?", eid, count(limit))
+        : sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? AND field < ? ORDER BY field DESC LIMIT ?", eid, before, count(limit))
       )
         .toArray()
         .map((row) => ({ field: row.field as string, ...toElement(row) })),
@@ -110,7 +110,7 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
         ? [`(score, field) ${reverse ? "<=" : ">="} (?, ?)`, `score ${reverse ? "DESC" : ""}, field ${reverse ? "DESC" : ""}`, [key.score, key.field]]
         : [`field ${reverse ? "<=" : ">="} ?`, `field ${reverse ? "DESC" : ""}`, [key.field]];
       return sql
-        .exec(`SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? AND ${cmp} ORDER BY ${by} LIMIT ?`, eid, ...args, limit < 0 ? -1 : limit)
+        .exec(`SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? AND ${cmp} ORDER BY ${by} LIMIT ?`, eid, ...args, count(limit))
         .toArray()
         .map((row) => ({ field: row.field as string, ...toElement(row) }));
     },
@@ -125,8 +125,8 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
           eid,
           blob(value),
           ...args,
-          limit < 0 ? -1 : limit,
-          skip,
+          count(limit),
+          count(skip),
         )
         .toArray()
         .map((row) => ({ field: row.field as string, ...toElement(row) }));
@@ -139,7 +139,7 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
         eid,
         ...(after === null ? [] : [after]),
         ...(until === null ? [] : [until]),
-        limit,
+        count(limit),
       )
         .toArray()
         .map((row) => ({ field: row.field as string, expiresAt: row.expires_at as number })),
@@ -164,8 +164,8 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
         `SELECT field, value, score, mod_offset FROM elements WHERE eid = ?${where.sql} ORDER BY score ${dir}, field ${dir} LIMIT ? OFFSET ?`,
         eid,
         ...where.params,
-        limit < 0 ? -1 : limit,
-        offset,
+        count(limit),
+        count(offset),
       )
         .toArray()
         .map((row) => ({ field: row.field as string, ...toElement(row) }));
