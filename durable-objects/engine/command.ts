@@ -95,6 +95,12 @@ export interface Command<P = unknown> {
    * command's name as the client wrote it (argv[0]), which a few of Redis's errors repeat.
    */
   parse(args: readonly string[], name: string): P;
+  /**
+   * Keys a command names that its key spec cannot declare (SORT's key and STORE destination among
+   * its options): checked against the key size limit as declared keys are, and the command is one
+   * on data (a replica loading a full sync refuses it).
+   */
+  readonly otherKeys?: (argv: readonly string[]) => string[];
   run(ctx: Context, parsed: P): Reply;
 }
 

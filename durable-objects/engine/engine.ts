@@ -351,7 +351,7 @@ export class Engine {
     )
       throw errors.noPermission(command.name);
     if (this.role === "slave" && flags.includes("write")) throw errors.readOnly();
-    if (this.role === "slave" && command.keys !== null) {
+    if (this.role === "slave" && (command.keys !== null || command.otherKeys)) {
       const refusal = this.replication.replicaRefusal();
       if (refusal) throw refusal;
     }
@@ -372,7 +372,7 @@ export class Engine {
     this.stats.commandsProcessed++;
     this.commandCalls.set(p.command.name, (this.commandCalls.get(p.command.name) ?? 0) + 1);
     try {
-      for (const key of keysOf(p.command, p.argv)) {
+      for (const key of [...keysOf(p.command, p.argv), ...(p.command.otherKeys?.(p.argv) ?? [])]) {
         const size = utf8Length(key);
         if (size > this.maxKeyBytes) throw errors.keyTooLarge(this.maxKeyBytes, size);
       }

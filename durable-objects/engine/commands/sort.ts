@@ -22,6 +22,18 @@ import { Zset } from "../types/zset/zset";
 
 /** The most elements one SORT sorts (a request's memory and CPU stay bounded); Redis has no bound. */
 export const MAX_SORT = 100_000;
+/** The most replies (elements, or elements times GET patterns) and bytes one SORT answers or stores. */
+export const MAX_SORT_REPLIES = 1_000_000;
+export const MAX_SORT_BYTES = 32 * 1024 * 1024;
+
+/** The smallest normal double: below it (not 0) C's strtod reports ERANGE, which SORT refuses. */
+const MIN_NORMAL = 2.2250738585072014e-308;
+
+/** A value as C reads it (strtod, strcoll): up to its first NUL byte. */
+const cString = (b: Bytes): Bytes => {
+  const nul = b.indexOf(0);
+  return nul < 0 ? b : b.subarray(0, nul);
+};
 
 interface SortArgs {
   readonly key: string;
@@ -135,35 +147,55 @@ function runSort(db: Change, a: SortArgs): Reply {
       if (alpha) {
         if (by !== null) item.by = value;
       } else {
-        // An empty string is 0 to C's strtod (it stops at once, at the end); spaces alone are not.
-        const text = fromBytes(value);
+        // Read as C's strtod reads it: up to a NUL; an empty string is 0 (it stops at once, at the
+        // end), spaces alone are not; a result out of range, subnormal ones too, is ERANGE.
+        const text = fromBytes(cString(value));
         const read = text === "" ? { value: 0, erange: false } : strtod(text);
-        if (read === null || read.erange || Number.isNaN(read.value)) notNumbers = true;
+        const subnormal = read !== null && read.value !== 0 && Math.abs(read.value) < MIN_NORMAL;
+        if (read === null || read.erange || subnormal || Number.isNaN(read.value)) notNumbers = true;
         else item.score = read.value;
       }
     }
     if (notNumbers) throw new RedisError("ERR One or more scores can't be converted into double");
     const sign = a.desc ? -1 : 1;
+    // ALPHA compares as strcoll (C strings, up to a NUL) unless the result is stored (all bytes).
+    const text = a.store === null ? cString : (b: Bytes) => b;
     items.sort((x, y) => {
       let cmp: number;
       if (!alpha) cmp = x.score > y.score ? 1 : x.score < y.score ? -1 : compareBytes(x.element, y.element);
-      else if (by !== null) cmp = x.by === null || y.by === null ? (x.by === y.by ? 0 : x.by === null ? -1 : 1) : compareBytes(x.by, y.by);
-      else cmp = compareBytes(x.element, y.element);
+      else if (by !== null) cmp = x.by === null || y.by === null ? (x.by === y.by ? 0 : x.by === null ? -1 : 1) : compareBytes(text(x.by), text(y.by));
+      else cmp = compareBytes(text(x.element), text(y.element));
       return sign * cmp;
     });
   }
 
+  // The reply's size is bounded (GET patterns multiply it, and may each name a large value).
+  const replies = Math.max(0, end - start + 1) * Math.max(1, a.gets.length);
+  if (replies > MAX_SORT_REPLIES) throw new RedisError(`ERR SORT reply of ${replies} elements exceeds ${MAX_SORT_REPLIES}; use LIMIT`);
   const out: (Bytes | null)[] = [];
+  let bytes = 0;
+  const add = (v: Bytes | null) => {
+    bytes += v?.length ?? 0;
+    if (bytes > MAX_SORT_BYTES) throw new RedisError(`ERR SORT reply exceeds ${MAX_SORT_BYTES} bytes; use LIMIT`);
+    out.push(v);
+  };
   for (let j = start; j <= end; j++) {
     const element = items[j]!.element;
-    if (a.gets.length === 0) out.push(element);
-    for (const pattern of a.gets) out.push(byPattern(db, pattern, element));
+    if (a.gets.length === 0) add(element);
+    for (const pattern of a.gets) add(byPattern(db, pattern, element));
   }
   if (a.store === null) return out;
   // Stored as a list (a GET that names nothing as an empty string), replacing what was there.
   db.delete(a.store);
-  if (out.length > 0) List.findOrCreate(db, a.store).push(out.map((v) => v ?? new Uint8Array(0)), "right");
+  if (out.length > 0) List.create(db, a.store).push(out.map((v) => v ?? new Uint8Array(0)), "right");
   return out.length;
+}
+
+/** The key sorted and, as far as the options can be read, the STORE destination (for the key size limit). */
+function sortKeys(argv: readonly string[]): string[] {
+  const keys = argv.length > 1 ? [argv[1]!] : [];
+  for (let j = 2; j + 1 < argv.length; j++) if (argv[j]!.toLowerCase() === "store") keys.push(argv[j + 1]!);
+  return keys;
 }
 
 /** SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC | DESC] [ALPHA] [STORE destination] */
@@ -173,6 +205,7 @@ export default defineCommand<SortArgs>({
   flags: ["write", "denyoom"],
   keys: null,
   parse: (args) => parseSort(args, false),
+  otherKeys: (argv) => sortKeys(argv),
   run: ({ db }, a) => runSort(db, a),
 });
 
@@ -183,5 +216,6 @@ export const sortRo = defineCommand<SortArgs>({
   flags: ["readonly"],
   keys: null,
   parse: (args) => parseSort(args, true),
+  otherKeys: (argv) => sortKeys(argv),
   run: ({ db }, a) => runSort(db, a),
 });

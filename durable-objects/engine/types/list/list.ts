@@ -52,6 +52,11 @@ export class List extends Collection {
     return List.find(db, key) ?? new List(db, key, emptyHeader(db, "list"));
   }
 
+  /** A new, empty list at `key`, which holds nothing now (stored once it has an element). */
+  static create(db: Change, key: string): List {
+    return new List(db, key, emptyHeader(db, "list"));
+  }
+
   /** Elements from one end inwards: from the head after field `from`, or from the tail before it (null: from the end). */
   *walk(end: End, from: string | null = null, page = PAGE): Generator<ElementRow> {
     for (let cursor = from; ; ) {

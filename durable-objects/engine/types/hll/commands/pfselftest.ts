@@ -11,7 +11,7 @@ const ELEMENTS = 100_000;
  * PFSELFTEST (admin): Redis's self-test of the HLL code, run on Flaredis's own: random values set
  * in every dense register read back without touching their neighbours; then unique elements added
  * to a dense and a sparse HLL at once, the sparse one sparse while small, both counting the same,
- * within six standard errors at each power of ten. OK, or Redis's TESTFAILED error.
+ * within six standard errors at each power of ten. OK, or Redis's `ERR TESTFAILED …` error.
  * @see https://redis.io/docs/latest/commands/pfselftest/
  */
 export default defineCommand({
@@ -31,7 +31,7 @@ export default defineCommand({
       }
       for (let i = 0; i < REGISTERS; i++) {
         const got = getDense(dense.bytes, i);
-        if (got !== values[i]) throw new RedisError(`TESTFAILED Register ${i} should be ${values[i]} but is ${got}`);
+        if (got !== values[i]) throw new RedisError(`ERR TESTFAILED Register ${i} should be ${values[i]} but is ${got}`);
       }
     }
     dense.bytes.fill(0, HDR);
@@ -43,14 +43,14 @@ export default defineCommand({
     for (let j = 1, checkpoint = 1; j <= ELEMENTS; j++) {
       view.setBigUint64(0, BigInt(j) ^ seed, true);
       dense.add(element);
-      if (sparse.add(element) < 0) throw new RedisError("TESTFAILED sparse HLL corrupted");
+      if (sparse.add(element) < 0) throw new RedisError("ERR TESTFAILED sparse HLL corrupted");
       if (j !== checkpoint) continue;
-      if (j < SPARSE_MAX_BYTES / 2 && sparse.dense) throw new RedisError("TESTFAILED sparse encoding not used");
+      if (j < SPARSE_MAX_BYTES / 2 && sparse.dense) throw new RedisError("ERR TESTFAILED sparse encoding not used");
       const count = countOf(dense.bytes)!;
-      if (count !== countOf(sparse.bytes)) throw new RedisError("TESTFAILED dense/sparse disagree");
+      if (count !== countOf(sparse.bytes)) throw new RedisError("ERR TESTFAILED dense/sparse disagree");
       const abserr = Math.abs(checkpoint - count);
       const maxerr = j === 10 ? 1 : Math.ceil(relerr * 6 * checkpoint);
-      if (abserr > maxerr) throw new RedisError(`TESTFAILED Too big error. card:${checkpoint} abserr:${abserr}`);
+      if (abserr > maxerr) throw new RedisError(`ERR TESTFAILED Too big error. card:${checkpoint} abserr:${abserr}`);
       checkpoint *= 10;
     }
     return "OK";
