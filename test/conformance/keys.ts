@@ -161,4 +161,28 @@ export const keysCases: readonly Case[] = [
       { cmd: ["KEYS", "*"], reply: { unordered: ["a/b+c=d", "ключ 🔑"] } },
     ],
   },
+  {
+    // redis-server 7.0.15's replies with `databases 1`, which Flaredis answers as (one database).
+    name: "SELECT, MOVE and SWAPDB with one database",
+    steps: [
+      { cmd: ["SELECT", "0"], reply: "OK" },
+      { cmd: ["SELECT", "1"], error: "ERR DB index is out of range" },
+      { cmd: ["SELECT", "-1"], error: "ERR DB index is out of range" },
+      { cmd: ["SELECT", "x"], error: "ERR value is not an integer or out of range" },
+      { cmd: ["SELECT", "99999999999999999999"], error: "ERR value is not an integer or out of range" },
+      { cmd: ["SELECT", "2147483648"], error: "ERR value is out of range, value must between -2147483648 and 2147483647" },
+      { cmd: ["MOVE", "k", "-2147483649"], error: "ERR value is out of range, value must between -2147483648 and 2147483647" },
+      { cmd: ["SET", "k", "v"], reply: "OK" },
+      { cmd: ["MOVE", "k", "0"], error: "ERR source and destination objects are the same" },
+      { cmd: ["MOVE", "missing", "0"], error: "ERR source and destination objects are the same" },
+      { cmd: ["MOVE", "k", "1"], error: "ERR DB index is out of range" },
+      { cmd: ["MOVE", "k", "x"], error: "ERR value is not an integer or out of range" },
+      { cmd: ["SWAPDB", "0", "0"], reply: "OK" },
+      { cmd: ["SWAPDB", "0", "1"], error: "ERR DB index is out of range" },
+      { cmd: ["SWAPDB", "-1", "0"], error: "ERR DB index is out of range" },
+      { cmd: ["SWAPDB", "x", "0"], error: "ERR invalid first DB index" },
+      { cmd: ["SWAPDB", "1", "x"], error: "ERR invalid second DB index" },
+      { cmd: ["GET", "k"], reply: "v" },
+    ],
+  },
 ];

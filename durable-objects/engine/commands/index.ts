@@ -7,6 +7,7 @@ import { geoCommands } from "../types/geo";
 import append from "./append";
 import config from "./config";
 import copy from "./copy";
+import { move, select, swapdb } from "./databases";
 import dbsize from "./dbsize";
 import decr from "./decr";
 import decrby from "./decrby";
@@ -64,6 +65,9 @@ const commands: Command<any>[] = [
   config,
   copy,
   dbsize,
+  move,
+  select,
+  swapdb,
   decr,
   decrby,
   del,

@@ -70,6 +70,9 @@ const ex = (r: Random) => r.pick(["NX", "XX", "GT", "LT"]);
 export const serverAndKeys: CommandSpec[] = [
   { name: "PING", weight: 1, gen: (r) => ["PING", ...maybe(r, 0.5, value(r))] },
   { name: "ECHO", weight: 1, gen: (r) => ["ECHO", value(r)] },
+  { name: "SELECT", weight: 1, gen: (r) => ["SELECT", r.pick(["0", "1", "-1", "x", "2147483648", "00"])] },
+  { name: "MOVE", weight: 1, gen: (r) => ["MOVE", key(r), r.pick(["0", "1", "x", "-2147483649"])] },
+  { name: "SWAPDB", weight: 1, gen: (r) => ["SWAPDB", r.pick(["0", "1", "x"]), r.pick(["0", "1", "y"])] },
   { name: "DBSIZE", weight: 2, countsExpired: true, gen: () => ["DBSIZE"] },
   { name: "DEL", weight: 5, gen: (r) => ["DEL", ...keys(r, 1, 2)] },
   { name: "UNLINK", weight: 2, gen: (r) => ["UNLINK", ...keys(r, 1, 2)] },
