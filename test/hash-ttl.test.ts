@@ -142,7 +142,7 @@ describe("hash-field deadlines through a replica", () => {
     expect(runner(p.replica)("HPEXPIRETIME", "h", "FIELDS", 2, "f3", "f4")).toEqual([T0 + 1003, -1]);
   });
 
-  it("a deadline set while a full sync is under way reaches the replica's header with its field (review of 5a7086b)", () => {
+  it("a deadline set while a full sync is under way reaches the replica's header with its field", () => {
     const p = enginePair();
     const m = runner(p.master);
     m("HSET", "h", ...Array.from({ length: 300 }, (_, i) => [`f${String(i).padStart(3, "0")}`, "v"]).flat());
@@ -160,7 +160,7 @@ describe("hash-field deadlines through a replica", () => {
     expect(r("HRANDFIELD", "h", -300)).not.toContainEqual(enc("f299")[0]);
   });
 
-  it("a replica reads the whole hash for HRANDFIELD only while a field is past its deadline there (review of 5a7086b)", () => {
+  it("a replica reads the whole hash for HRANDFIELD only while a field is past its deadline there", () => {
     const p = enginePair();
     fullSync(p, 1024).finish();
     const m = runner(p.master);
@@ -183,7 +183,7 @@ describe("hash-field deadlines through a replica", () => {
   });
 });
 
-describe("review of 5a7086b: counts and argument checks as Redis's", () => {
+describe("counts and argument checks as Redis's", () => {
   it("a deadline already past counts its field in expired_subkeys, as Redis 7.4 does", () => {
     const { engine, run } = solo();
     run("HSET", "h", "a", "1", "b", "2");

@@ -41,7 +41,7 @@ describe("SORT", () => {
     expect(() => r("SORT", "ids")).toThrow(/^READONLY/);
   });
 
-  describe("review of 8d77f7d: as redis-server 7.0.15 answers", () => {
+  describe("edges, as redis-server 7.0.15 answers them", () => {
     it("a subnormal value is out of range for strtod, and refused; a NUL ends what C reads", () => {
       const run = soloEngine();
       run("RPUSH", "l", "1e-310", "2");
