@@ -15,7 +15,7 @@ import { utf8Length } from "./bytes";
 import { type Config, configGet, configSet, loadConfig } from "./config";
 import type { Clock, Random } from "./clock";
 import { type Command, type Context, type Reply, type Server, WaitForReplicas, keysOf } from "./command";
-import { commandTable } from "./commands";
+import { REFUSED, commandTable } from "./commands";
 import { RedisError, errors } from "./errors";
 import { AccessTracker, Evictor } from "./eviction";
 import { renderInfo } from "./info";
@@ -334,7 +334,7 @@ export class Engine {
   private admit(argv: readonly string[], permission: Permission): Prepared {
     const name = argv[0] ?? "";
     const command = Engine.lookup(name);
-    if (!command) throw errors.unknownCommand(name, argv.slice(1));
+    if (!command) throw REFUSED.has(name.toLowerCase()) ? errors.unsupported(name, REFUSED.get(name.toLowerCase())) : errors.unknownCommand(name, argv.slice(1));
     let arity = command.arity;
     let fullname = command.name;
     if (command.subcommands && argv.length > 1) {

@@ -51,7 +51,7 @@ export const errors = {
   /** A container command (OBJECT, CONFIG, MEMORY) with a subcommand it does not have. */
   unknownSubcommand: (name: string, sub: string) => new RedisError(`ERR unknown subcommand '${cString(sub, 128)[0]}'. Try ${name.toUpperCase()} HELP.`),
   /** A subcommand Redis has and Flaredis does not serve (README, Limits). */
-  unsupported: (what: string) => new RedisError(`ERR ${what.toUpperCase()} is not supported by Flaredis`),
+  unsupported: (what: string, why?: string) => new RedisError(`ERR ${what.toUpperCase()} is not supported by Flaredis${why ? ` (${why})` : ""}`),
   invalidExpire: (name: string) => new RedisError(`ERR invalid expire time in '${name.toLowerCase()}' command`),
   noPermission: (name: string) =>
     new RedisError(`NOPERM this user has no permissions to run the '${name.toLowerCase()}' command`),

@@ -1,5 +1,6 @@
-/** The command table, built from one module per command. */
+/** The command table, built from one module per command; and the commands refused with a reason (refused.ts). */
 import type { Command } from "../command";
+export { REFUSED } from "./refused";
 import { TYPES } from "../types";
 import { bitmapCommands } from "../types/bitmap";
 import { hllCommands } from "../types/hll";

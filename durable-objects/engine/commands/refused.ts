@@ -1,0 +1,26 @@
+/**
+ * Redis's top-level commands that Flaredis does not serve, each with its reason (README, Limits):
+ * they answer `ERR <NAME> is not supported by Flaredis (<reason>)` when admitted, so a client learns
+ * why, where an unknown name gets Redis's `unknown command`. test/command-table.test.ts checks that
+ * every command redis-server 7.0 lists is served or here.
+ */
+const GROUPS: readonly (readonly [string, readonly string[]])[] = [
+  ["scripting is not served yet", ["eval", "eval_ro", "evalsha", "evalsha_ro", "fcall", "fcall_ro", "function", "script"]],
+  ["a transaction is one request: POST /multi-exec, which the RESP proxy and the CLI send for MULTI … EXEC", ["multi", "exec", "discard", "watch", "unwatch"]],
+  ["pub/sub is not served yet", ["publish", "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "spublish", "ssubscribe", "sunsubscribe", "pubsub"]],
+  ["blocking commands are not served yet", ["blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop"]],
+  ["streams are not served yet", ["xadd", "xrange", "xrevrange", "xlen", "xread", "xreadgroup", "xdel", "xtrim", "xack", "xclaim", "xautoclaim", "xpending", "xgroup", "xinfo", "xsetid"]],
+  ["serialized values (RDB) are not served yet", ["dump", "restore", "restore-asking", "migrate"]],
+  ["the HTTP API keeps no connection: a request carries its token (the RESP proxy answers the handshake)", ["hello", "auth", "client", "quit", "reset", "readonly", "readwrite", "asking"]],
+  ["every acknowledged write is already durable in the nodes' SQLite storage", ["save", "bgsave", "bgrewriteaof", "lastsave", "shutdown", "waitaof"]],
+  ["the topology changes through the admin API (POST /admin/failover)", ["replicaof", "slaveof", "failover"]],
+  ["replication runs between the nodes, not over the public API", ["sync", "psync", "replconf"]],
+  ["a Worker's clock does not move while a command runs: there are no durations to record", ["slowlog", "latency"]],
+  ["users are the deployment's bearer tokens (read-write, read-only, admin)", ["acl"]],
+  ["one keyspace with one primary, not a Redis Cluster", ["cluster"]],
+  ["modules cannot be loaded into a Worker", ["module"]],
+  ["not served", ["monitor", "debug", "lolwut", "command"]],
+];
+
+/** Command name (lowercase) → why Flaredis does not serve it. */
+export const REFUSED: ReadonlyMap<string, string> = new Map(GROUPS.flatMap(([reason, names]) => names.map((n) => [n, reason] as const)));
