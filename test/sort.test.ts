@@ -64,6 +64,8 @@ describe("SORT", () => {
       run("RPUSH", "l", "1", "2");
       expect(() => run("SORT", "l", "STORE", "k".repeat(40_000))).toThrow(/^ERR max key size exceeded/);
       expect(() => run("SORT_RO", "k".repeat(40_000))).toThrow(/^ERR max key size exceeded/);
+      run("GEOADD", "g", "13.361389", "38.115556", "Palermo");
+      expect(() => run("GEORADIUS", "g", "15", "37", "200", "km", "STORE", "k".repeat(40_000))).toThrow(/^ERR max key size exceeded/);
       const stats = () => engine.info(["stats"]).match(/keyspace_hits:(\d+)\r\nkeyspace_misses:(\d+)/)!.slice(1).map(Number);
       const before = stats();
       run("SORT", "l", "STORE", "d2");

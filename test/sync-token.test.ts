@@ -53,6 +53,9 @@ describe("the sync token", () => {
     });
     expect(writtenKeys([["GET", "a"]])).toBeNull();
     expect(writtenKeys([["SET", "a", "1"], ["FLUSHALL"]])).toEqual({ keys: null });
+    // Destinations among the options: GEORADIUS's STORE and STOREDIST; SORT's are any key.
+    expect(writtenKeys([["GEORADIUS", "g", "0", "0", "1", "km", "STORE", "d1", "storedist", "d2"]])).toEqual({ keys: ["g", "d1", "d2"] });
+    expect(writtenKeys([["SORT", "l", "STORE", "d"]])).toEqual({ keys: null });
   });
 });
 

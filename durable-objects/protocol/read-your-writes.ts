@@ -81,7 +81,7 @@ export function batchKeys(commands: readonly (readonly string[])[], counts: (com
     if (!counts(command)) continue;
     selected = true;
     if (!command?.keys || command.subcommands) return null;
-    keys.push(...keysOf(command, argv));
+    keys.push(...keysOf(command, argv), ...(command.otherKeys?.(argv) ?? []));
   }
   return selected ? keys : undefined;
 }

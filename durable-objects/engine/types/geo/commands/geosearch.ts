@@ -242,6 +242,13 @@ function run(db: Change, s: Search, zset: Zset | null): Reply {
   });
 }
 
+/** The keys after STORE or STOREDIST in `argv` (the destinations GEORADIUS's key spec cannot declare). */
+function storeKeys(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 2; i + 1 < argv.length; i++) if (/^store(dist)?$/i.test(argv[i]!)) out.push(argv[i + 1]!);
+  return out;
+}
+
 /** A command of the GEORADIUS/GEOSEARCH family, which Redis's georadiusGeneric serves. */
 function family(kind: Kind, arity: number, write: boolean) {
   return defineCommand({
@@ -249,6 +256,8 @@ function family(kind: Kind, arity: number, write: boolean) {
     arity,
     flags: write ? ["write", "denyoom"] : ["readonly"],
     keys: kind === "geosearchstore" ? key(1, 2) : key(1),
+    // GEORADIUS's STORE and STOREDIST destinations, among its options.
+    ...(write && kind !== "geosearchstore" ? { otherKeys: storeKeys } : {}),
     parse: (argv, name) => ({ argv, name }),
     run: ({ db }, a): Reply => {
       // Parsed when run: Redis looks the source key up before it reads the options.
