@@ -107,9 +107,8 @@ export function answerLocally(args: string[], state: ConnectionState): Reply | u
     case "CLIENT":
       return client(args, state);
     case "SELECT":
-      if (args.length !== 2) return arity("select");
-      if (!/^-?\d+$/.test(args[1]!)) return errorReply("ERR value is not an integer or out of range");
-      return Number(args[1]) === 0 ? "OK" : errorReply("ERR DB index is out of range");
+      // What clients send on connecting, answered here; anything else as the server reads it.
+      return args.length === 2 && args[1] === "0" ? "OK" : undefined;
     case "AUTH":
       return args.length === 2 || args.length === 3 ? "OK" : arity("auth");
     case "PING":

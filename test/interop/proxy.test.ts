@@ -85,6 +85,10 @@ describe("redis-cli", () => {
     expect(await cli("--no-raw", "HGET", "rc:h", "f")).toBe('"v"\n');
     expect(await cli("--no-raw", "HSET", "rc:k", "f", "v")).toBe("(error) WRONGTYPE Operation against a key holding the wrong kind of value\n");
     expect(await cli("--no-raw", "SELECT", "1")).toBe("(error) ERR DB index is out of range\n");
+    // SELECT 0 is answered by the proxy; anything else by the server, as redis-server reads it.
+    expect(await cli("--no-raw", "SELECT", "0")).toBe("OK\n");
+    expect(await cli("--no-raw", "SELECT", "00")).toBe("(error) ERR value is not an integer or out of range\n");
+    expect(await cli("--no-raw", "SELECT", "2147483648")).toBe("(error) ERR value is out of range, value must between -2147483648 and 2147483647\n");
   });
 
   it.skipIf(redisCli.skip)(`bytes that are not UTF-8 come back exact${redisCli.skipReason}`, async () => {

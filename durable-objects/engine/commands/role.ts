@@ -3,10 +3,10 @@ import { type Reply, defineCommand } from "../command";
 
 /**
  * ROLE (admin): the node's part in replication, in Redis's shape, read from its INFO replication.
- * A master: `master`, its offset, and per replica streaming from it its name (the host), port 0
- * and acknowledged offset; a replica: `slave`, its master's name, port 0, the link's state
- * (connect, sync, connected) and its offset. Over the HTTP API it is the primary's, as INFO's.
- * @see https://redis.io/docs/latest/commands/role/
+ * A master: `master`, its offset, and per replica online (streaming, not loading a full sync) its
+ * name (the host), port 0 and acknowledged offset; a replica: `slave`, its master's name, port 0,
+ * the link's state (connect, sync, connected) and its offset (-1 without a link). Over the HTTP
+ * API it is the primary's, as INFO's. @see https://redis.io/docs/latest/commands/role/
  */
 export default defineCommand({
   name: "role",
@@ -23,12 +23,14 @@ export default defineCommand({
     const offset = Number(fields.get("master_repl_offset") ?? server.offset);
     if (fields.get("role") === "slave") {
       const state = fields.get("master_sync_in_progress") === "1" ? "sync" : fields.get("master_link_status") === "up" ? "connected" : "connect";
-      return [toBytes("slave"), toBytes(fields.get("master_host") ?? ""), Number(fields.get("master_port") ?? 0), toBytes(state), offset];
+      // Redis answers -1 while it has no link to its master.
+      return [toBytes("slave"), toBytes(fields.get("master_host") ?? ""), Number(fields.get("master_port") ?? 0), toBytes(state), state === "connected" ? offset : -1];
     }
     const replicas: Reply[] = [];
     for (const [name, value] of fields) {
       if (!/^slave\d+$/.test(name)) continue;
       const parts = new Map(value.split(",").map((kv) => kv.split("=") as [string, string]));
+      if (parts.get("state") !== "online") continue; // still loading a full sync: Redis leaves it out
       replicas.push([toBytes(parts.get("ip") ?? ""), toBytes(parts.get("port") ?? "0"), toBytes(parts.get("offset") ?? "0")]);
     }
     return [toBytes("master"), offset, replicas];
