@@ -75,13 +75,13 @@ export class Hash extends Collection {
     let added = 0;
     const last = new Map<string, Bytes>();
     for (const [field, value] of pairs) last.set(field, value);
-    const kept = new Map<number, string[]>();
+    const kept = new Map<number, string[]>(); // deadline → the fields that keep it
     for (const [field, value] of last) {
       const before = this.db.element(this.eid, field);
       if (before === null) added++;
       const at = keepTtl ? (before?.expiresAt ?? null) : null;
       this.db.setElement(this.eid, field, at === null ? { value, score: null } : { value, score: null, expiresAt: at }, before);
-      if (at !== null) kept.set(at, [...(kept.get(at) ?? []), field]);
+      if (at !== null) kept.get(at)?.push(field) ?? kept.set(at, [field]);
     }
     this.save(this.length + added);
     this.db.record(hashEncode.hset(this.key, [...last]));
@@ -96,25 +96,26 @@ export class Hash extends Collection {
    * @returns per field: FIELD_SET, FIELD_DELETED, FIELD_KEPT or NO_FIELD
    */
   expire(fields: readonly string[], at: number, condition: DeadlineCondition): number[] {
-    const set: string[] = [];
-    const gone: string[] = [];
+    // Sets (a field may repeat: each reply is its own, the field logged once), insertion-ordered.
+    const set = new Set<string>();
+    const gone = new Set<string>();
     const replies = fields.map((field) => {
       const e = this.db.element(this.eid, field);
-      if (e === null || gone.includes(field)) return NO_FIELD;
+      if (e === null || gone.has(field)) return NO_FIELD;
       const before = e.expiresAt ?? null;
       if (before === null ? condition === "XX" || condition === "GT" : condition === "NX" || (condition === "GT" && before >= at) || (condition === "LT" && before <= at))
         return FIELD_KEPT;
       if (at <= this.db.now) {
-        gone.push(field);
+        gone.add(field);
         return FIELD_DELETED;
       }
       this.db.setElement(this.eid, field, { ...e, expiresAt: at }, e);
-      if (!set.includes(field)) set.push(field);
+      set.add(field);
       return FIELD_SET;
     });
-    this.readyForDeadlines(set.length > 0 ? at : NO_FIELD_DEADLINE);
-    if (set.length > 0) this.db.record(hashEncode.hpexpireat(this.key, at, set));
-    if (gone.length > 0) this.expireFields(gone); // counted, as Redis counts them (expired_subkeys)
+    this.readyForDeadlines(set.size > 0 ? at : NO_FIELD_DEADLINE);
+    if (set.size > 0) this.db.record(hashEncode.hpexpireat(this.key, at, [...set]));
+    if (gone.size > 0) this.expireFields([...gone]); // counted, as Redis counts them (expired_subkeys)
     return replies;
   }
 
@@ -135,17 +136,17 @@ export class Hash extends Collection {
    * @returns per field: 1, NO_DEADLINE, or NO_FIELD (missing or expired)
    */
   persist(fields: readonly string[]): number[] {
-    const done: string[] = [];
+    const done = new Set<string>();
     const replies = fields.map((field) => {
       const e = this.db.element(this.eid, field);
       if (e === null) return NO_FIELD;
       if (e.expiresAt == null) return NO_DEADLINE;
       if (e.expiresAt < this.db.now) return NO_FIELD;
       this.db.setElement(this.eid, field, { value: e.value, score: e.score }, e);
-      if (!done.includes(field)) done.push(field);
+      done.add(field);
       return 1;
     });
-    if (done.length > 0) this.db.record(hashEncode.hpersist(this.key, done));
+    if (done.size > 0) this.db.record(hashEncode.hpersist(this.key, [...done]));
     return replies;
   }
 
