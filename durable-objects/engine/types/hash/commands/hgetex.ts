@@ -3,7 +3,7 @@
  * HGETEX and HSETEX, checked in the order of Redis's t_hash.c. Replicated as what they did (HSET,
  * HDEL, HPEXPIREAT, HPERSIST), as Redis propagates them.
  */
-import { LONG_MAX, long } from "../../../args";
+import { long } from "../../../args";
 import { type Bytes, toBytes } from "../../../bytes";
 import { defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
