@@ -10,7 +10,7 @@ import type { LogEntry, PsyncReply, SnapshotChunk, SnapshotCursor } from "./repl
 import { EXEC_FRAME, MULTI_FRAME } from "./replication-log";
 import { decodeCommand } from "./resp";
 import type { KeyPosition } from "./slot";
-import { type Entry, NO_FIELD_DEADLINE, type KeyRow, TYPE_CODES, type ValueType, eachKey } from "./storage";
+import { type Entry, NO_FIELD_DEADLINE, type KeyRow, TYPE_CODES, type ValueType, eachKey, elementExpired } from "./storage";
 
 const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE_CODES).map(([n, c]) => [c, n])) as Record<number, ValueType>;
 
@@ -289,7 +289,7 @@ export function digest(engine: Engine): string {
         const page = engine.storage.elements.page(e.eid, after, PAGE);
         for (const el of page) {
           // A field past its deadline is gone (the master's HDEL may still be on its way).
-          if (el.expiresAt != null && el.expiresAt <= now) continue;
+          if (elementExpired(el, now)) continue;
           hash.update(`\0${el.field}\0`).update(el.value).update(`\0${el.score ?? ""}`);
           if (el.expiresAt != null) hash.update(`\0${el.expiresAt}`);
         }

@@ -41,6 +41,25 @@ export function headerOf(db: Change, key: string, type: CollectionType, counted 
   return e;
 }
 
+/**
+ * The positions of a random pick among `size` elements (0 < count < size, or count < 0), in the
+ * order picked: `count` distinct ones, or -`count` with repeats.
+ */
+export function pickPositions(count: number, size: number, random: () => number): number[] {
+  const positions: number[] = [];
+  if (count < 0) for (let i = 0; i < -count; i++) positions.push(Math.floor(random() * size));
+  else {
+    // Distinct positions, by a partial Fisher-Yates shuffle over them (only the moved ones kept).
+    const moved = new Map<number, number>();
+    for (let i = 0; i < count; i++) {
+      const j = i + Math.floor(random() * (size - i));
+      positions.push(moved.get(j) ?? j);
+      moved.set(j, moved.get(i) ?? i);
+    }
+  }
+  return positions;
+}
+
 /** A new, empty collection's header (stored only once the collection has an element). */
 export const emptyHeader = (db: Change, type: CollectionType): Entry => ({ type, value: EMPTY, expiresAt: null, eid: db.newEid(), count: 0 });
 
@@ -83,17 +102,7 @@ export abstract class Collection {
     const size = this.length;
     if (size === 0 || count === 0) return [];
     if (count >= size) return this.db.selectRanks(this.eid, Array.from({ length: size }, (_, i) => i), this.byScore);
-    const positions: number[] = [];
-    if (count < 0) for (let i = 0; i < -count; i++) positions.push(Math.floor(random() * size));
-    else {
-      // Distinct positions, by a partial Fisher-Yates shuffle over them (only the moved ones kept).
-      const moved = new Map<number, number>();
-      for (let i = 0; i < count; i++) {
-        const j = i + Math.floor(random() * (size - i));
-        positions.push(moved.get(j) ?? j);
-        moved.set(j, moved.get(i) ?? i);
-      }
-    }
+    const positions = pickPositions(count, size, random);
     const sorted = [...new Set(positions)].sort((a, b) => a - b);
     const rows = this.db.selectRanks(this.eid, sorted, this.byScore);
     const at = new Map(sorted.map((p, i) => [p, rows[i]!]));

@@ -13,7 +13,7 @@ import type { Bytes } from "../../bytes";
 import { toBytes } from "../../bytes";
 import { hashEncode } from "./effects";
 import type { Change } from "../../keyspace";
-import { Collection, MAX_PICKS, emptyHeader, headerOf } from "../collection";
+import { Collection, MAX_PICKS, emptyHeader, headerOf, pickPositions } from "../collection";
 import { type Element, type ElementRow, type Entry, NO_FIELD_DEADLINE, elementExpired } from "../../storage";
 
 /** HEXPIRE's per-field replies (Redis's HSETEX_*): set, deleted (a deadline already past), condition not met, no field. */
@@ -229,13 +229,8 @@ export class Hash extends Collection {
     if (!this.mayHaveExpired || count < -MAX_PICKS) return this.sample(count, random);
     const live = this.all();
     if (live.length === 0 || count === 0) return [];
-    if (count < 0) return Array.from({ length: -count }, () => live[Math.floor(random() * live.length)]!);
     if (count >= live.length) return live;
-    for (let i = 0; i < count; i++) {
-      const j = i + Math.floor(random() * (live.length - i));
-      [live[i], live[j]] = [live[j]!, live[i]!];
-    }
-    return live.slice(0, count);
+    return pickPositions(count, live.length, random).map((p) => live[p]!);
   }
 
   /** The field at `index` (0-based) in field order. */

@@ -34,6 +34,11 @@ export function fieldDeadline(value: string, seconds: boolean, base: number, com
   return Number(ms) + base;
 }
 
+/** The deadline HGETEX's and HSETEX's EX, PX (from `now`), EXAT or PXAT (absolute) `value` names. */
+export function optionDeadline(option: string, value: string, now: number, command: string): number {
+  return fieldDeadline(value, option === "EX" || option === "EXAT", option === "EX" || option === "PX" ? now : 0, command);
+}
+
 interface ExpireArgs {
   readonly key: string;
   readonly rest: readonly string[];

@@ -8,7 +8,7 @@ import { type Bytes, toBytes } from "../../../bytes";
 import { defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
 import { Hash } from "../hash";
-import { fieldDeadline, fieldsAt, fieldsCommand } from "./hexpire";
+import { fieldsAt, fieldsCommand, optionDeadline } from "./hexpire";
 
 interface Args {
   readonly key: string;
@@ -49,7 +49,7 @@ export const hgetex = defineCommand<Args>({
     let option: GetexOption = { kind: "none" };
     let at = 0;
     if (word === "EX" || word === "PX" || word === "EXAT" || word === "PXAT") {
-      option = { kind: "at", at: fieldDeadline(rest[1]!, word === "EX" || word === "EXAT", word === "EX" || word === "PX" ? now : 0, "hgetex") };
+      option = { kind: "at", at: optionDeadline(word, rest[1]!, now, "hgetex") };
       at = 2;
     } else if (word === "PERSIST") {
       option = { kind: "persist" };
@@ -60,13 +60,13 @@ export const hgetex = defineCommand<Args>({
     if (option.kind !== "none") hash.readyForDeadlines();
     // A deadline already past deletes each field as it is read (a repeat of it then reads nothing),
     // as Redis's loop does; others are set together, logged as one HPEXPIREAT or HPERSIST.
-    const atOnce = option.kind === "at" && option.at <= now;
+    const past = option.kind === "at" && option.at <= now ? option.at : null;
     const values: (Bytes | null)[] = [];
     const found: string[] = [];
     for (const f of fields) {
       const value = hash.get(f);
       values.push(value);
-      if (value !== null && atOnce) hash.expire([f], (option as { at: number }).at, null);
+      if (value !== null && past !== null) hash.expire([f], past, null);
       else if (value !== null) found.push(f);
     }
     if (found.length > 0 && option.kind === "at") hash.expire(found, option.at, null);
@@ -118,7 +118,7 @@ export const hsetex = defineCommand<SetexArgs>({
         }
         if (i >= args.length - 1) throw new RedisError("ERR missing expire time");
         const value = args[++i]!;
-        fieldDeadline(value, word === "EX" || word === "EXAT", 0, "hsetex");
+        optionDeadline(word, value, 0, "hsetex"); // its form and bounds; against now when it runs
         expiry = { word, value };
       } else if (word === "FNX" || word === "FXX") {
         if (condition !== null) throw new RedisError("ERR Only one of FXX or FNX arguments can be specified");
@@ -129,10 +129,7 @@ export const hsetex = defineCommand<SetexArgs>({
   },
   run: ({ db, now }, a) => {
     // The deadline is checked against now before the key is looked up, as Redis's parse does.
-    const deadline =
-      a.expiry === null || a.expiry === "keep"
-        ? null
-        : fieldDeadline(a.expiry.value, a.expiry.word === "EX" || a.expiry.word === "EXAT", a.expiry.word === "EX" || a.expiry.word === "PX" ? now : 0, "hsetex");
+    const deadline = a.expiry === null || a.expiry === "keep" ? null : optionDeadline(a.expiry.word, a.expiry.value, now, "hsetex");
     const existing = Hash.find(db, a.key, false);
     if (existing === null && a.condition === "FXX") return 0;
     const hash = existing ?? Hash.findOrCreate(db, a.key);
