@@ -22,7 +22,7 @@ import { renderInfo } from "./info";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
 import { REQUEST_LIMITS, overBounds } from "./limits";
 import { ReplicationLog } from "./replication-log";
-import { NO_FIELD_DEADLINE, type Storage } from "./storage";
+import { type Storage, deadlinesOf } from "./storage";
 import { expireFieldsOf } from "./types/hash/hash";
 import { replayDeferred } from "./sync";
 
@@ -399,8 +399,7 @@ export class Engine {
     this.log.append(change.effects);
     this.keyspace.commit(change, this.log.offset);
     for (const { after } of change.touched.values())
-      for (const at of [after?.expiresAt ?? null, after?.fieldsExpireAt ?? null])
-        if (at !== null && at !== NO_FIELD_DEADLINE && (this.newDeadline === null || at < this.newDeadline)) this.newDeadline = at;
+      for (const at of after ? deadlinesOf(after) : []) if (this.newDeadline === null || at < this.newDeadline) this.newDeadline = at;
   }
 
   /** What a replica read since its last report, for the master's LRU/LFU (sent on its ACKs); empty on a master. */

@@ -12,10 +12,10 @@ import {
   type MetaStore,
   type Storage,
   type ZsetRange,
-  NO_FIELD_DEADLINE,
   compareFields,
   compareKeys,
   compareZset,
+  deadlinesOf,
   inZsetRange,
   orderKey,
   packStrings,
@@ -65,23 +65,11 @@ export class MemoryStorage implements Storage {
         .filter((r) => !collections || r.entry.eid !== undefined)
         .filter((r) => r.slot > slot || (r.slot === slot && (afterKey === null || compareFields(r.key, afterKey) > 0)))
         .slice(0, limit),
-    due: (now, limit) =>
-      [...this.rows]
-        .filter(([, r]) => r.entry.expiresAt !== null && r.entry.expiresAt <= now)
-        .sort((a, b) => a[1].entry.expiresAt! - b[1].entry.expiresAt!)
-        .slice(0, limit)
-        .map(([key]) => key),
-    dueFieldKeys: (now, limit) =>
-      [...this.rows]
-        .filter(([, r]) => r.entry.fieldsExpireAt !== undefined && r.entry.fieldsExpireAt <= now)
-        .sort((a, b) => a[1].entry.fieldsExpireAt! - b[1].entry.fieldsExpireAt!)
-        .slice(0, limit)
-        .map(([key]) => key),
+    due: (now, limit) => this.dueBy((e) => e.expiresAt, now, limit),
+    dueFieldKeys: (now, limit) => this.dueBy((e) => e.fieldsExpireAt ?? null, now, limit),
     nextDeadline: () => {
       let min: number | null = null;
-      for (const r of this.rows.values())
-        for (const at of [r.entry.expiresAt, r.entry.fieldsExpireAt ?? null])
-          if (at !== null && at !== NO_FIELD_DEADLINE && (min === null || at < min)) min = at;
+      for (const r of this.rows.values()) for (const at of deadlinesOf(r.entry)) if (min === null || at < min) min = at;
       return min;
     },
     random: (r) => {
@@ -110,6 +98,18 @@ export class MemoryStorage implements Storage {
       return { count: this.rows.size, bytes };
     },
   };
+
+  /** Keys whose deadline of the kind `at` reads is at or before `now`, earliest first, at most `limit`. */
+  private dueBy(at: (e: Entry) => number | null, now: number, limit: number): string[] {
+    return [...this.rows]
+      .flatMap(([key, r]) => {
+        const t = at(r.entry);
+        return t !== null && t <= now ? [[key, t] as const] : [];
+      })
+      .sort((a, b) => a[1] - b[1])
+      .slice(0, limit)
+      .map(([key]) => key);
+  }
 
   readonly elements: ElementStore = {
     get: (eid, field) => this.collections.get(eid)?.get(field) ?? null,

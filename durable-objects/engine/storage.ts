@@ -68,6 +68,12 @@ export interface Element {
 /** Entry.fieldsExpireAt of a hash ready for field deadlines that has none (past every deadline a field may have). */
 export const NO_FIELD_DEADLINE = Number.MAX_SAFE_INTEGER;
 
+/** The deadlines the expiry must come back for: a key's own, and a hash's fields' bound. */
+export const deadlinesOf = (e: Entry): number[] =>
+  e.fieldsExpireAt === undefined || e.fieldsExpireAt === NO_FIELD_DEADLINE
+    ? e.expiresAt === null ? [] : [e.expiresAt]
+    : e.expiresAt === null ? [e.fieldsExpireAt] : [e.expiresAt, e.fieldsExpireAt];
+
 /** A hash field and its deadline. */
 export interface FieldDeadline {
   readonly field: string;

@@ -23,7 +23,7 @@ const DELETE_ROWS = 50;
 export function sqlKeys(sql: Sql): KeyStore {
   return {
     get: (key) => {
-      const row = sql.first("SELECT type, encoding, value, expires_at, mod_offset, eid, count, bytes, fields_expire_at FROM keyspace WHERE slot = ? AND key = ?", slotOf(key), key);
+      const row = sql.first(`SELECT ${KEY_COLUMNS} FROM keyspace WHERE slot = ? AND key = ?`, slotOf(key), key);
       return row ? toEntry(row) : null;
     },
     put: (key, e) =>
@@ -58,7 +58,7 @@ export function sqlKeys(sql: Sql): KeyStore {
     collectionsUntil: (slot, afterKey, end) => {
       const range = runRange(slot, afterKey, end);
       return sql.exec(
-        `SELECT slot, key, type, encoding, value, expires_at, mod_offset, eid, count, bytes, fields_expire_at FROM keyspace WHERE ${range.sql} AND eid IS NOT NULL ORDER BY slot, key`,
+        `SELECT slot, key, ${KEY_COLUMNS} FROM keyspace WHERE ${range.sql} AND eid IS NOT NULL ORDER BY slot, key`,
         ...range.params,
       )
         .toArray()
@@ -89,9 +89,9 @@ export function sqlKeys(sql: Sql): KeyStore {
       const only = collections ? " AND eid IS NOT NULL" : "";
       return (
         afterKey === null
-          ? sql.exec(`SELECT slot, key, type, encoding, value, expires_at, mod_offset, eid, count, bytes, fields_expire_at FROM keyspace WHERE slot >= ?${only} ORDER BY slot, key LIMIT ?`, slot, limit)
+          ? sql.exec(`SELECT slot, key, ${KEY_COLUMNS} FROM keyspace WHERE slot >= ?${only} ORDER BY slot, key LIMIT ?`, slot, limit)
           : sql.exec(
-              `SELECT slot, key, type, encoding, value, expires_at, mod_offset, eid, count, bytes, fields_expire_at FROM keyspace WHERE (slot, key) > (?, ?)${only} ORDER BY slot, key LIMIT ?`,
+              `SELECT slot, key, ${KEY_COLUMNS} FROM keyspace WHERE (slot, key) > (?, ?)${only} ORDER BY slot, key LIMIT ?`,
               slot,
               afterKey,
               limit,
