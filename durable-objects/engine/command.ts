@@ -116,6 +116,16 @@ export const key = (first: number, last = first, step = 1): KeySpec => ({ first,
 export const numkeys = (at: number, before: KeySpec = { first: 1, last: 0, step: 1 }): KeySpec => ({ ...before, numkeys: at });
 
 /** The keys a call names, according to its command's key spec. */
+/**
+ * The arguments that follow one of `words` (lowercase) among a command's options from argv index 2
+ * on: destinations a key spec cannot declare (SORT's STORE, GEORADIUS's STORE and STOREDIST).
+ */
+export function keysAfter(argv: readonly string[], words: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 2; i + 1 < argv.length; i++) if (words.includes(argv[i]!.toLowerCase())) out.push(argv[i + 1]!);
+  return out;
+}
+
 export function keysOf(cmd: Command, argv: readonly string[]): string[] {
   if (!cmd.keys) return [];
   const { first, step } = cmd.keys;

@@ -12,7 +12,7 @@
  */
 import { parseInteger, strtod } from "../args";
 import { type Bytes, fromBytes, toBytes } from "../bytes";
-import { type Reply, defineCommand } from "../command";
+import { type Reply, defineCommand, keysAfter } from "../command";
 import { RedisError, errors } from "../errors";
 import type { Change } from "../keyspace";
 import { Hash } from "../types/hash/hash";
@@ -192,11 +192,7 @@ function runSort(db: Change, a: SortArgs): Reply {
 }
 
 /** The key sorted and, as far as the options can be read, the STORE destination (for the key size limit). */
-function sortKeys(argv: readonly string[]): string[] {
-  const keys = argv.length > 1 ? [argv[1]!] : [];
-  for (let j = 2; j + 1 < argv.length; j++) if (argv[j]!.toLowerCase() === "store") keys.push(argv[j + 1]!);
-  return keys;
-}
+const sortKeys = (argv: readonly string[]): string[] => [...argv.slice(1, 2), ...keysAfter(argv, ["store"])];
 
 /** SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC | DESC] [ALPHA] [STORE destination] */
 export default defineCommand<SortArgs>({
@@ -205,7 +201,7 @@ export default defineCommand<SortArgs>({
   flags: ["write", "denyoom"],
   keys: null,
   parse: (args) => parseSort(args, false),
-  otherKeys: (argv) => sortKeys(argv),
+  otherKeys: sortKeys,
   run: ({ db }, a) => runSort(db, a),
 });
 
@@ -216,6 +212,6 @@ export const sortRo = defineCommand<SortArgs>({
   flags: ["readonly"],
   keys: null,
   parse: (args) => parseSort(args, true),
-  otherKeys: (argv) => sortKeys(argv),
+  otherKeys: sortKeys,
   run: ({ db }, a) => runSort(db, a),
 });

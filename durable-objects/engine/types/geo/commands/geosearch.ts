@@ -1,6 +1,6 @@
 import { parseFloat64, parseInteger } from "../../../args";
 import { toBytes } from "../../../bytes";
-import { type Reply, defineCommand, key } from "../../../command";
+import { type Reply, defineCommand, key, keysAfter } from "../../../command";
 import { RedisError, errors } from "../../../errors";
 import type { Change } from "../../../keyspace";
 import { Zset } from "../../zset/zset";
@@ -243,11 +243,7 @@ function run(db: Change, s: Search, zset: Zset | null): Reply {
 }
 
 /** The keys after STORE or STOREDIST in `argv` (the destinations GEORADIUS's key spec cannot declare). */
-function storeKeys(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 2; i + 1 < argv.length; i++) if (/^store(dist)?$/i.test(argv[i]!)) out.push(argv[i + 1]!);
-  return out;
-}
+const storeKeys = (argv: readonly string[]): string[] => keysAfter(argv, ["store", "storedist"]);
 
 /** A command of the GEORADIUS/GEOSEARCH family, which Redis's georadiusGeneric serves. */
 function family(kind: Kind, arity: number, write: boolean) {
