@@ -144,10 +144,10 @@ describe("bad input changes nothing", () => {
       /^ERR max key size exceeded\. Limit: 32768 bytes, Actual: 33792 bytes$/,
     ],
     [
-      "a value over 1 MiB",
-      () => call(["SET", "keep", "v".repeat(1024 * 1024 + 1)]),
+      "a string past 512 MiB",
+      () => call(["SETRANGE", "keep", 512 * 1024 * 1024, "v"]),
       400,
-      /^ERR max single record size exceeded\. Limit: 1048576 bytes, Actual: 1048577 bytes$/,
+      /^ERR string exceeds maximum allowed size \(proto-max-bulk-len\)$/,
     ],
   ];
 

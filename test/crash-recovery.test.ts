@@ -6,7 +6,7 @@
 // memory and their store, the replay marker, the log's append and trim, collections' elements and
 // their rank index, eviction, a full sync's snapshot install and the stream a replica applies.
 // The writes are the ones a replay must not apply twice: APPEND, SETRANGE, INCRBY, INCRBYFLOAT,
-// LPUSH, LMOVE, HINCRBY, ZINCRBY, SPOP, EXPIRE with relative times.
+// LPUSH, LMOVE, HINCRBY, ZINCRBY, SPOP, EXPIRE with relative times; and strings stored in pages.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -60,7 +60,10 @@ function primaryWorkload(seed: number): Batch[] {
       () => ["SET", k("v"), "v".repeat(int(40))],
       () => ["DEL", k("v")],
       () => ["RENAME", k("a"), k("a")],
-    ][int(14)]!();
+      // Strings stored in pages (past 1 MiB): a page written, an APPEND logged as a SETRANGE.
+      () => ["SETRANGE", k("p"), String(1_048_570 + int(140_000)), "pp"],
+      () => ["APPEND", k("p"), `q${int(10)}`],
+    ][int(16)]!();
   const out: Batch[] = [admin([["CONFIG", "SET", "repl-backlog-size", "16384"]], "single")];
   for (let i = 0; i < 45; i++) {
     const roll = r.next();
@@ -146,11 +149,11 @@ function crashPoints(trace: readonly Point[], samples: number): number[] {
 describe("a crash at any statement applies every acknowledged effect exactly once", () => {
   it("on a primary: keys kept in memory and their store, the replay marker, the log and its trim, collections, eviction", async () => {
     await runInDurableObject(env.NODE.get(env.NODE.idFromName("crash-primary")), (_node, state) => {
-      for (const seed of [1, 2]) {
+      for (const seed of [2, 3]) {
         const batches = primaryWorkload(seed);
         const { trace } = runPrimary(state, batches, null);
         // The workload reaches every named point a primary has.
-        for (const p of ["keys-store", "replay-marker", "log-append", "log-trim", "elements", "rank-index", "meta"] satisfies Point[])
+        for (const p of ["keys-store", "replay-marker", "log-append", "log-trim", "elements", "pages", "rank-index", "meta"] satisfies Point[])
           expect(trace, `seed ${seed} reaches ${p}`).toContain(p);
         const points = crashPoints(trace, 40);
         for (const at of points) expect(runPrimary(state, batches, at).died, `died at ${at}`).toBe(true);
@@ -162,7 +165,7 @@ describe("a crash at any statement applies every acknowledged effect exactly onc
     await runInDurableObject(env.NODE.get(env.NODE.idFromName("crash-replica")), (_node, state) => {
       const run = (dieAt: number | null) => runReplica(state, dieAt);
       const { trace } = run(null);
-      for (const p of ["snapshot-load", "keys-store", "replay-marker", "log-append", "elements", "meta"] satisfies Point[]) expect(trace, `reaches ${p}`).toContain(p);
+      for (const p of ["snapshot-load", "keys-store", "replay-marker", "log-append", "elements", "pages", "meta"] satisfies Point[]) expect(trace, `reaches ${p}`).toContain(p);
       for (const at of crashPoints(trace, 60)) expect(run(at).died, `died at ${at}`).toBe(true);
     });
   }, 600_000);

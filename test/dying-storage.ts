@@ -22,6 +22,7 @@ export type Point =
   | "log-append"
   | "log-trim"
   | "elements"
+  | "pages"
   | "rank-index"
   | "snapshot-load"
   | "meta"
@@ -34,6 +35,7 @@ export function pointOf(sql: string): Point {
   if (/INSERT INTO backlog/.test(sql)) return "log-append";
   if (/DELETE FROM backlog/.test(sql)) return "log-trim";
   if (/^\s*(INSERT|DELETE|UPDATE)[^;]*\b(ranks|ranked)\b/.test(sql)) return "rank-index";
+  if (/^\s*(INSERT|DELETE|UPDATE)[^;]*\bpages\b/.test(sql)) return "pages";
   if (/^\s*(INSERT|DELETE|UPDATE)[^;]*\b(elements|dropped)\b/.test(sql)) return "elements";
   if (/^\s*(INSERT|DELETE|UPDATE)[^;]*\bmeta\b/.test(sql)) return "meta";
   return "read";
@@ -101,5 +103,5 @@ export class DyingStorage {
 
 /** Empties a database, as a new Durable Object's. */
 export function wipe(storage: DurableObjectStorage): void {
-  for (const t of ["keyspace", "elements", "backlog", "meta", "dropped", "ranks", "ranked", "keyspace_v6"]) storage.sql.exec(`DROP TABLE IF EXISTS ${t}`);
+  for (const t of ["keyspace", "elements", "pages", "backlog", "meta", "dropped", "ranks", "ranked", "keyspace_v6"]) storage.sql.exec(`DROP TABLE IF EXISTS ${t}`);
 }

@@ -3,7 +3,8 @@
  * commands whose work grows with a collection or a count (random members with repeats, set and
  * sorted-set algebra, COPY, LPOS without a match, ZRANK of the last member, and ZRANDMEMBER of
  * 100,000 with the read-only token) on a 100k-member sorted set, a 200k-field hash, a 100k-member
- * set and a 200k-element list (`--quick`: a tenth of each).
+ * set and a 200k-element list (`--quick`: a tenth of each); and SETBIT at bit 2^32-1 and SETRANGE
+ * at byte 100,000,000, whose first call makes a new 512 MB or 100 MB string (Flaredis: one page).
  *
  * Method: both systems are filled the same way (pipelines of 10 HSET/ZADD/SADD/RPUSH commands of
  * 1,000 elements each, to the primary or master), and the replica must have caught up before
@@ -79,6 +80,8 @@ export interface BigOp {
   readonly check: (reply: unknown) => string | null;
   /** A floor for the others (a call that does no work), not held to a target. */
   readonly floor?: true;
+  /** A write to a string stored in pages (issue 27): held to its own target, its first call on a new key. */
+  readonly paged?: true;
 }
 
 const length = (n: number) => (r: unknown) => (Array.isArray(r) && r.length === n ? null : `expected ${n} elements, got ${Array.isArray(r) ? r.length : JSON.stringify(r)}`);
@@ -99,12 +102,16 @@ export function bigOps(sizes: Sizes): BigOp[] {
     { name: "big_zrank_last", argv: ["ZRANK", Z, member(sizes.z - 1)], read: true, check: equals(sizes.z - 1) },
     { name: "big_zrandmember_-100000_ro", argv: ["ZRANDMEMBER", Z, "-100000"], read: true, readonly: true, check: length(100_000) },
     { name: BIG_PING, argv: ["PING"], read: true, check: equals("PONG"), floor: true },
+    // The warm-up call (`first_ms`) is on a new key: a 512 MB and a 100 MB string in one page each.
+    { name: "big_setbit_2^32-1", argv: ["SETBIT", "big:bits", "4294967295", "1"], read: false, check: (r) => (r === 0 || r === 1 ? null : `got ${JSON.stringify(r)}`), paged: true },
+    { name: "big_setrange_1e8", argv: ["SETRANGE", "big:range", "100000000", "x"], read: false, check: equals(100_000_001), paged: true },
   ];
 }
 
 /** The names of the results held to the report's targets, and the floor's. */
 export const BIG_PING = "big_ping";
-export const BIG_NAMES = bigOps({ z: 1, h: 1, s: 1, l: 1 }).filter((op) => !op.floor).map((op) => op.name);
+export const BIG_NAMES = bigOps({ z: 1, h: 1, s: 1, l: 1 }).filter((op) => !op.floor && !op.paged).map((op) => op.name);
+export const PAGED_NAMES = bigOps({ z: 1, h: 1, s: 1, l: 1 }).filter((op) => op.paged).map((op) => op.name);
 export const BIG_ZRANK = "big_zrank_last";
 export const BIG_RANDOM_100K = "big_zrandmember_-100000_ro";
 
@@ -234,6 +241,7 @@ export async function flaredisBigCollections(bench: Bench, f: Started): Promise<
       const servedBy = new Set<string>();
       let rowsRead = 0;
       let rowsWritten = 0;
+      let firstRowsWritten: number | undefined;
       let noisy = false;
       const timed = await timeCalls(async (counted) => {
         let before = await quiet();
@@ -260,7 +268,7 @@ export async function flaredisBigCollections(bench: Bench, f: Started): Promise<
           servedBy.add(by);
           rowsRead += after[node].rows_read - before[node].rows_read;
           rowsWritten += after[node].rows_written - before[node].rows_written;
-        }
+        } else firstRowsWritten = after[node].rows_written - before[node].rows_written;
         if (!op.read) await replicaCaughtUp(bench, f, 300_000);
         return ms;
       });
@@ -276,6 +284,7 @@ export async function flaredisBigCollections(bench: Bench, f: Started): Promise<
         ...(calls > 0 && typeof redis === "number" && redis > 0 ? { x_redis: round(ms / redis, 1) } : {}),
         ...(calls > 0 ? { rows_read: round(rowsRead / calls, 1) } : {}),
         ...(calls > 0 && !op.read ? { rows_written: round(rowsWritten / calls, 1) } : {}),
+        ...(firstRowsWritten !== undefined && !op.read ? { first_rows_written: firstRowsWritten } : {}),
         calls,
         served_by: servedBy.size > 0 ? [...servedBy].join(", ") : "none",
         // Some call's rows were counted while the nodes still read or wrote rows in the background.

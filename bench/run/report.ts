@@ -11,7 +11,7 @@ import { cpus, totalmem } from "node:os";
 import { round } from "../lib/load.ts";
 import { PRICES } from "../lib/prices.ts";
 import { storageKind } from "../lib/systems.ts";
-import { BIG_NAMES, BIG_PING, BIG_RANDOM_100K, BIG_ZRANK } from "./big-collections.ts";
+import { BIG_NAMES, BIG_PING, BIG_RANDOM_100K, BIG_ZRANK, PAGED_NAMES } from "./big-collections.ts";
 import type { Result } from "./context.ts";
 
 export type Machine = ReturnType<typeof machine>;
@@ -165,6 +165,18 @@ export function targets(results: readonly (Result & { run?: string })[]): string
       const primary = v("storage_rows_per_set", "flaredis", "rows_written");
       const all = v("storage_rows_per_set", "flaredis", "rows_written_all_nodes");
       return `${primary} on the primary (target <= 1.5: ${met(primary <= 1.5)}), ${all} on all nodes with three replicas (target <= 6: ${met(all <= 6)})`;
+    }),
+    target("Strings stored in pages", (v) => {
+      // Each command's first call makes its string (a new key); the later ones write the same page again.
+      const each = PAGED_NAMES.map((name) => {
+        const error = results.find((r) => r.name === name && r.system === "flaredis")?.error;
+        if (typeof error === "string") return { name, ok: false, text: `${name} failed (${error})` };
+        const first = v(name, "flaredis", "first_ms");
+        const rows = v(name, "flaredis", "first_rows_written");
+        const ok = first < 100 && rows <= 3;
+        return { name, ok, text: `${name}: new key ${round(first, 1)} ms and ${rows} rows written (redis-server ${round(v(name, "redis", "ms"), 2)} ms once made)` };
+      });
+      return `${each.map((e) => e.text).join("; ")}; target < 100 ms on a new key and <= 3 rows: ${met(each.every((e) => e.ok))}`;
     }),
     target("Cost per million commands at three replicas", (v) => {
       const c = (figure: string) => `$${v("cost_per_million", "flaredis", figure)}`;

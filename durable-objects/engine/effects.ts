@@ -12,12 +12,13 @@
  * While `fuzzy` (the replica's keyspace mixes chunks read after `at`), a collection's count may be
  * off and is not trusted to delete it; the replica recounts once consistent (sync.ts).
  */
-import { type Bytes, concatBytes, fromBytes, overwriteBytes } from "./bytes";
+import { type Bytes, fromBytes } from "./bytes";
 import { type EffectSpec, FullSyncNeeded } from "./effect-spec";
 import type { Change, Effect } from "./keyspace";
 import type { ElementRow, Entry, StringEncoding } from "./storage";
 import { TYPES, typeNamed } from "./types";
 import { storeSpec } from "./types/algebra";
+import { PAGE_BYTES, pageNumber } from "./keyspace/page-layout";
 
 
 
@@ -31,7 +32,6 @@ const integer = (b: Bytes) => Number(fromBytes(b));
 const set: EffectSpec = {
   name: "SET",
   apply: (change, key, [value, ...options], at, current) => {
-    if (current?.eid !== undefined) change.dropElements(current.eid);
     let expiresAt: number | null = null;
     let encoding: StringEncoding | undefined;
     for (let i = 0; i + 1 < options.length; i += 2) {
@@ -39,7 +39,7 @@ const set: EffectSpec = {
       if (name === "PXAT") expiresAt = integer(options[i + 1]!);
       else if (name === "ENCODING") encoding = fromBytes(options[i + 1]!) === "raw" ? "raw" : "text";
     }
-    change.writeAsTold(key, encoding ? { type: "string", value: value!, expiresAt, encoding } : { type: "string", value: value!, expiresAt }, at);
+    change.setStringAsTold(key, value!, expiresAt, encoding, at);
   },
 };
 
@@ -114,19 +114,13 @@ const persist: EffectSpec = {
 /** APPEND key suffix: a missing key starts empty; the deadline stays; an existing string is changed in place (raw). */
 const append: EffectSpec = {
   name: "APPEND",
-  apply: (change, key, [suffix], at, current) => {
-    if (current === null) change.writeAsTold(key, { type: "string", value: suffix!, expiresAt: null }, at);
-    else change.writeAsTold(key, { type: "string", value: concatBytes([current.value, suffix!]), expiresAt: current.expiresAt, encoding: "raw" }, at);
-  },
+  apply: (change, key, [suffix], at, current) => change.writeStringAsTold(key, current, null, suffix!, at),
 };
 
 /** SETRANGE key offset bytes: zero-padded as Redis does; the deadline stays. */
 const setrange: EffectSpec = {
   name: "SETRANGE",
-  apply: (change, key, [offset, bytes], at, current) => {
-    const value = overwriteBytes(current?.value ?? new Uint8Array(0), integer(offset!), bytes!);
-    change.writeAsTold(key, { type: "string", value, expiresAt: current?.expiresAt ?? null, encoding: "raw" }, at);
-  },
+  apply: (change, key, [offset, bytes], at, current) => change.writeStringAsTold(key, current, integer(offset!), bytes!, at),
 };
 
 
@@ -158,7 +152,13 @@ export const encode = {
  * effect, split into pieces of a bounded size), then its deadline.
  */
 export function restoreEffects(key: string, entry: Entry, elements: readonly ElementRow[]): Effect[] {
-  if (entry.type === "string") return [encode.set(key, entry.value, entry.expiresAt, entry.encoding)];
+  if (entry.type === "string" && entry.eid === undefined) return [encode.set(key, entry.value, entry.expiresAt, entry.encoding)];
+  // A paged string: its stored pages in order (the last one among them), written at their places.
+  if (entry.type === "string") {
+    const out = elements.map((page) => encode.setrange(key, pageNumber(page.field) * PAGE_BYTES, page.value));
+    if (entry.expiresAt !== null) out.push(encode.deadline(key, entry.expiresAt));
+    return out;
+  }
   const out = typeNamed(entry.type).restore(key, elements).flatMap((effect) => splitEffect(effect));
   if (entry.expiresAt !== null) out.push(encode.deadline(key, entry.expiresAt));
   return out;

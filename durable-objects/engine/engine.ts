@@ -20,7 +20,7 @@ import { RedisError, errors } from "./errors";
 import { AccessTracker, Evictor } from "./eviction";
 import { renderInfo } from "./info";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
-import { REQUEST_LIMITS, overBounds } from "./limits";
+import { PROTO_MAX_BULK_LEN, REQUEST_LIMITS, overBounds } from "./limits";
 import { ReplicationLog } from "./replication-log";
 import { type Storage, deadlinesOf } from "./storage";
 import { expireFieldsOf } from "./types/hash/hash";
@@ -48,7 +48,7 @@ export interface EngineOptions {
   readonly role?: Role;
   /** Largest key in bytes (32 KiB). */
   readonly maxKeyBytes?: number;
-  /** Largest string value in bytes (1 MiB). */
+  /** Largest string value in bytes (512 MiB, Redis's proto-max-bulk-len). */
   readonly maxValueBytes?: number;
   /** Budget of the in-memory hot cache in bytes. */
   readonly cacheBytes?: number;
@@ -99,7 +99,7 @@ export interface Stats {
   evictedKeys: number;
 }
 
-export const DEFAULT_LIMITS = { maxKeyBytes: 32 * 1024, maxValueBytes: 1024 * 1024, cacheBytes: 16 * 1024 * 1024 };
+export const DEFAULT_LIMITS = { maxKeyBytes: 32 * 1024, maxValueBytes: PROTO_MAX_BULK_LEN, cacheBytes: 16 * 1024 * 1024 };
 
 /** A call admitted to run: its command and its arguments (parsed when it runs). */
 interface Prepared {

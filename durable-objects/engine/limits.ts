@@ -10,6 +10,12 @@ import { type RedisError, errors } from "./errors";
 /** Redis's proto-max-bulk-len: the largest string value (and SETBIT's offset, in bytes). */
 export const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
 
+/**
+ * The largest element of a collection (a hash field and its value, a member...): one row, within
+ * SQLite's 2 MB row limit. Strings are not bound by it: a long one is stored in pages.
+ */
+export const ELEMENT_MAX_BYTES = 1024 * 1024;
+
 export const REQUEST_LIMITS = {
   /** Commands in one pipeline or transaction. */
   maxCommands: 10_000,

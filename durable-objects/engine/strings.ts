@@ -12,6 +12,8 @@ const INT64_MAX = 2n ** 63n - 1n;
 export function incrementBy(ctx: Context, key: string, delta: bigint): number | bigint {
   const entry = ctx.db.get(key); // a write: no keyspace hit or miss, as in Redis
   if (entry !== null && entry.type !== "string") throw errors.wrongType();
+  // A paged string is longer than any integer.
+  if (entry?.eid !== undefined) throw errors.notInteger();
   const current = storedInt64(entry?.value ?? null);
   const next = current + delta;
   if (next < INT64_MIN || next > INT64_MAX) throw errors.overflow();

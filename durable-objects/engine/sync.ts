@@ -46,14 +46,16 @@ export function snapshotChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: 
   let size = 0;
   /** Adds the elements of `key` after `field`; the field to go on from when the chunk is full, else null. */
   const addElements = (key: string, eid: number, field: string | null): string | null => {
+    // A paged string's elements are 64 KiB pages: read a few at a time, not 256 (16 MiB).
+    const limit = eid < 0 ? 4 : PAGE;
     for (let after = field; ; ) {
-      const page = engine.storage.elements.page(eid, after, PAGE);
+      const page = engine.storage.elements.page(eid, after, limit);
       for (const [i, el] of page.entries()) {
         elements.push(el.expiresAt == null ? { key, field: el.field, value: el.value, score: el.score } : { key, field: el.field, value: el.value, score: el.score, expiresAt: el.expiresAt });
         size += el.field.length + el.value.length + 16;
-        if (size >= maxBytes && (i < page.length - 1 || page.length === PAGE)) return el.field;
+        if (size >= maxBytes && (i < page.length - 1 || page.length === limit)) return el.field;
       }
-      if (page.length < PAGE) return null;
+      if (page.length < limit) return null;
       after = page[page.length - 1]!.field;
     }
   };
@@ -170,7 +172,11 @@ export function loadChunk(engine: Engine, chunk: SnapshotChunk): void {
     const change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
     for (const r of chunk.rows) {
       const type = TYPE_NAMES[r.type]!;
-      const header: Entry = { type, value: r.value, expiresAt: r.expiresAt, eid: change.newEid(), count: r.count ?? 0 };
+      // A paged string (keyspace/page-layout.ts) comes as a header and its pages.
+      const header: Entry =
+        type === "string"
+          ? { type, value: r.value, expiresAt: r.expiresAt, eid: -change.newEid(), count: r.count ?? 0, encoding: "raw" }
+          : { type, value: r.value, expiresAt: r.expiresAt, eid: change.newEid(), count: r.count ?? 0 };
       change.writeAsTold(r.key, r.fieldsExpireAt === undefined ? header : { ...header, fieldsExpireAt: r.fieldsExpireAt }, chunk.offset);
     }
     for (const el of chunk.elements) {

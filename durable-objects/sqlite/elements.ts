@@ -7,6 +7,12 @@ import { combineInSql } from "./algebra";
 import { Ranks } from "./ranks";
 import { type Row, type Sql, blob, count } from "./sql";
 
+/**
+ * The table that holds the elements of `eid`: a paged string's pages (a negative id, see
+ * engine/keyspace/pages.ts) are in `pages`, which has no score index and no rank index.
+ */
+const tableOf = (eid: number): string => (eid < 0 ? "pages" : "elements");
+
 /** A dropped collection up to this size is deleted at once; a larger one is purged in the background. */
 const DROP_AT_ONCE = 64;
 
@@ -18,14 +24,14 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
   const scoreOf = (eid: number, field: string) => sql.first<{ score: number | null }>("SELECT score FROM elements WHERE eid = ? AND field = ?", eid, field);
   return {
     get: (eid, field) => {
-      const row = sql.first("SELECT value, score, mod_offset, expires_at FROM elements WHERE eid = ? AND field = ?", eid, field);
+      const row = sql.first(`SELECT value, score, mod_offset, expires_at FROM ${tableOf(eid)} WHERE eid = ? AND field = ?`, eid, field);
       return row ? toElement(row) : null;
     },
     put: (eid, field, e) => {
-      const indexed = ranks.meta(eid);
+      const indexed = eid < 0 ? null : ranks.meta(eid);
       const before = indexed && scoreOf(eid, field);
       sql.exec(
-        `INSERT INTO elements (eid, field, value, score, mod_offset, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO ${tableOf(eid)} (eid, field, value, score, mod_offset, expires_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(eid, field) DO UPDATE SET value = excluded.value, score = excluded.score, mod_offset = excluded.mod_offset,
            expires_at = excluded.expires_at`,
         eid,
@@ -44,29 +50,29 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
       }
     },
     delete: (eid, field) => {
-      const indexed = ranks.meta(eid);
+      const indexed = eid < 0 ? null : ranks.meta(eid);
       const before = indexed && scoreOf(eid, field);
-      sql.exec("DELETE FROM elements WHERE eid = ? AND field = ?", eid, field);
+      sql.exec(`DELETE FROM ${tableOf(eid)} WHERE eid = ? AND field = ?`, eid, field);
       if (indexed && before) ranks.deleted(eid, orderKey(field, before.score, indexed.byScore));
     },
     page: (eid, after, limit) =>
       (after === null
-        ? sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? ORDER BY field LIMIT ?", eid, count(limit))
-        : sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? AND field > ? ORDER BY field LIMIT ?", eid, after, count(limit))
+        ? sql.exec(`SELECT field, value, score, mod_offset, expires_at FROM ${tableOf(eid)} WHERE eid = ? ORDER BY field LIMIT ?`, eid, count(limit))
+        : sql.exec(`SELECT field, value, score, mod_offset, expires_at FROM ${tableOf(eid)} WHERE eid = ? AND field > ? ORDER BY field LIMIT ?`, eid, after, count(limit))
       )
         .toArray()
         .map((row) => ({ field: row.field as string, ...toElement(row) })),
     listPageBackward: (eid, before, limit) =>
       (before === null
-        ? sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? ORDER BY field DESC LIMIT ?", eid, count(limit))
-        : sql.exec("SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? AND field < ? ORDER BY field DESC LIMIT ?", eid, before, count(limit))
+        ? sql.exec(`SELECT field, value, score, mod_offset, expires_at FROM ${tableOf(eid)} WHERE eid = ? ORDER BY field DESC LIMIT ?`, eid, count(limit))
+        : sql.exec(`SELECT field, value, score, mod_offset, expires_at FROM ${tableOf(eid)} WHERE eid = ? AND field < ? ORDER BY field DESC LIMIT ?`, eid, before, count(limit))
       )
         .toArray()
         .map((row) => ({ field: row.field as string, ...toElement(row) })),
-    count: (eid) => sql.first<{ n: number }>("SELECT count(*) AS n FROM elements WHERE eid = ?", eid)!.n,
+    count: (eid) => sql.first<{ n: number }>(`SELECT count(*) AS n FROM ${tableOf(eid)} WHERE eid = ?`, eid)!.n,
     measure: (eid) => {
       const row = sql.first<{ n: number; b: number }>(
-        "SELECT count(*) AS n, coalesce(sum(length(CAST(field AS BLOB)) + length(value)), 0) AS b FROM elements WHERE eid = ?",
+        `SELECT count(*) AS n, coalesce(sum(length(CAST(field AS BLOB)) + length(value)), 0) AS b FROM ${tableOf(eid)} WHERE eid = ?`,
         eid,
       )!;
       return { count: row.n, bytes: row.b };
@@ -75,7 +81,7 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
       const later = deleteElements(sql, eid, DROP_AT_ONCE + 1) > DROP_AT_ONCE;
       if (later) sql.exec("INSERT OR IGNORE INTO dropped (eid) VALUES (?)", eid);
       // The index's rows go with the elements: now, or when the purge has taken the last of them.
-      ranks.drop(eid, !later);
+      if (eid > 0) ranks.drop(eid, !later);
     },
     purgePending: () => sql.first("SELECT 1 AS x FROM dropped LIMIT 1") !== null,
     purge: (limit) => {
@@ -95,11 +101,12 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
     },
     // Elements go in bulk (a replica's full sync): the index is made again once settled.
     deleteWrittenBefore: (eid, offset) => {
-      sql.exec("DELETE FROM elements WHERE eid = ? AND mod_offset < ?", eid, offset);
-      ranks.drop(eid, true);
+      sql.exec(`DELETE FROM ${tableOf(eid)} WHERE eid = ? AND mod_offset < ?`, eid, offset);
+      if (eid > 0) ranks.drop(eid, true);
     },
     clear: () => {
       sql.exec("DELETE FROM elements");
+      sql.exec("DELETE FROM pages");
       sql.exec("DELETE FROM dropped");
       ranks.clear();
     },
@@ -143,12 +150,13 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
       )
         .toArray()
         .map((row) => ({ field: row.field as string, expiresAt: row.expires_at as number })),
-    plan: (eid, writes, count) => ranks.plan(eid, writes, count),
-    settle: (eid, count, byScore) => ranks.settle(eid, count, byScore),
+    // A paged string's pages (a negative id) have no rank index.
+    plan: (eid, writes, count) => void (eid > 0 && ranks.plan(eid, writes, count)),
+    settle: (eid, count, byScore) => void (eid > 0 && ranks.settle(eid, count, byScore)),
     combine: (spec) => combineInSql(sql, spec),
     copyElements: (from, into, mod) => {
       sql.exec(
-        "INSERT INTO elements (eid, field, value, score, mod_offset, expires_at) SELECT ?, field, value, score, ?, expires_at FROM elements WHERE eid = ?",
+        `INSERT INTO ${tableOf(into)} (eid, field, value, score, mod_offset, expires_at) SELECT ?, field, value, score, ?, expires_at FROM ${tableOf(from)} WHERE eid = ?`,
         into,
         mod,
         from,
@@ -179,7 +187,8 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
 
 /** Deletes up to `limit` elements of `eid`; answers how many. */
 function deleteElements(sql: Sql, eid: number, limit: number): number {
-  sql.exec("DELETE FROM elements WHERE eid = ? AND field IN (SELECT field FROM elements WHERE eid = ? ORDER BY field LIMIT ?)", eid, eid, limit);
+  const table = tableOf(eid);
+  sql.exec(`DELETE FROM ${table} WHERE eid = ? AND field IN (SELECT field FROM ${table} WHERE eid = ? ORDER BY field LIMIT ?)`, eid, eid, limit);
   return sql.first<{ n: number }>("SELECT changes() AS n")!.n;
 }
 

@@ -124,6 +124,19 @@ export const MIGRATIONS: readonly (readonly Step[])[] = [
     "ALTER TABLE keyspace ADD COLUMN fields_expire_at INTEGER",
     "CREATE INDEX IF NOT EXISTS keyspace_fields_expiry ON keyspace(fields_expire_at) WHERE fields_expire_at IS NOT NULL",
   ],
+  // v9: strings stored in pages (engine/keyspace/pages.ts): a long string's pages are the elements
+  // of a negative element id, kept here with the elements' columns and no second index, so writing
+  // a page is one row written.
+  [
+    `CREATE TABLE IF NOT EXISTS pages (
+       eid INTEGER NOT NULL,
+       field TEXT NOT NULL,
+       value BLOB NOT NULL,
+       score REAL,
+       mod_offset INTEGER NOT NULL DEFAULT 0,
+       expires_at INTEGER,
+       PRIMARY KEY (eid, field)) WITHOUT ROWID`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

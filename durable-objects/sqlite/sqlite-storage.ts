@@ -7,8 +7,8 @@
  *   keyed by its position (slot, key) (v6, engine/slot.ts), a table without rowid and without a
  *   second index on the name, so writing a key is one row written. `mod_offset` is the
  *   replication offset of its last write; `type` is the RDB type code and `encoding` the value's
- *   layout. Values stay under SQLite's 2 MB row limit (strings are capped at the configured value
- *   limit, 1 MiB by default). `keyspace_expiry` indexes only the keys with a deadline.
+ *   layout. Values stay under SQLite's 2 MB row limit (a string longer than 1 MiB is kept in
+ *   `pages`). `keyspace_expiry` indexes only the keys with a deadline.
  * - `elements(eid, field, value, score, mod_offset)`: the elements of collections (v3), one row
  *   each, keyed by the collection's element id (`keyspace.eid`, kept by RENAME) and the field
  *   (hash field, set member...), so changing or reading one element touches one row.
@@ -17,6 +17,8 @@
  *   `elements_by_score(eid, score, field)` (v4): a sorted set's elements in Redis's zset order, so
  *   ranges by score or rank, ranks and counts walk only the part of the index they cover.
  *   `keyspace.bytes` (v5): a collection's estimated size, the sum over its elements (sizes.ts).
+ * - `pages(eid, field, ...)` (v9): the pages of strings longer than 1 MiB (engine/keyspace/page-layout.ts),
+ *   under negative element ids, with the elements' columns and without their score index.
  * - `backlog(offset, frame)`: the replication log, runs of RESP frames (one per commit or push)
  *   keyed by the offset each starts at.
  *

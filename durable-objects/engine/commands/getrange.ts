@@ -9,14 +9,15 @@ const getrange = defineCommand({
   keys: key(1),
   parse: ([k, start, end]) => ({ key: k!, start: parseInteger(start!), end: parseInteger(end!) }),
   run: ({ db }, a) => {
-    const value = db.getString(a.key) ?? new Uint8Array(0);
-    const n = value.length;
+    const e = db.lookupString(a.key);
+    const n = e === null ? 0 : db.stringLength(e);
     if (a.start < 0 && a.end < 0 && a.start > a.end) return new Uint8Array(0);
-    let start = a.start < 0 ? Math.max(n + a.start, 0) : a.start;
+    const start = a.start < 0 ? Math.max(n + a.start, 0) : a.start;
     let end = a.end < 0 ? Math.max(n + a.end, 0) : a.end;
     end = Math.min(end, n - 1);
-    if (n === 0 || start > end) return new Uint8Array(0);
-    return value.slice(start, end + 1);
+    if (e === null || n === 0 || start > end) return new Uint8Array(0);
+    // Only the pages the range covers are read.
+    return db.stringBytes(e, start, end + 1).slice();
   },
 });
 

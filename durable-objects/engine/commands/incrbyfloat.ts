@@ -19,7 +19,8 @@ export default defineCommand({
     const entry = db.get(a.key);
     if (entry !== null && entry.type !== "string") throw errors.wrongType();
     const zero: LongDouble = { kind: "finite", negative: false, m: 0n, e: 0 };
-    const current = entry === null ? zero : parseLongDouble(fromBytes(entry.value));
+    // A paged string is longer than any number.
+    const current = entry === null ? zero : entry.eid !== undefined ? null : parseLongDouble(fromBytes(entry.value));
     const by = parseLongDouble(a.by);
     if (current === null || by === null) throw errors.notFloat();
     const next = addLongDouble(current, by);

@@ -10,6 +10,6 @@ export default defineCommand({
   run: ({ db }, keys) =>
     keys.map((k) => {
       const e = db.lookup(k);
-      return e?.type === "string" ? e.value : null;
+      return e?.type === "string" ? db.stringValue(e) : null;
     }),
 });

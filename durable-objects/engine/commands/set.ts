@@ -21,7 +21,7 @@ export function runSet({ db, now }: Context, a: SetArgs): Reply {
   // Only SET ... GET reads: it alone counts a keyspace hit or miss, as in Redis.
   const old = a.get ? db.lookup(a.key) : db.get(a.key);
   if (a.get && old !== null && old.type !== "string") throw errors.wrongType();
-  const previous = a.get ? (old?.value ?? null) : OK;
+  const previous = a.get ? (old === null ? null : db.stringValue(old)) : OK;
   if ((a.condition === "NX" && old !== null) || (a.condition === "XX" && old === null)) return a.get ? previous : null;
   db.setString(a.key, toBytes(a.value), expiry.kind === "keep" ? (old?.expiresAt ?? null) : at);
   return previous;

@@ -88,7 +88,7 @@ function byPattern(db: Change, pattern: string, element: Bytes): Bytes | null {
   const e = db.lookup(key);
   if (e === null) return null;
   if (field !== null) return e.type === "hash" ? (Hash.find(db, key, false)?.get(field) ?? null) : null;
-  return e.type === "string" ? e.value : null;
+  return e.type === "string" ? db.stringValue(e) : null;
 }
 
 /** Redis's compareStringObjects: bytes, then length. */

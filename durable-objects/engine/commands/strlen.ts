@@ -7,5 +7,8 @@ export default defineCommand({
   flags: ["readonly"],
   keys: key(1),
   parse: ([k]) => k!,
-  run: ({ db }, k) => db.getString(k)?.length ?? 0,
+  run: ({ db }, k) => {
+    const e = db.lookupString(k);
+    return e === null ? 0 : db.stringLength(e);
+  },
 });

@@ -4,21 +4,25 @@
  * as what they wrote), deadlines, and the keyspace's iteration (SCAN, RANDOMKEY). The overlay they
  * write on is overlay.ts.
  */
-import { type Bytes, concatBytes, overwriteBytes } from "../bytes";
+import type { Bytes } from "../bytes";
 import { encode, restoreEffects } from "../effects";
 import { slotOf } from "../slot";
-import type { Element, Entry, KeyRow, StringEncoding } from "../storage";
+import { errors } from "../errors";
+import { REQUEST_LIMITS } from "../limits";
+import type { Element, ElementRow, Entry, KeyRow, StringEncoding } from "../storage";
 import type { Effect } from "./keyspace";
-import { Overlay } from "./overlay";
+import { INLINE_MAX, WRITE_EFFECT_BYTES } from "./page-layout";
+import { StringPages } from "./pages";
 
 /** An element as a copy of it is written: its value, score and deadline (a hash field's). */
 const copied = (el: Element): Element => (el.expiresAt == null ? { value: el.value, score: el.score } : { value: el.value, score: el.score, expiresAt: el.expiresAt });
 
 /** One command's or MULTI's change (Keyspace.begin): the overlay, and the writes commands make through it. */
-export class Change extends Overlay {
+export class Change extends StringPages {
   /**
    * Sets a string value with an absolute deadline (null: none); a past deadline deletes.
    * `encoding` "text": a value Redis keeps as written, never as an integer (INCRBYFLOAT's).
+   * A value past WRITE_EFFECT_BYTES is logged as a SET of its start and SETRANGEs of the rest.
    */
   setString(key: string, value: Bytes, expiresAt: number | null, encoding?: StringEncoding): void {
     this.checkSize(value.length);
@@ -26,22 +30,45 @@ export class Change extends Overlay {
       this.delete(key);
       return;
     }
-    this.replace(key, encoding ? { type: "string", value, expiresAt, encoding } : { type: "string", value, expiresAt });
-    this.effects.push(encode.set(key, value, expiresAt, encoding));
+    this.putString(key, value, expiresAt, encoding);
+    this.effects.push(encode.set(key, value.subarray(0, WRITE_EFFECT_BYTES), expiresAt, encoding));
+    for (let at = WRITE_EFFECT_BYTES; at < value.length; at += WRITE_EFFECT_BYTES) this.effects.push(encode.setrange(key, at, value.subarray(at, at + WRITE_EFFECT_BYTES)));
+  }
+
+  /**
+   * A replica's SET (or a string written whole, `restoreEffects`): `value` under `key` as told,
+   * stamped `mod`, paged when long.
+   */
+  setStringAsTold(key: string, value: Bytes, expiresAt: number | null, encoding: StringEncoding | undefined, mod: number): void {
+    this.putString(key, value, expiresAt, encoding, mod);
   }
 
   /**
    * Appends to the string at `key` (created when missing), keeping its deadline; logged as APPEND,
-   * so the log grows by the suffix, not by the value. @returns the new length
+   * so the log grows by the suffix, not by the value (a paged result: as SETRANGE at the old end,
+   * which a replica may apply twice). @returns the new length
    * @throws WRONGTYPE, or ERR when the value would pass the size limit
    */
   appendString(key: string, suffix: Bytes): number {
-    const current = this.getString(key);
-    this.checkSize((current?.length ?? 0) + suffix.length);
-    const value = current === null ? suffix : concatBytes([current, suffix]);
-    // Appended to, a string is changed in place (Redis's raw encoding); a new one is not.
-    this.rewriteString(key, value, current !== null, encode.append(key, suffix));
-    return value.length;
+    const current = this.lookupString(key);
+    const length = current === null ? 0 : this.stringLength(current);
+    this.checkSize(length + suffix.length);
+    const end = this.appendAt(key, current, length, suffix);
+    if (end <= INLINE_MAX) this.effects.push(encode.append(key, suffix));
+    else this.logRange(key, length, suffix);
+    return end;
+  }
+
+  /**
+   * Appends `suffix` to string `current` (null: missing) of `length` under `key`, stamped `mod`
+   * when given. Appended to, even nothing, a string is changed in place (Redis's raw encoding); a
+   * new one is not. @returns the new length
+   */
+  private appendAt(key: string, current: Entry | null, length: number, suffix: Bytes, mod?: number): number {
+    if (suffix.length > 0) return this.writeStringAt(key, current, length, suffix, current !== null, mod);
+    const entry: Entry = current === null ? { type: "string", value: suffix, expiresAt: null } : { ...current, encoding: "raw" };
+    this.write(key, mod === undefined ? entry : { ...entry, mod });
+    return length;
   }
 
   /**
@@ -50,19 +77,24 @@ export class Change extends Overlay {
    * @throws WRONGTYPE, or ERR when the value would pass the size limit
    */
   setRange(key: string, offset: number, bytes: Bytes): number {
-    const current = this.getString(key);
-    if (bytes.length === 0) return current?.length ?? 0;
-    this.checkSize(Math.max(current?.length ?? 0, offset + bytes.length));
-    const value = overwriteBytes(current ?? new Uint8Array(0), offset, bytes);
-    this.rewriteString(key, value, true, encode.setrange(key, offset, bytes));
-    return value.length;
+    const current = this.lookupString(key);
+    const length = current === null ? 0 : this.stringLength(current);
+    if (bytes.length === 0) return length;
+    this.checkSize(Math.max(length, offset + bytes.length));
+    const end = this.writeStringAt(key, current, offset, bytes, true);
+    this.logRange(key, offset, bytes);
+    return end;
   }
 
-  /** Gives the (live or missing) string at `key` a new value, keeping its deadline (`raw`: changed in place), and logs `effect`. */
-  private rewriteString(key: string, value: Bytes, raw: boolean, effect: Effect): void {
-    const expiresAt = this.raw(key)?.expiresAt ?? null;
-    this.write(key, raw ? { type: "string", value, expiresAt, encoding: "raw" } : { type: "string", value, expiresAt });
-    this.effects.push(effect);
+  /** A replica's APPEND (`offset` null) or SETRANGE, as `appendString` and `setRange` write them, stamped `mod`. */
+  writeStringAsTold(key: string, current: Entry | null, offset: number | null, bytes: Bytes, mod: number): void {
+    if (offset === null) this.appendAt(key, current, current === null ? 0 : this.stringLength(current), bytes, mod);
+    else if (bytes.length > 0) this.writeStringAt(key, current, offset, bytes, true, mod);
+  }
+
+  /** Logs a write of `bytes` at `offset` as SETRANGEs of at most WRITE_EFFECT_BYTES each. */
+  private logRange(key: string, offset: number, bytes: Bytes): void {
+    for (let at = 0; at < bytes.length; at += WRITE_EFFECT_BYTES) this.effects.push(encode.setrange(key, offset + at, bytes.subarray(at, at + WRITE_EFFECT_BYTES)));
   }
 
   /**
@@ -82,7 +114,7 @@ export class Change extends Overlay {
       else this.effects.push(encode.rename(from, to));
       return;
     }
-    this.effects.push(encode.del(from), encode.del(to), ...restoreEffects(to, e, this.allElements(e.eid)));
+    this.effects.push(encode.del(from), encode.del(to), ...restoreEffects(to, e, this.wholeElements(e)));
   }
 
   /**
@@ -105,11 +137,20 @@ export class Change extends Overlay {
       this.effects.push(encode.copy(from, to));
       return;
     }
-    const eid = this.newEid();
-    const elements = this.allElements(e.eid);
+    const eid = this.newEidLike(e);
+    const elements = this.wholeElements(e);
     for (const el of elements) this.setElement(eid, el.field, copied(el));
     this.write(to, { ...e, eid });
     this.effects.push(encode.del(to), ...restoreEffects(to, e, elements));
+  }
+
+  /**
+   * The elements (or pages) of `e`, to be logged whole: refused before they are read when they
+   * would pass what one request may add to the log (a 100 MB string is not read into memory).
+   */
+  private wholeElements(e: Entry): ElementRow[] {
+    if ((e.bytes ?? 0) > REQUEST_LIMITS.maxLogBytes) throw errors.logTooLarge(REQUEST_LIMITS.maxLogBytes);
+    return this.allElements(e.eid!);
   }
 
   /**
@@ -117,7 +158,7 @@ export class Change extends Overlay {
    * statement) when its elements are as stored, else element by element; stamped `mod`.
    */
   copyCollection(e: Entry, to: string, mod: number): void {
-    const eid = this.newEid();
+    const eid = this.newEidLike(e);
     if (this.copyStored(e.eid!, eid, mod, e.count ?? 0, e.type === "zset" || e.type === "list")) {
       this.adopt(to, { ...e, eid }, e.bytes ?? 0);
       return;

@@ -184,7 +184,7 @@ export abstract class ElementView {
 
   /** True when collection `eid` may have stored elements (it was neither dropped nor created here). */
   protected stored(eid: number): boolean {
-    return !this.dropped.has(eid) && (eid < this.keyspace.nextEid || this.direct.has(eid));
+    return !this.dropped.has(eid) && (Math.abs(eid) < this.keyspace.nextEid || this.direct.has(eid));
   }
 
   /**

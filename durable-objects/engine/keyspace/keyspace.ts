@@ -15,6 +15,9 @@ import { type Element, type Entry, type PackedStrings, type Storage, eachKey } f
 import { Change } from "./change";
 import { HotCache } from "./hot-cache";
 
+/** Element ids reserved at once (see `Keyspace.reservedEid`). */
+const EID_BLOCK = 1024;
+
 /** A deterministic write effect, as a Redis command (name first). */
 export type Effect = (string | Bytes)[];
 
@@ -39,6 +42,12 @@ export class Keyspace {
   usedBytes: number;
   /** The next collection element id (never reused: a dropped collection's elements may linger). */
   nextEid: number;
+  /**
+   * Ids below this one may have been given out (meta `next_eid`): ids are reserved EID_BLOCK at a
+   * time, so creating a collection or a paged string writes no meta row, and a restart goes on
+   * from the reservation, skipping the ids it did not use.
+   */
+  private reservedEid = 1;
   /** A dropped collection's elements wait for `purge` (the storage deferred the work). */
   garbage = false;
 
@@ -60,7 +69,7 @@ export class Keyspace {
    */
   private load(): void {
     this.remeasure();
-    this.nextEid = Number(this.storage.meta.get("next_eid") ?? 1);
+    this.nextEid = this.reservedEid = Number(this.storage.meta.get("next_eid") ?? 1);
     this.garbage = this.storage.elements.purgePending();
   }
 
@@ -121,7 +130,10 @@ export class Keyspace {
     }
     if (change.nextEid !== this.nextEid) {
       this.nextEid = change.nextEid;
-      this.storage.meta.set("next_eid", this.nextEid);
+      if (this.nextEid > this.reservedEid) {
+        this.reservedEid = this.nextEid + EID_BLOCK;
+        this.storage.meta.set("next_eid", this.reservedEid);
+      }
     }
     for (const [key, { before, was, after }] of change.touched) {
       const sized = change.sized(after);

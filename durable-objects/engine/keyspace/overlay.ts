@@ -7,7 +7,7 @@
 import { type Bytes, utf8Length } from "../bytes";
 import { encode, splitEffect } from "../effects";
 import { RedisError, errors } from "../errors";
-import { PROTO_MAX_BULK_LEN } from "../limits";
+import { ELEMENT_MAX_BYTES, PROTO_MAX_BULK_LEN } from "../limits";
 import { elementSize, keySize } from "../sizes";
 import type { Combine, Combined, Element, ElementRow, Entry, OrderKey } from "../storage";
 import { ElementView } from "./element-view";
@@ -182,7 +182,7 @@ export class Overlay extends ElementView {
    */
   sized(e: Entry | null): Entry | null {
     if (e?.eid === undefined) return e;
-    const base = e.eid < this.firstNewEid ? (e.bytes ?? 0) : 0;
+    const base = Math.abs(e.eid) < this.firstNewEid ? (e.bytes ?? 0) : 0;
     return { ...e, bytes: base + (this.grown.get(e.eid) ?? 0) };
   }
 
@@ -246,12 +246,11 @@ export class Overlay extends ElementView {
     return e;
   }
 
-  /** The string value of `key`, null when missing. @throws WRONGTYPE */
-  getString(key: string): Bytes | null {
+  /** The live string entry of `key` (counted as a hit or miss), null when missing. @throws WRONGTYPE */
+  lookupString(key: string): Entry | null {
     const e = this.lookup(key);
-    if (e === null) return null;
-    if (e.type !== "string") throw errors.wrongType();
-    return e.value;
+    if (e !== null && e.type !== "string") throw errors.wrongType();
+    return e;
   }
 
   exists(key: string): boolean {
@@ -259,10 +258,6 @@ export class Overlay extends ElementView {
   }
 
 
-  /**
-   * @throws ERR when a string of `size` bytes would pass the value limit; past Redis's own
-   * (proto-max-bulk-len, 512 MiB: `SETRANGE k 9223372036854775807 x`), with Redis's text
-   */
   /**
    * Refuses a string of `size` bytes: past Redis's proto-max-bulk-len or Flaredis's value limit.
    * Call it before building a value that large. @throws ERR string exceeds… / ERR max single record size…
@@ -315,6 +310,11 @@ export class Overlay extends ElementView {
     return this.nextEid++;
   }
 
+  /** A new element id for a copy of `e`: a paged string's is negative (its pages: keyspace/pages.ts). */
+  newEidLike(e: Entry): number {
+    return e.type === "string" ? -this.newEid() : this.newEid();
+  }
+
   /** Writes a collection's header (type, count, deadline) under `key`, recording no effect. */
   putHeader(key: string, entry: Entry): void {
     this.write(key, entry);
@@ -339,7 +339,7 @@ export class Overlay extends ElementView {
   element(eid: number, field: string): Element | null {
     const pending = this.elements.get(eid)?.get(field);
     if (pending !== undefined) return pending;
-    if (this.dropped.has(eid) || eid >= this.keyspace.nextEid) return null;
+    if (this.dropped.has(eid) || Math.abs(eid) >= this.keyspace.nextEid) return null;
     let read = this.storedElements.get(eid);
     if (!read) this.storedElements.set(eid, (read = new Map()));
     let e = read.get(field);
@@ -354,7 +354,15 @@ export class Overlay extends ElementView {
   setElement(eid: number, field: string, element: Element | null, previous: Element | null = this.element(eid, field)): void {
     // A new element (not one a replica is told of, which carries its offset) is one row: its
     // field and value together stay within the record limit, as a string's value does.
-    if (element !== null && element.mod === undefined) this.checkSize(utf8Length(field) + element.value.length);
+    if (element !== null && element.mod === undefined) {
+      const size = utf8Length(field) + element.value.length;
+      if (size > ELEMENT_MAX_BYTES || size > this.keyspace.limits.maxValueBytes) throw errors.valueTooLarge(Math.min(ELEMENT_MAX_BYTES, this.keyspace.limits.maxValueBytes), size);
+    }
+    this.putElement(eid, field, element, previous);
+  }
+
+  /** `setElement` without the size check (a string's page, which the string's own limit bounds). */
+  protected putElement(eid: number, field: string, element: Element | null, previous: Element | null): void {
     let fields = this.elements.get(eid);
     if (!fields) this.elements.set(eid, (fields = new Map()));
     fields.set(field, element);

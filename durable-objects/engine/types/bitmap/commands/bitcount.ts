@@ -22,12 +22,20 @@ export default defineCommand({
     return { key: k!, range: { start, end, bits: rest.length === 3 ? bitUnit(rest[2]!) : false } };
   },
   run: ({ db }, a) => {
-    const value = db.getString(a.key);
-    if (value === null) return 0;
-    if (a.range === null) return value.length === 0 ? 0 : countBits(value, 0, value.length * 8 - 1);
-    const { start, end, bits } = a.range;
-    if (start < 0 && end < 0 && start > end) return 0;
-    const range = bitRange(value.length, start, end, bits);
-    return range === null ? 0 : countBits(value, range[0], range[1]);
+    const e = db.lookupString(a.key);
+    if (e === null) return 0;
+    const length = db.stringLength(e);
+    if (a.range !== null && a.range.start < 0 && a.range.end < 0 && a.range.start > a.range.end) return 0;
+    const range = a.range === null ? bitRange(length, 0, -1, false) : bitRange(length, a.range.start, a.range.end, a.range.bits);
+    if (range === null) return 0;
+    const [from, to] = range;
+    // Page by page (a page not stored has no set bit).
+    let n = 0;
+    db.eachPage(e, Math.floor(from / 8), Math.floor(to / 8) + 1, (start, bytes) => {
+      const first = Math.max(from, start * 8);
+      const last = Math.min(to, (start + bytes.length) * 8 - 1);
+      if (first <= last) n += countBits(bytes, first - start * 8, last - start * 8);
+    });
+    return n;
   },
 });

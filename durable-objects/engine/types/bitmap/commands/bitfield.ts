@@ -2,6 +2,8 @@ import { parseInt64 } from "../../../args";
 import { type Reply, defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
 import { bitOffset, fieldType } from "../args";
+import type { Change } from "../../../keyspace";
+import { INLINE_MAX } from "../../../keyspace/page-layout";
 import { type FieldType, type Overflow, addField, readField, writeField } from "../bits";
 
 interface FieldOp {
@@ -37,6 +39,33 @@ function parseOps(args: readonly string[]): FieldOp[] {
 
 const int = (n: bigint): number | bigint => (n >= -BigInt(Number.MAX_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n);
 
+/** One field's value after `op` (null: an overflow under FAIL). */
+function applied(o: FieldOp, old: bigint): bigint | null {
+  // An unsigned SET's value is the 64-bit pattern of the signed integer given.
+  return o.op === "INCRBY" ? addField(old, o.n, o.type, o.overflow) : addField(o.type.signed ? o.n : BigInt.asUintN(64, o.n), 0n, o.type, o.overflow);
+}
+
+/**
+ * BITFIELD on a paged string (keyspace/page-layout.ts): each field read from the bytes that hold
+ * it and each write logged as a SETRANGE of those bytes, so the command touches only their pages.
+ */
+function fieldByField(db: Change, key: string, ops: readonly FieldOp[], length: number, reach: number): Reply {
+  if (reach > length) db.setRange(key, reach - 1, Uint8Array.of(0));
+  return ops.map((o): Reply => {
+    const from = Math.floor(o.offset / 8);
+    const window = new Uint8Array(Math.floor((o.offset + o.type.bits - 1) / 8) + 1 - from);
+    const e = db.get(key);
+    if (e !== null) window.set(db.stringBytes(e, from, Math.min(from + window.length, db.stringLength(e))));
+    const old = readField(window, o.offset - from * 8, o.type);
+    if (o.op === "GET") return int(old);
+    const next = applied(o, old);
+    if (next === null) return null;
+    writeField(window, o.offset - from * 8, o.type, next);
+    db.setRange(key, from, window);
+    return int(o.op === "INCRBY" ? next : old);
+  });
+}
+
 function bitfield(readonly: boolean) {
   return defineCommand({
     name: readonly ? "bitfield_ro" : "bitfield",
@@ -49,20 +78,22 @@ function bitfield(readonly: boolean) {
       return { key: k!, ops };
     },
     run: ({ db }, a): Reply => {
-      const current = db.getString(a.key);
+      const e = db.lookupString(a.key);
+      const length = e === null ? 0 : db.stringLength(e);
       const writes = a.ops.filter((o) => o.op !== "GET");
-      if (writes.length === 0) return a.ops.map((o) => int(readField(current ?? new Uint8Array(0), o.offset, o.type)));
       // Writes make room up to the farthest bit any of them reaches, as Redis does, whatever they then do.
-      const reach = Math.max(...writes.map((o) => Math.floor((o.offset + o.type.bits - 1) / 8) + 1));
+      const reach = Math.max(0, ...writes.map((o) => Math.floor((o.offset + o.type.bits - 1) / 8) + 1));
       // Refused before anything that large is allocated (an offset may reach 512 MB).
-      db.checkSize(Math.max(current?.length ?? 0, reach));
-      const value = new Uint8Array(Math.max(current?.length ?? 0, reach));
+      if (writes.length > 0) db.checkSize(Math.max(length, reach));
+      if (Math.max(length, reach) > INLINE_MAX) return fieldByField(db, a.key, a.ops, length, reach);
+      const current = e === null ? null : db.stringValue(e);
+      if (writes.length === 0) return a.ops.map((o) => int(readField(current ?? new Uint8Array(0), o.offset, o.type)));
+      const value = new Uint8Array(Math.max(length, reach));
       if (current !== null) value.set(current);
       const replies = a.ops.map((o): Reply => {
         const old = readField(value, o.offset, o.type);
         if (o.op === "GET") return int(old);
-        // An unsigned SET's value is the 64-bit pattern of the signed integer given.
-        const next = o.op === "INCRBY" ? addField(old, o.n, o.type, o.overflow) : addField(o.type.signed ? o.n : BigInt.asUintN(64, o.n), 0n, o.type, o.overflow);
+        const next = applied(o, old);
         if (next === null) return null;
         writeField(value, o.offset, o.type, next);
         return int(o.op === "INCRBY" ? next : old);

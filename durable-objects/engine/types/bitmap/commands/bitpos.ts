@@ -26,12 +26,33 @@ export default defineCommand({
     return { key: k!, bit: Number(bit) as 0 | 1, start, end, bits };
   },
   run: ({ db }, a) => {
-    const value = db.getString(a.key);
-    if (value === null) return a.bit === 1 ? -1 : 0;
-    const range = bitRange(value.length, a.start ?? 0, a.end ?? value.length - 1, a.bits);
+    const e = db.lookupString(a.key);
+    if (e === null) return a.bit === 1 ? -1 : 0;
+    const length = db.stringLength(e);
+    const range = bitRange(length, a.start ?? 0, a.end ?? length - 1, a.bits);
     if (range === null) return -1;
-    const at = firstBit(value, a.bit, range[0], range[1]);
+    const [from, to] = range;
+    // Page by page: a page not stored is all zeros, so a 0 is the first bit it holds.
+    let at = -1;
+    let next = from;
+    db.eachPage(e, Math.floor(from / 8), Math.floor(to / 8) + 1, (start, bytes) => {
+      const first = Math.max(next, start * 8);
+      if (a.bit === 0 && first > next) {
+        at = next;
+        return true;
+      }
+      const last = Math.min(to, (start + bytes.length) * 8 - 1);
+      if (first > last) return false;
+      const found = firstBit(bytes, a.bit, first - start * 8, last - start * 8);
+      if (found >= 0) {
+        at = found + start * 8;
+        return true;
+      }
+      next = last + 1;
+      return false;
+    });
+    if (at < 0 && a.bit === 0 && next <= to) at = next;
     if (at >= 0 || a.bit === 1 || a.end !== null) return at;
-    return range[1] + 1;
+    return to + 1;
   },
 });

@@ -10,7 +10,9 @@ export default defineCommand({
   keys: key(1),
   parse: ([k, offset]) => ({ key: k!, offset: bitOffset(offset!) }),
   run: ({ db }, a) => {
-    const value = db.getString(a.key);
-    return value === null ? 0 : bitAt(value, a.offset);
+    const e = db.lookupString(a.key);
+    const byte = Math.floor(a.offset / 8);
+    if (e === null || byte >= db.stringLength(e)) return 0;
+    return bitAt(db.stringBytes(e, byte, byte + 1), a.offset % 8);
   },
 });

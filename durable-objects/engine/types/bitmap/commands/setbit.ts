@@ -28,14 +28,15 @@ export default defineCommand({
     return { key: k!, offset: at, on: Number(on) as 0 | 1 };
   },
   run: ({ db }, a) => {
-    const value = db.getString(a.key);
+    const e = db.lookupString(a.key);
     const byte = Math.floor(a.offset / 8);
-    const old = value === null ? 0 : bitAt(value, a.offset);
-    const grows = value === null || byte >= value.length;
+    const grows = e === null || byte >= db.stringLength(e);
+    // The one byte, read from the one page that holds it.
+    const current = grows ? 0 : db.stringBytes(e, byte, byte + 1)[0]!;
+    const old = bitAt(Uint8Array.of(current), a.offset % 8);
     // Nothing changes, unless the string was kept as an integer or embedded: Redis makes it raw.
-    if (old === a.on && !grows && db.get(a.key)?.encoding === "raw") return old;
+    if (old === a.on && !grows && e.encoding === "raw") return old;
     const mask = 1 << (7 - (a.offset % 8));
-    const current = value !== null && byte < value.length ? value[byte]! : 0;
     db.setRange(a.key, byte, Uint8Array.of(a.on ? current | mask : current & ~mask));
     return old;
   },
