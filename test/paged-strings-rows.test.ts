@@ -3,7 +3,8 @@
 // each replica, as the runtime counts them; a SETBIT on a 100 MB string adds under 100 bytes to the
 // replication log; replicas end with the primary's digest, and read the pages they hold.
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, inNode, nodeApi, redis, stubOf } from "./helpers";
+import { systemClock } from "../durable-objects/engine/clock";
+import { call, inNode, nodeApi, onOneClock, redis, stubOf } from "./helpers";
 
 const PRIMARY = "enam";
 const REPLICAS = ["wnam", "weur", "apac"];
@@ -51,5 +52,30 @@ describe("strings stored in pages, on SQLite", () => {
     // A read at the edge (a replica) of the byte set, and of the page after it, never written.
     const read = await call(["BITCOUNT", "ps:big", 60_000_000, 60_100_000], { path: "/", headers: { "Flaredis-Max-Staleness": "60000" } });
     expect(read.json).toEqual({ result: 1 });
+  });
+
+  it("a COPY and a write to the copy in one MULTI see the copy's pages (and a hash's fields) as stored", async () => {
+    // The copy is written by SQLite itself (INSERT … SELECT): before the fix, the SETRANGE rebuilt
+    // page 0 from zeros and HSET counted an existing field as new.
+    // A COPY is logged as itself (and copied by SQLite) only when no replica has loaded a snapshot
+    // chunk within repl-timeout: the nodes on one clock, moved past it.
+    const clock = await onOneClock(NODES, REPLICAS);
+    try {
+      await redis("SET", "ps:src", "a".repeat(2 * 1024 * 1024));
+      await redis("HSET", "ps:h", "f", "1", "g", "2");
+      clock.advance(61_000);
+      await Promise.all(REPLICAS.map((n) => nodeApi(n).catchUp()));
+      const copied = await call([["COPY", "ps:src", "ps:dst"], ["SETRANGE", "ps:dst", "0", "x"]], { path: "/multi-exec" });
+      expect(copied.json).toEqual([{ result: 1 }, { result: 2 * 1024 * 1024 }]);
+      expect(await redis("GETRANGE", "ps:dst", 0, 3)).toBe("xaaa");
+      expect(await redis("GETRANGE", "ps:dst", 65534, 65537)).toBe("aaaa");
+      const hash = await call([["COPY", "ps:h", "ps:h2"], ["HSET", "ps:h2", "f", "3"]], { path: "/multi-exec" });
+      expect(hash.json).toEqual([{ result: 1 }, { result: 0 }]);
+      expect(await redis("HLEN", "ps:h2")).toBe(2);
+      await Promise.all(REPLICAS.map((n) => nodeApi(n).catchUp()));
+      for (const n of REPLICAS) expect(await nodeApi(n).digest(), n).toEqual({ ...(await nodeApi(PRIMARY).digest()), node: n });
+    } finally {
+      for (const name of NODES) await inNode(stubOf(name), (node) => void (node.clock = systemClock));
+    }
   });
 });

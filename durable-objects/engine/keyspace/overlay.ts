@@ -339,7 +339,8 @@ export class Overlay extends ElementView {
   element(eid: number, field: string): Element | null {
     const pending = this.elements.get(eid)?.get(field);
     if (pending !== undefined) return pending;
-    if (this.dropped.has(eid) || Math.abs(eid) >= this.keyspace.nextEid) return null;
+    // Not stored: dropped, or new here (unless the storage wrote it directly: a COPY's).
+    if (!this.stored(eid)) return null;
     let read = this.storedElements.get(eid);
     if (!read) this.storedElements.set(eid, (read = new Map()));
     let e = read.get(field);
