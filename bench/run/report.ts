@@ -63,6 +63,7 @@ const UNITS: Record<string, string> = {
   digests_equal: "data equal",
   ms: "ms per call (median)",
   first_ms: "first call's ms (warm-up)",
+  first_rows_written: "first call's rows written",
   x_redis: "x redis-server's time",
   error: "error",
 };

@@ -172,11 +172,9 @@ export function loadChunk(engine: Engine, chunk: SnapshotChunk): void {
     const change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
     for (const r of chunk.rows) {
       const type = TYPE_NAMES[r.type]!;
-      // A paged string (keyspace/page-layout.ts) comes as a header and its pages.
-      const header: Entry =
-        type === "string"
-          ? { type, value: r.value, expiresAt: r.expiresAt, eid: -change.newEid(), count: r.count ?? 0, encoding: "raw" }
-          : { type, value: r.value, expiresAt: r.expiresAt, eid: change.newEid(), count: r.count ?? 0 };
+      // A paged string (keyspace/page-layout.ts) comes as a header and its pages, raw-encoded.
+      const eid = change.newEidFor(type);
+      const header: Entry = { type, value: r.value, expiresAt: r.expiresAt, eid, count: r.count ?? 0, ...(type === "string" ? { encoding: "raw" as const } : {}) };
       change.writeAsTold(r.key, r.fieldsExpireAt === undefined ? header : { ...header, fieldsExpireAt: r.fieldsExpireAt }, chunk.offset);
     }
     for (const el of chunk.elements) {

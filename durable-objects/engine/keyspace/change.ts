@@ -35,10 +35,7 @@ export class Change extends StringPages {
     for (let at = WRITE_EFFECT_BYTES; at < value.length; at += WRITE_EFFECT_BYTES) this.effects.push(encode.setrange(key, at, value.subarray(at, at + WRITE_EFFECT_BYTES)));
   }
 
-  /**
-   * A replica's SET (or a string written whole, `restoreEffects`): `value` under `key` as told,
-   * stamped `mod`, paged when long.
-   */
+  /** A replica's SET: `value` under `key` as told, stamped `mod`, paged when long. */
   setStringAsTold(key: string, value: Bytes, expiresAt: number | null, encoding: StringEncoding | undefined, mod: number): void {
     this.putString(key, value, expiresAt, encoding, mod);
   }
@@ -137,7 +134,7 @@ export class Change extends StringPages {
       this.effects.push(encode.copy(from, to));
       return;
     }
-    const eid = this.newEidLike(e);
+    const eid = this.newEidFor(e.type);
     const elements = this.wholeElements(e);
     for (const el of elements) this.setElement(eid, el.field, copied(el));
     this.write(to, { ...e, eid });
@@ -158,7 +155,7 @@ export class Change extends StringPages {
    * statement) when its elements are as stored, else element by element; stamped `mod`.
    */
   copyCollection(e: Entry, to: string, mod: number): void {
-    const eid = this.newEidLike(e);
+    const eid = this.newEidFor(e.type);
     if (this.copyStored(e.eid!, eid, mod, e.count ?? 0, e.type === "zset" || e.type === "list")) {
       this.adopt(to, { ...e, eid }, e.bytes ?? 0);
       return;

@@ -9,7 +9,7 @@ import { encode, splitEffect } from "../effects";
 import { RedisError, errors } from "../errors";
 import { ELEMENT_MAX_BYTES, PROTO_MAX_BULK_LEN } from "../limits";
 import { elementSize, keySize } from "../sizes";
-import type { Combine, Combined, Element, ElementRow, Entry, OrderKey } from "../storage";
+import type { Combine, Combined, Element, ElementRow, Entry, OrderKey, ValueType } from "../storage";
 import { ElementView } from "./element-view";
 import type { Effect, Keyspace, Role } from "./keyspace";
 
@@ -310,9 +310,9 @@ export class Overlay extends ElementView {
     return this.nextEid++;
   }
 
-  /** A new element id for a copy of `e`: a paged string's is negative (its pages: keyspace/pages.ts). */
-  newEidLike(e: Entry): number {
-    return e.type === "string" ? -this.newEid() : this.newEid();
+  /** A new element id for a value of `type`: a paged string's is negative (its pages: page-layout.ts). */
+  newEidFor(type: ValueType): number {
+    return type === "string" ? -this.newEid() : this.newEid();
   }
 
   /** Writes a collection's header (type, count, deadline) under `key`, recording no effect. */

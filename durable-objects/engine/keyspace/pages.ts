@@ -112,7 +112,7 @@ export class StringPages extends Overlay {
       this.write(key, mod === undefined ? entry : { ...entry, mod });
       return end;
     }
-    const eid = e?.eid ?? -this.newEid();
+    const eid = e?.eid ?? this.newEidFor("string");
     let count = e?.eid === undefined ? 0 : (e.count ?? 0);
     const lastPage = Math.floor((end - 1) / PAGE_BYTES);
     /** Writes page `n` as it is with `from` written over it at `at` (past its end: zero-padded), unless the page is all zeros and not the last. */
