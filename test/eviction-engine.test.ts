@@ -80,7 +80,10 @@ describe("the dataset's estimate", () => {
 
   it("CONFIG SET and GET maxmemory (with units) and maxmemory-samples (1 to INT_MAX, default 5), refusing what Redis refuses", () => {
     const e = engine();
-    expect(run(e, "CONFIG", "GET", "maxmemory*")).toEqual(["maxmemory", "0", "maxmemory-policy", "noeviction", "maxmemory-samples", "5"]);
+    expect(run(e, "CONFIG", "GET", "maxmemory*")).toEqual([
+      ...["maxmemory", "0", "maxmemory-clients", "0", "maxmemory-eviction-tenacity", "10"],
+      ...["maxmemory-policy", "noeviction", "maxmemory-samples", "5"],
+    ]);
     expect(run(e, "CONFIG", "SET", "maxmemory", "4mb", "maxmemory-samples", "10")).toBe("OK");
     expect(run(e, "CONFIG", "GET", "maxmemory", "maxmemory-samples")).toEqual(["maxmemory", "4194304", "maxmemory-samples", "10"]);
     expect(run(e, "CONFIG", "SET", "maxmemory", "1gb")).toBe("OK");

@@ -339,11 +339,21 @@ describe("WAIT, min-replicas, CONFIG and READONLY", () => {
     expect((await call(["SET", "c", "1"])).json).toEqual({ result: "OK" });
   });
 
+  it("CONFIG SET of a parameter with no effect reaches the replicas with the others", async () => {
+    await redis("CONFIG", "SET", "hz", "42", "notify-keyspace-events", "Ex", "maxmemory-samples", "6");
+    await catchUpAll();
+    for (const r of REPLICAS) {
+      const config = await inNode(stubOf(r), (node) => node.core.engine.config);
+      expect({ ...config.other, samples: config["maxmemory-samples"] }, r).toEqual({ hz: "42", "notify-keyspace-events": "xE", samples: 6 });
+    }
+    await redis("CONFIG", "SET", "hz", "10", "notify-keyspace-events", "", "maxmemory-samples", "5");
+  });
+
   it("CONFIG GET and SET: admin only, Redis's texts, all or nothing, kept across a restart", async () => {
     expect((await call(["CONFIG", "GET", "repl-backlog-size"], { token: "dev-token" })).json).toEqual({
       error: "NOPERM this user has no permissions to run the 'config' command",
     });
-    expect(await redis("CONFIG", "GET", "repl-*")).toEqual(["repl-backlog-size", "1048576", "repl-timeout", "60"]);
+    expect(await redis("CONFIG", "GET", "repl-[bt]*")).toEqual(["repl-backlog-size", "1048576", "repl-backlog-ttl", "3600", "repl-timeout", "60"]);
     expect(await redis("CONFIG", "SET", "repl-backlog-size", "2mb", "replica-serve-stale-data", "no")).toBe("OK");
     expect((await call(["CONFIG", "SET", "repl-timeout", "30", "no-such-option", "1"])).json).toEqual({
       error: "ERR Unknown option or number of arguments for CONFIG SET - 'no-such-option'",

@@ -61,6 +61,8 @@ export interface Server {
   configGet(patterns: readonly string[]): string[];
   /** CONFIG SET: all pairs or none. @throws RedisError for an unknown or bad parameter */
   configSet(pairs: readonly (readonly [string, string])[]): void;
+  /** CONFIG RESETSTAT: INFO's stats counters back to 0 (this node's, as Redis's are its server's). */
+  resetStats(): void;
   readonly offset: number;
   /** RENAME and COPY of a collection may be logged as themselves (no replica is loading a full sync). */
   compactEffects(): boolean;

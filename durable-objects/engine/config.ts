@@ -1,7 +1,11 @@
 /**
  * CONFIG parameters, with Redis's names, defaults, value formats and error texts. They are
- * persisted in the node's storage, so a restart keeps them.
+ * persisted in the node's storage, so a restart keeps them, and sent to the replicas. Those of
+ * `Config`'s own fields change what Flaredis does; every other parameter of redis-server 7.0
+ * (config-table.ts) is validated as Redis does, kept in `other`, and has no effect (README).
  */
+import { ALIASES, INT_MAX, type Kind, LLONG_MAX, PARAMETERS, ULLONG_MAX } from "./config-table";
+import { Refused, parseInteger, parseMemory, parseSpecial } from "./config-values";
 import { RedisError } from "./errors";
 import { compileGlob } from "./glob";
 
@@ -27,6 +31,8 @@ export interface Config {
   "repl-timeout": number;
   "replica-priority": number;
   "replica-serve-stale-data": boolean;
+  /** Every other parameter CONFIG SET changed, by name, as CONFIG GET shows it (no effect). */
+  other: Record<string, string>;
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = {
@@ -39,63 +45,66 @@ export const DEFAULT_CONFIG: Readonly<Config> = {
   "repl-timeout": 60,
   "replica-priority": 100,
   "replica-serve-stale-data": true,
+  other: {},
 };
 
-type Name = keyof Config;
-const NAMES = Object.keys(DEFAULT_CONFIG) as Name[];
+type Name = Exclude<keyof Config, "other">;
+const NAMES = (Object.keys(DEFAULT_CONFIG) as (keyof Config)[]).filter((n): n is Name => n !== "other");
 
-const UNITS: Record<string, bigint> = { "": 1n, b: 1n, k: 1000n, kb: 1024n, m: 1000n ** 2n, mb: 1024n ** 2n, g: 1000n ** 3n, gb: 1024n ** 3n };
-
-const INT_MAX = 2 ** 31 - 1;
-const LLONG_MAX = 2n ** 63n - 1n;
-const ULLONG_MAX = 2n ** 64n - 1n;
 /** Redis's CONFIG_REPL_BACKLOG_MIN_SIZE: a smaller repl-backlog-size is raised to it. */
 const BACKLOG_MIN_BYTES = 16 * 1024;
 
-/** A refused value, with the reason Redis gives after "argument ...". */
-class Refused {
-  constructor(readonly reason: string) {}
+/** An enum's value (several, space-separated, for the shutdown-on-sig* flags), lowercased. */
+function parseEnum(name: string, value: string, values: readonly string[]): string | Refused {
+  const words = name.startsWith("shutdown-on-sig") ? value.toLowerCase().split(" ") : [value.toLowerCase()];
+  return words.every((w) => values.includes(w)) ? words.join(" ") : new Refused(`argument(s) must be one of the following: ${values.join(", ")}`);
 }
 
-/** Redis's memory values (`1048576`, `1mb`, `512kb`, `1g`...) within [min, max]. */
-function parseMemory(value: string, min: bigint, max: bigint): number | Refused {
-  const m = value.toLowerCase().match(/^(\d+)([a-z]*)$/);
-  const unit = m ? UNITS[m[2]!] : undefined;
-  if (!m || unit === undefined) return new Refused(" must be a memory value");
-  const n = BigInt(m[1]!) * unit;
-  // Past 64 bits a value cannot be what was meant (Redis 7.0 wrapped it round; later ones refuse it).
-  if (n > ULLONG_MAX) return new Refused(" must be a memory value");
-  if (n < min || n > max) return new Refused(` must be between ${min} and ${max} inclusive`);
-  return Number(n);
-}
-
-/** Redis's integer parameters: a decimal integer within [min, max]. */
-function parseInteger(value: string, min: number, max: number): number | Refused {
-  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) return new Refused(" couldn't be parsed into an integer");
-  const n = Number(value);
-  return n < min || n > max ? new Refused(` must be between ${min} and ${max} inclusive`) : n;
-}
-
-/** Parses one value, or says why Redis would refuse it. */
+/** Parses one of `Config`'s own values, or says why Redis would refuse it. */
 function parseValue(name: Name, value: string): Config[Name] | Refused {
+  const numeric = (n: bigint | Refused) => (n instanceof Refused ? n : Number(n));
   switch (name) {
     case "maxmemory":
-      return parseMemory(value, 0n, ULLONG_MAX);
+      return numeric(parseMemory(value, 0n, ULLONG_MAX));
     case "repl-backlog-size": {
-      const n = parseMemory(value, 1n, LLONG_MAX);
+      const n = numeric(parseMemory(value, 1n, LLONG_MAX));
       return n instanceof Refused ? n : Math.max(n, BACKLOG_MIN_BYTES);
     }
     case "maxmemory-policy":
-      return (EVICTION_POLICIES as readonly string[]).includes(value.toLowerCase())
-        ? (value.toLowerCase() as Config[Name])
-        : new Refused(`(s) must be one of the following: ${POLICY_ORDER.join(", ")}`);
+      return parseEnum(name, value, POLICY_ORDER) as Config[Name] | Refused;
     case "replica-serve-stale-data":
-      return value.toLowerCase() === "yes" ? true : value.toLowerCase() === "no" ? false : new Refused(" must be 'yes' or 'no'");
+      return value.toLowerCase() === "yes" ? true : value.toLowerCase() === "no" ? false : new Refused("argument must be 'yes' or 'no'");
     case "repl-timeout":
     case "maxmemory-samples":
-      return parseInteger(value, 1, INT_MAX);
+      return numeric(parseInteger(value, 1n, INT_MAX));
     default:
-      return parseInteger(value, 0, INT_MAX);
+      return numeric(parseInteger(value, 0n, INT_MAX));
+  }
+}
+
+/**
+ * Parses a value of a parameter that has no effect here (`current`: its value now), as CONFIG GET
+ * will show it, or says why Redis would refuse it.
+ */
+function parseOther(name: string, kind: Kind, value: string, current: string): string | Refused {
+  switch (kind.type) {
+    case "immutable":
+      return new Refused("can't set immutable config");
+    case "protected":
+      return new Refused("can't set protected config");
+    case "bool":
+      return value.toLowerCase() === "yes" || value.toLowerCase() === "no" ? value.toLowerCase() : new Refused("argument must be 'yes' or 'no'");
+    case "enum":
+      return parseEnum(name, value, kind.values);
+    case "integer":
+    case "memory": {
+      const n = kind.type === "integer" ? parseInteger(value, kind.min, kind.max) : parseMemory(value, kind.min, kind.max);
+      return n instanceof Refused ? n : String(n);
+    }
+    case "special":
+      return parseSpecial(name, value, current);
+    default:
+      return value;
   }
 }
 
@@ -106,29 +115,54 @@ const show = (v: Config[Name]): string =>
   typeof v === "boolean" ? (v ? "yes" : "no") : typeof v === "number" && v > Number.MAX_SAFE_INTEGER ? String(bigMin(BigInt(v), ULLONG_MAX)) : String(v);
 const bigMin = (a: bigint, b: bigint) => (a < b ? a : b);
 
-/** CONFIG GET: name/value pairs of every parameter matching one of the patterns. */
+/** Every name CONFIG GET lists: the parameters and their aliases. */
+const ALL_NAMES = [...PARAMETERS.keys(), ...ALIASES.keys()].sort();
+
+/** A parameter's value as CONFIG GET shows it (`name` as the table has it, not an alias). */
+function valueOf(config: Config, name: string): string {
+  if ((NAMES as string[]).includes(name)) return show(config[name as Name]);
+  // A config from a primary older than `other` has none.
+  return config.other?.[name] ?? PARAMETERS.get(name)![0];
+}
+
+/** CONFIG GET: name/value pairs of every parameter (and alias) matching one of the patterns. */
 export function configGet(config: Config, patterns: readonly string[]): string[] {
   const res = patterns.map((p) => compileGlob(p.toLowerCase()));
-  return NAMES.filter((n) => res.some((r) => r.test(n))).flatMap((n) => [n, show(config[n])]);
+  return ALL_NAMES.filter((n) => res.some((r) => r.test(n))).flatMap((n) => [n, valueOf(config, ALIASES.get(n) ?? n)]);
 }
 
 /**
- * CONFIG SET: parses every pair first, so a bad one changes nothing.
+ * CONFIG SET: parses every pair first, so a bad one changes nothing; a parameter named twice
+ * (itself or by its alias) is refused, as Redis does.
  * @returns the new config
  */
 export function configSet(config: Config, pairs: readonly (readonly [string, string])[]): Config {
-  const next = { ...config } as Record<Name, Config[Name]>;
-  for (const [raw, value] of pairs) {
-    const name = raw.toLowerCase() as Name;
-    if (!NAMES.includes(name)) throw new RedisError(`ERR Unknown option or number of arguments for CONFIG SET - '${raw}'`);
-    const parsed = parseValue(name, value);
-    if (parsed instanceof Refused) throw new RedisError(`ERR CONFIG SET failed (possibly related to argument '${raw}') - argument${parsed.reason}`);
-    next[name] = parsed;
+  const next = { ...config, other: { ...config.other } } as Config;
+  const seen = new Set<string>();
+  const refuse = (raw: string, text: string) => new RedisError(`ERR CONFIG SET failed (possibly related to argument '${raw}') - ${text}`);
+  for (const [raw] of pairs) {
+    const lower = raw.toLowerCase();
+    const name = ALIASES.get(lower) ?? lower;
+    if (!PARAMETERS.has(name)) throw new RedisError(`ERR Unknown option or number of arguments for CONFIG SET - '${raw}'`);
+    const type = PARAMETERS.get(name)![1].type;
+    if (type === "immutable" || type === "protected") throw refuse(raw, `can't set ${type} config`);
+    if (seen.has(name)) throw refuse(raw, "duplicate parameter");
+    seen.add(name);
   }
-  return next as unknown as Config;
+  for (const [raw, value] of pairs) {
+    const lower = raw.toLowerCase();
+    const name = ALIASES.get(lower) ?? lower;
+    const own = (NAMES as string[]).includes(name);
+    const parsed = own ? parseValue(name as Name, value) : parseOther(name, PARAMETERS.get(name)![1], value, valueOf(next, name));
+    if (parsed instanceof Refused) throw refuse(raw, parsed.text);
+    if (own) (next as unknown as Record<Name, Config[Name]>)[name as Name] = parsed as Config[Name];
+    else next.other[name] = parsed as string;
+  }
+  return next;
 }
 
 export function loadConfig(stored: string | number | null): Config {
-  if (typeof stored !== "string") return { ...DEFAULT_CONFIG };
-  return { ...DEFAULT_CONFIG, ...(JSON.parse(stored) as Partial<Config>) };
+  if (typeof stored !== "string") return { ...DEFAULT_CONFIG, other: {} };
+  const saved = JSON.parse(stored) as Partial<Config>;
+  return { ...DEFAULT_CONFIG, ...saved, other: { ...saved.other } };
 }

@@ -18,7 +18,7 @@ import { type Command, type Context, type Reply, type Server, WaitForReplicas, k
 import { REFUSED, commandTable } from "./commands";
 import { RedisError, errors } from "./errors";
 import { AccessTracker, Evictor } from "./eviction";
-import { renderInfo } from "./info";
+import { renderInfo, resetStats } from "./info";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
 import { PROTO_MAX_BULK_LEN, REQUEST_LIMITS, overBounds } from "./limits";
 import { ReplicationLog } from "./replication-log";
@@ -162,6 +162,7 @@ export class Engine {
       info: (sections) => this.info(sections),
       configGet: (patterns) => configGet(this.config, patterns),
       configSet: (pairs) => this.adoptConfig(configSet(this.config, pairs), this.configVersion + 1),
+      resetStats: () => resetStats(this.stats),
       get offset() {
         return log.offset;
       },

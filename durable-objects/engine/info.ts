@@ -4,7 +4,7 @@
  * truthfully: process-level fields of a Redis server (process_id, os, used_cpu_*, connected
  * clients) have no counterpart in a Durable Object and are absent rather than invented.
  */
-import type { Engine } from "./engine";
+import type { Engine, Stats } from "./engine";
 
 /** The Redis version whose commands and replies Flaredis follows. */
 export const REDIS_VERSION = "7.2.0";
@@ -150,4 +150,9 @@ export function renderInfo(engine: Engine, wanted: readonly string[]): string {
     .filter(([name]) => all || names.includes(name.toLowerCase()))
     .map(([name, fields]) => [`# ${name}`, ...fields.map(([k, v]) => `${k}:${v}`)].join("\r\n") + "\r\n")
     .join("\r\n");
+}
+
+/** CONFIG RESETSTAT: every counter of `stats` back to 0. */
+export function resetStats(stats: Stats): void {
+  for (const name of Object.keys(stats) as (keyof Stats)[]) stats[name] = 0;
 }
