@@ -55,15 +55,21 @@ describe("CONFIG, parameter by parameter, as redis-server 7.0 answers", () => {
 });
 
 describe("CONFIG's other rules", () => {
-  it("an alias reads and sets the parameter it names; a parameter named twice is refused, nothing set", () => {
+  it("an alias reads and sets the parameter it names; a name given twice is refused, nothing set", () => {
     const engine = newEngine();
     expect(answer(run(engine, "CONFIG", "SET", "slave-priority", "7", "hash-max-ziplist-entries", "100"))).toBe("OK");
-    expect(get(engine, "replica-priority", "hash-max-listpack-entries")).toEqual(["hash-max-listpack-entries", "100", "replica-priority", "7"]);
+    expect(get(engine, "replica-priority", "hash-max-listpack-entries")).toEqual(["replica-priority", "7", "hash-max-listpack-entries", "100"]);
     expect(engine.config["replica-priority"]).toBe(7);
-    expect(run(engine, "CONFIG", "SET", "hz", "20", "min-slaves-to-write", "1", "min-replicas-to-write", "2")).toEqual({
-      error: "ERR CONFIG SET failed (possibly related to argument 'min-replicas-to-write') - duplicate parameter",
-    });
+    // An alias and its parameter are two names to Redis: the later one wins.
+    expect(answer(run(engine, "CONFIG", "SET", "min-slaves-to-write", "1", "min-replicas-to-write", "2"))).toBe("OK");
+    expect(engine.config["min-replicas-to-write"]).toBe(2);
+    expect(run(engine, "CONFIG", "SET", "hz", "20", "HZ", "30")).toEqual({ error: "ERR CONFIG SET failed (possibly related to argument 'HZ') - duplicate parameter" });
     expect(get(engine, "hz")).toEqual(["hz", "10"]);
+    // A name is answered as written, once; a glob's matches in lowercase.
+    expect(get(engine, "MaxMemory", "maxmemory", "hz*")).toEqual(["MaxMemory", "0", "hz", "10"]);
+    expect(run(engine, "CONFIG", "SET", "MAXMEMORY", "x")).toEqual({ error: "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value" });
+    expect(run(engine, "CONFIG", "SET", "hz")).toEqual({ error: "ERR wrong number of arguments for 'config|set' command" });
+    expect(run(engine, "CONFIG", "SET", "hz", "1", "x")).toEqual({ error: "ERR syntax error" });
     expect(run(engine, "CONFIG", "SET", "hz", "20", "databases", "4")).toEqual({ error: "ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config" });
     expect(get(engine, "hz")).toEqual(["hz", "10"]);
   });
@@ -82,8 +88,24 @@ describe("CONFIG's other rules", () => {
     expect(set("maxmemory-clients", "10%")).toBe("10%");
     expect(set("maxmemory-clients", "1mb")).toBe("1048576");
     expect(set("appendfsync", "ALWAYS")).toBe("always");
-    expect(set("shutdown-on-sigint", "save force")).toBe("save force");
+    expect(set("shutdown-on-sigint", "force save")).toBe("save force");
+    expect(set("shutdown-on-sigint", "default save")).toBe("save");
     expect(set("latency-tracking-info-percentiles", "50 99.99")).toBe("50 99.99");
+    expect(set("latency-tracking-info-percentiles", "99.12345678 0x10")).toBe("99.123457 16");
+    expect(set("maxmemory-clients", "0%")).toBe("0");
+    expect(set("maxmemory-clients", "18446744073709551615")).toBe("1%");
+    expect(set("save", "+60 1 3600 0")).toBe("60 1 3600 0");
+    expect(set("oom-score-adj-values", "+1 0 ")).toBe("1 0 0");
+    expect(set("client-output-buffer-limit", "normal 1 1 +5")).toBe("normal 1 1 5 slave 268435456 67108864 60 pubsub 1048576 2097152 3");
+    expect(set("client-output-buffer-limit", "")).toBe("normal 1 1 5 slave 268435456 67108864 60 pubsub 1048576 2097152 3");
+    const refused = (name: string, value: string) => answer(run(engine, "CONFIG", "SET", name, value));
+    expect(refused("hz", "010")).toBe("-- argument couldn't be parsed into an integer");
+    expect(refused("hz", "-0")).toBe("-- argument couldn't be parsed into an integer");
+    expect(refused("save", "0 1")).toBe("-- Invalid save parameters");
+    expect(refused("shutdown-on-sigterm", "save nosave")).toBe("-- shutdown options SAVE and NOSAVE can't be used simultaneously");
+    expect(refused("maxmemory-clients", "050%")).toBe("-- argument must be a memory or percent value");
+    expect(refused("proc-title-template", "{title} {bogus}")).toBe("-- template format is invalid or contains unknown variables");
+    expect(refused("cluster-announce-hostname", "a_b")).toBe("-- Hostnames may only contain alphanumeric characters, hyphens or dots");
     expect(set("hll-sparse-max-bytes", "1kb")).toBe("1024");
     expect(run(engine, "CONFIG", "SET", "maxmemory-clients", "101%")).toEqual({
       error: "ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - percentage argument must be less or equal to 100",

@@ -2,6 +2,7 @@
  * How CONFIG SET reads values, with Redis's error texts: integers and memory values within a
  * range, and the parameters Redis reads with a parser of their own (`parseSpecial`).
  */
+import { strtod } from "./args";
 import { LLONG_MAX, ULLONG_MAX } from "./config-table";
 
 const UNITS: Record<string, bigint> = { "": 1n, b: 1n, k: 1000n, kb: 1024n, m: 1000n ** 2n, mb: 1024n ** 2n, g: 1000n ** 3n, gb: 1024n ** 3n };
@@ -25,9 +26,15 @@ export function parseMemory(value: string, min: bigint, max: bigint): bigint | R
 
 /** Redis's integer parameters: a decimal 64-bit integer within [min, max]. */
 export function parseInteger(value: string, min: bigint, max: bigint): bigint | Refused {
-  if (!/^-?\d+$/.test(value) || BigInt(value) > LLONG_MAX || BigInt(value) < -LLONG_MAX - 1n) return new Refused("argument couldn't be parsed into an integer");
+  // As string2ll reads: no sign but "-", no leading zero, no "-0".
+  if (!/^(0|-?[1-9]\d*)$/.test(value) || BigInt(value) > LLONG_MAX || BigInt(value) < -LLONG_MAX - 1n) return new Refused("argument couldn't be parsed into an integer");
   const n = BigInt(value);
   return n < min || n > max ? new Refused(`argument must be between ${min} and ${max} inclusive`) : n;
+}
+
+/** What C's strtoll reads of a whole word ("+5", "007", "" as 0), or null when it is not one. */
+function strtoll(word: string): bigint | null {
+  return /^[+-]?\d*$/.test(word) ? (word.replace(/^[+-]/, "") === "" ? 0n : BigInt(word)) : null;
 }
 
 /** Redis's keyspace event classes, in the order CONFIG GET shows them (A: all of "g$lshzxetd"). */
@@ -48,6 +55,7 @@ function keyspaceEvents(value: string): string | Refused {
 
 /** client-output-buffer-limit: classes' "hard soft seconds", merged into `current`, shown in bytes for all three. */
 function bufferLimits(value: string, current: string): string | Refused {
+  if (value === "") return current;
   const words = value.split(" ");
   if (words.length % 4 !== 0) return new Refused("Wrong number of arguments in buffer limit configuration.");
   const limits = new Map<string, string[]>();
@@ -59,9 +67,9 @@ function bufferLimits(value: string, current: string): string | Refused {
     if (!["normal", "slave", "pubsub"].includes(kind)) return new Refused("Invalid client class specified in buffer limit configuration.");
     const hard = parseMemory(words[i + 1]!, 0n, ULLONG_MAX);
     const soft = parseMemory(words[i + 2]!, 0n, ULLONG_MAX);
-    const seconds = words[i + 3]!;
-    if (hard instanceof Refused || soft instanceof Refused || !/^\d+$/.test(seconds)) return new Refused("Error in hard, soft or soft_seconds setting in buffer limit configuration.");
-    limits.set(kind, [String(hard), String(soft), String(BigInt(seconds))]);
+    const seconds = strtoll(words[i + 3]!);
+    if (hard instanceof Refused || soft instanceof Refused || seconds === null || seconds < 0n) return new Refused("Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+    limits.set(kind, [String(hard), String(soft), String(seconds)]);
   }
   return ["normal", "slave", "pubsub"].map((k) => [k, ...(limits.get(k) ?? ["0", "0", "0"])].join(" ")).join(" ");
 }
@@ -78,30 +86,52 @@ export function parseSpecial(name: string, value: string, current: string): stri
     case "client-output-buffer-limit":
       return bufferLimits(value, current);
     case "maxmemory-clients": {
-      const percent = /^(\d+)%$/.exec(value);
-      if (percent) return BigInt(percent[1]!) > 100n ? new Refused("percentage argument must be less or equal to 100") : `${BigInt(percent[1]!)}%`;
+      // Redis keeps a percentage as a negative number: 0% is 0, and a byte count past 2^63 reads
+      // back as the percentage its two's complement makes.
+      const tooMuch = new Refused("percentage argument must be less or equal to 100");
+      const percent = /^(0|[1-9]\d*)%$/.exec(value);
+      if (percent) return BigInt(percent[1]!) > 100n ? tooMuch : percent[1] === "0" ? "0" : `${percent[1]}%`;
       const n = parseMemory(value, 0n, ULLONG_MAX);
-      return n instanceof Refused ? new Refused("argument must be a memory or percent value") : String(n);
+      if (n instanceof Refused) return new Refused("argument must be a memory or percent value");
+      if (n <= LLONG_MAX) return String(n);
+      return 2n ** 64n - n > 100n ? tooMuch : `${2n ** 64n - n}%`;
     }
     case "save": {
       if (value === "") return value;
-      const words = value.split(" ");
-      return words.length % 2 === 0 && words.every((w) => /^\d+$/.test(w)) ? words.map((w) => String(BigInt(w))).join(" ") : new Refused("Invalid save parameters");
+      // Pairs of seconds (at least 1) and changes (at least 0), read as strtoll reads them.
+      const numbers = value.split(" ").map(strtoll);
+      const valid = numbers.length % 2 === 0 && numbers.every((n, i) => n !== null && n >= (i % 2 === 0 ? 1n : 0n));
+      return valid ? numbers.join(" ") : new Refused("Invalid save parameters");
     }
     case "oom-score-adj-values": {
-      const words = value.split(" ");
-      if (words.length !== 3) return new Refused("wrong number of arguments");
-      const ok = words.every((w) => /^-?\d+$/.test(w) && Math.abs(Number(w)) <= 2000);
-      return ok ? words.map((w) => String(Number(w))).join(" ") : new Refused("Invalid oom-score-adj-values, elements must be between -2000 and 2000.");
+      const numbers = value.split(" ").map(strtoll);
+      if (numbers.length !== 3) return new Refused("wrong number of arguments");
+      const ok = numbers.every((n) => n !== null && n >= -2000n && n <= 2000n);
+      return ok ? numbers.join(" ") : new Refused("Invalid oom-score-adj-values, elements must be between -2000 and 2000.");
     }
     case "latency-tracking-info-percentiles": {
       if (value === "") return value;
-      const numbers = value.split(" ").map((w) => (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(w) ? Number(w) : Number.NaN));
-      if (numbers.some((n) => Number.isNaN(n))) return new Refused("Invalid latency-tracking-info-percentiles parameters");
-      if (numbers.some((n) => n < 0 || n > 100)) return new Refused("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]");
-      return numbers.map(String).join(" ");
+      // Read as strtod reads (hex, inf), shown as %f with its trailing zeros trimmed.
+      const numbers = value.split(" ").map((w) => (w === "" ? null : strtod(w)));
+      if (numbers.some((n) => n === null || Number.isNaN(n.value))) return new Refused("Invalid latency-tracking-info-percentiles parameters");
+      if (numbers.some((n) => n!.value < 0 || n!.value > 100)) return new Refused("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]");
+      return numbers.map((n) => n!.value.toFixed(6).replace(/\.?0+$/, "")).join(" ");
     }
     default:
       return value;
   }
+}
+
+/** Variables a proc-title-template may name (Redis's). */
+const TITLE_VARIABLES = new Set(["title", "listen-addr", "server-mode", "port", "tls-port", "unixsocket", "config-file"]);
+
+/** A text parameter's value, where Redis checks one: a hostname's characters, a title template's variables. */
+export function checkText(name: string, value: string): string | Refused {
+  if (name === "cluster-announce-hostname" && !/^[A-Za-z0-9.-]*$/.test(value)) return new Refused("Hostnames may only contain alphanumeric characters, hyphens or dots");
+  if (name === "proc-title-template") {
+    const names = [...value.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]!);
+    const unbalanced = value.replace(/\{[^{}]*\}/g, "").includes("{") || value.replace(/\{[^{}]*\}/g, "").includes("}");
+    if (unbalanced || names.some((n) => !TITLE_VARIABLES.has(n))) return new Refused("template format is invalid or contains unknown variables");
+  }
+  return value;
 }

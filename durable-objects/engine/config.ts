@@ -5,7 +5,7 @@
  * (config-table.ts) is validated as Redis does, kept in `other`, and has no effect (README).
  */
 import { ALIASES, INT_MAX, type Kind, LLONG_MAX, PARAMETERS, ULLONG_MAX } from "./config-table";
-import { Refused, parseInteger, parseMemory, parseSpecial } from "./config-values";
+import { Refused, checkText, parseInteger, parseMemory, parseSpecial } from "./config-values";
 import { RedisError } from "./errors";
 import { compileGlob } from "./glob";
 
@@ -54,10 +54,18 @@ const NAMES = (Object.keys(DEFAULT_CONFIG) as (keyof Config)[]).filter((n): n is
 /** Redis's CONFIG_REPL_BACKLOG_MIN_SIZE: a smaller repl-backlog-size is raised to it. */
 const BACKLOG_MIN_BYTES = 16 * 1024;
 
-/** An enum's value (several, space-separated, for the shutdown-on-sig* flags), lowercased. */
+/**
+ * An enum's value, lowercased; the shutdown-on-sig* ones are sets of flags, shown in the table's
+ * order, "default" only alone, save and nosave not together (Redis's texts).
+ */
 function parseEnum(name: string, value: string, values: readonly string[]): string | Refused {
-  const words = name.startsWith("shutdown-on-sig") ? value.toLowerCase().split(" ") : [value.toLowerCase()];
-  return words.every((w) => values.includes(w)) ? words.join(" ") : new Refused(`argument(s) must be one of the following: ${values.join(", ")}`);
+  const flags = name.startsWith("shutdown-on-sig");
+  const words = flags ? value.toLowerCase().split(" ") : [value.toLowerCase()];
+  if (!words.every((w) => values.includes(w))) return new Refused(`argument(s) must be one of the following: ${values.join(", ")}`);
+  if (!flags) return words[0]!;
+  if (words.includes("save") && words.includes("nosave")) return new Refused("shutdown options SAVE and NOSAVE can't be used simultaneously");
+  const set = values.filter((v) => v !== "default" && words.includes(v));
+  return set.length === 0 ? "default" : set.join(" ");
 }
 
 /** Parses one of `Config`'s own values, or says why Redis would refuse it. */
@@ -104,7 +112,7 @@ function parseOther(name: string, kind: Kind, value: string, current: string): s
     case "special":
       return parseSpecial(name, value, current);
     default:
-      return value;
+      return checkText(name, value);
   }
 }
 
@@ -125,15 +133,34 @@ function valueOf(config: Config, name: string): string {
   return config.other?.[name] ?? PARAMETERS.get(name)![0];
 }
 
-/** CONFIG GET: name/value pairs of every parameter (and alias) matching one of the patterns. */
+/**
+ * CONFIG GET: name/value pairs of every parameter (and alias) matching one of the patterns, in
+ * the patterns' order, each once. A pattern without glob characters is a name, answered as the
+ * caller wrote it (Redis's `CONFIG GET MAXMEMORY` answers `MAXMEMORY`).
+ */
 export function configGet(config: Config, patterns: readonly string[]): string[] {
-  const res = patterns.map((p) => compileGlob(p.toLowerCase()));
-  return ALL_NAMES.filter((n) => res.some((r) => r.test(n))).flatMap((n) => [n, valueOf(config, ALIASES.get(n) ?? n)]);
+  const out: string[] = [];
+  const answered = new Set<string>();
+  const answer = (shown: string, name: string) => {
+    if (answered.has(name)) return;
+    answered.add(name);
+    out.push(shown, valueOf(config, ALIASES.get(name) ?? name));
+  };
+  for (const pattern of patterns) {
+    const lower = pattern.toLowerCase();
+    if (!/[*?[\\]/.test(pattern)) {
+      if (PARAMETERS.has(ALIASES.get(lower) ?? lower)) answer(pattern, lower);
+      continue;
+    }
+    const glob = compileGlob(lower);
+    for (const name of ALL_NAMES) if (glob.test(name)) answer(name, name);
+  }
+  return out;
 }
 
 /**
- * CONFIG SET: parses every pair first, so a bad one changes nothing; a parameter named twice
- * (itself or by its alias) is refused, as Redis does.
+ * CONFIG SET: parses every pair first, so a bad one changes nothing; a name given twice is
+ * refused, as Redis does.
  * @returns the new config
  */
 export function configSet(config: Config, pairs: readonly (readonly [string, string])[]): Config {
@@ -146,15 +173,16 @@ export function configSet(config: Config, pairs: readonly (readonly [string, str
     if (!PARAMETERS.has(name)) throw new RedisError(`ERR Unknown option or number of arguments for CONFIG SET - '${raw}'`);
     const type = PARAMETERS.get(name)![1].type;
     if (type === "immutable" || type === "protected") throw refuse(raw, `can't set ${type} config`);
-    if (seen.has(name)) throw refuse(raw, "duplicate parameter");
-    seen.add(name);
+    // An alias and the parameter it names are two entries to Redis: the later one wins.
+    if (seen.has(lower)) throw refuse(raw, "duplicate parameter");
+    seen.add(lower);
   }
   for (const [raw, value] of pairs) {
     const lower = raw.toLowerCase();
     const name = ALIASES.get(lower) ?? lower;
     const own = (NAMES as string[]).includes(name);
     const parsed = own ? parseValue(name as Name, value) : parseOther(name, PARAMETERS.get(name)![1], value, valueOf(next, name));
-    if (parsed instanceof Refused) throw refuse(raw, parsed.text);
+    if (parsed instanceof Refused) throw refuse(lower, parsed.text);
     if (own) (next as unknown as Record<Name, Config[Name]>)[name as Name] = parsed as Config[Name];
     else next.other[name] = parsed as string;
   }

@@ -38,7 +38,7 @@ export default defineCommand<ConfigArgs>({
     if (op === "get") return { op, patterns: rest };
     if (op === "resetstat" || op === "rewrite" || op === "help") return { op };
     if (op !== "set") throw errors.unsupported(`config ${op}`);
-    if (rest.length % 2 !== 0) throw errors.arity("config|set");
+    if (rest.length % 2 !== 0) throw errors.syntax();
     const pairs: [string, string][] = [];
     for (let i = 0; i < rest.length; i += 2) pairs.push([rest[i]!, rest[i + 1]!]);
     return { op, pairs };
