@@ -140,6 +140,15 @@ describe("strings stored in pages", () => {
     expect(run("STRLEN", "moved")).toBe(5 * chunk.length);
   });
 
+  it("one command's string reads are held to 32 MiB together: MGET of five 8 MiB strings is refused, of four answered", () => {
+    const { run } = pair();
+    const chunk = new Uint8Array(1024 * 1024).fill(66);
+    for (let i = 0; i < 8; i++) run("SETRANGE", "eight", i * chunk.length, chunk);
+    expect(run("STRLEN", "eight")).toBe(8 * chunk.length);
+    expect(() => run("MGET", "eight", "eight", "eight", "eight", "eight")).toThrow(/reads more than 33554432 bytes of string values at once/);
+    expect((run("MGET", "eight", "eight", "eight", "eight") as Uint8Array[]).map((v) => v.length)).toEqual(Array(4).fill(8 * chunk.length));
+  });
+
   it("random writes and reads agree with a byte-array model; the layout stays canonical; replicas end equal", () => {
     const spread = [0, INLINE_MAX - 3, INLINE_MAX + PAGE_BYTES * 2 - 1, 3 * INLINE_MAX];
     const offset = fc.tuple(fc.constantFrom(...spread), fc.integer({ min: 0, max: PAGE_BYTES + 9 })).map(([a, b]) => a + b);

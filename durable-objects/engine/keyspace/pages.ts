@@ -4,7 +4,7 @@
 import { type Bytes, overwriteBytes } from "../bytes";
 import type { Element, Entry, StringEncoding } from "../storage";
 import { Overlay } from "./overlay";
-import { INLINE_MAX, PAGE_BYTES, READ_MAX, pageField, pageNumber, readTooLarge } from "./page-layout";
+import { INLINE_MAX, PAGE_BYTES, READ_BUDGET, READ_MAX, pageField, pageNumber, readTooLarge, readsTooLarge } from "./page-layout";
 
 const EMPTY = new Uint8Array(0);
 
@@ -20,6 +20,8 @@ export class StringPages extends Overlay {
    * reads a string's last page once (`writeStringAt` keeps them; a rollback forgets them).
    */
   private readonly lengths = new Map<number, number>();
+  /** Bytes of string values this change has read (`stringBytes`), held to READ_BUDGET. */
+  private bytesRead = 0;
 
   /** The length of string `e`. */
   stringLength(e: Entry): number {
@@ -52,6 +54,8 @@ export class StringPages extends Overlay {
   /** Bytes [from, to) of string `e` (within its length), zeros where no page is stored; read-only. @throws ERR past READ_MAX */
   stringBytes(e: Entry, from: number, to: number): Bytes {
     if (to - from > READ_MAX) throw readTooLarge(to - from);
+    this.bytesRead += Math.max(0, to - from);
+    if (this.bytesRead > READ_BUDGET) throw readsTooLarge();
     if (e.eid === undefined) return e.value.subarray(from, to);
     const out = new Uint8Array(Math.max(0, to - from));
     this.eachPage(e, from, to, (start, bytes) => {
@@ -62,9 +66,9 @@ export class StringPages extends Overlay {
     return out;
   }
 
-  /** The whole value of string `e`. @throws ERR past READ_MAX */
+  /** The whole value of string `e`. @throws ERR past READ_MAX, or past READ_BUDGET with this change's other reads */
   stringValue(e: Entry): Bytes {
-    return e.eid === undefined ? e.value : this.stringBytes(e, 0, this.stringLength(e));
+    return this.stringBytes(e, 0, this.stringLength(e));
   }
 
   /** The string value of `key`, null when missing. @throws WRONGTYPE; ERR past READ_MAX */
