@@ -140,13 +140,17 @@ describe("strings stored in pages", () => {
     expect(run("STRLEN", "moved")).toBe(5 * chunk.length);
   });
 
-  it("one command's string reads are held to 32 MiB together: MGET of five 8 MiB strings is refused, of four answered", () => {
-    const { run } = pair();
+  it("one request's string reads are held to 32 MiB together: MGET of five 8 MiB strings is refused, of four answered; a pipeline alike", () => {
+    const { master, run } = pair();
     const chunk = new Uint8Array(1024 * 1024).fill(66);
     for (let i = 0; i < 8; i++) run("SETRANGE", "eight", i * chunk.length, chunk);
     expect(run("STRLEN", "eight")).toBe(8 * chunk.length);
-    expect(() => run("MGET", "eight", "eight", "eight", "eight", "eight")).toThrow(/reads more than 33554432 bytes of string values at once/);
+    expect(() => run("MGET", "eight", "eight", "eight", "eight", "eight")).toThrow(/^ERR this request reads more than 33554432 bytes of string values/);
     expect((run("MGET", "eight", "eight", "eight", "eight") as Uint8Array[]).map((v) => v.length)).toEqual(Array(4).fill(8 * chunk.length));
+    // A pipeline's commands share the request's budget: the fifth GET is refused, the others answered.
+    const out = master.run({ mode: "pipeline", commands: Array.from({ length: 5 }, () => ["GET", "eight"]), permission: "admin" });
+    if (!("outcomes" in out)) throw new Error(out.error);
+    expect(out.outcomes.map((o) => ("error" in o ? o.error.slice(0, 30) : (o.result as Uint8Array).length))).toEqual([...Array(4).fill(8 * chunk.length), "ERR this request reads more th"]);
   });
 
   it("random writes and reads agree with a byte-array model; the layout stays canonical; replicas end equal", () => {

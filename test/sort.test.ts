@@ -77,8 +77,8 @@ describe("SORT", () => {
       run("RPUSH", "l", ...Array.from({ length: 1000 }, () => "a"));
       expect(() => run("SORT", "l", "ALPHA", ...Array.from({ length: 1001 }, () => ["GET", "#"]).flat())).toThrow(/^ERR SORT reply of 1001000 elements exceeds 1000000/);
       run("SET", "v_a", "x".repeat(1 << 20));
-      // The values a GET pattern reads count against one command's 32 MiB of string reads first.
-      expect(() => run("SORT", "l", "BY", "nosort", "GET", "v_*")).toThrow(/^ERR this command reads more than 33554432 bytes of string values/);
+      // The values a GET pattern reads count against one request's 32 MiB of string reads first.
+      expect(() => run("SORT", "l", "BY", "nosort", "GET", "v_*")).toThrow(/^ERR this request reads more than 33554432 bytes of string values/);
       expect((run("SORT", "l", "BY", "nosort", "LIMIT", 0, 10, "GET", "v_*") as unknown[]).length).toBe(10);
     });
 

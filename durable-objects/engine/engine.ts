@@ -194,12 +194,12 @@ export class Engine {
     for (const argv of batch.commands) args += argv.length;
     const refusal = overBounds(batch.commands.length, args);
     if (refusal) return { error: refusal.message, offset: this.log.offset };
-    let logBytes = 0;
-    /** Counts a change's effects against the request's log bound. @throws ERR when past it */
+    // What the request's changes have logged and read: held to the request's bounds.
+    const budget = { log: 0, reads: 0 };
     const charge = (change: Change) => {
       const bytes = effectBytes(change.effects);
-      if (logBytes + bytes > REQUEST_LIMITS.maxLogBytes) throw errors.logTooLarge(REQUEST_LIMITS.maxLogBytes);
-      logBytes += bytes;
+      if (budget.log + bytes > REQUEST_LIMITS.maxLogBytes) throw errors.logTooLarge(REQUEST_LIMITS.maxLogBytes);
+      budget.log += bytes;
     };
     if (batch.mode === "multi") {
       // As Redis queues a MULTI: a command it refuses to queue (unknown, wrong arity, not
@@ -227,7 +227,7 @@ export class Engine {
       let outcomes: Outcome[];
       try {
         outcomes = this.transaction(() => {
-          const change = this.keyspace.begin(now, this.role);
+          const change = this.keyspace.begin(now, this.role, budget);
           const results = prepared.map((p) => this.execute(p, change, true));
           charge(change);
           this.commit(change);
@@ -240,7 +240,7 @@ export class Engine {
       return { outcomes, offset: this.log.offset };
     }
     const one = (argv: readonly string[], alone: boolean): Outcome => {
-      let change = this.keyspace.begin(now, this.role);
+      let change = this.keyspace.begin(now, this.role, budget);
       let outcome: Outcome;
       try {
         const p = this.admit(argv, batch.permission);
@@ -248,7 +248,7 @@ export class Engine {
           // Only writes get here, inside the batch's transaction.
           const refusal = this.makeRoom(now);
           if (refusal) throw refusal;
-          change = this.keyspace.begin(now, this.role);
+          change = this.keyspace.begin(now, this.role, budget);
         }
         this.keptWrites = false;
         outcome = this.execute(p, change, false);

@@ -88,9 +88,9 @@ export class Keyspace {
     return e;
   }
 
-  /** Opens an overlay for one command or one MULTI. */
-  begin(now: number, role: Role): Change {
-    return new Change(this, now, role);
+  /** Opens an overlay for one command or one MULTI; `budget`: its request's reads so far (one request's changes share one). */
+  begin(now: number, role: Role, budget?: { reads: number }): Change {
+    return new Change(this, now, role, budget);
   }
 
   /**

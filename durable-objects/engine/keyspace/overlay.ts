@@ -75,6 +75,8 @@ export class Overlay extends ElementView {
     /** The time of this command: one instant for the whole command, as Redis does. */
     readonly now: number,
     readonly role: Role,
+    /** What the request this change is part of has read of string values (see READ_BUDGET). */
+    readonly budget: { reads: number } = { reads: 0 },
   ) {
     super();
     this.nextEid = keyspace.nextEid;

@@ -26,14 +26,14 @@ export const INLINE_MAX = 1024 * 1024;
  */
 export const READ_MAX = 8 * 1024 * 1024;
 /**
- * Most bytes of string values one command (or one MULTI) reads whole or in ranges, all reads
- * together (MGET of several long strings, a MULTI of GETs): its reply must fit a Durable Object.
+ * Most bytes of string values one request reads whole or in ranges, all its reads together (MGET
+ * of several long strings, a MULTI or a pipeline of GETs): its reply must fit a Durable Object.
  */
 export const READ_BUDGET = 32 * 1024 * 1024;
 
 /** The error for a command whose string reads would pass READ_BUDGET. */
 export const readsTooLarge = (): RedisError =>
-  new RedisError(`ERR this command reads more than ${READ_BUDGET} bytes of string values at once; read them in parts or in several requests`);
+  new RedisError(`ERR this request reads more than ${READ_BUDGET} bytes of string values; read them in parts or in several requests`);
 
 /** Most bytes of a string write logged as one effect (a SET or SETRANGE past it is logged as several). */
 export const WRITE_EFFECT_BYTES = INLINE_MAX;

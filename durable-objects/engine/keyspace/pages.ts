@@ -20,8 +20,6 @@ export class StringPages extends Overlay {
    * reads a string's last page once (`writeStringAt` keeps them; a rollback forgets them).
    */
   private readonly lengths = new Map<number, number>();
-  /** Bytes of string values this change has read (`stringBytes`), held to READ_BUDGET. */
-  private bytesRead = 0;
 
   /** The length of string `e`. */
   stringLength(e: Entry): number {
@@ -54,8 +52,9 @@ export class StringPages extends Overlay {
   /** Bytes [from, to) of string `e` (within its length), zeros where no page is stored; read-only. @throws ERR past READ_MAX */
   stringBytes(e: Entry, from: number, to: number): Bytes {
     if (to - from > READ_MAX) throw readTooLarge(to - from);
-    this.bytesRead += Math.max(0, to - from);
-    if (this.bytesRead > READ_BUDGET) throw readsTooLarge();
+    // Counted for the whole request (its changes share the budget), held to READ_BUDGET.
+    this.budget.reads += Math.max(0, to - from);
+    if (this.budget.reads > READ_BUDGET) throw readsTooLarge();
     if (e.eid === undefined) return e.value.subarray(from, to);
     const out = new Uint8Array(Math.max(0, to - from));
     this.eachPage(e, from, to, (start, bytes) => {
@@ -66,7 +65,7 @@ export class StringPages extends Overlay {
     return out;
   }
 
-  /** The whole value of string `e`. @throws ERR past READ_MAX, or past READ_BUDGET with this change's other reads */
+  /** The whole value of string `e`. @throws ERR past READ_MAX, or past READ_BUDGET with the request's other reads */
   stringValue(e: Entry): Bytes {
     return this.stringBytes(e, 0, this.stringLength(e));
   }
