@@ -4,7 +4,7 @@
  * `Config`'s own fields change what Flaredis does; every other parameter of redis-server 7.0
  * (config-table.ts) is validated as Redis does, kept in `other`, and has no effect (README).
  */
-import { ALIASES, INT_MAX, type Kind, LLONG_MAX, PARAMETERS, ULLONG_MAX } from "./config-table";
+import { ALIASES, type Kind, PARAMETERS, ULLONG_MAX } from "./config-table";
 import { Refused, checkText, parseInteger, parseMemory, parseSpecial } from "./config-values";
 import { RedisError } from "./errors";
 import { compileGlob } from "./glob";
@@ -68,25 +68,22 @@ function parseEnum(name: string, value: string, values: readonly string[]): stri
   return set.length === 0 ? "default" : set.join(" ");
 }
 
-/** Parses one of `Config`'s own values, or says why Redis would refuse it. */
+/**
+ * Parses one of `Config`'s own values as its kind in the table reads it (so with Redis's ranges
+ * and texts), into the field's type, or says why Redis would refuse it.
+ */
 function parseValue(name: Name, value: string): Config[Name] | Refused {
-  const numeric = (n: bigint | Refused) => (n instanceof Refused ? n : Number(n));
+  const text = parseOther(name, PARAMETERS.get(name)![1], value, "");
+  if (text instanceof Refused) return text;
   switch (name) {
-    case "maxmemory":
-      return numeric(parseMemory(value, 0n, ULLONG_MAX));
-    case "repl-backlog-size": {
-      const n = numeric(parseMemory(value, 1n, LLONG_MAX));
-      return n instanceof Refused ? n : Math.max(n, BACKLOG_MIN_BYTES);
-    }
     case "maxmemory-policy":
-      return parseEnum(name, value, POLICY_ORDER) as Config[Name] | Refused;
+      return text as Config[Name];
     case "replica-serve-stale-data":
-      return value.toLowerCase() === "yes" ? true : value.toLowerCase() === "no" ? false : new Refused("argument must be 'yes' or 'no'");
-    case "repl-timeout":
-    case "maxmemory-samples":
-      return numeric(parseInteger(value, 1n, INT_MAX));
+      return text === "yes";
+    case "repl-backlog-size":
+      return Math.max(Number(text), BACKLOG_MIN_BYTES);
     default:
-      return numeric(parseInteger(value, 0n, INT_MAX));
+      return Number(text);
   }
 }
 
@@ -115,9 +112,6 @@ function parseOther(name: string, kind: Kind, value: string, current: string): s
       return checkText(name, value);
   }
 }
-
-/** The policies in the order Redis's error lists them. */
-const POLICY_ORDER = ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"];
 
 const show = (v: Config[Name]): string =>
   typeof v === "boolean" ? (v ? "yes" : "no") : typeof v === "number" && v > Number.MAX_SAFE_INTEGER ? String(bigMin(BigInt(v), ULLONG_MAX)) : String(v);
