@@ -65,6 +65,10 @@ describe("CONFIG's other rules", () => {
     expect(engine.config["min-replicas-to-write"]).toBe(2);
     expect(run(engine, "CONFIG", "SET", "hz", "20", "HZ", "30")).toEqual({ error: "ERR CONFIG SET failed (possibly related to argument 'HZ') - duplicate parameter" });
     expect(get(engine, "hz")).toEqual(["hz", "10"]);
+    // Redis's hidden parameters: by exact name only.
+    expect(get(engine, "key-load-delay", "key-load*")).toEqual(["key-load-delay", "0"]);
+    expect(answer(run(engine, "CONFIG", "SET", "watchdog-period", "100"))).toBe("OK");
+    expect(answer(run(engine, "CONFIG", "SET", "rdb-key-save-delay", "-5"))).toBe("OK");
     // A name is answered as written, once; a glob's matches in lowercase.
     expect(get(engine, "MaxMemory", "maxmemory", "hz*")).toEqual(["MaxMemory", "0", "hz", "10"]);
     expect(run(engine, "CONFIG", "SET", "MAXMEMORY", "x")).toEqual({ error: "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value" });

@@ -234,3 +234,15 @@ export const ALIASES: ReadonlyMap<string, string> = new Map([
   ["zset-max-ziplist-entries", "zset-max-listpack-entries"],
   ["zset-max-ziplist-value", "zset-max-listpack-value"],
 ]);
+
+/**
+ * Redis 7.0's hidden parameters (config.c's HIDDEN_CONFIG, for its tests): CONFIG GET answers
+ * them by exact name only (no glob lists them), CONFIG SET takes them. No effect here.
+ */
+export const HIDDEN: ReadonlyMap<string, readonly [string, Kind]> = new Map<string, readonly [string, Kind]>([
+  ["key-load-delay", ["0", integer(INT_MIN, INT_MAX)]],
+  ["loading-process-events-interval-bytes", ["2097152", integer(1024n, INT_MAX)]],
+  ["rdb-key-save-delay", ["0", integer(INT_MIN, INT_MAX)]],
+  ["use-exit-on-panic", ["no", BOOL]],
+  ["watchdog-period", ["0", integer(0n, INT_MAX)]],
+]);

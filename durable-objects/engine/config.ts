@@ -4,7 +4,7 @@
  * `Config`'s own fields change what Flaredis does; every other parameter of redis-server 7.0
  * (config-table.ts) is validated as Redis does, kept in `other`, and has no effect (README).
  */
-import { ALIASES, type Kind, PARAMETERS, ULLONG_MAX } from "./config-table";
+import { ALIASES, HIDDEN, type Kind, PARAMETERS as LISTED, ULLONG_MAX } from "./config-table";
 import { Refused, checkText, parseInteger, parseMemory, parseSpecial } from "./config-values";
 import { RedisError } from "./errors";
 import { compileGlob } from "./glob";
@@ -117,8 +117,10 @@ const show = (v: Config[Name]): string =>
   typeof v === "boolean" ? (v ? "yes" : "no") : typeof v === "number" && v > Number.MAX_SAFE_INTEGER ? String(bigMin(BigInt(v), ULLONG_MAX)) : String(v);
 const bigMin = (a: bigint, b: bigint) => (a < b ? a : b);
 
-/** Every name CONFIG GET lists: the parameters and their aliases. */
-const ALL_NAMES = [...PARAMETERS.keys(), ...ALIASES.keys()].sort();
+/** Every name CONFIG GET's globs list: the parameters and their aliases (not the hidden ones). */
+const ALL_NAMES = [...LISTED.keys(), ...ALIASES.keys()].sort();
+/** Every parameter CONFIG knows, the hidden ones with the listed. */
+const PARAMETERS = new Map([...LISTED, ...HIDDEN]);
 
 /** A parameter's value as CONFIG GET shows it (`name` as the table has it, not an alias). */
 function valueOf(config: Config, name: string): string {
