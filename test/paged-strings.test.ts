@@ -153,6 +153,25 @@ describe("strings stored in pages", () => {
     expect(out.outcomes.map((o) => ("error" in o ? o.error.slice(0, 30) : (o.result as Uint8Array).length))).toEqual([...Array(4).fill(8 * chunk.length), "ERR this request reads more th"]);
   });
 
+  it("a paged string is counted in used_memory by its pages and evicted whole, its pages dropped", () => {
+    const { master, run, clock } = pair();
+    const used = () => Number(/used_memory:(\d+)/.exec(master.info(["memory"]))![1]);
+    const chunk = new Uint8Array(1024 * 1024).fill(67);
+    run("SETRANGE", "paged", 0, chunk);
+    run("SETRANGE", "paged", chunk.length, chunk);
+    const { eid } = master.storage.keys.get("paged")!;
+    expect(master.storage.elements.count(eid!)).toBe(32);
+    expect(used()).toBeGreaterThan(2 * chunk.length);
+    expect(used()).toBeLessThan(2 * chunk.length + 64 * 1024);
+    run("CONFIG", "SET", "maxmemory", "1mb", "maxmemory-policy", "allkeys-lru");
+    clock.advance(1000);
+    run("SET", "small", "v");
+    expect(run("EXISTS", "paged")).toBe(0);
+    expect(used()).toBeLessThan(1024 * 1024);
+    master.purge();
+    expect(master.storage.elements.count(eid!)).toBe(0);
+  });
+
   it("random writes and reads agree with a byte-array model; the layout stays canonical; replicas end equal", () => {
     const spread = [0, INLINE_MAX - 3, INLINE_MAX + PAGE_BYTES * 2 - 1, 3 * INLINE_MAX];
     const offset = fc.tuple(fc.constantFrom(...spread), fc.integer({ min: 0, max: PAGE_BYTES + 9 })).map(([a, b]) => a + b);
