@@ -18,7 +18,8 @@ export function parseMemory(value: string, min: bigint, max: bigint): bigint | R
   const unit = m ? UNITS[m[2]!] : undefined;
   if (!m || unit === undefined) return new Refused("argument must be a memory value");
   const n = BigInt(m[1]!) * unit;
-  // Past 64 bits a value cannot be what was meant (Redis 7.0 wrapped it round; later ones refuse it).
+  // Past 64 bits a value cannot be what was meant (Redis 7.0 saturates it, or wraps it round with a
+  // unit: 20000000000gb reads back 3028092406290448384); Flaredis refuses it.
   if (n > ULLONG_MAX) return new Refused("argument must be a memory value");
   if (n < min || n > max) return new Refused(`argument must be between ${min} and ${max} inclusive`);
   return n;
