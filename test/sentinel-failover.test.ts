@@ -112,6 +112,22 @@ describe("coordinated failover (POST /admin/failover through a sentinel)", () =>
     expect(c.field("enam", "role")).toBe("slave");
   });
 
+  it("a hash field's deadline survives the failover: the new primary's sweep deletes it, every node agrees", async () => {
+    const c = await new Cluster().start();
+    expect(await c.exec(c.primary(), ["HSET", "h", "a", "1", "b", "2"], WAIT(3))).toMatchObject({ outcomes: [{ result: 2 }, { result: 3 }] });
+    expect(await c.exec(c.primary(), ["HPEXPIRE", "h", "5000", "FIELDS", "1", "a"], WAIT(3))).toMatchObject({ outcomes: [{ result: [1] }, { result: 3 }] });
+    expect(await c.network.sentinel("wnam").failover("weur")).toMatchObject({ ok: true, topology: { primary: "weur" } });
+    expect(c.primary()).toBe("weur");
+    const ttl = (await c.run("HPTTL", "h", "FIELDS", "1", "a")) as number[];
+    expect(ttl[0]).toBeGreaterThan(0);
+    expect(ttl[0]).toBeLessThanOrEqual(5000);
+    await c.tick(8000);
+    // Deleted by the new primary's sweep (before any read), counted there, and the HDEL replicated.
+    expect(c.field("weur", "expired_subkeys")).toBe("1");
+    expect(c.digests().size).toBe(1);
+    expect(await c.run("HGETALL", "h")).toEqual([new TextEncoder().encode("b"), new TextEncoder().encode("2")]);
+  });
+
   it("two at once to different replicas: exactly one primary; each answer tells the truth", async () => {
     const c = await new Cluster().start();
     await confirmedWrites(c, "k", 5);
