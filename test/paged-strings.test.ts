@@ -138,6 +138,10 @@ describe("strings stored in pages", () => {
     syncing.now = false;
     expect(run("RENAME", "huge", "moved")).toBe("OK");
     expect(run("STRLEN", "moved")).toBe(5 * chunk.length);
+    // Far longer than any HyperLogLog: refused as Redis refuses an invalid one, without reading it
+    // (it answered the 8 MiB read error before).
+    expect(() => run("PFADD", "moved", "x")).toThrow(/^WRONGTYPE Key is not a valid HyperLogLog string value\.$/);
+    expect(() => run("PFCOUNT", "moved")).toThrow(/^WRONGTYPE Key is not a valid HyperLogLog string value\.$/);
   });
 
   it("one request's string reads are held to 32 MiB together: MGET of five 8 MiB strings is refused, of four answered; a pipeline alike", () => {

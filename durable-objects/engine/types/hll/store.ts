@@ -6,8 +6,12 @@ import { NOT_HLL, isHll } from "./hll";
 
 /** The HLL at `key`, or null when missing. @throws WRONGTYPE for another type or a string that is not an HLL */
 export function readHll(db: Change, key: string): Bytes | null {
-  const v = db.getString(key);
-  if (v !== null && !isHll(v)) throw new RedisError(NOT_HLL);
+  const e = db.lookupString(key);
+  if (e === null) return null;
+  // A string stored in pages (past 1 MiB) is far longer than any HLL: refused unread, as Redis refuses it.
+  if (e.eid !== undefined) throw new RedisError(NOT_HLL);
+  const v = db.stringValue(e);
+  if (!isHll(v)) throw new RedisError(NOT_HLL);
   return v;
 }
 
