@@ -92,11 +92,8 @@ function parseValue(name: Name, value: string): Config[Name] | Refused {
  * will show it, or says why Redis would refuse it.
  */
 function parseOther(name: string, kind: Kind, value: string, current: string): string | Refused {
+  // Immutable and protected parameters never get here: configSet refuses them first.
   switch (kind.type) {
-    case "immutable":
-      return new Refused("can't set immutable config");
-    case "protected":
-      return new Refused("can't set protected config");
     case "bool":
       return value.toLowerCase() === "yes" || value.toLowerCase() === "no" ? value.toLowerCase() : new Refused("argument must be 'yes' or 'no'");
     case "enum":
@@ -163,21 +160,22 @@ export function configSet(config: Config, pairs: readonly (readonly [string, str
   const next = { ...config, other: { ...config.other } } as Config;
   const seen = new Set<string>();
   const refuse = (raw: string, text: string) => new RedisError(`ERR CONFIG SET failed (possibly related to argument '${raw}') - ${text}`);
-  for (const [raw] of pairs) {
+  // Redis's order: every name is checked (known, settable, not given twice) before any value is read.
+  const named = pairs.map(([raw, value]) => {
     const lower = raw.toLowerCase();
     const name = ALIASES.get(lower) ?? lower;
-    if (!PARAMETERS.has(name)) throw new RedisError(`ERR Unknown option or number of arguments for CONFIG SET - '${raw}'`);
-    const type = PARAMETERS.get(name)![1].type;
+    const kind = PARAMETERS.get(name);
+    if (kind === undefined) throw new RedisError(`ERR Unknown option or number of arguments for CONFIG SET - '${raw}'`);
+    const type = kind[1].type;
     if (type === "immutable" || type === "protected") throw refuse(raw, `can't set ${type} config`);
     // An alias and the parameter it names are two entries to Redis: the later one wins.
     if (seen.has(lower)) throw refuse(raw, "duplicate parameter");
     seen.add(lower);
-  }
-  for (const [raw, value] of pairs) {
-    const lower = raw.toLowerCase();
-    const name = ALIASES.get(lower) ?? lower;
+    return { lower, name, kind: kind[1], value };
+  });
+  for (const { lower, name, kind, value } of named) {
     const own = (NAMES as string[]).includes(name);
-    const parsed = own ? parseValue(name as Name, value) : parseOther(name, PARAMETERS.get(name)![1], value, valueOf(next, name));
+    const parsed = own ? parseValue(name as Name, value) : parseOther(name, kind, value, valueOf(next, name));
     if (parsed instanceof Refused) throw refuse(lower, parsed.text);
     if (own) (next as unknown as Record<Name, Config[Name]>)[name as Name] = parsed as Config[Name];
     else next.other[name] = parsed as string;

@@ -153,13 +153,11 @@ export const encode = {
  */
 export function restoreEffects(key: string, entry: Entry, elements: readonly ElementRow[]): Effect[] {
   if (entry.type === "string" && entry.eid === undefined) return [encode.set(key, entry.value, entry.expiresAt, entry.encoding)];
-  // A paged string: its stored pages in order (the last one among them), written at their places.
-  if (entry.type === "string") {
-    const out = elements.map((page) => encode.setrange(key, pageNumber(page.field) * PAGE_BYTES, page.value));
-    if (entry.expiresAt !== null) out.push(encode.deadline(key, entry.expiresAt));
-    return out;
-  }
-  const out = typeNamed(entry.type).restore(key, elements).flatMap((effect) => splitEffect(effect));
+  const out =
+    entry.type === "string"
+      ? // A paged string: its stored pages in order (the last one among them), written at their places.
+        elements.map((page) => encode.setrange(key, pageNumber(page.field) * PAGE_BYTES, page.value))
+      : typeNamed(entry.type).restore(key, elements).flatMap((effect) => splitEffect(effect));
   if (entry.expiresAt !== null) out.push(encode.deadline(key, entry.expiresAt));
   return out;
 }

@@ -32,7 +32,7 @@ export class Change extends StringPages {
     }
     this.putString(key, value, expiresAt, encoding);
     this.effects.push(encode.set(key, value.subarray(0, WRITE_EFFECT_BYTES), expiresAt, encoding));
-    for (let at = WRITE_EFFECT_BYTES; at < value.length; at += WRITE_EFFECT_BYTES) this.effects.push(encode.setrange(key, at, value.subarray(at, at + WRITE_EFFECT_BYTES)));
+    this.logRange(key, WRITE_EFFECT_BYTES, value.subarray(WRITE_EFFECT_BYTES));
   }
 
   /** A replica's SET: `value` under `key` as told, stamped `mod`, paged when long. */
