@@ -106,6 +106,38 @@ describe("HyperLogLog as redis-server writes it", () => {
     expect(digest(replica)).toBe(digest(master));
   });
 
+  it("PFCOUNT of one key stores its count as redis-server's does, and replicates it; a replica writes nothing and asks for the master", () => {
+    const pair = enginePair();
+    fullSync(pair, 100).finish();
+    const run = runner(pair.master);
+    run("PFADD", "sparse", ...range("e", 0, 100));
+    run("PFADD", "other", "x");
+    catchUp(pair.master, pair.replica, 64 * 1024 * 1024);
+    const read = (...argv: string[]) => pair.replica.run({ mode: "single", commands: [argv], permission: "readonly" });
+    // The replica answers, writes nothing, and says a master would have written.
+    expect(read("PFCOUNT", "sparse")).toEqual({ outcomes: [{ result: 100 }], offset: pair.replica.log.offset, forMaster: true });
+    expect(base64(runner(pair.replica)("GET", "sparse") as Uint8Array)).toBe(REDIS.sparse);
+    expect(read("PFCOUNT", "sparse", "other")).not.toHaveProperty("forMaster"); // of several keys: nothing stored, as in Redis
+    // The master stores the count: redis-server's bytes after its PFCOUNT (the fixture, with its count).
+    expect(run("PFCOUNT", "sparse")).toBe(100);
+    const counted = base64(withCache(Uint8Array.from(atob(REDIS.sparse), (c) => c.charCodeAt(0)), 100));
+    expect(base64(run("GET", "sparse") as Uint8Array)).toBe(counted);
+    const offset = pair.master.log.offset;
+    expect(run("PFCOUNT", "sparse")).toBe(100); // fresh: read from the header, nothing written
+    expect(pair.master.log.offset).toBe(offset);
+    catchUp(pair.master, pair.replica, 64 * 1024 * 1024);
+    expect(base64(runner(pair.replica)("GET", "sparse") as Uint8Array)).toBe(counted);
+    expect(read("PFCOUNT", "sparse")).not.toHaveProperty("forMaster");
+    // A PFADD that grows a register makes the count stale again; one that does not leaves it.
+    run("PFADD", "sparse", "e1");
+    expect(base64(run("GET", "sparse") as Uint8Array)).toBe(counted);
+    run("PFADD", "sparse", "new element");
+    expect((run("GET", "sparse") as Uint8Array)[15]! & 0x80).toBe(0x80);
+    expect(digest(pair.replica)).not.toBe(digest(pair.master));
+    catchUp(pair.master, pair.replica, 64 * 1024 * 1024);
+    expect(digest(pair.replica)).toBe(digest(pair.master));
+  });
+
   it("PFDEBUG and PFSELFTEST answer as redis-server's (7.0.15's replies), and TODENSE reaches a replica", () => {
     const pair = enginePair();
     fullSync(pair, 100).finish();

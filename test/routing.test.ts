@@ -53,6 +53,23 @@ describe("routing", () => {
     expect(servedBy(await call(["NOSUCHCOMMAND"], { cf: TOKYO }))).toBe("primary:enam");
   });
 
+  it("sends a PFCOUNT that would store its count to the primary, which replicates it; one with a fresh count to the replica", async () => {
+    await redis("PFADD", "h", "a", "b", "c");
+    await Promise.all(REPLICAS.map((r) => nodeApi(r).catchUp()));
+    const stale = await call(["PFCOUNT", "h"], { cf: PARIS, token: TOKENS.readonly });
+    expect(stale.json).toEqual({ result: 3 });
+    expect(servedBy(stale)).toBe("primary:enam"); // weur declined: the master writes the count
+    await Promise.all(REPLICAS.map((r) => nodeApi(r).catchUp()));
+    const fresh = await call(["PFCOUNT", "h"], { cf: PARIS });
+    expect(fresh.json).toEqual({ result: 3 });
+    expect(servedBy(fresh)).toBe("replica:weur");
+    // The header holds 3, top bit clear, as redis-server's PFCOUNT leaves it.
+    const header = await call(["GETRANGE", "h", 8, 15], { cf: PARIS });
+    expect(servedBy(header)).toBe("replica:weur");
+    expect(header.json).toEqual({ result: "\u0003\u0000\u0000\u0000\u0000\u0000\u0000\u0000" });
+    expect(servedBy(await call(["PFCOUNT", "h", "h"], { cf: PARIS }))).toBe("replica:weur"); // of several keys: nothing stored
+  });
+
   it("stops sending reads to a replica whose link is down", async () => {
     await fault("weur", "down");
     await redis("SET", "k", "v"); // the master's push fails: it sees weur down

@@ -10,7 +10,9 @@
  * `request.cf`), then the primary, then the other replicas. A replica that declines (behind the
  * client's sync token, staler than its Flaredis-Max-Staleness, LOADING) or fails hands the read
  * to the next; each node is asked at most once. A client that cannot be located is served by the
- * primary. Which replicas are fit comes from the primary's status (links and lag as it sees
+ * primary. A replica's answer to a read that Redis makes write (PFCOUNT storing its count in the
+ * value: `BatchResult.forMaster`) is replaced by the primary's, which writes it, when the primary
+ * answers. Which replicas are fit comes from the primary's status (links and lag as it sees
  * them), cached per isolate; when the primary cannot be asked, the worker routes by the last
  * health it had, or, with none, by the replicas' own reports.
  *
@@ -324,6 +326,11 @@ export class Router {
     };
     for (const replica of plan.first) {
       const reply = await fromReplica(replica);
+      if (reply && "forMaster" in reply.result) {
+        // A read that writes on a master (PFCOUNT caching its count): served there when it answers.
+        const onPrimary = await this.onPrimary(batch, false);
+        return onPrimary instanceof RedisError ? reply : onPrimary;
+      }
       if (reply) return reply;
     }
     const reply = await this.onPrimary(batch, false);

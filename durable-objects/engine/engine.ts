@@ -39,8 +39,11 @@ export interface Batch {
   readonly permission: Permission;
 }
 
-/** The outcomes, or one error for a MULTI rejected as a whole; `offset` is the log position seen. */
-export type BatchResult = { outcomes: Outcome[]; offset: number } | { error: string; offset: number };
+/**
+ * The outcomes, or one error for a MULTI rejected as a whole; `offset` is the log position seen.
+ * `forMaster`: a replica's reads of which one would have written on a master (`Change.forMaster`).
+ */
+export type BatchResult = { outcomes: Outcome[]; offset: number; forMaster?: true } | { error: string; offset: number };
 
 export interface EngineOptions {
   readonly clock: Clock;
@@ -110,17 +113,8 @@ interface Prepared {
 export class Engine {
   readonly keyspace: Keyspace;
   readonly log: ReplicationLog;
-  readonly stats: Stats = {
-    expiredKeys: 0,
-    expiredSubkeys: 0,
-    keyspaceHits: 0,
-    keyspaceMisses: 0,
-    commandsProcessed: 0,
-    syncFull: 0,
-    syncPartialOk: 0,
-    syncPartialErr: 0,
-    evictedKeys: 0,
-  };
+  readonly stats: Stats = { expiredKeys: 0, expiredSubkeys: 0, keyspaceHits: 0, keyspaceMisses: 0, commandsProcessed: 0, evictedKeys: 0,
+    syncFull: 0, syncPartialOk: 0, syncPartialErr: 0 };
   /** Key accesses for LRU and LFU eviction, in memory (eviction.ts). */
   readonly access: AccessTracker;
   /** Calls per command name (Redis's cmdstat calls), since the node (re)started. */
@@ -239,6 +233,7 @@ export class Engine {
       for (const o of outcomes) if ("result" in o && o.result instanceof WaitForReplicas) o.result.offset = this.log.offset;
       return { outcomes, offset: this.log.offset };
     }
+    let forMaster: true | undefined;
     const one = (argv: readonly string[], alone: boolean): Outcome => {
       let change = this.keyspace.begin(now, this.role, budget);
       let outcome: Outcome;
@@ -258,6 +253,7 @@ export class Engine {
       // A command that failed is not committed (what it wrote to storage directly goes too),
       // unless its error keeps what it wrote (RedisError.keepsWrites).
       const kept = "error" in outcome && this.keptWrites;
+      if (change.forMaster) forMaster = true;
       this.keptWrites = false;
       if ("error" in outcome && !kept) change.abandon();
       if ("result" in outcome || kept) {
@@ -274,7 +270,7 @@ export class Engine {
       const outcomes = batch.commands.every(Engine.isRead)
         ? batch.commands.map((argv) => one(argv, true))
         : this.transaction(() => batch.commands.map((argv) => one(argv, false)));
-      return { outcomes, offset: this.log.offset };
+      return { outcomes, offset: this.log.offset, ...(forMaster ? { forMaster } : {}) };
     } catch (e) {
       return { error: messageOf(e), offset: this.log.offset };
     }

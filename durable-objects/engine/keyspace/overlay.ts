@@ -69,6 +69,11 @@ export class Overlay extends ElementView {
   expiredFields = 0;
   hits = 0;
   misses = 0;
+  /**
+   * Set on a replica by a read that Redis makes write (PFCOUNT storing the count it computed in the
+   * value): the master should serve it, so that the write happens and replicates (`BatchResult.forMaster`).
+   */
+  forMaster = false;
 
   constructor(
     protected readonly keyspace: Keyspace,

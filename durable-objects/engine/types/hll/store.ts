@@ -39,3 +39,18 @@ export function writeHll(db: Change, key: string, before: Bytes | null, after: U
   if (after.length === before.length) while (last > first && before[last] === after[last]) last--;
   db.setRange(key, first, after.slice(first, last + 1));
 }
+
+/**
+ * What PFCOUNT of one key writes, as Redis's does (and propagates): the value made raw and, when
+ * the header said stale, `count` stored there (bytes 8-15, little-endian, top bit clear). A
+ * replica writes nothing: when a master would have, it marks the read for the master (`forMaster`).
+ */
+export function cacheCount(db: Change, key: string, v: Bytes, count: number | null): void {
+  if (db.role !== "master") {
+    if (count !== null || db.peek(key)?.encoding !== "raw") db.forMaster = true;
+    return;
+  }
+  const after = v.slice();
+  if (count !== null) new DataView(after.buffer, after.byteOffset + 8, 8).setBigUint64(0, BigInt(count), true);
+  writeHll(db, key, v, after);
+}

@@ -1,13 +1,14 @@
 import { defineCommand, key } from "../../../command";
 import { RedisError } from "../../../errors";
 import { CORRUPT, Hll, REGISTERS, countOf, countOfRegisters } from "../hll";
-import { readHll } from "../store";
+import { cacheCount, readHll } from "../store";
 
 /**
  * PFCOUNT key [key ...]: the estimated cardinality (of the union, for several keys), equal to
- * redis-server's for the same adds. It only reads: the cached cardinality in the value's header
- * is left as PFADD and PFMERGE left it (Redis writes it on a PFCOUNT of one key; Flaredis serves
- * PFCOUNT at replicas, which do not write). @see https://redis.io/docs/latest/commands/pfcount/
+ * redis-server's for the same adds. Of one key, it stores the count it computed in the value's
+ * header, as Redis does (src/hyperloglog.c pfcountCommand), so the value's bytes stay Redis's: a
+ * replica serves it only while that count is fresh, else the master does (`cacheCount`).
+ * @see https://redis.io/docs/latest/commands/pfcount/
  */
 export default defineCommand({
   name: "pfcount",
@@ -20,9 +21,13 @@ export default defineCommand({
       const v = readHll(db, a.keys[0]!);
       if (v === null) return 0;
       const cached = new Hll(v).cached();
-      if (cached !== null) return cached <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(cached) : cached;
+      if (cached !== null) {
+        cacheCount(db, a.keys[0]!, v, null);
+        return cached <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(cached) : cached;
+      }
       const n = countOf(v);
       if (n === null) throw new RedisError(CORRUPT);
+      cacheCount(db, a.keys[0]!, v, n);
       return n;
     }
     const max = new Uint8Array(REGISTERS);
