@@ -310,8 +310,8 @@ describe("subcommands and unknown commands as Redis names them", () => {
   });
 });
 
-describe("SCAN-family cursors as strtoul reads them", () => {
-  it("take leading zeros, a sign and the empty string; refuse spaces, trailing bytes and 65 bits; are read before the key", () => {
+describe("SCAN-family cursors as Redis 7.4 reads them (string2ull)", () => {
+  it("take leading zeros, a sign and leading spaces; refuse the empty string, negative int64s, trailing bytes and 65 bits; are read before the key", () => {
     const e = newEngine();
     const invalid = { error: "ERR invalid cursor" };
     expect(
@@ -325,6 +325,14 @@ describe("SCAN-family cursors as strtoul reads them", () => {
         ["SCAN", " 1"],
         ["SCAN", "1x"],
         ["SCAN", "-"],
+        // redis-server 7.4.1's answers: a negative int64 is refused, one past it wraps; "" is refused; spaces lead only.
+        ["SCAN", "-1"],
+        ["SCAN", "-9223372036854775808"],
+        ["SCAN", "-18446744073709551615"],
+        ["SCAN", "\t0"],
+        ["SCAN", "1 "],
+        ["SCAN", "+-1"],
+        ["SCAN", "18446744073709551615"],
         ["LPUSH", "l", "1.5"],
         ["HSCAN", "l", "-0", "COUNT", "2"],
         ["SSCAN", "l", "+0"],
@@ -335,7 +343,9 @@ describe("SCAN-family cursors as strtoul reads them", () => {
         ["HSCAN", "h", "007"],
       ),
     ).toEqual([
-      ["0", []], ["0", []], ["0", []], ["0", []], invalid, invalid, invalid, invalid, 1,
+      ["0", []], ["0", []], invalid, ["0", []], invalid, ["0", []], invalid, invalid,
+      invalid, invalid, ["0", []], ["0", []], invalid, invalid, ["0", []],
+      1,
       { error: "WRONGTYPE Operation against a key holding the wrong kind of value" },
       { error: "WRONGTYPE Operation against a key holding the wrong kind of value" },
       ["0", []],

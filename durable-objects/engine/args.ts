@@ -55,18 +55,25 @@ export const positive = (s: string, message = "value is out of range, must be po
 const ULONG_MAX = 2n ** 64n - 1n;
 
 /**
- * A SCAN-family cursor as Redis 7 reads it (parseScanCursorOrReply: strtoul, base 10): an optional
- * sign, then digits (leading zeros too); "" is 0; a negative wraps round 2^64, as strtoul does.
- * @throws ERR invalid cursor for a leading space, anything after the digits, or more than 64 bits
+ * A SCAN-family cursor as Redis 7.4 reads it (parseScanCursorOrReply: string2ull): an int64 written
+ * as Redis writes one (string2ll) is taken when not negative; anything else as strtoull reads it,
+ * base 10: leading spaces, a sign, digits (leading zeros too), a negative wrapping round 2^64, so
+ * that only one past int64's range gets through.
+ * @throws ERR invalid cursor for "", a negative int64, a trailing byte, or more than 64 bits
  *   (unless `wide`: see scan-cursor.ts)
  */
 export function parseScanCursor(s: string, wide = false): bigint {
-  if (s === "") return 0n;
-  const m = /^([+-]?)([0-9]+)$/.exec(s);
-  if (m === null) throw new RedisError("ERR invalid cursor");
+  const invalid = () => new RedisError("ERR invalid cursor");
+  if (/^(0|-?[1-9][0-9]*)$/.test(s)) {
+    const n = BigInt(s);
+    if (n < 0n && n >= -(2n ** 63n)) throw invalid();
+    if (n >= 0n && n < 2n ** 63n) return n;
+  }
+  const m = /^[ \t\n\v\f\r]*([+-]?)([0-9]+)$/.exec(s);
+  if (m === null) throw invalid();
   const n = BigInt(m[2]!);
   // HSCAN, SSCAN and ZSCAN (`wide`) take back the cursors they give, which name a field and pass 64 bits.
-  if (n > ULONG_MAX && (!wide || m[1] === "-")) throw new RedisError("ERR invalid cursor");
+  if (n > ULONG_MAX && (!wide || m[1] === "-")) throw invalid();
   return m[1] === "-" && n !== 0n ? ULONG_MAX + 1n - n : n;
 }
 
