@@ -14,9 +14,26 @@ const UNORDERED = new Set(["KEYS", "SMEMBERS", "SINTER", "SUNION", "SDIFF", "HKE
 const UNORDERED_PAIRS = new Set(["HGETALL"]);
 /** Positive replies that depend on when each side ran: allowed to differ by this much. */
 const TIME_TOLERANCE: Record<string, bigint> = { TTL: 2n, EXPIRETIME: 2n, PTTL: 2000n, PEXPIRETIME: 2000n, HTTL: 2n, HEXPIRETIME: 2n, HPTTL: 2000n, HPEXPIRETIME: 2000n };
+/** Replies that are deadlines (unix time), not durations. */
+const DEADLINES = new Set(["EXPIRETIME", "PEXPIRETIME", "HEXPIRETIME", "HPEXPIRETIME"]);
 
-/** Why the replies differ, or null when they count as the same. */
-export function differs(differences: readonly KnownDifference[], command: Command, redis: Reply, flaredis: Reply): string | null {
+/**
+ * How Redis's replies were timed against Flaredis's when they were not taken side by side (a
+ * recorded transcript, transcript.ts): `driftMs`, how much further the replay has run since its
+ * start than the recording had at the same command; `shiftMs`, the time between the two starts.
+ */
+export interface Skew {
+  readonly driftMs: number;
+  readonly shiftMs: number;
+}
+
+/**
+ * Why the replies differ, or null when they count as the same. With a `skew`, a time may be off
+ * by the drift more, and either as recorded or moved by the shift: a deadline set by a relative
+ * TTL moved with the clock (one given as a unix time did not), a duration to a deadline given as
+ * a unix time is shorter by it (one set by a relative TTL is not).
+ */
+export function differs(differences: readonly KnownDifference[], command: Command, redis: Reply, flaredis: Reply, skew?: Skew): string | null {
   const [r, f] = forgive(differences, command, redis, flaredis);
   if (isError(r) || isError(f)) return equal(r, f) ? null : describe(redis, flaredis);
   const name = commandName(command);
@@ -24,17 +41,19 @@ export function differs(differences: readonly KnownDifference[], command: Comman
   if (UNORDERED_PAIRS.has(name)) return equal(sortedPairs(r), sortedPairs(f)) ? null : describe(redis, flaredis);
   // SORT where Redis leaves the order, and with LIMIT the choice, open: the same number of replies.
   if (sortOrderOpen(command) && Array.isArray(r) && Array.isArray(f)) return r.length === f.length ? null : `redis sorted ${r.length} replies, flaredis ${f.length}`;
-  const tolerance = TIME_TOLERANCE[name];
-  if (tolerance !== undefined && typeof r === "bigint" && typeof f === "bigint" && r >= 0n && f >= 0n) {
-    return (r > f ? r - f : f - r) <= tolerance ? null : `${describe(redis, flaredis)} (beyond the ${tolerance} tolerance)`;
-  }
-  // A deadline per field (HTTL and its kin): each within the tolerance.
-  if (tolerance !== undefined && Array.isArray(r) && Array.isArray(f) && r.length === f.length) {
-    const close = r.every((x, i) => {
-      const y = f[i];
-      return typeof x === "bigint" && typeof y === "bigint" && (x < 0n || y < 0n ? x === y : (x > y ? x - y : y - x) <= tolerance);
-    });
-    return close ? null : `${describe(redis, flaredis)} (beyond the ${tolerance} tolerance)`;
+  const base = TIME_TOLERANCE[name];
+  if (base !== undefined) {
+    const unit = base === 2n ? 1000 : 1;
+    const tolerance = base + BigInt(Math.ceil(Math.abs(skew?.driftMs ?? 0) / unit));
+    // A deadline set by a relative TTL moved with the clock; a duration to one given as a unix time shrank.
+    const shift = BigInt(Math.round((skew?.shiftMs ?? 0) / unit)) * (DEADLINES.has(name) ? 1n : -1n);
+    const near = (x: bigint, y: bigint) => (x > y ? x - y : y - x) <= tolerance;
+    const close = (x: Reply, y: Reply | undefined) =>
+      typeof x === "bigint" && typeof y === "bigint" && (x < 0n || y < 0n ? x === y : near(x, y) || near(x + shift, y));
+    const beyond = `${describe(redis, flaredis)} (beyond the ${tolerance} tolerance)`;
+    if (typeof r === "bigint" && typeof f === "bigint" && r >= 0n && f >= 0n) return close(r, f) ? null : beyond;
+    // A deadline per field (HTTL and its kin): each within the tolerance.
+    if (Array.isArray(r) && Array.isArray(f) && r.length === f.length) return r.every((x, i) => close(x, f[i])) ? null : beyond;
   }
   return equal(r, f) ? null : describe(redis, flaredis);
 }

@@ -26,7 +26,10 @@ import { Random } from "./random.ts";
 import { type Command, type Step, commandName } from "./reply.ts";
 import { FLOAT_EDGES, INT64_EDGES, key, value } from "./values.ts";
 
-export const CATALOG: readonly CommandSpec[] = [...serverAndKeys, ...strings, ...bitmaps, ...hll, ...geo, ...hashes, ...hashTtl, ...lists, ...sets, ...zsets, ...sort];
+/** The catalog by family, for a program that draws from some only (`GeneratorOptions.families`). */
+export const FAMILIES = { serverAndKeys, strings, bitmaps, hll, geo, hashes, hashTtl, lists, sets, zsets, sort } as const;
+export type Family = keyof typeof FAMILIES;
+export const CATALOG: readonly CommandSpec[] = Object.values(FAMILIES).flat();
 const BY_NAME = new Map(CATALOG.map((s) => [s.name, s]));
 /** Commands that may go in a MULTI block or a pipeline. */
 const BLOCKABLE = CATALOG.filter((s) => !s.scan && !s.randomWrite && !s.countsExpired && !s.reencodes);
@@ -40,6 +43,8 @@ export interface GeneratorOptions {
   readonly redisVersion: string;
   /** Arguments that are not UTF-8 (see above). */
   readonly binary?: boolean;
+  /** Draw from these families only (all by default): e.g. hashes and their field deadlines, so that fields have some. */
+  readonly families?: readonly Family[];
 }
 
 /** Commands whose last argument is a value, which --binary may replace by bytes that are not UTF-8. */
@@ -56,11 +61,13 @@ export function generate(seed: number, ops: number, options: GeneratorOptions): 
       if (!unavailable.some((u) => u(command))) return command;
     }
   };
+  const catalog = options.families ? options.families.flatMap((f) => FAMILIES[f]) : CATALOG;
+  const blockable = BLOCKABLE.filter((s) => catalog.includes(s));
   const steps: Step[] = [];
   for (let n = 0; n < ops; ) {
     const form = r.weighted([[88, "single"], [6, "multi"], [6, "pipeline"]] as const);
     if (form === "single") {
-      let command = make(CATALOG);
+      let command = make(catalog);
       if (options.binary && VALUE_LAST.has(commandName(command)) && command.length > 2 && r.chance(0.3)) {
         command = [...command.slice(0, -1), { base64: r.pick(BINARY_VALUES) }];
       }
@@ -69,7 +76,7 @@ export function generate(seed: number, ops: number, options: GeneratorOptions): 
       continue;
     }
     const size = Math.min(ops - n, form === "multi" ? r.int(1, 5) : r.int(2, 6));
-    const commands = Array.from({ length: size }, () => make(BLOCKABLE));
+    const commands = Array.from({ length: size }, () => make(blockable));
     steps.push(form === "multi" ? { multi: commands } : { pipeline: commands });
     n += size;
   }

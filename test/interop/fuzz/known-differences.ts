@@ -10,7 +10,7 @@
  * LD_STR_HUMAN) ("%.17Lf", trailing zeros trimmed, on a long double) in 7.0 and 7.2 alike
  * (src/util.c, src/t_string.c incrbyfloatCommand): no version difference to forgive.
  */
-import { type Command, type Reply, commandName, isError } from "./reply.ts";
+import { type Command, type Reply, argText, commandName, isError } from "./reply.ts";
 
 export interface KnownDifference {
   readonly name: string;
@@ -25,20 +25,6 @@ export interface KnownDifference {
 }
 
 export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
-  {
-    name: "an HLL's cached cardinality: PFCOUNT does not write it",
-    since: "flaredis",
-    reason:
-      "Redis's PFCOUNT of one key stores the count in the value's header (bytes 8-15, src/hyperloglog.c pfcountCommand); Flaredis's PFCOUNT " +
-      "only reads, as replicas serve it (README, Limits), so after PFADD or PFMERGE its header says stale (0 with the top bit set). Forgiven " +
-      "only for two HLL values (\"HYLL\" first), or prefixes of them past byte 8 (GETRANGE, SUBSTR), equal but for those 8 bytes; PFCOUNT's " +
-      "replies are compared as they are (a BITCOUNT of the whole value may still differ: not forgiven).",
-    normalize: (_command, redis, flaredis) => {
-      const forgiven = new Map<Buffer, Buffer>();
-      collectHllPairs(redis, flaredis, forgiven);
-      return forgiven.size === 0 ? [redis, flaredis] : [replaceLeaves(redis, forgiven), flaredis];
-    },
-  },
   {
     name: "BITCOUNT and BITPOS: arguments checked before the key since 7.4",
     since: "7.4.0",
@@ -126,6 +112,54 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       "load the key again (DUMP, RESTORE), in its default encoding (runner.ts reencode; CommandSpec.reencodes).",
   },
   {
+    name: "OBJECT ENCODING of a collection that held an element past 64 bytes",
+    since: "flaredis",
+    reason:
+      "Redis converts a hash, set or sorted set to hashtable or skiplist for good once a field, value or member is longer than 64 bytes " +
+      "(hash-max-listpack-value, src/t_hash.c hashTypeTryConversion); Flaredis's OBJECT ENCODING follows the element count only (README, " +
+      "Limits). Forgiven only for OBJECT ENCODING, when Redis answers hashtable or skiplist and Flaredis listpack, listpackex or intset.",
+    normalize: (command, redis, flaredis) =>
+      commandName(command) === "OBJECT" &&
+      Buffer.isBuffer(redis) &&
+      Buffer.isBuffer(flaredis) &&
+      ["hashtable", "skiplist"].includes(redis.toString()) &&
+      ["listpack", "listpackex", "intset"].includes(flaredis.toString())
+        ? [flaredis, flaredis]
+        : [redis, flaredis],
+  },
+  {
+    name: "HSCAN, SSCAN and ZSCAN from a cursor Flaredis never gave",
+    since: "flaredis",
+    reason:
+      "A cursor of Flaredis's element scans names the field it goes on after (scan-cursor.ts); one that names none answers ERR invalid " +
+      "cursor (README, Limits), where Redis scans a small collection whole whatever the cursor, a large one from that bucket. Forgiven only " +
+      "for that error from Flaredis against an array from Redis, for a cursor that names no field.",
+    normalize: (command, redis, flaredis) =>
+      ["HSCAN", "SSCAN", "ZSCAN"].includes(commandName(command)) &&
+      command[2] !== undefined &&
+      namesNoField(argText(command[2])) &&
+      Array.isArray(redis) &&
+      isError(flaredis) &&
+      flaredis.error === "ERR invalid cursor"
+        ? [flaredis, flaredis]
+        : [redis, flaredis],
+  },
+  {
+    name: "SCAN-family cursors: strtoul before 7.4, string2ull since",
+    since: "7.4.0",
+    reason:
+      "7.4.0's parseScanCursorOrReply (src/db.c) reads the cursor with string2ull (src/util.c): \"\" and a negative int64 are refused, a " +
+      "leading space accepted; before, strtoul took \"\" as 0, wrapped a negative one round 2^64 and refused a leading space. Flaredis " +
+      "reads it as 7.4 does. Forgiven only for a cursor the two read differently, when Flaredis refuses it exactly when 7.4 would.",
+    normalize: (command, redis, flaredis) => {
+      const at = commandName(command) === "SCAN" ? 1 : 2;
+      if (!["SCAN", "SSCAN", "HSCAN", "ZSCAN"].includes(commandName(command)) || command[at] === undefined) return [redis, flaredis];
+      const cursor = argText(command[at]);
+      const [before, since] = [cursorBefore74(cursor), cursorSince74(cursor)];
+      return before !== since && isError(flaredis) === !since ? [flaredis, flaredis] : [redis, flaredis];
+    },
+  },
+  {
     name: "hash-field expiry (HEXPIRE, HTTL, HPERSIST and their kin): added in 7.4",
     since: "7.4.0",
     reason: "redis/redis#13172 and the 7.4.0 release notes: hash fields with deadlines; before, these commands are unknown.",
@@ -138,6 +172,27 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     unavailable: (command) => ["HGETDEL", "HGETEX", "HSETEX"].includes(commandName(command)),
   },
 ];
+
+/** Whether a cursor Redis 7.4 takes is one that no field cursor of Flaredis's can be (0x01, the field's bytes, a 2-byte check). */
+function namesNoField(text: string): boolean {
+  if (!cursorSince74(text)) return false;
+  const digits = /([0-9]+)$/.exec(text)![1]!;
+  const n = text.trimStart().startsWith("-") ? 2n ** 64n - BigInt(digits) : BigInt(digits);
+  return n !== 0n && !/^1([0-9a-f]{2}){3,}$/.test(n.toString(16));
+}
+
+/** Whether Redis before 7.4 takes a cursor (strtoul, base 10, no leading space, at most 64 bits). */
+function cursorBefore74(text: string): boolean {
+  const m = /^[+-]?([0-9]*)$/.exec(text);
+  return m !== null && (text === "" || m[1] !== "") && BigInt(m[1] || "0") < 2n ** 64n;
+}
+
+/** Whether Redis 7.4 takes a cursor (string2ull: a non-negative int64, else strtoull's whole string). */
+function cursorSince74(text: string): boolean {
+  if (/^(0|-?[1-9][0-9]*)$/.test(text) && BigInt(text) < 0n && BigInt(text) >= -(2n ** 63n)) return false;
+  const m = /^[ \t\n\v\f\r]*[+-]?([0-9]+)$/.exec(text);
+  return m !== null && BigInt(m[1]!) < 2n ** 64n;
+}
 
 const HFE_74 = new Set(["HEXPIRE", "HPEXPIRE", "HEXPIREAT", "HPEXPIREAT", "HTTL", "HPTTL", "HEXPIRETIME", "HPEXPIRETIME", "HPERSIST"]);
 
@@ -195,21 +250,6 @@ function badBitRange(command: Command): string | null {
   if (args.length === 3 && !unit(args[2])) return syntax;
   if (args.length >= 2 && !isLong(args[1])) return notInteger;
   return null;
-}
-
-/** Pairs of HLL values (Redis's, Flaredis's) that differ only in Redis's cached cardinality. */
-function collectHllPairs(redis: Reply, flaredis: Reply, out: Map<Buffer, Buffer>): void {
-  if (Array.isArray(redis) && Array.isArray(flaredis)) {
-    redis.forEach((r, i) => collectHllPairs(r, flaredis[i] ?? null, out));
-    return;
-  }
-  // A whole value, or a prefix of one (GETRANGE, SUBSTR) that reaches into the cached count.
-  if (!Buffer.isBuffer(redis) || !Buffer.isBuffer(flaredis) || redis.length !== flaredis.length || redis.length < 9) return;
-  if (redis.subarray(0, 4).toString("latin1") !== "HYLL" || redis.equals(flaredis)) return;
-  // Differing only in the cached count's 8 bytes (which later string writes, SETBIT or SETRANGE, may
-  // have changed on both sides alike, so Flaredis's is not always exactly stale-zero).
-  if (!redis.subarray(0, 8).equals(flaredis.subarray(0, 8)) || !redis.subarray(16).equals(flaredis.subarray(16))) return;
-  out.set(redis, flaredis);
 }
 
 const is = (r: Reply, text: string) => Buffer.isBuffer(r) && r.toString() === text;

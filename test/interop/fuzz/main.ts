@@ -11,12 +11,19 @@
  *   npm run fuzz -- --replay '[["SET","k0","1"],{"multi":[["INCR","k0"]]}]'
  *   npm run fuzz -- --binary                          (arguments that are not UTF-8: issue 32)
  *   npm run fuzz -- --no-minimize --budget-ms 20000
+ *   FLAREDIS_REDIS_SERVER=/path/to/7.4/redis-server npm run fuzz -- --seeds 1-10 --via-dev-proxy --record FILE
+ *                         (a transcript of redis-server's side, transcript.ts; added to FILE's programs if it exists)
+ *   npm run fuzz -- --seeds 101-110 --families serverAndKeys,hashes,hashTtl ...   (programs of some families only)
+ *   npm run fuzz -- --via-dev-proxy --transcript FILE   (replays every program of one, the recording in redis-server's place)
  */
 import { parseArgs } from "node:util";
 import { forgivenCounts } from "./known-differences.ts";
 import type { Step } from "./reply.ts";
 import { Findings, formatFindings, replayVerbose, runSeed } from "./session.ts";
 import { startSystems } from "./systems.ts";
+import { Replay } from "./transcript.ts";
+import { existsSync } from "node:fs";
+import type { Family } from "./generator.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -30,6 +37,9 @@ const { values: args } = parseArgs({
     url: { type: "string" },
     "redis-port": { type: "string" },
     "via-dev-proxy": { type: "boolean", default: false },
+    record: { type: "string" },
+    transcript: { type: "string" },
+    families: { type: "string" },
   },
 });
 
@@ -46,7 +56,10 @@ const systems = await startSystems({
   url: args.url,
   redisPort: args["redis-port"] === undefined ? undefined : Number(args["redis-port"]),
   runtime: args["via-dev-proxy"] ? "e2e" : "direct",
+  ...(args.record === undefined ? {} : { record: existsSync(args.record) ? Replay.load(args.record).transcript : true }),
+  ...(args.transcript === undefined ? {} : { transcript: Replay.load(args.transcript) }),
 });
+const { recording, replay } = systems;
 let failed = false;
 try {
   const d = systems.differential;
@@ -58,13 +71,23 @@ try {
     const findings = new Findings();
     const ops = Number(args.ops);
     const results = [];
-    for (const seed of seedList()) {
+    const families = args.families?.split(",") as Family[] | undefined;
+    // A transcript's programs are replayed all, each as it was recorded.
+    const programs = replay
+      ? replay.transcript.seeds.map((p, index) => ({ ...p, index }))
+      : seedList().map((seed) => ({ seed, ops, families, index: 0 }));
+    for (const { seed, ops, families, index } of programs) {
       let last = Date.now();
+      recording?.beginSeed(seed, ops, families);
+      replay?.begin(index);
       const result = await runSeed(d, seed, findings, {
         ops,
         redisVersion: systems.redisVersion,
         binary: args.binary,
-        minimize: !args["no-minimize"],
+        ...(families ? { families } : {}),
+        // Minimizing asks redis-server what a recording could not hold.
+        minimize: !args["no-minimize"] && !recording && !replay,
+        stopAtDivergence: replay !== undefined,
         budget: { replays: 1000, ms: Number(args["budget-ms"]) },
         onProgress: (done, divergences) => {
           if (Date.now() - last < 5000 && done < ops) return;
@@ -82,6 +105,10 @@ try {
     for (const [name, n] of forgivenCounts) console.log(`known difference "${name}": forgiven ${n} times`);
     if (findings.size > 0) console.log(`\n${formatFindings(findings)}`);
     failed = findings.size > 0;
+    if (recording && !failed) {
+      recording.save(args.record!);
+      console.log(`transcript of redis-server ${systems.redisVersion}'s side written to ${args.record}`);
+    } else if (recording) console.log("no transcript written: a recording must hold a run without divergence");
   }
 } finally {
   await systems.stop();

@@ -10,11 +10,12 @@
  * keys past their deadline (a SCAN over the keyspace deletes those it meets), as its active
  * expiry would within 100 ms.
  */
-import type { FlaredisAnswer, FlaredisClient, RespConnection } from "./clients.ts";
-import { differs, differsRandom } from "./compare.ts";
+import type { FlaredisAnswer, FlaredisClient } from "./clients.ts";
+import { type Skew, differs, differsRandom } from "./compare.ts";
 import { specOf } from "./generator.ts";
 import { type KnownDifference, differencesFor } from "./known-differences.ts";
 import { type Command, type Reply, type Step, commandName, commandsOf, isBinary, isError, render } from "./reply.ts";
+import type { RedisSide } from "./transcript.ts";
 
 /** A reply that differs: the command (in its step), both replies, and why. */
 export interface Mismatch {
@@ -26,13 +27,20 @@ export interface Mismatch {
 
 export class Differential {
   readonly differences: readonly KnownDifference[];
-  readonly redis: RespConnection;
+  readonly redis: RedisSide;
   readonly flaredis: FlaredisClient;
+  readonly redisVersion: string;
 
-  constructor(redis: RespConnection, flaredis: FlaredisClient, redisVersion: string) {
+  constructor(redis: RedisSide, flaredis: FlaredisClient, redisVersion: string) {
     this.redis = redis;
     this.flaredis = flaredis;
+    this.redisVersion = redisVersion;
     this.differences = differencesFor(redisVersion);
+  }
+
+  /** How redis-server's replies are timed against Flaredis's: none when both run side by side. */
+  get skew(): Skew | undefined {
+    return this.redis.skew?.();
   }
 
   /** An empty keyspace on both sides. */
@@ -51,7 +59,7 @@ export class Differential {
       const status = statusProblem(answer, Array.isArray(answer.reply) ? "result" : "error");
       if (status) return { command: ["EXEC"], redis: exec, flaredis: answer.reply, reason: status };
       if (Array.isArray(exec) && Array.isArray(answer.reply) && exec.length === answer.reply.length) return this.each(commands, exec, answer.reply);
-      const reason = differs(this.differences, ["EXEC"], exec, answer.reply);
+      const reason = differs(this.differences, ["EXEC"], exec, answer.reply, this.skew);
       return reason === null ? null : { command: ["EXEC"], redis: exec, flaredis: answer.reply, reason: `EXEC: ${reason}` };
     }
     const [replies, answer] = await Promise.all([this.redis.pipeline(commands), this.flaredis.pipeline(commands)]);
@@ -68,7 +76,7 @@ export class Differential {
       const spec = specOf(command);
       const reason = spec?.random
         ? differsRandom(this.differences, command, redis[i]!, flaredis[i]!, undefined)
-        : differs(this.differences, command, redis[i]!, flaredis[i]!);
+        : differs(this.differences, command, redis[i]!, flaredis[i]!, this.skew);
       if (reason !== null) return { command, redis: redis[i]!, flaredis: flaredis[i]!, reason };
     }
     return null;
@@ -88,7 +96,7 @@ export class Differential {
     }
     const [redis, answer] = await Promise.all([this.redis.send(...command), this.flaredis.single(command)]);
     if (spec?.reencodes && typeof command[1] === "string") await this.reencode(command[1]);
-    const reason = statusProblem(answer, isError(answer.reply) ? "error" : "result") ?? differs(this.differences, command, redis, answer.reply);
+    const reason = statusProblem(answer, isError(answer.reply) ? "error" : "result") ?? differs(this.differences, command, redis, answer.reply, this.skew);
     return reason === null ? null : { command, redis, flaredis: answer.reply, reason };
   }
 
@@ -169,7 +177,7 @@ export class Differential {
     // A cursor other than 0 ("007", "-1") that neither refuses names a place in each system's own
     // order (a hash table's buckets, Flaredis's slots): where it starts cannot be compared.
     if (startsMidway(command[at]) && !isError(redis) && !isError(flaredis)) [redis, flaredis] = [STARTED_MIDWAY, STARTED_MIDWAY];
-    const reason = differs(this.differences, command, redis, flaredis);
+    const reason = differs(this.differences, command, redis, flaredis, this.skew);
     return reason === null ? null : { command, redis, flaredis, reason };
   }
 }
@@ -187,5 +195,5 @@ const STARTED_MIDWAY: Reply = Buffer.from("(a scan from a cursor neither system 
 /** Whether a cursor, as strtoul reads it (Redis's parseScanCursorOrReply), is a valid one other than 0. */
 function startsMidway(cursor: Command[number] | undefined): boolean {
   const text = cursor === undefined ? "" : cursor.toString();
-  return /^[+-]?[0-9]+$/.test(text) && /[1-9]/.test(text);
+  return /^[ \t\n\v\f\r]*[+-]?[0-9]+$/.test(text) && /[1-9]/.test(text);
 }

@@ -6,7 +6,7 @@
  * the keyspaces are compared.
  */
 import { mismatchSignature, stateSignature } from "./classify.ts";
-import { generate } from "./generator.ts";
+import { type Family, generate } from "./generator.ts";
 import { type Budget, DEFAULT_BUDGET, type Target, minimize, replayCase, runQuietly } from "./minimize.ts";
 import { type Command, type Reply, type Step, argText, render, renderStep } from "./reply.ts";
 import type { Differential, Mismatch } from "./runner.ts";
@@ -33,8 +33,11 @@ export interface SeedOptions {
   readonly ops: number;
   readonly redisVersion: string;
   readonly binary?: boolean;
+  readonly families?: readonly Family[];
   readonly minimize?: boolean;
   readonly budget?: Budget;
+  /** End the seed at its first divergence (a replayed transcript holds nothing past it). */
+  readonly stopAtDivergence?: boolean;
   readonly onProgress?: (done: number, divergences: number) => void;
 }
 
@@ -58,7 +61,11 @@ export class Findings {
 }
 
 export async function runSeed(d: Differential, seed: number, findings: Findings, options: SeedOptions): Promise<SeedResult> {
-  const steps = generate(seed, options.ops, { redisVersion: options.redisVersion, binary: options.binary ?? false });
+  const steps = generate(seed, options.ops, {
+    redisVersion: options.redisVersion,
+    binary: options.binary ?? false,
+    ...(options.families ? { families: options.families } : {}),
+  });
   const signatures: string[] = [];
   let minimizeMs = 0;
   const started = Date.now();
@@ -105,6 +112,7 @@ export async function runSeed(d: Differential, seed: number, findings: Findings,
       divergences++;
       const before = findings.byClass.has(mismatchSignature(mismatch));
       await record({ on: "reply", signature: mismatchSignature(mismatch) }, segment, mismatch);
+      if (options.stopAtDivergence) return { seed, ops: done, runMs: Date.now() - started - minimizeMs, minimizeMs, signatures };
       // Minimizing replayed other programs: the segment is replayed to come back to where it was.
       if (!before && (options.minimize ?? true)) {
         const t = Date.now();

@@ -1,9 +1,11 @@
 /**
  * The keyspace compared whole (after each seed, and to minimize a divergence found that way):
  * the same keys (KEYS *), and for each its TYPE, its value (GET, LRANGE 0 -1, HGETALL and
- * SMEMBERS as sets, ZRANGE 0 -1 WITHSCORES) and whether it has a TTL (PTTL, within tolerance).
+ * SMEMBERS as sets, ZRANGE 0 -1 WITHSCORES) and whether it has a TTL (PTTL, within tolerance);
+ * against Redis 7.4 or later, each hash field's deadline too (HPEXPIRETIME, within tolerance).
  */
 import { differs, sorted } from "./compare.ts";
+import { compareVersions } from "./known-differences.ts";
 import { type Command, type Reply, equal, isError, render } from "./reply.ts";
 import type { Differential } from "./runner.ts";
 
@@ -57,14 +59,23 @@ export async function compareKeyspace(d: Differential): Promise<StateDifference[
     }
   });
   const [redisDumps, flaredisDumps] = await readBoth(d, dumps);
+  const deadlines: Command[] = [];
   dumps.forEach((command, i) => {
     const [r, f] = [redisDumps[i]!, flaredisDumps[i]!];
     if (command[0] === "PTTL") {
       const has = (x: Reply) => (typeof x === "bigint" ? (x >= 0n ? "a TTL" : x === -1n ? "no TTL" : "missing") : render(x));
-      if (has(r) !== has(f) || differs(d.differences, command, r, f) !== null) found.push({ what: "ttl", command, redis: r, flaredis: f, type: typeOf[i]! });
-    } else if (isError(r) || isError(f) || differs(d.differences, command, r, f) !== null) {
+      if (has(r) !== has(f) || differs(d.differences, command, r, f, d.skew) !== null) found.push({ what: "ttl", command, redis: r, flaredis: f, type: typeOf[i]! });
+    } else if (isError(r) || isError(f) || differs(d.differences, command, r, f, d.skew) !== null) {
       found.push({ what: "value", command, redis: r, flaredis: f, type: typeOf[i]! });
+    } else if (command[0] === "HGETALL" && Array.isArray(r) && r.length > 0 && compareVersions(d.redisVersion, "7.4.0") >= 0) {
+      const fields = r.filter((_, j) => j % 2 === 0).map((x) => (Buffer.isBuffer(x) ? x.toString("utf8") : ""));
+      deadlines.push(["HPEXPIRETIME", command[1]!, "FIELDS", String(fields.length), ...fields]);
     }
+  });
+  const [redisDeadlines, flaredisDeadlines] = await readBoth(d, deadlines);
+  deadlines.forEach((command, i) => {
+    const [r, f] = [redisDeadlines[i]!, flaredisDeadlines[i]!];
+    if (differs(d.differences, command, r, f, d.skew) !== null) found.push({ what: "ttl", command, redis: r, flaredis: f, type: "hash" });
   });
   return found;
 }

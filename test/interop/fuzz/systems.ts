@@ -8,11 +8,16 @@
 import { startFlaredis } from "../../e2e/start.ts";
 import { FlaredisClient, RespConnection, startRedisServer } from "./clients.ts";
 import { Differential } from "./runner.ts";
+import { Recording, type Replay, type Transcript } from "./transcript.ts";
 
 export interface Systems {
   readonly differential: Differential;
   readonly redisVersion: string;
   readonly flaredisUrl: string;
+  /** With `record`: redis-server's side, written down. */
+  readonly recording?: Recording;
+  /** With `transcript`: redis-server's side as recorded. */
+  readonly replay?: Replay;
   stop(): Promise<void>;
 }
 
@@ -20,6 +25,10 @@ export interface SystemsOptions {
   readonly url?: string;
   readonly redisPort?: number;
   readonly runtime?: "e2e" | "direct";
+  /** Write redis-server's side down (transcript.ts), after an earlier transcript's programs if given. */
+  readonly record?: boolean | Transcript;
+  /** A recorded redis-server instead of a live one. */
+  readonly transcript?: Replay;
 }
 
 /** The worker as the bench starts it (imported only then: the bench's module turns local observability off). */
@@ -38,6 +47,19 @@ export async function startSystems(options: SystemsOptions = {}): Promise<System
       stops.push(flaredis.dispose);
       url = flaredis.url;
     }
+    if (options.transcript) {
+      const replay = options.transcript;
+      const redisVersion = replay.transcript.redisVersion;
+      return {
+        differential: new Differential(replay, new FlaredisClient(url), redisVersion),
+        redisVersion,
+        flaredisUrl: url,
+        replay,
+        stop: async () => {
+          for (const stop of stops.reverse()) await stop();
+        },
+      };
+    }
     let redis: RespConnection;
     let redisVersion: string;
     if (options.redisPort === undefined) {
@@ -52,10 +74,12 @@ export async function startSystems(options: SystemsOptions = {}): Promise<System
       const info = await redis.send("INFO", "server");
       redisVersion = Buffer.isBuffer(info) ? (/redis_version:(\S+)/.exec(info.toString())?.[1] ?? "0") : "0";
     }
+    const recording = options.record ? new Recording(redis, redisVersion, options.record === true ? undefined : options.record) : undefined;
     return {
-      differential: new Differential(redis, new FlaredisClient(url), redisVersion),
+      differential: new Differential(recording ?? redis, new FlaredisClient(url), redisVersion),
       redisVersion,
       flaredisUrl: url,
+      ...(recording ? { recording } : {}),
       stop: async () => {
         for (const stop of stops.reverse()) await stop();
       },
