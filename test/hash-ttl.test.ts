@@ -198,6 +198,14 @@ describe("counts and argument checks as Redis's", () => {
     expect(run("HGETALL", "h")).toEqual(enc("b", "2"));
   });
 
+  it("HGETEX: no field count after its option is an arity error (redis-server 8.0.6's answers)", () => {
+    const { run } = solo();
+    expect(() => run("HGETEX", "k1", "PXAT", "4102534413357", "NX")).toThrow("ERR wrong number of arguments for 'hgetex' command");
+    expect(() => run("HGETEX", "k1", "PX", "72792535", "FIELDS")).toThrow("ERR wrong number of arguments for 'hgetex' command");
+    expect(() => run("HGETEX", "k1", "PERSIST", "FIELDS", "x")).toThrow("ERR Number of fields must be a positive integer");
+    expect(() => run("HGETEX", "k1", "NX", "FIELDS", "1")).toThrow("ERR Mandatory argument FIELDS is missing or not at the right position");
+  });
+
   it("HSETEX: fewer than three arguments after FIELDS is an arity error; the deadline is checked before the key's type", () => {
     const { run } = solo();
     run("SET", "s", "x");

@@ -55,6 +55,8 @@ export const hgetex = defineCommand<Args>({
       option = { kind: "persist" };
       at = 1;
     }
+    // Redis 8 counts the arguments once the option is read: no field count after it is an arity error.
+    if (at + 1 >= rest.length) throw errors.arity("hgetex");
     const fields = fieldsAt(rest, at, COUNT_MESSAGE);
     if (hash === null) return fields.map(() => null);
     if (option.kind !== "none") hash.readyForDeadlines();
