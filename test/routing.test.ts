@@ -70,6 +70,24 @@ describe("routing", () => {
     expect(servedBy(await call(["PFCOUNT", "h", "h"], { cf: PARIS }))).toBe("replica:weur"); // of several keys: nothing stored
   });
 
+  it("keeps the replica's count when the primary it sends a PFCOUNT on to is fenced (TRYAGAIN)", async () => {
+    await redis("PFADD", "h", "a", "b", "c");
+    await Promise.all(REPLICAS.map((r) => nodeApi(r).catchUp()));
+    const epoch = await inNode(stubOf("enam"), (node) => {
+      const e = node.core.known.epoch + 1;
+      expect(node.core.fence(e).fenced).toBe(true);
+      return e;
+    });
+    try {
+      const r = await call(["PFCOUNT", "h"], { cf: PARIS }); // the primary waits 3 s for the failover, then refuses
+      expect(r.json).toEqual({ result: 3 });
+      expect(servedBy(r)).toBe("replica:weur");
+    } finally {
+      await inNode(stubOf("enam"), (node) => node.core.adopt({ ...node.core.known, epoch })); // "the primary stays": the fence lifts
+    }
+    expect(servedBy(await call(["PFCOUNT", "h"], { cf: PARIS }))).toBe("primary:enam");
+  });
+
   it("stops sending reads to a replica whose link is down", async () => {
     await fault("weur", "down");
     await redis("SET", "k", "v"); // the master's push fails: it sees weur down

@@ -327,9 +327,12 @@ export class Router {
     for (const replica of plan.first) {
       const reply = await fromReplica(replica);
       if (reply && "forMaster" in reply.result) {
-        // A read that writes on a master (PFCOUNT caching its count): served there when it answers.
+        // A read that writes on a master (PFCOUNT storing its count): served there when it answers
+        // it; while the primary is failing, or when it refuses the batch (TRYAGAIN while fenced),
+        // the replica's answer stands.
+        if (this.primaryFailedAt !== null) return reply;
         const onPrimary = await this.onPrimary(batch, false);
-        return onPrimary instanceof RedisError ? reply : onPrimary;
+        return onPrimary instanceof RedisError || "error" in onPrimary.result ? reply : onPrimary;
       }
       if (reply) return reply;
     }

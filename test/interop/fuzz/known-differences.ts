@@ -117,13 +117,15 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason:
       "Redis converts a hash, set or sorted set to hashtable or skiplist for good once a field, value or member is longer than 64 bytes " +
       "(hash-max-listpack-value, src/t_hash.c hashTypeTryConversion); Flaredis's OBJECT ENCODING follows the element count only (README, " +
-      "Limits). Forgiven only for OBJECT ENCODING, when Redis answers hashtable or skiplist and Flaredis listpack, listpackex or intset.",
+      "Limits). Forgiven only for OBJECT ENCODING, when Redis answers hashtable and Flaredis listpack or listpackex (a hash or set), or " +
+      "Redis skiplist and Flaredis listpack (a sorted set); an intset holds no such member, and is not forgiven.",
     normalize: (command, redis, flaredis) =>
       commandName(command) === "OBJECT" &&
+      argText(command[1] ?? "").toUpperCase() === "ENCODING" &&
       Buffer.isBuffer(redis) &&
       Buffer.isBuffer(flaredis) &&
-      ["hashtable", "skiplist"].includes(redis.toString()) &&
-      ["listpack", "listpackex", "intset"].includes(flaredis.toString())
+      ((redis.toString() === "hashtable" && ["listpack", "listpackex"].includes(flaredis.toString())) ||
+        (redis.toString() === "skiplist" && flaredis.toString() === "listpack"))
         ? [flaredis, flaredis]
         : [redis, flaredis],
   },
