@@ -1,0 +1,399 @@
+/**
+ * A Lua 5.1 VM: Lua 5.1.5 itself, compiled to WebAssembly (vm/lua51.wasm, built by vm/build.sh),
+ * the language Redis runs scripts in, so numbers are doubles (10/2 is 5, 2^53 exact) and the
+ * standard library is 5.1's (unpack, table.getn, no integer division). Chosen by measurement over
+ * fengari (Lua 5.3 with 32-bit integers) and others: docs/scripting.md.
+ *
+ * One `LuaVm` is one WebAssembly instance and one Lua state, synchronous throughout: a script runs
+ * to its end (or its budget) while nothing else runs on the node. Lua strings are bytes and stay
+ * bytes across the boundary (Uint8Array); numbers cross as doubles. Errors inside Lua are JS
+ * exceptions (LuaThrow) that unwind the wasm stack to the nearest protected call, which restores
+ * the C stack pointer; any other exception (the runtime's own stack overflow) leaves the instance
+ * unusable: `broken` says so and the caller makes a new one.
+ */
+import luaModule from "./vm/lua51.wasm";
+
+/** A Lua value as JS sees it. Tables come as what Redis reads of them (see `LuaTable`). */
+export type LuaValue = null | boolean | number | Uint8Array | LuaTable;
+
+/** A table: its array part up to the first nil, and its `ok`, `err` and `double` fields when set. */
+export interface LuaTable {
+  readonly array: LuaValue[];
+  readonly ok?: LuaValue;
+  readonly err?: LuaValue;
+  readonly double?: LuaValue;
+}
+
+/** A value pushed to Lua: strings are given as bytes or as text (UTF-8 encoded), arrays as tables 1..n. */
+export type ToLua = null | boolean | number | string | Uint8Array | readonly ToLua[] | { readonly [field: string]: ToLua };
+
+/**
+ * A host function: reads its arguments with `vm.arg`, answers the values it returns, or throws a
+ * `LuaError` to raise that value as a Lua error.
+ */
+export type HostFunction = (vm: LuaVm, nargs: number) => ToLua[];
+
+/** Raised in Lua as its value (a string, or a table such as Redis's `{err=...}`). */
+export class LuaError extends Error {
+  constructor(readonly value: ToLua) {
+    super(typeof value === "string" ? value : "a Lua error");
+  }
+}
+
+/** A script's failure: its error value, as Lua left it (a message with its position, or a table). */
+export class LuaFailure extends Error {
+  constructor(readonly value: LuaValue) {
+    super(value instanceof Uint8Array ? latin1(value) : "a Lua error that is not a string");
+  }
+}
+
+class LuaThrow {
+  constructor(readonly status: number) {}
+}
+
+const GLOBALS = -10002;
+const REGISTRY = -10000;
+const T_NIL = 0;
+const T_BOOLEAN = 1;
+const T_NUMBER = 3;
+const T_STRING = 4;
+const T_TABLE = 5;
+/**
+ * The most of Lua's heap a script may use: past it, an allocation fails as Lua's "not enough
+ * memory" error. The wasm memory's cap (64 MiB, build.sh) leaves room above it for what the VM
+ * does outside a script.
+ */
+export const HEAP_LIMIT = 40 * 1024 * 1024;
+/** A table nested deeper than this converts as nil (Redis stops at the same depth, with an error reply). */
+const MAX_DEPTH = 1000;
+
+const utf8 = new TextEncoder();
+
+/** Bytes as a string of one code unit per byte (not TextDecoder's "latin1", which is windows-1252). */
+export function latin1(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return s;
+}
+
+interface Exports {
+  readonly memory: WebAssembly.Memory;
+  readonly __indirect_function_table: WebAssembly.Table;
+  readonly __stack_pointer: WebAssembly.Global;
+  _initialize(): void;
+  fl_new(): number;
+  fl_register(L: number, table: number, name: number, which: number): void;
+  fl_budget(L: number, every: number): void;
+  fl_malloc(n: number): number;
+  fl_free(p: number): void;
+  fl_pushnumber(L: number, n: number): void;
+  fl_tonumber(L: number, i: number): number;
+  fl_ref(L: number): number;
+  fl_getref(L: number, ref: number): void;
+  fl_memory(): number;
+  fl_limit(bytes: number): void;
+  lua_gettop(L: number): number;
+  lua_settop(L: number, i: number): void;
+  lua_type(L: number, i: number): number;
+  lua_toboolean(L: number, i: number): number;
+  lua_tolstring(L: number, i: number, len: number): number;
+  lua_objlen(L: number, i: number): number;
+  lua_pushnil(L: number): void;
+  lua_pushlstring(L: number, p: number, n: number): void;
+  lua_pushboolean(L: number, b: number): void;
+  lua_createtable(L: number, narr: number, nrec: number): void;
+  lua_rawseti(L: number, i: number, n: number): void;
+  lua_rawgeti(L: number, i: number, n: number): void;
+  lua_setfield(L: number, i: number, k: number): void;
+  lua_getfield(L: number, i: number, k: number): void;
+  lua_pcall(L: number, nargs: number, nresults: number, errfunc: number): number;
+  lua_close(L: number): void;
+  luaL_loadbuffer(L: number, p: number, n: number, name: number): number;
+  luaL_unref(L: number, t: number, ref: number): void;
+}
+
+/** WASI, as far as Lua's base library reaches it: `print` writes to `output`; nothing else is there. */
+function wasi(vm: { output: string[]; memory(): WebAssembly.Memory; exited(): void }) {
+  const ENOSYS = 52;
+  const EBADF = 8;
+  return {
+    fd_write: (_fd: number, iovs: number, count: number, written: number) => {
+      const view = new DataView(vm.memory().buffer);
+      let n = 0;
+      for (let i = 0; i < count; i++) {
+        const p = view.getUint32(iovs + i * 8, true);
+        const len = view.getUint32(iovs + i * 8 + 4, true);
+        vm.output.push(latin1(new Uint8Array(vm.memory().buffer, p, len)));
+        n += len;
+      }
+      view.setUint32(written, n, true);
+      return 0;
+    },
+    fd_close: () => 0,
+    fd_fdstat_get: () => EBADF,
+    fd_fdstat_set_flags: () => ENOSYS,
+    fd_prestat_get: () => EBADF,
+    fd_prestat_dir_name: () => EBADF,
+    fd_read: () => ENOSYS,
+    fd_renumber: () => ENOSYS,
+    fd_seek: () => ENOSYS,
+    path_open: () => ENOSYS,
+    // Lua exits only after an error outside any protected call (a panic): the instance is done.
+    proc_exit: (code: number) => {
+      vm.exited();
+      throw new Error(`lua: exit ${code}`);
+    },
+  };
+}
+
+export class LuaVm {
+  /** What `print` wrote. */
+  readonly output: string[] = [];
+  /** True once an exception that is not Lua's unwound the instance: it must not be used again. */
+  broken = false;
+  private readonly ex: Exports;
+  private readonly L: number;
+  private readonly hosts: HostFunction[] = [];
+  private readonly names = new Map<string, number>();
+  private scratch: number;
+  private scratchSize = 4096;
+  private readonly lengthAt: number;
+  /** Set by `run`: called every `budgetEvery` instructions; an error value to stop the script with. */
+  private budget: (() => ToLua | null) | null = null;
+
+  constructor() {
+    const env = {
+      js_throw: (status: number) => {
+        throw new LuaThrow(status);
+      },
+      js_try: (fn: number, L: number, ud: number) => {
+        const sp = this.ex.__stack_pointer.value as number;
+        try {
+          (this.ex.__indirect_function_table.get(fn) as (L: number, ud: number) => void)(L, ud);
+        } catch (e) {
+          if (!(e instanceof LuaThrow)) {
+            this.broken = true;
+            throw e;
+          }
+          this.ex.__stack_pointer.value = sp;
+        }
+      },
+      js_host_call: (_L: number, nargs: number, which: number) => this.hostCall(nargs, which),
+      js_budget: () => {
+        const stop = this.budget?.() ?? null;
+        if (stop === null) return 0;
+        this.push(stop);
+        return 1;
+      },
+    };
+    const instance = new WebAssembly.Instance(luaModule, { env, wasi_snapshot_preview1: wasi({ output: this.output, memory: () => this.ex.memory, exited: () => (this.broken = true) }) });
+    this.ex = instance.exports as unknown as Exports;
+    this.ex._initialize();
+    this.L = this.ex.fl_new();
+    if (this.L === 0) throw new Error("lua: no memory for a new state");
+    this.scratch = this.ex.fl_malloc(this.scratchSize);
+    this.lengthAt = this.ex.fl_malloc(4);
+  }
+
+  /** Defines `table.name` (a global table, made when missing) or, without a table, the global `name`. */
+  register(table: string | null, name: string, fn: HostFunction): void {
+    this.hosts.push(fn);
+    this.ex.fl_register(this.L, table === null ? 0 : this.cstring(table), this.cstring(name), this.hosts.length - 1);
+  }
+
+  /** Sets a global. */
+  setGlobal(name: string, value: ToLua): void {
+    this.push(value);
+    this.ex.lua_setfield(this.L, GLOBALS, this.cstring(name));
+  }
+
+  /**
+   * Compiles `source` as a function named `chunkname` (Lua's "@name" or "=name" forms) and keeps it.
+   * @returns its reference for `call`
+   * @throws LuaFailure with the compiler's message
+   */
+  load(source: string | Uint8Array, chunkname: string): number {
+    const bytes = typeof source === "string" ? utf8.encode(source) : source;
+    if (this.ex.luaL_loadbuffer(this.L, this.toScratch(bytes), bytes.length, this.cstring(chunkname)) !== 0) throw this.popFailure();
+    return this.ex.fl_ref(this.L);
+  }
+
+  /** Drops a function `load` kept. */
+  unload(ref: number): void {
+    this.ex.luaL_unref(this.L, REGISTRY, ref);
+  }
+
+  /**
+   * Calls a loaded function with no arguments; its first result. `budget` is asked every
+   * `every` instructions and may answer an error value to stop the script with (raised again at
+   * each check after, so that a pcall cannot swallow it for good).
+   * @throws LuaFailure when the function raised an error
+   */
+  call(ref: number, budget?: { every: number; check: () => ToLua | null }): LuaValue {
+    const top = this.ex.lua_gettop(this.L);
+    this.ex.fl_getref(this.L, ref);
+    this.budget = budget?.check ?? null;
+    this.ex.fl_budget(this.L, budget?.every ?? 0);
+    this.ex.fl_limit(HEAP_LIMIT);
+    let status: number;
+    try {
+      status = this.ex.lua_pcall(this.L, 0, 1, 0);
+    } finally {
+      this.ex.fl_limit(0);
+      this.ex.fl_budget(this.L, 0);
+      this.budget = null;
+    }
+    try {
+      if (status !== 0) throw this.popFailure();
+      return this.value(-1, 0);
+    } finally {
+      this.ex.lua_settop(this.L, top);
+    }
+  }
+
+  /** Compiles and runs `source` once. */
+  eval(source: string, chunkname = "=eval"): LuaValue {
+    const ref = this.load(source, chunkname);
+    try {
+      return this.call(ref);
+    } finally {
+      this.unload(ref);
+    }
+  }
+
+  /** Argument `i` (1-based) of the host function being called. */
+  arg(i: number): LuaValue {
+    return this.value(i, 0);
+  }
+
+  /** Argument `i` as Lua's tostring would have it for a string or number, else null. */
+  argBytes(i: number): Uint8Array | null {
+    const t = this.ex.lua_type(this.L, i);
+    return t === T_STRING || t === T_NUMBER ? this.bytesAt(i) : null;
+  }
+
+  /** The bytes of Lua's heap in use. */
+  memoryUsed(): number {
+    return this.ex.fl_memory();
+  }
+
+  close(): void {
+    if (!this.broken) this.ex.lua_close(this.L);
+  }
+
+  private hostCall(nargs: number, which: number): number {
+    let results: ToLua[];
+    try {
+      results = this.hosts[which]!(this, nargs);
+    } catch (e) {
+      if (!(e instanceof LuaError)) throw e;
+      this.push(e.value);
+      return -1;
+    }
+    for (const r of results) this.push(r);
+    return results.length;
+  }
+
+  private push(v: ToLua): void {
+    const L = this.L;
+    if (v === null) this.ex.lua_pushnil(L);
+    else if (typeof v === "boolean") this.ex.lua_pushboolean(L, v ? 1 : 0);
+    else if (typeof v === "number") this.ex.fl_pushnumber(L, v);
+    else if (typeof v === "string" || v instanceof Uint8Array) {
+      const bytes = typeof v === "string" ? utf8.encode(v) : v;
+      this.ex.lua_pushlstring(L, this.toScratch(bytes), bytes.length);
+    } else if (Array.isArray(v)) {
+      this.ex.lua_createtable(L, v.length, 0);
+      v.forEach((x: ToLua, i: number) => {
+        this.push(x);
+        this.ex.lua_rawseti(L, -2, i + 1);
+      });
+    } else {
+      const fields = Object.entries(v);
+      this.ex.lua_createtable(L, 0, fields.length);
+      for (const [k, x] of fields) {
+        this.push(x);
+        this.ex.lua_setfield(L, -2, this.cstring(k));
+      }
+    }
+  }
+
+  /** The value at stack index `i` (negative: from the top). */
+  private value(i: number, depth: number): LuaValue {
+    const L = this.L;
+    switch (this.ex.lua_type(L, i)) {
+      case T_NIL:
+        return null;
+      case T_BOOLEAN:
+        return this.ex.lua_toboolean(L, i) !== 0;
+      case T_NUMBER:
+        return this.ex.fl_tonumber(L, i);
+      case T_STRING:
+        return this.bytesAt(i);
+      case T_TABLE: {
+        if (depth >= MAX_DEPTH) return null;
+        const at = i < 0 ? this.ex.lua_gettop(L) + i + 1 : i;
+        const field = (name: string): LuaValue | undefined => {
+          this.ex.lua_getfield(L, at, this.cstring(name));
+          const v = this.ex.lua_type(L, -1) === T_NIL ? undefined : this.value(-1, depth + 1);
+          this.ex.lua_settop(L, -2);
+          return v;
+        };
+        const array: LuaValue[] = [];
+        for (let k = 1; ; k++) {
+          this.ex.lua_rawgeti(L, at, k);
+          const nil = this.ex.lua_type(L, -1) === T_NIL;
+          if (!nil) array.push(this.value(-1, depth + 1));
+          this.ex.lua_settop(L, -2);
+          if (nil) break;
+        }
+        const ok = field("ok");
+        const err = field("err");
+        const double = field("double");
+        return { array, ...(ok !== undefined ? { ok } : {}), ...(err !== undefined ? { err } : {}), ...(double !== undefined ? { double } : {}) };
+      }
+      default:
+        return null; // functions, userdata, threads: nil, as Redis converts them
+    }
+  }
+
+  private bytesAt(i: number): Uint8Array {
+    const p = this.ex.lua_tolstring(this.L, i, this.lengthAt);
+    const n = new DataView(this.ex.memory.buffer).getUint32(this.lengthAt, true);
+    return new Uint8Array(this.ex.memory.buffer.slice(p, p + n));
+  }
+
+  private popFailure(): LuaFailure {
+    const failure = new LuaFailure(this.value(-1, 0));
+    this.ex.lua_settop(this.L, -2);
+    return failure;
+  }
+
+  /** `bytes` copied into wasm memory (valid until the next copy). */
+  private toScratch(bytes: Uint8Array): number {
+    if (bytes.length + 1 > this.scratchSize) {
+      this.ex.fl_free(this.scratch);
+      this.scratchSize = bytes.length * 2 + 1;
+      this.scratch = this.ex.fl_malloc(this.scratchSize);
+      if (this.scratch === 0) throw new LuaError("not enough memory");
+    }
+    const memory = new Uint8Array(this.ex.memory.buffer);
+    memory.set(bytes, this.scratch);
+    memory[this.scratch + bytes.length] = 0;
+    return this.scratch;
+  }
+
+  /** A NUL-terminated copy of `s` kept for the VM's life (names: few and short). */
+  private cstring(s: string): number {
+    let p = this.names.get(s);
+    if (p === undefined) {
+      const bytes = utf8.encode(s);
+      p = this.ex.fl_malloc(bytes.length + 1);
+      const memory = new Uint8Array(this.ex.memory.buffer);
+      memory.set(bytes, p);
+      memory[p + bytes.length] = 0;
+      this.names.set(s, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,111 @@
+// The Lua VM scripts will run in (durable-objects/engine/scripting/vm.ts): Lua 5.1.5 compiled to
+// WebAssembly, running in workerd. Lua 5.1's semantics where later Luas differ (every number a
+// double, no integer division, unpack), bytes across the boundary, errors raised and caught in
+// both directions, host functions (what redis.call will be), and the instruction budget that
+// bounds a script.
+import { describe, expect, it } from "vitest";
+import { HEAP_LIMIT, LuaError, LuaFailure, LuaVm, type LuaValue, latin1 } from "../durable-objects/engine/scripting/vm";
+
+const text = (v: LuaValue) => (v instanceof Uint8Array ? latin1(v) : v);
+
+describe("Lua 5.1 in WebAssembly", () => {
+  it("has Lua 5.1's numbers and library, as Redis's scripts see them", () => {
+    const vm = new LuaVm();
+    const cases: [string, unknown][] = [
+      ["return tostring(10/2)", "5"],
+      ["return tostring(3/2)", "1.5"],
+      ["return tostring(2^53)", "9.007199254741e+15"],
+      ["return 2^53 == 9007199254740992 and 2^53 + 1 == 2^53", true],
+      ["return tostring(2147483647 + 1)", "2147483648"],
+      ["return tostring(1e15)", "1e+15"],
+      ["return tostring(0.1 + 0.2)", "0.3"],
+      ["return tostring(-0)", "-0"],
+      ["return type(unpack)", "function"],
+      ["return table.getn({1, 2, 3})", 3],
+      ['return string.format("%d", 3.7)', "3"],
+      ['return string.format("%d", 2^40)', "1099511627776"],
+      ['return loadstring("return 3 // 2") == nil', true],
+      ["return type(math.type)", "nil"],
+      ["return _VERSION", "Lua 5.1"],
+      ['return tonumber("0x10")', 16],
+      ['return (string.gsub("hello world", "o", "0"))', "hell0 w0rld"],
+      ["return #string.rep(\"ab\", 1000)", 2000],
+      ["local co = coroutine.create(function(a) local b = coroutine.yield(a + 1) return b * 2 end) local _, x = coroutine.resume(co, 1) local _, y = coroutine.resume(co, 10) return x .. ',' .. y", "2,20"],
+    ];
+    for (const [source, expected] of cases) expect(text(vm.eval(source)), source).toEqual(expected);
+  });
+
+  it("keeps bytes as bytes both ways, every byte value", () => {
+    const vm = new LuaVm();
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    vm.setGlobal("b", all);
+    expect(vm.eval("return #b")).toBe(256);
+    expect(vm.eval("return b")).toEqual(all);
+    expect(vm.eval("return string.char(0, 255, 128, 10)")).toEqual(Uint8Array.of(0, 255, 128, 10));
+    vm.setGlobal("s", "é");
+    expect(vm.eval("return #s")).toBe(2); // text goes in as UTF-8
+  });
+
+  it("converts tables as Redis reads them: the array part to the first nil, and ok, err, double", () => {
+    const vm = new LuaVm();
+    const t = vm.eval('return {1, "two", {3}, nil, 5, ok = "fine"}');
+    expect(t).toEqual({ array: [1, new TextEncoder().encode("two"), { array: [3] }], ok: new TextEncoder().encode("fine") });
+    expect(vm.eval('return {err = "ERR no"}')).toEqual({ array: [], err: new TextEncoder().encode("ERR no") });
+    expect(vm.eval("return function() end")).toBeNull();
+    expect(vm.eval("return false")).toBe(false);
+  });
+
+  it("raises errors in Lua, catchable by pcall, and reports those it does not catch", () => {
+    const vm = new LuaVm();
+    expect(text(vm.eval('local ok, e = pcall(error, "boom") return tostring(ok) .. ":" .. e'))).toBe("false:boom");
+    expect(text(vm.eval('local ok, e = pcall(function() error({err = "x"}) end) return e.err'))).toBe("x");
+    expect(() => vm.eval('error("not caught")', "@user_script")).toThrow(LuaFailure);
+    try {
+      vm.eval("local t = nil\nreturn t.x", "@user_script");
+    } catch (e) {
+      expect((e as LuaFailure).message).toBe("user_script:2: attempt to index local 't' (a nil value)");
+    }
+    expect(() => vm.load("return +", "@user_script")).toThrow("user_script:1: unexpected symbol near '+'");
+    // The runtime recovers: a stack overflow in Lua is Lua's error, not the runtime's.
+    expect(vm.eval("local function f(n) return f(n + 1) + 1 end local ok = pcall(f, 1) return ok")).toBe(false);
+    expect(vm.eval("return 1 + 1")).toBe(2);
+    expect(vm.broken).toBe(false);
+  });
+
+  it("calls host functions with Lua's arguments and returns their values; a host error is a Lua error", () => {
+    const vm = new LuaVm();
+    const seen: unknown[] = [];
+    vm.register("redis", "call", (v, n) => {
+      const args = Array.from({ length: n }, (_, i) => v.argBytes(i + 1));
+      const first = args[0] ?? null;
+      seen.push(args.map((a) => (a === null ? null : latin1(a))));
+      if (first !== null && latin1(first) === "fail") throw new LuaError({ err: "ERR failed" });
+      return [args.length, "ok"];
+    });
+    expect(vm.eval('local n, s = redis.call("x", 1.5, "\\0") return n .. s')).toEqual(new TextEncoder().encode("3ok"));
+    expect(seen).toEqual([["x", "1.5", "\u0000"]]);
+    expect(text(vm.eval('local ok, e = pcall(redis.call, "fail") return e.err'))).toBe("ERR failed");
+    expect(() => vm.eval('redis.call("fail")')).toThrow(LuaFailure);
+    vm.eval('print("hi", 1/2)');
+    expect(vm.output.join("")).toBe("hi\t0.5\n");
+  });
+
+  it("stops a script at its instruction budget, even one that catches errors", () => {
+    const vm = new LuaVm();
+    const ref = vm.load("while true do pcall(function() for i = 1, 100 do end end) end", "@user_script");
+    let checks = 0;
+    expect(() => vm.call(ref, { every: 1000, check: () => (++checks > 50 ? "ERR script over its budget" : null) })).toThrow("ERR script over its budget");
+    expect(checks).toBeGreaterThan(50);
+    // The budget ends with the call.
+    expect(vm.eval("local n = 0 for i = 1, 100000 do n = n + i end return n")).toBe(5000050000);
+  });
+
+  it("fails a script that allocates without end as Lua's out-of-memory error, and goes on", () => {
+    const vm = new LuaVm();
+    expect(() => vm.eval("local t = {} for i = 1, 1e9 do t[i] = {i, i + 1, i + 2} end")).toThrow("not enough memory");
+    expect(vm.broken).toBe(false);
+    expect(vm.memoryUsed()).toBeLessThanOrEqual(HEAP_LIMIT);
+    expect(vm.eval("collectgarbage() return 7")).toBe(7);
+    expect(vm.memoryUsed()).toBeLessThan(1024 * 1024);
+  });
+});
