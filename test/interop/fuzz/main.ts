@@ -96,6 +96,11 @@ try {
         },
       });
       results.push(result);
+      // A replay that ended clean must have asked every call the recording holds.
+      if (replay && result.signatures.length === 0 && replay.remaining > 0) {
+        console.log(`seed ${seed}: ${replay.remaining} recorded calls were never asked: the program is not the one recorded`);
+        failed = true;
+      }
       console.log(
         `seed ${seed}: ${result.ops} commands in ${(result.runMs / 1000).toFixed(1)} s (${(result.runMs / result.ops).toFixed(2)} ms each), ` +
           `${result.signatures.length} classes of divergence${result.minimizeMs > 0 ? `, ${(result.minimizeMs / 1000).toFixed(1)} s minimizing` : ""}`,
@@ -104,7 +109,7 @@ try {
     console.log(`\n${results.length} seeds, ${results.reduce((n, r) => n + r.ops, 0)} commands: ${findings.size} classes of divergence`);
     for (const [name, n] of forgivenCounts) console.log(`known difference "${name}": forgiven ${n} times`);
     if (findings.size > 0) console.log(`\n${formatFindings(findings)}`);
-    failed = findings.size > 0;
+    failed ||= findings.size > 0;
     if (recording && !failed) {
       recording.save(args.record!);
       console.log(`transcript of redis-server ${systems.redisVersion}'s side written to ${args.record}`);
