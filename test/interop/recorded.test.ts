@@ -3,13 +3,13 @@
 // built from source: 7.4.1 from Redis's repository, 8.0.6 from Debian's source package), replayed
 // in their place against the real worker. They cover what Debian's 7.0 cannot judge: hash-field
 // deadlines (HEXPIRE and its kin; Redis 8's HGETDEL, HGETEX, HSETEX), in programs drawn from
-// hashes and key commands only so that fields have deadlines to read, and 7.4's own semantics over
-// every family (the known differences before 7.4 do not apply). Every reply is compared as in
+// hashes and key commands only so that fields have deadlines to read, and 7.4's and 8.0's own
+// semantics over every family (known-differences.ts applies what each version calls for). Every reply is compared as in
 // differential.test.ts; TTLs and deadlines allow for the time between recording and replay
 // (compare.ts, Skew). A program that diverges ends there: the recording holds nothing past it.
 // To record again: FLAREDIS_REDIS_SERVER=<its redis-server> npm run fuzz -- --via-dev-proxy --seeds
 // 1-5 --record FILE, then --seeds 101-110 --families serverAndKeys,hashes,hashTtl --record FILE
-// (8.0.6: seeds 201-210 of those families only).
+// (8.0.6: seeds 201-210 of those families, then 1-5).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFlaredis } from "../e2e/start";
 import { FlaredisClient } from "./fuzz/clients";

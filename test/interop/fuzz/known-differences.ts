@@ -4,7 +4,8 @@
  * redis-server, when older, answers otherwise than Flaredis (which follows Redis 7.2+ there).
  * An entry applies only while the reference is older than `since`; one whose `since` is
  * "flaredis" is a difference Flaredis chose and documents in the README (Limits), forgiven against
- * every reference. Anything not forgiven here is a divergence. Keep entries narrow: each says exactly which replies it touches and how.
+ * every reference. One with `until` is a change Flaredis has not followed (it answers as the
+ * Redis before it): it applies only while the reference is that release or later. Anything not forgiven here is a divergence. Keep entries narrow: each says exactly which replies it touches and how.
  *
  * Not here, on purpose: INCRBYFLOAT and HINCRBYFLOAT. Their replies go through ld2string(…,
  * LD_STR_HUMAN) ("%.17Lf", trailing zeros trimmed, on a long double) in 7.0 and 7.2 alike
@@ -15,7 +16,9 @@ import { type Command, type Reply, argText, commandName, isError } from "./reply
 export interface KnownDifference {
   readonly name: string;
   /** The first Redis release that answers as Flaredis does, or "flaredis" for none (a documented choice). */
-  readonly since: string;
+  readonly since?: string;
+  /** The first Redis release that answers otherwise than Flaredis, which keeps the older answer. */
+  readonly until?: string;
   /** What changed and where it is written. */
   readonly reason: string;
   /** Makes the two replies comparable (Redis's first); applied to every reply pair. */
@@ -120,8 +123,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       "Limits). Forgiven only for OBJECT ENCODING, when Redis answers hashtable and Flaredis listpack or listpackex (a hash or set), or " +
       "Redis skiplist and Flaredis listpack (a sorted set); an intset holds no such member, and is not forgiven.",
     normalize: (command, redis, flaredis) =>
-      commandName(command) === "OBJECT" &&
-      argText(command[1] ?? "").toUpperCase() === "ENCODING" &&
+      isEncoding(command) &&
       Buffer.isBuffer(redis) &&
       Buffer.isBuffer(flaredis) &&
       ((redis.toString() === "hashtable" && ["listpack", "listpackex"].includes(flaredis.toString())) ||
@@ -162,6 +164,30 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     },
   },
   {
+    name: "score ranges in hexadecimal or after a space: taken before 8.0, refused since",
+    until: "8.0.0",
+    reason:
+      "8.0's zslParseRange (src/t_zset.c) reads a range's ends with fast_float_strtod, which takes no hexadecimal (0x10, 0x1p3) and no " +
+      "leading space: ERR min or max is not a float, before the key is looked up; 7.x read them with strtod. Flaredis answers as 7.x. Not " +
+      "generated against an 8.0 or later reference (a score-range command with such an end).",
+    unavailable: (command) =>
+      /^Z(REV)?RANGEBYSCORE$|^ZCOUNT$|^ZREMRANGEBYSCORE$/.test(commandName(command))
+        ? command.slice(2, 4).some(strtodOnly)
+        : /^ZRANGE(STORE)?$/.test(commandName(command)) && command.slice(2, 5).some(strtodOnly),
+  },
+  {
+    name: "GEOPOS and WITHCOORD coordinates: %.17Lg before 8.0, the shortest round trip since",
+    until: "8.0.0",
+    reason:
+      "8.0's geoposCommand and geoAppendIfWithinShape's WITHCOORD reply (src/geo.c) use addReplyDouble (d2string, the shortest string that " +
+      "reads back as the same double), where 7.x used addReplyHumanLongDouble (85.0511287799999991 for 85.05112878). Flaredis prints as " +
+      "7.x. Forgiven only for coordinates, leaf by leaf, when both read as the same double.",
+    normalize: (command, redis, flaredis) =>
+      commandName(command) === "GEOPOS" || (/^GEO(SEARCH|RADIUS)/.test(commandName(command)) && command.some((a) => argText(a).toUpperCase() === "WITHCOORD"))
+        ? [sameDoubles(redis, flaredis), flaredis]
+        : [redis, flaredis],
+  },
+  {
     name: "hash-field expiry (HEXPIRE, HTTL, HPERSIST and their kin): added in 7.4",
     since: "7.4.0",
     reason: "redis/redis#13172 and the 7.4.0 release notes: hash fields with deadlines; before, these commands are unknown.",
@@ -183,6 +209,20 @@ function namesNoField(text: string): boolean {
   return n !== 0n && !/^1([0-9a-f]{2}){3,}$/.test(n.toString(16));
 }
 
+/** A range end strtod reads and fast_float does not: hexadecimal, or after leading spaces (an exclusive "(" first or not). */
+function strtodOnly(a: Command[number]): boolean {
+  return /^\(?([ \t\n\v\f\r]|[+-]?0[xX])/.test(argText(a));
+}
+
+/** `redis` with each string leaf that reads as the same double as Flaredis's in its place replaced by Flaredis's. */
+function sameDoubles(redis: Reply, flaredis: Reply): Reply {
+  if (Array.isArray(redis) && Array.isArray(flaredis)) return redis.map((r, i) => sameDoubles(r, flaredis[i] ?? null));
+  const number = /^-?[0-9]+(\.[0-9]+)?(e[+-]?[0-9]+)?$/;
+  if (Buffer.isBuffer(redis) && Buffer.isBuffer(flaredis) && number.test(redis.toString()) && number.test(flaredis.toString()))
+    return Number(redis.toString()) === Number(flaredis.toString()) ? flaredis : redis;
+  return redis;
+}
+
 /** Whether Redis before 7.4 takes a cursor (strtoul, base 10, no leading space, at most 64 bits). */
 function cursorBefore74(text: string): boolean {
   const m = /^[+-]?([0-9]*)$/.exec(text);
@@ -200,7 +240,9 @@ const HFE_74 = new Set(["HEXPIRE", "HPEXPIRE", "HEXPIREAT", "HPEXPIREAT", "HTTL"
 
 /** The entries that apply to a reference of version `redisVersion`. */
 export function differencesFor(redisVersion: string): KnownDifference[] {
-  return KNOWN_DIFFERENCES.filter((d) => d.since === "flaredis" || compareVersions(redisVersion, d.since) < 0);
+  return KNOWN_DIFFERENCES.filter((d) =>
+    d.until !== undefined ? compareVersions(redisVersion, d.until) >= 0 : d.since === "flaredis" || compareVersions(redisVersion, d.since!) < 0,
+  );
 }
 
 /** How many replies each entry has forgiven in this process (for the summary of a run). */
