@@ -52,6 +52,13 @@ describe("Lua 5.1 in WebAssembly", () => {
     expect(t).toEqual({ array: [1, new TextEncoder().encode("two"), { array: [3] }], ok: new TextEncoder().encode("fine") });
     expect(vm.eval('return {err = "ERR no"}')).toEqual({ array: [], err: new TextEncoder().encode("ERR no") });
     expect(vm.eval("return function() end")).toBeNull();
+    // Deep nesting converts without overrunning Lua's stack (past 1,000 levels, nil); metamethods do not run.
+    let deep = vm.eval("local t = {} local top = t for i = 1, 5000 do local n = {} t[1] = n t = n end return top");
+    let levels = 0;
+    while (deep !== null && typeof deep === "object" && !(deep instanceof Uint8Array)) [deep, levels] = [deep.array[0] ?? null, levels + 1];
+    expect(levels).toBe(1000);
+    expect(vm.eval('return setmetatable({}, {__index = function() error("ran") end})')).toEqual({ array: [] });
+    expect(vm.broken).toBe(false);
     expect(vm.eval("return false")).toBe(false);
   });
 

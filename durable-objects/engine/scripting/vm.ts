@@ -104,8 +104,9 @@ interface Exports {
   lua_createtable(L: number, narr: number, nrec: number): void;
   lua_rawseti(L: number, i: number, n: number): void;
   lua_rawgeti(L: number, i: number, n: number): void;
+  lua_rawget(L: number, i: number): void;
   lua_setfield(L: number, i: number, k: number): void;
-  lua_getfield(L: number, i: number, k: number): void;
+  lua_checkstack(L: number, n: number): number;
   lua_pcall(L: number, nargs: number, nresults: number, errfunc: number): number;
   lua_close(L: number): void;
   luaL_loadbuffer(L: number, p: number, n: number, name: number): number;
@@ -331,10 +332,13 @@ export class LuaVm {
       case T_STRING:
         return this.bytesAt(i);
       case T_TABLE: {
-        if (depth >= MAX_DEPTH) return null;
+        // Each level holds a value on Lua's stack while it converts the next: room is asked for.
+        if (depth >= MAX_DEPTH || this.ex.lua_checkstack(L, 2) === 0) return null;
         const at = i < 0 ? this.ex.lua_gettop(L) + i + 1 : i;
+        // Raw reads: no metamethod of the script's runs here, outside the protected call.
         const field = (name: string): LuaValue | undefined => {
-          this.ex.lua_getfield(L, at, this.cstring(name));
+          this.push(name);
+          this.ex.lua_rawget(L, at);
           const v = this.ex.lua_type(L, -1) === T_NIL ? undefined : this.value(-1, depth + 1);
           this.ex.lua_settop(L, -2);
           return v;

@@ -32,7 +32,7 @@ for f in $CORE; do $CC -c "$src/$f.c" -o "$work/$f.o"; done
 $CC -c "$here/host.c" -o "$work/host.o"
 EXPORTS=""
 for s in lua_gettop lua_settop lua_type lua_toboolean lua_tolstring lua_objlen lua_pushnil lua_pushlstring lua_pushboolean \
-  lua_createtable lua_rawseti lua_rawgeti lua_setfield lua_getfield lua_pcall lua_close lua_next luaL_loadbuffer luaL_unref; do
+  lua_createtable lua_rawseti lua_rawgeti lua_rawget lua_setfield lua_pcall lua_close lua_checkstack luaL_loadbuffer luaL_unref; do
   EXPORTS="$EXPORTS -Wl,--export=$s"
 done
 # 1 MiB of C stack (Lua's parser and pattern matching recurse in C); memory capped at 64 MiB, so
