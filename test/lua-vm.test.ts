@@ -4,7 +4,8 @@
 // both directions, host functions (what redis.call will be), and the instruction budget that
 // bounds a script.
 import { describe, expect, it } from "vitest";
-import { HEAP_LIMIT, LuaError, LuaFailure, LuaVm, type LuaValue, latin1 } from "../durable-objects/engine/scripting/vm";
+import { latin1 } from "../durable-objects/engine/bytes";
+import { HEAP_LIMIT, LuaError, LuaFailure, LuaVm, type LuaValue } from "../durable-objects/engine/scripting/vm";
 
 const text = (v: LuaValue) => (v instanceof Uint8Array ? latin1(v) : v);
 

@@ -3,16 +3,12 @@
  * request asked for `Upstash-Encoding: base64` (then every string is encoded but the status
  * `OK`, which the official client expects as is); integers beyond 2^53 as exact JSON numbers.
  */
-import { type Bytes, fromBytes, toBytes } from "../durable-objects/engine/bytes";
+import { type Bytes, fromBytes, latin1, toBytes } from "../durable-objects/engine/bytes";
 import type { Reply } from "../durable-objects/engine/command";
 import type { Outcome } from "../durable-objects/engine/engine";
 
 
-function base64(bytes: Bytes): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
+const base64 = (bytes: Bytes): string => btoa(latin1(bytes));
 
 /** Converts a reply for JSON, in the requested encoding. */
 export function toJsonReply(reply: Reply, encodeBase64: boolean): unknown {

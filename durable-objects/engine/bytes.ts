@@ -58,3 +58,10 @@ export function bytesEqual(a: Bytes, b: Bytes): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** Bytes as a string of one code unit per byte (for btoa; not TextDecoder's "latin1", which is windows-1252). */
+export function latin1(bytes: Bytes): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return s;
+}

@@ -11,6 +11,7 @@
  * the C stack pointer; any other exception (the runtime's own stack overflow) leaves the instance
  * unusable: `broken` says so and the caller makes a new one.
  */
+import { latin1 } from "../bytes";
 import luaModule from "./vm/lua51.wasm";
 
 /** A Lua value as JS sees it. Tables come as what Redis reads of them (see `LuaTable`). */
@@ -69,12 +70,6 @@ const MAX_DEPTH = 1000;
 
 const utf8 = new TextEncoder();
 
-/** Bytes as a string of one code unit per byte (not TextDecoder's "latin1", which is windows-1252). */
-export function latin1(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return s;
-}
 
 interface Exports {
   readonly memory: WebAssembly.Memory;
