@@ -21,7 +21,7 @@ import { geo } from "./catalog-geo.ts";
 import { hashTtl } from "./catalog-hash-ttl.ts";
 import { hll } from "./catalog-hll.ts";
 import { sort } from "./catalog-sort.ts";
-import { differencesFor } from "./known-differences.ts";
+import { differencesFor, runs } from "./known-differences.ts";
 import { Random } from "./random.ts";
 import { type Command, type Step, commandName } from "./reply.ts";
 import { FLOAT_EDGES, INT64_EDGES, key, value } from "./values.ts";
@@ -53,12 +53,12 @@ const BINARY_VALUES = ["/w==", "wyg=", "gICA", "/v8A", "AP8=", "7aCA", "wMA=", "
 
 export function generate(seed: number, ops: number, options: GeneratorOptions): Step[] {
   const r = new Random(seed);
-  const unavailable = differencesFor(options.redisVersion).flatMap((d) => (d.unavailable ? [d.unavailable] : []));
+  const differences = differencesFor(options.redisVersion);
   const make = (from: readonly CommandSpec[]): Command => {
     for (;;) {
       const spec = r.weighted(from.map((s) => [s.weight, s] as const));
       const command = mutate(r, spec.gen(r));
-      if (!unavailable.some((u) => u(command))) return command;
+      if (runs(differences, command)) return command;
     }
   };
   const catalog = options.families ? options.families.flatMap((f) => FAMILIES[f]) : CATALOG;

@@ -245,6 +245,11 @@ export function differencesFor(redisVersion: string): KnownDifference[] {
   );
 }
 
+/** Whether the reference runs `command` at all: no entry of `differences` marks it unavailable. */
+export function runs(differences: readonly KnownDifference[], command: Command): boolean {
+  return !differences.some((d) => d.unavailable?.(command));
+}
+
 /** How many replies each entry has forgiven in this process (for the summary of a run). */
 export const forgivenCounts = new Map<string, number>();
 

@@ -29,12 +29,10 @@ export class Differential {
   readonly differences: readonly KnownDifference[];
   readonly redis: RedisSide;
   readonly flaredis: FlaredisClient;
-  readonly redisVersion: string;
 
   constructor(redis: RedisSide, flaredis: FlaredisClient, redisVersion: string) {
     this.redis = redis;
     this.flaredis = flaredis;
-    this.redisVersion = redisVersion;
     this.differences = differencesFor(redisVersion);
   }
 

@@ -5,7 +5,7 @@
  * against Redis 7.4 or later, each hash field's deadline too (HPEXPIRETIME, within tolerance).
  */
 import { differs, sorted } from "./compare.ts";
-import { compareVersions } from "./known-differences.ts";
+import { runs } from "./known-differences.ts";
 import { type Command, type Reply, equal, isError, render } from "./reply.ts";
 import type { Differential } from "./runner.ts";
 
@@ -67,9 +67,10 @@ export async function compareKeyspace(d: Differential): Promise<StateDifference[
       if (has(r) !== has(f) || differs(d.differences, command, r, f, d.skew) !== null) found.push({ what: "ttl", command, redis: r, flaredis: f, type: typeOf[i]! });
     } else if (isError(r) || isError(f) || differs(d.differences, command, r, f, d.skew) !== null) {
       found.push({ what: "value", command, redis: r, flaredis: f, type: typeOf[i]! });
-    } else if (command[0] === "HGETALL" && Array.isArray(r) && r.length > 0 && compareVersions(d.redisVersion, "7.4.0") >= 0) {
+    } else if (command[0] === "HGETALL" && Array.isArray(r) && r.length > 0) {
       const fields = r.filter((_, j) => j % 2 === 0).map((x) => (Buffer.isBuffer(x) ? x.toString("utf8") : ""));
-      deadlines.push(["HPEXPIRETIME", command[1]!, "FIELDS", String(fields.length), ...fields]);
+      const read: Command = ["HPEXPIRETIME", command[1]!, "FIELDS", String(fields.length), ...fields];
+      if (runs(d.differences, read)) deadlines.push(read);
     }
   });
   const [redisDeadlines, flaredisDeadlines] = await readBoth(d, deadlines);

@@ -40,6 +40,9 @@ async function startDirect(): Promise<{ url: string; dispose(): Promise<void> }>
 
 export async function startSystems(options: SystemsOptions = {}): Promise<Systems> {
   const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+  };
   try {
     let url = options.url;
     if (url === undefined) {
@@ -55,9 +58,7 @@ export async function startSystems(options: SystemsOptions = {}): Promise<System
         redisVersion,
         flaredisUrl: url,
         replay,
-        stop: async () => {
-          for (const stop of stops.reverse()) await stop();
-        },
+        stop,
       };
     }
     let redis: RespConnection;
@@ -80,12 +81,10 @@ export async function startSystems(options: SystemsOptions = {}): Promise<System
       redisVersion,
       flaredisUrl: url,
       ...(recording ? { recording } : {}),
-      stop: async () => {
-        for (const stop of stops.reverse()) await stop();
-      },
+      stop,
     };
   } catch (e) {
-    for (const stop of stops.reverse()) await stop();
+    await stop();
     throw e;
   }
 }

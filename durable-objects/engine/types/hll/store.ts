@@ -46,8 +46,9 @@ export function writeHll(db: Change, key: string, before: Bytes | null, after: U
  * replica writes nothing: when a master would have, it marks the read for the master (`forMaster`).
  */
 export function cacheCount(db: Change, key: string, v: Bytes, count: number | null): void {
+  if (count === null && db.peek(key)?.encoding === "raw") return; // a fresh count in a raw value: nothing to write
   if (db.role !== "master") {
-    if (count !== null || db.peek(key)?.encoding !== "raw") db.forMaster = true;
+    db.forMaster = true;
     return;
   }
   const after = v.slice();
