@@ -7,6 +7,7 @@
 import type { Bytes } from "./bytes";
 import type { Random } from "./clock";
 import type { Change } from "./keyspace";
+import type { Scripts } from "./scripting/scripts";
 
 /**
  * A reply, as Redis types it: null (nil), an integer (bigint beyond 2^53), a status string
@@ -36,8 +37,14 @@ export class WaitForReplicas {
  * - `primary`: must run on the master even though it writes nothing (WAIT; INFO, whose counters are the master's).
  * - `denyoom`: may grow the dataset (Redis's flag): with maxmemory set, keys are evicted before
  *   it runs, or it is refused with OOM (a DEL, EXPIRE or pop never is).
+ * - `evicts`: may grow the dataset but is not refused before it runs (a script): keys are evicted
+ *   first, and whether the dataset is still over maxmemory is told to it (`Context.overMemory`).
+ * - `noscript`: a script may not call it (Redis's flag).
  */
-export type Flag = "write" | "readonly" | "heavy" | "admin" | "primary" | "denyoom";
+export type Flag = "write" | "readonly" | "heavy" | "admin" | "primary" | "denyoom" | "evicts" | "noscript";
+
+/** What a request's token may do (worker/auth.ts). */
+export type Permission = "admin" | "readwrite" | "readonly";
 
 /**
  * Key positions in argv (0 is the command name), Redis's (first, last, step); last -1 = to the end.
@@ -71,12 +78,18 @@ export interface Server {
    * the milliseconds since its last access, its LFU counter.
    */
   usage(key: string): { readonly lfu: boolean; readonly idleMs: number; readonly frequency: number };
+  /** Lua scripting: the script cache and the VM (scripting/scripts.ts). */
+  readonly scripts: Scripts;
 }
 
 export interface Context {
   readonly db: Change;
   readonly now: number;
   readonly server: Server;
+  /** The request's token's (a script's calls are held to it). */
+  readonly permission: Permission;
+  /** For a command flagged `evicts`: the dataset is over maxmemory after eviction. */
+  readonly overMemory?: boolean;
 }
 
 export interface Command<P = unknown> {

@@ -31,6 +31,8 @@ export interface Config {
   "repl-timeout": number;
   "replica-priority": number;
   "replica-serve-stale-data": boolean;
+  /** How long a script may run, in ms of its work (scripting/scripts.ts); 0: the platform's bound. */
+  "busy-reply-threshold": number;
   /** Every other parameter CONFIG SET changed, by name, as CONFIG GET shows it (no effect). */
   other: Record<string, string>;
 }
@@ -45,6 +47,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = {
   "repl-timeout": 60,
   "replica-priority": 100,
   "replica-serve-stale-data": true,
+  "busy-reply-threshold": 5000,
   other: {},
 };
 

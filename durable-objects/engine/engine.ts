@@ -14,9 +14,10 @@
 import { utf8Length } from "./bytes";
 import { type Config, configGet, configSet, loadConfig } from "./config";
 import type { Clock, Random } from "./clock";
-import { type Command, type Context, type Reply, type Server, WaitForReplicas, keysOf } from "./command";
-import { REFUSED, commandTable } from "./commands";
+import { type Command, type Permission, type Server, WaitForReplicas } from "./command";
+import { Dispatcher, type Outcome, type Prepared } from "./dispatch";
 import { RedisError, errors } from "./errors";
+import { Scripts } from "./scripting/scripts";
 import { AccessTracker, Evictor } from "./eviction";
 import { renderInfo, resetStats } from "./info";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
@@ -26,11 +27,9 @@ import { type Storage, deadlinesOf } from "./storage";
 import { expireFieldsOf } from "./types/hash/hash";
 import { replayDeferred } from "./sync";
 
-export type Permission = "admin" | "readwrite" | "readonly";
+export type { Permission } from "./command";
+export type { Outcome } from "./dispatch";
 export type Mode = "single" | "pipeline" | "multi";
-
-/** One call's outcome, in the shape of the Upstash pipeline response. */
-export type Outcome = { result: Reply } | { error: string };
 
 export interface Batch {
   readonly mode: Mode;
@@ -104,12 +103,6 @@ export interface Stats {
 
 export const DEFAULT_LIMITS = { maxKeyBytes: 32 * 1024, maxValueBytes: PROTO_MAX_BULK_LEN, cacheBytes: 16 * 1024 * 1024 };
 
-/** A call admitted to run: its command and its arguments (parsed when it runs). */
-interface Prepared {
-  readonly command: Command;
-  readonly argv: readonly string[];
-}
-
 export class Engine {
   readonly keyspace: Keyspace;
   readonly log: ReplicationLog;
@@ -126,11 +119,12 @@ export class Engine {
   configVersion: number;
   /** What the node tells the engine of replication (see `ReplicationView`). */
   readonly replication: ReplicationView;
-  private readonly maxKeyBytes: number;
+  readonly maxKeyBytes: number;
   /** Earliest deadline committed since `takeDeadline` was last called. */
   private newDeadline: number | null = null;
-  private readonly server: Server;
+  readonly server: Server;
   private readonly evictor: Evictor;
+  private readonly dispatch: Dispatcher;
 
   constructor(
     readonly storage: Storage,
@@ -151,7 +145,20 @@ export class Engine {
     this.evictor = new Evictor(storage.keys, this.access, options.random);
     const log = this.log;
     const replication = this.replication;
+    const scripts = new Scripts({
+      call: (argv, ctx, calls) => {
+        try {
+          return this.dispatch.execute(this.dispatch.admitFromScript(argv, ctx.permission, calls), ctx.db, true, ctx.permission);
+        } catch (e) {
+          return { error: messageOf(e) };
+        }
+      },
+      permits: (argv, ctx) => Dispatcher.permits(argv, ctx.permission),
+      busyThresholdMs: () => this.config["busy-reply-threshold"],
+      writeRefusal: () => this.scriptWriteRefusal(),
+    });
     this.server = {
+      scripts,
       random: options.random,
       info: (sections) => this.info(sections),
       configGet: (patterns) => configGet(this.config, patterns),
@@ -170,6 +177,19 @@ export class Engine {
         };
       },
     };
+    const engine = this;
+    this.dispatch = new Dispatcher({
+      get role() {
+        return engine.role;
+      },
+      maxKeyBytes: this.maxKeyBytes,
+      server: this.server,
+      commandCalls: this.commandCalls,
+      stats: this.stats,
+      replicaRefusal: () => replication.replicaRefusal(),
+      writeRefusal: () => replication.writeRefusal(),
+      enoughReplicas: () => this.enoughReplicas(),
+    });
     // Writes the storage had kept in memory when the node last stopped come back from the log.
     replayDeferred(this);
   }
@@ -202,12 +222,13 @@ export class Engine {
       const prepared: Prepared[] = [];
       for (const argv of batch.commands) {
         try {
-          prepared.push(this.admit(argv, batch.permission));
+          prepared.push(this.dispatch.admit(argv, batch.permission));
         } catch (e) {
           if (!(e instanceof RedisError)) throw e;
           return { error: errors.execAbort().message, offset: this.log.offset };
         }
       }
+      let overMemory = false;
       if (prepared.some((p) => this.needsRoom(p.command))) {
         let refusal: RedisError | null;
         try {
@@ -215,14 +236,15 @@ export class Engine {
         } catch (e) {
           return { error: messageOf(e), offset: this.log.offset };
         }
-        // Redis refuses to queue any command while over maxmemory: EXEC then aborts.
-        if (refusal) return { error: errors.execAbort().message, offset: this.log.offset };
+        // Redis refuses to queue a denyoom command while over maxmemory: EXEC then aborts.
+        if (refusal && prepared.some((p) => p.command.flags.includes("denyoom"))) return { error: errors.execAbort().message, offset: this.log.offset };
+        overMemory = refusal !== null;
       }
       let outcomes: Outcome[];
       try {
         outcomes = this.transaction(() => {
           const change = this.keyspace.begin(now, this.role, budget);
-          const results = prepared.map((p) => this.execute(p, change, true));
+          const results = prepared.map((p) => this.dispatch.execute(p, change, true, batch.permission, { overMemory }));
           charge(change);
           this.commit(change);
           return results;
@@ -238,23 +260,25 @@ export class Engine {
       let change = this.keyspace.begin(now, this.role, budget);
       let outcome: Outcome;
       try {
-        const p = this.admit(argv, batch.permission);
+        const p = this.dispatch.admit(argv, batch.permission);
+        let overMemory = false;
         if (this.needsRoom(p.command)) {
           // Only writes get here, inside the batch's transaction.
           const refusal = this.makeRoom(now);
-          if (refusal) throw refusal;
+          if (refusal && p.command.flags.includes("denyoom")) throw refusal;
+          overMemory = refusal !== null;
           change = this.keyspace.begin(now, this.role, budget);
         }
-        this.keptWrites = false;
-        outcome = this.execute(p, change, false);
+        this.dispatch.keptWrites = false;
+        outcome = this.dispatch.execute(p, change, false, batch.permission, { overMemory });
       } catch (e) {
         outcome = { error: messageOf(e) };
       }
       // A command that failed is not committed (what it wrote to storage directly goes too),
       // unless its error keeps what it wrote (RedisError.keepsWrites).
-      const kept = "error" in outcome && this.keptWrites;
+      const kept = "error" in outcome && this.dispatch.keptWrites;
       if (change.forMaster) forMaster = true;
-      this.keptWrites = false;
+      this.dispatch.keptWrites = false;
       if ("error" in outcome && !kept) change.abandon();
       if ("result" in outcome || kept) {
         charge(change); // past the bound: out of the batch's transaction, nothing applied
@@ -278,7 +302,7 @@ export class Engine {
 
   /** The command a name denotes, or undefined (case-insensitive). */
   static lookup(name: string): Command | undefined {
-    return commandTable.get(name.toLowerCase());
+    return Dispatcher.lookup(name);
   }
 
   /** A call of a known command flagged `readonly` and not `primary` (what a replica may serve). */
@@ -299,15 +323,22 @@ export class Engine {
     this.log.backlogBytes = config["repl-backlog-size"];
   }
 
+  /** Why a script flagged to write cannot run on this node now (script.c's scriptPrepareForRun), or null. */
+  private scriptWriteRefusal(): RedisError | null {
+    if (this.role === "slave") return new RedisError("READONLY Can not run script with write flag on readonly replica");
+    if (!this.enoughReplicas()) return errors.noReplicas();
+    return this.role === "master" ? this.replication.writeRefusal() : null;
+  }
+
   /** `min-replicas-to-write`: enough replicas acknowledged within `min-replicas-max-lag`. */
   enoughReplicas(): boolean {
     const min = this.config["min-replicas-to-write"];
     return this.role !== "master" || min === 0 || this.replication.goodReplicas(this.config["min-replicas-max-lag"] * 1000) >= min;
   }
 
-  /** A command that may grow the dataset, on a master with a memory bound. */
+  /** A command that may grow the dataset (or a script, which may), on a master with a memory bound. */
   private needsRoom(command: Command): boolean {
-    return this.role === "master" && this.config.maxmemory > 0 && command.flags.includes("denyoom");
+    return this.role === "master" && this.config.maxmemory > 0 && (command.flags.includes("denyoom") || command.flags.includes("evicts"));
   }
 
   /**
@@ -321,69 +352,6 @@ export class Engine {
     this.stats.evictedKeys += evicted;
     this.commit(change);
     return refusal;
-  }
-
-  /**
-   * Admits a call, as Redis's processCommand does before it runs or queues one: a known command,
-   * its arity, the permission, the role and the replication refusals. The key sizes and the
-   * command's own parse are checked when it runs (`execute`), after eviction, as in Redis.
-   */
-  private admit(argv: readonly string[], permission: Permission): Prepared {
-    const name = argv[0] ?? "";
-    const command = Engine.lookup(name);
-    if (!command) throw REFUSED.has(name.toLowerCase()) ? errors.unsupported(name, REFUSED.get(name.toLowerCase())) : errors.unknownCommand(name, argv.slice(1));
-    let arity = command.arity;
-    let fullname = command.name;
-    if (command.subcommands && argv.length > 1) {
-      const sub = argv[1]!.toLowerCase();
-      if (!Object.hasOwn(command.subcommands, sub)) throw errors.unknownSubcommand(name, argv[1]!);
-      arity = command.subcommands[sub]!;
-      fullname = `${command.name}|${sub}`;
-    }
-    if (arity > 0 ? argv.length !== arity : argv.length < -arity) throw errors.arity(fullname);
-    const flags = command.flags;
-    if (
-      (flags.includes("admin") && permission !== "admin") ||
-      (permission === "readonly" && (!flags.includes("readonly") || flags.includes("heavy")))
-    )
-      throw errors.noPermission(command.name);
-    if (this.role === "slave" && flags.includes("write")) throw errors.readOnly();
-    if (this.role === "slave" && (command.keys !== null || command.otherKeys)) {
-      const refusal = this.replication.replicaRefusal();
-      if (refusal) throw refusal;
-    }
-    if (flags.includes("write") && !this.enoughReplicas()) throw errors.noReplicas();
-    if (flags.includes("write") && this.role === "master") {
-      const refusal = this.replication.writeRefusal();
-      if (refusal) throw refusal;
-    }
-    return { command, argv };
-  }
-
-  /** Set by `execute` when the error it returns keeps the command's writes (RedisError.keepsWrites). */
-  private keptWrites = false;
-
-  /** Runs one prepared call in `change`; a runtime error leaves `change` as it was (unless it `keepsWrites`). */
-  private execute(p: Prepared, change: Change, savepoint: boolean): Outcome {
-    const mark = savepoint ? change.savepoint() : null;
-    this.stats.commandsProcessed++;
-    this.commandCalls.set(p.command.name, (this.commandCalls.get(p.command.name) ?? 0) + 1);
-    try {
-      for (const key of [...keysOf(p.command, p.argv), ...(p.command.otherKeys?.(p.argv) ?? [])]) {
-        const size = utf8Length(key);
-        if (size > this.maxKeyBytes) throw errors.keyTooLarge(this.maxKeyBytes, size);
-      }
-      return { result: p.command.run(this.context(change), p.command.parse(p.argv.slice(1), p.argv[0]!)) };
-    } catch (e) {
-      if (!(e instanceof RedisError)) throw e;
-      if (mark && !e.keepsWrites) change.rollback(mark);
-      if (e.keepsWrites) this.keptWrites = true;
-      return { error: e.message };
-    }
-  }
-
-  private context(db: Change): Context {
-    return { db, now: db.now, server: this.server };
   }
 
   private commit(change: Change): void {

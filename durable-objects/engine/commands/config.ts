@@ -30,7 +30,7 @@ const HELP = [
 export default defineCommand<ConfigArgs>({
   name: "config",
   arity: -2,
-  flags: ["admin"],
+  flags: ["admin", "noscript"],
   keys: null,
   subcommands: { get: -3, help: 2, resetstat: 2, rewrite: 2, set: -4 },
   parse: ([sub, ...rest]) => {

@@ -14,6 +14,7 @@ import decr from "./decr";
 import decrby from "./decrby";
 import del from "./del";
 import echo from "./echo";
+import { evalCommand, evalRo, evalsha, evalshaRo } from "./eval";
 import exists from "./exists";
 import expire from "./expire";
 import expireat from "./expireat";
@@ -48,6 +49,7 @@ import rename from "./rename";
 import renamenx from "./renamenx";
 import role from "./role";
 import scan from "./scan";
+import script from "./script";
 import set from "./set";
 import setex from "./setex";
 import setnx from "./setnx";
@@ -73,6 +75,10 @@ const commands: Command<any>[] = [
   decrby,
   del,
   echo,
+  evalCommand,
+  evalRo,
+  evalsha,
+  evalshaRo,
   exists,
   expire,
   expireat,
@@ -108,6 +114,7 @@ const commands: Command<any>[] = [
   renamenx,
   role,
   scan,
+  script,
   set,
   setex,
   setnx,

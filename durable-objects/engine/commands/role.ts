@@ -11,7 +11,7 @@ import { type Reply, defineCommand } from "../command";
 export default defineCommand({
   name: "role",
   arity: 1,
-  flags: ["readonly", "primary", "admin"],
+  flags: ["readonly", "primary", "admin", "noscript"],
   keys: null,
   parse: () => null,
   run: ({ server }): Reply => {

@@ -10,7 +10,7 @@ import { RedisError } from "../errors";
 export default defineCommand({
   name: "wait",
   arity: 3,
-  flags: ["primary"],
+  flags: ["primary", "noscript"],
   keys: null,
   parse: ([n, t]) => {
     const numreplicas = parseInteger(n!);

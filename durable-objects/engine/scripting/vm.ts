@@ -17,13 +17,28 @@ import luaModule from "./vm/lua51.wasm";
 /** A Lua value as JS sees it. Tables come as what Redis reads of them (see `LuaTable`). */
 export type LuaValue = null | boolean | number | Uint8Array | LuaTable;
 
-/** A table: its array part up to the first nil, and its `ok`, `err` and `double` fields when set. */
+/**
+ * A table, as Redis reads one: its array part up to the first nil, and the fields that make it a
+ * reply of another kind when set (`ok`, `err`, `double`, `big_number`, `map`, `set`,
+ * `verbatim_string`), and an error's `source` and `line`. `map` comes as its pairs, `set` as its keys.
+ */
 export interface LuaTable {
   readonly array: LuaValue[];
   readonly ok?: LuaValue;
   readonly err?: LuaValue;
   readonly double?: LuaValue;
+  readonly big_number?: LuaValue;
+  readonly verbatim_string?: LuaValue;
+  readonly format?: LuaValue;
+  readonly string?: LuaValue;
+  readonly source?: LuaValue;
+  readonly line?: LuaValue;
+  readonly map?: [LuaValue, LuaValue][];
+  readonly set?: LuaValue[];
 }
+
+/** The fields of a table read besides its array part (LuaTable). */
+const FIELDS = ["ok", "err", "double", "big_number", "verbatim_string", "format", "string", "source", "line"] as const;
 
 /** A value pushed to Lua: strings are given as bytes or as text (UTF-8 encoded), arrays as tables 1..n. */
 export type ToLua = null | boolean | number | string | Uint8Array | readonly ToLua[] | { readonly [field: string]: ToLua };
@@ -41,10 +56,13 @@ export class LuaError extends Error {
   }
 }
 
-/** A script's failure: its error value, as Lua left it (a message with its position, or a table). */
+/**
+ * A script's failure: its error value, as the error handler left it (Redis's table: `err`, the
+ * message with its code, and `source` and `line` where it was raised) or as the compiler gave it.
+ */
 export class LuaFailure extends Error {
   constructor(readonly value: LuaValue) {
-    super(value instanceof Uint8Array ? latin1(value) : "a Lua error that is not a string");
+    super(value instanceof Uint8Array ? latin1(value) : value !== null && typeof value === "object" && value.err instanceof Uint8Array ? latin1(value.err) : "a Lua error that is not a string");
   }
 }
 
@@ -87,6 +105,12 @@ interface Exports {
   fl_getref(L: number, ref: number): void;
   fl_memory(): number;
   fl_limit(bytes: number): void;
+  fl_work(): number;
+  fl_lock(L: number): number;
+  fl_setglobal(L: number, name: number): void;
+  fl_pcall(L: number, ref: number, nargs: number): number;
+  fl_g17(n: number, out: number): number;
+  lua_next(L: number, i: number): number;
   lua_gettop(L: number): number;
   lua_settop(L: number, i: number): void;
   lua_type(L: number, i: number): number;
@@ -102,7 +126,6 @@ interface Exports {
   lua_rawget(L: number, i: number): void;
   lua_setfield(L: number, i: number, k: number): void;
   lua_checkstack(L: number, n: number): number;
-  lua_pcall(L: number, nargs: number, nresults: number, errfunc: number): number;
   lua_close(L: number): void;
   luaL_loadbuffer(L: number, p: number, n: number, name: number): number;
   luaL_unref(L: number, t: number, ref: number): void;
@@ -154,8 +177,8 @@ export class LuaVm {
   private scratch: number;
   private scratchSize = 4096;
   private readonly lengthAt: number;
-  /** Set by `run`: called every `budgetEvery` instructions; an error value to stop the script with. */
-  private budget: (() => ToLua | null) | null = null;
+  /** Set by `call`: called every `every` instructions or units of C work; an error value to stop the script with. */
+  private budget: ((instructions: boolean) => ToLua | null) | null = null;
 
   constructor() {
     const env = {
@@ -175,8 +198,8 @@ export class LuaVm {
         }
       },
       js_host_call: (_L: number, nargs: number, which: number) => this.hostCall(nargs, which),
-      js_budget: () => {
-        const stop = this.budget?.() ?? null;
+      js_budget: (_L: number, instructions: number) => {
+        const stop = this.budget?.(instructions !== 0) ?? null;
         if (stop === null) return 0;
         this.push(stop);
         return 1;
@@ -197,10 +220,30 @@ export class LuaVm {
     this.ex.fl_register(this.L, table === null ? 0 : this.cstring(table), this.cstring(name), this.hosts.length - 1);
   }
 
-  /** Sets a global. */
+  /** Sets a global (before `lock`). */
   setGlobal(name: string, value: ToLua): void {
     this.push(value);
     this.ex.lua_setfield(this.L, GLOBALS, this.cstring(name));
+  }
+
+  /**
+   * Protects the globals as Redis 7 does: reading one that does not exist is an error, and the
+   * globals and every table reachable from them (the libraries, `redis`) are read-only.
+   */
+  lock(): void {
+    if (this.ex.fl_lock(this.L) !== 0) throw this.popFailure();
+  }
+
+  /** Sets a global past the protection `lock` set (KEYS and ARGV before each script). */
+  setLockedGlobal(name: string, value: ToLua): void {
+    this.push(value);
+    this.ex.fl_setglobal(this.L, this.cstring(name));
+  }
+
+  /** `n` as C's "%.17g" prints it (how Redis passes a Lua number to a command, and replies a double). */
+  formatNumber(n: number): string {
+    const length = this.ex.fl_g17(n, this.scratchFor(32));
+    return latin1(new Uint8Array(this.ex.memory.buffer, this.scratch, length));
   }
 
   /**
@@ -220,20 +263,23 @@ export class LuaVm {
   }
 
   /**
-   * Calls a loaded function with no arguments; its first result. `budget` is asked every
-   * `every` instructions and may answer an error value to stop the script with (raised again at
-   * each check after, so that a pcall cannot swallow it for good).
-   * @throws LuaFailure when the function raised an error
+   * Calls a loaded function with `args`; its first result. An error is given to the globals'
+   * `__redis__err__handler` (host.c), which makes it Redis's error table with where it was raised.
+   * `budget` is asked every `every` instructions (`instructions` true) and every `every` units of
+   * the C library's work (`cWork`), and may answer an error value to stop the script with (raised
+   * again at each check after, so that a pcall cannot swallow it for good).
+   * @throws LuaFailure with the handler's table when the function raised an error
    */
-  call(ref: number, budget?: { every: number; check: () => ToLua | null }): LuaValue {
+  call(ref: number, args: readonly ToLua[] = [], budget?: { every: number; check: (instructions: boolean) => ToLua | null }): LuaValue {
     const top = this.ex.lua_gettop(this.L);
-    this.ex.fl_getref(this.L, ref);
+    if (this.ex.lua_checkstack(this.L, args.length + 3) === 0) throw new LuaFailure(utf8.encode("stack overflow"));
+    for (const a of args) this.push(a);
     this.budget = budget?.check ?? null;
     this.ex.fl_budget(this.L, budget?.every ?? 0);
     this.ex.fl_limit(HEAP_LIMIT);
     let status: number;
     try {
-      status = this.ex.lua_pcall(this.L, 0, 1, 0);
+      status = this.ex.fl_pcall(this.L, ref, args.length);
     } finally {
       this.ex.fl_limit(0);
       this.ex.fl_budget(this.L, 0);
@@ -268,9 +314,23 @@ export class LuaVm {
     return t === T_STRING || t === T_NUMBER ? this.bytesAt(i) : null;
   }
 
+  /** Argument `i` as Redis passes it to a command: a string's bytes, a number as "%.17g", else null. */
+  argForCommand(i: number): Uint8Array | string | null {
+    const t = this.ex.lua_type(this.L, i);
+    return t === T_STRING ? this.bytesAt(i) : t === T_NUMBER ? this.formatNumber(this.ex.fl_tonumber(this.L, i)) : null;
+  }
+
   /** The bytes of Lua's heap in use. */
   memoryUsed(): number {
     return this.ex.fl_memory();
+  }
+
+  /**
+   * The work the VM's C code has done since it started, beyond instructions: bytes of strings
+   * built, concatenated, searched and allocated, steps of pattern matching and sorting (work.patch).
+   */
+  cWork(): number {
+    return this.ex.fl_work();
   }
 
   close(): void {
@@ -346,14 +406,39 @@ export class LuaVm {
           this.ex.lua_settop(L, -2);
           if (nil) break;
         }
-        const ok = field("ok");
-        const err = field("err");
-        const double = field("double");
-        return { array, ...(ok !== undefined ? { ok } : {}), ...(err !== undefined ? { err } : {}), ...(double !== undefined ? { double } : {}) };
+        const table: { -readonly [K in keyof LuaTable]: LuaTable[K] } = { array };
+        for (const name of FIELDS) {
+          const v = field(name);
+          if (v !== undefined) table[name] = v;
+        }
+        const map = this.pairsOf("map", at, depth);
+        if (map) table.map = map;
+        const set = this.pairsOf("set", at, depth);
+        if (set) table.set = set.map(([k]) => k);
+        return table;
       }
       default:
         return null; // functions, userdata, threads: nil, as Redis converts them
     }
+  }
+
+  /** The pairs of the table in field `name` of the table at `at`, or null when that is not a table. */
+  private pairsOf(name: string, at: number, depth: number): [LuaValue, LuaValue][] | null {
+    const L = this.L;
+    this.push(name);
+    this.ex.lua_rawget(L, at);
+    if (this.ex.lua_type(L, -1) !== T_TABLE || this.ex.lua_checkstack(L, 3) === 0) {
+      this.ex.lua_settop(L, -2);
+      return null;
+    }
+    const pairs: [LuaValue, LuaValue][] = [];
+    this.ex.lua_pushnil(L);
+    while (this.ex.lua_next(L, -2) !== 0) {
+      pairs.push([this.value(-2, depth + 1), this.value(-1, depth + 1)]);
+      this.ex.lua_settop(L, -2);
+    }
+    this.ex.lua_settop(L, -2);
+    return pairs;
   }
 
   private bytesAt(i: number): Uint8Array {
@@ -370,15 +455,21 @@ export class LuaVm {
 
   /** `bytes` copied into wasm memory (valid until the next copy). */
   private toScratch(bytes: Uint8Array): number {
-    if (bytes.length + 1 > this.scratchSize) {
-      this.ex.fl_free(this.scratch);
-      this.scratchSize = bytes.length * 2 + 1;
-      this.scratch = this.ex.fl_malloc(this.scratchSize);
-      if (this.scratch === 0) throw new LuaError("not enough memory");
-    }
+    this.scratchFor(bytes.length + 1);
     const memory = new Uint8Array(this.ex.memory.buffer);
     memory.set(bytes, this.scratch);
     memory[this.scratch + bytes.length] = 0;
+    return this.scratch;
+  }
+
+  /** The scratch buffer, at least `size` bytes. */
+  private scratchFor(size: number): number {
+    if (size > this.scratchSize) {
+      this.ex.fl_free(this.scratch);
+      this.scratchSize = size * 2;
+      this.scratch = this.ex.fl_malloc(this.scratchSize);
+      if (this.scratch === 0) throw new LuaError("not enough memory");
+    }
     return this.scratch;
   }
 

@@ -2,9 +2,11 @@
 # Builds lua51.wasm: Lua 5.1.5 (the language Redis's EVAL runs), compiled to a wasm32 reactor that
 # a Worker imports as a module. Needs Debian's clang-16, lld-16, wasi-libc and
 # libclang-rt-16-dev-wasm32 (apt install them); the Lua source comes from Debian's lua5.1 source
-# package (its orig tarball, checked by SHA-256). The one change to Lua is luaconf.patch: errors
-# are JS exceptions (js_throw/js_try, vm.ts) instead of setjmp/longjmp, which wasm32 lacks, and
-# lua_Integer is 64 bits. The built module is committed: run this after changing host.c or the
+# package (its orig tarball, checked by SHA-256). Three patches change Lua: luaconf.patch (errors are
+# JS exceptions, js_throw/js_try in vm.ts, instead of setjmp/longjmp, which wasm32 lacks, and
+# lua_Integer is 64 bits) and redis.patch (what Redis changed in its Lua: read-only tables for the
+# globals' protection, precompiled chunks refused, CVE-2014-5461's stack check); work.patch counts
+# the work of the C library functions that a script's instruction budget does not see. The built module is committed: run this after changing host.c or the
 # patch, and commit lua51.wasm with it.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +24,8 @@ echo "$SHA  $work/lua5.1_5.1.5.orig.tar.gz" | sha256sum -c -
 tar xzf "$work/lua5.1_5.1.5.orig.tar.gz" -C "$work"
 src="$work/lua-5.1.5/src"
 patch -s -d "$src" -p0 < "$here/luaconf.patch"
+patch -s -d "$src" -p0 < "$here/redis.patch"
+patch -s -d "$src" -p0 < "$here/work.patch"
 
 mkdir -p "$work/include"
 # wasi-libc has no setjmp.h; the patched luaconf.h needs none.
@@ -32,7 +36,7 @@ for f in $CORE; do $CC -c "$src/$f.c" -o "$work/$f.o"; done
 $CC -c "$here/host.c" -o "$work/host.o"
 EXPORTS=""
 for s in lua_gettop lua_settop lua_type lua_toboolean lua_tolstring lua_objlen lua_pushnil lua_pushlstring lua_pushboolean \
-  lua_createtable lua_rawseti lua_rawgeti lua_rawget lua_setfield lua_pcall lua_close lua_checkstack luaL_loadbuffer luaL_unref; do
+  lua_createtable lua_rawseti lua_rawgeti lua_rawget lua_setfield lua_pcall lua_close lua_checkstack lua_next luaL_loadbuffer luaL_unref; do
   EXPORTS="$EXPORTS -Wl,--export=$s"
 done
 # 1 MiB of C stack (Lua's parser and pattern matching recurse in C); memory capped at 64 MiB, so

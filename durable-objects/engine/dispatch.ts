@@ -1,0 +1,156 @@
+/**
+ * One call from admission to its reply: the checks Redis's processCommand makes before it runs or
+ * queues a command (`admit`), the ones its scripts make before `redis.call` runs one
+ * (`admitFromScript`, Redis's scriptCall), and the run itself with its key-size checks and
+ * counters (`execute`). The engine (engine.ts) drives batches through it.
+ */
+import { utf8Length } from "./bytes";
+import { type Command, type Context, type Permission, type Reply, type Server, keysOf } from "./command";
+import { REFUSED, commandTable } from "./commands";
+import { RedisError, errors } from "./errors";
+import type { Change, Role } from "./keyspace";
+
+/** One call's outcome, in the shape of the Upstash pipeline response. */
+export type Outcome = { result: Reply } | { error: string };
+
+/** A call admitted to run: its command and its arguments (parsed when it runs). */
+export interface Prepared {
+  readonly command: Command;
+  readonly argv: readonly string[];
+}
+
+/** What admission reads of the engine: its role, its refusals and counters. */
+export interface DispatchHost {
+  readonly role: Role;
+  readonly maxKeyBytes: number;
+  readonly server: Server;
+  readonly commandCalls: Map<string, number>;
+  readonly stats: { commandsProcessed: number };
+  /** On a replica: why data commands are refused now (LOADING, MASTERDOWN), or null. */
+  replicaRefusal(): RedisError | null;
+  /** On a master: why writes are refused now (no quorum of sentinels, fenced), or null. */
+  writeRefusal(): RedisError | null;
+  /** `min-replicas-to-write` holds. */
+  enoughReplicas(): boolean;
+}
+
+/** A running script's side of its `redis.call`s (scripting/scripts.ts). */
+export interface ScriptCalls {
+  /** No write may run (EVAL_RO, FCALL_RO, a `no-writes` script). */
+  readonly readOnly: boolean;
+  /** Over maxmemory when the script started, and no `allow-oom` flag. */
+  readonly oom: boolean;
+  /** A write already ran: the state checks no longer stop the next one (Redis's SCRIPT_WRITE_DIRTY). */
+  wrote: boolean;
+}
+
+export class Dispatcher {
+  /** Set by `execute` when the error it returns keeps the command's writes (RedisError.keepsWrites). */
+  keptWrites = false;
+
+  constructor(private readonly host: DispatchHost) {}
+
+  /** The command a name denotes, or undefined (case-insensitive). */
+  static lookup(name: string): Command | undefined {
+    return commandTable.get(name.toLowerCase());
+  }
+
+  /** Whether a token of `permission` may run argv's command; null when there is no such command. */
+  static permits(argv: readonly string[], permission: Permission): boolean | null {
+    const command = Dispatcher.lookup(argv[0] ?? "");
+    return command && arityOf(command, argv) !== null ? permits(command, permission) : null;
+  }
+
+  /**
+   * Admits a call, as Redis's processCommand does before it runs or queues one: a known command,
+   * its arity, the permission, the role and the replication refusals. The key sizes and the
+   * command's own parse are checked when it runs (`execute`), after eviction, as in Redis.
+   */
+  admit(argv: readonly string[], permission: Permission): Prepared {
+    const name = argv[0] ?? "";
+    const command = Dispatcher.lookup(name);
+    if (!command) throw REFUSED.has(name.toLowerCase()) ? errors.unsupported(name, REFUSED.get(name.toLowerCase())) : errors.unknownCommand(name, argv.slice(1));
+    const arity = arityOf(command, argv);
+    if (arity === null) throw errors.unknownSubcommand(name, argv[1]!);
+    if (arity.n > 0 ? argv.length !== arity.n : argv.length < -arity.n) throw errors.arity(arity.fullname);
+    if (!permits(command, permission)) throw errors.noPermission(command.name);
+    const flags = command.flags;
+    const { host } = this;
+    if (host.role === "slave" && flags.includes("write")) throw errors.readOnly();
+    if (host.role === "slave" && (command.keys !== null || command.otherKeys)) {
+      const refusal = host.replicaRefusal();
+      if (refusal) throw refusal;
+    }
+    if (flags.includes("write")) this.checkWrite();
+    return { command, argv };
+  }
+
+  /**
+   * Admits a script's `redis.call`, as Redis's scriptCall does, with its texts: the command, its
+   * arity, whether scripts may call it, the caller's permission, a read-only script's writes; the
+   * state checks of a write (role, refusals, min-replicas, OOM) until the script's first write ran.
+   */
+  admitFromScript(argv: readonly string[], permission: Permission, script: ScriptCalls): Prepared {
+    const command = Dispatcher.lookup(argv[0] ?? "");
+    const arity = command ? arityOf(command, argv) : null;
+    if (!command || arity === null) throw new RedisError("ERR Unknown Redis command called from script");
+    if (arity.n > 0 ? argv.length !== arity.n : argv.length < -arity.n) throw new RedisError("ERR Wrong number of args calling Redis command from script");
+    const flags = command.flags;
+    if (flags.includes("noscript")) throw new RedisError("ERR This Redis command is not allowed from script");
+    if (!permits(command, permission)) throw new RedisError("ERR The user executing the script can't run this command or subcommand");
+    const write = flags.includes("write");
+    if (script.readOnly && write) throw new RedisError("ERR Write commands are not allowed from read-only scripts.");
+    if (write && !script.wrote) {
+      if (this.host.role === "slave") throw errors.readOnly();
+      this.checkWrite();
+      if (script.oom && flags.includes("denyoom")) throw errors.oom();
+    }
+    if (write) script.wrote = true;
+    return { command, argv };
+  }
+
+  /** Runs one prepared call in `change`; a runtime error leaves `change` as it was (unless it `keepsWrites`). */
+  execute(p: Prepared, change: Change, savepoint: boolean, permission: Permission, extra?: Partial<Context>): Outcome {
+    const mark = savepoint ? change.savepoint() : null;
+    const { host } = this;
+    host.stats.commandsProcessed++;
+    host.commandCalls.set(p.command.name, (host.commandCalls.get(p.command.name) ?? 0) + 1);
+    try {
+      for (const key of [...keysOf(p.command, p.argv), ...(p.command.otherKeys?.(p.argv) ?? [])]) {
+        const size = utf8Length(key);
+        if (size > host.maxKeyBytes) throw errors.keyTooLarge(host.maxKeyBytes, size);
+      }
+      const ctx: Context = { db: change, now: change.now, server: host.server, permission, ...extra };
+      return { result: p.command.run(ctx, p.command.parse(p.argv.slice(1), p.argv[0]!)) };
+    } catch (e) {
+      if (!(e instanceof RedisError)) throw e;
+      if (mark && !e.keepsWrites) change.rollback(mark);
+      if (e.keepsWrites) this.keptWrites = true;
+      return { error: e.message };
+    }
+  }
+
+  /** A write's refusals on this node now: min-replicas-to-write, then the master's own (quorum, fencing). */
+  private checkWrite(): void {
+    if (!this.host.enoughReplicas()) throw errors.noReplicas();
+    if (this.host.role === "master") {
+      const refusal = this.host.writeRefusal();
+      if (refusal) throw refusal;
+    }
+  }
+}
+
+/** The arity that applies to argv (a container's subcommand's), with its name; null for an unknown subcommand. */
+function arityOf(command: Command, argv: readonly string[]): { n: number; fullname: string } | null {
+  if (!command.subcommands || argv.length < 2) return { n: command.arity, fullname: command.name };
+  const sub = argv[1]!.toLowerCase();
+  if (!Object.hasOwn(command.subcommands, sub)) return null;
+  return { n: command.subcommands[sub]!, fullname: `${command.name}|${sub}` };
+}
+
+/** Whether a token of `permission` may run `command`. */
+function permits(command: Command, permission: Permission): boolean {
+  const flags = command.flags;
+  if (flags.includes("admin") && permission !== "admin") return false;
+  return permission !== "readonly" || (flags.includes("readonly") && !flags.includes("heavy"));
+}

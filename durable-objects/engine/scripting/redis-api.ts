@@ -1,0 +1,157 @@
+/**
+ * The `redis` table scripts see (Redis 7's script_lua.c): call and pcall, sha1hex, error_reply and
+ * status_reply, log, setresp, set_repl, acl_check_cmd, and the version and level constants.
+ */
+import { createHash } from "node:crypto";
+import { errorTable, toLua } from "./replies";
+import type { ScriptHost, Scripts } from "./scripts";
+import { LuaError, type LuaVm, type ToLua } from "./vm";
+
+/** A command a script runs, in instructions of work (the script's budget, scripts.ts). */
+export const CALL_COST = 1_000;
+
+export function sha1hex(bytes: Uint8Array): string {
+  return createHash("sha1").update(bytes).digest("hex");
+}
+
+/** A Lua error raised as Redis raises its own (a table with the ERR code unless the text has one). */
+const raise = (text: string): never => {
+  throw new LuaError(errorTable(text));
+};
+
+const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** A command argument as the engine takes it: text (binary arguments wait for issue #33). */
+function argText(a: Uint8Array | string): string | null {
+  if (typeof a === "string") return a;
+  try {
+    return strict.decode(a);
+  } catch {
+    return null;
+  }
+}
+
+/** The arguments of redis.call and its kin as argv; a Lua error table for a value that is no argument. */
+function argvOf(vm: LuaVm, n: number): string[] | { err: string } {
+  if (n === 0) return errorTable("Please specify at least one argument for this redis lib call");
+  const argv: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    const a = vm.argForCommand(i);
+    if (a === null) return errorTable("Lua redis lib command arguments must be strings or integers");
+    const text = argText(a);
+    if (text === null) return errorTable("Lua redis lib command arguments that are not valid UTF-8 are not supported by Flaredis yet");
+    argv.push(text);
+  }
+  return argv;
+}
+
+const REPL_REPLICA = 2;
+
+export function registerRedisApi(vm: LuaVm, scripts: Scripts, host: ScriptHost, version: string): void {
+  const running = (what: string) => {
+    const run = scripts.current;
+    if (!run) raise(`${what} can only be called inside a script invocation`);
+    return run!;
+  };
+  const command = (raising: boolean) => (v: LuaVm, n: number): ToLua[] => {
+    const run = running("redis.call/pcall");
+    const argv = argvOf(v, n);
+    if (!Array.isArray(argv)) {
+      if (raising) throw new LuaError(argv);
+      return [argv];
+    }
+    run.work += CALL_COST;
+    const stop = run.check(false);
+    if (stop) throw new LuaError(stop);
+    const outcome = host.call(argv, run.ctx, run.calls);
+    if ("error" in outcome) {
+      const table = errorTable(`-${outcome.error}`);
+      if (raising) throw new LuaError(table);
+      return [table];
+    }
+    return [toLua(outcome.result)];
+  };
+  vm.register("redis", "call", command(true));
+  vm.register("redis", "pcall", command(false));
+  vm.register("redis", "sha1hex", (v, n) => {
+    if (n !== 1) raise("wrong number of arguments");
+    return [sha1hex(v.argBytes(1) ?? new Uint8Array())];
+  });
+  // error_reply and status_reply answer (not raise) an error table when misused, as Redis's do.
+  const oneString = (v: LuaVm, n: number): Uint8Array | null => {
+    const a = n === 1 ? v.arg(1) : null;
+    return a instanceof Uint8Array ? a : null;
+  };
+  vm.register("redis", "error_reply", (v, n) => {
+    const s = oneString(v, n);
+    if (s === null) return [errorTable("wrong number or type of arguments")];
+    const text = new TextDecoder().decode(s);
+    return [errorTable(text.startsWith("-") ? text : `-${text}`)];
+  });
+  vm.register("redis", "status_reply", (v, n) => {
+    const s = oneString(v, n);
+    return s === null ? [errorTable("wrong number or type of arguments")] : [{ ok: s }];
+  });
+  vm.register("redis", "log", (v, n) => {
+    if (n < 2) raise("redis.log() requires two arguments or more.");
+    const level = numberArg(v, 1);
+    if (level === null) raise("First argument must be a number (log level).");
+    if (Math.trunc(level!) < 0 || Math.trunc(level!) > 3) raise("Invalid debug level.");
+    return []; // a node keeps no server log a script could write to
+  });
+  vm.register("redis", "setresp", (v, n) => {
+    running("redis.setresp");
+    if (n !== 1) raise("redis.setresp() requires one argument.");
+    const resp = Math.trunc(numberArg(v, 1) ?? 0);
+    if (resp !== 2 && resp !== 3) raise("RESP version must be 2 or 3.");
+    if (resp === 3) raise("RESP3 replies inside scripts are not supported by Flaredis; scripts see RESP2");
+    return [];
+  });
+  vm.register("redis", "set_repl", (v, n) => {
+    running("redis.set_repl");
+    if (n !== 1) raise("redis.set_repl() requires two arguments.");
+    const flags = Math.trunc(numberArg(v, 1) ?? 0);
+    if ((flags & ~3) !== 0) raise("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
+    if ((flags & REPL_REPLICA) === 0) raise("Flaredis replicates every write a script makes: redis.set_repl without REPL_REPLICA is not supported");
+    return [];
+  });
+  vm.register("redis", "replicate_commands", () => [true]);
+  vm.register("redis", "breakpoint", () => [false]);
+  vm.register("redis", "debug", () => []);
+  vm.register("redis", "acl_check_cmd", (v, n) => {
+    const run = running("redis.acl_check_cmd");
+    const argv = argvOf(v, n);
+    if (!Array.isArray(argv)) throw new LuaError(argv);
+    const permitted = host.permits(argv, run.ctx);
+    if (permitted === null) raise("Invalid command passed to redis.acl_check_cmd()");
+    return [permitted];
+  });
+  const [major = 0, minor = 0, patch = 0] = version.split(".").map(Number);
+  const constants: Record<string, number | string> = {
+    REDIS_VERSION: version,
+    REDIS_VERSION_NUM: (major << 16) | (minor << 8) | patch,
+    LOG_DEBUG: 0,
+    LOG_VERBOSE: 1,
+    LOG_NOTICE: 2,
+    LOG_WARNING: 3,
+    REPL_NONE: 0,
+    REPL_AOF: 1,
+    REPL_SLAVE: 2,
+    REPL_REPLICA: 2,
+    REPL_ALL: 3,
+  };
+  vm.eval(Object.entries(constants).map(([k, x]) => `redis.${k} = ${JSON.stringify(x)}`).join("\n"), "=redis_api");
+}
+
+/** Argument `i` as lua_tonumber reads it (a number, or a string that is one), or null. */
+function numberArg(vm: LuaVm, i: number): number | null {
+  const a = vm.arg(i);
+  if (typeof a === "number") return a;
+  if (a instanceof Uint8Array) {
+    const s = new TextDecoder().decode(a).trim();
+    const n = s === "" ? NaN : Number(s);
+    return Number.isNaN(n) ? null : n;
+  }
+  return null;
+}
+

@@ -1,0 +1,123 @@
+// Lua scripting end to end (issue 25): the official @upstash/redis client and @upstash/ratelimit,
+// unchanged, against the real worker and its four nodes over loopback HTTP; the limiters across
+// a failover (POST /admin/failover), a writing script's replication, and a script that never ends.
+import { createHash } from "node:crypto";
+import { Ratelimit } from "@upstash/ratelimit";
+import { Redis } from "@upstash/redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFlaredis } from "./start";
+
+let server: Awaited<ReturnType<typeof startFlaredis>>;
+let redis: Redis;
+const NODES = ["enam", "wnam", "weur", "apac"];
+
+async function send(path: string, body: unknown, token = "dev-admin-token") {
+  const r = await fetch(`${server.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  return { status: r.status, json: (await r.json()) as any };
+}
+const admin = async (path: string) => (await (await fetch(`${server.url}${path}`, { headers: { authorization: "Bearer dev-admin-token" } })).json()) as any;
+
+/** Every node's digest, once all hold the primary's offset (bounded: 200 polls). */
+async function digestsWhenCaughtUp(): Promise<Set<string>> {
+  for (let i = 0; i < 200; i++) {
+    const digests = await Promise.all(NODES.map((n) => admin(`/admin/nodes/${n}/digest`)));
+    if (digests.every((d) => d.offset === digests[0].offset)) return new Set(digests.map((d) => d.digest));
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("the replicas did not reach the primary's offset");
+}
+
+beforeAll(async () => {
+  server = await startFlaredis();
+  redis = new Redis({ url: server.url, token: "dev-token", retry: false });
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+
+describe("scripts through @upstash/redis", () => {
+  it("EVAL, EVALSHA with NOSCRIPT and the client's fallback to EVAL, SCRIPT LOAD, EXISTS and FLUSH", async () => {
+    await redis.flushall();
+    expect(await redis.eval("return {KEYS[1], ARGV[1], redis.call('incrby', KEYS[1], ARGV[1])}", ["n"], ["5"])).toEqual(["n", 5, 5]);
+    const script = redis.createScript<number>("return redis.call('incr', KEYS[1])");
+    await expect(redis.evalsha("ffffffffffffffffffffffffffffffffffffffff", [], [])).rejects.toThrow("NOSCRIPT No matching script. Please use EVAL.");
+    expect(await script.exec(["n"], [])).toBe(6); // EVALSHA: NOSCRIPT, then EVAL
+    expect(await script.evalsha(["n"], [])).toBe(7); // cached by the EVAL
+    const sha = await redis.scriptLoad("return ARGV[1] .. ARGV[2]");
+    expect(sha).toBe(createHash("sha1").update("return ARGV[1] .. ARGV[2]").digest("hex"));
+    expect(await redis.evalsha(sha, [], ["a", "b"])).toBe("ab");
+    expect(await redis.scriptExists(sha, "ffffffffffffffffffffffffffffffffffffffff")).toEqual([1, 0]);
+    expect(await redis.scriptFlush()).toBe("OK");
+    expect(await redis.scriptExists(sha)).toEqual([0]);
+    await expect(redis.eval("return redis.call('nosuch')", [], [])).rejects.toThrow(/ERR Unknown Redis command called from script script: [0-9a-f]{40}, on @user_script:1\.$/);
+  });
+
+  it("EVAL_RO reads at a replica (with the client's read-your-writes) and refuses writes", async () => {
+    await redis.set("ro", "v");
+    expect(await redis.evalRo("return redis.call('get', KEYS[1])", ["ro"], [])).toBe("v");
+    await expect(redis.evalRo("return redis.call('set', KEYS[1], 'x')", ["ro"], [])).rejects.toThrow(/ERR Write commands are not allowed from read-only scripts\./);
+    const reader = new Redis({ url: server.url, token: "dev-readonly-token", retry: false });
+    expect(await reader.evalRo("return redis.call('get', KEYS[1])", ["ro"], [])).toBe("v");
+    await expect(reader.eval("return 1", [], [])).rejects.toThrow("NOPERM");
+  });
+
+  it("a writing script replicates as one transaction: every node ends with the primary's digest", async () => {
+    const script = "for i = 1, 200 do redis.call('hset', KEYS[1], 'f' .. i, i) redis.call('zadd', KEYS[2], i, 'm' .. i) end redis.call('pexpire', KEYS[1], 600000) return redis.call('hlen', KEYS[1])";
+    expect(await redis.eval(script, ["sh", "sz"], [])).toBe(200);
+    expect((await digestsWhenCaughtUp()).size).toBe(1);
+  });
+
+  it("a script that never ends is stopped with a clear error, keeps nothing it wrote, and the node goes on serving", async () => {
+    expect((await send("/", ["CONFIG", "SET", "busy-reply-threshold", "200"])).json).toEqual({ result: "OK" });
+    await expect(redis.eval("redis.call('set', KEYS[1], 'x') while true do end", ["never"], [])).rejects.toThrow(
+      /BUSY Script stopped after running past busy-reply-threshold \(200 ms of work\); nothing it wrote was kept/,
+    );
+    expect(await redis.exists("never")).toBe(0);
+    expect(await redis.ping()).toBe("PONG");
+    expect((await send("/", ["CONFIG", "SET", "busy-reply-threshold", "5000"])).json).toEqual({ result: "OK" });
+  });
+});
+
+describe("@upstash/ratelimit, unchanged", () => {
+  const DAY = 24 * 3600 * 1000;
+  // A day's window: no test run crosses a window's end (the fixed windows are aligned to the epoch).
+  const limiters = {
+    fixedWindow: () => Ratelimit.fixedWindow(5, "1 d"),
+    slidingWindow: () => Ratelimit.slidingWindow(5, "1 d"),
+    tokenBucket: () => Ratelimit.tokenBucket(5, "1 d", 5),
+    cachedFixedWindow: () => Ratelimit.cachedFixedWindow(5, "1 d"),
+  };
+  const limiterOf = (name: keyof typeof limiters) =>
+    new Ratelimit({ redis, limiter: limiters[name](), prefix: `rl:${name}`, analytics: false, ephemeralCache: name === "cachedFixedWindow" ? new Map() : false });
+
+  it("each limiter allows exactly its limit per window and blocks the rest, also right after a failover", async () => {
+    await redis.flushall();
+    const windowEnd = (Math.floor(Date.now() / DAY) + 1) * DAY;
+    const before = Object.keys(limiters).map((name) => limiterOf(name as keyof typeof limiters));
+    for (const [i, rl] of before.entries()) {
+      const name = Object.keys(limiters)[i]!;
+      for (const remaining of [4, 3, 2]) {
+        const r = await rl.limit("user");
+        await r.pending;
+        expect({ name, success: r.success, remaining: r.remaining, limit: r.limit }).toEqual({ name, success: true, remaining, limit: 5 });
+        if (name !== "tokenBucket") expect(r.reset).toBe(windowEnd);
+      }
+    }
+    const failover = await send("/admin/failover", { to: "weur" });
+    expect(failover).toMatchObject({ status: 200, json: { primary: "weur" } });
+    // New limiters (an empty local cache): the counts come from the new primary, whose script cache is empty (NOSCRIPT, then EVAL).
+    const after = Object.keys(limiters).map((name) => limiterOf(name as keyof typeof limiters));
+    for (const [i, rl] of after.entries()) {
+      const name = Object.keys(limiters)[i]!;
+      const seen: [boolean, number][] = [];
+      for (let n = 0; n < 5; n++) {
+        const r = await rl.limit("user");
+        await r.pending;
+        seen.push([r.success, Math.max(r.remaining, 0)]);
+        if (!r.success && name !== "tokenBucket") expect(r.reset).toBe(windowEnd);
+        if (!r.success && name === "tokenBucket") expect(r.reset).toBeGreaterThan(Date.now());
+      }
+      expect({ name, seen }).toEqual({ name, seen: [[true, 1], [true, 0], [false, 0], [false, 0], [false, 0]] });
+    }
+  }, 60_000);
+});

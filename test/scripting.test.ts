@@ -1,0 +1,181 @@
+// EVAL and its kin on the engine alone (issue 25): Redis 7's conversions, error texts, flags,
+// atomicity and replication as one transaction. Expected values are redis-server 7.0.15's answers;
+// test/interop/scripting.test.ts compares many more scripts with a live redis-server.
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../durable-objects/engine/clock";
+import { Engine, type Permission } from "../durable-objects/engine/engine";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
+import { fixedRandom, newEngine, run } from "./fixtures";
+
+const text = (s: string) => new TextEncoder().encode(s);
+const as = (engine: Engine, permission: Permission, ...argv: string[]) => {
+  const result = engine.run({ mode: "single", commands: [argv], permission });
+  if (!("outcomes" in result)) throw new Error(result.error);
+  return result.outcomes[0]!;
+};
+const evalIn = (engine: Engine, script: string, keys: string[] = [], args: string[] = []) =>
+  run(engine, "EVAL", script, String(keys.length), ...keys, ...args);
+const sha = (s: string) => run(newEngine(), "SCRIPT", "LOAD", s);
+
+describe("EVAL", () => {
+  it("converts replies both ways as Redis 7 does over RESP2", () => {
+    const engine = newEngine();
+    const cases: [string, unknown][] = [
+      ["return 3.99", 3],
+      ["return -3.99", -3],
+      ["return 1e300", -(2n ** 63n)],
+      ["return 0/0", -(2n ** 63n)],
+      ["return 2^53 + 2", 2n ** 53n + 2n],
+      ["return true", 1],
+      ["return false", null],
+      ["return nil", null],
+      ["return 'x'", text("x")],
+      ["return {1, 2, nil, 4}", [1, 2]],
+      ["return {1, {2, 'a'}, false}", [1, [2, text("a")], null]],
+      ["return {ok = 'a\\r\\nb'}", "a  b"],
+      ["return {ok = 1}", []],
+      ["return {err = 5}", []],
+      ["return {double = 1.5}", text("1.5")],
+      ["return {double = 0.1}", text("0.10000000000000001")],
+      ["return {1, {double = 2.5}}", [1, text("2.5")]],
+      ["return {big_number = '123'}", text("123")],
+      ["return {map = {a = 1}}", [text("a"), 1]],
+      ["return {set = {a = true}}", [text("a")]],
+      ["return {verbatim_string = {format = 'txt', string = 'hi'}}", text("hi")],
+      ["return {1, {err = 'X y'}, 3}", [1, "X y", 3]],
+      ["return redis.status_reply('FINE')", "FINE"],
+      ["return redis.sha1hex('')", text("da39a3ee5e6b4b0d3255bfef95601890afd80709")],
+      ["return redis.call('get', 'nokey')", null],
+      ["return {redis.call('get', 'nokey')}", [null]],
+      ["return redis.call('ping')", "PONG"],
+      ["return type(redis.call('ping'))", text("table")],
+      ["return redis.call('ping', 'x')", text("x")],
+      ["return redis.call('set', 'n', 10) .ok", text("OK")],
+      ["return redis.call('incrby', 'n', 2.0)", 12],
+      ["return redis.call('set', 'f', 0.1) and redis.call('get', 'f')", text("0.10000000000000001")],
+      ["return math.random(1, 1000000)", 396465],
+      ["return tostring(0.1) .. string.format('%d', 3.7)", text("0.13")],
+      ["return #KEYS + #ARGV", 0],
+      ["return unpack({1, 2})", 1],
+      ["return table.getn({1, 2, 3})", 3],
+      ["return redis.REDIS_VERSION_NUM > 0", 1],
+    ];
+    for (const [script, expected] of cases) expect(evalIn(engine, script), script).toEqual({ result: expected });
+  });
+
+  it("answers Redis's errors, naming the script and line", () => {
+    const engine = newEngine();
+    const shaOf = (s: string) => (run(engine, "SCRIPT", "LOAD", s) as { result: Uint8Array }).result;
+    const errorOf = (script: string) => {
+      const out = evalIn(engine, script);
+      return "error" in out ? out.error : out;
+    };
+    const at = (script: string, line = 1) => ` script: ${new TextDecoder().decode(shaOf(script))}, on @user_script:${line}.`;
+    const cases: [string, string][] = [
+      ["return redis.call('nosuch')", "ERR Unknown Redis command called from script"],
+      ["return redis.call('get')", "ERR Wrong number of args calling Redis command from script"],
+      ["return redis.call()", "ERR Please specify at least one argument for this redis lib call"],
+      ["return redis.call('get', {})", "ERR Lua redis lib command arguments must be strings or integers"],
+      ["return redis.call('eval', 'return 1', 0)", "ERR This Redis command is not allowed from script"],
+      ["return redis.call('config', 'get', 'maxmemory')", "ERR This Redis command is not allowed from script"],
+      ["redis.call('set', 's', 'x') return redis.call('incr', 's')", "ERR value is not an integer or out of range"],
+      ["redis.call('set', 'h', 'x')\nreturn redis.call('hget', 'h', 'f')", "WRONGTYPE Operation against a key holding the wrong kind of value"],
+      ["error(nil)", "ERR nil"],
+      ["error({err = 5})", "5"],
+      ["local t = nil\nreturn t.x", "ERR user_script:2: attempt to index local 't' (a nil value)"],
+      ["x = 1", "ERR user_script:1: Attempt to modify a readonly table"],
+      ["return print", "ERR user_script:1: Script attempted to access nonexistent global variable 'print'"],
+      ["return redis.log(5, 'x')", "ERR Invalid debug level."],
+    ];
+    for (const [script, message] of cases) {
+      const line = script.includes("\n") ? 2 : 1;
+      expect(errorOf(script), script).toBe(message + at(script, line));
+    }
+    expect(errorOf("return redis.error_reply('My')")).toBe("ERR My");
+    expect(errorOf("return redis.error_reply('-X y')")).toBe("X y");
+    expect(errorOf("return redis.status_reply(5)")).toBe("ERR wrong number or type of arguments");
+    expect(errorOf("return +")).toBe("ERR Error compiling script (new function): user_script:1: unexpected symbol near '+'");
+    expect(errorOf("#!lua flags=no-writes,bad\nreturn 1")).toBe("ERR Unexpected flag in script shebang: bad");
+    expect(errorOf("#!python\nreturn 1")).toBe("ERR Unexpected engine in script shebang: #!python");
+    expect(errorOf("#!lua")).toBe("ERR Invalid script shebang");
+    expect(run(engine, "EVAL", "return 1", "2", "a")).toEqual({ error: "ERR Number of keys can't be greater than number of args" });
+    expect(run(engine, "EVAL", "return 1", "-1")).toEqual({ error: "ERR Number of keys can't be negative" });
+    expect(run(engine, "EVAL", "return 1", "x")).toEqual({ error: "ERR value is not an integer or out of range" });
+  });
+
+  it("passes KEYS and ARGV, and pcall catches a command's error as its table", () => {
+    const engine = newEngine();
+    expect(evalIn(engine, "return {KEYS[1], ARGV[1], ARGV[2]}", ["k"], ["a", "b"])).toEqual({ result: [text("k"), text("a"), text("b")] });
+    run(engine, "SET", "s", "x");
+    expect(evalIn(engine, "local r = redis.pcall('incr', KEYS[1]) return r.err", ["s"])).toEqual({ result: text("ERR value is not an integer or out of range") });
+    expect(evalIn(engine, "local ok, e = pcall(redis.call, 'incr', 's') return {tostring(ok), e}")).toEqual({
+      result: [text("false"), text("ERR value is not an integer or out of range")],
+    });
+  });
+
+  it("EVALSHA runs a cached script; an unknown SHA-1 is NOSCRIPT; SCRIPT EXISTS and FLUSH", () => {
+    const engine = newEngine();
+    const hash = new TextDecoder().decode((run(engine, "SCRIPT", "LOAD", "return ARGV[1]") as { result: Uint8Array }).result);
+    expect(hash).toBe("098e0f0d1448c0a81dafe820f66d460eb09263da");
+    expect(run(engine, "EVALSHA", hash.toUpperCase(), "0", "v")).toEqual({ result: text("v") });
+    expect(run(engine, "SCRIPT", "EXISTS", hash, "ffffffffffffffffffffffffffffffffffffffff")).toEqual({ result: [1, 0] });
+    expect(run(engine, "EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0")).toEqual({ error: "NOSCRIPT No matching script. Please use EVAL." });
+    expect(run(engine, "EVALSHA", "abc", "x")).toEqual({ error: "NOSCRIPT No matching script. Please use EVAL." });
+    expect(run(engine, "SCRIPT", "FLUSH")).toEqual({ result: "OK" });
+    expect(run(engine, "EVALSHA", hash, "0")).toEqual({ error: "NOSCRIPT No matching script. Please use EVAL." });
+    expect(run(engine, "SCRIPT", "KILL")).toEqual({ error: "NOTBUSY No scripts in execution right now." });
+    expect(run(engine, "SCRIPT", "FLUSH", "LATER")).toEqual({ error: "ERR SCRIPT FLUSH only support SYNC|ASYNC option" });
+    // EVAL caches what it runs.
+    evalIn(engine, "return 7");
+    const seven = new TextDecoder().decode((sha("return 7") as { result: Uint8Array }).result);
+    expect(run(engine, "EVALSHA", seven, "0")).toEqual({ result: 7 });
+  });
+
+  it("refuses writes in read-only scripts, and a write script by a *_RO command", () => {
+    const engine = newEngine();
+    expect(run(engine, "EVAL_RO", "return redis.call('set', 'k', 'v')", "0")).toEqual({
+      error: expect.stringMatching(/^ERR Write commands are not allowed from read-only scripts\. script: [0-9a-f]{40}, on @user_script:1\.$/),
+    });
+    expect(evalIn(engine, "#!lua flags=no-writes\nreturn redis.call('set', 'k', 'v')")).toEqual({
+      error: expect.stringMatching(/^ERR Write commands are not allowed from read-only scripts\. script: .*, on @user_script:2\.$/),
+    });
+    expect(run(engine, "EVAL_RO", "#!lua\nreturn 1", "0")).toEqual({ error: "ERR Can not execute a script with write flag using *_ro command." });
+    expect(run(engine, "EVAL_RO", "#!lua flags=no-writes\nreturn redis.call('get', 'k')", "0")).toEqual({ result: null });
+    expect(run(engine, "EXISTS", "k")).toEqual({ result: 0 });
+    // A read-only token runs EVAL_RO, and its script only what the token may run.
+    expect(as(engine, "readonly", "EVAL", "return 1", "0")).toEqual({ error: "NOPERM this user has no permissions to run the 'eval' command" });
+    expect(as(engine, "readonly", "EVAL_RO", "return redis.call('get', 'k')", "0")).toEqual({ result: null });
+    expect(as(engine, "readonly", "EVAL_RO", "return redis.pcall('keys', '*').err", "0")).toEqual({ result: text("ERR The user executing the script can't run this command or subcommand") });
+  });
+
+  it("is atomic and replicates as the effects it made, in one MULTI; a failure keeps what ran before it, as Redis", () => {
+    const storage = new MemoryStorage();
+    const engine = new Engine(storage, { clock: new ManualClock(1_000), random: fixedRandom });
+    const before = engine.log.offset;
+    expect(evalIn(engine, "redis.call('incr', KEYS[1]) redis.call('pexpire', KEYS[1], 5000) return redis.call('get', KEYS[1])", ["c"])).toEqual({ result: text("1") });
+    const frames = engine.log.entriesAfter(before, 1 << 20).map((e) => new TextDecoder().decode(e.frame));
+    expect(frames.join("")).toMatch(/MULTI.*SET.*c.*1.*PEXPIREAT.*c.*6000.*EXEC/s);
+    expect(evalIn(engine, "redis.call('set', 'a', '1') error('boom')")).toMatchObject({ error: expect.stringContaining("ERR user_script:1: boom") });
+    expect(run(engine, "GET", "a")).toEqual({ result: text("1") });
+    expect(evalIn(engine, "redis.call('set', 'b', '1') return redis.error_reply('NO')")).toEqual({ error: "ERR NO" });
+    expect(run(engine, "GET", "b")).toEqual({ result: text("1") });
+  });
+
+  it("stops a script that runs past busy-reply-threshold, keeps nothing it wrote, and goes on serving", () => {
+    const engine = newEngine();
+    run(engine, "CONFIG", "SET", "busy-reply-threshold", "10");
+    const out = evalIn(engine, "redis.call('set', 'w', '1') while true do pcall(function() end) end");
+    expect(out).toEqual({ error: expect.stringMatching(/^BUSY Script stopped after running past busy-reply-threshold \(10 ms of work\); nothing it wrote was kept script: /) });
+    expect(run(engine, "EXISTS", "w")).toEqual({ result: 0 });
+    expect(evalIn(engine, "return redis.call('ping')")).toEqual({ result: "PONG" });
+    // A loop of commands is bounded too.
+    expect(evalIn(engine, "while true do redis.call('incr', 'n') end")).toMatchObject({ error: expect.stringContaining("BUSY Script stopped") });
+    expect(run(engine, "EXISTS", "n")).toEqual({ result: 0 });
+  });
+
+  it("runs inside MULTI with the other commands", () => {
+    const engine = newEngine();
+    const result = engine.run({ mode: "multi", commands: [["SET", "k", "1"], ["EVAL", "return redis.call('incr', KEYS[1])", "1", "k"], ["GET", "k"]], permission: "admin" });
+    expect(result).toMatchObject({ outcomes: [{ result: "OK" }, { result: 2 }, { result: text("2") }] });
+  });
+});
