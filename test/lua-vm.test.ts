@@ -114,6 +114,9 @@ describe("Lua 5.1 in WebAssembly", () => {
     fails("string.upper = nil", "Attempt to modify a readonly table");
     fails("setmetatable(_G, nil)", "Attempt to modify a readonly table");
     fails("rawset(_G, 'x', 1)", "Attempt to modify a readonly table");
+    fails("getmetatable('').__index = nil", "Attempt to modify a readonly table");
+    fails("return getfenv", "Script attempted to access nonexistent global variable 'getfenv'");
+    fails("return newproxy", "Script attempted to access nonexistent global variable 'newproxy'");
     fails('return loadstring(string.dump(function() return 1 end))()', "attempt to call a nil value");
     expect(vm.eval("local t = {} t.x = 1 return t.x")).toBe(1);
     vm.setLockedGlobal("KEYS", ["a"]);

@@ -59,6 +59,20 @@ describe("EVAL", () => {
       ["return unpack({1, 2})", 1],
       ["return table.getn({1, 2, 3})", 3],
       ["return redis.REDIS_VERSION_NUM > 0", 1],
+      // A bulk reply is a string in Lua, a status a table: OBJECT ENCODING's is bulk (was a status).
+      ["redis.call('set', 'e', 'x') return type(redis.call('object', 'encoding', 'e'))", text("string")],
+      // Redis's libraries, as redis-server 7.0.15 (Debian) answers.
+      ["return cjson.encode({1,2,3,x=0.1})", text('{"1":1,"2":2,"3":3,"x":0.1}')],
+      [`return cjson.encode(cjson.decode('{"a":[1,2,{"b":null}],"c":"d"}'))`, text('{"a":[1,2,{"b":null}],"c":"d"}')],
+      ["return cjson.decode('[1,2,3]')[2]", 2],
+      ["return cjson.encode(3.14159265358979)", text("3.1415926535898")],
+      ["return cmsgpack.pack({1,2,'a'})", Uint8Array.of(0x93, 1, 2, 0xa1, 0x61)],
+      ["return {cmsgpack.unpack(cmsgpack.pack(1, 'x', {y=2}))}", [1, text("x"), []]],
+      ["return bit.tohex(bit.band(0xff00ff,0x0ff0))", text("000000f0")],
+      ["return bit.tohex(65535, -2147483648)", text("0000FFFF")],
+      ["return bit.bxor(5, 3)", 6],
+      ["return struct.pack('>I2', 258)", Uint8Array.of(1, 2)],
+      ["return {struct.unpack('<i4', struct.pack('<i4', -7))}", [-7, 5]],
     ];
     for (const [script, expected] of cases) expect(evalIn(engine, script), script).toEqual({ result: expected });
   });
@@ -86,6 +100,8 @@ describe("EVAL", () => {
       ["x = 1", "ERR user_script:1: Attempt to modify a readonly table"],
       ["return print", "ERR user_script:1: Script attempted to access nonexistent global variable 'print'"],
       ["return redis.log(5, 'x')", "ERR Invalid debug level."],
+      ["return cjson.encode({[1]=1,[20]=2})", "ERR user_script:1: Cannot serialise table: excessively sparse array"],
+      ["cjson.x = 1", "ERR user_script:1: Attempt to modify a readonly table"],
     ];
     for (const [script, message] of cases) {
       const line = script.includes("\n") ? 2 : 1;
@@ -168,6 +184,9 @@ describe("EVAL", () => {
     expect(out).toEqual({ error: expect.stringMatching(/^BUSY Script stopped after running past busy-reply-threshold \(10 ms of work\); nothing it wrote was kept script: /) });
     expect(run(engine, "EXISTS", "w")).toEqual({ result: 0 });
     expect(evalIn(engine, "return redis.call('ping')")).toEqual({ result: "PONG" });
+    // So is the work of Lua's C library, which no instruction counts: a pattern that backtracks, a sort.
+    expect(evalIn(engine, "local s = string.rep('a', 5000) while true do string.find(s, '.-b') end")).toMatchObject({ error: expect.stringContaining("BUSY Script stopped") });
+    expect(evalIn(engine, "local t = {} for i = 1, 10000 do t[i] = (i * 7919) % 10007 end while true do pcall(table.sort, t) end")).toMatchObject({ error: expect.stringContaining("BUSY Script stopped") });
     // A loop of commands is bounded too.
     expect(evalIn(engine, "while true do redis.call('incr', 'n') end")).toMatchObject({ error: expect.stringContaining("BUSY Script stopped") });
     expect(run(engine, "EXISTS", "n")).toEqual({ result: 0 });

@@ -1,6 +1,7 @@
 // Differential fuzzing against Debian's redis-server (issue 31): ten fixed seeds of 2,000
 // generated commands each (every command Flaredis serves, across all types on eight keys, MULTI
-// blocks and pipelines, int64/float edges, error paths) run on the real worker and on a
+// blocks and pipelines, int64/float edges, error paths), and two more with half of their commands
+// run inside Lua scripts (issue 25), run on the real worker and on a
 // redis-server of our own, each seed from an empty keyspace on both. Every reply is compared
 // (test/interop/fuzz/compare.ts), then the final keyspace. Known differences of redis-server's
 // version are forgiven in one table (fuzz/known-differences.ts) and nowhere else. A divergence
@@ -16,6 +17,8 @@ import { assertInstalled, tool } from "./need-tool";
 const redisServer = tool("redis-server", "redis-server");
 
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+/** Seeds whose programs run half their commands inside Lua scripts (issue 25: generator.ts `scripted`). */
+const SCRIPTED_SEEDS = [11, 12];
 const OPS = 2_000;
 /** Per class of divergence, the time its minimization may take (FLAREDIS_FUZZ_BUDGET_MS). */
 const BUDGET_MS = Number(process.env.FLAREDIS_FUZZ_BUDGET_MS ?? 20_000);
@@ -116,12 +119,13 @@ describe("strings stored in pages: Flaredis against redis-server", () => {
 });
 
 describe("differential fuzzing: Flaredis against redis-server", () => {
-  it.skipIf(redisServer.skip).each(SEEDS)(
-    `seed %i: ${OPS} commands answer as redis-server answers, and leave the same keyspace${redisServer.skipReason}`,
-    async (seed) => {
+  it.skipIf(redisServer.skip).each([...SEEDS.map((seed) => [seed, false] as const), ...SCRIPTED_SEEDS.map((seed) => [seed, true] as const)])(
+    `seed %i (scripted: %s): ${OPS} commands answer as redis-server answers, and leave the same keyspace${redisServer.skipReason}`,
+    async (seed, scripted) => {
       const result = await runSeed(systems!.differential, seed, findings, {
         ops: OPS,
         redisVersion: systems!.redisVersion,
+        scripted,
         budget: { replays: 400, ms: BUDGET_MS },
       });
       const lines = result.signatures.map((signature) => {

@@ -1,5 +1,5 @@
 import { isInt64 } from "../args";
-import { fromBytes } from "../bytes";
+import { fromBytes, toBytes } from "../bytes";
 import { defineCommand } from "../command";
 import { RedisError } from "../errors";
 import type { Change } from "../keyspace";
@@ -65,7 +65,7 @@ export default defineCommand({
     const key = a.rest[0]!;
     const e = db.getUntouched(key);
     if (e === null) return null;
-    if (a.sub === "encoding") return encodingOf(e, db);
+    if (a.sub === "encoding") return toBytes(encodingOf(e, db)); // a bulk string, as Redis replies it
     if (a.sub === "refcount") return 1;
     const usage = server.usage(key);
     if (a.sub === "idletime") {

@@ -65,7 +65,8 @@ export function registerRedisApi(vm: LuaVm, scripts: Scripts, host: ScriptHost, 
     if (stop) throw new LuaError(stop);
     const outcome = host.call(argv, run.ctx, run.calls);
     if ("error" in outcome) {
-      const table = errorTable(`-${outcome.error}`);
+      // Redis marks a command's error so that its error counters do not count it twice.
+      const table = { ...errorTable(`-${outcome.error}`), ignore_error_stats_update: true };
       if (raising) throw new LuaError(table);
       return [table];
     }

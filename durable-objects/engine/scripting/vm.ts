@@ -365,8 +365,10 @@ export class LuaVm {
         this.ex.lua_rawseti(L, -2, i + 1);
       });
     } else {
+      // Made empty and grown field by field, as Redis makes its tables: pairs() then visits
+      // the fields in Redis's order (cjson.encode of a reply shows it).
       const fields = Object.entries(v);
-      this.ex.lua_createtable(L, 0, fields.length);
+      this.ex.lua_createtable(L, 0, 0);
       for (const [k, x] of fields) {
         this.push(x);
         this.ex.lua_setfield(L, -2, this.cstring(k));

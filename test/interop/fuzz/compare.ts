@@ -6,7 +6,7 @@
  */
 import { sortOrderOpen } from "./catalog-sort.ts";
 import { type KnownDifference, forgive } from "./known-differences.ts";
-import { type Command, type Reply, commandName, equal, isError, kindOf, render, replyOrder } from "./reply.ts";
+import { type Command, type Reply, commandName, equal, isError, kindOf, render, replyOrder, unscripted } from "./reply.ts";
 
 /** Replies whose element order Redis leaves unspecified: compared sorted. */
 const UNORDERED = new Set(["KEYS", "SMEMBERS", "SINTER", "SUNION", "SDIFF", "HKEYS", "HVALS"]);
@@ -15,6 +15,8 @@ const UNORDERED_PAIRS = new Set(["HGETALL"]);
 /** Positive replies that depend on when each side ran: allowed to differ by this much. */
 const TIME_TOLERANCE: Record<string, bigint> = { TTL: 2n, EXPIRETIME: 2n, PTTL: 2000n, PEXPIRETIME: 2000n, HTTL: 2n, HEXPIRETIME: 2n, HPTTL: 2000n, HPEXPIRETIME: 2000n };
 /** Replies that are deadlines (unix time), not durations. */
+/** Where a script raised an error (Redis 7's suffix). */
+const SCRIPT_AT = / script: [0-9a-f]{40}, on @user_script:\d+\.$/;
 const DEADLINES = new Set(["EXPIRETIME", "PEXPIRETIME", "HEXPIRETIME", "HPEXPIRETIME"]);
 
 /**
@@ -34,6 +36,20 @@ export interface Skew {
  * a unix time is shorter by it (one set by a relative TTL is not).
  */
 export function differs(differences: readonly KnownDifference[], command: Command, redis: Reply, flaredis: Reply, skew?: Skew): string | null {
+  // A command run by redis.call or redis.pcall (a scripted program) answers as it does alone.
+  const scripted = unscripted(command);
+  if (scripted && scripted.via < 2) {
+    // redis.call raises a command's error, which then names the script and line: the same on both sides.
+    const where = (x: Reply) => (isError(x) ? (SCRIPT_AT.exec(x.error)?.[0] ?? "") : "");
+    if (isError(redis) && isError(flaredis) && where(redis) !== where(flaredis)) return describe(redis, flaredis);
+    const bare = (x: Reply): Reply => (isError(x) ? { error: x.error.replace(SCRIPT_AT, "") } : x);
+    return differs(differences, scripted.inner, bare(redis), bare(flaredis), skew);
+  }
+  // The reply as cjson encoded it: when the texts differ, compared as the replies they encode (a known difference may forgive them).
+  if (scripted && !equal(redis, flaredis)) {
+    const [r, f] = [fromCjson(redis), fromCjson(flaredis)];
+    if (r !== undefined && f !== undefined) return differs(differences, scripted.inner, r, f, skew) === null ? null : describe(redis, flaredis);
+  }
   const [r, f] = forgive(differences, command, redis, flaredis);
   if (isError(r) || isError(f)) return equal(r, f) ? null : describe(redis, flaredis);
   const name = commandName(command);
@@ -60,6 +76,36 @@ export function differs(differences: readonly KnownDifference[], command: Comman
 
 function describe(redis: Reply, flaredis: Reply): string {
   return kindOf(redis) === kindOf(flaredis) ? `${kindOf(redis)} replies differ` : `redis answered ${kindOf(redis)}, flaredis ${kindOf(flaredis)}`;
+}
+
+/**
+ * The reply a scripted command's cjson text encodes (`{redis.pcall(...)}`): an error table as the
+ * error, a status table as its text, false as nil, numbers as integers; undefined if it is not one.
+ */
+function fromCjson(reply: Reply): Reply | undefined {
+  if (!Buffer.isBuffer(reply)) return undefined;
+  const back = (v: unknown): Reply => {
+    if (v === false || v === null) return null;
+    if (typeof v === "number") return BigInt(Math.trunc(v));
+    if (typeof v === "string") return Buffer.from(v);
+    if (Array.isArray(v)) return v.map(back);
+    const t = v as { err?: string; ok?: string };
+    if (typeof t.err === "string") return { error: t.err };
+    if (typeof t.ok === "string") return Buffer.from(`\u0000status ${t.ok}`); // never equal to a bulk string
+    return [];
+  };
+  try {
+    const decoded = JSON.parse(reply.toString()) as unknown;
+    return Array.isArray(decoded) && decoded.length <= 1 ? back(decoded[0] ?? null) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A command whose replies are compared as they are: not unordered, not a time, not a SORT whose order is open. */
+export function comparedExactly(command: Command): boolean {
+  const name = commandName(command);
+  return !UNORDERED.has(name) && !UNORDERED_PAIRS.has(name) && TIME_TOLERANCE[name] === undefined && !sortOrderOpen(command);
 }
 
 export function sorted(r: Reply): Reply {

@@ -9,6 +9,10 @@
  * DBSIZE (see CommandSpec.countsExpired) come only as single steps. TIME, INFO, WAIT, MEMORY USAGE and OBJECT FREQ|IDLETIME|REFCOUNT are not
  * generated: their replies are the implementation's or the clock's.
  *
+ * `scripted` (off by default): half of the single commands that are compared exactly run inside a
+ * Lua script (EVAL with the command as ARGV: redis.call, redis.pcall, or the reply as cjson), so
+ * that Redis's conversions between replies and Lua are compared for every command and reply shape.
+ *
  * `binary` (off by default): some single commands get a last argument of bytes that are not
  * UTF-8, sent to Flaredis as the raw POST body of the path form. Flaredis cannot take such
  * bytes in a JSON argument, and its path form refuses a body that is not UTF-8 today (issue
@@ -23,7 +27,8 @@ import { hll } from "./catalog-hll.ts";
 import { sort } from "./catalog-sort.ts";
 import { differencesFor, runs } from "./known-differences.ts";
 import { Random } from "./random.ts";
-import { type Command, type Step, commandName } from "./reply.ts";
+import { comparedExactly } from "./compare.ts";
+import { type Command, SCRIPTS, type Step, commandName } from "./reply.ts";
 import { FLOAT_EDGES, INT64_EDGES, key, value } from "./values.ts";
 
 /** The catalog by family, for a program that draws from some only (`GeneratorOptions.families`). */
@@ -45,7 +50,10 @@ export interface GeneratorOptions {
   readonly binary?: boolean;
   /** Draw from these families only (all by default): e.g. hashes and their field deadlines, so that fields have some. */
   readonly families?: readonly Family[];
+  /** Run commands inside scripts too (see above). */
+  readonly scripted?: boolean;
 }
+
 
 /** Commands whose last argument is a value, which --binary may replace by bytes that are not UTF-8. */
 const VALUE_LAST = new Set(["SET", "SETNX", "GETSET", "APPEND", "SETRANGE", "ECHO", "RPUSH", "LPUSH", "SADD", "HSET", "SETEX", "PSETEX", "LPUSHX", "RPUSHX"]);
@@ -70,6 +78,10 @@ export function generate(seed: number, ops: number, options: GeneratorOptions): 
       let command = make(catalog);
       if (options.binary && VALUE_LAST.has(commandName(command)) && command.length > 2 && r.chance(0.3)) {
         command = [...command.slice(0, -1), { base64: r.pick(BINARY_VALUES) }];
+      } else if (options.scripted && r.chance(0.5) && blockable.some((s) => s.name === commandName(command) && !s.random)) {
+        // The reply as cjson encodes it is compared as text: only for a command compared exactly.
+        const scripts = comparedExactly(command) ? SCRIPTS : SCRIPTS.slice(0, 2);
+        command = ["EVAL", r.pick(scripts), "0", ...command.map(String)];
       }
       steps.push(command);
       n++;

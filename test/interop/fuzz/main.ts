@@ -10,6 +10,7 @@
  *   npm run fuzz -- --seeds 1-10 --ops 2000           (what the interop check runs)
  *   npm run fuzz -- --replay '[["SET","k0","1"],{"multi":[["INCR","k0"]]}]'
  *   npm run fuzz -- --binary                          (arguments that are not UTF-8: issue 32)
+ *   npm run fuzz -- --scripted                        (commands inside Lua scripts too: issue 25)
  *   npm run fuzz -- --no-minimize --budget-ms 20000
  *   FLAREDIS_REDIS_SERVER=/path/to/7.4/redis-server npm run fuzz -- --seeds 1-10 --via-dev-proxy --record FILE
  *                         (a transcript of redis-server's side, transcript.ts; added to FILE's programs if it exists)
@@ -40,6 +41,7 @@ const { values: args } = parseArgs({
     record: { type: "string" },
     transcript: { type: "string" },
     families: { type: "string" },
+    scripted: { type: "boolean", default: false },
   },
 });
 
@@ -84,6 +86,7 @@ try {
         ops,
         redisVersion: systems.redisVersion,
         binary: args.binary,
+        scripted: args.scripted,
         ...(families ? { families } : {}),
         // Minimizing asks redis-server what a recording could not hold.
         minimize: !args["no-minimize"] && !recording && !replay,

@@ -27,6 +27,24 @@ export function commandsOf(step: Step): Command[] {
   return Array.isArray(step) ? [step] : "multi" in step ? step.multi : step.pipeline;
 }
 
+/**
+ * The scripts a `scripted` program runs commands in (generator.ts), each passing the command as
+ * ARGV: its reply as redis.call gives it (an error raised, so it names the script), as
+ * redis.pcall gives it, or as cjson encodes it.
+ */
+export const SCRIPTS = [
+  "return redis.call(unpack(ARGV))",
+  "return redis.pcall(unpack(ARGV))",
+  "return cjson.encode({redis.pcall(unpack(ARGV))})",
+] as const;
+
+/** The command a script of SCRIPTS runs, and which script (its index); null for any other command. */
+export function unscripted(command: Command): { inner: Command; via: number } | null {
+  if (argText(command[0] ?? "").toUpperCase() !== "EVAL" || command[2] !== "0") return null;
+  const via = SCRIPTS.indexOf(argText(command[1] ?? "") as (typeof SCRIPTS)[number]);
+  return via === -1 || command.length < 4 ? null : { inner: command.slice(3), via };
+}
+
 export function commandName(command: Command): string {
   return argText(command[0] ?? "").toUpperCase();
 }

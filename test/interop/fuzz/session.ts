@@ -34,6 +34,7 @@ export interface SeedOptions {
   readonly redisVersion: string;
   readonly binary?: boolean;
   readonly families?: readonly Family[];
+  readonly scripted?: boolean;
   readonly minimize?: boolean;
   readonly budget?: Budget;
   /** End the seed at its first divergence (a replayed transcript holds nothing past it). */
@@ -65,6 +66,7 @@ export async function runSeed(d: Differential, seed: number, findings: Findings,
     redisVersion: options.redisVersion,
     binary: options.binary ?? false,
     ...(options.families ? { families: options.families } : {}),
+    ...(options.scripted ? { scripted: true } : {}),
   });
   const signatures: string[] = [];
   let minimizeMs = 0;

@@ -49,6 +49,12 @@ EXPORT(fl_register) void fl_register(lua_State *L, const char *table, const char
   }
 }
 
+/* Redis's libraries for scripts (deps/lua in Redis's source: build.sh). */
+int luaopen_cjson(lua_State *L);
+int luaopen_struct(lua_State *L);
+int luaopen_cmsgpack(lua_State *L);
+int luaopen_bit(lua_State *L);
+
 static void open_lib(lua_State *L, const char *name, lua_CFunction f) {
   lua_pushcfunction(L, f);
   lua_pushstring(L, name);
@@ -115,14 +121,14 @@ static int redis_pcall(lua_State *L) {
   return lua_gettop(L);
 }
 
-/* Globals a script sees, as Redis 7 has them: what its libraries define, Redis's API and these
- * builtins (print, dofile and loadfile are not among them). */
+/* Globals a script sees, as Redis has them since its security releases of 2025 (CVE-2025-46818):
+ * what its libraries define, Redis's API and these builtins. Not print, dofile, loadfile, nor
+ * getfenv, setfenv and newproxy (removed then: lua-enable-deprecated-api, off by default). */
 static const char *const allowed[] = {
   "string", "cjson", "bit", "cmsgpack", "math", "table", "struct", "redis", "__redis__err__handler",
-  "xpcall", "tostring", "getfenv", "setmetatable", "next", "assert", "tonumber", "rawequal",
-  "collectgarbage", "getmetatable", "rawset", "pcall", "coroutine", "type", "_G", "select", "unpack",
-  "gcinfo", "pairs", "rawget", "loadstring", "ipairs", "_VERSION", "setfenv", "load", "error",
-  "newproxy", NULL,
+  "xpcall", "tostring", "setmetatable", "next", "assert", "tonumber", "rawequal", "collectgarbage",
+  "getmetatable", "rawset", "pcall", "coroutine", "type", "_G", "select", "unpack", "gcinfo", "pairs",
+  "rawget", "loadstring", "ipairs", "_VERSION", "load", "error", NULL,
 };
 
 static int is_allowed(const char *name) {
@@ -145,7 +151,8 @@ static const char err_handler[] =
   "  return e\n"
   "end\n";
 
-/* Redis's set: base, table, string, math and debug (no io, os or package); Redis's pcall and
+/* Redis's set: base, table, string, math and debug (no io, os or package), cjson, struct, cmsgpack
+ * and bit; Redis's pcall and
  * math.random; the globals it does not give scripts removed; its error handler (which takes
  * debug away). */
 static int open_libs(lua_State *L) {
@@ -154,6 +161,10 @@ static int open_libs(lua_State *L) {
   open_lib(L, LUA_STRLIBNAME, luaopen_string);
   open_lib(L, LUA_MATHLIBNAME, luaopen_math);
   open_lib(L, LUA_DBLIBNAME, luaopen_debug);
+  open_lib(L, "cjson", luaopen_cjson);
+  open_lib(L, "struct", luaopen_struct);
+  open_lib(L, "cmsgpack", luaopen_cmsgpack);
+  open_lib(L, "bit", luaopen_bit);
   lua_pushcfunction(L, redis_pcall);
   lua_setfield(L, LUA_GLOBALSINDEX, "pcall");
   lua_getfield(L, LUA_GLOBALSINDEX, "math");
@@ -183,8 +194,8 @@ static int nonexistent_global(lua_State *L) {
 
 /* Makes the table at the top and every table reachable from it (metatables included) read-only. */
 static void protect(lua_State *L) {
-  if (lua_isreadonly(L, -1)) return;
-  lua_setreadonly(L, -1, 1);
+  if (lua_isreadonlytable(L, -1)) return;
+  lua_enablereadonlytable(L, -1, 1);
   lua_checkstack(L, 3);
   lua_pushnil(L);
   while (lua_next(L, -2)) {
@@ -205,6 +216,18 @@ static int lock_globals(lua_State *L) {
   lua_setmetatable(L, -2);
   protect(L);
   lua_pop(L, 1);
+  /* The metatables of the basic types (the string library's, for s:upper()) too (CVE-2025-46818). */
+  lua_pushstring(L, "");
+  lua_pushnumber(L, 0);
+  lua_pushboolean(L, 0);
+  lua_pushnil(L);
+  for (int i = -4; i <= -1; i++) {
+    if (lua_getmetatable(L, i)) {
+      protect(L);
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 4);
   return 0;
 }
 
@@ -214,9 +237,9 @@ EXPORT(fl_lock) int fl_lock(lua_State *L) { return lua_cpcall(L, lock_globals, N
 
 /* Pops the value at the top into the global `name`, past the globals' protection (KEYS, ARGV). */
 EXPORT(fl_setglobal) void fl_setglobal(lua_State *L, const char *name) {
-  lua_setreadonly(L, LUA_GLOBALSINDEX, 0);
+  lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 0);
   lua_setfield(L, LUA_GLOBALSINDEX, name);
-  lua_setreadonly(L, LUA_GLOBALSINDEX, 1);
+  lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 1);
 }
 
 /* Calls the function `ref` with the `nargs` values at the top as its arguments, in Redis's error
