@@ -1,4 +1,6 @@
 /** Throughput of single commands and 100-command pipelines: Flaredis, the echo ceiling and Redis. */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { HttpClient, NEW_YORK, PARIS } from "../lib/http.ts";
 import { openLoop, runLoad } from "../lib/load.ts";
 import type { RedisServer, Started } from "../lib/systems.ts";
@@ -29,6 +31,23 @@ export async function flaredisThroughput(bench: Bench, f: Started): Promise<void
         }),
       ),
     );
+    // @upstash/ratelimit's sliding-window script, as the library sends it (EVALSHA of its own
+    // text), on one identifier per worker with a limit no run reaches: each call reads two
+    // windows and increments one, as a request that is let through does.
+    const script = slidingWindowScript();
+    const sha = String((JSON.parse((await http.post("/", ["SCRIPT", "LOAD", script])).body) as { result: string }).result);
+    bench.record(
+      "evalsha_ratelimit",
+      "flaredis",
+      load(
+        await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, async (w) => {
+          const now = Date.now();
+          const window = Math.floor(now / 60_000);
+          const keys = [`rl:${w}:${window}`, `rl:${w}:${window - 1}`];
+          servedBy(await http.post("/", ["EVALSHA", sha, "2", ...keys, "1000000000", String(now), "60000", "1"], { "MF-CF-Blob": NEW_YORK }), "primary:enam");
+        }),
+      ),
+    );
     const gets = pipelineOf(100, (j) => ["GET", `key:${j * 10}`]);
     const sets = pipelineOf(100, (j) => ["SET", `key:${j * 10}`, VALUE]);
     const pipelined = { concurrency: PIPELINE_CONCURRENCY, seconds: bench.seconds, per: 100 };
@@ -45,6 +64,14 @@ export async function flaredisThroughput(bench: Bench, f: Started): Promise<void
   } finally {
     http.close();
   }
+}
+
+/** @upstash/ratelimit's single-region sliding-window script, read from the installed library. */
+function slidingWindowScript(): string {
+  const source = readFileSync(createRequire(import.meta.url).resolve("@upstash/ratelimit"), "utf8");
+  const script = /var slidingWindowLimitScript = `([^`]*)`/.exec(source)?.[1];
+  if (!script) throw new Error("@upstash/ratelimit's sliding-window script was not found in its bundle");
+  return script;
 }
 
 /** One request to the echo Worker, shaped as Flaredis's GET from Paris. */
@@ -116,6 +143,23 @@ export async function redisThroughput(bench: Bench, master: RedisServer, replica
       "set",
       "redis",
       load(await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, async (w, i) => ok(await writers[w]!.send("SET", `key:${(w * 7919 + i) % 1000}`, VALUE)))),
+    );
+    // @upstash/ratelimit's sliding-window script, as the library sends it (EVALSHA of its own
+    // text), on one identifier per worker with a limit no run reaches: each call reads two
+    // windows and increments one, as a request that is let through does.
+    const script = slidingWindowScript();
+    const sha = String((JSON.parse((await http.post("/", ["SCRIPT", "LOAD", script])).body) as { result: string }).result);
+    bench.record(
+      "evalsha_ratelimit",
+      "flaredis",
+      load(
+        await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, async (w) => {
+          const now = Date.now();
+          const window = Math.floor(now / 60_000);
+          const keys = [`rl:${w}:${window}`, `rl:${w}:${window - 1}`];
+          servedBy(await http.post("/", ["EVALSHA", sha, "2", ...keys, "1000000000", String(now), "60000", "1"], { "MF-CF-Blob": NEW_YORK }), "primary:enam");
+        }),
+      ),
     );
     const gets = pipelineOf(100, (j) => ["GET", `key:${j * 10}`]);
     const sets = pipelineOf(100, (j) => ["SET", `key:${j * 10}`, VALUE]);
