@@ -144,23 +144,6 @@ export async function redisThroughput(bench: Bench, master: RedisServer, replica
       "redis",
       load(await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, async (w, i) => ok(await writers[w]!.send("SET", `key:${(w * 7919 + i) % 1000}`, VALUE)))),
     );
-    // @upstash/ratelimit's sliding-window script, as the library sends it (EVALSHA of its own
-    // text), on one identifier per worker with a limit no run reaches: each call reads two
-    // windows and increments one, as a request that is let through does.
-    const script = slidingWindowScript();
-    const sha = String((JSON.parse((await http.post("/", ["SCRIPT", "LOAD", script])).body) as { result: string }).result);
-    bench.record(
-      "evalsha_ratelimit",
-      "flaredis",
-      load(
-        await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, async (w) => {
-          const now = Date.now();
-          const window = Math.floor(now / 60_000);
-          const keys = [`rl:${w}:${window}`, `rl:${w}:${window - 1}`];
-          servedBy(await http.post("/", ["EVALSHA", sha, "2", ...keys, "1000000000", String(now), "60000", "1"], { "MF-CF-Blob": NEW_YORK }), "primary:enam");
-        }),
-      ),
-    );
     const gets = pipelineOf(100, (j) => ["GET", `key:${j * 10}`]);
     const sets = pipelineOf(100, (j) => ["SET", `key:${j * 10}`, VALUE]);
     const pipelined = { concurrency: PIPELINE_CONCURRENCY, seconds: bench.seconds, per: 100 };
