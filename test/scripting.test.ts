@@ -192,6 +192,17 @@ describe("EVAL", () => {
     expect(run(engine, "EXISTS", "n")).toEqual({ result: 0 });
   });
 
+  it("an EVAL whose script declares no-writes is a read: a replica serves it, and the read-only token may send it", () => {
+    const replica = new Engine(new MemoryStorage(), { clock: new ManualClock(), random: fixedRandom, role: "slave" });
+    const script = "#!lua flags=no-writes\nreturn redis.call('exists', KEYS[1])";
+    expect(Engine.isRead(["EVAL", script, "1", "k"])).toBe(true);
+    expect(Engine.isRead(["EVAL", "return 1", "0"])).toBe(false);
+    expect(Engine.isRead(["EVAL", "#!lua flags=no-writes,nosuch\nreturn 1", "0"])).toBe(false);
+    expect(as(replica, "readonly", "EVAL", script, "1", "k")).toEqual({ result: 0 });
+    expect(as(replica, "readwrite", "EVAL", "return 1", "0")).toEqual({ error: "READONLY You can't write against a read only replica." });
+    expect(as(replica, "readwrite", "EVAL", "#!lua\nreturn 1", "0")).toEqual({ error: "READONLY You can't write against a read only replica." });
+  });
+
   it("runs inside MULTI with the other commands", () => {
     const engine = newEngine();
     const result = engine.run({ mode: "multi", commands: [["SET", "k", "1"], ["EVAL", "return redis.call('incr', KEYS[1])", "1", "k"], ["GET", "k"]], permission: "admin" });

@@ -8,6 +8,7 @@
  * the position may serve a read of keys the client did not write at once. Opaque to clients:
  * `<replid>:<offset>` or `<replid>:<offset>:<floor>:<digest>.<offset>,…`.
  */
+import { flagsOf } from "../durable-objects/engine/command";
 import type { Position } from "../durable-objects/engine/replication";
 import { TOKEN_KEYS, type WrittenKeys, addWrites, batchKeys } from "../durable-objects/protocol/read-your-writes";
 
@@ -68,6 +69,6 @@ export function nextSyncToken(sent: SyncToken | null, replid: string, offset: nu
  * so any key), or null for `wrote` when the batch writes nothing.
  */
 export function writtenKeys(commands: readonly (readonly string[])[]): { keys: string[] | null } | null {
-  const keys = batchKeys(commands, (command) => command?.flags.includes("write") ?? false);
+  const keys = batchKeys(commands, (command, argv) => (command ? flagsOf(command, argv).includes("write") : false));
   return keys === undefined ? null : { keys };
 }

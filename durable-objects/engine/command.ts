@@ -116,7 +116,17 @@ export interface Command<P = unknown> {
    * on data (a replica loading a full sync refuses it).
    */
   readonly otherKeys?: (argv: readonly string[]) => string[];
+  /**
+   * This call's flags where they depend on its arguments (Redis's getCommandFlags: an EVAL whose
+   * script declares `no-writes` is a read); `flags` otherwise.
+   */
+  readonly flagsFor?: (argv: readonly string[]) => readonly Flag[];
   run(ctx: Context, parsed: P): Reply;
+}
+
+/** The flags of one call of `command`. */
+export function flagsOf(command: Command, argv: readonly string[]): readonly Flag[] {
+  return command.flagsFor?.(argv) ?? command.flags;
 }
 
 /** Declares a command module. @see https://redis.io/docs/latest/commands/ */

@@ -5,7 +5,7 @@
  * counters (`execute`). The engine (engine.ts) drives batches through it.
  */
 import { utf8Length } from "./bytes";
-import { type Command, type Context, type Permission, type Reply, type Server, keysOf } from "./command";
+import { type Command, type Context, type Flag, type Permission, type Reply, type Server, flagsOf, keysOf } from "./command";
 import { REFUSED, commandTable } from "./commands";
 import { RedisError, errors } from "./errors";
 import type { Change, Role } from "./keyspace";
@@ -13,10 +13,11 @@ import type { Change, Role } from "./keyspace";
 /** One call's outcome, in the shape of the Upstash pipeline response. */
 export type Outcome = { result: Reply } | { error: string };
 
-/** A call admitted to run: its command and its arguments (parsed when it runs). */
+/** A call admitted to run: its command, its arguments (parsed when it runs) and this call's flags. */
 export interface Prepared {
   readonly command: Command;
   readonly argv: readonly string[];
+  readonly flags: readonly Flag[];
 }
 
 /** What admission reads of the engine: its role, its refusals and counters. */
@@ -58,7 +59,7 @@ export class Dispatcher {
   /** Whether a token of `permission` may run argv's command; null when there is no such command. */
   static permits(argv: readonly string[], permission: Permission): boolean | null {
     const command = Dispatcher.lookup(argv[0] ?? "");
-    return command && arityOf(command, argv) !== null ? permits(command, permission) : null;
+    return command && arityOf(command, argv) !== null ? permits(flagsOf(command, argv), permission) : null;
   }
 
   /**
@@ -73,8 +74,8 @@ export class Dispatcher {
     const arity = arityOf(command, argv);
     if (arity === null) throw errors.unknownSubcommand(name, argv[1]!);
     if (arity.n > 0 ? argv.length !== arity.n : argv.length < -arity.n) throw errors.arity(arity.fullname);
-    if (!permits(command, permission)) throw errors.noPermission(command.name);
-    const flags = command.flags;
+    const flags = flagsOf(command, argv);
+    if (!permits(flags, permission)) throw errors.noPermission(command.name);
     const { host } = this;
     if (host.role === "slave" && flags.includes("write")) throw errors.readOnly();
     if (host.role === "slave" && (command.keys !== null || command.otherKeys)) {
@@ -82,7 +83,7 @@ export class Dispatcher {
       if (refusal) throw refusal;
     }
     if (flags.includes("write")) this.checkWrite();
-    return { command, argv };
+    return { command, argv, flags };
   }
 
   /**
@@ -95,9 +96,9 @@ export class Dispatcher {
     const arity = command ? arityOf(command, argv) : null;
     if (!command || arity === null) throw new RedisError("ERR Unknown Redis command called from script");
     if (arity.n > 0 ? argv.length !== arity.n : argv.length < -arity.n) throw new RedisError("ERR Wrong number of args calling Redis command from script");
-    const flags = command.flags;
+    const flags = flagsOf(command, argv);
     if (flags.includes("noscript")) throw new RedisError("ERR This Redis command is not allowed from script");
-    if (!permits(command, permission)) throw new RedisError("ERR The user executing the script can't run this command or subcommand");
+    if (!permits(flags, permission)) throw new RedisError("ERR The user executing the script can't run this command or subcommand");
     const write = flags.includes("write");
     if (script.readOnly && write) throw new RedisError("ERR Write commands are not allowed from read-only scripts.");
     if (write && !script.wrote) {
@@ -106,7 +107,7 @@ export class Dispatcher {
       if (script.oom && flags.includes("denyoom")) throw errors.oom();
     }
     if (write) script.wrote = true;
-    return { command, argv };
+    return { command, argv, flags };
   }
 
   /** Runs one prepared call in `change`; a runtime error leaves `change` as it was (unless it `keepsWrites`). */
@@ -148,9 +149,8 @@ function arityOf(command: Command, argv: readonly string[]): { n: number; fullna
   return { n: command.subcommands[sub]!, fullname: `${command.name}|${sub}` };
 }
 
-/** Whether a token of `permission` may run `command`. */
-function permits(command: Command, permission: Permission): boolean {
-  const flags = command.flags;
+/** Whether a token of `permission` may run a call of these flags. */
+function permits(flags: readonly Flag[], permission: Permission): boolean {
   if (flags.includes("admin") && permission !== "admin") return false;
   return permission !== "readonly" || (flags.includes("readonly") && !flags.includes("heavy"));
 }

@@ -14,7 +14,7 @@
 import { utf8Length } from "./bytes";
 import { type Config, configGet, configSet, loadConfig } from "./config";
 import type { Clock, Random } from "./clock";
-import { type Command, type Permission, type Server, WaitForReplicas } from "./command";
+import { type Command, type Flag, type Permission, type Server, WaitForReplicas, flagsOf } from "./command";
 import { Dispatcher, type Outcome, type Prepared } from "./dispatch";
 import { RedisError, errors } from "./errors";
 import { Scripts } from "./scripting/scripts";
@@ -229,7 +229,7 @@ export class Engine {
         }
       }
       let overMemory = false;
-      if (prepared.some((p) => this.needsRoom(p.command))) {
+      if (prepared.some((p) => this.needsRoom(p.flags))) {
         let refusal: RedisError | null;
         try {
           refusal = this.transaction(() => this.makeRoom(now));
@@ -237,7 +237,7 @@ export class Engine {
           return { error: messageOf(e), offset: this.log.offset };
         }
         // Redis refuses to queue a denyoom command while over maxmemory: EXEC then aborts.
-        if (refusal && prepared.some((p) => p.command.flags.includes("denyoom"))) return { error: errors.execAbort().message, offset: this.log.offset };
+        if (refusal && prepared.some((p) => p.flags.includes("denyoom"))) return { error: errors.execAbort().message, offset: this.log.offset };
         overMemory = refusal !== null;
       }
       let outcomes: Outcome[];
@@ -262,10 +262,10 @@ export class Engine {
       try {
         const p = this.dispatch.admit(argv, batch.permission);
         let overMemory = false;
-        if (this.needsRoom(p.command)) {
+        if (this.needsRoom(p.flags)) {
           // Only writes get here, inside the batch's transaction.
           const refusal = this.makeRoom(now);
-          if (refusal && p.command.flags.includes("denyoom")) throw refusal;
+          if (refusal && p.flags.includes("denyoom")) throw refusal;
           overMemory = refusal !== null;
           change = this.keyspace.begin(now, this.role, budget);
         }
@@ -307,7 +307,8 @@ export class Engine {
 
   /** A call of a known command flagged `readonly` and not `primary` (what a replica may serve). */
   static isRead(this: void, argv: readonly string[]): boolean {
-    const flags = Engine.lookup(argv[0] ?? "")?.flags;
+    const command = Engine.lookup(argv[0] ?? "");
+    const flags = command ? flagsOf(command, argv) : undefined;
     return flags !== undefined && flags.includes("readonly") && !flags.includes("primary");
   }
 
@@ -337,8 +338,8 @@ export class Engine {
   }
 
   /** A command that may grow the dataset (or a script, which may), on a master with a memory bound. */
-  private needsRoom(command: Command): boolean {
-    return this.role === "master" && this.config.maxmemory > 0 && (command.flags.includes("denyoom") || command.flags.includes("evicts"));
+  private needsRoom(flags: readonly Flag[]): boolean {
+    return this.role === "master" && this.config.maxmemory > 0 && (flags.includes("denyoom") || flags.includes("evicts"));
   }
 
   /**

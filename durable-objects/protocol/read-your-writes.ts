@@ -73,12 +73,12 @@ export function holdsOwnWrites(holds: (p: Position) => boolean, replid: string, 
  * DBSIZE, SCAN) or a container (MEMORY STATS: the whole dataset) may touch any key. Undefined
  * when it selects no command. The worker reads a batch's writes with it, a replica its reads.
  */
-export function batchKeys(commands: readonly (readonly string[])[], counts: (command: Command | undefined) => boolean): string[] | null | undefined {
+export function batchKeys(commands: readonly (readonly string[])[], counts: (command: Command | undefined, argv: readonly string[]) => boolean): string[] | null | undefined {
   const keys: string[] = [];
   let selected = false;
   for (const argv of commands) {
     const command = Engine.lookup(argv[0] ?? "");
-    if (!counts(command)) continue;
+    if (!counts(command, argv)) continue;
     selected = true;
     if (!command?.keys || command.subcommands) return null;
     keys.push(...keysOf(command, argv), ...(command.otherKeys?.(argv) ?? []));

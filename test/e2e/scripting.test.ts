@@ -56,6 +56,11 @@ describe("scripts through @upstash/redis", () => {
     await redis.set("ro", "v");
     expect(await redis.evalRo("return redis.call('get', KEYS[1])", ["ro"], [])).toBe("v");
     await expect(redis.evalRo("return redis.call('set', KEYS[1], 'x')", ["ro"], [])).rejects.toThrow(/ERR Write commands are not allowed from read-only scripts\./);
+    // An EVAL whose script declares no-writes is a read too: a client in Paris gets the weur replica.
+    const paris = { authorization: "Bearer dev-token", "MF-CF-Blob": JSON.stringify({ latitude: "48.86", longitude: "2.35" }) };
+    const r = await fetch(`${server.url}/`, { method: "POST", headers: paris, body: JSON.stringify(["EVAL", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", "1", "ro"]) });
+    expect(await r.json()).toEqual({ result: "v" });
+    expect(r.headers.get("flaredis-served-by")).toBe("replica:weur");
     const reader = new Redis({ url: server.url, token: "dev-readonly-token", retry: false });
     expect(await reader.evalRo("return redis.call('get', KEYS[1])", ["ro"], [])).toBe("v");
     await expect(reader.eval("return 1", [], [])).rejects.toThrow("NOPERM");

@@ -1,6 +1,20 @@
 import { parseInteger } from "../args";
-import { type Command, defineCommand, numkeys } from "../command";
+import { type Command, type Flag, defineCommand, numkeys } from "../command";
 import { RedisError } from "../errors";
+import { shebang } from "../scripting/scripts";
+
+const READ: readonly Flag[] = ["readonly", "noscript"];
+const WRITE: readonly Flag[] = ["write", "evicts", "noscript"];
+
+/** A script whose shebang is valid and declares `no-writes`. */
+function declaresNoWrites(script: string): boolean {
+  if (!script.startsWith("#!")) return false;
+  try {
+    return shebang(new TextEncoder().encode(script.slice(0, script.indexOf("\n") + 1))).flags.noWrites;
+  } catch {
+    return false;
+  }
+}
 
 /** EVAL's arguments after the script: `numkeys` keys, then the script's arguments. */
 function parseCall(script: string, count: string, rest: readonly string[]) {
@@ -13,7 +27,7 @@ function parseCall(script: string, count: string, rest: readonly string[]) {
 /**
  * EVAL script numkeys [key ...] [arg ...], and EVALSHA, EVAL_RO, EVALSHA_RO: runs a Lua script
  * atomically (scripting/scripts.ts). EVAL and EVALSHA run on the primary; the _RO forms, which
- * refuse writes, where reads run (the nearest replica). An EVALSHA whose SHA-1 is not 40
+ * refuse writes, and an EVAL whose script declares `no-writes`, where reads run (the nearest replica). An EVALSHA whose SHA-1 is not 40
  * characters is NOSCRIPT before its other arguments are read, as in Redis.
  * @see https://redis.io/docs/latest/commands/eval/
  */
@@ -21,7 +35,10 @@ function evalFamily(name: string, bySha: boolean, readOnly: boolean): Command {
   return defineCommand({
     name,
     arity: -3,
-    flags: readOnly ? ["readonly", "noscript"] : ["write", "evicts", "noscript"],
+    flags: readOnly ? READ : WRITE,
+    // EVAL of a script that declares `no-writes` is a read, which a replica serves (Redis's
+    // evalGetCommandFlags); an EVALSHA's script is not known before a node looks it up.
+    ...(bySha || readOnly ? {} : { flagsFor: (argv: readonly string[]) => (declaresNoWrites(argv[1] ?? "") ? READ : WRITE) }),
     keys: numkeys(2),
     parse: ([script, count, ...rest]) => {
       if (bySha && script!.length !== 40) throw new RedisError("NOSCRIPT No matching script. Please use EVAL.");
