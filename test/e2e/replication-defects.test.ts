@@ -1,10 +1,9 @@
 // Issue 13's replication defects end to end: the real worker (wrangler's unstable_startWorker) and
 // its four nodes over loopback HTTP, as a user would meet them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFlaredis } from "./start";
+import { NODES, digestsWhenCaughtUp as digestsOf, startFlaredis } from "./start";
 
 let server: Awaited<ReturnType<typeof startFlaredis>>;
-const NODES = ["enam", "wnam", "weur", "apac"];
 
 async function post(path: string, body: unknown, token = "dev-admin-token") {
   const r = await fetch(`${server.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
@@ -13,15 +12,8 @@ async function post(path: string, body: unknown, token = "dev-admin-token") {
 const admin = async (path: string) => (await (await fetch(`${server.url}${path}`, { headers: { authorization: "Bearer dev-admin-token" } })).json()) as any;
 const fault = (node: string, body: unknown) => post(`/admin/nodes/${node}/faults`, body);
 
-/** Every node's digest, once all hold the primary's offset (bounded: 200 polls). */
-async function digestsWhenCaughtUp(): Promise<Set<string>> {
-  for (let i = 0; i < 200; i++) {
-    const digests = await Promise.all(NODES.map((n) => admin(`/admin/nodes/${n}/digest`)));
-    if (digests.every((d) => d.offset === digests[0].offset)) return new Set(digests.map((d) => d.digest));
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("the replicas did not reach the primary's offset");
-}
+/** Every node's digest, once all hold the primary's offset. */
+const digestsWhenCaughtUp = async () => new Set((await digestsOf(server.url)).values());
 
 beforeAll(async () => {
   server = await startFlaredis();

@@ -13,3 +13,18 @@ export async function startFlaredis(persist = mkdtempSync(join(tmpdir(), "flared
   const url = String(await worker.url).replace(/\/$/, "");
   return { url, persist, dispose: () => worker.dispose() };
 }
+
+/** The four nodes of wrangler.toml's local topology. */
+export const NODES = ["enam", "wnam", "weur", "apac"];
+
+/** Every node's digest by node, once all hold the same offset (bounded: 200 polls of the admin API). */
+export async function digestsWhenCaughtUp(url: string): Promise<Map<string, string>> {
+  const digestOf = async (node: string) =>
+    (await (await fetch(`${url}/admin/nodes/${node}/digest`, { headers: { authorization: "Bearer dev-admin-token" } })).json()) as { node: string; offset: number; digest: string };
+  for (let i = 0; i < 200; i++) {
+    const digests = await Promise.all(NODES.map(digestOf));
+    if (digests.every((d) => d.offset === digests[0]!.offset)) return new Map(digests.map((d) => [d.node, d.digest]));
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("the replicas did not reach the primary's offset");
+}

@@ -7,14 +7,13 @@
 // version are forgiven in one table (fuzz/known-differences.ts) and nowhere else. A divergence
 // fails its seed, listing each class once, minimized to a replayable case:
 //   npm run fuzz -- --replay '<the case>'   replays it;  npm run fuzz -- --seed N --ops M  for long runs.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Random } from "./fuzz/random";
 import { type Command, type Reply, equal } from "./fuzz/reply";
 import { Findings, formatFinding, runSeed } from "./fuzz/session";
-import { type Systems, startSystems } from "./fuzz/systems";
-import { assertInstalled, tool } from "./need-tool";
+import { redisSystems } from "./redis-systems";
 
-const redisServer = tool("redis-server", "redis-server");
+const { redisServer, systems } = redisSystems();
 
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 /** Seeds whose programs run half their commands inside Lua scripts (issue 25: generator.ts `scripted`). */
@@ -23,24 +22,15 @@ const OPS = 2_000;
 /** Per class of divergence, the time its minimization may take (FLAREDIS_FUZZ_BUDGET_MS). */
 const BUDGET_MS = Number(process.env.FLAREDIS_FUZZ_BUDGET_MS ?? 20_000);
 
-let systems: Systems | undefined;
 const findings = new Findings();
 
-beforeAll(async () => {
-  if (redisServer.skip) return;
-  assertInstalled(redisServer);
-  systems = await startSystems();
-});
-afterAll(async () => {
-  await systems?.stop();
-});
 
 describe("HyperLogLog at scale: Flaredis against redis-server", () => {
   it.skipIf(redisServer.skip)(
     `PFCOUNT after 1,000,000 adds, and the HLL's bytes, equal redis-server's (issue 27)${redisServer.skipReason}`,
     async () => {
-      const { redis, flaredis } = systems!.differential;
-      await systems!.differential.reset();
+      const { redis, flaredis } = systems().differential;
+      await systems().differential.reset();
       // 20 requests of 50,000 elements (a request takes at most 100,000 arguments), both sides alike.
       for (let batch = 0; batch < 20; batch++) {
         const command = ["PFADD", "visitors", ...Array.from({ length: 50_000 }, (_, i) => `user:${batch * 50_000 + i}`)];
@@ -54,7 +44,7 @@ describe("HyperLogLog at scale: Flaredis against redis-server", () => {
       const fbytes = Buffer.from((await flaredis.single(["GET", "visitors"])).reply as Buffer);
       expect(fbytes.equals(bytes)).toBe(true);
       expect(fbytes.readUInt8(15) & 0x80).toBe(0); // the count is fresh
-      await systems!.differential.reset();
+      await systems().differential.reset();
     },
     300_000,
   );
@@ -64,8 +54,8 @@ describe("strings stored in pages: Flaredis against redis-server", () => {
   it.skipIf(redisServer.skip)(
     `random bit and range commands on strings up to 64 MiB answer as redis-server answers (issue 27)${redisServer.skipReason}`,
     async () => {
-      const { redis, flaredis } = systems!.differential;
-      await systems!.differential.reset();
+      const { redis, flaredis } = systems().differential;
+      await systems().differential.reset();
       const r = new Random(27);
       // Offsets near page edges (64 KiB), near the inline limit (1 MiB) and far (up to 64 MiB:
       // redis-server allocates the whole string where Flaredis stores the pages written).
@@ -112,7 +102,7 @@ describe("strings stored in pages: Flaredis against redis-server", () => {
         }
       }
       expect(mismatches).toEqual([]);
-      await systems!.differential.reset();
+      await systems().differential.reset();
     },
     600_000,
   );
@@ -122,9 +112,9 @@ describe("differential fuzzing: Flaredis against redis-server", () => {
   it.skipIf(redisServer.skip).each([...SEEDS.map((seed) => [seed, false] as const), ...SCRIPTED_SEEDS.map((seed) => [seed, true] as const)])(
     `seed %i (scripted: %s): ${OPS} commands answer as redis-server answers, and leave the same keyspace${redisServer.skipReason}`,
     async (seed, scripted) => {
-      const result = await runSeed(systems!.differential, seed, findings, {
+      const result = await runSeed(systems().differential, seed, findings, {
         ops: OPS,
-        redisVersion: systems!.redisVersion,
+        redisVersion: systems().redisVersion,
         scripted,
         budget: { replays: 400, ms: BUDGET_MS },
       });
@@ -133,7 +123,7 @@ describe("differential fuzzing: Flaredis against redis-server", () => {
         const index = [...findings.byClass.keys()].indexOf(signature) + 1;
         return finding.seed === seed ? formatFinding(finding, index) : `[${index}] ${signature} (minimized under seed ${finding.seed})`;
       });
-      if (lines.length > 0) expect.fail(`seed ${seed} diverged from redis-server ${systems!.redisVersion} (${lines.length} classes; the run took ${result.runMs} ms):\n\n${lines.join("\n\n")}\n`);
+      if (lines.length > 0) expect.fail(`seed ${seed} diverged from redis-server ${systems().redisVersion} (${lines.length} classes; the run took ${result.runMs} ms):\n\n${lines.join("\n\n")}\n`);
     },
     900_000,
   );

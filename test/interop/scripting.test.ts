@@ -3,22 +3,12 @@
 // SHA-1 and line) included. The generated programs of test/interop/differential.test.ts run
 // commands inside scripts too; these are the script-side cases a generator does not make:
 // the language, the libraries, the globals' protection, flags, conversions and error texts.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { equal, render } from "./fuzz/reply";
-import { type Systems, startSystems } from "./fuzz/systems";
-import { assertInstalled, tool } from "./need-tool";
+import { redisSystems } from "./redis-systems";
 
-const redisServer = tool("redis-server", "redis-server");
-let systems: Systems | undefined;
+const { redisServer, systems } = redisSystems();
 
-beforeAll(async () => {
-  if (redisServer.skip) return;
-  assertInstalled(redisServer);
-  systems = await startSystems();
-});
-afterAll(async () => {
-  await systems?.stop();
-});
 
 /** Each: the script, then its keys and arguments (numkeys is the keys' count). */
 const SCRIPTS: [string, string[]?, string[]?][] = [
@@ -125,8 +115,8 @@ describe("Lua scripts: Flaredis against redis-server", () => {
   it.skipIf(redisServer.skip)(
     `${SCRIPTS.length} scripts answer as redis-server answers them, errors included${redisServer.skipReason}`,
     async () => {
-      const { redis, flaredis } = systems!.differential;
-      await systems!.differential.reset();
+      const { redis, flaredis } = systems().differential;
+      await systems().differential.reset();
       const diverged: string[] = [];
       for (const [script, keys = [], args = []] of SCRIPTS) {
         const command = ["EVAL", script, String(keys.length), ...keys, ...args];
