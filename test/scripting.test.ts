@@ -203,6 +203,62 @@ describe("EVAL", () => {
     expect(as(replica, "readwrite", "EVAL", "#!lua\nreturn 1", "0")).toEqual({ error: "READONLY You can't write against a read only replica." });
   });
 
+  it("bounds what no instruction counts: full collections, shifts of a long array, each command's undo point", () => {
+    const engine = newEngine();
+    run(engine, "CONFIG", "SET", "busy-reply-threshold", "20");
+    const busy = { error: expect.stringContaining("BUSY Script stopped") };
+    expect(evalIn(engine, "local t = {} for i = 1, 100000 do t[i] = {} end while true do collectgarbage() end")).toMatchObject(busy);
+    expect(evalIn(engine, "local t = {} for i = 1, 100000 do t[i] = i end while true do table.insert(t, 1, 0) table.remove(t, 1) end")).toMatchObject(busy);
+    expect(evalIn(engine, "for i = 1, 1000000 do redis.call('set', 'w' .. i, i) end")).toMatchObject(busy);
+    expect(run(engine, "DBSIZE")).toEqual({ result: 0 });
+  }, 30_000);
+
+  it("refuses a reply past the bounds (a table shared at every level) and keeps nothing; the node goes on", () => {
+    const engine = newEngine();
+    expect(evalIn(engine, "redis.call('set', 'r', 1) local t = {1} for i = 1, 50 do t = {t, t} end return t")).toEqual({
+      error: "ERR the script's reply is past what Flaredis returns (1000000 values or 33554432 bytes of strings); nothing it wrote was kept",
+    });
+    expect(run(engine, "EXISTS", "r")).toEqual({ result: 0 });
+    expect(evalIn(engine, "return redis.call('ping')")).toEqual({ result: "PONG" });
+  }, 30_000);
+
+  it("bounds what a script's commands log as it runs, not only once it ends", () => {
+    const engine = newEngine();
+    expect(evalIn(engine, "local v = string.rep('x', 1000000) for i = 1, 100 do redis.call('set', 'big' .. i, v) end")).toEqual({
+      error: expect.stringContaining("ERR this request would add more than 33554432 bytes to the replication log; split it"),
+    });
+    expect(run(engine, "DBSIZE")).toEqual({ result: 0 });
+  }, 30_000);
+
+  it("collectgarbage('stop') does not outlive its script: later scripts' garbage is collected", () => {
+    const engine = newEngine();
+    evalIn(engine, "collectgarbage('stop')");
+    for (let i = 0; i < 8; i++) expect(evalIn(engine, "local t = {} for i = 1, 100000 do t[i] = {i} end return #t")).toEqual({ result: 100000 });
+  }, 30_000);
+
+  it("a script stopped at its bound keeps nothing, even after a command whose own error keeps its writes", () => {
+    const engine = newEngine();
+    run(engine, "CONFIG", "SET", "busy-reply-threshold", "10");
+    run(engine, "PFADD", "k0", "e59", "x389419", "e44", "e19");
+    run(engine, "SETRANGE", "k0", "18", "3.5"); // a corrupted HLL: PFADD keeps what it added before it found it
+    const out = evalIn(engine, "pcall(redis.call, 'PFADD', 'k0', 'e6', 'e42', 'e9') redis.call('set', 'x', 1) while true do end");
+    expect(out).toMatchObject({ error: expect.stringContaining("BUSY Script stopped") });
+    expect(run(engine, "EXISTS", "x")).toEqual({ result: 0 }); // was kept before the fix
+  });
+
+  it("SCRIPT EXISTS takes a SHA-1 in either case; SCRIPT LOAD keeps a script EVAL cached; refusals in Redis's order", () => {
+    const engine = newEngine();
+    evalIn(engine, "return 'cased'");
+    const hash = new TextDecoder().decode((run(engine, "SCRIPT", "LOAD", "return 'cased'") as { result: Uint8Array }).result);
+    expect(run(engine, "SCRIPT", "EXISTS", hash.toUpperCase())).toEqual({ result: [1] });
+    // Past 500 scripts cached by EVAL, the oldest go; the one SCRIPT LOAD asked for stays.
+    for (let i = 0; i < 510; i++) evalIn(engine, `return ${i}`);
+    expect(run(engine, "SCRIPT", "EXISTS", hash, new TextDecoder().decode((sha("return 0") as { result: Uint8Array }).result))).toEqual({ result: [1, 0] });
+    // *_ro before the master's own refusals (min-replicas here), as scriptPrepareForRun checks them.
+    run(engine, "CONFIG", "SET", "min-replicas-to-write", "1");
+    expect(run(engine, "EVAL_RO", "#!lua\nreturn 1", "0")).toEqual({ error: "ERR Can not execute a script with write flag using *_ro command." });
+  });
+
   it("runs inside MULTI with the other commands", () => {
     const engine = newEngine();
     const result = engine.run({ mode: "multi", commands: [["SET", "k", "1"], ["EVAL", "return redis.call('incr', KEYS[1])", "1", "k"], ["GET", "k"]], permission: "admin" });

@@ -53,6 +53,10 @@ describe("the sync token", () => {
     });
     expect(writtenKeys([["GET", "a"]])).toBeNull();
     expect(writtenKeys([["SET", "a", "1"], ["FLUSHALL"]])).toEqual({ keys: null });
+    // A script may write keys it does not declare: any key (it named only its KEYS before the fix).
+    expect(writtenKeys([["EVAL", "redis.call('set', 'k', 'v')", "0"]])).toEqual({ keys: null });
+    expect(writtenKeys([["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "1", "a"]])).toEqual({ keys: null });
+    expect(writtenKeys([["EVAL", "#!lua flags=no-writes\nreturn 1", "0"]])).toBeNull();
     // Destinations among the options: GEORADIUS's STORE and STOREDIST; SORT's are any key.
     expect(writtenKeys([["GEORADIUS", "g", "0", "0", "1", "km", "STORE", "d1", "storedist", "d2"]])).toEqual({ keys: ["g", "d1", "d2"] });
     expect(writtenKeys([["SORT", "l", "STORE", "d"]])).toEqual({ keys: null });

@@ -40,8 +40,20 @@ export class WaitForReplicas {
  * - `evicts`: may grow the dataset but is not refused before it runs (a script): keys are evicted
  *   first, and whether the dataset is still over maxmemory is told to it (`Context.overMemory`).
  * - `noscript`: a script may not call it (Redis's flag).
+ * - `anykeys`: may read or write keys it does not declare (a script): read-your-writes counts it
+ *   as touching any key.
  */
-export type Flag = "write" | "readonly" | "heavy" | "admin" | "primary" | "denyoom" | "evicts" | "noscript";
+export type Flag = "write" | "readonly" | "heavy" | "admin" | "primary" | "denyoom" | "evicts" | "noscript" | "anykeys";
+
+/**
+ * What one request has spent so far, shared by its commands (engine.ts): bytes added to the
+ * replication log, rows read, and milliseconds of scripts' counted work (scripting/scripts.ts).
+ */
+export interface RequestBudget {
+  log: number;
+  reads: number;
+  scriptMs: number;
+}
 
 /** What a request's token may do (worker/auth.ts). */
 export type Permission = "admin" | "readwrite" | "readonly";
@@ -90,6 +102,8 @@ export interface Context {
   readonly permission: Permission;
   /** For a command flagged `evicts`: the dataset is over maxmemory after eviction. */
   readonly overMemory?: boolean;
+  /** The request's spending so far (a script's work and log are bounded per request). */
+  readonly request?: RequestBudget;
 }
 
 export interface Command<P = unknown> {

@@ -14,7 +14,7 @@
 import { utf8Length } from "./bytes";
 import { type Config, configGet, configSet, loadConfig } from "./config";
 import type { Clock, Random } from "./clock";
-import { type Command, type Flag, type Permission, type Server, WaitForReplicas, flagsOf } from "./command";
+import { type Command, type Flag, type Permission, type RequestBudget, type Server, WaitForReplicas, flagsOf } from "./command";
 import { Dispatcher, type Outcome, type Prepared } from "./dispatch";
 import { RedisError, errors } from "./errors";
 import { Scripts } from "./scripting/scripts";
@@ -147,12 +147,19 @@ export class Engine {
     const replication = this.replication;
     const scripts = new Scripts({
       call: (argv, ctx, calls) => {
+        // A command's own keepsWrites is the script's affair: the script's outcome decides what stays.
+        const kept = this.dispatch.keptWrites;
+        const logged = ctx.db.effects.length;
         try {
-          return this.dispatch.execute(this.dispatch.admitFromScript(argv, ctx.permission, calls), ctx.db, true, ctx.permission);
+          const outcome = this.dispatch.execute(this.dispatch.admitFromScript(argv, ctx.permission, calls), ctx.db, true, ctx.permission, { request: ctx.request });
+          return { outcome, logBytes: effectBytes(ctx.db.effects.slice(logged)) };
         } catch (e) {
-          return { error: messageOf(e) };
+          return { outcome: { error: messageOf(e) }, logBytes: 0 };
+        } finally {
+          this.dispatch.keptWrites = kept;
         }
       },
+      maxLogBytes: REQUEST_LIMITS.maxLogBytes,
       permits: (argv, ctx) => Dispatcher.permits(argv, ctx.permission),
       busyThresholdMs: () => this.config["busy-reply-threshold"],
       writeRefusal: () => this.scriptWriteRefusal(),
@@ -209,7 +216,7 @@ export class Engine {
     const refusal = overBounds(batch.commands.length, args);
     if (refusal) return { error: refusal.message, offset: this.log.offset };
     // What the request's changes have logged and read: held to the request's bounds.
-    const budget = { log: 0, reads: 0 };
+    const budget: RequestBudget = { log: 0, reads: 0, scriptMs: 0 };
     const charge = (change: Change) => {
       const bytes = effectBytes(change.effects);
       if (budget.log + bytes > REQUEST_LIMITS.maxLogBytes) throw errors.logTooLarge(REQUEST_LIMITS.maxLogBytes);
@@ -244,7 +251,7 @@ export class Engine {
       try {
         outcomes = this.transaction(() => {
           const change = this.keyspace.begin(now, this.role, budget);
-          const results = prepared.map((p) => this.dispatch.execute(p, change, true, batch.permission, { overMemory }));
+          const results = prepared.map((p) => this.dispatch.execute(p, change, true, batch.permission, { overMemory, request: budget }));
           charge(change);
           this.commit(change);
           return results;
@@ -270,7 +277,7 @@ export class Engine {
           change = this.keyspace.begin(now, this.role, budget);
         }
         this.dispatch.keptWrites = false;
-        outcome = this.dispatch.execute(p, change, false, batch.permission, { overMemory });
+        outcome = this.dispatch.execute(p, change, false, batch.permission, { overMemory, request: budget });
       } catch (e) {
         outcome = { error: messageOf(e) };
       }

@@ -29,6 +29,9 @@ export const REQUEST_LIMITS = {
   maxLogBytes: 32 * 1024 * 1024,
   /** Bytes KEYS may buffer for its reply (each key's bytes plus its framing); past it, use SCAN. */
   maxKeysReplyBytes: 8 * 1024 * 1024,
+  /** A script's reply (or error value): its values (a table shared twice counts twice) and its strings' bytes. */
+  maxScriptReplyValues: 1_000_000,
+  maxScriptReplyBytes: 32 * 1024 * 1024,
 } as const;
 
 /** Why a request of `commands` commands and `args` arguments in all is past the bounds, or null. */

@@ -12,7 +12,7 @@
  * What this gives up: a read of other keys may be served by a replica older than a read the
  * client made before (monotonic reads across keys); a read of a key the client wrote never is.
  */
-import { type Command, keysOf } from "../engine/command";
+import { type Command, flagsOf, keysOf } from "../engine/command";
 import { Engine } from "../engine/engine";
 import type { Position } from "../engine/replication";
 
@@ -70,8 +70,9 @@ export function holdsOwnWrites(holds: (p: Position) => boolean, replid: string, 
 /**
  * The keys named by the commands of a batch that `counts` selects (`undefined`: an unknown
  * command), or null when one of them names none: a command of no named key (FLUSHALL, KEYS,
- * DBSIZE, SCAN) or a container (MEMORY STATS: the whole dataset) may touch any key. Undefined
- * when it selects no command. The worker reads a batch's writes with it, a replica its reads.
+ * DBSIZE, SCAN), a container (MEMORY STATS: the whole dataset) or a script (`anykeys`) may touch
+ * any key. Undefined when it selects no command. The worker reads a batch's writes with it, a
+ * replica its reads.
  */
 export function batchKeys(commands: readonly (readonly string[])[], counts: (command: Command | undefined, argv: readonly string[]) => boolean): string[] | null | undefined {
   const keys: string[] = [];
@@ -80,7 +81,7 @@ export function batchKeys(commands: readonly (readonly string[])[], counts: (com
     const command = Engine.lookup(argv[0] ?? "");
     if (!counts(command, argv)) continue;
     selected = true;
-    if (!command?.keys || command.subcommands) return null;
+    if (!command?.keys || command.subcommands || flagsOf(command, argv).includes("anykeys")) return null;
     keys.push(...keysOf(command, argv), ...(command.otherKeys?.(argv) ?? []));
   }
   return selected ? keys : undefined;

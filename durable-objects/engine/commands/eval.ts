@@ -3,8 +3,9 @@ import { type Command, type Flag, defineCommand, numkeys } from "../command";
 import { RedisError } from "../errors";
 import { shebang } from "../scripting/scripts";
 
-const READ: readonly Flag[] = ["readonly", "noscript"];
-const WRITE: readonly Flag[] = ["write", "evicts", "noscript"];
+// A script may touch keys it does not declare (anykeys): read-your-writes counts it as touching any.
+const READ: readonly Flag[] = ["readonly", "noscript", "anykeys"];
+const WRITE: readonly Flag[] = ["write", "evicts", "noscript", "anykeys"];
 
 /** A script whose shebang is valid and declares `no-writes`. */
 function declaresNoWrites(script: string): boolean {

@@ -400,6 +400,13 @@ export class Overlay extends ElementView {
 
 
   /** A point to roll back to (one call inside a MULTI that fails at run time). */
+  /** What `savepoint` copies (entries of its maps): the cost of one, which a script's budget counts per command. */
+  savepointSize(): number {
+    let n = this.touched.size + this.grown.size + this.dropped.size;
+    for (const fields of this.elements.values()) n += fields.size;
+    return n;
+  }
+
   savepoint(): Savepoint {
     return {
       touched: new Map([...this.touched].map(([k, v]) => [k, { ...v }])),

@@ -60,10 +60,12 @@ export function registerRedisApi(vm: LuaVm, scripts: Scripts, host: ScriptHost, 
       if (raising) throw new LuaError(argv);
       return [argv];
     }
-    run.work += CALL_COST;
+    // A command costs its undo point too (the change's savepoint, copied before it runs).
+    run.work += CALL_COST + run.ctx.db.savepointSize();
     const stop = run.check(false);
     if (stop) throw new LuaError(stop);
-    const outcome = host.call(argv, run.ctx, run.calls);
+    const { outcome, logBytes } = host.call(argv, run.ctx, run.calls);
+    run.logBytes += logBytes;
     if ("error" in outcome) {
       // Redis marks a command's error so that its error counters do not count it twice.
       const table = { ...errorTable(`-${outcome.error}`), ignore_error_stats_update: true };

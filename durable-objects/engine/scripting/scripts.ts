@@ -10,11 +10,12 @@
  */
 import type { Context, Reply } from "../command";
 import type { Outcome, ScriptCalls } from "../dispatch";
-import { RedisError } from "../errors";
+import { RedisError, errors } from "../errors";
+import { REQUEST_LIMITS } from "../limits";
 import { REDIS_VERSION } from "../info";
 import { registerRedisApi, sha1hex } from "./redis-api";
 import { fromLua } from "./replies";
-import { LuaFailure, type LuaValue, LuaVm } from "./vm";
+import { LuaFailure, type LuaValue, LuaValueTooLarge, LuaVm } from "./vm";
 
 /** A script's shebang flags (`#!lua flags=no-writes,allow-oom`); `compat`: no shebang (EVAL's older rules). */
 export interface ScriptFlags {
@@ -26,8 +27,13 @@ export interface ScriptFlags {
 
 /** What scripts need of the engine. */
 export interface ScriptHost {
-  /** Runs a script's `redis.call` in the script's change, with Redis's checks for scripts (dispatch.ts). */
-  call(argv: string[], ctx: Context, calls: ScriptCalls): Outcome;
+  /**
+   * Runs a script's `redis.call` in the script's change, with Redis's checks for scripts
+   * (dispatch.ts). @returns its outcome and the bytes its effects add to the replication log
+   */
+  call(argv: string[], ctx: Context, calls: ScriptCalls): { outcome: Outcome; logBytes: number };
+  /** The most one request may add to the replication log (limits.ts). */
+  readonly maxLogBytes: number;
   /** Whether the caller's token may run argv's command: null for an unknown command (redis.acl_check_cmd). */
   permits(argv: readonly string[], ctx: Context): boolean | null;
   /** busy-reply-threshold in ms (0: none). */
@@ -49,9 +55,11 @@ export interface EvalRequest {
 export interface Running {
   readonly ctx: Context;
   readonly calls: ScriptCalls;
-  /** Work done, in instructions (a command counts as CALL_COST, redis-api.ts). */
+  /** Work done, in instructions (a command counts as CALL_COST and its undo point, redis-api.ts). */
   work: number;
-  /** The script's budget: null while it has some left, else the error to stop it with. */
+  /** Bytes the script's commands added to the replication log. */
+  logBytes: number;
+  /** The script's budget: null while it has some left, else the error to stop it with (nothing it wrote is kept). */
   check(instructions: boolean): { err: string } | null;
 }
 
@@ -79,6 +87,12 @@ const MAX_BUSY_MS = 20_000;
 const MAX_EVAL_SCRIPTS = 500;
 
 const NOSCRIPT = () => new RedisError("NOSCRIPT No matching script. Please use EVAL.");
+/** The most of a script's reply (or error value) Flaredis converts and returns. */
+const REPLY_BOUNDS = { values: REQUEST_LIMITS.maxScriptReplyValues, bytes: REQUEST_LIMITS.maxScriptReplyBytes };
+const replyTooLarge = () =>
+  new RedisError(`ERR the script's reply is past what Flaredis returns (${REPLY_BOUNDS.values} values or ${REPLY_BOUNDS.bytes} bytes of strings); nothing it wrote was kept`);
+/** The most bytes of script bodies the cache holds: EVAL's are dropped first; past it, SCRIPT LOAD is refused. */
+const MAX_CACHE_BYTES = 32 * 1024 * 1024;
 const utf8 = new TextEncoder();
 
 export class Scripts {
@@ -88,6 +102,8 @@ export class Scripts {
   /** The functions compiled in `vm`, by SHA-1. */
   private refs = new Map<string, number>();
   private running: Running | null = null;
+  /** Bytes of the cached scripts' bodies. */
+  private bytes = 0;
 
   constructor(private readonly host: ScriptHost) {}
 
@@ -101,14 +117,15 @@ export class Scripts {
     return this.create(utf8.encode(body), false);
   }
 
-  /** SCRIPT EXISTS: 1 or 0 per SHA-1, compared as given (Redis keeps them lowercase). */
+  /** SCRIPT EXISTS: 1 or 0 per SHA-1 (in either case, as Redis's dictionary compares them). */
   exists(shas: readonly string[]): number[] {
-    return shas.map((sha) => (this.cache.has(sha) ? 1 : 0));
+    return shas.map((sha) => (this.cache.has(sha.toLowerCase()) ? 1 : 0));
   }
 
   /** SCRIPT FLUSH: the cache emptied and the Lua state made anew. */
   flush(): void {
     this.cache.clear();
+    this.bytes = 0;
     this.dropVm();
   }
 
@@ -123,51 +140,69 @@ export class Scripts {
     this.cache.delete(sha);
     this.cache.set(sha, script); // most recently used last
     const { flags } = script;
+    // In scriptPrepareForRun's order: a replica's READONLY, then *_ro, then the master's own refusals.
     if (!flags.compat && !flags.noWrites) {
       const refusal = this.host.writeRefusal();
-      if (refusal) throw refusal;
+      if (refusal?.prefix === "READONLY") throw refusal;
       if (req.readOnly) throw new RedisError("ERR Can not execute a script with write flag using *_ro command.");
+      if (refusal) throw refusal;
     }
-    if (!flags.compat && ctx.overMemory && !flags.allowOom && !flags.noWrites)
-      throw new RedisError("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
+    // Its flags make it a denyoom command (scriptFlagsToCmdFlags): refused as one.
+    if (!flags.compat && ctx.overMemory && !flags.allowOom && !flags.noWrites) throw errors.oom();
     const calls: ScriptCalls = {
       readOnly: req.readOnly || (!flags.compat && flags.noWrites),
       oom: (ctx.overMemory ?? false) && (flags.compat || !flags.allowOom),
       wrote: false,
     };
     const vm = this.ensureVm();
+    try {
+      return this.run(vm, ctx, req, sha, script, calls);
+    } finally {
+      // A VM that an exception of the runtime's left unusable (inside the script or around it) is made anew.
+      if (vm.broken) this.dropVm();
+    }
+  }
+
+  private run(vm: LuaVm, ctx: Context, req: EvalRequest, sha: string, script: Script, calls: ScriptCalls): Reply {
     const ref = this.compiled(vm, sha, script);
     vm.setLockedGlobal("KEYS", req.keys);
     vm.setLockedGlobal("ARGV", req.args);
     const threshold = this.host.busyThresholdMs();
-    const limitMs = Math.min(threshold > 0 ? threshold : MAX_BUSY_MS, MAX_BUSY_MS);
+    const thresholdMs = Math.min(threshold > 0 ? threshold : MAX_BUSY_MS, MAX_BUSY_MS);
+    // The work of one request's scripts together stays within MAX_BUSY_MS (a pipeline of EVALs).
+    const request = ctx.request ?? { log: 0, reads: 0, scriptMs: 0 };
+    const limitMs = Math.min(thresholdMs, MAX_BUSY_MS - request.scriptMs);
     const cWorkAtStart = vm.cWork();
-    let stopped = false;
+    const usedMs = () => run.work / INSTRUCTIONS_PER_MS + (vm.cWork() - cWorkAtStart) / WORK_PER_MS;
+    let stop: { err: string } | null = null;
     const run: Running = {
       ctx,
       calls,
       work: 0,
+      logBytes: 0,
       check: (instructions) => {
         if (instructions) run.work += CHECK_EVERY;
-        if (!stopped && run.work / INSTRUCTIONS_PER_MS + (vm.cWork() - cWorkAtStart) / WORK_PER_MS <= limitMs) return null;
-        stopped = true;
-        return { err: `BUSY Script stopped after running past busy-reply-threshold (${limitMs} ms of work); nothing it wrote was kept` };
+        if (stop === null && request.log + run.logBytes > this.host.maxLogBytes) stop = { err: errors.logTooLarge(this.host.maxLogBytes).message };
+        if (stop === null && usedMs() > limitMs)
+          stop = { err: `BUSY Script stopped after running past busy-reply-threshold (${thresholdMs} ms of work${limitMs < thresholdMs ? " for the request's scripts together" : ""}); nothing it wrote was kept` };
+        return stop;
       },
     };
     this.running = run;
     let value: LuaValue;
     try {
-      value = vm.call(ref, [], { every: CHECK_EVERY, check: run.check });
+      value = vm.call(ref, [], { every: CHECK_EVERY, check: run.check }, REPLY_BOUNDS);
     } catch (e) {
       // The runtime's own failure (its stack, a trap): the VM is made anew, and nothing the script wrote is kept.
+      if (e instanceof LuaValueTooLarge) throw replyTooLarge();
       if (!(e instanceof LuaFailure)) throw vm.broken ? new RedisError(`ERR Error running script ${sha}, the Lua VM failed (${String(e)}) and was restarted`) : e;
       const error = new RedisError(failureText(e.value, sha));
       // A script that failed keeps what it wrote, as in Redis; one stopped for its work keeps nothing.
-      error.keepsWrites = !stopped;
+      error.keepsWrites = stop === null;
       throw error;
     } finally {
       this.running = null;
-      if (vm.broken) this.dropVm();
+      request.scriptMs += usedMs();
     }
     try {
       return fromLua(value, (n) => vm.formatNumber(n));
@@ -180,23 +215,31 @@ export class Scripts {
   /** Caches `body` (when new): flags read, compiled. @returns its SHA-1 */
   private create(body: Uint8Array, byEval: boolean): string {
     const sha = sha1hex(body);
-    if (this.cache.has(sha)) return sha;
+    const cached = this.cache.get(sha);
+    if (cached) {
+      // SCRIPT LOAD of a script EVAL cached keeps it for good, as Redis 7.4 does.
+      if (!byEval && cached.byEval) this.cache.set(sha, { ...cached, byEval: false });
+      return sha;
+    }
     const { flags } = shebang(body);
     const script: Script = { body, flags, byEval };
+    this.trim(body.length);
+    if (this.bytes + body.length > MAX_CACHE_BYTES) throw new RedisError(`ERR the script cache is full (${MAX_CACHE_BYTES} bytes of scripts); SCRIPT FLUSH empties it`);
     this.compiled(this.ensureVm(), sha, script);
     this.cache.set(sha, script);
-    if (byEval) this.trim();
+    this.bytes += body.length;
     return sha;
   }
 
-  /** Drops the least recently used of EVAL's scripts past MAX_EVAL_SCRIPTS. */
-  private trim(): void {
+  /** Drops the least recently used of EVAL's scripts past MAX_EVAL_SCRIPTS, or while `room` more bytes would not fit. */
+  private trim(room: number): void {
     let byEval = 0;
     for (const s of this.cache.values()) if (s.byEval) byEval++;
     for (const [sha, s] of this.cache) {
-      if (byEval <= MAX_EVAL_SCRIPTS) break;
+      if (byEval < MAX_EVAL_SCRIPTS && this.bytes + room <= MAX_CACHE_BYTES) break;
       if (!s.byEval) continue;
       this.cache.delete(sha);
+      this.bytes -= s.body.length;
       const ref = this.refs.get(sha);
       if (ref !== undefined) this.vm?.unload(ref);
       this.refs.delete(sha);

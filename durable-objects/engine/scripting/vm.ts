@@ -37,7 +37,7 @@ export interface LuaTable {
   readonly set?: LuaValue[];
 }
 
-/** The fields of a table read besides its array part (LuaTable). */
+/** The fields of a table read besides its array part (LuaTable), in host.c's `reply_fields` order (then map and set). */
 const FIELDS = ["ok", "err", "double", "big_number", "verbatim_string", "format", "string", "source", "line"] as const;
 
 /** A value pushed to Lua: strings are given as bytes or as text (UTF-8 encoded), arrays as tables 1..n. */
@@ -48,6 +48,17 @@ export type ToLua = null | boolean | number | string | Uint8Array | readonly ToL
  * `LuaError` to raise that value as a Lua error.
  */
 export type HostFunction = (vm: LuaVm, nargs: number) => ToLua[];
+
+/** A value `call` would convert past its bounds (`ConversionBounds`): the VM is fine, the value too large to return. */
+export class LuaValueTooLarge extends Error {
+  override readonly name = "LuaValueTooLarge";
+}
+
+/** The most of a value `call` converts to JS: its values (a table reached twice counts twice) and its strings' bytes. */
+export interface ConversionBounds {
+  readonly values: number;
+  readonly bytes: number;
+}
 
 /** Raised in Lua as its value (a string, or a table such as Redis's `{err=...}`). */
 export class LuaError extends Error {
@@ -110,6 +121,8 @@ interface Exports {
   fl_setglobal(L: number, name: number): void;
   fl_pcall(L: number, ref: number, nargs: number): number;
   fl_g17(n: number, out: number): number;
+  fl_gc_restart(L: number): void;
+  fl_fields(L: number, i: number): number;
   lua_next(L: number, i: number): number;
   lua_gettop(L: number): number;
   lua_settop(L: number, i: number): void;
@@ -177,6 +190,8 @@ export class LuaVm {
   private scratch: number;
   private scratchSize = 4096;
   private readonly lengthAt: number;
+  /** What the value being converted may still take (`call`'s bounds), or null: no bound. */
+  private converting: { values: number; bytes: number } | null = null;
   /** Set by `call`: called every `every` instructions or units of C work; an error value to stop the script with. */
   private budget: ((instructions: boolean) => ToLua | null) | null = null;
 
@@ -270,7 +285,7 @@ export class LuaVm {
    * again at each check after, so that a pcall cannot swallow it for good).
    * @throws LuaFailure with the handler's table when the function raised an error
    */
-  call(ref: number, args: readonly ToLua[] = [], budget?: { every: number; check: (instructions: boolean) => ToLua | null }): LuaValue {
+  call(ref: number, args: readonly ToLua[] = [], budget?: { every: number; check: (instructions: boolean) => ToLua | null }, bounds?: ConversionBounds): LuaValue {
     const top = this.ex.lua_gettop(this.L);
     if (this.ex.lua_checkstack(this.L, args.length + 3) === 0) throw new LuaFailure(utf8.encode("stack overflow"));
     for (const a of args) this.push(a);
@@ -285,11 +300,15 @@ export class LuaVm {
       this.ex.fl_budget(this.L, 0);
       this.budget = null;
     }
+    this.converting = bounds ? { ...bounds } : null;
     try {
       if (status !== 0) throw this.popFailure();
       return this.value(-1, 0);
     } finally {
+      this.converting = null;
       this.ex.lua_settop(this.L, top);
+      // A script may have stopped the collector (collectgarbage("stop")): the next one finds it running.
+      this.ex.fl_gc_restart(this.L);
     }
   }
 
@@ -379,6 +398,7 @@ export class LuaVm {
   /** The value at stack index `i` (negative: from the top). */
   private value(i: number, depth: number): LuaValue {
     const L = this.L;
+    if (this.converting && --this.converting.values < 0) throw new LuaValueTooLarge();
     switch (this.ex.lua_type(L, i)) {
       case T_NIL:
         return null;
@@ -409,13 +429,17 @@ export class LuaVm {
           if (nil) break;
         }
         const table: { -readonly [K in keyof LuaTable]: LuaTable[K] } = { array };
-        for (const name of FIELDS) {
+        // Which fields it has, asked in one call (host.c fl_fields, bits in FIELDS's order, then map and set).
+        const present = this.ex.fl_fields(L, at);
+        if (present === 0) return table;
+        FIELDS.forEach((name, bit) => {
+          if ((present & (1 << bit)) === 0) return;
           const v = field(name);
           if (v !== undefined) table[name] = v;
-        }
-        const map = this.pairsOf("map", at, depth);
+        });
+        const map = present & (1 << FIELDS.length) ? this.pairsOf("map", at, depth) : null;
         if (map) table.map = map;
-        const set = this.pairsOf("set", at, depth);
+        const set = present & (1 << (FIELDS.length + 1)) ? this.pairsOf("set", at, depth) : null;
         if (set) table.set = set.map(([k]) => k);
         return table;
       }
@@ -446,6 +470,7 @@ export class LuaVm {
   private bytesAt(i: number): Uint8Array {
     const p = this.ex.lua_tolstring(this.L, i, this.lengthAt);
     const n = new DataView(this.ex.memory.buffer).getUint32(this.lengthAt, true);
+    if (this.converting && (this.converting.bytes -= n) < 0) throw new LuaValueTooLarge();
     return new Uint8Array(this.ex.memory.buffer.slice(p, p + n));
   }
 
@@ -468,9 +493,13 @@ export class LuaVm {
   private scratchFor(size: number): number {
     if (size > this.scratchSize) {
       this.ex.fl_free(this.scratch);
-      this.scratchSize = size * 2;
-      this.scratch = this.ex.fl_malloc(this.scratchSize);
-      if (this.scratch === 0) throw new LuaError("not enough memory");
+      this.scratch = this.ex.fl_malloc(size * 2);
+      this.scratchSize = this.scratch === 0 ? 0 : size * 2;
+      if (this.scratch === 0) {
+        // No buffer to write to: the VM is not used again (its owner makes a new one).
+        this.broken = true;
+        throw new Error("lua: no memory for a buffer of the VM");
+      }
     }
     return this.scratch;
   }

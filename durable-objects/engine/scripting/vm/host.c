@@ -338,3 +338,33 @@ EXPORT(fl_memory) size_t fl_memory(void) { return heap_used; }
 /* `n` as C's "%.17g" writes it, Redis's text for a number passed to a command or replied as a
  * double; written to `out` (at least 32 bytes). @returns its length */
 EXPORT(fl_g17) int fl_g17(double n, char *out) { return snprintf(out, 32, "%.17g", n); }
+
+/* Restarts the collector after a script with its default pace (collectgarbage("stop") or a huge
+ * "setpause" does not outlive the script that said it), and every 50th time takes a step of it, as
+ * Redis does between scripts. */
+EXPORT(fl_gc_restart) void fl_gc_restart(lua_State *L) {
+  static int calls = 0;
+  lua_gc(L, LUA_GCRESTART, 0);
+  lua_gc(L, LUA_GCSETPAUSE, LUAI_GCPAUSE);
+  lua_gc(L, LUA_GCSETSTEPMUL, LUAI_GCMUL);
+  if (++calls == 50) {
+    calls = 0;
+    lua_gc(L, LUA_GCSTEP, 50);
+  }
+}
+
+/* Which of the fields that make a table another kind of reply (vm.ts FIELDS, in its order) the
+ * table at `idx` has, as a bit mask: read raw, in one call, so converting a table costs little. */
+static const char *const reply_fields[] = {"ok", "err", "double", "big_number", "verbatim_string", "format", "string", "source", "line", "map", "set", NULL};
+
+EXPORT(fl_fields) int fl_fields(lua_State *L, int idx) {
+  int mask = 0;
+  if (idx < 0) idx = lua_gettop(L) + idx + 1;
+  for (int i = 0; reply_fields[i]; i++) {
+    lua_pushstring(L, reply_fields[i]);
+    lua_rawget(L, idx);
+    if (!lua_isnil(L, -1)) mask |= 1 << i;
+    lua_pop(L, 1);
+  }
+  return mask;
+}
