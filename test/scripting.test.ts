@@ -259,6 +259,29 @@ describe("EVAL", () => {
     expect(run(engine, "EVAL_RO", "#!lua\nreturn 1", "0")).toEqual({ error: "ERR Can not execute a script with write flag using *_ro command." });
   });
 
+  it("bounds the counted work of a request's scripts together (a pipeline of EVALs)", () => {
+    const engine = new Engine(new MemoryStorage(), { clock: new ManualClock(), random: fixedRandom, scriptWorkPerRequestMs: 30 });
+    run(engine, "CONFIG", "SET", "busy-reply-threshold", "20");
+    const loop = ["EVAL", "while true do end", "0"];
+    const result = engine.run({ mode: "pipeline", commands: [loop, loop, ["EVAL", "return 1", "0"]], permission: "admin" });
+    expect(result).toMatchObject({
+      outcomes: [
+        { error: expect.stringContaining("BUSY Script stopped after running past busy-reply-threshold (20 ms of work)") },
+        { error: expect.stringContaining("BUSY Script stopped: the request's scripts together ran past 30 ms of work") },
+        { result: 1 }, // a script that does next to nothing still runs
+      ],
+    });
+  });
+
+  it("redis.log writes to the node's log, at or above CONFIG's loglevel", () => {
+    const lines: [number, string][] = [];
+    const engine = new Engine(new MemoryStorage(), { clock: new ManualClock(), random: fixedRandom, log: (level, message) => lines.push([level, message]) });
+    expect(evalIn(engine, "redis.log(redis.LOG_WARNING, 'a', 1, {}) redis.log(redis.LOG_DEBUG, 'hidden') return 1")).toEqual({ result: 1 });
+    run(engine, "CONFIG", "SET", "loglevel", "debug");
+    evalIn(engine, "redis.log(redis.LOG_DEBUG, 'shown')");
+    expect(lines).toEqual([[3, "a 1"], [0, "shown"]]);
+  });
+
   it("runs inside MULTI with the other commands", () => {
     const engine = newEngine();
     const result = engine.run({ mode: "multi", commands: [["SET", "k", "1"], ["EVAL", "return redis.call('incr', KEYS[1])", "1", "k"], ["GET", "k"]], permission: "admin" });

@@ -17,7 +17,7 @@ import type { Clock, Random } from "./clock";
 import { type Command, type Flag, type Permission, type RequestBudget, type Server, WaitForReplicas, flagsOf } from "./command";
 import { Dispatcher, type Outcome, type Prepared } from "./dispatch";
 import { RedisError, errors } from "./errors";
-import { Scripts } from "./scripting/scripts";
+import { MAX_REQUEST_SCRIPT_MS, Scripts } from "./scripting/scripts";
 import { AccessTracker, Evictor } from "./eviction";
 import { renderInfo, resetStats } from "./info";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
@@ -56,6 +56,10 @@ export interface EngineOptions {
   readonly cacheBytes?: number;
   /** Node name for INFO (`enam`, `weur`...). */
   readonly node?: string;
+  /** Where a script's redis.log writes (the node's console); nowhere without one. */
+  readonly log?: (level: number, message: string) => void;
+  /** The most counted work one request's scripts may do together, in ms (scripting/scripts.ts; 20,000). */
+  readonly scriptWorkPerRequestMs?: number;
   /** What the node knows of replication; none for an engine alone. */
   readonly replication?: ReplicationView;
 }
@@ -160,6 +164,12 @@ export class Engine {
         }
       },
       maxLogBytes: REQUEST_LIMITS.maxLogBytes,
+      maxRequestMs: options.scriptWorkPerRequestMs ?? MAX_REQUEST_SCRIPT_MS,
+      log: (level, message) => {
+        // Redis's loglevel: a message below it is dropped (debug 0, verbose 1, notice 2, warning 3).
+        const threshold = ["debug", "verbose", "notice", "warning"].indexOf(this.config.other.loglevel ?? "notice");
+        if (level >= threshold) options.log?.(level, message);
+      },
       permits: (argv, ctx) => Dispatcher.permits(argv, ctx.permission),
       busyThresholdMs: () => this.config["busy-reply-threshold"],
       writeRefusal: () => this.scriptWriteRefusal(),

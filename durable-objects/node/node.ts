@@ -89,6 +89,8 @@ export class Node {
       clock: this.clock,
       random: host.random,
       node: this.name,
+      // A script's redis.log goes to the node's console (wrangler tail, Workers Logs).
+      log: (level, message) => (level >= 3 ? console.warn : console.log)(`flaredis ${this.name}: script: ${message}`),
       maxValueBytes: maxValue !== undefined && Number.isSafeInteger(maxValue) && maxValue > 0 ? maxValue : DEFAULT_LIMITS.maxValueBytes,
       replication: {
         goodReplicas: (maxLagMs) => this.role.goodReplicas(maxLagMs),

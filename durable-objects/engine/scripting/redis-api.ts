@@ -100,7 +100,14 @@ export function registerRedisApi(vm: LuaVm, scripts: Scripts, host: ScriptHost, 
     const level = numberArg(v, 1);
     if (level === null) raise("First argument must be a number (log level).");
     if (Math.trunc(level!) < 0 || Math.trunc(level!) > 3) raise("Invalid debug level.");
-    return []; // a node keeps no server log a script could write to
+    // The other arguments that are strings or numbers, glued with spaces, as Redis logs them.
+    const parts: string[] = [];
+    for (let i = 2; i <= n; i++) {
+      const b = v.argBytes(i);
+      if (b !== null) parts.push(new TextDecoder().decode(b));
+    }
+    host.log(Math.trunc(level!), parts.join(" "));
+    return [];
   });
   vm.register("redis", "setresp", (v, n) => {
     running("redis.setresp");

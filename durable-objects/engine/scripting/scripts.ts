@@ -34,6 +34,10 @@ export interface ScriptHost {
   call(argv: string[], ctx: Context, calls: ScriptCalls): { outcome: Outcome; logBytes: number };
   /** The most one request may add to the replication log (limits.ts). */
   readonly maxLogBytes: number;
+  /** The most counted work one request's scripts may do together, in ms (MAX_REQUEST_SCRIPT_MS). */
+  readonly maxRequestMs: number;
+  /** redis.log: a message at Redis's level (0 debug … 3 warning), for the node's log. */
+  log(level: number, message: string): void;
   /** Whether the caller's token may run argv's command: null for an unknown command (redis.acl_check_cmd). */
   permits(argv: readonly string[], ctx: Context): boolean | null;
   /** busy-reply-threshold in ms (0: none). */
@@ -81,8 +85,8 @@ const CHECK_EVERY = 100_000;
  */
 export const INSTRUCTIONS_PER_MS = 20_000;
 export const WORK_PER_MS = 40_000;
-/** The most a script may run whatever busy-reply-threshold says: well inside the platform's 30 s of CPU. */
-const MAX_BUSY_MS = 20_000;
+/** The most one request's scripts may run together whatever busy-reply-threshold says: well inside the platform's 30 s of CPU. */
+export const MAX_REQUEST_SCRIPT_MS = 20_000;
 /** Scripts EVAL cached beyond this many are dropped, least recently used first. */
 const MAX_EVAL_SCRIPTS = 500;
 
@@ -168,10 +172,11 @@ export class Scripts {
     vm.setLockedGlobal("KEYS", req.keys);
     vm.setLockedGlobal("ARGV", req.args);
     const threshold = this.host.busyThresholdMs();
-    const thresholdMs = Math.min(threshold > 0 ? threshold : MAX_BUSY_MS, MAX_BUSY_MS);
-    // The work of one request's scripts together stays within MAX_BUSY_MS (a pipeline of EVALs).
+    const { maxRequestMs } = this.host;
+    const thresholdMs = Math.min(threshold > 0 ? threshold : maxRequestMs, maxRequestMs);
+    // The work of one request's scripts together stays within maxRequestMs (a pipeline of EVALs).
     const request = ctx.request ?? { log: 0, reads: 0, scriptMs: 0 };
-    const limitMs = Math.min(thresholdMs, MAX_BUSY_MS - request.scriptMs);
+    const limitMs = Math.min(thresholdMs, maxRequestMs - request.scriptMs);
     const cWorkAtStart = vm.cWork();
     const usedMs = () => run.work / INSTRUCTIONS_PER_MS + (vm.cWork() - cWorkAtStart) / WORK_PER_MS;
     let stop: { err: string } | null = null;
@@ -184,7 +189,12 @@ export class Scripts {
         if (instructions) run.work += CHECK_EVERY;
         if (stop === null && request.log + run.logBytes > this.host.maxLogBytes) stop = { err: errors.logTooLarge(this.host.maxLogBytes).message };
         if (stop === null && usedMs() > limitMs)
-          stop = { err: `BUSY Script stopped after running past busy-reply-threshold (${thresholdMs} ms of work${limitMs < thresholdMs ? " for the request's scripts together" : ""}); nothing it wrote was kept` };
+          stop = {
+            err:
+              limitMs < thresholdMs
+                ? `BUSY Script stopped: the request's scripts together ran past ${maxRequestMs} ms of work; nothing it wrote was kept`
+                : `BUSY Script stopped after running past busy-reply-threshold (${thresholdMs} ms of work); nothing it wrote was kept`,
+          };
         return stop;
       },
     };
@@ -193,8 +203,8 @@ export class Scripts {
     try {
       value = vm.call(ref, [], { every: CHECK_EVERY, check: run.check }, REPLY_BOUNDS);
     } catch (e) {
-      // The runtime's own failure (its stack, a trap): the VM is made anew, and nothing the script wrote is kept.
       if (e instanceof LuaValueTooLarge) throw replyTooLarge();
+      // The runtime's own failure (its stack, a trap): the VM is made anew, and nothing the script wrote is kept.
       if (!(e instanceof LuaFailure)) throw vm.broken ? new RedisError(`ERR Error running script ${sha}, the Lua VM failed (${String(e)}) and was restarted`) : e;
       const error = new RedisError(failureText(e.value, sha));
       // A script that failed keeps what it wrote, as in Redis; one stopped for its work keeps nothing.
