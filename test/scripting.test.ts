@@ -199,8 +199,21 @@ describe("EVAL", () => {
     expect(Engine.isRead(["EVAL", "return 1", "0"])).toBe(false);
     expect(Engine.isRead(["EVAL", "#!lua flags=no-writes,nosuch\nreturn 1", "0"])).toBe(false);
     expect(as(replica, "readonly", "EVAL", script, "1", "k")).toEqual({ result: 0 });
-    expect(as(replica, "readwrite", "EVAL", "return 1", "0")).toEqual({ error: "READONLY You can't write against a read only replica." });
+    // An EVAL without flags may write (Redis's may-replicate): refused nothing before it runs, its writes as it makes them.
+    expect(as(replica, "readwrite", "EVAL", "return 1", "0")).toEqual({ result: 1 });
+    expect(as(replica, "readwrite", "EVAL", "return redis.call('set', 'k', 'v')", "0")).toEqual({
+      error: expect.stringMatching(/^READONLY You can't write against a read only replica\. script: [0-9a-f]{40}, on @user_script:1\.$/),
+    });
+    // A script flagged to write is a write: refused as one (redis-server 7.0.15's texts, checked).
     expect(as(replica, "readwrite", "EVAL", "#!lua\nreturn 1", "0")).toEqual({ error: "READONLY You can't write against a read only replica." });
+  });
+
+  it("a master short of replicas (min-replicas-to-write) runs a script that only reads, and refuses its first write", () => {
+    const engine = newEngine();
+    run(engine, "CONFIG", "SET", "min-replicas-to-write", "1");
+    expect(evalIn(engine, "return redis.call('get', 'k')")).toEqual({ result: null });
+    expect(evalIn(engine, "return redis.call('set', 'k', 'v')")).toEqual({ error: expect.stringMatching(/^NOREPLICAS Not enough good replicas to write\. script: /) });
+    expect(evalIn(engine, "#!lua\nreturn 1")).toEqual({ error: "NOREPLICAS Not enough good replicas to write." });
   });
 
   it("bounds what no instruction counts: full collections, shifts of a long array, each command's undo point", () => {
@@ -246,7 +259,7 @@ describe("EVAL", () => {
     expect(run(engine, "EXISTS", "x")).toEqual({ result: 0 }); // was kept before the fix
   });
 
-  it("SCRIPT EXISTS takes a SHA-1 in either case; SCRIPT LOAD keeps a script EVAL cached; refusals in Redis's order", () => {
+  it("SCRIPT EXISTS takes a SHA-1 in either case; SCRIPT LOAD keeps a script EVAL cached; a flagged write refused as a write first", () => {
     const engine = newEngine();
     evalIn(engine, "return 'cased'");
     const hash = new TextDecoder().decode((run(engine, "SCRIPT", "LOAD", "return 'cased'") as { result: Uint8Array }).result);
@@ -254,9 +267,10 @@ describe("EVAL", () => {
     // Past 500 scripts cached by EVAL, the oldest go; the one SCRIPT LOAD asked for stays.
     for (let i = 0; i < 510; i++) evalIn(engine, `return ${i}`);
     expect(run(engine, "SCRIPT", "EXISTS", hash, new TextDecoder().decode((sha("return 0") as { result: Uint8Array }).result))).toEqual({ result: [1, 0] });
-    // *_ro before the master's own refusals (min-replicas here), as scriptPrepareForRun checks them.
-    run(engine, "CONFIG", "SET", "min-replicas-to-write", "1");
+    // A script flagged to write is refused as a write (min-replicas here) before *_ro refuses it (redis-server 7.0.15, checked).
     expect(run(engine, "EVAL_RO", "#!lua\nreturn 1", "0")).toEqual({ error: "ERR Can not execute a script with write flag using *_ro command." });
+    run(engine, "CONFIG", "SET", "min-replicas-to-write", "1");
+    expect(run(engine, "EVAL_RO", "#!lua\nreturn 1", "0")).toEqual({ error: "NOREPLICAS Not enough good replicas to write." });
   });
 
   it("bounds the counted work of a request's scripts together (a pipeline of EVALs)", () => {

@@ -69,6 +69,7 @@ export function nextSyncToken(sent: SyncToken | null, replid: string, offset: nu
  * so any key), or null for `wrote` when the batch writes nothing.
  */
 export function writtenKeys(commands: readonly (readonly string[])[]): { keys: string[] | null } | null {
-  const keys = batchKeys(commands, (command, argv) => (command ? flagsOf(command, argv).includes("write") : false));
+  const writes = (flags: readonly string[]) => flags.includes("write") || flags.includes("maywrite");
+  const keys = batchKeys(commands, (command, argv) => (command ? writes(flagsOf(command, argv)) : false));
   return keys === undefined ? null : { keys };
 }

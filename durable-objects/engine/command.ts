@@ -42,8 +42,11 @@ export class WaitForReplicas {
  * - `noscript`: a script may not call it (Redis's flag).
  * - `anykeys`: may read or write keys it does not declare (a script): read-your-writes counts it
  *   as touching any key.
+ * - `maywrite`: writes or not as what it runs decides (a script; Redis's may-replicate): sent to
+ *   the primary and counted as a write by read-your-writes, but refused nothing before it runs;
+ *   each write it makes is checked as it is made (dispatch.ts `admitFromScript`).
  */
-export type Flag = "write" | "readonly" | "heavy" | "admin" | "primary" | "denyoom" | "evicts" | "noscript" | "anykeys";
+export type Flag = "write" | "readonly" | "heavy" | "admin" | "primary" | "denyoom" | "evicts" | "noscript" | "anykeys" | "maywrite";
 
 /**
  * What one request has spent so far, shared by its commands (engine.ts): bytes added to the

@@ -343,7 +343,8 @@ export class Engine {
 
   /** Why a script flagged to write cannot run on this node now (script.c's scriptPrepareForRun), or null. */
   private scriptWriteRefusal(): RedisError | null {
-    if (this.role === "slave") return new RedisError("READONLY Can not run script with write flag on readonly replica");
+    // Redis's processCommand refuses it first, as a write (its flags make it one): the usual texts.
+    if (this.role === "slave") return errors.readOnly();
     if (!this.enoughReplicas()) return errors.noReplicas();
     return this.role === "master" ? this.replication.writeRefusal() : null;
   }

@@ -5,7 +5,7 @@ import { shebang } from "../scripting/scripts";
 
 // A script may touch keys it does not declare (anykeys): read-your-writes counts it as touching any.
 const READ: readonly Flag[] = ["readonly", "noscript", "anykeys"];
-const WRITE: readonly Flag[] = ["write", "evicts", "noscript", "anykeys"];
+const WRITE: readonly Flag[] = ["maywrite", "evicts", "noscript", "anykeys"];
 
 /** A script whose shebang is valid and declares `no-writes`. */
 function declaresNoWrites(script: string): boolean {
@@ -27,7 +27,8 @@ function parseCall(script: string, count: string, rest: readonly string[]) {
 
 /**
  * EVAL script numkeys [key ...] [arg ...], and EVALSHA, EVAL_RO, EVALSHA_RO: runs a Lua script
- * atomically (scripting/scripts.ts). EVAL and EVALSHA run on the primary; the _RO forms, which
+ * atomically (scripting/scripts.ts). EVAL and EVALSHA run on the primary, refused nothing before
+ * they run (Redis's may-replicate): each write a script makes is checked as it is made; the _RO forms, which
  * refuse writes, and an EVAL whose script declares `no-writes`, where reads run (the nearest replica). An EVALSHA whose SHA-1 is not 40
  * characters is NOSCRIPT before its other arguments are read, as in Redis.
  * @see https://redis.io/docs/latest/commands/eval/

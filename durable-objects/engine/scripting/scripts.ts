@@ -144,12 +144,12 @@ export class Scripts {
     this.cache.delete(sha);
     this.cache.set(sha, script); // most recently used last
     const { flags } = script;
-    // In scriptPrepareForRun's order: a replica's READONLY, then *_ro, then the master's own refusals.
+    // Flags that make it a write make it one for Redis's processCommand, which refuses it as a write
+    // (READONLY, NOREPLICAS) before scriptPrepareForRun refuses a *_ro command (redis-server 7.0.15, checked).
     if (!flags.compat && !flags.noWrites) {
       const refusal = this.host.writeRefusal();
-      if (refusal?.prefix === "READONLY") throw refusal;
-      if (req.readOnly) throw new RedisError("ERR Can not execute a script with write flag using *_ro command.");
       if (refusal) throw refusal;
+      if (req.readOnly) throw new RedisError("ERR Can not execute a script with write flag using *_ro command.");
     }
     // Its flags make it a denyoom command (scriptFlagsToCmdFlags): refused as one.
     if (!flags.compat && ctx.overMemory && !flags.allowOom && !flags.noWrites) throw errors.oom();
