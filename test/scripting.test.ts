@@ -181,7 +181,8 @@ describe("EVAL", () => {
     const engine = newEngine();
     run(engine, "CONFIG", "SET", "busy-reply-threshold", "10");
     const out = evalIn(engine, "redis.call('set', 'w', '1') while true do pcall(function() end) end");
-    expect(out).toEqual({ error: expect.stringMatching(/^BUSY Script stopped after running past busy-reply-threshold \(10 ms of work\); nothing it wrote was kept script: /) });
+    // (Raised past the script's own handlers, it names no line.)
+    expect(out).toEqual({ error: "BUSY Script stopped after running past busy-reply-threshold (10 ms of work); nothing it wrote was kept" });
     expect(run(engine, "EXISTS", "w")).toEqual({ result: 0 });
     expect(evalIn(engine, "return redis.call('ping')")).toEqual({ result: "PONG" });
     // So is the work of Lua's C library, which no instruction counts: a pattern that backtracks, a sort.
@@ -229,7 +230,7 @@ describe("EVAL", () => {
   it("refuses a reply past the bounds (a table shared at every level) and keeps nothing; the node goes on", () => {
     const engine = newEngine();
     expect(evalIn(engine, "redis.call('set', 'r', 1) local t = {1} for i = 1, 50 do t = {t, t} end return t")).toEqual({
-      error: "ERR the script's reply is past what Flaredis returns (1000000 values or 33554432 bytes of strings); nothing it wrote was kept",
+      error: "ERR the script's reply is past what Flaredis returns (1000000 values or 33554432 bytes of strings in a request's scripts); nothing it wrote was kept",
     });
     expect(run(engine, "EXISTS", "r")).toEqual({ result: 0 });
     expect(evalIn(engine, "return redis.call('ping')")).toEqual({ result: "PONG" });
@@ -295,6 +296,31 @@ describe("EVAL", () => {
     evalIn(engine, "redis.log(redis.LOG_DEBUG, 'shown')");
     expect(lines).toEqual([[3, "a 1"], [0, "shown"]]);
   });
+
+  it("a second review's findings: what host functions read, redis.log's size, xpcall handlers, the collector's pace, a request's logs and replies", () => {
+    const lines: [number, string][] = [];
+    const engine = new Engine(new MemoryStorage(), { clock: new ManualClock(), random: fixedRandom, log: (level, message) => lines.push([level, message]) });
+    const busy = { error: expect.stringContaining("BUSY Script stopped") };
+    // A table given to a host function is not converted (it expanded to 2^60 values).
+    expect(evalIn(engine, "local t = {1} for i = 1, 60 do t = {t, t} end return redis.status_reply(t)")).toEqual({ error: "ERR wrong number or type of arguments" });
+    // redis.log takes at most 64 KiB of a message.
+    evalIn(engine, "local s = string.rep('x', 1000000) redis.log(redis.LOG_WARNING, s, s, s)");
+    expect(lines.map(([level, message]) => [level, message.length])).toEqual([[3, 65536]]);
+    run(engine, "CONFIG", "SET", "busy-reply-threshold", "20");
+    // An xpcall handler that loops is stopped too (it ran with hooks off).
+    expect(evalIn(engine, "return xpcall(function() while true do end end, function() while true do end end)")).toMatchObject(busy);
+    // A collector paced at 0 (every allocation a full collection) is held to 100.
+    expect(evalIn(engine, "collectgarbage('setpause', 0) collectgarbage('setstepmul', 0) local t = {} for i = 1, 100000 do t[i] = {} end while true do local x = {} end")).toMatchObject(busy);
+    // In a MULTI, a script's log counts what the commands before it logged.
+    run(engine, "CONFIG", "SET", "busy-reply-threshold", "5000");
+    const fill = ["EVAL", "local v = string.rep('x', 1000000) for i = 1, 20 do redis.call('set', KEYS[1] .. i, v) end return 1", "1"];
+    const multi = engine.run({ mode: "multi", commands: [[...fill, "a"], [...fill, "b"]], permission: "admin" });
+    expect(multi).toMatchObject({ outcomes: [{ result: 1 }, { error: expect.stringContaining("ERR this request would add more than 33554432 bytes") }] });
+    // A request's scripts' replies together are bounded.
+    const big = ["EVAL", "local t = {} for i = 1, 600000 do t[i] = i end return t", "0"];
+    const pipeline = engine.run({ mode: "pipeline", commands: [big, big], permission: "admin" });
+    expect(pipeline).toMatchObject({ outcomes: [{ result: expect.any(Array) }, { error: expect.stringContaining("ERR the script's reply is past what Flaredis returns") }] });
+  }, 30_000);
 
   it("runs inside MULTI with the other commands", () => {
     const engine = newEngine();

@@ -50,12 +50,15 @@ export type Flag = "write" | "readonly" | "heavy" | "admin" | "primary" | "denyo
 
 /**
  * What one request has spent so far, shared by its commands (engine.ts): bytes added to the
- * replication log, rows read, and milliseconds of scripts' counted work (scripting/scripts.ts).
+ * replication log, rows read, milliseconds of scripts' counted work and what their replies took.
  */
 export interface RequestBudget {
   log: number;
   reads: number;
   scriptMs: number;
+  /** Values and bytes of strings the request's scripts' replies converted (scripting/scripts.ts). */
+  replyValues: number;
+  replyBytes: number;
 }
 
 /** What a request's token may do (worker/auth.ts). */

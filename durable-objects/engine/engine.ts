@@ -165,11 +165,10 @@ export class Engine {
       },
       maxLogBytes: REQUEST_LIMITS.maxLogBytes,
       maxRequestMs: options.scriptWorkPerRequestMs ?? MAX_REQUEST_SCRIPT_MS,
-      log: (level, message) => {
-        // Redis's loglevel: a message below it is dropped (debug 0, verbose 1, notice 2, warning 3).
-        const threshold = ["debug", "verbose", "notice", "warning"].indexOf(this.config.other.loglevel ?? "notice");
-        if (level >= threshold) options.log?.(level, message);
-      },
+      // Redis's loglevel: a message below it is dropped (debug 0, verbose 1, notice 2, warning 3).
+      logs: (level) => options.log !== undefined && level >= ["debug", "verbose", "notice", "warning"].indexOf(this.config.other.loglevel ?? "notice"),
+      log: (level, message) => options.log?.(level, message),
+      logged: (ctx) => effectBytes(ctx.db.effects),
       permits: (argv, ctx) => Dispatcher.permits(argv, ctx.permission),
       busyThresholdMs: () => this.config["busy-reply-threshold"],
       writeRefusal: () => this.scriptWriteRefusal(),
@@ -226,7 +225,7 @@ export class Engine {
     const refusal = overBounds(batch.commands.length, args);
     if (refusal) return { error: refusal.message, offset: this.log.offset };
     // What the request's changes have logged and read: held to the request's bounds.
-    const budget: RequestBudget = { log: 0, reads: 0, scriptMs: 0 };
+    const budget: RequestBudget = { log: 0, reads: 0, scriptMs: 0, replyValues: 0, replyBytes: 0 };
     const charge = (change: Change) => {
       const bytes = effectBytes(change.effects);
       if (budget.log + bytes > REQUEST_LIMITS.maxLogBytes) throw errors.logTooLarge(REQUEST_LIMITS.maxLogBytes);

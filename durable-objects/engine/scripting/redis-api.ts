@@ -9,6 +9,15 @@ import { LuaError, type LuaVm, type ToLua } from "./vm";
 
 /** A command a script runs, in instructions of work (the script's budget, scripts.ts). */
 export const CALL_COST = 1_000;
+/**
+ * An entry of the change its undo point copies, in instructions (measured 2026-12-05: about 180
+ * ns an entry, an instruction's worth being 50 ns at the budget's rate).
+ */
+const UNDO_ENTRY_COST = 4;
+/** Bytes an argument may be copied and decoded at per instruction's worth of work. */
+const BYTES_PER_INSTRUCTION = 20;
+/** The most of a redis.log message a node's log takes. */
+const LOG_BYTES = 64 * 1024;
 
 export function sha1hex(bytes: Uint8Array): string {
   return createHash("sha1").update(bytes).digest("hex");
@@ -31,18 +40,23 @@ function argText(a: Uint8Array | string): string | null {
   }
 }
 
-/** The arguments of redis.call and its kin as argv; a Lua error table for a value that is no argument. */
-function argvOf(vm: LuaVm, n: number): string[] | { err: string } {
+/**
+ * The arguments of redis.call and its kin as argv, and their bytes; a Lua error table for a value
+ * that is no argument.
+ */
+function argvOf(vm: LuaVm, n: number): { argv: string[]; bytes: number } | { err: string } {
   if (n === 0) return errorTable("Please specify at least one argument for this redis lib call");
   const argv: string[] = [];
+  let bytes = 0;
   for (let i = 1; i <= n; i++) {
     const a = vm.argForCommand(i);
     if (a === null) return errorTable("Lua redis lib command arguments must be strings or integers");
+    bytes += a.length;
     const text = argText(a);
     if (text === null) return errorTable("Lua redis lib command arguments that are not valid UTF-8 are not supported by Flaredis yet");
     argv.push(text);
   }
-  return argv;
+  return { argv, bytes };
 }
 
 const REPL_REPLICA = 2;
@@ -55,13 +69,14 @@ export function registerRedisApi(vm: LuaVm, scripts: Scripts, host: ScriptHost, 
   };
   const command = (raising: boolean) => (v: LuaVm, n: number): ToLua[] => {
     const run = running("redis.call/pcall");
-    const argv = argvOf(v, n);
-    if (!Array.isArray(argv)) {
-      if (raising) throw new LuaError(argv);
-      return [argv];
+    const args = argvOf(v, n);
+    if ("err" in args) {
+      if (raising) throw new LuaError(args);
+      return [args];
     }
-    // A command costs its undo point too (the change's savepoint, copied before it runs).
-    run.work += CALL_COST + run.ctx.db.savepointSize();
+    const { argv } = args;
+    // A command costs its arguments' bytes and its undo point too (the change's savepoint, copied before it runs).
+    run.work += CALL_COST + args.bytes / BYTES_PER_INSTRUCTION + UNDO_ENTRY_COST * run.ctx.db.savepointSize();
     const stop = run.check(false);
     if (stop) throw new LuaError(stop);
     const { outcome, logBytes } = host.call(argv, run.ctx, run.calls);
@@ -78,7 +93,10 @@ export function registerRedisApi(vm: LuaVm, scripts: Scripts, host: ScriptHost, 
   vm.register("redis", "pcall", command(false));
   vm.register("redis", "sha1hex", (v, n) => {
     if (n !== 1) raise("wrong number of arguments");
-    return [sha1hex(v.argBytes(1) ?? new Uint8Array())];
+    const bytes = v.argBytes(1) ?? new Uint8Array();
+    const run = scripts.current;
+    if (run) run.work += bytes.length / BYTES_PER_INSTRUCTION;
+    return [sha1hex(bytes)];
   });
   // error_reply and status_reply answer (not raise) an error table when misused, as Redis's do.
   const oneString = (v: LuaVm, n: number): Uint8Array | null => {
@@ -100,13 +118,19 @@ export function registerRedisApi(vm: LuaVm, scripts: Scripts, host: ScriptHost, 
     const level = numberArg(v, 1);
     if (level === null) raise("First argument must be a number (log level).");
     if (Math.trunc(level!) < 0 || Math.trunc(level!) > 3) raise("Invalid debug level.");
-    // The other arguments that are strings or numbers, glued with spaces, as Redis logs them.
+    if (!host.logs(Math.trunc(level!))) return [];
+    // The other arguments that are strings or numbers, glued with spaces, as Redis logs them, up
+    // to LOG_BYTES (a node's log is no place for more), each counted in the script's work.
     const parts: string[] = [];
-    for (let i = 2; i <= n; i++) {
+    let bytes = 0;
+    for (let i = 2; i <= n && bytes < LOG_BYTES; i++) {
       const b = v.argBytes(i);
-      if (b !== null) parts.push(new TextDecoder().decode(b));
+      if (b === null) continue;
+      bytes += b.length;
+      running("redis.log").work += b.length / BYTES_PER_INSTRUCTION;
+      parts.push(new TextDecoder().decode(b.subarray(0, LOG_BYTES)));
     }
-    host.log(Math.trunc(level!), parts.join(" "));
+    host.log(Math.trunc(level!), parts.join(" ").slice(0, LOG_BYTES));
     return [];
   });
   vm.register("redis", "setresp", (v, n) => {
@@ -130,9 +154,9 @@ export function registerRedisApi(vm: LuaVm, scripts: Scripts, host: ScriptHost, 
   vm.register("redis", "debug", () => []);
   vm.register("redis", "acl_check_cmd", (v, n) => {
     const run = running("redis.acl_check_cmd");
-    const argv = argvOf(v, n);
-    if (!Array.isArray(argv)) throw new LuaError(argv);
-    const permitted = host.permits(argv, run.ctx);
+    const args = argvOf(v, n);
+    if ("err" in args) throw new LuaError(args);
+    const permitted = host.permits(args.argv, run.ctx);
     if (permitted === null) raise("Invalid command passed to redis.acl_check_cmd()");
     return [permitted];
   });

@@ -36,8 +36,12 @@ export interface ScriptHost {
   readonly maxLogBytes: number;
   /** The most counted work one request's scripts may do together, in ms (MAX_REQUEST_SCRIPT_MS). */
   readonly maxRequestMs: number;
-  /** redis.log: a message at Redis's level (0 debug … 3 warning), for the node's log. */
+  /** redis.log: whether a message at Redis's level (0 debug … 3 warning) goes to the node's log (CONFIG's loglevel). */
+  logs(level: number): boolean;
+  /** redis.log: a message for the node's log. */
   log(level: number, message: string): void;
+  /** Bytes the change's effects so far add to the replication log (a MULTI's commands before a script). */
+  logged(ctx: Context): number;
   /** Whether the caller's token may run argv's command: null for an unknown command (redis.acl_check_cmd). */
   permits(argv: readonly string[], ctx: Context): boolean | null;
   /** busy-reply-threshold in ms (0: none). */
@@ -94,7 +98,7 @@ const NOSCRIPT = () => new RedisError("NOSCRIPT No matching script. Please use E
 /** The most of a script's reply (or error value) Flaredis converts and returns. */
 const REPLY_BOUNDS = { values: REQUEST_LIMITS.maxScriptReplyValues, bytes: REQUEST_LIMITS.maxScriptReplyBytes };
 const replyTooLarge = () =>
-  new RedisError(`ERR the script's reply is past what Flaredis returns (${REPLY_BOUNDS.values} values or ${REPLY_BOUNDS.bytes} bytes of strings); nothing it wrote was kept`);
+  new RedisError(`ERR the script's reply is past what Flaredis returns (${REPLY_BOUNDS.values} values or ${REPLY_BOUNDS.bytes} bytes of strings in a request's scripts); nothing it wrote was kept`);
 /** The most bytes of script bodies the cache holds: EVAL's are dropped first; past it, SCRIPT LOAD is refused. */
 const MAX_CACHE_BYTES = 32 * 1024 * 1024;
 const utf8 = new TextEncoder();
@@ -116,9 +120,13 @@ export class Scripts {
     return this.running;
   }
 
-  /** SCRIPT LOAD: compiles and caches `body`. @returns its SHA-1 */
-  load(body: string): string {
-    return this.create(utf8.encode(body), false);
+  /** SCRIPT LOAD (and EVAL, `byEval`): compiles and caches `body`. @returns its SHA-1 */
+  load(body: string, byEval = false): string {
+    try {
+      return this.create(utf8.encode(body), byEval);
+    } finally {
+      if (this.vm?.broken) this.dropVm();
+    }
   }
 
   /** SCRIPT EXISTS: 1 or 0 per SHA-1 (in either case, as Redis's dictionary compares them). */
@@ -139,7 +147,7 @@ export class Scripts {
     if (req.bySha) {
       sha = req.script.toLowerCase();
       if (sha.length !== 40 || !this.cache.has(sha)) throw NOSCRIPT();
-    } else sha = this.create(utf8.encode(req.script), true);
+    } else sha = this.load(req.script, true);
     const script = this.cache.get(sha)!;
     this.cache.delete(sha);
     this.cache.set(sha, script); // most recently used last
@@ -175,8 +183,10 @@ export class Scripts {
     const { maxRequestMs } = this.host;
     const thresholdMs = Math.min(threshold > 0 ? threshold : maxRequestMs, maxRequestMs);
     // The work of one request's scripts together stays within maxRequestMs (a pipeline of EVALs).
-    const request = ctx.request ?? { log: 0, reads: 0, scriptMs: 0 };
+    const request = ctx.request ?? { log: 0, reads: 0, scriptMs: 0, replyValues: 0, replyBytes: 0 };
     const limitMs = Math.min(thresholdMs, maxRequestMs - request.scriptMs);
+    // What the request logged before: its committed commands' (request.log) and this change's so far (in a MULTI).
+    const loggedBefore = request.log + this.host.logged(ctx);
     const cWorkAtStart = vm.cWork();
     const usedMs = () => run.work / INSTRUCTIONS_PER_MS + (vm.cWork() - cWorkAtStart) / WORK_PER_MS;
     let stop: { err: string } | null = null;
@@ -187,7 +197,7 @@ export class Scripts {
       logBytes: 0,
       check: (instructions) => {
         if (instructions) run.work += CHECK_EVERY;
-        if (stop === null && request.log + run.logBytes > this.host.maxLogBytes) stop = { err: errors.logTooLarge(this.host.maxLogBytes).message };
+        if (stop === null && loggedBefore + run.logBytes > this.host.maxLogBytes) stop = { err: errors.logTooLarge(this.host.maxLogBytes).message };
         if (stop === null && usedMs() > limitMs)
           stop = {
             err:
@@ -201,7 +211,11 @@ export class Scripts {
     this.running = run;
     let value: LuaValue;
     try {
-      value = vm.call(ref, [], { every: CHECK_EVERY, check: run.check }, REPLY_BOUNDS);
+      // The request's replies together stay within the bounds (a pipeline of EVALs).
+      const bounds = { values: REPLY_BOUNDS.values - request.replyValues, bytes: REPLY_BOUNDS.bytes - request.replyBytes };
+      value = vm.call(ref, [], { every: CHECK_EVERY, check: run.check }, bounds);
+      request.replyValues += bounds.values - vm.conversionLeft.values;
+      request.replyBytes += bounds.bytes - vm.conversionLeft.bytes;
     } catch (e) {
       if (e instanceof LuaValueTooLarge) throw replyTooLarge();
       // The runtime's own failure (its stack, a trap): the VM is made anew, and nothing the script wrote is kept.

@@ -192,6 +192,8 @@ export class LuaVm {
   private readonly lengthAt: number;
   /** What the value being converted may still take (`call`'s bounds), or null: no bound. */
   private converting: { values: number; bytes: number } | null = null;
+  /** What the last `call`'s bounds had left after its value was converted. */
+  conversionLeft: { values: number; bytes: number } = { values: 0, bytes: 0 };
   /** Set by `call`: called every `every` instructions or units of C work; an error value to stop the script with. */
   private budget: ((instructions: boolean) => ToLua | null) | null = null;
 
@@ -305,6 +307,7 @@ export class LuaVm {
       if (status !== 0) throw this.popFailure();
       return this.value(-1, 0);
     } finally {
+      this.conversionLeft = this.converting ?? { values: 0, bytes: 0 };
       this.converting = null;
       this.ex.lua_settop(this.L, top);
       // A script may have stopped the collector (collectgarbage("stop")): the next one finds it running.
@@ -322,9 +325,10 @@ export class LuaVm {
     }
   }
 
-  /** Argument `i` (1-based) of the host function being called. */
+  /** Argument `i` (1-based) of the host function being called; a table comes empty. */
   arg(i: number): LuaValue {
-    return this.value(i, 0);
+    // A table is not converted (no host function reads one): its kind is all a caller learns.
+    return this.ex.lua_type(this.L, i) === T_TABLE ? { array: [] } : this.value(i, 0);
   }
 
   /** Argument `i` as Lua's tostring would have it for a string or number, else null. */

@@ -11,6 +11,7 @@
 #include "lua.h"
 #include "lauxlib.h"
 #include "lualib.h"
+#include "lstate.h" /* L->errfunc: a stopped script's error skips the script's own xpcall handlers */
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 #define IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
@@ -299,13 +300,21 @@ EXPORT(fl_new) lua_State *fl_new(void) {
   return L;
 }
 
+/* Raises the budget's error past the message handler of the protected call it is in: an xpcall's
+ * handler runs with hooks off, so one that loops would never be stopped. (The handler of each
+ * enclosing call is restored as the error leaves it, and the check raises again there.) */
+static void stop(lua_State *L) {
+  L->errfunc = 0;
+  lua_error(L);
+}
+
 static void budget_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   if (!js_budget(L, 1)) return;
   /* Out of budget: checked again at every line and backward jump from now on, as Redis's hook
    * does once a script is killed, so that a pcall around the loop cannot keep it running. */
   lua_sethook(L, budget_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
-  lua_error(L);
+  stop(L);
 }
 
 /* The next value of flaredis_work at which C code checks the budget (luaconf.h's luai_work), and
@@ -317,7 +326,7 @@ void flaredis_work_over(lua_State *L) {
   flaredis_work_check = flaredis_work + work_every;
   if (!js_budget(L, 0)) return;
   lua_sethook(L, budget_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
-  lua_error(L);
+  stop(L);
 }
 
 /* Calls js_budget every `every` VM instructions and every `every` units of C work (0: never). */
