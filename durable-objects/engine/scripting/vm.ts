@@ -13,6 +13,7 @@
  */
 import { latin1 } from "../bytes";
 import luaModule from "./vm/lua51.wasm";
+import { type Exports, wasi } from "./wasm-abi";
 
 /** A Lua value as JS sees it. Tables come as what Redis reads of them (see `LuaTable`). */
 export type LuaValue = null | boolean | number | Uint8Array | LuaTable;
@@ -100,86 +101,8 @@ const MAX_DEPTH = 1000;
 const utf8 = new TextEncoder();
 
 
-interface Exports {
-  readonly memory: WebAssembly.Memory;
-  readonly __indirect_function_table: WebAssembly.Table;
-  readonly __stack_pointer: WebAssembly.Global;
-  _initialize(): void;
-  fl_new(): number;
-  fl_register(L: number, table: number, name: number, which: number): void;
-  fl_budget(L: number, every: number): void;
-  fl_malloc(n: number): number;
-  fl_free(p: number): void;
-  fl_pushnumber(L: number, n: number): void;
-  fl_tonumber(L: number, i: number): number;
-  fl_ref(L: number): number;
-  fl_getref(L: number, ref: number): void;
-  fl_memory(): number;
-  fl_limit(bytes: number): void;
-  fl_work(): number;
-  fl_lock(L: number): number;
-  fl_setglobal(L: number, name: number): void;
-  fl_pcall(L: number, ref: number, nargs: number): number;
-  fl_g17(n: number, out: number): number;
-  fl_gc_restart(L: number): void;
-  fl_fields(L: number, i: number): number;
-  lua_next(L: number, i: number): number;
-  lua_gettop(L: number): number;
-  lua_settop(L: number, i: number): void;
-  lua_type(L: number, i: number): number;
-  lua_toboolean(L: number, i: number): number;
-  lua_tolstring(L: number, i: number, len: number): number;
-  lua_objlen(L: number, i: number): number;
-  lua_pushnil(L: number): void;
-  lua_pushlstring(L: number, p: number, n: number): void;
-  lua_pushboolean(L: number, b: number): void;
-  lua_createtable(L: number, narr: number, nrec: number): void;
-  lua_rawseti(L: number, i: number, n: number): void;
-  lua_rawgeti(L: number, i: number, n: number): void;
-  lua_rawget(L: number, i: number): void;
-  lua_setfield(L: number, i: number, k: number): void;
-  lua_checkstack(L: number, n: number): number;
-  lua_close(L: number): void;
-  luaL_loadbuffer(L: number, p: number, n: number, name: number): number;
-  luaL_unref(L: number, t: number, ref: number): void;
-}
-
-/** WASI, as far as Lua's base library reaches it: `print` writes to `output`; nothing else is there. */
-function wasi(vm: { output: string[]; memory(): WebAssembly.Memory; exited(): void }) {
-  const ENOSYS = 52;
-  const EBADF = 8;
-  return {
-    fd_write: (_fd: number, iovs: number, count: number, written: number) => {
-      const view = new DataView(vm.memory().buffer);
-      let n = 0;
-      for (let i = 0; i < count; i++) {
-        const p = view.getUint32(iovs + i * 8, true);
-        const len = view.getUint32(iovs + i * 8 + 4, true);
-        vm.output.push(latin1(new Uint8Array(vm.memory().buffer, p, len)));
-        n += len;
-      }
-      view.setUint32(written, n, true);
-      return 0;
-    },
-    fd_close: () => 0,
-    fd_fdstat_get: () => EBADF,
-    fd_fdstat_set_flags: () => ENOSYS,
-    fd_prestat_get: () => EBADF,
-    fd_prestat_dir_name: () => EBADF,
-    fd_read: () => ENOSYS,
-    fd_renumber: () => ENOSYS,
-    fd_seek: () => ENOSYS,
-    path_open: () => ENOSYS,
-    // Lua exits only after an error outside any protected call (a panic): the instance is done.
-    proc_exit: (code: number) => {
-      vm.exited();
-      throw new Error(`lua: exit ${code}`);
-    },
-  };
-}
-
 export class LuaVm {
-  /** What `print` wrote. */
+  /** What the C code wrote (to its stdout or stderr: the libraries' last words before a trap). */
   readonly output: string[] = [];
   /** True once an exception that is not Lua's unwound the instance: it must not be used again. */
   broken = false;
