@@ -123,10 +123,10 @@ export class Engine {
   configVersion: number;
   /** What the node tells the engine of replication (see `ReplicationView`). */
   readonly replication: ReplicationView;
-  readonly maxKeyBytes: number;
+  private readonly maxKeyBytes: number;
   /** Earliest deadline committed since `takeDeadline` was last called. */
   private newDeadline: number | null = null;
-  readonly server: Server;
+  private readonly server: Server;
   private readonly evictor: Evictor;
   private readonly dispatch: Dispatcher;
 
