@@ -18,6 +18,17 @@ export function toBytes(s: string): Bytes {
 /** Decodes UTF-8; invalid sequences become U+FFFD (use base64 output for binary values). */
 export const fromBytes = (b: Bytes): string => decoder.decode(b);
 
+const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Decodes UTF-8 that must be well-formed: null for any other bytes. */
+export function strictText(b: Bytes): string | null {
+  try {
+    return strict.decode(b);
+  } catch {
+    return null;
+  }
+}
+
 /** Length of `s` in UTF-8 bytes, without allocating. */
 export function utf8Length(s: string): number {
   let n = 0;

@@ -77,12 +77,14 @@ export class Dispatcher {
     const flags = flagsOf(command, argv);
     if (!permits(flags, permission)) throw errors.noPermission(command.name);
     const { host } = this;
-    if (host.role === "slave" && flags.includes("write")) throw errors.readOnly();
+    if (flags.includes("write")) {
+      const refusal = this.writeRefusal();
+      if (refusal) throw refusal;
+    }
     if (host.role === "slave" && (command.keys !== null || command.otherKeys)) {
       const refusal = host.replicaRefusal();
       if (refusal) throw refusal;
     }
-    if (flags.includes("write")) this.checkWrite();
     return { command, argv, flags };
   }
 
@@ -102,8 +104,8 @@ export class Dispatcher {
     const write = flags.includes("write");
     if (script.readOnly && write) throw new RedisError("ERR Write commands are not allowed from read-only scripts.");
     if (write && !script.wrote) {
-      if (this.host.role === "slave") throw errors.readOnly();
-      this.checkWrite();
+      const refusal = this.writeRefusal();
+      if (refusal) throw refusal;
       if (script.oom && flags.includes("denyoom")) throw errors.oom();
     }
     if (write) script.wrote = true;
@@ -131,13 +133,16 @@ export class Dispatcher {
     }
   }
 
-  /** A write's refusals on this node now: min-replicas-to-write, then the master's own (quorum, fencing). */
-  private checkWrite(): void {
-    if (!this.host.enoughReplicas()) throw errors.noReplicas();
-    if (this.host.role === "master") {
-      const refusal = this.host.writeRefusal();
-      if (refusal) throw refusal;
-    }
+  /**
+   * Why a write is refused on this node now, or null: READONLY on a replica; on a master,
+   * min-replicas-to-write, then its own refusals (quorum, fencing). Also a script's whose flags
+   * make it a write (scripting/scripts.ts).
+   */
+  writeRefusal(): RedisError | null {
+    const { host } = this;
+    if (host.role === "slave") return errors.readOnly();
+    if (!host.enoughReplicas()) return errors.noReplicas();
+    return host.writeRefusal();
   }
 }
 

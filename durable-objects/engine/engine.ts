@@ -156,7 +156,7 @@ export class Engine {
         const logged = ctx.db.effects.length;
         try {
           const outcome = this.dispatch.execute(this.dispatch.admitFromScript(argv, ctx.permission, calls), ctx.db, true, ctx.permission, { request: ctx.request });
-          return { outcome, logBytes: effectBytes(ctx.db.effects.slice(logged)) };
+          return { outcome, logBytes: effectBytes(ctx.db.effects, logged) };
         } catch (e) {
           return { outcome: { error: messageOf(e) }, logBytes: 0 };
         } finally {
@@ -171,7 +171,7 @@ export class Engine {
       logged: (ctx) => effectBytes(ctx.db.effects),
       permits: (argv, ctx) => Dispatcher.permits(argv, ctx.permission),
       busyThresholdMs: () => this.config["busy-reply-threshold"],
-      writeRefusal: () => this.scriptWriteRefusal(),
+      writeRefusal: () => this.dispatch.writeRefusal(),
     });
     this.server = {
       scripts,
@@ -340,14 +340,6 @@ export class Engine {
     this.log.backlogBytes = config["repl-backlog-size"];
   }
 
-  /** Why a script flagged to write cannot run on this node now (script.c's scriptPrepareForRun), or null. */
-  private scriptWriteRefusal(): RedisError | null {
-    // Redis's processCommand refuses it first, as a write (its flags make it one): the usual texts.
-    if (this.role === "slave") return errors.readOnly();
-    if (!this.enoughReplicas()) return errors.noReplicas();
-    return this.role === "master" ? this.replication.writeRefusal() : null;
-  }
-
   /** `min-replicas-to-write`: enough replicas acknowledged within `min-replicas-max-lag`. */
   enoughReplicas(): boolean {
     const min = this.config["min-replicas-to-write"];
@@ -469,10 +461,10 @@ export class Engine {
   }
 }
 
-/** About how many bytes effects take in the log (their RESP framing, closely enough for a bound). */
-function effectBytes(effects: readonly Effect[]): number {
+/** About how many bytes effects take in the log (their RESP framing, closely enough for a bound), from the one at `from` on. */
+function effectBytes(effects: readonly Effect[], from = 0): number {
   let n = 0;
-  for (const effect of effects) for (const arg of effect) n += 16 + (typeof arg === "string" ? utf8Length(arg) : arg.length);
+  for (let i = from; i < effects.length; i++) for (const arg of effects[i]!) n += 16 + (typeof arg === "string" ? utf8Length(arg) : arg.length);
   return n;
 }
 

@@ -1,4 +1,5 @@
 import { parseInteger } from "../args";
+import { toBytes } from "../bytes";
 import { type Command, type Flag, defineCommand, numkeys } from "../command";
 import { RedisError } from "../errors";
 import { shebang } from "../scripting/scripts";
@@ -11,7 +12,7 @@ const WRITE: readonly Flag[] = ["maywrite", "evicts", "noscript", "anykeys"];
 function declaresNoWrites(script: string): boolean {
   if (!script.startsWith("#!")) return false;
   try {
-    return shebang(new TextEncoder().encode(script.slice(0, script.indexOf("\n") + 1))).flags.noWrites;
+    return shebang(toBytes(script.slice(0, script.indexOf("\n") + 1))).flags.noWrites;
   } catch {
     return false;
   }

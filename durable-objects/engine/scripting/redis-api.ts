@@ -3,6 +3,7 @@
  * status_reply, log, setresp, set_repl, acl_check_cmd, and the version and level constants.
  */
 import { createHash } from "node:crypto";
+import { fromBytes, strictText } from "../bytes";
 import { errorTable, toLua } from "./replies";
 import type { ScriptHost, Scripts } from "./scripts";
 import { LuaError, type LuaVm, type ToLua } from "./vm";
@@ -28,17 +29,6 @@ const raise = (text: string): never => {
   throw new LuaError(errorTable(text));
 };
 
-const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/** A command argument as the engine takes it: text (binary arguments wait for issue #33). */
-function argText(a: Uint8Array | string): string | null {
-  if (typeof a === "string") return a;
-  try {
-    return strict.decode(a);
-  } catch {
-    return null;
-  }
-}
 
 /**
  * The arguments of redis.call and its kin as argv, and their bytes; a Lua error table for a value
@@ -52,7 +42,8 @@ function argvOf(vm: LuaVm, n: number): { argv: string[]; bytes: number } | { err
     const a = vm.argForCommand(i);
     if (a === null) return errorTable("Lua redis lib command arguments must be strings or integers");
     bytes += a.length;
-    const text = argText(a);
+    // A command argument as the engine takes it: text (binary arguments wait for issue #33).
+    const text = typeof a === "string" ? a : strictText(a);
     if (text === null) return errorTable("Lua redis lib command arguments that are not valid UTF-8 are not supported by Flaredis yet");
     argv.push(text);
   }
@@ -106,7 +97,7 @@ export function registerRedisApi(vm: LuaVm, scripts: Scripts, host: ScriptHost, 
   vm.register("redis", "error_reply", (v, n) => {
     const s = oneString(v, n);
     if (s === null) return [errorTable("wrong number or type of arguments")];
-    const text = new TextDecoder().decode(s);
+    const text = fromBytes(s);
     return [errorTable(text.startsWith("-") ? text : `-${text}`)];
   });
   vm.register("redis", "status_reply", (v, n) => {
@@ -128,7 +119,7 @@ export function registerRedisApi(vm: LuaVm, scripts: Scripts, host: ScriptHost, 
       if (b === null) continue;
       bytes += b.length;
       running("redis.log").work += b.length / BYTES_PER_INSTRUCTION;
-      parts.push(new TextDecoder().decode(b.subarray(0, LOG_BYTES)));
+      parts.push(fromBytes(b.subarray(0, LOG_BYTES)));
     }
     host.log(Math.trunc(level!), parts.join(" ").slice(0, LOG_BYTES));
     return [];
@@ -182,7 +173,7 @@ function numberArg(vm: LuaVm, i: number): number | null {
   const a = vm.arg(i);
   if (typeof a === "number") return a;
   if (a instanceof Uint8Array) {
-    const s = new TextDecoder().decode(a).trim();
+    const s = fromBytes(a).trim();
     const n = s === "" ? NaN : Number(s);
     return Number.isNaN(n) ? null : n;
   }

@@ -2,7 +2,7 @@
  * Values between Redis and Lua, by Redis 7's rules for RESP2 (script_lua.c): a command's reply as
  * a script sees it (`toLua`), a script's result as the reply (`fromLua`), and Redis's error tables.
  */
-import { fromBytes } from "../bytes";
+import { fromBytes, toBytes } from "../bytes";
 import type { Reply } from "../command";
 import { RedisError } from "../errors";
 import type { LuaTable, LuaValue, ToLua } from "./vm";
@@ -64,7 +64,7 @@ export function fromLua(v: LuaValue, formatNumber: (n: number) => string, top = 
     return fromBytes(t.err).replace(/[\r\n]/g, " ");
   }
   if (t.ok instanceof Uint8Array) return fromBytes(t.ok).replace(/[\r\n]/g, " ");
-  if (typeof t.double === "number") return textBytes(doubleText(t.double, formatNumber));
+  if (typeof t.double === "number") return toBytes(doubleText(t.double, formatNumber));
   if (t.big_number instanceof Uint8Array) return t.big_number.map((b) => (b === 13 || b === 10 ? 32 : b));
   const verbatim = t.verbatim_string;
   if (verbatim !== undefined && verbatim !== null && typeof verbatim === "object" && !(verbatim instanceof Uint8Array)) {
@@ -81,6 +81,3 @@ function doubleText(n: number, formatNumber: (n: number) => string): string {
   if (n === -Infinity) return "-inf";
   return formatNumber(n);
 }
-
-const encoder = new TextEncoder();
-const textBytes = (s: string): Uint8Array => encoder.encode(s);

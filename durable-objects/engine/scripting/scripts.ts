@@ -8,6 +8,7 @@
  * and a node that restarts (a Durable Object evicted from memory, a failover) answers NOSCRIPT
  * until the script is sent again, which clients do (EVALSHA, then EVAL on NOSCRIPT).
  */
+import { fromBytes, toBytes } from "../bytes";
 import type { Context, Reply } from "../command";
 import type { Outcome, ScriptCalls } from "../dispatch";
 import { RedisError, errors } from "../errors";
@@ -74,6 +75,8 @@ export interface Running {
 interface Script {
   readonly body: Uint8Array;
   readonly flags: ScriptFlags;
+  /** The shebang line's bytes, its line break excluded (shebang): what the compiler skips. */
+  readonly skip: number;
   /** Made by EVAL (not SCRIPT LOAD): dropped first when the cache is full, as Redis 7.4 does. */
   readonly byEval: boolean;
 }
@@ -101,7 +104,6 @@ const replyTooLarge = () =>
   new RedisError(`ERR the script's reply is past what Flaredis returns (${REPLY_BOUNDS.values} values or ${REPLY_BOUNDS.bytes} bytes of strings in a request's scripts); nothing it wrote was kept`);
 /** The most bytes of script bodies the cache holds: EVAL's are dropped first; past it, SCRIPT LOAD is refused. */
 const MAX_CACHE_BYTES = 32 * 1024 * 1024;
-const utf8 = new TextEncoder();
 
 export class Scripts {
   /** SHA-1 (lowercase hex) → script; a Map keeps use order for the LRU of EVAL's scripts. */
@@ -123,7 +125,7 @@ export class Scripts {
   /** SCRIPT LOAD (and EVAL, `byEval`): compiles and caches `body`. @returns its SHA-1 */
   load(body: string, byEval = false): string {
     try {
-      return this.create(utf8.encode(body), byEval);
+      return this.create(toBytes(body), byEval);
     } finally {
       if (this.vm?.broken) this.dropVm();
     }
@@ -245,8 +247,7 @@ export class Scripts {
       if (!byEval && cached.byEval) this.cache.set(sha, { ...cached, byEval: false });
       return sha;
     }
-    const { flags } = shebang(body);
-    const script: Script = { body, flags, byEval };
+    const script: Script = { body, ...shebang(body), byEval };
     this.trim(body.length);
     if (this.bytes + body.length > MAX_CACHE_BYTES) throw new RedisError(`ERR the script cache is full (${MAX_CACHE_BYTES} bytes of scripts); SCRIPT FLUSH empties it`);
     this.compiled(this.ensureVm(), sha, script);
@@ -276,9 +277,8 @@ export class Scripts {
     let ref = this.refs.get(sha);
     if (ref !== undefined) return ref;
     // After a shebang, its line break stays, so that the script's line numbers are the user's.
-    const { skip } = shebang(script.body);
     try {
-      ref = vm.load(script.body.subarray(skip), "@user_script");
+      ref = vm.load(script.body.subarray(script.skip), "@user_script");
     } catch (e) {
       if (!(e instanceof LuaFailure)) throw e;
       throw new RedisError(`ERR Error compiling script (new function): ${e.message}`);
@@ -310,11 +310,11 @@ export class Scripts {
  */
 function failureText(value: LuaValue, sha: string): string {
   if (value === null || typeof value !== "object" || value instanceof Uint8Array) {
-    const message = value instanceof Uint8Array ? new TextDecoder().decode(value) : "execution failure";
+    const message = value instanceof Uint8Array ? fromBytes(value) : "execution failure";
     return `ERR Error running script ${sha}, ${message.slice(0, 100)}`;
   }
   const text = (v: LuaValue | undefined): string | null =>
-    v instanceof Uint8Array ? new TextDecoder().decode(v) : typeof v === "number" ? String(v) : null;
+    v instanceof Uint8Array ? fromBytes(v) : typeof v === "number" ? String(v) : null;
   const message = text(value.err) ?? "ERR unknown error";
   const source = text(value.source);
   const line = text(value.line);
@@ -336,7 +336,7 @@ export function shebang(body: Uint8Array): { flags: ScriptFlags; skip: number } 
   if (body[0] !== 0x23 || body[1] !== 0x21) return { flags: { compat: true, noWrites: false, allowOom: false, allowStale: false }, skip: 0 };
   const end = body.indexOf(10);
   if (end === -1) throw new RedisError("ERR Invalid script shebang");
-  const parts = new TextDecoder().decode(body.subarray(0, end)).split(/[ \t\r\v\f]+/).filter((p) => p !== "");
+  const parts = fromBytes(body.subarray(0, end)).split(/[ \t\r\v\f]+/).filter((p) => p !== "");
   if (parts.length === 0) throw new RedisError("ERR Invalid engine in script shebang");
   if (parts[0] !== "#!lua") throw new RedisError(`ERR Unexpected engine in script shebang: ${parts[0]}`);
   const set = new Set<string>();

@@ -11,7 +11,7 @@
  * the C stack pointer; any other exception (the runtime's own stack overflow) leaves the instance
  * unusable: `broken` says so and the caller makes a new one.
  */
-import { latin1 } from "../bytes";
+import { latin1, toBytes } from "../bytes";
 import luaModule from "./vm/lua51.wasm";
 import { type Exports, wasi } from "./wasm-abi";
 
@@ -98,7 +98,6 @@ export const HEAP_LIMIT = 40 * 1024 * 1024;
 /** A table nested deeper than this converts as nil (Redis stops at the same depth, with an error reply). */
 const MAX_DEPTH = 1000;
 
-const utf8 = new TextEncoder();
 
 
 export class LuaVm {
@@ -192,7 +191,7 @@ export class LuaVm {
    * @throws LuaFailure with the compiler's message
    */
   load(source: string | Uint8Array, chunkname: string): number {
-    const bytes = typeof source === "string" ? utf8.encode(source) : source;
+    const bytes = typeof source === "string" ? toBytes(source) : source;
     if (this.ex.luaL_loadbuffer(this.L, this.toScratch(bytes), bytes.length, this.cstring(chunkname)) !== 0) throw this.popFailure();
     return this.ex.fl_ref(this.L);
   }
@@ -212,7 +211,7 @@ export class LuaVm {
    */
   call(ref: number, args: readonly ToLua[] = [], budget?: { every: number; check: (instructions: boolean) => ToLua | null }, bounds?: ConversionBounds): LuaValue {
     const top = this.ex.lua_gettop(this.L);
-    if (this.ex.lua_checkstack(this.L, args.length + 3) === 0) throw new LuaFailure(utf8.encode("stack overflow"));
+    if (this.ex.lua_checkstack(this.L, args.length + 3) === 0) throw new LuaFailure(toBytes("stack overflow"));
     for (const a of args) this.push(a);
     this.budget = budget?.check ?? null;
     this.ex.fl_budget(this.L, budget?.every ?? 0);
@@ -302,7 +301,7 @@ export class LuaVm {
     else if (typeof v === "boolean") this.ex.lua_pushboolean(L, v ? 1 : 0);
     else if (typeof v === "number") this.ex.fl_pushnumber(L, v);
     else if (typeof v === "string" || v instanceof Uint8Array) {
-      const bytes = typeof v === "string" ? utf8.encode(v) : v;
+      const bytes = typeof v === "string" ? toBytes(v) : v;
       this.ex.lua_pushlstring(L, this.toScratch(bytes), bytes.length);
     } else if (Array.isArray(v)) {
       this.ex.lua_createtable(L, v.length, 0);
@@ -435,7 +434,7 @@ export class LuaVm {
   private cstring(s: string): number {
     let p = this.names.get(s);
     if (p === undefined) {
-      const bytes = utf8.encode(s);
+      const bytes = toBytes(s);
       p = this.ex.fl_malloc(bytes.length + 1);
       const memory = new Uint8Array(this.ex.memory.buffer);
       memory.set(bytes, p);

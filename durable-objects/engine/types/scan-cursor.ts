@@ -8,12 +8,11 @@
  * (but one in 65,536). Clients that read a cursor as a 64-bit integer (go-redis; node-redis 4,
  * as a JS number) cannot page through fields that long: they get a cursor they cannot send back.
  */
-import { toBytes } from "../bytes";
+import { strictText, toBytes } from "../bytes";
 import { RedisError, errors } from "../errors";
 import { type Glob, compileGlob } from "../glob";
 import { parseInteger, parseScanCursor } from "../args";
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** FNV-1a of the bytes, folded to 16 bits. */
 function check(bytes: Uint8Array): number {
@@ -61,11 +60,9 @@ export function cursorField(n: bigint): string | null {
   for (let i = 0; i < all.length; i++) all[i] = parseInt(text.slice(2 + 2 * i, 4 + 2 * i), 16);
   const bytes = all.subarray(0, all.length - 2);
   if (check(bytes) !== (all[all.length - 2]! << 8) + all[all.length - 1]!) throw invalid();
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw invalid();
-  }
+  const key = strictText(bytes);
+  if (key === null) throw invalid();
+  return key;
 }
 
 /**
