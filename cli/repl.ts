@@ -12,7 +12,7 @@ import { createInterface } from "node:readline";
 import { formatRaw, formatReply } from "./format.ts";
 import { FlaredisHttp } from "./http.ts";
 import { isError, type Reply } from "./reply.ts";
-import { splitArgs } from "./resp.ts";
+import { splitArgs } from "../durable-objects/engine/split-args.ts";
 import { Session } from "./session.ts";
 
 export interface ReplOptions {

@@ -5,7 +5,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formatRaw, formatReply } from "../cli/format";
 import { fromOutcome, parseJsonExact, type Reply } from "../cli/reply";
-import { encodeReplies, ProtocolError, RESP_LIMITS, RespDecoder, splitArgs } from "../cli/resp";
+import { encodeReplies, ProtocolError, RESP_LIMITS, RespDecoder } from "../cli/resp";
+import { splitArgs } from "../durable-objects/engine/split-args";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);

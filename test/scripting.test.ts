@@ -207,6 +207,8 @@ describe("EVAL", () => {
     });
     // A script flagged to write is a write: refused as one (redis-server 7.0.15's texts, checked).
     expect(as(replica, "readwrite", "EVAL", "#!lua\nreturn 1", "0")).toEqual({ error: "READONLY You can't write against a read only replica." });
+    // EVAL_RO runs where reads run: a replica answers as its master would, not READONLY.
+    expect(as(replica, "readonly", "EVAL_RO", "#!lua\nreturn 1", "0")).toEqual({ error: "ERR Can not execute a script with write flag using *_ro command." });
   });
 
   it("a master short of replicas (min-replicas-to-write) runs a script that only reads, and refuses its first write", () => {

@@ -7,6 +7,7 @@
 import type { Bytes } from "./bytes";
 import type { Random } from "./clock";
 import type { Change } from "./keyspace";
+import type { Functions } from "./scripting/functions";
 import type { Scripts } from "./scripting/scripts";
 
 /**
@@ -98,6 +99,8 @@ export interface Server {
   usage(key: string): { readonly lfu: boolean; readonly idleMs: number; readonly frequency: number };
   /** Lua scripting: the script cache and the VM (scripting/scripts.ts). */
   readonly scripts: Scripts;
+  /** Redis functions: FUNCTION's libraries and FCALL (scripting/functions.ts). */
+  readonly functions: Functions;
 }
 
 export interface Context {

@@ -205,6 +205,11 @@ export function isFlush(argv: readonly Bytes[]): boolean {
 }
 const FLUSHALL = Uint8Array.from("flushall", (c) => c.charCodeAt(0));
 
+/** A change of the function libraries (`FUNCTION LOAD REPLACE <code>`, `DELETE`, `FLUSH`): not about one key (scripting/functions.ts applies it). */
+export function isFunctionEffect(argv: readonly Bytes[]): boolean {
+  return fromBytes(argv[0]!).toUpperCase() === "FUNCTION";
+}
+
 /**
  * Applies one keyed effect that ends at offset `at`, unless the key already reflects it
  * (its `mod` >= `at`: it came in a snapshot chunk read at or after `at`).

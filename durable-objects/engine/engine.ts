@@ -17,7 +17,9 @@ import type { Clock, Random } from "./clock";
 import { type Command, type Flag, type Permission, type RequestBudget, type Server, WaitForReplicas, flagsOf } from "./command";
 import { Dispatcher, type Outcome, type Prepared } from "./dispatch";
 import { RedisError, errors } from "./errors";
-import { MAX_REQUEST_SCRIPT_MS, Scripts } from "./scripting/scripts";
+import { Functions } from "./scripting/functions";
+import { MAX_REQUEST_SCRIPT_MS, ScriptRunner } from "./scripting/runner";
+import { Scripts } from "./scripting/scripts";
 import { AccessTracker, Evictor } from "./eviction";
 import { renderInfo, resetStats } from "./info";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
@@ -123,6 +125,8 @@ export class Engine {
   configVersion: number;
   /** What the node tells the engine of replication (see `ReplicationView`). */
   readonly replication: ReplicationView;
+  /** Redis functions: libraries kept in storage and replicated (scripting/functions.ts). */
+  readonly functions: Functions;
   private readonly maxKeyBytes: number;
   /** Earliest deadline committed since `takeDeadline` was last called. */
   private newDeadline: number | null = null;
@@ -149,7 +153,7 @@ export class Engine {
     this.evictor = new Evictor(storage.keys, this.access, options.random);
     const log = this.log;
     const replication = this.replication;
-    const scripts = new Scripts({
+    const runner = new ScriptRunner({
       call: (argv, ctx, calls) => {
         // A command's own keepsWrites is the script's affair: the script's outcome decides what stays.
         const kept = this.dispatch.keptWrites;
@@ -173,8 +177,10 @@ export class Engine {
       busyThresholdMs: () => this.config["busy-reply-threshold"],
       writeRefusal: () => this.dispatch.writeRefusal(),
     });
+    this.functions = new Functions(runner, storage.meta);
     this.server = {
-      scripts,
+      scripts: new Scripts(runner),
+      functions: this.functions,
       random: options.random,
       info: (sections) => this.info(sections),
       configGet: (patterns) => configGet(this.config, patterns),

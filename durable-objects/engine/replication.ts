@@ -147,6 +147,8 @@ export interface SnapshotChunk {
   readonly next: SnapshotCursor | null;
   /** The master's offset when the chunk was read: everything up to it is in the chunk. */
   readonly offset: number;
+  /** In the first chunk: the function libraries' code (a replica takes them all, in place of its own). */
+  readonly functions?: readonly string[];
 }
 
 /**

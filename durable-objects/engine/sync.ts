@@ -4,9 +4,9 @@
  */
 import { createHash } from "node:crypto";
 import { bytesEqual } from "./bytes";
-import { applyEffect, isFlush } from "./effects";
+import { applyEffect, isFlush, isFunctionEffect } from "./effects";
 import type { Engine } from "./engine";
-import type { LogEntry, PsyncReply, SnapshotChunk, SnapshotCursor } from "./replication";
+import { type LogEntry, type PsyncReply, START, type SnapshotChunk, type SnapshotCursor } from "./replication";
 import { EXEC_FRAME, MULTI_FRAME } from "./replication-log";
 import { decodeCommand } from "./resp";
 import type { KeyPosition } from "./slot";
@@ -37,6 +37,13 @@ const CHUNK_KEYS = 16_384;
  * strings stop at it).
  */
 export function snapshotChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: number): SnapshotChunk {
+  const chunk = keysChunk(engine, cursor, maxBytes);
+  // The first chunk carries the function libraries too, as they are at its offset.
+  const first = cursor.slot === START.slot && cursor.key === START.key && cursor.field === START.field;
+  return first ? { ...chunk, functions: engine.functions.codes() } : chunk;
+}
+
+function keysChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: number): SnapshotChunk {
   const keys = engine.storage.keys;
   const now = engine.options.clock.now();
   const rows: SnapshotChunk["rows"][number][] = [];
@@ -168,6 +175,7 @@ export function hasSynced(engine: Engine): boolean {
 export function loadChunk(engine: Engine, chunk: SnapshotChunk): void {
   engine.transaction(() => {
     engine.storage.meta.set("consistent_at", chunk.offset);
+    if (chunk.functions) engine.functions.replaceAll(chunk.functions);
     engine.keyspace.loadPacked(chunk.strings, chunk.offset);
     const change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
     for (const r of chunk.rows) {
@@ -234,7 +242,8 @@ function applyGroups(engine: Engine, entries: readonly LogEntry[], i: number, ap
       if (bytesEqual(frame, MULTI_FRAME) || bytesEqual(frame, EXEC_FRAME)) continue;
       const argv = decodeCommand(frame);
       const at = offset + frame.length;
-      if (isFlush(argv)) {
+      if (isFunctionEffect(argv)) engine.functions.apply(argv);
+      else if (isFlush(argv)) {
         engine.keyspace.commit(change, null);
         engine.keyspace.deleteWrittenBefore(at);
         change = engine.keyspace.begin(engine.options.clock.now(), role);
@@ -272,8 +281,9 @@ function nextGroup(entries: readonly LogEntry[], i: number): number | null {
 
 /**
  * A digest of the logical keyspace (keys, types, values, deadlines; logically expired keys are
- * absent), equal on any two nodes that hold the same data whatever their storage order: the XOR
- * of a SHA-1 per key, as Redis's DEBUG DIGEST. Reads the keyspace in pages.
+ * absent) and the function libraries, equal on any two nodes that hold the same data whatever
+ * their storage order: the XOR of a SHA-1 per key (as Redis's DEBUG DIGEST) and per library.
+ * Reads the keyspace in pages.
  */
 export function digest(engine: Engine): string {
   const acc = new Uint8Array(20);
@@ -301,6 +311,11 @@ export function digest(engine: Engine): string {
         after = page[page.length - 1]!.field;
       }
     const h = hash.digest();
+    for (let i = 0; i < 20; i++) acc[i]! ^= h[i]!;
+    any = true;
+  }
+  for (const code of engine.functions.codes()) {
+    const h = createHash("sha1").update("\0function\0").update(code).digest();
     for (let i = 0; i < 20; i++) acc[i]! ^= h[i]!;
     any = true;
   }

@@ -114,3 +114,49 @@ describe("@upstash/ratelimit, unchanged", () => {
     }
   }, 60_000);
 });
+
+describe("Redis functions through @upstash/redis", () => {
+  const code = [
+    "#!lua name=counters",
+    "redis.register_function('bump', function(keys, args) return redis.call('incrby', keys[1], args[1]) end)",
+    "redis.register_function{function_name='peek', callback=function(keys) return redis.call('get', keys[1]) end, flags={'no-writes'}, description='reads a counter'}",
+  ].join("\n");
+
+  it("loads a library, calls it, lists it; FCALL_RO reads at the nearest replica", async () => {
+    await redis.functions.flush();
+    expect(await redis.functions.load({ code })).toBe("counters");
+    await expect(redis.functions.load({ code })).rejects.toThrow("ERR Library 'counters' already exists");
+    expect(await redis.functions.call("bump", ["c"], ["5"])).toBe(5);
+    expect(await redis.functions.callRo("peek", ["c"])).toBe(5); // the client parses "5" as JSON
+    expect(await redis.functions.list({ withCode: true })).toEqual([
+      {
+        libraryName: "counters",
+        engine: "LUA",
+        functions: [
+          { name: "bump", description: undefined, flags: [] },
+          { name: "peek", description: "reads a counter", flags: ["no-writes"] },
+        ],
+        libraryCode: code,
+      },
+    ]);
+    expect(await redis.functions.stats()).toMatchObject({ engines: { LUA: { librariesCount: 1, functionsCount: 2 } } });
+    const paris = { authorization: "Bearer dev-token", "MF-CF-Blob": JSON.stringify({ latitude: "48.86", longitude: "2.35" }) };
+    await digestsWhenCaughtUp(server.url);
+    const r = await fetch(`${server.url}/`, { method: "POST", headers: paris, body: JSON.stringify(["FCALL_RO", "peek", "1", "c"]) });
+    expect(await r.json()).toEqual({ result: "5" });
+    expect(r.headers.get("flaredis-served-by")).toMatch(/^replica:/);
+    await expect(redis.functions.callRo("bump", ["c"], ["1"])).rejects.toThrow("ERR Can not execute a script with write flag using *_ro command.");
+  });
+
+  it("a library loaded before a failover is called after it, and every node holds it", async () => {
+    await redis.functions.flush();
+    await redis.functions.load({ code });
+    expect(await redis.functions.call("bump", ["after"], ["2"])).toBe(2);
+    const topology = (await (await fetch(`${server.url}/admin/topology`, { headers: { authorization: "Bearer dev-admin-token" } })).json()) as { primary: string };
+    const to = topology.primary === "apac" ? "wnam" : "apac";
+    expect(await send("/admin/failover", { to })).toMatchObject({ status: 200, json: { primary: to } });
+    expect(await redis.functions.call("bump", ["after"], ["3"])).toBe(5);
+    expect((await redis.functions.list()).map((l) => l.libraryName)).toEqual(["counters"]);
+    expect(new Set((await digestsWhenCaughtUp(server.url)).values()).size).toBe(1);
+  }, 60_000);
+});

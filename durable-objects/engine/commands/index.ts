@@ -15,6 +15,7 @@ import decrby from "./decrby";
 import del from "./del";
 import echo from "./echo";
 import { evalCommand, evalRo, evalsha, evalshaRo } from "./eval";
+import { fcall, fcallRo } from "./fcall";
 import exists from "./exists";
 import expire from "./expire";
 import expireat from "./expireat";
@@ -50,6 +51,7 @@ import renamenx from "./renamenx";
 import role from "./role";
 import scan from "./scan";
 import script from "./script";
+import functionCommand from "./function";
 import set from "./set";
 import setex from "./setex";
 import setnx from "./setnx";
@@ -79,6 +81,9 @@ const commands: Command<any>[] = [
   evalRo,
   evalsha,
   evalshaRo,
+  fcall,
+  fcallRo,
+  functionCommand,
   exists,
   expire,
   expireat,

@@ -5,7 +5,6 @@
  * every command redis-server 7.0 lists is served or here.
  */
 const GROUPS: readonly (readonly [string, readonly string[]])[] = [
-  ["Redis functions are not served yet (EVAL and EVALSHA are)", ["fcall", "fcall_ro", "function"]],
   ["a transaction is one request: POST /multi-exec, which the RESP proxy and the CLI send for MULTI … EXEC", ["multi", "exec", "discard", "watch", "unwatch"]],
   ["pub/sub is not served yet", ["publish", "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "spublish", "ssubscribe", "sunsubscribe", "pubsub"]],
   ["blocking commands are not served yet", ["blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop"]],

@@ -460,8 +460,8 @@ export class Overlay extends ElementView {
     return this.keyspace.limits.maxValueBytes;
   }
 
-  /** True when committing would change storage. */
+  /** True when committing would change storage or the log (an effect on no key: FUNCTION LOAD's). */
   get dirty(): boolean {
-    return this.touched.size > 0 || this.cleared || this.elements.size > 0 || this.dropped.size > 0;
+    return this.touched.size > 0 || this.cleared || this.elements.size > 0 || this.dropped.size > 0 || this.effects.length > 0;
   }
 }

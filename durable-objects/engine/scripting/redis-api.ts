@@ -5,8 +5,9 @@
 import { createHash } from "node:crypto";
 import { fromBytes, strictText } from "../bytes";
 import { errorTable, toLua } from "./replies";
-import type { ScriptHost, Scripts } from "./scripts";
-import { LuaError, type LuaVm, type ToLua } from "./vm";
+import type { ScriptRunner } from "./runner";
+import { LuaError, type ToLua } from "./lua-values";
+import type { LuaVm } from "./vm";
 
 /** A command a script runs, in instructions of work (the script's budget, scripts.ts). */
 export const CALL_COST = 1_000;
@@ -52,9 +53,10 @@ function argvOf(vm: LuaVm, n: number): { argv: string[]; bytes: number } | { err
 
 const REPL_REPLICA = 2;
 
-export function registerRedisApi(vm: LuaVm, scripts: Scripts, host: ScriptHost, version: string): void {
+export function registerRedisApi(vm: LuaVm, runner: ScriptRunner, version: string): void {
+  const { host } = runner;
   const running = (what: string) => {
-    const run = scripts.current;
+    const run = runner.current;
     if (!run) raise(`${what} can only be called inside a script invocation`);
     return run!;
   };
@@ -85,7 +87,7 @@ export function registerRedisApi(vm: LuaVm, scripts: Scripts, host: ScriptHost, 
   vm.register("redis", "sha1hex", (v, n) => {
     if (n !== 1) raise("wrong number of arguments");
     const bytes = v.argBytes(1) ?? new Uint8Array();
-    const run = scripts.current;
+    const run = runner.current;
     if (run) run.work += bytes.length / BYTES_PER_INSTRUCTION;
     return [sha1hex(bytes)];
   });
@@ -118,7 +120,9 @@ export function registerRedisApi(vm: LuaVm, scripts: Scripts, host: ScriptHost, 
       const b = v.argBytes(i);
       if (b === null) continue;
       bytes += b.length;
-      running("redis.log").work += b.length / BYTES_PER_INSTRUCTION;
+      // (A library's code at FUNCTION LOAD logs too, outside any script: its own bound holds it.)
+      const run = runner.current;
+      if (run) run.work += b.length / BYTES_PER_INSTRUCTION;
       parts.push(fromBytes(b.subarray(0, LOG_BYTES)));
     }
     host.log(Math.trunc(level!), parts.join(" ").slice(0, LOG_BYTES));

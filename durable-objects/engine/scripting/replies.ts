@@ -5,7 +5,7 @@
 import { fromBytes, toBytes } from "../bytes";
 import type { Reply } from "../command";
 import { RedisError } from "../errors";
-import type { LuaTable, LuaValue, ToLua } from "./vm";
+import type { LuaTable, LuaValue, ToLua } from "./lua-values";
 
 /**
  * A command's reply as `redis.call` returns it: nil as false, an integer as a number, a status as

@@ -12,71 +12,9 @@
  * unusable: `broken` says so and the caller makes a new one.
  */
 import { latin1, toBytes } from "../bytes";
+import { type ConversionBounds, FIELDS, type HostFunction, LuaError, LuaFailure, type LuaTable, type LuaValue, LuaValueTooLarge, type ToLua } from "./lua-values";
 import luaModule from "./vm/lua51.wasm";
 import { type Exports, wasi } from "./wasm-abi";
-
-/** A Lua value as JS sees it. Tables come as what Redis reads of them (see `LuaTable`). */
-export type LuaValue = null | boolean | number | Uint8Array | LuaTable;
-
-/**
- * A table, as Redis reads one: its array part up to the first nil, and the fields that make it a
- * reply of another kind when set (`ok`, `err`, `double`, `big_number`, `map`, `set`,
- * `verbatim_string`), and an error's `source` and `line`. `map` comes as its pairs, `set` as its keys.
- */
-export interface LuaTable {
-  readonly array: LuaValue[];
-  readonly ok?: LuaValue;
-  readonly err?: LuaValue;
-  readonly double?: LuaValue;
-  readonly big_number?: LuaValue;
-  readonly verbatim_string?: LuaValue;
-  readonly format?: LuaValue;
-  readonly string?: LuaValue;
-  readonly source?: LuaValue;
-  readonly line?: LuaValue;
-  readonly map?: [LuaValue, LuaValue][];
-  readonly set?: LuaValue[];
-}
-
-/** The fields of a table read besides its array part (LuaTable), in host.c's `reply_fields` order (then map and set). */
-const FIELDS = ["ok", "err", "double", "big_number", "verbatim_string", "format", "string", "source", "line"] as const;
-
-/** A value pushed to Lua: strings are given as bytes or as text (UTF-8 encoded), arrays as tables 1..n. */
-export type ToLua = null | boolean | number | string | Uint8Array | readonly ToLua[] | { readonly [field: string]: ToLua };
-
-/**
- * A host function: reads its arguments with `vm.arg`, answers the values it returns, or throws a
- * `LuaError` to raise that value as a Lua error.
- */
-export type HostFunction = (vm: LuaVm, nargs: number) => ToLua[];
-
-/** A value `call` would convert past its bounds (`ConversionBounds`): the VM is fine, the value too large to return. */
-export class LuaValueTooLarge extends Error {
-  override readonly name = "LuaValueTooLarge";
-}
-
-/** The most of a value `call` converts to JS: its values (a table reached twice counts twice) and its strings' bytes. */
-export interface ConversionBounds {
-  readonly values: number;
-  readonly bytes: number;
-}
-
-/** Raised in Lua as its value (a string, or a table such as Redis's `{err=...}`). */
-export class LuaError extends Error {
-  constructor(readonly value: ToLua) {
-    super(typeof value === "string" ? value : "a Lua error");
-  }
-}
-
-/**
- * A script's failure: its error value, as the error handler left it (Redis's table: `err`, the
- * message with its code, and `source` and `line` where it was raised) or as the compiler gave it.
- */
-export class LuaFailure extends Error {
-  constructor(readonly value: LuaValue) {
-    super(value instanceof Uint8Array ? latin1(value) : value !== null && typeof value === "object" && value.err instanceof Uint8Array ? latin1(value.err) : "a Lua error that is not a string");
-  }
-}
 
 class LuaThrow {
   constructor(readonly status: number) {}
@@ -89,6 +27,8 @@ const T_BOOLEAN = 1;
 const T_NUMBER = 3;
 const T_STRING = 4;
 const T_TABLE = 5;
+/** lua_type's answers by name (lua.h). */
+const TYPE_NAMES = ["nil", "boolean", "lightuserdata", "number", "string", "table", "function", "userdata", "thread"];
 /**
  * The most of Lua's heap a script may use: past it, an allocation fails as Lua's "not enough
  * memory" error. The wasm memory's cap (64 MiB, build.sh) leaves room above it for what the VM
@@ -173,6 +113,63 @@ export class LuaVm {
     if (this.ex.fl_lock(this.L) !== 0) throw this.popFailure();
   }
 
+  /**
+   * Protects the globals as Redis 7 does for its functions (instead of `lock`): a function sees an
+   * empty read-only table whose reads go to the real globals, locked, or (`loading`) to the
+   * library API: a `redis` table with what the global table `lib` holds (registered for loading,
+   * then removed from the globals), redis.log and the version and log-level constants.
+   */
+  lockForFunctions(lib: string): void {
+    if (this.ex.fl_functions(this.L, this.cstring(lib)) !== 0) throw this.popFailure();
+  }
+
+  /** After `lockForFunctions`: whether a library's code runs (its globals are the library API) or functions do. */
+  loading(on: boolean): void {
+    this.ex.fl_loading(this.L, on ? 1 : 0);
+  }
+
+  /** A reference to argument `i` of the host function being called (a callback), for `call`; dropped with `unload`. */
+  refArg(i: number): number {
+    return this.ex.fl_refvalue(this.L, i);
+  }
+
+  /** The Lua type of argument `i`: "nil", "boolean", "number", "string", "table", "function" and so on. */
+  argType(i: number): string {
+    return TYPE_NAMES[this.ex.lua_type(this.L, i)] ?? "none";
+  }
+
+  /**
+   * Visits the pairs of the table at stack index `i` (a host function's argument) in lua_next's
+   * order: each key (its bytes when a string, else its Lua type's name) and the stack index of its
+   * value, valid during the visit, for `argType`, `argBytes`, `refArg` and `sequence`.
+   */
+  eachPair(i: number, visit: (key: Uint8Array | string, at: number) => void): void {
+    const L = this.L;
+    if (this.ex.lua_checkstack(L, 3) === 0) throw new LuaError("stack overflow");
+    this.ex.lua_pushnil(L);
+    while (this.ex.lua_next(L, i) !== 0) {
+      const at = this.ex.lua_gettop(L);
+      // A number key is not read as text: lua_tolstring would change it in place, and lua_next lose its way.
+      visit(this.ex.lua_type(L, at - 1) === T_STRING ? this.bytesAt(at - 1) : (TYPE_NAMES[this.ex.lua_type(L, at - 1)] ?? "none"), at);
+      this.ex.lua_settop(L, at - 1);
+    }
+  }
+
+  /** t[1], t[2] ... up to the first nil of the table at stack index `i` (raw reads): each as `argBytes` reads it. */
+  sequence(i: number): (Uint8Array | null)[] {
+    const L = this.L;
+    const out: (Uint8Array | null)[] = [];
+    if (this.ex.lua_checkstack(L, 2) === 0) throw new LuaError("stack overflow");
+    for (let k = 1; ; k++) {
+      this.ex.lua_rawgeti(L, i, k);
+      const top = this.ex.lua_gettop(L);
+      const nil = this.ex.lua_type(L, top) === T_NIL;
+      if (!nil) out.push(this.argBytes(top));
+      this.ex.lua_settop(L, top - 1);
+      if (nil) return out;
+    }
+  }
+
   /** Sets a global past the protection `lock` set (KEYS and ARGV before each script). */
   setLockedGlobal(name: string, value: ToLua): void {
     this.push(value);
@@ -206,10 +203,11 @@ export class LuaVm {
    * `__redis__err__handler` (host.c), which makes it Redis's error table with where it was raised.
    * `budget` is asked every `every` instructions (`instructions` true) and every `every` units of
    * the C library's work (`cWork`), and may answer an error value to stop the script with (raised
-   * again at each check after, so that a pcall cannot swallow it for good).
+   * again at each check after, so that a pcall cannot swallow it for good). Without `handled`, no
+   * handler: an error comes as it was raised (a library's code at FUNCTION LOAD).
    * @throws LuaFailure with the handler's table when the function raised an error
    */
-  call(ref: number, args: readonly ToLua[] = [], budget?: { every: number; check: (instructions: boolean) => ToLua | null }, bounds?: ConversionBounds): LuaValue {
+  call(ref: number, args: readonly ToLua[] = [], budget?: { every: number; check: (instructions: boolean) => ToLua | null }, bounds?: ConversionBounds, handled = true): LuaValue {
     const top = this.ex.lua_gettop(this.L);
     if (this.ex.lua_checkstack(this.L, args.length + 3) === 0) throw new LuaFailure(toBytes("stack overflow"));
     for (const a of args) this.push(a);
@@ -218,7 +216,7 @@ export class LuaVm {
     this.ex.fl_limit(HEAP_LIMIT);
     let status: number;
     try {
-      status = this.ex.fl_pcall(this.L, ref, args.length);
+      status = this.ex.fl_pcall(this.L, ref, args.length, handled ? 1 : 0);
     } finally {
       this.ex.fl_limit(0);
       this.ex.fl_budget(this.L, 0);

@@ -18,13 +18,16 @@ export interface Exports {
   fl_pushnumber(L: number, n: number): void;
   fl_tonumber(L: number, i: number): number;
   fl_ref(L: number): number;
+  fl_refvalue(L: number, i: number): number;
+  fl_functions(L: number, lib: number): number;
+  fl_loading(L: number, loading: number): void;
   fl_getref(L: number, ref: number): void;
   fl_memory(): number;
   fl_limit(bytes: number): void;
   fl_work(): number;
   fl_lock(L: number): number;
   fl_setglobal(L: number, name: number): void;
-  fl_pcall(L: number, ref: number, nargs: number): number;
+  fl_pcall(L: number, ref: number, nargs: number, handled: number): number;
   fl_g17(n: number, out: number): number;
   fl_gc_restart(L: number): void;
   fl_fields(L: number, i: number): number;

@@ -186,6 +186,9 @@ static int open_libs(lua_State *L) {
   }
   if (luaL_loadbuffer(L, err_handler, sizeof err_handler - 1, "@err_handler_def") != 0) return lua_error(L);
   lua_call(L, 0, 0);
+  /* Kept in the registry too: fl_pcall finds it there whatever the globals are (functions' load). */
+  lua_getfield(L, LUA_GLOBALSINDEX, "__redis__err__handler");
+  lua_setfield(L, LUA_REGISTRYINDEX, "__redis__err__handler");
   return 0;
 }
 
@@ -209,12 +212,17 @@ static void protect(lua_State *L) {
   }
 }
 
-static int lock_globals(lua_State *L) {
-  lua_pushvalue(L, LUA_GLOBALSINDEX);
+/* Gives the table at the top Redis's error metatable: reading a field it lacks is an error. */
+static void error_metatable(lua_State *L) {
   lua_newtable(L);
   lua_pushcfunction(L, nonexistent_global);
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
+}
+
+static int lock_globals(lua_State *L) {
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  error_metatable(L);
   protect(L);
   lua_pop(L, 1);
   /* The metatables of the basic types (the string library's, for s:upper()) too (CVE-2025-46818). */
@@ -243,15 +251,74 @@ EXPORT(fl_setglobal) void fl_setglobal(lua_State *L, const char *name) {
   lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 1);
 }
 
+/* Redis's functions (function_lua.c): the globals a function sees are an empty read-only table
+ * whose metatable's __index is the real globals (locked as lock_globals does) or, while a library's
+ * code runs at FUNCTION LOAD, the library API: a `redis` table with only what `lib` holds (the
+ * global table the host functions for loading were registered in, then removed) and redis.log and
+ * the version and log-level constants. Both tables raise Redis's error for a field they lack. */
+static const char *const library_api[] = {"log", "REDIS_VERSION", "REDIS_VERSION_NUM", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", NULL};
+
+static int functions_globals(lua_State *L) {
+  const char *lib = lua_touserdata(L, 1);
+  lua_getfield(L, LUA_GLOBALSINDEX, lib);
+  lua_getfield(L, LUA_GLOBALSINDEX, "redis");
+  for (const char *const *f = library_api; *f; f++) {
+    lua_getfield(L, -1, *f);
+    lua_setfield(L, -3, *f);
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+  lua_setfield(L, LUA_GLOBALSINDEX, lib);
+  error_metatable(L);
+  lua_newtable(L);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "redis");
+  error_metatable(L);
+  protect(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "fl_library_api");
+  /* A function's error handler is the registry's only, as in Redis's function state. */
+  lua_pushnil(L);
+  lua_setfield(L, LUA_GLOBALSINDEX, "__redis__err__handler");
+  lock_globals(L);
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  lua_setfield(L, LUA_REGISTRYINDEX, "fl_globals_api");
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  lua_setfield(L, -2, "__index");
+  lua_enablereadonlytable(L, -1, 1);
+  lua_setmetatable(L, -2);
+  lua_enablereadonlytable(L, -1, 1);
+  lua_replace(L, LUA_GLOBALSINDEX);
+  return 0;
+}
+
+/* Makes the state one for Redis's functions (instead of fl_lock), with the host functions for
+ * loading registered in the global table `lib`. */
+EXPORT(fl_functions) int fl_functions(lua_State *L, const char *lib) { return lua_cpcall(L, functions_globals, (void *)lib); }
+
+/* Switches a functions state's globals to the library API (`loading` 1: a library's code runs) or
+ * back to the real globals (0). */
+EXPORT(fl_loading) void fl_loading(lua_State *L, int loading) {
+  lua_getmetatable(L, LUA_GLOBALSINDEX);
+  lua_enablereadonlytable(L, -1, 0);
+  lua_getfield(L, LUA_REGISTRYINDEX, loading ? "fl_library_api" : "fl_globals_api");
+  lua_setfield(L, -2, "__index");
+  lua_enablereadonlytable(L, -1, 1);
+  lua_pop(L, 1);
+}
+
 /* Calls the function `ref` with the `nargs` values at the top as its arguments, in Redis's error
- * handler: leaves its first result, or the handler's error table, at the top. @returns lua_pcall's status */
-EXPORT(fl_pcall) int fl_pcall(lua_State *L, int ref, int nargs) {
+ * handler (`handled` 1; a library's code at FUNCTION LOAD runs without one, 0): leaves its first
+ * result, or the error value, at the top. @returns lua_pcall's status */
+EXPORT(fl_pcall) int fl_pcall(lua_State *L, int ref, int nargs, int handled) {
   int base = lua_gettop(L) - nargs;
-  lua_getfield(L, LUA_GLOBALSINDEX, "__redis__err__handler");
+  if (handled) lua_getfield(L, LUA_REGISTRYINDEX, "__redis__err__handler");
+  else lua_pushnil(L);
   lua_insert(L, base + 1);
   lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
   lua_insert(L, base + 2);
-  int status = lua_pcall(L, nargs, 1, base + 1);
+  int status = lua_pcall(L, nargs, 1, handled ? base + 1 : 0);
   lua_remove(L, base + 1);
   return status;
 }
@@ -341,6 +408,11 @@ EXPORT(fl_free) void fl_free(void *p) { free(p); }
 EXPORT(fl_pushnumber) void fl_pushnumber(lua_State *L, double n) { lua_pushnumber(L, n); }
 EXPORT(fl_tonumber) double fl_tonumber(lua_State *L, int i) { return lua_tonumber(L, i); }
 EXPORT(fl_ref) int fl_ref(lua_State *L) { return luaL_ref(L, LUA_REGISTRYINDEX); }
+/* A reference to the value at stack index `i` (a host function's argument), kept until luaL_unref. */
+EXPORT(fl_refvalue) int fl_refvalue(lua_State *L, int i) {
+  lua_pushvalue(L, i);
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
 EXPORT(fl_getref) void fl_getref(lua_State *L, int ref) { lua_rawgeti(L, LUA_REGISTRYINDEX, ref); }
 EXPORT(fl_memory) size_t fl_memory(void) { return heap_used; }
 
