@@ -4,6 +4,7 @@
 // redis-server 7.0.15's; test/interop/functions.test.ts compares many more with a live one.
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
+import type { Context } from "../durable-objects/engine/command";
 import { Engine } from "../durable-objects/engine/engine";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { crc64, decodePayload, encodePayload } from "../durable-objects/engine/scripting/function-payload";
@@ -19,6 +20,8 @@ const load = (engine: Engine, code: string, ...options: string[]) => run(engine,
 const REDIS_DUMP =
   "f5c340d141121f23216c7561206e616d653d6d796c69620a72656469732e72656769737465725f0866756e6374696f6e7bc008005f602b112268656c6c6f222c2063616c6c6261636b3dc01f13286b6579732c2061726773292072657475726e20802d062022202e2e202840191f5b315d206f722022776f726c64222920656e642c20666c6167733d7b226e6f2d10777269746573227d2c20646573637269704082063d2273617973208079007de00fa8062822636f756e74209ae00491e0008b80df40b6052822696e6372202840b12091608601290a0a0095d4dbe89869023a";
 const fromHex = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+/** A command's context for calling the engine's functions directly (its change is not committed). */
+const contextOf = (engine: Engine): Context => ({ db: engine.keyspace.begin(0, "master"), now: 0, permission: "admin", server: undefined as never });
 
 describe("FUNCTION LOAD and FCALL", () => {
   it("loads a library, calls its functions with their keys and arguments, and names them in errors", () => {
@@ -148,9 +151,8 @@ describe("FUNCTION DUMP and RESTORE", () => {
     const payload = encodePayload([text(lib("a", "redis.register_function('fa2', function() return 'new a' end)")), text(lib("c", "redis.register_function('fc', function() return 'c' end)"))]);
     const restore = (policy: "append" | "replace" | "flush") =>
       engine.transaction(() => {
-        const change = engine.keyspace.begin(0, "master");
         try {
-          engine.functions.restore(change, payload, policy);
+          engine.functions.restore(contextOf(engine), payload, policy);
           return "OK";
         } catch (e) {
           return (e as Error).message;
@@ -171,6 +173,63 @@ describe("FUNCTION DUMP and RESTORE", () => {
   });
 });
 
+describe("the bounds on libraries", () => {
+  // About 450 ms of counted work (20,000 instructions a ms), then one function.
+  const slow = (name: string) => lib(name, `for i = 1, 9000000 do end\nredis.register_function('${name}_f', function() return 1 end)`);
+
+  it("holds all libraries' load work to what a node runs again in one request after a restart", () => {
+    const engine = newEngine();
+    for (const name of ["s1", "s2", "s3", "s4"]) expect(load(engine, slow(name))).toEqual({ result: text(name) });
+    expect(load(engine, slow("s5"))).toEqual({ error: expect.stringMatching(/^ERR the function libraries' code would take \d+ ms of work to run, past the 2000 Flaredis allows/) });
+    expect(run(engine, "FCALL", "s5_f", "0")).toEqual({ error: "ERR Function not found" });
+    // Replacing a library frees its share.
+    expect(load(engine, lib("s4", "redis.register_function('s4_f', function() return 4 end)"), "REPLACE")).toEqual({ result: text("s4") });
+    expect(load(engine, slow("s5"))).toEqual({ result: text("s5") });
+  });
+
+  it("charges a library's load work to the request's scripts, and bounds what redis.log reads and costs", () => {
+    const engine = new Engine(new MemoryStorage(), { clock: new ManualClock(), random: fixedRandom, scriptWorkPerRequestMs: 300 });
+    expect(load(engine, slow("s1"))).toEqual({ error: "ERR Error registering functions: ERR FUNCTION LOAD timeout" });
+    let lines = 0;
+    const logging = new Engine(new MemoryStorage(), { clock: new ManualClock(), random: fixedRandom, log: () => void lines++ });
+    const body = "local s = ('x'):rep(100000) for i = 1, 1e9 do redis.log(redis.LOG_WARNING, s) end";
+    expect(load(logging, lib("chatty", body))).toEqual({ error: "ERR Error registering functions: ERR FUNCTION LOAD timeout" });
+    // Each line reads at most 64 KiB and costs its bytes: the 500 ms bound holds a few thousand of them.
+    expect(lines).toBeGreaterThan(100);
+    expect(lines).toBeLessThan(10_000);
+  });
+
+  it("keeps a library whose code fails to run again (stored, dumped, replicated), and drops a deleted one's row", () => {
+    const storage = new MemoryStorage();
+    const options = { clock: new ManualClock(), random: fixedRandom };
+    storage.meta.set("functions", JSON.stringify(["bad"]));
+    storage.meta.set("function:bad", lib("bad", "error('no longer runs')"));
+    storage.meta.set("functions_version", 1);
+    const engine = new Engine(storage, options);
+    expect(run(engine, "FUNCTION", "LIST")).toEqual({ result: [] });
+    expect(load(engine, lib("bad", "redis.register_function('b', function() end)"))).toEqual({ error: "ERR Library 'bad' already exists" });
+    load(engine, lib("good", "redis.register_function('g', function() return 'g' end)"));
+    expect(JSON.parse(String(storage.meta.get("functions")))).toEqual(["good", "bad"]);
+    expect(decodePayload((run(engine, "FUNCTION", "DUMP") as { result: Uint8Array }).result)).toHaveLength(2);
+    expect(run(engine, "FUNCTION", "DELETE", "bad")).toEqual({ result: "OK" });
+    expect(storage.meta.get("function:bad")).toBeNull();
+    // A replica that cannot run a library its master sent keeps it: the digests stay equal.
+    const p = enginePair();
+    fullSync(p, 1000).finish();
+    p.replica.functions.apply(["FUNCTION", "LOAD", "REPLACE", lib("r", "error('not here')")].map(text));
+    expect(p.replica.functions.codes()).toEqual([lib("r", "error('not here')")]);
+  });
+
+  it("refuses a payload whose compressed code would inflate past a library's bound, without allocating it", () => {
+    // Opcode 245, an LZF string (0xc3) of 1 compressed byte claiming 2^31 bytes, then version 10 and the CRC.
+    const body = Uint8Array.from([245, 0xc3, 0x01, 0x80, 0x80, 0x00, 0x00, 0x00, 0x00, 10, 0]);
+    const payload = new Uint8Array(body.length + 8);
+    payload.set(body);
+    new DataView(payload.buffer).setBigUint64(body.length, crc64(body), true);
+    expect(() => decodePayload(payload, 1024 * 1024)).toThrow("failed loading the given functions payload");
+  });
+});
+
 describe("functions as data: stored and replicated", () => {
   it("survives a restart, and a transaction that rolls back leaves the libraries as they were", () => {
     const storage = new MemoryStorage();
@@ -179,7 +238,7 @@ describe("functions as data: stored and replicated", () => {
     load(engine, lib("kept", "redis.register_function('k', function() return 'kept' end)"));
     expect(() =>
       engine.transaction(() => {
-        engine.functions.load(engine.keyspace.begin(0, "master"), lib("lost", "redis.register_function('l', function() return 1 end)"), false);
+        engine.functions.load(contextOf(engine), lib("lost", "redis.register_function('l', function() return 1 end)"), false);
         throw new Error("rolled back");
       }),
     ).toThrow("rolled back");

@@ -250,6 +250,7 @@ export class MemoryStorage implements Storage {
   readonly meta: MetaStore = {
     get: (name) => this.metaRows.get(name) ?? null,
     set: (name, value) => void this.metaRows.set(name, value),
+    delete: (name) => void this.metaRows.delete(name),
   };
 
   transaction<T>(fn: () => T): T {

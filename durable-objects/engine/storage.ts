@@ -351,6 +351,8 @@ export const LOG_ROW_BYTES = 1024 * 1024;
 export interface MetaStore {
   get(name: string): string | number | null;
   set(name: string, value: string | number): void;
+  /** Removes a row (a deleted function library's). */
+  delete(name: string): void;
 }
 
 export interface Storage {

@@ -404,6 +404,11 @@ export class SqliteStorage implements Storage {
       if (name !== "log_base_offset") this.otherWrite();
       this.writeMeta(name, value);
     },
+    delete: (name) => {
+      this.otherWrite();
+      this.exec("DELETE FROM meta WHERE name = ?", name);
+      this.metaCache.delete(name);
+    },
   };
 
   private writeMeta(name: string, value: string | number): void {

@@ -118,16 +118,16 @@ export default defineCommand<FunctionArgs>({
         return { sub: sub as "stats" | "dump" | "kill" | "help" };
     }
   },
-  run: ({ server, db }, a) => {
-    const { functions } = server;
+  run: (ctx, a) => {
+    const { functions } = ctx.server;
     switch (a.sub) {
       case "load":
-        return functions.load(db, a.code, a.replace);
+        return functions.load(ctx, a.code, a.replace);
       case "delete":
-        functions.delete(db, a.name);
+        functions.delete(ctx, a.name);
         return OK;
       case "flush":
-        functions.flush(db);
+        functions.flush(ctx);
         return OK;
       case "list":
         return functions.list(a.pattern, a.withCode);
@@ -136,7 +136,7 @@ export default defineCommand<FunctionArgs>({
       case "dump":
         return functions.dump();
       case "restore":
-        functions.restore(db, toBytes(a.payload), a.policy);
+        functions.restore(ctx, toBytes(a.payload), a.policy);
         return OK;
       case "kill":
         throw new RedisError("NOTBUSY No scripts in execution right now.");

@@ -17,24 +17,28 @@ export class PayloadError extends Error {
 
 /** Redis's FUNCTION DUMP payload of libraries' code (each whole: shebang included). */
 export function encodePayload(codes: readonly Uint8Array[]): Uint8Array {
-  const parts: number[] = [];
-  for (const code of codes) {
-    parts.push(RDB_OPCODE_FUNCTION2, ...lengthBytes(code.length));
-    for (const b of code) parts.push(b);
+  const heads = codes.map((code) => [RDB_OPCODE_FUNCTION2, ...lengthBytes(code.length)]);
+  let size = 2 + 8;
+  for (const [i, code] of codes.entries()) size += heads[i]!.length + code.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const [i, code] of codes.entries()) {
+    out.set(heads[i]!, at);
+    out.set(code, (at += heads[i]!.length));
+    at += code.length;
   }
-  parts.push(RDB_VERSION & 0xff, RDB_VERSION >> 8);
-  const body = Uint8Array.from(parts);
-  const out = new Uint8Array(body.length + 8);
-  out.set(body);
-  new DataView(out.buffer).setBigUint64(body.length, crc64(body), true);
+  out[at++] = RDB_VERSION & 0xff;
+  out[at++] = RDB_VERSION >> 8;
+  new DataView(out.buffer).setBigUint64(at, crc64(out.subarray(0, at)), true);
   return out;
 }
 
 /**
- * The libraries' code in a FUNCTION DUMP payload (verifyDumpPayload, then rdbFunctionLoad's reading).
+ * The libraries' code in a FUNCTION DUMP payload (verifyDumpPayload, then rdbFunctionLoad's
+ * reading), each at most `maxBytes` (a compressed one is not inflated past it).
  * @throws PayloadError for a payload Redis would refuse, with its message
  */
-export function decodePayload(payload: Uint8Array): Uint8Array[] {
+export function decodePayload(payload: Uint8Array, maxBytes = Number.MAX_SAFE_INTEGER): Uint8Array[] {
   if (payload.length < 10) throw new PayloadError("DUMP payload version or checksum are wrong");
   const footer = payload.length - 10;
   const version = payload[footer]! | (payload[footer + 1]! << 8);
@@ -46,7 +50,7 @@ export function decodePayload(payload: Uint8Array): Uint8Array[] {
   while (reader.at < footer) {
     const type = payload[reader.at++]!;
     if (type !== RDB_OPCODE_FUNCTION2) throw new PayloadError("given type is not a function");
-    const code = readString(payload, reader, footer);
+    const code = readString(payload, reader, footer, maxBytes);
     if (code === null) throw new PayloadError("failed loading the given functions payload");
     codes.push(code);
   }
@@ -75,12 +79,12 @@ function readLength(p: Uint8Array, r: { at: number }, end: number): { value: num
   return { value, encoded: false };
 }
 
-/** An RDB string (rdbGenericLoadStringObject): plain, an integer (as its decimal text) or LZF-compressed; null when malformed. */
-function readString(p: Uint8Array, r: { at: number }, end: number): Uint8Array | null {
+/** An RDB string (rdbGenericLoadStringObject): plain, an integer (as its decimal text) or LZF-compressed; null when malformed or past `maxBytes`. */
+function readString(p: Uint8Array, r: { at: number }, end: number, maxBytes: number): Uint8Array | null {
   const length = readLength(p, r, end);
   if (length === null) return null;
   if (!length.encoded) {
-    if (r.at + length.value > end) return null;
+    if (r.at + length.value > end || length.value > maxBytes) return null;
     return p.slice(r.at, (r.at += length.value));
   }
   const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
@@ -100,7 +104,7 @@ function readString(p: Uint8Array, r: { at: number }, end: number): Uint8Array |
     case 3: {
       const compressed = readLength(p, r, end);
       const size = readLength(p, r, end);
-      if (compressed === null || size === null || compressed.encoded || size.encoded || r.at + compressed.value > end) return null;
+      if (compressed === null || size === null || compressed.encoded || size.encoded || r.at + compressed.value > end || size.value > maxBytes) return null;
       const out = lzfDecompress(p.subarray(r.at, r.at + compressed.value), size.value);
       r.at += compressed.value;
       return out;

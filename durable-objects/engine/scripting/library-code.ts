@@ -24,10 +24,10 @@ export const raise = (message: string): never => {
 
 /**
  * A library's shebang (functionExtractLibMetaData): `#!lua name=<library>`, words split as
- * sdssplitargs splits them. @returns its name and its code from the shebang's line break on
- * (so that line numbers are the user's)
+ * sdssplitargs splits them. @returns its name, its code from the shebang's line break on (so that
+ * line numbers are the user's), and the whole code's bytes
  */
-export function metadata(code: string): { name: string; body: Bytes } {
+export function metadata(code: string): { name: string; body: Bytes; bytes: number } {
   const bytes = toBytes(code);
   if (bytes[0] !== 0x23 || bytes[1] !== 0x21) throw fail("Missing library metadata");
   const end = bytes.indexOf(10);
@@ -44,7 +44,7 @@ export function metadata(code: string): { name: string; body: Bytes } {
   if (name === null) throw fail("Library name was not given");
   if (!VALID_NAME.test(name)) throw fail(NAME_ERROR);
   if (engine.toLowerCase() !== "lua") throw fail(`Engine '${engine}' not found`);
-  return { name, body: bytes.subarray(end) };
+  return { name, body: bytes.subarray(end), bytes: bytes.length };
 }
 
 /** A library's load error as Redis reads it (luaExtractErrorInformation): a string gets ERR, a table gives its `err`. */

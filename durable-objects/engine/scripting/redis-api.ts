@@ -53,8 +53,24 @@ function argvOf(vm: LuaVm, n: number): { argv: string[]; bytes: number } | { err
 
 const REPL_REPLICA = 2;
 
-export function registerRedisApi(vm: LuaVm, runner: ScriptRunner, version: string): void {
+/** What a call of the API costs outside a running script (a library's code at FUNCTION LOAD): an error value to stop with, or null. */
+export type Meter = (instructions: number) => ToLua | null;
+
+/** Work a redis.log call costs besides its bytes. */
+const LOG_CALL_COST = 100;
+
+export function registerRedisApi(vm: LuaVm, runner: ScriptRunner, version: string, meter?: Meter): void {
   const { host } = runner;
+  // Work charged to the running script, or to `meter` when none runs, and checked at once.
+  const charge = (instructions: number): void => {
+    const run = runner.current;
+    let stop: ToLua | null;
+    if (run) {
+      run.work += instructions;
+      stop = run.check(false);
+    } else stop = meter?.(instructions) ?? null;
+    if (stop) throw new LuaError(stop);
+  };
   const running = (what: string) => {
     const run = runner.current;
     if (!run) raise(`${what} can only be called inside a script invocation`);
@@ -87,8 +103,7 @@ export function registerRedisApi(vm: LuaVm, runner: ScriptRunner, version: strin
   vm.register("redis", "sha1hex", (v, n) => {
     if (n !== 1) raise("wrong number of arguments");
     const bytes = v.argBytes(1) ?? new Uint8Array();
-    const run = runner.current;
-    if (run) run.work += bytes.length / BYTES_PER_INSTRUCTION;
+    charge(bytes.length / BYTES_PER_INSTRUCTION);
     return [sha1hex(bytes)];
   });
   // error_reply and status_reply answer (not raise) an error table when misused, as Redis's do.
@@ -113,17 +128,16 @@ export function registerRedisApi(vm: LuaVm, runner: ScriptRunner, version: strin
     if (Math.trunc(level!) < 0 || Math.trunc(level!) > 3) raise("Invalid debug level.");
     if (!host.logs(Math.trunc(level!))) return [];
     // The other arguments that are strings or numbers, glued with spaces, as Redis logs them, up
-    // to LOG_BYTES (a node's log is no place for more), each counted in the script's work.
+    // to LOG_BYTES (a node's log is no place for more, and no more is read), each counted in the work.
+    charge(LOG_CALL_COST);
     const parts: string[] = [];
     let bytes = 0;
     for (let i = 2; i <= n && bytes < LOG_BYTES; i++) {
-      const b = v.argBytes(i);
+      const b = v.argBytes(i, LOG_BYTES - bytes);
       if (b === null) continue;
       bytes += b.length;
-      // (A library's code at FUNCTION LOAD logs too, outside any script: its own bound holds it.)
-      const run = runner.current;
-      if (run) run.work += b.length / BYTES_PER_INSTRUCTION;
-      parts.push(fromBytes(b.subarray(0, LOG_BYTES)));
+      charge(b.length / BYTES_PER_INSTRUCTION);
+      parts.push(fromBytes(b));
     }
     host.log(Math.trunc(level!), parts.join(" ").slice(0, LOG_BYTES));
     return [];

@@ -251,10 +251,10 @@ export class LuaVm {
     return this.ex.lua_type(this.L, i) === T_TABLE ? { array: [] } : this.value(i, 0);
   }
 
-  /** Argument `i` as Lua's tostring would have it for a string or number, else null. */
-  argBytes(i: number): Uint8Array | null {
+  /** Argument `i` as Lua's tostring would have it for a string or number (its first `max` bytes), else null. */
+  argBytes(i: number, max = Number.POSITIVE_INFINITY): Uint8Array | null {
     const t = this.ex.lua_type(this.L, i);
-    return t === T_STRING || t === T_NUMBER ? this.bytesAt(i) : null;
+    return t === T_STRING || t === T_NUMBER ? this.bytesAt(i, max) : null;
   }
 
   /** Argument `i` as Redis passes it to a command: a string's bytes, a number as "%.17g", else null. */
@@ -391,9 +391,9 @@ export class LuaVm {
     return pairs;
   }
 
-  private bytesAt(i: number): Uint8Array {
+  private bytesAt(i: number, max = Number.POSITIVE_INFINITY): Uint8Array {
     const p = this.ex.lua_tolstring(this.L, i, this.lengthAt);
-    const n = new DataView(this.ex.memory.buffer).getUint32(this.lengthAt, true);
+    const n = Math.min(new DataView(this.ex.memory.buffer).getUint32(this.lengthAt, true), max);
     if (this.converting && (this.converting.bytes -= n) < 0) throw new LuaValueTooLarge();
     return new Uint8Array(this.ex.memory.buffer.slice(p, p + n));
   }
