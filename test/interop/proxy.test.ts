@@ -1,41 +1,30 @@
 // `flaredis proxy` (a RESP2 server over the HTTP API) with real Redis clients: Debian's
 // redis-cli and redis-benchmark (redis-tools) and ioredis, against the real worker. Also
 // `flaredis cli`, whose output must read as redis-cli's for the same replies.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { connect } from "node:net";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFlaredis } from "../e2e/start";
 import { assertInstalled, tool } from "./need-tool";
+import { BIN, type ProxyProcess, startProxy } from "./proxy-process";
 
 const run = promisify(execFile);
-const BIN = fileURLToPath(new URL("../../cli/flaredis.mjs", import.meta.url));
 const redisCli = tool("redis-cli", "redis-tools");
 const redisBenchmark = tool("redis-benchmark", "redis-tools");
 
 let server: Awaited<ReturnType<typeof startFlaredis>>;
-let proxy: ChildProcess;
+let proxy: ProxyProcess;
 let port = 0;
 
 beforeAll(async () => {
   server = await startFlaredis();
-  proxy = spawn(process.execPath, [BIN, "proxy", "--port", "0", "--url", server.url, "--token", "dev-token"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  port = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    proxy.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk;
-      const m = out.match(/listening on 127\.0\.0\.1:(\d+)/);
-      if (m) resolve(Number(m[1]));
-    });
-    proxy.once("exit", (code) => reject(new Error(`the proxy exited (${code}) before listening: ${out}`)));
-  });
+  proxy = await startProxy(server.url);
+  port = proxy.port;
 });
 afterAll(async () => {
-  proxy?.kill("SIGTERM");
+  proxy?.stop();
   await server?.dispose();
 });
 

@@ -1,0 +1,96 @@
+// The libraries people run on Redis, unchanged, through `flaredis proxy` (issue 34): redlock's
+// locks and rate-limiter-flexible's limits, both Lua scripts run with EVALSHA and EVAL over an
+// ioredis connection, against the real worker. The same scenarios run against a redis-server of
+// our own first, so a scenario that Redis itself does not pass cannot pass here by accident.
+import Redis from "ioredis";
+import { RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
+import Redlock, { ExecutionError } from "redlock";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFlaredis } from "../e2e/start";
+import { startRedisServer } from "./fuzz/clients";
+import { tool } from "./need-tool";
+import { type ProxyProcess, startProxy } from "./proxy-process";
+
+const redisServer = tool("redis-server", "redis-server");
+
+let server: Awaited<ReturnType<typeof startFlaredis>>;
+let proxy: ProxyProcess;
+let reference: { port: number; stop(): Promise<void> } | undefined;
+
+beforeAll(async () => {
+  server = await startFlaredis();
+  proxy = await startProxy(server.url);
+  if (!redisServer.skip) reference = await startRedisServer();
+});
+afterAll(async () => {
+  proxy?.stop();
+  await reference?.stop();
+  await server?.dispose();
+});
+
+/** Each scenario against Flaredis through the proxy, and against redis-server when it is installed. */
+const targets = () => [
+  { name: "flaredis", port: proxy.port },
+  ...(reference ? [{ name: "redis-server", port: reference.port }] : []),
+];
+
+async function withClient<T>(port: number, fn: (client: Redis) => Promise<T>): Promise<T> {
+  const client = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 0, lazyConnect: true });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
+describe("redlock", () => {
+  it("refuses a second lock on a held resource, extends a lock's deadline, grants a lock after unlock", async () => {
+    for (const { name, port } of targets())
+      await withClient(port, async (client) => {
+        const redlock = new Redlock([client], { retryCount: 0 });
+        const resource = `locks:${name}:order-42`;
+        const lock = await redlock.acquire([resource], 5_000);
+        await expect(redlock.acquire([resource], 5_000), name).rejects.toBeInstanceOf(ExecutionError);
+        const extended = await lock.extend(20_000);
+        expect(extended.expiration, name).toBeGreaterThan(lock.expiration);
+        expect(await client.pttl(resource), name).toBeGreaterThan(5_000);
+        await extended.release();
+        expect(await client.exists(resource), name).toBe(0);
+        const again = await redlock.acquire([resource], 5_000);
+        await again.release();
+        // A lock whose value is not the holder's is not released by it.
+        const held = await redlock.acquire([resource], 5_000);
+        await client.set(resource, "someone else", "PX", 5_000);
+        await expect(held.release(), name).rejects.toBeInstanceOf(ExecutionError);
+        expect(await client.get(resource), name).toBe("someone else");
+      });
+  });
+});
+
+describe("rate-limiter-flexible", () => {
+  it("5 points per 2 s allow exactly 5 of 7 calls, then allow again once the window has ended", async () => {
+    for (const { name, port } of targets())
+      await withClient(port, async (client) => {
+        const limiter = new RateLimiterRedis({ storeClient: client, points: 5, duration: 2, keyPrefix: `rlf:${name}` });
+        const outcomes: (string | number)[] = [];
+        for (let i = 0; i < 7; i++) {
+          try {
+            const res = await limiter.consume("user-1");
+            outcomes.push(res.remainingPoints);
+          } catch (e) {
+            const res = e as RateLimiterRes;
+            expect(res.msBeforeNext, name).toBeGreaterThan(0);
+            expect(res.msBeforeNext, name).toBeLessThanOrEqual(2_000);
+            outcomes.push("blocked");
+          }
+        }
+        expect(outcomes, name).toEqual([4, 3, 2, 1, 0, "blocked", "blocked"]);
+        // The window ends as the key's TTL runs out (a deadline in the past: no waiting for it).
+        await client.pexpireat(`rlf:${name}:user-1`, Date.now() - 1_000);
+        expect(await client.exists(`rlf:${name}:user-1`), name).toBe(0);
+        expect((await limiter.consume("user-1")).remainingPoints, name).toBe(4);
+        expect((await limiter.get("user-1"))?.consumedPoints, name).toBe(1);
+      });
+  });
+});

@@ -1,0 +1,27 @@
+/**
+ * `flaredis proxy` as its own process in front of a worker, for the tests that drive it with real
+ * Redis clients: started on a free port (read from its first line), stopped with SIGTERM.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const BIN = fileURLToPath(new URL("../../cli/flaredis.mjs", import.meta.url));
+
+export interface ProxyProcess {
+  readonly port: number;
+  stop(): void;
+}
+
+export async function startProxy(url: string, token = "dev-token"): Promise<ProxyProcess> {
+  const proxy: ChildProcess = spawn(process.execPath, [BIN, "proxy", "--port", "0", "--url", url, "--token", token], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    proxy.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk;
+      const m = out.match(/listening on 127\.0\.0\.1:(\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+    proxy.once("exit", (code) => reject(new Error(`the proxy exited (${code}) before listening: ${out}`)));
+  });
+  return { port, stop: () => void proxy.kill("SIGTERM") };
+}
