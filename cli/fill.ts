@@ -38,7 +38,8 @@ export async function runFill(options: FillOptions): Promise<number> {
       const commands: string[][] = [];
       for (let i = from; i < to; i++) commands.push(["SET", `${options.prefix}${i}`, fillValue(i, options.size)]);
       const outcomes = await http.send("pipeline", commands);
-      for (const outcome of Array.isArray(outcomes) ? outcomes : [outcomes])
+      // (null answers only a watched transaction: never a pipeline.)
+      for (const outcome of Array.isArray(outcomes) ? outcomes : outcomes === null ? [] : [outcomes])
         if ("error" in outcome) {
           failed++;
           firstError ||= outcome.error;

@@ -4,7 +4,7 @@
  *
  * @example formatReply([utf8("a"), null, 1n]) // '1) "a"\n2) (nil)\n3) (integer) 1\n'
  */
-import type { Reply } from "./reply.ts";
+import { NULL_ARRAY, type Reply } from "./reply.ts";
 
 const ESCAPED: Record<number, string> = { 0x5c: "\\\\", 0x22: '\\"', 0x0a: "\\n", 0x0d: "\\r", 0x09: "\\t", 0x07: "\\a", 0x08: "\\b" };
 
@@ -22,7 +22,7 @@ export function quote(bytes: Uint8Array): string {
 
 /** The interactive (TTY) form, each reply ending in a newline. */
 export function formatReply(reply: Reply, prefix = ""): string {
-  if (reply === null) return "(nil)\n";
+  if (reply === null || reply === NULL_ARRAY) return "(nil)\n";
   if (typeof reply === "string") return `${reply}\n`;
   if (typeof reply === "bigint") return `(integer) ${reply}\n`;
   if (reply instanceof Uint8Array) return `${quote(reply)}\n`;

@@ -26,11 +26,13 @@ export class FlaredisHttp {
   /**
    * Sends commands and answers one outcome per command, in order. A request refused as a whole
    * (a transaction's EXECABORT, 401, 413, an unreachable server) answers that error for each
-   * command in `single` and `pipeline` mode; in `multi` mode it is the transaction's one error.
-   * Never throws.
+   * command in `single` and `pipeline` mode; in `multi` mode it is the transaction's one error,
+   * and null is a transaction that ran nothing (a watched key written since). Never throws.
    */
-  async send(mode: Mode, commands: string[][]): Promise<ApiOutcome[] | { error: string }> {
-    const body = JSON.stringify(mode === "single" ? commands[0] : commands);
+  async send(mode: Mode, commands: string[][], watch?: { readonly keys: readonly string[]; readonly position: string }): Promise<ApiOutcome[] | { error: string } | null> {
+    // A watched transaction: `["WATCH", key …]` first, and the position the keys are watched from.
+    const body = JSON.stringify(mode === "single" ? commands[0] : watch ? [["WATCH", ...watch.keys], ...commands] : commands);
+    const headers: Record<string, string> = watch ? { "Flaredis-Watch-Position": watch.position } : {};
     let response: Response;
     let text: string;
     try {
@@ -41,6 +43,7 @@ export class FlaredisHttp {
           "content-type": "application/json",
           "upstash-encoding": "base64",
           "upstash-sync-token": this.syncToken,
+          ...headers,
         },
         body,
       });
@@ -57,6 +60,8 @@ export class FlaredisHttp {
     } catch {
       return this.whole(mode, commands, `ERR flaredis: HTTP ${response.status} from ${this.url}: ${text.slice(0, 200)}`);
     }
+    // A transaction whose watched keys were written since: EXEC's nil.
+    if (mode === "multi" && json === null && response.ok) return null;
     if (json !== null && typeof json === "object" && !Array.isArray(json) && "error" in json)
       return this.whole(mode, commands, String(json.error));
     if (mode === "single" && json !== null && typeof json === "object" && "result" in json) return [json as ApiOutcome];

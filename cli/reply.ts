@@ -41,6 +41,9 @@ export function statusOf(args: readonly string[]): boolean {
   return (name === "PING" && args.length === 1) || name === "TYPE";
 }
 
+/** A nil array (RESP2's `*-1`): EXEC's reply when a watched key was written. Compared by identity. */
+export const NULL_ARRAY: Reply[] = Object.freeze([]) as unknown as Reply[];
+
 export function errorReply(error: string): ErrorReply {
   return { error };
 }

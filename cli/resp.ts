@@ -12,7 +12,7 @@
  * No relative imports with values: this module also runs in workerd tests.
  */
 import { splitArgs } from "../durable-objects/engine/split-args.ts";
-import type { Reply } from "./reply.ts";
+import { NULL_ARRAY, type Reply } from "./reply.ts";
 
 /** Bounds of what the proxy reads; a declared length past them is refused before any read. */
 export const RESP_LIMITS = {
@@ -200,6 +200,7 @@ export function encodeReplies(replies: readonly Reply[]): Uint8Array {
   };
   const write = (reply: Reply): void => {
     if (reply === null) text += "$-1\r\n";
+    else if (reply === NULL_ARRAY) text += "*-1\r\n";
     else if (typeof reply === "string") text += `+${oneLine(reply)}\r\n`;
     else if (typeof reply === "bigint") text += `:${reply}\r\n`;
     else if (reply instanceof Uint8Array) {

@@ -10,11 +10,16 @@
  * - MULTI … EXEC: MULTI answers OK, each command QUEUED, and EXEC sends the queue as one
  *   `/multi-exec` (atomic); DISCARD drops it. A command refused while queuing (an argument that
  *   is not UTF-8) makes EXEC answer EXECABORT, as Redis does for errors while queuing.
+ * - WATCH is sent on its own, and its response's sync token is the position the connection's
+ *   keys are watched from; EXEC sends them with the queue (`["WATCH", …]` first, the position in
+ *   `Flaredis-Watch-Position`), and answers nil when the server ran nothing because one was
+ *   written since. EXEC, DISCARD and UNWATCH forget them. Keys watched by several WATCHes are
+ *   watched from the first one's position.
  * Calls to `run` must not overlap (a connection's batches are answered in order).
  */
 import { FlaredisHttp } from "./http.ts";
 import { answerLocally, type ConnectionState, LOCAL_COMMANDS } from "./local-commands.ts";
-import { type ApiOutcome, type ErrorReply, errorReply, fromOutcome, type Reply } from "./reply.ts";
+import { type ApiOutcome, type ErrorReply, errorReply, fromOutcome, NULL_ARRAY, type Reply } from "./reply.ts";
 
 /** Per request: well under the API's 10,000 commands and 10 MiB. */
 export const PIPELINE_COMMANDS = 1000;
@@ -49,6 +54,8 @@ export class Session {
   /** The open transaction's commands; null outside MULTI. */
   private queue: string[][] | null = null;
   private queueFailed = false;
+  /** The keys WATCH named, and the position (a sync token) they are watched from; null: none. */
+  private watching: { position: string; keys: string[] } | null = null;
 
   readonly http: FlaredisHttp;
   private readonly options: SessionOptions;
@@ -92,8 +99,11 @@ export class Session {
           replies[index] = await this.exec();
         } else if (name === "DISCARD") {
           this.queue = null;
+          this.watching = null;
           replies[index] = "OK";
         } else if (name === "MULTI") replies[index] = errorReply("ERR MULTI calls can not be nested");
+        // Answered at once, as Redis does, and the transaction goes on.
+        else if (name === "WATCH") replies[index] = errorReply("ERR WATCH inside MULTI is not allowed");
         else {
           this.queue.push(args);
           replies[index] = QUEUED;
@@ -105,6 +115,13 @@ export class Session {
         this.queueFailed = false;
         replies[index] = "OK";
       } else if (name === "EXEC" || name === "DISCARD") replies[index] = errorReply(`ERR ${name} without MULTI`);
+      else if (name === "WATCH") {
+        await flush();
+        replies[index] = await this.watch(args);
+      } else if (name === "UNWATCH" && args.length === 1) {
+        this.watching = null;
+        replies[index] = "OK";
+      }
       else if (LOCAL_COMMANDS.has(name) && (name !== "PING" || this.options.localPing)) {
         const local = answerLocally(args, this.state);
         if (local === undefined) pending.push({ index, args });
@@ -115,14 +132,28 @@ export class Session {
     return { replies, quit };
   }
 
+  /** WATCH, sent alone so that its response's sync token is the position the keys are watched from. */
+  private async watch(args: string[]): Promise<Reply> {
+    const outcomes = await this.http.send("single", [args]);
+    const reply = Array.isArray(outcomes) ? this.reply(outcomes[0]!, args) : errorReply(outcomes === null ? "ERR flaredis: no answer" : outcomes.error);
+    if (reply === "OK") {
+      if (this.watching) this.watching.keys.push(...args.slice(1));
+      else this.watching = { position: this.http.syncToken, keys: args.slice(1) };
+    }
+    return reply;
+  }
+
   private async exec(): Promise<Reply> {
     const queued = this.queue ?? [];
     const failed = this.queueFailed;
+    const watching = this.watching;
     this.queue = null;
     this.queueFailed = false;
+    this.watching = null;
     if (failed) return errorReply("EXECABORT Transaction discarded because of previous errors.");
-    if (queued.length === 0) return [];
-    const outcomes = await this.http.send("multi", queued);
+    if (queued.length === 0 && watching === null) return [];
+    const outcomes = await this.http.send("multi", queued, watching ?? undefined);
+    if (outcomes === null) return NULL_ARRAY;
     if (!Array.isArray(outcomes)) return errorReply(outcomes.error);
     return outcomes.map((o, i) => this.reply(o, queued[i]!));
   }

@@ -4,7 +4,7 @@
  */
 import { type Context, Hono } from "hono";
 import { RegExpRouter } from "hono/router/reg-exp-router";
-import type { Batch, Mode } from "../durable-objects/engine/engine";
+import type { Batch, Mode, Watch } from "../durable-objects/engine/engine";
 import { admin } from "./admin";
 import { dashboard } from "./dashboard";
 import { authenticate } from "./auth";
@@ -21,6 +21,7 @@ import { RedisError } from "../durable-objects/engine/errors";
 const SYNC_TOKEN = "upstash-sync-token";
 const SERVED_BY = "Flaredis-Served-By";
 const MAX_STALENESS = "Flaredis-Max-Staleness";
+const WATCH_POSITION = "Flaredis-Watch-Position";
 const STALENESS = "Flaredis-Staleness";
 
 type Vars = { permission: Batch["permission"] };
@@ -35,8 +36,23 @@ function maxStalenessOf(request: Request): number | null {
   return Number(header.trim());
 }
 
+/**
+ * A `/multi-exec` that begins with `["WATCH", key ...]`: the transaction's commands after it, and
+ * the watch, whose position is the `Flaredis-Watch-Position` header (the sync token of the WATCH's
+ * response). No WATCH: the commands as they are.
+ */
+function watchOf(request: Request, commands: string[][]): { commands: string[][]; watch?: Watch } {
+  const first = commands[0];
+  if (first === undefined || first[0]?.toUpperCase() !== "WATCH") return { commands };
+  if (first.length < 2) throw requestErrors.badRequest("wrong number of arguments for 'watch' command");
+  const token = parseSyncToken(request.headers.get(WATCH_POSITION));
+  if (token === null || token.position.replid === "")
+    throw requestErrors.badRequest(`a /multi-exec that begins with WATCH needs the ${WATCH_POSITION} header: the upstash-sync-token of the WATCH's response`);
+  return { commands: commands.slice(1), watch: { ...token.position, keys: first.slice(1) } };
+}
+
 /** Forwards a batch to a node and writes the Upstash-shaped answer. */
-async function forward(c: Context<{ Bindings: Env; Variables: Vars }>, mode: Mode, commands: string[][]) {
+async function forward(c: Context<{ Bindings: Env; Variables: Vars }>, mode: Mode, all: string[][]) {
   const { env } = c;
   const request = c.req.raw;
   const base64 = request.headers.get("upstash-encoding")?.toLowerCase() === "base64";
@@ -47,7 +63,8 @@ async function forward(c: Context<{ Bindings: Env; Variables: Vars }>, mode: Mod
   } catch {
     // No execution context (a direct call in tests): refresh in the foreground.
   }
-  const batch = { mode, commands, permission: c.get("permission") };
+  const { commands, watch } = mode === "multi" ? watchOf(request, all) : { commands: all };
+  const batch = { mode, commands, permission: c.get("permission"), ...(watch ? { watch } : {}) };
   const token = parseSyncToken(request.headers.get(SYNC_TOKEN));
   const { result, replid, servedBy, staleness } = await route(env, batch, {
     cf: request.cf as ClientLocation | undefined,
@@ -59,13 +76,15 @@ async function forward(c: Context<{ Bindings: Env; Variables: Vars }>, mode: Mod
   const headers: Record<string, string> = {
     "content-type": "application/json",
     [SERVED_BY]: servedBy,
-    [SYNC_TOKEN]: nextSyncToken(token, replid, result.offset, writtenKeys(commands)),
+    [SYNC_TOKEN]: nextSyncToken(token, replid, result.offset, "aborted" in result ? null : writtenKeys(commands)),
   };
   if (staleness !== undefined) headers[STALENESS] = String(staleness);
   if ("error" in result) {
     const error = new RedisError(result.error);
     return new Response(stringify({ error: result.error }), { status: statusOf(error), headers });
   }
+  // A transaction whose watched keys were written since: EXEC's nil, nothing ran.
+  if (result.aborted) return new Response("null", { headers });
   const outcomes = result.outcomes.map((o) => toJsonOutcome(o, base64));
   if (mode !== "single") return new Response(stringify(outcomes), { headers });
   const single = result.outcomes[0]!;

@@ -111,6 +111,8 @@ export interface Context {
   readonly permission: Permission;
   /** For a command flagged `evicts`: the dataset is over maxmemory after eviction. */
   readonly overMemory?: boolean;
+  /** The call runs inside a MULTI (WATCH refuses to). */
+  readonly inMulti?: boolean;
   /** The request's spending so far (a script's work and log are bounded per request). */
   readonly request?: RequestBudget;
 }

@@ -205,6 +205,19 @@ export function isFlush(argv: readonly Bytes[]): boolean {
 }
 const FLUSHALL = Uint8Array.from("flushall", (c) => c.charCodeAt(0));
 
+/**
+ * The keys an effect writes (WATCH's check): its key, and RENAME's and COPY's destination; none
+ * for a change of the function libraries; null for FLUSHALL (every key).
+ */
+export function keysWrittenBy(argv: readonly Bytes[]): string[] | null {
+  if (isFlush(argv)) return null;
+  if (isFunctionEffect(argv) || argv.length < 2) return [];
+  const name = fromBytes(argv[0]!).toUpperCase();
+  const keys = [fromBytes(argv[1]!)];
+  if ((name === "RENAME" || name === "COPY") && argv[2] !== undefined) keys.push(fromBytes(argv[2]));
+  return keys;
+}
+
 /** A change of the function libraries (`FUNCTION LOAD REPLACE <code>`, `DELETE`, `FLUSH`): not about one key (scripting/functions.ts applies it). */
 export function isFunctionEffect(argv: readonly Bytes[]): boolean {
   return fromBytes(argv[0]!).toUpperCase() === "FUNCTION";

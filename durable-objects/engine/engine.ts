@@ -11,7 +11,7 @@
  * it: a refusal there discards it (EXECABORT) and changes nothing; an error of a command's own
  * (a syntax error, a wrong type, a value out of range) is that command's reply, and the others run.
  */
-import { utf8Length } from "./bytes";
+import { bytesEqual, utf8Length } from "./bytes";
 import { type Config, configGet, configSet, loadConfig } from "./config";
 import type { Clock, Random } from "./clock";
 import { type Command, type Flag, type Permission, type RequestBudget, type Server, WaitForReplicas, flagsOf } from "./command";
@@ -22,9 +22,11 @@ import { MAX_REQUEST_SCRIPT_MS, ScriptRunner } from "./scripting/runner";
 import { Scripts } from "./scripting/scripts";
 import { AccessTracker, Evictor } from "./eviction";
 import { renderInfo, resetStats } from "./info";
+import { keysWrittenBy } from "./effects";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
 import { PROTO_MAX_BULK_LEN, REQUEST_LIMITS, overBounds } from "./limits";
-import { ReplicationLog } from "./replication-log";
+import { EXEC_FRAME, MULTI_FRAME, ReplicationLog } from "./replication-log";
+import { decodeCommand } from "./resp";
 import { type Storage, deadlinesOf } from "./storage";
 import { expireFieldsOf } from "./types/hash/hash";
 import { replayDeferred } from "./sync";
@@ -38,13 +40,31 @@ export interface Batch {
   /** argv per call, command name first. */
   readonly commands: readonly (readonly string[])[];
   readonly permission: Permission;
+  /**
+   * A MULTI's WATCH, sessionless: the keys, and the replication position at which the client
+   * watched them (the sync token of its WATCH's response). EXEC runs only if none of them was
+   * written after it.
+   */
+  readonly watch?: Watch;
+}
+
+export interface Watch {
+  readonly replid: string;
+  readonly offset: number;
+  readonly keys: readonly string[];
 }
 
 /**
  * The outcomes, or one error for a MULTI rejected as a whole; `offset` is the log position seen.
  * `forMaster`: a replica's reads of which one would have written on a master (`Change.forMaster`).
+ * `aborted`: a MULTI whose watched keys were written since they were watched ran nothing (EXEC's nil).
  */
-export type BatchResult = { outcomes: Outcome[]; offset: number; forMaster?: true } | { error: string; offset: number };
+export type BatchResult =
+  | { outcomes: Outcome[]; offset: number; forMaster?: true; aborted?: true }
+  | { error: string; offset: number };
+
+/** The most of the log a WATCH looks through at EXEC: past it, the transaction is refused as if a key was written. */
+const WATCH_SCAN_BYTES = 16 * 1024 * 1024;
 
 export interface EngineOptions {
   readonly clock: Clock;
@@ -262,11 +282,13 @@ export class Engine {
         if (refusal && prepared.some((p) => p.flags.includes("denyoom"))) return { error: errors.execAbort().message, offset: this.log.offset };
         overMemory = refusal !== null;
       }
+      // WATCH: checked after eviction (which may delete a watched key) and before anything runs.
+      if (batch.watch && this.writtenSince(batch.watch)) return { outcomes: [], offset: this.log.offset, aborted: true };
       let outcomes: Outcome[];
       try {
         outcomes = this.transaction(() => {
           const change = this.keyspace.begin(now, this.role, budget);
-          const results = prepared.map((p) => this.dispatch.execute(p, change, true, batch.permission, { overMemory, request: budget }));
+          const results = prepared.map((p) => this.dispatch.execute(p, change, true, batch.permission, { overMemory, request: budget, inMulti: true }));
           charge(change);
           this.commit(change);
           return results;
@@ -344,6 +366,27 @@ export class Engine {
     this.storage.meta.set("config", JSON.stringify(config));
     this.storage.meta.set("config_version", version);
     this.log.backlogBytes = config["repl-backlog-size"];
+  }
+
+  /**
+   * Whether any watched key may have been written after the watch's position: an effect naming it
+   * in the log since (or a FLUSHALL), or a position this node's log cannot be read from (another
+   * history, a backlog that no longer reaches back, more than WATCH_SCAN_BYTES since): then the
+   * transaction is refused as if a key had been written, and the client retries, as after one.
+   * Its cost is the log written since the WATCH, bounded.
+   */
+  private writtenSince(watch: Watch): boolean {
+    const log = this.log;
+    if (!log.canContinue(watch.replid, watch.offset)) return true;
+    const keys = new Set(watch.keys);
+    let reached = watch.offset;
+    for (const { offset, frame } of log.entriesAfter(watch.offset, WATCH_SCAN_BYTES)) {
+      reached = offset + frame.length;
+      if (bytesEqual(frame, MULTI_FRAME) || bytesEqual(frame, EXEC_FRAME)) continue;
+      const written = keysWrittenBy(decodeCommand(frame));
+      if (written === null || written.some((k) => keys.has(k))) return true;
+    }
+    return reached < log.offset;
   }
 
   /** `min-replicas-to-write`: enough replicas acknowledged within `min-replicas-max-lag`. */

@@ -94,3 +94,57 @@ describe("rate-limiter-flexible", () => {
       });
   });
 });
+
+describe("WATCH through the proxy (ioredis)", () => {
+  it("an EXEC after a watched key was changed by another client (or by this one) answers nil and changes nothing", async () => {
+    for (const { name, port } of targets())
+      await withClient(port, (a) =>
+        withClient(port, async (b) => {
+          const key = `watch:${name}`;
+          await a.set(key, "0");
+          await a.watch(key);
+          await b.set(key, "theirs");
+          expect(await a.multi().set(key, "mine").exec(), name).toBeNull();
+          expect(await a.get(key), name).toBe("theirs");
+          // Untouched: it runs (and EXEC forgot the watch: the next transaction runs too).
+          await a.watch(key);
+          expect(await a.multi().set(key, "mine").exec(), name).toEqual([[null, "OK"]]);
+          await b.set(key, "again");
+          expect(await a.multi().get(key).exec(), name).toEqual([[null, "again"]]);
+          // The client's own write between WATCH and EXEC counts too; UNWATCH and DISCARD forget.
+          await a.watch(key);
+          await a.set(key, "own");
+          expect(await a.multi().set(key, "x").exec(), name).toBeNull();
+          await a.watch(key);
+          await b.set(key, "b");
+          await a.unwatch();
+          expect(await a.multi().set(key, "after unwatch").exec(), name).toEqual([[null, "OK"]]);
+          await a.watch(key);
+          await b.set(key, "b2");
+          // (ioredis sends a pipelined MULTI only at exec: these go one by one.)
+          await a.multi({ pipeline: false });
+          expect(await a.set(key, "discarded"), name).toBe("QUEUED");
+          expect(await a.discard(), name).toBe("OK");
+          expect(await a.multi().get(key).exec(), name).toEqual([[null, "b2"]]);
+        }),
+      );
+  });
+
+  it("over HTTP: POST /multi-exec beginning with WATCH and the WATCH's sync token in Flaredis-Watch-Position", async () => {
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}${path}`, { method: "POST", headers: { authorization: "Bearer dev-token", ...headers }, body: JSON.stringify(body) });
+    const watched = await post("/", ["WATCH", "http:w"]);
+    expect(await watched.json()).toEqual({ result: "OK" });
+    const position = watched.headers.get("upstash-sync-token")!;
+    const tx = [["WATCH", "http:w"], ["SET", "http:w", "mine"]];
+    const runs = await post("/multi-exec", tx, { "Flaredis-Watch-Position": position });
+    expect(await runs.json()).toEqual([{ result: "OK" }]);
+    await post("/", ["SET", "http:w", "theirs"]);
+    const aborted = await post("/multi-exec", tx, { "Flaredis-Watch-Position": position });
+    expect(await aborted.json()).toBeNull();
+    expect(await (await post("/", ["GET", "http:w"])).json()).toEqual({ result: "theirs" });
+    const missing = await post("/multi-exec", tx);
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toEqual({ error: expect.stringContaining("Flaredis-Watch-Position") });
+  });
+});

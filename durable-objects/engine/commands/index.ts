@@ -64,6 +64,7 @@ import ttl from "./ttl";
 import typeCmd from "./type";
 import unlink from "./unlink";
 import wait from "./wait";
+import { unwatch, watch } from "./watch";
 
 const commands: Command<any>[] = [
   append,
@@ -133,6 +134,8 @@ const commands: Command<any>[] = [
   typeCmd,
   unlink,
   wait,
+  watch,
+  unwatch,
   ...bitmapCommands,
   ...hllCommands,
   ...geoCommands,
