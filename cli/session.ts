@@ -137,7 +137,7 @@ export class Session {
     const outcomes = await this.http.send("single", [args]);
     const reply = Array.isArray(outcomes) ? this.reply(outcomes[0]!, args) : errorReply(outcomes === null ? "ERR flaredis: no answer" : outcomes.error);
     if (reply === "OK") {
-      if (this.watching) this.watching.keys.push(...args.slice(1));
+      if (this.watching) this.watching.keys.push(...args.slice(1).filter((k) => !this.watching!.keys.includes(k)));
       else this.watching = { position: this.http.syncToken, keys: args.slice(1) };
     }
     return reply;

@@ -54,11 +54,27 @@ describe("WATCH", () => {
     expect(exec(watch, ["SET", "w", "x"])).toMatchObject({ aborted: true });
   });
 
-  it("refuses what it cannot check: another history, a position past the log", () => {
+  it("refuses what it cannot check: another history, a position past the log or inside an entry", () => {
     const { engine, exec } = setup();
     run(engine, "SET", "k", "v");
     expect(exec({ replid: "f".repeat(40), offset: 0, keys: ["k"] }, ["GET", "k"])).toMatchObject({ aborted: true });
     expect(exec({ replid: engine.log.replid, offset: engine.log.offset + 100, keys: ["k"] }, ["GET", "k"])).toMatchObject({ aborted: true });
+    // A client's position that is not an entry's boundary is refused, not an error of the node.
+    expect(exec({ replid: engine.log.replid, offset: engine.log.offset - 3, keys: ["k"] }, ["GET", "k"])).toMatchObject({ aborted: true });
+  });
+
+  it("a key that expires between WATCH and EXEC counts as written, one already expired at WATCH does not (Redis 7.0)", () => {
+    const { clock, engine, watchNow, exec } = setup();
+    run(engine, "SET", "e", "v", "PX", "10");
+    expect(run(engine, "WATCH", "e")).toEqual({ result: "OK" });
+    const watch = watchNow("e");
+    clock.advance(20);
+    // Nothing read it since: no DEL in the log, and still the transaction is refused.
+    expect(exec(watch, ["SET", "e", "x"])).toMatchObject({ aborted: true });
+    run(engine, "SET", "gone", "v", "PX", "10");
+    clock.advance(20);
+    expect(run(engine, "WATCH", "gone")).toEqual({ result: "OK" }); // deletes it, before the position it answers
+    expect(exec(watchNow("gone"), ["SET", "gone", "x"])).toMatchObject({ outcomes: [{ result: "OK" }] });
   });
 
   it("WATCH and UNWATCH as commands: OK alone, Redis's error inside a MULTI (which goes on), refused in scripts", () => {

@@ -25,6 +25,7 @@ import { renderInfo, resetStats } from "./info";
 import { keysWrittenBy } from "./effects";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
 import { PROTO_MAX_BULK_LEN, REQUEST_LIMITS, overBounds } from "./limits";
+import type { LogEntry } from "./replication";
 import { EXEC_FRAME, MULTI_FRAME, ReplicationLog } from "./replication-log";
 import { decodeCommand } from "./resp";
 import { type Storage, deadlinesOf } from "./storage";
@@ -64,7 +65,7 @@ export type BatchResult =
   | { error: string; offset: number };
 
 /** The most of the log a WATCH looks through at EXEC: past it, the transaction is refused as if a key was written. */
-const WATCH_SCAN_BYTES = 16 * 1024 * 1024;
+const WATCH_SCAN_BYTES = 4 * 1024 * 1024;
 
 export interface EngineOptions {
   readonly clock: Clock;
@@ -283,7 +284,7 @@ export class Engine {
         overMemory = refusal !== null;
       }
       // WATCH: checked after eviction (which may delete a watched key) and before anything runs.
-      if (batch.watch && this.writtenSince(batch.watch)) return { outcomes: [], offset: this.log.offset, aborted: true };
+      if (batch.watch && this.writtenSince(batch.watch, now)) return { outcomes: [], offset: this.log.offset, aborted: true };
       let outcomes: Outcome[];
       try {
         outcomes = this.transaction(() => {
@@ -370,17 +371,29 @@ export class Engine {
 
   /**
    * Whether any watched key may have been written after the watch's position: an effect naming it
-   * in the log since (or a FLUSHALL), or a position this node's log cannot be read from (another
-   * history, a backlog that no longer reaches back, more than WATCH_SCAN_BYTES since): then the
-   * transaction is refused as if a key had been written, and the client retries, as after one.
+   * in the log since (or a FLUSHALL), a deadline it has passed since (WATCH deleted those already
+   * past theirs), or a position this node's log cannot be read from (another history, a backlog that
+   * no longer reaches back, one not on an entry's boundary, more than WATCH_SCAN_BYTES since): then
+   * the transaction is refused as if a key had been written, and the client retries, as after one.
    * Its cost is the log written since the WATCH, bounded.
    */
-  private writtenSince(watch: Watch): boolean {
+  private writtenSince(watch: Watch, now: number): boolean {
     const log = this.log;
     if (!log.canContinue(watch.replid, watch.offset)) return true;
+    const peek = this.keyspace.begin(now, this.role);
+    for (const key of watch.keys) {
+      const e = peek.peek(key);
+      if (e !== null && e.expiresAt !== null && e.expiresAt <= now) return true;
+    }
     const keys = new Set(watch.keys);
     let reached = watch.offset;
-    for (const { offset, frame } of log.entriesAfter(watch.offset, WATCH_SCAN_BYTES)) {
+    let entries: LogEntry[];
+    try {
+      entries = log.entriesAfter(watch.offset, WATCH_SCAN_BYTES);
+    } catch {
+      return true; // not an entry's boundary: no position a WATCH answered
+    }
+    for (const { offset, frame } of entries) {
       reached = offset + frame.length;
       if (bytesEqual(frame, MULTI_FRAME) || bytesEqual(frame, EXEC_FRAME)) continue;
       const written = keysWrittenBy(decodeCommand(frame));

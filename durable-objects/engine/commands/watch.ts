@@ -15,9 +15,12 @@ export const watch = defineCommand({
   arity: -2,
   flags: ["readonly", "primary", "noscript"],
   keys: key(1, -1),
-  parse: () => null,
-  run: (ctx) => {
+  parse: (keys) => keys,
+  run: (ctx, keys) => {
     if (ctx.inMulti) throw new RedisError("ERR WATCH inside MULTI is not allowed");
+    // A key already past its deadline is deleted now (logged before the position WATCH answers),
+    // so that one expiring after WATCH is told from one that had (Redis's isWatchedKeyExpired).
+    for (const k of keys) ctx.db.getUntouched(k);
     return OK;
   },
 });
