@@ -1,8 +1,10 @@
 // The libraries people run on Redis, unchanged, through `flaredis proxy` (issue 34): redlock's
 // locks and rate-limiter-flexible's limits, both Lua scripts run with EVALSHA and EVAL over an
-// ioredis connection, against the real worker. The same scenarios run against a redis-server of
+// ioredis connection, WATCH with ioredis and node-redis, and node-redis's connection handshake,
+// pipelines, transactions and SCAN iterator, against the real worker. The same scenarios run against a redis-server of
 // our own first, so a scenario that Redis itself does not pass cannot pass here by accident.
 import Redis from "ioredis";
+import { WatchError, createClient } from "redis";
 import { RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
 import Redlock, { ExecutionError } from "redlock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -146,5 +148,36 @@ describe("WATCH through the proxy (ioredis)", () => {
     const missing = await post("/multi-exec", tx);
     expect(missing.status).toBe(400);
     expect(await missing.json()).toEqual({ error: expect.stringContaining("Flaredis-Watch-Position") });
+  });
+});
+
+describe("node-redis", () => {
+  it("connects (CLIENT SETINFO), pipelines, runs MULTI/EXEC, refuses a transaction whose watched key changed, iterates SCAN", async () => {
+    for (const { name, port } of targets()) {
+      // node-redis 6 asks for RESP3 (HELLO 3) unless told otherwise, and does not fall back: the
+      // proxy speaks RESP2 (README, Limits).
+      const a = createClient({ RESP: 2, socket: { host: "127.0.0.1", port, reconnectStrategy: false } });
+      const b = createClient({ RESP: 2, socket: { host: "127.0.0.1", port, reconnectStrategy: false } });
+      await a.connect();
+      await b.connect();
+      try {
+        const prefix = `nr:${name}:`;
+        expect(await a.ping(), name).toBe("PONG");
+        const [set, incr, got] = await a.multi().set(`${prefix}n`, "1").incrBy(`${prefix}n`, 41).get(`${prefix}n`).execAsPipeline();
+        expect([set, incr, got], name).toEqual(["OK", 42, "42"]);
+        expect(await a.multi().hSet(`${prefix}h`, { f: "v", g: "w" }).hGetAll(`${prefix}h`).exec(), name).toEqual([2, { f: "v", g: "w" }]);
+        await a.watch(`${prefix}w`);
+        await b.set(`${prefix}w`, "theirs");
+        await expect(a.multi().set(`${prefix}w`, "mine").exec(), name).rejects.toBeInstanceOf(WatchError);
+        expect(await a.get(`${prefix}w`), name).toBe("theirs");
+        await a.mSet(Object.fromEntries(Array.from({ length: 250 }, (_, i) => [`${prefix}s:${i}`, String(i)])));
+        const seen = new Set<string>();
+        for await (const keys of a.scanIterator({ MATCH: `${prefix}s:*`, COUNT: 40 })) for (const k of keys) seen.add(k);
+        expect(seen.size, name).toBe(250);
+      } finally {
+        a.destroy();
+        b.destroy();
+      }
+    }
   });
 });

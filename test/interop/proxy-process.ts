@@ -13,7 +13,11 @@ export interface ProxyProcess {
 }
 
 export async function startProxy(url: string, token = "dev-token"): Promise<ProxyProcess> {
-  const proxy: ChildProcess = spawn(process.execPath, [BIN, "proxy", "--port", "0", "--url", url, "--token", token], { stdio: ["ignore", "pipe", "inherit"] });
+  // The token from the environment, as a sidecar takes it (a command line is visible to other users).
+  const proxy: ChildProcess = spawn(process.execPath, [BIN, "proxy", "--port", "0", "--url", url], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, FLAREDIS_TOKEN: token },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
     proxy.stdout!.on("data", (chunk: Buffer) => {
