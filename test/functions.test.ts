@@ -128,6 +128,19 @@ describe("FUNCTION LOAD and FCALL", () => {
     expect(run(engine, "FUNCTION", "LIST")).toEqual({ result: [] });
     expect(run(engine, "FUNCTION", "KILL")).toEqual({ error: "NOTBUSY No scripts in execution right now." });
   });
+
+  it("INFO memory counts this node's scripts, functions and libraries, and its Lua heaps, with Redis 7.0's names", () => {
+    const engine = newEngine();
+    const memory = () => new TextDecoder().decode((run(engine, "INFO", "memory") as { result: Uint8Array }).result);
+    expect(memory()).toMatch(/number_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:0\r\n/);
+    load(engine, lib("l", "redis.register_function('a', function() return 1 end)\nredis.register_function('b', function() return 2 end)"));
+    run(engine, "EVAL", "return 1", "0");
+    const info = memory();
+    expect(info).toMatch(/number_of_cached_scripts:1\r\nnumber_of_functions:2\r\nnumber_of_libraries:1\r\n/);
+    expect(Number(/used_memory_vm_eval:(\d+)/.exec(info)![1])).toBeGreaterThan(10_000);
+    expect(Number(/used_memory_vm_functions:(\d+)/.exec(info)![1])).toBeGreaterThan(10_000);
+    expect(info).toContain("used_memory_scripts_eval:8\r\n"); // "return 1"
+  });
 });
 
 describe("FUNCTION DUMP and RESTORE", () => {

@@ -148,6 +148,8 @@ export class Engine {
   readonly replication: ReplicationView;
   /** Redis functions: libraries kept in storage and replicated (scripting/functions.ts). */
   readonly functions: Functions;
+  /** EVAL's script cache, this node's (scripting/scripts.ts). */
+  readonly scripts: Scripts;
   private readonly maxKeyBytes: number;
   /** Earliest deadline committed since `takeDeadline` was last called. */
   private newDeadline: number | null = null;
@@ -199,8 +201,9 @@ export class Engine {
       writeRefusal: () => this.dispatch.writeRefusal(),
     });
     this.functions = new Functions(runner, storage.meta);
+    this.scripts = new Scripts(runner);
     this.server = {
-      scripts: new Scripts(runner),
+      scripts: this.scripts,
       functions: this.functions,
       random: options.random,
       info: (sections) => this.info(sections),

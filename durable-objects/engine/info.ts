@@ -91,6 +91,8 @@ function sections(engine: Engine): Section[] {
         ["maxmemory", engine.config.maxmemory],
         ["maxmemory_human", bytesToHuman(engine.config.maxmemory)],
         ["maxmemory_policy", engine.config["maxmemory-policy"]],
+        // This node's Lua: EVAL's VM and cache, the functions' VM and libraries (Redis 7.0's names).
+        ...scriptingMemory(engine),
       ],
     ],
     [
@@ -155,4 +157,26 @@ export function renderInfo(engine: Engine, wanted: readonly string[]): string {
 /** CONFIG RESETSTAT: every counter of `stats` back to 0. */
 export function resetStats(stats: Stats): void {
   for (const name of Object.keys(stats) as (keyof Stats)[]) stats[name] = 0;
+}
+
+/** INFO memory's scripting fields, as Redis 7.0 names them: this node's VMs' heaps, EVAL's cache, the function libraries. */
+function scriptingMemory(engine: Engine): [string, string | number][] {
+  const scripts = engine.scripts.memory();
+  const functions = engine.functions.memory();
+  const vmTotal = scripts.vmBytes + functions.vmBytes;
+  return [
+    ["used_memory_lua", scripts.vmBytes],
+    ["used_memory_vm_eval", scripts.vmBytes],
+    ["used_memory_lua_human", bytesToHuman(scripts.vmBytes)],
+    ["used_memory_scripts_eval", scripts.bytes],
+    ["number_of_cached_scripts", scripts.scripts],
+    ["number_of_functions", functions.functions],
+    ["number_of_libraries", functions.libraries],
+    ["used_memory_vm_functions", functions.vmBytes],
+    ["used_memory_vm_total", vmTotal],
+    ["used_memory_vm_total_human", bytesToHuman(vmTotal)],
+    ["used_memory_functions", functions.bytes],
+    ["used_memory_scripts", scripts.bytes + functions.bytes],
+    ["used_memory_scripts_human", bytesToHuman(scripts.bytes + functions.bytes)],
+  ];
 }

@@ -237,10 +237,20 @@ export class Functions {
 
   /** FUNCTION STATS: no function runs while a command is served, so `running_script` is always nil. */
   stats(): Reply {
+    const { functions, libraries } = this.memory();
+    return [toBytes("running_script"), null, toBytes("engines"), [toBytes("LUA"), [toBytes("libraries_count"), libraries, toBytes("functions_count"), functions]]];
+  }
+
+  /** For INFO: the functions and libraries loaded, their code's bytes, and the Lua heap of their VM (0: none). */
+  memory(): { functions: number; libraries: number; bytes: number; vmBytes: number } {
     this.current();
     let functions = 0;
-    for (const lib of this.libraries.values()) functions += lib.functions.size;
-    return [toBytes("running_script"), null, toBytes("engines"), [toBytes("LUA"), [toBytes("libraries_count"), this.libraries.size, toBytes("functions_count"), functions]]];
+    let bytes = 0;
+    for (const lib of this.libraries.values()) {
+      functions += lib.functions.size;
+      bytes += lib.bytes;
+    }
+    return { functions, libraries: this.libraries.size, bytes, vmBytes: this.vm?.memoryUsed() ?? 0 };
   }
 
   /** FUNCTION DUMP: every library kept, one whose code failed to run again here included. */

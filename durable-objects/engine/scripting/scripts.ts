@@ -67,6 +67,11 @@ export class Scripts {
     return shas.map((sha) => (this.cache.has(sha.toLowerCase()) ? 1 : 0));
   }
 
+  /** For INFO: the cached scripts, their bodies' bytes, and the Lua heap of their VM (0: none made yet). */
+  memory(): { scripts: number; bytes: number; vmBytes: number } {
+    return { scripts: this.cache.size, bytes: this.bytes, vmBytes: this.vm?.memoryUsed() ?? 0 };
+  }
+
   /** SCRIPT FLUSH: the cache emptied and the Lua state made anew. */
   flush(): void {
     this.cache.clear();
