@@ -2,8 +2,8 @@
  * What clients send on connecting, answered by the proxy itself with Redis 7's replies and error
  * texts: the HTTP API has no connection to name, no database to select and one token for auth.
  *
- * - HELLO [2 …]: RESP2 only; `HELLO 3` answers NOPROTO, which ioredis, node-redis and redis-py
- *   take as "downgrade to RESP2".
+ * - HELLO [2|3 …]: the connection's protocol (3 where the session speaks RESP3, resp3.ts: the
+ *   proxy; elsewhere `HELLO 3` answers NOPROTO, which ioredis and redis-py take as "use RESP2").
  * - CLIENT SETNAME/GETNAME/ID/SETINFO/INFO/LIST, SELECT 0 (other databases: out of range, as a
  *   server with `databases 1`), AUTH (accepted: the token is the proxy's), PING,
  *   COMMAND [COUNT|DOCS|INFO] (minimal: no command table).
@@ -19,6 +19,10 @@ import { errorReply } from "./reply.ts";
 export interface ConnectionState {
   readonly id: number;
   name: string | null;
+  /** The protocol HELLO chose (2 until one asks for 3). */
+  protocol: 2 | 3;
+  /** Whether this connection may speak RESP3 (the proxy's may; the REPL's prints RESP2). */
+  readonly resp3: boolean;
 }
 
 export const LOCAL_COMMANDS = new Set(["HELLO", "CLIENT", "SELECT", "AUTH", "PING", "COMMAND", "CONFIG"]);
@@ -37,18 +41,19 @@ function hello(args: string[], state: ConnectionState): Reply {
   if (args.length > 1) {
     const version = args[1]!;
     if (!/^-?\d+$/.test(version)) return errorReply("ERR Protocol version is not an integer or out of range");
-    if (version !== "2") return errorReply("NOPROTO unsupported protocol version");
+    if (version !== "2" && !(version === "3" && state.resp3)) return errorReply("NOPROTO unsupported protocol version");
     for (let i = 2; i < args.length; i++) {
       const option = args[i]!.toUpperCase();
       if (option === "AUTH" && i + 2 < args.length) i += 2;
       else if (option === "SETNAME" && i + 1 < args.length) state.name = args[++i]!;
       else return errorReply(`ERR Syntax error in HELLO option '${args[i]}'`);
     }
+    state.protocol = version === "3" ? 3 : 2;
   }
   return [
     utf8("server"), utf8("redis"),
     utf8("version"), utf8(SERVER_VERSION),
-    utf8("proto"), 2n,
+    utf8("proto"), BigInt(state.protocol),
     utf8("id"), BigInt(state.id),
     utf8("mode"), utf8("standalone"),
     utf8("role"), utf8("master"),
@@ -57,7 +62,7 @@ function hello(args: string[], state: ConnectionState): Reply {
 }
 
 function clientLine(state: ConnectionState): string {
-  return `id=${state.id} addr=127.0.0.1 name=${state.name ?? ""} db=0 resp=2 lib-name= lib-ver=\n`;
+  return `id=${state.id} addr=127.0.0.1 name=${state.name ?? ""} db=0 resp=${state.protocol} lib-name= lib-ver=\n`;
 }
 
 function client(args: string[], state: ConnectionState): Reply {

@@ -10,7 +10,7 @@ const usage = `usage:
   flaredis cli   --url U --token T [--raw | --no-raw] [command args...]
         a redis-cli-like prompt over the HTTP API; with a command, runs it once (exit 1 on an error reply)
   flaredis proxy --url U --token T [--port 6379] [--host 127.0.0.1]
-        a RESP2 server for redis-cli, redis-benchmark and Redis client libraries
+        a Redis server (RESP2 and RESP3) for redis-cli, redis-benchmark and Redis client libraries
   flaredis fill  --url U --token T --keys N [--size 16] [--prefix key:] [--batch 1000] [--parallel 4]
         writes N keys with pipelined SETs, with a progress bar on a terminal
 

@@ -1,5 +1,5 @@
 /**
- * `flaredis proxy`: a RESP2 server on 127.0.0.1 that speaks to Flaredis over the HTTP API, so
+ * `flaredis proxy`: a Redis server (RESP2, and RESP3 after HELLO 3) on 127.0.0.1 that speaks to Flaredis over the HTTP API, so
  * that redis-cli, redis-benchmark and Redis client libraries work unchanged.
  *
  * Each connection is a Session (its own sync token: it reads its own writes). The commands of
@@ -27,7 +27,7 @@ export interface ProxyOptions {
 let nextId = 1;
 
 function serve(socket: Socket, options: ProxyOptions, log: (line: string) => void): void {
-  const session = new Session(new FlaredisHttp(options.url, options.token), nextId++);
+  const session = new Session(new FlaredisHttp(options.url, options.token), nextId++, { localPing: true, resp3: true });
   const decoder = new RespDecoder();
   let busy = false;
   let closed = false;
@@ -55,7 +55,7 @@ function serve(socket: Socket, options: ProxyOptions, log: (line: string) => voi
         if (commands.length === 0 && failure === null) break;
         const { replies, quit } = commands.length ? await session.run(commands) : { replies: [], quit: false };
         if (failure && !quit) replies.push(errorReply(`ERR ${failure.message}`));
-        write(encodeReplies(replies));
+        write(encodeReplies(replies, session.state.protocol));
         if (quit || failure) {
           closed = true;
           socket.end();

@@ -13,6 +13,7 @@ import { formatRaw, formatReply } from "./format.ts";
 import { FlaredisHttp } from "./http.ts";
 import { isError, type Reply } from "./reply.ts";
 import { splitArgs } from "../durable-objects/engine/split-args.ts";
+import type { Reply3 } from "./resp3.ts";
 import { Session } from "./session.ts";
 
 export interface ReplOptions {
@@ -60,12 +61,15 @@ export async function runCli(options: ReplOptions): Promise<number> {
   const encoder = new TextEncoder();
   if (options.command.length > 0) {
     const { replies } = await session.run([options.command.map((a) => encoder.encode(a))]);
-    const reply = replies[0] ?? null;
+    const reply = resp2(replies[0] ?? null);
     print(reply, raw, options.command);
     return isError(reply) ? 1 : 0;
   }
   return interactive(session, raw, options.url);
 }
+
+/** A REPL session's reply: RESP2's kinds only (its session refuses HELLO 3). */
+const resp2 = (reply: Reply3): Reply => reply as Reply;
 
 function loadHistory(): string[] {
   try {
@@ -108,7 +112,7 @@ async function interactive(session: Session, raw: boolean, url: string): Promise
       if (name === "quit" || name === "exit") break;
       const { replies, quit } = await session.run([words]);
       const text = words.map((w) => new TextDecoder().decode(w));
-      for (const reply of replies) print(reply, raw, text);
+      for (const reply of replies) print(resp2(reply), raw, text);
       if (quit) break;
     }
     prompt();

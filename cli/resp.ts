@@ -12,7 +12,8 @@
  * No relative imports with values: this module also runs in workerd tests.
  */
 import { splitArgs } from "../durable-objects/engine/split-args.ts";
-import { NULL_ARRAY, type Reply } from "./reply.ts";
+import { NULL_ARRAY } from "./reply.ts";
+import type { Reply3 } from "./resp3.ts";
 
 /** Bounds of what the proxy reads; a declared length past them is refused before any read. */
 export const RESP_LIMITS = {
@@ -190,27 +191,53 @@ const encoder = new TextEncoder();
 /** One line of a status or error: CR and LF would end it early, so they become spaces. */
 const oneLine = (text: string) => text.replace(/[\r\n]/g, " ");
 
-/** Encodes replies as RESP2, in order, into one buffer. */
-export function encodeReplies(replies: readonly Reply[]): Uint8Array {
+/**
+ * Encodes replies in order into one buffer: as RESP2, or as RESP3 for a connection that asked for
+ * it (nil as `_`, and the maps, sets, doubles and verbatim text of resp3.ts; RESP2 writes those as
+ * flat arrays, arrays and bulk strings).
+ */
+export function encodeReplies(replies: readonly Reply3[], protocol: 2 | 3 = 2): Uint8Array {
   const parts: Uint8Array[] = [];
   let text = "";
   const flush = () => {
     if (text) parts.push(encoder.encode(text));
     text = "";
   };
-  const write = (reply: Reply): void => {
-    if (reply === null) text += "$-1\r\n";
-    else if (reply === NULL_ARRAY) text += "*-1\r\n";
+  const bulk = (bytes: Uint8Array, head = "$") => {
+    text += `${head}${bytes.length}\r\n`;
+    flush();
+    parts.push(bytes);
+    text = "\r\n";
+  };
+  const write = (reply: Reply3): void => {
+    if (reply === null || reply === NULL_ARRAY) text += protocol === 3 ? "_\r\n" : reply === null ? "$-1\r\n" : "*-1\r\n";
     else if (typeof reply === "string") text += `+${oneLine(reply)}\r\n`;
     else if (typeof reply === "bigint") text += `:${reply}\r\n`;
-    else if (reply instanceof Uint8Array) {
-      text += `$${reply.length}\r\n`;
-      flush();
-      parts.push(reply);
-      text = "\r\n";
-    } else if (Array.isArray(reply)) {
+    else if (reply instanceof Uint8Array) bulk(reply);
+    else if (Array.isArray(reply)) {
       text += `*${reply.length}\r\n`;
       for (const r of reply) write(r);
+    } else if ("map" in reply) {
+      text += protocol === 3 ? `%${reply.map.length}\r\n` : `*${2 * reply.map.length}\r\n`;
+      for (const [k, v] of reply.map) {
+        write(k);
+        write(v);
+      }
+    } else if ("set" in reply) {
+      text += `${protocol === 3 ? "~" : "*"}${reply.set.length}\r\n`;
+      for (const r of reply.set) write(r);
+    } else if ("double" in reply) {
+      if (protocol === 3) text += `,${reply.double}\r\n`;
+      else bulk(encoder.encode(reply.double));
+    } else if ("verbatim" in reply) {
+      if (protocol !== 3) bulk(reply.verbatim);
+      else {
+        // `=<length>` of "txt:" and the text.
+        const body = new Uint8Array(4 + reply.verbatim.length);
+        body.set(encoder.encode("txt:"));
+        body.set(reply.verbatim, 4);
+        bulk(body, "=");
+      }
     } else text += `-${oneLine(reply.error)}\r\n`;
   };
   for (const reply of replies) write(reply);

@@ -20,6 +20,7 @@
 import { FlaredisHttp } from "./http.ts";
 import { answerLocally, type ConnectionState, LOCAL_COMMANDS } from "./local-commands.ts";
 import { type ApiOutcome, type ErrorReply, errorReply, fromOutcome, NULL_ARRAY, type Reply } from "./reply.ts";
+import { type Reply3, toResp3 } from "./resp3.ts";
 
 /** Per request: well under the API's 10,000 commands and 10 MiB. */
 export const PIPELINE_COMMANDS = 1000;
@@ -47,6 +48,8 @@ const QUEUED = "QUEUED";
 export interface SessionOptions {
   /** Answer PING here (the proxy), or ask the server (the REPL). */
   localPing: boolean;
+  /** Whether HELLO 3 switches the session to RESP3 (the proxy), or is refused (the REPL prints RESP2). */
+  resp3?: boolean;
 }
 
 export class Session {
@@ -63,16 +66,16 @@ export class Session {
   constructor(http: FlaredisHttp, id: number, options: SessionOptions = { localPing: true }) {
     this.http = http;
     this.options = options;
-    this.state = { id, name: null };
+    this.state = { id, name: null, protocol: 2, resp3: options.resp3 ?? false };
   }
 
   get inMulti(): boolean {
     return this.queue !== null;
   }
 
-  /** One reply per command, in order; `quit`: the client asked to close after them. */
-  async run(commands: readonly Uint8Array[][]): Promise<{ replies: Reply[]; quit: boolean }> {
-    const replies: Reply[] = new Array(commands.length).fill(null);
+  /** One reply per command, in order (RESP3's types once HELLO 3 asked for them); `quit`: the client asked to close after them. */
+  async run(commands: readonly Uint8Array[][]): Promise<{ replies: Reply3[]; quit: boolean }> {
+    const replies: Reply3[] = new Array(commands.length).fill(null);
     let pending: { index: number; args: string[] }[] = [];
     const flush = async () => {
       await this.pipeline(pending, replies);
@@ -125,7 +128,7 @@ export class Session {
       else if (LOCAL_COMMANDS.has(name) && (name !== "PING" || this.options.localPing)) {
         const local = answerLocally(args, this.state);
         if (local === undefined) pending.push({ index, args });
-        else replies[index] = local;
+        else replies[index] = this.typed(local, args);
       } else pending.push({ index, args });
     }
     await flush();
@@ -133,7 +136,7 @@ export class Session {
   }
 
   /** WATCH, sent alone so that its response's sync token is the position the keys are watched from. */
-  private async watch(args: string[]): Promise<Reply> {
+  private async watch(args: string[]): Promise<Reply3> {
     const outcomes = await this.http.send("single", [args]);
     const reply = Array.isArray(outcomes) ? this.reply(outcomes[0]!, args) : errorReply(outcomes === null ? "ERR flaredis: no answer" : outcomes.error);
     if (reply === "OK") {
@@ -143,7 +146,7 @@ export class Session {
     return reply;
   }
 
-  private async exec(): Promise<Reply> {
+  private async exec(): Promise<Reply3> {
     const queued = this.queue ?? [];
     const failed = this.queueFailed;
     const watching = this.watching;
@@ -158,7 +161,7 @@ export class Session {
     return outcomes.map((o, i) => this.reply(o, queued[i]!));
   }
 
-  private async pipeline(pending: { index: number; args: string[] }[], replies: Reply[]): Promise<void> {
+  private async pipeline(pending: { index: number; args: string[] }[], replies: Reply3[]): Promise<void> {
     for (let start = 0; start < pending.length; ) {
       let end = start;
       let bytes = 0;
@@ -178,11 +181,16 @@ export class Session {
     }
   }
 
-  private reply(outcome: ApiOutcome, args: string[]): Reply {
+  private reply(outcome: ApiOutcome, args: string[]): Reply3 {
     try {
-      return fromOutcome(outcome, args);
+      return this.typed(fromOutcome(outcome, args), args);
     } catch (e) {
       return errorReply(`ERR flaredis: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  /** A reply as this connection's protocol types it (resp3.ts). */
+  private typed(reply: Reply, args: readonly string[]): Reply3 {
+    return this.state.protocol === 3 ? toResp3(reply, args) : reply;
   }
 }

@@ -3,6 +3,7 @@
 // ioredis connection, WATCH with ioredis and node-redis, and node-redis's connection handshake,
 // pipelines, transactions and SCAN iterator, against the real worker. The same scenarios run against a redis-server of
 // our own first, so a scenario that Redis itself does not pass cannot pass here by accident.
+import { connect } from "node:net";
 import Redis from "ioredis";
 import { WatchError, createClient } from "redis";
 import { RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
@@ -154,8 +155,7 @@ describe("WATCH through the proxy (ioredis)", () => {
 describe("node-redis", () => {
   it("connects (CLIENT SETINFO), pipelines, runs MULTI/EXEC, refuses a transaction whose watched key changed, iterates SCAN", async () => {
     for (const { name, port } of targets()) {
-      // node-redis 6 asks for RESP3 (HELLO 3) unless told otherwise, and does not fall back: the
-      // proxy speaks RESP2 (README, Limits).
+      // RESP2 here (RESP3, node-redis 6's default, is the test after the next describe's first).
       const a = createClient({ RESP: 2, socket: { host: "127.0.0.1", port, reconnectStrategy: false } });
       const b = createClient({ RESP: 2, socket: { host: "127.0.0.1", port, reconnectStrategy: false } });
       await a.connect();
@@ -177,6 +177,81 @@ describe("node-redis", () => {
       } finally {
         a.destroy();
         b.destroy();
+      }
+    }
+  });
+});
+
+/** Each command's raw reply on a fresh connection that said HELLO 3 (read up to the PING sent after it). */
+async function resp3Replies(port: number, commands: readonly string[][]): Promise<string[]> {
+  const socket = connect(port, "127.0.0.1");
+  await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  let buffer = "";
+  socket.on("data", (d: Buffer) => (buffer += d.toString("latin1")));
+  const send = async (argv: readonly string[]): Promise<string> => {
+    buffer = "";
+    const frame = (a: readonly string[]) => `*${a.length}\r\n${a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join("")}`;
+    socket.write(frame(argv) + frame(["PING"]));
+    for (let i = 0; !buffer.endsWith("+PONG\r\n"); i++) {
+      if (i > 500) throw new Error(`no reply to ${argv.join(" ")}: ${JSON.stringify(buffer)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return buffer.slice(0, -"+PONG\r\n".length);
+  };
+  try {
+    await send(["HELLO", "3"]);
+    const out: string[] = [];
+    for (const argv of commands) out.push(await send(argv));
+    return out;
+  } finally {
+    socket.destroy();
+  }
+}
+
+describe("RESP3 through the proxy (HELLO 3)", () => {
+  it("types each reply as redis-server 7.0 does: maps, sets, doubles, score pairs, nil, verbatim", async () => {
+    const p = "r3:";
+    const commands: string[][] = [
+      ["SET", `${p}s`, "v"], ["GET", `${p}nil`], ["MGET", `${p}s`, `${p}nil`], ["TYPE", `${p}s`],
+      ["HSET", `${p}h`, "f", "v", "g", "w"], ["HGETALL", `${p}h`], ["HGETALL", `${p}none`], ["HSET", `${p}h1`, "only", "1"], ["HRANDFIELD", `${p}h1`, "1", "WITHVALUES"],
+      ["SADD", `${p}set`, "m"], ["SMEMBERS", `${p}set`], ["SINTER", `${p}set`], ["SUNION", `${p}set`], ["SDIFF", `${p}set`], ["SMISMEMBER", `${p}set`, "m", "x"],
+      ["ZADD", `${p}z`, "1.5", "a", "2", "b", "-inf", "c"], ["ZSCORE", `${p}z`, "a"], ["ZSCORE", `${p}z`, "nope"], ["ZMSCORE", `${p}z`, "a", "nope"],
+      ["ZRANGE", `${p}z`, "0", "-1", "WITHSCORES"], ["ZRANGE", `${p}z`, "0", "-1"], ["ZREVRANGE", `${p}z`, "0", "0", "WITHSCORES"],
+      ["ZRANGEBYSCORE", `${p}z`, "-inf", "+inf", "WITHSCORES"], ["ZUNION", "1", `${p}z`, "WITHSCORES"], ["ZINCRBY", `${p}z`, "0.25", "a"],
+      ["ZADD", `${p}z`, "INCR", "1", "b"], ["ZADD", `${p}z`, "NX", "INCR", "1", "b"], ["ZPOPMIN", `${p}z`], ["ZPOPMAX", `${p}z`, "1"], ["ZPOPMIN", `${p}none`],
+      ["ZADD", `${p}z`, "4", "d", "5.5", "e"], ["ZMPOP", "1", `${p}z`, "MIN", "COUNT", "2"], ["ZMPOP", "1", `${p}none`, "MAX"], ["SPOP", `${p}none`, "2"],
+      ["SET", `${p}l1`, "ohmytext"], ["SET", `${p}l2`, "mynewtext"], ["LCS", `${p}l1`, `${p}l2`, "IDX", "WITHMATCHLEN"], ["LCS", `${p}l1`, `${p}l2`, "LEN"],
+      ["GEOADD", `${p}g`, "13.361389", "38.115556", "Palermo"], ["GEOPOS", `${p}g`, "Palermo", "nowhere"],
+      ["GEOSEARCH", `${p}g`, "FROMLONLAT", "13.36", "38.11", "BYRADIUS", "10", "km", "WITHDIST", "WITHCOORD"],
+      ["RPUSH", `${p}list`, "a"], ["LPOS", `${p}list`, "x"], ["LRANGE", `${p}list`, "0", "-1"], ["SPOP", `${p}set`, "1"],
+      ["FUNCTION", "FLUSH"], ["FUNCTION", "STATS"],
+      ["FUNCTION", "LOAD", "#!lua name=r3lib\nredis.register_function{function_name='r3f', callback=function() return 1 end, flags={'no-writes'}}"],
+      ["FUNCTION", "LIST"], ["FCALL", "r3f", "0"], ["FUNCTION", "FLUSH"],
+      ["INCRBYFLOAT", `${p}f`, "1.5"], ["EXISTS", `${p}s`], ["PING"],
+    ];
+    const [flaredis, redis] = await Promise.all([resp3Replies(proxy.port, commands), reference ? resp3Replies(reference.port, commands) : Promise.resolve(null)]);
+    if (redis === null) return;
+    const diverged = commands.flatMap((c, i) => (flaredis[i] === redis[i] ? [] : [`${c.join(" ")}\n  redis:    ${JSON.stringify(redis[i])}\n  flaredis: ${JSON.stringify(flaredis[i])}`]));
+    expect(diverged.join("\n")).toBe("");
+  });
+
+  it("node-redis 6 with its default (RESP3) client", async () => {
+    for (const { name, port } of targets()) {
+      const client = createClient({ socket: { host: "127.0.0.1", port, reconnectStrategy: false } });
+      await client.connect();
+      try {
+        const p = `nr3:${name}:`;
+        await client.hSet(`${p}h`, { f: "v" });
+        expect(await client.hGetAll(`${p}h`), name).toEqual({ f: "v" });
+        await client.zAdd(`${p}z`, [{ score: 1.5, value: "a" }, { score: 2, value: "b" }]);
+        expect(await client.zRangeWithScores(`${p}z`, 0, -1), name).toEqual([{ value: "a", score: 1.5 }, { value: "b", score: 2 }]);
+        expect(await client.zScore(`${p}z`, "a"), name).toBe(1.5);
+        expect(await client.get(`${p}missing`), name).toBeNull();
+        await client.sAdd(`${p}s`, "m");
+        expect(await client.sMembers(`${p}s`), name).toEqual(["m"]);
+        expect(await client.multi().incr(`${p}n`).get(`${p}n`).exec(), name).toEqual([1, "1"]);
+      } finally {
+        client.destroy();
       }
     }
   });
