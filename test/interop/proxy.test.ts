@@ -1,4 +1,4 @@
-// `flaredis proxy` (a RESP2 server over the HTTP API) with real Redis clients: Debian's
+// `flaredis proxy` (a Redis server over the HTTP API, RESP2 and RESP3) with real Redis clients: Debian's
 // redis-cli and redis-benchmark (redis-tools) and ioredis, against the real worker. Also
 // `flaredis cli`, whose output must read as redis-cli's for the same replies.
 import { execFile } from "node:child_process";
