@@ -53,9 +53,9 @@ function serve(socket: Socket, options: ProxyOptions, log: (line: string) => voi
           failure = e;
         }
         if (commands.length === 0 && failure === null) break;
-        const { replies, quit } = commands.length ? await session.run(commands) : { replies: [], quit: false };
+        const { replies, protocols, quit } = commands.length ? await session.run(commands) : { replies: [], protocols: [], quit: false };
         if (failure && !quit) replies.push(errorReply(`ERR ${failure.message}`));
-        write(encodeReplies(replies, session.state.protocol));
+        write(encodeReplies(replies, protocols));
         if (quit || failure) {
           closed = true;
           socket.end();

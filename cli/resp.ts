@@ -194,9 +194,10 @@ const oneLine = (text: string) => text.replace(/[\r\n]/g, " ");
 /**
  * Encodes replies in order into one buffer: as RESP2, or as RESP3 for a connection that asked for
  * it (nil as `_`, and the maps, sets, doubles and verbatim text of resp3.ts; RESP2 writes those as
- * flat arrays, arrays and bulk strings).
+ * flat arrays, arrays and bulk strings); `protocols`: one for all, or each reply's own.
  */
-export function encodeReplies(replies: readonly Reply3[], protocol: 2 | 3 = 2): Uint8Array {
+export function encodeReplies(replies: readonly Reply3[], protocols: 2 | 3 | readonly (2 | 3)[] = 2): Uint8Array {
+  let protocol: 2 | 3 = 2;
   const parts: Uint8Array[] = [];
   let text = "";
   const flush = () => {
@@ -240,7 +241,11 @@ export function encodeReplies(replies: readonly Reply3[], protocol: 2 | 3 = 2): 
       }
     } else text += `-${oneLine(reply.error)}\r\n`;
   };
-  for (const reply of replies) write(reply);
+  // A HELLO in a batch changes the protocol of the replies after it: each is written in its own.
+  replies.forEach((reply, i) => {
+    protocol = typeof protocols === "number" ? protocols : (protocols[i] ?? 2);
+    write(reply);
+  });
   flush();
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

@@ -82,11 +82,15 @@ export function toResp3(reply: Reply, argv: readonly string[]): Reply3 {
     case "ZRANGEBYSCORE":
     case "ZREVRANGE":
     case "ZREVRANGEBYSCORE":
+    case "ZRANDMEMBER":
+      return has(argv, "WITHSCORES") ? pairs(reply, double) : reply;
     case "ZUNION":
     case "ZINTER":
     case "ZDIFF":
-    case "ZRANDMEMBER":
-      return has(argv, "WITHSCORES") ? pairs(reply, double) : reply;
+      // Options follow the numkeys keys (a key may be named "withscores").
+      return has(argv, "WITHSCORES", 2 + (Number(argv[1]) || 0)) ? pairs(reply, double) : reply;
+    case "COMMAND":
+      return sub === "DOCS" ? map(reply) : reply;
     case "ZPOPMIN":
     case "ZPOPMAX":
       // With a count: [member, score] pairs; without: the one [member, score].

@@ -74,8 +74,10 @@ export class Session {
   }
 
   /** One reply per command, in order (RESP3's types once HELLO 3 asked for them); `quit`: the client asked to close after them. */
-  async run(commands: readonly Uint8Array[][]): Promise<{ replies: Reply3[]; quit: boolean }> {
+  async run(commands: readonly Uint8Array[][]): Promise<{ replies: Reply3[]; protocols: (2 | 3)[]; quit: boolean }> {
     const replies: Reply3[] = new Array(commands.length).fill(null);
+    // The protocol each reply is written in: the connection's when it was answered (a HELLO in the batch changes it).
+    const protocols: (2 | 3)[] = new Array(commands.length).fill(this.state.protocol);
     let pending: { index: number; args: string[] }[] = [];
     const flush = async () => {
       await this.pipeline(pending, replies);
@@ -83,6 +85,7 @@ export class Session {
     };
     let quit = false;
     for (const [index, raw] of commands.entries()) {
+      protocols[index] = this.state.protocol;
       const args = textArgs(raw);
       if (!Array.isArray(args)) {
         replies[index] = args;
@@ -126,13 +129,17 @@ export class Session {
         replies[index] = "OK";
       }
       else if (LOCAL_COMMANDS.has(name) && (name !== "PING" || this.options.localPing)) {
+        // The commands before a HELLO are answered in the protocol they were sent in.
+        if (name === "HELLO") await flush();
         const local = answerLocally(args, this.state);
         if (local === undefined) pending.push({ index, args });
         else replies[index] = this.typed(local, args);
       } else pending.push({ index, args });
+      // (A HELLO's own reply is in the protocol it chose; pending commands are answered before a HELLO, in theirs.)
+      protocols[index] = this.state.protocol;
     }
     await flush();
-    return { replies, quit };
+    return { replies, protocols, quit };
   }
 
   /** WATCH, sent alone so that its response's sync token is the position the keys are watched from. */
