@@ -4,13 +4,15 @@
  */
 import { runFill } from "./fill.ts";
 import { startProxy } from "./proxy.ts";
+import { ProxyMetrics } from "./proxy-metrics.ts";
 import { runCli } from "./repl.ts";
 
 const usage = `usage:
   flaredis cli   --url U --token T [--raw | --no-raw] [command args...]
         a redis-cli-like prompt over the HTTP API; with a command, runs it once (exit 1 on an error reply)
-  flaredis proxy --url U --token T [--port 6379] [--host 127.0.0.1]
-        a Redis server (RESP2 and RESP3) for redis-cli, redis-benchmark and Redis client libraries
+  flaredis proxy --url U --token T [--port 6379] [--host 127.0.0.1] [--metrics-port N]
+        a Redis server (RESP2 and RESP3) for redis-cli, redis-benchmark and Redis client libraries;
+        --metrics-port serves its own metrics (Prometheus text, GET /metrics) on that port
   flaredis fill  --url U --token T --keys N [--size 16] [--prefix key:] [--batch 1000] [--parallel 4]
         writes N keys with pipelined SETs, with a progress bar on a terminal
 
@@ -19,7 +21,7 @@ const usage = `usage:
 const FLAGS = new Set(["raw", "no-raw", "help"]);
 const VALUES: Record<string, readonly string[]> = {
   cli: ["url", "token"],
-  proxy: ["url", "token", "port", "host"],
+  proxy: ["url", "token", "port", "host", "metrics-port"],
   fill: ["url", "token", "keys", "size", "prefix", "batch", "parallel"],
 };
 
@@ -82,10 +84,15 @@ async function main(argv: string[]): Promise<number> {
     case "proxy": {
       const port = integer(options, "port", 6379, 0);
       const host = String(options.host ?? "127.0.0.1");
-      const server = await startProxy({ url, token, port, host });
+      // The metrics, when asked for, on their own port of the same host (Prometheus's text on GET /metrics).
+      const metrics = options["metrics-port"] === undefined ? undefined : new ProxyMetrics();
+      const metricsServer = metrics ? await metrics.serve(integer(options, "metrics-port", 0, 0), host) : null;
+      const server = await startProxy({ url, token, port, host, ...(metrics ? { metrics } : {}) });
       const address = server.address();
       const bound = address && typeof address === "object" ? address.port : port;
-      console.log(`flaredis proxy: listening on ${host}:${bound}, forwarding to ${url}`);
+      const metricsAddress = metricsServer?.address();
+      const metricsPort = metricsAddress && typeof metricsAddress === "object" ? ` (metrics on ${host}:${metricsAddress.port}/metrics)` : "";
+      console.log(`flaredis proxy: listening on ${host}:${bound}, forwarding to ${url}${metricsPort}`);
       // Open client connections would keep the process alive after close(): exit at once.
       const stop = () => server.close(() => process.exit(0)) && setTimeout(() => process.exit(0), 100).unref();
       process.once("SIGINT", stop);

@@ -11,6 +11,7 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { FlaredisHttp } from "./http.ts";
+import type { ProxyMetrics } from "./proxy-metrics.ts";
 import { encodeReplies, ProtocolError, RespDecoder } from "./resp.ts";
 import { errorReply } from "./reply.ts";
 import { Session } from "./session.ts";
@@ -22,12 +23,20 @@ export interface ProxyOptions {
   host?: string;
   /** Where connection problems are reported (default: stderr). */
   log?: (line: string) => void;
+  /** Counts connections, commands and the requests made (proxy-metrics.ts). */
+  metrics?: ProxyMetrics;
 }
 
 let nextId = 1;
 
 function serve(socket: Socket, options: ProxyOptions, log: (line: string) => void): void {
-  const session = new Session(new FlaredisHttp(options.url, options.token), nextId++, { localPing: true, resp3: true });
+  const { metrics } = options;
+  const session = new Session(new FlaredisHttp(options.url, options.token, metrics?.fetch), nextId++, { localPing: true, resp3: true });
+  if (metrics) {
+    metrics.connections++;
+    metrics.connectionsTotal++;
+    socket.once("close", () => void metrics.connections--);
+  }
   const decoder = new RespDecoder();
   let busy = false;
   let closed = false;
@@ -53,6 +62,7 @@ function serve(socket: Socket, options: ProxyOptions, log: (line: string) => voi
           failure = e;
         }
         if (commands.length === 0 && failure === null) break;
+        if (metrics) metrics.commandsTotal += commands.length;
         const { replies, protocols, quit } = commands.length ? await session.run(commands) : { replies: [], protocols: [], quit: false };
         if (failure && !quit) replies.push(errorReply(`ERR ${failure.message}`));
         write(encodeReplies(replies, protocols));

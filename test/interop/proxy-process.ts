@@ -9,23 +9,26 @@ export const BIN = fileURLToPath(new URL("../../cli/flaredis.mjs", import.meta.u
 
 export interface ProxyProcess {
   readonly port: number;
+  /** With `metrics`: the port of its GET /metrics. */
+  readonly metricsPort?: number;
   stop(): void;
 }
 
-export async function startProxy(url: string, token = "dev-token"): Promise<ProxyProcess> {
+export async function startProxy(url: string, token = "dev-token", metrics = false): Promise<ProxyProcess> {
   // The token from the environment, as a sidecar takes it (a command line is visible to other users).
-  const proxy: ChildProcess = spawn(process.execPath, [BIN, "proxy", "--port", "0", "--url", url], {
+  const proxy: ChildProcess = spawn(process.execPath, [BIN, "proxy", "--port", "0", "--url", url, ...(metrics ? ["--metrics-port", "0"] : [])], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, FLAREDIS_TOKEN: token },
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const [port, metricsPort] = await new Promise<[number, number | undefined]>((resolve, reject) => {
     let out = "";
     proxy.stdout!.on("data", (chunk: Buffer) => {
       out += chunk;
-      const m = out.match(/listening on 127\.0\.0\.1:(\d+)/);
-      if (m) resolve(Number(m[1]));
+      const m = out.match(/listening on 127\.0\.0\.1:(\d+)[^\n]*\n/);
+      const metricsAt = out.match(/metrics on 127\.0\.0\.1:(\d+)/);
+      if (m) resolve([Number(m[1]), metricsAt ? Number(metricsAt[1]) : undefined]);
     });
     proxy.once("exit", (code) => reject(new Error(`the proxy exited (${code}) before listening: ${out}`)));
   });
-  return { port, stop: () => void proxy.kill("SIGTERM") };
+  return { port, ...(metricsPort === undefined ? {} : { metricsPort }), stop: () => void proxy.kill("SIGTERM") };
 }

@@ -1,7 +1,7 @@
 // `flaredis proxy` (a Redis server over the HTTP API, RESP2 and RESP3) with real Redis clients: Debian's
 // redis-cli and redis-benchmark (redis-tools) and ioredis, against the real worker. Also
 // `flaredis cli`, whose output must read as redis-cli's for the same replies.
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { connect } from "node:net";
 import { promisify } from "node:util";
 import Redis from "ioredis";
@@ -20,7 +20,7 @@ let port = 0;
 
 beforeAll(async () => {
   server = await startFlaredis();
-  proxy = await startProxy(server.url);
+  proxy = await startProxy(server.url, "dev-token", true);
   port = proxy.port;
 });
 afterAll(async () => {
@@ -191,5 +191,27 @@ describe("redis-benchmark", () => {
     const finals = stdout.split(/[\r\n]/).filter((l) => / requests per second/.test(l));
     console.log(`redis-benchmark through the proxy:\n${finals.join("\n")}`);
     expect(finals.map((l) => l.trim().split(":")[0])).toEqual(["SET", "GET"]);
+  });
+});
+
+describe("the proxy's own metrics (--metrics-port)", () => {
+  const promtool = tool("promtool", "prometheus");
+  it.skipIf(promtool.skip)(`count connections, commands and the Worker's requests, and pass promtool check metrics${promtool.skipReason}`, async () => {
+    assertInstalled(promtool);
+    const read = async () => (await fetch(`http://127.0.0.1:${proxy.metricsPort}/metrics`)).text();
+    const before = await read();
+    const client = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 0 });
+    await client.set("pm:k", "v");
+    await client.pipeline().get("pm:k").get("pm:k").exec();
+    const during = await read();
+    client.disconnect();
+    const value = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+    expect(value(during, "flaredis_proxy_connections")).toBeGreaterThanOrEqual(1);
+    expect(value(during, "flaredis_proxy_commands_total") - value(before, "flaredis_proxy_commands_total")).toBeGreaterThanOrEqual(3);
+    expect(during).toMatch(/^flaredis_proxy_http_requests_total\{route="pipeline",status="200"\} [1-9]/m);
+    expect(during).toMatch(/^flaredis_proxy_http_request_duration_seconds_count\{route="single"\} [1-9]/m);
+    const check = spawnSync("promtool", ["check", "metrics"], { input: during, encoding: "utf8" });
+    expect(`${check.status} ${check.stdout}${check.stderr}`.trim()).toBe("0");
+    expect((await fetch(`http://127.0.0.1:${proxy.metricsPort}/other`)).status).toBe(404);
   });
 });
