@@ -11,7 +11,7 @@
  * it: a refusal there discards it (EXECABORT) and changes nothing; an error of a command's own
  * (a syntax error, a wrong type, a value out of range) is that command's reply, and the others run.
  */
-import { bytesEqual, utf8Length } from "./bytes";
+import { utf8Length } from "./bytes";
 import { type Config, configGet, configSet, loadConfig } from "./config";
 import type { Clock, Random } from "./clock";
 import { type Command, type Flag, type Permission, type RequestBudget, type Server, WaitForReplicas, flagsOf } from "./command";
@@ -22,15 +22,15 @@ import { MAX_REQUEST_SCRIPT_MS, ScriptRunner } from "./scripting/runner";
 import { Scripts } from "./scripting/scripts";
 import { AccessTracker, Evictor } from "./eviction";
 import { renderInfo, resetStats } from "./info";
-import { keysWrittenBy } from "./effects";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
 import { PROTO_MAX_BULK_LEN, REQUEST_LIMITS, overBounds } from "./limits";
-import type { LogEntry } from "./replication";
-import { EXEC_FRAME, MULTI_FRAME, ReplicationLog } from "./replication-log";
-import { decodeCommand } from "./resp";
+import { ReplicationLog } from "./replication-log";
 import { type Storage, deadlinesOf } from "./storage";
 import { expireFieldsOf } from "./types/hash/hash";
 import { replayDeferred } from "./sync";
+import { type Watch, writtenSince } from "./watch";
+
+export type { Watch };
 
 export type { Permission } from "./command";
 export type { Outcome } from "./dispatch";
@@ -49,12 +49,6 @@ export interface Batch {
   readonly watch?: Watch;
 }
 
-export interface Watch {
-  readonly replid: string;
-  readonly offset: number;
-  readonly keys: readonly string[];
-}
-
 /**
  * The outcomes, or one error for a MULTI rejected as a whole; `offset` is the log position seen.
  * `forMaster`: a replica's reads of which one would have written on a master (`Change.forMaster`).
@@ -63,9 +57,6 @@ export interface Watch {
 export type BatchResult =
   | { outcomes: Outcome[]; offset: number; forMaster?: true; aborted?: true }
   | { error: string; offset: number };
-
-/** The most of the log a WATCH looks through at EXEC: past it, the transaction is refused as if a key was written. */
-const WATCH_SCAN_BYTES = 4 * 1024 * 1024;
 
 export interface EngineOptions {
   readonly clock: Clock;
@@ -287,7 +278,7 @@ export class Engine {
         overMemory = refusal !== null;
       }
       // WATCH: checked after eviction (which may delete a watched key) and before anything runs.
-      if (batch.watch && this.writtenSince(batch.watch, now)) return { outcomes: [], offset: this.log.offset, aborted: true };
+      if (batch.watch && writtenSince(this.log, this.keyspace.begin(now, this.role), batch.watch, now)) return { outcomes: [], offset: this.log.offset, aborted: true };
       let outcomes: Outcome[];
       try {
         outcomes = this.transaction(() => {
@@ -370,39 +361,6 @@ export class Engine {
     this.storage.meta.set("config", JSON.stringify(config));
     this.storage.meta.set("config_version", version);
     this.log.backlogBytes = config["repl-backlog-size"];
-  }
-
-  /**
-   * Whether any watched key may have been written after the watch's position: an effect naming it
-   * in the log since (or a FLUSHALL), a deadline it has passed since (WATCH deleted those already
-   * past theirs), or a position this node's log cannot be read from (another history, a backlog that
-   * no longer reaches back, one not on an entry's boundary, more than WATCH_SCAN_BYTES since): then
-   * the transaction is refused as if a key had been written, and the client retries, as after one.
-   * Its cost is the log written since the WATCH, bounded.
-   */
-  private writtenSince(watch: Watch, now: number): boolean {
-    const log = this.log;
-    if (!log.canContinue(watch.replid, watch.offset)) return true;
-    const peek = this.keyspace.begin(now, this.role);
-    for (const key of watch.keys) {
-      const e = peek.peek(key);
-      if (e !== null && e.expiresAt !== null && e.expiresAt <= now) return true;
-    }
-    const keys = new Set(watch.keys);
-    let reached = watch.offset;
-    let entries: LogEntry[];
-    try {
-      entries = log.entriesAfter(watch.offset, WATCH_SCAN_BYTES);
-    } catch {
-      return true; // not an entry's boundary: no position a WATCH answered
-    }
-    for (const { offset, frame } of entries) {
-      reached = offset + frame.length;
-      if (bytesEqual(frame, MULTI_FRAME) || bytesEqual(frame, EXEC_FRAME)) continue;
-      const written = keysWrittenBy(decodeCommand(frame));
-      if (written === null || written.some((k) => keys.has(k))) return true;
-    }
-    return reached < log.offset;
   }
 
   /** `min-replicas-to-write`: enough replicas acknowledged within `min-replicas-max-lag`. */

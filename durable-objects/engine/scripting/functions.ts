@@ -18,11 +18,11 @@
 import { type Bytes, fromBytes, toBytes } from "../bytes";
 import type { Context, Reply, RequestBudget } from "../command";
 import { RedisError } from "../errors";
-import { compileGlob } from "../glob";
 import { REDIS_VERSION } from "../info";
 import type { MetaStore } from "../storage";
 import { PayloadError, decodePayload, encodePayload } from "./function-payload";
-import { FLAG_NAMES, NAME_ERROR, VALID_NAME, fail, loadFailure, metadata, namedArgs, positionalArgs, raise } from "./library-code";
+import { listReply, statsReply } from "./function-replies";
+import { fail, loadFailure, metadata, registerFunction } from "./library-code";
 import { LuaFailure, type ToLua } from "./lua-values";
 import { registerRedisApi } from "./redis-api";
 import { errorTable } from "./replies";
@@ -49,7 +49,7 @@ const LIBRARY_API = "__flaredis_library_api";
 
 export type RestorePolicy = "flush" | "append" | "replace";
 
-interface RegisteredFunction {
+export interface RegisteredFunction {
   readonly name: string;
   readonly description: Bytes | null;
   /** Its flags' names, in Redis's order. */
@@ -61,7 +61,7 @@ interface RegisteredFunction {
   readonly library: string;
 }
 
-interface Library {
+export interface Library {
   readonly name: string;
   /** The code as loaded, shebang included, and its UTF-8 bytes. */
   readonly code: string;
@@ -216,29 +216,13 @@ export class Functions {
   /** FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE], as Redis replies it over RESP2. */
   list(pattern: string | null, withCode: boolean): Reply {
     this.current();
-    const glob = pattern === null ? null : compileGlob(pattern.toLowerCase());
-    const out: Reply[] = [];
-    for (const lib of this.libraries.values()) {
-      if (glob && !glob.test(lib.name.toLowerCase())) continue;
-      const functions = [...lib.functions.values()].map((f) => [
-        toBytes("name"),
-        toBytes(f.name),
-        toBytes("description"),
-        f.description,
-        toBytes("flags"),
-        [...f.flags],
-      ]);
-      const entry: Reply[] = [toBytes("library_name"), toBytes(lib.name), toBytes("engine"), toBytes("LUA"), toBytes("functions"), functions];
-      if (withCode) entry.push(toBytes("library_code"), toBytes(lib.code));
-      out.push(entry);
-    }
-    return out;
+    return listReply(this.libraries.values(), pattern, withCode);
   }
 
   /** FUNCTION STATS: no function runs while a command is served, so `running_script` is always nil. */
   stats(): Reply {
     const { functions, libraries } = this.memory();
-    return [toBytes("running_script"), null, toBytes("engines"), [toBytes("LUA"), [toBytes("libraries_count"), libraries, toBytes("functions_count"), functions]]];
+    return statsReply(libraries, functions);
   }
 
   /** For INFO: the functions and libraries loaded, their code's bytes, and the Lua heap of their VM (0: none). */
@@ -406,29 +390,11 @@ export class Functions {
   /** What redis.log costs while a library's code runs: its meter (null when no library loads: a function's call is metered by its script). */
   readonly loadMeter = (instructions: number): ToLua | null => this.loading?.charge(instructions) ?? null;
 
-  /** redis.register_function(name, callback) or redis.register_function{function_name=, callback=, flags=, description=}. */
-  private readonly register = (vm: LuaVm, n: number): ToLua[] => {
-    const lib = this.loading?.lib;
-    if (!lib) raise("redis.register_function can only be called on FUNCTION LOAD command");
-    if (n < 1 || n > 2) raise("wrong number of arguments to redis.register_function");
-    const f = n === 2 ? positionalArgs(vm) : namedArgs(vm);
-    const flags = FLAG_NAMES.filter((name) => f.flags.has(name));
-    const failure = !VALID_NAME.test(f.name) ? NAME_ERROR : lib!.functions.has(f.name) ? "Function already exists in the library" : null;
-    if (failure !== null) {
-      vm.unload(f.ref);
-      raise(failure);
-    }
-    lib!.functions.set(f.name, {
-      name: f.name,
-      description: f.description,
-      flags,
-      scriptFlags: { compat: false, noWrites: f.flags.has("no-writes"), allowOom: f.flags.has("allow-oom"), allowStale: f.flags.has("allow-stale") },
-      ref: f.ref,
-      generation: this.generation,
-      library: lib!.name,
-    });
-    return [];
-  };
+  /** redis.register_function, adding to the library whose code runs now (library-code.ts). */
+  private readonly register = registerFunction(
+    () => this.loading?.lib ?? null,
+    () => this.generation,
+  );
 
   /** A library's metadata, held to Flaredis's sizes. @throws RedisError */
   private metadataOf(code: string): { name: string; body: Bytes; bytes: number } {

@@ -6,7 +6,8 @@
 import { type Bytes, fromBytes, toBytes } from "../bytes";
 import { RedisError } from "../errors";
 import { splitArgs } from "../split-args";
-import { LuaError, type LuaValue } from "./lua-values";
+import type { Library } from "./functions";
+import { type HostFunction, LuaError, type LuaValue } from "./lua-values";
 import { errorTable } from "./replies";
 import type { LuaVm } from "./vm";
 
@@ -111,4 +112,34 @@ export function namedArgs(vm: LuaVm): Registration {
     throw e;
   }
   return { name: fromBytes(name!), ref: ref!, description, flags };
+}
+
+/**
+ * redis.register_function(name, callback) or redis.register_function{function_name=, callback=,
+ * flags=, description=} (luaRegisterFunction): adds the function to `loading()`'s library, its
+ * callback a ref of the VM of `generation()`.
+ */
+export function registerFunction(loading: () => Library | null, generation: () => number): HostFunction {
+  return (vm, n) => {
+    const lib = loading();
+    if (!lib) raise("redis.register_function can only be called on FUNCTION LOAD command");
+    if (n < 1 || n > 2) raise("wrong number of arguments to redis.register_function");
+    const f = n === 2 ? positionalArgs(vm) : namedArgs(vm);
+    const flags = FLAG_NAMES.filter((name) => f.flags.has(name));
+    const failure = !VALID_NAME.test(f.name) ? NAME_ERROR : lib!.functions.has(f.name) ? "Function already exists in the library" : null;
+    if (failure !== null) {
+      vm.unload(f.ref);
+      raise(failure);
+    }
+    lib!.functions.set(f.name, {
+      name: f.name,
+      description: f.description,
+      flags,
+      scriptFlags: { compat: false, noWrites: f.flags.has("no-writes"), allowOom: f.flags.has("allow-oom"), allowStale: f.flags.has("allow-stale") },
+      ref: f.ref,
+      generation: generation(),
+      library: lib!.name,
+    });
+    return [];
+  };
 }
