@@ -4,7 +4,7 @@
 // (issue 4). Routing while the primary is down: edge-outage.test.ts.
 import { Redis } from "@upstash/redis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Router, forgetHealth, readReplica } from "../worker/routing";
+import { Router, forgetHealth } from "../worker/routing";
 import { ManualClock, systemClock } from "../durable-objects/engine/clock";
 import { BASE, TOKENS, call, inNode, nodeApi, redis, stubOf, worker } from "./helpers";
 

@@ -3,10 +3,10 @@
  * (`durable-objects/sqlite/`); engine tests use `MemoryStorage` (memory-storage.ts). Both are
  * synchronous, which keeps every command (and every MULTI) atomic within one event.
  */
-import { type Bytes, bytesEqual, utf8Length } from "./bytes";
+import type { Bytes } from "./bytes";
 
 const utf8 = new TextEncoder();
-import { type KeyPosition, SLOTS, slotOf } from "./slot";
+import type { KeyPosition } from "./slot";
 
 /** Redis's value types; codes are the RDB type codes so a snapshot can carry them as they are. */
 export const TYPE_CODES = { string: 0, list: 1, set: 2, zset: 3, hash: 4 } as const;

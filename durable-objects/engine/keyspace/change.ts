@@ -10,7 +10,6 @@ import { slotOf } from "../slot";
 import { errors } from "../errors";
 import { REQUEST_LIMITS } from "../limits";
 import type { Element, ElementRow, Entry, KeyRow, StringEncoding } from "../storage";
-import type { Effect } from "./keyspace";
 import { INLINE_MAX, WRITE_EFFECT_BYTES } from "./page-layout";
 import { StringPages } from "./pages";
 

@@ -7,7 +7,7 @@
  * arithmetic) and ZREM (pops, range removals), DEL when a range removal takes every member, and a
  * *STORE destination written whole (effects.ts); an emptied sorted set is deleted.
  */
-import { parseInt64, parseInteger, strtod } from "../../args";
+import { parseInteger, strtod } from "../../args";
 import { type Bytes, toBytes } from "../../bytes";
 import type { Reply } from "../../command";
 import { RedisError, errors } from "../../errors";

@@ -1,6 +1,6 @@
 import { LONG_MAX, long, positive } from "../../../args";
 import { defineCommand, key } from "../../../command";
-import { RedisError, errors } from "../../../errors";
+import { errors } from "../../../errors";
 import { RedisSet, bulk } from "../set";
 
 /**
