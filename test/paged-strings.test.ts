@@ -14,6 +14,9 @@ type Arg = string | number | Uint8Array;
 
 function pair() {
   const p = enginePair();
+  // A RENAME of a paged string while a full sync is under way is logged as its whole value (up to
+  // 16 MiB here): the backlog must hold it, or the replica's catch-up is (rightly) a full resync.
+  p.master.adoptConfig({ ...p.master.config, "repl-backlog-size": 64 * 1024 * 1024 }, p.master.configVersion + 1);
   const run = (engine: Engine, ...argv: Arg[]) => {
     // Arguments are text (bytes past ASCII are #33's): bytes below 0x80 as one character each.
     const out = engine.run({ mode: "single", commands: [argv.map((a) => (a instanceof Uint8Array ? new TextDecoder().decode(a) : String(a)))], permission: "admin" });
