@@ -77,7 +77,7 @@ export class Session {
   async run(commands: readonly Uint8Array[][]): Promise<{ replies: Reply3[]; protocols: (2 | 3)[]; quit: boolean }> {
     const replies: Reply3[] = new Array(commands.length).fill(null);
     // The protocol each reply is written in: the connection's when it was answered (a HELLO in the batch changes it).
-    const protocols: (2 | 3)[] = new Array(commands.length).fill(this.state.protocol);
+    const protocols: (2 | 3)[] = [];
     let pending: { index: number; args: string[] }[] = [];
     const flush = async () => {
       await this.pipeline(pending, replies);
@@ -127,16 +127,14 @@ export class Session {
       } else if (name === "UNWATCH" && args.length === 1) {
         this.watching = null;
         replies[index] = "OK";
-      }
-      else if (LOCAL_COMMANDS.has(name) && (name !== "PING" || this.options.localPing)) {
-        // The commands before a HELLO are answered in the protocol they were sent in.
+      } else if (LOCAL_COMMANDS.has(name) && (name !== "PING" || this.options.localPing)) {
+        // The commands before a HELLO are answered in the protocol they were sent in; its own reply in the one it chose.
         if (name === "HELLO") await flush();
         const local = answerLocally(args, this.state);
         if (local === undefined) pending.push({ index, args });
         else replies[index] = this.typed(local, args);
+        protocols[index] = this.state.protocol;
       } else pending.push({ index, args });
-      // (A HELLO's own reply is in the protocol it chose; pending commands are answered before a HELLO, in theirs.)
-      protocols[index] = this.state.protocol;
     }
     await flush();
     return { replies, protocols, quit };

@@ -278,7 +278,7 @@ export class Engine {
         overMemory = refusal !== null;
       }
       // WATCH: checked after eviction (which may delete a watched key) and before anything runs.
-      if (batch.watch && writtenSince(this.log, this.keyspace.begin(now, this.role), batch.watch, now)) return { outcomes: [], offset: this.log.offset, aborted: true };
+      if (batch.watch && writtenSince(this.log, this.keyspace, batch.watch, now)) return { outcomes: [], offset: this.log.offset, aborted: true };
       let outcomes: Outcome[];
       try {
         outcomes = this.transaction(() => {

@@ -4,7 +4,7 @@
  */
 import { bytesEqual } from "./bytes";
 import { keysWrittenBy } from "./effects";
-import type { Change } from "./keyspace";
+import type { Keyspace } from "./keyspace";
 import type { LogEntry } from "./replication";
 import { EXEC_FRAME, MULTI_FRAME, type ReplicationLog } from "./replication-log";
 import { decodeCommand } from "./resp";
@@ -24,12 +24,12 @@ const WATCH_SCAN_BYTES = 4 * 1024 * 1024;
  * past theirs), or a position this node's log cannot be read from (another history, a backlog that
  * no longer reaches back, one not on an entry's boundary, more than WATCH_SCAN_BYTES since): then
  * the transaction is refused as if a key had been written, and the client retries, as after one.
- * Its cost is the log written since the WATCH, bounded. `peek` reads the keys (a change not committed).
+ * Its cost is the log written since the WATCH, bounded.
  */
-export function writtenSince(log: ReplicationLog, peek: Change, watch: Watch, now: number): boolean {
+export function writtenSince(log: ReplicationLog, keyspace: Keyspace, watch: Watch, now: number): boolean {
   if (!log.canContinue(watch.replid, watch.offset)) return true;
   for (const key of watch.keys) {
-    const e = peek.peek(key);
+    const e = keyspace.read(key);
     if (e !== null && e.expiresAt !== null && e.expiresAt <= now) return true;
   }
   const keys = new Set(watch.keys);

@@ -2,6 +2,7 @@ import { parseInteger } from "../args";
 import { toBytes } from "../bytes";
 import { type Command, type Flag, defineCommand, numkeys } from "../command";
 import { RedisError } from "../errors";
+import { keysAndArgs } from "../scripting/runner";
 import { shebang } from "../scripting/scripts";
 
 // A script may touch keys it does not declare (anykeys): read-your-writes counts it as touching any.
@@ -16,14 +17,6 @@ function declaresNoWrites(script: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** EVAL's arguments after the script: `numkeys` keys, then the script's arguments. */
-function parseCall(script: string, count: string, rest: readonly string[]) {
-  const n = parseInteger(count);
-  if (n > rest.length) throw new RedisError("ERR Number of keys can't be greater than number of args");
-  if (n < 0) throw new RedisError("ERR Number of keys can't be negative");
-  return { script, keys: rest.slice(0, n), args: rest.slice(n) };
 }
 
 /**
@@ -45,7 +38,7 @@ function evalFamily(name: string, bySha: boolean, readOnly: boolean): Command {
     keys: numkeys(2),
     parse: ([script, count, ...rest]) => {
       if (bySha && script!.length !== 40) throw new RedisError("NOSCRIPT No matching script. Please use EVAL.");
-      return parseCall(script!, count!, rest);
+      return { script: script!, ...keysAndArgs(parseInteger(count!), rest) };
     },
     run: (ctx, a) => ctx.server.scripts.eval(ctx, { ...a, bySha, readOnly }),
   });

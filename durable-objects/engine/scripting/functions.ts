@@ -15,6 +15,7 @@
  * code fails to run again is kept (stored, replicated, dumped) without its functions, and tried
  * again in a fresh VM at the next change.
  */
+import { isInt64 } from "../args";
 import { type Bytes, fromBytes, toBytes } from "../bytes";
 import type { Context, Reply, RequestBudget } from "../command";
 import { RedisError } from "../errors";
@@ -26,7 +27,7 @@ import { fail, loadFailure, metadata, registerFunction } from "./library-code";
 import { LuaFailure, type ToLua } from "./lua-values";
 import { registerRedisApi } from "./redis-api";
 import { errorTable } from "./replies";
-import { CHECK_EVERY, INSTRUCTIONS_PER_MS, type ScriptFlags, type ScriptRunner, WORK_PER_MS } from "./runner";
+import { CHECK_EVERY, type ScriptFlags, type ScriptRunner, keysAndArgs, workClock } from "./runner";
 import { LuaVm } from "./vm";
 
 /** A library's code at most, in bytes: one row of the node's storage holds it (SQLite's rows are at most 2 MB). */
@@ -200,14 +201,12 @@ export class Functions {
       f = this.index.get(name.toLowerCase());
     }
     if (!f) throw fail("Function not found");
-    if (!/^(0|-?[1-9][0-9]*)$/.test(numkeys) || BigInt(numkeys) > 2n ** 63n - 1n || BigInt(numkeys) < -(2n ** 63n)) throw fail("Bad number of keys provided");
-    const n = Number(numkeys);
-    if (n > rest.length) throw fail("Number of keys can't be greater than number of args");
-    if (n < 0) throw fail("Number of keys can't be negative");
+    if (!isInt64(numkeys)) throw fail("Bad number of keys provided");
+    const { keys, args } = keysAndArgs(Number(numkeys), rest);
     const calls = this.runner.prepare(ctx, f.scriptFlags, readOnly);
     const vm = this.vm!;
     try {
-      return this.runner.run(vm, ctx, calls, f.ref, [rest.slice(0, n), rest.slice(n)], f.name);
+      return this.runner.run(vm, ctx, calls, f.ref, [keys, args], f.name);
     } finally {
       if (vm.broken) this.dropVm();
     }
@@ -357,26 +356,22 @@ export class Functions {
     }
     const limitMs = request ? Math.min(budgetMs, this.runner.host.maxRequestMs - request.scriptMs) : budgetMs;
     let work = 0;
-    const cWorkAtStart = vm.cWork();
-    const usedMs = () => work / INSTRUCTIONS_PER_MS + (vm.cWork() - cWorkAtStart) / WORK_PER_MS;
-    const check = (): ToLua | null => (usedMs() > limitMs ? errorTable("FUNCTION LOAD timeout") : null);
-    this.loading = {
-      lib,
-      charge: (instructions) => {
-        work += instructions;
-        return check();
-      },
+    const clock = workClock(vm);
+    const charge = (instructions: number): ToLua | null => {
+      work += instructions;
+      return clock(work) > limitMs ? errorTable("FUNCTION LOAD timeout") : null;
     };
+    this.loading = { lib, charge };
     vm.loading(true);
     try {
-      vm.call(ref, [], { every: CHECK_EVERY, check: (instructions) => this.loading!.charge(instructions ? CHECK_EVERY : 0) }, undefined, false);
+      vm.call(ref, [], { every: CHECK_EVERY, check: (instructions) => charge(instructions ? CHECK_EVERY : 0) }, undefined, false);
     } catch (e) {
       this.release(lib);
       if (!(e instanceof LuaFailure)) throw vm.broken ? fail(`Error registering functions: the Lua VM failed (${String(e)}) and was restarted`) : e;
       throw fail(`Error registering functions: ${loadFailure(e.value)}`);
     } finally {
       this.loading = null;
-      lib.costMs = usedMs();
+      lib.costMs = clock(work);
       if (request) request.scriptMs += lib.costMs;
       if (!vm.broken) {
         vm.loading(false);

@@ -66,10 +66,26 @@ export const CHECK_EVERY = 100_000;
  * stands still while a script runs, so the bound is counted, at rates the slowest kinds of work
  * reach on a 2-core machine (docs/scripting.md): a script stops at or before the threshold's time.
  */
-export const INSTRUCTIONS_PER_MS = 20_000;
-export const WORK_PER_MS = 40_000;
+const INSTRUCTIONS_PER_MS = 20_000;
+const WORK_PER_MS = 40_000;
 /** The most one request's scripts may run together whatever busy-reply-threshold says: well inside the platform's 30 s of CPU. */
 export const MAX_REQUEST_SCRIPT_MS = 20_000;
+
+/**
+ * The counted work on `vm` from now on, in ms: the instructions a caller counts (its own, and the
+ * commands and bytes it charges for), plus the C library's work the VM has done since.
+ */
+export function workClock(vm: LuaVm): (instructions: number) => number {
+  const cWorkAtStart = vm.cWork();
+  return (instructions) => instructions / INSTRUCTIONS_PER_MS + (vm.cWork() - cWorkAtStart) / WORK_PER_MS;
+}
+
+/** EVAL's and FCALL's arguments after numkeys `n`: its keys, then the script's arguments. @throws RedisError for a bad `n` */
+export function keysAndArgs(n: number, rest: readonly string[]): { keys: readonly string[]; args: readonly string[] } {
+  if (n > rest.length) throw new RedisError("ERR Number of keys can't be greater than number of args");
+  if (n < 0) throw new RedisError("ERR Number of keys can't be negative");
+  return { keys: rest.slice(0, n), args: rest.slice(n) };
+}
 
 /** The most of a script's reply (or error value) Flaredis converts and returns. */
 const REPLY_BOUNDS = { values: REQUEST_LIMITS.maxScriptReplyValues, bytes: REQUEST_LIMITS.maxScriptReplyBytes };
@@ -125,8 +141,8 @@ export class ScriptRunner {
     const limitMs = Math.min(thresholdMs, maxRequestMs - request.scriptMs);
     // What the request logged before: its committed commands' (request.log) and this change's so far (in a MULTI).
     const loggedBefore = request.log + this.host.logged(ctx);
-    const cWorkAtStart = vm.cWork();
-    const usedMs = () => run.work / INSTRUCTIONS_PER_MS + (vm.cWork() - cWorkAtStart) / WORK_PER_MS;
+    const clock = workClock(vm);
+    const usedMs = () => clock(run.work);
     let stop: { err: string } | null = null;
     const run: Running = {
       ctx,
