@@ -1,7 +1,9 @@
 /**
- * `flaredis fill`: writes N keys (`<prefix><i>`, a value of B bytes: `value:<i>` padded with `x`)
- * with pipelined SETs, a few requests in flight, and a progress bar on a terminal.
+ * `flaredis fill`: writes N keys (`<prefix><i>`, a value of B bytes: `value:<i>` padded with `x`,
+ * or with `--binary` B bytes of every value, the same for the same i) with pipelined SETs, a few
+ * requests in flight, and a progress bar on a terminal.
  */
+import { fromText } from "../durable-objects/engine/bytes.ts";
 import { FlaredisHttp } from "./http.ts";
 import { progress } from "./progress.ts";
 
@@ -15,9 +17,24 @@ export interface FillOptions {
   batch: number;
   /** Requests in flight at once. */
   parallel: number;
+  /** Values of random bytes (any of the 256) rather than text. */
+  binary?: boolean;
 }
 
-export function fillValue(i: number, size: number): string {
+/** Key i's value: text, or (`binary`) `size` bytes drawn by a generator seeded with i, as a binary string. */
+export function fillValue(i: number, size: number, binary = false): string {
+  if (binary) {
+    let x = (i + 1) * 0x9e3779b1;
+    let out = "";
+    for (let n = 0; n < size; n++) {
+      // xorshift32
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      out += String.fromCharCode(x & 0xff);
+    }
+    return out;
+  }
   const base = `value:${i}`;
   return base.length >= size ? base.slice(0, size) : base + "x".repeat(size - base.length);
 }
@@ -25,6 +42,8 @@ export function fillValue(i: number, size: number): string {
 /** Resolves to the exit code: 0, or 1 when any SET failed (the first error is printed). */
 export async function runFill(options: FillOptions): Promise<number> {
   const http = new FlaredisHttp(options.url, options.token);
+  // Arguments are binary strings (http.ts): the prefix's UTF-8 bytes.
+  const prefix = fromText(options.prefix);
   const bar = progress(options.keys, "keys");
   const started = performance.now();
   let next = 0;
@@ -36,7 +55,7 @@ export async function runFill(options: FillOptions): Promise<number> {
       const to = Math.min(options.keys, from + options.batch);
       next = to;
       const commands: string[][] = [];
-      for (let i = from; i < to; i++) commands.push(["SET", `${options.prefix}${i}`, fillValue(i, options.size)]);
+      for (let i = from; i < to; i++) commands.push(["SET", `${prefix}${i}`, fillValue(i, options.size, options.binary)]);
       const outcomes = await http.send("pipeline", commands);
       // (null answers only a watched transaction: never a pipeline.)
       for (const outcome of Array.isArray(outcomes) ? outcomes : outcomes === null ? [] : [outcomes])

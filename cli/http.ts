@@ -1,13 +1,23 @@
 /**
- * The HTTP API as the tools use it: base64 replies (binary-safe), and the `upstash-sync-token`
- * of each answer sent with the next request, so a session reads its own writes even when a
- * replica serves the read. One FlaredisHttp is one session: use one per connection.
+ * The HTTP API as the tools use it: arguments of any bytes, base64 replies (binary-safe), and
+ * the `upstash-sync-token` of each answer sent with the next request, so a session reads its own
+ * writes even when a replica serves the read. One FlaredisHttp is one session: use one per
+ * connection.
+ *
+ * Arguments are binary strings (one code unit per byte, engine/bytes.ts). A request whose
+ * arguments are all printable ASCII goes as JSON text, as any client sends it; any other is sent
+ * base64 (`Flaredis-Request-Encoding: base64`), so every byte arrives as it was.
  */
 import { type ApiOutcome, parseJsonExact } from "./reply.ts";
 
 export type Mode = "single" | "pipeline" | "multi";
 
 const PATHS: Record<Mode, string> = { single: "/", pipeline: "/pipeline", multi: "/multi-exec" };
+
+const PRINTABLE = /^[\x20-\x7e]*$/;
+
+/** Whether a binary string goes in a JSON body as it is: printable ASCII only. */
+export const isPrintable = (s: string): boolean => PRINTABLE.test(s);
 
 export class FlaredisHttp {
   /** The replication position the last answer reflected (opaque). */
@@ -31,8 +41,12 @@ export class FlaredisHttp {
    */
   async send(mode: Mode, commands: string[][], watch?: { readonly keys: readonly string[]; readonly position: string }): Promise<ApiOutcome[] | { error: string } | null> {
     // A watched transaction: `["WATCH", key …]` first, and the position the keys are watched from.
-    const body = JSON.stringify(mode === "single" ? commands[0] : watch ? [["WATCH", ...watch.keys], ...commands] : commands);
+    const all = watch ? [["WATCH", ...watch.keys], ...commands] : commands;
+    const plain = all.every((argv) => argv.every(isPrintable));
+    const sent = plain ? all : all.map((argv) => argv.map((a) => btoa(a)));
+    const body = JSON.stringify(mode === "single" ? sent[0] : sent);
     const headers: Record<string, string> = watch ? { "Flaredis-Watch-Position": watch.position } : {};
+    if (!plain) headers["Flaredis-Request-Encoding"] = "base64";
     let response: Response;
     let text: string;
     try {

@@ -15,6 +15,7 @@
  */
 import type { Reply } from "./reply.ts";
 import { errorReply } from "./reply.ts";
+import { toBytes } from "../durable-objects/engine/bytes.ts";
 
 export interface ConnectionState {
   readonly id: number;
@@ -32,7 +33,8 @@ const LOCAL_CONFIG: Record<string, string> = { save: "", appendonly: "yes", appe
 /** The version HELLO reports: the one the server's INFO gives (redis_version). */
 export const SERVER_VERSION = "7.2.0";
 
-const utf8 = (text: string) => new TextEncoder().encode(text);
+/** A bulk reply of a binary string (the session's arguments are: engine/bytes.ts). */
+const utf8 = (s: string) => toBytes(s);
 const arity = (name: string) => errorReply(`ERR wrong number of arguments for '${name.toLowerCase()}' command`);
 const unknownSubcommand = (command: string, sub: string) =>
   errorReply(`ERR unknown subcommand '${sub}'. Try ${command} HELP.`);

@@ -13,12 +13,12 @@ const usage = `usage:
   flaredis proxy --url U --token T [--port 6379] [--host 127.0.0.1] [--metrics-port N]
         a Redis server (RESP2 and RESP3) for redis-cli, redis-benchmark and Redis client libraries;
         --metrics-port serves its own metrics (Prometheus text, GET /metrics) on that port
-  flaredis fill  --url U --token T --keys N [--size 16] [--prefix key:] [--batch 1000] [--parallel 4]
-        writes N keys with pipelined SETs, with a progress bar on a terminal
+  flaredis fill  --url U --token T --keys N [--size 16] [--prefix key:] [--batch 1000] [--parallel 4] [--binary]
+        writes N keys with pipelined SETs, with a progress bar on a terminal; --binary: values of any bytes
 
   --url and --token default to $FLAREDIS_URL and $FLAREDIS_TOKEN.`;
 
-const FLAGS = new Set(["raw", "no-raw", "help"]);
+const FLAGS = new Set(["raw", "no-raw", "help", "binary"]);
 const VALUES: Record<string, readonly string[]> = {
   cli: ["url", "token"],
   proxy: ["url", "token", "port", "host", "metrics-port"],
@@ -109,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
         prefix: String(options.prefix ?? "key:"),
         batch: integer(options, "batch", 1000),
         parallel: integer(options, "parallel", 4),
+        binary: options.binary === true,
       });
   }
 }

@@ -8,8 +8,7 @@
  * - the other commands before a transaction's EXEC go in one `/pipeline` request (one `POST /`
  *   for a lone command), at most PIPELINE_COMMANDS or PIPELINE_BYTES per request, in order;
  * - MULTI … EXEC: MULTI answers OK, each command QUEUED, and EXEC sends the queue as one
- *   `/multi-exec` (atomic); DISCARD drops it. A command refused while queuing (an argument that
- *   is not UTF-8) makes EXEC answer EXECABORT, as Redis does for errors while queuing.
+ *   `/multi-exec` (atomic); DISCARD drops it.
  * - WATCH is sent on its own, and its response's sync token is the position the connection's
  *   keys are watched from; EXEC sends them with the queue (`["WATCH", …]` first, the position in
  *   `Flaredis-Watch-Position`), and answers nil when the server ran nothing because one was
@@ -17,31 +16,18 @@
  *   watched from the first one's position.
  * Calls to `run` must not overlap (a connection's batches are answered in order).
  */
-import { FlaredisHttp } from "./http.ts";
+import { fromBytes } from "../durable-objects/engine/bytes.ts";
+import { FlaredisHttp, isPrintable } from "./http.ts";
 import { answerLocally, type ConnectionState, LOCAL_COMMANDS } from "./local-commands.ts";
-import { type ApiOutcome, type ErrorReply, errorReply, fromOutcome, NULL_ARRAY, type Reply } from "./reply.ts";
+import { type ApiOutcome, errorReply, fromOutcome, NULL_ARRAY, type Reply } from "./reply.ts";
 import { type Reply3, toResp3 } from "./resp3.ts";
 
 /** Per request: well under the API's 10,000 commands and 10 MiB. */
 export const PIPELINE_COMMANDS = 1000;
 export const PIPELINE_BYTES = 8 * 1024 * 1024;
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** The arguments as the JSON API takes them (text), or the error a client is given. */
-function textArgs(args: readonly Uint8Array[]): string[] | ErrorReply {
-  const out: string[] = [];
-  for (const [i, arg] of args.entries()) {
-    try {
-      out.push(utf8.decode(arg));
-    } catch {
-      return errorReply(
-        `ERR argument ${i + 1} is not valid UTF-8: the HTTP API carries arguments as JSON text (replies are binary-safe)`,
-      );
-    }
-  }
-  return out;
-}
+/** A request's size for an argument (a binary string) in either of the API's encodings (http.ts): an upper bound. */
+const argBytes = (a: string): number => (isPrintable(a) ? 2 * a.length + 3 : 4 * Math.ceil(a.length / 3) + 3);
 
 const QUEUED = "QUEUED";
 
@@ -56,7 +42,6 @@ export class Session {
   readonly state: ConnectionState;
   /** The open transaction's commands; null outside MULTI. */
   private queue: string[][] | null = null;
-  private queueFailed = false;
   /** The keys WATCH named, and the position (a sync token) they are watched from; null: none. */
   private watching: { position: string; keys: string[] } | null = null;
 
@@ -86,12 +71,8 @@ export class Session {
     let quit = false;
     for (const [index, raw] of commands.entries()) {
       protocols[index] = this.state.protocol;
-      const args = textArgs(raw);
-      if (!Array.isArray(args)) {
-        replies[index] = args;
-        if (this.queue) this.queueFailed = true;
-        continue;
-      }
+      // Byte for byte: each argument a binary string (engine/bytes.ts), as the API takes any bytes.
+      const args = raw.map(fromBytes);
       const name = args[0]!.toUpperCase();
       if (name === "QUIT") {
         replies[index] = "OK";
@@ -118,7 +99,6 @@ export class Session {
       }
       if (name === "MULTI") {
         this.queue = [];
-        this.queueFailed = false;
         replies[index] = "OK";
       } else if (name === "EXEC" || name === "DISCARD") replies[index] = errorReply(`ERR ${name} without MULTI`);
       else if (name === "WATCH") {
@@ -153,12 +133,9 @@ export class Session {
 
   private async exec(): Promise<Reply3> {
     const queued = this.queue ?? [];
-    const failed = this.queueFailed;
     const watching = this.watching;
     this.queue = null;
-    this.queueFailed = false;
     this.watching = null;
-    if (failed) return errorReply("EXECABORT Transaction discarded because of previous errors.");
     if (queued.length === 0 && watching === null) return [];
     const outcomes = await this.http.send("multi", queued, watching ?? undefined);
     if (outcomes === null) return NULL_ARRAY;
@@ -171,8 +148,7 @@ export class Session {
       let end = start;
       let bytes = 0;
       while (end < pending.length && end - start < PIPELINE_COMMANDS) {
-        // UTF-8 takes at most 3 bytes per UTF-16 unit; JSON adds quotes and commas.
-        bytes += pending[end]!.args.reduce((n, a) => n + 3 * a.length + 3, 2);
+        bytes += pending[end]!.args.reduce((n, a) => n + argBytes(a), 2);
         if (end > start && bytes > PIPELINE_BYTES) break;
         end++;
       }

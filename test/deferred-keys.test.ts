@@ -11,6 +11,7 @@ import { Engine } from "../durable-objects/engine/engine";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { fixedRandom } from "./fixtures";
 import { call, inNode, nodeApi, redis, stubOf } from "./helpers";
+import { str } from "../durable-objects/sqlite/sql";
 
 const PRIMARY = "enam";
 const REPLICAS = ["wnam", "weur", "apac"];
@@ -18,7 +19,7 @@ const REPLICAS = ["wnam", "weur", "apac"];
 /** The keyspace table's rows and the replay marker, as SQLite holds them (nothing from memory). */
 const stored = (name: string) =>
   inNode(stubOf(name), (_node, state) => ({
-    keys: state.storage.sql.exec<{ key: string }>("SELECT key FROM keyspace ORDER BY key").toArray().map((r) => r.key),
+    keys: state.storage.sql.exec<{ key: ArrayBuffer }>("SELECT key FROM keyspace ORDER BY key").toArray().map((r) => str(r.key)),
     replayFrom: state.storage.sql.exec<{ value: number }>("SELECT value FROM meta WHERE name = 'keyspace_replay_from'").toArray()[0]?.value ?? null,
   }));
 
@@ -169,7 +170,7 @@ describe("keys kept in memory after their transaction", () => {
       });
       expect(read("n:k")).toBe("v2");
       storage.storeDeferred();
-      expect(state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM keyspace WHERE key = 'n:k' AND value = CAST('v2' AS BLOB)").one().n).toBe(1);
+      expect(state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM keyspace WHERE key = CAST('n:k' AS BLOB) AND value = CAST('v2' AS BLOB)").one().n).toBe(1);
     });
   });
 

@@ -9,6 +9,7 @@ import { toJsonOutcome } from "../worker/reply";
 import { cases } from "./conformance/cases";
 import { expectStep } from "./conformance/match";
 import { fixedRandom, newEngine, run } from "./fixtures";
+import { fromText } from "../durable-objects/engine/bytes";
 
 
 describe("conformance: engine alone", () => {
@@ -16,7 +17,7 @@ describe("conformance: engine alone", () => {
     it(c.name, () => {
       const engine = newEngine();
       for (const step of c.steps) {
-        const result = engine.run({ mode: "single", commands: [step.cmd.map(String)], permission: "admin" });
+        const result = engine.run({ mode: "single", commands: [step.cmd.map(String).map(fromText)], permission: "admin" });
         if (!("outcomes" in result)) throw new Error(result.error);
         expectStep(step, toJsonOutcome(result.outcomes[0]!, false) as { result?: unknown; error?: string });
       }

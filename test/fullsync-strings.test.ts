@@ -5,6 +5,7 @@
 // a string changed in place stays `raw` for OBJECT ENCODING.
 import { evictDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { fromText, toBytes } from "../durable-objects/engine/bytes";
 import { forgetSync } from "../durable-objects/engine/sync";
 import { inNode, nodeApi, redis, stubOf } from "./helpers";
 
@@ -20,8 +21,16 @@ const SPECIAL: [string, string][] = [
 
 const stat = async (node: string, section: string, name: string) =>
   Number((await nodeApi(node).info([section])).match(new RegExp(`^${name}:(\\d+)`, "m"))?.[1]);
-const read = async (node: string, argv: string[]) => {
+/** Bytes that are not UTF-8, as a name and a value (binary strings: engine/bytes.ts). */
+const BINARY: [string, string] = ["\x80\xff:\xc3", "\xfe\x00\xc0\x80"];
+
+const run = async (node: string, argv: string[]) => {
   const { result } = await nodeApi(node).execute({ mode: "single", commands: [argv], permission: "admin" });
+  const outcome = "outcomes" in result ? result.outcomes![0]! : result;
+  return "result" in outcome ? outcome.result : outcome;
+};
+const read = async (node: string, argv: string[]) => {
+  const { result } = await nodeApi(node).execute({ mode: "single", commands: [argv.map(fromText)], permission: "admin" });
   const outcome = "outcomes" in result ? result.outcomes![0]! : result;
   const r = "result" in outcome ? outcome.result : outcome;
   return r instanceof Uint8Array ? new TextDecoder().decode(r) : r;
@@ -37,6 +46,7 @@ describe("a full sync of strings on real nodes", () => {
     for (let b = 0; b < 20; b++)
       await redis("MSET", ...Array.from({ length: 1000 }, (_, i) => [`k:${b * 1000 + i}`, `${b * 1000 + i}:${VALUE}`]).flat());
     for (const [k, v] of SPECIAL) await redis("SET", k, v);
+    await run(PRIMARY, ["SET", ...BINARY]);
     for (let i = 0; i < 50; i++) await redis("SET", `ttl:${i}`, "x", "PX", String(3_600_000 + i));
     // Strings changed in place keep Redis's raw encoding through the packed run.
     await redis("SET", "appended", "a");
@@ -51,6 +61,7 @@ describe("a full sync of strings on real nodes", () => {
 
     expect(await nodeApi("weur").digest()).toEqual({ ...(await nodeApi(PRIMARY).digest()), node: "weur" });
     for (const [k, v] of SPECIAL) expect(await read("weur", ["GET", k]), JSON.stringify(k)).toBe(v);
+    expect(await run("weur", ["GET", BINARY[0]])).toEqual(toBytes(BINARY[1]));
     expect(await read("weur", ["PTTL", "ttl:7"])).toBeGreaterThan(3_000_000);
     expect(await read("weur", ["HLEN", "h"])).toBe(3000);
     expect(await read("weur", ["OBJECT", "ENCODING", "appended"])).toBe("raw");

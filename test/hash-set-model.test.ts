@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Engine } from "../durable-objects/engine/engine";
 import { toJsonOutcome } from "../worker/reply";
 import { newEngine } from "./fixtures";
+import { fromText } from "../durable-objects/engine/bytes";
 
 const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
 const hashKey = fc.constantFrom("h0", "h1");
@@ -160,7 +161,7 @@ function byBytes(a: string, b: string): number {
 }
 
 function run(engine: Engine, argv: string[]): { result?: unknown; error?: string } {
-  const r = engine.run({ mode: "single", commands: [argv], permission: "admin" });
+  const r = engine.run({ mode: "single", commands: [argv.map(fromText)], permission: "admin" });
   if (!("outcomes" in r)) throw new Error(r.error);
   return toJsonOutcome(r.outcomes[0]!, false) as { result?: unknown; error?: string };
 }

@@ -5,6 +5,7 @@ import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type ManualClock, systemClock } from "../durable-objects/engine/clock";
 import { drainAlarms, inNode, nodeApi, onOneClock, redis, stubOf } from "./helpers";
+import { bin, str } from "../durable-objects/sqlite/sql";
 
 const PRIMARY = "enam";
 const REPLICAS = ["wnam", "weur", "apac"];
@@ -27,9 +28,9 @@ const on = (node: string, ...argv: (string | number)[]) =>
 const storedFields = (node: string, key: string) =>
   inNode(stubOf(node), (n, state) => {
     n.core.engine.storage.storeDeferred();
-    const eid = state.storage.sql.exec<{ eid: number }>("SELECT eid FROM keyspace WHERE key = ?", key).toArray()[0]?.eid;
+    const eid = state.storage.sql.exec<{ eid: number }>("SELECT eid FROM keyspace WHERE key = ?", bin(key)).toArray()[0]?.eid;
     if (eid === undefined) return [];
-    return state.storage.sql.exec<{ field: string }>("SELECT field FROM elements WHERE eid = ? ORDER BY field", eid).toArray().map((r) => r.field);
+    return state.storage.sql.exec<{ field: ArrayBuffer }>("SELECT field FROM elements WHERE eid = ? ORDER BY field", eid).toArray().map((r) => str(r.field));
   });
 
 beforeEach(async () => {

@@ -34,12 +34,12 @@ describe("defect 3: arguments that are not well-formed Unicode", () => {
     expect(await redis("KEYS", "hh:s3*")).toEqual([]);
   });
 
-  it("refuses invalid UTF-8 in a body (JSON or the path form's last argument), nothing applied", async () => {
+  it("refuses invalid UTF-8 in a JSON body, nothing applied", async () => {
     for (const [path, body] of [
       ["/", bytes('["SET","hh:u8","', [0xff], '"]')],
       ["/", bytes('["SET","hh:u8","', [0xed, 0xa0, 0x80], '"]')], // an encoded surrogate
       ["/pipeline", bytes('[["SET","hh:u8",', '"', [0xc3], '"]]')], // a truncated sequence
-      ["/set/hh:u8", bytes("x", [0xc0, 0xaf])], // an overlong encoding
+      ["/", bytes('["SET","hh:u8","x', [0xc0, 0xaf], '"]')], // an overlong encoding
     ] as const) {
       const r = await raw(body, path);
       expect(r.status, path).toBe(400);
@@ -48,12 +48,25 @@ describe("defect 3: arguments that are not well-formed Unicode", () => {
     expect(await redis("EXISTS", "hh:u8")).toBe(0);
   });
 
-  it("refuses percent-escapes that are not UTF-8 in the path form", async () => {
-    for (const path of ["/set/hh:p3%ED%A0%80/v", "/set/hh:p3/%FF", "/set/hh:p3/%C3"]) {
+  it("takes the path form's body and percent-escapes as bytes, any bytes (Upstash's binary form)", async () => {
+    const base64 = { "upstash-encoding": "base64" };
+    // The body, byte for byte, as the last argument: an overlong encoding and a lone 0xFF kept.
+    expect((await raw(bytes("x", [0xc0, 0xaf, 0xff]), "/set/hh:u8")).json).toEqual({ result: "OK" });
+    expect((await call(["GET", "hh:u8"], { headers: base64 })).json).toEqual({ result: btoa("x\xc0\xaf\xff") });
+    // %XX is the byte XX, whether or not the bytes are UTF-8.
+    for (const [path, key] of [["/set/hh:p3%ED%A0%80/v", "hh:p3\xed\xa0\x80"], ["/set/hh:p3%FF/v", "hh:p3\xff"], ["/set/hh:p3%C3%A9/v", "hh:p3\xc3\xa9"]] as const) {
+      expect((await call(undefined, { method: "GET", path, token: TOKENS.readwrite })).json, path).toEqual({ result: "OK" });
+      const scan = await call(["SCAN", "0", "MATCH", "hh:p3*", "COUNT", "1000"], { headers: base64 });
+      expect(scan.json.result[1], path).toContain(btoa(key));
+    }
+    expect(await redis("GET", "hh:p3é")).toBe("v");
+    // A % that is not followed by two hex digits is no escape at all.
+    for (const path of ["/set/hh:p4%ZZ/v", "/set/hh:p4/%", "/set/hh:p4/%C"]) {
       const r = await call(undefined, { method: "GET", path, token: TOKENS.readwrite });
       expect(r.status, path).toBe(400);
+      expect(r.json.error, path).toMatch(/^ERR malformed percent-encoding/);
     }
-    expect(await redis("EXISTS", "hh:p3")).toBe(0);
+    expect(await redis("EXISTS", "hh:p4")).toBe(0);
   });
 
   it("keeps well-formed text, surrogate pairs included", async () => {

@@ -5,7 +5,7 @@
 // ending with the master's digest and exact counts on both sides.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { fromBytes } from "../durable-objects/engine/bytes";
+import { fromBytes, fromText } from "../durable-objects/engine/bytes";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
 import { ELEMENT_OVERHEAD, datasetSize } from "../durable-objects/engine/sizes";
@@ -21,7 +21,7 @@ type Model = Map<string, string[]>;
 
 /** Runs one command; its reply in JSON form, or `{ error }`. */
 function call(engine: Engine, argv: readonly (string | number)[]): unknown {
-  const result = engine.run({ mode: "single", commands: [argv.map(String)], permission: "admin" });
+  const result = engine.run({ mode: "single", commands: [argv.map(String).map(fromText)], permission: "admin" });
   if (!("outcomes" in result)) throw new Error(result.error);
   const o = toJsonOutcome(result.outcomes[0]!, false) as { result?: unknown; error?: string };
   return o.error !== undefined ? { error: o.error } : o.result;

@@ -8,6 +8,7 @@ import { Engine } from "../durable-objects/engine/engine";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { fixedRandom } from "./fixtures";
 import { call, drainAlarms, inNode, redis } from "./helpers";
+import { str } from "../durable-objects/sqlite/sql";
 
 const primary = () => env.NODE.get(env.NODE.idFromName("enam"));
 
@@ -26,7 +27,7 @@ async function manualClock(): Promise<ManualClock> {
 const storedKeys = () =>
   inNode(primary(), (node, state) => {
     node.core.engine.storage.storeDeferred();
-    return state.storage.sql.exec<{ key: string }>("SELECT key FROM keyspace ORDER BY key").toArray().map((r) => r.key);
+    return state.storage.sql.exec<{ key: ArrayBuffer }>("SELECT key FROM keyspace ORDER BY key").toArray().map((r) => str(r.key));
   });
 
 const info = async (section: string) => String(await redis("INFO", section));

@@ -12,6 +12,7 @@ import { type Batch, Engine } from "../durable-objects/engine/engine";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { seeded } from "./cluster";
+import { bin, str } from "../durable-objects/sqlite/sql";
 
 const admin = (commands: string[][], mode: Batch["mode"] = "pipeline"): Batch => ({ mode, commands, permission: "admin" });
 
@@ -32,10 +33,10 @@ function checkIndex(sql: SqlStorage, eid: number, byScore: boolean, leafAtMost =
   const meta = sql.exec<{ top: number }>("SELECT top FROM ranked WHERE eid = ?", eid).toArray()[0];
   if (!meta) return;
   const cmp = byScore ? (op: string) => `(score, field) ${op} (?, ?)` : (op: string) => `field ${op} ?`;
-  const args = (r: { score: number; field: string }) => (byScore ? [r.score, r.field] : [r.field]);
+  const args = (r: { score: number; field: string }) => (byScore ? [r.score, bin(r.field)] : [bin(r.field)]);
   const total = sql.exec<{ n: number }>("SELECT count(*) AS n FROM elements WHERE eid = ?", eid).one().n;
   for (let level = 0; level <= meta.top; level++) {
-    const nodes = sql.exec<{ score: number; field: string; n: number }>("SELECT score, field, n FROM ranks WHERE eid = ? AND level = ? ORDER BY score, field", eid, level).toArray();
+    const nodes = sql.exec<{ score: number; field: ArrayBuffer; n: number }>("SELECT score, field, n FROM ranks WHERE eid = ? AND level = ? ORDER BY score, field", eid, level).toArray().map((r) => ({ ...r, field: str(r.field) }));
     expect(nodes.reduce((s, r) => s + r.n, 0), `level ${level} sums to the count`).toBe(total);
     nodes.forEach((node, i) => {
       const next = nodes[i + 1];
@@ -50,12 +51,12 @@ function checkIndex(sql: SqlStorage, eid: number, byScore: boolean, leafAtMost =
     if (level > 0) {
       // Each node's key is a key of the level below.
       for (const node of nodes)
-        expect(sql.exec("SELECT 1 FROM ranks WHERE eid = ? AND level = ? AND score = ? AND field = ?", eid, level - 1, node.score, node.field).toArray().length).toBe(1);
+        expect(sql.exec("SELECT 1 FROM ranks WHERE eid = ? AND level = ? AND score = ? AND field = ?", eid, level - 1, node.score, bin(node.field)).toArray().length).toBe(1);
     }
   }
 }
 
-const eidOf = (sql: SqlStorage, key: string) => sql.exec<{ eid: number }>("SELECT eid FROM keyspace WHERE key = ?", key).toArray()[0]?.eid;
+const eidOf = (sql: SqlStorage, key: string) => sql.exec<{ eid: number }>("SELECT eid FROM keyspace WHERE key = ?", bin(key)).toArray()[0]?.eid;
 
 describe("the rank index", () => {
   it("answers as the in-memory storage does while sorted sets, lists, hashes and sets grow, change and shrink", async () => {
@@ -172,7 +173,7 @@ describe("the rank index", () => {
         state.storage.sql.exec("DELETE FROM ranks WHERE eid = ?", eid);
         state.storage.sql.exec(
           `INSERT INTO ranks (eid, level, score, field, n)
-           SELECT ?, 0, CASE WHEN i = 0 THEN ? ELSE s END, CASE WHEN i = 0 THEN '' ELSE f END, min(120, 3000 - i)
+           SELECT ?, 0, CASE WHEN i = 0 THEN ? ELSE s END, CASE WHEN i = 0 THEN x'' ELSE f END, min(120, 3000 - i)
            FROM (SELECT ${byScore ? "score" : "0"} AS s, field AS f, row_number() OVER (ORDER BY ${byScore ? "score, field" : "field"}) - 1 AS i FROM elements WHERE eid = ?)
            WHERE i % 120 = 0`,
           eid,
@@ -187,7 +188,7 @@ describe("the rank index", () => {
       const r = seeded(3);
       for (const [key, byScore] of [["z", true], ["s", false]] as const) {
         const eid = eidOf(state.storage.sql, key)!;
-        const order = state.storage.sql.exec<{ field: string }>(`SELECT field FROM elements WHERE eid = ? ORDER BY ${byScore ? "score, field" : "field"}`, eid).toArray().map((row) => row.field);
+        const order = state.storage.sql.exec<{ field: ArrayBuffer }>(`SELECT field FROM elements WHERE eid = ? ORDER BY ${byScore ? "score, field" : "field"}`, eid).toArray().map((row) => str(row.field));
         const ranks = [119, 120, 239, 2999, ...Array.from({ length: 200 }, () => Math.floor(r.next() * 3000))].sort((x, y) => x - y);
         const picked = storage.elements.select(eid, ranks, byScore).map((row) => row.field);
         expect(picked).toEqual(ranks.map((rank) => order[rank]));

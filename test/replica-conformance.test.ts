@@ -8,6 +8,7 @@ import { toJsonOutcome } from "../worker/reply";
 import { cases } from "./conformance/cases";
 import { expectStep } from "./conformance/match";
 import { call, nodeApi, redis } from "./helpers";
+import { fromText } from "../durable-objects/engine/bytes";
 
 describe("conformance: reads on a replica after a sync", () => {
   beforeEach(async () => {
@@ -17,7 +18,7 @@ describe("conformance: reads on a replica after a sync", () => {
   for (const c of cases) {
     it(c.name, async () => {
       for (const step of c.steps) {
-        const argv = step.cmd.map(String);
+        const argv = step.cmd.map(String).map(fromText);
         if (!Engine.isRead(argv)) {
           expectStep(step, (await call(step.cmd)).json);
           continue;

@@ -6,7 +6,7 @@
 // at work on a 20,000-member set: ZRANGE 0 9, a score range, a low rank each read a few rows.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fromBytes } from "../durable-objects/engine/bytes";
+import { fromBytes, fromText } from "../durable-objects/engine/bytes";
 import type { Engine } from "../durable-objects/engine/engine";
 import { digest } from "../durable-objects/engine/sync";
 import { catchUp, enginePair, fullSync } from "./engine-pair";
@@ -249,7 +249,7 @@ describe("sorted sets against a model", () => {
       fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
         const engine = newEngine();
         await check(steps, async (commands) => {
-          const r = engine.run({ mode: "multi", commands, permission: "admin" });
+          const r = engine.run({ mode: "multi", commands: commands.map((argv) => argv.map(fromText)), permission: "admin" });
           if (!("outcomes" in r)) throw new Error(r.error);
           return r.outcomes.map((o) => {
             const out = toJsonOutcome(o, false) as { result?: unknown; error?: string };

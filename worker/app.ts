@@ -14,15 +14,17 @@ import { scrape } from "./metrics";
 import type { ClientLocation } from "./regions";
 import { stringify, toJsonOutcome } from "./reply";
 import { formatSyncToken, nextSyncToken, parseSyncToken, writtenKeys } from "./sync-token";
-import { parseCommand, parseCommands, parsePathCommand, readBody } from "./request";
+import { type ArgEncoding, parseCommand, parseCommands, parsePathCommand, readBody, readBodyBytes } from "./request";
 import { type Background, route } from "./routing";
 import { RedisError } from "../durable-objects/engine/errors";
+import { toText } from "../durable-objects/engine/bytes";
 
 const SYNC_TOKEN = "upstash-sync-token";
 const SERVED_BY = "Flaredis-Served-By";
 const MAX_STALENESS = "Flaredis-Max-Staleness";
 const WATCH_POSITION = "Flaredis-Watch-Position";
 const STALENESS = "Flaredis-Staleness";
+const REQUEST_ENCODING = "Flaredis-Request-Encoding";
 
 type Vars = { permission: Batch["permission"] };
 
@@ -34,6 +36,14 @@ function maxStalenessOf(request: Request): number | null {
   if (header === null) return null;
   if (!/^\d{1,12}$/.test(header.trim())) throw requestErrors.badRequest(`${MAX_STALENESS} must be a number of milliseconds`);
   return Number(header.trim());
+}
+
+/** `Flaredis-Request-Encoding: base64`: the JSON body's string arguments are base64 of their bytes. */
+function argEncodingOf(request: Request): ArgEncoding {
+  const header = request.headers.get(REQUEST_ENCODING);
+  if (header === null) return "text";
+  if (header.trim().toLowerCase() === "base64") return "base64";
+  throw requestErrors.badRequest(`${REQUEST_ENCODING} must be base64 (or absent, for UTF-8 text)`);
 }
 
 /**
@@ -81,7 +91,7 @@ async function forward(c: Context<{ Bindings: Env; Variables: Vars }>, mode: Mod
   if (staleness !== undefined) headers[STALENESS] = String(staleness);
   if ("error" in result) {
     const error = new RedisError(result.error);
-    return new Response(stringify({ error: result.error }), { status: statusOf(error), headers });
+    return new Response(stringify({ error: toText(result.error) }), { status: statusOf(error), headers });
   }
   // A transaction whose watched keys were written since: EXEC's nil, nothing ran.
   if (result.aborted) return new Response("null", { headers });
@@ -146,11 +156,11 @@ app.all("/admin/*", (c) => c.notFound());
 app.all("/metrics", (c) => c.notFound());
 app.all("/dashboard", (c) => c.notFound());
 
-app.post("/pipeline", async (c) => forward(c, "pipeline", parseCommands(await readBody(c.req.raw))));
+app.post("/pipeline", async (c) => forward(c, "pipeline", parseCommands(await readBody(c.req.raw), argEncodingOf(c.req.raw))));
 
-app.post("/multi-exec", async (c) => forward(c, "multi", parseCommands(await readBody(c.req.raw))));
+app.post("/multi-exec", async (c) => forward(c, "multi", parseCommands(await readBody(c.req.raw), argEncodingOf(c.req.raw))));
 
-app.post("/", async (c) => forward(c, "single", [parseCommand(await readBody(c.req.raw))]));
+app.post("/", async (c) => forward(c, "single", [parseCommand(await readBody(c.req.raw), argEncodingOf(c.req.raw))]));
 
 // GET / names no command.
 app.get("/", (c) => c.notFound());
@@ -158,7 +168,7 @@ app.get("/", (c) => c.notFound());
 // Any other path is a command in the path form (`/get/key`); "*" keeps the router on its fast
 // regular-expression form, which a pattern such as "/:command{.+}" would turn off.
 app.on(["GET", "POST"], "*", async (c) => {
-  const body = c.req.method === "POST" ? await readBody(c.req.raw) : "";
+  const body = c.req.method === "POST" ? await readBodyBytes(c.req.raw) : new Uint8Array(0);
   const pathname = new URL(c.req.url).pathname;
   return forward(c, "single", [parsePathCommand(pathname, body)]);
 });

@@ -3,6 +3,7 @@
  * status follows the prefix, except for errors of the request itself (auth, size, route), which
  * carry their status.
  */
+import { toText } from "../durable-objects/engine/bytes";
 import { RedisError } from "../durable-objects/engine/errors";
 
 /** An error of the HTTP request rather than of a command. */
@@ -35,7 +36,7 @@ export function statusOf(error: RedisError): number {
 
 /** The JSON body and status of an error response; unknown errors are 500s without details. */
 export function errorResponse(error: unknown): { body: { error: string }; status: number } {
-  if (error instanceof RedisError) return { body: { error: error.message }, status: statusOf(error) };
+  if (error instanceof RedisError) return { body: { error: toText(error.message) }, status: statusOf(error) };
   console.error("flaredis: internal error", error);
   return { body: { error: "ERR internal error" }, status: 500 };
 }

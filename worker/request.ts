@@ -3,6 +3,7 @@
  * `POST /` with `["SET","k","v"]`, `POST /pipeline` and `/multi-exec` with an array of those,
  * and the path form `GET|POST /set/k/v` (a POST body becomes the last argument).
  */
+import { fromBytes, fromText } from "../durable-objects/engine/bytes";
 import { overBounds } from "../durable-objects/engine/limits";
 import { RequestError, requestErrors } from "./errors";
 
@@ -30,18 +31,24 @@ export const BODY_IDLE_MS = 30_000;
  */
 const WHOLE_BODY_BYTES = 64 * 1024;
 
+/** How to read a body: at most `maxBytes`, each chunk within `idleMs` of the last. */
+export interface BodyLimits {
+  readonly maxBytes?: number;
+  readonly idleMs?: number;
+}
+
+/** Reads the body as UTF-8 text (`readBodyBytes`); one that is not valid UTF-8 is a 400. */
+export const readBody = async (request: Request, limits: BodyLimits = {}): Promise<string> => utf8(await readBodyBytes(request, limits));
+
 /**
- * Reads the body as UTF-8 text, refusing more than `maxBytes` without buffering past them.
- * A body that breaks off (a malformed chunked encoding, a dropped connection) is a 400, one that
- * stalls for `idleMs` a 408, and one that is not valid UTF-8 a 400.
+ * Reads the body's bytes, refusing more than `maxBytes` without buffering past them. A body that
+ * breaks off (a malformed chunked encoding, a dropped connection) is a 400, one that stalls for
+ * `idleMs` a 408.
  */
-export async function readBody(
-  request: Request,
-  { maxBytes = MAX_REQUEST_BYTES, idleMs = BODY_IDLE_MS }: { maxBytes?: number; idleMs?: number } = {},
-): Promise<string> {
+export async function readBodyBytes(request: Request, { maxBytes = MAX_REQUEST_BYTES, idleMs = BODY_IDLE_MS }: BodyLimits = {}): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > maxBytes) throw requestErrors.tooLarge(maxBytes, declared);
-  if (!request.body) return "";
+  if (!request.body) return new Uint8Array(0);
   // Chunked framing overrides a Content-Length (the runtime keeps the header): only a body framed
   // by its length is read whole, and its size is checked again once read.
   if (declared <= WHOLE_BODY_BYTES && !request.headers.has("transfer-encoding")) {
@@ -49,7 +56,7 @@ export async function readBody(
     try {
       const body = new Uint8Array(await Promise.race([request.arrayBuffer(), idle.expired]));
       if (body.length > maxBytes) throw requestErrors.tooLarge(maxBytes, body.length);
-      return utf8(body);
+      return body;
     } catch (e) {
       if (e instanceof RequestError) throw e;
       throw requestErrors.malformedBody();
@@ -78,7 +85,7 @@ export async function readBody(
   }
   // Without a declared length, the size is known only once read.
   if (size > maxBytes) throw requestErrors.tooLarge(maxBytes, size);
-  return utf8(concat(chunks, size));
+  return concat(chunks, size);
 }
 
 function utf8(bytes: Uint8Array): string {
@@ -118,6 +125,7 @@ function idleTimer(ms: number): { expired: Promise<never>; progress(): void; sto
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 0) return new Uint8Array(0);
   if (chunks.length === 1) return chunks[0]!;
   const bytes = new Uint8Array(size);
   let at = 0;
@@ -237,12 +245,34 @@ function wellFormed(arg: string): string {
   return arg;
 }
 
-/** One command: a non-empty array of strings, numbers or booleans. */
-function toArgv(value: unknown): string[] {
+/**
+ * How the JSON forms' string arguments carry bytes: `text` (Upstash's form: each string's UTF-8
+ * bytes) or `base64` (each string is the base64 of its bytes; `Flaredis-Request-Encoding: base64`).
+ */
+export type ArgEncoding = "text" | "base64";
+
+/** Base64 as `atob` reads it: padded or not, no whitespace. */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** One string argument as a binary string (bytes/engine form). */
+function stringArg(arg: string, encoding: ArgEncoding): string {
+  if (encoding === "text") return fromText(wellFormed(arg));
+  if (BASE64.test(arg)) {
+    try {
+      return atob(arg);
+    } catch {
+      // refused below
+    }
+  }
+  throw requestErrors.badRequest("an argument is not valid base64 (the request's Flaredis-Request-Encoding is base64)");
+}
+
+/** One command: a non-empty array of strings, numbers or booleans; strings as binary strings. */
+function toArgv(value: unknown, encoding: ArgEncoding): string[] {
   if (!Array.isArray(value)) throw requestErrors.badRequest("a command must be a JSON array, e.g. [\"GET\",\"key\"]");
   if (value.length === 0) throw requestErrors.badRequest("empty command");
   return value.map((arg) => {
-    if (typeof arg === "string") return wellFormed(arg);
+    if (typeof arg === "string") return stringArg(arg, encoding);
     if (typeof arg === "number" && Number.isFinite(arg)) return String(arg);
     if (typeof arg === "boolean") return String(arg);
     throw requestErrors.badRequest("command arguments must be strings, numbers or booleans");
@@ -250,37 +280,41 @@ function toArgv(value: unknown): string[] {
 }
 
 /** `POST /` body: one command. */
-export function parseCommand(text: string): string[] {
+export function parseCommand(text: string, encoding: ArgEncoding = "text"): string[] {
   const shape = shapeOf(text);
   checkBounds(1, shape.outer + shape.inner);
-  return toArgv(parseJson(text, shape));
+  return toArgv(parseJson(text, shape), encoding);
 }
 
 /** `POST /pipeline` and `/multi-exec` body: a non-empty array of commands. */
-export function parseCommands(text: string): string[][] {
+export function parseCommands(text: string, encoding: ArgEncoding = "text"): string[][] {
   const shape = shapeOf(text);
   checkBounds(shape.outer, shape.inner);
   const value = parseJson(text, shape);
   if (!Array.isArray(value)) throw requestErrors.badRequest("a pipeline must be a JSON array of commands");
   if (value.length === 0) throw requestErrors.badRequest("empty pipeline");
-  return value.map(toArgv);
+  return value.map((command) => toArgv(command, encoding));
 }
 
-/** The path form: each segment is an argument, percent-decoded; a POST body is the last one. */
-export function parsePathCommand(pathname: string, body: string): string[] {
+/** A path segment's bytes: `%XX` is the byte XX (any byte), anything else its UTF-8. */
+function segmentBytes(segment: string): string {
+  if (!segment.includes("%")) return fromText(segment);
+  return segment.replace(/%([0-9A-Fa-f]{2})|%|[^%]+/g, (m, hex: string | undefined) => {
+    if (hex !== undefined) return String.fromCharCode(parseInt(hex, 16));
+    if (m === "%") throw requestErrors.badRequest(`malformed percent-encoding in path: ${segment}`);
+    return fromText(m);
+  });
+}
+
+/**
+ * The path form: each segment is an argument, percent-decoded to bytes; a POST body is the last
+ * one, its bytes as they are (Upstash's form for a binary value: `--data-binary @file`).
+ */
+export function parsePathCommand(pathname: string, body: Uint8Array): string[] {
   const segments = pathname.split("/").slice(1);
   if (segments.length > 1 && segments[segments.length - 1] === "") segments.pop();
-  const argv = segments.map((s) => {
-    let arg: string;
-    try {
-      arg = decodeURIComponent(s);
-    } catch {
-      throw requestErrors.badRequest(`malformed percent-encoding in path: ${s}`);
-    }
-    return wellFormed(arg);
-  });
-  // The body was decoded as strict UTF-8, so it is well-formed already.
-  if (body !== "") argv.push(body);
+  const argv = segments.map(segmentBytes);
+  if (body.length > 0) argv.push(fromBytes(body));
   if (argv.length === 0 || argv[0] === "") throw requestErrors.badRequest("empty command");
   return argv;
 }

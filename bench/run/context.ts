@@ -10,6 +10,8 @@ import type { RespClient } from "../lib/resp.ts";
 export const CONCURRENCY = 16;
 export const PIPELINE_CONCURRENCY = 4;
 export const VALUE = "x".repeat(100);
+/** A value of 100 bytes of UTF-8 text beyond ASCII (50 two-byte characters). */
+export const VALUE_UTF8 = "é".repeat(50);
 export const TOKEN = "dev-token";
 export const ADMIN = "dev-admin-token";
 

@@ -145,6 +145,12 @@ export function targets(results: readonly (Result & { run?: string })[]): string
       const ratio = v("set", "flaredis", "ops_per_s") / v("echo", "workerd", "ops_per_s");
       return `${num(v("set", "flaredis", "ops_per_s"))} ops/s, ${pct(ratio)} of the echo ceiling; target >= 70%: ${met(ratio >= 0.7)}${context((set, durable, echo) => `; ${pct(set / durable)} of the durable echo (${num(durable)} ops/s, itself ${pct(durable / echo)} of the echo)`, ["set", "flaredis", "ops_per_s"], ["echo_durable", "workerd", "ops_per_s"], ["echo", "workerd", "ops_per_s"])}`;
     }),
+    target("UTF-8 names and values (bytes inside)", (v) => {
+      const echo = v("echo", "workerd", "ops_per_s");
+      const drop = (name: string) => (v(name, "flaredis", "ops_per_s") - v(`${name}_utf8`, "flaredis", "ops_per_s")) / echo;
+      const [get, set] = [drop("get"), drop("set")];
+      return `GET ${num(v("get_utf8", "flaredis", "ops_per_s"))} ops/s, ${pct(v("get_utf8", "flaredis", "ops_per_s") / echo)} of the echo ceiling (${round(100 * get, 1)} points below ASCII names); SET ${num(v("set_utf8", "flaredis", "ops_per_s"))} ops/s, ${pct(v("set_utf8", "flaredis", "ops_per_s") / echo)} (${round(100 * set, 1)} points below); target <= 5 points each: ${met(get <= 0.05 && set <= 0.05)}`;
+    }),
     target("@upstash/ratelimit's sliding window (EVALSHA)", (v) => {
       const ratio = v("evalsha_ratelimit", "flaredis", "ops_per_s") / v("set", "flaredis", "ops_per_s");
       return `${num(v("evalsha_ratelimit", "flaredis", "ops_per_s"))} ops/s, ${pct(ratio)} of SET's in the same run; target >= 70%: ${met(ratio >= 0.7)}`;

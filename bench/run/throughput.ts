@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { HttpClient, NEW_YORK, PARIS } from "../lib/http.ts";
 import { openLoop, runLoad } from "../lib/load.ts";
 import type { RedisServer, Started } from "../lib/systems.ts";
-import { type Bench, CONCURRENCY, PIPELINE_CONCURRENCY, TOKEN, VALUE, clients, load, pipelineOf, servedBy } from "./context.ts";
+import { type Bench, CONCURRENCY, PIPELINE_CONCURRENCY, TOKEN, VALUE, VALUE_UTF8, clients, load, pipelineOf, servedBy } from "./context.ts";
 
 export async function flaredisThroughput(bench: Bench, f: Started): Promise<void> {
   const http = new HttpClient(f.url, TOKEN, f.headers, CONCURRENCY);
@@ -28,6 +28,29 @@ export async function flaredisThroughput(bench: Bench, f: Started): Promise<void
       load(
         await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, async (w, i) => {
           servedBy(await http.post("/", ["SET", `key:${(w * 7919 + i) % 1000}`, VALUE], { "MF-CF-Blob": NEW_YORK }), "primary:enam");
+        }),
+      ),
+    );
+    // The same with names and values that are UTF-8 text beyond ASCII (bytes inside: issue 33).
+    const utf8Key = (n: number) => `ключ:é:${n}`;
+    for (let i = 0; i < 1000; i += 100)
+      await http.post("/pipeline", pipelineOf(100, (j) => ["SET", utf8Key(i + j), VALUE_UTF8]), { "MF-CF-Blob": NEW_YORK });
+    await http.post("/", ["WAIT", "1", "5000"]);
+    bench.record(
+      "get_utf8",
+      "flaredis",
+      load(
+        await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, async (w, i) => {
+          servedBy(await http.post("/", ["GET", utf8Key((w * 7919 + i) % 1000)], { "MF-CF-Blob": PARIS }), "replica:weur");
+        }),
+      ),
+    );
+    bench.record(
+      "set_utf8",
+      "flaredis",
+      load(
+        await runLoad({ concurrency: CONCURRENCY, seconds: bench.seconds }, async (w, i) => {
+          servedBy(await http.post("/", ["SET", utf8Key((w * 7919 + i) % 1000), VALUE_UTF8], { "MF-CF-Blob": NEW_YORK }), "primary:enam");
         }),
       ),
     );

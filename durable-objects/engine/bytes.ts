@@ -1,24 +1,70 @@
-/** Redis strings are byte strings; keys travel as JS strings, values are kept as bytes. */
+/**
+ * Redis strings are byte strings. Inside the engine a byte string is kept one of two ways:
+ * `Bytes` (a Uint8Array) for values, and, for keys, fields, members and arguments, a JS string
+ * holding one byte per code unit (each 0..255: a "binary string"). JS compares such strings as
+ * memcmp compares their bytes, and a Map keys them, which is why keys are strings.
+ *
+ * Text meets bytes only at the edges (worker/, cli/): `fromText` turns a client's UTF-8 text into
+ * a binary string, `toText` the other way (lossy, U+FFFD for what is not UTF-8). Inside, `toBytes`
+ * and `fromBytes` convert between the two forms without ever looking at UTF-8.
+ */
 export type Bytes = Uint8Array;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const ASCII = /^[\x00-\x7f]*$/;
 
-/** UTF-8 bytes of `s`; a short ASCII string byte by byte (a call to the encoder costs more than the loop). */
+/** The bytes of binary string `s`; a code unit above 0xFF is a defect at an edge, never data. */
 export function toBytes(s: string): Bytes {
-  if (s.length > 256) return encoder.encode(s);
+  // ASCII through the native encoder (a JS loop costs 4 ns a byte).
+  if (s.length > 64 && ASCII.test(s)) return encoder.encode(s);
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x80) return encoder.encode(s);
+    if (c > 0xff) throw new Error(`flaredis: a binary string holds U+${c.toString(16).toUpperCase()}: text reached the engine without fromText`);
     out[i] = c;
   }
   return out;
 }
-/** Decodes UTF-8; invalid sequences become U+FFFD (use base64 output for binary values). */
-export const fromBytes = (b: Bytes): string => decoder.decode(b);
 
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const utf16 = new TextDecoder("utf-16le");
+
+/** `bytes` as a binary string, one code unit per byte. */
+export function fromBytes(bytes: Bytes): string {
+  if (bytes.length <= 64) {
+    let s = "";
+    for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
+    return s;
+  }
+  // Natively: ASCII is its own UTF-8; other bytes widened to UTF-16 code units.
+  try {
+    const s = strict.decode(bytes);
+    if (s.length === bytes.length) return s;
+  } catch {
+    // not UTF-8: widened below
+  }
+  const wide = new Uint16Array(bytes.length);
+  wide.set(bytes);
+  return utf16.decode(wide);
+}
+
+/** The binary string of text `s`'s UTF-8 bytes (an ASCII string is its own). */
+export const fromText = (s: string): string => (ASCII.test(s) ? s : fromBytes(encoder.encode(s)));
+
+const BINARY = /^[\x00-\xff]*$/;
+
+/**
+ * Binary string `s` read as UTF-8 text (invalid sequences become U+FFFD). A string with a code
+ * unit above 0xFF is text already (a message made at the edge) and is kept as it is.
+ */
+export const toText = (s: string): string => (ASCII.test(s) || !BINARY.test(s) ? s : decoder.decode(toBytes(s)));
+
+/** `bytes` read as UTF-8 text (invalid sequences become U+FFFD; use base64 for binary values). */
+export const textOf = (bytes: Bytes): string => decoder.decode(bytes);
+
+/** The UTF-8 bytes of text `s`. */
+export const utf8 = (s: string): Bytes => encoder.encode(s);
 
 /** Decodes UTF-8 that must be well-formed: null for any other bytes. */
 export function strictText(b: Bytes): string | null {
@@ -29,20 +75,8 @@ export function strictText(b: Bytes): string | null {
   }
 }
 
-/** Length of `s` in UTF-8 bytes, without allocating. */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
+/** Whether binary string `s` holds well-formed UTF-8. */
+export const isUtf8 = (s: string): boolean => ASCII.test(s) || strictText(toBytes(s)) !== null;
 
 export function concatBytes(parts: readonly Bytes[]): Bytes {
   let size = 0;
@@ -68,11 +102,4 @@ export function bytesEqual(a: Bytes, b: Bytes): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** Bytes as a string of one code unit per byte (for btoa; not TextDecoder's "latin1", which is windows-1252). */
-export function latin1(bytes: Bytes): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return s;
 }

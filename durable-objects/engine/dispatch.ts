@@ -4,7 +4,6 @@
  * (`admitFromScript`, Redis's scriptCall), and the run itself with its key-size checks and
  * counters (`execute`). The engine (engine.ts) drives batches through it.
  */
-import { utf8Length } from "./bytes";
 import { type Command, type Context, type Flag, type Permission, type Reply, type Server, flagsOf, keysOf } from "./command";
 import { REFUSED, commandTable } from "./commands";
 import { RedisError, errors } from "./errors";
@@ -120,7 +119,7 @@ export class Dispatcher {
     host.commandCalls.set(p.command.name, (host.commandCalls.get(p.command.name) ?? 0) + 1);
     try {
       for (const key of [...keysOf(p.command, p.argv), ...(p.command.otherKeys?.(p.argv) ?? [])]) {
-        const size = utf8Length(key);
+        const size = key.length;
         if (size > host.maxKeyBytes) throw errors.keyTooLarge(host.maxKeyBytes, size);
       }
       const ctx: Context = { db: change, now: change.now, server: host.server, permission, ...extra };

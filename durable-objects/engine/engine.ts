@@ -11,7 +11,6 @@
  * it: a refusal there discards it (EXECABORT) and changes nothing; an error of a command's own
  * (a syntax error, a wrong type, a value out of range) is that command's reply, and the others run.
  */
-import { utf8Length } from "./bytes";
 import { type Config, configGet, configSet, loadConfig } from "./config";
 import type { Clock, Random } from "./clock";
 import { type Command, type Flag, type Permission, type RequestBudget, type Server, WaitForReplicas, flagsOf } from "./command";
@@ -487,7 +486,7 @@ export class Engine {
 /** About how many bytes effects take in the log (their RESP framing, closely enough for a bound), from the one at `from` on. */
 function effectBytes(effects: readonly Effect[], from = 0): number {
   let n = 0;
-  for (let i = from; i < effects.length; i++) for (const arg of effects[i]!) n += 16 + (typeof arg === "string" ? utf8Length(arg) : arg.length);
+  for (let i = from; i < effects.length; i++) for (const arg of effects[i]!) n += 16 + arg.length;
   return n;
 }
 

@@ -80,14 +80,9 @@ export const errors = {
     new RedisError(`ERR max single record size exceeded. Limit: ${limit} bytes, Actual: ${actual} bytes`),
 };
 
-const lenient = new TextDecoder();
-const encoder = new TextEncoder();
-
-/** C's `%.<max>s` of `s`: its UTF-8 bytes up to a NUL, at most `max` of them. @returns the text and its length in bytes */
+/** C's `%.<max>s` of binary string `s`: its bytes up to a NUL, at most `max` of them. @returns the text and its length in bytes */
 function cString(s: string, max: number): [string, number] {
-  let bytes = encoder.encode(s);
-  const nul = bytes.indexOf(0);
-  if (nul !== -1) bytes = bytes.subarray(0, nul);
-  if (bytes.length > max) bytes = bytes.subarray(0, max);
-  return [lenient.decode(bytes), bytes.length];
+  const nul = s.indexOf("\0");
+  const text = (nul === -1 ? s : s.slice(0, nul)).slice(0, max);
+  return [text, text.length];
 }

@@ -1,6 +1,8 @@
+import { toBytes } from "./bytes";
+
 /**
  * Redis's glob-style pattern matching (KEYS, SCAN MATCH, CONFIG GET): `*`, `?`, `[abc]`, `[^a]`,
- * `[a-z]` (or `[z-a]`), and `\` to escape, over the UTF-8 bytes of pattern and key as Redis's
+ * `[a-z]` (or `[z-a]`), and `\` to escape, over the bytes of pattern and key as Redis's
  * `stringmatchlen` does: `?` is one byte, and an unclosed `[` is a class that runs to the end of
  * the pattern. One difference: `*` always matches the empty string, so every all-star pattern
  * matches the empty key (Redis's KEYS and SCAN special-case only the pattern `*`).
@@ -13,7 +15,7 @@
  * @example compileGlob("user:[0-9]*").test("user:42") // true
  */
 export function compileGlob(pattern: string): Glob {
-  return new CompiledGlob(encoder.encode(pattern));
+  return new CompiledGlob(toBytes(pattern));
 }
 
 /** A compiled pattern. Not reentrant: `test` encodes keys into one shared buffer. */
@@ -37,18 +39,12 @@ const CARET = "^".charCodeAt(0);
 const DASH = "-".charCodeAt(0);
 const BACKSLASH = "\\".charCodeAt(0);
 
-const encoder = new TextEncoder();
 let keyBuffer = new Uint8Array(256);
 
-/** Writes `key`'s UTF-8 bytes to `keyBuffer`; returns their count. ASCII keys skip the encoder. */
+/** Writes binary string `key`'s bytes to `keyBuffer`; returns their count. */
 function encodeKey(key: string): number {
-  // A UTF-16 unit is at most 3 UTF-8 bytes (a surrogate pair, 2 units, is 4).
-  if (key.length * 3 > keyBuffer.length) keyBuffer = new Uint8Array(Math.max(key.length * 3, keyBuffer.length * 2));
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    if (c >= 0x80) return encoder.encodeInto(key, keyBuffer).written;
-    keyBuffer[i] = c;
-  }
+  if (key.length > keyBuffer.length) keyBuffer = new Uint8Array(Math.max(key.length, keyBuffer.length * 2));
+  for (let i = 0; i < key.length; i++) keyBuffer[i] = key.charCodeAt(i);
   return key.length;
 }
 

@@ -1,5 +1,5 @@
 /** In-memory storage for engine tests: the `Storage` seam (storage.ts) on Maps, no SQLite. */
-import { type Bytes, bytesEqual, utf8Length } from "./bytes";
+import { type Bytes, bytesEqual } from "./bytes";
 import { type KeyPosition, SLOTS, slotOf } from "./slot";
 import {
   type Element,
@@ -41,7 +41,7 @@ export class MemoryStorage implements Storage {
       for (const r of this.keys.scan(slot, afterKey, maxKeys)) {
         if (end !== null && size >= maxBytes) break;
         end = r;
-        size += utf8Length(r.key) + r.entry.value.length + 16;
+        size += r.key.length + r.entry.value.length + 16;
       }
       return end && { slot: end.slot, key: end.key };
     },
@@ -49,7 +49,7 @@ export class MemoryStorage implements Storage {
     packStrings: (slot, afterKey, end, now) => {
       const rows = this.until(slot, afterKey, end).filter((r) => r.entry.eid === undefined && (r.entry.expiresAt === null || r.entry.expiresAt > now));
       let bytes = 0;
-      for (const r of rows) bytes += utf8Length(r.key) + r.entry.value.length;
+      for (const r of rows) bytes += r.key.length + r.entry.value.length;
       return { packed: packStrings(rows), count: rows.length, bytes };
     },
     loadPacked: (packed, mod) => {
@@ -94,7 +94,7 @@ export class MemoryStorage implements Storage {
     count: () => this.rows.size,
     measure: () => {
       let bytes = 0;
-      for (const [key, { entry }] of this.rows) bytes += utf8Length(key) + (entry.eid === undefined ? entry.value.length : (entry.bytes ?? 0));
+      for (const [key, { entry }] of this.rows) bytes += key.length + (entry.eid === undefined ? entry.value.length : (entry.bytes ?? 0));
       return { count: this.rows.size, bytes };
     },
   };
@@ -137,7 +137,7 @@ export class MemoryStorage implements Storage {
     count: (eid) => this.collections.get(eid)?.size ?? 0,
     measure: (eid) => {
       let bytes = 0;
-      for (const [field, e] of this.collections.get(eid) ?? []) bytes += utf8Length(field) + e.value.length;
+      for (const [field, e] of this.collections.get(eid) ?? []) bytes += field.length + e.value.length;
       return { count: this.collections.get(eid)?.size ?? 0, bytes };
     },
     drop: (eid) => void this.collections.delete(eid),

@@ -3,13 +3,11 @@
  * effect in this form, so a replication offset counts bytes of the stream exactly as Redis's
  * `master_repl_offset` does, and the RESP bridge can reuse the codec.
  */
-import { type Bytes, utf8Length } from "./bytes";
-
-const encoder = new TextEncoder();
+import type { Bytes } from "./bytes";
 
 /**
  * Frames one command as a RESP array of bulk strings, written into one buffer: strings are
- * measured, then written in place (ASCII byte by byte, others with `encodeInto`), with no copy
+ * measured, then written in place (binary strings byte by byte), with no copy
  * of their own bytes first (the master frames every effect it commits).
  */
 export function encodeCommand(args: readonly (string | Bytes)[]): Bytes {
@@ -17,7 +15,7 @@ export function encodeCommand(args: readonly (string | Bytes)[]): Bytes {
   let size = headerLength(args.length);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    const n = typeof arg === "string" ? utf8Length(arg) : arg.length;
+    const n = arg.length;
     lengths[i] = n;
     size += headerLength(n) + n + 2;
   }
@@ -28,8 +26,7 @@ export function encodeCommand(args: readonly (string | Bytes)[]): Bytes {
     const n = lengths[i]!;
     at = writeHeader(out, at, 0x24, n);
     if (typeof arg !== "string") out.set(arg, at);
-    else if (n === arg.length) for (let j = 0; j < n; j++) out[at + j] = arg.charCodeAt(j);
-    else encoder.encodeInto(arg, out.subarray(at, at + n));
+    else for (let j = 0; j < n; j++) out[at + j] = arg.charCodeAt(j);
     at += n;
     out[at++] = 0x0d;
     out[at++] = 0x0a;

@@ -9,7 +9,6 @@
  * from each element's size before and after (no type module computes it), so neither a write nor
  * a DEL ever reads a collection whole to know its size.
  */
-import { utf8Length } from "./bytes";
 import type { Element, Entry } from "./storage";
 
 /** Per-key overhead (dictEntry, robj, SDS headers), roughly Redis's. */
@@ -20,12 +19,12 @@ export const ELEMENT_OVERHEAD = 24;
 /** The estimated bytes of `key` holding `e` (0 for none). */
 export function keySize(key: string, e: Entry | null): number {
   if (e === null) return 0;
-  return KEY_OVERHEAD + utf8Length(key) + (e.eid === undefined ? e.value.length : (e.bytes ?? 0));
+  return KEY_OVERHEAD + key.length + (e.eid === undefined ? e.value.length : (e.bytes ?? 0));
 }
 
 /** The estimated bytes of one element of a collection (0 for none). */
 export function elementSize(field: string, e: Element | null): number {
-  return e === null ? 0 : ELEMENT_OVERHEAD + utf8Length(field) + e.value.length;
+  return e === null ? 0 : ELEMENT_OVERHEAD + field.length + e.value.length;
 }
 
 /** The dataset's size from the storage's sums (see `KeyStore.measure`, `ElementStore.measure`). */

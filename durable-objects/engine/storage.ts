@@ -3,9 +3,7 @@
  * (`durable-objects/sqlite/`); engine tests use `MemoryStorage` (memory-storage.ts). Both are
  * synchronous, which keeps every command (and every MULTI) atomic within one event.
  */
-import type { Bytes } from "./bytes";
-
-const utf8 = new TextEncoder();
+import { type Bytes, fromBytes, toBytes } from "./bytes";
 import type { KeyPosition } from "./slot";
 
 /** Redis's value types; codes are the RDB type codes so a snapshot can carry them as they are. */
@@ -232,7 +230,7 @@ export function compareZset(a: { score: number | null; field: string }, b: { sco
 
 /**
  * String keys as a full sync ships them: the UTF-8 bytes of a JSON array of `[slot, key, value,
- * expiresAt, encoding]`, the key's UTF-8 bytes and the value in hex (any bytes, NUL included),
+ * expiresAt, encoding]`, the key's bytes and the value in hex (any bytes, NUL included),
  * expiresAt null for none, encoding as ENCODING_CODES (Entry.encoding; 0 or absent: none). Both ends are SQLite's own JSON and hex functions, so a million keys cross
  * without a million objects; bytes rather than a string, so no chunk is a string on the heap.
  */
@@ -240,15 +238,15 @@ export type PackedStrings = Bytes;
 
 /** Packs string keys (MemoryStorage; SQLite packs in SQL). */
 export function packStrings(rows: readonly KeyRow[]): PackedStrings {
-  return utf8.encode(JSON.stringify(rows.map((r) => [r.slot, toHex(utf8.encode(r.key)), toHex(r.entry.value), r.entry.expiresAt, r.entry.encoding ? ENCODING_CODES[r.entry.encoding] : 0])));
+  return toBytes(JSON.stringify(rows.map((r) => [r.slot, toHex(toBytes(r.key)), toHex(r.entry.value), r.entry.expiresAt, r.entry.encoding ? ENCODING_CODES[r.entry.encoding] : 0])));
 }
 
 /** Unpacks string keys, each stamped with `mod`. */
 export function unpackStrings(packed: PackedStrings, mod: number): { key: string; entry: Entry }[] {
-  return (JSON.parse(new TextDecoder().decode(packed)) as [number, string, string, number | null, number?][]).map(([, key, value, expiresAt, code]) => {
+  return (JSON.parse(fromBytes(packed)) as [number, string, string, number | null, number?][]).map(([, key, value, expiresAt, code]) => {
     const encoding = encodingNamed(code);
     const entry: Entry = { type: "string", value: fromHex(value), expiresAt, mod };
-    return { key: new TextDecoder().decode(fromHex(key)), entry: encoding ? { ...entry, encoding } : entry };
+    return { key: fromBytes(fromHex(key)), entry: encoding ? { ...entry, encoding } : entry };
   });
 }
 
@@ -373,12 +371,5 @@ export interface Storage {
   storeDeferred(): void;
 }
 
-/** Fields compare as their UTF-8 bytes, as SQLite's BINARY collation of TEXT does. */
-export function compareFields(a: string, b: string): number {
-  if (a === b) return 0;
-  const x = utf8.encode(a);
-  const y = utf8.encode(b);
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return x.length - y.length;
-}
+/** Fields compare as their bytes (memcmp, as Redis and SQLite's BLOBs compare): binary strings compare so as they are. */
+export const compareFields = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

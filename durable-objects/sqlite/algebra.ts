@@ -10,7 +10,7 @@
  * so `combine` answers null and the engine computes it.
  */
 import type { Combine, Combined, ElementRow } from "../engine/storage";
-import type { Row, Sql } from "./sql";
+import { type Row, type Sql, str } from "./sql";
 
 /** A number as an SQL literal SQLite reads back exactly, infinities included (9e999 overflows to Inf). */
 const literal = (n: number): string => (Number.isFinite(n) ? String(n) : n > 0 ? "9e999" : "-9e999");
@@ -73,7 +73,7 @@ export function combineInSql(sql: Sql, c: Combine): Combined | null {
       `INSERT INTO elements (eid, field, value, score, mod_offset) SELECT ${c.into.eid}, field, x'', score, ${c.into.mod} FROM (${query})${limit}`,
     );
     const m = sql.first<{ n: number; b: number }>(
-      "SELECT count(*) AS n, coalesce(sum(length(CAST(field AS BLOB)) + length(value)), 0) AS b FROM elements WHERE eid = ?",
+      "SELECT count(*) AS n, coalesce(sum(length(field) + length(value)), 0) AS b FROM elements WHERE eid = ?",
       c.into.eid,
     )!;
     return { count: m.n, bytes: m.b, rows: null };
@@ -83,6 +83,6 @@ export function combineInSql(sql: Sql, c: Combine): Combined | null {
   const rows: ElementRow[] = sql
     .exec<Row>(`SELECT field, score FROM (${query})${order}${limit}`)
     .toArray()
-    .map((r) => ({ field: r.field as string, score: r.score as number | null, value: new Uint8Array(0) }));
+    .map((r) => ({ field: str(r.field), score: r.score as number | null, value: new Uint8Array(0) }));
   return { count: rows.length, bytes: 0, rows };
 }

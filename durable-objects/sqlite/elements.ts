@@ -5,7 +5,7 @@
 import { type Element, type ElementStore, type ZsetRange, orderKey } from "../engine/storage";
 import { combineInSql } from "./algebra";
 import { Ranks } from "./ranks";
-import { type Row, type Sql, blob, count } from "./sql";
+import { type Row, type Sql, bin, blob, count, str } from "./sql";
 
 /**
  * The table that holds the elements of `eid`: a paged string's pages (a negative id, see
@@ -21,10 +21,10 @@ const DROP_AT_ONCE = 64;
  * into an indexed collection is read first, to know whether it is new or moves).
  */
 export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
-  const scoreOf = (eid: number, field: string) => sql.first<{ score: number | null }>("SELECT score FROM elements WHERE eid = ? AND field = ?", eid, field);
+  const scoreOf = (eid: number, field: string) => sql.first<{ score: number | null }>("SELECT score FROM elements WHERE eid = ? AND field = ?", eid, bin(field));
   return {
     get: (eid, field) => {
-      const row = sql.first(`SELECT value, score, mod_offset, expires_at FROM ${tableOf(eid)} WHERE eid = ? AND field = ?`, eid, field);
+      const row = sql.first(`SELECT value, score, mod_offset, expires_at FROM ${tableOf(eid)} WHERE eid = ? AND field = ?`, eid, bin(field));
       return row ? toElement(row) : null;
     },
     put: (eid, field, e) => {
@@ -35,7 +35,7 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
          ON CONFLICT(eid, field) DO UPDATE SET value = excluded.value, score = excluded.score, mod_offset = excluded.mod_offset,
            expires_at = excluded.expires_at`,
         eid,
-        field,
+        bin(field),
         blob(e.value),
         e.score,
         e.mod ?? 0,
@@ -52,27 +52,27 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
     delete: (eid, field) => {
       const indexed = eid < 0 ? null : ranks.meta(eid);
       const before = indexed && scoreOf(eid, field);
-      sql.exec(`DELETE FROM ${tableOf(eid)} WHERE eid = ? AND field = ?`, eid, field);
+      sql.exec(`DELETE FROM ${tableOf(eid)} WHERE eid = ? AND field = ?`, eid, bin(field));
       if (indexed && before) ranks.deleted(eid, orderKey(field, before.score, indexed.byScore));
     },
     page: (eid, after, limit) =>
       (after === null
         ? sql.exec(`SELECT field, value, score, mod_offset, expires_at FROM ${tableOf(eid)} WHERE eid = ? ORDER BY field LIMIT ?`, eid, count(limit))
-        : sql.exec(`SELECT field, value, score, mod_offset, expires_at FROM ${tableOf(eid)} WHERE eid = ? AND field > ? ORDER BY field LIMIT ?`, eid, after, count(limit))
+        : sql.exec(`SELECT field, value, score, mod_offset, expires_at FROM ${tableOf(eid)} WHERE eid = ? AND field > ? ORDER BY field LIMIT ?`, eid, bin(after), count(limit))
       )
         .toArray()
-        .map((row) => ({ field: row.field as string, ...toElement(row) })),
+        .map((row) => ({ field: str(row.field), ...toElement(row) })),
     listPageBackward: (eid, before, limit) =>
       (before === null
         ? sql.exec(`SELECT field, value, score, mod_offset, expires_at FROM ${tableOf(eid)} WHERE eid = ? ORDER BY field DESC LIMIT ?`, eid, count(limit))
-        : sql.exec(`SELECT field, value, score, mod_offset, expires_at FROM ${tableOf(eid)} WHERE eid = ? AND field < ? ORDER BY field DESC LIMIT ?`, eid, before, count(limit))
+        : sql.exec(`SELECT field, value, score, mod_offset, expires_at FROM ${tableOf(eid)} WHERE eid = ? AND field < ? ORDER BY field DESC LIMIT ?`, eid, bin(before), count(limit))
       )
         .toArray()
-        .map((row) => ({ field: row.field as string, ...toElement(row) })),
+        .map((row) => ({ field: str(row.field), ...toElement(row) })),
     count: (eid) => sql.first<{ n: number }>(`SELECT count(*) AS n FROM ${tableOf(eid)} WHERE eid = ?`, eid)!.n,
     measure: (eid) => {
       const row = sql.first<{ n: number; b: number }>(
-        `SELECT count(*) AS n, coalesce(sum(length(CAST(field AS BLOB)) + length(value)), 0) AS b FROM ${tableOf(eid)} WHERE eid = ?`,
+        `SELECT count(*) AS n, coalesce(sum(length(field) + length(value)), 0) AS b FROM ${tableOf(eid)} WHERE eid = ?`,
         eid,
       )!;
       return { count: row.n, bytes: row.b };
@@ -114,18 +114,18 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
     select: (eid, picks, byScore) => ranks.select(eid, picks, byScore),
     scan: (eid, key, reverse, limit, byScore) => {
       const [cmp, by, args] = byScore
-        ? [`(score, field) ${reverse ? "<=" : ">="} (?, ?)`, `score ${reverse ? "DESC" : ""}, field ${reverse ? "DESC" : ""}`, [key.score, key.field]]
-        : [`field ${reverse ? "<=" : ">="} ?`, `field ${reverse ? "DESC" : ""}`, [key.field]];
+        ? [`(score, field) ${reverse ? "<=" : ">="} (?, ?)`, `score ${reverse ? "DESC" : ""}, field ${reverse ? "DESC" : ""}`, [key.score, bin(key.field)]]
+        : [`field ${reverse ? "<=" : ">="} ?`, `field ${reverse ? "DESC" : ""}`, [bin(key.field)]];
       return sql
         .exec(`SELECT field, value, score, mod_offset, expires_at FROM elements WHERE eid = ? AND ${cmp} ORDER BY ${by} LIMIT ?`, eid, ...args, count(limit))
         .toArray()
-        .map((row) => ({ field: row.field as string, ...toElement(row) }));
+        .map((row) => ({ field: str(row.field), ...toElement(row) }));
     },
     match: (eid, value, reverse, skip, limit, bound, byScore) => {
       const dir = reverse ? "DESC" : "";
       const [by, before, args] = byScore
-        ? [`score ${dir}, field ${dir}`, `(score, field) ${reverse ? ">" : "<"} (?, ?)`, bound ? [bound.score, bound.field] : []]
-        : [`field ${dir}`, `field ${reverse ? ">" : "<"} ?`, bound ? [bound.field] : []];
+        ? [`score ${dir}, field ${dir}`, `(score, field) ${reverse ? ">" : "<"} (?, ?)`, bound ? [bound.score, bin(bound.field)] : []]
+        : [`field ${dir}`, `field ${reverse ? ">" : "<"} ?`, bound ? [bin(bound.field)] : []];
       return sql
         .exec(
           `SELECT field, value, score, mod_offset FROM elements WHERE eid = ? AND value = ?${bound ? ` AND ${before}` : ""} ORDER BY ${by} LIMIT ? OFFSET ?`,
@@ -136,7 +136,7 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
           count(skip),
         )
         .toArray()
-        .map((row) => ({ field: row.field as string, ...toElement(row) }));
+        .map((row) => ({ field: str(row.field), ...toElement(row) }));
     },
     // On elements_expiry (eid, expires_at): as many rows read as returned.
     fieldDeadlines: (eid, after, until, limit) =>
@@ -149,7 +149,7 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
         count(limit),
       )
         .toArray()
-        .map((row) => ({ field: row.field as string, expiresAt: row.expires_at as number })),
+        .map((row) => ({ field: str(row.field), expiresAt: row.expires_at as number })),
     // A paged string's pages (a negative id) have no rank index.
     plan: (eid, writes, count) => void (eid > 0 && ranks.plan(eid, writes, count)),
     settle: (eid, count, byScore) => void (eid > 0 && ranks.settle(eid, count, byScore)),
@@ -176,7 +176,7 @@ export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
         count(offset),
       )
         .toArray()
-        .map((row) => ({ field: row.field as string, ...toElement(row) }));
+        .map((row) => ({ field: str(row.field), ...toElement(row) }));
     },
     zsetCount: (eid, range) => {
       const where = zsetWhere(range);
@@ -220,8 +220,8 @@ function zsetWhere(range: ZsetRange): { sql: string; params: unknown[] } {
   } else if (range.by === "lex") {
     const { min, max } = range;
     if (min === "+" || max === "-") add("0");
-    if (typeof min === "object") add(`field ${min.ex ? ">" : ">="} ?`, min.value);
-    if (typeof max === "object") add(`field ${max.ex ? "<" : "<="} ?`, max.value);
+    if (typeof min === "object") add(`field ${min.ex ? ">" : ">="} ?`, bin(min.value));
+    if (typeof max === "object") add(`field ${max.ex ? "<" : "<="} ?`, bin(max.value));
   }
   return { sql, params };
 }

@@ -4,7 +4,7 @@
  */
 import { ENCODING_CODES, type Entry, type KeyStore, NO_FIELD_DEADLINE, TYPE_CODES, type ValueType, encodingNamed } from "../engine/storage";
 import { type KeyPosition, SLOTS, slotOf } from "../engine/slot";
-import { type Row, type Sql, blob } from "./sql";
+import { type Row, type Sql, bin, blob, str } from "./sql";
 
 /** Columns of a keyspace row after the position, in the order the v6 table and `load` use them. */
 export const KEY_COLUMNS = "type, encoding, value, expires_at, mod_offset, eid, count, bytes, fields_expire_at";
@@ -23,7 +23,7 @@ const DELETE_ROWS = 50;
 export function sqlKeys(sql: Sql): KeyStore {
   return {
     get: (key) => {
-      const row = sql.first(`SELECT ${KEY_COLUMNS} FROM keyspace WHERE slot = ? AND key = ?`, slotOf(key), key);
+      const row = sql.first(`SELECT ${KEY_COLUMNS} FROM keyspace WHERE slot = ? AND key = ?`, slotOf(key), bin(key));
       return row ? toEntry(row) : null;
     },
     put: (key, e) =>
@@ -33,23 +33,23 @@ export function sqlKeys(sql: Sql): KeyStore {
            value = excluded.value, expires_at = excluded.expires_at, mod_offset = excluded.mod_offset,
            eid = excluded.eid, count = excluded.count, bytes = excluded.bytes, fields_expire_at = excluded.fields_expire_at`,
         slotOf(key),
-        key,
+        bin(key),
         ...keyValues(e),
       ),
     // A full sync's runs (engine/sync.ts): bounds, collections and packed strings, each one
     // statement over a range of the table's own order.
     // Sizes summed as the rows come (the cursor reads no further than the loop asks).
     runEnd: (slot, afterKey, maxBytes, maxKeys) => {
-      const cursor = sql.exec<{ slot: number; key: string; size: number }>(
-        `SELECT slot, key, length(CAST(key AS BLOB)) + length(value) + 16 AS size FROM keyspace
+      const cursor = sql.exec<{ slot: number; key: ArrayBuffer; size: number }>(
+        `SELECT slot, key, length(key) + length(value) + 16 AS size FROM keyspace
          WHERE ${afterKey === null ? "slot >= ?" : "(slot, key) > (?, ?)"} ORDER BY slot, key LIMIT ?`,
-        ...(afterKey === null ? [slot] : [slot, afterKey]),
+        ...(afterKey === null ? [slot] : [slot, bin(afterKey)]),
         maxKeys,
       );
       let end: KeyPosition | null = null;
       let size = 0;
-      for (const [s, k, n] of cursor.raw() as Iterable<[number, string, number]>) {
-        end = { slot: s, key: k };
+      for (const [s, k, n] of cursor.raw() as Iterable<[number, ArrayBuffer, number]>) {
+        end = { slot: s, key: str(k) };
         size += n;
         if (size >= maxBytes) break;
       }
@@ -62,13 +62,13 @@ export function sqlKeys(sql: Sql): KeyStore {
         ...range.params,
       )
         .toArray()
-        .map((row) => ({ slot: row.slot as number, key: row.key as string, entry: toEntry(row) }));
+        .map((row) => ({ slot: row.slot as number, key: str(row.key), entry: toEntry(row) }));
     },
     packStrings: (slot, afterKey, end, now) => {
       const range = runRange(slot, afterKey, end);
       const row = sql.first(
         `SELECT CAST(json_group_array(json_array(slot, hex(key), hex(value), expires_at, encoding)) AS BLOB) AS packed, count(*) AS n,
-           coalesce(sum(length(CAST(key AS BLOB)) + length(value)), 0) AS bytes
+           coalesce(sum(length(key) + length(value)), 0) AS bytes
          FROM (SELECT slot, key, value, expires_at, encoding FROM keyspace WHERE ${range.sql} AND eid IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY slot, key)`,
         ...range.params,
         now,
@@ -78,11 +78,11 @@ export function sqlKeys(sql: Sql): KeyStore {
     loadPacked: (packed, mod) =>
       void sql.exec(
         `INSERT OR REPLACE INTO keyspace (slot, key, type, encoding, value, expires_at, mod_offset)
-         SELECT value ->> 0, CAST(unhex(value ->> 1) AS TEXT), 0, coalesce(value ->> 4, 0), unhex(value ->> 2), value ->> 3, ? FROM json_each(CAST(? AS TEXT))`,
+         SELECT value ->> 0, unhex(value ->> 1), 0, coalesce(value ->> 4, 0), unhex(value ->> 2), value ->> 3, ? FROM json_each(CAST(? AS TEXT))`,
         mod,
         blob(packed),
       ),
-    delete: (key) => void sql.exec("DELETE FROM keyspace WHERE slot = ? AND key = ?", slotOf(key), key),
+    delete: (key) => void sql.exec("DELETE FROM keyspace WHERE slot = ? AND key = ?", slotOf(key), bin(key)),
     clear: () => void sql.exec("DELETE FROM keyspace"),
     deleteWrittenBefore: (offset) => void sql.exec("DELETE FROM keyspace WHERE mod_offset < ?", offset),
     scan: (slot, afterKey, limit, collections = false) => {
@@ -93,12 +93,12 @@ export function sqlKeys(sql: Sql): KeyStore {
           : sql.exec(
               `SELECT slot, key, ${KEY_COLUMNS} FROM keyspace WHERE (slot, key) > (?, ?)${only} ORDER BY slot, key LIMIT ?`,
               slot,
-              afterKey,
+              bin(afterKey),
               limit,
             )
       )
         .toArray()
-        .map((row) => ({ slot: row.slot as number, key: row.key as string, entry: toEntry(row) }));
+        .map((row) => ({ slot: row.slot as number, key: str(row.key), entry: toEntry(row) }));
     },
     due: (now, limit) =>
       sql.exec(
@@ -107,11 +107,11 @@ export function sqlKeys(sql: Sql): KeyStore {
         limit,
       )
         .toArray()
-        .map((row) => row.key as string),
+        .map((row) => str(row.key)),
     dueFieldKeys: (now, limit) =>
       sql.exec("SELECT key FROM keyspace WHERE fields_expire_at IS NOT NULL AND fields_expire_at <= ? ORDER BY fields_expire_at LIMIT ?", now, limit)
         .toArray()
-        .map((row) => row.key as string),
+        .map((row) => str(row.key)),
     // Two index ends (each a minimum over its partial index).
     nextDeadline: () => {
       const keys = sql.first("SELECT min(expires_at) AS at FROM keyspace WHERE expires_at IS NOT NULL")?.at as number | null;
@@ -121,7 +121,7 @@ export function sqlKeys(sql: Sql): KeyStore {
     random: (r) => {
       const slot = Math.min(SLOTS - 1, Math.floor(r * SLOTS));
       const row = sql.first("SELECT key FROM keyspace WHERE slot >= ? ORDER BY slot LIMIT 1", slot) ?? sql.first("SELECT key FROM keyspace ORDER BY slot LIMIT 1");
-      return (row?.key as string | undefined) ?? null;
+      return row ? str(row.key) : null;
     },
     // The span of deadlines from the expiry index (two index ends), then the first at or after a
     // point in it: one or two rows read whatever the keyspace's size.
@@ -133,14 +133,14 @@ export function sqlKeys(sql: Sql): KeyStore {
          ORDER BY expires_at LIMIT 1`,
         r,
       );
-      return (row?.key as string | undefined) ?? null;
+      return row ? str(row.key) : null;
     },
     countWithDeadline: () =>
       sql.first<{ n: number }>("SELECT count(*) AS n FROM keyspace WHERE expires_at IS NOT NULL")!.n,
     count: () => sql.first<{ n: number }>("SELECT count(*) AS n FROM keyspace")!.n,
     measure: () => {
       const row = sql.first<{ n: number; b: number }>(
-        "SELECT count(*) AS n, coalesce(sum(length(CAST(key AS BLOB)) + CASE WHEN eid IS NULL THEN length(value) ELSE coalesce(bytes, 0) END), 0) AS b FROM keyspace",
+        "SELECT count(*) AS n, coalesce(sum(length(key) + CASE WHEN eid IS NULL THEN length(value) ELSE coalesce(bytes, 0) END), 0) AS b FROM keyspace",
       )!;
       return { count: row.n, bytes: row.b };
     },
@@ -159,14 +159,14 @@ export function writeKeys(sql: Sql, keys: Map<string, Entry | null>): void {
     const part = puts.slice(i, i + PUT_ROWS);
     sql.exec(
       `INSERT OR REPLACE INTO keyspace (slot, key, ${KEY_COLUMNS}) VALUES ${part.map(([, e]) => `(?, ?, ?, ${encodingOf(e)}, ?, ?, ?, ?, ?, ?, ?)`).join(", ")}`,
-      ...part.flatMap(([key, e]) => [slotOf(key), key, ...keyValues(e)]),
+      ...part.flatMap(([key, e]) => [slotOf(key), bin(key), ...keyValues(e)]),
     );
   }
   for (let i = 0; i < deletes.length; i += DELETE_ROWS) {
     const part = deletes.slice(i, i + DELETE_ROWS);
     sql.exec(
       `DELETE FROM keyspace WHERE (slot, key) IN (VALUES ${part.map(() => "(?, ?)").join(", ")})`,
-      ...part.flatMap((key) => [slotOf(key), key]),
+      ...part.flatMap((key) => [slotOf(key), bin(key)]),
     );
   }
 }
@@ -184,8 +184,8 @@ export function asStored(e: Entry): Entry {
 function runRange(slot: number, afterKey: string | null, end: KeyPosition): { sql: string; params: unknown[] } {
   const upper = "(slot, key) <= (?, ?)";
   return afterKey === null
-    ? { sql: `slot >= ? AND ${upper}`, params: [slot, end.slot, end.key] }
-    : { sql: `(slot, key) > (?, ?) AND ${upper}`, params: [slot, afterKey, end.slot, end.key] };
+    ? { sql: `slot >= ? AND ${upper}`, params: [slot, end.slot, bin(end.key)] }
+    : { sql: `(slot, key) > (?, ?) AND ${upper}`, params: [slot, bin(afterKey), end.slot, bin(end.key)] };
 }
 
 /** The `encoding` column: ENCODING_CODES of Entry.encoding, else 0; written as a literal (a bound value each would pass 100 per statement). */

@@ -3,11 +3,12 @@
  * compute), applied once each by `SqliteStorage`, in a transaction with the version row; an ALTER
  * that finds its column already there is skipped, so each step is idempotent.
  */
+import { fromText } from "../engine/bytes";
 import { ELEMENT_OVERHEAD } from "../engine/sizes";
 import { slotOf } from "../engine/slot";
 import { TYPE_CODES } from "../engine/storage";
 import { BUILD_AT, Ranks } from "./ranks";
-import type { Row, Sql } from "./sql";
+import { type Row, type Sql, bin } from "./sql";
 
 /** A migration step: a statement, or a function given the database (what SQL alone cannot compute). */
 export type Step = string | ((sql: SqlStorage) => void);
@@ -137,6 +138,51 @@ export const MIGRATIONS: readonly (readonly Step[])[] = [
        expires_at INTEGER,
        PRIMARY KEY (eid, field)) WITHOUT ROWID`,
   ],
+  // v10: keys, fields and members are byte strings (engine/bytes.ts), stored as BLOBs, which
+  // SQLite orders by memcmp as Redis does; every TEXT one written before is the same bytes (its
+  // UTF-8), turned into a BLOB in place a page at a time. A library's code, kept in meta as text,
+  // becomes the binary string of its bytes.
+  [
+    (db) => blobColumn(db, "keyspace", "slot", "key"),
+    (db) => blobColumn(db, "elements", "eid", "field"),
+    (db) => blobColumn(db, "pages", "eid", "field"),
+    // The rank index: a row per 64 elements or more, at once.
+    "UPDATE ranks SET field = CAST(field AS BLOB) WHERE typeof(field) = 'text'",
+    (db) => {
+      for (const row of db.exec<Row>("SELECT name, value FROM meta WHERE name LIKE 'function:%'").toArray())
+        if (typeof row.value === "string") db.exec("UPDATE meta SET value = ? WHERE name = ?", fromText(row.value), row.name);
+    },
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Rows a v10 page turns into BLOBs. */
+const BLOB_PAGE = 512;
+
+/**
+ * Turns `table`'s TEXT `column` (the last of its primary key, after `prefix`) into BLOBs of the
+ * same bytes, a page at a time in key order. A row changed sorts after its prefix's TEXT rows (a
+ * BLOB sorts after every TEXT), so the cursor never meets it again before its prefix ends.
+ * In the keyspace, a key that is not ASCII moves too: its slot is a hash of its code units
+ * (engine/slot.ts), which were UTF-16 and are now bytes.
+ */
+function blobColumn(db: SqlStorage, table: string, prefix: string, column: string): void {
+  const position = `(${prefix}, ${column})`;
+  let after: SqlStorageValue[] | null = null;
+  for (;;) {
+    const from = after === null ? "" : ` AND ${position} > (?, ?)`;
+    const page: SqlStorageValue[][] = [
+      ...db.exec(`SELECT ${prefix}, ${column} FROM ${table} WHERE typeof(${column}) = 'text'${from} ORDER BY ${prefix}, ${column} LIMIT ${BLOB_PAGE}`, ...(after ?? [])).raw(),
+    ];
+    const last: SqlStorageValue[] | undefined = page[page.length - 1];
+    if (last === undefined) return;
+    if (table === "keyspace")
+      for (const [slot, key] of page) {
+        const bytes = fromText(key as string);
+        if (bytes !== key) db.exec("UPDATE keyspace SET slot = ?, key = ? WHERE slot = ? AND key = ?", slotOf(bytes), bin(bytes), slot, key);
+      }
+    db.exec(`UPDATE ${table} SET ${column} = CAST(${column} AS BLOB) WHERE typeof(${column}) = 'text'${from} AND ${position} <= (?, ?)`, ...(after ?? []), ...last);
+    after = last;
+  }
+}

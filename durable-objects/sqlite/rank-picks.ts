@@ -7,7 +7,14 @@
  * statement costs about 30 us in workerd, a pick about 10 (the walk 0.1 a step).
  */
 import type { ElementRow, OrderKey } from "../engine/storage";
-import type { Row, Sql } from "./sql";
+import { type Row, type Sql, bin, str } from "./sql";
+
+/** A binary string's bytes in hex (SQLite's `unhex` reads it back as a BLOB). */
+const hex = (s: string): string => {
+  let out = "";
+  for (let i = 0; i < s.length; i++) out += s.charCodeAt(i).toString(16).padStart(2, "0");
+  return out;
+};
 
 /** Leaves a pick statement seeks from in (score, field) order: their scores are bound, and SQLite binds at most 100 values. */
 const LEAVES_PER_STATEMENT = 97;
@@ -21,7 +28,7 @@ export interface LeafPicks {
 
 /**
  * The pick statement: ?1 is the collection, ?2 a JSON array of picks [field, offset, leaf] (the
- * leaf's key's field; its index among the statement's leaves), and in (score, field) order each
+ * leaf's key's field in hex, a BLOB's bytes; its index among the statement's leaves), and in (score, field) order each
  * leaf's score bound as a value from ?3 on, as SQLite's JSON reads numbers only within an ulp
  * (measured: 10% of random doubles differ), where a JSON string is the exact text.
  */
@@ -32,7 +39,7 @@ function pickQuery(byScore: boolean, maxOffset: number): string {
     { length: maxOffset + 1 },
     (_, o) => `WHEN ${o} THEN (SELECT field FROM elements WHERE eid = ?1 AND ${seek} LIMIT 1 OFFSET ${o})`,
   ).join(" ");
-  return `WITH x AS MATERIALIZED (SELECT p.key AS i, p.value->>0 AS f, p.value->>1 AS o${byScore ? `, ${score} AS s` : ""} FROM json_each(?2) AS p),
+  return `WITH x AS MATERIALIZED (SELECT p.key AS i, unhex(p.value->>0) AS f, p.value->>1 AS o${byScore ? `, ${score} AS s` : ""} FROM json_each(?2) AS p),
     y AS MATERIALIZED (SELECT i, CASE o ${walk} END AS field FROM x)
     SELECT y.i AS i, e.field, e.value, e.score, e.mod_offset FROM y JOIN elements AS e ON e.eid = ?1 AND e.field = y.field`;
 }
@@ -62,7 +69,7 @@ export function pickAt(sql: Sql, eid: number, leaves: readonly LeafPicks[], bySc
     part.forEach((l, leaf) => {
       for (const r of l.ranks) {
         if (r - l.start > maxOffset) out[base + picks.length] = pickOne(sql, eid, l.key, r - l.start, byScore);
-        picks.push([l.key.field, r - l.start, leaf]);
+        picks.push([hex(l.key.field), r - l.start, leaf]);
       }
     });
     const scores = byScore ? part.map((l) => l.key.score) : [];
@@ -70,7 +77,7 @@ export function pickAt(sql: Sql, eid: number, leaves: readonly LeafPicks[], bySc
     out.length = base + picks.length;
     // Rows as arrays (i, field, value, score, mod_offset): no object per row.
     for (const [i, field, value, score, mod] of sql.exec(query, eid, JSON.stringify(picks), ...scores).raw())
-      out[base + (i as number)] = { field: field as string, value: new Uint8Array(value as ArrayBuffer), score: score as number | null, mod: mod as number };
+      out[base + (i as number)] = { field: str(field), value: new Uint8Array(value as ArrayBuffer), score: score as number | null, mod: mod as number };
   }
   return out.filter((r) => r !== undefined);
 }
@@ -82,7 +89,7 @@ function pickOne(sql: Sql, eid: number, key: OrderKey, offset: number, byScore: 
     `SELECT field, value, score, mod_offset FROM elements WHERE eid = ? AND field = (SELECT field FROM elements WHERE eid = ? AND ${seek} LIMIT 1 OFFSET ?)`,
     eid,
     eid,
-    ...(byScore ? [key.score, key.field] : [key.field]),
+    ...(byScore ? [key.score, bin(key.field)] : [bin(key.field)]),
     offset,
   );
   return row === null ? undefined : toRow(row);
@@ -90,5 +97,5 @@ function pickOne(sql: Sql, eid: number, key: OrderKey, offset: number, byScore: 
 
 /** An elements row as the storage answers it. */
 export function toRow(row: Row): ElementRow {
-  return { field: row.field as string, value: new Uint8Array(row.value as ArrayBuffer), score: row.score as number | null, mod: row.mod_offset as number };
+  return { field: str(row.field), value: new Uint8Array(row.value as ArrayBuffer), score: row.score as number | null, mod: row.mod_offset as number };
 }

@@ -29,7 +29,7 @@
 import { type ElementRow, type OrderKey, compareKeys } from "../engine/storage";
 import { NodeCache } from "./node-cache";
 import { pickAt, toRow } from "./rank-picks";
-import { type Row, type Sql } from "./sql";
+import { type Row, type Sql, bin, str } from "./sql";
 
 /**
  * Elements per leaf after a split; a leaf splits past twice as many. A pick walks half a leaf on
@@ -66,13 +66,13 @@ interface Span {
 /** The element order's SQL: its ORDER BY, and the condition "key op ?". */
 function order(byScore: boolean) {
   return byScore
-    ? { by: (dir = "") => `score ${dir}, field ${dir}`, cmp: (op: string) => `(score, field) ${op} (?, ?)`, args: (k: OrderKey) => [k.score, k.field] }
-    : { by: (dir = "") => `field ${dir}`, cmp: (op: string) => `field ${op} ?`, args: (k: OrderKey) => [k.field] };
+    ? { by: (dir = "") => `score ${dir}, field ${dir}`, cmp: (op: string) => `(score, field) ${op} (?, ?)`, args: (k: OrderKey) => [k.score, bin(k.field)] }
+    : { by: (dir = "") => `field ${dir}`, cmp: (op: string) => `field ${op} ?`, args: (k: OrderKey) => [bin(k.field)] };
 }
 
 /** The condition on rows of `ranks` (always by (score, field)). */
 const nodeCmp = (op: string) => `(score, field) ${op} (?, ?)`;
-const nodeArgs = (k: OrderKey) => [k.score, k.field];
+const nodeArgs = (k: OrderKey) => [k.score, bin(k.field)];
 
 /** The largest offset within a leaf: a leaf holds at most 2 * LEAF elements (it splits past them). */
 const MAX_OFFSET = 2 * LEAF - 1;
@@ -171,7 +171,7 @@ export class Ranks {
     this.sql.exec("DELETE FROM ranks WHERE eid = ?", eid);
     this.sql.exec(
       `INSERT INTO ranks (eid, level, score, field, n)
-       SELECT ?, 0, CASE WHEN i = 0 THEN ? ELSE s END, CASE WHEN i = 0 THEN '' ELSE f END, min(?, total - i)
+       SELECT ?, 0, CASE WHEN i = 0 THEN ? ELSE s END, CASE WHEN i = 0 THEN x'' ELSE f END, min(?, total - i)
        FROM (SELECT ${byScore ? "score" : "0"} AS s, field AS f, row_number() OVER (ORDER BY ${o.by()}) - 1 AS i, count(*) OVER () AS total
              FROM elements WHERE eid = ?)
        WHERE i % ? = 0`,
@@ -181,7 +181,7 @@ export class Ranks {
       eid,
       LEAF,
     );
-    if (this.count(eid, 0) === 0) this.sql.exec("INSERT INTO ranks (eid, level, score, field, n) VALUES (?, 0, ?, '', 0)", eid, s.score);
+    if (this.count(eid, 0) === 0) this.sql.exec("INSERT INTO ranks (eid, level, score, field, n) VALUES (?, 0, ?, x'', 0)", eid, s.score);
     let top = 0;
     while (this.count(eid, top) > 2 * FAN) {
       this.sql.exec(
@@ -216,7 +216,7 @@ export class Ranks {
       level,
       ...nodeArgs(key),
     );
-    return row === null ? null : { score: row.score as number, field: row.field as string };
+    return row === null ? null : { score: row.score as number, field: str(row.field) };
   }
 
   /** An element at `key` joined collection `eid` (call only when it was not there); counted at `settle`. */
@@ -266,9 +266,9 @@ export class Ranks {
         eid,
         level,
         node.score,
-        node.field,
+        bin(node.field),
       )!;
-      after.push({ level, node: { score: row.score as number, field: row.field as string, n: row.n as number } });
+      after.push({ level, node: { score: row.score as number, field: str(row.field), n: row.n as number } });
     }
     // Emptied nodes, from the top down (a node's removal takes the nodes below it in its range).
     for (const { level, node } of [...after].sort((a, b) => b.level - a.level)) if (node.n === 0) this.dropEmpty(eid, meta, level, node);
@@ -314,7 +314,7 @@ export class Ranks {
         .toArray();
       // The counts and the elements disagree (they never should): the index is made again from the elements.
       if (keys.length !== node.n) return this.build(eid, meta.byScore);
-      for (let i = LEAF; i < keys.length; i += LEAF) parts.push({ key: { score: keys[i]!.score as number, field: keys[i]!.field as string }, n: Math.min(LEAF, keys.length - i) });
+      for (let i = LEAF; i < keys.length; i += LEAF) parts.push({ key: { score: keys[i]!.score as number, field: str(keys[i]!.field) }, n: Math.min(LEAF, keys.length - i) });
     } else {
       const children = this.children(eid, level - 1, node, next);
       if (children.length <= 2 * FAN) return;
@@ -322,10 +322,10 @@ export class Ranks {
     }
     let moved = 0;
     for (const p of parts) {
-      this.sql.exec("INSERT INTO ranks (eid, level, score, field, n) VALUES (?, ?, ?, ?, ?)", eid, level, p.key.score, p.key.field, p.n);
+      this.sql.exec("INSERT INTO ranks (eid, level, score, field, n) VALUES (?, ?, ?, ?, ?)", eid, level, p.key.score, bin(p.key.field), p.n);
       moved += p.n;
     }
-    this.sql.exec("UPDATE ranks SET n = n - ? WHERE eid = ? AND level = ? AND score = ? AND field = ?", moved, eid, level, node.score, node.field);
+    this.sql.exec("UPDATE ranks SET n = n - ? WHERE eid = ? AND level = ? AND score = ? AND field = ?", moved, eid, level, node.score, bin(node.field));
     if (level < meta.top) {
       this.split(eid, level + 1, this.locate(eid, level + 1, node));
       return;
@@ -334,7 +334,7 @@ export class Ranks {
     // The top level is read whole: past 2 * FAN nodes it gets a level above it, split at once.
     const total = this.sql.first<{ t: number }>("SELECT sum(n) AS t FROM ranks WHERE eid = ? AND level = ?", eid, level)!.t;
     const root = { ...this.sentinel(meta.byScore), n: total };
-    this.sql.exec("INSERT INTO ranks (eid, level, score, field, n) VALUES (?, ?, ?, ?, ?)", eid, level + 1, root.score, root.field, total);
+    this.sql.exec("INSERT INTO ranks (eid, level, score, field, n) VALUES (?, ?, ?, ?, ?)", eid, level + 1, root.score, bin(root.field), total);
     this.sql.exec("UPDATE ranked SET top = ? WHERE eid = ?", level + 1, eid);
     this.remember(eid, { byScore: meta.byScore, top: level + 1 });
     this.split(eid, level + 1, root);
@@ -351,7 +351,7 @@ export class Ranks {
         ...(to ? nodeArgs(to) : []),
       )
       .toArray()
-      .map((r) => ({ score: r.score as number, field: r.field as string, n: r.n as number }));
+      .map((r) => ({ score: r.score as number, field: str(r.field), n: r.n as number }));
   }
 
   /**
@@ -416,7 +416,7 @@ export class Ranks {
       level,
       ...nodeArgs(key),
     )!;
-    return { score: row.score as number, field: row.field as string, n: row.n as number };
+    return { score: row.score as number, field: str(row.field), n: row.n as number };
   }
 
   /** The sum of the counts of the nodes of `level` from `from` up to (not with) `to` (null: the end). */

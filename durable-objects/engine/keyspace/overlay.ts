@@ -4,7 +4,7 @@
  * deletions, the work the storage does itself, savepoints. What commands write through it, named
  * by what they do (strings, RENAME and COPY, deadlines), is `Change` (change.ts).
  */
-import { type Bytes, utf8Length } from "../bytes";
+import type { Bytes } from "../bytes";
 import { encode, splitEffect } from "../effects";
 import { RedisError, errors } from "../errors";
 import { ELEMENT_MAX_BYTES, PROTO_MAX_BULK_LEN } from "../limits";
@@ -363,7 +363,7 @@ export class Overlay extends ElementView {
     // A new element (not one a replica is told of, which carries its offset) is one row: its
     // field and value together stay within the record limit, as a string's value does.
     if (element !== null && element.mod === undefined) {
-      const size = utf8Length(field) + element.value.length;
+      const size = field.length + element.value.length;
       if (size > ELEMENT_MAX_BYTES || size > this.keyspace.limits.maxValueBytes) throw errors.valueTooLarge(Math.min(ELEMENT_MAX_BYTES, this.keyspace.limits.maxValueBytes), size);
     }
     this.putElement(eid, field, element, previous);

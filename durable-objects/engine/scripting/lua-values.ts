@@ -2,7 +2,7 @@
  * What crosses between JS and the Lua VM (vm.ts): values as each side sees them, host functions,
  * and the errors a call raises or meets.
  */
-import { latin1 } from "../bytes";
+import { fromBytes } from "../bytes";
 import type { LuaVm } from "./vm";
 
 /** A Lua value as JS sees it. Tables come as what Redis reads of them (see `LuaTable`). */
@@ -64,6 +64,6 @@ export class LuaError extends Error {
  */
 export class LuaFailure extends Error {
   constructor(readonly value: LuaValue) {
-    super(value instanceof Uint8Array ? latin1(value) : value !== null && typeof value === "object" && value.err instanceof Uint8Array ? latin1(value.err) : "a Lua error that is not a string");
+    super(value instanceof Uint8Array ? fromBytes(value) : value !== null && typeof value === "object" && value.err instanceof Uint8Array ? fromBytes(value.err) : "a Lua error that is not a string");
   }
 }

@@ -3,7 +3,7 @@
  * status_reply, log, setresp, set_repl, acl_check_cmd, and the version and level constants.
  */
 import { createHash } from "node:crypto";
-import { fromBytes, strictText } from "../bytes";
+import { fromBytes } from "../bytes";
 import { errorTable, toLua } from "./replies";
 import type { ScriptRunner } from "./runner";
 import { LuaError, type ToLua } from "./lua-values";
@@ -43,10 +43,8 @@ function argvOf(vm: LuaVm, n: number): { argv: string[]; bytes: number } | { err
     const a = vm.argForCommand(i);
     if (a === null) return errorTable("Lua redis lib command arguments must be strings or integers");
     bytes += a.length;
-    // A command argument as the engine takes it: text (binary arguments wait for issue #33).
-    const text = typeof a === "string" ? a : strictText(a);
-    if (text === null) return errorTable("Lua redis lib command arguments that are not valid UTF-8 are not supported by Flaredis yet");
-    argv.push(text);
+    // A command argument as the engine takes it: a binary string.
+    argv.push(typeof a === "string" ? a : fromBytes(a));
   }
   return { argv, bytes };
 }

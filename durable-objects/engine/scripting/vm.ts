@@ -11,7 +11,7 @@
  * the C stack pointer; any other exception (the runtime's own stack overflow) leaves the instance
  * unusable: `broken` says so and the caller makes a new one.
  */
-import { latin1, toBytes } from "../bytes";
+import { fromBytes, toBytes } from "../bytes";
 import { type ConversionBounds, FIELDS, type HostFunction, LuaError, LuaFailure, type LuaTable, type LuaValue, LuaValueTooLarge, type ToLua } from "./lua-values";
 import luaModule from "./vm/lua51.wasm";
 import { type Exports, wasi } from "./wasm-abi";
@@ -179,7 +179,7 @@ export class LuaVm {
   /** `n` as C's "%.17g" prints it (how Redis passes a Lua number to a command, and replies a double). */
   formatNumber(n: number): string {
     const length = this.ex.fl_g17(n, this.scratchFor(32));
-    return latin1(new Uint8Array(this.ex.memory.buffer, this.scratch, length));
+    return fromBytes(new Uint8Array(this.ex.memory.buffer, this.scratch, length));
   }
 
   /**

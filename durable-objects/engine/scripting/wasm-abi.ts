@@ -3,7 +3,7 @@
  * parts of Lua's C API that vm.ts calls, built by vm/build.sh) and the WASI functions its C
  * library imports.
  */
-import { latin1 } from "../bytes";
+import { fromBytes } from "../bytes";
 
 export interface Exports {
   readonly memory: WebAssembly.Memory;
@@ -63,7 +63,7 @@ export function wasi(vm: { output: string[]; memory(): WebAssembly.Memory; exite
       for (let i = 0; i < count; i++) {
         const p = view.getUint32(iovs + i * 8, true);
         const len = view.getUint32(iovs + i * 8 + 4, true);
-        vm.output.push(latin1(new Uint8Array(vm.memory().buffer, p, len)));
+        vm.output.push(fromBytes(new Uint8Array(vm.memory().buffer, p, len)));
         n += len;
       }
       view.setUint32(written, n, true);

@@ -8,7 +8,7 @@
  * (but one in 65,536). Clients that read a cursor as a 64-bit integer (go-redis; node-redis 4,
  * as a JS number) cannot page through fields that long: they get a cursor they cannot send back.
  */
-import { strictText, toBytes } from "../bytes";
+import { fromBytes, toBytes } from "../bytes";
 import { RedisError, errors } from "../errors";
 import { type Glob, compileGlob } from "../glob";
 import { parseInteger, parseScanCursor } from "../args";
@@ -60,9 +60,7 @@ export function cursorField(n: bigint): string | null {
   for (let i = 0; i < all.length; i++) all[i] = parseInt(text.slice(2 + 2 * i, 4 + 2 * i), 16);
   const bytes = all.subarray(0, all.length - 2);
   if (check(bytes) !== (all[all.length - 2]! << 8) + all[all.length - 1]!) throw invalid();
-  const key = strictText(bytes);
-  if (key === null) throw invalid();
-  return key;
+  return fromBytes(bytes);
 }
 
 /**
