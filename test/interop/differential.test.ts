@@ -1,7 +1,8 @@
 // Differential fuzzing against Debian's redis-server (issue 31): ten fixed seeds of 2,000
 // generated commands each (every command Flaredis serves, across all types on eight keys, MULTI
-// blocks and pipelines, int64/float edges, error paths), and two more with half of their commands
-// run inside Lua scripts (issue 25), run on the real worker and on a
+// blocks and pipelines, int64/float edges, error paths), two more with half of their commands
+// run inside Lua scripts (issue 25), and two whose keys, members, values and patterns are often
+// bytes that are not UTF-8 (issue 33), run on the real worker and on a
 // redis-server of our own, each seed from an empty keyspace on both. Every reply is compared
 // (test/interop/fuzz/compare.ts), then the final keyspace. Known differences of redis-server's
 // version are forgiven in one table (fuzz/known-differences.ts) and nowhere else. A divergence
@@ -18,6 +19,8 @@ const { redisServer, systems } = redisSystems();
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 /** Seeds whose programs run half their commands inside Lua scripts (issue 25: generator.ts `scripted`). */
 const SCRIPTED_SEEDS = [11, 12];
+/** Seeds whose arguments are often bytes that are not UTF-8 (issue 33: generator.ts `binary`). */
+const BINARY_SEEDS = [13, 14];
 const OPS = 2_000;
 /** Per class of divergence, the time its minimization may take (FLAREDIS_FUZZ_BUDGET_MS). */
 const BUDGET_MS = Number(process.env.FLAREDIS_FUZZ_BUDGET_MS ?? 20_000);
@@ -109,13 +112,15 @@ describe("strings stored in pages: Flaredis against redis-server", () => {
 });
 
 describe("differential fuzzing: Flaredis against redis-server", () => {
-  it.skipIf(redisServer.skip).each([...SEEDS.map((seed) => [seed, false] as const), ...SCRIPTED_SEEDS.map((seed) => [seed, true] as const)])(
-    `seed %i (scripted: %s): ${OPS} commands answer as redis-server answers, and leave the same keyspace${redisServer.skipReason}`,
-    async (seed, scripted) => {
+  const modes = [...SEEDS.map((seed) => [seed, "plain"] as const), ...SCRIPTED_SEEDS.map((seed) => [seed, "scripted"] as const), ...BINARY_SEEDS.map((seed) => [seed, "binary"] as const)];
+  it.skipIf(redisServer.skip).each(modes)(
+    `seed %i (%s): ${OPS} commands answer as redis-server answers, and leave the same keyspace${redisServer.skipReason}`,
+    async (seed, mode) => {
       const result = await runSeed(systems().differential, seed, findings, {
         ops: OPS,
         redisVersion: systems().redisVersion,
-        scripted,
+        scripted: mode === "scripted",
+        binary: mode === "binary",
         budget: { replays: 400, ms: BUDGET_MS },
       });
       const lines = result.signatures.map((signature) => {

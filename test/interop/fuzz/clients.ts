@@ -166,30 +166,43 @@ export class FlaredisClient {
     this.token = token;
   }
 
-  /** One command: `POST /` with its JSON array; with a non-UTF-8 last argument, the path form. */
+  /**
+   * One command: `POST /` with its JSON array; with a non-UTF-8 last argument (not empty), the path
+   * form with that argument as the body (the path form drops an empty last segment: such a command
+   * goes as JSON).
+   */
   async single(command: Command): Promise<FlaredisAnswer> {
     const last = command[command.length - 1];
-    if (last !== undefined && isBinary(last) && command.slice(0, -1).every((a) => !isBinary(a))) {
-      const path = command.slice(0, -1).map((a) => encodeURIComponent(String(a))).join("/");
+    const segments = command.slice(0, -1);
+    if (last !== undefined && isBinary(last) && argBytes(last).length > 0 && segments.every((a) => !isBinary(a) && a !== "")) {
+      const path = segments.map((a) => encodeURIComponent(String(a))).join("/");
       return this.request(`/${path}`, argBytes(last), (json) => fromFlaredisJson(json, "single"));
     }
-    return this.request("/", JSON.stringify(command.map(jsonArg)), (json) => fromFlaredisJson(json, "single"));
+    const { body, base64 } = jsonBody([command], true);
+    return this.request("/", body, (json) => fromFlaredisJson(json, "single"), base64);
   }
 
   /** `POST /multi-exec`: EXEC's array, or the transaction's one error. */
   multi(commands: readonly Command[]): Promise<FlaredisAnswer> {
-    return this.request("/multi-exec", JSON.stringify(commands.map((c) => c.map(jsonArg))), (json) => fromFlaredisJson(json, "batch"));
+    const { body, base64 } = jsonBody(commands);
+    return this.request("/multi-exec", body, (json) => fromFlaredisJson(json, "batch"), base64);
   }
 
   /** `POST /pipeline`: one reply per command. */
   pipeline(commands: readonly Command[]): Promise<FlaredisAnswer> {
-    return this.request("/pipeline", JSON.stringify(commands.map((c) => c.map(jsonArg))), (json) => fromFlaredisJson(json, "batch"));
+    const { body, base64 } = jsonBody(commands);
+    return this.request("/pipeline", body, (json) => fromFlaredisJson(json, "batch"), base64);
   }
 
-  private async request(path: string, body: string | Buffer, convert: (json: unknown) => Reply): Promise<FlaredisAnswer> {
+  private async request(path: string, body: string | Buffer, convert: (json: unknown) => Reply, base64 = false): Promise<FlaredisAnswer> {
     const response = await fetch(this.url + path, {
       method: "POST",
-      headers: { authorization: `Bearer ${this.token}`, "upstash-encoding": "base64", "upstash-sync-token": this.syncToken },
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        "upstash-encoding": "base64",
+        "upstash-sync-token": this.syncToken,
+        ...(base64 ? { "flaredis-request-encoding": "base64" } : {}),
+      },
       body: typeof body === "string" ? body : new Uint8Array(body),
     });
     this.syncToken = response.headers.get("upstash-sync-token") ?? this.syncToken;
@@ -208,7 +221,12 @@ export class FlaredisClient {
 }
 
 /** An argument as JSON carries it: text (a binary one never gets here but by a bug of ours). */
-function jsonArg(a: Arg): string {
-  if (isBinary(a)) throw new Error("a non-UTF-8 argument can only travel as a single command's last argument (path form)");
-  return a;
+/**
+ * The JSON body of commands: text as it is, or, when any argument is bytes that are not UTF-8,
+ * every argument as base64 (`Flaredis-Request-Encoding: base64`).
+ */
+function jsonBody(commands: readonly Command[], one = false): { body: string; base64: boolean } {
+  const base64 = commands.some((c) => c.some(isBinary));
+  const sent = base64 ? commands.map((c) => c.map((a) => argBytes(a).toString("base64"))) : commands;
+  return { body: JSON.stringify(one ? sent[0] : sent), base64 };
 }

@@ -13,10 +13,11 @@
  * Lua script (EVAL with the command as ARGV: redis.call, redis.pcall, or the reply as cjson), so
  * that Redis's conversions between replies and Lua are compared for every command and reply shape.
  *
- * `binary` (off by default): some single commands get a last argument of bytes that are not
- * UTF-8, sent to Flaredis as the raw POST body of the path form. Flaredis cannot take such
- * bytes in a JSON argument, and its path form refuses a body that is not UTF-8 today (issue
- * 32): with the flag on, expect those commands to diverge.
+ * `binary` (off by default): bytes that are not UTF-8 (issue 33). Some single commands get such a
+ * last argument (sent to Flaredis as the raw POST body of the path form), and in some commands,
+ * transactions and pipelines keys, members, values and patterns are replaced by twins of theirs
+ * that are bytes (BINARY_TWINS: the same twin each time, so they meet again), sent to Flaredis as
+ * base64 arguments (`Flaredis-Request-Encoding: base64`).
  */
 import { type CommandSpec, hashes, serverAndKeys, strings } from "./catalog-basic.ts";
 import { bitmaps } from "./catalog-bitmaps.ts";
@@ -28,7 +29,7 @@ import { sort } from "./catalog-sort.ts";
 import { differencesFor, runs } from "./known-differences.ts";
 import { Random } from "./random.ts";
 import { comparedExactly } from "./compare.ts";
-import { type Command, SCRIPTS, type Step, commandName } from "./reply.ts";
+import { type Arg, type Command, SCRIPTS, type Step, commandName } from "./reply.ts";
 import { FLOAT_EDGES, INT64_EDGES, key, value } from "./values.ts";
 
 /** The catalog by family, for a program that draws from some only (`GeneratorOptions.families`). */
@@ -59,6 +60,29 @@ export interface GeneratorOptions {
 const VALUE_LAST = new Set(["SET", "SETNX", "GETSET", "APPEND", "SETRANGE", "ECHO", "RPUSH", "LPUSH", "SADD", "HSET", "SETEX", "PSETEX", "LPUSHX", "RPUSHX"]);
 const BINARY_VALUES = ["/w==", "wyg=", "gICA", "/v8A", "AP8=", "7aCA", "wMA=", "YfJi"];
 
+const bytesArg = (...parts: (string | number)[]): Arg => ({
+  base64: Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : Buffer.of(p)))).toString("base64"),
+});
+/** Arguments and their twins of bytes that are not UTF-8: keys (that patterns match or not), members, lex bounds, values, patterns. */
+const BINARY_TWINS = new Map<string, Arg>([
+  ["k1", bytesArg("k", 0xff, "1")],
+  ["k3", bytesArg("k", 0x00, "3")],
+  ["k6", bytesArg("k", 0x80)],
+  ["é", bytesArg(0xe9)],
+  ["m1", bytesArg("m", 0xc3)],
+  ["b", bytesArg(0xfe, 0xff)],
+  ["[é", bytesArg("[", 0xe9)],
+  ["(m1", bytesArg("(m", 0xc3)],
+  ["hello", bytesArg("h", 0xff, "llo")],
+  ["v", bytesArg(0xc0, 0x80)],
+  ["k[0-3]", bytesArg("k[", 0x80, "-", 0xff, "]*")],
+  ["k?", bytesArg("k", 0xff, "?")],
+  ["*1*", bytesArg("*", 0x00, "*")],
+]);
+
+/** `command` with its arguments' twins of bytes, where they have one. */
+const twinned = (command: Command): Command => command.map((a) => (typeof a === "string" ? (BINARY_TWINS.get(a) ?? a) : a));
+
 export function generate(seed: number, ops: number, options: GeneratorOptions): Step[] {
   const r = new Random(seed);
   const differences = differencesFor(options.redisVersion);
@@ -78,6 +102,8 @@ export function generate(seed: number, ops: number, options: GeneratorOptions): 
       let command = make(catalog);
       if (options.binary && VALUE_LAST.has(commandName(command)) && command.length > 2 && r.chance(0.3)) {
         command = [...command.slice(0, -1), { base64: r.pick(BINARY_VALUES) }];
+      } else if (options.binary && r.chance(0.3)) {
+        command = twinned(command);
       } else if (options.scripted && r.chance(0.5) && blockable.some((s) => s.name === commandName(command) && !s.random)) {
         // The reply as cjson encodes it is compared as text: only for a command compared exactly.
         const scripts = comparedExactly(command) ? SCRIPTS : SCRIPTS.slice(0, 2);
@@ -88,7 +114,7 @@ export function generate(seed: number, ops: number, options: GeneratorOptions): 
       continue;
     }
     const size = Math.min(ops - n, form === "multi" ? r.int(1, 5) : r.int(2, 6));
-    const commands = Array.from({ length: size }, () => make(blockable));
+    const commands = Array.from({ length: size }, () => make(blockable)).map((c) => (options.binary && r.chance(0.3) ? twinned(c) : c));
     steps.push(form === "multi" ? { multi: commands } : { pipeline: commands });
     n += size;
   }
