@@ -3,9 +3,12 @@
 // the API's base64 JSON made into replies, and redis-cli's reply formatting.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { fillValue } from "../cli/fill";
 import { formatRaw, formatReply } from "../cli/format";
+import { FlaredisHttp } from "../cli/http";
 import { fromOutcome, parseJsonExact, type Reply } from "../cli/reply";
 import { encodeReplies, ProtocolError, RESP_LIMITS, RespDecoder } from "../cli/resp";
+import { Session } from "../cli/session";
 import { splitArgs } from "../durable-objects/engine/split-args";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -202,5 +205,43 @@ describe("redis-cli formatting", () => {
     expect(text(formatRaw([utf8("a"), null, 3n, [utf8("b"), utf8("c")]]))).toBe("a\n\n3\nb\nc");
     expect(text(formatRaw({ error: "ERR x" }))).toBe("ERR x\n");
     expect(formatRaw(Uint8Array.of(0xff))).toEqual(Uint8Array.of(0xff));
+  });
+});
+
+describe("the tools' HTTP requests carry any bytes", () => {
+  /** A FlaredisHttp whose fetch records each request and answers OK to each command. */
+  function recording() {
+    const sent: { body: unknown; encoding: string | null }[] = [];
+    const fetchFn = (async (_url: string, init: RequestInit) => {
+      const headers = init.headers as Record<string, string>;
+      const body = JSON.parse(String(init.body)) as unknown;
+      sent.push({ body, encoding: headers["Flaredis-Request-Encoding"] ?? null });
+      const n = Array.isArray(body) && Array.isArray(body[0]) ? body.length : 1;
+      return new Response(JSON.stringify(n === 1 && !Array.isArray((body as unknown[])[0]) ? { result: "OK" } : Array.from({ length: n }, () => ({ result: "OK" }))));
+    }) as unknown as typeof fetch;
+    return { sent, session: new Session(new FlaredisHttp("http://x", "t", fetchFn), 1) };
+  }
+
+  it("sends printable ASCII as JSON text, and a batch with any other byte as base64, byte for byte", async () => {
+    const { sent, session } = recording();
+    await session.run([[utf8("SET"), utf8("k"), utf8("v w")]]);
+    expect(sent.at(-1)).toEqual({ body: ["SET", "k", "v w"], encoding: null });
+    const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+    await session.run([[utf8("SET"), Uint8Array.of(0x80, 0xff), bytes], [utf8("GET"), utf8("k")]]);
+    expect(sent.at(-1)!.encoding).toBe("base64");
+    const [first, second] = sent.at(-1)!.body as string[][];
+    expect(first!.map((a) => [...Uint8Array.from(atob(a), (c) => c.charCodeAt(0))])).toEqual([[...utf8("SET")], [0x80, 0xff], [...bytes]]);
+    expect(second!.map((a) => atob(a))).toEqual(["GET", "k"]);
+    // Text that is UTF-8 but not ASCII goes as its bytes, base64 too (a tab is not printable either).
+    await session.run([[utf8("SET"), utf8("é"), utf8("a\tb")]]);
+    expect(sent.at(-1)).toEqual({ body: ["U0VU", btoa("\xc3\xa9"), btoa("a\tb")], encoding: "base64" });
+  });
+
+  it("fill --binary writes values of every byte value, the same for the same key", () => {
+    const values = Array.from({ length: 8 }, (_, i) => fillValue(i, 512, true));
+    expect(values.every((v) => v.length === 512)).toBe(true);
+    expect(new Set(values.join("")).size).toBe(256);
+    expect(fillValue(3, 512, true)).toBe(values[3]);
+    expect(fillValue(3, 16)).toBe("value:3xxxxxxxxx");
   });
 });

@@ -115,7 +115,7 @@ describe("names and values of any bytes", () => {
         else {
           // The path form: names percent-escaped, the element or value the raw body.
           const path = async (segments: Uint8Array[], body: Uint8Array) =>
-            expect((await send(`/${segments.map(pct).join("/")}`, body)).json).not.toHaveProperty("error");
+            expect((await send(`/${segments.map(pct).join("/")}`, Buffer.from(body))).json).not.toHaveProperty("error");
           await path([text("SET"), name("s")], w.value);
           for (const [f, v] of w.hash) await path([text("HSET"), name("h"), f], v);
           for (const m of w.members) await path([text("SADD"), name("t")], m);

@@ -144,6 +144,19 @@ describe("bytes through the proxy, beside redis-server", () => {
     expect(answers[0]![0]).toEqual(ALL);
   });
 
+  it.skipIf(redisServer.skip)(`FUNCTION RESTORE takes the payload redis-server's FUNCTION DUMP wrote${redisServer.skipReason}`, async () => {
+    const [flaredis, redis] = clients.map((c) => c.redis) as [Redis, Redis];
+    const code = "#!lua name=bytes\nredis.register_function('hi', function(keys, args) return 'h\\255i ' .. args[1] end)";
+    await redis.call("FUNCTION", "FLUSH");
+    await redis.call("FUNCTION", "LOAD", code);
+    const payload = (await redis.callBuffer("FUNCTION", "DUMP")) as Buffer;
+    await flaredis.call("FUNCTION", "FLUSH");
+    expect(await flaredis.call("FUNCTION", "RESTORE", payload)).toBe("OK");
+    const [hi, hiR] = await both((r) => r.callBuffer("FCALL", "hi", "0", b(0x80)) as Promise<Buffer>);
+    expect(hi).toEqual(hiR);
+    expect(hi).toEqual(b("h", 0xff, "i ", 0x80));
+  });
+
   it.skipIf(redisServer.skip || redisCli.skip)(`redis-cli sends and prints bytes as it does with redis-server${redisCli.skipReason}`, async () => {
     assertInstalled(redisCli);
     const cli = async (port: number, ...args: string[]) => (await run("redis-cli", ["-p", String(port), "--no-raw", ...args])).stdout;
