@@ -5,7 +5,7 @@
  * every command redis-server 7.0 lists is served or here.
  */
 const GROUPS: readonly (readonly [string, readonly string[]])[] = [
-  ["a transaction is one request: POST /multi-exec, which the RESP proxy and the CLI send for MULTI … EXEC", ["multi", "exec", "discard"]],
+  ["a transaction is one request: POST /multi-exec, which the RESP proxy and the CLI send for MULTI ... EXEC", ["multi", "exec", "discard"]],
   ["pub/sub is not served yet", ["publish", "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "spublish", "ssubscribe", "sunsubscribe", "pubsub"]],
   ["blocking commands are not served yet", ["blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop"]],
   ["streams are not served yet", ["xadd", "xrange", "xrevrange", "xlen", "xread", "xreadgroup", "xdel", "xtrim", "xack", "xclaim", "xautoclaim", "xpending", "xgroup", "xinfo", "xsetid"]],
