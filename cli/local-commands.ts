@@ -15,7 +15,7 @@
  */
 import type { Reply } from "./reply.ts";
 import { errorReply } from "./reply.ts";
-import { toBytes } from "../durable-objects/engine/bytes.ts";
+import { toBytes, toText } from "../durable-objects/engine/bytes.ts";
 
 export interface ConnectionState {
   readonly id: number;
@@ -35,9 +35,10 @@ export const SERVER_VERSION = "7.2.0";
 
 /** A bulk reply of a binary string (the session's arguments are: engine/bytes.ts). */
 const utf8 = (s: string) => toBytes(s);
-const arity = (name: string) => errorReply(`ERR wrong number of arguments for '${name.toLowerCase()}' command`);
+// Error texts are text (RESP writes them as UTF-8): a client's bytes in them are read as UTF-8 first.
+const arity = (name: string) => errorReply(`ERR wrong number of arguments for '${toText(name).toLowerCase()}' command`);
 const unknownSubcommand = (command: string, sub: string) =>
-  errorReply(`ERR unknown subcommand '${sub}'. Try ${command} HELP.`);
+  errorReply(`ERR unknown subcommand '${toText(sub)}'. Try ${toText(command)} HELP.`);
 
 function hello(args: string[], state: ConnectionState): Reply {
   if (args.length > 1) {
@@ -48,7 +49,7 @@ function hello(args: string[], state: ConnectionState): Reply {
       const option = args[i]!.toUpperCase();
       if (option === "AUTH" && i + 2 < args.length) i += 2;
       else if (option === "SETNAME" && i + 1 < args.length) state.name = args[++i]!;
-      else return errorReply(`ERR Syntax error in HELLO option '${args[i]}'`);
+      else return errorReply(`ERR Syntax error in HELLO option '${toText(args[i]!)}'`);
     }
     state.protocol = version === "3" ? 3 : 2;
   }

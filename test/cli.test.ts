@@ -245,3 +245,11 @@ describe("the tools' HTTP requests carry any bytes", () => {
     expect(fillValue(3, 16)).toBe("value:3xxxxxxxxx");
   });
 });
+
+describe("the proxy's own replies", () => {
+  it("read a client's bytes in an error text as UTF-8, as the server's errors are (HELLO's option, CLIENT's subcommand)", async () => {
+    const session = new Session(new FlaredisHttp("http://x", "t", (async () => new Response("{}")) as unknown as typeof fetch), 1);
+    const { replies } = await session.run([[utf8("HELLO"), utf8("2"), utf8("é")], [utf8("CLIENT"), utf8("ü")]]);
+    expect(replies).toEqual([{ error: "ERR Syntax error in HELLO option 'é'" }, { error: "ERR unknown subcommand 'ü'. Try CLIENT HELP." }]);
+  });
+});

@@ -69,6 +69,16 @@ describe("defect 3: arguments that are not well-formed Unicode", () => {
     expect(await redis("EXISTS", "hh:p4")).toBe(0);
   });
 
+  it("reads base64 string arguments beside JSON numbers, which are their text (Flaredis-Request-Encoding: base64)", async () => {
+    const headers = { "flaredis-request-encoding": "base64", "upstash-encoding": "base64" };
+    const k = btoa("hh:b64\xff");
+    const r = await call([["SET", k, 10].map((a) => (a === "SET" ? btoa(a) : a)), [btoa("INCRBYFLOAT"), k, 1.5], [btoa("EXPIRE"), k, 100], [btoa("GET"), k]], { path: "/pipeline", headers });
+    expect(r.json).toEqual([{ result: "OK" }, { result: btoa("11.5") }, { result: 1 }, { result: btoa("11.5") }]);
+    const bad = await call([btoa("GET"), "not base64!"], { headers });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/^ERR an argument is not valid base64/);
+  });
+
   it("keeps well-formed text, surrogate pairs included", async () => {
     expect((await raw('["SET","hh:ok\\ud83d\\ude00","\\u00e9\\ud83d\\ude00"]')).json).toEqual({ result: "OK" });
     expect(await redis("GET", "hh:ok😀")).toBe("é😀");

@@ -2,7 +2,7 @@
 // injected clock), durability across eviction and abort, and a keyspace larger than the hot cache.
 import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ManualClock, systemClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
@@ -198,5 +198,17 @@ describe("a keyspace larger than the hot cache", () => {
       expect(run("DBSIZE")).toMatchObject({ outcomes: [{ result: 500 }] });
       expect(run("APPEND", "key:3", "!")).toMatchObject({ outcomes: [{ result: 1003 }] });
     });
+  });
+});
+
+describe("a script's log lines", () => {
+  it("print the script's bytes as UTF-8 text", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      expect(await redis("EVAL", "redis.log(redis.LOG_WARNING, 'café', ARGV[1]) return 1", "0", "😀")).toBe(1);
+      expect(warn.mock.calls.map((c) => String(c[0]))).toContainEqual(expect.stringMatching(/script: café 😀$/));
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

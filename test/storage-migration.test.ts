@@ -5,13 +5,16 @@
 // The schema-9 database is made the way schema 9 stored data: the engine writes every type (text
 // only, as schema 9 could hold), then each BLOB becomes the TEXT of the same bytes, each key goes
 // back to the slot of its text, and each library's code back to text (the inverse of v10).
+import { createHash } from "node:crypto";
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { fromText, toBytes, toText } from "../durable-objects/engine/bytes";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { type Batch, Engine } from "../durable-objects/engine/engine";
+import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { slotOf } from "../durable-objects/engine/slot";
+import { digest } from "../durable-objects/engine/sync";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { str } from "../durable-objects/sqlite/sql";
 import { seeded } from "./cluster";
@@ -33,6 +36,7 @@ const WRITES: string[][] = [
   ["ZADD", "lex", "0", "a", "0", "é", "0", "z", "0", "😀"],
   ["PEXPIRE", "set", "9000000"],
   ["FUNCTION", "LOAD", "#!lua name=mylib\n-- a comment in text: é 😀\nredis.register_function('hi', function() return 'héllo' end)"],
+  ["CONFIG", "SET", "replica-announce-ip", "hôte-€"],
 ];
 
 /** The reads compared before and after (text in, replies as the engine gives them). */
@@ -56,6 +60,7 @@ const READS: string[][] = [
   ["FCALL", "hi", "0"],
   ["FUNCTION", "LIST", "WITHCODE"],
   ["DBSIZE"],
+  ["CONFIG", "GET", "replica-announce-ip"],
 ];
 
 const open = (storage: DurableObjectStorage, clock: ManualClock) => new Engine(new SqliteStorage(storage), { clock, random: seeded(3), node: "m" });
@@ -74,6 +79,8 @@ function toSchema9(sql: SqlStorage): void {
   for (const table of ["elements", "pages", "ranks"]) sql.exec(`UPDATE ${table} SET field = CAST(field AS TEXT)`);
   for (const row of sql.exec<{ name: string; value: string }>("SELECT name, value FROM meta WHERE name LIKE 'function:%'").toArray())
     sql.exec("UPDATE meta SET value = ? WHERE name = ?", toText(row.value), row.name);
+  for (const { value } of sql.exec<{ value: string }>("SELECT value FROM meta WHERE name = 'config'").toArray())
+    sql.exec("UPDATE meta SET value = ? WHERE name = 'config'", JSON.stringify(JSON.parse(value), (_k, v: unknown) => (typeof v === "string" ? toText(v) : v)));
   sql.exec("UPDATE meta SET value = 9 WHERE name = 'schema_version'");
 }
 
@@ -95,6 +102,7 @@ describe("a schema-9 database under schema 10", () => {
       for (const o of wrote.outcomes) expect(o, JSON.stringify(o)).not.toHaveProperty("error");
       writer.storage.transaction(() => writer.storage.storeDeferred());
       const before = reads(writer);
+      const digestBefore = digest(writer);
       const offset = writer.log.offset;
       expect(sql.exec<{ n: number }>("SELECT count(*) AS n FROM ranks").one().n).toBeGreaterThan(1);
       expect(sql.exec<{ n: number }>("SELECT count(*) AS n FROM pages").one().n).toBeGreaterThan(1);
@@ -117,12 +125,59 @@ describe("a schema-9 database under schema 10", () => {
       expect(hpttl(after[8]!)).toEqual([hpttl(before[8]!)[0]! - 1000, -1]);
       const timeless = (xs: typeof before) => xs.filter((_, i) => ![3, 8, 10].includes(i));
       expect(timeless(after)).toEqual(timeless(before));
-      // The names come back as the bytes of their text, the rank index answers as before.
+      // The names come back as the bytes of their text; so does a CONFIG SET value; the digest is
+      // of the bytes, as schema 9's nodes (which hashed the text's UTF-8) computed it.
       expect(after[2]).toEqual({ result: toBytes(fromText("значение:ü:🎉")) });
+      expect(after.at(-1)).toEqual({ result: [toBytes("replica-announce-ip"), toBytes(fromText("hôte-€"))] });
+      expect(digest(reader)).toBe(digestBefore);
       // And writes go on: the migrated index and keys take new elements in their order.
       const more = reader.run(admin([["ZADD", "zs", "3", "m150:éé"], ["ZRANK", "zs", "m150:éé"], ["HSET", "hash:ü", "новое", "1"], ["HLEN", "hash:ü"], ["EXISTS", "ключ:é:😀"]]));
       if (!("outcomes" in more)) throw new Error(more.error);
       expect(more.outcomes.map((o) => ("result" in o ? o.result : o))).toEqual([1, expect.any(Number), 1, 4, 1]);
+    });
+  });
+});
+
+describe("names as bytes where they are hashed or indexed", () => {
+  it("a node's digest hashes a name's bytes (what a node of schema 9 hashed for the same text)", () => {
+    const engine = new Engine(new MemoryStorage(), { clock: new ManualClock(NOW), random: seeded(3), node: "m" });
+    engine.run(admin([["SET", "é", "v"], ["HSET", "h", "ü", "1"]]));
+    const sha1 = (...parts: (string | Uint8Array)[]) => {
+      const h = createHash("sha1");
+      for (const p of parts) h.update(p);
+      return h.digest();
+    };
+    const utf8 = (s: string) => new TextEncoder().encode(s);
+    const a = sha1(utf8("é"), "\0", "string", "\0", utf8("v"), "\0-1");
+    const b = sha1(utf8("h"), "\0", "hash", "\0", new Uint8Array(0), "\0-1", "\0", utf8("ü"), "\0", utf8("1"), "\0");
+    expect(digest(engine)).toBe(Buffer.from(a.map((x, i) => x ^ b[i]!)).toString("hex"));
+  });
+
+  it("a schema-6 database (no rank index yet) gets one that counts and orders its BLOBs", async () => {
+    await runInDurableObject(env.NODE.get(env.NODE.idFromName("schema-6")), (_node, state) => {
+      const sql = state.storage.sql;
+      for (const t of ["keyspace", "elements", "pages", "backlog", "meta", "dropped", "ranks", "ranked"]) sql.exec(`DROP TABLE IF EXISTS ${t}`);
+      const writer = open(state.storage, new ManualClock(NOW));
+      // Over 64 leaves of 32: the index has a level above its leaves.
+      const fields = Array.from({ length: 3000 }, (_, i) => `f${String(i).padStart(4, "0")}:é`);
+      writer.run(admin([["HSET", "big", ...fields.flatMap((f) => [f, "1"])], ["SADD", "bigset", ...fields]]));
+      writer.storage.transaction(() => writer.storage.storeDeferred());
+      toSchema9(sql);
+      // Schema 6 had no rank index: v7 builds one over TEXT fields, and v10 must leave one that orders BLOBs.
+      sql.exec("DROP TABLE ranks");
+      sql.exec("DROP TABLE ranked");
+      sql.exec("UPDATE meta SET value = 6 WHERE name = 'schema_version'");
+      const reader = open(state.storage, new ManualClock(NOW));
+      const eids = sql.exec<{ eid: number }>("SELECT eid FROM keyspace WHERE eid IS NOT NULL").toArray().map((r) => r.eid);
+      for (const eid of eids) {
+        const levels = sql.exec<{ level: number; n: number }>("SELECT level, sum(n) AS n FROM ranks WHERE eid = ? GROUP BY level", eid).toArray();
+        expect(levels.length).toBeGreaterThan(1);
+        for (const l of levels) expect(l.n, `level ${l.level}`).toBe(3000);
+      }
+      // The smallest members, under the first node of the level above the leaves, go and come.
+      const r = reader.run(admin([["HDEL", "big", ...fields.slice(0, 40)], ["SREM", "bigset", ...fields.slice(0, 40)], ["HLEN", "big"], ["SCARD", "bigset"], ["HRANDFIELD", "big", "-3"]]));
+      if (!("outcomes" in r)) throw new Error(r.error);
+      expect(r.outcomes.slice(0, 4)).toEqual([{ result: 40 }, { result: 40 }, { result: 2960 }, { result: 2960 }]);
     });
   });
 });

@@ -227,9 +227,20 @@ function numberText(_key: string, value: unknown, context?: { source?: string })
   return typeof value === "number" && context?.source !== undefined ? context.source : value;
 }
 
-/** Parses a body whose shape was scanned; the reviver, slower, only when a number needs it. */
-function parseJson(text: string, shape: Shape): unknown {
+/** A JSON number argument's source text, where strings are base64 (a number is no base64: its text is the argument). */
+class NumberArg {
+  constructor(readonly text: string) {}
+}
+
+/** The reviver of `base64` bodies: every number as a NumberArg of its source text. */
+function numberArg(_key: string, value: unknown, context?: { source?: string }): unknown {
+  return typeof value === "number" ? new NumberArg(context?.source ?? String(value)) : value;
+}
+
+/** Parses a body whose shape was scanned; the reviver, slower, only when a number needs it (or strings are base64). */
+function parseJson(text: string, shape: Shape, encoding: ArgEncoding): unknown {
   try {
+    if (encoding === "base64") return JSON.parse(text, numberArg as (key: string, value: unknown) => unknown);
     return shape.inexactNumber ? JSON.parse(text, numberText as (key: string, value: unknown) => unknown) : JSON.parse(text);
   } catch {
     throw requestErrors.badRequest("failed to parse request body: invalid JSON");
@@ -273,6 +284,7 @@ function toArgv(value: unknown, encoding: ArgEncoding): string[] {
   if (value.length === 0) throw requestErrors.badRequest("empty command");
   return value.map((arg) => {
     if (typeof arg === "string") return stringArg(arg, encoding);
+    if (arg instanceof NumberArg) return arg.text;
     if (typeof arg === "number" && Number.isFinite(arg)) return String(arg);
     if (typeof arg === "boolean") return String(arg);
     throw requestErrors.badRequest("command arguments must be strings, numbers or booleans");
@@ -283,14 +295,14 @@ function toArgv(value: unknown, encoding: ArgEncoding): string[] {
 export function parseCommand(text: string, encoding: ArgEncoding = "text"): string[] {
   const shape = shapeOf(text);
   checkBounds(1, shape.outer + shape.inner);
-  return toArgv(parseJson(text, shape), encoding);
+  return toArgv(parseJson(text, shape, encoding), encoding);
 }
 
 /** `POST /pipeline` and `/multi-exec` body: a non-empty array of commands. */
 export function parseCommands(text: string, encoding: ArgEncoding = "text"): string[][] {
   const shape = shapeOf(text);
   checkBounds(shape.outer, shape.inner);
-  const value = parseJson(text, shape);
+  const value = parseJson(text, shape, encoding);
   if (!Array.isArray(value)) throw requestErrors.badRequest("a pipeline must be a JSON array of commands");
   if (value.length === 0) throw requestErrors.badRequest("empty pipeline");
   return value.map((command) => toArgv(command, encoding));

@@ -3,7 +3,7 @@
  * answers to PSYNC and snapshot requests, and how a replica applies a full sync and the stream.
  */
 import { createHash } from "node:crypto";
-import { bytesEqual } from "./bytes";
+import { bytesEqual, toBytes } from "./bytes";
 import { applyEffect, isFlush, isFunctionEffect } from "./effects";
 import type { Engine } from "./engine";
 import { type LogEntry, type PsyncReply, START, type SnapshotChunk, type SnapshotCursor } from "./replication";
@@ -290,8 +290,9 @@ export function digest(engine: Engine): string {
   let any = false;
   const now = engine.options.clock.now();
   for (const { key, entry: e } of liveRows(engine, 0, null)) {
+    // Names as their bytes (a binary string hashed as a string would be its UTF-8).
     const hash = createHash("sha1")
-      .update(key)
+      .update(toBytes(key))
       .update("\0")
       .update(e.type)
       .update("\0")
@@ -304,7 +305,7 @@ export function digest(engine: Engine): string {
         for (const el of page) {
           // A field past its deadline is gone (the master's HDEL may still be on its way).
           if (elementExpired(el, now)) continue;
-          hash.update(`\0${el.field}\0`).update(el.value).update(`\0${el.score ?? ""}`);
+          hash.update("\0").update(toBytes(el.field)).update("\0").update(el.value).update(`\0${el.score ?? ""}`);
           if (el.expiresAt != null) hash.update(`\0${el.expiresAt}`);
         }
         if (page.length < PAGE) break;
@@ -315,7 +316,7 @@ export function digest(engine: Engine): string {
     any = true;
   }
   for (const code of engine.functions.codes()) {
-    const h = createHash("sha1").update("\0function\0").update(code).digest();
+    const h = createHash("sha1").update("\0function\0").update(toBytes(code)).digest();
     for (let i = 0; i < 20; i++) acc[i]! ^= h[i]!;
     any = true;
   }

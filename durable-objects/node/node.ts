@@ -14,6 +14,7 @@
  * failover first fences the master: a stored epoch below which it takes no batch, lifted only by
  * adopting a topology of that epoch or later (it either stays the master in it, or follows).
  */
+import { toText } from "../engine/bytes";
 import type { Clock, Random } from "../engine/clock";
 import { type Batch, DEFAULT_LIMITS, Engine } from "../engine/engine";
 import { errors } from "../engine/errors";
@@ -90,7 +91,8 @@ export class Node {
       random: host.random,
       node: this.name,
       // A script's redis.log goes to the node's console (wrangler tail, Workers Logs).
-      log: (level, message) => (level >= 3 ? console.warn : console.log)(`flaredis ${this.name}: script: ${message}`),
+      // A script's log line is bytes (a binary string): printed as UTF-8 text.
+      log: (level, message) => (level >= 3 ? console.warn : console.log)(`flaredis ${this.name}: script: ${toText(message)}`),
       maxValueBytes: maxValue !== undefined && Number.isSafeInteger(maxValue) && maxValue > 0 ? maxValue : DEFAULT_LIMITS.maxValueBytes,
       replication: {
         goodReplicas: (maxLagMs) => this.role.goodReplicas(maxLagMs),

@@ -110,12 +110,7 @@ export const MIGRATIONS: readonly (readonly Step[])[] = [
        n INTEGER NOT NULL,
        PRIMARY KEY (eid, level, score, field)) WITHOUT ROWID`,
     "CREATE TABLE IF NOT EXISTS ranked (eid INTEGER PRIMARY KEY, by_score INTEGER NOT NULL, top INTEGER NOT NULL)",
-    (db) => {
-      const sql: Sql = { exec: (q, ...p) => db.exec(q, ...p), first: (q, ...p) => db.exec<Row>(q, ...p).toArray()[0] ?? null } as Sql;
-      const ranks = new Ranks(sql);
-      const large = db.exec<Row>("SELECT eid, type FROM keyspace WHERE eid IS NOT NULL AND count >= ?", BUILD_AT).toArray();
-      for (const { eid, type } of large) ranks.build(eid as number, type === TYPE_CODES.zset || type === TYPE_CODES.list);
-    },
+    buildRankIndexes,
   ],
   // v8: hash-field deadlines (HEXPIRE, engine/types/hash/): each field's own, and per hash a lower
   // bound of its fields' (what the sweep looks for). Both indexes hold only rows that have one.
@@ -140,22 +135,38 @@ export const MIGRATIONS: readonly (readonly Step[])[] = [
   ],
   // v10: keys, fields and members are byte strings (engine/bytes.ts), stored as BLOBs, which
   // SQLite orders by memcmp as Redis does; every TEXT one written before is the same bytes (its
-  // UTF-8), turned into a BLOB in place a page at a time. A library's code, kept in meta as text,
-  // becomes the binary string of its bytes.
+  // UTF-8), turned into a BLOB in place a page at a time. A library's code and CONFIG SET's
+  // values, kept in meta as text, become the binary strings of their bytes.
   [
     (db) => blobColumn(db, "keyspace", "slot", "key"),
     (db) => blobColumn(db, "elements", "eid", "field"),
     (db) => blobColumn(db, "pages", "eid", "field"),
-    // The rank index: a row per 64 elements or more, at once.
-    "UPDATE ranks SET field = CAST(field AS BLOB) WHERE typeof(field) = 'text'",
+    // The rank index, built again over the BLOBs (a row per 32 elements or more): today's build
+    // writes its first node's field as x'', which sorted after the TEXT fields of v7's build.
+    "DELETE FROM ranks",
+    "DELETE FROM ranked",
+    buildRankIndexes,
     (db) => {
       for (const row of db.exec<Row>("SELECT name, value FROM meta WHERE name LIKE 'function:%'").toArray())
         if (typeof row.value === "string") db.exec("UPDATE meta SET value = ? WHERE name = ?", fromText(row.value), row.name);
+      const config = db.exec<Row>("SELECT value FROM meta WHERE name = 'config'").toArray()[0]?.value;
+      if (typeof config === "string") {
+        const bytes = JSON.stringify(JSON.parse(config), (_k, v: unknown) => (typeof v === "string" ? fromText(v) : v));
+        db.exec("UPDATE meta SET value = ? WHERE name = 'config'", bytes);
+      }
     },
   ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Builds the rank index (ranks.ts) of every collection large enough to have one. */
+function buildRankIndexes(db: SqlStorage): void {
+  const sql: Sql = { exec: (q, ...p) => db.exec(q, ...p), first: (q, ...p) => db.exec<Row>(q, ...p).toArray()[0] ?? null } as Sql;
+  const ranks = new Ranks(sql);
+  const large = db.exec<Row>("SELECT eid, type FROM keyspace WHERE eid IS NOT NULL AND count >= ?", BUILD_AT).toArray();
+  for (const { eid, type } of large) ranks.build(eid as number, type === TYPE_CODES.zset || type === TYPE_CODES.list);
+}
 
 /** Rows a v10 page turns into BLOBs. */
 const BLOB_PAGE = 512;
