@@ -25,6 +25,7 @@
  */
 import type { WrittenKeys } from "../durable-objects/protocol/read-your-writes";
 import { type Clock, systemClock } from "../durable-objects/engine/clock";
+import { MAX_BLOCK_MS } from "../durable-objects/engine/blocking";
 import { Engine, type Batch, type Mode } from "../durable-objects/engine/engine";
 import { RedisError } from "../durable-objects/engine/errors";
 import type { Position } from "../durable-objects/engine/replication";
@@ -52,14 +53,16 @@ const STATUS_TIMEOUT_MS = 2000;
 const NODE_CALL_TIMEOUT_MS = 10_000;
 
 /**
- * How long `batch` may take on its node: NODE_CALL_TIMEOUT_MS plus what its WAITs may block for.
- * `WAIT n 0` blocks until enough replicas acknowledge (at most repl-timeout, a setting only the
- * node knows): such a batch is not bounded here.
+ * How long `batch` may take on its node: NODE_CALL_TIMEOUT_MS plus what its WAITs and blocking
+ * commands may block for (a blocking command at most MAX_BLOCK_MS). `WAIT n 0` blocks until
+ * enough replicas acknowledge (at most repl-timeout, a setting only the node knows): such a batch
+ * is not bounded here.
  */
 function boundOf(batch: Batch): number {
   let ms = NODE_CALL_TIMEOUT_MS;
   for (const argv of batch.commands)
-    if (argv[0]?.toUpperCase() === "WAIT") {
+    if (Engine.lookup(argv[0] ?? "")?.flags.includes("blocking")) ms += MAX_BLOCK_MS;
+    else if (argv[0]?.toUpperCase() === "WAIT") {
       const timeout = Number(argv[2]);
       if (!(timeout > 0)) return Number.POSITIVE_INFINITY;
       ms += timeout;

@@ -14,7 +14,7 @@ import type { Scripts } from "./scripting/scripts";
  * A reply, as Redis types it: null (nil), an integer (bigint beyond 2^53), a status string
  * (`string`: "OK", "PONG", TYPE's answer), a bulk string (`Bytes`), or an array of replies.
  */
-export type Reply = null | number | bigint | string | Bytes | Reply[] | WaitForReplicas;
+export type Reply = null | number | bigint | string | Bytes | Reply[] | WaitForReplicas | BlockOn;
 
 /**
  * WAIT's answer: the node, which can wait, turns it into the count of replicas that acknowledged
@@ -26,6 +26,19 @@ export class WaitForReplicas {
   offset = -1;
   constructor(
     readonly numreplicas: number,
+    readonly timeoutMs: number,
+  ) {}
+}
+
+/**
+ * A blocking command (BLPOP and its kin, blocking.ts) that found nothing to take, in a request
+ * that may wait: the node (node/blocked.ts) runs the command again whenever one of `keys` is
+ * written, first come first served, until it takes something or `timeoutMs` (0: none) passes.
+ * Never leaves the node.
+ */
+export class BlockOn {
+  constructor(
+    readonly keys: readonly string[],
     readonly timeoutMs: number,
   ) {}
 }
@@ -43,11 +56,12 @@ export class WaitForReplicas {
  * - `noscript`: a script may not call it (Redis's flag).
  * - `anykeys`: may read or write keys it does not declare (a script): read-your-writes counts it
  *   as touching any key.
+ * - `blocking`: may wait for a key to be written (BLPOP...): see BlockOn.
  * - `maywrite`: writes or not as what it runs decides (a script; Redis's may-replicate): sent to
  *   the primary and counted as a write by read-your-writes, but refused nothing before it runs;
  *   each write it makes is checked as it is made (dispatch.ts `admitFromScript`).
  */
-export type Flag = "write" | "readonly" | "heavy" | "admin" | "primary" | "denyoom" | "evicts" | "noscript" | "anykeys" | "maywrite";
+export type Flag = "write" | "readonly" | "heavy" | "admin" | "primary" | "denyoom" | "evicts" | "noscript" | "anykeys" | "maywrite" | "blocking";
 
 /**
  * What one request has spent so far, shared by its commands (engine.ts): bytes added to the
@@ -113,6 +127,8 @@ export interface Context {
   readonly overMemory?: boolean;
   /** The call runs inside a MULTI (WATCH refuses to). */
   readonly inMulti?: boolean;
+  /** A blocking command may answer BlockOn: a client's own call on the primary, not in a MULTI or a script. */
+  readonly mayBlock?: boolean;
   /** The request's spending so far (a script's work and log are bounded per request). */
   readonly request?: RequestBudget;
 }

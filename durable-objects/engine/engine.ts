@@ -46,6 +46,8 @@ export interface Batch {
    * written after it.
    */
   readonly watch?: Watch;
+  /** Blocking commands may wait (their BlockOn answered to the node): a client's batch on the primary. */
+  readonly blocking?: boolean;
 }
 
 /**
@@ -71,6 +73,8 @@ export interface EngineOptions {
   readonly node?: string;
   /** Where a script's redis.log writes (the node's console); nowhere without one. */
   readonly log?: (level: number, message: string) => void;
+  /** INFO's blocked_clients: the clients the node holds on keys now (node/blocked.ts). */
+  readonly blockedClients?: () => number;
   /** The most counted work one request's scripts may do together, in ms (scripting/scripts.ts; 20,000). */
   readonly scriptWorkPerRequestMs?: number;
   /** What the node knows of replication; none for an engine alone. */
@@ -308,7 +312,7 @@ export class Engine {
           change = this.keyspace.begin(now, this.role, budget);
         }
         this.dispatch.keptWrites = false;
-        outcome = this.dispatch.execute(p, change, false, batch.permission, { overMemory, request: budget });
+        outcome = this.dispatch.execute(p, change, false, batch.permission, { overMemory, request: budget, mayBlock: batch.blocking === true });
       } catch (e) {
         outcome = { error: messageOf(e) };
       }

@@ -2,7 +2,8 @@
  * INFO text with Redis's section and field names (`# Replication`, `role:master`, ...), and the
  * keyspace figures INFO and /metrics share. A field is shown only when this node can tell it
  * truthfully: process-level fields of a Redis server (process_id, os, used_cpu_*, connected
- * clients) have no counterpart in a Durable Object and are absent rather than invented.
+ * clients) have no counterpart in a Durable Object and are absent rather than invented; the
+ * clients a blocking command holds on the primary are counted (blocked_clients).
  */
 import type { Engine, Stats } from "./engine";
 
@@ -80,6 +81,7 @@ function sections(engine: Engine): Section[] {
         ["uptime_in_days", Math.floor((now - engine.startedAt) / 86_400_000)],
       ],
     ],
+    ["Clients", [["blocked_clients", engine.options.blockedClients?.() ?? 0]]],
     [
       "Memory",
       [

@@ -91,6 +91,7 @@ export class Node {
       random: host.random,
       node: this.name,
       // A script's redis.log goes to the node's console (wrangler tail, Workers Logs).
+      blockedClients: () => (this.role as { blockedClients?: number } | undefined)?.blockedClients ?? 0,
       // A script's log line is bytes (a binary string): printed as UTF-8 text.
       log: (level, message) => (level >= 3 ? console.warn : console.log)(`flaredis ${this.name}: script: ${toText(message)}`),
       maxValueBytes: maxValue !== undefined && Number.isSafeInteger(maxValue) && maxValue > 0 ? maxValue : DEFAULT_LIMITS.maxValueBytes,
@@ -184,10 +185,11 @@ export class Node {
     if (this.fenced())
       return { result: { error: errors.tryAgain().message, offset: engine.log.offset }, replid: engine.log.replid, servedBy: this.servedBy() };
     const before = engine.log.offset;
-    const result = engine.run(batch);
+    // A client's blocking command may wait on the master (node/blocked.ts).
+    const result = engine.run(engine.role === "master" ? { ...batch, blocking: true } : batch);
     // The history the result belongs to: a promotion while this call waits below shifts it.
     const replid = engine.log.replid;
-    await this.role.afterBatch(result, engine.log.offset !== before);
+    await this.role.afterBatch(result, engine.log.offset !== before, batch);
     this.collectGarbageSoon();
     return { result, replid, servedBy: this.servedBy() };
   }

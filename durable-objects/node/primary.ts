@@ -5,7 +5,8 @@
  * swaps it whole (see `Node.adoptTopology`), and its loops stop once it is not the node's role.
  */
 import { systemRandom } from "../engine/clock";
-import { WaitForReplicas } from "../engine/command";
+import { BlockOn, WaitForReplicas } from "../engine/command";
+import { BlockedClients } from "./blocked";
 import type { Batch, BatchResult } from "../engine/engine";
 import { type RedisError, errors } from "../engine/errors";
 import type { Role as RedisRole } from "../engine/keyspace";
@@ -56,6 +57,8 @@ export class PrimaryRole implements Role {
   /** This master's run id: a replica that sees a new one reconnects with a PSYNC handshake. */
   readonly session = systemRandom.hex(20);
   private readonly links = new Map<string, ReplicaLink>();
+  /** Clients blocked on keys (BLPOP and its kin). */
+  private readonly blocked: BlockedClients;
   /** Resolvers of WAITs, woken at every ACK. */
   private readonly ackWaiters: (() => void)[] = [];
   /** Writes committed since the last heartbeat (the heartbeat slows down without them). */
@@ -76,6 +79,7 @@ export class PrimaryRole implements Role {
     promoted: boolean,
   ) {
     this.since = promoted ? node.clock.now() : Number.NEGATIVE_INFINITY;
+    this.blocked = new BlockedClients(node.clock);
   }
 
   private get current(): boolean {
@@ -103,6 +107,11 @@ export class PrimaryRole implements Role {
     }
   }
 
+  /** Clients held by their blocking commands now. */
+  get blockedClients(): number {
+    return this.blocked.count;
+  }
+
   /** Right after a start, a write that the quorum rule would refuse waits for the sentinels' first pings. */
   async confirmed(): Promise<void> {
     if (this.confirming && this.writeRefusal()) await this.confirming;
@@ -111,6 +120,7 @@ export class PrimaryRole implements Role {
   /** This node is not the master any more: release what waits on it. */
   stop(): void {
     this.node.engine.log.retainFrom = null;
+    this.blocked.release();
     for (const wake of this.ackWaiters.splice(0)) wake();
   }
 
@@ -130,14 +140,31 @@ export class PrimaryRole implements Role {
     if (this.current) await this.confirmed();
   }
 
-  /** Replicates what the batch wrote, arms the expiry for its deadlines, and answers its WAITs. */
-  async afterBatch(result: BatchResult, wrote: boolean): Promise<void> {
+  /**
+   * Replicates what the batch wrote, arms the expiry for its deadlines, serves the clients blocked
+   * on the keys it wrote, answers its WAITs, and holds its blocking commands that found nothing.
+   */
+  async afterBatch(result: BatchResult, wrote: boolean, batch: Batch): Promise<void> {
     if (wrote) await this.committed();
     await this.node.timers.schedule("expiry", this.node.engine.takeDeadline());
-    if ("outcomes" in result)
-      for (const outcome of result.outcomes)
-        if ("result" in outcome && outcome.result instanceof WaitForReplicas)
-          (outcome as { result: number }).result = await this.waitForReplicas(outcome.result);
+    if (wrote) await this.wakeBlocked(batch.commands);
+    if (!("outcomes" in result)) return;
+    for (const [i, outcome] of result.outcomes.entries()) {
+      if (!("result" in outcome)) continue;
+      if (outcome.result instanceof WaitForReplicas) (outcome as { result: number }).result = await this.waitForReplicas(outcome.result);
+      else if (outcome.result instanceof BlockOn) result.outcomes[i] = await this.blocked.wait(batch.commands[i]!, batch.permission, outcome.result);
+    }
+  }
+
+  /** Serves the blocked clients `commands` may have woken, and those that what they took wakes (BLMOVE's push). */
+  private async wakeBlocked(commands: readonly (readonly string[])[]): Promise<void> {
+    for (let written = commands; this.current; ) {
+      const served = this.blocked.serve(this.node.engine, written);
+      if (served.length === 0) return;
+      await this.committed();
+      for (const s of served) s.answer();
+      written = served.map((s) => s.argv);
+    }
   }
 
   /** A master serves every read. */

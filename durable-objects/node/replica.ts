@@ -61,7 +61,7 @@ export class ReplicaRole implements Role {
   async beforeBatch(): Promise<void> {}
 
   /** Deadlines are the master's to sweep (its DELs expire keys here). */
-  async afterBatch(_result: BatchResult, _wrote: boolean): Promise<void> {
+  async afterBatch(_result: BatchResult, _wrote: boolean, _batch: Batch): Promise<void> {
     this.node.engine.takeDeadline();
   }
 

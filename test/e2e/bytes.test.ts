@@ -112,8 +112,9 @@ describe("names and values of any bytes", () => {
           [text("ZADD"), name("z"), ...w.members.flatMap((m) => [text("0"), m])],
           [text("RPUSH"), name("l"), ...w.list],
         ];
-        // The path form cannot send an empty last argument (an empty body is none): such a run goes as JSON.
-        const empty = w.value.length === 0 || w.hash.some(([, v]) => v.length === 0) || w.members.some((m) => m.length === 0) || w.list.some((e) => e.length === 0);
+        // The path form cannot send an empty last argument (an empty body is none, an empty last
+        // segment a trailing slash): such a run goes as JSON.
+        const empty = w.value.length === 0 || w.hash.some(([f, v]) => f.length === 0 || v.length === 0) || w.members.some((m) => m.length === 0) || w.list.some((e) => e.length === 0);
         const route = id % 3 === 2 && empty ? 0 : id % 3;
         if (route === 0) await pipeline(writes);
         else if (route === 1) await pipeline(writes, null, "/multi-exec");

@@ -61,6 +61,33 @@ function raw(bytes: string): Promise<string> {
   });
 }
 
+describe("blocking commands through the proxy", () => {
+  /** Polls INFO through the proxy until the primary holds `n` blocked clients. */
+  async function untilBlocked(n: number): Promise<void> {
+    for (let i = 0; i < 400; i++) if ((await cli("INFO", "clients")).includes(`blocked_clients:${n}`)) return;
+    throw new Error(`not ${n} blocked clients: ${await cli("INFO", "clients")}`);
+  }
+
+  it.skipIf(redisCli.skip)(`redis-cli in BLPOP blocks until a push, and clients are served in the order they came${redisCli.skipReason}`, async () => {
+    assertInstalled(redisCli);
+    const first = run("redis-cli", ["-p", String(port), "--no-raw", "BLPOP", "bq", "5"]);
+    await untilBlocked(1);
+    const client = new Redis({ port, host: "127.0.0.1" });
+    try {
+      const second = client.blpop("bq", 5);
+      await untilBlocked(2);
+      expect(await cli("RPUSH", "bq", "one", "two")).toBe("2\n");
+      expect((await first).stdout).toBe('1) "bq"\n2) "one"\n');
+      expect(await second).toEqual(["bq", "two"]);
+      // A timeout answers nil (redis-cli's empty array), as redis-server's does.
+      expect((await run("redis-cli", ["-p", String(port), "BLPOP", "bq", "0.05"])).stdout).toBe("\n");
+      expect(await client.bzpopmin("none", 0.05)).toBeNull();
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
 describe("redis-cli", () => {
   it.skipIf(redisCli.skip)(`SET, GET, nil, numbered arrays, errors passed through${redisCli.skipReason}`, async () => {
     assertInstalled(redisCli);

@@ -1,6 +1,7 @@
 /** The list type: its commands, effects, and how it is written whole and named by OBJECT ENCODING. */
 import type { Command } from "../../command";
 import type { TypeModule } from "..";
+import { blmove, blmpop, blpop, brpop, brpoplpush } from "./commands/blocking";
 import linsert from "./commands/linsert";
 import llen from "./commands/llen";
 import lmove, { rpoplpush } from "./commands/lmove";
@@ -15,6 +16,7 @@ import ltrim from "./commands/ltrim";
 import { listEffects, restoreList } from "./effects";
 import { listEncoding } from "./list";
 
-const commands: Command<any>[] = [linsert, llen, lmove, rpoplpush, lmpop, lpop, rpop, lpos, lpush, lpushx, rpush, rpushx, lrange, lindex, lrem, lset, ltrim];
+const commands: Command<any>[] = [linsert, llen, lmove, rpoplpush, lmpop, lpop, rpop, lpos, lpush, lpushx, rpush, rpushx, lrange, lindex, lrem, lset, ltrim,
+  blpop, brpop, blmove, brpoplpush, blmpop];
 
 export const listType: TypeModule = { name: "list", commands, effects: listEffects, restore: restoreList, encoding: listEncoding };

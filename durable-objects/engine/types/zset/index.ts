@@ -1,6 +1,7 @@
 /** The sorted set type: its commands, effects, and how it is written whole and named by OBJECT ENCODING. */
 import type { Command } from "../../command";
 import type { TypeModule } from "..";
+import { bzmpop, bzpopmax, bzpopmin } from "./commands/bzpop";
 import zadd, { zincrby } from "./commands/zadd";
 import zcard, { zcount, zlexcount } from "./commands/zcard";
 import zpopmin, { zmpop, zpopmax } from "./commands/zpop";
@@ -20,6 +21,7 @@ const commands: Command<any>[] = [
   zrange, zrangestore, zrevrange, zrangebyscore, zrevrangebyscore, zrangebylex, zrevrangebylex,
   zpopmin, zpopmax, zmpop, zrandmember, zremrangebyrank, zremrangebyscore, zremrangebylex,
   zunion, zunionstore, zinter, zinterstore, zintercard, zdiff, zdiffstore, zscan,
+  bzpopmin, bzpopmax, bzmpop,
 ];
 
 export const zsetType: TypeModule = { name: "zset", commands, effects: zsetEffects, restore: restoreZset, encoding: zsetEncoding };

@@ -9,7 +9,7 @@ import { type End, List } from "../list";
  * the element, or nil without a source. The destination's type is checked before anything moves.
  * Replicated as LDEL on the source and LPUT on the destination.
  */
-function move(db: Change, source: string, destination: string, from: End, to: End): Bytes | null {
+export function move(db: Change, source: string, destination: string, from: End, to: End): Bytes | null {
   const src = List.find(db, source);
   if (src === null) return null;
   const dst = destination === source ? src : List.find(db, destination);

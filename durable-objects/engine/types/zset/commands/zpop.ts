@@ -6,7 +6,7 @@ import { LONG_MAX, long, positive } from "../../../args";
 import { Zset, bulk } from "../zset";
 
 /** Pops up to `count` members from the low (or high) end; logged as ZREM of them. */
-function pop(zset: Zset, count: number, max: boolean) {
+export function pop(zset: Zset, count: number, max: boolean) {
   const rows = zset.range({ by: "all" }, max, 0, count);
   zset.remove(rows.map((r) => r.field));
   return rows;
