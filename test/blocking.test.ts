@@ -16,7 +16,7 @@ const REPLICAS = ["wnam", "weur", "apac"];
 const b = (s: string) => toBytes(s);
 
 describe("blocking commands on the engine", () => {
-  it("take at once what their twins would; nil in a MULTI, a script, or a batch that may not wait; BlockOn where it may", () => {
+  it("take at once what their twins would; nil in a MULTI or a batch that may not wait; BlockOn where it may; scripts as Redis 7's", () => {
     const engine = newEngine();
     const one = (argv: string[], blocking = true) => {
       const r = engine.run({ mode: "single", commands: [argv], permission: "admin", blocking });
@@ -40,7 +40,9 @@ describe("blocking commands on the engine", () => {
     expect(one(["BZMPOP", "0", "1", "z", "MAX"], false)).toEqual({ result: null });
     const multi = engine.run({ mode: "multi", commands: [["BLPOP", "l", "0"], ["BLMOVE", "l", "x", "LEFT", "LEFT", "0"]], permission: "admin", blocking: true });
     expect(multi).toMatchObject({ outcomes: [{ result: null }, { result: null }] });
-    expect(one(["EVAL", "return redis.call('blpop', 'l', 0)", "0"])).toEqual({ result: null });
+    // Redis 7 lets no script call the older blocking commands; BLMPOP and BZMPOP answer nil there.
+    expect(one(["EVAL", "return redis.pcall('blpop', 'l', 0)", "0"])).toEqual({ error: "ERR This Redis command is not allowed from script" });
+    expect(one(["EVAL", "return redis.pcall('blmpop', 0, 1, 'l', 'LEFT')", "0"])).toEqual({ result: null });
     // WRONGTYPE as the twin answers it.
     engine.run({ mode: "single", commands: [["SET", "s", "v"]], permission: "admin" });
     expect(one(["BLPOP", "s", "1"])).toEqual({ error: "WRONGTYPE Operation against a key holding the wrong kind of value" });
@@ -52,6 +54,12 @@ describe("blocking commands on the engine", () => {
     );
     for (const s of ["-1", "-inf", "inf", "1e400", "9223372036854775807"]) expect(() => parseBlockTimeout(s), s).toThrow("ERR timeout is negative");
     for (const s of ["abc", "1 ", " 1", "nan", ""]) expect(() => parseBlockTimeout(s), s).toThrow("ERR timeout is not a float or out of range");
+    // BLMPOP and BZMPOP read their keys and options first, as Redis does.
+    const engine = newEngine();
+    const first = (argv: string[]) => engine.run({ mode: "single", commands: [argv], permission: "admin", blocking: true });
+    expect(first(["BZMPOP", "inf", "1", "k", "MIN", "COUNT", "0"])).toMatchObject({ outcomes: [{ error: "ERR count should be greater than 0" }] });
+    expect(first(["BLMPOP", "abc", "0", "k", "LEFT"])).toMatchObject({ outcomes: [{ error: "ERR numkeys should be greater than 0" }] });
+    expect(first(["BLMPOP", "abc", "1", "k", "LEFT"])).toMatchObject({ outcomes: [{ error: "ERR timeout is not a float or out of range" }] });
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP): each
- * first does what its non-blocking twin does. With nothing to take it answers nil at once where
- * Redis does (in a MULTI, in a script: `Context.mayBlock` unset), and otherwise BlockOn: the
+ * first does what its non-blocking twin does (no script may call the older six, noscript in
+ * Redis 7; BLMPOP and BZMPOP it may). With nothing to take it answers nil at once where Redis does
+ * (in a MULTI, a script: `Context.mayBlock` unset), and otherwise BlockOn: the
  * primary then holds the request (node/blocked.ts) and runs the command again each time one of
  * its keys is written, first come first served, until it takes something or the timeout passes
  * (at most MAX_BLOCK_MS: a longer or endless timeout answers nil then, and the client asks again).

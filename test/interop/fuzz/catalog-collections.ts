@@ -1,6 +1,7 @@
 /**
- * The generator's commands, part 2: lists (no blocking forms), sets and sorted sets, with their
- * STORE and CARD forms. Multi-key commands draw their keys from the same eight, so a source is
+ * The generator's commands, part 2: lists, sets and sorted sets, with their STORE and CARD forms
+ * and their blocking forms (with timeouts of milliseconds: an empty key answers nil on both sides
+ * after waiting them; never 0, which would hold redis-server's connection for good). Multi-key commands draw their keys from the same eight, so a source is
  * often the destination, missing, or of another type.
  */
 import { type CommandSpec, maybe, members, pairs } from "./catalog-basic.ts";
@@ -8,6 +9,8 @@ import type { Random } from "./random.ts";
 import { LEX_BOUNDS, float, integer, key, keys, member, scoreBound } from "./values.ts";
 
 const side = (r: Random) => r.pick(["LEFT", "RIGHT"]);
+/** A blocking command's timeout: a few milliseconds, or one Redis refuses. */
+const timeout = (r: Random) => (r.chance(0.85) ? r.pick(["0.001", "0.005", "0.01"]) : r.pick(["-1", "abc", "1 ", "inf", "-0.5", "nan"]));
 const count = (r: Random) => (r.chance(0.85) ? String(r.int(0, 5)) : integer(r));
 
 /** `numkeys k…`: usually right, sometimes a count that does not match the keys that follow. */
@@ -49,6 +52,11 @@ export const lists: CommandSpec[] = [
     ],
   },
   { name: "LMOVE", weight: 2, gen: (r) => ["LMOVE", key(r), key(r), side(r), side(r)] },
+  { name: "BLPOP", weight: 1, gen: (r) => ["BLPOP", ...keys(r), timeout(r)] },
+  { name: "BRPOP", weight: 1, gen: (r) => ["BRPOP", ...keys(r), timeout(r)] },
+  { name: "BLMOVE", weight: 1, gen: (r) => ["BLMOVE", key(r), key(r), side(r), side(r), timeout(r)] },
+  { name: "BRPOPLPUSH", weight: 1, gen: (r) => ["BRPOPLPUSH", key(r), key(r), timeout(r)] },
+  { name: "BLMPOP", weight: 1, gen: (r) => ["BLMPOP", timeout(r), ...numkeys(r), side(r), ...maybe(r, 0.5, "COUNT", count(r))] },
   { name: "RPOPLPUSH", weight: 1, gen: (r) => ["RPOPLPUSH", key(r), key(r)] },
 ];
 
@@ -147,6 +155,9 @@ export const zsets: CommandSpec[] = [
   { name: "ZPOPMIN", weight: 2, gen: (r) => ["ZPOPMIN", key(r), ...maybe(r, 0.5, count(r))] },
   { name: "ZPOPMAX", weight: 2, gen: (r) => ["ZPOPMAX", key(r), ...maybe(r, 0.5, count(r))] },
   { name: "ZMPOP", weight: 2, gen: (r) => ["ZMPOP", ...numkeys(r), r.pick(["MIN", "MAX"]), ...maybe(r, 0.5, "COUNT", count(r))] },
+  { name: "BZPOPMIN", weight: 1, gen: (r) => ["BZPOPMIN", ...keys(r), timeout(r)] },
+  { name: "BZPOPMAX", weight: 1, gen: (r) => ["BZPOPMAX", ...keys(r), timeout(r)] },
+  { name: "BZMPOP", weight: 1, gen: (r) => ["BZMPOP", timeout(r), ...numkeys(r), r.pick(["MIN", "MAX"]), ...maybe(r, 0.5, "COUNT", count(r))] },
   {
     name: "ZRANDMEMBER",
     weight: 2,

@@ -50,7 +50,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason:
       "redis/redis#10587 (7.2.0): addReplyDouble() prints through d2string(), which writes an integral double within ±2^62 as an integer " +
       "(double2ll) and any other through fpconv_dtoa (the shortest text that round-trips, src/util.c, deps/fpconv/fpconv_dtoa.c); before, " +
-      "snprintf(\"%.17g\"). Touches every score reply (ZSCORE, ZMSCORE, ZINCRBY, ZADD INCR, WITHSCORES, ZPOPMIN/MAX, ZMPOP, ZRANDMEMBER) and " +
+      "snprintf(\"%.17g\"). Touches every score reply (ZSCORE, ZMSCORE, ZINCRBY, ZADD INCR, WITHSCORES, ZPOPMIN/MAX, ZMPOP, their blocking forms, ZRANDMEMBER) and " +
       "ZSCAN's scores of a listpack sorted set (stored in d2string's form). Forgiven only when Redis's text is exactly %.17g of the double " +
       "and Flaredis's exactly 7.2's d2string() of the same double.",
     normalize: (command, redis, flaredis) => {
@@ -322,8 +322,9 @@ function collectScores(command: Command, redis: Reply, flaredis: Reply, out: [Bu
   else if (name === "ZMSCORE" && Array.isArray(redis) && Array.isArray(flaredis)) redis.forEach((r, i) => leaf(r, flaredis[i] ?? null));
   else if (["ZPOPMIN", "ZPOPMAX"].includes(name) || (hasWord(command, "WITHSCORES") && /^Z(REV)?RANGE|^Z(UNION|INTER|DIFF|RANDMEMBER)$/.test(name))) oddOf(redis, flaredis);
   else if ((name === "ZRANK" || name === "ZREVRANK") && Array.isArray(redis) && Array.isArray(flaredis)) leaf(redis[1] ?? null, flaredis[1] ?? null);
+  else if ((name === "BZPOPMIN" || name === "BZPOPMAX") && Array.isArray(redis) && Array.isArray(flaredis)) leaf(redis[2] ?? null, flaredis[2] ?? null);
   else if (name === "ZSCAN" && Array.isArray(redis) && Array.isArray(flaredis)) oddOf(redis[1] ?? null, flaredis[1] ?? null);
-  else if (name === "ZMPOP" && Array.isArray(redis) && Array.isArray(flaredis)) {
+  else if ((name === "ZMPOP" || name === "BZMPOP") && Array.isArray(redis) && Array.isArray(flaredis)) {
     const [r, f] = [redis[1], flaredis[1]];
     if (Array.isArray(r) && Array.isArray(f))
       r.forEach((pair, i) => {

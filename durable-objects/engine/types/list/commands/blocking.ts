@@ -14,7 +14,7 @@ function popCommand(name: string, end: End) {
   return defineCommand({
     name,
     arity: -3,
-    flags: ["write", "blocking"],
+    flags: ["write", "noscript", "blocking"],
     keys: key(1, -2),
     parse: (args) => ({ keys: args.slice(0, -1), timeoutMs: parseBlockTimeout(args[args.length - 1]!) }),
     run: (ctx, a) => {
@@ -36,7 +36,7 @@ export const brpop = popCommand("brpop", "right");
 export const blmove = defineCommand({
   name: "blmove",
   arity: 6,
-  flags: ["write", "denyoom", "blocking"],
+  flags: ["write", "denyoom", "noscript", "blocking"],
   keys: key(1, 2),
   parse: ([source, destination, from, to, timeout]) => ({
     source: source!,
@@ -52,7 +52,7 @@ export const blmove = defineCommand({
 export const brpoplpush = defineCommand({
   name: "brpoplpush",
   arity: 4,
-  flags: ["write", "denyoom", "blocking"],
+  flags: ["write", "denyoom", "noscript", "blocking"],
   keys: key(1, 2),
   parse: ([source, destination, timeout]) => ({ source: source!, destination: destination!, timeoutMs: parseBlockTimeout(timeout!) }),
   run: (ctx, a) => move(ctx.db, a.source, a.destination, "right", "left") ?? blockOr(ctx, [a.source], a.timeoutMs),
@@ -64,9 +64,10 @@ export const blmpop = defineCommand({
   arity: -5,
   flags: ["write", "blocking"],
   keys: { first: 3, last: -1, step: 1 },
+  // As Redis: the keys and options first, then the timeout.
   parse: ([timeout, ...rest], name) => {
-    const timeoutMs = parseBlockTimeout(timeout!);
-    return { timeoutMs, pop: lmpop.parse(rest, name) };
+    const pop = lmpop.parse(rest, name);
+    return { pop, timeoutMs: parseBlockTimeout(timeout!) };
   },
   run: (ctx, a) => lmpop.run(ctx, a.pop) ?? blockOr(ctx, a.pop.keys, a.timeoutMs),
 });

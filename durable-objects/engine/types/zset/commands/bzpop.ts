@@ -12,7 +12,7 @@ function popCommand(name: string, max: boolean) {
   return defineCommand({
     name,
     arity: -3,
-    flags: ["write", "blocking"],
+    flags: ["write", "noscript", "blocking"],
     keys: key(1, -2),
     parse: (args) => ({ keys: args.slice(0, -1), timeoutMs: parseBlockTimeout(args[args.length - 1]!) }),
     run: (ctx, a) => {
@@ -38,9 +38,10 @@ export const bzmpop = defineCommand({
   arity: -5,
   flags: ["write", "blocking"],
   keys: { first: 3, last: -1, step: 1 },
+  // As Redis: the keys and options first, then the timeout.
   parse: ([timeout, ...rest], name) => {
-    const timeoutMs = parseBlockTimeout(timeout!);
-    return { timeoutMs, pop: zmpop.parse(rest, name) };
+    const pop = zmpop.parse(rest, name);
+    return { pop, timeoutMs: parseBlockTimeout(timeout!) };
   },
   run: (ctx, a) => zmpop.run(ctx, a.pop) ?? blockOr(ctx, a.pop.keys, a.timeoutMs),
 });
