@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { MAX_BLOCK_MS, parseBlockTimeout } from "../durable-objects/engine/blocking";
 import { toBytes } from "../durable-objects/engine/bytes";
-import { BlockOn } from "../durable-objects/engine/command";
+import { BlockOn, keysOf } from "../durable-objects/engine/command";
+import { Engine } from "../durable-objects/engine/engine";
 import type { ManualClock } from "../durable-objects/engine/clock";
 import { newEngine } from "./fixtures";
 import { TOKENS, call, inNode, nodeApi, onOneClock, redis, stubOf } from "./helpers";
@@ -54,6 +55,9 @@ describe("blocking commands on the engine", () => {
     );
     for (const s of ["-1", "-inf", "inf", "1e400", "9223372036854775807"]) expect(() => parseBlockTimeout(s), s).toThrow("ERR timeout is negative");
     for (const s of ["abc", "1 ", " 1", "nan", ""]) expect(() => parseBlockTimeout(s), s).toThrow("ERR timeout is not a float or out of range");
+    // BLMPOP and BZMPOP name their keys after numkeys, options not among them.
+    expect(keysOf(Engine.lookup("bzmpop")!, ["BZMPOP", "1", "2", "a", "b", "MIN", "COUNT", "3"])).toEqual(["a", "b"]);
+    expect(keysOf(Engine.lookup("blmpop")!, ["BLMPOP", "1", "1", "a", "LEFT"])).toEqual(["a"]);
     // BLMPOP and BZMPOP read their keys and options first, as Redis does.
     const engine = newEngine();
     const first = (argv: string[]) => engine.run({ mode: "single", commands: [argv], permission: "admin", blocking: true });
@@ -116,6 +120,20 @@ describe("blocking commands on the primary", () => {
     await advance(MAX_BLOCK_MS - 1500);
     expect((await endless).json).toEqual({ result: null });
     expect(await blockedNow()).toBe(0);
+  });
+
+  it("wait together in a pipeline, and answer at the log's position after what they took", async () => {
+    const both = call([["BLPOP", "pa", "5"], ["BLPOP", "pb", "5"]], { path: "/pipeline", token: TOKENS.readwrite });
+    await untilBlocked(2); // the second waits from the start, not once the first is answered
+    expect(await redis("RPUSH", "pb", "x")).toBe(1);
+    await untilBlocked(1);
+    expect(await redis("RPUSH", "pa", "y")).toBe(1);
+    expect((await both).json).toEqual([{ result: ["pa", "y"] }, { result: ["pb", "x"] }]);
+    const blocked = nodeApi(PRIMARY).execute({ mode: "single", commands: [["BLMOVE", "po", "pd", "LEFT", "LEFT", "5"]], permission: "admin" });
+    await untilBlocked(1);
+    expect(await redis("RPUSH", "po", "z")).toBe(1);
+    const reply = await blocked;
+    expect(reply.result).toMatchObject({ outcomes: [{ result: b("z") }], offset: (await nodeApi(PRIMARY).digest()).offset });
   });
 
   it("wake a client blocked on BLMOVE's destination, and one in BZPOPMIN on a ZADD; a write of another key wakes none", async () => {

@@ -149,11 +149,18 @@ export class PrimaryRole implements Role {
     await this.node.timers.schedule("expiry", this.node.engine.takeDeadline());
     if (wrote) await this.wakeBlocked(batch.commands);
     if (!("outcomes" in result)) return;
+    // Every blocked command of the batch waits from now (a later one in a pipeline is not left
+    // unregistered while an earlier one waits); none on a role that has stopped.
+    const blocked = result.outcomes.map((o, i) =>
+      "result" in o && o.result instanceof BlockOn ? (this.current ? this.blocked.wait(batch.commands[i]!, batch.permission, o.result) : Promise.resolve({ result: null })) : null,
+    );
     for (const [i, outcome] of result.outcomes.entries()) {
       if (!("result" in outcome)) continue;
       if (outcome.result instanceof WaitForReplicas) (outcome as { result: number }).result = await this.waitForReplicas(outcome.result);
-      else if (outcome.result instanceof BlockOn) result.outcomes[i] = await this.blocked.wait(batch.commands[i]!, batch.permission, outcome.result);
+      else if (blocked[i]) result.outcomes[i] = await blocked[i];
     }
+    // What a blocked command took was written after the batch: the client's position is past it.
+    if (blocked.some((b) => b !== null)) (result as { offset: number }).offset = Math.max(result.offset, this.node.engine.log.offset);
   }
 
   /** Serves the blocked clients `commands` may have woken, and those that what they took wakes (BLMOVE's push). */
@@ -163,7 +170,8 @@ export class PrimaryRole implements Role {
       if (served.length === 0) return;
       await this.committed();
       for (const s of served) s.answer();
-      written = served.map((s) => s.argv);
+      // What they took wakes no one; what BLMOVE and BRPOPLPUSH pushed onto their destination may.
+      written = served.filter((s) => /^(blmove|brpoplpush)$/i.test(s.argv[0] ?? "")).map((s) => ["LPUSH", s.argv[2]!]);
     }
   }
 

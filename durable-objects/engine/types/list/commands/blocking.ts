@@ -4,7 +4,7 @@
  */
 import { toBytes } from "../../../bytes";
 import { blockOr, parseBlockTimeout } from "../../../blocking";
-import { defineCommand, key } from "../../../command";
+import { defineCommand, key, numkeys } from "../../../command";
 import { parseEnd } from "../args";
 import { type End, List } from "../list";
 import { move } from "./lmove";
@@ -63,7 +63,7 @@ export const blmpop = defineCommand({
   name: "blmpop",
   arity: -5,
   flags: ["write", "blocking"],
-  keys: { first: 3, last: -1, step: 1 },
+  keys: numkeys(2),
   // As Redis: the keys and options first, then the timeout.
   parse: ([timeout, ...rest], name) => {
     const pop = lmpop.parse(rest, name);

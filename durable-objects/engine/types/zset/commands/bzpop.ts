@@ -3,7 +3,7 @@
  * takes what its non-blocking twin would, and is logged as ZREM.
  */
 import { blockOr, parseBlockTimeout } from "../../../blocking";
-import { defineCommand, key } from "../../../command";
+import { defineCommand, key, numkeys } from "../../../command";
 import { scoreReply } from "../score";
 import { Zset, bulk } from "../zset";
 import { pop, zmpop } from "./zpop";
@@ -37,7 +37,7 @@ export const bzmpop = defineCommand({
   name: "bzmpop",
   arity: -5,
   flags: ["write", "blocking"],
-  keys: { first: 3, last: -1, step: 1 },
+  keys: numkeys(2),
   // As Redis: the keys and options first, then the timeout.
   parse: ([timeout, ...rest], name) => {
     const pop = zmpop.parse(rest, name);
