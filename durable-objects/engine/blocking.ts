@@ -7,7 +7,8 @@
  * its keys is written, first come first served, until it takes something or the timeout passes
  * (at most MAX_BLOCK_MS: a longer or endless timeout answers nil then, and the client asks again).
  */
-import { BlockOn, type Context, type Reply } from "./command";
+import { BlockOn, type Command, type Context, type Reply, defineCommand, key, numkeys } from "./command";
+import type { Change } from "./keyspace";
 import { RedisError } from "./errors";
 import { parseLongDouble } from "./long-double";
 
@@ -45,4 +46,40 @@ export function parseBlockTimeout(s: string): number {
 /** What a blocking command answers when it found nothing: BlockOn where it may wait, else `nil`. */
 export function blockOr(ctx: Context, keys: readonly string[], timeoutMs: number, nil: Reply = null): Reply {
   return ctx.mayBlock ? new BlockOn(keys, timeoutMs) : nil;
+}
+
+/**
+ * BLPOP, BRPOP, BZPOPMIN, BZPOPMAX: `key [key ...] timeout`; `take` answers what the first key
+ * that holds something gives (null: nothing there; it throws WRONGTYPE as its twin does).
+ */
+export function blockingPop(name: string, take: (db: Change, key: string) => Reply | null): Command<{ keys: string[]; timeoutMs: number }> {
+  return defineCommand({
+    name,
+    arity: -3,
+    flags: ["write", "noscript", "blocking"],
+    keys: key(1, -2),
+    parse: (args) => ({ keys: args.slice(0, -1), timeoutMs: parseBlockTimeout(args[args.length - 1]!) }),
+    run: (ctx, a) => {
+      for (const k of a.keys) {
+        const taken = take(ctx.db, k);
+        if (taken !== null) return taken;
+      }
+      return blockOr(ctx, a.keys, a.timeoutMs);
+    },
+  });
+}
+
+/** BLMPOP and BZMPOP: `timeout numkeys key [key ...]` and the rest of their twin's (LMPOP's, ZMPOP's) arguments, read first, as Redis reads them. */
+export function blockingMpop<A extends { readonly keys: readonly string[] }>(name: string, twin: Command<A>): Command<{ pop: A; timeoutMs: number }> {
+  return defineCommand({
+    name,
+    arity: twin.arity - 1,
+    flags: ["write", "blocking"],
+    keys: numkeys(2),
+    parse: ([timeout, ...rest], as) => {
+      const pop = twin.parse(rest, as);
+      return { pop, timeoutMs: parseBlockTimeout(timeout!) };
+    },
+    run: (ctx, a) => twin.run(ctx, a.pop) ?? blockOr(ctx, a.pop.keys, a.timeoutMs),
+  });
 }

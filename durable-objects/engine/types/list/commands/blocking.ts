@@ -3,29 +3,18 @@
  * Each takes what its non-blocking twin would, and is logged as that twin's effects.
  */
 import { toBytes } from "../../../bytes";
-import { blockOr, parseBlockTimeout } from "../../../blocking";
-import { defineCommand, key, numkeys } from "../../../command";
+import { blockOr, blockingMpop, blockingPop, parseBlockTimeout } from "../../../blocking";
+import { defineCommand, key } from "../../../command";
 import { parseEnd } from "../args";
 import { type End, List } from "../list";
 import { move } from "./lmove";
 import lmpop from "./lmpop";
 
-function popCommand(name: string, end: End) {
-  return defineCommand({
-    name,
-    arity: -3,
-    flags: ["write", "noscript", "blocking"],
-    keys: key(1, -2),
-    parse: (args) => ({ keys: args.slice(0, -1), timeoutMs: parseBlockTimeout(args[args.length - 1]!) }),
-    run: (ctx, a) => {
-      for (const k of a.keys) {
-        const list = List.find(ctx.db, k);
-        if (list !== null) return [toBytes(k), list.pop(end, 1)[0]!];
-      }
-      return blockOr(ctx, a.keys, a.timeoutMs);
-    },
+const popCommand = (name: string, end: End) =>
+  blockingPop(name, (db, k) => {
+    const list = List.find(db, k);
+    return list === null ? null : [toBytes(k), list.pop(end, 1)[0]!];
   });
-}
 
 /** BLPOP key [key ...] timeout → [key, element] from the first non-empty list. @see https://redis.io/docs/latest/commands/blpop/ */
 export const blpop = popCommand("blpop", "left");
@@ -59,15 +48,4 @@ export const brpoplpush = defineCommand({
 });
 
 /** BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] @see https://redis.io/docs/latest/commands/blmpop/ */
-export const blmpop = defineCommand({
-  name: "blmpop",
-  arity: -5,
-  flags: ["write", "blocking"],
-  keys: numkeys(2),
-  // As Redis: the keys and options first, then the timeout.
-  parse: ([timeout, ...rest], name) => {
-    const pop = lmpop.parse(rest, name);
-    return { pop, timeoutMs: parseBlockTimeout(timeout!) };
-  },
-  run: (ctx, a) => lmpop.run(ctx, a.pop) ?? blockOr(ctx, a.pop.keys, a.timeoutMs),
-});
+export const blmpop = blockingMpop("blmpop", lmpop);
