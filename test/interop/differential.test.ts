@@ -1,14 +1,15 @@
 // Differential fuzzing against Debian's redis-server (issue 31): ten fixed seeds of 2,000
 // generated commands each (every command Flaredis serves, across all types on eight keys, MULTI
 // blocks and pipelines, int64/float edges, error paths), two more with half of their commands
-// run inside Lua scripts (issue 25), and two whose keys, members, values and patterns are often
-// bytes that are not UTF-8 (issue 33), run on the real worker and on a
+// run inside Lua scripts (issue 25), two whose keys, members, values and patterns are often
+// bytes that are not UTF-8 (issue 33), and two with the blocking commands (issue 28), run on the real worker and on a
 // redis-server of our own, each seed from an empty keyspace on both. Every reply is compared
 // (test/interop/fuzz/compare.ts), then the final keyspace. Known differences of redis-server's
 // version are forgiven in one table (fuzz/known-differences.ts) and nowhere else. A divergence
 // fails its seed, listing each class once, minimized to a replayable case:
 //   npm run fuzz -- --replay '<the case>'   replays it;  npm run fuzz -- --seed N --ops M  for long runs.
 import { describe, expect, it } from "vitest";
+import { FAMILIES, type Family } from "./fuzz/generator";
 import { Random } from "./fuzz/random";
 import { type Command, type Reply, equal } from "./fuzz/reply";
 import { Findings, formatFinding, runSeed } from "./fuzz/session";
@@ -21,6 +22,8 @@ const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 const SCRIPTED_SEEDS = [11, 12];
 /** Seeds whose arguments are often bytes that are not UTF-8 (issue 33: generator.ts `binary`). */
 const BINARY_SEEDS = [13, 14];
+/** Seeds drawn from every family, the blocking commands' too (issue 28; left out of the others' programs). */
+const BLOCKING_SEEDS = [15, 16];
 const OPS = 2_000;
 /** Per class of divergence, the time its minimization may take (FLAREDIS_FUZZ_BUDGET_MS). */
 const BUDGET_MS = Number(process.env.FLAREDIS_FUZZ_BUDGET_MS ?? 20_000);
@@ -112,7 +115,7 @@ describe("strings stored in pages: Flaredis against redis-server", () => {
 });
 
 describe("differential fuzzing: Flaredis against redis-server", () => {
-  const modes = [...SEEDS.map((seed) => [seed, "plain"] as const), ...SCRIPTED_SEEDS.map((seed) => [seed, "scripted"] as const), ...BINARY_SEEDS.map((seed) => [seed, "binary"] as const)];
+  const modes = [...SEEDS.map((seed) => [seed, "plain"] as const), ...SCRIPTED_SEEDS.map((seed) => [seed, "scripted"] as const), ...BINARY_SEEDS.map((seed) => [seed, "binary"] as const), ...BLOCKING_SEEDS.map((seed) => [seed, "blocking"] as const)];
   it.skipIf(redisServer.skip).each(modes)(
     `seed %i (%s): ${OPS} commands answer as redis-server answers, and leave the same keyspace${redisServer.skipReason}`,
     async (seed, mode) => {
@@ -121,6 +124,7 @@ describe("differential fuzzing: Flaredis against redis-server", () => {
         redisVersion: systems().redisVersion,
         scripted: mode === "scripted",
         binary: mode === "binary",
+        ...(mode === "blocking" ? { families: Object.keys(FAMILIES) as Family[] } : {}),
         budget: { replays: 400, ms: BUDGET_MS },
       });
       const lines = result.signatures.map((signature) => {

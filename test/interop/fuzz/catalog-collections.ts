@@ -52,11 +52,6 @@ export const lists: CommandSpec[] = [
     ],
   },
   { name: "LMOVE", weight: 2, gen: (r) => ["LMOVE", key(r), key(r), side(r), side(r)] },
-  { name: "BLPOP", weight: 1, gen: (r) => ["BLPOP", ...keys(r), timeout(r)] },
-  { name: "BRPOP", weight: 1, gen: (r) => ["BRPOP", ...keys(r), timeout(r)] },
-  { name: "BLMOVE", weight: 1, gen: (r) => ["BLMOVE", key(r), key(r), side(r), side(r), timeout(r)] },
-  { name: "BRPOPLPUSH", weight: 1, gen: (r) => ["BRPOPLPUSH", key(r), key(r), timeout(r)] },
-  { name: "BLMPOP", weight: 1, gen: (r) => ["BLMPOP", timeout(r), ...numkeys(r), side(r), ...maybe(r, 0.5, "COUNT", count(r))] },
   { name: "RPOPLPUSH", weight: 1, gen: (r) => ["RPOPLPUSH", key(r), key(r)] },
 ];
 
@@ -155,9 +150,6 @@ export const zsets: CommandSpec[] = [
   { name: "ZPOPMIN", weight: 2, gen: (r) => ["ZPOPMIN", key(r), ...maybe(r, 0.5, count(r))] },
   { name: "ZPOPMAX", weight: 2, gen: (r) => ["ZPOPMAX", key(r), ...maybe(r, 0.5, count(r))] },
   { name: "ZMPOP", weight: 2, gen: (r) => ["ZMPOP", ...numkeys(r), r.pick(["MIN", "MAX"]), ...maybe(r, 0.5, "COUNT", count(r))] },
-  { name: "BZPOPMIN", weight: 1, gen: (r) => ["BZPOPMIN", ...keys(r), timeout(r)] },
-  { name: "BZPOPMAX", weight: 1, gen: (r) => ["BZPOPMAX", ...keys(r), timeout(r)] },
-  { name: "BZMPOP", weight: 1, gen: (r) => ["BZMPOP", timeout(r), ...numkeys(r), r.pick(["MIN", "MAX"]), ...maybe(r, 0.5, "COUNT", count(r))] },
   {
     name: "ZRANDMEMBER",
     weight: 2,
@@ -180,4 +172,16 @@ export const zsets: CommandSpec[] = [
     scan: true,
     gen: (r) => ["ZSCAN", key(r), "0", ...maybe(r, 0.3, "MATCH", r.pick(["*", "a*", "?", "m[12]", "["])), ...maybe(r, 0.5, "COUNT", String(r.int(1, 3)))],
   },
+];
+
+/** Blocking forms of list and sorted-set pops (a family of their own: `CATALOG` leaves it out, see generator.ts). */
+export const blocking: CommandSpec[] = [
+  { name: "BLPOP", weight: 1, gen: (r) => ["BLPOP", ...keys(r), timeout(r)] },
+  { name: "BRPOP", weight: 1, gen: (r) => ["BRPOP", ...keys(r), timeout(r)] },
+  { name: "BLMOVE", weight: 1, gen: (r) => ["BLMOVE", key(r), key(r), side(r), side(r), timeout(r)] },
+  { name: "BRPOPLPUSH", weight: 1, gen: (r) => ["BRPOPLPUSH", key(r), key(r), timeout(r)] },
+  { name: "BLMPOP", weight: 1, gen: (r) => ["BLMPOP", timeout(r), ...numkeys(r), side(r), ...maybe(r, 0.5, "COUNT", count(r))] },
+  { name: "BZPOPMIN", weight: 1, gen: (r) => ["BZPOPMIN", ...keys(r), timeout(r)] },
+  { name: "BZPOPMAX", weight: 1, gen: (r) => ["BZPOPMAX", ...keys(r), timeout(r)] },
+  { name: "BZMPOP", weight: 1, gen: (r) => ["BZMPOP", timeout(r), ...numkeys(r), r.pick(["MIN", "MAX"]), ...maybe(r, 0.5, "COUNT", count(r))] },
 ];

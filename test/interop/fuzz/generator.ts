@@ -21,7 +21,7 @@
  */
 import { type CommandSpec, hashes, serverAndKeys, strings } from "./catalog-basic.ts";
 import { bitmaps } from "./catalog-bitmaps.ts";
-import { lists, sets, zsets } from "./catalog-collections.ts";
+import { blocking, lists, sets, zsets } from "./catalog-collections.ts";
 import { geo } from "./catalog-geo.ts";
 import { hashTtl } from "./catalog-hash-ttl.ts";
 import { hll } from "./catalog-hll.ts";
@@ -33,12 +33,17 @@ import { type Arg, type Command, SCRIPTS, type Step, commandName } from "./reply
 import { FLOAT_EDGES, INT64_EDGES, key, value } from "./values.ts";
 
 /** The catalog by family, for a program that draws from some only (`GeneratorOptions.families`). */
-export const FAMILIES = { serverAndKeys, strings, bitmaps, hll, geo, hashes, hashTtl, lists, sets, zsets, sort } as const;
+export const FAMILIES = { serverAndKeys, strings, bitmaps, hll, geo, hashes, hashTtl, lists, sets, zsets, sort, blocking } as const;
 export type Family = keyof typeof FAMILIES;
-export const CATALOG: readonly CommandSpec[] = Object.values(FAMILIES).flat();
-const BY_NAME = new Map(CATALOG.map((s) => [s.name, s]));
+const EVERY: readonly CommandSpec[] = Object.values(FAMILIES).flat();
+/**
+ * What a program draws from unless told (`families`): every family but `blocking`, added after the
+ * recorded transcripts (recorded.test.ts), whose programs were drawn without it.
+ */
+export const CATALOG: readonly CommandSpec[] = EVERY.filter((s) => !blocking.includes(s));
+const BY_NAME = new Map(EVERY.map((s) => [s.name, s]));
 /** Commands that may go in a MULTI block or a pipeline. */
-const BLOCKABLE = CATALOG.filter((s) => !s.scan && !s.randomWrite && !s.countsExpired && !s.reencodes);
+const BLOCKABLE = EVERY.filter((s) => !s.scan && !s.randomWrite && !s.countsExpired && !s.reencodes);
 
 export function specOf(command: Command): CommandSpec | undefined {
   return BY_NAME.get(commandName(command));
