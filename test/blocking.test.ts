@@ -122,6 +122,19 @@ describe("blocking commands on the primary", () => {
     expect(await blockedNow()).toBe(0);
   });
 
+  it("run, for a push of one element, the waiters up to the first that finds the key empty, not all", async () => {
+    const waits = Array.from({ length: 10 }, () => send(["BLPOP", "one", "5"]));
+    await untilBlocked(10);
+    const misses = async () => Number(/keyspace_misses:(\d+)/.exec(await redis("INFO", "stats"))![1]);
+    const before = await misses();
+    expect(await redis("RPUSH", "one", "x")).toBe(1);
+    await untilBlocked(9);
+    // One waiter served, one that finds the list gone: a miss or two, where each of the other nine missed.
+    expect((await misses()) - before).toBeLessThanOrEqual(2);
+    expect(await redis("RPUSH", "one", ...Array.from({ length: 9 }, (_, i) => `y${i}`))).toBe(9);
+    expect((await Promise.all(waits)).map((w) => w.json)).toEqual([{ result: ["one", "x"] }, ...Array.from({ length: 9 }, (_, i) => ({ result: ["one", `y${i}`] }))]);
+  });
+
   it("wait together in a pipeline, and answer at the log's position after what they took", async () => {
     const both = call([["BLPOP", "pa", "5"], ["BLPOP", "pb", "5"]], { path: "/pipeline", token: TOKENS.readwrite });
     await untilBlocked(2); // the second waits from the start, not once the first is answered

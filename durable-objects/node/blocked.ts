@@ -67,14 +67,22 @@ export class BlockedClients {
     if (written === undefined) return [];
     const keys = written === null ? null : new Set(written);
     const served: Served[] = [];
+    // Keys a waiter found nothing in during this pass: a later waiter on them only is not run.
+    const empty = new Set<string>();
     for (const waiter of [...this.waiters]) {
       if (keys !== null && ![...waiter.keys].some((k) => keys.has(k))) continue;
+      if ([...waiter.keys].every((k) => empty.has(k))) continue;
       const result = engine.run({ mode: "single", commands: [waiter.argv], permission: waiter.permission });
       const outcome = "outcomes" in result ? result.outcomes[0] : undefined;
       // Nothing to take yet (or a key of another type, which Redis's waiter also waits past).
-      if (outcome === undefined || !("result" in outcome) || outcome.result === null) continue;
+      if (outcome === undefined || !("result" in outcome) || outcome.result === null) {
+        if (outcome !== undefined && "result" in outcome) for (const k of waiter.keys) empty.add(k);
+        continue;
+      }
       this.take(waiter);
       served.push({ argv: waiter.argv, answer: () => waiter.resolve(outcome) });
+      // BLMOVE and BRPOPLPUSH pushed onto their destination (argv[2]): it may hold something now.
+      if (/^(blmove|brpoplpush)$/i.test(waiter.argv[0] ?? "")) empty.delete(waiter.argv[2]!);
     }
     return served;
   }
