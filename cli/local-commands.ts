@@ -33,8 +33,6 @@ const LOCAL_CONFIG: Record<string, string> = { save: "", appendonly: "yes", appe
 /** The version HELLO reports: the one the server's INFO gives (redis_version). */
 export const SERVER_VERSION = "7.2.0";
 
-/** A bulk reply of a binary string (the session's arguments are: engine/bytes.ts). */
-const utf8 = (s: string) => toBytes(s);
 // Error texts are text (RESP writes them as UTF-8): a client's bytes in them are read as UTF-8 first.
 const arity = (name: string) => errorReply(`ERR wrong number of arguments for '${toText(name).toLowerCase()}' command`);
 const unknownSubcommand = (command: string, sub: string) =>
@@ -54,13 +52,13 @@ function hello(args: string[], state: ConnectionState): Reply {
     state.protocol = version === "3" ? 3 : 2;
   }
   return [
-    utf8("server"), utf8("redis"),
-    utf8("version"), utf8(SERVER_VERSION),
-    utf8("proto"), BigInt(state.protocol),
-    utf8("id"), BigInt(state.id),
-    utf8("mode"), utf8("standalone"),
-    utf8("role"), utf8("master"),
-    utf8("modules"), [],
+    toBytes("server"), toBytes("redis"),
+    toBytes("version"), toBytes(SERVER_VERSION),
+    toBytes("proto"), BigInt(state.protocol),
+    toBytes("id"), BigInt(state.id),
+    toBytes("mode"), toBytes("standalone"),
+    toBytes("role"), toBytes("master"),
+    toBytes("modules"), [],
   ];
 }
 
@@ -78,14 +76,14 @@ function client(args: string[], state: ConnectionState): Reply {
       state.name = args[2] || null;
       return "OK";
     case "GETNAME":
-      return state.name === null ? null : utf8(state.name);
+      return state.name === null ? null : toBytes(state.name);
     case "ID":
       return BigInt(state.id);
     case "SETINFO":
       return args.length === 4 ? "OK" : arity("client|setinfo");
     case "INFO":
     case "LIST":
-      return utf8(clientLine(state));
+      return toBytes(clientLine(state));
     default:
       return unknownSubcommand("CLIENT", args[1]!);
   }
@@ -104,7 +102,7 @@ function config(args: string[]): Reply | undefined {
   if (args[1]?.toUpperCase() !== "GET" || args.length < 3) return undefined;
   const names = args.slice(2).map((n) => n.toLowerCase());
   if (!names.every((n) => n in LOCAL_CONFIG)) return undefined;
-  return [...new Set(names)].flatMap((n) => [utf8(n), utf8(LOCAL_CONFIG[n]!)]);
+  return [...new Set(names)].flatMap((n) => [toBytes(n), toBytes(LOCAL_CONFIG[n]!)]);
 }
 
 /** The local answer to a command of LOCAL_COMMANDS, or undefined to send it to the server. */
@@ -121,7 +119,7 @@ export function answerLocally(args: string[], state: ConnectionState): Reply | u
       return args.length === 2 || args.length === 3 ? "OK" : arity("auth");
     case "PING":
       if (args.length > 2) return arity("ping");
-      return args.length === 2 ? utf8(args[1]!) : "PONG";
+      return args.length === 2 ? toBytes(args[1]!) : "PONG";
     case "COMMAND":
       return command(args);
     case "CONFIG":

@@ -43,9 +43,9 @@ export function parseBlockTimeout(s: string): number {
   return Number(ms);
 }
 
-/** What a blocking command answers when it found nothing: BlockOn where it may wait, else `nil`. */
-export function blockOr(ctx: Context, keys: readonly string[], timeoutMs: number, nil: Reply = null): Reply {
-  return ctx.mayBlock ? new BlockOn(keys, timeoutMs) : nil;
+/** What a blocking command answers when it found nothing: BlockOn where it may wait, else nil. */
+export function blockOr(ctx: Context, keys: readonly string[], timeoutMs: number): Reply {
+  return ctx.mayBlock ? new BlockOn(keys, timeoutMs) : null;
 }
 
 /**

@@ -63,20 +63,6 @@ export const toText = (s: string): string => (ASCII.test(s) || !BINARY.test(s) ?
 /** `bytes` read as UTF-8 text (invalid sequences become U+FFFD; use base64 for binary values). */
 export const textOf = (bytes: Bytes): string => decoder.decode(bytes);
 
-/** The UTF-8 bytes of text `s`. */
-export const utf8 = (s: string): Bytes => encoder.encode(s);
-
-/** Decodes UTF-8 that must be well-formed: null for any other bytes. */
-export function strictText(b: Bytes): string | null {
-  try {
-    return strict.decode(b);
-  } catch {
-    return null;
-  }
-}
-
-/** Whether binary string `s` holds well-formed UTF-8. */
-export const isUtf8 = (s: string): boolean => ASCII.test(s) || strictText(toBytes(s)) !== null;
 
 export function concatBytes(parts: readonly Bytes[]): Bytes {
   let size = 0;

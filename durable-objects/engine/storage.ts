@@ -250,7 +250,8 @@ export function unpackStrings(packed: PackedStrings, mod: number): { key: string
   });
 }
 
-const toHex = (b: Bytes): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("").toUpperCase();
+/** Bytes in hex (upper case, as SQLite's hex() writes them; its unhex() reads them back). */
+export const toHex = (b: Bytes): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("").toUpperCase();
 const fromHex = (h: string): Bytes => Uint8Array.from({ length: h.length / 2 }, (_, i) => parseInt(h.slice(2 * i, 2 * i + 2), 16));
 
 /** A stored key with its position (slot.ts). */

@@ -27,9 +27,13 @@ interface Waiter {
 
 /** A waiter that took something: answered once what it wrote is replicated. */
 export interface Served {
-  readonly argv: readonly string[];
+  /** The key it pushed onto (BLMOVE's and BRPOPLPUSH's destination), which may wake others; null for a pop. */
+  readonly pushed: string | null;
   answer(): void;
 }
+
+/** The key a blocking command pushes what it takes onto: BLMOVE's and BRPOPLPUSH's destination. */
+const pushedTo = (argv: readonly string[]): string | null => (/^(blmove|brpoplpush)$/i.test(argv[0] ?? "") ? argv[2]! : null);
 
 export class BlockedClients {
   /** Oldest first. */
@@ -80,9 +84,10 @@ export class BlockedClients {
         continue;
       }
       this.take(waiter);
-      served.push({ argv: waiter.argv, answer: () => waiter.resolve(outcome) });
-      // BLMOVE and BRPOPLPUSH pushed onto their destination (argv[2]): it may hold something now.
-      if (/^(blmove|brpoplpush)$/i.test(waiter.argv[0] ?? "")) empty.delete(waiter.argv[2]!);
+      const pushed = pushedTo(waiter.argv);
+      served.push({ pushed, answer: () => waiter.resolve(outcome) });
+      // What it pushed onto may hold something now.
+      if (pushed !== null) empty.delete(pushed);
     }
     return served;
   }

@@ -170,8 +170,8 @@ export class PrimaryRole implements Role {
       if (served.length === 0) return;
       await this.committed();
       for (const s of served) s.answer();
-      // What they took wakes no one; what BLMOVE and BRPOPLPUSH pushed onto their destination may.
-      written = served.filter((s) => /^(blmove|brpoplpush)$/i.test(s.argv[0] ?? "")).map((s) => ["LPUSH", s.argv[2]!]);
+      // What they took wakes no one; what BLMOVE and BRPOPLPUSH pushed may.
+      written = served.flatMap((s) => (s.pushed === null ? [] : [["LPUSH", s.pushed]]));
     }
   }
 

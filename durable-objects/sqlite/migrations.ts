@@ -138,7 +138,7 @@ export const MIGRATIONS: readonly (readonly Step[])[] = [
   // UTF-8), turned into a BLOB in place a page at a time. A library's code and CONFIG SET's
   // values, kept in meta as text, become the binary strings of their bytes.
   [
-    (db) => blobColumn(db, "keyspace", "slot", "key"),
+    (db) => blobColumn(db, "keyspace", "slot", "key", (page) => reslot(db, page)),
     (db) => blobColumn(db, "elements", "eid", "field"),
     (db) => blobColumn(db, "pages", "eid", "field"),
     // The rank index, built again over the BLOBs (a row per 32 elements or more): today's build
@@ -168,6 +168,17 @@ function buildRankIndexes(db: SqlStorage): void {
   for (const { eid, type } of large) ranks.build(eid as number, type === TYPE_CODES.zset || type === TYPE_CODES.list);
 }
 
+/**
+ * Moves the keys of a page of TEXT (slot, key) rows that are not ASCII to the slot of their bytes
+ * (a slot hashes a name's code units, engine/slot.ts: UTF-16 before v10, bytes since), as BLOBs.
+ */
+function reslot(db: SqlStorage, page: SqlStorageValue[][]): void {
+  for (const [slot, key] of page) {
+    const bytes = fromText(key as string);
+    if (bytes !== key) db.exec("UPDATE keyspace SET slot = ?, key = ? WHERE slot = ? AND key = ?", slotOf(bytes), bin(bytes), slot, key);
+  }
+}
+
 /** Rows a v10 page turns into BLOBs. */
 const BLOB_PAGE = 512;
 
@@ -175,10 +186,9 @@ const BLOB_PAGE = 512;
  * Turns `table`'s TEXT `column` (the last of its primary key, after `prefix`) into BLOBs of the
  * same bytes, a page at a time in key order. A row changed sorts after its prefix's TEXT rows (a
  * BLOB sorts after every TEXT), so the cursor never meets it again before its prefix ends.
- * In the keyspace, a key that is not ASCII moves too: its slot is a hash of its code units
- * (engine/slot.ts), which were UTF-16 and are now bytes.
+ * `eachPage` sees each page's (prefix, column) rows first.
  */
-function blobColumn(db: SqlStorage, table: string, prefix: string, column: string): void {
+function blobColumn(db: SqlStorage, table: string, prefix: string, column: string, eachPage?: (page: SqlStorageValue[][]) => void): void {
   const position = `(${prefix}, ${column})`;
   let after: SqlStorageValue[] | null = null;
   for (;;) {
@@ -188,11 +198,7 @@ function blobColumn(db: SqlStorage, table: string, prefix: string, column: strin
     ];
     const last: SqlStorageValue[] | undefined = page[page.length - 1];
     if (last === undefined) return;
-    if (table === "keyspace")
-      for (const [slot, key] of page) {
-        const bytes = fromText(key as string);
-        if (bytes !== key) db.exec("UPDATE keyspace SET slot = ?, key = ? WHERE slot = ? AND key = ?", slotOf(bytes), bin(bytes), slot, key);
-      }
+    eachPage?.(page);
     db.exec(`UPDATE ${table} SET ${column} = CAST(${column} AS BLOB) WHERE typeof(${column}) = 'text'${from} AND ${position} <= (?, ?)`, ...(after ?? []), ...last);
     after = last;
   }

@@ -6,15 +6,9 @@
  * each skipped row whole: 2.4 us a row, measured); then the element is read by its field. A
  * statement costs about 30 us in workerd, a pick about 10 (the walk 0.1 a step).
  */
-import type { ElementRow, OrderKey } from "../engine/storage";
+import { toBytes } from "../engine/bytes";
+import { type ElementRow, type OrderKey, toHex } from "../engine/storage";
 import { type Row, type Sql, bin, str } from "./sql";
-
-/** A binary string's bytes in hex (SQLite's `unhex` reads it back as a BLOB). */
-const hex = (s: string): string => {
-  let out = "";
-  for (let i = 0; i < s.length; i++) out += s.charCodeAt(i).toString(16).padStart(2, "0");
-  return out;
-};
 
 /** Leaves a pick statement seeks from in (score, field) order: their scores are bound, and SQLite binds at most 100 values. */
 const LEAVES_PER_STATEMENT = 97;
@@ -69,7 +63,7 @@ export function pickAt(sql: Sql, eid: number, leaves: readonly LeafPicks[], bySc
     part.forEach((l, leaf) => {
       for (const r of l.ranks) {
         if (r - l.start > maxOffset) out[base + picks.length] = pickOne(sql, eid, l.key, r - l.start, byScore);
-        picks.push([hex(l.key.field), r - l.start, leaf]);
+        picks.push([toHex(toBytes(l.key.field)), r - l.start, leaf]);
       }
     });
     const scores = byScore ? part.map((l) => l.key.score) : [];
