@@ -26,6 +26,7 @@
 import type { WrittenKeys } from "../durable-objects/protocol/read-your-writes";
 import { type Clock, systemClock } from "../durable-objects/engine/clock";
 import { MAX_BLOCK_MS } from "../durable-objects/engine/blocking";
+import { flagsOf } from "../durable-objects/engine/command";
 import { Engine, type Batch, type Mode } from "../durable-objects/engine/engine";
 import { RedisError } from "../durable-objects/engine/errors";
 import type { Position } from "../durable-objects/engine/replication";
@@ -59,9 +60,13 @@ const NODE_CALL_TIMEOUT_MS = 10_000;
  * is not bounded here.
  */
 function boundOf(batch: Batch): number {
+  const isBlocking = (argv: readonly string[]) => {
+    const command = Engine.lookup(argv[0] ?? "");
+    return command !== undefined && flagsOf(command, argv).includes("blocking");
+  };
   let ms = NODE_CALL_TIMEOUT_MS;
   for (const argv of batch.commands)
-    if (Engine.lookup(argv[0] ?? "")?.flags.includes("blocking")) ms += MAX_BLOCK_MS;
+    if (isBlocking(argv)) ms += MAX_BLOCK_MS;
     else if (argv[0]?.toUpperCase() === "WAIT") {
       const timeout = Number(argv[2]);
       if (!(timeout > 0)) return Number.POSITIVE_INFINITY;

@@ -34,12 +34,14 @@ export class WaitForReplicas {
  * A blocking command (BLPOP and its kin, blocking.ts) that found nothing to take, in a request
  * that may wait: the node (node/blocked.ts) runs the command again whenever one of `keys` is
  * written, first come first served, until it takes something or `timeoutMs` (0: none) passes.
- * Never leaves the node.
+ * Never leaves the node. `argv`: the call to run again in its place (XREAD's `$` read as the last
+ * ID when it blocked), else the call itself.
  */
 export class BlockOn {
   constructor(
     readonly keys: readonly string[],
     readonly timeoutMs: number,
+    readonly argv?: readonly string[],
   ) {}
 }
 

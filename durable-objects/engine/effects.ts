@@ -157,7 +157,7 @@ export function restoreEffects(key: string, entry: Entry, elements: readonly Ele
     entry.type === "string"
       ? // A paged string: its stored pages in order (the last one among them), written at their places.
         elements.map((page) => encode.setrange(key, pageNumber(page.field) * PAGE_BYTES, page.value))
-      : typeNamed(entry.type).restore(key, elements).flatMap((effect) => splitEffect(effect));
+      : typeNamed(entry.type).restore(key, elements, entry).flatMap((effect) => splitEffect(effect));
   if (entry.expiresAt !== null) out.push(encode.deadline(key, entry.expiresAt));
   return out;
 }

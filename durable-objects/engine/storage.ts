@@ -7,7 +7,7 @@ import { type Bytes, fromBytes, toBytes } from "./bytes";
 import type { KeyPosition } from "./slot";
 
 /** Redis's value types; codes are the RDB type codes so a snapshot can carry them as they are. */
-export const TYPE_CODES = { string: 0, list: 1, set: 2, zset: 3, hash: 4 } as const;
+export const TYPE_CODES = { string: 0, list: 1, set: 2, zset: 3, hash: 4, stream: 15 } as const;
 export type ValueType = keyof typeof TYPE_CODES;
 
 /**

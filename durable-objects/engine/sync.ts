@@ -144,10 +144,11 @@ function recountWhenConsistent(engine: Engine): void {
     for (const { key, entry } of eachKey(keys, PAGE, true)) {
       if (entry.eid === undefined) continue;
       const { count, bytes } = engine.keyspace.measureCollection(entry.eid);
-      if (count === 0) keys.delete(key);
+      // An emptied stream stays (a stream goes only by DEL, as in Redis).
+      if (count === 0 && entry.type !== "stream") keys.delete(key);
       else if (count !== entry.count || bytes !== entry.bytes) keys.put(key, { ...entry, count, bytes });
       // Chunks are not settled as they come (a collection spanning them would be indexed again each time).
-      if (count > 0) engine.storage.elements.settle(entry.eid, count, entry.type === "zset" || entry.type === "list");
+      if (count > 0 && entry.type !== "stream") engine.storage.elements.settle(entry.eid, count, entry.type === "zset" || entry.type === "list");
     }
     meta.set("recount", 0);
     engine.keyspace.recount();

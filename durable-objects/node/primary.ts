@@ -152,7 +152,7 @@ export class PrimaryRole implements Role {
     // Every blocked command of the batch waits from now (a later one in a pipeline is not left
     // unregistered while an earlier one waits); none on a role that has stopped.
     const blocked = result.outcomes.map((o, i) =>
-      "result" in o && o.result instanceof BlockOn ? (this.current ? this.blocked.wait(batch.commands[i]!, batch.permission, o.result) : Promise.resolve({ result: null })) : null,
+      "result" in o && o.result instanceof BlockOn ? (this.current ? this.blocked.wait(o.result.argv ?? batch.commands[i]!, batch.permission, o.result) : Promise.resolve({ result: null })) : null,
     );
     for (const [i, outcome] of result.outcomes.entries()) {
       if (!("result" in outcome)) continue;

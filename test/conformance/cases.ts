@@ -14,6 +14,7 @@ import { zsetsCases } from "./zsets";
 import { bitmapsCases } from "./bitmaps";
 import { geoCases } from "./geo";
 import { sortCases } from "./sort";
+import { streamsCases } from "./streams";
 
 /** A time-dependent reply: any integer in [min, max]. */
 export interface Between {
@@ -40,4 +41,4 @@ export interface Case {
 /** A list element long enough that 129 of them pass Redis's 8 KB listpack bound too. */
 
 /** Every case, one file per family. */
-export const cases: readonly Case[] = [...stringsCases, ...keysCases, ...hashesCases, ...hashTtlCases, ...setsCases, ...listsCases, ...zsetsCases, ...bitmapsCases, ...geoCases, ...sortCases];
+export const cases: readonly Case[] = [...stringsCases, ...keysCases, ...hashesCases, ...hashTtlCases, ...setsCases, ...listsCases, ...zsetsCases, ...bitmapsCases, ...geoCases, ...sortCases, ...streamsCases];

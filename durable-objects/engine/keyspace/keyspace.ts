@@ -118,15 +118,17 @@ export class Keyspace {
     }
     for (const [eid, fields] of change.elements) {
       if (change.dropped.has(eid)) continue;
+      // A stream is read by ID ranges only: it has no rank index.
       const header = settle ? change.headerOf(eid) : null;
+      const indexed = header !== null && header.type !== "stream";
       // Unsettled (a full sync's chunk): no index is kept for it until the recount builds one.
-      if (header !== null) elements.plan(eid, fields.size, header.count ?? 0);
+      if (indexed) elements.plan(eid, fields.size, header.count ?? 0);
       else if (!settle) elements.plan(eid, Number.POSITIVE_INFINITY, 0);
       for (const [field, element] of fields) {
         if (element === null) elements.delete(eid, field);
         else elements.put(eid, field, mod === null ? element : { ...element, mod });
       }
-      if (header !== null) elements.settle(eid, header.count ?? 0, header.type === "zset" || header.type === "list");
+      if (indexed) elements.settle(eid, header.count ?? 0, header.type === "zset" || header.type === "list");
     }
     if (change.nextEid !== this.nextEid) {
       this.nextEid = change.nextEid;

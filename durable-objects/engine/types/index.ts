@@ -11,18 +11,19 @@ import { hashType } from "./hash";
 import { setType } from "./set";
 import { listType } from "./list";
 import { zsetType } from "./zset";
+import { streamType } from "./stream";
 
 export interface TypeModule {
   readonly name: Exclude<ValueType, "string">;
   readonly commands: readonly Command<any>[];
   readonly effects: readonly EffectSpec[];
   /** The effects that write a collection of this type whole under `key` (logged in bounded pieces: `splitEffect`). */
-  restore(key: string, elements: readonly ElementRow[]): Effect[];
+  restore(key: string, elements: readonly ElementRow[], entry: Entry): Effect[];
   /** OBJECT ENCODING's answer for a collection of this type (`db` to look at its elements). */
   encoding(entry: Entry, db: Change): string;
 }
 
-export const TYPES: readonly TypeModule[] = [hashType, setType, listType, zsetType];
+export const TYPES: readonly TypeModule[] = [hashType, setType, listType, zsetType, streamType];
 
 /** The module of a collection type. @throws Error for a type no module declares */
 export function typeNamed(name: ValueType): TypeModule {

@@ -11,7 +11,14 @@ import type { StateDifference } from "./state.ts";
 const OPTION_WORDS = new Set([
   "NX", "XX", "GT", "LT", "CH", "INCR", "GET", "EX", "PX", "EXAT", "PXAT", "KEEPTTL", "PERSIST", "WITHSCORES", "WITHSCORE", "WITHVALUES",
   "BYSCORE", "BYLEX", "REV", "LIMIT", "WEIGHTS", "AGGREGATE", "COUNT", "RANK", "MAXLEN", "MATCH", "TYPE", "REPLACE", "DB", "BEFORE", "AFTER",
+  "NOMKSTREAM", "MINID", "=", "NOACK", "MKSTREAM", "ENTRIESREAD", "ENTRIESADDED", "MAXDELETEDID", "IDLE", "TIME", "RETRYCOUNT", "FORCE", "JUSTID", "LASTID",
 ]);
+/** Commands whose subcommand is part of the class (OBJECT's other subcommands are one class). */
+const SUBCOMMANDS: Record<string, readonly string[]> = {
+  OBJECT: ["ENCODING"],
+  XGROUP: ["CREATE", "SETID", "CREATECONSUMER", "DELCONSUMER", "DESTROY"],
+  XINFO: ["STREAM", "GROUPS", "CONSUMERS"],
+};
 
 /** The error text with what varies from case to case elided: quoted arguments, numbers. */
 export function errorClass(text: string): string {
@@ -27,7 +34,9 @@ function commandClass(command: Command, bare: boolean): string {
   const name = commandName(command);
   if (name === "EXEC" || name === "(PIPELINE)") return name;
   if (!specOf(command)) return "<unknown command>";
-  const sub = name !== "OBJECT" ? "" : String(command[1]).toUpperCase() === "ENCODING" ? " ENCODING" : " <other subcommand>";
+  const known = SUBCOMMANDS[name];
+  const word = String(command[1]).toUpperCase();
+  const sub = !known ? "" : known.includes(word) ? ` ${word}` : " <other subcommand>";
   const words = [...new Set(command.slice(1).flatMap((a) => (typeof a === "string" && OPTION_WORDS.has(a.toUpperCase()) ? [a.toUpperCase()] : [])))].sort();
   return `${name}${sub}${words.length > 0 && !bare ? ` [${words.join(" ")}]` : ""}`;
 }

@@ -1,12 +1,13 @@
 /**
  * When two replies to the same command count as the same: exactly, once the known version
  * differences are forgiven, except where Redis itself leaves something open — the order of a
- * set-like reply, a TTL's last digits (each side started counting a few ms apart), and a random
- * pick (compared by shape, and checked against the collection it was picked from).
+ * set-like reply, a TTL's last digits (each side started counting a few ms apart), a stream's idle
+ * times (the same), and a random pick (compared by shape, and checked against the collection it
+ * was picked from).
  */
 import { sortOrderOpen } from "./catalog-sort.ts";
 import { type KnownDifference, forgive } from "./known-differences.ts";
-import { type Command, type Reply, commandName, equal, isError, kindOf, render, replyOrder, unscripted } from "./reply.ts";
+import { type Command, type Reply, argText, commandName, equal, isError, kindOf, render, replyOrder, unscripted } from "./reply.ts";
 
 /** Replies whose element order Redis leaves unspecified: compared sorted. */
 const UNORDERED = new Set(["KEYS", "SMEMBERS", "SINTER", "SUNION", "SDIFF", "HKEYS", "HVALS"]);
@@ -18,6 +19,26 @@ const TIME_TOLERANCE: Record<string, bigint> = { TTL: 2n, EXPIRETIME: 2n, PTTL: 
 /** Where a script raised an error (Redis 7's suffix). */
 const SCRIPT_AT = / script: [0-9a-f]{40}, on @user_script:\d+\.$/;
 const DEADLINES = new Set(["EXPIRETIME", "PEXPIRETIME", "HEXPIRETIME", "HPEXPIRETIME"]);
+/** How far two idle times (ms) inside a stream reply may be apart: PTTL's tolerance. */
+const IDLE_TOLERANCE_MS = 2000n;
+/** What stands in an idle time's place while the rest of a stream reply is compared exactly. */
+const IDLE = Buffer.from("(an idle time)");
+
+/**
+ * The stream replies that carry idle times (ms since a pending entry's delivery, since a
+ * consumer was seen or active): XPENDING's extended form (each entry's third element) and XINFO
+ * CONSUMERS (the values of `idle` and `inactive`). `take` is given each and returns what stands
+ * in its place; undefined for any other command.
+ */
+function streamIdleTimes(command: Command, reply: Reply, take: (ms: Reply) => Reply): Reply | undefined {
+  const name = commandName(command);
+  const sub = name === "XINFO" && command[1] !== undefined ? argText(command[1]).toUpperCase() : "";
+  if (!(name === "XPENDING" && command.length > 3) && sub !== "CONSUMERS") return undefined;
+  if (!Array.isArray(reply)) return reply;
+  if (name === "XPENDING") return reply.map((e) => (Array.isArray(e) && e.length === 4 ? [e[0]!, e[1]!, take(e[2]!), e[3]!] : e));
+  const timed = (x: Reply | undefined) => Buffer.isBuffer(x) && ["idle", "inactive"].includes(x.toString());
+  return reply.map((c) => (Array.isArray(c) ? c.map((x, i) => (i % 2 === 1 && timed(c[i - 1]) ? take(x) : x)) : c));
+}
 
 /**
  * How Redis's replies were timed against Flaredis's when they were not taken side by side (a
@@ -57,6 +78,19 @@ export function differs(differences: readonly KnownDifference[], command: Comman
   if (UNORDERED_PAIRS.has(name)) return equal(sortedPairs(r), sortedPairs(f)) ? null : describe(redis, flaredis);
   // SORT where Redis leaves the order, and with LIMIT the choice, open: the same number of replies.
   if (sortOrderOpen(command) && Array.isArray(r) && Array.isArray(f)) return r.length === f.length ? null : `redis sorted ${r.length} replies, flaredis ${f.length}`;
+  // Idle times inside a stream reply: the rest exactly, each time within PTTL's tolerance (a time
+  // between two moments of the same run: the drift only, never the shift).
+  const idle: [Reply[], Reply[]] = [[], []];
+  const [rMasked, fMasked] = [streamIdleTimes(command, r, (x) => (idle[0].push(x), IDLE)), streamIdleTimes(command, f, (x) => (idle[1].push(x), IDLE))];
+  if (rMasked !== undefined && fMasked !== undefined) {
+    if (!equal(rMasked, fMasked)) return describe(redis, flaredis);
+    const tolerance = IDLE_TOLERANCE_MS + BigInt(Math.ceil(Math.abs(skew?.driftMs ?? 0)));
+    const close = (x: Reply, y: Reply | undefined) =>
+      typeof x === "bigint" && typeof y === "bigint" && (x < 0n || y < 0n ? x === y : (x > y ? x - y : y - x) <= tolerance);
+    if (idle[0].every((x, i) => close(x, idle[1][i]))) return null;
+    const integers = idle[0].every((x, i) => typeof x === "bigint" && typeof idle[1][i] === "bigint");
+    return `${describe(redis, flaredis)}${integers ? ` (an idle time beyond the ${tolerance} ms tolerance)` : ""}`;
+  }
   const base = TIME_TOLERANCE[name];
   if (base !== undefined) {
     const unit = base === 2n ? 1000 : 1;
@@ -105,7 +139,13 @@ function fromCjson(reply: Reply): Reply | undefined {
 /** A command whose replies are compared as they are: not unordered, not a time, not a SORT whose order is open. */
 export function comparedExactly(command: Command): boolean {
   const name = commandName(command);
-  return !UNORDERED.has(name) && !UNORDERED_PAIRS.has(name) && TIME_TOLERANCE[name] === undefined && !sortOrderOpen(command);
+  return (
+    !UNORDERED.has(name) &&
+    !UNORDERED_PAIRS.has(name) &&
+    TIME_TOLERANCE[name] === undefined &&
+    !sortOrderOpen(command) &&
+    streamIdleTimes(command, null, (x) => x) === undefined
+  );
 }
 
 export function sorted(r: Reply): Reply {

@@ -26,6 +26,7 @@ import { geo } from "./catalog-geo.ts";
 import { hashTtl } from "./catalog-hash-ttl.ts";
 import { hll } from "./catalog-hll.ts";
 import { sort } from "./catalog-sort.ts";
+import { streams } from "./catalog-streams.ts";
 import { differencesFor, runs } from "./known-differences.ts";
 import { Random } from "./random.ts";
 import { comparedExactly } from "./compare.ts";
@@ -33,14 +34,13 @@ import { type Arg, type Command, SCRIPTS, type Step, commandName } from "./reply
 import { FLOAT_EDGES, INT64_EDGES, key, value } from "./values.ts";
 
 /** The catalog by family, for a program that draws from some only (`GeneratorOptions.families`). */
-export const FAMILIES = { serverAndKeys, strings, bitmaps, hll, geo, hashes, hashTtl, lists, sets, zsets, sort, blocking } as const;
+export const FAMILIES = { serverAndKeys, strings, bitmaps, hll, geo, hashes, hashTtl, lists, sets, zsets, sort, blocking, streams } as const;
 export type Family = keyof typeof FAMILIES;
 const EVERY: readonly CommandSpec[] = Object.values(FAMILIES).flat();
-/**
- * What a program draws from unless told (`families`): every family but `blocking`, added after the
- * recorded transcripts (recorded.test.ts), whose programs were drawn without it.
- */
-export const CATALOG: readonly CommandSpec[] = EVERY.filter((s) => !blocking.includes(s));
+/** The families added after the recorded transcripts (recorded.test.ts), whose programs were drawn without them. */
+export const LATER_FAMILIES: readonly Family[] = ["blocking", "streams"];
+/** What a program draws from unless told (`families`): every family but the later ones, so the recorded programs stay as they were. */
+export const CATALOG: readonly CommandSpec[] = EVERY.filter((s) => !LATER_FAMILIES.some((f) => FAMILIES[f].includes(s)));
 const BY_NAME = new Map(EVERY.map((s) => [s.name, s]));
 /** Commands that may go in a MULTI block or a pipeline. */
 const BLOCKABLE = EVERY.filter((s) => !s.scan && !s.randomWrite && !s.countsExpired && !s.reencodes);

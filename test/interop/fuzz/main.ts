@@ -15,6 +15,7 @@
  *   FLAREDIS_REDIS_SERVER=/path/to/7.4/redis-server npm run fuzz -- --seeds 1-10 --via-dev-proxy --record FILE
  *                         (a transcript of redis-server's side, transcript.ts; added to FILE's programs if it exists)
  *   npm run fuzz -- --seeds 101-110 --families serverAndKeys,hashes,hashTtl ...   (programs of some families only)
+ *   npm run fuzz -- --families serverAndKeys,strings,streams   (streams, and keys of another type: not in the default programs)
  *   npm run fuzz -- --via-dev-proxy --transcript FILE   (replays every program of one, the recording in redis-server's place)
  */
 import { parseArgs } from "node:util";

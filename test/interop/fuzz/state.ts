@@ -1,8 +1,9 @@
 /**
  * The keyspace compared whole (after each seed, and to minimize a divergence found that way):
  * the same keys (KEYS *), and for each its TYPE, its value (GET, LRANGE 0 -1, HGETALL and
- * SMEMBERS as sets, ZRANGE 0 -1 WITHSCORES) and whether it has a TTL (PTTL, within tolerance);
- * against Redis 7.4 or later, each hash field's deadline too (HPEXPIRETIME, within tolerance).
+ * SMEMBERS as sets, ZRANGE 0 -1 WITHSCORES, XRANGE - + for a stream's entries) and whether it
+ * has a TTL (PTTL, within tolerance); against Redis 7.4 or later, each hash field's deadline too
+ * (HPEXPIRETIME, within tolerance).
  */
 import { differs, sorted } from "./compare.ts";
 import { runs } from "./known-differences.ts";
@@ -26,6 +27,7 @@ const DUMP: Record<string, (key: string) => Command> = {
   hash: (k) => ["HGETALL", k],
   set: (k) => ["SMEMBERS", k],
   zset: (k) => ["ZRANGE", k, "0", "-1", "WITHSCORES"],
+  stream: (k) => ["XRANGE", k, "-", "+"],
 };
 
 /** Reads one batch of commands on both sides. */

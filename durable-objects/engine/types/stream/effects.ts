@@ -1,0 +1,75 @@
+/**
+ * The stream type's replicated effects (see effects.ts for the rules): rows as they are after the
+ * command, whatever their kind (layout.ts), and the header's metadata.
+ * - XPUT key field value [field value ...]: rows written (entries, groups, consumers, PEL rows).
+ * - XREM key field [field ...]: rows removed. An emptied stream stays: a stream is deleted only
+ *   by DEL (or its expiry), as in Redis.
+ * - XMETA key meta: the header's metadata (length, last ID, ...); the key's deadline stays.
+ */
+import { type Bytes, fromBytes } from "../../bytes";
+import { EMPTY, type EffectSpec, putElements } from "../../effect-spec";
+import type { Effect } from "../../keyspace";
+import type { ElementRow, Entry } from "../../storage";
+
+export const streamEncode = {
+  put: (key: string, rows: readonly (readonly [string, Bytes])[]): Effect => ["XPUT", key, ...rows.flatMap(([f, v]) => [f, v])],
+  remove: (key: string, fields: readonly string[]): Effect => ["XREM", key, ...fields],
+  meta: (key: string, meta: Bytes): Effect => ["XMETA", key, meta],
+};
+
+const xput: EffectSpec = {
+  name: "XPUT",
+  group: 2,
+  elementLevel: true,
+  apply: (change, key, args, at, current) =>
+    putElements(
+      change,
+      key,
+      "stream",
+      current,
+      at,
+      Array.from({ length: Math.floor(args.length / 2) }, (_, i) => [fromBytes(args[2 * i]!), { value: args[2 * i + 1]!, score: null }] as const),
+    ),
+};
+
+/** Each row unless it was written after `at`; the header's count follows (made exact by a recount while fuzzy). */
+const xrem: EffectSpec = {
+  name: "XREM",
+  group: 1,
+  elementLevel: true,
+  apply: (change, key, fields, at, current) => {
+    if (current === null || current.type !== "stream" || current.eid === undefined) return;
+    let count = current.count ?? 0;
+    for (const f of fields) {
+      const field = fromBytes(f);
+      const before = change.element(current.eid, field);
+      if (before === null || (before.mod ?? 0) >= at) continue;
+      change.setElement(current.eid, field, null, before);
+      count--;
+    }
+    change.writeAsTold(key, { ...current, count: Math.max(count, 0) }, Math.max(current.mod ?? 0, at));
+  },
+};
+
+/** Key-level: applied only where the header is older than the effect. Another type's record there is replaced. */
+const xmeta: EffectSpec = {
+  name: "XMETA",
+  apply: (change, key, [meta], at, current) => {
+    if (current !== null && current.type === "stream" && current.eid !== undefined) {
+      change.writeAsTold(key, { ...current, value: meta! }, at);
+      return;
+    }
+    if (current?.eid !== undefined) change.dropElements(current.eid);
+    change.writeAsTold(key, { type: "stream", value: meta!, expiresAt: null, eid: change.newEid(), count: 0 }, at);
+  },
+};
+
+export const streamEffects: readonly EffectSpec[] = [xput, xrem, xmeta];
+
+/** A stream written whole: its rows (logged in pieces of a bounded size), then its metadata. */
+export function restoreStream(key: string, elements: readonly ElementRow[], entry: Entry): Effect[] {
+  const out: Effect[] = [];
+  if (elements.length > 0) out.push(streamEncode.put(key, elements.map((el) => [el.field, el.value] as const)));
+  out.push(streamEncode.meta(key, entry.value.length > 0 ? entry.value : EMPTY));
+  return out;
+}

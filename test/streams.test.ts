@@ -1,0 +1,202 @@
+// Streams (issue 28): replies are pinned against redis-server in test/conformance/streams.ts and
+// by the differential fuzzer's `streams` family. Here: what only Flaredis has to get right. A
+// stream, its groups, consumers and pending entries replicate as rows, so a replica (and a
+// replica promoted after a failover) holds the same groups at the same positions; reads cost the
+// rows they answer, not the stream; XREAD BLOCK waits on the primary and reads `$` as the last ID
+// when it blocked.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../durable-objects/engine/clock";
+import { type Batch, Engine } from "../durable-objects/engine/engine";
+import { digest } from "../durable-objects/engine/sync";
+import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
+import type { ManualClock as Clock } from "../durable-objects/engine/clock";
+import { catchUp, enginePair, fullSync, runner } from "./engine-pair";
+import { seeded } from "./cluster";
+import { TOKENS, call, inNode, nodeApi, onOneClock, redis, stubOf } from "./helpers";
+
+const key = fc.constantFrom("s", "t", "u");
+const group = fc.constantFrom("g1", "g2");
+const consumer = fc.constantFrom("alice", "bob", "carol");
+const id = fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 3 })).map(([ms, seq]) => `${ms}-${seq}`);
+const write = fc.oneof(
+  { weight: 6, arbitrary: fc.tuple(key, fc.string({ maxLength: 3 })).map(([k, v]) => ["XADD", k, "*", "f", v]) },
+  { weight: 2, arbitrary: fc.tuple(key, id).map(([k, i]) => ["XADD", k, i, "f", "x"]) },
+  { weight: 1, arbitrary: fc.tuple(key, fc.integer({ min: 0, max: 5 })).map(([k, n]) => ["XADD", k, "MAXLEN", String(n), "*", "a", "b"]) },
+  { weight: 2, arbitrary: fc.tuple(key, id, id).map(([k, a, b]) => ["XDEL", k, a, b]) },
+  { weight: 1, arbitrary: fc.tuple(key, fc.integer({ min: 0, max: 8 })).map(([k, n]) => ["XTRIM", k, "MAXLEN", String(n)]) },
+  { weight: 2, arbitrary: fc.tuple(key, group, fc.constantFrom("0", "$")).map(([k, g, at]) => ["XGROUP", "CREATE", k, g, at, "MKSTREAM"]) },
+  { weight: 1, arbitrary: fc.tuple(key, group).map(([k, g]) => ["XGROUP", "DESTROY", k, g]) },
+  { weight: 1, arbitrary: fc.tuple(key, group, id).map(([k, g, i]) => ["XGROUP", "SETID", k, g, i]) },
+  { weight: 1, arbitrary: fc.tuple(key, group, consumer).map(([k, g, c]) => ["XGROUP", "DELCONSUMER", k, g, c]) },
+  { weight: 4, arbitrary: fc.tuple(key, group, consumer, fc.integer({ min: 1, max: 4 })).map(([k, g, c, n]) => ["XREADGROUP", "GROUP", g, c, "COUNT", String(n), "STREAMS", k, ">"]) },
+  { weight: 1, arbitrary: fc.tuple(key, group, consumer).map(([k, g, c]) => ["XREADGROUP", "GROUP", g, c, "STREAMS", k, "0"]) },
+  { weight: 2, arbitrary: fc.tuple(key, group, id, id).map(([k, g, a, b]) => ["XACK", k, g, a, b]) },
+  { weight: 1, arbitrary: fc.tuple(key, group, consumer, id).map(([k, g, c, i]) => ["XCLAIM", k, g, c, "0", i, "FORCE"]) },
+  { weight: 1, arbitrary: fc.tuple(key, group, consumer).map(([k, g, c]) => ["XAUTOCLAIM", k, g, c, "0", "0", "COUNT", "2"]) },
+  { weight: 1, arbitrary: key.map((k) => ["DEL", k]) },
+  { weight: 1, arbitrary: fc.tuple(key, key).map(([a, b]) => ["RENAME", a, b]) },
+  { weight: 1, arbitrary: fc.tuple(key, key).map(([a, b]) => ["COPY", a, b, "REPLACE"]) },
+  { weight: 1, arbitrary: fc.constant(["TICK"]) },
+);
+const batch = fc.oneof({ weight: 5, arbitrary: write.map((argv) => [argv]) }, { weight: 1, arbitrary: fc.tuple(write, write).map(([a, b]) => [a, b]) });
+type Op = { kind: "write"; commands: readonly (readonly string[])[] } | { kind: "chunk" };
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: batch.map((commands) => ({ kind: "write" as const, commands })) },
+  { weight: 2, arbitrary: fc.constant({ kind: "chunk" as const }) },
+);
+
+/** What a client sees of every stream: entries, groups, consumers (times included), pending entries. */
+function view(engine: Engine): unknown[] {
+  const run = (argv: string[]) => engine.run({ mode: "single", commands: [argv], permission: "admin" });
+  return ["s", "t", "u"].flatMap((k) => [
+    run(["XINFO", "STREAM", k, "FULL", "COUNT", "0"]),
+    run(["XLEN", k]),
+    ...["g1", "g2"].flatMap((g) => [run(["XPENDING", k, g]), run(["XINFO", "CONSUMERS", k, g])]),
+  ]);
+}
+
+describe("streams through replication", () => {
+  it("a full sync in chunks while streams, groups and PELs change ends equal to the master, replies too (property)", () => {
+    fc.assert(
+      fc.property(fc.array(batch, { maxLength: 25 }), fc.array(op, { maxLength: 50 }), fc.array(batch, { maxLength: 20 }), fc.integer({ min: 1, max: 300 }), (before, during, after, chunkBytes) => {
+        const p = enginePair();
+        const { master, replica, syncing, clock } = p;
+        const run = (commands: readonly (readonly string[])[]) => {
+          const real = commands.filter((c) => c[0] !== "TICK").map((c) => [...c]);
+          if (real.length < commands.length) clock.advance(7);
+          if (real.length > 0) master.run({ mode: real.length > 1 ? "multi" : "single", commands: real, permission: "admin" });
+        };
+        before.forEach(run);
+        const sync = fullSync(p, chunkBytes);
+        for (const o of during) {
+          if (o.kind === "write") run(o.commands);
+          else sync.chunk();
+        }
+        sync.finish();
+        catchUp(master, replica, 300);
+        syncing.now = false;
+        after.forEach(run);
+        catchUp(master, replica, 300);
+        expect(digest(replica)).toBe(digest(master));
+        expect(view(replica)).toEqual(view(master));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a replica promoted mid-way continues a group where it was: every entry acknowledged exactly once", () => {
+    const p = enginePair();
+    const m = runner(p.master);
+    fullSync(p, 10_000).finish();
+    p.syncing.now = false;
+    m("XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM");
+    for (let i = 1; i <= 300; i++) m("XADD", "jobs", `${i}-1`, "n", String(i));
+    const acked = new Map<string, number>();
+    const work = (run: ReturnType<typeof runner>, rounds: number) => {
+      for (let r = 0; r < rounds; r++)
+        for (const c of ["c1", "c2", "c3"]) {
+          const reply = run("XREADGROUP", "GROUP", "workers", c, "COUNT", "7", "STREAMS", "jobs", ">") as [unknown, [Uint8Array, unknown][]][] | null;
+          // c3 crashes before it acknowledges its first reads.
+          if (reply === null || (c === "c3" && r < 3)) continue;
+          const ids = reply[0]![1].map(([id]) => new TextDecoder().decode(id));
+          if (ids.length === 0) continue;
+          expect(run("XACK", "jobs", "workers", ...ids)).toBe(ids.length);
+          for (const id of ids) acked.set(id, (acked.get(id) ?? 0) + 1);
+        }
+    };
+    work(m, 5);
+    catchUp(p.master, p.replica, 2000);
+    // The primary is gone: the replica takes over, with the group's position and PEL.
+    const promoted = runner(new Engine(p.replica.storage, { clock: p.clock, random: seeded(3) }));
+    expect(promoted("XINFO", "GROUPS", "jobs")).toEqual(m("XINFO", "GROUPS", "jobs"));
+    work(promoted, 20);
+    p.clock.advance(60_000);
+    for (let cursor = "0-0"; ; ) {
+      const [next, claimed] = promoted("XAUTOCLAIM", "jobs", "workers", "c1", "30000", cursor, "COUNT", "10") as [Uint8Array, [Uint8Array, unknown][]];
+      const ids = claimed.map(([id]) => new TextDecoder().decode(id));
+      if (ids.length > 0) expect(promoted("XACK", "jobs", "workers", ...ids)).toBe(ids.length);
+      for (const id of ids) acked.set(id, (acked.get(id) ?? 0) + 1);
+      cursor = new TextDecoder().decode(next);
+      if (cursor === "0-0") break;
+    }
+    expect(acked.size).toBe(300);
+    expect([...acked.values()].every((n) => n === 1)).toBe(true);
+    expect(promoted("XPENDING", "jobs", "workers")).toEqual([0, null, null, null]);
+  });
+});
+
+describe("streams on SQLite read the rows they answer", () => {
+  it("XRANGE, XREVRANGE, XREAD, XPENDING and XINFO of a 20,000-entry stream with 5,000 pending read a bounded number of rows", async () => {
+    await runInDurableObject(env.NODE.get(env.NODE.idFromName("stream-rows")), (_node, state) => {
+      for (const t of ["keyspace", "elements", "backlog", "meta", "dropped", "ranks", "ranked"]) state.storage.sql.exec(`DROP TABLE IF EXISTS ${t}`);
+      const storage = new SqliteStorage(state.storage);
+      const engine = new Engine(storage, { clock: new ManualClock(5_000_000), random: seeded(5), node: "sqlite" });
+      const admin = (commands: string[][]): Batch => ({ mode: "pipeline", commands, permission: "admin" });
+      for (let i = 0; i < 20_000; i += 1000) engine.run(admin(Array.from({ length: 1000 }, (_, j) => ["XADD", "s", `${i + j + 1}-0`, "n", String(i + j)])));
+      engine.run(admin([["XGROUP", "CREATE", "s", "g", "0"]]));
+      for (let i = 0; i < 5; i++) engine.run(admin([["XREADGROUP", "GROUP", "g", `c${i}`, "COUNT", "1000", "STREAMS", "s", ">"]]));
+      const cost = (argv: string[]) => {
+        const before = storage.usage();
+        const result = engine.run(admin([argv])) as { outcomes: { result?: unknown; error?: string }[] };
+        const after = storage.usage();
+        expect(result.outcomes[0]!.error, argv.join(" ")).toBeUndefined();
+        return { read: after.rows_read - before.rows_read, written: after.rows_written - before.rows_written, result: result.outcomes[0]!.result };
+      };
+      expect(cost(["XRANGE", "s", "10000", "+", "COUNT", "10"]).read).toBeLessThanOrEqual(40);
+      expect(cost(["XREVRANGE", "s", "+", "-", "COUNT", "10"]).read).toBeLessThanOrEqual(40);
+      expect(cost(["XREAD", "COUNT", "5", "STREAMS", "s", "15000"]).read).toBeLessThanOrEqual(40);
+      expect(cost(["XLEN", "s"]).read).toBeLessThanOrEqual(5);
+      expect(cost(["XPENDING", "s", "g"]).read).toBeLessThanOrEqual(40);
+      expect(cost(["XPENDING", "s", "g", "-", "+", "10", "c3"]).read).toBeLessThanOrEqual(60);
+      expect(cost(["XINFO", "STREAM", "s"]).read).toBeLessThanOrEqual(40);
+      expect(cost(["XINFO", "GROUPS", "s"]).read).toBeLessThanOrEqual(40);
+      // Writes: an XADD writes as many rows as an HSET of a new field (its row, the header, the log);
+      // an ack its PEL rows and the counts.
+      cost(["HSET", "h", "a", "1"]);
+      expect(cost(["XADD", "s", "*", "n", "x"]).written).toBe(cost(["HSET", "h", "b", "2"]).written);
+      expect(cost(["XACK", "s", "g", "1-0"]).written).toBeLessThanOrEqual(8);
+      const read10 = cost(["XREADGROUP", "GROUP", "g", "c9", "COUNT", "10", "STREAMS", "s", ">"]);
+      // Ten deliveries: each a row in the group's PEL and one in the consumer's (each row with its
+      // index entry), then the consumer, the group, the header and the log.
+      expect(read10.written).toBeLessThanOrEqual(50);
+      expect(read10.read).toBeLessThanOrEqual(80);
+    });
+  });
+});
+
+const PRIMARY = "enam";
+const REPLICAS = ["wnam", "weur", "apac"];
+const blockedNow = () => inNode(stubOf(PRIMARY), (node) => (node.core.role as unknown as { blockedClients: number }).blockedClients);
+async function untilBlocked(n: number): Promise<void> {
+  for (let i = 0; i < 500; i++) if ((await blockedNow()) === n) return;
+  throw new Error(`the primary holds ${await blockedNow()} blocked clients, not ${n}`);
+}
+const send = (argv: string[]) => call(argv, { token: TOKENS.readwrite });
+
+describe("XREAD BLOCK and XREADGROUP BLOCK on the primary", () => {
+  let clock: Clock;
+
+  it("wake on an XADD to their stream with what was added after `$` as it was when they blocked; nil at the timeout", async () => {
+    clock = await onOneClock([PRIMARY, ...REPLICAS], REPLICAS);
+    expect(await redis("XADD", "ev", "1-1", "a", "1")).toBe("1-1");
+    const reader = send(["XREAD", "BLOCK", "5000", "STREAMS", "ev", "$"]);
+    await redis("XGROUP", "CREATE", "ev", "g", "$");
+    const member = send(["XREADGROUP", "GROUP", "g", "w", "BLOCK", "5000", "STREAMS", "ev", ">"]);
+    await untilBlocked(2);
+    expect(await redis("XADD", "other", "1-1", "x", "y")).toBe("1-1");
+    expect(await blockedNow()).toBe(2);
+    expect(await redis("XADD", "ev", "2-1", "b", "2")).toBe("2-1");
+    expect((await reader).json).toEqual({ result: [["ev", [["2-1", ["b", "2"]]]]] });
+    expect((await member).json).toEqual({ result: [["ev", [["2-1", ["b", "2"]]]]] });
+    expect(await redis("XPENDING", "ev", "g", "-", "+", "10")).toEqual([["2-1", "w", expect.any(Number), 1]]);
+    const late = send(["XREAD", "BLOCK", "100", "STREAMS", "ev", "$"]);
+    await untilBlocked(1);
+    await inNode(stubOf(PRIMARY), () => clock.advance(150));
+    expect((await late).json).toEqual({ result: null });
+    // Without BLOCK, nothing new is nil at once; XREAD is served by a replica then.
+    expect(await redis("XREAD", "STREAMS", "ev", "$")).toBeNull();
+  });
+});
