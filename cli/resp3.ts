@@ -5,7 +5,8 @@
  * test/interop/proxy.test.ts): maps (HGETALL, CONFIG GET, HELLO, LCS IDX, FUNCTION STATS and
  * LIST), sets (SMEMBERS, SINTER, SUNION, SDIFF, SPOP with a count), doubles (ZSCORE, ZINCRBY,
  * ZADD INCR, ZMSCORE, scores WITHSCORES, ZPOPMIN's and ZMPOP's as [member, score] pairs, GEOPOS's and WITHCOORD's
- * coordinates), field-value pairs (HRANDFIELD WITHVALUES), INFO as verbatim text, and nil as `_`.
+ * coordinates), field-value pairs (HRANDFIELD WITHVALUES), XREAD's and XREADGROUP's streams and
+ * XINFO's fields as maps, INFO as verbatim text, and nil as `_`.
  * A script's map, set or double reply keeps RESP2's shape (the API has flattened it).
  */
 import { type ErrorReply, isError, type Reply } from "./reply.ts";
@@ -116,6 +117,14 @@ export function toResp3(reply: Reply, argv: readonly string[]): Reply3 {
       // WITHCOORD: each match's last element is its coordinates.
       if (!has(argv, "WITHCOORD") || !Array.isArray(reply)) return reply;
       return reply.map((m) => (Array.isArray(m) && m.length > 0 ? [...m.slice(0, -1), coordinates(m[m.length - 1]!)] : m));
+    case "XREAD":
+    case "XREADGROUP":
+      // [[key, entries] …] as a map of key → entries.
+      return Array.isArray(reply) ? { map: reply.map((kv) => (Array.isArray(kv) && kv.length === 2 ? ([kv[0]!, kv[1]!] as const) : ([kv, null] as const))) } : reply;
+    case "XINFO":
+      if (sub === "GROUPS" || sub === "CONSUMERS") return Array.isArray(reply) ? reply.map((m) => map(m)) : reply;
+      // STREAM: a map; FULL's groups are maps, and their consumers too.
+      return sub === "STREAM" ? map(reply, (k, v) => (k === "groups" && Array.isArray(v) ? v.map((g) => map(g, (gk, gv) => (gk === "consumers" && Array.isArray(gv) ? gv.map((c) => map(c)) : gv))) : v)) : reply;
     case "INFO":
       return reply instanceof Uint8Array ? { verbatim: reply } : reply;
     case "CLIENT":

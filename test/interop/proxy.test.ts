@@ -86,6 +86,26 @@ describe("blocking commands through the proxy", () => {
       client.disconnect();
     }
   });
+
+  it("ioredis in XREAD BLOCK and XREADGROUP BLOCK wakes on an XADD with what it added", async () => {
+    const client = new Redis({ port, host: "127.0.0.1" });
+    const member = new Redis({ port, host: "127.0.0.1" });
+    try {
+      await client.xadd("xq", "1-1", "a", "1");
+      await client.xgroup("CREATE", "xq", "g", "$");
+      const reader = client.xread("BLOCK", 5000, "STREAMS", "xq", "$");
+      await untilBlocked(1);
+      const worker = member.xreadgroup("GROUP", "g", "w", "BLOCK", 5000, "STREAMS", "xq", ">");
+      await untilBlocked(2);
+      expect(await cli("XADD", "xq", "2-1", "b", "2")).toBe("2-1\n");
+      expect(await reader).toEqual([["xq", [["2-1", ["b", "2"]]]]]);
+      expect(await worker).toEqual([["xq", [["2-1", ["b", "2"]]]]]);
+      expect(await client.xread("BLOCK", 50, "STREAMS", "xq", "$")).toBeNull();
+    } finally {
+      client.disconnect();
+      member.disconnect();
+    }
+  });
 });
 
 describe("redis-cli", () => {
