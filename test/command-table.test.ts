@@ -21,7 +21,10 @@ describe("Redis's command table", () => {
   it("a refused command answers its reason; the README's Limits name it", () => {
     const engine = newEngine();
     expect(run(engine, "MONITOR")).toEqual({ error: "ERR MONITOR is not supported by Flaredis (not served)" });
-    expect(run(engine, "subscribe", "ch")).toEqual({ error: "ERR SUBSCRIBE is not supported by Flaredis (pub/sub is not served yet)" });
+    expect(run(engine, "subscribe", "ch")).toEqual({
+      error:
+        "ERR SUBSCRIBE is not supported by Flaredis (a subscription is a Server-Sent Events response: POST /subscribe/<channel> or /psubscribe/<pattern> with Accept: text/event-stream (the HTTP API keeps no connection))",
+    });
     expect(run(engine, "NOPE")).toEqual({ error: "ERR unknown command 'NOPE', with args beginning with: " });
     const missing = [...REFUSED.keys()].filter((n) => !new RegExp(`[\`\\s]${n.toUpperCase().replace("-", "\\-")}[\`\\s]`).test(limits));
     expect(missing).toEqual([]);

@@ -16,6 +16,7 @@ import { stringify, toJsonOutcome } from "./reply";
 import { formatSyncToken, nextSyncToken, parseSyncToken, writtenKeys } from "./sync-token";
 import { type ArgEncoding, parseCommand, parseCommands, parsePathCommand, readBody, readBodyBytes } from "./request";
 import { type Background, route } from "./routing";
+import { isSubscribe, subscribe, subscriptionOf } from "./subscribe";
 import { RedisError } from "../durable-objects/engine/errors";
 import { toText } from "../durable-objects/engine/bytes";
 
@@ -160,7 +161,23 @@ app.post("/pipeline", async (c) => forward(c, "pipeline", parseCommands(await re
 
 app.post("/multi-exec", async (c) => forward(c, "multi", parseCommands(await readBody(c.req.raw), argEncodingOf(c.req.raw))));
 
-app.post("/", async (c) => forward(c, "single", [parseCommand(await readBody(c.req.raw), argEncodingOf(c.req.raw))]));
+/** A SUBSCRIBE's Server-Sent Events (worker/subscribe.ts). */
+function subscribeTo(c: Context<{ Bindings: Env; Variables: Vars }>, argv: readonly string[]) {
+  let background: Background | undefined;
+  try {
+    const ctx = c.executionCtx;
+    background = (work) => ctx.waitUntil(work);
+  } catch {
+    // No execution context (tests): health checks run inline.
+  }
+  return subscribe(c.env, subscriptionOf(argv), c.req.raw.cf as ClientLocation | undefined, background);
+}
+
+app.post("/", async (c) => {
+  const argv = parseCommand(await readBody(c.req.raw), argEncodingOf(c.req.raw));
+  if (isSubscribe(argv[0]) && c.req.header("accept") === "text/event-stream") return subscribeTo(c, argv);
+  return forward(c, "single", [argv]);
+});
 
 // GET / names no command.
 app.get("/", (c) => c.notFound());
@@ -168,7 +185,9 @@ app.get("/", (c) => c.notFound());
 // Any other path is a command in the path form (`/get/key`); "*" keeps the router on its fast
 // regular-expression form, which a pattern such as "/:command{.+}" would turn off.
 app.on(["GET", "POST"], "*", async (c) => {
-  const body = c.req.method === "POST" ? await readBodyBytes(c.req.raw) : new Uint8Array(0);
   const pathname = new URL(c.req.url).pathname;
+  // Upstash's form: POST /subscribe/<channel> (its body, `[]`, is no argument).
+  if (isSubscribe(pathname.split("/")[1])) return subscribeTo(c, parsePathCommand(pathname, new Uint8Array(0)));
+  const body = c.req.method === "POST" ? await readBodyBytes(c.req.raw) : new Uint8Array(0);
   return forward(c, "single", [parsePathCommand(pathname, body)]);
 });

@@ -14,7 +14,7 @@ import type { Scripts } from "./scripting/scripts";
  * A reply, as Redis types it: null (nil), an integer (bigint beyond 2^53), a status string
  * (`string`: "OK", "PONG", TYPE's answer), a bulk string (`Bytes`), or an array of replies.
  */
-export type Reply = null | number | bigint | string | Bytes | Reply[] | WaitForReplicas | BlockOn;
+export type Reply = null | number | bigint | string | Bytes | Reply[] | WaitForReplicas | BlockOn | Publish | PubSubQuery;
 
 /**
  * WAIT's answer: the node, which can wait, turns it into the count of replicas that acknowledged
@@ -43,6 +43,26 @@ export class BlockOn {
     readonly timeoutMs: number,
     readonly argv?: readonly string[],
   ) {}
+}
+
+/**
+ * PUBLISH's and SPUBLISH's answer: the node (node/publisher.ts) delivers the message to the
+ * subscribers of every region and turns this into how many got it. Never leaves the node.
+ */
+export class Publish {
+  constructor(
+    readonly channel: string,
+    readonly message: string,
+    readonly shard: boolean,
+  ) {}
+}
+
+/**
+ * PUBSUB's answer: the node gathers every node's subscriptions and `answer` makes the reply from
+ * them (see commands/publish.ts). Never leaves the node.
+ */
+export class PubSubQuery {
+  constructor(readonly answer: (counts: import("../protocol/pubsub").SubscriptionCounts) => Reply) {}
 }
 
 /**

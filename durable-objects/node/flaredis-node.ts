@@ -14,6 +14,8 @@ import { type Fault, type NodeApi, type PsyncRequest, type Push, RESTART_REASON,
 import { type Topology, type TopologyEnv, sentinelsOf, topologyOf } from "../protocol/topology";
 import { SqliteStorage, type StorageUsage } from "../sqlite/sqlite-storage";
 import { Node } from "./node";
+import { SUBSCRIBE_PATH, SUBSCRIPTION_HEADER, type Subscription } from "../protocol/pubsub";
+import { WebSocketSubscribers } from "./subscribers";
 import { type TransportEnv, rpcTransport } from "./transport";
 
 export interface NodeEnv extends TopologyEnv, TransportEnv {
@@ -27,6 +29,8 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   private node: Node | null = null;
   private storage: SqliteStorage | null = null;
   private startError: unknown = null;
+  /** The subscribers this node holds, on hibernatable WebSockets. */
+  private readonly subscribers: WebSocketSubscribers;
   /**
    * The calls this object served since it started, by method (each RPC call and each alarm is a
    * billed Durable Object request); `storageUsage` itself is not counted. For the bench's cost.
@@ -35,6 +39,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
 
   constructor(ctx: DurableObjectState, env: NodeEnv) {
     super(ctx, env);
+    this.subscribers = new WebSocketSubscribers(ctx, () => this.node?.name ?? "?");
     void ctx.blockConcurrencyWhile(async () => {
       try {
         await this.start();
@@ -62,6 +67,7 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       sentinels: sentinelsOf(this.env),
       maxValueBytes: Number.isSafeInteger(maxValue) ? maxValue : undefined,
       background: (work) => this.ctx.waitUntil(work),
+      subscribers: this.subscribers,
       // The alarm runs on wall time; the node on `clock`, which tests may move.
       setAlarm: (at) => this.ctx.storage.setAlarm(Date.now() + Math.max(0, at - this.clock.now())),
       getAlarm: async () => {
@@ -134,6 +140,39 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     this.count("fence");
     return this.core.fence(epoch);
   }
+  async subscriptions() {
+    this.count("subscriptions");
+    return this.core.subscriptions();
+  }
+
+  /** A subscriber's WebSocket (protocol/pubsub.ts): the worker opens it at SUBSCRIBE_PATH, its subscription in a header. */
+  override async fetch(request: Request): Promise<Response> {
+    this.count("fetch");
+    const url = new URL(request.url);
+    if (url.pathname !== SUBSCRIBE_PATH || request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("not found", { status: 404 });
+    this.core.faults.checkUp();
+    const subscription = JSON.parse(request.headers.get(SUBSCRIPTION_HEADER) ?? "null") as Subscription | null;
+    if (subscription === null) return new Response("no subscription", { status: 400 });
+    return this.subscribers.accept(subscription);
+  }
+
+  /** The worker closed a subscriber's socket (its client went away): closed here too. */
+  override async webSocketClose(ws: WebSocket, code: number) {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, "closed");
+    } catch {
+      // Closed already.
+    }
+  }
+
+  override async webSocketError(ws: WebSocket) {
+    try {
+      ws.close(1011, "error");
+    } catch {
+      // Closed already.
+    }
+  }
+
   override async alarm() {
     this.count("alarm");
     return this.core.alarm();

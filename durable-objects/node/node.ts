@@ -14,6 +14,10 @@
  * failover first fences the master: a stored epoch below which it takes no batch, lifted only by
  * adopting a topology of that epoch or later (it either stays the master in it, or follows).
  */
+import { PubSubQuery, Publish, type Reply } from "../engine/command";
+import type { SubscriptionCounts } from "../protocol/pubsub";
+import { Publisher, mergeCounts } from "./publisher";
+import { NO_SUBSCRIBERS, type Subscribers } from "./subscribers";
 import { toText } from "../engine/bytes";
 import type { Clock, Random } from "../engine/clock";
 import { type Batch, DEFAULT_LIMITS, Engine } from "../engine/engine";
@@ -47,6 +51,8 @@ export interface NodeHost extends AlarmHost {
   readonly maxValueBytes?: number;
   /** Runs work after the current call has answered (a Durable Object's waitUntil). */
   background(work: Promise<unknown>): void;
+  /** The subscribers this node holds (none: NO_SUBSCRIBERS). */
+  readonly subscribers?: Subscribers;
   /** The alarm set before this start, in engine time. */
   getAlarm(): Promise<number | null>;
 }
@@ -77,6 +83,9 @@ export class Node {
   private fencedAt: number | null = null;
   /** Batches waiting for a fence to lift. */
   private fenceWaiters: (() => void)[] = [];
+  readonly subscribers: Subscribers;
+  /** PUBLISH's delivery to the replicas, while this node is the primary. */
+  readonly publisher: Publisher;
 
   private constructor(private readonly host: NodeHost) {
     this.name = host.name;
@@ -85,6 +94,8 @@ export class Node {
     this.watched = host.configured.primary === this.name || host.configured.replicas.includes(this.name);
     this.faults = new Faults(this.name, this.clock);
     this.peers = this.faults.wrap(host.transport);
+    this.subscribers = host.subscribers ?? NO_SUBSCRIBERS;
+    this.publisher = new Publisher(this.subscribers, this.clock);
     const maxValue = host.maxValueBytes;
     this.engine = new Engine(host.storage, {
       clock: this.clock,
@@ -243,6 +254,24 @@ export class Node {
     const ack: Ack = { offset: this.engine.log.offset, configVersion: this.engine.configVersion, state, topology: this.known };
     const accessed = toMaster ? this.engine.accessReport() : [];
     return accessed.length > 0 ? { ...ack, accessed } : ack;
+  }
+
+  // ---- Pub/sub ------------------------------------------------------------------------------
+
+  /**
+   * A PUBLISH's or a PUBSUB's answer on the primary: delivered to every region (their pushes
+   * started by `kick`), or every node's subscriptions gathered (a node that does not answer counts none).
+   */
+  async answerPubSub(reply: Publish | PubSubQuery, kick: () => void): Promise<Reply> {
+    const replicas = this.known.replicas;
+    if (reply instanceof Publish) return this.publisher.publish({ channel: reply.channel, message: reply.message, shard: reply.shard }, replicas, kick);
+    const counts = await Promise.all(replicas.map((r) => this.peers.node(r).subscriptions().catch(() => NO_SUBSCRIBERS.counts())));
+    return reply.answer(mergeCounts([this.subscribers.counts(), ...counts]));
+  }
+
+  /** See `NodeApi.subscriptions`. */
+  async subscriptions(): Promise<SubscriptionCounts> {
+    return this.subscribers.counts();
   }
 
   // ---- Topology, failover and sentinels ----------------------------------------------------

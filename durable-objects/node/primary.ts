@@ -5,7 +5,7 @@
  * swaps it whole (see `Node.adoptTopology`), and its loops stop once it is not the node's role.
  */
 import { systemRandom } from "../engine/clock";
-import { BlockOn, WaitForReplicas } from "../engine/command";
+import { BlockOn, PubSubQuery, Publish, WaitForReplicas } from "../engine/command";
 import { BlockedClients } from "./blocked";
 import type { Batch, BatchResult } from "../engine/engine";
 import { type RedisError, errors } from "../engine/errors";
@@ -121,6 +121,7 @@ export class PrimaryRole implements Role {
   stop(): void {
     this.node.engine.log.retainFrom = null;
     this.blocked.release();
+    this.node.publisher.release();
     for (const wake of this.ackWaiters.splice(0)) wake();
   }
 
@@ -157,6 +158,7 @@ export class PrimaryRole implements Role {
     for (const [i, outcome] of result.outcomes.entries()) {
       if (!("result" in outcome)) continue;
       if (outcome.result instanceof WaitForReplicas) (outcome as { result: number }).result = await this.waitForReplicas(outcome.result);
+      else if (outcome.result instanceof Publish || outcome.result instanceof PubSubQuery) outcome.result = await this.node.answerPubSub(outcome.result, () => this.pushToReplicas());
       else if (blocked[i]) result.outcomes[i] = await blocked[i];
     }
     // What a blocked command took was written after the batch: the client's position is past it.
@@ -411,6 +413,7 @@ export class PrimaryRole implements Role {
       return;
     }
     link.pushing = true;
+    let messages = this.node.publisher.take(replica);
     try {
       do {
         link.again = false;
@@ -423,7 +426,9 @@ export class PrimaryRole implements Role {
         const before = link.offset;
         const config = link.configVersion === engine.configVersion ? undefined : this.configUpdate();
         const push = { session: this.session, replid: log.replid, entries: packEntries(entries), masterOffset: log.offset, config, topology: this.node.known };
-        const ack = await this.node.peers.node(replica).push(push);
+        const ack = await this.node.peers.node(replica).push(messages.length > 0 ? { ...push, messages: messages.map((p) => p.message) } : push);
+        this.node.publisher.settle(messages, ack.delivered);
+        messages = [];
         // The reads the replica served count for this master's eviction.
         if (ack.accessed) this.node.engine.foldAccessReport(ack.accessed);
         // A replica that knows a newer topology fences this node: it is not the master any more.
@@ -439,9 +444,11 @@ export class PrimaryRole implements Role {
         }
         // More to send, and the replica is taking it: go on (a replica that did not move resyncs).
         if (streaming && link.offset > before && link.offset < log.offset) link.again = true;
+        if (this.node.publisher.waiting(replica)) [link.again, messages] = [true, this.node.publisher.take(replica)];
       } while (link.again);
     } catch {
       // The replica is unreachable; it resumes with PSYNC when its link is back.
+      this.node.publisher.settle(messages, undefined);
       link.reachable = false;
       this.retainBacklog();
     } finally {

@@ -121,7 +121,10 @@ export class ReplicaRole implements Role {
     else if (engine.log.offset >= push.masterOffset) this.freshAt = received;
     this.node.collectGarbageSoon();
     if (this.syncState !== "connected" || engine.log.offset < push.masterOffset) this.node.background(this.sync());
-    return this.node.ack(this.syncState, true);
+    // Published messages reach this region's subscribers whatever the keyspace's state.
+    const delivered = push.messages?.map((m) => this.node.subscribers.deliver(m));
+    const ack = this.node.ack(this.syncState, true);
+    return delivered ? { ...ack, delivered } : ack;
   }
 
   /** Takes the master's settings when they are newer than this node's. */

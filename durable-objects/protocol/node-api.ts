@@ -11,6 +11,7 @@ import type { Config } from "../engine/config";
 import type { Role } from "../engine/keyspace";
 import type { EntryRun, Position, PsyncReply, SnapshotChunk, SnapshotCursor, SyncState } from "../engine/replication";
 import type { Topology } from "./topology";
+import type { PubSubMessage, SubscriptionCounts } from "./pubsub";
 
 export interface ExecReply {
   readonly result: BatchResult;
@@ -78,6 +79,8 @@ export interface Push {
   readonly config?: ConfigUpdate;
   /** The topology the master serves in. */
   readonly topology: Topology;
+  /** Messages published since the last push (protocol/pubsub.ts): delivered, never stored. */
+  readonly messages?: readonly PubSubMessage[];
 }
 
 /** A replica's answer to a push: its ACK (REPLCONF ACK). */
@@ -97,6 +100,8 @@ export interface Ack {
    * REPORT_KEYS): the master counts them for its eviction's LRU/LFU. Absent when none.
    */
   readonly accessed?: [string, number][];
+  /** For each of the push's messages, how many of the replica's subscribers got it. */
+  readonly delivered?: readonly number[];
 }
 
 /**
@@ -222,4 +227,6 @@ export interface NodeApi {
    * is not the master or already knows such an epoch.
    */
   fence(epoch: number): Promise<FenceReply>;
+  /** The subscriptions this node holds (PUBSUB on the primary gathers every node's). */
+  subscriptions(): Promise<SubscriptionCounts>;
 }

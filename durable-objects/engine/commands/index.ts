@@ -64,6 +64,7 @@ import ttl from "./ttl";
 import typeCmd from "./type";
 import unlink from "./unlink";
 import wait from "./wait";
+import publish, { pubsub, spublish } from "./publish";
 import { unwatch, watch } from "./watch";
 
 const commands: Command<any>[] = [
@@ -136,6 +137,9 @@ const commands: Command<any>[] = [
   wait,
   watch,
   unwatch,
+  publish,
+  spublish,
+  pubsub,
   ...bitmapCommands,
   ...hllCommands,
   ...geoCommands,

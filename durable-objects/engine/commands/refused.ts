@@ -6,7 +6,10 @@
  */
 const GROUPS: readonly (readonly [string, readonly string[]])[] = [
   ["a transaction is one request: POST /multi-exec, which the RESP proxy and the CLI send for MULTI ... EXEC", ["multi", "exec", "discard"]],
-  ["pub/sub is not served yet", ["publish", "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "spublish", "ssubscribe", "sunsubscribe", "pubsub"]],
+  [
+    "a subscription is a Server-Sent Events response: POST /subscribe/<channel> or /psubscribe/<pattern> with Accept: text/event-stream (the HTTP API keeps no connection)",
+    ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe"],
+  ],
   ["serialized values (RDB) are not served yet", ["dump", "restore", "restore-asking", "migrate"]],
   ["the HTTP API keeps no connection: a request carries its token (the RESP proxy answers the handshake)", ["hello", "auth", "client", "quit", "reset", "readonly", "readwrite", "asking"]],
   ["every acknowledged write is already durable in the nodes' SQLite storage", ["save", "bgsave", "bgrewriteaof", "lastsave", "shutdown", "waitaof"]],

@@ -1,0 +1,49 @@
+// Pub/sub with the official @upstash/redis client (issue 28): `subscribe` and `psubscribe` as the
+// client sends them (SSE at POST /subscribe/<channel>), against the real worker; 1,000 messages
+// published with `publish` arrive in order, at a replica. (The client JSON-parses a pmessage
+// strictly: patterns get objects here.)
+import { Redis } from "@upstash/redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFlaredis } from "./start";
+
+let server: Awaited<ReturnType<typeof startFlaredis>>;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await startFlaredis();
+  redis = new Redis({ url: server.url, token: "dev-token", retry: false });
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+
+/** Resolves once `check` holds, polling on the event loop (the messages come over HTTP). */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("pub/sub with @upstash/redis", () => {
+  it("subscribe receives 1,000 messages in order; psubscribe the matching ones; publish counts both", async () => {
+    const got: unknown[] = [];
+    const patterned: unknown[] = [];
+    const subscribed: number[] = [];
+    const sub = redis.subscribe(["orders"]);
+    sub.on("subscribe", (n) => subscribed.push(n as number));
+    sub.on("message", ({ message }) => got.push(message));
+    const psub = redis.psubscribe(["ord*"]);
+    psub.on("pmessage", ({ channel, message }) => patterned.push(`${channel}:${JSON.stringify(message)}`));
+    await until(() => subscribed.length === 1, "the subscription");
+    for (let i = 0; i < 50 && (await redis.publish("orders", { warm: "up" })) < 2; i++);
+    await until(() => patterned.length > 0 && got.length > 0, "the pattern subscription");
+    got.length = 0;
+    patterned.length = 0;
+    for (let i = 0; i < 1000; i++) expect(await redis.publish("orders", { n: i })).toBe(2);
+    await until(() => got.length === 1000 && patterned.length === 1000, "1,000 messages");
+    expect(got).toEqual(Array.from({ length: 1000 }, (_, i) => ({ n: i })));
+    expect(patterned[999]).toBe('orders:{"n":999}');
+    expect(await redis.publish("ordinal", { x: 1 })).toBe(1);
+    await sub.unsubscribe();
+    await psub.unsubscribe();
+  }, 120_000);
+});

@@ -1,0 +1,72 @@
+/**
+ * Subscriptions over Server-Sent Events, as Upstash serves them (`@upstash/redis`'s `subscribe`
+ * and `psubscribe`): `POST /subscribe/<channel>…`, `/psubscribe/<pattern>…`, `/ssubscribe/<channel>…`,
+ * or `POST /` with `["SUBSCRIBE", channel …]` and `Accept: text/event-stream`. The response is a
+ * stream of `data: subscribe,<channel>,<count>` lines, then `data: message,<channel>,<message>`
+ * (`pmessage,<pattern>,<channel>,<message>`, `smessage,…`) for each message published.
+ *
+ * The worker holds the response and a WebSocket to the nearest healthy node (a replica; the
+ * primary when none), which holds the subscription with the hibernation API (protocol/pubsub.ts).
+ * When the client goes away, a write fails and the socket is closed, which ends the subscription.
+ */
+import { toText } from "../durable-objects/engine/bytes";
+import { RedisError } from "../durable-objects/engine/errors";
+import { type PubSubEvent, SUBSCRIBE_PATH, SUBSCRIPTION_HEADER, type Subscription } from "../durable-objects/protocol/pubsub";
+import type { ClientLocation } from "./regions";
+import { type Env, nodeStub } from "./env";
+import { requestErrors } from "./errors";
+import { type Background, currentTopology, readReplica } from "./routing";
+
+const KINDS = { subscribe: "channels", psubscribe: "patterns", ssubscribe: "shardChannels" } as const;
+type Kind = keyof typeof KINDS;
+
+/** True when `argv` (a path or body command) is a subscription the SSE form serves. */
+export const isSubscribe = (name: string | undefined): name is Kind => name !== undefined && Object.hasOwn(KINDS, name.toLowerCase());
+
+/** The subscription `argv` asks for (`SUBSCRIBE a b`, `PSUBSCRIBE p*`). @throws 400 for none */
+export function subscriptionOf(argv: readonly string[]): Subscription {
+  const kind = argv[0]!.toLowerCase() as Kind;
+  const names = argv.slice(1);
+  if (names.length === 0) throw requestErrors.badRequest(`wrong number of arguments for '${kind}' command`);
+  const s: Subscription = { channels: [], patterns: [], shardChannels: [] };
+  return { ...s, [KINDS[kind]]: [...new Set(names)] };
+}
+
+/** One SSE event: `data: ` and Redis's push fields joined by commas, as Upstash writes them. */
+const sse = (fields: readonly string[]) => new TextEncoder().encode(`data: ${fields.map(toText).join(",")}\n\n`);
+
+/**
+ * Opens the subscription at the nearest node and answers the SSE stream.
+ * @throws RedisError MASTERDOWN-like when no node takes it, the node's own refusal (too many subscribers)
+ */
+export async function subscribe(env: Env, s: Subscription, cf: ClientLocation | undefined, background?: Background): Promise<Response> {
+  const node = (await readReplica(env, cf, background)) ?? currentTopology(env).primary;
+  const stub = nodeStub(env, node) as unknown as { fetch(url: string, init: RequestInit): Promise<Response> };
+  const answer = await stub.fetch(`https://node${SUBSCRIBE_PATH}`, { headers: { upgrade: "websocket", [SUBSCRIPTION_HEADER]: JSON.stringify(s) } });
+  const ws = answer.webSocket;
+  if (answer.status !== 101 || !ws) {
+    const body = (await answer.json().catch(() => null)) as { error?: string } | null;
+    throw new RedisError(body?.error ?? `ERR node ${node} refused the subscription (${answer.status})`);
+  }
+  ws.accept();
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  const close = () => {
+    try {
+      ws.close(1000, "client gone");
+    } catch {
+      // Closed already.
+    }
+  };
+  const write = (bytes: Uint8Array) => writer.write(bytes).catch(close);
+  // Redis's confirmations: one per name, with the count of this client's subscriptions so far.
+  let n = 0;
+  for (const [kind, field] of Object.entries(KINDS)) for (const name of s[field]) void write(sse([kind, name, String(++n)]));
+  ws.addEventListener("message", (e) => {
+    if (typeof e.data === "string") void write(sse(JSON.parse(e.data) as PubSubEvent));
+  });
+  ws.addEventListener("close", () => void writer.close().catch(() => {}));
+  return new Response(readable, {
+    headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "Flaredis-Served-By": `${node === currentTopology(env).primary ? "primary" : "replica"}:${node}` },
+  });
+}
