@@ -13,10 +13,12 @@ import { type Batch, Engine } from "../durable-objects/engine/engine";
 import { digest } from "../durable-objects/engine/sync";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import type { ManualClock as Clock } from "../durable-objects/engine/clock";
-import { catchUp, enginePair, fullSync, runner } from "./engine-pair";
+import { toBytes } from "../durable-objects/engine/bytes";
+import { catchUp, enginePair, fullSync, runner, soloEngine } from "./engine-pair";
 import { seeded } from "./cluster";
 import { TOKENS, call, inNode, nodeApi, onOneClock, redis, stubOf } from "./helpers";
 
+const b = (s: string) => toBytes(s);
 const key = fc.constantFrom("s", "t", "u");
 const group = fc.constantFrom("g1", "g2");
 const consumer = fc.constantFrom("alice", "bob", "carol");
@@ -125,6 +127,42 @@ describe("streams through replication", () => {
     expect(acked.size).toBe(300);
     expect([...acked.values()].every((n) => n === 1)).toBe(true);
     expect(promoted("XPENDING", "jobs", "workers")).toEqual([0, null, null, null]);
+  });
+});
+
+describe("Redis 8.2's reference policies: XDELEX, XACKDEL, and KEEPREF | DELREF | ACKED on XADD and XTRIM", () => {
+  // As redis/redis's tests/unit/type/stream-cgroups.tcl and stream.tcl (8.2, commit fa040a72c) expect
+  // them; no redis-server 8.2 runs here to compare with.
+  it("ACKED keeps what a group still needs (not delivered yet, or pending), DELREF empties the PELs, and the errors", () => {
+    const run = soloEngine();
+    for (const id of ["1-0", "2-0", "3-0", "4-0", "5-0"]) run("XADD", "s", id, "f", "v");
+    run("XGROUP", "CREATE", "s", "g1", "0");
+    run("XGROUP", "CREATE", "s", "g2", "0");
+    run("XREADGROUP", "GROUP", "g1", "c", "COUNT", "2", "STREAMS", "s", ">");
+    run("XREADGROUP", "GROUP", "g2", "c", "COUNT", "2", "STREAMS", "s", ">");
+    expect(run("XACKDEL", "s", "g1", "ACKED", "IDS", "2", "1-0", "2-0")).toEqual([2, 2]);
+    expect(run("XLEN", "s")).toBe(5);
+    expect(run("XACKDEL", "s", "g2", "ACKED", "IDS", "2", "1-0", "2-0")).toEqual([1, 1]);
+    expect(run("XLEN", "s")).toBe(3);
+    expect(run("XACKDEL", "s", "g2", "IDS", "1", "1-0")).toEqual([-1]);
+    // 3-0 is past g2's last delivered ID: still needed.
+    expect(run("XDELEX", "s", "ACKED", "IDS", "1", "3-0")).toEqual([2]);
+    expect(run("XDELEX", "s", "IDS", "1", "3-0")).toEqual([1]);
+    expect(run("XDELEX", "nope", "IDS", "2", "x", "y")).toEqual([-1, -1]);
+    run("XREADGROUP", "GROUP", "g1", "c", "STREAMS", "s", ">");
+    expect(run("XDELEX", "s", "DELREF", "IDS", "1", "4-0")).toEqual([1]);
+    expect(run("XPENDING", "s", "g1")).toEqual([1, b("5-0"), b("5-0"), [[b("c"), b("1")]]]);
+    // XADD trims after appending: the new entry, not delivered to any group yet, is kept too.
+    run("XADD", "s", "MAXLEN", "=", "1", "ACKED", "6-0", "f", "v");
+    expect(run("XLEN", "s")).toBe(2);
+    expect(run("XTRIM", "s", "MAXLEN", "0", "DELREF")).toBe(2);
+    expect(run("XPENDING", "s", "g1")).toEqual([0, null, null, null]);
+    expect(() => run("XDELEX", "s", "KEEPREF", "DELREF", "IDS", "1", "3-0")).toThrow("ERR syntax error");
+    expect(() => run("XDELEX", "s", "IDS", "3", "1-1", "2-2")).toThrow("ERR The `numids` parameter must match the number of arguments");
+    expect(() => run("XDELEX", "s", "IDS", "0", "1-1")).toThrow("ERR Number of IDs must be a positive integer");
+    expect(() => run("XDELEX", "s", "IDS", "1", "1-1", "2-2")).toThrow("ERR syntax error");
+    expect(() => run("XADD", "s", "ACKED", "ACKED", "7-0", "f", "v")).toThrow("ERR Invalid stream ID specified as stream command argument");
+    expect(() => run("XTRIM", "s", "MAXLEN", "0", "ACKED", "DELREF")).toThrow("ERR syntax error");
   });
 });
 

@@ -212,3 +212,24 @@ export class Group {
 
 /** Redis's NOGROUP for the commands that name key and group together. */
 export const noGroup = (key: string, group: string, suffix = "") => new RedisError(`NOGROUP No such key '${key}' or consumer group '${group}'${suffix}`);
+
+/**
+ * Redis 8.2's test for ACKED: whether some group still needs entry `id`, because it has not been
+ * delivered it yet (the group's last delivered ID is before it) or holds it in its PEL. A stream
+ * without groups needs none.
+ */
+export function referenced(stream: Stream, id: StreamId): boolean {
+  for (const g of Group.all(stream)) if (compareIds(g.meta.lastId, id) < 0 || g.nack(id) !== null) return true;
+  return false;
+}
+
+/** DELREF: entry `id` leaves every group's PEL (and its consumer's). @returns whether any held it */
+export function dropReferences(stream: Stream, id: StreamId): boolean {
+  let any = false;
+  for (const g of [...Group.all(stream)])
+    if (g.acknowledge(id)) {
+      g.save();
+      any = true;
+    }
+  return any;
+}

@@ -193,20 +193,27 @@ export class Stream {
 
   /**
    * Trims from the first entry: while more than `maxlen` remain, or those before `minId`; at most
-   * `limit` entries (0: no limit). @returns how many went
+   * `limit` entries (0: no limit). `keep` (Redis 8.2's ACKED) skips an entry a group still needs
+   * and goes on past it; `dropping` (DELREF) is told of each entry before it goes.
+   * @returns how many went
    */
-  trim(strategy: { maxlen: number } | { minId: StreamId }, limit: number): number {
-    let deleted = 0;
+  trim(strategy: { maxlen: number } | { minId: StreamId }, limit: number, keep?: (id: StreamId) => boolean, dropping?: (id: StreamId) => void): number {
     const over = "maxlen" in strategy ? this.meta.length - strategy.maxlen : Infinity;
     if (over <= 0) return 0;
     const take = limit > 0 ? Math.min(over, limit) : over;
     const gone: StreamId[] = [];
-    for (const row of this.rows(ENTRY, ENTRY, false, Number.isFinite(take) ? take : -1)) {
+    for (const row of this.rows(ENTRY, ENTRY, false, keep || !Number.isFinite(take) ? -1 : take)) {
       const id = idFromKey(row.field, 1);
       if ("minId" in strategy && compareIds(id, strategy.minId) >= 0) break;
+      if (gone.length >= take) break;
+      if (keep?.(id)) continue;
       gone.push(id);
     }
-    for (const id of gone) if (this.remove(entryKey(id))) deleted++;
+    let deleted = 0;
+    for (const id of gone) {
+      dropping?.(id);
+      if (this.remove(entryKey(id))) deleted++;
+    }
     if (deleted === 0) return 0;
     const length = this.meta.length - deleted;
     this.setMeta({ length, firstId: length === 0 ? ZERO_ID : this.edge(false)!.id });

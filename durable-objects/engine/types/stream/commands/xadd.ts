@@ -2,6 +2,7 @@ import { parseInt64 } from "../../../args";
 import { defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
 import { type StreamId, compareIds, parseAddId, parseId } from "../id";
+import { dropReferences, referenced } from "../groups";
 import { Stream, idReply } from "../stream";
 
 /** Redis's stream-node-max-entries: `~` trims at most 100 nodes' worth unless LIMIT says. */
@@ -13,6 +14,8 @@ export interface TrimArgs {
   readonly approx: boolean;
   readonly limit: number;
   readonly noMkStream: boolean;
+  /** Redis 8.2's KEEPREF (default), DELREF, ACKED: what trimming does about the groups' references. */
+  readonly policy: RefPolicy;
   /** XADD: the position of the ID argument in `args` (after the key). */
   readonly idAt: number;
 }
@@ -29,6 +32,7 @@ export function parseTrimArgs(args: readonly string[], xadd: boolean): TrimArgs 
   let limit = 0;
   let limitGiven = false;
   let noMkStream = false;
+  let policy: RefPolicy | null = null;
   let i = 1;
   for (; i < args.length; i++) {
     const more = args.length - 1 - i;
@@ -55,6 +59,7 @@ export function parseTrimArgs(args: readonly string[], xadd: boolean): TrimArgs 
       limitGiven = true;
       i++;
     } else if (xadd && opt === "nomkstream") noMkStream = true;
+    else if (isRefPolicy(opt) && policy === null) policy = opt;
     else if (xadd) {
       parseAddId(args[i]!); // a syntax error, or the ID
       break;
@@ -64,14 +69,23 @@ export function parseTrimArgs(args: readonly string[], xadd: boolean): TrimArgs 
   if (!xadd && strategy === null) throw new RedisError("ERR syntax error, XTRIM must be called with a trimming strategy");
   if (limitGiven && !approx) throw new RedisError("ERR syntax error, LIMIT cannot be used without the special ~ option");
   if (!limitGiven && approx) limit = 100 * NODE_ENTRIES;
-  return { strategy, approx, limit, noMkStream, idAt: i };
+  return { strategy, approx, limit, noMkStream, idAt: i, policy: policy ?? "keepref" };
 }
 
 /**
  * Trims as XADD and XTRIM ask. `~` trims exactly too, but no more than LIMIT entries (Redis trims
  * whole nodes only, so it may leave more: both keep at least the threshold).
  */
-export const trimStream = (s: Stream, t: TrimArgs): number => (t.strategy === null ? 0 : s.trim(t.strategy, t.approx ? t.limit : 0));
+export function trimStream(s: Stream, t: TrimArgs): number {
+  if (t.strategy === null) return 0;
+  const keep = t.policy === "acked" ? (id: StreamId) => referenced(s, id) : undefined;
+  const dropping = t.policy === "delref" ? (id: StreamId) => void dropReferences(s, id) : undefined;
+  return s.trim(t.strategy, t.approx ? t.limit : 0, keep, dropping);
+}
+
+/** Redis 8.2's reference policies (XADD, XTRIM, XDELEX, XACKDEL), as lowercase words. */
+export type RefPolicy = "keepref" | "delref" | "acked";
+export const isRefPolicy = (word: string): word is RefPolicy => word === "keepref" || word === "delref" || word === "acked";
 
 /**
  * XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [field value ...]
