@@ -83,7 +83,47 @@ export class FlaredisHttp {
     return this.whole(mode, commands, `ERR flaredis: unexpected answer (HTTP ${response.status}): ${text.slice(0, 200)}`);
   }
 
+  /**
+   * Opens a subscription (`subscribe`, `psubscribe` or `ssubscribe` of one name) as the API serves
+   * it: its events, each Redis's push fields as binary strings, once the server confirmed it.
+   * @throws Error when the server refuses it or cannot be reached
+   */
+  async events(kind: string, name: string, signal: AbortSignal): Promise<AsyncGenerator<string[]>> {
+    const path = Array.from(name, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`).join("");
+    const response = await this.fetchFn(`${this.url}/${kind}/${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${this.token}`, accept: "text/event-stream", "flaredis-events": "base64" },
+      body: "[]",
+      signal,
+    });
+    if (!response.ok || !response.body) {
+      const text = await response.text();
+      let error = text.slice(0, 200);
+      try {
+        error = String((JSON.parse(text) as { error?: unknown }).error ?? error);
+      } catch {
+        // Not JSON: the text as it is.
+      }
+      throw new Error(error);
+    }
+    const stream = sseEvents(response.body);
+    await stream.next(); // the server's confirmation: subscribed from here on
+    return stream;
+  }
+
   private whole(mode: Mode, commands: string[][], error: string): ApiOutcome[] | { error: string } {
     return mode === "multi" ? { error } : commands.map(() => ({ error }));
+  }
+}
+
+/** The events of an SSE body in `Flaredis-Events: base64`: each a JSON array of base64 fields. */
+async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<string[]> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    const events = buffer.split("\n\n");
+    buffer = events.pop()!;
+    for (const e of events) if (e.startsWith("data: ")) yield (JSON.parse(e.slice(6)) as string[]).map((f) => atob(f));
   }
 }

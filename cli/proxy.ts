@@ -15,6 +15,8 @@ import type { ProxyMetrics } from "./proxy-metrics.ts";
 import { encodeReplies, ProtocolError, RespDecoder } from "./resp.ts";
 import { errorReply } from "./reply.ts";
 import { Session } from "./session.ts";
+import { Subscriptions, isPubSubCommand } from "./subscriptions.ts";
+import { fromBytes, toBytes } from "../durable-objects/engine/bytes.ts";
 
 export interface ProxyOptions {
   url: string;
@@ -45,6 +47,32 @@ function serve(socket: Socket, options: ProxyOptions, log: (line: string) => voi
   const write = (bytes: Uint8Array) => {
     if (!closed) socket.write(bytes);
   };
+  const subscriptions = new Subscriptions(session.http, (push) => write(encodeReplies([push], session.state.protocol)));
+  socket.once("close", () => subscriptions.close());
+
+  /**
+   * The commands of a connection that subscribes or is subscribed, one at a time (a message may
+   * come between two replies): the pub/sub commands here, the others through the session (in
+   * RESP2, only PING, QUIT and RESET while subscribed, as in Redis). @returns whether QUIT came
+   */
+  const runSubscribed = async (commands: Uint8Array[][]): Promise<boolean> => {
+    for (const raw of commands) {
+      const args = raw.map(fromBytes);
+      const name = args[0]!.toUpperCase();
+      const resp2 = session.state.protocol === 2 && subscriptions.count > 0;
+      if (isPubSubCommand(name)) write(encodeReplies(await subscriptions.run(args), session.state.protocol));
+      else if (resp2 && name === "PING") write(encodeReplies([[toBytes("pong"), toBytes(args[1] ?? "")]]));
+      else if (resp2 && name !== "QUIT" && name !== "RESET")
+        write(encodeReplies([errorReply(`ERR Can't execute '${args[0]!.toLowerCase()}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`)]));
+      else {
+        if (name === "RESET") subscriptions.close();
+        const { replies, protocols, quit } = await session.run([raw]);
+        write(encodeReplies(replies, protocols));
+        if (quit) return true;
+      }
+    }
+    return false;
+  };
 
   /** Answers every whole command received; a protocol error ends the connection. */
   const drain = async () => {
@@ -63,9 +91,16 @@ function serve(socket: Socket, options: ProxyOptions, log: (line: string) => voi
         }
         if (commands.length === 0 && failure === null) break;
         if (metrics) metrics.commandsTotal += commands.length;
-        const { replies, protocols, quit } = commands.length ? await session.run(commands) : { replies: [], protocols: [], quit: false };
-        if (failure && !quit) replies.push(errorReply(`ERR ${failure.message}`));
-        write(encodeReplies(replies, protocols));
+        let quit: boolean;
+        if (subscriptions.count > 0 || commands.some((c) => isPubSubCommand(fromBytes(c[0]!).toUpperCase()))) {
+          quit = await runSubscribed(commands);
+          if (failure && !quit) write(encodeReplies([errorReply(`ERR ${failure.message}`)]));
+        } else {
+          const answered = commands.length ? await session.run(commands) : { replies: [], protocols: [], quit: false };
+          quit = answered.quit;
+          if (failure && !quit) answered.replies.push(errorReply(`ERR ${failure.message}`));
+          write(encodeReplies(answered.replies, answered.protocols));
+        }
         if (quit || failure) {
           closed = true;
           socket.end();

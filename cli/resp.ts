@@ -224,6 +224,9 @@ export function encodeReplies(replies: readonly Reply3[], protocols: 2 | 3 | rea
         write(k);
         write(v);
       }
+    } else if ("push" in reply) {
+      text += `${protocol === 3 ? ">" : "*"}${reply.push.length}\r\n`;
+      for (const r of reply.push) write(r);
     } else if ("set" in reply) {
       text += `${protocol === 3 ? "~" : "*"}${reply.set.length}\r\n`;
       for (const r of reply.set) write(r);

@@ -22,7 +22,9 @@ export type Reply3 =
   | { readonly map: readonly (readonly [Reply3, Reply3])[] }
   | { readonly set: readonly Reply3[] }
   | { readonly double: string }
-  | { readonly verbatim: Uint8Array };
+  | { readonly verbatim: Uint8Array }
+  /** Out-of-band data (a published message): `>` in RESP3, an array in RESP2. */
+  | { readonly push: readonly Reply3[] };
 
 const text = (r: Reply3): string => (r instanceof Uint8Array ? new TextDecoder().decode(r) : typeof r === "string" ? r : "");
 const double = (r: Reply3): Reply3 => (r instanceof Uint8Array ? { double: text(r) } : r);

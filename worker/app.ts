@@ -16,7 +16,7 @@ import { stringify, toJsonOutcome } from "./reply";
 import { formatSyncToken, nextSyncToken, parseSyncToken, writtenKeys } from "./sync-token";
 import { type ArgEncoding, parseCommand, parseCommands, parsePathCommand, readBody, readBodyBytes } from "./request";
 import { type Background, route } from "./routing";
-import { isSubscribe, subscribe, subscriptionOf } from "./subscribe";
+import { EVENTS_HEADER, isSubscribe, subscribe, subscriptionOf } from "./subscribe";
 import { RedisError } from "../durable-objects/engine/errors";
 import { toText } from "../durable-objects/engine/bytes";
 
@@ -170,7 +170,8 @@ function subscribeTo(c: Context<{ Bindings: Env; Variables: Vars }>, argv: reado
   } catch {
     // No execution context (tests): health checks run inline.
   }
-  return subscribe(c.env, subscriptionOf(argv), c.req.raw.cf as ClientLocation | undefined, background);
+  const base64 = c.req.header(EVENTS_HEADER)?.toLowerCase() === "base64";
+  return subscribe(c.env, subscriptionOf(argv), c.req.raw.cf as ClientLocation | undefined, background, base64);
 }
 
 app.post("/", async (c) => {

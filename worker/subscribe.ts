@@ -7,7 +7,8 @@
  *
  * The worker holds the response and a WebSocket to the nearest healthy node (a replica; the
  * primary when none), which holds the subscription with the hibernation API (protocol/pubsub.ts).
- * When the client goes away, a write fails and the socket is closed, which ends the subscription.
+ * When the client goes away (its response is cancelled, or a write fails), the socket is closed,
+ * which ends the subscription at the node.
  */
 import { toText } from "../durable-objects/engine/bytes";
 import { RedisError } from "../durable-objects/engine/errors";
@@ -32,14 +33,22 @@ export function subscriptionOf(argv: readonly string[]): Subscription {
   return { ...s, [KINDS[kind]]: [...new Set(names)] };
 }
 
-/** One SSE event: `data: ` and Redis's push fields joined by commas, as Upstash writes them. */
-const sse = (fields: readonly string[]) => new TextEncoder().encode(`data: ${fields.map(toText).join(",")}\n\n`);
+/** `Flaredis-Events: base64` (the proxy's): each event's data is a JSON array of its fields in base64, any bytes, commas included. */
+export const EVENTS_HEADER = "Flaredis-Events";
+
+/**
+ * One SSE event: `data: ` and Redis's push fields joined by commas, as Upstash writes them (text:
+ * a name with a comma, or bytes that are not UTF-8, do not survive), or as base64 in a JSON array.
+ */
+const sseOf = (base64: boolean) => (fields: readonly string[]) =>
+  new TextEncoder().encode(`data: ${base64 ? JSON.stringify(fields.map((f) => btoa(f))) : fields.map(toText).join(",")}\n\n`);
 
 /**
  * Opens the subscription at the nearest node and answers the SSE stream.
  * @throws RedisError MASTERDOWN-like when no node takes it, the node's own refusal (too many subscribers)
  */
-export async function subscribe(env: Env, s: Subscription, cf: ClientLocation | undefined, background?: Background): Promise<Response> {
+export async function subscribe(env: Env, s: Subscription, cf: ClientLocation | undefined, background?: Background, base64 = false): Promise<Response> {
+  const sse = sseOf(base64);
   const node = (await readReplica(env, cf, background)) ?? currentTopology(env).primary;
   const stub = nodeStub(env, node) as unknown as { fetch(url: string, init: RequestInit): Promise<Response> };
   const answer = await stub.fetch(`https://node${SUBSCRIBE_PATH}`, { headers: { upgrade: "websocket", [SUBSCRIPTION_HEADER]: JSON.stringify(s) } });
@@ -59,6 +68,8 @@ export async function subscribe(env: Env, s: Subscription, cf: ClientLocation | 
     }
   };
   const write = (bytes: Uint8Array) => writer.write(bytes).catch(close);
+  // The client went away (its response cancelled): the node forgets the subscription now.
+  writer.closed.catch(close);
   // Redis's confirmations: one per name, with the count of this client's subscriptions so far.
   let n = 0;
   for (const [kind, field] of Object.entries(KINDS)) for (const name of s[field]) void write(sse([kind, name, String(++n)]));

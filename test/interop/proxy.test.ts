@@ -108,6 +108,43 @@ describe("blocking commands through the proxy", () => {
   });
 });
 
+describe("pub/sub through the proxy", () => {
+  it("ioredis subscribes and psubscribes; messages come in publish order; PUBLISH counts them; RESP2 refuses other commands while subscribed", async () => {
+    const sub = new Redis({ port, host: "127.0.0.1" });
+    const pub = new Redis({ port, host: "127.0.0.1" });
+    try {
+      const got: string[] = [];
+      sub.on("message", (channel: string, message: string) => got.push(`${channel}:${message}`));
+      sub.on("pmessage", (pattern: string, channel: string, message: string) => got.push(`${pattern}>${channel}:${message}`));
+      expect(await sub.subscribe("px:news", "px:bin")).toBe(2);
+      expect(await sub.psubscribe("px:n*")).toBe(3);
+      for (let i = 0; i < 20; i++) expect(await pub.publish("px:news", `m${i}`)).toBe(2);
+      // Any bytes, and a comma, arrive as they were sent.
+      expect(await pub.publish("px:bin", "a,b\u00e9")).toBe(1);
+      for (let i = 0; i < 400 && got.length < 41; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(got.filter((g) => g.startsWith("px:news:"))).toEqual(Array.from({ length: 20 }, (_, i) => `px:news:m${i}`));
+      expect(got.filter((g) => g.startsWith("px:n*>"))).toEqual(Array.from({ length: 20 }, (_, i) => `px:n*>px:news:m${i}`));
+      expect(got.at(-1)).toBe("px:bin:a,b\u00e9");
+      expect(await pub.call("PUBSUB", "NUMSUB", "px:news")).toEqual(["px:news", 1]);
+      expect(await sub.unsubscribe("px:news")).toBe(2);
+      // The subscription ends at the node once its response's end reaches it: within a moment.
+      let counted = 2;
+      for (let i = 0; i < 200 && counted !== 1; i++) counted = await pub.publish("px:news", "late");
+      expect(counted).toBe(1);
+    } finally {
+      sub.disconnect();
+      pub.disconnect();
+    }
+    // RESP2 (redis-cli's): a subscribed connection takes only the pub/sub commands, PING, QUIT, RESET.
+    const answered = await raw("*2\r\n$9\r\nSUBSCRIBE\r\n$4\r\npx:r\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nQUIT\r\n");
+    expect(answered).toBe(
+      "*3\r\n$9\r\nsubscribe\r\n$4\r\npx:r\r\n:1\r\n" +
+        "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n" +
+        "*2\r\n$4\r\npong\r\n$0\r\n\r\n+OK\r\n",
+    );
+  });
+});
+
 describe("redis-cli", () => {
   it.skipIf(redisCli.skip)(`SET, GET, nil, numbered arrays, errors passed through${redisCli.skipReason}`, async () => {
     assertInstalled(redisCli);
