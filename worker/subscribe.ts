@@ -10,7 +10,7 @@
  * When the client goes away (its response is cancelled, or a write fails), the socket is closed,
  * which ends the subscription at the node.
  */
-import { toText } from "../durable-objects/engine/bytes";
+import { concatBytes as concat, toText } from "../durable-objects/engine/bytes";
 import { RedisError } from "../durable-objects/engine/errors";
 import { type PubSubEvent, SUBSCRIBE_PATH, SUBSCRIPTION_HEADER, type Subscription } from "../durable-objects/protocol/pubsub";
 import type { ClientLocation } from "./regions";
@@ -74,7 +74,10 @@ export async function subscribe(env: Env, s: Subscription, cf: ClientLocation | 
   let n = 0;
   for (const [kind, field] of Object.entries(KINDS)) for (const name of s[field]) void write(sse([kind, name, String(++n)]));
   ws.addEventListener("message", (e) => {
-    if (typeof e.data === "string") void write(sse(JSON.parse(e.data) as PubSubEvent));
+    if (typeof e.data !== "string") return;
+    const events = (JSON.parse(e.data) as PubSubEvent[]).map(sse);
+    if (events.length === 1) void write(events[0]!);
+    else void write(concat(events));
   });
   ws.addEventListener("close", () => void writer.close().catch(() => {}));
   return new Response(readable, {

@@ -18,7 +18,9 @@
  * lag), sync.ts (full sync, partial resync, storage rows, requests and cost at three replicas), collections.ts (hashes, sorted sets and
  * lists of 100k elements), big-collections.ts (big_collections: one call of heavy commands on
  * collections of 100k-200k elements, beside redis-server's; it starts a redis-server pair and a
- * Flaredis with a replica of its own, whatever else `--only` names).
+ * Flaredis with a replica of its own, whatever else `--only` names), pubsub.ts (pubsub: 100 subscribers in
+ * four places, messages per second and publish-to-receive latency, beside redis-server's; it starts
+ * its own redis-server and a Flaredis with three replicas).
  */
 import { parseArgs } from "node:util";
 import { startEcho, startFlaredis, startRedisPair, type Started } from "../lib/systems.ts";
@@ -30,10 +32,11 @@ import { flaredisBigCollections, redisBigCollections } from "./big-collections.t
 import { flaredisCollections, redisCollections } from "./collections.ts";
 import { ROWS_REPLICAS, flaredisFullSync, flaredisPartialResync, redisFullSync, storageRows } from "./sync.ts";
 import { echoOpenLoop, echoThroughput, flaredisThroughput, redisThroughput } from "./throughput.ts";
+import { PUBSUB_REPLICAS, flaredisPubSub, redisPubSub } from "./pubsub.ts";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
 const bench = new Bench(args.quick);
-/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, collections, big_collections, fullsync, echo, redis). */
+/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, collections, big_collections, pubsub, fullsync, echo, redis). */
 const ONLY = args.only ? new Set(args.only.split(",")) : null;
 const wanted = (group: string) => ONLY === null || ONLY.has(group);
 
@@ -101,6 +104,17 @@ if (wanted("big_collections")) {
     await redis.stop();
   }
   await onNew(() => syncedFlaredis(), [flaredisBigCollections]);
+}
+
+// Pub/sub: redis-server's first (one of its own), then a Flaredis with a replica in three regions.
+if (wanted("pubsub")) {
+  const redis = await startRedisPair();
+  try {
+    await redisPubSub(bench, redis.master);
+  } finally {
+    await redis.stop();
+  }
+  await onNew(() => syncedFlaredis(PUBSUB_REPLICAS), [flaredisPubSub]);
 }
 
 if (wanted("fullsync"))

@@ -67,6 +67,10 @@ const UNITS: Record<string, string> = {
   first_rows_written: "first call's rows written",
   x_redis: "x redis-server's time",
   error: "error",
+  delivered_msgs_per_s: "messages/s to every subscriber",
+  deliveries_per_s: "deliveries/s",
+  latency_p50_ms: "publish-to-receive p50 ms",
+  latency_p99_ms: "publish-to-receive p99 ms",
 };
 
 /** The table's columns: a system's results, under its heading. */
@@ -169,6 +173,15 @@ export function targets(results: readonly (Result & { run?: string })[]): string
       const lag = v("repl_lag", "flaredis", "p99_ms");
       const echo = v("echo_open_1000", "workerd", "p99_ms");
       return `${lag} ms (p50 ${v("repl_lag", "flaredis", "p50_ms")}), ${round(lag / echo, 2)}x the echo Worker's p99 at 1,000 requests/s (${echo} ms); target <= 1.5x: ${met(lag <= 1.5 * echo)}${context((r) => `; redis: p99 ${r} ms`, ["repl_lag", "redis", "p99_ms"])}`;
+    }),
+    target("Pub/sub, 100 subscribers in four places (no target yet)", (v, context) => {
+      const figure = (system: Result["system"], name: string) => v("pubsub_100_subscribers", system, name);
+      return `${num(figure("flaredis", "delivered_msgs_per_s"))} messages/s to every subscriber (${num(figure("flaredis", "deliveries_per_s"))} deliveries/s); at ${figure("flaredis", "latency_rate_per_s")} messages/s, publish to receive p50 ${figure("flaredis", "latency_p50_ms")} ms, p99 ${figure("flaredis", "latency_p99_ms")} ms${context(
+        (m, p50, p99) => `; redis: ${num(m)} messages/s, p50 ${p50} ms, p99 ${p99} ms`,
+        ["pubsub_100_subscribers", "redis", "delivered_msgs_per_s"],
+        ["pubsub_100_subscribers", "redis", "latency_p50_ms"],
+        ["pubsub_100_subscribers", "redis", "latency_p99_ms"],
+      )}`;
     }),
     target("Full sync of 1M keys", (v) => {
       const seconds = v("fullsync_1m", "flaredis", "seconds");

@@ -30,7 +30,7 @@ export class Publisher {
    * @returns how many subscribers got it, over every region that answered in time
    */
   async publish(m: PubSubMessage, replicas: readonly string[], kick: () => void): Promise<number> {
-    const local = this.subscribers.deliver(m);
+    const local = this.subscribers.deliver([m])[0]!;
     if (replicas.length === 0) return local;
     const queued: [string, Pending][] = [];
     const counts = replicas.map(

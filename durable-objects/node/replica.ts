@@ -122,7 +122,7 @@ export class ReplicaRole implements Role {
     this.node.collectGarbageSoon();
     if (this.syncState !== "connected" || engine.log.offset < push.masterOffset) this.node.background(this.sync());
     // Published messages reach this region's subscribers whatever the keyspace's state.
-    const delivered = push.messages?.map((m) => this.node.subscribers.deliver(m));
+    const delivered = push.messages && this.node.subscribers.deliver(push.messages);
     const ack = this.node.ack(this.syncState, true);
     return delivered ? { ...ack, delivered } : ack;
   }

@@ -5,6 +5,7 @@
  */
 import {
   MAX_SUBSCRIBERS,
+  type PubSubEvent,
   type PubSubMessage,
   type Subscription,
   type SubscriptionCounts,
@@ -14,14 +15,14 @@ import {
 
 /** What a node does with its subscribers. */
 export interface Subscribers {
-  /** Sends `m` to every subscriber here that listens to it: how many got it. */
-  deliver(m: PubSubMessage): number;
+  /** Sends each message to every subscriber here that listens to it: how many got each. */
+  deliver(messages: readonly PubSubMessage[]): number[];
   /** The channels, shard channels and patterns subscribed here. */
   counts(): SubscriptionCounts;
 }
 
 /** A node that holds no subscriber (engine-level tests). */
-export const NO_SUBSCRIBERS: Subscribers = { deliver: () => 0, counts: () => ({ channels: [], shardChannels: [], patterns: [] }) };
+export const NO_SUBSCRIBERS: Subscribers = { deliver: (messages) => messages.map(() => 0), counts: () => ({ channels: [], shardChannels: [], patterns: [] }) };
 
 /** Subscribers on a Durable Object's hibernatable WebSockets. */
 export class WebSocketSubscribers implements Subscribers {
@@ -55,16 +56,22 @@ export class WebSocketSubscribers implements Subscribers {
     return s ?? null;
   }
 
-  deliver(m: PubSubMessage): number {
-    let received = 0;
+  /** One WebSocket frame per subscriber for all of `messages` (a push's): a JSON array of its events. */
+  deliver(messages: readonly PubSubMessage[]): number[] {
+    const received = messages.map(() => 0);
     for (const ws of this.ctx.getWebSockets()) {
       const s = this.subscriptionOf(ws);
       if (s === null) continue;
-      const events = eventsFor(s, m);
+      const events: PubSubEvent[] = [];
+      const counts = messages.map((m) => {
+        const e = eventsFor(s, m);
+        events.push(...e);
+        return e.length;
+      });
       if (events.length === 0) continue;
       try {
-        for (const e of events) ws.send(JSON.stringify(e));
-        received += events.length;
+        ws.send(JSON.stringify(events));
+        for (const [i, n] of counts.entries()) received[i]! += n;
       } catch {
         // Gone meanwhile: its close event removes it.
       }

@@ -44,9 +44,9 @@ export const tooManySubscribers = (node: string) =>
   `ERR max number of subscribers reached: node ${node} holds ${MAX_SUBSCRIBERS} subscribers (subscribe nearer another region, or later)`;
 
 /**
- * What a node sends a subscriber, one WebSocket text message each: Redis's push as an array
- * (`["message", channel, message]`, `["pmessage", pattern, channel, message]`,
- * `["smessage", channel, message]`), names and message as binary strings.
+ * One event a node sends a subscriber: Redis's push as an array (`["message", channel, message]`,
+ * `["pmessage", pattern, channel, message]`, `["smessage", channel, message]`), names and message
+ * as binary strings. A WebSocket text message carries a JSON array of them (a push's, together).
  */
 export type PubSubEvent = readonly string[];
 
