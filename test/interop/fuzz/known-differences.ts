@@ -272,24 +272,17 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason:
       "redis/redis#11099 (7.2.0, src/t_stream.c xinfoCommand): each consumer answers name, pending, idle and inactive (ms since its last " +
       "successful read or claim, -1 for none); before, name, pending and idle. Forgiven only when each of Flaredis's consumers is Redis's " +
-      "with an integer inactive after idle: that pair is dropped, and Redis's idle taken where it lies between Flaredis's idle and " +
-      "inactive (7.0 counts idle from the last read or claim that reached the consumer).",
+      "with an integer inactive after idle: that pair is dropped, and Redis's idle taken (7.0 counts idle from the last read or " +
+      "claim that reached the consumer, and from a CREATECONSUMER of an existing one).",
     normalize: (command, redis, flaredis) => {
       if (!isXinfo(command, "CONSUMERS") || !Array.isArray(redis) || !Array.isArray(flaredis) || redis.length !== flaredis.length) return [redis, flaredis];
       const inactive = (c: Reply | undefined) =>
         Array.isArray(c) && c.length === 8 && is(c[4]!, "idle") && is(c[6]!, "inactive") && typeof c[7] === "bigint";
       if (!flaredis.every((c, i) => inactive(c) && Array.isArray(redis[i]) && redis[i].length === 6)) return [redis, flaredis];
-      // 7.0's idle counts from the last read or claim that reached the consumer; 7.2's from any
-      // attempt (inactive: from the last that got something). Redis's is taken where it lies between.
-      return [
-        redis,
-        flaredis.map((c, i) => {
-          const [f, r] = [c as Reply[], redis[i] as Reply[]];
-          const [idle, since, was] = [f[5] as bigint, f[7] as bigint, r[5]];
-          const between = typeof was === "bigint" && was >= idle && (since === -1n || was <= since + 2000n);
-          return [...f.slice(0, 5), between ? was : idle];
-        }),
-      ];
+      // 7.0's idle counts from other events than 7.2's: from the last read or claim that reached
+      // the consumer, and from a CREATECONSUMER of one that exists (7.2: from any read or claim
+      // attempt, never from CREATECONSUMER). Redis's is taken: only name and pending are compared.
+      return [redis, flaredis.map((c, i) => [...(c as Reply[]).slice(0, 5), (redis[i] as Reply[])[5]!])];
     },
   },
   {
