@@ -83,15 +83,36 @@ export class Subscriptions {
       return e instanceof Error && e.message.startsWith("ERR") ? e.message : `ERR flaredis: ${e instanceof Error ? e.message : String(e)}`;
     }
     names.set(channel, controller);
-    void (async () => {
-      try {
-        for await (const fields of events) this.deliver({ push: fields.map(b) });
-      } catch {
-        // Aborted (unsubscribed, the connection closed) or the server went away.
-      }
-      if (names.get(channel) === controller) names.delete(channel);
-    })();
+    void this.forward(kind, channel, events, controller.signal);
     return null;
+  }
+
+  /**
+   * Writes a subscription's messages to the connection until it is unsubscribed; a stream that
+   * ends otherwise (a node restarted, a failover, the network) is opened again, with a backoff of
+   * up to 5 s, so the client stays subscribed (what was published meanwhile is missed, as with Redis).
+   */
+  private async forward(kind: string, channel: string, first: AsyncGenerator<string[]>, signal: AbortSignal): Promise<void> {
+    let events: AsyncGenerator<string[]> | null = first;
+    for (let attempt = 0; !signal.aborted; ) {
+      if (events !== null) {
+        try {
+          for await (const fields of events) this.deliver({ push: fields.map(b) });
+        } catch {
+          // Aborted, or the stream broke.
+        }
+        events = null;
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt++)));
+      if (signal.aborted) return;
+      try {
+        events = await this.http.events(kind, channel, signal);
+        attempt = 0;
+      } catch {
+        // Not yet: try again.
+      }
+    }
   }
 
   /** Ends every subscription (the connection closed). */

@@ -72,6 +72,21 @@ describe("pub/sub over SSE", () => {
     await pattern.close();
   });
 
+  it("a subscription goes to the next node when the nearest is down: with every replica down, the primary holds it", async () => {
+    const fault = (node: string, body: object) => call(body, { path: `/admin/nodes/${node}/faults` });
+    try {
+      for (const r of REPLICAS) expect((await fault(r, { down: true })).status).toBe(200);
+      const paris = await subscribe("/subscribe/fallback", PARIS);
+      expect(paris.servedBy).toBe("primary:enam");
+      expect(await paris.next(1)).toEqual(["subscribe,fallback,1"]);
+      expect((await publish("fallback", "here", NEW_YORK)).json).toEqual({ result: 1 });
+      expect(await paris.next(1)).toEqual(["message,fallback,here"]);
+      await paris.close();
+    } finally {
+      for (const r of REPLICAS) await fault(r, { down: false });
+    }
+  });
+
   it("the body form, SUBSCRIBE to several channels, and the errors of the connection commands over the plain API", async () => {
     const response = await worker.fetch(`${BASE}/`, {
       method: "POST",

@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { type Batch, Engine } from "../durable-objects/engine/engine";
+import { flagsOf } from "../durable-objects/engine/command";
 import { digest } from "../durable-objects/engine/sync";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import type { ManualClock as Clock } from "../durable-objects/engine/clock";
@@ -133,6 +134,13 @@ describe("streams through replication", () => {
 describe("Redis 8.2's reference policies: XDELEX, XACKDEL, and KEEPREF | DELREF | ACKED on XADD and XTRIM", () => {
   // As redis/redis's tests/unit/type/stream-cgroups.tcl and stream.tcl (8.2, commit fa040a72c) expect
   // them; no redis-server 8.2 runs here to compare with.
+  it("XREAD and XREADGROUP name their keys after STREAMS, a group called \"streams\" notwithstanding", () => {
+    const keys = (argv: string[]) => [...Engine.lookup(argv[0]!)!.otherKeys!(argv)];
+    expect(keys(["XREADGROUP", "GROUP", "streams", "c", "STREAMS", "s", ">"])).toEqual(["s"]);
+    expect(keys(["XREAD", "COUNT", "streams", "STREAMS", "a", "b", "0", "0"])).toEqual(["a", "b"]);
+    expect(flagsOf(Engine.lookup("xreadgroup")!, ["XREADGROUP", "GROUP", "block", "c", "STREAMS", "s", ">"])).toEqual(["write"]);
+  });
+
   it("ACKED keeps what a group still needs (not delivered yet, or pending), DELREF empties the PELs, and the errors", () => {
     const run = soloEngine();
     for (const id of ["1-0", "2-0", "3-0", "4-0", "5-0"]) run("XADD", "s", id, "f", "v");
@@ -196,6 +204,13 @@ describe("streams on SQLite read the rows they answer", () => {
       cost(["HSET", "h", "a", "1"]);
       expect(cost(["XADD", "s", "*", "n", "x"]).written).toBe(cost(["HSET", "h", "b", "2"]).written);
       expect(cost(["XACK", "s", "g", "1-0"]).written).toBeLessThanOrEqual(8);
+      // ACKED with a group that has read nothing of a second stream: nothing goes, and the trim
+      // stops at the group's position instead of walking the stream.
+      for (let i = 0; i < 5_000; i += 1000) engine.run(admin(Array.from({ length: 1000 }, (_, j) => ["XADD", "t", `${i + j + 1}-0`, "n", "x"])));
+      engine.run(admin([["XGROUP", "CREATE", "t", "late", "0"]]));
+      const acked = cost(["XADD", "t", "MAXLEN", "10", "ACKED", "*", "n", "y"]);
+      expect(acked.read).toBeLessThanOrEqual(40);
+      expect(cost(["XLEN", "t"]).result).toBe(5_001);
       const read10 = cost(["XREADGROUP", "GROUP", "g", "c9", "COUNT", "10", "STREAMS", "s", ">"]);
       // Ten deliveries: each a row in the group's PEL and one in the consumer's (each row with its
       // index entry), then the consumer, the group, the header and the log.
@@ -236,5 +251,32 @@ describe("XREAD BLOCK and XREADGROUP BLOCK on the primary", () => {
     expect((await late).json).toEqual({ result: null });
     // Without BLOCK, nothing new is nil at once; XREAD is served by a replica then.
     expect(await redis("XREAD", "STREAMS", "ev", "$")).toBeNull();
+  });
+
+  it("serve every stream reader an entry is for: a second group's, and readers past different IDs, after one that found nothing", async () => {
+    await redis("XGROUP", "CREATE", "multi", "g1", "$", "MKSTREAM");
+    await redis("XGROUP", "CREATE", "multi", "g2", "$");
+    const a = send(["XREADGROUP", "GROUP", "g1", "a", "BLOCK", "5000", "STREAMS", "multi", ">"]);
+    await untilBlocked(1);
+    const b = send(["XREADGROUP", "GROUP", "g1", "b", "BLOCK", "5000", "STREAMS", "multi", ">"]);
+    await untilBlocked(2);
+    const c = send(["XREADGROUP", "GROUP", "g2", "c", "BLOCK", "5000", "STREAMS", "multi", ">"]);
+    await untilBlocked(3);
+    const far = send(["XREAD", "BLOCK", "5000", "STREAMS", "multi", "99999-0"]);
+    await untilBlocked(4);
+    const near = send(["XREAD", "BLOCK", "5000", "STREAMS", "multi", "$"]);
+    await untilBlocked(5);
+    expect(await redis("XADD", "multi", "5-1", "f", "v")).toBe("5-1");
+    const entry = { result: [["multi", [["5-1", ["f", "v"]]]]] };
+    expect((await a).json).toEqual(entry);
+    expect((await c).json).toEqual(entry);
+    expect((await near).json).toEqual(entry);
+    // b (g1's entry went to a) and far (nothing past 99999-0) still wait.
+    expect(await blockedNow()).toBe(2);
+    // A reader whose group goes is answered at once with Redis's error, not at its timeout.
+    expect(await redis("XGROUP", "DESTROY", "multi", "g1")).toBe(1);
+    expect((await b).json).toEqual({ error: "NOGROUP No such key 'multi' or consumer group 'g1' in XREADGROUP with GROUP option" });
+    await inNode(stubOf(PRIMARY), () => clock.advance(5_000));
+    expect((await far).json).toEqual({ result: null });
   });
 });

@@ -16,7 +16,7 @@ import { type PubSubEvent, SUBSCRIBE_PATH, SUBSCRIPTION_HEADER, type Subscriptio
 import type { ClientLocation } from "./regions";
 import { type Env, nodeStub } from "./env";
 import { requestErrors } from "./errors";
-import { type Background, currentTopology, readReplica } from "./routing";
+import { type Background, routerFor } from "./routing";
 
 const KINDS = { subscribe: "channels", psubscribe: "patterns", ssubscribe: "shardChannels" } as const;
 type Kind = keyof typeof KINDS;
@@ -43,22 +43,40 @@ export const EVENTS_HEADER = "Flaredis-Events";
 const sseOf = (base64: boolean) => (fields: readonly string[]) =>
   new TextEncoder().encode(`data: ${base64 ? JSON.stringify(fields.map((f) => btoa(f))) : fields.map(toText).join(",")}\n\n`);
 
+/** Bytes a subscriber's stream may hold unread before it is dropped (Redis's client-output-buffer-limit pubsub is 32 MB). */
+export const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
+
 /**
- * Opens the subscription at the nearest node and answers the SSE stream.
- * @throws RedisError MASTERDOWN-like when no node takes it, the node's own refusal (too many subscribers)
+ * Opens the subscription at the first node of the read plan that takes it (the nearest healthy
+ * replica first, then the primary, then the others), and answers the SSE stream.
+ * @throws RedisError a node's own refusal (too many subscribers) when none took it, or MASTERDOWN when none answered
  */
 export async function subscribe(env: Env, s: Subscription, cf: ClientLocation | undefined, background?: Background, base64 = false): Promise<Response> {
   const sse = sseOf(base64);
-  const node = (await readReplica(env, cf, background)) ?? currentTopology(env).primary;
-  const stub = nodeStub(env, node) as unknown as { fetch(url: string, init: RequestInit): Promise<Response> };
-  const answer = await stub.fetch(`https://node${SUBSCRIBE_PATH}`, { headers: { upgrade: "websocket", [SUBSCRIPTION_HEADER]: JSON.stringify(s) } });
-  const ws = answer.webSocket;
-  if (answer.status !== 101 || !ws) {
-    const body = (await answer.json().catch(() => null)) as { error?: string } | null;
-    throw new RedisError(body?.error ?? `ERR node ${node} refused the subscription (${answer.status})`);
+  const router = routerFor(env);
+  const plan = await router.readPlan(cf, background);
+  const { primary } = router.currentTopology();
+  const candidates = [...new Set([...plan.first, primary, ...plan.then])];
+  let refusal: string | null = null;
+  let opened: { node: string; ws: WebSocket } | null = null;
+  for (const node of candidates) {
+    try {
+      const stub = nodeStub(env, node) as unknown as { fetch(url: string, init: RequestInit): Promise<Response> };
+      // The subscription in base64 (a header is ASCII): names of any bytes.
+      const answer = await stub.fetch(`https://node${SUBSCRIBE_PATH}`, { headers: { upgrade: "websocket", [SUBSCRIPTION_HEADER]: btoa(JSON.stringify(s)) } });
+      if (answer.status === 101 && answer.webSocket) {
+        opened = { node, ws: answer.webSocket };
+        break;
+      }
+      refusal = ((await answer.json().catch(() => null)) as { error?: string } | null)?.error ?? refusal;
+    } catch {
+      // Unreachable: the next node.
+    }
   }
+  if (opened === null) throw new RedisError(refusal ?? `MASTERDOWN no node can hold a subscription now (the primary, ${primary}, and every replica are unreachable)`);
+  const { node, ws } = opened;
   ws.accept();
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>({}, { highWaterMark: MAX_UNREAD_BYTES, size: (chunk) => chunk.byteLength });
   const writer = writable.getWriter();
   const close = () => {
     try {
@@ -67,20 +85,27 @@ export async function subscribe(env: Env, s: Subscription, cf: ClientLocation | 
       // Closed already.
     }
   };
-  const write = (bytes: Uint8Array) => writer.write(bytes).catch(close);
+  const write = (bytes: Uint8Array) => {
+    // A client that does not read is dropped, as Redis drops a subscriber past its output buffer limit.
+    if (writer.desiredSize !== null && writer.desiredSize <= 0) {
+      close();
+      void writer.abort(new Error("subscriber too slow")).catch(() => {});
+      return;
+    }
+    writer.write(bytes).catch(close);
+  };
   // The client went away (its response cancelled): the node forgets the subscription now.
   writer.closed.catch(close);
   // Redis's confirmations: one per name, with the count of this client's subscriptions so far.
   let n = 0;
-  for (const [kind, field] of Object.entries(KINDS)) for (const name of s[field]) void write(sse([kind, name, String(++n)]));
+  for (const [kind, field] of Object.entries(KINDS)) for (const name of s[field]) write(sse([kind, name, String(++n)]));
   ws.addEventListener("message", (e) => {
     if (typeof e.data !== "string") return;
     const events = (JSON.parse(e.data) as PubSubEvent[]).map(sse);
-    if (events.length === 1) void write(events[0]!);
-    else void write(concat(events));
+    write(events.length === 1 ? events[0]! : concat(events));
   });
   ws.addEventListener("close", () => void writer.close().catch(() => {}));
   return new Response(readable, {
-    headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "Flaredis-Served-By": `${node === currentTopology(env).primary ? "primary" : "replica"}:${node}` },
+    headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "Flaredis-Served-By": `${node === primary ? "primary" : "replica"}:${node}` },
   });
 }

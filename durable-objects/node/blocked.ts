@@ -32,6 +32,13 @@ export interface Served {
   answer(): void;
 }
 
+/**
+ * A stream reader (XREAD, XREADGROUP): what it finds depends on its own IDs or group, so a key
+ * where one found nothing may hold something for the next; an error (its group destroyed, the key
+ * of another type now) answers it at once, as Redis unblocks such a client.
+ */
+const readsStream = (argv: readonly string[]): boolean => /^xread(group)?$/i.test(argv[0] ?? "");
+
 /** The key a blocking command pushes what it takes onto: BLMOVE's and BRPOPLPUSH's destination. */
 const pushedTo = (argv: readonly string[]): string | null => (/^(blmove|brpoplpush)$/i.test(argv[0] ?? "") ? argv[2]! : null);
 
@@ -75,12 +82,13 @@ export class BlockedClients {
     const empty = new Set<string>();
     for (const waiter of [...this.waiters]) {
       if (keys !== null && ![...waiter.keys].some((k) => keys.has(k))) continue;
-      if ([...waiter.keys].every((k) => empty.has(k))) continue;
+      const stream = readsStream(waiter.argv);
+      if (!stream && [...waiter.keys].every((k) => empty.has(k))) continue;
       const result = engine.run({ mode: "single", commands: [waiter.argv], permission: waiter.permission });
       const outcome = "outcomes" in result ? result.outcomes[0] : undefined;
-      // Nothing to take yet (or a key of another type, which Redis's waiter also waits past).
-      if (outcome === undefined || !("result" in outcome) || outcome.result === null) {
-        if (outcome !== undefined && "result" in outcome) for (const k of waiter.keys) empty.add(k);
+      // Nothing to take yet (or a key of another type, which Redis's pop waiter also waits past).
+      if (outcome === undefined || (!("result" in outcome) && !stream) || ("result" in outcome && outcome.result === null)) {
+        if (outcome !== undefined && "result" in outcome && !stream) for (const k of waiter.keys) empty.add(k);
         continue;
       }
       this.take(waiter);

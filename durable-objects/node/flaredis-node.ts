@@ -151,7 +151,12 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     const url = new URL(request.url);
     if (url.pathname !== SUBSCRIBE_PATH || request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("not found", { status: 404 });
     this.core.faults.checkUp();
-    const subscription = JSON.parse(request.headers.get(SUBSCRIPTION_HEADER) ?? "null") as Subscription | null;
+    let subscription: Subscription | null = null;
+    try {
+      subscription = JSON.parse(atob(request.headers.get(SUBSCRIPTION_HEADER) ?? "")) as Subscription;
+    } catch {
+      // Malformed: refused below.
+    }
     if (subscription === null) return new Response("no subscription", { status: 400 });
     return this.subscribers.accept(subscription);
   }

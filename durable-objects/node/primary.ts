@@ -448,11 +448,11 @@ export class PrimaryRole implements Role {
       } while (link.again);
     } catch {
       // The replica is unreachable; it resumes with PSYNC when its link is back.
-      this.node.publisher.settle(messages, undefined);
       link.reachable = false;
       this.retainBacklog();
     } finally {
       link.pushing = false;
+      this.node.publisher.settle(messages, undefined);
     }
   }
 

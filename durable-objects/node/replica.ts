@@ -114,15 +114,15 @@ export class ReplicaRole implements Role {
     const received = (this.lastContact = this.node.clock.now());
     if (push.config) this.adoptConfig(push.config);
     await this.node.faults.delay();
-    if (!this.current) return this.node.ack(this.syncState);
+    // Published messages reach this region's subscribers whatever the node's state.
+    const delivered = push.messages && this.node.subscribers.deliver(push.messages);
+    if (!this.current) return delivered ? { ...this.node.ack(this.syncState), delivered } : this.node.ack(this.syncState);
     if (push.session !== this.masterSession && this.syncState === "connected") this.syncState = "connect";
     const streaming = this.syncState === "connected" && push.replid === engine.log.replid;
     if (!(streaming && this.apply(unpackEntries(push.entries)))) this.syncState = this.syncState === "transfer" ? "transfer" : "connect";
     else if (engine.log.offset >= push.masterOffset) this.freshAt = received;
     this.node.collectGarbageSoon();
     if (this.syncState !== "connected" || engine.log.offset < push.masterOffset) this.node.background(this.sync());
-    // Published messages reach this region's subscribers whatever the keyspace's state.
-    const delivered = push.messages && this.node.subscribers.deliver(push.messages);
     const ack = this.node.ack(this.syncState, true);
     return delivered ? { ...ack, delivered } : ack;
   }

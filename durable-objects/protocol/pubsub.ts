@@ -34,7 +34,7 @@ export interface SubscriptionCounts {
   readonly patterns: readonly string[];
 }
 
-/** Where the worker opens a subscriber's WebSocket on a node; the subscription travels in `SUBSCRIPTION_HEADER` (JSON). */
+/** Where the worker opens a subscriber's WebSocket on a node; the subscription travels in `SUBSCRIPTION_HEADER` (JSON in base64). */
 export const SUBSCRIBE_PATH = "/pubsub/subscribe";
 export const SUBSCRIPTION_HEADER = "Flaredis-Subscription";
 

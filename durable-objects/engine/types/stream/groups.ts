@@ -7,7 +7,7 @@
  */
 import { EMPTY } from "../../effect-spec";
 import { RedisError } from "../../errors";
-import { type StreamId, compareIds, idFromKey, idKey } from "./id";
+import { MAX_ID, type StreamId, compareIds, idFromKey, idKey } from "./id";
 import {
   CONSUMER_PEL,
   type ConsumerMeta,
@@ -221,6 +221,16 @@ export const noGroup = (key: string, group: string, suffix = "") => new RedisErr
 export function referenced(stream: Stream, id: StreamId): boolean {
   for (const g of Group.all(stream)) if (compareIds(g.meta.lastId, id) < 0 || g.nack(id) !== null) return true;
   return false;
+}
+
+/**
+ * ACKED's test for a trim, the groups read once: entries past the lowest last delivered ID are all
+ * still needed (`until`), and before it those in a group's PEL (`pending`). No groups: none is.
+ */
+export function stillNeeded(stream: Stream): { until: StreamId; pending(id: StreamId): boolean } {
+  const groups = [...Group.all(stream)];
+  const until = groups.reduce((min, g) => (compareIds(g.meta.lastId, min) < 0 ? g.meta.lastId : min), MAX_ID);
+  return { until, pending: (id) => groups.some((g) => g.nack(id) !== null) };
 }
 
 /** DELREF: entry `id` leaves every group's PEL (and its consumer's). @returns whether any held it */

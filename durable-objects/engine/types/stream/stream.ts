@@ -193,20 +193,26 @@ export class Stream {
 
   /**
    * Trims from the first entry: while more than `maxlen` remain, or those before `minId`; at most
-   * `limit` entries (0: no limit). `keep` (Redis 8.2's ACKED) skips an entry a group still needs
-   * and goes on past it; `dropping` (DELREF) is told of each entry before it goes.
+   * `limit` entries (0: no limit). `acked` (Redis 8.2's ACKED) keeps the entries a group still
+   * needs: none past `until` goes (the walk stops there), and `pending` ones are skipped; `dropping`
+   * (DELREF) is told of each entry before it goes.
    * @returns how many went
    */
-  trim(strategy: { maxlen: number } | { minId: StreamId }, limit: number, keep?: (id: StreamId) => boolean, dropping?: (id: StreamId) => void): number {
+  trim(
+    strategy: { maxlen: number } | { minId: StreamId },
+    limit: number,
+    acked?: { readonly until: StreamId; pending(id: StreamId): boolean },
+    dropping?: (id: StreamId) => void,
+  ): number {
     const over = "maxlen" in strategy ? this.meta.length - strategy.maxlen : Infinity;
     if (over <= 0) return 0;
     const take = limit > 0 ? Math.min(over, limit) : over;
     const gone: StreamId[] = [];
-    for (const row of this.rows(ENTRY, ENTRY, false, keep || !Number.isFinite(take) ? -1 : take)) {
+    for (const row of this.rows(ENTRY, ENTRY, false, acked || !Number.isFinite(take) ? -1 : take)) {
       const id = idFromKey(row.field, 1);
       if ("minId" in strategy && compareIds(id, strategy.minId) >= 0) break;
-      if (gone.length >= take) break;
-      if (keep?.(id)) continue;
+      if (gone.length >= take || (acked && compareIds(id, acked.until) > 0)) break;
+      if (acked?.pending(id)) continue;
       gone.push(id);
     }
     let deleted = 0;

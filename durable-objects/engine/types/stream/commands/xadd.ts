@@ -2,7 +2,7 @@ import { parseInt64 } from "../../../args";
 import { defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
 import { type StreamId, compareIds, parseAddId, parseId } from "../id";
-import { dropReferences, referenced } from "../groups";
+import { dropReferences, stillNeeded } from "../groups";
 import { Stream, idReply } from "../stream";
 
 /** Redis's stream-node-max-entries: `~` trims at most 100 nodes' worth unless LIMIT says. */
@@ -78,9 +78,8 @@ export function parseTrimArgs(args: readonly string[], xadd: boolean): TrimArgs 
  */
 export function trimStream(s: Stream, t: TrimArgs): number {
   if (t.strategy === null) return 0;
-  const keep = t.policy === "acked" ? (id: StreamId) => referenced(s, id) : undefined;
   const dropping = t.policy === "delref" ? (id: StreamId) => void dropReferences(s, id) : undefined;
-  return s.trim(t.strategy, t.approx ? t.limit : 0, keep, dropping);
+  return s.trim(t.strategy, t.approx ? t.limit : 0, t.policy === "acked" ? stillNeeded(s) : undefined, dropping);
 }
 
 /** Redis 8.2's reference policies (XADD, XTRIM, XDELEX, XACKDEL), as lowercase words. */

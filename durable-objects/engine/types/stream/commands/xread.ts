@@ -61,15 +61,36 @@ function parseRead(args: readonly string[], name: string, group: boolean): ReadA
   return { timeoutMs, count, group: g, noAck, keys: args.slice(streamsAt, streamsAt + n), ids: args.slice(streamsAt + n), args, idsAt: streamsAt + n };
 }
 
+/** Where STREAMS is in argv, the options before it walked as `parseRead` walks them (a group may be named "streams"), or -1. */
+function streamsAt(argv: readonly string[]): number {
+  for (let i = 1; i < argv.length; i++) {
+    const o = argv[i]!.toLowerCase();
+    if (o === "streams") return i;
+    if (o === "block" || o === "count") i++;
+    else if (o === "group") i += 2;
+  }
+  return -1;
+}
+
 /** The keys after STREAMS (half of what follows it). */
 function streamKeys(argv: readonly string[]): string[] {
-  const at = argv.findIndex((a, i) => i > 0 && a.toLowerCase() === "streams");
+  const at = streamsAt(argv);
   if (at < 0) return [];
   const n = Math.floor((argv.length - at - 1) / 2);
   return argv.slice(at + 1, at + 1 + n);
 }
 
-const blocks = (argv: readonly string[]): boolean => argv.some((a, i) => i > 0 && a.toLowerCase() === "block");
+/** BLOCK among the options (before STREAMS). */
+function blocks(argv: readonly string[]): boolean {
+  const end = streamsAt(argv);
+  for (let i = 1; i < (end < 0 ? argv.length : end); i++) {
+    const o = argv[i]!.toLowerCase();
+    if (o === "block") return true;
+    if (o === "count") i++;
+    else if (o === "group") i += 2;
+  }
+  return false;
+}
 
 /** A served stream: [key, entries]. */
 type Served = [Uint8Array, Reply[]];
