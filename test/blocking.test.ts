@@ -10,7 +10,7 @@ import { BlockOn, keysOf } from "../durable-objects/engine/command";
 import { Engine } from "../durable-objects/engine/engine";
 import type { ManualClock } from "../durable-objects/engine/clock";
 import { newEngine } from "./fixtures";
-import { TOKENS, call, inNode, nodeApi, onOneClock, redis, stubOf } from "./helpers";
+import { TOKENS, blockedNow, call, inNode, nodeApi, onOneClock, redis, stubOf, untilBlocked } from "./helpers";
 
 const PRIMARY = "enam";
 const REPLICAS = ["wnam", "weur", "apac"];
@@ -66,15 +66,6 @@ describe("blocking commands on the engine", () => {
     expect(first(["BLMPOP", "abc", "1", "k", "LEFT"])).toMatchObject({ outcomes: [{ error: "ERR timeout is not a float or out of range" }] });
   });
 });
-
-/** Clients the primary holds now. */
-const blockedNow = () => inNode(stubOf(PRIMARY), (node) => (node.core.role as unknown as { blockedClients: number }).blockedClients);
-
-/** Waits (in RPC round trips, never a timer) until the primary holds `n` blocked clients. */
-async function untilBlocked(n: number): Promise<void> {
-  for (let i = 0; i < 500; i++) if ((await blockedNow()) === n) return;
-  throw new Error(`the primary holds ${await blockedNow()} blocked clients, not ${n}`);
-}
 
 const send = (argv: string[]) => call(argv, { token: TOKENS.readwrite });
 

@@ -87,3 +87,12 @@ export async function onOneClock(nodes: readonly string[], replicas: readonly st
   await Promise.all(replicas.map((r) => nodeApi(r).catchUp()));
   return clock;
 }
+
+/** Clients the primary `node` holds blocked now (BLPOP, XREAD BLOCK...). */
+export const blockedNow = (node = "enam") => inNode(stubOf(node), (n) => (n.core.role as unknown as { blockedClients: number }).blockedClients);
+
+/** Waits (in RPC round trips, never a timer) until the primary holds `n` blocked clients. */
+export async function untilBlocked(n: number, node = "enam"): Promise<void> {
+  for (let i = 0; i < 500; i++) if ((await blockedNow(node)) === n) return;
+  throw new Error(`the primary holds ${await blockedNow(node)} blocked clients, not ${n}`);
+}

@@ -17,7 +17,7 @@ import type { ManualClock as Clock } from "../durable-objects/engine/clock";
 import { toBytes } from "../durable-objects/engine/bytes";
 import { catchUp, enginePair, fullSync, runner, soloEngine } from "./engine-pair";
 import { seeded } from "./cluster";
-import { TOKENS, call, inNode, nodeApi, onOneClock, redis, stubOf } from "./helpers";
+import { TOKENS, blockedNow, call, inNode, onOneClock, redis, stubOf, untilBlocked } from "./helpers";
 
 const b = (s: string) => toBytes(s);
 const key = fc.constantFrom("s", "t", "u");
@@ -222,11 +222,6 @@ describe("streams on SQLite read the rows they answer", () => {
 
 const PRIMARY = "enam";
 const REPLICAS = ["wnam", "weur", "apac"];
-const blockedNow = () => inNode(stubOf(PRIMARY), (node) => (node.core.role as unknown as { blockedClients: number }).blockedClients);
-async function untilBlocked(n: number): Promise<void> {
-  for (let i = 0; i < 500; i++) if ((await blockedNow()) === n) return;
-  throw new Error(`the primary holds ${await blockedNow()} blocked clients, not ${n}`);
-}
 const send = (argv: string[]) => call(argv, { token: TOKENS.readwrite });
 
 describe("XREAD BLOCK and XREADGROUP BLOCK on the primary", () => {

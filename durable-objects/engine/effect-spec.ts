@@ -21,6 +21,10 @@ export interface EffectSpec {
 
 export const EMPTY = new Uint8Array(0);
 
+/** An effect's arguments taken two at a time (HSET's field value, ZADD's score member...), each pair made into a T. */
+export const pairsOf = <T>(args: readonly Bytes[], make: (first: Bytes, second: Bytes) => T): T[] =>
+  Array.from({ length: Math.floor(args.length / 2) }, (_, i) => make(args[2 * i]!, args[2 * i + 1]!));
+
 /**
  * The effect cannot be applied to a keyspace that mixes snapshot chunks (a RENAME, COPY or set
  * algebra logged as itself while this replica loaded a full sync the master did not know of): the

@@ -1,6 +1,6 @@
 /** The hash type's replicated effects: HSET and HDEL (see effects.ts for the rules). */
 import { type Bytes, fromBytes } from "../../bytes";
-import { type EffectSpec, putElements, removeElements } from "../../effect-spec";
+import { type EffectSpec, pairsOf, putElements, removeElements } from "../../effect-spec";
 import type { Change, Effect } from "../../keyspace";
 import type { ElementRow, Entry } from "../../storage";
 
@@ -23,7 +23,7 @@ const hset: EffectSpec = {
       "hash",
       current,
       at,
-      Array.from({ length: Math.floor(args.length / 2) }, (_, i) => [fromBytes(args[2 * i]!), { value: args[2 * i + 1]!, score: null }] as const),
+      pairsOf(args, (field, value) => [fromBytes(field), { value, score: null }] as const),
     ),
 };
 

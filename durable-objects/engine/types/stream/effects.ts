@@ -7,7 +7,7 @@
  * - XMETA key meta: the header's metadata (length, last ID, ...); the key's deadline stays.
  */
 import { type Bytes, fromBytes } from "../../bytes";
-import { EMPTY, type EffectSpec, putElements } from "../../effect-spec";
+import { EMPTY, type EffectSpec, pairsOf, putElements } from "../../effect-spec";
 import type { Effect } from "../../keyspace";
 import type { ElementRow, Entry } from "../../storage";
 
@@ -28,7 +28,7 @@ const xput: EffectSpec = {
       "stream",
       current,
       at,
-      Array.from({ length: Math.floor(args.length / 2) }, (_, i) => [fromBytes(args[2 * i]!), { value: args[2 * i + 1]!, score: null }] as const),
+      pairsOf(args, (field, value) => [fromBytes(field), { value, score: null }] as const),
     ),
 };
 

@@ -1,6 +1,6 @@
 /** The sorted set type's replicated effects: ZADD and ZREM (see effects.ts for the rules). */
 import { fromBytes } from "../../bytes";
-import { EMPTY, type EffectSpec, putElements, removeElements } from "../../effect-spec";
+import { EMPTY, type EffectSpec, putElements, removeElements, pairsOf } from "../../effect-spec";
 import type { Effect } from "../../keyspace";
 import type { ElementRow } from "../../storage";
 import { formatScore, readScore } from "./score";
@@ -23,7 +23,7 @@ const zadd: EffectSpec = {
       "zset",
       current,
       at,
-      Array.from({ length: Math.floor(args.length / 2) }, (_, i) => [fromBytes(args[2 * i + 1]!), { value: EMPTY, score: readScore(fromBytes(args[2 * i]!)) }] as const),
+      pairsOf(args, (score, member) => [fromBytes(member), { value: EMPTY, score: readScore(fromBytes(score)) }] as const),
     ),
 };
 
