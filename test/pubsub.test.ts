@@ -87,6 +87,17 @@ describe("pub/sub over SSE", () => {
     }
   });
 
+  it("a subscriber that leaves 8 MiB unread is dropped, as Redis drops one past its output buffer limit", async () => {
+    const slow = await subscribe("/subscribe/firehose", PARIS);
+    expect(await slow.next(1)).toEqual(["subscribe,firehose,1"]);
+    // Nothing reads `slow` from here: 1 MiB messages pile up in the worker until it lets go.
+    const mib = "x".repeat(1024 * 1024);
+    let counted = 1;
+    for (let i = 0; i < 40 && counted > 0; i++) counted = (await publish("firehose", mib)).json.result;
+    expect(counted).toBe(0);
+    expect(await redis("PUBSUB", "NUMSUB", "firehose")).toEqual(["firehose", 0]);
+  });
+
   it("the body form, SUBSCRIBE to several channels, and the errors of the connection commands over the plain API", async () => {
     const response = await worker.fetch(`${BASE}/`, {
       method: "POST",

@@ -68,7 +68,9 @@ export async function subscribe(env: Env, s: Subscription, cf: ClientLocation | 
         opened = { node, ws: answer.webSocket };
         break;
       }
-      refusal = ((await answer.json().catch(() => null)) as { error?: string } | null)?.error ?? refusal;
+      // A node that is full says so (its error is the answer if none takes it); a node down does not count.
+      const error = ((await answer.json().catch(() => null)) as { error?: string } | null)?.error;
+      if (answer.status === 429 && error) refusal = error;
     } catch {
       // Unreachable: the next node.
     }

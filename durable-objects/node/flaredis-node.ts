@@ -150,7 +150,12 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     this.count("fetch");
     const url = new URL(request.url);
     if (url.pathname !== SUBSCRIBE_PATH || request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("not found", { status: 404 });
-    this.core.faults.checkUp();
+    try {
+      this.core.faults.checkUp();
+    } catch (e) {
+      // Down (an injected fault) or not started: the worker tries the next node.
+      return Response.json({ error: e instanceof Error ? e.message : String(e) }, { status: 503 });
+    }
     let subscription: Subscription | null = null;
     try {
       subscription = JSON.parse(atob(request.headers.get(SUBSCRIPTION_HEADER) ?? "")) as Subscription;
