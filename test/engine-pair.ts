@@ -81,6 +81,33 @@ export function fullSync(p: EnginePair, chunkBytes: number) {
   };
 }
 
+/** One step while a full sync runs: a write (what `run` does with it), or the next snapshot chunk loaded. */
+export type SyncStep<W> = { readonly kind: "write" } & W | { readonly kind: "chunk" };
+
+/**
+ * The full-sync property's course: `before` written, a full sync in chunks of `chunkBytes` with
+ * `during`'s writes and chunks interleaved, the replica caught up, `after` written, and caught up
+ * again (PSYNC answers of `pullBytes`, each delivered twice).
+ */
+export function writesAroundFullSync<B, W>(
+  p: EnginePair,
+  run: (write: B) => void,
+  steps: { before: readonly B[]; during: readonly SyncStep<W>[]; after: readonly B[]; chunkBytes: number; pullBytes: number },
+  write: (step: W) => B,
+): void {
+  steps.before.forEach(run);
+  const sync = fullSync(p, steps.chunkBytes);
+  for (const o of steps.during) {
+    if (o.kind === "write") run(write(o as W));
+    else sync.chunk();
+  }
+  sync.finish();
+  catchUp(p.master, p.replica, steps.pullBytes);
+  p.syncing.now = false;
+  steps.after.forEach(run);
+  catchUp(p.master, p.replica, steps.pullBytes);
+}
+
 /** Runs one command on `engine` (admin): its result, or its error thrown. */
 export function runner(engine: Engine) {
   return (...argv: (string | number)[]): unknown => {

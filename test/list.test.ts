@@ -14,7 +14,7 @@ import { digest } from "../durable-objects/engine/sync";
 import { MAX_POSITION, MIN_POSITION, fieldOf } from "../durable-objects/engine/types/list/positions";
 import { toJsonOutcome } from "../worker/reply";
 import { sizesExact } from "./dataset";
-import { catchUp, enginePair, fullSync } from "./engine-pair";
+import { catchUp, enginePair, fullSync, writesAroundFullSync } from "./engine-pair";
 import { newEngine } from "./fixtures";
 
 type Model = Map<string, string[]>;
@@ -244,17 +244,7 @@ describe("lists through replication", () => {
             if (b.multi) master.run({ mode: "multi", commands, permission: "admin" });
             else for (const c of commands) master.run({ mode: "single", commands: [c], permission: "admin" });
           };
-          before.forEach(run);
-          const sync = fullSync(p, chunkBytes);
-          for (const o of during) {
-            if (o.kind === "write") run(o.batch);
-            else sync.chunk();
-          }
-          sync.finish();
-          catchUp(master, replica, pullBytes);
-          syncing.now = false;
-          after.forEach(run);
-          catchUp(master, replica, pullBytes);
+          writesAroundFullSync(p, run, { before, during, after, chunkBytes, pullBytes }, (o: { batch: { multi: boolean; commands: Op[] } }) => o.batch);
           expect(digest(replica)).toBe(digest(master));
           expect(replica.log.offset).toBe(master.log.offset);
           wellFormed(master);

@@ -15,7 +15,7 @@ import { digest } from "../durable-objects/engine/sync";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import type { ManualClock as Clock } from "../durable-objects/engine/clock";
 import { toBytes } from "../durable-objects/engine/bytes";
-import { catchUp, enginePair, fullSync, runner, soloEngine } from "./engine-pair";
+import { catchUp, enginePair, fullSync, runner, soloEngine, writesAroundFullSync } from "./engine-pair";
 import { seeded } from "./cluster";
 import { TOKENS, blockedNow, call, inNode, onOneClock, redis, stubOf, untilBlocked } from "./helpers";
 
@@ -72,17 +72,7 @@ describe("streams through replication", () => {
           if (real.length < commands.length) clock.advance(7);
           if (real.length > 0) master.run({ mode: real.length > 1 ? "multi" : "single", commands: real, permission: "admin" });
         };
-        before.forEach(run);
-        const sync = fullSync(p, chunkBytes);
-        for (const o of during) {
-          if (o.kind === "write") run(o.commands);
-          else sync.chunk();
-        }
-        sync.finish();
-        catchUp(master, replica, 300);
-        syncing.now = false;
-        after.forEach(run);
-        catchUp(master, replica, 300);
+        writesAroundFullSync(p, run, { before, during, after, chunkBytes, pullBytes: 300 }, (o: { commands: readonly (readonly string[])[] }) => o.commands);
         expect(digest(replica)).toBe(digest(master));
         expect(view(replica)).toEqual(view(master));
       }),

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Engine } from "../durable-objects/engine/engine";
 import { digest } from "../durable-objects/engine/sync";
-import { catchUp, enginePair, fullSync } from "./engine-pair";
+import { catchUp, enginePair, fullSync, writesAroundFullSync } from "./engine-pair";
 import { sizesExact } from "./dataset";
 
 
@@ -77,17 +77,7 @@ describe("hashes and sets through replication", () => {
           const { master, replica, syncing } = p;
           const run = (commands: string[][]) =>
             master.run({ mode: commands.length > 1 ? "multi" : "single", commands, permission: "admin" });
-          before.forEach(run);
-          const sync = fullSync(p, chunkBytes);
-          for (const o of during) {
-            if (o.kind === "write") run(o.commands);
-            else sync.chunk();
-          }
-          sync.finish();
-          catchUp(master, replica, pullBytes);
-          syncing.now = false;
-          after.forEach(run);
-          catchUp(master, replica, pullBytes);
+          writesAroundFullSync(p, run, { before, during, after, chunkBytes, pullBytes }, (o: { commands: string[][] }) => o.commands);
           expect(digest(replica)).toBe(digest(master));
           expect(replica.log.offset).toBe(master.log.offset);
           countsExact(master);

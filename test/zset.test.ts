@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { fromBytes, fromText } from "../durable-objects/engine/bytes";
 import type { Engine } from "../durable-objects/engine/engine";
 import { digest } from "../durable-objects/engine/sync";
-import { catchUp, enginePair, fullSync } from "./engine-pair";
+import { catchUp, enginePair, fullSync, writesAroundFullSync } from "./engine-pair";
 import { formatScore, readScore } from "../durable-objects/engine/types/zset/score";
 import { toJsonOutcome } from "../worker/reply";
 import { sizesExact } from "./dataset";
@@ -360,17 +360,7 @@ describe("sorted sets through replication", () => {
           const p = enginePair(RANDOM);
           const { master, replica, syncing } = p;
           const run = (commands: string[][]) => master.run({ mode: commands.length > 1 ? "multi" : "single", commands, permission: "admin" });
-          before.forEach(run);
-          const sync = fullSync(p, chunkBytes);
-          for (const o of during) {
-            if (o.kind === "write") run(o.commands);
-            else sync.chunk();
-          }
-          sync.finish();
-          catchUp(master, replica, pullBytes);
-          syncing.now = false;
-          after.forEach(run);
-          catchUp(master, replica, pullBytes);
+          writesAroundFullSync(p, run, { before, during, after, chunkBytes, pullBytes }, (o: { commands: string[][] }) => o.commands);
           expect(digest(replica)).toBe(digest(master));
           expect(replica.log.offset).toBe(master.log.offset);
           countsExact(master);

@@ -2,7 +2,7 @@
  * The shape of a replicated effect (effects.ts has the keyspace's own, each type module its own),
  * and what element-level effects share.
  */
-import type { Bytes } from "./bytes";
+import { type Bytes, fromBytes } from "./bytes";
 import type { Change } from "./keyspace";
 import type { Element, Entry, ValueType } from "./storage";
 
@@ -98,3 +98,14 @@ export function removeElements(
     change.writeAsTold(key, null, at);
   } else change.writeAsTold(key, { ...current, count: Math.max(count, 0) }, Math.max(current.mod ?? 0, at));
 }
+
+/**
+ * `NAME key field value [field value ...]`: each field's value written into the collection of
+ * `type` (HSET; a stream's XPUT), as `putElements` judges them; logged in pieces of field-value pairs.
+ */
+export const fieldValueEffect = (name: string, type: Exclude<ValueType, "string">): EffectSpec => ({
+  name,
+  group: 2,
+  elementLevel: true,
+  apply: (change, key, args, at, current) => putElements(change, key, type, current, at, pairsOf(args, (field, value) => [fromBytes(field), { value, score: null }] as const)),
+});

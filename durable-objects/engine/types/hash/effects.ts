@@ -1,6 +1,6 @@
 /** The hash type's replicated effects: HSET and HDEL (see effects.ts for the rules). */
 import { type Bytes, fromBytes } from "../../bytes";
-import { type EffectSpec, pairsOf, putElements, removeElements } from "../../effect-spec";
+import { type EffectSpec, fieldValueEffect, removeElements } from "../../effect-spec";
 import type { Change, Effect } from "../../keyspace";
 import type { ElementRow, Entry } from "../../storage";
 
@@ -12,20 +12,7 @@ export const hashEncode = {
 };
 
 /** HSET key field value [field value ...]: every field's value (HSET, HSETNX, HINCRBY's result...). */
-const hset: EffectSpec = {
-  name: "HSET",
-  group: 2,
-  elementLevel: true,
-  apply: (change, key, args, at, current) =>
-    putElements(
-      change,
-      key,
-      "hash",
-      current,
-      at,
-      pairsOf(args, (field, value) => [fromBytes(field), { value, score: null }] as const),
-    ),
-};
+const hset = fieldValueEffect("HSET", "hash");
 
 /** HDEL key field [field ...]: an emptied hash goes (counted exactly only once consistent). */
 const hdel: EffectSpec = {

@@ -7,7 +7,7 @@
  * - XMETA key meta: the header's metadata (length, last ID, ...); the key's deadline stays.
  */
 import { type Bytes, fromBytes } from "../../bytes";
-import { EMPTY, type EffectSpec, pairsOf, putElements } from "../../effect-spec";
+import { EMPTY, type EffectSpec, fieldValueEffect } from "../../effect-spec";
 import type { Effect } from "../../keyspace";
 import type { ElementRow, Entry } from "../../storage";
 
@@ -17,20 +17,7 @@ export const streamEncode = {
   meta: (key: string, meta: Bytes): Effect => ["XMETA", key, meta],
 };
 
-const xput: EffectSpec = {
-  name: "XPUT",
-  group: 2,
-  elementLevel: true,
-  apply: (change, key, args, at, current) =>
-    putElements(
-      change,
-      key,
-      "stream",
-      current,
-      at,
-      pairsOf(args, (field, value) => [fromBytes(field), { value, score: null }] as const),
-    ),
-};
+const xput = fieldValueEffect("XPUT", "stream");
 
 /** Each row unless it was written after `at`; the header's count follows (made exact by a recount while fuzzy). */
 const xrem: EffectSpec = {
