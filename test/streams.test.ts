@@ -124,6 +124,14 @@ describe("streams through replication", () => {
 describe("Redis 8.2's reference policies: XDELEX, XACKDEL, and KEEPREF | DELREF | ACKED on XADD and XTRIM", () => {
   // As redis/redis's tests/unit/type/stream-cgroups.tcl and stream.tcl (8.2, commit fa040a72c) expect
   // them; no redis-server 8.2 runs here to compare with.
+  it("name keys and groups in errors as Redis's %s does: up to a NUL, newlines as spaces", () => {
+    const run = soloEngine();
+    expect(() => run("XCLAIM", "k\u00003", "g", "c", "0", "1-1")).toThrow("NOGROUP No such key 'k' or consumer group 'g'");
+    expect(() => run("XREADGROUP", "GROUP", "g\nh", "c", "STREAMS", "k", ">")).toThrow("NOGROUP No such key 'k' or consumer group 'g h' in XREADGROUP with GROUP option");
+    run("XADD", "s", "1-1", "f", "v");
+    expect(() => run("XINFO", "CONSUMERS", "s", "g\u0000x")).toThrow("NOGROUP No such consumer group 'g' for key name 's'");
+  });
+
   it("XREAD and XREADGROUP name their keys after STREAMS, a group called \"streams\" notwithstanding", () => {
     const keys = (argv: string[]) => [...Engine.lookup(argv[0]!)!.otherKeys!(argv)];
     expect(keys(["XREADGROUP", "GROUP", "streams", "c", "STREAMS", "s", ">"])).toEqual(["s"]);

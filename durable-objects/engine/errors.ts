@@ -81,6 +81,12 @@ export const errors = {
 };
 
 /** C's `%.<max>s` of binary string `s`: its bytes up to a NUL, at most `max` of them. @returns the text and its length in bytes */
+/**
+ * An argument in an error text as Redis's addReplyErrorFormat writes one with `%s` (`%.Ns`: at most
+ * `max` bytes): up to its first NUL, CR and LF as spaces (a RESP error is one line).
+ */
+export const cArg = (s: string, max = Number.MAX_SAFE_INTEGER): string => cString(s, max)[0].replace(/[\r\n]/g, " ");
+
 function cString(s: string, max: number): [string, number] {
   const nul = s.indexOf("\0");
   const text = (nul === -1 ? s : s.slice(0, nul)).slice(0, max);

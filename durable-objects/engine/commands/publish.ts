@@ -1,6 +1,6 @@
 import { toBytes } from "../bytes";
 import { PubSubQuery, Publish, type Reply, defineCommand } from "../command";
-import { RedisError } from "../errors";
+import { RedisError, cArg } from "../errors";
 import { compileGlob } from "../glob";
 import type { SubscriptionCounts } from "../../protocol/pubsub";
 
@@ -66,12 +66,11 @@ export const pubsub = defineCommand({
   flags: ["primary"],
   keys: null,
   subcommands: { channels: -2, numsub: -2, numpat: 2, shardchannels: -2, shardnumsub: -2, help: 2 },
-  parse: ([sub, ...rest]) => ({ sub: sub!.toLowerCase(), rest }),
+  parse: ([sub, ...rest]) => ({ sub: sub!.toLowerCase(), typed: sub!, rest }),
   run: (_ctx, a): Reply => {
-    // Redis's text names the subcommand as the client wrote it; lower case here.
     if (a.sub === "help") return HELP;
     if ((a.sub === "channels" || a.sub === "shardchannels") && a.rest.length > 1)
-      throw new RedisError(`ERR unknown subcommand or wrong number of arguments for '${a.sub}'. Try PUBSUB HELP.`);
+      throw new RedisError(`ERR unknown subcommand or wrong number of arguments for '${cArg(a.typed, 128)}'. Try PUBSUB HELP.`);
     return new PubSubQuery((c: SubscriptionCounts) => {
       switch (a.sub) {
         case "channels":

@@ -6,7 +6,7 @@
  * XINFO read one row per consumer, never the PEL.
  */
 import { EMPTY } from "../../effect-spec";
-import { RedisError } from "../../errors";
+import { RedisError, cArg } from "../../errors";
 import { MAX_ID, type StreamId, compareIds, idFromKey, idKey } from "./id";
 import {
   CONSUMER_PEL,
@@ -211,7 +211,7 @@ export class Group {
 }
 
 /** Redis's NOGROUP for the commands that name key and group together. */
-export const noGroup = (key: string, group: string, suffix = "") => new RedisError(`NOGROUP No such key '${key}' or consumer group '${group}'${suffix}`);
+export const noGroup = (key: string, group: string, suffix = "") => new RedisError(`NOGROUP No such key '${cArg(key)}' or consumer group '${cArg(group)}'${suffix}`);
 
 /**
  * Redis 8.2's test for ACKED: whether some group still needs entry `id`, because it has not been

@@ -1,6 +1,6 @@
 import { LONG_MAX, long, parseInt64 } from "../../../args";
 import { type Reply, defineCommand, key } from "../../../command";
-import { RedisError, errors } from "../../../errors";
+import { RedisError, cArg, errors } from "../../../errors";
 import { type StreamId, ZERO_ID, compareIds, parseId, parseRangeId } from "../id";
 import { Group, noGroup } from "../groups";
 import { Stream, entryReply, idReply } from "../stream";
@@ -57,7 +57,7 @@ export default defineCommand({
       else if (opt === "time" && more > 0) deliveryTime = integer(args[++j]!, "Invalid TIME option argument for XCLAIM");
       else if (opt === "retrycount" && more > 0) retryCount = integer(args[++j]!, "Invalid RETRYCOUNT option argument for XCLAIM");
       else if (opt === "lastid" && more > 0) lastId = parseId(args[++j]!, { strict: true });
-      else throw new RedisError(`ERR Unrecognized XCLAIM option '${args[j]}'`);
+      else throw new RedisError(`ERR Unrecognized XCLAIM option '${cArg(args[j]!)}'`);
     }
     if (compareIds(lastId, g.meta.lastId) > 0) g.meta = { ...g.meta, lastId };
     if (deliveryTime === -1 || deliveryTime < 0 || deliveryTime > now) deliveryTime = now;

@@ -1,6 +1,6 @@
 import { parseInt64 } from "../../../args";
 import { OK, defineCommand, key } from "../../../command";
-import { RedisError, errors } from "../../../errors";
+import { RedisError, cArg, errors } from "../../../errors";
 import { type StreamId, ZERO_ID, compareIds, isZero, parseId } from "../id";
 import { Group } from "../groups";
 import { Stream } from "../stream";
@@ -25,7 +25,7 @@ const HELP = [
   "    Print this help.",
 ];
 
-const subcommandSyntax = (sub: string) => new RedisError(`ERR unknown subcommand or wrong number of arguments for '${sub}'. Try XGROUP HELP.`);
+const subcommandSyntax = (sub: string) => new RedisError(`ERR unknown subcommand or wrong number of arguments for '${cArg(sub, 128)}'. Try XGROUP HELP.`);
 
 /**
  * XGROUP CREATE | SETID | DESTROY | CREATECONSUMER | DELCONSUMER | HELP, with Redis's checks in
@@ -60,7 +60,7 @@ export default defineCommand({
     if (!mkstream && s === null)
       throw new RedisError("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
     const g = s && Group.find(s, name);
-    if (!mkstream && g === null && sub !== "create" && sub !== "destroy") throw new RedisError(`NOGROUP No such consumer group '${name}' for key name '${k}'`);
+    if (!mkstream && g === null && sub !== "create" && sub !== "destroy") throw new RedisError(`NOGROUP No such consumer group '${cArg(name)}' for key name '${cArg(k)}'`);
     if (sub === "create" && a.rest.length <= 6) {
       const id = a.rest[2] === "$" ? (s?.meta.lastId ?? ZERO_ID) : parseId(a.rest[2]!, { strict: true });
       s ??= Stream.create(db, k);

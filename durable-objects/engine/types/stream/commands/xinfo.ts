@@ -1,7 +1,7 @@
 import { toBytes } from "../../../bytes";
 import { parseInt64 } from "../../../args";
 import { type Reply, defineCommand } from "../../../command";
-import { RedisError, errors } from "../../../errors";
+import { RedisError, cArg, errors } from "../../../errors";
 import { MAX_ID, ZERO_ID } from "../id";
 import { Group } from "../groups";
 import { Stream, entryReply, idReply } from "../stream";
@@ -18,7 +18,7 @@ const HELP = [
   "    Print this help.",
 ];
 
-const subcommandSyntax = (sub: string) => new RedisError(`ERR unknown subcommand or wrong number of arguments for '${sub}'. Try XINFO HELP.`);
+const subcommandSyntax = (sub: string) => new RedisError(`ERR unknown subcommand or wrong number of arguments for '${cArg(sub, 128)}'. Try XINFO HELP.`);
 const b = (s: string) => toBytes(s);
 /** A counter as a reply: a number while exact. */
 const int = (n: bigint | null): number | bigint | null => (n === null ? null : n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n);
@@ -45,7 +45,7 @@ export default defineCommand({
     if (s === null) throw errors.noSuchKey();
     if (sub === "consumers") {
       const g = Group.find(s, a.rest[1]!);
-      if (g === null) throw new RedisError(`NOGROUP No such consumer group '${a.rest[1]}' for key name '${key}'`);
+      if (g === null) throw new RedisError(`NOGROUP No such consumer group '${cArg(a.rest[1]!)}' for key name '${cArg(key)}'`);
       return [...g.consumers()].map(([name, c]) => [
         b("name"), b(name), b("pending"), c.pending, b("idle"), Math.max(0, now - c.seenTime), b("inactive"), c.activeTime === -1 ? -1 : now - c.activeTime,
       ]);

@@ -4,7 +4,7 @@ import { blockOr } from "../../../blocking";
 import { BlockOn, type Context, type Flag, type Reply, defineCommand } from "../../../command";
 import { RedisError, errors } from "../../../errors";
 import { MAX_ID, type StreamId, compareIds, formatId, nextId, parseId } from "../id";
-import { Group } from "../groups";
+import { Group, noGroup } from "../groups";
 import { Stream, entryReply, idReply } from "../stream";
 
 interface ReadArgs {
@@ -162,7 +162,7 @@ function readGroup(ctx: Context, a: ReadArgs): Reply {
     const s = opened.get(key)?.s ?? Stream.find(ctx.db, key);
     const g = s && (opened.get(key)?.g ?? Group.find(s, name));
     if (s !== null && g !== null) opened.set(key, { s, g });
-    if (s === null || g === null) throw new RedisError(`NOGROUP No such key '${key}' or consumer group '${name}' in XREADGROUP with GROUP option`);
+    if (s === null || g === null) throw noGroup(key, name, " in XREADGROUP with GROUP option");
     const id = a.ids[i]!;
     if (id === "$")
       throw new RedisError(
