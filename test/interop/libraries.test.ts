@@ -1,7 +1,7 @@
 // The libraries people run on Redis, unchanged, through `flaredis proxy` (issue 34): redlock's
 // locks and rate-limiter-flexible's limits, both Lua scripts run with EVALSHA and EVAL over an
 // ioredis connection, WATCH with ioredis and node-redis, and node-redis's connection handshake,
-// pipelines, transactions and SCAN iterator, against the real worker. The same scenarios run against a redis-server of
+// pipelines, transactions and SCAN iterator, its pub/sub and a consumer group read with BLOCK, against the real worker. The same scenarios run against a redis-server of
 // our own first, so a scenario that Redis itself does not pass cannot pass here by accident.
 import { connect } from "node:net";
 import Redis from "ioredis";
@@ -228,6 +228,10 @@ describe("RESP3 through the proxy (HELLO 3)", () => {
       ["FUNCTION", "LOAD", "#!lua name=r3lib\nredis.register_function{function_name='r3f', callback=function() return 1 end, flags={'no-writes'}}"],
       ["FUNCTION", "LIST"], ["FCALL", "r3f", "0"], ["FUNCTION", "FLUSH"],
       ["INCRBYFLOAT", `${p}f`, "1.5"], ["EXISTS", `${p}s`], ["PING"],
+      ["XADD", `${p}x`, "1-1", "f", "v"], ["XADD", `${p}x2`, "2-1", "g", "w"], ["XRANGE", `${p}x`, "-", "+"],
+      ["XREAD", "STREAMS", `${p}x`, `${p}x2`, "0", "0"], ["XREAD", "STREAMS", `${p}x`, "$"], ["XGROUP", "CREATE", `${p}x`, "g", "0"],
+      ["XREADGROUP", "GROUP", "g", "c", "STREAMS", `${p}x`, ">"], ["XPENDING", `${p}x`, "g"], ["XINFO", "GROUPS", `${p}x`],
+      ["XAUTOCLAIM", `${p}x`, "g", "c", "0", "0", "JUSTID"],
     ];
     const [flaredis, redis] = await Promise.all([resp3Replies(proxy.port, commands), reference ? resp3Replies(reference.port, commands) : Promise.resolve(null)]);
     if (redis === null) return;
@@ -281,5 +285,42 @@ describe("RESP3 edge cases through the proxy", () => {
     ].join("");
     if (!reference) return;
     expect(await pipelined(proxy.port, text)).toBe(await pipelined(reference.port, text));
+  });
+});
+
+describe("node-redis: pub/sub and streams", () => {
+  it("subscribes and pattern-subscribes on a connection of its own, and reads a stream with a consumer group and BLOCK", async () => {
+    for (const { name, port } of targets()) {
+      const client = createClient({ socket: { port, host: "127.0.0.1", reconnectStrategy: false } });
+      const subscriber = client.duplicate();
+      await client.connect();
+      await subscriber.connect();
+      try {
+        const got: string[] = [];
+        await subscriber.subscribe(`nr:${name}:news`, (message, channel) => void got.push(`${channel}:${message}`));
+        await subscriber.pSubscribe(`nr:${name}:n*`, (message, channel) => void got.push(`p ${channel}:${message}`));
+        for (let i = 0; i < 5; i++) expect(await client.publish(`nr:${name}:news`, `m${i}`), name).toBe(2);
+        for (let i = 0; i < 400 && got.length < 10; i++) await new Promise((r) => setTimeout(r, 5));
+        expect(got.filter((g) => !g.startsWith("p ")), name).toEqual(Array.from({ length: 5 }, (_, i) => `nr:${name}:news:m${i}`));
+        expect(got.filter((g) => g.startsWith("p ")).length, name).toBe(5);
+        await subscriber.unsubscribe();
+        await subscriber.pUnsubscribe();
+        // A consumer group: XREADGROUP BLOCK woken by an XADD from another connection.
+        const stream = `nr:${name}:jobs`;
+        await client.xGroupCreate(stream, "workers", "$", { MKSTREAM: true });
+        const blocked = subscriber.xReadGroup("workers", "w1", { key: stream, id: ">" }, { BLOCK: 5000 });
+        // Blocked (as INFO says, on either server) before the entry comes.
+        for (let i = 0; i < 400 && !(await client.info("clients")).includes("blocked_clients:1"); i++);
+        expect(await client.info("clients"), name).toContain("blocked_clients:1");
+        const id = await client.xAdd(stream, "*", { job: "1" });
+        const read = (await blocked) as { name: string; messages: { id: string; message: Record<string, string> }[] }[];
+        expect(read, name).toEqual([{ name: stream, messages: [{ id, message: { job: "1" } }] }]);
+        expect(await client.xAck(stream, "workers", id), name).toBe(1);
+        expect((await client.xPending(stream, "workers")).pending, name).toBe(0);
+      } finally {
+        await subscriber.quit().catch(() => {});
+        await client.quit().catch(() => {});
+      }
+    }
   });
 });
