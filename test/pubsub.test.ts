@@ -57,6 +57,11 @@ describe("pub/sub over SSE", () => {
     for (let i = 0; i < 1000; i++) expect((await publish("news", `m${i}`)).json).toEqual({ result: 2 });
     expect(await paris.next(1000)).toEqual(Array.from({ length: 1000 }, (_, i) => `message,news,m${i}`));
     expect(await pattern.next(1000)).toEqual(Array.from({ length: 1000 }, (_, i) => `pmessage,ne*,news,m${i}`));
+    // A pipeline's PUBLISHes go out together, each counted, in order.
+    const piped = await call(Array.from({ length: 20 }, (_, i) => ["PUBLISH", "news", `p${i}`]), { token: TOKENS.readwrite, cf: TOKYO, path: "/pipeline" });
+    expect(piped.json).toEqual(Array.from({ length: 20 }, () => ({ result: 2 })));
+    expect(await paris.next(20)).toEqual(Array.from({ length: 20 }, (_, i) => `message,news,p${i}`));
+    expect(await pattern.next(20)).toEqual(Array.from({ length: 20 }, (_, i) => `pmessage,ne*,news,p${i}`));
     // Another channel reaches the pattern only; one nobody listens to, nobody.
     expect((await publish("nest", "x", NEW_YORK)).json).toEqual({ result: 1 });
     expect(await pattern.next(1)).toEqual(["pmessage,ne*,nest,x"]);

@@ -155,10 +155,12 @@ export class PrimaryRole implements Role {
     const blocked = result.outcomes.map((o, i) =>
       "result" in o && o.result instanceof BlockOn ? (this.current ? this.blocked.wait(o.result.argv ?? batch.commands[i]!, batch.permission, o.result) : Promise.resolve({ result: null })) : null,
     );
+    // A batch's PUBLISHes all go out at once, in order (their replicas' pushes carry them together).
+    const pubsub = result.outcomes.map((o) => ("result" in o && (o.result instanceof Publish || o.result instanceof PubSubQuery) ? this.node.answerPubSub(o.result, () => this.pushToReplicas()) : null));
     for (const [i, outcome] of result.outcomes.entries()) {
       if (!("result" in outcome)) continue;
       if (outcome.result instanceof WaitForReplicas) (outcome as { result: number }).result = await this.waitForReplicas(outcome.result);
-      else if (outcome.result instanceof Publish || outcome.result instanceof PubSubQuery) outcome.result = await this.node.answerPubSub(outcome.result, () => this.pushToReplicas());
+      else if (pubsub[i]) outcome.result = await pubsub[i];
       else if (blocked[i]) result.outcomes[i] = await blocked[i];
     }
     // What a blocked command took was written after the batch: the client's position is past it.
