@@ -10,11 +10,8 @@ import type { FlaredisHttp } from "./http.ts";
 import { errorReply } from "./reply.ts";
 import type { Reply3 } from "./resp3.ts";
 
-const KINDS: Record<string, { kind: string; unkind: string }> = {
-  SUBSCRIBE: { kind: "subscribe", unkind: "unsubscribe" },
-  PSUBSCRIBE: { kind: "psubscribe", unkind: "punsubscribe" },
-  SSUBSCRIBE: { kind: "ssubscribe", unkind: "sunsubscribe" },
-};
+/** Each subscribing command's kind (the API's path), and the kind each UNSUBSCRIBE ends. */
+const KINDS: Record<string, string> = { SUBSCRIBE: "subscribe", PSUBSCRIBE: "psubscribe", SSUBSCRIBE: "ssubscribe" };
 const UNKINDS: Record<string, string> = { UNSUBSCRIBE: "subscribe", PUNSUBSCRIBE: "psubscribe", SUNSUBSCRIBE: "ssubscribe" };
 
 /** Whether `name` (upper case) is a command this module answers. */
@@ -49,18 +46,17 @@ export class Subscriptions {
    */
   async run(args: readonly string[]): Promise<Reply3[]> {
     const name = args[0]!.toUpperCase();
-    const kinds = KINDS[name];
-    if (kinds) {
+    const kind = KINDS[name];
+    if (kind) {
       if (args.length < 2) return [errorReply(`ERR wrong number of arguments for '${name.toLowerCase()}' command`)];
       const out: Reply3[] = [];
       for (const channel of args.slice(1)) {
-        const error = await this.add(kinds.kind, channel);
-        out.push(error === null ? { push: [b(kinds.kind), b(channel), BigInt(this.count)] } : errorReply(error));
+        const error = await this.add(kind, channel);
+        out.push(error === null ? { push: [b(kind), b(channel), BigInt(this.count)] } : errorReply(error));
       }
       return out;
     }
-    const kind = UNKINDS[name]!;
-    const names = this.open.get(kind);
+    const names = this.open.get(UNKINDS[name]!);
     const asked = args.length > 1 ? args.slice(1) : [...(names?.keys() ?? [])];
     if (asked.length === 0) return [{ push: [b(name.toLowerCase()), null, BigInt(this.count)] }];
     return asked.map((channel) => {

@@ -62,18 +62,22 @@ function watchOf(request: Request, commands: string[][]): { commands: string[][]
   return { commands: commands.slice(1), watch: { ...token.position, keys: first.slice(1) } };
 }
 
+/** The request's waitUntil, or undefined without an execution context (a direct call in tests: such work then runs inline). */
+function backgroundOf(c: Context<{ Bindings: Env; Variables: Vars }>): Background | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (work) => ctx.waitUntil(work);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Forwards a batch to a node and writes the Upstash-shaped answer. */
 async function forward(c: Context<{ Bindings: Env; Variables: Vars }>, mode: Mode, all: string[][]) {
   const { env } = c;
   const request = c.req.raw;
   const base64 = request.headers.get("upstash-encoding")?.toLowerCase() === "base64";
-  let background: Background | undefined;
-  try {
-    const ctx = c.executionCtx;
-    background = (work) => ctx.waitUntil(work);
-  } catch {
-    // No execution context (a direct call in tests): refresh in the foreground.
-  }
+  const background = backgroundOf(c);
   const { commands, watch } = mode === "multi" ? watchOf(request, all) : { commands: all };
   const batch = { mode, commands, permission: c.get("permission"), ...(watch ? { watch } : {}) };
   const token = parseSyncToken(request.headers.get(SYNC_TOKEN));
@@ -163,15 +167,8 @@ app.post("/multi-exec", async (c) => forward(c, "multi", parseCommands(await rea
 
 /** A SUBSCRIBE's Server-Sent Events (worker/subscribe.ts). */
 function subscribeTo(c: Context<{ Bindings: Env; Variables: Vars }>, argv: readonly string[]) {
-  let background: Background | undefined;
-  try {
-    const ctx = c.executionCtx;
-    background = (work) => ctx.waitUntil(work);
-  } catch {
-    // No execution context (tests): health checks run inline.
-  }
   const base64 = c.req.header(EVENTS_HEADER)?.toLowerCase() === "base64";
-  return subscribe(c.env, subscriptionOf(argv), c.req.raw.cf as ClientLocation | undefined, background, base64);
+  return subscribe(c.env, subscriptionOf(argv), c.req.raw.cf as ClientLocation | undefined, backgroundOf(c), base64);
 }
 
 app.post("/", async (c) => {

@@ -16,6 +16,9 @@ import type { Scripts } from "./scripting/scripts";
  */
 export type Reply = null | number | bigint | string | Bytes | Reply[] | WaitForReplicas | BlockOn | Publish | PubSubQuery;
 
+/** An integer reply: a number while it is exact (within ±2^53), else the bigint. */
+export const integerReply = (n: bigint): number | bigint => (n >= -BigInt(Number.MAX_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n);
+
 /**
  * WAIT's answer: the node, which can wait, turns it into the count of replicas that acknowledged
  * `offset` once there are `numreplicas` of them or the timeout passed. Never leaves the node.

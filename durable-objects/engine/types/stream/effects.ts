@@ -7,7 +7,7 @@
  * - XMETA key meta: the header's metadata (length, last ID, ...); the key's deadline stays.
  */
 import { type Bytes, fromBytes } from "../../bytes";
-import { EMPTY, type EffectSpec, fieldValueEffect } from "../../effect-spec";
+import { type EffectSpec, fieldValueEffect } from "../../effect-spec";
 import type { Effect } from "../../keyspace";
 import type { ElementRow, Entry } from "../../storage";
 
@@ -57,6 +57,6 @@ export const streamEffects: readonly EffectSpec[] = [xput, xrem, xmeta];
 export function restoreStream(key: string, elements: readonly ElementRow[], entry: Entry): Effect[] {
   const out: Effect[] = [];
   if (elements.length > 0) out.push(streamEncode.put(key, elements.map((el) => [el.field, el.value] as const)));
-  out.push(streamEncode.meta(key, entry.value.length > 0 ? entry.value : EMPTY));
+  out.push(streamEncode.meta(key, entry.value));
   return out;
 }

@@ -86,11 +86,9 @@ export class Group {
   }
 
   /** The consumer, created when missing, marked as seen now. */
-  seen(name: string, now: number): ConsumerMeta {
+  seen(name: string, now: number): void {
     this.createConsumer(name, now);
-    const c = { ...this.consumer(name)!, seenTime: now };
-    this.putConsumer(name, c);
-    return c;
+    this.putConsumer(name, { ...this.consumer(name)!, seenTime: now });
   }
 
   putConsumer(name: string, c: ConsumerMeta): void {
@@ -219,8 +217,8 @@ export const noGroup = (key: string, group: string, suffix = "") => new RedisErr
  * without groups needs none.
  */
 export function referenced(stream: Stream, id: StreamId): boolean {
-  for (const g of Group.all(stream)) if (compareIds(g.meta.lastId, id) < 0 || g.nack(id) !== null) return true;
-  return false;
+  const needed = stillNeeded(stream);
+  return compareIds(needed.until, id) < 0 || needed.pending(id);
 }
 
 /**

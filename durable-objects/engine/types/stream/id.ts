@@ -42,7 +42,7 @@ const STRTOULL = new RegExp(`^${SPACE}([+-]?)([0-9]+)$`);
 function string2ull(s: string): bigint | null {
   if (/^(0|[1-9][0-9]*)$/.test(s)) {
     const n = BigInt(s);
-    return n <= 2n ** 63n - 1n ? n : n <= U64_MAX ? n : null;
+    return n <= U64_MAX ? n : null;
   }
   if (/^-[1-9][0-9]*$/.test(s) && BigInt(s) >= -(2n ** 63n)) return null; // string2ll's negative
   const m = STRTOULL.exec(s);

@@ -14,8 +14,8 @@ import { errors } from "../../errors";
 import type { Change } from "../../keyspace";
 import type { ElementRow, Entry } from "../../storage";
 import { streamEncode } from "./effects";
-import { type StreamId, ZERO_ID, compareIds, formatId, idFromKey, isZero } from "./id";
-import { ENTRY, type StreamMeta, EMPTY_META, decodeMeta, decodePairs, encodeMeta, encodePairs, entryKey } from "./layout";
+import { MAX_ID, type StreamId, ZERO_ID, compareIds, formatId, idFromKey, isZero } from "./id";
+import { ENTRY, type StreamMeta, decodeMeta, decodePairs, encodeMeta, encodePairs, entryKey } from "./layout";
 
 /** An entry as read: its ID and field-value pairs. */
 export interface StreamEntry {
@@ -162,7 +162,7 @@ export class Stream {
 
   /** The first or last entry, or null when empty. */
   edge(last: boolean): StreamEntry | null {
-    return this.range(ZERO_ID, { ms: 2n ** 64n - 1n, seq: 2n ** 64n - 1n }, last, 1)[0] ?? null;
+    return this.range(ZERO_ID, MAX_ID, last, 1)[0] ?? null;
   }
 
   /** Appends an entry (the caller checked that `id` is past the last one). */

@@ -1,5 +1,5 @@
 import { parseInt64 } from "../../../args";
-import { type Reply, defineCommand, key } from "../../../command";
+import { type Reply, defineCommand, integerReply, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
 import { bitOffset, fieldType } from "../args";
 import type { Change } from "../../../keyspace";
@@ -37,8 +37,6 @@ function parseOps(args: readonly string[]): FieldOp[] {
   return ops;
 }
 
-const int = (n: bigint): number | bigint => (n >= -BigInt(Number.MAX_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n);
-
 /** One field's value after `op` (null: an overflow under FAIL). */
 function applied(o: FieldOp, old: bigint): bigint | null {
   // An unsigned SET's value is the 64-bit pattern of the signed integer given.
@@ -57,12 +55,12 @@ function fieldByField(db: Change, key: string, ops: readonly FieldOp[], length: 
     const e = db.get(key);
     if (e !== null) window.set(db.stringBytes(e, from, Math.min(from + window.length, db.stringLength(e))));
     const old = readField(window, o.offset - from * 8, o.type);
-    if (o.op === "GET") return int(old);
+    if (o.op === "GET") return integerReply(old);
     const next = applied(o, old);
     if (next === null) return null;
     writeField(window, o.offset - from * 8, o.type, next);
     db.setRange(key, from, window);
-    return int(o.op === "INCRBY" ? next : old);
+    return integerReply(o.op === "INCRBY" ? next : old);
   });
 }
 
@@ -87,16 +85,16 @@ function bitfield(readonly: boolean) {
       if (writes.length > 0) db.checkSize(Math.max(length, reach));
       if (Math.max(length, reach) > INLINE_MAX) return fieldByField(db, a.key, a.ops, length, reach);
       const current = e === null ? null : db.stringValue(e);
-      if (writes.length === 0) return a.ops.map((o) => int(readField(current ?? new Uint8Array(0), o.offset, o.type)));
+      if (writes.length === 0) return a.ops.map((o) => integerReply(readField(current ?? new Uint8Array(0), o.offset, o.type)));
       const value = new Uint8Array(Math.max(length, reach));
       if (current !== null) value.set(current);
       const replies = a.ops.map((o): Reply => {
         const old = readField(value, o.offset, o.type);
-        if (o.op === "GET") return int(old);
+        if (o.op === "GET") return integerReply(old);
         const next = applied(o, old);
         if (next === null) return null;
         writeField(value, o.offset, o.type, next);
-        return int(o.op === "INCRBY" ? next : old);
+        return integerReply(o.op === "INCRBY" ? next : old);
       });
       // Logged as one SETRANGE from the first byte that changed to the last (or to the new end).
       const before = current ?? new Uint8Array(0);

@@ -1,4 +1,4 @@
-import { defineCommand, key } from "../../../command";
+import { defineCommand, integerReply, key } from "../../../command";
 import { RedisError } from "../../../errors";
 import { CORRUPT, Hll, REGISTERS, countOf, countOfRegisters } from "../hll";
 import { cacheCount, readHll } from "../store";
@@ -23,7 +23,7 @@ export default defineCommand({
       const cached = new Hll(v).cached();
       if (cached !== null) {
         cacheCount(db, a.keys[0]!, v, null);
-        return cached <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(cached) : cached;
+        return integerReply(cached);
       }
       const n = countOf(v);
       if (n === null) throw new RedisError(CORRUPT);

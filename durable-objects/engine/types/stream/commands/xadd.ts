@@ -1,7 +1,7 @@
 import { parseInt64 } from "../../../args";
 import { defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
-import { type StreamId, compareIds, parseAddId, parseId } from "../id";
+import { type StreamId, U64_MAX, compareIds, nextId, parseAddId, parseId } from "../id";
 import { dropReferences, stillNeeded } from "../groups";
 import { Stream, idReply } from "../stream";
 
@@ -111,10 +111,10 @@ export default defineCommand({
       s = Stream.create(db, a.key);
     }
     const last = s.meta.lastId;
-    const U64_MAX = 2n ** 64n - 1n;
-    if (last.ms === U64_MAX && last.seq === U64_MAX) throw new RedisError("ERR The stream has exhausted the last possible ID, unable to add more items");
+    const successor = nextId(last);
+    if (successor === null) throw new RedisError("ERR The stream has exhausted the last possible ID, unable to add more items");
     let id: StreamId;
-    if (a.given === null) id = BigInt(now) > last.ms ? { ms: BigInt(now), seq: 0n } : last.seq < U64_MAX ? { ms: last.ms, seq: last.seq + 1n } : { ms: last.ms + 1n, seq: 0n };
+    if (a.given === null) id = BigInt(now) > last.ms ? { ms: BigInt(now), seq: 0n } : successor;
     else if (a.given.seq !== null) id = { ms: a.given.ms, seq: a.given.seq };
     else if (a.given.ms === last.ms) {
       if (last.seq === U64_MAX) throw tooSmall();

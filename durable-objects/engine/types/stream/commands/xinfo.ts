@@ -1,6 +1,6 @@
 import { toBytes } from "../../../bytes";
 import { parseInt64 } from "../../../args";
-import { type Reply, defineCommand } from "../../../command";
+import { type Reply, defineCommand, integerReply } from "../../../command";
 import { RedisError, cArg, errors } from "../../../errors";
 import { MAX_ID, ZERO_ID } from "../id";
 import { Group } from "../groups";
@@ -20,8 +20,7 @@ const HELP = [
 
 const subcommandSyntax = (sub: string) => new RedisError(`ERR unknown subcommand or wrong number of arguments for '${cArg(sub, 128)}'. Try XINFO HELP.`);
 const b = (s: string) => toBytes(s);
-/** A counter as a reply: a number while exact. */
-const int = (n: bigint | null): number | bigint | null => (n === null ? null : n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n);
+const int = (n: bigint | null): number | bigint | null => (n === null ? null : integerReply(n));
 /** Redis's stream-node-max-entries: radix-tree-keys is reported as if entries filled nodes of this many (Flaredis keeps no nodes). */
 const NODE_ENTRIES = 100;
 

@@ -1,9 +1,9 @@
 import { toBytes } from "../../../bytes";
-import { parseInt64 } from "../../../args";
+import { long, parseInt64 } from "../../../args";
 import { blockOr } from "../../../blocking";
 import { BlockOn, type Context, type Flag, type Reply, defineCommand } from "../../../command";
 import { RedisError, errors } from "../../../errors";
-import { MAX_ID, type StreamId, compareIds, formatId, nextId, parseId } from "../id";
+import { MAX_ID, type StreamId, ZERO_ID, compareIds, formatId, nextId, parseId } from "../id";
 import { Group, noGroup } from "../groups";
 import { Stream, entryReply, idReply } from "../stream";
 
@@ -30,14 +30,9 @@ function parseRead(args: readonly string[], name: string, group: boolean): ReadA
     const more = args.length - i - 1;
     const o = args[i]!.toLowerCase();
     if (o === "block" && more > 0) {
-      let n: bigint;
-      try {
-        n = parseInt64(args[++i]!);
-      } catch {
-        throw new RedisError("ERR timeout is not an integer or out of range");
-      }
-      if (n < 0n) throw new RedisError("ERR timeout is negative");
-      timeoutMs = Number(n);
+      const n = long(args[++i]!, undefined, undefined, "timeout is not an integer or out of range");
+      if (n < 0) throw new RedisError("ERR timeout is negative");
+      timeoutMs = n;
     } else if (o === "count" && more > 0) {
       const n = parseInt64(args[++i]!);
       count = n < 0n ? 0 : Number(n);
@@ -114,7 +109,7 @@ export default defineCommand({
     for (const [i, key] of a.keys.entries()) {
       const s = Stream.find(ctx.db, key);
       const id = a.ids[i]!;
-      if (id === "$") after.push(s?.meta.lastId ?? { ms: 0n, seq: 0n });
+      if (id === "$") after.push(s?.meta.lastId ?? ZERO_ID);
       else if (id === ">") throw new RedisError("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.");
       else after.push(parseId(id, { strict: true }));
     }
@@ -159,14 +154,15 @@ function readGroup(ctx: Context, a: ReadArgs): Reply {
   // A key named twice is one stream and one group: what the first read delivered, the second sees.
   const opened = new Map<string, { s: Stream; g: Group }>();
   for (const [i, key] of a.keys.entries()) {
-    const s = opened.get(key)?.s ?? Stream.find(ctx.db, key);
-    const g = s && (opened.get(key)?.g ?? Group.find(s, name));
-    if (s !== null && g !== null) opened.set(key, { s, g });
+    const known = opened.get(key);
+    const s = known?.s ?? Stream.find(ctx.db, key);
+    const g = known?.g ?? (s && Group.find(s, name));
     if (s === null || g === null) throw noGroup(key, name, " in XREADGROUP with GROUP option");
+    opened.set(key, { s, g });
     const id = a.ids[i]!;
     if (id === "$")
       throw new RedisError(
-        `ERR The ${id} ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The ${id} ID would just return an empty result set.`,
+        "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.",
       );
     targets.push({ s, g, after: id === ">" ? null : parseId(id, { strict: true }) });
   }
