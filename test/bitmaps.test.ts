@@ -3,7 +3,7 @@
 // Replies themselves are pinned against redis-server in test/conformance/bitmaps.ts and by the
 // differential fuzzer (test/interop/fuzz/catalog-bitmaps.ts).
 import { describe, expect, it } from "vitest";
-import { digest } from "../durable-objects/engine/sync";
+import { digest } from "../durable-objects/engine/replication/sync";
 import { catchUp, enginePair, fullSync } from "./engine-pair";
 
 function pair() {

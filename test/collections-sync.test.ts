@@ -3,7 +3,7 @@
 // workload with SPOP, LPOP, ZPOPMAX and HINCRBYFLOAT leaves every node with the same digest.
 import { evictDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { forgetSync } from "../durable-objects/engine/sync";
+import { forgetSync } from "../durable-objects/engine/replication/sync";
 import { call, inNode, nodeApi, redis, stubOf } from "./helpers";
 
 const PRIMARY = "enam";

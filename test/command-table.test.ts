@@ -3,7 +3,7 @@
 // Limits list: none answers "unknown command".
 import { describe, expect, it } from "vitest";
 import readme from "../README.md?raw";
-import { REFUSED } from "../durable-objects/engine/commands";
+import { REFUSED } from "../durable-objects/engine/command-table";
 import { Engine } from "../durable-objects/engine/engine";
 import commands from "./data/redis-commands.json";
 import { newEngine, run } from "./fixtures";

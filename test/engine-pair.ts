@@ -7,9 +7,9 @@
 import { expect } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine, type ReplicationView } from "../durable-objects/engine/engine";
-import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
+import { START, type SnapshotCursor } from "../durable-objects/engine/replication/protocol";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
-import { applyEntries, beginFullSync, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import { applyEntries, beginFullSync, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/replication/sync";
 
 export interface EnginePair {
   readonly clock: ManualClock;

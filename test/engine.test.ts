@@ -2,8 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
-import { ReplicationLog } from "../durable-objects/engine/replication-log";
-import { splitFrames } from "../durable-objects/engine/resp";
+import { ReplicationLog } from "../durable-objects/engine/replication/log";
+import { splitFrames } from "../durable-objects/engine/replication/resp";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { toJsonOutcome } from "../worker/reply";
 import { cases } from "./conformance/cases";

@@ -5,9 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock, type Random } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
-import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
+import { START, type SnapshotCursor } from "../durable-objects/engine/replication/protocol";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
-import { applyEntries, beginFullSync, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import { applyEntries, beginFullSync, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/replication/sync";
 import { REPORT_CHARS, REPORT_KEYS } from "../durable-objects/engine/eviction";
 import { sizesExact } from "./dataset";
 import { catchUp, enginePair, fullSync } from "./engine-pair";

@@ -6,7 +6,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromText, toBytes } from "../durable-objects/engine/bytes";
-import { forgetSync } from "../durable-objects/engine/sync";
+import { forgetSync } from "../durable-objects/engine/replication/sync";
 import { inNode, nodeApi, redis, stubOf } from "./helpers";
 
 const PRIMARY = "enam";

@@ -8,7 +8,7 @@ import type { Context } from "../durable-objects/engine/command";
 import { Engine } from "../durable-objects/engine/engine";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { crc64, decodePayload, encodePayload } from "../durable-objects/engine/scripting/function-payload";
-import { digest } from "../durable-objects/engine/sync";
+import { digest } from "../durable-objects/engine/replication/sync";
 import { catchUp, enginePair, fullSync } from "./engine-pair";
 import { fixedRandom, newEngine, run } from "./fixtures";
 
@@ -229,7 +229,7 @@ describe("the bounds on libraries", () => {
     // A replica that cannot run a library its master sent keeps it: the digests stay equal.
     const p = enginePair();
     fullSync(p, 1000).finish();
-    p.replica.functions.apply(["FUNCTION", "LOAD", "REPLACE", lib("r", "error('not here')")].map(text));
+    p.replica.functions.apply({ op: "load", code: lib("r", "error('not here')") });
     expect(p.replica.functions.codes()).toEqual([lib("r", "error('not here')")]);
   });
 
@@ -279,7 +279,7 @@ describe("functions as data: stored and replicated", () => {
     expect(run(p.replica, "FCALL_RO", "ra", "1", "k")).toEqual({ error: "ERR Function not found" });
     // A full sync: the replica's libraries become the master's, as they were when its first chunk was read.
     const q = enginePair();
-    q.replica.functions.apply(["FUNCTION", "LOAD", "REPLACE", lib("stale", "redis.register_function('st', function() return 1 end)")].map(text));
+    q.replica.functions.apply({ op: "load", code: lib("stale", "redis.register_function('st', function() return 1 end)") });
     load(q.master, lib("early", "redis.register_function{function_name='ea', callback=function() return 'early' end, flags={'no-writes'}}"));
     const sync = fullSync(q, 64);
     sync.chunk();

@@ -3,7 +3,7 @@
 // carries them. The HTTP API never answers 5xx, and a rejected request changes nothing.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decodeCommand, encodeCommand } from "../durable-objects/engine/resp";
+import { decodeCommand, encodeCommand } from "../durable-objects/engine/replication/resp";
 import { Engine } from "../durable-objects/engine/engine";
 import { call, redis } from "./helpers";
 

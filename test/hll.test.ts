@@ -3,7 +3,7 @@
 // the same adds, or their SHA-256, and its PFCOUNT for them; and HLLs through a replica. The
 // differential fuzzer (test/interop/fuzz/catalog-hll.ts) compares the rest against redis-server.
 import { describe, expect, it } from "vitest";
-import { digest } from "../durable-objects/engine/sync";
+import { digest } from "../durable-objects/engine/replication/sync";
 import { catchUp, enginePair, fullSync, runner, soloEngine } from "./engine-pair";
 
 /** redis-server 7.0.15, after FLUSHALL (see each test for the adds). */

@@ -10,7 +10,7 @@ import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
 import { ELEMENT_OVERHEAD, datasetSize } from "../durable-objects/engine/sizes";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
-import { digest } from "../durable-objects/engine/sync";
+import { digest } from "../durable-objects/engine/replication/sync";
 import { MAX_POSITION, MIN_POSITION, fieldOf } from "../durable-objects/engine/types/list/positions";
 import { toJsonOutcome } from "../worker/reply";
 import { sizesExact } from "./dataset";

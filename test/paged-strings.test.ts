@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Engine } from "../durable-objects/engine/engine";
 import { INLINE_MAX, PAGE_BYTES, pageNumber } from "../durable-objects/engine/keyspace/page-layout";
-import { digest } from "../durable-objects/engine/sync";
+import { digest } from "../durable-objects/engine/replication/sync";
 import { catchUp, enginePair, fullSync } from "./engine-pair";
 
 type Arg = string | number | Uint8Array;

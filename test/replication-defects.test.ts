@@ -6,8 +6,8 @@ import { WaitForReplicas } from "../durable-objects/engine/command";
 import { type Batch, Engine } from "../durable-objects/engine/engine";
 import { REQUEST_LIMITS } from "../durable-objects/engine/limits";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
-import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
-import { applyEntries, beginFullSync, consistentAt, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import { START, type SnapshotCursor } from "../durable-objects/engine/replication/protocol";
+import { applyEntries, beginFullSync, consistentAt, digest, endFullSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/replication/sync";
 import { fixedRandom } from "./fixtures";
 
 function pair() {

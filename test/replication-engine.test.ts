@@ -6,9 +6,9 @@ import { describe, expect, it } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
-import { ReplicationLog } from "../durable-objects/engine/replication-log";
-import { START, type SnapshotCursor, packEntries, unpackEntries } from "../durable-objects/engine/replication";
-import { applyEntries, beginFullSync, digest, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import { ReplicationLog } from "../durable-objects/engine/replication/log";
+import { START, type SnapshotCursor, packEntries, unpackEntries } from "../durable-objects/engine/replication/protocol";
+import { applyEntries, beginFullSync, digest, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/replication/sync";
 import { fixedRandom } from "./fixtures";
 
 function pair() {

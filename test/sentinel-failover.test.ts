@@ -1,7 +1,7 @@
 // The sentinels' failover (issue 14; SPEC §6) on whole in-memory clusters: the same Node and
 // Sentinel classes the Durable Objects run, on MemoryNetwork, one manual clock.
 import { describe, expect, it } from "vitest";
-import { forgetSync } from "../durable-objects/engine/sync";
+import { forgetSync } from "../durable-objects/engine/replication/sync";
 import { Cluster } from "./cluster";
 
 const WAIT = (n: number) => ["WAIT", String(n), "0"];

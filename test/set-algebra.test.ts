@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { type Batch, Engine } from "../durable-objects/engine/engine";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
-import { applyEntries, beginFullSync, digest, endFullSync, psync } from "../durable-objects/engine/sync";
+import { applyEntries, beginFullSync, digest, endFullSync, psync } from "../durable-objects/engine/replication/sync";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { seeded } from "./cluster";
 import { masterView as view } from "./engine-pair";

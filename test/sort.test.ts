@@ -2,13 +2,13 @@
 // the bound on what one SORT sorts, BY nosort with LIMIT reading only its range, and SORT … STORE
 // through a replica.
 import { describe, expect, it } from "vitest";
-import { MAX_SORT } from "../durable-objects/engine/commands/sort";
+import { MAX_SORT } from "../durable-objects/engine/generic/sort";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { Engine } from "../durable-objects/engine/engine";
 import { RedisError } from "../durable-objects/engine/errors";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { newEngine } from "./fixtures";
-import { digest } from "../durable-objects/engine/sync";
+import { digest } from "../durable-objects/engine/replication/sync";
 import { catchUp, enginePair, fullSync, runner, soloEngine } from "./engine-pair";
 
 const enc = (...s: string[]) => s.map((x) => new TextEncoder().encode(x));

@@ -14,7 +14,7 @@ import { ManualClock } from "../durable-objects/engine/clock";
 import { type Batch, Engine } from "../durable-objects/engine/engine";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
 import { slotOf } from "../durable-objects/engine/slot";
-import { digest } from "../durable-objects/engine/sync";
+import { digest } from "../durable-objects/engine/replication/sync";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { str } from "../durable-objects/sqlite/sql";
 import { seeded } from "./cluster";

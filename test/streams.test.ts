@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
 import { type Batch, Engine } from "../durable-objects/engine/engine";
 import { flagsOf } from "../durable-objects/engine/command";
-import { digest } from "../durable-objects/engine/sync";
+import { digest } from "../durable-objects/engine/replication/sync";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import type { ManualClock as Clock } from "../durable-objects/engine/clock";
 import { toBytes } from "../durable-objects/engine/bytes";

@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Engine } from "../durable-objects/engine/engine";
-import { digest } from "../durable-objects/engine/sync";
+import { digest } from "../durable-objects/engine/replication/sync";
 import { catchUp, enginePair, fullSync, writesAroundFullSync } from "./engine-pair";
 import { sizesExact } from "./dataset";
 

@@ -6,11 +6,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../durable-objects/engine/clock";
-import { FullSyncNeeded, splitEffect } from "../durable-objects/engine/effects";
+import { FullSyncNeeded, splitEffect } from "../durable-objects/engine/replication/effects";
 import { Engine, type ReplicationView } from "../durable-objects/engine/engine";
-import { START, type SnapshotCursor } from "../durable-objects/engine/replication";
+import { START, type SnapshotCursor } from "../durable-objects/engine/replication/protocol";
 import { MemoryStorage } from "../durable-objects/engine/memory-storage";
-import { applyEntries, beginFullSync, digest, endFullSync, forgetSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/sync";
+import { applyEntries, beginFullSync, digest, endFullSync, forgetSync, loadChunk, psync, snapshotChunk } from "../durable-objects/engine/replication/sync";
 import { SqliteStorage } from "../durable-objects/sqlite/sqlite-storage";
 import { Cluster } from "./cluster";
 import { enginePair } from "./engine-pair";

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromBytes, fromText } from "../durable-objects/engine/bytes";
 import type { Engine } from "../durable-objects/engine/engine";
-import { digest } from "../durable-objects/engine/sync";
+import { digest } from "../durable-objects/engine/replication/sync";
 import { catchUp, enginePair, fullSync, writesAroundFullSync } from "./engine-pair";
 import { formatScore, readScore } from "../durable-objects/engine/types/zset/score";
 import { toJsonOutcome } from "../worker/reply";

@@ -29,7 +29,7 @@ import { MAX_BLOCK_MS } from "../durable-objects/engine/blocking";
 import { flagsOf } from "../durable-objects/engine/command";
 import { Engine, type Batch, type Mode } from "../durable-objects/engine/engine";
 import { RedisError } from "../durable-objects/engine/errors";
-import type { Position } from "../durable-objects/engine/replication";
+import type { Position } from "../durable-objects/engine/replication/protocol";
 import type { ExecReply, NodeStatus } from "../durable-objects/protocol/node-api";
 import { type Region, type Topology, sameNodes, sentinelsOf, topologyOf } from "../durable-objects/protocol/topology";
 import { type Env, nodeStub, sentinelStub } from "./env";

@@ -9,7 +9,7 @@
  * `<replid>:<offset>` or `<replid>:<offset>:<floor>:<digest>.<offset>,…`.
  */
 import { flagsOf } from "../durable-objects/engine/command";
-import type { Position } from "../durable-objects/engine/replication";
+import type { Position } from "../durable-objects/engine/replication/protocol";
 import { TOKEN_KEYS, type WrittenKeys, addWrites, batchKeys } from "../durable-objects/protocol/read-your-writes";
 
 export interface SyncToken {

@@ -62,7 +62,7 @@ export class Publish {
 
 /**
  * PUBSUB's answer: the node gathers every node's subscriptions and `answer` makes the reply from
- * them (see commands/publish.ts). Never leaves the node.
+ * them (see server/publish.ts). Never leaves the node.
  */
 export class PubSubQuery {
   constructor(readonly answer: (counts: import("../protocol/pubsub").SubscriptionCounts) => Reply) {}

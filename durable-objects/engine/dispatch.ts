@@ -5,7 +5,7 @@
  * counters (`execute`). The engine (engine.ts) drives batches through it.
  */
 import { type Command, type Context, type Flag, type Permission, type Reply, type Server, flagsOf, keysOf } from "./command";
-import { REFUSED, commandTable } from "./commands";
+import { REFUSED, commandTable } from "./command-table";
 import { RedisError, errors } from "./errors";
 import type { Change, Role } from "./keyspace";
 

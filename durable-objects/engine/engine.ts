@@ -23,10 +23,10 @@ import { AccessTracker, Evictor } from "./eviction";
 import { renderInfo, resetStats } from "./info";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
 import { PROTO_MAX_BULK_LEN, REQUEST_LIMITS, overBounds } from "./limits";
-import { ReplicationLog } from "./replication-log";
+import { ReplicationLog } from "./replication/log";
 import { type Storage, deadlinesOf } from "./storage";
 import { expireFieldsOf } from "./types/hash/hash";
-import { replayDeferred } from "./sync";
+import { replayDeferred } from "./replication/sync";
 import { type Watch, writtenSince } from "./watch";
 
 export type { Watch };
@@ -96,7 +96,7 @@ export interface ReplicationView {
   info(): { slaves: string[]; master: [string, string | number][]; failoverState: string; loading?: boolean };
   /**
    * A replica is loading a full sync from this master: multi-key effects (RENAME, COPY of a
-   * collection) are then logged as what they wrote, not as themselves (see replication.ts).
+   * collection) are then logged as what they wrote, not as themselves (see replication/protocol.ts).
    */
   fullSyncInProgress(): boolean;
 }
@@ -425,7 +425,7 @@ export class Engine {
     try {
       return this.storage.transaction(() => {
         const result = fn();
-        // The transaction's log entries are written as one run (replication-log.ts).
+        // The transaction's log entries are written as one run (replication/log.ts).
         if (outer) this.log.flush();
         return result;
       });

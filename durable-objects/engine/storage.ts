@@ -21,7 +21,7 @@ export interface Entry {
   readonly value: Bytes;
   /** Absolute deadline in ms since the epoch, or null for a key without TTL. */
   readonly expiresAt: number | null;
-  /** Replication offset at which the key was last written (set by the commit; see replication.ts). */
+  /** Replication offset at which the key was last written (set by the commit; see replication/protocol.ts). */
   readonly mod?: number;
   /**
    * A collection's element id: its elements are stored under it. Allocated when the collection
@@ -57,7 +57,7 @@ export interface Element {
   readonly value: Bytes;
   /** A sorted set member's score, a list element's position; null for hashes and sets. */
   readonly score: number | null;
-  /** Replication offset at which the element was last written (see replication.ts). */
+  /** Replication offset at which the element was last written (see replication/protocol.ts). */
   readonly mod?: number;
   /** A hash field's deadline in ms since the epoch (HEXPIRE); absent or null for none. */
   readonly expiresAt?: number | null;
@@ -365,7 +365,7 @@ export interface Storage {
    * The log offset from which the stored keyspace lacks writes that a storage keeps in memory
    * after their transaction committed (their effects are in the log, which the storage keeps from
    * there on), or null when the stored keyspace is complete. After a restart the engine replays
-   * the log from there (`replayDeferred` in sync.ts) before it serves anything.
+   * the log from there (`replayDeferred` in replication/sync.ts) before it serves anything.
    */
   readonly replayFrom: number | null;
   /** Stores the keys kept in memory now (in the open transaction, if any): `replayFrom` is then null. */

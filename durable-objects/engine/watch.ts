@@ -1,13 +1,11 @@
 /**
- * WATCH without a session (commands/watch.ts): a MULTI carries the keys its client watched and the
+ * WATCH without a session (server/watch.ts): a MULTI carries the keys its client watched and the
  * replication position it watched them from, and runs only if nothing wrote them since.
  */
-import { bytesEqual } from "./bytes";
-import { keysWrittenBy } from "./effects";
+import { decodeEffect, keysWrittenBy } from "./replication/effects";
 import type { Keyspace } from "./keyspace";
-import type { LogEntry } from "./replication";
-import { EXEC_FRAME, MULTI_FRAME, type ReplicationLog } from "./replication-log";
-import { decodeCommand } from "./resp";
+import type { LogEntry } from "./replication/protocol";
+import type { ReplicationLog } from "./replication/log";
 
 export interface Watch {
   readonly replid: string;
@@ -42,8 +40,7 @@ export function writtenSince(log: ReplicationLog, keyspace: Keyspace, watch: Wat
   }
   for (const { offset, frame } of entries) {
     reached = offset + frame.length;
-    if (bytesEqual(frame, MULTI_FRAME) || bytesEqual(frame, EXEC_FRAME)) continue;
-    const written = keysWrittenBy(decodeCommand(frame));
+    const written = keysWrittenBy(decodeEffect(frame));
     if (written === null || written.some((k) => keys.has(k))) return true;
   }
   return reached < log.offset;

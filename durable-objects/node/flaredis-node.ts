@@ -9,7 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Clock, systemRandom, systemClock } from "../engine/clock";
 import type { Batch } from "../engine/engine";
-import type { Position, SnapshotCursor } from "../engine/replication";
+import type { Position, SnapshotCursor } from "../engine/replication/protocol";
 import { type Fault, type NodeApi, type PsyncRequest, type Push, RESTART_REASON, type ReadPolicy, type SentinelHello } from "../protocol/node-api";
 import { type Topology, type TopologyEnv, sentinelsOf, topologyOf } from "../protocol/topology";
 import { SqliteStorage, type StorageUsage } from "../sqlite/sqlite-storage";

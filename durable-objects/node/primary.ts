@@ -10,8 +10,8 @@ import { BlockedClients } from "./blocked";
 import type { Batch, BatchResult } from "../engine/engine";
 import { type RedisError, errors } from "../engine/errors";
 import type { Role as RedisRole } from "../engine/keyspace";
-import { type SnapshotChunk, type SnapshotCursor, packEntries } from "../engine/replication";
-import { psync, snapshotChunk } from "../engine/sync";
+import { type SnapshotChunk, type SnapshotCursor, packEntries } from "../engine/replication/protocol";
+import { psync, snapshotChunk } from "../engine/replication/sync";
 import type { Ack, ConfigUpdate, ExecReply, PsyncAnswer, PsyncRequest, Push, ReplicaStatus } from "../protocol/node-api";
 import type { Topology } from "../protocol/topology";
 import type { Node, Timer } from "./node";
@@ -240,7 +240,7 @@ export class PrimaryRole implements Role {
 
   // ---- Serving replicas --------------------------------------------------------------------
 
-  /** PSYNC from a replica: CONTINUE with entries, or FULLRESYNC (see replication.ts). */
+  /** PSYNC from a replica: CONTINUE with entries, or FULLRESYNC (see replication/protocol.ts). */
   psync(request: PsyncRequest): PsyncAnswer {
     const engine = this.node.engine;
     const reply = psync(engine, request.replid, request.offset, STREAM_BYTES);

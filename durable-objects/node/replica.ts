@@ -6,10 +6,10 @@
  */
 import type { Batch, BatchResult } from "../engine/engine";
 import { type RedisError, errors } from "../engine/errors";
-import { FullSyncNeeded } from "../engine/effects";
+import { FullSyncNeeded } from "../engine/replication/effects";
 import type { Role as RedisRole } from "../engine/keyspace";
-import { type LogEntry, START, type SnapshotChunk, type SnapshotCursor, type SyncState, unpackEntries } from "../engine/replication";
-import { applyEntries, beginFullSync, consistentAt, endFullSync, forgetSync, hasSynced, loadChunk } from "../engine/sync";
+import { type LogEntry, START, type SnapshotChunk, type SnapshotCursor, type SyncState, unpackEntries } from "../engine/replication/protocol";
+import { applyEntries, beginFullSync, consistentAt, endFullSync, forgetSync, hasSynced, loadChunk } from "../engine/replication/sync";
 import type { Ack, ConfigUpdate, ExecReply, PsyncAnswer, Push, ReadPolicy, ReplicaStatus } from "../protocol/node-api";
 import type { Topology } from "../protocol/topology";
 import { batchKeys, holdsOwnWrites } from "../protocol/read-your-writes";
@@ -220,7 +220,7 @@ export class ReplicaRole implements Role {
   }
 
   /**
-   * Applies the master's entries (see sync.ts `applyEntries`); false for a gap, or for an effect
+   * Applies the master's entries (see replication/sync.ts `applyEntries`); false for a gap, or for an effect
    * this keyspace cannot take while it mixes snapshot chunks: the replica then forgets its sync
    * and full-syncs again.
    */

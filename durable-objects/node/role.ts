@@ -9,7 +9,7 @@
 import type { Batch, BatchResult } from "../engine/engine";
 import type { RedisError } from "../engine/errors";
 import type { Role as RedisRole } from "../engine/keyspace";
-import type { SnapshotChunk, SnapshotCursor } from "../engine/replication";
+import type { SnapshotChunk, SnapshotCursor } from "../engine/replication/protocol";
 import type { Ack, ExecReply, PsyncAnswer, PsyncRequest, Push, ReadPolicy, ReplicaStatus } from "../protocol/node-api";
 import type { Topology } from "../protocol/topology";
 import type { Timer } from "./node";

@@ -1,6 +1,6 @@
 /**
  * What the worker, the nodes and the sentinels say to a node: its RPC surface and the messages of
- * the replication protocol (described in engine/replication.ts). Contracts only, no runtime code.
+ * the replication protocol (described in engine/replication/protocol.ts). Contracts only, no runtime code.
  * (Typed by hand: the RPC stub's generated types cannot follow the recursive `Reply` type.)
  */
 import type { WrittenKeys } from "./read-your-writes";
@@ -9,7 +9,7 @@ import type { KeyspaceFigures } from "../engine/info";
 import type { StorageUsage } from "../sqlite/sqlite-storage";
 import type { Config } from "../engine/config";
 import type { Role } from "../engine/keyspace";
-import type { EntryRun, Position, PsyncReply, SnapshotChunk, SnapshotCursor, SyncState } from "../engine/replication";
+import type { EntryRun, Position, PsyncReply, SnapshotChunk, SnapshotCursor, SyncState } from "../engine/replication/protocol";
 import type { Topology } from "./topology";
 import type { PubSubMessage, SubscriptionCounts } from "./pubsub";
 

@@ -14,7 +14,7 @@
  */
 import { type Command, flagsOf, keysOf } from "../engine/command";
 import { Engine } from "../engine/engine";
-import type { Position } from "../engine/replication";
+import type { Position } from "../engine/replication/protocol";
 
 /** The keys a token keeps at most; older writes raise its floor instead. */
 export const TOKEN_KEYS = 32;

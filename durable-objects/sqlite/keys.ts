@@ -36,7 +36,7 @@ export function sqlKeys(sql: Sql): KeyStore {
         bin(key),
         ...keyValues(e),
       ),
-    // A full sync's runs (engine/sync.ts): bounds, collections and packed strings, each one
+    // A full sync's runs (engine/replication/sync.ts): bounds, collections and packed strings, each one
     // statement over a range of the table's own order.
     // Sizes summed as the rows come (the cursor reads no further than the loop asks).
     runEnd: (slot, afterKey, maxBytes, maxKeys) => {

@@ -29,7 +29,7 @@ export const MIGRATIONS: readonly (readonly Step[])[] = [
     "CREATE INDEX IF NOT EXISTS keyspace_expiry ON keyspace(expires_at) WHERE expires_at IS NOT NULL",
     "CREATE TABLE IF NOT EXISTS backlog (offset INTEGER PRIMARY KEY, frame BLOB NOT NULL)",
   ],
-  // v2: the replication offset at which each key was last written (see engine/replication.ts).
+  // v2: the replication offset at which each key was last written (see engine/replication/protocol.ts).
   [
     "ALTER TABLE keyspace ADD COLUMN mod_offset INTEGER NOT NULL DEFAULT 0",
   ],

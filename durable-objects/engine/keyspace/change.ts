@@ -5,7 +5,9 @@
  * write on is overlay.ts.
  */
 import type { Bytes } from "../bytes";
-import { encode, restoreEffects } from "../effects";
+import { restoreEffects } from "../replication/effects";
+import { copy, deadlineEffect, del, rename } from "../generic/effects";
+import { append, set, setrange } from "../types/string/effects";
 import { slotOf } from "../slot";
 import { errors } from "../errors";
 import { REQUEST_LIMITS } from "../limits";
@@ -30,7 +32,7 @@ export class Change extends StringPages {
       return;
     }
     this.putString(key, value, expiresAt, encoding);
-    this.effects.push(encode.set(key, value.subarray(0, WRITE_EFFECT_BYTES), expiresAt, encoding));
+    this.effects.push(set.of(key, encoding ? { value: value.subarray(0, WRITE_EFFECT_BYTES), expiresAt, encoding } : { value: value.subarray(0, WRITE_EFFECT_BYTES), expiresAt }));
     this.logRange(key, WRITE_EFFECT_BYTES, value.subarray(WRITE_EFFECT_BYTES));
   }
 
@@ -50,7 +52,7 @@ export class Change extends StringPages {
     const length = current === null ? 0 : this.stringLength(current);
     this.checkSize(length + suffix.length);
     const end = this.appendAt(key, current, length, suffix);
-    if (end <= INLINE_MAX) this.effects.push(encode.append(key, suffix));
+    if (end <= INLINE_MAX) this.effects.push(append.of(key, suffix));
     else this.logRange(key, length, suffix);
     return end;
   }
@@ -90,13 +92,13 @@ export class Change extends StringPages {
 
   /** Logs a write of `bytes` at `offset` as SETRANGEs of at most WRITE_EFFECT_BYTES each. */
   private logRange(key: string, offset: number, bytes: Bytes): void {
-    for (let at = 0; at < bytes.length; at += WRITE_EFFECT_BYTES) this.effects.push(encode.setrange(key, offset + at, bytes.subarray(at, at + WRITE_EFFECT_BYTES)));
+    for (let at = 0; at < bytes.length; at += WRITE_EFFECT_BYTES) this.effects.push(setrange.of(key, { offset: offset + at, bytes: bytes.subarray(at, at + WRITE_EFFECT_BYTES) }));
   }
 
   /**
    * RENAME: `to` takes the live entry of `from` (a collection keeps its element id: its elements
    * do not move), `from` goes. Logged as itself when `compact` (no full sync in progress, see
-   * replication.ts), else as what it did: DEL of both and the value written whole.
+   * replication/protocol.ts), else as what it did: DEL of both and the value written whole.
    */
   rename(from: string, to: string, compact: boolean): void {
     const e = this.get(from);
@@ -106,11 +108,11 @@ export class Change extends StringPages {
     this.write(from, null);
     this.write(to, e);
     if (compact || e.eid === undefined) {
-      if (e.eid === undefined) this.effects.push(encode.del(from), ...restoreEffects(to, e, []));
-      else this.effects.push(encode.rename(from, to));
+      if (e.eid === undefined) this.effects.push(del.of(from, null), ...restoreEffects(to, e, []));
+      else this.effects.push(rename.of(from, to));
       return;
     }
-    this.effects.push(encode.del(from), encode.del(to), ...restoreEffects(to, e, this.wholeElements(e)));
+    this.effects.push(del.of(from, null), del.of(to, null), ...restoreEffects(to, e, this.wholeElements(e)));
   }
 
   /**
@@ -130,14 +132,14 @@ export class Change extends StringPages {
     }
     if (compact) {
       this.copyCollection(e, to, mod);
-      this.effects.push(encode.copy(from, to));
+      this.effects.push(copy.of(from, to));
       return;
     }
     const eid = this.newEidFor(e.type);
     const elements = this.wholeElements(e);
     for (const el of elements) this.setElement(eid, el.field, copied(el));
     this.write(to, { ...e, eid });
-    this.effects.push(encode.del(to), ...restoreEffects(to, e, elements));
+    this.effects.push(del.of(to, null), ...restoreEffects(to, e, elements));
   }
 
   /**
@@ -169,7 +171,7 @@ export class Change extends StringPages {
     if (e === null) return false;
     if (expiresAt !== null && expiresAt <= this.now) return this.delete(key);
     this.write(key, { ...e, expiresAt });
-    this.effects.push(encode.deadline(key, expiresAt));
+    this.effects.push(deadlineEffect(key, expiresAt));
     return true;
   }
 

@@ -164,7 +164,7 @@ export class Keyspace {
 
   /**
    * A FLUSHALL replayed during a full sync, at `offset`: deletes the keys and the elements last
-   * written before it (a collection whose header goes loses every element; see replication.ts).
+   * written before it (a collection whose header goes loses every element; see replication/protocol.ts).
    */
   deleteWrittenBefore(offset: number): void {
     const { keys, elements } = this.storage;

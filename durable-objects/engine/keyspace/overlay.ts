@@ -5,7 +5,8 @@
  * by what they do (strings, RENAME and COPY, deadlines), is `Change` (change.ts).
  */
 import type { Bytes } from "../bytes";
-import { encode, splitEffect } from "../effects";
+import { splitEffect } from "../replication/effects";
+import { del, flushall } from "../generic/effects";
 import { RedisError, errors } from "../errors";
 import { ELEMENT_MAX_BYTES, PROTO_MAX_BULK_LEN } from "../limits";
 import { elementSize, keySize } from "../sizes";
@@ -231,7 +232,7 @@ export class Overlay extends ElementView {
     if (e === null || e.expiresAt === null || e.expiresAt > this.now) return e;
     if (this.role === "master") {
       this.remove(key, e);
-      this.effects.push(encode.del(key));
+      this.effects.push(del.of(key, null));
       this.expired++;
     }
     return null;
@@ -279,7 +280,7 @@ export class Overlay extends ElementView {
     const e = this.get(key);
     if (e !== null) {
       this.remove(key, e);
-      this.effects.push(encode.del(key));
+      this.effects.push(del.of(key, null));
     }
     return e !== null;
   }
@@ -292,7 +293,7 @@ export class Overlay extends ElementView {
     const e = this.raw(key);
     if (e === null) return 0;
     this.remove(key, e);
-    this.effects.push(encode.del(key));
+    this.effects.push(del.of(key, null));
     return keySize(key, this.sized(e));
   }
 
@@ -334,7 +335,7 @@ export class Overlay extends ElementView {
    */
   removeEmptied(key: string, entry: Entry): void {
     this.remove(key, entry);
-    this.effects.push(encode.del(key));
+    this.effects.push(del.of(key, null));
   }
 
   /** Records an effect of a collection type's operation (a large one as several: `splitEffect`). */
@@ -387,7 +388,7 @@ export class Overlay extends ElementView {
 
   /**
    * The elements of `eid` last written before `offset` go (a DEL replayed on a replica whose
-   * keyspace mixes snapshot chunks; see effects.ts). Storage is changed at once: a replica applies
+   * keyspace mixes snapshot chunks; see replication/effects.ts). Storage is changed at once: a replica applies
    * inside the transaction that commits this change.
    */
   dropElementsWrittenBefore(eid: number, offset: number): void {
@@ -446,7 +447,7 @@ export class Overlay extends ElementView {
     this.dropped.clear();
     this.grown.clear();
     this.cleared = true;
-    this.effects.push(encode.flushall());
+    this.effects.push(flushall.of(null));
   }
 
   /** Number of keys if this change were committed now. */

@@ -21,6 +21,8 @@ import type { Context, Reply, RequestBudget } from "../command";
 import { RedisError } from "../errors";
 import { REDIS_VERSION } from "../info";
 import type { MetaStore } from "../storage";
+import type { FunctionChange } from "../replication/effect";
+import { functionEffect } from "./effects";
 import { PayloadError, decodePayload, encodePayload } from "./function-payload";
 import { listReply, statsReply } from "./function-replies";
 import { fail, loadFailure, metadata, registerFunction } from "./library-code";
@@ -116,7 +118,7 @@ export class Functions {
     this.unloaded.delete(md.name);
     this.link(lib);
     this.persist([lib.name]);
-    ctx.db.record(["FUNCTION", "LOAD", "REPLACE", code]);
+    ctx.db.record(functionEffect.of({ op: "load", code }));
     return toBytes(lib.name);
   }
 
@@ -128,14 +130,14 @@ export class Functions {
     if (lib) this.unlink(lib);
     this.unloaded.delete(name);
     this.persist([name]);
-    ctx.db.record(["FUNCTION", "DELETE", name]);
+    ctx.db.record(functionEffect.of({ op: "delete", name }));
   }
 
   /** FUNCTION FLUSH. */
   flush(ctx: Context): void {
     this.current();
     this.persist(this.clear());
-    ctx.db.record(["FUNCTION", "FLUSH"]);
+    ctx.db.record(functionEffect.of({ op: "flush" }));
   }
 
   /**
@@ -178,14 +180,14 @@ export class Functions {
     if (policy === "flush") {
       // The restored libraries' callbacks are in this VM: it stays.
       touched.push(...this.clear(true));
-      ctx.db.record(["FUNCTION", "FLUSH"]);
+      ctx.db.record(functionEffect.of({ op: "flush" }));
     }
     for (const lib of restored.values()) {
       const old = this.libraries.get(lib.name);
       if (old) this.release(old);
       this.unloaded.delete(lib.name);
       this.link(lib);
-      ctx.db.record(["FUNCTION", "LOAD", "REPLACE", lib.code]);
+      ctx.db.record(functionEffect.of({ op: "load", code: lib.code }));
     }
     this.persist(touched);
   }
@@ -262,21 +264,19 @@ export class Functions {
    * A FUNCTION effect of the master's log (a replica's stream, or a node's own log replayed after
    * a restart): applied over whatever state, as the absolute change it is.
    */
-  apply(argv: readonly Bytes[]): void {
+  apply(change: FunctionChange): void {
     this.current();
-    const sub = fromBytes(argv[1] ?? new Uint8Array()).toUpperCase();
     const touched: string[] = [];
-    if (sub === "FLUSH") touched.push(...this.clear());
-    else if (sub === "DELETE") {
-      const name = fromBytes(argv[2]!);
-      const lib = this.libraries.get(name);
+    if (change.op === "flush") touched.push(...this.clear());
+    else if (change.op === "delete") {
+      const lib = this.libraries.get(change.name);
       if (lib) this.unlink(lib);
-      this.unloaded.delete(name);
-      touched.push(name);
-    } else if (sub === "LOAD") {
-      const name = this.reload(fromBytes(argv[argv.length - 1]!));
+      this.unloaded.delete(change.name);
+      touched.push(change.name);
+    } else {
+      const name = this.reload(change.code);
       if (name !== null) touched.push(name);
-    } else throw new Error(`replication: unknown effect FUNCTION ${sub}`);
+    }
     this.persist(touched);
   }
 

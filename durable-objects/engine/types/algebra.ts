@@ -14,15 +14,15 @@
  * A *STORE is replicated as one STORE effect naming its inputs (the replica computes the same from
  * the same data, as Redis propagates the command itself), so its cost on every node follows its
  * inputs and nothing of the result crosses the log; while a replica loads a full sync it is logged
- * as DEL and the result's members instead (see replication.ts: such a replica cannot compute it).
+ * as DEL and the result's members instead (see replication/protocol.ts: such a replica cannot compute it).
  */
 import { fromBytes } from "../bytes";
-import { EMPTY, type EffectSpec, FullSyncNeeded } from "../effect-spec";
+import { EMPTY, FullSyncNeeded, defineEffect, pairsOf } from "../replication/effect";
 import type { Change, Effect } from "../keyspace";
 import { ELEMENT_OVERHEAD, datasetSize } from "../sizes";
 import { type Combine, type ElementRow, compareFields, compareZset } from "../storage";
-import { setEncode } from "./set/effects";
-import { zsetEncode } from "./zset/effects";
+import { sadd } from "./set/effects";
+import { zadd } from "./zset/effects";
 
 export type Operation = Combine["op"];
 export type Aggregate = Combine["aggregate"];
@@ -64,7 +64,7 @@ export function combineCount(db: Change, a: Algebra, limit = 0): number {
 export function combineStore(db: Change, dest: string, a: Algebra, keys: readonly string[], compact: boolean, mod: number): number {
   if (compact) {
     const count = storeResult(db, dest, a, mod);
-    db.record(storeEffect(dest, a, keys));
+    db.record(store.of(dest, { result: a.result, op: a.op, aggregate: a.aggregate, inputs: keys.map((k, i) => [k, a.inputs[i]!.weight] as const) }));
     return count;
   }
   const rows = combineRows(db, a);
@@ -99,33 +99,43 @@ function storeResult(db: Change, dest: string, a: Algebra, mod: number): number 
 
 /** The members written whole (a full sync in progress): SADD or ZADD (recorded in bounded pieces). */
 function restore(dest: string, result: "set" | "zset", rows: readonly ElementRow[]): Effect {
-  return result === "set" ? setEncode.sadd(dest, rows.map((r) => r.field)) : zsetEncode.zadd(dest, rows.map((r) => [r.field, r.score ?? 0] as const));
+  return result === "set" ? sadd.of(dest, rows.map((r) => r.field)) : zadd.of(dest, rows.map((r) => [r.field, r.score ?? 0] as const));
 }
 
-/** STORE dest set|zset union|inter|diff sum|min|max n key weight ...: a *STORE, as its inputs and how. */
-function storeEffect(dest: string, a: Algebra, keys: readonly string[]): Effect {
-  return ["STORE", dest, a.result, a.op, a.aggregate, String(keys.length), ...keys.flatMap((k, i) => [k, String(a.inputs[i]!.weight)])];
+/** A *STORE as its effect carries it: how, and its inputs' keys with their weights. */
+interface StoreArgs {
+  readonly result: "set" | "zset";
+  readonly op: Operation;
+  readonly aggregate: Aggregate;
+  readonly inputs: readonly (readonly [string, number])[];
 }
 
 /**
- * Applies a STORE effect: the inputs read as this node stores them (a replica consistent at the
+ * STORE dest set|zset union|inter|diff sum|min|max n key weight ...: a *STORE, as its inputs and
+ * how. Applied by reading the inputs as this node stores them (a replica consistent at the
  * effect's offset holds what the master held), whatever their deadlines (the master logged a DEL
  * before it for any it found expired).
  */
-export const storeSpec: EffectSpec = {
+export const store = defineEffect<StoreArgs>({
   name: "STORE",
-  apply: (change, dest, args, at, _current, fuzzy) => {
+  scope: "key",
+  encode: ({ result, op, aggregate, inputs }) => [result, op, aggregate, String(inputs.length), ...inputs.flatMap(([k, w]) => [k, String(w)])],
+  decode: (args) => {
+    const [result, op, aggregate, n] = args.slice(0, 4).map(fromBytes);
+    const inputs = pairsOf(args.slice(4, 4 + 2 * Number(n)), (k, w) => [fromBytes(k), Number(fromBytes(w))] as const);
+    return { result: result as "set" | "zset", op: op as Operation, aggregate: aggregate as Aggregate, inputs };
+  },
+  example: { result: "zset", op: "union", aggregate: "sum", inputs: [["a", 1], ["b", 2.5]] },
+  apply: (change, dest, { result, op, aggregate, inputs }, at, _current, fuzzy) => {
     if (fuzzy) throw new FullSyncNeeded(`STORE at ${at} in a keyspace still mixing snapshot chunks`);
-    const [result, op, aggregate, n, ...rest] = args.map(fromBytes);
-    const inputs: Operand[] = [];
-    for (let i = 0; i < Number(n); i++) inputs.push(operand(change, rest[2 * i]!, Number(rest[2 * i + 1]), false));
-    storeResult(change, dest, { op: op as Operation, aggregate: aggregate as Aggregate, result: result as "set" | "zset", inputs }, at);
+    const operands = inputs.map(([k, w]) => operand(change, k, w, false));
+    storeResult(change, dest, { op, aggregate, result, inputs: operands }, at);
     // The destination is stamped with the effect's offset (Change.writeAsTold keeps what it wrote).
     const e = change.peek(dest);
     if (e !== null) change.writeAsTold(dest, e, at);
     else change.writeAsTold(dest, null, at);
   },
-};
+});
 
 // ---- Computed here ---------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@
  * and writing its header back, an emptied one removed.
  */
 import { LONG_MAX, long, parseInt64 } from "../args";
-import { EMPTY } from "../effect-spec";
+import { EMPTY } from "../replication/effect";
 import { RedisError, errors } from "../errors";
 import type { Change } from "../keyspace";
 import type { ElementRow, Entry, ValueType } from "../storage";

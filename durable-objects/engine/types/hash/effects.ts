@@ -1,26 +1,21 @@
-/** The hash type's replicated effects: HSET and HDEL (see effects.ts for the rules). */
-import { type Bytes, fromBytes } from "../../bytes";
-import { type EffectSpec, fieldValueEffect, removeElements } from "../../effect-spec";
+/** The hash type's replicated effects: HSET, HDEL and field deadlines (see replication/effects.ts for the rules). */
+import { fromBytes, toBytes } from "../../bytes";
+import { defineEffect, fieldNames, fieldValueEffect, numberArg, removeElements } from "../../replication/effect";
 import type { Change, Effect } from "../../keyspace";
 import type { ElementRow, Entry } from "../../storage";
 
-export const hashEncode = {
-  hset: (key: string, pairs: readonly (readonly [string, Bytes])[]): Effect => ["HSET", key, ...pairs.flatMap(([f, v]) => [f, v])],
-  hdel: (key: string, fields: readonly string[]): Effect => ["HDEL", key, ...fields],
-  hpexpireat: (key: string, at: number, fields: readonly string[]): Effect => ["HPEXPIREAT", key, String(at), "FIELDS", String(fields.length), ...fields],
-  hpersist: (key: string, fields: readonly string[]): Effect => ["HPERSIST", key, "FIELDS", String(fields.length), ...fields],
-};
-
 /** HSET key field value [field value ...]: every field's value (HSET, HSETNX, HINCRBY's result...). */
-const hset = fieldValueEffect("HSET", "hash");
+export const hset = fieldValueEffect("HSET", "hash", [["f", toBytes("v")], ["g\x00", toBytes("\xff")]]);
 
 /** HDEL key field [field ...]: an emptied hash goes (counted exactly only once consistent). */
-const hdel: EffectSpec = {
+export const hdel = defineEffect<string[]>({
   name: "HDEL",
+  scope: "element",
   group: 1,
-  elementLevel: true,
-  apply: (change, key, fields, at, current, fuzzy) => removeElements(change, key, "hash", current, at, fuzzy, fields.map(fromBytes)),
-};
+  ...fieldNames,
+  example: ["f", "g"],
+  apply: (change, key, fields, at, current, fuzzy) => removeElements(change, key, "hash", current, at, fuzzy, fields),
+});
 
 /**
  * Sets (`deadline` a number) or clears (null) the deadlines of the fields that are there and not
@@ -46,31 +41,37 @@ function setDeadlines(change: Change, key: string, current: Entry | null, at: nu
 /** Fields per HPEXPIREAT of a hash written whole (its effects stay far below a backlog row). */
 const DEADLINE_FIELDS = 512;
 
-/** The fields after `FIELDS n` (HPEXPIREAT's and HPERSIST's arguments, from `from`). */
-const fieldsAfter = (args: readonly Bytes[], from: number): string[] => args.slice(from + 2).map(fromBytes);
+/** `FIELDS n field ...` (HPEXPIREAT's and HPERSIST's fields). */
+const fieldList = (fields: readonly string[]): string[] => ["FIELDS", String(fields.length), ...fields];
 
 /** HPEXPIREAT key ms FIELDS n field ...: the deadline of fields set (HEXPIRE and its kin, HSETEX, HGETEX, a kept TTL). */
-const hpexpireat: EffectSpec = {
+export const hpexpireat = defineEffect<{ readonly at: number; readonly fields: readonly string[] }>({
   name: "HPEXPIREAT",
-  elementLevel: true,
-  apply: (change, key, args, at, current) => setDeadlines(change, key, current, at, fieldsAfter(args, 1), Number(fromBytes(args[0]!))),
-};
+  scope: "element",
+  encode: ({ at, fields }) => [String(at), ...fieldList(fields)],
+  decode: (args) => ({ at: numberArg(args[0]!), fields: args.slice(3).map(fromBytes) }),
+  example: { at: 1_700_000_000_000, fields: ["f"] },
+  apply: (change, key, { at: deadline, fields }, at, current) => setDeadlines(change, key, current, at, fields, deadline),
+});
 
 /** HPERSIST key FIELDS n field ...: deadlines removed. */
-const hpersist: EffectSpec = {
+export const hpersist = defineEffect<readonly string[]>({
   name: "HPERSIST",
-  elementLevel: true,
-  apply: (change, key, args, at, current) => setDeadlines(change, key, current, at, fieldsAfter(args, 0), null),
-};
+  scope: "element",
+  encode: (fields) => fieldList(fields),
+  decode: (args) => args.slice(2).map(fromBytes),
+  example: ["f"],
+  apply: (change, key, fields, at, current) => setDeadlines(change, key, current, at, fields, null),
+});
 
-export const hashEffects: readonly EffectSpec[] = [hset, hdel, hpexpireat, hpersist];
+export const hashEffects = [hset, hdel, hpexpireat, hpersist];
 
 /**
  * A hash written whole: one HSET (logged in pieces of a bounded size, see `splitEffect`), then an
  * HPEXPIREAT per deadline its fields have.
  */
 export function restoreHash(key: string, elements: readonly ElementRow[]): Effect[] {
-  const out: Effect[] = [hashEncode.hset(key, elements.map((el) => [el.field, el.value] as const))];
+  const out: Effect[] = [hset.of(key, elements.map((el) => [el.field, el.value]))];
   const byDeadline = new Map<number, string[]>();
   for (const el of elements) {
     if (el.expiresAt == null) continue;
@@ -79,6 +80,6 @@ export function restoreHash(key: string, elements: readonly ElementRow[]): Effec
     else byDeadline.set(el.expiresAt, [el.field]);
   }
   for (const [at, fields] of byDeadline)
-    for (let i = 0; i < fields.length; i += DEADLINE_FIELDS) out.push(hashEncode.hpexpireat(key, at, fields.slice(i, i + DEADLINE_FIELDS)));
+    for (let i = 0; i < fields.length; i += DEADLINE_FIELDS) out.push(hpexpireat.of(key, { at, fields: fields.slice(i, i + DEADLINE_FIELDS) }));
   return out;
 }

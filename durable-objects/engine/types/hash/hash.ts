@@ -2,7 +2,7 @@
  * The hash type (Redis's t_hash.c): a header row (element id, field count, deadline) and one
  * element row per field (field → value), so HSET or HGET of one field touches one row whatever
  * the hash's size. Replicated as HSET (every field's resulting value: HINCRBY and HINCRBYFLOAT
- * too, so replicas never redo arithmetic) and HDEL (effects.ts); an emptied hash is deleted.
+ * too, so replicas never redo arithmetic) and HDEL (replication/effects.ts); an emptied hash is deleted.
  *
  * A field may have a deadline (HEXPIRE, Redis 7.4's hash-field expiry), kept in its row; the
  * header keeps a lower bound of them (`fieldsExpireAt`) for the sweep (`expireDue`). A field past
@@ -11,7 +11,7 @@
  */
 import type { Bytes } from "../../bytes";
 import { toBytes } from "../../bytes";
-import { hashEncode } from "./effects";
+import { hdel, hpersist, hpexpireat, hset } from "./effects";
 import type { Change } from "../../keyspace";
 import { Collection, MAX_PICKS, emptyHeader, headerOf, pickPositions } from "../collection";
 import { type Element, type ElementRow, type Entry, NO_FIELD_DEADLINE, elementExpired } from "../../storage";
@@ -84,8 +84,8 @@ export class Hash extends Collection {
       if (at !== null) kept.get(at)?.push(field) ?? kept.set(at, [field]);
     }
     this.save(this.length + added);
-    this.db.record(hashEncode.hset(this.key, [...last]));
-    for (const [at, fields] of kept) this.db.record(hashEncode.hpexpireat(this.key, at, fields));
+    this.db.record(hset.of(this.key, [...last]));
+    for (const [at, fields] of kept) this.db.record(hpexpireat.of(this.key, { at, fields }));
     return added;
   }
 
@@ -114,7 +114,7 @@ export class Hash extends Collection {
       return FIELD_SET;
     });
     this.readyForDeadlines(set.size > 0 ? at : NO_FIELD_DEADLINE);
-    if (set.size > 0) this.db.record(hashEncode.hpexpireat(this.key, at, [...set]));
+    if (set.size > 0) this.db.record(hpexpireat.of(this.key, { at, fields: [...set] }));
     if (gone.size > 0) this.expireFields([...gone]); // counted, as Redis counts them (expired_subkeys)
     return replies;
   }
@@ -146,7 +146,7 @@ export class Hash extends Collection {
       done.add(field);
       return 1;
     });
-    if (done.size > 0) this.db.record(hashEncode.hpersist(this.key, [...done]));
+    if (done.size > 0) this.db.record(hpersist.of(this.key, [...done]));
     return replies;
   }
 
@@ -202,7 +202,7 @@ export class Hash extends Collection {
     }
     if (removed.length === 0) return 0;
     this.save(this.length - removed.length);
-    this.db.record(hashEncode.hdel(this.key, removed));
+    this.db.record(hdel.of(this.key, removed));
     return removed.length;
   }
 

@@ -2,7 +2,7 @@
  * The list type's replicated effects. Redis replicates LPUSH as LPUSH, which is not idempotent
  * and leaves each replica to pick positions; here every effect names positions (positions.ts),
  * so each replica holds the master's positions and an effect is judged element by element, by
- * each element's `mod`, as the hash's are (see effects.ts):
+ * each element's `mod`, as the hash's are (see replication/effects.ts):
  * - `LPUT key pos value [pos value ...]`: these values at these positions (pushes, LINSERT, LSET,
  *   LMOVE's destination, a respaced window, a list written whole);
  * - `LDEL key from to [from to ...]`: the elements at positions from..to (inclusive) go (pops,
@@ -10,18 +10,12 @@
  *   elements between two ends, so LTRIM or LPOP of many elements is a few numbers, not one per
  *   element. An emptied list goes (only once consistent, as HDEL's hash).
  */
-import { type Bytes, fromBytes } from "../../bytes";
-import { type EffectSpec, collectionFor } from "../../effect-spec";
+import { type Bytes, fromBytes, toBytes } from "../../bytes";
+import { collectionFor, defineEffect, pairsOf } from "../../replication/effect";
 import type { Change, Effect } from "../../keyspace";
 import type { ElementRow } from "../../storage";
 import { compareFields } from "../../storage";
 import { fieldOf, isPosition } from "./positions";
-
-export const listEncode = {
-  lput: (key: string, items: readonly (readonly [number, Bytes])[]): Effect => ["LPUT", key, ...items.flatMap(([p, v]) => [String(p), v])],
-  /** Inclusive position ranges. */
-  ldel: (key: string, ranges: readonly (readonly [number, number])[]): Effect => ["LDEL", key, ...ranges.flatMap(([a, b]) => [String(a), String(b)])],
-};
 
 /** A position from an effect. @throws Error for one this code never writes (the replica resyncs) */
 function position(b: Bytes): number {
@@ -30,35 +24,42 @@ function position(b: Bytes): number {
   return p;
 }
 
-const lput: EffectSpec = {
+/** LPUT key pos value [pos value ...], as (position, value). */
+export const lput = defineEffect<readonly (readonly [number, Bytes])[]>({
   name: "LPUT",
+  scope: "element",
   group: 2,
-  elementLevel: true,
-  apply: (change, key, args, at, current) => {
+  encode: (items) => items.flatMap(([p, v]) => [String(p), v]),
+  decode: (args) => pairsOf(args, (p, v) => [position(p), v] as const),
+  example: [[1024, toBytes("x")], [2048, toBytes("\x00")]],
+  apply: (change, key, items, at, current) => {
     const header = collectionFor(change, key, "list", current, at);
     if (header === null) return;
     let count = header.count ?? 0;
-    for (let i = 0; i + 1 < args.length; i += 2) {
-      const score = position(args[i]!);
+    for (const [score, value] of items) {
       const field = fieldOf(score);
       const element = change.element(header.eid!, field);
       if (element !== null && (element.mod ?? 0) >= at) continue;
       if (element === null) count++;
-      change.setElement(header.eid!, field, { value: args[i + 1]!, score, mod: at });
+      change.setElement(header.eid!, field, { value, score, mod: at });
     }
     change.writeAsTold(key, { ...header, count }, Math.max(header.mod ?? 0, at));
   },
-};
+});
 
-const ldel: EffectSpec = {
+/** LDEL key from to [from to ...]: inclusive position ranges. */
+export const ldel = defineEffect<readonly (readonly [number, number])[]>({
   name: "LDEL",
+  scope: "element",
   group: 2,
-  elementLevel: true,
-  apply: (change, key, args, at, current, fuzzy) => {
+  encode: (ranges) => ranges.flatMap(([a, b]) => [String(a), String(b)]),
+  decode: (args) => pairsOf(args, (a, b) => [position(a), position(b)] as const),
+  example: [[1024, 2048]],
+  apply: (change, key, ranges, at, current, fuzzy) => {
     if (current === null || current.type !== "list" || current.eid === undefined) return;
     let count = current.count ?? 0;
-    for (let i = 0; i + 1 < args.length; i += 2) {
-      const doomed = inRange(change, current.eid, position(args[i]!), position(args[i + 1]!));
+    for (const [from, to] of ranges) {
+      const doomed = inRange(change, current.eid, from, to);
       for (const el of doomed) {
         if ((el.mod ?? 0) >= at) continue;
         change.setElement(current.eid, el.field, null);
@@ -70,7 +71,7 @@ const ldel: EffectSpec = {
       change.writeAsTold(key, null, at);
     } else change.writeAsTold(key, { ...current, count: Math.max(count, 0) }, Math.max(current.mod ?? 0, at));
   },
-};
+});
 
 /** The elements of `eid` at positions from..to, as `change` sees them. */
 function inRange(change: Change, eid: number, from: number, to: number): ElementRow[] {
@@ -87,9 +88,9 @@ function inRange(change: Change, eid: number, from: number, to: number): Element
   return out;
 }
 
-export const listEffects: readonly EffectSpec[] = [lput, ldel];
+export const listEffects = [lput, ldel];
 
 /** A list written whole, positions kept: one LPUT (logged in pieces of a bounded size, `splitEffect`). */
 export function restoreList(key: string, elements: readonly ElementRow[]): Effect[] {
-  return [listEncode.lput(key, elements.map((el) => [el.score!, el.value] as const))];
+  return [lput.of(key, elements.map((el) => [el.score!, el.value] as const))];
 }

@@ -4,14 +4,14 @@
  * order. Either end is one indexed read (ascending or descending), an index from either end a
  * read of the rank index (sqlite/ranks.ts), and LPUSH, RPOP, LINSERT or LSET write only the rows
  * they change.
- * Replicated as LPUT and LDEL with explicit positions (effects.ts); an emptied list is deleted.
+ * Replicated as LPUT and LDEL with explicit positions (replication/effects.ts); an emptied list is deleted.
  */
 import { type Bytes, bytesEqual } from "../../bytes";
 import { RedisError } from "../../errors";
 import type { Change } from "../../keyspace";
 import { Collection, emptyHeader, headerOf } from "../collection";
 import type { ElementRow, Entry, OrderKey } from "../../storage";
-import { listEncode } from "./effects";
+import { ldel, lput } from "./effects";
 import { MAX_POSITION, MIN_POSITION, fieldOf, spread } from "./positions";
 
 /** Redis's list-max-listpack-size (as an element count): what OBJECT ENCODING reports as `listpack`. */
@@ -133,7 +133,7 @@ export class List extends Collection {
     const el = this.at(index);
     if (el === null) throw indexOutOfRange();
     this.db.setElement(this.eid, el.field, { value, score: el.score }, el);
-    this.db.record(listEncode.lput(this.key, [[el.score!, value]]));
+    this.db.record(lput.of(this.key, [[el.score!, value]]));
   }
 
   /** LINSERT: `value` before or after the first element equal to `pivot`. @returns the new length, or -1 without a pivot */
@@ -245,7 +245,7 @@ export class List extends Collection {
     // Positions strictly between two adjacent elements (or past an end): none is taken.
     for (const [score, value] of items) this.db.setElement(this.eid, fieldOf(score), { value, score }, null);
     this.save(this.length + values.length);
-    this.db.record(listEncode.lput(this.key, items));
+    this.db.record(lput.of(this.key, items));
   }
 
   /**
@@ -287,8 +287,8 @@ export class List extends Collection {
         const items = [...window.map((el, i) => [at(i), el.value] as const), ...right.map((el, i) => [at(window.length + k + i), el.value] as const)];
         for (const [score, value] of items) this.db.setElement(this.eid, fieldOf(score), { value, score });
         if (moved.length > 0) {
-          this.db.record(listEncode.ldel(this.key, [span(moved)]));
-          this.db.record(listEncode.lput(this.key, items));
+          this.db.record(ldel.of(this.key, [span(moved)]));
+          this.db.record(lput.of(this.key, items));
         }
         return Array.from({ length: k }, (_, i) => at(window.length + i));
       }
@@ -299,7 +299,7 @@ export class List extends Collection {
   private remove(rows: readonly ElementRow[], ranges: readonly (readonly [number, number])[]): void {
     for (const el of rows) this.db.setElement(this.eid, el.field, null, el);
     this.save(this.length - rows.length);
-    this.db.record(listEncode.ldel(this.key, ranges));
+    this.db.record(ldel.of(this.key, ranges));
   }
 
 }

@@ -6,12 +6,12 @@
  */
 import { toBytes } from "../../bytes";
 import type { Bytes } from "../../bytes";
-import { EMPTY } from "../../effect-spec";
+import { EMPTY } from "../../replication/effect";
 import type { Change } from "../../keyspace";
 import { Collection, emptyHeader, headerOf } from "../collection";
 import { isInt64 } from "../../args";
 import type { ElementRow, Entry } from "../../storage";
-import { setEncode } from "./effects";
+import { sadd, srem } from "./effects";
 
 /** Redis's set-max-intset-entries and set-max-listpack-entries. */
 const INTSET_ENTRIES = 512;
@@ -58,7 +58,7 @@ export class RedisSet extends Collection {
     }
     if (added.length === 0) return 0;
     this.save(this.length + added.length);
-    this.db.record(setEncode.sadd(this.key, added));
+    this.db.record(sadd.of(this.key, added));
     return added.length;
   }
 
@@ -72,7 +72,7 @@ export class RedisSet extends Collection {
     }
     if (removed.length === 0) return 0;
     this.save(this.length - removed.length);
-    this.db.record(setEncode.srem(this.key, removed));
+    this.db.record(srem.of(this.key, removed));
     return removed.length;
   }
 

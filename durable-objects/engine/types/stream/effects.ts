@@ -1,34 +1,29 @@
 /**
- * The stream type's replicated effects (see effects.ts for the rules): rows as they are after the
+ * The stream type's replicated effects (see replication/effects.ts for the rules): rows as they are after the
  * command, whatever their kind (layout.ts), and the header's metadata.
  * - XPUT key field value [field value ...]: rows written (entries, groups, consumers, PEL rows).
  * - XREM key field [field ...]: rows removed. An emptied stream stays: a stream is deleted only
  *   by DEL (or its expiry), as in Redis.
  * - XMETA key meta: the header's metadata (length, last ID, ...); the key's deadline stays.
  */
-import { type Bytes, fromBytes } from "../../bytes";
-import { type EffectSpec, fieldValueEffect } from "../../effect-spec";
+import { type Bytes, toBytes } from "../../bytes";
+import { defineEffect, fieldNames, fieldValueEffect } from "../../replication/effect";
 import type { Effect } from "../../keyspace";
 import type { ElementRow, Entry } from "../../storage";
 
-export const streamEncode = {
-  put: (key: string, rows: readonly (readonly [string, Bytes])[]): Effect => ["XPUT", key, ...rows.flatMap(([f, v]) => [f, v])],
-  remove: (key: string, fields: readonly string[]): Effect => ["XREM", key, ...fields],
-  meta: (key: string, meta: Bytes): Effect => ["XMETA", key, meta],
-};
-
-const xput = fieldValueEffect("XPUT", "stream");
+export const xput = fieldValueEffect("XPUT", "stream", [["e\x00\x01", toBytes("row")]]);
 
 /** Each row unless it was written after `at`; the header's count follows (made exact by a recount while fuzzy). */
-const xrem: EffectSpec = {
+export const xrem = defineEffect<string[]>({
   name: "XREM",
+  scope: "element",
   group: 1,
-  elementLevel: true,
+  ...fieldNames,
+  example: ["e\x00\x01"],
   apply: (change, key, fields, at, current) => {
     if (current === null || current.type !== "stream" || current.eid === undefined) return;
     let count = current.count ?? 0;
-    for (const f of fields) {
-      const field = fromBytes(f);
+    for (const field of fields) {
       const before = change.element(current.eid, field);
       if (before === null || (before.mod ?? 0) >= at) continue;
       change.setElement(current.eid, field, null, before);
@@ -36,27 +31,31 @@ const xrem: EffectSpec = {
     }
     change.writeAsTold(key, { ...current, count: Math.max(count, 0) }, Math.max(current.mod ?? 0, at));
   },
-};
+});
 
 /** Key-level: applied only where the header is older than the effect. Another type's record there is replaced. */
-const xmeta: EffectSpec = {
+export const xmeta = defineEffect<Bytes>({
   name: "XMETA",
-  apply: (change, key, [meta], at, current) => {
+  scope: "key",
+  encode: (meta) => [meta],
+  decode: ([meta]) => meta!,
+  example: toBytes("meta"),
+  apply: (change, key, meta, at, current) => {
     if (current !== null && current.type === "stream" && current.eid !== undefined) {
-      change.writeAsTold(key, { ...current, value: meta! }, at);
+      change.writeAsTold(key, { ...current, value: meta }, at);
       return;
     }
     if (current?.eid !== undefined) change.dropElements(current.eid);
-    change.writeAsTold(key, { type: "stream", value: meta!, expiresAt: null, eid: change.newEid(), count: 0 }, at);
+    change.writeAsTold(key, { type: "stream", value: meta, expiresAt: null, eid: change.newEid(), count: 0 }, at);
   },
-};
+});
 
-export const streamEffects: readonly EffectSpec[] = [xput, xrem, xmeta];
+export const streamEffects = [xput, xrem, xmeta];
 
 /** A stream written whole: its rows (logged in pieces of a bounded size), then its metadata. */
 export function restoreStream(key: string, elements: readonly ElementRow[], entry: Entry): Effect[] {
   const out: Effect[] = [];
-  if (elements.length > 0) out.push(streamEncode.put(key, elements.map((el) => [el.field, el.value] as const)));
-  out.push(streamEncode.meta(key, entry.value));
+  if (elements.length > 0) out.push(xput.of(key, elements.map((el) => [el.field, el.value])));
+  out.push(xmeta.of(key, entry.value));
   return out;
 }

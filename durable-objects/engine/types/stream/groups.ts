@@ -5,7 +5,7 @@
  * consumers, a consumer's pending entries) are kept in their rows, so XPENDING's summary and
  * XINFO read one row per consumer, never the PEL.
  */
-import { EMPTY } from "../../effect-spec";
+import { EMPTY } from "../../replication/effect";
 import { RedisError, cArg } from "../../errors";
 import { MAX_ID, type StreamId, compareIds, idFromKey, idKey } from "./id";
 import {

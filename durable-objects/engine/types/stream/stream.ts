@@ -9,11 +9,11 @@
  * delivery time, a trim) and after a failover a group continues where it was.
  */
 import { type Bytes, bytesEqual, toBytes } from "../../bytes";
-import { EMPTY } from "../../effect-spec";
+import { EMPTY } from "../../replication/effect";
 import { errors } from "../../errors";
 import type { Change } from "../../keyspace";
 import type { ElementRow, Entry } from "../../storage";
-import { streamEncode } from "./effects";
+import { xmeta, xput, xrem } from "./effects";
 import { MAX_ID, type StreamId, ZERO_ID, compareIds, formatId, idFromKey, isZero } from "./id";
 import { ENTRY, type StreamMeta, decodeMeta, decodePairs, encodeMeta, encodePairs, entryKey } from "./layout";
 
@@ -132,9 +132,9 @@ export class Stream {
     if (this.puts.size === 0 && this.removed.size === 0 && !this.metaChanged) return;
     this.header = { ...this.header, value: encodeMeta(this.meta) };
     this.db.putHeader(this.key, this.header);
-    if (this.puts.size > 0) this.db.record(streamEncode.put(this.key, [...this.puts]));
-    if (this.removed.size > 0) this.db.record(streamEncode.remove(this.key, [...this.removed]));
-    if (this.metaChanged) this.db.record(streamEncode.meta(this.key, this.header.value));
+    if (this.puts.size > 0) this.db.record(xput.of(this.key, [...this.puts]));
+    if (this.removed.size > 0) this.db.record(xrem.of(this.key, [...this.removed]));
+    if (this.metaChanged) this.db.record(xmeta.of(this.key, this.header.value));
     this.puts.clear();
     this.removed.clear();
     this.metaChanged = false;

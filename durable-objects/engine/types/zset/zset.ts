@@ -5,17 +5,17 @@
  * (score, member) order (ElementStore's zset* queries), never by reading the whole set.
  * Replicated as ZADD of resulting scores (ZINCRBY and ZADD INCR too: replicas never redo the
  * arithmetic) and ZREM (pops, range removals), DEL when a range removal takes every member, and a
- * *STORE destination written whole (effects.ts); an emptied sorted set is deleted.
+ * *STORE destination written whole (replication/effects.ts); an emptied sorted set is deleted.
  */
 import { parseInteger, strtod } from "../../args";
 import { type Bytes, toBytes } from "../../bytes";
 import type { Reply } from "../../command";
 import { RedisError, errors } from "../../errors";
-import { EMPTY } from "../../effect-spec";
+import { EMPTY } from "../../replication/effect";
 import type { Change } from "../../keyspace";
 import { Collection, emptyHeader, headerOf } from "../collection";
 import { type ElementRow, type Entry, type LexBound, type OrderKey, type ScoreBound, type ZsetRange, compareFields } from "../../storage";
-import { zsetEncode } from "./effects";
+import { zadd, zrem } from "./effects";
 import { scoreReply } from "./score";
 
 /** Redis's zset-max-listpack-entries: what OBJECT ENCODING reports as `listpack`. */
@@ -72,7 +72,7 @@ export class Zset extends Collection {
     const rows: ElementRow[] = members.map((m) => ({ field: m.field, score: unsigned0(m.score), value: EMPTY }));
     for (const r of rows) db.setElement(eid, r.field, { value: EMPTY, score: r.score });
     db.putHeader(key, { type: "zset", value: EMPTY, expiresAt: null, eid, count: rows.length });
-    db.record(zsetEncode.zadd(key, rows.map((r) => [r.field, r.score ?? 0] as const)));
+    db.record(zadd.of(key, rows.map((r) => [r.field, r.score ?? 0] as const)));
     return rows.length;
   }
 
@@ -121,7 +121,7 @@ export class Zset extends Collection {
     }
     if (changed.size > 0) {
       this.save(this.length + added);
-      this.db.record(zsetEncode.zadd(this.key, [...changed]));
+      this.db.record(zadd.of(this.key, [...changed]));
     }
     return { added, updated, processed, score: reply };
   }
@@ -136,7 +136,7 @@ export class Zset extends Collection {
     }
     if (removed.length === 0) return 0;
     this.save(this.length - removed.length);
-    this.db.record(zsetEncode.zrem(this.key, removed));
+    this.db.record(zrem.of(this.key, removed));
     return removed.length;
   }
 
