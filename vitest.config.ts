@@ -21,7 +21,7 @@ const workerd = (name: string, include: string[], bindings: Record<string, strin
 export default defineConfig({
   test: {
     projects: [
-      workerd("workers", ["test/*.test.ts"], { FLAREDIS_SENTINELS: "" }),
+      workerd("workers", ["test/{engine,types,replication,routing,failover,api,scripting,tools}/*.test.ts"], { FLAREDIS_SENTINELS: "" }),
       workerd("sentinels", ["test/sentinels/*.test.ts"]),
       {
         test: {

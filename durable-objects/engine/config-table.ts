@@ -2,7 +2,7 @@
  * Every parameter that redis-server 7.0's `CONFIG GET *` lists (aliases in ALIASES), with its
  * default and its kind: how CONFIG SET reads a value and which error refuses one. Derived from
  * what redis-server 7.0.15 answered (test/data/redis-config.json, captured by
- * test/data/capture-redis-config.mjs); test/config-table.test.ts holds this table to that fixture.
+ * test/data/capture-redis-config.mjs); test/engine/config-table.test.ts holds this table to that fixture.
  * Flaredis's own values replace the capturing server's for port, dir, save, bind, databases (one),
  * appendonly and appendfsync (every acknowledged write is committed: "yes", "always"), as the
  * proxy answers them. Which parameters change what Flaredis does is config.ts's; the rest are

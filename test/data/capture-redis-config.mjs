@@ -2,7 +2,7 @@
 // `CONFIG GET *` lists, its value, what `CONFIG SET` of it to that value answers, and what
 // probes answer (a word, 0, the int64 ends, the uint64 end), from which Flaredis's table
 // (durable-objects/engine/config-table.ts) took each parameter's kind and range; the test
-// test/config-table.test.ts holds Flaredis to this file. A probe that a server takes is set back
+// test/engine/config-table.test.ts holds Flaredis to this file. A probe that a server takes is set back
 // at once. An error of CONFIG SET's own form is kept as "-- " and its text after the name.
 //   redis-server --port 6399 --dir /tmp/cfgcap --save "" & node test/data/capture-redis-config.mjs 6399
 import { writeFileSync } from "node:fs";

@@ -21,7 +21,7 @@ async function send(path: string, body?: BodyInit, method = "POST", token = "dev
 
 const command = async (...argv: string[]) => (await send("/", JSON.stringify(argv))).json;
 
-describe("defect 3: lone surrogates and invalid UTF-8 in JSON are refused at the edge; bytes come as bytes", () => {
+describe("lone surrogates and invalid UTF-8 in JSON are refused at the edge; bytes come as bytes", () => {
   it("refuses both writes of the probe, takes the path form's binary body, and every node keeps the primary's digest", async () => {
     expect(await command("SET", "hs:before", "v")).toEqual({ result: "OK" });
     // JSON escapes in the body: a lone high and a lone low surrogate.
@@ -42,7 +42,7 @@ describe("defect 3: lone surrogates and invalid UTF-8 in JSON are refused at the
   });
 });
 
-describe("defect 6: HEAD (and methods other than GET and POST) run nothing", () => {
+describe("HEAD (and methods other than GET and POST) run nothing", () => {
   it("HEAD /flushall with the read-write token leaves the data", async () => {
     expect(await command("SET", "hm:keep", "v")).toEqual({ result: "OK" });
     for (const method of ["HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"]) {

@@ -3,7 +3,7 @@
 // manual clock, the sentinels' alarms fired by the test.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../durable-objects/engine/clock";
-import { call, inNode, nodeApi, redis, stubOf } from "../helpers";
+import { call, inNode, nodeApi, redis, stubOf } from "../support/helpers";
 import { NODES, inSentinel, resetDeployment, sentinelApi, tickSentinels, useClock } from "./deployment";
 
 const field = (info: string, name: string) => info.match(new RegExp(`^${name}:(.*)\\r$`, "m"))?.[1];

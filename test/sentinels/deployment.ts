@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import type { Clock } from "../../durable-objects/engine/clock";
 import type { FlaredisSentinel } from "../../durable-objects/sentinel/flaredis-sentinel";
 import type { SentinelApi } from "../../durable-objects/protocol/sentinel-api";
-import { inNode, stubOf } from "../helpers";
+import { inNode, stubOf } from "../support/helpers";
 
 export const NODES = ["enam", "wnam", "weur", "apac"] as const;
 export const SENTINELS = ["wnam", "weur", "apac"] as const;

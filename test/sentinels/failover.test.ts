@@ -5,7 +5,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Topology, promoted } from "../../durable-objects/protocol/topology";
-import { call, inNode, nodeApi, redis, stubOf } from "../helpers";
+import { call, inNode, nodeApi, redis, stubOf } from "../support/helpers";
 import { resetDeployment } from "./deployment";
 
 const field = (info: string, name: string) => info.match(new RegExp(`^${name}:(.*)\\r$`, "m"))?.[1];

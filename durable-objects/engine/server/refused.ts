@@ -1,7 +1,7 @@
 /**
  * Redis's top-level commands that Flaredis does not serve, each with its reason (README, Limits):
  * they answer `ERR <NAME> is not supported by Flaredis (<reason>)` when admitted, so a client learns
- * why, where an unknown name gets Redis's `unknown command`. test/command-table.test.ts checks that
+ * why, where an unknown name gets Redis's `unknown command`. test/engine/command-table.test.ts checks that
  * every command redis-server 7.0 lists is served or here.
  */
 const GROUPS: readonly (readonly [string, readonly string[]])[] = [
