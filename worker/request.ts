@@ -5,6 +5,7 @@
  */
 import { fromBytes, fromText } from "../durable-objects/engine/bytes";
 import { overBounds } from "../durable-objects/engine/limits";
+import { systemClock } from "../durable-objects/engine/clock";
 import { RequestError, requestErrors } from "./errors";
 
 // Fatal: invalid UTF-8 is refused rather than turned into U+FFFD, so a key's bytes are decided
@@ -101,7 +102,7 @@ function utf8(bytes: Uint8Array): string {
  * of the wait when it fires after some progress (a timer per chunk cost two a request).
  */
 function idleTimer(ms: number): { expired: Promise<never>; progress(): void; stop(): void } {
-  let last = Date.now();
+  let last = systemClock.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let fail: (e: unknown) => void = () => undefined;
   const expired = new Promise<never>((_, reject) => {
@@ -110,7 +111,7 @@ function idleTimer(ms: number): { expired: Promise<never>; progress(): void; sto
   // Unobserved when the body is read in time.
   expired.catch(() => undefined);
   const check = () => {
-    const quiet = Date.now() - last;
+    const quiet = systemClock.now() - last;
     if (quiet >= ms) fail(requestErrors.bodyTimeout(ms));
     else timer = setTimeout(check, ms - quiet);
   };
@@ -118,7 +119,7 @@ function idleTimer(ms: number): { expired: Promise<never>; progress(): void; sto
   return {
     expired,
     progress: () => {
-      last = Date.now();
+      last = systemClock.now();
     },
     stop: () => clearTimeout(timer),
   };

@@ -69,12 +69,15 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       background: (work) => this.ctx.waitUntil(work),
       subscribers: this.subscribers,
       // The alarm runs on wall time; the node on `clock`, which tests may move.
-      setAlarm: (at) => this.ctx.storage.setAlarm(Date.now() + Math.max(0, at - this.clock.now())),
-      getAlarm: async () => {
-        const wall = await this.ctx.storage.getAlarm();
-        return wall === null ? null : this.clock.now() + (wall - Date.now());
-      },
+      setAlarm: (at) => this.ctx.storage.setAlarm(systemClock.now() + Math.max(0, at - this.clock.now())),
+      getAlarm: () => this.alarmAt(),
     });
+  }
+
+  /** The alarm set in the runtime (wall time), as a time of the node's `clock`; null when none is set. */
+  async alarmAt(): Promise<number | null> {
+    const wall = await this.ctx.storage.getAlarm();
+    return wall === null ? null : this.clock.now() + (wall - systemClock.now());
   }
 
   /** The node, once started (tests reach its roles and timers through it). */

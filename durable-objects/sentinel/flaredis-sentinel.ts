@@ -53,7 +53,7 @@ export class FlaredisSentinel extends DurableObject<SentinelEnv> implements Sent
           configured: topologyOf(env),
           settings: sentinelsOf(env),
           // The alarm runs on wall time; the sentinel on `clock`, which tests may move.
-          setAlarm: (at) => ctx.storage.setAlarm(Date.now() + Math.max(0, at - this.clock.now())),
+          setAlarm: (at) => ctx.storage.setAlarm(systemClock.now() + Math.max(0, at - this.clock.now())),
         });
       } catch (e) {
         this.startError = e;

@@ -66,9 +66,9 @@ describe("expiry", () => {
     await redis("SET", "later", "v", "PX", 5000);
     await redis("SET", "never", "v");
     // The alarm is armed for the earliest deadline.
-    const alarm = await inNode(primary(), (_n, state) => state.storage.getAlarm());
+    const alarm = await inNode(primary(), (node) => node.alarmAt());
     expect(alarm).not.toBeNull();
-    expect(alarm! - Date.now()).toBeLessThanOrEqual(1000);
+    expect(alarm! - clock.now()).toBeLessThanOrEqual(1000);
 
     clock.advance(1500);
     expect(await runDurableObjectAlarm(primary())).toBe(true);
@@ -117,8 +117,8 @@ describe("far-future deadlines", () => {
     expect(await redis("TTL", "expire")).toBe(9007199254740);
     expect(await redis("EXISTS", "x")).toBe(0);
     // The alarm is capped within the runtime's range; the node keeps serving, also after a restart.
-    const alarm = await inNode(primary(), (_n, state) => state.storage.getAlarm());
-    expect(alarm === null || alarm < Date.now() + 2 * 24 * 3600 * 1000).toBe(true);
+    const alarm = await inNode(primary(), (node) => node.alarmAt());
+    expect(alarm === null || alarm < clock.now() + 2 * 24 * 3600 * 1000).toBe(true);
     expect(await runDurableObjectAlarm(primary())).toBe(true);
     // A restart with no alarm pending: start-up arms it for the stored deadlines.
     await inNode(primary(), (_n, state) => state.storage.deleteAlarm());

@@ -51,8 +51,8 @@ describe("hash-field expiry across nodes", () => {
     for (const r of REPLICAS) expect(await on(r, "HTTL", "session", "FIELDS", 2, "token", "user")).toEqual([1, -1]);
 
     // The primary's alarm is armed for the field's deadline.
-    const alarm = await inNode(stubOf(PRIMARY), (_n, state) => state.storage.getAlarm());
-    expect(alarm! - Date.now()).toBeLessThanOrEqual(1000);
+    const alarm = await inNode(stubOf(PRIMARY), (node) => node.alarmAt());
+    expect(alarm! - clock.now()).toBeLessThanOrEqual(1000);
     clock.advance(1000);
     // Before the sweep a replica already leaves the field out, and deletes nothing itself.
     expect(await on("wnam", "HGET", "session", "token")).toBeNull();

@@ -423,7 +423,7 @@ describe("heartbeats and link status", () => {
     await inNode(stubOf(PRIMARY), () => clock.advance(1000));
     expect(await runDurableObjectAlarm(stubOf(PRIMARY))).toBe(true); // heartbeat after writes
     await eventually(async () => (await slaveLags()).every((l) => l === 0));
-    const alarmIn = async () => (await inNode(stubOf(PRIMARY), (_n, state) => state.storage.getAlarm()))! - Date.now();
+    const alarmIn = async () => (await inNode(stubOf(PRIMARY), (node) => node.alarmAt()))! - clock.now();
     expect(await alarmIn()).toBeLessThanOrEqual(1000);
     await inNode(stubOf(PRIMARY), () => clock.advance(1000));
     expect(await runDurableObjectAlarm(stubOf(PRIMARY))).toBe(true); // no writes since: the first idle beat
