@@ -167,7 +167,7 @@ export class Engine {
     this.log = new ReplicationLog(storage, options.random, this.config["repl-backlog-size"]);
     this.startedAt = options.clock.now();
     this.access = new AccessTracker(options.random);
-    this.evictor = new Evictor(storage.keys, this.access, options.random);
+    this.evictor = new Evictor(storage.keys, storage.deadlines, this.access, options.random);
     const log = this.log;
     const replication = this.replication;
     const runner = new ScriptRunner({
@@ -448,8 +448,8 @@ export class Engine {
   sweep(limit = 1000): number {
     if (this.role !== "master") return 0;
     const now = this.options.clock.now();
-    const due = this.storage.keys.due(now, limit);
-    const hashes = due.length < limit ? this.storage.keys.dueFieldKeys(now, limit - due.length) : [];
+    const due = this.storage.deadlines.due(now, limit);
+    const hashes = due.length < limit ? this.storage.deadlines.dueFieldKeys(now, limit - due.length) : [];
     if (due.length === 0 && hashes.length === 0) return 0;
     return this.transaction(() => {
       const change = this.keyspace.begin(now, this.role);
@@ -472,7 +472,7 @@ export class Engine {
 
   /** The earliest key deadline in storage, or null. */
   nextDeadline(): number | null {
-    return this.storage.keys.nextDeadline();
+    return this.storage.deadlines.nextDeadline();
   }
 
   /** The earliest deadline committed since the last call (to re-arm an alarm), or null. */

@@ -18,6 +18,7 @@ import type { Random } from "./clock";
 import type { Config } from "./config";
 import { type RedisError, errors } from "./errors";
 import type { Change } from "./keyspace";
+import type { DeadlineIndex } from "./keyspace/deadline-index";
 import type { KeyStore } from "./storage";
 
 /** Keys whose accesses the node remembers; past it the least recently used are forgotten. */
@@ -191,6 +192,7 @@ export class Evictor {
 
   constructor(
     private readonly keys: KeyStore,
+    private readonly deadlines: DeadlineIndex,
     private readonly access: AccessTracker,
     private readonly random: Random,
   ) {}
@@ -224,7 +226,7 @@ export class Evictor {
   /** The next key to evict, or null when a round found none. */
   private candidate(change: Change, policy: Exclude<Policy, "noeviction">, samples: number): string | null {
     const volatile = policy.startsWith("volatile-");
-    const pick = () => (volatile ? this.keys.randomWithDeadline(this.random.next()) : this.keys.random(this.random.next()));
+    const pick = () => (volatile ? this.deadlines.randomWithDeadline(this.random.next()) : this.keys.random(this.random.next()));
     if (policy === "allkeys-random" || policy === "volatile-random") return pick();
     for (let i = 0; i < samples; i++) {
       const key = pick();

@@ -30,7 +30,7 @@ export interface KeyspaceFigures {
  */
 export function keyspaceFigures(engine: Engine): KeyspaceFigures {
   const keys = engine.keyspace.keyCount;
-  const expires = keys > 0 ? engine.storage.keys.countWithDeadline() : 0;
+  const expires = keys > 0 ? engine.storage.deadlines.countWithDeadline() : 0;
   return { keys, expires, avgTtlMs: expires > 0 ? averageTtl(engine, expires) : 0 };
 }
 
@@ -43,7 +43,7 @@ function averageTtl(engine: Engine, expires: number): number {
     if (at !== null && at > now) ttls.push(at - now);
   };
   if (expires > TTL_SAMPLE) for (let i = 0; i < TTL_SAMPLE; i++) add(store.random(engine.options.random.next()));
-  if (ttls.length === 0) for (const key of store.due(Number.MAX_SAFE_INTEGER, TTL_SAMPLE)) add(key);
+  if (ttls.length === 0) for (const key of engine.storage.deadlines.due(Number.MAX_SAFE_INTEGER, TTL_SAMPLE)) add(key);
   return ttls.length === 0 ? 0 : Math.round(ttls.reduce((a, b) => a + b, 0) / ttls.length);
 }
 

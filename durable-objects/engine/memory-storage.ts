@@ -1,26 +1,12 @@
 /** In-memory storage for engine tests: the `Storage` seam (storage.ts) on Maps, no SQLite. */
 import { type Bytes, bytesEqual } from "./bytes";
 import { type KeyPosition, SLOTS, slotOf } from "./slot";
-import {
-  type Element,
-  type ElementRow,
-  type ElementStore,
-  type Entry,
-  type KeyRow,
-  type KeyStore,
-  type LogStore,
-  type MetaStore,
-  type Storage,
-  type ZsetRange,
-  compareFields,
-  compareKeys,
-  compareZset,
-  deadlinesOf,
-  inZsetRange,
-  orderKey,
-  packStrings,
-  unpackStrings,
-} from "./storage";
+import { type Element, type ElementRow, type ElementTable, type Entry, type KeyRow, type KeyTable, type LogStore, type MetaStore, type Storage, compareFields, deadlinesOf, indexesOf } from "./storage";
+import { type ZsetRange, compareZset, inZsetRange } from "./types/zset/range";
+import { compareKeys, orderKey } from "./types/order";
+import { type SnapshotStore, packStrings, unpackStrings } from "./replication/snapshot-format";
+import type { DeadlineIndex } from "./keyspace/deadline-index";
+import type { TypeIndexes } from "./types";
 
 /** In-memory `Storage` for engine tests. Transactions roll back on throw, as SQLite's do. */
 export class MemoryStorage implements Storage {
@@ -32,7 +18,7 @@ export class MemoryStorage implements Storage {
   private frames = new Map<number, Bytes>();
   private metaRows = new Map<string, string | number>();
 
-  readonly keys: KeyStore = {
+  readonly keys: KeyTable = {
     get: (key) => this.rows.get(key)?.entry ?? null,
     put: (key, entry) => void this.rows.set(key, { slot: slotOf(key), entry }),
     runEnd: (slot, afterKey, maxBytes, maxKeys) => {
@@ -111,7 +97,7 @@ export class MemoryStorage implements Storage {
       .map(([key]) => key);
   }
 
-  readonly elements: ElementStore = {
+  readonly elements: ElementTable = {
     get: (eid, field) => this.collections.get(eid)?.get(field) ?? null,
     put: (eid, field, element) => {
       let c = this.collections.get(eid);
@@ -185,6 +171,10 @@ export class MemoryStorage implements Storage {
         .slice(0, limit)
         .map(([field, e]) => ({ field, expiresAt: e.expiresAt! })),
   };
+
+  readonly deadlines: DeadlineIndex = this.keys;
+  readonly snapshot: SnapshotStore = this.keys;
+  readonly indexes: TypeIndexes = indexesOf(this.elements);
 
   /** The elements of `eid` in its order. */
   private inOrder(eid: number, byScore: boolean): ElementRow[] {

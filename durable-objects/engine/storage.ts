@@ -3,8 +3,15 @@
  * (`durable-objects/sqlite/`); engine tests use `MemoryStorage` (memory-storage.ts). Both are
  * synchronous, which keeps every command (and every MULTI) atomic within one event.
  */
-import { type Bytes, fromBytes, toBytes } from "./bytes";
+import type { Bytes } from "./bytes";
+import type { DeadlineIndex } from "./keyspace/deadline-index";
+import type { SnapshotStore } from "./replication/snapshot-format";
 import type { KeyPosition } from "./slot";
+import type { TypeIndexes } from "./types";
+import type { AlgebraStore } from "./types/algebra";
+import type { FieldDeadlineIndex } from "./types/hash/field-index";
+import type { OrderIndex } from "./types/order";
+import type { ZsetIndex } from "./types/zset/range";
 
 /** Redis's value types; codes are the RDB type codes so a snapshot can carry them as they are. */
 export const TYPE_CODES = { string: 0, list: 1, set: 2, zset: 3, hash: 4, stream: 15 } as const;
@@ -72,12 +79,6 @@ export const deadlinesOf = (e: Entry): number[] =>
     ? e.expiresAt === null ? [] : [e.expiresAt]
     : e.expiresAt === null ? [e.fieldsExpireAt] : [e.expiresAt, e.fieldsExpireAt];
 
-/** A hash field and its deadline. */
-export interface FieldDeadline {
-  readonly field: string;
-  readonly expiresAt: number;
-}
-
 /** True when `e` is a hash field whose deadline is at or before `now`: gone for every read. */
 export const elementExpired = (e: Element, now: number): boolean => e.expiresAt != null && e.expiresAt <= now;
 
@@ -86,25 +87,46 @@ export interface ElementRow extends Element {
   readonly field: string;
 }
 
-/** One end of a sorted set's score range; `ex` leaves the bound itself out (Redis's `(1.5`). */
-export interface ScoreBound {
-  readonly value: number;
-  readonly ex: boolean;
+/** A stored key with its position (slot.ts). */
+export interface KeyRow extends KeyPosition {
+  readonly entry: Entry;
 }
 
-/** One end of a sorted set's lexicographic range: a member (`ex` for `(a`, else `[a`), or `-` / `+`. */
-export type LexBound = { readonly value: string; readonly ex: boolean } | "-" | "+";
-
-/** The elements of a sorted set a query covers: all of them, a score range or a member range. */
-export type ZsetRange =
-  | { readonly by: "all" }
-  | { readonly by: "score"; readonly min: ScoreBound; readonly max: ScoreBound }
-  | { readonly by: "lex"; readonly min: LexBound; readonly max: LexBound };
 
 /**
- * The elements of every collection, by element id and field, in field (byte) order. A sorted set's
- * elements (member = field, `score`) are also ordered by (score, member), Redis's zset order: the
- * `zset*` queries answer by score and by rank in that order without reading the whole set.
+ * The keys: one record each, in (slot, key) order. What only the expiry asks (keys by deadline:
+ * keyspace/deadline-index.ts) and what only a full sync asks (runs of keys, packed strings:
+ * replication/snapshot-format.ts) are seams of their own.
+ */
+export interface KeyStore {
+  get(key: string): Entry | null;
+  /** Inserts or replaces (a key's position is its slot and name: slot.ts). */
+  put(key: string, entry: Entry): void;
+  delete(key: string): void;
+  clear(): void;
+  /** Deletes the keys last written before `offset` (FLUSHALL replayed during a full sync). */
+  deleteWrittenBefore(offset: number): void;
+  /**
+   * Keys in (slot, key) order from slot `slot` on (of that slot, only those after `afterKey` when
+   * given), at most `limit`. `scan(0, null, n)` starts at the first key. `collections`: only
+   * the keys that hold a collection (the others are skipped by the storage, not read).
+   */
+  scan(slot: number, afterKey: string | null, limit: number, collections?: boolean): KeyRow[];
+  /** The first key at or after slot `r * SLOTS` (`r` in [0, 1)), wrapping around; null when empty. */
+  random(r: number): string | null;
+  /** An exact count; the engine keeps its own running count and uses this only to seed it. */
+  count(): number;
+  /**
+   * The number of keys and the sum of their UTF-8 bytes and their values' bytes (a collection's
+   * `bytes`): the dataset's size without its overheads. Used only to seed or recount it.
+   */
+  measure(): { count: number; bytes: number };
+}
+
+/**
+ * The elements of every collection, by element id and field, in field (byte) order. The queries
+ * of one type or another (a list's or sorted set's order, a sorted set's ranges, set algebra, a
+ * hash's field deadlines) are each type's seam (types/index.ts `TypeIndexes`).
  */
 export interface ElementStore {
   get(eid: number, field: string): Element | null;
@@ -112,8 +134,6 @@ export interface ElementStore {
   delete(eid: number, field: string): void;
   /** Elements of `eid` after `field` (null: from the first), in field order, at most `limit`. */
   page(eid: number, after: string | null, limit: number): ElementRow[];
-  /** Lists (read from the tail): elements of `eid` before `field` (null: from the last), in descending field order, at most `limit`. */
-  listPageBackward(eid: number, before: string | null, limit: number): ElementRow[];
   count(eid: number): number;
   /** The number of elements of `eid` and the sum of their fields' UTF-8 bytes and values' bytes. */
   measure(eid: number): { count: number; bytes: number };
@@ -129,189 +149,8 @@ export interface ElementStore {
   /** Deletes the elements of `eid` last written before `offset` (a DEL replayed during a full sync). */
   deleteWrittenBefore(eid: number, offset: number): void;
   clear(): void;
-  /**
-   * Sorted sets: the elements of `eid` within `range` in (score, field) order (reversed when
-   * `reverse`), the first `offset` skipped, at most `limit` (negative: all). Its cost grows with
-   * `offset + limit`, not with the set.
-   */
-  zsetRange(eid: number, range: ZsetRange, reverse: boolean, offset: number, limit: number): ElementRow[];
-  /** Sorted sets: how many elements of `eid` lie within `range`. */
-  zsetCount(eid: number, range: ZsetRange): number;
-  /**
-   * Order statistics, in the collection's order: by (score, field) when `byScore` (sorted sets,
-   * lists), else by field. Each reads about as many rows as the logarithm of the collection's size
-   * (the SQLite storage keeps a rank index for a large collection; see `settle`).
-   * `rank`: how many elements of `eid` come before `key`.
-   */
-  rank(eid: number, key: OrderKey, byScore: boolean): number;
-  /** The elements at `ranks` (ascending, repeats allowed), one per rank, in that order. */
-  select(eid: number, ranks: readonly number[], byScore: boolean): ElementRow[];
-  /** Up to `limit` elements from `key` on (with it), in order, or from `key` down when `reverse`. */
-  scan(eid: number, key: OrderKey, reverse: boolean, limit: number, byScore: boolean): ElementRow[];
-  /**
-   * The elements whose value is `value`, in order (from the last when `reverse`), the first `skip`
-   * left out, at most `limit` (negative: all), none at or past `bound` (null: none). The storage
-   * compares them itself (LPOS): none of the others is read out.
-   */
-  match(eid: number, value: Bytes, reverse: boolean, skip: number, limit: number, bound: OrderKey | null, byScore: boolean): ElementRow[];
-  /** Before a change writes `writes` elements of `eid` (which has about `count`). */
-  plan(eid: number, writes: number, count: number): void;
-  /** After a change wrote elements of `eid`, which now has `count`: the storage keeps its indexes for it. */
-  settle(eid: number, count: number, byScore: boolean): void;
-  /**
-   * Set algebra done by the storage itself (SQLite: one statement, see sqlite/algebra.ts), or null
-   * where it does not (the engine computes it: types/algebra.ts, whose semantics this follows).
-   */
-  combine(spec: Combine): Combined | null;
-  /**
-   * Hash fields of `eid` with a deadline after `after` (null: any) and at or before `until` (null:
-   * any), earliest first, at most `limit`: as many rows read as returned.
-   */
-  fieldDeadlines(eid: number, after: number | null, until: number | null, limit: number): FieldDeadline[];
   /** Copies every element of `from` as collection `into`, each stamped `mod` (COPY); false where the storage does not. */
   copyElements(from: number, into: number, mod: number): boolean;
-}
-
-/** A union, intersection or difference of stored collections (see types/algebra.ts). */
-export interface Combine {
-  readonly op: "union" | "inter" | "diff";
-  /** Each input: its collection (null: a missing key, the empty set), weight, whether it has scores (a sorted set), size. */
-  readonly inputs: readonly { readonly eid: number | null; readonly weight: number; readonly scored: boolean; readonly size: number }[];
-  readonly aggregate: "sum" | "min" | "max";
-  /** A set's members (no scores) or a sorted set's (with them). */
-  readonly result: "set" | "zset";
-  /** Written as collection `eid`, each element stamped `mod`; else read back (or counted). */
-  readonly into?: { readonly eid: number; readonly mod: number };
-  /** At most this many (0 or absent: all). */
-  readonly limit?: number;
-  readonly countOnly?: boolean;
-}
-
-/** A combination's size, its elements' bytes (written), and its rows (read; sorted sets in (score, member) order, sets by member). */
-export interface Combined {
-  readonly count: number;
-  readonly bytes: number;
-  readonly rows: ElementRow[] | null;
-}
-
-/** A position in a collection's order: (score, field); the score is 0 where the order is by field. */
-export interface OrderKey {
-  readonly score: number;
-  readonly field: string;
-}
-
-/** The order key of an element in a collection ordered by score (sorted sets, lists) or by field. */
-export const orderKey = (field: string, score: number | null, byScore: boolean): OrderKey => ({ score: byScore ? (score ?? 0) : 0, field });
-
-/** Compares order keys: by score, then by field's bytes. */
-export function compareKeys(a: OrderKey, b: OrderKey): number {
-  return a.score < b.score ? -1 : a.score > b.score ? 1 : compareFields(a.field, b.field);
-}
-
-/** True when (score, field) lies within `range`. */
-export function inZsetRange(range: ZsetRange, score: number, field: string): boolean {
-  if (range.by === "all") return true;
-  if (range.by === "score") {
-    const { min, max } = range;
-    return (min.ex ? score > min.value : score >= min.value) && (max.ex ? score < max.value : score <= max.value);
-  }
-  const { min, max } = range;
-  const aboveMin = min === "-" ? true : min === "+" ? false : min.ex ? compareFields(field, min.value) > 0 : compareFields(field, min.value) >= 0;
-  const belowMax = max === "+" ? true : max === "-" ? false : max.ex ? compareFields(field, max.value) < 0 : compareFields(field, max.value) <= 0;
-  return aboveMin && belowMax;
-}
-
-/** Redis's zset order: by score, then by member bytes. */
-export function compareZset(a: { score: number | null; field: string }, b: { score: number | null; field: string }): number {
-  const x = a.score ?? 0;
-  const y = b.score ?? 0;
-  return x < y ? -1 : x > y ? 1 : compareFields(a.field, b.field);
-}
-
-/**
- * String keys as a full sync ships them: the UTF-8 bytes of a JSON array of `[slot, key, value,
- * expiresAt, encoding]`, the key's bytes and the value in hex (any bytes, NUL included),
- * expiresAt null for none, encoding as ENCODING_CODES (Entry.encoding; 0 or absent: none). Both ends are SQLite's own JSON and hex functions, so a million keys cross
- * without a million objects; bytes rather than a string, so no chunk is a string on the heap.
- */
-export type PackedStrings = Bytes;
-
-/** Packs string keys (MemoryStorage; SQLite packs in SQL). */
-export function packStrings(rows: readonly KeyRow[]): PackedStrings {
-  return toBytes(JSON.stringify(rows.map((r) => [r.slot, toHex(toBytes(r.key)), toHex(r.entry.value), r.entry.expiresAt, r.entry.encoding ? ENCODING_CODES[r.entry.encoding] : 0])));
-}
-
-/** Unpacks string keys, each stamped with `mod`. */
-export function unpackStrings(packed: PackedStrings, mod: number): { key: string; entry: Entry }[] {
-  return (JSON.parse(fromBytes(packed)) as [number, string, string, number | null, number?][]).map(([, key, value, expiresAt, code]) => {
-    const encoding = encodingNamed(code);
-    const entry: Entry = { type: "string", value: fromHex(value), expiresAt, mod };
-    return { key: fromBytes(fromHex(key)), entry: encoding ? { ...entry, encoding } : entry };
-  });
-}
-
-/** Bytes in hex (upper case, as SQLite's hex() writes them; its unhex() reads them back). */
-export const toHex = (b: Bytes): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("").toUpperCase();
-const fromHex = (h: string): Bytes => Uint8Array.from({ length: h.length / 2 }, (_, i) => parseInt(h.slice(2 * i, 2 * i + 2), 16));
-
-/** A stored key with its position (slot.ts). */
-export interface KeyRow extends KeyPosition {
-  readonly entry: Entry;
-}
-
-
-export interface KeyStore {
-  get(key: string): Entry | null;
-  /** Inserts or replaces (a key's position is its slot and name: slot.ts). */
-  put(key: string, entry: Entry): void;
-  delete(key: string): void;
-  clear(): void;
-  /** Deletes the keys last written before `offset` (FLUSHALL replayed during a full sync). */
-  deleteWrittenBefore(offset: number): void;
-  /**
-   * Keys in (slot, key) order from slot `slot` on (of that slot, only those after `afterKey` when
-   * given), at most `limit`. `scan(0, null, n)` starts at the first key. `collections`: only
-   * the keys that hold a collection (the others are skipped by the storage, not read).
-   */
-  scan(slot: number, afterKey: string | null, limit: number, collections?: boolean): KeyRow[];
-  /**
-   * A full sync's next run of keys after position (slot, afterKey) (key null: from the first):
-   * the position of its last key, the run holding about `maxBytes` of names and values and at
-   * most `maxKeys` keys; null when no key follows.
-   */
-  runEnd(slot: number, afterKey: string | null, maxBytes: number, maxKeys: number): KeyPosition | null;
-  /** The collections (their headers) after (slot, afterKey) up to and with position `end`, in order. */
-  collectionsUntil(slot: number, afterKey: string | null, end: KeyPosition): KeyRow[];
-  /**
-   * The strings after (slot, afterKey) up to and with `end` that are live at `now`, packed as a
-   * full sync ships them (`PackedStrings`), with how many there are and their names' and
-   * values' bytes. The storage packs them itself: no row becomes an object on the way.
-   */
-  packStrings(slot: number, afterKey: string | null, end: KeyPosition, now: number): { packed: PackedStrings; count: number; bytes: number };
-  /** Stores packed strings (new keys, or replacing those of the same names), each stamped with `mod`. */
-  loadPacked(packed: PackedStrings, mod: number): void;
-  /** Keys whose deadline is at or before `now`, earliest first. */
-  due(now: number, limit: number): string[];
-  /** Hashes whose `fieldsExpireAt` is at or before `now`, earliest first. */
-  dueFieldKeys(now: number, limit: number): string[];
-  /** The earliest key deadline or hash `fieldsExpireAt`, or null. */
-  nextDeadline(): number | null;
-  /** The first key at or after slot `r * SLOTS` (`r` in [0, 1)), wrapping around; null when empty. */
-  random(r: number): string | null;
-  /**
-   * A key with a deadline, picked at a random point `r` in [0, 1) of the span of deadlines, ends
-   * included (the first at or after it), or null when no key has one. Volatile eviction samples
-   * with it.
-   */
-  randomWithDeadline(r: number): string | null;
-  countWithDeadline(): number;
-  /** An exact count; the engine keeps its own running count and uses this only to seed it. */
-  count(): number;
-  /**
-   * The number of keys and the sum of their UTF-8 bytes and their values' bytes (a collection's
-   * `bytes`): the dataset's size without its overheads. Used only to seed or recount it.
-   */
-  measure(): { count: number; bytes: number };
 }
 
 /**
@@ -354,9 +193,25 @@ export interface MetaStore {
   delete(name: string): void;
 }
 
+/**
+ * What an implementation's stores answer, seams and their extensions together (SQLite's and
+ * MemoryStorage each keep one object per table); the engine sees each through its seam.
+ */
+export type KeyTable = KeyStore & DeadlineIndex & SnapshotStore;
+export type ElementTable = ElementStore & OrderIndex & ZsetIndex & AlgebraStore & FieldDeadlineIndex;
+
+/** Each type's queries, answered by an implementation's element table. */
+export const indexesOf = (table: ElementTable): TypeIndexes => ({ order: table, zset: table, algebra: table, hashFields: table });
+
 export interface Storage {
   readonly keys: KeyStore;
+  /** The keys by deadline (the expiry's sweep, volatile eviction, INFO's `expires`). */
+  readonly deadlines: DeadlineIndex;
+  /** A full sync's reads and writes of runs of keys. */
+  readonly snapshot: SnapshotStore;
   readonly elements: ElementStore;
+  /** Each type's own queries over the elements. */
+  readonly indexes: TypeIndexes;
   readonly log: LogStore;
   readonly meta: MetaStore;
   /** Runs `fn` so that all of its writes land, or none. */

@@ -9,7 +9,8 @@
  * a sum's rounding depends on the order Redis adds in, which one SQL aggregate does not promise,
  * so `combine` answers null and the engine computes it.
  */
-import type { Combine, Combined, ElementRow } from "../engine/storage";
+import type { ElementRow } from "../engine/storage";
+import type { Combine, Combined } from "../engine/types/algebra";
 import { type Row, type Sql, str } from "./sql";
 
 /** A number as an SQL literal SQLite reads back exactly, infinities included (9e999 overflows to Inf). */

@@ -2,7 +2,9 @@
  * The elements table: one row per element of a collection, keyed by (eid, field), and
  * `elements_by_score` for sorted sets (see migrations.ts, v3 and v4).
  */
-import { type Element, type ElementStore, type ZsetRange, orderKey } from "../engine/storage";
+import { type Element, type ElementTable } from "../engine/storage";
+import { type ZsetRange } from "../engine/types/zset/range";
+import { orderKey } from "../engine/types/order";
 import { combineInSql } from "./algebra";
 import { Ranks } from "./ranks";
 import { type Row, type Sql, bin, blob, count, str } from "./sql";
@@ -20,7 +22,7 @@ const DROP_AT_ONCE = 64;
  * The elements' statements; `ranks` is the rank index they keep up to date (an element written
  * into an indexed collection is read first, to know whether it is new or moves).
  */
-export function sqlElements(sql: Sql, ranks: Ranks): ElementStore {
+export function sqlElements(sql: Sql, ranks: Ranks): ElementTable {
   const scoreOf = (eid: number, field: string) => sql.first<{ score: number | null }>("SELECT score FROM elements WHERE eid = ? AND field = ?", eid, bin(field));
   return {
     get: (eid, field) => {

@@ -2,7 +2,7 @@
  * The keyspace table: one row per key, keyed by its position (slot, key) without rowid (see
  * migrations.ts, v6), and the statements that read and write it.
  */
-import { ENCODING_CODES, type Entry, type KeyStore, NO_FIELD_DEADLINE, TYPE_CODES, type ValueType, encodingNamed } from "../engine/storage";
+import { ENCODING_CODES, type Entry, type KeyTable, NO_FIELD_DEADLINE, TYPE_CODES, type ValueType, encodingNamed } from "../engine/storage";
 import { type KeyPosition, SLOTS, slotOf } from "../engine/slot";
 import { type Row, type Sql, bin, blob, str } from "./sql";
 
@@ -20,7 +20,7 @@ const PUT_ROWS = 10;
 const DELETE_ROWS = 50;
 
 /** The keyspace's statements, each written at once (`SqliteStorage` buffers and defers writes in front of them). */
-export function sqlKeys(sql: Sql): KeyStore {
+export function sqlKeys(sql: Sql): KeyTable {
   return {
     get: (key) => {
       const row = sql.first(`SELECT ${KEY_COLUMNS} FROM keyspace WHERE slot = ? AND key = ?`, slotOf(key), bin(key));

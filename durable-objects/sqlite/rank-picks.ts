@@ -7,7 +7,9 @@
  * statement costs about 30 us in workerd, a pick about 10 (the walk 0.1 a step).
  */
 import { toBytes } from "../engine/bytes";
-import { type ElementRow, type OrderKey, toHex } from "../engine/storage";
+import { type ElementRow } from "../engine/storage";
+import { type OrderKey } from "../engine/types/order";
+import { toHex } from "../engine/replication/snapshot-format";
 import { type Row, type Sql, bin, str } from "./sql";
 
 /** Leaves a pick statement seeks from in (score, field) order: their scores are bound, and SQLite binds at most 100 values. */

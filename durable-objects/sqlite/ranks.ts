@@ -26,7 +26,8 @@
  * leaves): in workerd a statement costs about 30 us and a row handed to JavaScript 1 to 3, where
  * SQLite's own step is a tenth of a microsecond.
  */
-import { type ElementRow, type OrderKey, compareKeys } from "../engine/storage";
+import { type ElementRow } from "../engine/storage";
+import { type OrderKey, compareKeys } from "../engine/types/order";
 import { NodeCache } from "./node-cache";
 import { pickAt, toRow } from "./rank-picks";
 import { type Row, type Sql, bin, str } from "./sql";

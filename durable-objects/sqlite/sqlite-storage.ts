@@ -36,7 +36,10 @@
  * kills this storage at every kind of statement and checks the restarted node against a model.
  */
 import type { Bytes } from "../engine/bytes";
-import type { ElementStore, Entry, KeyStore, LogStore, MetaStore, Storage } from "../engine/storage";
+import { type ElementTable, type Entry, type KeyTable, type LogStore, type MetaStore, type Storage, indexesOf } from "../engine/storage";
+import type { DeadlineIndex } from "../engine/keyspace/deadline-index";
+import type { SnapshotStore } from "../engine/replication/snapshot-format";
+import type { TypeIndexes } from "../engine/types";
 import { sqlElements } from "./elements";
 import { asStored, sqlKeys, writeKeys } from "./keys";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations";
@@ -270,7 +273,7 @@ export class SqliteStorage implements Storage {
    * them, every other query first stores them, and the writes other than a key's mark the
    * transaction (`otherWrite`).
    */
-  private buffered(stored: KeyStore): KeyStore {
+  private buffered(stored: KeyTable): KeyTable {
     const writes = new Set<string>(["loadPacked", "deleteWrittenBefore"]);
     const storing = Object.fromEntries(
       Object.entries(stored).map(([name, method]) => [
@@ -281,7 +284,7 @@ export class SqliteStorage implements Storage {
           return (method as (...a: unknown[]) => unknown)(...args);
         },
       ]),
-    ) as unknown as KeyStore;
+    ) as unknown as KeyTable;
     const write = (key: string, e: Entry | null) => {
       if (this.levels.length > 0) this.pendingKeys.set(key, e);
       else this.transaction(() => this.pendingKeys.set(key, e));
@@ -306,13 +309,15 @@ export class SqliteStorage implements Storage {
   /** Statements run through `exec` (counted), for the stores. */
   private readonly sql: Sql = { exec: (q, ...p) => this.exec(q, ...p), first: (q, ...p) => this.first(q, ...p) };
 
-  readonly keys: KeyStore = this.buffered(sqlKeys(this.sql));
+  readonly keys: KeyTable = this.buffered(sqlKeys(this.sql));
+  readonly deadlines: DeadlineIndex = this.keys;
+  readonly snapshot: SnapshotStore = this.keys;
 
   /** The rank index of large collections (ranks.ts), kept by the element store's writes. */
   private readonly ranks = new Ranks(this.sql);
 
   /** The elements; each write marks the transaction (`otherWrite`). */
-  readonly elements: ElementStore = this.marking(sqlElements(this.sql, this.ranks), [
+  readonly elements: ElementTable = this.marking(sqlElements(this.sql, this.ranks), [
     "put",
     "delete",
     "drop",
@@ -324,9 +329,11 @@ export class SqliteStorage implements Storage {
     "copyElements",
   ]);
 
-  private marking(store: ElementStore, writes: readonly (keyof ElementStore)[]): ElementStore {
+  readonly indexes: TypeIndexes = indexesOf(this.elements);
+
+  private marking(store: ElementTable, writes: readonly (keyof ElementTable)[]): ElementTable {
     // A combination writes only when it has a destination.
-    const marked: ElementStore = {
+    const marked: ElementTable = {
       ...store,
       combine: (spec) => {
         if (spec.into) this.otherWrite();

@@ -3,19 +3,10 @@
  * indexed reads (for lists from either end, for sorted sets by score and rank). `Change` extends
  * it; the writes are in change.ts.
  */
-import {
-  type Element,
-  type ElementRow,
-  type FieldDeadline,
-  type OrderKey,
-  type Storage,
-  type ZsetRange,
-  compareFields,
-  compareKeys,
-  compareZset,
-  inZsetRange,
-  orderKey,
-} from "../storage";
+import { type Element, type ElementRow, compareFields } from "../storage";
+import { type FieldDeadline } from "../types/hash/field-index";
+import { type OrderKey, compareKeys, orderKey } from "../types/order";
+import { type ZsetIndex, type ZsetRange, compareZset, inZsetRange } from "../types/zset/range";
 import type { Keyspace } from "./keyspace";
 
 export abstract class ElementView {
@@ -46,8 +37,8 @@ export abstract class ElementView {
 
   /** A page of stored elements past `from` in field order (`dir` 1) or reversed (-1), with this change's writes over it. */
   private overlaidPage(eid: number, from: string | null, limit: number, dir: 1 | -1): { rows: ElementRow[]; next: string | null } {
-    const elements = this.keyspace.storage.elements;
-    const stored = !this.stored(eid) ? [] : dir === 1 ? elements.page(eid, from, limit) : elements.listPageBackward(eid, from, limit);
+    const { elements, indexes } = this.keyspace.storage;
+    const stored = !this.stored(eid) ? [] : dir === 1 ? elements.page(eid, from, limit) : indexes.order.listPageBackward(eid, from, limit);
     const next = stored.length < limit ? null : stored[stored.length - 1]!.field;
     const pending = this.elements.get(eid);
     const rows = new Map<string, ElementRow>();
@@ -68,7 +59,7 @@ export abstract class ElementView {
    * this change's writes to `eid`.
    */
   rankOf(eid: number, key: OrderKey, byScore: boolean): number {
-    const stored = this.stored(eid) ? this.keyspace.storage.elements.rank(eid, key, byScore) : 0;
+    const stored = this.stored(eid) ? this.keyspace.storage.indexes.order.rank(eid, key, byScore) : 0;
     const p = this.pendingOrder(eid, byScore);
     if (p === null) return stored;
     let n = stored;
@@ -83,7 +74,7 @@ export abstract class ElementView {
    * per element it wrote, then the storage's elements at the ranks that remain).
    */
   selectRanks(eid: number, ranks: readonly number[], byScore: boolean): ElementRow[] {
-    const store = this.keyspace.storage.elements;
+    const store = this.keyspace.storage.indexes.order;
     const p = this.pendingOrder(eid, byScore);
     if (p === null) return this.stored(eid) ? store.select(eid, ranks, byScore) : [];
     // Stored ranks of the elements this change displaced, and the merged ranks of those it wrote.
@@ -115,7 +106,7 @@ export abstract class ElementView {
    * `reverse`, as this change sees them.
    */
   scanFrom(eid: number, key: OrderKey, reverse: boolean, limit: number, byScore: boolean): ElementRow[] {
-    const store = this.keyspace.storage.elements;
+    const store = this.keyspace.storage.indexes.order;
     const pending = this.elements.get(eid);
     const extra = pending?.size ?? 0;
     const rows = this.stored(eid) ? store.scan(eid, key, reverse, limit < 0 ? -1 : limit + extra, byScore) : [];
@@ -172,7 +163,7 @@ export abstract class ElementView {
    */
   fieldDeadlines(eid: number, after: number | null, until: number | null, limit: number): FieldDeadline[] {
     const pending = this.elements.get(eid);
-    const stored = this.stored(eid) ? this.keyspace.storage.elements.fieldDeadlines(eid, after, until, limit + (pending?.size ?? 0)) : [];
+    const stored = this.stored(eid) ? this.keyspace.storage.indexes.hashFields.fieldDeadlines(eid, after, until, limit + (pending?.size ?? 0)) : [];
     if (!pending || pending.size === 0) return stored;
     const within = (at: number | null | undefined): at is number => at != null && (after === null || at > after) && (until === null || at <= until);
     const rows = stored.filter((r) => !pending.has(r.field));
@@ -194,7 +185,7 @@ export abstract class ElementView {
    * enough more rows to make up for those this change moved or deleted.
    */
   zsetRange(eid: number, range: ZsetRange, reverse: boolean, offset: number, limit: number): ElementRow[] {
-    const store = this.keyspace.storage.elements;
+    const store = this.keyspace.storage.indexes.zset;
     const pending = this.elements.get(eid);
     if (!pending || pending.size === 0) return this.stored(eid) ? store.zsetRange(eid, range, reverse, offset, limit) : [];
     const rows = this.stored(eid)
@@ -207,13 +198,13 @@ export abstract class ElementView {
 
   /** How many elements of sorted set `eid` lie within `range`, as this change sees them. */
   zsetCount(eid: number, range: ZsetRange): number {
-    return this.zsetCounted(eid, store => store.zsetCount(eid, range), (score, field) => inZsetRange(range, score, field));
+    return this.zsetCounted(eid, (index) => index.zsetCount(eid, range), (score, field) => inZsetRange(range, score, field));
   }
 
   /** A stored count corrected by this change's writes to `eid`: those that left or joined what `counts` covers. */
-  private zsetCounted(eid: number, stored: (store: Storage["elements"]) => number, counts: (score: number, field: string) => boolean): number {
+  private zsetCounted(eid: number, stored: (index: ZsetIndex) => number, counts: (score: number, field: string) => boolean): number {
     const store = this.keyspace.storage.elements;
-    let n = this.stored(eid) ? stored(store) : 0;
+    let n = this.stored(eid) ? stored(this.keyspace.storage.indexes.zset) : 0;
     for (const [field, el] of this.elements.get(eid) ?? []) {
       const before = this.stored(eid) ? store.get(eid, field) : null;
       if (before !== null && counts(before.score ?? 0, field)) n--;

@@ -11,7 +11,8 @@
  */
 import type { Bytes } from "../bytes";
 import { ELEMENT_OVERHEAD, KEY_OVERHEAD, datasetSize, keySize } from "../sizes";
-import { type Element, type Entry, type PackedStrings, type Storage, eachKey } from "../storage";
+import { type Element, type Entry, type Storage, eachKey } from "../storage";
+import { type PackedStrings } from "../replication/snapshot-format";
 import { Change } from "./change";
 import { HotCache } from "./hot-cache";
 
@@ -104,6 +105,7 @@ export class Keyspace {
   commit(change: Change, mod: number | null, settle = true): void {
     const keys = this.storage.keys;
     const elements = this.storage.elements;
+    const order = this.storage.indexes.order;
     change.settle();
     let count = change.cleared ? 0 : this.keyCount;
     let used = change.cleared ? 0 : this.usedBytes;
@@ -122,13 +124,13 @@ export class Keyspace {
       const header = settle ? change.headerOf(eid) : null;
       const indexed = header !== null && header.type !== "stream";
       // Unsettled (a full sync's chunk): no index is kept for it until the recount builds one.
-      if (indexed) elements.plan(eid, fields.size, header.count ?? 0);
-      else if (!settle) elements.plan(eid, Number.POSITIVE_INFINITY, 0);
+      if (indexed) order.plan(eid, fields.size, header.count ?? 0);
+      else if (!settle) order.plan(eid, Number.POSITIVE_INFINITY, 0);
       for (const [field, element] of fields) {
         if (element === null) elements.delete(eid, field);
         else elements.put(eid, field, mod === null ? element : { ...element, mod });
       }
-      if (indexed) elements.settle(eid, header.count ?? 0, header.type === "zset" || header.type === "list");
+      if (indexed) order.settle(eid, header.count ?? 0, header.type === "zset" || header.type === "list");
     }
     if (change.nextEid !== this.nextEid) {
       this.nextEid = change.nextEid;
@@ -156,7 +158,7 @@ export class Keyspace {
    */
   loadPacked(strings: { packed: PackedStrings; count: number; bytes: number }, mod: number): void {
     if (strings.count === 0) return;
-    this.storage.keys.loadPacked(strings.packed, mod);
+    this.storage.snapshot.loadPacked(strings.packed, mod);
     this.cache.clear();
     this.keyCount += strings.count;
     this.usedBytes += strings.bytes + strings.count * KEY_OVERHEAD;

@@ -10,7 +10,9 @@ import { del, flushall } from "../generic/effects";
 import { RedisError, errors } from "../errors";
 import { ELEMENT_MAX_BYTES, PROTO_MAX_BULK_LEN } from "../limits";
 import { elementSize, keySize } from "../sizes";
-import type { Combine, Combined, Element, ElementRow, Entry, OrderKey, ValueType } from "../storage";
+import type { Element, ElementRow, Entry, ValueType } from "../storage";
+import type { Combine, Combined } from "../types/algebra";
+import type { OrderKey } from "../types/order";
 import { ElementView } from "./element-view";
 import type { Effect, Keyspace, Role } from "./keyspace";
 
@@ -123,18 +125,18 @@ export class Overlay extends ElementView {
    */
   combineStored(spec: Combine): Combined | null {
     if (!spec.inputs.every((i) => i.eid === null || this.clean(i.eid))) return null;
-    const elements = this.keyspace.storage.elements;
-    const result = elements.combine(spec);
+    const { algebra, order } = this.keyspace.storage.indexes;
+    const result = algebra.combine(spec);
     if (result !== null && spec.into) {
       this.direct.add(spec.into.eid);
-      elements.settle(spec.into.eid, result.count, spec.result === "zset");
+      order.settle(spec.into.eid, result.count, spec.result === "zset");
     }
     return result;
   }
 
   /** The storage's `match` (LPOS) when the stored elements of `eid` are what this change sees, else null. */
   matchStored(eid: number, value: Bytes, reverse: boolean, skip: number, limit: number, bound: OrderKey | null, byScore: boolean): ElementRow[] | null {
-    return this.clean(eid) ? this.keyspace.storage.elements.match(eid, value, reverse, skip, limit, bound, byScore) : null;
+    return this.clean(eid) ? this.keyspace.storage.indexes.order.match(eid, value, reverse, skip, limit, bound, byScore) : null;
   }
 
   /**
@@ -145,7 +147,7 @@ export class Overlay extends ElementView {
     const elements = this.keyspace.storage.elements;
     if (!this.clean(from) || !elements.copyElements(from, into, mod)) return false;
     this.direct.add(into);
-    elements.settle(into, count, byScore);
+    this.keyspace.storage.indexes.order.settle(into, count, byScore);
     return true;
   }
 

@@ -67,7 +67,7 @@
  */
 import { type Bytes, concatBytes } from "../bytes";
 import { splitFrames } from "./resp";
-import type { PackedStrings } from "../storage";
+import type { PackedStrings } from "./snapshot-format";
 
 /**
  * A position in a history of the stream: what a sync token names. Offsets alone are not enough:

@@ -45,6 +45,7 @@ export function snapshotChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: 
 
 function keysChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: number): SnapshotChunk {
   const keys = engine.storage.keys;
+  const snapshot = engine.storage.snapshot;
   const now = engine.options.clock.now();
   const rows: SnapshotChunk["rows"][number][] = [];
   const elements: SnapshotChunk["elements"][number][] = [];
@@ -75,11 +76,11 @@ function keysChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: number): Sn
       if (more !== null) return { strings: none, rows, elements, next: { ...cursor, field: more }, offset };
     }
   }
-  const end = keys.runEnd(cursor.slot, cursor.key, Math.max(1, maxBytes - size), CHUNK_KEYS);
+  const end = snapshot.runEnd(cursor.slot, cursor.key, Math.max(1, maxBytes - size), CHUNK_KEYS);
   if (end === null) return { strings: none, rows, elements, next: null, offset };
   let last: KeyPosition = end;
   let next: SnapshotCursor = { slot: end.slot, key: end.key, field: null };
-  for (const row of keys.collectionsUntil(cursor.slot, cursor.key, end)) {
+  for (const row of snapshot.collectionsUntil(cursor.slot, cursor.key, end)) {
     const e = row.entry;
     if (!live(e)) continue;
     const header = { key: row.key, type: TYPE_CODES[e.type], value: e.value, expiresAt: e.expiresAt, count: e.count ?? 0 };
@@ -92,7 +93,7 @@ function keysChunk(engine: Engine, cursor: SnapshotCursor, maxBytes: number): Sn
       break;
     }
   }
-  return { strings: keys.packStrings(cursor.slot, cursor.key, last, now), rows, elements, next, offset };
+  return { strings: snapshot.packStrings(cursor.slot, cursor.key, last, now), rows, elements, next, offset };
 }
 
 /** The live keys (not past their deadline) after position (slot, afterKey), read a page at a time. */
@@ -148,7 +149,7 @@ function recountWhenConsistent(engine: Engine): void {
       if (count === 0 && entry.type !== "stream") keys.delete(key);
       else if (count !== entry.count || bytes !== entry.bytes) keys.put(key, { ...entry, count, bytes });
       // Chunks are not settled as they come (a collection spanning them would be indexed again each time).
-      if (count > 0 && entry.type !== "stream") engine.storage.elements.settle(entry.eid, count, entry.type === "zset" || entry.type === "list");
+      if (count > 0 && entry.type !== "stream") engine.storage.indexes.order.settle(entry.eid, count, entry.type === "zset" || entry.type === "list");
     }
     meta.set("recount", 0);
     engine.keyspace.recount();

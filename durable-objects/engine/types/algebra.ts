@@ -20,9 +20,44 @@ import { fromBytes } from "../bytes";
 import { EMPTY, FullSyncNeeded, defineEffect, pairsOf } from "../replication/effect";
 import type { Change, Effect } from "../keyspace";
 import { ELEMENT_OVERHEAD, datasetSize } from "../sizes";
-import { type Combine, type ElementRow, compareFields, compareZset } from "../storage";
+import { type ElementRow, compareFields } from "../storage";
+import { compareZset } from "./zset/range";
 import { sadd } from "./set/effects";
 import { zadd } from "./zset/effects";
+
+/** A union, intersection or difference of stored collections (see types/algebra.ts). */
+export interface Combine {
+  readonly op: "union" | "inter" | "diff";
+  /** Each input: its collection (null: a missing key, the empty set), weight, whether it has scores (a sorted set), size. */
+  readonly inputs: readonly { readonly eid: number | null; readonly weight: number; readonly scored: boolean; readonly size: number }[];
+  readonly aggregate: "sum" | "min" | "max";
+  /** A set's members (no scores) or a sorted set's (with them). */
+  readonly result: "set" | "zset";
+  /** Written as collection `eid`, each element stamped `mod`; else read back (or counted). */
+  readonly into?: { readonly eid: number; readonly mod: number };
+  /** At most this many (0 or absent: all). */
+  readonly limit?: number;
+  readonly countOnly?: boolean;
+}
+
+/** A combination's size, its elements' bytes (written), and its rows (read; sorted sets in (score, member) order, sets by member). */
+export interface Combined {
+  readonly count: number;
+  readonly bytes: number;
+  readonly rows: ElementRow[] | null;
+}
+
+/**
+ * Set algebra done by the storage itself (Storage.indexes.algebra; SQLite: one statement, see
+ * sqlite/algebra.ts).
+ */
+export interface AlgebraStore {
+  /**
+   * Set algebra done by the storage itself (SQLite: one statement, see sqlite/algebra.ts), or null
+   * where it does not (the engine computes it: types/algebra.ts, whose semantics this follows).
+   */
+  combine(spec: Combine): Combined | null;
+}
 
 export type Operation = Combine["op"];
 export type Aggregate = Combine["aggregate"];

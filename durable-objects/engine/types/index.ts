@@ -14,6 +14,10 @@ import { setType } from "./set";
 import { listType } from "./list";
 import { zsetType } from "./zset";
 import { streamType } from "./stream";
+import type { AlgebraStore } from "./algebra";
+import type { FieldDeadlineIndex } from "./hash/field-index";
+import type { OrderIndex } from "./order";
+import type { ZsetIndex } from "./zset/range";
 
 export interface TypeModule {
   readonly name: ValueType;
@@ -32,4 +36,16 @@ export function typeNamed(name: ValueType): TypeModule {
   const t = TYPES.find((m) => m.name === name);
   if (!t) throw new Error(`flaredis: no type module for ${name}`);
   return t;
+}
+
+/** Each type's own queries over the stored elements (Storage.indexes), declared in its folder. */
+export interface TypeIndexes {
+  /** Lists' and sorted sets' order (types/order.ts). */
+  readonly order: OrderIndex;
+  /** Sorted sets' ranges (types/zset/range.ts). */
+  readonly zset: ZsetIndex;
+  /** Set algebra over sets and sorted sets (types/algebra.ts). */
+  readonly algebra: AlgebraStore;
+  /** Hashes' fields by deadline (types/hash/field-index.ts). */
+  readonly hashFields: FieldDeadlineIndex;
 }

@@ -10,7 +10,8 @@ import { type Bytes, bytesEqual } from "../../bytes";
 import { RedisError } from "../../errors";
 import type { Change } from "../../keyspace";
 import { Collection, emptyHeader, headerOf } from "../collection";
-import type { ElementRow, Entry, OrderKey } from "../../storage";
+import type { ElementRow, Entry } from "../../storage";
+import type { OrderKey } from "../order";
 import { ldel, lput } from "./effects";
 import { MAX_POSITION, MIN_POSITION, fieldOf, spread } from "./positions";
 

@@ -14,7 +14,9 @@ import { RedisError, errors } from "../../errors";
 import { EMPTY } from "../../replication/effect";
 import type { Change } from "../../keyspace";
 import { Collection, emptyHeader, headerOf } from "../collection";
-import { type ElementRow, type Entry, type LexBound, type OrderKey, type ScoreBound, type ZsetRange, compareFields } from "../../storage";
+import { type ElementRow, type Entry, compareFields } from "../../storage";
+import { type LexBound, type ScoreBound, type ZsetRange } from "./range";
+import { type OrderKey } from "../order";
 import { zadd, zrem } from "./effects";
 import { scoreReply } from "./score";
 

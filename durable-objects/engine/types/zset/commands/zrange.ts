@@ -1,7 +1,7 @@
 import { parseInteger } from "../../../args";
 import { type Command, type Reply, defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
-import type { ZsetRange } from "../../../storage";
+import type { ZsetRange } from "../range";
 import { Zset, membersReply, parseLexRange, parseScoreRange, rankWindow } from "../zset";
 
 /** What a ZRANGE-family call asks for, parsed once. */

@@ -1,6 +1,6 @@
 import { parseInteger } from "../../../args";
 import { defineCommand, key } from "../../../command";
-import type { ZsetRange } from "../../../storage";
+import type { ZsetRange } from "../range";
 import { Zset, parseLexRange, parseScoreRange, rankWindow } from "../zset";
 
 /**
