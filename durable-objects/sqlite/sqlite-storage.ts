@@ -22,21 +22,22 @@
  * - `backlog(offset, frame)`: the replication log, runs of RESP frames (one per commit or push)
  *   keyed by the offset each starts at.
  *
- * The tables' statements are in keys.ts and elements.ts, the migrations in migrations.ts; this
- * file holds the transactions, with the keys they buffer and defer, the backlog and meta.
+ * The tables' statements are in keys.ts and elements.ts, the migrations in migrations.ts, the keys
+ * a transaction buffers and defers in write-behind.ts; this file holds the transactions, the
+ * backlog and meta.
  *
  * Crash invariant (SPEC §7: after a crash at any point, every acknowledged effect is applied
  * exactly once): what marks an effect applied is written in the transaction that writes its rows.
  * Each key and element row carries `mod_offset`, the offset of the effect that last wrote it, and
  * that effect's log entry is in the same transaction. Keys a transaction leaves in memory are
  * named by meta `keyspace_replay_from`, written with their log entries and deleted by the
- * transaction that stores them; a restart replays the log from there (engine/replication/sync.ts
+ * transaction that stores them (write-behind.ts states the invariant); a restart replays the log from there (engine/replication/sync.ts
  * `replayDeferred`), and an effect whose row already carries its offset is skipped
  * (engine/replication/effects.ts `applyEffect`), so a replay never applies one twice. test/engine/crash-recovery.test.ts
  * kills this storage at every kind of statement and checks the restarted node against a model.
  */
 import type { Bytes } from "../engine/bytes";
-import { type ElementTable, type Entry, type KeyTable, type LogStore, type MetaStore, type Storage, indexesOf } from "../engine/storage";
+import { type ElementTable, type KeyTable, type LogStore, type MetaStore, type Storage, indexesOf } from "../engine/storage";
 import type { DeadlineIndex } from "../engine/keyspace/deadline-index";
 import type { SnapshotStore } from "../engine/replication/snapshot-format";
 import type { TypeIndexes } from "../engine/types";
@@ -45,6 +46,7 @@ import { asStored, sqlKeys, writeKeys } from "./keys";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations";
 import { Ranks } from "./ranks";
 import { type Row, type Sql, blob } from "./sql";
+import { WriteBehind } from "./write-behind";
 
 /** What the node's SQLite database has done since the node started (the runtime's own counters). */
 export interface StorageUsage {
@@ -64,14 +66,26 @@ export class SqliteStorage implements Storage {
   constructor(private readonly storage: DurableObjectStorage) {
     this.migrate();
     const from = this.meta.get("keyspace_replay_from");
-    this.replayOffset = from === null ? null : Number(from);
-    this.replayPending = from !== null;
+    if (from !== null) this.writeBehind.resume(Number(from));
   }
+
+  /** The keys written, buffered in a transaction and kept in memory after it (write-behind.ts). */
+  private readonly writeBehind = new WriteBehind({
+    store: (writes) => writeKeys(this.sql, writes),
+    mark: (offset) => {
+      if (offset !== null) this.writeMeta("keyspace_replay_from", offset);
+      else {
+        this.exec("DELETE FROM meta WHERE name = 'keyspace_replay_from'");
+        this.metaCache.delete("keyspace_replay_from");
+      }
+    },
+    transaction: (fn) => this.transaction(fn),
+  });
 
   /** Rows read and written (as SQLite Durable Objects bill them) and the database size. */
   usage(): StorageUsage {
     this.settle();
-    return { rows_read: this.rowsRead, rows_written: this.rowsWritten, keys_deferred: this.deferredKeys.size, database_bytes: this.storage.sql.databaseSize };
+    return { rows_read: this.rowsRead, rows_written: this.rowsWritten, keys_deferred: this.writeBehind.deferred, database_bytes: this.storage.sql.databaseSize };
   }
 
   private settle(): void {
@@ -117,155 +131,45 @@ export class SqliteStorage implements Storage {
   }
 
   /**
-   * Runs `fn` in a transaction. The keys it writes are buffered (`keys`) and written in multi-row
-   * statements: a statement costs about as much as the rows it writes (4 us for `SELECT 1`, 8 for
-   * a one-row upsert, 3 a row for eleven), and a pipeline writes many keys.
-   *
-   * A transaction that wrote keys and the log entries of those writes, and nothing else, may leave
-   * its keys in memory after it commits (deferred): the log holds them durably, and they are
-   * stored later, together, when another transaction needs the table complete (it writes anything
-   * but keys and the log, or queries the keyspace beyond one key), when the deferred keys, their
-   * bytes or the log written since pass DEFER_KEYS, DEFER_BYTES or DEFER_LOG_BYTES, or before the
-   * log is trimmed past them. Why: on the runtime's SQLite most of a written row's cost is the first
-   * change of its page in a transaction (a pipeline of 100 SETs to random keys cost 1.9 ms stored at
-   * once, 0.65 ms more written a second time in the same transaction), and keys written again
-   * meanwhile are stored once. While keys are deferred, meta `keyspace_replay_from` holds the
-   * offset of the first log entry they came from; a restart replays the log from there
-   * (`replayFrom`).
-   *
-   * A nested transaction first stores every key buffered or deferred, so its rollback undoes only
-   * its own writes, and forgets its own buffer when it fails; deferred keys stored by a
-   * transaction that rolls back are deferred again.
+   * Runs `fn` in a transaction. The keys it writes are buffered, stored in multi-row statements at
+   * its end or kept in memory after it commits (write-behind.ts, whose invariant the crash safety
+   * rests on); a failure rolls back the database and forgets what the transaction left in memory.
    */
   transaction<T>(fn: () => T): T {
-    const outer = this.levels.length === 0;
-    // Stores deferred keys too: one written here while an older value of it stayed deferred would
-    // read, and later be stored, as that older value.
-    if (!outer) this.storeAll();
-    const level: Level = { stored: new Map(), replayFrom: this.replayOffset, logStart: null, storeAll: false };
-    this.levels.push(level);
+    const level = this.writeBehind.begin();
     let defer = false;
     try {
       const result = this.storage.transactionSync(() => {
         const result = fn();
         // Rank counts a change recorded are written in its transaction, whoever forgot to settle them.
         this.ranks.flushAll();
-        if (outer) defer = this.endTransaction(level);
-        else this.storeAll();
+        defer = this.writeBehind.finish(level);
         return result;
       });
-      this.levels.pop();
-      if (defer) this.deferPending();
-      else if (!outer) for (const [key, e] of level.stored) this.levels[this.levels.length - 1]!.stored.set(key, e);
+      this.writeBehind.committed(level, defer);
       return result;
     } catch (e) {
-      this.levels.pop();
-      this.pendingKeys.clear();
       this.metaCache.clear();
       this.ranks.reset();
-      // Deferred keys this transaction stored were rolled back with it: they wait again.
-      for (const [key, entry] of level.stored) this.deferKey(key, entry);
-      this.replayOffset = level.replayFrom;
+      this.writeBehind.rolledBack(level);
       throw e;
     }
   }
 
-  /** Open transactions, outermost first (`transaction`): keys written inside one are buffered. */
-  private readonly levels: Level[] = [];
-  /** Keys written in the open transaction and not yet stored (null: deleted), in order. */
-  private readonly pendingKeys = new Map<string, Entry | null>();
-  /** Keys of committed transactions not yet stored (see `transaction`), and about their bytes. */
-  private readonly deferredKeys = new Map<string, Entry | null>();
-  private deferredBytes = 0;
-  /** Where the log must be replayed from for the deferred keys (meta `keyspace_replay_from`), or null. */
-  private replayOffset: number | null = null;
-  /** The end of the last log run written. */
-  private logEnd = 0;
-
   get replayFrom(): number | null {
-    return this.replayOffset;
+    return this.writeBehind.replayFrom;
   }
 
   storeDeferred(): void {
-    this.replayPending = false;
-    this.storeAll();
+    this.writeBehind.storeDeferred();
   }
 
-  /** The keys deferred before a restart are not replayed yet: the marker stays until they are. */
-  private replayPending = false;
-
-  /** At the end of the outermost transaction, inside it: defers its keys (true), or stores every buffered key. */
-  private endTransaction(level: Level): boolean {
-    if (this.pendingKeys.size === 0 && !level.storeAll) return false;
-    if (!level.storeAll && level.logStart !== null && this.pendingKeys.size > 0) {
-      let bytes = 0;
-      for (const [key, e] of this.pendingKeys) bytes += deferredSize(key, e);
-      const from = this.replayOffset ?? level.logStart;
-      if (
-        this.deferredKeys.size + this.pendingKeys.size <= DEFER_KEYS &&
-        this.deferredBytes + bytes <= DEFER_BYTES &&
-        this.logEnd - from <= DEFER_LOG_BYTES
-      ) {
-        if (this.replayOffset === null) {
-          this.writeMeta("keyspace_replay_from", from);
-          this.replayOffset = from;
-        }
-        return true;
-      }
-    }
-    this.storeAll();
-    return false;
-  }
-
-  /** After the outermost transaction committed: its keys join the deferred ones. */
-  private deferPending(): void {
-    for (const [key, e] of this.pendingKeys) this.deferKey(key, e);
-    this.pendingKeys.clear();
-  }
-
-  private deferKey(key: string, e: Entry | null): void {
-    // A value may be a view of a whole request or push: keep only its bytes.
-    const entry = e !== null && e.value.byteLength !== e.value.buffer.byteLength ? { ...e, value: e.value.slice() } : e;
-    this.deferredKeys.set(key, entry);
-    this.deferredBytes += deferredSize(key, entry);
-  }
-
-  /**
-   * Stores every deferred and buffered key now and marks the keyspace complete, in the open
-   * transaction (whose rollback defers them again) or in one of its own.
-   */
-  private storeAll(): void {
-    if (this.deferredKeys.size === 0 && this.pendingKeys.size === 0 && (this.replayOffset === null || this.replayPending)) return;
-    if (this.levels.length === 0) {
-      this.transaction(() => this.storeAll());
-      return;
-    }
-    const level = this.levels[this.levels.length - 1]!;
-    const writes = new Map<string, Entry | null>();
-    for (const [key, e] of this.deferredKeys) {
-      writes.set(key, e);
-      level.stored.set(key, e);
-    }
-    for (const [key, e] of this.pendingKeys) writes.set(key, e);
-    this.deferredKeys.clear();
-    this.deferredBytes = 0;
-    this.pendingKeys.clear();
-    writeKeys(this.sql, writes);
-    if (this.replayOffset !== null && !this.replayPending) {
-      this.exec("DELETE FROM meta WHERE name = 'keyspace_replay_from'");
-      this.metaCache.delete("keyspace_replay_from");
-      this.replayOffset = null;
-    }
-  }
-
-  /**
-   * A write other than a key's or the log's: the transaction then stores every key at its end (a
-   * replay of the log from the deferred keys would apply its effects again); outside one, the
-   * deferred keys are stored first.
-   */
   private otherWrite(): void {
-    if (this.levels.length > 0) this.levels[0]!.storeAll = true;
-    else this.storeAll();
+    this.writeBehind.otherWrite();
+  }
+
+  private storeAll(): void {
+    this.writeBehind.storeAll();
   }
 
   /**
@@ -285,19 +189,14 @@ export class SqliteStorage implements Storage {
         },
       ]),
     ) as unknown as KeyTable;
-    const write = (key: string, e: Entry | null) => {
-      if (this.levels.length > 0) this.pendingKeys.set(key, e);
-      else this.transaction(() => this.pendingKeys.set(key, e));
-    };
     return {
       ...storing,
       get: (key) => {
-        let e = this.pendingKeys.get(key);
-        if (e === undefined) e = this.deferredKeys.get(key);
+        const e = this.writeBehind.read(key);
         return e === undefined ? stored.get(key) : e && asStored(e);
       },
-      put: (key, e) => write(key, e),
-      delete: (key) => write(key, null),
+      put: (key, e) => this.writeBehind.write(key, e),
+      delete: (key) => this.writeBehind.write(key, null),
       clear: () => {
         this.storeAll();
         this.otherWrite();
@@ -353,10 +252,7 @@ export class SqliteStorage implements Storage {
   readonly log: LogStore = {
     append: (offset, frame) => {
       this.exec("INSERT INTO backlog (offset, frame) VALUES (?, ?)", offset, blob(frame));
-      if (this.levels.length > 0) this.levels[0]!.logStart ??= offset;
-      this.logEnd = offset + frame.length;
-      // Log written without keys (effects that changed nothing) also lengthens a restart's replay.
-      if (this.replayOffset !== null && this.logEnd - this.replayOffset > DEFER_LOG_BYTES) this.otherWrite();
+      this.writeBehind.logAppended(offset, offset + frame.length);
     },
     bounds: () => {
       const first = this.first("SELECT offset FROM backlog ORDER BY offset LIMIT 1");
@@ -366,11 +262,7 @@ export class SqliteStorage implements Storage {
     },
     // The run holding `offset` is the last that starts at or before it.
     trimBefore: (offset) => {
-      // The log from `replayFrom` on is what a restart needs for the deferred keys, and the open
-      // transaction's own entries for the keys it would defer: trimming past them stores them.
-      if (this.replayOffset !== null && offset > this.replayOffset) this.storeAll();
-      const level = this.levels[0];
-      if (level !== undefined && level.logStart !== null && offset > level.logStart) level.storeAll = true;
+      this.writeBehind.beforeTrim(offset);
       this.exec("DELETE FROM backlog WHERE offset < (SELECT max(offset) FROM backlog WHERE offset <= ?)", offset);
     },
     clear: () => {
@@ -423,25 +315,3 @@ export class SqliteStorage implements Storage {
     this.metaCache.set(name, value);
   }
 }
-
-/** What one transaction's storage state is (see `transaction`). */
-interface Level {
-  /** Deferred keys this transaction stored: deferred again if it rolls back. */
-  readonly stored: Map<string, Entry | null>;
-  /** The replay offset when it began (its rollback restores the stored one). */
-  readonly replayFrom: number | null;
-  /** Outermost only: the offset of the first log run it wrote, and whether it must store every key. */
-  logStart: number | null;
-  storeAll: boolean;
-}
-
-/** Bounds on the deferred keys (see `SqliteStorage.transaction`): their number, bytes, and the log a restart replays. */
-const DEFER_KEYS = 4096;
-const DEFER_BYTES = 4 * 1024 * 1024;
-const DEFER_LOG_BYTES = 2 * 1024 * 1024;
-
-/** About the memory a deferred key holds. */
-function deferredSize(key: string, e: Entry | null): number {
-  return 64 + key.length + (e === null ? 0 : e.value.byteLength);
-}
-
