@@ -2,7 +2,7 @@
  * WATCH without a session (server/watch.ts): a MULTI carries the keys its client watched and the
  * replication position it watched them from, and runs only if nothing wrote them since.
  */
-import { decodeEffect, keysWrittenBy } from "./replication/effects";
+import { keysWrittenBy } from "./replication/effects";
 import type { Keyspace } from "./keyspace";
 import type { LogEntry } from "./replication/protocol";
 import type { ReplicationLog } from "./replication/log";
@@ -40,7 +40,7 @@ export function writtenSince(log: ReplicationLog, keyspace: Keyspace, watch: Wat
   }
   for (const { offset, frame } of entries) {
     reached = offset + frame.length;
-    const written = keysWrittenBy(decodeEffect(frame));
+    const written = keysWrittenBy(frame);
     if (written === null || written.some((k) => keys.has(k))) return true;
   }
   return reached < log.offset;

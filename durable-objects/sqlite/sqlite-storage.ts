@@ -33,7 +33,7 @@
  * named by meta `keyspace_replay_from`, written with their log entries and deleted by the
  * transaction that stores them (write-behind.ts states the invariant); a restart replays the log from there (engine/replication/sync.ts
  * `replayDeferred`), and an effect whose row already carries its offset is skipped
- * (engine/replication/effects.ts `applyEffect`), so a replay never applies one twice. test/engine/crash-recovery.test.ts
+ * (engine/replication/effects.ts `applyDecoded`), so a replay never applies one twice. test/engine/crash-recovery.test.ts
  * kills this storage at every kind of statement and checks the restarted node against a model.
  */
 import type { Bytes } from "../engine/bytes";

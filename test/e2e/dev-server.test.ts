@@ -113,7 +113,7 @@ describe("npm run dev", () => {
     expect(await pipeline([["GET", "k"], ["EXISTS", "k"]])).toBe("replica:apac"); // reads only, from Tokyo
   });
 
-  it("answers the official client's hash, list, set and sorted-set methods as Redis does (issue 15)", async () => {
+  it("answers the official client's hash, list, set and sorted-set methods as Redis does", async () => {
     const { port } = await startDev();
     const redis = new Redis({ url: `http://127.0.0.1:${port}`, token: "dev-token", retry: false });
     await redis.flushall();

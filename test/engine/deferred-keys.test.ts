@@ -156,7 +156,7 @@ describe("keys kept in memory after their transaction", () => {
         return e && new TextDecoder().decode(e.value);
       };
       const frame = new TextEncoder().encode("*1\r\n$4\r\nPING\r\n");
-      const base = 1e12 + Math.floor(Math.random() * 1e9);
+      const base = 1e12;
       storage.transaction(() => {
         storage.keys.put("n:k", entry("v1"));
         storage.log.append(base, frame);

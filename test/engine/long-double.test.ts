@@ -27,7 +27,7 @@ describe("Redis's long double", () => {
     }
   });
 
-  it("is INCRBYFLOAT's and HINCRBYFLOAT's arithmetic, in Redis's order of checks (issue 31's cases)", () => {
+  it("is INCRBYFLOAT's and HINCRBYFLOAT's arithmetic, in Redis's order of checks", () => {
     const e = newEngine();
     const bytes = (o: unknown) => new TextDecoder().decode((o as { result: Uint8Array }).result);
     run(e, "SET", "y", "9223372036854775806");

@@ -2,7 +2,7 @@
 // engine (in-memory storage): random writes and reads against a byte-array model, the canonical
 // layout after each step, the replica equal by PSYNC and by a full sync in small chunks, and the
 // effects small (a SETBIT on a 100 MB string is a one-byte SETRANGE). The row counts on SQLite are
-// in test/engine/paged-strings-rows.test.ts; replies against redis-server in test/interop/paged-strings.test.ts.
+// in test/engine/paged-strings-rows.test.ts.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Engine } from "../../durable-objects/engine/engine";

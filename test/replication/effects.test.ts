@@ -50,15 +50,16 @@ describe("replicated effects", () => {
     expect(() => decodeEffect(encodeCommand(["FUNCTION", "RENAME", "x"]))).toThrow(/unknown effect FUNCTION RENAME/);
   });
 
-  it("name the keys they write for WATCH: their own, a RENAME's or COPY's destination, every key for FLUSHALL, none for FUNCTION", () => {
-    const keys = (...argv: string[]) => keysWrittenBy(decodeEffect(encodeCommand(argv)));
+  it("name the keys they write for WATCH: their own, a RENAME's or COPY's destination, every key for FLUSHALL, none for FUNCTION, its key for one unknown", () => {
+    const keys = (...argv: string[]) => keysWrittenBy(encodeCommand(argv));
     expect(keys("SET", "a", "1")).toEqual(["a"]);
     expect(keys("RENAME", "a", "b")).toEqual(["a", "b"]);
     expect(keys("COPY", "a", "b")).toEqual(["a", "b"]);
     expect(keys("HSET", "h", "f", "v")).toEqual(["h"]);
     expect(keys("FLUSHALL")).toBeNull();
     expect(keys("FUNCTION", "FLUSH")).toEqual([]);
-    expect(keysWrittenBy(decodeEffect(MULTI_FRAME))).toEqual([]);
+    expect(keysWrittenBy(MULTI_FRAME)).toEqual([]);
+    expect(keys("NOSUCH", "a", "x")).toEqual(["a"]);
   });
 });
 

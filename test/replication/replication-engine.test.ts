@@ -54,7 +54,7 @@ describe("replication between two engines", () => {
     expect(replica.keyspace.keyCount).toBe(master.keyspace.keyCount);
   });
 
-  it("a push's run of frames applies as its entries, each kept as its own bytes (review: views shipped whole runs after a promotion)", () => {
+  it("a push's run of frames applies as its entries, each kept as its own bytes, not a view of the whole run (what a promoted node ships on)", () => {
     const { master, replica, write } = pair();
     const s = psync(master, replica.log.replid, 0, 1000);
     if (s.kind !== "fullresync") throw new Error();

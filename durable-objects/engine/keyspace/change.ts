@@ -7,7 +7,7 @@
 import type { Bytes } from "../bytes";
 import { restoreEffects } from "../replication/effects";
 import { copy, deadlineEffect, del, rename } from "../generic/effects";
-import { append, set, setrange } from "../types/string/effects";
+import { append, set, setArgs, setrange } from "../types/string/effects";
 import { slotOf } from "../slot";
 import { errors } from "../errors";
 import { REQUEST_LIMITS } from "../limits";
@@ -32,7 +32,7 @@ export class Change extends StringPages {
       return;
     }
     this.putString(key, value, expiresAt, encoding);
-    this.effects.push(set.of(key, encoding ? { value: value.subarray(0, WRITE_EFFECT_BYTES), expiresAt, encoding } : { value: value.subarray(0, WRITE_EFFECT_BYTES), expiresAt }));
+    this.effects.push(set.of(key, setArgs(value.subarray(0, WRITE_EFFECT_BYTES), expiresAt, encoding)));
     this.logRange(key, WRITE_EFFECT_BYTES, value.subarray(WRITE_EFFECT_BYTES));
   }
 

@@ -77,32 +77,18 @@ export function applyDecoded(decoded: DecodedFrame, change: Change, host: Effect
 }
 
 /**
- * Applies one keyed effect (`argv` as logged) that ends at offset `at` (see `applyDecoded`).
- * @throws Error for an effect this code does not know (a newer master: the replica resyncs), or a global one.
+ * The keys a frame of the stream writes (WATCH's check), read from its name and key alone: its
+ * key, and RENAME's and COPY's destination; none for framing or a change of the function
+ * libraries; null for FLUSHALL (every key). A frame this code does not know writes its key.
  */
-export function applyEffect(change: Change, argv: readonly Bytes[], at: number, fuzzy = false): void {
-  const decoded = decodeArgv(argv);
-  if (decoded.kind !== "key") throw new Error(`replication: ${fromBytes(argv[0]!)} is not about one key`);
-  applyDecoded(decoded, change, NO_HOST, at, fuzzy);
-}
-
-const NO_HOST: EffectHost = {
-  flush: () => {
-    throw new Error("flaredis: no host for a global effect");
-  },
-  functions: () => {
-    throw new Error("flaredis: no host for a global effect");
-  },
-};
-
-/**
- * The keys a decoded frame writes (WATCH's check): its key, and RENAME's and COPY's destination;
- * none for framing or a change of the function libraries; null for FLUSHALL (every key).
- */
-export function keysWrittenBy(decoded: DecodedFrame): string[] | null {
-  if (decoded.kind === "multi" || decoded.kind === "exec") return [];
-  if (decoded.kind === "global") return decoded.effect.writesEveryKey ? null : [];
-  return [decoded.key, ...(decoded.effect.alsoWrites?.(decoded.args) ?? [])];
+export function keysWrittenBy(frame: Bytes): string[] | null {
+  if (isMulti(frame) || isExec(frame)) return [];
+  const argv = decodeCommand(frame);
+  const effect = BY_NAME.get(fromBytes(argv[0]!).toUpperCase());
+  if (effect?.kind === "global") return effect.writesEveryKey ? null : [];
+  if (argv.length < 2) return [];
+  const key = fromBytes(argv[1]!);
+  return effect?.alsoWrites ? [key, ...effect.alsoWrites(effect.decode(argv.slice(2)))] : [key];
 }
 
 /**

@@ -6,7 +6,8 @@
  * `SET k v [PXAT t]`, `DEL k`, `PEXPIREAT k t`, `PERSIST k`, `APPEND k s`, `SETRANGE k o s`,
  * `FLUSHALL`, each collection type's own (`HSET k f v ...`, `HDEL k f ...`: types/<type>/effects.ts),
  * `RENAME`/`COPY` of a collection (only while no replica loads a full sync; else written whole),
- * and `MULTI` ... `EXEC` around a commit of several effects (effects.ts declares each). Offsets
+ * and `MULTI` ... `EXEC` around a commit of several effects (framing.ts). Each module declares its
+ * own effects with `defineEffect` (effect.ts); effects.ts is their table. Offsets
  * count bytes of this stream. An entry that starts at offset O with a frame of L bytes "ends" at
  * O + L; a node that has applied it has offset O + L.
  * A replica stores the frames it applies in its own backlog at the same offsets, under the

@@ -17,7 +17,7 @@
  * as DEL and the result's members instead (see replication/protocol.ts: such a replica cannot compute it).
  */
 import { fromBytes } from "../bytes";
-import { EMPTY, FullSyncNeeded, defineEffect, pairsOf } from "../replication/effect";
+import { EMPTY, FullSyncNeeded, defineEffect, numberArg, pairsOf } from "../replication/effect";
 import type { Change, Effect } from "../keyspace";
 import { ELEMENT_OVERHEAD, datasetSize } from "../sizes";
 import { type ElementRow, compareFields } from "../storage";
@@ -157,7 +157,7 @@ export const store = defineEffect<StoreArgs>({
   encode: ({ result, op, aggregate, inputs }) => [result, op, aggregate, String(inputs.length), ...inputs.flatMap(([k, w]) => [k, String(w)])],
   decode: (args) => {
     const [result, op, aggregate, n] = args.slice(0, 4).map(fromBytes);
-    const inputs = pairsOf(args.slice(4, 4 + 2 * Number(n)), (k, w) => [fromBytes(k), Number(fromBytes(w))] as const);
+    const inputs = pairsOf(args.slice(4, 4 + 2 * Number(n)), (k, w) => [fromBytes(k), numberArg(w)] as const);
     return { result: result as "set" | "zset", op: op as Operation, aggregate: aggregate as Aggregate, inputs };
   },
   example: { result: "zset", op: "union", aggregate: "sum", inputs: [["a", 1], ["b", 2.5]] },

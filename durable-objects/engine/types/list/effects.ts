@@ -11,7 +11,7 @@
  *   element. An emptied list goes (only once consistent, as HDEL's hash).
  */
 import { type Bytes, fromBytes, toBytes } from "../../bytes";
-import { collectionFor, defineEffect, pairsOf } from "../../replication/effect";
+import { collectionFor, defineEffect, numberArg, pairsOf } from "../../replication/effect";
 import type { Change, Effect } from "../../keyspace";
 import type { ElementRow } from "../../storage";
 import { compareFields } from "../../storage";
@@ -19,7 +19,7 @@ import { fieldOf, isPosition } from "./positions";
 
 /** A position from an effect. @throws Error for one this code never writes (the replica resyncs) */
 function position(b: Bytes): number {
-  const p = Number(fromBytes(b));
+  const p = numberArg(b);
   if (!isPosition(p)) throw new Error(`replication: bad list position ${fromBytes(b)}`);
   return p;
 }

@@ -13,6 +13,10 @@ export interface SetArgs {
   readonly encoding?: StringEncoding;
 }
 
+/** SET's arguments, `encoding` only when there is one (the frame names it only then). */
+export const setArgs = (value: Bytes, expiresAt: number | null, encoding: StringEncoding | undefined): SetArgs =>
+  encoding ? { value, expiresAt, encoding } : { value, expiresAt };
+
 /**
  * SET key value [PXAT ms] [ENCODING raw|text]: the whole value (SET, INCR's result, MSET,
  * RENAME's destination...). ENCODING is Flaredis's own: the string's Entry.encoding, so that
@@ -34,7 +38,7 @@ export const set = defineEffect<SetArgs>({
       if (name === "PXAT") expiresAt = numberArg(options[i + 1]!);
       else if (name === "ENCODING") encoding = fromBytes(options[i + 1]!) === "raw" ? "raw" : "text";
     }
-    return encoding ? { value: value!, expiresAt, encoding } : { value: value!, expiresAt };
+    return setArgs(value!, expiresAt, encoding);
   },
   example: { value: toBytes("v\x00\xff"), expiresAt: 1_700_000_000_000, encoding: "raw" },
   apply: (change, key, { value, expiresAt, encoding }, at) => change.setStringAsTold(key, value, expiresAt, encoding, at),

@@ -8,14 +8,14 @@ import { isInt64 } from "../../args";
 import type { Effect } from "../../keyspace";
 import { PAGE_BYTES, pageNumber } from "../../keyspace/page-layout";
 import type { ElementRow, Entry } from "../../storage";
-import { set, setrange } from "./effects";
+import { set, setArgs, setrange } from "./effects";
 
 /**
  * A string written whole: one SET (its deadline with it), or a paged string's stored pages in
  * order (the last one among them), each a SETRANGE at its place.
  */
 export function restoreString(key: string, pages: readonly ElementRow[], entry: Entry): Effect[] {
-  if (entry.eid === undefined) return [set.of(key, entry.encoding ? { value: entry.value, expiresAt: entry.expiresAt, encoding: entry.encoding } : { value: entry.value, expiresAt: entry.expiresAt })];
+  if (entry.eid === undefined) return [set.of(key, setArgs(entry.value, entry.expiresAt, entry.encoding))];
   return pages.map((page) => setrange.of(key, { offset: pageNumber(page.field) * PAGE_BYTES, bytes: page.value }));
 }
 

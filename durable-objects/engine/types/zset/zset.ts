@@ -2,10 +2,11 @@
  * The sorted set type (Redis's t_zset.c): a header row (element id, member count, deadline) and
  * one element row per member with its score, so ZADD or ZSCORE of one member touches one row, and
  * ranges by score, by member or by rank, ranks and counts are answered by the storage's index in
- * (score, member) order (ElementStore's zset* queries), never by reading the whole set.
+ * (score, member) order (ZsetIndex, range.ts; OrderIndex, types/order.ts), never by reading the
+ * whole set.
  * Replicated as ZADD of resulting scores (ZINCRBY and ZADD INCR too: replicas never redo the
  * arithmetic) and ZREM (pops, range removals), DEL when a range removal takes every member, and a
- * *STORE destination written whole (replication/effects.ts); an emptied sorted set is deleted.
+ * *STORE destination written whole (effects.ts); an emptied sorted set is deleted.
  */
 import { parseInteger, strtod } from "../../args";
 import { type Bytes, toBytes } from "../../bytes";
