@@ -31,7 +31,7 @@ import { Engine, type Batch, type Mode } from "../durable-objects/engine/engine"
 import { RedisError } from "../durable-objects/engine/errors";
 import type { Position } from "../durable-objects/engine/replication/protocol";
 import type { ExecReply, NodeStatus } from "../durable-objects/protocol/node-api";
-import { type Region, type Topology, sameNodes, sentinelsOf, topologyOf } from "../durable-objects/protocol/topology";
+import { type Region, type Topology, newerTopology, sameNodes, sentinelsOf, topologyOf } from "../durable-objects/protocol/topology";
 import { type Env, nodeStub, sentinelStub } from "./env";
 import { outageErrors } from "./errors";
 import { type ClientLocation, byDistance, locate } from "./regions";
@@ -188,7 +188,7 @@ export class Router {
   /** Takes a topology a node or a sentinel reported, if newer; a new primary makes the cached health void. */
   learnTopology(t: Topology): void {
     const current = this.currentTopology();
-    if (t.epoch <= current.epoch || !sameNodes(t, current)) return;
+    if (!newerTopology(current, t, current)) return;
     this.learned = t;
     if (t.primary !== current.primary) {
       this.health = null;

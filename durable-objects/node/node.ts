@@ -28,7 +28,7 @@ import type { Storage } from "../engine/storage";
 import { keyspaceFigures } from "../engine/info";
 import { digest, endFullSync } from "../engine/replication/sync";
 import type { Ack, ExecReply, Fault, FenceReply, NodeMetrics, NodeStatus, PsyncAnswer, PsyncRequest, Push, ReadPolicy, SentinelHello } from "../protocol/node-api";
-import { type SentinelSettings, type Topology, configKey, parseTopology, sameNodes } from "../protocol/topology";
+import { type SentinelSettings, type Topology, configKey, newerTopology, parseTopology, sameNodes } from "../protocol/topology";
 import { Faults } from "./faults";
 import { PrimaryRole } from "./primary";
 import { ReplicaRole } from "./replica";
@@ -236,7 +236,7 @@ export class Node {
   async push(push: Push): Promise<Ack> {
     this.faults.checkUp();
     if (this.faults.linkDown) return this.ack("down");
-    if (push.topology.epoch > this.known.epoch) await this.adoptTopology(push.topology);
+    if (newerTopology(this.known, push.topology)) await this.adoptTopology(push.topology);
     else if (push.topology.epoch < this.known.epoch) return this.ack("fenced");
     return this.role.push(push);
   }
@@ -298,7 +298,7 @@ export class Node {
    * with the new master; a replica whose master changed follows the new one.
    */
   async adoptTopology(t: Topology, at?: Position): Promise<boolean> {
-    if (t.epoch <= this.known.epoch) return false;
+    if (!newerTopology(this.known, t)) return false;
     const engine = this.engine;
     const was = engine.role;
     const role = roleIn(t, this.name);
@@ -361,7 +361,7 @@ export class Node {
   async hello(hello: SentinelHello): Promise<NodeStatus> {
     this.faults.checkUp();
     const t = parseTopology(hello.topology);
-    if (t && t.epoch > this.known.epoch) await this.adoptTopology(t);
+    if (t && newerTopology(this.known, t)) await this.adoptTopology(t);
     this.role.heardFrom(hello.sentinel);
     return this.status();
   }

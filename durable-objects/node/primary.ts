@@ -13,7 +13,7 @@ import type { Role as RedisRole } from "../engine/keyspace";
 import { type SnapshotChunk, type SnapshotCursor, packEntries } from "../engine/replication/protocol";
 import { psync, snapshotChunk } from "../engine/replication/sync";
 import type { Ack, ConfigUpdate, ExecReply, PsyncAnswer, PsyncRequest, Push, ReplicaStatus } from "../protocol/node-api";
-import type { Topology } from "../protocol/topology";
+import { type Topology, newerTopology } from "../protocol/topology";
 import type { Node, Timer } from "./node";
 import type { Role } from "./role";
 
@@ -434,7 +434,7 @@ export class PrimaryRole implements Role {
         // The reads the replica served count for this master's eviction.
         if (ack.accessed) this.node.engine.foldAccessReport(ack.accessed);
         // A replica that knows a newer topology fences this node: it is not the master any more.
-        if (ack.topology.epoch > this.node.known.epoch) await this.node.adoptTopology(ack.topology);
+        if (newerTopology(this.node.known, ack.topology)) await this.node.adoptTopology(ack.topology);
         if (!this.current) return;
         link.configVersion = ack.configVersion;
         if (ack.state === "connected") {

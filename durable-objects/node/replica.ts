@@ -11,7 +11,7 @@ import type { Role as RedisRole } from "../engine/keyspace";
 import { type LogEntry, START, type SnapshotChunk, type SnapshotCursor, type SyncState, unpackEntries } from "../engine/replication/protocol";
 import { applyEntries, beginFullSync, consistentAt, endFullSync, forgetSync, hasSynced, loadChunk } from "../engine/replication/sync";
 import type { Ack, ConfigUpdate, ExecReply, PsyncAnswer, Push, ReadPolicy, ReplicaStatus } from "../protocol/node-api";
-import type { Topology } from "../protocol/topology";
+import { type Topology, newerTopology } from "../protocol/topology";
 import { batchKeys, holdsOwnWrites } from "../protocol/read-your-writes";
 import type { Node } from "./node";
 import type { Role } from "./role";
@@ -168,7 +168,7 @@ export class ReplicaRole implements Role {
         const received = node.clock.now();
         handshake = false;
         await node.faults.delay();
-        if (reply.topology.epoch > node.known.epoch) await node.adoptTopology(reply.topology);
+        if (newerTopology(node.known, reply.topology)) await node.adoptTopology(reply.topology);
         // The master changed while asking: the role that follows the new one syncs.
         if (!this.current) return;
         if (reply.kind === "notmaster") throw new Error(`${this.master} is not the master`);

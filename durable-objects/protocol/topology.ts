@@ -105,6 +105,18 @@ export function sameNodes(a: Topology, b: Topology): boolean {
   return nodes(a) === nodes(b);
 }
 
+/**
+ * "Take the newer topology", the one rule nodes, sentinels and the worker follow: `seen` replaces
+ * `current` when it has a higher epoch and, where `nodes` is given, names the same nodes (a
+ * topology of other nodes, another deployment's, is never taken).
+ * @returns the topology to take, or null to keep `current`
+ */
+export function newerTopology(current: Topology, seen: Topology | null | undefined, nodes?: Topology): Topology | null {
+  if (!seen || seen.epoch <= current.epoch) return null;
+  if (nodes && !sameNodes(seen, nodes)) return null;
+  return seen;
+}
+
 /** A plain copy (for storage and RPC), checked. */
 export function parseTopology(value: unknown): Topology | null {
   const t = value as Partial<Topology> | null;

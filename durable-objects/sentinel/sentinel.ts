@@ -23,7 +23,7 @@ import type { Clock, Random } from "../engine/clock";
 import type { Transport } from "../node/transport";
 import type { NodeStatus } from "../protocol/node-api";
 import type { DownAnswer, DownQuestion, FailoverAnswer, SentinelStatus, WatchedNode } from "../protocol/sentinel-api";
-import { type SentinelSettings, type Topology, configKey, parseTopology, sameNodes, votesNeeded } from "../protocol/topology";
+import { type SentinelSettings, type Topology, configKey, newerTopology, parseTopology, votesNeeded } from "../protocol/topology";
 import { FailoverRun, type SentinelContext } from "./failover";
 
 /** The sentinel's period (Redis Sentinel pings every second). */
@@ -184,8 +184,9 @@ export class Sentinel implements SentinelContext {
   }
 
   /** Takes a newer topology of this deployment's nodes. */
-  learn(t: Topology | null): void {
-    if (!t || t.epoch <= this.topology.epoch || !sameNodes(t, this.host.configured)) return;
+  learn(seen: Topology | null): void {
+    const t = newerTopology(this.topology, seen, this.host.configured);
+    if (!t) return;
     // A new primary is given down-after-milliseconds from now: not taken for down at its first missed ping.
     if (t.primary !== this.topology.primary) {
       const watch = this.watched.get(t.primary);
