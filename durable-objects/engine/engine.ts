@@ -99,6 +99,8 @@ export interface ReplicationView {
    * collection) are then logged as what they wrote, not as themselves (see replication/protocol.ts).
    */
   fullSyncInProgress(): boolean;
+  /** This node's role now (the node's topology says it); absent: the options' `role`. */
+  role?(): Role;
 }
 
 const NO_REPLICATION: ReplicationView = {
@@ -133,7 +135,8 @@ export class Engine {
   readonly access: AccessTracker;
   /** Calls per command name (Redis's cmdstat calls), since the node (re)started. */
   readonly commandCalls = new Map<string, number>();
-  role: Role;
+  /** The role the options fixed (engine tests), when the replication view does not tell it. */
+  private readonly fixedRole: Role;
   readonly startedAt: number;
   /** CONFIG parameters, persisted; the version grows with every CONFIG SET (replicas adopt it). */
   config: Config;
@@ -151,11 +154,16 @@ export class Engine {
   private readonly evictor: Evictor;
   private readonly dispatch: Dispatcher;
 
+  /** master or slave: asked of the replication view, so that nothing but the node's topology sets it. */
+  get role(): Role {
+    return this.replication.role?.() ?? this.fixedRole;
+  }
+
   constructor(
     readonly storage: Storage,
     readonly options: EngineOptions,
   ) {
-    this.role = options.role ?? "master";
+    this.fixedRole = options.role ?? "master";
     this.replication = options.replication ?? NO_REPLICATION;
     this.maxKeyBytes = options.maxKeyBytes ?? DEFAULT_LIMITS.maxKeyBytes;
     this.keyspace = new Keyspace(storage, {

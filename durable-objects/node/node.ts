@@ -111,6 +111,8 @@ export class Node {
         replicaRefusal: () => this.role.replicaRefusal(),
         writeRefusal: () => this.role.writeRefusal(),
         fullSyncInProgress: () => this.role.fullSyncInProgress(),
+        // The topology this node knows names its role (the engine's default, master, until it is loaded).
+        role: () => (this.known ? roleIn(this.known, this.name) : "master"),
         info: () => ({
           slaves: this.role.slaveLines(),
           master: this.role.infoFields(),
@@ -157,14 +159,13 @@ export class Node {
         if (becomesReplica) endFullSync(this.engine);
       });
     this.known = known;
-    this.engine.role = roleIn(known, this.name);
     const alarm = await this.host.getAlarm();
     this.timers = new Timers<Timer>(this.host, this.clock, alarm);
     await this.becomeRole(false);
     this.collectGarbageSoon(); // a purge a restart interrupted goes on
   }
 
-  /** Makes the role object for `engine.role` and starts it; `promoted`: by a failover, just now. */
+  /** Makes the role object for the role the topology names and starts it; `promoted`: by a failover, just now. */
   private async becomeRole(promoted: boolean): Promise<void> {
     const role = (this.role = this.engine.role === "master" ? new PrimaryRole(this, promoted) : new ReplicaRole(this, this.known.primary));
     await role.start();
@@ -316,7 +317,6 @@ export class Node {
     if (this.fencedAt !== null && t.epoch >= this.fencedAt) this.fencedAt = null;
     const previous = this.role;
     this.known = t;
-    engine.role = role;
     for (const wake of this.fenceWaiters.splice(0)) wake();
     if (!previous.carryInto(t, role)) {
       previous.stop();

@@ -119,7 +119,7 @@ export class PrimaryRole implements Role {
 
   /** This node is not the master any more: release what waits on it. */
   stop(): void {
-    this.node.engine.log.retainFrom = null;
+    this.node.engine.log.retain(null);
     this.blocked.release();
     this.node.publisher.release();
     for (const wake of this.ackWaiters.splice(0)) wake();
@@ -394,7 +394,7 @@ export class PrimaryRole implements Role {
       if (l.syncFrom !== null) keep(l.syncFrom);
       else if (l.reachable && l.offset >= 0) keep(Math.max(l.offset, log.offset - REPLICA_BUFFER_BYTES));
     }
-    log.retainFrom = from;
+    log.retain(from);
   }
 
   /** Starts a push to every configured replica; never delays the client's answer. */

@@ -41,8 +41,8 @@ export class ReplicationLog {
   offset: number;
   /** Offset of the first byte the backlog holds, minus one (0 with an empty backlog). */
   private backlogStart: number;
-  /** Keep the backlog from this offset on (a full sync in progress needs it), or null. */
-  retainFrom: number | null = null;
+  /** Keep the backlog from this offset on (a full sync in progress needs it), or null (`retain`). */
+  private retainFrom: number | null = null;
   /** The newest entries, in order, contiguous, ending at `offset` (see TAIL_BYTES). */
   private tail: LogEntry[] = [];
   private tailBytes = 0;
@@ -72,6 +72,11 @@ export class ReplicationLog {
     const base = Number(meta.get("log_base_offset") ?? 0);
     this.offset = bounds ? bounds.lastOffset + bounds.lastLength : base;
     this.backlogStart = bounds ? bounds.first : this.offset;
+  }
+
+  /** Keeps the backlog from `from` on however large it grows (a full sync in progress needs it), or no longer (null). */
+  retain(from: number | null): void {
+    this.retainFrom = from;
   }
 
   /** Appends the effects of one commit; call inside the storage transaction of that commit. */
