@@ -138,8 +138,9 @@ export function putElements(
 }
 
 /**
- * An element-level effect that removes elements (HDEL, SREM, ZREM): each unless it was written
- * after `at`; an emptied collection goes, but only where counts are exact (not `fuzzy`).
+ * An element-level effect that removes elements (HDEL, SREM, ZREM, a stream's XREM): each unless
+ * it was written after `at`; an emptied collection goes, but only where counts are exact (not
+ * `fuzzy`) and its type goes when emptied (`keepsEmpty` false; a stream stays, as in Redis).
  */
 export function removeElements(
   change: Change,
@@ -149,6 +150,7 @@ export function removeElements(
   at: number,
   fuzzy: boolean,
   fields: Iterable<string>,
+  keepsEmpty = false,
 ): void {
   if (current === null || current.type !== type || current.eid === undefined) return;
   let count = current.count ?? 0;
@@ -158,7 +160,7 @@ export function removeElements(
     change.setElement(current.eid, field, null, before);
     count--;
   }
-  if (count <= 0 && !fuzzy) {
+  if (count <= 0 && !fuzzy && !keepsEmpty) {
     change.dropElements(current.eid);
     change.writeAsTold(key, null, at);
   } else change.writeAsTold(key, { ...current, count: Math.max(count, 0) }, Math.max(current.mod ?? 0, at));

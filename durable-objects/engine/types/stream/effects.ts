@@ -7,30 +7,20 @@
  * - XMETA key meta: the header's metadata (length, last ID, ...); the key's deadline stays.
  */
 import { type Bytes, toBytes } from "../../bytes";
-import { defineEffect, fieldNames, fieldValueEffect } from "../../replication/effect";
+import { defineEffect, fieldNames, fieldValueEffect, removeElements } from "../../replication/effect";
 import type { Effect } from "../../keyspace";
 import type { ElementRow, Entry } from "../../storage";
 
 export const xput = fieldValueEffect("XPUT", "stream", [["e\x00\x01", toBytes("row")]]);
 
-/** Each row unless it was written after `at`; the header's count follows (made exact by a recount while fuzzy). */
+/** Each row unless it was written after `at`; the header's count follows (made exact by a recount while fuzzy); an emptied stream stays. */
 export const xrem = defineEffect<string[]>({
   name: "XREM",
   scope: "element",
   group: 1,
   ...fieldNames,
   example: ["e\x00\x01"],
-  apply: (change, key, fields, at, current) => {
-    if (current === null || current.type !== "stream" || current.eid === undefined) return;
-    let count = current.count ?? 0;
-    for (const field of fields) {
-      const before = change.element(current.eid, field);
-      if (before === null || (before.mod ?? 0) >= at) continue;
-      change.setElement(current.eid, field, null, before);
-      count--;
-    }
-    change.writeAsTold(key, { ...current, count: Math.max(count, 0) }, Math.max(current.mod ?? 0, at));
-  },
+  apply: (change, key, fields, at, current, fuzzy) => removeElements(change, key, "stream", current, at, fuzzy, fields, true),
 });
 
 /** Key-level: applied only where the header is older than the effect. Another type's record there is replaced. */
