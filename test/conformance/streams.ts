@@ -4,54 +4,40 @@
  * XREADGROUP or claim, XSETID against max-deleted-entry-id, the XADD `ms-*` overflow error, the
  * unbalanced-streams text), lag and entries-read as 8.0 fixed them; exact trimming only (no `~`).
  */
-import type { Case, Expected, Step } from "./cases";
+import type { Case } from "./cases";
+import {
+  ok,
+  oks,
+  fails,
+  add,
+  e,
+  xs,
+  fromS,
+  pel,
+  group,
+  consumer,
+  none,
+  WRONGTYPE,
+  NOT_INT,
+  SYNTAX,
+  BAD_ID,
+  SMALLER,
+  MAXLEN_NEG,
+  NO_KEY,
+  UNBALANCED,
+  UNBALANCED_GROUP,
+  LIMIT,
+  BOTH,
+  ENTRIESREAD,
+  MAX_ID,
+  arity,
+  nogroup,
+  nogroupRead,
+  nogroupKey,
+  five,
+  readGroup,
+} from "./stream-steps";
 
-const ok = (cmd: Step["cmd"]): Step => ({ cmd, reply: "OK" });
-/** Steps that each answer `OK`. */
-const oks = (...cmds: Step["cmd"][]): Step[] => cmds.map((cmd) => ok(cmd));
-/** Steps that each fail with the same error. */
-const fails = (error: string, ...cmds: Step["cmd"][]): Step[] => cmds.map((cmd) => ({ cmd, error }));
-/** XADD with a full explicit ID, which is its reply. */
-const add = (key: string, id: string, ...fv: string[]): Step => ({ cmd: ["XADD", key, id, ...fv], reply: id });
-/** An entry as Redis replies it: [id, [field, value, ...]]. */
-const e = (id: string, ...fv: string[]): Expected => [id, fv];
-/** Entries 1-1 .. 5-1 of `five`, by number. */
-const xs = (...ns: number[]): Expected => ns.map((n) => e(`${n}-1`, "a", String(n)));
-/** An XREAD / XREADGROUP reply from stream `s` alone. */
-const fromS = (...ns: number[]): Expected => [["s", xs(...ns)]];
-/** Milliseconds since the last delivery or activity. */
-const idle: Expected = { between: [0, 100_000] };
-/** One XPENDING extended-form element. */
-const pel = (id: string, consumer: string, deliveries: number): Expected => [id, consumer, idle, deliveries];
-/** One XINFO GROUPS element. */
-const group = (name: string, consumers: number, pending: number, last: string, read: number | null, lag: number | null): Expected =>
-  ["name", name, "consumers", consumers, "pending", pending, "last-delivered-id", last, "entries-read", read, "lag", lag];
-/** One XINFO CONSUMERS element; `inactive` -1 for a consumer that never got anything (Redis 7.2). */
-const consumer = (name: string, pending: number, active = true): Expected => ["name", name, "pending", pending, "idle", idle, "inactive", active ? idle : -1];
-const none: Expected = [0, null, null, null];
-
-const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
-const NOT_INT = "ERR value is not an integer or out of range";
-const SYNTAX = "ERR syntax error";
-const BAD_ID = "ERR Invalid stream ID specified as stream command argument";
-const SMALLER = "ERR The ID specified in XADD is equal or smaller than the target stream top item";
-const MAXLEN_NEG = "ERR The MAXLEN argument must be >= 0.";
-const NO_KEY =
-  "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
-const UNBALANCED = "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.";
-const UNBALANCED_GROUP = "ERR Unbalanced 'xreadgroup' list of streams: for each stream key an ID or '>' must be specified.";
-const LIMIT = "ERR syntax error, LIMIT cannot be used without the special ~ option";
-const BOTH = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible";
-const ENTRIESREAD = "ERR value for ENTRIESREAD must be positive or -1";
-const MAX_ID = "18446744073709551615-18446744073709551615";
-const arity = (name: string) => `ERR wrong number of arguments for '${name}' command`;
-const nogroup = (key: string, group: string) => `NOGROUP No such key '${key}' or consumer group '${group}'`;
-const nogroupRead = (key: string, group: string) => `${nogroup(key, group)} in XREADGROUP with GROUP option`;
-const nogroupKey = (key: string, group: string) => `NOGROUP No such consumer group '${group}' for key name '${key}'`;
-
-/** Five entries 1-1 .. 5-1, field `a`, values 1 .. 5. */
-const five = [1, 2, 3, 4, 5].map((n) => add("s", `${n}-1`, "a", String(n)));
-const readGroup = (consumer: string, ...rest: (string | number)[]): Step["cmd"] => ["XREADGROUP", "GROUP", "g", consumer, ...rest];
 
 export const streamsCases: readonly Case[] = [
   {

@@ -1,4 +1,4 @@
-// Streams (issue 28): replies are pinned against redis-server in test/conformance/streams.ts and
+// Streams: replies are pinned against redis-server in test/conformance/streams.ts and
 // by the differential fuzzer's `streams` family. Here: what only Flaredis has to get right. A
 // stream, its groups, consumers and pending entries replicate as rows, so a replica (and a
 // replica promoted after a failover) holds the same groups at the same positions; reads cost the
