@@ -22,6 +22,7 @@ import { Scripts } from "./scripting/scripts";
 import { AccessTracker, Evictor } from "./eviction";
 import { renderInfo, resetStats } from "./info";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
+import { NO_REPLICATION, type ReplicationView } from "./replication/view";
 import { PROTO_MAX_BULK_LEN, REQUEST_LIMITS, overBounds } from "./limits";
 import { ReplicationLog } from "./replication/log";
 import { type Storage, deadlinesOf } from "./storage";
@@ -80,36 +81,6 @@ export interface EngineOptions {
   /** What the node knows of replication; none for an engine alone. */
   readonly replication?: ReplicationView;
 }
-
-/**
- * The one narrow view the engine has of the node's replication state (links, sync, sentinels),
- * given once at construction.
- */
-export interface ReplicationView {
-  /** Replicas acknowledged within `maxLagMs` (min-replicas-to-write). */
-  goodReplicas(maxLagMs: number): number;
-  /** On a replica: why data commands are refused now (LOADING, MASTERDOWN), or null. */
-  replicaRefusal(): RedisError | null;
-  /** On a master: why writes are refused now (no quorum of sentinels heard), or null. */
-  writeRefusal(): RedisError | null;
-  /** Role-specific INFO replication fields; `loading`: a replica's full sync is not done or not yet consistent. */
-  info(): { slaves: string[]; master: [string, string | number][]; failoverState: string; loading?: boolean };
-  /**
-   * A replica is loading a full sync from this master: multi-key effects (RENAME, COPY of a
-   * collection) are then logged as what they wrote, not as themselves (see replication/protocol.ts).
-   */
-  fullSyncInProgress(): boolean;
-  /** This node's role now (the node's topology says it); absent: the options' `role`. */
-  role?(): Role;
-}
-
-const NO_REPLICATION: ReplicationView = {
-  goodReplicas: () => 0,
-  replicaRefusal: () => null,
-  writeRefusal: () => null,
-  info: () => ({ slaves: [], master: [], failoverState: "no-failover", loading: false }),
-  fullSyncInProgress: () => false,
-};
 
 /** INFO stats counters, since the node (re)started, as Redis counts them. */
 export interface Stats {

@@ -3,7 +3,8 @@
 // to its master answers offset -1. Both shapes through real nodes are in test/replication/replication.test.ts.
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../durable-objects/engine/clock";
-import { Engine, type ReplicationView } from "../../durable-objects/engine/engine";
+import { Engine } from "../../durable-objects/engine/engine";
+import type { ReplicationView } from "../../durable-objects/engine/replication/view";
 import { MemoryStorage } from "../../durable-objects/engine/memory-storage";
 import type { Role } from "../../durable-objects/engine/keyspace";
 

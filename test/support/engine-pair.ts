@@ -6,7 +6,8 @@
  */
 import { expect } from "vitest";
 import { ManualClock } from "../../durable-objects/engine/clock";
-import { Engine, type ReplicationView } from "../../durable-objects/engine/engine";
+import { Engine } from "../../durable-objects/engine/engine";
+import type { ReplicationView } from "../../durable-objects/engine/replication/view";
 import { START, type SnapshotCursor } from "../../durable-objects/engine/replication/protocol";
 import { MemoryStorage } from "../../durable-objects/engine/memory-storage";
 import { applyEntries, beginFullSync, endFullSync, loadChunk, psync, snapshotChunk } from "../../durable-objects/engine/replication/sync";
