@@ -243,16 +243,13 @@ export class PrimaryRole implements Role {
   /** PSYNC from a replica: CONTINUE with entries, or FULLRESYNC (see replication/protocol.ts). */
   psync(request: PsyncRequest): PsyncAnswer {
     const engine = this.node.engine;
-    const reply = psync(engine, request.replid, request.offset, STREAM_BYTES);
+    const reply = psync(engine, request.replid, request.offset, STREAM_BYTES, request.handshake);
     const link = this.link(request.replica);
     if (reply.kind === "fullresync") {
-      engine.stats.syncFull++;
-      if (request.handshake && request.replid !== "?") engine.stats.syncPartialErr++;
       link.syncFrom = reply.offset;
       link.ackAt = this.node.clock.now();
       link.offset = -1;
     } else {
-      if (request.handshake) engine.stats.syncPartialOk++;
       if (link.syncFrom !== null && request.offset >= link.syncFrom) link.syncFrom = null;
       link.shipped += reply.entries.length;
       this.acked(link, request.offset);

@@ -17,10 +17,22 @@ const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE_CODES).map(([n, c]) =>
 /** Keys read per storage page while building a snapshot chunk or a digest. */
 const PAGE = 256;
 
-/** PSYNC on the master: CONTINUE with the entries after `offset`, or FULLRESYNC. */
-export function psync(engine: Engine, replid: string, offset: number, maxBytes: number): PsyncReply {
+/**
+ * PSYNC on the master: CONTINUE with the entries after `offset`, or FULLRESYNC, counted in INFO's
+ * sync_full, sync_partial_ok and sync_partial_err; `handshake`: a replica's first PSYNC on a link
+ * (Redis's PSYNC command), not a pull that follows.
+ */
+export function psync(engine: Engine, replid: string, offset: number, maxBytes: number, handshake = false): PsyncReply {
   const log = engine.log;
-  if (!log.canContinue(replid, offset)) return { kind: "fullresync", replid: log.replid, offset: log.offset };
+  const stats = engine.stats;
+  // As Redis's masterTryPartialResynchronization counts: a handshake that continues is a partial
+  // resync; every full resync is one, and a failed partial one when the replica named a history.
+  if (!log.canContinue(replid, offset)) {
+    stats.syncFull++;
+    if (handshake && replid !== "?") stats.syncPartialErr++;
+    return { kind: "fullresync", replid: log.replid, offset: log.offset };
+  }
+  if (handshake) stats.syncPartialOk++;
   return { kind: "continue", replid: log.replid, entries: log.entriesAfter(offset, maxBytes), masterOffset: log.offset };
 }
 
