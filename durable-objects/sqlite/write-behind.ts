@@ -89,11 +89,6 @@ export class WriteBehind {
     return this.deferredKeys.size;
   }
 
-  /** True inside a transaction. */
-  get open(): boolean {
-    return this.levels.length > 0;
-  }
-
   /** The replay after a restart is done: every key is stored, and the marker goes. */
   storeDeferred(): void {
     this.replayPending = false;

@@ -24,7 +24,7 @@ describe("replicated effects", () => {
   });
 
   it.each(EFFECTS.map((e) => [e.name, e] as const))("%s decodes what it encodes", (_name, effect) => {
-    expect(effect.decode(decodeEffectArgs(effect))).toEqual(effect.example);
+    expect(effect.decode(encodedArgs(effect))).toEqual(effect.example);
     const decoded = decodeEffect(frameOf(effect));
     expect(decoded.kind).toBe(effect.kind);
     if (decoded.kind === "key") expect(decoded.key).toBe("k");
@@ -63,7 +63,7 @@ describe("replicated effects", () => {
   });
 });
 
-/** The effect's example encoded, as the arguments a replica's frame carries after the name (and key). */
-function decodeEffectArgs(effect: (typeof EFFECTS)[number]) {
+/** The effect's example encoded: the arguments a replica's frame carries after the name (and key), as bytes. */
+function encodedArgs(effect: (typeof EFFECTS)[number]) {
   return effect.encode(effect.example).map((a) => (typeof a === "string" ? toBytes(a) : a));
 }

@@ -54,8 +54,11 @@ export function decodeEffect(frame: Bytes): DecodedFrame {
   return decodeArgv(decodeCommand(frame));
 }
 
+/** The effect a frame's first word names, in any case. */
+const effectNamed = (name: Bytes): AnyEffect | undefined => BY_NAME.get(fromBytes(name).toUpperCase());
+
 function decodeArgv(argv: readonly Bytes[]): DecodedFrame {
-  const effect = BY_NAME.get(fromBytes(argv[0]!).toUpperCase());
+  const effect = effectNamed(argv[0]!);
   if (!effect) throw new Error(`replication: unknown effect ${fromBytes(argv[0]!)}`);
   if (effect.kind === "global") return { kind: "global", effect, args: effect.decode(argv.slice(1)) };
   if (argv.length < 2) throw new Error(`replication: ${effect.name} without a key`);
@@ -84,7 +87,7 @@ export function applyDecoded(decoded: DecodedFrame, change: Change, host: Effect
 export function keysWrittenBy(frame: Bytes): string[] | null {
   if (isMulti(frame) || isExec(frame)) return [];
   const argv = decodeCommand(frame);
-  const effect = BY_NAME.get(fromBytes(argv[0]!).toUpperCase());
+  const effect = effectNamed(argv[0]!);
   if (effect?.kind === "global") return effect.writesEveryKey ? null : [];
   if (argv.length < 2) return [];
   const key = fromBytes(argv[1]!);

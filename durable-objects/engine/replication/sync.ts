@@ -7,6 +7,7 @@ import { toBytes } from "../bytes";
 import { applyDecoded, decodeEffect } from "./effects";
 import type { EffectHost } from "./effect";
 import type { Engine } from "../engine";
+import type { Change } from "../keyspace";
 import { type LogEntry, type PsyncReply, START, type SnapshotChunk, type SnapshotCursor } from "./protocol";
 import { groupEnd } from "./framing";
 import type { KeyPosition } from "../slot";
@@ -247,18 +248,20 @@ function applyGroups(engine: Engine, entries: readonly LogEntry[], i: number, ap
   const recountPending = asSync && engine.storage.meta.get("recount") === 1;
   // As a replica applies the stream: a key found expired is kept (the master's DEL comes in the log).
   const role = append ? engine.role : "slave";
+  let change: Change;
+  // FLUSHALL commits the group's change so far, deletes what was written before it, and goes on in a new one.
+  const host: EffectHost = {
+    flush: (at) => {
+      engine.keyspace.commit(change, null);
+      engine.keyspace.deleteWrittenBefore(at);
+      change = engine.keyspace.begin(engine.options.clock.now(), role);
+    },
+    functions: (c) => engine.functions.apply(c),
+  };
   while (i < entries.length) {
     const group = groupEnd(entries, i);
     if (group === null) break;
-    let change = engine.keyspace.begin(engine.options.clock.now(), role);
-    const host: EffectHost = {
-      flush: (at) => {
-        engine.keyspace.commit(change, null);
-        engine.keyspace.deleteWrittenBefore(at);
-        change = engine.keyspace.begin(engine.options.clock.now(), role);
-      },
-      functions: (c) => engine.functions.apply(c),
-    };
+    change = engine.keyspace.begin(engine.options.clock.now(), role);
     for (let j = i; j < group; j++) {
       const { offset, frame } = entries[j]!;
       const at = offset + frame.length;
