@@ -55,6 +55,8 @@ export interface SentinelStatus {
   readonly nodes: readonly WatchedNode[];
   /** Recent role changes, newest last. */
   readonly events: readonly { readonly at: number; readonly event: string }[];
+  /** The Durable Object requests (RPC calls and alarms) this sentinel served since it started, by method, before this call. */
+  readonly requests_by_method?: Readonly<Record<string, number>>;
 }
 
 export interface SentinelApi {

@@ -36,6 +36,8 @@ export class FlaredisSentinel extends DurableObject<SentinelEnv> implements Sent
   clock: Clock = systemClock;
   private sentinel: Sentinel | null = null;
   private startError: unknown = null;
+  /** The calls this object served since it started, by method (each RPC call and each alarm is a billed request). */
+  private readonly served: Record<string, number> = {};
 
   constructor(ctx: DurableObjectState, env: SentinelEnv) {
     super(ctx, env);
@@ -68,25 +70,38 @@ export class FlaredisSentinel extends DurableObject<SentinelEnv> implements Sent
   }
 
   async watch(node?: string) {
+    this.count("watch");
     if ((await this.ctx.storage.getAlarm()) === null || node !== undefined) await this.core.watch(node);
   }
   async isMasterDown(question: DownQuestion) {
+    this.count("isMasterDown");
     return this.core.isMasterDown(question);
   }
   async announce(topology: Topology) {
+    this.count("announce");
     this.core.announce(topology);
   }
   async failover(to: string) {
+    this.count("failover");
     return this.core.coordinate(to);
   }
+  /** The sentinel's view, with the requests it served before this one. */
   async status() {
-    return this.core.status();
+    const status = { ...this.core.status(), requests_by_method: { ...this.served } };
+    this.count("status");
+    return status;
   }
   override async alarm() {
+    this.count("alarm");
     await this.core.tick();
   }
   async fault(fault: { down: boolean } | { restart: true }) {
+    this.count("fault");
     if ("restart" in fault) this.ctx.abort(RESTART_REASON);
     else this.core.setDown(fault.down);
+  }
+
+  private count(method: string): void {
+    this.served[method] = (this.served[method] ?? 0) + 1;
   }
 }
