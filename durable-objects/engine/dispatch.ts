@@ -55,6 +55,12 @@ export class Dispatcher {
     return commandTable.get(name.toLowerCase());
   }
 
+  /** Whether argv is a command flagged `readonly` (false for an unknown one). */
+  static readOnly(argv: readonly string[]): boolean {
+    const command = Dispatcher.lookup(argv[0] ?? "");
+    return command !== undefined && arityOf(command, argv) !== null && flagsOf(command, argv).includes("readonly");
+  }
+
   /** Whether a token of `permission` may run argv's command; null when there is no such command. */
   static permits(argv: readonly string[], permission: Permission): boolean | null {
     const command = Dispatcher.lookup(argv[0] ?? "");

@@ -58,7 +58,7 @@ export interface NodeHost extends AlarmHost {
 }
 
 /** The timers that share the node's one alarm. */
-export type Timer = "expiry" | "heartbeat" | "purge";
+export type Timer = "expiry" | "heartbeat" | "purge" | "silence";
 /** Elements of dropped collections deleted per alarm run. */
 const PURGE_BATCH = 1000;
 /** How long a batch waits for a fenced master's failover to end before TRYAGAIN. */
@@ -185,7 +185,7 @@ export class Node {
   async execute(batch: Batch, asPrimary = false): Promise<ExecReply> {
     this.faults.checkUp();
     const engine = this.engine;
-    await this.role.beforeBatch();
+    await this.role.beforeBatch(batch);
     if (this.fenced()) await this.fenceLifted(FENCE_WAIT_MS);
     if (asPrimary && engine.role !== "master")
       return {

@@ -8,29 +8,23 @@ import { systemRandom } from "../engine/clock";
 import { BlockOn, PubSubQuery, Publish, WaitForReplicas } from "../engine/command";
 import { BlockedClients } from "./blocked";
 import type { Batch, BatchResult } from "../engine/engine";
-import { type RedisError, errors } from "../engine/errors";
+import type { RedisError } from "../engine/errors";
 import type { Role as RedisRole } from "../engine/keyspace";
 import { type SnapshotChunk, type SnapshotCursor, packEntries } from "../engine/replication/protocol";
 import { psync, snapshotChunk } from "../engine/replication/sync";
 import type { Ack, ConfigUpdate, ExecReply, PsyncAnswer, PsyncRequest, Push, ReplicaStatus } from "../protocol/node-api";
 import { type Topology, newerTopology } from "../protocol/topology";
+import { Dispatcher } from "../engine/dispatch";
+import { HEARTBEAT_MS, IDLE_PING_MS } from "./liveness";
 import type { Node, Timer } from "./node";
+import { SentinelLease } from "./sentinel-lease";
 import type { Role } from "./role";
 
 /** Most backlog kept for a streaming replica beyond repl-backlog-size (Redis's replica buffer limit). */
 const REPLICA_BUFFER_BYTES = 64 * 1024 * 1024;
-/** Heartbeat period while writes go on (Redis replicas ACK once a second). */
-export const HEARTBEAT_MS = 1000;
-/**
- * Heartbeat period without writes (Redis's repl-ping-replica-period, 10 s): quiet, but provably
- * alive. A replica that hears nothing for repl-timeout (60 s) marks its link down.
- */
-export const IDLE_PING_MS = 10_000;
 /** Bytes of stream per PSYNC answer or push, and of keyspace per snapshot chunk. */
 export const STREAM_BYTES = 256 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
-/** How long a starting master waits for the sentinels' first pings before a write is refused. */
-const CONFIRM_MS = 1000;
 /** Keys expired per alarm run; more due keys re-arm the alarm at once. */
 const SWEEP_BATCH = 1000;
 
@@ -63,22 +57,14 @@ export class PrimaryRole implements Role {
   private readonly ackWaiters: (() => void)[] = [];
   /** Writes committed since the last heartbeat (the heartbeat slows down without them). */
   writesSinceBeat = false;
-  /** When each sentinel last pinged this master (engine time). */
-  private readonly sentinelsHeard = new Map<string, number>();
-  /**
-   * From when the sentinels count as heard: the promotion, for a master the sentinels just made
-   * (its leader had a majority then); never, for one started from storage (a restart, a region
-   * back): that one must hear a quorum first, or a restart would reopen the loss window.
-   */
-  private readonly since: number;
-  /** The sentinels asked to ping this master at its start (see `start`), until they have answered. */
-  private confirming: Promise<unknown> | null = null;
+  /** The sentinels' lease on this master's writes. */
+  private readonly lease: SentinelLease;
 
   constructor(
     private readonly node: Node,
     promoted: boolean,
   ) {
-    this.since = promoted ? node.clock.now() : Number.NEGATIVE_INFINITY;
+    this.lease = new SentinelLease(node, promoted ? node.clock.now() : Number.NEGATIVE_INFINITY, () => this.current);
     this.blocked = new BlockedClients(node.clock);
   }
 
@@ -92,29 +78,15 @@ export class PrimaryRole implements Role {
     // Idle or not, a master's replicas hear from it at least every IDLE_PING_MS.
     await this.node.timers.schedule("heartbeat", this.node.clock.now() + IDLE_PING_MS);
     this.pushToReplicas();
-    // The sentinels watch on their own alarms once armed; a starting master makes sure they are,
-    // and asks each to ping it now: the ping brings a newer topology if there is one (a master
-    // back after a failover then follows the new one before it takes a write), or counts towards
-    // the quorum its writes need. Not awaited: the ping comes in as a call once start-up is over.
-    if (this.node.watched && this.node.sentinels.sentinels.length > 0) {
-      const asked = Promise.allSettled(this.node.sentinels.sentinels.map((s) => this.node.peers.sentinel(s).watch(this.node.name)));
-      const timeout = new AbortController();
-      this.confirming = Promise.race([asked, this.node.clock.sleep(CONFIRM_MS, timeout.signal)]).finally(() => {
-        timeout.abort();
-        this.confirming = null;
-      });
-      this.node.background(this.confirming);
-    }
+    // The sentinels' answers bring a newer topology if there is one (a master back after a
+    // failover then follows the new one before it takes a write), or count towards the quorum
+    // its writes need. Not awaited: the answers come in once start-up is over.
+    void this.lease.renew();
   }
 
   /** Clients held by their blocking commands now. */
   get blockedClients(): number {
     return this.blocked.count;
-  }
-
-  /** Right after a start, a write that the quorum rule would refuse waits for the sentinels' first pings. */
-  async confirmed(): Promise<void> {
-    if (this.confirming && this.writeRefusal()) await this.confirming;
   }
 
   /** This node is not the master any more: release what waits on it. */
@@ -134,11 +106,16 @@ export class PrimaryRole implements Role {
 
   // ---- Clients -----------------------------------------------------------------------------
 
-  /** Replicas idle for a while have not acknowledged lately: ask them before refusing a write. */
-  async beforeBatch(): Promise<void> {
+  /**
+   * Before a batch that may write: replicas idle for a while have not acknowledged lately, so they
+   * are asked before a write is refused (min-replicas); the sentinels' lease is renewed from half
+   * its life on, and waited for when it has run out (see liveness.ts).
+   */
+  async beforeBatch(batch: Batch): Promise<void> {
     if (!this.node.engine.enoughReplicas()) await this.probeReplicas();
     // Demoted while it probed: the batch is the new master's (the node answers notPrimary).
-    if (this.current) await this.confirmed();
+    if (!this.current || !mayWrite(batch)) return;
+    await this.lease.beforeWrite();
   }
 
   /**
@@ -329,32 +306,24 @@ export class PrimaryRole implements Role {
 
   /** A sentinel pinged this master. */
   heardFrom(sentinel: string): void {
-    this.sentinelsHeard.set(sentinel, this.node.clock.now());
+    this.lease.heardFrom(sentinel);
   }
 
-  /**
-   * Why this master takes no write now: it has not heard from a quorum of the sentinels within
-   * down-after-milliseconds (they may be electing another master behind a partition), or null.
-   * This bounds what a partitioned master can accept and then lose to down-after-milliseconds.
-   */
+  /** Why this master takes no write now: the sentinels' lease ran out (sentinel-lease.ts), or null. */
   writeRefusal(): RedisError | null {
-    const { sentinels, quorum, downAfterMs } = this.node.sentinels;
-    // The sentinels watch the configured nodes only.
-    if (sentinels.length === 0 || !this.node.watched) return null;
-    const now = this.node.clock.now();
-    let heard = 0;
-    for (const s of sentinels) if (now - (this.sentinelsHeard.get(s) ?? this.since) <= downAfterMs) heard++;
-    return heard >= quorum ? null : errors.noQuorum(heard, quorum);
+    return this.lease.refusal();
   }
 
   // ---- The push loop and heartbeats --------------------------------------------------------
 
   /** After a commit: push it, and keep heartbeats going while writes go on. */
   async committed(): Promise<void> {
+    // The heartbeat first: the push tells the replicas when the next one comes.
+    const armed = this.node.timers.schedule("heartbeat", this.node.clock.now() + HEARTBEAT_MS);
     this.pushToReplicas();
     this.writesSinceBeat = true;
     this.retainBacklog();
-    await this.node.timers.schedule("heartbeat", this.node.clock.now() + HEARTBEAT_MS);
+    await armed;
   }
 
   /**
@@ -366,8 +335,9 @@ export class PrimaryRole implements Role {
     const active = this.writesSinceBeat;
     this.writesSinceBeat = false;
     this.retainBacklog();
+    const armed = this.node.timers.schedule("heartbeat", this.node.clock.now() + (active ? HEARTBEAT_MS : IDLE_PING_MS));
     this.pushToReplicas();
-    await this.node.timers.schedule("heartbeat", this.node.clock.now() + (active ? HEARTBEAT_MS : IDLE_PING_MS));
+    await armed;
   }
 
   /**
@@ -424,7 +394,9 @@ export class PrimaryRole implements Role {
         const entries = streaming && link.offset < log.offset ? log.entriesAfter(link.offset, STREAM_BYTES) : [];
         const before = link.offset;
         const config = link.configVersion === engine.configVersion ? undefined : this.configUpdate();
-        const push = { session: this.session, replid: log.replid, entries: packEntries(entries), masterOffset: log.offset, config, topology: this.node.known };
+        const beat = this.node.timers.at("heartbeat");
+        const nextWithinMs = beat === undefined ? IDLE_PING_MS : Math.max(0, beat - this.node.clock.now());
+        const push = { session: this.session, replid: log.replid, entries: packEntries(entries), masterOffset: log.offset, config, topology: this.node.known, nextWithinMs };
         const ack = await this.node.peers.node(replica).push(messages.length > 0 ? { ...push, messages: messages.map((p) => p.message) } : push);
         this.node.publisher.settle(messages, ack.delivered);
         messages = [];
@@ -492,4 +464,9 @@ export class PrimaryRole implements Role {
   get idle(): boolean {
     return !this.writesSinceBeat;
   }
+}
+
+/** Whether a batch may write: any of its commands not flagged `readonly` (scripts, unknown names and all). */
+function mayWrite(batch: Batch): boolean {
+  return batch.commands.some((argv) => !Dispatcher.readOnly(argv));
 }

@@ -13,7 +13,8 @@ import { applyEntries, beginFullSync, consistentAt, endFullSync, forgetSync, has
 import type { Ack, ConfigUpdate, ExecReply, PsyncAnswer, Push, ReadPolicy, ReplicaStatus } from "../protocol/node-api";
 import { type Topology, newerTopology } from "../protocol/topology";
 import { batchKeys, holdsOwnWrites } from "../protocol/read-your-writes";
-import type { Node } from "./node";
+import { IDLE_PING_MS, SILENCE_GRACE_MS, SILENCE_SLACK_MS } from "./liveness";
+import type { Node, Timer } from "./node";
 import type { Role } from "./role";
 
 export class ReplicaRole implements Role {
@@ -31,6 +32,8 @@ export class ReplicaRole implements Role {
   private consistentFrom = 0;
   /** When a message from the master last found this replica with everything it announced. */
   private freshAt: number | null = null;
+  /** The master's next push is due by then (its promise and a grace): later, the sentinels hear of it. */
+  private contactDue = 0;
 
   constructor(
     private readonly node: Node,
@@ -46,9 +49,13 @@ export class ReplicaRole implements Role {
 
   async start(): Promise<void> {
     this.node.background(this.sync());
+    // Not heard from yet: the master owes a push within its idle period.
+    await this.expectContact(this.node.clock.now(), IDLE_PING_MS);
   }
 
-  stop(): void {}
+  stop(): void {
+    this.node.timers.set("silence", null);
+  }
 
   /** Unchanged while it follows the same master. */
   carryInto(t: Topology, role: RedisRole): boolean {
@@ -99,8 +106,27 @@ export class ReplicaRole implements Role {
 
   pushToReplicas(): void {}
 
-  /** Replicas never expire keys (the master's DELs do): nothing of the alarm is a replica's. */
-  async alarm(): Promise<void> {}
+  /**
+   * The replica's share of the alarm: a master silent past its promise (see node/liveness.ts)
+   * makes every sentinel look at it, again every IDLE_PING_MS while the silence lasts. Replicas
+   * never expire keys (the master's DELs do).
+   */
+  async alarm(due: ReadonlySet<Timer>, now: number): Promise<void> {
+    if (!due.has("silence") || !this.current) return;
+    if (now < this.contactDue) {
+      this.node.timers.set("silence", this.contactDue);
+      return;
+    }
+    for (const s of this.node.sentinels.sentinels) this.node.background(this.node.peers.sentinel(s).watch(this.master));
+    this.node.timers.set("silence", now + IDLE_PING_MS + SILENCE_GRACE_MS);
+  }
+
+  /** A message from the master at `at` that promises the next within `withinMs`: the silence alarm moves past it. */
+  private async expectContact(at: number, withinMs: number): Promise<void> {
+    if (!this.node.watched || this.node.sentinels.sentinels.length === 0 || !this.current) return;
+    this.contactDue = at + withinMs + SILENCE_GRACE_MS;
+    await this.node.timers.move("silence", this.contactDue, SILENCE_SLACK_MS);
+  }
 
   resume(): void {
     this.cut();
@@ -112,6 +138,7 @@ export class ReplicaRole implements Role {
     const engine = this.node.engine;
     // The master's offset was current when the push arrived, not after an injected delay.
     const received = (this.lastContact = this.node.clock.now());
+    await this.expectContact(received, push.nextWithinMs ?? IDLE_PING_MS);
     if (push.config) this.adoptConfig(push.config);
     await this.node.faults.delay();
     // Published messages reach this region's subscribers whatever the node's state.

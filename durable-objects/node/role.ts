@@ -30,7 +30,7 @@ export interface Role {
 
   // ---- Clients -----------------------------------------------------------------------------
   /** Before a batch runs: a master makes sure of its replicas and sentinels (the write rules). */
-  beforeBatch(): Promise<void>;
+  beforeBatch(batch: Batch): Promise<void>;
   /** After `batch` ran (`wrote`: it moved the log): a master replicates it, wakes blocked clients, answers its WAITs and blocks. */
   afterBatch(result: BatchResult, wrote: boolean, batch: Batch): Promise<void>;
   /** A read with the client's policy (see `Node.read`); null: this node cannot serve it now. */

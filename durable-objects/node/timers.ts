@@ -43,6 +43,27 @@ export class Timers<Name extends string> {
     else this.deadlines.set(name, at);
   }
 
+  /**
+   * Sets timer `name` to `at`, later or earlier, and moves the alarm to the earliest timer. An
+   * alarm set earlier than that stays unless it would come `slackMs` or more early: it then fires,
+   * finds nothing due and re-arms, so a timer moved on every message does not set the alarm
+   * (a storage write) on every message.
+   */
+  async move(name: Name, at: number, slackMs: number): Promise<void> {
+    this.deadlines.set(name, at);
+    let next = Number.POSITIVE_INFINITY;
+    for (const deadline of this.deadlines.values()) next = Math.min(next, deadline);
+    next = Math.min(next, this.clock.now() + MAX_ALARM_MS);
+    if (this.armedAt !== null && this.armedAt <= next && next - this.armedAt < slackMs) return;
+    this.armedAt = next;
+    await this.host.setAlarm(next);
+  }
+
+  /** When timer `name` is due, or undefined when it is not set. */
+  at(name: Name): number | undefined {
+    return this.deadlines.get(name);
+  }
+
   has(name: Name): boolean {
     return this.deadlines.has(name);
   }

@@ -81,6 +81,11 @@ export interface Push {
   readonly topology: Topology;
   /** Messages published since the last push (protocol/pubsub.ts): delivered, never stored. */
   readonly messages?: readonly PubSubMessage[];
+  /**
+   * The master's next push comes within this many ms (its next heartbeat): a replica that hears
+   * nothing for longer (and a grace) tells the sentinels. Absent: IDLE_PING_MS.
+   */
+  readonly nextWithinMs?: number;
 }
 
 /** A replica's answer to a push: its ACK (REPLCONF ACK). */

@@ -61,10 +61,15 @@ export interface SentinelStatus {
 
 export interface SentinelApi {
   /**
-   * Starts watching (arms the alarm; idempotent) and, when `node` is named (a master that just
-   * started), pings it now.
+   * Looks at `node` (the master when not named) now, and keeps watching (the alarm ticks) while
+   * it does not answer: what a replica asks when its master broke its promise of a push.
    */
   watch(node?: string): Promise<void>;
+  /**
+   * The master `node` renews its lease: the sentinel counts it as an answer and returns the
+   * topology it knows (newer: the master is not one any more). See node/liveness.ts.
+   */
+  lease(node: string, topology: Topology): Promise<Topology>;
   isMasterDown(question: DownQuestion): Promise<DownAnswer>;
   /** A newer topology another sentinel made (Sentinel's hello messages carry it). */
   announce(topology: Topology): Promise<void>;

@@ -1,13 +1,13 @@
 /**
  * The sentinel Durable Object: one per configured sentinel region. It gives the runtime to a
- * `Sentinel` (a small stored table, the alarm, RPC) and delegates every call to it. The alarm
- * runs for ever once armed: the primary arms it when it starts (`watch`), and each tick re-arms it.
+ * `Sentinel` (a small stored table, the alarm, RPC) and delegates every call to it. The alarm is
+ * armed only while the sentinel has something to watch (sentinel.ts, node/liveness.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Clock, systemRandom, systemClock } from "../engine/clock";
 import { RESTART_REASON } from "../protocol/node-api";
 import type { DownQuestion, SentinelApi } from "../protocol/sentinel-api";
-import { type Topology, type TopologyEnv, sentinelsOf, topologyOf } from "../protocol/topology";
+import { type Topology, type TopologyEnv, parseTopology, sentinelsOf, topologyOf } from "../protocol/topology";
 import { type TransportEnv, keptStubs, rpcTransport } from "../node/transport";
 import { Sentinel, type SentinelStore } from "./sentinel";
 
@@ -71,7 +71,11 @@ export class FlaredisSentinel extends DurableObject<SentinelEnv> implements Sent
 
   async watch(node?: string) {
     this.count("watch");
-    if ((await this.ctx.storage.getAlarm()) === null || node !== undefined) await this.core.watch(node);
+    await this.core.watch(node);
+  }
+  async lease(node: string, topology: Topology) {
+    this.count("lease");
+    return this.core.lease(node, parseTopology(topology));
   }
   async isMasterDown(question: DownQuestion) {
     this.count("isMasterDown");

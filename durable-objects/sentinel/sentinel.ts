@@ -3,12 +3,18 @@
  * runtime (see flaredis-sentinel.ts), so tests run sentinels and nodes together in one isolate.
  *
  * WATCHING
- * Every TICK_MS (the alarm) a sentinel pings the primary (`hello`, which also hands the node the
- * newest topology the sentinel knows: how a returning old primary learns it was replaced) and,
- * every REPLICA_PING_MS or while the primary looks down, the replicas (their state while the
- * primary answers is in its status, as Redis's sentinels read it from the master's INFO). A node that has not answered for down-after-milliseconds is subjectively down
- * (SDOWN). When the primary is SDOWN the sentinel asks the others (is-master-down-by-addr); with
- * `quorum` of them agreeing (itself included) it is objectively down (ODOWN).
+ * A sentinel sleeps (no alarm: an idle deployment pays for no polling) until it has something to
+ * suspect; node/liveness.ts says who wakes it. Asked to look at the master (`watch`, by a replica
+ * that stopped hearing from it) or asked by another sentinel whether the master is down, it pings
+ * the master (`hello`, which also hands the node the newest topology the sentinel knows: how a
+ * returning old primary learns it was replaced). While the master does not answer, or a failover
+ * is under way, it ticks every TICK_MS (the alarm): it pings the master and the replicas (their
+ * state while the master answers is in its status, as Redis's sentinels read it from the
+ * master's INFO). The master's lease renewals (`lease`) count as answers. A node that has not
+ * answered for down-after-milliseconds is subjectively down (SDOWN). When the master is SDOWN the
+ * sentinel asks the others (is-master-down-by-addr); with `quorum` of them agreeing (itself
+ * included) it is objectively down (ODOWN). Once the master answers and no failover runs, the
+ * sentinel sleeps again.
  *
  * ELECTION (Sentinel's rules)
  * A sentinel that sees ODOWN asks to be leader of a new epoch: one above every epoch it knows.
@@ -28,7 +34,7 @@ import { FailoverRun, type SentinelContext } from "./failover";
 
 /** The sentinel's period (Redis Sentinel pings every second). */
 export const TICK_MS = 1000;
-/** How often replicas are pinged while the primary answers (Sentinel's INFO period). */
+/** How often replicas are pinged while the sentinel ticks and the primary answers (Sentinel's INFO period). */
 export const REPLICA_PING_MS = 10_000;
 /** Events kept for the dashboard and /admin/topology. */
 const EVENTS_KEPT = 20;
@@ -77,6 +83,8 @@ export class Sentinel implements SentinelContext {
   /** No automatic failover attempt before this time (after a lost election). */
   private nextAttempt = 0;
   private lastReplicaPing = Number.NEGATIVE_INFINITY;
+  /** The alarm is armed: this sentinel ticks (it suspects the master, or a failover runs). */
+  private ticking = false;
   down = false;
 
   constructor(private readonly host: SentinelHost) {
@@ -115,36 +123,63 @@ export class Sentinel implements SentinelContext {
 
   // ---- The alarm ---------------------------------------------------------------------------
 
-  /** Arms the alarm (the first call, or after a restart), and pings `node` now when named. */
+  /**
+   * Looks at `node` (the master when not named) now, and keeps ticking while it does not answer
+   * (a replica that stopped hearing from its master asks this; see node/liveness.ts).
+   */
   async watch(node?: string): Promise<void> {
     this.checkUp();
-    await this.host.setAlarm(this.clock.now() + TICK_MS);
-    if (node !== undefined && [this.topology.primary, ...this.topology.replicas].includes(node)) await this.ping(node);
+    const { primary, replicas } = this.topology;
+    const target = node ?? primary;
+    if (![primary, ...replicas].includes(target)) return;
+    const status = await this.ping(target);
+    if (status === null && target === this.topology.primary) await this.arm();
   }
 
-  /** One tick: watch, agree, fail over; then re-arm. */
+  /** The master renews its lease: it counts as an answer. The answer is the topology this sentinel knows. */
+  lease(node: string, seen: Topology | null): Topology {
+    this.checkUp();
+    this.learn(seen);
+    if (node === this.topology.primary) {
+      const watch = this.watched.get(node);
+      this.watched.set(node, { lastOk: this.clock.now(), status: watch?.status ?? null });
+    }
+    return this.topology;
+  }
+
+  /** One tick: watch, agree, fail over; then tick again while there is something to watch. */
   async tick(): Promise<void> {
+    this.ticking = false;
+    let again = true;
     try {
-      if (!this.down) await this.check();
+      if (!this.down) again = await this.check();
     } finally {
-      await this.host.setAlarm(this.clock.now() + TICK_MS);
+      if (again) await this.arm();
     }
   }
 
-  private async check(): Promise<void> {
+  private async arm(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    await this.host.setAlarm(this.clock.now() + TICK_MS);
+  }
+
+  /** Pings, agrees, elects, fails over as it must; whether to tick again. */
+  private async check(): Promise<boolean> {
     const now = this.clock.now();
     const { primary, replicas } = this.topology;
     const primaryDown = this.sdown(primary);
     const pingReplicas = primaryDown || this.failover.current !== null || now - this.lastReplicaPing >= REPLICA_PING_MS;
-    await Promise.all([primary, ...(pingReplicas ? replicas : [])].map((n) => this.ping(n)));
+    const [answer] = await Promise.all([primary, ...(pingReplicas ? replicas : [])].map((n) => this.ping(n)));
     if (pingReplicas) this.lastReplicaPing = now;
     if (this.failover.current) {
       await this.failover.step();
-      return;
+      return true;
     }
     if (!this.sdown(this.topology.primary)) {
       this.odown = false;
-      return;
+      // The master answered (or has not been silent for long): nothing left to watch.
+      return answer === null || this.topology.primary !== primary;
     }
     const question = { from: this.name, primary: this.topology.primary, epoch: this.epoch, candidate: null };
     const answers = await this.ask(question);
@@ -155,11 +190,12 @@ export class Sentinel implements SentinelContext {
       if (epoch === null || this.failover.current) {
         // Lost (or split) the vote: wait, with jitter, before asking again.
         this.nextAttempt = this.clock.now() + this.settings.downAfterMs + Math.floor(this.host.random.next() * 2000);
-        return;
+        return true;
       }
       this.failover.begin({ epoch, kind: "auto", from: this.topology, state: "select", to: null, at: null, startedAt: this.clock.now() });
       await this.failover.step();
     }
+    return true;
   }
 
   /** Pings one node; its answer may carry a newer topology. */
@@ -218,9 +254,14 @@ export class Sentinel implements SentinelContext {
     return ok;
   }
 
-  /** SENTINEL is-master-down-by-addr: this sentinel's SDOWN view, and its vote when asked for one. */
-  isMasterDown(q: DownQuestion): DownAnswer {
+  /**
+   * SENTINEL is-master-down-by-addr: this sentinel's SDOWN view, and its vote when asked for one.
+   * A sleeping sentinel pings the master first (its view would be old), and ticks from then on
+   * while the master does not answer.
+   */
+  async isMasterDown(q: DownQuestion): Promise<DownAnswer> {
     this.checkUp();
+    if (!this.ticking && q.primary === this.topology.primary) await this.watch(q.primary);
     if (q.candidate !== null) {
       this.raiseEpoch(q.epoch);
       // One vote per epoch, to the first that asks.
@@ -259,6 +300,8 @@ export class Sentinel implements SentinelContext {
     const epoch = await this.elect();
     if (epoch === null) return refuse(409, "ERR this sentinel was not elected to lead the failover (another is under way); nothing changed");
     if (this.failover.current || this.failover.running || this.topology !== from) return refuse(409, "ERR the topology changed meanwhile; nothing changed");
+    // Ticking from now: a restart in the middle finds the stored failover on its alarm and finishes it.
+    await this.arm();
     this.failover.begin({ epoch, kind: "manual", from, state: "fence", to, at: null, startedAt: this.clock.now() });
     return (await this.failover.step()) ?? refuse(503, "ERR the failover is still under way; see /admin/topology");
   }
@@ -278,7 +321,8 @@ export class Sentinel implements SentinelContext {
       return {
         node,
         role: w?.status?.role ?? "unknown",
-        sdown: this.sdown(node),
+        // A sleeping sentinel suspects nothing (its last answers may be old: nothing asked it to look).
+        sdown: this.ticking && this.sdown(node),
         lastOkMs: w?.lastOk == null ? -1 : now - w.lastOk,
         offset: w?.status?.offset ?? 0,
         linkUp: w?.status?.linkUp ?? false,

@@ -203,12 +203,14 @@ describe("elections", () => {
   it("one vote per epoch, to the first that asks", async () => {
     const c = await new Cluster().start();
     const s = c.sentinels.get("apac")!;
-    const a = s.isMasterDown({ from: "wnam", primary: "enam", epoch: 5, candidate: "wnam" });
-    const b = s.isMasterDown({ from: "weur", primary: "enam", epoch: 5, candidate: "weur" });
+    const [a, b] = await Promise.all([
+      s.isMasterDown({ from: "wnam", primary: "enam", epoch: 5, candidate: "wnam" }),
+      s.isMasterDown({ from: "weur", primary: "enam", epoch: 5, candidate: "weur" }),
+    ]);
     expect(a).toMatchObject({ leader: "wnam", leaderEpoch: 5 });
     expect(b).toMatchObject({ leader: "wnam", leaderEpoch: 5 });
-    expect(s.isMasterDown({ from: "weur", primary: "enam", epoch: 4, candidate: "weur" })).toMatchObject({ leader: "wnam", leaderEpoch: 5 });
-    expect(s.isMasterDown({ from: "weur", primary: "enam", epoch: 6, candidate: "weur" })).toMatchObject({ leader: "weur", leaderEpoch: 6 });
+    expect(await s.isMasterDown({ from: "weur", primary: "enam", epoch: 4, candidate: "weur" })).toMatchObject({ leader: "wnam", leaderEpoch: 5 });
+    expect(await s.isMasterDown({ from: "weur", primary: "enam", epoch: 6, candidate: "weur" })).toMatchObject({ leader: "weur", leaderEpoch: 6 });
   });
 
   it("a primary that hears no quorum of sentinels for down-after-milliseconds stops taking writes", async () => {

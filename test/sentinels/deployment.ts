@@ -23,8 +23,13 @@ export async function useClock(clock: Clock): Promise<void> {
   for (const s of SENTINELS) await inSentinel(s, (sentinel) => void (sentinel.clock = clock));
 }
 
-/** Runs every sentinel's alarm once (each pings, agrees, elects, fails over as it must). */
+/**
+ * Runs every node's alarm, then every sentinel's, once: replicas that heard nothing from their
+ * master past its promise ask the sentinels to look; those watching ping, agree, elect and fail
+ * over as they must. An alarm not due finds nothing to do and re-arms; a sleeping sentinel has none.
+ */
 export async function tickSentinels(): Promise<void> {
+  for (const n of NODES) await runDurableObjectAlarm(stubOf(n));
   for (const s of SENTINELS) await runDurableObjectAlarm(sentinelStub(s));
 }
 

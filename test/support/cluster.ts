@@ -42,6 +42,12 @@ export class Cluster {
   private readonly sentinelStores = new Map<string, Map<string, unknown>>();
   /** Alarms by object ("node:enam", "sentinel:weur"), in clock time. */
   private readonly alarms = new Map<string, number>();
+  /**
+   * The Durable Object requests each object served ("node:enam alarm", "sentinel:weur watch"):
+   * every call one object made to another, and every alarm that fired. Calls the test makes itself
+   * are not counted.
+   */
+  readonly requests = new Map<string, number>();
   private readonly pending = new Set<Promise<unknown>>();
   /** Each running object's life: a restart ends it, and the old object's calls fail from then on, as a crashed one's never return. */
   private readonly lives = new Map<string, { alive: boolean }>();
@@ -54,19 +60,23 @@ export class Cluster {
     const check = () => {
       if (!life.alive) throw new Error(`${who} was restarted`);
     };
-    const wrap = <T extends object>(target: T): T =>
+    const wrap = <T extends object>(target: T, to: string): T =>
       new Proxy(target, {
         get: (t, method: string) =>
           method === "then"
             ? undefined
             : async (...args: unknown[]) => {
                 check();
+                this.served(to, method);
                 const answer = await (t as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
                 check();
                 return answer;
               },
       });
-    return { node: (name: string) => wrap(this.network.node(name)), sentinel: (name: string) => wrap(this.network.sentinel(name)) } as MemoryNetwork;
+    return {
+      node: (name: string) => wrap(this.network.node(name), `node:${name}`),
+      sentinel: (name: string) => wrap(this.network.sentinel(name), `sentinel:${name}`),
+    } as MemoryNetwork;
   }
 
   constructor(options: ClusterOptions = {}) {
@@ -82,7 +92,7 @@ export class Cluster {
 
   /** Starts every configured node and sentinel, and lets the replicas sync. */
   async start(): Promise<this> {
-    // Sentinels first: a starting primary arms their alarms (`watch`), as in a deployment.
+    // Sentinels first: a starting primary renews its lease with them (`lease`), as in a deployment.
     for (const s of this.settings.sentinels) this.startSentinel(s);
     for (const n of [this.configured.primary, ...this.configured.replicas]) await this.startNode(n);
     await this.settle();
@@ -119,6 +129,23 @@ export class Cluster {
     return node;
   }
 
+  private served(who: string, method: string): void {
+    const key = `${who} ${method}`;
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+  }
+
+  /** The requests served since `since` (a copy of `requests` taken then), in total. */
+  requestsSince(since: ReadonlyMap<string, number>): number {
+    let n = 0;
+    for (const [key, count] of this.requests) n += count - (since.get(key) ?? 0);
+    return n;
+  }
+
+  /** Whether `who` ("sentinel:weur") has an alarm set. */
+  armed(who: string): boolean {
+    return this.alarms.has(who);
+  }
+
   /** Drops a node's in-memory state, as a crash or an eviction does; its storage stays. */
   async restartNode(name: string): Promise<Node> {
     this.network.remove(name, "node");
@@ -151,6 +178,7 @@ export class Cluster {
     this.sentinels.set(name, sentinel);
     const api: SentinelApi = {
       watch: (node) => sentinel.watch(node),
+      lease: async (node, t) => sentinel.lease(node, t),
       isMasterDown: async (q) => sentinel.isMasterDown(q),
       announce: async (t) => sentinel.announce(t),
       failover: (to) => sentinel.coordinate(to),
@@ -200,6 +228,7 @@ export class Cluster {
       for (const [who, at] of [...this.alarms]) {
         if (at > this.clock.now()) continue;
         this.alarms.delete(who);
+        this.served(who, "alarm");
         const [kind, name] = who.split(":") as ["node" | "sentinel", string];
         if (kind === "node") await this.nodes.get(name)?.alarm().catch(() => undefined);
         else await this.sentinels.get(name)?.tick().catch(() => undefined);

@@ -1,0 +1,89 @@
+// Who notices a lost master, and what an idle deployment costs (node/liveness.ts): the master
+// pings its replicas, a replica that hears nothing past the master's promise wakes the
+// sentinels, the sentinels sleep otherwise, and the master renews its lease for writes itself.
+import { describe, expect, it } from "vitest";
+import { IDLE_PING_MS, SILENCE_GRACE_MS } from "../../durable-objects/node/liveness";
+import { Cluster } from "../support/cluster";
+
+const SENTINELS = ["wnam", "weur", "apac"];
+
+/** Ticks a second at a time until `done`, at most `ms`; the ms it took, or -1. */
+async function until(c: Cluster, ms: number, done: () => boolean): Promise<number> {
+  for (let t = 1000; t <= ms; t += 1000) {
+    await c.tick(1000);
+    if (done()) return t;
+  }
+  return -1;
+}
+
+describe("an idle deployment", () => {
+  it("serves at most 0.5 Durable Object requests a second over its seven objects, and its sentinels sleep", async () => {
+    const c = await new Cluster().start();
+    expect(await c.run("SET", "k", "v")).toBe("OK");
+    await c.tick(30_000);
+    const before = new Map(c.requests);
+    const seconds = 180;
+    await c.tick(seconds * 1000);
+    const served = c.requestsSince(before);
+    expect(served / seconds).toBeLessThanOrEqual(0.5);
+    // What is left: the master's alarm and its pings to its three replicas.
+    const by = new Map([...c.requests].map(([k, n]) => [k, n - (before.get(k) ?? 0)]).filter(([, n]) => (n as number) > 0) as [string, number][]);
+    expect([...by.keys()].sort()).toEqual(["node:apac push", "node:enam alarm", "node:weur push", "node:wnam push"]);
+    for (const s of SENTINELS) expect(c.armed(`sentinel:${s}`)).toBe(false);
+    // A sleeping sentinel suspects nothing.
+    for (const s of c.sentinels.values()) expect(s.status().nodes.filter((n) => n.sdown)).toEqual([]);
+  });
+
+  it("takes a write after an idle spell: the master renews its lease with the sentinels first", async () => {
+    const c = await new Cluster().start();
+    await c.tick(120_000);
+    expect(c.node("enam").role.writeRefusal()).toMatchObject({ message: expect.stringMatching(/^NOQUORUM /) });
+    expect(await c.run("SET", "after-idle", "1")).toBe("OK");
+    expect(c.node("enam").role.writeRefusal()).toBeNull();
+  });
+});
+
+describe("a master lost while idle", () => {
+  it("is noticed by its replicas within the idle ping period and a grace, and a replica is promoted", async () => {
+    const c = await new Cluster().start();
+    expect(await c.run("SET", "k", "v")).toBe("OK");
+    await c.tick(60_000);
+    c.node("enam").fault({ down: true });
+    const took = await until(c, 30_000, () => c.primary() !== "enam");
+    expect(took).toBeGreaterThan(0);
+    // Noticed within IDLE_PING_MS + SILENCE_GRACE_MS of the loss; the failover then takes a few ticks.
+    expect(took).toBeLessThanOrEqual(IDLE_PING_MS + SILENCE_GRACE_MS + 5000);
+    expect(await c.run("GET", "k")).toBe("v");
+    expect(await c.run("SET", "k2", "v2")).toBe("OK");
+    // Calm again: the sentinels go back to sleep once the new master answers.
+    await c.tick(5000);
+    for (const s of SENTINELS) expect(c.armed(`sentinel:${s}`)).toBe(false);
+  });
+
+  it("a replica whose link is cut wakes the sentinels, which find the master answering and sleep again", async () => {
+    const c = await new Cluster().start();
+    await c.tick(20_000);
+    c.node("weur").fault({ link: "down" });
+    const before = new Map(c.requests);
+    await c.tick(IDLE_PING_MS + SILENCE_GRACE_MS + 2000);
+    const watches = [...c.requests].filter(([k]) => k.endsWith(" watch")).reduce((a, [k, n]) => a + n - (before.get(k) ?? 0), 0);
+    expect(watches).toBeGreaterThanOrEqual(SENTINELS.length);
+    expect(c.primary()).toBe("enam");
+    for (const s of SENTINELS) expect(c.armed(`sentinel:${s}`)).toBe(false);
+  });
+});
+
+describe("a master lost while writes go on", () => {
+  it("is noticed a second or two after its last push, and promoted once down-after-milliseconds passed since the sentinels last heard from it", async () => {
+    const c = await new Cluster().start();
+    for (let i = 0; i < 10; i++) {
+      expect(await c.run("SET", `w${i}`, "1")).toBe("OK");
+      await c.tick(500, 500);
+    }
+    c.node("enam").fault({ down: true });
+    const took = await until(c, 30_000, () => c.primary() !== "enam");
+    expect(took).toBeGreaterThan(0);
+    // The lease was renewed at most down-after-milliseconds / 2 before the loss.
+    expect(took).toBeLessThanOrEqual(c.settings.downAfterMs + 3000);
+  });
+});
