@@ -29,6 +29,12 @@ export class Bench {
   /** Seconds each throughput figure is measured for (after a warm-up second). */
   readonly seconds: number;
   readonly results: Result[] = [];
+  /**
+   * The rate (writes/s) the lag group ran at, half of the SET capacity it measured first on its
+   * own system, once it has run: redis-server's lag and the echo open loop (echo_open_lag_rate)
+   * run at the same rate, so that their tails compare with Flaredis's.
+   */
+  lagRate: { rate_per_s: number; set_capacity_ops_per_s: number } | null = null;
 
   constructor(quick: boolean) {
     this.quick = quick;

@@ -13,6 +13,7 @@ import { PRICES } from "../lib/prices.ts";
 import { storageKind } from "../lib/systems.ts";
 import { BIG_NAMES, BIG_PING, BIG_RANDOM_100K, BIG_ZRANK, PAGED_NAMES } from "./big-collections.ts";
 import type { Result } from "./context.ts";
+import { IDLE_TARGET_PER_S } from "./idle.ts";
 
 export type Machine = ReturnType<typeof machine>;
 
@@ -71,7 +72,21 @@ const UNITS: Record<string, string> = {
   deliveries_per_s: "deliveries/s",
   latency_p50_ms: "publish-to-receive p50 ms",
   latency_p99_ms: "publish-to-receive p99 ms",
+  rate_per_s: "rate, per s",
+  set_capacity_ops_per_s: "SET capacity, ops/s (closed loop, same system)",
+  rate_from: "rate from",
+  window_s: "idle window s",
+  requests_per_s: "DO requests/s, all objects",
+  node_requests_per_s: "DO requests/s, nodes",
+  sentinel_requests_per_s: "DO requests/s, sentinels",
+  requests_per_hour: "DO requests per hour",
+  rows_written_per_hour: "rows written per hour, nodes",
+  rows_read_per_hour: "rows read per hour, nodes",
+  usd_per_month: "$ per month (list prices)",
 };
+
+/** Results no longer measured under these names (echo_open_1000 is now echo_open_lag_rate): dropped from latest.json. */
+const RETIRED = new Set(["echo_open_1000"]);
 
 /** The table's columns: a system's results, under its heading. */
 const COLUMNS: [Result["system"], string][] = [
@@ -147,8 +162,11 @@ export function targets(results: readonly (Result & { run?: string })[]): string
       return `${num(v("get", "flaredis", "ops_per_s"))} ops/s, ${pct(ratio)} of the echo ceiling (${num(v("echo", "workerd", "ops_per_s"))}); target >= 80%: ${met(ratio >= 0.8)}${context((r) => `; redis replica: ${num(r)} ops/s`, ["get", "redis", "ops_per_s"])}`;
     }),
     target("SET through the primary", (v, context) => {
-      const ratio = v("set", "flaredis", "ops_per_s") / v("echo", "workerd", "ops_per_s");
-      return `${num(v("set", "flaredis", "ops_per_s"))} ops/s, ${pct(ratio)} of the echo ceiling; target >= 70%: ${met(ratio >= 0.7)}${context((set, durable, echo) => `; ${pct(set / durable)} of the durable echo (${num(durable)} ops/s, itself ${pct(durable / echo)} of the echo)`, ["set", "flaredis", "ops_per_s"], ["echo_durable", "workerd", "ops_per_s"], ["echo", "workerd", "ops_per_s"])}`;
+      // The target is to the durable echo (one request, one Durable Object call, one row committed),
+      // the least a durable write costs here; the ratio to the plain echo is context.
+      const set = v("set", "flaredis", "ops_per_s");
+      const durable = v("echo_durable", "workerd", "ops_per_s");
+      return `${num(set)} ops/s, ${pct(set / durable)} of the durable echo (${num(durable)} ops/s); target >= 75%: ${met(set >= 0.75 * durable)}${context((echo) => `; ${pct(set / echo)} of the echo ceiling (${num(echo)}; the durable echo ${pct(durable / echo)} of it)`, ["echo", "workerd", "ops_per_s"])}`;
     }),
     target("UTF-8 names and values (bytes inside)", (v) => {
       // Rounds alternating with ASCII names (bench/run/throughput.ts): the drop of the ratio to the echo, in points.
@@ -171,8 +189,15 @@ export function targets(results: readonly (Result & { run?: string })[]): string
     }),
     target("Replication lag p99", (v, context) => {
       const lag = v("repl_lag", "flaredis", "p99_ms");
-      const echo = v("echo_open_1000", "workerd", "p99_ms");
-      return `${lag} ms (p50 ${v("repl_lag", "flaredis", "p50_ms")}), ${round(lag / echo, 2)}x the echo Worker's p99 at 1,000 requests/s (${echo} ms); target <= 1.5x: ${met(lag <= 1.5 * echo)}${context((r) => `; redis: p99 ${r} ms`, ["repl_lag", "redis", "p99_ms"])}`;
+      const echo = v("echo_open_lag_rate", "workerd", "p99_ms");
+      const rate = v("repl_lag", "flaredis", "rate_per_s");
+      const echoRate = v("echo_open_lag_rate", "workerd", "rate_per_s");
+      // The ratio is fair only at the same rate: the open loop runs at the lag's when both ran together.
+      const head = `${lag} ms (p50 ${v("repl_lag", "flaredis", "p50_ms")}) at ${num(rate)} writes/s, half of the SET capacity measured on its system (${num(v("repl_lag", "flaredis", "set_capacity_ops_per_s"))} ops/s)`;
+      const redis = context((r, at) => `; redis: p99 ${r} ms at ${num(at)} writes/s`, ["repl_lag", "redis", "p99_ms"], ["repl_lag", "redis", "rate_per_s"]);
+      if (rate !== echoRate)
+        return `${head}; the echo Worker's p99 (${echo} ms) was measured at ${num(echoRate)} requests/s, another rate: target <= 1.5x: not comparable (run lag and echo together)${redis}`;
+      return `${head}, ${round(lag / echo, 2)}x the echo Worker's p99 at the same rate (${echo} ms); target <= 1.5x: ${met(lag <= 1.5 * echo)}${redis}`;
     }),
     target("Pub/sub, 100 subscribers in four places (no target yet)", (v, context) => {
       const figure = (system: Result["system"], name: string) => v("pubsub_100_subscribers", system, name);
@@ -207,6 +232,15 @@ export function targets(results: readonly (Result & { run?: string })[]): string
         return { name, ok, text: `${name}: new key ${round(first, 1)} ms and ${rows} rows written (redis-server ${round(v(name, "redis", "ms"), 2)} ms once made)` };
       });
       return `${each.map((e) => e.text).join("; ")}; target < 100 ms on a new key and <= 3 rows: ${met(each.every((e) => e.ok))}`;
+    }),
+    target(`Idle cost (a primary, three replicas and their sentinels, no traffic)`, (v) => {
+      const f = (figure: string) => v("idle_cost", "flaredis", figure);
+      const perS = f("requests_per_s");
+      const methods = results.find((r) => r.name === "idle_cost" && r.system === "flaredis")?.by_method;
+      const most = typeof methods === "string" && methods !== "" ? `; by method, per s: ${methods.split(", ").slice(0, 5).join(", ")}` : "";
+      const restarted = results.find((r) => r.name === "idle_cost" && r.system === "flaredis")?.restarted;
+      const again = typeof restarted === "string" && restarted !== "none" ? `; restarted meanwhile: ${restarted}` : "";
+      return `${perS} Durable Object requests/s over ${f("window_s")} s (nodes ${f("node_requests_per_s")}, sentinels ${f("sentinel_requests_per_s")}; ${num(f("requests_per_hour"))} an hour), rows written ${num(f("rows_written_per_hour"))} and read ${num(f("rows_read_per_hour"))} an hour: $${f("usd_per_month")} a month at list prices${most}${again}; target <= ${IDLE_TARGET_PER_S} requests/s: ${met(perS <= IDLE_TARGET_PER_S)}`;
     }),
     target("Cost per million commands at three replicas", (v) => {
       const c = (figure: string) => `$${v("cost_per_million", "flaredis", figure)}`;
@@ -287,7 +321,7 @@ function stored(): Stored {
   const json = JSON.parse(readFileSync("bench/results/latest.json", "utf8")) as Partial<Stored> & { machine?: Machine; results?: (Result & { run?: string })[] };
   const runs = json.runs ?? (json.machine ? [{ ...json.machine, only: null }] : []);
   const fallback = json.machine?.date ?? "unknown";
-  return { runs, results: (json.results ?? []).map((r) => ({ ...r, run: r.run ?? fallback })) };
+  return { runs, results: (json.results ?? []).filter((r) => !RETIRED.has(r.name)).map((r) => ({ ...r, run: r.run ?? fallback })) };
 }
 
 /**

@@ -131,7 +131,7 @@ export async function flaredisPartialResync(bench: Bench, f: Started): Promise<v
 export const ROWS_REPLICAS = ["wnam", "weur", "apac"] as const;
 
 /** What `/admin/nodes/<node>/storage` answers: the runtime's row counters and the calls served. */
-interface Usage {
+export interface Usage {
   rows_read: number;
   rows_written: number;
   /** Keys the node keeps in memory, a row each once stored: counted as written. */
