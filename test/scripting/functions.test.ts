@@ -7,7 +7,8 @@ import { ManualClock } from "../../durable-objects/engine/clock";
 import type { Context } from "../../durable-objects/engine/command";
 import { Engine } from "../../durable-objects/engine/engine";
 import { MemoryStorage } from "../../durable-objects/engine/memory-storage";
-import { crc64, decodePayload, encodePayload } from "../../durable-objects/engine/scripting/function-payload";
+import { decodePayload, encodePayload } from "../../durable-objects/engine/scripting/function-payload";
+import { crc64 } from "../../durable-objects/engine/rdb/crc64";
 import { digest } from "../../durable-objects/engine/replication/sync";
 import { catchUp, enginePair, fullSync } from "../support/engine-pair";
 import { fixedRandom, newEngine, run } from "../support/fixtures";
@@ -145,7 +146,7 @@ describe("FUNCTION LOAD and FCALL", () => {
 
 describe("FUNCTION DUMP and RESTORE", () => {
   it("reads redis-server's payload (LZF-compressed code) and writes one it reads back; a bad payload is refused", () => {
-    expect(crc64(text("123456789")).toString(16)).toBe("e9c6d914c4b8d9ca");
+    expect(crc64(text("123456789")).hex()).toBe("e9c6d914c4b8d9ca");
     const [code] = decodePayload(fromHex(REDIS_DUMP)).map((c) => new TextDecoder().decode(c));
     expect(code).toMatch(/^#!lua name=mylib\nredis.register_function\{function_name="hello".*"incr", keys\[1\]\) end\)\n$/s);
     expect(decodePayload(encodePayload([text(code!)])).map((c) => new TextDecoder().decode(c))).toEqual([code]);
@@ -238,7 +239,7 @@ describe("the bounds on libraries", () => {
     const body = Uint8Array.from([245, 0xc3, 0x01, 0x80, 0x80, 0x00, 0x00, 0x00, 0x00, 10, 0]);
     const payload = new Uint8Array(body.length + 8);
     payload.set(body);
-    new DataView(payload.buffer).setBigUint64(body.length, crc64(body), true);
+    payload.set(crc64(body).bytes(), body.length);
     expect(() => decodePayload(payload, 1024 * 1024)).toThrow("failed loading the given functions payload");
   });
 });

@@ -1,0 +1,176 @@
+/**
+ * The packed encodings Redis stores small collections in, and writes into RDB as one string each
+ * (read only: Flaredis writes the plain encodings, which every Redis 7 reads):
+ *
+ * - listpack (Redis 7): a 32-bit total length and a 16-bit count, entries, then 0xFF. An entry is
+ *   its encoding byte(s) and data, then a back length (1-5 bytes) for walking backwards. Integers
+ *   of 7, 13, 16, 24, 32 and 64 bits, strings with 6, 12 and 32-bit lengths.
+ * - ziplist (Redis before 7): a 32-bit total length, 32-bit tail offset, 16-bit count, entries,
+ *   then 0xFF; an entry is the previous entry's length (1 or 5 bytes), an encoding (strings with
+ *   6, 14 and 32-bit lengths; integers of 8, 16, 24, 32 and 64 bits and 0..12 inline), its data.
+ * - intset: a 32-bit element width (2, 4 or 8 bytes), a 32-bit count, the sorted integers.
+ *
+ * Every read is checked against the blob's end and the declared lengths: a malformed blob
+ * throws RdbError. Integers come back as their decimal text, as Redis turns them into strings.
+ */
+import { RdbError } from "./error";
+
+const ascii = new TextEncoder();
+const intText = (n: number | bigint): Uint8Array => ascii.encode(String(n));
+
+function view(blob: Uint8Array): DataView {
+  return new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+}
+
+/** The elements of a listpack, in order. */
+export function listpackEntries(blob: Uint8Array): Uint8Array[] {
+  if (blob.length < 7) throw new RdbError("listpack too short");
+  const v = view(blob);
+  if (v.getUint32(0, true) !== blob.length) throw new RdbError("listpack length mismatch");
+  const declared = v.getUint16(4, true);
+  const out: Uint8Array[] = [];
+  let p = 6;
+  const need = (n: number) => {
+    if (p + n > blob.length - 1) throw new RdbError("listpack entry out of bounds");
+  };
+  for (;;) {
+    need(0);
+    const b = blob[p]!;
+    if (b === 0xff) break;
+    const start = p;
+    if ((b & 0x80) === 0) {
+      out.push(intText(b & 0x7f));
+      p += 1;
+    } else if ((b & 0xc0) === 0x80) {
+      const len = b & 0x3f;
+      need(1 + len);
+      out.push(blob.subarray(p + 1, p + 1 + len));
+      p += 1 + len;
+    } else if ((b & 0xe0) === 0xc0) {
+      need(2);
+      const u = ((b & 0x1f) << 8) | blob[p + 1]!;
+      out.push(intText(u >= 1 << 12 ? u - (1 << 13) : u));
+      p += 2;
+    } else if ((b & 0xf0) === 0xe0) {
+      need(2);
+      const len = ((b & 0x0f) << 8) | blob[p + 1]!;
+      need(2 + len);
+      out.push(blob.subarray(p + 2, p + 2 + len));
+      p += 2 + len;
+    } else if (b === 0xf0) {
+      need(5);
+      const len = v.getUint32(p + 1, true);
+      need(5 + len);
+      out.push(blob.subarray(p + 5, p + 5 + len));
+      p += 5 + len;
+    } else if (b === 0xf1) {
+      need(3);
+      out.push(intText(v.getInt16(p + 1, true)));
+      p += 3;
+    } else if (b === 0xf2) {
+      need(4);
+      const u = blob[p + 1]! | (blob[p + 2]! << 8) | (blob[p + 3]! << 16);
+      out.push(intText((u << 8) >> 8));
+      p += 4;
+    } else if (b === 0xf3) {
+      need(5);
+      out.push(intText(v.getInt32(p + 1, true)));
+      p += 5;
+    } else if (b === 0xf4) {
+      need(9);
+      out.push(intText(v.getBigInt64(p + 1, true)));
+      p += 9;
+    } else throw new RdbError(`listpack encoding 0x${b.toString(16)}`);
+    // The back length: the entry's size (encoding and data) in 7-bit groups.
+    const size = p - start;
+    const backlen = size <= 127 ? 1 : size < 16383 ? 2 : size < 2097151 ? 3 : size < 268435455 ? 4 : 5;
+    need(backlen);
+    p += backlen;
+  }
+  if (p !== blob.length - 1) throw new RdbError("listpack trailing bytes");
+  // 65535: "unknown", the count did not fit in 16 bits.
+  if (declared !== 65535 && declared !== out.length) throw new RdbError("listpack count mismatch");
+  return out;
+}
+
+/** The elements of a ziplist, in order. */
+export function ziplistEntries(blob: Uint8Array): Uint8Array[] {
+  if (blob.length < 11) throw new RdbError("ziplist too short");
+  const v = view(blob);
+  if (v.getUint32(0, true) !== blob.length) throw new RdbError("ziplist length mismatch");
+  const declared = v.getUint16(8, true);
+  const out: Uint8Array[] = [];
+  let p = 10;
+  const need = (n: number) => {
+    if (p + n > blob.length - 1) throw new RdbError("ziplist entry out of bounds");
+  };
+  for (;;) {
+    need(0);
+    if (blob[p] === 0xff) break;
+    // The previous entry's length: one byte, or 0xFE and four.
+    p += blob[p] === 0xfe ? 5 : 1;
+    need(1);
+    const b = blob[p]!;
+    const kind = b >> 6;
+    if (kind === 0) {
+      const len = b & 0x3f;
+      need(1 + len);
+      out.push(blob.subarray(p + 1, p + 1 + len));
+      p += 1 + len;
+    } else if (kind === 1) {
+      need(2);
+      const len = ((b & 0x3f) << 8) | blob[p + 1]!;
+      need(2 + len);
+      out.push(blob.subarray(p + 2, p + 2 + len));
+      p += 2 + len;
+    } else if (b === 0x80) {
+      need(5);
+      const len = v.getUint32(p + 1, false);
+      need(5 + len);
+      out.push(blob.subarray(p + 5, p + 5 + len));
+      p += 5 + len;
+    } else if (b === 0xc0) {
+      need(3);
+      out.push(intText(v.getInt16(p + 1, true)));
+      p += 3;
+    } else if (b === 0xd0) {
+      need(5);
+      out.push(intText(v.getInt32(p + 1, true)));
+      p += 5;
+    } else if (b === 0xe0) {
+      need(9);
+      out.push(intText(v.getBigInt64(p + 1, true)));
+      p += 9;
+    } else if (b === 0xf0) {
+      need(4);
+      const u = blob[p + 1]! | (blob[p + 2]! << 8) | (blob[p + 3]! << 16);
+      out.push(intText((u << 8) >> 8));
+      p += 4;
+    } else if (b === 0xfe) {
+      need(2);
+      out.push(intText((blob[p + 1]! << 24) >> 24));
+      p += 2;
+    } else if (b >= 0xf1 && b <= 0xfd) {
+      out.push(intText((b & 0x0f) - 1));
+      p += 1;
+    } else throw new RdbError(`ziplist encoding 0x${b.toString(16)}`);
+  }
+  if (p !== blob.length - 1) throw new RdbError("ziplist trailing bytes");
+  if (declared !== 65535 && declared !== out.length) throw new RdbError("ziplist count mismatch");
+  return out;
+}
+
+/** The members of an intset, as decimal text. */
+export function intsetMembers(blob: Uint8Array): Uint8Array[] {
+  if (blob.length < 8) throw new RdbError("intset too short");
+  const v = view(blob);
+  const width = v.getUint32(0, true);
+  const count = v.getUint32(4, true);
+  if ((width !== 2 && width !== 4 && width !== 8) || blob.length !== 8 + width * count) throw new RdbError("intset length mismatch");
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = 8 + i * width;
+    out.push(intText(width === 2 ? v.getInt16(at, true) : width === 4 ? v.getInt32(at, true) : v.getBigInt64(at, true)));
+  }
+  return out;
+}

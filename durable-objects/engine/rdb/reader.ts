@@ -1,0 +1,219 @@
+/**
+ * RDB's primitive encodings (Redis's rdb.c): lengths, strings (raw, as small integers, LZF
+ * compressed), doubles (as text and binary) and millisecond times; read with every bound checked
+ * (a malformed or truncated input throws RdbError, never reads past its end) and written.
+ *
+ * Lengths: the first byte's top two bits say how: 00 six bits, 01 fourteen bits (big-endian with
+ * the next byte), 0x80 a 32-bit and 0x81 a 64-bit big-endian length after it; 11 a special
+ * encoding (of a string) in the low six bits: an 8, 16 or 32-bit little-endian integer, or LZF.
+ */
+import { RdbError } from "./error";
+import { lzfDecompress } from "./lzf";
+
+export { RdbError };
+
+const RDB_6BITLEN = 0;
+const RDB_14BITLEN = 1;
+const RDB_32BITLEN = 0x80;
+const RDB_64BITLEN = 0x81;
+const RDB_ENCVAL = 3;
+const ENC_INT8 = 0;
+const ENC_INT16 = 1;
+const ENC_INT32 = 2;
+const ENC_LZF = 3;
+
+const ascii = new TextEncoder();
+
+export class RdbReader {
+  pos: number;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    start = 0,
+    readonly end = bytes.length,
+    /** Most bytes one string may expand to (a compressed string's declared length included). */
+    readonly maxString = 512 * 1024 * 1024,
+  ) {
+    this.pos = start;
+  }
+
+  get done(): boolean {
+    return this.pos >= this.end;
+  }
+
+  private need(n: number): void {
+    if (n < 0 || this.pos + n > this.end) throw new RdbError("unexpected end of data");
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.bytes[this.pos++]!;
+  }
+
+  take(n: number): Uint8Array {
+    this.need(n);
+    const out = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** A little-endian unsigned 64-bit number (a millisecond time), exact up to 2^53. */
+  u64le(): number {
+    const b = this.take(8);
+    const view = new DataView(b.buffer, b.byteOffset, 8);
+    const value = view.getBigUint64(0, true);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new RdbError("time out of range");
+    return Number(value);
+  }
+
+  /** An 8-byte IEEE double, little-endian (ZSET_2's scores). */
+  binaryDouble(): number {
+    const b = this.take(8);
+    return new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, true);
+  }
+
+  /** A double as text (old ZSET scores): a length byte, 253 NaN, 254 +inf, 255 -inf. */
+  textDouble(): number {
+    const n = this.u8();
+    if (n === 253) return Number.NaN;
+    if (n === 254) return Number.POSITIVE_INFINITY;
+    if (n === 255) return Number.NEGATIVE_INFINITY;
+    return parseDouble(this.take(n));
+  }
+
+  /** A length, or a special encoding's number (`encoded` true). */
+  lengthOrEncoding(): { value: number; encoded: boolean } {
+    const first = this.u8();
+    const kind = (first & 0xc0) >> 6;
+    if (kind === RDB_ENCVAL) return { value: first & 0x3f, encoded: true };
+    if (kind === RDB_6BITLEN) return { value: first & 0x3f, encoded: false };
+    if (kind === RDB_14BITLEN) return { value: ((first & 0x3f) << 8) | this.u8(), encoded: false };
+    if (first === RDB_32BITLEN) {
+      const b = this.take(4);
+      return { value: new DataView(b.buffer, b.byteOffset, 4).getUint32(0, false), encoded: false };
+    }
+    if (first === RDB_64BITLEN) {
+      const b = this.take(8);
+      const value = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
+      if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new RdbError("length out of range");
+      return { value: Number(value), encoded: false };
+    }
+    throw new RdbError(`unknown length encoding 0x${first.toString(16)}`);
+  }
+
+  /** A length (a special encoding here is malformed). */
+  length(): number {
+    const { value, encoded } = this.lengthOrEncoding();
+    if (encoded) throw new RdbError("encoded value where a length was expected");
+    return value;
+  }
+
+  /** A string: raw, an integer (as its decimal text) or LZF-compressed. */
+  string(): Uint8Array {
+    const { value, encoded } = this.lengthOrEncoding();
+    if (!encoded) {
+      if (value > this.maxString) throw new RdbError("string too long");
+      return this.take(value);
+    }
+    if (value === ENC_INT8) return ascii.encode(String((this.u8() << 24) >> 24));
+    if (value === ENC_INT16) {
+      const b = this.take(2);
+      return ascii.encode(String(new DataView(b.buffer, b.byteOffset, 2).getInt16(0, true)));
+    }
+    if (value === ENC_INT32) {
+      const b = this.take(4);
+      return ascii.encode(String(new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true)));
+    }
+    if (value === ENC_LZF) {
+      const compressed = this.length();
+      const length = this.length();
+      if (length > this.maxString) throw new RdbError("string too long");
+      return lzfDecompress(this.take(compressed), length);
+    }
+    throw new RdbError(`unknown string encoding ${value}`);
+  }
+}
+
+/** A score or number as Redis's strtod reads it from RDB text; malformed text throws. */
+export function parseDouble(text: Uint8Array): number {
+  const s = new TextDecoder().decode(text);
+  const lower = s.toLowerCase();
+  if (lower === "inf" || lower === "+inf" || lower === "infinity" || lower === "+infinity") return Number.POSITIVE_INFINITY;
+  if (lower === "-inf" || lower === "-infinity") return Number.NEGATIVE_INFINITY;
+  if (lower === "nan" || lower === "-nan") return Number.NaN;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s)) throw new RdbError("malformed double");
+  return Number(s);
+}
+
+/** Builds RDB bytes (see the file's comment): a growing buffer. */
+export class RdbWriter {
+  private buffer = new Uint8Array(256);
+  private size = 0;
+
+  get length(): number {
+    return this.size;
+  }
+
+  private reserve(n: number): void {
+    if (this.size + n <= this.buffer.length) return;
+    let capacity = this.buffer.length * 2;
+    while (capacity < this.size + n) capacity *= 2;
+    const grown = new Uint8Array(capacity);
+    grown.set(this.buffer.subarray(0, this.size));
+    this.buffer = grown;
+  }
+
+  u8(b: number): this {
+    this.reserve(1);
+    this.buffer[this.size++] = b;
+    return this;
+  }
+
+  raw(bytes: Uint8Array): this {
+    this.reserve(bytes.length);
+    this.buffer.set(bytes, this.size);
+    this.size += bytes.length;
+    return this;
+  }
+
+  length_(n: number): this {
+    if (n < 1 << 6) return this.u8((RDB_6BITLEN << 6) | n);
+    if (n < 1 << 14) return this.u8((RDB_14BITLEN << 6) | (n >> 8)).u8(n & 0xff);
+    if (n <= 0xffffffff) {
+      const b = new Uint8Array(5);
+      b[0] = RDB_32BITLEN;
+      new DataView(b.buffer).setUint32(1, n, false);
+      return this.raw(b);
+    }
+    const b = new Uint8Array(9);
+    b[0] = RDB_64BITLEN;
+    new DataView(b.buffer).setBigUint64(1, BigInt(n), false);
+    return this.raw(b);
+  }
+
+  /** A string, raw (Redis also reads it so; it may store small integers and compress, we do not). */
+  string(bytes: Uint8Array): this {
+    return this.length_(bytes.length).raw(bytes);
+  }
+
+  binaryDouble(x: number): this {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, x, true);
+    return this.raw(b);
+  }
+
+  u64le(n: number): this {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
+    return this.raw(b);
+  }
+
+  u16le(n: number): this {
+    return this.u8(n & 0xff).u8((n >> 8) & 0xff);
+  }
+
+  /** The bytes written so far (a copy). */
+  finish(): Uint8Array {
+    return this.buffer.slice(0, this.size);
+  }
+}

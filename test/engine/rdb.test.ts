@@ -1,0 +1,178 @@
+// RDB's value encoding and DUMP's payload (durable-objects/engine/rdb/): the payloads Debian's
+// redis-server made for values in each of its encodings (test/fixtures/rdb/, made by the script
+// there) read back as the values it held; what Flaredis writes reads back the same; CRC-64's check
+// value; malformed, truncated and tampered payloads refused, never read past their end.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { crc64 } from "../../durable-objects/engine/rdb/crc64";
+import { RdbError } from "../../durable-objects/engine/rdb/error";
+import { ziplistEntries } from "../../durable-objects/engine/rdb/packed";
+import { dumpPayload, payloadVerified, readPayload } from "../../durable-objects/engine/rdb/payload";
+import { RdbReader, RdbWriter } from "../../durable-objects/engine/rdb/reader";
+import type { RdbValue } from "../../durable-objects/engine/rdb/value";
+import dumps from "../fixtures/rdb/dump-payloads.json";
+
+interface Fixture {
+  key: string;
+  note: string;
+  type: string;
+  payload: string;
+  value: unknown;
+}
+
+const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((h) => parseInt(h, 16)));
+const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+const text = (s: string) => new TextEncoder().encode(s);
+
+/** A value in the fixtures' form (base64 bytes; sets and hashes sorted; scores as redis-server prints them). */
+function asFixture(v: RdbValue): unknown {
+  switch (v.type) {
+    case "string":
+      return b64(v.value);
+    case "list":
+      return v.items.map(b64);
+    case "set":
+      return v.members.map(b64).sort();
+    case "zset":
+      return v.entries.map((e) => [b64(e.member), redisScore(e.score)]);
+    case "hash":
+      return v.fields.map((f) => [b64(f.field), b64(f.value)]).sort();
+  }
+}
+
+/** A score as redis-server replies it (%.17g shortest form; inf, -inf). */
+function redisScore(x: number): string {
+  if (x === Infinity) return "inf";
+  if (x === -Infinity) return "-inf";
+  return String(x).replace("e+", "e+");
+}
+
+describe("DUMP payloads written by redis-server", () => {
+  const fixtures = (dumps as { redis_version: string; fixtures: Fixture[] }).fixtures;
+
+  it.each(fixtures.map((f) => [f.key, f] as const))("%s reads back as the value redis-server held", (_key, f) => {
+    const payload = hex(f.payload);
+    expect(payloadVerified(payload)).toBe(true);
+    const value = readPayload(payload);
+    expect(value.type).toBe(f.type);
+    // Sorted sets in score order, as ZRANGE WITHSCORES gave them.
+    if (value.type === "zset") {
+      const sorted = [...value.entries].sort((a, b) => a.score - b.score || (b64(a.member) < b64(b.member) ? -1 : 1));
+      const expected = (f.value as [string, string][]).map(([m, s]) => [m, Number(s === "inf" ? Infinity : s === "-inf" ? -Infinity : s)]);
+      expect(sorted.map((e) => [b64(e.member), e.score])).toEqual(expected);
+    } else expect(asFixture(value)).toEqual(f.value);
+    // Written again by Flaredis, it reads back the same.
+    expect(readPayload(dumpPayload(value))).toEqual(value);
+  });
+
+  it("covers each encoding redis-server 7.0 writes", () => {
+    const types = new Set(fixtures.map((f) => f.payload.slice(0, 2)));
+    // string, set, zset_2, hash, intset, hash listpack, zset listpack, quicklist 2
+    expect([...types].sort()).toEqual(["00", "02", "04", "05", "0b", "10", "11", "12"]);
+  });
+});
+
+describe("the payload's footer", () => {
+  it("CRC-64 (Jones, reflected) has Redis's check value", () => {
+    expect(crc64(text("123456789")).hex()).toBe("e9c6d914c4b8d9ca");
+  });
+
+  it("a flipped byte anywhere, a truncation or a newer version is refused before the value is read", () => {
+    const payload = dumpPayload({ type: "list", items: [text("a"), text("b")] });
+    for (let i = 0; i < payload.length; i++) {
+      const bad = payload.slice();
+      bad[i]! ^= 0x01;
+      expect(payloadVerified(bad), `byte ${i}`).toBe(false);
+    }
+    for (let n = 0; n < payload.length; n++) expect(payloadVerified(payload.subarray(0, n))).toBe(false);
+    const newer = payload.slice();
+    newer[newer.length - 10] = 13;
+    expect(payloadVerified(newer)).toBe(false);
+  });
+
+  it("a value that does not hold together is an RdbError even with a right checksum", () => {
+    const withFooter = (body: Uint8Array) => {
+      const w = new RdbWriter().raw(body).u16le(10);
+      const b = w.finish();
+      const out = new Uint8Array(b.length + 8);
+      out.set(b);
+      out.set(crc64(b).bytes(), b.length);
+      return out;
+    };
+    const cases: [string, number[]][] = [
+      ["a list claiming 3 items holding 1", [1, 3, 1, 0x61]],
+      ["an empty set", [2, 0]],
+      ["a duplicate set member", [2, 2, 1, 0x61, 1, 0x61]],
+      ["a NaN score", [5, 1, 1, 0x61, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f]],
+      ["a string longer than the payload", [0, 0x7f]],
+      ["an LZF string that expands past its length", [0, 0xc3, 3, 1, 0x01, 0x61, 0x62]],
+      ["an unknown type", [99]],
+      ["a stream", [15, 0]],
+      ["trailing bytes", [0, 1, 0x61, 0x62]],
+    ];
+    for (const [what, body] of cases) {
+      const payload = withFooter(Uint8Array.from(body));
+      expect(payloadVerified(payload), what).toBe(true);
+      expect(() => readPayload(payload), what).toThrow(RdbError);
+    }
+  });
+});
+
+describe("the encodings written and read", () => {
+  const bytes = fc.uint8Array({ maxLength: 40 });
+  const value: fc.Arbitrary<RdbValue> = fc.oneof(
+    bytes.map((value) => ({ type: "string" as const, value })),
+    fc.array(bytes, { minLength: 1, maxLength: 20 }).map((items) => ({ type: "list" as const, items })),
+    fc.uniqueArray(bytes, { minLength: 1, maxLength: 20, selector: b64 }).map((members) => ({ type: "set" as const, members })),
+    fc
+      .uniqueArray(fc.record({ member: bytes, score: fc.double({ noNaN: true }) }), { minLength: 1, maxLength: 20, selector: (e) => b64(e.member) })
+      .map((entries) => ({ type: "zset" as const, entries })),
+    fc
+      .uniqueArray(fc.record({ field: bytes, value: bytes, expiresAt: fc.option(fc.integer({ min: 1, max: 2 ** 45 })) }), {
+        minLength: 1,
+        maxLength: 20,
+        selector: (f) => b64(f.field),
+      })
+      .map((fields) => ({ type: "hash" as const, fields })),
+  );
+
+  it("any value written reads back as itself; its payload is version 10 but for field deadlines (12)", () => {
+    fc.assert(
+      fc.property(value, (v) => {
+        const payload = dumpPayload(v);
+        expect(payloadVerified(payload)).toBe(true);
+        expect(readPayload(payload)).toEqual(v);
+        const deadlines = v.type === "hash" && v.fields.some((f) => f.expiresAt !== null);
+        expect(payload[payload.length - 10]).toBe(deadlines ? 12 : 10);
+      }),
+    );
+  });
+
+  it("lengths of every width and strings of every size", () => {
+    for (const n of [0, 63, 64, 16383, 16384, 2 ** 32 - 1, 2 ** 32, 2 ** 40]) {
+      const r = new RdbReader(new RdbWriter().length_(n).finish());
+      expect(r.length()).toBe(n);
+      expect(r.done).toBe(true);
+    }
+    const long = new Uint8Array(70_000).fill(7);
+    expect(new RdbReader(new RdbWriter().string(long).finish()).string()).toEqual(long);
+  });
+
+  it("a ziplist (Redis before 7) of strings and every integer width", () => {
+    // zlbytes, zltail, zllen, then entries [prevlen][encoding][data], then 0xFF.
+    const entries = [
+      [0x00, 0x03, 0x61, 0x62, 0x63], // "abc"
+      [0x05, 0xf3], // inline 2
+      [0x02, 0xfe, 0xf9], // int8 -7
+      [0x03, 0xc0, 0x30, 0x75], // int16 30000
+      [0x04, 0xf0, 0x00, 0x00, 0x80], // int24 -8388608
+      [0x05, 0xd0, 0x00, 0x94, 0x35, 0x77], // int32 2000000000
+      [0x06, 0xe0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f], // int64 max
+      [0x0a, 0x40, 0x01, ...new Array(0x01).fill(0x78)], // 14-bit length 1: "x"
+    ].flat();
+    const total = 10 + entries.length + 1;
+    const blob = Uint8Array.from([total, 0, 0, 0, 0, 0, 0, 0, 8, 0, ...entries, 0xff]);
+    expect(ziplistEntries(blob).map((b) => new TextDecoder().decode(b))).toEqual(["abc", "2", "-7", "30000", "-8388608", "2000000000", "9223372036854775807", "x"]);
+    expect(() => ziplistEntries(blob.subarray(0, blob.length - 2))).toThrow(RdbError);
+  });
+});
