@@ -103,6 +103,25 @@ export class AccessTracker {
         this.touch(key, change.now, lfu);
         if (replica) this.note(key);
       }
+    for (const [key, usage] of change.usage) if (change.touched.get(key)?.after) this.setUsage(key, change.now, lfu, usage);
+  }
+
+  /**
+   * RESTORE's IDLETIME (under an LRU policy) or FREQ (under an LFU one), as Redis's
+   * objectSetLRUOrLFU sets them. The idle time is OBJECT IDLETIME's; for eviction a key restored
+   * idle counts as older than every access the node remembers (its logical clock has no time).
+   */
+  private setUsage(key: string, now: number, lfu: boolean, usage: { readonly idleMs?: number; readonly frequency?: number }): void {
+    const a = this.keys.get(key);
+    if (a === undefined) return;
+    if (lfu) {
+      if (usage.frequency === undefined) return;
+      a.lfu = usage.frequency;
+      a.decayedAt = Math.floor(now / 60_000);
+    } else if (usage.idleMs !== undefined && usage.idleMs > 0) {
+      a.at = now - usage.idleMs;
+      a.seq = 0;
+    }
   }
 
   forget(key: string): void {

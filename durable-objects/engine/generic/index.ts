@@ -2,6 +2,7 @@
 import type { Command } from "../command";
 import copy from "./copy";
 import del from "./del";
+import dump from "./dump";
 import exists from "./exists";
 import expire from "./expire";
 import expireat from "./expireat";
@@ -16,6 +17,7 @@ import pttl from "./pttl";
 import randomkey from "./randomkey";
 import rename from "./rename";
 import renamenx from "./renamenx";
+import restore from "./restore";
 import scan from "./scan";
 import sort, { sortRo } from "./sort";
 import touch from "./touch";
@@ -23,5 +25,5 @@ import ttl from "./ttl";
 import typeCmd from "./type";
 import unlink from "./unlink";
 
-export const genericCommands: readonly Command<any>[] = [copy, del, exists, expire, expireat, expiretime, keys, object, persist, pexpire, pexpireat, pexpiretime,
-  pttl, randomkey, rename, renamenx, scan, sort, sortRo, touch, ttl, typeCmd, unlink];
+export const genericCommands: readonly Command<any>[] = [copy, del, dump, exists, expire, expireat, expiretime, keys, object, persist, pexpire, pexpireat, pexpiretime,
+  pttl, randomkey, rename, renamenx, restore, scan, sort, sortRo, touch, ttl, typeCmd, unlink];

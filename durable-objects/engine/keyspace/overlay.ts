@@ -52,6 +52,8 @@ export class Overlay extends ElementView {
   readonly grown = new Map<number, number>();
   /** Keys read or written by commands in this change (LRU/LFU access tracking, eviction.ts). */
   readonly accessed = new Set<string>();
+  /** RESTORE's IDLETIME or FREQ for keys it created: their use as it says, after the accesses (eviction.ts). */
+  readonly usage = new Map<string, { readonly idleMs?: number; readonly frequency?: number }>();
   /** The collection ids this change has seen, and the key holding each (to write its size). */
   private readonly owners = new Map<number, string>();
   /** Elements read from storage in this change (a write reads the element it replaces again). */

@@ -10,7 +10,7 @@ const GROUPS: readonly (readonly [string, readonly string[]])[] = [
     "a subscription is a Server-Sent Events response: POST /subscribe/<channel> or /psubscribe/<pattern> with Accept: text/event-stream (the HTTP API keeps no connection)",
     ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe"],
   ],
-  ["serialized values (RDB) are not served yet", ["dump", "restore", "restore-asking", "migrate"]],
+  ["keys move between Redis Cluster nodes with it; Flaredis is one keyspace (DUMP and RESTORE are served)", ["restore-asking", "migrate"]],
   ["the HTTP API keeps no connection: a request carries its token (the RESP proxy answers the handshake)", ["hello", "auth", "client", "quit", "reset", "readonly", "readwrite", "asking"]],
   ["every acknowledged write is already durable in the nodes' SQLite storage", ["save", "bgsave", "bgrewriteaof", "lastsave", "shutdown", "waitaof"]],
   ["the topology changes through the admin API (POST /admin/failover)", ["replicaof", "slaveof", "failover"]],
