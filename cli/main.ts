@@ -1,8 +1,9 @@
 /**
- * The `flaredis` bin: `cli`, `proxy` and `fill` (see `usage`). Options come before a one-shot
+ * The `flaredis` bin: `cli`, `proxy`, `fill` and `import` (see `usage`). Options come before a one-shot
  * command, as with redis-cli: `flaredis cli --url U --token T SET k v`.
  */
 import { runFill } from "./fill.ts";
+import { runImport } from "./import.ts";
 import { startProxy } from "./proxy.ts";
 import { ProxyMetrics } from "./proxy-metrics.ts";
 import { runCli } from "./repl.ts";
@@ -15,14 +16,18 @@ const usage = `usage:
         --metrics-port serves its own metrics (Prometheus text, GET /metrics) on that port
   flaredis fill  --url U --token T --keys N [--size 16] [--prefix key:] [--batch 1000] [--parallel 4] [--binary]
         writes N keys with pipelined SETs, with a progress bar on a terminal; --binary: values of any bytes
+  flaredis import --url U --token T [--batch 500] [--resume] [--state FILE] redis[s]://[user:pass@]host[:port][/db]
+        copies a running Redis's keys (SCAN, DUMP, PTTL, then RESTORE … REPLACE), resumable from FILE
+        (default .flaredis-import.json) with --resume; a progress bar, and both sides' key counts at the end
 
   --url and --token default to $FLAREDIS_URL and $FLAREDIS_TOKEN.`;
 
-const FLAGS = new Set(["raw", "no-raw", "help", "binary"]);
+const FLAGS = new Set(["raw", "no-raw", "help", "binary", "resume"]);
 const VALUES: Record<string, readonly string[]> = {
   cli: ["url", "token"],
   proxy: ["url", "token", "port", "host", "metrics-port"],
   fill: ["url", "token", "keys", "size", "prefix", "batch", "parallel"],
+  import: ["url", "token", "batch", "state"],
 };
 
 class UsageError extends Error {}
@@ -76,7 +81,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return 0;
   }
-  if (sub !== "cli" && rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+  if (sub === "import" && rest.length !== 1) throw new UsageError("import needs one source, redis://host:port");
+  if (sub !== "cli" && sub !== "import" && rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
   const { url, token } = target(options);
   switch (sub) {
     case "cli":
@@ -99,6 +105,15 @@ async function main(argv: string[]): Promise<number> {
       process.once("SIGTERM", stop);
       return new Promise<number>(() => {});
     }
+    case "import":
+      return runImport({
+        url,
+        token,
+        source: rest[0]!,
+        batch: integer(options, "batch", 500),
+        resume: options.resume === true,
+        state: String(options.state ?? ".flaredis-import.json"),
+      });
     default:
       if (options.keys === undefined) throw new UsageError("fill needs --keys N");
       return runFill({
