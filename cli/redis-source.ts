@@ -18,7 +18,7 @@ interface Waiter {
 
 export class RedisSource {
   private readonly socket: Socket;
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private readonly waiting: Waiter[] = [];
   private failure: Error | null = null;
 
