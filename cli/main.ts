@@ -1,9 +1,10 @@
 /**
- * The `flaredis` bin: `cli`, `proxy`, `fill` and `import` (see `usage`). Options come before a one-shot
+ * The `flaredis` bin: `cli`, `proxy`, `fill`, `import` and `export` (see `usage`). Options come before a one-shot
  * command, as with redis-cli: `flaredis cli --url U --token T SET k v`.
  */
 import { runFill } from "./fill.ts";
 import { runImport } from "./import.ts";
+import { runExport, runFileImport } from "./rdb-file.ts";
 import { startProxy } from "./proxy.ts";
 import { ProxyMetrics } from "./proxy-metrics.ts";
 import { runCli } from "./repl.ts";
@@ -19,15 +20,20 @@ const usage = `usage:
   flaredis import --url U --token T [--batch 500] [--resume] [--state FILE] redis[s]://[user:pass@]host[:port][/db]
         copies a running Redis's keys (SCAN, DUMP, PTTL, then RESTORE … REPLACE), resumable from FILE
         (default .flaredis-import.json) with --resume; a progress bar, and both sides' key counts at the end
+  flaredis import --url U --token T [--flush] FILE.rdb
+        loads an RDB file (checked whole first: a bad file changes nothing); --flush empties the keyspace first
+  flaredis export --url U --token T [--batch 500] FILE.rdb
+        writes every key (SCAN, PEXPIRETIME, DUMP) and the function libraries as an RDB file redis-server loads
 
   --url and --token default to $FLAREDIS_URL and $FLAREDIS_TOKEN.`;
 
-const FLAGS = new Set(["raw", "no-raw", "help", "binary", "resume"]);
+const FLAGS = new Set(["raw", "no-raw", "help", "binary", "resume", "flush"]);
 const VALUES: Record<string, readonly string[]> = {
   cli: ["url", "token"],
   proxy: ["url", "token", "port", "host", "metrics-port"],
   fill: ["url", "token", "keys", "size", "prefix", "batch", "parallel"],
   import: ["url", "token", "batch", "state"],
+  export: ["url", "token", "batch"],
 };
 
 class UsageError extends Error {}
@@ -81,8 +87,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return 0;
   }
-  if (sub === "import" && rest.length !== 1) throw new UsageError("import needs one source, redis://host:port");
-  if (sub !== "cli" && sub !== "import" && rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+  if ((sub === "import" || sub === "export") && rest.length !== 1) throw new UsageError(`${sub} needs one ${sub === "import" ? "source (redis://host:port or a file)" : "file"}`);
+  if (sub !== "cli" && sub !== "import" && sub !== "export" && rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
   const { url, token } = target(options);
   switch (sub) {
     case "cli":
@@ -105,7 +111,10 @@ async function main(argv: string[]): Promise<number> {
       process.once("SIGTERM", stop);
       return new Promise<number>(() => {});
     }
+    case "export":
+      return runExport({ url, token, file: rest[0]!, batch: integer(options, "batch", 500) });
     case "import":
+      if (!/^rediss?:\/\//i.test(rest[0]!)) return runFileImport({ url, token, file: rest[0]!, flush: options.flush === true });
       return runImport({
         url,
         token,

@@ -1,6 +1,6 @@
 /**
  * The admin API (admin token only): topology, a coordinated failover (run by the sentinels),
- * per-node INFO and digest, the sentinels' view, and fault injection for tests when
+ * per-node INFO and digest, the sentinels' view, RDB import (import.ts), and fault injection for tests when
  * FLAREDIS_ALLOW_FAULTS is on. Each route asks the nodes or the sentinels; no failover logic
  * lives here.
  */
@@ -11,6 +11,7 @@ import type { FailoverAnswer, SentinelStatus } from "../durable-objects/protocol
 import { sentinelsOf, topologyOf } from "../durable-objects/protocol/topology";
 import { type Env, nodeStub, sentinelStub } from "./env";
 import { RequestError, requestErrors } from "./errors";
+import { importRdb } from "./import";
 import { readBody } from "./request";
 import { currentTopology, learnTopology, refreshTopology } from "./routing";
 
@@ -111,6 +112,9 @@ admin.post("/failover", async (c) => {
   const { epoch, primary, replicas } = answer.topology;
   return c.json({ epoch, primary, replicas, offset: answer.offset });
 });
+
+/** POST /admin/import[?flush=1]: an RDB file loaded into the keyspace (worker/import.ts). */
+admin.post("/import", async (c) => c.json(await importRdb(c.env, c.req.raw, ["1", "true", "yes"].includes(c.req.query("flush") ?? ""))));
 
 admin.get("/nodes/:node/info", async (c) => {
   const section = c.req.query("section");

@@ -5,7 +5,7 @@
  * its low 5 bits and the next byte). Every read and copy is checked against the input and the
  * declared output length: a malformed input throws, it never reads or writes out of bounds.
  */
-import { RdbError } from "./error";
+import { RdbError } from "./error.ts";
 
 /** Decompresses `input` into exactly `length` bytes. @throws RdbError when it does not */
 export function lzfDecompress(input: Uint8Array, length: number): Uint8Array {

@@ -13,7 +13,7 @@
  * Every read is checked against the blob's end and the declared lengths: a malformed blob
  * throws RdbError. Integers come back as their decimal text, as Redis turns them into strings.
  */
-import { RdbError } from "./error";
+import { RdbError } from "./error.ts";
 
 const ascii = new TextEncoder();
 const intText = (n: number | bigint): Uint8Array => ascii.encode(String(n));

@@ -4,10 +4,10 @@
  * (crc64.ts) as eight little-endian bytes. RESTORE refuses a payload of a version newer than it
  * reads or with a wrong checksum before it reads anything else.
  */
-import { crc64 } from "./crc64";
-import { RdbError } from "./error";
-import { RdbReader, RdbWriter } from "./reader";
-import { RDB_VERSION_MAX, type RdbValue, readValue, writeValue } from "./value";
+import { crc64 } from "./crc64.ts";
+import { RdbError } from "./error.ts";
+import { RdbReader, RdbWriter } from "./reader.ts";
+import { RDB_VERSION_MAX, type RdbValue, readValue, writeValue } from "./value.ts";
 
 /** The payload of `value` (the lowest RDB version that holds it: 10, or 12 for field deadlines). */
 export function dumpPayload(value: RdbValue): Uint8Array {

@@ -7,8 +7,8 @@
  * the next byte), 0x80 a 32-bit and 0x81 a 64-bit big-endian length after it; 11 a special
  * encoding (of a string) in the low six bits: an 8, 16 or 32-bit little-endian integer, or LZF.
  */
-import { RdbError } from "./error";
-import { lzfDecompress } from "./lzf";
+import { RdbError } from "./error.ts";
+import { lzfDecompress } from "./lzf.ts";
 
 export { RdbError };
 
@@ -26,15 +26,16 @@ const ascii = new TextEncoder();
 
 export class RdbReader {
   pos: number;
+  readonly bytes: Uint8Array;
+  readonly end: number;
+  /** Most bytes one string may expand to (a compressed string's declared length included). */
+  readonly maxString: number;
 
-  constructor(
-    readonly bytes: Uint8Array,
-    start = 0,
-    readonly end = bytes.length,
-    /** Most bytes one string may expand to (a compressed string's declared length included). */
-    readonly maxString = 512 * 1024 * 1024,
-  ) {
+  constructor(bytes: Uint8Array, start = 0, end = bytes.length, maxString = 512 * 1024 * 1024) {
+    this.bytes = bytes;
     this.pos = start;
+    this.end = end;
+    this.maxString = maxString;
   }
 
   get done(): boolean {

@@ -8,9 +8,9 @@
  * A value read is checked as Redis checks a restored one: no empty collection, no duplicate
  * member or field, no NaN score. Streams and module values are refused (not yet supported).
  */
-import { RdbError } from "./error";
-import { intsetMembers, listpackEntries, ziplistEntries } from "./packed";
-import { parseDouble, type RdbReader, type RdbWriter } from "./reader";
+import { RdbError } from "./error.ts";
+import { intsetMembers, listpackEntries, ziplistEntries } from "./packed.ts";
+import { parseDouble, type RdbReader, type RdbWriter } from "./reader.ts";
 
 export const RDB_TYPE = {
   STRING: 0,
@@ -61,8 +61,10 @@ export type RdbValue =
 
 /** A value whose type or encoding this does not read (streams, modules, zipmaps). */
 export class UnsupportedRdbType extends RdbError {
-  constructor(readonly rdbType: number) {
+  readonly rdbType: number;
+  constructor(rdbType: number) {
     super(`RDB type ${rdbType} is not supported`);
+    this.rdbType = rdbType;
   }
 }
 

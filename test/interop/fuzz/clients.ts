@@ -116,11 +116,11 @@ export interface RedisServer {
  * Starts Debian's redis-server (or the binary FLAREDIS_REDIS_SERVER names, e.g. a 7.4 or 8 built
  * from source, against which the newer commands are generated too) on a free loopback port,
  * without persistence, and with one database: Flaredis has one (`COPY … DB 1` is out of range
- * there, as in Redis with `databases 1`).
+ * there, as in Redis with `databases 1`). `extra` arguments go last (`--dir D --dbfilename F`: it loads that RDB file).
  */
-export async function startRedisServer(binary = process.env.FLAREDIS_REDIS_SERVER ?? "redis-server"): Promise<RedisServer> {
+export async function startRedisServer(binary = process.env.FLAREDIS_REDIS_SERVER ?? "redis-server", extra: readonly string[] = []): Promise<RedisServer> {
   const port = await freePort();
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--databases", "1", "--daemonize", "no", "--loglevel", "warning"];
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--databases", "1", "--daemonize", "no", "--loglevel", "warning", ...extra];
   const child: ChildProcess = spawn(binary, args, { stdio: ["ignore", "ignore", "inherit"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let client: RespConnection | undefined;
