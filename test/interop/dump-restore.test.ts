@@ -1,6 +1,7 @@
 // DUMP and RESTORE between Flaredis (through `flaredis proxy`, ioredis with Buffers) and a
 // redis-server of our own: every type, small and large (each of redis-server's encodings), with
-// all 256 byte values; a payload from either side restores on the other to the same contents.
+// all 256 byte values, a stream with a consumer group and pending entries; a payload from either
+// side restores on the other to the same contents.
 import Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFlaredis } from "../e2e/start";
@@ -52,7 +53,13 @@ async function fill(c: Redis): Promise<string[]> {
   await c.zadd("bigzset", ...range(300).flatMap((i) => [String(i / 7), `z${i}`]));
   await c.hset("hash", "f", "v", "n", "42", "bin", ALL);
   await c.hset("bighash", ...range(300).flatMap((i) => [`field-${i}`, `value-${i}`]));
-  return ["str", "int", "long", "list", "biglist", "intset", "set", "bigset", "zset", "bigzset", "hash", "bighash"];
+  for (let i = 1; i <= 250; i++) await c.xadd("stream", `${i}-${i % 3}`, "n", String(i), ...(i % 9 === 0 ? [ALL, "bytes"] : []));
+  await c.xdel("stream", "5-2");
+  await c.xgroup("CREATE", "stream", "readers", "0");
+  await c.xreadgroup("GROUP", "readers", "alice", "COUNT", "4", "STREAMS", "stream", ">");
+  await c.xreadgroup("GROUP", "readers", "bob", "COUNT", "2", "STREAMS", "stream", ">");
+  await c.xack("stream", "readers", "1-1");
+  return ["str", "int", "long", "list", "biglist", "intset", "set", "bigset", "zset", "bigzset", "hash", "bighash", "stream"];
 }
 
 /** What a key holds, as bytes, in an order that does not depend on the side. */
@@ -73,6 +80,12 @@ async function contents(c: Redis, key: string): Promise<unknown> {
     case "hash": {
       const flat = await c.hgetallBuffer(key);
       return [type, Object.entries(flat).map(([f, v]) => [Buffer.from(f, "latin1").toString("hex"), hex(v)]).sort()];
+    }
+    case "stream": {
+      const entries = (await c.xrangeBuffer(key, "-", "+")).map(([id, pairs]) => [id.toString(), pairs.map(hex)]);
+      const groups = (await c.xinfo("GROUPS", key)) as unknown[][];
+      const pending = await c.xpending(key, "readers", "-", "+", 100);
+      return [type, entries, groups.map((g) => g.filter((_, i) => i % 2 === 1 && g[i - 1] !== "lag")), (pending as unknown[][]).map((p) => [p[0], p[1], p[3]])];
     }
     default:
       return [type];

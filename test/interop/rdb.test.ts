@@ -24,6 +24,7 @@ let server: Awaited<ReturnType<typeof startFlaredis>>;
 let proxy: ProxyProcess;
 let flaredis: Redis;
 const started: RedisServer[] = [];
+const clients: Redis[] = [];
 
 beforeAll(async () => {
   if (redisServer.skip) return;
@@ -36,6 +37,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   flaredis?.disconnect();
+  for (const c of clients) c.disconnect();
   proxy?.stop();
   for (const s of started) await s.stop();
   await server?.dispose();
@@ -60,6 +62,7 @@ async function redisWith(file?: string): Promise<Redis> {
   const s = await startRedisServer(undefined, file ? ["--dir", dir, "--dbfilename", file] : ["--dir", dir, "--dbfilename", "saved.rdb"]);
   started.push(s);
   const c = new Redis({ port: s.port, host: "127.0.0.1", lazyConnect: true });
+  clients.push(c);
   await c.connect();
   return c;
 }
@@ -78,6 +81,9 @@ async function fill(c: Redis): Promise<void> {
   await c.sadd("set", "1", "x", ALL);
   await c.zadd("zset", "1.5", "a", "-inf", "b", "3", ALL);
   await c.hset("hash", ...range(200).flatMap((i) => [`f${i}`, `v${i}`]));
+  for (let i = 1; i <= 130; i++) await c.xadd("stream", `${i}-1`, "n", String(i));
+  await c.xgroup("CREATE", "stream", "g", "0");
+  await c.xreadgroup("GROUP", "g", "consumer", "COUNT", "2", "STREAMS", "stream", ">");
   await c.function("LOAD", "REPLACE", "#!lua name=rdblib\nredis.register_function('rdbf', function() return 'from rdb' end)");
 }
 
@@ -94,6 +100,7 @@ async function everything(c: Redis): Promise<Record<string, unknown>> {
     else if (type === "set") value = (await c.smembersBuffer(key)).map(hex).sort();
     else if (type === "zset") value = (await c.zrangeBuffer(key, "0", "-1", "WITHSCORES")).map((b, i) => (i % 2 === 1 ? Number(b.toString()) : hex(b)));
     else if (type === "hash") value = Object.entries(await c.hgetallBuffer(key)).map(([f, v]) => [f, hex(v)]).sort();
+    else if (type === "stream") value = [await c.xrange(key, "-", "+"), ((await c.xpending(key, "g", "-", "+", 10)) as unknown[][]).map((p) => [p[0], p[1], p[3]])];
     out[key] = [type, at, value];
   }
   return out;
@@ -106,7 +113,7 @@ describe("RDB files", () => {
     const exported = await flaredisCli("export", "export.rdb");
     expect(exported.stderr).toBe("");
     expect(exported.code).toBe(0);
-    expect(exported.stdout).toMatch(/exported 8 keys to export.rdb \(RDB version 10/);
+    expect(exported.stdout).toMatch(/exported 9 keys to export.rdb \(RDB version 10/);
     const check = await run("redis-check-rdb", [join(dir, "export.rdb")]);
     expect(check.stdout).toMatch(/RDB looks OK!/);
     const loaded = await redisWith("export.rdb");
@@ -142,7 +149,7 @@ describe("RDB files", () => {
     const whole200 = await fetch(`${server.url}/admin/import?flush=1`, { method: "POST", headers: { authorization: "Bearer dev-admin-token" }, body: whole });
     expect(whole200.status).toBe(200);
     expect(await flaredis.exists("before")).toBe(0);
-    expect(await flaredis.dbsize()).toBe(8);
+    expect(await flaredis.dbsize()).toBe(9);
   });
 
   it.skipIf(redisServer.skip)("a hash with field deadlines makes a version-12 file, which Flaredis loads back with them", async () => {

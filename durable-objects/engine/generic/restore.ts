@@ -61,7 +61,7 @@ export default defineCommand<RestoreArgs>({
     try {
       value = readPayload(payload, PROTO_MAX_BULK_LEN);
     } catch (e) {
-      if (e instanceof UnsupportedRdbType) throw new RedisError(`ERR RESTORE of RDB type ${e.rdbType} (streams, modules) is not supported by Flaredis yet`);
+      if (e instanceof UnsupportedRdbType) throw new RedisError(`ERR RESTORE of RDB type ${e.rdbType} (module data) is not supported by Flaredis`);
       if (e instanceof RdbError) throw new RedisError("ERR Bad data format");
       throw e;
     }

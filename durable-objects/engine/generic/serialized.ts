@@ -5,15 +5,19 @@
  * effects and held to the same bounds (an element's size, a string's) as the commands' writes.
  */
 import { fromBytes, toBytes } from "../bytes";
-import { RedisError } from "../errors";
 import type { Change } from "../keyspace";
+import type { RdbStream } from "../rdb/stream";
 import type { RdbValue } from "../rdb/value";
+import { Group } from "../types/stream/groups";
+import { MAX_ID, ZERO_ID } from "../types/stream/id";
+import { encodePairs, entryKey } from "../types/stream/layout";
+import { Stream } from "../types/stream/stream";
 import { Hash } from "../types/hash/hash";
 import { List } from "../types/list/list";
 import { RedisSet } from "../types/set/set";
 import { Zset } from "../types/zset/zset";
 
-/** The value at `key` (a read: counted as a hit or a miss), or null without one. @throws ERR for a stream */
+/** The value at `key` (a read: counted as a hit or a miss), or null without one. */
 export function serializedValue(db: Change, key: string): RdbValue | null {
   const entry = db.lookup(key);
   if (entry === null) return null;
@@ -28,8 +32,25 @@ export function serializedValue(db: Change, key: string): RdbValue | null {
       return { type: "zset", entries: Zset.find(db, key)!.all().map((m) => ({ member: toBytes(m.field), score: m.score })) };
     case "hash":
       return { type: "hash", fields: Hash.find(db, key)!.all().map((f) => ({ field: toBytes(f.field), value: f.value, expiresAt: f.expiresAt ?? null })) };
-    case "stream":
-      throw new RedisError("ERR DUMP of a stream is not supported by Flaredis yet");
+    case "stream": {
+      const stream = Stream.find(db, key)!;
+      const m = stream.meta;
+      return {
+        type: "stream",
+        entries: stream.range(ZERO_ID, MAX_ID, false, -1),
+        lastId: m.lastId,
+        firstId: m.firstId,
+        maxDeletedId: m.maxDeletedId,
+        entriesAdded: m.entriesAdded,
+        groups: [...Group.all(stream)].map((g) => ({
+          name: toBytes(g.name),
+          lastId: g.meta.lastId,
+          entriesRead: g.meta.entriesRead,
+          pending: [...g.pending(ZERO_ID)].map(([id, n]) => ({ id, consumer: toBytes(n.consumer), deliveryTime: n.deliveryTime, deliveryCount: BigInt(n.deliveryCount) })),
+          consumers: [...g.consumers()].map(([name, c]) => ({ name: toBytes(name), seenTime: c.seenTime, activeTime: c.activeTime })),
+        })),
+      };
+    }
   }
 }
 
@@ -61,6 +82,28 @@ export function createValue(db: Change, key: string, value: RdbValue, expiresAt:
       for (const [at, fields] of byDeadline) Hash.find(db, key)?.expire(fields, at, null);
       break;
     }
+    case "stream":
+      createStream(db, key, value);
+      break;
   }
   if (expiresAt !== null && db.exists(key)) db.setDeadline(key, expiresAt);
+}
+
+/** A stream as RDB holds it, created row by row (replicated as XPUT and XMETA). */
+function createStream(db: Change, key: string, value: RdbStream): void {
+  const stream = Stream.create(db, key);
+  for (const e of value.entries) stream.put(entryKey(e.id), encodePairs(e.pairs.map(fromBytes)));
+  const { lastId, firstId, maxDeletedId, entriesAdded } = value;
+  stream.setMeta({ length: value.entries.length, lastId, firstId, maxDeletedId, entriesAdded });
+  for (const g of value.groups) {
+    const group = Group.create(stream, fromBytes(g.name), g.lastId, g.entriesRead)!;
+    for (const c of g.consumers) {
+      const name = fromBytes(c.name);
+      group.createConsumer(name, c.seenTime);
+      group.putConsumer(name, { seenTime: c.seenTime, activeTime: c.activeTime, pending: 0 });
+    }
+    for (const p of g.pending) group.assign(p.id, fromBytes(p.consumer), p.deliveryTime, Number(p.deliveryCount), db.now);
+    group.save();
+  }
+  stream.save();
 }

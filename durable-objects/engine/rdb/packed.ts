@@ -12,6 +12,7 @@
  *
  * Every read is checked against the blob's end and the declared lengths: a malformed blob
  * throws RdbError. Integers come back as their decimal text, as Redis turns them into strings.
+ * Listpacks are also written (`listpackOf`): streams are stored in them whatever the version.
  */
 import { RdbError } from "./error.ts";
 
@@ -173,4 +174,75 @@ export function intsetMembers(blob: Uint8Array): Uint8Array[] {
     out.push(intText(width === 2 ? v.getInt16(at, true) : width === 4 ? v.getInt32(at, true) : v.getBigInt64(at, true)));
   }
   return out;
+}
+
+/**
+ * A listpack of `items`: bigints in the smallest integer encoding, byte strings as strings
+ * (Redis reads either form of a field; the stream's own numbers must be integers).
+ */
+export function listpackOf(items: readonly (Uint8Array | bigint)[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const item of items) {
+    const head = typeof item === "bigint" ? integerEntry(item) : stringEntry(item);
+    parts.push(head, backlen(head.length));
+  }
+  const size = 6 + parts.reduce((n, p) => n + p.length, 0) + 1;
+  const out = new Uint8Array(size);
+  const v = view(out);
+  v.setUint32(0, size, true);
+  v.setUint16(4, Math.min(items.length, 65535), true);
+  let at = 6;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  out[at] = 0xff;
+  return out;
+}
+
+function integerEntry(n: bigint): Uint8Array {
+  if (n >= 0n && n <= 127n) return Uint8Array.of(Number(n));
+  if (n >= -4096n && n <= 4095n) {
+    const u = Number(n < 0n ? n + 8192n : n);
+    return Uint8Array.of(0xc0 | (u >> 8), u & 0xff);
+  }
+  const b = new Uint8Array(9);
+  const v = view(b);
+  if (n >= -32768n && n <= 32767n) {
+    b[0] = 0xf1;
+    v.setInt16(1, Number(n), true);
+    return b.subarray(0, 3);
+  }
+  if (n >= -8388608n && n <= 8388607n) {
+    const u = Number(n < 0n ? n + 16777216n : n);
+    return Uint8Array.of(0xf2, u & 0xff, (u >> 8) & 0xff, (u >> 16) & 0xff);
+  }
+  if (n >= -2147483648n && n <= 2147483647n) {
+    b[0] = 0xf3;
+    v.setInt32(1, Number(n), true);
+    return b.subarray(0, 5);
+  }
+  b[0] = 0xf4;
+  v.setBigInt64(1, n, true);
+  return b;
+}
+
+function stringEntry(s: Uint8Array): Uint8Array {
+  let head: number[];
+  if (s.length < 64) head = [0x80 | s.length];
+  else if (s.length < 4096) head = [0xe0 | (s.length >> 8), s.length & 0xff];
+  else head = [0xf0, s.length & 0xff, (s.length >>> 8) & 0xff, (s.length >>> 16) & 0xff, (s.length >>> 24) & 0xff];
+  const out = new Uint8Array(head.length + s.length);
+  out.set(head);
+  out.set(s, head.length);
+  return out;
+}
+
+/** The back length of an entry of `l` bytes (listpack.c's lpEncodeBacklen). */
+function backlen(l: number): Uint8Array {
+  if (l <= 127) return Uint8Array.of(l);
+  if (l < 16383) return Uint8Array.of(l >> 7, (l & 127) | 128);
+  if (l < 2097151) return Uint8Array.of(l >> 14, ((l >> 7) & 127) | 128, (l & 127) | 128);
+  if (l < 268435455) return Uint8Array.of(l >> 21, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128);
+  return Uint8Array.of(l >>> 28, ((l >>> 21) & 127) | 128, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128);
 }

@@ -102,6 +102,17 @@ export class RdbReader {
     throw new RdbError(`unknown length encoding 0x${first.toString(16)}`);
   }
 
+  /** A length of up to 64 bits as a bigint (a stream ID's half; 2^64-1 is "none" in places). */
+  lengthBig(): bigint {
+    const first = this.bytes[this.pos];
+    if (first === RDB_64BITLEN) {
+      this.pos++;
+      const b = this.take(8);
+      return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
+    }
+    return BigInt(this.length());
+  }
+
   /** A length (a special encoding here is malformed). */
   length(): number {
     const { value, encoded } = this.lengthOrEncoding();
@@ -192,6 +203,11 @@ export class RdbWriter {
     return this.raw(b);
   }
 
+  /** A length of up to 64 bits. */
+  lengthBig_(n: bigint): this {
+    return n <= 0xffffffffn ? this.length_(Number(n)) : this.u8(RDB_64BITLEN).raw(bigEndian64(n));
+  }
+
   /** A string, raw (Redis also reads it so; it may store small integers and compress, we do not). */
   string(bytes: Uint8Array): this {
     return this.length_(bytes.length).raw(bytes);
@@ -217,4 +233,11 @@ export class RdbWriter {
   finish(): Uint8Array {
     return this.buffer.slice(0, this.size);
   }
+}
+
+/** `n` (unsigned, at most 64 bits) as 8 bytes, big-endian. */
+export function bigEndian64(n: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, n, false);
+  return b;
 }

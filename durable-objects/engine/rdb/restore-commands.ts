@@ -35,7 +35,9 @@ export function outOfBounds(e: RdbFileEntry, b: KeyBounds): string | null {
           ? value.members.map((x) => x.length)
           : value.type === "zset"
             ? value.entries.map((x) => x.member.length)
-            : value.fields.map((x) => x.field.length + x.value.length);
+            : value.type === "hash"
+              ? value.fields.map((x) => x.field.length + x.value.length)
+              : value.entries.map((x) => x.pairs.reduce((n, p) => n + p.length + 4, 0));
   if (value.type === "string" && value.value.length > b.maxValueBytes) return `key ${name()}'s value is ${value.value.length} bytes, past ${b.maxValueBytes}`;
   const largest = elements.reduce((m, n) => Math.max(m, n), 0);
   const bound = Math.min(b.maxElementBytes, b.maxValueBytes);

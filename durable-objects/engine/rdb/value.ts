@@ -3,14 +3,16 @@
  * byte, then the value. Read: every encoding Redis 7.0 to 7.4 writes for strings, lists, sets,
  * sorted sets and hashes (plain, ziplist, listpack, quicklist, intset, and 7.4's hashes with
  * field deadlines). Written: the plain encodings (RDB_TYPE_STRING, LIST, SET, ZSET_2, HASH), which
- * every Redis 7 reads; a hash with field deadlines as 7.4's HASH_METADATA, which needs RDB 12.
+ * every Redis 7 reads; a hash with field deadlines as 7.4's HASH_METADATA, which needs RDB 12;
+ * streams as stream.ts says.
  *
- * A value read is checked as Redis checks a restored one: no empty collection, no duplicate
- * member or field, no NaN score. Streams and module values are refused (not yet supported).
+ * A value read is checked as Redis checks a restored one: no empty collection (a stream may be
+ * empty), no duplicate member or field, no NaN score. Module values are refused.
  */
 import { RdbError } from "./error.ts";
 import { intsetMembers, listpackEntries, ziplistEntries } from "./packed.ts";
 import { parseDouble, type RdbReader, type RdbWriter } from "./reader.ts";
+import { type RdbStream, STREAM_TYPES, readStream, writeStream } from "./stream.ts";
 
 export const RDB_TYPE = {
   STRING: 0,
@@ -57,9 +59,10 @@ export type RdbValue =
   | { readonly type: "list"; readonly items: readonly Uint8Array[] }
   | { readonly type: "set"; readonly members: readonly Uint8Array[] }
   | { readonly type: "zset"; readonly entries: readonly { readonly member: Uint8Array; readonly score: number }[] }
-  | { readonly type: "hash"; readonly fields: readonly HashField[] };
+  | { readonly type: "hash"; readonly fields: readonly HashField[] }
+  | RdbStream;
 
-/** A value whose type or encoding this does not read (streams, modules, zipmaps). */
+/** A value whose type or encoding this does not read (modules, zipmaps). */
 export class UnsupportedRdbType extends RdbError {
   readonly rdbType: number;
   constructor(rdbType: number) {
@@ -100,6 +103,9 @@ export function writeValue(w: RdbWriter, value: RdbValue): number {
       for (const f of value.fields) w.length_(f.expiresAt === null ? 0 : f.expiresAt - min + 1).string(f.field).string(f.value);
       return RDB_VERSION_MAX;
     }
+    case "stream":
+      writeStream(w, value);
+      return RDB_VERSION_PLAIN;
   }
 }
 
@@ -171,6 +177,10 @@ export function readValue(type: number, r: RdbReader): RdbValue {
         }),
       );
     }
+    case STREAM_TYPES.V1:
+    case STREAM_TYPES.V2:
+    case STREAM_TYPES.V3:
+      return readStream(type, r);
     default:
       throw new UnsupportedRdbType(type);
   }
