@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { crc64 } from "../../durable-objects/engine/rdb/crc64";
 import { RdbError } from "../../durable-objects/engine/rdb/error";
 import { ziplistEntries } from "../../durable-objects/engine/rdb/packed";
-import { dumpPayload, payloadVerified, readPayload } from "../../durable-objects/engine/rdb/payload";
+import { dumpPayload, payloadVerified, readPayload, withFooter } from "../../durable-objects/engine/rdb/payload";
 import { RdbReader, RdbWriter } from "../../durable-objects/engine/rdb/reader";
 import type { RdbValue } from "../../durable-objects/engine/rdb/value";
 import dumps from "../fixtures/rdb/dump-payloads.json";
@@ -138,12 +138,33 @@ describe("the payload's footer", () => {
       ["an unknown type", [99]],
       ["a stream whose length is not its entries'", [19, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]],
       ["trailing bytes", [0, 1, 0x61, 0x62]],
+      // Claims a value would expand to: refused before anything of that size is made.
+      ["an LZF string claiming 500 MB", [0, 0xc3, 1, 0x80, 0x1d, 0xcd, 0x65, 0x00, 0x00]],
+      ["a set claiming a billion members", [2, 0x80, 0x3b, 0x9a, 0xca, 0x00, 1, 0x61]],
     ];
     for (const [what, body] of cases) {
       const payload = withFooter(Uint8Array.from(body));
       expect(payloadVerified(payload), what).toBe(true);
       expect(() => readPayload(payload), what).toThrow(RdbError);
     }
+  });
+});
+
+describe("streams", () => {
+  const t = (x: string) => new TextEncoder().encode(x);
+  it("a stream of Redis 7.2 (type 21) whose consumer never read anything (active time -1) reads", () => {
+    const w = new RdbWriter().u8(21).length_(0);
+    for (let i = 0; i < 7; i++) w.length_(0); // length, last ID, first ID, largest deleted ID
+    w.length_(0).length_(1).string(t("g")).length_(0).length_(0).length_(0).length_(0); // entries added; one group
+    w.length_(1).string(t("c")).u64le(1000).raw(new Uint8Array(8).fill(0xff)).length_(0); // one consumer
+    const value = readPayload(withFooter(w, 11));
+    expect(value).toMatchObject({ type: "stream", groups: [{ consumers: [{ seenTime: 1000, activeTime: -1 }] }] });
+  });
+
+  it("two consumer groups of one name are refused", () => {
+    const group = { name: t("g"), lastId: { ms: 0n, seq: 0n }, entriesRead: 0n, pending: [], consumers: [] };
+    const payload = dumpPayload({ type: "stream", entries: [], lastId: { ms: 0n, seq: 0n }, firstId: { ms: 0n, seq: 0n }, maxDeletedId: { ms: 0n, seq: 0n }, entriesAdded: 0n, groups: [group, group] });
+    expect(() => readPayload(payload)).toThrow(/duplicate consumer group/);
   });
 });
 

@@ -5,7 +5,6 @@ import { RedisError, errors } from "../errors";
 import { RdbError } from "../rdb/error";
 import { payloadVerified, readPayload } from "../rdb/payload";
 import { UnsupportedRdbType } from "../rdb/value";
-import { PROTO_MAX_BULK_LEN } from "../limits";
 import { createValue } from "./serialized";
 
 interface RestoreArgs {
@@ -59,7 +58,7 @@ export default defineCommand<RestoreArgs>({
     if (!payloadVerified(payload)) throw new RedisError("ERR DUMP payload version or checksum are wrong");
     let value;
     try {
-      value = readPayload(payload, PROTO_MAX_BULK_LEN);
+      value = readPayload(payload);
     } catch (e) {
       if (e instanceof UnsupportedRdbType) throw new RedisError(`ERR RESTORE of RDB type ${e.rdbType} (module data) is not supported by Flaredis`);
       if (e instanceof RdbError) throw new RedisError("ERR Bad data format");

@@ -12,7 +12,7 @@
  */
 import { Crc64, crc64 } from "./crc64.ts";
 import { RdbError } from "./error.ts";
-import { RdbReader, RdbWriter } from "./reader.ts";
+import { RdbReader, RdbWriter, type ValueBounds } from "./reader.ts";
 import { RDB_VERSION_MAX, RDB_VERSION_PLAIN, type RdbValue, UnsupportedRdbType, readValue, writeValue } from "./value.ts";
 
 const OP = {
@@ -148,9 +148,9 @@ export function rdbFileHeader(bytes: Uint8Array): { version: number; aux: Map<st
  * The file's keys and function libraries in order, read as they are asked for (one in memory at a
  * time). Call `rdbFileHeader` first: this reads from its `body`. @throws RdbError
  */
-export function* rdbFileEntries(bytes: Uint8Array, body: number, version: number, maxString?: number): Generator<RdbFileEntry> {
+export function* rdbFileEntries(bytes: Uint8Array, body: number, version: number, bounds?: ValueBounds): Generator<RdbFileEntry> {
   const end = version >= 5 ? bytes.length - 8 : bytes.length;
-  const r = new RdbReader(bytes, body, end, maxString);
+  const r = new RdbReader(bytes, body, end, bounds);
   let db = 0;
   let expiresAt: number | null = null;
   let idleSeconds: number | undefined;
@@ -162,6 +162,7 @@ export function* rdbFileEntries(bytes: Uint8Array, body: number, version: number
         if (!r.done) throw new RdbError("bytes after EOF");
         return;
       case OP.AUX:
+        r.startValue();
         r.string();
         r.string();
         continue;
@@ -192,12 +193,14 @@ export function* rdbFileEntries(bytes: Uint8Array, body: number, version: number
         frequency = r.u8();
         continue;
       case OP.FUNCTION2:
+        r.startValue();
         yield { kind: "function", code: r.string() };
         continue;
       case OP.FUNCTION_PRE_GA:
       case OP.MODULE_AUX:
         throw new UnsupportedRdbType(op);
       default: {
+        r.startValue();
         const key = r.string();
         if (db !== 0) throw new RdbError(`a key in database ${db}: Flaredis has one database (0)`);
         const value = readValue(op, r);

@@ -23,8 +23,8 @@ function view(blob: Uint8Array): DataView {
   return new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
 }
 
-/** The elements of a listpack, in order. */
-export function listpackEntries(blob: Uint8Array): Uint8Array[] {
+/** The elements of a listpack, in order (at most `max`). */
+export function listpackEntries(blob: Uint8Array, max = Number.POSITIVE_INFINITY): Uint8Array[] {
   if (blob.length < 7) throw new RdbError("listpack too short");
   const v = view(blob);
   if (v.getUint32(0, true) !== blob.length) throw new RdbError("listpack length mismatch");
@@ -38,6 +38,7 @@ export function listpackEntries(blob: Uint8Array): Uint8Array[] {
     need(0);
     const b = blob[p]!;
     if (b === 0xff) break;
+    if (out.length >= max) throw new RdbError(`more than ${max} elements`);
     const start = p;
     if ((b & 0x80) === 0) {
       out.push(intText(b & 0x7f));
@@ -94,8 +95,8 @@ export function listpackEntries(blob: Uint8Array): Uint8Array[] {
   return out;
 }
 
-/** The elements of a ziplist, in order. */
-export function ziplistEntries(blob: Uint8Array): Uint8Array[] {
+/** The elements of a ziplist, in order (at most `max`). */
+export function ziplistEntries(blob: Uint8Array, max = Number.POSITIVE_INFINITY): Uint8Array[] {
   if (blob.length < 11) throw new RdbError("ziplist too short");
   const v = view(blob);
   if (v.getUint32(0, true) !== blob.length) throw new RdbError("ziplist length mismatch");
@@ -108,6 +109,7 @@ export function ziplistEntries(blob: Uint8Array): Uint8Array[] {
   for (;;) {
     need(0);
     if (blob[p] === 0xff) break;
+    if (out.length >= max) throw new RdbError(`more than ${max} elements`);
     // The previous entry's length: one byte, or 0xFE and four.
     p += blob[p] === 0xfe ? 5 : 1;
     need(1);
@@ -161,13 +163,14 @@ export function ziplistEntries(blob: Uint8Array): Uint8Array[] {
   return out;
 }
 
-/** The members of an intset, as decimal text. */
-export function intsetMembers(blob: Uint8Array): Uint8Array[] {
+/** The members of an intset, as decimal text (at most `max`). */
+export function intsetMembers(blob: Uint8Array, max = Number.POSITIVE_INFINITY): Uint8Array[] {
   if (blob.length < 8) throw new RdbError("intset too short");
   const v = view(blob);
   const width = v.getUint32(0, true);
   const count = v.getUint32(4, true);
   if ((width !== 2 && width !== 4 && width !== 8) || blob.length !== 8 + width * count) throw new RdbError("intset length mismatch");
+  if (count > max) throw new RdbError(`more than ${max} elements`);
   const out: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const at = 8 + i * width;

@@ -6,7 +6,7 @@
  */
 import { crc64 } from "./crc64.ts";
 import { RdbError } from "./error.ts";
-import { RdbReader, RdbWriter } from "./reader.ts";
+import { RdbReader, RdbWriter, type ValueBounds } from "./reader.ts";
 import { RDB_VERSION_MAX, type RdbValue, readValue, writeValue } from "./value.ts";
 
 /** The payload of `value` (the lowest RDB version that holds it: 10, or 12 for field deadlines). */
@@ -43,8 +43,8 @@ export function payloadVerified(payload: Uint8Array, maxVersion: number = RDB_VE
  * The value in a verified payload. @throws RdbError when it is malformed (or holds more than the
  * type byte and the value before its footer)
  */
-export function readPayload(payload: Uint8Array, maxString?: number): RdbValue {
-  const r = new RdbReader(payload, 0, payload.length - 10, maxString);
+export function readPayload(payload: Uint8Array, bounds?: ValueBounds): RdbValue {
+  const r = new RdbReader(payload, 0, payload.length - 10, bounds);
   const value = readValue(r.u8(), r);
   if (!r.done) throw new RdbError("trailing bytes after the value");
   return value;

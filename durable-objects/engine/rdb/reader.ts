@@ -24,18 +24,57 @@ const ENC_LZF = 3;
 
 const ascii = new TextEncoder();
 
+/**
+ * What one value read may hold, whatever its input claims: its strings' bytes (decompressed) and
+ * its elements. A DUMP payload is small but LZF and packed encodings expand it; the bounds keep a
+ * hostile one from allocating more than a Durable Object's memory before it is refused.
+ */
+export interface ValueBounds {
+  readonly bytes: number;
+  readonly elements: number;
+}
+
+/** RESTORE's and an import's bounds per value: a request's strings (limits.ts), half a million elements. */
+export const VALUE_BOUNDS: ValueBounds = { bytes: 32 * 1024 * 1024, elements: 500_000 };
+
 export class RdbReader {
   pos: number;
   readonly bytes: Uint8Array;
   readonly end: number;
-  /** Most bytes one string may expand to (a compressed string's declared length included). */
-  readonly maxString: number;
+  readonly bounds: ValueBounds;
+  private bytesLeft: number;
+  private elementsLeft: number;
 
-  constructor(bytes: Uint8Array, start = 0, end = bytes.length, maxString = 512 * 1024 * 1024) {
+  constructor(bytes: Uint8Array, start = 0, end = bytes.length, bounds: ValueBounds = VALUE_BOUNDS) {
     this.bytes = bytes;
     this.pos = start;
     this.end = end;
-    this.maxString = maxString;
+    this.bounds = bounds;
+    this.bytesLeft = bounds.bytes;
+    this.elementsLeft = bounds.elements;
+  }
+
+  /** A new value begins: its bounds start again. */
+  startValue(): void {
+    this.bytesLeft = this.bounds.bytes;
+    this.elementsLeft = this.bounds.elements;
+  }
+
+  /** Elements the value may still have. */
+  get elementsAllowed(): number {
+    return this.elementsLeft;
+  }
+
+  /** `n` more elements of the value. @throws RdbError past its bound */
+  elements(n: number): void {
+    if (n > this.elementsLeft) throw new RdbError(`a value of more than ${this.bounds.elements} elements`);
+    this.elementsLeft -= n;
+  }
+
+  /** `n` more bytes of the value's strings. @throws RdbError past its bound */
+  private spend(n: number): void {
+    if (n > this.bytesLeft) throw new RdbError(`a value of more than ${this.bounds.bytes} bytes`);
+    this.bytesLeft -= n;
   }
 
   get done(): boolean {
@@ -64,6 +103,15 @@ export class RdbReader {
     const view = new DataView(b.buffer, b.byteOffset, 8);
     const value = view.getBigUint64(0, true);
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new RdbError("time out of range");
+    return Number(value);
+  }
+
+  /** A little-endian signed 64-bit millisecond time where -1 means "never" (a consumer's active time). */
+  i64le(): number {
+    const b = this.take(8);
+    const value = new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0, true);
+    if (value === -1n) return -1;
+    if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new RdbError("time out of range");
     return Number(value);
   }
 
@@ -124,7 +172,7 @@ export class RdbReader {
   string(): Uint8Array {
     const { value, encoded } = this.lengthOrEncoding();
     if (!encoded) {
-      if (value > this.maxString) throw new RdbError("string too long");
+      this.spend(value);
       return this.take(value);
     }
     if (value === ENC_INT8) return ascii.encode(String((this.u8() << 24) >> 24));
@@ -139,7 +187,7 @@ export class RdbReader {
     if (value === ENC_LZF) {
       const compressed = this.length();
       const length = this.length();
-      if (length > this.maxString) throw new RdbError("string too long");
+      this.spend(length);
       return lzfDecompress(this.take(compressed), length);
     }
     throw new RdbError(`unknown string encoding ${value}`);

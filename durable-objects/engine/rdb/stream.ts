@@ -79,7 +79,8 @@ export function readStream(type: number, r: RdbReader): RdbStream {
     if (key.length !== 16) throw new RdbError("stream node key is not 16 bytes");
     const v = new DataView(key.buffer, key.byteOffset, 16);
     const master = { ms: v.getBigUint64(0, false), seq: v.getBigUint64(8, false) };
-    const items = listpackEntries(r.string());
+    const items = listpackEntries(r.string(), r.elementsAllowed);
+    r.elements(items.length);
     if (items.length === 0) throw new RdbError("empty listpack in a stream");
     let i = 0;
     const next = () => items[i++];
@@ -118,6 +119,7 @@ export function readStream(type: number, r: RdbReader): RdbStream {
   const groups: RdbGroup[] = [];
   for (let n = r.length(); n > 0; n--) {
     const name = r.string();
+    if (groups.some((g) => sameBytes(g.name, name))) throw new RdbError("duplicate consumer group name");
     const groupLast = { ms: r.lengthBig(), seq: r.lengthBig() };
     let entriesRead: bigint | null = null;
     if (type !== STREAM_TYPES.V1) {
@@ -126,6 +128,7 @@ export function readStream(type: number, r: RdbReader): RdbStream {
     }
     const nacks = new Map<string, { id: Id; deliveryTime: number; deliveryCount: bigint; consumer: Uint8Array | null }>();
     for (let p = r.length(); p > 0; p--) {
+      r.elements(1);
       const id = rawId(r);
       const deliveryTime = r.u64le();
       const deliveryCount = r.lengthBig();
@@ -135,9 +138,11 @@ export function readStream(type: number, r: RdbReader): RdbStream {
     }
     const consumers: { name: Uint8Array; seenTime: number; activeTime: number }[] = [];
     for (let c = r.length(); c > 0; c--) {
+      r.elements(1);
       const consumer = r.string();
       const seenTime = r.u64le();
-      const activeTime = type === STREAM_TYPES.V3 ? r.u64le() : seenTime;
+      // Redis 7.2 writes -1 for a consumer that never read anything.
+      const activeTime = type === STREAM_TYPES.V3 ? r.i64le() : seenTime;
       if (consumers.some((x) => sameBytes(x.name, consumer))) throw new RdbError("duplicate consumer in a group");
       consumers.push({ name: consumer, seenTime, activeTime });
       for (let p = r.length(); p > 0; p--) {

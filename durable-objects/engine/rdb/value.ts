@@ -111,44 +111,56 @@ export function writeValue(w: RdbWriter, value: RdbValue): number {
 
 /** Reads a value of RDB type `type` (its type byte already read). @throws RdbError */
 export function readValue(type: number, r: RdbReader): RdbValue {
+  r.startValue();
+  /** A count from the input, held to the value's element bound before anything is read. */
+  const counted = (n: number) => {
+    r.elements(n);
+    return n;
+  };
+  /** A packed blob's elements, held to the bound while it is decoded. */
+  const packed = (decode: (blob: Uint8Array, max: number) => Uint8Array[]) => {
+    const items = decode(r.string(), r.elementsAllowed);
+    r.elements(items.length);
+    return items;
+  };
   switch (type) {
     case RDB_TYPE.STRING:
       return { type: "string", value: r.string() };
     case RDB_TYPE.LIST:
-      return list(repeat(r.length(), () => r.string()));
+      return list(repeat(counted(r.length()), () => r.string()));
     case RDB_TYPE.LIST_ZIPLIST:
-      return list(ziplistEntries(r.string()));
+      return list(packed(ziplistEntries));
     case RDB_TYPE.LIST_QUICKLIST:
-      return list(repeat(r.length(), () => ziplistEntries(r.string())).flat());
+      return list(repeat(r.length(), () => packed(ziplistEntries)).flat());
     case RDB_TYPE.LIST_QUICKLIST_2:
       return list(
         repeat(r.length(), () => {
           const container = r.length();
-          if (container === 1) return [r.string()];
-          if (container === 2) return listpackEntries(r.string());
+          if (container === 1) return [r.string(), counted(1)][0] as Uint8Array;
+          if (container === 2) return packed(listpackEntries);
           throw new RdbError(`quicklist container ${container}`);
         }).flat(),
       );
     case RDB_TYPE.SET:
-      return set(repeat(r.length(), () => r.string()));
+      return set(repeat(counted(r.length()), () => r.string()));
     case RDB_TYPE.SET_INTSET:
-      return set(intsetMembers(r.string()));
+      return set(packed(intsetMembers));
     case RDB_TYPE.SET_LISTPACK:
-      return set(listpackEntries(r.string()));
+      return set(packed(listpackEntries));
     case RDB_TYPE.ZSET:
     case RDB_TYPE.ZSET_2:
-      return zset(repeat(r.length(), () => ({ member: r.string(), score: type === RDB_TYPE.ZSET_2 ? r.binaryDouble() : r.textDouble() })));
+      return zset(repeat(counted(r.length()), () => ({ member: r.string(), score: type === RDB_TYPE.ZSET_2 ? r.binaryDouble() : r.textDouble() })));
     case RDB_TYPE.ZSET_ZIPLIST:
     case RDB_TYPE.ZSET_LISTPACK: {
-      const flat = type === RDB_TYPE.ZSET_ZIPLIST ? ziplistEntries(r.string()) : listpackEntries(r.string());
+      const flat = packed(type === RDB_TYPE.ZSET_ZIPLIST ? ziplistEntries : listpackEntries);
       if (flat.length % 2 !== 0) throw new RdbError("sorted set with an odd number of entries");
       return zset(repeat(flat.length / 2, (i) => ({ member: flat[2 * i]!, score: parseDouble(flat[2 * i + 1]!) })));
     }
     case RDB_TYPE.HASH:
-      return hash(repeat(r.length(), () => ({ field: r.string(), value: r.string(), expiresAt: null })));
+      return hash(repeat(counted(r.length()), () => ({ field: r.string(), value: r.string(), expiresAt: null })));
     case RDB_TYPE.HASH_ZIPLIST:
     case RDB_TYPE.HASH_LISTPACK: {
-      const flat = type === RDB_TYPE.HASH_ZIPLIST ? ziplistEntries(r.string()) : listpackEntries(r.string());
+      const flat = packed(type === RDB_TYPE.HASH_ZIPLIST ? ziplistEntries : listpackEntries);
       if (flat.length % 2 !== 0) throw new RdbError("hash with an odd number of entries");
       return hash(repeat(flat.length / 2, (i) => ({ field: flat[2 * i]!, value: flat[2 * i + 1]!, expiresAt: null })));
     }
@@ -156,7 +168,7 @@ export function readValue(type: number, r: RdbReader): RdbValue {
     case RDB_TYPE.HASH_METADATA_PRE_GA: {
       const min = type === RDB_TYPE.HASH_METADATA ? r.u64le() : 0;
       return hash(
-        repeat(r.length(), () => {
+        repeat(counted(r.length()), () => {
           const ttl = r.length();
           const expiresAt = ttl === 0 ? null : type === RDB_TYPE.HASH_METADATA ? ttl + min - 1 : ttl;
           return { expiresAt, field: r.string(), value: r.string() };
@@ -167,7 +179,7 @@ export function readValue(type: number, r: RdbReader): RdbValue {
     case RDB_TYPE.HASH_LISTPACK_EX_PRE_GA: {
       if (type === RDB_TYPE.HASH_LISTPACK_EX) r.u64le();
       // Triples: field, value, deadline (absolute ms; 0 none).
-      const flat = listpackEntries(r.string());
+      const flat = packed(listpackEntries);
       if (flat.length % 3 !== 0) throw new RdbError("hash listpack with deadlines not in triples");
       return hash(
         repeat(flat.length / 3, (i) => {

@@ -34,9 +34,10 @@ export function encodePayload(codes: readonly Uint8Array[]): Uint8Array {
 export function decodePayload(payload: Uint8Array, maxBytes = Number.MAX_SAFE_INTEGER): Uint8Array[] {
   if (!payloadVerified(payload, RDB_VERSION)) throw new PayloadError("DUMP payload version or checksum are wrong");
   const codes: Uint8Array[] = [];
-  const r = new RdbReader(payload, 0, payload.length - 10, maxBytes);
+  const r = new RdbReader(payload, 0, payload.length - 10, { bytes: maxBytes, elements: 0 });
   while (!r.done) {
     if (r.u8() !== RDB_OPCODE_FUNCTION2) throw new PayloadError("given type is not a function");
+    r.startValue();
     try {
       codes.push(r.string().slice());
     } catch (e) {
