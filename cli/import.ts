@@ -7,7 +7,7 @@
  *
  * SCAN returns every key that exists for the whole scan at least once; a key written during the
  * copy may be copied as it was when its batch read it (run it again, or stop writes, for an exact
- * copy). A key whose value Flaredis cannot restore (a stream, for now) is counted and named.
+ * copy). A key whose value Flaredis cannot restore (past its bounds) is counted and named.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { FlaredisHttp } from "./http.ts";
@@ -73,8 +73,8 @@ export async function runImport(options: ImportOptions): Promise<number> {
         const ttl = replies[2 * i];
         const payload = replies[2 * i + 1];
         if (ttl instanceof SourceError || payload instanceof SourceError) throw ttl instanceof SourceError ? ttl : payload;
-        // Gone since SCAN saw it, or expiring meanwhile: nothing to copy.
-        if (payload === null || ttl === -2) continue;
+        // Gone since SCAN saw it, or expiring now (PTTL 0: less than a millisecond left): nothing to copy.
+        if (payload === null || ttl === -2 || ttl === 0) continue;
         const ms = typeof ttl === "number" && ttl > 0 ? ttl : 0;
         restores.push(["RESTORE", key.toString("latin1"), String(ms), (payload as Buffer).toString("latin1"), "REPLACE"]);
         restoredKeys.push(key.toString("latin1"));

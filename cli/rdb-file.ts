@@ -23,8 +23,12 @@ import { FlaredisHttp } from "./http.ts";
 import { progress } from "./progress.ts";
 import { type Reply, fromOutcome, isError } from "./reply.ts";
 
-/** The engine's bounds (engine.ts DEFAULT_LIMITS, limits.ts): a file's key past them is refused before anything is loaded. */
-const BOUNDS = { maxKeyBytes: 32 * 1024, maxValueBytes: 512 * 1024 * 1024, maxElementBytes: 1024 * 1024 };
+/**
+ * The engine's bounds (engine.ts DEFAULT_LIMITS, limits.ts), and one HTTP request's (10 MiB of
+ * JSON, the payload as base64): a file's key past them is refused before anything is loaded. A
+ * deployment that lowered FLAREDIS_MAX_VALUE_BYTES refuses such a value while it loads.
+ */
+const BOUNDS = { maxKeyBytes: 32 * 1024, maxValueBytes: 512 * 1024 * 1024, maxElementBytes: 1024 * 1024, maxLogBytes: 32 * 1024 * 1024, maxPayloadBytes: 7 * 1024 * 1024 };
 
 /** Runs commands; their replies, or throws the first error (the request's, or a command's). */
 async function replies(http: FlaredisHttp, commands: string[][]): Promise<Reply[]> {
@@ -143,7 +147,7 @@ export async function runFileImport(options: FileImportOptions): Promise<number>
   if (options.flush) await replies(http, [["FLUSHALL"]]);
   const bar = progress(keys, "keys");
   let loaded = 0;
-  for (const batch of restoreBatches(rdbFileEntries(bytes, header.body, header.version))) {
+  for (const batch of restoreBatches(rdbFileEntries(bytes, header.body, header.version), Date.now())) {
     const answers = await replies(http, batch);
     const failed = answers.findIndex(isError);
     if (failed >= 0) {

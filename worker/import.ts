@@ -13,7 +13,7 @@
  */
 import type { Batch } from "../durable-objects/engine/engine";
 import { DEFAULT_LIMITS } from "../durable-objects/engine/engine";
-import { ELEMENT_MAX_BYTES } from "../durable-objects/engine/limits";
+import { ELEMENT_MAX_BYTES, REQUEST_LIMITS } from "../durable-objects/engine/limits";
 import { RdbError } from "../durable-objects/engine/rdb/error";
 import { rdbFileEntries, rdbFileHeader } from "../durable-objects/engine/rdb/file";
 import { outOfBounds, restoreBatches } from "../durable-objects/engine/rdb/restore-commands";
@@ -41,6 +41,7 @@ export async function importRdb(env: Env, request: Request, flush: boolean): Pro
     maxKeyBytes: DEFAULT_LIMITS.maxKeyBytes,
     maxValueBytes: Number.isSafeInteger(maxValue) && maxValue > 0 ? maxValue : DEFAULT_LIMITS.maxValueBytes,
     maxElementBytes: ELEMENT_MAX_BYTES,
+    maxLogBytes: REQUEST_LIMITS.maxLogBytes,
   };
   let keys = 0;
   let functions = 0;
@@ -65,7 +66,7 @@ export async function importRdb(env: Env, request: Request, flush: boolean): Pro
   };
   if (flush) await run([["FLUSHALL"]]);
   let loaded = 0;
-  for (const batch of restoreBatches(rdbFileEntries(bytes, header.body, header.version))) {
+  for (const batch of restoreBatches(rdbFileEntries(bytes, header.body, header.version), Date.now())) {
     const outcomes = await run(batch);
     const failed = outcomes.findIndex((o) => "error" in o);
     loaded += failed < 0 ? outcomes.length : failed;

@@ -7,7 +7,7 @@ import { fromBytes } from "../../durable-objects/engine/bytes";
 import { crc64 } from "../../durable-objects/engine/rdb/crc64";
 import { RdbError } from "../../durable-objects/engine/rdb/error";
 import { RdbFileWriter, type RdbFileEntry, rdbFileEntries, rdbFileHeader } from "../../durable-objects/engine/rdb/file";
-import { restoreBatches } from "../../durable-objects/engine/rdb/restore-commands";
+import { outOfBounds, restoreBatches } from "../../durable-objects/engine/rdb/restore-commands";
 import type { RdbValue } from "../../durable-objects/engine/rdb/value";
 import { enginePair, runner } from "../support/engine-pair";
 import saved from "../fixtures/rdb/redis-rdb.json";
@@ -60,11 +60,11 @@ describe("an RDB file saved by redis-server", () => {
   });
 
   it("loads on an engine as RESTORE commands: the same contents, deadlines and library", () => {
-    const { master } = enginePair();
+    const { master, clock } = enginePair();
     const run = runner(master);
     const bytes = fileBytes();
     const { version, body } = rdbFileHeader(bytes);
-    for (const batch of restoreBatches(rdbFileEntries(bytes, body, version)))
+    for (const batch of restoreBatches(rdbFileEntries(bytes, body, version), clock.now()))
       for (const argv of batch) {
         const reply = run(...argv);
         expect(reply instanceof Uint8Array ? new TextDecoder().decode(reply) : reply, argv[0]).toBe(argv[0] === "RESTORE" ? "OK" : "fixturelib");
@@ -86,6 +86,28 @@ describe("an RDB file saved by redis-server", () => {
     newer.set(text("0013"), 5);
     expect(() => rdbFileHeader(newer)).toThrow(/version 13/);
     expect(() => rdbFileHeader(text("hello, world, not an rdb"))).toThrow(/magic/);
+  });
+});
+
+describe("loading a file in requests", () => {
+  const t = (x: string) => new TextEncoder().encode(x);
+  const bounds = { maxKeyBytes: 32 * 1024, maxValueBytes: 512 * 1024 * 1024, maxElementBytes: 1024 * 1024, maxLogBytes: 32 * 1024 * 1024 };
+  const key = (name: string, value: RdbValue, expiresAt: number | null = null): RdbFileEntry => ({ kind: "key", entry: { key: t(name), value, expiresAt } });
+
+  it("batches by what they add to the log, not only by their payload: small elements grow there", () => {
+    // 100 sets of 5,000 two-byte members: 1 MB of payload, about 8 MB of log.
+    const sets = Array.from({ length: 100 }, (_, i) => key(`s${i}`, { type: "set", members: Array.from({ length: 5000 }, (_, j) => t(String(j % 100).padStart(2, "0") + String.fromCharCode(65 + Math.floor(j / 100)))) }));
+    const batches = [...restoreBatches(sets, 0)];
+    expect(batches.length).toBeGreaterThan(1);
+    for (const b of batches) expect(b.length * 5000 * 18).toBeLessThanOrEqual(8 * 1024 * 1024 + 5000 * 18);
+  });
+
+  it("leaves out a key already past its deadline, and refuses one too large for one request before anything loads", () => {
+    const batches = [...restoreBatches([key("gone", { type: "string", value: t("v") }, 5), key("kept", { type: "string", value: t("v") }, 50)], 10)];
+    expect(batches.flat().map((argv) => argv[1])).toEqual(["kept"]);
+    const huge = key("huge", { type: "list", items: new Array<Uint8Array>(40_000).fill(new Uint8Array(1024)) });
+    expect(outOfBounds(huge, bounds)).toMatch(/replication log in one request/);
+    expect(outOfBounds(key("big", { type: "string", value: new Uint8Array(8 * 1024 * 1024) }), { ...bounds, maxPayloadBytes: 7 * 1024 * 1024 })).toMatch(/for one request/);
   });
 });
 
