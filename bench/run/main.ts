@@ -18,7 +18,8 @@
  * lag at half of the SET capacity measured on its system: run first, its rate is redis-server's
  * lag's and the echo open loop's), sync.ts (full sync, partial resync, storage rows, requests and
  * cost at three replicas), idle.ts (idle: the requests, rows and dollars of a four-node
- * deployment and its sentinels with no traffic), collections.ts (hashes, sorted sets and
+ * deployment and its sentinels with no traffic), rdb.ts (rdb: flaredis export and import beside
+ * redis-cli --rdb and redis-server's load), collections.ts (hashes, sorted sets and
  * lists of 100k elements), big-collections.ts (big_collections: one call of heavy commands on
  * collections of 100k-200k elements, beside redis-server's; it starts a redis-server pair and a
  * Flaredis with a replica of its own, whatever else `--only` names), pubsub.ts (pubsub: 100 subscribers in
@@ -37,10 +38,11 @@ import { flaredisCollections, redisCollections } from "./collections.ts";
 import { ROWS_REPLICAS, flaredisFullSync, flaredisPartialResync, redisFullSync, storageRows } from "./sync.ts";
 import { echoOpenLoop, echoThroughput, flaredisThroughput, redisThroughput } from "./throughput.ts";
 import { PUBSUB_REPLICAS, flaredisPubSub, redisPubSub } from "./pubsub.ts";
+import { rdbExportImport } from "./rdb.ts";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
 const bench = new Bench(args.quick);
-/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, idle, collections, big_collections, pubsub, fullsync, echo, redis). */
+/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, idle, rdb, collections, big_collections, pubsub, fullsync, echo, redis). */
 const ONLY = args.only ? new Set(args.only.split(",")) : null;
 const wanted = (group: string) => ONLY === null || ONLY.has(group);
 
@@ -102,6 +104,8 @@ if (rest.length > 0) await onNew(() => syncedFlaredis(), rest);
 if (wanted("rows")) await onNew(() => syncedFlaredis(ROWS_REPLICAS), [storageRows]);
 // The idle cost: the same deployment (four nodes, the sentinels), new, left without traffic.
 if (wanted("idle")) await onNew(() => syncedFlaredis(ROWS_REPLICAS), [flaredisIdle]);
+// RDB export and import: a primary alone and a redis-server of their own, the CLI as a user runs it.
+if (wanted("rdb")) await rdbExportImport(bench, bench.quick ? 50_000 : 1_000_000);
 // Big collections: Flaredis's ratios are to redis-server's times in this run, so the group runs
 // both, redis-server first (a pair of its own), then a new Flaredis (its heavy data and garbage
 // stay out of the other groups' systems).

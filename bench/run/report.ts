@@ -242,6 +242,13 @@ export function targets(results: readonly (Result & { run?: string })[]): string
       const again = typeof restarted === "string" && restarted !== "none" ? `; restarted meanwhile: ${restarted}` : "";
       return `${perS} Durable Object requests/s over ${f("window_s")} s (nodes ${f("node_requests_per_s")}, sentinels ${f("sentinel_requests_per_s")}; ${num(f("requests_per_hour"))} an hour), rows written ${num(f("rows_written_per_hour"))} and read ${num(f("rows_read_per_hour"))} an hour: $${f("usd_per_month")} a month at list prices${most}${again}; target <= ${IDLE_TARGET_PER_S} requests/s: ${met(perS <= IDLE_TARGET_PER_S)}`;
     }),
+    target("RDB export and import", (v) => {
+      const name = results.find((r) => r.name.startsWith("rdb_") && r.system === "flaredis")?.name ?? "rdb_1m";
+      const f = (figure: string) => v(name, "flaredis", figure);
+      const r = (figure: string) => v(name, "redis", figure);
+      const keys = name.slice(4);
+      return `${keys} keys: flaredis export ${f("export_s")} s (${round(f("export_s") / r("export_s"), 1)}x redis-cli --rdb's ${r("export_s")} s), flaredis import ${f("import_s")} s (${round(f("import_s") / r("import_s"), 1)}x redis-server's load of its own file, ${r("import_s")} s); redis-server loads Flaredis's file in ${r("flaredis_file_load_s")} s; files ${f("file_mb")} and ${r("file_mb")} MiB (no target yet)`;
+    }),
     target("Cost per million commands at three replicas", (v) => {
       const c = (figure: string) => `$${v("cost_per_million", "flaredis", figure)}`;
       return `SETs ${c("sets_usd")} (1 per request), ${c("sets_pipelined_usd")} (100 per request); GETs ${c("gets_usd")}, ${c("gets_pipelined_usd")}; Upstash pay-as-you-go: $${v("cost_per_million", "upstash", "sets_usd")} (Cloudflare and Upstash list prices of ${PRICES.read}, bench/lib/prices.ts)`;

@@ -362,7 +362,7 @@ export class Node {
     this.faults.checkUp();
     const t = parseTopology(hello.topology);
     if (t && newerTopology(this.known, t)) await this.adoptTopology(t);
-    this.role.heardFrom(hello.sentinel);
+    if (hello.lease !== false) this.role.heardFrom(hello.sentinel);
     return this.status();
   }
 

@@ -117,7 +117,9 @@ export class ReplicaRole implements Role {
       this.node.timers.set("silence", this.contactDue);
       return;
     }
-    for (const s of this.node.sentinels.sentinels) this.node.background(this.node.peers.sentinel(s).watch(this.master));
+    // The sentinels count the master's silence from its last push, and learn the topology this replica knows.
+    const since = this.lastContact > 0 ? this.lastContact : undefined;
+    for (const s of this.node.sentinels.sentinels) this.node.background(this.node.peers.sentinel(s).watch(this.master, since, this.node.known));
     this.node.timers.set("silence", now + IDLE_PING_MS + SILENCE_GRACE_MS);
   }
 

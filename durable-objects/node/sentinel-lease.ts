@@ -1,6 +1,6 @@
 /**
- * A master's lease from the sentinels: it takes writes only while a quorum of them has heard from
- * it within down-after-milliseconds (they may be electing another master behind a partition), which
+ * A master's lease from the sentinels: it takes writes only while enough of them (`wanted`) have
+ * heard from it within down-after-milliseconds (they may be electing another master behind a partition), which
  * bounds what a partitioned master can accept and then lose. Heard means a sentinel's ping
  * (`hello`) or an answer to the master's own renewal (`SentinelApi.lease`), counted from when it
  * was asked. The sentinels sleep while nothing is wrong (node/liveness.ts), so the master renews
@@ -52,10 +52,11 @@ export class SentinelLease {
     const asked = this.node.clock.now();
     const answers = Promise.allSettled(
       this.node.sentinels.sentinels.map(async (s) => {
-        const t = parseTopology(await this.node.peers.sentinel(s).lease(this.node.name, this.node.known));
+        const answer = await this.node.peers.sentinel(s).lease(this.node.name, this.node.known);
+        const t = parseTopology(answer.topology);
         if (!this.current()) return;
         if (t && newerTopology(this.node.known, t)) await this.node.adoptTopology(t);
-        else this.heardFrom(s, asked);
+        else if (answer.granted) this.heardFrom(s, asked);
       }),
     );
     this.node.background(answers);
@@ -75,20 +76,30 @@ export class SentinelLease {
     if (this.refusal()) await renewal;
   }
 
-  /** How long the lease has left (ms): until fewer than a quorum of the sentinels count as heard. */
+  /**
+   * Sentinels the master must have heard from: the quorum, and enough that fewer than a quorum
+   * remain (a failover needs a quorum to see the master down; votes need no such view): with N
+   * sentinels, max(quorum, N - quorum + 1).
+   */
+  private get wanted(): number {
+    const { sentinels, quorum } = this.node.sentinels;
+    return Math.max(quorum, sentinels.length - quorum + 1);
+  }
+
+  /** How long the lease has left (ms): until fewer than `wanted` sentinels count as heard. */
   private left(): number {
-    const { sentinels, quorum, downAfterMs } = this.node.sentinels;
+    const { sentinels, downAfterMs } = this.node.sentinels;
     const heard = sentinels.map((s) => this.heard.get(s) ?? this.since).sort((a, b) => b - a);
-    return (heard[quorum - 1] ?? Number.NEGATIVE_INFINITY) + downAfterMs - this.node.clock.now();
+    return (heard[this.wanted - 1] ?? Number.NEGATIVE_INFINITY) + downAfterMs - this.node.clock.now();
   }
 
   /** Why this master takes no write now (NOQUORUM), or null. */
   refusal(): RedisError | null {
     if (!this.needed) return null;
-    const { sentinels, quorum, downAfterMs } = this.node.sentinels;
+    const { sentinels, downAfterMs } = this.node.sentinels;
     const now = this.node.clock.now();
     let heard = 0;
     for (const s of sentinels) if (now - (this.heard.get(s) ?? this.since) <= downAfterMs) heard++;
-    return heard >= quorum ? null : errors.noQuorum(heard, quorum);
+    return heard >= this.wanted ? null : errors.noQuorum(heard, this.wanted);
   }
 }

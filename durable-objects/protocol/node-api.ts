@@ -186,6 +186,8 @@ export type FailoverState = "no-failover" | "waiting-for-sync" | "failover-in-pr
 export interface SentinelHello {
   readonly sentinel: string;
   readonly topology: Topology;
+  /** Whether the ping counts towards the master's lease (false while the sentinel voted for another leader). */
+  readonly lease?: boolean;
 }
 
 /** The answer to a fence: the offset and history the fenced master stopped at. */

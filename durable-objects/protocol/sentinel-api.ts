@@ -14,6 +14,10 @@ export interface DownQuestion {
   readonly epoch: number;
   /** The sentinel asking to be voted leader for `epoch`, or null for the down question only. */
   readonly candidate: string | null;
+  /** The newest topology the asker knows (the asked one takes it when newer). */
+  readonly topology?: Topology;
+  /** When the master last answered the asker: a sleeping sentinel counts SDOWN from there. */
+  readonly silentSince?: number;
 }
 
 export interface DownAnswer {
@@ -62,14 +66,16 @@ export interface SentinelStatus {
 export interface SentinelApi {
   /**
    * Looks at `node` (the master when not named) now, and keeps watching (the alarm ticks) while
-   * it does not answer: what a replica asks when its master broke its promise of a push.
+   * it does not answer: what a replica asks when its master broke its promise of a push
+   * (`silentSince`: its last push; `topology`: what the replica knows).
    */
-  watch(node?: string): Promise<void>;
+  watch(node?: string, silentSince?: number, topology?: Topology): Promise<void>;
   /**
    * The master `node` renews its lease: the sentinel counts it as an answer and returns the
-   * topology it knows (newer: the master is not one any more). See node/liveness.ts.
+   * topology it knows (newer: the master is not one any more), and whether the lease counts (not
+   * while it has voted for another leader or leads a failover). See node/liveness.ts.
    */
-  lease(node: string, topology: Topology): Promise<Topology>;
+  lease(node: string, topology: Topology): Promise<{ readonly topology: Topology; readonly granted: boolean }>;
   isMasterDown(question: DownQuestion): Promise<DownAnswer>;
   /** A newer topology another sentinel made (Sentinel's hello messages carry it). */
   announce(topology: Topology): Promise<void>;

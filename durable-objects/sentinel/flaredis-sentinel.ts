@@ -69,9 +69,9 @@ export class FlaredisSentinel extends DurableObject<SentinelEnv> implements Sent
     return this.sentinel!;
   }
 
-  async watch(node?: string) {
+  async watch(node?: string, silentSince?: number, topology?: Topology) {
     this.count("watch");
-    await this.core.watch(node);
+    await this.core.watch(node, silentSince, topology ? parseTopology(topology) : null);
   }
   async lease(node: string, topology: Topology) {
     this.count("lease");

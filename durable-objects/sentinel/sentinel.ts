@@ -70,8 +70,8 @@ export class Sentinel implements SentinelContext {
   readonly store: SentinelStore;
   /** Sentinel's current_epoch: the largest epoch this sentinel knows of (stored). */
   private epoch: number;
-  /** The one vote per epoch (stored). */
-  private vote: { epoch: number; leader: string | null };
+  /** The one vote per epoch (stored), and when it was given. */
+  private vote: { epoch: number; leader: string | null; at?: number };
   /** The newest topology this sentinel knows (stored). */
   topology: Topology;
   /** The failover this sentinel leads, if any. */
@@ -127,24 +127,52 @@ export class Sentinel implements SentinelContext {
    * Looks at `node` (the master when not named) now, and keeps ticking while it does not answer
    * (a replica that stopped hearing from its master asks this; see node/liveness.ts).
    */
-  async watch(node?: string): Promise<void> {
+  async watch(node?: string, silentSince?: number, seen?: Topology | null): Promise<void> {
     this.checkUp();
+    this.learn(seen ?? null);
     const { primary, replicas } = this.topology;
     const target = node ?? primary;
     if (![primary, ...replicas].includes(target)) return;
     const status = await this.ping(target);
-    if (status === null && target === this.topology.primary) await this.arm();
+    if (status === null && target === this.topology.primary) await this.suspect(silentSince);
   }
 
-  /** The master renews its lease: it counts as an answer. The answer is the topology this sentinel knows. */
-  lease(node: string, seen: Topology | null): Topology {
+  /**
+   * The master did not answer a sentinel that was asleep: it ticks from now. Its last answer may be
+   * long ago (nothing asked it to look): SDOWN is counted from the silence the asker saw
+   * (`silentSince`: a replica's last push, another sentinel's last answer), or from now, never from
+   * an old answer, so one missed ping after a quiet spell does not make the master down at once.
+   */
+  private async suspect(silentSince: number | undefined): Promise<void> {
+    if (this.ticking) return;
+    const primary = this.topology.primary;
+    const watch = this.watched.get(primary) ?? { lastOk: null, status: null };
+    const from = Math.min(silentSince ?? this.clock.now(), this.clock.now());
+    this.watched.set(primary, { ...watch, lastOk: Math.max(watch.lastOk ?? Number.NEGATIVE_INFINITY, from) });
+    await this.arm();
+  }
+
+  /**
+   * Whether this sentinel counts the master's lease (its pings and lease answers): not while it has
+   * voted in a newer epoch than its topology's, within the failover timeout, or leads a failover:
+   * another master may be on its way, and the old one must not count it towards its writes.
+   */
+  private grantsLease(): boolean {
+    if (this.failover.current) return false;
+    const v = this.vote;
+    return !(v.epoch > this.topology.epoch && this.clock.now() - (v.at ?? 0) < this.settings.failoverTimeoutMs);
+  }
+
+  /** The master renews its lease: it counts as an answer (unless `grantsLease` says no). The answer: whether it counts, and the topology this sentinel knows. */
+  lease(node: string, seen: Topology | null): { topology: Topology; granted: boolean } {
     this.checkUp();
     this.learn(seen);
+    const granted = node === this.topology.primary && this.grantsLease();
     if (node === this.topology.primary) {
       const watch = this.watched.get(node);
       this.watched.set(node, { lastOk: this.clock.now(), status: watch?.status ?? null });
     }
-    return this.topology;
+    return { topology: this.topology, granted };
   }
 
   /** One tick: watch, agree, fail over; then tick again while there is something to watch. */
@@ -181,7 +209,7 @@ export class Sentinel implements SentinelContext {
       // The master answered (or has not been silent for long): nothing left to watch.
       return answer === null || this.topology.primary !== primary;
     }
-    const question = { from: this.name, primary: this.topology.primary, epoch: this.epoch, candidate: null };
+    const question = { from: this.name, primary: this.topology.primary, epoch: this.epoch, candidate: null, topology: this.topology, silentSince: this.lastAnswer(this.topology.primary) };
     const answers = await this.ask(question);
     const agree = 1 + answers.filter((a) => a.down).length;
     this.odown = agree >= this.settings.quorum;
@@ -203,7 +231,7 @@ export class Sentinel implements SentinelContext {
     const watch = this.watched.get(node) ?? { lastOk: null, status: null };
     this.watched.set(node, watch);
     try {
-      const status = await this.host.transport.node(node).hello({ sentinel: this.name, topology: this.topology });
+      const status = await this.host.transport.node(node).hello({ sentinel: this.name, topology: this.topology, lease: this.grantsLease() });
       watch.lastOk = this.clock.now();
       watch.status = status;
       this.learn(status.topology);
@@ -213,10 +241,14 @@ export class Sentinel implements SentinelContext {
     }
   }
 
+  /** When `node` last answered (or this sentinel started). */
+  private lastAnswer(node: string): number {
+    return this.watched.get(node)?.lastOk ?? this.since;
+  }
+
   /** Subjectively down: no answer for down-after-milliseconds (counted from this sentinel's start). */
   private sdown(node: string): boolean {
-    const lastOk = this.watched.get(node)?.lastOk ?? this.since;
-    return this.clock.now() - lastOk > this.settings.downAfterMs;
+    return this.clock.now() - this.lastAnswer(node) > this.settings.downAfterMs;
   }
 
   /** Takes a newer topology of this deployment's nodes. */
@@ -261,12 +293,13 @@ export class Sentinel implements SentinelContext {
    */
   async isMasterDown(q: DownQuestion): Promise<DownAnswer> {
     this.checkUp();
-    if (!this.ticking && q.primary === this.topology.primary) await this.watch(q.primary);
+    this.learn(parseTopology(q.topology ?? null));
+    if (!this.ticking && q.primary === this.topology.primary) await this.watch(q.primary, q.silentSince);
     if (q.candidate !== null) {
       this.raiseEpoch(q.epoch);
       // One vote per epoch, to the first that asks.
       if (this.vote.epoch < q.epoch && this.epoch <= q.epoch) {
-        this.vote = { epoch: q.epoch, leader: q.candidate };
+        this.vote = { epoch: q.epoch, leader: q.candidate, at: this.clock.now() };
         this.host.store.set("vote", this.vote);
       }
     }
@@ -278,9 +311,9 @@ export class Sentinel implements SentinelContext {
   async elect(): Promise<number | null> {
     const epoch = Math.max(this.epoch, this.topology.epoch) + 1;
     this.raiseEpoch(epoch);
-    this.vote = { epoch, leader: this.name };
+    this.vote = { epoch, leader: this.name, at: this.clock.now() };
     this.host.store.set("vote", this.vote);
-    const answers = await this.ask({ from: this.name, primary: this.topology.primary, epoch, candidate: this.name });
+    const answers = await this.ask({ from: this.name, primary: this.topology.primary, epoch, candidate: this.name, topology: this.topology, silentSince: this.lastAnswer(this.topology.primary) });
     const votes = 1 + answers.filter((a) => a.leader === this.name && a.leaderEpoch === epoch).length;
     const won = votes >= votesNeeded(this.settings) && this.topology.epoch < epoch;
     this.record(`${won ? "elected" : "not elected"} leader of epoch ${epoch} (${votes} votes)`);

@@ -87,3 +87,51 @@ describe("a master lost while writes go on", () => {
     expect(took).toBeLessThanOrEqual(c.settings.downAfterMs + 3000);
   });
 });
+
+describe("what the sentinels count, once they wake", () => {
+  it("a sleeping sentinel asked about the master counts its silence from the asker's view, not from an old answer", async () => {
+    const c = await new Cluster().start();
+    await c.tick(60_000);
+    c.node("enam").fault({ down: true });
+    const s = c.sentinels.get("apac")!;
+    // Asked with no view of the silence: down-after-milliseconds from now, not at once.
+    expect((await s.isMasterDown({ from: "wnam", primary: "enam", epoch: 1, candidate: null })).down).toBe(false);
+    expect(c.primary()).toBe("enam");
+    // It ticks from then on: down-after-milliseconds later the master is down and replaced.
+    await c.tick(c.settings.downAfterMs + 3000);
+    expect(c.primary()).not.toBe("enam");
+    // Asked with the asker's view (silent for 10 s already): down at once.
+    const fresh = await new Cluster().start();
+    await fresh.tick(60_000);
+    fresh.node("enam").fault({ down: true });
+    const since = fresh.clock.now() - 10_000;
+    expect((await fresh.sentinels.get("apac")!.isMasterDown({ from: "wnam", primary: "enam", epoch: 1, candidate: null, silentSince: since })).down).toBe(true);
+  });
+
+  it("a sentinel that voted for a new leader does not count the old master's lease until that failover ends or times out", async () => {
+    const c = await new Cluster().start();
+    const s = c.sentinels.get("apac")!;
+    const t = c.node("enam").known;
+    expect(s.lease("enam", t).granted).toBe(true);
+    await s.isMasterDown({ from: "wnam", primary: "enam", epoch: 5, candidate: "wnam" });
+    expect(s.lease("enam", t).granted).toBe(false);
+    await c.tick(c.settings.failoverTimeoutMs + 1000);
+    expect(s.lease("enam", t).granted).toBe(true);
+  });
+
+  it("a master hears enough sentinels that fewer than a quorum are left to see it down (5 sentinels, quorum 2: 4)", async () => {
+    const c = await new Cluster({ sentinels: { sentinels: ["wnam", "weur", "apac", "sam", "oc"], quorum: 2 } }).start();
+    expect(await c.run("SET", "a", "1")).toBe("OK");
+    for (const s of ["sam", "oc"]) c.sentinels.get(s)!.setDown(true);
+    await c.tick(6000);
+    expect(await c.run("SET", "b", "1")).toEqual({ error: expect.stringMatching(/^NOQUORUM this primary hears 3 of the 4 sentinels/) });
+  });
+
+  it("a stale sentinel learns the newer topology the question carries", async () => {
+    const c = await new Cluster().start();
+    const s = c.sentinels.get("apac")!;
+    const newer = { epoch: 7, primary: "weur", replicas: ["enam", "wnam", "apac"] };
+    await s.isMasterDown({ from: "wnam", primary: "weur", epoch: 7, candidate: null, topology: newer });
+    expect(s.topology).toMatchObject({ epoch: 7, primary: "weur" });
+  });
+});

@@ -177,7 +177,7 @@ export class Cluster {
     });
     this.sentinels.set(name, sentinel);
     const api: SentinelApi = {
-      watch: (node) => sentinel.watch(node),
+      watch: (node, since, t) => sentinel.watch(node, since, t),
       lease: async (node, t) => sentinel.lease(node, t),
       isMasterDown: async (q) => sentinel.isMasterDown(q),
       announce: async (t) => sentinel.announce(t),
