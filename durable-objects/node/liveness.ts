@@ -12,10 +12,13 @@
  *   fires, the master said nothing it promised: the replica asks every sentinel to look
  *   (`SentinelApi.watch(master)`), and again every IDLE_PING_MS + SILENCE_GRACE_MS while the
  *   silence lasts.
- * - A sentinel sleeps (no alarm) while it has nothing to suspect. Asked to look, it pings the
- *   master; if the master does not answer it ticks every second (sentinel.ts): SDOWN after
- *   down-after-milliseconds without an answer, ODOWN when a quorum agrees, then the election and
- *   the failover as before. Once the master answers and no failover is under way it sleeps again.
+ * - A sentinel sleeps (no alarm) while it has nothing to suspect. Asked to look by a replica, it
+ *   pings the master and ticks every second (sentinel.ts) for a watch window (until the replica's
+ *   next report would come), or as long as the master does not answer: SDOWN after
+ *   down-after-milliseconds without an answer (counted from the replica's last push), ODOWN when a
+ *   quorum agrees, then the election and the failover as before. A master that answers while a
+ *   replica does not hear it (its link cut) is thus watched, and its loss noticed in time. Once the
+ *   master answers, the reports stop and no failover is under way, it sleeps again.
  * - The master's writes need a quorum of the sentinels heard within down-after-milliseconds (the
  *   bound on what a partitioned master can accept). Without polling sentinels, the master renews
  *   that lease itself (`SentinelApi.lease`) while writes come, in the background from half its

@@ -18,6 +18,8 @@ export interface DownQuestion {
   readonly topology?: Topology;
   /** When the master last answered the asker: a sleeping sentinel counts SDOWN from there. */
   readonly silentSince?: number;
+  /** A vote asked for an automatic failover (the master taken for down), not a coordinated one. */
+  readonly auto?: boolean;
 }
 
 export interface DownAnswer {

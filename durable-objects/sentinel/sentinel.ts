@@ -30,12 +30,15 @@ import type { Transport } from "../node/transport";
 import type { NodeStatus } from "../protocol/node-api";
 import type { DownAnswer, DownQuestion, FailoverAnswer, SentinelStatus, WatchedNode } from "../protocol/sentinel-api";
 import { type SentinelSettings, type Topology, configKey, newerTopology, parseTopology, votesNeeded } from "../protocol/topology";
+import { IDLE_PING_MS, SILENCE_GRACE_MS } from "../node/liveness";
 import { FailoverRun, type SentinelContext } from "./failover";
 
 /** The sentinel's period (Redis Sentinel pings every second). */
 export const TICK_MS = 1000;
 /** How often replicas are pinged while the sentinel ticks and the primary answers (Sentinel's INFO period). */
 export const REPLICA_PING_MS = 10_000;
+/** How long a replica's report of silence keeps a sentinel ticking: until its next report would come (node/liveness.ts). */
+const WATCH_WINDOW_MS = IDLE_PING_MS + SILENCE_GRACE_MS + 2 * TICK_MS;
 /** Events kept for the dashboard and /admin/topology. */
 const EVENTS_KEPT = 20;
 
@@ -70,8 +73,8 @@ export class Sentinel implements SentinelContext {
   readonly store: SentinelStore;
   /** Sentinel's current_epoch: the largest epoch this sentinel knows of (stored). */
   private epoch: number;
-  /** The one vote per epoch (stored), and when it was given. */
-  private vote: { epoch: number; leader: string | null; at?: number };
+  /** The one vote per epoch (stored), when it was given, and whether for an automatic failover. */
+  private vote: { epoch: number; leader: string | null; at?: number; auto?: boolean };
   /** The newest topology this sentinel knows (stored). */
   topology: Topology;
   /** The failover this sentinel leads, if any. */
@@ -85,6 +88,8 @@ export class Sentinel implements SentinelContext {
   private lastReplicaPing = Number.NEGATIVE_INFINITY;
   /** The alarm is armed: this sentinel ticks (it suspects the master, or a failover runs). */
   private ticking = false;
+  /** A replica's report of silence keeps this sentinel ticking until then, the master answering or not. */
+  private watchUntil = 0;
   down = false;
 
   constructor(private readonly host: SentinelHost) {
@@ -130,8 +135,17 @@ export class Sentinel implements SentinelContext {
   async watch(node?: string, silentSince?: number, seen?: Topology | null): Promise<void> {
     this.checkUp();
     this.learn(seen ?? null);
+    const target = node ?? this.topology.primary;
+    // A replica that stopped hearing from the master: something is wrong even if the master answers
+    // now (its link may be cut): the sentinel ticks a while, so a master lost next is noticed in time.
+    if (target === this.topology.primary) this.watchUntil = Math.max(this.watchUntil, this.clock.now() + WATCH_WINDOW_MS);
+    await this.look(target, silentSince);
+    if (target === this.topology.primary) await this.arm();
+  }
+
+  /** Pings `target` now; a master that does not answer makes this sentinel tick (`suspect`). */
+  private async look(target: string, silentSince: number | undefined): Promise<void> {
     const { primary, replicas } = this.topology;
-    const target = node ?? primary;
     if (![primary, ...replicas].includes(target)) return;
     const status = await this.ping(target);
     if (status === null && target === this.topology.primary) await this.suspect(silentSince);
@@ -154,13 +168,15 @@ export class Sentinel implements SentinelContext {
 
   /**
    * Whether this sentinel counts the master's lease (its pings and lease answers): not while it has
-   * voted in a newer epoch than its topology's, within the failover timeout, or leads a failover:
-   * another master may be on its way, and the old one must not count it towards its writes.
+   * voted for an automatic failover of a newer epoch than its topology's (within the failover
+   * timeout), or leads one: another master may be on its way, and the old one, which the quorum took
+   * for down, must not count it towards its writes. (A coordinated failover fences the master
+   * first: its writes wait for it, whatever the lease.)
    */
   private grantsLease(): boolean {
-    if (this.failover.current) return false;
+    if (this.failover.current?.kind === "auto") return false;
     const v = this.vote;
-    return !(v.epoch > this.topology.epoch && this.clock.now() - (v.at ?? 0) < this.settings.failoverTimeoutMs);
+    return !(v.auto === true && v.epoch > this.topology.epoch && this.clock.now() - (v.at ?? 0) < this.settings.failoverTimeoutMs);
   }
 
   /** The master renews its lease: it counts as an answer (unless `grantsLease` says no). The answer: whether it counts, and the topology this sentinel knows. */
@@ -206,15 +222,16 @@ export class Sentinel implements SentinelContext {
     }
     if (!this.sdown(this.topology.primary)) {
       this.odown = false;
-      // The master answered (or has not been silent for long): nothing left to watch.
-      return answer === null || this.topology.primary !== primary;
+      // The master answered (or has not been silent for long): nothing left to watch, unless a
+      // replica said lately that it does not hear from it.
+      return answer === null || this.topology.primary !== primary || this.clock.now() < this.watchUntil;
     }
     const question = { from: this.name, primary: this.topology.primary, epoch: this.epoch, candidate: null, topology: this.topology, silentSince: this.lastAnswer(this.topology.primary) };
     const answers = await this.ask(question);
     const agree = 1 + answers.filter((a) => a.down).length;
     this.odown = agree >= this.settings.quorum;
     if (this.odown && this.clock.now() >= this.nextAttempt) {
-      const epoch = await this.elect();
+      const epoch = await this.elect(true);
       if (epoch === null || this.failover.current) {
         // Lost (or split) the vote: wait, with jitter, before asking again.
         this.nextAttempt = this.clock.now() + this.settings.downAfterMs + Math.floor(this.host.random.next() * 2000);
@@ -294,12 +311,12 @@ export class Sentinel implements SentinelContext {
   async isMasterDown(q: DownQuestion): Promise<DownAnswer> {
     this.checkUp();
     this.learn(parseTopology(q.topology ?? null));
-    if (!this.ticking && q.primary === this.topology.primary) await this.watch(q.primary, q.silentSince);
+    if (!this.ticking && q.primary === this.topology.primary) await this.look(q.primary, q.silentSince);
     if (q.candidate !== null) {
       this.raiseEpoch(q.epoch);
       // One vote per epoch, to the first that asks.
       if (this.vote.epoch < q.epoch && this.epoch <= q.epoch) {
-        this.vote = { epoch: q.epoch, leader: q.candidate, at: this.clock.now() };
+        this.vote = { epoch: q.epoch, leader: q.candidate, at: this.clock.now(), auto: q.auto === true };
         this.host.store.set("vote", this.vote);
       }
     }
@@ -308,12 +325,12 @@ export class Sentinel implements SentinelContext {
   }
 
   /** Asks to lead a new epoch; the epoch when a majority voted for this sentinel, else null. */
-  async elect(): Promise<number | null> {
+  async elect(auto = false): Promise<number | null> {
     const epoch = Math.max(this.epoch, this.topology.epoch) + 1;
     this.raiseEpoch(epoch);
-    this.vote = { epoch, leader: this.name, at: this.clock.now() };
+    this.vote = { epoch, leader: this.name, at: this.clock.now(), auto };
     this.host.store.set("vote", this.vote);
-    const answers = await this.ask({ from: this.name, primary: this.topology.primary, epoch, candidate: this.name, topology: this.topology, silentSince: this.lastAnswer(this.topology.primary) });
+    const answers = await this.ask({ from: this.name, primary: this.topology.primary, epoch, candidate: this.name, topology: this.topology, silentSince: this.lastAnswer(this.topology.primary), auto });
     const votes = 1 + answers.filter((a) => a.leader === this.name && a.leaderEpoch === epoch).length;
     const won = votes >= votesNeeded(this.settings) && this.topology.epoch < epoch;
     this.record(`${won ? "elected" : "not elected"} leader of epoch ${epoch} (${votes} votes)`);
