@@ -58,7 +58,8 @@ async function redisLoad(dir: string, file: string, keys: number): Promise<numbe
 export async function rdbExportImport(bench: Bench, keys: number): Promise<void> {
   const dir = mkdtempSync(join(STORAGE_ROOT, "flaredis-bench-rdb-"));
   const f = await startFlaredis({ replicas: "" });
-  const redis = await startRedis();
+  // redis-cli --rdb asks for a snapshot as a replica would: no wait for more replicas (diskless sync's 5 s delay).
+  const redis = await startRedis(undefined, ["--repl-diskless-sync-delay", "0"]);
   try {
     const http = new HttpClient(f.url, TOKEN, f.headers, 4);
     const c = await redis.client();
@@ -70,7 +71,9 @@ export async function rdbExportImport(bench: Bench, keys: number): Promise<void>
     }
     http.close();
     c.close();
-    const cli = (...args: string[]) => run(process.execPath, [BIN, ...args, "--url", f.url], { env: { ...process.env, FLAREDIS_TOKEN: ADMIN }, cwd: dir, maxBuffer: 1 << 24 });
+    // Options before the file, as the CLI reads them.
+    const cli = (sub: string, ...args: string[]) =>
+      run(process.execPath, [BIN, sub, "--url", f.url, ...args], { env: { ...process.env, FLAREDIS_TOKEN: ADMIN }, cwd: dir, maxBuffer: 1 << 24 });
     const flaredisExport = await timed(() => cli("export", "flaredis.rdb"));
     const flaredisImport = await timed(() => cli("import", "--flush", "flaredis.rdb"));
     const redisExport = await timed(() => run("redis-cli", ["-p", String(redis.port), "--rdb", join(dir, "redis.rdb")]));
