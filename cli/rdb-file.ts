@@ -16,9 +16,9 @@
 import { closeSync, createReadStream, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { Crc64 } from "../durable-objects/engine/rdb/crc64.ts";
 import { RdbError } from "../durable-objects/engine/rdb/error.ts";
-import { RdbFileWriter, rdbFileEntries, rdbFileHeader } from "../durable-objects/engine/rdb/file.ts";
+import { RdbFileWriter } from "../durable-objects/engine/rdb/file.ts";
 import { RdbReader } from "../durable-objects/engine/rdb/reader.ts";
-import { outOfBounds, restoreBatches } from "../durable-objects/engine/rdb/restore-commands.ts";
+import { type CheckedFile, checkFile, restoreBatches } from "../durable-objects/engine/rdb/restore-commands.ts";
 import { FlaredisHttp } from "./http.ts";
 import { progress } from "./progress.ts";
 import { type Reply, fromOutcome, isError } from "./reply.ts";
@@ -129,25 +129,20 @@ export interface FileImportOptions {
 /** Resolves to the exit code: 0, or 1 when the file was refused or a command failed. */
 export async function runFileImport(options: FileImportOptions): Promise<number> {
   const bytes = new Uint8Array(readFileSync(options.file));
-  let keys = 0;
-  let header: ReturnType<typeof rdbFileHeader>;
+  let file: CheckedFile;
   try {
-    header = rdbFileHeader(bytes);
-    for (const e of rdbFileEntries(bytes, header.body, header.version)) {
-      const why = outOfBounds(e, BOUNDS);
-      if (why) throw new RdbError(why);
-      if (e.kind === "key") keys++;
-    }
+    file = checkFile(bytes, BOUNDS);
   } catch (e) {
     if (!(e instanceof RdbError)) throw e;
     console.error(`flaredis: ${options.file} cannot be loaded: ${e.message}; nothing was changed`);
     return 1;
   }
+  const { keys, version } = file;
   const http = new FlaredisHttp(options.url, options.token);
   if (options.flush) await replies(http, [["FLUSHALL"]]);
   const bar = progress(keys, "keys");
   let loaded = 0;
-  for (const batch of restoreBatches(rdbFileEntries(bytes, header.body, header.version), Date.now())) {
+  for (const batch of restoreBatches(file.entries(), Date.now())) {
     const answers = await replies(http, batch);
     const failed = answers.findIndex(isError);
     if (failed >= 0) {
@@ -160,6 +155,6 @@ export async function runFileImport(options: FileImportOptions): Promise<number>
   }
   bar.done();
   const [size] = await replies(http, [["DBSIZE"]]);
-  console.log(`imported ${keys} keys from ${options.file} (RDB version ${header.version}); Flaredis has ${String(size)} keys`);
+  console.log(`imported ${keys} keys from ${options.file} (RDB version ${version}); Flaredis has ${String(size)} keys`);
   return 0;
 }

@@ -15,8 +15,7 @@ import type { Batch } from "../durable-objects/engine/engine";
 import { DEFAULT_LIMITS } from "../durable-objects/engine/engine";
 import { ELEMENT_MAX_BYTES, REQUEST_LIMITS } from "../durable-objects/engine/limits";
 import { RdbError } from "../durable-objects/engine/rdb/error";
-import { rdbFileEntries, rdbFileHeader } from "../durable-objects/engine/rdb/file";
-import { outOfBounds, restoreBatches } from "../durable-objects/engine/rdb/restore-commands";
+import { type CheckedFile, checkFile, restoreBatches } from "../durable-objects/engine/rdb/restore-commands";
 import type { Env } from "./env";
 import { RequestError } from "./errors";
 import { readBodyBytes } from "./request";
@@ -43,21 +42,14 @@ export async function importRdb(env: Env, request: Request, flush: boolean): Pro
     maxElementBytes: ELEMENT_MAX_BYTES,
     maxLogBytes: REQUEST_LIMITS.maxLogBytes,
   };
-  let keys = 0;
-  let functions = 0;
-  let header: ReturnType<typeof rdbFileHeader>;
+  let file: CheckedFile;
   try {
-    header = rdbFileHeader(bytes);
-    for (const e of rdbFileEntries(bytes, header.body, header.version)) {
-      const why = outOfBounds(e, bounds);
-      if (why) throw new RdbError(why);
-      if (e.kind === "key") keys++;
-      else functions++;
-    }
+    file = checkFile(bytes, bounds);
   } catch (e) {
     if (e instanceof RdbError) throw new RequestError(`ERR the RDB file cannot be loaded: ${e.message}; nothing was changed`, 400);
     throw e;
   }
+  const { version, keys, functions } = file;
   const run = async (commands: string[][]) => {
     const batch: Batch = { mode: "pipeline", commands, permission: "admin" };
     const { result } = await route(env, batch, { cf: undefined, position: null, maxStalenessMs: null });
@@ -66,7 +58,7 @@ export async function importRdb(env: Env, request: Request, flush: boolean): Pro
   };
   if (flush) await run([["FLUSHALL"]]);
   let loaded = 0;
-  for (const batch of restoreBatches(rdbFileEntries(bytes, header.body, header.version), Date.now())) {
+  for (const batch of restoreBatches(file.entries(), Date.now())) {
     const outcomes = await run(batch);
     const failed = outcomes.findIndex((o) => "error" in o);
     loaded += failed < 0 ? outcomes.length : failed;
@@ -75,5 +67,5 @@ export async function importRdb(env: Env, request: Request, flush: boolean): Pro
       throw new RequestError(`${error} (loading the RDB file stopped after ${loaded} of ${keys + functions} keys and libraries; loading it again is safe)`, 503);
     }
   }
-  return { version: header.version, keys, functions, loaded };
+  return { version, keys, functions, loaded };
 }

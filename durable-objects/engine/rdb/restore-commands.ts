@@ -8,7 +8,8 @@
  * (engine/bytes.ts). Shared by POST /admin/import and `flaredis import FILE`.
  */
 import { fromBytes } from "../bytes.ts";
-import type { RdbFileEntry } from "./file.ts";
+import { RdbError } from "./error.ts";
+import { type RdbFileEntry, rdbFileEntries, rdbFileHeader } from "./file.ts";
 import { dumpPayload } from "./payload.ts";
 import type { RdbValue } from "./value.ts";
 
@@ -59,6 +60,32 @@ export function outOfBounds(e: RdbFileEntry, b: KeyBounds): string | null {
   if (log > b.maxLogBytes) return `key ${name()} would add about ${log} bytes to the replication log in one request, past ${b.maxLogBytes}`;
   if (b.maxPayloadBytes !== undefined && payload > b.maxPayloadBytes) return `key ${name()}'s serialized value is about ${payload} bytes, past ${b.maxPayloadBytes} for one request`;
   return null;
+}
+
+/** A file checked whole: what it holds, and the entries again to load them from. */
+export interface CheckedFile {
+  readonly version: number;
+  readonly keys: number;
+  readonly functions: number;
+  entries(): Generator<RdbFileEntry>;
+}
+
+/**
+ * Checks a whole file before anything of it is loaded: its magic, version and checksum, every value
+ * read, every key held to `bounds`. @throws RdbError saying why it cannot be loaded
+ */
+export function checkFile(bytes: Uint8Array, bounds: KeyBounds): CheckedFile {
+  const header = rdbFileHeader(bytes);
+  const entries = () => rdbFileEntries(bytes, header.body, header.version);
+  let keys = 0;
+  let functions = 0;
+  for (const e of entries()) {
+    const why = outOfBounds(e, bounds);
+    if (why) throw new RdbError(why);
+    if (e.kind === "key") keys++;
+    else functions++;
+  }
+  return { version: header.version, keys, functions, entries };
 }
 
 /** The command that loads one entry of a file. */
