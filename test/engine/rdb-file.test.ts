@@ -3,7 +3,6 @@
 // it held; files Flaredis writes read back the same; truncated, altered, newer and other-database
 // files refused before a key is taken; and loading one as RESTORE commands on an engine.
 import { describe, expect, it } from "vitest";
-import { fromBytes } from "../../durable-objects/engine/bytes";
 import { crc64 } from "../../durable-objects/engine/rdb/crc64";
 import { RdbError } from "../../durable-objects/engine/rdb/error";
 import { RdbFileWriter, type RdbFileEntry, rdbFileEntries, rdbFileHeader } from "../../durable-objects/engine/rdb/file";
@@ -11,31 +10,15 @@ import { outOfBounds, restoreBatches } from "../../durable-objects/engine/rdb/re
 import type { RdbValue } from "../../durable-objects/engine/rdb/value";
 import { enginePair, runner } from "../support/engine-pair";
 import saved from "../fixtures/rdb/redis-rdb.json";
+import { fixtureForm } from "../support/rdb-values";
 
 const fileBytes = () => Uint8Array.from(atob(saved.rdb), (c) => c.charCodeAt(0));
-const b64 = (b: Uint8Array) => btoa(fromBytes(b));
 const text = (s: string) => new TextEncoder().encode(s);
 
 /** Every entry of a file (header checked first). */
 function entries(bytes: Uint8Array): { version: number; aux: Map<string, string>; all: RdbFileEntry[] } {
   const { version, aux, body } = rdbFileHeader(bytes);
   return { version, aux, all: [...rdbFileEntries(bytes, body, version)] };
-}
-
-/** A value in the fixture's form. */
-function asFixture(v: RdbValue): unknown {
-  switch (v.type) {
-    case "string":
-      return b64(v.value);
-    case "list":
-      return v.items.map(b64);
-    case "set":
-      return v.members.map(b64).sort();
-    case "zset":
-      return [...v.entries].sort((a, b) => a.score - b.score || (b64(a.member) < b64(b.member) ? -1 : 1)).map((e) => [b64(e.member), e.score]);
-    case "hash":
-      return v.fields.map((f) => [b64(f.field), b64(f.value)]).sort();
-  }
 }
 
 describe("an RDB file saved by redis-server", () => {
@@ -51,7 +34,7 @@ describe("an RDB file saved by redis-server", () => {
       expect(got.value.type, want.key).toBe(want.type);
       // Scores as redis-server printed them: inf, -inf, %.17g.
       const expected = want.type === "zset" ? (want.value as [string, string][]).map(([m, x]) => [m, x === "inf" ? Infinity : x === "-inf" ? -Infinity : Number(x)]) : want.value;
-      expect(asFixture(got.value), want.key).toEqual(expected);
+      expect(fixtureForm(got.value), want.key).toEqual(expected);
       expect(got.expiresAt ?? -1, want.key).toBe(want.expiresAt);
     }
     const functions = all.flatMap((e) => (e.kind === "function" ? [new TextDecoder().decode(e.code)] : []));

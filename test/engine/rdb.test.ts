@@ -11,6 +11,7 @@ import { dumpPayload, payloadVerified, readPayload, withFooter } from "../../dur
 import { RdbReader, RdbWriter } from "../../durable-objects/engine/rdb/reader";
 import type { RdbValue } from "../../durable-objects/engine/rdb/value";
 import dumps from "../fixtures/rdb/dump-payloads.json";
+import { b64, fixtureForm } from "../support/rdb-values";
 
 interface Fixture {
   key: string;
@@ -21,26 +22,7 @@ interface Fixture {
 }
 
 const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((h) => parseInt(h, 16)));
-const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 const text = (s: string) => new TextEncoder().encode(s);
-
-/** A value in the fixtures' form (base64 bytes; sets and hashes sorted; scores as redis-server prints them). */
-function asFixture(v: RdbValue): unknown {
-  switch (v.type) {
-    case "string":
-      return b64(v.value);
-    case "list":
-      return v.items.map(b64);
-    case "set":
-      return v.members.map(b64).sort();
-    case "zset":
-      return v.entries.map((e) => [b64(e.member), redisScore(e.score)]);
-    case "hash":
-      return v.fields.map((f) => [b64(f.field), b64(f.value)]).sort();
-    case "stream":
-      return v.entries.map((e) => [`${e.id.ms}-${e.id.seq}`, e.pairs.map(b64)]);
-  }
-}
 
 const idText = (id: { ms: bigint; seq: bigint }) => `${id.ms}-${id.seq}`;
 
@@ -65,13 +47,6 @@ function streamInfo(v: Extract<RdbValue, { type: "stream" }>, full: unknown[]): 
   }
 }
 
-/** A score as redis-server replies it (%.17g shortest form; inf, -inf). */
-function redisScore(x: number): string {
-  if (x === Infinity) return "inf";
-  if (x === -Infinity) return "-inf";
-  return String(x).replace("e+", "e+");
-}
-
 describe("DUMP payloads written by redis-server", () => {
   const fixtures = (dumps as { redis_version: string; fixtures: Fixture[] }).fixtures;
 
@@ -87,9 +62,9 @@ describe("DUMP payloads written by redis-server", () => {
       expect(sorted.map((e) => [b64(e.member), e.score])).toEqual(expected);
     } else if (value.type === "stream") {
       const want = f.value as { entries: unknown; full: unknown[] };
-      expect(asFixture(value)).toEqual(want.entries);
+      expect(fixtureForm(value)).toEqual(want.entries);
       streamInfo(value, want.full);
-    } else expect(asFixture(value)).toEqual(f.value);
+    } else expect(fixtureForm(value)).toEqual(f.value);
     // Written again by Flaredis, it reads back the same.
     expect(readPayload(dumpPayload(value))).toEqual(value);
   });
