@@ -2,20 +2,17 @@
 // every type DUMP and RESTORE carry (strings, lists, sets, sorted sets, hashes, streams; small and large;
 // bytes of every value; TTLs) copied with the same contents; a resumed import goes on from its
 // saved cursor; a stream comes with its consumer groups.
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFlaredis } from "../e2e/start";
 import { type RedisServer, startRedisServer } from "./fuzz/clients";
 import { assertInstalled, tool } from "./need-tool";
-import { BIN, type ProxyProcess, startProxy } from "./proxy-process";
+import { type ProxyProcess, runFlaredis, startProxy } from "./proxy-process";
 
 const redisServer = tool("redis-server", "redis-server");
-const run = promisify(execFile);
 
 let server: Awaited<ReturnType<typeof startFlaredis>>;
 let proxy: ProxyProcess;
@@ -43,19 +40,8 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-/** `flaredis import` (token from the environment); its exit code and output. */
-async function flaredisImport(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, "import", "--url", server.url, ...args], {
-      env: { ...process.env, FLAREDIS_TOKEN: "dev-token" },
-      cwd: dir,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const failed = e as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+/** `flaredis import … ` with the read-write token. */
+const flaredisImport = (...args: string[]) => runFlaredis(server.url, "dev-token", dir, "import", ...args);
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const bytesOf = (i: number) => Buffer.from(range(32).map((j) => (i * 31 + j * 7) & 0xff));

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFlaredis } from "../e2e/start";
 import { type RedisServer, startRedisServer } from "./fuzz/clients";
 import { assertInstalled, tool } from "./need-tool";
-import { BIN, type ProxyProcess, startProxy } from "./proxy-process";
+import { type ProxyProcess, runFlaredis, startProxy } from "./proxy-process";
 
 const redisServer = tool("redis-server", "redis-server");
 const redisCheckRdb = tool("redis-check-rdb", "redis-tools");
@@ -43,19 +43,8 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-/** `flaredis <sub> … FILE` with the admin token from the environment; exit code and output. */
-async function flaredisCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, args[0]!, "--url", server.url, ...args.slice(1)], {
-      env: { ...process.env, FLAREDIS_TOKEN: "dev-admin-token" },
-      cwd: dir,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const failed = e as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+/** `flaredis <sub> … FILE` with the admin token. */
+const flaredisCli = (sub: string, ...args: string[]) => runFlaredis(server.url, "dev-admin-token", dir, sub, ...args);
 
 /** A redis-server of our own, loading `file` from `dir` when named. */
 async function redisWith(file?: string): Promise<Redis> {
