@@ -4,37 +4,22 @@
 // side restores on the other to the same contents.
 import Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFlaredis } from "../e2e/start";
-import { type RedisServer, startRedisServer } from "./fuzz/clients";
 import { assertInstalled, tool } from "./need-tool";
-import { type ProxyProcess, startProxy } from "./proxy-process";
+import { type BesideRedis, startBesideRedis } from "./beside-redis";
 
 const redisServer = tool("redis-server", "redis-server");
 
-let server: Awaited<ReturnType<typeof startFlaredis>>;
-let proxy: ProxyProcess;
-let reference: RedisServer;
+let beside: BesideRedis;
 let flaredis: Redis;
 let redis: Redis;
 
 beforeAll(async () => {
   if (redisServer.skip) return;
   assertInstalled(redisServer);
-  server = await startFlaredis();
-  proxy = await startProxy(server.url, "dev-token");
-  reference = await startRedisServer();
-  flaredis = new Redis({ port: proxy.port, host: "127.0.0.1", lazyConnect: true });
-  redis = new Redis({ port: reference.port, host: "127.0.0.1", lazyConnect: true });
-  await flaredis.connect();
-  await redis.connect();
+  beside = await startBesideRedis();
+  ({ flaredis, redis } = beside);
 }, 60_000);
-afterAll(async () => {
-  flaredis?.disconnect();
-  redis?.disconnect();
-  proxy?.stop();
-  await reference?.stop();
-  await server?.dispose();
-});
+afterAll(async () => beside?.stop());
 
 const ALL = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);

@@ -7,16 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFlaredis } from "../e2e/start";
-import { type RedisServer, startRedisServer } from "./fuzz/clients";
 import { assertInstalled, tool } from "./need-tool";
-import { type ProxyProcess, runFlaredis, startProxy } from "./proxy-process";
+import { type BesideRedis, startBesideRedis } from "./beside-redis";
+import { runFlaredis } from "./proxy-process";
 
 const redisServer = tool("redis-server", "redis-server");
 
-let server: Awaited<ReturnType<typeof startFlaredis>>;
-let proxy: ProxyProcess;
-let reference: RedisServer;
+let beside: BesideRedis;
 let flaredis: Redis;
 let source: Redis;
 const dir = mkdtempSync(join(tmpdir(), "flaredis-import-"));
@@ -24,24 +21,13 @@ const dir = mkdtempSync(join(tmpdir(), "flaredis-import-"));
 beforeAll(async () => {
   if (redisServer.skip) return;
   assertInstalled(redisServer);
-  server = await startFlaredis();
-  proxy = await startProxy(server.url, "dev-token");
-  reference = await startRedisServer();
-  flaredis = new Redis({ port: proxy.port, host: "127.0.0.1", lazyConnect: true });
-  source = new Redis({ port: reference.port, host: "127.0.0.1", lazyConnect: true });
-  await flaredis.connect();
-  await source.connect();
+  beside = await startBesideRedis();
+  ({ flaredis, redis: source } = beside);
 }, 60_000);
-afterAll(async () => {
-  flaredis?.disconnect();
-  source?.disconnect();
-  proxy?.stop();
-  await reference?.stop();
-  await server?.dispose();
-});
+afterAll(async () => beside?.stop());
 
 /** `flaredis import … ` with the read-write token. */
-const flaredisImport = (...args: string[]) => runFlaredis(server.url, "dev-token", dir, "import", ...args);
+const flaredisImport = (...args: string[]) => runFlaredis(beside.url, "dev-token", dir, "import", ...args);
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const bytesOf = (i: number) => Buffer.from(range(32).map((j) => (i * 31 + j * 7) & 0xff));
@@ -85,7 +71,7 @@ async function contents(c: Redis, key: string): Promise<unknown> {
 describe("flaredis import redis://", () => {
   it.skipIf(redisServer.skip)("copies every key of every type with the same contents and TTLs, and says both sides' counts", async () => {
     const keys = await fillSource("a:", 200);
-    const result = await flaredisImport("--batch", "200", `redis://127.0.0.1:${reference.port}`);
+    const result = await flaredisImport("--batch", "200", `redis://127.0.0.1:${source.options.port}`);
     expect(result.stderr).not.toMatch(/not copied/);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`imported ${keys.length} keys .* the source has ${keys.length} keys, Flaredis ${keys.length}`));
@@ -100,7 +86,7 @@ describe("flaredis import redis://", () => {
     const keys = await fillSource("b:", 100);
     const [cursor, firstPage] = await source.scan("0", "COUNT", "50");
     expect(cursor).not.toBe("0");
-    const url = `redis://127.0.0.1:${reference.port}`;
+    const url = `redis://127.0.0.1:${source.options.port}`;
     writeFileSync(join(dir, "state.json"), JSON.stringify({ source: new URL(url).toString(), cursor, copied: firstPage.length, failed: 0 }));
     const result = await flaredisImport("--resume", "--state", "state.json", "--batch", "50", url);
     expect(result.code).toBe(0);
@@ -120,7 +106,7 @@ describe("flaredis import redis://", () => {
     for (let i = 1; i <= 120; i++) await source.xadd("events", `${i}-0`, "f", `v${i}`);
     await source.xgroup("CREATE", "events", "workers", "0");
     await source.xreadgroup("GROUP", "workers", "w1", "COUNT", "3", "STREAMS", "events", ">");
-    const result = await flaredisImport(`redis://127.0.0.1:${reference.port}`);
+    const result = await flaredisImport(`redis://127.0.0.1:${source.options.port}`);
     expect(result.code).toBe(0);
     expect(await flaredis.xrange("events", "-", "+")).toEqual(await source.xrange("events", "-", "+"));
     expect(await flaredis.xpending("events", "workers")).toEqual(await source.xpending("events", "workers"));
