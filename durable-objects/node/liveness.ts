@@ -19,8 +19,8 @@
  *   quorum agrees, then the election and the failover as before. A master that answers while a
  *   replica does not hear it (its link cut) is thus watched, and its loss noticed in time. Once the
  *   master answers, the reports stop and no failover is under way, it sleeps again.
- * - The master's writes need a quorum of the sentinels heard within down-after-milliseconds (the
- *   bound on what a partitioned master can accept). Without polling sentinels, the master renews
+ * - The master's writes need max(quorum, N - quorum + 1) of its N sentinels heard within
+ *   down-after-milliseconds (the bound on what a partitioned master can accept; sentinel-lease.ts). Without polling sentinels, the master renews
  *   that lease itself (`SentinelApi.lease`) while writes come, in the background from half its
  *   life; the first write after an idle spell waits for one round trip to the sentinels.
  *

@@ -51,12 +51,7 @@ export class Timers<Name extends string> {
    */
   async move(name: Name, at: number, slackMs: number): Promise<void> {
     this.deadlines.set(name, at);
-    let next = Number.POSITIVE_INFINITY;
-    for (const deadline of this.deadlines.values()) next = Math.min(next, deadline);
-    next = Math.min(next, this.clock.now() + MAX_ALARM_MS);
-    if (this.armedAt !== null && this.armedAt <= next && next - this.armedAt < slackMs) return;
-    this.armedAt = next;
-    await this.host.setAlarm(next);
+    await this.rearm(slackMs);
   }
 
   /** When timer `name` is due, or undefined when it is not set. */
@@ -82,13 +77,16 @@ export class Timers<Name extends string> {
     return due;
   }
 
-  /** Sets the alarm to the earliest timer (see the file comment). */
-  async rearm(): Promise<void> {
+  /**
+   * Sets the alarm to the earliest timer (see the file comment). An alarm set earlier stays (it
+   * comes early and re-arms), unless it would come `laterBy` ms or more early (`move`).
+   */
+  async rearm(laterBy = Number.POSITIVE_INFINITY): Promise<void> {
     let next: number | null = null;
     for (const at of this.deadlines.values()) if (next === null || at < next) next = at;
     if (next === null) return;
     next = Math.min(next, this.clock.now() + MAX_ALARM_MS);
-    if (this.armedAt !== null && this.armedAt <= next) return;
+    if (this.armedAt !== null && this.armedAt <= next && next - this.armedAt < laterBy) return;
     this.armedAt = next;
     await this.host.setAlarm(next);
   }

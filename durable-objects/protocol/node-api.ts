@@ -186,7 +186,7 @@ export type FailoverState = "no-failover" | "waiting-for-sync" | "failover-in-pr
 export interface SentinelHello {
   readonly sentinel: string;
   readonly topology: Topology;
-  /** Whether the ping counts towards the master's lease (false while the sentinel voted for another leader). */
+  /** Whether the ping counts towards the master's lease (false while the sentinel voted for, or leads, an automatic failover). */
   readonly lease?: boolean;
 }
 

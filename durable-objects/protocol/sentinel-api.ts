@@ -67,15 +67,15 @@ export interface SentinelStatus {
 
 export interface SentinelApi {
   /**
-   * Looks at `node` (the master when not named) now, and keeps watching (the alarm ticks) while
-   * it does not answer: what a replica asks when its master broke its promise of a push
+   * Looks at `node` (the master when not named) now, and keeps watching (the alarm ticks) for a
+   * while, and while it does not answer: what a replica asks when its master broke its promise of a push
    * (`silentSince`: its last push; `topology`: what the replica knows).
    */
   watch(node?: string, silentSince?: number, topology?: Topology): Promise<void>;
   /**
    * The master `node` renews its lease: the sentinel counts it as an answer and returns the
    * topology it knows (newer: the master is not one any more), and whether the lease counts (not
-   * while it has voted for another leader or leads a failover). See node/liveness.ts.
+   * while it has voted for, or leads, an automatic failover). See node/liveness.ts.
    */
   lease(node: string, topology: Topology): Promise<{ readonly topology: Topology; readonly granted: boolean }>;
   isMasterDown(question: DownQuestion): Promise<DownAnswer>;

@@ -7,14 +7,14 @@
  * suspect; node/liveness.ts says who wakes it. Asked to look at the master (`watch`, by a replica
  * that stopped hearing from it) or asked by another sentinel whether the master is down, it pings
  * the master (`hello`, which also hands the node the newest topology the sentinel knows: how a
- * returning old primary learns it was replaced). While the master does not answer, or a failover
- * is under way, it ticks every TICK_MS (the alarm): it pings the master and the replicas (their
+ * returning old primary learns it was replaced). While the master does not answer, a failover is
+ * under way, or a replica's report is recent (WATCH_WINDOW_MS), it ticks every TICK_MS (the alarm): it pings the master and the replicas (their
  * state while the master answers is in its status, as Redis's sentinels read it from the
  * master's INFO). The master's lease renewals (`lease`) count as answers. A node that has not
  * answered for down-after-milliseconds is subjectively down (SDOWN). When the master is SDOWN the
  * sentinel asks the others (is-master-down-by-addr); with `quorum` of them agreeing (itself
- * included) it is objectively down (ODOWN). Once the master answers and no failover runs, the
- * sentinel sleeps again.
+ * included) it is objectively down (ODOWN). Once the master answers, no failover runs and the
+ * replicas' reports are old, the sentinel sleeps again.
  *
  * ELECTION (Sentinel's rules)
  * A sentinel that sees ODOWN asks to be leader of a new epoch: one above every epoch it knows.
@@ -129,8 +129,9 @@ export class Sentinel implements SentinelContext {
   // ---- The alarm ---------------------------------------------------------------------------
 
   /**
-   * Looks at `node` (the master when not named) now, and keeps ticking while it does not answer
-   * (a replica that stopped hearing from its master asks this; see node/liveness.ts).
+   * Looks at `node` (the master when not named) now; for the master, ticks for WATCH_WINDOW_MS,
+   * and on while it does not answer (a replica that stopped hearing from its master asks this;
+   * see node/liveness.ts).
    */
   async watch(node?: string, silentSince?: number, seen?: Topology | null): Promise<void> {
     this.checkUp();
@@ -159,10 +160,7 @@ export class Sentinel implements SentinelContext {
    */
   private async suspect(silentSince: number | undefined): Promise<void> {
     if (this.ticking) return;
-    const primary = this.topology.primary;
-    const watch = this.watched.get(primary) ?? { lastOk: null, status: null };
-    const from = Math.min(silentSince ?? this.clock.now(), this.clock.now());
-    this.watched.set(primary, { ...watch, lastOk: Math.max(watch.lastOk ?? Number.NEGATIVE_INFINITY, from) });
+    this.answered(this.topology.primary, Math.min(silentSince ?? this.clock.now(), this.clock.now()));
     await this.arm();
   }
 
@@ -184,10 +182,7 @@ export class Sentinel implements SentinelContext {
     this.checkUp();
     this.learn(seen);
     const granted = node === this.topology.primary && this.grantsLease();
-    if (node === this.topology.primary) {
-      const watch = this.watched.get(node);
-      this.watched.set(node, { lastOk: this.clock.now(), status: watch?.status ?? null });
-    }
+    if (node === this.topology.primary) this.answered(node, this.clock.now());
     return { topology: this.topology, granted };
   }
 
@@ -245,17 +240,23 @@ export class Sentinel implements SentinelContext {
 
   /** Pings one node; its answer may carry a newer topology. */
   async ping(node: string): Promise<NodeStatus | null> {
-    const watch = this.watched.get(node) ?? { lastOk: null, status: null };
-    this.watched.set(node, watch);
     try {
       const status = await this.host.transport.node(node).hello({ sentinel: this.name, topology: this.topology, lease: this.grantsLease() });
-      watch.lastOk = this.clock.now();
-      watch.status = status;
+      this.answered(node, this.clock.now(), status);
       this.learn(status.topology);
       return status;
     } catch {
       return null;
     }
+  }
+
+  /**
+   * Counts `node` as having answered at `at` (a ping, a lease renewal, the silence an asker saw;
+   * never moving its last answer back), with its status when the answer carried one.
+   */
+  private answered(node: string, at: number, status?: NodeStatus): void {
+    const w = this.watched.get(node);
+    this.watched.set(node, { lastOk: Math.max(w?.lastOk ?? Number.NEGATIVE_INFINITY, at), status: status ?? w?.status ?? null });
   }
 
   /** When `node` last answered (or this sentinel started). */
@@ -273,10 +274,7 @@ export class Sentinel implements SentinelContext {
     const t = newerTopology(this.topology, seen, this.host.configured);
     if (!t) return;
     // A new primary is given down-after-milliseconds from now: not taken for down at its first missed ping.
-    if (t.primary !== this.topology.primary) {
-      const watch = this.watched.get(t.primary);
-      this.watched.set(t.primary, { lastOk: Math.max(watch?.lastOk ?? 0, this.clock.now()), status: watch?.status ?? null });
-    }
+    if (t.primary !== this.topology.primary) this.answered(t.primary, this.clock.now());
     this.topology = t;
     this.host.store.set("topology", t);
     this.raiseEpoch(t.epoch);
