@@ -14,6 +14,7 @@
  * `--flush` empties the keyspace first. Running it again is safe.
  */
 import { closeSync, createReadStream, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { fromBytes } from "../durable-objects/engine/bytes.ts";
 import { Crc64 } from "../durable-objects/engine/rdb/crc64.ts";
 import { RdbError } from "../durable-objects/engine/rdb/error.ts";
 import { RdbFileWriter } from "../durable-objects/engine/rdb/file.ts";
@@ -36,12 +37,6 @@ async function replies(http: FlaredisHttp, commands: string[][]): Promise<Reply[
   if (!Array.isArray(outcomes)) throw new Error(outcomes === null ? "no answer" : outcomes.error);
   return outcomes.map((o, i) => fromOutcome(o, commands[i]));
 }
-
-const binary = (b: Uint8Array): string => {
-  let s = "";
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
-};
 
 export interface ExportOptions {
   url: string;
@@ -68,8 +63,8 @@ export async function runExport(options: ExportOptions): Promise<number> {
       const [scan] = await replies(http, [["SCAN", cursor, "COUNT", String(options.batch)]]);
       if (isError(scan!)) throw new Error(scan.error);
       const [next, keys] = scan as [Uint8Array, Uint8Array[]];
-      cursor = binary(next);
-      const names = keys.map(binary);
+      cursor = fromBytes(next);
+      const names = keys.map(fromBytes);
       const answers = names.length > 0 ? await replies(http, names.flatMap((k) => [["PEXPIRETIME", k], ["DUMP", k]])) : [];
       for (const [i, key] of keys.entries()) {
         const at = answers[2 * i]!;

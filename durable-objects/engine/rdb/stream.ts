@@ -16,6 +16,7 @@
  * Redis checks one (entries in ID order within their nodes, a consumer's pending entry in its
  * group's list, every pending entry with a consumer).
  */
+import { bytesEqual, fromBytes } from "../bytes.ts";
 import { RdbError } from "./error.ts";
 import { listpackEntries, listpackOf } from "./packed.ts";
 import { type RdbReader, type RdbWriter, bigEndian64 } from "./reader.ts";
@@ -54,8 +55,6 @@ const U64_MAX = 2n ** 64n - 1n;
 
 const cmp = (a: Id, b: Id) => (a.ms < b.ms ? -1 : a.ms > b.ms ? 1 : a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0);
 const idBytes = (id: Id) => new Uint8Array([...bigEndian64(id.ms), ...bigEndian64(id.seq)]);
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
-const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 function rawId(r: RdbReader): Id {
   const b = r.take(16);
@@ -119,7 +118,7 @@ export function readStream(type: number, r: RdbReader): RdbStream {
   const groups: RdbGroup[] = [];
   for (let n = r.length(); n > 0; n--) {
     const name = r.string();
-    if (groups.some((g) => sameBytes(g.name, name))) throw new RdbError("duplicate consumer group name");
+    if (groups.some((g) => bytesEqual(g.name, name))) throw new RdbError("duplicate consumer group name");
     const groupLast = { ms: r.lengthBig(), seq: r.lengthBig() };
     let entriesRead: bigint | null = null;
     if (type !== STREAM_TYPES.V1) {
@@ -132,7 +131,7 @@ export function readStream(type: number, r: RdbReader): RdbStream {
       const id = rawId(r);
       const deliveryTime = r.u64le();
       const deliveryCount = r.lengthBig();
-      const k = hexOf(idBytes(id));
+      const k = fromBytes(idBytes(id));
       if (nacks.has(k)) throw new RdbError("duplicate pending entry in a group");
       nacks.set(k, { id, deliveryTime, deliveryCount, consumer: null });
     }
@@ -143,10 +142,10 @@ export function readStream(type: number, r: RdbReader): RdbStream {
       const seenTime = r.u64le();
       // Redis 7.2 writes -1 for a consumer that never read anything.
       const activeTime = type === STREAM_TYPES.V3 ? r.i64le() : seenTime;
-      if (consumers.some((x) => sameBytes(x.name, consumer))) throw new RdbError("duplicate consumer in a group");
+      if (consumers.some((x) => bytesEqual(x.name, consumer))) throw new RdbError("duplicate consumer in a group");
       consumers.push({ name: consumer, seenTime, activeTime });
       for (let p = r.length(); p > 0; p--) {
-        const nack = nacks.get(hexOf(r.take(16)));
+        const nack = nacks.get(fromBytes(r.take(16)));
         if (nack === undefined) throw new RdbError("a consumer's pending entry is not in its group's");
         if (nack.consumer !== null) throw new RdbError("a pending entry with two consumers");
         nack.consumer = consumer;
@@ -177,7 +176,7 @@ export function writeStream(w: RdbWriter, s: RdbStream): void {
     const items: (Uint8Array | bigint)[] = [BigInt(chunk.length), 0n, BigInt(fields.length), ...fields, 0n];
     for (const e of chunk) {
       const own = e.pairs.filter((_, i) => i % 2 === 0);
-      const same = own.length === fields.length && own.every((f, i) => sameBytes(f, fields[i]!));
+      const same = own.length === fields.length && own.every((f, i) => bytesEqual(f, fields[i]!));
       // Differences as Redis stores them: unsigned 64-bit subtraction read as a signed integer.
       items.push(same ? SAME_FIELDS : 0n, BigInt.asIntN(64, e.id.ms - master.id.ms), BigInt.asIntN(64, e.id.seq - master.id.seq));
       if (same) items.push(...e.pairs.filter((_, i) => i % 2 === 1));
@@ -194,10 +193,10 @@ export function writeStream(w: RdbWriter, s: RdbStream): void {
     w.length_(g.pending.length);
     for (const p of g.pending) w.raw(idBytes(p.id)).u64le(p.deliveryTime).lengthBig_(p.deliveryCount);
     const owned = new Map<string, Id[]>();
-    for (const p of g.pending) owned.get(hexOf(p.consumer))?.push(p.id) ?? owned.set(hexOf(p.consumer), [p.id]);
+    for (const p of g.pending) owned.get(fromBytes(p.consumer))?.push(p.id) ?? owned.set(fromBytes(p.consumer), [p.id]);
     w.length_(g.consumers.length);
     for (const c of g.consumers) {
-      const own = owned.get(hexOf(c.name)) ?? [];
+      const own = owned.get(fromBytes(c.name)) ?? [];
       w.string(c.name).u64le(c.seenTime).length_(own.length);
       for (const id of own) w.raw(idBytes(id));
     }

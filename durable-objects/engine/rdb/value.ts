@@ -9,6 +9,7 @@
  * A value read is checked as Redis checks a restored one: no empty collection (a stream may be
  * empty), no duplicate member or field, no NaN score. Module values are refused.
  */
+import { fromBytes } from "../bytes.ts";
 import { RdbError } from "./error.ts";
 import { intsetMembers, listpackEntries, ziplistEntries } from "./packed.ts";
 import { parseDouble, type RdbReader, type RdbWriter } from "./reader.ts";
@@ -204,17 +205,10 @@ function repeat<T>(n: number, read: (i: number) => T): T[] {
   return out;
 }
 
-/** A binary string of bytes, for duplicate checks. */
-function keyOf(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return s;
-}
-
 function distinct(items: readonly Uint8Array[], what: string): void {
   const seen = new Set<string>();
   for (const item of items) {
-    const k = keyOf(item);
+    const k = fromBytes(item);
     if (seen.has(k)) throw new RdbError(`duplicate ${what}`);
     seen.add(k);
   }
