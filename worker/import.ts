@@ -13,7 +13,7 @@
  */
 import type { Batch } from "../durable-objects/engine/engine";
 import { DEFAULT_LIMITS } from "../durable-objects/engine/engine";
-import { ELEMENT_MAX_BYTES, REQUEST_LIMITS } from "../durable-objects/engine/limits";
+import { ELEMENT_MAX_BYTES, REQUEST_LIMITS, maxValueBytesOf } from "../durable-objects/engine/limits";
 import { RdbError } from "../durable-objects/engine/rdb/error";
 import { type CheckedFile, checkFile, restoreBatches } from "../durable-objects/engine/rdb/restore-commands";
 import type { Env } from "./env";
@@ -35,10 +35,9 @@ export interface ImportReport {
 /** Loads the request's RDB file (see the file's comment). */
 export async function importRdb(env: Env, request: Request, flush: boolean): Promise<ImportReport> {
   const bytes = await readBodyBytes(request, { maxBytes: IMPORT_MAX_BYTES });
-  const maxValue = Number(env.FLAREDIS_MAX_VALUE_BYTES);
   const bounds = {
     maxKeyBytes: DEFAULT_LIMITS.maxKeyBytes,
-    maxValueBytes: Number.isSafeInteger(maxValue) && maxValue > 0 ? maxValue : DEFAULT_LIMITS.maxValueBytes,
+    maxValueBytes: maxValueBytesOf(env.FLAREDIS_MAX_VALUE_BYTES),
     maxElementBytes: ELEMENT_MAX_BYTES,
     maxLogBytes: REQUEST_LIMITS.maxLogBytes,
   };

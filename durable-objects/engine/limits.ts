@@ -10,6 +10,12 @@ import { type RedisError, errors } from "./errors";
 /** Redis's proto-max-bulk-len: the largest string value (and SETBIT's offset, in bytes). */
 export const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
 
+/** The largest string value a deployment takes: FLAREDIS_MAX_VALUE_BYTES when it is a positive integer, else PROTO_MAX_BULK_LEN. */
+export function maxValueBytesOf(setting: string | number | undefined): number {
+  const n = Number(setting);
+  return setting !== undefined && Number.isSafeInteger(n) && n > 0 ? n : PROTO_MAX_BULK_LEN;
+}
+
 /**
  * The largest element of a collection (a hash field and its value, a member...): one row, within
  * SQLite's 2 MB row limit. Strings are not bound by it: a long one is stored in pages.

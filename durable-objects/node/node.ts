@@ -20,7 +20,8 @@ import { Publisher, mergeCounts } from "./publisher";
 import { NO_SUBSCRIBERS, type Subscribers } from "./subscribers";
 import { toText } from "../engine/bytes";
 import type { Clock, Random } from "../engine/clock";
-import { type Batch, DEFAULT_LIMITS, Engine } from "../engine/engine";
+import { type Batch, Engine } from "../engine/engine";
+import { maxValueBytesOf } from "../engine/limits";
 import { errors } from "../engine/errors";
 import type { Role as RedisRole } from "../engine/keyspace";
 import type { Position, SnapshotChunk, SnapshotCursor } from "../engine/replication/protocol";
@@ -105,7 +106,7 @@ export class Node {
       blockedClients: () => (this.role as { blockedClients?: number } | undefined)?.blockedClients ?? 0,
       // A script's log line is bytes (a binary string): printed as UTF-8 text.
       log: (level, message) => (level >= 3 ? console.warn : console.log)(`flaredis ${this.name}: script: ${toText(message)}`),
-      maxValueBytes: maxValue !== undefined && Number.isSafeInteger(maxValue) && maxValue > 0 ? maxValue : DEFAULT_LIMITS.maxValueBytes,
+      maxValueBytes: maxValueBytesOf(maxValue),
       replication: {
         goodReplicas: (maxLagMs) => this.role.goodReplicas(maxLagMs),
         replicaRefusal: () => this.role.replicaRefusal(),
