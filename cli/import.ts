@@ -35,8 +35,13 @@ interface ImportState {
   failed: number;
 }
 
-/** Payload bytes per RESTORE request: as base64 in JSON, well within the API's 10 MiB body. */
-const REQUEST_PAYLOAD_BYTES = 4 * 1024 * 1024;
+/**
+ * Payload bytes per RESTORE request: well within the API's 10 MiB body as base64, and within what
+ * one request may add to the replication log (32 MiB): an element takes at least 2 bytes of a
+ * payload (an intset's) and is logged as its text with about 16 bytes of framing, at most about 11
+ * times as much, so 2 MiB logs at most about 22 MiB.
+ */
+const REQUEST_PAYLOAD_BYTES = 2 * 1024 * 1024;
 
 /** The source URL without its password (what the state file names). */
 const safeSource = (source: string): string => {
@@ -68,7 +73,6 @@ export async function runImport(options: ImportOptions): Promise<number> {
       const keys = scanned[1];
       const replies = await source.pipeline(keys.flatMap((k) => [["PTTL", k], ["DUMP", k]]));
       const restores: string[][] = [];
-      const restoredKeys: string[] = [];
       for (const [i, key] of keys.entries()) {
         const ttl = replies[2 * i];
         const payload = replies[2 * i + 1];
@@ -77,7 +81,6 @@ export async function runImport(options: ImportOptions): Promise<number> {
         if (payload === null || ttl === -2 || ttl === 0) continue;
         const ms = typeof ttl === "number" && ttl > 0 ? ttl : 0;
         restores.push(["RESTORE", key.toString("latin1"), String(ms), (payload as Buffer).toString("latin1"), "REPLACE"]);
-        restoredKeys.push(key.toString("latin1"));
       }
       // Requests within the HTTP API's 10 MiB (arguments travel as base64): a key too large for
       // one request fails alone, with the API's error.
@@ -92,7 +95,7 @@ export async function runImport(options: ImportOptions): Promise<number> {
             if (outcome.error.startsWith("ERR flaredis: cannot reach")) throw new Error(outcome.error);
             state.failed++;
             firstError ||= outcome.error;
-            if (failedKeys.length < 10) failedKeys.push(restoredKeys[from + i]!);
+            if (failedKeys.length < 10) failedKeys.push(restores[from + i]![1]!);
           } else state.copied++;
         }
         from = to;
