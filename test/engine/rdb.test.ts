@@ -128,10 +128,10 @@ describe("the payload's footer", () => {
 describe("streams", () => {
   const t = (x: string) => new TextEncoder().encode(x);
   it("a stream of Redis 7.2 (type 21) whose consumer never read anything (active time -1) reads", () => {
-    const w = new RdbWriter().u8(21).length_(0);
-    for (let i = 0; i < 7; i++) w.length_(0); // length, last ID, first ID, largest deleted ID
-    w.length_(0).length_(1).string(t("g")).length_(0).length_(0).length_(0).length_(0); // entries added; one group
-    w.length_(1).string(t("c")).u64le(1000).raw(new Uint8Array(8).fill(0xff)).length_(0); // one consumer
+    const w = new RdbWriter().u8(21).length(0);
+    for (let i = 0; i < 7; i++) w.length(0); // length, last ID, first ID, largest deleted ID
+    w.length(0).length(1).string(t("g")).length(0).length(0).length(0).length(0); // entries added; one group
+    w.length(1).string(t("c")).u64le(1000).raw(new Uint8Array(8).fill(0xff)).length(0); // one consumer
     const value = readPayload(withFooter(w, 11));
     expect(value).toMatchObject({ type: "stream", groups: [{ consumers: [{ seenTime: 1000, activeTime: -1 }] }] });
   });
@@ -211,7 +211,7 @@ describe("the encodings written and read", () => {
 
   it("lengths of every width and strings of every size", () => {
     for (const n of [0, 63, 64, 16383, 16384, 2 ** 32 - 1, 2 ** 32, 2 ** 40]) {
-      const r = new RdbReader(new RdbWriter().length_(n).finish());
+      const r = new RdbReader(new RdbWriter().length(n).finish());
       expect(r.length()).toBe(n);
       expect(r.done).toBe(true);
     }

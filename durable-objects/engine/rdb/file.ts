@@ -62,8 +62,8 @@ export class RdbFileWriter {
     if (version < RDB_VERSION_PLAIN || version > RDB_VERSION_MAX) throw new Error(`flaredis: RDB version ${version} is not written`);
     this.w.raw(ascii.encode(`REDIS${String(version).padStart(4, "0")}`));
     for (const [name, value] of aux) this.w.u8(OP.AUX).string(ascii.encode(name)).string(ascii.encode(value));
-    this.w.u8(OP.SELECTDB).length_(0);
-    this.w.u8(OP.RESIZEDB).length_(keys).length_(expiring);
+    this.w.u8(OP.SELECTDB).length(0);
+    this.w.u8(OP.RESIZEDB).length(keys).length(expiring);
   }
 
   /** One key. @throws Error when its value needs a newer RDB version than the file's */
@@ -99,11 +99,6 @@ export class RdbFileWriter {
     this.w = new RdbWriter();
     this.crc.update(bytes);
     return bytes;
-  }
-
-  /** Bytes written and not taken yet. */
-  get pending(): number {
-    return this.w.length;
   }
 
   /** EOF and the checksum: the file's last bytes. */

@@ -210,10 +210,6 @@ export class RdbWriter {
   private buffer = new Uint8Array(256);
   private size = 0;
 
-  get length(): number {
-    return this.size;
-  }
-
   private reserve(n: number): void {
     if (this.size + n <= this.buffer.length) return;
     let capacity = this.buffer.length * 2;
@@ -236,7 +232,7 @@ export class RdbWriter {
     return this;
   }
 
-  length_(n: number): this {
+  length(n: number): this {
     if (n < 1 << 6) return this.u8((RDB_6BITLEN << 6) | n);
     if (n < 1 << 14) return this.u8((RDB_14BITLEN << 6) | (n >> 8)).u8(n & 0xff);
     if (n <= 0xffffffff) {
@@ -252,13 +248,13 @@ export class RdbWriter {
   }
 
   /** A length of up to 64 bits. */
-  lengthBig_(n: bigint): this {
-    return n <= 0xffffffffn ? this.length_(Number(n)) : this.u8(RDB_64BITLEN).raw(bigEndian64(n));
+  lengthBig(n: bigint): this {
+    return n <= 0xffffffffn ? this.length(Number(n)) : this.u8(RDB_64BITLEN).raw(bigEndian64(n));
   }
 
   /** A string, raw (Redis also reads it so; it may store small integers and compress, we do not). */
   string(bytes: Uint8Array): this {
-    return this.length_(bytes.length).raw(bytes);
+    return this.length(bytes.length).raw(bytes);
   }
 
   binaryDouble(x: number): this {

@@ -168,7 +168,7 @@ function fail(): never {
 export function writeStream(w: RdbWriter, s: RdbStream): void {
   w.u8(STREAM_TYPES.V2);
   const nodes = Math.ceil(s.entries.length / NODE_ENTRIES);
-  w.length_(nodes);
+  w.length(nodes);
   for (let n = 0; n < nodes; n++) {
     const chunk = s.entries.slice(n * NODE_ENTRIES, (n + 1) * NODE_ENTRIES);
     const master = chunk[0]!;
@@ -185,19 +185,19 @@ export function writeStream(w: RdbWriter, s: RdbStream): void {
     }
     w.string(idBytes(master.id)).string(listpackOf(items));
   }
-  w.lengthBig_(BigInt(s.entries.length)).lengthBig_(s.lastId.ms).lengthBig_(s.lastId.seq);
-  w.lengthBig_(s.firstId.ms).lengthBig_(s.firstId.seq).lengthBig_(s.maxDeletedId.ms).lengthBig_(s.maxDeletedId.seq);
-  w.lengthBig_(s.entriesAdded).length_(s.groups.length);
+  w.lengthBig(BigInt(s.entries.length)).lengthBig(s.lastId.ms).lengthBig(s.lastId.seq);
+  w.lengthBig(s.firstId.ms).lengthBig(s.firstId.seq).lengthBig(s.maxDeletedId.ms).lengthBig(s.maxDeletedId.seq);
+  w.lengthBig(s.entriesAdded).length(s.groups.length);
   for (const g of s.groups) {
-    w.string(g.name).lengthBig_(g.lastId.ms).lengthBig_(g.lastId.seq).lengthBig_(g.entriesRead ?? U64_MAX);
-    w.length_(g.pending.length);
-    for (const p of g.pending) w.raw(idBytes(p.id)).u64le(p.deliveryTime).lengthBig_(p.deliveryCount);
+    w.string(g.name).lengthBig(g.lastId.ms).lengthBig(g.lastId.seq).lengthBig(g.entriesRead ?? U64_MAX);
+    w.length(g.pending.length);
+    for (const p of g.pending) w.raw(idBytes(p.id)).u64le(p.deliveryTime).lengthBig(p.deliveryCount);
     const owned = new Map<string, Id[]>();
     for (const p of g.pending) owned.get(fromBytes(p.consumer))?.push(p.id) ?? owned.set(fromBytes(p.consumer), [p.id]);
-    w.length_(g.consumers.length);
+    w.length(g.consumers.length);
     for (const c of g.consumers) {
       const own = owned.get(fromBytes(c.name)) ?? [];
-      w.string(c.name).u64le(c.seenTime).length_(own.length);
+      w.string(c.name).u64le(c.seenTime).length(own.length);
       for (const id of own) w.raw(idBytes(id));
     }
   }

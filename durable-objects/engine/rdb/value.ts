@@ -79,29 +79,29 @@ export function writeValue(w: RdbWriter, value: RdbValue): number {
       w.u8(RDB_TYPE.STRING).string(value.value);
       return RDB_VERSION_PLAIN;
     case "list":
-      w.u8(RDB_TYPE.LIST).length_(value.items.length);
+      w.u8(RDB_TYPE.LIST).length(value.items.length);
       for (const item of value.items) w.string(item);
       return RDB_VERSION_PLAIN;
     case "set":
-      w.u8(RDB_TYPE.SET).length_(value.members.length);
+      w.u8(RDB_TYPE.SET).length(value.members.length);
       for (const member of value.members) w.string(member);
       return RDB_VERSION_PLAIN;
     case "zset":
-      w.u8(RDB_TYPE.ZSET_2).length_(value.entries.length);
+      w.u8(RDB_TYPE.ZSET_2).length(value.entries.length);
       for (const { member, score } of value.entries) w.string(member).binaryDouble(score);
       return RDB_VERSION_PLAIN;
     case "hash": {
       let min: number | null = null;
       for (const f of value.fields) if (f.expiresAt !== null && (min === null || f.expiresAt < min)) min = f.expiresAt;
       if (min === null) {
-        w.u8(RDB_TYPE.HASH).length_(value.fields.length);
+        w.u8(RDB_TYPE.HASH).length(value.fields.length);
         for (const f of value.fields) w.string(f.field).string(f.value);
         return RDB_VERSION_PLAIN;
       }
       // Redis 7.4's layout: the earliest deadline, then [ttl][field][value] with each deadline
       // relative to it, plus one (0: none).
-      w.u8(RDB_TYPE.HASH_METADATA).u64le(min).length_(value.fields.length);
-      for (const f of value.fields) w.length_(f.expiresAt === null ? 0 : f.expiresAt - min + 1).string(f.field).string(f.value);
+      w.u8(RDB_TYPE.HASH_METADATA).u64le(min).length(value.fields.length);
+      for (const f of value.fields) w.length(f.expiresAt === null ? 0 : f.expiresAt - min + 1).string(f.field).string(f.value);
       return RDB_VERSION_MAX;
     }
     case "stream":
