@@ -17,6 +17,7 @@ import { type Command, type Flag, type Permission, type RequestBudget, type Serv
 import { Dispatcher, type Outcome, type Prepared } from "./dispatch";
 import { RedisError, errors } from "./errors";
 import { Functions } from "./scripting/functions";
+import type { RdbExport } from "./export/rdb-export";
 import { MAX_REQUEST_SCRIPT_MS, ScriptRunner } from "./scripting/runner";
 import { Scripts } from "./scripting/scripts";
 import { AccessTracker, Evictor } from "./eviction";
@@ -118,6 +119,8 @@ export class Engine {
   readonly functions: Functions;
   /** EVAL's script cache, this node's (scripting/scripts.ts). */
   readonly scripts: Scripts;
+  /** The RDB export in progress or last run (export/rdb-export.ts), or null. */
+  exporting: RdbExport | null = null;
   private readonly maxKeyBytes: number;
   /** Earliest deadline committed since `takeDeadline` was last called. */
   private newDeadline: number | null = null;
@@ -376,6 +379,7 @@ export class Engine {
     this.stats.keyspaceMisses += change.misses;
     this.access.record(change, this.config["maxmemory-policy"].endsWith("-lfu"), this.role === "slave");
     if (!change.dirty) return;
+    this.exporting?.preserve(change);
     this.log.append(change.effects);
     this.keyspace.commit(change, this.log.offset);
     for (const { after } of change.touched.values())

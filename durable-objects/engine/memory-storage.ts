@@ -6,6 +6,7 @@ import { type ZsetRange, compareZset, inZsetRange } from "./types/zset/range";
 import { compareKeys, orderKey } from "./types/order";
 import { type SnapshotStore, packStrings, unpackStrings } from "./replication/snapshot-format";
 import type { DeadlineIndex } from "./keyspace/deadline-index";
+import type { SavedStore, SavedValue } from "./export/saved";
 import type { TypeIndexes } from "./types";
 
 /** In-memory `Storage` for engine tests. Transactions roll back on throw, as SQLite's do. */
@@ -17,6 +18,7 @@ export class MemoryStorage implements Storage {
   private collections = new Map<number, Map<string, Element>>();
   private frames = new Map<number, Bytes>();
   private metaRows = new Map<string, string | number>();
+  private savedRows = new Map<string, SavedValue>();
 
   readonly keys: KeyTable = {
     get: (key) => this.rows.get(key)?.entry ?? null,
@@ -243,8 +245,20 @@ export class MemoryStorage implements Storage {
     delete: (name) => void this.metaRows.delete(name),
   };
 
+  readonly saved: SavedStore = {
+    has: (key) => this.savedRows.has(key),
+    save: (key, payload, expiresAt) => void this.savedRows.set(key, { slot: slotOf(key), key, payload, expiresAt }),
+    scan: (slot, afterKey, limit) =>
+      [...this.savedRows.values()]
+        .filter((r) => r.slot > slot || (r.slot === slot && (afterKey === null || compareFields(r.key, afterKey) > 0)))
+        .sort((a, b) => a.slot - b.slot || compareFields(a.key, b.key))
+        .slice(0, limit),
+    clear: () => this.savedRows.clear(),
+  };
+
   transaction<T>(fn: () => T): T {
     const saved = {
+      savedRows: new Map(this.savedRows),
       rows: new Map(this.rows),
       collections: new Map([...this.collections].map(([eid, c]) => [eid, new Map(c)])),
       frames: new Map(this.frames),
@@ -258,6 +272,7 @@ export class MemoryStorage implements Storage {
         collections: saved.collections,
         frames: saved.frames,
         metaRows: saved.meta,
+        savedRows: saved.savedRows,
       });
       throw e;
     }

@@ -4,6 +4,7 @@
  * synchronous, which keeps every command (and every MULTI) atomic within one event.
  */
 import type { Bytes } from "./bytes";
+import type { SavedStore } from "./export/saved";
 import type { DeadlineIndex } from "./keyspace/deadline-index";
 import type { SnapshotStore } from "./replication/snapshot-format";
 import type { KeyPosition } from "./slot";
@@ -214,6 +215,8 @@ export interface Storage {
   readonly indexes: TypeIndexes;
   readonly log: LogStore;
   readonly meta: MetaStore;
+  /** What an export in progress keeps of the keyspace as it began (export/saved.ts). */
+  readonly saved: SavedStore;
   /** Runs `fn` so that all of its writes land, or none. */
   transaction<T>(fn: () => T): T;
   /**

@@ -102,6 +102,18 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     this.count("digest");
     return this.core.digest();
   }
+  async exportBegin() {
+    this.count("exportBegin");
+    return this.core.exportBegin();
+  }
+  async exportChunk(id: string, maxBytes: number) {
+    this.count("exportChunk");
+    return this.core.exportChunk(id, maxBytes);
+  }
+  async exportStop(id: string) {
+    this.count("exportStop");
+    return this.core.exportStop(id);
+  }
   async psync(request: PsyncRequest) {
     this.count("psync");
     return this.core.psync(request);

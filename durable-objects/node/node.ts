@@ -22,7 +22,8 @@ import { toText } from "../engine/bytes";
 import type { Clock, Random } from "../engine/clock";
 import { type Batch, Engine } from "../engine/engine";
 import { maxValueBytesOf } from "../engine/limits";
-import { errors } from "../engine/errors";
+import { RedisError, errors } from "../engine/errors";
+import { type ExportStart, beginExport, exportChunk } from "../engine/export/rdb-export";
 import type { Role as RedisRole } from "../engine/keyspace";
 import type { Position, SnapshotChunk, SnapshotCursor } from "../engine/replication/protocol";
 import type { Storage } from "../engine/storage";
@@ -221,6 +222,23 @@ export class Node {
   digest(): { node: string; offset: number; digest: string } {
     this.faults.checkUp();
     return { node: this.name, offset: this.engine.log.offset, digest: digest(this.engine) };
+  }
+
+  /** Begins an RDB export of this master's keyspace at its offset (engine/export/rdb-export.ts); Redis's error text when it cannot. */
+  exportBegin(): ExportStart | { error: string } {
+    this.faults.checkUp();
+    return answerOf(() => beginExport(this.engine, this.host.random.hex(8), this.clock.now()));
+  }
+
+  /** The next bytes of export `id`, about `maxBytes` of them (null: it ended), or why it stopped. */
+  exportChunk(id: string, maxBytes: number): { bytes: Uint8Array | null } | { error: string } {
+    this.faults.checkUp();
+    return answerOf(() => ({ bytes: exportChunk(this.engine, id, maxBytes, this.clock.now()) }));
+  }
+
+  /** Stops export `id` (its reader went away), if it runs. */
+  exportStop(id: string): void {
+    if (this.engine.exporting?.start.id === id) this.engine.exporting.stop("its reader went away");
   }
 
   // ---- Replication messages ----------------------------------------------------------------
@@ -456,4 +474,14 @@ export class Node {
 /** A node listed as a replica is one; any other node (the primary, or one outside the topology) is a master. */
 export function roleIn(t: Topology, name: string): RedisRole {
   return t.replicas.includes(name) ? "slave" : "master";
+}
+
+/** `fn`'s value, or the Redis error it threw as `{ error }` (an RPC answer rather than a rejection). */
+function answerOf<T>(fn: () => T): T | { error: string } {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof RedisError) return { error: e.message };
+    throw e;
+  }
 }

@@ -11,6 +11,7 @@ import type { Config } from "../engine/config";
 import type { Role } from "../engine/keyspace";
 import type { EntryRun, Position, PsyncReply, SnapshotChunk, SnapshotCursor, SyncState } from "../engine/replication/protocol";
 import type { Topology } from "./topology";
+import type { ExportStart } from "../engine/export/rdb-export";
 import type { PubSubMessage, SubscriptionCounts } from "./pubsub";
 
 export interface ExecReply {
@@ -206,6 +207,12 @@ export interface NodeApi {
   read(batch: Batch, policy: ReadPolicy): Promise<ExecReply | null>;
   info(sections?: string[]): Promise<string>;
   digest(): Promise<{ node: string; offset: number; digest: string }>;
+  /** Begins an RDB export of the master's keyspace at its offset (engine/export/rdb-export.ts). */
+  exportBegin(): Promise<ExportStart | { error: string }>;
+  /** The next bytes of export `id` (null: it ended), or why it stopped. */
+  exportChunk(id: string, maxBytes: number): Promise<{ bytes: Uint8Array | null } | { error: string }>;
+  /** Stops export `id` (its reader went away). */
+  exportStop(id: string): Promise<void>;
   psync(request: PsyncRequest): Promise<PsyncAnswer>;
   snapshot(replica: string, cursor: SnapshotCursor): Promise<SnapshotChunk>;
   push(push: Push): Promise<Ack>;

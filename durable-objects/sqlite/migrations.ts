@@ -156,6 +156,16 @@ export const MIGRATIONS: readonly (readonly Step[])[] = [
       }
     },
   ],
+  // v11: the values an export in progress keeps of the keyspace as it began (sqlite/saved.ts).
+  [
+    `CREATE TABLE IF NOT EXISTS saved (
+       slot INTEGER NOT NULL,
+       key BLOB NOT NULL,
+       part INTEGER NOT NULL,
+       payload BLOB,
+       expires_at INTEGER,
+       PRIMARY KEY (slot, key, part)) WITHOUT ROWID`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

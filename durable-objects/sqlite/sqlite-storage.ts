@@ -41,10 +41,12 @@ import { type ElementTable, type KeyTable, type LogStore, type MetaStore, type S
 import type { DeadlineIndex } from "../engine/keyspace/deadline-index";
 import type { SnapshotStore } from "../engine/replication/snapshot-format";
 import type { TypeIndexes } from "../engine/types";
+import type { SavedStore } from "../engine/export/saved";
 import { sqlElements } from "./elements";
 import { asStored, sqlKeys, writeKeys } from "./keys";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations";
 import { Ranks } from "./ranks";
+import { sqlSaved } from "./saved";
 import { type Row, type Sql, blob } from "./sql";
 import { WriteBehind } from "./write-behind";
 
@@ -289,6 +291,9 @@ export class SqliteStorage implements Storage {
    * asks for `consistent_at` and `recount` at every push. Forgotten when a transaction rolls back.
    */
   private readonly metaCache = new Map<string, string | number | null>();
+
+  /** An export's saved values: rows of their own, written in the transaction that changes the key. */
+  readonly saved: SavedStore = sqlSaved(this.sql);
 
   readonly meta: MetaStore = {
     get: (name) => {

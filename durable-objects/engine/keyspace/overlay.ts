@@ -163,6 +163,15 @@ export class Overlay extends ElementView {
     this.replace(key, entry);
   }
 
+  /** Every key whose record or elements committing this change writes (an export saves them first). */
+  *writtenKeys(): Generator<string> {
+    yield* this.touched.keys();
+    for (const eid of this.elements.keys()) {
+      const key = this.owners.get(eid);
+      if (key !== undefined && !this.touched.has(key)) yield key;
+    }
+  }
+
   /** This change will not be committed: what it wrote to storage directly goes. */
   abandon(): void {
     this.forgetDirect(0);
