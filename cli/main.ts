@@ -1,7 +1,8 @@
 /**
- * The `flaredis` bin: `cli`, `proxy`, `fill`, `import` and `export` (see `usage`). Options come before a one-shot
+ * The `flaredis` bin: `cli`, `proxy`, `fill`, `import`, `export`, `backups`, `backup` and `restore` (see `usage`). Options come before a one-shot
  * command, as with redis-cli: `flaredis cli --url U --token T SET k v`.
  */
+import { runBackup, runBackups, runRestore } from "./backups.ts";
 import { runFill } from "./fill.ts";
 import { runImport } from "./import.ts";
 import { runExport, runFileImport } from "./rdb-file.ts";
@@ -22,8 +23,14 @@ const usage = `usage:
         (default .flaredis-import.json) with --resume; a progress bar, and both sides' key counts at the end
   flaredis import --url U --token T [--flush] FILE.rdb
         loads an RDB file (checked whole first: a bad file changes nothing); --flush empties the keyspace first
-  flaredis export --url U --token T [--batch 500] FILE.rdb
-        writes every key (SCAN, PEXPIRETIME, DUMP) and the function libraries as an RDB file redis-server loads
+  flaredis export --url U --token T FILE.rdb
+        writes the keyspace at one offset (GET /admin/export, the admin token) as an RDB file redis-server loads
+  flaredis backups --url U --token T
+        lists the backups in the deployment's R2 bucket, newest first
+  flaredis backup  --url U --token T
+        makes a backup now
+  flaredis restore --url U --token T [--flush] NAME
+        loads backup NAME (any size: downloaded, checked whole, then loaded as \`import FILE\` does)
 
   --url and --token default to $FLAREDIS_URL and $FLAREDIS_TOKEN.`;
 
@@ -33,7 +40,10 @@ const VALUES: Record<string, readonly string[]> = {
   proxy: ["url", "token", "port", "host", "metrics-port"],
   fill: ["url", "token", "keys", "size", "prefix", "batch", "parallel"],
   import: ["url", "token", "batch", "state"],
-  export: ["url", "token", "batch"],
+  export: ["url", "token"],
+  backups: ["url", "token"],
+  backup: ["url", "token"],
+  restore: ["url", "token"],
 };
 
 class UsageError extends Error {}
@@ -87,8 +97,9 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return 0;
   }
-  if ((sub === "import" || sub === "export") && rest.length !== 1) throw new UsageError(`${sub} needs one ${sub === "import" ? "source (redis://host:port or a file)" : "file"}`);
-  if (sub !== "cli" && sub !== "import" && sub !== "export" && rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+  const needs: Record<string, string> = { import: "source (redis://host:port or a file)", export: "file", restore: "backup name (see `flaredis backups`)" };
+  if (sub in needs && rest.length !== 1) throw new UsageError(`${sub} needs one ${needs[sub]}`);
+  if (sub !== "cli" && !(sub in needs) && rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
   const { url, token } = target(options);
   switch (sub) {
     case "cli":
@@ -112,7 +123,13 @@ async function main(argv: string[]): Promise<number> {
       return new Promise<number>(() => {});
     }
     case "export":
-      return runExport({ url, token, file: rest[0]!, batch: integer(options, "batch", 500) });
+      return runExport({ url, token, file: rest[0]! });
+    case "backups":
+      return runBackups({ url, token });
+    case "backup":
+      return runBackup({ url, token });
+    case "restore":
+      return runRestore({ url, token, name: rest[0]!, flush: options.flush === true });
     case "import":
       if (!/^rediss?:\/\//i.test(rest[0]!)) return runFileImport({ url, token, file: rest[0]!, flush: options.flush === true });
       return runImport({

@@ -2,23 +2,17 @@
  * `flaredis export FILE` and `flaredis import FILE`: RDB files on this machine, written from and
  * loaded into Flaredis through the HTTP API.
  *
- * Export: SCAN, then each key's PEXPIRETIME and DUMP, written as an RDB file that redis-server
- * loads (engine/rdb/file.ts): version 10 (Redis 7.0), or 12 (Redis 7.4) when a hash has field
- * deadlines; the function libraries (FUNCTION DUMP) after the keys. Each batch is read as it is
- * then: keys written during an export may be newer than others (stop writes for a point-in-time
- * file). Written to FILE.partial and renamed when whole.
+ * Export: GET /admin/export (the admin token), the keyspace at one offset as an RDB file that
+ * redis-server loads (version 10, Redis 7.0; or 12, Redis 7.4, when a hash has field deadlines),
+ * streamed to FILE.partial and renamed when whole.
  *
  * Import: the file is read and checked whole first (magic, version, checksum, every value, the
  * engine's bounds), so a malformed or truncated file changes nothing; then it is loaded as
  * `RESTORE … REPLACE ABSTTL` and `FUNCTION LOAD REPLACE` pipelines (engine/rdb/restore-commands.ts);
  * `--flush` empties the keyspace first. Running it again is safe.
  */
-import { closeSync, createReadStream, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { fromBytes } from "../durable-objects/engine/bytes.ts";
-import { Crc64 } from "../durable-objects/engine/rdb/crc64.ts";
+import { closeSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { RdbError } from "../durable-objects/engine/rdb/error.ts";
-import { RdbFileWriter } from "../durable-objects/engine/rdb/file.ts";
-import { RdbReader } from "../durable-objects/engine/rdb/reader.ts";
 import { type CheckedFile, checkFile, restoreBatches } from "../durable-objects/engine/rdb/restore-commands.ts";
 import { FlaredisHttp } from "./http.ts";
 import { progress } from "./progress.ts";
@@ -42,75 +36,52 @@ export interface ExportOptions {
   url: string;
   token: string;
   file: string;
-  batch: number;
+}
+
+/** GET (or `method`) `path` of the Flaredis at `url` with the admin token; a non-2xx answer throws its error. */
+export async function adminRequest(url: string, token: string, path: string, method = "GET"): Promise<Response> {
+  const response = await fetch(`${url.replace(/\/+$/, "")}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) {
+    const text = await response.text();
+    let error = text;
+    try {
+      error = (JSON.parse(text) as { error?: string }).error ?? text;
+    } catch {
+      // Not JSON: the text as it is.
+    }
+    throw new Error(`${method} ${path}: ${response.status} ${error}`);
+  }
+  return response;
+}
+
+/** Writes a response's body to `file` (through FILE.partial, renamed when whole); its byte count. */
+export async function download(response: Response, file: string, total?: number): Promise<number> {
+  const partial = `${file}.partial`;
+  const fd = openSync(partial, "w");
+  // A backup's size is known ahead; an export's only at its end (then a count and a rate, no bar).
+  const bar = progress(total ?? null, "bytes");
+  let bytes = 0;
+  try {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      writeSync(fd, chunk);
+      bytes += chunk.length;
+      bar.add(chunk.length);
+    }
+  } finally {
+    closeSync(fd);
+    bar.done();
+  }
+  renameSync(partial, file);
+  return bytes;
 }
 
 /** Resolves to the exit code. */
 export async function runExport(options: ExportOptions): Promise<number> {
-  const http = new FlaredisHttp(options.url, options.token);
-  const [size] = await replies(http, [["DBSIZE"]]);
-  const total = Number(size);
-  const partial = `${options.file}.partial`;
-  const fd = openSync(partial, "w");
-  let version = 10;
-  let written = 0;
-  const bar = progress(total, "keys");
-  try {
-    const w = new RdbFileWriter(12, [["redis-bits", "64"], ["ctime", String(Math.floor(Date.now() / 1000))], ["aof-base", "0"]], total, 0);
-    writeSync(fd, w.take());
-    let cursor = "0";
-    do {
-      const [scan] = await replies(http, [["SCAN", cursor, "COUNT", String(options.batch)]]);
-      if (isError(scan!)) throw new Error(scan.error);
-      const [next, keys] = scan as [Uint8Array, Uint8Array[]];
-      cursor = fromBytes(next);
-      const names = keys.map(fromBytes);
-      const answers = names.length > 0 ? await replies(http, names.flatMap((k) => [["PEXPIRETIME", k], ["DUMP", k]])) : [];
-      for (const [i, key] of keys.entries()) {
-        const at = answers[2 * i]!;
-        const payload = answers[2 * i + 1]!;
-        if (isError(payload)) throw new Error(`DUMP ${names[i]}: ${payload.error}`);
-        // Gone since SCAN saw it.
-        if (payload === null || at === -2n) continue;
-        const bytes = payload as Uint8Array;
-        version = Math.max(version, bytes[bytes.length - 10]!);
-        w.dumped(key, bytes, typeof at === "bigint" && at > 0n ? Number(at) : null);
-        written++;
-      }
-      writeSync(fd, w.take());
-      bar.add(keys.length);
-    } while (cursor !== "0");
-    const [libraries] = await replies(http, [["FUNCTION", "DUMP"]]);
-    if (libraries instanceof Uint8Array) {
-      const r = new RdbReader(libraries, 0, libraries.length - 10);
-      while (!r.done) {
-        if (r.u8() !== 245) throw new Error("FUNCTION DUMP answered what is not a library");
-        w.functionLibrary(r.string());
-      }
-    }
-    writeSync(fd, w.take());
-    writeSync(fd, Uint8Array.of(255));
-  } finally {
-    closeSync(fd);
-  }
-  bar.done();
-  // The version is known once every key was seen: the header says it, and the checksum covers it.
-  const patch = openSync(partial, "r+");
-  try {
-    writeSync(patch, new TextEncoder().encode(String(version).padStart(4, "0")), 0, 4, 5);
-  } finally {
-    closeSync(patch);
-  }
-  const crc = new Crc64();
-  for await (const chunk of createReadStream(partial)) crc.update(chunk as Buffer);
-  const tail = openSync(partial, "a");
-  try {
-    writeSync(tail, crc.bytes());
-  } finally {
-    closeSync(tail);
-  }
-  renameSync(partial, options.file);
-  console.log(`exported ${written} keys to ${options.file} (RDB version ${version}: redis-server ${version > 10 ? "7.4" : "7.0"} or later loads it)`);
+  const response = await adminRequest(options.url, options.token, "/admin/export");
+  const keys = response.headers.get("flaredis-keys");
+  const version = Number(response.headers.get("flaredis-rdb-version"));
+  const bytes = await download(response, options.file);
+  console.log(`exported ${keys} keys at offset ${response.headers.get("flaredis-offset")} to ${options.file} (${bytes} bytes, RDB version ${version}: redis-server ${version > 10 ? "7.4" : "7.0"} or later loads it)`);
   return 0;
 }
 

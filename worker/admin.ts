@@ -11,6 +11,8 @@ import type { FailoverAnswer, SentinelStatus } from "../durable-objects/protocol
 import { sentinelsOf, topologyOf } from "../durable-objects/protocol/topology";
 import { type Env, nodeStub, sentinelStub } from "./env";
 import { RequestError, requestErrors } from "./errors";
+import { backupObject, backupsKept, listBackups, makeBackup, restoreBackup } from "./backups";
+import { exportResponse } from "./export";
 import { importRdb } from "./import";
 import { readBody } from "./request";
 import { currentTopology, learnTopology, refreshTopology } from "./routing";
@@ -113,8 +115,23 @@ admin.post("/failover", async (c) => {
   return c.json({ epoch, primary, replicas, offset: answer.offset });
 });
 
+/** A query flag: `?flush=1`. */
+const yes = (v: string | undefined) => ["1", "true", "yes"].includes(v ?? "");
+
 /** POST /admin/import[?flush=1]: an RDB file loaded into the keyspace (worker/import.ts). */
-admin.post("/import", async (c) => c.json(await importRdb(c.env, c.req.raw, ["1", "true", "yes"].includes(c.req.query("flush") ?? ""))));
+admin.post("/import", async (c) => c.json(await importRdb(c.env, c.req.raw, yes(c.req.query("flush")))));
+
+/** GET /admin/export: the keyspace as an RDB file at one offset, streamed (worker/export.ts). */
+admin.get("/export", async (c) => exportResponse(c.env));
+
+/** Backups in R2 (worker/backups.ts): list, make one now, download, restore. */
+admin.get("/backups", async (c) => c.json({ kept: backupsKept(c.env), backups: await listBackups(c.env) }));
+admin.post("/backups", async (c) => c.json(await makeBackup(c.env, Date.now())));
+admin.get("/backups/:name", async (c) => {
+  const object = await backupObject(c.env, c.req.param("name"));
+  return new Response(object.body, { headers: { "content-type": "application/octet-stream", "content-length": String(object.size), "content-disposition": `attachment; filename="${object.key}"` } });
+});
+admin.post("/backups/:name/restore", async (c) => c.json(await restoreBackup(c.env, c.req.param("name"), yes(c.req.query("flush")))));
 
 admin.get("/nodes/:node/info", async (c) => {
   const section = c.req.query("section");

@@ -40,4 +40,8 @@ export interface Env extends NodeEnv {
   FLAREDIS_ADMIN_TOKEN?: string;
   /** Optional secret: a token that reads GET /metrics and nothing else. */
   FLAREDIS_METRICS_TOKEN?: string;
+  /** The R2 bucket backups go to (worker/backups.ts); absent: no backups. */
+  BACKUPS?: R2Bucket;
+  /** How many backups are kept (7 by default). */
+  FLAREDIS_BACKUP_KEEP?: string;
 }

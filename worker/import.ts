@@ -34,7 +34,11 @@ export interface ImportReport {
 
 /** Loads the request's RDB file (see the file's comment). */
 export async function importRdb(env: Env, request: Request, flush: boolean): Promise<ImportReport> {
-  const bytes = await readBodyBytes(request, { maxBytes: IMPORT_MAX_BYTES });
+  return importBytes(env, await readBodyBytes(request, { maxBytes: IMPORT_MAX_BYTES }), flush);
+}
+
+/** Loads an RDB file's bytes (POST /admin/import, a backup's restore). */
+export async function importBytes(env: Env, bytes: Uint8Array, flush: boolean): Promise<ImportReport> {
   const bounds = {
     maxKeyBytes: DEFAULT_LIMITS.maxKeyBytes,
     maxValueBytes: maxValueBytesOf(env.FLAREDIS_MAX_VALUE_BYTES),

@@ -1,6 +1,15 @@
-/** Entry point: the HTTP API and the Durable Object classes it talks to. */
+/** Entry point: the HTTP API, the Cron Trigger's backups, and the Durable Object classes they talk to. */
 import { app } from "./app";
+import { makeBackup } from "./backups";
+import type { Env } from "./env";
 
 export { FlaredisNode } from "../durable-objects/node/flaredis-node";
 export { FlaredisSentinel } from "../durable-objects/sentinel/flaredis-sentinel";
-export default app;
+
+export default {
+  fetch: app.fetch,
+  /** wrangler.toml's `[triggers] crons`: a backup to the BACKUPS bucket, when one is bound. */
+  async scheduled(controller, env, ctx) {
+    if (env.BACKUPS) ctx.waitUntil(makeBackup(env, controller.scheduledTime));
+  },
+} satisfies ExportedHandler<Env>;

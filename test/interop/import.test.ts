@@ -1,7 +1,9 @@
 // `flaredis import redis://…` from a running redis-server into the real worker: every key of
 // every type DUMP and RESTORE carry (strings, lists, sets, sorted sets, hashes, streams; small and large;
 // bytes of every value; TTLs) copied with the same contents; a resumed import goes on from its
-// saved cursor; a stream comes with its consumer groups.
+// saved cursor; a stream comes with its consumer groups; 100,000 keys of every type copy with
+// equal digests of both sides' data.
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -111,4 +113,64 @@ describe("flaredis import redis://", () => {
     expect(await flaredis.xrange("events", "-", "+")).toEqual(await source.xrange("events", "-", "+"));
     expect(await flaredis.xpending("events", "workers")).toEqual(await source.xpending("events", "workers"));
   });
+
+  it.skipIf(redisServer.skip)("copies 100,000 keys of every type with equal digests of the data", async () => {
+    await source.flushall();
+    await flaredis.flushall();
+    const keys = await fillSource("c:", 20_000);
+    expect(keys.length).toBeGreaterThanOrEqual(100_000);
+    const result = await flaredisImport("--batch", "1000", `redis://127.0.0.1:${source.options.port}`);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`the source has ${keys.length} keys, Flaredis ${keys.length}`));
+    expect(await digestOf(flaredis)).toBe(await digestOf(source));
+  }, 600_000);
 });
+
+/**
+ * A digest of a side's data: every key's type, TTL (whether it has one) and contents, read in
+ * pipelines of 1,000 keys, in key order.
+ */
+async function digestOf(c: Redis): Promise<string> {
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, page] = await c.scan(cursor, "COUNT", "1000");
+    keys.push(...page);
+    cursor = next;
+  } while (cursor !== "0");
+  keys.sort();
+  const hash = createHash("sha256");
+  const hex = (b: Buffer) => b.toString("hex");
+  for (let i = 0; i < keys.length; i += 1000) {
+    const batch = keys.slice(i, i + 1000);
+    const kinds = (await c.pipeline(batch.flatMap((k) => [["type", k], ["pttl", k]])).exec())!.map(([e, v]) => {
+      if (e) throw e;
+      return v as string | number;
+    });
+    const reads = c.pipeline();
+    batch.forEach((k, j) => {
+      const type = kinds[2 * j];
+      if (type === "string") reads.getBuffer(k);
+      else if (type === "list") reads.lrangeBuffer(k, 0, -1);
+      else if (type === "set") reads.smembersBuffer(k);
+      else if (type === "zset") reads.zrange(k, "0", "-1", "WITHSCORES");
+      else if (type === "hash") reads.hgetallBuffer(k);
+      else reads.type(k);
+    });
+    const values = (await reads.exec())!;
+    batch.forEach((k, j) => {
+      const type = kinds[2 * j] as string;
+      const ttl = (kinds[2 * j + 1] as number) > 0 ? "ttl" : kinds[2 * j + 1];
+      const [e, v] = values[j]!;
+      if (e) throw e;
+      let value: unknown = v;
+      if (type === "string") value = hex(v as Buffer);
+      else if (type === "list") value = (v as Buffer[]).map(hex);
+      else if (type === "set") value = (v as Buffer[]).map(hex).sort();
+      else if (type === "zset") value = (v as string[]).map((x, n) => (n % 2 === 1 ? Number(x) : x));
+      else if (type === "hash") value = Object.entries(v as Record<string, Buffer>).map(([f, b]) => [f, hex(b)]).sort();
+      hash.update(JSON.stringify([k, type, ttl, value]));
+    });
+  }
+  return hash.digest("hex");
+}

@@ -2,7 +2,9 @@
 // redis-check-rdb and redis-server loads it with the same values, TTLs and function library; a
 // file redis-server saved loads through `flaredis import FILE` (and POST /admin/import) with the
 // same values; a truncated file is refused and nothing changes; a hash with field deadlines makes
-// a version-12 file (Redis 7.4).
+// a version-12 file (Redis 7.4); an export read while writes run holds the keyspace as it began;
+// a backup made and restored with the CLI (`flaredis backup`, `backups`, `restore NAME`) gives
+// the same data back after FLUSHALL.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -102,7 +104,7 @@ describe("RDB files", () => {
     const exported = await flaredisCli("export", "export.rdb");
     expect(exported.stderr).toBe("");
     expect(exported.code).toBe(0);
-    expect(exported.stdout).toMatch(/exported 9 keys to export.rdb \(RDB version 10/);
+    expect(exported.stdout).toMatch(/exported 9 keys at offset \d+ to export.rdb \(\d+ bytes, RDB version 10/);
     const check = await run("redis-check-rdb", [join(dir, "export.rdb")]);
     expect(check.stdout).toMatch(/RDB looks OK!/);
     const loaded = await redisWith("export.rdb");
@@ -151,5 +153,50 @@ describe("RDB files", () => {
     await flaredis.flushall();
     expect((await flaredisCli("import", "fields.rdb")).code).toBe(0);
     expect(await flaredis.call("HPEXPIRETIME", "fields", "FIELDS", "2", "a", "b")).toEqual([far, -1]);
+  });
+
+  it.skipIf(redisServer.skip)("an export read while writes run holds the keyspace as it began; redis-server loads exactly that", async () => {
+    await flaredis.flushall();
+    await fill(flaredis);
+    // 1.6 MB: two chunks of the export.
+    await flaredis.mset(...range(800).flatMap((i) => [`bulk:${i}`, "v".repeat(2000)]));
+    const before = await everything(flaredis);
+    const response = await fetch(`${server.url}/admin/export`, { headers: { authorization: "Bearer dev-admin-token" } });
+    const reader = response.body!.getReader();
+    const parts: Uint8Array[] = [(await reader.read()).value!];
+    // After the first chunk: every kind of key changed, deleted or created.
+    await flaredis.del("str", ...range(400).map((i) => `bulk:${i * 2}`));
+    await flaredis.set("int", "7");
+    await flaredis.rpush("list", "late");
+    await flaredis.hset("hash", "f0", "late");
+    await flaredis.xadd("stream", "*", "late", "1");
+    await flaredis.set("created-later", "1");
+    for (;;) {
+      const { done, value: chunk } = await reader.read();
+      if (done) break;
+      parts.push(chunk);
+    }
+    writeFileSync(join(dir, "during.rdb"), Buffer.concat(parts));
+    const check = await run("redis-check-rdb", [join(dir, "during.rdb")]);
+    expect(check.stdout).toMatch(/RDB looks OK!/);
+    const loaded = await redisWith("during.rdb");
+    expect(await everything(loaded)).toEqual(before);
+  });
+
+  it.skipIf(redisServer.skip)("a backup made with the CLI restores with it after FLUSHALL", async () => {
+    await flaredis.flushall();
+    await fill(flaredis);
+    const before = await everything(flaredis);
+    const made = await flaredisCli("backup");
+    expect(made.code).toBe(0);
+    const name = made.stdout.match(/as (flaredis-\S+\.rdb)/)![1]!;
+    const listed = await flaredisCli("backups");
+    expect(listed.stdout).toContain(name);
+    await flaredis.flushall();
+    const restored = await flaredisCli("restore", "--flush", name);
+    expect(restored.code).toBe(0);
+    expect(await everything(flaredis)).toEqual(before);
+    expect(await flaredis.fcall("rdbf", "0")).toBe("from rdb");
+    expect((await flaredisCli("restore", "flaredis-none.rdb")).stderr).toMatch(/404 ERR no backup named flaredis-none.rdb/);
   });
 });

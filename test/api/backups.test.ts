@@ -1,0 +1,93 @@
+// Backups to R2 (worker/backups.ts, Miniflare's local R2 bucket bound as BACKUPS): one made by the
+// Cron Trigger or POST /admin/backups restores to the same data after FLUSHALL; the newest
+// FLAREDIS_BACKUP_KEEP are kept; a backup downloads as the RDB file it is; a missing one is a 404.
+import { createScheduledController, env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { rdbFileHeader } from "../../durable-objects/engine/rdb/file";
+import worker from "../../worker/index";
+import type { Env } from "../../worker/env";
+import { BACKUP_PART_BYTES } from "../../worker/backups";
+import { BASE, TOKENS, call, nodeApi, redis, worker as helperWorker } from "../support/helpers";
+
+const admin = (path: string, method = "GET") => helperWorker.fetch(`${BASE}${path}`, { method, headers: { authorization: `Bearer ${TOKENS.admin}` } });
+const digest = async () => (await nodeApi("enam").digest()).digest;
+const listed = async () => ((await (await admin("/admin/backups")).json()) as { kept: number; backups: { name: string; bytes: number; keys: number }[] });
+
+async function fill() {
+  await redis("FLUSHALL");
+  await call(
+    [
+      ["SET", "s", "text", "PX", "3600000"],
+      ["RPUSH", "l", "a", "b", "c"],
+      ["SADD", "st", "x", "y"],
+      ["ZADD", "z", "1.5", "m"],
+      ["HSET", "h", "f", "v"],
+      ["XADD", "x", "1-1", "f", "v"],
+    ],
+    { path: "/pipeline" },
+  );
+}
+
+describe("backups to R2", () => {
+  it("one made by the Cron Trigger restores to the same data after FLUSHALL", async () => {
+    await fill();
+    const before = await digest();
+    const controller = createScheduledController({ scheduledTime: new Date("2026-12-05T03:00:00Z"), cron: "0 3 * * *" });
+    const waits: Promise<unknown>[] = [];
+    await worker.scheduled!(controller, env as unknown as Env, { waitUntil: (p: Promise<unknown>) => void waits.push(p), passThroughOnException() {} } as unknown as ExecutionContext);
+    await Promise.all(waits);
+    const { backups } = await listed();
+    const name = backups.find((b) => b.name.startsWith("flaredis-2026-12-05T03-00-00"))!.name;
+    expect(name).toBeDefined();
+    await redis("FLUSHALL");
+    const r = await admin(`/admin/backups/${name}/restore`, "POST");
+    expect(r.status).toBe(200);
+    expect(await digest()).toBe(before);
+  });
+
+  it("POST /admin/backups makes one that downloads as its RDB file; the newest kept ones stay", async () => {
+    await fill();
+    const made: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await admin("/admin/backups", "POST");
+      expect(r.status).toBe(200);
+      made.push(((await r.json()) as { name: string }).name);
+    }
+    const { kept, backups } = await listed();
+    expect(kept).toBe(7);
+    expect(backups.length).toBeLessThanOrEqual(7);
+    expect(backups[0]!.name).toBe(made[2]);
+    expect(backups[0]!.keys).toBe(6);
+    const file = new Uint8Array(await (await admin(`/admin/backups/${made[2]}`)).arrayBuffer());
+    expect(file.length).toBe(backups[0]!.bytes);
+    expect(rdbFileHeader(file).version).toBe(10);
+  });
+
+  it("keeps only FLAREDIS_BACKUP_KEEP, the newest", async () => {
+    await fill();
+    const local = { ...(env as unknown as Env), FLAREDIS_BACKUP_KEEP: "2" };
+    const { makeBackup, listBackups } = await import("../../worker/backups");
+    for (let i = 0; i < 3; i++) await makeBackup(local, Date.parse("2027-01-01T00:00:00Z") + i * 1000);
+    const names = (await listBackups(local)).map((b) => b.name);
+    expect(names).toHaveLength(2);
+    expect(names[0]).toMatch(/^flaredis-2027-01-01T00-00-02/);
+    expect(names[1]).toMatch(/^flaredis-2027-01-01T00-00-01/);
+  });
+
+  it("uploads a backup larger than a part in parts", async () => {
+    await redis("FLUSHALL");
+    const value = "v".repeat(100_000);
+    for (let i = 0; i < 100; i += 20) await call(Array.from({ length: 20 }, (_, j) => ["SET", `big:${i + j}`, value]), { path: "/pipeline" });
+    const before = await digest();
+    const made = (await (await admin("/admin/backups", "POST")).json()) as { name: string; bytes: number };
+    expect(made.bytes).toBeGreaterThan(BACKUP_PART_BYTES);
+    await redis("FLUSHALL");
+    expect((await admin(`/admin/backups/${made.name}/restore`, "POST")).status).toBe(200);
+    expect(await digest()).toBe(before);
+  });
+
+  it("a backup that does not exist is a 404", async () => {
+    expect((await admin("/admin/backups/flaredis-none.rdb")).status).toBe(404);
+    expect((await admin("/admin/backups/flaredis-none.rdb/restore", "POST")).status).toBe(404);
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * Backups: RDB exports (export.ts) written to the R2 bucket bound as BACKUPS, by the Cron Trigger
+ * (wrangler.toml's `[triggers]`) and by POST /admin/backups, keeping the newest
+ * FLAREDIS_BACKUP_KEEP of them (7 by default). Each is one object, `flaredis-<time>-<offset>.rdb`,
+ * uploaded in parts as the export streams (R2's multipart upload: every part but the last of one
+ * size), so no backup is held in memory; an export that stops aborts its upload and leaves no
+ * object. GET /admin/backups lists them, GET /admin/backups/NAME downloads one, and POST
+ * /admin/backups/NAME/restore loads one (files up to IMPORT_MAX_BYTES; `flaredis restore NAME`
+ * downloads and loads any size).
+ */
+import type { Env } from "./env";
+import { RequestError } from "./errors";
+import { beginExport, exportName } from "./export";
+import { IMPORT_MAX_BYTES, type ImportReport, importBytes } from "./import";
+
+/** Bytes per uploaded part (R2 takes 5 MiB to 5 GiB, all but the last of one size). */
+export const BACKUP_PART_BYTES = 8 * 1024 * 1024;
+const PREFIX = "flaredis-";
+
+export interface Backup {
+  readonly name: string;
+  readonly bytes: number;
+  /** When it was uploaded (ms since the epoch). */
+  readonly uploaded: number;
+  /** The replication offset whose keyspace it holds, and its number of keys. */
+  readonly offset: number;
+  readonly keys: number;
+}
+
+function bucketOf(env: Env): R2Bucket {
+  if (!env.BACKUPS) throw new RequestError("ERR backups are off: bind an R2 bucket as BACKUPS in wrangler.toml (see the README's Backups)", 404);
+  return env.BACKUPS;
+}
+
+/** How many backups are kept: FLAREDIS_BACKUP_KEEP, 7 by default, at least 1. */
+export function backupsKept(env: Env): number {
+  const n = Number(env.FLAREDIS_BACKUP_KEEP ?? 7);
+  return Number.isSafeInteger(n) && n >= 1 ? n : 7;
+}
+
+/** Exports the keyspace into a new backup, then deletes the oldest past the number kept. */
+export async function makeBackup(env: Env, now: number): Promise<Backup> {
+  const bucket = bucketOf(env);
+  const { start, body } = await beginExport(env);
+  const name = exportName(start, now);
+  const upload = await bucket.createMultipartUpload(name, {
+    httpMetadata: { contentType: "application/octet-stream" },
+    customMetadata: { offset: String(start.offset), replid: start.replid, version: String(start.version), keys: String(start.keys) },
+  });
+  const parts: R2UploadedPart[] = [];
+  let bytes = 0;
+  const reader = body.getReader();
+  try {
+    const part = new Uint8Array(BACKUP_PART_BYTES);
+    let filled = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (let at = 0; at < value.length; ) {
+        const n = Math.min(value.length - at, part.length - filled);
+        part.set(value.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled === part.length) {
+          parts.push(await upload.uploadPart(parts.length + 1, part.slice()));
+          filled = 0;
+        }
+      }
+      bytes += value.length;
+    }
+    if (filled > 0 || parts.length === 0) parts.push(await upload.uploadPart(parts.length + 1, part.slice(0, filled)));
+    await upload.complete(parts);
+  } catch (e) {
+    // An upload that failed stops the export too (an export that failed is stopped already).
+    await reader.cancel().catch(() => {});
+    await upload.abort();
+    throw e;
+  }
+  await prune(bucket, backupsKept(env));
+  return { name, bytes, uploaded: now, offset: start.offset, keys: start.keys };
+}
+
+/** Every backup, newest first. */
+export async function listBackups(env: Env): Promise<Backup[]> {
+  const bucket = bucketOf(env);
+  const out: Backup[] = [];
+  for (let cursor: string | undefined; ; ) {
+    const page = await bucket.list({ prefix: PREFIX, cursor, include: ["customMetadata"] });
+    for (const o of page.objects)
+      out.push({ name: o.key, bytes: o.size, uploaded: o.uploaded.getTime(), offset: Number(o.customMetadata?.offset ?? 0), keys: Number(o.customMetadata?.keys ?? 0) });
+    if (!page.truncated) break;
+    cursor = page.cursor;
+  }
+  // Names start with the time they were made: newest first.
+  return out.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+}
+
+async function prune(bucket: R2Bucket, keep: number): Promise<void> {
+  const names: string[] = [];
+  for (let cursor: string | undefined; ; ) {
+    const page = await bucket.list({ prefix: PREFIX, cursor });
+    names.push(...page.objects.map((o) => o.key));
+    if (!page.truncated) break;
+    cursor = page.cursor;
+  }
+  const old = names.sort().reverse().slice(keep);
+  if (old.length > 0) await bucket.delete(old);
+}
+
+/** A backup's object. @throws RequestError 404 when there is none of that name */
+export async function backupObject(env: Env, name: string): Promise<R2ObjectBody> {
+  const object = name.startsWith(PREFIX) ? await bucketOf(env).get(name) : null;
+  if (object === null) throw new RequestError(`ERR no backup named ${name}`, 404);
+  return object;
+}
+
+/** Loads backup `name` into the keyspace (after a FLUSHALL when `flush`), as POST /admin/import loads a file. */
+export async function restoreBackup(env: Env, name: string, flush: boolean): Promise<ImportReport> {
+  const object = await backupObject(env, name);
+  if (object.size > IMPORT_MAX_BYTES) {
+    await object.body.cancel();
+    throw new RequestError(`ERR backup ${name} is ${object.size} bytes, more than the ${IMPORT_MAX_BYTES} a request loads: restore it with \`flaredis restore ${name}\``, 413);
+  }
+  return importBytes(env, new Uint8Array(await object.arrayBuffer()), flush);
+}
