@@ -28,7 +28,7 @@ import type { Role as RedisRole } from "../engine/keyspace";
 import type { Position, SnapshotChunk, SnapshotCursor } from "../engine/replication/protocol";
 import type { Storage } from "../engine/storage";
 import { keyspaceFigures } from "../engine/info";
-import { digest, endFullSync } from "../engine/replication/sync";
+import { changeRole, digest } from "../engine/replication/sync";
 import type { Ack, ExecReply, Fault, FenceReply, NodeMetrics, NodeStatus, PsyncAnswer, PsyncRequest, Push, ReadPolicy, SentinelHello } from "../protocol/node-api";
 import { type SentinelSettings, type Topology, configKey, newerTopology, parseTopology, sameNodes } from "../protocol/topology";
 import { Faults } from "./faults";
@@ -150,15 +150,12 @@ export class Node {
     else known = { ...configured, epoch: Math.max(stored.epoch, fenced) + 1 };
     this.faults.down = meta.get("fault_down") === 1;
     this.fencedAt = fenced > 0 ? fenced : null;
-    const becomesMaster = stored !== null && roleIn(stored, this.name) === "slave" && roleIn(known, this.name) === "master";
-    const becomesReplica = stored !== null && roleIn(stored, this.name) === "master" && roleIn(known, this.name) === "slave";
     if (stored === null || known !== stored || storedKey !== configKey(configured))
       this.engine.transaction(() => {
         meta.set("topology", JSON.stringify(known));
         meta.set("config_key", configKey(configured));
-        if (becomesMaster) this.engine.log.shiftReplid(this.host.random.hex(20));
-        // A master made a replica by a deploy continues its own history with PSYNC, as a demoted one does.
-        if (becomesReplica) endFullSync(this.engine);
+        // A deploy that changes this node's role is a change of role as a failover's is.
+        if (stored !== null) changeRole(this.engine, roleIn(stored, this.name), roleIn(known, this.name), () => this.host.random.hex(20));
       });
     this.known = known;
     const alarm = await this.host.getAlarm();
@@ -329,9 +326,7 @@ export class Node {
     engine.transaction(() => {
       this.host.storage.meta.set("topology", JSON.stringify(t));
       if (this.fencedAt !== null && t.epoch >= this.fencedAt) this.host.storage.meta.set("fenced_at", 0);
-      if (was === "slave" && role === "master") engine.log.shiftReplid(this.host.random.hex(20));
-      // A demoted master's own history is as good as a synced one: it continues it with PSYNC.
-      if (was === "master" && role === "slave") endFullSync(engine);
+      changeRole(engine, was, role, () => this.host.random.hex(20));
     });
     if (this.fencedAt !== null && t.epoch >= this.fencedAt) this.fencedAt = null;
     const previous = this.role;

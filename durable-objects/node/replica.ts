@@ -9,7 +9,7 @@ import { type RedisError, errors } from "../engine/errors";
 import { FullSyncNeeded } from "../engine/replication/effects";
 import type { Role as RedisRole } from "../engine/keyspace";
 import { type LogEntry, START, type SnapshotChunk, type SnapshotCursor, type SyncState, unpackEntries } from "../engine/replication/protocol";
-import { applyEntries, beginFullSync, consistentAt, endFullSync, forgetSync, hasSynced, loadChunk } from "../engine/replication/sync";
+import { applyEntries, beginFullSync, consistentAt, endFullSync, followHistory, forgetSync, hasSynced, loadChunk } from "../engine/replication/sync";
 import type { Ack, ConfigUpdate, ExecReply, PsyncAnswer, Push, ReadPolicy, ReplicaStatus } from "../protocol/node-api";
 import { type Topology, newerTopology } from "../protocol/topology";
 import { batchKeys, holdsOwnWrites } from "../protocol/read-your-writes";
@@ -231,7 +231,7 @@ export class ReplicaRole implements Role {
             handshake = true;
             continue;
           }
-          engine.transaction(() => engine.log.shiftReplid(reply.replid));
+          followHistory(engine, reply.replid);
         }
         if (!this.apply(reply.entries)) throw new Error("replication: the master's entries left a gap or need a full sync");
         node.collectGarbageSoon();

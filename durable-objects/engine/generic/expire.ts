@@ -1,5 +1,5 @@
 import { defineCommand, key } from "../command";
-import { expireKey, parseExpireArgs } from "../strings";
+import { expireKey, parseExpireArgs } from "./deadline";
 
 /** EXPIRE key seconds [NX | XX | GT | LT] @see https://redis.io/docs/latest/commands/expire/ */
 export default defineCommand({

@@ -1,5 +1,5 @@
 import { defineCommand, key } from "../command";
-import { expireKey, parseExpireArgs } from "../strings";
+import { expireKey, parseExpireArgs } from "./deadline";
 
 /** EXPIREAT key unix-time-seconds [NX | XX | GT | LT] @see https://redis.io/docs/latest/commands/expireat/ */
 export default defineCommand({

@@ -1,5 +1,5 @@
 import { defineCommand, key } from "../command";
-import { expireKey, parseExpireArgs } from "../strings";
+import { expireKey, parseExpireArgs } from "./deadline";
 
 /** PEXPIRE key milliseconds [NX | XX | GT | LT] @see https://redis.io/docs/latest/commands/pexpire/ */
 export default defineCommand({

@@ -1,5 +1,5 @@
 import { defineCommand, key } from "../command";
-import { expireKey, parseExpireArgs } from "../strings";
+import { expireKey, parseExpireArgs } from "./deadline";
 
 /** PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT] @see https://redis.io/docs/latest/commands/pexpireat/ */
 export default defineCommand({

@@ -1,5 +1,5 @@
 import { defineCommand, key } from "../command";
-import { timeToLive } from "../strings";
+import { timeToLive } from "./deadline";
 
 /** PEXPIRETIME key, unix milliseconds; -2 for a missing key, -1 for a key without TTL. @see https://redis.io/docs/latest/commands/pexpiretime/ */
 export default defineCommand({

@@ -16,6 +16,7 @@ import { Hash } from "../types/hash/hash";
 import { List } from "../types/list/list";
 import { RedisSet } from "../types/set/set";
 import { Zset } from "../types/zset/zset";
+import { setString } from "../types/string/writes";
 
 /** The value at `key` (a read: counted as a hit or a miss), or null without one. */
 export function serializedValue(db: Change, key: string): RdbValue | null {
@@ -58,7 +59,7 @@ export function serializedValue(db: Change, key: string): RdbValue | null {
 export function createValue(db: Change, key: string, value: RdbValue, expiresAt: number | null): void {
   switch (value.type) {
     case "string":
-      db.setString(key, value.value, expiresAt);
+      setString(db, key, value.value, expiresAt);
       return;
     case "list":
       List.create(db, key).push(value.items, "right");

@@ -1,100 +1,22 @@
 /**
- * What commands write through a change, named by what they do: strings (SET, APPEND, SETRANGE,
- * checked against Redis's and Flaredis's size limits), RENAME and COPY (logged as themselves or
- * as what they wrote), deadlines, and the keyspace's iteration (SCAN, RANDOMKEY). The overlay they
- * write on is overlay.ts.
+ * What commands write through a change, named by what they do, besides each type's own writes
+ * (types/): RENAME and COPY (logged as themselves or as what they wrote), deadlines, and the
+ * keyspace's iteration (SCAN, RANDOMKEY). The overlay they write on is overlay.ts, strings' reads
+ * and writes of pages pages.ts.
  */
-import type { Bytes } from "../bytes";
 import { restoreEffects } from "../replication/effects";
 import { copy, deadlineEffect, del, rename } from "../generic/effects";
-import { append, set, setArgs, setrange } from "../types/string/effects";
 import { slotOf } from "../slot";
 import { errors } from "../errors";
 import { REQUEST_LIMITS } from "../limits";
-import type { Element, ElementRow, Entry, KeyRow, StringEncoding } from "../storage";
-import { INLINE_MAX, WRITE_EFFECT_BYTES } from "./page-layout";
+import type { Element, ElementRow, Entry, KeyRow } from "../storage";
 import { StringPages } from "./pages";
 
 /** An element as a copy of it is written: its value, score and deadline (a hash field's). */
 const copied = (el: Element): Element => (el.expiresAt == null ? { value: el.value, score: el.score } : { value: el.value, score: el.score, expiresAt: el.expiresAt });
 
-/** One command's or MULTI's change (Keyspace.begin): the overlay, and the writes commands make through it. */
+/** One command's or MULTI's change (Keyspace.begin): the overlay, and the keyspace's own writes commands make through it. */
 export class Change extends StringPages {
-  /**
-   * Sets a string value with an absolute deadline (null: none); a past deadline deletes.
-   * `encoding` "text": a value Redis keeps as written, never as an integer (INCRBYFLOAT's).
-   * A value past WRITE_EFFECT_BYTES is logged as a SET of its start and SETRANGEs of the rest.
-   */
-  setString(key: string, value: Bytes, expiresAt: number | null, encoding?: StringEncoding): void {
-    this.checkSize(value.length);
-    if (expiresAt !== null && expiresAt <= this.now) {
-      this.delete(key);
-      return;
-    }
-    this.putString(key, value, expiresAt, encoding);
-    this.effects.push(set.of(key, setArgs(value.subarray(0, WRITE_EFFECT_BYTES), expiresAt, encoding)));
-    this.logRange(key, WRITE_EFFECT_BYTES, value.subarray(WRITE_EFFECT_BYTES));
-  }
-
-  /** A replica's SET: `value` under `key` as told, stamped `mod`, paged when long. */
-  setStringAsTold(key: string, value: Bytes, expiresAt: number | null, encoding: StringEncoding | undefined, mod: number): void {
-    this.putString(key, value, expiresAt, encoding, mod);
-  }
-
-  /**
-   * Appends to the string at `key` (created when missing), keeping its deadline; logged as APPEND,
-   * so the log grows by the suffix, not by the value (a paged result: as SETRANGE at the old end,
-   * which a replica may apply twice). @returns the new length
-   * @throws WRONGTYPE, or ERR when the value would pass the size limit
-   */
-  appendString(key: string, suffix: Bytes): number {
-    const current = this.lookupString(key);
-    const length = current === null ? 0 : this.stringLength(current);
-    this.checkSize(length + suffix.length);
-    const end = this.appendAt(key, current, length, suffix);
-    if (end <= INLINE_MAX) this.effects.push(append.of(key, suffix));
-    else this.logRange(key, length, suffix);
-    return end;
-  }
-
-  /**
-   * Appends `suffix` to string `current` (null: missing) of `length` under `key`, stamped `mod`
-   * when given. Appended to, even nothing, a string is changed in place (Redis's raw encoding); a
-   * new one is not. @returns the new length
-   */
-  private appendAt(key: string, current: Entry | null, length: number, suffix: Bytes, mod?: number): number {
-    if (suffix.length > 0) return this.writeStringAt(key, current, length, suffix, current !== null, mod);
-    const entry: Entry = current === null ? { type: "string", value: suffix, expiresAt: null } : { ...current, encoding: "raw" };
-    this.write(key, mod === undefined ? entry : { ...entry, mod });
-    return length;
-  }
-
-  /**
-   * Overwrites bytes of the string at `key` from `offset` (zero-padded, created when missing),
-   * keeping its deadline; logged as SETRANGE. @returns the new length
-   * @throws WRONGTYPE, or ERR when the value would pass the size limit
-   */
-  setRange(key: string, offset: number, bytes: Bytes): number {
-    const current = this.lookupString(key);
-    const length = current === null ? 0 : this.stringLength(current);
-    if (bytes.length === 0) return length;
-    this.checkSize(Math.max(length, offset + bytes.length));
-    const end = this.writeStringAt(key, current, offset, bytes, true);
-    this.logRange(key, offset, bytes);
-    return end;
-  }
-
-  /** A replica's APPEND (`offset` null) or SETRANGE, as `appendString` and `setRange` write them, stamped `mod`. */
-  writeStringAsTold(key: string, current: Entry | null, offset: number | null, bytes: Bytes, mod: number): void {
-    if (offset === null) this.appendAt(key, current, current === null ? 0 : this.stringLength(current), bytes, mod);
-    else if (bytes.length > 0) this.writeStringAt(key, current, offset, bytes, true, mod);
-  }
-
-  /** Logs a write of `bytes` at `offset` as SETRANGEs of at most WRITE_EFFECT_BYTES each. */
-  private logRange(key: string, offset: number, bytes: Bytes): void {
-    for (let at = 0; at < bytes.length; at += WRITE_EFFECT_BYTES) this.effects.push(setrange.of(key, { offset: offset + at, bytes: bytes.subarray(at, at + WRITE_EFFECT_BYTES) }));
-  }
-
   /**
    * RENAME: `to` takes the live entry of `from` (a collection keeps its element id: its elements
    * do not move), `from` goes. Logged as itself when `compact` (no full sync in progress, see

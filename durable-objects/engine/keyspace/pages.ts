@@ -1,5 +1,7 @@
 /**
  * A change's reads and writes of strings, inline or stored in pages (the layout: page-layout.ts).
+ * The writes record no effect: the string type's writes (types/string/writes.ts) log theirs, and
+ * its effects (types/string/effects.ts) apply what a replica is told through these.
  */
 import { type Bytes, overwriteBytes } from "../bytes";
 import type { Element, Entry, StringEncoding } from "../storage";
@@ -105,7 +107,7 @@ export class StringPages extends Overlay {
    * inline) marks it changed in place. `mod`: a replica's stamp for what it is told (else none).
    * Records no effect. @returns the new length
    */
-  protected writeStringAt(key: string, e: Entry | null, offset: number, bytes: Bytes, raw: boolean, mod?: number): number {
+  writeStringAt(key: string, e: Entry | null, offset: number, bytes: Bytes, raw: boolean, mod?: number): number {
     const length = e === null ? 0 : this.stringLength(e);
     const end = Math.max(length, offset + bytes.length);
     const expiresAt = e?.expiresAt ?? null;
@@ -153,7 +155,7 @@ export class StringPages extends Overlay {
    * Writes `value` whole as the string at `key` (what was there goes) with `expiresAt` and
    * `encoding`, paged when past INLINE_MAX, stamped `mod` when given. Records no effect.
    */
-  protected putString(key: string, value: Bytes, expiresAt: number | null, encoding: StringEncoding | undefined, mod?: number): void {
+  putString(key: string, value: Bytes, expiresAt: number | null, encoding: StringEncoding | undefined, mod?: number): void {
     const entry: Entry = encoding ? { type: "string", value, expiresAt, encoding } : { type: "string", value, expiresAt };
     if (value.length <= INLINE_MAX) {
       this.replace(key, mod === undefined ? entry : { ...entry, mod });
@@ -165,6 +167,18 @@ export class StringPages extends Overlay {
       const e = this.raw(key)!;
       this.write(key, { ...e, expiresAt });
     }
+  }
+
+  /**
+   * Appends `suffix` to string `current` (null: missing) of `length` under `key`, stamped `mod`
+   * when given. Appended to, even nothing, a string is changed in place (Redis's raw encoding); a
+   * new one is not. Records no effect. @returns the new length
+   */
+  appendAt(key: string, current: Entry | null, length: number, suffix: Bytes, mod?: number): number {
+    if (suffix.length > 0) return this.writeStringAt(key, current, length, suffix, current !== null, mod);
+    const entry: Entry = current === null ? { type: "string", value: suffix, expiresAt: null } : { ...current, encoding: "raw" };
+    this.write(key, mod === undefined ? entry : { ...entry, mod });
+    return length;
   }
 
   /** Writes (null: deletes) page `n` of `eid`, whose stored bytes are `base`. */

@@ -7,7 +7,7 @@ import { toBytes } from "../bytes";
 import { applyDecoded, decodeEffect } from "./effects";
 import type { EffectHost } from "./effect";
 import type { Engine } from "../engine";
-import type { Change } from "../keyspace";
+import type { Change, Role } from "../keyspace";
 import { type LogEntry, type PsyncReply, START, type SnapshotChunk, type SnapshotCursor } from "./protocol";
 import { groupEnd } from "./framing";
 import type { KeyPosition } from "../slot";
@@ -142,6 +142,25 @@ export function beginFullSync(engine: Engine, replid: string, offset: number): v
 export function endFullSync(engine: Engine): void {
   engine.storage.meta.set("synced", 1);
   recountWhenConsistent(engine);
+}
+
+/**
+ * What a node's change of role does to its history, in the caller's transaction: a replica made
+ * master starts a new history, `replid()` (Redis's shiftReplicationId), under which the old
+ * master's replicas continue with a partial sync; a master made replica continues its own
+ * history with PSYNC, as a synced replica does.
+ */
+export function changeRole(engine: Engine, was: Role, now: Role, replid: () => string): void {
+  if (was === "slave" && now === "master") engine.log.shiftReplid(replid());
+  if (was === "master" && now === "slave") endFullSync(engine);
+}
+
+/**
+ * A replica's master answered its PSYNC on the history before a promotion with CONTINUE under
+ * the new one, `replid`: the replica's history goes on under that replid.
+ */
+export function followHistory(engine: Engine, replid: string): void {
+  engine.transaction(() => engine.log.shiftReplid(replid));
 }
 
 /**

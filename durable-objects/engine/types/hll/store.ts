@@ -3,6 +3,7 @@ import type { Bytes } from "../../bytes";
 import type { Change } from "../../keyspace";
 import { RedisError } from "../../errors";
 import { NOT_HLL, isHll } from "./hll";
+import { setRange, setString } from "../string/writes";
 
 /** The HLL at `key`, or null when missing. @throws WRONGTYPE for another type or a string that is not an HLL */
 export function readHll(db: Change, key: string): Bytes | null {
@@ -22,22 +23,22 @@ export function readHll(db: Change, key: string): Bytes | null {
  */
 export function writeHll(db: Change, key: string, before: Bytes | null, after: Uint8Array): void {
   if (before === null) {
-    db.setString(key, after, null, "raw");
+    setString(db, key, after, null, "raw");
     return;
   }
   if (after.length < before.length) {
-    db.setString(key, after, db.get(key)?.expiresAt ?? null, "raw");
+    setString(db, key, after, db.get(key)?.expiresAt ?? null, "raw");
     return;
   }
   let first = 0;
   while (first < before.length && before[first] === after[first]) first++;
   if (first === after.length) {
-    if (db.get(key)?.encoding !== "raw") db.setRange(key, 0, after.subarray(0, 1));
+    if (db.get(key)?.encoding !== "raw") setRange(db, key, 0, after.subarray(0, 1));
     return;
   }
   let last = after.length - 1;
   if (after.length === before.length) while (last > first && before[last] === after[last]) last--;
-  db.setRange(key, first, after.slice(first, last + 1));
+  setRange(db, key, first, after.slice(first, last + 1));
 }
 
 /**

@@ -41,7 +41,7 @@ export const set = defineEffect<SetArgs>({
     return setArgs(value!, expiresAt, encoding);
   },
   example: { value: toBytes("v\x00\xff"), expiresAt: 1_700_000_000_000, encoding: "raw" },
-  apply: (change, key, { value, expiresAt, encoding }, at) => change.setStringAsTold(key, value, expiresAt, encoding, at),
+  apply: (change, key, { value, expiresAt, encoding }, at) => change.putString(key, value, expiresAt, encoding, at),
 });
 
 /** APPEND key suffix: a missing key starts empty; the deadline stays; an existing string is changed in place (raw). */
@@ -51,7 +51,7 @@ export const append = defineEffect<Bytes>({
   encode: (suffix) => [suffix],
   decode: ([suffix]) => suffix!,
   example: toBytes("tail"),
-  apply: (change, key, suffix, at, current) => change.writeStringAsTold(key, current, null, suffix, at),
+  apply: (change, key, suffix, at, current) => void change.appendAt(key, current, current === null ? 0 : change.stringLength(current), suffix, at),
 });
 
 /** SETRANGE key offset bytes: zero-padded as Redis does; the deadline stays. */
@@ -61,7 +61,9 @@ export const setrange = defineEffect<{ readonly offset: number; readonly bytes: 
   encode: ({ offset, bytes }) => [String(offset), bytes],
   decode: ([offset, bytes]) => ({ offset: numberArg(offset!), bytes: bytes! }),
   example: { offset: 3, bytes: toBytes("xyz") },
-  apply: (change, key, { offset, bytes }, at, current) => change.writeStringAsTold(key, current, offset, bytes, at),
+  apply: (change, key, { offset, bytes }, at, current) => {
+    if (bytes.length > 0) change.writeStringAt(key, current, offset, bytes, true, at);
+  },
 });
 
 export const stringEffects = [set, append, setrange];

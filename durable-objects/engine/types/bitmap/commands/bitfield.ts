@@ -5,6 +5,7 @@ import { bitOffset, fieldType } from "../args";
 import type { Change } from "../../../keyspace";
 import { INLINE_MAX } from "../../../keyspace/page-layout";
 import { type FieldType, type Overflow, addField, readField, writeField } from "../bits";
+import { setRange } from "../../string/writes";
 
 interface FieldOp {
   readonly op: "GET" | "SET" | "INCRBY";
@@ -48,7 +49,7 @@ function applied(o: FieldOp, old: bigint): bigint | null {
  * it and each write logged as a SETRANGE of those bytes, so the command touches only their pages.
  */
 function fieldByField(db: Change, key: string, ops: readonly FieldOp[], length: number, reach: number): Reply {
-  if (reach > length) db.setRange(key, reach - 1, Uint8Array.of(0));
+  if (reach > length) setRange(db, key, reach - 1, Uint8Array.of(0));
   return ops.map((o): Reply => {
     const from = Math.floor(o.offset / 8);
     const window = new Uint8Array(Math.floor((o.offset + o.type.bits - 1) / 8) + 1 - from);
@@ -59,7 +60,7 @@ function fieldByField(db: Change, key: string, ops: readonly FieldOp[], length: 
     const next = applied(o, old);
     if (next === null) return null;
     writeField(window, o.offset - from * 8, o.type, next);
-    db.setRange(key, from, window);
+    setRange(db, key, from, window);
     return integerReply(o.op === "INCRBY" ? next : old);
   });
 }
@@ -106,9 +107,9 @@ function bitfield(readonly: boolean) {
           last = Math.max(last, i);
         }
       if (first < 0 && value.length > before.length) first = before.length;
-      if (first >= 0) db.setRange(a.key, first, value.slice(first, last + 1));
+      if (first >= 0) setRange(db, a.key, first, value.slice(first, last + 1));
       // Nothing changed: the string is still made raw, as Redis unshares it for any write.
-      else if (db.get(a.key)?.encoding !== "raw") db.setRange(a.key, 0, value.slice(0, 1));
+      else if (db.get(a.key)?.encoding !== "raw") setRange(db, a.key, 0, value.slice(0, 1));
       return replies;
     },
   });

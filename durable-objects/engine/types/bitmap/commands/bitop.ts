@@ -1,6 +1,7 @@
 import { defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
 import { type BitOp, bitop } from "../bits";
+import { setString } from "../../string/writes";
 
 const OPS: readonly BitOp[] = ["AND", "OR", "XOR", "NOT", "DIFF", "DIFF1", "ANDOR", "ONE"];
 
@@ -26,7 +27,7 @@ export default defineCommand({
     const values = a.sources.map((k) => db.getString(k) ?? new Uint8Array(0));
     const result = bitop(a.op, values);
     if (result.length === 0) db.delete(a.dest);
-    else db.setString(a.dest, result, null, "raw");
+    else setString(db, a.dest, result, null, "raw");
     return result.length;
   },
 });

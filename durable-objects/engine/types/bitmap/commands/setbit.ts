@@ -3,6 +3,7 @@ import { defineCommand, key } from "../../../command";
 import { RedisError } from "../../../errors";
 import { bitOffset } from "../args";
 import { bitAt } from "../bits";
+import { setRange } from "../../string/writes";
 
 /**
  * SETBIT key offset 0|1: the bit's previous value. The string grows, zero-padded, to reach the
@@ -37,7 +38,7 @@ export default defineCommand({
     // Nothing changes, unless the string was kept as an integer or embedded: Redis makes it raw.
     if (old === a.on && !grows && e.encoding === "raw") return old;
     const mask = 1 << (7 - (a.offset % 8));
-    db.setRange(a.key, byte, Uint8Array.of(a.on ? current | mask : current & ~mask));
+    setRange(db, a.key, byte, Uint8Array.of(a.on ? current | mask : current & ~mask));
     return old;
   },
 });

@@ -1,5 +1,6 @@
 import { toBytes } from "../../../bytes";
 import { defineCommand, key } from "../../../command";
+import { appendString } from "../writes";
 
 /** APPEND key value: the new length in bytes. @see https://redis.io/docs/latest/commands/append/ */
 export default defineCommand({
@@ -8,5 +9,5 @@ export default defineCommand({
   flags: ["write", "denyoom"],
   keys: key(1),
   parse: ([k, value]) => ({ key: k!, value: toBytes(value!) }),
-  run: ({ db }, a) => db.appendString(a.key, a.value),
+  run: ({ db }, a) => appendString(db, a.key, a.value),
 });

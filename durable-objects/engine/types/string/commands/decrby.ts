@@ -1,7 +1,7 @@
 import { parseInt64 } from "../../../args";
 import { defineCommand, key } from "../../../command";
 import { RedisError } from "../../../errors";
-import { incrementBy } from "../../../strings";
+import { incrementBy } from "../writes";
 
 /** DECRBY key decrement @see https://redis.io/docs/latest/commands/decrby/ */
 export default defineCommand({

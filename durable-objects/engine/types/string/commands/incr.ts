@@ -1,5 +1,5 @@
 import { defineCommand, key } from "../../../command";
-import { incrementBy } from "../../../strings";
+import { incrementBy } from "../writes";
 
 /** INCR key @see https://redis.io/docs/latest/commands/incr/ */
 export default defineCommand({

@@ -1,6 +1,6 @@
 import { parseInt64 } from "../../../args";
 import { defineCommand, key } from "../../../command";
-import { incrementBy } from "../../../strings";
+import { incrementBy } from "../writes";
 
 /** INCRBY key increment @see https://redis.io/docs/latest/commands/incrby/ */
 export default defineCommand({

@@ -2,6 +2,7 @@ import { fromBytes, toBytes } from "../../../bytes";
 import { defineCommand, key } from "../../../command";
 import { RedisError, errors } from "../../../errors";
 import { type LongDouble, addLongDouble, formatLongDouble, parseLongDouble } from "../../../long-double";
+import { setString } from "../writes";
 
 /**
  * INCRBYFLOAT key increment, in Redis's long double (long-double.ts): 64-bit precision, printed
@@ -26,7 +27,7 @@ export default defineCommand({
     const next = addLongDouble(current, by);
     if (next === null || next.kind === "inf") throw new RedisError("ERR increment would produce NaN or Infinity");
     const value = toBytes(formatLongDouble(next));
-    db.setString(a.key, value, entry?.expiresAt ?? null, "text");
+    setString(db, a.key, value, entry?.expiresAt ?? null, "text");
     return value;
   },
 });

@@ -1,6 +1,7 @@
 import { toBytes } from "../../../bytes";
 import { type Command, OK, defineCommand, key } from "../../../command";
 import { errors } from "../../../errors";
+import { setString } from "../writes";
 
 type Pairs = readonly (readonly [string, string])[];
 
@@ -21,7 +22,7 @@ export const multiSet = (name: string, onlyIfNoneExists: boolean): Command<Pairs
     parse: (args) => parsePairs(name, args),
     run: ({ db }, pairs) => {
       if (onlyIfNoneExists && pairs.some(([k]) => db.exists(k))) return 0;
-      for (const [k, v] of pairs) db.setString(k, toBytes(v), null);
+      for (const [k, v] of pairs) setString(db, k, toBytes(v), null);
       return onlyIfNoneExists ? 1 : OK;
     },
   });

@@ -2,6 +2,7 @@ import { toBytes } from "../../../bytes";
 import { type Context, OK, type Reply, defineCommand, key } from "../../../command";
 import { errors } from "../../../errors";
 import { type StringOptions, expiryDeadline, parseStringOptions } from "../../../expiry";
+import { setString } from "../writes";
 
 /** SET's arguments, the options as Redis reads them (expiry.ts). */
 export interface SetArgs extends StringOptions {
@@ -23,7 +24,7 @@ export function runSet({ db, now }: Context, a: SetArgs): Reply {
   if (a.get && old !== null && old.type !== "string") throw errors.wrongType();
   const previous = a.get ? (old === null ? null : db.stringValue(old)) : OK;
   if ((a.condition === "NX" && old !== null) || (a.condition === "XX" && old === null)) return a.get ? previous : null;
-  db.setString(a.key, toBytes(a.value), expiry.kind === "keep" ? (old?.expiresAt ?? null) : at);
+  setString(db, a.key, toBytes(a.value), expiry.kind === "keep" ? (old?.expiresAt ?? null) : at);
   return previous;
 }
 

@@ -2,6 +2,7 @@ import { parseInteger } from "../../../args";
 import { toBytes } from "../../../bytes";
 import { defineCommand, key } from "../../../command";
 import { RedisError } from "../../../errors";
+import { setRange } from "../writes";
 
 /** SETRANGE key offset value: overwrites bytes, zero-padding; the new length. @see https://redis.io/docs/latest/commands/setrange/ */
 export default defineCommand({
@@ -14,5 +15,5 @@ export default defineCommand({
     if (at < 0) throw new RedisError("ERR offset is out of range");
     return { key: k!, offset: at, value: toBytes(value!) };
   },
-  run: ({ db }, a) => db.setRange(a.key, a.offset, a.value),
+  run: ({ db }, a) => setRange(db, a.key, a.offset, a.value),
 });

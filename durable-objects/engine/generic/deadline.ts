@@ -1,25 +1,8 @@
-/** Logic that the counter and expiry command families share. */
-import { parseInt64, storedInt64 } from "./args";
-import { toBytes } from "./bytes";
-import type { Context } from "./command";
-import { RedisError, errors } from "./errors";
-import { LLONG_MAX } from "./expiry";
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-
-/** INCRBY and its family: adds `delta` to the integer at `key`, keeping its TTL. */
-export function incrementBy(ctx: Context, key: string, delta: bigint): number | bigint {
-  const entry = ctx.db.get(key); // a write: no keyspace hit or miss, as in Redis
-  if (entry !== null && entry.type !== "string") throw errors.wrongType();
-  // A paged string is longer than any integer.
-  if (entry?.eid !== undefined) throw errors.notInteger();
-  const current = storedInt64(entry?.value ?? null);
-  const next = current + delta;
-  if (next < INT64_MIN || next > INT64_MAX) throw errors.overflow();
-  ctx.db.setString(key, toBytes(next.toString()), entry?.expiresAt ?? null);
-  return Number.isSafeInteger(Number(next)) ? Number(next) : next;
-}
+/** What the EXPIRE and TTL command families share: their NX|XX|GT|LT, Redis's bounds, their answers. */
+import { parseInt64 } from "../args";
+import type { Context } from "../command";
+import { RedisError, errors } from "../errors";
+import { LLONG_MAX } from "../expiry";
 
 /**
  * EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT's NX|XX|GT|LT, parsed once. XX may go with GT or LT; NX goes
