@@ -11,7 +11,8 @@
  * `RESTORE … REPLACE ABSTTL` and `FUNCTION LOAD REPLACE` pipelines (engine/rdb/restore-commands.ts);
  * `--flush` empties the keyspace first. Running it again is safe.
  */
-import { closeSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { Crc64 } from "../durable-objects/engine/rdb/crc64.ts";
 import { RdbError } from "../durable-objects/engine/rdb/error.ts";
 import { type CheckedFile, checkFile, restoreBatches } from "../durable-objects/engine/rdb/restore-commands.ts";
 import { FlaredisHttp } from "./http.ts";
@@ -71,8 +72,30 @@ export async function download(response: Response, file: string, total?: number)
     closeSync(fd);
     bar.done();
   }
+  await checkEnd(partial, bytes);
   renameSync(partial, file);
   return bytes;
+}
+
+/**
+ * Checks that `file` (of `size` bytes) ends as an RDB file does: EOF, then the CRC-64 of what is
+ * before it. A stream cut short is refused here rather than left looking whole.
+ */
+async function checkEnd(file: string, size: number): Promise<void> {
+  const tail = Buffer.alloc(9);
+  const fd = openSync(file, "r");
+  try {
+    if (size >= 9) readSync(fd, tail, 0, 9, size - 9);
+  } finally {
+    closeSync(fd);
+  }
+  const crc = new Crc64();
+  if (size >= 9) for await (const chunk of createReadStream(file, { end: size - 9 })) crc.update(chunk as Buffer);
+  const zero = tail.subarray(1).every((b) => b === 0);
+  if (size < 9 || tail[0] !== 255 || (!zero && !Buffer.from(crc.bytes()).equals(tail.subarray(1)))) {
+    rmSync(file, { force: true });
+    throw new Error(`the file ended before its end of file and checksum (${size} bytes): it was not written whole`);
+  }
 }
 
 /** Resolves to the exit code. */

@@ -43,10 +43,16 @@ export async function makeBackup(env: Env, now: number): Promise<Backup> {
   const bucket = bucketOf(env);
   const { start, body } = await beginExport(env);
   const name = exportName(start, now);
-  const upload = await bucket.createMultipartUpload(name, {
-    httpMetadata: { contentType: "application/octet-stream" },
-    customMetadata: { offset: String(start.offset), replid: start.replid, version: String(start.version), keys: String(start.keys) },
-  });
+  let upload: R2MultipartUpload;
+  try {
+    upload = await bucket.createMultipartUpload(name, {
+      httpMetadata: { contentType: "application/octet-stream" },
+      customMetadata: { offset: String(start.offset), replid: start.replid, version: String(start.version), keys: String(start.keys) },
+    });
+  } catch (e) {
+    await body.cancel().catch(() => {});
+    throw e;
+  }
   const parts: R2UploadedPart[] = [];
   let bytes = 0;
   const reader = body.getReader();
@@ -104,7 +110,8 @@ async function prune(bucket: R2Bucket, keep: number): Promise<void> {
     cursor = page.cursor;
   }
   const old = names.sort().reverse().slice(keep);
-  if (old.length > 0) await bucket.delete(old);
+  // R2 deletes at most 1,000 keys per call.
+  for (let i = 0; i < old.length; i += 1000) await bucket.delete(old.slice(i, i + 1000));
 }
 
 /** A backup's object. @throws RequestError 404 when there is none of that name */

@@ -28,7 +28,15 @@ export async function beginExport(env: Env): Promise<ExportStream> {
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const answer = await nodeStub(env, primary).exportChunk(start.id, EXPORT_CHUNK_BYTES);
+        let answer: { bytes: Uint8Array | null } | { error: string };
+        try {
+          answer = await nodeStub(env, primary).exportChunk(start.id, EXPORT_CHUNK_BYTES);
+        } catch (e) {
+          // The call failed (the node restarted, or the network): the export, if it runs, stops now.
+          await nodeStub(env, primary).exportStop(start.id).catch(() => {});
+          controller.error(e);
+          return;
+        }
         if ("error" in answer) controller.error(new Error(answer.error));
         else if (answer.bytes === null) controller.close();
         else controller.enqueue(answer.bytes);

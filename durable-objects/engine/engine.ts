@@ -214,6 +214,8 @@ export class Engine {
     });
     // Writes the storage had kept in memory when the node last stopped come back from the log.
     replayDeferred(this);
+    // An export does not outlive its node: what one a restart interrupted had saved goes.
+    this.transaction(() => storage.saved.clear());
   }
 
   /**

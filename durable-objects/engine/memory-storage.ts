@@ -6,7 +6,7 @@ import { type ZsetRange, compareZset, inZsetRange } from "./types/zset/range";
 import { compareKeys, orderKey } from "./types/order";
 import { type SnapshotStore, packStrings, unpackStrings } from "./replication/snapshot-format";
 import type { DeadlineIndex } from "./keyspace/deadline-index";
-import type { SavedStore, SavedValue } from "./export/saved";
+import type { SavedStore } from "./export/saved";
 import type { TypeIndexes } from "./types";
 
 /** In-memory `Storage` for engine tests. Transactions roll back on throw, as SQLite's do. */
@@ -18,7 +18,7 @@ export class MemoryStorage implements Storage {
   private collections = new Map<number, Map<string, Element>>();
   private frames = new Map<number, Bytes>();
   private metaRows = new Map<string, string | number>();
-  private savedRows = new Map<string, SavedValue>();
+  private savedRows = new Map<string, { slot: number; key: string; payload: Bytes | null; expiresAt: number | null }>();
 
   readonly keys: KeyTable = {
     get: (key) => this.rows.get(key)?.entry ?? null,
@@ -252,7 +252,9 @@ export class MemoryStorage implements Storage {
       [...this.savedRows.values()]
         .filter((r) => r.slot > slot || (r.slot === slot && (afterKey === null || compareFields(r.key, afterKey) > 0)))
         .sort((a, b) => a.slot - b.slot || compareFields(a.key, b.key))
-        .slice(0, limit),
+        .slice(0, limit)
+        .map((r) => ({ slot: r.slot, key: r.key, absent: r.payload === null, expiresAt: r.expiresAt })),
+    payload: (key) => this.savedRows.get(key)?.payload ?? new Uint8Array(0),
     clear: () => this.savedRows.clear(),
   };
 

@@ -3,7 +3,7 @@
  * (a part at most SAVED_PART_BYTES, within a row's 2 MB), in (slot, key, part) order; a key that
  * did not exist has one part with a NULL payload.
  */
-import type { SavedStore, SavedValue } from "../engine/export/saved";
+import type { SavedKey, SavedStore } from "../engine/export/saved";
 import { concatBytes } from "../engine/bytes";
 import { slotOf } from "../engine/slot";
 import { type Sql, bin, blob, str } from "./sql";
@@ -21,31 +21,25 @@ export function sqlSaved(sql: Sql): SavedStore {
         sql.exec("INSERT INTO saved (slot, key, part, payload, expires_at) VALUES (?, ?, ?, ?, ?)", slotOf(key), bin(key), part, bytes, expiresAt);
       }
     },
-    scan: (slot, afterKey, limit) => {
-      const rows = sql.exec<{ slot: number; key: ArrayBuffer; part: number; payload: ArrayBuffer | null; expires_at: number | null }>(
-        `SELECT slot, key, part, payload, expires_at FROM saved WHERE ${afterKey === null ? "slot >= ?" : "(slot, key) > (?, ?)"} ORDER BY slot, key, part`,
-        ...(afterKey === null ? [slot] : [slot, bin(afterKey)]),
-      );
-      const out: SavedValue[] = [];
-      let parts: Uint8Array[] = [];
-      let current: { slot: number; key: string; expiresAt: number | null; absent: boolean } | null = null;
-      const close = () => {
-        if (current === null) return;
-        out.push({ slot: current.slot, key: current.key, expiresAt: current.expiresAt, payload: current.absent ? null : concatBytes(parts) });
-        parts = [];
-      };
-      // The cursor reads no further than the loop asks: up to the first part of the key after the last.
-      for (const row of rows) {
-        if (row.part === 0) {
-          close();
-          if (out.length === limit) return out;
-          current = { slot: row.slot, key: str(row.key), expiresAt: row.expires_at, absent: row.payload === null };
-        }
-        if (row.payload !== null) parts.push(new Uint8Array(row.payload));
-      }
-      close();
-      return out;
-    },
+    // Part 0 of each key: its position and deadline, and whether it was absent (its payload is
+    // not read: `payload` reads it when the walk writes it).
+    scan: (slot, afterKey, limit) =>
+      sql
+        .exec<{ slot: number; key: ArrayBuffer; absent: number; expires_at: number | null }>(
+          `SELECT slot, key, payload IS NULL AS absent, expires_at FROM saved
+           WHERE part = 0 AND ${afterKey === null ? "slot >= ?" : "(slot, key) > (?, ?)"} ORDER BY slot, key LIMIT ?`,
+          ...(afterKey === null ? [slot] : [slot, bin(afterKey)]),
+          limit,
+        )
+        .toArray()
+        .map((r): SavedKey => ({ slot: r.slot, key: str(r.key), absent: r.absent === 1, expiresAt: r.expires_at })),
+    payload: (key) =>
+      concatBytes(
+        sql
+          .exec<{ payload: ArrayBuffer | null }>("SELECT payload FROM saved WHERE slot = ? AND key = ? ORDER BY part", slotOf(key), bin(key))
+          .toArray()
+          .flatMap((r) => (r.payload === null ? [] : [new Uint8Array(r.payload)])),
+      ),
     clear: () => void sql.exec("DELETE FROM saved"),
   };
 }

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../durable-objects/engine/clock";
 import { Engine } from "../../durable-objects/engine/engine";
-import { EXPORT_IDLE_MS, beginExport, exportChunk } from "../../durable-objects/engine/export/rdb-export";
+import { EXPORT_IDLE_MS, EXPORT_VALUE_MAX, beginExport, exportChunk } from "../../durable-objects/engine/export/rdb-export";
 import { MemoryStorage } from "../../durable-objects/engine/memory-storage";
 import { rdbFileEntries, rdbFileHeader } from "../../durable-objects/engine/rdb/file";
 import { restoreBatches } from "../../durable-objects/engine/rdb/restore-commands";
@@ -186,5 +186,32 @@ describe("an RDB export", () => {
     expect(saved()).toBe(0);
     run("SET", "k1", "after");
     expect(saved()).toBe(0);
+  });
+
+  it("writes a string past what one command reads (8 MiB), and a write during the export never fails because of it", () => {
+    const { e, run, clock } = engine();
+    const big = "x".repeat(9 * 1024 * 1024);
+    run("SET", "big", big);
+    for (let i = 0; i < 6; i++) run("SET", `six:${i}`, "y".repeat(6 * 1024 * 1024));
+    run("SET", "small", "1");
+    beginExport(e, "x", clock.now());
+    // Each is ahead of the walk: saved before it goes (the six in one command, past 32 MiB of reads).
+    run("DEL", "six:0", "six:1", "six:2", "six:3", "six:4", "six:5");
+    const file = drain(e, clock, "x", (i) => void (i === 0 && run("DEL", "big")), 1 << 20);
+    const restored = load(file, clock.now());
+    expect((restored("STRLEN", "big") as number)).toBe(big.length);
+    expect(restored("STRLEN", "six:5")).toBe(6 * 1024 * 1024);
+    expect(restored("GET", "small")).toEqual(new TextEncoder().encode("1"));
+  });
+
+  it("stops, saying which key, at a value past what it holds in memory; writes go on meanwhile", () => {
+    const { e, run, clock } = engine();
+    run("SET", "huge", "z".repeat(EXPORT_VALUE_MAX + 1));
+    run("SET", "other", "1");
+    beginExport(e, "x", clock.now());
+    expect(() => drain(e, clock, "x", () => {}, 64)).toThrow(/export stopped: huge holds a value of \d+ bytes, more than the 16777216 an export holds in memory/);
+    beginExport(e, "y", clock.now());
+    expect(run("DEL", "huge")).toBe(1);
+    expect(() => exportChunk(e, "y", 64, clock.now())).toThrow(/export stopped: huge holds a value/);
   });
 });

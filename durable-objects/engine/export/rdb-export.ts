@@ -11,13 +11,13 @@
  * created since); the walk takes a saved value where there is one. A key is saved at most once
  * per export, so a write costs its own rows plus, the first time it touches a key ahead of the
  * walk, one more row (and reading that value: a large collection is read whole once, as DUMP
- * reads it).
+ * reads it). A write never fails because of an export: what cannot be saved stops the export.
  *
  * One export runs at a time. It stops, and its next chunk answers why, when the keyspace is
  * flushed (saving every key would cost the keyspace inside one command), when the node stops
- * being the master of its history, or when nobody asked for a chunk for EXPORT_IDLE_MS (writes
- * no longer pay for a reader that went away). A file that stopped has no EOF and no checksum,
- * so no loader takes it for whole.
+ * being the master of its history, when nobody asked for a chunk for EXPORT_IDLE_MS (writes
+ * no longer pay for a reader that went away), or at a value past EXPORT_VALUE_MAX. A file that
+ * stopped has no EOF and no checksum, so no loader takes it for whole.
  */
 import { toBytes } from "../bytes";
 import type { Engine } from "../engine";
@@ -27,13 +27,18 @@ import { REDIS_VERSION } from "../info";
 import type { Change } from "../keyspace";
 import { RdbFileWriter } from "../rdb/file";
 import { dumpPayload } from "../rdb/payload";
-import { RDB_VERSION_MAX, RDB_VERSION_PLAIN } from "../rdb/value";
+import { RDB_VERSION_MAX, RDB_VERSION_PLAIN, type RdbValue } from "../rdb/value";
 import { type KeyPosition, slotOf } from "../slot";
 import { type KeyRow, NO_FIELD_DEADLINE, compareFields } from "../storage";
-import type { SavedValue } from "./saved";
+import type { SavedKey } from "./saved";
 
-/** Keys read per storage page by the walk. */
-const PAGE = 256;
+/** Keys read per storage page by the walk: inline strings are up to 1 MiB each, so at most 32 MiB. */
+const PAGE = 32;
+/**
+ * The largest value an export writes (it holds one whole in memory, and a chunk with it crosses
+ * one RPC): a larger one stops the export, naming the key.
+ */
+export const EXPORT_VALUE_MAX = 16 * 1024 * 1024;
 /** An export that nobody asked a chunk of for this long stops. */
 export const EXPORT_IDLE_MS = 60_000;
 
@@ -117,15 +122,35 @@ export class RdbExport {
     if (change.cleared) return this.end("the keyspace was flushed while it was read");
     if (this.idle(change.now)) return this.end(`no chunk of it was asked for in ${EXPORT_IDLE_MS / 1000} s`);
     const saved = this.engine.storage.saved;
-    let read: Change | null = null;
     for (const key of change.writtenKeys()) {
       if (!this.ahead(key) || saved.has(key)) continue;
-      // A fresh view of storage, which holds the key as it was before this change.
-      read ??= this.engine.keyspace.begin(change.now, "master");
-      const stored = this.engine.keyspace.read(key);
-      const value = stored === null ? null : serializedValue(read, key);
-      saved.save(key, value && dumpPayload(value), value ? stored!.expiresAt : null);
+      // Storage holds the key as it was before this change.
+      let found: { value: RdbValue; expiresAt: number | null } | null;
+      try {
+        found = this.valueAt(key, change.now);
+      } catch (e) {
+        if (!(e instanceof RedisError)) throw e;
+        return this.end(e.message);
+      }
+      saved.save(key, found && dumpPayload(found.value), found?.expiresAt ?? null);
     }
+  }
+
+  /**
+   * The stored value of `key` and its deadline (null: none, or past its deadline), read through a
+   * view of its own (no command's read bounds: a string is read by its pages).
+   * @throws RedisError past EXPORT_VALUE_MAX
+   */
+  private valueAt(key: string, now: number): { value: RdbValue; expiresAt: number | null } | null {
+    const read = this.engine.keyspace.begin(now, "master");
+    const e = read.lookup(key);
+    if (e === null) return null;
+    const size = e.type === "string" ? read.stringLength(e) : (e.bytes ?? 0);
+    if (size > EXPORT_VALUE_MAX) throw new RedisError(`${key} holds a value of ${size} bytes, more than the ${EXPORT_VALUE_MAX} an export holds in memory`);
+    if (e.type !== "string") return { value: serializedValue(read, key)!, expiresAt: e.expiresAt };
+    const value = new Uint8Array(size);
+    read.eachPage(e, 0, size, (start, bytes) => void value.set(bytes.subarray(0, Math.min(bytes.length, size - start)), start));
+    return { value: { type: "string", value }, expiresAt: e.expiresAt };
   }
 
   /**
@@ -140,13 +165,24 @@ export class RdbExport {
     const writer = this.writer;
     if (writer === null) return null;
     this.lastAsked = now;
-    const read = this.engine.keyspace.begin(now, "master");
+    try {
+      return this.walk(writer, maxBytes, now);
+    } catch (e) {
+      if (!(e instanceof RedisError)) throw e;
+      this.stop(e.message);
+      throw new RedisError(`ERR the export stopped: ${e.message}`);
+    }
+  }
+
+  /** The walk's next bytes (see `next`). */
+  private walk(writer: RdbFileWriter, maxBytes: number, now: number): Uint8Array {
+    const saved = this.engine.storage.saved;
     let size = 0;
     for (;;) {
       const slot = this.cursor?.slot ?? 0;
       const after = this.cursor?.key ?? null;
       const live = this.engine.storage.keys.scan(slot, after, PAGE);
-      const kept = this.engine.storage.saved.scan(slot, after, PAGE);
+      const kept = saved.scan(slot, after, PAGE);
       // Past the last position of a full page, the next page of that side is unknown.
       const bounds = [live.length === PAGE ? live[PAGE - 1]! : null, kept.length === PAGE ? kept[PAGE - 1]! : null].filter((b) => b !== null);
       const bound = bounds.length === 0 ? null : bounds.reduce((a, b) => (compare(a, b) <= 0 ? a : b));
@@ -154,20 +190,21 @@ export class RdbExport {
       let j = 0;
       while (i < live.length || j < kept.length) {
         const l: KeyRow | undefined = live[i];
-        const k: SavedValue | undefined = kept[j];
+        const k: SavedKey | undefined = kept[j];
         const order = l === undefined ? 1 : k === undefined ? -1 : compare(l, k);
         const at = order <= 0 ? l! : k!;
         if (bound !== null && compare(at, bound) > 0) break;
         if (order >= 0) {
-          if (k!.payload !== null) {
-            writer.dumped(toBytes(k!.key), k!.payload, k!.expiresAt);
-            size += k!.payload.length;
+          if (!k!.absent) {
+            const payload = saved.payload(k!.key);
+            writer.dumped(toBytes(k!.key), payload, k!.expiresAt);
+            size += payload.length;
           }
           j++;
           if (order === 0) i++;
         } else {
-          const value = serializedValue(read, l!.key);
-          if (value !== null) writer.key(toBytes(l!.key), value, l!.entry.expiresAt);
+          const found = this.valueAt(l!.key, now);
+          if (found !== null) writer.key(toBytes(l!.key), found.value, found.expiresAt);
           size += l!.key.length + l!.entry.value.length + (l!.entry.bytes ?? 0);
           i++;
         }

@@ -6,10 +6,10 @@
 import type { Bytes } from "../bytes";
 import type { KeyPosition } from "../slot";
 
-/** A key's value when the export began. */
-export interface SavedValue extends KeyPosition {
-  /** Its DUMP payload (engine/rdb/payload.ts), or null: the key did not exist then. */
-  readonly payload: Bytes | null;
+/** A key saved as it was when the export began (its value: `SavedStore.payload`). */
+export interface SavedKey extends KeyPosition {
+  /** The key did not exist then. */
+  readonly absent: boolean;
   /** Its deadline then (ms since the epoch), or null. */
   readonly expiresAt: number | null;
 }
@@ -17,9 +17,12 @@ export interface SavedValue extends KeyPosition {
 export interface SavedStore {
   /** True when `key`'s value is saved (a later write must not save it again). */
   has(key: string): boolean;
+  /** Saves `key`'s DUMP payload (engine/rdb/payload.ts), or null: it did not exist. */
   save(key: string, payload: Bytes | null, expiresAt: number | null): void;
-  /** Saved values in (slot, key) order after `afterKey` of `slot` (null: from `slot` on), at most `limit`. */
-  scan(slot: number, afterKey: string | null, limit: number): SavedValue[];
+  /** Saved keys in (slot, key) order after `afterKey` of `slot` (null: from `slot` on), at most `limit`; their values are not read. */
+  scan(slot: number, afterKey: string | null, limit: number): SavedKey[];
+  /** The DUMP payload saved for `key` (empty for one saved absent, or none). */
+  payload(key: string): Bytes;
   /** Forgets every saved value (the export ended). */
   clear(): void;
 }
