@@ -13,6 +13,7 @@ import { FullSyncNeeded, defineEffect, defineGlobalEffect, numberArg } from "../
  */
 export const del = defineEffect<null>({
   name: "DEL",
+  rows: 0,
   scope: "element",
   encode: () => [],
   decode: () => null,
@@ -31,6 +32,7 @@ export const del = defineEffect<null>({
 /** PEXPIREAT key ms: the key's deadline (EXPIRE and its kin, SET's EX... when the value stays). */
 export const pexpireat = defineEffect<number>({
   name: "PEXPIREAT",
+  rows: 0,
   scope: "key",
   encode: (ms) => [String(ms)],
   decode: ([ms]) => numberArg(ms!),
@@ -43,6 +45,7 @@ export const pexpireat = defineEffect<number>({
 /** PERSIST key: the key's deadline removed. */
 export const persist = defineEffect<null>({
   name: "PERSIST",
+  rows: 0,
   scope: "key",
   encode: () => [],
   decode: () => null,
@@ -59,6 +62,7 @@ export const deadlineEffect = (key: string, expiresAt: number | null): Effect =>
 /** RENAME from to (a collection's, when no full sync was in progress): the record moves, with its elements. */
 export const rename = defineEffect<string>({
   name: "RENAME",
+  rows: 0,
   scope: "element",
   encode: (to) => [to],
   decode: ([to]) => fromBytes(to!),
@@ -77,6 +81,7 @@ export const rename = defineEffect<string>({
 /** COPY from to (a collection's, when no full sync was in progress): the elements are copied here. */
 export const copy = defineEffect<string>({
   name: "COPY",
+  rows: 0,
   scope: "element",
   encode: (to) => [to],
   decode: ([to]) => fromBytes(to!),
@@ -102,6 +107,7 @@ export const copy = defineEffect<string>({
  */
 export const flushall = defineGlobalEffect<null>({
   name: "FLUSHALL",
+  rows: 0,
   writesEveryKey: true,
   encode: () => [],
   decode: () => null,

@@ -24,6 +24,12 @@ interface Declared<A> {
   decode(args: readonly Bytes[]): A;
   /** Arguments to try it with: the effects' shared test encodes, decodes and applies them (test/replication/effects.test.ts). */
   readonly example: A;
+  /**
+   * The rows a replica writes applying `example` to a keyspace without the key, its log's row
+   * aside, as SQLite counts them (an index's entry is a row): what the effect costs on each
+   * replica at Cloudflare's price per row written. Checked by test/replication/effect-rows.test.ts.
+   */
+  readonly rows: number;
 }
 
 /** An effect on one key. */
@@ -185,9 +191,10 @@ export const numberArg = (b: Bytes): number => Number(fromBytes(b));
  * `NAME key field value [field value ...]`: each field's value written into the collection of
  * `type` (HSET; a stream's XPUT), as `putElements` judges them; logged in pieces of field-value pairs.
  */
-export const fieldValueEffect = (name: string, type: Exclude<ValueType, "string">, example: readonly (readonly [string, Bytes])[]): KeyEffect<readonly (readonly [string, Bytes])[]> =>
+export const fieldValueEffect = (name: string, rows: number, type: Exclude<ValueType, "string">, example: readonly (readonly [string, Bytes])[]): KeyEffect<readonly (readonly [string, Bytes])[]> =>
   defineEffect({
     name,
+    rows,
     scope: "element",
     group: 2,
     ...fieldValues,

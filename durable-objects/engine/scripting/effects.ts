@@ -8,6 +8,7 @@ import { type FunctionChange, defineGlobalEffect } from "../replication/effect";
 
 export const functionEffect = defineGlobalEffect<FunctionChange>({
   name: "FUNCTION",
+  rows: 2,
   writesEveryKey: false,
   encode: (change) => (change.op === "flush" ? ["FLUSH"] : change.op === "delete" ? ["DELETE", change.name] : ["LOAD", "REPLACE", change.code]),
   decode: (args) => {

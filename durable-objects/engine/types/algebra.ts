@@ -153,6 +153,7 @@ interface StoreArgs {
  */
 export const store = defineEffect<StoreArgs>({
   name: "STORE",
+  rows: 1,
   scope: "key",
   encode: ({ result, op, aggregate, inputs }) => [result, op, aggregate, String(inputs.length), ...inputs.flatMap(([k, w]) => [k, String(w)])],
   decode: (args) => {

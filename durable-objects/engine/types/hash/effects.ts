@@ -5,11 +5,12 @@ import type { Change, Effect } from "../../keyspace";
 import type { ElementRow, Entry } from "../../storage";
 
 /** HSET key field value [field value ...]: every field's value (HSET, HSETNX, HINCRBY's result...). */
-export const hset = fieldValueEffect("HSET", "hash", [["f", toBytes("v")], ["g\x00", toBytes("\xff")]]);
+export const hset = fieldValueEffect("HSET", 6, "hash", [["f", toBytes("v")], ["g\x00", toBytes("\xff")]]);
 
 /** HDEL key field [field ...]: an emptied hash goes (counted exactly only once consistent). */
 export const hdel = defineEffect<string[]>({
   name: "HDEL",
+  rows: 0,
   scope: "element",
   group: 1,
   ...fieldNames,
@@ -47,6 +48,7 @@ const fieldList = (fields: readonly string[]): string[] => ["FIELDS", String(fie
 /** HPEXPIREAT key ms FIELDS n field ...: the deadline of fields set (HEXPIRE and its kin, HSETEX, HGETEX, a kept TTL). */
 export const hpexpireat = defineEffect<{ readonly at: number; readonly fields: readonly string[] }>({
   name: "HPEXPIREAT",
+  rows: 0,
   scope: "element",
   encode: ({ at, fields }) => [String(at), ...fieldList(fields)],
   decode: (args) => ({ at: numberArg(args[0]!), fields: args.slice(3).map(fromBytes) }),
@@ -57,6 +59,7 @@ export const hpexpireat = defineEffect<{ readonly at: number; readonly fields: r
 /** HPERSIST key FIELDS n field ...: deadlines removed. */
 export const hpersist = defineEffect<readonly string[]>({
   name: "HPERSIST",
+  rows: 0,
   scope: "element",
   encode: (fields) => fieldList(fields),
   decode: (args) => args.slice(2).map(fromBytes),

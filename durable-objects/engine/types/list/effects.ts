@@ -27,6 +27,7 @@ function position(b: Bytes): number {
 /** LPUT key pos value [pos value ...], as (position, value). */
 export const lput = defineEffect<readonly (readonly [number, Bytes])[]>({
   name: "LPUT",
+  rows: 6,
   scope: "element",
   group: 2,
   encode: (items) => items.flatMap(([p, v]) => [String(p), v]),
@@ -50,6 +51,7 @@ export const lput = defineEffect<readonly (readonly [number, Bytes])[]>({
 /** LDEL key from to [from to ...]: inclusive position ranges. */
 export const ldel = defineEffect<readonly (readonly [number, number])[]>({
   name: "LDEL",
+  rows: 0,
   scope: "element",
   group: 2,
   encode: (ranges) => ranges.flatMap(([a, b]) => [String(a), String(b)]),

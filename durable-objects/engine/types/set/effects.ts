@@ -6,6 +6,7 @@ import type { ElementRow } from "../../storage";
 /** SADD key member [member ...]: members added (SADD, SMOVE's destination, SINTERSTORE's result...). */
 export const sadd = defineEffect<string[]>({
   name: "SADD",
+  rows: 6,
   scope: "element",
   group: 1,
   ...fieldNames,
@@ -16,6 +17,7 @@ export const sadd = defineEffect<string[]>({
 /** SREM key member [member ...]: members removed (SREM, SPOP, SMOVE's source); an emptied set goes. */
 export const srem = defineEffect<string[]>({
   name: "SREM",
+  rows: 0,
   scope: "element",
   group: 1,
   ...fieldNames,

@@ -11,11 +11,12 @@ import { defineEffect, fieldNames, fieldValueEffect, removeElements } from "../.
 import type { Effect } from "../../keyspace";
 import type { ElementRow, Entry } from "../../storage";
 
-export const xput = fieldValueEffect("XPUT", "stream", [["e\x00\x01", toBytes("row")]]);
+export const xput = fieldValueEffect("XPUT", 4, "stream", [["e\x00\x01", toBytes("row")]]);
 
 /** Each row unless it was written after `at`; the header's count follows (made exact by a recount while fuzzy); an emptied stream stays. */
 export const xrem = defineEffect<string[]>({
   name: "XREM",
+  rows: 0,
   scope: "element",
   group: 1,
   ...fieldNames,
@@ -26,6 +27,7 @@ export const xrem = defineEffect<string[]>({
 /** Key-level: applied only where the header is older than the effect. Another type's record there is replaced. */
 export const xmeta = defineEffect<Bytes>({
   name: "XMETA",
+  rows: 2,
   scope: "key",
   encode: (meta) => [meta],
   decode: ([meta]) => meta!,

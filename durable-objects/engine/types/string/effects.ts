@@ -24,6 +24,7 @@ export const setArgs = (value: Bytes, expiresAt: number | null, encoding: String
  */
 export const set = defineEffect<SetArgs>({
   name: "SET",
+  rows: 2,
   scope: "key",
   encode: ({ value, expiresAt, encoding }) => [
     value,
@@ -47,6 +48,7 @@ export const set = defineEffect<SetArgs>({
 /** APPEND key suffix: a missing key starts empty; the deadline stays; an existing string is changed in place (raw). */
 export const append = defineEffect<Bytes>({
   name: "APPEND",
+  rows: 1,
   scope: "key",
   encode: (suffix) => [suffix],
   decode: ([suffix]) => suffix!,
@@ -57,6 +59,7 @@ export const append = defineEffect<Bytes>({
 /** SETRANGE key offset bytes: zero-padded as Redis does; the deadline stays. */
 export const setrange = defineEffect<{ readonly offset: number; readonly bytes: Bytes }>({
   name: "SETRANGE",
+  rows: 1,
   scope: "key",
   encode: ({ offset, bytes }) => [String(offset), bytes],
   decode: ([offset, bytes]) => ({ offset: numberArg(offset!), bytes: bytes! }),

@@ -8,6 +8,7 @@ import { formatScore, readScore } from "./score";
 /** ZADD key score member [score member ...]: every member's resulting score (ZADD, ZINCRBY, a *STORE...), as (member, score). */
 export const zadd = defineEffect<readonly (readonly [string, number])[]>({
   name: "ZADD",
+  rows: 6,
   scope: "element",
   group: 2,
   encode: (pairs) => pairs.flatMap(([member, score]) => [formatScore(score), member]),
@@ -20,6 +21,7 @@ export const zadd = defineEffect<readonly (readonly [string, number])[]>({
 /** ZREM key member [member ...]: an emptied sorted set goes (counted exactly only once consistent). */
 export const zrem = defineEffect<string[]>({
   name: "ZREM",
+  rows: 0,
   scope: "element",
   group: 1,
   ...fieldNames,
