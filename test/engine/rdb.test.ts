@@ -219,6 +219,29 @@ describe("the encodings written and read", () => {
     expect(new RdbReader(new RdbWriter().string(long).finish()).string()).toEqual(long);
   });
 
+  it("strings as Redis writes them: canonical 32-bit integers as integers, long ones LZF-compressed when that saves, any bytes back as they were", () => {
+    const written = (s: string | Uint8Array) => new RdbWriter().string(typeof s === "string" ? text(s) : s).finish();
+    // Redis 7.0's own bytes for these (rdbSaveRawString): INT8, INT16, INT32, and raw ones.
+    expect(written("-1")).toEqual(hex("c0ff"));
+    expect(written("300")).toEqual(hex("c12c01"));
+    expect(written("-2147483648")).toEqual(hex("c200000080"));
+    for (const raw of ["2147483648", "-0", "01", "1.0", "+1", " 1", ""]) expect(written(raw)[0], raw).toBe(raw.length);
+    const repetitive = written("ab".repeat(50));
+    expect(repetitive[0]).toBe(0xc3);
+    expect(repetitive.length).toBeLessThan(20);
+    // Incompressible: raw.
+    const random = Uint8Array.from({ length: 64 }, (_, i) => (i * 151 + 17) % 251);
+    expect(written(random)[0]).toBe(64);
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 3000 }), fc.array(fc.constantFrom(...["x", "yz", "0", "abc", "\u00ff"]), { maxLength: 2000 }).map((a) => text(a.join(""))), fc.integer().map((n) => text(String(n)))), (bytes) => {
+        const r = new RdbReader(new RdbWriter().string(bytes).finish());
+        expect(r.string()).toEqual(bytes);
+        expect(r.done).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it("a ziplist (Redis before 7) of strings and every integer width", () => {
     // zlbytes, zltail, zllen, then entries [prevlen][encoding][data], then 0xFF.
     const entries = [

@@ -8,7 +8,7 @@
  * encoding (of a string) in the low six bits: an 8, 16 or 32-bit little-endian integer, or LZF.
  */
 import { RdbError } from "./error.ts";
-import { lzfDecompress } from "./lzf.ts";
+import { lzfCompress, lzfDecompress } from "./lzf.ts";
 
 export { RdbError };
 
@@ -252,8 +252,26 @@ export class RdbWriter {
     return n <= 0xffffffffn ? this.length(Number(n)) : this.u8(RDB_64BITLEN).raw(bigEndian64(n));
   }
 
-  /** A string, raw (Redis also reads it so; it may store small integers and compress, we do not). */
+  /**
+   * A string as Redis's rdbSaveRawString writes one (rdbcompression yes): a canonical integer of
+   * up to 11 characters that fits 32 bits as that integer, one of more than 20 bytes LZF-compressed
+   * when that takes at most its length less 4 bytes, else raw.
+   */
   string(bytes: Uint8Array): this {
+    if (bytes.length <= 11) {
+      const n = canonicalInt32(bytes);
+      if (n !== null) {
+        if (n >= -128 && n <= 127) return this.u8(0xc0 | ENC_INT8).u8(n & 0xff);
+        if (n >= -32768 && n <= 32767) return this.u8(0xc0 | ENC_INT16).u16le(n & 0xffff);
+        const b = new Uint8Array(4);
+        new DataView(b.buffer).setInt32(0, n, true);
+        return this.u8(0xc0 | ENC_INT32).raw(b);
+      }
+    }
+    if (bytes.length > 20) {
+      const compressed = lzfCompress(bytes, bytes.length - 4);
+      if (compressed !== null) return this.u8(0xc0 | ENC_LZF).length(compressed.length).length(bytes.length).raw(compressed);
+    }
     return this.length(bytes.length).raw(bytes);
   }
 
@@ -277,6 +295,21 @@ export class RdbWriter {
   finish(): Uint8Array {
     return this.buffer.slice(0, this.size);
   }
+}
+
+/** The 32-bit integer `bytes` spell exactly as Redis prints it (no sign on 0, no leading zero), or null. */
+function canonicalInt32(bytes: Uint8Array): number | null {
+  const negative = bytes[0] === 0x2d;
+  const first = negative ? 1 : 0;
+  if (bytes.length === first || (bytes[first] === 0x30 && (bytes.length > 1))) return null;
+  let n = 0;
+  for (let i = first; i < bytes.length; i++) {
+    const d = bytes[i]! - 0x30;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  n = negative ? -n : n;
+  return n >= -2147483648 && n <= 2147483647 ? n : null;
 }
 
 /** `n` (unsigned, at most 64 bits) as 8 bytes, big-endian. */
