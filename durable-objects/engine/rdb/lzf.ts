@@ -47,38 +47,55 @@ const MAX_DISTANCE = 8192;
 const MAX_MATCH = 264;
 const MAX_LITERALS = 32;
 
+/**
+ * The hash table and output, shared by every call (one at a time: it is synchronous): an entry
+ * holds a position plus the call's `base`, so entries of earlier calls (below it) read as empty
+ * and the table is never filled again for a short value.
+ */
+const table = new Int32Array(1 << HASH_BITS);
+let base = 1;
+let scratch = new Uint8Array(1024);
+
 /** Compresses `input` into at most `max` bytes; null when it does not fit (not worth it). */
 export function lzfCompress(input: Uint8Array, max: number): Uint8Array | null {
   const n = input.length;
-  const out = new Uint8Array(Math.max(0, max));
-  const last = new Int32Array(1 << HASH_BITS).fill(-1);
+  if (max <= 0) return null;
+  if (base + n + 1 >= 0x40000000) {
+    table.fill(0);
+    base = 1;
+  }
+  const b = base;
+  base += n + 1;
+  if (scratch.length < max) scratch = new Uint8Array(Math.max(max, scratch.length * 2));
+  const out = scratch;
   let op = 0;
   let literals = 0; // where the pending literal run starts
-  const emitLiterals = (end: number): boolean => {
+  let ip = 0;
+  for (;;) {
+    let len = 0;
+    let distance = 0;
+    for (; ip + 2 < n; ip++) {
+      const h = Math.imul((input[ip]! << 16) | (input[ip + 1]! << 8) | input[ip + 2]!, 2654435761) >>> (32 - HASH_BITS);
+      const ref = table[h]! - b;
+      table[h] = ip + b;
+      distance = ip - ref;
+      if (ref >= 0 && distance <= MAX_DISTANCE && input[ref] === input[ip] && input[ref + 1] === input[ip + 1] && input[ref + 2] === input[ip + 2]) {
+        len = 3;
+        const longest = Math.min(MAX_MATCH, n - ip);
+        while (len < longest && input[ref + len] === input[ip + len]) len++;
+        break;
+      }
+    }
+    const end = len === 0 ? n : ip;
+    // The literals before the match (or the input's end), in runs of at most 32.
     for (let at = literals; at < end; at += MAX_LITERALS) {
       const run = Math.min(MAX_LITERALS, end - at);
-      if (op + 1 + run > max) return false;
+      if (op + 1 + run > max) return null;
       out[op++] = run - 1;
       out.set(input.subarray(at, at + run), op);
       op += run;
     }
-    return true;
-  };
-  const hashAt = (i: number) => (((input[i]! << 16) | (input[i + 1]! << 8) | input[i + 2]!) * 2654435761) >>> (32 - HASH_BITS);
-  let ip = 0;
-  while (ip + 2 < n) {
-    const h = hashAt(ip);
-    const ref = last[h]!;
-    last[h] = ip;
-    const distance = ip - ref;
-    if (ref < 0 || distance > MAX_DISTANCE || input[ref] !== input[ip] || input[ref + 1] !== input[ip + 1] || input[ref + 2] !== input[ip + 2]) {
-      ip++;
-      continue;
-    }
-    let len = 3;
-    const longest = Math.min(MAX_MATCH, n - ip);
-    while (len < longest && input[ref + len] === input[ip + len]) len++;
-    if (!emitLiterals(ip)) return null;
+    if (len === 0) return out.slice(0, op);
     const l = len - 2;
     const off = distance - 1;
     if (op + (l < 7 ? 2 : 3) > max) return null;
@@ -89,10 +106,9 @@ export function lzfCompress(input: Uint8Array, max: number): Uint8Array | null {
     }
     out[op++] = off & 0xff;
     // The positions inside the match are remembered too: later repeats find them.
-    for (let i = ip + 1; i < ip + len && i + 2 < n; i++) last[hashAt(i)] = i;
+    for (let i = ip + 1; i < ip + len && i + 2 < n; i++)
+      table[Math.imul((input[i]! << 16) | (input[i + 1]! << 8) | input[i + 2]!, 2654435761) >>> (32 - HASH_BITS)] = i + b;
     ip += len;
     literals = ip;
   }
-  if (!emitLiterals(n)) return null;
-  return out.slice(0, op);
 }
