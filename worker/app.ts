@@ -17,7 +17,8 @@ import { formatSyncToken, nextSyncToken, parseSyncToken, writtenKeys } from "./s
 import { type ArgEncoding, parseCommand, parseCommands, parsePathCommand, readBody, readBodyBytes } from "./request";
 import { type Background, route } from "./routing";
 import { EVENTS_HEADER, isSubscribe, subscribe, subscriptionOf } from "./subscribe";
-import { RedisError } from "../durable-objects/engine/errors";
+import { RedisError, errors } from "../durable-objects/engine/errors";
+import { isSaveCommand, saveCommand } from "./backups";
 import { toText } from "../durable-objects/engine/bytes";
 
 const SYNC_TOKEN = "upstash-sync-token";
@@ -171,9 +172,20 @@ function subscribeTo(c: Context<{ Bindings: Env; Variables: Vars }>, argv: reado
   return subscribe(c.env, subscriptionOf(argv), c.req.raw.cf as ClientLocation | undefined, backgroundOf(c), base64);
 }
 
+/**
+ * SAVE, BGSAVE and LASTSAVE alone in a request: backups (worker/backups.ts), the admin token's.
+ * In a pipeline or a transaction the engine refuses them, saying so.
+ */
+async function save(c: Context<{ Bindings: Env; Variables: Vars }>, argv: readonly string[]) {
+  if (c.get("permission") !== "admin") throw errors.noPermission(argv[0]!);
+  const background = backgroundOf(c) ?? ((work: Promise<unknown>) => void work);
+  return c.json({ result: await saveCommand(c.env, argv, Date.now(), background) });
+}
+
 app.post("/", async (c) => {
   const argv = parseCommand(await readBody(c.req.raw), argEncodingOf(c.req.raw));
   if (isSubscribe(argv[0]) && c.req.header("accept") === "text/event-stream") return subscribeTo(c, argv);
+  if (isSaveCommand(argv[0])) return save(c, argv);
   return forward(c, "single", [argv]);
 });
 
@@ -187,5 +199,7 @@ app.on(["GET", "POST"], "*", async (c) => {
   // Upstash's form: POST /subscribe/<channel> (its body, `[]`, is no argument).
   if (isSubscribe(pathname.split("/")[1])) return subscribeTo(c, parsePathCommand(pathname, new Uint8Array(0)));
   const body = c.req.method === "POST" ? await readBodyBytes(c.req.raw) : new Uint8Array(0);
-  return forward(c, "single", [parsePathCommand(pathname, body)]);
+  const argv = parsePathCommand(pathname, body);
+  if (isSaveCommand(argv[0])) return save(c, argv);
+  return forward(c, "single", [argv]);
 });

@@ -10,7 +10,7 @@
  */
 import type { Env } from "./env";
 import { RequestError } from "./errors";
-import { beginExport, exportName } from "./export";
+import { type ExportStream, beginExport, exportName } from "./export";
 import { IMPORT_MAX_BYTES, type ImportReport, importBytes } from "./import";
 
 /** Bytes per uploaded part (R2 takes 5 MiB to 5 GiB, all but the last of one size). */
@@ -40,8 +40,20 @@ export function backupsKept(env: Env): number {
 
 /** Exports the keyspace into a new backup, then deletes the oldest past the number kept. */
 export async function makeBackup(env: Env, now: number): Promise<Backup> {
+  return (await startBackup(env, now)).done;
+}
+
+/**
+ * Begins a backup: the export has begun (or this throws: 409 while another runs) and `done`
+ * settles when it is uploaded (BGSAVE answers between the two).
+ */
+export async function startBackup(env: Env, now: number): Promise<{ done: Promise<Backup> }> {
   const bucket = bucketOf(env);
-  const { start, body } = await beginExport(env);
+  const exported = await beginExport(env);
+  return { done: upload(env, bucket, exported, now) };
+}
+
+async function upload(env: Env, bucket: R2Bucket, { start, body }: ExportStream, now: number): Promise<Backup> {
   const name = exportName(start, now);
   let upload: R2MultipartUpload;
   try {
@@ -130,3 +142,36 @@ export async function restoreBackup(env: Env, name: string, flush: boolean): Pro
   }
   return importBytes(env, new Uint8Array(await object.arrayBuffer()), flush);
 }
+
+/**
+ * SAVE, BGSAVE and LASTSAVE as a request's only command (admin token): a backup now, awaited
+ * (SAVE: OK) or not (BGSAVE: Redis's "Background saving started"; `background` keeps it running
+ * after the answer), and the time of the newest backup in seconds (LASTSAVE; 0 for none).
+ * Redis's error texts: "Background save already in progress" while an export runs.
+ */
+export async function saveCommand(env: Env, argv: readonly string[], now: number, background: (work: Promise<unknown>) => void): Promise<string | number> {
+  const name = argv[0]!.toLowerCase();
+  if (name === "lastsave") {
+    if (argv.length !== 1) throw new RequestError("ERR wrong number of arguments for 'lastsave' command", 400);
+    const [newest] = await listBackups(env);
+    return newest === undefined ? 0 : Math.floor(newest.uploaded / 1000);
+  }
+  if (name === "save" ? argv.length !== 1 : argv.length > 2 || (argv.length === 2 && argv[1]!.toLowerCase() !== "schedule"))
+    throw new RequestError(name === "save" ? "ERR wrong number of arguments for 'save' command" : "ERR syntax error", 400);
+  let started: { done: Promise<Backup> };
+  try {
+    started = await startBackup(env, now);
+  } catch (e) {
+    if (e instanceof RequestError && e.status === 409) throw new RequestError("ERR Background save already in progress", 409);
+    throw e;
+  }
+  if (name === "save") {
+    await started.done;
+    return "OK";
+  }
+  background(started.done.catch((e: unknown) => console.error("flaredis: BGSAVE failed:", e)));
+  return "Background saving started";
+}
+
+/** The commands `saveCommand` answers. */
+export const isSaveCommand = (name: string | undefined): boolean => name !== undefined && ["save", "bgsave", "lastsave"].includes(name.toLowerCase());

@@ -88,6 +88,25 @@ describe("backups to R2", () => {
     expect(await digest()).toBe(before);
   });
 
+  it("SAVE, BGSAVE and LASTSAVE make and list backups, for the admin token, each alone in a request", async () => {
+    await fill();
+    const before = (await listed()).backups.length;
+    expect(await redis("SAVE")).toBe("OK");
+    const newest = (await listed()).backups[0]!;
+    expect(await redis("LASTSAVE")).toBe(Math.floor(newest.uploaded / 1000));
+    expect(await redis("BGSAVE")).toBe("Background saving started");
+    // The background upload lands while the test asks again (each ask is a request, no timer).
+    let count = 0;
+    for (let i = 0; i < 500 && (count = (await listed()).backups.length) < Math.min(before + 2, 7); i++);
+    expect(count).toBe(Math.min(before + 2, 7));
+    const readwrite = await call(["BGSAVE"], { token: TOKENS.readwrite });
+    expect(readwrite.status).toBe(403);
+    expect(readwrite.json.error).toBe("NOPERM this user has no permissions to run the 'bgsave' command");
+    const piped = await call([["LASTSAVE"]], { path: "/pipeline" });
+    expect(piped.json[0].error).toMatch(/LASTSAVE is not supported by Flaredis \(SAVE, BGSAVE and LASTSAVE make and list backups: send each alone in a request/);
+    expect((await call(["BGSAVE", "NOW"])).json.error).toBe("ERR syntax error");
+  });
+
   it("a backup that does not exist is a 404", async () => {
     expect((await admin("/admin/backups/flaredis-none.rdb")).status).toBe(404);
     expect((await admin("/admin/backups/flaredis-none.rdb/restore", "POST")).status).toBe(404);
