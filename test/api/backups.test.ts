@@ -11,7 +11,7 @@ import { BASE, TOKENS, call, nodeApi, redis, worker as helperWorker } from "../s
 
 const admin = (path: string, method = "GET") => helperWorker.fetch(`${BASE}${path}`, { method, headers: { authorization: `Bearer ${TOKENS.admin}` } });
 const digest = async () => (await nodeApi("enam").digest()).digest;
-const listed = async () => ((await (await admin("/admin/backups")).json()) as { kept: number; backups: { name: string; bytes: number; keys: number }[] });
+const listed = async () => ((await (await admin("/admin/backups")).json()) as { kept: number; backups: { name: string; bytes: number; keys: number; uploaded: number }[] });
 
 async function fill() {
   await redis("FLUSHALL");
