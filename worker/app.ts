@@ -179,7 +179,9 @@ function subscribeTo(c: Context<{ Bindings: Env; Variables: Vars }>, argv: reado
 async function save(c: Context<{ Bindings: Env; Variables: Vars }>, argv: readonly string[]) {
   if (c.get("permission") !== "admin") throw errors.noPermission(argv[0]!);
   const background = backgroundOf(c) ?? ((work: Promise<unknown>) => void work);
-  return c.json({ result: await saveCommand(c.env, argv, Date.now(), background) });
+  const base64 = c.req.header("upstash-encoding")?.toLowerCase() === "base64";
+  const outcome = toJsonOutcome({ result: await saveCommand(c.env, argv, Date.now(), background) }, base64);
+  return new Response(stringify(outcome), { headers: { "content-type": "application/json" } });
 }
 
 app.post("/", async (c) => {

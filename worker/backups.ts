@@ -146,7 +146,9 @@ export async function restoreBackup(env: Env, name: string, flush: boolean): Pro
 /**
  * SAVE, BGSAVE and LASTSAVE as a request's only command (admin token): a backup now, awaited
  * (SAVE: OK) or not (BGSAVE: Redis's "Background saving started"; `background` keeps it running
- * after the answer), and the time of the newest backup in seconds (LASTSAVE; 0 for none).
+ * after the answer, within the 30 s a Worker keeps such work: a larger keyspace's BGSAVE is cut
+ * off, and its export stops at its idle bound), and the time of the newest backup in seconds
+ * (LASTSAVE; 0 for none).
  * Redis's error texts: "Background save already in progress" while an export runs.
  */
 export async function saveCommand(env: Env, argv: readonly string[], now: number, background: (work: Promise<unknown>) => void): Promise<string | number> {

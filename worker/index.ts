@@ -10,7 +10,14 @@ export default {
   fetch: app.fetch,
   /** wrangler.toml's `[triggers] crons`: a backup to the BACKUPS bucket, when one is bound. */
   async scheduled(controller, env, ctx) {
-    // A failed backup (an export already running, the bucket unreachable) is said in the logs; the next runs as planned.
-    if (env.BACKUPS) ctx.waitUntil(makeBackup(env, controller.scheduledTime).catch((e: unknown) => console.error("flaredis: the scheduled backup failed:", e)));
+    // Awaited, not left to waitUntil (which ends 30 s after a response): a scheduled handler has
+    // minutes. A failed backup (an export already running, the bucket unreachable) is said in the
+    // logs; the next runs as planned.
+    if (!env.BACKUPS) return;
+    try {
+      await makeBackup(env, controller.scheduledTime);
+    } catch (e) {
+      console.error("flaredis: the scheduled backup failed:", e);
+    }
   },
 } satisfies ExportedHandler<Env>;

@@ -48,13 +48,15 @@ const MAX_MATCH = 264;
 const MAX_LITERALS = 32;
 
 /**
- * The hash table and output, shared by every call (one at a time: it is synchronous): an entry
- * holds a position plus the call's `base`, so entries of earlier calls (below it) read as empty
- * and the table is never filled again for a short value.
+ * The hash table and an output buffer, shared by every call (one at a time: it is synchronous):
+ * an entry holds a position plus the call's `base`, so entries of earlier calls (below it) read as
+ * empty and the table is never filled again for a short value; the buffer is kept up to 1 MiB.
  */
 const table = new Int32Array(1 << HASH_BITS);
 let base = 1;
 let scratch = new Uint8Array(1024);
+/** The largest output buffer kept between calls (a larger one is made for its call alone). */
+const SCRATCH_KEPT = 1024 * 1024;
 
 /** Compresses `input` into at most `max` bytes; null when it does not fit (not worth it). */
 export function lzfCompress(input: Uint8Array, max: number): Uint8Array | null {
@@ -66,8 +68,11 @@ export function lzfCompress(input: Uint8Array, max: number): Uint8Array | null {
   }
   const b = base;
   base += n + 1;
-  if (scratch.length < max) scratch = new Uint8Array(Math.max(max, scratch.length * 2));
-  const out = scratch;
+  let out = scratch;
+  if (out.length < max) {
+    out = new Uint8Array(max);
+    if (max <= SCRATCH_KEPT) scratch = out;
+  }
   let op = 0;
   let literals = 0; // where the pending literal run starts
   let ip = 0;
