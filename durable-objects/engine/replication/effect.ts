@@ -26,8 +26,9 @@ interface Declared<A> {
   readonly example: A;
   /**
    * The rows a replica writes applying `example` to a keyspace without the key, its log's row
-   * aside, as SQLite counts them (an index's entry is a row): what the effect costs on each
-   * replica at Cloudflare's price per row written. Checked by test/replication/effect-rows.test.ts.
+   * aside, as SQLite counts them (an index's entry is a row; a new collection's element id
+   * reservation, a meta row once per 1,024 collections, is counted too): what the effect costs on
+   * each replica at Cloudflare's price per row written. Checked by test/replication/effect-rows.test.ts.
    */
   readonly rows: number;
 }
