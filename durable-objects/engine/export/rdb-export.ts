@@ -148,9 +148,7 @@ export class RdbExport {
     const size = e.type === "string" ? read.stringLength(e) : (e.bytes ?? 0);
     if (size > EXPORT_VALUE_MAX) throw new RedisError(`${key} holds a value of ${size} bytes, more than the ${EXPORT_VALUE_MAX} an export holds in memory`);
     if (e.type !== "string") return { value: serializedValue(read, key)!, expiresAt: e.expiresAt };
-    const value = new Uint8Array(size);
-    read.eachPage(e, 0, size, (start, bytes) => void value.set(bytes.subarray(0, Math.min(bytes.length, size - start)), start));
-    return { value: { type: "string", value }, expiresAt: e.expiresAt };
+    return { value: { type: "string", value: read.bytesOf(e, 0, size) }, expiresAt: e.expiresAt };
   }
 
   /**

@@ -57,6 +57,11 @@ export class StringPages extends Overlay {
     // Counted for the whole request (its changes share the budget), held to READ_BUDGET.
     this.budget.reads += Math.max(0, to - from);
     if (this.budget.reads > READ_BUDGET) throw readsTooLarge();
+    return this.bytesOf(e, from, to);
+  }
+
+  /** Bytes [from, to) of string `e` without a command's read bounds (an export's read: its caller bounds it); read-only. */
+  bytesOf(e: Entry, from: number, to: number): Bytes {
     if (e.eid === undefined) return e.value.subarray(from, to);
     const out = new Uint8Array(Math.max(0, to - from));
     this.eachPage(e, from, to, (start, bytes) => {
