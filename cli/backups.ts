@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { adminRequest, download, runFileImport } from "./rdb-file.ts";
 
+/** A backup as GET /admin/backups lists it (worker/backups.ts's Backup: the CLI's typecheck has no Worker types to import it with). */
 interface Backup {
   name: string;
   bytes: number;
