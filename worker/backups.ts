@@ -50,10 +50,10 @@ export async function makeBackup(env: Env, now: number): Promise<Backup> {
 export async function startBackup(env: Env, now: number): Promise<{ done: Promise<Backup> }> {
   const bucket = bucketOf(env);
   const exported = await beginExport(env);
-  return { done: upload(env, bucket, exported, now) };
+  return { done: uploadExport(env, bucket, exported, now) };
 }
 
-async function upload(env: Env, bucket: R2Bucket, { start, body }: ExportStream, now: number): Promise<Backup> {
+async function uploadExport(env: Env, bucket: R2Bucket, { start, body }: ExportStream, now: number): Promise<Backup> {
   const name = exportName(start, now);
   let upload: R2MultipartUpload;
   try {
@@ -100,27 +100,30 @@ async function upload(env: Env, bucket: R2Bucket, { start, body }: ExportStream,
 
 /** Every backup, newest first. */
 export async function listBackups(env: Env): Promise<Backup[]> {
-  const bucket = bucketOf(env);
-  const out: Backup[] = [];
-  for (let cursor: string | undefined; ; ) {
-    const page = await bucket.list({ prefix: PREFIX, cursor, include: ["customMetadata"] });
-    for (const o of page.objects)
-      out.push({ name: o.key, bytes: o.size, uploaded: o.uploaded.getTime(), offset: Number(o.customMetadata?.offset ?? 0), keys: Number(o.customMetadata?.keys ?? 0) });
-    if (!page.truncated) break;
-    cursor = page.cursor;
-  }
+  const out = (await backupObjects(bucketOf(env), true)).map((o) => ({
+    name: o.key,
+    bytes: o.size,
+    uploaded: o.uploaded.getTime(),
+    offset: Number(o.customMetadata?.offset ?? 0),
+    keys: Number(o.customMetadata?.keys ?? 0),
+  }));
   // Names start with the time they were made: newest first.
   return out.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
 }
 
-async function prune(bucket: R2Bucket, keep: number): Promise<void> {
-  const names: string[] = [];
+/** Every backup's object in the bucket (R2 lists a page at a time), with its metadata when asked. */
+async function backupObjects(bucket: R2Bucket, metadata: boolean): Promise<R2Object[]> {
+  const out: R2Object[] = [];
   for (let cursor: string | undefined; ; ) {
-    const page = await bucket.list({ prefix: PREFIX, cursor });
-    names.push(...page.objects.map((o) => o.key));
-    if (!page.truncated) break;
+    const page = await bucket.list({ prefix: PREFIX, cursor, ...(metadata ? { include: ["customMetadata" as const] } : {}) });
+    out.push(...page.objects);
+    if (!page.truncated) return out;
     cursor = page.cursor;
   }
+}
+
+async function prune(bucket: R2Bucket, keep: number): Promise<void> {
+  const names = (await backupObjects(bucket, false)).map((o) => o.key);
   const old = names.sort().reverse().slice(keep);
   // R2 deletes at most 1,000 keys per call.
   for (let i = 0; i < old.length; i += 1000) await bucket.delete(old.slice(i, i + 1000));
