@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { adminRequest, download, runFileImport } from "./rdb-file.ts";
+import { FlaredisHttp } from "./http.ts";
+import { download, runFileImport } from "./rdb-file.ts";
 
 /** A backup as GET /admin/backups lists it (worker/backups.ts's Backup: the CLI's typecheck has no Worker types to import it with). */
 interface Backup {
@@ -24,7 +25,7 @@ export interface BackupOptions {
 
 /** Lists the backups, newest first. Resolves to the exit code. */
 export async function runBackups(options: BackupOptions): Promise<number> {
-  const { kept, backups } = (await (await adminRequest(options.url, options.token, "/admin/backups")).json()) as { kept: number; backups: Backup[] };
+  const { kept, backups } = (await (await new FlaredisHttp(options.url, options.token).admin("/admin/backups")).json()) as { kept: number; backups: Backup[] };
   if (backups.length === 0) console.log("no backups yet");
   for (const b of backups) console.log(`${b.name}  ${new Date(b.uploaded).toISOString()}  ${b.keys} keys  ${b.bytes} bytes  offset ${b.offset}`);
   console.log(`(the newest ${kept} are kept)`);
@@ -33,7 +34,7 @@ export async function runBackups(options: BackupOptions): Promise<number> {
 
 /** Makes a backup now. Resolves to the exit code. */
 export async function runBackup(options: BackupOptions): Promise<number> {
-  const b = (await (await adminRequest(options.url, options.token, "/admin/backups", "POST")).json()) as Backup;
+  const b = (await (await new FlaredisHttp(options.url, options.token).admin("/admin/backups", "POST")).json()) as Backup;
   console.log(`backed up ${b.keys} keys at offset ${b.offset} as ${b.name} (${b.bytes} bytes)`);
   return 0;
 }
@@ -43,7 +44,7 @@ export async function runRestore(options: BackupOptions & { name: string; flush:
   const dir = mkdtempSync(join(tmpdir(), "flaredis-restore-"));
   try {
     const file = join(dir, "backup.rdb");
-    const response = await adminRequest(options.url, options.token, `/admin/backups/${encodeURIComponent(options.name)}`);
+    const response = await new FlaredisHttp(options.url, options.token).admin(`/admin/backups/${encodeURIComponent(options.name)}`);
     await download(response, file, Number(response.headers.get("content-length") ?? 0));
     return await runFileImport({ url: options.url, token: options.token, file, flush: options.flush });
   } finally {

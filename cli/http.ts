@@ -98,21 +98,34 @@ export class FlaredisHttp {
     });
     if (!response.ok || !response.body) {
       const text = await response.text();
-      let error = text.slice(0, 200);
-      try {
-        error = String((JSON.parse(text) as { error?: unknown }).error ?? error);
-      } catch {
-        // Not JSON: the text as it is.
-      }
-      throw new Error(error);
+      throw new Error(refusal(text, text.slice(0, 200)));
     }
     const stream = sseEvents(response.body);
     await stream.next(); // the server's confirmation: subscribed from here on
     return stream;
   }
 
+  /**
+   * `method` `path` of the admin API (the token must be the admin one): the response, or
+   * @throws Error with the request, its status and the error it answered
+   */
+  async admin(path: string, method = "GET"): Promise<Response> {
+    const response = await this.fetchFn(`${this.url}${path}`, { method, headers: { authorization: `Bearer ${this.token}` } });
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${refusal(await response.text())}`);
+    return response;
+  }
+
   private whole(mode: Mode, commands: string[][], error: string): ApiOutcome[] | { error: string } {
     return mode === "multi" ? { error } : commands.map(() => ({ error }));
+  }
+}
+
+/** The error a refused response's body says: its JSON `error`, else `fallback` (the body as it is). */
+function refusal(text: string, fallback = text): string {
+  try {
+    return String((JSON.parse(text) as { error?: unknown }).error ?? fallback);
+  } catch {
+    return fallback; // not JSON
   }
 }
 

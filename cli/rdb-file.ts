@@ -39,22 +39,6 @@ export interface ExportOptions {
   file: string;
 }
 
-/** GET (or `method`) `path` of the Flaredis at `url` with the admin token; a non-2xx answer throws its error. */
-export async function adminRequest(url: string, token: string, path: string, method = "GET"): Promise<Response> {
-  const response = await fetch(`${url.replace(/\/+$/, "")}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
-  if (!response.ok) {
-    const text = await response.text();
-    let error = text;
-    try {
-      error = (JSON.parse(text) as { error?: string }).error ?? text;
-    } catch {
-      // Not JSON: the text as it is.
-    }
-    throw new Error(`${method} ${path}: ${response.status} ${error}`);
-  }
-  return response;
-}
-
 /** Writes a response's body to `file` (through FILE.partial, renamed when whole); its byte count. */
 export async function download(response: Response, file: string, total?: number): Promise<number> {
   const partial = `${file}.partial`;
@@ -100,7 +84,7 @@ async function checkEnd(file: string, size: number): Promise<void> {
 
 /** Resolves to the exit code. */
 export async function runExport(options: ExportOptions): Promise<number> {
-  const response = await adminRequest(options.url, options.token, "/admin/export");
+  const response = await new FlaredisHttp(options.url, options.token).admin("/admin/export");
   const keys = response.headers.get("flaredis-keys");
   const version = Number(response.headers.get("flaredis-rdb-version"));
   const bytes = await download(response, options.file);
