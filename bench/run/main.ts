@@ -24,10 +24,11 @@
  * collections of 100k-200k elements, beside redis-server's; it starts a redis-server pair and a
  * Flaredis with a replica of its own, whatever else `--only` names), pubsub.ts (pubsub: 100 subscribers in
  * four places, messages per second and publish-to-receive latency, beside redis-server's; it starts
- * its own redis-server and a Flaredis with three replicas).
+ * its own redis-server and a Flaredis with three replicas), bullmq.ts (bullmq: BullMQ's jobs per
+ * second through `flaredis proxy`, beside the same code against a redis-server of its own).
  */
 import { parseArgs } from "node:util";
-import { startEcho, startFlaredis, startRedisPair, type Started } from "../lib/systems.ts";
+import { startEcho, startFlaredis, startRedis, startRedisPair, type Started } from "../lib/systems.ts";
 import { replicaCaughtUp } from "./admin.ts";
 import { Bench } from "./context.ts";
 import { flaredisIdle } from "./idle.ts";
@@ -39,10 +40,11 @@ import { ROWS_REPLICAS, flaredisFullSync, flaredisPartialResync, redisFullSync, 
 import { echoOpenLoop, echoThroughput, flaredisThroughput, redisThroughput } from "./throughput.ts";
 import { PUBSUB_REPLICAS, flaredisPubSub, redisPubSub } from "./pubsub.ts";
 import { rdbExportImport } from "./rdb.ts";
+import { flaredisBullmq, redisBullmq } from "./bullmq.ts";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
 const bench = new Bench(args.quick);
-/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, idle, rdb, collections, big_collections, pubsub, fullsync, echo, redis). */
+/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, idle, rdb, collections, big_collections, pubsub, bullmq, fullsync, echo, redis). */
 const ONLY = args.only ? new Set(args.only.split(",")) : null;
 const wanted = (group: string) => ONLY === null || ONLY.has(group);
 
@@ -128,6 +130,17 @@ if (wanted("pubsub")) {
     await redis.stop();
   }
   await onNew(() => syncedFlaredis(PUBSUB_REPLICAS), [flaredisPubSub]);
+}
+
+// BullMQ: a redis-server of its own, then a Flaredis with one replica behind `flaredis proxy`.
+if (wanted("bullmq")) {
+  const redis = await startRedis();
+  try {
+    await redisBullmq(bench, redis);
+  } finally {
+    await redis.stop();
+  }
+  await onNew(() => syncedFlaredis(), [flaredisBullmq]);
 }
 
 if (wanted("fullsync"))

@@ -72,6 +72,8 @@ const UNITS: Record<string, string> = {
   deliveries_per_s: "deliveries/s",
   latency_p50_ms: "publish-to-receive p50 ms",
   latency_p99_ms: "publish-to-receive p99 ms",
+  add_jobs_per_s: "jobs added per s",
+  process_jobs_per_s: "jobs completed per s",
   rate_per_s: "rate, per s",
   set_capacity_ops_per_s: "SET capacity, ops/s (closed loop, same system)",
   rate_from: "rate from",
@@ -207,6 +209,11 @@ export function targets(results: readonly (Result & { run?: string })[]): string
         ["pubsub_100_subscribers", "redis", "latency_p50_ms"],
         ["pubsub_100_subscribers", "redis", "latency_p99_ms"],
       )}`;
+    }),
+    target("BullMQ through flaredis proxy (no target yet)", (v) => {
+      const f = (system: Result["system"], figure: string) => v("bullmq_jobs", system, figure);
+      const ratio = (figure: string) => pct(f("flaredis", figure) / f("redis", figure));
+      return `${num(f("flaredis", "jobs"))} jobs added at ${num(f("flaredis", "add_jobs_per_s"))}/s (${ratio("add_jobs_per_s")} of redis-server's ${num(f("redis", "add_jobs_per_s"))}/s) and completed by a Worker of concurrency ${f("flaredis", "concurrency")} at ${num(f("flaredis", "process_jobs_per_s"))}/s (${ratio("process_jobs_per_s")} of redis-server's ${num(f("redis", "process_jobs_per_s"))}/s)`;
     }),
     target("Full sync of 1M keys", (v) => {
       const seconds = v("fullsync_1m", "flaredis", "seconds");
