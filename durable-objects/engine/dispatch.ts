@@ -8,6 +8,7 @@ import { type Command, type Context, type Flag, type Permission, type Reply, typ
 import { REFUSED, commandTable } from "./command-table";
 import { RedisError, errors } from "./errors";
 import type { Change, Role } from "./keyspace";
+import { EVENTS, commandEvents } from "./notify";
 
 /** One call's outcome, in the shape of the Upstash pipeline response. */
 export type Outcome = { result: Reply } | { error: string };
@@ -32,6 +33,8 @@ export interface DispatchHost {
   writeRefusal(): RedisError | null;
   /** `min-replicas-to-write` holds. */
   enoughReplicas(): boolean;
+  /** Keyspace notifications are on (notify-keyspace-events): commands add their own events. */
+  readonly notifying: boolean;
 }
 
 /** A running script's side of its `redis.call`s (scripting/scripts.ts). */
@@ -129,7 +132,11 @@ export class Dispatcher {
         if (size > host.maxKeyBytes) throw errors.keyTooLarge(host.maxKeyBytes, size);
       }
       const ctx: Context = { db: change, now: change.now, server: host.server, permission, ...extra };
-      return { result: p.command.run(ctx, p.command.parse(p.argv.slice(1), p.argv[0]!)) };
+      if (!host.notifying || !EVENTS.has(p.command.name)) return { result: p.command.run(ctx, p.command.parse(p.argv.slice(1), p.argv[0]!)) };
+      const [effects, events] = [change.effects.length, change.events.length];
+      const result = p.command.run(ctx, p.command.parse(p.argv.slice(1), p.argv[0]!));
+      change.events.push(...commandEvents(p.argv, change.effects.slice(effects), change.events.splice(events), (key) => change.peek(key) !== null));
+      return { result };
     } catch (e) {
       if (!(e instanceof RedisError)) throw e;
       if (mark && !e.keepsWrites) change.rollback(mark);

@@ -30,6 +30,7 @@ import { type Storage, deadlinesOf } from "./storage";
 import { expireFieldsOf } from "./types/hash/hash";
 import { replayDeferred } from "./replication/sync";
 import { type Watch, writtenSince } from "./watch";
+import { Notifications } from "./notify";
 
 export type { Watch };
 
@@ -121,6 +122,8 @@ export class Engine {
   readonly scripts: Scripts;
   /** The RDB export in progress or last run (export/rdb-export.ts), or null. */
   exporting: RdbExport | null = null;
+  /** Keyspace notifications made by committed changes, for the node to publish (notify.ts). */
+  readonly notifications = new Notifications();
   private readonly maxKeyBytes: number;
   /** Earliest deadline committed since `takeDeadline` was last called. */
   private newDeadline: number | null = null;
@@ -146,6 +149,7 @@ export class Engine {
     });
     this.config = loadConfig(storage.meta.get("config"));
     this.configVersion = Number(storage.meta.get("config_version") ?? 0);
+    this.notifications.configure(this.config.other?.["notify-keyspace-events"]);
     this.log = new ReplicationLog(storage, options.random, this.config["repl-backlog-size"]);
     this.startedAt = options.clock.now();
     this.access = new AccessTracker(options.random);
@@ -211,6 +215,9 @@ export class Engine {
       replicaRefusal: () => replication.replicaRefusal(),
       writeRefusal: () => replication.writeRefusal(),
       enoughReplicas: () => this.enoughReplicas(),
+      get notifying() {
+        return engine.notifications.on;
+      },
     });
     // Writes the storage had kept in memory when the node last stopped come back from the log.
     replayDeferred(this);
@@ -345,6 +352,7 @@ export class Engine {
   adoptConfig(config: Config, version: number): void {
     this.config = config;
     this.configVersion = version;
+    this.notifications.configure(config.other?.["notify-keyspace-events"]);
     this.storage.meta.set("config", JSON.stringify(config));
     this.storage.meta.set("config_version", version);
     this.log.backlogBytes = config["repl-backlog-size"];
@@ -384,6 +392,7 @@ export class Engine {
     this.exporting?.preserve(change);
     this.log.append(change.effects);
     this.keyspace.commit(change, this.log.offset);
+    if (this.role === "master") this.notifications.collect(change.events);
     for (const { after } of change.touched.values())
       for (const at of after ? deadlinesOf(after) : []) if (this.newDeadline === null || at < this.newDeadline) this.newDeadline = at;
   }

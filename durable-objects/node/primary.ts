@@ -126,6 +126,7 @@ export class PrimaryRole implements Role {
     if (wrote) await this.committed();
     await this.node.timers.schedule("expiry", this.node.engine.takeDeadline());
     if (wrote) await this.wakeBlocked(batch.commands);
+    this.notify();
     if (!("outcomes" in result)) return;
     // Every blocked command of the batch waits from now (a later one in a pipeline is not left
     // unregistered while an earlier one waits); none on a role that has stopped.
@@ -142,6 +143,11 @@ export class PrimaryRole implements Role {
     }
     // What a blocked command took was written after the batch: the client's position is past it.
     if (blocked.some((b) => b !== null)) (result as { offset: number }).offset = Math.max(result.offset, this.node.engine.log.offset);
+  }
+
+  /** The keyspace notifications of what was committed, to every region's subscribers (engine/notify.ts). */
+  private notify(): void {
+    this.node.publisher.broadcast(this.node.engine.notifications.take(), this.node.known.replicas, () => this.pushToReplicas());
   }
 
   /** Serves the blocked clients `commands` may have woken, and those that what they took wakes (BLMOVE's push). */
@@ -179,6 +185,7 @@ export class PrimaryRole implements Role {
       const before = engine.log.offset;
       const removed = engine.sweep(SWEEP_BATCH);
       if (engine.log.offset !== before) await this.committed();
+      this.notify();
       await timers.schedule("expiry", removed === SWEEP_BATCH ? now : engine.nextDeadline());
     }
     if (due.has("heartbeat")) await this.heartbeat();

@@ -11,6 +11,8 @@ import type { Subscribers } from "./subscribers";
 
 /** The longest a PUBLISH waits for the replicas' counts. */
 export const PUBLISH_WAIT_MS = 2_000;
+/** Messages kept for a replica that does not take them (down): past it, the oldest go, as Redis drops a subscriber past its output buffer limit. */
+export const OUTBOX_MAX = 10_000;
 
 export interface Pending {
   readonly message: PubSubMessage;
@@ -55,6 +57,22 @@ export class Publisher {
       else this.outboxes.delete(replica);
     }
     return local + remote.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Publishes messages no one waits an answer for (keyspace notifications), in order: to this
+   * node's subscribers and into each replica's outbox (whose pushes `kick` starts).
+   */
+  broadcast(messages: readonly PubSubMessage[], replicas: readonly string[], kick: () => void): void {
+    if (messages.length === 0) return;
+    this.subscribers.deliver(messages);
+    for (const replica of replicas) {
+      const box = this.outboxes.get(replica) ?? [];
+      for (const message of messages) box.push({ message, done: () => {} });
+      if (box.length > OUTBOX_MAX) this.settle(box.splice(0, box.length - OUTBOX_MAX), undefined);
+      this.outboxes.set(replica, box);
+    }
+    if (replicas.length > 0) kick();
   }
 
   /** Whether `replica` has messages waiting (the push loop goes on while it has). */

@@ -47,3 +47,38 @@ describe("pub/sub with @upstash/redis", () => {
     await psub.unsubscribe();
   }, 120_000);
 });
+
+describe("keyspace notifications", () => {
+  it("with notify-keyspace-events Ex, a subscriber at a replica gets __keyevent@0__:expired for a key whose TTL ran out at the primary", async () => {
+    const config = async (value: string) =>
+      (await fetch(server.url, { method: "POST", headers: { authorization: "Bearer dev-admin-token" }, body: JSON.stringify(["CONFIG", "SET", "notify-keyspace-events", value]) })).json();
+    expect(await config("Ex")).toEqual({ result: "OK" });
+    // An SSE subscription from Paris: held by the replica weur.
+    const response = await fetch(`${server.url}/subscribe/${encodeURIComponent("__keyevent@0__:expired")}`, {
+      method: "POST",
+      headers: { authorization: "Bearer dev-token", accept: "text/event-stream", "MF-CF-Blob": JSON.stringify({ latitude: "48.86", longitude: "2.35" }) },
+      body: "[]",
+    });
+    expect(response.headers.get("flaredis-served-by")).toBe("replica:weur");
+    const events: string[] = [];
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    void (async () => {
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += value;
+        const parts = buffer.split("\n\n");
+        buffer = parts.pop()!;
+        events.push(...parts.map((p) => p.replace(/^data: /, "")));
+      }
+    })().catch(() => {});
+    await until(() => events.some((e) => e.startsWith("subscribe,")), "the subscription");
+    expect(await redis.set("session:1", "v", { px: 100 })).toBe("OK");
+    await until(() => events.includes("message,__keyevent@0__:expired,session:1"), "the expired event");
+    // Only the expiry: SET's own event is of a class not asked for.
+    expect(events.filter((e) => e.startsWith("message,"))).toEqual(["message,__keyevent@0__:expired,session:1"]);
+    await reader.cancel();
+    expect(await config("")).toEqual({ result: "OK" });
+  }, 60_000);
+});

@@ -103,7 +103,7 @@ async function scenario(port: number, queueName: string): Promise<Outcome> {
     const boomState = await (await queue.getJob(boom.id!))!.getState();
     // A job scheduler (repeatable job) every 100 ms: its jobs complete while it is there.
     await queue.upsertJobScheduler("every-100ms", { every: 100 }, { name: "plain", data: { x: 7 } });
-    await eventually(async () => (await queue.getJobCounts("completed")).completed >= 35);
+    await eventually(async () => ((await queue.getJobCounts("completed")).completed ?? 0) >= 35);
     const scheduled = (await queue.getJobSchedulers()).length;
     await queue.removeJobScheduler("every-100ms");
     const counts = await queue.getJobCounts("completed", "failed", "waiting", "active", "delayed", "prioritized", "waiting-children");

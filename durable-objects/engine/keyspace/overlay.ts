@@ -15,6 +15,7 @@ import type { Combine, Combined } from "../types/algebra";
 import type { OrderKey } from "../types/order";
 import { ElementView } from "./element-view";
 import type { Effect, Keyspace, Role } from "./keyspace";
+import type { KeyEvent } from "../notify";
 
 /** A key this change wrote: did it exist before and its size then (0: none), its entry after (null: deleted). */
 interface Touched {
@@ -31,6 +32,7 @@ interface Savepoint {
   readonly nextEid: number;
   readonly direct: number;
   readonly effects: number;
+  readonly events: number;
   readonly cleared: boolean;
   readonly expired: number;
   readonly expiredFields: number;
@@ -67,6 +69,8 @@ export class Overlay extends ElementView {
   /** The next collection id this change would allocate. */
   nextEid: number;
   readonly effects: Effect[] = [];
+  /** What happened to keys, for keyspace notifications (notify.ts): `expired`, `del`, `evicted` here, each command's own added by the dispatcher. */
+  readonly events: KeyEvent[] = [];
   cleared = false;
   /** Keys this change removed because their deadline had passed (INFO `expired_keys`). */
   expired = 0;
@@ -246,6 +250,7 @@ export class Overlay extends ElementView {
     if (this.role === "master") {
       this.remove(key, e);
       this.effects.push(del.of(key, null));
+      this.events.push({ cls: "x", event: "expired", key });
       this.expired++;
     }
     return null;
@@ -294,6 +299,7 @@ export class Overlay extends ElementView {
     if (e !== null) {
       this.remove(key, e);
       this.effects.push(del.of(key, null));
+      this.events.push({ cls: "g", event: "del", key });
     }
     return e !== null;
   }
@@ -307,6 +313,7 @@ export class Overlay extends ElementView {
     if (e === null) return 0;
     this.remove(key, e);
     this.effects.push(del.of(key, null));
+    this.events.push({ cls: "e", event: "evicted", key });
     return keySize(key, this.sized(e));
   }
 
@@ -349,6 +356,7 @@ export class Overlay extends ElementView {
   removeEmptied(key: string, entry: Entry): void {
     this.remove(key, entry);
     this.effects.push(del.of(key, null));
+    this.events.push({ cls: "g", event: "del", key });
   }
 
   /** Records an effect of a collection type's operation (a large one as several: `splitEffect`). */
@@ -430,6 +438,7 @@ export class Overlay extends ElementView {
       nextEid: this.nextEid,
       direct: this.direct.size,
       effects: this.effects.length,
+      events: this.events.length,
       cleared: this.cleared,
       expired: this.expired,
       expiredFields: this.expiredFields,
@@ -448,6 +457,7 @@ export class Overlay extends ElementView {
     this.forgetDirect(s.direct);
     this.nextEid = s.nextEid;
     this.effects.length = s.effects;
+    this.events.length = s.events;
     this.cleared = s.cleared;
     this.expired = s.expired;
     this.expiredFields = s.expiredFields;

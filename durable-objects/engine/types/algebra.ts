@@ -127,6 +127,8 @@ function storeResult(db: Change, dest: string, a: Algebra, mod: number): number 
     count = rows.length;
     bytes = 0; // grown by setElement
   }
+  // An empty result deletes what was there: a `del` for keyspace notifications (engine/notify.ts).
+  if (count === 0 && db.peek(dest) !== null) db.events.push({ cls: "g", event: "del", key: dest });
   if (count === 0) db.adopt(dest, null);
   else db.adopt(dest, { type: a.result, value: EMPTY, expiresAt: null, eid, count }, stored !== null ? bytes : undefined);
   return count;

@@ -58,8 +58,13 @@ export class Hash extends Collection {
     return null;
   }
 
-  /** Deletes fields whose deadline passed (a lazy or active expiry: INFO `expired_subkeys`). */
-  private expireFields(fields: readonly string[]): void {
+  /**
+   * Deletes fields whose deadline passed (a lazy or active expiry: INFO `expired_subkeys`). Its
+   * keyspace notification (engine/notify.ts) is `hexpired`, then `del` if the hash went; HEXPIRE's
+   * deletion of fields given a past deadline (`expired` false) is the command's `hdel` instead.
+   */
+  private expireFields(fields: readonly string[], expired = true): void {
+    if (expired) this.db.events.push({ cls: "h", event: "hexpired", key: this.key });
     this.delete(fields);
     this.db.expiredFields += fields.length;
     // Emptied, the hash went: a field written next starts a new one (Redis's "create new one").
@@ -115,7 +120,7 @@ export class Hash extends Collection {
     });
     this.readyForDeadlines(set.size > 0 ? at : NO_FIELD_DEADLINE);
     if (set.size > 0) this.db.record(hpexpireat.of(this.key, { at, fields: [...set] }));
-    if (gone.size > 0) this.expireFields([...gone]); // counted, as Redis counts them (expired_subkeys)
+    if (gone.size > 0) this.expireFields([...gone], false); // counted, as Redis counts them (expired_subkeys)
     return replies;
   }
 
