@@ -87,6 +87,10 @@ const setting =
   (call) =>
     call.written.flatMap((key) => [{ cls: "$", event: "set", key }, ...(expires(call.argv) ? [{ cls: "g", event: "expire", key }] : [])]);
 
+/** MSET and MSETNX: a `set` per pair, a key given twice included (as Redis's loop sends them), when any was written. */
+const pairs = (call: Call): KeyEvent[] =>
+  call.written.length === 0 ? [] : call.argv.filter((_, i) => i % 2 === 1).map((key) => ({ cls: "$", event: "set", key }));
+
 const setExpires = (argv: readonly string[]) => argv.slice(3).some((a) => ["EX", "PX", "EXAT", "PXAT"].includes(a.toUpperCase()));
 
 /** A deadline set (`expire`) or removed (`persist`) on the keys the call wrote. */
@@ -144,7 +148,12 @@ const move = (from: (argv: readonly string[]) => string, to: (argv: readonly str
 const end = (word: string | undefined, left: string, right: string) => ((word ?? "").toUpperCase() === "LEFT" ? left : right);
 
 /** ZADD: `zincr` with INCR, else `zadd`. */
-const zadd: Rule = (call) => each("z", call.argv.some((a) => a.toUpperCase() === "INCR") ? "zincr" : "zadd")(call);
+const zadd: Rule = (call) => {
+  let incr = false;
+  for (let i = 2; i < call.argv.length && ZADD_OPTIONS.has(call.argv[i]!.toUpperCase()); i++) incr ||= call.argv[i]!.toUpperCase() === "INCR";
+  return each("z", incr ? "zincr" : "zadd")(call);
+};
+const ZADD_OPTIONS = new Set(["NX", "XX", "GT", "LT", "CH", "INCR"]);
 
 /** XADD: `xadd`, and `xtrim` when its MAXLEN/MINID removed entries. */
 const xadd: Rule = (call) => call.written.flatMap((key) => [{ cls: "t", event: "xadd", key }, ...(recorded(call, "XREM", key) ? [{ cls: "t", event: "xtrim", key }] : [])]);
@@ -163,8 +172,8 @@ export const EVENTS: ReadonlyMap<string, Rule> = new Map<string, Rule>([
   ["setex", setting(() => true)],
   ["psetex", setting(() => true)],
   ["getset", setting(() => false)],
-  ["mset", setting(() => false)],
-  ["msetnx", setting(() => false)],
+  ["mset", (call) => pairs(call)],
+  ["msetnx", (call) => pairs(call)],
   ["setrange", each("$", "setrange")],
   ["append", each("$", "append")],
   ["incr", each("$", "incrby")],
@@ -184,7 +193,7 @@ export const EVENTS: ReadonlyMap<string, Rule> = new Map<string, Rule>([
   ["rename", (call) => (call.effects.length > 0 ? [{ cls: "g", event: "rename_from", key: call.argv[1]! }, { cls: "g", event: "rename_to", key: call.argv[2]! }] : [])],
   ["renamenx", (call) => (call.effects.length > 0 ? [{ cls: "g", event: "rename_from", key: call.argv[1]! }, { cls: "g", event: "rename_to", key: call.argv[2]! }] : [])],
   ["copy", on("g", "copy_to", 2)],
-  ["restore", each("g", "restore")],
+  ["restore", (call) => call.written.filter(call.exists).map((key) => ({ cls: "g", event: "restore", key }))],
   ["sort", (call) => call.written.filter(call.exists).map((key) => ({ cls: "l", event: "sortstore", key }))],
   ["lpush", each("l", "lpush")],
   ["lpushx", each("l", "lpush")],
@@ -193,7 +202,7 @@ export const EVENTS: ReadonlyMap<string, Rule> = new Map<string, Rule>([
   ["linsert", each("l", "linsert")],
   ["lset", each("l", "lset")],
   ["lrem", each("l", "lrem")],
-  ["ltrim", each("l", "ltrim")],
+  ["ltrim", (call) => (call.written.length > 0 || call.exists(call.argv[1]!) ? [{ cls: "l", event: "ltrim", key: call.argv[1]! }] : [])],
   ["lpop", each("l", "lpop")],
   ["rpop", each("l", "rpop")],
   ["blpop", each("l", "lpop")],
@@ -207,7 +216,13 @@ export const EVENTS: ReadonlyMap<string, Rule> = new Map<string, Rule>([
   ["sadd", each("s", "sadd")],
   ["srem", each("s", "srem")],
   ["spop", each("s", "spop")],
-  ["smove", (call) => (call.effects.length > 0 ? [{ cls: "s", event: "srem", key: call.argv[1]! }, { cls: "s", event: "sadd", key: call.argv[2]! }] : [])],
+  [
+    "smove",
+    (call) =>
+      call.effects.length > 0
+        ? [{ cls: "s", event: "srem", key: call.argv[1]! }, ...(recorded(call, "SADD", call.argv[2]!) ? [{ cls: "s", event: "sadd", key: call.argv[2]! }] : [])]
+        : [],
+  ],
   ["sinterstore", stored("s", "sinterstore")],
   ["sunionstore", stored("s", "sunionstore")],
   ["sdiffstore", stored("s", "sdiffstore")],
@@ -243,7 +258,7 @@ export const EVENTS: ReadonlyMap<string, Rule> = new Map<string, Rule>([
   ["georadiusbymember", (call) => call.written.filter(call.exists).map((key) => ({ cls: "z", event: "georadiusstore", key }))],
   ["geosearchstore", stored("z", "geosearchstore")],
   ["pfadd", each("$", "pfadd")],
-  ["pfmerge", stored("$", "pfadd")],
+  ["pfmerge", (call) => (call.exists(call.argv[1]!) ? [{ cls: "$", event: "pfadd", key: call.argv[1]! }] : [])],
   ["xadd", xadd],
   ["xtrim", each("t", "xtrim")],
   ["xdel", each("t", "xdel")],
@@ -261,15 +276,21 @@ export const EVENTS: ReadonlyMap<string, Rule> = new Map<string, Rule>([
 export function commandEvents(argv: readonly string[], effects: readonly Effect[], made: readonly KeyEvent[], exists: (key: string) => boolean): KeyEvent[] {
   const rule = EVENTS.get(argv[0]!.toLowerCase());
   if (rule === undefined) return [...made];
+  // A key the command found past its deadline was deleted for that (its `expired`), not written by
+  // the command: that DEL is not the command's (SET XX, LPOP... of such a key make no event of theirs).
+  const lapsed = new Set(made.filter((m) => m.event === "expired").map((m) => m.key));
+  const ownEffects = effects.filter((e) => !(e[0] === "DEL" && e.length >= 2 && lapsed.delete(keyOf(e))));
   const written: string[] = [];
-  for (const e of effects) {
+  for (const e of ownEffects) {
     if (e.length < 2) continue;
     const key = keyOf(e);
     if (!written.includes(key)) written.push(key);
   }
-  const own = rule({ argv, effects, written, exists });
-  const expired = made.filter((m) => m.event === "expired");
-  const deletions = made.filter((m) => m.event !== "expired" && !(m.event === "del" && exists(m.key)));
+  const own = rule({ argv, effects: ownEffects, written, exists });
+  // Expiries found by the command's lookups come first (a hash field's too: Redis's lazy expiry runs before the command's work).
+  const first = (m: KeyEvent) => m.event === "expired" || m.event === "hexpired";
+  const expired = made.filter(first);
+  const deletions = made.filter((m) => !first(m) && !(m.event === "del" && exists(m.key)));
   const out = [...expired];
   for (const [i, event] of own.entries()) {
     out.push(event);

@@ -147,7 +147,9 @@ export class PrimaryRole implements Role {
 
   /** The keyspace notifications of what was committed, to every region's subscribers (engine/notify.ts). */
   private notify(): void {
-    this.node.publisher.broadcast(this.node.engine.notifications.take(), this.node.known.replicas, () => this.pushToReplicas());
+    const messages = this.node.engine.notifications.take();
+    // A master that has stopped (demoted meanwhile) sends none: they would wait for its next term.
+    if (this.current) this.node.publisher.broadcast(messages, this.node.known.replicas, () => this.pushToReplicas());
   }
 
   /** Serves the blocked clients `commands` may have woken, and those that what they took wakes (BLMOVE's push). */

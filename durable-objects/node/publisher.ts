@@ -11,16 +11,23 @@ import type { Subscribers } from "./subscribers";
 
 /** The longest a PUBLISH waits for the replicas' counts. */
 export const PUBLISH_WAIT_MS = 2_000;
-/** Messages kept for a replica that does not take them (down): past it, the oldest go, as Redis drops a subscriber past its output buffer limit. */
-export const OUTBOX_MAX = 10_000;
+/**
+ * Keyspace notifications kept for a replica that does not take them (down), in bytes: past it the
+ * oldest go, as Redis drops a subscriber past its output buffer limit. PUBLISH's own wait their time.
+ */
+export const NOTICES_MAX_BYTES = 4 * 1024 * 1024;
 
 export interface Pending {
   readonly message: PubSubMessage;
   readonly done: (received: number) => void;
+  /** A keyspace notification's size (no one waits for its count). */
+  readonly notice?: number;
 }
 
 export class Publisher {
   private readonly outboxes = new Map<string, Pending[]>();
+  /** The bytes of the keyspace notifications in each replica's outbox. */
+  private readonly noticeBytes = new Map<string, number>();
 
   constructor(
     private readonly subscribers: Subscribers,
@@ -66,11 +73,22 @@ export class Publisher {
   broadcast(messages: readonly PubSubMessage[], replicas: readonly string[], kick: () => void): void {
     if (messages.length === 0) return;
     this.subscribers.deliver(messages);
+    const sized = messages.map((message) => ({ message, done: () => {}, notice: message.channel.length + message.message.length + 16 }));
+    const added = sized.reduce((n, p) => n + p.notice, 0);
     for (const replica of replicas) {
-      const box = this.outboxes.get(replica) ?? [];
-      for (const message of messages) box.push({ message, done: () => {} });
-      if (box.length > OUTBOX_MAX) this.settle(box.splice(0, box.length - OUTBOX_MAX), undefined);
+      let box = [...(this.outboxes.get(replica) ?? []), ...sized];
+      let bytes = (this.noticeBytes.get(replica) ?? 0) + added;
+      if (bytes > NOTICES_MAX_BYTES) {
+        // The oldest notifications go; the PUBLISHes waiting among them stay.
+        const kept: Pending[] = [];
+        for (const p of box) {
+          if (p.notice !== undefined && bytes > NOTICES_MAX_BYTES) bytes -= p.notice;
+          else kept.push(p);
+        }
+        box = kept;
+      }
       this.outboxes.set(replica, box);
+      this.noticeBytes.set(replica, bytes);
     }
     if (replicas.length > 0) kick();
   }
@@ -84,6 +102,7 @@ export class Publisher {
   take(replica: string): Pending[] {
     const box = this.outboxes.get(replica) ?? [];
     this.outboxes.delete(replica);
+    this.noticeBytes.delete(replica);
     return box;
   }
 
@@ -96,6 +115,7 @@ export class Publisher {
   release(): void {
     for (const box of this.outboxes.values()) this.settle(box, undefined);
     this.outboxes.clear();
+    this.noticeBytes.clear();
   }
 }
 

@@ -20,6 +20,8 @@ export default defineCommand<GetExArgs>({
   run: ({ db, now }, a) => {
     const value = db.getString(a.key);
     if (value === null || a.expiry.kind === "keep") return value;
+    // PERSIST of a key without a deadline changes nothing (Redis neither replicates nor notifies it).
+    if (a.expiry.kind === "persist" && (db.peek(a.key)?.expiresAt ?? null) === null) return value;
     db.setDeadline(a.key, a.expiry.kind === "set" ? expiryDeadline(a.expiry, now) : null);
     return value;
   },
