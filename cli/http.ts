@@ -24,13 +24,38 @@ export class FlaredisHttp {
   syncToken = "";
 
   readonly url: string;
-  private readonly token: string;
+  /** The token requests carry: the one given, or an ACL user's `user:password` after `useUser`. */
+  private token: string;
+  private readonly given: string;
   private readonly fetchFn: typeof fetch;
 
   constructor(url: string, token: string, fetchFn: typeof fetch = fetch) {
     this.url = url.replace(/\/+$/, "");
     this.token = token;
+    this.given = token;
     this.fetchFn = fetchFn;
+  }
+
+  /**
+   * Redis's AUTH user password: from now on requests carry the ACL user's token `user:password`
+   * (worker/acl.ts), once a request with it is not refused as a wrong password; `default` is the
+   * token given. @returns the WRONGPASS error, or null when it took
+   */
+  async useUser(user: string, password: string): Promise<string | null> {
+    const token = user === "default" ? this.given : `${user}:${password}`;
+    if (token !== this.given) {
+      // The worker checks AUTH's credentials (worker/auth.ts checkAuth), asked with the token given.
+      const response = await this.fetchFn(this.url, {
+        method: "POST",
+        headers: { authorization: `Bearer ${this.given}` },
+        body: JSON.stringify(["AUTH", user, password]),
+      }).catch(() => null);
+      if (response === null) return `ERR flaredis: cannot reach ${this.url}`;
+      if (!response.ok) return refusal(await response.text());
+      await response.body?.cancel();
+    }
+    this.token = token;
+    return null;
   }
 
   /**

@@ -5,7 +5,8 @@
  * - HELLO [2|3 …]: the connection's protocol (3 where the session speaks RESP3, resp3.ts: the
  *   proxy; elsewhere `HELLO 3` answers NOPROTO, which ioredis and redis-py take as "use RESP2").
  * - CLIENT SETNAME/GETNAME/ID/SETINFO/INFO/LIST, SELECT 0 (other databases: out of range, as a
- *   server with `databases 1`), AUTH (accepted: the token is the proxy's), PING,
+ *   server with `databases 1`), AUTH password (accepted: the token is the proxy's; `AUTH user
+ *   password` is the session's, session.ts), PING,
  *   COMMAND [COUNT|DOCS|INFO] (minimal: no command table).
  * - CONFIG GET of `save`, `appendonly`, `appendfsync`, `databases` (what redis-benchmark and some
  *   clients ask): every acknowledged write is already committed to the node's SQLite storage, as

@@ -31,6 +31,12 @@ const argBytes = (a: string): number => (isPrintable(a) ? 2 * a.length + 3 : 4 *
 
 const QUEUED = "QUEUED";
 
+/** HELLO's `AUTH username password`, or null (`HELLO [protover [AUTH u p] [SETNAME n]]`). */
+function helloAuth(args: readonly string[]): [string, string] | null {
+  for (let i = 2; i + 2 < args.length; i++) if (args[i]!.toUpperCase() === "AUTH") return [args[i + 1]!, args[i + 2]!];
+  return null;
+}
+
 export interface SessionOptions {
   /** Answer PING here (the proxy), or ask the server (the REPL). */
   localPing: boolean;
@@ -107,6 +113,14 @@ export class Session {
       } else if (name === "UNWATCH" && args.length === 1) {
         this.watching = null;
         replies[index] = "OK";
+      } else if ((name === "AUTH" && args.length === 3) || (name === "HELLO" && helloAuth(args) !== null)) {
+        // A user's AUTH (or HELLO's AUTH): the connection's requests are that user's from now on.
+        await flush();
+        const [user, password] = name === "AUTH" ? [args[1]!, args[2]!] : helloAuth(args)!;
+        const refused = await this.http.useUser(user, password);
+        const reply = refused !== null ? errorReply(refused) : name === "AUTH" ? "OK" : answerLocally(args, this.state)!;
+        replies[index] = this.typed(reply, args);
+        protocols[index] = this.state.protocol;
       } else if (LOCAL_COMMANDS.has(name) && (name !== "PING" || this.options.localPing)) {
         // The commands before a HELLO are answered in the protocol they were sent in; its own reply in the one it chose.
         if (name === "HELLO") await flush();

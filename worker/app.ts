@@ -7,7 +7,9 @@ import { RegExpRouter } from "hono/router/reg-exp-router";
 import type { Batch, Mode, Watch } from "../durable-objects/engine/engine";
 import { admin } from "./admin";
 import { dashboard } from "./dashboard";
-import { authenticate } from "./auth";
+import { type Caller, callerOf, checkAuth } from "./auth";
+import { freshEdgeDenial, logDenial } from "./acl";
+import { noPermission } from "../durable-objects/engine/acl/users";
 import type { Env } from "./env";
 import { errorResponse, requestErrors, statusOf } from "./errors";
 import { scrape } from "./metrics";
@@ -28,7 +30,7 @@ const WATCH_POSITION = "Flaredis-Watch-Position";
 const STALENESS = "Flaredis-Staleness";
 const REQUEST_ENCODING = "Flaredis-Request-Encoding";
 
-type Vars = { permission: Batch["permission"] };
+type Vars = { permission: Batch["permission"]; acl?: Caller["acl"] };
 
 export const app = new Hono<{ Bindings: Env; Variables: Vars }>({ router: new RegExpRouter() });
 
@@ -80,7 +82,17 @@ async function forward(c: Context<{ Bindings: Env; Variables: Vars }>, mode: Mod
   const base64 = request.headers.get("upstash-encoding")?.toLowerCase() === "base64";
   const background = backgroundOf(c);
   const { commands, watch } = mode === "multi" ? watchOf(request, all) : { commands: all };
-  const batch = { mode, commands, permission: c.get("permission"), ...(watch ? { watch } : {}) };
+  const acl = c.get("acl");
+  // An ACL user: refused here what it may not run (a single command, a transaction), before any node.
+  if (acl && mode !== "pipeline") {
+    const denial = await freshEdgeDenial(env, acl.user, watch ? [["WATCH", ...watch.keys], ...commands] : commands);
+    if (denial) {
+      logDenial(env, acl.user.name, denial, mode === "multi" ? "multi" : "toplevel", background);
+      throw mode === "multi" ? errors.execAbort() : noPermission(denial);
+    }
+  }
+  // An ACL user's calls run with the most a token may do, held to the user's rules by the node.
+  const batch = { mode, commands, permission: acl ? ("admin" as const) : c.get("permission"), ...(acl ? { user: acl.auth } : {}), ...(watch ? { watch } : {}) };
   const token = parseSyncToken(request.headers.get(SYNC_TOKEN));
   const { result, replid, servedBy, staleness } = await route(env, batch, {
     cf: request.cf as ClientLocation | undefined,
@@ -150,7 +162,9 @@ app.get("/metrics", (c) => scrape(c.req.raw, c.env));
 app.get("/dashboard", () => dashboard());
 
 app.use("*", async (c, next) => {
-  c.set("permission", await authenticate(c.req.raw, c.env));
+  const caller = await callerOf(c.req.raw, c.env, backgroundOf(c));
+  c.set("permission", caller.permission);
+  if (caller.acl) c.set("acl", caller.acl);
   await next();
 });
 
@@ -167,7 +181,14 @@ app.post("/pipeline", async (c) => forward(c, "pipeline", parseCommands(await re
 app.post("/multi-exec", async (c) => forward(c, "multi", parseCommands(await readBody(c.req.raw), argEncodingOf(c.req.raw))));
 
 /** A SUBSCRIBE's Server-Sent Events (worker/subscribe.ts). */
-function subscribeTo(c: Context<{ Bindings: Env; Variables: Vars }>, argv: readonly string[]) {
+async function subscribeTo(c: Context<{ Bindings: Env; Variables: Vars }>, argv: readonly string[]) {
+  // A subscription never reaches a node's dispatcher: an ACL user's channels are checked here only.
+  const acl = c.get("acl");
+  const denial = acl ? await freshEdgeDenial(c.env, acl.user, [argv]) : null;
+  if (acl && denial) {
+    logDenial(c.env, acl.user.name, denial, "toplevel", backgroundOf(c));
+    throw noPermission(denial);
+  }
   const base64 = c.req.header(EVENTS_HEADER)?.toLowerCase() === "base64";
   return subscribe(c.env, subscriptionOf(argv), c.req.raw.cf as ClientLocation | undefined, backgroundOf(c), base64);
 }
@@ -188,6 +209,8 @@ app.post("/", async (c) => {
   const argv = parseCommand(await readBody(c.req.raw), argEncodingOf(c.req.raw));
   if (isSubscribe(argv[0]) && c.req.header("accept") === "text/event-stream") return subscribeTo(c, argv);
   if (isSaveCommand(argv[0])) return save(c, argv);
+  // AUTH alone: its credentials checked here (the proxy's AUTH user password); in a pipeline the engine refuses it.
+  if (argv[0]?.toUpperCase() === "AUTH") return c.json({ result: await checkAuth(argv, c.env, backgroundOf(c)) });
   return forward(c, "single", [argv]);
 });
 

@@ -1,7 +1,11 @@
 /** Bearer-token authentication: three tokens, three permissions, constant-time comparison. */
 import type { Permission } from "../durable-objects/engine/engine";
+import type { AclAuth } from "../durable-objects/engine/acl/acl";
+import type { AclUser } from "../durable-objects/engine/acl/users";
+import { aclLogin } from "./acl";
+import type { Background } from "./routing";
 import type { Env } from "./env";
-import { requestErrors } from "./errors";
+import { RequestError, requestErrors } from "./errors";
 
 const encoder = new TextEncoder();
 
@@ -29,9 +33,13 @@ export function tokenOf(request: Request): string | null {
  * @throws 503 when the token secrets are not configured; 401 WRONGPASS for a missing or wrong token.
  */
 export async function authenticate(request: Request, env: Env): Promise<Permission> {
+  return permissionOf(tokenOf(request), env);
+}
+
+/** The permission `token` grants (see `authenticate`). */
+async function permissionOf(token: string | null, env: Env): Promise<Permission> {
   const { FLAREDIS_ADMIN_TOKEN: admin, FLAREDIS_TOKEN: readwrite, FLAREDIS_READONLY_TOKEN: readonly } = env;
   if (!admin || !readwrite || !readonly) throw requestErrors.notConfigured();
-  const token = tokenOf(request);
   if (token === null) throw requestErrors.wrongPass();
   // Digests are compared, so neither the content nor the length of a token leaks through timing,
   // and with every token, always, so the time taken does not say which one matched.
@@ -41,4 +49,45 @@ export async function authenticate(request: Request, env: Env): Promise<Permissi
   if (isReadwrite) return "readwrite";
   if (isReadonly) return "readonly";
   throw requestErrors.wrongPass();
+}
+
+/** Who a request is: a token's permission, or an ACL user (worker/acl.ts) with the read-write token's reach at the worker (no admin API). */
+export interface Caller {
+  readonly permission: Permission;
+  readonly acl?: { readonly auth: AclAuth; readonly user: AclUser };
+}
+
+/**
+ * The request's caller: one of the deployment's tokens, else an ACL user's `user:password`.
+ * @throws as `authenticate` when neither opens
+ */
+export async function callerOf(request: Request, env: Env, background?: Background): Promise<Caller> {
+  try {
+    return { permission: await authenticate(request, env) };
+  } catch (e) {
+    const token = tokenOf(request);
+    if (!(e instanceof RequestError) || e.status !== 401 || token === null) throw e;
+    const acl = await aclLogin(env, token, background);
+    if (acl === null) throw e;
+    return { permission: "readwrite", acl };
+  }
+}
+
+/**
+ * AUTH [username] password, alone in a request (the proxy's AUTH): whether those credentials open
+ * something, a token (`AUTH token`, or `AUTH default token`) or an ACL user, as Redis's AUTH
+ * answers. No node is asked but for the users; nothing about the request's own token changes.
+ */
+export async function checkAuth(argv: readonly string[], env: Env, background?: Background): Promise<"OK"> {
+  const wrong = () => new RequestError("WRONGPASS invalid username-password pair or user is disabled.", 401);
+  if (argv.length !== 2 && argv.length !== 3) throw new RequestError("ERR wrong number of arguments for 'auth' command", 400);
+  const [user, password] = argv.length === 3 ? [argv[1]!, argv[2]!] : ["default", argv[1]!];
+  if (user === "default") {
+    await permissionOf(password, env).catch(() => {
+      throw wrong();
+    });
+    return "OK";
+  }
+  if ((await aclLogin(env, `${user}:${password}`, background)) === null) throw wrong();
+  return "OK";
 }

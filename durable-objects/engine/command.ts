@@ -9,6 +9,8 @@ import type { Random } from "./clock";
 import type { Change } from "./keyspace";
 import type { Functions } from "./scripting/functions";
 import type { Scripts } from "./scripting/scripts";
+import type { Acl } from "./acl/acl";
+import type { AclUser } from "./acl/users";
 
 /**
  * A reply, as Redis types it: null (nil), an integer (bigint beyond 2^53), a status string
@@ -140,6 +142,8 @@ export interface Server {
   readonly scripts: Scripts;
   /** Redis functions: FUNCTION's libraries and FCALL (scripting/functions.ts). */
   readonly functions: Functions;
+  /** ACL users, the request's user and the ACL LOG (acl/acl.ts). */
+  readonly acl: Acl;
 }
 
 export interface Context {
@@ -148,6 +152,8 @@ export interface Context {
   readonly server: Server;
   /** The request's token's (a script's calls are held to it). */
   readonly permission: Permission;
+  /** The ACL user the request runs as (AUTH user pass, or a bearer `user:pass`); none for the tokens' users. */
+  readonly user?: AclUser;
   /** For a command flagged `evicts`: the dataset is over maxmemory after eviction. */
   readonly overMemory?: boolean;
   /** The call runs inside a MULTI (WATCH refuses to). */

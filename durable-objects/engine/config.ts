@@ -6,6 +6,7 @@
  */
 import { ALIASES, HIDDEN, type Kind, PARAMETERS as LISTED, ULLONG_MAX } from "./config-table";
 import { Refused, checkText, parseInteger, parseMemory, parseSpecial } from "./config-values";
+import type { AclUser } from "./acl/users";
 import { RedisError } from "./errors";
 import { compileGlob } from "./glob";
 
@@ -35,6 +36,8 @@ export interface Config {
   "busy-reply-threshold": number;
   /** Every other parameter CONFIG SET changed, by name, as CONFIG GET shows it (no effect). */
   other: Record<string, string>;
+  /** ACL users made with ACL SETUSER (acl/users.ts): not a parameter, kept and replicated with them. */
+  acl?: readonly AclUser[];
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = {
@@ -51,8 +54,8 @@ export const DEFAULT_CONFIG: Readonly<Config> = {
   other: {},
 };
 
-type Name = Exclude<keyof Config, "other">;
-const NAMES = (Object.keys(DEFAULT_CONFIG) as (keyof Config)[]).filter((n): n is Name => n !== "other");
+type Name = Exclude<keyof Config, "other" | "acl">;
+const NAMES = (Object.keys(DEFAULT_CONFIG) as (keyof Config)[]).filter((n): n is Name => n !== "other" && n !== "acl");
 
 /** Redis's CONFIG_REPL_BACKLOG_MIN_SIZE: a smaller repl-backlog-size is raised to it. */
 const BACKLOG_MIN_BYTES = 16 * 1024;

@@ -9,6 +9,8 @@ import { REFUSED, commandTable } from "./command-table";
 import { RedisError, errors } from "./errors";
 import type { Change, Role } from "./keyspace";
 import { EVENTS, commandEvents } from "./notify";
+import type { Acl } from "./acl/acl";
+import { type AclUser, deny, noPermission } from "./acl/users";
 
 /** One call's outcome, in the shape of the Upstash pipeline response. */
 export type Outcome = { result: Reply } | { error: string };
@@ -35,6 +37,8 @@ export interface DispatchHost {
   enoughReplicas(): boolean;
   /** Keyspace notifications are on (notify-keyspace-events): commands add their own events. */
   readonly notifying: boolean;
+  /** Where ACL refusals are logged (ACL LOG). */
+  readonly acl: Acl;
 }
 
 /** A running script's side of its `redis.call`s (scripting/scripts.ts). */
@@ -75,7 +79,7 @@ export class Dispatcher {
    * its arity, the permission, the role and the replication refusals. The key sizes and the
    * command's own parse are checked when it runs (`execute`), after eviction, as in Redis.
    */
-  admit(argv: readonly string[], permission: Permission): Prepared {
+  admit(argv: readonly string[], permission: Permission, user?: AclUser, context: "toplevel" | "multi" = "toplevel"): Prepared {
     const name = argv[0] ?? "";
     const command = Dispatcher.lookup(name);
     if (!command) throw REFUSED.has(name.toLowerCase()) ? errors.unsupported(name, REFUSED.get(name.toLowerCase())) : errors.unknownCommand(name, argv.slice(1));
@@ -85,6 +89,11 @@ export class Dispatcher {
     const flags = flagsOf(command, argv);
     if (!permits(flags, permission)) throw errors.noPermission(command.name);
     const { host } = this;
+    const denial = user === undefined ? null : deny(user, command, argv);
+    if (denial) {
+      host.acl.denied(user!.name, denial, context);
+      throw noPermission(denial);
+    }
     if (flags.includes("write")) {
       const refusal = this.writeRefusal();
       if (refusal) throw refusal;
@@ -101,7 +110,7 @@ export class Dispatcher {
    * arity, whether scripts may call it, the caller's permission, a read-only script's writes; the
    * state checks of a write (role, refusals, min-replicas, OOM) until the script's first write ran.
    */
-  admitFromScript(argv: readonly string[], permission: Permission, script: ScriptCalls): Prepared {
+  admitFromScript(argv: readonly string[], permission: Permission, script: ScriptCalls, user?: AclUser): Prepared {
     const command = Dispatcher.lookup(argv[0] ?? "");
     const arity = command ? arityOf(command, argv) : null;
     if (!command || arity === null) throw new RedisError("ERR Unknown Redis command called from script");
@@ -109,6 +118,11 @@ export class Dispatcher {
     const flags = flagsOf(command, argv);
     if (flags.includes("noscript")) throw new RedisError("ERR This Redis command is not allowed from script");
     if (!permits(flags, permission)) throw new RedisError("ERR The user executing the script can't run this command or subcommand");
+    const denial = user === undefined ? null : deny(user, command, argv);
+    if (denial) {
+      this.host.acl.denied(user!.name, denial, "lua");
+      throw new RedisError(SCRIPT_DENIALS[denial.reason]);
+    }
     const write = flags.includes("write");
     if (script.readOnly && write) throw new RedisError("ERR Write commands are not allowed from read-only scripts.");
     if (write && !script.wrote) {
@@ -157,6 +171,13 @@ export class Dispatcher {
     return host.writeRefusal();
   }
 }
+
+/** Redis 7.0's texts for a script's call that the user's ACL refuses (scriptCall). */
+const SCRIPT_DENIALS = {
+  command: "ERR The user executing the script can't run this command or subcommand",
+  key: "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments",
+  channel: "ERR The user executing the script can't publish to the channel mentioned in the command",
+} as const;
 
 /** The arity that applies to argv (a container's subcommand's), with its name; null for an unknown subcommand. */
 function arityOf(command: Command, argv: readonly string[]): { n: number; fullname: string } | null {

@@ -24,6 +24,8 @@ import { AccessTracker, Evictor } from "./eviction";
 import { renderInfo, resetStats } from "./info";
 import { type Change, type Effect, Keyspace, type Role } from "./keyspace";
 import { NO_REPLICATION, type ReplicationView } from "./replication/view";
+import { Acl } from "./acl/acl";
+import type { Batch, BatchResult, EngineOptions, Stats } from "./batch";
 import { PROTO_MAX_BULK_LEN, REQUEST_LIMITS, overBounds } from "./limits";
 import { ReplicationLog } from "./replication/log";
 import { type Storage, deadlinesOf } from "./storage";
@@ -31,71 +33,13 @@ import { expireFieldsOf } from "./types/hash/hash";
 import { replayDeferred } from "./replication/sync";
 import { type Watch, writtenSince } from "./watch";
 import { Notifications } from "./notify";
+import { type AclUser, deny, noPermission } from "./acl/users";
 
 export type { Watch };
 
 export type { Permission } from "./command";
 export type { Outcome } from "./dispatch";
-export type Mode = "single" | "pipeline" | "multi";
-
-export interface Batch {
-  readonly mode: Mode;
-  /** argv per call, command name first. */
-  readonly commands: readonly (readonly string[])[];
-  readonly permission: Permission;
-  /**
-   * A MULTI's WATCH, sessionless: the keys, and the replication position at which the client
-   * watched them (the sync token of its WATCH's response). EXEC runs only if none of them was
-   * written after it.
-   */
-  readonly watch?: Watch;
-  /** Blocking commands may wait (their BlockOn answered to the node): a client's batch on the primary. */
-  readonly blocking?: boolean;
-}
-
-/**
- * The outcomes, or one error for a MULTI rejected as a whole; `offset` is the log position seen.
- * `forMaster`: a replica's reads of which one would have written on a master (`Change.forMaster`).
- * `aborted`: a MULTI whose watched keys were written since they were watched ran nothing (EXEC's nil).
- */
-export type BatchResult =
-  | { outcomes: Outcome[]; offset: number; forMaster?: true; aborted?: true }
-  | { error: string; offset: number };
-
-export interface EngineOptions {
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly role?: Role;
-  /** Largest key in bytes (32 KiB). */
-  readonly maxKeyBytes?: number;
-  /** Largest string value in bytes (512 MiB, Redis's proto-max-bulk-len). */
-  readonly maxValueBytes?: number;
-  /** Budget of the in-memory hot cache in bytes. */
-  readonly cacheBytes?: number;
-  /** Node name for INFO (`enam`, `weur`...). */
-  readonly node?: string;
-  /** Where a script's redis.log writes (the node's console); nowhere without one. */
-  readonly log?: (level: number, message: string) => void;
-  /** INFO's blocked_clients: the clients the node holds on keys now (node/blocked.ts). */
-  readonly blockedClients?: () => number;
-  /** The most counted work one request's scripts may do together, in ms (scripting/scripts.ts; 20,000). */
-  readonly scriptWorkPerRequestMs?: number;
-  /** What the node knows of replication; none for an engine alone. */
-  readonly replication?: ReplicationView;
-}
-
-/** INFO stats counters, since the node (re)started, as Redis counts them. */
-export interface Stats {
-  expiredKeys: number;
-  expiredSubkeys: number;
-  keyspaceHits: number;
-  keyspaceMisses: number;
-  commandsProcessed: number;
-  syncFull: number;
-  syncPartialOk: number;
-  syncPartialErr: number;
-  evictedKeys: number;
-}
+export type { Batch, BatchResult, EngineOptions, Mode, Stats } from "./batch";
 
 export const DEFAULT_LIMITS = { maxKeyBytes: 32 * 1024, maxValueBytes: PROTO_MAX_BULK_LEN, cacheBytes: 16 * 1024 * 1024 };
 
@@ -124,6 +68,8 @@ export class Engine {
   exporting: RdbExport | null = null;
   /** Keyspace notifications made by committed changes, for the node to publish (notify.ts). */
   readonly notifications = new Notifications();
+  /** ACL users (kept in the CONFIG), the user a batch runs as, the ACL LOG (acl/acl.ts). */
+  readonly acl: Acl;
   private readonly maxKeyBytes: number;
   /** Earliest deadline committed since `takeDeadline` was last called. */
   private newDeadline: number | null = null;
@@ -149,6 +95,7 @@ export class Engine {
     });
     this.config = loadConfig(storage.meta.get("config"));
     this.configVersion = Number(storage.meta.get("config_version") ?? 0);
+    this.acl = new Acl(() => this.config, (acl) => this.adoptConfig({ ...this.config, acl }, this.configVersion + 1), options.clock);
     this.notifications.configure(this.config.other?.["notify-keyspace-events"]);
     this.log = new ReplicationLog(storage, options.random, this.config["repl-backlog-size"]);
     this.startedAt = options.clock.now();
@@ -162,7 +109,7 @@ export class Engine {
         const kept = this.dispatch.keptWrites;
         const logged = ctx.db.effects.length;
         try {
-          const outcome = this.dispatch.execute(this.dispatch.admitFromScript(argv, ctx.permission, calls), ctx.db, true, ctx.permission, { request: ctx.request });
+          const outcome = this.dispatch.execute(this.dispatch.admitFromScript(argv, ctx.permission, calls, ctx.user), ctx.db, true, ctx.permission, { request: ctx.request, ...(ctx.user ? { user: ctx.user } : {}) });
           return { outcome, logBytes: effectBytes(ctx.db.effects, logged) };
         } catch (e) {
           return { outcome: { error: messageOf(e) }, logBytes: 0 };
@@ -176,7 +123,11 @@ export class Engine {
       logs: (level) => options.log !== undefined && level >= ["debug", "verbose", "notice", "warning"].indexOf(this.config.other.loglevel ?? "notice"),
       log: (level, message) => options.log?.(level, message),
       logged: (ctx) => effectBytes(ctx.db.effects),
-      permits: (argv, ctx) => Dispatcher.permits(argv, ctx.permission),
+      // redis.acl_check_cmd: the token's permission, and an ACL user's rules.
+      permits: (argv, ctx) => {
+        const allowed = Dispatcher.permits(argv, ctx.permission);
+        return allowed === true && ctx.user ? deny(ctx.user, Engine.lookup(argv[0]!)!, argv) === null : allowed;
+      },
       busyThresholdMs: () => this.config["busy-reply-threshold"],
       writeRefusal: () => this.dispatch.writeRefusal(),
     });
@@ -185,6 +136,7 @@ export class Engine {
     this.server = {
       scripts: this.scripts,
       functions: this.functions,
+      acl: this.acl,
       random: options.random,
       info: (sections) => this.info(sections),
       configGet: (patterns) => configGet(this.config, patterns),
@@ -215,6 +167,7 @@ export class Engine {
       replicaRefusal: () => replication.replicaRefusal(),
       writeRefusal: () => replication.writeRefusal(),
       enoughReplicas: () => this.enoughReplicas(),
+      acl: this.acl,
       get notifying() {
         return engine.notifications.on;
       },
@@ -239,6 +192,13 @@ export class Engine {
     for (const argv of batch.commands) args += argv.length;
     const refusal = overBounds(batch.commands.length, args);
     if (refusal) return { error: refusal.message, offset: this.log.offset };
+    let user: AclUser | undefined;
+    try {
+      user = this.acl.resolve(batch.user);
+    } catch (e) {
+      return { error: messageOf(e), offset: this.log.offset };
+    }
+    const as = user ? { user } : {};
     // What the request's changes have logged and read: held to the request's bounds.
     const budget: RequestBudget = { log: 0, reads: 0, scriptMs: 0, replyValues: 0, replyBytes: 0 };
     const charge = (change: Change) => {
@@ -253,7 +213,7 @@ export class Engine {
       const prepared: Prepared[] = [];
       for (const argv of batch.commands) {
         try {
-          prepared.push(this.dispatch.admit(argv, batch.permission));
+          prepared.push(this.dispatch.admit(argv, batch.permission, user, "multi"));
         } catch (e) {
           if (!(e instanceof RedisError)) throw e;
           return { error: errors.execAbort().message, offset: this.log.offset };
@@ -271,13 +231,21 @@ export class Engine {
         if (refusal && prepared.some((p) => p.flags.includes("denyoom"))) return { error: errors.execAbort().message, offset: this.log.offset };
         overMemory = refusal !== null;
       }
-      // WATCH: checked after eviction (which may delete a watched key) and before anything runs.
+      // WATCH: the user may watch its keys (a WATCH sent with the transaction was not admitted alone);
+      // checked after eviction (which may delete a watched key) and before anything runs.
+      if (batch.watch && user) {
+        const denial = deny(user, Engine.lookup("watch")!, ["WATCH", ...batch.watch.keys]);
+        if (denial) {
+          this.acl.denied(user.name, denial, "toplevel");
+          return { error: noPermission(denial).message, offset: this.log.offset };
+        }
+      }
       if (batch.watch && writtenSince(this.log, this.keyspace, batch.watch, now)) return { outcomes: [], offset: this.log.offset, aborted: true };
       let outcomes: Outcome[];
       try {
         outcomes = this.transaction(() => {
           const change = this.keyspace.begin(now, this.role, budget);
-          const results = prepared.map((p) => this.dispatch.execute(p, change, true, batch.permission, { overMemory, request: budget, inMulti: true }));
+          const results = prepared.map((p) => this.dispatch.execute(p, change, true, batch.permission, { overMemory, request: budget, inMulti: true, ...as }));
           charge(change);
           this.commit(change);
           return results;
@@ -293,7 +261,7 @@ export class Engine {
       let change = this.keyspace.begin(now, this.role, budget);
       let outcome: Outcome;
       try {
-        const p = this.dispatch.admit(argv, batch.permission);
+        const p = this.dispatch.admit(argv, batch.permission, user);
         let overMemory = false;
         if (this.needsRoom(p.flags)) {
           // Only writes get here, inside the batch's transaction.
@@ -303,7 +271,7 @@ export class Engine {
           change = this.keyspace.begin(now, this.role, budget);
         }
         this.dispatch.keptWrites = false;
-        outcome = this.dispatch.execute(p, change, false, batch.permission, { overMemory, request: budget, mayBlock: batch.blocking === true });
+        outcome = this.dispatch.execute(p, change, false, batch.permission, { overMemory, request: budget, mayBlock: batch.blocking === true, ...as });
       } catch (e) {
         outcome = { error: messageOf(e) };
       }
@@ -388,11 +356,12 @@ export class Engine {
     this.stats.keyspaceHits += change.hits;
     this.stats.keyspaceMisses += change.misses;
     this.access.record(change, this.config["maxmemory-policy"].endsWith("-lfu"), this.role === "slave");
+    // Before the dirty check: a command that changed nothing may still notify (LTRIM, PFMERGE).
+    if (this.role === "master") this.notifications.collect(change.events);
     if (!change.dirty) return;
     this.exporting?.preserve(change);
     this.log.append(change.effects);
     this.keyspace.commit(change, this.log.offset);
-    if (this.role === "master") this.notifications.collect(change.events);
     for (const { after } of change.touched.values())
       for (const at of after ? deadlinesOf(after) : []) if (this.newDeadline === null || at < this.newDeadline) this.newDeadline = at;
   }

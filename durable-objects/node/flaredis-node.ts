@@ -17,6 +17,7 @@ import { Node } from "./node";
 import { SUBSCRIBE_PATH, SUBSCRIPTION_HEADER, type Subscription } from "../protocol/pubsub";
 import { WebSocketSubscribers } from "./subscribers";
 import { type TransportEnv, rpcTransport } from "./transport";
+import type { Refusal } from "../engine/acl/acl";
 
 export interface NodeEnv extends TopologyEnv, TransportEnv {
   /** Largest string value in bytes. */
@@ -158,6 +159,14 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   async subscriptions() {
     this.count("subscriptions");
     return this.core.subscriptions();
+  }
+  async aclUsers() {
+    this.count("aclUsers");
+    return this.core.engine.acl.users();
+  }
+  async aclDenied(username: string, denial: Refusal, context: "toplevel" | "multi") {
+    this.count("aclDenied");
+    this.core.engine.acl.denied(username, denial, context);
   }
 
   /** A subscriber's WebSocket (protocol/pubsub.ts): the worker opens it at SUBSCRIBE_PATH, its subscription in a header. */

@@ -8,6 +8,8 @@ import type { Batch, BatchResult, Stats } from "../engine/engine";
 import type { KeyspaceFigures } from "../engine/info";
 import type { StorageUsage } from "../sqlite/sqlite-storage";
 import type { Config } from "../engine/config";
+import type { AclUser } from "../engine/acl/users";
+import type { Refusal } from "../engine/acl/acl";
 import type { Role } from "../engine/keyspace";
 import type { EntryRun, Position, PsyncReply, SnapshotChunk, SnapshotCursor, SyncState } from "../engine/replication/protocol";
 import type { Topology } from "./topology";
@@ -243,4 +245,8 @@ export interface NodeApi {
   fence(epoch: number): Promise<FenceReply>;
   /** The subscriptions this node holds (PUBSUB on the primary gathers every node's). */
   subscriptions(): Promise<SubscriptionCounts>;
+  /** The ACL users this node has (the worker's copy, to check calls at the edge: worker/acl.ts). */
+  aclUsers(): Promise<readonly AclUser[]>;
+  /** A refusal the worker made at the edge, for this node's ACL LOG (the primary's). */
+  aclDenied(username: string, denial: Refusal, context: "toplevel" | "multi"): Promise<void>;
 }

@@ -12,7 +12,8 @@
  */
 import { parseInteger, strtod } from "../args";
 import { type Bytes, fromBytes, toBytes } from "../bytes";
-import { type Reply, defineCommand, keysAfter } from "../command";
+import { type Context, type Reply, defineCommand, keysAfter } from "../command";
+import { readsAllKeys } from "../acl/users";
 import { RedisError, errors } from "../errors";
 import type { Change } from "../keyspace";
 import { Hash } from "../types/hash/hash";
@@ -202,8 +203,19 @@ export default defineCommand<SortArgs>({
   keys: null,
   parse: (args) => parseSort(args, false),
   otherKeys: sortKeys,
-  run: ({ db }, a) => runSort(db, a),
+  run: (ctx, a) => runSort(ctx.db, patternsAllowed(ctx, a)),
 });
+
+/**
+ * An ACL user may sort BY a pattern (with `*`) or GET one only if it may read every key, as
+ * Redis 7.0 refuses them (they name keys its rules could not check). @returns the arguments
+ */
+function patternsAllowed(ctx: Context, a: SortArgs): SortArgs {
+  if (ctx.user === undefined || readsAllKeys(ctx.user)) return a;
+  if (a.by !== null && !a.nosort) throw new RedisError("ERR BY option of SORT denied due to insufficient ACL permissions.");
+  if (a.gets.length > 0) throw new RedisError("ERR GET option of SORT denied due to insufficient ACL permissions.");
+  return a;
+}
 
 /** SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC | DESC] [ALPHA] */
 export const sortRo = defineCommand<SortArgs>({
@@ -213,5 +225,5 @@ export const sortRo = defineCommand<SortArgs>({
   keys: null,
   parse: (args) => parseSort(args, true),
   otherKeys: sortKeys,
-  run: ({ db }, a) => runSort(db, a),
+  run: (ctx, a) => runSort(ctx.db, patternsAllowed(ctx, a)),
 });

@@ -17,7 +17,6 @@ const GROUPS: readonly (readonly [string, readonly string[]])[] = [
   ["the topology changes through the admin API (POST /admin/failover)", ["replicaof", "slaveof", "failover"]],
   ["replication runs between the nodes, not over the public API", ["sync", "psync", "replconf"]],
   ["a Worker's clock does not move while a command runs: there are no durations to record", ["slowlog", "latency"]],
-  ["users are the deployment's bearer tokens (read-write, read-only, admin)", ["acl"]],
   ["one keyspace with one primary, not a Redis Cluster", ["cluster"]],
   ["modules cannot be loaded into a Worker", ["module"]],
   ["not served", ["monitor", "debug", "lolwut", "command"]],
