@@ -6,8 +6,7 @@
  *   proxy; elsewhere `HELLO 3` answers NOPROTO, which ioredis and redis-py take as "use RESP2").
  * - CLIENT SETNAME/GETNAME/ID/SETINFO/INFO/LIST, SELECT 0 (other databases: out of range, as a
  *   server with `databases 1`), AUTH password (accepted: the token is the proxy's; `AUTH user
- *   password` is the session's, session.ts), PING,
- *   COMMAND [COUNT|DOCS|INFO] (minimal: no command table).
+ *   password` is the session's, session.ts), PING.
  * - CONFIG GET of `save`, `appendonly`, `appendfsync`, `databases` (what redis-benchmark and some
  *   clients ask): every acknowledged write is already committed to the node's SQLite storage, as
  *   with `appendonly yes` and `appendfsync always`, and there are no RDB snapshots. Any other
@@ -27,7 +26,7 @@ export interface ConnectionState {
   readonly resp3: boolean;
 }
 
-export const LOCAL_COMMANDS = new Set(["HELLO", "CLIENT", "SELECT", "AUTH", "PING", "COMMAND", "CONFIG"]);
+export const LOCAL_COMMANDS = new Set(["HELLO", "CLIENT", "SELECT", "AUTH", "PING", "CONFIG"]);
 
 const LOCAL_CONFIG: Record<string, string> = { save: "", appendonly: "yes", appendfsync: "always", databases: "1" };
 
@@ -90,14 +89,6 @@ function client(args: string[], state: ConnectionState): Reply {
   }
 }
 
-function command(args: string[]): Reply {
-  const sub = args[1]?.toUpperCase();
-  if (sub === undefined || sub === "DOCS") return [];
-  if (sub === "COUNT") return 0n;
-  if (sub === "INFO") return args.slice(2).map(() => null);
-  return unknownSubcommand("COMMAND", args[1]!);
-}
-
 /** CONFIG GET of the settings above; undefined: ask the server. */
 function config(args: string[]): Reply | undefined {
   if (args[1]?.toUpperCase() !== "GET" || args.length < 3) return undefined;
@@ -121,8 +112,6 @@ export function answerLocally(args: string[], state: ConnectionState): Reply | u
     case "PING":
       if (args.length > 2) return arity("ping");
       return args.length === 2 ? toBytes(args[1]!) : "PONG";
-    case "COMMAND":
-      return command(args);
     case "CONFIG":
       return config(args);
     default:

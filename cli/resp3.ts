@@ -47,6 +47,25 @@ function pairs(r: Reply3, second: (v: Reply3) => Reply3): Reply3 {
 const coordinates = (r: Reply3): Reply3 => (Array.isArray(r) ? r.map(double) : r);
 const has = (argv: readonly string[], word: string, from = 2) => argv.slice(from).some((a) => a.toUpperCase() === word);
 
+/** A key spec of COMMAND INFO (server.c addReplyCommandKeySpecs): a map, its flags a set, its searches maps of a type and a spec map. */
+const keySpec = (s: Reply3) => map(s, (k, v) => (k === "flags" ? set(v) : k === "begin_search" || k === "find_keys" ? map(v, (k2, v2) => (k2 === "spec" ? map(v2) : v2)) : v));
+
+/** A command of COMMAND INFO in RESP3 (server.c addReplyCommandInfo): flags, categories, tips and key specs as sets; no subcommands an empty set. */
+function commandInfo(r: Reply3): Reply3 {
+  if (!Array.isArray(r) || r.length !== 10) return r;
+  const [name, arity, flags, first, last, step, categories, tips, specs, subcommands] = r as Reply3[];
+  const subs = Array.isArray(subcommands) && subcommands.length > 0 ? subcommands.map(commandInfo) : { set: [] };
+  return [name!, arity!, set(flags!), first!, last!, step!, set(categories!), set(tips!), Array.isArray(specs) ? { set: specs.map(keySpec) } : specs!, subs];
+}
+
+/** A command's arguments in COMMAND DOCS: maps, their flags sets, nested arguments likewise. */
+const docArguments = (v: Reply3): Reply3 => (Array.isArray(v) ? v.map((a) => map(a, (k, x) => (k === "flags" ? set(x) : k === "arguments" ? docArguments(x) : x))) : v);
+
+/** A command's docs in RESP3 (server.c addReplyCommandDocs): a map; doc_flags and history sets, arguments maps, subcommands a map of docs. */
+function commandDocs(r: Reply3): Reply3 {
+  return map(r, (k, v) => (k === "doc_flags" || k === "history" ? set(v) : k === "arguments" ? docArguments(v) : k === "subcommands" ? map(v, (_n, d) => commandDocs(d)) : v));
+}
+
 /** A function of FUNCTION LIST: a map whose flags are a set. */
 const functionEntry = (f: Reply3) => map(f, (k, v) => (k === "flags" ? set(v) : v));
 
@@ -93,7 +112,9 @@ export function toResp3(reply: Reply, argv: readonly string[]): Reply3 {
       // Options follow the numkeys keys (a key may be named "withscores").
       return has(argv, "WITHSCORES", 2 + (Number(argv[1]) || 0)) ? pairs(reply, double) : reply;
     case "COMMAND":
-      return sub === "DOCS" ? map(reply) : reply;
+      if (sub === "DOCS") return map(reply, (_name, docs) => commandDocs(docs));
+      if (sub === "" || sub === "INFO") return Array.isArray(reply) ? reply.map(commandInfo) : reply;
+      return reply;
     case "ZPOPMIN":
     case "ZPOPMAX":
       // With a count: [member, score] pairs; without: the one [member, score].

@@ -3,7 +3,7 @@
  * connection) and the REPL run commands through.
  *
  * `run` takes the commands that arrived together and answers one reply each, in order:
- * - commands answered here (HELLO, CLIENT, SELECT, AUTH, PING, QUIT, COMMAND, some CONFIG GET:
+ * - commands answered here (HELLO, CLIENT, SELECT, AUTH, PING, QUIT, some CONFIG GET:
  *   see local-commands.ts) take no request;
  * - the other commands before a transaction's EXEC go in one `/pipeline` request (one `POST /`
  *   for a lone command), at most PIPELINE_COMMANDS or PIPELINE_BYTES per request, in order;

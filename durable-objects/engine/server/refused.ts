@@ -19,7 +19,7 @@ const GROUPS: readonly (readonly [string, readonly string[]])[] = [
   ["a Worker's clock does not move while a command runs: there are no durations to record", ["slowlog", "latency"]],
   ["one keyspace with one primary, not a Redis Cluster", ["cluster"]],
   ["modules cannot be loaded into a Worker", ["module"]],
-  ["not served", ["monitor", "debug", "lolwut", "command"]],
+  ["not served", ["monitor", "debug", "lolwut"]],
 ];
 
 /** Command name (lowercase) → why Flaredis does not serve it. */

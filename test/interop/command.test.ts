@@ -1,0 +1,128 @@
+// COMMAND beside redis-server, through `flaredis proxy` (issue 35): COMMAND INFO and COMMAND DOCS of
+// commands Flaredis serves as redis-server 7.0 has them (RESP2 with ioredis, RESP3 with node-redis),
+// COMMAND GETKEYS and GETKEYSANDFLAGS, LIST FILTERBY and their errors equal to redis-server's; and
+// redis-cli's own use of COMMAND DOCS (its hints) answered.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import Redis from "ioredis";
+import { createClient } from "redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFlaredis } from "../e2e/start";
+import { startRedisServer } from "./fuzz/clients";
+import { tool } from "./need-tool";
+import { type ProxyProcess, startProxy } from "./proxy-process";
+
+const redisServer = tool("redis-server", "redis-server");
+const redisCli = tool("redis-cli", "redis-tools");
+
+let server: Awaited<ReturnType<typeof startFlaredis>>;
+let proxy: ProxyProcess;
+let reference: { port: number; stop(): Promise<void> } | undefined;
+
+beforeAll(async () => {
+  server = await startFlaredis();
+  proxy = await startProxy(server.url);
+  if (!redisServer.skip) reference = await startRedisServer();
+});
+afterAll(async () => {
+  proxy?.stop();
+  await reference?.stop();
+  await server?.dispose();
+});
+
+/** Commands of every kind Flaredis serves whole (every subcommand): strings, types, scripting, a container, options among keys. */
+const SOME = ["get", "set", "mset", "hset", "zadd", "zunionstore", "xadd", "xreadgroup", "eval", "config", "sort", "georadius", "blmove", "object", "xinfo"];
+
+const settle = (p: Promise<unknown>) => p.then((v) => v, (e: Error) => `error: ${e.message}`);
+
+/**
+ * Subcommands in name order: redis-server lists them in its dict's order, which differs from one
+ * server to the next (its hash seed). INFO's entries hold them at [9]; DOCS's under "subcommands"
+ * (flat pairs in RESP2, an object in RESP3).
+ */
+function ordered(v: unknown): unknown {
+  if (!Array.isArray(v)) {
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, ordered(x)]));
+    return v;
+  }
+  const out = v.map(ordered);
+  if (out.length === 10 && typeof out[0] === "string" && typeof out[1] === "number" && Array.isArray(out[9]))
+    out[9] = [...(out[9] as unknown[][])].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
+  const at = out.indexOf("subcommands");
+  if (at >= 0 && at % 2 === 0 && Array.isArray(out[at + 1])) {
+    const flat = out[at + 1] as unknown[];
+    const pairs: [unknown, unknown][] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
+    out[at + 1] = pairs.sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1)).flat();
+  }
+  return out;
+}
+
+async function answers(port: number, calls: string[][]): Promise<unknown[]> {
+  const c = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 0 });
+  try {
+    const out: unknown[] = [];
+    for (const argv of calls) out.push(await settle(c.call(argv[0]!, ...argv.slice(1))));
+    return out;
+  } finally {
+    c.disconnect();
+  }
+}
+
+async function answers3(port: number, calls: string[][]): Promise<unknown[]> {
+  const c = createClient({ socket: { port, host: "127.0.0.1", reconnectStrategy: false }, RESP: 3 });
+  await c.connect();
+  try {
+    const out: unknown[] = [];
+    for (const argv of calls) out.push(await settle(c.sendCommand(argv)));
+    return out;
+  } finally {
+    await c.quit();
+  }
+}
+
+describe.skipIf(redisServer.skip && !process.env.FLAREDIS_INTEROP_REQUIRED)("COMMAND beside redis-server", () => {
+  const calls = [
+    ["COMMAND", "INFO", ...SOME, "nosuchcommand"],
+    ["COMMAND", "DOCS", ...SOME, "nosuchcommand"],
+    ["COMMAND", "INFO", "config|get", "object|encoding"],
+    ["COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"],
+    ["COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"],
+    ["COMMAND", "GETKEYS", "EVAL", "return 1", "2", "k1", "k2", "arg"],
+    ["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "a", "b", "LEFT", "RIGHT"],
+    ["COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b"],
+    ["COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b", "GET"],
+    ["COMMAND", "GETKEYSANDFLAGS", "BITFIELD", "a", "GET", "u8", "0"],
+    ["COMMAND", "GETKEYSANDFLAGS", "BITFIELD", "a", "INCRBY", "u8", "0", "1"],
+    ["COMMAND", "GETKEYSANDFLAGS", "COPY", "a", "b"],
+    ["COMMAND", "GETKEYS", "nosuchcommand", "x"],
+    ["COMMAND", "GETKEYS", "GET", "a", "b"],
+    ["COMMAND", "GETKEYS", "PING", "x"],
+    ["COMMAND", "GETKEYS", "GET"],
+    ["COMMAND", "LIST", "FILTERBY", "MODULE", "x"],
+    ["COMMAND", "LIST", "FILTERBY", "NOPE", "x"],
+    ["COMMAND", "NOPE"],
+    ["COMMAND", "HELP"],
+  ];
+
+  it("answers as redis-server does in RESP2 (ioredis)", async () => {
+    expect(ordered(await answers(proxy.port, calls))).toEqual(ordered(await answers(reference!.port, calls)));
+  });
+
+  it("answers as redis-server does in RESP3 (node-redis): maps, sets", async () => {
+    expect(ordered(await answers3(proxy.port, calls))).toEqual(ordered(await answers3(reference!.port, calls)));
+  });
+
+  it("lists by category what redis-server lists, less the commands Flaredis refuses, plus the newer ones it serves", async () => {
+    const [ours, redis] = await Promise.all([answers(proxy.port, [["COMMAND", "LIST", "FILTERBY", "ACLCAT", "hash"]]), answers(reference!.port, [["COMMAND", "LIST", "FILTERBY", "ACLCAT", "hash"]])]);
+    const [o, r] = [new Set(ours[0] as string[]), new Set(redis[0] as string[])];
+    expect([...r].filter((n) => !o.has(n))).toEqual([]);
+    expect([...o].filter((n) => !r.has(n)).sort()).toEqual(expect.arrayContaining(["hexpire", "hpersist", "httl"]));
+  });
+
+  it.skipIf(redisCli.skip && !process.env.FLAREDIS_INTEROP_REQUIRED)("redis-cli reads COMMAND DOCS for its hints", async () => {
+    const run = promisify(execFile);
+    const { stdout } = await run("redis-cli", ["-p", String(proxy.port), "COMMAND", "DOCS", "set"]);
+    expect(stdout).toContain("Set the string value of a key");
+  });
+});
