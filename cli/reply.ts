@@ -80,7 +80,39 @@ export function fromResult(value: unknown, status = false): Reply {
 export function fromOutcome(outcome: ApiOutcome, args: readonly string[] = []): Reply {
   if ("error" in outcome) return errorReply(String(outcome.error));
   const reply = fromResult(outcome.result, statusOf(args));
-  return args[0]?.toUpperCase() === "FUNCTION" && args[1]?.toUpperCase() === "LIST" ? withStatusFlags(reply) : reply;
+  const [name, sub] = [args[0]?.toUpperCase(), args[1]?.toUpperCase() ?? ""];
+  if (name === "FUNCTION" && sub === "LIST") return withStatusFlags(reply);
+  if (name === "COMMAND" && (sub === "" || sub === "INFO" || sub === "DOCS")) return commandStatuses(reply, sub);
+  return reply;
+}
+
+/** Bulk strings as status replies (a list of flags). */
+const statuses = (x: Reply): Reply => (Array.isArray(x) ? x.map((f) => (f instanceof Uint8Array ? new TextDecoder().decode(f) : f)) : x);
+
+/** A flat [key, value …] list with the values of some keys made by their handler. */
+function withFields(flat: Reply, handlers: Record<string, (v: Reply) => Reply>): Reply {
+  if (!Array.isArray(flat)) return flat;
+  const decoder = new TextDecoder();
+  return flat.map((v, i) => {
+    const key = i % 2 === 1 && flat[i - 1] instanceof Uint8Array ? decoder.decode(flat[i - 1] as Uint8Array) : "";
+    return Object.hasOwn(handlers, key) ? handlers[key]!(v) : v;
+  });
+}
+
+/**
+ * COMMAND's flags (a command's, a key spec's, a doc's, an argument's) and ACL categories are
+ * status replies in Redis (server.c addReplyCommandFlags): redis-cli asserts it when it reads
+ * COMMAND DOCS for its hints. The API's JSON carries them as strings.
+ */
+function commandStatuses(reply: Reply, sub: string): Reply {
+  if (!Array.isArray(reply)) return reply;
+  const info = (e: Reply): Reply =>
+    Array.isArray(e) && e.length === 10
+      ? e.map((v, i) => (i === 2 || i === 6 ? statuses(v) : i === 8 && Array.isArray(v) ? v.map((spec) => withFields(spec, { flags: statuses })) : i === 9 && Array.isArray(v) ? v.map(info) : v))
+      : e;
+  const args = (list: Reply): Reply => (Array.isArray(list) ? list.map((a) => withFields(a, { flags: statuses, arguments: args })) : list);
+  const docs = (d: Reply): Reply => withFields(d, { doc_flags: statuses, arguments: args, subcommands: (m) => (Array.isArray(m) ? m.map((v, i) => (i % 2 === 1 ? docs(v) : v)) : m) });
+  return sub === "DOCS" ? reply.map((v, i) => (i % 2 === 1 ? docs(v) : v)) : reply.map(info);
 }
 
 /** FUNCTION LIST's flags are status replies in Redis (`+no-writes`): the API's JSON carries them as strings. */

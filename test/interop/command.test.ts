@@ -3,6 +3,7 @@
 // COMMAND GETKEYS and GETKEYSANDFLAGS, LIST FILTERBY and their errors equal to redis-server's; and
 // redis-cli's own use of COMMAND DOCS (its hints) answered.
 import { execFile } from "node:child_process";
+import { connect } from "node:net";
 import { promisify } from "node:util";
 import Redis from "ioredis";
 import { createClient } from "redis";
@@ -32,6 +33,23 @@ afterAll(async () => {
 
 /** Commands of every kind Flaredis serves whole (every subcommand): strings, types, scripting, a container, options among keys. */
 const SOME = ["get", "set", "mset", "hset", "zadd", "zunionstore", "xadd", "xreadgroup", "eval", "config", "sort", "georadius", "blmove", "object", "xinfo"];
+
+/** What a server writes back for `frames` (the last a PING), as text, read until its +PONG. */
+function raw(port: number, frames: string[][]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let got = "";
+    socket.on("data", (chunk: Buffer) => {
+      got += chunk.toString("latin1");
+      if (got.endsWith("+PONG\r\n")) {
+        socket.end();
+        resolve(got);
+      }
+    });
+    socket.on("error", reject);
+    socket.write(frames.map((f) => `*${f.length}\r\n${f.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`).join(""));
+  });
+}
 
 const settle = (p: Promise<unknown>) => p.then((v) => v, (e: Error) => `error: ${e.message}`);
 
@@ -124,5 +142,19 @@ describe.skipIf(redisServer.skip && !process.env.FLAREDIS_INTEROP_REQUIRED)("COM
     const run = promisify(execFile);
     const { stdout } = await run("redis-cli", ["-p", String(proxy.port), "COMMAND", "DOCS", "set"]);
     expect(stdout).toContain("Set the string value of a key");
+    // Reading commands from stdin, redis-cli loads every command's docs for its hints first, and
+    // asserts that flags are status replies (it aborted on bulk strings).
+    const piped = await run("sh", ["-c", `printf 'SET cmd:k v\\nGET cmd:k\\n' | redis-cli -p ${proxy.port}`]);
+    expect(piped.stdout).toBe("OK\nv\n");
+  });
+
+  it("writes COMMAND INFO's and DOCS's bytes as redis-server does, flags as status replies (RESP2 and RESP3)", async () => {
+    for (const hello of [[], ["HELLO", "3"]]) {
+      const frames = [...(hello.length ? [hello] : []), ["COMMAND", "INFO", "get", "set", "zadd"], ["COMMAND", "DOCS", "get", "lmove"], ["PING"]];
+      const [ours, theirs] = await Promise.all([raw(proxy.port, frames), raw(reference!.port, frames)]);
+      // The HELLO's own reply names the server: compared from the COMMAND replies on.
+      const from = (b: string) => b.slice(b.indexOf("*3\r\n*10\r\n"));
+      expect(from(ours)).toBe(from(theirs));
+    }
   });
 });
