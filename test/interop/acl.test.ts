@@ -5,48 +5,21 @@
 // and the user still works through the proxy after POST /admin/failover.
 import Redis from "ioredis";
 import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFlaredis } from "../e2e/start";
-import { startRedisServer } from "./fuzz/clients";
+import { describe, expect, it } from "vitest";
 import { tool } from "./need-tool";
-import { type ProxyProcess, startProxy } from "./proxy-process";
+import { answersOn, sideBySide } from "./side-by-side";
 
 const redisServer = tool("redis-server", "redis-server");
 
-let server: Awaited<ReturnType<typeof startFlaredis>>;
-let proxy: ProxyProcess;
-let adminProxy: ProxyProcess;
-let reference: { port: number; stop(): Promise<void> } | undefined;
+const t = sideBySide(["dev-token", "dev-admin-token"]);
 
-beforeAll(async () => {
-  server = await startFlaredis();
-  proxy = await startProxy(server.url);
-  adminProxy = await startProxy(server.url, "dev-admin-token");
-  if (!redisServer.skip) reference = await startRedisServer();
-});
-afterAll(async () => {
-  proxy?.stop();
-  adminProxy?.stop();
-  await reference?.stop();
-  await server?.dispose();
-});
 
 /** A reply, or an error's text. */
 const settle = (p: Promise<unknown>) => p.then((v) => (v instanceof Buffer ? v.toString() : v), (e: Error) => `error: ${e.message}`);
 
 /** The same calls on redis-server and on Flaredis (as the admin through the proxy): their answers side by side. */
 async function asAdmin(calls: string[][]): Promise<{ redis: unknown[]; flaredis: unknown[] }> {
-  const answers = async (port: number) => {
-    const c = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 0 });
-    try {
-      const out: unknown[] = [];
-      for (const argv of calls) out.push(await settle(c.call(argv[0]!, ...argv.slice(1))));
-      return out;
-    } finally {
-      c.disconnect();
-    }
-  };
-  return { redis: await answers(reference!.port), flaredis: await answers(adminProxy.port) };
+  return { redis: await answersOn(t.reference!.port, calls), flaredis: await answersOn(t.proxies[1]!.port, calls) };
 }
 
 describe.skipIf(redisServer.skip && !process.env.FLAREDIS_INTEROP_REQUIRED)("ACL users beside redis-server", () => {
@@ -86,7 +59,7 @@ describe.skipIf(redisServer.skip && !process.env.FLAREDIS_INTEROP_REQUIRED)("ACL
   });
 
   it("ioredis and node-redis as the user: the same replies and NOPERM texts; a wrong password is WRONGPASS", async () => {
-    for (const [name, port] of [["redis-server", reference!.port], ["flaredis", proxy.port]] as const) {
+    for (const [name, port] of [["redis-server", t.reference!.port], ["flaredis", t.proxy.port]] as const) {
       const app = new Redis({ port, host: "127.0.0.1", username: "app", password: "secret", maxRetriesPerRequest: 0 });
       expect(await app.set("app:x", "1"), name).toBe("OK");
       expect(await app.get("app:x"), name).toBe("1");
@@ -115,13 +88,13 @@ describe.skipIf(redisServer.skip && !process.env.FLAREDIS_INTEROP_REQUIRED)("ACL
   });
 
   it("the user still works through the proxy after a failover", async () => {
-    const failover = await fetch(`${server.url}/admin/failover`, {
+    const failover = await fetch(`${t.server.url}/admin/failover`, {
       method: "POST",
       headers: { authorization: "Bearer dev-admin-token", "content-type": "application/json" },
       body: JSON.stringify({ to: "weur" }),
     });
     expect(await failover.json()).toMatchObject({ primary: "weur" });
-    const app = new Redis({ port: proxy.port, host: "127.0.0.1", username: "app", password: "secret", maxRetriesPerRequest: 0 });
+    const app = new Redis({ port: t.proxy.port, host: "127.0.0.1", username: "app", password: "secret", maxRetriesPerRequest: 0 });
     expect(await app.set("app:after", "1")).toBe("OK");
     expect(await settle(app.set("other:after", "1"))).toBe("error: NOPERM this user has no permissions to access one of the keys used as arguments");
     app.disconnect();

@@ -6,28 +6,11 @@
 // redis-server of our own first, then against the worker, then again right after a failover.
 import { FlowProducer, Queue, QueueEvents, Worker, type ConnectionOptions, type Job } from "bullmq";
 import Redis from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFlaredis } from "../e2e/start";
-import { startRedisServer } from "./fuzz/clients";
-import { tool } from "./need-tool";
-import { type ProxyProcess, startProxy } from "./proxy-process";
+import { describe, expect, it } from "vitest";
+import { sideBySide } from "./side-by-side";
 
-const redisServer = tool("redis-server", "redis-server");
+const t = sideBySide(["dev-token"]);
 
-let server: Awaited<ReturnType<typeof startFlaredis>>;
-let proxy: ProxyProcess;
-let reference: { port: number; stop(): Promise<void> } | undefined;
-
-beforeAll(async () => {
-  server = await startFlaredis();
-  proxy = await startProxy(server.url);
-  if (!redisServer.skip) reference = await startRedisServer();
-});
-afterAll(async () => {
-  proxy?.stop();
-  await reference?.stop();
-  await server?.dispose();
-});
 
 /** Polls `done` every 50 ms, at most `polls` times; whether it came true. */
 async function eventually(done: () => Promise<boolean> | boolean, polls = 600): Promise<boolean> {
@@ -145,18 +128,18 @@ function expectTheRun(outcome: Outcome, name: string): void {
 
 describe("BullMQ", () => {
   it("runs plain, delayed and prioritized jobs, retries, a flow, events and a scheduler as against redis-server", async () => {
-    if (reference) expectTheRun(await scenario(reference.port, "jobs-reference"), "redis-server");
-    expectTheRun(await scenario(proxy.port, "jobs"), "flaredis");
+    if (t.reference) expectTheRun(await scenario(t.reference.port, "jobs-t.reference"), "redis-server");
+    expectTheRun(await scenario(t.proxy.port, "jobs"), "flaredis");
   });
 
   it("runs the same again right after POST /admin/failover", async () => {
-    const failover = await fetch(`${server.url}/admin/failover`, {
+    const failover = await fetch(`${t.server.url}/admin/failover`, {
       method: "POST",
       headers: { authorization: "Bearer dev-admin-token", "content-type": "application/json" },
       body: JSON.stringify({ to: "weur" }),
     });
     expect(failover.status).toBe(200);
     expect(await failover.json()).toMatchObject({ primary: "weur" });
-    expectTheRun(await scenario(proxy.port, "jobs-after-failover"), "flaredis after failover");
+    expectTheRun(await scenario(t.proxy.port, "jobs-after-failover"), "flaredis after failover");
   });
 });

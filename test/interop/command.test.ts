@@ -5,31 +5,16 @@
 import { execFile } from "node:child_process";
 import { connect } from "node:net";
 import { promisify } from "node:util";
-import Redis from "ioredis";
 import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFlaredis } from "../e2e/start";
-import { startRedisServer } from "./fuzz/clients";
+import { describe, expect, it } from "vitest";
 import { tool } from "./need-tool";
-import { type ProxyProcess, startProxy } from "./proxy-process";
+import { answersOn, sideBySide } from "./side-by-side";
 
 const redisServer = tool("redis-server", "redis-server");
 const redisCli = tool("redis-cli", "redis-tools");
 
-let server: Awaited<ReturnType<typeof startFlaredis>>;
-let proxy: ProxyProcess;
-let reference: { port: number; stop(): Promise<void> } | undefined;
+const t = sideBySide(["dev-token"]);
 
-beforeAll(async () => {
-  server = await startFlaredis();
-  proxy = await startProxy(server.url);
-  if (!redisServer.skip) reference = await startRedisServer();
-});
-afterAll(async () => {
-  proxy?.stop();
-  await reference?.stop();
-  await server?.dispose();
-});
 
 /** Commands of every kind Flaredis serves whole (every subcommand): strings, types, scripting, a container, options among keys. */
 const SOME = ["get", "set", "mset", "hset", "zadd", "zunionstore", "xadd", "xreadgroup", "eval", "config", "sort", "georadius", "blmove", "object", "xinfo"];
@@ -76,17 +61,6 @@ function ordered(v: unknown): unknown {
   return out;
 }
 
-async function answers(port: number, calls: string[][]): Promise<unknown[]> {
-  const c = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 0 });
-  try {
-    const out: unknown[] = [];
-    for (const argv of calls) out.push(await settle(c.call(argv[0]!, ...argv.slice(1))));
-    return out;
-  } finally {
-    c.disconnect();
-  }
-}
-
 async function answers3(port: number, calls: string[][]): Promise<unknown[]> {
   const c = createClient({ socket: { port, host: "127.0.0.1", reconnectStrategy: false }, RESP: 3 });
   await c.connect();
@@ -124,15 +98,16 @@ describe.skipIf(redisServer.skip && !process.env.FLAREDIS_INTEROP_REQUIRED)("COM
   ];
 
   it("answers as redis-server does in RESP2 (ioredis)", async () => {
-    expect(ordered(await answers(proxy.port, calls))).toEqual(ordered(await answers(reference!.port, calls)));
+    expect(ordered(await answersOn(t.proxy.port, calls))).toEqual(ordered(await answersOn(t.reference!.port, calls)));
   });
 
   it("answers as redis-server does in RESP3 (node-redis): maps, sets", async () => {
-    expect(ordered(await answers3(proxy.port, calls))).toEqual(ordered(await answers3(reference!.port, calls)));
+    expect(ordered(await answers3(t.proxy.port, calls))).toEqual(ordered(await answers3(t.reference!.port, calls)));
   });
 
   it("lists by category what redis-server lists, less the commands Flaredis refuses, plus the newer ones it serves", async () => {
-    const [ours, redis] = await Promise.all([answers(proxy.port, [["COMMAND", "LIST", "FILTERBY", "ACLCAT", "hash"]]), answers(reference!.port, [["COMMAND", "LIST", "FILTERBY", "ACLCAT", "hash"]])]);
+    const filter = [["COMMAND", "LIST", "FILTERBY", "ACLCAT", "hash"]];
+    const [ours, redis] = await Promise.all([answersOn(t.proxy.port, filter), answersOn(t.reference!.port, filter)]);
     const [o, r] = [new Set(ours[0] as string[]), new Set(redis[0] as string[])];
     expect([...r].filter((n) => !o.has(n))).toEqual([]);
     expect([...o].filter((n) => !r.has(n)).sort()).toEqual(expect.arrayContaining(["hexpire", "hpersist", "httl"]));
@@ -140,18 +115,18 @@ describe.skipIf(redisServer.skip && !process.env.FLAREDIS_INTEROP_REQUIRED)("COM
 
   it.skipIf(redisCli.skip && !process.env.FLAREDIS_INTEROP_REQUIRED)("redis-cli reads COMMAND DOCS for its hints", async () => {
     const run = promisify(execFile);
-    const { stdout } = await run("redis-cli", ["-p", String(proxy.port), "COMMAND", "DOCS", "set"]);
+    const { stdout } = await run("redis-cli", ["-p", String(t.proxy.port), "COMMAND", "DOCS", "set"]);
     expect(stdout).toContain("Set the string value of a key");
     // Reading commands from stdin, redis-cli loads every command's docs for its hints first, and
     // asserts that flags are status replies (it aborted on bulk strings).
-    const piped = await run("sh", ["-c", `printf 'SET cmd:k v\\nGET cmd:k\\n' | redis-cli -p ${proxy.port}`]);
+    const piped = await run("sh", ["-c", `printf 'SET cmd:k v\\nGET cmd:k\\n' | redis-cli -p ${t.proxy.port}`]);
     expect(piped.stdout).toBe("OK\nv\n");
   });
 
   it("writes COMMAND INFO's and DOCS's bytes as redis-server does, flags as status replies (RESP2 and RESP3)", async () => {
     for (const hello of [[], ["HELLO", "3"]]) {
       const frames = [...(hello.length ? [hello] : []), ["COMMAND", "INFO", "get", "set", "zadd"], ["COMMAND", "DOCS", "get", "lmove"], ["PING"]];
-      const [ours, theirs] = await Promise.all([raw(proxy.port, frames), raw(reference!.port, frames)]);
+      const [ours, theirs] = await Promise.all([raw(t.proxy.port, frames), raw(t.reference!.port, frames)]);
       // The HELLO's own reply names the server: compared from the COMMAND replies on.
       const from = (b: string) => b.slice(b.indexOf("*3\r\n*10\r\n"));
       expect(from(ours)).toBe(from(theirs));

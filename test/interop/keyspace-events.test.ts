@@ -3,29 +3,14 @@
 // `flaredis proxy`, each with a client subscribed (PSUBSCRIBE) to every key event; the events each
 // subscriber received, in order, are equal. The keyspace channels (K) likewise, for a few commands.
 import Redis from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFlaredis } from "../e2e/start";
-import { startRedisServer } from "./fuzz/clients";
+import { describe, expect, it } from "vitest";
 import { tool } from "./need-tool";
-import { type ProxyProcess, startProxy } from "./proxy-process";
+import { sideBySide } from "./side-by-side";
 
 const redisServer = tool("redis-server", "redis-server");
 
-let server: Awaited<ReturnType<typeof startFlaredis>>;
-let proxy: ProxyProcess;
-let reference: { port: number; stop(): Promise<void> } | undefined;
+const t = sideBySide(["dev-admin-token"]);
 
-beforeAll(async () => {
-  server = await startFlaredis();
-  // The admin token: CONFIG SET and FLUSHALL are among the commands.
-  proxy = await startProxy(server.url, "dev-admin-token");
-  if (!redisServer.skip) reference = await startRedisServer();
-});
-afterAll(async () => {
-  proxy?.stop();
-  await reference?.stop();
-  await server?.dispose();
-});
 
 /** One of every write command Redis notifies for, and some that change nothing (no event). */
 const COMMANDS: (string | number)[][] = [
@@ -178,7 +163,7 @@ async function eventsOn(port: number, configure: (value: string) => Promise<unkn
 }
 
 const flaredisConfig = async (value: string) =>
-  fetch(server.url, { method: "POST", headers: { authorization: "Bearer dev-admin-token" }, body: JSON.stringify(["CONFIG", "SET", "notify-keyspace-events", value]) }).then((r) => r.json());
+  fetch(t.server.url, { method: "POST", headers: { authorization: "Bearer dev-admin-token" }, body: JSON.stringify(["CONFIG", "SET", "notify-keyspace-events", value]) }).then((r) => r.json());
 
 const redisConfig = (port: number) => async (value: string) => {
   const c = new Redis({ port, host: "127.0.0.1" });
@@ -188,8 +173,8 @@ const redisConfig = (port: number) => async (value: string) => {
 
 describe.skipIf(redisServer.skip && !process.env.FLAREDIS_INTEROP_REQUIRED)("keyspace notifications beside redis-server", () => {
   it("every write command's key events, in order, as redis-server sends them", async () => {
-    const expected = await eventsOn(reference!.port, redisConfig(reference!.port), "EA", COMMANDS);
-    const actual = await eventsOn(proxy.port, flaredisConfig, "EA", COMMANDS);
+    const expected = await eventsOn(t.reference!.port, redisConfig(t.reference!.port), "EA", COMMANDS);
+    const actual = await eventsOn(t.proxy.port, flaredisConfig, "EA", COMMANDS);
     expect(expected.length).toBeGreaterThan(100);
     expect(actual).toEqual(expected);
   });
@@ -197,8 +182,8 @@ describe.skipIf(redisServer.skip && !process.env.FLAREDIS_INTEROP_REQUIRED)("key
   it("the keyspace channels (K) and a class chosen alone (Kl: lists only)", async () => {
     const some = COMMANDS.slice(30, 50);
     for (const flags of ["KA", "Kl", "KEg$"]) {
-      const expected = await eventsOn(reference!.port, redisConfig(reference!.port), flags, some);
-      expect(await eventsOn(proxy.port, flaredisConfig, flags, some), flags).toEqual(expected);
+      const expected = await eventsOn(t.reference!.port, redisConfig(t.reference!.port), flags, some);
+      expect(await eventsOn(t.proxy.port, flaredisConfig, flags, some), flags).toEqual(expected);
     }
   });
 });

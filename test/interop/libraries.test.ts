@@ -8,33 +8,16 @@ import Redis from "ioredis";
 import { WatchError, createClient } from "redis";
 import { RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
 import Redlock, { ExecutionError } from "redlock";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFlaredis } from "../e2e/start";
-import { startRedisServer } from "./fuzz/clients";
-import { tool } from "./need-tool";
-import { type ProxyProcess, startProxy } from "./proxy-process";
+import { describe, expect, it } from "vitest";
+import { sideBySide } from "./side-by-side";
 
-const redisServer = tool("redis-server", "redis-server");
+const t = sideBySide(["dev-token"]);
 
-let server: Awaited<ReturnType<typeof startFlaredis>>;
-let proxy: ProxyProcess;
-let reference: { port: number; stop(): Promise<void> } | undefined;
-
-beforeAll(async () => {
-  server = await startFlaredis();
-  proxy = await startProxy(server.url);
-  if (!redisServer.skip) reference = await startRedisServer();
-});
-afterAll(async () => {
-  proxy?.stop();
-  await reference?.stop();
-  await server?.dispose();
-});
 
 /** Each scenario against Flaredis through the proxy, and against redis-server when it is installed. */
 const targets = () => [
-  { name: "flaredis", port: proxy.port },
-  ...(reference ? [{ name: "redis-server", port: reference.port }] : []),
+  { name: "flaredis", port: t.proxy.port },
+  ...(t.reference ? [{ name: "redis-server", port: t.reference.port }] : []),
 ];
 
 async function withClient<T>(port: number, fn: (client: Redis) => Promise<T>): Promise<T> {
@@ -135,7 +118,7 @@ describe("WATCH through the proxy (ioredis)", () => {
 
   it("over HTTP: POST /multi-exec beginning with WATCH and the WATCH's sync token in Flaredis-Watch-Position", async () => {
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${server.url}${path}`, { method: "POST", headers: { authorization: "Bearer dev-token", ...headers }, body: JSON.stringify(body) });
+      fetch(`${t.server.url}${path}`, { method: "POST", headers: { authorization: "Bearer dev-token", ...headers }, body: JSON.stringify(body) });
     const watched = await post("/", ["WATCH", "http:w"]);
     expect(await watched.json()).toEqual({ result: "OK" });
     const position = watched.headers.get("upstash-sync-token")!;
@@ -233,7 +216,7 @@ describe("RESP3 through the proxy (HELLO 3)", () => {
       ["XREADGROUP", "GROUP", "g", "c", "STREAMS", `${p}x`, ">"], ["XPENDING", `${p}x`, "g"], ["XINFO", "GROUPS", `${p}x`],
       ["XAUTOCLAIM", `${p}x`, "g", "c", "0", "0", "JUSTID"],
     ];
-    const [flaredis, redis] = await Promise.all([resp3Replies(proxy.port, commands), reference ? resp3Replies(reference.port, commands) : Promise.resolve(null)]);
+    const [flaredis, redis] = await Promise.all([resp3Replies(t.proxy.port, commands), t.reference ? resp3Replies(t.reference.port, commands) : Promise.resolve(null)]);
     if (redis === null) return;
     const diverged = commands.flatMap((c, i) => (flaredis[i] === redis[i] ? [] : [`${c.join(" ")}\n  redis:    ${JSON.stringify(redis[i])}\n  flaredis: ${JSON.stringify(flaredis[i])}`]));
     expect(diverged.join("\n")).toBe("");
@@ -283,8 +266,8 @@ describe("RESP3 edge cases through the proxy", () => {
       frame("GET", "pe:nil"), frame("HGETALL", "pe:h"), frame("ZADD", "withscores", "1", "m"), frame("ZUNION", "1", "withscores"),
       frame("COMMAND", "DOCS", "nosuchcommand"), frame("HELLO", "2"), frame("HGETALL", "pe:h"), frame("PING"),
     ].join("");
-    if (!reference) return;
-    expect(await pipelined(proxy.port, text)).toBe(await pipelined(reference.port, text));
+    if (!t.reference) return;
+    expect(await pipelined(t.proxy.port, text)).toBe(await pipelined(t.reference.port, text));
   });
 });
 
