@@ -7,12 +7,13 @@
 import { Hono } from "hono";
 import type { Permission } from "../durable-objects/engine/engine";
 import { type Fault, RESTART_REASON } from "../durable-objects/protocol/node-api";
-import type { FailoverAnswer, SentinelStatus } from "../durable-objects/protocol/sentinel-api";
+import type { SentinelStatus } from "../durable-objects/protocol/sentinel-api";
 import { sentinelsOf, topologyOf } from "../durable-objects/protocol/topology";
 import { type Env, nodeStub, sentinelStub } from "./env";
 import { RequestError, requestErrors } from "./errors";
 import { backupObject, backupsKept, listBackups, makeBackup, restoreBackup } from "./backups";
 import { exportResponse } from "./export";
+import { coordinatedFailover } from "./failover";
 import { importRdb } from "./import";
 import { readBody } from "./request";
 import { currentTopology, learnTopology, refreshTopology } from "./routing";
@@ -83,36 +84,14 @@ admin.get("/topology", async (c) => {
 
 admin.get("/sentinels", async (c) => c.json(await sentinelViews(c.env)));
 
-/**
- * POST /admin/failover {"to": node}: the sentinels' coordinated switch (Redis's FAILOVER): the
- * coordinator (the first configured sentinel that answers) is elected for a new epoch, fences the
- * primary (stored: it takes no write from then on), waits for the target to reach the primary's
- * exact offset, promotes it under that epoch, and the old primary and the other replicas follow
- * with a partial sync. No acknowledged write is lost. A failover that cannot happen (another one
- * under way, an election lost, a target that does not catch up) answers 409 and changes nothing.
- */
+/** POST /admin/failover {"to": node}: the sentinels' coordinated switch (Redis's FAILOVER, worker/failover.ts); 409 when it cannot happen. */
 admin.post("/failover", async (c) => {
   const expected = `a failover is {"to": <a replica: ${currentTopology(c.env).replicas.join(", ")}>}`;
   const to = (await jsonBody(c.req.raw, expected)).to;
   if (typeof to !== "string") throw requestErrors.badRequest(expected);
-  const { sentinels } = sentinelsOf(c.env);
-  if (sentinels.length === 0) throw new RequestError("ERR no sentinels are configured (FLAREDIS_SENTINELS)", 503);
-  let answer: FailoverAnswer | null = null;
-  for (const s of sentinels) {
-    try {
-      answer = await sentinelStub(c.env, s).failover(to);
-      break;
-    } catch (e) {
-      // A sentinel that is down cannot coordinate: the next one does. Any other failure leaves
-      // the failover to the coordinator's alarm, which finishes or undoes it.
-      if (!String(e).includes("unreachable")) throw new RequestError(`ERR the failover was interrupted (${String(e)}); see /admin/topology`, 503);
-    }
-  }
-  if (answer === null) throw new RequestError("ERR no sentinel can be reached", 503);
-  learnTopology(c.env, answer.topology);
-  if (!answer.ok) throw new RequestError(answer.error, answer.status);
-  const { epoch, primary, replicas } = answer.topology;
-  return c.json({ epoch, primary, replicas, offset: answer.offset });
+  const { topology, offset } = await coordinatedFailover(c.env, to);
+  const { epoch, primary, replicas } = topology;
+  return c.json({ epoch, primary, replicas, offset });
 });
 
 /** A query flag: `?flush=1`. */

@@ -21,6 +21,7 @@ import { type Background, route } from "./routing";
 import { EVENTS_HEADER, isSubscribe, subscribe, subscriptionOf } from "./subscribe";
 import { RedisError, errors } from "../durable-objects/engine/errors";
 import { isSaveCommand, saveCommand } from "./backups";
+import { failoverCommand } from "./failover";
 import { toText } from "../durable-objects/engine/bytes";
 
 const SYNC_TOKEN = "upstash-sync-token";
@@ -209,6 +210,10 @@ app.post("/", async (c) => {
   const argv = parseCommand(await readBody(c.req.raw), argEncodingOf(c.req.raw));
   if (isSubscribe(argv[0]) && c.req.header("accept") === "text/event-stream") return subscribeTo(c, argv);
   if (isSaveCommand(argv[0])) return save(c, argv);
+  if (argv[0]?.toUpperCase() === "FAILOVER") {
+    if (c.get("permission") !== "admin" || c.get("acl")) throw errors.noPermission(argv[0]);
+    return c.json({ result: await failoverCommand(c.env, argv) });
+  }
   // AUTH alone: its credentials checked here (the proxy's AUTH user password); in a pipeline the engine refuses it.
   if (argv[0]?.toUpperCase() === "AUTH") return c.json({ result: await checkAuth(argv, c.env, backgroundOf(c)) });
   return forward(c, "single", [argv]);
