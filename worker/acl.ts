@@ -1,12 +1,13 @@
 /**
  * ACL users at the edge. A request may authenticate as a user ACL SETUSER made, with the bearer
  * token `<user>:<password>` (what `@upstash/redis` sends as its token, unchanged; the proxy's
- * `AUTH user pass` becomes it). The worker keeps a copy of the users, asked of a node (the nearest
- * that answers) and kept 5 s, authenticates against it, and refuses here, before any node is
- * asked, a single command or a transaction the user may not run (a transaction whose command is
- * refused is discarded, EXECABORT, as Redis refuses it when queued). The refusal goes to the
- * primary's ACL LOG. The node checks every call again with its own users (engine/dispatch.ts), a
- * pipeline's commands each there: a copy up to 5 s old never lets through what the node refuses.
+ * `AUTH user pass` becomes it). The worker keeps a copy of the users, asked of the primary (else a
+ * replica) and kept 5 s, authenticates against it, and refuses here, before any node is asked, a
+ * single command, a transaction (its WATCH too) or a subscription the user may not run (a
+ * transaction whose command is refused is discarded, EXECABORT, as Redis refuses it when
+ * queued). The refusal goes to the primary's ACL LOG. The node checks every call again with its
+ * own users (engine/dispatch.ts), a pipeline's commands each there: a stale copy lets no command
+ * through that the node refuses. Subscriptions reach no dispatcher: the edge's check is theirs.
  */
 import type { AclAuth, Refusal } from "../durable-objects/engine/acl/acl";
 import { systemClock } from "../durable-objects/engine/clock";
@@ -116,10 +117,4 @@ export function logDenial(env: Env, username: string, denial: Refusal, context: 
     .aclDenied(username, denial, context)
     .catch(() => {});
   if (background) background(work);
-}
-
-/** Forgets the copy of the users (tests). */
-export function forgetAclUsers(): void {
-  copy = null;
-  lastAuthLogged = Number.NEGATIVE_INFINITY;
 }

@@ -12,8 +12,7 @@
  * (a syntax error, a wrong type, a value out of range) is that command's reply, and the others run.
  */
 import { type Config, configGet, configSet, loadConfig } from "./config";
-import type { Clock, Random } from "./clock";
-import { type Command, type Flag, type Permission, type RequestBudget, type Server, WaitForReplicas, flagsOf } from "./command";
+import { type Command, type Flag, type RequestBudget, type Server, WaitForReplicas, flagsOf } from "./command";
 import { Dispatcher, type Outcome, type Prepared } from "./dispatch";
 import { RedisError, errors } from "./errors";
 import { Functions } from "./scripting/functions";

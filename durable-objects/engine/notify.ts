@@ -110,12 +110,6 @@ const on =
   (call) =>
     call.effects.length > 0 ? [{ cls, event, key: call.argv[at]! }] : [];
 
-/** Several rules' events, in order. */
-const both =
-  (...rules: Rule[]): Rule =>
-  (call) =>
-    rules.flatMap((r) => r(call));
-
 /** A STORE command's event on its destination (argv[at]); an empty result deletes it instead (`del`, from the change). */
 const stored =
   (cls: string, event: string, at = 1): Rule =>
