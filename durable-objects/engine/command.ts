@@ -237,4 +237,9 @@ export function keysOf(cmd: Command, argv: readonly string[]): string[] {
   return out;
 }
 
+/** Every key a call names: its key spec's, then those its options name (`otherKeys`: SORT's STORE...). */
+export function allKeysOf(cmd: Command, argv: readonly string[]): string[] {
+  return [...keysOf(cmd, argv), ...(cmd.otherKeys?.(argv) ?? [])];
+}
+
 export const OK = "OK";

@@ -4,7 +4,7 @@
  * (`admitFromScript`, Redis's scriptCall), and the run itself with its key-size checks and
  * counters (`execute`). The engine (engine.ts) drives batches through it.
  */
-import { type Command, type Context, type Flag, type Permission, type Reply, type Server, flagsOf, keysOf } from "./command";
+import { type Command, type Context, type Flag, type Permission, type Reply, type Server, allKeysOf, flagsOf } from "./command";
 import { REFUSED, commandTable } from "./command-table";
 import { RedisError, errors } from "./errors";
 import type { Change, Role } from "./keyspace";
@@ -141,7 +141,7 @@ export class Dispatcher {
     host.stats.commandsProcessed++;
     host.commandCalls.set(p.command.name, (host.commandCalls.get(p.command.name) ?? 0) + 1);
     try {
-      for (const key of [...keysOf(p.command, p.argv), ...(p.command.otherKeys?.(p.argv) ?? [])]) {
+      for (const key of allKeysOf(p.command, p.argv)) {
         const size = key.length;
         if (size > host.maxKeyBytes) throw errors.keyTooLarge(host.maxKeyBytes, size);
       }

@@ -12,7 +12,7 @@
  * What this gives up: a read of other keys may be served by a replica older than a read the
  * client made before (monotonic reads across keys); a read of a key the client wrote never is.
  */
-import { type Command, flagsOf, keysOf } from "../engine/command";
+import { type Command, allKeysOf, flagsOf } from "../engine/command";
 import { Engine } from "../engine/engine";
 import type { Position } from "../engine/replication/protocol";
 
@@ -83,7 +83,7 @@ export function batchKeys(commands: readonly (readonly string[])[], counts: (com
     if (!counts(command, argv)) continue;
     selected = true;
     if (!command?.keys || command.subcommands || flagsOf(command, argv).includes("anykeys")) return null;
-    keys.push(...keysOf(command, argv), ...(command.otherKeys?.(argv) ?? []));
+    keys.push(...allKeysOf(command, argv));
   }
   return selected ? keys : undefined;
 }

@@ -8,7 +8,7 @@
  * (a write command's keys all need write access), not by Redis's per-key flags.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { type Command, flagsOf, keysOf } from "../command";
+import { type Command, allKeysOf, flagsOf } from "../command";
 import { RedisError } from "../errors";
 import { compileGlob } from "../glob";
 import { CATEGORIES, categoriesOf, categoriesOfName } from "./categories";
@@ -163,7 +163,7 @@ export function deny(u: AclUser, command: Command, argv: readonly string[]): Den
   if (!commandAllowed(u.commands, command.name, sub, categoriesOf(command, sub))) return { reason: "command", object: sub ? `${command.name}|${sub}` : command.name };
   const need = accessOf(command, argv);
   if (!allKeys(u))
-    for (const key of [...keysOf(command, argv), ...(command.otherKeys?.(argv) ?? [])]) {
+    for (const key of allKeysOf(command, argv)) {
       // One pattern must give all the access needed (Redis's ACLSelectorCheckKey; the same pattern given twice was merged).
       if (!u.keys.some((k) => (!need.read || k.read) && (!need.write || k.write) && compileGlob(k.pattern).test(key))) return { reason: "key", object: key };
     }

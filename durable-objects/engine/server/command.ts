@@ -1,5 +1,5 @@
 import { toBytes } from "../bytes";
-import { type Command, type Reply, defineCommand, keysOf } from "../command";
+import { type Command, type Reply, allKeysOf, defineCommand } from "../command";
 import { commandTable } from "../command-table";
 import { RedisError, errors } from "../errors";
 import { compileGlob } from "../glob";
@@ -111,7 +111,7 @@ function keysFor(argv: readonly string[]): { command: Command; keys: string[] } 
   if (command === undefined) throw new RedisError("ERR Invalid command specified");
   const arity = command.subcommands && argv.length > 1 ? command.subcommands[argv[1]!.toLowerCase()] : command.arity;
   if (arity === undefined || (arity > 0 ? argv.length !== arity : argv.length < -arity)) throw new RedisError("ERR Invalid number of arguments specified for command");
-  const keys = [...keysOf(command, argv), ...(command.otherKeys?.(argv) ?? [])];
+  const keys = allKeysOf(command, argv);
   if (keys.length === 0) throw new RedisError("ERR The command has no key arguments");
   return { command, keys };
 }
