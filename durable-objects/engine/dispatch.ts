@@ -85,7 +85,7 @@ export class Dispatcher {
     if (!command) throw REFUSED.has(name.toLowerCase()) ? errors.unsupported(name, REFUSED.get(name.toLowerCase())) : errors.unknownCommand(name, argv.slice(1));
     const arity = arityOf(command, argv);
     if (arity === null) throw errors.unknownSubcommand(name, argv[1]!);
-    if (arity.n > 0 ? argv.length !== arity.n : argv.length < -arity.n) throw errors.arity(arity.fullname);
+    if (!fitsArity(arity.n, argv)) throw errors.arity(arity.fullname);
     const flags = flagsOf(command, argv);
     if (!permits(flags, permission)) throw errors.noPermission(command.name);
     const { host } = this;
@@ -114,7 +114,7 @@ export class Dispatcher {
     const command = Dispatcher.lookup(argv[0] ?? "");
     const arity = command ? arityOf(command, argv) : null;
     if (!command || arity === null) throw new RedisError("ERR Unknown Redis command called from script");
-    if (arity.n > 0 ? argv.length !== arity.n : argv.length < -arity.n) throw new RedisError("ERR Wrong number of args calling Redis command from script");
+    if (!fitsArity(arity.n, argv)) throw new RedisError("ERR Wrong number of args calling Redis command from script");
     const flags = flagsOf(command, argv);
     if (flags.includes("noscript")) throw new RedisError("ERR This Redis command is not allowed from script");
     if (!permits(flags, permission)) throw new RedisError("ERR The user executing the script can't run this command or subcommand");
@@ -179,8 +179,11 @@ const SCRIPT_DENIALS = {
   channel: "ERR The user executing the script can't publish to the channel mentioned in the command",
 } as const;
 
+/** Whether argv's length fits Redis arity `n` (exactly n, or at least -n when negative). */
+export const fitsArity = (n: number, argv: readonly unknown[]): boolean => (n > 0 ? argv.length === n : argv.length >= -n);
+
 /** The arity that applies to argv (a container's subcommand's), with its name; null for an unknown subcommand. */
-function arityOf(command: Command, argv: readonly string[]): { n: number; fullname: string } | null {
+export function arityOf(command: Command, argv: readonly string[]): { n: number; fullname: string } | null {
   if (!command.subcommands || argv.length < 2) return { n: command.arity, fullname: command.name };
   const sub = argv[1]!.toLowerCase();
   if (!Object.hasOwn(command.subcommands, sub)) return null;

@@ -7,7 +7,7 @@ import { TOKEN_USERS } from "../acl/acl";
 import { CATEGORIES, commandsIn } from "../acl/categories";
 import { type AclUser, NEW_USER, applyRules, describe, deny, dryRunText, getuser } from "../acl/users";
 import type { Permission } from "../command";
-import { Dispatcher } from "../dispatch";
+import { Dispatcher, fitsArity } from "../dispatch";
 
 /** ACL HELP's lines, as redis-server 7.0 prints them. */
 const HELP = [
@@ -77,7 +77,7 @@ function allUsers(ctx: Context): AclUser[] {
 function dryRun(ctx: Context, username: string, argv: readonly string[]): Reply {
   const command = commandTable.get(argv[0]!.toLowerCase());
   if (command === undefined) throw new RedisError(`ERR Command '${argv[0]}' not found`);
-  if (command.arity > 0 ? argv.length !== command.arity : argv.length < -command.arity) throw errors.arity(command.name);
+  if (!fitsArity(command.arity, argv)) throw errors.arity(command.name);
   if (isTokenUser(username)) {
     return Dispatcher.permits(argv, TOKEN_PERMISSION[username]!) === false ? toBytes(`This user has no permissions to run the '${command.name}' command`) : OK;
   }

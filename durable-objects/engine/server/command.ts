@@ -4,6 +4,7 @@ import { commandTable } from "../command-table";
 import { RedisError, errors } from "../errors";
 import { compileGlob } from "../glob";
 import { categoriesOf } from "../acl/categories";
+import { arityOf, fitsArity } from "../dispatch";
 import { TYPES } from "../types";
 import redis from "./redis-commands.json";
 
@@ -109,8 +110,8 @@ function lookup(name: string): { command: Command; sub?: string } | undefined {
 function keysFor(argv: readonly string[]): { command: Command; keys: string[] } {
   const command = commandTable.get(argv[0]!.toLowerCase());
   if (command === undefined) throw new RedisError("ERR Invalid command specified");
-  const arity = command.subcommands && argv.length > 1 ? command.subcommands[argv[1]!.toLowerCase()] : command.arity;
-  if (arity === undefined || (arity > 0 ? argv.length !== arity : argv.length < -arity)) throw new RedisError("ERR Invalid number of arguments specified for command");
+  const arity = arityOf(command, argv);
+  if (arity === null || !fitsArity(arity.n, argv)) throw new RedisError("ERR Invalid number of arguments specified for command");
   const keys = allKeysOf(command, argv);
   if (keys.length === 0) throw new RedisError("ERR The command has no key arguments");
   return { command, keys };
