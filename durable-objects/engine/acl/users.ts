@@ -10,7 +10,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { type Command, allKeysOf, flagsOf } from "../command";
 import { RedisError } from "../errors";
-import { compileGlob } from "../glob";
+import { type Glob, compileGlob } from "../glob";
 import { CATEGORIES, categoriesOf, categoriesOfName } from "./categories";
 
 export interface KeyPattern {
@@ -145,6 +145,22 @@ export function commandAllowed(rules: readonly string[], name: string, sub: stri
   return allowed;
 }
 
+/**
+ * A user's key or channel pattern, compiled once: every call of an ACL user is checked at the edge
+ * and on its node, each key against the patterns. The patterns are few (the users' own); past
+ * GLOBS_KEPT the cache starts again.
+ */
+function globOf(pattern: string): Glob {
+  let glob = globs.get(pattern);
+  if (glob === undefined) {
+    if (globs.size >= GLOBS_KEPT) globs.clear();
+    globs.set(pattern, (glob = compileGlob(pattern)));
+  }
+  return glob;
+}
+const globs = new Map<string, Glob>();
+const GLOBS_KEPT = 1024;
+
 /** Channels a call publishes or subscribes to (PUBLISH, SPUBLISH, SUBSCRIBE...), for `&` rules. */
 function channelsOf(name: string, argv: readonly string[]): { channels: string[]; patterns: boolean } | null {
   if (name === "publish" || name === "spublish") return { channels: [argv[1]!], patterns: false };
@@ -165,7 +181,7 @@ export function deny(u: AclUser, command: Command, argv: readonly string[]): Den
   if (!allKeys(u))
     for (const key of allKeysOf(command, argv)) {
       // One pattern must give all the access needed (Redis's ACLSelectorCheckKey; the same pattern given twice was merged).
-      if (!u.keys.some((k) => (!need.read || k.read) && (!need.write || k.write) && compileGlob(k.pattern).test(key))) return { reason: "key", object: key };
+      if (!u.keys.some((k) => (!need.read || k.read) && (!need.write || k.write) && globOf(k.pattern).test(key))) return { reason: "key", object: key };
     }
   return channelDenial(u, command.name, argv);
 }
@@ -175,7 +191,7 @@ function channelDenial(u: AclUser, name: string, argv: readonly string[]): Denia
   const channels = channelsOf(name, argv);
   if (channels && !u.channels.includes("*"))
     for (const channel of channels.channels)
-      if (!u.channels.some((c) => (channels.patterns ? c === channel : compileGlob(c).test(channel)))) return { reason: "channel", object: channel };
+      if (!u.channels.some((c) => (channels.patterns ? c === channel : globOf(c).test(channel)))) return { reason: "channel", object: channel };
   return null;
 }
 
