@@ -1,6 +1,7 @@
 /** Bearer-token authentication: three tokens, three permissions, constant-time comparison. */
 import type { Permission } from "../durable-objects/engine/engine";
-import type { AclAuth } from "../durable-objects/engine/acl/acl";
+import { type AclAuth, wrongPass } from "../durable-objects/engine/acl/acl";
+import { errors } from "../durable-objects/engine/errors";
 import type { AclUser } from "../durable-objects/engine/acl/users";
 import { aclLogin } from "./acl";
 import type { Background } from "./routing";
@@ -79,15 +80,14 @@ export async function callerOf(request: Request, env: Env, background?: Backgrou
  * answers. No node is asked but for the users; nothing about the request's own token changes.
  */
 export async function checkAuth(argv: readonly string[], env: Env, background?: Background): Promise<"OK"> {
-  const wrong = () => new RequestError("WRONGPASS invalid username-password pair or user is disabled.", 401);
-  if (argv.length !== 2 && argv.length !== 3) throw new RequestError("ERR wrong number of arguments for 'auth' command", 400);
+  if (argv.length !== 2 && argv.length !== 3) throw errors.arity("auth");
   const [user, password] = argv.length === 3 ? [argv[1]!, argv[2]!] : ["default", argv[1]!];
   if (user === "default") {
     await permissionOf(password, env).catch(() => {
-      throw wrong();
+      throw wrongPass();
     });
     return "OK";
   }
-  if ((await aclLogin(env, `${user}:${password}`, background)) === null) throw wrong();
+  if ((await aclLogin(env, `${user}:${password}`, background)) === null) throw wrongPass();
   return "OK";
 }

@@ -11,6 +11,7 @@ import type { FailoverAnswer } from "../durable-objects/protocol/sentinel-api";
 import { sentinelsOf } from "../durable-objects/protocol/topology";
 import type { Topology } from "../durable-objects/protocol/topology";
 import { type Env, nodeStub, sentinelStub } from "./env";
+import { RedisError, errors } from "../durable-objects/engine/errors";
 import { RequestError } from "./errors";
 import { currentTopology, learnTopology } from "./routing";
 
@@ -45,6 +46,7 @@ export async function coordinatedFailover(env: Env, to: string): Promise<{ topol
  * is done (Redis answers at once and switches after). TIMEOUT and FORCE are checked as Redis checks
  * them and change nothing: the switch never loses an acknowledged write, and gives up (changing
  * nothing) when the target has not caught up within 5 s. ABORT: the switch is not interruptible.
+ * Its errors are Redis's, their HTTP status worker/errors.ts's (400, 409 or 503 from the switch).
  */
 export async function failoverCommand(env: Env, argv: readonly string[]): Promise<"OK"> {
   let to: string | null = null;
@@ -64,21 +66,21 @@ export async function failoverCommand(env: Env, argv: readonly string[]): Promis
     } else if (option === "ABORT" && !abort) abort = true;
     else if (option === "TIMEOUT" && i + 1 < argv.length && timeout === null) {
       timeout = parseInt64(argv[++i]!);
-      if (timeout <= 0n) throw new RequestError("ERR FAILOVER timeout must be greater than 0", 400);
-    } else throw new RequestError("ERR syntax error", 400);
+      if (timeout <= 0n) throw new RedisError("ERR FAILOVER timeout must be greater than 0");
+    } else throw errors.syntax();
   }
   if (abort) {
-    if (to !== null || timeout !== null) throw new RequestError("ERR syntax error", 400);
-    throw new RequestError("ERR FAILOVER ABORT is not supported by Flaredis (a coordinated failover runs to its end, or the sentinels undo it)", 400);
+    if (to !== null || timeout !== null) throw errors.syntax();
+    throw new RedisError("ERR FAILOVER ABORT is not supported by Flaredis (a coordinated failover runs to its end, or the sentinels undo it)");
   }
-  if (force && (to === null || timeout === null)) throw new RequestError("ERR FAILOVER with force option requires both a timeout and target HOST and IP.", 400);
+  if (force && (to === null || timeout === null)) throw new RedisError("ERR FAILOVER with force option requires both a timeout and target HOST and IP.");
   const { primary, replicas } = currentTopology(env);
   if (to === null) {
     const status = await nodeStub(env, primary).status();
     const up = status.replicas.filter((r) => r.link === "up").sort((a, b) => b.offset - a.offset || (a.node < b.node ? -1 : 1));
-    if (up.length === 0) throw new RequestError("ERR FAILOVER requires connected replicas.", 400);
+    if (up.length === 0) throw new RedisError("ERR FAILOVER requires connected replicas.");
     to = up[0]!.node;
-  } else if (!replicas.includes(to)) throw new RequestError("ERR FAILOVER target HOST and PORT is not a replica.", 400);
+  } else if (!replicas.includes(to)) throw new RedisError("ERR FAILOVER target HOST and PORT is not a replica.");
   await coordinatedFailover(env, to);
   return "OK";
 }
