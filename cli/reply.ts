@@ -117,16 +117,5 @@ function commandStatuses(reply: Reply, sub: string): Reply {
 
 /** FUNCTION LIST's flags are status replies in Redis (`+no-writes`): the API's JSON carries them as strings. */
 function withStatusFlags(reply: Reply): Reply {
-  if (!Array.isArray(reply)) return reply;
-  const decoder = new TextDecoder();
-  const key = (r: Reply | undefined) => (r instanceof Uint8Array ? decoder.decode(r) : "");
-  return reply.map((lib) => {
-    if (!Array.isArray(lib)) return lib;
-    // Each entry is [key, value, key, value …]: a value at an odd index follows its key.
-    const valueOf = (entry: Reply[], name: string, i: number) => i % 2 === 1 && key(entry[i - 1]) === name;
-    const flags = (x: Reply) => (Array.isArray(x) ? x.map((flag) => (flag instanceof Uint8Array ? decoder.decode(flag) : flag)) : x);
-    return lib.map((v, i) =>
-      valueOf(lib, "functions", i) && Array.isArray(v) ? v.map((f) => (Array.isArray(f) ? f.map((x, j) => (valueOf(f, "flags", j) ? flags(x) : x)) : f)) : v,
-    );
-  });
+  return Array.isArray(reply) ? reply.map((lib) => withFields(lib, { functions: (fs) => (Array.isArray(fs) ? fs.map((f) => withFields(f, { flags: statuses })) : fs) })) : reply;
 }
