@@ -141,6 +141,13 @@ const move = (from: (argv: readonly string[]) => string, to: (argv: readonly str
 };
 const end = (word: string | undefined, left: string, right: string) => ((word ?? "").toUpperCase() === "LEFT" ? left : right);
 
+/** RENAME and RENAMENX: `rename_from` on the source, `rename_to` on the destination, when it happened. */
+const renamed: Rule = (call) =>
+  call.effects.length > 0 ? [{ cls: "g", event: "rename_from", key: call.argv[1]! }, { cls: "g", event: "rename_to", key: call.argv[2]! }] : [];
+
+/** GEORADIUS and GEORADIUSBYMEMBER with STORE or STOREDIST: `georadiusstore` on a destination left holding the result. */
+const radiusStored: Rule = (call) => call.written.filter(call.exists).map((key) => ({ cls: "z", event: "georadiusstore", key }));
+
 /** ZADD: `zincr` with INCR, else `zadd`. */
 const zadd: Rule = (call) => {
   let incr = false;
@@ -184,8 +191,8 @@ export const EVENTS: ReadonlyMap<string, Rule> = new Map<string, Rule>([
   ["expireat", deadlines],
   ["pexpireat", deadlines],
   ["persist", deadlines],
-  ["rename", (call) => (call.effects.length > 0 ? [{ cls: "g", event: "rename_from", key: call.argv[1]! }, { cls: "g", event: "rename_to", key: call.argv[2]! }] : [])],
-  ["renamenx", (call) => (call.effects.length > 0 ? [{ cls: "g", event: "rename_from", key: call.argv[1]! }, { cls: "g", event: "rename_to", key: call.argv[2]! }] : [])],
+  ["rename", renamed],
+  ["renamenx", renamed],
   ["copy", on("g", "copy_to", 2)],
   ["restore", (call) => call.written.filter(call.exists).map((key) => ({ cls: "g", event: "restore", key }))],
   ["sort", (call) => call.written.filter(call.exists).map((key) => ({ cls: "l", event: "sortstore", key }))],
@@ -248,8 +255,8 @@ export const EVENTS: ReadonlyMap<string, Rule> = new Map<string, Rule>([
   ["zdiffstore", stored("z", "zdiffstore")],
   ["zrangestore", stored("z", "zrangestore")],
   ["geoadd", each("z", "zadd")],
-  ["georadius", (call) => call.written.filter(call.exists).map((key) => ({ cls: "z", event: "georadiusstore", key }))],
-  ["georadiusbymember", (call) => call.written.filter(call.exists).map((key) => ({ cls: "z", event: "georadiusstore", key }))],
+  ["georadius", radiusStored],
+  ["georadiusbymember", radiusStored],
   ["geosearchstore", stored("z", "geosearchstore")],
   ["pfadd", each("$", "pfadd")],
   ["pfmerge", (call) => (call.exists(call.argv[1]!) ? [{ cls: "$", event: "pfadd", key: call.argv[1]! }] : [])],
