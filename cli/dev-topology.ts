@@ -30,6 +30,7 @@ console.log(
     "Flaredis local topology (epoch 1; GET /admin/topology shows the current one):",
     row("primary", primary),
     ...replicas.map((r) => row("replica", r)),
+    `Shards: ${vars.FLAREDIS_SHARDS || "1"} (FLAREDIS_SHARDS; \`npm run dev -- --var FLAREDIS_SHARDS:3\` runs 3, each with these nodes).`,
     "Writes go to the primary; reads to the replica nearest to request.cf. A read \"from\" Paris:",
     `  curl -H 'Authorization: Bearer dev-token' -H 'MF-CF-Blob: ${paris}' http://127.0.0.1:${port}/get/k -i`,
     "",

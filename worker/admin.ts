@@ -16,7 +16,8 @@ import { exportResponse } from "./export";
 import { coordinatedFailover } from "./failover";
 import { importRdb } from "./import";
 import { readBody } from "./request";
-import { currentTopology, learnTopology, refreshTopology } from "./routing";
+import { currentTopology, routerFor } from "./routing";
+import { placeOf, shardsOf, slotMapOf } from "../durable-objects/protocol/shards";
 
 export const admin = new Hono<{ Bindings: Env; Variables: { permission: Permission } }>();
 
@@ -25,22 +26,24 @@ admin.use("*", async (c, next) => {
   await next();
 });
 
-/** The node a path names; 404 for a region that holds no node. */
+/** The node a path names (`enam`, `enam.2` in shard 2: protocol/shards.ts); 404 for one there is not. */
 function nodeNamed(env: Env, name: string) {
   const { primary, replicas } = topologyOf(env);
-  if (name !== primary && !replicas.includes(name)) throw requestErrors.notFound(`/admin/nodes/${name}`);
-  return nodeStub(env, name);
+  const { shard, region } = placeOf(name);
+  if ((region !== primary && !replicas.includes(region)) || shard > shardsOf(env)) throw requestErrors.notFound(`/admin/nodes/${name}`);
+  return nodeStub(env, region, shard);
 }
 
-/** The sentinel a path names; 404 for a region that holds none. */
+/** The sentinel a path names (`wnam`, `wnam.2`); 404 for one there is not. */
 function sentinelNamed(env: Env, name: string) {
-  if (!sentinelsOf(env).sentinels.includes(name)) throw requestErrors.notFound(`/admin/sentinels/${name}`);
-  return sentinelStub(env, name);
+  const { shard, region } = placeOf(name);
+  if (!sentinelsOf(env).sentinels.includes(region) || shard > shardsOf(env)) throw requestErrors.notFound(`/admin/sentinels/${name}`);
+  return sentinelStub(env, region, shard);
 }
 
-/** The sentinels' views, from those that answer. */
-async function sentinelViews(env: Env): Promise<SentinelStatus[]> {
-  const answers = await Promise.allSettled(sentinelsOf(env).sentinels.map((s) => sentinelStub(env, s).status()));
+/** The sentinels' views of shard `shard`, from those that answer. */
+async function sentinelViews(env: Env, shard = 1): Promise<SentinelStatus[]> {
+  const answers = await Promise.allSettled(sentinelsOf(env).sentinels.map((s) => sentinelStub(env, s, shard).status()));
   return answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
 }
 
@@ -57,39 +60,58 @@ async function jsonBody(request: Request, expected: string): Promise<Record<stri
 }
 
 /**
- * GET /admin/topology: the primary's view (its replicas' links, offsets and lag); when the
- * primary cannot be asked, the sentinels' (`"from": "sentinels"`), so the admin sees the outage.
+ * A shard's topology: its primary's view (its replicas' links, offsets and lag); when the primary
+ * cannot be asked, the sentinels' (`"from": "sentinels"`), so the admin sees the outage. Nodes are
+ * named within the shard (by region).
  */
-admin.get("/topology", async (c) => {
-  const { epoch, primary } = await refreshTopology(c.env);
-  const sentinels = await sentinelViews(c.env);
+async function shardTopology(env: Env, shard: number) {
+  const router = routerFor(env, shard);
+  const { epoch, primary } = await router.refreshTopology();
+  const sentinels = await sentinelViews(env, shard);
   try {
     // Probing: a link cut while the primary is idle shows at the next ask (the dashboard's poll).
-    const status = await nodeStub(c.env, primary).status(true);
-    learnTopology(c.env, status.topology);
-    return c.json({ from: "primary", epoch, primary: { node: status.node, offset: status.offset }, replicas: status.replicas, sentinels });
+    const status = await nodeStub(env, primary, shard).status(true);
+    router.learnTopology(status.topology);
+    return { from: "primary", epoch, primary: { node: status.node, offset: status.offset }, replicas: status.replicas, sentinels };
   } catch {
-    for (const s of sentinels) learnTopology(c.env, s.topology);
-    const t = currentTopology(c.env);
+    for (const s of sentinels) router.learnTopology(s.topology);
+    const t = router.currentTopology();
     const seen = new Map(sentinels.flatMap((s) => s.nodes).map((n) => [n.node, n]));
-    return c.json({
+    return {
       from: "sentinels",
       epoch: t.epoch,
       primary: { node: t.primary, offset: seen.get(t.primary)?.offset ?? 0, down: true },
       replicas: t.replicas.map((node) => ({ node, link: seen.get(node)?.linkUp ? "up" : "down", offset: seen.get(node)?.offset ?? 0, lag_ms: -1 })),
       sentinels,
-    });
+    };
   }
+}
+
+/**
+ * GET /admin/topology: shard 1's topology (the whole deployment's without sharding); with shards,
+ * `shards` lists each one's, with the hash slots it holds (`slots`: [from, to] ranges).
+ */
+admin.get("/topology", async (c) => {
+  const map = slotMapOf(c.env);
+  if (map.shards.length === 1) return c.json(await shardTopology(c.env, 1));
+  const shards = await Promise.all(
+    map.shards.map(async (shard) => ({ shard, slots: map.ranges.filter((r) => r.shard === shard).map((r) => [r.from, r.to]), ...(await shardTopology(c.env, shard)) })),
+  );
+  return c.json({ ...shards[0]!, shards });
 });
 
-admin.get("/sentinels", async (c) => c.json(await sentinelViews(c.env)));
+admin.get("/sentinels", async (c) => c.json(await sentinelViews(c.env, Number(c.req.query("shard") ?? 1) || 1)));
 
-/** POST /admin/failover {"to": node}: the sentinels' coordinated switch (Redis's FAILOVER, worker/failover.ts); 409 when it cannot happen. */
+/**
+ * POST /admin/failover {"to": node[, "shard": n]}: the sentinels' coordinated switch of shard n's
+ * primary (1 by default; Redis's FAILOVER, worker/failover.ts); 409 when it cannot happen.
+ */
 admin.post("/failover", async (c) => {
-  const expected = `a failover is {"to": <a replica: ${currentTopology(c.env).replicas.join(", ")}>}`;
-  const to = (await jsonBody(c.req.raw, expected)).to;
-  if (typeof to !== "string") throw requestErrors.badRequest(expected);
-  const { topology, offset } = await coordinatedFailover(c.env, to);
+  const expected = `a failover is {"to": <a replica: ${currentTopology(c.env).replicas.join(", ")}>} (with "shard": <1-${shardsOf(c.env)}> for another shard's)`;
+  const body = await jsonBody(c.req.raw, expected);
+  const shard = body.shard ?? 1;
+  if (typeof body.to !== "string" || !Number.isSafeInteger(shard) || (shard as number) < 1 || (shard as number) > shardsOf(c.env)) throw requestErrors.badRequest(expected);
+  const { topology, offset } = await coordinatedFailover(c.env, body.to, shard as number);
   const { epoch, primary, replicas } = topology;
   return c.json({ epoch, primary, replicas, offset });
 });

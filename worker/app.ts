@@ -15,9 +15,10 @@ import { errorResponse, requestErrors, statusOf } from "./errors";
 import { scrape } from "./metrics";
 import type { ClientLocation } from "./regions";
 import { stringify, toJsonOutcome } from "./reply";
-import { formatSyncToken, nextSyncToken, parseSyncToken, writtenKeys } from "./sync-token";
+import { echoedSyncToken } from "./sync-token";
+import { runBatch, watchToken } from "./cluster";
 import { type ArgEncoding, parseCommand, parseCommands, parsePathCommand, readBody, readBodyBytes } from "./request";
-import { type Background, route } from "./routing";
+import type { Background } from "./routing";
 import { EVENTS_HEADER, isSubscribe, subscribe, subscriptionOf } from "./subscribe";
 import { RedisError, errors } from "../durable-objects/engine/errors";
 import { isSaveCommand, saveCommand } from "./backups";
@@ -56,11 +57,11 @@ function argEncodingOf(request: Request): ArgEncoding {
  * the watch, whose position is the `Flaredis-Watch-Position` header (the sync token of the WATCH's
  * response). No WATCH: the commands as they are.
  */
-function watchOf(request: Request, commands: string[][]): { commands: string[][]; watch?: Watch } {
+function watchOf(env: Env, request: Request, commands: string[][]): { commands: string[][]; watch?: Watch } {
   const first = commands[0];
   if (first === undefined || first[0]?.toUpperCase() !== "WATCH") return { commands };
   if (first.length < 2) throw requestErrors.badRequest("wrong number of arguments for 'watch' command");
-  const token = parseSyncToken(request.headers.get(WATCH_POSITION));
+  const token = watchToken(env, request.headers.get(WATCH_POSITION), first.slice(1));
   if (token === null || token.position.replid === "")
     throw requestErrors.badRequest(`a /multi-exec that begins with WATCH needs the ${WATCH_POSITION} header: the upstash-sync-token of the WATCH's response`);
   return { commands: commands.slice(1), watch: { ...token.position, keys: first.slice(1) } };
@@ -82,7 +83,7 @@ async function forward(c: Context<{ Bindings: Env; Variables: Vars }>, mode: Mod
   const request = c.req.raw;
   const base64 = request.headers.get("upstash-encoding")?.toLowerCase() === "base64";
   const background = backgroundOf(c);
-  const { commands, watch } = mode === "multi" ? watchOf(request, all) : { commands: all };
+  const { commands, watch } = mode === "multi" ? watchOf(env, request, all) : { commands: all };
   const acl = c.get("acl");
   // An ACL user: refused here what it may not run (a single command, a transaction), before any node.
   if (acl && mode !== "pipeline") {
@@ -94,19 +95,12 @@ async function forward(c: Context<{ Bindings: Env; Variables: Vars }>, mode: Mod
   }
   // An ACL user's calls run with the most a token may do, held to the user's rules by the node.
   const batch = { mode, commands, permission: acl ? ("admin" as const) : c.get("permission"), ...(acl ? { user: acl.auth } : {}), ...(watch ? { watch } : {}) };
-  const token = parseSyncToken(request.headers.get(SYNC_TOKEN));
-  const { result, replid, servedBy, staleness } = await route(env, batch, {
+  const { result, servedBy, staleness, token } = await runBatch(env, batch, request.headers.get(SYNC_TOKEN), {
     cf: request.cf as ClientLocation | undefined,
-    position: token?.position ?? null,
-    written: token?.written,
     maxStalenessMs: maxStalenessOf(request),
     background,
   });
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    [SERVED_BY]: servedBy,
-    [SYNC_TOKEN]: nextSyncToken(token, replid, result.offset, "aborted" in result ? null : writtenKeys(commands)),
-  };
+  const headers: Record<string, string> = { "content-type": "application/json", [SERVED_BY]: servedBy, [SYNC_TOKEN]: token };
   if (staleness !== undefined) headers[STALENESS] = String(staleness);
   if ("error" in result) {
     const error = new RedisError(result.error);
@@ -139,8 +133,7 @@ app.use("*", async (c, next) => {
   await next();
   if (!c.res.headers.has(SERVED_BY)) {
     c.res.headers.set(SERVED_BY, "edge");
-    const seen = parseSyncToken(c.req.header(SYNC_TOKEN) ?? null);
-    c.res.headers.set(SYNC_TOKEN, seen === null || seen.position.replid === "" ? "" : formatSyncToken(seen.position.replid, seen.position.offset, seen.written));
+    c.res.headers.set(SYNC_TOKEN, echoedSyncToken(c.req.header(SYNC_TOKEN) ?? null));
   }
 });
 

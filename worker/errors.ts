@@ -5,6 +5,7 @@
  */
 import { toText } from "../durable-objects/engine/bytes";
 import { RedisError } from "../durable-objects/engine/errors";
+import { type ShardEnv, shardsOf } from "../durable-objects/protocol/shards";
 
 /** An error of the HTTP request rather than of a command. */
 export class RequestError extends RedisError {
@@ -75,3 +76,12 @@ export const outageErrors = {
       `MASTERDOWN the primary (${primary}) cannot be reached and no replica can serve this read (behind the client's sync token, staler than its Flaredis-Max-Staleness, or unreachable)`,
     ),
 };
+
+/**
+ * Refuses `what` in a sharded deployment (protocol/shards.ts): RDB exports, imports and backups
+ * read or write one shard's keyspace only.
+ */
+export function unsharded(env: ShardEnv, what: string): void {
+  if (shardsOf(env) > 1)
+    throw new RequestError(`ERR ${what} is served without sharding only (FLAREDIS_SHARDS is ${env.FLAREDIS_SHARDS})`, 409);
+}

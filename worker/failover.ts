@@ -13,19 +13,20 @@ import type { Topology } from "../durable-objects/protocol/topology";
 import { type Env, nodeStub, sentinelStub } from "./env";
 import { RedisError, errors } from "../durable-objects/engine/errors";
 import { RequestError } from "./errors";
-import { currentTopology, learnTopology } from "./routing";
+import { routerFor } from "./routing";
+import { placeOf, shardsOf } from "../durable-objects/protocol/shards";
 
 /**
  * Switches the primary to the replica `to`. @returns the new topology and the offset it took over at
  * @throws RequestError: 503 without sentinels or when none answers, the failover's own status (409) when it cannot happen
  */
-export async function coordinatedFailover(env: Env, to: string): Promise<{ topology: Topology; offset: number }> {
+export async function coordinatedFailover(env: Env, to: string, shard = 1): Promise<{ topology: Topology; offset: number }> {
   const { sentinels } = sentinelsOf(env);
   if (sentinels.length === 0) throw new RequestError("ERR no sentinels are configured (FLAREDIS_SENTINELS)", 503);
   let answer: FailoverAnswer | null = null;
   for (const s of sentinels) {
     try {
-      answer = await sentinelStub(env, s).failover(to);
+      answer = await sentinelStub(env, s, shard).failover(to);
       break;
     } catch (e) {
       // A sentinel that is down cannot coordinate: the next one does. Any other failure leaves
@@ -34,15 +35,16 @@ export async function coordinatedFailover(env: Env, to: string): Promise<{ topol
     }
   }
   if (answer === null) throw new RequestError("ERR no sentinel can be reached", 503);
-  learnTopology(env, answer.topology);
+  routerFor(env, shard).learnTopology(answer.topology);
   if (!answer.ok) throw new RequestError(answer.error, answer.status);
   return { topology: answer.topology, offset: answer.offset };
 }
 
 /**
  * FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds], as redis-server 7.0 reads it:
- * TO names the replica by its node (the port is read and not used); without TO, the replica with
- * the largest offset among those whose link is up, as Redis picks. It answers OK once the switch
+ * TO names the replica by its node (the port is read and not used), `enam.2` for shard 2's
+ * (protocol/shards.ts); without TO, shard 1's replica with the largest offset among those whose
+ * link is up, as Redis picks. It answers OK once the switch
  * is done (Redis answers at once and switches after). TIMEOUT and FORCE are checked as Redis checks
  * them and change nothing: the switch never loses an acknowledged write, and gives up (changing
  * nothing) when the target has not caught up within 5 s. ABORT: the switch is not interruptible.
@@ -74,13 +76,16 @@ export async function failoverCommand(env: Env, argv: readonly string[]): Promis
     throw new RedisError("ERR FAILOVER ABORT is not supported by Flaredis (a coordinated failover runs to its end, or the sentinels undo it)");
   }
   if (force && (to === null || timeout === null)) throw new RedisError("ERR FAILOVER with force option requires both a timeout and target HOST and IP.");
-  const { primary, replicas } = currentTopology(env);
+  const place = to === null ? { shard: 1, region: null } : placeOf(to);
+  if (place.shard > shardsOf(env)) throw new RedisError("ERR FAILOVER target HOST and PORT is not a replica.");
+  const { primary, replicas } = routerFor(env, place.shard).currentTopology();
+  to = place.region;
   if (to === null) {
     const status = await nodeStub(env, primary).status();
     const up = status.replicas.filter((r) => r.link === "up").sort((a, b) => b.offset - a.offset || (a.node < b.node ? -1 : 1));
     if (up.length === 0) throw new RedisError("ERR FAILOVER requires connected replicas.");
     to = up[0]!.node;
   } else if (!replicas.includes(to)) throw new RedisError("ERR FAILOVER target HOST and PORT is not a replica.");
-  await coordinatedFailover(env, to);
+  await coordinatedFailover(env, to, place.shard);
   return "OK";
 }

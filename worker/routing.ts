@@ -176,6 +176,8 @@ export class Router {
   constructor(
     private readonly env: Env,
     private readonly clock: Clock = systemClock,
+    /** The shard group whose nodes it routes to (protocol/shards.ts). */
+    readonly shard = 1,
   ) {}
 
   /** The topology requests are routed by: the newest known for the configured nodes. */
@@ -209,8 +211,8 @@ export class Router {
   private async survey(): Promise<Map<string, NodeStatus>> {
     const { primary, replicas } = this.currentTopology();
     const [nodes, sentinels] = await Promise.all([
-      Promise.allSettled([primary, ...replicas].map(async (n) => within(STATUS_TIMEOUT_MS, nodeStub(this.env, n).status()))),
-      Promise.allSettled(sentinelRegions(this.env).map(async (s) => within(STATUS_TIMEOUT_MS, sentinelStub(this.env, s).status()))),
+      Promise.allSettled([primary, ...replicas].map(async (n) => within(STATUS_TIMEOUT_MS, nodeStub(this.env, n, this.shard).status()))),
+      Promise.allSettled(sentinelRegions(this.env).map(async (s) => within(STATUS_TIMEOUT_MS, sentinelStub(this.env, s, this.shard).status()))),
     ]);
     const statuses = new Map<string, NodeStatus>();
     for (const a of nodes)
@@ -229,7 +231,7 @@ export class Router {
    * last health it had. Never throws.
    */
   private async learnHealth(now: number): Promise<Health | null> {
-    let status = await within(STATUS_TIMEOUT_MS, nodeStub(this.env, this.currentTopology().primary).status()).catch(() => null);
+    let status = await within(STATUS_TIMEOUT_MS, nodeStub(this.env, this.currentTopology().primary, this.shard).status()).catch(() => null);
     if (status) this.learnTopology(status.topology);
     let reports: NodeStatus[] = [];
     if (!status || status.role !== "master" || status.node !== this.currentTopology().primary) {
@@ -324,7 +326,7 @@ export class Router {
         waitMs: Math.max(0, deadline - this.clock.now()),
       };
       try {
-        const reply = await within(NODE_CALL_TIMEOUT_MS, nodeStub(this.env, replica).read(batch, policy));
+        const reply = await within(NODE_CALL_TIMEOUT_MS, nodeStub(this.env, replica, this.shard).read(batch, policy));
         if (!reply) this.replicaDeclined(this.clock.now());
         return reply;
       } catch {
@@ -367,7 +369,7 @@ export class Router {
       const primary = this.currentTopology().primary;
       let reply: ExecReply;
       try {
-        reply = await within(boundOf(batch), nodeStub(this.env, primary).execute(batch, true));
+        reply = await within(boundOf(batch), nodeStub(this.env, primary, this.shard).execute(batch, true));
       } catch (e) {
         this.primaryFailedAt ??= this.clock.now();
         console.warn(`flaredis: the primary (${primary}) did not answer:`, e);
@@ -386,11 +388,13 @@ export class Router {
   }
 }
 
-let isolateRouter: Router | null = null;
+const isolateRouters = new Map<number, Router>();
 
-/** This isolate's router (its state lives as long as the isolate). */
-export function routerFor(env: Env): Router {
-  return (isolateRouter ??= new Router(env));
+/** This isolate's router of shard `shard` (its state lives as long as the isolate). */
+export function routerFor(env: Env, shard = 1): Router {
+  let router = isolateRouters.get(shard);
+  if (!router) isolateRouters.set(shard, (router = new Router(env, systemClock, shard)));
+  return router;
 }
 
 /** See `Router.currentTopology`. */
@@ -407,5 +411,5 @@ export const readReplica = (env: Env, cf: ClientLocation | undefined, background
 
 /** Forgets what the isolate knows of the nodes' health, as a fresh isolate (tests). */
 export function forgetHealth(): void {
-  isolateRouter?.forgetHealth();
+  for (const router of isolateRouters.values()) router.forgetHealth();
 }

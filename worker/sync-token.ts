@@ -50,6 +50,19 @@ export function parseSyncToken(header: string | null): SyncToken | null {
 }
 
 /**
+ * The token of a response no node served (refused at the edge): the client's own, each shard's
+ * part (`;`-separated, worker/cluster.ts) as this worker writes it, a part not ours left empty.
+ */
+export function echoedSyncToken(header: string | null): string {
+  if (header === null) return "";
+  const parts = header.split(";").map((part) => {
+    const seen = parseSyncToken(part);
+    return seen === null || seen.position.replid === "" ? "" : formatSyncToken(seen.position.replid, seen.position.offset, seen.written);
+  });
+  return parts.every((p) => p === "") ? "" : parts.join(";");
+}
+
+/**
  * The token a response carries: the position it reflects (never behind the one the client sent
  * on the same history: a replica may have answered early, see read-your-writes.ts), and the
  * client's writes, with those of this batch (`wrote`: their keys, null for a write of no named

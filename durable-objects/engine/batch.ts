@@ -58,6 +58,8 @@ export interface EngineOptions {
   readonly scriptWorkPerRequestMs?: number;
   /** What the node knows of replication; none for an engine alone. */
   readonly replication?: ReplicationView;
+  /** The node is one shard of several (protocol/shards.ts); false by default. */
+  readonly cluster?: boolean;
 }
 
 /** INFO stats counters, since the node (re)started, as Redis counts them. */

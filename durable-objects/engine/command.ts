@@ -144,6 +144,8 @@ export interface Server {
   readonly functions: Functions;
   /** ACL users, the request's user and the ACL LOG (acl/acl.ts). */
   readonly acl: Acl;
+  /** The node is one shard of several (protocol/shards.ts): CLUSTER's slot subcommands are served. */
+  readonly cluster: boolean;
 }
 
 export interface Context {

@@ -136,6 +136,7 @@ export class Engine {
       scripts: this.scripts,
       functions: this.functions,
       acl: this.acl,
+      cluster: options.cluster ?? false,
       random: options.random,
       info: (sections) => this.info(sections),
       configGet: (patterns) => configGet(this.config, patterns),

@@ -245,7 +245,7 @@ export class Evictor {
   /** The next key to evict, or null when a round found none. */
   private candidate(change: Change, policy: Exclude<Policy, "noeviction">, samples: number): string | null {
     const volatile = policy.startsWith("volatile-");
-    const pick = () => (volatile ? this.deadlines.randomWithDeadline(this.random.next()) : this.keys.random(this.random.next()));
+    const pick = () => (volatile ? this.deadlines.randomWithDeadline(this.random.next()) : this.keys.random(this.random.next(), this.random.next()));
     if (policy === "allkeys-random" || policy === "volatile-random") return pick();
     for (let i = 0; i < samples; i++) {
       const key = pick();

@@ -42,7 +42,7 @@ function averageTtl(engine: Engine, expires: number): number {
     const at = key === null ? null : (store.get(key)?.expiresAt ?? null);
     if (at !== null && at > now) ttls.push(at - now);
   };
-  if (expires > TTL_SAMPLE) for (let i = 0; i < TTL_SAMPLE; i++) add(store.random(engine.options.random.next()));
+  if (expires > TTL_SAMPLE) for (let i = 0; i < TTL_SAMPLE; i++) add(store.random(engine.options.random.next(), engine.options.random.next()));
   if (ttls.length === 0) for (const key of engine.storage.deadlines.due(Number.MAX_SAFE_INTEGER, TTL_SAMPLE)) add(key);
   return ttls.length === 0 ? 0 : Math.round(ttls.reduce((a, b) => a + b, 0) / ttls.length);
 }

@@ -1,6 +1,6 @@
 /** In-memory storage for engine tests: the `Storage` seam (storage.ts) on Maps, no SQLite. */
 import { type Bytes, bytesEqual } from "./bytes";
-import { type KeyPosition, SLOTS, slotOf } from "./slot";
+import { type KeyPosition, hashSlotSpan, randomPoint, slotOf } from "./slot";
 import { type Element, type ElementRow, type ElementTable, type Entry, type KeyRow, type KeyTable, type LogStore, type MetaStore, type Storage, compareFields, deadlinesOf, indexesOf } from "./storage";
 import { type ZsetRange, compareZset, inZsetRange } from "./types/zset/range";
 import { compareKeys, orderKey } from "./types/order";
@@ -60,10 +60,13 @@ export class MemoryStorage implements Storage {
       for (const r of this.rows.values()) for (const at of deadlinesOf(r.entry)) if (min === null || at < min) min = at;
       return min;
     },
-    random: (r) => {
+    random: (r, within) => {
       const rows = this.ordered();
-      const slot = Math.floor(r * SLOTS);
-      return (rows.find((row) => row.slot >= slot) ?? rows[0])?.key ?? null;
+      if (rows.length === 0) return null;
+      const at = randomPoint(rows[0]!.slot, rows[rows.length - 1]!.slot, r);
+      const [from, to] = hashSlotSpan(rows.find((row) => row.slot >= at)!.slot);
+      const point = randomPoint(from, to - 1, within);
+      return (rows.find((row) => row.slot >= point && row.slot < to) ?? rows.find((row) => row.slot >= from)!).key;
     },
     randomWithDeadline: (r) => {
       const rows = [...this.rows].filter(([, row]) => row.entry.expiresAt !== null);

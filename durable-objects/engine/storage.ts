@@ -113,8 +113,14 @@ export interface KeyStore {
    * the keys that hold a collection (the others are skipped by the storage, not read).
    */
   scan(slot: number, afterKey: string | null, limit: number, collections?: boolean): KeyRow[];
-  /** The first key at or after slot `r * SLOTS` (`r` in [0, 1)), wrapping around; null when empty. */
-  random(r: number): string | null;
+  /**
+   * A key drawn with `r` and `within` (each in [0, 1)): the first key at or after the point `r` of
+   * the way from the first key's slot to the last's names a hash slot; the answer is the first key
+   * of that hash slot at or after the point `within` of its span (wrapping to its first). Null when
+   * empty. (Two draws: a hash tag's keys share one hash slot, a narrow span a single draw would
+   * almost always meet at its first key.)
+   */
+  random(r: number, within: number): string | null;
   /** An exact count; the engine keeps its own running count and uses this only to seed it. */
   count(): number;
   /**

@@ -11,6 +11,7 @@ import { type Clock, systemRandom, systemClock } from "../engine/clock";
 import type { Batch } from "../engine/engine";
 import type { Position, SnapshotCursor } from "../engine/replication/protocol";
 import { type Fault, type NodeApi, type PsyncRequest, type Push, RESTART_REASON, type ReadPolicy, type SentinelHello } from "../protocol/node-api";
+import { type ShardEnv, placeOf, shardsOf } from "../protocol/shards";
 import { type Topology, type TopologyEnv, sentinelsOf, topologyOf } from "../protocol/topology";
 import { SqliteStorage, type StorageUsage } from "../sqlite/sqlite-storage";
 import { Node } from "./node";
@@ -19,7 +20,7 @@ import { WebSocketSubscribers } from "./subscribers";
 import { type TransportEnv, rpcTransport } from "./transport";
 import type { Refusal } from "../engine/acl/acl";
 
-export interface NodeEnv extends TopologyEnv, TransportEnv {
+export interface NodeEnv extends TopologyEnv, TransportEnv, ShardEnv {
   /** Largest string value in bytes. */
   FLAREDIS_MAX_VALUE_BYTES?: string;
 }
@@ -52,8 +53,10 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
 
   private async start(): Promise<void> {
     const storage = (this.storage = new SqliteStorage(this.ctx.storage));
-    const name = this.ctx.id.name ?? String(storage.meta.get("node") ?? "");
-    if (this.ctx.id.name && storage.meta.get("node") !== name) storage.meta.set("node", name);
+    const objectName = this.ctx.id.name ?? String(storage.meta.get("node") ?? "");
+    if (this.ctx.id.name && storage.meta.get("node") !== objectName) storage.meta.set("node", objectName);
+    // Within its shard a node is named by its region (protocol/shards.ts).
+    const { shard, region: name } = placeOf(objectName);
     const maxValue = Number(this.env.FLAREDIS_MAX_VALUE_BYTES);
     const self = this;
     this.node = await Node.start({
@@ -63,10 +66,11 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
         return self.clock;
       },
       random: systemRandom,
-      transport: rpcTransport(this.env),
+      transport: rpcTransport(this.env, shard),
       configured: topologyOf(this.env),
       sentinels: sentinelsOf(this.env),
       maxValueBytes: Number.isSafeInteger(maxValue) ? maxValue : undefined,
+      cluster: shardsOf(this.env) > 1,
       background: (work) => this.ctx.waitUntil(work),
       subscribers: this.subscribers,
       // The alarm runs on wall time; the node on `clock`, which tests may move.

@@ -51,6 +51,8 @@ export interface NodeHost extends AlarmHost {
   readonly sentinels: SentinelSettings;
   /** Largest string value in bytes. */
   readonly maxValueBytes?: number;
+  /** The node is one shard of several (protocol/shards.ts). */
+  readonly cluster?: boolean;
   /** Runs work after the current call has answered (a Durable Object's waitUntil). */
   background(work: Promise<unknown>): void;
   /** The subscribers this node holds (none: NO_SUBSCRIBERS). */
@@ -108,6 +110,7 @@ export class Node {
       // A script's log line is bytes (a binary string): printed as UTF-8 text.
       log: (level, message) => (level >= 3 ? console.warn : console.log)(`flaredis ${this.name}: script: ${toText(message)}`),
       maxValueBytes: maxValueBytesOf(maxValue),
+      cluster: host.cluster ?? false,
       replication: {
         goodReplicas: (maxLagMs) => this.role.goodReplicas(maxLagMs),
         replicaRefusal: () => this.role.replicaRefusal(),

@@ -5,6 +5,7 @@
  */
 import type { NodeApi } from "../protocol/node-api";
 import type { SentinelApi } from "../protocol/sentinel-api";
+import { objectName } from "../protocol/shards";
 
 export interface Transport {
   node(name: string): NodeApi;
@@ -18,13 +19,13 @@ export interface TransportEnv {
 }
 
 /**
- * Durable Object RPC. A stub is made afresh for every call: kept ids (or stubs) make workerd's full
+ * Durable Object RPC to the objects of shard `shard` (protocol/shards.ts). A stub is made afresh for every call: kept ids (or stubs) make workerd's full
  * collections rarer but longer, and the replication lag's p99 worse (bench/README.md, "Why the lag's tail
  * is far from 5 ms").
  */
-export function rpcTransport(env: TransportEnv): Transport {
+export function rpcTransport(env: TransportEnv, shard = 1): Transport {
   const stub = (ns: DurableObjectNamespace, name: string) =>
-    ns.get(ns.idFromName(name), { locationHint: name as DurableObjectLocationHint }) as unknown;
+    ns.get(ns.idFromName(objectName(shard, name)), { locationHint: name as DurableObjectLocationHint }) as unknown;
   return {
     node: (name) => stub(env.NODE, name) as NodeApi,
     sentinel: (name) => {

@@ -7,6 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type Clock, systemRandom, systemClock } from "../engine/clock";
 import { RESTART_REASON } from "../protocol/node-api";
 import type { DownQuestion, SentinelApi } from "../protocol/sentinel-api";
+import { placeOf } from "../protocol/shards";
 import { type Topology, type TopologyEnv, parseTopology, sentinelsOf, topologyOf } from "../protocol/topology";
 import { type TransportEnv, keptStubs, rpcTransport } from "../node/transport";
 import { Sentinel, type SentinelStore } from "./sentinel";
@@ -44,14 +45,15 @@ export class FlaredisSentinel extends DurableObject<SentinelEnv> implements Sent
     void ctx.blockConcurrencyWhile(async () => {
       try {
         const self = this;
+        const place = placeOf(ctx.id.name ?? "");
         this.sentinel = new Sentinel({
-          name: ctx.id.name ?? "",
+          name: place.region,
           store: new SqlStore(ctx.storage.sql),
           get clock() {
             return self.clock;
           },
           random: systemRandom,
-          transport: keptStubs(rpcTransport(env)),
+          transport: keptStubs(rpcTransport(env, place.shard)),
           configured: topologyOf(env),
           settings: sentinelsOf(env),
           // The alarm runs on wall time; the sentinel on `clock`, which tests may move.

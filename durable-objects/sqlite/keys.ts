@@ -3,7 +3,7 @@
  * migrations.ts, v6), and the statements that read and write it.
  */
 import { ENCODING_CODES, type Entry, type KeyTable, NO_FIELD_DEADLINE, TYPE_CODES, type ValueType, encodingNamed } from "../engine/storage";
-import { type KeyPosition, SLOTS, slotOf } from "../engine/slot";
+import { type KeyPosition, hashSlotSpan, randomPoint, slotOf } from "../engine/slot";
 import { type Row, type Sql, bin, blob, str } from "./sql";
 
 /** Columns of a keyspace row after the position, in the order the v6 table and `load` use them. */
@@ -118,9 +118,18 @@ export function sqlKeys(sql: Sql): KeyTable {
       const fields = sql.first("SELECT min(fields_expire_at) AS at FROM keyspace WHERE fields_expire_at IS NOT NULL AND fields_expire_at < ?", NO_FIELD_DEADLINE)?.at as number | null;
       return keys == null ? (fields ?? null) : fields == null ? keys : Math.min(keys, fields);
     },
-    random: (r) => {
-      const slot = Math.min(SLOTS - 1, Math.floor(r * SLOTS));
-      const row = sql.first("SELECT key FROM keyspace WHERE slot >= ? ORDER BY slot LIMIT 1", slot) ?? sql.first("SELECT key FROM keyspace ORDER BY slot LIMIT 1");
+    // The span of slots held (two index ends: a shard holds some hash slots only), the hash slot
+    // of the first key at or after a point in it, then the first key at or after a point of that
+    // hash slot: a few rows read whatever the keyspace's size.
+    random: (r, within) => {
+      const span = sql.first("SELECT min(slot) AS low, max(slot) AS high FROM keyspace");
+      if (span?.low == null) return null;
+      const at = randomPoint(span.low as number, span.high as number, r);
+      const hit = sql.first("SELECT slot FROM keyspace WHERE slot >= ? ORDER BY slot LIMIT 1", at)!.slot as number;
+      const [from, to] = hashSlotSpan(hit);
+      const row =
+        sql.first("SELECT key FROM keyspace WHERE slot >= ? AND slot < ? ORDER BY slot LIMIT 1", randomPoint(from, to - 1, within), to) ??
+        sql.first("SELECT key FROM keyspace WHERE slot >= ? ORDER BY slot LIMIT 1", from);
       return row ? str(row.key) : null;
     },
     // The span of deadlines from the expiry index (two index ends), then the first at or after a

@@ -8,7 +8,7 @@ import { ELEMENT_OVERHEAD } from "../engine/sizes";
 import { slotOf } from "../engine/slot";
 import { TYPE_CODES } from "../engine/storage";
 import { BUILD_AT, Ranks } from "./ranks";
-import { type Row, type Sql, bin } from "./sql";
+import { type Row, type Sql, bin, str } from "./sql";
 
 /** A migration step: a statement, or a function given the database (what SQL alone cannot compute). */
 export type Step = string | ((sql: SqlStorage) => void);
@@ -166,6 +166,9 @@ export const MIGRATIONS: readonly (readonly Step[])[] = [
        expires_at INTEGER,
        PRIMARY KEY (slot, key, part)) WITHOUT ROWID`,
   ],
+  // v12: a slot begins with the key's Redis Cluster hash slot (engine/slot.ts), so that the keys
+  // of a hash slot are one range: every key moves to its new slot, in place, a page at a time.
+  [(db) => reslotAll(db, "keyspace"), (db) => reslotAll(db, "saved")],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -186,6 +189,23 @@ function reslot(db: SqlStorage, page: SqlStorageValue[][]): void {
   for (const [slot, key] of page) {
     const bytes = fromText(key as string);
     if (bytes !== key) db.exec("UPDATE keyspace SET slot = ?, key = ? WHERE slot = ? AND key = ?", slotOf(bytes), bin(bytes), slot, key);
+  }
+}
+
+/**
+ * Moves every (slot, key) row of `table` to the slot engine/slot.ts gives its key now, a page at a
+ * time in position order. A row moved ahead of the cursor is met again, already in its place, and
+ * left; one moved behind it is never met again: each row is moved once.
+ */
+function reslotAll(db: SqlStorage, table: "keyspace" | "saved"): void {
+  for (let after: SqlStorageValue[] = [-1, new ArrayBuffer(0)]; ; ) {
+    const page = [...db.exec(`SELECT DISTINCT slot, key FROM ${table} WHERE (slot, key) > (?, ?) ORDER BY slot, key LIMIT ${BLOB_PAGE}`, ...after).raw()];
+    for (const [slot, key] of page) {
+      const now = slotOf(str(key as ArrayBuffer));
+      if (now !== slot) db.exec(`UPDATE ${table} SET slot = ? WHERE slot = ? AND key = ?`, now, slot, key);
+    }
+    if (page.length < BLOB_PAGE) return;
+    after = page[page.length - 1]!;
   }
 }
 

@@ -30,10 +30,10 @@ async function command(port: number, body: unknown, from?: { latitude: string; l
 }
 
 /** Starts `npm run dev` and resolves with the port, the ms until the first answer and its output so far. */
-async function startDev() {
+async function startDev(args: string[] = [], dir = persist) {
   const port = await freePort();
   const started = Date.now();
-  child = spawn("npm", ["run", "dev", "--", "--port", String(port), "--persist-to", persist], {
+  child = spawn("npm", ["run", "dev", "--", "--port", String(port), "--persist-to", dir, ...args], {
     detached: true,
     stdio: ["ignore", "pipe", "ignore"],
     env: { ...process.env, CI: "true" },
@@ -65,6 +65,19 @@ afterEach(async () => {
 });
 
 describe("npm run dev", () => {
+  it("runs 3 shards with --var FLAREDIS_SHARDS:3: each key in its hash slot's shard, CROSSSLOT over two", async () => {
+    const { port } = await startDev(["--var", "FLAREDIS_SHARDS:3"], mkdtempSync(join(tmpdir(), "flaredis-dev-shards-")));
+    const info = await command(port, ["CLUSTER", "INFO"]);
+    expect(info.result).toMatch(/cluster_size:3\r\n/);
+    // `a` hashes to slot 15495 (shard 3), `b` to 3300 (shard 1).
+    expect(await command(port, ["SET", "a", "1"])).toMatchObject({ result: "OK", servedBy: "primary:enam.3" });
+    expect(await command(port, ["SET", "b", "2"])).toMatchObject({ result: "OK", servedBy: "primary:enam" });
+    expect(await command(port, ["MSET", "a", "1", "b", "2"])).toMatchObject({ error: "CROSSSLOT Keys in request don't hash to the same slot" });
+    expect(await command(port, ["MSET", "{user1}:a", "1", "{user1}:b", "2"])).toMatchObject({ result: "OK", servedBy: "primary:enam.2" });
+    expect(await command(port, ["DBSIZE"])).toMatchObject({ result: 4 });
+  });
+
+
   it("answers within 10 s and keeps data across a stop (Ctrl-C) and a kill", async () => {
     const first = await startDev();
     expect(first.readyMs).toBeLessThan(10_000);

@@ -4,9 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
 
-export async function startFlaredis(persist = mkdtempSync(join(tmpdir(), "flaredis-e2e-"))) {
+export async function startFlaredis(persist = mkdtempSync(join(tmpdir(), "flaredis-e2e-")), vars: Record<string, string> = {}) {
   const worker = await unstable_startWorker({
     config: "wrangler.toml",
+    bindings: Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "plain_text", value }])),
     dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, persist, watch: false, logLevel: "none" },
   } as Parameters<typeof unstable_startWorker>[0]);
   await worker.ready;

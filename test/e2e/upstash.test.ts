@@ -1,25 +1,31 @@
 // The official @upstash/redis client, unchanged, against the real worker over loopback HTTP, with
-// base64 responses on (the client's default) and off.
+// base64 responses on (the client's default) and off, and against a deployment of 3 shards
+// (FLAREDIS_SHARDS=3): the same tests, whose calls with several keys name keys of one hash slot
+// (a hash tag: `{s}a`), as Redis Cluster requires.
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFlaredis } from "./start";
 
-let server: Awaited<ReturnType<typeof startFlaredis>>;
+type Server = Awaited<ReturnType<typeof startFlaredis>>;
+const servers: Record<number, Server> = {};
+let server: Server;
 
 beforeAll(async () => {
-  server = await startFlaredis();
+  servers[1] = server = await startFlaredis();
+  servers[3] = await startFlaredis(undefined, { FLAREDIS_SHARDS: "3" });
 });
 afterAll(async () => {
-  await server?.dispose();
+  await Promise.all(Object.values(servers).map((s) => s.dispose()));
 });
 
 describe.each([
-  ["base64", "base64" as const],
-  ["plain JSON", false as const],
-])("@upstash/redis with %s responses", (_name, responseEncoding) => {
+  ["base64", "base64" as const, 1],
+  ["plain JSON", false as const, 1],
+  ["base64 on 3 shards", "base64" as const, 3],
+])("@upstash/redis with %s responses", (_name, responseEncoding, shards) => {
   let redis: Redis;
   beforeAll(() => {
-    redis = new Redis({ url: server.url, token: "dev-token", responseEncoding, retry: false });
+    redis = new Redis({ url: servers[shards]!.url, token: "dev-token", responseEncoding, retry: false });
   });
   beforeEach(async () => {
     await redis.flushall();
@@ -86,24 +92,25 @@ describe.each([
   });
 
   it("sets: SADD, SMEMBERS, SISMEMBER, SPOP, SMOVE, SINTER/SUNION/SDIFF and their STORE forms, SSCAN", async () => {
-    expect(await redis.sadd("s", "a", "b", "c")).toBe(3);
-    expect(await redis.sadd("t", "b", "c", "d")).toBe(3);
-    expect((await redis.smembers("s")).sort()).toEqual(["a", "b", "c"]);
-    expect(await redis.sismember("s", "a")).toBe(1);
-    expect(await redis.smismember("s", ["a", "z"])).toEqual([1, 0]);
-    expect(await redis.scard("s")).toBe(3);
-    expect((await redis.sinter("s", "t")).sort()).toEqual(["b", "c"]);
-    expect((await redis.sunion("s", "t")).sort()).toEqual(["a", "b", "c", "d"]);
-    expect(await redis.sdiff("s", "t")).toEqual(["a"]);
-    expect(await redis.sinterstore("i", "s", "t")).toBe(2);
-    expect(await redis.smove("s", "t", "a")).toBe(1);
-    expect(await redis.srem("t", "a", "zz")).toBe(1);
-    const popped = await redis.spop<string>("s");
+    const [s, t, i] = ["{s}s", "{s}t", "{s}i"];
+    expect(await redis.sadd(s, "a", "b", "c")).toBe(3);
+    expect(await redis.sadd(t, "b", "c", "d")).toBe(3);
+    expect((await redis.smembers(s)).sort()).toEqual(["a", "b", "c"]);
+    expect(await redis.sismember(s, "a")).toBe(1);
+    expect(await redis.smismember(s, ["a", "z"])).toEqual([1, 0]);
+    expect(await redis.scard(s)).toBe(3);
+    expect((await redis.sinter(s, t)).sort()).toEqual(["b", "c"]);
+    expect((await redis.sunion(s, t)).sort()).toEqual(["a", "b", "c", "d"]);
+    expect(await redis.sdiff(s, t)).toEqual(["a"]);
+    expect(await redis.sinterstore(i, s, t)).toBe(2);
+    expect(await redis.smove(s, t, "a")).toBe(1);
+    expect(await redis.srem(t, "a", "zz")).toBe(1);
+    const popped = await redis.spop<string>(s);
     expect(["b", "c"]).toContain(popped);
-    const [cursor, members] = await redis.sscan("i", 0);
+    const [cursor, members] = await redis.sscan(i, 0);
     expect(String(cursor)).toBe("0");
     expect(members.sort()).toEqual(["b", "c"]);
-    expect(await redis.type("i")).toBe("set");
+    expect(await redis.type(i)).toBe("set");
   });
 
   it("lists: LPUSH, RPUSH, LRANGE, LPOP with a count, LINDEX, LINSERT, LREM, LTRIM, LPOS, LMOVE; WRONGTYPE", async () => {
@@ -127,12 +134,12 @@ describe.each([
     expect(await redis.lrange("l", 0, -1)).toEqual(["c", "c2", "d", "e", "f"]);
     expect(await redis.ltrim("l", 1, -2)).toBe("OK");
     expect(await redis.lrange("l", 0, -1)).toEqual(["c2", "d", "e"]);
-    expect(await redis.lmove("l", "m", "left", "right")).toBe("c2");
-    expect(await redis.lmove("l", "m", "right", "left")).toBe("e");
-    expect(await redis.lrange("m", 0, -1)).toEqual(["e", "c2"]);
+    expect(await redis.lmove("l", "{l}m", "left", "right")).toBe("c2");
+    expect(await redis.lmove("l", "{l}m", "right", "left")).toBe("e");
+    expect(await redis.lrange("{l}m", 0, -1)).toEqual(["e", "c2"]);
     expect(await redis.llen("l")).toBe(1);
-    expect(await redis.type("m")).toBe("list");
-    await expect(redis.hget("m", "f")).rejects.toThrow(/WRONGTYPE Operation against a key holding the wrong kind of value/);
+    expect(await redis.type("{l}m")).toBe("list");
+    await expect(redis.hget("{l}m", "f")).rejects.toThrow(/WRONGTYPE Operation against a key holding the wrong kind of value/);
     await expect(redis.lset("nothere", 0, "x")).rejects.toThrow(/ERR no such key/);
     expect(await redis.lpop("l", 5)).toEqual(["d"]);
     expect(await redis.exists("l")).toBe(0);
@@ -163,19 +170,20 @@ describe.each([
     expect(await redis.zpopmax("z", 2)).toEqual(["d", 5, "c", 3.75]);
     expect(await redis.zrem("z", "b", "nope")).toBe(1);
     expect(await redis.exists("z")).toBe(0);
-    await redis.zadd("x", { score: 1, member: "m" }, { score: 2, member: "n" });
-    await redis.zadd("y", { score: 10, member: "n" }, { score: 20, member: "o" });
-    expect(await redis.zunionstore("u", 2, ["x", "y"])).toBe(3);
-    expect(await redis.zrange("u", 0, -1, { withScores: true })).toEqual(["m", 1, "n", 12, "o", 20]);
-    expect(await redis.zunionstore("u", 2, ["x", "y"], { weights: [2, 1], aggregate: "max" })).toBe(3);
-    expect(await redis.zrange("u", 0, -1, { withScores: true })).toEqual(["m", 2, "n", 10, "o", 20]);
-    expect(await redis.zinterstore("i", 2, ["x", "y"])).toBe(1);
-    expect(await redis.zscore("i", "n")).toBe(12);
-    expect(await redis.zremrangebyscore("u", "-inf", 5)).toBe(1);
-    expect(await redis.zrange("u", 0, -1)).toEqual(["n", "o"]);
-    expect(await redis.type("u")).toBe("zset");
-    await expect(redis.get("u")).rejects.toThrow(/WRONGTYPE Operation against a key holding the wrong kind of value/);
-    await expect(redis.zadd("u", { nx: true, gt: true } as never, { score: 1, member: "p" })).rejects.toThrow(
+    const [x, y, u, i] = ["{z}x", "{z}y", "{z}u", "{z}i"];
+    await redis.zadd(x, { score: 1, member: "m" }, { score: 2, member: "n" });
+    await redis.zadd(y, { score: 10, member: "n" }, { score: 20, member: "o" });
+    expect(await redis.zunionstore(u, 2, [x, y])).toBe(3);
+    expect(await redis.zrange(u, 0, -1, { withScores: true })).toEqual(["m", 1, "n", 12, "o", 20]);
+    expect(await redis.zunionstore(u, 2, [x, y], { weights: [2, 1], aggregate: "max" })).toBe(3);
+    expect(await redis.zrange(u, 0, -1, { withScores: true })).toEqual(["m", 2, "n", 10, "o", 20]);
+    expect(await redis.zinterstore(i, 2, [x, y])).toBe(1);
+    expect(await redis.zscore(i, "n")).toBe(12);
+    expect(await redis.zremrangebyscore(u, "-inf", 5)).toBe(1);
+    expect(await redis.zrange(u, 0, -1)).toEqual(["n", "o"]);
+    expect(await redis.type(u)).toBe("zset");
+    await expect(redis.get(u)).rejects.toThrow(/WRONGTYPE Operation against a key holding the wrong kind of value/);
+    await expect(redis.zadd(u, { nx: true, gt: true } as never, { score: 1, member: "p" })).rejects.toThrow(
       /ERR GT, LT, and\/or NX options at the same time are not compatible/,
     );
   });
@@ -200,13 +208,14 @@ describe.each([
   });
 
   it("MSET, MGET, EXISTS, TYPE, DEL", async () => {
-    expect(await redis.mset({ a: "1x", b: "2x" })).toBe("OK");
-    expect(await redis.mget("a", "b", "c")).toEqual(["1x", "2x", null]);
-    expect(await redis.exists("a", "b", "c")).toBe(2);
-    expect(await redis.type("a")).toBe("string");
-    expect(await redis.type("c")).toBe("none");
-    expect(await redis.del("a", "c")).toBe(1);
-    expect(await redis.exists("a")).toBe(0);
+    const [a, b, c] = ["{m}a", "{m}b", "{m}c"];
+    expect(await redis.mset({ [a]: "1x", [b]: "2x" })).toBe("OK");
+    expect(await redis.mget(a, b, c)).toEqual(["1x", "2x", null]);
+    expect(await redis.exists(a, b, c)).toBe(2);
+    expect(await redis.type(a)).toBe("string");
+    expect(await redis.type(c)).toBe("none");
+    expect(await redis.del(a, c)).toBe(1);
+    expect(await redis.exists(a)).toBe(0);
   });
 
   it("EXPIRE, TTL, PERSIST, RENAME, GETDEL, GETEX", async () => {
@@ -216,17 +225,18 @@ describe.each([
     expect(await redis.ttl("k")).toBe(30);
     expect(await redis.persist("k")).toBe(1);
     expect(await redis.ttl("k")).toBe(-1);
-    expect(await redis.rename("k", "k2")).toBe("OK");
+    expect(await redis.rename("k", "{k}2")).toBe("OK");
     expect(await redis.get("k")).toBeNull();
-    expect(await redis.getex("k2", { ex: 60 })).toBe("v");
-    expect(await redis.ttl("k2")).toBe(60);
-    expect(await redis.getdel("k2")).toBe("v");
-    expect(await redis.exists("k2")).toBe(0);
-    expect(await redis.ttl("k2")).toBe(-2);
+    expect(await redis.getex("{k}2", { ex: 60 })).toBe("v");
+    expect(await redis.ttl("{k}2")).toBe(60);
+    expect(await redis.getdel("{k}2")).toBe("v");
+    expect(await redis.exists("{k}2")).toBe(0);
+    expect(await redis.ttl("{k}2")).toBe(-2);
   });
 
   it("KEYS and SCAN", async () => {
-    await redis.mset({ "user:1": "a", "user:2": "b", "post:1": "c" });
+    // Three keys of three hash slots (and of three shards, when there are 3): one SET each.
+    for (const [key, value] of [["user:1", "a"], ["user:2", "b"], ["post:1", "c"]]) await redis.set(key!, value);
     expect((await redis.keys("user:*")).sort()).toEqual(["user:1", "user:2"]);
     const seen: string[] = [];
     let cursor: string | number = 0;
@@ -256,9 +266,9 @@ describe.each([
 
   it("multi-exec transactions", async () => {
     const tx = redis.multi();
-    tx.set("a", "x");
-    tx.incr("n");
-    tx.get("a");
+    tx.set("{tx}a", "x");
+    tx.incr("{tx}n");
+    tx.get("{tx}a");
     expect(await tx.exec()).toEqual(["OK", 1, "x"]);
   });
 
@@ -284,10 +294,12 @@ describe.each([
     expect(await redis.bitcount("s", 1, 1)).toBe(6);
     expect(await redis.bitpos("s", 1)).toBe(1);
     expect(await redis.bitpos("s", 0, 1, 2)).toBe(8);
-    expect(await redis.bitop("and", "d", "s", "b")).toBe(6);
-    expect(await redis.bitcount("d", 0, -1)).toBe(0);
-    expect(await redis.bitop("diff", "d", "s", "b")).toBe(6);
-    expect(await redis.bitcount("d", 0, -1)).toBe(26);
+    await redis.set("{b}s", "foobar");
+    await redis.set("{b}b", "\u0001");
+    expect(await redis.bitop("and", "{b}d", "{b}s", "{b}b")).toBe(6);
+    expect(await redis.bitcount("{b}d", 0, -1)).toBe(0);
+    expect(await redis.bitop("diff", "{b}d", "{b}s", "{b}b")).toBe(6);
+    expect(await redis.bitcount("{b}d", 0, -1)).toBe(26);
     // BITFIELD's builder, in a pipeline (the client's auto-pipelining proxy has no builder).
     const p = redis.pipeline();
     p.bitfield("f").set("u8", 0, 255).incrby("i8", 8, -5).overflow("FAIL").incrby("u8", 0, 1).get("u4", 0).exec();
@@ -295,14 +307,15 @@ describe.each([
   });
 
   it("HyperLogLog: PFADD, PFCOUNT, PFMERGE", async () => {
-    expect(await redis.pfadd("hll", "a", "b", "c")).toBe(1);
-    expect(await redis.pfadd("hll", "a")).toBe(0);
-    expect(await redis.pfcount("hll")).toBe(3);
-    expect(await redis.pfadd("hll2", ...Array.from({ length: 1000 }, (_, i) => `v${i}`))).toBe(1);
-    expect(await redis.pfmerge("all", "hll", "hll2")).toBe("OK");
+    const [hll, hll2, all] = ["{h}hll", "{h}hll2", "{h}all"];
+    expect(await redis.pfadd(hll, "a", "b", "c")).toBe(1);
+    expect(await redis.pfadd(hll, "a")).toBe(0);
+    expect(await redis.pfcount(hll)).toBe(3);
+    expect(await redis.pfadd(hll2, ...Array.from({ length: 1000 }, (_, i) => `v${i}`))).toBe(1);
+    expect(await redis.pfmerge(all, hll, hll2)).toBe("OK");
     // redis-server 7.0.15 answers 1007 for the same adds.
-    expect(await redis.pfcount("all")).toBe(1007);
-    expect(await redis.pfcount("hll", "hll2")).toBe(1007);
+    expect(await redis.pfcount(all)).toBe(1007);
+    expect(await redis.pfcount(hll, hll2)).toBe(1007);
   });
 
   it("geo: GEOADD, GEOPOS, GEODIST, GEOHASH, GEOSEARCH as redis-server answers them", async () => {
@@ -332,7 +345,9 @@ describe.each([
       await redis.set("rw", `v${i}`);
       expect(await redis.get("rw")).toBe(`v${i}`);
     }
-    expect(redis.readYourWritesSyncToken).toMatch(/^[0-9a-f]{40}:\d+(:\d+:[0-9a-f.,]+)?$/);
+    // One position per shard (worker/cluster.ts).
+    const part = /[0-9a-f]{40}:\d+(:\d+:[0-9a-f.,]+)?/.source;
+    expect(redis.readYourWritesSyncToken).toMatch(shards === 1 ? new RegExp(`^${part}$`) : new RegExp(`^(${part})?(;(${part})?){${shards - 1}}$`));
   });
 });
 

@@ -132,7 +132,7 @@ export class Change extends StringPages {
   /** A random live key, or null; `random` gives floats in [0, 1). */
   randomKey(random: () => number): string | null {
     for (let tries = 0; tries < 100; tries++) {
-      const key = this.cleared ? null : this.keyspace.storage.keys.random(random());
+      const key = this.cleared ? null : this.keyspace.storage.keys.random(random(), random());
       if (key === null) break;
       if (this.get(key) !== null) return key;
     }

@@ -5,6 +5,7 @@
  */
 import type { Command } from "../command";
 import acl from "./acl";
+import cluster from "./cluster";
 import command from "./command";
 import config from "./config";
 import { move, select, swapdb } from "./databases";
@@ -27,5 +28,5 @@ import { unwatch, watch } from "./watch";
 
 export { REFUSED } from "./refused";
 
-export const serverCommands: readonly Command<any>[] = [acl, command, config, move, select, swapdb, dbsize, echo, evalCommand, evalRo, evalsha, evalshaRo, fcall, fcallRo,
+export const serverCommands: readonly Command<any>[] = [acl, cluster, command, config, move, select, swapdb, dbsize, echo, evalCommand, evalRo, evalsha, evalshaRo, fcall, fcallRo,
   flushall, flushdb, functionCommand, info, memory, ping, publish, spublish, pubsub, role, script, time, wait, watch, unwatch];

@@ -18,7 +18,6 @@ const GROUPS: readonly (readonly [string, readonly string[]])[] = [
   ["FAILOVER switches the primary through the sentinels: send it alone in a request, with the admin token", ["failover"]],
   ["replication runs between the nodes, not over the public API", ["sync", "psync", "replconf"]],
   ["a Worker's clock does not move while a command runs: there are no durations to record", ["slowlog", "latency"]],
-  ["one keyspace with one primary, not a Redis Cluster", ["cluster"]],
   ["modules cannot be loaded into a Worker", ["module"]],
   ["not served", ["monitor", "debug", "lolwut"]],
 ];

@@ -1,0 +1,94 @@
+/**
+ * Shard groups (Redis Cluster's model over Durable Objects): with FLAREDIS_SHARDS = N, the 16,384
+ * hash slots (engine/slot.ts `hashSlot`) are split over N groups, each a primary with its replicas,
+ * its replication log, its sentinels and its failovers, in the topology's regions. Shard 1 is the
+ * deployment as it is without sharding: its objects keep their names (the region), so a
+ * deployment that turns sharding on keeps its data in shard 1. Shard k > 1's objects are named
+ * `<region>.<k>`; an object reads its shard from its own name (`placeOf`), and calls only the
+ * objects of its own shard (`objectName`).
+ */
+import { HASH_SLOTS } from "../engine/slot";
+
+/** The most shard groups a deployment may have. */
+export const MAX_SHARDS = 64;
+
+export interface ShardEnv {
+  /** How many shard groups the hash slots are split over (1 by default: no sharding). */
+  FLAREDIS_SHARDS?: string;
+}
+
+/**
+ * The configured number of shard groups.
+ * @throws Error naming the bad value.
+ */
+export function shardsOf(env: ShardEnv): number {
+  const value = env.FLAREDIS_SHARDS?.trim();
+  if (value === undefined || value === "") return 1;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_SHARDS) throw new Error(`flaredis: FLAREDIS_SHARDS must be an integer from 1 to ${MAX_SHARDS}, not '${value}'`);
+  return n;
+}
+
+/** The Durable Object name of `region`'s node (or sentinel) in shard `shard`. */
+export const objectName = (shard: number, region: string): string => (shard === 1 ? region : `${region}.${shard}`);
+
+/** Where an object is, from its Durable Object name: its shard and its region. */
+export function placeOf(name: string): { readonly shard: number; readonly region: string } {
+  const m = /^(.*)\.([1-9]\d*)$/.exec(name);
+  return m ? { shard: Number(m[2]), region: m[1]! } : { shard: 1, region: name };
+}
+
+/** A range of hash slots, both ends included, held by one shard. */
+export interface SlotRange {
+  readonly from: number;
+  readonly to: number;
+  readonly shard: number;
+}
+
+/**
+ * The slots' owners: the ranges in slot order, covering every slot. Made from the shard count,
+ * as `redis-cli --cluster create` splits them: shard k (1-based) holds
+ * [floor((k-1) * 16384 / N), floor(k * 16384 / N) - 1].
+ */
+export class SlotMap {
+  private readonly owners: Uint8Array;
+
+  constructor(readonly ranges: readonly SlotRange[]) {
+    this.owners = new Uint8Array(HASH_SLOTS);
+    for (const r of ranges) this.owners.fill(r.shard, r.from, r.to + 1);
+  }
+
+  static even(shards: number): SlotMap {
+    return new SlotMap(
+      Array.from({ length: shards }, (_, i) => ({
+        from: Math.floor((i * HASH_SLOTS) / shards),
+        to: Math.floor(((i + 1) * HASH_SLOTS) / shards) - 1,
+        shard: i + 1,
+      })),
+    );
+  }
+
+  /** The shard that holds hash slot `slot`. */
+  shardOf(slot: number): number {
+    return this.owners[slot]!;
+  }
+
+  /** The shards, 1 to N. */
+  get shards(): number[] {
+    return [...new Set(this.ranges.map((r) => r.shard))].sort((a, b) => a - b);
+  }
+
+  /** The range that holds `slot`. */
+  rangeOf(slot: number): SlotRange {
+    return this.ranges.find((r) => r.from <= slot && slot <= r.to)!;
+  }
+}
+
+let cached: { shards: number; map: SlotMap } | null = null;
+
+/** The deployment's slot map (the vars do not change within an isolate). */
+export function slotMapOf(env: ShardEnv): SlotMap {
+  const shards = shardsOf(env);
+  if (cached?.shards !== shards) cached = { shards, map: SlotMap.even(shards) };
+  return cached.map;
+}
