@@ -17,7 +17,8 @@ import { coordinatedFailover } from "./failover";
 import { importRdb } from "./import";
 import { readBody } from "./request";
 import { currentTopology, routerFor } from "./routing";
-import { placeOf, shardsOf, slotMapOf } from "../durable-objects/protocol/shards";
+import { MAX_SHARDS, placeOf } from "../durable-objects/protocol/shards";
+import { clusterStub, refreshSlotMap } from "./slot-map";
 
 export const admin = new Hono<{ Bindings: Env; Variables: { permission: Permission } }>();
 
@@ -30,14 +31,14 @@ admin.use("*", async (c, next) => {
 function nodeNamed(env: Env, name: string) {
   const { primary, replicas } = topologyOf(env);
   const { shard, region } = placeOf(name);
-  if ((region !== primary && !replicas.includes(region)) || shard > shardsOf(env)) throw requestErrors.notFound(`/admin/nodes/${name}`);
+  if ((region !== primary && !replicas.includes(region)) || shard > MAX_SHARDS) throw requestErrors.notFound(`/admin/nodes/${name}`);
   return nodeStub(env, region, shard);
 }
 
 /** The sentinel a path names (`wnam`, `wnam.2`); 404 for one there is not. */
 function sentinelNamed(env: Env, name: string) {
   const { shard, region } = placeOf(name);
-  if (!sentinelsOf(env).sentinels.includes(region) || shard > shardsOf(env)) throw requestErrors.notFound(`/admin/sentinels/${name}`);
+  if (!sentinelsOf(env).sentinels.includes(region) || shard > MAX_SHARDS) throw requestErrors.notFound(`/admin/sentinels/${name}`);
   return sentinelStub(env, region, shard);
 }
 
@@ -92,12 +93,35 @@ async function shardTopology(env: Env, shard: number) {
  * `shards` lists each one's, with the hash slots it holds (`slots`: [from, to] ranges).
  */
 admin.get("/topology", async (c) => {
-  const map = slotMapOf(c.env);
+  const map = await refreshSlotMap(c.env);
   if (map.shards.length === 1) return c.json(await shardTopology(c.env, 1));
   const shards = await Promise.all(
     map.shards.map(async (shard) => ({ shard, slots: map.ranges.filter((r) => r.shard === shard).map((r) => [r.from, r.to]), ...(await shardTopology(c.env, shard)) })),
   );
   return c.json({ ...shards[0]!, shards });
+});
+
+/**
+ * POST /admin/reshard {"from": n, "to": m, "slots": [lo, hi]}: moves hash slots lo..hi from shard
+ * n to shard m (a new shard too) while clients write (durable-objects/cluster/mover.ts); answers
+ * at once with the move's status. GET /admin/reshard: the map, the move under way, the moves done.
+ */
+admin.post("/reshard", async (c) => {
+  const expected = 'a move is {"from": <shard>, "to": <shard>, "slots": [<lo>, <hi>]}';
+  const stub = clusterStub(c.env);
+  if (!stub) throw new RequestError("ERR no CLUSTER binding: the cluster object is not deployed", 409);
+  const body = await jsonBody(c.req.raw, expected);
+  const slots = body.slots;
+  if (!Array.isArray(slots) || slots.length !== 2) throw requestErrors.badRequest(expected);
+  const answer = await stub.reshard({ from: body.from as number, to: body.to as number, lo: slots[0] as number, hi: slots[1] as number });
+  if ("error" in answer) throw new RequestError(`ERR ${answer.error}`, 409);
+  return c.json(answer);
+});
+
+admin.get("/reshard", async (c) => {
+  const stub = clusterStub(c.env);
+  if (!stub) throw new RequestError("ERR no CLUSTER binding: the cluster object is not deployed", 409);
+  return c.json(await stub.status());
 });
 
 admin.get("/sentinels", async (c) => c.json(await sentinelViews(c.env, Number(c.req.query("shard") ?? 1) || 1)));
@@ -107,10 +131,11 @@ admin.get("/sentinels", async (c) => c.json(await sentinelViews(c.env, Number(c.
  * primary (1 by default; Redis's FAILOVER, worker/failover.ts); 409 when it cannot happen.
  */
 admin.post("/failover", async (c) => {
-  const expected = `a failover is {"to": <a replica: ${currentTopology(c.env).replicas.join(", ")}>} (with "shard": <1-${shardsOf(c.env)}> for another shard's)`;
+  const { top } = await refreshSlotMap(c.env);
+  const expected = `a failover is {"to": <a replica: ${currentTopology(c.env).replicas.join(", ")}>} (with "shard": <1-${top}> for another shard's)`;
   const body = await jsonBody(c.req.raw, expected);
   const shard = body.shard ?? 1;
-  if (typeof body.to !== "string" || !Number.isSafeInteger(shard) || (shard as number) < 1 || (shard as number) > shardsOf(c.env)) throw requestErrors.badRequest(expected);
+  if (typeof body.to !== "string" || !Number.isSafeInteger(shard) || (shard as number) < 1 || (shard as number) > top) throw requestErrors.badRequest(expected);
   const { topology, offset } = await coordinatedFailover(c.env, body.to, shard as number);
   const { epoch, primary, replicas } = topology;
   return c.json({ epoch, primary, replicas, offset });

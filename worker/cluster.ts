@@ -23,7 +23,9 @@ import { Engine } from "../durable-objects/engine/engine";
 import { RedisError, errors } from "../durable-objects/engine/errors";
 import type { BatchResult } from "../durable-objects/engine/batch";
 import { hashSlot } from "../durable-objects/engine/slot";
-import { type SlotMap, shardsOf, slotMapOf } from "../durable-objects/protocol/shards";
+import { isGuardRefusal } from "../durable-objects/engine/slot-guard";
+import type { SlotMap } from "../durable-objects/protocol/shards";
+import { refreshSlotMap, slotMapOf } from "./slot-map";
 import { type FanOut, clusterCommand, fanOutOf } from "./cluster-commands";
 import type { Env } from "./env";
 import { type RouteOptions, routerFor } from "./routing";
@@ -91,10 +93,10 @@ export function shardTokens(header: string | null, shards: number): (SyncToken |
  * one slot: `runBatch` answers CROSSSLOT otherwise.)
  */
 export function watchToken(env: Env, header: string | null, keys: readonly string[]): SyncToken | null {
-  const shards = shardsOf(env);
-  if (shards === 1) return parseSyncToken(header);
-  const shard = keys.length === 0 ? 1 : slotMapOf(env).shardOf(hashSlot(keys[0]!));
-  return shardTokens(header, shards)[shard - 1]!;
+  const map = slotMapOf(env);
+  if (map.top === 1) return parseSyncToken(header);
+  const shard = keys.length === 0 ? 1 : map.shardOf(hashSlot(keys[0]!));
+  return shardTokens(header, map.top)[shard - 1]!;
 }
 
 /** One run on one shard: the node's result, or the refusal that kept it from running (MASTERDOWN). */
@@ -126,8 +128,7 @@ class ClusterRun {
     header: string | null,
     private readonly options: ClusterRouteOptions,
   ) {
-    const shards = shardsOf(env);
-    this.tokens = shardTokens(header, shards);
+    this.tokens = shardTokens(header, map.top);
     const parts = header === null ? [] : header.split(";");
     this.parts = this.tokens.map((t, i) => (t === null ? "" : (parts[i] ?? "").trim()));
   }
@@ -241,14 +242,42 @@ async function runTransaction(run: ClusterRun, batch: Batch): Promise<Routed> {
   return run.routed(ran.result);
 }
 
+/** How many times a call refused by a slot's guard (it moved, or is moving) is sent again. */
+const GUARD_RETRIES = 40;
+/** The wait before sending such a call again: a frozen range is copied in well under a second. */
+const GUARD_RETRY_MS = 50;
+
 /**
  * Runs a batch where it belongs: with one shard, on its nodes as routing.ts routes it; with
- * several, over them (`runSharded`). `header` is the request's sync token.
+ * several, over them (`runSharded`). `header` is the request's sync token. A call a node refused
+ * because its slot moved or is moving (engine/slot-guard.ts: nothing of it ran) is sent again,
+ * after the worker asked for the new slot map, where it now belongs (a transaction whole).
  * @throws RedisError when the nodes could not run it (MASTERDOWN), or for keys in several slots
  */
 export async function runBatch(env: Env, batch: Batch, header: string | null, options: ClusterRouteOptions): Promise<Routed> {
-  if (shardsOf(env) > 1) return runSharded(env, batch, header, options);
-  const token = parseSyncToken(header);
+  let routed = await runOnce(env, batch, header, options);
+  for (let attempt = 0; attempt < GUARD_RETRIES; attempt++) {
+    const { result } = routed;
+    const refused = "error" in result ? (isGuardRefusal(result.error) ? batch.commands.map((_, i) => i) : []) : result.outcomes.flatMap((o, i) => ("error" in o && isGuardRefusal(o.error) ? [i] : []));
+    if (refused.length === 0) break;
+    await refreshSlotMap(env);
+    await new Promise((r) => setTimeout(r, GUARD_RETRY_MS));
+    const again = await runOnce(env, { ...batch, commands: refused.map((i) => batch.commands[i]!) }, routed.token, options);
+    let merged: BatchResult = again.result;
+    if ("outcomes" in result && "outcomes" in again.result && refused.length < batch.commands.length) {
+      const outcomes = [...result.outcomes];
+      refused.forEach((index, j) => (outcomes[index] = (again.result as { outcomes: Outcome[] }).outcomes[j]!));
+      merged = { ...result, outcomes };
+    }
+    routed = { ...again, result: merged, servedBy: [...new Set([...routed.servedBy.split(", "), ...again.servedBy.split(", ")])].join(", ") };
+  }
+  return routed;
+}
+
+/** One run of a batch: on shard 1's nodes when the map has no other shard, else over the shards. */
+async function runOnce(env: Env, batch: Batch, header: string | null, options: ClusterRouteOptions): Promise<Routed> {
+  if (slotMapOf(env).top > 1) return runSharded(env, batch, header, options);
+  const token = parseSyncToken(header?.split(";")[0] ?? null);
   const { result, replid, servedBy, staleness } = await routerFor(env).route(batch, {
     ...options,
     position: token?.position ?? null,

@@ -41,6 +41,8 @@ export interface Env extends NodeEnv, ShardEnv {
   FLAREDIS_ADMIN_TOKEN?: string;
   /** Optional secret: a token that reads GET /metrics and nothing else. */
   FLAREDIS_METRICS_TOKEN?: string;
+  /** The cluster object (durable-objects/cluster/): the slot map and the moves of slots between shards. */
+  CLUSTER?: DurableObjectNamespace;
   /** The R2 bucket backups go to (worker/backups.ts); absent: no backups. */
   BACKUPS?: R2Bucket;
   /** How many backups are kept (7 by default). */

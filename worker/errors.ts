@@ -5,7 +5,6 @@
  */
 import { toText } from "../durable-objects/engine/bytes";
 import { RedisError } from "../durable-objects/engine/errors";
-import { type ShardEnv, shardsOf } from "../durable-objects/protocol/shards";
 
 /** An error of the HTTP request rather than of a command. */
 export class RequestError extends RedisError {
@@ -77,11 +76,5 @@ export const outageErrors = {
     ),
 };
 
-/**
- * Refuses `what` in a sharded deployment (protocol/shards.ts): RDB exports, imports and backups
- * read or write one shard's keyspace only.
- */
-export function unsharded(env: ShardEnv, what: string): void {
-  if (shardsOf(env) > 1)
-    throw new RequestError(`ERR ${what} is served without sharding only (FLAREDIS_SHARDS is ${env.FLAREDIS_SHARDS})`, 409);
-}
+/** A refusal of `what` in a sharded deployment (protocol/shards.ts), which reads or writes one shard's keyspace only. */
+export const shardedRefusal = (what: string) => new RequestError(`ERR ${what} is served without sharding only (one shard holds every slot)`, 409);

@@ -8,7 +8,8 @@
  */
 import type { ExportStart } from "../durable-objects/engine/export/rdb-export";
 import { type Env, nodeStub } from "./env";
-import { RequestError, unsharded } from "./errors";
+import { RequestError, shardedRefusal } from "./errors";
+import { refreshSlotMap } from "./slot-map";
 import { refreshTopology } from "./routing";
 
 /** Bytes asked of the primary per call (a chunk is at least this, plus one key's value). */
@@ -22,7 +23,7 @@ export interface ExportStream {
 
 /** Begins an export on the primary. @throws RequestError when it cannot (409: one runs already) */
 export async function beginExport(env: Env): Promise<ExportStream> {
-  unsharded(env, "an RDB export (and so a backup)");
+  if ((await refreshSlotMap(env)).top > 1) throw shardedRefusal("an RDB export (and so a backup)");
   const { primary } = await refreshTopology(env);
   const start = await nodeStub(env, primary).exportBegin();
   if ("error" in start) throw new RequestError(start.error, start.error.includes("in progress") ? 409 : 503);

@@ -14,7 +14,8 @@ import { type Env, nodeStub, sentinelStub } from "./env";
 import { RedisError, errors } from "../durable-objects/engine/errors";
 import { RequestError } from "./errors";
 import { routerFor } from "./routing";
-import { placeOf, shardsOf } from "../durable-objects/protocol/shards";
+import { placeOf } from "../durable-objects/protocol/shards";
+import { slotMapOf } from "./slot-map";
 
 /**
  * Switches the primary to the replica `to`. @returns the new topology and the offset it took over at
@@ -77,7 +78,7 @@ export async function failoverCommand(env: Env, argv: readonly string[]): Promis
   }
   if (force && (to === null || timeout === null)) throw new RedisError("ERR FAILOVER with force option requires both a timeout and target HOST and IP.");
   const place = to === null ? { shard: 1, region: null } : placeOf(to);
-  if (place.shard > shardsOf(env)) throw new RedisError("ERR FAILOVER target HOST and PORT is not a replica.");
+  if (place.shard > slotMapOf(env).top) throw new RedisError("ERR FAILOVER target HOST and PORT is not a replica.");
   const { primary, replicas } = routerFor(env, place.shard).currentTopology();
   to = place.region;
   if (to === null) {

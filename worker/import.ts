@@ -17,7 +17,8 @@ import { ELEMENT_MAX_BYTES, REQUEST_LIMITS, maxValueBytesOf } from "../durable-o
 import { RdbError } from "../durable-objects/engine/rdb/error";
 import { type CheckedFile, checkFile, restoreBatches } from "../durable-objects/engine/rdb/restore-commands";
 import type { Env } from "./env";
-import { RequestError, unsharded } from "./errors";
+import { RequestError, shardedRefusal } from "./errors";
+import { refreshSlotMap } from "./slot-map";
 import { readBodyBytes } from "./request";
 import { route } from "./routing";
 
@@ -39,7 +40,7 @@ export async function importRdb(env: Env, request: Request, flush: boolean): Pro
 
 /** Loads an RDB file's bytes (POST /admin/import, a backup's restore). */
 export async function importBytes(env: Env, bytes: Uint8Array, flush: boolean): Promise<ImportReport> {
-  unsharded(env, "an RDB import (and so a backup's restore)");
+  if ((await refreshSlotMap(env)).top > 1) throw shardedRefusal("an RDB import (and so a backup's restore)");
   const bounds = {
     maxKeyBytes: DEFAULT_LIMITS.maxKeyBytes,
     maxValueBytes: maxValueBytesOf(env.FLAREDIS_MAX_VALUE_BYTES),

@@ -5,6 +5,7 @@ import type { Env } from "./env";
 
 export { FlaredisNode } from "../durable-objects/node/flaredis-node";
 export { FlaredisSentinel } from "../durable-objects/sentinel/flaredis-sentinel";
+export { FlaredisCluster } from "../durable-objects/cluster/flaredis-cluster";
 
 export default {
   fetch: app.fetch,

@@ -72,6 +72,8 @@ export interface FlaredisOptions {
   readonly keep?: boolean;
   /** Open the V8 inspector (for a CPU profile; see bench/profile.ts). */
   readonly inspector?: boolean;
+  /** Shard groups (FLAREDIS_SHARDS); 1 by default. */
+  readonly shards?: number;
 }
 
 /**
@@ -120,7 +122,8 @@ async function startWorker(
 export function startFlaredis(options: FlaredisOptions = {}): Promise<Started> {
   const persist = options.persist ?? mkdtempSync(join(STORAGE_ROOT, "flaredis-bench-"));
   const remove = !(options.keep ?? options.persist !== undefined);
-  return startWorker("wrangler.toml", persist, { FLAREDIS_REPLICAS: options.replicas ?? "weur" }, remove, options.inspector);
+  const vars = { FLAREDIS_REPLICAS: options.replicas ?? "weur", FLAREDIS_SHARDS: String(options.shards ?? 1) };
+  return startWorker("wrangler.toml", persist, vars, remove, options.inspector);
 }
 
 export function startEcho(): Promise<Started> {

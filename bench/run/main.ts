@@ -25,7 +25,8 @@
  * Flaredis with a replica of its own, whatever else `--only` names), pubsub.ts (pubsub: 100 subscribers in
  * four places, messages per second and publish-to-receive latency, beside redis-server's; it starts
  * its own redis-server and a Flaredis with three replicas), bullmq.ts (bullmq: BullMQ's jobs per
- * second through `flaredis proxy`, beside the same code against a redis-server of its own).
+ * second through `flaredis proxy`, beside the same code against a redis-server of its own),
+ * shards.ts (shards: SET throughput over 1, 2 and 4 shard groups, a deployment each).
  */
 import { parseArgs } from "node:util";
 import { startEcho, startFlaredis, startRedis, startRedisPair, type Started } from "../lib/systems.ts";
@@ -41,10 +42,11 @@ import { echoOpenLoop, echoThroughput, flaredisThroughput, redisThroughput } fro
 import { PUBSUB_REPLICAS, flaredisPubSub, redisPubSub } from "./pubsub.ts";
 import { rdbExportImport } from "./rdb.ts";
 import { flaredisBullmq, redisBullmq } from "./bullmq.ts";
+import { flaredisShards } from "./shards.ts";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
 const bench = new Bench(args.quick);
-/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, idle, rdb, collections, big_collections, pubsub, bullmq, fullsync, echo, redis). */
+/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, idle, rdb, collections, big_collections, pubsub, bullmq, shards, fullsync, echo, redis). */
 const ONLY = args.only ? new Set(args.only.split(",")) : null;
 const wanted = (group: string) => ONLY === null || ONLY.has(group);
 
@@ -142,6 +144,9 @@ if (wanted("bullmq")) {
   }
   await onNew(() => syncedFlaredis(), [flaredisBullmq]);
 }
+
+// Shards: a new deployment of 1, 2 and 4 shard groups each, the same SET load.
+if (wanted("shards")) await flaredisShards(bench);
 
 if (wanted("fullsync"))
   for (const keys of bench.quick ? [100_000] : [100_000, 1_000_000]) {

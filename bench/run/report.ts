@@ -14,6 +14,7 @@ import { storageKind } from "../lib/systems.ts";
 import { BIG_NAMES, BIG_PING, BIG_RANDOM_100K, BIG_ZRANK, PAGED_NAMES } from "./big-collections.ts";
 import type { Result } from "./context.ts";
 import { IDLE_TARGET_PER_S } from "./idle.ts";
+import { SHARD_COUNTS } from "./shards.ts";
 
 export type Machine = ReturnType<typeof machine>;
 
@@ -74,6 +75,7 @@ const UNITS: Record<string, string> = {
   latency_p99_ms: "publish-to-receive p99 ms",
   add_jobs_per_s: "jobs added per s",
   process_jobs_per_s: "jobs completed per s",
+  shards: "shard groups",
   rate_per_s: "rate, per s",
   set_capacity_ops_per_s: "SET capacity, ops/s (closed loop, same system)",
   rate_from: "rate from",
@@ -214,6 +216,11 @@ export function targets(results: readonly (Result & { run?: string })[]): string
       const f = (system: Result["system"], figure: string) => v("bullmq_jobs", system, figure);
       const ratio = (figure: string) => pct(f("flaredis", figure) / f("redis", figure));
       return `${num(f("flaredis", "jobs"))} jobs added at ${num(f("flaredis", "add_jobs_per_s"))}/s (${ratio("add_jobs_per_s")} of redis-server's ${num(f("redis", "add_jobs_per_s"))}/s) and completed by a Worker of concurrency ${f("flaredis", "concurrency")} at ${num(f("flaredis", "process_jobs_per_s"))}/s (${ratio("process_jobs_per_s")} of redis-server's ${num(f("redis", "process_jobs_per_s"))}/s)`;
+    }),
+    target("SET over 1, 2 and 4 shard groups", (v) => {
+      const [one, two, four] = SHARD_COUNTS.map((n) => v(`set_shards_${n}`, "flaredis", "ops_per_s"));
+      const ratio = four! / one!;
+      return `${num(one!)}, ${num(two!)} and ${num(four!)} ops/s: ${round(ratio, 2)}x from 1 to 4 shards; target >= 3x: ${met(ratio >= 3)} (every shard's nodes run in the one local workerd process, on one thread: shards add Durable Objects to it, not threads; bench/README.md)`;
     }),
     target("Full sync of 1M keys", (v) => {
       const seconds = v("fullsync_1m", "flaredis", "seconds");

@@ -27,6 +27,11 @@ export interface Batch {
   readonly watch?: Watch;
   /** Blocking commands may wait (their BlockOn answered to the node): a client's batch on the primary. */
   readonly blocking?: boolean;
+  /**
+   * A move of hash slots between shards copies or drops their keys (durable-objects/cluster/):
+   * the slot guard (slot-guard.ts) does not apply. Set by the cluster object only, never from a request.
+   */
+  readonly slotMove?: true;
 }
 
 /**

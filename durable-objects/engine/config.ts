@@ -7,6 +7,7 @@
 import { ALIASES, HIDDEN, type Kind, PARAMETERS as LISTED, ULLONG_MAX } from "./config-table";
 import { Refused, checkText, parseInteger, parseMemory, parseSpecial } from "./config-values";
 import type { AclUser } from "./acl/users";
+import type { SlotGuard } from "./slot-guard";
 import { RedisError } from "./errors";
 import { compileGlob } from "./glob";
 
@@ -38,6 +39,8 @@ export interface Config {
   other: Record<string, string>;
   /** ACL users made with ACL SETUSER (acl/users.ts): not a parameter, kept and replicated with them. */
   acl?: readonly AclUser[];
+  /** The hash slots moving away from this shard, or moved (slot-guard.ts): not a parameter, replicated. */
+  slots?: SlotGuard;
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = {
@@ -54,8 +57,8 @@ export const DEFAULT_CONFIG: Readonly<Config> = {
   other: {},
 };
 
-type Name = Exclude<keyof Config, "other" | "acl">;
-const NAMES = (Object.keys(DEFAULT_CONFIG) as (keyof Config)[]).filter((n): n is Name => n !== "other" && n !== "acl");
+type Name = Exclude<keyof Config, "other" | "acl" | "slots">;
+const NAMES = (Object.keys(DEFAULT_CONFIG) as (keyof Config)[]).filter((n): n is Name => n !== "other" && n !== "acl" && n !== "slots");
 
 /** Redis's CONFIG_REPL_BACKLOG_MIN_SIZE: a smaller repl-backlog-size is raised to it. */
 const BACKLOG_MIN_BYTES = 16 * 1024;

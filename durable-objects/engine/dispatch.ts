@@ -11,6 +11,7 @@ import type { Change, Role } from "./keyspace";
 import { EVENTS, commandEvents } from "./notify";
 import type { Acl } from "./acl/acl";
 import { type AclUser, deny, noPermission } from "./acl/users";
+import { type SlotGuard, guardRefusal } from "./slot-guard";
 
 /** One call's outcome, in the shape of the Upstash pipeline response. */
 export type Outcome = { result: Reply } | { error: string };
@@ -39,6 +40,8 @@ export interface DispatchHost {
   readonly notifying: boolean;
   /** Where ACL refusals are logged (ACL LOG). */
   readonly acl: Acl;
+  /** The hash slots moving away from this shard, or moved (slot-guard.ts). */
+  readonly slotGuard: SlotGuard | undefined;
 }
 
 /** A running script's side of its `redis.call`s (scripting/scripts.ts). */
@@ -76,10 +79,11 @@ export class Dispatcher {
 
   /**
    * Admits a call, as Redis's processCommand does before it runs or queues one: a known command,
-   * its arity, the permission, the role and the replication refusals. The key sizes and the
+   * its arity, the permission, the role and the replication refusals, and (`guarded`) the slot
+   * guard (slot-guard.ts). The key sizes and the
    * command's own parse are checked when it runs (`execute`), after eviction, as in Redis.
    */
-  admit(argv: readonly string[], permission: Permission, user?: AclUser, context: "toplevel" | "multi" = "toplevel"): Prepared {
+  admit(argv: readonly string[], permission: Permission, user?: AclUser, context: "toplevel" | "multi" = "toplevel", guarded = true): Prepared {
     const name = argv[0] ?? "";
     const command = Dispatcher.lookup(name);
     if (!command) throw REFUSED.has(name.toLowerCase()) ? errors.unsupported(name, REFUSED.get(name.toLowerCase())) : errors.unknownCommand(name, argv.slice(1));
@@ -94,6 +98,8 @@ export class Dispatcher {
       host.acl.denied(user!.name, denial, context);
       throw noPermission(denial);
     }
+    const moving = guarded ? guardRefusal(host.slotGuard, command, argv) : null;
+    if (moving) throw moving;
     if (flags.includes("write")) {
       const refusal = this.writeRefusal();
       if (refusal) throw refusal;
@@ -123,6 +129,8 @@ export class Dispatcher {
       this.host.acl.denied(user!.name, denial, "lua");
       throw new RedisError(SCRIPT_DENIALS[denial.reason]);
     }
+    const guarded = guardRefusal(this.host.slotGuard, command, argv);
+    if (guarded) throw guarded;
     const write = flags.includes("write");
     if (script.readOnly && write) throw new RedisError("ERR Write commands are not allowed from read-only scripts.");
     if (write && !script.wrote) {

@@ -32,6 +32,7 @@ import { expireFieldsOf } from "./types/hash/hash";
 import { replayDeferred } from "./replication/sync";
 import { type Watch, writtenSince } from "./watch";
 import { Notifications } from "./notify";
+import { isGuardRefusal } from "./slot-guard";
 import { type AclUser, deny, noPermission } from "./acl/users";
 
 export type { Watch };
@@ -171,6 +172,9 @@ export class Engine {
       get notifying() {
         return engine.notifications.on;
       },
+      get slotGuard() {
+        return engine.config.slots;
+      },
     });
     // Writes the storage had kept in memory when the node last stopped come back from the log.
     replayDeferred(this);
@@ -213,10 +217,11 @@ export class Engine {
       const prepared: Prepared[] = [];
       for (const argv of batch.commands) {
         try {
-          prepared.push(this.dispatch.admit(argv, batch.permission, user, "multi"));
+          prepared.push(this.dispatch.admit(argv, batch.permission, user, "multi", !batch.slotMove));
         } catch (e) {
           if (!(e instanceof RedisError)) throw e;
-          return { error: errors.execAbort().message, offset: this.log.offset };
+          // A slot moving away (slot-guard.ts): the whole transaction goes to its new shard.
+          return { error: isGuardRefusal(e.message) ? e.message : errors.execAbort().message, offset: this.log.offset };
         }
       }
       let overMemory = false;
@@ -261,7 +266,7 @@ export class Engine {
       let change = this.keyspace.begin(now, this.role, budget);
       let outcome: Outcome;
       try {
-        const p = this.dispatch.admit(argv, batch.permission, user);
+        const p = this.dispatch.admit(argv, batch.permission, user, "toplevel", !batch.slotMove);
         let overMemory = false;
         if (this.needsRoom(p.flags)) {
           // Only writes get here, inside the batch's transaction.

@@ -6,6 +6,7 @@
  * Lifecycle: the node is loaded in the constructor inside `blockConcurrencyWhile`; a start-up
  * error is kept and re-thrown by every call instead of breaking the input gate.
  */
+import { type SlotGuard, slotWrites } from "../engine/slot-guard";
 import { DurableObject } from "cloudflare:workers";
 import { type Clock, systemRandom, systemClock } from "../engine/clock";
 import type { Batch } from "../engine/engine";
@@ -24,6 +25,9 @@ export interface NodeEnv extends TopologyEnv, TransportEnv, ShardEnv {
   /** Largest string value in bytes. */
   FLAREDIS_MAX_VALUE_BYTES?: string;
 }
+
+/** The most of its log a primary reads for one `slotWrites`. */
+const SLOT_WRITES_BYTES = 1024 * 1024;
 
 export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   /** The node's time. Tests replace it (through `runInDurableObject`) with a `ManualClock`. */
@@ -163,6 +167,21 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
   async subscriptions() {
     this.count("subscriptions");
     return this.core.subscriptions();
+  }
+  async setSlotGuard(guard: SlotGuard) {
+    this.count("setSlotGuard");
+    const { engine } = this.core;
+    if (engine.role !== "master" || engine.replication.writeRefusal() !== null) return { error: "not the primary, or fenced" };
+    engine.transaction(() => engine.adoptConfig({ ...engine.config, slots: guard }, engine.configVersion + 1));
+    // The replicas take it now, not at the next write or heartbeat.
+    this.core.role.pushToReplicas();
+    return { ok: true as const };
+  }
+  async slotWrites(replid: string, offset: number, from: number, to: number) {
+    this.count("slotWrites");
+    const { engine } = this.core;
+    if (engine.role !== "master") return { error: "not the primary" };
+    return slotWrites(engine.log, replid, offset, from, to, SLOT_WRITES_BYTES);
   }
   async aclUsers() {
     this.count("aclUsers");

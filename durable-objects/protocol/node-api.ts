@@ -3,6 +3,7 @@
  * the replication protocol (described in engine/replication/protocol.ts). Contracts only, no runtime code.
  * (Typed by hand: the RPC stub's generated types cannot follow the recursive `Reply` type.)
  */
+import type { SlotGuard, SlotWrites } from "../engine/slot-guard";
 import type { WrittenKeys } from "./read-your-writes";
 import type { Batch, BatchResult, Stats } from "../engine/engine";
 import type { KeyspaceFigures } from "../engine/info";
@@ -226,6 +227,13 @@ export interface NodeApi {
   status(probe?: boolean): Promise<NodeStatus>;
   /** For /metrics: the status and the counters, in one call. */
   metrics(): Promise<NodeMetrics>;
+  /**
+   * A move of hash slots (durable-objects/cluster/), on the shard's primary: sets its slot guard
+   * (replicated with the configuration), or says it is not the primary.
+   */
+  setSlotGuard(guard: SlotGuard): Promise<{ ok: true } | { error: string }>;
+  /** On the primary: the keys of hash slots [from, to] its log wrote after (replid, offset) (engine/slot-guard.ts). */
+  slotWrites(replid: string, offset: number, from: number, to: number): Promise<SlotWrites | { error: string }>;
   /** A sentinel's ping (Redis Sentinel's PING + INFO): the node's status. */
   hello(hello: SentinelHello): Promise<NodeStatus>;
   storageUsage(): Promise<unknown>;

@@ -45,32 +45,72 @@ export interface SlotRange {
   readonly shard: number;
 }
 
+/** A slot map as it is stored and sent: its epoch (0: the configured one; each move adds one) and its ranges. */
+export interface SlotMapState {
+  readonly epoch: number;
+  readonly ranges: readonly SlotRange[];
+}
+
 /**
- * The slots' owners: the ranges in slot order, covering every slot. Made from the shard count,
- * as `redis-cli --cluster create` splits them: shard k (1-based) holds
- * [floor((k-1) * 16384 / N), floor(k * 16384 / N) - 1].
+ * The slots' owners: the ranges in slot order, covering every slot. The configured map is made
+ * from the shard count, as `redis-cli --cluster create` splits them: shard k (1-based) holds
+ * [floor((k-1) * 16384 / N), floor(k * 16384 / N) - 1], at epoch 0; a move of slots
+ * (durable-objects/cluster/) makes the next epoch's.
  */
 export class SlotMap {
   private readonly owners: Uint8Array;
+  readonly ranges: readonly SlotRange[];
+  readonly epoch: number;
 
-  constructor(readonly ranges: readonly SlotRange[]) {
+  constructor(state: SlotMapState) {
+    this.epoch = state.epoch;
+    this.ranges = state.ranges;
     this.owners = new Uint8Array(HASH_SLOTS);
-    for (const r of ranges) this.owners.fill(r.shard, r.from, r.to + 1);
+    for (const r of state.ranges) this.owners.fill(r.shard, r.from, r.to + 1);
   }
 
   static even(shards: number): SlotMap {
-    return new SlotMap(
-      Array.from({ length: shards }, (_, i) => ({
+    return new SlotMap({
+      epoch: 0,
+      ranges: Array.from({ length: shards }, (_, i) => ({
         from: Math.floor((i * HASH_SLOTS) / shards),
         to: Math.floor(((i + 1) * HASH_SLOTS) / shards) - 1,
         shard: i + 1,
       })),
-    );
+    });
+  }
+
+  /** The map at the next epoch, with slots [from, to] held by `shard`. */
+  moved(from: number, to: number, shard: number): SlotMap {
+    const owners = this.owners.slice();
+    owners.fill(shard, from, to + 1);
+    const ranges: SlotRange[] = [];
+    for (let slot = 0; slot < HASH_SLOTS; slot++) {
+      const last = ranges[ranges.length - 1];
+      if (last && last.shard === owners[slot]) ranges[ranges.length - 1] = { ...last, to: slot };
+      else ranges.push({ from: slot, to: slot, shard: owners[slot]! });
+    }
+    return new SlotMap({ epoch: this.epoch + 1, ranges });
+  }
+
+  /** Whether shard `shard` holds every slot of [from, to]. */
+  holds(shard: number, from: number, to: number): boolean {
+    for (let slot = from; slot <= to; slot++) if (this.owners[slot] !== shard) return false;
+    return true;
+  }
+
+  get state(): SlotMapState {
+    return { epoch: this.epoch, ranges: this.ranges };
   }
 
   /** The shard that holds hash slot `slot`. */
   shardOf(slot: number): number {
     return this.owners[slot]!;
+  }
+
+  /** The largest shard number (a sync token has a part for each up to it). */
+  get top(): number {
+    return Math.max(...this.ranges.map((r) => r.shard));
   }
 
   /** The shards, 1 to N. */
@@ -86,8 +126,8 @@ export class SlotMap {
 
 let cached: { shards: number; map: SlotMap } | null = null;
 
-/** The deployment's slot map (the vars do not change within an isolate). */
-export function slotMapOf(env: ShardEnv): SlotMap {
+/** The configured slot map (the vars do not change within an isolate). */
+export function configuredSlotMap(env: ShardEnv): SlotMap {
   const shards = shardsOf(env);
   if (cached?.shards !== shards) cached = { shards, map: SlotMap.even(shards) };
   return cached.map;
