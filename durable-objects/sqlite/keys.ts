@@ -122,7 +122,8 @@ export function sqlKeys(sql: Sql): KeyTable {
     // of the first key at or after a point in it, then the first key at or after a point of that
     // hash slot: a few rows read whatever the keyspace's size.
     random: (r, within) => {
-      const span = sql.first("SELECT min(slot) AS low, max(slot) AS high FROM keyspace");
+      // Each end its own subquery: SQLite reads a lone min() or max() off the index's end, but both in one scan the table.
+      const span = sql.first("SELECT (SELECT min(slot) FROM keyspace) AS low, (SELECT max(slot) FROM keyspace) AS high");
       if (span?.low == null) return null;
       const at = randomPoint(span.low as number, span.high as number, r);
       const hit = sql.first("SELECT slot FROM keyspace WHERE slot >= ? ORDER BY slot LIMIT 1", at)!.slot as number;

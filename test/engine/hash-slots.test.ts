@@ -68,6 +68,20 @@ describe("hash slots", () => {
     ]);
   });
 
+  it("RANDOMKEY reads a few rows of a large keyspace on SQLite, whatever its size", async () => {
+    await runInDurableObject(env.NODE.get(env.NODE.idFromName("random-rows")), (_node, state) => {
+      for (const t of ["keyspace", "elements", "pages", "backlog", "meta", "dropped", "ranks", "ranked", "saved"]) state.storage.sql.exec(`DROP TABLE IF EXISTS ${t}`);
+      const storage = new SqliteStorage(state.storage);
+      const engine = new Engine(storage, { clock: new ManualClock(1_000), random: seeded(5), node: "m" });
+      for (let i = 0; i < 5000; i += 500) results(engine, [["MSET", ...Array.from({ length: 500 }, (_, j) => [`k${i + j}`, "v"]).flat()]]);
+      engine.storage.transaction(() => engine.storage.storeDeferred());
+      const before = storage.usage().rows_read;
+      for (let i = 0; i < 10; i++) results(engine, [["RANDOMKEY"]]);
+      // Each draw: the span's two ends, the key at a point and the key of its hash slot; a scan of the keyspace reads 5,000.
+      expect((storage.usage().rows_read - before) / 10).toBeLessThan(20);
+    });
+  });
+
   it("schema 12 moves each key of an older database to its slot, with its value, deadline and elements", async () => {
     await runInDurableObject(env.NODE.get(env.NODE.idFromName("schema-11")), (_node, state) => {
       const sql = state.storage.sql;
