@@ -10,6 +10,7 @@ import { type Bytes, fromBytes, toBytes } from "../durable-objects/engine/bytes"
 import type { Reply } from "../durable-objects/engine/command";
 import type { Outcome } from "../durable-objects/engine/dispatch";
 import { HASH_SLOTS, SLOT_SPAN, hashSlot, hashSlotAt } from "../durable-objects/engine/slot";
+import { systemRandom } from "../durable-objects/engine/clock";
 import { type SlotMap, objectName } from "../durable-objects/protocol/shards";
 import type { Topology } from "../durable-objects/protocol/topology";
 import type { Env } from "./env";
@@ -17,19 +18,22 @@ import { routerFor } from "./routing";
 import { type OnShard, outcomesOf } from "./cluster";
 
 /** How a call over every shard is answered: from the shards' outcomes (shard 1 first), or by its own walk. */
-export type FanOut = ((outcomes: readonly Outcome[]) => Outcome) | { run(map: SlotMap, argv: readonly string[], one: OnShard): Promise<Outcome> };
+export type FanOut = ((outcomes: readonly Outcome[], shards: readonly number[], map: SlotMap) => Outcome) | { run(map: SlotMap, argv: readonly string[], one: OnShard): Promise<Outcome> };
 
 /** The first error, else shard 1's answer (a change of every shard's state: FLUSHALL, SCRIPT LOAD). */
 const everyShard = (outcomes: readonly Outcome[]): Outcome => outcomes.find((o) => "error" in o) ?? outcomes[0]!;
 
-/** The first error, else the replies' `combine`. */
+/** The first error, else the replies' `combine` (with the shard each answered for, and the map). */
 const gathered =
-  (combine: (replies: Reply[]) => Reply) =>
-  (outcomes: readonly Outcome[]): Outcome =>
-    outcomes.find((o) => "error" in o) ?? { result: combine(outcomes.map((o) => (o as { result: Reply }).result)) };
+  (combine: (replies: Reply[], shards: readonly number[], map: SlotMap) => Reply) =>
+  (outcomes: readonly Outcome[], shards: readonly number[], map: SlotMap): Outcome =>
+    outcomes.find((o) => "error" in o) ?? { result: combine(outcomes.map((o) => (o as { result: Reply }).result), shards, map) };
 
-/** KEYS: every shard's keys. */
-const concat = gathered((replies) => replies.flatMap((r) => r as Reply[]));
+/** Whether `shard` holds `key`'s slot: during a move both shards hold its keys (the target a copy, the source until its cleanup). */
+const holds = (map: SlotMap, shard: number, key: Bytes) => map.shardOf(hashSlot(fromBytes(key))) === shard;
+
+/** KEYS: every shard's keys of the slots it holds. */
+const concat = gathered((replies, shards, map) => replies.flatMap((r, i) => (r as Bytes[]).filter((k) => holds(map, shards[i]!, k))));
 /** DBSIZE: the sum. */
 const sum = gathered((replies) => replies.reduce<number>((n, r) => n + Number(r), 0));
 /** SCRIPT EXISTS: a script exists where every shard has it. */
@@ -45,9 +49,10 @@ const scan: FanOut = {
   async run(map, argv, one) {
     const countAt = argv.findIndex((a, i) => i >= 2 && a.toUpperCase() === "COUNT");
     const count = countAt > 0 ? Number(argv[countAt + 1]) || 10 : 10;
-    let cursor = Number(fromBytes(toBytes(argv[1] ?? "")));
-    // A cursor no position has: the first shard's SCAN answers it (0, or Redis's error).
-    if (!(Number.isSafeInteger(cursor) && cursor >= 0 && cursor < HASH_SLOTS * SLOT_SPAN)) return outcomesOf(await one(1, argv), 1)[0]!;
+    const text = argv[1] ?? "";
+    let cursor = /^\d{1,16}$/.test(text) ? Number(text) : NaN;
+    // A cursor no position has: the first shard's SCAN answers it as given (0, or Redis's error).
+    if (!(cursor < HASH_SLOTS * SLOT_SPAN)) return outcomesOf(await one(1, argv), 1)[0]!;
     const found: Bytes[] = [];
     for (;;) {
       const range = map.rangeOf(hashSlotAt(cursor));
@@ -64,22 +69,47 @@ const scan: FanOut = {
   },
 };
 
-/** RANDOMKEY: the shards in a random order, the first that has a key. */
+/** RANDOMKEY: the shards in a random order, the first that has a key of a slot it holds. */
 const randomKey: FanOut = {
   async run(map, argv, one) {
-    const shards = map.shards.sort(() => Math.random() - 0.5);
+    const shards = map.shards.sort(() => systemRandom.next() - 0.5);
     for (const shard of shards) {
       const outcome = outcomesOf(await one(shard, argv), 1)[0]!;
-      if ("error" in outcome || outcome.result !== null) return outcome;
+      if ("error" in outcome || (outcome.result !== null && holds(map, shard, outcome.result as Bytes))) return outcome;
     }
     return { result: null };
   },
 };
 
+/**
+ * INFO: shard 1's, its keyspace line (`db0:keys=N,expires=N,avg_ttl=N`) the sum over the shards
+ * (avg_ttl weighted by each one's keys with a deadline).
+ */
+const info = gathered((replies) => {
+  const texts = replies.map((r) => fromBytes(r as Bytes));
+  const LINE = /^db0:keys=(\d+),expires=(\d+),avg_ttl=(\d+)(.*)$/m;
+  let keys = 0;
+  let expires = 0;
+  let ttl = 0;
+  for (const text of texts) {
+    const m = LINE.exec(text);
+    if (!m) continue;
+    keys += Number(m[1]);
+    expires += Number(m[2]);
+    ttl += Number(m[2]) * Number(m[3]);
+  }
+  const first = texts[0]!;
+  const line = `db0:keys=${keys},expires=${expires},avg_ttl=${expires === 0 ? 0 : Math.round(ttl / expires)}`;
+  if (LINE.test(first)) return toBytes(first.replace(LINE, (_all, _k, _e, _t, rest: string) => line + rest));
+  // Shard 1 holds no key: the line after its Keyspace heading, when the section was asked for.
+  return toBytes(keys === 0 ? first : first.replace(/^# Keyspace\r?\n/m, (heading) => `${heading}${line}\r\n`));
+});
+
 /** The calls that fan out, by name or `name|subcommand`. */
 const FAN_OUTS: Readonly<Record<string, FanOut>> = {
   keys: concat,
   dbsize: sum,
+  info,
   scan,
   randomkey: randomKey,
   flushall: everyShard,

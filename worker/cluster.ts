@@ -196,7 +196,8 @@ export async function runSharded(env: Env, batch: Batch, header: string | null, 
     const argv = batch.commands[i]!;
     if ("error" in place) outcomes[i++] = { error: place.error.message };
     else if ("cluster" in place) outcomes[i++] = await clusterCommand(env, run.map, argv, run.one);
-    else if ("fanOut" in place) outcomes[i++] = typeof place.fanOut === "function" ? place.fanOut(await run.everywhere(argv)) : await place.fanOut.run(run.map, argv, run.one);
+    else if ("fanOut" in place)
+      outcomes[i++] = typeof place.fanOut === "function" ? place.fanOut(await run.everywhere(argv), run.map.shards, run.map) : await place.fanOut.run(run.map, argv, run.one);
     else {
       // A run of calls up to the next fan-out: one pipeline per shard, in parallel.
       let end = i;
@@ -262,7 +263,16 @@ export async function runBatch(env: Env, batch: Batch, header: string | null, op
     if (refused.length === 0) break;
     await refreshSlotMap(env);
     await new Promise((r) => setTimeout(r, GUARD_RETRY_MS));
-    const again = await runOnce(env, { ...batch, commands: refused.map((i) => batch.commands[i]!) }, routed.token, options);
+    let again: Routed;
+    try {
+      again = await runOnce(env, { ...batch, commands: refused.map((i) => batch.commands[i]!) }, routed.token, options);
+    } catch (e) {
+      // The calls sent again could not run (MASTERDOWN): their error, the others' replies kept.
+      if (!(e instanceof RedisError) || !("outcomes" in result) || refused.length === batch.commands.length) throw e;
+      const outcomes = [...result.outcomes];
+      for (const index of refused) outcomes[index] = { error: e.message };
+      return { ...routed, result: { ...result, outcomes } };
+    }
     let merged: BatchResult = again.result;
     if ("outcomes" in result && "outcomes" in again.result && refused.length < batch.commands.length) {
       const outcomes = [...result.outcomes];

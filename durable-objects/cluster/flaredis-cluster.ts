@@ -14,7 +14,8 @@ import type { ClusterApi, ReshardRequest, ReshardStatus } from "../protocol/clus
 import { MAX_SHARDS, type ShardEnv, SlotMap, type SlotMapState, configuredSlotMap } from "../protocol/shards";
 import { type Topology, type TopologyEnv, newerTopology, topologyOf } from "../protocol/topology";
 import { type TransportEnv, rpcTransport } from "../node/transport";
-import { type Move, type MoveHost, type ShardOps, newMove, step } from "./mover";
+import { systemClock } from "../engine/clock";
+import { type Move, type MoveHost, type ShardOps, newMove, step, unfreeze } from "./mover";
 
 export type ClusterEnv = TopologyEnv & TransportEnv & ShardEnv;
 
@@ -22,6 +23,12 @@ export type ClusterEnv = TopologyEnv & TransportEnv & ShardEnv;
 const ALARM_BUDGET_MS = 2000;
 /** After a step failed (a primary down, a failover under way): the next try. */
 const RETRY_MS = 1000;
+/**
+ * Failed rounds of a freeze (the target down, or refusing the copies) after which the source's
+ * range is given back to its clients and the move goes on catching up: a freeze that cannot end
+ * would refuse those clients for as long.
+ */
+const FREEZE_FAILURES = 3;
 
 type Done = ReshardStatus["done"][number];
 
@@ -31,6 +38,8 @@ export class FlaredisCluster extends DurableObject<ClusterEnv> implements Cluste
   private guards: Record<number, SlotGuard> = {};
   private done: Done[] = [];
   private lastError: string | null = null;
+  /** Steps failed in a row. */
+  private failures = 0;
   /** The newest topology known of each shard (its primary is asked). */
   private readonly topologies = new Map<number, Topology>();
 
@@ -63,13 +72,13 @@ export class FlaredisCluster extends DurableObject<ClusterEnv> implements Cluste
     this.move = newMove(r.from, r.to, r.lo, r.hi);
     this.lastError = null;
     await this.ctx.storage.put("move", this.move);
-    await this.ctx.storage.setAlarm(Date.now());
+    await this.ctx.storage.setAlarm(systemClock.now());
     return this.status();
   }
 
   override async alarm(): Promise<void> {
-    const started = Date.now();
-    while (this.move && Date.now() - started < ALARM_BUDGET_MS) {
+    const started = systemClock.now();
+    while (this.move && systemClock.now() - started < ALARM_BUDGET_MS) {
       try {
         const result = await step(this.move, this.ops, this.host);
         if (result === "done") {
@@ -80,16 +89,27 @@ export class FlaredisCluster extends DurableObject<ClusterEnv> implements Cluste
           await this.ctx.storage.delete("move");
         } else await this.ctx.storage.put("move", this.move);
         this.lastError = null;
+        this.failures = 0;
       } catch (e) {
         this.lastError = String(e);
+        this.failures++;
         console.warn("flaredis cluster: a step of the move failed; trying again:", e);
         // What the failed step did is stored step by step: the next try starts from the stored move.
         this.move = (await this.ctx.storage.get<Move>("move")) ?? null;
-        await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
+        const move = this.move;
+        if (move?.phase === "freeze" && this.failures >= FREEZE_FAILURES) {
+          try {
+            await unfreeze(move, this.ops);
+            await this.ctx.storage.put("move", move);
+          } catch (e2) {
+            console.warn("flaredis cluster: the range stays frozen:", e2);
+          }
+        }
+        await this.ctx.storage.setAlarm(systemClock.now() + RETRY_MS);
         return;
       }
     }
-    if (this.move) await this.ctx.storage.setAlarm(Date.now());
+    if (this.move) await this.ctx.storage.setAlarm(systemClock.now());
   }
 
   /** What a step needs of this object: the map as the step begins. */

@@ -11,9 +11,10 @@
  *    another history), starts the move again from 1.
  * 4. freeze: A refuses the range's calls with TRYAGAIN (its slot guard, engine/slot-guard.ts,
  *    replicated); the last keys written are copied, until A's log has none left.
- * 5. flip: the slot map's next epoch gives the range to B; A refuses the range's calls with MOVED.
- *    The worker, refused either way, learns the new map and sends the call to B: a write that A
- *    acknowledged was copied before the flip, and one that A refused is sent again to B.
+ * 5. flip: stored as its own phase first, after which the move never begins again: the slot
+ *    map's next epoch gives the range to B; A refuses the range's calls with MOVED. The worker,
+ *    refused either way, learns the new map and sends the call to B: a write that A acknowledged
+ *    was copied before the flip, and one that A refused is sent again to B.
  * 6. cleanup: A's keys in the range go.
  * Every copy and delete is a write of the shard's primary, logged and replicated as any other,
  * so each shard's replicas stay equal to their primary. The guard does not apply to the move's
@@ -35,7 +36,7 @@ export interface ShardOps {
   writes(shard: number, replid: string, offset: number, from: number, to: number): Promise<SlotWrites>;
 }
 
-export type Phase = "clear" | "copy" | "catchup" | "freeze" | "cleanup";
+export type Phase = "clear" | "copy" | "catchup" | "freeze" | "flip" | "cleanup";
 
 export interface Move {
   readonly from: number;
@@ -99,11 +100,12 @@ export async function step(move: Move, ops: ShardOps, host: MoveHost): Promise<"
     }
     case "catchup":
     case "freeze": {
-      if (move.phase === "freeze") await guardRange(ops, a, (g) => ({ ...g, frozen: [...g.frozen.filter(([f, t]) => t < lo || f > hi), [lo, hi]] }));
+      // Set again at every round of the freeze: a primary made by a failover may not have had it.
+      if (move.phase === "freeze") await guardRange(ops, a, (g) => ({ ...g, frozen: [...minus(g.frozen, lo, hi), [lo, hi]] }), true);
       const w = await ops.writes(a, move.replid, move.offset, lo, hi);
       if ("all" in w) {
         // A FLUSHALL, or a history this position is not in: the range is copied whole again.
-        await guardRange(ops, a, (g) => ({ ...g, frozen: g.frozen.filter(([f, t]) => t < lo || f > hi) }));
+        await guardRange(ops, a, (g) => ({ ...g, frozen: minus(g.frozen, lo, hi) }));
         Object.assign(move, { phase: "clear", cursor: lo * SLOT_SPAN, restarts: move.restarts + 1 });
         return null;
       }
@@ -113,13 +115,14 @@ export async function step(move: Move, ops: ShardOps, host: MoveHost): Promise<"
       const caughtUp = w.offset >= w.end;
       if (move.phase === "catchup") {
         if (caughtUp && w.keys.length <= FEW) move.phase = "freeze";
-        return null;
-      }
-      if (!caughtUp || w.keys.length > 0) return null;
-      // Frozen and nothing left to copy: B holds the range now.
+      } else if (caughtUp && w.keys.length === 0) move.phase = "flip"; // stored before the map changes
+      return null;
+    }
+    case "flip": {
+      // B holds the range now; A refuses it with MOVED, B takes it. Each of these may run again.
       if (!host.map.holds(b, lo, hi)) await host.publish(host.map.moved(lo, hi, b));
-      await guardRange(ops, a, (g) => ({ frozen: g.frozen.filter(([f, t]) => t < lo || f > hi), moved: [...g.moved.filter(([f, t]) => t < lo || f > hi), [lo, hi, b]] }));
-      await guardRange(ops, b, (g) => ({ frozen: g.frozen.filter(([f, t]) => t < lo || f > hi), moved: g.moved.filter(([f, t]) => t < lo || f > hi) }));
+      await guardRange(ops, a, (g) => ({ frozen: minus(g.frozen, lo, hi), moved: [...minus(g.moved, lo, hi), [lo, hi, b]] }), true);
+      await guardRange(ops, b, (g) => ({ frozen: minus(g.frozen, lo, hi), moved: minus(g.moved, lo, hi) }), true);
       Object.assign(move, { phase: "cleanup", cursor: lo * SLOT_SPAN });
       return null;
     }
@@ -131,11 +134,34 @@ export async function step(move: Move, ops: ShardOps, host: MoveHost): Promise<"
   }
 }
 
-/** Changes a shard's guard (read, changed, set: the object that moves is the guard's only writer); set again only when it changed. */
-async function guardRange(ops: ShardOps, shard: number, change: (g: SlotGuard) => SlotGuard): Promise<void> {
+/**
+ * Changes a shard's guard (read, changed, set: the object that moves is the guard's only writer);
+ * set only when it changed, unless `always` (the shard's primary may have lost it in a failover).
+ */
+async function guardRange(ops: ShardOps, shard: number, change: (g: SlotGuard) => SlotGuard, always = false): Promise<void> {
   const before = await ops.guard(shard);
   const after = change(before);
-  if (JSON.stringify(after) !== JSON.stringify(before)) await ops.setGuard(shard, after);
+  if (always || JSON.stringify(after) !== JSON.stringify(before)) await ops.setGuard(shard, after);
+}
+
+/** Guarded ranges without the slots [lo, hi]: a range that overlaps them keeps the parts outside. */
+export function minus<R extends readonly number[]>(ranges: readonly R[], lo: number, hi: number): R[] {
+  const out: R[] = [];
+  for (const r of ranges) {
+    const [from, to] = r as unknown as [number, number];
+    if (to < lo || from > hi) out.push(r);
+    else {
+      if (from < lo) out.push([from, lo - 1, ...r.slice(2)] as unknown as R);
+      if (to > hi) out.push([hi + 1, to, ...r.slice(2)] as unknown as R);
+    }
+  }
+  return out;
+}
+
+/** A frozen range that cannot finish (B unreachable) is given back to A's clients: the move goes on catching up. */
+export async function unfreeze(move: Move, ops: ShardOps): Promise<void> {
+  await guardRange(ops, move.from, (g) => ({ ...g, frozen: minus(g.frozen, move.lo, move.hi) }), true);
+  move.phase = "catchup";
 }
 
 /** The next page of `shard`'s keys in hash slots [lo, hi] from the move's cursor; the cursor moves on (SCAN_DONE at the end). */

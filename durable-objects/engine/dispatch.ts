@@ -129,8 +129,10 @@ export class Dispatcher {
       this.host.acl.denied(user!.name, denial, "lua");
       throw new RedisError(SCRIPT_DENIALS[denial.reason]);
     }
-    const guarded = guardRefusal(this.host.slotGuard, command, argv);
-    if (guarded) throw guarded;
+    // Not MOVED or TRYAGAIN: the worker would send the script again, and what it wrote before this
+    // call stays. A script's declared keys were admitted with its EVAL; an undeclared one moving away is the script's error.
+    const moving = guardRefusal(this.host.slotGuard, command, argv);
+    if (moving) throw new RedisError(`ERR Script attempted to access a key of a hash slot that is moving to another shard (${moving.message})`);
     const write = flags.includes("write");
     if (script.readOnly && write) throw new RedisError("ERR Write commands are not allowed from read-only scripts.");
     if (write && !script.wrote) {

@@ -133,11 +133,14 @@ export class Engine {
     });
     this.functions = new Functions(runner, storage.meta);
     this.scripts = new Scripts(runner);
+    const engine = this;
     this.server = {
       scripts: this.scripts,
       functions: this.functions,
       acl: this.acl,
-      cluster: options.cluster ?? false,
+      get cluster() {
+        return (options.cluster ?? false) || engine.config.slots !== undefined;
+      },
       random: options.random,
       info: (sections) => this.info(sections),
       configGet: (patterns) => configGet(this.config, patterns),
@@ -156,7 +159,6 @@ export class Engine {
         };
       },
     };
-    const engine = this;
     this.dispatch = new Dispatcher({
       get role() {
         return engine.role;

@@ -74,7 +74,8 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
       configured: topologyOf(this.env),
       sentinels: sentinelsOf(this.env),
       maxValueBytes: Number.isSafeInteger(maxValue) ? maxValue : undefined,
-      cluster: shardsOf(this.env) > 1,
+      // One shard of several: configured so, or a shard a move made (a source's guard says so too).
+      cluster: shardsOf(this.env) > 1 || shard > 1,
       background: (work) => this.ctx.waitUntil(work),
       subscribers: this.subscribers,
       // The alarm runs on wall time; the node on `clock`, which tests may move.
@@ -172,7 +173,10 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     this.count("setSlotGuard");
     const { engine } = this.core;
     if (engine.role !== "master" || engine.replication.writeRefusal() !== null) return { error: "not the primary, or fenced" };
-    engine.transaction(() => engine.adoptConfig({ ...engine.config, slots: guard }, engine.configVersion + 1));
+    // A version no other node holds: a primary made by a failover may have reached this count with
+    // other settings (a replica adopts any version other than its own).
+    const version = Math.max(engine.configVersion + 1, this.clock.now());
+    engine.transaction(() => engine.adoptConfig({ ...engine.config, slots: guard }, version));
     // The replicas take it now, not at the next write or heartbeat.
     this.core.role.pushToReplicas();
     return { ok: true as const };

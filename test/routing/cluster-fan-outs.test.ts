@@ -1,0 +1,43 @@
+// The calls a sharded deployment fans out (worker/cluster-commands.ts), on answers made up for
+// each shard: KEYS keeps each shard's keys of the slots it holds (during a move both shards hold
+// some keys: the target a copy, the source until its cleanup), INFO sums the keyspace line, SCAN
+// sends a cursor Redis refuses to a shard as it was given.
+import { describe, expect, it } from "vitest";
+import { fromBytes, toBytes } from "../../durable-objects/engine/bytes";
+import type { Outcome } from "../../durable-objects/engine/dispatch";
+import { hashSlot } from "../../durable-objects/engine/slot";
+import { SlotMap } from "../../durable-objects/protocol/shards";
+import { fanOutOf } from "../../worker/cluster-commands";
+
+const map = SlotMap.even(2).moved(0, 99, 2);
+const keyIn = (test: (slot: number) => boolean, prefix: string) => Array.from({ length: 100_000 }, (_, i) => `${prefix}${i}`).find((k) => test(hashSlot(k)))!;
+
+describe("fan-outs over shards", () => {
+  it("KEYS: each shard's keys of the slots the map gives it, no key twice", () => {
+    const moved = keyIn((s) => s < 100, "m"); // shard 2's now; shard 1 keeps it until its cleanup
+    const one = keyIn((s) => s >= 100 && s < 8192, "a");
+    const two = keyIn((s) => s >= 8192, "b");
+    const keys = fanOutOf(["KEYS", "*"]) as (o: readonly Outcome[], shards: readonly number[], m: SlotMap) => Outcome;
+    const out = keys([{ result: [toBytes(moved), toBytes(one)] }, { result: [toBytes(moved), toBytes(two)] }], [1, 2], map) as { result: Uint8Array[] };
+    expect(out.result.map(fromBytes).sort()).toEqual([moved, one, two].sort());
+  });
+
+  it("INFO: shard 1's, with the keyspace line summed over the shards", () => {
+    const info = fanOutOf(["INFO"]) as (o: readonly Outcome[], shards: readonly number[], m: SlotMap) => Outcome;
+    const text = (line: string) => ({ result: toBytes(`# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\n${line}`) });
+    const out = info([text("db0:keys=10,expires=2,avg_ttl=1000\r\n"), text("db0:keys=5,expires=2,avg_ttl=3000\r\n")], [1, 2], map) as { result: Uint8Array };
+    expect(fromBytes(out.result)).toBe("# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=15,expires=4,avg_ttl=2000\r\n");
+    const empty = info([text(""), text("db0:keys=5,expires=0,avg_ttl=0\r\n")], [1, 2], map) as { result: Uint8Array };
+    expect(fromBytes(empty.result)).toBe("# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=5,expires=0,avg_ttl=0\r\n");
+  });
+
+  it("SCAN: a cursor that is not digits goes to shard 1 as given, which answers Redis's error", async () => {
+    const scan = fanOutOf(["SCAN", "0x10"]) as { run(m: SlotMap, argv: readonly string[], one: (shard: number, argv: readonly string[]) => Promise<unknown>): Promise<Outcome> };
+    const asked: (readonly string[])[] = [];
+    await scan.run(map, ["SCAN", "0x10"], async (shard, argv) => {
+      asked.push([String(shard), ...argv]);
+      return { result: { outcomes: [{ error: "ERR invalid cursor" }], offset: 0 } };
+    });
+    expect(asked).toEqual([["1", "SCAN", "0x10"]]);
+  });
+});
