@@ -7,7 +7,7 @@ import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { hashSlot } from "../../durable-objects/engine/slot";
 import { SlotMap } from "../../durable-objects/protocol/shards";
-import { startFlaredis } from "./start";
+import { scanAll, startFlaredis } from "./start";
 
 let server: Awaited<ReturnType<typeof startFlaredis>>;
 let redis: Redis;
@@ -84,14 +84,7 @@ describe("a deployment of 3 shards", () => {
     expect(new Set(keys.map(shardOf)).size).toBe(3);
     expect((await redis.keys("key:*")).sort()).toEqual([...keys].sort());
     expect(await redis.dbsize()).toBe(60);
-    const seen: string[] = [];
-    let cursor: string | number = 0;
-    do {
-      const [next, page]: [string | number, string[]] = await redis.scan(cursor, { count: 7 });
-      seen.push(...page);
-      cursor = next;
-    } while (String(cursor) !== "0");
-    expect(seen.sort()).toEqual([...keys].sort());
+    expect((await scanAll(redis, 7)).sort()).toEqual([...keys].sort());
     expect(keys).toContain(await redis.randomkey());
     expect(await redis.flushall()).toBe("OK");
     expect(await redis.dbsize()).toBe(0);

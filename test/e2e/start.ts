@@ -29,3 +29,15 @@ export async function digestsWhenCaughtUp(url: string): Promise<Map<string, stri
   }
   throw new Error("the replicas did not reach the primary's offset");
 }
+
+/** Every key SCAN returns, page by page (COUNT `count`) until the cursor comes back to 0. */
+export async function scanAll(redis: { scan(cursor: string | number, opts: { count: number }): Promise<[string | number, string[]]> }, count: number): Promise<string[]> {
+  const seen: string[] = [];
+  let cursor: string | number = 0;
+  do {
+    const [next, page] = await redis.scan(cursor, { count });
+    seen.push(...page);
+    cursor = next;
+  } while (String(cursor) !== "0");
+  return seen;
+}

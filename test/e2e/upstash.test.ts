@@ -4,7 +4,7 @@
 // (a hash tag: `{s}a`), as Redis Cluster requires.
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startFlaredis } from "./start";
+import { scanAll, startFlaredis } from "./start";
 
 type Server = Awaited<ReturnType<typeof startFlaredis>>;
 const servers: Record<number, Server> = {};
@@ -238,14 +238,7 @@ describe.each([
     // Three keys of three hash slots (and of three shards, when there are 3): one SET each.
     for (const [key, value] of [["user:1", "a"], ["user:2", "b"], ["post:1", "c"]]) await redis.set(key!, value);
     expect((await redis.keys("user:*")).sort()).toEqual(["user:1", "user:2"]);
-    const seen: string[] = [];
-    let cursor: string | number = 0;
-    do {
-      const [next, keys]: [string | number, string[]] = await redis.scan(cursor, { count: 2 });
-      seen.push(...keys);
-      cursor = next;
-    } while (String(cursor) !== "0");
-    expect(seen.sort()).toEqual(["post:1", "user:1", "user:2"]);
+    expect((await scanAll(redis, 2)).sort()).toEqual(["post:1", "user:1", "user:2"]);
     const [, matched] = await redis.scan(0, { match: "post:*", count: 100 });
     expect(matched).toEqual(["post:1"]);
   });
