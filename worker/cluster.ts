@@ -99,6 +99,33 @@ export function watchToken(env: Env, header: string | null, keys: readonly strin
   return shardTokens(header, map.top)[shard - 1]!;
 }
 
+/**
+ * The token a batch runs with in `shard`: the client's, raised to the target's position of a move
+ * of a slot its calls name into this shard (`SlotMap.arrivals`) when the client sent any token,
+ * so that what it wrote on the source before the move is read back from the target's replicas.
+ * A token of another history (the target failed over since) stands as it is.
+ */
+export function tokenFor(map: SlotMap, shard: number, commands: readonly (readonly string[])[], token: SyncToken | null, sentAny: boolean): SyncToken | null {
+  if (!sentAny || map.arrivals.length === 0) return token;
+  let floor: { replid: string; offset: number } | null = null;
+  for (const argv of commands) {
+    const command = Engine.lookup(argv[0] ?? "");
+    let keys: string[] = [];
+    try {
+      if (command) keys = allKeysOf(command, argv);
+    } catch {
+      // a wrong count: its node answers the error
+    }
+    for (const key of keys) {
+      const a = map.arrivalOf(shard, hashSlot(key));
+      if (a && (floor === null || (a.replid === floor.replid && a.offset > floor.offset))) floor = a;
+    }
+  }
+  if (floor === null) return token;
+  if (token !== null && (token.position.replid !== floor.replid || token.position.offset >= floor.offset)) return token;
+  return { position: { replid: floor.replid, offset: floor.offset }, written: { floor: floor.offset, keys: {} } };
+}
+
 /** One run on one shard: the node's result, or the refusal that kept it from running (MASTERDOWN). */
 export type ShardRun = { readonly result: BatchResult } | { readonly refused: RedisError };
 
@@ -119,6 +146,8 @@ class ClusterRun {
   readonly parts: string[];
   readonly servedBy = new Set<string>();
   staleness: number | undefined;
+  /** The client sent a token of ours (read-your-writes applies). */
+  private readonly sentAny: boolean;
 
   constructor(
     private readonly env: Env,
@@ -129,13 +158,14 @@ class ClusterRun {
     private readonly options: ClusterRouteOptions,
   ) {
     this.tokens = shardTokens(header, map.top);
+    this.sentAny = this.tokens.some((t) => t !== null && t.position.replid !== "");
     const parts = header === null ? [] : header.split(";");
     this.parts = this.tokens.map((t, i) => (t === null ? "" : (parts[i] ?? "").trim()));
   }
 
   /** Runs `batch` on `shard`'s nodes; a thrown refusal (MASTERDOWN) is the run's. */
   async on(shard: number, batch: Batch): Promise<ShardRun> {
-    const token = this.tokens[shard - 1] ?? null;
+    const token = tokenFor(this.map, shard, batch.commands, this.tokens[shard - 1] ?? null, this.sentAny);
     try {
       const reply = await routerFor(this.env, shard).route(batch, {
         ...this.options,

@@ -120,7 +120,8 @@ export async function step(move: Move, ops: ShardOps, host: MoveHost): Promise<"
     }
     case "flip": {
       // B holds the range now; A refuses it with MOVED, B takes it. Each of these may run again.
-      if (!host.map.holds(b, lo, hi)) await host.publish(host.map.moved(lo, hi, b));
+      // B's log position now holds every copy: reads of the range by clients with a token wait for it.
+      if (!host.map.holds(b, lo, hi)) await host.publish(host.map.moved(lo, hi, b, await host.position(b)));
       await guardRange(ops, a, (g) => ({ frozen: minus(g.frozen, lo, hi), moved: [...minus(g.moved, lo, hi), [lo, hi, b]] }), true);
       await guardRange(ops, b, (g) => ({ frozen: minus(g.frozen, lo, hi), moved: minus(g.moved, lo, hi) }), true);
       Object.assign(move, { phase: "cleanup", cursor: lo * SLOT_SPAN });

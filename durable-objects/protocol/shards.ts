@@ -49,7 +49,22 @@ export interface SlotRange {
 export interface SlotMapState {
   readonly epoch: number;
   readonly ranges: readonly SlotRange[];
+  /**
+   * The newest moves' ranges (at most ARRIVALS), each with its target's log position once it held
+   * all of them: a read of those slots by a client that has a sync token waits for that position
+   * (read-your-writes of what the client wrote on the source before the move).
+   */
+  readonly arrivals?: readonly Arrival[];
 }
+
+/** Slots [from, to] moved to `shard`, whose primary's log held every copy at `replid`:`offset`. */
+export interface Arrival extends SlotRange {
+  readonly replid: string;
+  readonly offset: number;
+}
+
+/** How many moves' arrivals a map keeps. */
+const ARRIVALS = 32;
 
 /**
  * The slots' owners: the ranges in slot order, covering every slot. The configured map is made
@@ -61,10 +76,12 @@ export class SlotMap {
   private readonly owners: Uint8Array;
   readonly ranges: readonly SlotRange[];
   readonly epoch: number;
+  readonly arrivals: readonly Arrival[];
 
   constructor(state: SlotMapState) {
     this.epoch = state.epoch;
     this.ranges = state.ranges;
+    this.arrivals = state.arrivals ?? [];
     this.owners = new Uint8Array(HASH_SLOTS);
     for (const r of state.ranges) this.owners.fill(r.shard, r.from, r.to + 1);
   }
@@ -80,8 +97,8 @@ export class SlotMap {
     });
   }
 
-  /** The map at the next epoch, with slots [from, to] held by `shard`. */
-  moved(from: number, to: number, shard: number): SlotMap {
+  /** The map at the next epoch, with slots [from, to] held by `shard`, whose log held them all at `at`. */
+  moved(from: number, to: number, shard: number, at?: { readonly replid: string; readonly offset: number }): SlotMap {
     const owners = this.owners.slice();
     owners.fill(shard, from, to + 1);
     const ranges: SlotRange[] = [];
@@ -90,7 +107,17 @@ export class SlotMap {
       if (last && last.shard === owners[slot]) ranges[ranges.length - 1] = { ...last, to: slot };
       else ranges.push({ from: slot, to: slot, shard: owners[slot]! });
     }
-    return new SlotMap({ epoch: this.epoch + 1, ranges });
+    const arrivals = at ? [...this.arrivals, { from, to, shard, replid: at.replid, offset: at.offset }].slice(-ARRIVALS) : this.arrivals;
+    return new SlotMap({ epoch: this.epoch + 1, ranges, arrivals });
+  }
+
+  /** The target's position a read of `slot` in `shard` waits for (the newest arrival of it there), or null. */
+  arrivalOf(shard: number, slot: number): Arrival | null {
+    for (let i = this.arrivals.length - 1; i >= 0; i--) {
+      const a = this.arrivals[i]!;
+      if (a.from <= slot && slot <= a.to) return a.shard === shard ? a : null;
+    }
+    return null;
   }
 
   /** Whether shard `shard` holds every slot of [from, to]. */
@@ -100,7 +127,7 @@ export class SlotMap {
   }
 
   get state(): SlotMapState {
-    return { epoch: this.epoch, ranges: this.ranges };
+    return { epoch: this.epoch, ranges: this.ranges, arrivals: this.arrivals };
   }
 
   /** The shard that holds hash slot `slot`. */

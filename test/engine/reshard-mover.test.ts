@@ -113,6 +113,9 @@ describe("a move of hash slots between shards", () => {
       expect(s.map().shardOf(0)).toBe(2);
       expect(s.map().shardOf(HI)).toBe(2);
       expect(s.map().shardOf(HI + 1)).toBe(1);
+      // The target's position once it held every copy, for read-your-writes (worker/cluster.ts tokenFor).
+      expect(s.map().arrivals).toEqual([{ from: LO, to: HI, shard: 2, replid: s.engines[2]!.log.replid, offset: expect.any(Number) }]);
+      expect(s.map().arrivals[0]!.offset).toBeGreaterThan(0);
       // The source holds none of the moved slots' keys, the target none of the others.
       expect(contents(s.engines[1]!, true)).toEqual({});
       expect(contents(s.engines[2]!, false)).toEqual({});

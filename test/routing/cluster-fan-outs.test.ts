@@ -1,12 +1,14 @@
 // The calls a sharded deployment fans out (worker/cluster-commands.ts), on answers made up for
 // each shard: KEYS keeps each shard's keys of the slots it holds (during a move both shards hold
 // some keys: the target a copy, the source until its cleanup), INFO sums the keyspace line, SCAN
-// sends a cursor Redis refuses to a shard as it was given.
+// sends a cursor Redis refuses to a shard as it was given. And the sync token a read of moved
+// slots runs with in their new shard (worker/cluster.ts tokenFor).
 import { describe, expect, it } from "vitest";
 import { fromBytes, toBytes } from "../../durable-objects/engine/bytes";
 import type { Outcome } from "../../durable-objects/engine/dispatch";
 import { hashSlot } from "../../durable-objects/engine/slot";
 import { SlotMap } from "../../durable-objects/protocol/shards";
+import { tokenFor } from "../../worker/cluster";
 import { fanOutOf } from "../../worker/cluster-commands";
 
 const map = SlotMap.even(2).moved(0, 99, 2);
@@ -39,5 +41,30 @@ describe("fan-outs over shards", () => {
       return { result: { outcomes: [{ error: "ERR invalid cursor" }], offset: 0 } };
     });
     expect(asked).toEqual([["1", "SCAN", "0x10"]]);
+  });
+});
+
+describe("read-your-writes across a move", () => {
+  const R = "a".repeat(40);
+  const moved = SlotMap.even(2).moved(0, 99, 2, { replid: R, offset: 5000 });
+  const inMoved = keyIn((s) => s < 100, "m");
+  const elsewhere = keyIn((s) => s >= 8192, "b");
+  const token = (offset: number, replid = R) => ({ position: { replid, offset }, written: { floor: offset, keys: {} } });
+
+  it("a read of a moved slot by a client with a token waits for the target's position at the move", () => {
+    // The client wrote on shard 1 (its token has no part for shard 2): the read waits for 5000 on shard 2.
+    expect(tokenFor(moved, 2, [["GET", inMoved]], null, true)).toEqual(token(5000));
+    expect(tokenFor(moved, 2, [["GET", inMoved]], token(4000), true)).toEqual(token(5000));
+    // A later position of the client's, or one of another history (a failover since), stands.
+    expect(tokenFor(moved, 2, [["GET", inMoved]], token(6000), true)).toEqual(token(6000));
+    expect(tokenFor(moved, 2, [["GET", inMoved]], token(10, "b".repeat(40)), true)).toEqual(token(10, "b".repeat(40)));
+  });
+
+  it("leaves other slots, and clients without a token, as they are", () => {
+    expect(tokenFor(moved, 2, [["GET", elsewhere]], null, true)).toBeNull();
+    expect(tokenFor(moved, 2, [["GET", inMoved]], null, false)).toBeNull();
+    expect(tokenFor(SlotMap.even(2), 2, [["GET", inMoved]], null, true)).toBeNull();
+    // The map keeps the arrival through its stored form, as the worker learns it.
+    expect(new SlotMap(moved.state).arrivalOf(2, hashSlot(inMoved))).toMatchObject({ from: 0, to: 99, shard: 2, offset: 5000 });
   });
 });
