@@ -18,7 +18,9 @@ import { REDIS_VERSION } from "../durable-objects/engine/info";
 import { authenticate, tokenOf } from "./auth";
 import { type Env, nodeStub, sentinelStub } from "./env";
 import { RequestError } from "./errors";
-import { currentTopology, learnTopology } from "./routing";
+import { routerFor } from "./routing";
+import { slotMapOf } from "./slot-map";
+import { objectName } from "../durable-objects/protocol/shards";
 
 /** How long a scrape waits for one node or sentinel; past it, that one counts as down. */
 const SCRAPE_TIMEOUT_MS = 5000;
@@ -135,8 +137,11 @@ async function authorize(request: Request, env: Env): Promise<void> {
     throw new RequestError("NOPERM this user has no permissions to read /metrics (the admin or the metrics token)", 403);
 }
 
-/** One node's samples; a node that did not answer has `redis_up 0` only. */
-function addNode(out: Exposition, node: string, configuredRole: string, m: NodeMetrics | null): void {
+/**
+ * One node's samples; a node that did not answer has `redis_up 0` only. `named` gives a node of
+ * its shard its label (`enam`, `enam.2`: protocol/shards.ts).
+ */
+function addNode(out: Exposition, node: string, configuredRole: string, m: NodeMetrics | null, named: (region: string) => string = (r) => r): void {
   if (m === null) {
     out.add("redis_up", { node, role: configuredRole }, 0);
     return;
@@ -160,9 +165,9 @@ function addNode(out: Exposition, node: string, configuredRole: string, m: NodeM
   out.add("redis_connected_slaves", at, m.connectedSlaves);
   out.add("redis_master_repl_offset", at, status.offset);
   for (const r of status.replicas) {
-    const replica = { ...at, replica: r.node };
+    const replica = { ...at, replica: named(r.node) };
     if (r.link === "up") {
-      const slave = { ...at, slave_ip: r.node, slave_port: "0", slave_state: "online" };
+      const slave = { ...at, slave_ip: named(r.node), slave_port: "0", slave_state: "online" };
       out.add("redis_connected_slave_offset_bytes", slave, r.offset);
       out.add("redis_connected_slave_lag_seconds", slave, Math.max(0, r.lag_ms) / 1000);
     }
@@ -179,7 +184,7 @@ function addNode(out: Exposition, node: string, configuredRole: string, m: NodeM
   out.add("flaredis_sync_partial_ok_total", at, stats.syncPartialOk);
   out.add("flaredis_sync_partial_err_total", at, stats.syncPartialErr);
   if (status.role === "slave") {
-    const master = { ...at, master_host: status.topology.primary, master_port: "0" };
+    const master = { ...at, master_host: named(status.topology.primary), master_port: "0" };
     out.add("redis_master_link_up", master, status.linkUp ? 1 : 0);
     out.add("redis_master_sync_in_progress", master, m.loading ? 1 : 0);
     // Never fresh yet (no contact since it started): no figure rather than an invented one.
@@ -193,11 +198,11 @@ function addNode(out: Exposition, node: string, configuredRole: string, m: NodeM
   out.add("flaredis_storage_keys_deferred", at, m.storage.keys_deferred);
 }
 
-function addSentinel(out: Exposition, sentinel: string, s: SentinelStatus | null): void {
+function addSentinel(out: Exposition, sentinel: string, s: SentinelStatus | null, named: (region: string) => string = (r) => r): void {
   out.add("flaredis_sentinel_up", { sentinel }, s ? 1 : 0);
   if (!s) return;
   out.add("flaredis_sentinel_epoch", { sentinel }, s.epoch);
-  out.add("flaredis_sentinel_master_odown", { sentinel, master: s.topology.primary }, s.odown ? 1 : 0);
+  out.add("flaredis_sentinel_master_odown", { sentinel, master: named(s.topology.primary) }, s.odown ? 1 : 0);
   out.add("flaredis_sentinel_failover_in_progress", { sentinel }, s.failover ? 1 : 0);
 }
 
@@ -210,20 +215,29 @@ function sentinelRegions(env: Env): readonly string[] {
   }
 }
 
-/** Answers GET /metrics (see the module's comment). */
+/** Answers GET /metrics (see the module's comment): every shard's nodes and sentinels, labelled by object name. */
 export async function scrape(request: Request, env: Env): Promise<Response> {
   await authorize(request, env);
-  const { primary, replicas } = currentTopology(env);
-  const nodes = [primary, ...replicas];
-  const sentinels = sentinelRegions(env);
   const settled = <T>(work: () => Promise<T>) => within(SCRAPE_TIMEOUT_MS, work()).catch(() => null);
-  const [nodeAnswers, sentinelAnswers] = await Promise.all([
-    Promise.all(nodes.map((n) => settled(() => nodeStub(env, n).metrics()))),
-    Promise.all(sentinels.map((s) => settled(() => sentinelStub(env, s).status()))),
-  ]);
-  for (const m of nodeAnswers) if (m) learnTopology(env, m.status.topology);
+  const shards = await Promise.all(
+    slotMapOf(env).shards.map(async (shard) => {
+      const router = routerFor(env, shard);
+      const { primary, replicas } = router.currentTopology();
+      const nodes = [primary, ...replicas];
+      const sentinels = sentinelRegions(env);
+      const [nodeAnswers, sentinelAnswers] = await Promise.all([
+        Promise.all(nodes.map((n) => settled(() => nodeStub(env, n, shard).metrics()))),
+        Promise.all(sentinels.map((s) => settled(() => sentinelStub(env, s, shard).status()))),
+      ]);
+      for (const m of nodeAnswers) if (m) router.learnTopology(m.status.topology);
+      return { shard, primary, nodes, nodeAnswers, sentinels, sentinelAnswers };
+    }),
+  );
   const out = new Exposition();
-  nodes.forEach((n, i) => addNode(out, n, n === primary ? "master" : "slave", nodeAnswers[i]!));
-  sentinels.forEach((s, i) => addSentinel(out, s, sentinelAnswers[i]!));
+  for (const { shard, primary, nodes, nodeAnswers, sentinels, sentinelAnswers } of shards) {
+    const named = (region: string) => objectName(shard, region);
+    nodes.forEach((n, i) => addNode(out, named(n), n === primary ? "master" : "slave", nodeAnswers[i]!, named));
+    sentinels.forEach((s, i) => addSentinel(out, named(s), sentinelAnswers[i]!, named));
+  }
   return new Response(out.text(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
 }

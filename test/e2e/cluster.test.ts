@@ -125,6 +125,14 @@ describe("a deployment of 3 shards", () => {
     ]);
   }, 60_000);
 
+  it("scrapes every shard's nodes and sentinels for /metrics, each labelled by its object name", async () => {
+    await redis.set("c", "v");
+    const text = await (await fetch(`${server.url}/metrics`, { headers: admin })).text();
+    for (const node of ["enam", "weur", "enam.2", "apac.2", "enam.3", "wnam.3"]) expect(text).toContain(`redis_up{node="${node}",`);
+    expect(text).toMatch(/redis_db_keys\{node="enam\.2",role="master",db="db0"\} 1\n/);
+    expect(text).toContain('flaredis_sentinel_up{sentinel="weur.3"} 1');
+  }, 60_000);
+
   it("keeps a position per shard in the sync token: a read after a write sees it", async () => {
     const written = await send(["SET", "c", "v"], "", { authorization: "Bearer dev-token" });
     expect(written.token?.split(";")).toHaveLength(3);
