@@ -133,6 +133,47 @@ describe("a deployment of 3 shards", () => {
     expect(text).toContain('flaredis_sentinel_up{sentinel="weur.3"} 1');
   }, 60_000);
 
+  it("delivers every shard's keyspace notifications and shard 1's PUBLISH to one SSE subscriber", async () => {
+    const send1 = async (command: unknown[]) => (await send(command)).json;
+    expect(await send1(["CONFIG", "SET", "notify-keyspace-events", "E$"])).toEqual({ result: "OK" });
+    const response = await fetch(`${server.url}/psubscribe/${encodeURIComponent("__keyevent@0__:*")}`, {
+      method: "POST",
+      headers: { authorization: "Bearer dev-token", accept: "text/event-stream" },
+      body: "[]",
+    });
+    const events: string[] = [];
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    void (async () => {
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += value;
+        const parts = buffer.split("\n\n");
+        buffer = parts.pop()!;
+        events.push(...parts.map((p) => p.replace(/^data: /, "")));
+      }
+    })().catch(() => {});
+    const until = async (check: () => boolean) => {
+      for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+    };
+    await until(() => events.some((e) => e.startsWith("psubscribe,")));
+    // One key of each shard (a: 3, b: 1, c: 2); subscribers may join a shard's node a moment later.
+    for (let round = 0; round < 50; round++) {
+      for (const key of Object.values(byShard)) await redis.set(key, String(round));
+      const seen = (key: string) => events.some((e) => e === `pmessage,__keyevent@0__:*,__keyevent@0__:set,${key}`);
+      if (Object.values(byShard).every(seen)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const key of Object.values(byShard)) expect(events).toContain(`pmessage,__keyevent@0__:*,__keyevent@0__:set,${key}`);
+    // A PUBLISH in a pipeline whose other call is shard 3's still goes to shard 1, where every subscription is.
+    expect((await send([["SET", "a", "x"], ["PUBLISH", "__keyevent@0__:mine", "hello"]], "/pipeline")).json).toEqual([{ result: "OK" }, { result: 1 }]);
+    await until(() => events.includes("pmessage,__keyevent@0__:*,__keyevent@0__:mine,hello"));
+    expect(events).toContain("pmessage,__keyevent@0__:*,__keyevent@0__:mine,hello");
+    await reader.cancel();
+    expect(await send1(["CONFIG", "SET", "notify-keyspace-events", ""])).toEqual({ result: "OK" });
+  }, 60_000);
+
   it("keeps a position per shard in the sync token: a read after a write sees it", async () => {
     const written = await send(["SET", "c", "v"], "", { authorization: "Bearer dev-token" });
     expect(written.token?.split(";")).toHaveLength(3);
