@@ -10,7 +10,8 @@ import { MAX_BLOCK_MS } from "../engine/blocking";
 import type { BlockOn, Permission } from "../engine/command";
 import { flagsOf } from "../engine/command";
 import type { Clock } from "../engine/clock";
-import type { Engine, Outcome } from "../engine/engine";
+import { Engine, type Outcome } from "../engine/engine";
+import { type SlotGuard, guardRefusal } from "../engine/slot-guard";
 import { batchKeys } from "../protocol/read-your-writes";
 
 /** The waiters a node holds at most: past them, a blocking command that finds nothing answers an error. */
@@ -98,6 +99,19 @@ export class BlockedClients {
       if (pushed !== null) empty.delete(pushed);
     }
     return served;
+  }
+
+  /**
+   * Answers the guard's refusal to each waiter on a key of a slot moving away or moved (as Redis
+   * answers a blocked client MOVED when its slot moves): the worker sends its command again where
+   * the slot now is.
+   */
+  refuse(guard: SlotGuard): void {
+    for (const waiter of [...this.waiters]) {
+      const command = Engine.lookup(waiter.argv[0] ?? "");
+      const refusal = command ? guardRefusal(guard, command, waiter.argv) : null;
+      if (refusal && this.take(waiter)) waiter.resolve({ error: refusal.message });
+    }
   }
 
   /** Answers every waiter nil: the node is not the primary any more. */

@@ -177,8 +177,9 @@ export class FlaredisNode extends DurableObject<NodeEnv> implements NodeApi {
     // other settings (a replica adopts any version other than its own).
     const version = Math.max(engine.configVersion + 1, this.clock.now());
     engine.transaction(() => engine.adoptConfig({ ...engine.config, slots: guard }, version));
-    // The replicas take it now, not at the next write or heartbeat.
+    // The replicas take it now, not at the next write or heartbeat; clients blocked on its keys go.
     this.core.role.pushToReplicas();
+    this.core.role.slotsGuarded(guard);
     return { ok: true as const };
   }
   async slotWrites(replid: string, offset: number, from: number, to: number) {

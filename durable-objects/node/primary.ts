@@ -4,6 +4,7 @@
  * retention, and the sentinels it hears from. One object per time the node is master: a failover
  * swaps it whole (see `Node.adoptTopology`), and its loops stop once it is not the node's role.
  */
+import type { SlotGuard } from "../engine/slot-guard";
 import { systemRandom } from "../engine/clock";
 import { BlockOn, PubSubQuery, Publish, WaitForReplicas } from "../engine/command";
 import { BlockedClients } from "./blocked";
@@ -374,6 +375,10 @@ export class PrimaryRole implements Role {
   }
 
   /** Starts a push to every configured replica; never delays the client's answer. */
+  slotsGuarded(guard: SlotGuard): void {
+    this.blocked.refuse(guard);
+  }
+
   pushToReplicas(): void {
     if (!this.current || this.node.faults.linkDown || this.node.faults.down) return;
     for (const replica of this.node.known.replicas) this.node.background(this.pushTo(replica));

@@ -106,6 +106,8 @@ export class ReplicaRole implements Role {
 
   pushToReplicas(): void {}
 
+  slotsGuarded(): void {}
+
   /**
    * The replica's share of the alarm: a master silent past its promise (see node/liveness.ts)
    * makes every sentinel look at it, again every IDLE_PING_MS while the silence lasts. Replicas

@@ -6,6 +6,7 @@
  * to a master; a replica has no replicas). One object per time the node holds a role: a topology
  * change that changes it swaps the object whole (`Node.adoptTopology`).
  */
+import type { SlotGuard } from "../engine/slot-guard";
 import type { Batch, BatchResult } from "../engine/engine";
 import type { RedisError } from "../engine/errors";
 import type { Role as RedisRole } from "../engine/keyspace";
@@ -70,6 +71,8 @@ export interface Role {
   heardFrom(sentinel: string): void;
   /** Sends the replicas what they miss now, rather than at the next heartbeat. */
   pushToReplicas(): void;
+  /** The slot guard changed: clients blocked on keys it refuses are answered its refusal (the worker asks the slot's shard). */
+  slotsGuarded(guard: SlotGuard): void;
   /** The role's share of the node's alarm: `due` are the timers that fired. */
   alarm(due: ReadonlySet<Timer>, now: number): Promise<void>;
   /** A fault cut the link to the master: the next message resyncs. */

@@ -137,4 +137,18 @@ describe("moving hash slots to a new shard", () => {
       expect(new Set(digests).size, `shard ${shard}`).toBe(1);
     }
   }, 180_000);
+
+  it("answers a client blocked on a moving key from the slot's new shard", async () => {
+    const key = Array.from({ length: 10_000 }, (_, i) => `queue:${i}`).find((k) => hashSlot(k) <= 2730)!;
+    const call = async (command: unknown[]) => (await (await fetch(server.url, { method: "POST", headers: admin, body: JSON.stringify(command) })).json()) as { result?: unknown; error?: string };
+    // Blocked on shard 4, which holds slots 0-2730 since the move above.
+    const popped = call(["BLPOP", key, "20"]);
+    await new Promise((r) => setTimeout(r, 200));
+    const begun = await fetch(`${server.url}/admin/reshard`, { method: "POST", headers: admin, body: JSON.stringify({ from: 4, to: 1, slots: [0, 2730] }) });
+    expect(begun.status).toBe(200);
+    for (let i = 0; i < 600 && (await get("/admin/reshard")).move !== null; i++) await new Promise((r) => setTimeout(r, 100));
+    // The push goes to shard 1 now, and so does the blocked client, sent again there.
+    expect(await call(["RPUSH", key, "job"])).toEqual({ result: 1 });
+    expect(await popped).toEqual({ result: [key, "job"] });
+  }, 60_000);
 });
