@@ -7,7 +7,7 @@ import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { hashSlot } from "../../durable-objects/engine/slot";
 import { SlotMap } from "../../durable-objects/protocol/shards";
-import { scanAll, startFlaredis } from "./start";
+import { scanAll, sseEvents, startFlaredis, until } from "./start";
 
 let server: Awaited<ReturnType<typeof startFlaredis>>;
 let redis: Redis;
@@ -141,23 +141,8 @@ describe("a deployment of 3 shards", () => {
       headers: { authorization: "Bearer dev-token", accept: "text/event-stream" },
       body: "[]",
     });
-    const events: string[] = [];
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    void (async () => {
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += value;
-        const parts = buffer.split("\n\n");
-        buffer = parts.pop()!;
-        events.push(...parts.map((p) => p.replace(/^data: /, "")));
-      }
-    })().catch(() => {});
-    const until = async (check: () => boolean) => {
-      for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-    };
-    await until(() => events.some((e) => e.startsWith("psubscribe,")));
+    const { events, reader } = sseEvents(response);
+    await until(() => events.some((e) => e.startsWith("psubscribe,")), "the subscription");
     // One key of each shard (a: 3, b: 1, c: 2); subscribers may join a shard's node a moment later.
     for (let round = 0; round < 50; round++) {
       for (const key of Object.values(byShard)) await redis.set(key, String(round));
@@ -168,8 +153,7 @@ describe("a deployment of 3 shards", () => {
     for (const key of Object.values(byShard)) expect(events).toContain(`pmessage,__keyevent@0__:*,__keyevent@0__:set,${key}`);
     // A PUBLISH in a pipeline whose other call is shard 3's still goes to shard 1, where every subscription is.
     expect((await send([["SET", "a", "x"], ["PUBLISH", "__keyevent@0__:mine", "hello"]], "/pipeline")).json).toEqual([{ result: "OK" }, { result: 1 }]);
-    await until(() => events.includes("pmessage,__keyevent@0__:*,__keyevent@0__:mine,hello"));
-    expect(events).toContain("pmessage,__keyevent@0__:*,__keyevent@0__:mine,hello");
+    await until(() => events.includes("pmessage,__keyevent@0__:*,__keyevent@0__:mine,hello"), "the PUBLISH");
     await reader.cancel();
     expect(await send1(["CONFIG", "SET", "notify-keyspace-events", ""])).toEqual({ result: "OK" });
   }, 60_000);

@@ -4,7 +4,7 @@
 // strictly: patterns get objects here.)
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFlaredis } from "./start";
+import { sseEvents, startFlaredis, until } from "./start";
 
 let server: Awaited<ReturnType<typeof startFlaredis>>;
 let redis: Redis;
@@ -17,11 +17,6 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-/** Resolves once `check` holds, polling on the event loop (the messages come over HTTP). */
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!check()) throw new Error(`timed out waiting for ${what}`);
-}
 
 describe("pub/sub with @upstash/redis", () => {
   it("subscribe receives 1,000 messages in order; psubscribe the matching ones; publish counts both", async () => {
@@ -60,19 +55,7 @@ describe("keyspace notifications", () => {
       body: "[]",
     });
     expect(response.headers.get("flaredis-served-by")).toBe("replica:weur");
-    const events: string[] = [];
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    void (async () => {
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += value;
-        const parts = buffer.split("\n\n");
-        buffer = parts.pop()!;
-        events.push(...parts.map((p) => p.replace(/^data: /, "")));
-      }
-    })().catch(() => {});
+    const { events, reader } = sseEvents(response);
     await until(() => events.some((e) => e.startsWith("subscribe,")), "the subscription");
     expect(await redis.set("session:1", "v", { px: 100 })).toBe("OK");
     await until(() => events.includes("message,__keyevent@0__:expired,session:1"), "the expired event");

@@ -41,3 +41,27 @@ export async function scanAll(redis: { scan(cursor: string | number, opts: { cou
   } while (String(cursor) !== "0");
   return seen;
 }
+
+/** The `data:` of each Server-Sent Event of `response`, as they come (read in the background until it ends). */
+export function sseEvents(response: Response): { events: string[]; reader: ReadableStreamDefaultReader<string> } {
+  const events: string[] = [];
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  void (async () => {
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      const parts = buffer.split("\n\n");
+      buffer = parts.pop()!;
+      events.push(...parts.map((p) => p.replace(/^data: /, "")));
+    }
+  })().catch(() => {});
+  return { events, reader };
+}
+
+/** Resolves once `check` holds, polling on the event loop (bounded: 2,000 polls 5 ms apart); throws naming `what` if it never does. */
+export async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}

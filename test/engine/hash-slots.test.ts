@@ -13,6 +13,7 @@ import { SLOT_SPAN, hashSlot, hashSlotAt, slotOf } from "../../durable-objects/e
 import { digest } from "../../durable-objects/engine/replication/sync";
 import { SqliteStorage } from "../../durable-objects/sqlite/sqlite-storage";
 import { seeded } from "../support/cluster";
+import { wipe } from "../support/dying-storage";
 
 const admin = (commands: string[][]): Batch => ({ mode: "pipeline", commands, permission: "admin" });
 const results = (engine: Engine, commands: string[][]) => {
@@ -70,7 +71,7 @@ describe("hash slots", () => {
 
   it("RANDOMKEY reads a few rows of a large keyspace on SQLite, whatever its size", async () => {
     await runInDurableObject(env.NODE.get(env.NODE.idFromName("random-rows")), (_node, state) => {
-      for (const t of ["keyspace", "elements", "pages", "backlog", "meta", "dropped", "ranks", "ranked", "saved"]) state.storage.sql.exec(`DROP TABLE IF EXISTS ${t}`);
+      wipe(state.storage);
       const storage = new SqliteStorage(state.storage);
       const engine = new Engine(storage, { clock: new ManualClock(1_000), random: seeded(5), node: "m" });
       for (let i = 0; i < 5000; i += 500) results(engine, [["MSET", ...Array.from({ length: 500 }, (_, j) => [`k${i + j}`, "v"]).flat()]]);
@@ -85,7 +86,7 @@ describe("hash slots", () => {
   it("schema 12 moves each key of an older database to its slot, with its value, deadline and elements", async () => {
     await runInDurableObject(env.NODE.get(env.NODE.idFromName("schema-11")), (_node, state) => {
       const sql = state.storage.sql;
-      for (const t of ["keyspace", "elements", "pages", "backlog", "meta", "dropped", "ranks", "ranked", "saved"]) sql.exec(`DROP TABLE IF EXISTS ${t}`);
+      wipe(state.storage);
       const clock = new ManualClock(1_800_000_000_000);
       const writer = new Engine(new SqliteStorage(state.storage), { clock, random: seeded(3), node: "m" });
       const keys = Array.from({ length: 600 }, (_, i) => `k${i}`);

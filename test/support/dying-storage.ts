@@ -103,5 +103,5 @@ export class DyingStorage {
 
 /** Empties a database, as a new Durable Object's. */
 export function wipe(storage: DurableObjectStorage): void {
-  for (const t of ["keyspace", "elements", "pages", "backlog", "meta", "dropped", "ranks", "ranked", "keyspace_v6"]) storage.sql.exec(`DROP TABLE IF EXISTS ${t}`);
+  for (const t of ["keyspace", "elements", "pages", "backlog", "meta", "dropped", "ranks", "ranked", "saved", "keyspace_v6"]) storage.sql.exec(`DROP TABLE IF EXISTS ${t}`);
 }
