@@ -101,6 +101,13 @@ admin.get("/topology", async (c) => {
   return c.json({ ...shards[0]!, shards });
 });
 
+/** The cluster object; 409 without the CLUSTER binding. */
+function clusterOf(env: Env) {
+  const stub = clusterStub(env);
+  if (!stub) throw new RequestError("ERR no CLUSTER binding: the cluster object is not deployed", 409);
+  return stub;
+}
+
 /**
  * POST /admin/reshard {"from": n, "to": m, "slots": [lo, hi]}: moves hash slots lo..hi from shard
  * n to shard m (a new shard too) while clients write (durable-objects/cluster/mover.ts); answers
@@ -108,8 +115,7 @@ admin.get("/topology", async (c) => {
  */
 admin.post("/reshard", async (c) => {
   const expected = 'a move is {"from": <shard>, "to": <shard>, "slots": [<lo>, <hi>]}';
-  const stub = clusterStub(c.env);
-  if (!stub) throw new RequestError("ERR no CLUSTER binding: the cluster object is not deployed", 409);
+  const stub = clusterOf(c.env);
   const body = await jsonBody(c.req.raw, expected);
   const slots = body.slots;
   if (!Array.isArray(slots) || slots.length !== 2) throw requestErrors.badRequest(expected);
@@ -119,8 +125,7 @@ admin.post("/reshard", async (c) => {
 });
 
 admin.get("/reshard", async (c) => {
-  const stub = clusterStub(c.env);
-  if (!stub) throw new RequestError("ERR no CLUSTER binding: the cluster object is not deployed", 409);
+  const stub = clusterOf(c.env);
   return c.json(await stub.status());
 });
 
