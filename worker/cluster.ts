@@ -304,9 +304,11 @@ export async function runBatch(env: Env, batch: Batch, header: string | null, op
       return { ...routed, result: { ...result, outcomes } };
     }
     let merged: BatchResult = again.result;
-    if ("outcomes" in result && "outcomes" in again.result && refused.length < batch.commands.length) {
+    if ("outcomes" in result && refused.length < batch.commands.length) {
+      // The calls sent again answer in their own places (a batch-level error: in each of them).
+      const got = outcomesOf({ result: again.result }, refused.length);
       const outcomes = [...result.outcomes];
-      refused.forEach((index, j) => (outcomes[index] = (again.result as { outcomes: Outcome[] }).outcomes[j]!));
+      refused.forEach((index, j) => (outcomes[index] = got[j]!));
       merged = { ...result, outcomes };
     }
     routed = { ...again, result: merged, servedBy: [...new Set([...routed.servedBy.split(", "), ...again.servedBy.split(", ")])].join(", ") };
