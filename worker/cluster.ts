@@ -45,19 +45,16 @@ export type ClusterRouteOptions = Omit<RouteOptions, "position" | "written">;
 /** Redis Cluster's refusal of keys in more than one slot. */
 export const crossSlot = () => new RedisError("CROSSSLOT Keys in request don't hash to the same slot");
 
+/** The keys a call names (none for an unknown command: its node answers the error). */
+function keysOfCall(argv: readonly string[]): string[] {
+  const command = Engine.lookup(argv[0] ?? "");
+  return command ? allKeysOf(command, argv) : [];
+}
+
 /** The hash slot of a call's keys: null for none, "cross" for keys in several slots. */
 export function slotOfCall(argv: readonly string[]): number | null | "cross" {
-  const command = Engine.lookup(argv[0] ?? "");
-  if (!command) return null;
-  let keys: string[];
-  try {
-    keys = allKeysOf(command, argv);
-  } catch {
-    // A call its command cannot take (a wrong count): its node answers the error.
-    return null;
-  }
   let slot: number | null = null;
-  for (const key of keys) {
+  for (const key of keysOfCall(argv)) {
     const s = hashSlot(key);
     if (slot !== null && s !== slot) return "cross";
     slot = s;
@@ -109,14 +106,7 @@ export function tokenFor(map: SlotMap, shard: number, commands: readonly (readon
   if (!sentAny || map.arrivals.length === 0) return token;
   let floor: { replid: string; offset: number } | null = null;
   for (const argv of commands) {
-    const command = Engine.lookup(argv[0] ?? "");
-    let keys: string[] = [];
-    try {
-      if (command) keys = allKeysOf(command, argv);
-    } catch {
-      // a wrong count: its node answers the error
-    }
-    for (const key of keys) {
+    for (const key of keysOfCall(argv)) {
       const a = map.arrivalOf(shard, hashSlot(key));
       if (a && (floor === null || (a.replid === floor.replid && a.offset > floor.offset))) floor = a;
     }

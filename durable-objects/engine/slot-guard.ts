@@ -24,13 +24,7 @@ export const NO_GUARD: SlotGuard = { frozen: [], moved: [] };
 /** The refusal of a call whose keys are in a guarded range, or null. */
 export function guardRefusal(guard: SlotGuard | undefined, command: Command, argv: readonly string[]): RedisError | null {
   if (!guard || (guard.frozen.length === 0 && guard.moved.length === 0)) return null;
-  let keys: string[];
-  try {
-    keys = allKeysOf(command, argv);
-  } catch {
-    return null;
-  }
-  for (const key of keys) {
+  for (const key of allKeysOf(command, argv)) {
     const slot = hashSlot(key);
     for (const [from, to, shard] of guard.moved) if (slot >= from && slot <= to) return new RedisError(`MOVED ${slot} shard ${shard}`);
     for (const [from, to] of guard.frozen) if (slot >= from && slot <= to) return new RedisError(`TRYAGAIN hash slot ${slot} is moving to another shard`);
