@@ -184,6 +184,13 @@ class ClusterRun {
     return runs.map((r) => outcomesOf(r, 1)[0]!);
   }
 
+  /** The request's batch as it is, on `shard`. @throws RedisError the refusal that kept it from running (MASTERDOWN) */
+  async whole(shard: number): Promise<Routed> {
+    const ran = await this.on(shard, this.base);
+    if ("refused" in ran) throw ran.refused;
+    return this.routed(ran.result);
+  }
+
   routed(result: BatchResult): Routed {
     return {
       result,
@@ -205,11 +212,7 @@ export async function runSharded(env: Env, batch: Batch, header: string | null, 
   // One shard for every call (a single command, most pipelines): the batch as it is.
   const shards = new Set(places.map((p) => ("shard" in p ? p.shard : -1)));
   shards.delete(null);
-  if (!shards.has(-1) && shards.size <= 1) {
-    const ran = await run.on([...shards][0] ?? 1, batch);
-    if ("refused" in ran) throw ran.refused;
-    return run.routed(ran.result);
-  }
+  if (!shards.has(-1) && shards.size <= 1) return run.whole([...shards][0] ?? 1);
   const outcomes: Outcome[] = new Array(batch.commands.length);
   for (let i = 0; i < batch.commands.length; ) {
     const place = places[i]!;
@@ -258,9 +261,7 @@ async function runTransaction(run: ClusterRun, batch: Batch): Promise<Routed> {
     if (s === "cross" || (s !== null && slot !== null && s !== slot)) throw crossSlot();
     slot ??= s;
   }
-  const ran = await run.on(slot === null ? 1 : run.map.shardOf(slot), batch);
-  if ("refused" in ran) throw ran.refused;
-  return run.routed(ran.result);
+  return run.whole(slot === null ? 1 : run.map.shardOf(slot));
 }
 
 /** How many times a call refused by a slot's guard (it moved, or is moving) is sent again. */
@@ -306,15 +307,8 @@ export async function runBatch(env: Env, batch: Batch, header: string | null, op
   return routed;
 }
 
-/** One run of a batch: on shard 1's nodes when the map has no other shard, else over the shards. */
+/** One run of a batch: whole on shard 1's nodes when the map has no other shard (no call is placed), else over the shards. */
 async function runOnce(env: Env, batch: Batch, header: string | null, options: ClusterRouteOptions): Promise<Routed> {
-  if (slotMapOf(env).top > 1) return runSharded(env, batch, header, options);
-  const token = parseSyncToken(header?.split(";")[0] ?? null);
-  const { result, replid, servedBy, staleness } = await routerFor(env).route(batch, {
-    ...options,
-    position: token?.position ?? null,
-    ...(token ? { written: token.written } : {}),
-  });
-  const next = nextSyncToken(token, replid, result.offset, "aborted" in result ? null : writtenKeys(batch.commands));
-  return { result, servedBy, ...(staleness !== undefined ? { staleness } : {}), token: next };
+  const map = slotMapOf(env);
+  return map.top > 1 ? runSharded(env, batch, header, options) : new ClusterRun(env, batch, map, header, options).whole(1);
 }
