@@ -251,7 +251,7 @@ export class Engine {
       let outcomes: Outcome[];
       try {
         outcomes = this.transaction(() => {
-          const change = this.keyspace.begin(now, this.role, budget);
+          const change = this.keyspace.begin(now, this.role, this.log.offset, budget);
           const results = prepared.map((p) => this.dispatch.execute(p, change, true, batch.permission, { overMemory, request: budget, inMulti: true, ...as }));
           charge(change);
           this.commit(change);
@@ -265,7 +265,7 @@ export class Engine {
     }
     let forMaster: true | undefined;
     const one = (argv: readonly string[], alone: boolean): Outcome => {
-      let change = this.keyspace.begin(now, this.role, budget);
+      let change = this.keyspace.begin(now, this.role, this.log.offset, budget);
       let outcome: Outcome;
       try {
         const p = this.dispatch.admit(argv, batch.permission, user, "toplevel", !batch.slotMove);
@@ -275,7 +275,7 @@ export class Engine {
           const refusal = this.makeRoom(now);
           if (refusal && p.flags.includes("denyoom")) throw refusal;
           overMemory = refusal !== null;
-          change = this.keyspace.begin(now, this.role, budget);
+          change = this.keyspace.begin(now, this.role, this.log.offset, budget);
         }
         this.dispatch.keptWrites = false;
         outcome = this.dispatch.execute(p, change, false, batch.permission, { overMemory, request: budget, mayBlock: batch.blocking === true, ...as });
@@ -350,7 +350,7 @@ export class Engine {
    * @returns the OOM error when it did not and nothing more can go, else null
    */
   private makeRoom(now: number): RedisError | null {
-    const change = this.keyspace.begin(now, this.role);
+    const change = this.keyspace.begin(now, this.role, this.log.offset);
     const { evicted, refusal } = this.evictor.makeRoom(change, this.config);
     this.stats.evictedKeys += evicted;
     this.commit(change);
@@ -422,7 +422,7 @@ export class Engine {
     const hashes = due.length < limit ? this.storage.deadlines.dueFieldKeys(now, limit - due.length) : [];
     if (due.length === 0 && hashes.length === 0) return 0;
     return this.transaction(() => {
-      const change = this.keyspace.begin(now, this.role);
+      const change = this.keyspace.begin(now, this.role, this.log.offset);
       for (const key of due) change.get(key);
       const removed = due.length + expireFieldsOf(change, hashes, limit - due.length);
       this.commit(change);

@@ -22,7 +22,7 @@ const REDIS_DUMP =
   "f5c340d141121f23216c7561206e616d653d6d796c69620a72656469732e72656769737465725f0866756e6374696f6e7bc008005f602b112268656c6c6f222c2063616c6c6261636b3dc01f13286b6579732c2061726773292072657475726e20802d062022202e2e202840191f5b315d206f722022776f726c64222920656e642c20666c6167733d7b226e6f2d10777269746573227d2c20646573637269704082063d2273617973208079007de00fa8062822636f756e74209ae00491e0008b80df40b6052822696e6372202840b12091608601290a0a0095d4dbe89869023a";
 const fromHex = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
 /** A command's context for calling the engine's functions directly (its change is not committed). */
-const contextOf = (engine: Engine): Context => ({ db: engine.keyspace.begin(0, "master"), now: 0, permission: "admin", server: undefined as never });
+const contextOf = (engine: Engine): Context => ({ db: engine.keyspace.begin(0, "master", engine.log.offset), now: 0, permission: "admin", server: undefined as never });
 
 describe("FUNCTION LOAD and FCALL", () => {
   it("loads a library, calls its functions with their keys and arguments, and names them in errors", () => {

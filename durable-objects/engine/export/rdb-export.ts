@@ -142,7 +142,7 @@ export class RdbExport {
    * @throws RedisError past EXPORT_VALUE_MAX
    */
   private valueAt(key: string, now: number): { value: RdbValue; expiresAt: number | null } | null {
-    const read = this.engine.keyspace.begin(now, "master");
+    const read = this.engine.keyspace.begin(now, "master", this.engine.log.offset);
     const e = read.lookup(key);
     if (e === null) return null;
     const size = e.type === "string" ? read.stringLength(e) : (e.bytes ?? 0);

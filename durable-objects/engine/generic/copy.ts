@@ -35,7 +35,7 @@ export default defineCommand<CopyArgs>({
       if (!replace) return 0;
       db.delete(to);
     }
-    db.copy(from, to, server.compactEffects(), server.offset);
+    db.copy(from, to, server.compactEffects());
     return 1;
   },
 });

@@ -1,11 +1,12 @@
 /**
  * What commands write through a change, named by what they do, besides each type's own writes
  * (types/): RENAME and COPY (logged as themselves or as what they wrote), deadlines, and the
- * keyspace's iteration (SCAN, RANDOMKEY). The overlay they write on is overlay.ts, strings' reads
- * and writes of pages pages.ts.
+ * keyspace's iteration (SCAN, RANDOMKEY). Every write is an effect applied as replicas apply it
+ * (`apply`). The overlay they write on is overlay.ts, strings' reads and writes of pages pages.ts.
  */
-import { restoreEffects } from "../replication/effects";
-import { copy, deadlineEffect, del, rename } from "../generic/effects";
+import { applyKeyEffect, restoreEffects } from "../replication/effects";
+import type { EffectCall, KeyEffect } from "../replication/effect";
+import { copy, del, persist, pexpireat, rename } from "../generic/effects";
 import { slotOf } from "../slot";
 import { errors } from "../errors";
 import { REQUEST_LIMITS } from "../limits";
@@ -17,51 +18,52 @@ const copied = (el: Element): Element => (el.expiresAt == null ? { value: el.val
 
 /** One command's or MULTI's change (Keyspace.begin): the overlay, and the keyspace's own writes commands make through it. */
 export class Change extends StringPages {
+  apply<A>(effect: KeyEffect<A>, key: string, args: A): void {
+    applyKeyEffect(this, effect, key, args, this.nextPending(), false);
+    this.record(effect.of(key, args));
+  }
+
+  /** Applies each of `calls` to `key` (a value written whole: restoreEffects). */
+  applyAll(key: string, calls: readonly EffectCall[]): void {
+    for (const { effect, args } of calls) this.apply(effect, key, args);
+  }
+
   /**
    * RENAME: `to` takes the live entry of `from` (a collection keeps its element id: its elements
-   * do not move), `from` goes. Logged as itself when `compact` (no full sync in progress, see
-   * replication/protocol.ts), else as what it did: DEL of both and the value written whole.
+   * do not move), `from` goes. A collection's is the RENAME effect when `compact` (no full sync in
+   * progress, see replication/protocol.ts); else, and for an inline string, what it did: DEL of
+   * `from` and the value written whole under `to` (after a DEL of it, unless a SET replaces it).
    */
   rename(from: string, to: string, compact: boolean): void {
     const e = this.get(from);
     if (e === null || from === to) return;
-    const replaced = this.get(to);
-    if (replaced !== null) this.remove(to, replaced);
-    this.write(from, null);
-    this.write(to, e);
-    if (compact || e.eid === undefined) {
-      if (e.eid === undefined) this.effects.push(del.of(from, null), ...restoreEffects(to, e, []));
-      else this.effects.push(rename.of(from, to));
+    // A destination past its deadline is deleted as such first (Redis's lookupKeyWrite).
+    this.exists(to);
+    if (compact && e.eid !== undefined) {
+      this.apply(rename, from, to);
       return;
     }
-    this.effects.push(del.of(from, null), del.of(to, null), ...restoreEffects(to, e, this.wholeElements(e)));
+    const elements = e.eid === undefined ? [] : this.wholeElements(e);
+    this.apply(del, from, null);
+    if (e.eid !== undefined) this.apply(del, to, null);
+    this.applyAll(to, restoreEffects(e, elements));
   }
 
   /**
    * COPY: `to` (absent, or deleted by the caller for REPLACE) gets a copy of the live entry of
-   * `from`; a collection's elements are copied under a new id. Logged as COPY when `compact`,
-   * else as the value written whole.
+   * `from`; a collection's elements are copied under a new id. A collection's is the COPY effect
+   * when `compact`, else the value written whole.
    */
-  copy(from: string, to: string, compact: boolean, mod: number): void {
+  copy(from: string, to: string, compact: boolean): void {
     const e = this.get(from);
     if (e === null) return;
-    const replaced = this.get(to);
-    if (replaced !== null) this.remove(to, replaced);
-    if (e.eid === undefined) {
-      this.write(to, e);
-      this.effects.push(...restoreEffects(to, e, []));
+    if (e.eid !== undefined && compact) {
+      this.apply(copy, from, to);
       return;
     }
-    if (compact) {
-      this.copyCollection(e, to, mod);
-      this.effects.push(copy.of(from, to));
-      return;
-    }
-    const eid = this.newEidFor(e.type);
-    const elements = this.wholeElements(e);
-    for (const el of elements) this.setElement(eid, el.field, copied(el));
-    this.write(to, { ...e, eid });
-    this.effects.push(del.of(to, null), ...restoreEffects(to, e, elements));
+    const elements = e.eid === undefined ? [] : this.wholeElements(e);
+    if (e.eid !== undefined) this.apply(del, to, null);
+    this.applyAll(to, restoreEffects(e, elements));
   }
 
   /**
@@ -74,8 +76,8 @@ export class Change extends StringPages {
   }
 
   /**
-   * Writes under `to` a copy of collection `e` under a new id: copied by the storage (one
-   * statement) when its elements are as stored, else element by element; stamped `mod`.
+   * Writes under `to` a copy of collection `e` under a new id (the COPY effect's work): copied by
+   * the storage (one statement) when its elements are as stored, else element by element; stamped `mod`.
    */
   copyCollection(e: Entry, to: string, mod: number): void {
     const eid = this.newEidFor(e.type);
@@ -92,8 +94,8 @@ export class Change extends StringPages {
     const e = this.get(key);
     if (e === null) return false;
     if (expiresAt !== null && expiresAt <= this.now) return this.delete(key);
-    this.write(key, { ...e, expiresAt });
-    this.effects.push(deadlineEffect(key, expiresAt));
+    if (expiresAt === null) this.apply(persist, key, null);
+    else this.apply(pexpireat, key, expiresAt);
     return true;
   }
 

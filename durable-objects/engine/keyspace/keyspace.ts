@@ -89,9 +89,13 @@ export class Keyspace {
     return e;
   }
 
-  /** Opens an overlay for one command or one MULTI; `budget`: its request's reads so far (one request's changes share one). */
-  begin(now: number, role: Role, budget?: { reads: number }): Change {
-    return new Change(this, now, role, budget);
+  /**
+   * Opens an overlay for one command or one MULTI, at the stream's `offset` (the master's own
+   * effects are applied past it: `Change.apply`); `budget`: its request's reads so far (one
+   * request's changes share one).
+   */
+  begin(now: number, role: Role, offset: number, budget?: { reads: number }): Change {
+    return new Change(this, now, role, offset, budget);
   }
 
   /**

@@ -6,6 +6,7 @@
  */
 import type { Bytes } from "../bytes";
 import { splitEffect } from "../replication/effects";
+import type { KeyEffect } from "../replication/effect";
 import { del, flushall } from "../generic/effects";
 import { RedisError, errors } from "../errors";
 import { ELEMENT_MAX_BYTES, PROTO_MAX_BULK_LEN } from "../limits";
@@ -42,7 +43,7 @@ interface Savepoint {
  * The pending changes of one command or MULTI. Reads see the changes made so far; nothing is
  * visible to anyone else until `Keyspace.commit`.
  */
-export class Overlay extends ElementView {
+export abstract class Overlay extends ElementView {
   /** Per touched key: did it exist before and its size then, and its entry after (null: deleted). */
   readonly touched = new Map<string, Touched>();
   /** Pending element writes per collection id (null: deleted). */
@@ -83,16 +84,27 @@ export class Overlay extends ElementView {
    * value): the master should serve it, so that the write happens and replicates (`BatchResult.forMaster`).
    */
   forMaster = false;
+  /**
+   * The offset the next of the master's own effects is applied at (`apply`): past the stream's
+   * offset at the change's start, so past every offset stored (none of the master's effects is
+   * judged overtaken), increasing (each sees the one before it), and below the end of what the
+   * change will log (an effect's frame takes more than a byte). The commit stamps every key and
+   * element it wrote with its own offset; the storage's own writes (`copyStored`) keep theirs.
+   */
+  private pending: number;
 
   constructor(
     protected readonly keyspace: Keyspace,
     /** The time of this command: one instant for the whole command, as Redis does. */
     readonly now: number,
     readonly role: Role,
+    /** The stream's offset when the change begins. */
+    offset: number,
     /** What the request this change is part of has read of string values (see READ_BUDGET). */
     readonly budget: { reads: number } = { reads: 0 },
   ) {
     super();
+    this.pending = offset + 1;
     this.nextEid = keyspace.nextEid;
     this.firstNewEid = keyspace.nextEid;
   }
@@ -103,8 +115,21 @@ export class Overlay extends ElementView {
   }
 
   /**
-   * Writes `key` as a replica applies the master's effect (or a snapshot row): as told, recording
-   * no effect, stamped with `mod`, the end offset of what wrote it (see `Keyspace.commit`).
+   * The master's write: applies `effect` to `key` as every replica will (its definition's
+   * `apply`, through the replica's own path) and records it. A command checks its input first
+   * (type, sizes): applying never refuses. (Change implements it: effects apply to a Change.)
+   */
+  abstract apply<A>(effect: KeyEffect<A>, key: string, args: A): void;
+
+  /** The offset the next of the master's own effects is applied at (see `pending`). */
+  protected nextPending(): number {
+    return this.pending++;
+  }
+
+  /**
+   * Writes `key` as an effect's `apply` does (on a master as on a replica) or a snapshot row is
+   * loaded: as told, recording no effect, stamped with `mod`, the end offset of what wrote it (see
+   * `Keyspace.commit`).
    */
   writeAsTold(key: string, entry: Entry | null, mod: number): void {
     this.write(key, entry && { ...entry, mod });
@@ -248,8 +273,7 @@ export class Overlay extends ElementView {
     if (e !== null && (e.expiresAt === null || e.expiresAt > this.now)) this.accessed.add(key);
     if (e === null || e.expiresAt === null || e.expiresAt > this.now) return e;
     if (this.role === "master") {
-      this.remove(key, e);
-      this.effects.push(del.of(key, null));
+      this.apply(del, key, null);
       this.events.push({ cls: "x", event: "expired", key });
       this.expired++;
     }
@@ -297,8 +321,7 @@ export class Overlay extends ElementView {
   delete(key: string): boolean {
     const e = this.get(key);
     if (e !== null) {
-      this.remove(key, e);
-      this.effects.push(del.of(key, null));
+      this.apply(del, key, null);
       this.events.push({ cls: "g", event: "del", key });
     }
     return e !== null;
@@ -311,8 +334,7 @@ export class Overlay extends ElementView {
   evict(key: string): number {
     const e = this.raw(key);
     if (e === null) return 0;
-    this.remove(key, e);
-    this.effects.push(del.of(key, null));
+    this.apply(del, key, null);
     this.events.push({ cls: "e", event: "evicted", key });
     return keySize(key, this.sized(e));
   }
@@ -353,9 +375,8 @@ export class Overlay extends ElementView {
    * trust its counts to see that the last HDEL, SREM... emptied it, and would keep the header
    * (its deadline with it) for the next write to the key to find.
    */
-  removeEmptied(key: string, entry: Entry): void {
-    this.remove(key, entry);
-    this.effects.push(del.of(key, null));
+  removeEmptied(key: string): void {
+    this.apply(del, key, null);
     this.events.push({ cls: "g", event: "del", key });
   }
 
@@ -382,9 +403,9 @@ export class Overlay extends ElementView {
    * `previous`, the element there now (read when not given: a caller that knows it passes it).
    */
   setElement(eid: number, field: string, element: Element | null, previous: Element | null = this.element(eid, field)): void {
-    // A new element (not one a replica is told of, which carries its offset) is one row: its
-    // field and value together stay within the record limit, as a string's value does.
-    if (element !== null && element.mod === undefined) {
+    // An element the master writes (not one a replica is told of) is one row: its field and value
+    // together stay within the record limit, as a string's value does.
+    if (element !== null && this.role === "master") {
       const size = field.length + element.value.length;
       if (size > ELEMENT_MAX_BYTES || size > this.keyspace.limits.maxValueBytes) throw errors.valueTooLarge(Math.min(ELEMENT_MAX_BYTES, this.keyspace.limits.maxValueBytes), size);
     }

@@ -1,7 +1,7 @@
 /**
  * A change's reads and writes of strings, inline or stored in pages (the layout: page-layout.ts).
- * The writes record no effect: the string type's writes (types/string/writes.ts) log theirs, and
- * its effects (types/string/effects.ts) apply what a replica is told through these.
+ * The writes record no effect: they are how the string type's effects (types/string/effects.ts)
+ * apply, on a master (types/string/writes.ts) as on a replica, each stamped with its offset.
  */
 import { type Bytes, overwriteBytes } from "../bytes";
 import type { Element, Entry, StringEncoding } from "../storage";
@@ -16,7 +16,7 @@ const allZero = (b: Bytes): boolean => {
 };
 
 /** A change's strings: reads of any part of a value and writes that touch only the pages they change. */
-export class StringPages extends Overlay {
+export abstract class StringPages extends Overlay {
   /**
    * The lengths of paged strings this change has read or written, by element id, so a command
    * reads a string's last page once (`writeStringAt` keeps them; a rollback forgets them).
@@ -109,17 +109,16 @@ export class StringPages extends Overlay {
   /**
    * Writes `bytes` (not empty) at `offset` of string `e` (live, or null: created zero-padded) under
    * `key`, keeping its deadline, paged once it passes INLINE_MAX; `raw` (for a string that stays
-   * inline) marks it changed in place. `mod`: a replica's stamp for what it is told (else none).
-   * Records no effect. @returns the new length
+   * inline) marks it changed in place; stamped `mod`. Records no effect. @returns the new length
    */
-  writeStringAt(key: string, e: Entry | null, offset: number, bytes: Bytes, raw: boolean, mod?: number): number {
+  writeStringAt(key: string, e: Entry | null, offset: number, bytes: Bytes, raw: boolean, mod: number): number {
     const length = e === null ? 0 : this.stringLength(e);
     const end = Math.max(length, offset + bytes.length);
     const expiresAt = e?.expiresAt ?? null;
     if (end <= INLINE_MAX) {
       const value = e === null && offset === 0 ? bytes : overwriteBytes(e?.value ?? EMPTY, offset, bytes);
       const entry: Entry = raw ? { type: "string", value, expiresAt, encoding: "raw" } : { type: "string", value, expiresAt };
-      this.write(key, mod === undefined ? entry : { ...entry, mod });
+      this.write(key, { ...entry, mod });
       return end;
     }
     const eid = e?.eid ?? this.newEidFor("string");
@@ -151,19 +150,19 @@ export class StringPages extends Overlay {
     for (let n = first; n <= touchedLast; n++) update(n, stored(n), bytes, offset);
     // The header keeps what it had (its size above all: `sized` adds this change's growth to it).
     const header: Entry = e?.eid !== undefined ? { ...e, count } : { type: "string", value: EMPTY, expiresAt, eid, count, encoding: "raw" };
-    this.write(key, mod === undefined ? header : { ...header, mod });
+    this.write(key, { ...header, mod });
     this.lengths.set(eid, end);
     return end;
   }
 
   /**
    * Writes `value` whole as the string at `key` (what was there goes) with `expiresAt` and
-   * `encoding`, paged when past INLINE_MAX, stamped `mod` when given. Records no effect.
+   * `encoding`, paged when past INLINE_MAX, stamped `mod`. Records no effect.
    */
-  putString(key: string, value: Bytes, expiresAt: number | null, encoding: StringEncoding | undefined, mod?: number): void {
+  putString(key: string, value: Bytes, expiresAt: number | null, encoding: StringEncoding | undefined, mod: number): void {
     const entry: Entry = encoding ? { type: "string", value, expiresAt, encoding } : { type: "string", value, expiresAt };
     if (value.length <= INLINE_MAX) {
-      this.replace(key, mod === undefined ? entry : { ...entry, mod });
+      this.replace(key, { ...entry, mod });
       return;
     }
     this.replace(key, null);
@@ -175,20 +174,20 @@ export class StringPages extends Overlay {
   }
 
   /**
-   * Appends `suffix` to string `current` (null: missing) of `length` under `key`, stamped `mod`
-   * when given. Appended to, even nothing, a string is changed in place (Redis's raw encoding); a
+   * Appends `suffix` to string `current` (null: missing) of `length` under `key`, stamped `mod`.
+   * Appended to, even nothing, a string is changed in place (Redis's raw encoding); a
    * new one is not. Records no effect. @returns the new length
    */
-  appendAt(key: string, current: Entry | null, length: number, suffix: Bytes, mod?: number): number {
+  appendAt(key: string, current: Entry | null, length: number, suffix: Bytes, mod: number): number {
     if (suffix.length > 0) return this.writeStringAt(key, current, length, suffix, current !== null, mod);
     const entry: Entry = current === null ? { type: "string", value: suffix, expiresAt: null } : { ...current, encoding: "raw" };
-    this.write(key, mod === undefined ? entry : { ...entry, mod });
+    this.write(key, { ...entry, mod });
     return length;
   }
 
   /** Writes (null: deletes) page `n` of `eid`, whose stored bytes are `base`. */
-  private setPage(eid: number, n: number, bytes: Bytes | null, base: Bytes | null, mod?: number): void {
-    const page: Element | null = bytes === null ? null : mod === undefined ? { value: bytes, score: null } : { value: bytes, score: null, mod };
+  private setPage(eid: number, n: number, bytes: Bytes | null, base: Bytes | null, mod: number): void {
+    const page: Element | null = bytes === null ? null : { value: bytes, score: null, mod };
     this.putElement(eid, pageField(n), page, base === null ? null : { value: base, score: null });
   }
 }

@@ -83,6 +83,14 @@ export interface GlobalEffect<A> extends GlobalEffectDefinition<A> {
 
 export type AnyEffect = KeyEffect<any> | GlobalEffect<any>;
 
+/** An effect on a key with its arguments, to apply (`Change.apply`): how a value is written whole (TypeModule.restore). */
+export interface EffectCall<A = any> {
+  readonly effect: KeyEffect<A>;
+  readonly args: A;
+}
+
+export const call = <A>(effect: KeyEffect<A>, args: A): EffectCall<A> => ({ effect, args });
+
 export function defineEffect<A>(definition: KeyEffectDefinition<A>): KeyEffect<A> {
   return { ...definition, kind: "key", of: (key, args) => [definition.name, key, ...definition.encode(args)] };
 }

@@ -16,13 +16,13 @@
  * off and is not trusted to delete it; the replica recounts once consistent (sync.ts).
  */
 import { type Bytes, fromBytes } from "../bytes";
-import { deadlineEffect, flushall, genericEffects } from "../generic/effects";
+import { flushall, genericEffects, pexpireat } from "../generic/effects";
 import type { Change, Effect } from "../keyspace";
 import { functionEffect } from "../scripting/effects";
 import type { ElementRow, Entry } from "../storage";
 import { typeNamed, TYPES } from "../types";
 import { store } from "../types/algebra";
-import type { AnyEffect, EffectHost, GlobalEffect, KeyEffect } from "./effect";
+import { type AnyEffect, type EffectCall, type EffectHost, type GlobalEffect, type KeyEffect, call } from "./effect";
 import { isExec, isMulti } from "./framing";
 import { decodeCommand } from "./resp";
 
@@ -72,11 +72,18 @@ function decodeArgv(argv: readonly Bytes[]): DecodedFrame {
  */
 export function applyDecoded(decoded: DecodedFrame, change: Change, host: EffectHost, at: number, fuzzy = false): void {
   if (decoded.kind === "global") decoded.effect.apply(host, decoded.args, at);
-  else if (decoded.kind === "key") {
-    const current = change.peek(decoded.key);
-    if (decoded.effect.scope === "key" && current !== null && (current.mod ?? 0) >= at) return;
-    decoded.effect.apply(change, decoded.key, decoded.args, at, current, fuzzy);
-  }
+  else if (decoded.kind === "key") applyKeyEffect(change, decoded.effect, decoded.key, decoded.args, at, fuzzy);
+}
+
+/**
+ * Applies `effect` on `key` ending at offset `at`, unless the key already reflects it (a key-level
+ * effect's key has a `mod` at or past `at`). The one way a key changes, on a master as on a
+ * replica: the master applies its own effects at offsets past every stored one (`Change.apply`).
+ */
+export function applyKeyEffect<A>(change: Change, effect: KeyEffect<A>, key: string, args: A, at: number, fuzzy: boolean): void {
+  const current = change.peek(key);
+  if (effect.scope === "key" && current !== null && (current.mod ?? 0) >= at) return;
+  effect.apply(change, key, args, at, current, fuzzy);
 }
 
 /**
@@ -95,15 +102,15 @@ export function keysWrittenBy(frame: Bytes): string[] | null {
 }
 
 /**
- * The effects that write `entry` whole under `key` (RENAME's and COPY's destination during a full
- * sync, when they are not logged as themselves): its value, or its elements (its type's own
- * effects, split into pieces of a bounded size), then its deadline.
+ * The effects that write `entry` whole (RENAME's and COPY's destination during a full sync, when
+ * they are not logged as themselves; an inline string's always): its value, or its elements (its
+ * type's own effects), then its deadline.
  */
-export function restoreEffects(key: string, entry: Entry, elements: readonly ElementRow[]): Effect[] {
-  const out = typeNamed(entry.type).restore(key, elements, entry).flatMap((effect) => splitEffect(effect));
+export function restoreEffects(entry: Entry, elements: readonly ElementRow[]): EffectCall[] {
+  const out = typeNamed(entry.type).restore(elements, entry);
   // An inline string's SET carries its deadline.
   const carried = entry.type === "string" && entry.eid === undefined;
-  if (entry.expiresAt !== null && !carried) out.push(deadlineEffect(key, entry.expiresAt));
+  if (entry.expiresAt !== null && !carried) out.push(call(pexpireat, entry.expiresAt));
   return out;
 }
 

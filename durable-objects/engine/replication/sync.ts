@@ -211,7 +211,7 @@ export function loadChunk(engine: Engine, chunk: SnapshotChunk): void {
     engine.storage.meta.set("consistent_at", chunk.offset);
     if (chunk.functions) engine.functions.replaceAll(chunk.functions);
     engine.keyspace.loadPacked(chunk.strings, chunk.offset);
-    const change = engine.keyspace.begin(engine.options.clock.now(), engine.role);
+    const change = engine.keyspace.begin(engine.options.clock.now(), engine.role, engine.log.offset);
     for (const r of chunk.rows) {
       const type = TYPE_NAMES[r.type]!;
       // A paged string (keyspace/page-layout.ts) comes as a header and its pages, raw-encoded.
@@ -273,14 +273,14 @@ function applyGroups(engine: Engine, entries: readonly LogEntry[], i: number, ap
     flush: (at) => {
       engine.keyspace.commit(change, null);
       engine.keyspace.deleteWrittenBefore(at);
-      change = engine.keyspace.begin(engine.options.clock.now(), role);
+      change = engine.keyspace.begin(engine.options.clock.now(), role, engine.log.offset);
     },
     functions: (c) => engine.functions.apply(c),
   };
   while (i < entries.length) {
     const group = groupEnd(entries, i);
     if (group === null) break;
-    change = engine.keyspace.begin(engine.options.clock.now(), role);
+    change = engine.keyspace.begin(engine.options.clock.now(), role, engine.log.offset);
     for (let j = i; j < group; j++) {
       const { offset, frame } = entries[j]!;
       const at = offset + frame.length;

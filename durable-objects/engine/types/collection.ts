@@ -112,7 +112,7 @@ export abstract class Collection {
   /** Writes the header with its new count; an emptied collection goes. */
   protected save(count: number): void {
     this.header = { ...this.header, count };
-    if (count === 0) this.db.removeEmptied(this.key, this.header);
+    if (count === 0) this.db.removeEmptied(this.key);
     else this.db.putHeader(this.key, this.header);
   }
 }

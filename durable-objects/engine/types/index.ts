@@ -5,8 +5,8 @@
  * the keyspace's own: keyspace/pages.ts.)
  */
 import type { Command } from "../command";
-import type { KeyEffect } from "../replication/effect";
-import type { Change, Effect } from "../keyspace";
+import type { EffectCall, KeyEffect } from "../replication/effect";
+import type { Change } from "../keyspace";
 import type { ElementRow, Entry, ValueType } from "../storage";
 import { stringType } from "./string";
 import { hashType } from "./hash";
@@ -23,8 +23,8 @@ export interface TypeModule {
   readonly name: ValueType;
   readonly commands: readonly Command<any>[];
   readonly effects: readonly KeyEffect<any>[];
-  /** The effects that write a value of this type whole under `key`, from its elements (a string's: its pages) (logged in bounded pieces: `splitEffect`). */
-  restore(key: string, elements: readonly ElementRow[], entry: Entry): Effect[];
+  /** The effects that write a value of this type whole, from its elements (a string's: its pages) (logged in bounded pieces: `splitEffect`). */
+  restore(elements: readonly ElementRow[], entry: Entry): EffectCall[];
   /** OBJECT ENCODING's answer for a value of this type (`db` to look at its elements). */
   encoding(entry: Entry, db: Change): string;
 }

@@ -1,7 +1,7 @@
 /** The hash type's replicated effects: HSET, HDEL and field deadlines (see replication/effects.ts for the rules). */
 import { fromBytes, toBytes } from "../../bytes";
-import { defineEffect, fieldNames, fieldValueEffect, numberArg, removeElements } from "../../replication/effect";
-import type { Change, Effect } from "../../keyspace";
+import { type EffectCall, call, defineEffect, fieldNames, fieldValueEffect, numberArg, removeElements } from "../../replication/effect";
+import type { Change } from "../../keyspace";
 import type { ElementRow, Entry } from "../../storage";
 
 /** HSET key field value [field value ...]: every field's value (HSET, HSETNX, HINCRBY's result...). */
@@ -73,8 +73,8 @@ export const hashEffects = [hset, hdel, hpexpireat, hpersist];
  * A hash written whole: one HSET (logged in pieces of a bounded size, see `splitEffect`), then an
  * HPEXPIREAT per deadline its fields have.
  */
-export function restoreHash(key: string, elements: readonly ElementRow[]): Effect[] {
-  const out: Effect[] = [hset.of(key, elements.map((el) => [el.field, el.value]))];
+export function restoreHash(elements: readonly ElementRow[]): EffectCall[] {
+  const out: EffectCall[] = [call(hset, elements.map((el) => [el.field, el.value] as const))];
   const byDeadline = new Map<number, string[]>();
   for (const el of elements) {
     if (el.expiresAt == null) continue;
@@ -83,6 +83,6 @@ export function restoreHash(key: string, elements: readonly ElementRow[]): Effec
     else byDeadline.set(el.expiresAt, [el.field]);
   }
   for (const [at, fields] of byDeadline)
-    for (let i = 0; i < fields.length; i += DEADLINE_FIELDS) out.push(hpexpireat.of(key, { at, fields: fields.slice(i, i + DEADLINE_FIELDS) }));
+    for (let i = 0; i < fields.length; i += DEADLINE_FIELDS) out.push(call(hpexpireat, { at, fields: fields.slice(i, i + DEADLINE_FIELDS) }));
   return out;
 }

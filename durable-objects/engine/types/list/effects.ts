@@ -11,8 +11,8 @@
  *   element. An emptied list goes (only once consistent, as HDEL's hash).
  */
 import { type Bytes, fromBytes, toBytes } from "../../bytes";
-import { collectionFor, defineEffect, numberArg, pairsOf } from "../../replication/effect";
-import type { Change, Effect } from "../../keyspace";
+import { type EffectCall, call, collectionFor, defineEffect, numberArg, pairsOf } from "../../replication/effect";
+import type { Change } from "../../keyspace";
 import type { ElementRow } from "../../storage";
 import { compareFields } from "../../storage";
 import { fieldOf, isPosition } from "./positions";
@@ -93,6 +93,6 @@ function inRange(change: Change, eid: number, from: number, to: number): Element
 export const listEffects = [lput, ldel];
 
 /** A list written whole, positions kept: one LPUT (logged in pieces of a bounded size, `splitEffect`). */
-export function restoreList(key: string, elements: readonly ElementRow[]): Effect[] {
-  return [lput.of(key, elements.map((el) => [el.score!, el.value] as const))];
+export function restoreList(elements: readonly ElementRow[]): EffectCall[] {
+  return [call(lput, elements.map((el) => [el.score!, el.value] as const))];
 }

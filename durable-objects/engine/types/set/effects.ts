@@ -1,6 +1,5 @@
 /** The set type's replicated effects: SADD and SREM (see replication/effects.ts for the rules). */
-import { EMPTY, defineEffect, fieldNames, putElements, removeElements } from "../../replication/effect";
-import type { Effect } from "../../keyspace";
+import { EMPTY, type EffectCall, call, defineEffect, fieldNames, putElements, removeElements } from "../../replication/effect";
 import type { ElementRow } from "../../storage";
 
 /** SADD key member [member ...]: members added (SADD, SMOVE's destination, SINTERSTORE's result...). */
@@ -28,4 +27,4 @@ export const srem = defineEffect<string[]>({
 export const setEffects = [sadd, srem];
 
 /** A set written whole: one SADD (logged in pieces of a bounded size, see `splitEffect`). */
-export const restoreSet = (key: string, elements: readonly ElementRow[]): Effect[] => [sadd.of(key, elements.map((el) => el.field))];
+export const restoreSet = (elements: readonly ElementRow[]): EffectCall[] => [call(sadd, elements.map((el) => el.field))];

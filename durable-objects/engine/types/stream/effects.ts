@@ -7,8 +7,7 @@
  * - XMETA key meta: the header's metadata (length, last ID, ...); the key's deadline stays.
  */
 import { type Bytes, toBytes } from "../../bytes";
-import { defineEffect, fieldNames, fieldValueEffect, removeElements } from "../../replication/effect";
-import type { Effect } from "../../keyspace";
+import { type EffectCall, call, defineEffect, fieldNames, fieldValueEffect, removeElements } from "../../replication/effect";
 import type { ElementRow, Entry } from "../../storage";
 
 export const xput = fieldValueEffect("XPUT", 4, "stream", [["e\x00\x01", toBytes("row")]]);
@@ -45,9 +44,9 @@ export const xmeta = defineEffect<Bytes>({
 export const streamEffects = [xput, xrem, xmeta];
 
 /** A stream written whole: its rows (logged in pieces of a bounded size), then its metadata. */
-export function restoreStream(key: string, elements: readonly ElementRow[], entry: Entry): Effect[] {
-  const out: Effect[] = [];
-  if (elements.length > 0) out.push(xput.of(key, elements.map((el) => [el.field, el.value])));
-  out.push(xmeta.of(key, entry.value));
+export function restoreStream(elements: readonly ElementRow[], entry: Entry): EffectCall[] {
+  const out: EffectCall[] = [];
+  if (elements.length > 0) out.push(call(xput, elements.map((el) => [el.field, el.value] as const)));
+  out.push(call(xmeta, entry.value));
   return out;
 }

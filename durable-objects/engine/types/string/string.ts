@@ -5,18 +5,18 @@
  */
 import { fromBytes } from "../../bytes";
 import { isInt64 } from "../../args";
-import type { Effect } from "../../keyspace";
 import { PAGE_BYTES, pageNumber } from "../../keyspace/page-layout";
 import type { ElementRow, Entry } from "../../storage";
+import { type EffectCall, call } from "../../replication/effect";
 import { set, setArgs, setrange } from "./effects";
 
 /**
  * A string written whole: one SET (its deadline with it), or a paged string's stored pages in
  * order (the last one among them), each a SETRANGE at its place.
  */
-export function restoreString(key: string, pages: readonly ElementRow[], entry: Entry): Effect[] {
-  if (entry.eid === undefined) return [set.of(key, setArgs(entry.value, entry.expiresAt, entry.encoding))];
-  return pages.map((page) => setrange.of(key, { offset: pageNumber(page.field) * PAGE_BYTES, bytes: page.value }));
+export function restoreString(pages: readonly ElementRow[], entry: Entry): EffectCall[] {
+  if (entry.eid === undefined) return [call(set, setArgs(entry.value, entry.expiresAt, entry.encoding))];
+  return pages.map((page) => call(setrange, { offset: pageNumber(page.field) * PAGE_BYTES, bytes: page.value }));
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
- * The string type's writes, each checked against Redis's and Flaredis's size limits and logged as
- * its effect (effects.ts): SET's whole value, APPEND's suffix, SETRANGE's bytes, never more of the
- * value than the change (a value past WRITE_EFFECT_BYTES is logged in parts). Strings are stored
- * by the keyspace itself, inline or in pages (keyspace/pages.ts). INCRBY and its family: `incrementBy`.
+ * The string type's writes, each checked against Redis's and Flaredis's size limits, then made by
+ * applying its effect (effects.ts) as a replica applies it (`Change.apply`): SET's whole value,
+ * APPEND's suffix, SETRANGE's bytes, never more of the value than the change (a value past
+ * WRITE_EFFECT_BYTES is written, and logged, in parts). Strings are stored by the keyspace itself,
+ * inline or in pages (keyspace/pages.ts). INCRBY and its family: `incrementBy`.
  */
 import { storedInt64 } from "../../args";
 import { type Bytes, toBytes } from "../../bytes";
@@ -16,7 +17,7 @@ import { append, set, setArgs, setrange } from "./effects";
 /**
  * Sets a string value with an absolute deadline (null: none); a past deadline deletes.
  * `encoding` "text": a value Redis keeps as written, never as an integer (INCRBYFLOAT's).
- * A value past WRITE_EFFECT_BYTES is logged as a SET of its start and SETRANGEs of the rest.
+ * A value past WRITE_EFFECT_BYTES is a SET of its start and SETRANGEs of the rest.
  */
 export function setString(db: Change, key: string, value: Bytes, expiresAt: number | null, encoding?: StringEncoding): void {
   db.checkSize(value.length);
@@ -24,45 +25,44 @@ export function setString(db: Change, key: string, value: Bytes, expiresAt: numb
     db.delete(key);
     return;
   }
-  db.putString(key, value, expiresAt, encoding);
-  db.effects.push(set.of(key, setArgs(value.subarray(0, WRITE_EFFECT_BYTES), expiresAt, encoding)));
-  logRange(db, key, WRITE_EFFECT_BYTES, value.subarray(WRITE_EFFECT_BYTES));
+  db.apply(set, key, setArgs(value.subarray(0, WRITE_EFFECT_BYTES), expiresAt, encoding));
+  writeRange(db, key, WRITE_EFFECT_BYTES, value.subarray(WRITE_EFFECT_BYTES));
 }
 
 /**
- * Appends to the string at `key` (created when missing), keeping its deadline; logged as APPEND,
- * so the log grows by the suffix, not by the value (a paged result: as SETRANGE at the old end,
- * which a replica may apply twice). @returns the new length
+ * Appends to the string at `key` (created when missing), keeping its deadline: an APPEND, so the
+ * log grows by the suffix, not by the value (a paged result: a SETRANGE at the old end, which a
+ * replica may apply twice). @returns the new length
  * @throws WRONGTYPE, or ERR when the value would pass the size limit
  */
 export function appendString(db: Change, key: string, suffix: Bytes): number {
   const current = db.lookupString(key);
   const length = current === null ? 0 : db.stringLength(current);
   db.checkSize(length + suffix.length);
-  const end = db.appendAt(key, current, length, suffix);
-  if (end <= INLINE_MAX) db.effects.push(append.of(key, suffix));
-  else logRange(db, key, length, suffix);
+  const end = length + suffix.length;
+  if (end <= INLINE_MAX) db.apply(append, key, suffix);
+  else writeRange(db, key, length, suffix);
   return end;
 }
 
 /**
  * Overwrites bytes of the string at `key` from `offset` (zero-padded, created when missing),
- * keeping its deadline; logged as SETRANGE. @returns the new length
+ * keeping its deadline: a SETRANGE. @returns the new length
  * @throws WRONGTYPE, or ERR when the value would pass the size limit
  */
 export function setRange(db: Change, key: string, offset: number, bytes: Bytes): number {
   const current = db.lookupString(key);
   const length = current === null ? 0 : db.stringLength(current);
   if (bytes.length === 0) return length;
-  db.checkSize(Math.max(length, offset + bytes.length));
-  const end = db.writeStringAt(key, current, offset, bytes, true);
-  logRange(db, key, offset, bytes);
+  const end = Math.max(length, offset + bytes.length);
+  db.checkSize(end);
+  writeRange(db, key, offset, bytes);
   return end;
 }
 
-/** Logs a write of `bytes` at `offset` as SETRANGEs of at most WRITE_EFFECT_BYTES each. */
-function logRange(db: Change, key: string, offset: number, bytes: Bytes): void {
-  for (let at = 0; at < bytes.length; at += WRITE_EFFECT_BYTES) db.effects.push(setrange.of(key, { offset: offset + at, bytes: bytes.subarray(at, at + WRITE_EFFECT_BYTES) }));
+/** Writes `bytes` at `offset` as SETRANGEs of at most WRITE_EFFECT_BYTES each. */
+function writeRange(db: Change, key: string, offset: number, bytes: Bytes): void {
+  for (let at = 0; at < bytes.length; at += WRITE_EFFECT_BYTES) db.apply(setrange, key, { offset: offset + at, bytes: bytes.subarray(at, at + WRITE_EFFECT_BYTES) });
 }
 
 const INT64_MIN = -(2n ** 63n);

@@ -1,7 +1,6 @@
 /** The sorted set type's replicated effects: ZADD and ZREM (see replication/effects.ts for the rules). */
 import { fromBytes } from "../../bytes";
-import { EMPTY, defineEffect, fieldNames, pairsOf, putElements, removeElements } from "../../replication/effect";
-import type { Effect } from "../../keyspace";
+import { EMPTY, type EffectCall, call, defineEffect, fieldNames, pairsOf, putElements, removeElements } from "../../replication/effect";
 import type { ElementRow } from "../../storage";
 import { formatScore, readScore } from "./score";
 
@@ -32,4 +31,4 @@ export const zrem = defineEffect<string[]>({
 export const zsetEffects = [zadd, zrem];
 
 /** A sorted set written whole (RENAME's or COPY's destination during a full sync): one ZADD, logged in pieces (`splitEffect`). */
-export const restoreZset = (key: string, elements: readonly ElementRow[]): Effect[] => [zadd.of(key, elements.map((el) => [el.field, el.score ?? 0] as const))];
+export const restoreZset = (elements: readonly ElementRow[]): EffectCall[] => [call(zadd, elements.map((el) => [el.field, el.score ?? 0] as const))];
