@@ -399,6 +399,17 @@ export abstract class Overlay extends ElementView {
   }
 
   /**
+   * Tells the overlay that collection `eid` holds none of `fields` (a list's positions strictly
+   * between two adjacent elements), so that writing them reads nothing first.
+   */
+  knownFree(eid: number, fields: readonly string[]): void {
+    if (!this.stored(eid)) return;
+    let read = this.storedElements.get(eid);
+    if (!read) this.storedElements.set(eid, (read = new Map()));
+    for (const field of fields) if (!this.elements.get(eid)?.has(field)) read.set(field, null);
+  }
+
+  /**
    * Writes (null: deletes) one element; its collection's size grows by the difference from
    * `previous`, the element there now (read when not given: a caller that knows it passes it).
    */

@@ -18,7 +18,7 @@
  */
 import { fromBytes } from "../bytes";
 import { EMPTY, FullSyncNeeded, defineEffect, numberArg, pairsOf } from "../replication/effect";
-import type { Change, Effect } from "../keyspace";
+import type { Change } from "../keyspace";
 import { ELEMENT_OVERHEAD, datasetSize } from "../sizes";
 import { type ElementRow, compareFields } from "../storage";
 import { compareZset } from "./zset/range";
@@ -92,23 +92,20 @@ export function combineCount(db: Change, a: Algebra, limit = 0): number {
 }
 
 /**
- * Writes the result as `dest` (whatever was there goes, an empty result leaves no key) and logs
- * it: compact, as one STORE effect of `keys` (the inputs' keys, with their weights), or else as DEL
- * and the members. `mod` stamps elements the storage writes itself. @returns the result's size
+ * Writes the result as `dest` (whatever was there goes, an empty result leaves no key): compact,
+ * as one STORE effect of `keys` (the inputs' keys, with their weights), or else as DEL and the
+ * members. @returns the result's size
  */
-export function combineStore(db: Change, dest: string, a: Algebra, keys: readonly string[], compact: boolean, mod: number): number {
+export function combineStore(db: Change, dest: string, a: Algebra, keys: readonly string[], compact: boolean): number {
   if (compact) {
-    const count = storeResult(db, dest, a, mod);
-    db.record(store.of(dest, { result: a.result, op: a.op, aggregate: a.aggregate, inputs: keys.map((k, i) => [k, a.inputs[i]!.weight] as const) }));
-    return count;
+    db.apply(store, dest, { result: a.result, op: a.op, aggregate: a.aggregate, inputs: keys.map((k, i) => [k, a.inputs[i]!.weight] as const) });
+    return db.peek(dest)?.count ?? 0;
   }
   const rows = combineRows(db, a);
   db.delete(dest);
   if (rows.length === 0) return 0;
-  const eid = db.newEid();
-  for (const r of rows) db.setElement(eid, r.field, { value: EMPTY, score: a.result === "zset" ? (r.score ?? 0) + 0 : null });
-  db.putHeader(dest, { type: a.result, value: EMPTY, expiresAt: null, eid, count: rows.length });
-  db.record(restore(dest, a.result, rows));
+  if (a.result === "set") db.apply(sadd, dest, rows.map((r) => r.field));
+  else db.apply(zadd, dest, rows.map((r) => [r.field, (r.score ?? 0) + 0] as const));
   return rows.length;
 }
 
@@ -132,11 +129,6 @@ function storeResult(db: Change, dest: string, a: Algebra, mod: number): number 
   if (count === 0) db.adopt(dest, null);
   else db.adopt(dest, { type: a.result, value: EMPTY, expiresAt: null, eid, count }, stored !== null ? bytes : undefined);
   return count;
-}
-
-/** The members written whole (a full sync in progress): SADD or ZADD (recorded in bounded pieces). */
-function restore(dest: string, result: "set" | "zset", rows: readonly ElementRow[]): Effect {
-  return result === "set" ? sadd.of(dest, rows.map((r) => r.field)) : zadd.of(dest, rows.map((r) => [r.field, r.score ?? 0] as const));
 }
 
 /** A *STORE as its effect carries it: how, and its inputs' keys with their weights. */

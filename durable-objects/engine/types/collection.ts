@@ -4,7 +4,7 @@
  * and writing its header back, an emptied one removed.
  */
 import { LONG_MAX, long, parseInt64 } from "../args";
-import { EMPTY } from "../replication/effect";
+import { EMPTY, type KeyEffect } from "../replication/effect";
 import { RedisError, errors } from "../errors";
 import type { Change } from "../keyspace";
 import type { ElementRow, Entry, ValueType } from "../storage";
@@ -107,6 +107,24 @@ export abstract class Collection {
     const rows = this.db.selectRanks(this.eid, sorted, this.byScore);
     const at = new Map(sorted.map((p, i) => [p, rows[i]!]));
     return positions.map((p) => at.get(p)!);
+  }
+
+  /**
+   * Writes by applying `effect` (Change.apply), as every replica applies it, then reads the header
+   * back. A new collection's header is written first, so the effect writes under its id. An effect
+   * that empties the collection deletes it, and its DEL is logged too (`removeEmptied`); the
+   * object then stands for a new, empty collection.
+   */
+  protected apply<A>(effect: KeyEffect<A>, args: A): void {
+    if (this.db.peek(this.key) === null) this.db.putHeader(this.key, this.header);
+    this.db.apply(effect, this.key, args);
+    const after = this.db.peek(this.key);
+    if (after !== null) {
+      this.header = after;
+      return;
+    }
+    this.db.removeEmptied(this.key);
+    this.header = emptyHeader(this.db, this.header.type as CollectionType);
   }
 
   /** Writes the header with its new count; an emptied collection goes. */

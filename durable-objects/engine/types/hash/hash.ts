@@ -65,15 +65,14 @@ export class Hash extends Collection {
    */
   private expireFields(fields: readonly string[], expired = true): void {
     if (expired) this.db.events.push({ cls: "h", event: "hexpired", key: this.key });
+    // Emptied, the hash goes: a field written next starts a new one (Redis's "create new one").
     this.delete(fields);
     this.db.expiredFields += fields.length;
-    // Emptied, the hash went: a field written next starts a new one (Redis's "create new one").
-    if (this.length === 0) this.header = emptyHeader(this.db, "hash");
   }
 
   /**
-   * Sets fields to values; logged as one HSET. `keepTtl` (HINCRBY, HSETEX KEEPTTL): a field that
-   * had a deadline keeps it (logged after the HSET, which clears deadlines); else it loses it.
+   * Sets fields to values: one HSET. `keepTtl` (HINCRBY, HSETEX KEEPTTL): a field that had a
+   * deadline keeps it (an HPEXPIREAT after the HSET, which clears deadlines); else it loses it.
    * @returns how many fields were new
    */
   set(pairs: readonly (readonly [string, Bytes])[], keepTtl = false): number {
@@ -81,45 +80,43 @@ export class Hash extends Collection {
     const last = new Map<string, Bytes>();
     for (const [field, value] of pairs) last.set(field, value);
     const kept = new Map<number, string[]>(); // deadline → the fields that keep it
-    for (const [field, value] of last) {
+    for (const field of last.keys()) {
       const before = this.db.element(this.eid, field);
       if (before === null) added++;
       const at = keepTtl ? (before?.expiresAt ?? null) : null;
-      this.db.setElement(this.eid, field, at === null ? { value, score: null } : { value, score: null, expiresAt: at }, before);
       if (at !== null) kept.get(at)?.push(field) ?? kept.set(at, [field]);
     }
-    this.save(this.length + added);
-    this.db.record(hset.of(this.key, [...last]));
-    for (const [at, fields] of kept) this.db.record(hpexpireat.of(this.key, { at, fields }));
+    this.apply(hset, [...last]);
+    for (const [at, fields] of kept) this.apply(hpexpireat, { at, fields });
     return added;
   }
 
   /**
    * HEXPIRE and its kin: gives each field the deadline `at` (ms) where `condition` allows, as
    * Redis's hashTypeSetEx judges it (on the field as stored, expired or not). A deadline not after
-   * now deletes the field. Logged as HPEXPIREAT of the fields set and HDEL of those deleted.
+   * now deletes the field: an HPEXPIREAT of the fields set and an HDEL of those deleted.
    * @returns per field: FIELD_SET, FIELD_DELETED, FIELD_KEPT or NO_FIELD
    */
   expire(fields: readonly string[], at: number, condition: DeadlineCondition): number[] {
-    // Sets (a field may repeat: each reply is its own, the field logged once), insertion-ordered.
+    // Sets (a field may repeat: each reply is its own, seeing the ones before it; the field is
+    // written once), insertion-ordered.
     const set = new Set<string>();
     const gone = new Set<string>();
     const replies = fields.map((field) => {
       const e = this.db.element(this.eid, field);
       if (e === null || gone.has(field)) return NO_FIELD;
-      const before = e.expiresAt ?? null;
+      const before = set.has(field) ? at : (e.expiresAt ?? null);
       if (before === null ? condition === "XX" || condition === "GT" : condition === "NX" || (condition === "GT" && before >= at) || (condition === "LT" && before <= at))
         return FIELD_KEPT;
       if (at <= this.db.now) {
         gone.add(field);
         return FIELD_DELETED;
       }
-      this.db.setElement(this.eid, field, { ...e, expiresAt: at }, e);
       set.add(field);
       return FIELD_SET;
     });
     this.readyForDeadlines(set.size > 0 ? at : NO_FIELD_DEADLINE);
-    if (set.size > 0) this.db.record(hpexpireat.of(this.key, { at, fields: [...set] }));
+    if (set.size > 0) this.apply(hpexpireat, { at, fields: [...set] });
     if (gone.size > 0) this.expireFields([...gone], false); // counted, as Redis counts them (expired_subkeys)
     return replies;
   }
@@ -137,7 +134,7 @@ export class Hash extends Collection {
   }
 
   /**
-   * HPERSIST: the live fields' deadlines removed; logged as HPERSIST of those that had one.
+   * HPERSIST: the live fields' deadlines removed: an HPERSIST of those that had one.
    * @returns per field: 1, NO_DEADLINE, or NO_FIELD (missing or expired)
    */
   persist(fields: readonly string[]): number[] {
@@ -145,13 +142,12 @@ export class Hash extends Collection {
     const replies = fields.map((field) => {
       const e = this.db.element(this.eid, field);
       if (e === null) return NO_FIELD;
-      if (e.expiresAt == null) return NO_DEADLINE;
+      if (e.expiresAt == null || done.has(field)) return NO_DEADLINE;
       if (e.expiresAt < this.db.now) return NO_FIELD;
-      this.db.setElement(this.eid, field, { value: e.value, score: e.score }, e);
       done.add(field);
       return 1;
     });
-    if (done.size > 0) this.db.record(hpersist.of(this.key, [...done]));
+    if (done.size > 0) this.apply(hpersist, [...done]);
     return replies;
   }
 
@@ -197,17 +193,10 @@ export class Hash extends Collection {
     return this.db.get(this.key) !== null;
   }
 
-  /** Deletes fields; logged as one HDEL of those that were there. @returns how many were */
+  /** Deletes fields: one HDEL of those that were there. @returns how many were */
   delete(fields: readonly string[]): number {
-    const removed: string[] = [];
-    for (const field of new Set(fields)) {
-      if (this.db.element(this.eid, field) === null) continue;
-      this.db.setElement(this.eid, field, null);
-      removed.push(field);
-    }
-    if (removed.length === 0) return 0;
-    this.save(this.length - removed.length);
-    this.db.record(hdel.of(this.key, removed));
+    const removed = [...new Set(fields)].filter((field) => this.db.element(this.eid, field) !== null);
+    if (removed.length > 0) this.apply(hdel, removed);
     return removed.length;
   }
 

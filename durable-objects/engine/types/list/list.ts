@@ -133,8 +133,7 @@ export class List extends Collection {
   set(index: number, value: Bytes): void {
     const el = this.at(index);
     if (el === null) throw indexOutOfRange();
-    this.db.setElement(this.eid, el.field, { value, score: el.score }, el);
-    this.db.record(lput.of(this.key, [[el.score!, value]]));
+    this.apply(lput, [[el.score!, value]]);
   }
 
   /** LINSERT: `value` before or after the first element equal to `pivot`. @returns the new length, or -1 without a pivot */
@@ -236,7 +235,7 @@ export class List extends Collection {
 
   /**
    * Writes `values` (in list order) between the adjacent elements `after` and `before` (null:
-   * that end of the list), logged as one LPUT; respaces a window first when there is no room.
+   * that end of the list): one LPUT; respaces a window first when there is no room.
    */
   private place(after: ElementRow | null, before: ElementRow | null, values: readonly Bytes[]): void {
     if (values.length === 0) return;
@@ -244,16 +243,15 @@ export class List extends Collection {
     if (positions === null) positions = this.respace(after, before, values.length);
     const items = values.map((v, i) => [positions[i]!, v] as const);
     // Positions strictly between two adjacent elements (or past an end): none is taken.
-    for (const [score, value] of items) this.db.setElement(this.eid, fieldOf(score), { value, score }, null);
-    this.save(this.length + values.length);
-    this.db.record(lput.of(this.key, items));
+    this.db.knownFree(this.eid, positions.map(fieldOf));
+    this.apply(lput, items);
   }
 
   /**
    * Makes room for `k` elements between `after` and `before`: a window of neighbours around the
    * spot, doubled until its room (the positions between the elements just outside it, or the
-   * edges) leaves MIN_STEP between neighbours or it is the whole list, is spread evenly, logged as
-   * LDEL of its old range and LPUT at the new positions. @returns the positions of the `k`
+   * edges) leaves MIN_STEP between neighbours or it is the whole list, is spread evenly: an LDEL
+   * of its old range and an LPUT at the new positions. @returns the positions of the `k`
    */
   private respace(after: ElementRow | null, before: ElementRow | null, k: number): number[] {
     let left: ElementRow[] = after ? [after] : []; // nearest first
@@ -284,23 +282,21 @@ export class List extends Collection {
         const window = [...left].reverse();
         const moved = [...window, ...right];
         const at = (i: number) => lo + step * (i + 1);
-        for (const el of moved) this.db.setElement(this.eid, el.field, null, el);
         const items = [...window.map((el, i) => [at(i), el.value] as const), ...right.map((el, i) => [at(window.length + k + i), el.value] as const)];
-        for (const [score, value] of items) this.db.setElement(this.eid, fieldOf(score), { value, score });
         if (moved.length > 0) {
-          this.db.record(ldel.of(this.key, [span(moved)]));
-          this.db.record(lput.of(this.key, items));
+          this.apply(ldel, [span(moved)]);
+          // Between the fences only the moved elements were: their new places are free.
+          this.db.knownFree(this.eid, items.map(([score]) => fieldOf(score)));
+          this.apply(lput, items);
         }
         return Array.from({ length: k }, (_, i) => at(window.length + i));
       }
     }
   }
 
-  /** Deletes `rows` (covered exactly by `ranges`), logged as one LDEL; the list keeps at least one element. */
+  /** Deletes the elements in `ranges` (`rows` is how many): one LDEL; the list keeps at least one element. */
   private remove(rows: readonly ElementRow[], ranges: readonly (readonly [number, number])[]): void {
-    for (const el of rows) this.db.setElement(this.eid, el.field, null, el);
-    this.save(this.length - rows.length);
-    this.db.record(ldel.of(this.key, ranges));
+    if (rows.length > 0) this.apply(ldel, ranges);
   }
 
 }

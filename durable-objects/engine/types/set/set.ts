@@ -6,7 +6,6 @@
  */
 import { toBytes } from "../../bytes";
 import type { Bytes } from "../../bytes";
-import { EMPTY } from "../../replication/effect";
 import type { Change } from "../../keyspace";
 import { Collection, emptyHeader, headerOf } from "../collection";
 import { isInt64 } from "../../args";
@@ -48,31 +47,17 @@ export class RedisSet extends Collection {
     return this.db.element(this.eid, member) !== null;
   }
 
-  /** Adds members; logged as one SADD of those that were new. @returns how many were */
+  /** Adds members: one SADD of those that were new. @returns how many were */
   add(members: Iterable<string>): number {
-    const added: string[] = [];
-    for (const m of new Set(members)) {
-      if (this.has(m)) continue;
-      this.db.setElement(this.eid, m, { value: EMPTY, score: null });
-      added.push(m);
-    }
-    if (added.length === 0) return 0;
-    this.save(this.length + added.length);
-    this.db.record(sadd.of(this.key, added));
+    const added = [...new Set(members)].filter((m) => !this.has(m));
+    if (added.length > 0) this.apply(sadd, added);
     return added.length;
   }
 
-  /** Removes members; logged as one SREM of those that were there. @returns how many were */
+  /** Removes members: one SREM of those that were there. @returns how many were */
   remove(members: Iterable<string>): number {
-    const removed: string[] = [];
-    for (const m of new Set(members)) {
-      if (!this.has(m)) continue;
-      this.db.setElement(this.eid, m, null);
-      removed.push(m);
-    }
-    if (removed.length === 0) return 0;
-    this.save(this.length - removed.length);
-    this.db.record(srem.of(this.key, removed));
+    const removed = [...new Set(members)].filter((m) => this.has(m));
+    if (removed.length > 0) this.apply(srem, removed);
     return removed.length;
   }
 

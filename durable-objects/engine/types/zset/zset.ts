@@ -12,7 +12,6 @@ import { parseInteger, strtod } from "../../args";
 import { type Bytes, toBytes } from "../../bytes";
 import type { Reply } from "../../command";
 import { RedisError, errors } from "../../errors";
-import { EMPTY } from "../../replication/effect";
 import type { Change } from "../../keyspace";
 import { Collection, emptyHeader, headerOf } from "../collection";
 import { type ElementRow, type Entry, compareFields } from "../../storage";
@@ -65,18 +64,13 @@ export class Zset extends Collection {
 
   /**
    * Writes `members` as the new sorted set at `key` (a *STORE destination): whatever was there
-   * goes (any type, its deadline too), and an empty result leaves no key. Logged as DEL (when
-   * there was a key) and ZADDs of the result. @returns the result's size
+   * goes (any type, its deadline too), and an empty result leaves no key: a DEL (when there was
+   * a key) and a ZADD of the result. @returns the result's size
    */
   static store(db: Change, key: string, members: readonly Scored[]): number {
     db.delete(key);
-    if (members.length === 0) return 0;
-    const eid = db.newEid();
-    const rows: ElementRow[] = members.map((m) => ({ field: m.field, score: unsigned0(m.score), value: EMPTY }));
-    for (const r of rows) db.setElement(eid, r.field, { value: EMPTY, score: r.score });
-    db.putHeader(key, { type: "zset", value: EMPTY, expiresAt: null, eid, count: rows.length });
-    db.record(zadd.of(key, rows.map((r) => [r.field, r.score ?? 0] as const)));
-    return rows.length;
+    if (members.length > 0) db.apply(zadd, key, members.map((m) => [m.field, unsigned0(m.score)] as const));
+    return members.length;
   }
 
   score(member: string): number | null {
@@ -85,7 +79,7 @@ export class Zset extends Collection {
 
   /**
    * ZADD's work (Redis's zsetAdd per pair, in order): with `incr` each score is an increment.
-   * Logged as one ZADD of the resulting scores that changed. @throws ERR when an increment gives NaN
+   * One ZADD of the resulting scores that changed. @throws ERR when an increment gives NaN
    */
   add(pairs: readonly (readonly [number, string])[], mode: AddMode, incr: boolean): AddOutcome {
     let added = 0;
@@ -97,7 +91,8 @@ export class Zset extends Collection {
     let reply: number | null = null;
     const changed = new Map<string, number>();
     for (const [given, member] of pairs) {
-      const current = this.score(member);
+      // A member may repeat: each pair sees the ones before it.
+      const current = changed.get(member) ?? this.score(member);
       let score = given;
       if (current !== null) {
         if (mode.only === "new") continue;
@@ -120,26 +115,15 @@ export class Zset extends Collection {
         changed.set(member, last);
       }
       reply = current === null ? score : last;
-      this.db.setElement(this.eid, member, { value: EMPTY, score: last });
     }
-    if (changed.size > 0) {
-      this.save(this.length + added);
-      this.db.record(zadd.of(this.key, [...changed]));
-    }
+    if (changed.size > 0) this.apply(zadd, [...changed]);
     return { added, updated, processed, score: reply };
   }
 
-  /** Removes members; logged as ZREM of those that were there, an emptied set goes. @returns how many were */
+  /** Removes members: a ZREM of those that were there, an emptied set goes. @returns how many were */
   remove(members: readonly string[]): number {
-    const removed: string[] = [];
-    for (const member of new Set(members)) {
-      if (this.db.element(this.eid, member) === null) continue;
-      this.db.setElement(this.eid, member, null);
-      removed.push(member);
-    }
-    if (removed.length === 0) return 0;
-    this.save(this.length - removed.length);
-    this.db.record(zrem.of(this.key, removed));
+    const removed = [...new Set(members)].filter((member) => this.db.element(this.eid, member) !== null);
+    if (removed.length > 0) this.apply(zrem, removed);
     return removed.length;
   }
 

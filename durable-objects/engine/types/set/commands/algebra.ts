@@ -33,7 +33,7 @@ const store = (name: string, op: Operation) =>
     flags: ["write", "denyoom"],
     keys: key(1, -1),
     parse: ([dest, ...keys]) => ({ dest: dest!, keys }),
-    run: ({ db, server }, a) => combineStore(db, a.dest, algebra(db, op, a.keys), a.keys, server.compactEffects(), server.offset),
+    run: ({ db, server }, a) => combineStore(db, a.dest, algebra(db, op, a.keys), a.keys, server.compactEffects()),
   });
 
 /**

@@ -113,7 +113,7 @@ function storeCommand(name: string, op: Op, accepts: Accepts): Command<StoreArgs
     flags: ["write", "denyoom"],
     keys: numkeys(2, key(1)),
     parse: ([dest, ...rest]) => ({ dest: dest!, ...parseSetOp(name, rest) }),
-    run: ({ db, server }, a) => combineStore(db, a.dest, algebra(db, op, a.keys, readOptions(db, a, accepts)), a.keys, server.compactEffects(), server.offset),
+    run: ({ db, server }, a) => combineStore(db, a.dest, algebra(db, op, a.keys, readOptions(db, a, accepts)), a.keys, server.compactEffects()),
   });
 }
 
