@@ -117,7 +117,8 @@ export abstract class Overlay extends ElementView {
   /**
    * The master's write: applies `effect` to `key` as every replica will (its definition's
    * `apply`, through the replica's own path) and records it. A command checks its input first
-   * (type, sizes): applying never refuses. (Change implements it: effects apply to a Change.)
+   * (types, a string's size); an element past the record limit is refused as it is written (the
+   * command's savepoint undoes the rest). Change implements it: effects apply to a Change.
    */
   abstract apply<A>(effect: KeyEffect<A>, key: string, args: A): void;
 

@@ -1,9 +1,10 @@
 /**
  * A replicated effect, declared once (`defineEffect`): its name, how the master encodes it, how a
- * replica decodes it, how it is applied, and an example of its arguments. The master records
- * `effect.of(key, args)` where a command changes a key; a replica decodes each frame once into the
- * same arguments and applies them (replication/effects.ts holds the table; each type module
- * declares its own effects, types/<type>/effects.ts; the rules of applying are in effects.ts).
+ * replica decodes it, how it is applied, and an example of its arguments. A command changes a key
+ * only by applying an effect (`Change.apply`), which records `effect.of(key, args)`; a replica
+ * decodes each frame once into the same arguments and applies them with the same `apply`
+ * (replication/effects.ts holds the table; each type module declares its own effects,
+ * types/<type>/effects.ts; the rules of applying are in effects.ts).
  */
 import { type Bytes, fromBytes } from "../bytes";
 import type { Change, Effect } from "../keyspace";
@@ -48,7 +49,10 @@ export interface KeyEffectDefinition<A> extends Declared<A> {
   readonly group?: number;
   /** Keys it writes besides its own (RENAME's and COPY's destination): WATCH's check. */
   alsoWrites?(args: A): string[];
-  /** Applies the effect ending at offset `at` to `key`, whose record is `current` (or null). */
+  /**
+   * Applies the effect ending at offset `at` to `key`, whose record is `current` (or null): on the
+   * master that made it (at an offset past every stored one) and on every replica.
+   */
   apply(change: Change, key: string, args: A, at: number, current: Entry | null, fuzzy: boolean): void;
 }
 

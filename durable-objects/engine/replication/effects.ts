@@ -2,8 +2,9 @@
  * The table of replicated effects, each declared once (effect.ts `defineEffect`) by its module: the
  * keyspace's own (generic/effects.ts: DEL, deadlines, RENAME, COPY, FLUSHALL), each type's
  * (types/<type>/effects.ts), the set algebra's STORE and the function libraries' FUNCTION; and
- * the stream's MULTI ... EXEC framing (framing.ts). The master records `effect.of(...)`; a
- * replica decodes each frame once (`decodeEffect`) and applies it with the same definition. Effects
+ * the stream's MULTI ... EXEC framing (framing.ts). The master applies each key effect and records
+ * it (`Change.apply`, through `applyKeyEffect`); a replica decodes each frame once
+ * (`decodeEffect`) and applies it through the same function. Effects
  * are deterministic and small: what happened, not the command that asked for it (INCR is logged
  * as the SET of its result, EXPIRE as PEXPIREAT), and no larger than the change where that is
  * deterministic (APPEND as APPEND, SETRANGE as SETRANGE, never the whole resulting value).

@@ -127,10 +127,4 @@ export abstract class Collection {
     this.header = emptyHeader(this.db, this.header.type as CollectionType);
   }
 
-  /** Writes the header with its new count; an emptied collection goes. */
-  protected save(count: number): void {
-    this.header = { ...this.header, count };
-    if (count === 0) this.db.removeEmptied(this.key);
-    else this.db.putHeader(this.key, this.header);
-  }
 }

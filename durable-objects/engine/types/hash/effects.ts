@@ -2,7 +2,7 @@
 import { fromBytes, toBytes } from "../../bytes";
 import { type EffectCall, call, defineEffect, fieldNames, fieldValueEffect, numberArg, removeElements } from "../../replication/effect";
 import type { Change } from "../../keyspace";
-import type { ElementRow, Entry } from "../../storage";
+import { type ElementRow, type Entry, NO_FIELD_DEADLINE } from "../../storage";
 
 /** HSET key field value [field value ...]: every field's value (HSET, HSETNX, HINCRBY's result...). */
 export const hset = fieldValueEffect("HSET", 6, "hash", [["f", toBytes("v")], ["g\x00", toBytes("\xff")]]);
@@ -20,10 +20,15 @@ export const hdel = defineEffect<string[]>({
 
 /**
  * Sets (`deadline` a number) or clears (null) the deadlines of the fields that are there and not
- * written after `at`; the header's bound (Entry.fieldsExpireAt) follows a deadline set.
+ * written after `at`; the header's bound (Entry.fieldsExpireAt) follows a deadline set. Setting
+ * none (HPEXPIREAT of no field) readies the hash for deadlines: a bound, where it had none.
  */
 function setDeadlines(change: Change, key: string, current: Entry | null, at: number, fields: readonly string[], deadline: number | null): void {
   if (current === null || current.type !== "hash" || current.eid === undefined) return;
+  if (fields.length === 0) {
+    if (deadline !== null && current.fieldsExpireAt === undefined) change.writeAsTold(key, { ...current, fieldsExpireAt: NO_FIELD_DEADLINE }, Math.max(current.mod ?? 0, at));
+    return;
+  }
   let set = false;
   for (const field of fields) {
     const before = change.element(current.eid, field);
@@ -45,7 +50,10 @@ const DEADLINE_FIELDS = 512;
 /** `FIELDS n field ...` (HPEXPIREAT's and HPERSIST's fields). */
 const fieldList = (fields: readonly string[]): string[] => ["FIELDS", String(fields.length), ...fields];
 
-/** HPEXPIREAT key ms FIELDS n field ...: the deadline of fields set (HEXPIRE and its kin, HSETEX, HGETEX, a kept TTL). */
+/**
+ * HPEXPIREAT key ms FIELDS n field ...: the deadline of fields set (HEXPIRE and its kin, HSETEX,
+ * HGETEX, a kept TTL); of no field, the hash readied for deadlines (Redis's listpackex).
+ */
 export const hpexpireat = defineEffect<{ readonly at: number; readonly fields: readonly string[] }>({
   name: "HPEXPIREAT",
   rows: 0,

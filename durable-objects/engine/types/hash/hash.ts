@@ -115,22 +115,19 @@ export class Hash extends Collection {
       set.add(field);
       return FIELD_SET;
     });
-    this.readyForDeadlines(set.size > 0 ? at : NO_FIELD_DEADLINE);
     if (set.size > 0) this.apply(hpexpireat, { at, fields: [...set] });
+    else this.readyForDeadlines();
     if (gone.size > 0) this.expireFields([...gone], false); // counted, as Redis counts them (expired_subkeys)
     return replies;
   }
 
   /**
    * Readies a stored hash for field deadlines (Redis's conversion to listpackex, whatever the
-   * fields: OBJECT ENCODING tells it), its bound lowered to `at`.
+   * fields: OBJECT ENCODING tells it), once: an HPEXPIREAT of no field.
    */
-  readyForDeadlines(at = NO_FIELD_DEADLINE): void {
-    if (this.length === 0) return;
-    const bound = Math.min(this.header.fieldsExpireAt ?? NO_FIELD_DEADLINE, at);
-    if (bound === this.header.fieldsExpireAt) return;
-    this.header = { ...this.header, fieldsExpireAt: bound };
-    this.db.putHeader(this.key, this.header);
+  readyForDeadlines(): void {
+    if (this.length === 0 || this.header.fieldsExpireAt !== undefined) return;
+    this.apply(hpexpireat, { at: NO_FIELD_DEADLINE, fields: [] });
   }
 
   /**

@@ -12,7 +12,7 @@ import { type Bytes, bytesEqual, toBytes } from "../../bytes";
 import { EMPTY } from "../../replication/effect";
 import { errors } from "../../errors";
 import type { Change } from "../../keyspace";
-import type { ElementRow, Entry } from "../../storage";
+import type { Element, ElementRow, Entry } from "../../storage";
 import { xmeta, xput, xrem } from "./effects";
 import { MAX_ID, type StreamId, ZERO_ID, compareIds, formatId, idFromKey, isZero } from "./id";
 import { ENTRY, type StreamMeta, decodeMeta, decodePairs, encodeMeta, encodePairs, entryKey } from "./layout";
@@ -36,6 +36,8 @@ export class Stream {
   meta: StreamMeta;
   private readonly puts = new Map<string, Bytes>();
   private readonly removed = new Set<string>();
+  /** Each row this command wrote or removed, as it was before (see `save`). */
+  private readonly originals = new Map<string, Element | null>();
   private metaChanged = false;
 
   private constructor(
@@ -78,22 +80,22 @@ export class Stream {
     return this.db.element(this.eid, field)?.value ?? null;
   }
 
-  /** Writes row `field` (logged by `save`). */
+  /** Writes row `field` (the command's later reads see it; made by `save`'s effects). */
   put(field: string, value: Bytes): void {
     const before = this.db.element(this.eid, field);
     if (before !== null && bytesEqual(before.value, value)) return;
+    if (!this.originals.has(field)) this.originals.set(field, before);
     this.db.setElement(this.eid, field, { value, score: null }, before);
-    if (before === null) this.header = { ...this.header, count: (this.header.count ?? 0) + 1 };
     this.removed.delete(field);
     this.puts.set(field, value);
   }
 
-  /** Removes row `field` if there is one (logged by `save`). @returns whether there was */
+  /** Removes row `field` if there is one (as `put`). @returns whether there was */
   remove(field: string): boolean {
     const before = this.db.element(this.eid, field);
     if (before === null) return false;
+    if (!this.originals.has(field)) this.originals.set(field, before);
     this.db.setElement(this.eid, field, null, before);
-    this.header = { ...this.header, count: (this.header.count ?? 0) - 1 };
     this.puts.delete(field);
     this.removed.add(field);
     return true;
@@ -125,18 +127,22 @@ export class Stream {
   }
 
   /**
-   * Writes what this command changed: the header (its metadata, the row count), then the effects
-   * XPUT, XREM and XMETA. Called once at the end of every command that writes the stream.
+   * Writes what this command changed by applying its effects, XPUT, XREM and XMETA (Change.apply),
+   * as every replica applies them: the rows the command wrote as it went are put back as they
+   * were first. Called once at the end of every command that writes the stream.
    */
   save(): void {
     if (this.puts.size === 0 && this.removed.size === 0 && !this.metaChanged) return;
-    this.header = { ...this.header, value: encodeMeta(this.meta) };
-    this.db.putHeader(this.key, this.header);
-    if (this.puts.size > 0) this.db.record(xput.of(this.key, [...this.puts]));
-    if (this.removed.size > 0) this.db.record(xrem.of(this.key, [...this.removed]));
-    if (this.metaChanged) this.db.record(xmeta.of(this.key, this.header.value));
+    for (const [field, before] of this.originals) this.db.setElement(this.eid, field, before, this.db.element(this.eid, field));
+    // A new stream's header first, so that the effects write under its id.
+    if (this.db.peek(this.key) === null) this.db.putHeader(this.key, this.header);
+    if (this.puts.size > 0) this.db.apply(xput, this.key, [...this.puts]);
+    if (this.removed.size > 0) this.db.apply(xrem, this.key, [...this.removed]);
+    if (this.metaChanged) this.db.apply(xmeta, this.key, encodeMeta(this.meta));
+    this.header = this.db.peek(this.key)!;
     this.puts.clear();
     this.removed.clear();
+    this.originals.clear();
     this.metaChanged = false;
   }
 
