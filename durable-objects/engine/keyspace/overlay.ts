@@ -1,19 +1,16 @@
 /**
  * The pending changes of one command or MULTI (see keyspace.ts), as an overlay on the stored
  * keyspace: the keys it wrote, the elements of collections (their reads are in element-view.ts),
- * deletions, the work the storage does itself, savepoints. What commands write through it, named
- * by what they do (strings, RENAME and COPY, deadlines), is `Change` (change.ts).
+ * deletions, savepoints. The work the storage does itself is storage-work.ts; what commands write
+ * through it, named by what they do (strings, RENAME and COPY, deadlines), is `Change` (change.ts).
  */
-import type { Bytes } from "../bytes";
 import { splitEffect } from "../replication/effects";
 import type { KeyEffect } from "../replication/effect";
 import { del, flushall } from "../generic/effects";
 import { RedisError, errors } from "../errors";
 import { ELEMENT_MAX_BYTES, PROTO_MAX_BULK_LEN } from "../limits";
 import { elementSize, keySize } from "../sizes";
-import type { Element, ElementRow, Entry, ValueType } from "../storage";
-import type { Combine, Combined } from "../types/algebra";
-import type { OrderKey } from "../types/order";
+import type { Element, Entry, ValueType } from "../storage";
 import { ElementView } from "./element-view";
 import type { Effect, Keyspace, Role } from "./keyspace";
 import type { KeyEvent } from "../notify";
@@ -141,56 +138,6 @@ export abstract class Overlay extends ElementView {
     const e = t ? t.after : this.cleared ? null : this.keyspace.read(key);
     if (e?.eid !== undefined) this.owners.set(e.eid, key);
     return e;
-  }
-
-  // ---- Work the storage does itself ---------------------------------------------------------
-
-  /** True when the stored elements of `eid` are what this change sees (it wrote none of its own). */
-  private clean(eid: number): boolean {
-    return this.stored(eid) && !this.elements.has(eid);
-  }
-
-  /**
-   * Set algebra run by the storage when every input is as stored (else null: the caller computes
-   * it). A destination (`spec.into`, a new collection id) is written to storage at once, inside the
-   * open transaction; a rollback of this change deletes it again (`rollback`, `abandon`).
-   */
-  combineStored(spec: Combine): Combined | null {
-    if (!spec.inputs.every((i) => i.eid === null || this.clean(i.eid))) return null;
-    const { algebra, order } = this.keyspace.storage.indexes;
-    const result = algebra.combine(spec);
-    if (result !== null && spec.into) {
-      this.direct.add(spec.into.eid);
-      order.settle(spec.into.eid, result.count, spec.result === "zset");
-    }
-    return result;
-  }
-
-  /** The storage's `match` (LPOS) when the stored elements of `eid` are what this change sees, else null. */
-  matchStored(eid: number, value: Bytes, reverse: boolean, skip: number, limit: number, bound: OrderKey | null, byScore: boolean): ElementRow[] | null {
-    return this.clean(eid) ? this.keyspace.storage.indexes.order.match(eid, value, reverse, skip, limit, bound, byScore) : null;
-  }
-
-  /**
-   * Copies the stored elements of `from` (`count` of them, ordered by score when `byScore`) as new
-   * collection `into` in the storage, when it can (see `combineStored`).
-   */
-  copyStored(from: number, into: number, mod: number, count: number, byScore: boolean): boolean {
-    const elements = this.keyspace.storage.elements;
-    if (!this.clean(from) || !elements.copyElements(from, into, mod)) return false;
-    this.direct.add(into);
-    this.keyspace.storage.indexes.order.settle(into, count, byScore);
-    return true;
-  }
-
-  /**
-   * Writes under `key` a collection whose elements the storage holds already (`combineStored`),
-   * whose elements take `bytes` (else as this change wrote them), replacing what was there (its
-   * elements go); null removes the key. Records no effect.
-   */
-  adopt(key: string, entry: Entry | null, bytes?: number): void {
-    if (entry?.eid !== undefined && bytes !== undefined) this.grown.set(entry.eid, bytes);
-    this.replace(key, entry);
   }
 
   /** Every key whose record or elements committing this change writes (an export saves them first). */
@@ -345,12 +292,6 @@ export abstract class Overlay extends ElementView {
     const before = this.raw(key);
     if (before?.eid !== undefined && before.eid !== after?.eid) this.dropElements(before.eid);
     this.write(key, after);
-  }
-
-  /** Removes `key` (whose entry is `e`), its elements with it. */
-  protected remove(key: string, e: Entry): void {
-    if (e.eid !== undefined) this.dropElements(e.eid);
-    this.write(key, null);
   }
 
 

@@ -5,7 +5,8 @@
  */
 import { type Bytes, overwriteBytes } from "../bytes";
 import type { Element, Entry, StringEncoding } from "../storage";
-import { Overlay } from "./overlay";
+import type { Overlay } from "./overlay";
+import { StorageWork } from "./storage-work";
 import { INLINE_MAX, PAGE_BYTES, READ_BUDGET, READ_MAX, pageField, pageNumber, readTooLarge, readsTooLarge } from "./page-layout";
 
 const EMPTY = new Uint8Array(0);
@@ -16,7 +17,7 @@ const allZero = (b: Bytes): boolean => {
 };
 
 /** A change's strings: reads of any part of a value and writes that touch only the pages they change. */
-export abstract class StringPages extends Overlay {
+export abstract class StringPages extends StorageWork {
   /**
    * The lengths of paged strings this change has read or written, by element id, so a command
    * reads a string's last page once (`writeStringAt` keeps them; a rollback forgets them).
