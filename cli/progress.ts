@@ -5,12 +5,14 @@
  *
  * @example const bar = progress(100_000, "keys"); bar.add(1000); …; bar.done();
  */
+import { systemClock } from "../durable-objects/engine/clock.ts";
+
 export interface Progress {
   add(n: number): void;
   done(): void;
 }
 
-export function progress(total: number | null, unit: string, stream: NodeJS.WriteStream = process.stderr, now = () => Date.now()): Progress {
+export function progress(total: number | null, unit: string, stream: NodeJS.WriteStream = process.stderr, now = systemClock.now): Progress {
   const started = now();
   let count = 0;
   let drawn = 0;

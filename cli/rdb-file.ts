@@ -12,6 +12,7 @@
  * `--flush` empties the keyspace first. Running it again is safe.
  */
 import { closeSync, createReadStream, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { systemClock } from "../durable-objects/engine/clock.ts";
 import { Crc64 } from "../durable-objects/engine/rdb/crc64.ts";
 import { RdbError } from "../durable-objects/engine/rdb/error.ts";
 import { type CheckedFile, checkFile, restoreBatches } from "../durable-objects/engine/rdb/restore-commands.ts";
@@ -115,7 +116,7 @@ export async function runFileImport(options: FileImportOptions): Promise<number>
   if (options.flush) await replies(http, [["FLUSHALL"]]);
   const bar = progress(keys, "keys");
   let loaded = 0;
-  for (const batch of restoreBatches(file.entries(), Date.now())) {
+  for (const batch of restoreBatches(file.entries(), systemClock.now())) {
     const answers = await replies(http, batch);
     const failed = answers.findIndex(isError);
     if (failed >= 0) {

@@ -5,6 +5,7 @@
  * lives here.
  */
 import { Hono } from "hono";
+import { systemClock } from "../durable-objects/engine/clock";
 import type { Permission } from "../durable-objects/engine/engine";
 import { type Fault, RESTART_REASON } from "../durable-objects/protocol/node-api";
 import type { SentinelStatus } from "../durable-objects/protocol/sentinel-api";
@@ -157,7 +158,7 @@ admin.get("/export", async (c) => exportResponse(c.env));
 
 /** Backups in R2 (worker/backups.ts): list, make one now, download, restore. */
 admin.get("/backups", async (c) => c.json({ kept: backupsKept(c.env), backups: await listBackups(c.env) }));
-admin.post("/backups", async (c) => c.json(await makeBackup(c.env, Date.now())));
+admin.post("/backups", async (c) => c.json(await makeBackup(c.env, systemClock.now())));
 admin.get("/backups/:name", async (c) => {
   const object = await backupObject(c.env, c.req.param("name"));
   return new Response(object.body, { headers: { "content-type": "application/octet-stream", "content-length": String(object.size), "content-disposition": `attachment; filename="${object.key}"` } });

@@ -4,6 +4,7 @@
  */
 import { type Context, Hono } from "hono";
 import { RegExpRouter } from "hono/router/reg-exp-router";
+import { systemClock } from "../durable-objects/engine/clock";
 import type { Batch, Mode, Watch } from "../durable-objects/engine/engine";
 import { admin } from "./admin";
 import { dashboard } from "./dashboard";
@@ -195,7 +196,7 @@ async function save(c: Context<{ Bindings: Env; Variables: Vars }>, argv: readon
   if (c.get("permission") !== "admin") throw errors.noPermission(argv[0]!);
   const background = backgroundOf(c) ?? ((work: Promise<unknown>) => void work);
   const base64 = c.req.header("upstash-encoding")?.toLowerCase() === "base64";
-  const outcome = toJsonOutcome({ result: await saveCommand(c.env, argv, Date.now(), background) }, base64);
+  const outcome = toJsonOutcome({ result: await saveCommand(c.env, argv, systemClock.now(), background) }, base64);
   return new Response(stringify(outcome), { headers: { "content-type": "application/json" } });
 }
 

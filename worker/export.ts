@@ -6,6 +6,7 @@
  * export stops (the keyspace flushed, a failover), the stream errors and the file has no end, so
  * no loader takes it for whole. Backups (backups.ts) write the same stream to R2.
  */
+import { systemClock } from "../durable-objects/engine/clock";
 import type { ExportStart } from "../durable-objects/engine/export/rdb-export";
 import { type Env, nodeStub } from "./env";
 import { RequestError, shardedRefusal } from "./errors";
@@ -62,7 +63,7 @@ export async function exportResponse(env: Env): Promise<Response> {
   return new Response(body, {
     headers: {
       "content-type": "application/octet-stream",
-      "content-disposition": `attachment; filename="${exportName(start, Date.now())}"`,
+      "content-disposition": `attachment; filename="${exportName(start, systemClock.now())}"`,
       "flaredis-offset": String(start.offset),
       "flaredis-replid": start.replid,
       "flaredis-rdb-version": String(start.version),

@@ -11,6 +11,7 @@
  * Bodies up to IMPORT_MAX_BYTES: larger files go through `flaredis import FILE`, which reads the
  * file where it is and sends the same commands.
  */
+import { systemClock } from "../durable-objects/engine/clock";
 import type { Batch } from "../durable-objects/engine/engine";
 import { DEFAULT_LIMITS } from "../durable-objects/engine/engine";
 import { ELEMENT_MAX_BYTES, REQUEST_LIMITS, maxValueBytesOf } from "../durable-objects/engine/limits";
@@ -63,7 +64,7 @@ export async function importBytes(env: Env, bytes: Uint8Array, flush: boolean): 
   };
   if (flush) await run([["FLUSHALL"]]);
   let loaded = 0;
-  for (const batch of restoreBatches(file.entries(), Date.now())) {
+  for (const batch of restoreBatches(file.entries(), systemClock.now())) {
     const outcomes = await run(batch);
     const failed = outcomes.findIndex((o) => "error" in o);
     loaded += failed < 0 ? outcomes.length : failed;

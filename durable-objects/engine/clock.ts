@@ -21,7 +21,11 @@ export const systemClock: Clock = {
 /** A clock that moves only when told to; sleepers wake when it passes their deadline. */
 export class ManualClock implements Clock {
   private sleepers: { at: number; wake: () => void }[] = [];
-  constructor(private ms: number = Date.UTC(2026, 0, 1)) {}
+  private ms: number;
+  // No parameter property: the CLI imports this module with Node's type stripping.
+  constructor(ms: number = Date.UTC(2026, 0, 1)) {
+    this.ms = ms;
+  }
   now(): number {
     return this.ms;
   }
