@@ -7,11 +7,14 @@
 import { applyKeyEffect, restoreEffects } from "../replication/effects";
 import type { EffectCall, KeyEffect } from "../replication/effect";
 import { copy, del, persist, pexpireat, rename } from "../generic/effects";
-import { slotOf } from "../slot";
+import { SLOTS, slotOf } from "../slot";
 import { errors } from "../errors";
 import { REQUEST_LIMITS } from "../limits";
 import type { Element, ElementRow, Entry, KeyRow } from "../storage";
 import { StringPages } from "./pages";
+
+/** Pages of 64 keys RANDOMKEY reads at most once its draws found no live key (a command's cost stays bounded). */
+const RANDOM_SCAN = 16;
 
 /** An element as a copy of it is written: its value, score and deadline (a hash field's). */
 const copied = (el: Element): Element => (el.expiresAt == null ? { value: el.value, score: el.score } : { value: el.value, score: el.score, expiresAt: el.expiresAt });
@@ -23,9 +26,11 @@ export class Change extends StringPages {
     this.record(effect.of(key, args));
   }
 
-  /** Applies each of `calls` to `key` (a value written whole: restoreEffects). */
+  /** Applies each of `calls` to `key`: a value written whole from its stored elements (restoreEffects). */
   applyAll(key: string, calls: readonly EffectCall[]): void {
-    for (const { effect, args } of calls) this.apply(effect, key, args);
+    this.asCopies(() => {
+      for (const { effect, args } of calls) this.apply(effect, key, args);
+    });
   }
 
   /**
@@ -85,7 +90,9 @@ export class Change extends StringPages {
       this.adopt(to, { ...e, eid }, e.bytes ?? 0);
       return;
     }
-    for (const el of this.allElements(e.eid!)) this.setElement(eid, el.field, { ...copied(el), mod });
+    this.asCopies(() => {
+      for (const el of this.allElements(e.eid!)) this.setElement(eid, el.field, { ...copied(el), mod });
+    });
     this.write(to, { ...e, eid });
   }
 
@@ -131,14 +138,28 @@ export class Change extends StringPages {
     return { rows, next };
   }
 
-  /** A random live key, or null; `random` gives floats in [0, 1). */
+  /**
+   * A random live key, or null; `random` gives floats in [0, 1). When the draws meet only keys
+   * that are gone (deleted by this change, or past their deadline), or miss the few live ones,
+   * the first live key from a random slot on, round the keyspace, within RANDOM_SCAN pages.
+   */
   randomKey(random: () => number): string | null {
     for (let tries = 0; tries < 100; tries++) {
       const key = this.cleared ? null : this.keyspace.storage.keys.random(random(), random());
       if (key === null) break;
       if (this.get(key) !== null) return key;
     }
-    for (const [key, t] of this.touched) if (t.after !== null && this.get(key) !== null) return key;
+    const start = Math.floor(random() * SLOTS);
+    for (let cursor = start, wrapped = false, pages = 0; pages < RANDOM_SCAN; pages++) {
+      const { rows, next } = this.scan(cursor, 64);
+      const live = rows.find((r) => this.get(r.key) !== null);
+      if (live) return live.key;
+      if (next === 0) {
+        if (wrapped || start === 0) return null;
+        wrapped = true;
+      } else if (wrapped && next > start) return null;
+      cursor = next;
+    }
     return null;
   }
 }

@@ -34,6 +34,7 @@ interface Savepoint {
   readonly cleared: boolean;
   readonly expired: number;
   readonly expiredFields: number;
+  readonly pending: number;
 }
 
 /**
@@ -85,10 +86,17 @@ export abstract class Overlay extends ElementView {
    * The offset the next of the master's own effects is applied at (`apply`): past the stream's
    * offset at the change's start, so past every offset stored (none of the master's effects is
    * judged overtaken), increasing (each sees the one before it), and below the end of what the
-   * change will log (an effect's frame takes more than a byte). The commit stamps every key and
-   * element it wrote with its own offset; the storage's own writes (`copyStored`) keep theirs.
+   * change will log: one more per effect applied and kept (a rollback takes back its own), and
+   * each effect's frame takes more than a byte. The commit stamps every key and element it wrote
+   * with its own offset; the storage's own writes (`copyStored`) keep theirs.
    */
   private pending: number;
+  /**
+   * Set while the change writes copies of stored elements (a value written whole: RENAME's or
+   * COPY's during a full sync, a collection copied element by element, a stream's rows put back):
+   * they passed the size check when first written, under the limit of that day.
+   */
+  protected copying = false;
 
   constructor(
     protected readonly keyspace: Keyspace,
@@ -322,6 +330,17 @@ export abstract class Overlay extends ElementView {
     this.events.push({ cls: "g", event: "del", key });
   }
 
+  /** Runs `write`, which writes copies of stored elements (see `copying`). */
+  asCopies(write: () => void): void {
+    const was = this.copying;
+    this.copying = true;
+    try {
+      write();
+    } finally {
+      this.copying = was;
+    }
+  }
+
   /** Records an effect of a collection type's operation (a large one as several: `splitEffect`). */
   record(effect: Effect): void {
     this.effects.push(...splitEffect(effect));
@@ -358,7 +377,7 @@ export abstract class Overlay extends ElementView {
   setElement(eid: number, field: string, element: Element | null, previous: Element | null = this.element(eid, field)): void {
     // An element the master writes (not one a replica is told of) is one row: its field and value
     // together stay within the record limit, as a string's value does.
-    if (element !== null && this.role === "master") {
+    if (element !== null && this.role === "master" && !this.copying) {
       const size = field.length + element.value.length;
       if (size > ELEMENT_MAX_BYTES || size > this.keyspace.limits.maxValueBytes) throw errors.valueTooLarge(Math.min(ELEMENT_MAX_BYTES, this.keyspace.limits.maxValueBytes), size);
     }
@@ -416,6 +435,7 @@ export abstract class Overlay extends ElementView {
       cleared: this.cleared,
       expired: this.expired,
       expiredFields: this.expiredFields,
+      pending: this.pending,
     };
   }
 
@@ -435,6 +455,7 @@ export abstract class Overlay extends ElementView {
     this.cleared = s.cleared;
     this.expired = s.expired;
     this.expiredFields = s.expiredFields;
+    this.pending = s.pending;
   }
 
   flush(): void {

@@ -52,7 +52,8 @@ const fieldList = (fields: readonly string[]): string[] => ["FIELDS", String(fie
 
 /**
  * HPEXPIREAT key ms FIELDS n field ...: the deadline of fields set (HEXPIRE and its kin, HSETEX,
- * HGETEX, a kept TTL); of no field, the hash readied for deadlines (Redis's listpackex).
+ * HGETEX, a kept TTL); of no field, the hash readied for deadlines (Redis's listpackex: a hash
+ * written whole keeps it).
  */
 export const hpexpireat = defineEffect<{ readonly at: number; readonly fields: readonly string[] }>({
   name: "HPEXPIREAT",
@@ -78,11 +79,13 @@ export const hpersist = defineEffect<readonly string[]>({
 export const hashEffects = [hset, hdel, hpexpireat, hpersist];
 
 /**
- * A hash written whole: one HSET (logged in pieces of a bounded size, see `splitEffect`), then an
- * HPEXPIREAT per deadline its fields have.
+ * A hash written whole: one HSET (logged in pieces of a bounded size, see `splitEffect`), an
+ * HPEXPIREAT of no field when it was readied for deadlines (listpackex), then an HPEXPIREAT per
+ * deadline its fields have.
  */
-export function restoreHash(elements: readonly ElementRow[]): EffectCall[] {
+export function restoreHash(elements: readonly ElementRow[], entry: Entry): EffectCall[] {
   const out: EffectCall[] = [call(hset, elements.map((el) => [el.field, el.value] as const))];
+  if (entry.fieldsExpireAt !== undefined) out.push(call(hpexpireat, { at: NO_FIELD_DEADLINE, fields: [] }));
   const byDeadline = new Map<number, string[]>();
   for (const el of elements) {
     if (el.expiresAt == null) continue;

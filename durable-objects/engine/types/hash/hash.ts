@@ -123,11 +123,14 @@ export class Hash extends Collection {
 
   /**
    * Readies a stored hash for field deadlines (Redis's conversion to listpackex, whatever the
-   * fields: OBJECT ENCODING tells it), once: an HPEXPIREAT of no field.
+   * fields: OBJECT ENCODING tells it). The master's own, as in Redis: a command that set no
+   * deadline replicates nothing and touches no key for WATCH or keyspace events (a replica's hash
+   * is readied by the first deadline it is told of).
    */
   readyForDeadlines(): void {
     if (this.length === 0 || this.header.fieldsExpireAt !== undefined) return;
-    this.apply(hpexpireat, { at: NO_FIELD_DEADLINE, fields: [] });
+    this.header = { ...this.header, fieldsExpireAt: NO_FIELD_DEADLINE };
+    this.db.putHeader(this.key, this.header);
   }
 
   /**

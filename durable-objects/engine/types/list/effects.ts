@@ -64,7 +64,7 @@ export const ldel = defineEffect<readonly (readonly [number, number])[]>({
       const doomed = inRange(change, current.eid, from, to);
       for (const el of doomed) {
         if ((el.mod ?? 0) >= at) continue;
-        change.setElement(current.eid, el.field, null);
+        change.setElement(current.eid, el.field, null, el);
         count--;
       }
     }
@@ -75,12 +75,15 @@ export const ldel = defineEffect<readonly (readonly [number, number])[]>({
   },
 });
 
-/** The elements of `eid` at positions from..to, as `change` sees them. */
+/**
+ * The elements of `eid` at positions from..to, as `change` sees them, read in pages that grow
+ * from a few rows (a pop's range holds one element or a few).
+ */
 function inRange(change: Change, eid: number, from: number, to: number): ElementRow[] {
   const out: ElementRow[] = [];
   const last = fieldOf(to);
-  for (let after: string | null = fieldOf(from - 1); after !== null; ) {
-    const { rows, next } = change.elementsPage(eid, after, 256);
+  for (let after: string | null = fieldOf(from - 1), size = 4; after !== null; size = Math.min(256, size * 4)) {
+    const { rows, next } = change.elementsPage(eid, after, size);
     for (const row of rows) {
       if (compareFields(row.field, last) > 0) return out;
       out.push(row);

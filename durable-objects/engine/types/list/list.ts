@@ -284,10 +284,14 @@ export class List extends Collection {
         const at = (i: number) => lo + step * (i + 1);
         const items = [...window.map((el, i) => [at(i), el.value] as const), ...right.map((el, i) => [at(window.length + k + i), el.value] as const)];
         if (moved.length > 0) {
-          this.apply(ldel, [span(moved)]);
+          // The new places first, then the old ones not taken again: the list is never empty
+          // between the two (an LDEL that emptied it would delete the key, its deadline with it).
+          const old = new Set(moved.map((el) => el.score!));
           // Between the fences only the moved elements were: their new places are free.
-          this.db.knownFree(this.eid, items.map(([score]) => fieldOf(score)));
+          this.db.knownFree(this.eid, items.filter(([score]) => !old.has(score)).map(([score]) => fieldOf(score)));
           this.apply(lput, items);
+          const freed = rangesBetween(moved.map((el) => el.score!), items.map(([score]) => score));
+          if (freed.length > 0) this.apply(ldel, freed);
         }
         return Array.from({ length: k }, (_, i) => at(window.length + i));
       }
@@ -299,6 +303,22 @@ export class List extends Collection {
     if (rows.length > 0) this.apply(ldel, ranges);
   }
 
+}
+
+/**
+ * Ranges that cover exactly the positions of `old` not in `taken` (both ascending) and none of
+ * `taken`: old positions with no taken one between them share a range.
+ */
+function rangesBetween(old: readonly number[], taken: readonly number[]): [number, number][] {
+  const isTaken = new Set(taken);
+  const out: [number, number][] = [];
+  let run: [number, number] | null = null;
+  for (const p of [...new Set([...old, ...taken])].sort((a, b) => a - b)) {
+    if (isTaken.has(p)) run = null;
+    else if (run === null) out.push((run = [p, p]));
+    else run[1] = p;
+  }
+  return out;
 }
 
 /** The position range from the lowest to the highest of `rows` (adjacent elements of one list). */

@@ -133,7 +133,9 @@ export class Stream {
    */
   save(): void {
     if (this.puts.size === 0 && this.removed.size === 0 && !this.metaChanged) return;
-    for (const [field, before] of this.originals) this.db.setElement(this.eid, field, before, this.db.element(this.eid, field));
+    this.db.asCopies(() => {
+      for (const [field, before] of this.originals) this.db.setElement(this.eid, field, before, this.db.element(this.eid, field));
+    });
     // A new stream's header first, so that the effects write under its id.
     if (this.db.peek(this.key) === null) this.db.putHeader(this.key, this.header);
     if (this.puts.size > 0) this.db.apply(xput, this.key, [...this.puts]);
