@@ -29,7 +29,7 @@ import { refreshSlotMap, slotMapOf } from "./slot-map";
 import { type FanOut, clusterCommand, fanOutOf } from "./cluster-commands";
 import type { Env } from "./env";
 import { type RouteOptions, routerFor } from "./routing";
-import { type SyncToken, nextSyncToken, parseSyncToken, writtenKeys } from "./sync-token";
+import { type SyncToken, nextSyncToken, parseSyncToken, readKeys, writtenKeys } from "./sync-token";
 
 /** What a batch's run answers: its result, who served it, how stale, and the response's sync token. */
 export interface Routed {
@@ -163,7 +163,7 @@ class ClusterRun {
         ...(token ? { written: token.written } : {}),
       });
       const { result } = reply;
-      this.parts[shard - 1] = nextSyncToken(token, reply.replid, result.offset, "aborted" in result ? null : writtenKeys(batch.commands));
+      this.parts[shard - 1] = nextSyncToken(token, reply.replid, result.offset, "aborted" in result ? null : writtenKeys(batch.commands), readKeys(batch.commands));
       // The request's later calls in this shard read what these wrote.
       this.tokens[shard - 1] = parseSyncToken(this.parts[shard - 1]!);
       this.servedBy.add(shard === 1 ? reply.servedBy : `${reply.servedBy}.${shard}`);

@@ -10,7 +10,7 @@
  */
 import { flagsOf } from "../durable-objects/engine/command";
 import type { Position } from "../durable-objects/engine/replication/protocol";
-import { TOKEN_KEYS, type WrittenKeys, addWrites, batchKeys } from "../durable-objects/protocol/read-your-writes";
+import { TOKEN_KEYS, type WrittenKeys, addReads, addWrites, batchKeys } from "../durable-objects/protocol/read-your-writes";
 
 export interface SyncToken {
   readonly position: Position;
@@ -66,15 +66,22 @@ export function echoedSyncToken(header: string | null): string {
  * The token a response carries: the position it reflects (never behind the one the client sent
  * on the same history: a replica may have answered early, see read-your-writes.ts), and the
  * client's writes, with those of this batch (`wrote`: their keys, null for a write of no named
- * key) at the response's offset. After a failover onto another history, the new position alone.
+ * key) at the response's offset, and its written keys that this batch read (`read`) held to that
+ * offset. After a failover onto another history, the new position alone.
  */
-export function nextSyncToken(sent: SyncToken | null, replid: string, offset: number, wrote: { keys: string[] | null } | null): string {
+export function nextSyncToken(sent: SyncToken | null, replid: string, offset: number, wrote: { keys: string[] | null } | null, read: readonly string[] | null = null): string {
   const same = sent !== null && sent.position.replid === replid;
   const at = same ? Math.max(sent.position.offset, offset) : offset;
   // No token: no write of the client's is known. Another history: its writes cannot be placed.
   let written: WrittenKeys = same ? sent.written : { floor: sent === null ? 0 : at, keys: {} };
+  if (same && read !== null) written = addReads(written, read, offset);
   if (wrote !== null) written = addWrites(written, wrote.keys, offset);
   return formatSyncToken(replid, at, written);
+}
+
+/** The keys the read commands of a batch name (null: one of them names none, or the batch reads nothing). */
+export function readKeys(commands: readonly (readonly string[])[]): string[] | null {
+  return batchKeys(commands, (command, argv) => (command ? flagsOf(command, argv).includes("readonly") : false)) ?? null;
 }
 
 /**

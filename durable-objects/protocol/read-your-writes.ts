@@ -9,6 +9,10 @@
  * so a replica serves early only once it holds `floor`. A token without key information has
  * `floor` = its offset: the replica must hold the whole position, as before.
  *
+ * A read of a key the client wrote moves that key's offset up to the position that answered it
+ * (`addReads`): a later read of the key is never served by a replica older than that answer, so
+ * another client's write seen once (a FLUSHALL, a SET) stays seen.
+ *
  * What this gives up: a read of other keys may be served by a replica older than a read the
  * client made before (monotonic reads across keys); a read of a key the client wrote never is.
  */
@@ -49,6 +53,23 @@ export function addWrites(written: WrittenKeys, keys: readonly string[] | null, 
   let floor = written.floor;
   for (const [, at] of sorted.slice(TOKEN_KEYS)) floor = Math.max(floor, at);
   return { floor, keys: Object.fromEntries(sorted.slice(0, TOKEN_KEYS).filter(([, at]) => at > floor)) };
+}
+
+/**
+ * `written` after a read of `keys` answered at `offset`: each of them the client wrote (and the
+ * token still names) is held to that offset from then on. Keys it did not write stay out (the
+ * token keeps TOKEN_KEYS keys, for the client's writes).
+ */
+export function addReads(written: WrittenKeys, keys: readonly string[], offset: number): WrittenKeys {
+  let raised: Record<string, number> | null = null;
+  for (const k of keys) {
+    const digest = keyDigest(k);
+    const at = written.keys[digest];
+    if (at === undefined || at >= offset) continue;
+    raised ??= { ...written.keys };
+    raised[digest] = offset;
+  }
+  return raised === null ? written : { floor: written.floor, keys: raised };
 }
 
 /**

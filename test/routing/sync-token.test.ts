@@ -3,7 +3,7 @@
 // behind the token's position may serve a read.
 import { describe, expect, it } from "vitest";
 import { TOKEN_KEYS, addWrites, holdsOwnWrites, keyDigest } from "../../durable-objects/protocol/read-your-writes";
-import { formatSyncToken, nextSyncToken, parseSyncToken, writtenKeys } from "../../worker/sync-token";
+import { formatSyncToken, nextSyncToken, parseSyncToken, readKeys, writtenKeys } from "../../worker/sync-token";
 
 const R = "a".repeat(40);
 const R2 = "b".repeat(40);
@@ -67,6 +67,20 @@ describe("a replica behind the client's position", () => {
   const holdsUpTo = (offset: number) => (p: { replid: string; offset: number }) => p.replid === R && p.offset <= offset;
   const position = { replid: R, offset: 200 };
   const written = { floor: 100, keys: { [keyDigest("mine")]: 200, [keyDigest("old")]: 150 } };
+
+  it("never serves a read of a written key older than the client's last read of it (another client's FLUSHALL seen once stays seen)", () => {
+    // The client wrote "old" at 150; another client's FLUSHALL at 180; a replica at 190 answered
+    // the client's read of "old" (null). A replica at 160 holds the client's write, not the flush.
+    const afterRead = parseSyncToken(nextSyncToken({ position, written }, R, 190, null, readKeys([["GET", "old"], ["GET", "other"]])))!;
+    expect(afterRead.written.keys[keyDigest("old")]).toBe(190);
+    expect(afterRead.written.keys[keyDigest("other")]).toBeUndefined(); // not written: the token stays small
+    expect(holdsOwnWrites(holdsUpTo(160), R, position, afterRead.written, ["old"])).toBe(false);
+    expect(holdsOwnWrites(holdsUpTo(160), R, position, afterRead.written, ["other"])).toBe(true);
+    // A read answered early by a replica behind the key's write changes nothing; reads of no named key neither.
+    expect(parseSyncToken(nextSyncToken({ position, written }, R, 140, null, readKeys([["GET", "old"]])))!.written).toEqual(written);
+    expect(readKeys([["KEYS", "*"]])).toBeNull();
+    expect(readKeys([["SET", "a", "1"]])).toBeNull();
+  });
 
   it("serves a read of keys whose own writes it holds, on the token's history only, never one of no named key nor one past the floor", () => {
     expect(holdsOwnWrites(holdsUpTo(160), R, position, written, ["other", "old"])).toBe(true);
