@@ -4,7 +4,6 @@
  * for the rules of applying them).
  */
 import { fromBytes } from "../bytes";
-import type { Effect } from "../keyspace";
 import { FullSyncNeeded, defineEffect, defineGlobalEffect, numberArg } from "../replication/effect";
 
 /**
@@ -54,10 +53,6 @@ export const persist = defineEffect<null>({
     if (current !== null) change.writeAsTold(key, { ...current, expiresAt: null }, at);
   },
 });
-
-/** The effect that gives `key` the deadline `expiresAt` (null: none). */
-export const deadlineEffect = (key: string, expiresAt: number | null): Effect =>
-  expiresAt === null ? persist.of(key, null) : pexpireat.of(key, expiresAt);
 
 /** RENAME from to (a collection's, when no full sync was in progress): the record moves, with its elements. */
 export const rename = defineEffect<string>({

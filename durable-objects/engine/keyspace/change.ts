@@ -34,8 +34,8 @@ export class Change extends StringPages {
   }
 
   /**
-   * RENAME: `to` takes the live entry of `from` (a collection keeps its element id: its elements
-   * do not move), `from` goes. A collection's is the RENAME effect when `compact` (no full sync in
+   * RENAME: `to` takes the live entry of `from`, `from` goes. A collection's is the RENAME effect
+   * (it keeps its element id: its elements do not move) when `compact` (no full sync in
    * progress, see replication/protocol.ts); else, and for an inline string, what it did: DEL of
    * `from` and the value written whole under `to` (after a DEL of it, unless a SET replaces it).
    */
