@@ -110,6 +110,16 @@ export abstract class Collection {
   }
 
   /**
+   * Removes those of `fields` the collection has, by one `effect` (SREM, HDEL, ZREM); emptied, it
+   * goes (`apply`). @returns how many it had
+   */
+  protected removeFields(effect: KeyEffect<string[]>, fields: Iterable<string>): number {
+    const present = [...new Set(fields)].filter((field) => this.db.element(this.eid, field) !== null);
+    if (present.length > 0) this.apply(effect, present);
+    return present.length;
+  }
+
+  /**
    * Writes by applying `effect` (Change.apply), as every replica applies it, then reads the header
    * back. A new collection's header is written first, so the effect writes under its id. An effect
    * that empties the collection deletes it, and its DEL is logged too (`removeEmptied`); the

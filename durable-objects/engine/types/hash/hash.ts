@@ -195,9 +195,7 @@ export class Hash extends Collection {
 
   /** Deletes fields: one HDEL of those that were there. @returns how many were */
   delete(fields: readonly string[]): number {
-    const removed = [...new Set(fields)].filter((field) => this.db.element(this.eid, field) !== null);
-    if (removed.length > 0) this.apply(hdel, removed);
-    return removed.length;
+    return this.removeFields(hdel, fields);
   }
 
   /**

@@ -250,8 +250,8 @@ export class List extends Collection {
   /**
    * Makes room for `k` elements between `after` and `before`: a window of neighbours around the
    * spot, doubled until its room (the positions between the elements just outside it, or the
-   * edges) leaves MIN_STEP between neighbours or it is the whole list, is spread evenly: an LDEL
-   * of its old range and an LPUT at the new positions. @returns the positions of the `k`
+   * edges) leaves MIN_STEP between neighbours or it is the whole list, is spread evenly: an LPUT
+   * at the new positions, then an LDEL of the old ones not taken again. @returns the positions of the `k`
    */
   private respace(after: ElementRow | null, before: ElementRow | null, k: number): number[] {
     let left: ElementRow[] = after ? [after] : []; // nearest first

@@ -56,9 +56,7 @@ export class RedisSet extends Collection {
 
   /** Removes members: one SREM of those that were there. @returns how many were */
   remove(members: Iterable<string>): number {
-    const removed = [...new Set(members)].filter((m) => this.has(m));
-    if (removed.length > 0) this.apply(srem, removed);
-    return removed.length;
+    return this.removeFields(srem, members);
   }
 
   page(after: string | null, limit: number): { rows: ElementRow[]; next: string | null } {

@@ -122,9 +122,7 @@ export class Zset extends Collection {
 
   /** Removes members: a ZREM of those that were there, an emptied set goes. @returns how many were */
   remove(members: readonly string[]): number {
-    const removed = [...new Set(members)].filter((member) => this.db.element(this.eid, member) !== null);
-    if (removed.length > 0) this.apply(zrem, removed);
-    return removed.length;
+    return this.removeFields(zrem, members);
   }
 
   /**
