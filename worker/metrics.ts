@@ -219,22 +219,22 @@ function sentinelRegions(env: Env): readonly string[] {
 export async function scrape(request: Request, env: Env): Promise<Response> {
   await authorize(request, env);
   const settled = <T>(work: () => Promise<T>) => within(SCRAPE_TIMEOUT_MS, work()).catch(() => null);
+  const sentinels = sentinelRegions(env);
   const shards = await Promise.all(
     slotMapOf(env).shards.map(async (shard) => {
       const router = routerFor(env, shard);
       const { primary, replicas } = router.currentTopology();
       const nodes = [primary, ...replicas];
-      const sentinels = sentinelRegions(env);
       const [nodeAnswers, sentinelAnswers] = await Promise.all([
         Promise.all(nodes.map((n) => settled(() => nodeStub(env, n, shard).metrics()))),
         Promise.all(sentinels.map((s) => settled(() => sentinelStub(env, s, shard).status()))),
       ]);
       for (const m of nodeAnswers) if (m) router.learnTopology(m.status.topology);
-      return { shard, primary, nodes, nodeAnswers, sentinels, sentinelAnswers };
+      return { shard, primary, nodes, nodeAnswers, sentinelAnswers };
     }),
   );
   const out = new Exposition();
-  for (const { shard, primary, nodes, nodeAnswers, sentinels, sentinelAnswers } of shards) {
+  for (const { shard, primary, nodes, nodeAnswers, sentinelAnswers } of shards) {
     const named = (region: string) => objectName(shard, region);
     nodes.forEach((n, i) => addNode(out, named(n), n === primary ? "master" : "slave", nodeAnswers[i]!, named));
     sentinels.forEach((s, i) => addSentinel(out, named(s), sentinelAnswers[i]!, named));

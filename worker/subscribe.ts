@@ -48,7 +48,8 @@ const sseOf = (base64: boolean) => (fields: readonly string[]) =>
 /** Bytes a subscriber's stream may hold unread before it is dropped (Redis's client-output-buffer-limit pubsub is 32 MB). */
 export const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
 
-type Opened = { readonly node: string; readonly ws: WebSocket } | { readonly refusal: string | null };
+/** The node that took the subscription, or the refusal of one (null: none answered); and the shard's primary. */
+type Opened = ({ readonly node: string; readonly ws: WebSocket } | { readonly refusal: string | null }) & { readonly primary: string };
 
 /**
  * Opens the subscription at the first node of shard `shard`'s read plan that takes it (the nearest
@@ -64,7 +65,7 @@ async function openIn(env: Env, shard: number, s: Subscription, cf: ClientLocati
       const stub = nodeStub(env, node, shard) as unknown as { fetch(url: string, init: RequestInit): Promise<Response> };
       // The subscription in base64 (a header is ASCII): names of any bytes.
       const answer = await stub.fetch(`https://node${SUBSCRIBE_PATH}`, { headers: { upgrade: "websocket", [SUBSCRIPTION_HEADER]: btoa(JSON.stringify(s)) } });
-      if (answer.status === 101 && answer.webSocket) return { node, ws: answer.webSocket };
+      if (answer.status === 101 && answer.webSocket) return { node, ws: answer.webSocket, primary };
       // A node that is full says so (its error is the answer if none takes it); a node down does not count.
       const error = ((await answer.json().catch(() => null)) as { error?: string } | null)?.error;
       if (answer.status === 429 && error) refusal = error;
@@ -72,7 +73,7 @@ async function openIn(env: Env, shard: number, s: Subscription, cf: ClientLocati
       // Unreachable: the next node.
     }
   }
-  return { refusal };
+  return { refusal, primary };
 }
 
 /**
@@ -90,7 +91,7 @@ const mayHearKeyEvents = (s: Subscription) => s.patterns.length > 0 || s.channel
 export async function subscribe(env: Env, s: Subscription, cf: ClientLocation | undefined, background?: Background, base64 = false): Promise<Response> {
   const sse = sseOf(base64);
   const opened = await openIn(env, 1, s, cf, background);
-  const primary = routerFor(env).currentTopology().primary;
+  const { primary } = opened;
   if (!("ws" in opened)) throw new RedisError(opened.refusal ?? `MASTERDOWN no node can hold a subscription now (the primary, ${primary}, and every replica are unreachable)`);
   const others = mayHearKeyEvents(s) ? (await Promise.all(slotMapOf(env).shards.filter((k) => k !== 1).map((k) => openIn(env, k, s, cf, background)))).flatMap((o) => ("ws" in o ? [o.ws] : [])) : [];
   const { node, ws } = opened;

@@ -105,7 +105,7 @@ export async function step(move: Move, ops: ShardOps, host: MoveHost): Promise<"
       const w = await ops.writes(a, move.replid, move.offset, lo, hi);
       if ("all" in w) {
         // A FLUSHALL, or a history this position is not in: the range is copied whole again.
-        await guardRange(ops, a, (g) => ({ ...g, frozen: minus(g.frozen, lo, hi) }));
+        await guardRange(ops, a, thawed(lo, hi));
         Object.assign(move, { phase: "clear", cursor: lo * SLOT_SPAN, restarts: move.restarts + 1 });
         return null;
       }
@@ -159,9 +159,12 @@ export function minus<R extends readonly number[]>(ranges: readonly R[], lo: num
   return out;
 }
 
+/** A guard without the freeze of slots [lo, hi]. */
+const thawed = (lo: number, hi: number) => (g: SlotGuard): SlotGuard => ({ ...g, frozen: minus(g.frozen, lo, hi) });
+
 /** A frozen range that cannot finish (B unreachable) is given back to A's clients: the move goes on catching up. */
 export async function unfreeze(move: Move, ops: ShardOps): Promise<void> {
-  await guardRange(ops, move.from, (g) => ({ ...g, frozen: minus(g.frozen, move.lo, move.hi) }), true);
+  await guardRange(ops, move.from, thawed(move.lo, move.hi), true);
   move.phase = "catchup";
 }
 

@@ -374,11 +374,11 @@ export class PrimaryRole implements Role {
     log.retain(from);
   }
 
-  /** Starts a push to every configured replica; never delays the client's answer. */
   slotsGuarded(guard: SlotGuard): void {
     this.blocked.refuse(guard);
   }
 
+  /** Starts a push to every configured replica; never delays the client's answer. */
   pushToReplicas(): void {
     if (!this.current || this.node.faults.linkDown || this.node.faults.down) return;
     for (const replica of this.node.known.replicas) this.node.background(this.pushTo(replica));
