@@ -69,5 +69,5 @@ describe("a full sync of strings on real nodes", () => {
     expect(await read("weur", ["DBSIZE"])).toBe(await read(PRIMARY, ["DBSIZE"]));
     const memory = async (node: string) => stat(node, "memory", "used_memory_dataset");
     expect(await memory("weur")).toBe(await memory(PRIMARY));
-  }, 60_000);
+  });
 });

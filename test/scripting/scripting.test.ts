@@ -227,7 +227,7 @@ describe("EVAL", () => {
     expect(evalIn(engine, "local t = {} for i = 1, 100000 do t[i] = i end while true do table.insert(t, 1, 0) table.remove(t, 1) end")).toMatchObject(busy);
     expect(evalIn(engine, "for i = 1, 1000000 do redis.call('set', 'w' .. i, i) end")).toMatchObject(busy);
     expect(run(engine, "DBSIZE")).toEqual({ result: 0 });
-  }, 30_000);
+  });
 
   it("refuses a reply past the bounds (a table shared at every level) and keeps nothing; the node goes on", () => {
     const engine = newEngine();
@@ -236,7 +236,7 @@ describe("EVAL", () => {
     });
     expect(run(engine, "EXISTS", "r")).toEqual({ result: 0 });
     expect(evalIn(engine, "return redis.call('ping')")).toEqual({ result: "PONG" });
-  }, 30_000);
+  });
 
   it("bounds what a script's commands log as it runs, not only once it ends", () => {
     const engine = newEngine();
@@ -244,13 +244,13 @@ describe("EVAL", () => {
       error: expect.stringContaining("ERR this request would add more than 33554432 bytes to the replication log; split it"),
     });
     expect(run(engine, "DBSIZE")).toEqual({ result: 0 });
-  }, 30_000);
+  });
 
   it("collectgarbage('stop') does not outlive its script: later scripts' garbage is collected", () => {
     const engine = newEngine();
     evalIn(engine, "collectgarbage('stop')");
     for (let i = 0; i < 8; i++) expect(evalIn(engine, "local t = {} for i = 1, 100000 do t[i] = {i} end return #t")).toEqual({ result: 100000 });
-  }, 30_000);
+  });
 
   it("a script stopped at its bound keeps nothing, even after a command whose own error keeps its writes", () => {
     const engine = newEngine();
@@ -322,7 +322,7 @@ describe("EVAL", () => {
     const big = ["EVAL", "local t = {} for i = 1, 600000 do t[i] = i end return t", "0"];
     const pipeline = engine.run({ mode: "pipeline", commands: [big, big], permission: "admin" });
     expect(pipeline).toMatchObject({ outcomes: [{ result: expect.any(Array) }, { error: expect.stringContaining("ERR the script's reply is past what Flaredis returns") }] });
-  }, 30_000);
+  });
 
   it("runs inside MULTI with the other commands", () => {
     const engine = newEngine();

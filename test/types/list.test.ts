@@ -176,7 +176,7 @@ describe("lists against an array model", () => {
       }),
       { numRuns: 150 },
     );
-  }, 60_000);
+  });
 
   it("a list at the edge of the position space respaces instead of leaving it", () => {
     const storage = new MemoryStorage();
@@ -255,7 +255,7 @@ describe("lists through replication", () => {
       ),
       { numRuns: 300 },
     );
-  }, 60_000);
+  });
 
   it("a big list spanning many chunks, popped, pushed, trimmed and moved between every chunk", () => {
     const p = enginePair();
@@ -289,5 +289,5 @@ describe("lists through replication", () => {
     expect(replica.keyspace.usedBytes).toBe(master.keyspace.usedBytes);
     expect(call(replica, ["LRANGE", "big", 0, -1])).toEqual(call(master, ["LRANGE", "big", 0, -1]));
     expect(call(replica, ["LLEN", "other"])).toBe(chunks);
-  }, 30_000);
+  });
 });
