@@ -26,7 +26,8 @@
  * four places, messages per second and publish-to-receive latency, beside redis-server's; it starts
  * its own redis-server and a Flaredis with three replicas), bullmq.ts (bullmq: BullMQ's jobs per
  * second through `flaredis proxy`, beside the same code against a redis-server of its own),
- * shards.ts (shards: SET throughput over 1, 2 and 4 shard groups, a deployment each).
+ * shards.ts (shards: SET throughput over 1, 2 and 4 shard groups, a deployment each), dev.ts (dev:
+ * the time `npm run dev` takes to answer, as a user runs it).
  */
 import { parseArgs } from "node:util";
 import { startEcho, startFlaredis, startRedis, startRedisPair, type Started } from "../lib/systems.ts";
@@ -43,10 +44,11 @@ import { PUBSUB_REPLICAS, flaredisPubSub, redisPubSub } from "./pubsub.ts";
 import { rdbExportImport } from "./rdb.ts";
 import { flaredisBullmq, redisBullmq } from "./bullmq.ts";
 import { flaredisShards } from "./shards.ts";
+import { devReady } from "./dev.ts";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
 const bench = new Bench(args.quick);
-/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, idle, rdb, collections, big_collections, pubsub, bullmq, shards, fullsync, echo, redis). */
+/** `--only redis,fullsync`: run only the named groups (throughput, lag, psync, rows, idle, rdb, collections, big_collections, pubsub, bullmq, shards, dev, fullsync, echo, redis). */
 const ONLY = args.only ? new Set(args.only.split(",")) : null;
 const wanted = (group: string) => ONLY === null || ONLY.has(group);
 
@@ -144,6 +146,9 @@ if (wanted("bullmq")) {
   }
   await onNew(() => syncedFlaredis(), [flaredisBullmq]);
 }
+
+// `npm run dev` as a user runs it: the time to its first answer, on new state and on its own.
+if (wanted("dev")) await devReady(bench);
 
 // Shards: a new deployment of 1, 2 and 4 shard groups each, the same SET load.
 if (wanted("shards")) await flaredisShards(bench);
