@@ -11,6 +11,7 @@ import type { Reply } from "../durable-objects/engine/command";
 import type { Outcome } from "../durable-objects/engine/dispatch";
 import { HASH_SLOTS, SLOT_SPAN, hashSlot, hashSlotAt } from "../durable-objects/engine/slot";
 import { systemRandom } from "../durable-objects/engine/clock";
+import { pickPositions } from "../durable-objects/engine/types/collection";
 import { type SlotMap, objectName } from "../durable-objects/protocol/shards";
 import type { Topology } from "../durable-objects/protocol/topology";
 import type { Env } from "./env";
@@ -72,8 +73,10 @@ const scan: FanOut = {
 /** RANDOMKEY: the shards in a random order, the first that has a key of a slot it holds. */
 const randomKey: FanOut = {
   async run(map, argv, one) {
-    const shards = map.shards.sort(() => systemRandom.next() - 0.5);
-    for (const shard of shards) {
+    // A fair shuffle, each shard first as often (sort() with a random comparator is not).
+    const shards = map.shards;
+    for (const i of pickPositions(shards.length, shards.length, systemRandom.next)) {
+      const shard = shards[i]!;
       const outcome = outcomesOf(await one(shard, argv), 1)[0]!;
       if ("error" in outcome || (outcome.result !== null && holds(map, shard, outcome.result as Bytes))) return outcome;
     }

@@ -1,8 +1,9 @@
 // The calls a sharded deployment fans out (worker/cluster-commands.ts), on answers made up for
 // each shard: KEYS keeps each shard's keys of the slots it holds (during a move both shards hold
 // some keys: the target a copy, the source until its cleanup), INFO sums the keyspace line, SCAN
-// sends a cursor Redis refuses to a shard as it was given. And the sync token a read of moved
-// slots runs with in their new shard (worker/cluster.ts tokenFor).
+// sends a cursor Redis refuses to a shard as it was given, RANDOMKEY asks the shards in a fair
+// random order. And the sync token a read of moved slots runs with in their new shard
+// (worker/cluster.ts tokenFor).
 import { describe, expect, it } from "vitest";
 import { fromBytes, toBytes } from "../../durable-objects/engine/bytes";
 import type { Outcome } from "../../durable-objects/engine/dispatch";
@@ -31,6 +32,25 @@ describe("fan-outs over shards", () => {
     expect(fromBytes(out.result)).toBe("# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=15,expires=4,avg_ttl=2000\r\n");
     const empty = info([text(""), text("db0:keys=5,expires=0,avg_ttl=0\r\n")], [1, 2], map) as { result: Uint8Array };
     expect(fromBytes(empty.result)).toBe("# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=5,expires=0,avg_ttl=0\r\n");
+  });
+
+  it("RANDOMKEY: each shard asked first as often, the first that has a key of a slot it holds answers", async () => {
+    const three = SlotMap.even(3);
+    const randomKey = fanOutOf(["RANDOMKEY"]) as { run(m: SlotMap, argv: readonly string[], one: (shard: number, argv: readonly string[]) => Promise<unknown>): Promise<Outcome> };
+    const held = [1, 2, 3].map((shard) => keyIn((s) => three.ranges.some((r) => r.shard === shard && r.from <= s && s <= r.to), `k${shard}:`));
+    const first = [0, 0, 0];
+    const RUNS = 6000;
+    for (let i = 0; i < RUNS; i++) {
+      const out = (await randomKey.run(three, ["RANDOMKEY"], async (shard) => ({ result: { outcomes: [{ result: toBytes(held[shard - 1]!) }], offset: 0 } }))) as { result: Uint8Array };
+      first[held.indexOf(fromBytes(out.result))]!++;
+    }
+    // A fair order puts each first a third of the time (6,000 runs: 0.006 standard deviation).
+    for (const n of first) expect(n / RUNS).toBeGreaterThan(0.3);
+    // A shard's answer that is not its own (a key of slots moved away) is passed over.
+    const answering = (key: string) => async () => ({ result: { outcomes: [{ result: toBytes(key) }], offset: 0 } });
+    for (let i = 0; i < 10; i++) expect(fromBytes(((await randomKey.run(three, ["RANDOMKEY"], answering(held[1]!))) as { result: Uint8Array }).result)).toBe(held[1]);
+    // Every shard empty: nil, as Redis's empty keyspace.
+    expect(await randomKey.run(three, ["RANDOMKEY"], async () => ({ result: { outcomes: [{ result: null }], offset: 0 } }))).toEqual({ result: null });
   });
 
   it("SCAN: a cursor that is not digits goes to shard 1 as given, which answers Redis's error", async () => {

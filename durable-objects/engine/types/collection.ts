@@ -42,8 +42,8 @@ export function headerOf(db: Change, key: string, type: CollectionType, counted 
 }
 
 /**
- * The positions of a random pick among `size` elements (0 < count < size, or count < 0), in the
- * order picked: `count` distinct ones, or -`count` with repeats.
+ * The positions of a random pick among `size` elements (0 < count <= size, or count < 0), in the
+ * order picked: `count` distinct ones (all `size` of them a fair shuffle), or -`count` with repeats.
  */
 export function pickPositions(count: number, size: number, random: () => number): number[] {
   const positions: number[] = [];
