@@ -5,7 +5,7 @@
 // works after POST /admin/failover. The proxy's AUTH is in test/interop/acl.test.ts.
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFlaredis } from "./start";
+import { startFlaredis, waitFor } from "./start";
 
 let server: Awaited<ReturnType<typeof startFlaredis>>;
 
@@ -62,7 +62,7 @@ describe("ACL users over HTTP", () => {
     expect(await denied.json()).toEqual({ error: "NOPERM this user has no permissions to run the 'subscribe' command" });
     expect(await send("dev-admin-token", ["ACL", "SETUSER", "reader", "on", ">r", "+@all", "&news:*"])).toMatchObject({ json: { result: "OK" } });
     // The worker's copy of the users learns of a new one within 100 ms of the last time it asked.
-    for (let i = 0; i < 50 && (await send("reader:r", ["PING"])).status === 401; i++) await new Promise((r) => setTimeout(r, 25));
+    await waitFor(async () => (await send("reader:r", ["PING"])).status !== 401, 30_000, 25);
     const other = await subscribe("reader:r", "sports");
     expect(await other.json()).toEqual({ error: "NOPERM this user has no permissions to access one of the channels used as arguments" });
     const news = await subscribe("reader:r", "news:1");

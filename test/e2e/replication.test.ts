@@ -1,7 +1,7 @@
 // Issue 13's replication defects end to end: the real worker (wrangler's unstable_startWorker) and
 // its four nodes over loopback HTTP, as a user would meet them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NODES, digestsWhenCaughtUp as digestsOf, startFlaredis } from "./start";
+import { NODES, digestsWhenCaughtUp as digestsOf, startFlaredis, waitFor } from "./start";
 
 let server: Awaited<ReturnType<typeof startFlaredis>>;
 
@@ -34,7 +34,7 @@ describe("replication end to end", () => {
     const expired = async () => Number((await (await fetch(`${server.url}/admin/nodes/enam/info?section=stats`, { headers: { authorization: "Bearer dev-admin-token" } })).text()).match(/expired_keys:(\d+)/)![1]);
     const before = await expired();
     expect((await post("/", ["SET", "soon", "v", "PX", "50"])).json).toEqual({ result: "OK" });
-    for (let i = 0; i < 200 && (await expired()) === before; i++) await new Promise((r) => setTimeout(r, 25));
+    await waitFor(async () => (await expired()) !== before, 30_000, 25);
     expect(await expired()).toBe(before + 1);
   });
 

@@ -60,8 +60,18 @@ export function sseEvents(response: Response): { events: string[]; reader: Reada
   return { events, reader };
 }
 
-/** Resolves once `check` holds, polling on the event loop (bounded: 2,000 polls 5 ms apart); throws naming `what` if it never does. */
+/**
+ * Polls `check` every `everyMs` until it holds or `ms` have passed, whichever comes first; the
+ * caller's assertions after it say what is missing. The bound only ends a wait that would hang: a
+ * loaded machine may take many times longer than a quiet one to deliver, never a reason to fail.
+ */
+export async function waitFor(check: () => boolean | Promise<boolean>, ms = 30_000, everyMs = 5): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, everyMs));
+}
+
+/** Resolves once `check` holds (waitFor's bound); throws naming `what` if it never does. */
 export async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  await waitFor(check);
   if (!check()) throw new Error(`timed out waiting for ${what}`);
 }

@@ -5,6 +5,7 @@
 import Redis from "ioredis";
 import { describe, expect, it } from "vitest";
 import { tool } from "./need-tool";
+import { waitFor } from "../e2e/start";
 import { sideBySide } from "./side-by-side";
 
 const redisServer = tool("redis-server", "redis-server");
@@ -153,7 +154,7 @@ async function eventsOn(port: number, configure: (value: string) => Promise<unkn
     // A last event of a class `flags` asks for, then wait for it: every event before it has arrived.
     if (flags.includes("l") && !flags.includes("A")) await client.rpush("the-end", "1");
     else await client.set("the-end", "1");
-    for (let i = 0; i < 400 && !seen.some((e) => e.includes("the-end")); i++) await new Promise((r) => setTimeout(r, 25));
+    await waitFor(() => seen.some((e) => e.includes("the-end")), 30_000, 25);
     await configure("");
     return seen;
   } finally {

@@ -9,6 +9,7 @@ import { WatchError, createClient } from "redis";
 import { RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
 import Redlock, { ExecutionError } from "redlock";
 import { describe, expect, it } from "vitest";
+import { waitFor } from "../e2e/start";
 import { sideBySide } from "./side-by-side";
 
 const t = sideBySide(["dev-token"]);
@@ -283,7 +284,7 @@ describe("node-redis: pub/sub and streams", () => {
         await subscriber.subscribe(`nr:${name}:news`, (message, channel) => void got.push(`${channel}:${message}`));
         await subscriber.pSubscribe(`nr:${name}:n*`, (message, channel) => void got.push(`p ${channel}:${message}`));
         for (let i = 0; i < 5; i++) expect(await client.publish(`nr:${name}:news`, `m${i}`), name).toBe(2);
-        for (let i = 0; i < 400 && got.length < 10; i++) await new Promise((r) => setTimeout(r, 5));
+        await waitFor(() => got.length >= 10);
         expect(got.filter((g) => !g.startsWith("p ")), name).toEqual(Array.from({ length: 5 }, (_, i) => `nr:${name}:news:m${i}`));
         expect(got.filter((g) => g.startsWith("p ")).length, name).toBe(5);
         await subscriber.unsubscribe();
@@ -293,7 +294,7 @@ describe("node-redis: pub/sub and streams", () => {
         await client.xGroupCreate(stream, "workers", "$", { MKSTREAM: true });
         const blocked = subscriber.xReadGroup("workers", "w1", { key: stream, id: ">" }, { BLOCK: 5000 });
         // Blocked (as INFO says, on either server) before the entry comes.
-        for (let i = 0; i < 400 && !(await client.info("clients")).includes("blocked_clients:1"); i++);
+        await waitFor(async () => (await client.info("clients")).includes("blocked_clients:1"));
         expect(await client.info("clients"), name).toContain("blocked_clients:1");
         const id = await client.xAdd(stream, "*", { job: "1" });
         const read = (await blocked) as { name: string; messages: { id: string; message: Record<string, string> }[] }[];

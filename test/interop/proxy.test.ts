@@ -6,7 +6,7 @@ import { connect } from "node:net";
 import { promisify } from "node:util";
 import Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFlaredis } from "../e2e/start";
+import { startFlaredis, waitFor } from "../e2e/start";
 import { assertInstalled, tool } from "./need-tool";
 import { BIN, type ProxyProcess, startProxy } from "./proxy-process";
 
@@ -121,7 +121,7 @@ describe("pub/sub through the proxy", () => {
       for (let i = 0; i < 20; i++) expect(await pub.publish("px:news", `m${i}`)).toBe(2);
       // Any bytes, and a comma, arrive as they were sent.
       expect(await pub.publish("px:bin", "a,b\u00e9")).toBe(1);
-      for (let i = 0; i < 400 && got.length < 41; i++) await new Promise((r) => setTimeout(r, 5));
+      await waitFor(() => got.length >= 41);
       expect(got.filter((g) => g.startsWith("px:news:"))).toEqual(Array.from({ length: 20 }, (_, i) => `px:news:m${i}`));
       expect(got.filter((g) => g.startsWith("px:n*>"))).toEqual(Array.from({ length: 20 }, (_, i) => `px:n*>px:news:m${i}`));
       expect(got.at(-1)).toBe("px:bin:a,b\u00e9");
@@ -129,7 +129,7 @@ describe("pub/sub through the proxy", () => {
       expect(await sub.unsubscribe("px:news")).toBe(2);
       // The subscription ends at the node once its response's end reaches it: within a moment.
       let counted = 2;
-      for (let i = 0; i < 200 && counted !== 1; i++) counted = await pub.publish("px:news", "late");
+      await waitFor(async () => (counted = await pub.publish("px:news", "late")) === 1);
       expect(counted).toBe(1);
     } finally {
       sub.disconnect();
