@@ -15,8 +15,8 @@ const workerd = (name: string, include: string[], bindings: Record<string, strin
     include,
     // Files share one Miniflare instance and its Durable Objects: run them one at a time.
     fileParallelism: false,
-    // A test's pass or fail never hangs on wall-clock time: a loaded CI machine takes twice as
-    // long as a quiet one over the same work, so the limit only catches a hang.
+    // The limit only catches a hang: how long a test took never decides its pass or fail, and a
+    // loaded CI machine takes twice as long as a quiet one over the same work.
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
