@@ -10,7 +10,8 @@
 // fails its seed, listing each class once, minimized to a replayable case:
 //   npm run fuzz -- --replay '<the case>'   replays it;  npm run fuzz -- --seed N --ops M  for long runs.
 import { describe, expect, it } from "vitest";
-import { FAMILIES, type Family } from "./fuzz/generator";
+import { parseBlockTimeout } from "../../durable-objects/engine/blocking";
+import { FAMILIES, type Family, generate } from "./fuzz/generator";
 import { Random } from "./fuzz/random";
 import { type Command, type Reply, equal } from "./fuzz/reply";
 import { Findings, formatFinding, runSeed } from "./fuzz/session";
@@ -115,6 +116,33 @@ describe("strings stored in pages: Flaredis against redis-server", () => {
     },
     600_000,
   );
+});
+
+/** The blocking commands of a fixed arity, which redis-server refuses with any other. */
+const FIXED_ARITY: Record<string, number> = { BLMOVE: 6, BRPOPLPUSH: 4 };
+
+describe("the generator's blocking commands", () => {
+  it("wait a few milliseconds at most: no damage makes a timeout 0 or seconds, which redis-server would wait out", () => {
+    const long: string[] = [];
+    for (let seed = 1; seed <= 20; seed++)
+      for (const step of generate(seed, 2000, { redisVersion: "7.0.15", families: ["blocking"] })) {
+        // In MULTI nothing blocks; alone or in a pipeline, it does.
+        for (const command of (Array.isArray(step) ? [step] : "pipeline" in step ? step.pipeline : []) as string[][]) {
+          const name = command[0]!.toUpperCase();
+          // Not a blocking command (a name damaged), or one of a fixed arity refused for it.
+          if (!FAMILIES.blocking.some((spec) => spec.name === name) || (FIXED_ARITY[name] ?? command.length) !== command.length) continue;
+          const at = name === "BLMPOP" || name === "BZMPOP" ? 1 : command.length - 1;
+          let ms: number;
+          try {
+            ms = parseBlockTimeout(command[at] ?? "");
+          } catch {
+            continue; // refused: it does not wait
+          }
+          if (ms === 0 || ms > 100) long.push(`seed ${seed}: ${JSON.stringify(command)}`);
+        }
+      }
+    expect(long).toEqual([]);
+  });
 });
 
 describe("differential fuzzing: Flaredis against redis-server", () => {

@@ -33,6 +33,11 @@ export interface CommandSpec {
    * redis-server load the key again in its default encoding (DUMP, RESTORE).
    */
   readonly reencodes?: boolean;
+  /**
+   * It waits for data until its timeout (BLPOP…): the generator never damages it into a timeout of
+   * 0 or of seconds (a value appended, an argument replaced), for which redis-server waits for good.
+   */
+  readonly blocks?: boolean;
 }
 
 /** One to three fields or members. */

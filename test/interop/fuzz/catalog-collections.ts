@@ -176,12 +176,12 @@ export const zsets: CommandSpec[] = [
 
 /** Blocking forms of list and sorted-set pops (a family of their own: `CATALOG` leaves it out, see generator.ts). */
 export const blocking: CommandSpec[] = [
-  { name: "BLPOP", weight: 1, gen: (r) => ["BLPOP", ...keys(r), timeout(r)] },
-  { name: "BRPOP", weight: 1, gen: (r) => ["BRPOP", ...keys(r), timeout(r)] },
-  { name: "BLMOVE", weight: 1, gen: (r) => ["BLMOVE", key(r), key(r), side(r), side(r), timeout(r)] },
-  { name: "BRPOPLPUSH", weight: 1, gen: (r) => ["BRPOPLPUSH", key(r), key(r), timeout(r)] },
-  { name: "BLMPOP", weight: 1, gen: (r) => ["BLMPOP", timeout(r), ...numkeys(r), side(r), ...maybe(r, 0.5, "COUNT", count(r))] },
-  { name: "BZPOPMIN", weight: 1, gen: (r) => ["BZPOPMIN", ...keys(r), timeout(r)] },
-  { name: "BZPOPMAX", weight: 1, gen: (r) => ["BZPOPMAX", ...keys(r), timeout(r)] },
-  { name: "BZMPOP", weight: 1, gen: (r) => ["BZMPOP", timeout(r), ...numkeys(r), r.pick(["MIN", "MAX"]), ...maybe(r, 0.5, "COUNT", count(r))] },
+  { name: "BLPOP", weight: 1, blocks: true, gen: (r) => ["BLPOP", ...keys(r), timeout(r)] },
+  { name: "BRPOP", weight: 1, blocks: true, gen: (r) => ["BRPOP", ...keys(r), timeout(r)] },
+  { name: "BLMOVE", weight: 1, blocks: true, gen: (r) => ["BLMOVE", key(r), key(r), side(r), side(r), timeout(r)] },
+  { name: "BRPOPLPUSH", weight: 1, blocks: true, gen: (r) => ["BRPOPLPUSH", key(r), key(r), timeout(r)] },
+  { name: "BLMPOP", weight: 1, blocks: true, gen: (r) => ["BLMPOP", timeout(r), ...numkeys(r), side(r), ...maybe(r, 0.5, "COUNT", count(r))] },
+  { name: "BZPOPMIN", weight: 1, blocks: true, gen: (r) => ["BZPOPMIN", ...keys(r), timeout(r)] },
+  { name: "BZPOPMAX", weight: 1, blocks: true, gen: (r) => ["BZPOPMAX", ...keys(r), timeout(r)] },
+  { name: "BZMPOP", weight: 1, blocks: true, gen: (r) => ["BZMPOP", timeout(r), ...numkeys(r), r.pick(["MIN", "MAX"]), ...maybe(r, 0.5, "COUNT", count(r))] },
 ];

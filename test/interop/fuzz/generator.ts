@@ -94,7 +94,7 @@ export function generate(seed: number, ops: number, options: GeneratorOptions): 
   const make = (from: readonly CommandSpec[]): Command => {
     for (;;) {
       const spec = r.weighted(from.map((s) => [s.weight, s] as const));
-      const command = mutate(r, spec.gen(r));
+      const command = mutate(r, spec.gen(r), spec.blocks ?? false);
       if (runs(differences, command)) return command;
     }
   };
@@ -128,10 +128,14 @@ export function generate(seed: number, ops: number, options: GeneratorOptions): 
 
 const EXTRA = ["NX", "XX", "GET", "WITHSCORES", "LIMIT", "COUNT", "REV", "BYSCORE", "1", "k0", "x"];
 
-/** Now and then, a command is damaged in one of Redis's error paths' ways. */
-function mutate(r: Random, command: Command): Command {
+/**
+ * Now and then, a command is damaged in one of Redis's error paths' ways. A blocking command is
+ * cut short or renamed only: a value appended or an argument replaced could make its timeout 0.
+ */
+function mutate(r: Random, command: Command, blocks: boolean): Command {
   const roll = r.below(1000);
   if (roll < 30 && command.length > 1) return command.slice(0, r.int(1, command.length - 1));
+  if (roll < 75 && blocks) return command;
   if (roll < 50) return [...command, r.chance(0.5) ? r.pick(EXTRA) : value(r)];
   if (roll < 75 && command.length > 1) {
     const at = r.int(1, command.length - 1);
