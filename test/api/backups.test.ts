@@ -86,7 +86,6 @@ describe("backups to R2", () => {
     await redis("FLUSHALL");
     expect((await admin(`/admin/backups/${made.name}/restore`, "POST")).status).toBe(200);
     expect(await digest()).toBe(before);
-    // 12 MB written, exported, uploaded and loaded again: more than the default 5 s on a busy machine.
   });
 
   it("SAVE, BGSAVE and LASTSAVE make and list backups, for the admin token, each alone in a request", async () => {

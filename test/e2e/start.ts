@@ -18,16 +18,15 @@ export async function startFlaredis(persist = mkdtempSync(join(tmpdir(), "flared
 /** The four nodes of wrangler.toml's local topology. */
 export const NODES = ["enam", "wnam", "weur", "apac"];
 
-/** Every node's digest by node, once all hold the same offset (bounded: 200 polls of the admin API). */
+/** Every node's digest by node, once all hold the same offset (waitFor's bound). */
 export async function digestsWhenCaughtUp(url: string): Promise<Map<string, string>> {
   const digestOf = async (node: string) =>
     (await (await fetch(`${url}/admin/nodes/${node}/digest`, { headers: { authorization: "Bearer dev-admin-token" } })).json()) as { node: string; offset: number; digest: string };
-  for (let i = 0; i < 200; i++) {
-    const digests = await Promise.all(NODES.map(digestOf));
-    if (digests.every((d) => d.offset === digests[0]!.offset)) return new Map(digests.map((d) => [d.node, d.digest]));
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("the replicas did not reach the primary's offset");
+  let digests: { node: string; offset: number; digest: string }[] = [];
+  const caughtUp = () => digests.length > 0 && digests.every((d) => d.offset === digests[0]!.offset);
+  await waitFor(async () => ((digests = await Promise.all(NODES.map(digestOf))), caughtUp()), 30_000, 25);
+  if (!caughtUp()) throw new Error("the replicas did not reach the primary's offset");
+  return new Map(digests.map((d) => [d.node, d.digest]));
 }
 
 /** Every key SCAN returns, page by page (COUNT `count`) until the cursor comes back to 0. */

@@ -130,7 +130,8 @@ const EXTRA = ["NX", "XX", "GET", "WITHSCORES", "LIMIT", "COUNT", "REV", "BYSCOR
 
 /**
  * Now and then, a command is damaged in one of Redis's error paths' ways. A blocking command is
- * cut short or renamed only: a value appended or an argument replaced could make its timeout 0.
+ * never given a value appended or an argument replaced, which could make its timeout 0 (cut
+ * short, renamed or given a key first, its timeout is refused or stays as it was).
  */
 function mutate(r: Random, command: Command, blocks: boolean): Command {
   const roll = r.below(1000);
