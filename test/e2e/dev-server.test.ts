@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "@upstash/redis";
 import { afterEach, describe, expect, it } from "vitest";
+import { waitFor } from "./start";
 
 const persist = mkdtempSync(join(tmpdir(), "flaredis-dev-"));
 let child: ChildProcess | null = null;
@@ -33,7 +34,6 @@ async function command(port: number, body: unknown, from?: { latitude: string; l
 /** Starts `npm run dev` and resolves with the port and its output so far; a start that never answers fails. */
 async function startDev(args: string[] = [], dir = persist) {
   const port = await freePort();
-  const started = Date.now();
   child = spawn("npm", ["run", "dev", "--", "--port", String(port), "--persist-to", dir, ...args], {
     detached: true,
     stdio: ["ignore", "pipe", "ignore"],
@@ -41,16 +41,11 @@ async function startDev(args: string[] = [], dir = persist) {
   });
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  for (;;) {
-    try {
-      const r = await command(port, ["PING"]);
-      if (r.result === "PONG") return { port, output };
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() - started > 50_000) throw new Error("npm run dev did not answer in 50 s");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // Until it listens, the PING fails.
+  let answered = false;
+  await waitFor(async () => (answered = (await command(port, ["PING"]).catch(() => null))?.result === "PONG"), 50_000, 100);
+  if (!answered) throw new Error("npm run dev did not answer in 50 s");
+  return { port, output };
 }
 
 async function stopDev(signal: NodeJS.Signals) {
@@ -106,12 +101,8 @@ describe("npm run dev", () => {
       [{ latitude: "35.68", longitude: "139.69" }, "replica:apac"], // Tokyo
       [{ latitude: "37.77", longitude: "-122.42" }, "replica:wnam"], // San Francisco
     ] as const;
-    for (let i = 0; i < 50; i++) {
-      // Replicas pick the key up a few ms after the write; until then reads go to the primary.
-      const reads = await Promise.all(places.map(([from]) => command(port, ["GET", "k"], from)));
-      if (reads.every((r, j) => r.servedBy === places[j]![1])) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // Replicas pick the key up a few ms after the write; until then reads go to the primary.
+    await waitFor(async () => (await Promise.all(places.map(([from]) => command(port, ["GET", "k"], from)))).every((r, j) => r.servedBy === places[j]![1]), 5_000, 100);
     for (const [from, node] of places) expect(await command(port, ["GET", "k"], from)).toMatchObject({ result: "v", servedBy: node });
     expect(await command(port, ["SET", "k", "w"], places[0][0])).toMatchObject({ servedBy: "primary:enam" });
     const pipeline = async (commands: string[][]) => {

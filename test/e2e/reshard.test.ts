@@ -5,7 +5,7 @@
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashSlot } from "../../durable-objects/engine/slot";
-import { startFlaredis } from "./start";
+import { startFlaredis, waitFor } from "./start";
 
 let server: Awaited<ReturnType<typeof startFlaredis>>;
 const admin = { authorization: "Bearer dev-admin-token" };
@@ -74,9 +74,7 @@ describe("moving hash slots to a new shard", () => {
       }
     };
     const writers = [0, 1, 2, 3].map(writer);
-    const untilAcked = async (n: number) => {
-      for (let i = 0; i < 600 && acked.size < n; i++) await new Promise((r) => setTimeout(r, 50));
-    };
+    const untilAcked = (n: number) => waitFor(() => acked.size >= n, 30_000, 50);
     await untilAcked(100);
 
     const begun = await fetch(`${server.url}/admin/reshard`, { method: "POST", headers: admin, body: JSON.stringify({ from: 1, to: 4, slots: [0, 2730] }) });
@@ -146,7 +144,7 @@ describe("moving hash slots to a new shard", () => {
     await new Promise((r) => setTimeout(r, 200));
     const begun = await fetch(`${server.url}/admin/reshard`, { method: "POST", headers: admin, body: JSON.stringify({ from: 4, to: 1, slots: [0, 2730] }) });
     expect(begun.status).toBe(200);
-    for (let i = 0; i < 600 && (await get("/admin/reshard")).move !== null; i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => (await get("/admin/reshard")).move === null, 60_000, 100);
     // The push goes to shard 1 now, and so does the blocked client, sent again there.
     expect(await call(["RPUSH", key, "job"])).toEqual({ result: 1 });
     expect(await popped).toEqual({ result: [key, "job"] });
